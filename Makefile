@@ -1,0 +1,43 @@
+# prio: PGXS build.  `make test` and `make demo` do their own set-up (see README.md).
+EXTENSION  = prio
+EXTVERSION = $(shell sed -n "s/^default_version[[:space:]]*=[[:space:]]*'\([^']*\)'.*/\1/p" $(EXTENSION).control)
+
+MODULE_big = prio
+OBJS       = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
+
+# sql/prio.sql is the one editable install script; sql/prio--X.Y--X.Z.sql are upgrades.
+DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql
+DATA       = $(wildcard sql/$(EXTENSION)--*--*.sql)
+
+# pg_regress inputs are sql/*.sql without "--" (and not the install script).
+REGRESS      = $(sort $(patsubst sql/%.sql,%,$(filter-out sql/$(EXTENSION).sql $(wildcard sql/*--*.sql),$(wildcard sql/*.sql))))
+REGRESS_OPTS = --load-extension=$(EXTENSION)
+
+PG_CFLAGS   = -std=gnu99 -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare -Wno-missing-field-initializers -Werror
+EXTRA_CLEAN = results regression.diffs regression.out
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
+ifeq ($(wildcard $(PGXS)),)
+# No server headers yet: `make test`/`make demo` install them; plain builds say what is missing.
+all install installcheck:
+	@echo "prio: PGXS not found; apt-get install postgresql-server-dev-15 (or run 'make test' as root)" >&2; exit 2
+else
+include $(PGXS)
+endif
+
+sql/$(EXTENSION)--$(EXTVERSION).sql: sql/$(EXTENSION).sql
+	cp $< $@
+
+# pgTAP suite against the server in PGHOST/PGDATABASE (the extension must be installed).
+prove:
+	tools/prove.sh
+
+# Everything from nothing: packages, build, install, throwaway cluster, both suites.
+test:
+	tools/test.sh
+
+demo:
+	tools/demo.sh
+
+.PHONY: prove test demo

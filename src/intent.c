@@ -1,0 +1,46 @@
+/*
+ * intent.c
+ *		Buying intent from behaviour: each event's weight halves every
+ *		half-life, so recent replies count more than last quarter's visits.
+ */
+#include "prio.h"
+
+#include <math.h>
+
+/*
+ * Fraction of an event's weight left at as_of.  Events at or after as_of
+ * count in full; an event infinitely far back has decayed to nothing.
+ */
+double
+prio_decay(TimestampTz at, TimestampTz as_of, double half_life_us)
+{
+	if (at >= as_of)
+		return 1.0;
+	if (TIMESTAMP_NOT_FINITE(at) || TIMESTAMP_NOT_FINITE(as_of))
+		return 0.0;
+	return exp2(-((double) as_of - (double) at) / half_life_us);
+}
+
+/*
+ * prio.intent transition: state += weight * 2^(-age / half_life).  The state
+ * is a plain float8 sum, so float8pl combines partial aggregates.
+ */
+PG_FUNCTION_INFO_V1(prio_intent_accum);
+Datum
+prio_intent_accum(PG_FUNCTION_ARGS)
+{
+	double		sum = PG_ARGISNULL(0) ? 0.0 : PG_GETARG_FLOAT8(0);
+	double		weight;
+	double		half_life_us;
+
+	CheckArgNotNull(fcinfo, 3, "half_life");
+	CheckArgNotNull(fcinfo, 4, "as_of");
+	half_life_us = CheckPositiveInterval(PG_GETARG_INTERVAL_P(3), "half_life");
+	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
+		PG_RETURN_FLOAT8(sum);
+	weight = PG_GETARG_FLOAT8(2);
+	CheckFiniteDouble(weight, "weight");
+	PG_RETURN_FLOAT8(sum + weight * prio_decay(PG_GETARG_TIMESTAMPTZ(1),
+											   PG_GETARG_TIMESTAMPTZ(4),
+											   half_life_us));
+}

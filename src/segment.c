@@ -1,0 +1,121 @@
+/*
+ * segment.c
+ *		Named RFM segments from the user-editable rule table prio.rfm_segments.
+ *
+ * The rules are compiled once into a 5x5x5 lookup map and kept until the
+ * table changes: prio.invalidate_cache() (a statement trigger on the table)
+ * sends a relcache invalidation, which every backend sees at commit and the
+ * writing backend at its next command.
+ */
+#include "prio.h"
+
+#include "catalog/namespace.h"
+#include "executor/spi.h"
+#include "utils/builtins.h"
+#include "utils/inval.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+
+#define NSCORE 5
+
+static MemoryContext segment_cxt = NULL;
+static const char *segment_map[NSCORE][NSCORE][NSCORE];
+static bool segment_valid = false;
+static Oid	segment_relid = InvalidOid;
+
+static void
+segment_invalidate(Datum arg, Oid relid)
+{
+	if (relid == InvalidOid || relid == segment_relid)
+		segment_valid = false;
+}
+
+void
+CheckScore(int32 score, const char *name)
+{
+	if (score < 1 || score > NSCORE)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s score must be between 1 and 5, not %d", name, score)));
+}
+
+static int
+segment_int(HeapTuple tup, TupleDesc desc, int col)
+{
+	bool		isnull;
+	Datum		d = SPI_getbinval(tup, desc, col, &isnull);
+
+	return isnull ? -1 : DatumGetInt32(d);
+}
+
+static void
+segment_load(void)
+{
+	Oid			nsp = get_namespace_oid(PRIO_SCHEMA, false);
+	int			rc;
+
+	if (segment_cxt == NULL)
+	{
+		segment_cxt = AllocSetContextCreate(TopMemoryContext, "prio rfm_segments",
+											ALLOCSET_SMALL_SIZES);
+		CacheRegisterRelcacheCallback(segment_invalidate, (Datum) 0);
+	}
+	MemoryContextReset(segment_cxt);
+	memset(segment_map, 0, sizeof(segment_map));
+	segment_relid = get_relname_relid("rfm_segments", nsp);
+
+	SPI_connect();
+	rc = SPI_execute("SELECT segment, r_min, r_max, f_min, f_max, m_min, m_max"
+					 " FROM " PRIO_SCHEMA ".rfm_segments ORDER BY position",
+					 true, 0);
+	if (rc != SPI_OK_SELECT)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("could not read prio.rfm_segments: %s", SPI_result_code_string(rc))));
+
+	/* later rows fill only cells no earlier row claimed: first match wins */
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		char	   *name = SPI_getvalue(tup, desc, 1);
+		int			lim[6];
+		const char *kept;
+
+		for (int c = 0; c < 6; c++)
+			lim[c] = segment_int(tup, desc, c + 2);
+		if (name == NULL)
+			continue;
+		kept = MemoryContextStrdup(segment_cxt, name);
+		for (int r = Max(lim[0], 1); r <= Min(lim[1], NSCORE); r++)
+			for (int f = Max(lim[2], 1); f <= Min(lim[3], NSCORE); f++)
+				for (int m = Max(lim[4], 1); m <= Min(lim[5], NSCORE); m++)
+					if (segment_map[r - 1][f - 1][m - 1] == NULL)
+						segment_map[r - 1][f - 1][m - 1] = kept;
+	}
+	SPI_finish();
+	segment_valid = true;
+}
+
+const char *
+prio_rfm_segment(int r, int f, int m)
+{
+	const char *name;
+
+	CheckScore(r, "r");
+	CheckScore(f, "f");
+	CheckScore(m, "m");
+	if (!segment_valid)
+		segment_load();
+	name = segment_map[r - 1][f - 1][m - 1];
+	return name ? name : "Other";
+}
+
+PG_FUNCTION_INFO_V1(prio_rfm_segment_sql);
+Datum
+prio_rfm_segment_sql(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_TEXT_P(cstring_to_text(prio_rfm_segment(PG_GETARG_INT32(0),
+													  PG_GETARG_INT32(1),
+													  PG_GETARG_INT32(2))));
+}

@@ -10,7 +10,10 @@
 
 #include "postgres.h"
 #include "fmgr.h"
+#include "access/htup_details.h"
+#include "access/tupdesc.h"
 #include "utils/array.h"
+#include "utils/numeric.h"
 #include "utils/timestamp.h"
 
 /* schema fixed by prio.control (relocatable = false) */
@@ -21,6 +24,47 @@ extern void CheckArgNotNull(FunctionCallInfo fcinfo, int argno, const char *name
 extern void CheckFiniteDouble(double value, const char *name);
 extern double IntervalToUsecs(const Interval *iv);
 extern double CheckPositiveInterval(const Interval *iv, const char *name);
+extern double ElapsedUsecs(TimestampTz from, TimestampTz to);
+extern void NumericAccum(Numeric *sum, Numeric add, MemoryContext cxt);
+
+/*
+ * Reading fields of a composite argument by name; the field positions are
+ * looked up once per call site and kept in fn_extra.
+ */
+#define ROW_MAX_FIELDS 32
+typedef struct RowReader
+{
+	const char *what;			/* for error messages */
+	const char *const *names;
+	int			nfields;
+	TupleDesc	desc;			/* copy, in the caller's long-lived context */
+	int			attnum[ROW_MAX_FIELDS];
+	HeapTupleData tuple;
+} RowReader;
+
+extern void RowBind(RowReader *rr, Datum row, MemoryContext cxt);
+extern Datum RowGet(RowReader *rr, int field, bool *isnull);
+
+/* lifecycle.c: stages in their forward order, then silent and lost */
+typedef enum PrioStage
+{
+	STAGE_PROSPECT,
+	STAGE_INTERESTED,
+	STAGE_ENGAGED,
+	STAGE_CLOSING,
+	STAGE_WON,
+	STAGE_SILENT,
+	STAGE_LOST,
+	STAGE_COUNT
+} PrioStage;
+
+extern const char *const prio_stage_names[STAGE_COUNT];
+extern PrioStage StageFromDatum(Datum d);
+extern Datum StageGetDatum(PrioStage s);
+extern PrioStage prio_stage_step(PrioStage stage, bool has_kind_stage,
+								 PrioStage kind_stage, bool inbound);
+extern PrioStage prio_effective_stage(PrioStage base, bool has_since, TimestampTz since,
+									  TimestampTz as_of, double silent_us, double dormant_us);
 
 /* bant.c */
 extern int	prio_bant(const bool *answers, const bool *isnull);
@@ -32,6 +76,33 @@ extern int	prio_rfm_score(double value, const float8 *breaks, int nbreaks,
 
 /* intent.c */
 extern double prio_decay(TimestampTz at, TimestampTz as_of, double half_life_us);
+
+/* fold.c: a customer's facts, folded from its activities in (at, id) order */
+typedef struct PrioFacts
+{
+	int64		customer_id;
+	bool		has_activity;	/* first_at, last_at, intent_at valid */
+	TimestampTz first_at;
+	TimestampTz last_at;
+	bool		has_inbound;
+	TimestampTz last_inbound_at;
+	bool		has_outbound;
+	TimestampTz last_outbound_at;
+	bool		has_purchase;
+	TimestampTz last_purchase_at;
+	int64		frequency;
+	Numeric		monetary;		/* NULL means 0 */
+	double		intent;			/* decayed as of intent_at */
+	TimestampTz intent_at;
+	PrioStage	stage;			/* base stage */
+} PrioFacts;
+
+extern void prio_facts_init(PrioFacts *f, int64 customer_id);
+extern void prio_fold_step(PrioFacts *f, TimestampTz at, bool inbound,
+						   bool has_kind_stage, PrioStage kind_stage,
+						   double weight, double half_life_us);
+extern void FactsFromDatum(PrioFacts *f, Datum row, RowReader *rr,
+						   MemoryContext rrcxt, MemoryContext cxt);
 
 /* segment.c */
 extern void CheckScore(int32 score, const char *name);

@@ -142,26 +142,6 @@ rfm_new_state(MemoryContext aggcontext)
 	return state;
 }
 
-/* monetary += amount, keeping the result in the aggregate context */
-static void
-rfm_add_money(RfmState *state, Numeric amount, MemoryContext aggcontext)
-{
-	MemoryContext old;
-	Numeric		sum;
-
-	if (state->monetary == NULL)
-	{
-		state->monetary = MemoryContextAlloc(aggcontext, VARSIZE(amount));
-		memcpy(state->monetary, amount, VARSIZE(amount));
-		return;
-	}
-	old = MemoryContextSwitchTo(aggcontext);
-	sum = numeric_add_opt_error(state->monetary, amount, NULL);
-	MemoryContextSwitchTo(old);
-	pfree(state->monetary);
-	state->monetary = sum;
-}
-
 PG_FUNCTION_INFO_V1(prio_rfm_accum);
 Datum
 prio_rfm_accum(PG_FUNCTION_ARGS)
@@ -180,7 +160,7 @@ prio_rfm_accum(PG_FUNCTION_ARGS)
 		state->last_at = at;
 	state->frequency++;
 	if (!PG_ARGISNULL(2))
-		rfm_add_money(state, PG_GETARG_NUMERIC(2), aggcontext);
+		NumericAccum(&state->monetary, PG_GETARG_NUMERIC(2), aggcontext);
 	PG_RETURN_POINTER(state);
 }
 
@@ -206,7 +186,7 @@ prio_rfm_combine(PG_FUNCTION_ARGS)
 		a->last_at = b->last_at;
 	a->frequency += b->frequency;
 	if (b->monetary != NULL)
-		rfm_add_money(a, b->monetary, aggcontext);
+		NumericAccum(&a->monetary, b->monetary, aggcontext);
 	PG_RETURN_POINTER(a);
 }
 
@@ -251,7 +231,7 @@ prio_rfm_deserialize(PG_FUNCTION_ARGS)
 											  ObjectIdGetDatum(InvalidOid),
 											  Int32GetDatum(-1));
 
-		rfm_add_money(state, DatumGetNumeric(sum), aggcontext);
+		NumericAccum(&state->monetary, DatumGetNumeric(sum), aggcontext);
 	}
 	pq_getmsgend(&buf);
 	PG_RETURN_POINTER(state);
@@ -288,4 +268,23 @@ prio_rfm_final(PG_FUNCTION_ARGS)
 									: int64_to_numeric(0));
 	}
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
+}
+
+/* prio.check_breaks(breaks): for CHECK constraints on settings */
+PG_FUNCTION_INFO_V1(prio_check_breaks);
+Datum
+prio_check_breaks(PG_FUNCTION_ARGS)
+{
+	int			n;
+
+	(void) CheckBreaks(PG_GETARG_ARRAYTYPE_P(0), &n);
+	PG_RETURN_BOOL(true);
+}
+
+/* Days from last_purchase_at to as_of, exactly as the tier rules count them. */
+PG_FUNCTION_INFO_V1(prio_recency_days);
+Datum
+prio_recency_days(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_FLOAT8(ElapsedUsecs(PG_GETARG_TIMESTAMPTZ(0), PG_GETARG_TIMESTAMPTZ(1)) / USECS_PER_DAY);
 }

@@ -1,0 +1,230 @@
+/*
+ * fold.c
+ *		A customer's facts folded from its activities in (at, activity_id)
+ *		order: first/last activity, last inbound/outbound/purchase, purchase
+ *		count and sum, decayed intent and the base stage.
+ *
+ * The same step serves a full rebuild (start from nothing, every activity)
+ * and live maintenance (start from the stored facts, only the new rows, when
+ * they all come after the stored last_at), so both give identical results.
+ */
+#include "prio.h"
+
+#include "funcapi.h"
+#include "utils/numeric.h"
+
+enum
+{
+	F_CUSTOMER_ID, F_FIRST_AT, F_LAST_AT, F_LAST_INBOUND_AT, F_LAST_OUTBOUND_AT,
+	F_LAST_PURCHASE_AT, F_FREQUENCY, F_MONETARY, F_INTENT, F_INTENT_AT, F_STAGE,
+	F_NFIELDS
+};
+
+static const char *const facts_fields[F_NFIELDS] = {
+	"customer_id", "first_at", "last_at", "last_inbound_at", "last_outbound_at",
+	"last_purchase_at", "frequency", "monetary", "intent", "intent_at", "stage"
+};
+
+void
+prio_facts_init(PrioFacts *f, int64 customer_id)
+{
+	memset(f, 0, sizeof(PrioFacts));
+	f->customer_id = customer_id;
+	f->stage = STAGE_PROSPECT;
+}
+
+static inline void
+max_ts(bool *has, TimestampTz *ts, TimestampTz at)
+{
+	if (!*has || at > *ts)
+		*ts = at;
+	*has = true;
+}
+
+/* Everything but the purchase amount, which the caller adds (it allocates). */
+void
+prio_fold_step(PrioFacts *f, TimestampTz at, bool inbound,
+			   bool has_kind_stage, PrioStage kind_stage,
+			   double weight, double half_life_us)
+{
+	if (!f->has_activity)
+	{
+		f->first_at = f->last_at = f->intent_at = at;
+		f->intent = 0.0;
+		f->has_activity = true;
+	}
+	if (at < f->first_at)
+		f->first_at = at;
+	if (at > f->last_at)
+		f->last_at = at;
+	if (inbound)
+		max_ts(&f->has_inbound, &f->last_inbound_at, at);
+	else
+		max_ts(&f->has_outbound, &f->last_outbound_at, at);
+
+	/* intent is kept decayed to the newest event it has seen */
+	if (at >= f->intent_at)
+	{
+		f->intent = f->intent * prio_decay(f->intent_at, at, half_life_us) + weight;
+		f->intent_at = at;
+	}
+	else
+		f->intent += weight * prio_decay(at, f->intent_at, half_life_us);
+
+	f->stage = prio_stage_step(f->stage, has_kind_stage, kind_stage, inbound);
+}
+
+static TimestampTz
+facts_ts(RowReader *rr, int field, bool *has)
+{
+	bool		isnull;
+	Datum		d = RowGet(rr, field, &isnull);
+
+	*has = !isnull;
+	return isnull ? 0 : DatumGetTimestampTz(d);
+}
+
+/*
+ * Unpack a prio.facts value; rr's field map lives in rrcxt (as long as rr),
+ * monetary is copied into cxt.
+ */
+void
+FactsFromDatum(PrioFacts *f, Datum row, RowReader *rr, MemoryContext rrcxt,
+			   MemoryContext cxt)
+{
+	bool		isnull;
+	bool		has_last;
+	bool		has_intent_at;
+	Datum		d;
+
+	rr->what = "prio.facts";
+	rr->names = facts_fields;
+	rr->nfields = F_NFIELDS;
+	RowBind(rr, row, rrcxt);
+
+	d = RowGet(rr, F_CUSTOMER_ID, &isnull);
+	prio_facts_init(f, isnull ? 0 : DatumGetInt64(d));
+	f->first_at = facts_ts(rr, F_FIRST_AT, &f->has_activity);
+	f->last_at = facts_ts(rr, F_LAST_AT, &has_last);
+	f->last_inbound_at = facts_ts(rr, F_LAST_INBOUND_AT, &f->has_inbound);
+	f->last_outbound_at = facts_ts(rr, F_LAST_OUTBOUND_AT, &f->has_outbound);
+	f->last_purchase_at = facts_ts(rr, F_LAST_PURCHASE_AT, &f->has_purchase);
+	d = RowGet(rr, F_FREQUENCY, &isnull);
+	f->frequency = isnull ? 0 : DatumGetInt64(d);
+	d = RowGet(rr, F_MONETARY, &isnull);
+	if (!isnull)
+		NumericAccum(&f->monetary, DatumGetNumeric(d), cxt);
+	d = RowGet(rr, F_INTENT, &isnull);
+	f->intent = isnull ? 0.0 : DatumGetFloat8(d);
+	f->intent_at = facts_ts(rr, F_INTENT_AT, &has_intent_at);
+	/* facts written by prio are consistent; hand-made ones are made so */
+	if (f->has_activity && !has_last)
+		f->last_at = f->first_at;
+	if (f->has_activity && !has_intent_at)
+		f->intent_at = f->last_at;
+	d = RowGet(rr, F_STAGE, &isnull);
+	f->stage = isnull ? STAGE_PROSPECT : StageFromDatum(d);
+}
+
+static inline void
+put_ts(Datum *values, bool *nulls, int field, bool has, TimestampTz ts)
+{
+	nulls[field] = !has;
+	values[field] = has ? TimestampTzGetDatum(ts) : (Datum) 0;
+}
+
+static Datum
+FactsGetDatum(const PrioFacts *f, TupleDesc desc)
+{
+	Datum		values[F_NFIELDS];
+	bool		nulls[F_NFIELDS] = {0};
+
+	values[F_CUSTOMER_ID] = Int64GetDatum(f->customer_id);
+	put_ts(values, nulls, F_FIRST_AT, f->has_activity, f->first_at);
+	put_ts(values, nulls, F_LAST_AT, f->has_activity, f->last_at);
+	put_ts(values, nulls, F_LAST_INBOUND_AT, f->has_inbound, f->last_inbound_at);
+	put_ts(values, nulls, F_LAST_OUTBOUND_AT, f->has_outbound, f->last_outbound_at);
+	put_ts(values, nulls, F_LAST_PURCHASE_AT, f->has_purchase, f->last_purchase_at);
+	values[F_FREQUENCY] = Int64GetDatum(f->frequency);
+	values[F_MONETARY] = NumericGetDatum(f->monetary ? f->monetary : int64_to_numeric(0));
+	values[F_INTENT] = Float8GetDatum(f->intent);
+	put_ts(values, nulls, F_INTENT_AT, f->has_activity, f->intent_at);
+	values[F_STAGE] = StageGetDatum(f->stage);
+	return HeapTupleGetDatum(heap_form_tuple(desc, values, nulls));
+}
+
+/* prio.fold aggregate state */
+typedef struct FoldState
+{
+	PrioFacts	facts;
+	double		half_life_us;
+	RowReader	reader;
+} FoldState;
+
+/*
+ * prio.fold(start, customer_id, at, inbound, kind_stage, is_purchase,
+ *           weight, amount, half_life ORDER BY at, activity_id)
+ */
+PG_FUNCTION_INFO_V1(prio_fold_accum);
+Datum
+prio_fold_accum(PG_FUNCTION_ARGS)
+{
+	MemoryContext aggcontext;
+	FoldState  *st;
+
+	if (!AggCheckCallContext(fcinfo, &aggcontext))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("prio.fold support functions can only be called as part of the aggregate")));
+
+	if (PG_ARGISNULL(0))
+	{
+		st = MemoryContextAllocZero(aggcontext, sizeof(FoldState));
+		if (!PG_ARGISNULL(1))
+			FactsFromDatum(&st->facts, PG_GETARG_DATUM(1), &st->reader, aggcontext, aggcontext);
+		else
+		{
+			CheckArgNotNull(fcinfo, 2, "customer_id");
+			prio_facts_init(&st->facts, PG_GETARG_INT64(2));
+		}
+		CheckArgNotNull(fcinfo, 9, "half_life");
+		st->half_life_us = CheckPositiveInterval(PG_GETARG_INTERVAL_P(9), "half_life");
+	}
+	else
+		st = (FoldState *) PG_GETARG_POINTER(0);
+
+	/* a customer without activities (outer join) contributes a NULL at */
+	if (PG_ARGISNULL(3))
+		PG_RETURN_POINTER(st);
+	CheckArgNotNull(fcinfo, 4, "inbound");
+	prio_fold_step(&st->facts, PG_GETARG_TIMESTAMPTZ(3), PG_GETARG_BOOL(4),
+				   !PG_ARGISNULL(5),
+				   PG_ARGISNULL(5) ? STAGE_PROSPECT : StageFromDatum(PG_GETARG_DATUM(5)),
+				   PG_ARGISNULL(7) ? 0.0 : PG_GETARG_FLOAT8(7),
+				   st->half_life_us);
+	if (!PG_ARGISNULL(6) && PG_GETARG_BOOL(6))
+	{
+		max_ts(&st->facts.has_purchase, &st->facts.last_purchase_at, PG_GETARG_TIMESTAMPTZ(3));
+		st->facts.frequency++;
+		if (!PG_ARGISNULL(8))
+			NumericAccum(&st->facts.monetary, PG_GETARG_NUMERIC(8), aggcontext);
+	}
+	PG_RETURN_POINTER(st);
+}
+
+PG_FUNCTION_INFO_V1(prio_fold_final);
+Datum
+prio_fold_final(PG_FUNCTION_ARGS)
+{
+	FoldState  *st;
+	TupleDesc	desc;
+
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	st = (FoldState *) PG_GETARG_POINTER(0);
+	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("prio.fold must return the composite type prio.facts")));
+	PG_RETURN_DATUM(FactsGetDatum(&st->facts, BlessTupleDesc(desc)));
+}

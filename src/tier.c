@@ -1,0 +1,389 @@
+/*
+ * tier.c
+ *		From a customer's facts, BANT answers and the settings, as of a time:
+ *		RFM scores, effective stage, value and intent, the ABCD tier, the
+ *		priority, the next due date and the rule that fired.
+ */
+#include "prio.h"
+
+#include <math.h>
+
+#include "funcapi.h"
+#include "lib/stringinfo.h"
+#include "utils/builtins.h"
+#include "utils/numeric.h"
+
+enum
+{
+	C_BUDGET, C_AUTHORITY, C_NEED, C_TIMELINE, C_CREATED_AT, C_NFIELDS
+};
+static const char *const customer_fields[C_NFIELDS] = {
+	"budget", "authority", "need", "timeline", "created_at"
+};
+
+enum
+{
+	S_HALF_LIFE, S_SILENT_AFTER, S_DORMANT_AFTER, S_NO_REPLY_AFTER,
+	S_CADENCE_A, S_CADENCE_B, S_CADENCE_C, S_CADENCE_D,
+	S_VALUE_SCORE, S_BANT_THRESHOLD, S_INTENT_THRESHOLD,
+	S_W_TIER, S_W_RFM, S_W_BANT, S_W_INTENT, S_W_STAGE, S_NFIELDS
+};
+static const char *const settings_fields[S_NFIELDS] = {
+	"intent_half_life", "silent_after", "dormant_after", "no_reply_after",
+	"cadence_a", "cadence_b", "cadence_c", "cadence_d",
+	"value_score", "bant_threshold", "intent_threshold",
+	"weight_tier", "weight_rfm", "weight_bant", "weight_intent", "weight_stage"
+};
+
+/* Settings as the rules use them */
+typedef struct PrioSettings
+{
+	double		half_life_us;
+	double		silent_us;
+	double		dormant_us;
+	double		no_reply_us;
+	Interval   *cadence[4];		/* A..D */
+	int32		value_score;
+	int32		bant_threshold;
+	double		intent_threshold;
+	double		w_tier;
+	double		w_rfm;
+	double		w_bant;
+	double		w_intent;
+	double		w_stage;
+} PrioSettings;
+
+/* Score in [0,1] of each effective stage for the priority */
+static const double stage_points[STAGE_COUNT] = {
+	0.0,						/* prospect */
+	0.25,						/* interested */
+	0.5,						/* engaged */
+	1.0,						/* closing */
+	0.5,						/* won */
+	0.1,						/* silent */
+	0.0							/* lost */
+};
+
+typedef struct PrioEval
+{
+	PrioStage	stage;
+	double		recency_days;	/* INFINITY without purchases */
+	bool		has_scores[3];
+	int32		score[3];		/* r, f, m */
+	int			bant;
+	double		intent_now;
+	bool		no_reply;
+	bool		value_high;
+	bool		intent_high;
+	char		tier;
+	double		points[5];		/* tier, rfm, bant, intent, stage: each 0..1 */
+	double		priority;
+	TimestampTz next_due_at;
+	StringInfoData rule;
+} PrioEval;
+
+enum
+{
+	E_STAGE, E_RECENCY, E_R, E_F, E_M, E_BANT, E_INTENT, E_NO_REPLY, E_VALUE_HIGH,
+	E_INTENT_HIGH, E_TIER, E_PRIORITY, E_NEXT_DUE, E_RULE,
+	E_P_TIER, E_P_RFM, E_P_BANT, E_P_INTENT, E_P_STAGE, E_NFIELDS
+};
+
+static double
+field_usecs(RowReader *rr, int f, const char *name)
+{
+	bool		isnull;
+	Datum		d = RowGet(rr, f, &isnull);
+
+	if (isnull)
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("setting %s must not be NULL", name)));
+	return CheckPositiveInterval(DatumGetIntervalP(d), name);
+}
+
+static double
+field_float(RowReader *rr, int f, const char *name)
+{
+	bool		isnull;
+	Datum		d = RowGet(rr, f, &isnull);
+	double		v;
+
+	if (isnull)
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("setting %s must not be NULL", name)));
+	v = DatumGetFloat8(d);
+	CheckFiniteDouble(v, name);
+	return v;
+}
+
+static int32
+field_int(RowReader *rr, int f, const char *name)
+{
+	bool		isnull;
+	Datum		d = RowGet(rr, f, &isnull);
+
+	if (isnull)
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("setting %s must not be NULL", name)));
+	return DatumGetInt32(d);
+}
+
+static void
+read_settings(PrioSettings *s, RowReader *rr)
+{
+	s->half_life_us = field_usecs(rr, S_HALF_LIFE, "intent_half_life");
+	s->silent_us = field_usecs(rr, S_SILENT_AFTER, "silent_after");
+	s->dormant_us = field_usecs(rr, S_DORMANT_AFTER, "dormant_after");
+	s->no_reply_us = field_usecs(rr, S_NO_REPLY_AFTER, "no_reply_after");
+	for (int t = 0; t < 4; t++)
+	{
+		bool		isnull;
+
+		(void) field_usecs(rr, S_CADENCE_A + t, settings_fields[S_CADENCE_A + t]);
+		s->cadence[t] = DatumGetIntervalP(RowGet(rr, S_CADENCE_A + t, &isnull));
+	}
+	s->value_score = field_int(rr, S_VALUE_SCORE, "value_score");
+	s->bant_threshold = field_int(rr, S_BANT_THRESHOLD, "bant_threshold");
+	s->intent_threshold = field_float(rr, S_INTENT_THRESHOLD, "intent_threshold");
+	if (s->intent_threshold <= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("setting intent_threshold must be positive")));
+	s->w_tier = field_float(rr, S_W_TIER, "weight_tier");
+	s->w_rfm = field_float(rr, S_W_RFM, "weight_rfm");
+	s->w_bant = field_float(rr, S_W_BANT, "weight_bant");
+	s->w_intent = field_float(rr, S_W_INTENT, "weight_intent");
+	s->w_stage = field_float(rr, S_W_STAGE, "weight_stage");
+}
+
+/* The rules, in the order the README gives them. */
+static void
+prio_evaluate(PrioEval *e, const PrioFacts *f, const bool *bant_answers,
+			  const bool *bant_null, TimestampTz created_at, const PrioSettings *s,
+			  const float8 *const *breaks, const int *nbreaks, TimestampTz as_of)
+{
+	double		raw[3];
+	TimestampTz since;
+	TimestampTz due_base;
+	double		wsum;
+
+	memset(e, 0, sizeof(PrioEval));
+	initStringInfo(&e->rule);
+
+	/* RFM: recency in days since the last purchase (none: infinitely long) */
+	e->recency_days = f->has_purchase
+		? ElapsedUsecs(f->last_purchase_at, as_of) / USECS_PER_DAY : INFINITY;
+	raw[0] = e->recency_days;
+	raw[1] = (double) f->frequency;
+	raw[2] = f->monetary ? DatumGetFloat8(DirectFunctionCall1(numeric_float8_no_overflow, NumericGetDatum(f->monetary))) : 0.0;
+	for (int i = 0; i < 3; i++)
+		if (breaks[i] != NULL)
+		{
+			e->has_scores[i] = true;
+			e->score[i] = prio_rfm_score(raw[i], breaks[i], nbreaks[i], i != 0);
+		}
+	e->bant = prio_bant(bant_answers, bant_null);
+
+	/* lifecycle: quiet since the last inbound, else the first activity, else creation */
+	since = f->has_inbound ? f->last_inbound_at
+		: f->has_activity ? f->first_at : created_at;
+	e->stage = prio_effective_stage(f->stage, true, since, as_of,
+									s->silent_us, s->dormant_us);
+
+	e->intent_now = f->has_activity
+		? f->intent * prio_decay(f->intent_at, as_of, s->half_life_us) : 0.0;
+
+	/* value */
+	if (e->has_scores[2] && e->score[2] >= s->value_score)
+	{
+		e->value_high = true;
+		appendStringInfo(&e->rule, "value high (monetary score %d >= %d)", e->score[2], s->value_score);
+	}
+	else if (e->has_scores[1] && e->score[1] >= s->value_score)
+	{
+		e->value_high = true;
+		appendStringInfo(&e->rule, "value high (frequency score %d >= %d)", e->score[1], s->value_score);
+	}
+	else if (!bant_null[0] && bant_answers[0] && !bant_null[1] && bant_answers[1])
+	{
+		e->value_high = true;
+		appendStringInfoString(&e->rule, "value high (budget and authority)");
+	}
+	else
+		appendStringInfoString(&e->rule, "value low");
+
+	/* intent; an unanswered outbound touch overrides the rest */
+	e->no_reply = f->has_outbound &&
+		(!f->has_inbound || f->last_outbound_at > f->last_inbound_at) &&
+		ElapsedUsecs(f->last_outbound_at, as_of) >= s->no_reply_us;
+	if (e->no_reply)
+		appendStringInfoString(&e->rule, "; intent low (last outbound touch unanswered)");
+	else if (e->bant >= s->bant_threshold)
+	{
+		e->intent_high = true;
+		appendStringInfo(&e->rule, "; intent high (BANT %d/4 >= %d)", e->bant, s->bant_threshold);
+	}
+	else if (e->stage == STAGE_ENGAGED || e->stage == STAGE_CLOSING)
+	{
+		e->intent_high = true;
+		appendStringInfo(&e->rule, "; intent high (stage %s)", prio_stage_names[e->stage]);
+	}
+	else if (e->intent_now >= s->intent_threshold)
+	{
+		e->intent_high = true;
+		appendStringInfo(&e->rule, "; intent high (decayed intent >= %g)", s->intent_threshold);
+	}
+	else
+		appendStringInfoString(&e->rule, "; intent low");
+
+	if (e->stage == STAGE_LOST)
+	{
+		e->tier = 'D';
+		resetStringInfo(&e->rule);
+		appendStringInfoString(&e->rule, "lost customers are tier D");
+	}
+	else
+		e->tier = e->value_high ? (e->intent_high ? 'A' : 'B') : (e->intent_high ? 'C' : 'D');
+
+	/* priority: weighted mean of five points in [0,1], scaled to 0..100 */
+	e->points[0] = e->tier == 'A' ? 1.0 : (e->tier == 'D' ? 0.0 : 0.5);
+	e->points[1] = (e->has_scores[0] && e->has_scores[1] && e->has_scores[2])
+		? (e->score[0] + e->score[1] + e->score[2] - 3) /
+		(3.0 * (Max(Max(nbreaks[0], nbreaks[1]), nbreaks[2]))) : 0.0;
+	e->points[2] = e->bant / 4.0;
+	e->points[3] = e->intent_now > 0
+		? e->intent_now / (e->intent_now + s->intent_threshold) : 0.0;
+	e->points[4] = stage_points[e->stage];
+	wsum = s->w_tier + s->w_rfm + s->w_bant + s->w_intent + s->w_stage;
+	e->priority = wsum > 0
+		? 100.0 * (s->w_tier * e->points[0] + s->w_rfm * e->points[1] +
+				   s->w_bant * e->points[2] + s->w_intent * e->points[3] +
+				   s->w_stage * e->points[4]) / wsum : 0.0;
+	e->priority = rint(e->priority * 10.0) / 10.0;
+
+	/* next due: the last outbound touch (else first activity, else creation) + cadence */
+	due_base = f->has_outbound ? f->last_outbound_at
+		: f->has_activity ? f->first_at : created_at;
+	e->next_due_at = DatumGetTimestampTz(DirectFunctionCall2(timestamptz_pl_interval,
+															 TimestampTzGetDatum(due_base),
+															 PointerGetDatum(s->cadence[e->tier - 'A'])));
+}
+
+typedef struct EvalCache
+{
+	RowReader	facts_rr;
+	RowReader	customer_rr;
+	RowReader	settings_rr;
+} EvalCache;
+
+/*
+ * prio.evaluate(facts prio.facts, customer prio.customers, cfg prio.settings,
+ *               r_breaks, f_breaks, m_breaks, as_of) RETURNS prio.evaluation
+ */
+PG_FUNCTION_INFO_V1(prio_evaluate_sql);
+Datum
+prio_evaluate_sql(PG_FUNCTION_ARGS)
+{
+	EvalCache  *cache = fcinfo->flinfo->fn_extra;
+	MemoryContext fncxt = fcinfo->flinfo->fn_mcxt;
+	PrioFacts	facts;
+	PrioSettings settings;
+	PrioEval	e;
+	bool		answers[4];
+	bool		answer_null[4];
+	TimestampTz created_at;
+	const float8 *breaks[3] = {NULL, NULL, NULL};
+	int			nbreaks[3] = {0, 0, 0};
+	TupleDesc	desc;
+	Datum		values[E_NFIELDS];
+	bool		nulls[E_NFIELDS] = {0};
+	bool		isnull;
+	Datum		d;
+
+	CheckArgNotNull(fcinfo, 0, "facts");
+	CheckArgNotNull(fcinfo, 1, "customer");
+	CheckArgNotNull(fcinfo, 2, "settings");
+	CheckArgNotNull(fcinfo, 6, "as_of");
+	if (cache == NULL)
+	{
+		cache = MemoryContextAllocZero(fncxt, sizeof(EvalCache));
+		cache->customer_rr.what = "prio.customers";
+		cache->customer_rr.names = customer_fields;
+		cache->customer_rr.nfields = C_NFIELDS;
+		cache->settings_rr.what = "prio.settings";
+		cache->settings_rr.names = settings_fields;
+		cache->settings_rr.nfields = S_NFIELDS;
+		fcinfo->flinfo->fn_extra = cache;
+	}
+
+	FactsFromDatum(&facts, PG_GETARG_DATUM(0), &cache->facts_rr, fncxt, CurrentMemoryContext);
+
+	RowBind(&cache->customer_rr, PG_GETARG_DATUM(1), fncxt);
+	for (int i = 0; i < 4; i++)
+	{
+		d = RowGet(&cache->customer_rr, C_BUDGET + i, &answer_null[i]);
+		answers[i] = answer_null[i] ? false : DatumGetBool(d);
+	}
+	d = RowGet(&cache->customer_rr, C_CREATED_AT, &isnull);
+	if (isnull)
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("customer created_at must not be NULL")));
+	created_at = DatumGetTimestampTz(d);
+
+	RowBind(&cache->settings_rr, PG_GETARG_DATUM(2), fncxt);
+	read_settings(&settings, &cache->settings_rr);
+
+	for (int i = 0; i < 3; i++)
+		if (!PG_ARGISNULL(3 + i))
+			breaks[i] = CheckBreaks(PG_GETARG_ARRAYTYPE_P(3 + i), &nbreaks[i]);
+
+	prio_evaluate(&e, &facts, answers, answer_null, created_at, &settings,
+				  breaks, nbreaks, PG_GETARG_TIMESTAMPTZ(6));
+
+	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("prio.evaluate must return the composite type prio.evaluation")));
+	values[E_STAGE] = StageGetDatum(e.stage);
+	nulls[E_RECENCY] = isinf(e.recency_days);
+	values[E_RECENCY] = Float8GetDatum(e.recency_days);
+	for (int i = 0; i < 3; i++)
+	{
+		nulls[E_R + i] = !e.has_scores[i];
+		values[E_R + i] = Int32GetDatum(e.score[i]);
+	}
+	values[E_BANT] = Int32GetDatum(e.bant);
+	values[E_INTENT] = Float8GetDatum(e.intent_now);
+	values[E_NO_REPLY] = BoolGetDatum(e.no_reply);
+	values[E_VALUE_HIGH] = BoolGetDatum(e.value_high);
+	values[E_INTENT_HIGH] = BoolGetDatum(e.intent_high);
+	values[E_TIER] = PointerGetDatum(cstring_to_text_with_len(&e.tier, 1));
+	values[E_PRIORITY] = Float8GetDatum(e.priority);
+	values[E_NEXT_DUE] = TimestampTzGetDatum(e.next_due_at);
+	values[E_RULE] = PointerGetDatum(cstring_to_text(e.rule.data));
+	for (int i = 0; i < 5; i++)
+		values[E_P_TIER + i] = Float8GetDatum(e.points[i]);
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(desc), values, nulls)));
+}
+
+/* prio.decayed(value, since, half_life, as_of): value * 2^(-(as_of - since)/half_life) */
+PG_FUNCTION_INFO_V1(prio_decayed);
+Datum
+prio_decayed(PG_FUNCTION_ARGS)
+{
+	double		hl;
+
+	CheckArgNotNull(fcinfo, 2, "half_life");
+	CheckArgNotNull(fcinfo, 3, "as_of");
+	hl = CheckPositiveInterval(PG_GETARG_INTERVAL_P(2), "half_life");
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	if (PG_ARGISNULL(1))
+		PG_RETURN_FLOAT8(PG_GETARG_FLOAT8(0));
+	PG_RETURN_FLOAT8(PG_GETARG_FLOAT8(0) *
+					 prio_decay(PG_GETARG_TIMESTAMPTZ(1), PG_GETARG_TIMESTAMPTZ(3), hl));
+}

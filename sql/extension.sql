@@ -28,11 +28,11 @@ ORDER BY 1;
 
 -- Volatility and parallel-safety markings of the functions.
 SELECT p.oid::regprocedure AS function, p.provolatile, p.proparallel, p.proisstrict
-FROM pg_proc p WHERE p.pronamespace = 'prio'::regnamespace ORDER BY 1::text;
+FROM pg_proc p WHERE p.pronamespace = 'prio'::regnamespace ORDER BY p.oid::regprocedure::text;
 
 -- Configuration tables whose rows pg_dump keeps.
 SELECT unnest(extconfig)::regclass AS config_table, unnest(extcondition) AS filter
-FROM pg_extension WHERE extname = 'prio' ORDER BY 1::text;
+FROM pg_extension WHERE extname = 'prio' ORDER BY 1;
 
 -- No function's body resolves names through the caller's search_path.
 SELECT p.oid::regprocedure AS sql_function_without_pinned_search_path

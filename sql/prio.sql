@@ -402,6 +402,7 @@ COMMENT ON COLUMN @extschema@.activities.amount IS 'Purchase amount (0 for anyth
 COMMENT ON COLUMN @extschema@.activities.note IS 'Free text.';
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.activities', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.activities_activity_id_seq', '');
+COMMENT ON SEQUENCE @extschema@.activities_activity_id_seq IS 'Generates prio.activities.activity_id.';
 
 CREATE TYPE @extschema@.facts AS (
     customer_id      bigint,
@@ -495,6 +496,7 @@ COMMENT ON COLUMN @extschema@.tier_history.new_stage IS 'Effective stage after.'
 COMMENT ON COLUMN @extschema@.tier_history.reason IS 'What triggered it (activity, customer, settings, refresh, recompute) and the rule.';
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.tier_history', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.tier_history_history_id_seq', '');
+COMMENT ON SEQUENCE @extschema@.tier_history_history_id_seq IS 'Generates prio.tier_history.history_id.';
 
 ------------------------------------------------------------------------
 -- Engine: the rules (C) -- one fold, one evaluation, used by every path
@@ -707,8 +709,9 @@ BEGIN
     SELECT n.customer_id, n.at INTO v_bad FROM new_rows n
      WHERE n.at OPERATOR(pg_catalog.>) (pg_catalog.now() OPERATOR(pg_catalog.+) interval '1 day') LIMIT 1;
     IF FOUND THEN
-        RAISE EXCEPTION 'activity of customer % is dated % , more than a day in the future', v_bad.customer_id, v_bad.at
-            USING ERRCODE = '22008', HINT = 'Record activities when they happen; at defaults to now().';
+        RAISE EXCEPTION 'activity of customer % is dated more than a day in the future', v_bad.customer_id
+            USING ERRCODE = '22008', DETAIL = pg_catalog.format('at = %s', v_bad.at),
+                  HINT = 'Record activities when they happen; at defaults to now().';
     END IF;
 
     PERFORM 1 FROM @extschema@.customer_state s

@@ -564,6 +564,8 @@ COMMENT ON FUNCTION @extschema@.evaluate(@extschema@.facts, @extschema@.customer
 -- Engine: writing state.  Callers lock the customers' state rows in
 -- customer_id order first (so concurrent writers never deadlock) and read
 -- activities in a later statement (so they see what committed meanwhile).
+-- These functions pin jit = off: JIT code is compiled anew on every
+-- execution, which costs a trigger hundreds of milliseconds.
 ------------------------------------------------------------------------
 
 CREATE FUNCTION @extschema@.apply_facts(facts @extschema@.facts[], as_of timestamptz, why text,
@@ -571,6 +573,7 @@ CREATE FUNCTION @extschema@.apply_facts(facts @extschema@.facts[], as_of timesta
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET jit = off
 AS $$
 BEGIN
     WITH cfg AS MATERIALIZED (
@@ -641,6 +644,7 @@ RETURNS integer
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET jit = off
 AS $$
 DECLARE
     v_facts @extschema@.facts[];
@@ -673,6 +677,7 @@ RETURNS integer
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET jit = off
 AS $$
 DECLARE
     v_facts @extschema@.facts[];
@@ -701,6 +706,7 @@ RETURNS trigger
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET jit = off
 AS $$
 DECLARE
     v_bad record;
@@ -766,6 +772,7 @@ RETURNS trigger
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET jit = off
 AS $$
 DECLARE
     v_ids bigint[];
@@ -815,6 +822,7 @@ RETURNS trigger
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET jit = off
 AS $$
 DECLARE
     v_ids bigint[];
@@ -849,6 +857,7 @@ RETURNS trigger
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET jit = off
 AS $$
 BEGIN
     PERFORM @extschema@.rebuild(NULL, TG_TABLE_NAME OPERATOR(pg_catalog.||) ' changed');
@@ -874,6 +883,7 @@ RETURNS integer
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET jit = off
 AS $$
 DECLARE
     v_ids bigint[];
@@ -943,6 +953,7 @@ RETURNS integer
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET jit = off
 AS $$
 BEGIN
     IF recompute.customer_id IS NOT NULL AND NOT EXISTS (
@@ -963,6 +974,7 @@ RETURNS jsonb
 LANGUAGE plpgsql
 STABLE
 SET search_path = pg_catalog, pg_temp
+SET jit = off
 AS $$
 DECLARE
     v jsonb;

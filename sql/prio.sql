@@ -648,7 +648,7 @@ SET jit = off
 AS $$
 DECLARE
     v_facts @extschema@.facts[];
-    v_written integer;
+    v_fixed integer;
 BEGIN
     PERFORM 1 FROM @extschema@.customer_state s
      WHERE ids IS NULL OR s.customer_id OPERATOR(pg_catalog.=) ANY (ids)
@@ -664,13 +664,21 @@ BEGIN
              CROSS JOIN @extschema@.settings cfg
              WHERE ids IS NULL OR s.customer_id OPERATOR(pg_catalog.=) ANY (ids)
              GROUP BY s.customer_id, cfg.intent_half_life) x;
-    SELECT a.written INTO v_written
-      FROM @extschema@.apply_facts(v_facts, pg_catalog.now(), why) a;
-    RETURN coalesce(v_written, 0);
+    -- what live maintenance got wrong: stored facts that differ from the refold
+    SELECT pg_catalog.count(*) INTO v_fixed
+      FROM pg_catalog.unnest(v_facts) f
+      JOIN @extschema@.customer_state s ON s.customer_id OPERATOR(pg_catalog.=) f.customer_id
+     WHERE ROW(s.first_at, s.last_at, s.last_inbound_at, s.last_outbound_at, s.last_purchase_at,
+               s.frequency, s.monetary, s.intent, s.intent_at, s.stage)
+           IS DISTINCT FROM
+           ROW(f.first_at, f.last_at, f.last_inbound_at, f.last_outbound_at, f.last_purchase_at,
+               f.frequency, f.monetary, f.intent, f.intent_at, f.stage);
+    PERFORM @extschema@.apply_facts(v_facts, pg_catalog.now(), why);
+    RETURN v_fixed;
 END
 $$;
 COMMENT ON FUNCTION @extschema@.rebuild(bigint[], text) IS
-'Internal: lock, refold from all their activities and re-evaluate the given customers (NULL: everyone); returns how many state rows changed.';
+'Internal: lock, refold from all their activities and re-evaluate now the given customers (NULL: everyone); returns how many had stored facts that differed from the refold.';
 
 CREATE FUNCTION @extschema@.reevaluate(ids bigint[], as_of timestamptz, why text)
 RETURNS integer
@@ -967,7 +975,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@.recompute(bigint) IS
-'Rebuilds state from the activities for one customer or everyone (NULL), evaluated now; returns how many state rows it had to change (0 when the live state was right).';
+'Rebuilds state from the activities for one customer or everyone (NULL) and re-evaluates it now; returns how many customers'' stored facts differed from the rebuild (0 when live maintenance was right).';
 
 CREATE FUNCTION @extschema@.explain(customer_id bigint)
 RETURNS jsonb

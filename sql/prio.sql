@@ -575,6 +575,9 @@ SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET jit = off
 AS $$
+DECLARE
+    -- rows are reached through = ANY(ids): an index scan whatever the statistics say
+    ids bigint[] := ARRAY(SELECT f.customer_id FROM pg_catalog.unnest(facts) f);
 BEGIN
     WITH cfg AS MATERIALIZED (
         SELECT s AS cfg,
@@ -589,10 +592,11 @@ BEGIN
           FROM pg_catalog.unnest(facts) AS f
           JOIN @extschema@.customers c ON c.customer_id OPERATOR(pg_catalog.=) f.customer_id
          CROSS JOIN cfg
+         WHERE c.customer_id OPERATOR(pg_catalog.=) ANY (ids)
     ), o AS (
         SELECT s.customer_id, s.tier, s.effective_stage
           FROM @extschema@.customer_state s
-         WHERE s.customer_id IN (SELECT n.customer_id FROM n)
+         WHERE s.customer_id OPERATOR(pg_catalog.=) ANY (ids)
     ), upd AS (
         UPDATE @extschema@.customer_state s
            SET first_at = n.first_at, last_at = n.last_at, last_inbound_at = n.last_inbound_at,
@@ -607,6 +611,7 @@ BEGIN
                updated_at = pg_catalog.now()
           FROM n
          WHERE s.customer_id OPERATOR(pg_catalog.=) n.customer_id
+           AND s.customer_id OPERATOR(pg_catalog.=) ANY (ids)
            AND ROW(s.first_at, s.last_at, s.last_inbound_at, s.last_outbound_at, s.last_purchase_at,
                    s.frequency, s.monetary, s.intent, s.intent_at, s.stage, s.effective_stage,
                    s.r_score, s.f_score, s.m_score, s.bant, s.no_reply, s.value_high,
@@ -719,6 +724,8 @@ AS $$
 DECLARE
     v_bad record;
     v_facts @extschema@.facts[];
+    v_append bigint[];
+    v_refold bigint[];
 BEGIN
     SELECT n.customer_id, n.at INTO v_bad FROM new_rows n
      WHERE n.at OPERATOR(pg_catalog.>) (pg_catalog.now() OPERATOR(pg_catalog.+) interval '1 day') LIMIT 1;
@@ -728,45 +735,46 @@ BEGIN
                   HINT = 'Record activities when they happen; at defaults to now().';
     END IF;
 
-    PERFORM 1 FROM @extschema@.customer_state s
-     WHERE s.customer_id IN (SELECT n.customer_id FROM new_rows n)
-     ORDER BY s.customer_id FOR UPDATE;
+    -- Lock in customer order.  Customers whose new rows all come after their
+    -- stored last_at continue the stored fold over the new rows only; the
+    -- rest (a backfill, or a tie in time) are folded from all their activities.
+    SELECT pg_catalog.array_agg(l.customer_id) FILTER (WHERE NOT l.append),
+           pg_catalog.array_agg(l.customer_id) FILTER (WHERE l.append)
+      INTO v_refold, v_append
+      FROM (SELECT s.customer_id,
+                   (s.last_at IS NULL OR s.last_at OPERATOR(pg_catalog.<) t.min_at) AS append
+              FROM @extschema@.customer_state s
+              JOIN (SELECT n.customer_id, pg_catalog.min(n.at) AS min_at
+                      FROM new_rows n GROUP BY n.customer_id) t
+                ON t.customer_id OPERATOR(pg_catalog.=) s.customer_id
+             ORDER BY s.customer_id
+               FOR UPDATE OF s) l;
 
-    -- New rows all after the stored last_at continue the stored fold;
-    -- otherwise (a backfill, or a tie) the customer is folded from scratch.
-    WITH t AS (
-        SELECT n.customer_id, pg_catalog.min(n.at) AS min_at FROM new_rows n GROUP BY n.customer_id
-    ), st AS (
-        SELECT s.customer_id,
-               ROW(s.customer_id, s.first_at, s.last_at, s.last_inbound_at, s.last_outbound_at,
-                   s.last_purchase_at, s.frequency, s.monetary, s.intent, s.intent_at,
-                   s.stage)::@extschema@.facts AS start,
-               (s.last_at IS NULL OR t.min_at OPERATOR(pg_catalog.>) s.last_at) AS append
-          FROM @extschema@.customer_state s
-          JOIN t ON t.customer_id OPERATOR(pg_catalog.=) s.customer_id
-    )
+    -- a later statement: sees what committed while we waited for the locks
     SELECT pg_catalog.array_agg(x.f) INTO v_facts FROM (
-        SELECT @extschema@.fold(st.start, st.customer_id, n.at,
+        SELECT @extschema@.fold(ROW(s.customer_id, s.first_at, s.last_at, s.last_inbound_at,
+                                    s.last_outbound_at, s.last_purchase_at, s.frequency,
+                                    s.monetary, s.intent, s.intent_at, s.stage)::@extschema@.facts,
+                                s.customer_id, n.at,
                                 k.direction OPERATOR(pg_catalog.=) 'inbound', k.stage,
                                 k.is_purchase, k.intent_weight, n.amount, cfg.intent_half_life
                                 ORDER BY n.at, n.activity_id) AS f
-          FROM st
-          JOIN new_rows n ON n.customer_id OPERATOR(pg_catalog.=) st.customer_id
+          FROM @extschema@.customer_state s
+          JOIN new_rows n ON n.customer_id OPERATOR(pg_catalog.=) s.customer_id
           JOIN @extschema@.activity_kinds k ON k.kind OPERATOR(pg_catalog.=) n.kind
          CROSS JOIN @extschema@.settings cfg
-         WHERE st.append
-         GROUP BY st.customer_id, st.start, cfg.intent_half_life
+         WHERE s.customer_id OPERATOR(pg_catalog.=) ANY (v_append)
+         GROUP BY s.customer_id, cfg.intent_half_life
         UNION ALL
-        SELECT @extschema@.fold(NULL, st.customer_id, a.at,
+        SELECT @extschema@.fold(NULL, a.customer_id, a.at,
                                 k.direction OPERATOR(pg_catalog.=) 'inbound', k.stage,
                                 k.is_purchase, k.intent_weight, a.amount, cfg.intent_half_life
                                 ORDER BY a.at, a.activity_id) AS f
-          FROM st
-          JOIN @extschema@.activities a ON a.customer_id OPERATOR(pg_catalog.=) st.customer_id
+          FROM @extschema@.activities a
           JOIN @extschema@.activity_kinds k ON k.kind OPERATOR(pg_catalog.=) a.kind
          CROSS JOIN @extschema@.settings cfg
-         WHERE NOT st.append
-         GROUP BY st.customer_id, cfg.intent_half_life
+         WHERE a.customer_id OPERATOR(pg_catalog.=) ANY (v_refold)
+         GROUP BY a.customer_id, cfg.intent_half_life
     ) x;
     PERFORM @extschema@.apply_facts(v_facts, pg_catalog.now(), 'activity');
     RETURN NULL;

@@ -13,6 +13,10 @@ DATA       = $(wildcard sql/$(EXTENSION)--*--*.sql)
 REGRESS      = $(sort $(patsubst sql/%.sql,%,$(filter-out sql/$(EXTENSION).sql $(wildcard sql/*--*.sql),$(wildcard sql/*.sql))))
 REGRESS_OPTS = --load-extension=$(EXTENSION)
 
+# Isolation specs: specs/*.spec, expected output in expected/ too.
+ISOLATION      = $(sort $(patsubst specs/%.spec,%,$(wildcard specs/*.spec)))
+ISOLATION_OPTS = --load-extension=$(EXTENSION)
+
 PG_CFLAGS   = -std=gnu99 -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare -Wno-missing-field-initializers -Werror
 EXTRA_CLEAN = results regression.diffs regression.out
 

@@ -46,6 +46,12 @@ SELECT customer_id, old_tier, new_tier, old_stage, new_stage, split_part(reason,
 FROM prio.tier_history ORDER BY history_id;
 SELECT prio.recompute() AS rows_recompute_had_to_fix, prio.recompute(2) AS one_customer;
 
+-- Redefining a built-in kind that activities already use updates it in place and re-tiers.
+INSERT INTO prio.activity_kinds (kind, direction, stage, intent_weight) VALUES ('reply', 'inbound', 'interested', 5);
+SELECT kind, intent_weight, builtin FROM prio.activity_kinds WHERE kind = 'reply';
+SELECT customer_id, round(intent::numeric, 4) AS intent FROM prio.customer_state WHERE customer_id = 2;
+SELECT prio.recompute() AS rows_recompute_had_to_fix;
+
 -- Bad input: the statement fails whole (nothing written) with a specific SQLSTATE.
 SELECT q, pg_temp.err(q) FROM (VALUES
   ($$INSERT INTO prio.activities (customer_id, kind) VALUES (99, 'reply')$$),

@@ -49,5 +49,6 @@ SELECT q, pg_temp.err(q) FROM (VALUES
   ($$SELECT prio.intent(now(), 1, NULL, now())$$),
   ($$SELECT prio.intent(now(), 1, '1 day', NULL)$$),
   ($$SELECT prio.intent(now(), 'NaN', '1 day', now())$$),
-  ($$SELECT prio.intent(now(), 'Infinity', '1 day', now())$$)
+  ($$SELECT prio.intent(now(), 'Infinity', '1 day', now())$$),
+  ($$SELECT prio.intent(at, 1e308, '1 day', at) FROM (VALUES (now()), (now())) v(at)$$)
 ) AS t(q);

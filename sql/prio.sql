@@ -111,20 +111,34 @@ RETURNS trigger
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+    v_cols text;
+    v_n bigint;
 BEGIN
-    -- TG_ARGV[0] is the key column.
+    -- TG_ARGV[0] is the key column.  An inserted row with the key of an
+    -- unchanged built-in row takes its place in an UPDATE (as a restore does;
+    -- rows in use, such as referenced activity kinds, stay where they are).
     IF TG_OP OPERATOR(pg_catalog.=) 'INSERT' THEN
+        SELECT pg_catalog.string_agg(pg_catalog.quote_ident(a.attname), ', ' ORDER BY a.attnum)
+          INTO v_cols
+          FROM pg_catalog.pg_attribute a
+         WHERE a.attrelid OPERATOR(pg_catalog.=) TG_RELID
+           AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped;
         EXECUTE pg_catalog.format(
-            'DELETE FROM %s t WHERE t.builtin AND t.%I OPERATOR(pg_catalog.=) ($1).%I',
-            TG_RELID::pg_catalog.regclass, TG_ARGV[0], TG_ARGV[0])
+            'UPDATE %s t SET (%s) = ROW(($1).*) WHERE t.builtin AND t.%I OPERATOR(pg_catalog.=) ($1).%I',
+            TG_RELID::pg_catalog.regclass, v_cols, TG_ARGV[0], TG_ARGV[0])
         USING NEW;
+        GET DIAGNOSTICS v_n = ROW_COUNT;
+        IF v_n OPERATOR(pg_catalog.>) 0 THEN
+            RETURN NULL;
+        END IF;
     END IF;
     NEW.builtin := false;
     RETURN NEW;
 END
 $$;
 COMMENT ON FUNCTION @extschema@.config_row_guard() IS
-'Row trigger on prio configuration tables: a changed or added row is no longer built-in (so pg_dump keeps it), and an inserted row replaces an unchanged built-in row with the same key.';
+'Row trigger on prio configuration tables: a changed or added row is no longer built-in (so pg_dump keeps it), and an inserted row with the key of an unchanged built-in row updates that row instead.';
 
 CREATE TABLE @extschema@.rfm_segments (
     position integer PRIMARY KEY,

@@ -1,9 +1,8 @@
 /*
  * cache.c
- *		prio.invalidate_cache(): statement trigger on prio's configuration
- *		tables.  Plain DML sends no relcache invalidation, so backends that
- *		cached the table (segment map, settings, kinds) would never notice;
- *		this sends one.
+ *		prio.invalidate_cache(): statement trigger on prio.rfm_segments.
+ *		Plain DML sends no relcache invalidation, so backends that cached
+ *		the segment map would never notice a change; this sends one.
  */
 #include "prio.h"
 

@@ -10,6 +10,7 @@
  */
 #include "prio.h"
 
+#include "catalog/pg_type.h"
 #include "funcapi.h"
 #include "utils/numeric.h"
 
@@ -23,6 +24,10 @@ enum
 static const char *const facts_fields[F_NFIELDS] = {
 	"customer_id", "first_at", "last_at", "last_inbound_at", "last_outbound_at",
 	"last_purchase_at", "frequency", "monetary", "intent", "intent_at", "stage"
+};
+static const Oid facts_types[F_NFIELDS] = {
+	INT8OID, TIMESTAMPTZOID, TIMESTAMPTZOID, TIMESTAMPTZOID, TIMESTAMPTZOID,
+	TIMESTAMPTZOID, INT8OID, NUMERICOID, FLOAT8OID, TIMESTAMPTZOID, PRIO_STAGE_TYPE
 };
 
 void
@@ -86,24 +91,27 @@ facts_ts(RowReader *rr, int field, bool *has)
 
 /*
  * Unpack a prio.facts value; rr's field map lives in rrcxt (as long as rr),
- * monetary is copied into cxt.
+ * monetary is copied into cxt.  Returns whether it named its customer.
  */
-void
+bool
 FactsFromDatum(PrioFacts *f, Datum row, RowReader *rr, MemoryContext rrcxt,
 			   MemoryContext cxt)
 {
 	bool		isnull;
 	bool		has_last;
 	bool		has_intent_at;
+	bool		has_id;
 	Datum		d;
 
 	rr->what = "prio.facts";
 	rr->names = facts_fields;
+	rr->types = facts_types;
 	rr->nfields = F_NFIELDS;
 	RowBind(rr, row, rrcxt);
 
 	d = RowGet(rr, F_CUSTOMER_ID, &isnull);
 	prio_facts_init(f, isnull ? 0 : DatumGetInt64(d));
+	has_id = !isnull;
 	f->first_at = facts_ts(rr, F_FIRST_AT, &f->has_activity);
 	f->last_at = facts_ts(rr, F_LAST_AT, &has_last);
 	f->last_inbound_at = facts_ts(rr, F_LAST_INBOUND_AT, &f->has_inbound);
@@ -124,6 +132,7 @@ FactsFromDatum(PrioFacts *f, Datum row, RowReader *rr, MemoryContext rrcxt,
 		f->intent_at = f->last_at;
 	d = RowGet(rr, F_STAGE, &isnull);
 	f->stage = isnull ? STAGE_PROSPECT : StageFromDatum(d);
+	return has_id;
 }
 
 static inline void
@@ -157,6 +166,7 @@ FactsGetDatum(const PrioFacts *f, TupleDesc desc)
 typedef struct FoldState
 {
 	PrioFacts	facts;
+	bool		has_start_id;	/* start named its customer */
 	double		half_life_us;
 	RowReader	reader;
 } FoldState;
@@ -171,6 +181,7 @@ prio_fold_accum(PG_FUNCTION_ARGS)
 {
 	MemoryContext aggcontext;
 	FoldState  *st;
+	double		weight;
 
 	if (!AggCheckCallContext(fcinfo, &aggcontext))
 		ereport(ERROR,
@@ -181,11 +192,17 @@ prio_fold_accum(PG_FUNCTION_ARGS)
 	{
 		st = MemoryContextAllocZero(aggcontext, sizeof(FoldState));
 		if (!PG_ARGISNULL(1))
-			FactsFromDatum(&st->facts, PG_GETARG_DATUM(1), &st->reader, aggcontext, aggcontext);
+		{
+			st->has_start_id = FactsFromDatum(&st->facts, PG_GETARG_DATUM(1), &st->reader,
+											  aggcontext, aggcontext);
+		}
 		else
+			prio_facts_init(&st->facts, 0);
+		/* the customer_id argument names the customer when start does not */
+		if (PG_ARGISNULL(1) || !st->has_start_id)
 		{
 			CheckArgNotNull(fcinfo, 2, "customer_id");
-			prio_facts_init(&st->facts, PG_GETARG_INT64(2));
+			st->facts.customer_id = PG_GETARG_INT64(2);
 		}
 		CheckArgNotNull(fcinfo, 9, "half_life");
 		st->half_life_us = CheckPositiveInterval(PG_GETARG_INTERVAL_P(9), "half_life");
@@ -197,11 +214,12 @@ prio_fold_accum(PG_FUNCTION_ARGS)
 	if (PG_ARGISNULL(3))
 		PG_RETURN_POINTER(st);
 	CheckArgNotNull(fcinfo, 4, "inbound");
+	weight = PG_ARGISNULL(7) ? 0.0 : PG_GETARG_FLOAT8(7);
+	CheckFiniteDouble(weight, "weight");
 	prio_fold_step(&st->facts, PG_GETARG_TIMESTAMPTZ(3), PG_GETARG_BOOL(4),
 				   !PG_ARGISNULL(5),
 				   PG_ARGISNULL(5) ? STAGE_PROSPECT : StageFromDatum(PG_GETARG_DATUM(5)),
-				   PG_ARGISNULL(7) ? 0.0 : PG_GETARG_FLOAT8(7),
-				   st->half_life_us);
+				   weight, st->half_life_us);
 	if (!PG_ARGISNULL(6) && PG_GETARG_BOOL(6))
 	{
 		max_ts(&st->facts.has_purchase, &st->facts.last_purchase_at, PG_GETARG_TIMESTAMPTZ(3));
@@ -226,5 +244,6 @@ prio_fold_final(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("prio.fold must return the composite type prio.facts")));
+	CheckResultDesc(desc, facts_types, F_NFIELDS, "prio.facts");
 	PG_RETURN_DATUM(FactsGetDatum(&st->facts, BlessTupleDesc(desc)));
 }

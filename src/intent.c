@@ -40,7 +40,11 @@ prio_intent_accum(PG_FUNCTION_ARGS)
 		PG_RETURN_FLOAT8(sum);
 	weight = PG_GETARG_FLOAT8(2);
 	CheckFiniteDouble(weight, "weight");
-	PG_RETURN_FLOAT8(sum + weight * prio_decay(PG_GETARG_TIMESTAMPTZ(1),
-											   PG_GETARG_TIMESTAMPTZ(4),
-											   half_life_us));
+	sum += weight * prio_decay(PG_GETARG_TIMESTAMPTZ(1), PG_GETARG_TIMESTAMPTZ(4), half_life_us);
+	/* as float8pl does when it combines partial sums */
+	if (isinf(sum))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("value out of range: overflow")));
+	PG_RETURN_FLOAT8(sum);
 }

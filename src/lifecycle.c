@@ -17,6 +17,7 @@ const char *const prio_stage_names[STAGE_COUNT] = {
 };
 
 /* pg_enum OIDs of prio.stage, looked up once; reset if any type changes */
+static Oid	stage_type_oid = InvalidOid;
 static Oid	stage_oids[STAGE_COUNT];
 static bool stage_oids_valid = false;
 static bool stage_callback_registered = false;
@@ -44,6 +45,7 @@ stage_oids_load(void)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("type prio.stage does not exist")));
+	stage_type_oid = typoid;
 	for (int i = 0; i < STAGE_COUNT; i++)
 	{
 		stage_oids[i] = GetSysCacheOid2(ENUMTYPOIDNAME, Anum_pg_enum_oid,
@@ -55,6 +57,14 @@ stage_oids_load(void)
 					 errmsg("prio.stage has no label \"%s\"", prio_stage_names[i])));
 	}
 	stage_oids_valid = true;
+}
+
+Oid
+StageTypeOid(void)
+{
+	if (!stage_oids_valid)
+		stage_oids_load();
+	return stage_type_oid;
 }
 
 PrioStage
@@ -146,6 +156,11 @@ prio_next_stage(PG_FUNCTION_ARGS)
 {
 	CheckArgNotNull(fcinfo, 0, "stage");
 	CheckArgNotNull(fcinfo, 2, "inbound");
+	if (StageFromDatum(PG_GETARG_DATUM(0)) == STAGE_SILENT)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("silent is not a base stage"),
+				 errhint("Base stages come from activities; silent is only ever an effective stage.")));
 	PG_RETURN_DATUM(StageGetDatum(prio_stage_step(StageFromDatum(PG_GETARG_DATUM(0)),
 												  !PG_ARGISNULL(1),
 												  PG_ARGISNULL(1) ? STAGE_PROSPECT

@@ -6,10 +6,8 @@
 
 #include <math.h>
 
-#include "access/htup_details.h"
 #include "datatype/timestamp.h"
-#include "utils/lsyscache.h"
-#include "utils/numeric.h"
+#include "utils/builtins.h"
 #include "utils/typcache.h"
 
 PG_MODULE_MAGIC;
@@ -86,48 +84,99 @@ NumericAccum(Numeric *sum, Numeric add, MemoryContext cxt)
 	*sum = result;
 }
 
+static Oid
+resolve_type(Oid t)
+{
+	return t == PRIO_STAGE_TYPE ? StageTypeOid() : t;
+}
+
+static void
+check_field_type(Oid actual, Oid expected, const char *what, const char *field)
+{
+	if (actual != resolve_type(expected))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("%s field \"%s\" has type %s, expected %s", what, field,
+						format_type_be(actual), format_type_be(resolve_type(expected))),
+				 errhint("Reinstall the extension: its row types were altered.")));
+}
+
+/*
+ * A composite result is built by position: make sure the declared result
+ * type still has exactly the fields, in the order and of the types, that
+ * the C code fills (ALTER TYPE could have changed it).
+ */
+void
+CheckResultDesc(TupleDesc desc, const Oid *types, int n, const char *what)
+{
+	if (desc->natts != n)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("%s has %d fields, expected %d", what, desc->natts, n),
+				 errhint("Reinstall the extension: its row types were altered.")));
+	for (int i = 0; i < n; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+
+		if (att->attisdropped)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATATYPE_MISMATCH),
+					 errmsg("%s has a dropped field", what),
+					 errhint("Reinstall the extension: its row types were altered.")));
+		check_field_type(att->atttypid, types[i], what, NameStr(att->attname));
+	}
+}
+
 /*
  * Point rr at a composite value, (re)building the field map when the row
- * type is new to it -- or changed, as after an ALTER TABLE.
+ * type is new to it or has changed since.  The new map is installed only
+ * once it is complete.
  */
 void
 RowBind(RowReader *rr, Datum row, MemoryContext cxt)
 {
 	HeapTupleHeader h = DatumGetHeapTupleHeader(row);
 	Oid			typid = HeapTupleHeaderGetTypeId(h);
+	TypeCacheEntry *tce = lookup_type_cache(typid, TYPECACHE_TUPDESC);
 
-	if (rr->desc == NULL || rr->desc->tdtypeid != typid ||
-		rr->desc->natts != HeapTupleHeaderGetNatts(h))
+	if (tce->tupDesc == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("%s must be a row of its declared type", rr->what)));
+	if (rr->desc == NULL || rr->typid != typid || rr->desc_id != tce->tupDesc_identifier)
 	{
-		TupleDesc	desc = lookup_rowtype_tupdesc(typid, HeapTupleHeaderGetTypMod(h));
-		MemoryContext old = MemoryContextSwitchTo(cxt);
-
-		if (rr->desc != NULL)
-			FreeTupleDesc(rr->desc);
-		rr->desc = CreateTupleDescCopy(desc);
-		rr->desc->tdtypeid = typid;
-		MemoryContextSwitchTo(old);
-		ReleaseTupleDesc(desc);
+		TupleDesc	desc = tce->tupDesc;
+		int			attnum[ROW_MAX_FIELDS];
+		MemoryContext old;
 
 		Assert(rr->nfields <= ROW_MAX_FIELDS);
 		for (int i = 0; i < rr->nfields; i++)
 		{
-			rr->attnum[i] = 0;
-			for (int a = 0; a < rr->desc->natts; a++)
+			attnum[i] = 0;
+			for (int a = 0; a < desc->natts; a++)
 			{
-				Form_pg_attribute att = TupleDescAttr(rr->desc, a);
+				Form_pg_attribute att = TupleDescAttr(desc, a);
 
 				if (!att->attisdropped && strcmp(NameStr(att->attname), rr->names[i]) == 0)
 				{
-					rr->attnum[i] = a + 1;
+					check_field_type(att->atttypid, rr->types[i], rr->what, rr->names[i]);
+					attnum[i] = a + 1;
 					break;
 				}
 			}
-			if (rr->attnum[i] == 0)
+			if (attnum[i] == 0)
 				ereport(ERROR,
 						(errcode(ERRCODE_DATATYPE_MISMATCH),
 						 errmsg("%s has no field \"%s\"", rr->what, rr->names[i])));
 		}
+		old = MemoryContextSwitchTo(cxt);
+		if (rr->desc != NULL)
+			FreeTupleDesc(rr->desc);
+		rr->desc = CreateTupleDescCopy(desc);
+		MemoryContextSwitchTo(old);
+		memcpy(rr->attnum, attnum, sizeof(int) * rr->nfields);
+		rr->typid = typid;
+		rr->desc_id = tce->tupDesc_identifier;
 	}
 	rr->tuple.t_len = HeapTupleHeaderGetDatumLength(h);
 	ItemPointerSetInvalid(&rr->tuple.t_self);

@@ -26,17 +26,25 @@ extern double IntervalToUsecs(const Interval *iv);
 extern double CheckPositiveInterval(const Interval *iv, const char *name);
 extern double ElapsedUsecs(TimestampTz from, TimestampTz to);
 extern void NumericAccum(Numeric *sum, Numeric add, MemoryContext cxt);
+extern void CheckResultDesc(TupleDesc desc, const Oid *types, int n, const char *what);
+
+/* In the type lists below: prio.stage, whose OID is only known at run time */
+#define PRIO_STAGE_TYPE ((Oid) 1)
 
 /*
- * Reading fields of a composite argument by name; the field positions are
- * looked up once per call site and kept in fn_extra.
+ * Reading fields of a composite argument by name and expected type.  The
+ * field map is built once per row type version (the type cache's
+ * tupDesc_identifier changes with any ALTER) and kept in fn_extra.
  */
 #define ROW_MAX_FIELDS 32
 typedef struct RowReader
 {
 	const char *what;			/* for error messages */
 	const char *const *names;
+	const Oid  *types;
 	int			nfields;
+	Oid			typid;
+	uint64		desc_id;
 	TupleDesc	desc;			/* copy, in the caller's long-lived context */
 	int			attnum[ROW_MAX_FIELDS];
 	HeapTupleData tuple;
@@ -59,6 +67,7 @@ typedef enum PrioStage
 } PrioStage;
 
 extern const char *const prio_stage_names[STAGE_COUNT];
+extern Oid	StageTypeOid(void);
 extern PrioStage StageFromDatum(Datum d);
 extern Datum StageGetDatum(PrioStage s);
 extern PrioStage prio_stage_step(PrioStage stage, bool has_kind_stage,
@@ -101,7 +110,7 @@ extern void prio_facts_init(PrioFacts *f, int64 customer_id);
 extern void prio_fold_step(PrioFacts *f, TimestampTz at, bool inbound,
 						   bool has_kind_stage, PrioStage kind_stage,
 						   double weight, double half_life_us);
-extern void FactsFromDatum(PrioFacts *f, Datum row, RowReader *rr,
+extern bool FactsFromDatum(PrioFacts *f, Datum row, RowReader *rr,
 						   MemoryContext rrcxt, MemoryContext cxt);
 
 /* segment.c */

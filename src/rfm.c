@@ -190,7 +190,7 @@ prio_rfm_combine(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(a);
 }
 
-/* bytea: first_at, last_at, frequency as int64, then monetary's text form */
+/* bytea: first_at, last_at, frequency as int64, then monetary in numeric_send form */
 PG_FUNCTION_INFO_V1(prio_rfm_serialize);
 Datum
 prio_rfm_serialize(PG_FUNCTION_ARGS)
@@ -205,8 +205,12 @@ prio_rfm_serialize(PG_FUNCTION_ARGS)
 	pq_sendint64(&buf, state->last_at);
 	pq_sendint64(&buf, state->frequency);
 	if (state->monetary != NULL)
-		pq_sendstring(&buf, DatumGetCString(DirectFunctionCall1(numeric_out,
-																NumericGetDatum(state->monetary))));
+	{
+		bytea	   *m = DatumGetByteaPP(DirectFunctionCall1(numeric_send,
+															 NumericGetDatum(state->monetary)));
+
+		pq_sendbytes(&buf, VARDATA_ANY(m), VARSIZE_ANY_EXHDR(m));
+	}
 	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
 }
 
@@ -226,8 +230,7 @@ prio_rfm_deserialize(PG_FUNCTION_ARGS)
 	state->frequency = pq_getmsgint64(&buf);
 	if (buf.cursor < buf.len)
 	{
-		Datum		sum = DirectFunctionCall3(numeric_in,
-											  CStringGetDatum(pq_getmsgstring(&buf)),
+		Datum		sum = DirectFunctionCall3(numeric_recv, PointerGetDatum(&buf),
 											  ObjectIdGetDatum(InvalidOid),
 											  Int32GetDatum(-1));
 
@@ -236,6 +239,8 @@ prio_rfm_deserialize(PG_FUNCTION_ARGS)
 	pq_getmsgend(&buf);
 	PG_RETURN_POINTER(state);
 }
+
+static const Oid summary_types[4] = {TIMESTAMPTZOID, TIMESTAMPTZOID, INT8OID, NUMERICOID};
 
 /* (first_at, last_at, frequency, monetary); no rows gives (NULL, NULL, 0, 0) */
 PG_FUNCTION_INFO_V1(prio_rfm_final);
@@ -251,6 +256,7 @@ prio_rfm_final(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("prio.rfm must return the composite type prio.rfm_summary")));
+	CheckResultDesc(tupdesc, summary_types, 4, "prio.rfm_summary");
 	tupdesc = BlessTupleDesc(tupdesc);
 
 	if (state == NULL || state->frequency == 0)

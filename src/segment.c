@@ -5,29 +5,38 @@
  * The rules are compiled once into a 5x5x5 lookup map and kept until the
  * table changes: prio.invalidate_cache() (a statement trigger on the table)
  * sends a relcache invalidation, which every backend sees at commit and the
- * writing backend at its next command.
+ * writing backend at its next command.  The map is read with the latest
+ * snapshot (not an old transaction snapshot, which could predate a change
+ * whose invalidation is already consumed), and a load during which an
+ * invalidation arrives is repeated.
  */
 #include "prio.h"
 
+#include "access/xact.h"
 #include "catalog/namespace.h"
 #include "executor/spi.h"
 #include "utils/builtins.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/snapmgr.h"
 
 #define NSCORE 5
 
 static MemoryContext segment_cxt = NULL;
 static const char *segment_map[NSCORE][NSCORE][NSCORE];
 static bool segment_valid = false;
+static uint64 segment_generation = 0;	/* bumped by every invalidation */
 static Oid	segment_relid = InvalidOid;
 
 static void
 segment_invalidate(Datum arg, Oid relid)
 {
 	if (relid == InvalidOid || relid == segment_relid)
+	{
 		segment_valid = false;
+		segment_generation++;
+	}
 }
 
 void
@@ -49,9 +58,10 @@ segment_int(HeapTuple tup, TupleDesc desc, int col)
 }
 
 static void
-segment_load(void)
+segment_load_once(void)
 {
 	Oid			nsp = get_namespace_oid(PRIO_SCHEMA, false);
+	SPIPlanPtr	plan;
 	int			rc;
 
 	if (segment_cxt == NULL)
@@ -65,9 +75,17 @@ segment_load(void)
 	segment_relid = get_relname_relid("rfm_segments", nsp);
 
 	SPI_connect();
-	rc = SPI_execute("SELECT segment, r_min, r_max, f_min, f_max, m_min, m_max"
-					 " FROM " PRIO_SCHEMA ".rfm_segments ORDER BY position",
-					 true, 0);
+	plan = SPI_prepare("SELECT segment, r_min, r_max, f_min, f_max, m_min, m_max"
+					   " FROM " PRIO_SCHEMA ".rfm_segments ORDER BY position", 0, NULL);
+	if (plan == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("could not read prio.rfm_segments: %s",
+						SPI_result_code_string(SPI_result))));
+	/* parallel workers cannot take a new snapshot; they share the leader's */
+	rc = SPI_execute_snapshot(plan, NULL, NULL,
+							  IsInParallelMode() ? InvalidSnapshot : GetLatestSnapshot(),
+							  InvalidSnapshot, true, false, 0);
 	if (rc != SPI_OK_SELECT)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
@@ -94,6 +112,19 @@ segment_load(void)
 						segment_map[r - 1][f - 1][m - 1] = kept;
 	}
 	SPI_finish();
+}
+
+static void
+segment_load(void)
+{
+	for (;;)
+	{
+		uint64		generation = segment_generation;
+
+		segment_load_once();
+		if (generation == segment_generation)
+			break;
+	}
 	segment_valid = true;
 }
 

@@ -8,6 +8,7 @@
 
 #include <math.h>
 
+#include "catalog/pg_type.h"
 #include "funcapi.h"
 #include "lib/stringinfo.h"
 #include "utils/builtins.h"
@@ -19,6 +20,9 @@ enum
 };
 static const char *const customer_fields[C_NFIELDS] = {
 	"budget", "authority", "need", "timeline", "created_at"
+};
+static const Oid customer_types[C_NFIELDS] = {
+	BOOLOID, BOOLOID, BOOLOID, BOOLOID, TIMESTAMPTZOID
 };
 
 enum
@@ -34,6 +38,12 @@ static const char *const settings_fields[S_NFIELDS] = {
 	"value_score", "bant_threshold", "intent_threshold",
 	"weight_tier", "weight_rfm", "weight_bant", "weight_intent", "weight_stage"
 };
+static const Oid settings_types[S_NFIELDS] = {
+	INTERVALOID, INTERVALOID, INTERVALOID, INTERVALOID,
+	INTERVALOID, INTERVALOID, INTERVALOID, INTERVALOID,
+	INT4OID, INT4OID, FLOAT8OID,
+	FLOAT8OID, FLOAT8OID, FLOAT8OID, FLOAT8OID, FLOAT8OID
+};
 
 /* Settings as the rules use them */
 typedef struct PrioSettings
@@ -42,7 +52,7 @@ typedef struct PrioSettings
 	double		silent_us;
 	double		dormant_us;
 	double		no_reply_us;
-	Interval   *cadence[4];		/* A..D */
+	double		cadence_us[4];	/* A..D */
 	int32		value_score;
 	int32		bant_threshold;
 	double		intent_threshold;
@@ -87,6 +97,12 @@ enum
 	E_STAGE, E_RECENCY, E_R, E_F, E_M, E_BANT, E_INTENT, E_NO_REPLY, E_VALUE_HIGH,
 	E_INTENT_HIGH, E_TIER, E_PRIORITY, E_NEXT_DUE, E_RULE,
 	E_P_TIER, E_P_RFM, E_P_BANT, E_P_INTENT, E_P_STAGE, E_NFIELDS
+};
+
+static const Oid evaluation_types[E_NFIELDS] = {
+	PRIO_STAGE_TYPE, FLOAT8OID, INT4OID, INT4OID, INT4OID, INT4OID, FLOAT8OID, BOOLOID,
+	BOOLOID, BOOLOID, TEXTOID, FLOAT8OID, TIMESTAMPTZOID, TEXTOID,
+	FLOAT8OID, FLOAT8OID, FLOAT8OID, FLOAT8OID, FLOAT8OID
 };
 
 static double
@@ -139,14 +155,13 @@ read_settings(PrioSettings *s, RowReader *rr)
 	s->dormant_us = field_usecs(rr, S_DORMANT_AFTER, "dormant_after");
 	s->no_reply_us = field_usecs(rr, S_NO_REPLY_AFTER, "no_reply_after");
 	for (int t = 0; t < 4; t++)
-	{
-		bool		isnull;
-
-		(void) field_usecs(rr, S_CADENCE_A + t, settings_fields[S_CADENCE_A + t]);
-		s->cadence[t] = DatumGetIntervalP(RowGet(rr, S_CADENCE_A + t, &isnull));
-	}
+		s->cadence_us[t] = field_usecs(rr, S_CADENCE_A + t, settings_fields[S_CADENCE_A + t]);
 	s->value_score = field_int(rr, S_VALUE_SCORE, "value_score");
 	s->bant_threshold = field_int(rr, S_BANT_THRESHOLD, "bant_threshold");
+	if (s->value_score < 1 || s->value_score > 5 || s->bant_threshold < 1 || s->bant_threshold > 4)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("setting value_score must be 1..5 and bant_threshold 1..4")));
 	s->intent_threshold = field_float(rr, S_INTENT_THRESHOLD, "intent_threshold");
 	if (s->intent_threshold <= 0)
 		ereport(ERROR,
@@ -157,6 +172,28 @@ read_settings(PrioSettings *s, RowReader *rr)
 	s->w_bant = field_float(rr, S_W_BANT, "weight_bant");
 	s->w_intent = field_float(rr, S_W_INTENT, "weight_intent");
 	s->w_stage = field_float(rr, S_W_STAGE, "weight_stage");
+	if (s->w_tier < 0 || s->w_rfm < 0 || s->w_bant < 0 || s->w_intent < 0 || s->w_stage < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("priority weights must not be negative")));
+}
+
+/*
+ * ts + us, counting a day as 24 hours and a month as 30 days like every
+ * other duration here, so the result does not depend on the TimeZone.
+ */
+static TimestampTz
+due_plus(TimestampTz ts, double us)
+{
+	double		due = (double) ts + us;
+
+	if (TIMESTAMP_NOT_FINITE(ts))
+		return ts;
+	if (!(due >= (double) MIN_TIMESTAMP && due < (double) END_TIMESTAMP))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("next due date is out of range")));
+	return (TimestampTz) due;
 }
 
 /* The rules, in the order the README gives them. */
@@ -267,9 +304,7 @@ prio_evaluate(PrioEval *e, const PrioFacts *f, const bool *bant_answers,
 	/* next due: the last outbound touch (else first activity, else creation) + cadence */
 	due_base = f->has_outbound ? f->last_outbound_at
 		: f->has_activity ? f->first_at : created_at;
-	e->next_due_at = DatumGetTimestampTz(DirectFunctionCall2(timestamptz_pl_interval,
-															 TimestampTzGetDatum(due_base),
-															 PointerGetDatum(s->cadence[e->tier - 'A'])));
+	e->next_due_at = due_plus(due_base, s->cadence_us[e->tier - 'A']);
 }
 
 typedef struct EvalCache
@@ -312,9 +347,11 @@ prio_evaluate_sql(PG_FUNCTION_ARGS)
 		cache = MemoryContextAllocZero(fncxt, sizeof(EvalCache));
 		cache->customer_rr.what = "prio.customers";
 		cache->customer_rr.names = customer_fields;
+		cache->customer_rr.types = customer_types;
 		cache->customer_rr.nfields = C_NFIELDS;
 		cache->settings_rr.what = "prio.settings";
 		cache->settings_rr.names = settings_fields;
+		cache->settings_rr.types = settings_types;
 		cache->settings_rr.nfields = S_NFIELDS;
 		fcinfo->flinfo->fn_extra = cache;
 	}
@@ -348,8 +385,9 @@ prio_evaluate_sql(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("prio.evaluate must return the composite type prio.evaluation")));
+	CheckResultDesc(desc, evaluation_types, E_NFIELDS, "prio.evaluation");
 	values[E_STAGE] = StageGetDatum(e.stage);
-	nulls[E_RECENCY] = isinf(e.recency_days);
+	nulls[E_RECENCY] = !facts.has_purchase;
 	values[E_RECENCY] = Float8GetDatum(e.recency_days);
 	for (int i = 0; i < 3; i++)
 	{

@@ -1,0 +1,377 @@
+-- pgTAP: deterministic randomized property test of the live engine.
+-- setseed() fixes the random stream.  50 customers with random BANT answers get
+-- random activities of random kinds in INSERT statements of 1..20 rows, at random
+-- times on a moving clock, with backfills, ties at the same time and a few rows
+-- dated up to 21 hours ahead; in between, random UPDATEs and DELETEs of
+-- activities and BANT updates.  After every statement, prio.recompute() must
+-- change nothing and the touched customers' base stage must equal a fold of
+-- the spec.  After each of three rounds:
+--   * prio.recompute() = 0 (no stored facts to fix), and a snapshot of
+--     prio.customer_state taken before it (without updated_at) equals the state
+--     after it (so the evaluated columns were right too);
+--   * the facts equal plain SQL over the activities (frequency, monetary, first,
+--     last, last inbound/outbound/purchase);
+--   * base and effective stage, intent, tier and next_due_at equal an
+--     independent implementation of the rules in SQL/plpgsql;
+--   * priorities order the tiers; tier_history chains up to the current state;
+--   * prio.refresh() has nothing left to change.
+-- Round 2 also changes settings and an activity kind in the middle; round 3 uses
+-- automatic (quintile) RFM breaks instead of fixed ones.
+BEGIN;
+SELECT plan(45);
+
+-- start from an empty engine (inside this transaction only)
+DELETE FROM prio.activities;
+DELETE FROM prio.customers;
+DELETE FROM prio.tier_history;
+UPDATE prio.settings
+   SET r_breaks = '{7,30,90,180}', f_breaks = '{1,2,3,5}', m_breaks = '{100,500,1000,5000}',
+       intent_half_life = DEFAULT, silent_after = DEFAULT, dormant_after = DEFAULT,
+       no_reply_after = DEFAULT, cadence_a = DEFAULT, cadence_b = DEFAULT, cadence_c = DEFAULT,
+       cadence_d = DEFAULT, value_score = DEFAULT, bant_threshold = DEFAULT,
+       intent_threshold = DEFAULT, weight_tier = DEFAULT, weight_rfm = DEFAULT,
+       weight_bant = DEFAULT, weight_intent = DEFAULT, weight_stage = DEFAULT;
+
+DO $$ BEGIN PERFORM setseed(0.20241123); END $$;
+
+-- random TRUE / FALSE / NULL
+CREATE FUNCTION pg_temp.rbool() RETURNS boolean LANGUAGE sql VOLATILE AS
+$$ SELECT (ARRAY[true, false, NULL])[1 + floor(random() * 3)::int] $$;
+
+INSERT INTO prio.customers (customer_id, name, owner, budget, authority, need, timeline, created_at)
+SELECT 1000 + g, 'random ' || g, 'rep' || (g % 3), pg_temp.rbool(), pg_temp.rbool(), pg_temp.rbool(),
+       pg_temp.rbool(), now() - floor(random() * 240) * interval '6 hours'
+  FROM generate_series(1, 50) g;
+
+-- what the random data contained, to check it exercised the interesting paths
+CREATE TEMP TABLE stats (what text, n bigint);
+
+-- the state columns prio.recompute() must leave unchanged (all but updated_at)
+CREATE TEMP VIEW state_v AS
+SELECT customer_id, first_at, last_at, last_inbound_at, last_outbound_at, last_purchase_at, frequency,
+       monetary, intent, intent_at, stage, effective_stage, r_score, f_score, m_score, bant, no_reply,
+       value_high, intent_high, tier, priority, next_due_at, rule
+  FROM prio.customer_state;
+CREATE TEMP TABLE snap AS SELECT * FROM state_v WHERE false;
+
+-- after every statement: the live state must already equal a rebuild (recompute
+-- fixes no stored facts and changes no state row), and the touched customers'
+-- base stage must equal the spec fold; any difference is counted in stats
+CREATE FUNCTION pg_temp.after(op text, ids bigint[]) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+    n int;
+    d bigint;
+BEGIN
+    DELETE FROM snap;
+    INSERT INTO snap SELECT * FROM state_v;
+    n := prio.recompute();
+    IF n <> 0 THEN
+        INSERT INTO stats VALUES ('mismatch: facts fixed by recompute after ' || op, n);
+    END IF;
+    SELECT count(*) INTO d FROM (SELECT * FROM snap EXCEPT SELECT * FROM state_v) x;
+    IF d <> 0 THEN
+        INSERT INTO stats VALUES ('mismatch: state rows changed by recompute after ' || op, d);
+    END IF;
+    INSERT INTO stats
+    SELECT 'mismatch: stage after ' || op, count(*) FROM prio.customer_state s
+     WHERE s.customer_id = ANY (ids) AND s.stage IS DISTINCT FROM pg_temp.spec_stage(s.customer_id)
+    HAVING count(*) > 0;
+END
+$$;
+
+------------------------------------------------------------------------
+-- one round of random operations; the clock runs from clock_from to clock_to
+------------------------------------------------------------------------
+CREATE FUNCTION pg_temp.random_round(batches int, customers int, clock_from timestamptz,
+                                     clock_to timestamptz, config_change boolean)
+RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+    kinds text[] := ARRAY(SELECT kind FROM prio.activity_kinds ORDER BY kind);
+    -- odd customers never get a won kind, so open stages, silence and revival stay common
+    open_kinds text[] := ARRAY(SELECT kind FROM prio.activity_kinds WHERE stage IS DISTINCT FROM 'won' ORDER BY kind);
+    n int;
+    base timestamptz;
+    cnt bigint;
+BEGIN
+    FOR i IN 1..batches LOOP
+        n := 1 + floor(random() * 20)::int;
+        base := clock_from + (clock_to - clock_from) * (i::float8 / batches);
+        CREATE TEMP TABLE batch ON COMMIT DROP AS
+        SELECT x.customer_id, x.kind,
+               CASE WHEN x.p < 0.03 THEN now() + floor(random() * 8) * interval '3 hours'      -- ahead (< 1 day)
+                    WHEN x.p < 0.18 THEN base - floor(random() * 40) * interval '1 day'        -- backfill
+                    ELSE least(base + floor(random() * 8) * interval '3 hours', now()) END AS at, -- on the clock (3 h grid: ties)
+               CASE WHEN x.kind = 'purchase' THEN round((random() * 3000)::numeric, 2) ELSE 0 END AS amount
+          FROM (SELECT y.customer_id, y.p,
+                       CASE WHEN y.customer_id % 2 = 0 THEN kinds[1 + floor(y.k * array_length(kinds, 1))::int]
+                            ELSE open_kinds[1 + floor(y.k * array_length(open_kinds, 1))::int] END AS kind
+                  FROM (SELECT 1001 + floor(random() * customers)::bigint AS customer_id,
+                               random() AS k, random() AS p
+                          FROM generate_series(1, n)) y) x;
+        -- classify: rows appended after the stored last_at, or folded again (backfill or tie)
+        INSERT INTO stats
+        SELECT CASE WHEN s.last_at IS NULL OR min(b.at) > s.last_at THEN 'append' ELSE 'refold' END, 1
+          FROM batch b JOIN prio.customer_state s USING (customer_id) GROUP BY b.customer_id, s.last_at;
+        INSERT INTO stats VALUES ('batch size ' || n, 1);
+        INSERT INTO stats SELECT 'ahead', count(*) FROM batch WHERE at > now();
+        INSERT INTO prio.activities (customer_id, kind, at, amount)
+        SELECT customer_id, kind, at, amount FROM batch;
+        PERFORM pg_temp.after('insert', ARRAY(SELECT customer_id FROM batch));
+        DROP TABLE batch;
+
+        -- now and then: change one activity (kind, time or customer)
+        IF random() < 0.15 THEN
+            SELECT count(*) INTO cnt FROM prio.activities;
+            UPDATE prio.activities
+               SET kind = CASE WHEN random() < 0.5 THEN kinds[1 + floor(random() * array_length(kinds, 1))::int] ELSE kind END,
+                   at = CASE WHEN random() < 0.5 THEN at - floor(random() * 10) * interval '1 day' ELSE at END,
+                   customer_id = CASE WHEN random() < 0.3 THEN 1001 + floor(random() * 50)::bigint ELSE customer_id END
+             WHERE activity_id = (SELECT activity_id FROM prio.activities ORDER BY activity_id
+                                   OFFSET floor(random() * cnt)::int LIMIT 1);
+            PERFORM pg_temp.after('update', ARRAY(SELECT customer_id FROM prio.customers));
+            INSERT INTO stats VALUES ('update', 1);
+        END IF;
+        -- now and then: delete one activity, or a few of one customer
+        IF random() < 0.10 THEN
+            SELECT count(*) INTO cnt FROM prio.activities;
+            DELETE FROM prio.activities
+             WHERE activity_id = (SELECT activity_id FROM prio.activities ORDER BY activity_id
+                                   OFFSET floor(random() * cnt)::int LIMIT 1);
+            PERFORM pg_temp.after('delete', ARRAY(SELECT customer_id FROM prio.customers));
+            INSERT INTO stats VALUES ('delete', 1);
+        ELSIF random() < 0.05 THEN
+            DELETE FROM prio.activities
+             WHERE activity_id IN (SELECT activity_id FROM prio.activities
+                                    WHERE customer_id = 1001 + floor(random() * 50)::bigint
+                                    ORDER BY activity_id LIMIT 3);
+            PERFORM pg_temp.after('delete', ARRAY(SELECT customer_id FROM prio.customers));
+            INSERT INTO stats VALUES ('delete', 1);
+        END IF;
+        -- now and then: new BANT answers for one to three customers (one statement)
+        IF random() < 0.15 THEN
+            UPDATE prio.customers
+               SET budget = pg_temp.rbool(), authority = pg_temp.rbool(),
+                   need = pg_temp.rbool(), timeline = pg_temp.rbool()
+             WHERE customer_id IN (1001 + floor(random() * 50)::bigint, 1001 + floor(random() * 50)::bigint,
+                                   1001 + floor(random() * 50)::bigint);
+            PERFORM pg_temp.after('BANT update', '{}');
+            INSERT INTO stats VALUES ('bant', 1);
+        END IF;
+        -- once, half-way: settings and an activity kind change under the live state
+        IF config_change AND i = batches / 2 THEN
+            UPDATE prio.settings SET intent_half_life = '10 days', no_reply_after = '2 days', silent_after = '20 days';
+            PERFORM pg_temp.after('settings update', '{}');
+            UPDATE prio.activity_kinds SET intent_weight = 1.5 WHERE kind = 'visit';
+            PERFORM pg_temp.after('activity_kinds update', '{}');
+        END IF;
+    END LOOP;
+END
+$$;
+
+------------------------------------------------------------------------
+-- the rules, implemented again independently from the spec
+------------------------------------------------------------------------
+-- base stage: fold the customer's activities in (at, activity_id) order
+CREATE FUNCTION pg_temp.spec_stage(id bigint) RETURNS prio.stage LANGUAGE plpgsql AS $$
+DECLARE
+    st prio.stage := 'prospect';
+    r record;
+BEGIN
+    FOR r IN SELECT k.stage AS ks, k.direction = 'inbound' AS inbound
+               FROM prio.activities a JOIN prio.activity_kinds k USING (kind)
+              WHERE a.customer_id = id ORDER BY a.at, a.activity_id LOOP
+        IF r.ks = 'lost' THEN st := 'lost';
+        ELSIF r.ks = 'won' THEN st := 'won';
+        ELSIF st = 'won' THEN NULL;                                   -- only lost moves won
+        ELSIF st = 'lost' THEN
+            IF r.inbound THEN st := greatest('interested'::prio.stage, coalesce(r.ks, 'interested')); END IF;
+        ELSE
+            IF r.ks > st THEN st := r.ks; END IF;                     -- forward only
+            IF r.inbound AND st < 'interested' THEN st := 'interested'; END IF;
+        END IF;
+    END LOOP;
+    RETURN st;
+END
+$$;
+
+-- everything else, as of now(), from plain SQL over the activities
+CREATE FUNCTION pg_temp.spec() RETURNS TABLE (
+    customer_id bigint, first_at timestamptz, last_at timestamptz, last_inbound_at timestamptz,
+    last_outbound_at timestamptz, last_purchase_at timestamptz, frequency bigint, monetary numeric,
+    has_ahead boolean, intent float8, stage prio.stage, effective_stage prio.stage, no_reply boolean,
+    value_high boolean, intent_high boolean, tier text)
+LANGUAGE sql AS $$
+    WITH cfg AS (
+        SELECT s.*, coalesce(s.r_breaks, b.r_breaks) AS rb, coalesce(s.f_breaks, b.f_breaks) AS fb,
+               coalesce(s.m_breaks, b.m_breaks) AS mb
+          FROM prio.settings s CROSS JOIN prio.auto_breaks b
+    ), f AS (
+        SELECT c.customer_id, c.budget, c.authority, c.created_at,
+               prio.bant_count(c.budget, c.authority, c.need, c.timeline) AS bant,
+               min(a.at) AS first_at, max(a.at) AS last_at,
+               max(a.at) FILTER (WHERE k.direction = 'inbound') AS li,
+               max(a.at) FILTER (WHERE k.direction = 'outbound') AS lo,
+               max(a.at) FILTER (WHERE k.is_purchase) AS lp,
+               count(a.*) FILTER (WHERE k.is_purchase) AS freq,
+               coalesce(sum(a.amount) FILTER (WHERE k.is_purchase), 0) AS mon,
+               coalesce(bool_or(a.at > now()), false) AS ahead,
+               coalesce(prio.intent(a.at, k.intent_weight, cfg.intent_half_life, now()), 0) AS intent
+          FROM prio.customers c
+          LEFT JOIN prio.activities a ON a.customer_id = c.customer_id
+          LEFT JOIN prio.activity_kinds k ON k.kind = a.kind
+         CROSS JOIN cfg
+         GROUP BY c.customer_id, cfg.intent_half_life
+    ), e AS (
+        SELECT f.*, pg_temp.spec_stage(f.customer_id) AS base,
+               coalesce(f.li, f.first_at, f.created_at) AS since,
+               prio.rfm_score(f.freq, cfg.fb) AS fs, prio.rfm_score(f.mon, cfg.mb) AS ms,
+               (f.lo IS NOT NULL AND (f.li IS NULL OR f.lo > f.li)
+                AND now() - f.lo >= cfg.no_reply_after) AS noreply
+          FROM f CROSS JOIN cfg
+    ), g AS (
+        SELECT e.*, CASE WHEN e.base <= 'closing' AND now() - e.since >= cfg.silent_after THEN 'silent'
+                         WHEN e.base = 'won' AND now() - e.since >= cfg.dormant_after THEN 'silent'
+                         ELSE e.base END::prio.stage AS eff,
+               (coalesce(e.ms >= cfg.value_score, false) OR coalesce(e.fs >= cfg.value_score, false)
+                OR coalesce(e.budget AND e.authority, false)) AS vh
+          FROM e CROSS JOIN cfg
+    ), h AS (
+        SELECT g.*, (NOT g.noreply AND (g.bant >= cfg.bant_threshold OR g.eff IN ('engaged', 'closing')
+                                        OR g.intent >= cfg.intent_threshold)) AS ih
+          FROM g CROSS JOIN cfg
+    )
+    SELECT h.customer_id, h.first_at, h.last_at, h.li, h.lo, h.lp, h.freq, h.mon, h.ahead, h.intent,
+           h.base, h.eff, h.noreply, h.vh, h.ih,
+           CASE WHEN h.eff = 'lost' THEN 'D' WHEN h.vh AND h.ih THEN 'A' WHEN h.vh THEN 'B'
+                WHEN h.ih THEN 'C' ELSE 'D' END
+      FROM h
+$$;
+
+------------------------------------------------------------------------
+-- the checks after each round (pgTAP functions return their TAP lines)
+------------------------------------------------------------------------
+CREATE TEMP TABLE sp AS SELECT * FROM pg_temp.spec() WHERE false;
+
+CREATE FUNCTION pg_temp.check_round(r int, refresh_is_noop boolean) RETURNS SETOF text LANGUAGE plpgsql AS $$
+DECLARE
+    p text := 'round ' || r || ': ';
+BEGIN
+    -- what the rules should give, from the activities alone
+    DELETE FROM sp;
+    INSERT INTO sp SELECT * FROM pg_temp.spec();
+
+    -- live state against a full rebuild
+    DELETE FROM snap;
+    INSERT INTO snap SELECT * FROM state_v;
+    RETURN NEXT is(prio.recompute(), 0, p || 'prio.recompute() = 0 (no stored facts to fix)');
+    RETURN NEXT is((SELECT count(*) FROM ((SELECT * FROM snap EXCEPT SELECT * FROM state_v)
+                                         UNION ALL (SELECT * FROM state_v EXCEPT SELECT * FROM snap)) d),
+                   0::bigint, p || 'snapshot of customer_state before recompute equals the state after it');
+
+    -- facts against plain SQL
+    RETURN NEXT is((SELECT count(*) FROM prio.customer_state s JOIN sp x USING (customer_id)
+                     WHERE (s.frequency, s.monetary) IS DISTINCT FROM (x.frequency, x.monetary)),
+                   0::bigint, p || 'frequency and monetary equal count and sum over purchases');
+    RETURN NEXT is((SELECT count(*) FROM prio.customer_state s JOIN sp x USING (customer_id)
+                     WHERE (s.first_at, s.last_at, s.last_inbound_at, s.last_outbound_at, s.last_purchase_at)
+                           IS DISTINCT FROM (x.first_at, x.last_at, x.last_inbound_at, x.last_outbound_at, x.last_purchase_at)),
+                   0::bigint, p || 'first/last/inbound/outbound/purchase times equal min/max over activities');
+
+    -- rules against the independent implementation
+    RETURN NEXT is((SELECT count(*) FROM prio.customer_state s JOIN sp x USING (customer_id)
+                     WHERE s.stage IS DISTINCT FROM x.stage),
+                   0::bigint, p || 'base stage equals the spec fold');
+    RETURN NEXT is((SELECT count(*) FROM prio.customer_state s JOIN sp x USING (customer_id)
+                     WHERE s.effective_stage IS DISTINCT FROM x.effective_stage OR s.no_reply IS DISTINCT FROM x.no_reply
+                        OR s.value_high IS DISTINCT FROM x.value_high),
+                   0::bigint, p || 'effective stage, no_reply and value_high equal the spec');
+    -- intent and the intent-based tier: customers without activities dated ahead of now
+    -- (those are covered by a dedicated test in tiers.sql)
+    RETURN NEXT is((SELECT count(*) FROM prio.customer_state s JOIN sp x USING (customer_id)
+                     JOIN prio.settings cfg ON true
+                     WHERE NOT x.has_ahead
+                       AND abs(prio.decayed(s.intent, s.intent_at, cfg.intent_half_life, now()) - x.intent)
+                           > 1e-9 * greatest(1, x.intent)),
+                   0::bigint, p || 'intent decayed to now equals prio.intent() over the activities');
+    RETURN NEXT is((SELECT count(*) FROM prio.customer_state s JOIN sp x USING (customer_id)
+                     WHERE NOT x.has_ahead AND abs(x.intent - 3) > 1e-6
+                       AND (s.tier, s.intent_high) IS DISTINCT FROM (x.tier, x.intent_high)),
+                   0::bigint, p || 'tier and intent_high equal the spec');
+    RETURN NEXT is((SELECT count(*) FROM prio.customer_state s JOIN prio.customers c USING (customer_id)
+                     JOIN prio.settings cfg ON true
+                     WHERE s.next_due_at IS DISTINCT FROM coalesce(s.last_outbound_at, s.first_at, c.created_at)
+                           + CASE s.tier WHEN 'A' THEN cfg.cadence_a WHEN 'B' THEN cfg.cadence_b
+                                         WHEN 'C' THEN cfg.cadence_c ELSE cfg.cadence_d END),
+                   0::bigint, p || 'next_due_at = last outbound (else first activity, else created_at) + cadence');
+
+    -- priority orders the tiers
+    RETURN NEXT ok((SELECT bool_and(priority BETWEEN 0 AND 100) FROM prio.customer_state)
+                   AND coalesce((SELECT min(priority) FROM prio.customer_state WHERE tier = 'A')
+                                > (SELECT max(priority) FROM prio.customer_state WHERE tier IN ('B', 'C')), true)
+                   AND coalesce((SELECT min(priority) FROM prio.customer_state WHERE tier IN ('B', 'C'))
+                                > (SELECT max(priority) FROM prio.customer_state WHERE tier = 'D'), true),
+                   p || 'priorities in [0,100], every A > every B/C > every D');
+
+    -- history: each row continues the previous one and the last one is the current state
+    RETURN NEXT is((SELECT count(*) FROM (
+                      SELECT h.customer_id, h.old_tier, h.old_stage, h.new_tier, h.new_stage,
+                             lag(h.new_tier) OVER w AS prev_tier, lag(h.new_stage) OVER w AS prev_stage,
+                             lead(h.history_id) OVER w AS next_id
+                        FROM prio.tier_history h
+                      WINDOW w AS (PARTITION BY h.customer_id ORDER BY h.history_id)) x
+                     LEFT JOIN prio.customer_state s USING (customer_id)
+                     WHERE (x.old_tier, x.old_stage) IS DISTINCT FROM (x.prev_tier, x.prev_stage)
+                        OR (x.old_tier, x.old_stage) IS NOT DISTINCT FROM (x.new_tier, x.new_stage)
+                        OR (x.next_id IS NULL AND (x.new_tier, x.new_stage) IS DISTINCT FROM (s.tier, s.effective_stage))),
+                   0::bigint, p || 'tier_history: each row starts where the last ended, changes something, ends at the state');
+
+    -- nothing is left for refresh
+    IF refresh_is_noop THEN
+        RETURN NEXT is(prio.refresh(), 0, p || 'prio.refresh() finds nothing to change');
+    ELSE
+        -- automatic breaks move with the data: refresh applies them, then all is consistent
+        PERFORM prio.refresh();
+        RETURN NEXT is(prio.recompute(), 0, p || 'after prio.refresh() (new automatic breaks) recompute() = 0');
+    END IF;
+END
+$$;
+
+------------------------------------------------------------------------
+-- the rounds
+------------------------------------------------------------------------
+DO $$ BEGIN PERFORM pg_temp.random_round(40, 50, now() - interval '150 days', now() - interval '100 days', false); END $$;
+SELECT * FROM pg_temp.check_round(1, true);
+
+INSERT INTO prio.customers (customer_id, name, budget, authority, created_at)
+VALUES (1051, 'late arrival', true, true, now() - interval '10 days');
+DO $$ BEGIN PERFORM pg_temp.random_round(40, 40, now() - interval '100 days', now() - interval '20 days', true); END $$;
+SELECT * FROM pg_temp.check_round(2, true);
+
+UPDATE prio.settings SET r_breaks = NULL, f_breaks = NULL, m_breaks = NULL;
+DO $$ BEGIN PERFORM prio.refresh(); PERFORM pg_temp.random_round(40, 40, now() - interval '20 days', now(), false); END $$;
+SELECT * FROM pg_temp.check_round(3, false);
+
+-- after every single statement of every round
+SELECT is((SELECT string_agg(what || ' x' || n, ', ') FROM stats WHERE what LIKE 'mismatch:%'), NULL,
+          'every statement: live state equals a rebuild and base stages equal the spec fold');
+
+-- the random data really went through the interesting paths
+SELECT cmp_ok((SELECT count(*) FROM prio.activities), '>', 600::bigint, 'data: many activities');
+SELECT cmp_ok((SELECT sum(n) FROM stats WHERE what = 'append'), '>', 50::numeric, 'data: many appends after the stored last activity');
+SELECT cmp_ok((SELECT sum(n) FROM stats WHERE what = 'refold'), '>', 50::numeric, 'data: many backfills or ties (refolds)');
+SELECT cmp_ok((SELECT count(*) FROM (SELECT 1 FROM prio.activities GROUP BY customer_id, at HAVING count(*) > 1) t),
+              '>', 10::bigint, 'data: activities of one customer tied at the same time');
+SELECT ok((SELECT sum(n) FROM stats WHERE what = 'ahead') > 0 AND (SELECT sum(n) FROM stats WHERE what = 'update') > 5
+          AND (SELECT sum(n) FROM stats WHERE what = 'delete') > 5 AND (SELECT sum(n) FROM stats WHERE what = 'bant') > 5,
+          'data: rows dated ahead, updates, deletes and BANT changes all happened');
+SELECT ok(EXISTS (SELECT 1 FROM stats WHERE what = 'batch size 1') AND EXISTS (SELECT 1 FROM stats WHERE what = 'batch size 20'),
+          'data: batch sizes from 1 to 20 rows');
+SELECT ok((SELECT count(DISTINCT tier || effective_stage) >= 8 AND count(DISTINCT tier) = 4
+                   AND bool_or(effective_stage = 'silent') AND bool_or(effective_stage = 'lost')
+              FROM prio.customer_state),
+          'data: customers spread over all tiers and many stages, silent and lost included');
+SELECT ok((SELECT count(*) FILTER (WHERE r_score IS NOT NULL) > 0 FROM prio.customer_state),
+          'data: automatic breaks scored the customers in round 3');
+
+SELECT * FROM finish();
+ROLLBACK;

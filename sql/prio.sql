@@ -228,7 +228,7 @@ RETURNS double precision
 AS 'MODULE_PATHNAME', 'prio_decayed'
 LANGUAGE C IMMUTABLE PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.decayed(double precision, timestamptz, interval, timestamptz) IS
-'value * 2^(-(as_of - since) / half_life): an intent kept as of "since", seen at as_of (no decay when as_of <= since).';
+'value * 2^(-(as_of - since) / half_life): an intent kept as of "since", seen at as_of (an earlier as_of takes the decay back).';
 
 ------------------------------------------------------------------------
 -- Engine: configuration (settings, activity kinds)
@@ -478,7 +478,7 @@ COMMENT ON COLUMN @extschema@.customer_state.r_score IS 'Recency score 1-5 when 
 COMMENT ON COLUMN @extschema@.customer_state.f_score IS 'Frequency score 1-5.';
 COMMENT ON COLUMN @extschema@.customer_state.m_score IS 'Monetary score 1-5.';
 COMMENT ON COLUMN @extschema@.customer_state.bant IS 'Number of BANT answers that are TRUE.';
-COMMENT ON COLUMN @extschema@.customer_state.no_reply IS 'The last outbound touch is unanswered for longer than no_reply_after.';
+COMMENT ON COLUMN @extschema@.customer_state.no_reply IS 'The last outbound touch has been unanswered for longer than no_reply_after.';
 COMMENT ON COLUMN @extschema@.customer_state.value_high IS 'Value side of the tier.';
 COMMENT ON COLUMN @extschema@.customer_state.intent_high IS 'Intent side of the tier.';
 COMMENT ON COLUMN @extschema@.customer_state.tier IS 'A (value and intent), B (value), C (intent), D (neither, or lost).';
@@ -487,8 +487,11 @@ COMMENT ON COLUMN @extschema@.customer_state.next_due_at IS 'Last outbound touch
 COMMENT ON COLUMN @extschema@.customer_state.rule IS 'Which rules set the tier.';
 COMMENT ON COLUMN @extschema@.customer_state.updated_at IS 'When prio last changed this row.';
 
+-- No primary key: restoring a dump replays customers and activities through
+-- the triggers, which write history of their own before the dumped history
+-- arrives; a key would make the dumped rows collide with those and be lost.
 CREATE TABLE @extschema@.tier_history (
-    history_id  bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    history_id  bigint GENERATED ALWAYS AS IDENTITY,
     customer_id bigint NOT NULL,
     changed_at  timestamptz NOT NULL,
     old_tier    text,
@@ -498,9 +501,10 @@ CREATE TABLE @extschema@.tier_history (
     reason      text
 );
 CREATE INDEX tier_history_customer_idx ON @extschema@.tier_history (customer_id, changed_at);
+CREATE INDEX tier_history_id_idx ON @extschema@.tier_history (history_id);
 COMMENT ON TABLE @extschema@.tier_history IS
 'One row per change of a customer''s tier or (effective) stage, written by prio; a new customer''s first row has NULL old values.';
-COMMENT ON COLUMN @extschema@.tier_history.history_id IS 'Generated key.';
+COMMENT ON COLUMN @extschema@.tier_history.history_id IS 'Generated, increasing number (not a key: a restore may add rows of its own).';
 COMMENT ON COLUMN @extschema@.tier_history.customer_id IS 'The customer.';
 COMMENT ON COLUMN @extschema@.tier_history.changed_at IS 'When the change took effect (the as_of of the evaluation).';
 COMMENT ON COLUMN @extschema@.tier_history.old_tier IS 'Tier before.';

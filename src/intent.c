@@ -22,6 +22,24 @@ prio_decay(TimestampTz at, TimestampTz as_of, double half_life_us)
 }
 
 /*
+ * An intent known as of intent_at, seen at as_of.  Later as_of decays it;
+ * an earlier as_of (activities dated ahead of the evaluation, at most a day)
+ * takes the decay back, which is exact for every event up to as_of.
+ */
+double
+prio_intent_at(double intent, TimestampTz intent_at, TimestampTz as_of, double half_life_us)
+{
+	double		age = ElapsedUsecs(intent_at, as_of);
+	double		v;
+
+	if (intent == 0.0 || age == 0.0)
+		return intent;
+	v = intent * exp2(-age / half_life_us);
+	/* infinitely far apart: nothing left, or (far in the past) no decay at all */
+	return isfinite(v) ? v : (age > 0 ? 0.0 : intent);
+}
+
+/*
  * prio.intent transition: state += weight * 2^(-age / half_life).  The state
  * is a plain float8 sum, so float8pl combines partial aggregates.
  */

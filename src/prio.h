@@ -85,6 +85,8 @@ extern int	prio_rfm_score(double value, const float8 *breaks, int nbreaks,
 
 /* intent.c */
 extern double prio_decay(TimestampTz at, TimestampTz as_of, double half_life_us);
+extern double prio_intent_at(double intent, TimestampTz intent_at, TimestampTz as_of,
+							 double half_life_us);
 
 /* fold.c: a customer's facts, folded from its activities in (at, id) order */
 typedef struct PrioFacts

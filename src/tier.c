@@ -231,7 +231,7 @@ prio_evaluate(PrioEval *e, const PrioFacts *f, const bool *bant_answers,
 									s->silent_us, s->dormant_us);
 
 	e->intent_now = f->has_activity
-		? f->intent * prio_decay(f->intent_at, as_of, s->half_life_us) : 0.0;
+		? prio_intent_at(f->intent, f->intent_at, as_of, s->half_life_us) : 0.0;
 
 	/* value */
 	if (e->has_scores[2] && e->score[2] >= s->value_score)
@@ -255,7 +255,7 @@ prio_evaluate(PrioEval *e, const PrioFacts *f, const bool *bant_answers,
 	/* intent; an unanswered outbound touch overrides the rest */
 	e->no_reply = f->has_outbound &&
 		(!f->has_inbound || f->last_outbound_at > f->last_inbound_at) &&
-		ElapsedUsecs(f->last_outbound_at, as_of) >= s->no_reply_us;
+		ElapsedUsecs(f->last_outbound_at, as_of) > s->no_reply_us;
 	if (e->no_reply)
 		appendStringInfoString(&e->rule, "; intent low (last outbound touch unanswered)");
 	else if (e->bant >= s->bant_threshold)
@@ -422,6 +422,6 @@ prio_decayed(PG_FUNCTION_ARGS)
 		PG_RETURN_NULL();
 	if (PG_ARGISNULL(1))
 		PG_RETURN_FLOAT8(PG_GETARG_FLOAT8(0));
-	PG_RETURN_FLOAT8(PG_GETARG_FLOAT8(0) *
-					 prio_decay(PG_GETARG_TIMESTAMPTZ(1), PG_GETARG_TIMESTAMPTZ(3), hl));
+	PG_RETURN_FLOAT8(prio_intent_at(PG_GETARG_FLOAT8(0), PG_GETARG_TIMESTAMPTZ(1),
+									PG_GETARG_TIMESTAMPTZ(3), hl));
 }

@@ -238,7 +238,7 @@ SELECT is((SELECT count(*) FROM prio.customer_state s JOIN ct2 USING (customer_i
           'refresh twice: no state row rewritten (same ctid and updated_at)');
 SELECT is((SELECT ctid::text FROM prio.auto_breaks), (SELECT tid FROM ab), 'refresh twice: auto_breaks not rewritten');
 SELECT is((SELECT count(*) FROM prio.tier_history) - (SELECT n FROM h1), 3::bigint, 'refresh twice: no new history rows');
-SELECT skip('NOTIFY prio_tier_change is delivered at commit, and a pgTAP file never commits', 1);
+SELECT skip('NOTIFY prio_tier_change is delivered at commit, which a pgTAP file never reaches: specs/notify.spec tests it', 1);
 -- back to now: the same three change back
 -- recompute counts only wrong stored facts: re-evaluating a state left at +31 days is no repair
 SELECT is(prio.recompute(), 0, 'recompute after a future refresh: no stored facts to fix (time is not a repair)');

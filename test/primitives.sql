@@ -1,6 +1,6 @@
 -- pgTAP: behaviour and documented errors of the scoring primitives.
 BEGIN;
-SELECT plan(37);
+SELECT plan(42);
 
 -- bant_count
 SELECT is(prio.bant_count(true, true, true, true), 4, 'bant_count: all four met');
@@ -23,6 +23,8 @@ SELECT throws_ok($$SELECT prio.rfm_score(1, '{1,NULL}')$$, '22023', 'breaks must
 SELECT throws_ok($$SELECT prio.rfm_score(1, '{NaN}')$$, '22023', 'breaks must not contain NaN', 'rfm_score: NaN in breaks');
 SELECT throws_ok($$SELECT prio.rfm_score(1, '{2,1}')$$, '22023', 'breaks must be in ascending order', 'rfm_score: unsorted breaks');
 SELECT throws_ok($$SELECT prio.rfm_score('NaN', '{1}')$$, '22023', 'value must not be NaN', 'rfm_score: NaN value');
+SELECT throws_ok($$SELECT prio.rfm_score(1, '{{1,2},{3,4}}')$$, '22023', 'breaks must be a one-dimensional array', 'rfm_score: 2-D breaks');
+SELECT throws_ok($$SELECT prio.rfm_score(1, '{1,2}', NULL)$$, '22004', 'higher_is_better must not be NULL', 'rfm_score: NULL flag');
 
 -- rfm aggregate
 SELECT is((SELECT (prio.rfm(at, amount)).frequency
@@ -45,6 +47,9 @@ SELECT throws_ok($$SELECT prio.intent(now(), 1, '0 seconds', now())$$, '22023', 
 SELECT throws_ok($$SELECT prio.intent(now(), 1, '-3 days', now())$$, '22023', NULL, 'intent: negative half_life');
 SELECT throws_ok($$SELECT prio.intent(now(), 'NaN', '3 days', now())$$, '22023', NULL, 'intent: NaN weight');
 SELECT throws_ok($$SELECT prio.intent(now(), 1, NULL, now())$$, '22004', NULL, 'intent: NULL half_life');
+SELECT throws_ok($$SELECT prio.intent(now(), 1, '1 day', NULL)$$, '22004', NULL, 'intent: NULL as_of');
+SELECT throws_ok($$SELECT prio.intent(now(), 'Infinity', '3 days', now())$$, '22023', NULL, 'intent: infinite weight');
+SELECT throws_ok($$SELECT prio.intent(at, 1e308, '1 day', at) FROM (VALUES (now()), (now())) v(at)$$, '22003', NULL, 'intent: overflowing sum');
 SELECT is((SELECT aggcombinefn::text FROM pg_aggregate
             WHERE aggfnoid = 'prio.intent(timestamptz, float8, interval, timestamptz)'::regprocedure),
           'float8pl', 'intent: combinable');

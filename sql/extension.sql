@@ -34,9 +34,11 @@ FROM pg_proc p WHERE p.pronamespace = 'prio'::regnamespace ORDER BY p.oid::regpr
 SELECT unnest(extconfig)::regclass AS config_table, unnest(extcondition) AS filter
 FROM pg_extension WHERE extname = 'prio' ORDER BY 1;
 
--- No function's body resolves names through the caller's search_path.
+-- No function that reads or writes tables resolves names through the caller's
+-- search_path (pure row expressions stay unpinned so they can be inlined).
 SELECT p.oid::regprocedure AS sql_function_without_pinned_search_path
 FROM pg_proc p
 WHERE p.pronamespace = 'prio'::regnamespace
   AND p.prolang IN (SELECT oid FROM pg_language WHERE lanname IN ('sql', 'plpgsql'))
+  AND (p.prosrc ~* '\mfrom\M' OR p.prolang <> (SELECT oid FROM pg_language WHERE lanname = 'sql'))
   AND NOT coalesce(p.proconfig @> ARRAY['search_path=pg_catalog, pg_temp'], false);

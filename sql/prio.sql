@@ -516,6 +516,32 @@ SELECT pg_catalog.pg_extension_config_dump('@extschema@.tier_history', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.tier_history_history_id_seq', '');
 COMMENT ON SEQUENCE @extschema@.tier_history_history_id_seq IS 'Generates prio.tier_history.history_id.';
 
+CREATE FUNCTION @extschema@.stored_facts(s @extschema@.customer_state)
+RETURNS @extschema@.facts
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+-- A pure row expression with qualified names only, left without SET so the
+-- planner can inline it.
+RETURN ROW(s.customer_id, s.first_at, s.last_at, s.last_inbound_at, s.last_outbound_at,
+           s.last_purchase_at, s.frequency, s.monetary, s.intent, s.intent_at,
+           s.stage)::@extschema@.facts;
+COMMENT ON FUNCTION @extschema@.stored_facts(@extschema@.customer_state) IS
+'The folded facts of a customer_state row, as prio.facts.';
+
+CREATE VIEW @extschema@.rule_config WITH (security_invoker = true) AS
+SELECT s AS cfg,
+       coalesce(s.r_breaks, b.r_breaks) AS r_breaks,
+       coalesce(s.f_breaks, b.f_breaks) AS f_breaks,
+       coalesce(s.m_breaks, b.m_breaks) AS m_breaks,
+       b.computed_at AS breaks_computed_at
+  FROM @extschema@.settings s CROSS JOIN @extschema@.auto_breaks b;
+COMMENT ON VIEW @extschema@.rule_config IS
+'What prio.evaluate() takes besides a customer: the settings row and the breaks in force (settings, else the automatic quintiles).';
+COMMENT ON COLUMN @extschema@.rule_config.cfg IS 'The settings row.';
+COMMENT ON COLUMN @extschema@.rule_config.r_breaks IS 'Recency breaks in force.';
+COMMENT ON COLUMN @extschema@.rule_config.f_breaks IS 'Frequency breaks in force.';
+COMMENT ON COLUMN @extschema@.rule_config.m_breaks IS 'Monetary breaks in force.';
+COMMENT ON COLUMN @extschema@.rule_config.breaks_computed_at IS 'When prio.refresh() last computed the automatic breaks.';
+
 ------------------------------------------------------------------------
 -- Engine: the rules (C) -- one fold, one evaluation, used by every path
 ------------------------------------------------------------------------
@@ -597,19 +623,13 @@ DECLARE
     -- rows are reached through = ANY(ids): an index scan whatever the statistics say
     ids bigint[] := ARRAY(SELECT f.customer_id FROM pg_catalog.unnest(facts) f);
 BEGIN
-    WITH cfg AS MATERIALIZED (
-        SELECT s AS cfg,
-               coalesce(s.r_breaks, b.r_breaks) AS rb,
-               coalesce(s.f_breaks, b.f_breaks) AS fb,
-               coalesce(s.m_breaks, b.m_breaks) AS mb
-          FROM @extschema@.settings s CROSS JOIN @extschema@.auto_breaks b
-    ), n AS MATERIALIZED (
+    WITH n AS MATERIALIZED (
         SELECT f.customer_id, f.first_at, f.last_at, f.last_inbound_at, f.last_outbound_at,
                f.last_purchase_at, f.frequency, f.monetary, f.intent, f.intent_at, f.stage,
-               @extschema@.evaluate(f, c, cfg.cfg, cfg.rb, cfg.fb, cfg.mb, as_of) AS e
+               @extschema@.evaluate(f, c, r.cfg, r.r_breaks, r.f_breaks, r.m_breaks, as_of) AS e
           FROM pg_catalog.unnest(facts) AS f
           JOIN @extschema@.customers c ON c.customer_id OPERATOR(pg_catalog.=) f.customer_id
-         CROSS JOIN cfg
+         CROSS JOIN @extschema@.rule_config r
          WHERE c.customer_id OPERATOR(pg_catalog.=) ANY (ids)
     ), o AS (
         SELECT s.customer_id, s.tier, s.effective_stage
@@ -716,10 +736,7 @@ BEGIN
     PERFORM 1 FROM @extschema@.customer_state s
      WHERE s.customer_id OPERATOR(pg_catalog.=) ANY (ids)
      ORDER BY s.customer_id FOR UPDATE;
-    SELECT pg_catalog.array_agg(ROW(s.customer_id, s.first_at, s.last_at, s.last_inbound_at,
-                                    s.last_outbound_at, s.last_purchase_at, s.frequency,
-                                    s.monetary, s.intent, s.intent_at, s.stage)::@extschema@.facts)
-      INTO v_facts
+    SELECT pg_catalog.array_agg(@extschema@.stored_facts(s)) INTO v_facts
       FROM @extschema@.customer_state s
      WHERE s.customer_id OPERATOR(pg_catalog.=) ANY (ids);
     RETURN (SELECT a.changed FROM @extschema@.apply_facts(v_facts, as_of, why) a);
@@ -770,10 +787,7 @@ BEGIN
 
     -- a later statement: sees what committed while we waited for the locks
     SELECT pg_catalog.array_agg(x.f) INTO v_facts FROM (
-        SELECT @extschema@.fold(ROW(s.customer_id, s.first_at, s.last_at, s.last_inbound_at,
-                                    s.last_outbound_at, s.last_purchase_at, s.frequency,
-                                    s.monetary, s.intent, s.intent_at, s.stage)::@extschema@.facts,
-                                s.customer_id, n.at,
+        SELECT @extschema@.fold(@extschema@.stored_facts(s), s.customer_id, n.at,
                                 k.direction OPERATOR(pg_catalog.=) 'inbound', k.stage,
                                 k.is_purchase, k.intent_weight, n.amount, cfg.intent_half_life
                                 ORDER BY n.at, n.activity_id) AS f
@@ -949,21 +963,12 @@ BEGIN
         OR b.computed_at IS NULL;
 
     -- who would change: evaluate without locks, then lock and apply only those
-    WITH cfg AS MATERIALIZED (
-        SELECT s AS cfg,
-               coalesce(s.r_breaks, b.r_breaks) AS rb,
-               coalesce(s.f_breaks, b.f_breaks) AS fb,
-               coalesce(s.m_breaks, b.m_breaks) AS mb
-          FROM @extschema@.settings s CROSS JOIN @extschema@.auto_breaks b
-    ), e AS (
-        SELECT s.*, @extschema@.evaluate(
-                   ROW(s.customer_id, s.first_at, s.last_at, s.last_inbound_at, s.last_outbound_at,
-                       s.last_purchase_at, s.frequency, s.monetary, s.intent, s.intent_at,
-                       s.stage)::@extschema@.facts,
-                   c, cfg.cfg, cfg.rb, cfg.fb, cfg.mb, as_of) AS ev
+    WITH e AS (
+        SELECT s.*, @extschema@.evaluate(@extschema@.stored_facts(s), c, r.cfg,
+                                         r.r_breaks, r.f_breaks, r.m_breaks, as_of) AS ev
           FROM @extschema@.customer_state s
           JOIN @extschema@.customers c ON c.customer_id OPERATOR(pg_catalog.=) s.customer_id
-         CROSS JOIN cfg
+         CROSS JOIN @extschema@.rule_config r
     )
     SELECT pg_catalog.array_agg(e.customer_id ORDER BY e.customer_id) INTO v_ids
       FROM e
@@ -1030,7 +1035,7 @@ BEGIN
                             THEN @extschema@.rfm_segment((x.e).r_score, (x.e).f_score, (x.e).m_score) END,
             'breaks', pg_catalog.jsonb_build_object('r', x.rb, 'f', x.fb, 'm', x.mb,
                         'source', CASE WHEN (x.cfg).r_breaks IS NULL THEN 'automatic quintiles, computed '
-                                       OPERATOR(pg_catalog.||) coalesce(b.computed_at::text, 'never (run prio.refresh())')
+                                       OPERATOR(pg_catalog.||) coalesce(x.breaks_computed_at::text, 'never (run prio.refresh())')
                                        ELSE 'settings' END)),
         'bant', pg_catalog.jsonb_build_object('budget', c.budget, 'authority', c.authority,
                    'need', c.need, 'timeline', c.timeline, 'count', (x.e).bant,
@@ -1054,17 +1059,11 @@ BEGIN
       INTO v
       FROM @extschema@.customers c
       JOIN @extschema@.customer_state s ON s.customer_id OPERATOR(pg_catalog.=) c.customer_id
-     CROSS JOIN @extschema@.auto_breaks b
      CROSS JOIN LATERAL (
-        SELECT cfg, r.rb, r.fb, r.mb,
-               @extschema@.evaluate(ROW(s.customer_id, s.first_at, s.last_at, s.last_inbound_at,
-                                        s.last_outbound_at, s.last_purchase_at, s.frequency,
-                                        s.monetary, s.intent, s.intent_at, s.stage)::@extschema@.facts,
-                                    c, cfg, r.rb, r.fb, r.mb, pg_catalog.now()) AS e
-          FROM @extschema@.settings cfg
-         CROSS JOIN LATERAL (SELECT coalesce(cfg.r_breaks, b.r_breaks) AS rb,
-                                    coalesce(cfg.f_breaks, b.f_breaks) AS fb,
-                                    coalesce(cfg.m_breaks, b.m_breaks) AS mb) r
+        SELECT r.cfg, r.r_breaks AS rb, r.f_breaks AS fb, r.m_breaks AS mb, r.breaks_computed_at,
+               @extschema@.evaluate(@extschema@.stored_facts(s), c, r.cfg, r.r_breaks, r.f_breaks,
+                                    r.m_breaks, pg_catalog.now()) AS e
+          FROM @extschema@.rule_config r
      ) x
      WHERE c.customer_id OPERATOR(pg_catalog.=) explain.customer_id;
     IF v IS NULL THEN

@@ -19,8 +19,12 @@ SELECT pg_temp.err($$SELECT prio.rfm(now(), 1)$$) AS summary_grew;
 ROLLBACK;
 -- Bad input: altered argument types
 BEGIN;
-ALTER TYPE prio.facts ALTER ATTRIBUTE intent TYPE numeric;
-SELECT pg_temp.err($$SELECT prio.evaluate(ROW(31, NULL, NULL, NULL, NULL, NULL, 0, 0, 0, NULL, 'prospect')::prio.facts, c, s, NULL, NULL, NULL, now()) FROM prio.customers c, prio.settings s WHERE c.customer_id = 31$$) AS facts_field_retyped;
+ALTER TABLE prio.customers ALTER COLUMN budget TYPE integer USING budget::integer;
+SELECT pg_temp.err($$SELECT prio.evaluate(ROW(31, NULL, NULL, NULL, NULL, NULL, 0, 0, 0, NULL, 'prospect')::prio.facts, c, s, NULL, NULL, NULL, now()) FROM prio.customers c, prio.settings s WHERE c.customer_id = 31$$) AS customer_field_retyped;
+ROLLBACK;
+-- prio.facts itself cannot be altered while prio.stored_facts() depends on it.
+BEGIN;
+SELECT pg_temp.err($$ALTER TYPE prio.facts ALTER ATTRIBUTE intent TYPE numeric$$) AS facts_retype;
 ROLLBACK;
 CREATE TEMP VIEW eval_call AS
 SELECT prio.evaluate(ROW(31, NULL, NULL, NULL, NULL, NULL, 0, 0, 0, NULL, 'prospect')::prio.facts,

@@ -105,8 +105,9 @@ static const Oid evaluation_types[E_NFIELDS] = {
 	FLOAT8OID, FLOAT8OID, FLOAT8OID, FLOAT8OID, FLOAT8OID
 };
 
-static double
-field_usecs(RowReader *rr, int f, const char *name)
+/* A setting's value; the table refuses NULLs, a hand-made row may not. */
+static Datum
+field_value(RowReader *rr, int f)
 {
 	bool		isnull;
 	Datum		d = RowGet(rr, f, &isnull);
@@ -114,64 +115,50 @@ field_usecs(RowReader *rr, int f, const char *name)
 	if (isnull)
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("setting %s must not be NULL", name)));
-	return CheckPositiveInterval(DatumGetIntervalP(d), name);
+				 errmsg("setting %s must not be NULL", settings_fields[f])));
+	return d;
 }
 
 static double
-field_float(RowReader *rr, int f, const char *name)
+field_usecs(RowReader *rr, int f)
 {
-	bool		isnull;
-	Datum		d = RowGet(rr, f, &isnull);
-	double		v;
+	return CheckPositiveInterval(DatumGetIntervalP(field_value(rr, f)), settings_fields[f]);
+}
 
-	if (isnull)
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("setting %s must not be NULL", name)));
-	v = DatumGetFloat8(d);
-	CheckFiniteDouble(v, name);
+static double
+field_float(RowReader *rr, int f)
+{
+	double		v = DatumGetFloat8(field_value(rr, f));
+
+	CheckFiniteDouble(v, settings_fields[f]);
 	return v;
-}
-
-static int32
-field_int(RowReader *rr, int f, const char *name)
-{
-	bool		isnull;
-	Datum		d = RowGet(rr, f, &isnull);
-
-	if (isnull)
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("setting %s must not be NULL", name)));
-	return DatumGetInt32(d);
 }
 
 static void
 read_settings(PrioSettings *s, RowReader *rr)
 {
-	s->half_life_us = field_usecs(rr, S_HALF_LIFE, "intent_half_life");
-	s->silent_us = field_usecs(rr, S_SILENT_AFTER, "silent_after");
-	s->dormant_us = field_usecs(rr, S_DORMANT_AFTER, "dormant_after");
-	s->no_reply_us = field_usecs(rr, S_NO_REPLY_AFTER, "no_reply_after");
+	s->half_life_us = field_usecs(rr, S_HALF_LIFE);
+	s->silent_us = field_usecs(rr, S_SILENT_AFTER);
+	s->dormant_us = field_usecs(rr, S_DORMANT_AFTER);
+	s->no_reply_us = field_usecs(rr, S_NO_REPLY_AFTER);
 	for (int t = 0; t < 4; t++)
-		s->cadence_us[t] = field_usecs(rr, S_CADENCE_A + t, settings_fields[S_CADENCE_A + t]);
-	s->value_score = field_int(rr, S_VALUE_SCORE, "value_score");
-	s->bant_threshold = field_int(rr, S_BANT_THRESHOLD, "bant_threshold");
+		s->cadence_us[t] = field_usecs(rr, S_CADENCE_A + t);
+	s->value_score = DatumGetInt32(field_value(rr, S_VALUE_SCORE));
+	s->bant_threshold = DatumGetInt32(field_value(rr, S_BANT_THRESHOLD));
 	if (s->value_score < 1 || s->value_score > 5 || s->bant_threshold < 1 || s->bant_threshold > 4)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("setting value_score must be 1..5 and bant_threshold 1..4")));
-	s->intent_threshold = field_float(rr, S_INTENT_THRESHOLD, "intent_threshold");
+	s->intent_threshold = field_float(rr, S_INTENT_THRESHOLD);
 	if (s->intent_threshold <= 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("setting intent_threshold must be positive")));
-	s->w_tier = field_float(rr, S_W_TIER, "weight_tier");
-	s->w_rfm = field_float(rr, S_W_RFM, "weight_rfm");
-	s->w_bant = field_float(rr, S_W_BANT, "weight_bant");
-	s->w_intent = field_float(rr, S_W_INTENT, "weight_intent");
-	s->w_stage = field_float(rr, S_W_STAGE, "weight_stage");
+	s->w_tier = field_float(rr, S_W_TIER);
+	s->w_rfm = field_float(rr, S_W_RFM);
+	s->w_bant = field_float(rr, S_W_BANT);
+	s->w_intent = field_float(rr, S_W_INTENT);
+	s->w_stage = field_float(rr, S_W_STAGE);
 	if (s->w_tier < 0 || s->w_rfm < 0 || s->w_bant < 0 || s->w_intent < 0 || s->w_stage < 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),

@@ -44,4 +44,8 @@ test:
 demo:
 	tools/demo.sh
 
-.PHONY: prove test demo
+# make bench [SCALE=small|medium|large]: figures beside their baselines (bench/results.md)
+bench:
+	SCALE=$(SCALE) bench/run.sh
+
+.PHONY: prove test demo bench

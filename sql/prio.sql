@@ -751,69 +751,10 @@ COMMENT ON FUNCTION @extschema@.reevaluate(bigint[], timestamptz, text) IS
 
 CREATE FUNCTION @extschema@.activities_inserted()
 RETURNS trigger
-LANGUAGE plpgsql
-SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-SET jit = off
-AS $$
-DECLARE
-    v_bad record;
-    v_facts @extschema@.facts[];
-    v_append bigint[];
-    v_refold bigint[];
-BEGIN
-    SELECT n.customer_id, n.at INTO v_bad FROM new_rows n
-     WHERE n.at OPERATOR(pg_catalog.>) (pg_catalog.now() OPERATOR(pg_catalog.+) interval '1 day') LIMIT 1;
-    IF FOUND THEN
-        RAISE EXCEPTION 'activity of customer % is dated more than a day in the future', v_bad.customer_id
-            USING ERRCODE = '22008', DETAIL = pg_catalog.format('at = %s', v_bad.at),
-                  HINT = 'Record activities when they happen; at defaults to now().';
-    END IF;
-
-    -- Lock in customer order.  Customers whose new rows all come after their
-    -- stored last_at continue the stored fold over the new rows only; the
-    -- rest (a backfill, or a tie in time) are folded from all their activities.
-    SELECT pg_catalog.array_agg(l.customer_id) FILTER (WHERE NOT l.append),
-           pg_catalog.array_agg(l.customer_id) FILTER (WHERE l.append)
-      INTO v_refold, v_append
-      FROM (SELECT s.customer_id,
-                   (s.last_at IS NULL OR s.last_at OPERATOR(pg_catalog.<) t.min_at) AS append
-              FROM @extschema@.customer_state s
-              JOIN (SELECT n.customer_id, pg_catalog.min(n.at) AS min_at
-                      FROM new_rows n GROUP BY n.customer_id) t
-                ON t.customer_id OPERATOR(pg_catalog.=) s.customer_id
-             ORDER BY s.customer_id
-               FOR UPDATE OF s) l;
-
-    -- a later statement: sees what committed while we waited for the locks
-    SELECT pg_catalog.array_agg(x.f) INTO v_facts FROM (
-        SELECT @extschema@.fold(@extschema@.stored_facts(s), s.customer_id, n.at,
-                                k.direction OPERATOR(pg_catalog.=) 'inbound', k.stage,
-                                k.is_purchase, k.intent_weight, n.amount, cfg.intent_half_life
-                                ORDER BY n.at, n.activity_id) AS f
-          FROM @extschema@.customer_state s
-          JOIN new_rows n ON n.customer_id OPERATOR(pg_catalog.=) s.customer_id
-          JOIN @extschema@.activity_kinds k ON k.kind OPERATOR(pg_catalog.=) n.kind
-         CROSS JOIN @extschema@.settings cfg
-         WHERE s.customer_id OPERATOR(pg_catalog.=) ANY (v_append)
-         GROUP BY s.customer_id, cfg.intent_half_life
-        UNION ALL
-        SELECT @extschema@.fold(NULL, a.customer_id, a.at,
-                                k.direction OPERATOR(pg_catalog.=) 'inbound', k.stage,
-                                k.is_purchase, k.intent_weight, a.amount, cfg.intent_half_life
-                                ORDER BY a.at, a.activity_id) AS f
-          FROM @extschema@.activities a
-          JOIN @extschema@.activity_kinds k ON k.kind OPERATOR(pg_catalog.=) a.kind
-         CROSS JOIN @extschema@.settings cfg
-         WHERE a.customer_id OPERATOR(pg_catalog.=) ANY (v_refold)
-         GROUP BY a.customer_id, cfg.intent_half_life
-    ) x;
-    PERFORM @extschema@.apply_facts(v_facts, pg_catalog.now(), 'activity');
-    RETURN NULL;
-END
-$$;
+AS 'MODULE_PATHNAME', 'prio_activities_inserted'
+LANGUAGE C SECURITY DEFINER;
 COMMENT ON FUNCTION @extschema@.activities_inserted() IS
-'Statement trigger: folds the inserted activities into their customers'' state and re-tiers them.';
+'Statement trigger (C): folds the inserted activities into their customers'' state, in chunks locked in customer_id order, and re-tiers them; history and NOTIFY for every change.';
 
 CREATE FUNCTION @extschema@.activities_changed()
 RETURNS trigger

@@ -79,6 +79,22 @@ prio_fold_step(PrioFacts *f, TimestampTz at, bool inbound,
 	f->stage = prio_stage_step(f->stage, has_kind_stage, kind_stage, inbound);
 }
 
+/* One activity, the purchase accounting included; the sum is kept in cxt. */
+void
+prio_fold_event(PrioFacts *f, TimestampTz at, bool inbound, bool has_kind_stage,
+				PrioStage kind_stage, bool is_purchase, double weight, Numeric amount,
+				double half_life_us, MemoryContext cxt)
+{
+	prio_fold_step(f, at, inbound, has_kind_stage, kind_stage, weight, half_life_us);
+	if (is_purchase)
+	{
+		max_ts(&f->has_purchase, &f->last_purchase_at, at);
+		f->frequency++;
+		if (amount != NULL)
+			NumericAccum(&f->monetary, amount, cxt);
+	}
+}
+
 static TimestampTz
 facts_ts(RowReader *rr, int field, bool *has)
 {
@@ -216,17 +232,12 @@ prio_fold_accum(PG_FUNCTION_ARGS)
 	CheckArgNotNull(fcinfo, 4, "inbound");
 	weight = PG_ARGISNULL(7) ? 0.0 : PG_GETARG_FLOAT8(7);
 	CheckFiniteDouble(weight, "weight");
-	prio_fold_step(&st->facts, PG_GETARG_TIMESTAMPTZ(3), PG_GETARG_BOOL(4),
-				   !PG_ARGISNULL(5),
-				   PG_ARGISNULL(5) ? STAGE_PROSPECT : StageFromDatum(PG_GETARG_DATUM(5)),
-				   weight, st->half_life_us);
-	if (!PG_ARGISNULL(6) && PG_GETARG_BOOL(6))
-	{
-		max_ts(&st->facts.has_purchase, &st->facts.last_purchase_at, PG_GETARG_TIMESTAMPTZ(3));
-		st->facts.frequency++;
-		if (!PG_ARGISNULL(8))
-			NumericAccum(&st->facts.monetary, PG_GETARG_NUMERIC(8), aggcontext);
-	}
+	prio_fold_event(&st->facts, PG_GETARG_TIMESTAMPTZ(3), PG_GETARG_BOOL(4),
+					!PG_ARGISNULL(5),
+					PG_ARGISNULL(5) ? STAGE_PROSPECT : StageFromDatum(PG_GETARG_DATUM(5)),
+					!PG_ARGISNULL(6) && PG_GETARG_BOOL(6), weight,
+					PG_ARGISNULL(8) ? NULL : PG_GETARG_NUMERIC(8),
+					st->half_life_us, aggcontext);
 	PG_RETURN_POINTER(st);
 }
 

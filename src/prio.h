@@ -13,6 +13,7 @@
 #include "access/htup_details.h"
 #include "access/tupdesc.h"
 #include "utils/array.h"
+#include "lib/stringinfo.h"
 #include "utils/numeric.h"
 #include "utils/timestamp.h"
 
@@ -112,8 +113,53 @@ extern void prio_facts_init(PrioFacts *f, int64 customer_id);
 extern void prio_fold_step(PrioFacts *f, TimestampTz at, bool inbound,
 						   bool has_kind_stage, PrioStage kind_stage,
 						   double weight, double half_life_us);
+extern void prio_fold_event(PrioFacts *f, TimestampTz at, bool inbound, bool has_kind_stage,
+							PrioStage kind_stage, bool is_purchase, double weight,
+							Numeric amount, double half_life_us, MemoryContext cxt);
 extern bool FactsFromDatum(PrioFacts *f, Datum row, RowReader *rr,
 						   MemoryContext rrcxt, MemoryContext cxt);
+
+/* tier.c: the settings the rules read, and one customer's evaluation */
+typedef struct PrioSettings
+{
+	double		half_life_us;
+	double		silent_us;
+	double		dormant_us;
+	double		no_reply_us;
+	double		cadence_us[4];	/* A..D */
+	int32		value_score;
+	int32		bant_threshold;
+	double		intent_threshold;
+	double		w_tier;
+	double		w_rfm;
+	double		w_bant;
+	double		w_intent;
+	double		w_stage;
+} PrioSettings;
+
+typedef struct PrioEval
+{
+	PrioStage	stage;
+	double		recency_days;	/* INFINITY without purchases */
+	bool		has_scores[3];
+	int32		score[3];		/* r, f, m */
+	int			bant;
+	double		intent_now;
+	bool		no_reply;
+	bool		value_high;
+	bool		intent_high;
+	char		tier;
+	double		points[5];		/* tier, rfm, bant, intent, stage: each 0..1 */
+	double		priority;
+	TimestampTz next_due_at;
+	StringInfoData rule;
+} PrioEval;
+
+extern void SettingsReaderInit(RowReader *rr);
+extern void prio_read_settings(PrioSettings *s, RowReader *rr);
+extern void prio_evaluate(PrioEval *e, const PrioFacts *f, const bool *bant_answers,
+						  const bool *bant_null, TimestampTz created_at, const PrioSettings *s,
+						  const float8 *const *breaks, const int *nbreaks, TimestampTz as_of);
 
 /* segment.c */
 extern void CheckScore(int32 score, const char *name);

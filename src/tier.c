@@ -45,23 +45,6 @@ static const Oid settings_types[S_NFIELDS] = {
 	FLOAT8OID, FLOAT8OID, FLOAT8OID, FLOAT8OID, FLOAT8OID
 };
 
-/* Settings as the rules use them */
-typedef struct PrioSettings
-{
-	double		half_life_us;
-	double		silent_us;
-	double		dormant_us;
-	double		no_reply_us;
-	double		cadence_us[4];	/* A..D */
-	int32		value_score;
-	int32		bant_threshold;
-	double		intent_threshold;
-	double		w_tier;
-	double		w_rfm;
-	double		w_bant;
-	double		w_intent;
-	double		w_stage;
-} PrioSettings;
 
 /* Score in [0,1] of each effective stage for the priority */
 static const double stage_points[STAGE_COUNT] = {
@@ -74,23 +57,6 @@ static const double stage_points[STAGE_COUNT] = {
 	0.0							/* lost */
 };
 
-typedef struct PrioEval
-{
-	PrioStage	stage;
-	double		recency_days;	/* INFINITY without purchases */
-	bool		has_scores[3];
-	int32		score[3];		/* r, f, m */
-	int			bant;
-	double		intent_now;
-	bool		no_reply;
-	bool		value_high;
-	bool		intent_high;
-	char		tier;
-	double		points[5];		/* tier, rfm, bant, intent, stage: each 0..1 */
-	double		priority;
-	TimestampTz next_due_at;
-	StringInfoData rule;
-} PrioEval;
 
 enum
 {
@@ -104,6 +70,15 @@ static const Oid evaluation_types[E_NFIELDS] = {
 	BOOLOID, BOOLOID, TEXTOID, FLOAT8OID, TIMESTAMPTZOID, TEXTOID,
 	FLOAT8OID, FLOAT8OID, FLOAT8OID, FLOAT8OID, FLOAT8OID
 };
+
+void
+SettingsReaderInit(RowReader *rr)
+{
+	rr->what = "prio.settings";
+	rr->names = settings_fields;
+	rr->types = settings_types;
+	rr->nfields = S_NFIELDS;
+}
 
 /* A setting's value; the table refuses NULLs, a hand-made row may not. */
 static Datum
@@ -134,8 +109,8 @@ field_float(RowReader *rr, int f)
 	return v;
 }
 
-static void
-read_settings(PrioSettings *s, RowReader *rr)
+void
+prio_read_settings(PrioSettings *s, RowReader *rr)
 {
 	s->half_life_us = field_usecs(rr, S_HALF_LIFE);
 	s->silent_us = field_usecs(rr, S_SILENT_AFTER);
@@ -184,7 +159,7 @@ due_plus(TimestampTz ts, double us)
 }
 
 /* The rules, in the order the README gives them. */
-static void
+void
 prio_evaluate(PrioEval *e, const PrioFacts *f, const bool *bant_answers,
 			  const bool *bant_null, TimestampTz created_at, const PrioSettings *s,
 			  const float8 *const *breaks, const int *nbreaks, TimestampTz as_of)
@@ -336,10 +311,7 @@ prio_evaluate_sql(PG_FUNCTION_ARGS)
 		cache->customer_rr.names = customer_fields;
 		cache->customer_rr.types = customer_types;
 		cache->customer_rr.nfields = C_NFIELDS;
-		cache->settings_rr.what = "prio.settings";
-		cache->settings_rr.names = settings_fields;
-		cache->settings_rr.types = settings_types;
-		cache->settings_rr.nfields = S_NFIELDS;
+		SettingsReaderInit(&cache->settings_rr);
 		fcinfo->flinfo->fn_extra = cache;
 	}
 
@@ -359,7 +331,7 @@ prio_evaluate_sql(PG_FUNCTION_ARGS)
 	created_at = DatumGetTimestampTz(d);
 
 	RowBind(&cache->settings_rr, PG_GETARG_DATUM(2), fncxt);
-	read_settings(&settings, &cache->settings_rr);
+	prio_read_settings(&settings, &cache->settings_rr);
 
 	for (int i = 0; i < 3; i++)
 		if (!PG_ARGISNULL(3 + i))

@@ -226,7 +226,7 @@ LANGUAGE sql AS $$
                coalesce(f.li, f.first_at, f.created_at) AS since,
                prio.rfm_score(f.freq, cfg.fb) AS fs, prio.rfm_score(f.mon, cfg.mb) AS ms,
                (f.lo IS NOT NULL AND (f.li IS NULL OR f.lo > f.li)
-                AND now() - f.lo >= cfg.no_reply_after) AS noreply
+                AND now() - f.lo > cfg.no_reply_after) AS noreply
           FROM f CROSS JOIN cfg
     ), g AS (
         SELECT e.*, CASE WHEN e.base <= 'closing' AND now() - e.since >= cfg.silent_after THEN 'silent'

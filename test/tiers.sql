@@ -9,7 +9,7 @@
 -- Customers 201..222 (owner 'tiers') cover one rule each; 223 checks decayed
 -- intent when an activity is dated ahead of now().
 BEGIN;
-SELECT plan(70);
+SELECT plan(71);
 
 UPDATE prio.settings
    SET r_breaks = '{7,30,90,180}', f_breaks = '{1,2,3,5}', m_breaks = '{100,500,1000,5000}',
@@ -147,6 +147,12 @@ SELECT is(pg_temp.tier(212), 'B', 'no_reply: BANT 4 but call unanswered 4 days -
 SELECT matches(pg_temp.rule(212), 'unanswered', 'no_reply: rule says the touch is unanswered');
 SELECT is((SELECT no_reply FROM prio.customer_state WHERE customer_id = 212), true, 'no_reply: flag set');
 SELECT is(pg_temp.tier(213), 'A', 'no_reply: call only 2 days old does not count -> A');
+SELECT is((SELECT (prio.evaluate(ROW(213, now() - interval '3 days', now() - interval '3 days', NULL,
+                                     now() - interval '3 days', NULL, 0, 0, 0,
+                                     now() - interval '3 days', 'prospect')::prio.facts,
+                                 c, s, NULL, NULL, NULL, now())).no_reply
+             FROM prio.customers c, prio.settings s WHERE c.customer_id = 213),
+          false, 'no_reply: a touch exactly no_reply_after old is not yet unanswered (older than)');
 SELECT is(pg_temp.tier(214), 'A', 'no_reply: call answered by a later reply -> A');
 SELECT is(pg_temp.tier(215), 'B', 'no_reply: reply older than the call does not answer it -> B');
 SELECT is(pg_temp.tier(216), 'D', 'no_reply: overrides the engaged stage -> D');

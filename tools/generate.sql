@@ -1,14 +1,20 @@
--- Deterministic, realistic CRM data for prio (used by make demo; psql variables):
+-- Deterministic, realistic CRM data for prio (make demo, make bench; psql variables):
 --   :customers  number of customers            (default 2000)
+--   :owners     number of reps                 (default 6: alice .. frank)
 --   :seed       setseed() value in [-1, 1]     (default 0.42)
 -- Customers get owners, BANT answers and one of three journeys over the last
 -- year: a pipeline deal (inquiry, calls, replies, proposal, quote, then a win,
 -- a rejection or silence), a repeat buyer, or a cold contact.  Activity counts
--- are skewed: most customers have a handful, a few have hundreds.
+-- are skewed: most customers have a handful, one in a thousand has thousands
+-- (about 20 per customer on average).
 \if :{?customers} \else \set customers 2000 \endif
+\if :{?owners} \else \set owners 6 \endif
 \if :{?seed} \else \set seed 0.42 \endif
 
 SELECT setseed(:seed);
+CREATE FUNCTION pg_temp.gen_rep(i int, reps int) RETURNS text LANGUAGE sql IMMUTABLE AS
+$$ SELECT CASE WHEN reps <= 6 THEN (ARRAY['alice','bob','carol','dave','erin','frank'])[1 + i]
+               ELSE 'rep' || lpad((i + 1)::text, 3, '0') END $$;
 
 CREATE TEMP TABLE gen_customers AS
 SELECT i AS customer_id,
@@ -17,15 +23,16 @@ SELECT i AS customer_id,
               'Duff','Pied Piper','Nakatomi'])[1 + (i * 7) % 20]
          || ' ' || (ARRAY['Ltd','GmbH','Inc','Co','AG','SA','BV','LLC'])[1 + (i / 20) % 8]
          || ' #' || i AS name,
-       (ARRAY['alice','bob','carol','dave','erin','frank'])[1 + floor(random() * 6)::int] AS owner,
-       (ARRAY['alice','bob','carol','dave','erin','frank'])[1 + floor(random() * 6)::int] AS backup_owner,
+       pg_temp.gen_rep(floor(random() * :owners)::int, :owners) AS owner,
+       pg_temp.gen_rep(floor(random() * :owners)::int, :owners) AS backup_owner,
        CASE WHEN random() < 0.6 THEN random() < 0.5 END AS budget,
        CASE WHEN random() < 0.6 THEN random() < 0.5 END AS authority,
        CASE WHEN random() < 0.7 THEN random() < 0.6 END AS need,
        CASE WHEN random() < 0.5 THEN random() < 0.4 END AS timeline,
        now() - interval '400 days' + random() * interval '380 days' AS created_at,
        random() AS journey,                                       -- which journey
-       greatest(1, floor(exp(random() * random() * 6.5)))::int AS n_events  -- skewed 1..~650
+       CASE WHEN random() < 0.001 THEN 1000 + floor(random() * 4000)::int
+            ELSE greatest(1, floor(exp(random() * random() * 6.3)))::int END AS n_events
 FROM generate_series(1, :customers) i;
 
 INSERT INTO prio.customers (customer_id, name, owner, backup_owner, budget, authority, need, timeline, created_at)

@@ -1,0 +1,170 @@
+#!/bin/bash
+# The benchmark proper, run by bench/run.sh inside a throwaway cluster
+# (PGHOST etc. set by pg_virtualenv).  Every figure is a median of repeated
+# runs, measured beside its baseline in the same run; nothing here judges.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+case "$SCALE" in
+	small)  CUSTOMERS=10000;   COPY_ROWS=100000;  PGB_SECS=5;  REPS=3 ;;
+	medium) CUSTOMERS=100000;  COPY_ROWS=1000000; PGB_SECS=30; REPS=3 ;;
+	large)  CUSTOMERS=1000000; COPY_ROWS=1000000; PGB_SECS=30; REPS=3 ;;
+esac
+OWNERS=$(( CUSTOMERS / 2000 > 6 ? CUSTOMERS / 2000 : 6 ))	# ~2,000 customers a rep
+OUT=bench/out
+RAW=$OUT/raw-$SCALE.txt
+: > "$RAW"
+export PGDATABASE=bench
+psql -X -q -d postgres -c 'DROP DATABASE IF EXISTS bench' -c 'CREATE DATABASE bench'
+P() { psql -X -q -v ON_ERROR_STOP=1 "$@"; }
+note() { echo "$*" | tee -a "$RAW"; }
+
+# ms of one statement, server side: EXPLAIN ANALYZE's execution time (no transfer)
+exec_ms() {
+	P -At -c "EXPLAIN (ANALYZE, TIMING OFF, SUMMARY ON, FORMAT JSON) $1" |
+		/usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["Execution Time"])'
+}
+median() { /usr/bin/python3 -c 'import sys,statistics; print(statistics.median(float(x) for x in sys.argv[1:]))' "$@"; }
+
+note "scale=$SCALE customers=$CUSTOMERS owners=$OWNERS copy_rows=$COPY_ROWS pgbench_secs=$PGB_SECS reps=$REPS"
+note "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(uname -r), $(psql -XAtc 'SHOW server_version')"
+
+# ---------------------------------------------------------------- data
+P -c 'CREATE EXTENSION prio'
+t0=$(date +%s.%N)
+P -v customers=$CUSTOMERS -v owners=$OWNERS -f tools/generate.sql >/dev/null
+t1=$(date +%s.%N)
+ACTS=$(P -Atc 'SELECT count(*) FROM prio.activities')
+note "generated $ACTS activities in $(echo "$t1 - $t0" | bc) s (live triggers included)"
+P -c 'VACUUM ANALYZE' -c 'SELECT prio.refresh()' >/dev/null
+# Baseline twin: the same table, indexes and foreign keys, no prio triggers.
+P <<'SQL'
+CREATE SCHEMA bench;
+CREATE TABLE bench.activities (LIKE prio.activities INCLUDING ALL);
+ALTER TABLE bench.activities
+    ADD FOREIGN KEY (customer_id) REFERENCES prio.customers,
+    ADD FOREIGN KEY (kind) REFERENCES prio.activity_kinds;
+ANALYZE bench.activities;
+SQL
+
+# ---------------------------------------------------------------- 1, 2: recompute vs bare scan and plain SQL
+BARE="SELECT customer_id, min(at), max(at), count(*), sum(amount) FROM prio.activities GROUP BY 1"
+r1=(); b1=(); s2=()
+for i in $(seq $REPS); do
+	b1+=("$(exec_ms "$BARE")")
+	r1+=("$(exec_ms "SELECT prio.recompute()")")
+	s2+=("$(exec_ms "$(sed 's/;$//' bench/plain_pipeline.sql)")")
+done
+note "m1 recompute_ms $(median "${r1[@]}") bare_scan_ms $(median "${b1[@]}")"
+note "m2 plain_sql_ms $(median "${s2[@]}") recompute_ms $(median "${r1[@]}")"
+P -c 'SELECT prio.refresh()' >/dev/null
+AGREE=$(P -At -c "CREATE TEMP TABLE plain AS $(sed 's/;$//' bench/plain_pipeline.sql)" \
+	-c "SELECT round(100.0 * avg((p.tier = s.tier)::int), 1) FROM plain p JOIN prio.customer_state s USING (customer_id)")
+note "m2 tier_agreement $AGREE"
+
+# ---------------------------------------------------------------- 3: pandas from a CSV export vs prio in SQL
+ASOF=$(P -Atc "SELECT now()")
+p3=(); q3=()
+for i in $(seq $REPS); do
+	q3+=("$(exec_ms "$(sed "s/ASOF/$ASOF/" bench/rfm_prio.sql)")")
+	t0=$(date +%s.%N)
+	P -c "\\copy (SELECT a.customer_id, a.at, a.amount FROM prio.activities a JOIN prio.activity_kinds k ON k.kind = a.kind WHERE k.is_purchase) TO '$OUT/purchases.csv' CSV"
+	/usr/bin/python3 bench/rfm_pandas.py "$OUT/purchases.csv" "$ASOF" > "$OUT/rfm_pandas.csv"
+	t1=$(date +%s.%N)
+	p3+=("$(echo "($t1 - $t0) * 1000" | bc)")
+done
+P -c "\\copy ($(sed "/^--/d; s/ASOF/$ASOF/; s/;\$//" bench/rfm_prio.sql | tr '\n' ' ')) TO '$OUT/rfm_prio.csv' CSV"
+note "m3 pandas_ms $(median "${p3[@]}") prio_ms $(median "${q3[@]}")"
+note "m3 scores_differ $(/usr/bin/python3 bench/compare_csv.py "$OUT/rfm_prio.csv" "$OUT/rfm_pandas.csv")"
+
+# ---------------------------------------------------------------- 4: single-row INSERT throughput
+for t in prio bench; do
+	cat > "$OUT/insert_$t.sql" <<EOF
+\\set c random(1, $CUSTOMERS)
+\\set k random(1, 6)
+INSERT INTO $t.activities (customer_id, kind)
+VALUES (:c, (ARRAY['reply','email','visit','call','email_open','inquiry'])[:k]);
+EOF
+done
+for clients in 1 8; do
+	tp=(); tb=()
+	for i in $(seq $REPS); do
+		tb+=("$(pgbench -n -c $clients -j $((clients > 2 ? 2 : clients)) -T $PGB_SECS -f $OUT/insert_bench.sql 2>/dev/null | sed -n 's/^tps = \([0-9.]*\).*/\1/p')")
+		tp+=("$(pgbench -n -c $clients -j $((clients > 2 ? 2 : clients)) -T $PGB_SECS -f $OUT/insert_prio.sql 2>/dev/null | sed -n 's/^tps = \([0-9.]*\).*/\1/p')")
+	done
+	note "m4 clients=$clients prio_tps $(median "${tp[@]}") plain_tps $(median "${tb[@]}")"
+done
+P -c 'VACUUM ANALYZE' >/dev/null
+
+# ---------------------------------------------------------------- 5: COPY
+P -c "COPY (SELECT 1 + (i * 7919) % $CUSTOMERS,
+                   (ARRAY['reply','email','visit','call','purchase','inquiry','quote'])[1 + i % 7],
+                   now() - ((i % 360) || ' days')::interval - ((i % 1440) || ' minutes')::interval,
+                   CASE WHEN i % 7 = 4 THEN 10 + i % 500 ELSE 0 END
+            FROM generate_series(1, $COPY_ROWS) i) TO '$PWD/$OUT/copy.csv' CSV"
+cp5=(); cb5=()
+copy_ms() {	# client-side time of the COPY alone, rolled back so every run starts alike
+	P -c '\timing on' -c 'BEGIN' -c "\\copy $1.activities (customer_id, kind, at, amount) FROM '$OUT/copy.csv' CSV" \
+		-c 'ROLLBACK' | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' | sed -n 2p
+}
+for i in $(seq $REPS); do
+	cb5+=("$(copy_ms bench)")
+	cp5+=("$(copy_ms prio)")
+done
+note "m5 copy_rows $COPY_ROWS prio_ms $(median "${cp5[@]}") plain_ms $(median "${cb5[@]}")"
+
+# ---------------------------------------------------------------- 6: follow-up list latency
+OWNER=$(P -Atc "SELECT owner FROM prio.customers GROUP BY 1 ORDER BY count(*) DESC LIMIT 1")
+echo "SELECT * FROM prio.followup WHERE owner = '$OWNER' LIMIT 50;" > "$OUT/followup_owner.sql"
+echo "SELECT * FROM prio.followup LIMIT 50;" > "$OUT/followup_all.sql"
+for q in owner all; do
+	rm -f "$OUT"/fu_$q.*
+	pgbench -n -c 1 -T $(( PGB_SECS / 3 + 2 )) -f "$OUT/followup_$q.sql" -l --log-prefix="$OUT/fu_$q" >/dev/null 2>&1
+	note "m6 followup_$q p95_ms $(cat "$OUT"/fu_$q.* | /usr/bin/python3 -c '
+import sys, statistics
+lat = sorted(int(l.split()[2]) / 1000 for l in sys.stdin)
+print(round(lat[int(0.95 * (len(lat) - 1))], 3), "median_ms", round(statistics.median(lat), 3), "n", len(lat))')"
+done
+note "m6 owner_customers $(P -Atc "SELECT count(*) FROM prio.customers WHERE owner = '$OWNER'")"
+
+# ---------------------------------------------------------------- 7: refresh with nothing due
+P -c 'SELECT prio.refresh()' >/dev/null
+r7=(); u7=()
+for i in $(seq $REPS); do
+	out=$(P -At -c '\timing on' -c 'BEGIN' -c 'SELECT prio.refresh()' \
+		-c "SELECT n_tup_upd + n_tup_ins + n_tup_del FROM pg_stat_xact_user_tables WHERE relid = 'prio.customer_state'::regclass" \
+		-c 'COMMIT')
+	r7+=("$(echo "$out" | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' | sed -n 2p)")
+	u7+=("$(echo "$out" | grep -v '^Time' | sed -n 2p)")
+done
+note "m7 refresh_ms $(median "${r7[@]}") rows_written ${u7[*]} customers $CUSTOMERS"
+
+# ---------------------------------------------------------------- 8: parallel aggregates
+for agg in "prio.rfm(at, amount)" "prio.intent(at, 1.0, '14 days', '2026-01-01')"; do
+	par=(); ser=()
+	for i in $(seq $REPS); do
+		ser+=("$(PGOPTIONS='-c max_parallel_workers_per_gather=0' exec_ms "SELECT $agg FROM prio.activities")")
+		par+=("$(PGOPTIONS='-c max_parallel_workers_per_gather=2' exec_ms "SELECT $agg FROM prio.activities")")
+	done
+	v_ser=$(PGOPTIONS='-c max_parallel_workers_per_gather=0' P -At -c "SELECT $agg FROM prio.activities")
+	v_par=$(PGOPTIONS='-c max_parallel_workers_per_gather=2 -c parallel_leader_participation=off' P -At -c "SELECT $agg FROM prio.activities")
+	same=$(/usr/bin/python3 -c 'import sys
+a, b = sys.argv[1], sys.argv[2]
+try:
+    print(abs(float(a) - float(b)) <= 1e-9 * abs(float(a)))
+except ValueError:
+    print(a == b)' "$v_ser" "$v_par")
+	note "m8 ${agg%%(*} parallel_ms $(median "${par[@]}") serial_ms $(median "${ser[@]}") same_result $same"
+done
+
+# ---------------------------------------------------------------- 9: memory and time per activity of recompute
+mem=$(P -At <<'SQL' | grep VmHWM | awk '{print $2 " " $3}'
+SELECT pg_backend_pid() AS pid \gset
+SELECT prio.recompute();
+\setenv BACKEND_PID :pid
+\! grep VmHWM /proc/$BACKEND_PID/status
+SQL
+)
+note "m9 recompute_peak_rss $mem activities $ACTS recompute_ns_per_activity $(echo "scale=1; $(median "${r1[@]}") * 1000000 / $ACTS" | bc)"
+
+/usr/bin/python3 bench/report.py "$RAW"

@@ -1,0 +1,650 @@
+/*
+ * trigger.c
+ *		prio.activities_inserted(): the statement trigger that folds newly
+ *		inserted activities into their customers' state.
+ *
+ * One pass over the transition table sorted by (customer_id, at,
+ * activity_id) -- a tuplesort, so a COPY of any size stays in bounded
+ * memory.  Customers are handled in chunks: each chunk's state rows are
+ * locked in customer_id order (concurrent writers never deadlock on each
+ * other); everything else -- BANT answers, kinds, settings and breaks, and
+ * the activities of a customer folded again -- is read in later statements,
+ * so it includes what committed while we waited for the locks.  A customer
+ * whose new rows all come after its stored last_at continues the stored
+ * fold; any other (a backfill, or a tie in time) is folded from scratch.  Each chunk is written with one UPDATE; every
+ * change of tier or stage gets a history row and a notification.  The rules
+ * are the same C functions prio.fold() and prio.evaluate() use.
+ */
+#include "prio.h"
+
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "commands/async.h"
+#include "commands/trigger.h"
+#include "executor/executor.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/datum.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/tuplesort.h"
+#include "utils/tuplestore.h"
+#include "utils/typcache.h"
+
+#define CHUNK_CUSTOMERS 500
+
+typedef struct Kind
+{
+	char	   *name;
+	bool		inbound;
+	bool		has_stage;
+	PrioStage	stage;
+	bool		is_purchase;
+	double		weight;
+} Kind;
+
+typedef struct NewRow
+{
+	TimestampTz at;
+	char	   *kind;
+	Numeric		amount;
+} NewRow;
+
+typedef struct Chunk
+{
+	MemoryContext cxt;			/* reset after each chunk */
+	int64		ids[CHUNK_CUSTOMERS];
+	int			first[CHUNK_CUSTOMERS]; /* first row of each customer */
+	int			ncust;
+	NewRow	   *rows;
+	int			nrows;
+	int			maxrows;
+} Chunk;
+
+/* What one trigger call needs besides the rows */
+typedef struct Context
+{
+	Kind	   *kinds;
+	int			nkinds;
+	int			last_kind;
+	PrioSettings settings;
+	const float8 *breaks[3];
+	int			nbreaks[3];
+	TimestampTz as_of;
+	RowReader	facts_rr;
+	RowReader	settings_rr;
+	MemoryContext callcxt;
+} Context;
+
+/* SPI plans, prepared once per backend (the plan cache revalidates them) */
+static SPIPlanPtr lock_plan = NULL;
+static SPIPlanPtr customers_plan = NULL;
+static SPIPlanPtr refold_plan = NULL;
+static SPIPlanPtr update_plan = NULL;
+static SPIPlanPtr history_plan = NULL;
+
+static SPIPlanPtr
+prepare(const char *sql, int nargs, Oid *types)
+{
+	SPIPlanPtr	plan = SPI_prepare(sql, nargs, types);
+
+	if (plan == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("prio could not prepare a statement: %s",
+						SPI_result_code_string(SPI_result))));
+	SPI_keepplan(plan);
+	return plan;
+}
+
+static void
+prepare_plans(void)
+{
+	Oid			int8arr = INT8ARRAYOID;
+	Oid			int8 = INT8OID;
+	Oid			upd[23] = {INT8ARRAYOID, TIMESTAMPTZARRAYOID, TIMESTAMPTZARRAYOID,
+		TIMESTAMPTZARRAYOID, TIMESTAMPTZARRAYOID, TIMESTAMPTZARRAYOID, INT8ARRAYOID,
+		NUMERICARRAYOID, FLOAT8ARRAYOID, TIMESTAMPTZARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
+		INT4ARRAYOID, INT4ARRAYOID, INT4ARRAYOID, INT4ARRAYOID, BOOLARRAYOID, BOOLARRAYOID,
+		BOOLARRAYOID, TEXTARRAYOID, FLOAT8ARRAYOID, TIMESTAMPTZARRAYOID, TEXTARRAYOID};
+	Oid			hist[6] = {INT8ARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
+		TEXTARRAYOID, TEXTARRAYOID};
+
+	if (lock_plan != NULL)
+		return;
+	lock_plan = prepare(
+		"SELECT s.customer_id, " PRIO_SCHEMA ".stored_facts(s), s.tier, s.effective_stage::text"
+		"  FROM " PRIO_SCHEMA ".customer_state s"
+		" WHERE s.customer_id OPERATOR(pg_catalog.=) ANY ($1)"
+		" ORDER BY s.customer_id FOR UPDATE", 1, &int8arr);
+	customers_plan = prepare(
+		"SELECT c.customer_id, c.budget, c.authority, c.need, c.timeline, c.created_at"
+		"  FROM " PRIO_SCHEMA ".customers c"
+		" WHERE c.customer_id OPERATOR(pg_catalog.=) ANY ($1)"
+		" ORDER BY c.customer_id", 1, &int8arr);
+	refold_plan = prepare(
+		"SELECT a.at, k.direction OPERATOR(pg_catalog.=) 'inbound', k.stage::text,"
+		"       k.is_purchase, k.intent_weight, a.amount"
+		"  FROM " PRIO_SCHEMA ".activities a"
+		"  JOIN " PRIO_SCHEMA ".activity_kinds k ON k.kind OPERATOR(pg_catalog.=) a.kind"
+		" WHERE a.customer_id OPERATOR(pg_catalog.=) $1"
+		" ORDER BY a.at, a.activity_id", 1, &int8);
+	update_plan = prepare(
+		"UPDATE " PRIO_SCHEMA ".customer_state s"
+		"   SET first_at = u.first_at, last_at = u.last_at, last_inbound_at = u.last_inbound_at,"
+		"       last_outbound_at = u.last_outbound_at, last_purchase_at = u.last_purchase_at,"
+		"       frequency = u.frequency, monetary = u.monetary, intent = u.intent,"
+		"       intent_at = u.intent_at, stage = u.stage::" PRIO_SCHEMA ".stage,"
+		"       effective_stage = u.effective_stage::" PRIO_SCHEMA ".stage,"
+		"       r_score = u.r_score, f_score = u.f_score, m_score = u.m_score, bant = u.bant,"
+		"       no_reply = u.no_reply, value_high = u.value_high, intent_high = u.intent_high,"
+		"       tier = u.tier, priority = u.priority, next_due_at = u.next_due_at, rule = u.rule,"
+		"       updated_at = pg_catalog.now()"
+		"  FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), pg_catalog.unnest($3),"
+		"       pg_catalog.unnest($4), pg_catalog.unnest($5), pg_catalog.unnest($6),"
+		"       pg_catalog.unnest($7), pg_catalog.unnest($8), pg_catalog.unnest($9),"
+		"       pg_catalog.unnest($10), pg_catalog.unnest($11), pg_catalog.unnest($12),"
+		"       pg_catalog.unnest($13), pg_catalog.unnest($14), pg_catalog.unnest($15),"
+		"       pg_catalog.unnest($16), pg_catalog.unnest($17), pg_catalog.unnest($18),"
+		"       pg_catalog.unnest($19), pg_catalog.unnest($20), pg_catalog.unnest($21),"
+		"       pg_catalog.unnest($22), pg_catalog.unnest($23))"
+		"       AS u(customer_id, first_at, last_at, last_inbound_at, last_outbound_at,"
+		"            last_purchase_at, frequency, monetary, intent, intent_at, stage,"
+		"            effective_stage, r_score, f_score, m_score, bant, no_reply, value_high,"
+		"            intent_high, tier, priority, next_due_at, rule)"
+		" WHERE s.customer_id OPERATOR(pg_catalog.=) u.customer_id", 23, upd);
+	history_plan = prepare(
+		"INSERT INTO " PRIO_SCHEMA ".tier_history"
+		"       (customer_id, changed_at, old_tier, new_tier, old_stage, new_stage, reason)"
+		"SELECT u.c, pg_catalog.now(), u.ot, u.nt, u.os::" PRIO_SCHEMA ".stage,"
+		"       u.ns::" PRIO_SCHEMA ".stage, u.r"
+		"  FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), pg_catalog.unnest($3),"
+		"       pg_catalog.unnest($4), pg_catalog.unnest($5), pg_catalog.unnest($6))"
+		"       AS u(c, ot, nt, os, ns, r)", 6, hist);
+}
+
+static PrioStage
+stage_from_text(const char *label)
+{
+	for (int i = 0; i < STAGE_COUNT; i++)
+		if (strcmp(label, prio_stage_names[i]) == 0)
+			return (PrioStage) i;
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("value \"%s\" is not a prio.stage", label)));
+	pg_unreachable();
+}
+
+static void
+load_kinds(Context *cx)
+{
+	int			rc = SPI_execute("SELECT kind, direction OPERATOR(pg_catalog.=) 'inbound',"
+								 " stage::text, is_purchase, intent_weight"
+								 " FROM " PRIO_SCHEMA ".activity_kinds", false, 0);
+
+	if (rc != SPI_OK_SELECT)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("could not read prio.activity_kinds")));
+	cx->nkinds = SPI_processed;
+	cx->last_kind = 0;
+	cx->kinds = palloc(sizeof(Kind) * Max(cx->nkinds, 1));
+	for (int i = 0; i < cx->nkinds; i++)
+	{
+		HeapTuple	t = SPI_tuptable->vals[i];
+		TupleDesc	d = SPI_tuptable->tupdesc;
+		Kind	   *k = &cx->kinds[i];
+		bool		isnull;
+		char	   *stage = SPI_getvalue(t, d, 3);
+
+		k->name = SPI_getvalue(t, d, 1);
+		k->inbound = DatumGetBool(SPI_getbinval(t, d, 2, &isnull));
+		k->has_stage = stage != NULL;
+		k->stage = stage ? stage_from_text(stage) : STAGE_PROSPECT;
+		k->is_purchase = DatumGetBool(SPI_getbinval(t, d, 4, &isnull));
+		k->weight = DatumGetFloat8(SPI_getbinval(t, d, 5, &isnull));
+	}
+	SPI_freetuptable(SPI_tuptable);
+}
+
+static void
+load_settings(Context *cx)
+{
+	int			rc = SPI_execute("SELECT r.cfg, r.r_breaks, r.f_breaks, r.m_breaks"
+								 " FROM " PRIO_SCHEMA ".rule_config r", false, 0);
+	HeapTuple	t;
+	TupleDesc	d;
+	bool		isnull;
+
+	if (rc != SPI_OK_SELECT || SPI_processed != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("prio.settings must have exactly one row")));
+	t = SPI_tuptable->vals[0];
+	d = SPI_tuptable->tupdesc;
+	RowBind(&cx->settings_rr, SPI_getbinval(t, d, 1, &isnull), cx->callcxt);
+	prio_read_settings(&cx->settings, &cx->settings_rr);
+	for (int i = 0; i < 3; i++)
+	{
+		Datum		b = SPI_getbinval(t, d, 2 + i, &isnull);
+
+		cx->breaks[i] = NULL;
+		cx->nbreaks[i] = 0;
+		if (!isnull)
+			cx->breaks[i] = CheckBreaks(DatumGetArrayTypePCopy(b), &cx->nbreaks[i]);
+	}
+}
+
+static int
+kind_index(Context *cx, const char *name)
+{
+	/* rows of one statement tend to repeat a kind: try the last one first */
+	if (cx->last_kind < cx->nkinds && strcmp(cx->kinds[cx->last_kind].name, name) == 0)
+		return cx->last_kind;
+	for (int i = 0; i < cx->nkinds; i++)
+		if (strcmp(cx->kinds[i].name, name) == 0)
+			return cx->last_kind = i;
+	/* the foreign key makes this unreachable */
+	ereport(ERROR,
+			(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
+			 errmsg("activity kind \"%s\" is not in prio.activity_kinds", name)));
+	pg_unreachable();
+}
+
+/* Fold every activity of one customer again, in (at, activity_id) order. */
+static void
+refold(Context *cx, PrioFacts *f, int64 id, MemoryContext cxt)
+{
+	Datum		arg = Int64GetDatum(id);
+
+	prio_facts_init(f, id);
+	if (SPI_execute_plan(refold_plan, &arg, NULL, false, 0) != SPI_OK_SELECT)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("could not read the activities of customer " INT64_FORMAT, id)));
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	t = SPI_tuptable->vals[i];
+		TupleDesc	d = SPI_tuptable->tupdesc;
+		bool		isnull;
+		bool		amount_null;
+		char	   *stage = SPI_getvalue(t, d, 3);
+		Datum		amount = SPI_getbinval(t, d, 6, &amount_null);
+
+		prio_fold_event(f, DatumGetTimestampTz(SPI_getbinval(t, d, 1, &isnull)),
+						DatumGetBool(SPI_getbinval(t, d, 2, &isnull)),
+						stage != NULL, stage ? stage_from_text(stage) : STAGE_PROSPECT,
+						DatumGetBool(SPI_getbinval(t, d, 4, &isnull)),
+						DatumGetFloat8(SPI_getbinval(t, d, 5, &isnull)),
+						amount_null ? NULL : DatumGetNumeric(amount),
+						cx->settings.half_life_us, cxt);
+	}
+	SPI_freetuptable(SPI_tuptable);
+}
+
+/* Array columns for the chunk's UPDATE and history INSERT */
+typedef struct Columns
+{
+	Datum	   *v[23];
+	bool	   *n[23];
+} Columns;
+
+static const Oid column_types[23] = {INT8OID, TIMESTAMPTZOID, TIMESTAMPTZOID,
+	TIMESTAMPTZOID, TIMESTAMPTZOID, TIMESTAMPTZOID, INT8OID, NUMERICOID, FLOAT8OID,
+	TIMESTAMPTZOID, TEXTOID, TEXTOID, INT4OID, INT4OID, INT4OID, INT4OID, BOOLOID, BOOLOID,
+BOOLOID, TEXTOID, FLOAT8OID, TIMESTAMPTZOID, TEXTOID};
+
+static Datum
+make_array(Datum *v, bool *n, int count, Oid type)
+{
+	int16		len;
+	bool		byval;
+	char		align;
+	int			dims[1] = {count};
+	int			lbs[1] = {1};
+
+	get_typlenbyvalalign(type, &len, &byval, &align);
+	return PointerGetDatum(construct_md_array(v, n, 1, dims, lbs, type, len, byval, align));
+}
+
+static inline void
+put(Columns *c, int col, int row, bool isnull, Datum value)
+{
+	c->n[col][row] = isnull;
+	c->v[col][row] = isnull ? (Datum) 0 : value;
+}
+
+static Datum
+text_or_null(const char *s)
+{
+	return s ? PointerGetDatum(cstring_to_text(s)) : (Datum) 0;
+}
+
+static void
+json_text(StringInfo buf, const char *key, const char *value, bool last)
+{
+	if (value)
+		appendStringInfo(buf, "\"%s\" : \"%s\"%s", key, value, last ? "" : ", ");
+	else
+		appendStringInfo(buf, "\"%s\" : null%s", key, last ? "" : ", ");
+}
+
+static void
+process_chunk(Context *cx, Chunk *ch)
+{
+	MemoryContext old = MemoryContextSwitchTo(ch->cxt);
+	Datum		ids;
+	Datum	   *idv = palloc(sizeof(Datum) * ch->ncust);
+	Columns		cols;
+	Datum		hv[6];
+	Datum	   *hist[6];
+	bool	   *histn[6];
+	int			nhist = 0;
+	uint64		nlocked;
+	SPITupleTable *locked;
+	SPITupleTable *customers;
+
+	for (int i = 0; i < ch->ncust; i++)
+		idv[i] = Int64GetDatum(ch->ids[i]);
+	ids = make_array(idv, NULL, ch->ncust, INT8OID);
+	for (int c = 0; c < 23; c++)
+	{
+		cols.v[c] = palloc(sizeof(Datum) * ch->ncust);
+		cols.n[c] = palloc(sizeof(bool) * ch->ncust);
+	}
+	for (int c = 0; c < 6; c++)
+	{
+		hist[c] = palloc(sizeof(Datum) * ch->ncust);
+		histn[c] = palloc0(sizeof(bool) * ch->ncust);
+	}
+
+	/* lock, in customer_id order, and read the latest committed state */
+	if (SPI_execute_plan(lock_plan, &ids, NULL, false, 0) != SPI_OK_SELECT)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("could not lock prio.customer_state")));
+	locked = SPI_tuptable;
+	nlocked = SPI_processed;
+	if (nlocked != (uint64) ch->ncust)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("a customer has no row in prio.customer_state"),
+				 errhint("SELECT prio.recompute() rebuilds the state of every customer.")));
+
+	/*
+	 * Later statements, not read-only: in READ COMMITTED each takes a new
+	 * snapshot, which includes what committed while we waited.
+	 */
+	load_kinds(cx);
+	load_settings(cx);
+	if (SPI_execute_plan(customers_plan, &ids, NULL, false, 0) != SPI_OK_SELECT ||
+		SPI_processed != (uint64) ch->ncust)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("could not read prio.customers")));
+	customers = SPI_tuptable;
+
+	for (int i = 0; i < ch->ncust; i++)
+	{
+		HeapTuple	t = locked->vals[i];
+		TupleDesc	d = locked->tupdesc;
+		PrioFacts	f;
+		PrioEval	e;
+		bool		answers[4];
+		bool		answer_null[4];
+		bool		isnull;
+		char	   *old_tier = SPI_getvalue(t, d, 3);
+		char	   *old_stage = SPI_getvalue(t, d, 4);
+		int			from = ch->first[i];
+		int			to = i + 1 < ch->ncust ? ch->first[i + 1] : ch->nrows;
+		char		tier[2];
+
+		FactsFromDatum(&f, SPI_getbinval(t, d, 2, &isnull), &cx->facts_rr, cx->callcxt, ch->cxt);
+		if (f.customer_id != ch->ids[i])
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("prio.customer_state changed under the trigger")));
+		if (!f.has_activity || ch->rows[from].at > f.last_at)
+		{
+			for (int r = from; r < to; r++)
+			{
+				Kind	   *k = &cx->kinds[kind_index(cx, ch->rows[r].kind)];
+
+				prio_fold_event(&f, ch->rows[r].at, k->inbound, k->has_stage, k->stage,
+								k->is_purchase, k->weight,
+								k->is_purchase ? ch->rows[r].amount : NULL,
+								cx->settings.half_life_us, ch->cxt);
+			}
+		}
+		else
+			refold(cx, &f, ch->ids[i], ch->cxt);
+
+		for (int b = 0; b < 4; b++)
+		{
+			Datum		v = SPI_getbinval(customers->vals[i], customers->tupdesc, 2 + b,
+										  &answer_null[b]);
+
+			answers[b] = answer_null[b] ? false : DatumGetBool(v);
+		}
+		prio_evaluate(&e, &f, answers, answer_null,
+					  DatumGetTimestampTz(SPI_getbinval(customers->vals[i], customers->tupdesc,
+														6, &isnull)),
+					  &cx->settings, cx->breaks, cx->nbreaks, cx->as_of);
+
+		tier[0] = e.tier;
+		tier[1] = '\0';
+		put(&cols, 0, i, false, Int64GetDatum(f.customer_id));
+		put(&cols, 1, i, !f.has_activity, TimestampTzGetDatum(f.first_at));
+		put(&cols, 2, i, !f.has_activity, TimestampTzGetDatum(f.last_at));
+		put(&cols, 3, i, !f.has_inbound, TimestampTzGetDatum(f.last_inbound_at));
+		put(&cols, 4, i, !f.has_outbound, TimestampTzGetDatum(f.last_outbound_at));
+		put(&cols, 5, i, !f.has_purchase, TimestampTzGetDatum(f.last_purchase_at));
+		put(&cols, 6, i, false, Int64GetDatum(f.frequency));
+		put(&cols, 7, i, false, NumericGetDatum(f.monetary ? f.monetary : int64_to_numeric(0)));
+		put(&cols, 8, i, false, Float8GetDatum(f.intent));
+		put(&cols, 9, i, !f.has_activity, TimestampTzGetDatum(f.intent_at));
+		put(&cols, 10, i, false, text_or_null(prio_stage_names[f.stage]));
+		put(&cols, 11, i, false, text_or_null(prio_stage_names[e.stage]));
+		for (int s = 0; s < 3; s++)
+			put(&cols, 12 + s, i, !e.has_scores[s], Int32GetDatum(e.score[s]));
+		put(&cols, 15, i, false, Int32GetDatum(e.bant));
+		put(&cols, 16, i, false, BoolGetDatum(e.no_reply));
+		put(&cols, 17, i, false, BoolGetDatum(e.value_high));
+		put(&cols, 18, i, false, BoolGetDatum(e.intent_high));
+		put(&cols, 19, i, false, text_or_null(tier));
+		put(&cols, 20, i, false, Float8GetDatum(e.priority));
+		put(&cols, 21, i, false, TimestampTzGetDatum(e.next_due_at));
+		put(&cols, 22, i, false, text_or_null(e.rule.data));
+
+		if (old_tier == NULL || strcmp(old_tier, tier) != 0 ||
+			old_stage == NULL || strcmp(old_stage, prio_stage_names[e.stage]) != 0)
+		{
+			StringInfoData payload;
+
+			hist[0][nhist] = Int64GetDatum(f.customer_id);
+			hist[1][nhist] = text_or_null(old_tier);
+			histn[1][nhist] = old_tier == NULL;
+			hist[2][nhist] = text_or_null(tier);
+			hist[3][nhist] = text_or_null(old_stage);
+			histn[3][nhist] = old_stage == NULL;
+			hist[4][nhist] = text_or_null(prio_stage_names[e.stage]);
+			hist[5][nhist] = PointerGetDatum(cstring_to_text(psprintf("activity: %s", e.rule.data)));
+			nhist++;
+
+			/* the same payload json_build_object() gives */
+			initStringInfo(&payload);
+			appendStringInfo(&payload, "{\"customer_id\" : " INT64_FORMAT ", ", f.customer_id);
+			json_text(&payload, "old_tier", old_tier, false);
+			json_text(&payload, "new_tier", tier, false);
+			json_text(&payload, "old_stage", old_stage, false);
+			json_text(&payload, "new_stage", prio_stage_names[e.stage], true);
+			appendStringInfoChar(&payload, '}');
+			Async_Notify("prio_tier_change", payload.data);
+		}
+	}
+	SPI_freetuptable(locked);
+	SPI_freetuptable(customers);
+
+	{
+		Datum		args[23];
+
+		for (int c = 0; c < 23; c++)
+			args[c] = make_array(cols.v[c], cols.n[c], ch->ncust, column_types[c]);
+		if (SPI_execute_plan(update_plan, args, NULL, false, 0) != SPI_OK_UPDATE)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("could not update prio.customer_state")));
+	}
+	if (nhist > 0)
+	{
+		for (int c = 0; c < 6; c++)
+			hv[c] = make_array(hist[c], histn[c], nhist, c == 0 ? INT8OID : TEXTOID);
+		if (SPI_execute_plan(history_plan, hv, NULL, false, 0) != SPI_OK_INSERT)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("could not write prio.tier_history")));
+	}
+	MemoryContextSwitchTo(old);
+	MemoryContextReset(ch->cxt);
+	ch->ncust = 0;
+	ch->nrows = 0;
+	ch->rows = NULL;
+	ch->maxrows = 0;
+}
+
+static void
+add_row(Chunk *ch, NewRow row)
+{
+	if (ch->nrows == ch->maxrows)
+	{
+		int			n = Max(64, ch->maxrows * 2);
+
+		ch->rows = ch->rows
+			? repalloc(ch->rows, sizeof(NewRow) * n)
+			: MemoryContextAlloc(ch->cxt, sizeof(NewRow) * n);
+		ch->maxrows = n;
+	}
+	ch->rows[ch->nrows++] = row;
+}
+
+static AttrNumber
+column(TupleDesc desc, const char *name)
+{
+	int			n = SPI_fnumber(desc, name);
+
+	if (n <= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_COLUMN),
+				 errmsg("prio.activities has no column \"%s\"", name)));
+	return n;
+}
+
+PG_FUNCTION_INFO_V1(prio_activities_inserted);
+Datum
+prio_activities_inserted(PG_FUNCTION_ARGS)
+{
+	TriggerData *td = (TriggerData *) fcinfo->context;
+	Tuplestorestate *newrows;
+	TupleDesc	desc;
+	AttrNumber	keys[3];
+	Oid			ops[3];
+	Oid			colls[3] = {InvalidOid, InvalidOid, InvalidOid};
+	bool		nullsfirst[3] = {false, false, false};
+	AttrNumber	att_kind;
+	AttrNumber	att_amount;
+	Tuplesortstate *sort;
+	TupleTableSlot *slot;
+	int			readptr;
+	Context		cx;
+	Chunk		ch;
+	TimestampTz latest;
+
+	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_AFTER(td->tg_event) ||
+		!TRIGGER_FIRED_FOR_STATEMENT(td->tg_event) || td->tg_newtable == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("prio.activities_inserted() must be an AFTER INSERT statement trigger with a NEW TABLE")));
+	newrows = td->tg_newtable;
+	desc = RelationGetDescr(td->tg_relation);
+
+	memset(&cx, 0, sizeof(cx));
+	cx.callcxt = CurrentMemoryContext;
+	cx.as_of = GetCurrentTransactionStartTimestamp();
+	latest = cx.as_of + USECS_PER_DAY;
+	SettingsReaderInit(&cx.settings_rr);
+
+	SPI_connect();
+	prepare_plans();
+
+	keys[0] = column(desc, "customer_id");
+	keys[1] = column(desc, "at");
+	keys[2] = column(desc, "activity_id");
+	att_kind = column(desc, "kind");
+	att_amount = column(desc, "amount");
+	ops[0] = lookup_type_cache(INT8OID, TYPECACHE_LT_OPR)->lt_opr;
+	ops[1] = lookup_type_cache(TIMESTAMPTZOID, TYPECACHE_LT_OPR)->lt_opr;
+	ops[2] = ops[0];
+
+	/* sort the new rows; bounded memory whatever the size of the statement */
+	sort = tuplesort_begin_heap(desc, 3, keys, ops, colls, nullsfirst, work_mem, NULL,
+								TUPLESORT_NONE);
+	slot = MakeSingleTupleTableSlot(desc, &TTSOpsMinimalTuple);
+	readptr = tuplestore_alloc_read_pointer(newrows, EXEC_FLAG_REWIND);
+	tuplestore_select_read_pointer(newrows, readptr);
+	tuplestore_rescan(newrows);
+	while (tuplestore_gettupleslot(newrows, true, false, slot))
+	{
+		bool		isnull;
+		TimestampTz at = DatumGetTimestampTz(slot_getattr(slot, keys[1], &isnull));
+
+		if (at > latest)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATETIME_FIELD_OVERFLOW),
+					 errmsg("activity of customer " INT64_FORMAT " is dated more than a day in the future",
+							DatumGetInt64(slot_getattr(slot, keys[0], &isnull))),
+					 errdetail("at = %s", DatumGetCString(DirectFunctionCall1(timestamptz_out,
+																			  TimestampTzGetDatum(at)))),
+					 errhint("Record activities when they happen; at defaults to now().")));
+		tuplesort_puttupleslot(sort, slot);
+	}
+	tuplestore_select_read_pointer(newrows, 0);
+	tuplesort_performsort(sort);
+
+	memset(&ch, 0, sizeof(ch));
+	ch.cxt = AllocSetContextCreate(CurrentMemoryContext, "prio trigger chunk",
+								   ALLOCSET_DEFAULT_SIZES);
+	while (tuplesort_gettupleslot(sort, true, false, slot, NULL))
+	{
+		bool		isnull;
+		int64		id = DatumGetInt64(slot_getattr(slot, keys[0], &isnull));
+		NewRow		row;
+		MemoryContext old;
+
+		CHECK_FOR_INTERRUPTS();
+		if (ch.ncust == 0 || ch.ids[ch.ncust - 1] != id)
+		{
+			if (ch.ncust == CHUNK_CUSTOMERS)
+				process_chunk(&cx, &ch);
+			ch.ids[ch.ncust] = id;
+			ch.first[ch.ncust] = ch.nrows;
+			ch.ncust++;
+		}
+		old = MemoryContextSwitchTo(ch.cxt);
+		row.at = DatumGetTimestampTz(slot_getattr(slot, keys[1], &isnull));
+		row.kind = TextDatumGetCString(slot_getattr(slot, att_kind, &isnull));
+		/* every amount is kept: whether the kind is a purchase is read later */
+		row.amount = DatumGetNumeric(datumCopy(slot_getattr(slot, att_amount, &isnull), false, -1));
+		MemoryContextSwitchTo(old);
+		add_row(&ch, row);
+	}
+	if (ch.ncust > 0)
+		process_chunk(&cx, &ch);
+
+	ExecDropSingleTupleTableSlot(slot);
+	tuplesort_end(sort);
+	MemoryContextDelete(ch.cxt);
+	SPI_finish();
+	return PointerGetDatum(NULL);
+}

@@ -849,6 +849,10 @@ SET search_path = pg_catalog, pg_temp
 SET jit = off
 AS $$
 BEGIN
+    -- Wait for every transaction still writing customer_state (it may have
+    -- folded rows we cannot see yet with the old configuration) and hold
+    -- off new ones until everyone is re-tiered under the new one.
+    LOCK TABLE @extschema@.customer_state IN SHARE ROW EXCLUSIVE MODE;
     PERFORM @extschema@.rebuild(NULL, TG_TABLE_NAME OPERATOR(pg_catalog.||) ' changed');
     RETURN NULL;
 END
@@ -904,7 +908,8 @@ BEGIN
         OR b.computed_at IS NULL;
 
     -- who would change: evaluate without locks, then lock and apply only those
-    WITH e AS (
+    -- (MATERIALIZED: evaluate once per customer, not once per field read)
+    WITH e AS MATERIALIZED (
         SELECT s.*, @extschema@.evaluate(@extschema@.stored_facts(s), c, r.cfg,
                                          r.r_breaks, r.f_breaks, r.m_breaks, as_of) AS ev
           FROM @extschema@.customer_state s
@@ -1005,6 +1010,7 @@ BEGIN
                @extschema@.evaluate(@extschema@.stored_facts(s), c, r.cfg, r.r_breaks, r.f_breaks,
                                     r.m_breaks, pg_catalog.now()) AS e
           FROM @extschema@.rule_config r
+        OFFSET 0                        -- evaluate once, not once per field read
      ) x
      WHERE c.customer_id OPERATOR(pg_catalog.=) explain.customer_id;
     IF v IS NULL THEN

@@ -78,17 +78,25 @@ typedef struct Context
 	MemoryContext callcxt;
 } Context;
 
+static Datum make_array(Datum *v, bool *n, int count, Oid type);
+
 /* SPI plans, prepared once per backend (the plan cache revalidates them) */
 static SPIPlanPtr lock_plan = NULL;
 static SPIPlanPtr customers_plan = NULL;
 static SPIPlanPtr refold_plan = NULL;
 static SPIPlanPtr update_plan = NULL;
 static SPIPlanPtr history_plan = NULL;
+static SPIPlanPtr kinds_plan = NULL;
+static SPIPlanPtr settings_plan = NULL;
 
+/*
+ * Generic plans: a custom plan would be cheaper to run by an estimate, but
+ * planning it anew on every call costs more than the whole statement.
+ */
 static SPIPlanPtr
 prepare(const char *sql, int nargs, Oid *types)
 {
-	SPIPlanPtr	plan = SPI_prepare(sql, nargs, types);
+	SPIPlanPtr	plan = SPI_prepare_cursor(sql, nargs, types, CURSOR_OPT_GENERIC_PLAN);
 
 	if (plan == NULL)
 		ereport(ERROR,
@@ -103,7 +111,6 @@ static void
 prepare_plans(void)
 {
 	Oid			int8arr = INT8ARRAYOID;
-	Oid			int8 = INT8OID;
 	Oid			upd[23] = {INT8ARRAYOID, TIMESTAMPTZARRAYOID, TIMESTAMPTZARRAYOID,
 		TIMESTAMPTZARRAYOID, TIMESTAMPTZARRAYOID, TIMESTAMPTZARRAYOID, INT8ARRAYOID,
 		NUMERICARRAYOID, FLOAT8ARRAYOID, TIMESTAMPTZARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
@@ -114,6 +121,12 @@ prepare_plans(void)
 
 	if (lock_plan != NULL)
 		return;
+	kinds_plan = prepare(
+		"SELECT kind, direction OPERATOR(pg_catalog.=) 'inbound', stage::text, is_purchase,"
+		"       intent_weight FROM " PRIO_SCHEMA ".activity_kinds", 0, NULL);
+	settings_plan = prepare(
+		"SELECT r.cfg, r.r_breaks, r.f_breaks, r.m_breaks FROM " PRIO_SCHEMA ".rule_config r",
+		0, NULL);
 	lock_plan = prepare(
 		"SELECT s.customer_id, " PRIO_SCHEMA ".stored_facts(s), s.tier, s.effective_stage::text"
 		"  FROM " PRIO_SCHEMA ".customer_state s"
@@ -125,12 +138,12 @@ prepare_plans(void)
 		" WHERE c.customer_id OPERATOR(pg_catalog.=) ANY ($1)"
 		" ORDER BY c.customer_id", 1, &int8arr);
 	refold_plan = prepare(
-		"SELECT a.at, k.direction OPERATOR(pg_catalog.=) 'inbound', k.stage::text,"
+		"SELECT a.customer_id, a.at, k.direction OPERATOR(pg_catalog.=) 'inbound', k.stage::text,"
 		"       k.is_purchase, k.intent_weight, a.amount"
 		"  FROM " PRIO_SCHEMA ".activities a"
 		"  JOIN " PRIO_SCHEMA ".activity_kinds k ON k.kind OPERATOR(pg_catalog.=) a.kind"
-		" WHERE a.customer_id OPERATOR(pg_catalog.=) $1"
-		" ORDER BY a.at, a.activity_id", 1, &int8);
+		" WHERE a.customer_id OPERATOR(pg_catalog.=) ANY ($1)"
+		" ORDER BY a.customer_id, a.at, a.activity_id", 1, &int8arr);
 	update_plan = prepare(
 		"UPDATE " PRIO_SCHEMA ".customer_state s"
 		"   SET first_at = u.first_at, last_at = u.last_at, last_inbound_at = u.last_inbound_at,"
@@ -180,9 +193,7 @@ stage_from_text(const char *label)
 static void
 load_kinds(Context *cx)
 {
-	int			rc = SPI_execute("SELECT kind, direction OPERATOR(pg_catalog.=) 'inbound',"
-								 " stage::text, is_purchase, intent_weight"
-								 " FROM " PRIO_SCHEMA ".activity_kinds", false, 0);
+	int			rc = SPI_execute_plan(kinds_plan, NULL, NULL, false, 0);
 
 	if (rc != SPI_OK_SELECT)
 		ereport(ERROR,
@@ -212,8 +223,7 @@ load_kinds(Context *cx)
 static void
 load_settings(Context *cx)
 {
-	int			rc = SPI_execute("SELECT r.cfg, r.r_breaks, r.f_breaks, r.m_breaks"
-								 " FROM " PRIO_SCHEMA ".rule_config r", false, 0);
+	int			rc = SPI_execute_plan(settings_plan, NULL, NULL, false, 0);
 	HeapTuple	t;
 	TupleDesc	d;
 	bool		isnull;
@@ -253,33 +263,53 @@ kind_index(Context *cx, const char *name)
 	pg_unreachable();
 }
 
-/* Fold every activity of one customer again, in (at, activity_id) order. */
+/*
+ * Fold every activity of the customers marked in refold[] again, from
+ * nothing, in (at, activity_id) order: one query for the whole chunk.
+ */
 static void
-refold(Context *cx, PrioFacts *f, int64 id, MemoryContext cxt)
+refold_chunk(Context *cx, Chunk *ch, PrioFacts *facts, const bool *refold, int nrefold)
 {
-	Datum		arg = Int64GetDatum(id);
+	Datum	   *idv = palloc(sizeof(Datum) * nrefold);
+	Datum		ids;
+	int			n = 0;
+	int			c = 0;
 
-	prio_facts_init(f, id);
-	if (SPI_execute_plan(refold_plan, &arg, NULL, false, 0) != SPI_OK_SELECT)
+	for (int i = 0; i < ch->ncust; i++)
+		if (refold[i])
+		{
+			prio_facts_init(&facts[i], ch->ids[i]);
+			idv[n++] = Int64GetDatum(ch->ids[i]);
+		}
+	ids = make_array(idv, NULL, nrefold, INT8OID);
+	if (SPI_execute_plan(refold_plan, &ids, NULL, false, 0) != SPI_OK_SELECT)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("could not read the activities of customer " INT64_FORMAT, id)));
-	for (uint64 i = 0; i < SPI_processed; i++)
+				 errmsg("could not read the activities of prio.activities")));
+	for (uint64 r = 0; r < SPI_processed; r++)
 	{
-		HeapTuple	t = SPI_tuptable->vals[i];
+		HeapTuple	t = SPI_tuptable->vals[r];
 		TupleDesc	d = SPI_tuptable->tupdesc;
 		bool		isnull;
 		bool		amount_null;
-		char	   *stage = SPI_getvalue(t, d, 3);
-		Datum		amount = SPI_getbinval(t, d, 6, &amount_null);
+		int64		id = DatumGetInt64(SPI_getbinval(t, d, 1, &isnull));
+		char	   *stage = SPI_getvalue(t, d, 4);
+		Datum		amount = SPI_getbinval(t, d, 7, &amount_null);
 
-		prio_fold_event(f, DatumGetTimestampTz(SPI_getbinval(t, d, 1, &isnull)),
-						DatumGetBool(SPI_getbinval(t, d, 2, &isnull)),
+		/* both in customer_id order */
+		while (c < ch->ncust && (ch->ids[c] != id || !refold[c]))
+			c++;
+		if (c == ch->ncust)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("activities came back out of customer order")));
+		prio_fold_event(&facts[c], DatumGetTimestampTz(SPI_getbinval(t, d, 2, &isnull)),
+						DatumGetBool(SPI_getbinval(t, d, 3, &isnull)),
 						stage != NULL, stage ? stage_from_text(stage) : STAGE_PROSPECT,
-						DatumGetBool(SPI_getbinval(t, d, 4, &isnull)),
-						DatumGetFloat8(SPI_getbinval(t, d, 5, &isnull)),
+						DatumGetBool(SPI_getbinval(t, d, 5, &isnull)),
+						DatumGetFloat8(SPI_getbinval(t, d, 6, &isnull)),
 						amount_null ? NULL : DatumGetNumeric(amount),
-						cx->settings.half_life_us, cxt);
+						cx->settings.half_life_us, ch->cxt);
 	}
 	SPI_freetuptable(SPI_tuptable);
 }
@@ -345,6 +375,9 @@ process_chunk(Context *cx, Chunk *ch)
 	uint64		nlocked;
 	SPITupleTable *locked;
 	SPITupleTable *customers;
+	PrioFacts  *facts;
+	bool	   *refold;
+	int			nrefold = 0;
 
 	for (int i = 0; i < ch->ncust; i++)
 		idv[i] = Int64GetDatum(ch->ids[i]);
@@ -386,40 +419,54 @@ process_chunk(Context *cx, Chunk *ch)
 				 errmsg("could not read prio.customers")));
 	customers = SPI_tuptable;
 
+	/* continue the stored fold, or mark the customer to be folded again */
+	facts = palloc(sizeof(PrioFacts) * ch->ncust);
+	refold = palloc0(sizeof(bool) * ch->ncust);
+	for (int i = 0; i < ch->ncust; i++)
+	{
+		HeapTuple	t = locked->vals[i];
+		bool		isnull;
+		PrioFacts  *f = &facts[i];
+		int			from = ch->first[i];
+		int			to = i + 1 < ch->ncust ? ch->first[i + 1] : ch->nrows;
+
+		FactsFromDatum(f, SPI_getbinval(t, locked->tupdesc, 2, &isnull), &cx->facts_rr,
+					   cx->callcxt, ch->cxt);
+		if (f->customer_id != ch->ids[i])
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("prio.customer_state changed under the trigger")));
+		if (f->has_activity && ch->rows[from].at <= f->last_at)
+		{
+			refold[i] = true;
+			nrefold++;
+			continue;
+		}
+		for (int r = from; r < to; r++)
+		{
+			Kind	   *k = &cx->kinds[kind_index(cx, ch->rows[r].kind)];
+
+			prio_fold_event(f, ch->rows[r].at, k->inbound, k->has_stage, k->stage,
+							k->is_purchase, k->weight,
+							k->is_purchase ? ch->rows[r].amount : NULL,
+							cx->settings.half_life_us, ch->cxt);
+		}
+	}
+	if (nrefold > 0)
+		refold_chunk(cx, ch, facts, refold, nrefold);
+
 	for (int i = 0; i < ch->ncust; i++)
 	{
 		HeapTuple	t = locked->vals[i];
 		TupleDesc	d = locked->tupdesc;
-		PrioFacts	f;
+		PrioFacts	f = facts[i];
 		PrioEval	e;
 		bool		answers[4];
 		bool		answer_null[4];
 		bool		isnull;
 		char	   *old_tier = SPI_getvalue(t, d, 3);
 		char	   *old_stage = SPI_getvalue(t, d, 4);
-		int			from = ch->first[i];
-		int			to = i + 1 < ch->ncust ? ch->first[i + 1] : ch->nrows;
 		char		tier[2];
-
-		FactsFromDatum(&f, SPI_getbinval(t, d, 2, &isnull), &cx->facts_rr, cx->callcxt, ch->cxt);
-		if (f.customer_id != ch->ids[i])
-			ereport(ERROR,
-					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-					 errmsg("prio.customer_state changed under the trigger")));
-		if (!f.has_activity || ch->rows[from].at > f.last_at)
-		{
-			for (int r = from; r < to; r++)
-			{
-				Kind	   *k = &cx->kinds[kind_index(cx, ch->rows[r].kind)];
-
-				prio_fold_event(&f, ch->rows[r].at, k->inbound, k->has_stage, k->stage,
-								k->is_purchase, k->weight,
-								k->is_purchase ? ch->rows[r].amount : NULL,
-								cx->settings.half_life_us, ch->cxt);
-			}
-		}
-		else
-			refold(cx, &f, ch->ids[i], ch->cxt);
 
 		for (int b = 0; b < 4; b++)
 		{

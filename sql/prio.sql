@@ -1141,3 +1141,130 @@ REVOKE ALL ON FUNCTION @extschema@.rebuild(bigint[], text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.reevaluate(bigint[], timestamptz, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.refresh(timestamptz) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.recompute(bigint) FROM PUBLIC;
+
+------------------------------------------------------------------------
+-- Predictive: customer lifetime value (BG/NBD + Gamma-Gamma, src/btyd.c)
+------------------------------------------------------------------------
+
+CREATE TYPE @extschema@.btyd_summary AS (
+    x          bigint,
+    t_x        double precision,
+    "T"        double precision,
+    mean_value double precision
+);
+COMMENT ON TYPE @extschema@.btyd_summary IS
+'One customer as the BTYD models see it: x repeat transactions, t_x = last - first transaction, T = cut-off - first transaction (both in the chosen unit), mean value of the repeat transactions.';
+
+CREATE FUNCTION @extschema@.clv_summary_accum(internal, timestamptz, numeric, timestamptz, interval)
+RETURNS internal AS 'MODULE_PATHNAME', 'prio_clv_summary_accum' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.clv_summary_accum(internal, timestamptz, numeric, timestamptz, interval) IS 'Transition function of prio.clv_summary.';
+CREATE FUNCTION @extschema@.clv_summary_accum(internal, timestamptz, numeric, timestamptz)
+RETURNS internal AS 'MODULE_PATHNAME', 'prio_clv_summary_accum' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.clv_summary_accum(internal, timestamptz, numeric, timestamptz) IS 'Transition function of prio.clv_summary (weeks).';
+CREATE FUNCTION @extschema@.clv_summary_combine(internal, internal)
+RETURNS internal AS 'MODULE_PATHNAME', 'prio_clv_summary_combine' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.clv_summary_combine(internal, internal) IS 'Combine function of prio.clv_summary.';
+CREATE FUNCTION @extschema@.clv_summary_serialize(internal)
+RETURNS bytea AS 'MODULE_PATHNAME', 'prio_clv_summary_serialize' LANGUAGE C STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.clv_summary_serialize(internal) IS 'Serial function of prio.clv_summary.';
+CREATE FUNCTION @extschema@.clv_summary_deserialize(bytea, internal)
+RETURNS internal AS 'MODULE_PATHNAME', 'prio_clv_summary_deserialize' LANGUAGE C STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.clv_summary_deserialize(bytea, internal) IS 'Deserial function of prio.clv_summary.';
+CREATE FUNCTION @extschema@.clv_summary_final(internal)
+RETURNS @extschema@.btyd_summary AS 'MODULE_PATHNAME', 'prio_clv_summary_final' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.clv_summary_final(internal) IS 'Final function of prio.clv_summary.';
+
+CREATE AGGREGATE @extschema@.clv_summary(at timestamptz, amount numeric, cut_off timestamptz, unit interval) (
+    SFUNC = @extschema@.clv_summary_accum, STYPE = internal,
+    FINALFUNC = @extschema@.clv_summary_final, FINALFUNC_MODIFY = READ_ONLY,
+    COMBINEFUNC = @extschema@.clv_summary_combine,
+    SERIALFUNC = @extschema@.clv_summary_serialize, DESERIALFUNC = @extschema@.clv_summary_deserialize,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE @extschema@.clv_summary(timestamptz, numeric, timestamptz, interval) IS
+'A customer''s (x, t_x, T, mean_value) from its purchases: purchases on the same (UTC) calendar day are one transaction, purchases after the cut-off day are ignored, times in multiples of unit.  NULL when nothing was bought by cut_off.';
+CREATE AGGREGATE @extschema@.clv_summary(at timestamptz, amount numeric, cut_off timestamptz) (
+    SFUNC = @extschema@.clv_summary_accum, STYPE = internal,
+    FINALFUNC = @extschema@.clv_summary_final, FINALFUNC_MODIFY = READ_ONLY,
+    COMBINEFUNC = @extschema@.clv_summary_combine,
+    SERIALFUNC = @extschema@.clv_summary_serialize, DESERIALFUNC = @extschema@.clv_summary_deserialize,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE @extschema@.clv_summary(timestamptz, numeric, timestamptz) IS
+'prio.clv_summary with unit = 1 week (aggregates cannot have defaults).';
+
+CREATE TYPE @extschema@.bgnbd AS (
+    r double precision, alpha double precision, a double precision, b double precision,
+    log_likelihood double precision, n bigint
+);
+COMMENT ON TYPE @extschema@.bgnbd IS 'Fitted BG/NBD parameters (alpha in the summary''s time unit), the log-likelihood and the number of customers.';
+CREATE TYPE @extschema@.gammagamma AS (
+    p double precision, q double precision, v double precision,
+    log_likelihood double precision, n bigint
+);
+COMMENT ON TYPE @extschema@.gammagamma IS 'Fitted Gamma-Gamma spend parameters, the log-likelihood and the number of repeat buyers used.';
+
+CREATE FUNCTION @extschema@.bgnbd_accum(internal, double precision, double precision, double precision)
+RETURNS internal AS 'MODULE_PATHNAME', 'prio_bgnbd_accum' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.bgnbd_accum(internal, double precision, double precision, double precision) IS 'Transition function of prio.bgnbd_fit.';
+CREATE FUNCTION @extschema@.gammagamma_accum(internal, double precision, double precision)
+RETURNS internal AS 'MODULE_PATHNAME', 'prio_gammagamma_accum' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.gammagamma_accum(internal, double precision, double precision) IS 'Transition function of prio.gammagamma_fit.';
+CREATE FUNCTION @extschema@.fit_combine(internal, internal)
+RETURNS internal AS 'MODULE_PATHNAME', 'prio_fit_combine' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.fit_combine(internal, internal) IS 'Combine function of the model fits.';
+CREATE FUNCTION @extschema@.fit_serialize(internal)
+RETURNS bytea AS 'MODULE_PATHNAME', 'prio_fit_serialize' LANGUAGE C STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.fit_serialize(internal) IS 'Serial function of the model fits.';
+CREATE FUNCTION @extschema@.fit_deserialize(bytea, internal)
+RETURNS internal AS 'MODULE_PATHNAME', 'prio_fit_deserialize' LANGUAGE C STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.fit_deserialize(bytea, internal) IS 'Deserial function of the model fits.';
+CREATE FUNCTION @extschema@.bgnbd_final(internal)
+RETURNS @extschema@.bgnbd AS 'MODULE_PATHNAME', 'prio_bgnbd_final' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.bgnbd_final(internal) IS 'Final function of prio.bgnbd_fit: the maximum-likelihood fit.';
+CREATE FUNCTION @extschema@.gammagamma_final(internal)
+RETURNS @extschema@.gammagamma AS 'MODULE_PATHNAME', 'prio_gammagamma_final' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.gammagamma_final(internal) IS 'Final function of prio.gammagamma_fit: the maximum-likelihood fit.';
+
+CREATE AGGREGATE @extschema@.bgnbd_fit(x double precision, t_x double precision, "T" double precision) (
+    SFUNC = @extschema@.bgnbd_accum, STYPE = internal,
+    FINALFUNC = @extschema@.bgnbd_final, FINALFUNC_MODIFY = READ_ONLY,
+    COMBINEFUNC = @extschema@.fit_combine,
+    SERIALFUNC = @extschema@.fit_serialize, DESERIALFUNC = @extschema@.fit_deserialize,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE @extschema@.bgnbd_fit(double precision, double precision, double precision) IS
+'BG/NBD (Fader, Hardie & Lee 2005) maximum-likelihood fit over customers'' (x, t_x, T); deterministic; a clear error when there are too few customers, nobody bought again, or it cannot converge.';
+CREATE AGGREGATE @extschema@.gammagamma_fit(x double precision, mean_value double precision) (
+    SFUNC = @extschema@.gammagamma_accum, STYPE = internal,
+    FINALFUNC = @extschema@.gammagamma_final, FINALFUNC_MODIFY = READ_ONLY,
+    COMBINEFUNC = @extschema@.fit_combine,
+    SERIALFUNC = @extschema@.fit_serialize, DESERIALFUNC = @extschema@.fit_deserialize,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE @extschema@.gammagamma_fit(double precision, double precision) IS
+'Gamma-Gamma spend model fit on the customers with x > 0 and a positive mean value.';
+
+CREATE FUNCTION @extschema@.p_alive(params @extschema@.bgnbd, x double precision, t_x double precision, "T" double precision)
+RETURNS double precision AS 'MODULE_PATHNAME', 'prio_p_alive' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.p_alive(@extschema@.bgnbd, double precision, double precision, double precision) IS
+'Probability that the customer has not dropped out by T (BG/NBD).';
+CREATE FUNCTION @extschema@.expected_purchases(params @extschema@.bgnbd, t double precision, x double precision, t_x double precision, "T" double precision)
+RETURNS double precision AS 'MODULE_PATHNAME', 'prio_expected_purchases_conditional' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.expected_purchases(@extschema@.bgnbd, double precision, double precision, double precision, double precision) IS
+'Expected repeat purchases of this customer in the next t units (BG/NBD conditional expectation, with the Gaussian hypergeometric 2F1).';
+CREATE FUNCTION @extschema@.expected_purchases(params @extschema@.bgnbd, t double precision)
+RETURNS double precision AS 'MODULE_PATHNAME', 'prio_expected_purchases_new' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.expected_purchases(@extschema@.bgnbd, double precision) IS
+'Expected repeat purchases of a new customer in its first t units (BG/NBD, unconditional).';
+CREATE FUNCTION @extschema@.expected_spend(params @extschema@.gammagamma, x double precision, mean_value double precision)
+RETURNS double precision AS 'MODULE_PATHNAME', 'prio_expected_spend' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.expected_spend(@extschema@.gammagamma, double precision, double precision) IS
+'Expected value of the customer''s future transactions (Gamma-Gamma).';
+CREATE FUNCTION @extschema@.clv(bgnbd @extschema@.bgnbd, gammagamma @extschema@.gammagamma,
+                                x double precision, t_x double precision, "T" double precision,
+                                mean_value double precision, horizon integer,
+                                discount_rate double precision, period double precision DEFAULT 4.345)
+RETURNS double precision AS 'MODULE_PATHNAME', 'prio_clv' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.clv(@extschema@.bgnbd, @extschema@.gammagamma, double precision, double precision, double precision, double precision, integer, double precision, double precision) IS
+'Customer lifetime value over horizon periods of length period (model units; 4.345 weeks = a month): the expected purchases in each period times the expected spend, discounted at discount_rate per period at its end.';

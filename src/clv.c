@@ -1,0 +1,689 @@
+/*
+ * clv.c
+ *		SQL face of the "buy till you die" models in btyd.c: the per-customer
+ *		summary (x, t_x, T, mean_value), the BG/NBD and Gamma-Gamma fits as
+ *		aggregates, and P(alive), expected purchases, expected spend and CLV.
+ */
+#include "prio.h"
+
+#include <math.h>
+
+#include "btyd.h"
+#include "catalog/pg_type.h"
+#include "funcapi.h"
+#include "libpq/pqformat.h"
+#include "utils/builtins.h"
+
+static MemoryContext
+clv_aggcontext(FunctionCallInfo fcinfo, const char *name)
+{
+	MemoryContext cxt;
+
+	if (!AggCheckCallContext(fcinfo, &cxt))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("%s support functions can only be called as part of the aggregate", name)));
+	return cxt;
+}
+
+/* A model status as an error a DBA can act on. */
+static void
+CheckBtyd(BtydStatus status, const char *what)
+{
+	switch (status)
+	{
+		case BTYD_OK:
+			return;
+		case BTYD_TOO_FEW:
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("%s: too few customers to fit the model", what),
+					 errhint("BG/NBD needs at least 4 customers, Gamma-Gamma 3 with repeat purchases; a few hundred give stable estimates.")));
+			break;
+		case BTYD_NOT_IDENTIFIABLE:
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("%s: no customer made a repeat purchase", what),
+					 errdetail("With x = 0 for everyone the dropout parameters a and b cannot be estimated."),
+					 errhint("Fit on a longer calibration period.")));
+			break;
+		case BTYD_NO_CONVERGENCE:
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("%s did not converge", what),
+					 errdetail("The likelihood has no interior maximum for these data."),
+					 errhint("Fit on more customers or a longer calibration period.")));
+			break;
+		default:
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("%s: %s", what, btyd_status_message(status))));
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* clv_summary(at, amount, cut_off, unit): one customer's (x, t_x, T, m) */
+
+typedef struct SummaryState
+{
+	int			n;
+	int			cap;
+	int32	   *day;			/* UTC day number of each purchase */
+	double	   *amount;
+	bool		has_cut;
+	int32		cut_day;
+	double		unit_days;
+} SummaryState;
+
+static int32
+utc_day(TimestampTz t)
+{
+	return (int32) floor((double) t / USECS_PER_DAY);
+}
+
+static SummaryState *
+summary_new(MemoryContext cxt)
+{
+	SummaryState *st = MemoryContextAllocZero(cxt, sizeof(SummaryState));
+
+	st->cap = 8;
+	st->day = MemoryContextAlloc(cxt, sizeof(int32) * st->cap);
+	st->amount = MemoryContextAlloc(cxt, sizeof(double) * st->cap);
+	return st;
+}
+
+static void
+summary_add(SummaryState *st, int32 day, double amount)
+{
+	if (st->n == st->cap)
+	{
+		st->cap *= 2;
+		st->day = repalloc(st->day, sizeof(int32) * st->cap);
+		st->amount = repalloc(st->amount, sizeof(double) * st->cap);
+	}
+	st->day[st->n] = day;
+	st->amount[st->n] = amount;
+	st->n++;
+}
+
+PG_FUNCTION_INFO_V1(prio_clv_summary_accum);
+Datum
+prio_clv_summary_accum(PG_FUNCTION_ARGS)
+{
+	MemoryContext cxt = clv_aggcontext(fcinfo, "prio.clv_summary");
+	SummaryState *st = PG_ARGISNULL(0) ? NULL : (SummaryState *) PG_GETARG_POINTER(0);
+	TimestampTz at;
+	double		amount = 0.0;
+
+	CheckArgNotNull(fcinfo, 3, "cut_off");
+	if (PG_NARGS() > 4)
+		CheckArgNotNull(fcinfo, 4, "unit");
+	if (st == NULL)
+		st = summary_new(cxt);
+	if (!st->has_cut)
+	{
+		TimestampTz cut = PG_GETARG_TIMESTAMPTZ(3);
+
+		if (TIMESTAMP_NOT_FINITE(cut))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("cut_off must be a finite time")));
+		st->cut_day = utc_day(cut);
+		/* the three-argument form counts in weeks */
+		st->unit_days = PG_NARGS() > 4
+			? CheckPositiveInterval(PG_GETARG_INTERVAL_P(4), "unit") / USECS_PER_DAY : 7.0;
+		st->has_cut = true;
+	}
+	if (PG_ARGISNULL(1))
+		PG_RETURN_POINTER(st);
+	at = PG_GETARG_TIMESTAMPTZ(1);
+	if (TIMESTAMP_NOT_FINITE(at))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("purchase times must be finite")));
+	if (utc_day(at) > st->cut_day)
+		PG_RETURN_POINTER(st);	/* after the calibration period */
+	if (!PG_ARGISNULL(2))
+	{
+		amount = DatumGetFloat8(DirectFunctionCall1(numeric_float8_no_overflow,
+													PG_GETARG_DATUM(2)));
+		CheckFiniteDouble(amount, "amount");
+	}
+	summary_add(st, utc_day(at), amount);
+	PG_RETURN_POINTER(st);
+}
+
+PG_FUNCTION_INFO_V1(prio_clv_summary_combine);
+Datum
+prio_clv_summary_combine(PG_FUNCTION_ARGS)
+{
+	MemoryContext cxt = clv_aggcontext(fcinfo, "prio.clv_summary");
+	SummaryState *a = PG_ARGISNULL(0) ? NULL : (SummaryState *) PG_GETARG_POINTER(0);
+	SummaryState *b = PG_ARGISNULL(1) ? NULL : (SummaryState *) PG_GETARG_POINTER(1);
+
+	if (b == NULL)
+		PG_RETURN_POINTER(a);
+	if (a == NULL)
+		a = summary_new(cxt);
+	if (!a->has_cut && b->has_cut)
+	{
+		a->has_cut = true;
+		a->cut_day = b->cut_day;
+		a->unit_days = b->unit_days;
+	}
+	for (int i = 0; i < b->n; i++)
+	{
+		MemoryContext old = MemoryContextSwitchTo(cxt);
+
+		summary_add(a, b->day[i], b->amount[i]);
+		MemoryContextSwitchTo(old);
+	}
+	PG_RETURN_POINTER(a);
+}
+
+PG_FUNCTION_INFO_V1(prio_clv_summary_serialize);
+Datum
+prio_clv_summary_serialize(PG_FUNCTION_ARGS)
+{
+	SummaryState *st;
+	StringInfoData buf;
+
+	(void) clv_aggcontext(fcinfo, "prio.clv_summary");
+	st = (SummaryState *) PG_GETARG_POINTER(0);
+	pq_begintypsend(&buf);
+	pq_sendbyte(&buf, st->has_cut);
+	pq_sendint32(&buf, st->cut_day);
+	pq_sendfloat8(&buf, st->unit_days);
+	pq_sendint32(&buf, st->n);
+	for (int i = 0; i < st->n; i++)
+	{
+		pq_sendint32(&buf, st->day[i]);
+		pq_sendfloat8(&buf, st->amount[i]);
+	}
+	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
+}
+
+PG_FUNCTION_INFO_V1(prio_clv_summary_deserialize);
+Datum
+prio_clv_summary_deserialize(PG_FUNCTION_ARGS)
+{
+	MemoryContext cxt = clv_aggcontext(fcinfo, "prio.clv_summary");
+	bytea	   *raw = PG_GETARG_BYTEA_PP(0);
+	SummaryState *st = summary_new(cxt);
+	StringInfoData buf;
+	int			n;
+	MemoryContext old;
+
+	initStringInfo(&buf);
+	appendBinaryStringInfo(&buf, VARDATA_ANY(raw), VARSIZE_ANY_EXHDR(raw));
+	st->has_cut = pq_getmsgbyte(&buf);
+	st->cut_day = pq_getmsgint(&buf, 4);
+	st->unit_days = pq_getmsgfloat8(&buf);
+	n = pq_getmsgint(&buf, 4);
+	old = MemoryContextSwitchTo(cxt);
+	for (int i = 0; i < n; i++)
+	{
+		int32		day = pq_getmsgint(&buf, 4);
+
+		summary_add(st, day, pq_getmsgfloat8(&buf));
+	}
+	MemoryContextSwitchTo(old);
+	pq_getmsgend(&buf);
+	PG_RETURN_POINTER(st);
+}
+
+static int
+cmp_day(const void *a, const void *b)
+{
+	int32		x = *(const int32 *) a;
+	int32		y = *(const int32 *) b;
+
+	return (x > y) - (x < y);
+}
+
+/* (x, t_x, T, mean_value); NULL when nothing was bought by cut_off */
+PG_FUNCTION_INFO_V1(prio_clv_summary_final);
+Datum
+prio_clv_summary_final(PG_FUNCTION_ARGS)
+{
+	static const Oid types[4] = {INT8OID, FLOAT8OID, FLOAT8OID, FLOAT8OID};
+	SummaryState *st = PG_ARGISNULL(0) ? NULL : (SummaryState *) PG_GETARG_POINTER(0);
+	TupleDesc	desc;
+	Datum		values[4];
+	bool		nulls[4] = {false, false, false, false};
+	int32	   *order;
+	double	   *sums;
+	int			ndays = 0;
+	double		repeat_sum = 0.0;
+
+	if (st == NULL || st->n == 0)
+		PG_RETURN_NULL();
+	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("prio.clv_summary must return prio.btyd_summary")));
+	CheckResultDesc(desc, types, 4, "prio.btyd_summary");
+
+	/* purchases on the same calendar day are one transaction */
+	order = palloc(sizeof(int32) * st->n * 2);
+	for (int i = 0; i < st->n; i++)
+	{
+		order[2 * i] = st->day[i];
+		order[2 * i + 1] = i;
+	}
+	qsort(order, st->n, sizeof(int32) * 2, cmp_day);
+	sums = palloc0(sizeof(double) * st->n);
+	for (int i = 0; i < st->n; i++)
+	{
+		if (i == 0 || order[2 * i] != order[2 * (i - 1)])
+			ndays++;
+		sums[ndays - 1] += st->amount[order[2 * i + 1]];
+	}
+	for (int d = 1; d < ndays; d++)
+		repeat_sum += sums[d];
+
+	values[0] = Int64GetDatum(ndays - 1);
+	values[1] = Float8GetDatum((order[2 * (st->n - 1)] - order[0]) / st->unit_days);
+	values[2] = Float8GetDatum((st->cut_day - order[0]) / st->unit_days);
+	values[3] = Float8GetDatum(ndays > 1 ? repeat_sum / (ndays - 1) : 0.0);
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(desc), values, nulls)));
+}
+
+/* ------------------------------------------------------------------ */
+/* the fits: collect customers, fit in the final function              */
+
+typedef struct FitState
+{
+	int			n;
+	int			cap;
+	BtydCustomer *c;
+} FitState;
+
+static FitState *
+fit_state(FunctionCallInfo fcinfo, const char *name, MemoryContext *cxt)
+{
+	*cxt = clv_aggcontext(fcinfo, name);
+	if (PG_ARGISNULL(0))
+	{
+		FitState   *st = MemoryContextAllocZero(*cxt, sizeof(FitState));
+
+		st->cap = 64;
+		st->c = MemoryContextAlloc(*cxt, sizeof(BtydCustomer) * st->cap);
+		return st;
+	}
+	return (FitState *) PG_GETARG_POINTER(0);
+}
+
+static void
+fit_add(FitState *st, BtydCustomer c)
+{
+	if (st->n == st->cap)
+	{
+		st->cap *= 2;
+		st->c = repalloc(st->c, sizeof(BtydCustomer) * st->cap);
+	}
+	st->c[st->n++] = c;
+}
+
+static double
+arg_double(FunctionCallInfo fcinfo, int argno, const char *name)
+{
+	double		v = PG_GETARG_FLOAT8(argno);
+
+	CheckFiniteDouble(v, name);
+	return v;
+}
+
+/* BG/NBD rows: x whole and >= 0, 0 <= t_x <= T (t_x ignored when x = 0) */
+static BtydCustomer
+bgnbd_row(FunctionCallInfo fcinfo, int first)
+{
+	BtydCustomer c = {0, 0, 0, 0, 1};
+
+	c.x = arg_double(fcinfo, first, "x");
+	c.t_x = arg_double(fcinfo, first + 1, "t_x");
+	c.T = arg_double(fcinfo, first + 2, "T");
+	if (c.x < 0 || c.x != floor(c.x))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("x must be a whole number of repeat purchases, not %g", c.x)));
+	if (c.T < 0 || (c.x > 0 && (c.t_x < 0 || c.t_x > c.T)))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("need 0 <= t_x <= T, not t_x = %g, T = %g", c.t_x, c.T)));
+	return c;
+}
+
+PG_FUNCTION_INFO_V1(prio_bgnbd_accum);
+Datum
+prio_bgnbd_accum(PG_FUNCTION_ARGS)
+{
+	MemoryContext cxt;
+	FitState   *st = fit_state(fcinfo, "prio.bgnbd_fit", &cxt);
+	MemoryContext old;
+
+	if (PG_ARGISNULL(1) || PG_ARGISNULL(2) || PG_ARGISNULL(3))
+		PG_RETURN_POINTER(st);
+	old = MemoryContextSwitchTo(cxt);
+	fit_add(st, bgnbd_row(fcinfo, 1));
+	MemoryContextSwitchTo(old);
+	PG_RETURN_POINTER(st);
+}
+
+PG_FUNCTION_INFO_V1(prio_gammagamma_accum);
+Datum
+prio_gammagamma_accum(PG_FUNCTION_ARGS)
+{
+	MemoryContext cxt;
+	FitState   *st = fit_state(fcinfo, "prio.gammagamma_fit", &cxt);
+	BtydCustomer c = {0, 0, 0, 0, 1};
+	MemoryContext old;
+
+	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
+		PG_RETURN_POINTER(st);
+	c.x = arg_double(fcinfo, 1, "x");
+	c.m = arg_double(fcinfo, 2, "mean_value");
+	if (c.x < 0 || c.x != floor(c.x))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("x must be a whole number of repeat purchases, not %g", c.x)));
+	if (c.x > 0 && !(c.m > 0))
+		return PointerGetDatum(st);	/* repeat purchases worth nothing say nothing of spend */
+	if (c.x == 0)
+		return PointerGetDatum(st);	/* the model uses repeat buyers only */
+	old = MemoryContextSwitchTo(cxt);
+	fit_add(st, c);
+	MemoryContextSwitchTo(old);
+	PG_RETURN_POINTER(st);
+}
+
+PG_FUNCTION_INFO_V1(prio_fit_combine);
+Datum
+prio_fit_combine(PG_FUNCTION_ARGS)
+{
+	MemoryContext cxt;
+	FitState   *a = fit_state(fcinfo, "prio fit", &cxt);
+	FitState   *b = PG_ARGISNULL(1) ? NULL : (FitState *) PG_GETARG_POINTER(1);
+	MemoryContext old = MemoryContextSwitchTo(cxt);
+
+	for (int i = 0; b != NULL && i < b->n; i++)
+		fit_add(a, b->c[i]);
+	MemoryContextSwitchTo(old);
+	PG_RETURN_POINTER(a);
+}
+
+PG_FUNCTION_INFO_V1(prio_fit_serialize);
+Datum
+prio_fit_serialize(PG_FUNCTION_ARGS)
+{
+	FitState   *st;
+	StringInfoData buf;
+
+	(void) clv_aggcontext(fcinfo, "prio fit");
+	st = (FitState *) PG_GETARG_POINTER(0);
+	pq_begintypsend(&buf);
+	pq_sendint32(&buf, st->n);
+	for (int i = 0; i < st->n; i++)
+	{
+		pq_sendfloat8(&buf, st->c[i].x);
+		pq_sendfloat8(&buf, st->c[i].t_x);
+		pq_sendfloat8(&buf, st->c[i].T);
+		pq_sendfloat8(&buf, st->c[i].m);
+	}
+	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
+}
+
+PG_FUNCTION_INFO_V1(prio_fit_deserialize);
+Datum
+prio_fit_deserialize(PG_FUNCTION_ARGS)
+{
+	MemoryContext cxt = clv_aggcontext(fcinfo, "prio fit");
+	bytea	   *raw = PG_GETARG_BYTEA_PP(0);
+	FitState   *st = MemoryContextAllocZero(cxt, sizeof(FitState));
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	appendBinaryStringInfo(&buf, VARDATA_ANY(raw), VARSIZE_ANY_EXHDR(raw));
+	st->n = pq_getmsgint(&buf, 4);
+	st->cap = Max(st->n, 1);
+	st->c = MemoryContextAlloc(cxt, sizeof(BtydCustomer) * st->cap);
+	for (int i = 0; i < st->n; i++)
+	{
+		st->c[i].x = pq_getmsgfloat8(&buf);
+		st->c[i].t_x = pq_getmsgfloat8(&buf);
+		st->c[i].T = pq_getmsgfloat8(&buf);
+		st->c[i].m = pq_getmsgfloat8(&buf);
+		st->c[i].w = 1;
+	}
+	pq_getmsgend(&buf);
+	PG_RETURN_POINTER(st);
+}
+
+static Datum
+fit_result(FunctionCallInfo fcinfo, const BtydFit *fit, int npar, const char *what)
+{
+	TupleDesc	desc;
+	Datum		values[6];
+	bool		nulls[6] = {false, false, false, false, false, false};
+	Oid			want[6];
+	int			k = 0;
+
+	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("%s must return a composite type", what)));
+	for (int i = 0; i < npar; i++)
+	{
+		want[k] = FLOAT8OID;
+		values[k++] = Float8GetDatum(fit->par[i]);
+	}
+	want[k] = FLOAT8OID;
+	values[k++] = Float8GetDatum(fit->loglik);
+	want[k] = INT8OID;
+	values[k++] = Int64GetDatum((int64) fit->nobs);
+	CheckResultDesc(desc, want, k, what);
+	return HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(desc), values, nulls));
+}
+
+PG_FUNCTION_INFO_V1(prio_bgnbd_final);
+Datum
+prio_bgnbd_final(PG_FUNCTION_ARGS)
+{
+	FitState   *st = PG_ARGISNULL(0) ? NULL : (FitState *) PG_GETARG_POINTER(0);
+	BtydFit		fit;
+
+	CheckBtyd(btyd_bgnbd_fit(st ? st->c : NULL, st ? st->n : 0, NULL, 0.0, &fit),
+			  "prio.bgnbd_fit");
+	PG_RETURN_DATUM(fit_result(fcinfo, &fit, 4, "prio.bgnbd"));
+}
+
+PG_FUNCTION_INFO_V1(prio_gammagamma_final);
+Datum
+prio_gammagamma_final(PG_FUNCTION_ARGS)
+{
+	FitState   *st = PG_ARGISNULL(0) ? NULL : (FitState *) PG_GETARG_POINTER(0);
+	BtydFit		fit;
+
+	CheckBtyd(btyd_gg_fit(st ? st->c : NULL, st ? st->n : 0, NULL, 0.0, &fit),
+			  "prio.gammagamma_fit");
+	PG_RETURN_DATUM(fit_result(fcinfo, &fit, 3, "prio.gammagamma"));
+}
+
+/* ------------------------------------------------------------------ */
+/* scoring with fitted parameters                                      */
+
+static const char *const bgnbd_fields[4] = {"r", "alpha", "a", "b"};
+static const char *const gg_fields[3] = {"p", "q", "v"};
+static const Oid float8_types[4] = {FLOAT8OID, FLOAT8OID, FLOAT8OID, FLOAT8OID};
+
+typedef struct ParamsCache
+{
+	RowReader	bgnbd;
+	RowReader	gg;
+} ParamsCache;
+
+static void
+read_params(FunctionCallInfo fcinfo, int argno, bool gg, double *par)
+{
+	ParamsCache *cache = fcinfo->flinfo->fn_extra;
+	RowReader  *rr;
+	int			n = gg ? 3 : 4;
+
+	CheckArgNotNull(fcinfo, argno, gg ? "gammagamma parameters" : "bgnbd parameters");
+	if (cache == NULL)
+	{
+		cache = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(ParamsCache));
+		cache->bgnbd.what = "prio.bgnbd";
+		cache->bgnbd.names = bgnbd_fields;
+		cache->bgnbd.types = float8_types;
+		cache->bgnbd.nfields = 4;
+		cache->gg.what = "prio.gammagamma";
+		cache->gg.names = gg_fields;
+		cache->gg.types = float8_types;
+		cache->gg.nfields = 3;
+		fcinfo->flinfo->fn_extra = cache;
+	}
+	rr = gg ? &cache->gg : &cache->bgnbd;
+	RowBind(rr, PG_GETARG_DATUM(argno), fcinfo->flinfo->fn_mcxt);
+	for (int i = 0; i < n; i++)
+	{
+		bool		isnull;
+		Datum		d = RowGet(rr, i, &isnull);
+
+		if (isnull || !(DatumGetFloat8(d) > 0) || isinf(DatumGetFloat8(d)))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("model parameter %s must be a positive number", rr->names[i])));
+		par[i] = DatumGetFloat8(d);
+	}
+}
+
+PG_FUNCTION_INFO_V1(prio_p_alive);
+Datum
+prio_p_alive(PG_FUNCTION_ARGS)
+{
+	double		par[4];
+	BtydCustomer c;
+	double		p;
+
+	read_params(fcinfo, 0, false, par);
+	for (int i = 1; i <= 3; i++)
+		CheckArgNotNull(fcinfo, i, i == 1 ? "x" : i == 2 ? "t_x" : "T");
+	c = bgnbd_row(fcinfo, 1);
+	CheckBtyd(btyd_bgnbd_p_alive(par, c.x, c.t_x, c.T, &p), "prio.p_alive");
+	PG_RETURN_FLOAT8(p);
+}
+
+PG_FUNCTION_INFO_V1(prio_expected_purchases_conditional);
+Datum
+prio_expected_purchases_conditional(PG_FUNCTION_ARGS)
+{
+	double		par[4];
+	BtydCustomer c;
+	double		t;
+	double		e;
+
+	read_params(fcinfo, 0, false, par);
+	CheckArgNotNull(fcinfo, 1, "t");
+	for (int i = 2; i <= 4; i++)
+		CheckArgNotNull(fcinfo, i, i == 2 ? "x" : i == 3 ? "t_x" : "T");
+	t = arg_double(fcinfo, 1, "t");
+	if (t < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("t must not be negative")));
+	c = bgnbd_row(fcinfo, 2);
+	CheckBtyd(btyd_bgnbd_conditional(par, c.x, c.t_x, c.T, t, &e), "prio.expected_purchases");
+	PG_RETURN_FLOAT8(e);
+}
+
+PG_FUNCTION_INFO_V1(prio_expected_purchases_new);
+Datum
+prio_expected_purchases_new(PG_FUNCTION_ARGS)
+{
+	double		par[4];
+	double		t;
+	double		e;
+
+	read_params(fcinfo, 0, false, par);
+	CheckArgNotNull(fcinfo, 1, "t");
+	t = arg_double(fcinfo, 1, "t");
+	if (t < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("t must not be negative")));
+	CheckBtyd(btyd_bgnbd_expected(par, t, &e), "prio.expected_purchases");
+	PG_RETURN_FLOAT8(e);
+}
+
+static double
+spend_of(FunctionCallInfo fcinfo, const double *gg, int xarg)
+{
+	double		x;
+	double		m;
+	double		spend;
+
+	CheckArgNotNull(fcinfo, xarg, "x");
+	CheckArgNotNull(fcinfo, xarg + 1, "mean_value");
+	x = arg_double(fcinfo, xarg, "x");
+	m = arg_double(fcinfo, xarg + 1, "mean_value");
+	if (x < 0 || x != floor(x) || m < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("need a whole x >= 0 and mean_value >= 0, not x = %g, mean_value = %g", x, m)));
+	CheckBtyd(btyd_gg_expected_spend(gg, x, m, &spend), "prio.expected_spend");
+	return spend;
+}
+
+PG_FUNCTION_INFO_V1(prio_expected_spend);
+Datum
+prio_expected_spend(PG_FUNCTION_ARGS)
+{
+	double		gg[3];
+
+	read_params(fcinfo, 0, true, gg);
+	PG_RETURN_FLOAT8(spend_of(fcinfo, gg, 1));
+}
+
+/*
+ * clv(bgnbd, gammagamma, x, t_x, T, mean_value, horizon, discount_rate,
+ *     period): Σ over the horizon's periods of the expected purchases in the
+ * period times the expected spend, discounted at the end of each period.
+ */
+PG_FUNCTION_INFO_V1(prio_clv);
+Datum
+prio_clv(PG_FUNCTION_ARGS)
+{
+	double		bg[4];
+	double		gg[3];
+	BtydCustomer c;
+	double		spend;
+	int32		horizon;
+	double		rate;
+	double		period;
+	double		value;
+
+	read_params(fcinfo, 0, false, bg);
+	read_params(fcinfo, 1, true, gg);
+	for (int i = 2; i <= 8; i++)
+		CheckArgNotNull(fcinfo, i, i == 6 ? "horizon" : i == 7 ? "discount_rate" : i == 8 ? "period" : "customer summary");
+	c = bgnbd_row(fcinfo, 2);
+	horizon = PG_GETARG_INT32(6);
+	rate = arg_double(fcinfo, 7, "discount_rate");
+	period = arg_double(fcinfo, 8, "period");
+	if (horizon < 0 || horizon > 10000 || rate <= -1 || !(period > 0))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("need 0 <= horizon <= 10000 periods, discount_rate > -1 and period > 0")));
+	{
+		double		m = arg_double(fcinfo, 5, "mean_value");
+
+		if (m < 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("mean_value must not be negative")));
+		CheckBtyd(btyd_gg_expected_spend(gg, c.x, m, &spend), "prio.clv");
+	}
+	CheckBtyd(btyd_clv(bg, c.x, c.t_x, c.T, spend, horizon, period, rate, &value), "prio.clv");
+	PG_RETURN_FLOAT8(value);
+}

@@ -44,8 +44,15 @@ test:
 demo:
 	tools/demo.sh
 
+# Soak, crash and dump/restore tests, each in a throwaway cluster of its own
+# (run after make test, which installs prio); CI runs it too.
+stress:
+	tools/stress.sh
+	tools/crash.sh
+	tools/dumprestore.sh
+
 # make bench [SCALE=small|medium|large]: figures beside their baselines (bench/results.md)
 bench:
 	SCALE=$(SCALE) bench/run.sh
 
-.PHONY: prove test demo bench
+.PHONY: prove test demo bench stress

@@ -42,3 +42,10 @@ WHERE p.pronamespace = 'prio'::regnamespace
   AND p.prolang IN (SELECT oid FROM pg_language WHERE lanname IN ('sql', 'plpgsql'))
   AND (p.prosrc ~* '\mfrom\M' OR p.prolang <> (SELECT oid FROM pg_language WHERE lanname = 'sql'))
   AND NOT coalesce(p.proconfig @> ARRAY['search_path=pg_catalog, pg_temp'], false);
+
+-- Every SECURITY DEFINER function, whatever its language, pins search_path
+-- (a C trigger without it let an insert-only role become superuser).
+SELECT p.oid::regprocedure AS definer_without_pinned_search_path
+FROM pg_proc p
+WHERE p.pronamespace = 'prio'::regnamespace AND p.prosecdef
+  AND NOT coalesce(p.proconfig @> ARRAY['search_path=pg_catalog, pg_temp'], false);

@@ -246,14 +246,14 @@ CREATE TABLE @extschema@.settings (
     r_breaks         double precision[] CHECK (r_breaks IS NULL OR (pg_catalog.cardinality(r_breaks) = 4 AND @extschema@.check_breaks(r_breaks))),
     f_breaks         double precision[] CHECK (f_breaks IS NULL OR (pg_catalog.cardinality(f_breaks) = 4 AND @extschema@.check_breaks(f_breaks))),
     m_breaks         double precision[] CHECK (m_breaks IS NULL OR (pg_catalog.cardinality(m_breaks) = 4 AND @extschema@.check_breaks(m_breaks))),
-    intent_half_life interval NOT NULL DEFAULT '14 days' CHECK (intent_half_life > interval '0'),
-    silent_after     interval NOT NULL DEFAULT '30 days' CHECK (silent_after > interval '0'),
-    dormant_after    interval NOT NULL DEFAULT '90 days' CHECK (dormant_after > interval '0'),
-    no_reply_after   interval NOT NULL DEFAULT '3 days'  CHECK (no_reply_after > interval '0'),
-    cadence_a        interval NOT NULL DEFAULT '2 days'  CHECK (cadence_a > interval '0'),
-    cadence_b        interval NOT NULL DEFAULT '5 days'  CHECK (cadence_b > interval '0'),
-    cadence_c        interval NOT NULL DEFAULT '5 days'  CHECK (cadence_c > interval '0'),
-    cadence_d        interval NOT NULL DEFAULT '14 days' CHECK (cadence_d > interval '0'),
+    intent_half_life interval NOT NULL DEFAULT '14 days' CHECK (intent_half_life > interval '0' AND intent_half_life < interval '100 years'),
+    silent_after     interval NOT NULL DEFAULT '30 days' CHECK (silent_after > interval '0' AND silent_after < interval '100 years'),
+    dormant_after    interval NOT NULL DEFAULT '90 days' CHECK (dormant_after > interval '0' AND dormant_after < interval '100 years'),
+    no_reply_after   interval NOT NULL DEFAULT '3 days'  CHECK (no_reply_after > interval '0' AND no_reply_after < interval '100 years'),
+    cadence_a        interval NOT NULL DEFAULT '2 days'  CHECK (cadence_a > interval '0' AND cadence_a < interval '100 years'),
+    cadence_b        interval NOT NULL DEFAULT '5 days'  CHECK (cadence_b > interval '0' AND cadence_b < interval '100 years'),
+    cadence_c        interval NOT NULL DEFAULT '5 days'  CHECK (cadence_c > interval '0' AND cadence_c < interval '100 years'),
+    cadence_d        interval NOT NULL DEFAULT '14 days' CHECK (cadence_d > interval '0' AND cadence_d < interval '100 years'),
     value_score      integer NOT NULL DEFAULT 4 CHECK (value_score BETWEEN 1 AND 5),
     bant_threshold   integer NOT NULL DEFAULT 3 CHECK (bant_threshold BETWEEN 1 AND 4),
     intent_threshold double precision NOT NULL DEFAULT 3
@@ -376,9 +376,9 @@ INSERT INTO @extschema@.auto_breaks DEFAULT VALUES;
 
 CREATE TABLE @extschema@.customers (
     customer_id  bigint PRIMARY KEY,
-    name         text,
-    owner        text,
-    backup_owner text,
+    name         text CHECK (pg_catalog.length(name) <= 1000),
+    owner        text CHECK (pg_catalog.length(owner) <= 200),
+    backup_owner text CHECK (pg_catalog.length(backup_owner) <= 200),
     budget       boolean,
     authority    boolean,
     need         boolean,
@@ -404,7 +404,7 @@ CREATE TABLE @extschema@.activities (
     kind        text NOT NULL REFERENCES @extschema@.activity_kinds,
     at          timestamptz NOT NULL DEFAULT pg_catalog.now() CHECK (pg_catalog.isfinite(at)),
     amount      numeric NOT NULL DEFAULT 0 CHECK (amount >= 0 AND amount < 1e15),
-    note        text
+    note        text CHECK (pg_catalog.length(note) <= 10000)
 );
 CREATE INDEX activities_customer_at_idx ON @extschema@.activities (customer_id, at);
 COMMENT ON TABLE @extschema@.activities IS 'What happened with each customer; applications INSERT (or COPY) rows and prio re-tiers the customers at once.';
@@ -492,7 +492,7 @@ COMMENT ON COLUMN @extschema@.customer_state.updated_at IS 'When prio last chang
 -- arrives; a key would make the dumped rows collide with those and be lost.
 CREATE TABLE @extschema@.tier_history (
     history_id  bigint GENERATED ALWAYS AS IDENTITY,
-    customer_id bigint NOT NULL,
+    customer_id bigint NOT NULL REFERENCES @extschema@.customers ON DELETE CASCADE ON UPDATE CASCADE,
     changed_at  timestamptz NOT NULL,
     old_tier    text,
     new_tier    text,
@@ -609,19 +609,20 @@ COMMENT ON FUNCTION @extschema@.evaluate(@extschema@.facts, @extschema@.customer
 -- customer_id order first (so concurrent writers never deadlock) and read
 -- activities in a later statement (so they see what committed meanwhile).
 -- These functions pin jit = off: JIT code is compiled anew on every
--- execution, which costs a trigger hundreds of milliseconds.
+-- execution, which costs a trigger hundreds of milliseconds.  They also plan
+-- for their actual arguments (force_custom_plan): they run on one customer
+-- or on all of them, and a generic plan fits neither.
 ------------------------------------------------------------------------
 
 CREATE FUNCTION @extschema@.apply_facts(facts @extschema@.facts[], as_of timestamptz, why text,
-                                        OUT written integer, OUT changed integer)
+                                        force boolean,
+                                        OUT written integer, OUT changed integer,
+                                        OUT facts_fixed integer)
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET jit = off
 AS $$
-DECLARE
-    -- rows are reached through = ANY(ids): an index scan whatever the statistics say
-    ids bigint[] := ARRAY(SELECT f.customer_id FROM pg_catalog.unnest(facts) f);
 BEGIN
     WITH n AS MATERIALIZED (
         SELECT f.customer_id, f.first_at, f.last_at, f.last_inbound_at, f.last_outbound_at,
@@ -630,11 +631,15 @@ BEGIN
           FROM pg_catalog.unnest(facts) AS f
           JOIN @extschema@.customers c ON c.customer_id OPERATOR(pg_catalog.=) f.customer_id
          CROSS JOIN @extschema@.rule_config r
-         WHERE c.customer_id OPERATOR(pg_catalog.=) ANY (ids)
     ), o AS (
-        SELECT s.customer_id, s.tier, s.effective_stage
+        SELECT s.customer_id, s.tier, s.effective_stage,
+               ROW(s.first_at, s.last_at, s.last_inbound_at, s.last_outbound_at, s.last_purchase_at,
+                   s.frequency, s.monetary, s.intent, s.intent_at, s.stage)
+               IS DISTINCT FROM
+               ROW(n.first_at, n.last_at, n.last_inbound_at, n.last_outbound_at, n.last_purchase_at,
+                   n.frequency, n.monetary, n.intent, n.intent_at, n.stage) AS facts_differ
           FROM @extschema@.customer_state s
-         WHERE s.customer_id OPERATOR(pg_catalog.=) ANY (ids)
+          JOIN n ON n.customer_id OPERATOR(pg_catalog.=) s.customer_id
     ), upd AS (
         UPDATE @extschema@.customer_state s
            SET first_at = n.first_at, last_at = n.last_at, last_inbound_at = n.last_inbound_at,
@@ -649,8 +654,7 @@ BEGIN
                updated_at = pg_catalog.now()
           FROM n
          WHERE s.customer_id OPERATOR(pg_catalog.=) n.customer_id
-           AND s.customer_id OPERATOR(pg_catalog.=) ANY (ids)
-           AND ROW(s.first_at, s.last_at, s.last_inbound_at, s.last_outbound_at, s.last_purchase_at,
+           AND (force OR ROW(s.first_at, s.last_at, s.last_inbound_at, s.last_outbound_at, s.last_purchase_at,
                    s.frequency, s.monetary, s.intent, s.intent_at, s.stage, s.effective_stage,
                    s.r_score, s.f_score, s.m_score, s.bant, s.no_reply, s.value_high,
                    s.intent_high, s.tier, s.priority, s.next_due_at, s.rule)
@@ -659,7 +663,7 @@ BEGIN
                    n.frequency, n.monetary, n.intent, n.intent_at, n.stage, (n.e).effective_stage,
                    (n.e).r_score, (n.e).f_score, (n.e).m_score, (n.e).bant, (n.e).no_reply,
                    (n.e).value_high, (n.e).intent_high, (n.e).tier, (n.e).priority,
-                   (n.e).next_due_at, (n.e).rule)
+                   (n.e).next_due_at, (n.e).rule))
         RETURNING s.customer_id, s.tier, s.effective_stage, s.rule
     ), hist AS (
         INSERT INTO @extschema@.tier_history
@@ -675,24 +679,32 @@ BEGIN
                        pg_catalog.json_build_object('customer_id', h.customer_id,
                            'old_tier', h.old_tier, 'new_tier', h.new_tier,
                            'old_stage', h.old_stage, 'new_stage', h.new_stage)::text)::text)
-              FROM hist h)
-      INTO written, changed;
+              FROM hist h),
+           (SELECT pg_catalog.count(*) FROM o WHERE o.facts_differ)
+      INTO written, changed, facts_fixed;
 END
 $$;
-COMMENT ON FUNCTION @extschema@.apply_facts(@extschema@.facts[], timestamptz, text) IS
-'Internal: evaluate the given facts as of as_of and write the state rows that differ; one tier_history row and one NOTIFY prio_tier_change per change of tier or stage.  Callers must hold the state rows'' locks.';
+COMMENT ON FUNCTION @extschema@.apply_facts(@extschema@.facts[], timestamptz, text, boolean) IS
+'Internal: evaluate the given facts as of as_of and write the state rows that differ (all of them when force); one tier_history row and one NOTIFY prio_tier_change per change of tier or stage; facts_fixed counts stored facts that differed.  Callers must hold the state rows'' locks.';
 
-CREATE FUNCTION @extschema@.rebuild(ids bigint[], why text)
+CREATE FUNCTION @extschema@.rebuild(ids bigint[], why text, force boolean)
 RETURNS integer
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET jit = off
+SET plan_cache_mode = force_custom_plan
 AS $$
 DECLARE
     v_facts @extschema@.facts[];
-    v_fixed integer;
 BEGIN
+    -- a customer whose state row went missing gets one back
+    INSERT INTO @extschema@.customer_state (customer_id)
+    SELECT c.customer_id FROM @extschema@.customers c
+     WHERE (ids IS NULL OR c.customer_id OPERATOR(pg_catalog.=) ANY (ids))
+       AND NOT EXISTS (SELECT 1 FROM @extschema@.customer_state s
+                        WHERE s.customer_id OPERATOR(pg_catalog.=) c.customer_id)
+     ORDER BY c.customer_id;
     PERFORM 1 FROM @extschema@.customer_state s
      WHERE ids IS NULL OR s.customer_id OPERATOR(pg_catalog.=) ANY (ids)
      ORDER BY s.customer_id FOR UPDATE;
@@ -707,21 +719,12 @@ BEGIN
              CROSS JOIN @extschema@.settings cfg
              WHERE ids IS NULL OR s.customer_id OPERATOR(pg_catalog.=) ANY (ids)
              GROUP BY s.customer_id, cfg.intent_half_life) x;
-    -- what live maintenance got wrong: stored facts that differ from the refold
-    SELECT pg_catalog.count(*) INTO v_fixed
-      FROM pg_catalog.unnest(v_facts) f
-      JOIN @extschema@.customer_state s ON s.customer_id OPERATOR(pg_catalog.=) f.customer_id
-     WHERE ROW(s.first_at, s.last_at, s.last_inbound_at, s.last_outbound_at, s.last_purchase_at,
-               s.frequency, s.monetary, s.intent, s.intent_at, s.stage)
-           IS DISTINCT FROM
-           ROW(f.first_at, f.last_at, f.last_inbound_at, f.last_outbound_at, f.last_purchase_at,
-               f.frequency, f.monetary, f.intent, f.intent_at, f.stage);
-    PERFORM @extschema@.apply_facts(v_facts, pg_catalog.now(), why);
-    RETURN v_fixed;
+    RETURN (SELECT a.facts_fixed
+              FROM @extschema@.apply_facts(v_facts, pg_catalog.now(), why, force) a);
 END
 $$;
-COMMENT ON FUNCTION @extschema@.rebuild(bigint[], text) IS
-'Internal: lock, refold from all their activities and re-evaluate now the given customers (NULL: everyone); returns how many had stored facts that differed from the refold.';
+COMMENT ON FUNCTION @extschema@.rebuild(bigint[], text, boolean) IS
+'Internal: lock, refold from all their activities and re-evaluate now the given customers (NULL: everyone), writing every row when force; returns how many had stored facts that differed from the refold.  Plans for its arguments (one customer or all).';
 
 CREATE FUNCTION @extschema@.reevaluate(ids bigint[], as_of timestamptz, why text)
 RETURNS integer
@@ -739,7 +742,7 @@ BEGIN
     SELECT pg_catalog.array_agg(@extschema@.stored_facts(s)) INTO v_facts
       FROM @extschema@.customer_state s
      WHERE s.customer_id OPERATOR(pg_catalog.=) ANY (ids);
-    RETURN (SELECT a.changed FROM @extschema@.apply_facts(v_facts, as_of, why) a);
+    RETURN (SELECT a.changed FROM @extschema@.apply_facts(v_facts, as_of, why, false) a);
 END
 $$;
 COMMENT ON FUNCTION @extschema@.reevaluate(bigint[], timestamptz, text) IS
@@ -752,7 +755,10 @@ COMMENT ON FUNCTION @extschema@.reevaluate(bigint[], timestamptz, text) IS
 CREATE FUNCTION @extschema@.activities_inserted()
 RETURNS trigger
 AS 'MODULE_PATHNAME', 'prio_activities_inserted'
-LANGUAGE C SECURITY DEFINER;
+LANGUAGE C SECURITY DEFINER
+-- It runs SQL as prio's owner: no name it uses may come from the caller's
+-- search_path or temporary schema (the C also qualifies every name).
+SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION @extschema@.activities_inserted() IS
 'Statement trigger (C): folds the inserted activities into their customers'' state, in chunks locked in customer_id order, and re-tiers them; history and NOTIFY for every change.';
 
@@ -767,7 +773,7 @@ DECLARE
     v_ids bigint[];
 BEGIN
     IF TG_OP OPERATOR(pg_catalog.=) 'TRUNCATE' THEN
-        PERFORM @extschema@.rebuild(NULL, 'activities truncated');
+        PERFORM @extschema@.rebuild(NULL, 'activities truncated', true);
         RETURN NULL;
     END IF;
     IF TG_OP OPERATOR(pg_catalog.=) 'UPDATE' THEN
@@ -782,7 +788,10 @@ BEGIN
         SELECT pg_catalog.array_agg(DISTINCT o.customer_id) INTO v_ids FROM old_rows o;
     END IF;
     IF v_ids IS NOT NULL THEN
-        PERFORM @extschema@.rebuild(v_ids, 'activity ' OPERATOR(pg_catalog.||) pg_catalog.lower(TG_OP));
+        -- force: the state row is written even when nothing in it changes, so a
+        -- REPEATABLE READ transaction that still sees the old activities gets a
+        -- serialization failure when it locks the row, not a stale refold
+        PERFORM @extschema@.rebuild(v_ids, 'activity ' OPERATOR(pg_catalog.||) pg_catalog.lower(TG_OP), true);
     END IF;
     RETURN NULL;
 END
@@ -816,6 +825,11 @@ AS $$
 DECLARE
     v_ids bigint[];
 BEGIN
+    IF EXISTS (SELECT 1 FROM new_rows n
+                WHERE n.created_at OPERATOR(pg_catalog.>) (pg_catalog.now() OPERATOR(pg_catalog.+) interval '1 day')) THEN
+        RAISE EXCEPTION 'customer created_at is more than a day in the future'
+            USING ERRCODE = '22008', HINT = 'created_at defaults to now().';
+    END IF;
     IF TG_OP OPERATOR(pg_catalog.=) 'INSERT' THEN
         INSERT INTO @extschema@.customer_state (customer_id)
         SELECT n.customer_id FROM new_rows n ORDER BY n.customer_id;
@@ -853,7 +867,7 @@ BEGIN
     -- folded rows we cannot see yet with the old configuration) and hold
     -- off new ones until everyone is re-tiered under the new one.
     LOCK TABLE @extschema@.customer_state IN SHARE ROW EXCLUSIVE MODE;
-    PERFORM @extschema@.rebuild(NULL, TG_TABLE_NAME OPERATOR(pg_catalog.||) ' changed');
+    PERFORM @extschema@.rebuild(NULL, TG_TABLE_NAME OPERATOR(pg_catalog.||) ' changed', true);
     RETURN NULL;
 END
 $$;
@@ -886,6 +900,10 @@ BEGIN
     END IF;
     IF NOT pg_catalog.isfinite(as_of) THEN
         RAISE EXCEPTION 'as_of must be a finite time, not %', as_of USING ERRCODE = '22023';
+    END IF;
+    IF as_of OPERATOR(pg_catalog.>) (pg_catalog.now() OPERATOR(pg_catalog.+) interval '10 years') THEN
+        RAISE EXCEPTION 'as_of is more than 10 years ahead' USING ERRCODE = '22023',
+            HINT = 'refresh(as_of) evaluates customers at a time; history rows are dated then.';
     END IF;
     -- one refresh at a time; a second one has nothing to add
     IF NOT pg_catalog.pg_try_advisory_xact_lock(pg_catalog.hashtext('prio.refresh')::bigint) THEN
@@ -948,7 +966,7 @@ BEGIN
             USING ERRCODE = '23503', HINT = 'Customers are rows of prio.customers.';
     END IF;
     RETURN @extschema@.rebuild(CASE WHEN recompute.customer_id IS NULL THEN NULL
-                                    ELSE ARRAY[recompute.customer_id] END, 'recompute');
+                                    ELSE ARRAY[recompute.customer_id] END, 'recompute', false);
 END
 $$;
 COMMENT ON FUNCTION @extschema@.recompute(bigint) IS
@@ -1136,8 +1154,8 @@ COMMENT ON COLUMN @extschema@.conversion_by_tier.won IS 'Of those, how many reac
 COMMENT ON COLUMN @extschema@.conversion_by_tier.win_rate IS 'won / entered.';
 
 -- Internal functions are not for direct calls.
-REVOKE ALL ON FUNCTION @extschema@.apply_facts(@extschema@.facts[], timestamptz, text) FROM PUBLIC;
-REVOKE ALL ON FUNCTION @extschema@.rebuild(bigint[], text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.apply_facts(@extschema@.facts[], timestamptz, text, boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.rebuild(bigint[], text, boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.reevaluate(bigint[], timestamptz, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.refresh(timestamptz) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.recompute(bigint) FROM PUBLIC;

@@ -347,6 +347,10 @@ bgnbd_row(FunctionCallInfo fcinfo, int first)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("x must be a whole number of repeat purchases, not %g", c.x)));
+	if (c.x == 0 && c.t_x != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("t_x must be 0 when x = 0 (no repeat purchase), not %g", c.t_x)));
 	if (c.T < 0 || (c.x > 0 && (c.t_x < 0 || c.t_x > c.T)))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),

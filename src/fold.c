@@ -10,6 +10,8 @@
  */
 #include "prio.h"
 
+#include <math.h>
+
 #include "catalog/pg_type.h"
 #include "funcapi.h"
 #include "utils/numeric.h"
@@ -86,6 +88,10 @@ prio_fold_event(PrioFacts *f, TimestampTz at, bool inbound, bool has_kind_stage,
 				double half_life_us, MemoryContext cxt)
 {
 	prio_fold_step(f, at, inbound, has_kind_stage, kind_stage, weight, half_life_us);
+	if (!isfinite(f->intent))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("intent of customer " INT64_FORMAT " is out of range", f->customer_id)));
 	if (is_purchase)
 	{
 		max_ts(&f->has_purchase, &f->last_purchase_at, at);
@@ -140,6 +146,7 @@ FactsFromDatum(PrioFacts *f, Datum row, RowReader *rr, MemoryContext rrcxt,
 		NumericAccum(&f->monetary, DatumGetNumeric(d), cxt);
 	d = RowGet(rr, F_INTENT, &isnull);
 	f->intent = isnull ? 0.0 : DatumGetFloat8(d);
+	CheckFiniteDouble(f->intent, "intent");
 	f->intent_at = facts_ts(rr, F_INTENT_AT, &has_intent_at);
 	/* facts written by prio are consistent; hand-made ones are made so */
 	if (f->has_activity && !has_last)

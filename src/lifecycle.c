@@ -179,6 +179,11 @@ prio_effective_stage_sql(PG_FUNCTION_ARGS)
 	CheckArgNotNull(fcinfo, 2, "as_of");
 	CheckArgNotNull(fcinfo, 3, "silent_after");
 	CheckArgNotNull(fcinfo, 4, "dormant_after");
+	if (StageFromDatum(PG_GETARG_DATUM(0)) == STAGE_SILENT)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("silent is not a base stage"),
+				 errhint("Base stages come from activities; silent is only ever an effective stage.")));
 	silent_us = CheckPositiveInterval(PG_GETARG_INTERVAL_P(3), "silent_after");
 	dormant_us = CheckPositiveInterval(PG_GETARG_INTERVAL_P(4), "dormant_after");
 	PG_RETURN_DATUM(StageGetDatum(prio_effective_stage(StageFromDatum(PG_GETARG_DATUM(0)),

@@ -134,10 +134,12 @@ prio_read_settings(PrioSettings *s, RowReader *rr)
 	s->w_bant = field_float(rr, S_W_BANT);
 	s->w_intent = field_float(rr, S_W_INTENT);
 	s->w_stage = field_float(rr, S_W_STAGE);
-	if (s->w_tier < 0 || s->w_rfm < 0 || s->w_bant < 0 || s->w_intent < 0 || s->w_stage < 0)
+	if (s->w_tier < 0 || s->w_rfm < 0 || s->w_bant < 0 || s->w_intent < 0 || s->w_stage < 0 ||
+		s->w_tier >= 1e6 || s->w_rfm >= 1e6 || s->w_bant >= 1e6 || s->w_intent >= 1e6 ||
+		s->w_stage >= 1e6)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("priority weights must not be negative")));
+				 errmsg("priority weights must be between 0 and 1e6")));
 }
 
 /*
@@ -379,6 +381,7 @@ prio_decayed(PG_FUNCTION_ARGS)
 	hl = CheckPositiveInterval(PG_GETARG_INTERVAL_P(2), "half_life");
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
+	CheckFiniteDouble(PG_GETARG_FLOAT8(0), "value");
 	if (PG_ARGISNULL(1))
 		PG_RETURN_FLOAT8(PG_GETARG_FLOAT8(0));
 	PG_RETURN_FLOAT8(prio_intent_at(PG_GETARG_FLOAT8(0), PG_GETARG_TIMESTAMPTZ(1),

@@ -122,13 +122,13 @@ prepare_plans(void)
 	if (lock_plan != NULL)
 		return;
 	kinds_plan = prepare(
-		"SELECT kind, direction OPERATOR(pg_catalog.=) 'inbound', stage::text, is_purchase,"
+		"SELECT kind, direction OPERATOR(pg_catalog.=) 'inbound', stage::pg_catalog.text, is_purchase,"
 		"       intent_weight FROM " PRIO_SCHEMA ".activity_kinds", 0, NULL);
 	settings_plan = prepare(
 		"SELECT r.cfg, r.r_breaks, r.f_breaks, r.m_breaks FROM " PRIO_SCHEMA ".rule_config r",
 		0, NULL);
 	lock_plan = prepare(
-		"SELECT s.customer_id, " PRIO_SCHEMA ".stored_facts(s), s.tier, s.effective_stage::text"
+		"SELECT s.customer_id, " PRIO_SCHEMA ".stored_facts(s), s.tier, s.effective_stage::pg_catalog.text"
 		"  FROM " PRIO_SCHEMA ".customer_state s"
 		" WHERE s.customer_id OPERATOR(pg_catalog.=) ANY ($1)"
 		" ORDER BY s.customer_id FOR UPDATE", 1, &int8arr);
@@ -138,7 +138,7 @@ prepare_plans(void)
 		" WHERE c.customer_id OPERATOR(pg_catalog.=) ANY ($1)"
 		" ORDER BY c.customer_id", 1, &int8arr);
 	refold_plan = prepare(
-		"SELECT a.customer_id, a.at, k.direction OPERATOR(pg_catalog.=) 'inbound', k.stage::text,"
+		"SELECT a.customer_id, a.at, k.direction OPERATOR(pg_catalog.=) 'inbound', k.stage::pg_catalog.text,"
 		"       k.is_purchase, k.intent_weight, a.amount"
 		"  FROM " PRIO_SCHEMA ".activities a"
 		"  JOIN " PRIO_SCHEMA ".activity_kinds k ON k.kind OPERATOR(pg_catalog.=) a.kind"

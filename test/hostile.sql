@@ -1,0 +1,397 @@
+-- pgTAP: hostile inputs against every function, aggregate, table and setting of prio.
+--
+-- Each bad input is run through pg_temp.bad(sql, sqlstate, what), which asserts
+--   1. throws_ok: the statement fails with exactly that SQLSTATE, and
+--   2. nothing was written: a fingerprint (row count and md5 of the contents of
+--      every prio table: customers, activities, customer_state, tier_history,
+--      settings, activity_kinds, rfm_segments, auto_breaks) is unchanged.
+-- The limits at the end (text sizes, far-future times, absurd settings) were
+-- missing once and are now enforced; each is run in a subtransaction that is
+-- always rolled back, so it cannot leave rows behind.
+-- Finally the backend must have survived: pg_backend_pid() and
+-- pg_postmaster_start_time() unchanged since the start.
+-- Runs inside one transaction and rolls back; its customers are 77001..77003.
+BEGIN;
+SELECT plan(429);
+
+CREATE TEMP TABLE t0 AS SELECT pg_backend_pid() AS pid, pg_postmaster_start_time() AS started;
+
+-- Baseline data: three customers, activities, a custom kind, a custom segment,
+-- customised settings.
+UPDATE prio.settings SET r_breaks = '{7,30,90,180}', f_breaks = '{1,2,3,5}',
+                         m_breaks = '{100,500,1000,5000}';
+INSERT INTO prio.activity_kinds (kind, direction, stage, is_purchase, intent_weight)
+VALUES ('hostile_kind', 'inbound', 'engaged', false, 1.5);
+INSERT INTO prio.rfm_segments (position, segment, r_min, r_max, f_min, f_max, m_min, m_max)
+VALUES (5, 'Hostile', 5, 5, 5, 5, 5, 5);
+INSERT INTO prio.customers (customer_id, name, owner, budget, authority, need, timeline) VALUES
+    (77001, 'Evil Corp', 'mallory', true, true, NULL, NULL),
+    (77002, 'Bobby Tables', 'mallory', NULL, false, true, NULL),
+    (77003, 'No Activity', 'trudy', NULL, NULL, NULL, NULL);
+INSERT INTO prio.activities (customer_id, kind, at, amount) VALUES
+    (77001, 'inquiry',  now() - interval '20 days', 0),
+    (77001, 'purchase', now() - interval '10 days', 1200),
+    (77001, 'call',     now() - interval '1 day', 0),
+    (77002, 'purchase', now() - interval '100 days', 10),
+    (77002, 'hostile_kind', now() - interval '2 days', 0);
+
+-- Fingerprint of everything prio stores.
+CREATE FUNCTION pg_temp.fp() RETURNS text LANGUAGE sql AS $$
+SELECT string_agg(t || '=' || n || ':' || h, ' ' ORDER BY t) FROM (
+    SELECT 'customers' AS t, count(*) AS n, md5(coalesce(string_agg(x::text, '|' ORDER BY x::text), '')) AS h FROM prio.customers x
+    UNION ALL SELECT 'activities', count(*), md5(coalesce(string_agg(x::text, '|' ORDER BY x::text), '')) FROM prio.activities x
+    UNION ALL SELECT 'customer_state', count(*), md5(coalesce(string_agg(x::text, '|' ORDER BY x::text), '')) FROM prio.customer_state x
+    UNION ALL SELECT 'tier_history', count(*), md5(coalesce(string_agg(x::text, '|' ORDER BY x::text), '')) FROM prio.tier_history x
+    UNION ALL SELECT 'settings', count(*), md5(coalesce(string_agg(x::text, '|' ORDER BY x::text), '')) FROM prio.settings x
+    UNION ALL SELECT 'activity_kinds', count(*), md5(coalesce(string_agg(x::text, '|' ORDER BY x::text), '')) FROM prio.activity_kinds x
+    UNION ALL SELECT 'rfm_segments', count(*), md5(coalesce(string_agg(x::text, '|' ORDER BY x::text), '')) FROM prio.rfm_segments x
+    UNION ALL SELECT 'auto_breaks', count(*), md5(coalesce(string_agg(x::text, '|' ORDER BY x::text), '')) FROM prio.auto_breaks x
+) s $$;
+CREATE TEMP TABLE base AS SELECT pg_temp.fp() AS fp;
+
+-- throws_ok with the SQLSTATE, then "nothing written"
+CREATE FUNCTION pg_temp.bad(q text, code text, what text) RETURNS SETOF text LANGUAGE plpgsql AS $$
+BEGIN
+    RETURN NEXT throws_ok(q, code::char(5), NULL, what || ' -> ' || code);
+    RETURN NEXT is(pg_temp.fp(), (SELECT fp FROM base), what || ': nothing written');
+END $$;
+
+-- The SQLSTATE a statement raises ('00000' for none); its effects are always rolled back.
+CREATE FUNCTION pg_temp.sqlstate_of(q text) RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+    BEGIN
+        EXECUTE q;
+        RAISE EXCEPTION 'no error' USING ERRCODE = 'PX000';
+    EXCEPTION WHEN OTHERS THEN
+        RETURN CASE WHEN SQLSTATE = 'PX000' THEN '00000' ELSE SQLSTATE END;
+    END;
+END $$;
+
+-- evaluate() argument templates: the stored facts, customer and settings of 77001
+CREATE TEMP VIEW ev AS
+SELECT prio.stored_facts(st) AS f, c, s
+  FROM prio.customer_state st JOIN prio.customers c USING (customer_id) CROSS JOIN prio.settings s
+ WHERE st.customer_id = 77001;
+
+------------------------------------------------------------------------
+-- Primitives
+------------------------------------------------------------------------
+-- bant_count: every boolean combination is legal; only type errors remain
+SELECT * FROM pg_temp.bad($$SELECT prio.bant_count(1, 2, 3, 4)$$, '42883', 'bant_count: integers');
+SELECT * FROM pg_temp.bad($$SELECT prio.bant_count('perhaps', NULL, NULL, NULL)$$, '22P02', 'bant_count: not a boolean');
+
+-- rfm_score
+SELECT * FROM pg_temp.bad($$SELECT prio.rfm_score(1, NULL)$$, '22023', 'rfm_score: NULL breaks');
+SELECT * FROM pg_temp.bad($$SELECT prio.rfm_score(1, '{}')$$, '22023', 'rfm_score: empty breaks');
+SELECT * FROM pg_temp.bad($$SELECT prio.rfm_score(1, '{{1,2},{3,4}}')$$, '22023', 'rfm_score: 2-D breaks');
+SELECT * FROM pg_temp.bad($$SELECT prio.rfm_score(1, '{1,NULL,3}')$$, '22023', 'rfm_score: NULL element');
+SELECT * FROM pg_temp.bad($$SELECT prio.rfm_score(1, '{1,NaN}')$$, '22023', 'rfm_score: NaN element');
+SELECT * FROM pg_temp.bad($$SELECT prio.rfm_score(1, '{3,2,1}')$$, '22023', 'rfm_score: unsorted breaks');
+SELECT * FROM pg_temp.bad($$SELECT prio.rfm_score(1, '{Infinity,-Infinity}')$$, '22023', 'rfm_score: infinities out of order');
+SELECT * FROM pg_temp.bad($$SELECT prio.rfm_score('NaN', '{1,2}')$$, '22023', 'rfm_score: NaN value');
+SELECT * FROM pg_temp.bad($$SELECT prio.rfm_score(1, '{1,2}', NULL)$$, '22004', 'rfm_score: NULL higher_is_better');
+SELECT * FROM pg_temp.bad($$SELECT prio.rfm_score(1, '{a,b}')$$, '22P02', 'rfm_score: text breaks');
+SELECT * FROM pg_temp.bad($$SELECT prio.rfm_score(1, array_fill(1::float8, ARRAY[3]) || 'NaN'::float8)$$, '22023', 'rfm_score: NaN after ties');
+
+-- rfm aggregate: nothing is an error (NULL at skipped, NULL amount 0); only type errors
+SELECT * FROM pg_temp.bad($$SELECT prio.rfm(at, amount::numeric) FROM (VALUES (now(), 'lots'::text)) v(at, amount)$$, '22P02', 'rfm: amount not a number');
+SELECT * FROM pg_temp.bad($$SELECT prio.rfm(at::timestamptz, 1) FROM (VALUES ('yesterday-ish'::text)) v(at)$$, '22007', 'rfm: at not a timestamp');
+SELECT * FROM pg_temp.bad($$SELECT prio.rfm(at, 1) FROM (VALUES (now()::text)) v(at)$$, '42883', 'rfm: at given as text');
+
+-- intent aggregate
+SELECT * FROM pg_temp.bad($$SELECT prio.intent(now(), 1, '0', now())$$, '22023', 'intent: zero half-life');
+SELECT * FROM pg_temp.bad($$SELECT prio.intent(now(), 1, '-1 day', now())$$, '22023', 'intent: negative half-life');
+SELECT * FROM pg_temp.bad($$SELECT prio.intent(now(), 1, '1 month -30 days', now())$$, '22023', 'intent: half-life summing to zero');
+SELECT * FROM pg_temp.bad($$SELECT prio.intent(now(), 1, '-178000000 years', now())$$, '22023', 'intent: hugely negative half-life');
+SELECT * FROM pg_temp.bad($$SELECT prio.intent(now(), 1, NULL, now())$$, '22004', 'intent: NULL half-life');
+SELECT * FROM pg_temp.bad($$SELECT prio.intent(now(), 1, '1 day', NULL)$$, '22004', 'intent: NULL as_of');
+SELECT * FROM pg_temp.bad($$SELECT prio.intent(NULL, NULL, NULL, now())$$, '22004', 'intent: NULL half-life on a skipped row');
+SELECT * FROM pg_temp.bad($$SELECT prio.intent(now(), 'NaN', '1 day', now())$$, '22023', 'intent: NaN weight');
+SELECT * FROM pg_temp.bad($$SELECT prio.intent(now(), 'Infinity', '1 day', now())$$, '22023', 'intent: +Infinity weight');
+SELECT * FROM pg_temp.bad($$SELECT prio.intent(now(), '-Infinity', '1 day', now())$$, '22023', 'intent: -Infinity weight');
+SELECT * FROM pg_temp.bad($$SELECT prio.intent(now(), w, '1 day', now()) FROM (VALUES (1e308::float8), (1e308)) v(w)$$, '22003', 'intent: overflow');
+SELECT * FROM pg_temp.bad($$SELECT prio.intent(now(), w, '1 day', now()) FROM (VALUES (-1e308::float8), (-1e308)) v(w)$$, '22003', 'intent: negative overflow');
+
+-- rfm_segment
+SELECT * FROM pg_temp.bad($$SELECT prio.rfm_segment(0, 1, 1)$$, '22023', 'rfm_segment: r 0');
+SELECT * FROM pg_temp.bad($$SELECT prio.rfm_segment(1, 6, 1)$$, '22023', 'rfm_segment: f 6');
+SELECT * FROM pg_temp.bad($$SELECT prio.rfm_segment(1, 1, -1)$$, '22023', 'rfm_segment: m -1');
+SELECT * FROM pg_temp.bad($$SELECT prio.rfm_segment(2147483647, 1, 1)$$, '22023', 'rfm_segment: INT_MAX');
+SELECT * FROM pg_temp.bad($$SELECT prio.rfm_segment(-2147483648, -2147483648, -2147483648)$$, '22023', 'rfm_segment: INT_MIN');
+
+-- next_stage
+SELECT * FROM pg_temp.bad($$SELECT prio.next_stage(NULL, 'won', true)$$, '22004', 'next_stage: NULL stage');
+SELECT * FROM pg_temp.bad($$SELECT prio.next_stage('silent', NULL, true)$$, '22023', 'next_stage: silent as base stage');
+SELECT * FROM pg_temp.bad($$SELECT prio.next_stage('prospect', 'won', NULL)$$, '22004', 'next_stage: NULL inbound');
+SELECT * FROM pg_temp.bad($$SELECT prio.next_stage('bogus', 'won', true)$$, '22P02', 'next_stage: unknown stage');
+
+-- effective_stage
+SELECT * FROM pg_temp.bad($$SELECT prio.effective_stage(NULL, now(), now(), '1 day', '1 day')$$, '22004', 'effective_stage: NULL base');
+SELECT * FROM pg_temp.bad($$SELECT prio.effective_stage('won', now(), NULL, '1 day', '1 day')$$, '22004', 'effective_stage: NULL as_of');
+SELECT * FROM pg_temp.bad($$SELECT prio.effective_stage('won', now(), now(), NULL, '1 day')$$, '22004', 'effective_stage: NULL silent_after');
+SELECT * FROM pg_temp.bad($$SELECT prio.effective_stage('won', now(), now(), '1 day', NULL)$$, '22004', 'effective_stage: NULL dormant_after');
+SELECT * FROM pg_temp.bad($$SELECT prio.effective_stage('won', now(), now(), '0', '1 day')$$, '22023', 'effective_stage: zero silent_after');
+SELECT * FROM pg_temp.bad($$SELECT prio.effective_stage('won', now(), now(), '1 day', '-1 day')$$, '22023', 'effective_stage: negative dormant_after');
+SELECT * FROM pg_temp.bad($$SELECT prio.effective_stage('prospect', 'infinity', '-infinity', '-1 microsecond', '1 day')$$, '22023', 'effective_stage: infinite times do not skip the interval check');
+
+-- decayed
+SELECT * FROM pg_temp.bad($$SELECT prio.decayed(1, now(), NULL, now())$$, '22004', 'decayed: NULL half-life');
+SELECT * FROM pg_temp.bad($$SELECT prio.decayed(1, now(), '0', now())$$, '22023', 'decayed: zero half-life');
+SELECT * FROM pg_temp.bad($$SELECT prio.decayed(1, now(), '-1 day', now())$$, '22023', 'decayed: negative half-life');
+SELECT * FROM pg_temp.bad($$SELECT prio.decayed(1, now(), '1 day', NULL)$$, '22004', 'decayed: NULL as_of');
+SELECT * FROM pg_temp.bad($$SELECT prio.decayed(NULL, NULL, '0', NULL)$$, '22004', 'decayed: NULL value does not skip the checks');
+
+-- recency_days (STRICT, no errors): only type errors
+SELECT * FROM pg_temp.bad($$SELECT prio.recency_days(now(), 'soon')$$, '22007', 'recency_days: not a timestamp');
+
+-- check_breaks
+SELECT * FROM pg_temp.bad($$SELECT prio.check_breaks('{}')$$, '22023', 'check_breaks: empty');
+SELECT * FROM pg_temp.bad($$SELECT prio.check_breaks('{2,1}')$$, '22023', 'check_breaks: unsorted');
+SELECT * FROM pg_temp.bad($$SELECT prio.check_breaks('{NULL}')$$, '22023', 'check_breaks: NULL element');
+SELECT * FROM pg_temp.bad($$SELECT prio.check_breaks('{NaN}')$$, '22023', 'check_breaks: NaN');
+SELECT * FROM pg_temp.bad($$SELECT prio.check_breaks('{{1},{2}}')$$, '22023', 'check_breaks: 2-D');
+
+-- fold aggregate (the engine's own)
+SELECT * FROM pg_temp.bad($$SELECT prio.fold(NULL, 1, now(), true, NULL, false, 1, 0, NULL)$$, '22004', 'fold: NULL half-life');
+SELECT * FROM pg_temp.bad($$SELECT prio.fold(NULL, 1, now(), true, NULL, false, 1, 0, '0')$$, '22023', 'fold: zero half-life');
+SELECT * FROM pg_temp.bad($$SELECT prio.fold(NULL, NULL, now(), true, NULL, false, 1, 0, '1 day')$$, '22004', 'fold: no customer');
+SELECT * FROM pg_temp.bad($$SELECT prio.fold(NULL, 1, now(), NULL, NULL, false, 1, 0, '1 day')$$, '22004', 'fold: NULL inbound');
+SELECT * FROM pg_temp.bad($$SELECT prio.fold(NULL, 1, now(), true, NULL, false, 'NaN', 0, '1 day')$$, '22023', 'fold: NaN weight');
+SELECT * FROM pg_temp.bad($$SELECT prio.fold(NULL, 1, now(), true, NULL, false, '-Infinity', 0, '1 day')$$, '22023', 'fold: infinite weight');
+SELECT * FROM pg_temp.bad($$SELECT prio.fold(NULL, 1, now(), true, 'bogus', false, 1, 0, '1 day')$$, '22P02', 'fold: unknown stage');
+
+-- evaluate (the engine's own)
+SELECT * FROM pg_temp.bad($$SELECT prio.evaluate(NULL, c, s, NULL, NULL, NULL, now()) FROM ev$$, '22004', 'evaluate: NULL facts');
+SELECT * FROM pg_temp.bad($$SELECT prio.evaluate(f, NULL, s, NULL, NULL, NULL, now()) FROM ev$$, '22004', 'evaluate: NULL customer');
+SELECT * FROM pg_temp.bad($$SELECT prio.evaluate(f, c, NULL, NULL, NULL, NULL, now()) FROM ev$$, '22004', 'evaluate: NULL settings');
+SELECT * FROM pg_temp.bad($$SELECT prio.evaluate(f, c, s, NULL, NULL, NULL, NULL) FROM ev$$, '22004', 'evaluate: NULL as_of');
+SELECT * FROM pg_temp.bad($$SELECT prio.evaluate(f, c, s, '{}', NULL, NULL, now()) FROM ev$$, '22023', 'evaluate: empty r_breaks');
+SELECT * FROM pg_temp.bad($$SELECT prio.evaluate(f, c, s, NULL, '{{1,2},{3,4}}', NULL, now()) FROM ev$$, '22023', 'evaluate: 2-D f_breaks');
+SELECT * FROM pg_temp.bad($$SELECT prio.evaluate(f, c, s, NULL, NULL, '{5,4,3,2}', now()) FROM ev$$, '22023', 'evaluate: unsorted m_breaks');
+SELECT * FROM pg_temp.bad($$SELECT prio.evaluate(f, jsonb_populate_record(c, '{"created_at": null}'), s, NULL, NULL, NULL, now()) FROM ev$$, '22004', 'evaluate: customer without created_at');
+SELECT * FROM pg_temp.bad($$SELECT prio.evaluate(f, c, jsonb_populate_record(s, '{"intent_half_life": "0"}'), NULL, NULL, NULL, now()) FROM ev$$, '22023', 'evaluate: settings with zero half-life');
+SELECT * FROM pg_temp.bad($$SELECT prio.evaluate(f, c, jsonb_populate_record(s, '{"cadence_b": null}'), NULL, NULL, NULL, now()) FROM ev$$, '22004', 'evaluate: settings with NULL cadence');
+SELECT * FROM pg_temp.bad($$SELECT prio.evaluate(f, c, jsonb_populate_record(s, '{"silent_after": "-1 day"}'), NULL, NULL, NULL, now()) FROM ev$$, '22023', 'evaluate: settings with negative silent_after');
+SELECT * FROM pg_temp.bad($$SELECT prio.evaluate(f, c, jsonb_populate_record(s, '{"value_score": 9}'), NULL, NULL, NULL, now()) FROM ev$$, '22023', 'evaluate: settings with value_score 9');
+SELECT * FROM pg_temp.bad($$SELECT prio.evaluate(f, c, jsonb_populate_record(s, '{"bant_threshold": 0}'), NULL, NULL, NULL, now()) FROM ev$$, '22023', 'evaluate: settings with bant_threshold 0');
+SELECT * FROM pg_temp.bad($$SELECT prio.evaluate(f, c, jsonb_populate_record(s, '{"intent_threshold": "NaN"}'), NULL, NULL, NULL, now()) FROM ev$$, '22023', 'evaluate: settings with NaN intent_threshold');
+SELECT * FROM pg_temp.bad($$SELECT prio.evaluate(f, c, jsonb_populate_record(s, '{"intent_threshold": -1}'), NULL, NULL, NULL, now()) FROM ev$$, '22023', 'evaluate: settings with negative intent_threshold');
+SELECT * FROM pg_temp.bad($$SELECT prio.evaluate(f, c, jsonb_populate_record(s, '{"weight_rfm": -1}'), NULL, NULL, NULL, now()) FROM ev$$, '22023', 'evaluate: settings with a negative weight');
+SELECT * FROM pg_temp.bad($$SELECT prio.evaluate(f, c, jsonb_populate_record(s, '{"weight_tier": "Infinity"}'), NULL, NULL, NULL, now()) FROM ev$$, '22023', 'evaluate: settings with an infinite weight');
+SELECT * FROM pg_temp.bad($$SELECT prio.evaluate(f, c, jsonb_populate_record(s, '{"cadence_a": "1000000 years", "cadence_b": "1000000 years", "cadence_c": "1000000 years", "cadence_d": "1000000 years"}'), NULL, NULL, NULL, now()) FROM ev$$, '22008', 'evaluate: due date beyond the timestamp range');
+
+------------------------------------------------------------------------
+-- Engine functions
+------------------------------------------------------------------------
+SELECT * FROM pg_temp.bad($$SELECT prio.refresh(NULL)$$, '22004', 'refresh: NULL as_of');
+SELECT * FROM pg_temp.bad($$SELECT prio.refresh('infinity')$$, '22023', 'refresh: +infinity');
+SELECT * FROM pg_temp.bad($$SELECT prio.refresh('-infinity')$$, '22023', 'refresh: -infinity');
+SELECT * FROM pg_temp.bad($$SELECT prio.refresh('tomorrow-ish')$$, '22007', 'refresh: not a timestamp');
+SELECT * FROM pg_temp.bad($$SELECT prio.recompute(999999999)$$, '23503', 'recompute: unknown customer');
+SELECT * FROM pg_temp.bad($$SELECT prio.recompute(-9223372036854775808)$$, '23503', 'recompute: INT8_MIN customer');
+SELECT * FROM pg_temp.bad($$SELECT prio.recompute(9223372036854775808)$$, '42883', 'recompute: beyond bigint');
+SELECT * FROM pg_temp.bad($$SELECT prio.explain(NULL)$$, '22004', 'explain: NULL customer');
+SELECT * FROM pg_temp.bad($$SELECT prio.explain(999999999)$$, '23503', 'explain: unknown customer');
+SELECT * FROM pg_temp.bad($$SELECT prio.invalidate_cache()$$, '39P01', 'invalidate_cache: called directly');
+
+------------------------------------------------------------------------
+-- prio.customers
+------------------------------------------------------------------------
+SELECT * FROM pg_temp.bad($$INSERT INTO prio.customers (customer_id) VALUES (NULL)$$, '23502', 'customers: NULL id');
+SELECT * FROM pg_temp.bad($$INSERT INTO prio.customers (customer_id) VALUES (77001)$$, '23505', 'customers: duplicate id');
+SELECT * FROM pg_temp.bad($$INSERT INTO prio.customers (customer_id) VALUES (77010), (77011), (77001)$$, '23505', 'customers: duplicate in a multi-row insert');
+SELECT * FROM pg_temp.bad($$INSERT INTO prio.customers (customer_id, created_at) VALUES (77010, 'infinity')$$, '23514', 'customers: created_at +infinity');
+SELECT * FROM pg_temp.bad($$INSERT INTO prio.customers (customer_id, created_at) VALUES (77010, '-infinity')$$, '23514', 'customers: created_at -infinity');
+SELECT * FROM pg_temp.bad($$INSERT INTO prio.customers (customer_id, created_at) VALUES (77010, NULL)$$, '23502', 'customers: NULL created_at');
+SELECT * FROM pg_temp.bad($$INSERT INTO prio.customers (customer_id, created_at) VALUES (77010, '294276-12-30 00:00:00+00')$$, '22008', 'customers: created_at at the end of time');
+SELECT * FROM pg_temp.bad($$INSERT INTO prio.customers (customer_id, budget) VALUES (77010, 'perhaps')$$, '22P02', 'customers: BANT not a boolean');
+SELECT * FROM pg_temp.bad($$UPDATE prio.customers SET created_at = 'infinity' WHERE customer_id = 77001$$, '23514', 'customers: UPDATE created_at to infinity');
+SELECT * FROM pg_temp.bad($$UPDATE prio.customers SET customer_id = 77999 WHERE customer_id = 77001$$, '23503', 'customers: renumber a customer with activities');
+SELECT * FROM pg_temp.bad($$DELETE FROM prio.customers WHERE customer_id = 77001$$, '23503', 'customers: delete a customer with activities');
+SELECT * FROM pg_temp.bad($$TRUNCATE prio.customers$$, '0A000', 'customers: TRUNCATE');
+
+------------------------------------------------------------------------
+-- prio.activities
+------------------------------------------------------------------------
+SELECT * FROM pg_temp.bad($$INSERT INTO prio.activities (customer_id, kind) VALUES (NULL, 'call')$$, '23502', 'activities: NULL customer');
+SELECT * FROM pg_temp.bad($$INSERT INTO prio.activities (customer_id, kind) VALUES (999999999, 'call')$$, '23503', 'activities: unknown customer');
+SELECT * FROM pg_temp.bad($$INSERT INTO prio.activities (customer_id, kind) VALUES (77001, NULL)$$, '23502', 'activities: NULL kind');
+SELECT * FROM pg_temp.bad($$INSERT INTO prio.activities (customer_id, kind) VALUES (77001, 'telepathy')$$, '23503', 'activities: unknown kind');
+SELECT * FROM pg_temp.bad($$INSERT INTO prio.activities (customer_id, kind) VALUES (77001, 'Purchase')$$, '23503', 'activities: kind in the wrong case');
+SELECT * FROM pg_temp.bad($$INSERT INTO prio.activities (customer_id, kind, at) VALUES (77001, 'call', NULL)$$, '23502', 'activities: NULL at');
+SELECT * FROM pg_temp.bad($$INSERT INTO prio.activities (customer_id, kind, at) VALUES (77001, 'call', 'infinity')$$, '23514', 'activities: at +infinity');
+SELECT * FROM pg_temp.bad($$INSERT INTO prio.activities (customer_id, kind, at) VALUES (77001, 'call', '-infinity')$$, '23514', 'activities: at -infinity');
+SELECT * FROM pg_temp.bad($$INSERT INTO prio.activities (customer_id, kind, at) VALUES (77001, 'call', now() + interval '2 days')$$, '22008', 'activities: two days ahead');
+SELECT * FROM pg_temp.bad($$INSERT INTO prio.activities (customer_id, kind, at) VALUES (77001, 'call', now() + interval '1 day 1 second')$$, '22008', 'activities: just over a day ahead');
+SELECT * FROM pg_temp.bad($$INSERT INTO prio.activities (customer_id, kind, at) VALUES (77001, 'call', '294276-12-31 23:59:59+00')$$, '22008', 'activities: the last representable time');
+SELECT * FROM pg_temp.bad($$INSERT INTO prio.activities (customer_id, kind, amount) VALUES (77001, 'purchase', -0.01)$$, '23514', 'activities: negative amount');
+SELECT * FROM pg_temp.bad($$INSERT INTO prio.activities (customer_id, kind, amount) VALUES (77001, 'purchase', 1e15)$$, '23514', 'activities: amount 1e15');
+SELECT * FROM pg_temp.bad($$INSERT INTO prio.activities (customer_id, kind, amount) VALUES (77001, 'purchase', 1e300)$$, '23514', 'activities: absurd amount');
+SELECT * FROM pg_temp.bad($$INSERT INTO prio.activities (customer_id, kind, amount) VALUES (77001, 'purchase', 'NaN')$$, '23514', 'activities: NaN amount');
+SELECT * FROM pg_temp.bad($$INSERT INTO prio.activities (customer_id, kind, amount) VALUES (77001, 'purchase', 'Infinity')$$, '23514', 'activities: +Infinity amount');
+SELECT * FROM pg_temp.bad($$INSERT INTO prio.activities (customer_id, kind, amount) VALUES (77001, 'purchase', '-Infinity')$$, '23514', 'activities: -Infinity amount');
+SELECT * FROM pg_temp.bad($$INSERT INTO prio.activities (customer_id, kind, amount) VALUES (77001, 'purchase', NULL)$$, '23502', 'activities: NULL amount');
+SELECT * FROM pg_temp.bad($$INSERT INTO prio.activities (activity_id, customer_id, kind) VALUES (1, 77001, 'call')$$, '428C9', 'activities: explicit activity_id');
+SELECT * FROM pg_temp.bad($$INSERT INTO prio.activities (customer_id, kind, at)
+                             SELECT 77001, 'call', now() - g * interval '1 minute' FROM generate_series(1, 500) g
+                             UNION ALL SELECT 77002, 'call', now() + interval '3 days'$$, '22008', 'activities: one future row among 500');
+SELECT * FROM pg_temp.bad($$INSERT INTO prio.activities (customer_id, kind) VALUES (77001, 'call'), (77002, 'visit'), (999999999, 'call')$$, '23503', 'activities: one unknown customer in a batch');
+SELECT * FROM pg_temp.bad($$UPDATE prio.activities SET at = now() + interval '2 days' WHERE customer_id = 77001$$, '22008', 'activities: UPDATE into the future');
+SELECT * FROM pg_temp.bad($$UPDATE prio.activities SET at = 'infinity' WHERE customer_id = 77001$$, '23514', 'activities: UPDATE at to infinity');
+SELECT * FROM pg_temp.bad($$UPDATE prio.activities SET amount = -1 WHERE customer_id = 77001$$, '23514', 'activities: UPDATE to a negative amount');
+SELECT * FROM pg_temp.bad($$UPDATE prio.activities SET customer_id = 999999999 WHERE customer_id = 77001$$, '23503', 'activities: UPDATE to an unknown customer');
+SELECT * FROM pg_temp.bad($$UPDATE prio.activities SET kind = 'telepathy' WHERE customer_id = 77001$$, '23503', 'activities: UPDATE to an unknown kind');
+SELECT * FROM pg_temp.bad($$UPDATE prio.activities SET activity_id = 1 WHERE customer_id = 77001$$, '428C9', 'activities: UPDATE activity_id');
+
+------------------------------------------------------------------------
+-- prio.settings
+------------------------------------------------------------------------
+SELECT * FROM pg_temp.bad($$UPDATE prio.settings SET intent_half_life = '0'$$, '23514', 'settings: zero half-life');
+SELECT * FROM pg_temp.bad($$UPDATE prio.settings SET intent_half_life = '-14 days'$$, '23514', 'settings: negative half-life');
+SELECT * FROM pg_temp.bad($$UPDATE prio.settings SET intent_half_life = '1 month -30 days'$$, '23514', 'settings: half-life summing to zero');
+SELECT * FROM pg_temp.bad($$UPDATE prio.settings SET intent_half_life = NULL$$, '23502', 'settings: NULL half-life');
+SELECT * FROM pg_temp.bad($$UPDATE prio.settings SET silent_after = '0'$$, '23514', 'settings: zero silent_after');
+SELECT * FROM pg_temp.bad($$UPDATE prio.settings SET dormant_after = '-1 second'$$, '23514', 'settings: negative dormant_after');
+SELECT * FROM pg_temp.bad($$UPDATE prio.settings SET no_reply_after = '0'$$, '23514', 'settings: zero no_reply_after');
+SELECT * FROM pg_temp.bad($$UPDATE prio.settings SET cadence_a = '0'$$, '23514', 'settings: zero cadence A');
+SELECT * FROM pg_temp.bad($$UPDATE prio.settings SET cadence_b = '-1 day'$$, '23514', 'settings: negative cadence B');
+SELECT * FROM pg_temp.bad($$UPDATE prio.settings SET cadence_c = NULL$$, '23502', 'settings: NULL cadence C');
+SELECT * FROM pg_temp.bad($$UPDATE prio.settings SET cadence_d = '-1 month 29 days'$$, '23514', 'settings: cadence D summing to -1 day');
+SELECT * FROM pg_temp.bad($$UPDATE prio.settings SET r_breaks = '{180,90,30,7}'$$, '22023', 'settings: breaks out of order');
+SELECT * FROM pg_temp.bad($$UPDATE prio.settings SET f_breaks = '{1,2,3}'$$, '23514', 'settings: three breaks');
+SELECT * FROM pg_temp.bad($$UPDATE prio.settings SET m_breaks = '{1,2,3,4,5}'$$, '23514', 'settings: five breaks');
+SELECT * FROM pg_temp.bad($$UPDATE prio.settings SET r_breaks = '{}'$$, '23514', 'settings: empty breaks');
+SELECT * FROM pg_temp.bad($$UPDATE prio.settings SET r_breaks = '{{1,2},{3,4}}'$$, '22023', 'settings: 2-D breaks');
+SELECT * FROM pg_temp.bad($$UPDATE prio.settings SET f_breaks = '{1,NULL,3,4}'$$, '22023', 'settings: NULL in breaks');
+SELECT * FROM pg_temp.bad($$UPDATE prio.settings SET m_breaks = '{1,NaN,3,4}'$$, '22023', 'settings: NaN in breaks');
+SELECT * FROM pg_temp.bad($$UPDATE prio.settings SET value_score = 0$$, '23514', 'settings: value_score 0');
+SELECT * FROM pg_temp.bad($$UPDATE prio.settings SET value_score = 6$$, '23514', 'settings: value_score 6');
+SELECT * FROM pg_temp.bad($$UPDATE prio.settings SET bant_threshold = 0$$, '23514', 'settings: bant_threshold 0');
+SELECT * FROM pg_temp.bad($$UPDATE prio.settings SET bant_threshold = 5$$, '23514', 'settings: bant_threshold 5');
+SELECT * FROM pg_temp.bad($$UPDATE prio.settings SET bant_threshold = NULL$$, '23502', 'settings: NULL bant_threshold');
+SELECT * FROM pg_temp.bad($$UPDATE prio.settings SET intent_threshold = 0$$, '23514', 'settings: intent_threshold 0');
+SELECT * FROM pg_temp.bad($$UPDATE prio.settings SET intent_threshold = -1$$, '23514', 'settings: negative intent_threshold');
+SELECT * FROM pg_temp.bad($$UPDATE prio.settings SET intent_threshold = 'NaN'$$, '23514', 'settings: NaN intent_threshold');
+SELECT * FROM pg_temp.bad($$UPDATE prio.settings SET intent_threshold = 'Infinity'$$, '23514', 'settings: infinite intent_threshold');
+SELECT * FROM pg_temp.bad($$UPDATE prio.settings SET weight_tier = -1$$, '23514', 'settings: negative weight');
+SELECT * FROM pg_temp.bad($$UPDATE prio.settings SET weight_rfm = 'NaN'$$, '23514', 'settings: NaN weight');
+SELECT * FROM pg_temp.bad($$UPDATE prio.settings SET weight_bant = 1e6$$, '23514', 'settings: weight 1e6');
+SELECT * FROM pg_temp.bad($$UPDATE prio.settings SET weight_intent = 'Infinity'$$, '23514', 'settings: infinite weight');
+SELECT * FROM pg_temp.bad($$UPDATE prio.settings SET weight_tier = 0, weight_rfm = 0, weight_bant = 0, weight_intent = 0, weight_stage = 0$$, '23514', 'settings: all weights zero');
+SELECT * FROM pg_temp.bad($$UPDATE prio.settings SET id = false$$, '23514', 'settings: id false');
+SELECT * FROM pg_temp.bad($$DELETE FROM prio.settings$$, '23514', 'settings: DELETE');
+SELECT * FROM pg_temp.bad($$TRUNCATE prio.settings$$, '23514', 'settings: TRUNCATE');
+SELECT * FROM pg_temp.bad($$INSERT INTO prio.settings (id) VALUES (false)$$, '23514', 'settings: a second row (id false)');
+SELECT * FROM pg_temp.bad($$INSERT INTO prio.settings (id) VALUES (true)$$, '23505', 'settings: a second row (id true) over a changed row');
+SELECT * FROM pg_temp.bad($$UPDATE prio.settings SET cadence_d = '1000000 years'$$, '23514', 'settings: a cadence of a million years is refused (customers exist)');
+
+------------------------------------------------------------------------
+-- prio.activity_kinds
+------------------------------------------------------------------------
+SELECT * FROM pg_temp.bad($$INSERT INTO prio.activity_kinds (kind, direction) VALUES ('', 'inbound')$$, '23514', 'kinds: empty name');
+SELECT * FROM pg_temp.bad($$INSERT INTO prio.activity_kinds (kind, direction) VALUES (repeat('k', 101), 'inbound')$$, '23514', 'kinds: 101-character name');
+SELECT * FROM pg_temp.bad($$INSERT INTO prio.activity_kinds (kind, direction) VALUES (repeat('k', 10 * 1024 * 1024), 'inbound')$$, '23514', 'kinds: 10 MB name');
+SELECT * FROM pg_temp.bad($$INSERT INTO prio.activity_kinds (kind, direction) VALUES (NULL, 'inbound')$$, '23502', 'kinds: NULL name');
+SELECT * FROM pg_temp.bad($$INSERT INTO prio.activity_kinds (kind, direction) VALUES ('k', 'sideways')$$, '23514', 'kinds: unknown direction');
+SELECT * FROM pg_temp.bad($$INSERT INTO prio.activity_kinds (kind, direction) VALUES ('k', NULL)$$, '23502', 'kinds: NULL direction');
+SELECT * FROM pg_temp.bad($$INSERT INTO prio.activity_kinds (kind, direction, stage) VALUES ('k', 'inbound', 'silent')$$, '23514', 'kinds: stage silent');
+SELECT * FROM pg_temp.bad($$INSERT INTO prio.activity_kinds (kind, direction, stage) VALUES ('k', 'inbound', 'bogus')$$, '22P02', 'kinds: unknown stage');
+SELECT * FROM pg_temp.bad($$INSERT INTO prio.activity_kinds (kind, direction, intent_weight) VALUES ('k', 'inbound', 'NaN')$$, '23514', 'kinds: NaN weight');
+SELECT * FROM pg_temp.bad($$INSERT INTO prio.activity_kinds (kind, direction, intent_weight) VALUES ('k', 'inbound', 'Infinity')$$, '23514', 'kinds: infinite weight');
+SELECT * FROM pg_temp.bad($$INSERT INTO prio.activity_kinds (kind, direction, intent_weight) VALUES ('k', 'inbound', 1e6)$$, '23514', 'kinds: weight 1e6');
+SELECT * FROM pg_temp.bad($$INSERT INTO prio.activity_kinds (kind, direction, intent_weight) VALUES ('k', 'inbound', -1e6)$$, '23514', 'kinds: weight -1e6');
+SELECT * FROM pg_temp.bad($$INSERT INTO prio.activity_kinds (kind, direction, is_purchase) VALUES ('k', 'inbound', NULL)$$, '23502', 'kinds: NULL is_purchase');
+SELECT * FROM pg_temp.bad($$INSERT INTO prio.activity_kinds (kind, direction) VALUES ('hostile_kind', 'inbound')$$, '23505', 'kinds: duplicate of an added kind');
+SELECT * FROM pg_temp.bad($$DELETE FROM prio.activity_kinds WHERE kind = 'purchase'$$, '23503', 'kinds: delete a kind in use');
+SELECT * FROM pg_temp.bad($$UPDATE prio.activity_kinds SET kind = 'phone' WHERE kind = 'call'$$, '23503', 'kinds: rename a kind in use');
+SELECT * FROM pg_temp.bad($$UPDATE prio.activity_kinds SET stage = 'silent' WHERE kind = 'call'$$, '23514', 'kinds: UPDATE stage to silent');
+SELECT * FROM pg_temp.bad($$UPDATE prio.activity_kinds SET intent_weight = 'NaN' WHERE kind = 'visit'$$, '23514', 'kinds: UPDATE weight to NaN');
+SELECT * FROM pg_temp.bad($$TRUNCATE prio.activity_kinds$$, '0A000', 'kinds: TRUNCATE');
+
+------------------------------------------------------------------------
+-- prio.rfm_segments
+------------------------------------------------------------------------
+SELECT * FROM pg_temp.bad($$INSERT INTO prio.rfm_segments (position, segment, r_min) VALUES (1, 's', 0)$$, '23514', 'segments: r_min 0');
+SELECT * FROM pg_temp.bad($$INSERT INTO prio.rfm_segments (position, segment, r_max) VALUES (1, 's', 6)$$, '23514', 'segments: r_max 6');
+SELECT * FROM pg_temp.bad($$INSERT INTO prio.rfm_segments (position, segment, f_min, f_max) VALUES (1, 's', 4, 2)$$, '23514', 'segments: f_min > f_max');
+SELECT * FROM pg_temp.bad($$INSERT INTO prio.rfm_segments (position, segment, m_max) VALUES (1, 's', -2147483648)$$, '23514', 'segments: m_max INT_MIN');
+SELECT * FROM pg_temp.bad($$INSERT INTO prio.rfm_segments (position, segment) VALUES (1, '')$$, '23514', 'segments: empty name');
+SELECT * FROM pg_temp.bad($$INSERT INTO prio.rfm_segments (position, segment) VALUES (1, repeat('s', 101))$$, '23514', 'segments: 101-character name');
+SELECT * FROM pg_temp.bad($$INSERT INTO prio.rfm_segments (position, segment) VALUES (1, NULL)$$, '23502', 'segments: NULL name');
+SELECT * FROM pg_temp.bad($$INSERT INTO prio.rfm_segments (position, segment) VALUES (NULL, 's')$$, '23502', 'segments: NULL position');
+SELECT * FROM pg_temp.bad($$INSERT INTO prio.rfm_segments (position, segment) VALUES (5, 'again')$$, '23505', 'segments: duplicate of an added position');
+SELECT * FROM pg_temp.bad($$UPDATE prio.rfm_segments SET r_min = 9 WHERE position = 10$$, '23514', 'segments: UPDATE r_min 9');
+
+------------------------------------------------------------------------
+-- Tables prio alone writes (superuser can still try)
+------------------------------------------------------------------------
+SELECT * FROM pg_temp.bad($$INSERT INTO prio.customer_state (customer_id) VALUES (999999999)$$, '23503', 'customer_state: row for an unknown customer');
+SELECT * FROM pg_temp.bad($$INSERT INTO prio.customer_state (customer_id) VALUES (77001)$$, '23505', 'customer_state: a second row for a customer');
+SELECT * FROM pg_temp.bad($$UPDATE prio.customer_state SET tier = 'E' WHERE customer_id = 77001$$, '23514', 'customer_state: tier E');
+SELECT * FROM pg_temp.bad($$INSERT INTO prio.tier_history (customer_id, changed_at) VALUES (NULL, now())$$, '23502', 'tier_history: NULL customer');
+SELECT * FROM pg_temp.bad($$INSERT INTO prio.tier_history (customer_id, changed_at) VALUES (77001, NULL)$$, '23502', 'tier_history: NULL changed_at');
+SELECT * FROM pg_temp.bad($$INSERT INTO prio.auto_breaks DEFAULT VALUES$$, '23505', 'auto_breaks: a second row');
+SELECT * FROM pg_temp.bad($$INSERT INTO prio.auto_breaks (id) VALUES (false)$$, '23514', 'auto_breaks: id false');
+
+------------------------------------------------------------------------
+-- Extreme but legal: no error, and the right answer
+------------------------------------------------------------------------
+SELECT is(prio.rfm_score('Infinity', '{-Infinity,0,Infinity}'), 3, 'rfm_score: +Infinity is not above a +Infinity break');
+SELECT is(prio.rfm_score('-Infinity', '{-Infinity,0}', false), 3, 'rfm_score: -Infinity lower-is-better');
+SELECT is(prio.rfm_score(5, (SELECT array_agg(g::float8) FROM generate_series(1, 100000) g)), 5, 'rfm_score: 100000 breaks');
+SELECT is(prio.recency_days('-infinity', now()), 'Infinity'::float8, 'recency_days: from -infinity is infinite');
+SELECT is(prio.recency_days(now(), '-infinity'), '-Infinity'::float8, 'recency_days: to -infinity is -infinite');
+SELECT is(prio.intent(at, 2, '1 day', now()), 2::float8, 'intent: an event at +infinity counts in full')
+  FROM (VALUES ('infinity'::timestamptz)) v(at);
+SELECT is(prio.intent(at, 2, '1 day', now()), 0::float8, 'intent: an event at -infinity has decayed to nothing')
+  FROM (VALUES ('-infinity'::timestamptz)) v(at);
+SELECT is((SELECT (prio.rfm(at, amount)).frequency FROM (VALUES ('-infinity'::timestamptz, 1::numeric), ('infinity', 2)) v(at, amount)),
+          2::bigint, 'rfm: infinite times are counted');
+SELECT is(prio.effective_stage('won', '-infinity', now(), '1 day', '1 day'), 'silent'::prio.stage, 'effective_stage: quiet since -infinity is silent');
+
+-- Contract violations in return values (ordinary tests: they fail while prio is wrong)
+-- decayed(value, ...) is value * 2^(-age/half_life): an infinite value stays infinite
+-- (or is refused with 22023 as intent() refuses infinite weights), it does not become 0.
+SELECT ok(pg_temp.sqlstate_of($$SELECT prio.decayed('Infinity', now(), '1 day', now() + interval '1 day')$$) = '22023'
+          OR prio.decayed('Infinity', now(), '1 day', now() + interval '1 day') = 'Infinity',
+          'decayed: Infinity decayed one half-life is Infinity (or refused), not 0');
+SELECT ok(pg_temp.sqlstate_of($$SELECT prio.decayed('NaN', now(), '1 day', now() + interval '1 day')$$) = '22023'
+          OR prio.decayed('NaN', now(), '1 day', now() + interval '1 day') = 'NaN',
+          'decayed: NaN decayed is NaN (or refused), not 0');
+-- fold keeps intent exactly as intent() does, which refuses to overflow (22003);
+-- fold lets it become Infinity (only reachable by calling fold directly: kind weights are < 1e6)
+SELECT * FROM pg_temp.bad($$SELECT prio.fold(NULL, 1, now(), true, NULL, false, w, 0, '1 day' ORDER BY w) FROM (VALUES (1e308::float8), (1e308)) v(w)$$,
+                          '22003', 'fold: intent overflow is refused like intent()''s');
+
+------------------------------------------------------------------------
+-- Limits: inputs prio once accepted and now refuses
+------------------------------------------------------------------------
+SELECT is(pg_temp.sqlstate_of($$INSERT INTO prio.activities (customer_id, kind, note) VALUES (77001, 'call', repeat('n', 10 * 1024 * 1024))$$),
+          '23514', 'activities: a 10 MB note is refused');
+SELECT is(pg_temp.sqlstate_of($$INSERT INTO prio.customers (customer_id, name) VALUES (77010, repeat('n', 10 * 1024 * 1024))$$),
+          '23514', 'customers: a 10 MB name is refused');
+SELECT is(pg_temp.sqlstate_of($$INSERT INTO prio.customers (customer_id, created_at) VALUES (77010, now() + interval '1000 years')$$),
+          '22008', 'customers: created_at 1000 years ahead is refused');
+SELECT is(pg_temp.sqlstate_of($$SELECT prio.refresh(now() + interval '1000 years')$$),
+          '22023', 'refresh: as_of 1000 years ahead is refused');
+SELECT is(pg_temp.sqlstate_of($$UPDATE prio.settings SET cadence_d = '1000000 years'$$),
+          '23514', 'settings: a million-year cadence is refused with 23514');
+SELECT is(pg_temp.sqlstate_of($$SELECT prio.evaluate(jsonb_populate_record(f, '{"intent": "Infinity"}'), c, s, NULL, NULL, NULL, now()) FROM ev$$),
+          '22023', 'evaluate: facts with intent Infinity are refused');
+
+-- With no customers, a settings value is accepted that then makes every new customer fail.
+DELETE FROM prio.activities;
+DELETE FROM prio.customers;
+SELECT is(pg_temp.sqlstate_of($$UPDATE prio.settings SET cadence_d = '1000000 years'$$),
+          '23514', 'settings: a million-year cadence is refused with no customers too');
+SELECT is(pg_temp.sqlstate_of($$INSERT INTO prio.customers (customer_id) VALUES (77020)$$),
+          '00000', 'settings: after the refused cadence a new customer can still be inserted');
+
+------------------------------------------------------------------------
+-- The backend survived all of it
+------------------------------------------------------------------------
+SELECT is(pg_backend_pid(), (SELECT pid FROM t0), 'same backend as at the start');
+SELECT is(pg_postmaster_start_time(), (SELECT started FROM t0), 'postmaster not restarted');
+
+SELECT * FROM finish();
+ROLLBACK;

@@ -101,7 +101,7 @@ P -c "COPY (SELECT 1 + (i * 7919) % $CUSTOMERS,
                    (ARRAY['reply','email','visit','call','purchase','inquiry','quote'])[1 + i % 7],
                    now() - ((i % 360) || ' days')::interval - ((i % 1440) || ' minutes')::interval,
                    CASE WHEN i % 7 = 4 THEN 10 + i % 500 ELSE 0 END
-            FROM generate_series(1, $COPY_ROWS) i) TO '$PWD/$OUT/copy.csv' CSV"
+            FROM generate_series(1::bigint, $COPY_ROWS) i) TO '$PWD/$OUT/copy.csv' CSV"
 cp5=(); cb5=()
 copy_ms() {	# client-side time of the COPY alone, rolled back so every run starts alike
 	P -c '\timing on' -c 'BEGIN' -c "\\copy $1.activities (customer_id, kind, at, amount) FROM '$OUT/copy.csv' CSV" \

@@ -1,0 +1,45 @@
+-- pgTAP: the role model.  A reader reads, a writer maintains customers and
+-- activities, an admin also owns the configuration and refresh; nobody but
+-- prio's triggers writes customer_state or tier_history.
+BEGIN;
+SELECT plan(22);
+
+CREATE ROLE prio_t_reader; CREATE ROLE prio_t_writer; CREATE ROLE prio_t_admin; CREATE ROLE prio_t_nobody;
+SELECT lives_ok($$SELECT prio.grant_reader('prio_t_reader')$$, 'grant_reader applies');
+SELECT lives_ok($$SELECT prio.grant_writer('prio_t_writer')$$, 'grant_writer applies');
+SELECT lives_ok($$SELECT prio.grant_admin('prio_t_admin')$$, 'grant_admin applies');
+SELECT throws_ok($$SELECT prio.grant_reader(NULL)$$, '22004', NULL, 'grant_reader(NULL) is refused');
+SELECT throws_ok($$SELECT prio.grant_reader('no_such_role_xyz')$$, '42704', NULL, 'an unknown role is refused');
+INSERT INTO prio.customers (customer_id, name, owner) VALUES (88001, 'Roles', 'alice');
+
+SET ROLE prio_t_reader;
+SELECT lives_ok($$SELECT * FROM prio.followup LIMIT 5$$, 'reader: reads the follow-up list');
+SELECT lives_ok($$SELECT prio.explain(88001)$$, 'reader: explains a customer');
+SELECT throws_ok($$INSERT INTO prio.activities (customer_id, kind) VALUES (88001, 'reply')$$, '42501', NULL, 'reader: cannot insert activities');
+SELECT throws_ok($$UPDATE prio.customers SET budget = true WHERE customer_id = 88001$$, '42501', NULL, 'reader: cannot change customers');
+SELECT throws_ok($$SELECT prio.refresh()$$, '42501', NULL, 'reader: cannot refresh');
+RESET ROLE;
+
+SET ROLE prio_t_writer;
+SELECT lives_ok($$INSERT INTO prio.activities (customer_id, kind) VALUES (88001, 'inquiry')$$, 'writer: inserts an activity (the trigger re-tiers as prio)');
+SELECT lives_ok($$UPDATE prio.customers SET budget = true, authority = true WHERE customer_id = 88001$$, 'writer: updates BANT answers');
+SELECT is((SELECT tier FROM prio.customer_state WHERE customer_id = 88001), 'A', 'writer: the customer was re-tiered');
+SELECT throws_ok($$UPDATE prio.settings SET intent_threshold = 1$$, '42501', NULL, 'writer: cannot change settings');
+SELECT throws_ok($$UPDATE prio.customer_state SET tier = 'A'$$, '42501', NULL, 'writer: cannot write tiers directly');
+SELECT throws_ok($$INSERT INTO prio.tier_history (customer_id, changed_at) VALUES (88001, now())$$, '42501', NULL, 'writer: cannot write history');
+RESET ROLE;
+
+SET ROLE prio_t_admin;
+SELECT lives_ok($$UPDATE prio.settings SET intent_threshold = 2.5$$, 'admin: changes settings (everyone re-tiered)');
+SELECT lives_ok($$SELECT prio.refresh()$$, 'admin: refreshes');
+SELECT throws_ok($$UPDATE prio.customer_state SET tier = 'A'$$, '42501', NULL, 'admin: cannot write tiers directly either');
+SELECT throws_ok($$DELETE FROM prio.tier_history$$, '42501', NULL, 'admin: cannot rewrite history');
+RESET ROLE;
+
+SET ROLE prio_t_nobody;
+SELECT throws_ok($$SELECT * FROM prio.followup$$, '42501', NULL, 'a role without grants sees nothing');
+RESET ROLE;
+SELECT is((SELECT count(*) FROM prio.tier_history WHERE customer_id = 88001) > 0, true, 'history was written by prio');
+
+SELECT * FROM finish();
+ROLLBACK;

@@ -552,11 +552,17 @@ RETURNS internal AS 'MODULE_PATHNAME', 'prio_fold_accum'
 LANGUAGE C PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.fold_accum(internal, @extschema@.facts, bigint, timestamptz, boolean, @extschema@.stage, boolean, double precision, numeric, interval) IS
 'Transition function of prio.fold.';
+CREATE FUNCTION @extschema@.fold_accum(internal, @extschema@.facts, bigint, timestamptz, boolean,
+                                       @extschema@.stage, boolean, double precision, numeric, interval, bigint)
+RETURNS internal AS 'MODULE_PATHNAME', 'prio_fold_accum'
+LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.fold_accum(internal, @extschema@.facts, bigint, timestamptz, boolean, @extschema@.stage, boolean, double precision, numeric, interval, bigint) IS
+'Transition function of prio.fold (with activity_id).';
 
 CREATE FUNCTION @extschema@.fold_final(internal)
 RETURNS @extschema@.facts AS 'MODULE_PATHNAME', 'prio_fold_final'
 LANGUAGE C PARALLEL SAFE;
-COMMENT ON FUNCTION @extschema@.fold_final(internal) IS 'Final function of prio.fold.';
+COMMENT ON FUNCTION @extschema@.fold_final(internal) IS 'Final function of prio.fold: sorts the rows and folds them.';
 
 CREATE AGGREGATE @extschema@.fold(start @extschema@.facts, customer_id bigint, at timestamptz,
                                   inbound boolean, kind_stage @extschema@.stage, is_purchase boolean,
@@ -564,11 +570,24 @@ CREATE AGGREGATE @extschema@.fold(start @extschema@.facts, customer_id bigint, a
     SFUNC = @extschema@.fold_accum,
     STYPE = internal,
     FINALFUNC = @extschema@.fold_final,
-    FINALFUNC_MODIFY = READ_ONLY,
+    FINALFUNC_MODIFY = READ_WRITE,
     PARALLEL = SAFE
 );
 COMMENT ON AGGREGATE @extschema@.fold(@extschema@.facts, bigint, timestamptz, boolean, @extschema@.stage, boolean, double precision, numeric, interval) IS
-'A customer''s facts folded from activities; use ORDER BY at, activity_id.  start: stored facts to continue from, or NULL to fold from nothing.  Rows with NULL at only name the customer.';
+'A customer''s facts folded from activities in time order (sorted inside; rows at the same time keep their arrival order).  start: stored facts to continue from, or NULL to fold from nothing.  Rows with NULL at only name the customer.';
+
+CREATE AGGREGATE @extschema@.fold(start @extschema@.facts, customer_id bigint, at timestamptz,
+                                  inbound boolean, kind_stage @extschema@.stage, is_purchase boolean,
+                                  weight double precision, amount numeric, half_life interval,
+                                  activity_id bigint) (
+    SFUNC = @extschema@.fold_accum,
+    STYPE = internal,
+    FINALFUNC = @extschema@.fold_final,
+    FINALFUNC_MODIFY = READ_WRITE,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE @extschema@.fold(@extschema@.facts, bigint, timestamptz, boolean, @extschema@.stage, boolean, double precision, numeric, interval, bigint) IS
+'prio.fold in (at, activity_id) order, sorted inside: no ORDER BY needed (PostgreSQL 15 would sort each group separately).';
 
 CREATE TYPE @extschema@.evaluation AS (
     effective_stage @extschema@.stage,
@@ -711,8 +730,8 @@ BEGIN
     SELECT pg_catalog.array_agg(x.f) INTO v_facts
       FROM (SELECT @extschema@.fold(NULL, s.customer_id, a.at,
                                     k.direction OPERATOR(pg_catalog.=) 'inbound', k.stage,
-                                    k.is_purchase, k.intent_weight, a.amount, cfg.intent_half_life
-                                    ORDER BY a.at, a.activity_id) AS f
+                                    k.is_purchase, k.intent_weight, a.amount, cfg.intent_half_life,
+                                    a.activity_id) AS f
               FROM @extschema@.customer_state s
               LEFT JOIN @extschema@.activities a ON a.customer_id OPERATOR(pg_catalog.=) s.customer_id
               LEFT JOIN @extschema@.activity_kinds k ON k.kind OPERATOR(pg_catalog.=) a.kind

@@ -185,18 +185,38 @@ FactsGetDatum(const PrioFacts *f, TupleDesc desc)
 	return HeapTupleGetDatum(heap_form_tuple(desc, values, nulls));
 }
 
-/* prio.fold aggregate state */
+/*
+ * prio.fold aggregate state.  The rows are kept and sorted by (at,
+ * activity_id, arrival) in the final function, so the caller needs no
+ * ORDER BY -- which PostgreSQL 15 would honour with one sort per group.
+ */
+typedef struct FoldEvent
+{
+	TimestampTz at;
+	int64		activity_id;	/* 0 when not given: ties keep arrival order */
+	int			seq;
+	bool		inbound;
+	bool		has_stage;
+	PrioStage	stage;
+	bool		is_purchase;
+	double		weight;
+	Numeric		amount;
+} FoldEvent;
+
 typedef struct FoldState
 {
-	PrioFacts	facts;
+	PrioFacts	facts;			/* the start */
 	bool		has_start_id;	/* start named its customer */
 	double		half_life_us;
 	RowReader	reader;
+	FoldEvent  *ev;
+	int			nev;
+	int			cap;
 } FoldState;
 
 /*
  * prio.fold(start, customer_id, at, inbound, kind_stage, is_purchase,
- *           weight, amount, half_life ORDER BY at, activity_id)
+ *           weight, amount, half_life [, activity_id])
  */
 PG_FUNCTION_INFO_V1(prio_fold_accum);
 Datum
@@ -204,7 +224,7 @@ prio_fold_accum(PG_FUNCTION_ARGS)
 {
 	MemoryContext aggcontext;
 	FoldState  *st;
-	double		weight;
+	FoldEvent  *e;
 
 	if (!AggCheckCallContext(fcinfo, &aggcontext))
 		ereport(ERROR,
@@ -215,10 +235,8 @@ prio_fold_accum(PG_FUNCTION_ARGS)
 	{
 		st = MemoryContextAllocZero(aggcontext, sizeof(FoldState));
 		if (!PG_ARGISNULL(1))
-		{
 			st->has_start_id = FactsFromDatum(&st->facts, PG_GETARG_DATUM(1), &st->reader,
 											  aggcontext, aggcontext);
-		}
 		else
 			prio_facts_init(&st->facts, 0);
 		/* the customer_id argument names the customer when start does not */
@@ -237,15 +255,45 @@ prio_fold_accum(PG_FUNCTION_ARGS)
 	if (PG_ARGISNULL(3))
 		PG_RETURN_POINTER(st);
 	CheckArgNotNull(fcinfo, 4, "inbound");
-	weight = PG_ARGISNULL(7) ? 0.0 : PG_GETARG_FLOAT8(7);
-	CheckFiniteDouble(weight, "weight");
-	prio_fold_event(&st->facts, PG_GETARG_TIMESTAMPTZ(3), PG_GETARG_BOOL(4),
-					!PG_ARGISNULL(5),
-					PG_ARGISNULL(5) ? STAGE_PROSPECT : StageFromDatum(PG_GETARG_DATUM(5)),
-					!PG_ARGISNULL(6) && PG_GETARG_BOOL(6), weight,
-					PG_ARGISNULL(8) ? NULL : PG_GETARG_NUMERIC(8),
-					st->half_life_us, aggcontext);
+	if (st->nev == st->cap)
+	{
+		st->cap = Max(16, st->cap * 2);
+		st->ev = st->ev ? repalloc(st->ev, sizeof(FoldEvent) * st->cap)
+			: MemoryContextAlloc(aggcontext, sizeof(FoldEvent) * st->cap);
+	}
+	e = &st->ev[st->nev];
+	e->at = PG_GETARG_TIMESTAMPTZ(3);
+	e->activity_id = (PG_NARGS() > 10 && !PG_ARGISNULL(10)) ? PG_GETARG_INT64(10) : 0;
+	e->seq = st->nev;
+	e->inbound = PG_GETARG_BOOL(4);
+	e->has_stage = !PG_ARGISNULL(5);
+	e->stage = PG_ARGISNULL(5) ? STAGE_PROSPECT : StageFromDatum(PG_GETARG_DATUM(5));
+	e->is_purchase = !PG_ARGISNULL(6) && PG_GETARG_BOOL(6);
+	e->weight = PG_ARGISNULL(7) ? 0.0 : PG_GETARG_FLOAT8(7);
+	CheckFiniteDouble(e->weight, "weight");
+	e->amount = NULL;
+	if (e->is_purchase && !PG_ARGISNULL(8))
+	{
+		Numeric		a = PG_GETARG_NUMERIC(8);
+
+		e->amount = MemoryContextAlloc(aggcontext, VARSIZE(a));
+		memcpy(e->amount, a, VARSIZE(a));
+	}
+	st->nev++;
 	PG_RETURN_POINTER(st);
+}
+
+static int
+cmp_event(const void *a, const void *b)
+{
+	const FoldEvent *x = a;
+	const FoldEvent *y = b;
+
+	if (x->at != y->at)
+		return x->at < y->at ? -1 : 1;
+	if (x->activity_id != y->activity_id)
+		return x->activity_id < y->activity_id ? -1 : 1;
+	return (x->seq > y->seq) - (x->seq < y->seq);
 }
 
 PG_FUNCTION_INFO_V1(prio_fold_final);
@@ -254,6 +302,7 @@ prio_fold_final(PG_FUNCTION_ARGS)
 {
 	FoldState  *st;
 	TupleDesc	desc;
+	PrioFacts	f;
 
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
@@ -263,5 +312,23 @@ prio_fold_final(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("prio.fold must return the composite type prio.facts")));
 	CheckResultDesc(desc, facts_types, F_NFIELDS, "prio.facts");
-	PG_RETURN_DATUM(FactsGetDatum(&st->facts, BlessTupleDesc(desc)));
+
+	/* fold a copy of the start, so the state itself stays as it was */
+	qsort(st->ev, st->nev, sizeof(FoldEvent), cmp_event);
+	f = st->facts;
+	if (f.monetary != NULL)
+	{
+		Numeric		m = palloc(VARSIZE(f.monetary));
+
+		memcpy(m, f.monetary, VARSIZE(f.monetary));
+		f.monetary = m;
+	}
+	for (int i = 0; i < st->nev; i++)
+	{
+		FoldEvent  *e = &st->ev[i];
+
+		prio_fold_event(&f, e->at, e->inbound, e->has_stage, e->stage, e->is_purchase,
+						e->weight, e->amount, st->half_life_us, CurrentMemoryContext);
+	}
+	PG_RETURN_DATUM(FactsGetDatum(&f, BlessTupleDesc(desc)));
 }

@@ -124,29 +124,7 @@ dup_ids=$(dumpq $dst "SELECT count(*) FROM (SELECT history_id FROM prio.tier_his
 echo "tier_history: $dup_ids history_id values occur twice in the restored database"
 
 # 5. the restored state equals a rebuild
-check=$(cluster_psql -d $dst -At <<'SQL'
-BEGIN;
-SELECT 'refresh ' || prio.refresh();
-CREATE TEMP TABLE snap AS
-SELECT customer_id, first_at, last_at, last_inbound_at, last_outbound_at, last_purchase_at, frequency,
-       monetary, intent, intent_at, stage, effective_stage, r_score, f_score, m_score, bant, no_reply,
-       value_high, intent_high, tier, priority, next_due_at, rule
-  FROM prio.customer_state;
-SELECT 'recompute ' || prio.recompute();
-SELECT 'differ ' || count(*) FROM (
-    (SELECT * FROM snap EXCEPT
-     SELECT customer_id, first_at, last_at, last_inbound_at, last_outbound_at, last_purchase_at, frequency,
-            monetary, intent, intent_at, stage, effective_stage, r_score, f_score, m_score, bant, no_reply,
-            value_high, intent_high, tier, priority, next_due_at, rule FROM prio.customer_state)
-    UNION ALL
-    (SELECT customer_id, first_at, last_at, last_inbound_at, last_outbound_at, last_purchase_at, frequency,
-            monetary, intent, intent_at, stage, effective_stage, r_score, f_score, m_score, bant, no_reply,
-            value_high, intent_high, tier, priority, next_due_at, rule FROM prio.customer_state
-     EXCEPT SELECT * FROM snap)) d;
-SELECT 'state_rows ' || (SELECT count(*) FROM prio.customer_state) || ' of ' || (SELECT count(*) FROM prio.customers);
-COMMIT;
-SQL
-)
+check=$(cluster_psql -d $dst -At -f "$(dirname "$0")/state_check.sql")
 echo "$check" | sed 's/^/restored: /'
 [ "$(echo "$check" | sed -n 's/^recompute //p')" = 0 ] || { echo "FAIL: prio.recompute() in the restored database is not 0"; fail=1; }
 [ "$(echo "$check" | sed -n 's/^differ //p')" = 0 ] || { echo "FAIL: restored customer_state differs from a rebuild"; fail=1; }

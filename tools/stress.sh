@@ -130,40 +130,7 @@ report bant $p_bant "$w/bant.out" "$w/bant.err"
 unset -f cluster_cleanup_extra
 
 # The rebuild check, in one transaction (now() is constant within it).
-check=$(cluster_psql -d $db -At <<'SQL'
-BEGIN;
-SELECT 'refresh ' || prio.refresh();
-CREATE TEMP TABLE snap AS
-SELECT customer_id, first_at, last_at, last_inbound_at, last_outbound_at, last_purchase_at, frequency,
-       monetary, intent, intent_at, stage, effective_stage, r_score, f_score, m_score, bant, no_reply,
-       value_high, intent_high, tier, priority, next_due_at, rule
-  FROM prio.customer_state;
-SELECT 'recompute ' || prio.recompute();
-SELECT 'differ ' || count(*) FROM (
-    (SELECT * FROM snap EXCEPT
-     SELECT customer_id, first_at, last_at, last_inbound_at, last_outbound_at, last_purchase_at, frequency,
-            monetary, intent, intent_at, stage, effective_stage, r_score, f_score, m_score, bant, no_reply,
-            value_high, intent_high, tier, priority, next_due_at, rule FROM prio.customer_state)
-    UNION ALL
-    (SELECT customer_id, first_at, last_at, last_inbound_at, last_outbound_at, last_purchase_at, frequency,
-            monetary, intent, intent_at, stage, effective_stage, r_score, f_score, m_score, bant, no_reply,
-            value_high, intent_high, tier, priority, next_due_at, rule FROM prio.customer_state
-     EXCEPT SELECT * FROM snap)) d;
-SELECT 'state_rows_mismatch ' || count(*) FROM prio.customers c
-  FULL JOIN prio.customer_state s USING (customer_id) WHERE c.customer_id IS NULL OR s.customer_id IS NULL;
-SELECT 'facts_vs_sql ' || count(*) FROM prio.customer_state s
-  LEFT JOIN (SELECT a.customer_id, count(*) FILTER (WHERE k.is_purchase) AS f,
-                    coalesce(sum(a.amount) FILTER (WHERE k.is_purchase), 0) AS m, max(a.at) AS la
-               FROM prio.activities a JOIN prio.activity_kinds k USING (kind) GROUP BY a.customer_id) x
-    USING (customer_id)
- WHERE s.frequency <> coalesce(x.f, 0) OR s.monetary <> coalesce(x.m, 0) OR s.last_at IS DISTINCT FROM x.la;
-SELECT 'history_orphans ' || count(*) FROM prio.tier_history h
- WHERE NOT EXISTS (SELECT 1 FROM prio.customers c WHERE c.customer_id = h.customer_id);
-SELECT 'activities ' || count(*) FROM prio.activities;
-SELECT 'history_rows ' || count(*) FROM prio.tier_history;
-COMMIT;
-SQL
-)
+check=$(cluster_psql -d $db -At -f "$(dirname "$0")/state_check.sql")
 echo "$check" | sed 's/^/check: /'
 val() { echo "$check" | sed -n "s/^$1 //p"; }
 [ "$(val recompute)" = 0 ] || { echo "FAIL: prio.recompute() returned $(val recompute), expected 0"; fail=1; }

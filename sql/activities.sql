@@ -52,6 +52,15 @@ SELECT kind, intent_weight, builtin FROM prio.activity_kinds WHERE kind = 'reply
 SELECT customer_id, round(intent::numeric, 4) AS intent FROM prio.customer_state WHERE customer_id = 2;
 SELECT prio.recompute() AS rows_recompute_had_to_fix;
 
+-- prio.fold sorts its rows itself: any input order gives the same facts (ties at the
+-- same time go by activity_id), so callers need no ORDER BY.
+SELECT count(DISTINCT f) AS distinct_results, count(*) AS input_orders FROM (
+  SELECT (SELECT prio.fold(NULL, a.customer_id, a.at, k.direction = 'inbound', k.stage, k.is_purchase,
+                           k.intent_weight, a.amount, '14 days', a.activity_id)
+            FROM (SELECT * FROM prio.activities WHERE customer_id = 2 ORDER BY o.dir * activity_id) a
+            JOIN prio.activity_kinds k USING (kind))::text AS f
+  FROM (VALUES (1), (-1)) AS o(dir)) x;
+
 -- Bad input: the statement fails whole (nothing written) with a specific SQLSTATE.
 SELECT q, pg_temp.err(q) FROM (VALUES
   ($$INSERT INTO prio.activities (customer_id, kind) VALUES (99, 'reply')$$),

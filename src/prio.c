@@ -171,21 +171,34 @@ RowBind(RowReader *rr, Datum row, MemoryContext cxt)
 		}
 		old = MemoryContextSwitchTo(cxt);
 		if (rr->desc != NULL)
+		{
 			FreeTupleDesc(rr->desc);
+			pfree(rr->values);
+			pfree(rr->isnull);
+		}
 		rr->desc = CreateTupleDescCopy(desc);
+		rr->values = palloc(sizeof(Datum) * desc->natts);
+		rr->isnull = palloc(sizeof(bool) * desc->natts);
 		MemoryContextSwitchTo(old);
 		memcpy(rr->attnum, attnum, sizeof(int) * rr->nfields);
 		rr->typid = typid;
 		rr->desc_id = tce->tupDesc_identifier;
 	}
-	rr->tuple.t_len = HeapTupleHeaderGetDatumLength(h);
-	ItemPointerSetInvalid(&rr->tuple.t_self);
-	rr->tuple.t_tableOid = InvalidOid;
-	rr->tuple.t_data = h;
+	{
+		HeapTupleData tuple;
+
+		tuple.t_len = HeapTupleHeaderGetDatumLength(h);
+		ItemPointerSetInvalid(&tuple.t_self);
+		tuple.t_tableOid = InvalidOid;
+		tuple.t_data = h;
+		/* a stored row may have fewer attributes than the type: the rest are NULL */
+		heap_deform_tuple(&tuple, rr->desc, rr->values, rr->isnull);
+	}
 }
 
 Datum
 RowGet(RowReader *rr, int field, bool *isnull)
 {
-	return heap_getattr(&rr->tuple, rr->attnum[field], rr->desc, isnull);
+	*isnull = rr->isnull[rr->attnum[field] - 1];
+	return rr->values[rr->attnum[field] - 1];
 }

@@ -48,7 +48,8 @@ typedef struct RowReader
 	uint64		desc_id;
 	TupleDesc	desc;			/* copy, in the caller's long-lived context */
 	int			attnum[ROW_MAX_FIELDS];
-	HeapTupleData tuple;
+	Datum	   *values;			/* the bound row, deformed once: reading */
+	bool	   *isnull;			/* field by field would walk every varlena */
 } RowReader;
 
 extern void RowBind(RowReader *rr, Datum row, MemoryContext cxt);

@@ -42,8 +42,6 @@ for c in ("clients=1", "clients=8"):
                  f"{tp / tb:.2f}", "≥ 0.6 (goal 0.75)", verdict(tp / tb >= 0.6)))
 cp, cb = f("m5", "prio_ms"), f("m5", "plain_ms")
 rows.append(("5", f"COPY of {kv.get('m5', {}).get('copy_rows', '?')} activities", f"{cp:.0f} ms", f"no triggers {cb:.0f} ms", f"{cp / cb:.2f}×", "≤ 1.5×", verdict(cp / cb <= 1.5)))
-for q in ("owner", "all"):
-    p95 = f("m6", f"followup_{q}") if False else None
 for line in raw:
     m = re.match(r"m6 followup_(\w+) p95_ms ([\d.]+) median_ms ([\d.]+)", line)
     if m:

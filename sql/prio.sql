@@ -635,8 +635,7 @@ COMMENT ON FUNCTION @extschema@.evaluate(@extschema@.facts, @extschema@.customer
 
 CREATE FUNCTION @extschema@.apply_facts(facts @extschema@.facts[], as_of timestamptz, why text,
                                         force boolean,
-                                        OUT written integer, OUT changed integer,
-                                        OUT facts_fixed integer)
+                                        OUT changed integer, OUT facts_fixed integer)
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
@@ -693,18 +692,17 @@ BEGIN
          WHERE o.tier IS DISTINCT FROM u.tier OR o.effective_stage IS DISTINCT FROM u.effective_stage
         RETURNING customer_id, old_tier, new_tier, old_stage, new_stage
     )
-    SELECT (SELECT pg_catalog.count(*) FROM upd),
-           (SELECT pg_catalog.count(pg_catalog.pg_notify('prio_tier_change',
+    SELECT (SELECT pg_catalog.count(pg_catalog.pg_notify('prio_tier_change',
                        pg_catalog.json_build_object('customer_id', h.customer_id,
                            'old_tier', h.old_tier, 'new_tier', h.new_tier,
                            'old_stage', h.old_stage, 'new_stage', h.new_stage)::text)::text)
               FROM hist h),
            (SELECT pg_catalog.count(*) FROM o WHERE o.facts_differ)
-      INTO written, changed, facts_fixed;
+      INTO changed, facts_fixed;
 END
 $$;
 COMMENT ON FUNCTION @extschema@.apply_facts(@extschema@.facts[], timestamptz, text, boolean) IS
-'Internal: evaluate the given facts as of as_of and write the state rows that differ (all of them when force); one tier_history row and one NOTIFY prio_tier_change per change of tier or stage; facts_fixed counts stored facts that differed.  Callers must hold the state rows'' locks.';
+'Internal: evaluate the given facts as of as_of and write the state rows that differ (all of them when force); one tier_history row and one NOTIFY prio_tier_change per change of tier or stage (changed counts them); facts_fixed counts stored facts that differed.  Callers must hold the state rows'' locks.';
 
 CREATE FUNCTION @extschema@.rebuild(ids bigint[], why text, force boolean)
 RETURNS integer

@@ -48,8 +48,8 @@ max_ts(bool *has, TimestampTz *ts, TimestampTz at)
 	*has = true;
 }
 
-/* Everything but the purchase amount, which the caller adds (it allocates). */
-void
+/* Everything but the purchase accounting, which prio_fold_event adds. */
+static void
 prio_fold_step(PrioFacts *f, TimestampTz at, bool inbound,
 			   bool has_kind_stage, PrioStage kind_stage,
 			   double weight, double half_life_us)

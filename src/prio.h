@@ -111,9 +111,6 @@ typedef struct PrioFacts
 } PrioFacts;
 
 extern void prio_facts_init(PrioFacts *f, int64 customer_id);
-extern void prio_fold_step(PrioFacts *f, TimestampTz at, bool inbound,
-						   bool has_kind_stage, PrioStage kind_stage,
-						   double weight, double half_life_us);
 extern void prio_fold_event(PrioFacts *f, TimestampTz at, bool inbound, bool has_kind_stage,
 							PrioStage kind_stage, bool is_purchase, double weight,
 							Numeric amount, double half_life_us, MemoryContext cxt);

@@ -122,7 +122,7 @@ prepare_plans(void)
 	if (lock_plan != NULL)
 		return;
 	kinds_plan = prepare(
-		"SELECT kind, direction OPERATOR(pg_catalog.=) 'inbound', stage::pg_catalog.text, is_purchase,"
+		"SELECT kind, direction OPERATOR(pg_catalog.=) 'inbound', stage, is_purchase,"
 		"       intent_weight FROM " PRIO_SCHEMA ".activity_kinds", 0, NULL);
 	settings_plan = prepare(
 		"SELECT r.cfg, r.r_breaks, r.f_breaks, r.m_breaks FROM " PRIO_SCHEMA ".rule_config r",
@@ -138,7 +138,7 @@ prepare_plans(void)
 		" WHERE c.customer_id OPERATOR(pg_catalog.=) ANY ($1)"
 		" ORDER BY c.customer_id", 1, &int8arr);
 	refold_plan = prepare(
-		"SELECT a.customer_id, a.at, k.direction OPERATOR(pg_catalog.=) 'inbound', k.stage::pg_catalog.text,"
+		"SELECT a.customer_id, a.at, k.direction OPERATOR(pg_catalog.=) 'inbound', k.stage,"
 		"       k.is_purchase, k.intent_weight, a.amount"
 		"  FROM " PRIO_SCHEMA ".activities a"
 		"  JOIN " PRIO_SCHEMA ".activity_kinds k ON k.kind OPERATOR(pg_catalog.=) a.kind"
@@ -178,18 +178,6 @@ prepare_plans(void)
 		"       AS u(c, ot, nt, os, ns, r)", 6, hist);
 }
 
-static PrioStage
-stage_from_text(const char *label)
-{
-	for (int i = 0; i < STAGE_COUNT; i++)
-		if (strcmp(label, prio_stage_names[i]) == 0)
-			return (PrioStage) i;
-	ereport(ERROR,
-			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg("value \"%s\" is not a prio.stage", label)));
-	pg_unreachable();
-}
-
 static void
 load_kinds(Context *cx)
 {
@@ -208,12 +196,13 @@ load_kinds(Context *cx)
 		TupleDesc	d = SPI_tuptable->tupdesc;
 		Kind	   *k = &cx->kinds[i];
 		bool		isnull;
-		char	   *stage = SPI_getvalue(t, d, 3);
+		bool		stage_null;
+		Datum		stage = SPI_getbinval(t, d, 3, &stage_null);
 
 		k->name = SPI_getvalue(t, d, 1);
 		k->inbound = DatumGetBool(SPI_getbinval(t, d, 2, &isnull));
-		k->has_stage = stage != NULL;
-		k->stage = stage ? stage_from_text(stage) : STAGE_PROSPECT;
+		k->has_stage = !stage_null;
+		k->stage = stage_null ? STAGE_PROSPECT : StageFromDatum(stage);
 		k->is_purchase = DatumGetBool(SPI_getbinval(t, d, 4, &isnull));
 		k->weight = DatumGetFloat8(SPI_getbinval(t, d, 5, &isnull));
 	}
@@ -293,7 +282,8 @@ refold_chunk(Context *cx, Chunk *ch, PrioFacts *facts, const bool *refold, int n
 		bool		isnull;
 		bool		amount_null;
 		int64		id = DatumGetInt64(SPI_getbinval(t, d, 1, &isnull));
-		char	   *stage = SPI_getvalue(t, d, 4);
+		bool		stage_null;
+		Datum		stage = SPI_getbinval(t, d, 4, &stage_null);
 		Datum		amount = SPI_getbinval(t, d, 7, &amount_null);
 
 		/* both in customer_id order */
@@ -305,7 +295,7 @@ refold_chunk(Context *cx, Chunk *ch, PrioFacts *facts, const bool *refold, int n
 					 errmsg("activities came back out of customer order")));
 		prio_fold_event(&facts[c], DatumGetTimestampTz(SPI_getbinval(t, d, 2, &isnull)),
 						DatumGetBool(SPI_getbinval(t, d, 3, &isnull)),
-						stage != NULL, stage ? stage_from_text(stage) : STAGE_PROSPECT,
+						!stage_null, stage_null ? STAGE_PROSPECT : StageFromDatum(stage),
 						DatumGetBool(SPI_getbinval(t, d, 5, &isnull)),
 						DatumGetFloat8(SPI_getbinval(t, d, 6, &isnull)),
 						amount_null ? NULL : DatumGetNumeric(amount),

@@ -5,9 +5,11 @@ EXTVERSION = $(shell sed -n "s/^default_version[[:space:]]*=[[:space:]]*'\([^']*
 MODULE_big = prio
 OBJS       = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
 
-# sql/prio.sql is the one editable install script; sql/prio--X.Y--X.Z.sql are upgrades.
+# sql/prio.sql is the one editable install script (of the current version);
+# the install scripts of released versions and the upgrades between them
+# (sql/prio--X.Y.sql, sql/prio--X.Y--X.Z.sql) are frozen: never edited.
 DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql
-DATA       = $(wildcard sql/$(EXTENSION)--*--*.sql)
+DATA       = $(filter-out $(DATA_built),$(wildcard sql/$(EXTENSION)--*.sql))
 
 # pg_regress inputs are sql/*.sql without "--" (and not the install script).
 REGRESS      = $(sort $(patsubst sql/%.sql,%,$(filter-out sql/$(EXTENSION).sql $(wildcard sql/*--*.sql),$(wildcard sql/*.sql))))

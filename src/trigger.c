@@ -17,7 +17,10 @@
  */
 #include "prio.h"
 
+#include "access/htup_details.h"
 #include "access/xact.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
 #include "commands/async.h"
 #include "commands/trigger.h"
@@ -29,6 +32,7 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
+#include "utils/syscache.h"
 #include "utils/tuplesort.h"
 #include "utils/tuplestore.h"
 #include "utils/typcache.h"
@@ -75,10 +79,30 @@ typedef struct Context
 	TimestampTz as_of;
 	RowReader	facts_rr;
 	RowReader	settings_rr;
+	bool		isolated;		/* owner isolation on: payloads name history rows only */
 	MemoryContext callcxt;
 } Context;
 
 static Datum make_array(Datum *v, bool *n, int count, Oid type);
+
+/* prio.enable_owner_isolation() turns on row-level security on customers */
+static bool
+prio_owner_isolation(void)
+{
+	Oid			relid = get_relname_relid("customers", get_namespace_oid(PRIO_SCHEMA, false));
+	HeapTuple	tp;
+	bool		on = false;
+
+	if (!OidIsValid(relid))
+		return false;
+	tp = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	if (HeapTupleIsValid(tp))
+	{
+		on = ((Form_pg_class) GETSTRUCT(tp))->relrowsecurity;
+		ReleaseSysCache(tp);
+	}
+	return on;
+}
 
 /* SPI plans, prepared once per backend (the plan cache revalidates them) */
 static SPIPlanPtr lock_plan = NULL;
@@ -175,7 +199,8 @@ prepare_plans(void)
 		"       u.ns::" PRIO_SCHEMA ".stage, u.r"
 		"  FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), pg_catalog.unnest($3),"
 		"       pg_catalog.unnest($4), pg_catalog.unnest($5), pg_catalog.unnest($6))"
-		"       AS u(c, ot, nt, os, ns, r)", 6, hist);
+		"       AS u(c, ot, nt, os, ns, r)"
+		" RETURNING history_id", 6, hist);
 }
 
 static void
@@ -361,6 +386,7 @@ process_chunk(Context *cx, Chunk *ch)
 	Datum		hv[6];
 	Datum	   *hist[6];
 	bool	   *histn[6];
+	char	  **payloads = palloc(sizeof(char *) * ch->ncust);
 	int			nhist = 0;
 	uint64		nlocked;
 	SPITupleTable *locked;
@@ -508,7 +534,6 @@ process_chunk(Context *cx, Chunk *ch)
 			histn[3][nhist] = old_stage == NULL;
 			hist[4][nhist] = text_or_null(prio_stage_names[e.stage]);
 			hist[5][nhist] = PointerGetDatum(cstring_to_text(psprintf("activity: %s", e.rule.data)));
-			nhist++;
 
 			/* the same payload json_build_object() gives */
 			initStringInfo(&payload);
@@ -518,7 +543,7 @@ process_chunk(Context *cx, Chunk *ch)
 			json_text(&payload, "old_stage", old_stage, false);
 			json_text(&payload, "new_stage", prio_stage_names[e.stage], true);
 			appendStringInfoChar(&payload, '}');
-			Async_Notify("prio_tier_change", payload.data);
+			payloads[nhist++] = payload.data;
 		}
 	}
 	SPI_freetuptable(locked);
@@ -538,10 +563,18 @@ process_chunk(Context *cx, Chunk *ch)
 	{
 		for (int c = 0; c < 6; c++)
 			hv[c] = make_array(hist[c], histn[c], nhist, c == 0 ? INT8OID : TEXTOID);
-		if (SPI_execute_plan(history_plan, hv, NULL, false, 0) != SPI_OK_INSERT)
+		if (SPI_execute_plan(history_plan, hv, NULL, false, 0) != SPI_OK_INSERT_RETURNING ||
+			SPI_processed != (uint64) nhist)
 			ereport(ERROR,
 					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 					 errmsg("could not write prio.tier_history")));
+		/* anyone may LISTEN: with owner isolation on, name only the history row */
+		for (int h = 0; h < nhist; h++)
+			Async_Notify("prio_tier_change", cx->isolated
+						 ? psprintf("{\"history_id\" : %s}",
+									SPI_getvalue(SPI_tuptable->vals[h], SPI_tuptable->tupdesc, 1))
+						 : payloads[h]);
+		SPI_freetuptable(SPI_tuptable);
 	}
 	MemoryContextSwitchTo(old);
 	MemoryContextReset(ch->cxt);
@@ -614,6 +647,7 @@ prio_activities_inserted(PG_FUNCTION_ARGS)
 
 	SPI_connect();
 	prepare_plans();
+	cx.isolated = prio_owner_isolation();
 
 	keys[0] = column(desc, "customer_id");
 	keys[1] = column(desc, "at");

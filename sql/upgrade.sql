@@ -1,0 +1,142 @@
+-- Upgrade path: the oldest version, updated step by step with ALTER EXTENSION
+-- UPDATE, must equal a fresh install of the current one -- every object with
+-- its definition, privileges, comments and dump configuration -- and keep the
+-- data, custom configuration and grants it had.
+\set VERBOSITY terse
+SET client_min_messages = warning;
+DROP EXTENSION prio CASCADE;
+SET timezone = 'UTC';
+
+-- Everything prio's objects are, as text without OIDs (a NULL ACL is the
+-- owner's default one: a grant and its revoke leave it spelt out).
+CREATE TEMP VIEW ext_catalog AS
+WITH m AS (
+    SELECT d.classid, d.objid
+      FROM pg_depend d JOIN pg_extension e ON e.oid = d.refobjid
+     WHERE d.refclassid = 'pg_extension'::regclass AND d.deptype = 'e' AND e.extname = 'prio'
+)
+SELECT pg_describe_object(m.classid, m.objid, 0) AS object,
+       CASE WHEN p.prokind = 'a' THEN
+                concat_ws(' ', a.aggtransfn::regprocedure, a.aggfinalfn, a.aggcombinefn,
+                          a.aggserialfn, a.aggdeserialfn, a.aggtranstype::regtype,
+                          a.aggfinalmodify, p.proparallel,
+                          coalesce(p.proacl, acldefault('f'::"char", p.proowner)))
+            WHEN p.oid IS NOT NULL THEN
+                pg_get_functiondef(p.oid) || coalesce(p.proacl, acldefault('f'::"char", p.proowner))::text
+                || p.procost || ' ' || p.prorows
+            WHEN t.oid IS NOT NULL THEN
+                concat_ws(' ', t.typtype, coalesce(t.typacl, acldefault('T'::"char", t.typowner)),
+                          (SELECT string_agg(enumlabel, ',' ORDER BY enumsortorder)
+                             FROM pg_enum WHERE enumtypid = t.oid),
+                          (SELECT string_agg(attname || ' ' || format_type(atttypid, atttypmod), ','
+                                             ORDER BY attnum)
+                             FROM pg_attribute WHERE attrelid = t.typrelid AND NOT attisdropped))
+            WHEN c.oid IS NOT NULL THEN
+                concat_ws(E'\n', c.relkind::text || ' '
+                                 || coalesce(c.relacl, acldefault(CASE c.relkind WHEN 'S' THEN 's'::"char" ELSE 'r'::"char" END, c.relowner))::text || ' '
+                                 || coalesce(c.reloptions::text, '') || ' ' || c.relrowsecurity,
+                          (SELECT string_agg(attname || ' ' || format_type(atttypid, atttypmod)
+                                             || CASE WHEN attnotnull THEN ' not null' ELSE '' END
+                                             || coalesce(' default ' || pg_get_expr(ad.adbin, ad.adrelid), '')
+                                             || coalesce(' ' || nullif(attidentity::text, ''), '')
+                                             || coalesce(' -- ' || col_description(c.oid, attnum), ''),
+                                             E'\n' ORDER BY attnum)
+                             FROM pg_attribute
+                             LEFT JOIN pg_attrdef ad ON ad.adrelid = attrelid AND ad.adnum = attnum
+                            WHERE attrelid = c.oid AND attnum > 0 AND NOT attisdropped),
+                          (SELECT string_agg(conname || ' ' || pg_get_constraintdef(oid), E'\n' ORDER BY conname)
+                             FROM pg_constraint WHERE conrelid = c.oid),
+                          (SELECT string_agg(pg_get_indexdef(indexrelid), E'\n' ORDER BY 1)
+                             FROM pg_index WHERE indrelid = c.oid),
+                          (SELECT string_agg(pg_get_triggerdef(oid), E'\n' ORDER BY tgname)
+                             FROM pg_trigger WHERE tgrelid = c.oid AND NOT tgisinternal),
+                          (SELECT string_agg(polname || ' ' || polcmd::text || ' ' || polroles::text || ' '
+                                             || coalesce(pg_get_expr(polqual, polrelid), '') || ' '
+                                             || coalesce(pg_get_expr(polwithcheck, polrelid), ''),
+                                             E'\n' ORDER BY polname)
+                             FROM pg_policy WHERE polrelid = c.oid),
+                          CASE WHEN c.relkind = 'v' THEN pg_get_viewdef(c.oid) END)
+            ELSE '' END
+       || coalesce(E'\n-- ' || obj_description(m.objid, m.classid::regclass::name), '') AS definition
+  FROM m
+  LEFT JOIN pg_proc p ON m.classid = 'pg_proc'::regclass AND p.oid = m.objid
+  LEFT JOIN pg_aggregate a ON a.aggfnoid = p.oid
+  LEFT JOIN pg_type t ON m.classid = 'pg_type'::regclass AND t.oid = m.objid
+  LEFT JOIN pg_class c ON m.classid = 'pg_class'::regclass AND c.oid = m.objid
+UNION ALL
+SELECT 'dump configuration', concat_ws(' ', x.rel, x.cond)
+  FROM pg_extension e,
+       LATERAL unnest(e.extconfig::regclass[], e.extcondition) AS x(rel, cond)
+ WHERE e.extname = 'prio'
+UNION ALL
+SELECT 'schema', pg_get_userbyid(n.nspowner) || ' ' || coalesce(n.nspacl::text, '')
+  FROM pg_namespace n WHERE n.nspname = 'prio';
+
+CREATE TEMP TABLE snap (phase text, object text, definition text);
+
+-- the oldest version, with data, custom configuration and a grant
+CREATE EXTENSION prio VERSION '0.1';
+SELECT extversion FROM pg_extension WHERE extname = 'prio';
+DO $$ BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'prio_upgrade_reader') THEN
+        CREATE ROLE prio_upgrade_reader;
+    END IF;
+END $$;
+SELECT prio.grant_reader('prio_upgrade_reader');
+UPDATE prio.settings SET cadence_b = '4 days', intent_threshold = 2.5;
+INSERT INTO prio.activity_kinds (kind, direction, stage, is_purchase, intent_weight)
+VALUES ('webinar', 'inbound', 'interested', false, 1.5);
+INSERT INTO prio.customers (customer_id, name, owner, budget, authority, need)
+SELECT g, 'Customer ' || g, 'rep' || g % 3, g % 2 = 0, g % 3 = 0, true
+  FROM generate_series(1, 40) g;
+INSERT INTO prio.activities (customer_id, kind, at, amount)
+SELECT 1 + g % 40, (ARRAY['purchase', 'webinar', 'reply', 'email', 'meeting'])[1 + g % 5],
+       now() - (g * 7 % 200) * interval '1 day', CASE WHEN g % 5 = 0 THEN g * 3 ELSE 0 END
+  FROM generate_series(1, 400) g;
+SELECT prio.refresh();
+CREATE TEMP TABLE before AS
+SELECT (SELECT count(*) FROM prio.activities) AS activities,
+       (SELECT count(*) FROM prio.tier_history) AS history,
+       (SELECT string_agg(customer_id || tier || effective_stage || priority, ',' ORDER BY customer_id)
+          FROM prio.customer_state) AS state;
+
+-- step by step to the current version
+ALTER EXTENSION prio UPDATE TO '0.2';
+SELECT extversion FROM pg_extension WHERE extname = 'prio';
+
+-- data, configuration and grants kept; the state still equals a rebuild
+SELECT (SELECT count(*) FROM prio.activities) = b.activities AS activities_kept,
+       (SELECT count(*) FROM prio.tier_history) = b.history AS history_kept,
+       (SELECT string_agg(customer_id || tier || effective_stage || priority, ',' ORDER BY customer_id)
+          FROM prio.customer_state) = b.state AS state_kept
+  FROM before b;
+SELECT cadence_b, intent_threshold, builtin FROM prio.settings;
+SELECT kind, stage, intent_weight FROM prio.activity_kinds WHERE kind = 'webinar';
+SELECT has_table_privilege('prio_upgrade_reader', 'prio.customer_state', 'SELECT') AS reader_kept;
+SELECT prio.recompute() AS facts_differing;
+-- live maintenance works after the update
+INSERT INTO prio.activities (customer_id, kind, at) VALUES (7, 'webinar', now());
+SELECT prio.recompute(7) AS facts_differing;
+
+-- the updated catalog, without this test's own grants
+DROP OWNED BY prio_upgrade_reader;
+DROP ROLE prio_upgrade_reader;
+INSERT INTO snap SELECT 'updated', * FROM ext_catalog;
+
+-- a fresh install of the current version
+DROP EXTENSION prio CASCADE;
+CREATE EXTENSION prio;
+INSERT INTO snap SELECT 'fresh', * FROM ext_catalog;
+
+SELECT count(*) > 80 AS objects_compared FROM snap WHERE phase = 'fresh';
+-- differences either way (expected: none)
+(SELECT 'only after update' AS side, object, definition FROM snap WHERE phase = 'updated'
+ EXCEPT SELECT 'only after update', object, definition FROM snap WHERE phase = 'fresh')
+UNION ALL
+(SELECT 'only in fresh install', object, definition FROM snap WHERE phase = 'fresh'
+ EXCEPT SELECT 'only in fresh install', object, definition FROM snap WHERE phase = 'updated')
+ORDER BY 2, 1;
+
+-- bad input: no such version, no path down
+ALTER EXTENSION prio UPDATE TO '9.9';
+ALTER EXTENSION prio UPDATE TO '0.1';

@@ -264,6 +264,11 @@ CREATE TABLE @extschema@.settings (
     weight_intent    double precision NOT NULL DEFAULT 8  CHECK (weight_intent >= 0 AND weight_intent < 1e6),
     weight_stage     double precision NOT NULL DEFAULT 4  CHECK (weight_stage >= 0 AND weight_stage < 1e6),
     builtin          boolean NOT NULL DEFAULT false,
+    -- added in 0.2 (hence after builtin)
+    clv_horizon      integer NOT NULL DEFAULT 12 CHECK (clv_horizon BETWEEN 1 AND 600),
+    clv_discount_rate double precision NOT NULL DEFAULT 0.01 CHECK (clv_discount_rate >= 0 AND clv_discount_rate < 1),
+    clv_refit_after  interval NOT NULL DEFAULT '1 day' CHECK (clv_refit_after > interval '0' AND clv_refit_after < interval '100 years'),
+    clv_min_repeat_buyers integer NOT NULL DEFAULT 30 CHECK (clv_min_repeat_buyers BETWEEN 3 AND 1000000000),
     CHECK (weight_tier + weight_rfm + weight_bant + weight_intent + weight_stage > 0)
 );
 COMMENT ON TABLE @extschema@.settings IS
@@ -289,6 +294,10 @@ COMMENT ON COLUMN @extschema@.settings.weight_bant IS 'Priority weight of the BA
 COMMENT ON COLUMN @extschema@.settings.weight_intent IS 'Priority weight of intent (intent/(intent+threshold)).';
 COMMENT ON COLUMN @extschema@.settings.weight_stage IS 'Priority weight of the stage (closing 1, engaged and won 0.5, interested 0.25, silent 0.1, else 0).';
 COMMENT ON COLUMN @extschema@.settings.builtin IS 'True while the row is as prio shipped it; set false by any change.';
+COMMENT ON COLUMN @extschema@.settings.clv_horizon IS 'Months (periods of 4.345 weeks) the clv column of prio.followup looks ahead.';
+COMMENT ON COLUMN @extschema@.settings.clv_discount_rate IS 'Discount rate per month for the clv column.';
+COMMENT ON COLUMN @extschema@.settings.clv_refit_after IS 'prio.refresh() fits the CLV models again when the latest fit is older than this.';
+COMMENT ON COLUMN @extschema@.settings.clv_min_repeat_buyers IS 'prio.refresh() fits the CLV models only when at least this many customers bought on two or more days.';
 
 INSERT INTO @extschema@.settings (builtin) VALUES (true);
 
@@ -429,10 +438,13 @@ CREATE TYPE @extschema@.facts AS (
     monetary         numeric,
     intent           double precision,
     intent_at        timestamptz,
-    stage            @extschema@.stage
+    stage            @extschema@.stage,
+    first_purchase_at timestamptz,
+    purchase_days    bigint,
+    first_day_amount numeric
 );
 COMMENT ON TYPE @extschema@.facts IS
-'What prio folds from one customer''s activities: first/last activity, last inbound/outbound/purchase, purchase count and sum, intent decayed as of intent_at, base stage.';
+'What prio folds from one customer''s activities: first/last activity, last inbound/outbound/purchase, purchase count and sum, intent decayed as of intent_at, base stage, and the BTYD inputs (first purchase, UTC calendar days with purchases, the first such day''s amount).';
 
 CREATE TABLE @extschema@.customer_state (
     customer_id      bigint PRIMARY KEY REFERENCES @extschema@.customers ON DELETE CASCADE ON UPDATE CASCADE,
@@ -458,7 +470,11 @@ CREATE TABLE @extschema@.customer_state (
     priority         double precision,
     next_due_at      timestamptz,
     rule             text,
-    updated_at       timestamptz NOT NULL DEFAULT pg_catalog.now()
+    updated_at       timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    -- added in 0.2 (hence after updated_at)
+    first_purchase_at timestamptz,
+    purchase_days    bigint NOT NULL DEFAULT 0,
+    first_day_amount numeric NOT NULL DEFAULT 0
 ) WITH (fillfactor = 80);
 COMMENT ON TABLE @extschema@.customer_state IS
 'One row per customer, maintained by prio only: the facts folded from its activities and the tier they give.  prio.recompute() rebuilds it; the live rows always equal what it produces.';
@@ -486,6 +502,9 @@ COMMENT ON COLUMN @extschema@.customer_state.priority IS 'Priority 0-100 (see RE
 COMMENT ON COLUMN @extschema@.customer_state.next_due_at IS 'Last outbound touch (else first activity, else creation) + the tier''s cadence.';
 COMMENT ON COLUMN @extschema@.customer_state.rule IS 'Which rules set the tier.';
 COMMENT ON COLUMN @extschema@.customer_state.updated_at IS 'When prio last changed this row.';
+COMMENT ON COLUMN @extschema@.customer_state.first_purchase_at IS 'First purchase.';
+COMMENT ON COLUMN @extschema@.customer_state.purchase_days IS 'UTC calendar days with purchases: the BTYD transactions (x = purchase_days - 1).';
+COMMENT ON COLUMN @extschema@.customer_state.first_day_amount IS 'Amount bought on the first purchase day (the repeat transactions'' mean leaves it out).';
 
 -- No primary key: restoring a dump replays customers and activities through
 -- the triggers, which write history of their own before the dumped history
@@ -523,7 +542,7 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE
 -- planner can inline it.
 RETURN ROW(s.customer_id, s.first_at, s.last_at, s.last_inbound_at, s.last_outbound_at,
            s.last_purchase_at, s.frequency, s.monetary, s.intent, s.intent_at,
-           s.stage)::@extschema@.facts;
+           s.stage, s.first_purchase_at, s.purchase_days, s.first_day_amount)::@extschema@.facts;
 COMMENT ON FUNCTION @extschema@.stored_facts(@extschema@.customer_state) IS
 'The folded facts of a customer_state row, as prio.facts.';
 
@@ -645,6 +664,8 @@ BEGIN
     WITH n AS MATERIALIZED (
         SELECT f.customer_id, f.first_at, f.last_at, f.last_inbound_at, f.last_outbound_at,
                f.last_purchase_at, f.frequency, f.monetary, f.intent, f.intent_at, f.stage,
+               f.first_purchase_at, coalesce(f.purchase_days, 0) AS purchase_days,
+               coalesce(f.first_day_amount, 0) AS first_day_amount,
                @extschema@.evaluate(f, c, r.cfg, r.r_breaks, r.f_breaks, r.m_breaks, as_of) AS e
           FROM pg_catalog.unnest(facts) AS f
           JOIN @extschema@.customers c ON c.customer_id OPERATOR(pg_catalog.=) f.customer_id
@@ -652,10 +673,12 @@ BEGIN
     ), o AS (
         SELECT s.customer_id, s.tier, s.effective_stage,
                ROW(s.first_at, s.last_at, s.last_inbound_at, s.last_outbound_at, s.last_purchase_at,
-                   s.frequency, s.monetary, s.intent, s.intent_at, s.stage)
+                   s.frequency, s.monetary, s.intent, s.intent_at, s.stage,
+                   s.first_purchase_at, s.purchase_days, s.first_day_amount)
                IS DISTINCT FROM
                ROW(n.first_at, n.last_at, n.last_inbound_at, n.last_outbound_at, n.last_purchase_at,
-                   n.frequency, n.monetary, n.intent, n.intent_at, n.stage) AS facts_differ
+                   n.frequency, n.monetary, n.intent, n.intent_at, n.stage,
+                   n.first_purchase_at, n.purchase_days, n.first_day_amount) AS facts_differ
           FROM @extschema@.customer_state s
           JOIN n ON n.customer_id OPERATOR(pg_catalog.=) s.customer_id
     ), upd AS (
@@ -669,19 +692,23 @@ BEGIN
                no_reply = (n.e).no_reply, value_high = (n.e).value_high,
                intent_high = (n.e).intent_high, tier = (n.e).tier, priority = (n.e).priority,
                next_due_at = (n.e).next_due_at, rule = (n.e).rule,
+               first_purchase_at = n.first_purchase_at, purchase_days = n.purchase_days,
+               first_day_amount = n.first_day_amount,
                updated_at = pg_catalog.now()
           FROM n
          WHERE s.customer_id OPERATOR(pg_catalog.=) n.customer_id
            AND (force OR ROW(s.first_at, s.last_at, s.last_inbound_at, s.last_outbound_at, s.last_purchase_at,
                    s.frequency, s.monetary, s.intent, s.intent_at, s.stage, s.effective_stage,
                    s.r_score, s.f_score, s.m_score, s.bant, s.no_reply, s.value_high,
-                   s.intent_high, s.tier, s.priority, s.next_due_at, s.rule)
+                   s.intent_high, s.tier, s.priority, s.next_due_at, s.rule,
+                   s.first_purchase_at, s.purchase_days, s.first_day_amount)
                IS DISTINCT FROM
                ROW(n.first_at, n.last_at, n.last_inbound_at, n.last_outbound_at, n.last_purchase_at,
                    n.frequency, n.monetary, n.intent, n.intent_at, n.stage, (n.e).effective_stage,
                    (n.e).r_score, (n.e).f_score, (n.e).m_score, (n.e).bant, (n.e).no_reply,
                    (n.e).value_high, (n.e).intent_high, (n.e).tier, (n.e).priority,
-                   (n.e).next_due_at, (n.e).rule))
+                   (n.e).next_due_at, (n.e).rule,
+                   n.first_purchase_at, n.purchase_days, n.first_day_amount))
         RETURNING s.customer_id, s.tier, s.effective_stage, s.rule
     ), hist AS (
         INSERT INTO @extschema@.tier_history
@@ -916,6 +943,7 @@ SET jit = off
 AS $$
 DECLARE
     v_ids bigint[];
+    v_changed integer := 0;
 BEGIN
     IF as_of IS NULL THEN
         RAISE EXCEPTION 'as_of must not be NULL' USING ERRCODE = '22004';
@@ -964,14 +992,27 @@ BEGIN
            ROW((e.ev).effective_stage, (e.ev).r_score, (e.ev).f_score, (e.ev).m_score,
                (e.ev).bant, (e.ev).no_reply, (e.ev).value_high, (e.ev).intent_high,
                (e.ev).tier, (e.ev).priority, (e.ev).next_due_at, (e.ev).rule);
-    IF v_ids IS NULL THEN
-        RETURN 0;
+    IF v_ids IS NOT NULL THEN
+        v_changed := @extschema@.reevaluate(v_ids, as_of, 'refresh');
     END IF;
-    RETURN @extschema@.reevaluate(v_ids, as_of, 'refresh');
+
+    -- the CLV models, when the latest fit is old and enough customers bought again
+    IF NOT EXISTS (SELECT 1 FROM @extschema@.clv_models m, @extschema@.settings cfg
+                    WHERE m.fitted_at OPERATOR(pg_catalog.>) (pg_catalog.now() OPERATOR(pg_catalog.-) cfg.clv_refit_after))
+       AND (SELECT pg_catalog.count(*) FROM @extschema@.customer_state s
+             WHERE s.purchase_days OPERATOR(pg_catalog.>) 1)
+           OPERATOR(pg_catalog.>=) (SELECT cfg.clv_min_repeat_buyers FROM @extschema@.settings cfg) THEN
+        BEGIN
+            PERFORM @extschema@.fit_clv();
+        EXCEPTION WHEN invalid_parameter_value THEN
+            RAISE WARNING 'prio.refresh(): the CLV models were not fitted: %', SQLERRM;
+        END;
+    END IF;
+    RETURN v_changed;
 END
 $$;
 COMMENT ON FUNCTION @extschema@.refresh(timestamptz) IS
-'Time moves customers too: recomputes automatic breaks, re-evaluates everyone as of as_of (silent, dormant, overdue, decayed intent), writes only rows that change, logs changes; returns how many customers changed tier or stage.  A concurrent second call returns 0 at once.';
+'Time moves customers too: recomputes automatic breaks, re-evaluates everyone as of as_of (silent, dormant, overdue, decayed intent), writes only rows that change, logs changes; fits the CLV models again (prio.fit_clv) when the latest fit is older than settings.clv_refit_after and enough customers bought again; returns how many customers changed tier or stage.  A concurrent second call returns 0 at once.';
 
 CREATE FUNCTION @extschema@.recompute(customer_id bigint DEFAULT NULL)
 RETURNS integer
@@ -1062,118 +1103,6 @@ END
 $$;
 COMMENT ON FUNCTION @extschema@.explain(bigint) IS
 'Every factor behind a customer''s tier and priority, evaluated now: R/F/M values, scores and breaks, segment, BANT, stages, intent, the rule that fired, the priority points and weights, and the stored state.';
-
-------------------------------------------------------------------------
--- Views for BI tools and applications (security_invoker: row-level
--- security on the base tables holds through them)
-------------------------------------------------------------------------
-
-CREATE VIEW @extschema@.followup WITH (security_invoker = true) AS
-SELECT pg_catalog.row_number() OVER (PARTITION BY c.owner
-                                     ORDER BY s.priority DESC, s.next_due_at, s.customer_id) AS rank,
-       s.customer_id,
-       c.name,
-       c.owner,
-       s.tier,
-       s.priority,
-       s.effective_stage AS stage,
-       s.r_score AS r,
-       s.f_score AS f,
-       s.m_score AS m,
-       x.segment AS rfm_segment,
-       s.bant,
-       @extschema@.decayed(s.intent, s.intent_at, cfg.intent_half_life, pg_catalog.now()) AS intent,
-       s.last_at AS last_activity_at,
-       s.last_outbound_at AS last_contact_at,
-       s.next_due_at,
-       x.overdue_days,
-       pg_catalog.concat_ws(', ',
-           s.tier OPERATOR(pg_catalog.||) ': BANT ' OPERATOR(pg_catalog.||) s.bant OPERATOR(pg_catalog.||) '/4',
-           CASE WHEN x.segment IS NULL AND s.frequency OPERATOR(pg_catalog.=) 0 THEN 'no purchases'
-                WHEN x.segment IS NULL THEN 'RFM not scored yet'
-                ELSE pg_catalog.format('%s %s-%s-%s', x.segment, s.r_score, s.f_score, s.m_score) END,
-           s.effective_stage::text,
-           CASE WHEN s.no_reply THEN 'no reply to last touch' END,
-           CASE WHEN x.overdue_days OPERATOR(pg_catalog.=) 1 THEN '1 day overdue'
-                WHEN x.overdue_days OPERATOR(pg_catalog.>) 1 THEN x.overdue_days OPERATOR(pg_catalog.||) ' days overdue'
-                WHEN s.next_due_at OPERATOR(pg_catalog.<=) pg_catalog.now() THEN 'due today'
-                ELSE 'due ' OPERATOR(pg_catalog.||) pg_catalog.to_char(s.next_due_at, 'YYYY-MM-DD') END) AS reason
-  FROM @extschema@.customer_state s
-  JOIN @extschema@.customers c ON c.customer_id OPERATOR(pg_catalog.=) s.customer_id
- CROSS JOIN @extschema@.settings cfg
- CROSS JOIN LATERAL (
-    SELECT CASE WHEN s.frequency OPERATOR(pg_catalog.>) 0 AND s.r_score IS NOT NULL
-                     AND s.f_score IS NOT NULL AND s.m_score IS NOT NULL
-                THEN @extschema@.rfm_segment(s.r_score, s.f_score, s.m_score) END AS segment,
-           GREATEST(pg_catalog.floor(pg_catalog.date_part('epoch', pg_catalog.now() OPERATOR(pg_catalog.-) s.next_due_at)
-                                     OPERATOR(pg_catalog./) 86400)::integer, 0) AS overdue_days
- ) x
- ORDER BY rank, s.priority DESC, s.customer_id;
-COMMENT ON VIEW @extschema@.followup IS
-'Whom each rep should contact next, when and why: one row per customer, ranked within its owner''s list (rank 1 = first).  Filter with WHERE owner = ...';
-COMMENT ON COLUMN @extschema@.followup.rank IS 'Position in the owner''s follow-up list (by priority, then due date).';
-COMMENT ON COLUMN @extschema@.followup.customer_id IS 'The customer.';
-COMMENT ON COLUMN @extschema@.followup.name IS 'Customer name.';
-COMMENT ON COLUMN @extschema@.followup.owner IS 'Rep who owns the customer.';
-COMMENT ON COLUMN @extschema@.followup.tier IS 'A (high value and intent), B (value), C (intent), D (neither).';
-COMMENT ON COLUMN @extschema@.followup.priority IS 'Priority 0-100; higher first.';
-COMMENT ON COLUMN @extschema@.followup.stage IS 'Effective lifecycle stage.';
-COMMENT ON COLUMN @extschema@.followup.r IS 'Recency score 1-5.';
-COMMENT ON COLUMN @extschema@.followup.f IS 'Frequency score 1-5.';
-COMMENT ON COLUMN @extschema@.followup.m IS 'Monetary score 1-5.';
-COMMENT ON COLUMN @extschema@.followup.rfm_segment IS 'Named RFM segment (prio.rfm_segments); NULL without purchases or before RFM breaks exist.';
-COMMENT ON COLUMN @extschema@.followup.bant IS 'BANT answers that are TRUE (0-4).';
-COMMENT ON COLUMN @extschema@.followup.intent IS 'Buying intent decayed to now.';
-COMMENT ON COLUMN @extschema@.followup.last_activity_at IS 'Last activity of any kind.';
-COMMENT ON COLUMN @extschema@.followup.last_contact_at IS 'Last outbound touch by the team.';
-COMMENT ON COLUMN @extschema@.followup.next_due_at IS 'When the next follow-up is due (last touch + tier cadence).';
-COMMENT ON COLUMN @extschema@.followup.overdue_days IS 'Whole days past next_due_at (0 when not overdue).';
-COMMENT ON COLUMN @extschema@.followup.reason IS 'One readable line: tier, BANT, RFM segment and scores, stage, due.';
-
-CREATE VIEW @extschema@.tier_summary WITH (security_invoker = true) AS
-SELECT s.tier,
-       s.effective_stage AS stage,
-       pg_catalog.count(*) AS customers,
-       pg_catalog.sum(s.monetary) AS monetary,
-       pg_catalog.count(*) FILTER (WHERE s.next_due_at OPERATOR(pg_catalog.<) pg_catalog.now()) AS overdue
-  FROM @extschema@.customer_state s
- GROUP BY s.tier, s.effective_stage
- ORDER BY s.tier, s.effective_stage;
-COMMENT ON VIEW @extschema@.tier_summary IS 'Customers, revenue and overdue follow-ups per tier and stage.';
-COMMENT ON COLUMN @extschema@.tier_summary.tier IS 'Tier.';
-COMMENT ON COLUMN @extschema@.tier_summary.stage IS 'Effective stage.';
-COMMENT ON COLUMN @extschema@.tier_summary.customers IS 'Number of customers.';
-COMMENT ON COLUMN @extschema@.tier_summary.monetary IS 'Sum of their purchases.';
-COMMENT ON COLUMN @extschema@.tier_summary.overdue IS 'How many are past their next due date.';
-
-CREATE VIEW @extschema@.conversion_by_tier WITH (security_invoker = true) AS
-WITH entered AS (
-    SELECT h.new_tier AS tier, h.customer_id, pg_catalog.min(h.changed_at) AS entered_at
-      FROM @extschema@.tier_history h
-     WHERE h.new_tier IS NOT NULL
-     GROUP BY h.new_tier, h.customer_id
-), won AS (
-    SELECT h.customer_id, pg_catalog.min(h.changed_at) AS won_at
-      FROM @extschema@.tier_history h
-     WHERE h.new_stage OPERATOR(pg_catalog.=) 'won'
-     GROUP BY h.customer_id
-)
-SELECT e.tier,
-       pg_catalog.count(*) AS entered,
-       pg_catalog.count(w.customer_id) AS won,
-       pg_catalog.round(pg_catalog.count(w.customer_id)::numeric OPERATOR(pg_catalog./)
-                        pg_catalog.count(*), 4) AS win_rate
-  FROM entered e
-  LEFT JOIN won w ON w.customer_id OPERATOR(pg_catalog.=) e.customer_id
-                 AND w.won_at OPERATOR(pg_catalog.>=) e.entered_at
- GROUP BY e.tier
- ORDER BY e.tier;
-COMMENT ON VIEW @extschema@.conversion_by_tier IS
-'Of the customers who ever entered each tier, how many reached won at or after entering it (from prio.tier_history).';
-COMMENT ON COLUMN @extschema@.conversion_by_tier.tier IS 'Tier.';
-COMMENT ON COLUMN @extschema@.conversion_by_tier.entered IS 'Customers who entered the tier.';
-COMMENT ON COLUMN @extschema@.conversion_by_tier.won IS 'Of those, how many reached won afterwards.';
-COMMENT ON COLUMN @extschema@.conversion_by_tier.win_rate IS 'won / entered.';
 
 -- Internal functions are not for direct calls.
 REVOKE ALL ON FUNCTION @extschema@.apply_facts(@extschema@.facts[], timestamptz, text, boolean) FROM PUBLIC;
@@ -1310,6 +1239,242 @@ COMMENT ON FUNCTION @extschema@.clv(@extschema@.bgnbd, @extschema@.gammagamma, d
 'Customer lifetime value over horizon periods of length period (model units; 4.345 weeks = a month): the expected purchases in each period times the expected spend, discounted at discount_rate per period at its end.';
 
 ------------------------------------------------------------------------
+-- CLV of prio's own customers: the BTYD inputs kept in customer_state,
+-- the models fitted by prio.refresh(), and the followup columns
+------------------------------------------------------------------------
+
+CREATE FUNCTION @extschema@.customer_summary(state @extschema@.customer_state,
+                                             as_of timestamptz DEFAULT pg_catalog.now(),
+                                             unit interval DEFAULT '1 week')
+RETURNS @extschema@.btyd_summary AS 'MODULE_PATHNAME', 'prio_customer_summary'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.customer_summary(@extschema@.customer_state, timestamptz, interval) IS
+'A customer''s (x, t_x, T, mean_value) from its state row, without reading its activities: equal to prio.clv_summary() over its purchases with cut_off as_of (T runs at least to the last purchase''s day); NULL without purchases.';
+
+CREATE TABLE @extschema@.clv_models (
+    fitted_at     timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    customers     bigint NOT NULL,
+    repeat_buyers bigint NOT NULL,
+    bgnbd         @extschema@.bgnbd NOT NULL,
+    gammagamma    @extschema@.gammagamma,
+    fit_ms        double precision NOT NULL
+);
+CREATE INDEX clv_models_fitted_at_idx ON @extschema@.clv_models (fitted_at);
+COMMENT ON TABLE @extschema@.clv_models IS
+'Every fit of the CLV models on prio''s customers (prio.fit_clv(), run by prio.refresh() when due); prio.followup uses the latest.';
+COMMENT ON COLUMN @extschema@.clv_models.fitted_at IS 'When the models were fitted; the customers'' T ran to this day.';
+COMMENT ON COLUMN @extschema@.clv_models.customers IS 'Customers with purchases the fit used.';
+COMMENT ON COLUMN @extschema@.clv_models.repeat_buyers IS 'Of those, customers who bought on two or more days.';
+COMMENT ON COLUMN @extschema@.clv_models.bgnbd IS 'BG/NBD parameters (time unit: weeks).';
+COMMENT ON COLUMN @extschema@.clv_models.gammagamma IS 'Gamma-Gamma parameters (NULL when that fit failed).';
+COMMENT ON COLUMN @extschema@.clv_models.fit_ms IS 'Time the fit took, in milliseconds.';
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.clv_models', '');
+
+CREATE FUNCTION @extschema@.fit_clv()
+RETURNS @extschema@.clv_models
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+AS $$
+DECLARE
+    v_started timestamptz := pg_catalog.clock_timestamp();
+    v_as_of timestamptz := pg_catalog.now();
+    v_min integer;
+    v_row @extschema@.clv_models;
+BEGIN
+    SELECT cfg.clv_min_repeat_buyers INTO v_min FROM @extschema@.settings cfg;
+    SELECT pg_catalog.count(*),
+           pg_catalog.count(*) FILTER (WHERE s.purchase_days OPERATOR(pg_catalog.>) 1)
+      INTO v_row.customers, v_row.repeat_buyers
+      FROM @extschema@.customer_state s
+     WHERE s.first_purchase_at IS NOT NULL;
+    IF v_row.repeat_buyers OPERATOR(pg_catalog.<) v_min THEN
+        RAISE EXCEPTION 'only % customers bought on two or more days; the CLV models need at least %',
+                        v_row.repeat_buyers, v_min
+            USING ERRCODE = '22023',
+                  HINT = 'settings.clv_min_repeat_buyers sets the minimum (at least 3).';
+    END IF;
+    -- (no temporary table: this runs as prio's owner)
+    SELECT @extschema@.bgnbd_fit(y.x, y.t_x, y."T") INTO v_row.bgnbd
+      FROM @extschema@.customer_state s, @extschema@.customer_summary(s, v_as_of) y
+     WHERE s.first_purchase_at IS NOT NULL;
+    BEGIN
+        SELECT @extschema@.gammagamma_fit(y.x, y.mean_value) INTO v_row.gammagamma
+          FROM @extschema@.customer_state s, @extschema@.customer_summary(s, v_as_of) y
+         WHERE s.purchase_days OPERATOR(pg_catalog.>) 1;
+    EXCEPTION WHEN invalid_parameter_value THEN
+        RAISE WARNING 'prio.fit_clv(): Gamma-Gamma not fitted: %', SQLERRM;
+    END;
+    v_row.fitted_at := v_as_of;
+    v_row.fit_ms := pg_catalog.date_part('epoch', pg_catalog.clock_timestamp() OPERATOR(pg_catalog.-) v_started)
+                    OPERATOR(pg_catalog.*) 1000;
+    INSERT INTO @extschema@.clv_models SELECT v_row.*;
+    RETURN v_row;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.fit_clv() IS
+'Fits BG/NBD and Gamma-Gamma (weeks) on every customer with purchases, from customer_state as of now, stores them in prio.clv_models and returns the row.  22023 with fewer repeat buyers than settings.clv_min_repeat_buyers or when the fit fails.';
+
+CREATE FUNCTION @extschema@.p_alive(params @extschema@.bgnbd, state @extschema@.customer_state,
+                                    as_of timestamptz DEFAULT pg_catalog.now())
+RETURNS double precision
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+COST 50
+SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    SELECT @extschema@.p_alive(params, y.x, y.t_x, y."T")
+      FROM @extschema@.customer_summary(state, as_of) y
+     WHERE params IS NOT NULL AND y.x IS NOT NULL;
+END;
+COMMENT ON FUNCTION @extschema@.p_alive(@extschema@.bgnbd, @extschema@.customer_state, timestamptz) IS
+'P(alive) of a prio customer from its state row (weeks); NULL without purchases or params.';
+
+CREATE FUNCTION @extschema@.clv(bgnbd @extschema@.bgnbd, gammagamma @extschema@.gammagamma,
+                                state @extschema@.customer_state, horizon integer,
+                                discount_rate double precision,
+                                as_of timestamptz DEFAULT pg_catalog.now())
+RETURNS double precision
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+COST 500
+SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    SELECT @extschema@.clv(bgnbd, gammagamma, y.x, y.t_x, y."T", y.mean_value, horizon, discount_rate)
+      FROM @extschema@.customer_summary(state, as_of) y
+     WHERE bgnbd IS NOT NULL AND gammagamma IS NOT NULL AND y.x IS NOT NULL;
+END;
+COMMENT ON FUNCTION @extschema@.clv(@extschema@.bgnbd, @extschema@.gammagamma, @extschema@.customer_state, integer, double precision, timestamptz) IS
+'Lifetime value of a prio customer from its state row over horizon months, discounted per month; NULL without purchases or models.';
+
+REVOKE ALL ON FUNCTION @extschema@.fit_clv() FROM PUBLIC;
+
+------------------------------------------------------------------------
+-- Views for BI tools and applications (security_invoker: row-level
+-- security on the base tables holds through them)
+------------------------------------------------------------------------
+
+-- The ranking is the inner query; the model columns are computed outside
+-- it, so a query with LIMIT computes them only for the rows it returns.
+CREATE VIEW @extschema@.followup WITH (security_invoker = true) AS
+SELECT r.rank, r.customer_id, r.name, r.owner, r.tier, r.priority, r.stage, r.r, r.f, r.m,
+       r.rfm_segment, r.bant, r.intent, r.last_activity_at, r.last_contact_at, r.next_due_at,
+       r.overdue_days, r.reason,
+       @extschema@.p_alive(r.bgnbd, r.state) AS p_alive,
+       @extschema@.clv(r.bgnbd, r.gammagamma, r.state, r.clv_horizon, r.clv_discount_rate) AS clv
+  FROM (
+    SELECT pg_catalog.row_number() OVER (PARTITION BY c.owner
+                                         ORDER BY s.priority DESC, s.next_due_at, s.customer_id) AS rank,
+           s.customer_id,
+           c.name,
+           c.owner,
+           s.tier,
+           s.priority,
+           s.effective_stage AS stage,
+           s.r_score AS r,
+           s.f_score AS f,
+           s.m_score AS m,
+           x.segment AS rfm_segment,
+           s.bant,
+           @extschema@.decayed(s.intent, s.intent_at, cfg.intent_half_life, pg_catalog.now()) AS intent,
+           s.last_at AS last_activity_at,
+           s.last_outbound_at AS last_contact_at,
+           s.next_due_at,
+           x.overdue_days,
+           pg_catalog.concat_ws(', ',
+               s.tier OPERATOR(pg_catalog.||) ': BANT ' OPERATOR(pg_catalog.||) s.bant OPERATOR(pg_catalog.||) '/4',
+               CASE WHEN x.segment IS NULL AND s.frequency OPERATOR(pg_catalog.=) 0 THEN 'no purchases'
+                    WHEN x.segment IS NULL THEN 'RFM not scored yet'
+                    ELSE pg_catalog.format('%s %s-%s-%s', x.segment, s.r_score, s.f_score, s.m_score) END,
+               s.effective_stage::text,
+               CASE WHEN s.no_reply THEN 'no reply to last touch' END,
+               CASE WHEN x.overdue_days OPERATOR(pg_catalog.=) 1 THEN '1 day overdue'
+                    WHEN x.overdue_days OPERATOR(pg_catalog.>) 1 THEN x.overdue_days OPERATOR(pg_catalog.||) ' days overdue'
+                    WHEN s.next_due_at OPERATOR(pg_catalog.<=) pg_catalog.now() THEN 'due today'
+                    ELSE 'due ' OPERATOR(pg_catalog.||) pg_catalog.to_char(s.next_due_at, 'YYYY-MM-DD') END) AS reason,
+           s AS state, m.bgnbd, m.gammagamma, cfg.clv_horizon, cfg.clv_discount_rate
+      FROM @extschema@.customer_state s
+      JOIN @extschema@.customers c ON c.customer_id OPERATOR(pg_catalog.=) s.customer_id
+     CROSS JOIN @extschema@.settings cfg
+      LEFT JOIN (SELECT cm.bgnbd, cm.gammagamma FROM @extschema@.clv_models cm
+                  ORDER BY cm.fitted_at DESC LIMIT 1) m ON true
+     CROSS JOIN LATERAL (
+        SELECT CASE WHEN s.frequency OPERATOR(pg_catalog.>) 0 AND s.r_score IS NOT NULL
+                         AND s.f_score IS NOT NULL AND s.m_score IS NOT NULL
+                    THEN @extschema@.rfm_segment(s.r_score, s.f_score, s.m_score) END AS segment,
+               GREATEST(pg_catalog.floor(pg_catalog.date_part('epoch', pg_catalog.now() OPERATOR(pg_catalog.-) s.next_due_at)
+                                         OPERATOR(pg_catalog./) 86400)::integer, 0) AS overdue_days
+     ) x
+     ORDER BY rank, s.priority DESC, s.customer_id
+  ) r;
+COMMENT ON VIEW @extschema@.followup IS
+'Whom each rep should contact next, when and why: one row per customer, ranked within its owner''s list (rank 1 = first).  Filter with WHERE owner = ...';
+COMMENT ON COLUMN @extschema@.followup.rank IS 'Position in the owner''s follow-up list (by priority, then due date).';
+COMMENT ON COLUMN @extschema@.followup.customer_id IS 'The customer.';
+COMMENT ON COLUMN @extschema@.followup.name IS 'Customer name.';
+COMMENT ON COLUMN @extschema@.followup.owner IS 'Rep who owns the customer.';
+COMMENT ON COLUMN @extschema@.followup.tier IS 'A (high value and intent), B (value), C (intent), D (neither).';
+COMMENT ON COLUMN @extschema@.followup.priority IS 'Priority 0-100; higher first.';
+COMMENT ON COLUMN @extschema@.followup.stage IS 'Effective lifecycle stage.';
+COMMENT ON COLUMN @extschema@.followup.r IS 'Recency score 1-5.';
+COMMENT ON COLUMN @extschema@.followup.f IS 'Frequency score 1-5.';
+COMMENT ON COLUMN @extschema@.followup.m IS 'Monetary score 1-5.';
+COMMENT ON COLUMN @extschema@.followup.rfm_segment IS 'Named RFM segment (prio.rfm_segments); NULL without purchases or before RFM breaks exist.';
+COMMENT ON COLUMN @extschema@.followup.bant IS 'BANT answers that are TRUE (0-4).';
+COMMENT ON COLUMN @extschema@.followup.intent IS 'Buying intent decayed to now.';
+COMMENT ON COLUMN @extschema@.followup.last_activity_at IS 'Last activity of any kind.';
+COMMENT ON COLUMN @extschema@.followup.last_contact_at IS 'Last outbound touch by the team.';
+COMMENT ON COLUMN @extschema@.followup.next_due_at IS 'When the next follow-up is due (last touch + tier cadence).';
+COMMENT ON COLUMN @extschema@.followup.overdue_days IS 'Whole days past next_due_at (0 when not overdue).';
+COMMENT ON COLUMN @extschema@.followup.reason IS 'One readable line: tier, BANT, RFM segment and scores, stage, due.';
+COMMENT ON COLUMN @extschema@.followup.p_alive IS 'Probability the customer is still buying (BG/NBD of the latest prio.clv_models fit); NULL without purchases or a fit.';
+COMMENT ON COLUMN @extschema@.followup.clv IS 'Expected value of the customer''s purchases over settings.clv_horizon months (BG/NBD x Gamma-Gamma, discounted); NULL without purchases or a fit.';
+
+CREATE VIEW @extschema@.tier_summary WITH (security_invoker = true) AS
+SELECT s.tier,
+       s.effective_stage AS stage,
+       pg_catalog.count(*) AS customers,
+       pg_catalog.sum(s.monetary) AS monetary,
+       pg_catalog.count(*) FILTER (WHERE s.next_due_at OPERATOR(pg_catalog.<) pg_catalog.now()) AS overdue
+  FROM @extschema@.customer_state s
+ GROUP BY s.tier, s.effective_stage
+ ORDER BY s.tier, s.effective_stage;
+COMMENT ON VIEW @extschema@.tier_summary IS 'Customers, revenue and overdue follow-ups per tier and stage.';
+COMMENT ON COLUMN @extschema@.tier_summary.tier IS 'Tier.';
+COMMENT ON COLUMN @extschema@.tier_summary.stage IS 'Effective stage.';
+COMMENT ON COLUMN @extschema@.tier_summary.customers IS 'Number of customers.';
+COMMENT ON COLUMN @extschema@.tier_summary.monetary IS 'Sum of their purchases.';
+COMMENT ON COLUMN @extschema@.tier_summary.overdue IS 'How many are past their next due date.';
+
+CREATE VIEW @extschema@.conversion_by_tier WITH (security_invoker = true) AS
+WITH entered AS (
+    SELECT h.new_tier AS tier, h.customer_id, pg_catalog.min(h.changed_at) AS entered_at
+      FROM @extschema@.tier_history h
+     WHERE h.new_tier IS NOT NULL
+     GROUP BY h.new_tier, h.customer_id
+), won AS (
+    SELECT h.customer_id, pg_catalog.min(h.changed_at) AS won_at
+      FROM @extschema@.tier_history h
+     WHERE h.new_stage OPERATOR(pg_catalog.=) 'won'
+     GROUP BY h.customer_id
+)
+SELECT e.tier,
+       pg_catalog.count(*) AS entered,
+       pg_catalog.count(w.customer_id) AS won,
+       pg_catalog.round(pg_catalog.count(w.customer_id)::numeric OPERATOR(pg_catalog./)
+                        pg_catalog.count(*), 4) AS win_rate
+  FROM entered e
+  LEFT JOIN won w ON w.customer_id OPERATOR(pg_catalog.=) e.customer_id
+                 AND w.won_at OPERATOR(pg_catalog.>=) e.entered_at
+ GROUP BY e.tier
+ ORDER BY e.tier;
+COMMENT ON VIEW @extschema@.conversion_by_tier IS
+'Of the customers who ever entered each tier, how many reached won at or after entering it (from prio.tier_history).';
+COMMENT ON COLUMN @extschema@.conversion_by_tier.tier IS 'Tier.';
+COMMENT ON COLUMN @extschema@.conversion_by_tier.entered IS 'Customers who entered the tier.';
+COMMENT ON COLUMN @extschema@.conversion_by_tier.won IS 'Of those, how many reached won afterwards.';
+COMMENT ON COLUMN @extschema@.conversion_by_tier.win_rate IS 'won / entered.';
+
+------------------------------------------------------------------------
 -- Role model (prio creates no roles; these grant to roles you have)
 ------------------------------------------------------------------------
 
@@ -1328,7 +1493,7 @@ BEGIN
         'GRANT SELECT ON @extschema@.followup, @extschema@.tier_summary, @extschema@.conversion_by_tier,'
         ' @extschema@.rule_config, @extschema@.customers, @extschema@.customer_state,'
         ' @extschema@.tier_history, @extschema@.settings, @extschema@.auto_breaks,'
-        ' @extschema@.activity_kinds, @extschema@.rfm_segments TO %s', role);
+        ' @extschema@.activity_kinds, @extschema@.rfm_segments, @extschema@.clv_models TO %s', role);
     EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION @extschema@.explain(bigint) TO %s', role);
 END
 $$;
@@ -1358,11 +1523,12 @@ BEGIN
     PERFORM @extschema@.grant_writer(role);
     EXECUTE pg_catalog.format('GRANT UPDATE ON @extschema@.settings TO %s', role);
     EXECUTE pg_catalog.format('GRANT INSERT, UPDATE, DELETE ON @extschema@.activity_kinds, @extschema@.rfm_segments TO %s', role);
-    EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION @extschema@.refresh(timestamptz), @extschema@.recompute(bigint) TO %s', role);
+    EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION @extschema@.refresh(timestamptz), @extschema@.recompute(bigint),'
+                              ' @extschema@.fit_clv() TO %s', role);
 END
 $$;
 COMMENT ON FUNCTION @extschema@.grant_admin(regrole) IS
-'Whoever runs prio: what grant_writer gives, plus settings, activity kinds, segments, refresh() and recompute().';
+'Whoever runs prio: what grant_writer gives, plus settings, activity kinds, segments, refresh(), recompute() and fit_clv().';
 
 ------------------------------------------------------------------------
 -- Owner isolation: row-level security so each rep sees only the

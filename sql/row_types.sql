@@ -7,7 +7,7 @@ INSERT INTO prio.customers (customer_id, name, created_at) VALUES (31, 'Row', '2
 -- Bad input: altered result types
 BEGIN;
 ALTER TYPE prio.evaluation ADD ATTRIBUTE z1 text, ADD ATTRIBUTE z2 text, ADD ATTRIBUTE z3 text;
-SELECT pg_temp.err($$SELECT prio.evaluate(ROW(31, NULL, NULL, NULL, NULL, NULL, 0, 0, 0, NULL, 'prospect')::prio.facts, c, s, NULL, NULL, NULL, now()) FROM prio.customers c, prio.settings s WHERE c.customer_id = 31$$) AS evaluation_grew;
+SELECT pg_temp.err($$SELECT prio.evaluate(ROW(31, NULL, NULL, NULL, NULL, NULL, 0, 0, 0, NULL, 'prospect', NULL, 0, 0)::prio.facts, c, s, NULL, NULL, NULL, now()) FROM prio.customers c, prio.settings s WHERE c.customer_id = 31$$) AS evaluation_grew;
 ROLLBACK;
 BEGIN;
 ALTER TYPE prio.facts ADD ATTRIBUTE junk text;
@@ -20,14 +20,14 @@ ROLLBACK;
 -- Bad input: altered argument types
 BEGIN;
 ALTER TABLE prio.customers ALTER COLUMN budget TYPE integer USING budget::integer;
-SELECT pg_temp.err($$SELECT prio.evaluate(ROW(31, NULL, NULL, NULL, NULL, NULL, 0, 0, 0, NULL, 'prospect')::prio.facts, c, s, NULL, NULL, NULL, now()) FROM prio.customers c, prio.settings s WHERE c.customer_id = 31$$) AS customer_field_retyped;
+SELECT pg_temp.err($$SELECT prio.evaluate(ROW(31, NULL, NULL, NULL, NULL, NULL, 0, 0, 0, NULL, 'prospect', NULL, 0, 0)::prio.facts, c, s, NULL, NULL, NULL, now()) FROM prio.customers c, prio.settings s WHERE c.customer_id = 31$$) AS customer_field_retyped;
 ROLLBACK;
 -- prio.facts itself cannot be altered while prio.stored_facts() depends on it.
 BEGIN;
 SELECT pg_temp.err($$ALTER TYPE prio.facts ALTER ATTRIBUTE intent TYPE numeric$$) AS facts_retype;
 ROLLBACK;
 CREATE TEMP VIEW eval_call AS
-SELECT prio.evaluate(ROW(31, NULL, NULL, NULL, NULL, NULL, 0, 0, 0, NULL, 'prospect')::prio.facts,
+SELECT prio.evaluate(ROW(31, NULL, NULL, NULL, NULL, NULL, 0, 0, 0, NULL, 'prospect', NULL, 0, 0)::prio.facts,
                      c, s, NULL, NULL, NULL, '2024-03-10 00:00+00') AS e
 FROM prio.customers c, prio.settings s WHERE c.customer_id = 31;
 -- The same call site before and after its argument's table changes type.

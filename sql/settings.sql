@@ -39,6 +39,11 @@ SELECT q, pg_temp.err(q) FROM (VALUES
   ($$UPDATE prio.settings SET r_breaks = '{1,2,3}'$$),
   ($$UPDATE prio.settings SET m_breaks = '{1,NULL,3,4}'$$),
   ($$UPDATE prio.settings SET f_breaks = '{1,2,NaN,4}'$$),
+  ($$UPDATE prio.settings SET clv_horizon = 0$$),
+  ($$UPDATE prio.settings SET clv_discount_rate = 1$$),
+  ($$UPDATE prio.settings SET clv_discount_rate = 'NaN'$$),
+  ($$UPDATE prio.settings SET clv_refit_after = '-1 hour'$$),
+  ($$UPDATE prio.settings SET clv_min_repeat_buyers = 2$$),
   ($$INSERT INTO prio.settings (id) VALUES (false)$$),
   ($$DELETE FROM prio.settings$$),
   ($$TRUNCATE prio.settings$$)

@@ -74,7 +74,8 @@ SELECT 'schema', pg_get_userbyid(n.nspowner) || ' ' || coalesce(n.nspacl::text, 
 
 CREATE TEMP TABLE snap (phase text, object text, definition text);
 
--- the oldest version, with data, custom configuration and a grant
+-- the oldest version, with data, custom configuration and a grant; the
+-- current library serves it until the update
 CREATE EXTENSION prio VERSION '0.1';
 SELECT extversion FROM pg_extension WHERE extname = 'prio';
 DO $$ BEGIN
@@ -113,6 +114,11 @@ SELECT (SELECT count(*) FROM prio.activities) = b.activities AS activities_kept,
 SELECT cadence_b, intent_threshold, builtin FROM prio.settings;
 SELECT kind, stage, intent_weight FROM prio.activity_kinds WHERE kind = 'webinar';
 SELECT has_table_privilege('prio_upgrade_reader', 'prio.customer_state', 'SELECT') AS reader_kept;
+-- the reader still reads the follow-up list (replaced, with its new columns)
+SET ROLE prio_upgrade_reader;
+SELECT count(*) AS followup_rows, count(p_alive) AS without_a_fit FROM prio.followup;
+RESET ROLE;
+SELECT has_function_privilege('prio_upgrade_reader', 'prio.refresh(timestamptz)', 'EXECUTE') AS reader_cannot_refresh;
 SELECT prio.recompute() AS facts_differing;
 -- live maintenance works after the update
 INSERT INTO prio.activities (customer_id, kind, at) VALUES (7, 'webinar', now());

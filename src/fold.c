@@ -2,7 +2,8 @@
  * fold.c
  *		A customer's facts folded from its activities in (at, activity_id)
  *		order: first/last activity, last inbound/outbound/purchase, purchase
- *		count and sum, decayed intent and the base stage.
+ *		count and sum, decayed intent, the base stage, and the BTYD inputs
+ *		(first purchase, purchase days, first day's amount).
  *
  * The same step serves a full rebuild (start from nothing, every activity)
  * and live maintenance (start from the stored facts, only the new rows, when
@@ -20,16 +21,19 @@ enum
 {
 	F_CUSTOMER_ID, F_FIRST_AT, F_LAST_AT, F_LAST_INBOUND_AT, F_LAST_OUTBOUND_AT,
 	F_LAST_PURCHASE_AT, F_FREQUENCY, F_MONETARY, F_INTENT, F_INTENT_AT, F_STAGE,
+	F_FIRST_PURCHASE_AT, F_PURCHASE_DAYS, F_FIRST_DAY_AMOUNT,
 	F_NFIELDS
 };
 
 static const char *const facts_fields[F_NFIELDS] = {
 	"customer_id", "first_at", "last_at", "last_inbound_at", "last_outbound_at",
-	"last_purchase_at", "frequency", "monetary", "intent", "intent_at", "stage"
+	"last_purchase_at", "frequency", "monetary", "intent", "intent_at", "stage",
+	"first_purchase_at", "purchase_days", "first_day_amount"
 };
 static const Oid facts_types[F_NFIELDS] = {
 	INT8OID, TIMESTAMPTZOID, TIMESTAMPTZOID, TIMESTAMPTZOID, TIMESTAMPTZOID,
-	TIMESTAMPTZOID, INT8OID, NUMERICOID, FLOAT8OID, TIMESTAMPTZOID, PRIO_STAGE_TYPE
+	TIMESTAMPTZOID, INT8OID, NUMERICOID, FLOAT8OID, TIMESTAMPTZOID, PRIO_STAGE_TYPE,
+	TIMESTAMPTZOID, INT8OID, NUMERICOID
 };
 
 void
@@ -94,10 +98,22 @@ prio_fold_event(PrioFacts *f, TimestampTz at, bool inbound, bool has_kind_stage,
 				 errmsg("intent of customer " INT64_FORMAT " is out of range", f->customer_id)));
 	if (is_purchase)
 	{
+		/* events come in time order: a new day, or the last one again */
+		if (!f->has_purchase)
+		{
+			f->first_purchase_at = at;
+			f->purchase_days = 1;
+		}
+		else if (prio_utc_day(at) > prio_utc_day(f->last_purchase_at))
+			f->purchase_days++;
 		max_ts(&f->has_purchase, &f->last_purchase_at, at);
 		f->frequency++;
 		if (amount != NULL)
+		{
 			NumericAccum(&f->monetary, amount, cxt);
+			if (f->purchase_days == 1)
+				NumericAccum(&f->first_day_amount, amount, cxt);
+		}
 	}
 }
 
@@ -129,6 +145,7 @@ FactsFromDatum(PrioFacts *f, Datum row, RowReader *rr, MemoryContext rrcxt,
 	rr->names = facts_fields;
 	rr->types = facts_types;
 	rr->nfields = F_NFIELDS;
+	rr->nrequired = F_FIRST_PURCHASE_AT;	/* prio 0.1's facts end at stage */
 	RowBind(rr, row, rrcxt);
 
 	d = RowGet(rr, F_CUSTOMER_ID, &isnull);
@@ -155,6 +172,22 @@ FactsFromDatum(PrioFacts *f, Datum row, RowReader *rr, MemoryContext rrcxt,
 		f->intent_at = f->last_at;
 	d = RowGet(rr, F_STAGE, &isnull);
 	f->stage = isnull ? STAGE_PROSPECT : StageFromDatum(d);
+	{
+		bool		has_first;
+
+		f->first_purchase_at = facts_ts(rr, F_FIRST_PURCHASE_AT, &has_first);
+		d = RowGet(rr, F_PURCHASE_DAYS, &isnull);
+		f->purchase_days = isnull ? 0 : DatumGetInt64(d);
+		d = RowGet(rr, F_FIRST_DAY_AMOUNT, &isnull);
+		if (!isnull)
+			NumericAccum(&f->first_day_amount, DatumGetNumeric(d), cxt);
+		/* hand-made facts with purchases but no BTYD inputs: one day of them */
+		if (f->has_purchase && (!has_first || f->purchase_days < 1))
+		{
+			f->first_purchase_at = f->last_purchase_at;
+			f->purchase_days = 1;
+		}
+	}
 	return has_id;
 }
 
@@ -182,6 +215,10 @@ FactsGetDatum(const PrioFacts *f, TupleDesc desc)
 	values[F_INTENT] = Float8GetDatum(f->intent);
 	put_ts(values, nulls, F_INTENT_AT, f->has_activity, f->intent_at);
 	values[F_STAGE] = StageGetDatum(f->stage);
+	put_ts(values, nulls, F_FIRST_PURCHASE_AT, f->has_purchase, f->first_purchase_at);
+	values[F_PURCHASE_DAYS] = Int64GetDatum(f->purchase_days);
+	values[F_FIRST_DAY_AMOUNT] = NumericGetDatum(f->first_day_amount ? f->first_day_amount
+												 : int64_to_numeric(0));
 	return HeapTupleGetDatum(heap_form_tuple(desc, values, nulls));
 }
 
@@ -311,7 +348,7 @@ prio_fold_final(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("prio.fold must return the composite type prio.facts")));
-	CheckResultDesc(desc, facts_types, F_NFIELDS, "prio.facts");
+	CheckResultDescPrefix(desc, facts_types, F_FIRST_PURCHASE_AT, F_NFIELDS, "prio.facts");
 
 	/* fold a copy of the start, so the state itself stays as it was */
 	qsort(st->ev, st->nev, sizeof(FoldEvent), cmp_event);
@@ -322,6 +359,13 @@ prio_fold_final(PG_FUNCTION_ARGS)
 
 		memcpy(m, f.monetary, VARSIZE(f.monetary));
 		f.monetary = m;
+	}
+	if (f.first_day_amount != NULL)
+	{
+		Numeric		m = palloc(VARSIZE(f.first_day_amount));
+
+		memcpy(m, f.first_day_amount, VARSIZE(f.first_day_amount));
+		f.first_day_amount = m;
 	}
 	for (int i = 0; i < st->nev; i++)
 	{

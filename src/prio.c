@@ -109,12 +109,19 @@ check_field_type(Oid actual, Oid expected, const char *what, const char *field)
 void
 CheckResultDesc(TupleDesc desc, const Oid *types, int n, const char *what)
 {
-	if (desc->natts != n)
+	CheckResultDescPrefix(desc, types, n, n, what);
+}
+
+/* The same, for a type that an older version of prio declared with nmin fields */
+void
+CheckResultDescPrefix(TupleDesc desc, const Oid *types, int nmin, int n, const char *what)
+{
+	if (desc->natts != n && desc->natts != nmin)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATATYPE_MISMATCH),
 				 errmsg("%s has %d fields, expected %d", what, desc->natts, n),
 				 errhint("Reinstall the extension: its row types were altered.")));
-	for (int i = 0; i < n; i++)
+	for (int i = 0; i < desc->natts; i++)
 	{
 		Form_pg_attribute att = TupleDescAttr(desc, i);
 
@@ -164,7 +171,7 @@ RowBind(RowReader *rr, Datum row, MemoryContext cxt)
 					break;
 				}
 			}
-			if (attnum[i] == 0)
+			if (attnum[i] == 0 && (rr->nrequired == 0 || i < rr->nrequired))
 				ereport(ERROR,
 						(errcode(ERRCODE_DATATYPE_MISMATCH),
 						 errmsg("%s has no field \"%s\"", rr->what, rr->names[i])));
@@ -199,6 +206,12 @@ RowBind(RowReader *rr, Datum row, MemoryContext cxt)
 Datum
 RowGet(RowReader *rr, int field, bool *isnull)
 {
+	/* an optional field the row type lacks (an older version's) */
+	if (rr->attnum[field] == 0)
+	{
+		*isnull = true;
+		return (Datum) 0;
+	}
 	*isnull = rr->isnull[rr->attnum[field] - 1];
 	return rr->values[rr->attnum[field] - 1];
 }

@@ -28,6 +28,8 @@ extern double CheckPositiveInterval(const Interval *iv, const char *name);
 extern double ElapsedUsecs(TimestampTz from, TimestampTz to);
 extern void NumericAccum(Numeric *sum, Numeric add, MemoryContext cxt);
 extern void CheckResultDesc(TupleDesc desc, const Oid *types, int n, const char *what);
+extern void CheckResultDescPrefix(TupleDesc desc, const Oid *types, int nmin, int n,
+								  const char *what);
 
 /* In the type lists below: prio.stage, whose OID is only known at run time */
 #define PRIO_STAGE_TYPE ((Oid) 1)
@@ -44,6 +46,7 @@ typedef struct RowReader
 	const char *const *names;
 	const Oid  *types;
 	int			nfields;
+	int			nrequired;		/* fields from this one on may be absent (0: none) */
 	Oid			typid;
 	uint64		desc_id;
 	TupleDesc	desc;			/* copy, in the caller's long-lived context */
@@ -108,7 +111,22 @@ typedef struct PrioFacts
 	double		intent;			/* decayed as of intent_at */
 	TimestampTz intent_at;
 	PrioStage	stage;			/* base stage */
+	/* BTYD inputs: purchases on one UTC calendar day are one transaction */
+	TimestampTz first_purchase_at;	/* valid with has_purchase */
+	int64		purchase_days;
+	Numeric		first_day_amount;	/* NULL means 0 */
 } PrioFacts;
+
+/* The UTC calendar day of a time: prio.clv_summary's unit of a transaction */
+static inline int32
+prio_utc_day(TimestampTz t)
+{
+	int64		day = t / USECS_PER_DAY;
+
+	if (t % USECS_PER_DAY < 0)
+		day--;
+	return (int32) day;
+}
 
 extern void prio_facts_init(PrioFacts *f, int64 customer_id);
 extern void prio_fold_event(PrioFacts *f, TimestampTz at, bool inbound, bool has_kind_stage,

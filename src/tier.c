@@ -78,6 +78,7 @@ SettingsReaderInit(RowReader *rr)
 	rr->names = settings_fields;
 	rr->types = settings_types;
 	rr->nfields = S_NFIELDS;
+	rr->nrequired = 0;
 }
 
 /* A setting's value; the table refuses NULLs, a hand-made row may not. */

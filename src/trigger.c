@@ -80,35 +80,43 @@ typedef struct Context
 	RowReader	facts_rr;
 	RowReader	settings_rr;
 	bool		isolated;		/* owner isolation on: payloads name history rows only */
+	int			ncols;			/* customer_state's columns the UPDATE writes */
 	MemoryContext callcxt;
 } Context;
 
 static Datum make_array(Datum *v, bool *n, int count, Oid type);
 
-/* prio.enable_owner_isolation() turns on row-level security on customers */
-static bool
-prio_owner_isolation(void)
-{
-	Oid			relid = get_relname_relid("customers", get_namespace_oid(PRIO_SCHEMA, false));
-	HeapTuple	tp;
-	bool		on = false;
 
-	if (!OidIsValid(relid))
-		return false;
-	tp = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
-	if (HeapTupleIsValid(tp))
-	{
-		on = ((Form_pg_class) GETSTRUCT(tp))->relrowsecurity;
-		ReleaseSysCache(tp);
-	}
-	return on;
-}
+/*
+ * Array columns for the chunk's UPDATE: customer_state's.  prio 0.1's table
+ * ends at rule (NCOLS_01); the library serves it until ALTER EXTENSION
+ * UPDATE adds the rest.
+ */
+#define NCOLS 26
+#define NCOLS_01 23
+
+typedef struct Columns
+{
+	Datum	   *v[NCOLS];
+	bool	   *n[NCOLS];
+} Columns;
+
+static const Oid column_types[NCOLS] = {INT8OID, TIMESTAMPTZOID, TIMESTAMPTZOID,
+	TIMESTAMPTZOID, TIMESTAMPTZOID, TIMESTAMPTZOID, INT8OID, NUMERICOID, FLOAT8OID,
+	TIMESTAMPTZOID, TEXTOID, TEXTOID, INT4OID, INT4OID, INT4OID, INT4OID, BOOLOID, BOOLOID,
+	BOOLOID, TEXTOID, FLOAT8OID, TIMESTAMPTZOID, TEXTOID, TIMESTAMPTZOID, INT8OID, NUMERICOID};
+
+static const char *const column_names[NCOLS] = {"customer_id", "first_at", "last_at",
+	"last_inbound_at", "last_outbound_at", "last_purchase_at", "frequency", "monetary", "intent",
+	"intent_at", "stage", "effective_stage", "r_score", "f_score", "m_score", "bant", "no_reply",
+	"value_high", "intent_high", "tier", "priority", "next_due_at", "rule", "first_purchase_at",
+	"purchase_days", "first_day_amount"};
 
 /* SPI plans, prepared once per backend (the plan cache revalidates them) */
 static SPIPlanPtr lock_plan = NULL;
 static SPIPlanPtr customers_plan = NULL;
 static SPIPlanPtr refold_plan = NULL;
-static SPIPlanPtr update_plan = NULL;
+static SPIPlanPtr update_plan[2] = {NULL, NULL};	/* 0.1's columns, all */
 static SPIPlanPtr history_plan = NULL;
 static SPIPlanPtr kinds_plan = NULL;
 static SPIPlanPtr settings_plan = NULL;
@@ -135,11 +143,6 @@ static void
 prepare_plans(void)
 {
 	Oid			int8arr = INT8ARRAYOID;
-	Oid			upd[23] = {INT8ARRAYOID, TIMESTAMPTZARRAYOID, TIMESTAMPTZARRAYOID,
-		TIMESTAMPTZARRAYOID, TIMESTAMPTZARRAYOID, TIMESTAMPTZARRAYOID, INT8ARRAYOID,
-		NUMERICARRAYOID, FLOAT8ARRAYOID, TIMESTAMPTZARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
-		INT4ARRAYOID, INT4ARRAYOID, INT4ARRAYOID, INT4ARRAYOID, BOOLARRAYOID, BOOLARRAYOID,
-		BOOLARRAYOID, TEXTARRAYOID, FLOAT8ARRAYOID, TIMESTAMPTZARRAYOID, TEXTARRAYOID};
 	Oid			hist[6] = {INT8ARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
 		TEXTARRAYOID, TEXTARRAYOID};
 
@@ -168,30 +171,6 @@ prepare_plans(void)
 		"  JOIN " PRIO_SCHEMA ".activity_kinds k ON k.kind OPERATOR(pg_catalog.=) a.kind"
 		" WHERE a.customer_id OPERATOR(pg_catalog.=) ANY ($1)"
 		" ORDER BY a.customer_id, a.at, a.activity_id", 1, &int8arr);
-	update_plan = prepare(
-		"UPDATE " PRIO_SCHEMA ".customer_state s"
-		"   SET first_at = u.first_at, last_at = u.last_at, last_inbound_at = u.last_inbound_at,"
-		"       last_outbound_at = u.last_outbound_at, last_purchase_at = u.last_purchase_at,"
-		"       frequency = u.frequency, monetary = u.monetary, intent = u.intent,"
-		"       intent_at = u.intent_at, stage = u.stage::" PRIO_SCHEMA ".stage,"
-		"       effective_stage = u.effective_stage::" PRIO_SCHEMA ".stage,"
-		"       r_score = u.r_score, f_score = u.f_score, m_score = u.m_score, bant = u.bant,"
-		"       no_reply = u.no_reply, value_high = u.value_high, intent_high = u.intent_high,"
-		"       tier = u.tier, priority = u.priority, next_due_at = u.next_due_at, rule = u.rule,"
-		"       updated_at = pg_catalog.now()"
-		"  FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), pg_catalog.unnest($3),"
-		"       pg_catalog.unnest($4), pg_catalog.unnest($5), pg_catalog.unnest($6),"
-		"       pg_catalog.unnest($7), pg_catalog.unnest($8), pg_catalog.unnest($9),"
-		"       pg_catalog.unnest($10), pg_catalog.unnest($11), pg_catalog.unnest($12),"
-		"       pg_catalog.unnest($13), pg_catalog.unnest($14), pg_catalog.unnest($15),"
-		"       pg_catalog.unnest($16), pg_catalog.unnest($17), pg_catalog.unnest($18),"
-		"       pg_catalog.unnest($19), pg_catalog.unnest($20), pg_catalog.unnest($21),"
-		"       pg_catalog.unnest($22), pg_catalog.unnest($23))"
-		"       AS u(customer_id, first_at, last_at, last_inbound_at, last_outbound_at,"
-		"            last_purchase_at, frequency, monetary, intent, intent_at, stage,"
-		"            effective_stage, r_score, f_score, m_score, bant, no_reply, value_high,"
-		"            intent_high, tier, priority, next_due_at, rule)"
-		" WHERE s.customer_id OPERATOR(pg_catalog.=) u.customer_id", 23, upd);
 	history_plan = prepare(
 		"INSERT INTO " PRIO_SCHEMA ".tier_history"
 		"       (customer_id, changed_at, old_tier, new_tier, old_stage, new_stage, reason)"
@@ -201,6 +180,60 @@ prepare_plans(void)
 		"       pg_catalog.unnest($4), pg_catalog.unnest($5), pg_catalog.unnest($6))"
 		"       AS u(c, ot, nt, os, ns, r)"
 		" RETURNING history_id", 6, hist);
+}
+
+/*
+ * What the installed version of prio's tables is: whether owner isolation
+ * (row-level security on customers) is on, and how many customer_state
+ * columns there are to write.
+ */
+static void
+read_schema(Context *cx)
+{
+	Oid			nsp = get_namespace_oid(PRIO_SCHEMA, false);
+	Oid			customers = get_relname_relid("customers", nsp);
+	Oid			state = get_relname_relid("customer_state", nsp);
+	HeapTuple	tp;
+
+	cx->isolated = false;
+	tp = SearchSysCache1(RELOID, ObjectIdGetDatum(customers));
+	if (HeapTupleIsValid(tp))
+	{
+		cx->isolated = ((Form_pg_class) GETSTRUCT(tp))->relrowsecurity;
+		ReleaseSysCache(tp);
+	}
+	cx->ncols = get_attnum(state, "first_day_amount") != InvalidAttrNumber ? NCOLS : NCOLS_01;
+}
+
+/* UPDATE customer_state from one array per column, the first ncols of them */
+static SPIPlanPtr
+update_plan_for(int ncols)
+{
+	SPIPlanPtr *plan = &update_plan[ncols == NCOLS ? 1 : 0];
+	StringInfoData sql;
+	Oid			types[NCOLS];
+
+	if (*plan != NULL)
+		return *plan;
+	initStringInfo(&sql);
+	appendStringInfoString(&sql, "UPDATE " PRIO_SCHEMA ".customer_state s SET ");
+	for (int c = 1; c < ncols; c++)
+		appendStringInfo(&sql, "%s = u.%s%s, ", column_names[c], column_names[c],
+						 column_types[c] == TEXTOID && strstr(column_names[c], "stage")
+						 ? "::" PRIO_SCHEMA ".stage" : "");
+	appendStringInfoString(&sql, "updated_at = pg_catalog.now() FROM ROWS FROM (");
+	for (int c = 0; c < ncols; c++)
+	{
+		appendStringInfo(&sql, "%spg_catalog.unnest($%d)", c > 0 ? ", " : "", c + 1);
+		types[c] = get_array_type(column_types[c]);
+	}
+	appendStringInfoString(&sql, ") AS u(");
+	for (int c = 0; c < ncols; c++)
+		appendStringInfo(&sql, "%s%s", c > 0 ? ", " : "", column_names[c]);
+	appendStringInfoString(&sql, ") WHERE s.customer_id OPERATOR(pg_catalog.=) u.customer_id");
+	*plan = prepare(sql.data, ncols, types);
+	pfree(sql.data);
+	return *plan;
 }
 
 static void
@@ -329,18 +362,6 @@ refold_chunk(Context *cx, Chunk *ch, PrioFacts *facts, const bool *refold, int n
 	SPI_freetuptable(SPI_tuptable);
 }
 
-/* Array columns for the chunk's UPDATE and history INSERT */
-typedef struct Columns
-{
-	Datum	   *v[23];
-	bool	   *n[23];
-} Columns;
-
-static const Oid column_types[23] = {INT8OID, TIMESTAMPTZOID, TIMESTAMPTZOID,
-	TIMESTAMPTZOID, TIMESTAMPTZOID, TIMESTAMPTZOID, INT8OID, NUMERICOID, FLOAT8OID,
-	TIMESTAMPTZOID, TEXTOID, TEXTOID, INT4OID, INT4OID, INT4OID, INT4OID, BOOLOID, BOOLOID,
-BOOLOID, TEXTOID, FLOAT8OID, TIMESTAMPTZOID, TEXTOID};
-
 static Datum
 make_array(Datum *v, bool *n, int count, Oid type)
 {
@@ -398,7 +419,7 @@ process_chunk(Context *cx, Chunk *ch)
 	for (int i = 0; i < ch->ncust; i++)
 		idv[i] = Int64GetDatum(ch->ids[i]);
 	ids = make_array(idv, NULL, ch->ncust, INT8OID);
-	for (int c = 0; c < 23; c++)
+	for (int c = 0; c < NCOLS; c++)
 	{
 		cols.v[c] = palloc(sizeof(Datum) * ch->ncust);
 		cols.n[c] = palloc(sizeof(bool) * ch->ncust);
@@ -520,6 +541,10 @@ process_chunk(Context *cx, Chunk *ch)
 		put(&cols, 20, i, false, Float8GetDatum(e.priority));
 		put(&cols, 21, i, false, TimestampTzGetDatum(e.next_due_at));
 		put(&cols, 22, i, false, text_or_null(e.rule.data));
+		put(&cols, 23, i, !f.has_purchase, TimestampTzGetDatum(f.first_purchase_at));
+		put(&cols, 24, i, false, Int64GetDatum(f.purchase_days));
+		put(&cols, 25, i, false,
+			NumericGetDatum(f.first_day_amount ? f.first_day_amount : int64_to_numeric(0)));
 
 		if (old_tier == NULL || strcmp(old_tier, tier) != 0 ||
 			old_stage == NULL || strcmp(old_stage, prio_stage_names[e.stage]) != 0)
@@ -550,11 +575,11 @@ process_chunk(Context *cx, Chunk *ch)
 	SPI_freetuptable(customers);
 
 	{
-		Datum		args[23];
+		Datum		args[NCOLS];
 
-		for (int c = 0; c < 23; c++)
+		for (int c = 0; c < cx->ncols; c++)
 			args[c] = make_array(cols.v[c], cols.n[c], ch->ncust, column_types[c]);
-		if (SPI_execute_plan(update_plan, args, NULL, false, 0) != SPI_OK_UPDATE)
+		if (SPI_execute_plan(update_plan_for(cx->ncols), args, NULL, false, 0) != SPI_OK_UPDATE)
 			ereport(ERROR,
 					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 					 errmsg("could not update prio.customer_state")));
@@ -647,7 +672,7 @@ prio_activities_inserted(PG_FUNCTION_ARGS)
 
 	SPI_connect();
 	prepare_plans();
-	cx.isolated = prio_owner_isolation();
+	read_schema(&cx);
 
 	keys[0] = column(desc, "customer_id");
 	keys[1] = column(desc, "at");

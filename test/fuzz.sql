@@ -117,7 +117,10 @@ SELECT CASE WHEN pg_temp.pick(12) = 0 THEN NULL ELSE
            pg_temp.ok_or(4, 250.5::numeric, pg_temp.rnum()),
            pg_temp.ok_or(4, 4.2::float8, pg_temp.rf8()),
            pg_temp.ok_or(4, '2024-05-20 00:00:00+00'::timestamptz, pg_temp.rts()),
-           pg_temp.ok_or(3, 'engaged'::prio.stage, pg_temp.rstage()))::prio.facts END $$;
+           pg_temp.ok_or(3, 'engaged'::prio.stage, pg_temp.rstage()),
+           pg_temp.ok_or(4, '2024-05-02 00:00:00+00'::timestamptz, pg_temp.rts()),
+           pg_temp.ok_or(4, 2::bigint, pg_temp.rbigint()),
+           pg_temp.ok_or(4, 100.25::numeric, pg_temp.rnum()))::prio.facts END $$;
 
 CREATE FUNCTION pg_temp.rcustomer() RETURNS prio.customers LANGUAGE sql AS $$
 SELECT CASE WHEN pg_temp.pick(15) = 0 THEN NULL ELSE
@@ -146,7 +149,7 @@ SELECT CASE WHEN pg_temp.pick(15) = 0 THEN NULL ELSE
            pg_temp.ok_or(10, 6::float8, pg_temp.rf8()),
            pg_temp.ok_or(10, 8::float8, pg_temp.rf8()),
            pg_temp.ok_or(10, 4::float8, pg_temp.rf8()),
-           false)::prio.settings END $$;
+           false, 12, 0.01::float8, '1 day'::interval, 30)::prio.settings END $$;
 
 ------------------------------------------------------------------------
 -- The fuzz loop: every call in its own subtransaction

@@ -149,7 +149,7 @@ SELECT is((SELECT no_reply FROM prio.customer_state WHERE customer_id = 212), tr
 SELECT is(pg_temp.tier(213), 'A', 'no_reply: call only 2 days old does not count -> A');
 SELECT is((SELECT (prio.evaluate(ROW(213, now() - interval '3 days', now() - interval '3 days', NULL,
                                      now() - interval '3 days', NULL, 0, 0, 0,
-                                     now() - interval '3 days', 'prospect')::prio.facts,
+                                     now() - interval '3 days', 'prospect', NULL, 0, 0)::prio.facts,
                                  c, s, NULL, NULL, NULL, now())).no_reply
              FROM prio.customers c, prio.settings s WHERE c.customer_id = 213),
           false, 'no_reply: a touch exactly no_reply_after old is not yet unanswered (older than)');
@@ -184,18 +184,18 @@ CREATE TEMP TABLE extreme AS SELECT * FROM (VALUES
     -- strongest B: RFM 5-5-5, BANT 4, huge intent, closing, but the last touch is unanswered
     ('strongest B', pg_temp.ev(ROW(1, now() - interval '10 days', now() - interval '4 days', now() - interval '5 days',
                                    now() - interval '4 days', now() - interval '5 days', 10, 1e6, 1e5,
-                                   now() - interval '4 days', 'closing')::prio.facts,
+                                   now() - interval '4 days', 'closing', now() - interval '10 days', 5, 1e5)::prio.facts,
                                ROW(1, 'x', NULL, NULL, true, true, true, true, now())::prio.customers)),
     -- weakest A: no purchases, budget+authority only, engaged without intent
-    ('weakest A',   pg_temp.ev(ROW(2, NULL, NULL, NULL, NULL, NULL, 0, 0, 0, NULL, 'engaged')::prio.facts,
+    ('weakest A',   pg_temp.ev(ROW(2, NULL, NULL, NULL, NULL, NULL, 0, 0, 0, NULL, 'engaged', NULL, 0, 0)::prio.facts,
                                ROW(2, 'x', NULL, NULL, true, true, NULL, NULL, now())::prio.customers)),
     -- weakest C: nothing but the engaged stage
-    ('weakest C',   pg_temp.ev(ROW(3, NULL, NULL, NULL, NULL, NULL, 0, 0, 0, NULL, 'engaged')::prio.facts,
+    ('weakest C',   pg_temp.ev(ROW(3, NULL, NULL, NULL, NULL, NULL, 0, 0, 0, NULL, 'engaged', NULL, 0, 0)::prio.facts,
                                ROW(3, 'x', NULL, NULL, NULL, NULL, NULL, NULL, now())::prio.customers)),
     -- strongest D: lost with RFM 5-5-5, BANT 4 and huge intent
     ('strongest D', pg_temp.ev(ROW(4, now() - interval '10 days', now() - interval '1 day', now() - interval '1 day',
                                    NULL, now() - interval '1 day', 10, 1e6, 1e5, now() - interval '1 day',
-                                   'lost')::prio.facts,
+                                   'lost', now() - interval '10 days', 5, 1e5)::prio.facts,
                                ROW(4, 'x', NULL, NULL, true, true, true, true, now())::prio.customers))
 ) v(name, e);
 SELECT is((SELECT string_agg(name || '=' || (e).tier, ',' ORDER BY name) FROM extreme),

@@ -1,0 +1,119 @@
+/*
+ * summary.c
+ *		prio.customer_summary(): a customer's BTYD inputs (x, t_x, T,
+ *		mean_value) from its customer_state row, without reading its
+ *		activities.  The fold keeps the first purchase, the number of UTC
+ *		calendar days with purchases and the first day's amount, so this
+ *		equals prio.clv_summary() over the customer's purchases.
+ */
+#include "prio.h"
+
+#include "catalog/pg_type.h"
+#include "funcapi.h"
+#include "utils/builtins.h"
+#include "utils/numeric.h"
+
+enum
+{
+	S_FIRST_PURCHASE_AT, S_LAST_PURCHASE_AT, S_PURCHASE_DAYS, S_MONETARY,
+	S_FIRST_DAY_AMOUNT, S_NFIELDS
+};
+
+static const char *const state_fields[S_NFIELDS] = {
+	"first_purchase_at", "last_purchase_at", "purchase_days", "monetary", "first_day_amount"
+};
+static const Oid state_types[S_NFIELDS] = {
+	TIMESTAMPTZOID, TIMESTAMPTZOID, INT8OID, NUMERICOID, NUMERICOID
+};
+static const Oid summary_types[4] = {INT8OID, FLOAT8OID, FLOAT8OID, FLOAT8OID};
+
+static double
+numeric_to_double(Numeric n)
+{
+	return DatumGetFloat8(DirectFunctionCall1(numeric_float8_no_overflow, NumericGetDatum(n)));
+}
+
+/*
+ * prio.customer_summary(state prio.customer_state, as_of timestamptz,
+ *                       unit interval) RETURNS prio.btyd_summary
+ *
+ * NULL for a customer without purchases.  T runs to as_of's day, or to the
+ * last purchase's day when that is later (activities may be dated up to a
+ * day ahead).
+ */
+PG_FUNCTION_INFO_V1(prio_customer_summary);
+Datum
+prio_customer_summary(PG_FUNCTION_ARGS)
+{
+	RowReader  *rr = fcinfo->flinfo->fn_extra;
+	TupleDesc	desc;
+	bool		isnull[S_NFIELDS];
+	Datum		v[S_NFIELDS];
+	Datum		values[4];
+	bool		nulls[4] = {false, false, false, false};
+	double		unit_days;
+	int32		first_day;
+	int32		last_day;
+	int32		cut_day;
+	int64		days;
+	double		repeat_sum = 0.0;
+
+	CheckArgNotNull(fcinfo, 0, "state");
+	CheckArgNotNull(fcinfo, 1, "as_of");
+	CheckArgNotNull(fcinfo, 2, "unit");
+	if (TIMESTAMP_NOT_FINITE(PG_GETARG_TIMESTAMPTZ(1)))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("as_of must be a finite time")));
+	unit_days = CheckPositiveInterval(PG_GETARG_INTERVAL_P(2), "unit") / USECS_PER_DAY;
+
+	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("prio.customer_summary must return the composite type prio.btyd_summary")));
+	CheckResultDesc(desc, summary_types, 4, "prio.btyd_summary");
+
+	if (rr == NULL)
+	{
+		rr = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(RowReader));
+		rr->what = "prio.customer_state";
+		rr->names = state_fields;
+		rr->types = state_types;
+		rr->nfields = S_NFIELDS;
+		fcinfo->flinfo->fn_extra = rr;
+	}
+	RowBind(rr, PG_GETARG_DATUM(0), fcinfo->flinfo->fn_mcxt);
+	for (int i = 0; i < S_NFIELDS; i++)
+		v[i] = RowGet(rr, i, &isnull[i]);
+
+	if (isnull[S_FIRST_PURCHASE_AT] || isnull[S_LAST_PURCHASE_AT])
+		PG_RETURN_NULL();
+	days = isnull[S_PURCHASE_DAYS] ? 0 : DatumGetInt64(v[S_PURCHASE_DAYS]);
+	if (days < 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("purchase_days must be at least 1 when the customer has purchases"),
+				 errhint("SELECT prio.recompute() rebuilds customer_state from the activities.")));
+	first_day = prio_utc_day(DatumGetTimestampTz(v[S_FIRST_PURCHASE_AT]));
+	last_day = prio_utc_day(DatumGetTimestampTz(v[S_LAST_PURCHASE_AT]));
+	cut_day = Max(prio_utc_day(PG_GETARG_TIMESTAMPTZ(1)), last_day);
+	if (last_day < first_day)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("last_purchase_at is before first_purchase_at")));
+	if (days > 1 && !isnull[S_MONETARY])
+	{
+		Numeric		repeat = DatumGetNumeric(v[S_MONETARY]);
+
+		/* exact difference first: the sums may be large */
+		if (!isnull[S_FIRST_DAY_AMOUNT])
+			repeat = numeric_sub_opt_error(repeat, DatumGetNumeric(v[S_FIRST_DAY_AMOUNT]), NULL);
+		repeat_sum = numeric_to_double(repeat);
+	}
+
+	values[0] = Int64GetDatum(days - 1);
+	values[1] = Float8GetDatum((last_day - first_day) / unit_days);
+	values[2] = Float8GetDatum((cut_day - first_day) / unit_days);
+	values[3] = Float8GetDatum(days > 1 ? repeat_sum / (days - 1) : 0.0);
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(desc), values, nulls)));
+}

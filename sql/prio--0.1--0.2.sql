@@ -5,7 +5,7 @@
 -- the end).
 \echo Use "ALTER EXTENSION prio UPDATE TO '0.2'" to load this file. \quit
 
-CREATE FUNCTION @extschema@.upgrade_regrant(target text, acl aclitem[])
+CREATE FUNCTION @extschema@.upgrade_regrant(target text, acl aclitem[], only_privilege text DEFAULT NULL)
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -16,6 +16,7 @@ BEGIN
     FOR r IN SELECT a.grantee, a.privilege_type, a.is_grantable
                FROM pg_catalog.aclexplode(acl) a
               WHERE a.grantee OPERATOR(pg_catalog.<>) a.grantor
+                AND (only_privilege IS NULL OR a.privilege_type OPERATOR(pg_catalog.=) only_privilege)
     LOOP
         EXECUTE pg_catalog.format('GRANT %s ON %s TO %s%s', r.privilege_type, target,
                     CASE WHEN r.grantee OPERATOR(pg_catalog.=) 0 THEN 'PUBLIC'
@@ -34,7 +35,9 @@ SELECT pg_catalog.set_config('prio.upgrade_acl_' OPERATOR(pg_catalog.||) x.name,
         SELECT p.proname, p.proacl FROM pg_catalog.pg_proc p
          WHERE p.oid OPERATOR(pg_catalog.=) ANY (ARRAY['@extschema@.refresh(timestamptz)'::pg_catalog.regprocedure,
                                                         '@extschema@.grant_reader(regrole)'::pg_catalog.regprocedure,
-                                                        '@extschema@.grant_admin(regrole)'::pg_catalog.regprocedure])) x;
+                                                        '@extschema@.grant_admin(regrole)'::pg_catalog.regprocedure,
+                                                        '@extschema@.explain(bigint)'::pg_catalog.regprocedure,
+                                                        '@extschema@.recompute(bigint)'::pg_catalog.regprocedure])) x;
 
 DROP VIEW @extschema@.followup;
 DROP FUNCTION @extschema@.apply_facts(@extschema@.facts[], timestamptz, text, boolean);
@@ -42,6 +45,8 @@ DROP FUNCTION @extschema@.stored_facts(@extschema@.customer_state);
 DROP FUNCTION @extschema@.refresh(timestamptz);
 DROP FUNCTION @extschema@.grant_reader(regrole);
 DROP FUNCTION @extschema@.grant_admin(regrole);
+DROP FUNCTION @extschema@.explain(bigint);
+DROP FUNCTION @extschema@.recompute(bigint);
 
 ------------------------------------------------------------------------
 -- BTYD inputs kept by the fold; CLV settings
@@ -230,6 +235,12 @@ BEGIN
         v_changed := @extschema@.reevaluate(v_ids, as_of, 'refresh');
     END IF;
 
+    -- sum up the win-count deltas
+    IF EXISTS (SELECT 1 FROM @extschema@.win_counts w GROUP BY w.variable, w.value
+                HAVING pg_catalog.count(*) OPERATOR(pg_catalog.>) 1) THEN
+        PERFORM @extschema@.compact_win_counts();
+    END IF;
+
     -- the CLV models, when the latest fit is old and enough customers bought again
     IF NOT EXISTS (SELECT 1 FROM @extschema@.clv_models m, @extschema@.settings cfg
                     WHERE m.fitted_at OPERATOR(pg_catalog.>) (pg_catalog.now() OPERATOR(pg_catalog.-) cfg.clv_refit_after))
@@ -248,6 +259,116 @@ $$;
 COMMENT ON FUNCTION @extschema@.refresh(timestamptz) IS
 'Time moves customers too: recomputes automatic breaks, re-evaluates everyone as of as_of (silent, dormant, overdue, decayed intent), writes only rows that change, logs changes; fits the CLV models again (prio.fit_clv) when the latest fit is older than settings.clv_refit_after and enough customers bought again; returns how many customers changed tier or stage.  A concurrent second call returns 0 at once.';
 REVOKE ALL ON FUNCTION @extschema@.refresh(timestamptz) FROM PUBLIC;
+
+CREATE FUNCTION @extschema@.recompute(customer_id bigint DEFAULT NULL)
+RETURNS integer
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+AS $$
+DECLARE
+    v_fixed integer;
+BEGIN
+    IF recompute.customer_id IS NOT NULL AND NOT EXISTS (
+           SELECT 1 FROM @extschema@.customers c
+            WHERE c.customer_id OPERATOR(pg_catalog.=) recompute.customer_id) THEN
+        RAISE EXCEPTION 'customer % does not exist', recompute.customer_id
+            USING ERRCODE = '23503', HINT = 'Customers are rows of prio.customers.';
+    END IF;
+    v_fixed := @extschema@.rebuild(CASE WHEN recompute.customer_id IS NULL THEN NULL
+                                        ELSE ARRAY[recompute.customer_id] END, 'recompute', false);
+    IF recompute.customer_id IS NULL THEN
+        PERFORM @extschema@.rebuild_win_counts();
+    END IF;
+    RETURN v_fixed;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.recompute(bigint) IS
+'Rebuilds state from the activities for one customer or everyone (NULL) and re-evaluates it now; for everyone it also rebuilds the win-probability counts from the outcomes; returns how many customers'' stored facts differed from the rebuild (0 when live maintenance was right).';
+REVOKE ALL ON FUNCTION @extschema@.recompute(bigint) FROM PUBLIC;
+
+CREATE FUNCTION @extschema@.explain(customer_id bigint)
+RETURNS jsonb
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+AS $$
+DECLARE
+    v jsonb;
+BEGIN
+    IF explain.customer_id IS NULL THEN
+        RAISE EXCEPTION 'customer_id must not be NULL' USING ERRCODE = '22004';
+    END IF;
+    SELECT pg_catalog.jsonb_build_object(
+        'customer_id', c.customer_id, 'name', c.name, 'owner', c.owner,
+        'as_of', pg_catalog.now(),
+        'tier', (x.e).tier, 'priority', (x.e).priority, 'rule', (x.e).rule,
+        'stored', pg_catalog.jsonb_build_object('tier', s.tier, 'priority', s.priority,
+                   'stage', s.effective_stage, 'updated_at', s.updated_at),
+        'rfm', pg_catalog.jsonb_build_object(
+            'recency_days', (x.e).recency_days, 'frequency', s.frequency, 'monetary', s.monetary,
+            'r', (x.e).r_score, 'f', (x.e).f_score, 'm', (x.e).m_score,
+            'segment', CASE WHEN (x.e).r_score IS NOT NULL AND (x.e).f_score IS NOT NULL
+                             AND (x.e).m_score IS NOT NULL
+                            THEN @extschema@.rfm_segment((x.e).r_score, (x.e).f_score, (x.e).m_score) END,
+            'breaks', pg_catalog.jsonb_build_object('r', x.rb, 'f', x.fb, 'm', x.mb,
+                        'source', CASE WHEN (x.cfg).r_breaks IS NULL THEN 'automatic quintiles, computed '
+                                       OPERATOR(pg_catalog.||) coalesce(x.breaks_computed_at::text, 'never (run prio.refresh())')
+                                       ELSE 'settings' END)),
+        'bant', pg_catalog.jsonb_build_object('budget', c.budget, 'authority', c.authority,
+                   'need', c.need, 'timeline', c.timeline, 'count', (x.e).bant,
+                   'threshold', (x.cfg).bant_threshold),
+        'stage', pg_catalog.jsonb_build_object('base', s.stage, 'effective', (x.e).effective_stage,
+                   'first_at', s.first_at, 'last_at', s.last_at,
+                   'last_inbound_at', s.last_inbound_at, 'last_outbound_at', s.last_outbound_at,
+                   'silent_after', (x.cfg).silent_after, 'dormant_after', (x.cfg).dormant_after),
+        'intent', pg_catalog.jsonb_build_object('value', (x.e).intent, 'threshold', (x.cfg).intent_threshold,
+                   'half_life', (x.cfg).intent_half_life, 'no_reply', (x.e).no_reply,
+                   'no_reply_after', (x.cfg).no_reply_after),
+        'value_high', (x.e).value_high, 'intent_high', (x.e).intent_high,
+        'priority_points', pg_catalog.jsonb_build_object('tier', (x.e).p_tier, 'rfm', (x.e).p_rfm,
+                   'bant', (x.e).p_bant, 'intent', (x.e).p_intent, 'stage', (x.e).p_stage),
+        'priority_weights', pg_catalog.jsonb_build_object('tier', (x.cfg).weight_tier,
+                   'rfm', (x.cfg).weight_rfm, 'bant', (x.cfg).weight_bant,
+                   'intent', (x.cfg).weight_intent, 'stage', (x.cfg).weight_stage),
+        'next_due_at', (x.e).next_due_at,
+        'cadence', CASE (x.e).tier WHEN 'A' THEN (x.cfg).cadence_a WHEN 'B' THEN (x.cfg).cadence_b
+                                   WHEN 'C' THEN (x.cfg).cadence_c ELSE (x.cfg).cadence_d END,
+        'win', CASE WHEN s.stage OPERATOR(pg_catalog.=) ANY ('{won,lost}'::@extschema@.stage[])
+                    THEN pg_catalog.jsonb_build_object('closed', s.stage)
+                    ELSE pg_catalog.jsonb_build_object(
+                        'probability', @extschema@.win_probability(x.wf, x.wm),
+                        'raises', (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(f) ORDER BY f.weight DESC), '[]')
+                                     FROM (SELECT * FROM @extschema@.win_factors(x.wf, x.wm) w
+                                            WHERE w.weight OPERATOR(pg_catalog.>) 0
+                                            ORDER BY w.weight DESC, w.variable LIMIT 3) f),
+                        'lowers', (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(f) ORDER BY f.weight), '[]')
+                                     FROM (SELECT * FROM @extschema@.win_factors(x.wf, x.wm) w
+                                            WHERE w.weight OPERATOR(pg_catalog.<) 0
+                                            ORDER BY w.weight, w.variable LIMIT 3) f)) END)
+      INTO v
+      FROM @extschema@.customers c
+      JOIN @extschema@.customer_state s ON s.customer_id OPERATOR(pg_catalog.=) c.customer_id
+     CROSS JOIN LATERAL (
+        SELECT r.cfg, r.r_breaks AS rb, r.f_breaks AS fb, r.m_breaks AS mb, r.breaks_computed_at,
+               @extschema@.evaluate(@extschema@.stored_facts(s), c, r.cfg, r.r_breaks, r.f_breaks,
+                                    r.m_breaks, pg_catalog.now()) AS e,
+               @extschema@.win_features(s) AS wf, @extschema@.win_model() AS wm
+          FROM @extschema@.rule_config r
+        OFFSET 0                        -- evaluate once, not once per field read
+     ) x
+     WHERE c.customer_id OPERATOR(pg_catalog.=) explain.customer_id;
+    IF v IS NULL THEN
+        RAISE EXCEPTION 'customer % does not exist', explain.customer_id
+            USING ERRCODE = '23503', HINT = 'Customers are rows of prio.customers.';
+    END IF;
+    RETURN v;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.explain(bigint) IS
+'Every factor behind a customer''s tier and priority, evaluated now: R/F/M values, scores and breaks, segment, BANT, stages, intent, the rule that fired, the priority points and weights, the stored state, and the win probability with the three features that raise it most and the three that lower it most.';
 
 ------------------------------------------------------------------------
 -- CLV of prio's own customers: the BTYD inputs kept in customer_state,
@@ -359,6 +480,329 @@ COMMENT ON FUNCTION @extschema@.clv(@extschema@.bgnbd, @extschema@.gammagamma, @
 
 REVOKE ALL ON FUNCTION @extschema@.fit_clv() FROM PUBLIC;
 
+------------------------------------------------------------------------
+-- Win probability: naive Bayes over the customers that closed.  When a
+-- customer's base stage becomes won or lost, its features as they were just
+-- before (the old state row) are kept in win_outcomes; the won/lost counts
+-- per (variable, value) follow the outcomes through append-only delta rows,
+-- so concurrent writers never wait on a count row; refresh() compacts them.
+------------------------------------------------------------------------
+
+CREATE FUNCTION @extschema@.win_features(state @extschema@.customer_state)
+RETURNS jsonb
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    SELECT pg_catalog.jsonb_build_object(
+               'stage', state.stage::text,
+               'owner', coalesce(c.owner, '(none)'),
+               'budget', CASE c.budget WHEN true THEN 'yes' WHEN false THEN 'no' ELSE 'unknown' END,
+               'authority', CASE c.authority WHEN true THEN 'yes' WHEN false THEN 'no' ELSE 'unknown' END,
+               'need', CASE c.need WHEN true THEN 'yes' WHEN false THEN 'no' ELSE 'unknown' END,
+               'timeline', CASE c.timeline WHEN true THEN 'yes' WHEN false THEN 'no' ELSE 'unknown' END,
+               'rfm_segment', coalesce(CASE WHEN state.frequency OPERATOR(pg_catalog.>) 0
+                                             THEN @extschema@.rfm_segment(state.r_score, state.f_score, state.m_score) END,
+                                        'none'))
+           OPERATOR(pg_catalog.||)
+           coalesce((SELECT pg_catalog.jsonb_object_agg('kind:' OPERATOR(pg_catalog.||) k.kind,
+                               CASE WHEN k.kind OPERATOR(pg_catalog.=) ANY (seen.kinds) THEN 'yes' ELSE 'no' END)
+                       FROM @extschema@.activity_kinds k,
+                            (SELECT pg_catalog.array_agg(DISTINCT a.kind) AS kinds
+                               FROM @extschema@.activities a
+                              WHERE a.customer_id OPERATOR(pg_catalog.=) state.customer_id
+                                AND a.at OPERATOR(pg_catalog.<=) state.last_at) seen
+                      WHERE NOT k.is_purchase
+                        AND (k.stage IS NULL OR k.stage OPERATOR(pg_catalog.<>) ALL ('{won,lost}'::@extschema@.stage[]))),
+                    '{}'::jsonb)
+      FROM @extschema@.customers c
+     WHERE c.customer_id OPERATOR(pg_catalog.=) state.customer_id;
+END;
+COMMENT ON FUNCTION @extschema@.win_features(@extschema@.customer_state) IS
+'What win probability looks at, for a state row: base stage, owner, the four BANT answers (yes/no/unknown), RFM segment, and for every kind that does not close a deal whether the customer had one by state.last_at (kind:<name> yes/no).';
+
+CREATE TABLE @extschema@.win_outcomes (
+    customer_id bigint PRIMARY KEY REFERENCES @extschema@.customers ON DELETE CASCADE ON UPDATE CASCADE,
+    won         boolean NOT NULL,
+    features    jsonb NOT NULL,
+    closed_at   timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+COMMENT ON TABLE @extschema@.win_outcomes IS
+'One row per customer whose base stage is won or lost: the outcome and its features just before it closed; written by prio only (a customer that opens again loses its row).  Restores re-derive it from the activities.';
+COMMENT ON COLUMN @extschema@.win_outcomes.customer_id IS 'The customer.';
+COMMENT ON COLUMN @extschema@.win_outcomes.won IS 'Won (true) or lost.';
+COMMENT ON COLUMN @extschema@.win_outcomes.features IS 'prio.win_features() of the state before the close.';
+COMMENT ON COLUMN @extschema@.win_outcomes.closed_at IS 'When prio saw it close.';
+
+-- No key: each statement appends its deltas; refresh() and recompute() sum them up.
+CREATE TABLE @extschema@.win_counts (
+    variable text NOT NULL,
+    value    text NOT NULL,
+    won      bigint NOT NULL,
+    lost     bigint NOT NULL
+);
+CREATE INDEX win_counts_variable_idx ON @extschema@.win_counts (variable, value);
+COMMENT ON TABLE @extschema@.win_counts IS
+'Won and lost outcomes per (variable, value), as rows to be summed (variable ''*'': all outcomes); maintained by prio from win_outcomes.';
+COMMENT ON COLUMN @extschema@.win_counts.variable IS 'A feature name (prio.win_features), or * for the totals.';
+COMMENT ON COLUMN @extschema@.win_counts.value IS 'Its value.';
+COMMENT ON COLUMN @extschema@.win_counts.won IS 'Won outcomes to add.';
+COMMENT ON COLUMN @extschema@.win_counts.lost IS 'Lost outcomes to add.';
+
+CREATE SEQUENCE @extschema@.win_counts_appends;
+COMMENT ON SEQUENCE @extschema@.win_counts_appends IS 'Counts statements that appended to prio.win_counts, to sum them up now and then.';
+
+CREATE FUNCTION @extschema@.compact_win_counts()
+RETURNS void
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+AS $$
+BEGIN
+    -- one at a time, and never waiting: a writer that cannot have the lock
+    -- leaves its deltas to the next one; concurrent appends are not seen
+    -- (one snapshot) and stay
+    IF pg_catalog.pg_try_advisory_xact_lock(pg_catalog.hashtext('prio.win_counts')::bigint) THEN
+        WITH d AS (DELETE FROM @extschema@.win_counts RETURNING variable, value, won, lost)
+        INSERT INTO @extschema@.win_counts (variable, value, won, lost)
+        SELECT d.variable, d.value, pg_catalog.sum(d.won), pg_catalog.sum(d.lost)
+          FROM d GROUP BY 1, 2
+        HAVING pg_catalog.sum(d.won) OPERATOR(pg_catalog.<>) 0 OR pg_catalog.sum(d.lost) OPERATOR(pg_catalog.<>) 0;
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.compact_win_counts() IS
+'Internal: sums up the delta rows of prio.win_counts (skipped while another session does it).';
+REVOKE ALL ON FUNCTION @extschema@.compact_win_counts() FROM PUBLIC;
+
+CREATE FUNCTION @extschema@.win_outcomes_changed()
+RETURNS trigger
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+AS $$
+BEGIN
+    -- one delta row per (variable, value) the statement touched
+    IF TG_OP OPERATOR(pg_catalog.=) 'INSERT' THEN
+        INSERT INTO @extschema@.win_counts (variable, value, won, lost)
+        SELECT f.key, f.value, pg_catalog.count(*) FILTER (WHERE d.won),
+               pg_catalog.count(*) FILTER (WHERE NOT d.won)
+          FROM new_rows d,
+               LATERAL (SELECT e.key, e.value FROM pg_catalog.jsonb_each_text(d.features) e
+                        UNION ALL SELECT '*', '*') f
+         GROUP BY 1, 2;
+    ELSIF TG_OP OPERATOR(pg_catalog.=) 'DELETE' THEN
+        INSERT INTO @extschema@.win_counts (variable, value, won, lost)
+        SELECT f.key, f.value, OPERATOR(pg_catalog.-) pg_catalog.count(*) FILTER (WHERE d.won),
+               OPERATOR(pg_catalog.-) pg_catalog.count(*) FILTER (WHERE NOT d.won)
+          FROM old_rows d,
+               LATERAL (SELECT e.key, e.value FROM pg_catalog.jsonb_each_text(d.features) e
+                        UNION ALL SELECT '*', '*') f
+         GROUP BY 1, 2;
+    ELSE
+        INSERT INTO @extschema@.win_counts (variable, value, won, lost)
+        SELECT f.key, f.value,
+               pg_catalog.sum(CASE WHEN d.won THEN d.sign ELSE 0 END),
+               pg_catalog.sum(CASE WHEN d.won THEN 0 ELSE d.sign END)
+          FROM (SELECT n.features, n.won, 1 AS sign FROM new_rows n
+                UNION ALL SELECT o.features, o.won, -1 FROM old_rows o) d,
+               LATERAL (SELECT e.key, e.value FROM pg_catalog.jsonb_each_text(d.features) e
+                        UNION ALL SELECT '*', '*') f
+         GROUP BY 1, 2
+        HAVING pg_catalog.sum(CASE WHEN d.won THEN d.sign ELSE 0 END) OPERATOR(pg_catalog.<>) 0
+            OR pg_catalog.sum(CASE WHEN d.won THEN 0 ELSE d.sign END) OPERATOR(pg_catalog.<>) 0;
+    END IF;
+    -- keep the rows to sum few: every 100th appending statement sums them up
+    IF pg_catalog.nextval('@extschema@.win_counts_appends'::pg_catalog.regclass) OPERATOR(pg_catalog.%) 100
+       OPERATOR(pg_catalog.=) 0 THEN
+        PERFORM @extschema@.compact_win_counts();
+    END IF;
+    RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.win_outcomes_changed() IS
+'Statement trigger on prio.win_outcomes: appends the won/lost deltas of the statement to prio.win_counts.';
+
+CREATE TRIGGER win_outcomes_inserted
+    AFTER INSERT ON @extschema@.win_outcomes
+    REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.win_outcomes_changed();
+CREATE TRIGGER win_outcomes_updated
+    AFTER UPDATE ON @extschema@.win_outcomes
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.win_outcomes_changed();
+CREATE TRIGGER win_outcomes_deleted
+    AFTER DELETE ON @extschema@.win_outcomes
+    REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.win_outcomes_changed();
+
+CREATE FUNCTION @extschema@.state_closed()
+RETURNS trigger
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+AS $$
+BEGIN
+    IF NEW.stage OPERATOR(pg_catalog.=) ANY ('{won,lost}'::@extschema@.stage[]) THEN
+        -- closed now (its features as they were just before), or won <-> lost
+        INSERT INTO @extschema@.win_outcomes AS w (customer_id, won, features)
+        VALUES (NEW.customer_id, NEW.stage OPERATOR(pg_catalog.=) 'won', @extschema@.win_features(OLD))
+        ON CONFLICT (customer_id) DO UPDATE SET won = EXCLUDED.won
+        WHERE w.won IS DISTINCT FROM EXCLUDED.won;
+    ELSE
+        DELETE FROM @extschema@.win_outcomes w WHERE w.customer_id OPERATOR(pg_catalog.=) NEW.customer_id;
+    END IF;
+    RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.state_closed() IS
+'Row trigger on prio.customer_state, only when the base stage enters or leaves won/lost: keeps prio.win_outcomes.';
+
+CREATE TRIGGER state_closed
+    AFTER UPDATE ON @extschema@.customer_state
+    FOR EACH ROW
+    WHEN (OLD.stage IS DISTINCT FROM NEW.stage
+          AND (OLD.stage OPERATOR(pg_catalog.=) ANY ('{won,lost}'::@extschema@.stage[])
+               OR NEW.stage OPERATOR(pg_catalog.=) ANY ('{won,lost}'::@extschema@.stage[])))
+    EXECUTE FUNCTION @extschema@.state_closed();
+
+CREATE FUNCTION @extschema@.rebuild_win_counts()
+RETURNS void
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+AS $$
+BEGIN
+    -- outcomes follow the base stage: closed customers that have none (closed
+    -- before prio kept outcomes) get their current features, stage unknown
+    DELETE FROM @extschema@.win_outcomes w
+     USING @extschema@.customer_state s
+     WHERE s.customer_id OPERATOR(pg_catalog.=) w.customer_id
+       AND s.stage OPERATOR(pg_catalog.<>) ALL ('{won,lost}'::@extschema@.stage[]);
+    INSERT INTO @extschema@.win_outcomes (customer_id, won, features)
+    SELECT s.customer_id, s.stage OPERATOR(pg_catalog.=) 'won',
+           @extschema@.win_features(s) OPERATOR(pg_catalog.||) '{"stage": "unknown"}'::jsonb
+      FROM @extschema@.customer_state s
+     WHERE s.stage OPERATOR(pg_catalog.=) ANY ('{won,lost}'::@extschema@.stage[])
+       AND NOT EXISTS (SELECT 1 FROM @extschema@.win_outcomes w
+                        WHERE w.customer_id OPERATOR(pg_catalog.=) s.customer_id)
+     ORDER BY s.customer_id;
+    -- then the counts, from the outcomes, in one statement (one snapshot)
+    WITH gone AS (DELETE FROM @extschema@.win_counts)
+    INSERT INTO @extschema@.win_counts (variable, value, won, lost)
+    SELECT f.key, f.value, pg_catalog.count(*) FILTER (WHERE w.won),
+           pg_catalog.count(*) FILTER (WHERE NOT w.won)
+      FROM @extschema@.win_outcomes w,
+           LATERAL (SELECT e.key, e.value FROM pg_catalog.jsonb_each_text(w.features) e
+                    UNION ALL SELECT '*', '*') f
+     GROUP BY 1, 2;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.rebuild_win_counts() IS
+'Internal (recompute): makes prio.win_outcomes follow the base stages and rebuilds prio.win_counts from it.';
+
+CREATE FUNCTION @extschema@.win_model()
+RETURNS jsonb
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    WITH c AS (
+        SELECT w.variable, w.value, pg_catalog.sum(w.won) AS won, pg_catalog.sum(w.lost) AS lost
+          FROM @extschema@.win_counts w GROUP BY 1, 2
+        HAVING pg_catalog.sum(w.won) OPERATOR(pg_catalog.>) 0 OR pg_catalog.sum(w.lost) OPERATOR(pg_catalog.>) 0
+    ), v AS (
+        SELECT c.variable, pg_catalog.jsonb_build_array(pg_catalog.sum(c.won), pg_catalog.sum(c.lost),
+                                                        GREATEST(pg_catalog.count(*), 2)) AS totals,
+               pg_catalog.jsonb_object_agg(c.value, pg_catalog.jsonb_build_array(c.won, c.lost)) AS counts
+          FROM c WHERE c.variable OPERATOR(pg_catalog.<>) '*' GROUP BY 1
+    )
+    SELECT pg_catalog.jsonb_build_object(
+               'total', (SELECT pg_catalog.jsonb_build_array(coalesce(pg_catalog.sum(c.won), 0), coalesce(pg_catalog.sum(c.lost), 0))
+                           FROM c WHERE c.variable OPERATOR(pg_catalog.=) '*'),
+               'variables', coalesce((SELECT pg_catalog.jsonb_object_agg(v.variable, v.totals) FROM v), '{}'),
+               'counts', coalesce((SELECT pg_catalog.jsonb_object_agg(v.variable, v.counts) FROM v), '{}'));
+END;
+COMMENT ON FUNCTION @extschema@.win_model() IS
+'The naive-Bayes model as one value, read once per query: won/lost totals, per variable its won and lost outcomes and number of values, and the won/lost counts of each value (prio.win_counts summed).';
+
+CREATE FUNCTION @extschema@.win_factors(features jsonb, model jsonb DEFAULT @extschema@.win_model())
+RETURNS TABLE (variable text, value text, won bigint, lost bigint, weight double precision)
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    -- log P(value | won) - log P(value | lost), Laplace-smoothed over the values seen
+    SELECT x.variable, x.value, x.won, x.lost,
+           pg_catalog.ln((x.won OPERATOR(pg_catalog.+) 1)::double precision
+                         OPERATOR(pg_catalog./) (x.var_won OPERATOR(pg_catalog.+) x.k)::double precision)
+           OPERATOR(pg_catalog.-)
+           pg_catalog.ln((x.lost OPERATOR(pg_catalog.+) 1)::double precision
+                         OPERATOR(pg_catalog./) (x.var_lost OPERATOR(pg_catalog.+) x.k)::double precision)
+      FROM (SELECT f.key AS variable, f.value,
+                   coalesce(((model OPERATOR(pg_catalog.->) 'counts' OPERATOR(pg_catalog.->) f.key
+                              OPERATOR(pg_catalog.->) f.value) OPERATOR(pg_catalog.->>) 0)::bigint, 0) AS won,
+                   coalesce(((model OPERATOR(pg_catalog.->) 'counts' OPERATOR(pg_catalog.->) f.key
+                              OPERATOR(pg_catalog.->) f.value) OPERATOR(pg_catalog.->>) 1)::bigint, 0) AS lost,
+                   coalesce(((model OPERATOR(pg_catalog.->) 'variables' OPERATOR(pg_catalog.->) f.key)
+                             OPERATOR(pg_catalog.->>) 0)::bigint, 0) AS var_won,
+                   coalesce(((model OPERATOR(pg_catalog.->) 'variables' OPERATOR(pg_catalog.->) f.key)
+                             OPERATOR(pg_catalog.->>) 1)::bigint, 0) AS var_lost,
+                   coalesce(((model OPERATOR(pg_catalog.->) 'variables' OPERATOR(pg_catalog.->) f.key)
+                             OPERATOR(pg_catalog.->>) 2)::bigint, 2) AS k
+              FROM pg_catalog.jsonb_each_text(features) f) x
+     ORDER BY 5 DESC, 1;
+END;
+COMMENT ON FUNCTION @extschema@.win_factors(jsonb, jsonb) IS
+'Each feature''s weight in the naive-Bayes win probability: log P(value | won) - log P(value | lost) (Laplace smoothing over the values seen), with its won and lost counts; positive raises the probability.  model defaults to prio.win_model().';
+
+CREATE FUNCTION @extschema@.win_probability(features jsonb, model jsonb DEFAULT @extschema@.win_model())
+RETURNS double precision
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    SELECT GREATEST(1e-6::double precision, LEAST(1::double precision OPERATOR(pg_catalog.-) 1e-6,
+               1 OPERATOR(pg_catalog./) (1 OPERATOR(pg_catalog.+) pg_catalog.exp(OPERATOR(pg_catalog.-) (
+                   pg_catalog.ln((coalesce(((model OPERATOR(pg_catalog.->) 'total') OPERATOR(pg_catalog.->>) 0)::bigint, 0)
+                                  OPERATOR(pg_catalog.+) 1)::double precision
+                                 OPERATOR(pg_catalog./)
+                                 (coalesce(((model OPERATOR(pg_catalog.->) 'total') OPERATOR(pg_catalog.->>) 1)::bigint, 0)
+                                  OPERATOR(pg_catalog.+) 1)::double precision)
+                   OPERATOR(pg_catalog.+)
+                   coalesce((SELECT pg_catalog.sum(x.weight) FROM @extschema@.win_factors(features, model) x), 0))))));
+END;
+COMMENT ON FUNCTION @extschema@.win_probability(jsonb, jsonb) IS
+'Naive-Bayes probability of winning a deal with these features (prio.win_features) under the model (default prio.win_model(): the won and lost customers so far); strictly between 0 and 1, 0.5 before any outcome.';
+
+CREATE FUNCTION @extschema@.win_probability(customer_id bigint)
+RETURNS double precision
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_state @extschema@.customer_state;
+BEGIN
+    IF win_probability.customer_id IS NULL THEN
+        RAISE EXCEPTION 'customer_id must not be NULL' USING ERRCODE = '22004';
+    END IF;
+    SELECT s.* INTO v_state FROM @extschema@.customer_state s
+     WHERE s.customer_id OPERATOR(pg_catalog.=) win_probability.customer_id;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'customer % does not exist', win_probability.customer_id
+            USING ERRCODE = '23503', HINT = 'Customers are rows of prio.customers.';
+    END IF;
+    IF v_state.stage OPERATOR(pg_catalog.=) ANY ('{won,lost}'::@extschema@.stage[]) THEN
+        RETURN NULL;                    -- decided already
+    END IF;
+    RETURN @extschema@.win_probability(@extschema@.win_features(v_state));
+END
+$$;
+COMMENT ON FUNCTION @extschema@.win_probability(bigint) IS
+'Probability that this open customer''s deal is won (naive Bayes over the customers that closed, prio.win_factors); NULL once it is won or lost.  22004 for NULL, 23503 for an unknown customer.';
+
+REVOKE ALL ON FUNCTION @extschema@.rebuild_win_counts() FROM PUBLIC;
+
 -- The ranking is the inner query; the model columns are computed outside
 -- it, so a query with LIMIT computes them only for the rows it returns.
 CREATE VIEW @extschema@.followup WITH (security_invoker = true) AS
@@ -366,7 +810,10 @@ SELECT r.rank, r.customer_id, r.name, r.owner, r.tier, r.priority, r.stage, r.r,
        r.rfm_segment, r.bant, r.intent, r.last_activity_at, r.last_contact_at, r.next_due_at,
        r.overdue_days, r.reason,
        @extschema@.p_alive(r.bgnbd, r.state) AS p_alive,
-       @extschema@.clv(r.bgnbd, r.gammagamma, r.state, r.clv_horizon, r.clv_discount_rate) AS clv
+       @extschema@.clv(r.bgnbd, r.gammagamma, r.state, r.clv_horizon, r.clv_discount_rate) AS clv,
+       CASE WHEN (r.state).stage OPERATOR(pg_catalog.<>) ALL ('{won,lost}'::@extschema@.stage[])
+            THEN @extschema@.win_probability(@extschema@.win_features(r.state), (SELECT @extschema@.win_model())) END
+       AS win_probability
   FROM (
     SELECT pg_catalog.row_number() OVER (PARTITION BY c.owner
                                          ORDER BY s.priority DESC, s.next_due_at, s.customer_id) AS rank,
@@ -433,6 +880,7 @@ COMMENT ON COLUMN @extschema@.followup.next_due_at IS 'When the next follow-up i
 COMMENT ON COLUMN @extschema@.followup.overdue_days IS 'Whole days past next_due_at (0 when not overdue).';
 COMMENT ON COLUMN @extschema@.followup.reason IS 'One readable line: tier, BANT, RFM segment and scores, stage, due.';
 COMMENT ON COLUMN @extschema@.followup.p_alive IS 'Probability the customer is still buying (BG/NBD of the latest prio.clv_models fit); NULL without purchases or a fit.';
+COMMENT ON COLUMN @extschema@.followup.win_probability IS 'Probability the open deal is won (prio.win_probability); NULL once won or lost.';
 COMMENT ON COLUMN @extschema@.followup.clv IS 'Expected value of the customer''s purchases over settings.clv_horizon months (BG/NBD x Gamma-Gamma, discounted); NULL without purchases or a fit.';
 
 CREATE FUNCTION @extschema@.grant_reader(role regrole)
@@ -450,7 +898,8 @@ BEGIN
         'GRANT SELECT ON @extschema@.followup, @extschema@.tier_summary, @extschema@.conversion_by_tier,'
         ' @extschema@.rule_config, @extschema@.customers, @extschema@.customer_state,'
         ' @extschema@.tier_history, @extschema@.settings, @extschema@.auto_breaks,'
-        ' @extschema@.activity_kinds, @extschema@.rfm_segments, @extschema@.clv_models TO %s', role);
+        ' @extschema@.activity_kinds, @extschema@.rfm_segments, @extschema@.clv_models,'
+        ' @extschema@.activities, @extschema@.win_outcomes, @extschema@.win_counts TO %s', role);
     EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION @extschema@.explain(bigint) TO %s', role);
 END
 $$;
@@ -525,6 +974,11 @@ CREATE POLICY owner_isolation ON @extschema@.tier_history
                     WHERE c.customer_id OPERATOR(pg_catalog.=) tier_history.customer_id));
 COMMENT ON POLICY owner_isolation ON @extschema@.tier_history IS
 'History of the customers the user can see (prio.customers'' policy).';
+CREATE POLICY owner_isolation ON @extschema@.win_outcomes
+    USING (EXISTS (SELECT 1 FROM @extschema@.customers c
+                    WHERE c.customer_id OPERATOR(pg_catalog.=) win_outcomes.customer_id));
+COMMENT ON POLICY owner_isolation ON @extschema@.win_outcomes IS
+'Outcomes of the customers the user can see (prio.customers'' policy).';
 
 CREATE FUNCTION @extschema@.enable_owner_isolation()
 RETURNS void
@@ -536,10 +990,11 @@ BEGIN
     ALTER TABLE @extschema@.activities ENABLE ROW LEVEL SECURITY;
     ALTER TABLE @extschema@.customer_state ENABLE ROW LEVEL SECURITY;
     ALTER TABLE @extschema@.tier_history ENABLE ROW LEVEL SECURITY;
+    ALTER TABLE @extschema@.win_outcomes ENABLE ROW LEVEL SECURITY;
 END
 $$;
 COMMENT ON FUNCTION @extschema@.enable_owner_isolation() IS
-'Turns on row-level security: each rep (role name = owner or backup_owner) sees only their customers, their activities, state and history, through the tables, the views and prio.explain(); managers (prio.grant_manager) see all; tier-change notifications carry only the history_id.  Run it as prio''s owner.';
+'Turns on row-level security: each rep (role name = owner or backup_owner) sees only their customers, their activities, state, history and win outcomes, through the tables, the views and prio.explain(); managers (prio.grant_manager) see all; tier-change notifications carry only the history_id.  Run it as prio''s owner.';
 
 CREATE FUNCTION @extschema@.disable_owner_isolation()
 RETURNS void
@@ -551,6 +1006,7 @@ BEGIN
     ALTER TABLE @extschema@.activities DISABLE ROW LEVEL SECURITY;
     ALTER TABLE @extschema@.customer_state DISABLE ROW LEVEL SECURITY;
     ALTER TABLE @extschema@.tier_history DISABLE ROW LEVEL SECURITY;
+    ALTER TABLE @extschema@.win_outcomes DISABLE ROW LEVEL SECURITY;
 END
 $$;
 COMMENT ON FUNCTION @extschema@.disable_owner_isolation() IS
@@ -598,16 +1054,27 @@ REVOKE ALL ON FUNCTION @extschema@.revoke_manager(regrole) FROM PUBLIC;
 SELECT @extschema@.upgrade_regrant('TABLE @extschema@.followup',
                                    NULLIF(pg_catalog.current_setting('prio.upgrade_acl_followup'), '')::aclitem[]);
 SELECT @extschema@.upgrade_regrant('TABLE @extschema@.clv_models',
-                                   NULLIF(pg_catalog.current_setting('prio.upgrade_acl_followup'), '')::aclitem[]);
+                                   NULLIF(pg_catalog.current_setting('prio.upgrade_acl_followup'), '')::aclitem[],
+                                   'SELECT');
 SELECT @extschema@.upgrade_regrant('FUNCTION @extschema@.refresh(timestamptz)',
                                    NULLIF(pg_catalog.current_setting('prio.upgrade_acl_refresh'), '')::aclitem[]);
 SELECT @extschema@.upgrade_regrant('FUNCTION @extschema@.fit_clv()',
                                    NULLIF(pg_catalog.current_setting('prio.upgrade_acl_refresh'), '')::aclitem[]);
 SELECT @extschema@.upgrade_regrant('FUNCTION @extschema@.grant_reader(regrole)',
                                    NULLIF(pg_catalog.current_setting('prio.upgrade_acl_grant_reader'), '')::aclitem[]);
+SELECT @extschema@.upgrade_regrant('FUNCTION @extschema@.explain(bigint)',
+                                   NULLIF(pg_catalog.current_setting('prio.upgrade_acl_explain'), '')::aclitem[]);
+SELECT @extschema@.upgrade_regrant('FUNCTION @extschema@.recompute(bigint)',
+                                   NULLIF(pg_catalog.current_setting('prio.upgrade_acl_recompute'), '')::aclitem[]);
+-- readers of followup need what its new columns read
+SELECT @extschema@.upgrade_regrant('TABLE @extschema@.activities, @extschema@.win_outcomes, @extschema@.win_counts',
+                                   NULLIF(pg_catalog.current_setting('prio.upgrade_acl_followup'), '')::aclitem[],
+                                   'SELECT');
 SELECT @extschema@.upgrade_regrant('FUNCTION @extschema@.grant_admin(regrole)',
                                    NULLIF(pg_catalog.current_setting('prio.upgrade_acl_grant_admin'), '')::aclitem[]);
-DROP FUNCTION @extschema@.upgrade_regrant(text, aclitem[]);
+DROP FUNCTION @extschema@.upgrade_regrant(text, aclitem[], text);
 
--- fill the new state columns from the activities
+-- fill the new state columns from the activities; outcomes for the
+-- customers already won or lost (their features now, stage unknown)
 SELECT @extschema@.rebuild(NULL, 'upgrade to 0.2', false);
+SELECT @extschema@.rebuild_win_counts();

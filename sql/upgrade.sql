@@ -116,10 +116,14 @@ SELECT kind, stage, intent_weight FROM prio.activity_kinds WHERE kind = 'webinar
 SELECT has_table_privilege('prio_upgrade_reader', 'prio.customer_state', 'SELECT') AS reader_kept;
 -- the reader still reads the follow-up list (replaced, with its new columns)
 SET ROLE prio_upgrade_reader;
-SELECT count(*) AS followup_rows, count(p_alive) AS without_a_fit FROM prio.followup;
+SELECT count(*) AS followup_rows, count(p_alive) AS without_a_fit, count(win_probability) AS open_deals
+  FROM prio.followup;
 RESET ROLE;
 SELECT has_function_privilege('prio_upgrade_reader', 'prio.refresh(timestamptz)', 'EXECUTE') AS reader_cannot_refresh;
 SELECT prio.recompute() AS facts_differing;
+-- customers already won or lost before the update have outcomes
+SELECT (SELECT count(*) FROM prio.win_outcomes) AS outcomes,
+       (SELECT count(*) FROM prio.customer_state WHERE stage IN ('won', 'lost')) AS closed;
 -- live maintenance works after the update
 INSERT INTO prio.activities (customer_id, kind, at) VALUES (7, 'webinar', now());
 SELECT prio.recompute(7) AS facts_differing;

@@ -47,6 +47,8 @@ DROP FUNCTION @extschema@.grant_reader(regrole);
 DROP FUNCTION @extschema@.grant_admin(regrole);
 DROP FUNCTION @extschema@.explain(bigint);
 DROP FUNCTION @extschema@.recompute(bigint);
+DROP FUNCTION @extschema@.rebuild(bigint[], text, boolean);
+DROP FUNCTION @extschema@.customers_changed() CASCADE;   -- and its two triggers
 
 ------------------------------------------------------------------------
 -- BTYD inputs kept by the fold; CLV settings
@@ -62,7 +64,14 @@ COMMENT ON TYPE @extschema@.facts IS
 ALTER TABLE @extschema@.customer_state
     ADD COLUMN first_purchase_at timestamptz,
     ADD COLUMN purchase_days bigint NOT NULL DEFAULT 0,
-    ADD COLUMN first_day_amount numeric NOT NULL DEFAULT 0;
+    ADD COLUMN first_day_amount numeric NOT NULL DEFAULT 0,
+    ADD COLUMN owner text;
+UPDATE @extschema@.customer_state s SET owner = c.owner
+  FROM @extschema@.customers c WHERE c.customer_id OPERATOR(pg_catalog.=) s.customer_id;
+-- the follow-up list of one rep; prio's own updates never touch owner, so
+-- they stay HOT
+CREATE INDEX customer_state_owner_idx ON @extschema@.customer_state (owner);
+COMMENT ON COLUMN @extschema@.customer_state.owner IS 'prio.customers.owner, kept here so a rep''s follow-up list reads one table.';
 COMMENT ON COLUMN @extschema@.customer_state.first_purchase_at IS 'First purchase.';
 COMMENT ON COLUMN @extschema@.customer_state.purchase_days IS 'UTC calendar days with purchases: the BTYD transactions (x = purchase_days - 1).';
 COMMENT ON COLUMN @extschema@.customer_state.first_day_amount IS 'Amount bought on the first purchase day (the repeat transactions'' mean leaves it out).';
@@ -259,6 +268,96 @@ $$;
 COMMENT ON FUNCTION @extschema@.refresh(timestamptz) IS
 'Time moves customers too: recomputes automatic breaks, re-evaluates everyone as of as_of (silent, dormant, overdue, decayed intent), writes only rows that change, logs changes; fits the CLV models again (prio.fit_clv) when the latest fit is older than settings.clv_refit_after and enough customers bought again; returns how many customers changed tier or stage.  A concurrent second call returns 0 at once.';
 REVOKE ALL ON FUNCTION @extschema@.refresh(timestamptz) FROM PUBLIC;
+
+CREATE FUNCTION @extschema@.rebuild(ids bigint[], why text, force boolean)
+RETURNS integer
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+SET plan_cache_mode = force_custom_plan
+AS $$
+DECLARE
+    v_facts @extschema@.facts[];
+BEGIN
+    -- a customer whose state row went missing gets one back
+    INSERT INTO @extschema@.customer_state (customer_id, owner)
+    SELECT c.customer_id, c.owner FROM @extschema@.customers c
+     WHERE (ids IS NULL OR c.customer_id OPERATOR(pg_catalog.=) ANY (ids))
+       AND NOT EXISTS (SELECT 1 FROM @extschema@.customer_state s
+                        WHERE s.customer_id OPERATOR(pg_catalog.=) c.customer_id)
+     ORDER BY c.customer_id;
+    PERFORM 1 FROM @extschema@.customer_state s
+     WHERE ids IS NULL OR s.customer_id OPERATOR(pg_catalog.=) ANY (ids)
+     ORDER BY s.customer_id FOR UPDATE;
+    UPDATE @extschema@.customer_state s SET owner = c.owner
+      FROM @extschema@.customers c
+     WHERE c.customer_id OPERATOR(pg_catalog.=) s.customer_id
+       AND (ids IS NULL OR s.customer_id OPERATOR(pg_catalog.=) ANY (ids))
+       AND s.owner IS DISTINCT FROM c.owner;
+    SELECT pg_catalog.array_agg(x.f) INTO v_facts
+      FROM (SELECT @extschema@.fold(NULL, s.customer_id, a.at,
+                                    k.direction OPERATOR(pg_catalog.=) 'inbound', k.stage,
+                                    k.is_purchase, k.intent_weight, a.amount, cfg.intent_half_life,
+                                    a.activity_id) AS f
+              FROM @extschema@.customer_state s
+              LEFT JOIN @extschema@.activities a ON a.customer_id OPERATOR(pg_catalog.=) s.customer_id
+              LEFT JOIN @extschema@.activity_kinds k ON k.kind OPERATOR(pg_catalog.=) a.kind
+             CROSS JOIN @extschema@.settings cfg
+             WHERE ids IS NULL OR s.customer_id OPERATOR(pg_catalog.=) ANY (ids)
+             GROUP BY s.customer_id, cfg.intent_half_life) x;
+    RETURN (SELECT a.facts_fixed
+              FROM @extschema@.apply_facts(v_facts, pg_catalog.now(), why, force) a);
+END
+$$;
+COMMENT ON FUNCTION @extschema@.rebuild(bigint[], text, boolean) IS
+'Internal: lock, refold from all their activities and re-evaluate now the given customers (NULL: everyone), writing every row when force; returns how many had stored facts that differed from the refold.  Plans for its arguments (one customer or all).';
+REVOKE ALL ON FUNCTION @extschema@.rebuild(bigint[], text, boolean) FROM PUBLIC;
+
+CREATE FUNCTION @extschema@.customers_changed()
+RETURNS trigger
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+AS $$
+DECLARE
+    v_ids bigint[];
+BEGIN
+    IF EXISTS (SELECT 1 FROM new_rows n
+                WHERE n.created_at OPERATOR(pg_catalog.>) (pg_catalog.now() OPERATOR(pg_catalog.+) interval '1 day')) THEN
+        RAISE EXCEPTION 'customer created_at is more than a day in the future'
+            USING ERRCODE = '22008', HINT = 'created_at defaults to now().';
+    END IF;
+    IF TG_OP OPERATOR(pg_catalog.=) 'INSERT' THEN
+        INSERT INTO @extschema@.customer_state (customer_id, owner)
+        SELECT n.customer_id, n.owner FROM new_rows n ORDER BY n.customer_id;
+    ELSE
+        UPDATE @extschema@.customer_state s SET owner = n.owner
+          FROM new_rows n
+         WHERE s.customer_id OPERATOR(pg_catalog.=) n.customer_id
+           AND s.owner IS DISTINCT FROM n.owner;
+    END IF;
+    -- BANT or creation time changed: re-evaluate (state rows change only if the result does)
+    SELECT pg_catalog.array_agg(n.customer_id) INTO v_ids FROM new_rows n;
+    IF v_ids IS NOT NULL THEN
+        PERFORM @extschema@.reevaluate(v_ids, pg_catalog.now(),
+                                       CASE TG_OP WHEN 'INSERT' THEN 'new customer' ELSE 'customer' END);
+    END IF;
+    RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.customers_changed() IS
+'Statement trigger: a new customer gets its state row; a change of BANT answers re-tiers the customer.';
+
+CREATE TRIGGER customers_inserted
+    AFTER INSERT ON @extschema@.customers
+    REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.customers_changed();
+CREATE TRIGGER customers_updated
+    AFTER UPDATE ON @extschema@.customers
+    REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.customers_changed();
 
 CREATE FUNCTION @extschema@.recompute(customer_id bigint DEFAULT NULL)
 RETURNS integer
@@ -803,64 +902,66 @@ COMMENT ON FUNCTION @extschema@.win_probability(bigint) IS
 
 REVOKE ALL ON FUNCTION @extschema@.rebuild_win_counts() FROM PUBLIC;
 
--- The ranking is the inner query; the model columns are computed outside
--- it, so a query with LIMIT computes them only for the rows it returns.
+-- The ranking is the inner query, over customer_state alone; everything
+-- else is computed outside it, so a query with LIMIT computes it only for
+-- the rows it returns.  WHERE owner = ... reaches the index on owner.
 CREATE VIEW @extschema@.followup WITH (security_invoker = true) AS
-SELECT r.rank, r.customer_id, r.name, r.owner, r.tier, r.priority, r.stage, r.r, r.f, r.m,
-       r.rfm_segment, r.bant, r.intent, r.last_activity_at, r.last_contact_at, r.next_due_at,
-       r.overdue_days, r.reason,
-       @extschema@.p_alive(r.bgnbd, r.state) AS p_alive,
-       @extschema@.clv(r.bgnbd, r.gammagamma, r.state, r.clv_horizon, r.clv_discount_rate) AS clv,
+SELECT r.rank,
+       r.customer_id,
+       (SELECT c.name FROM @extschema@.customers c
+         WHERE c.customer_id OPERATOR(pg_catalog.=) r.customer_id) AS name,
+       r.owner,
+       (r.state).tier,
+       r.priority,
+       (r.state).effective_stage AS stage,
+       (r.state).r_score AS r,
+       (r.state).f_score AS f,
+       (r.state).m_score AS m,
+       x.segment AS rfm_segment,
+       (r.state).bant,
+       @extschema@.decayed((r.state).intent, (r.state).intent_at,
+                           (SELECT cfg.intent_half_life FROM @extschema@.settings cfg), pg_catalog.now()) AS intent,
+       (r.state).last_at AS last_activity_at,
+       (r.state).last_outbound_at AS last_contact_at,
+       r.next_due_at,
+       x.overdue_days,
+       pg_catalog.concat_ws(', ',
+           (r.state).tier OPERATOR(pg_catalog.||) ': BANT ' OPERATOR(pg_catalog.||) (r.state).bant OPERATOR(pg_catalog.||) '/4',
+           CASE WHEN x.segment IS NULL AND (r.state).frequency OPERATOR(pg_catalog.=) 0 THEN 'no purchases'
+                WHEN x.segment IS NULL THEN 'RFM not scored yet'
+                ELSE pg_catalog.format('%s %s-%s-%s', x.segment, (r.state).r_score, (r.state).f_score, (r.state).m_score) END,
+           (r.state).effective_stage::text,
+           CASE WHEN (r.state).no_reply THEN 'no reply to last touch' END,
+           CASE WHEN x.overdue_days OPERATOR(pg_catalog.=) 1 THEN '1 day overdue'
+                WHEN x.overdue_days OPERATOR(pg_catalog.>) 1 THEN x.overdue_days OPERATOR(pg_catalog.||) ' days overdue'
+                WHEN r.next_due_at OPERATOR(pg_catalog.<=) pg_catalog.now() THEN 'due today'
+                ELSE 'due ' OPERATOR(pg_catalog.||) pg_catalog.to_char(r.next_due_at, 'YYYY-MM-DD') END) AS reason,
+       @extschema@.p_alive((SELECT cm.bgnbd FROM @extschema@.clv_models cm
+                             ORDER BY cm.fitted_at DESC LIMIT 1), r.state) AS p_alive,
+       @extschema@.clv((SELECT cm.bgnbd FROM @extschema@.clv_models cm ORDER BY cm.fitted_at DESC LIMIT 1),
+                       (SELECT cm.gammagamma FROM @extschema@.clv_models cm ORDER BY cm.fitted_at DESC LIMIT 1),
+                       r.state,
+                       (SELECT cfg.clv_horizon FROM @extschema@.settings cfg),
+                       (SELECT cfg.clv_discount_rate FROM @extschema@.settings cfg)) AS clv,
        CASE WHEN (r.state).stage OPERATOR(pg_catalog.<>) ALL ('{won,lost}'::@extschema@.stage[])
             THEN @extschema@.win_probability(@extschema@.win_features(r.state), (SELECT @extschema@.win_model())) END
        AS win_probability
   FROM (
-    SELECT pg_catalog.row_number() OVER (PARTITION BY c.owner
+    SELECT pg_catalog.row_number() OVER (PARTITION BY s.owner
                                          ORDER BY s.priority DESC, s.next_due_at, s.customer_id) AS rank,
-           s.customer_id,
-           c.name,
-           c.owner,
-           s.tier,
-           s.priority,
-           s.effective_stage AS stage,
-           s.r_score AS r,
-           s.f_score AS f,
-           s.m_score AS m,
-           x.segment AS rfm_segment,
-           s.bant,
-           @extschema@.decayed(s.intent, s.intent_at, cfg.intent_half_life, pg_catalog.now()) AS intent,
-           s.last_at AS last_activity_at,
-           s.last_outbound_at AS last_contact_at,
-           s.next_due_at,
-           x.overdue_days,
-           pg_catalog.concat_ws(', ',
-               s.tier OPERATOR(pg_catalog.||) ': BANT ' OPERATOR(pg_catalog.||) s.bant OPERATOR(pg_catalog.||) '/4',
-               CASE WHEN x.segment IS NULL AND s.frequency OPERATOR(pg_catalog.=) 0 THEN 'no purchases'
-                    WHEN x.segment IS NULL THEN 'RFM not scored yet'
-                    ELSE pg_catalog.format('%s %s-%s-%s', x.segment, s.r_score, s.f_score, s.m_score) END,
-               s.effective_stage::text,
-               CASE WHEN s.no_reply THEN 'no reply to last touch' END,
-               CASE WHEN x.overdue_days OPERATOR(pg_catalog.=) 1 THEN '1 day overdue'
-                    WHEN x.overdue_days OPERATOR(pg_catalog.>) 1 THEN x.overdue_days OPERATOR(pg_catalog.||) ' days overdue'
-                    WHEN s.next_due_at OPERATOR(pg_catalog.<=) pg_catalog.now() THEN 'due today'
-                    ELSE 'due ' OPERATOR(pg_catalog.||) pg_catalog.to_char(s.next_due_at, 'YYYY-MM-DD') END) AS reason,
-           s AS state, m.bgnbd, m.gammagamma, cfg.clv_horizon, cfg.clv_discount_rate
+           s.customer_id, s.owner, s.priority, s.next_due_at, s AS state
       FROM @extschema@.customer_state s
-      JOIN @extschema@.customers c ON c.customer_id OPERATOR(pg_catalog.=) s.customer_id
-     CROSS JOIN @extschema@.settings cfg
-      LEFT JOIN (SELECT cm.bgnbd, cm.gammagamma FROM @extschema@.clv_models cm
-                  ORDER BY cm.fitted_at DESC LIMIT 1) m ON true
-     CROSS JOIN LATERAL (
-        SELECT CASE WHEN s.frequency OPERATOR(pg_catalog.>) 0 AND s.r_score IS NOT NULL
-                         AND s.f_score IS NOT NULL AND s.m_score IS NOT NULL
-                    THEN @extschema@.rfm_segment(s.r_score, s.f_score, s.m_score) END AS segment,
-               GREATEST(pg_catalog.floor(pg_catalog.date_part('epoch', pg_catalog.now() OPERATOR(pg_catalog.-) s.next_due_at)
-                                         OPERATOR(pg_catalog./) 86400)::integer, 0) AS overdue_days
-     ) x
-     ORDER BY rank, s.priority DESC, s.customer_id
-  ) r;
+     ORDER BY s.priority DESC, s.next_due_at, s.customer_id
+  ) r
+ CROSS JOIN LATERAL (
+    SELECT CASE WHEN (r.state).frequency OPERATOR(pg_catalog.>) 0 AND (r.state).r_score IS NOT NULL
+                     AND (r.state).f_score IS NOT NULL AND (r.state).m_score IS NOT NULL
+                THEN @extschema@.rfm_segment((r.state).r_score, (r.state).f_score, (r.state).m_score) END AS segment,
+           GREATEST(pg_catalog.floor(pg_catalog.date_part('epoch', pg_catalog.now() OPERATOR(pg_catalog.-) r.next_due_at)
+                                     OPERATOR(pg_catalog./) 86400)::integer, 0) AS overdue_days
+ ) x;
 COMMENT ON VIEW @extschema@.followup IS
-'Whom each rep should contact next, when and why: one row per customer, ranked within its owner''s list (rank 1 = first).  Filter with WHERE owner = ...';
+'Whom each rep should contact next, when and why: one row per customer, highest priority first, with its rank in its owner''s list (rank 1 = first).  Filter with WHERE owner = ...';
 COMMENT ON COLUMN @extschema@.followup.rank IS 'Position in the owner''s follow-up list (by priority, then due date).';
 COMMENT ON COLUMN @extschema@.followup.customer_id IS 'The customer.';
 COMMENT ON COLUMN @extschema@.followup.name IS 'Customer name.';

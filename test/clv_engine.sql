@@ -102,7 +102,7 @@ SELECT throws_ok($$SELECT prio.customer_summary(NULL::prio.customer_state, now()
 SELECT throws_ok($$SELECT prio.customer_summary(s, 'infinity') FROM prio.customer_state s LIMIT 1$$, '22023', NULL, 'customer_summary: infinite as_of');
 SELECT throws_ok($$SELECT prio.customer_summary(s, now(), '0') FROM prio.customer_state s LIMIT 1$$, '22023', NULL, 'customer_summary: zero unit');
 SELECT throws_ok($$SELECT prio.customer_summary(s, now(), NULL) FROM prio.customer_state s LIMIT 1$$, '22004', NULL, 'customer_summary: NULL unit');
-SELECT throws_ok($$SELECT prio.customer_summary(ROW(1, NULL, NULL, NULL, NULL, now(), 1, 5, 0, NULL, 'prospect', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, now(), now() + interval '1 day', 0, 0)::prio.customer_state, now())$$,
+SELECT throws_ok($$SELECT prio.customer_summary(ROW(1, NULL, NULL, NULL, NULL, now(), 1, 5, 0, NULL, 'prospect', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, now(), now() + interval '1 day', 0, 0, NULL)::prio.customer_state, now())$$,
                  '22023', NULL, 'customer_summary: purchases but no purchase days (a hand-made row)');
 
 SELECT * FROM finish();

@@ -51,8 +51,13 @@ stress:
 	tools/crash.sh
 	tools/dumprestore.sh
 
+# The whole suite against prio built with -DUSE_ASSERT_CHECKING, installed into a
+# private copy of PostgreSQL (the system's prio is untouched); CI runs it after make test.
+check-asserts:
+	tools/asserts.sh
+
 # make bench [SCALE=small|medium|large]: figures beside their baselines (bench/results.md)
 bench:
 	SCALE=$(SCALE) bench/run.sh
 
-.PHONY: prove test demo bench stress
+.PHONY: prove test demo bench stress check-asserts

@@ -30,7 +30,8 @@ if ! nm -D --undefined-only "$so" | grep -qw ExceptionalCondition; then
 	exit 1
 fi
 
-private_cluster "log_line_prefix = '%m [%p] %e %a '"
+# log_connections: the crashed backend's application_name names the test (pg_regress/NAME)
+private_cluster "log_line_prefix = '%m [%p] %e %a '" "log_connections = on"
 cluster_start
 loaded=$(cluster_psql -d postgres -At -c "LOAD 'prio'" -c "
 	SELECT string_agg(DISTINCT substring(l from '(/\S*/prio\.so)'), ' ')
@@ -46,7 +47,11 @@ private_env "$PRIV_SRC/tools/check.sh" || status=1
 
 if grep -nE 'TRAP: |terminated by signal|PANIC' "$CL_LOG" >/dev/null; then
 	echo "=== server log: assertion failures, crashes" >&2
-	grep -nE -B2 -A25 'TRAP: |terminated by signal|PANIC' "$CL_LOG" >&2 || true
+	grep -nE -A25 'TRAP: |terminated by signal|PANIC' "$CL_LOG" | grep -vE 'connection (received|authorized)|in recovery mode' >&2 || true
+	for pid in $(sed -n 's/.*server process (PID \([0-9]*\)) was terminated by signal.*/\1/p' "$CL_LOG"); do
+		app=$(sed -n "s/.*\[$pid\].*connection authorized: .*application_name=\([^ ]*\).*/\1/p" "$CL_LOG" | head -1)
+		echo "crashed backend $pid: application_name ${app:-unknown} (pg_regress/NAME, isolation/NAME; psql: a pgTAP file, see its query above)" >&2
+	done
 	status=1
 fi
 traps=$(grep -c 'TRAP: ' "$CL_LOG" || true)

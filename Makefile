@@ -56,8 +56,13 @@ stress:
 check-asserts:
 	tools/asserts.sh
 
+# pg_regress (TAP=1: and pgTAP) with the server under valgrind; prio's errors with
+# their stacks.  Not in CI: about 7 minutes.
+check-valgrind:
+	tools/valgrind.sh
+
 # make bench [SCALE=small|medium|large]: figures beside their baselines (bench/results.md)
 bench:
 	SCALE=$(SCALE) bench/run.sh
 
-.PHONY: prove test demo bench stress check-asserts
+.PHONY: prove test demo bench stress check-asserts check-valgrind

@@ -10,9 +10,13 @@
 #   valgrind --trace-children=yes --leak-check=no --error-exitcode=128
 #            --suppressions=tools/valgrind.supp
 # one log per process.  A backend that had an error exits 128, which the postmaster
-# treats as a crash (all sessions reset), so tests running at that moment may fail
-# too: read the error list first.  Errors outside prio (PostgreSQL false positives
-# tools/valgrind.supp misses) are counted and summarised by their top frames.
+# treats as a crash (all sessions reset): so each test runs in a pg_regress of its
+# own, after the server is ready again.  Errors outside prio (PostgreSQL false
+# positives tools/valgrind.supp misses) are counted and summarised by their top frames.
+# Limit: Debian's server is not built with USE_VALGRIND, so memcheck sees malloc'd
+# blocks, not palloc chunks: it catches uninitialised reads of fresh memory (a new
+# block, a chunk over 8 kB) and accesses outside a block, but not a read of a
+# recycled chunk's stale bytes or an overrun into the next chunk of the same block.
 # Exits 1 when an error has a frame in prio or a test failed.
 # Takes about 7.5 minutes (TAP=1: about 23 minutes more, 20 of them test/fuzz.sql;
 # measured on 2 cores).  Installs valgrind if missing

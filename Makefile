@@ -53,8 +53,18 @@ stress:
 	tools/crash.sh
 	tools/dumprestore.sh
 
+# The whole suite against prio built with -DUSE_ASSERT_CHECKING, installed into a
+# private copy of PostgreSQL (the system's prio is untouched); CI runs it after make test.
+check-asserts:
+	tools/asserts.sh
+
+# pg_regress (TAP=1: and pgTAP) with the server under valgrind; prio's errors with
+# their stacks.  Not in CI: about 7 minutes.
+check-valgrind:
+	tools/valgrind.sh
+
 # make bench [SCALE=small|medium|large]: figures beside their baselines (bench/results.md)
 bench:
 	SCALE=$(SCALE) bench/run.sh
 
-.PHONY: prove test demo bench stress
+.PHONY: prove test demo bench stress check-asserts check-valgrind

@@ -435,6 +435,12 @@ BEGIN
         'next_due_at', (x.e).next_due_at,
         'cadence', CASE (x.e).tier WHEN 'A' THEN (x.cfg).cadence_a WHEN 'B' THEN (x.cfg).cadence_b
                                    WHEN 'C' THEN (x.cfg).cadence_c ELSE (x.cfg).cadence_d END,
+        'clv', pg_catalog.jsonb_build_object(
+                   'summary', pg_catalog.to_jsonb(@extschema@.customer_summary(s)),
+                   'p_alive', @extschema@.p_alive(x.m_bgnbd, s),
+                   'clv', @extschema@.clv(x.m_bgnbd, x.m_gammagamma, s, (x.cfg).clv_horizon, (x.cfg).clv_discount_rate),
+                   'horizon_months', (x.cfg).clv_horizon,
+                   'model_fitted_at', x.m_fitted_at),
         'win', CASE WHEN s.stage OPERATOR(pg_catalog.=) ANY ('{won,lost}'::@extschema@.stage[])
                     THEN pg_catalog.jsonb_build_object('closed', s.stage)
                     ELSE pg_catalog.jsonb_build_object(
@@ -454,8 +460,11 @@ BEGIN
         SELECT r.cfg, r.r_breaks AS rb, r.f_breaks AS fb, r.m_breaks AS mb, r.breaks_computed_at,
                @extschema@.evaluate(@extschema@.stored_facts(s), c, r.cfg, r.r_breaks, r.f_breaks,
                                     r.m_breaks, pg_catalog.now()) AS e,
-               @extschema@.win_features(s) AS wf, @extschema@.win_model() AS wm
+               @extschema@.win_features(s) AS wf, @extschema@.win_model() AS wm,
+               m.bgnbd AS m_bgnbd, m.gammagamma AS m_gammagamma, m.fitted_at AS m_fitted_at
           FROM @extschema@.rule_config r
+          LEFT JOIN (SELECT cm.bgnbd, cm.gammagamma, cm.fitted_at FROM @extschema@.clv_models cm
+                      ORDER BY cm.fitted_at DESC LIMIT 1) m ON true
         OFFSET 0                        -- evaluate once, not once per field read
      ) x
      WHERE c.customer_id OPERATOR(pg_catalog.=) explain.customer_id;
@@ -467,7 +476,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@.explain(bigint) IS
-'Every factor behind a customer''s tier and priority, evaluated now: R/F/M values, scores and breaks, segment, BANT, stages, intent, the rule that fired, the priority points and weights, the stored state, and the win probability with the three features that raise it most and the three that lower it most.';
+'Every factor behind a customer''s tier and priority, evaluated now: R/F/M values, scores and breaks, segment, BANT, stages, intent, the rule that fired, the priority points and weights, the stored state, the CLV inputs with P(alive) and CLV under the latest model, and the win probability with the three features that raise it most and the three that lower it most.';
 
 ------------------------------------------------------------------------
 -- CLV of prio's own customers: the BTYD inputs kept in customer_state,

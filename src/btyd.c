@@ -175,6 +175,15 @@ hyp2f1_near_one(double a, double b, double c, double w, double *f)
 
 		if (is_nonpos_int(c - h) || is_nonpos_int(c + h))
 			return BTYD_NO_CONVERGENCE;
+
+		/*
+		 * Beyond c ~ 1e11, c +- h rounds back to (nearly) c and m stays on
+		 * the whole number: recursing again would never end (a stack
+		 * overflow, e.g. for x = 1e12 repeat purchases).
+		 */
+		if (fabs(((c + h) - a - b) - rint((c + h) - a - b)) < 1e-5 ||
+			fabs(((c - h) - a - b) - rint((c - h) - a - b)) < 1e-5)
+			return BTYD_NO_CONVERGENCE;
 		if ((st = hyp2f1_near_one(a, b, c + h, w, &f1)) != BTYD_OK ||
 			(st = hyp2f1_near_one(a, b, c - h, w, &f2)) != BTYD_OK)
 			return st;

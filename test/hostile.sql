@@ -12,7 +12,7 @@
 -- pg_postmaster_start_time() unchanged since the start.
 -- Runs inside one transaction and rolls back; its customers are 77001..77003.
 BEGIN;
-SELECT plan(429);
+SELECT plan(430);
 
 CREATE TEMP TABLE t0 AS SELECT pg_backend_pid() AS pid, pg_postmaster_start_time() AS started;
 
@@ -348,6 +348,9 @@ SELECT is(prio.intent(at, 2, '1 day', now()), 0::float8, 'intent: an event at -i
 SELECT is((SELECT (prio.rfm(at, amount)).frequency FROM (VALUES ('-infinity'::timestamptz, 1::numeric), ('infinity', 2)) v(at, amount)),
           2::bigint, 'rfm: infinite times are counted');
 SELECT is(prio.effective_stage('won', '-infinity', now(), '1 day', '1 day'), 'silent'::prio.stage, 'effective_stage: quiet since -infinity is silent');
+
+-- CLV at the ends of the double range: once NaN, 1 (for 0), NaN, Infinity, and a crash (stack overflow)
+SELECT is(prio.expected_purchases(ROW(1, 1, 1, 1, 0, 1)::prio.bgnbd, 1e6, 1e12, 1, 2), 0::float8, 'expected_purchases: x = 1e12 (long since gone) is 0, and the backend survives');
 
 -- Contract violations in return values (ordinary tests: they fail while prio is wrong)
 -- decayed(value, ...) is value * 2^(-age/half_life): an infinite value stays infinite

@@ -681,7 +681,10 @@ btyd_bgnbd_p_alive(const double *par, double x, double t_x, double T,
 	double		r,
 				al,
 				a,
-				b;
+				b,
+				la,
+				lt,
+				rl;
 
 	if (!positive_params(par, 4) || !bgnbd_row_ok(x, t_x, T) || p == NULL)
 		return BTYD_BAD_INPUT;
@@ -690,10 +693,30 @@ btyd_bgnbd_p_alive(const double *par, double x, double t_x, double T,
 	a = par[2];
 	b = par[3];
 	if (x == 0.0)
+	{
 		*p = 1.0;				/* no repeat purchase, no chance to drop out */
-	else
-		*p = 1.0 / (1.0 + exp(log(a / (b + x - 1.0))
-							  + (r + x) * log1p((T - t_x) / (al + t_x))));
+		return BTYD_OK;
+	}
+
+	/*
+	 * 1 / (1 + e^(la + rl)), la = ln(a / (b+x-1)), rl = (r+x) ln((alpha+T) /
+	 * (alpha+t_x)).  Near the ends of the double range the ratios and sums
+	 * overflow or underflow (la = -inf with rl = +inf gave NaN): then each
+	 * piece in logs, which keeps la finite and rl >= 0.
+	 */
+	la = log(a / (b + x - 1.0));
+	if (!isfinite(la))
+		la = log(a) - ((b >= x - 1.0) ? log(b) + log1p((x - 1.0) / b)
+					   : log(x - 1.0) + log1p(b / (x - 1.0)));
+	lt = log1p((T - t_x) / (al + t_x));
+	if (!isfinite(al + t_x))
+		lt = log1p((0.5 * (T - t_x)) / (0.5 * al + 0.5 * t_x));
+	else if (!isfinite(lt))
+		lt = log(T - t_x) - log(al + t_x);	/* the ratio overflowed */
+	rl = (r + x) * lt;
+	if (!isfinite(r + x))
+		rl = r * lt + x * lt;	/* inf * 0 would be NaN */
+	*p = 1.0 / (1.0 + exp(la + rl));
 	return BTYD_OK;
 }
 

@@ -12,7 +12,7 @@
 -- pg_postmaster_start_time() unchanged since the start.
 -- Runs inside one transaction and rolls back; its customers are 77001..77003.
 BEGIN;
-SELECT plan(430);
+SELECT plan(432);
 
 CREATE TEMP TABLE t0 AS SELECT pg_backend_pid() AS pid, pg_postmaster_start_time() AS started;
 
@@ -350,6 +350,8 @@ SELECT is((SELECT (prio.rfm(at, amount)).frequency FROM (VALUES ('-infinity'::ti
 SELECT is(prio.effective_stage('won', '-infinity', now(), '1 day', '1 day'), 'silent'::prio.stage, 'effective_stage: quiet since -infinity is silent');
 
 -- CLV at the ends of the double range: once NaN, 1 (for 0), NaN, Infinity, and a crash (stack overflow)
+SELECT is(prio.p_alive(ROW(1e308, 1, 5e-324, 1e308, 0, 1)::prio.bgnbd, 1, 0, 1000), 0::float8, 'p_alive: r = b = 1e308, a denormal is 0, not NaN');
+SELECT is(prio.p_alive(ROW(1e308, 1, 5e-324, 1e308, 0, 1)::prio.bgnbd, 1, 0, 5), 0::float8, 'p_alive: a / (b + x - 1) underflowing is 0, not 1');
 SELECT is(prio.expected_purchases(ROW(1, 1, 1, 1, 0, 1)::prio.bgnbd, 1e6, 1e12, 1, 2), 0::float8, 'expected_purchases: x = 1e12 (long since gone) is 0, and the backend survives');
 
 -- Contract violations in return values (ordinary tests: they fail while prio is wrong)

@@ -18,6 +18,8 @@
 #define SERIES_CANCEL	1e8		/* largest term / sum: beyond, digits lost */
 #define SERIES_SLOW		2000	/* E[Y]: more terms than this, use 2F1's
 								 * connection formula instead */
+#define K_CANCEL		1e12	/* E[Y]: |terms| / result beyond this, fewer
+								 * than 4 digits are left: refuse */
 #define XTAB			256		/* BG/NBD: x-only terms tabulated below this */
 
 #define OPT_MAXDIM		4
@@ -720,6 +722,24 @@ btyd_bgnbd_p_alive(const double *par, double x, double t_x, double T,
 	return BTYD_OK;
 }
 
+/*
+ * K = k = t1 - t2 for bgnbd_bracket(), size = |t1| + |t2|.  K >= 0 (the
+ * expected purchases of a customer alive at T), but at extreme parameters
+ * (r ~ 1e-100 with b ~ 1e100, alpha and a ~ 1e15) t1 and t2 are huge and
+ * nearly equal, and their difference is noise, even negative: refuse rather
+ * than return it.
+ */
+static BtydStatus
+bracket_result(double k, double size, double *K)
+{
+	if (!isfinite(k))
+		return BTYD_UNDEFINED;
+	if (k < 0.0 || size > K_CANCEL * k)
+		return BTYD_NO_CONVERGENCE;
+	*K = k;
+	return BTYD_OK;
+}
+
 /* bgnbd_bracket() near z = 1 by the connection formula; see there. */
 static BtydStatus
 bgnbd_bracket_far(double A, double B, double C, double w, double lw, double *K)
@@ -742,8 +762,8 @@ bgnbd_bracket_far(double A, double B, double C, double w, double lw, double *K)
 	}
 	if ((st = hyp2f1_near_one(A, B, C, w, &F)) != BTYD_OK)
 		return st;
-	*K = C / B * (1.0 - exp(B * lw) * F);
-	return isfinite(*K) ? BTYD_OK : BTYD_UNDEFINED;
+	return bracket_result(C / B * (1.0 - exp(B * lw) * F),
+						  fabs(C / B) * (1.0 + fabs(exp(B * lw) * F)), K);
 }
 
 /*
@@ -762,9 +782,9 @@ bgnbd_bracket_far(double A, double B, double C, double w, double lw, double *K)
  * two neighbours; K is analytic in both).
  */
 static BtydStatus
-bgnbd_bracket(double A, double B, double C, double z, double w, double *K)
+bgnbd_bracket(double A, double B, double C, double z, double w, double lw,
+			  double *K)
 {
-	double		lw = log(w);
 	double		e = (B == 0.0) ? -lw : -expm1(B * lw) / B;
 	double		s;
 	bool		far;
@@ -787,10 +807,8 @@ bgnbd_bracket(double A, double B, double C, double z, double w, double *K)
 		return BTYD_OK;
 	st = series(A + 1.0, B + 1.0, C + 1.0, 2.0, z, &s);
 	if (st == BTYD_OK)
-	{
-		*K = C * e - exp(B * lw) * A * z * s;
-		return isfinite(*K) ? BTYD_OK : BTYD_UNDEFINED;
-	}
+		return bracket_result(C * e - exp(B * lw) * A * z * s,
+							  fabs(C * e) + fabs(exp(B * lw) * A * z * s), K);
 	if (far || z <= 0.75)
 		return st;
 	return bgnbd_bracket_far(A, B, C, w, lw, K);
@@ -804,6 +822,7 @@ btyd_bgnbd_conditional(const double *par, double x, double t_x, double T,
 				a,
 				b,
 				span,
+				lw,
 				K,
 				p;
 	BtydStatus	st;
@@ -815,15 +834,26 @@ btyd_bgnbd_conditional(const double *par, double x, double t_x, double T,
 	a = par[2];
 	b = par[3];
 	span = par[1] + T + t;
-	/* z = t/(alpha+T+t); 1 - z computed directly, it matters near z = 1 */
+	if (!isfinite(span))
+		return BTYD_UNDEFINED;	/* else z = t/span = 0 and E = 0, wrongly */
+
+	/*
+	 * z = t/(alpha+T+t); 1 - z computed directly, it matters near z = 1.
+	 * ln(1 - z) = -ln(1 + t/(alpha+T)): log(1 - z) has an absolute error of
+	 * ~1e-16, which (1-z)^(a-1) turns into a relative error of ~(a-1)1e-16/z
+	 * (all of E's digits for a ~ 1e5 and z ~ 1e-4).
+	 */
+	lw = -log1p(t / (par[1] + T));
+	if (!isfinite(lw))
+		lw = log((par[1] + T) / span);
 	st = bgnbd_bracket(a + b - 1.0 - r, a - 1.0, a + b + x - 1.0,
-					   t / span, (par[1] + T) / span, &K);
+					   t / span, (par[1] + T) / span, lw, &K);
 	if (st != BTYD_OK)
 		return st;
 	if ((st = btyd_bgnbd_p_alive(par, x, t_x, T, &p)) != BTYD_OK)
 		return st;
 	*e = K * p;
-	return BTYD_OK;
+	return isfinite(*e) ? BTYD_OK : BTYD_UNDEFINED;
 }
 
 BtydStatus

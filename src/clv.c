@@ -61,6 +61,37 @@ CheckBtyd(BtydStatus status, const char *what)
 	}
 }
 
+/*
+ * The same for a value computed from fitted parameters: the fits' wording
+ * ("no interior maximum", "fit on more customers") would mislead here.
+ */
+static void
+CheckBtydValue(BtydStatus status, const char *what)
+{
+	switch (status)
+	{
+		case BTYD_OK:
+			return;
+		case BTYD_NO_CONVERGENCE:
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("%s cannot be computed accurately for these parameters and this customer", what),
+					 errdetail("Its hypergeometric series does not converge or loses its digits to cancellation."),
+					 errhint("Use parameters from prio.bgnbd_fit and x, t_x, T in the time unit of the fit: these are far outside what a fit produces.")));
+			break;
+		case BTYD_UNDEFINED:
+			ereport(ERROR,
+					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					 errmsg("%s is out of range for these parameters and this customer", what),
+					 errdetail("A result or an intermediate value (such as alpha + T + t) exceeds the range of double precision.")));
+			break;
+		default:
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("%s: %s", what, btyd_status_message(status))));
+	}
+}
+
 /* ------------------------------------------------------------------ */
 /* clv_summary(at, amount, cut_off, unit): one customer's (x, t_x, T, m) */
 
@@ -574,7 +605,7 @@ prio_p_alive(PG_FUNCTION_ARGS)
 	for (int i = 1; i <= 3; i++)
 		CheckArgNotNull(fcinfo, i, i == 1 ? "x" : i == 2 ? "t_x" : "T");
 	c = bgnbd_row(fcinfo, 1);
-	CheckBtyd(btyd_bgnbd_p_alive(par, c.x, c.t_x, c.T, &p), "prio.p_alive");
+	CheckBtydValue(btyd_bgnbd_p_alive(par, c.x, c.t_x, c.T, &p), "prio.p_alive");
 	PG_RETURN_FLOAT8(p);
 }
 
@@ -597,7 +628,7 @@ prio_expected_purchases_conditional(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("t must not be negative")));
 	c = bgnbd_row(fcinfo, 2);
-	CheckBtyd(btyd_bgnbd_conditional(par, c.x, c.t_x, c.T, t, &e), "prio.expected_purchases");
+	CheckBtydValue(btyd_bgnbd_conditional(par, c.x, c.t_x, c.T, t, &e), "prio.expected_purchases");
 	PG_RETURN_FLOAT8(e);
 }
 
@@ -616,7 +647,7 @@ prio_expected_purchases_new(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("t must not be negative")));
-	CheckBtyd(btyd_bgnbd_expected(par, t, &e), "prio.expected_purchases");
+	CheckBtydValue(btyd_bgnbd_expected(par, t, &e), "prio.expected_purchases");
 	PG_RETURN_FLOAT8(e);
 }
 
@@ -688,6 +719,6 @@ prio_clv(PG_FUNCTION_ARGS)
 					 errmsg("mean_value must not be negative")));
 		CheckBtyd(btyd_gg_expected_spend(gg, c.x, m, &spend), "prio.clv");
 	}
-	CheckBtyd(btyd_clv(bg, c.x, c.t_x, c.T, spend, horizon, period, rate, &value), "prio.clv");
+	CheckBtydValue(btyd_clv(bg, c.x, c.t_x, c.T, spend, horizon, period, rate, &value), "prio.clv");
 	PG_RETURN_FLOAT8(value);
 }

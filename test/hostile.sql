@@ -12,7 +12,7 @@
 -- pg_postmaster_start_time() unchanged since the start.
 -- Runs inside one transaction and rolls back; its customers are 77001..77003.
 BEGIN;
-SELECT plan(432);
+SELECT plan(441);
 
 CREATE TEMP TABLE t0 AS SELECT pg_backend_pid() AS pid, pg_postmaster_start_time() AS started;
 
@@ -179,6 +179,20 @@ SELECT * FROM pg_temp.bad($$SELECT prio.evaluate(f, c, jsonb_populate_record(s, 
 SELECT * FROM pg_temp.bad($$SELECT prio.evaluate(f, c, jsonb_populate_record(s, '{"weight_rfm": -1}'), NULL, NULL, NULL, now()) FROM ev$$, '22023', 'evaluate: settings with a negative weight');
 SELECT * FROM pg_temp.bad($$SELECT prio.evaluate(f, c, jsonb_populate_record(s, '{"weight_tier": "Infinity"}'), NULL, NULL, NULL, now()) FROM ev$$, '22023', 'evaluate: settings with an infinite weight');
 SELECT * FROM pg_temp.bad($$SELECT prio.evaluate(f, c, jsonb_populate_record(s, '{"cadence_a": "1000000 years", "cadence_b": "1000000 years", "cadence_c": "1000000 years", "cadence_d": "1000000 years"}'), NULL, NULL, NULL, now()) FROM ev$$, '22008', 'evaluate: due date beyond the timestamp range');
+
+------------------------------------------------------------------------
+-- Customer lifetime value: clv_summary, the fits, the scoring functions
+------------------------------------------------------------------------
+
+-- expected_purchases (conditional and new customer)
+-- once 0: alpha + T + t overflowed, so t / (alpha + T + t) was 0
+SELECT * FROM pg_temp.bad($$SELECT prio.expected_purchases(ROW(1, 1e308, 1, 1, 0, 1)::prio.bgnbd, 1e308)$$, '22003', 'expected_purchases: alpha + t beyond double precision');
+SELECT * FROM pg_temp.bad($$SELECT prio.expected_purchases(ROW(1, 1e308, 1, 1, 0, 1)::prio.bgnbd, 1e308, 1, 1, 2)$$, '22003', 'expected_purchases: alpha + T + t beyond double precision');
+-- once -1.2e85 and -0.04: their 2F1 terms cancel to noise
+SELECT * FROM pg_temp.bad($$SELECT prio.expected_purchases(ROW(1e-100, 1.6308944895363173, 0.28988451088357425, 1e100, 0, 1)::prio.bgnbd, 50, 4, 0.7351748543765988, 9.065388532844805)$$,
+                          '22023', 'expected_purchases: r = 1e-100, b = 1e100 (digits lost)');
+SELECT * FROM pg_temp.bad($$SELECT prio.expected_purchases(ROW(1.6651024925952151, 1e15, 1e15, 0.09113548068357986, 0, 1)::prio.bgnbd, 50)$$,
+                          '22023', 'expected_purchases: alpha = a = 1e15 (digits lost)');
 
 ------------------------------------------------------------------------
 -- Engine functions
@@ -353,6 +367,9 @@ SELECT is(prio.effective_stage('won', '-infinity', now(), '1 day', '1 day'), 'si
 SELECT is(prio.p_alive(ROW(1e308, 1, 5e-324, 1e308, 0, 1)::prio.bgnbd, 1, 0, 1000), 0::float8, 'p_alive: r = b = 1e308, a denormal is 0, not NaN');
 SELECT is(prio.p_alive(ROW(1e308, 1, 5e-324, 1e308, 0, 1)::prio.bgnbd, 1, 0, 5), 0::float8, 'p_alive: a / (b + x - 1) underflowing is 0, not 1');
 SELECT is(prio.expected_purchases(ROW(1, 1, 1, 1, 0, 1)::prio.bgnbd, 1e6, 1e12, 1, 2), 0::float8, 'expected_purchases: x = 1e12 (long since gone) is 0, and the backend survives');
+SELECT ok(abs(prio.expected_purchases(ROW(5.0389073324241408e-05, 22018.308842282768, 13078.333373963696, 0.0049159620061602054, 0, 1)::prio.bgnbd,
+                                       0.20861376537801846, 0, 0, 48.192310724930323) / 4.76369341753958e-10 - 1) < 1e-6,
+          'expected_purchases: a = 13078, t / (alpha + T + t) = 3e-6 keeps its digits (once 9e-4 off)');
 
 -- Contract violations in return values (ordinary tests: they fail while prio is wrong)
 -- decayed(value, ...) is value * 2^(-age/half_life): an infinite value stays infinite

@@ -1033,7 +1033,8 @@ btyd_gg_expected_spend(const double *par, double x, double m_x, double *spend)
 {
 	double		p,
 				q,
-				v;
+				v,
+				s;
 
 	if (!positive_params(par, 3) || !isfinite(x) || x < 0.0 ||
 		!isfinite(m_x) || spend == NULL)
@@ -1045,7 +1046,22 @@ btyd_gg_expected_spend(const double *par, double x, double m_x, double *spend)
 		return BTYD_BAD_INPUT;
 	if (!(p * x + q > 1.0))
 		return BTYD_UNDEFINED;	/* the posterior mean of 1/nu is infinite */
-	*spend = p * (v + (x > 0.0 ? x * m_x : 0.0)) / (p * x + q - 1.0);
+	s = p * (v + (x > 0.0 ? x * m_x : 0.0)) / (p * x + q - 1.0);
+	if (!isfinite(s))
+	{
+		/*
+		 * p (v + x m) and p x overflow (inf / inf was NaN) where the spend
+		 * itself need not: divide by p first.
+		 */
+		double		den = x + (q - 1.0) / p;
+
+		if (!(den > 0.0))
+			return BTYD_UNDEFINED;
+		s = v / den + (x > 0.0 ? (x / den) * m_x : 0.0);
+		if (!isfinite(s))
+			return BTYD_UNDEFINED;
+	}
+	*spend = s;
 	return BTYD_OK;
 }
 

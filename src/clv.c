@@ -651,12 +651,36 @@ prio_expected_purchases_new(PG_FUNCTION_ARGS)
 	PG_RETURN_FLOAT8(e);
 }
 
+/* Gamma-Gamma expected spend of a customer with x repeat purchases of mean m */
+static double
+gg_spend(const double *gg, double x, double m, const char *what)
+{
+	double		spend;
+	BtydStatus	st;
+
+	/* btyd says only "invalid input" for this one */
+	if (x > 0 && m == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s: mean_value must be positive when x > 0, not 0 with x = %g", what, x),
+				 errdetail("The Gamma-Gamma model describes positive transaction values."),
+				 errhint("Score such a customer with x = 0, which gives the population mean spend; prio.gammagamma_fit leaves these rows out too.")));
+	st = btyd_gg_expected_spend(gg, x, m, &spend);
+	if (st == BTYD_UNDEFINED && !(gg[0] * x + gg[1] > 1.0))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s: the expected spend is infinite for these parameters", what),
+				 errdetail("It needs p * x + q > 1; here p = %g, q = %g, x = %g.", gg[0], gg[1], x),
+				 errhint("Use parameters from prio.gammagamma_fit; a fitted q is above 1 whenever the mean spend is finite.")));
+	CheckBtydValue(st, what);
+	return spend;
+}
+
 static double
 spend_of(FunctionCallInfo fcinfo, const double *gg, int xarg)
 {
 	double		x;
 	double		m;
-	double		spend;
 
 	CheckArgNotNull(fcinfo, xarg, "x");
 	CheckArgNotNull(fcinfo, xarg + 1, "mean_value");
@@ -666,8 +690,7 @@ spend_of(FunctionCallInfo fcinfo, const double *gg, int xarg)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("need a whole x >= 0 and mean_value >= 0, not x = %g, mean_value = %g", x, m)));
-	CheckBtyd(btyd_gg_expected_spend(gg, x, m, &spend), "prio.expected_spend");
-	return spend;
+	return gg_spend(gg, x, m, "prio.expected_spend");
 }
 
 PG_FUNCTION_INFO_V1(prio_expected_spend);
@@ -717,7 +740,7 @@ prio_clv(PG_FUNCTION_ARGS)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("mean_value must not be negative")));
-		CheckBtyd(btyd_gg_expected_spend(gg, c.x, m, &spend), "prio.clv");
+		spend = gg_spend(gg, c.x, m, "prio.clv");
 	}
 	CheckBtydValue(btyd_clv(bg, c.x, c.t_x, c.T, spend, horizon, period, rate, &value), "prio.clv");
 	PG_RETURN_FLOAT8(value);

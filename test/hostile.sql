@@ -12,7 +12,7 @@
 -- pg_postmaster_start_time() unchanged since the start.
 -- Runs inside one transaction and rolls back; its customers are 77001..77003.
 BEGIN;
-SELECT plan(441);
+SELECT plan(447);
 
 CREATE TEMP TABLE t0 AS SELECT pg_backend_pid() AS pid, pg_postmaster_start_time() AS started;
 
@@ -194,6 +194,11 @@ SELECT * FROM pg_temp.bad($$SELECT prio.expected_purchases(ROW(1e-100, 1.6308944
 SELECT * FROM pg_temp.bad($$SELECT prio.expected_purchases(ROW(1.6651024925952151, 1e15, 1e15, 0.09113548068357986, 0, 1)::prio.bgnbd, 50)$$,
                           '22023', 'expected_purchases: alpha = a = 1e15 (digits lost)');
 
+-- expected_spend
+SELECT * FROM pg_temp.bad($$SELECT prio.expected_spend(ROW(1, 0.5, 1, 0, 1)::prio.gammagamma, 0, 0)$$, '22023', 'expected_spend: p x + q <= 1 (infinite)');
+-- once "invalid input"
+SELECT * FROM pg_temp.bad($$SELECT prio.expected_spend(ROW(6, 4, 15, 0, 1)::prio.gammagamma, 2, 0)$$, '22023', 'expected_spend: repeat purchases worth 0');
+
 ------------------------------------------------------------------------
 -- Engine functions
 ------------------------------------------------------------------------
@@ -366,6 +371,8 @@ SELECT is(prio.effective_stage('won', '-infinity', now(), '1 day', '1 day'), 'si
 -- CLV at the ends of the double range: once NaN, 1 (for 0), NaN, Infinity, and a crash (stack overflow)
 SELECT is(prio.p_alive(ROW(1e308, 1, 5e-324, 1e308, 0, 1)::prio.bgnbd, 1, 0, 1000), 0::float8, 'p_alive: r = b = 1e308, a denormal is 0, not NaN');
 SELECT is(prio.p_alive(ROW(1e308, 1, 5e-324, 1e308, 0, 1)::prio.bgnbd, 1, 0, 5), 0::float8, 'p_alive: a / (b + x - 1) underflowing is 0, not 1');
+SELECT is(round(prio.expected_spend(ROW(1e308, 2, 1, 0, 1)::prio.gammagamma, 10, 1)::numeric, 9), 1.1, 'expected_spend: p = 1e308 is (v + x m) / x, not NaN');
+SELECT is(prio.expected_spend(ROW(1, 2, 1, 0, 1)::prio.gammagamma, 1e308, 1e308), 1e308::float8, 'expected_spend: x m beyond double precision is m, not Infinity');
 SELECT is(prio.expected_purchases(ROW(1, 1, 1, 1, 0, 1)::prio.bgnbd, 1e6, 1e12, 1, 2), 0::float8, 'expected_purchases: x = 1e12 (long since gone) is 0, and the backend survives');
 SELECT ok(abs(prio.expected_purchases(ROW(5.0389073324241408e-05, 22018.308842282768, 13078.333373963696, 0.0049159620061602054, 0, 1)::prio.bgnbd,
                                        0.20861376537801846, 0, 0, 48.192310724930323) / 4.76369341753958e-10 - 1) < 1e-6,

@@ -1095,6 +1095,9 @@ btyd_clv(const double *bgnbd, double x, double t_x, double T, double spend,
 		sum += (cur - prev) * disc;
 		prev = cur;
 	}
+	/* a discount rate near -1 overflows disc (and inf * 0 is NaN) */
+	if (!isfinite(sum) || !isfinite(spend * sum))
+		return BTYD_UNDEFINED;
 	*clv = spend * sum;
 	return BTYD_OK;
 }

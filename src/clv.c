@@ -720,6 +720,7 @@ prio_clv(PG_FUNCTION_ARGS)
 	double		rate;
 	double		period;
 	double		value;
+	BtydStatus	st;
 
 	read_params(fcinfo, 0, false, bg);
 	read_params(fcinfo, 1, true, gg);
@@ -733,6 +734,11 @@ prio_clv(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("need 0 <= horizon <= 10000 periods, discount_rate > -1 and period > 0")));
+	/* else btyd says only "invalid input" once horizon * period is infinite */
+	if (!isfinite(horizon * period))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("prio.clv: horizon * period is out of range (%d periods of %g)", horizon, period)));
 	{
 		double		m = arg_double(fcinfo, 5, "mean_value");
 
@@ -742,6 +748,13 @@ prio_clv(PG_FUNCTION_ARGS)
 					 errmsg("mean_value must not be negative")));
 		spend = gg_spend(gg, c.x, m, "prio.clv");
 	}
-	CheckBtydValue(btyd_clv(bg, c.x, c.t_x, c.T, spend, horizon, period, rate, &value), "prio.clv");
+	st = btyd_clv(bg, c.x, c.t_x, c.T, spend, horizon, period, rate, &value);
+	if (st == BTYD_UNDEFINED)
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("prio.clv is out of range for these inputs"),
+				 errdetail("The discounted value (or an intermediate value) exceeds the range of double precision."),
+				 errhint("A discount_rate near -1 grows without bound over a long horizon.")));
+	CheckBtydValue(st, "prio.clv");
 	PG_RETURN_FLOAT8(value);
 }

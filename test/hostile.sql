@@ -12,7 +12,7 @@
 -- pg_postmaster_start_time() unchanged since the start.
 -- Runs inside one transaction and rolls back; its customers are 77001..77003.
 BEGIN;
-SELECT plan(447);
+SELECT plan(455);
 
 CREATE TEMP TABLE t0 AS SELECT pg_backend_pid() AS pid, pg_postmaster_start_time() AS started;
 
@@ -198,6 +198,14 @@ SELECT * FROM pg_temp.bad($$SELECT prio.expected_purchases(ROW(1.665102492595215
 SELECT * FROM pg_temp.bad($$SELECT prio.expected_spend(ROW(1, 0.5, 1, 0, 1)::prio.gammagamma, 0, 0)$$, '22023', 'expected_spend: p x + q <= 1 (infinite)');
 -- once "invalid input"
 SELECT * FROM pg_temp.bad($$SELECT prio.expected_spend(ROW(6, 4, 15, 0, 1)::prio.gammagamma, 2, 0)$$, '22023', 'expected_spend: repeat purchases worth 0');
+
+-- clv
+-- once "prio.clv: invalid input"
+SELECT * FROM pg_temp.bad($$SELECT prio.clv(ROW(1, 1, 1, 1, 0, 1)::prio.bgnbd, ROW(6, 4, 15, 0, 1)::prio.gammagamma, 1, 1, 2, 0, 12, 0.01)$$, '22023', 'clv: repeat purchases worth 0');
+SELECT * FROM pg_temp.bad($$SELECT prio.clv(ROW(1, 1, 1, 1, 0, 1)::prio.bgnbd, ROW(6, 4, 15, 0, 1)::prio.gammagamma, 1, 1, 2, 10, 3, 0.01, 1e308)$$, '22003', 'clv: horizon * period beyond double precision');
+-- once Infinity
+SELECT * FROM pg_temp.bad($$SELECT prio.clv(ROW(1, 1, 1, 1, 0, 1)::prio.bgnbd, ROW(6, 4, 15, 0, 1)::prio.gammagamma, 1, 1, 2, 10, 10000, -0.9)$$, '22003', 'clv: discount_rate -0.9 over 10000 periods');
+SELECT * FROM pg_temp.bad($$SELECT prio.clv(ROW(1, 1, 1, 1, 0, 1)::prio.bgnbd, ROW(6, 4, 15, 0, 1)::prio.gammagamma, 2, 1, 2, 1.7e308, 120, 0)$$, '22003', 'clv: mean_value 1.7e308');
 
 ------------------------------------------------------------------------
 -- Engine functions

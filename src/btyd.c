@@ -277,7 +277,7 @@ minimize(Objective fn, void *arg, int dim, double *theta, int *iterations)
 	*iterations = 0;
 	f = fn(theta, g, arg);
 	if (!isfinite(f))
-		return BTYD_NO_CONVERGENCE;
+		return BTYD_UNDEFINED;	/* not a convergence problem: the data */
 	set_identity(H, dim, 1.0);
 
 	for (it = 0; it < OPT_MAXIT; it++)

@@ -54,6 +54,14 @@ CheckBtyd(BtydStatus status, const char *what)
 					 errdetail("The likelihood has no interior maximum for these data."),
 					 errhint("Fit on more customers or a longer calibration period.")));
 			break;
+		case BTYD_UNDEFINED:
+			/* the likelihood overflows at the start: no amount of data helps */
+			ereport(ERROR,
+					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					 errmsg("%s: the log-likelihood of these data is out of range", what),
+					 errdetail("Some x, t_x, T or mean_value are too large or too small for the model to be evaluated."),
+					 errhint("Check the units: x counts repeat purchases, t_x and T are times in the unit of prio.clv_summary.")));
+			break;
 		default:
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),

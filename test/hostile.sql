@@ -12,7 +12,7 @@
 -- pg_postmaster_start_time() unchanged since the start.
 -- Runs inside one transaction and rolls back; its customers are 77001..77003.
 BEGIN;
-SELECT plan(455);
+SELECT plan(459);
 
 CREATE TEMP TABLE t0 AS SELECT pg_backend_pid() AS pid, pg_postmaster_start_time() AS started;
 
@@ -183,6 +183,15 @@ SELECT * FROM pg_temp.bad($$SELECT prio.evaluate(f, c, jsonb_populate_record(s, 
 ------------------------------------------------------------------------
 -- Customer lifetime value: clv_summary, the fits, the scoring functions
 ------------------------------------------------------------------------
+
+-- bgnbd_fit (aggregate)
+-- once "did not converge ... fit on more customers": no amount of data helps here
+SELECT * FROM pg_temp.bad($$SELECT prio.bgnbd_fit(x, t, tt) FROM (VALUES (1e308::float8, 1::float8, 2::float8), (0, 0, 2), (1, 1, 2), (0, 0, 3), (2, 1, 3)) v(x, t, tt)$$,
+                          '22003', 'bgnbd_fit: x = 1e308');
+
+-- gammagamma_fit (aggregate)
+SELECT * FROM pg_temp.bad($$SELECT prio.gammagamma_fit(x, m) FROM (VALUES (1e308::float8, 1e308::float8), (1, 1), (2, 3), (3, 4)) v(x, m)$$,
+                          '22003', 'gammagamma_fit: x and mean_value 1e308');
 
 -- expected_purchases (conditional and new customer)
 -- once 0: alpha + T + t overflowed, so t / (alpha + T + t) was 0

@@ -320,6 +320,11 @@ prio_clv_summary_final(PG_FUNCTION_ARGS)
 	}
 	for (int d = 1; d < ndays; d++)
 		repeat_sum += sums[d];
+	/* finite amounts can add up to +-Infinity (or NaN: +Infinity - Infinity) */
+	if (!isfinite(repeat_sum))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("prio.clv_summary: the repeat purchases of a customer add up beyond the range of double precision")));
 
 	values[0] = Int64GetDatum(ndays - 1);
 	values[1] = Float8GetDatum((order[2 * (st->n - 1)] - order[0]) / st->unit_days);

@@ -12,7 +12,7 @@
 -- pg_postmaster_start_time() unchanged since the start.
 -- Runs inside one transaction and rolls back; its customers are 77001..77003.
 BEGIN;
-SELECT plan(459);
+SELECT plan(463);
 
 CREATE TEMP TABLE t0 AS SELECT pg_backend_pid() AS pid, pg_postmaster_start_time() AS started;
 
@@ -183,6 +183,12 @@ SELECT * FROM pg_temp.bad($$SELECT prio.evaluate(f, c, jsonb_populate_record(s, 
 ------------------------------------------------------------------------
 -- Customer lifetime value: clv_summary, the fits, the scoring functions
 ------------------------------------------------------------------------
+-- clv_summary (aggregate): cut_off and unit checked on every row
+-- once accepted: repeat purchases adding up to Infinity gave mean_value Infinity, or NaN
+SELECT * FROM pg_temp.bad($$SELECT prio.clv_summary(at, a, '2024-06-01') FROM (VALUES ('2024-01-01'::timestamptz, 1::numeric), ('2024-02-01', 1e308), ('2024-02-01', 1e308)) v(at, a)$$,
+                          '22003', 'clv_summary: repeat purchases summing to Infinity');
+SELECT * FROM pg_temp.bad($$SELECT prio.clv_summary(at, a, '2024-06-01') FROM (VALUES ('2024-01-01'::timestamptz, 1::numeric), ('2024-02-01', 1e308), ('2024-02-01', 1e308), ('2024-03-01', -1e308), ('2024-03-01', -1e308)) v(at, a)$$,
+                          '22003', 'clv_summary: repeat purchases summing to Infinity - Infinity');
 
 -- bgnbd_fit (aggregate)
 -- once "did not converge ... fit on more customers": no amount of data helps here

@@ -13,6 +13,7 @@
 #include "funcapi.h"
 #include "libpq/pqformat.h"
 #include "utils/builtins.h"
+#include "utils/numeric.h"
 
 static MemoryContext
 clv_aggcontext(FunctionCallInfo fcinfo, const char *name)
@@ -186,6 +187,11 @@ prio_clv_summary_accum(PG_FUNCTION_ARGS)
 	{
 		amount = DatumGetFloat8(DirectFunctionCall1(numeric_float8_no_overflow,
 													PG_GETARG_DATUM(2)));
+		/* a finite numeric beyond 1e308 converts to Infinity: not "not finite" */
+		if (isinf(amount) && !numeric_is_inf(PG_GETARG_NUMERIC(2)))
+			ereport(ERROR,
+					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					 errmsg("amount is out of range for type double precision")));
 		CheckFiniteDouble(amount, "amount");
 	}
 	summary_add(st, utc_day(at), amount);

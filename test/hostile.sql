@@ -12,7 +12,7 @@
 -- pg_postmaster_start_time() unchanged since the start.
 -- Runs inside one transaction and rolls back; its customers are 77001..77003.
 BEGIN;
-SELECT plan(463);
+SELECT plan(465);
 
 CREATE TEMP TABLE t0 AS SELECT pg_backend_pid() AS pid, pg_postmaster_start_time() AS started;
 
@@ -184,6 +184,8 @@ SELECT * FROM pg_temp.bad($$SELECT prio.evaluate(f, c, jsonb_populate_record(s, 
 -- Customer lifetime value: clv_summary, the fits, the scoring functions
 ------------------------------------------------------------------------
 -- clv_summary (aggregate): cut_off and unit checked on every row
+-- once accepted: an amount beyond double precision said "must be finite, not Infinity"
+SELECT * FROM pg_temp.bad($$SELECT prio.clv_summary(now(), 1e400, now())$$, '22003', 'clv_summary: amount beyond double precision');
 -- once accepted: repeat purchases adding up to Infinity gave mean_value Infinity, or NaN
 SELECT * FROM pg_temp.bad($$SELECT prio.clv_summary(at, a, '2024-06-01') FROM (VALUES ('2024-01-01'::timestamptz, 1::numeric), ('2024-02-01', 1e308), ('2024-02-01', 1e308)) v(at, a)$$,
                           '22003', 'clv_summary: repeat purchases summing to Infinity');

@@ -146,6 +146,16 @@ summary_add(SummaryState *st, int32 day, double amount)
 	st->n++;
 }
 
+/* cut_off and unit differ between rows (or partial states) of one customer */
+static void
+summary_mismatch(void)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("prio.clv_summary: cut_off and unit must be the same on all of a customer's rows"),
+			 errhint("Pass one value for the whole query, such as a literal or now(), not a per-row expression.")));
+}
+
 PG_FUNCTION_INFO_V1(prio_clv_summary_accum);
 Datum
 prio_clv_summary_accum(PG_FUNCTION_ARGS)
@@ -160,19 +170,25 @@ prio_clv_summary_accum(PG_FUNCTION_ARGS)
 		CheckArgNotNull(fcinfo, 4, "unit");
 	if (st == NULL)
 		st = summary_new(cxt);
-	if (!st->has_cut)
 	{
 		TimestampTz cut = PG_GETARG_TIMESTAMPTZ(3);
+		double		unit_days;
 
 		if (TIMESTAMP_NOT_FINITE(cut))
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("cut_off must be a finite time")));
-		st->cut_day = utc_day(cut);
 		/* the three-argument form counts in weeks */
-		st->unit_days = PG_NARGS() > 4
+		unit_days = PG_NARGS() > 4
 			? CheckPositiveInterval(PG_GETARG_INTERVAL_P(4), "unit") / USECS_PER_DAY : 7.0;
-		st->has_cut = true;
+		if (!st->has_cut)
+		{
+			st->cut_day = utc_day(cut);
+			st->unit_days = unit_days;
+			st->has_cut = true;
+		}
+		else if (utc_day(cut) != st->cut_day || unit_days != st->unit_days)
+			summary_mismatch();	/* else the first row's would win */
 	}
 	if (PG_ARGISNULL(1))
 		PG_RETURN_POINTER(st);
@@ -216,6 +232,9 @@ prio_clv_summary_combine(PG_FUNCTION_ARGS)
 		a->cut_day = b->cut_day;
 		a->unit_days = b->unit_days;
 	}
+	else if (a->has_cut && b->has_cut &&
+			 (a->cut_day != b->cut_day || a->unit_days != b->unit_days))
+		summary_mismatch();
 	for (int i = 0; i < b->n; i++)
 	{
 		MemoryContext old = MemoryContextSwitchTo(cxt);

@@ -12,7 +12,7 @@
 -- pg_postmaster_start_time() unchanged since the start.
 -- Runs inside one transaction and rolls back; its customers are 77001..77003.
 BEGIN;
-SELECT plan(474);
+SELECT plan(570);
 
 CREATE TEMP TABLE t0 AS SELECT pg_backend_pid() AS pid, pg_postmaster_start_time() AS started;
 
@@ -184,6 +184,18 @@ SELECT * FROM pg_temp.bad($$SELECT prio.evaluate(f, c, jsonb_populate_record(s, 
 -- Customer lifetime value: clv_summary, the fits, the scoring functions
 ------------------------------------------------------------------------
 -- clv_summary (aggregate): cut_off and unit checked on every row
+SELECT * FROM pg_temp.bad($$SELECT prio.clv_summary(now(), 1, NULL)$$, '22004', 'clv_summary: NULL cut_off');
+SELECT * FROM pg_temp.bad($$SELECT prio.clv_summary(now(), 1, 'infinity')$$, '22023', 'clv_summary: cut_off +infinity');
+SELECT * FROM pg_temp.bad($$SELECT prio.clv_summary(now(), 1, '-infinity')$$, '22023', 'clv_summary: cut_off -infinity');
+SELECT * FROM pg_temp.bad($$SELECT prio.clv_summary(now(), 1, now(), NULL)$$, '22004', 'clv_summary: NULL unit');
+SELECT * FROM pg_temp.bad($$SELECT prio.clv_summary(now(), 1, now(), '0')$$, '22023', 'clv_summary: zero unit');
+SELECT * FROM pg_temp.bad($$SELECT prio.clv_summary(now(), 1, now(), '-1 day')$$, '22023', 'clv_summary: negative unit');
+SELECT * FROM pg_temp.bad($$SELECT prio.clv_summary(now(), 1, now(), '1 month -30 days')$$, '22023', 'clv_summary: unit summing to zero');
+SELECT * FROM pg_temp.bad($$SELECT prio.clv_summary('infinity', 1, now())$$, '22023', 'clv_summary: purchase at +infinity');
+SELECT * FROM pg_temp.bad($$SELECT prio.clv_summary('-infinity', 1, now(), '1 day')$$, '22023', 'clv_summary: purchase at -infinity');
+SELECT * FROM pg_temp.bad($$SELECT prio.clv_summary(now(), 'NaN', now())$$, '22023', 'clv_summary: NaN amount');
+SELECT * FROM pg_temp.bad($$SELECT prio.clv_summary(now(), '-Infinity', now())$$, '22023', 'clv_summary: -Infinity amount');
+SELECT * FROM pg_temp.bad($$SELECT prio.clv_summary(now(), 1, 'soon')$$, '22007', 'clv_summary: cut_off not a timestamp');
 -- once accepted: an amount beyond double precision said "must be finite, not Infinity"
 SELECT * FROM pg_temp.bad($$SELECT prio.clv_summary(now(), 1e400, now())$$, '22003', 'clv_summary: amount beyond double precision');
 -- once accepted: repeat purchases adding up to Infinity gave mean_value Infinity, or NaN
@@ -202,15 +214,41 @@ SELECT * FROM pg_temp.bad($$SELECT prio.clv_summary(at, 1, c) FROM (VALUES ('202
                           '22023', 'clv_summary: a later row''s cut_off +infinity');
 
 -- bgnbd_fit (aggregate)
+SELECT * FROM pg_temp.bad($$SELECT prio.bgnbd_fit(1.5, 1, 2)$$, '22023', 'bgnbd_fit: fractional x');
+SELECT * FROM pg_temp.bad($$SELECT prio.bgnbd_fit(-1, 0, 2)$$, '22023', 'bgnbd_fit: negative x');
+SELECT * FROM pg_temp.bad($$SELECT prio.bgnbd_fit(2, 3, 2)$$, '22023', 'bgnbd_fit: t_x > T');
+SELECT * FROM pg_temp.bad($$SELECT prio.bgnbd_fit(2, 'NaN', 3)$$, '22023', 'bgnbd_fit: NaN t_x');
+SELECT * FROM pg_temp.bad($$SELECT prio.bgnbd_fit(2, 1, 'Infinity')$$, '22023', 'bgnbd_fit: infinite T');
+SELECT * FROM pg_temp.bad($$SELECT prio.bgnbd_fit(0, 1, 2)$$, '22023', 'bgnbd_fit: t_x without a repeat purchase');
+SELECT * FROM pg_temp.bad($$SELECT prio.bgnbd_fit(0, 0, -1)$$, '22023', 'bgnbd_fit: negative T');
+SELECT * FROM pg_temp.bad($$SELECT prio.bgnbd_fit(x, 1, 2) FROM (VALUES (1), (2), (3)) v(x)$$, '22023', 'bgnbd_fit: three customers');
+SELECT * FROM pg_temp.bad($$SELECT prio.bgnbd_fit(0, 0, 5) FROM generate_series(1, 10)$$, '22023', 'bgnbd_fit: nobody bought again');
 -- once "did not converge ... fit on more customers": no amount of data helps here
 SELECT * FROM pg_temp.bad($$SELECT prio.bgnbd_fit(x, t, tt) FROM (VALUES (1e308::float8, 1::float8, 2::float8), (0, 0, 2), (1, 1, 2), (0, 0, 3), (2, 1, 3)) v(x, t, tt)$$,
                           '22003', 'bgnbd_fit: x = 1e308');
 
 -- gammagamma_fit (aggregate)
+SELECT * FROM pg_temp.bad($$SELECT prio.gammagamma_fit(x, 10) FROM (VALUES (1), (2)) v(x)$$, '22023', 'gammagamma_fit: two repeat buyers');
+SELECT * FROM pg_temp.bad($$SELECT prio.gammagamma_fit(1.5, 10)$$, '22023', 'gammagamma_fit: fractional x');
+SELECT * FROM pg_temp.bad($$SELECT prio.gammagamma_fit(1, 'NaN')$$, '22023', 'gammagamma_fit: NaN mean_value');
 SELECT * FROM pg_temp.bad($$SELECT prio.gammagamma_fit(x, m) FROM (VALUES (1e308::float8, 1e308::float8), (1, 1), (2, 3), (3, 4)) v(x, m)$$,
                           '22003', 'gammagamma_fit: x and mean_value 1e308');
 
+-- p_alive
+SELECT * FROM pg_temp.bad($$SELECT prio.p_alive(NULL, 1, 1, 2)$$, '22004', 'p_alive: NULL parameters');
+SELECT * FROM pg_temp.bad($$SELECT prio.p_alive(ROW(0, 1, 1, 1, 0, 1)::prio.bgnbd, 1, 1, 2)$$, '22023', 'p_alive: r = 0');
+SELECT * FROM pg_temp.bad($$SELECT prio.p_alive(ROW(1, 'NaN', 1, 1, 0, 1)::prio.bgnbd, 1, 1, 2)$$, '22023', 'p_alive: NaN alpha');
+SELECT * FROM pg_temp.bad($$SELECT prio.p_alive(ROW(1, 1, 1, 'Infinity', 0, 1)::prio.bgnbd, 1, 1, 2)$$, '22023', 'p_alive: infinite b');
+SELECT * FROM pg_temp.bad($$SELECT prio.p_alive(ROW(1, 1, NULL, 1, 0, 1)::prio.bgnbd, 1, 1, 2)$$, '22023', 'p_alive: NULL a');
+SELECT * FROM pg_temp.bad($$SELECT prio.p_alive(ROW(1, 1, 1, 1, 0, 1)::prio.bgnbd, NULL, 1, 2)$$, '22004', 'p_alive: NULL x');
+SELECT * FROM pg_temp.bad($$SELECT prio.p_alive(ROW(1, 1, 1, 1, 0, 1)::prio.bgnbd, 1, 3, 2)$$, '22023', 'p_alive: t_x > T');
+SELECT * FROM pg_temp.bad($$SELECT prio.p_alive(ROW(1, 1, 1, 1, 0, 1)::prio.bgnbd, 0, 0, -2)$$, '22023', 'p_alive: negative T');
+
 -- expected_purchases (conditional and new customer)
+SELECT * FROM pg_temp.bad($$SELECT prio.expected_purchases(ROW(1, 1, 1, 1, 0, 1)::prio.bgnbd, -1, 1, 1, 2)$$, '22023', 'expected_purchases: negative t');
+SELECT * FROM pg_temp.bad($$SELECT prio.expected_purchases(ROW(1, 1, 1, 1, 0, 1)::prio.bgnbd, 'NaN')$$, '22023', 'expected_purchases: NaN t');
+SELECT * FROM pg_temp.bad($$SELECT prio.expected_purchases(ROW(1, 1, 1, 1, 0, 1)::prio.bgnbd, NULL, 1, 1, 2)$$, '22004', 'expected_purchases: NULL t');
+SELECT * FROM pg_temp.bad($$SELECT prio.expected_purchases(NULL, 1)$$, '22004', 'expected_purchases: NULL parameters');
 -- once 0: alpha + T + t overflowed, so t / (alpha + T + t) was 0
 SELECT * FROM pg_temp.bad($$SELECT prio.expected_purchases(ROW(1, 1e308, 1, 1, 0, 1)::prio.bgnbd, 1e308)$$, '22003', 'expected_purchases: alpha + t beyond double precision');
 SELECT * FROM pg_temp.bad($$SELECT prio.expected_purchases(ROW(1, 1e308, 1, 1, 0, 1)::prio.bgnbd, 1e308, 1, 1, 2)$$, '22003', 'expected_purchases: alpha + T + t beyond double precision');
@@ -221,11 +259,23 @@ SELECT * FROM pg_temp.bad($$SELECT prio.expected_purchases(ROW(1.665102492595215
                           '22023', 'expected_purchases: alpha = a = 1e15 (digits lost)');
 
 -- expected_spend
+SELECT * FROM pg_temp.bad($$SELECT prio.expected_spend(NULL, 1, 5)$$, '22004', 'expected_spend: NULL parameters');
+SELECT * FROM pg_temp.bad($$SELECT prio.expected_spend(ROW(6, 4, 0, 0, 1)::prio.gammagamma, 1, 5)$$, '22023', 'expected_spend: v = 0');
+SELECT * FROM pg_temp.bad($$SELECT prio.expected_spend(ROW(6, 4, 15, 0, 1)::prio.gammagamma, 2, -5)$$, '22023', 'expected_spend: negative mean_value');
+SELECT * FROM pg_temp.bad($$SELECT prio.expected_spend(ROW(6, 4, 15, 0, 1)::prio.gammagamma, 1.5, 5)$$, '22023', 'expected_spend: fractional x');
 SELECT * FROM pg_temp.bad($$SELECT prio.expected_spend(ROW(1, 0.5, 1, 0, 1)::prio.gammagamma, 0, 0)$$, '22023', 'expected_spend: p x + q <= 1 (infinite)');
 -- once "invalid input"
 SELECT * FROM pg_temp.bad($$SELECT prio.expected_spend(ROW(6, 4, 15, 0, 1)::prio.gammagamma, 2, 0)$$, '22023', 'expected_spend: repeat purchases worth 0');
 
 -- clv
+SELECT * FROM pg_temp.bad($$SELECT prio.clv(ROW(1, 1, 1, 1, 0, 1)::prio.bgnbd, NULL, 1, 1, 2, 10, 12, 0.01)$$, '22004', 'clv: NULL gammagamma');
+SELECT * FROM pg_temp.bad($$SELECT prio.clv(ROW(1, 1, 1, 1, 0, 1)::prio.bgnbd, ROW(6, 4, 15, 0, 1)::prio.gammagamma, 1, 1, 2, 10, NULL, 0.01)$$, '22004', 'clv: NULL horizon');
+SELECT * FROM pg_temp.bad($$SELECT prio.clv(ROW(1, 1, 1, 1, 0, 1)::prio.bgnbd, ROW(6, 4, 15, 0, 1)::prio.gammagamma, 1, 1, 2, 10, -1, 0.01)$$, '22023', 'clv: negative horizon');
+SELECT * FROM pg_temp.bad($$SELECT prio.clv(ROW(1, 1, 1, 1, 0, 1)::prio.bgnbd, ROW(6, 4, 15, 0, 1)::prio.gammagamma, 1, 1, 2, 10, 10001, 0.01)$$, '22023', 'clv: horizon 10001');
+SELECT * FROM pg_temp.bad($$SELECT prio.clv(ROW(1, 1, 1, 1, 0, 1)::prio.bgnbd, ROW(6, 4, 15, 0, 1)::prio.gammagamma, 1, 1, 2, 10, 12, -1)$$, '22023', 'clv: discount_rate -1');
+SELECT * FROM pg_temp.bad($$SELECT prio.clv(ROW(1, 1, 1, 1, 0, 1)::prio.bgnbd, ROW(6, 4, 15, 0, 1)::prio.gammagamma, 1, 1, 2, 10, 12, 0.01, 0)$$, '22023', 'clv: zero period');
+SELECT * FROM pg_temp.bad($$SELECT prio.clv(ROW(1, 1, 1, 1, 0, 1)::prio.bgnbd, ROW(6, 4, 15, 0, 1)::prio.gammagamma, 1, 1, 2, 10, 12, 0.01, 'NaN')$$, '22023', 'clv: NaN period');
+SELECT * FROM pg_temp.bad($$SELECT prio.clv(ROW(1, 1, 1, 1, 0, 1)::prio.bgnbd, ROW(6, 4, 15, 0, 1)::prio.gammagamma, 1, 1, 2, -10, 12, 0.01)$$, '22023', 'clv: negative mean_value');
 -- once "prio.clv: invalid input"
 SELECT * FROM pg_temp.bad($$SELECT prio.clv(ROW(1, 1, 1, 1, 0, 1)::prio.bgnbd, ROW(6, 4, 15, 0, 1)::prio.gammagamma, 1, 1, 2, 0, 12, 0.01)$$, '22023', 'clv: repeat purchases worth 0');
 SELECT * FROM pg_temp.bad($$SELECT prio.clv(ROW(1, 1, 1, 1, 0, 1)::prio.bgnbd, ROW(6, 4, 15, 0, 1)::prio.gammagamma, 1, 1, 2, 10, 3, 0.01, 1e308)$$, '22003', 'clv: horizon * period beyond double precision');

@@ -56,9 +56,13 @@ CheckBtyd(BtydStatus status, const char *what)
 					 errhint("Fit on more customers or a longer calibration period.")));
 			break;
 		case BTYD_UNDEFINED:
-			/* the likelihood overflows at the start: no amount of data helps */
+
+			/*
+			 * The likelihood overflows at the start: no amount of data helps.
+			 * Still 22023, as every failed fit (prio.fit_clv() catches it).
+			 */
 			ereport(ERROR,
-					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("%s: the log-likelihood of these data is out of range", what),
 					 errdetail("Some x, t_x, T or mean_value are too large or too small for the model to be evaluated."),
 					 errhint("Check the units: x counts repeat purchases, t_x and T are times in the unit of prio.clv_summary.")));

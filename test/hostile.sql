@@ -12,7 +12,7 @@
 -- pg_postmaster_start_time() unchanged since the start.
 -- Runs inside one transaction and rolls back; its customers are 77001..77003.
 BEGIN;
-SELECT plan(570);
+SELECT plan(577);
 
 CREATE TEMP TABLE t0 AS SELECT pg_backend_pid() AS pid, pg_postmaster_start_time() AS started;
 
@@ -223,16 +223,16 @@ SELECT * FROM pg_temp.bad($$SELECT prio.bgnbd_fit(0, 1, 2)$$, '22023', 'bgnbd_fi
 SELECT * FROM pg_temp.bad($$SELECT prio.bgnbd_fit(0, 0, -1)$$, '22023', 'bgnbd_fit: negative T');
 SELECT * FROM pg_temp.bad($$SELECT prio.bgnbd_fit(x, 1, 2) FROM (VALUES (1), (2), (3)) v(x)$$, '22023', 'bgnbd_fit: three customers');
 SELECT * FROM pg_temp.bad($$SELECT prio.bgnbd_fit(0, 0, 5) FROM generate_series(1, 10)$$, '22023', 'bgnbd_fit: nobody bought again');
--- once "did not converge ... fit on more customers": no amount of data helps here
+-- once "did not converge ... fit on more customers": no amount of data helps here (22023 as every failed fit)
 SELECT * FROM pg_temp.bad($$SELECT prio.bgnbd_fit(x, t, tt) FROM (VALUES (1e308::float8, 1::float8, 2::float8), (0, 0, 2), (1, 1, 2), (0, 0, 3), (2, 1, 3)) v(x, t, tt)$$,
-                          '22003', 'bgnbd_fit: x = 1e308');
+                          '22023', 'bgnbd_fit: x = 1e308');
 
 -- gammagamma_fit (aggregate)
 SELECT * FROM pg_temp.bad($$SELECT prio.gammagamma_fit(x, 10) FROM (VALUES (1), (2)) v(x)$$, '22023', 'gammagamma_fit: two repeat buyers');
 SELECT * FROM pg_temp.bad($$SELECT prio.gammagamma_fit(1.5, 10)$$, '22023', 'gammagamma_fit: fractional x');
 SELECT * FROM pg_temp.bad($$SELECT prio.gammagamma_fit(1, 'NaN')$$, '22023', 'gammagamma_fit: NaN mean_value');
 SELECT * FROM pg_temp.bad($$SELECT prio.gammagamma_fit(x, m) FROM (VALUES (1e308::float8, 1e308::float8), (1, 1), (2, 3), (3, 4)) v(x, m)$$,
-                          '22003', 'gammagamma_fit: x and mean_value 1e308');
+                          '22023', 'gammagamma_fit: x and mean_value 1e308');
 
 -- p_alive
 SELECT * FROM pg_temp.bad($$SELECT prio.p_alive(NULL, 1, 1, 2)$$, '22004', 'p_alive: NULL parameters');
@@ -282,6 +282,16 @@ SELECT * FROM pg_temp.bad($$SELECT prio.clv(ROW(1, 1, 1, 1, 0, 1)::prio.bgnbd, R
 -- once Infinity
 SELECT * FROM pg_temp.bad($$SELECT prio.clv(ROW(1, 1, 1, 1, 0, 1)::prio.bgnbd, ROW(6, 4, 15, 0, 1)::prio.gammagamma, 1, 1, 2, 10, 10000, -0.9)$$, '22003', 'clv: discount_rate -0.9 over 10000 periods');
 SELECT * FROM pg_temp.bad($$SELECT prio.clv(ROW(1, 1, 1, 1, 0, 1)::prio.bgnbd, ROW(6, 4, 15, 0, 1)::prio.gammagamma, 2, 1, 2, 1.7e308, 120, 0)$$, '22003', 'clv: mean_value 1.7e308');
+-- the messages name the cause (they once said "invalid input", "not a finite number, not Infinity", "did not converge")
+SELECT throws_like($$SELECT prio.clv_summary(now(), 1e400, now())$$, '%amount is out of range for type double precision%', 'clv_summary: the message for an amount beyond double precision');
+SELECT throws_like($$SELECT prio.bgnbd_fit(x, t, tt) FROM (VALUES (1e308::float8, 1::float8, 2::float8), (0, 0, 2), (1, 1, 2), (0, 0, 3), (2, 1, 3)) v(x, t, tt)$$,
+                   '%log-likelihood of these data is out of range%', 'bgnbd_fit: the message for x = 1e308');
+SELECT throws_like($$SELECT prio.expected_purchases(ROW(1.6651024925952151, 1e15, 1e15, 0.09113548068357986, 0, 1)::prio.bgnbd, 50)$$,
+                   '%cannot be computed accurately%', 'expected_purchases: the message when digits are lost');
+SELECT throws_like($$SELECT prio.expected_spend(ROW(6, 4, 15, 0, 1)::prio.gammagamma, 2, 0)$$, '%mean_value must be positive when x > 0%', 'expected_spend: the message for repeat purchases worth 0');
+SELECT throws_like($$SELECT prio.expected_spend(ROW(1, 0.5, 1, 0, 1)::prio.gammagamma, 0, 0)$$, '%expected spend is infinite%', 'expected_spend: the message for p x + q <= 1');
+SELECT throws_like($$SELECT prio.clv(ROW(1, 1, 1, 1, 0, 1)::prio.bgnbd, ROW(6, 4, 15, 0, 1)::prio.gammagamma, 1, 1, 2, 0, 12, 0.01)$$, '%mean_value must be positive when x > 0%', 'clv: the message for repeat purchases worth 0');
+SELECT throws_like($$SELECT prio.clv(ROW(1, 1, 1, 1, 0, 1)::prio.bgnbd, ROW(6, 4, 15, 0, 1)::prio.gammagamma, 1, 1, 2, 10, 3, 0.01, 1e308)$$, '%horizon * period is out of range%', 'clv: the message for horizon * period beyond double precision');
 
 ------------------------------------------------------------------------
 -- Engine functions

@@ -18,6 +18,8 @@
 #define SERIES_CANCEL	1e8		/* largest term / sum: beyond, digits lost */
 #define SERIES_SLOW		2000	/* E[Y]: more terms than this, use 2F1's
 								 * connection formula instead */
+#define K_CANCEL		1e12	/* E[Y]: |terms| / result beyond this, fewer
+								 * than 4 digits are left: refuse */
 #define XTAB			256		/* BG/NBD: x-only terms tabulated below this */
 
 #define OPT_MAXDIM		4
@@ -175,6 +177,15 @@ hyp2f1_near_one(double a, double b, double c, double w, double *f)
 
 		if (is_nonpos_int(c - h) || is_nonpos_int(c + h))
 			return BTYD_NO_CONVERGENCE;
+
+		/*
+		 * Beyond c ~ 1e11, c +- h rounds back to (nearly) c and m stays on
+		 * the whole number: recursing again would never end (a stack
+		 * overflow, e.g. for x = 1e12 repeat purchases).
+		 */
+		if (fabs(((c + h) - a - b) - rint((c + h) - a - b)) < 1e-5 ||
+			fabs(((c - h) - a - b) - rint((c - h) - a - b)) < 1e-5)
+			return BTYD_NO_CONVERGENCE;
 		if ((st = hyp2f1_near_one(a, b, c + h, w, &f1)) != BTYD_OK ||
 			(st = hyp2f1_near_one(a, b, c - h, w, &f2)) != BTYD_OK)
 			return st;
@@ -266,7 +277,7 @@ minimize(Objective fn, void *arg, int dim, double *theta, int *iterations)
 	*iterations = 0;
 	f = fn(theta, g, arg);
 	if (!isfinite(f))
-		return BTYD_NO_CONVERGENCE;
+		return BTYD_UNDEFINED;	/* not a convergence problem: the data */
 	set_identity(H, dim, 1.0);
 
 	for (it = 0; it < OPT_MAXIT; it++)
@@ -672,7 +683,10 @@ btyd_bgnbd_p_alive(const double *par, double x, double t_x, double T,
 	double		r,
 				al,
 				a,
-				b;
+				b,
+				la,
+				lt,
+				rl;
 
 	if (!positive_params(par, 4) || !bgnbd_row_ok(x, t_x, T) || p == NULL)
 		return BTYD_BAD_INPUT;
@@ -681,10 +695,48 @@ btyd_bgnbd_p_alive(const double *par, double x, double t_x, double T,
 	a = par[2];
 	b = par[3];
 	if (x == 0.0)
+	{
 		*p = 1.0;				/* no repeat purchase, no chance to drop out */
-	else
-		*p = 1.0 / (1.0 + exp(log(a / (b + x - 1.0))
-							  + (r + x) * log1p((T - t_x) / (al + t_x))));
+		return BTYD_OK;
+	}
+
+	/*
+	 * 1 / (1 + e^(la + rl)), la = ln(a / (b+x-1)), rl = (r+x) ln((alpha+T) /
+	 * (alpha+t_x)).  Near the ends of the double range the ratios and sums
+	 * overflow or underflow (la = -inf with rl = +inf gave NaN): then each
+	 * piece in logs, which keeps la finite and rl >= 0.
+	 */
+	la = log(a / (b + x - 1.0));
+	if (!isfinite(la))
+		la = log(a) - ((b >= x - 1.0) ? log(b) + log1p((x - 1.0) / b)
+					   : log(x - 1.0) + log1p(b / (x - 1.0)));
+	lt = log1p((T - t_x) / (al + t_x));
+	if (!isfinite(al + t_x))
+		lt = log1p((0.5 * (T - t_x)) / (0.5 * al + 0.5 * t_x));
+	else if (!isfinite(lt))
+		lt = log(T - t_x) - log(al + t_x);	/* the ratio overflowed */
+	rl = (r + x) * lt;
+	if (!isfinite(r + x))
+		rl = r * lt + x * lt;	/* inf * 0 would be NaN */
+	*p = 1.0 / (1.0 + exp(la + rl));
+	return BTYD_OK;
+}
+
+/*
+ * K = k = t1 - t2 for bgnbd_bracket(), size = |t1| + |t2|.  K >= 0 (the
+ * expected purchases of a customer alive at T), but at extreme parameters
+ * (r ~ 1e-100 with b ~ 1e100, alpha and a ~ 1e15) t1 and t2 are huge and
+ * nearly equal, and their difference is noise, even negative: refuse rather
+ * than return it.
+ */
+static BtydStatus
+bracket_result(double k, double size, double *K)
+{
+	if (!isfinite(k))
+		return BTYD_UNDEFINED;
+	if (k < 0.0 || size > K_CANCEL * k)
+		return BTYD_NO_CONVERGENCE;
+	*K = k;
 	return BTYD_OK;
 }
 
@@ -710,8 +762,8 @@ bgnbd_bracket_far(double A, double B, double C, double w, double lw, double *K)
 	}
 	if ((st = hyp2f1_near_one(A, B, C, w, &F)) != BTYD_OK)
 		return st;
-	*K = C / B * (1.0 - exp(B * lw) * F);
-	return isfinite(*K) ? BTYD_OK : BTYD_UNDEFINED;
+	return bracket_result(C / B * (1.0 - exp(B * lw) * F),
+						  fabs(C / B) * (1.0 + fabs(exp(B * lw) * F)), K);
 }
 
 /*
@@ -730,9 +782,9 @@ bgnbd_bracket_far(double A, double B, double C, double w, double lw, double *K)
  * two neighbours; K is analytic in both).
  */
 static BtydStatus
-bgnbd_bracket(double A, double B, double C, double z, double w, double *K)
+bgnbd_bracket(double A, double B, double C, double z, double w, double lw,
+			  double *K)
 {
-	double		lw = log(w);
 	double		e = (B == 0.0) ? -lw : -expm1(B * lw) / B;
 	double		s;
 	bool		far;
@@ -755,10 +807,8 @@ bgnbd_bracket(double A, double B, double C, double z, double w, double *K)
 		return BTYD_OK;
 	st = series(A + 1.0, B + 1.0, C + 1.0, 2.0, z, &s);
 	if (st == BTYD_OK)
-	{
-		*K = C * e - exp(B * lw) * A * z * s;
-		return isfinite(*K) ? BTYD_OK : BTYD_UNDEFINED;
-	}
+		return bracket_result(C * e - exp(B * lw) * A * z * s,
+							  fabs(C * e) + fabs(exp(B * lw) * A * z * s), K);
 	if (far || z <= 0.75)
 		return st;
 	return bgnbd_bracket_far(A, B, C, w, lw, K);
@@ -772,6 +822,7 @@ btyd_bgnbd_conditional(const double *par, double x, double t_x, double T,
 				a,
 				b,
 				span,
+				lw,
 				K,
 				p;
 	BtydStatus	st;
@@ -783,15 +834,26 @@ btyd_bgnbd_conditional(const double *par, double x, double t_x, double T,
 	a = par[2];
 	b = par[3];
 	span = par[1] + T + t;
-	/* z = t/(alpha+T+t); 1 - z computed directly, it matters near z = 1 */
+	if (!isfinite(span))
+		return BTYD_UNDEFINED;	/* else z = t/span = 0 and E = 0, wrongly */
+
+	/*
+	 * z = t/(alpha+T+t); 1 - z computed directly, it matters near z = 1.
+	 * ln(1 - z) = -ln(1 + t/(alpha+T)): log(1 - z) has an absolute error of
+	 * ~1e-16, which (1-z)^(a-1) turns into a relative error of ~(a-1)1e-16/z
+	 * (all of E's digits for a ~ 1e5 and z ~ 1e-4).
+	 */
+	lw = -log1p(t / (par[1] + T));
+	if (!isfinite(lw))
+		lw = log((par[1] + T) / span);
 	st = bgnbd_bracket(a + b - 1.0 - r, a - 1.0, a + b + x - 1.0,
-					   t / span, (par[1] + T) / span, &K);
+					   t / span, (par[1] + T) / span, lw, &K);
 	if (st != BTYD_OK)
 		return st;
 	if ((st = btyd_bgnbd_p_alive(par, x, t_x, T, &p)) != BTYD_OK)
 		return st;
 	*e = K * p;
-	return BTYD_OK;
+	return isfinite(*e) ? BTYD_OK : BTYD_UNDEFINED;
 }
 
 BtydStatus
@@ -971,7 +1033,8 @@ btyd_gg_expected_spend(const double *par, double x, double m_x, double *spend)
 {
 	double		p,
 				q,
-				v;
+				v,
+				s;
 
 	if (!positive_params(par, 3) || !isfinite(x) || x < 0.0 ||
 		!isfinite(m_x) || spend == NULL)
@@ -983,7 +1046,22 @@ btyd_gg_expected_spend(const double *par, double x, double m_x, double *spend)
 		return BTYD_BAD_INPUT;
 	if (!(p * x + q > 1.0))
 		return BTYD_UNDEFINED;	/* the posterior mean of 1/nu is infinite */
-	*spend = p * (v + (x > 0.0 ? x * m_x : 0.0)) / (p * x + q - 1.0);
+	s = p * (v + (x > 0.0 ? x * m_x : 0.0)) / (p * x + q - 1.0);
+	if (!isfinite(s))
+	{
+		/*
+		 * p (v + x m) and p x overflow (inf / inf was NaN) where the spend
+		 * itself need not: divide by p first.
+		 */
+		double		den = x + (q - 1.0) / p;
+
+		if (!(den > 0.0))
+			return BTYD_UNDEFINED;
+		s = v / den + (x > 0.0 ? (x / den) * m_x : 0.0);
+		if (!isfinite(s))
+			return BTYD_UNDEFINED;
+	}
+	*spend = s;
 	return BTYD_OK;
 }
 
@@ -1017,6 +1095,9 @@ btyd_clv(const double *bgnbd, double x, double t_x, double T, double spend,
 		sum += (cur - prev) * disc;
 		prev = cur;
 	}
+	/* a discount rate near -1 overflows disc (and inf * 0 is NaN) */
+	if (!isfinite(sum) || !isfinite(spend * sum))
+		return BTYD_UNDEFINED;
 	*clv = spend * sum;
 	return BTYD_OK;
 }

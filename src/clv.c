@@ -13,6 +13,7 @@
 #include "funcapi.h"
 #include "libpq/pqformat.h"
 #include "utils/builtins.h"
+#include "utils/numeric.h"
 
 static MemoryContext
 clv_aggcontext(FunctionCallInfo fcinfo, const char *name)
@@ -53,6 +54,49 @@ CheckBtyd(BtydStatus status, const char *what)
 					 errmsg("%s did not converge", what),
 					 errdetail("The likelihood has no interior maximum for these data."),
 					 errhint("Fit on more customers or a longer calibration period.")));
+			break;
+		case BTYD_UNDEFINED:
+
+			/*
+			 * The likelihood overflows at the start: no amount of data helps.
+			 * Still 22023, as every failed fit (prio.fit_clv() catches it).
+			 */
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("%s: the log-likelihood of these data is out of range", what),
+					 errdetail("Some x, t_x, T or mean_value are too large or too small for the model to be evaluated."),
+					 errhint("Check the units: x counts repeat purchases, t_x and T are times in the unit of prio.clv_summary.")));
+			break;
+		default:
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("%s: %s", what, btyd_status_message(status))));
+	}
+}
+
+/*
+ * The same for a value computed from fitted parameters: the fits' wording
+ * ("no interior maximum", "fit on more customers") would mislead here.
+ */
+static void
+CheckBtydValue(BtydStatus status, const char *what)
+{
+	switch (status)
+	{
+		case BTYD_OK:
+			return;
+		case BTYD_NO_CONVERGENCE:
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("%s cannot be computed accurately for these parameters and this customer", what),
+					 errdetail("Its hypergeometric series does not converge or loses its digits to cancellation."),
+					 errhint("Use parameters from prio.bgnbd_fit and x, t_x, T in the time unit of the fit: these are far outside what a fit produces.")));
+			break;
+		case BTYD_UNDEFINED:
+			ereport(ERROR,
+					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					 errmsg("%s is out of range for these parameters and this customer", what),
+					 errdetail("A result or an intermediate value (such as alpha + T + t) exceeds the range of double precision.")));
 			break;
 		default:
 			ereport(ERROR,
@@ -106,6 +150,16 @@ summary_add(SummaryState *st, int32 day, double amount)
 	st->n++;
 }
 
+/* cut_off and unit differ between rows (or partial states) of one customer */
+static void
+summary_mismatch(void)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("prio.clv_summary: cut_off and unit must be the same on all of a customer's rows"),
+			 errhint("Pass one value for the whole query, such as a literal or now(), not a per-row expression.")));
+}
+
 PG_FUNCTION_INFO_V1(prio_clv_summary_accum);
 Datum
 prio_clv_summary_accum(PG_FUNCTION_ARGS)
@@ -120,19 +174,25 @@ prio_clv_summary_accum(PG_FUNCTION_ARGS)
 		CheckArgNotNull(fcinfo, 4, "unit");
 	if (st == NULL)
 		st = summary_new(cxt);
-	if (!st->has_cut)
 	{
 		TimestampTz cut = PG_GETARG_TIMESTAMPTZ(3);
+		double		unit_days;
 
 		if (TIMESTAMP_NOT_FINITE(cut))
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("cut_off must be a finite time")));
-		st->cut_day = utc_day(cut);
 		/* the three-argument form counts in weeks */
-		st->unit_days = PG_NARGS() > 4
+		unit_days = PG_NARGS() > 4
 			? CheckPositiveInterval(PG_GETARG_INTERVAL_P(4), "unit") / USECS_PER_DAY : 7.0;
-		st->has_cut = true;
+		if (!st->has_cut)
+		{
+			st->cut_day = utc_day(cut);
+			st->unit_days = unit_days;
+			st->has_cut = true;
+		}
+		else if (utc_day(cut) != st->cut_day || unit_days != st->unit_days)
+			summary_mismatch();	/* else the first row's would win */
 	}
 	if (PG_ARGISNULL(1))
 		PG_RETURN_POINTER(st);
@@ -147,6 +207,11 @@ prio_clv_summary_accum(PG_FUNCTION_ARGS)
 	{
 		amount = DatumGetFloat8(DirectFunctionCall1(numeric_float8_no_overflow,
 													PG_GETARG_DATUM(2)));
+		/* a finite numeric beyond 1e308 converts to Infinity: not "not finite" */
+		if (isinf(amount) && !numeric_is_inf(PG_GETARG_NUMERIC(2)))
+			ereport(ERROR,
+					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					 errmsg("amount is out of range for type double precision")));
 		CheckFiniteDouble(amount, "amount");
 	}
 	summary_add(st, utc_day(at), amount);
@@ -171,6 +236,9 @@ prio_clv_summary_combine(PG_FUNCTION_ARGS)
 		a->cut_day = b->cut_day;
 		a->unit_days = b->unit_days;
 	}
+	else if (a->has_cut && b->has_cut &&
+			 (a->cut_day != b->cut_day || a->unit_days != b->unit_days))
+		summary_mismatch();
 	for (int i = 0; i < b->n; i++)
 	{
 		MemoryContext old = MemoryContextSwitchTo(cxt);
@@ -281,6 +349,11 @@ prio_clv_summary_final(PG_FUNCTION_ARGS)
 	}
 	for (int d = 1; d < ndays; d++)
 		repeat_sum += sums[d];
+	/* finite amounts can add up to +-Infinity (or NaN: +Infinity - Infinity) */
+	if (!isfinite(repeat_sum))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("prio.clv_summary: the repeat purchases of a customer add up beyond the range of double precision")));
 
 	values[0] = Int64GetDatum(ndays - 1);
 	values[1] = Float8GetDatum((order[2 * (st->n - 1)] - order[0]) / st->unit_days);
@@ -574,7 +647,7 @@ prio_p_alive(PG_FUNCTION_ARGS)
 	for (int i = 1; i <= 3; i++)
 		CheckArgNotNull(fcinfo, i, i == 1 ? "x" : i == 2 ? "t_x" : "T");
 	c = bgnbd_row(fcinfo, 1);
-	CheckBtyd(btyd_bgnbd_p_alive(par, c.x, c.t_x, c.T, &p), "prio.p_alive");
+	CheckBtydValue(btyd_bgnbd_p_alive(par, c.x, c.t_x, c.T, &p), "prio.p_alive");
 	PG_RETURN_FLOAT8(p);
 }
 
@@ -597,7 +670,7 @@ prio_expected_purchases_conditional(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("t must not be negative")));
 	c = bgnbd_row(fcinfo, 2);
-	CheckBtyd(btyd_bgnbd_conditional(par, c.x, c.t_x, c.T, t, &e), "prio.expected_purchases");
+	CheckBtydValue(btyd_bgnbd_conditional(par, c.x, c.t_x, c.T, t, &e), "prio.expected_purchases");
 	PG_RETURN_FLOAT8(e);
 }
 
@@ -616,8 +689,33 @@ prio_expected_purchases_new(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("t must not be negative")));
-	CheckBtyd(btyd_bgnbd_expected(par, t, &e), "prio.expected_purchases");
+	CheckBtydValue(btyd_bgnbd_expected(par, t, &e), "prio.expected_purchases");
 	PG_RETURN_FLOAT8(e);
+}
+
+/* Gamma-Gamma expected spend of a customer with x repeat purchases of mean m */
+static double
+gg_spend(const double *gg, double x, double m, const char *what)
+{
+	double		spend;
+	BtydStatus	st;
+
+	/* btyd says only "invalid input" for this one */
+	if (x > 0 && m == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s: mean_value must be positive when x > 0, not 0 with x = %g", what, x),
+				 errdetail("The Gamma-Gamma model describes positive transaction values."),
+				 errhint("Score such a customer with x = 0, which gives the population mean spend; prio.gammagamma_fit leaves these rows out too.")));
+	st = btyd_gg_expected_spend(gg, x, m, &spend);
+	if (st == BTYD_UNDEFINED && !(gg[0] * x + gg[1] > 1.0))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s: the expected spend is infinite for these parameters", what),
+				 errdetail("It needs p * x + q > 1; here p = %g, q = %g, x = %g.", gg[0], gg[1], x),
+				 errhint("Use parameters from prio.gammagamma_fit; a fitted q is above 1 whenever the mean spend is finite.")));
+	CheckBtydValue(st, what);
+	return spend;
 }
 
 static double
@@ -625,7 +723,6 @@ spend_of(FunctionCallInfo fcinfo, const double *gg, int xarg)
 {
 	double		x;
 	double		m;
-	double		spend;
 
 	CheckArgNotNull(fcinfo, xarg, "x");
 	CheckArgNotNull(fcinfo, xarg + 1, "mean_value");
@@ -635,8 +732,7 @@ spend_of(FunctionCallInfo fcinfo, const double *gg, int xarg)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("need a whole x >= 0 and mean_value >= 0, not x = %g, mean_value = %g", x, m)));
-	CheckBtyd(btyd_gg_expected_spend(gg, x, m, &spend), "prio.expected_spend");
-	return spend;
+	return gg_spend(gg, x, m, "prio.expected_spend");
 }
 
 PG_FUNCTION_INFO_V1(prio_expected_spend);
@@ -666,6 +762,7 @@ prio_clv(PG_FUNCTION_ARGS)
 	double		rate;
 	double		period;
 	double		value;
+	BtydStatus	st;
 
 	read_params(fcinfo, 0, false, bg);
 	read_params(fcinfo, 1, true, gg);
@@ -679,6 +776,11 @@ prio_clv(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("need 0 <= horizon <= 10000 periods, discount_rate > -1 and period > 0")));
+	/* else btyd says only "invalid input" once horizon * period is infinite */
+	if (!isfinite(horizon * period))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("prio.clv: horizon * period is out of range (%d periods of %g)", horizon, period)));
 	{
 		double		m = arg_double(fcinfo, 5, "mean_value");
 
@@ -686,8 +788,15 @@ prio_clv(PG_FUNCTION_ARGS)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("mean_value must not be negative")));
-		CheckBtyd(btyd_gg_expected_spend(gg, c.x, m, &spend), "prio.clv");
+		spend = gg_spend(gg, c.x, m, "prio.clv");
 	}
-	CheckBtyd(btyd_clv(bg, c.x, c.t_x, c.T, spend, horizon, period, rate, &value), "prio.clv");
+	st = btyd_clv(bg, c.x, c.t_x, c.T, spend, horizon, period, rate, &value);
+	if (st == BTYD_UNDEFINED)
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("prio.clv is out of range for these inputs"),
+				 errdetail("The discounted value (or an intermediate value) exceeds the range of double precision."),
+				 errhint("A discount_rate near -1 grows without bound over a long horizon.")));
+	CheckBtydValue(st, "prio.clv");
 	PG_RETURN_FLOAT8(value);
 }

@@ -1,7 +1,10 @@
 -- pgTAP: deterministic fuzz of every C-backed function and aggregate of prio:
 --   bant_count, rfm_score (2 and 3 arguments), rfm (aggregate), intent
 --   (aggregate), rfm_segment, next_stage, effective_stage, decayed,
---   recency_days, check_breaks, fold (aggregate), evaluate.
+--   recency_days, check_breaks, fold (aggregate), evaluate; and the CLV ones:
+--   clv_summary (aggregate, 3 and 4 arguments), bgnbd_fit and gammagamma_fit
+--   (aggregates), p_alive, expected_purchases (2 and 5 arguments),
+--   expected_spend, clv (8 and 9 arguments).
 -- Arguments are random (setseed, so every run makes the same calls): NULLs;
 -- doubles incl. NaN, +-Infinity, +-1e308, DBL_MAX, denormals, -0; timestamps
 -- incl. +-infinity and the range limits; arrays empty, 2-D, 3-D, with NULL or
@@ -10,21 +13,33 @@
 -- range limits (months, days, microseconds); numerics incl. NaN, +-Infinity and
 -- 1e131071; scores and ids at the integer limits; hand-made prio.facts,
 -- prio.customers and prio.settings rows (composite values skip the tables'
--- CHECKs, so the C code sees what no table would hold).
+-- CHECKs, so the C code sees what no table would hold); prio.bgnbd and
+-- prio.gammagamma parameters ordinary (e^-3 .. e^3), anywhere in e^-20 .. e^20,
+-- denormal, DBL_MAX, zero, negative, NaN, infinite or NULL; customers
+-- (x, t_x, T) consistent, or with x fractional or 1e12 .. 1e308, t_x > T,
+-- and times in model units from denormal to DBL_MAX; purchase amounts whose
+-- sums overflow; cut-offs and units that differ between a customer's rows.
 -- Every call runs in its own subtransaction (plpgsql BEGIN ... EXCEPTION) and
 -- its SQLSTATE ('00000' for success) is recorded.  Fails on any XX000 (internal
 -- error) or any SQLSTATE class outside 22 (data), 23 (integrity), 2F (routine),
 -- 0A (not supported), 42 (syntax/access), 54 (limits), and if the backend or
 -- postmaster restarted.  The SQLSTATE histogram per function is printed with
 -- diag() (pg_prove -v, or psql -f test/fuzz.sql; tools/fuzz.sh prints it).
--- Rounds (12 calls each) default to 8500: 102,000 calls, about 25 s; set the
--- custom GUC prio.fuzz_rounds (e.g. PGOPTIONS='-c prio.fuzz_rounds=20000') for more.
+-- Results outside their documented range fail too (fuzz_bad): for CLV, p_alive
+-- outside 0..1, expected purchases or spend negative, infinite or NaN, clv
+-- infinite or NaN, fitted parameters not positive, summaries with t_x > T or
+-- an infinite mean value.
+-- Rounds (12 calls each) default to 8500: 102,000 calls, about 25 s; then
+-- rounds / 4 CLV rounds (10 calls each): 21,250 calls, about 3 s more.  Set
+-- the custom GUC prio.fuzz_rounds (e.g. PGOPTIONS='-c prio.fuzz_rounds=20000') for more.
 BEGIN;
-SELECT plan(30);
+SELECT plan(50);
 
 CREATE TEMP TABLE t0 AS SELECT pg_backend_pid() AS pid, pg_postmaster_start_time() AS started;
 CREATE TEMP TABLE fuzz_log (fn text, state text);
 CREATE TEMP TABLE fuzz_bad (fn text, what text);  -- results outside their documented range
+CREATE TEMP TABLE clv_fns AS SELECT ARRAY['clv_summary', 'clv_summary3', 'bgnbd_fit', 'gammagamma_fit', 'p_alive',
+    'expected_purchases', 'expected_purchases_new', 'expected_spend', 'clv'] AS clv_fns;
 SELECT setseed(0.314159);
 
 ------------------------------------------------------------------------
@@ -150,6 +165,57 @@ SELECT CASE WHEN pg_temp.pick(15) = 0 THEN NULL ELSE
            pg_temp.ok_or(10, 8::float8, pg_temp.rf8()),
            pg_temp.ok_or(10, 4::float8, pg_temp.rf8()),
            false, 12, 0.01::float8, '1 day'::interval, 30)::prio.settings END $$;
+
+-- CLV inputs.  Positive extremes (denormal to DBL_MAX) for the model parameters
+-- and the times, whole numbers too large to count for x.
+CREATE FUNCTION pg_temp.rposx() RETURNS double precision LANGUAGE sql AS $$
+SELECT CASE pg_temp.pick(10)
+    WHEN 0 THEN 4.9406564584124654e-324 WHEN 1 THEN 2.2250738585072014e-308 WHEN 2 THEN 1e-100
+    WHEN 3 THEN 1e-8 WHEN 4 THEN 1e8 WHEN 5 THEN 1e15 WHEN 6 THEN 1e100 WHEN 7 THEN 1e308
+    WHEN 8 THEN 1.7976931348623157e308 ELSE 1 + 1e-12 END $$;
+
+-- a model parameter: mostly ordinary (e^-3 .. e^3), sometimes extreme or hostile
+CREATE FUNCTION pg_temp.rpar(scale double precision) RETURNS double precision LANGUAGE sql AS $$
+SELECT CASE pg_temp.pick(10) WHEN 0 THEN pg_temp.rf8() WHEN 1 THEN pg_temp.rposx()
+       ELSE scale * exp((random() - 0.5) * 6) END $$;
+
+-- fitted parameters as the types hold them (only r, alpha, a, b / p, q, v are read)
+CREATE FUNCTION pg_temp.rbgnbd() RETURNS prio.bgnbd LANGUAGE sql AS $$
+SELECT CASE WHEN pg_temp.pick(20) = 0 THEN NULL ELSE
+       ROW(pg_temp.rpar(1), pg_temp.rpar(5), pg_temp.rpar(1), pg_temp.rpar(1),
+           pg_temp.rf8(), pg_temp.rbigint())::prio.bgnbd END $$;
+CREATE FUNCTION pg_temp.rgg() RETURNS prio.gammagamma LANGUAGE sql AS $$
+SELECT CASE WHEN pg_temp.pick(20) = 0 THEN NULL ELSE
+       ROW(pg_temp.rpar(3), pg_temp.rpar(3), pg_temp.rpar(20),
+           pg_temp.rf8(), pg_temp.rbigint())::prio.gammagamma END $$;
+
+-- a time in model units that is not ordinary
+CREATE FUNCTION pg_temp.rtime() RETURNS double precision LANGUAGE sql AS $$
+SELECT CASE pg_temp.pick(3) WHEN 0 THEN pg_temp.rf8() WHEN 1 THEN pg_temp.rposx() ELSE 0 END $$;
+
+-- a repeat-purchase count that is not ordinary
+CREATE FUNCTION pg_temp.rx() RETURNS double precision LANGUAGE sql AS $$
+SELECT CASE pg_temp.pick(9)
+    WHEN 0 THEN 1e6 WHEN 1 THEN 1e12 WHEN 2 THEN 9007199254740992 WHEN 3 THEN 1e308
+    WHEN 4 THEN 1.5 WHEN 5 THEN 255 WHEN 6 THEN 256
+    ELSE pg_temp.rf8() END $$;
+
+-- one customer (x, t_x, T): consistent, each part hostile with probability 1/h
+CREATE FUNCTION pg_temp.rcust(h integer) RETURNS double precision[] LANGUAGE plpgsql AS $$
+DECLARE
+    x double precision := pg_temp.ok_or(h, floor(-ln(1 - random()) * 1.2), pg_temp.rx());  -- mostly 0, 1, 2
+    tt double precision := pg_temp.ok_or(h, (random() * 52)::float8, pg_temp.rtime());
+    tx double precision := CASE WHEN x = 0 THEN 0 WHEN NOT (abs(tt) BETWEEN 1e-300 AND 1e300) THEN tt
+                                ELSE random() * tt END;  -- no float8 underflow error
+BEGIN
+    RETURN ARRAY[x, pg_temp.ok_or(h, tx, pg_temp.rtime()), tt];
+END $$;
+
+-- a purchase amount: ordinary, or hostile including ones whose sums overflow
+CREATE FUNCTION pg_temp.ramount(h integer) RETURNS numeric LANGUAGE sql AS $$
+SELECT CASE WHEN pg_temp.pick(h) <> 0 THEN round((random() * 500)::numeric, 2)
+       ELSE CASE pg_temp.pick(4) WHEN 0 THEN 1e308 WHEN 1 THEN -1e308 WHEN 2 THEN 1.7976931348623157e308
+            ELSE pg_temp.rnum() END END $$;
 
 ------------------------------------------------------------------------
 -- The fuzz loop: every call in its own subtransaction
@@ -314,7 +380,189 @@ BEGIN
     END LOOP;
 END $$;
 
+------------------------------------------------------------------------
+-- The CLV fuzz loop (after the one above, so that its calls are unchanged)
+------------------------------------------------------------------------
+CREATE FUNCTION pg_temp.fuzz_clv(rounds integer) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+    i integer;
+    n integer;
+    h integer;
+    st text;
+    vf double precision;
+    vsum prio.btyd_summary;
+    vbg prio.bgnbd;
+    vgg prio.gammagamma;
+    c double precision[];
+    c_a double precision[];
+    ts_a timestamptz[];
+    num_a numeric[];
+    iv_a interval[];
+    f8_a double precision[];
+    cut timestamptz;
+    unit interval;
+BEGIN
+    FOR i IN 1 .. rounds LOOP
+        -- clv_summary over 0..7 purchases: one cut-off and unit per customer
+        -- mostly, sometimes another on a row; times around the cut-off mostly
+        h := CASE WHEN pg_temp.pick(2) = 0 THEN 4 ELSE 1000000 END;
+        n := pg_temp.pick(8);
+        cut := pg_temp.ok_or(h, '2024-06-01 00:00:00+00'::timestamptz, pg_temp.rts());
+        unit := pg_temp.ok_or(h, '1 day'::interval, pg_temp.rinterval());
+        ts_a := ARRAY(SELECT pg_temp.ok_or(h, '2024-06-01 00:00:00+00'::timestamptz - random() * interval '400 days',
+                                           pg_temp.rts()) FROM generate_series(1, n))
+                || ARRAY(SELECT pg_temp.ok_or(2 * h, cut, pg_temp.rts()) FROM generate_series(1, 2 * n));
+        num_a := ARRAY(SELECT pg_temp.ramount(h) FROM generate_series(1, n));
+        iv_a := ARRAY(SELECT pg_temp.ok_or(2 * h, unit, pg_temp.rinterval()) FROM generate_series(1, n));
+        BEGIN
+            vsum := (SELECT prio.clv_summary(t, a, co, u)
+                       FROM unnest(ts_a[1:n], num_a, ts_a[n + 1:2 * n], iv_a) u(t, a, co, u));
+            st := '00000';
+            IF vsum IS NOT NULL AND NOT (vsum.x >= 0 AND vsum.t_x >= 0 AND vsum.t_x <= vsum."T"
+                                         AND vsum."T" < 'Infinity' AND vsum.mean_value > '-Infinity'
+                                         AND vsum.mean_value < 'Infinity') THEN
+                INSERT INTO fuzz_bad VALUES ('clv_summary', format('%s', vsum));
+            END IF;
+        EXCEPTION WHEN OTHERS THEN st := SQLSTATE; END;
+        INSERT INTO fuzz_log VALUES ('clv_summary', st);
+
+        -- clv_summary, three arguments (weeks)
+        BEGIN
+            vsum := (SELECT prio.clv_summary(t, a, co)
+                       FROM unnest(ts_a[1:n], num_a, ts_a[2 * n + 1:3 * n]) u(t, a, co));
+            st := '00000';
+            IF vsum IS NOT NULL AND NOT (vsum.x >= 0 AND vsum.t_x >= 0 AND vsum.t_x <= vsum."T"
+                                         AND vsum."T" < 'Infinity' AND vsum.mean_value > '-Infinity'
+                                         AND vsum.mean_value < 'Infinity') THEN
+                INSERT INTO fuzz_bad VALUES ('clv_summary3', format('%s', vsum));
+            END IF;
+        EXCEPTION WHEN OTHERS THEN st := SQLSTATE; END;
+        INSERT INTO fuzz_log VALUES ('clv_summary3', st);
+
+        -- bgnbd_fit over 0..24 customers, all ordinary half the time
+        h := CASE WHEN pg_temp.pick(2) = 0 THEN 20 ELSE 1000000 END;
+        n := CASE WHEN pg_temp.pick(4) = 0 THEN pg_temp.pick(5) ELSE 4 + pg_temp.pick(21) END;
+        c_a := ARRAY(SELECT pg_temp.rcust(h) FROM generate_series(1, n));
+        BEGIN
+            vbg := (SELECT prio.bgnbd_fit(c_a[k][1], c_a[k][2], c_a[k][3]) FROM generate_subscripts(c_a, 1) k);
+            st := '00000';
+            IF NOT (vbg.r > 0 AND vbg.alpha > 0 AND vbg.a > 0 AND vbg.b > 0
+                    AND vbg.r < 'Infinity' AND vbg.alpha < 'Infinity' AND vbg.a < 'Infinity' AND vbg.b < 'Infinity'
+                    AND vbg.log_likelihood > '-Infinity' AND vbg.log_likelihood < 'Infinity' AND vbg.n >= 4) THEN
+                INSERT INTO fuzz_bad VALUES ('bgnbd_fit', format('%s', vbg));
+            END IF;
+        EXCEPTION WHEN OTHERS THEN st := SQLSTATE; END;
+        INSERT INTO fuzz_log VALUES ('bgnbd_fit', st);
+
+        -- gammagamma_fit over 0..24 (x, mean_value)
+        f8_a := ARRAY(SELECT pg_temp.ok_or(h, (random() * 100)::float8,
+                                           CASE WHEN random() < 0.5 THEN pg_temp.rf8() ELSE pg_temp.rposx() END)
+                        FROM generate_series(1, n));
+        BEGIN
+            vgg := (SELECT prio.gammagamma_fit(c_a[k][1], f8_a[k]) FROM generate_subscripts(c_a, 1) k);
+            st := '00000';
+            IF NOT (vgg.p > 0 AND vgg.q > 0 AND vgg.v > 0
+                    AND vgg.p < 'Infinity' AND vgg.q < 'Infinity' AND vgg.v < 'Infinity'
+                    AND vgg.log_likelihood > '-Infinity' AND vgg.log_likelihood < 'Infinity' AND vgg.n >= 3) THEN
+                INSERT INTO fuzz_bad VALUES ('gammagamma_fit', format('%s', vgg));
+            END IF;
+        EXCEPTION WHEN OTHERS THEN st := SQLSTATE; END;
+        INSERT INTO fuzz_log VALUES ('gammagamma_fit', st);
+
+        -- p_alive
+        c := pg_temp.rcust(6);
+        BEGIN
+            vbg := pg_temp.rbgnbd();
+            vf := prio.p_alive(vbg, c[1], c[2], c[3]);
+            st := '00000';
+            IF NOT vf BETWEEN 0 AND 1 THEN
+                INSERT INTO fuzz_bad VALUES ('p_alive', format('%s for %s, %s', vf, vbg, c));
+            END IF;
+        EXCEPTION WHEN OTHERS THEN st := SQLSTATE; END;
+        INSERT INTO fuzz_log VALUES ('p_alive', st);
+
+        -- expected_purchases, conditional
+        c := pg_temp.rcust(6);
+        BEGIN
+            vbg := pg_temp.rbgnbd();
+            vf := pg_temp.ok_or(5, (random() * 100)::float8, pg_temp.rtime());
+            vf := prio.expected_purchases(vbg, vf, c[1], c[2], c[3]);
+            st := '00000';
+            IF NOT (vf >= 0 AND vf < 'Infinity') THEN
+                INSERT INTO fuzz_bad VALUES ('expected_purchases', format('%s for %s, %s', vf, vbg, c));
+            END IF;
+        EXCEPTION WHEN OTHERS THEN st := SQLSTATE; END;
+        INSERT INTO fuzz_log VALUES ('expected_purchases', st);
+
+        -- expected_purchases, conditional, with each parameter anywhere in e^-20 .. e^20
+        -- (the range a fit can return) or extreme: where its 2F1 loses digits
+        c := pg_temp.rcust(1000000);
+        BEGIN
+            vbg := ROW(exp((random() - 0.5) * 40), exp((random() - 0.5) * 40),
+                       pg_temp.ok_or(4, exp((random() - 0.5) * 40), pg_temp.rposx()),
+                       pg_temp.ok_or(4, exp((random() - 0.5) * 40), pg_temp.rposx()), 0, 1)::prio.bgnbd;
+            vf := prio.expected_purchases(vbg, (random() * 100)::float8, c[1], c[2], c[3]);
+            st := '00000';
+            IF NOT (vf >= 0 AND vf < 'Infinity') THEN
+                INSERT INTO fuzz_bad VALUES ('expected_purchases', format('%s for %s, %s', vf, vbg, c));
+            END IF;
+        EXCEPTION WHEN OTHERS THEN st := SQLSTATE; END;
+        INSERT INTO fuzz_log VALUES ('expected_purchases', st);
+
+        -- expected_purchases, new customer
+        BEGIN
+            vbg := pg_temp.rbgnbd();
+            vf := prio.expected_purchases(vbg, pg_temp.ok_or(5, (random() * 100)::float8, pg_temp.rtime()));
+            st := '00000';
+            IF NOT (vf >= 0 AND vf < 'Infinity') THEN
+                INSERT INTO fuzz_bad VALUES ('expected_purchases_new', format('%s for %s', vf, vbg));
+            END IF;
+        EXCEPTION WHEN OTHERS THEN st := SQLSTATE; END;
+        INSERT INTO fuzz_log VALUES ('expected_purchases_new', st);
+
+        -- expected_spend
+        c := pg_temp.rcust(6);
+        vf := pg_temp.ok_or(6, (random() * 100)::float8, CASE WHEN random() < 0.5 THEN pg_temp.rf8() ELSE pg_temp.rposx() END);
+        BEGIN
+            vgg := pg_temp.rgg();
+            vf := prio.expected_spend(vgg, c[1], vf);
+            st := '00000';
+            IF NOT (vf >= 0 AND vf < 'Infinity') THEN
+                INSERT INTO fuzz_bad VALUES ('expected_spend', format('%s for %s, x %s', vf, vgg, c[1]));
+            END IF;
+        EXCEPTION WHEN OTHERS THEN st := SQLSTATE; END;
+        INSERT INTO fuzz_log VALUES ('expected_spend', st);
+
+        -- clv, with and without period; horizons long only rarely (each period costs a 2F1)
+        c := pg_temp.rcust(8);
+        vf := pg_temp.ok_or(6, (random() * 100)::float8, CASE WHEN random() < 0.5 THEN pg_temp.rf8() ELSE pg_temp.rposx() END);
+        n := pg_temp.ok_or(5, pg_temp.pick(25),
+                           CASE pg_temp.pick(8) WHEN 0 THEN NULL WHEN 1 THEN -1 WHEN 2 THEN 10001
+                                WHEN 3 THEN -2147483648 WHEN 4 THEN 2147483647
+                                WHEN 5 THEN (CASE WHEN pg_temp.pick(10) = 0 THEN 10000 ELSE 500 END)
+                                ELSE 0 END);
+        BEGIN
+            vbg := pg_temp.rbgnbd();
+            vgg := pg_temp.rgg();
+            IF pg_temp.pick(2) = 0 THEN
+                vf := prio.clv(vbg, vgg, c[1], c[2], c[3], vf, n,
+                               pg_temp.ok_or(5, 0.01::float8, CASE pg_temp.pick(3) WHEN 0 THEN -1 WHEN 1 THEN -0.999999 ELSE pg_temp.rf8() END));
+            ELSE
+                vf := prio.clv(vbg, vgg, c[1], c[2], c[3], vf, n,
+                               pg_temp.ok_or(5, 0.01::float8, CASE pg_temp.pick(3) WHEN 0 THEN -1 WHEN 1 THEN -0.999999 ELSE pg_temp.rf8() END),
+                               pg_temp.ok_or(4, 4.345::float8, pg_temp.rtime()));
+            END IF;
+            st := '00000';
+            IF NOT (vf > '-Infinity' AND vf < 'Infinity') THEN
+                INSERT INTO fuzz_bad VALUES ('clv', format('%s for %s, %s, %s, horizon %s', vf, vbg, vgg, c, n));
+            END IF;
+        EXCEPTION WHEN OTHERS THEN st := SQLSTATE; END;
+        INSERT INTO fuzz_log VALUES ('clv', st);
+    END LOOP;
+END $$;
+
 SELECT pg_temp.fuzz(coalesce(nullif(current_setting('prio.fuzz_rounds', true), '')::integer, 8500));
+SELECT pg_temp.fuzz_clv(coalesce(nullif(current_setting('prio.fuzz_rounds', true), '')::integer, 8500) / 4);
 
 ------------------------------------------------------------------------
 -- Verdicts
@@ -341,9 +589,21 @@ SELECT cmp_ok((SELECT count(*) FROM fuzz_log WHERE fn = f AND state <> '00000'),
                     'decayed', 'check_breaks', 'fold', 'evaluate']) f;
 SELECT is((SELECT count(*) FROM fuzz_log WHERE fn IN ('bant_count', 'recency_days', 'rfm') AND state <> '00000'),
           0::bigint, 'bant_count, recency_days and rfm accept every input');
+-- the CLV functions, the same way (their fits succeed less often: random customers rarely fit)
+SELECT cmp_ok((SELECT count(*) FROM fuzz_log WHERE fn IN (SELECT unnest(clv_fns) FROM clv_fns)), '>=', 20000::bigint,
+              'at least 20,000 calls of the CLV functions')
+  FROM clv_fns;
+SELECT cmp_ok((SELECT count(*) FROM fuzz_log WHERE fn = f AND state = '00000'), '>=', 250::bigint,
+              f || ': at least 250 successful calls')
+  FROM clv_fns, unnest(clv_fns) f;
+SELECT cmp_ok((SELECT count(*) FROM fuzz_log WHERE fn = f AND state <> '00000'), '>=', 250::bigint,
+              f || ': at least 250 refused calls')
+  FROM clv_fns, unnest(clv_fns) f;
 SELECT diag('out of range: ' || fn || ' x' || count(*) || ', e.g. ' || min(what)) FROM fuzz_bad GROUP BY fn ORDER BY fn;
-SELECT is((SELECT count(*) FROM fuzz_bad WHERE fn <> 'evaluate'), 0::bigint,
+SELECT is((SELECT count(*) FROM fuzz_bad WHERE fn IN ('bant_count', 'rfm_score', 'next_stage')), 0::bigint,
           'bant_count 0..4, rfm_score 1..n+1, next_stage never silent');
+SELECT is((SELECT count(*) FROM fuzz_bad WHERE fn IN (SELECT unnest(clv_fns) FROM clv_fns)), 0::bigint,
+          'CLV: p_alive 0..1, expected purchases and spend finite >= 0, clv finite, fits positive, summaries consistent');
 SELECT is((SELECT count(*) FROM fuzz_bad WHERE fn = 'evaluate'), 0::bigint,
           'evaluate: tier A-D, priority 0..100, points 0..1 whenever it returns');
 SELECT is(pg_backend_pid(), (SELECT pid FROM t0), 'same backend as at the start');

@@ -12,7 +12,7 @@
 -- pg_postmaster_start_time() unchanged since the start.
 -- Runs inside one transaction and rolls back; its customers are 77001..77003.
 BEGIN;
-SELECT plan(429);
+SELECT plan(577);
 
 CREATE TEMP TABLE t0 AS SELECT pg_backend_pid() AS pid, pg_postmaster_start_time() AS started;
 
@@ -179,6 +179,119 @@ SELECT * FROM pg_temp.bad($$SELECT prio.evaluate(f, c, jsonb_populate_record(s, 
 SELECT * FROM pg_temp.bad($$SELECT prio.evaluate(f, c, jsonb_populate_record(s, '{"weight_rfm": -1}'), NULL, NULL, NULL, now()) FROM ev$$, '22023', 'evaluate: settings with a negative weight');
 SELECT * FROM pg_temp.bad($$SELECT prio.evaluate(f, c, jsonb_populate_record(s, '{"weight_tier": "Infinity"}'), NULL, NULL, NULL, now()) FROM ev$$, '22023', 'evaluate: settings with an infinite weight');
 SELECT * FROM pg_temp.bad($$SELECT prio.evaluate(f, c, jsonb_populate_record(s, '{"cadence_a": "1000000 years", "cadence_b": "1000000 years", "cadence_c": "1000000 years", "cadence_d": "1000000 years"}'), NULL, NULL, NULL, now()) FROM ev$$, '22008', 'evaluate: due date beyond the timestamp range');
+
+------------------------------------------------------------------------
+-- Customer lifetime value: clv_summary, the fits, the scoring functions
+------------------------------------------------------------------------
+-- clv_summary (aggregate): cut_off and unit checked on every row
+SELECT * FROM pg_temp.bad($$SELECT prio.clv_summary(now(), 1, NULL)$$, '22004', 'clv_summary: NULL cut_off');
+SELECT * FROM pg_temp.bad($$SELECT prio.clv_summary(now(), 1, 'infinity')$$, '22023', 'clv_summary: cut_off +infinity');
+SELECT * FROM pg_temp.bad($$SELECT prio.clv_summary(now(), 1, '-infinity')$$, '22023', 'clv_summary: cut_off -infinity');
+SELECT * FROM pg_temp.bad($$SELECT prio.clv_summary(now(), 1, now(), NULL)$$, '22004', 'clv_summary: NULL unit');
+SELECT * FROM pg_temp.bad($$SELECT prio.clv_summary(now(), 1, now(), '0')$$, '22023', 'clv_summary: zero unit');
+SELECT * FROM pg_temp.bad($$SELECT prio.clv_summary(now(), 1, now(), '-1 day')$$, '22023', 'clv_summary: negative unit');
+SELECT * FROM pg_temp.bad($$SELECT prio.clv_summary(now(), 1, now(), '1 month -30 days')$$, '22023', 'clv_summary: unit summing to zero');
+SELECT * FROM pg_temp.bad($$SELECT prio.clv_summary('infinity', 1, now())$$, '22023', 'clv_summary: purchase at +infinity');
+SELECT * FROM pg_temp.bad($$SELECT prio.clv_summary('-infinity', 1, now(), '1 day')$$, '22023', 'clv_summary: purchase at -infinity');
+SELECT * FROM pg_temp.bad($$SELECT prio.clv_summary(now(), 'NaN', now())$$, '22023', 'clv_summary: NaN amount');
+SELECT * FROM pg_temp.bad($$SELECT prio.clv_summary(now(), '-Infinity', now())$$, '22023', 'clv_summary: -Infinity amount');
+SELECT * FROM pg_temp.bad($$SELECT prio.clv_summary(now(), 1, 'soon')$$, '22007', 'clv_summary: cut_off not a timestamp');
+-- once accepted: an amount beyond double precision said "must be finite, not Infinity"
+SELECT * FROM pg_temp.bad($$SELECT prio.clv_summary(now(), 1e400, now())$$, '22003', 'clv_summary: amount beyond double precision');
+-- once accepted: repeat purchases adding up to Infinity gave mean_value Infinity, or NaN
+SELECT * FROM pg_temp.bad($$SELECT prio.clv_summary(at, a, '2024-06-01') FROM (VALUES ('2024-01-01'::timestamptz, 1::numeric), ('2024-02-01', 1e308), ('2024-02-01', 1e308)) v(at, a)$$,
+                          '22003', 'clv_summary: repeat purchases summing to Infinity');
+SELECT * FROM pg_temp.bad($$SELECT prio.clv_summary(at, a, '2024-06-01') FROM (VALUES ('2024-01-01'::timestamptz, 1::numeric), ('2024-02-01', 1e308), ('2024-02-01', 1e308), ('2024-03-01', -1e308), ('2024-03-01', -1e308)) v(at, a)$$,
+                          '22003', 'clv_summary: repeat purchases summing to Infinity - Infinity');
+-- once accepted: the first row's cut_off and unit won, silently (the result depended on the row order)
+SELECT * FROM pg_temp.bad($$SELECT prio.clv_summary(at, 1, c) FROM (VALUES ('2024-01-01'::timestamptz, '2024-06-01'::timestamptz), ('2024-02-01', '2024-07-01')) v(at, c)$$,
+                          '22023', 'clv_summary: cut_off differs between rows');
+SELECT * FROM pg_temp.bad($$SELECT prio.clv_summary(at, 1, '2024-06-01', u) FROM (VALUES ('2024-01-01'::timestamptz, '1 day'::interval), ('2024-02-01', '1 week')) v(at, u)$$,
+                          '22023', 'clv_summary: unit differs between rows');
+SELECT * FROM pg_temp.bad($$SELECT prio.clv_summary(at, 1, c, '1 day') FROM (VALUES (NULL::timestamptz, '2024-06-01'::timestamptz), ('2024-02-01', '2024-06-02')) v(at, c)$$,
+                          '22023', 'clv_summary: cut_off differs from a skipped row''s');
+SELECT * FROM pg_temp.bad($$SELECT prio.clv_summary(at, 1, c) FROM (VALUES ('2024-01-01'::timestamptz, '2024-06-01'::timestamptz), ('2024-02-01', 'infinity')) v(at, c)$$,
+                          '22023', 'clv_summary: a later row''s cut_off +infinity');
+
+-- bgnbd_fit (aggregate)
+SELECT * FROM pg_temp.bad($$SELECT prio.bgnbd_fit(1.5, 1, 2)$$, '22023', 'bgnbd_fit: fractional x');
+SELECT * FROM pg_temp.bad($$SELECT prio.bgnbd_fit(-1, 0, 2)$$, '22023', 'bgnbd_fit: negative x');
+SELECT * FROM pg_temp.bad($$SELECT prio.bgnbd_fit(2, 3, 2)$$, '22023', 'bgnbd_fit: t_x > T');
+SELECT * FROM pg_temp.bad($$SELECT prio.bgnbd_fit(2, 'NaN', 3)$$, '22023', 'bgnbd_fit: NaN t_x');
+SELECT * FROM pg_temp.bad($$SELECT prio.bgnbd_fit(2, 1, 'Infinity')$$, '22023', 'bgnbd_fit: infinite T');
+SELECT * FROM pg_temp.bad($$SELECT prio.bgnbd_fit(0, 1, 2)$$, '22023', 'bgnbd_fit: t_x without a repeat purchase');
+SELECT * FROM pg_temp.bad($$SELECT prio.bgnbd_fit(0, 0, -1)$$, '22023', 'bgnbd_fit: negative T');
+SELECT * FROM pg_temp.bad($$SELECT prio.bgnbd_fit(x, 1, 2) FROM (VALUES (1), (2), (3)) v(x)$$, '22023', 'bgnbd_fit: three customers');
+SELECT * FROM pg_temp.bad($$SELECT prio.bgnbd_fit(0, 0, 5) FROM generate_series(1, 10)$$, '22023', 'bgnbd_fit: nobody bought again');
+-- once "did not converge ... fit on more customers": no amount of data helps here (22023 as every failed fit)
+SELECT * FROM pg_temp.bad($$SELECT prio.bgnbd_fit(x, t, tt) FROM (VALUES (1e308::float8, 1::float8, 2::float8), (0, 0, 2), (1, 1, 2), (0, 0, 3), (2, 1, 3)) v(x, t, tt)$$,
+                          '22023', 'bgnbd_fit: x = 1e308');
+
+-- gammagamma_fit (aggregate)
+SELECT * FROM pg_temp.bad($$SELECT prio.gammagamma_fit(x, 10) FROM (VALUES (1), (2)) v(x)$$, '22023', 'gammagamma_fit: two repeat buyers');
+SELECT * FROM pg_temp.bad($$SELECT prio.gammagamma_fit(1.5, 10)$$, '22023', 'gammagamma_fit: fractional x');
+SELECT * FROM pg_temp.bad($$SELECT prio.gammagamma_fit(1, 'NaN')$$, '22023', 'gammagamma_fit: NaN mean_value');
+SELECT * FROM pg_temp.bad($$SELECT prio.gammagamma_fit(x, m) FROM (VALUES (1e308::float8, 1e308::float8), (1, 1), (2, 3), (3, 4)) v(x, m)$$,
+                          '22023', 'gammagamma_fit: x and mean_value 1e308');
+
+-- p_alive
+SELECT * FROM pg_temp.bad($$SELECT prio.p_alive(NULL, 1, 1, 2)$$, '22004', 'p_alive: NULL parameters');
+SELECT * FROM pg_temp.bad($$SELECT prio.p_alive(ROW(0, 1, 1, 1, 0, 1)::prio.bgnbd, 1, 1, 2)$$, '22023', 'p_alive: r = 0');
+SELECT * FROM pg_temp.bad($$SELECT prio.p_alive(ROW(1, 'NaN', 1, 1, 0, 1)::prio.bgnbd, 1, 1, 2)$$, '22023', 'p_alive: NaN alpha');
+SELECT * FROM pg_temp.bad($$SELECT prio.p_alive(ROW(1, 1, 1, 'Infinity', 0, 1)::prio.bgnbd, 1, 1, 2)$$, '22023', 'p_alive: infinite b');
+SELECT * FROM pg_temp.bad($$SELECT prio.p_alive(ROW(1, 1, NULL, 1, 0, 1)::prio.bgnbd, 1, 1, 2)$$, '22023', 'p_alive: NULL a');
+SELECT * FROM pg_temp.bad($$SELECT prio.p_alive(ROW(1, 1, 1, 1, 0, 1)::prio.bgnbd, NULL, 1, 2)$$, '22004', 'p_alive: NULL x');
+SELECT * FROM pg_temp.bad($$SELECT prio.p_alive(ROW(1, 1, 1, 1, 0, 1)::prio.bgnbd, 1, 3, 2)$$, '22023', 'p_alive: t_x > T');
+SELECT * FROM pg_temp.bad($$SELECT prio.p_alive(ROW(1, 1, 1, 1, 0, 1)::prio.bgnbd, 0, 0, -2)$$, '22023', 'p_alive: negative T');
+
+-- expected_purchases (conditional and new customer)
+SELECT * FROM pg_temp.bad($$SELECT prio.expected_purchases(ROW(1, 1, 1, 1, 0, 1)::prio.bgnbd, -1, 1, 1, 2)$$, '22023', 'expected_purchases: negative t');
+SELECT * FROM pg_temp.bad($$SELECT prio.expected_purchases(ROW(1, 1, 1, 1, 0, 1)::prio.bgnbd, 'NaN')$$, '22023', 'expected_purchases: NaN t');
+SELECT * FROM pg_temp.bad($$SELECT prio.expected_purchases(ROW(1, 1, 1, 1, 0, 1)::prio.bgnbd, NULL, 1, 1, 2)$$, '22004', 'expected_purchases: NULL t');
+SELECT * FROM pg_temp.bad($$SELECT prio.expected_purchases(NULL, 1)$$, '22004', 'expected_purchases: NULL parameters');
+-- once 0: alpha + T + t overflowed, so t / (alpha + T + t) was 0
+SELECT * FROM pg_temp.bad($$SELECT prio.expected_purchases(ROW(1, 1e308, 1, 1, 0, 1)::prio.bgnbd, 1e308)$$, '22003', 'expected_purchases: alpha + t beyond double precision');
+SELECT * FROM pg_temp.bad($$SELECT prio.expected_purchases(ROW(1, 1e308, 1, 1, 0, 1)::prio.bgnbd, 1e308, 1, 1, 2)$$, '22003', 'expected_purchases: alpha + T + t beyond double precision');
+-- once -1.2e85 and -0.04: their 2F1 terms cancel to noise
+SELECT * FROM pg_temp.bad($$SELECT prio.expected_purchases(ROW(1e-100, 1.6308944895363173, 0.28988451088357425, 1e100, 0, 1)::prio.bgnbd, 50, 4, 0.7351748543765988, 9.065388532844805)$$,
+                          '22023', 'expected_purchases: r = 1e-100, b = 1e100 (digits lost)');
+SELECT * FROM pg_temp.bad($$SELECT prio.expected_purchases(ROW(1.6651024925952151, 1e15, 1e15, 0.09113548068357986, 0, 1)::prio.bgnbd, 50)$$,
+                          '22023', 'expected_purchases: alpha = a = 1e15 (digits lost)');
+
+-- expected_spend
+SELECT * FROM pg_temp.bad($$SELECT prio.expected_spend(NULL, 1, 5)$$, '22004', 'expected_spend: NULL parameters');
+SELECT * FROM pg_temp.bad($$SELECT prio.expected_spend(ROW(6, 4, 0, 0, 1)::prio.gammagamma, 1, 5)$$, '22023', 'expected_spend: v = 0');
+SELECT * FROM pg_temp.bad($$SELECT prio.expected_spend(ROW(6, 4, 15, 0, 1)::prio.gammagamma, 2, -5)$$, '22023', 'expected_spend: negative mean_value');
+SELECT * FROM pg_temp.bad($$SELECT prio.expected_spend(ROW(6, 4, 15, 0, 1)::prio.gammagamma, 1.5, 5)$$, '22023', 'expected_spend: fractional x');
+SELECT * FROM pg_temp.bad($$SELECT prio.expected_spend(ROW(1, 0.5, 1, 0, 1)::prio.gammagamma, 0, 0)$$, '22023', 'expected_spend: p x + q <= 1 (infinite)');
+-- once "invalid input"
+SELECT * FROM pg_temp.bad($$SELECT prio.expected_spend(ROW(6, 4, 15, 0, 1)::prio.gammagamma, 2, 0)$$, '22023', 'expected_spend: repeat purchases worth 0');
+
+-- clv
+SELECT * FROM pg_temp.bad($$SELECT prio.clv(ROW(1, 1, 1, 1, 0, 1)::prio.bgnbd, NULL, 1, 1, 2, 10, 12, 0.01)$$, '22004', 'clv: NULL gammagamma');
+SELECT * FROM pg_temp.bad($$SELECT prio.clv(ROW(1, 1, 1, 1, 0, 1)::prio.bgnbd, ROW(6, 4, 15, 0, 1)::prio.gammagamma, 1, 1, 2, 10, NULL, 0.01)$$, '22004', 'clv: NULL horizon');
+SELECT * FROM pg_temp.bad($$SELECT prio.clv(ROW(1, 1, 1, 1, 0, 1)::prio.bgnbd, ROW(6, 4, 15, 0, 1)::prio.gammagamma, 1, 1, 2, 10, -1, 0.01)$$, '22023', 'clv: negative horizon');
+SELECT * FROM pg_temp.bad($$SELECT prio.clv(ROW(1, 1, 1, 1, 0, 1)::prio.bgnbd, ROW(6, 4, 15, 0, 1)::prio.gammagamma, 1, 1, 2, 10, 10001, 0.01)$$, '22023', 'clv: horizon 10001');
+SELECT * FROM pg_temp.bad($$SELECT prio.clv(ROW(1, 1, 1, 1, 0, 1)::prio.bgnbd, ROW(6, 4, 15, 0, 1)::prio.gammagamma, 1, 1, 2, 10, 12, -1)$$, '22023', 'clv: discount_rate -1');
+SELECT * FROM pg_temp.bad($$SELECT prio.clv(ROW(1, 1, 1, 1, 0, 1)::prio.bgnbd, ROW(6, 4, 15, 0, 1)::prio.gammagamma, 1, 1, 2, 10, 12, 0.01, 0)$$, '22023', 'clv: zero period');
+SELECT * FROM pg_temp.bad($$SELECT prio.clv(ROW(1, 1, 1, 1, 0, 1)::prio.bgnbd, ROW(6, 4, 15, 0, 1)::prio.gammagamma, 1, 1, 2, 10, 12, 0.01, 'NaN')$$, '22023', 'clv: NaN period');
+SELECT * FROM pg_temp.bad($$SELECT prio.clv(ROW(1, 1, 1, 1, 0, 1)::prio.bgnbd, ROW(6, 4, 15, 0, 1)::prio.gammagamma, 1, 1, 2, -10, 12, 0.01)$$, '22023', 'clv: negative mean_value');
+-- once "prio.clv: invalid input"
+SELECT * FROM pg_temp.bad($$SELECT prio.clv(ROW(1, 1, 1, 1, 0, 1)::prio.bgnbd, ROW(6, 4, 15, 0, 1)::prio.gammagamma, 1, 1, 2, 0, 12, 0.01)$$, '22023', 'clv: repeat purchases worth 0');
+SELECT * FROM pg_temp.bad($$SELECT prio.clv(ROW(1, 1, 1, 1, 0, 1)::prio.bgnbd, ROW(6, 4, 15, 0, 1)::prio.gammagamma, 1, 1, 2, 10, 3, 0.01, 1e308)$$, '22003', 'clv: horizon * period beyond double precision');
+-- once Infinity
+SELECT * FROM pg_temp.bad($$SELECT prio.clv(ROW(1, 1, 1, 1, 0, 1)::prio.bgnbd, ROW(6, 4, 15, 0, 1)::prio.gammagamma, 1, 1, 2, 10, 10000, -0.9)$$, '22003', 'clv: discount_rate -0.9 over 10000 periods');
+SELECT * FROM pg_temp.bad($$SELECT prio.clv(ROW(1, 1, 1, 1, 0, 1)::prio.bgnbd, ROW(6, 4, 15, 0, 1)::prio.gammagamma, 2, 1, 2, 1.7e308, 120, 0)$$, '22003', 'clv: mean_value 1.7e308');
+-- the messages name the cause (they once said "invalid input", "not a finite number, not Infinity", "did not converge")
+SELECT throws_like($$SELECT prio.clv_summary(now(), 1e400, now())$$, '%amount is out of range for type double precision%', 'clv_summary: the message for an amount beyond double precision');
+SELECT throws_like($$SELECT prio.bgnbd_fit(x, t, tt) FROM (VALUES (1e308::float8, 1::float8, 2::float8), (0, 0, 2), (1, 1, 2), (0, 0, 3), (2, 1, 3)) v(x, t, tt)$$,
+                   '%log-likelihood of these data is out of range%', 'bgnbd_fit: the message for x = 1e308');
+SELECT throws_like($$SELECT prio.expected_purchases(ROW(1.6651024925952151, 1e15, 1e15, 0.09113548068357986, 0, 1)::prio.bgnbd, 50)$$,
+                   '%cannot be computed accurately%', 'expected_purchases: the message when digits are lost');
+SELECT throws_like($$SELECT prio.expected_spend(ROW(6, 4, 15, 0, 1)::prio.gammagamma, 2, 0)$$, '%mean_value must be positive when x > 0%', 'expected_spend: the message for repeat purchases worth 0');
+SELECT throws_like($$SELECT prio.expected_spend(ROW(1, 0.5, 1, 0, 1)::prio.gammagamma, 0, 0)$$, '%expected spend is infinite%', 'expected_spend: the message for p x + q <= 1');
+SELECT throws_like($$SELECT prio.clv(ROW(1, 1, 1, 1, 0, 1)::prio.bgnbd, ROW(6, 4, 15, 0, 1)::prio.gammagamma, 1, 1, 2, 0, 12, 0.01)$$, '%mean_value must be positive when x > 0%', 'clv: the message for repeat purchases worth 0');
+SELECT throws_like($$SELECT prio.clv(ROW(1, 1, 1, 1, 0, 1)::prio.bgnbd, ROW(6, 4, 15, 0, 1)::prio.gammagamma, 1, 1, 2, 10, 3, 0.01, 1e308)$$, '%horizon * period is out of range%', 'clv: the message for horizon * period beyond double precision');
 
 ------------------------------------------------------------------------
 -- Engine functions
@@ -348,6 +461,18 @@ SELECT is(prio.intent(at, 2, '1 day', now()), 0::float8, 'intent: an event at -i
 SELECT is((SELECT (prio.rfm(at, amount)).frequency FROM (VALUES ('-infinity'::timestamptz, 1::numeric), ('infinity', 2)) v(at, amount)),
           2::bigint, 'rfm: infinite times are counted');
 SELECT is(prio.effective_stage('won', '-infinity', now(), '1 day', '1 day'), 'silent'::prio.stage, 'effective_stage: quiet since -infinity is silent');
+
+-- CLV at the ends of the double range: once NaN, 1 (for 0), NaN, Infinity, and a crash (stack overflow)
+SELECT is(prio.p_alive(ROW(1e308, 1, 5e-324, 1e308, 0, 1)::prio.bgnbd, 1, 0, 1000), 0::float8, 'p_alive: r = b = 1e308, a denormal is 0, not NaN');
+SELECT is(prio.p_alive(ROW(1e308, 1, 5e-324, 1e308, 0, 1)::prio.bgnbd, 1, 0, 5), 0::float8, 'p_alive: a / (b + x - 1) underflowing is 0, not 1');
+SELECT is(round(prio.expected_spend(ROW(1e308, 2, 1, 0, 1)::prio.gammagamma, 10, 1)::numeric, 9), 1.1, 'expected_spend: p = 1e308 is (v + x m) / x, not NaN');
+SELECT is(prio.expected_spend(ROW(1, 2, 1, 0, 1)::prio.gammagamma, 1e308, 1e308), 1e308::float8, 'expected_spend: x m beyond double precision is m, not Infinity');
+SELECT is(prio.expected_purchases(ROW(1, 1, 1, 1, 0, 1)::prio.bgnbd, 1e6, 1e12, 1, 2), 0::float8, 'expected_purchases: x = 1e12 (long since gone) is 0, and the backend survives');
+SELECT ok(abs(prio.expected_purchases(ROW(5.0389073324241408e-05, 22018.308842282768, 13078.333373963696, 0.0049159620061602054, 0, 1)::prio.bgnbd,
+                                       0.20861376537801846, 0, 0, 48.192310724930323) / 4.76369341753958e-10 - 1) < 1e-6,
+          'expected_purchases: a = 13078, t / (alpha + T + t) = 3e-6 keeps its digits (once 9e-4 off)');
+SELECT is((prio.clv_summary(at, 1, c)).x, 1::bigint, 'clv_summary: cut_off at other times of the same day is the same cut-off')
+  FROM (VALUES ('2024-01-01'::timestamptz, '2024-06-01 10:00:00+00'::timestamptz), ('2024-02-01', '2024-06-01 11:00:00+00')) v(at, c);
 
 -- Contract violations in return values (ordinary tests: they fail while prio is wrong)
 -- decayed(value, ...) is value * 2^(-age/half_life): an infinite value stays infinite

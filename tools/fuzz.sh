@@ -4,14 +4,16 @@
 #
 # test/fuzz.sql calls every C-backed function and aggregate of prio (bant_count,
 # rfm_score, rfm, intent, rfm_segment, next_stage, effective_stage, decayed,
-# recency_days, check_breaks, fold, evaluate) 102,000 times with random hostile
+# recency_days, check_breaks, fold, evaluate) 102,000 times and the CLV ones
+# (clv_summary, bgnbd_fit, gammagamma_fit, p_alive, expected_purchases,
+# expected_spend, clv) 21,250 times with random hostile
 # arguments (setseed: the same calls every run), each in a subtransaction, and
 # fails on any XX000, any SQLSTATE class outside 22/23/2F/0A/42/54, results
 # outside their documented ranges, or a backend/postmaster restart.
 # This wrapper runs it in a throwaway cluster of its own (tools/cluster.sh),
 # or, with FUZZ_ENV_SERVER=1, in a fresh database rel_fuzz on the server in
-# PGHOST/PGPORT.  ROUNDS=n changes the number of rounds (12 calls each).
-# Exits 1 if a test fails or the server died.  About 25 s.
+# PGHOST/PGPORT.  ROUNDS=n changes the number of rounds (12 calls each; then
+# n / 4 CLV rounds of 10).  Exits 1 if a test fails or the server died.  About 30 s.
 # Needs prio and pgTAP (postgresql-15-pgtap) installed.
 set -euo pipefail
 cd "$(dirname "$0")/.."

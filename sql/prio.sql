@@ -1388,12 +1388,22 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE
 COST 500
 SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
-    SELECT @extschema@.clv(bgnbd, gammagamma, y.x, y.t_x, y."T", y.mean_value, horizon, discount_rate)
+    -- repeat purchases all worth 0 carry no spend information (gammagamma_fit
+    -- leaves them out): the population mean p v / (q - 1) in their place
+    -- makes the expected spend exactly that mean
+    SELECT @extschema@.clv(bgnbd, gammagamma, y.x, y.t_x, y."T",
+                           CASE WHEN y.x OPERATOR(pg_catalog.>) 0 AND y.mean_value OPERATOR(pg_catalog.=) 0
+                                THEN (gammagamma).p OPERATOR(pg_catalog.*) (gammagamma).v
+                                     OPERATOR(pg_catalog./) ((gammagamma).q OPERATOR(pg_catalog.-) 1)
+                                ELSE y.mean_value END,
+                           horizon, discount_rate)
       FROM @extschema@.customer_summary(state, as_of) y
-     WHERE bgnbd IS NOT NULL AND gammagamma IS NOT NULL AND y.x IS NOT NULL;
+     WHERE bgnbd IS NOT NULL AND gammagamma IS NOT NULL AND y.x IS NOT NULL
+       AND (y.mean_value OPERATOR(pg_catalog.>) 0 OR y.x OPERATOR(pg_catalog.=) 0
+            OR (gammagamma).q OPERATOR(pg_catalog.>) 1);
 END;
 COMMENT ON FUNCTION @extschema@.clv(@extschema@.bgnbd, @extschema@.gammagamma, @extschema@.customer_state, integer, double precision, timestamptz) IS
-'Lifetime value of a prio customer from its state row over horizon months, discounted per month; NULL without purchases or models.';
+'Lifetime value of a prio customer from its state row over horizon months, discounted per month (repeat purchases all worth 0 count as the population''s mean spend); NULL without purchases or models.';
 
 REVOKE ALL ON FUNCTION @extschema@.fit_clv() FROM PUBLIC;
 

@@ -8,6 +8,8 @@
  */
 #include "prio.h"
 
+#include <math.h>
+
 #include "catalog/pg_type.h"
 #include "funcapi.h"
 #include "utils/builtins.h"
@@ -94,6 +96,11 @@ prio_customer_summary(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("purchase_days must be at least 1 when the customer has purchases"),
 				 errhint("SELECT prio.recompute() rebuilds customer_state from the activities.")));
+	if (TIMESTAMP_NOT_FINITE(DatumGetTimestampTz(v[S_FIRST_PURCHASE_AT])) ||
+		TIMESTAMP_NOT_FINITE(DatumGetTimestampTz(v[S_LAST_PURCHASE_AT])))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("first_purchase_at and last_purchase_at must be finite times")));
 	first_day = prio_utc_day(DatumGetTimestampTz(v[S_FIRST_PURCHASE_AT]));
 	last_day = prio_utc_day(DatumGetTimestampTz(v[S_LAST_PURCHASE_AT]));
 	cut_day = Max(prio_utc_day(PG_GETARG_TIMESTAMPTZ(1)), last_day);
@@ -111,6 +118,11 @@ prio_customer_summary(PG_FUNCTION_ARGS)
 		repeat_sum = numeric_to_double(repeat);
 	}
 
+	if (!isfinite(repeat_sum) || repeat_sum < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("the repeat purchases' amount is out of range: %g", repeat_sum),
+				 errhint("monetary must be at least first_day_amount and within double precision.")));
 	values[0] = Int64GetDatum(days - 1);
 	values[1] = Float8GetDatum((last_day - first_day) / unit_days);
 	values[2] = Float8GetDatum((cut_day - first_day) / unit_days);

@@ -3,7 +3,7 @@
 -- rebuild), prio.fit_clv() fits the models from them, prio.refresh() refits
 -- when the latest fit is old, and prio.followup shows p_alive and clv.
 BEGIN;
-SELECT plan(27);
+SELECT plan(30);
 SET LOCAL timezone = 'UTC';
 
 -- A BG/NBD world over 78 weeks up to now: purchase rates from a gamma-like
@@ -97,6 +97,18 @@ SELECT is((SELECT count(*) FROM prio.followup f
               AND abs(f.p_alive - prio.p_alive(m.bgnbd, (l.v).x, (l.v).t_x, (l.v)."T")) < 1e-12),
           360::bigint, 'followup.p_alive is prio.p_alive of the latest model and the customer''s summary');
 
+-- repeat purchases all worth 0: the population's mean spend, not an error
+INSERT INTO prio.customers (customer_id, name, owner) VALUES (60999, 'Free samples', 'rep1');
+INSERT INTO prio.activities (customer_id, kind, at, amount) VALUES
+    (60999, 'purchase', now() - interval '20 days', 50), (60999, 'purchase', now() - interval '10 days', 0),
+    (60999, 'purchase', now() - interval '5 days', 0);
+SELECT is((SELECT round(clv::numeric, 6) FROM prio.followup WHERE customer_id = 60999),
+          (SELECT round(prio.clv(m.bgnbd, m.gammagamma, (y).x, (y).t_x, (y)."T",
+                                 (m.gammagamma).p * (m.gammagamma).v / ((m.gammagamma).q - 1), 12, 0.01)::numeric, 6)
+             FROM (SELECT prio.customer_summary(s) AS y FROM prio.customer_state s WHERE customer_id = 60999) c,
+                  (SELECT * FROM prio.clv_models ORDER BY fitted_at DESC LIMIT 1) m),
+          'followup: repeat purchases worth 0 count as the population''s mean spend');
+
 -- bad input
 SELECT throws_ok($$SELECT prio.customer_summary(NULL::prio.customer_state, now())$$, '22004', NULL, 'customer_summary: NULL state');
 SELECT throws_ok($$SELECT prio.customer_summary(s, 'infinity') FROM prio.customer_state s LIMIT 1$$, '22023', NULL, 'customer_summary: infinite as_of');
@@ -105,5 +117,9 @@ SELECT throws_ok($$SELECT prio.customer_summary(s, now(), NULL) FROM prio.custom
 SELECT throws_ok($$SELECT prio.customer_summary(ROW(1, NULL, NULL, NULL, NULL, now(), 1, 5, 0, NULL, 'prospect', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, now(), now() + interval '1 day', 0, 0, NULL)::prio.customer_state, now())$$,
                  '22023', NULL, 'customer_summary: purchases but no purchase days (a hand-made row)');
 
+SELECT throws_ok($$SELECT prio.customer_summary(ROW(1, NULL, NULL, NULL, NULL, 'infinity', 2, 5, 0, NULL, 'prospect', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, now(), '-infinity', 2, 0, NULL)::prio.customer_state, now())$$,
+                 '22023', NULL, 'customer_summary: infinite purchase times');
+SELECT throws_ok($$SELECT prio.customer_summary(ROW(1, NULL, NULL, NULL, NULL, now(), 2, 1e400, 0, NULL, 'prospect', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, now(), now() - interval '3 days', 2, 0, NULL)::prio.customer_state, now())$$,
+                 '22003', NULL, 'customer_summary: repeat amounts beyond double precision');
 SELECT * FROM finish();
 ROLLBACK;

@@ -1370,7 +1370,6 @@ CREATE FUNCTION @extschema@.p_alive(params @extschema@.bgnbd, state @extschema@.
 RETURNS double precision
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 COST 50
-SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
     SELECT @extschema@.p_alive(params, y.x, y.t_x, y."T")
       FROM @extschema@.customer_summary(state, as_of) y
@@ -1386,7 +1385,6 @@ CREATE FUNCTION @extschema@.clv(bgnbd @extschema@.bgnbd, gammagamma @extschema@.
 RETURNS double precision
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 COST 500
-SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
     -- repeat purchases all worth 0 carry no spend information (gammagamma_fit
     -- leaves them out): the population mean p v / (q - 1) in their place
@@ -1415,10 +1413,12 @@ REVOKE ALL ON FUNCTION @extschema@.fit_clv() FROM PUBLIC;
 -- so concurrent writers never wait on a count row; refresh() compacts them.
 ------------------------------------------------------------------------
 
+-- SQL-standard bodies (BEGIN ATOMIC) are parsed when created, so no name in
+-- them depends on the caller's search_path; without a SET clause they can be
+-- inlined, which matters when they run once per row.
 CREATE FUNCTION @extschema@.win_features(state @extschema@.customer_state)
 RETURNS jsonb
 LANGUAGE sql STABLE PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
     SELECT pg_catalog.jsonb_build_object(
                'stage', state.stage::text,
@@ -1564,28 +1564,20 @@ CREATE TRIGGER win_outcomes_deleted
     REFERENCING OLD TABLE AS old_rows
     FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.win_outcomes_changed();
 
+-- Only prio's own functions update customer_state, so these run as prio's
+-- owner already; the flush pins search_path itself, when it writes.
 CREATE FUNCTION @extschema@.state_closed()
 RETURNS trigger
-LANGUAGE plpgsql
-SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-SET jit = off
-AS $$
-BEGIN
-    IF NEW.stage OPERATOR(pg_catalog.=) ANY ('{won,lost}'::@extschema@.stage[]) THEN
-        -- closed now (its features as they were just before), or won <-> lost
-        INSERT INTO @extschema@.win_outcomes AS w (customer_id, won, features)
-        VALUES (NEW.customer_id, NEW.stage OPERATOR(pg_catalog.=) 'won', @extschema@.win_features(OLD))
-        ON CONFLICT (customer_id) DO UPDATE SET won = EXCLUDED.won
-        WHERE w.won IS DISTINCT FROM EXCLUDED.won;
-    ELSE
-        DELETE FROM @extschema@.win_outcomes w WHERE w.customer_id OPERATOR(pg_catalog.=) NEW.customer_id;
-    END IF;
-    RETURN NULL;
-END
-$$;
+AS 'MODULE_PATHNAME', 'prio_state_closed'
+LANGUAGE C;
 COMMENT ON FUNCTION @extschema@.state_closed() IS
-'Row trigger on prio.customer_state, only when the base stage enters or leaves won/lost: keeps prio.win_outcomes.';
+'Row trigger (C) on prio.customer_state, only when the base stage enters or leaves won/lost: remembers the old row for prio.state_closed_flush().';
+CREATE FUNCTION @extschema@.state_closed_flush()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'prio_state_closed_flush'
+LANGUAGE C;
+COMMENT ON FUNCTION @extschema@.state_closed_flush() IS
+'Statement trigger (C) on prio.customer_state: writes the statement''s closed customers to prio.win_outcomes (their features just before) and removes those opened again, in one statement.';
 
 CREATE TRIGGER state_closed
     AFTER UPDATE ON @extschema@.customer_state
@@ -1594,6 +1586,9 @@ CREATE TRIGGER state_closed
           AND (OLD.stage OPERATOR(pg_catalog.=) ANY ('{won,lost}'::@extschema@.stage[])
                OR NEW.stage OPERATOR(pg_catalog.=) ANY ('{won,lost}'::@extschema@.stage[])))
     EXECUTE FUNCTION @extschema@.state_closed();
+CREATE TRIGGER state_closed_flush
+    AFTER UPDATE ON @extschema@.customer_state
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.state_closed_flush();
 
 CREATE FUNCTION @extschema@.rebuild_win_counts()
 RETURNS void
@@ -1634,7 +1629,6 @@ COMMENT ON FUNCTION @extschema@.rebuild_win_counts() IS
 CREATE FUNCTION @extschema@.win_model()
 RETURNS jsonb
 LANGUAGE sql STABLE PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
     WITH c AS (
         SELECT w.variable, w.value, pg_catalog.sum(w.won) AS won, pg_catalog.sum(w.lost) AS lost
@@ -1658,7 +1652,6 @@ COMMENT ON FUNCTION @extschema@.win_model() IS
 CREATE FUNCTION @extschema@.win_factors(features jsonb, model jsonb DEFAULT @extschema@.win_model())
 RETURNS TABLE (variable text, value text, won bigint, lost bigint, weight double precision)
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
     -- log P(value | won) - log P(value | lost), Laplace-smoothed over the values seen
     SELECT x.variable, x.value, x.won, x.lost,
@@ -1687,7 +1680,6 @@ COMMENT ON FUNCTION @extschema@.win_factors(jsonb, jsonb) IS
 CREATE FUNCTION @extschema@.win_probability(features jsonb, model jsonb DEFAULT @extschema@.win_model())
 RETURNS double precision
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
     SELECT GREATEST(1e-6::double precision, LEAST(1::double precision OPERATOR(pg_catalog.-) 1e-6,
                1 OPERATOR(pg_catalog./) (1 OPERATOR(pg_catalog.+) pg_catalog.exp(OPERATOR(pg_catalog.-) (
@@ -1940,7 +1932,6 @@ GRANT SELECT ON @extschema@.managers TO PUBLIC;
 CREATE FUNCTION @extschema@.sees_all_customers()
 RETURNS boolean
 LANGUAGE sql STABLE PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
     SELECT EXISTS (SELECT 1 FROM @extschema@.managers m
                     WHERE pg_catalog.pg_has_role(CURRENT_USER,

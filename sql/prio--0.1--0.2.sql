@@ -29,8 +29,9 @@ $$;
 -- grants of what is dropped below
 SELECT pg_catalog.set_config('prio.upgrade_acl_' OPERATOR(pg_catalog.||) x.name,
                              coalesce(x.acl::text, ''), false)
-  FROM (SELECT 'followup' AS name, c.relacl AS acl FROM pg_catalog.pg_class c
-         WHERE c.oid OPERATOR(pg_catalog.=) '@extschema@.followup'::pg_catalog.regclass
+  FROM (SELECT c.relname AS name, c.relacl AS acl FROM pg_catalog.pg_class c
+         WHERE c.oid OPERATOR(pg_catalog.=) ANY (ARRAY['@extschema@.followup'::pg_catalog.regclass,
+                                                        '@extschema@.rule_config'::pg_catalog.regclass])
         UNION ALL
         SELECT p.proname, p.proacl FROM pg_catalog.pg_proc p
          WHERE p.oid OPERATOR(pg_catalog.=) ANY (ARRAY['@extschema@.refresh(timestamptz)'::pg_catalog.regprocedure,
@@ -40,6 +41,7 @@ SELECT pg_catalog.set_config('prio.upgrade_acl_' OPERATOR(pg_catalog.||) x.name,
                                                         '@extschema@.recompute(bigint)'::pg_catalog.regprocedure])) x;
 
 DROP VIEW @extschema@.followup;
+DROP VIEW @extschema@.rule_config;
 DROP FUNCTION @extschema@.apply_facts(@extschema@.facts[], timestamptz, text, boolean);
 DROP FUNCTION @extschema@.stored_facts(@extschema@.customer_state);
 DROP FUNCTION @extschema@.refresh(timestamptz);
@@ -80,11 +82,13 @@ ALTER TABLE @extschema@.settings
     ADD COLUMN clv_horizon      integer NOT NULL DEFAULT 12 CHECK (clv_horizon BETWEEN 1 AND 600),
     ADD COLUMN clv_discount_rate double precision NOT NULL DEFAULT 0.01 CHECK (clv_discount_rate >= 0 AND clv_discount_rate < 1),
     ADD COLUMN clv_refit_after  interval NOT NULL DEFAULT '1 day' CHECK (clv_refit_after > interval '0' AND clv_refit_after < interval '100 years'),
-    ADD COLUMN clv_min_repeat_buyers integer NOT NULL DEFAULT 30 CHECK (clv_min_repeat_buyers BETWEEN 3 AND 1000000000);
+    ADD COLUMN clv_min_repeat_buyers integer NOT NULL DEFAULT 30 CHECK (clv_min_repeat_buyers BETWEEN 3 AND 1000000000),
+    ADD COLUMN value_min_clv    double precision CHECK (value_min_clv IS NULL OR (value_min_clv > 0 AND value_min_clv < 'Infinity'));
 COMMENT ON COLUMN @extschema@.settings.clv_horizon IS 'Months (periods of 4.345 weeks) the clv column of prio.followup looks ahead.';
 COMMENT ON COLUMN @extschema@.settings.clv_discount_rate IS 'Discount rate per month for the clv column.';
 COMMENT ON COLUMN @extschema@.settings.clv_refit_after IS 'prio.refresh() fits the CLV models again when the latest fit is older than this.';
 COMMENT ON COLUMN @extschema@.settings.clv_min_repeat_buyers IS 'prio.refresh() fits the CLV models only when at least this many customers bought on two or more days.';
+COMMENT ON COLUMN @extschema@.settings.value_min_clv IS 'When set, value is also high when the customer''s CLV (latest model, clv_horizon months) reaches this amount; NULL: CLV plays no part in the tier.';
 
 CREATE FUNCTION @extschema@.stored_facts(s @extschema@.customer_state)
 RETURNS @extschema@.facts
@@ -111,7 +115,8 @@ BEGIN
                f.last_purchase_at, f.frequency, f.monetary, f.intent, f.intent_at, f.stage,
                f.first_purchase_at, coalesce(f.purchase_days, 0) AS purchase_days,
                coalesce(f.first_day_amount, 0) AS first_day_amount,
-               @extschema@.evaluate(f, c, r.cfg, r.r_breaks, r.f_breaks, r.m_breaks, as_of) AS e
+               @extschema@.evaluate(f, c, r.cfg, r.r_breaks, r.f_breaks, r.m_breaks, as_of,
+                                    r.bgnbd, r.gammagamma) AS e
           FROM pg_catalog.unnest(facts) AS f
           JOIN @extschema@.customers c ON c.customer_id OPERATOR(pg_catalog.=) f.customer_id
          CROSS JOIN @extschema@.rule_config r
@@ -223,11 +228,25 @@ BEGIN
      WHERE ROW(b.r_breaks, b.f_breaks, b.m_breaks, b.buyers) IS DISTINCT FROM ROW(q.r, q.f, q.m, q.n)
         OR b.computed_at IS NULL;
 
+    -- the CLV models, when the latest fit is old and enough customers bought
+    -- again (before the evaluation: the value side may use them)
+    IF NOT EXISTS (SELECT 1 FROM @extschema@.clv_models m, @extschema@.settings cfg
+                    WHERE m.fitted_at OPERATOR(pg_catalog.>) (pg_catalog.now() OPERATOR(pg_catalog.-) cfg.clv_refit_after))
+       AND (SELECT pg_catalog.count(*) FROM @extschema@.customer_state s
+             WHERE s.purchase_days OPERATOR(pg_catalog.>) 1)
+           OPERATOR(pg_catalog.>=) (SELECT cfg.clv_min_repeat_buyers FROM @extschema@.settings cfg) THEN
+        BEGIN
+            PERFORM @extschema@.fit_clv();
+        EXCEPTION WHEN invalid_parameter_value THEN
+            RAISE WARNING 'prio.refresh(): the CLV models were not fitted: %', SQLERRM;
+        END;
+    END IF;
     -- who would change: evaluate without locks, then lock and apply only those
     -- (MATERIALIZED: evaluate once per customer, not once per field read)
     WITH e AS MATERIALIZED (
         SELECT s.*, @extschema@.evaluate(@extschema@.stored_facts(s), c, r.cfg,
-                                         r.r_breaks, r.f_breaks, r.m_breaks, as_of) AS ev
+                                         r.r_breaks, r.f_breaks, r.m_breaks, as_of,
+                                         r.bgnbd, r.gammagamma) AS ev
           FROM @extschema@.customer_state s
           JOIN @extschema@.customers c ON c.customer_id OPERATOR(pg_catalog.=) s.customer_id
          CROSS JOIN @extschema@.rule_config r
@@ -250,18 +269,6 @@ BEGIN
         PERFORM @extschema@.compact_win_counts();
     END IF;
 
-    -- the CLV models, when the latest fit is old and enough customers bought again
-    IF NOT EXISTS (SELECT 1 FROM @extschema@.clv_models m, @extschema@.settings cfg
-                    WHERE m.fitted_at OPERATOR(pg_catalog.>) (pg_catalog.now() OPERATOR(pg_catalog.-) cfg.clv_refit_after))
-       AND (SELECT pg_catalog.count(*) FROM @extschema@.customer_state s
-             WHERE s.purchase_days OPERATOR(pg_catalog.>) 1)
-           OPERATOR(pg_catalog.>=) (SELECT cfg.clv_min_repeat_buyers FROM @extschema@.settings cfg) THEN
-        BEGIN
-            PERFORM @extschema@.fit_clv();
-        EXCEPTION WHEN invalid_parameter_value THEN
-            RAISE WARNING 'prio.refresh(): the CLV models were not fitted: %', SQLERRM;
-        END;
-    END IF;
     RETURN v_changed;
 END
 $$;
@@ -459,7 +466,7 @@ BEGIN
      CROSS JOIN LATERAL (
         SELECT r.cfg, r.r_breaks AS rb, r.f_breaks AS fb, r.m_breaks AS mb, r.breaks_computed_at,
                @extschema@.evaluate(@extschema@.stored_facts(s), c, r.cfg, r.r_breaks, r.f_breaks,
-                                    r.m_breaks, pg_catalog.now()) AS e,
+                                    r.m_breaks, pg_catalog.now(), r.bgnbd, r.gammagamma) AS e,
                @extschema@.win_features(s) AS wf, @extschema@.win_model() AS wm,
                m.bgnbd AS m_bgnbd, m.gammagamma AS m_gammagamma, m.fitted_at AS m_fitted_at
           FROM @extschema@.rule_config r
@@ -509,6 +516,39 @@ COMMENT ON COLUMN @extschema@.clv_models.bgnbd IS 'BG/NBD parameters (time unit:
 COMMENT ON COLUMN @extschema@.clv_models.gammagamma IS 'Gamma-Gamma parameters (NULL when that fit failed).';
 COMMENT ON COLUMN @extschema@.clv_models.fit_ms IS 'Time the fit took, in milliseconds.';
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.clv_models', '');
+
+CREATE FUNCTION @extschema@.evaluate(facts @extschema@.facts, customer @extschema@.customers,
+                                     cfg @extschema@.settings, r_breaks double precision[],
+                                     f_breaks double precision[], m_breaks double precision[],
+                                     as_of timestamptz, bgnbd @extschema@.bgnbd,
+                                     gammagamma @extschema@.gammagamma)
+RETURNS @extschema@.evaluation
+AS 'MODULE_PATHNAME', 'prio_evaluate_sql'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.evaluate(@extschema@.facts, @extschema@.customers, @extschema@.settings, double precision[], double precision[], double precision[], timestamptz, @extschema@.bgnbd, @extschema@.gammagamma) IS
+'prio.evaluate with the CLV models (prio.rule_config''s bgnbd and gammagamma): value is also high when settings.value_min_clv is set and the customer''s CLV reaches it.';
+
+-- (defined here, after the models it reads)
+CREATE VIEW @extschema@.rule_config WITH (security_invoker = true) AS
+SELECT s AS cfg,
+       coalesce(s.r_breaks, b.r_breaks) AS r_breaks,
+       coalesce(s.f_breaks, b.f_breaks) AS f_breaks,
+       coalesce(s.m_breaks, b.m_breaks) AS m_breaks,
+       b.computed_at AS breaks_computed_at,
+       m.bgnbd,
+       m.gammagamma
+  FROM @extschema@.settings s CROSS JOIN @extschema@.auto_breaks b
+  LEFT JOIN (SELECT cm.bgnbd, cm.gammagamma FROM @extschema@.clv_models cm
+              ORDER BY cm.fitted_at DESC LIMIT 1) m ON true;
+COMMENT ON VIEW @extschema@.rule_config IS
+'What prio.evaluate() takes besides a customer: the settings row, the breaks in force (settings, else the automatic quintiles) and the latest CLV models.';
+COMMENT ON COLUMN @extschema@.rule_config.cfg IS 'The settings row.';
+COMMENT ON COLUMN @extschema@.rule_config.r_breaks IS 'Recency breaks in force.';
+COMMENT ON COLUMN @extschema@.rule_config.f_breaks IS 'Frequency breaks in force.';
+COMMENT ON COLUMN @extschema@.rule_config.m_breaks IS 'Monetary breaks in force.';
+COMMENT ON COLUMN @extschema@.rule_config.breaks_computed_at IS 'When prio.refresh() last computed the automatic breaks.';
+COMMENT ON COLUMN @extschema@.rule_config.bgnbd IS 'BG/NBD parameters of the latest prio.clv_models fit (NULL: none).';
+COMMENT ON COLUMN @extschema@.rule_config.gammagamma IS 'Gamma-Gamma parameters of the latest fit.';
 
 CREATE FUNCTION @extschema@.fit_clv()
 RETURNS @extschema@.clv_models
@@ -1164,6 +1204,8 @@ REVOKE ALL ON FUNCTION @extschema@.revoke_manager(regrole) FROM PUBLIC;
 -- need the models it reads too)
 SELECT @extschema@.upgrade_regrant('TABLE @extschema@.followup',
                                    NULLIF(pg_catalog.current_setting('prio.upgrade_acl_followup'), '')::aclitem[]);
+SELECT @extschema@.upgrade_regrant('TABLE @extschema@.rule_config',
+                                   NULLIF(pg_catalog.current_setting('prio.upgrade_acl_rule_config'), '')::aclitem[]);
 SELECT @extschema@.upgrade_regrant('TABLE @extschema@.clv_models',
                                    NULLIF(pg_catalog.current_setting('prio.upgrade_acl_followup'), '')::aclitem[],
                                    'SELECT');

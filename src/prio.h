@@ -151,6 +151,14 @@ typedef struct PrioSettings
 	double		w_bant;
 	double		w_intent;
 	double		w_stage;
+	/* value from CLV (settings.value_min_clv, 0.2) under the latest model */
+	bool		has_min_clv;
+	double		min_clv;
+	int32		clv_horizon;
+	double		clv_discount;
+	bool		has_model;
+	double		bgnbd[4];		/* r, alpha, a, b (weeks) */
+	double		gammagamma[3];	/* p, q, v */
 } PrioSettings;
 
 typedef struct PrioEval
@@ -173,6 +181,14 @@ typedef struct PrioEval
 
 extern void SettingsReaderInit(RowReader *rr);
 extern void prio_read_settings(PrioSettings *s, RowReader *rr);
+extern void prio_read_model(PrioSettings *s, Datum bgnbd, bool bgnbd_null, Datum gammagamma,
+							bool gammagamma_null, RowReader *readers, MemoryContext cxt);
+extern void ModelReadersInit(RowReader *readers);
+
+/* summary.c: a customer's (x, t_x, T, mean_value) in weeks from its facts */
+extern void prio_btyd_inputs(TimestampTz first_purchase_at, TimestampTz last_purchase_at,
+							 int64 purchase_days, Numeric monetary, Numeric first_day_amount,
+							 TimestampTz as_of, double unit_days, double *out);
 extern void prio_evaluate(PrioEval *e, const PrioFacts *f, const bool *bant_answers,
 						  const bool *bant_null, TimestampTz created_at, const PrioSettings *s,
 						  const float8 *const *breaks, const int *nbreaks, TimestampTz as_of);

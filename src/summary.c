@@ -36,12 +36,64 @@ numeric_to_double(Numeric n)
 }
 
 /*
+ * The BTYD inputs of a customer with purchases: out = (x, t_x, T,
+ * mean_value) in units of unit_days.  T runs to as_of's day, or to the last
+ * purchase's day when that is later (activities may be dated up to a day
+ * ahead).  Errors for inconsistent inputs (a hand-made row).
+ */
+void
+prio_btyd_inputs(TimestampTz first_purchase_at, TimestampTz last_purchase_at,
+				 int64 days, Numeric monetary, Numeric first_day_amount,
+				 TimestampTz as_of, double unit_days, double *out)
+{
+	int32		first_day;
+	int32		last_day;
+	int32		cut_day;
+	double		repeat_sum = 0.0;
+
+	if (days < 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("purchase_days must be at least 1 when the customer has purchases"),
+				 errhint("SELECT prio.recompute() rebuilds customer_state from the activities.")));
+	if (TIMESTAMP_NOT_FINITE(first_purchase_at) ||
+		TIMESTAMP_NOT_FINITE(last_purchase_at))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("first_purchase_at and last_purchase_at must be finite times")));
+	first_day = prio_utc_day(first_purchase_at);
+	last_day = prio_utc_day(last_purchase_at);
+	cut_day = Max(prio_utc_day(as_of), last_day);
+	if (last_day < first_day)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("last_purchase_at is before first_purchase_at")));
+	if (days > 1 && monetary != NULL)
+	{
+		Numeric		repeat = monetary;
+
+		/* exact difference first: the sums may be large */
+		if (first_day_amount != NULL)
+			repeat = numeric_sub_opt_error(repeat, first_day_amount, NULL);
+		repeat_sum = numeric_to_double(repeat);
+	}
+
+	if (!isfinite(repeat_sum) || repeat_sum < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("the repeat purchases' amount is out of range: %g", repeat_sum),
+				 errhint("monetary must be at least first_day_amount and within double precision.")));
+	out[0] = (double) (days - 1);
+	out[1] = (last_day - first_day) / unit_days;
+	out[2] = (cut_day - first_day) / unit_days;
+	out[3] = days > 1 ? repeat_sum / (days - 1) : 0.0;
+}
+
+/*
  * prio.customer_summary(state prio.customer_state, as_of timestamptz,
  *                       unit interval) RETURNS prio.btyd_summary
  *
- * NULL for a customer without purchases.  T runs to as_of's day, or to the
- * last purchase's day when that is later (activities may be dated up to a
- * day ahead).
+ * NULL for a customer without purchases.
  */
 PG_FUNCTION_INFO_V1(prio_customer_summary);
 Datum
@@ -54,11 +106,7 @@ prio_customer_summary(PG_FUNCTION_ARGS)
 	Datum		values[4];
 	bool		nulls[4] = {false, false, false, false};
 	double		unit_days;
-	int32		first_day;
-	int32		last_day;
-	int32		cut_day;
-	int64		days;
-	double		repeat_sum = 0.0;
+	double		out[4];
 
 	CheckArgNotNull(fcinfo, 0, "state");
 	CheckArgNotNull(fcinfo, 1, "as_of");
@@ -90,42 +138,14 @@ prio_customer_summary(PG_FUNCTION_ARGS)
 
 	if (isnull[S_FIRST_PURCHASE_AT] || isnull[S_LAST_PURCHASE_AT])
 		PG_RETURN_NULL();
-	days = isnull[S_PURCHASE_DAYS] ? 0 : DatumGetInt64(v[S_PURCHASE_DAYS]);
-	if (days < 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("purchase_days must be at least 1 when the customer has purchases"),
-				 errhint("SELECT prio.recompute() rebuilds customer_state from the activities.")));
-	if (TIMESTAMP_NOT_FINITE(DatumGetTimestampTz(v[S_FIRST_PURCHASE_AT])) ||
-		TIMESTAMP_NOT_FINITE(DatumGetTimestampTz(v[S_LAST_PURCHASE_AT])))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("first_purchase_at and last_purchase_at must be finite times")));
-	first_day = prio_utc_day(DatumGetTimestampTz(v[S_FIRST_PURCHASE_AT]));
-	last_day = prio_utc_day(DatumGetTimestampTz(v[S_LAST_PURCHASE_AT]));
-	cut_day = Max(prio_utc_day(PG_GETARG_TIMESTAMPTZ(1)), last_day);
-	if (last_day < first_day)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("last_purchase_at is before first_purchase_at")));
-	if (days > 1 && !isnull[S_MONETARY])
-	{
-		Numeric		repeat = DatumGetNumeric(v[S_MONETARY]);
-
-		/* exact difference first: the sums may be large */
-		if (!isnull[S_FIRST_DAY_AMOUNT])
-			repeat = numeric_sub_opt_error(repeat, DatumGetNumeric(v[S_FIRST_DAY_AMOUNT]), NULL);
-		repeat_sum = numeric_to_double(repeat);
-	}
-
-	if (!isfinite(repeat_sum) || repeat_sum < 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-				 errmsg("the repeat purchases' amount is out of range: %g", repeat_sum),
-				 errhint("monetary must be at least first_day_amount and within double precision.")));
-	values[0] = Int64GetDatum(days - 1);
-	values[1] = Float8GetDatum((last_day - first_day) / unit_days);
-	values[2] = Float8GetDatum((cut_day - first_day) / unit_days);
-	values[3] = Float8GetDatum(days > 1 ? repeat_sum / (days - 1) : 0.0);
+	prio_btyd_inputs(DatumGetTimestampTz(v[S_FIRST_PURCHASE_AT]),
+					 DatumGetTimestampTz(v[S_LAST_PURCHASE_AT]),
+					 isnull[S_PURCHASE_DAYS] ? 0 : DatumGetInt64(v[S_PURCHASE_DAYS]),
+					 isnull[S_MONETARY] ? NULL : DatumGetNumeric(v[S_MONETARY]),
+					 isnull[S_FIRST_DAY_AMOUNT] ? NULL : DatumGetNumeric(v[S_FIRST_DAY_AMOUNT]),
+					 PG_GETARG_TIMESTAMPTZ(1), unit_days, out);
+	values[0] = Int64GetDatum((int64) out[0]);
+	for (int i = 1; i < 4; i++)
+		values[i] = Float8GetDatum(out[i]);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(desc), values, nulls)));
 }

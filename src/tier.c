@@ -14,6 +14,8 @@
 #include "utils/builtins.h"
 #include "utils/numeric.h"
 
+#include "btyd.h"
+
 enum
 {
 	C_BUDGET, C_AUTHORITY, C_NEED, C_TIMELINE, C_CREATED_AT, C_NFIELDS
@@ -30,20 +32,28 @@ enum
 	S_HALF_LIFE, S_SILENT_AFTER, S_DORMANT_AFTER, S_NO_REPLY_AFTER,
 	S_CADENCE_A, S_CADENCE_B, S_CADENCE_C, S_CADENCE_D,
 	S_VALUE_SCORE, S_BANT_THRESHOLD, S_INTENT_THRESHOLD,
-	S_W_TIER, S_W_RFM, S_W_BANT, S_W_INTENT, S_W_STAGE, S_NFIELDS
+	S_W_TIER, S_W_RFM, S_W_BANT, S_W_INTENT, S_W_STAGE,
+	S_VALUE_MIN_CLV, S_CLV_HORIZON, S_CLV_DISCOUNT,	/* 0.2: absent from 0.1's row */
+	S_NFIELDS
 };
 static const char *const settings_fields[S_NFIELDS] = {
 	"intent_half_life", "silent_after", "dormant_after", "no_reply_after",
 	"cadence_a", "cadence_b", "cadence_c", "cadence_d",
 	"value_score", "bant_threshold", "intent_threshold",
-	"weight_tier", "weight_rfm", "weight_bant", "weight_intent", "weight_stage"
+	"weight_tier", "weight_rfm", "weight_bant", "weight_intent", "weight_stage",
+	"value_min_clv", "clv_horizon", "clv_discount_rate"
 };
 static const Oid settings_types[S_NFIELDS] = {
 	INTERVALOID, INTERVALOID, INTERVALOID, INTERVALOID,
 	INTERVALOID, INTERVALOID, INTERVALOID, INTERVALOID,
 	INT4OID, INT4OID, FLOAT8OID,
-	FLOAT8OID, FLOAT8OID, FLOAT8OID, FLOAT8OID, FLOAT8OID
+	FLOAT8OID, FLOAT8OID, FLOAT8OID, FLOAT8OID, FLOAT8OID,
+	FLOAT8OID, INT4OID, FLOAT8OID
 };
+
+static const char *const bgnbd_fields[4] = {"r", "alpha", "a", "b"};
+static const char *const gg_fields[3] = {"p", "q", "v"};
+static const Oid float8_types[4] = {FLOAT8OID, FLOAT8OID, FLOAT8OID, FLOAT8OID};
 
 
 /* Score in [0,1] of each effective stage for the priority */
@@ -78,7 +88,49 @@ SettingsReaderInit(RowReader *rr)
 	rr->names = settings_fields;
 	rr->types = settings_types;
 	rr->nfields = S_NFIELDS;
-	rr->nrequired = 0;
+	rr->nrequired = S_VALUE_MIN_CLV;
+}
+
+/* readers[0] for prio.bgnbd, readers[1] for prio.gammagamma */
+void
+ModelReadersInit(RowReader *readers)
+{
+	readers[0].what = "prio.bgnbd";
+	readers[0].names = bgnbd_fields;
+	readers[0].types = float8_types;
+	readers[0].nfields = 4;
+	readers[0].nrequired = 0;
+	readers[1].what = "prio.gammagamma";
+	readers[1].names = gg_fields;
+	readers[1].types = float8_types;
+	readers[1].nfields = 3;
+	readers[1].nrequired = 0;
+}
+
+static bool
+read_params(RowReader *rr, Datum row, MemoryContext cxt, double *par)
+{
+	RowBind(rr, row, cxt);
+	for (int i = 0; i < rr->nfields; i++)
+	{
+		bool		isnull;
+		Datum		d = RowGet(rr, i, &isnull);
+
+		if (isnull || !(DatumGetFloat8(d) > 0) || isinf(DatumGetFloat8(d)))
+			return false;
+		par[i] = DatumGetFloat8(d);
+	}
+	return true;
+}
+
+/* The latest CLV model (prio.rule_config); a missing or broken one is none */
+void
+prio_read_model(PrioSettings *s, Datum bgnbd, bool bgnbd_null, Datum gammagamma,
+				bool gammagamma_null, RowReader *readers, MemoryContext cxt)
+{
+	s->has_model = !bgnbd_null && !gammagamma_null &&
+		read_params(&readers[0], bgnbd, cxt, s->bgnbd) &&
+		read_params(&readers[1], gammagamma, cxt, s->gammagamma);
 }
 
 /* A setting's value; the table refuses NULLs, a hand-made row may not. */
@@ -141,6 +193,56 @@ prio_read_settings(PrioSettings *s, RowReader *rr)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("priority weights must be between 0 and 1e6")));
+	{
+		bool		isnull;
+		Datum		d = RowGet(rr, S_VALUE_MIN_CLV, &isnull);
+
+		s->has_min_clv = !isnull;
+		s->min_clv = isnull ? 0 : DatumGetFloat8(d);
+		if (s->has_min_clv && !(s->min_clv > 0 && isfinite(s->min_clv)))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("setting value_min_clv must be positive and finite")));
+		d = RowGet(rr, S_CLV_HORIZON, &isnull);
+		s->clv_horizon = isnull ? 12 : DatumGetInt32(d);
+		d = RowGet(rr, S_CLV_DISCOUNT, &isnull);
+		s->clv_discount = isnull ? 0.01 : DatumGetFloat8(d);
+		if (s->clv_horizon < 1 || s->clv_horizon > 600 ||
+			!(s->clv_discount >= 0 && s->clv_discount < 1))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("setting clv_horizon must be 1..600 and clv_discount_rate in [0, 1)")));
+	}
+	s->has_model = false;
+}
+
+/*
+ * The customer's CLV under the model, as prio.clv() over its state row
+ * computes it (repeat purchases all worth 0: the population's mean spend);
+ * false when it has no purchases or the model cannot score it.
+ */
+static bool
+customer_clv(const PrioFacts *f, const PrioSettings *s, TimestampTz as_of, double *clv)
+{
+	double		in[4];
+	double		m;
+	double		spend;
+
+	if (!f->has_purchase || !s->has_model)
+		return false;
+	prio_btyd_inputs(f->first_purchase_at, f->last_purchase_at, f->purchase_days, f->monetary,
+					 f->first_day_amount, as_of, 7.0, in);
+	m = in[3];
+	if (in[0] > 0 && m == 0)
+	{
+		if (!(s->gammagamma[1] > 1))
+			return false;
+		m = s->gammagamma[0] * s->gammagamma[2] / (s->gammagamma[1] - 1);
+	}
+	if (btyd_gg_expected_spend(s->gammagamma, in[0], m, &spend) != BTYD_OK)
+		return false;
+	return btyd_clv(s->bgnbd, in[0], in[1], in[2], spend, s->clv_horizon, 4.345,
+					s->clv_discount, clv) == BTYD_OK;
 }
 
 /*
@@ -171,6 +273,7 @@ prio_evaluate(PrioEval *e, const PrioFacts *f, const bool *bant_answers,
 	TimestampTz since;
 	TimestampTz due_base;
 	double		wsum;
+	double		clv;
 
 	memset(e, 0, sizeof(PrioEval));
 	initStringInfo(&e->rule);
@@ -213,6 +316,11 @@ prio_evaluate(PrioEval *e, const PrioFacts *f, const bool *bant_answers,
 	{
 		e->value_high = true;
 		appendStringInfoString(&e->rule, "value high (budget and authority)");
+	}
+	else if (s->has_min_clv && customer_clv(f, s, as_of, &clv) && clv >= s->min_clv)
+	{
+		e->value_high = true;
+		appendStringInfo(&e->rule, "value high (CLV %.0f >= %g)", clv, s->min_clv);
 	}
 	else
 		appendStringInfoString(&e->rule, "value low");
@@ -277,11 +385,13 @@ typedef struct EvalCache
 	RowReader	facts_rr;
 	RowReader	customer_rr;
 	RowReader	settings_rr;
+	RowReader	model_rr[2];
 } EvalCache;
 
 /*
  * prio.evaluate(facts prio.facts, customer prio.customers, cfg prio.settings,
- *               r_breaks, f_breaks, m_breaks, as_of) RETURNS prio.evaluation
+ *               r_breaks, f_breaks, m_breaks, as_of [, bgnbd, gammagamma])
+ *   RETURNS prio.evaluation
  */
 PG_FUNCTION_INFO_V1(prio_evaluate_sql);
 Datum
@@ -315,6 +425,7 @@ prio_evaluate_sql(PG_FUNCTION_ARGS)
 		cache->customer_rr.types = customer_types;
 		cache->customer_rr.nfields = C_NFIELDS;
 		SettingsReaderInit(&cache->settings_rr);
+		ModelReadersInit(cache->model_rr);
 		fcinfo->flinfo->fn_extra = cache;
 	}
 
@@ -335,6 +446,10 @@ prio_evaluate_sql(PG_FUNCTION_ARGS)
 
 	RowBind(&cache->settings_rr, PG_GETARG_DATUM(2), fncxt);
 	prio_read_settings(&settings, &cache->settings_rr);
+	/* 0.2's nine-argument form: the CLV model */
+	if (PG_NARGS() > 8)
+		prio_read_model(&settings, PG_GETARG_DATUM(7), PG_ARGISNULL(7), PG_GETARG_DATUM(8),
+						PG_ARGISNULL(8), cache->model_rr, fncxt);
 
 	for (int i = 0; i < 3; i++)
 		if (!PG_ARGISNULL(3 + i))

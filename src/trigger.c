@@ -79,6 +79,7 @@ typedef struct Context
 	TimestampTz as_of;
 	RowReader	facts_rr;
 	RowReader	settings_rr;
+	RowReader	model_rr[2];
 	bool		isolated;		/* owner isolation on: payloads name history rows only */
 	int			ncols;			/* customer_state's columns the UPDATE writes */
 	MemoryContext callcxt;
@@ -120,6 +121,7 @@ static SPIPlanPtr update_plan[2] = {NULL, NULL};	/* 0.1's columns, all */
 static SPIPlanPtr history_plan = NULL;
 static SPIPlanPtr kinds_plan = NULL;
 static SPIPlanPtr settings_plan = NULL;
+static SPIPlanPtr settings_model_plan = NULL;	/* 0.2: with the CLV model */
 
 /*
  * Generic plans: a custom plan would be cheaper to run by an estimate, but
@@ -154,6 +156,7 @@ prepare_plans(void)
 	settings_plan = prepare(
 		"SELECT r.cfg, r.r_breaks, r.f_breaks, r.m_breaks FROM " PRIO_SCHEMA ".rule_config r",
 		0, NULL);
+
 	lock_plan = prepare(
 		"SELECT s.customer_id, " PRIO_SCHEMA ".stored_facts(s), s.tier, s.effective_stage::pg_catalog.text"
 		"  FROM " PRIO_SCHEMA ".customer_state s"
@@ -270,11 +273,18 @@ load_kinds(Context *cx)
 static void
 load_settings(Context *cx)
 {
-	int			rc = SPI_execute_plan(settings_plan, NULL, NULL, false, 0);
+	int			rc;
 	HeapTuple	t;
 	TupleDesc	d;
 	bool		isnull;
 
+	/* 0.1's rule_config has no models: prepared only when the columns exist */
+	if (cx->ncols == NCOLS && settings_model_plan == NULL)
+		settings_model_plan = prepare(
+			"SELECT r.cfg, r.r_breaks, r.f_breaks, r.m_breaks, r.bgnbd, r.gammagamma"
+			"  FROM " PRIO_SCHEMA ".rule_config r", 0, NULL);
+	rc = SPI_execute_plan(cx->ncols == NCOLS ? settings_model_plan : settings_plan,
+						  NULL, NULL, false, 0);
 	if (rc != SPI_OK_SELECT || SPI_processed != 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
@@ -291,6 +301,15 @@ load_settings(Context *cx)
 		cx->nbreaks[i] = 0;
 		if (!isnull)
 			cx->breaks[i] = CheckBreaks(DatumGetArrayTypePCopy(b), &cx->nbreaks[i]);
+	}
+	if (cx->ncols == NCOLS)
+	{
+		bool		bg_null;
+		bool		gg_null;
+		Datum		bg = SPI_getbinval(t, d, 5, &bg_null);
+		Datum		gg = SPI_getbinval(t, d, 6, &gg_null);
+
+		prio_read_model(&cx->settings, bg, bg_null, gg, gg_null, cx->model_rr, cx->callcxt);
 	}
 }
 
@@ -669,6 +688,7 @@ prio_activities_inserted(PG_FUNCTION_ARGS)
 	cx.as_of = GetCurrentTransactionStartTimestamp();
 	latest = cx.as_of + USECS_PER_DAY;
 	SettingsReaderInit(&cx.settings_rr);
+	ModelReadersInit(cx.model_rr);
 
 	SPI_connect();
 	prepare_plans();

@@ -3,7 +3,7 @@
 -- rebuild), prio.fit_clv() fits the models from them, prio.refresh() refits
 -- when the latest fit is old, and prio.followup shows p_alive and clv.
 BEGIN;
-SELECT plan(30);
+SELECT plan(36);
 SET LOCAL timezone = 'UTC';
 
 -- A BG/NBD world over 78 weeks up to now: purchase rates from a gamma-like
@@ -97,6 +97,27 @@ SELECT is((SELECT count(*) FROM prio.followup f
               AND abs(f.p_alive - prio.p_alive(m.bgnbd, (l.v).x, (l.v).t_x, (l.v)."T")) < 1e-12),
           360::bigint, 'followup.p_alive is prio.p_alive of the latest model and the customer''s summary');
 
+-- value from CLV: off by default; with settings.value_min_clv set, a customer
+-- whose CLV reaches it has high value (and a rebuild agrees)
+SELECT is((SELECT count(*) FROM prio.customer_state WHERE rule LIKE '%CLV%'), 0::bigint,
+          'value_min_clv unset: CLV plays no part in the tier');
+CREATE TEMP TABLE clv_now AS
+SELECT customer_id, clv FROM prio.followup WHERE customer_id > 60000 AND clv IS NOT NULL;
+UPDATE prio.settings SET value_score = 5, value_min_clv = (SELECT percentile_cont(0.8) WITHIN GROUP (ORDER BY clv) FROM clv_now);
+SELECT ok((SELECT count(*) FROM prio.customer_state WHERE rule LIKE 'value high (CLV %') > 20,
+          'value_min_clv set: customers whose CLV reaches it are high value (rule says CLV)');
+SELECT is((SELECT count(*) FROM prio.customer_state s JOIN clv_now c USING (customer_id)
+            WHERE s.rule LIKE 'value high (CLV %'
+              AND c.clv < (SELECT value_min_clv FROM prio.settings) * (1 - 1e-9)), 0::bigint,
+          'and none below it');
+SELECT is(prio.recompute(), 0, 'a rebuild agrees with the live state');
+SELECT is((SELECT count(*) FROM prio.customer_state s CROSS JOIN prio.rule_config r,
+                  LATERAL prio.evaluate(prio.stored_facts(s), (SELECT c FROM prio.customers c WHERE c.customer_id = s.customer_id),
+                                        r.cfg, r.r_breaks, r.f_breaks, r.m_breaks, now(), r.bgnbd, r.gammagamma) e
+            WHERE s.customer_id > 60000 AND e.value_high IS DISTINCT FROM s.value_high), 0::bigint,
+          'the nine-argument evaluate gives the stored value side');
+UPDATE prio.settings SET value_score = 4, value_min_clv = NULL;
+
 -- repeat purchases all worth 0: the population's mean spend, not an error
 INSERT INTO prio.customers (customer_id, name, owner) VALUES (60999, 'Free samples', 'rep1');
 INSERT INTO prio.activities (customer_id, kind, at, amount) VALUES
@@ -121,5 +142,6 @@ SELECT throws_ok($$SELECT prio.customer_summary(ROW(1, NULL, NULL, NULL, NULL, '
                  '22023', NULL, 'customer_summary: infinite purchase times');
 SELECT throws_ok($$SELECT prio.customer_summary(ROW(1, NULL, NULL, NULL, NULL, now(), 2, 1e400, 0, NULL, 'prospect', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, now(), now() - interval '3 days', 2, 0, NULL)::prio.customer_state, now())$$,
                  '22003', NULL, 'customer_summary: repeat amounts beyond double precision');
+SELECT throws_ok($$UPDATE prio.settings SET value_min_clv = 0$$, '23514', NULL, 'value_min_clv must be positive');
 SELECT * FROM finish();
 ROLLBACK;

@@ -164,7 +164,8 @@ SELECT CASE WHEN pg_temp.pick(15) = 0 THEN NULL ELSE
            pg_temp.ok_or(10, 6::float8, pg_temp.rf8()),
            pg_temp.ok_or(10, 8::float8, pg_temp.rf8()),
            pg_temp.ok_or(10, 4::float8, pg_temp.rf8()),
-           false, 12, 0.01::float8, '1 day'::interval, 30)::prio.settings END $$;
+           false, 12, 0.01::float8, '1 day'::interval, 30,
+           pg_temp.ok_or(2, NULL::float8, pg_temp.ok_or(3, 500::float8, pg_temp.rf8())))::prio.settings END $$;
 
 -- CLV inputs.  Positive extremes (denormal to DBL_MAX) for the model parameters
 -- and the times, whole numbers too large to count for x.
@@ -364,7 +365,10 @@ BEGIN
                                 pg_temp.ok_or(4, '{7,30,90,180}'::float8[], pg_temp.rbreaks()),
                                 pg_temp.ok_or(4, '{1,2,3,5}'::float8[], pg_temp.rbreaks()),
                                 pg_temp.ok_or(4, '{100,500,1000,5000}'::float8[], pg_temp.rbreaks()),
-                                pg_temp.ok_or(4, '2024-06-01 00:00:00+00'::timestamptz, pg_temp.rts()));
+                                pg_temp.ok_or(4, '2024-06-01 00:00:00+00'::timestamptz, pg_temp.rts()),
+                                -- the CLV models (value from CLV when the settings set value_min_clv)
+                                pg_temp.ok_or(3, NULL::prio.bgnbd, pg_temp.rbgnbd()),
+                                pg_temp.ok_or(3, NULL::prio.gammagamma, pg_temp.rgg()));
             st := '00000';
             -- documented ranges: tier A-D, priority 0-100, points 0-1, bant 0-4
             IF NOT (ve.tier IN ('A', 'B', 'C', 'D') AND ve.priority BETWEEN 0 AND 100

@@ -28,7 +28,7 @@ $$;
 
 -- grants of what is dropped below
 SELECT pg_catalog.set_config('prio.upgrade_acl_' OPERATOR(pg_catalog.||) x.name,
-                             coalesce(x.acl::text, ''), false)
+                             coalesce(x.acl::text, ''), true)
   FROM (SELECT c.relname AS name, c.relacl AS acl FROM pg_catalog.pg_class c
          WHERE c.oid OPERATOR(pg_catalog.=) ANY (ARRAY['@extschema@.followup'::pg_catalog.regclass,
                                                         '@extschema@.rule_config'::pg_catalog.regclass])
@@ -51,6 +51,8 @@ DROP FUNCTION @extschema@.explain(bigint);
 DROP FUNCTION @extschema@.recompute(bigint);
 DROP FUNCTION @extschema@.rebuild(bigint[], text, boolean);
 DROP FUNCTION @extschema@.customers_changed() CASCADE;   -- and its two triggers
+DROP FUNCTION @extschema@.activities_changed() CASCADE;  -- and its three triggers
+DROP FUNCTION @extschema@.config_changed() CASCADE;      -- and its two triggers
 
 ------------------------------------------------------------------------
 -- BTYD inputs kept by the fold; CLV settings
@@ -331,6 +333,9 @@ AS $$
 DECLARE
     v_ids bigint[];
 BEGIN
+    IF TG_RELID OPERATOR(pg_catalog.<>) '@extschema@.customers'::pg_catalog.regclass THEN
+        RAISE EXCEPTION 'prio.customers_changed() is a trigger of prio.customers only' USING ERRCODE = '39P01';
+    END IF;
     IF EXISTS (SELECT 1 FROM new_rows n
                 WHERE n.created_at OPERATOR(pg_catalog.>) (pg_catalog.now() OPERATOR(pg_catalog.+) interval '1 day')) THEN
         RAISE EXCEPTION 'customer created_at is more than a day in the future'
@@ -340,6 +345,10 @@ BEGIN
         INSERT INTO @extschema@.customer_state (customer_id, owner)
         SELECT n.customer_id, n.owner FROM new_rows n ORDER BY n.customer_id;
     ELSE
+        -- lock in customer_id order first, as every writer does (no deadlock)
+        PERFORM 1 FROM @extschema@.customer_state s
+         WHERE s.customer_id OPERATOR(pg_catalog.=) ANY (SELECT n.customer_id FROM new_rows n)
+         ORDER BY s.customer_id FOR UPDATE;
         UPDATE @extschema@.customer_state s SET owner = n.owner
           FROM new_rows n
          WHERE s.customer_id OPERATOR(pg_catalog.=) n.customer_id
@@ -365,6 +374,88 @@ CREATE TRIGGER customers_updated
     AFTER UPDATE ON @extschema@.customers
     REFERENCING NEW TABLE AS new_rows
     FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.customers_changed();
+
+CREATE FUNCTION @extschema@.activities_changed()
+RETURNS trigger
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+AS $$
+DECLARE
+    v_ids bigint[];
+BEGIN
+    IF TG_RELID OPERATOR(pg_catalog.<>) '@extschema@.activities'::pg_catalog.regclass THEN
+        RAISE EXCEPTION 'prio.activities_changed() is a trigger of prio.activities only' USING ERRCODE = '39P01';
+    END IF;
+    IF TG_OP OPERATOR(pg_catalog.=) 'TRUNCATE' THEN
+        PERFORM @extschema@.rebuild(NULL, 'activities truncated', true);
+        RETURN NULL;
+    END IF;
+    IF TG_OP OPERATOR(pg_catalog.=) 'UPDATE' THEN
+        IF EXISTS (SELECT 1 FROM new_rows n
+                    WHERE n.at OPERATOR(pg_catalog.>) (pg_catalog.now() OPERATOR(pg_catalog.+) interval '1 day')) THEN
+            RAISE EXCEPTION 'activity dated more than a day in the future'
+                USING ERRCODE = '22008', HINT = 'Record activities when they happen.';
+        END IF;
+        SELECT pg_catalog.array_agg(DISTINCT x.customer_id) INTO v_ids
+          FROM (SELECT customer_id FROM old_rows UNION SELECT customer_id FROM new_rows) x;
+    ELSE
+        SELECT pg_catalog.array_agg(DISTINCT o.customer_id) INTO v_ids FROM old_rows o;
+    END IF;
+    IF v_ids IS NOT NULL THEN
+        -- force: the state row is written even when nothing in it changes, so a
+        -- REPEATABLE READ transaction that still sees the old activities gets a
+        -- serialization failure when it locks the row, not a stale refold
+        PERFORM @extschema@.rebuild(v_ids, 'activity ' OPERATOR(pg_catalog.||) pg_catalog.lower(TG_OP), true);
+    END IF;
+    RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.activities_changed() IS
+'Statement trigger: UPDATE, DELETE or TRUNCATE of activities refolds the customers they touched.';
+CREATE TRIGGER activities_updated
+    AFTER UPDATE ON @extschema@.activities
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.activities_changed();
+CREATE TRIGGER activities_deleted
+    AFTER DELETE ON @extschema@.activities
+    REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.activities_changed();
+CREATE TRIGGER activities_truncated
+    AFTER TRUNCATE ON @extschema@.activities
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.activities_changed();
+
+CREATE FUNCTION @extschema@.config_changed()
+RETURNS trigger
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+AS $$
+BEGIN
+    IF TG_RELID OPERATOR(pg_catalog.<>) ALL (ARRAY['@extschema@.settings'::pg_catalog.regclass,
+                                                  '@extschema@.activity_kinds'::pg_catalog.regclass]) THEN
+        RAISE EXCEPTION 'prio.config_changed() is a trigger of prio.settings and prio.activity_kinds only'
+            USING ERRCODE = '39P01';
+    END IF;
+    -- Wait for every transaction still writing customer_state (it may have
+    -- folded rows we cannot see yet with the old configuration) and hold
+    -- off new ones until everyone is re-tiered under the new one.
+    LOCK TABLE @extschema@.customer_state IN SHARE ROW EXCLUSIVE MODE;
+    PERFORM @extschema@.rebuild(NULL, TG_TABLE_NAME OPERATOR(pg_catalog.||) ' changed', true);
+    RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.config_changed() IS
+'Statement trigger: a change of settings or activity kinds re-tiers everyone in the same transaction.';
+
+CREATE TRIGGER settings_changed
+    AFTER INSERT OR UPDATE ON @extschema@.settings
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.config_changed();
+CREATE TRIGGER activity_kinds_changed
+    AFTER UPDATE OR DELETE ON @extschema@.activity_kinds
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.config_changed();
 
 CREATE FUNCTION @extschema@.recompute(customer_id bigint DEFAULT NULL)
 RETURNS integer
@@ -741,6 +832,9 @@ SET search_path = pg_catalog, pg_temp
 SET jit = off
 AS $$
 BEGIN
+    IF TG_RELID OPERATOR(pg_catalog.<>) '@extschema@.win_outcomes'::pg_catalog.regclass THEN
+        RAISE EXCEPTION 'prio.win_outcomes_changed() is a trigger of prio.win_outcomes only' USING ERRCODE = '39P01';
+    END IF;
     -- one delta row per (variable, value) the statement touched
     IF TG_OP OPERATOR(pg_catalog.=) 'INSERT' THEN
         INSERT INTO @extschema@.win_counts (variable, value, won, lost)
@@ -829,6 +923,8 @@ SET search_path = pg_catalog, pg_temp
 SET jit = off
 AS $$
 BEGIN
+    -- no compaction may commit between our snapshot and our rewrite
+    PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('prio.win_counts')::bigint);
     -- outcomes follow the base stage: closed customers that have none (closed
     -- before prio kept outcomes) get their current features, stage unknown
     DELETE FROM @extschema@.win_outcomes w
@@ -857,9 +953,13 @@ $$;
 COMMENT ON FUNCTION @extschema@.rebuild_win_counts() IS
 'Internal (recompute): makes prio.win_outcomes follow the base stages and rebuilds prio.win_counts from it.';
 
+-- SECURITY DEFINER: readers get the summed model, not the delta rows (one
+-- statement's rows are one closed customer's features)
 CREATE FUNCTION @extschema@.win_model()
 RETURNS jsonb
 LANGUAGE sql STABLE PARALLEL SAFE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
     WITH c AS (
         SELECT w.variable, w.value, pg_catalog.sum(w.won) AS won, pg_catalog.sum(w.lost) AS lost
@@ -913,14 +1013,14 @@ RETURNS double precision
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
 BEGIN ATOMIC
     SELECT GREATEST(1e-6::double precision, LEAST(1::double precision OPERATOR(pg_catalog.-) 1e-6,
-               1 OPERATOR(pg_catalog./) (1 OPERATOR(pg_catalog.+) pg_catalog.exp(OPERATOR(pg_catalog.-) (
+               1 OPERATOR(pg_catalog./) (1 OPERATOR(pg_catalog.+) pg_catalog.exp(OPERATOR(pg_catalog.-) GREATEST(-700::double precision, LEAST(700::double precision,
                    pg_catalog.ln((coalesce(((model OPERATOR(pg_catalog.->) 'total') OPERATOR(pg_catalog.->>) 0)::bigint, 0)
                                   OPERATOR(pg_catalog.+) 1)::double precision
                                  OPERATOR(pg_catalog./)
                                  (coalesce(((model OPERATOR(pg_catalog.->) 'total') OPERATOR(pg_catalog.->>) 1)::bigint, 0)
                                   OPERATOR(pg_catalog.+) 1)::double precision)
                    OPERATOR(pg_catalog.+)
-                   coalesce((SELECT pg_catalog.sum(x.weight) FROM @extschema@.win_factors(features, model) x), 0))))));
+                   coalesce((SELECT pg_catalog.sum(x.weight) FROM @extschema@.win_factors(features, model) x), 0)))))));
 END;
 COMMENT ON FUNCTION @extschema@.win_probability(jsonb, jsonb) IS
 'Naive-Bayes probability of winning a deal with these features (prio.win_features) under the model (default prio.win_model(): the won and lost customers so far); strictly between 0 and 1, 0.5 before any outcome.';
@@ -1051,7 +1151,7 @@ BEGIN
         ' @extschema@.rule_config, @extschema@.customers, @extschema@.customer_state,'
         ' @extschema@.tier_history, @extschema@.settings, @extschema@.auto_breaks,'
         ' @extschema@.activity_kinds, @extschema@.rfm_segments, @extschema@.clv_models,'
-        ' @extschema@.activities, @extschema@.win_outcomes, @extschema@.win_counts TO %s', role);
+        ' @extschema@.activities, @extschema@.win_outcomes TO %s', role);
     EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION @extschema@.explain(bigint) TO %s', role);
 END
 $$;
@@ -1200,6 +1300,20 @@ REVOKE ALL ON FUNCTION @extschema@.disable_owner_isolation() FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.grant_manager(regrole) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.revoke_manager(regrole) FROM PUBLIC;
 
+-- Trigger functions are for prio's own triggers: PostgreSQL checks EXECUTE
+-- when a trigger is created, so nobody else can attach them to a table of
+-- theirs (several run as prio's owner).  They also check the table they fire on.
+REVOKE ALL ON FUNCTION @extschema@.invalidate_cache() FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.config_row_guard() FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.settings_keep_row() FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.activities_inserted() FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.activities_changed() FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.customers_changed() FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.config_changed() FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.win_outcomes_changed() FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.state_closed() FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.state_closed_flush() FROM PUBLIC;
+
 -- the grants saved above, back on what replaced them (readers of followup
 -- need the models it reads too)
 SELECT @extschema@.upgrade_regrant('TABLE @extschema@.followup',
@@ -1220,12 +1334,26 @@ SELECT @extschema@.upgrade_regrant('FUNCTION @extschema@.explain(bigint)',
 SELECT @extschema@.upgrade_regrant('FUNCTION @extschema@.recompute(bigint)',
                                    NULLIF(pg_catalog.current_setting('prio.upgrade_acl_recompute'), '')::aclitem[]);
 -- readers of followup need what its new columns read
-SELECT @extschema@.upgrade_regrant('TABLE @extschema@.activities, @extschema@.win_outcomes, @extschema@.win_counts',
+SELECT @extschema@.upgrade_regrant('TABLE @extschema@.activities, @extschema@.win_outcomes',
                                    NULLIF(pg_catalog.current_setting('prio.upgrade_acl_followup'), '')::aclitem[],
                                    'SELECT');
 SELECT @extschema@.upgrade_regrant('FUNCTION @extschema@.grant_admin(regrole)',
                                    NULLIF(pg_catalog.current_setting('prio.upgrade_acl_grant_admin'), '')::aclitem[]);
 DROP FUNCTION @extschema@.upgrade_regrant(text, aclitem[], text);
+
+-- Trigger functions are for prio's own triggers: PostgreSQL checks EXECUTE
+-- when a trigger is created, so nobody else can attach them to a table of
+-- theirs (several run as prio's owner).  They also check the table they fire on.
+REVOKE ALL ON FUNCTION @extschema@.invalidate_cache() FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.config_row_guard() FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.settings_keep_row() FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.activities_inserted() FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.activities_changed() FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.customers_changed() FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.config_changed() FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.win_outcomes_changed() FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.state_closed() FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.state_closed_flush() FROM PUBLIC;
 
 -- fill the new state columns from the activities; outcomes for the
 -- customers already won or lost (their features now, stage unknown)

@@ -820,6 +820,9 @@ AS $$
 DECLARE
     v_ids bigint[];
 BEGIN
+    IF TG_RELID OPERATOR(pg_catalog.<>) '@extschema@.activities'::pg_catalog.regclass THEN
+        RAISE EXCEPTION 'prio.activities_changed() is a trigger of prio.activities only' USING ERRCODE = '39P01';
+    END IF;
     IF TG_OP OPERATOR(pg_catalog.=) 'TRUNCATE' THEN
         PERFORM @extschema@.rebuild(NULL, 'activities truncated', true);
         RETURN NULL;
@@ -873,6 +876,9 @@ AS $$
 DECLARE
     v_ids bigint[];
 BEGIN
+    IF TG_RELID OPERATOR(pg_catalog.<>) '@extschema@.customers'::pg_catalog.regclass THEN
+        RAISE EXCEPTION 'prio.customers_changed() is a trigger of prio.customers only' USING ERRCODE = '39P01';
+    END IF;
     IF EXISTS (SELECT 1 FROM new_rows n
                 WHERE n.created_at OPERATOR(pg_catalog.>) (pg_catalog.now() OPERATOR(pg_catalog.+) interval '1 day')) THEN
         RAISE EXCEPTION 'customer created_at is more than a day in the future'
@@ -882,6 +888,10 @@ BEGIN
         INSERT INTO @extschema@.customer_state (customer_id, owner)
         SELECT n.customer_id, n.owner FROM new_rows n ORDER BY n.customer_id;
     ELSE
+        -- lock in customer_id order first, as every writer does (no deadlock)
+        PERFORM 1 FROM @extschema@.customer_state s
+         WHERE s.customer_id OPERATOR(pg_catalog.=) ANY (SELECT n.customer_id FROM new_rows n)
+         ORDER BY s.customer_id FOR UPDATE;
         UPDATE @extschema@.customer_state s SET owner = n.owner
           FROM new_rows n
          WHERE s.customer_id OPERATOR(pg_catalog.=) n.customer_id
@@ -916,6 +926,11 @@ SET search_path = pg_catalog, pg_temp
 SET jit = off
 AS $$
 BEGIN
+    IF TG_RELID OPERATOR(pg_catalog.<>) ALL (ARRAY['@extschema@.settings'::pg_catalog.regclass,
+                                                  '@extschema@.activity_kinds'::pg_catalog.regclass]) THEN
+        RAISE EXCEPTION 'prio.config_changed() is a trigger of prio.settings and prio.activity_kinds only'
+            USING ERRCODE = '39P01';
+    END IF;
     -- Wait for every transaction still writing customer_state (it may have
     -- folded rows we cannot see yet with the old configuration) and hold
     -- off new ones until everyone is re-tiered under the new one.
@@ -1534,6 +1549,9 @@ SET search_path = pg_catalog, pg_temp
 SET jit = off
 AS $$
 BEGIN
+    IF TG_RELID OPERATOR(pg_catalog.<>) '@extschema@.win_outcomes'::pg_catalog.regclass THEN
+        RAISE EXCEPTION 'prio.win_outcomes_changed() is a trigger of prio.win_outcomes only' USING ERRCODE = '39P01';
+    END IF;
     -- one delta row per (variable, value) the statement touched
     IF TG_OP OPERATOR(pg_catalog.=) 'INSERT' THEN
         INSERT INTO @extschema@.win_counts (variable, value, won, lost)
@@ -1622,6 +1640,8 @@ SET search_path = pg_catalog, pg_temp
 SET jit = off
 AS $$
 BEGIN
+    -- no compaction may commit between our snapshot and our rewrite
+    PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('prio.win_counts')::bigint);
     -- outcomes follow the base stage: closed customers that have none (closed
     -- before prio kept outcomes) get their current features, stage unknown
     DELETE FROM @extschema@.win_outcomes w
@@ -1650,9 +1670,13 @@ $$;
 COMMENT ON FUNCTION @extschema@.rebuild_win_counts() IS
 'Internal (recompute): makes prio.win_outcomes follow the base stages and rebuilds prio.win_counts from it.';
 
+-- SECURITY DEFINER: readers get the summed model, not the delta rows (one
+-- statement's rows are one closed customer's features)
 CREATE FUNCTION @extschema@.win_model()
 RETURNS jsonb
 LANGUAGE sql STABLE PARALLEL SAFE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
     WITH c AS (
         SELECT w.variable, w.value, pg_catalog.sum(w.won) AS won, pg_catalog.sum(w.lost) AS lost
@@ -1706,14 +1730,14 @@ RETURNS double precision
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
 BEGIN ATOMIC
     SELECT GREATEST(1e-6::double precision, LEAST(1::double precision OPERATOR(pg_catalog.-) 1e-6,
-               1 OPERATOR(pg_catalog./) (1 OPERATOR(pg_catalog.+) pg_catalog.exp(OPERATOR(pg_catalog.-) (
+               1 OPERATOR(pg_catalog./) (1 OPERATOR(pg_catalog.+) pg_catalog.exp(OPERATOR(pg_catalog.-) GREATEST(-700::double precision, LEAST(700::double precision,
                    pg_catalog.ln((coalesce(((model OPERATOR(pg_catalog.->) 'total') OPERATOR(pg_catalog.->>) 0)::bigint, 0)
                                   OPERATOR(pg_catalog.+) 1)::double precision
                                  OPERATOR(pg_catalog./)
                                  (coalesce(((model OPERATOR(pg_catalog.->) 'total') OPERATOR(pg_catalog.->>) 1)::bigint, 0)
                                   OPERATOR(pg_catalog.+) 1)::double precision)
                    OPERATOR(pg_catalog.+)
-                   coalesce((SELECT pg_catalog.sum(x.weight) FROM @extschema@.win_factors(features, model) x), 0))))));
+                   coalesce((SELECT pg_catalog.sum(x.weight) FROM @extschema@.win_factors(features, model) x), 0)))))));
 END;
 COMMENT ON FUNCTION @extschema@.win_probability(jsonb, jsonb) IS
 'Naive-Bayes probability of winning a deal with these features (prio.win_features) under the model (default prio.win_model(): the won and lost customers so far); strictly between 0 and 1, 0.5 before any outcome.';
@@ -1898,7 +1922,7 @@ BEGIN
         ' @extschema@.rule_config, @extschema@.customers, @extschema@.customer_state,'
         ' @extschema@.tier_history, @extschema@.settings, @extschema@.auto_breaks,'
         ' @extschema@.activity_kinds, @extschema@.rfm_segments, @extschema@.clv_models,'
-        ' @extschema@.activities, @extschema@.win_outcomes, @extschema@.win_counts TO %s', role);
+        ' @extschema@.activities, @extschema@.win_outcomes TO %s', role);
     EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION @extschema@.explain(bigint) TO %s', role);
 END
 $$;
@@ -2060,3 +2084,17 @@ REVOKE ALL ON FUNCTION @extschema@.enable_owner_isolation() FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.disable_owner_isolation() FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.grant_manager(regrole) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.revoke_manager(regrole) FROM PUBLIC;
+
+-- Trigger functions are for prio's own triggers: PostgreSQL checks EXECUTE
+-- when a trigger is created, so nobody else can attach them to a table of
+-- theirs (several run as prio's owner).  They also check the table they fire on.
+REVOKE ALL ON FUNCTION @extschema@.invalidate_cache() FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.config_row_guard() FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.settings_keep_row() FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.activities_inserted() FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.activities_changed() FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.customers_changed() FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.config_changed() FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.win_outcomes_changed() FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.state_closed() FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.state_closed_flush() FROM PUBLIC;

@@ -15,6 +15,7 @@
 
 #include "access/htup_details.h"
 #include "access/xact.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
@@ -76,6 +77,12 @@ check_trigger(FunctionCallInfo fcinfo, bool row, const char *name)
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("%s must be an AFTER UPDATE %s trigger on prio.customer_state",
 						name, row ? "row" : "statement")));
+	/* the pending rows must be customer_state rows, whoever attached the trigger */
+	if (RelationGetRelid(td->tg_relation) !=
+		get_relname_relid("customer_state", get_namespace_oid(PRIO_SCHEMA, false)))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("%s is a trigger of prio.customer_state only", name)));
 }
 
 PG_FUNCTION_INFO_V1(prio_state_closed);

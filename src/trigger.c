@@ -680,6 +680,12 @@ prio_activities_inserted(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("prio.activities_inserted() must be an AFTER INSERT statement trigger with a NEW TABLE")));
+	/* SECURITY DEFINER: only ever on prio.activities, whoever created the trigger */
+	if (RelationGetRelid(td->tg_relation) !=
+		get_relname_relid("activities", get_namespace_oid(PRIO_SCHEMA, false)))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("prio.activities_inserted() is a trigger of prio.activities only")));
 	newrows = td->tg_newtable;
 	desc = RelationGetDescr(td->tg_relation);
 

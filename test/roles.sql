@@ -2,7 +2,7 @@
 -- activities, an admin also owns the configuration and refresh; nobody but
 -- prio's triggers writes customer_state or tier_history.
 BEGIN;
-SELECT plan(22);
+SELECT plan(29);
 
 CREATE ROLE prio_t_reader; CREATE ROLE prio_t_writer; CREATE ROLE prio_t_admin; CREATE ROLE prio_t_nobody;
 SELECT lives_ok($$SELECT prio.grant_reader('prio_t_reader')$$, 'grant_reader applies');
@@ -40,6 +40,35 @@ SET ROLE prio_t_nobody;
 SELECT throws_ok($$SELECT * FROM prio.followup$$, '42501', NULL, 'a role without grants sees nothing');
 RESET ROLE;
 SELECT is((SELECT count(*) FROM prio.tier_history WHERE customer_id = 88001) > 0, true, 'history was written by prio');
+
+
+-- prio's trigger functions are prio's own: nobody attaches them to a table of
+-- theirs (several run as prio's owner), and they refuse any other table
+SET ROLE prio_t_reader;
+CREATE TEMP TABLE fake_activities (customer_id bigint, at timestamptz, activity_id bigint, kind text, amount numeric);
+SELECT throws_ok($$CREATE TRIGGER t AFTER INSERT ON fake_activities REFERENCING NEW TABLE AS new_rows
+                   FOR EACH STATEMENT EXECUTE FUNCTION prio.activities_inserted()$$, '42501', NULL,
+                 'reader: cannot attach the insert trigger function to a table of theirs');
+SELECT throws_ok($$CREATE TRIGGER t AFTER UPDATE ON fake_activities
+                   FOR EACH STATEMENT EXECUTE FUNCTION prio.state_closed_flush()$$, '42501', NULL,
+                 'reader: nor the outcome flush');
+SELECT throws_ok($$SELECT * FROM prio.win_counts$$, '42501', NULL,
+                 'reader: cannot read the raw win-count deltas (one statement''s rows are one deal)');
+SELECT lives_ok($$SELECT prio.win_model()$$, 'reader: reads the summed model');
+RESET ROLE;
+CREATE TRIGGER t AFTER INSERT ON fake_activities REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION prio.activities_inserted();
+SELECT throws_ok($$INSERT INTO fake_activities VALUES (88001, now(), 1, 'rejected', 0)$$, '39P01', NULL,
+                 'the insert trigger refuses any table but prio.activities');
+CREATE TEMP TABLE fake_customers (customer_id bigint, created_at timestamptz, owner text);
+CREATE TRIGGER t AFTER UPDATE ON fake_customers REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION prio.customers_changed();
+INSERT INTO fake_customers VALUES (88001, now(), 'mallory');
+SELECT throws_ok($$UPDATE fake_customers SET owner = 'mallory'$$, '39P01', NULL,
+                 'customers_changed refuses any table but prio.customers');
+CREATE TRIGGER t2 AFTER UPDATE ON fake_customers FOR EACH ROW EXECUTE FUNCTION prio.state_closed();
+SELECT throws_ok($$UPDATE fake_customers SET owner = 'x'$$, '39P01', NULL,
+                 'state_closed refuses any table but prio.customer_state');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -68,6 +68,13 @@ prio_btyd_inputs(TimestampTz first_purchase_at, TimestampTz last_purchase_at,
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("last_purchase_at is before first_purchase_at")));
+	/* the fold counts a day only when it comes after the last one */
+	if (days - 1 > (int64) last_day - first_day || (days > 1 && monetary == NULL))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("purchase_days %lld do not fit between first_purchase_at and last_purchase_at",
+						(long long) days),
+				 errhint("SELECT prio.recompute() rebuilds customer_state from the activities.")));
 	if (days > 1 && monetary != NULL)
 	{
 		Numeric		repeat = monetary;

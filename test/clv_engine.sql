@@ -3,7 +3,7 @@
 -- rebuild), prio.fit_clv() fits the models from them, prio.refresh() refits
 -- when the latest fit is old, and prio.followup shows p_alive and clv.
 BEGIN;
-SELECT plan(36);
+SELECT plan(37);
 SET LOCAL timezone = 'UTC';
 
 -- A BG/NBD world over 78 weeks up to now: purchase rates from a gamma-like
@@ -142,6 +142,8 @@ SELECT throws_ok($$SELECT prio.customer_summary(ROW(1, NULL, NULL, NULL, NULL, '
                  '22023', NULL, 'customer_summary: infinite purchase times');
 SELECT throws_ok($$SELECT prio.customer_summary(ROW(1, NULL, NULL, NULL, NULL, now(), 2, 1e400, 0, NULL, 'prospect', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, now(), now() - interval '3 days', 2, 0, NULL)::prio.customer_state, now())$$,
                  '22003', NULL, 'customer_summary: repeat amounts beyond double precision');
+SELECT throws_ok($$SELECT prio.customer_summary(ROW(1, NULL, NULL, NULL, NULL, now(), 5, 10, 0, NULL, 'prospect', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, now(), now(), 5, 0, NULL)::prio.customer_state, now())$$,
+                 '22023', NULL, 'customer_summary: five purchase days within one day');
 SELECT throws_ok($$UPDATE prio.settings SET value_min_clv = 0$$, '23514', NULL, 'value_min_clv must be positive');
 SELECT * FROM finish();
 ROLLBACK;

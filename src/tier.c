@@ -446,8 +446,8 @@ prio_evaluate_sql(PG_FUNCTION_ARGS)
 
 	RowBind(&cache->settings_rr, PG_GETARG_DATUM(2), fncxt);
 	prio_read_settings(&settings, &cache->settings_rr);
-	/* 0.2's nine-argument form: the CLV model */
-	if (PG_NARGS() > 8)
+	/* 0.2's nine-argument form: the CLV model, read only when the rules use it */
+	if (PG_NARGS() > 8 && settings.has_min_clv)
 		prio_read_model(&settings, PG_GETARG_DATUM(7), PG_ARGISNULL(7), PG_GETARG_DATUM(8),
 						PG_ARGISNULL(8), cache->model_rr, fncxt);
 

@@ -302,7 +302,7 @@ load_settings(Context *cx)
 		if (!isnull)
 			cx->breaks[i] = CheckBreaks(DatumGetArrayTypePCopy(b), &cx->nbreaks[i]);
 	}
-	if (cx->ncols == NCOLS)
+	if (cx->ncols == NCOLS && cx->settings.has_min_clv)
 	{
 		bool		bg_null;
 		bool		gg_null;

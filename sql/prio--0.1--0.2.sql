@@ -55,6 +55,19 @@ DROP FUNCTION @extschema@.activities_changed() CASCADE;  -- and its three trigge
 DROP FUNCTION @extschema@.config_changed() CASCADE;      -- and its two triggers
 
 ------------------------------------------------------------------------
+-- The insert trigger caches kinds, settings and breaks until they change
+COMMENT ON FUNCTION @extschema@.invalidate_cache() IS
+'Statement trigger on prio''s configuration tables (rfm_segments, settings, activity_kinds, auto_breaks, clv_models): tells every backend to drop its cached copy.';
+CREATE TRIGGER settings_invalidate
+    AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.settings
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.invalidate_cache();
+CREATE TRIGGER activity_kinds_invalidate
+    AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.activity_kinds
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.invalidate_cache();
+CREATE TRIGGER auto_breaks_invalidate
+    AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.auto_breaks
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.invalidate_cache();
+
 -- BTYD inputs kept by the fold; CLV settings
 ------------------------------------------------------------------------
 
@@ -606,6 +619,9 @@ COMMENT ON COLUMN @extschema@.clv_models.repeat_buyers IS 'Of those, customers w
 COMMENT ON COLUMN @extschema@.clv_models.bgnbd IS 'BG/NBD parameters (time unit: weeks).';
 COMMENT ON COLUMN @extschema@.clv_models.gammagamma IS 'Gamma-Gamma parameters (NULL when that fit failed).';
 COMMENT ON COLUMN @extschema@.clv_models.fit_ms IS 'Time the fit took, in milliseconds.';
+CREATE TRIGGER clv_models_invalidate
+    AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.clv_models
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.invalidate_cache();
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.clv_models', '');
 
 CREATE FUNCTION @extschema@.evaluate(facts @extschema@.facts, customer @extschema@.customers,

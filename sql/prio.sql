@@ -104,7 +104,7 @@ CREATE FUNCTION @extschema@.invalidate_cache()
 RETURNS trigger AS 'MODULE_PATHNAME', 'prio_invalidate_cache'
 LANGUAGE C;
 COMMENT ON FUNCTION @extschema@.invalidate_cache() IS
-'Statement trigger on prio configuration tables: tells every backend to drop its cached copy.';
+'Statement trigger on prio''s configuration tables (rfm_segments, settings, activity_kinds, auto_breaks, clv_models): tells every backend to drop its cached copy.';
 
 CREATE FUNCTION @extschema@.config_row_guard()
 RETURNS trigger
@@ -322,6 +322,9 @@ CREATE TRIGGER settings_guard
 CREATE TRIGGER settings_keep_row
     BEFORE DELETE OR TRUNCATE ON @extschema@.settings
     FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.settings_keep_row();
+CREATE TRIGGER settings_invalidate
+    AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.settings
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.invalidate_cache();
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.settings', 'WHERE NOT builtin');
 
 CREATE TABLE @extschema@.activity_kinds (
@@ -361,6 +364,9 @@ INSERT INTO @extschema@.activity_kinds (kind, direction, stage, is_purchase, int
 CREATE TRIGGER activity_kinds_guard
     BEFORE INSERT OR UPDATE ON @extschema@.activity_kinds
     FOR EACH ROW EXECUTE FUNCTION @extschema@.config_row_guard('kind');
+CREATE TRIGGER activity_kinds_invalidate
+    AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.activity_kinds
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.invalidate_cache();
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.activity_kinds', 'WHERE NOT builtin');
 
 CREATE TABLE @extschema@.auto_breaks (
@@ -380,6 +386,9 @@ COMMENT ON COLUMN @extschema@.auto_breaks.m_breaks IS 'Monetary quintile breaks.
 COMMENT ON COLUMN @extschema@.auto_breaks.buyers IS 'How many customers with purchases the breaks were computed from.';
 COMMENT ON COLUMN @extschema@.auto_breaks.computed_at IS 'The as_of of the refresh that computed them.';
 INSERT INTO @extschema@.auto_breaks DEFAULT VALUES;
+CREATE TRIGGER auto_breaks_invalidate
+    AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.auto_breaks
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.invalidate_cache();
 
 ------------------------------------------------------------------------
 -- Engine: customers, activities, state, history
@@ -1323,6 +1332,9 @@ COMMENT ON COLUMN @extschema@.clv_models.repeat_buyers IS 'Of those, customers w
 COMMENT ON COLUMN @extschema@.clv_models.bgnbd IS 'BG/NBD parameters (time unit: weeks).';
 COMMENT ON COLUMN @extschema@.clv_models.gammagamma IS 'Gamma-Gamma parameters (NULL when that fit failed).';
 COMMENT ON COLUMN @extschema@.clv_models.fit_ms IS 'Time the fit took, in milliseconds.';
+CREATE TRIGGER clv_models_invalidate
+    AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.clv_models
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.invalidate_cache();
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.clv_models', '');
 
 CREATE FUNCTION @extschema@.evaluate(facts @extschema@.facts, customer @extschema@.customers,

@@ -128,6 +128,42 @@ prio_state_closed(PG_FUNCTION_ARGS)
 	return PointerGetDatum(NULL);
 }
 
+/*
+ * The statement that writes the outcomes, prepared once per backend (the
+ * plan cache revalidates it).  Closed: the features as they were just
+ * before; opened again: no outcome.
+ */
+static SPIPlanPtr
+flush_plan(Oid *types)
+{
+	static SPIPlanPtr plan = NULL;
+	static Oid	plan_type = InvalidOid;
+
+	if (plan != NULL && plan_type == types[0])
+		return plan;
+	if (plan != NULL)
+		SPI_freeplan(plan);
+	plan = SPI_prepare(
+		"WITH c AS (SELECT $1[i] AS o, $2[i] AS won FROM pg_catalog.generate_subscripts($1, 1) AS i),"
+		"     gone AS (DELETE FROM " PRIO_SCHEMA ".win_outcomes w USING c"
+		"               WHERE c.won IS NULL AND w.customer_id OPERATOR(pg_catalog.=) (c.o).customer_id)"
+		" INSERT INTO " PRIO_SCHEMA ".win_outcomes AS w (customer_id, won, features)"
+		" SELECT (c.o).customer_id, c.won, " PRIO_SCHEMA ".win_features(c.o) FROM c"
+		"  WHERE c.won IS NOT NULL"
+		"  ORDER BY (c.o).customer_id"
+		" ON CONFLICT (customer_id) DO UPDATE SET won = EXCLUDED.won"
+		"  WHERE w.won IS DISTINCT FROM EXCLUDED.won",
+		2, types);
+	if (plan == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("prio could not prepare a statement: %s",
+						SPI_result_code_string(SPI_result))));
+	SPI_keepplan(plan);
+	plan_type = types[0];
+	return plan;
+}
+
 PG_FUNCTION_INFO_V1(prio_state_closed_flush);
 Datum
 prio_state_closed_flush(PG_FUNCTION_ARGS)
@@ -174,18 +210,7 @@ prio_state_closed_flush(PG_FUNCTION_ARGS)
 	(void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET, PGC_S_SESSION,
 							 GUC_ACTION_SAVE, true, 0, false);
 	SPI_connect();
-	/* closed: the features as they were just before; opened again: no outcome */
-	if (SPI_execute_with_args(
-			"WITH c AS (SELECT $1[i] AS o, $2[i] AS won FROM pg_catalog.generate_subscripts($1, 1) AS i),"
-			"     gone AS (DELETE FROM " PRIO_SCHEMA ".win_outcomes w USING c"
-			"               WHERE c.won IS NULL AND w.customer_id OPERATOR(pg_catalog.=) (c.o).customer_id)"
-			" INSERT INTO " PRIO_SCHEMA ".win_outcomes AS w (customer_id, won, features)"
-			" SELECT (c.o).customer_id, c.won, " PRIO_SCHEMA ".win_features(c.o) FROM c"
-			"  WHERE c.won IS NOT NULL"
-			"  ORDER BY (c.o).customer_id"
-			" ON CONFLICT (customer_id) DO UPDATE SET won = EXCLUDED.won"
-			"  WHERE w.won IS DISTINCT FROM EXCLUDED.won",
-			2, types, args, NULL, false, 0) != SPI_OK_INSERT)
+	if (SPI_execute_plan(flush_plan(types), args, NULL, false, 0) != SPI_OK_INSERT)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("could not write prio.win_outcomes")));

@@ -193,6 +193,29 @@ extern void prio_evaluate(PrioEval *e, const PrioFacts *f, const bool *bant_answ
 						  const bool *bant_null, TimestampTz created_at, const PrioSettings *s,
 						  const float8 *const *breaks, const int *nbreaks, TimestampTz as_of);
 
+/* config.c: the kinds, settings, breaks and models, cached until they change */
+typedef struct PrioKind
+{
+	char	   *name;
+	bool		inbound;
+	bool		has_stage;
+	PrioStage	stage;
+	bool		is_purchase;
+	double		weight;
+} PrioKind;
+
+typedef struct PrioConfig
+{
+	PrioKind   *kinds;
+	int			nkinds;
+	PrioSettings settings;
+	const float8 *breaks[3];	/* r, f, m in force (NULL: none) */
+	int			nbreaks[3];
+} PrioConfig;
+
+extern const PrioConfig *prio_config(bool v02);
+extern int	prio_kind_index(const PrioConfig *c, const char *name, int hint);
+
 /* segment.c */
 extern void CheckScore(int32 score, const char *name);
 extern const char *prio_rfm_segment(int r, int f, int m);

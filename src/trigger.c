@@ -7,13 +7,14 @@
  * activity_id) -- a tuplesort, so a COPY of any size stays in bounded
  * memory.  Customers are handled in chunks: each chunk's state rows are
  * locked in customer_id order (concurrent writers never deadlock on each
- * other); everything else -- BANT answers, kinds, settings and breaks, and
- * the activities of a customer folded again -- is read in later statements,
- * so it includes what committed while we waited for the locks.  A customer
- * whose new rows all come after its stored last_at continues the stored
- * fold; any other (a backfill, or a tie in time) is folded from scratch.  Each chunk is written with one UPDATE; every
- * change of tier or stage gets a history row and a notification.  The rules
- * are the same C functions prio.fold() and prio.evaluate() use.
+ * other); everything else -- BANT answers, the activities of a customer
+ * folded again, and kinds, settings and breaks if they changed (config.c
+ * caches them) -- is read afterwards, so it includes what committed while
+ * we waited for the locks.  A customer whose new rows all come after its
+ * stored last_at continues the stored fold; any other (a backfill, or a tie
+ * in time) is folded from scratch.  Each chunk is written with one UPDATE;
+ * every change of tier or stage gets a history row and a notification.  The
+ * rules are the same C functions prio.fold() and prio.evaluate() use.
  */
 #include "prio.h"
 
@@ -29,6 +30,7 @@
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
+#include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
@@ -38,16 +40,6 @@
 #include "utils/typcache.h"
 
 #define CHUNK_CUSTOMERS 500
-
-typedef struct Kind
-{
-	char	   *name;
-	bool		inbound;
-	bool		has_stage;
-	PrioStage	stage;
-	bool		is_purchase;
-	double		weight;
-} Kind;
 
 typedef struct NewRow
 {
@@ -70,16 +62,10 @@ typedef struct Chunk
 /* What one trigger call needs besides the rows */
 typedef struct Context
 {
-	Kind	   *kinds;
-	int			nkinds;
+	const PrioConfig *cfg;		/* kinds, settings, breaks: read per chunk */
 	int			last_kind;
-	PrioSettings settings;
-	const float8 *breaks[3];
-	int			nbreaks[3];
 	TimestampTz as_of;
 	RowReader	facts_rr;
-	RowReader	settings_rr;
-	RowReader	model_rr[2];
 	bool		isolated;		/* owner isolation on: payloads name history rows only */
 	int			ncols;			/* customer_state's columns the UPDATE writes */
 	MemoryContext callcxt;
@@ -117,11 +103,8 @@ static const char *const column_names[NCOLS] = {"customer_id", "first_at", "last
 static SPIPlanPtr lock_plan = NULL;
 static SPIPlanPtr customers_plan = NULL;
 static SPIPlanPtr refold_plan = NULL;
-static SPIPlanPtr update_plan[2] = {NULL, NULL};	/* 0.1's columns, all */
+static SPIPlanPtr update_plan[2][2];	/* [arrays, one row][0.1's columns, all] */
 static SPIPlanPtr history_plan = NULL;
-static SPIPlanPtr kinds_plan = NULL;
-static SPIPlanPtr settings_plan = NULL;
-static SPIPlanPtr settings_model_plan = NULL;	/* 0.2: with the CLV model */
 
 /*
  * Generic plans: a custom plan would be cheaper to run by an estimate, but
@@ -150,13 +133,6 @@ prepare_plans(void)
 
 	if (lock_plan != NULL)
 		return;
-	kinds_plan = prepare(
-		"SELECT kind, direction OPERATOR(pg_catalog.=) 'inbound', stage, is_purchase,"
-		"       intent_weight FROM " PRIO_SCHEMA ".activity_kinds", 0, NULL);
-	settings_plan = prepare(
-		"SELECT r.cfg, r.r_breaks, r.f_breaks, r.m_breaks FROM " PRIO_SCHEMA ".rule_config r",
-		0, NULL);
-
 	lock_plan = prepare(
 		"SELECT s.customer_id, " PRIO_SCHEMA ".stored_facts(s), s.tier, s.effective_stage::pg_catalog.text"
 		"  FROM " PRIO_SCHEMA ".customer_state s"
@@ -208,11 +184,15 @@ read_schema(Context *cx)
 	cx->ncols = get_attnum(state, "first_day_amount") != InvalidAttrNumber ? NCOLS : NCOLS_01;
 }
 
-/* UPDATE customer_state from one array per column, the first ncols of them */
+/*
+ * UPDATE customer_state, the first ncols columns: from one array per column,
+ * or, for one customer (a single-row INSERT), from one parameter per column,
+ * which spares the executor a join of ncols function scans.
+ */
 static SPIPlanPtr
-update_plan_for(int ncols)
+update_plan_for(int ncols, bool single)
 {
-	SPIPlanPtr *plan = &update_plan[ncols == NCOLS ? 1 : 0];
+	SPIPlanPtr *plan = &update_plan[single ? 1 : 0][ncols == NCOLS ? 1 : 0];
 	StringInfoData sql;
 	Oid			types[NCOLS];
 
@@ -221,112 +201,33 @@ update_plan_for(int ncols)
 	initStringInfo(&sql);
 	appendStringInfoString(&sql, "UPDATE " PRIO_SCHEMA ".customer_state s SET ");
 	for (int c = 1; c < ncols; c++)
-		appendStringInfo(&sql, "%s = u.%s%s, ", column_names[c], column_names[c],
-						 column_types[c] == TEXTOID && strstr(column_names[c], "stage")
-						 ? "::" PRIO_SCHEMA ".stage" : "");
-	appendStringInfoString(&sql, "updated_at = pg_catalog.now() FROM ROWS FROM (");
-	for (int c = 0; c < ncols; c++)
 	{
-		appendStringInfo(&sql, "%spg_catalog.unnest($%d)", c > 0 ? ", " : "", c + 1);
-		types[c] = get_array_type(column_types[c]);
+		const char *cast = column_types[c] == TEXTOID && strstr(column_names[c], "stage")
+			? "::" PRIO_SCHEMA ".stage" : "";
+
+		if (single)
+			appendStringInfo(&sql, "%s = $%d%s, ", column_names[c], c + 1, cast);
+		else
+			appendStringInfo(&sql, "%s = u.%s%s, ", column_names[c], column_names[c], cast);
 	}
-	appendStringInfoString(&sql, ") AS u(");
+	appendStringInfoString(&sql, "updated_at = pg_catalog.now()");
+	if (single)
+		appendStringInfoString(&sql, " WHERE s.customer_id OPERATOR(pg_catalog.=) $1");
+	else
+	{
+		appendStringInfoString(&sql, " FROM ROWS FROM (");
+		for (int c = 0; c < ncols; c++)
+			appendStringInfo(&sql, "%spg_catalog.unnest($%d)", c > 0 ? ", " : "", c + 1);
+		appendStringInfoString(&sql, ") AS u(");
+		for (int c = 0; c < ncols; c++)
+			appendStringInfo(&sql, "%s%s", c > 0 ? ", " : "", column_names[c]);
+		appendStringInfoString(&sql, ") WHERE s.customer_id OPERATOR(pg_catalog.=) u.customer_id");
+	}
 	for (int c = 0; c < ncols; c++)
-		appendStringInfo(&sql, "%s%s", c > 0 ? ", " : "", column_names[c]);
-	appendStringInfoString(&sql, ") WHERE s.customer_id OPERATOR(pg_catalog.=) u.customer_id");
+		types[c] = single ? column_types[c] : get_array_type(column_types[c]);
 	*plan = prepare(sql.data, ncols, types);
 	pfree(sql.data);
 	return *plan;
-}
-
-static void
-load_kinds(Context *cx)
-{
-	int			rc = SPI_execute_plan(kinds_plan, NULL, NULL, false, 0);
-
-	if (rc != SPI_OK_SELECT)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("could not read prio.activity_kinds")));
-	cx->nkinds = SPI_processed;
-	cx->last_kind = 0;
-	cx->kinds = palloc(sizeof(Kind) * Max(cx->nkinds, 1));
-	for (int i = 0; i < cx->nkinds; i++)
-	{
-		HeapTuple	t = SPI_tuptable->vals[i];
-		TupleDesc	d = SPI_tuptable->tupdesc;
-		Kind	   *k = &cx->kinds[i];
-		bool		isnull;
-		bool		stage_null;
-		Datum		stage = SPI_getbinval(t, d, 3, &stage_null);
-
-		k->name = SPI_getvalue(t, d, 1);
-		k->inbound = DatumGetBool(SPI_getbinval(t, d, 2, &isnull));
-		k->has_stage = !stage_null;
-		k->stage = stage_null ? STAGE_PROSPECT : StageFromDatum(stage);
-		k->is_purchase = DatumGetBool(SPI_getbinval(t, d, 4, &isnull));
-		k->weight = DatumGetFloat8(SPI_getbinval(t, d, 5, &isnull));
-	}
-	SPI_freetuptable(SPI_tuptable);
-}
-
-static void
-load_settings(Context *cx)
-{
-	int			rc;
-	HeapTuple	t;
-	TupleDesc	d;
-	bool		isnull;
-
-	/* 0.1's rule_config has no models: prepared only when the columns exist */
-	if (cx->ncols == NCOLS && settings_model_plan == NULL)
-		settings_model_plan = prepare(
-			"SELECT r.cfg, r.r_breaks, r.f_breaks, r.m_breaks, r.bgnbd, r.gammagamma"
-			"  FROM " PRIO_SCHEMA ".rule_config r", 0, NULL);
-	rc = SPI_execute_plan(cx->ncols == NCOLS ? settings_model_plan : settings_plan,
-						  NULL, NULL, false, 0);
-	if (rc != SPI_OK_SELECT || SPI_processed != 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("prio.settings must have exactly one row")));
-	t = SPI_tuptable->vals[0];
-	d = SPI_tuptable->tupdesc;
-	RowBind(&cx->settings_rr, SPI_getbinval(t, d, 1, &isnull), cx->callcxt);
-	prio_read_settings(&cx->settings, &cx->settings_rr);
-	for (int i = 0; i < 3; i++)
-	{
-		Datum		b = SPI_getbinval(t, d, 2 + i, &isnull);
-
-		cx->breaks[i] = NULL;
-		cx->nbreaks[i] = 0;
-		if (!isnull)
-			cx->breaks[i] = CheckBreaks(DatumGetArrayTypePCopy(b), &cx->nbreaks[i]);
-	}
-	if (cx->ncols == NCOLS && cx->settings.has_min_clv)
-	{
-		bool		bg_null;
-		bool		gg_null;
-		Datum		bg = SPI_getbinval(t, d, 5, &bg_null);
-		Datum		gg = SPI_getbinval(t, d, 6, &gg_null);
-
-		prio_read_model(&cx->settings, bg, bg_null, gg, gg_null, cx->model_rr, cx->callcxt);
-	}
-}
-
-static int
-kind_index(Context *cx, const char *name)
-{
-	/* rows of one statement tend to repeat a kind: try the last one first */
-	if (cx->last_kind < cx->nkinds && strcmp(cx->kinds[cx->last_kind].name, name) == 0)
-		return cx->last_kind;
-	for (int i = 0; i < cx->nkinds; i++)
-		if (strcmp(cx->kinds[i].name, name) == 0)
-			return cx->last_kind = i;
-	/* the foreign key makes this unreachable */
-	ereport(ERROR,
-			(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
-			 errmsg("activity kind \"%s\" is not in prio.activity_kinds", name)));
-	pg_unreachable();
 }
 
 /*
@@ -376,7 +277,7 @@ refold_chunk(Context *cx, Chunk *ch, PrioFacts *facts, const bool *refold, int n
 						DatumGetBool(SPI_getbinval(t, d, 5, &isnull)),
 						DatumGetFloat8(SPI_getbinval(t, d, 6, &isnull)),
 						amount_null ? NULL : DatumGetNumeric(amount),
-						cx->settings.half_life_us, ch->cxt);
+						cx->cfg->settings.half_life_us, ch->cxt);
 	}
 	SPI_freetuptable(SPI_tuptable);
 }
@@ -463,11 +364,12 @@ process_chunk(Context *cx, Chunk *ch)
 				 errhint("SELECT prio.recompute() rebuilds the state of every customer.")));
 
 	/*
-	 * Later statements, not read-only: in READ COMMITTED each takes a new
-	 * snapshot, which includes what committed while we waited.
+	 * What committed while we waited counts: the configuration is checked
+	 * for changes now, and the customers read by a later statement, not
+	 * read-only (in READ COMMITTED each takes a new snapshot).
 	 */
-	load_kinds(cx);
-	load_settings(cx);
+	AcceptInvalidationMessages();
+	cx->cfg = prio_config(cx->ncols == NCOLS);
 	if (SPI_execute_plan(customers_plan, &ids, NULL, false, 0) != SPI_OK_SELECT ||
 		SPI_processed != (uint64) ch->ncust)
 		ereport(ERROR,
@@ -500,12 +402,15 @@ process_chunk(Context *cx, Chunk *ch)
 		}
 		for (int r = from; r < to; r++)
 		{
-			Kind	   *k = &cx->kinds[kind_index(cx, ch->rows[r].kind)];
+			const PrioKind *k;
+
+			cx->last_kind = prio_kind_index(cx->cfg, ch->rows[r].kind, cx->last_kind);
+			k = &cx->cfg->kinds[cx->last_kind];
 
 			prio_fold_event(f, ch->rows[r].at, k->inbound, k->has_stage, k->stage,
 							k->is_purchase, k->weight,
 							k->is_purchase ? ch->rows[r].amount : NULL,
-							cx->settings.half_life_us, ch->cxt);
+							cx->cfg->settings.half_life_us, ch->cxt);
 		}
 	}
 	if (nrefold > 0)
@@ -534,7 +439,7 @@ process_chunk(Context *cx, Chunk *ch)
 		prio_evaluate(&e, &f, answers, answer_null,
 					  DatumGetTimestampTz(SPI_getbinval(customers->vals[i], customers->tupdesc,
 														6, &isnull)),
-					  &cx->settings, cx->breaks, cx->nbreaks, cx->as_of);
+					  &cx->cfg->settings, cx->cfg->breaks, cx->cfg->nbreaks, cx->as_of);
 
 		tier[0] = e.tier;
 		tier[1] = '\0';
@@ -595,10 +500,17 @@ process_chunk(Context *cx, Chunk *ch)
 
 	{
 		Datum		args[NCOLS];
+		char		nulls[NCOLS];
+		bool		single = (ch->ncust == 1);
 
 		for (int c = 0; c < cx->ncols; c++)
-			args[c] = make_array(cols.v[c], cols.n[c], ch->ncust, column_types[c]);
-		if (SPI_execute_plan(update_plan_for(cx->ncols), args, NULL, false, 0) != SPI_OK_UPDATE)
+		{
+			args[c] = single ? cols.v[c][0]
+				: make_array(cols.v[c], cols.n[c], ch->ncust, column_types[c]);
+			nulls[c] = single && cols.n[c][0] ? 'n' : ' ';
+		}
+		if (SPI_execute_plan(update_plan_for(cx->ncols, single), args, nulls, false, 0)
+			!= SPI_OK_UPDATE)
 			ereport(ERROR,
 					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 					 errmsg("could not update prio.customer_state")));
@@ -693,8 +605,6 @@ prio_activities_inserted(PG_FUNCTION_ARGS)
 	cx.callcxt = CurrentMemoryContext;
 	cx.as_of = GetCurrentTransactionStartTimestamp();
 	latest = cx.as_of + USECS_PER_DAY;
-	SettingsReaderInit(&cx.settings_rr);
-	ModelReadersInit(cx.model_rr);
 
 	SPI_connect();
 	prepare_plans();

@@ -115,11 +115,13 @@ note "m5 copy_rows $COPY_ROWS prio_ms $(median "${cp5[@]}") plain_ms $(median "$
 
 # ---------------------------------------------------------------- 6: follow-up list latency
 OWNER=$(P -Atc "SELECT owner FROM prio.customers GROUP BY 1 ORDER BY count(*) DESC LIMIT 1")
-echo "SELECT * FROM prio.followup WHERE owner = '$OWNER' LIMIT 50;" > "$OUT/followup_owner.sql"
+# as an application asks: a prepared statement, the owner a parameter ($1)
+echo "SELECT * FROM prio.followup WHERE owner = :owner LIMIT 50;" > "$OUT/followup_owner.sql"
 echo "SELECT * FROM prio.followup LIMIT 50;" > "$OUT/followup_all.sql"
 for q in owner all; do
 	rm -f "$OUT"/fu_$q.*
-	pgbench -n -c 1 -T $(( PGB_SECS / 3 + 2 )) -f "$OUT/followup_$q.sql" -l --log-prefix="$OUT/fu_$q" >/dev/null 2>&1
+	pgbench -n -M prepared -D owner="$OWNER" -c 1 -T $(( PGB_SECS / 3 + 2 )) -f "$OUT/followup_$q.sql" \
+		-l --log-prefix="$OUT/fu_$q" >/dev/null 2>&1
 	note "m6 followup_$q p95_ms $(cat "$OUT"/fu_$q.* | /usr/bin/python3 -c '
 import sys, statistics
 lat = sorted(int(l.split()[2]) / 1000 for l in sys.stdin)

@@ -1796,55 +1796,59 @@ SELECT r.rank,
        (SELECT c.name FROM @extschema@.customers c
          WHERE c.customer_id OPERATOR(pg_catalog.=) r.customer_id) AS name,
        r.owner,
-       (r.state).tier,
+       st.tier,
        r.priority,
-       (r.state).effective_stage AS stage,
-       (r.state).r_score AS r,
-       (r.state).f_score AS f,
-       (r.state).m_score AS m,
+       st.effective_stage AS stage,
+       st.r_score AS r,
+       st.f_score AS f,
+       st.m_score AS m,
        x.segment AS rfm_segment,
-       (r.state).bant,
-       @extschema@.decayed((r.state).intent, (r.state).intent_at,
+       st.bant,
+       @extschema@.decayed(st.intent, st.intent_at,
                            (SELECT cfg.intent_half_life FROM @extschema@.settings cfg), pg_catalog.now()) AS intent,
-       (r.state).last_at AS last_activity_at,
-       (r.state).last_outbound_at AS last_contact_at,
+       st.last_at AS last_activity_at,
+       st.last_outbound_at AS last_contact_at,
        r.next_due_at,
        x.overdue_days,
        pg_catalog.concat_ws(', ',
-           (r.state).tier OPERATOR(pg_catalog.||) ': BANT ' OPERATOR(pg_catalog.||) (r.state).bant OPERATOR(pg_catalog.||) '/4',
-           CASE WHEN x.segment IS NULL AND (r.state).frequency OPERATOR(pg_catalog.=) 0 THEN 'no purchases'
+           st.tier OPERATOR(pg_catalog.||) ': BANT ' OPERATOR(pg_catalog.||) st.bant OPERATOR(pg_catalog.||) '/4',
+           CASE WHEN x.segment IS NULL AND st.frequency OPERATOR(pg_catalog.=) 0 THEN 'no purchases'
                 WHEN x.segment IS NULL THEN 'RFM not scored yet'
-                ELSE pg_catalog.format('%s %s-%s-%s', x.segment, (r.state).r_score, (r.state).f_score, (r.state).m_score) END,
-           (r.state).effective_stage::text,
-           CASE WHEN (r.state).no_reply THEN 'no reply to last touch' END,
+                ELSE pg_catalog.format('%s %s-%s-%s', x.segment, st.r_score, st.f_score, st.m_score) END,
+           st.effective_stage::text,
+           CASE WHEN st.no_reply THEN 'no reply to last touch' END,
            CASE WHEN x.overdue_days OPERATOR(pg_catalog.=) 1 THEN '1 day overdue'
                 WHEN x.overdue_days OPERATOR(pg_catalog.>) 1 THEN x.overdue_days OPERATOR(pg_catalog.||) ' days overdue'
                 WHEN r.next_due_at OPERATOR(pg_catalog.<=) pg_catalog.now() THEN 'due today'
                 ELSE 'due ' OPERATOR(pg_catalog.||) pg_catalog.to_char(r.next_due_at, 'YYYY-MM-DD') END) AS reason,
        @extschema@.p_alive((SELECT cm.bgnbd FROM @extschema@.clv_models cm
-                             ORDER BY cm.fitted_at DESC LIMIT 1), r.state) AS p_alive,
+                             ORDER BY cm.fitted_at DESC LIMIT 1), st) AS p_alive,
        @extschema@.clv((SELECT cm.bgnbd FROM @extschema@.clv_models cm ORDER BY cm.fitted_at DESC LIMIT 1),
                        (SELECT cm.gammagamma FROM @extschema@.clv_models cm ORDER BY cm.fitted_at DESC LIMIT 1),
-                       r.state,
+                       st,
                        (SELECT cfg.clv_horizon FROM @extschema@.settings cfg),
                        (SELECT cfg.clv_discount_rate FROM @extschema@.settings cfg)) AS clv,
-       CASE WHEN (r.state).stage OPERATOR(pg_catalog.<>) ALL ('{won,lost}'::@extschema@.stage[])
-            THEN @extschema@.win_probability(@extschema@.win_features(r.state), (SELECT @extschema@.win_model())) END
+       CASE WHEN st.stage OPERATOR(pg_catalog.<>) ALL ('{won,lost}'::@extschema@.stage[])
+            THEN @extschema@.win_probability(@extschema@.win_features(st), (SELECT @extschema@.win_model())) END
        AS win_probability
+  -- rank on the narrow columns; the rest of the row is read for the rows
+  -- returned only (a LIMIT reads 50 rows, not an owner's thousands)
   FROM (
     SELECT pg_catalog.row_number() OVER (PARTITION BY s.owner
                                          ORDER BY s.priority DESC, s.next_due_at, s.customer_id) AS rank,
-           s.customer_id, s.owner, s.priority, s.next_due_at, s AS state
+           s.customer_id, s.owner, s.priority, s.next_due_at
       FROM @extschema@.customer_state s
      ORDER BY s.priority DESC, s.next_due_at, s.customer_id
   ) r
+  JOIN @extschema@.customer_state st ON st.customer_id OPERATOR(pg_catalog.=) r.customer_id
  CROSS JOIN LATERAL (
-    SELECT CASE WHEN (r.state).frequency OPERATOR(pg_catalog.>) 0 AND (r.state).r_score IS NOT NULL
-                     AND (r.state).f_score IS NOT NULL AND (r.state).m_score IS NOT NULL
-                THEN @extschema@.rfm_segment((r.state).r_score, (r.state).f_score, (r.state).m_score) END AS segment,
+    SELECT CASE WHEN st.frequency OPERATOR(pg_catalog.>) 0 AND st.r_score IS NOT NULL
+                     AND st.f_score IS NOT NULL AND st.m_score IS NOT NULL
+                THEN @extschema@.rfm_segment(st.r_score, st.f_score, st.m_score) END AS segment,
            GREATEST(pg_catalog.floor(pg_catalog.date_part('epoch', pg_catalog.now() OPERATOR(pg_catalog.-) r.next_due_at)
                                      OPERATOR(pg_catalog./) 86400)::integer, 0) AS overdue_days
- ) x;
+ ) x
+ ORDER BY r.priority DESC, r.next_due_at, r.customer_id;
 COMMENT ON VIEW @extschema@.followup IS
 'Whom each rep should contact next, when and why: one row per customer, highest priority first, with its rank in its owner''s list (rank 1 = first).  Filter with WHERE owner = ...';
 COMMENT ON COLUMN @extschema@.followup.rank IS 'Position in the owner''s follow-up list (by priority, then due date).';

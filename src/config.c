@@ -12,10 +12,11 @@
  * waiting for its row locks, and a load reads with the latest snapshot, so
  * the trigger still sees every change committed before it got its locks,
  * as it did when it read the tables each time.  A load during which an
- * invalidation arrives is repeated.
+ * invalidation arrives is repeated, and an abort forgets the copy.
  */
 #include "prio.h"
 
+#include "access/xact.h"
 #include "catalog/namespace.h"
 #include "executor/spi.h"
 #include "utils/builtins.h"
@@ -24,9 +25,9 @@
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
 
-#define NWATCHED 4
+#define NWATCHED 5
 static const char *const watched_names[NWATCHED] = {"activity_kinds", "settings",
-"auto_breaks", "clv_models"};
+"auto_breaks", "clv_models", "rule_config"};
 
 static MemoryContext config_cxt = NULL;	/* the loaded values; reset on load */
 static MemoryContext reader_cxt = NULL; /* the row readers' field maps */
@@ -50,6 +51,26 @@ config_invalidate(Datum arg, Oid relid)
 		config_valid = false;
 		config_generation++;
 	}
+}
+
+/*
+ * An abort drops the invalidations its last command queued, so a copy
+ * loaded from rows that command wrote (a CTE changing a kind, then the
+ * insert) would outlive them: forget the copy at every abort.
+ */
+static void
+config_xact_callback(XactEvent event, void *arg)
+{
+	if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT)
+		config_valid = false;
+}
+
+static void
+config_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
+						SubTransactionId parentSubid, void *arg)
+{
+	if (event == SUBXACT_EVENT_ABORT_SUB)
+		config_valid = false;
 }
 
 static SPITupleTable *
@@ -165,6 +186,8 @@ prio_config(bool v02)
 		SettingsReaderInit(&settings_rr);
 		ModelReadersInit(model_rr);
 		CacheRegisterRelcacheCallback(config_invalidate, (Datum) 0);
+		RegisterXactCallback(config_xact_callback, NULL);
+		RegisterSubXactCallback(config_subxact_callback, NULL);
 	}
 	if (config_valid && config_models && v02)
 		return &config;

@@ -139,10 +139,15 @@ flush_plan(Oid *types)
 	static SPIPlanPtr plan = NULL;
 	static Oid	plan_type = InvalidOid;
 
+	SPIPlanPtr	old = plan;
+
 	if (plan != NULL && plan_type == types[0])
 		return plan;
-	if (plan != NULL)
-		SPI_freeplan(plan);
+	/* forget it first: SPI_prepare may throw */
+	plan = NULL;
+	plan_type = InvalidOid;
+	if (old != NULL)
+		SPI_freeplan(old);
 	plan = SPI_prepare(
 		"WITH c AS (SELECT $1[i] AS o, $2[i] AS won FROM pg_catalog.generate_subscripts($1, 1) AS i),"
 		"     gone AS (DELETE FROM " PRIO_SCHEMA ".win_outcomes w USING c"

@@ -65,6 +65,6 @@ check-valgrind:
 
 # make bench [SCALE=small|medium|large]: figures beside their baselines (bench/results.md)
 bench:
-	SCALE=$(SCALE) bench/run.sh
+	SCALE=$(SCALE) MEASURES="$(MEASURES)" bench/run.sh
 
 .PHONY: prove test demo bench stress check-asserts check-valgrind

@@ -12,6 +12,8 @@ case "$SCALE" in
 esac
 OWNERS=$(( CUSTOMERS / 2000 > 6 ? CUSTOMERS / 2000 : 6 ))	# ~2,000 customers a rep
 OUT=bench/out
+MEASURES=${MEASURES:-1 2 3 4 5 6 7 8 9}	# a subset, e.g. MEASURES="1 9" at SCALE=large
+want() { [[ " $MEASURES " == *" $1 "* ]]; }
 RAW=$OUT/raw-$SCALE.txt
 : > "$RAW"
 export PGDATABASE=bench
@@ -53,16 +55,19 @@ r1=(); b1=(); s2=()
 for i in $(seq $REPS); do
 	b1+=("$(exec_ms "$BARE")")
 	r1+=("$(exec_ms "SELECT prio.recompute()")")
-	s2+=("$(exec_ms "$(sed 's/;$//' bench/plain_pipeline.sql)")")
+	if want 2; then s2+=("$(exec_ms "$(sed 's/;$//' bench/plain_pipeline.sql)")"); fi
 done
 note "m1 recompute_ms $(median "${r1[@]}") bare_scan_ms $(median "${b1[@]}")"
-note "m2 plain_sql_ms $(median "${s2[@]}") recompute_ms $(median "${r1[@]}")"
-P -c 'SELECT prio.refresh()' >/dev/null
-AGREE=$(P -At -c "CREATE TEMP TABLE plain AS $(sed 's/;$//' bench/plain_pipeline.sql)" \
-	-c "SELECT round(100.0 * avg((p.tier = s.tier)::int), 1) FROM plain p JOIN prio.customer_state s USING (customer_id)")
-note "m2 tier_agreement $AGREE"
+if want 2; then
+	note "m2 plain_sql_ms $(median "${s2[@]}") recompute_ms $(median "${r1[@]}")"
+	P -c 'SELECT prio.refresh()' >/dev/null
+	AGREE=$(P -At -c "CREATE TEMP TABLE plain AS $(sed 's/;$//' bench/plain_pipeline.sql)" \
+		-c "SELECT round(100.0 * avg((p.tier = s.tier)::int), 1) FROM plain p JOIN prio.customer_state s USING (customer_id)")
+	note "m2 tier_agreement $AGREE"
+fi
 
 # ---------------------------------------------------------------- 3: pandas from a CSV export vs prio in SQL
+if want 3; then
 ASOF=$(P -Atc "SELECT now()")
 p3=(); q3=()
 for i in $(seq $REPS); do
@@ -76,8 +81,10 @@ done
 P -c "\\copy ($(sed "/^--/d; s/ASOF/$ASOF/; s/;\$//" bench/rfm_prio.sql | tr '\n' ' ')) TO '$OUT/rfm_prio.csv' CSV"
 note "m3 pandas_ms $(median "${p3[@]}") prio_ms $(median "${q3[@]}")"
 note "m3 scores_differ $(/usr/bin/python3 bench/compare_csv.py "$OUT/rfm_prio.csv" "$OUT/rfm_pandas.csv")"
+fi
 
 # ---------------------------------------------------------------- 4: single-row INSERT throughput
+if want 4; then
 for t in prio bench; do
 	cat > "$OUT/insert_$t.sql" <<EOF
 \\set c random(1, $CUSTOMERS)
@@ -95,8 +102,10 @@ for clients in 1 8; do
 	note "m4 clients=$clients prio_tps $(median "${tp[@]}") plain_tps $(median "${tb[@]}")"
 done
 P -c 'VACUUM ANALYZE' >/dev/null
+fi
 
 # ---------------------------------------------------------------- 5: COPY
+if want 5; then
 P -c "COPY (SELECT 1 + (i * 7919) % $CUSTOMERS,
                    (ARRAY['reply','email','visit','call','purchase','inquiry','quote'])[1 + i % 7],
                    now() - ((i % 360) || ' days')::interval - ((i % 1440) || ' minutes')::interval,
@@ -112,8 +121,10 @@ for i in $(seq $REPS); do
 	cp5+=("$(copy_ms prio)")
 done
 note "m5 copy_rows $COPY_ROWS prio_ms $(median "${cp5[@]}") plain_ms $(median "${cb5[@]}")"
+fi
 
 # ---------------------------------------------------------------- 6: follow-up list latency
+if want 6; then
 OWNER=$(P -Atc "SELECT owner FROM prio.customers GROUP BY 1 ORDER BY count(*) DESC LIMIT 1")
 # as an application asks: a prepared statement, the owner a parameter ($1)
 echo "SELECT * FROM prio.followup WHERE owner = :owner LIMIT 50;" > "$OUT/followup_owner.sql"
@@ -128,8 +139,10 @@ lat = sorted(int(l.split()[2]) / 1000 for l in sys.stdin)
 print(round(lat[int(0.95 * (len(lat) - 1))], 3), "median_ms", round(statistics.median(lat), 3), "n", len(lat))')"
 done
 note "m6 owner_customers $(P -Atc "SELECT count(*) FROM prio.customers WHERE owner = '$OWNER'")"
+fi
 
 # ---------------------------------------------------------------- 7: refresh with nothing due
+if want 7; then
 P -c 'SELECT prio.refresh()' >/dev/null
 r7=(); u7=()
 for i in $(seq $REPS); do
@@ -140,8 +153,10 @@ for i in $(seq $REPS); do
 	u7+=("$(echo "$out" | grep -v '^Time' | sed -n 2p)")
 done
 note "m7 refresh_ms $(median "${r7[@]}") rows_written ${u7[*]} customers $CUSTOMERS"
+fi
 
 # ---------------------------------------------------------------- 8: parallel aggregates
+if want 8; then
 for agg in "prio.rfm(at, amount)" "prio.intent(at, 1.0, '14 days', '2026-01-01')"; do
 	par=(); ser=()
 	for i in $(seq $REPS); do
@@ -158,8 +173,10 @@ except ValueError:
     print(a == b)' "$v_ser" "$v_par")
 	note "m8 ${agg%%(*} parallel_ms $(median "${par[@]}") serial_ms $(median "${ser[@]}") same_result $same"
 done
+fi
 
 # ---------------------------------------------------------------- 9: memory and time per activity of recompute
+if want 9; then
 mem=$(P -At <<'SQL' | grep VmHWM | awk '{print $2 " " $3}'
 SELECT pg_backend_pid() AS pid \gset
 SELECT prio.recompute();
@@ -168,5 +185,6 @@ SELECT prio.recompute();
 SQL
 )
 note "m9 recompute_peak_rss $mem activities $ACTS recompute_ns_per_activity $(echo "scale=1; $(median "${r1[@]}") * 1000000 / $ACTS" | bc)"
+fi
 
-/usr/bin/python3 bench/report.py "$RAW"
+MEASURES="$MEASURES" /usr/bin/python3 bench/report.py "$RAW"

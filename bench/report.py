@@ -64,13 +64,17 @@ rows.append(("9", "peak RSS of the backend during `prio.recompute()` (VmHWM: inc
              m9.group(1) if m9 else "?", f"{float(m9.group(3)):.0f} ns per activity" if m9 else "?",
              "—", "bounded; large ≤ 1.3× medium per activity", "see README"))
 
+# MEASURES: the subset bench/inside.sh ran (row 1 always runs)
+import os
+wanted = os.environ.get("MEASURES", "1 2 3 4 5 6 7 8 9").split() + ["1"]
+rows = [r for r in rows if r[0] in wanted]
 head = [l for l in raw if not re.match(r"m\d", l)]
 out = ["| # | measure | prio | baseline (same run) | ratio | target | verdict |", "|---|---|---|---|---|---|---|"]
 out += ["| " + " | ".join(r) + " |" for r in rows]
 text = "\n".join(["```"] + head + ["```", ""] + out) + "\n"
 print(text)
 scale = re.search(r"scale=(\w+)", raw[0]).group(1)
-dest = "bench/results.md" if scale == "medium" else f"bench/out/results-{scale}.md"
+dest = "bench/results.md" if scale == "medium" and len(set(wanted)) == 9 else f"bench/out/results-{scale}.md"
 with open(dest, "w") as fh:
     fh.write(f"# prio benchmark, SCALE={scale}\n\nProduced by `make bench SCALE={scale}`; medians of repeated runs, "
              "each beside its baseline measured in the same run.\n\n" + text)

@@ -148,7 +148,7 @@ flush_plan(Oid *types)
 	plan_type = InvalidOid;
 	if (old != NULL)
 		SPI_freeplan(old);
-	plan = SPI_prepare(
+	plan = PrioKeepPlan(
 		"WITH c AS (SELECT $1[i] AS o, $2[i] AS won FROM pg_catalog.generate_subscripts($1, 1) AS i),"
 		"     gone AS (DELETE FROM " PRIO_SCHEMA ".win_outcomes w USING c"
 		"               WHERE c.won IS NULL AND w.customer_id OPERATOR(pg_catalog.=) (c.o).customer_id)"
@@ -158,13 +158,7 @@ flush_plan(Oid *types)
 		"  ORDER BY (c.o).customer_id"
 		" ON CONFLICT (customer_id) DO UPDATE SET won = EXCLUDED.won"
 		"  WHERE w.won IS DISTINCT FROM EXCLUDED.won",
-		2, types);
-	if (plan == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("prio could not prepare a statement: %s",
-						SPI_result_code_string(SPI_result))));
-	SPI_keepplan(plan);
+		2, types, 0);
 	plan_type = types[0];
 	return plan;
 }

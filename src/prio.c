@@ -7,6 +7,7 @@
 #include <math.h>
 
 #include "datatype/timestamp.h"
+#include "executor/spi.h"
 #include "utils/builtins.h"
 #include "utils/typcache.h"
 
@@ -214,4 +215,19 @@ RowGet(RowReader *rr, int field, bool *isnull)
 	}
 	*isnull = rr->isnull[rr->attnum[field] - 1];
 	return rr->values[rr->attnum[field] - 1];
+}
+
+/* A statement prepared and kept for the life of the backend (SPI connected) */
+SPIPlanPtr
+PrioKeepPlan(const char *sql, int nargs, Oid *types, int cursor_options)
+{
+	SPIPlanPtr	plan = SPI_prepare_cursor(sql, nargs, types, cursor_options);
+
+	if (plan == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("prio could not prepare a statement: %s",
+						SPI_result_code_string(SPI_result))));
+	SPI_keepplan(plan);
+	return plan;
 }

@@ -28,6 +28,9 @@ extern double CheckPositiveInterval(const Interval *iv, const char *name);
 extern double ElapsedUsecs(TimestampTz from, TimestampTz to);
 extern void NumericAccum(Numeric *sum, Numeric add, MemoryContext cxt);
 extern void CheckResultDesc(TupleDesc desc, const Oid *types, int n, const char *what);
+struct _SPI_plan;
+extern struct _SPI_plan *PrioKeepPlan(const char *sql, int nargs, Oid *types,
+									  int cursor_options);
 extern void CheckResultDescPrefix(TupleDesc desc, const Oid *types, int nmin, int n,
 								  const char *what);
 

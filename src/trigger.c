@@ -113,15 +113,7 @@ static SPIPlanPtr history_plan = NULL;
 static SPIPlanPtr
 prepare(const char *sql, int nargs, Oid *types)
 {
-	SPIPlanPtr	plan = SPI_prepare_cursor(sql, nargs, types, CURSOR_OPT_GENERIC_PLAN);
-
-	if (plan == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("prio could not prepare a statement: %s",
-						SPI_result_code_string(SPI_result))));
-	SPI_keepplan(plan);
-	return plan;
+	return PrioKeepPlan(sql, nargs, types, CURSOR_OPT_GENERIC_PLAN);
 }
 
 static void

@@ -6,7 +6,8 @@
  *
  * Reading them with two statements on every INSERT was a fifth of the
  * trigger's cost.  Each of the four tables has prio.invalidate_cache() as
- * a statement trigger, which sends a relcache invalidation: other backends
+ * a statement trigger (rule_config, the view over them, is watched for
+ * redefinition), which sends a relcache invalidation: other backends
  * see it after the commit, this one at its next command (and an abort
  * undoes it here too).  The caller accepts pending invalidations after
  * waiting for its row locks, and a load reads with the latest snapshot, so

@@ -28,11 +28,12 @@ extern double CheckPositiveInterval(const Interval *iv, const char *name);
 extern double ElapsedUsecs(TimestampTz from, TimestampTz to);
 extern void NumericAccum(Numeric *sum, Numeric add, MemoryContext cxt);
 extern void CheckResultDesc(TupleDesc desc, const Oid *types, int n, const char *what);
+extern void CheckResultDescPrefix(TupleDesc desc, const Oid *types, int nmin, int n,
+								  const char *what);
+/* prepared and kept for the life of the backend; the caller is connected to SPI */
 struct _SPI_plan;
 extern struct _SPI_plan *PrioKeepPlan(const char *sql, int nargs, Oid *types,
 									  int cursor_options);
-extern void CheckResultDescPrefix(TupleDesc desc, const Oid *types, int nmin, int n,
-								  const char *what);
 
 /* In the type lists below: prio.stage, whose OID is only known at run time */
 #define PRIO_STAGE_TYPE ((Oid) 1)

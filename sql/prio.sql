@@ -739,6 +739,25 @@ $$;
 COMMENT ON FUNCTION @extschema@.apply_facts(@extschema@.facts[], timestamptz, text, boolean) IS
 'Internal: evaluate the given facts as of as_of and write the state rows that differ (all of them when force); one tier_history row and one NOTIFY prio_tier_change per change of tier or stage (changed counts them; with owner isolation on, the payload names only the history row); facts_fixed counts stored facts that differed.  Callers must hold the state rows'' locks.';
 
+-- Everyone at once (C, src/sweep.c): one pass over each table.  They read
+-- the tables directly, past privileges and row-level security, so only
+-- prio's own SECURITY DEFINER functions call them.
+CREATE FUNCTION @extschema@.sweep_rebuild(why text, force boolean)
+RETURNS integer
+AS 'MODULE_PATHNAME', 'prio_sweep_rebuild'
+LANGUAGE C VOLATILE
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION @extschema@.sweep_rebuild(text, boolean) IS
+'Internal (rebuild of everyone): locks customer_state EXCLUSIVE, folds every customer again from one scan of the activities, evaluates now and writes the rows that differ (all when force), with history "<why>: <rule>"; returns how many customers'' stored facts differed.  Holds the activities within maintenance_work_mem (in passes beyond it).';
+
+CREATE FUNCTION @extschema@.sweep_due(as_of timestamptz)
+RETURNS bigint[]
+AS 'MODULE_PATHNAME', 'prio_sweep_due'
+LANGUAGE C STABLE
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION @extschema@.sweep_due(timestamptz) IS
+'Internal (refresh): the customers whose stored facts, evaluated as of as_of, give another evaluation than the stored one, in customer_id order (NULL: none); reads without locks.';
+
 CREATE FUNCTION @extschema@.rebuild(ids bigint[], why text, force boolean)
 RETURNS integer
 LANGUAGE plpgsql
@@ -750,6 +769,9 @@ AS $$
 DECLARE
     v_facts @extschema@.facts[];
 BEGIN
+    IF ids IS NULL THEN
+        RETURN @extschema@.sweep_rebuild(why, force);
+    END IF;
     -- a customer whose state row went missing gets one back
     INSERT INTO @extschema@.customer_state (customer_id, owner)
     SELECT c.customer_id, c.owner FROM @extschema@.customers c
@@ -781,7 +803,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@.rebuild(bigint[], text, boolean) IS
-'Internal: lock, refold from all their activities and re-evaluate now the given customers (NULL: everyone), writing every row when force; returns how many had stored facts that differed from the refold.  Plans for its arguments (one customer or all).';
+'Internal: lock, refold from all their activities and re-evaluate now the given customers (NULL: everyone, by prio.sweep_rebuild), writing every row when force; returns how many had stored facts that differed from the refold.';
 
 CREATE FUNCTION @extschema@.reevaluate(ids bigint[], as_of timestamptz, why text)
 RETURNS integer
@@ -940,10 +962,11 @@ BEGIN
         RAISE EXCEPTION 'prio.config_changed() is a trigger of prio.settings and prio.activity_kinds only'
             USING ERRCODE = '39P01';
     END IF;
-    -- Wait for every transaction still writing customer_state (it may have
-    -- folded rows we cannot see yet with the old configuration) and hold
-    -- off new ones until everyone is re-tiered under the new one.
-    LOCK TABLE @extschema@.customer_state IN SHARE ROW EXCLUSIVE MODE;
+    -- Wait for every transaction still writing or locking customer_state
+    -- rows (it may have folded rows we cannot see yet with the old
+    -- configuration) and hold off new ones until everyone is re-tiered under
+    -- the new one.  EXCLUSIVE, the mode the rebuild takes, so it is no upgrade.
+    LOCK TABLE @extschema@.customer_state IN EXCLUSIVE MODE;
     PERFORM @extschema@.rebuild(NULL, TG_TABLE_NAME OPERATOR(pg_catalog.||) ' changed', true);
     RETURN NULL;
 END
@@ -1016,24 +1039,8 @@ BEGIN
             RAISE WARNING 'prio.refresh(): the CLV models were not fitted: %', SQLERRM;
         END;
     END IF;
-    -- who would change: evaluate without locks, then lock and apply only those
-    -- (MATERIALIZED: evaluate once per customer, not once per field read)
-    WITH e AS MATERIALIZED (
-        SELECT s.*, @extschema@.evaluate(@extschema@.stored_facts(s), c, r.cfg,
-                                         r.r_breaks, r.f_breaks, r.m_breaks, as_of,
-                                         r.bgnbd, r.gammagamma) AS ev
-          FROM @extschema@.customer_state s
-          JOIN @extschema@.customers c ON c.customer_id OPERATOR(pg_catalog.=) s.customer_id
-         CROSS JOIN @extschema@.rule_config r
-    )
-    SELECT pg_catalog.array_agg(e.customer_id ORDER BY e.customer_id) INTO v_ids
-      FROM e
-     WHERE ROW(e.effective_stage, e.r_score, e.f_score, e.m_score, e.bant, e.no_reply,
-               e.value_high, e.intent_high, e.tier, e.priority, e.next_due_at, e.rule)
-           IS DISTINCT FROM
-           ROW((e.ev).effective_stage, (e.ev).r_score, (e.ev).f_score, (e.ev).m_score,
-               (e.ev).bant, (e.ev).no_reply, (e.ev).value_high, (e.ev).intent_high,
-               (e.ev).tier, (e.ev).priority, (e.ev).next_due_at, (e.ev).rule);
+    -- who would change: evaluate everyone without locks, then lock and apply only those
+    v_ids := @extschema@.sweep_due(as_of);
     IF v_ids IS NOT NULL THEN
         v_changed := @extschema@.reevaluate(v_ids, as_of, 'refresh');
     END IF;
@@ -1171,6 +1178,8 @@ COMMENT ON FUNCTION @extschema@.explain(bigint) IS
 -- Internal functions are not for direct calls.
 REVOKE ALL ON FUNCTION @extschema@.apply_facts(@extschema@.facts[], timestamptz, text, boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.rebuild(bigint[], text, boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.sweep_rebuild(text, boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.sweep_due(timestamptz) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.reevaluate(bigint[], timestamptz, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.refresh(timestamptz) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.recompute(bigint) FROM PUBLIC;

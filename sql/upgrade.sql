@@ -104,6 +104,8 @@ SELECT (SELECT count(*) FROM prio.activities) AS activities,
 -- step by step to the current version
 ALTER EXTENSION prio UPDATE TO '0.2';
 SELECT extversion FROM pg_extension WHERE extname = 'prio';
+ALTER EXTENSION prio UPDATE TO '0.3';
+SELECT extversion FROM pg_extension WHERE extname = 'prio';
 
 -- data, configuration and grants kept; the state still equals a rebuild
 SELECT (SELECT count(*) FROM prio.activities) = b.activities AS activities_kept,

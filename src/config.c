@@ -213,6 +213,14 @@ prio_config(bool v02)
 	return &config;
 }
 
+/* Forget the copy: the next prio_config() reads the tables again. */
+void
+prio_config_forget(void)
+{
+	config_valid = false;
+	config_generation++;
+}
+
 int
 prio_kind_index(const PrioConfig *c, const char *name, int hint)
 {

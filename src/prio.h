@@ -15,6 +15,7 @@
 #include "utils/array.h"
 #include "lib/stringinfo.h"
 #include "utils/numeric.h"
+#include "utils/snapshot.h"
 #include "utils/timestamp.h"
 
 /* schema fixed by prio.control (relocatable = false) */
@@ -218,7 +219,47 @@ typedef struct PrioConfig
 } PrioConfig;
 
 extern const PrioConfig *prio_config(bool v02);
+extern void prio_config_forget(void);
 extern int	prio_kind_index(const PrioConfig *c, const char *name, int hint);
+
+/* statewrite.c: evaluated customers written in batches, with history and NOTIFY */
+#define STATE_NCOLS 26			/* customer_state columns written (0.2 on) */
+#define STATE_NCOLS_01 23		/* ... by prio 0.1's table */
+
+typedef struct StateWriter
+{
+	MemoryContext cxt;			/* the batch's values; reset by each flush */
+	char	   *why;			/* history reasons read "<why>: <rule>" */
+	TimestampTz changed_at;
+	bool		isolated;		/* owner isolation on: payloads name history rows only */
+	int			ncols;
+	int			max;
+	int			n;
+	Datum	   *v[STATE_NCOLS];
+	bool	   *nul[STATE_NCOLS];
+	int			nhist;
+	Datum	   *hist[6];
+	bool	   *histn[6];
+	char	  **payloads;
+	int64		changed;		/* tier or stage changes written so far */
+} StateWriter;
+
+extern void StateWriterBegin(StateWriter *w, int max, const char *why, TimestampTz changed_at);
+extern void StateWriterAdd(StateWriter *w, const PrioFacts *f, const PrioEval *e,
+						   const char *old_tier, const char *old_stage);
+extern void StateWriterFlush(StateWriter *w);
+extern void StateWriterEnd(StateWriter *w);
+
+/* sweep.c: the activities of many customers, read in one scan and folded */
+typedef struct ActivityCollector ActivityCollector;
+extern ActivityCollector *ActivityCollectorBegin(const PrioConfig *cfg, Snapshot snapshot,
+												 double ncustomers);
+extern int	ActivityCollectorPasses(ActivityCollector *c);
+extern bool ActivityCollectorInPass(ActivityCollector *c, int64 customer_id, int pass);
+extern void ActivityCollectorRun(ActivityCollector *c, const int64 *ids, int nids, int pass);
+extern void ActivityCollectorFold(ActivityCollector *c, int64 customer_id, PrioFacts *f,
+								  MemoryContext cxt);
+extern void ActivityCollectorEnd(ActivityCollector *c);
 
 /* segment.c */
 extern void CheckScore(int32 score, const char *name);

@@ -11,10 +11,13 @@
  * folded again, and kinds, settings and breaks if they changed (config.c
  * caches them) -- is read afterwards, so it includes what committed while
  * we waited for the locks.  A customer whose new rows all come after its
- * stored last_at continues the stored fold; any other (a backfill, or a tie
- * in time) is folded from scratch.  Each chunk is written with one UPDATE;
- * every change of tier or stage gets a history row and a notification.  The
- * rules are the same C functions prio.fold() and prio.evaluate() use.
+ * stored last_at continues the stored fold and is written with its chunk;
+ * any other (a backfill, or a tie in time) is folded again from all its
+ * activities once every chunk is locked: by one query per chunk of them,
+ * or, when they are many (a backdated COPY), by one scan of the activities
+ * (sweep.c).  statewrite.c writes the state rows, a history row and a
+ * notification for every change of tier or stage.  The rules are the same
+ * C functions prio.fold() and prio.evaluate() use.
  */
 #include "prio.h"
 
@@ -23,7 +26,6 @@
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
-#include "commands/async.h"
 #include "commands/trigger.h"
 #include "executor/executor.h"
 #include "executor/spi.h"
@@ -34,12 +36,21 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
+#include "utils/snapmgr.h"
 #include "utils/syscache.h"
 #include "utils/tuplesort.h"
 #include "utils/tuplestore.h"
 #include "utils/typcache.h"
 
 #define CHUNK_CUSTOMERS 500
+
+/*
+ * Customers to fold again from all their activities: by one scan of the
+ * activities rather than a query per chunk when there are at least this
+ * many and they are at least 1/REFOLD_SCAN_SHARE of all customers.
+ */
+#define REFOLD_SCAN_MIN 1000
+#define REFOLD_SCAN_SHARE 16
 
 typedef struct NewRow
 {
@@ -59,6 +70,17 @@ typedef struct Chunk
 	int			maxrows;
 } Chunk;
 
+/* A locked customer to be folded again once every chunk is locked */
+typedef struct Refold
+{
+	int64		id;
+	char	   *old_tier;
+	char	   *old_stage;
+	bool		answers[4];
+	bool		answer_null[4];
+	TimestampTz created_at;
+} Refold;
+
 /* What one trigger call needs besides the rows */
 typedef struct Context
 {
@@ -66,45 +88,18 @@ typedef struct Context
 	int			last_kind;
 	TimestampTz as_of;
 	RowReader	facts_rr;
-	bool		isolated;		/* owner isolation on: payloads name history rows only */
-	int			ncols;			/* customer_state's columns the UPDATE writes */
+	bool		v02;			/* 0.2's schema or later: the configuration has models */
+	StateWriter writer;
+	Refold	   *refold;			/* in callcxt */
+	int			nrefold;
+	int			maxrefold;
 	MemoryContext callcxt;
 } Context;
-
-static Datum make_array(Datum *v, bool *n, int count, Oid type);
-
-
-/*
- * Array columns for the chunk's UPDATE: customer_state's.  prio 0.1's table
- * ends at rule (NCOLS_01); the library serves it until ALTER EXTENSION
- * UPDATE adds the rest.
- */
-#define NCOLS 26
-#define NCOLS_01 23
-
-typedef struct Columns
-{
-	Datum	   *v[NCOLS];
-	bool	   *n[NCOLS];
-} Columns;
-
-static const Oid column_types[NCOLS] = {INT8OID, TIMESTAMPTZOID, TIMESTAMPTZOID,
-	TIMESTAMPTZOID, TIMESTAMPTZOID, TIMESTAMPTZOID, INT8OID, NUMERICOID, FLOAT8OID,
-	TIMESTAMPTZOID, TEXTOID, TEXTOID, INT4OID, INT4OID, INT4OID, INT4OID, BOOLOID, BOOLOID,
-	BOOLOID, TEXTOID, FLOAT8OID, TIMESTAMPTZOID, TEXTOID, TIMESTAMPTZOID, INT8OID, NUMERICOID};
-
-static const char *const column_names[NCOLS] = {"customer_id", "first_at", "last_at",
-	"last_inbound_at", "last_outbound_at", "last_purchase_at", "frequency", "monetary", "intent",
-	"intent_at", "stage", "effective_stage", "r_score", "f_score", "m_score", "bant", "no_reply",
-	"value_high", "intent_high", "tier", "priority", "next_due_at", "rule", "first_purchase_at",
-	"purchase_days", "first_day_amount"};
 
 /* SPI plans, prepared once per backend (the plan cache revalidates them) */
 static SPIPlanPtr lock_plan = NULL;
 static SPIPlanPtr customers_plan = NULL;
 static SPIPlanPtr refold_plan = NULL;
-static SPIPlanPtr update_plan[2][2];	/* [arrays, one row][0.1's columns, all] */
-static SPIPlanPtr history_plan = NULL;
 
 /*
  * Generic plans: a custom plan would be cheaper to run by an estimate, but
@@ -120,8 +115,6 @@ static void
 prepare_plans(void)
 {
 	Oid			int8arr = INT8ARRAYOID;
-	Oid			hist[6] = {INT8ARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
-		TEXTARRAYOID, TEXTARRAYOID};
 
 	if (lock_plan != NULL)
 		return;
@@ -142,112 +135,53 @@ prepare_plans(void)
 		"  JOIN " PRIO_SCHEMA ".activity_kinds k ON k.kind OPERATOR(pg_catalog.=) a.kind"
 		" WHERE a.customer_id OPERATOR(pg_catalog.=) ANY ($1)"
 		" ORDER BY a.customer_id, a.at, a.activity_id", 1, &int8arr);
-	history_plan = prepare(
-		"INSERT INTO " PRIO_SCHEMA ".tier_history"
-		"       (customer_id, changed_at, old_tier, new_tier, old_stage, new_stage, reason)"
-		"SELECT u.c, pg_catalog.now(), u.ot, u.nt, u.os::" PRIO_SCHEMA ".stage,"
-		"       u.ns::" PRIO_SCHEMA ".stage, u.r"
-		"  FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), pg_catalog.unnest($3),"
-		"       pg_catalog.unnest($4), pg_catalog.unnest($5), pg_catalog.unnest($6))"
-		"       AS u(c, ot, nt, os, ns, r)"
-		" RETURNING history_id", 6, hist);
+}
+
+static Datum
+int8_array(const int64 *ids, int n)
+{
+	Datum	   *d = palloc(sizeof(Datum) * Max(n, 1));
+
+	for (int i = 0; i < n; i++)
+		d[i] = Int64GetDatum(ids[i]);
+	return PointerGetDatum(construct_array(d, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+}
+
+static void
+evaluate_and_write(Context *cx, Refold *r, PrioFacts *f)
+{
+	PrioEval	e;
+
+	prio_evaluate(&e, f, r->answers, r->answer_null, r->created_at,
+				  &cx->cfg->settings, cx->cfg->breaks, cx->cfg->nbreaks, cx->as_of);
+	StateWriterAdd(&cx->writer, f, &e, r->old_tier, r->old_stage);
 }
 
 /*
- * What the installed version of prio's tables is: whether owner isolation
- * (row-level security on customers) is on, and how many customer_state
- * columns there are to write.
+ * Fold the customers r[0..n-1] (in customer_id order) again from nothing,
+ * in (at, activity_id) order: one query for all of them.
  */
 static void
-read_schema(Context *cx)
+refold_by_query(Context *cx, Refold *r, int n, MemoryContext cxt)
 {
-	Oid			nsp = get_namespace_oid(PRIO_SCHEMA, false);
-	Oid			customers = get_relname_relid("customers", nsp);
-	Oid			state = get_relname_relid("customer_state", nsp);
-	HeapTuple	tp;
-
-	cx->isolated = false;
-	tp = SearchSysCache1(RELOID, ObjectIdGetDatum(customers));
-	if (HeapTupleIsValid(tp))
-	{
-		cx->isolated = ((Form_pg_class) GETSTRUCT(tp))->relrowsecurity;
-		ReleaseSysCache(tp);
-	}
-	cx->ncols = get_attnum(state, "first_day_amount") != InvalidAttrNumber ? NCOLS : NCOLS_01;
-}
-
-/*
- * UPDATE customer_state, the first ncols columns: from one array per column,
- * or, for one customer (a single-row INSERT), from one parameter per column,
- * which spares the executor a join of ncols function scans.
- */
-static SPIPlanPtr
-update_plan_for(int ncols, bool single)
-{
-	SPIPlanPtr *plan = &update_plan[single ? 1 : 0][ncols == NCOLS ? 1 : 0];
-	StringInfoData sql;
-	Oid			types[NCOLS];
-
-	if (*plan != NULL)
-		return *plan;
-	initStringInfo(&sql);
-	appendStringInfoString(&sql, "UPDATE " PRIO_SCHEMA ".customer_state s SET ");
-	for (int c = 1; c < ncols; c++)
-	{
-		const char *cast = column_types[c] == TEXTOID && strstr(column_names[c], "stage")
-			? "::" PRIO_SCHEMA ".stage" : "";
-
-		if (single)
-			appendStringInfo(&sql, "%s = $%d%s, ", column_names[c], c + 1, cast);
-		else
-			appendStringInfo(&sql, "%s = u.%s%s, ", column_names[c], column_names[c], cast);
-	}
-	appendStringInfoString(&sql, "updated_at = pg_catalog.now()");
-	if (single)
-		appendStringInfoString(&sql, " WHERE s.customer_id OPERATOR(pg_catalog.=) $1");
-	else
-	{
-		appendStringInfoString(&sql, " FROM ROWS FROM (");
-		for (int c = 0; c < ncols; c++)
-			appendStringInfo(&sql, "%spg_catalog.unnest($%d)", c > 0 ? ", " : "", c + 1);
-		appendStringInfoString(&sql, ") AS u(");
-		for (int c = 0; c < ncols; c++)
-			appendStringInfo(&sql, "%s%s", c > 0 ? ", " : "", column_names[c]);
-		appendStringInfoString(&sql, ") WHERE s.customer_id OPERATOR(pg_catalog.=) u.customer_id");
-	}
-	for (int c = 0; c < ncols; c++)
-		types[c] = single ? column_types[c] : get_array_type(column_types[c]);
-	*plan = prepare(sql.data, ncols, types);
-	pfree(sql.data);
-	return *plan;
-}
-
-/*
- * Fold every activity of the customers marked in refold[] again, from
- * nothing, in (at, activity_id) order: one query for the whole chunk.
- */
-static void
-refold_chunk(Context *cx, Chunk *ch, PrioFacts *facts, const bool *refold, int nrefold)
-{
-	Datum	   *idv = palloc(sizeof(Datum) * nrefold);
-	Datum		ids;
-	int			n = 0;
+	int64	   *ids = palloc(sizeof(int64) * n);
+	PrioFacts  *facts = palloc(sizeof(PrioFacts) * n);
+	Datum		arg;
 	int			c = 0;
 
-	for (int i = 0; i < ch->ncust; i++)
-		if (refold[i])
-		{
-			prio_facts_init(&facts[i], ch->ids[i]);
-			idv[n++] = Int64GetDatum(ch->ids[i]);
-		}
-	ids = make_array(idv, NULL, nrefold, INT8OID);
-	if (SPI_execute_plan(refold_plan, &ids, NULL, false, 0) != SPI_OK_SELECT)
+	for (int i = 0; i < n; i++)
+	{
+		ids[i] = r[i].id;
+		prio_facts_init(&facts[i], r[i].id);
+	}
+	arg = int8_array(ids, n);
+	if (SPI_execute_plan(refold_plan, &arg, NULL, false, 0) != SPI_OK_SELECT)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("could not read the activities of prio.activities")));
-	for (uint64 r = 0; r < SPI_processed; r++)
+	for (uint64 row = 0; row < SPI_processed; row++)
 	{
-		HeapTuple	t = SPI_tuptable->vals[r];
+		HeapTuple	t = SPI_tuptable->vals[row];
 		TupleDesc	d = SPI_tuptable->tupdesc;
 		bool		isnull;
 		bool		amount_null;
@@ -257,9 +191,9 @@ refold_chunk(Context *cx, Chunk *ch, PrioFacts *facts, const bool *refold, int n
 		Datum		amount = SPI_getbinval(t, d, 7, &amount_null);
 
 		/* both in customer_id order */
-		while (c < ch->ncust && (ch->ids[c] != id || !refold[c]))
+		while (c < n && ids[c] != id)
 			c++;
-		if (c == ch->ncust)
+		if (c == n)
 			ereport(ERROR,
 					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 					 errmsg("activities came back out of customer order")));
@@ -269,44 +203,103 @@ refold_chunk(Context *cx, Chunk *ch, PrioFacts *facts, const bool *refold, int n
 						DatumGetBool(SPI_getbinval(t, d, 5, &isnull)),
 						DatumGetFloat8(SPI_getbinval(t, d, 6, &isnull)),
 						amount_null ? NULL : DatumGetNumeric(amount),
-						cx->cfg->settings.half_life_us, ch->cxt);
+						cx->cfg->settings.half_life_us, cxt);
 	}
 	SPI_freetuptable(SPI_tuptable);
+	for (int i = 0; i < n; i++)
+		evaluate_and_write(cx, &r[i], &facts[i]);
+	StateWriterFlush(&cx->writer);
 }
 
-static Datum
-make_array(Datum *v, bool *n, int count, Oid type)
+/* Every customer set aside for a refold, now that all of them are locked */
+static void
+refold_all(Context *cx)
 {
-	int16		len;
-	bool		byval;
-	char		align;
-	int			dims[1] = {count};
-	int			lbs[1] = {1};
+	MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext, "prio trigger refold",
+											  ALLOCSET_DEFAULT_SIZES);
+	MemoryContext old = MemoryContextSwitchTo(cxt);
+	double		customers = 0;
+	Oid			relid = get_relname_relid("customers", get_namespace_oid(PRIO_SCHEMA, false));
 
-	get_typlenbyvalalign(type, &len, &byval, &align);
-	return PointerGetDatum(construct_md_array(v, n, 1, dims, lbs, type, len, byval, align));
-}
+	if (cx->nrefold >= REFOLD_SCAN_MIN && OidIsValid(relid))
+	{
+		HeapTuple	tp = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
 
-static inline void
-put(Columns *c, int col, int row, bool isnull, Datum value)
-{
-	c->n[col][row] = isnull;
-	c->v[col][row] = isnull ? (Datum) 0 : value;
-}
+		if (HeapTupleIsValid(tp))
+		{
+			customers = ((Form_pg_class) GETSTRUCT(tp))->reltuples;
+			ReleaseSysCache(tp);
+		}
+	}
+	if (cx->nrefold >= REFOLD_SCAN_MIN &&
+		(double) cx->nrefold * REFOLD_SCAN_SHARE >= customers)
+	{
+		/* one scan of the activities (a pass per share that fits in memory) */
+		Snapshot	snapshot;
+		ActivityCollector *c;
+		int64	   *ids = palloc(sizeof(int64) * cx->nrefold);
+		MemoryContext factscxt = AllocSetContextCreate(cxt, "prio trigger facts",
+													   ALLOCSET_DEFAULT_SIZES);
 
-static Datum
-text_or_null(const char *s)
-{
-	return s ? PointerGetDatum(cstring_to_text(s)) : (Datum) 0;
+		for (int i = 0; i < cx->nrefold; i++)
+			ids[i] = cx->refold[i].id;
+		CommandCounterIncrement();
+		snapshot = RegisterSnapshot(GetTransactionSnapshot());
+		c = ActivityCollectorBegin(cx->cfg, snapshot, cx->nrefold);
+		for (int pass = 0; pass < ActivityCollectorPasses(c); pass++)
+		{
+			ActivityCollectorRun(c, ids, cx->nrefold, pass);
+			for (int i = 0; i < cx->nrefold; i++)
+			{
+				PrioFacts	f;
+
+				if (!ActivityCollectorInPass(c, ids[i], pass))
+					continue;
+				CHECK_FOR_INTERRUPTS();
+				MemoryContextSwitchTo(factscxt);
+				ActivityCollectorFold(c, ids[i], &f, factscxt);
+				evaluate_and_write(cx, &cx->refold[i], &f);
+				MemoryContextSwitchTo(cxt);
+				MemoryContextReset(factscxt);
+			}
+			StateWriterFlush(&cx->writer);
+		}
+		ActivityCollectorEnd(c);
+		UnregisterSnapshot(snapshot);
+	}
+	else
+	{
+		for (int from = 0; from < cx->nrefold; from += CHUNK_CUSTOMERS)
+		{
+			refold_by_query(cx, &cx->refold[from], Min(CHUNK_CUSTOMERS, cx->nrefold - from), cxt);
+			MemoryContextReset(cxt);
+		}
+	}
+	MemoryContextSwitchTo(old);
+	MemoryContextDelete(cxt);
 }
 
 static void
-json_text(StringInfo buf, const char *key, const char *value, bool last)
+set_aside(Context *cx, int64 id, const char *old_tier, const char *old_stage,
+		  const bool *answers, const bool *answer_null, TimestampTz created_at)
 {
-	if (value)
-		appendStringInfo(buf, "\"%s\" : \"%s\"%s", key, value, last ? "" : ", ");
-	else
-		appendStringInfo(buf, "\"%s\" : null%s", key, last ? "" : ", ");
+	MemoryContext old = MemoryContextSwitchTo(cx->callcxt);
+	Refold	   *r;
+
+	if (cx->nrefold == cx->maxrefold)
+	{
+		cx->maxrefold = Max(64, cx->maxrefold * 2);
+		cx->refold = cx->refold ? repalloc(cx->refold, sizeof(Refold) * cx->maxrefold)
+			: palloc(sizeof(Refold) * cx->maxrefold);
+	}
+	r = &cx->refold[cx->nrefold++];
+	r->id = id;
+	r->old_tier = old_tier ? pstrdup(old_tier) : NULL;
+	r->old_stage = old_stage ? pstrdup(old_stage) : NULL;
+	memcpy(r->answers, answers, sizeof(r->answers));
+	memcpy(r->answer_null, answer_null, sizeof(r->answer_null));
+	r->created_at = created_at;
+	MemoryContextSwitchTo(old);
 }
 
 static void
@@ -314,33 +307,11 @@ process_chunk(Context *cx, Chunk *ch)
 {
 	MemoryContext old = MemoryContextSwitchTo(ch->cxt);
 	Datum		ids;
-	Datum	   *idv = palloc(sizeof(Datum) * ch->ncust);
-	Columns		cols;
-	Datum		hv[6];
-	Datum	   *hist[6];
-	bool	   *histn[6];
-	char	  **payloads = palloc(sizeof(char *) * ch->ncust);
-	int			nhist = 0;
 	uint64		nlocked;
 	SPITupleTable *locked;
 	SPITupleTable *customers;
-	PrioFacts  *facts;
-	bool	   *refold;
-	int			nrefold = 0;
 
-	for (int i = 0; i < ch->ncust; i++)
-		idv[i] = Int64GetDatum(ch->ids[i]);
-	ids = make_array(idv, NULL, ch->ncust, INT8OID);
-	for (int c = 0; c < NCOLS; c++)
-	{
-		cols.v[c] = palloc(sizeof(Datum) * ch->ncust);
-		cols.n[c] = palloc(sizeof(bool) * ch->ncust);
-	}
-	for (int c = 0; c < 6; c++)
-	{
-		hist[c] = palloc(sizeof(Datum) * ch->ncust);
-		histn[c] = palloc0(sizeof(bool) * ch->ncust);
-	}
+	ids = int8_array(ch->ids, ch->ncust);
 
 	/* lock, in customer_id order, and read the latest committed state */
 	if (SPI_execute_plan(lock_plan, &ids, NULL, false, 0) != SPI_OK_SELECT)
@@ -361,7 +332,7 @@ process_chunk(Context *cx, Chunk *ch)
 	 * read-only (in READ COMMITTED each takes a new snapshot).
 	 */
 	AcceptInvalidationMessages();
-	cx->cfg = prio_config(cx->ncols == NCOLS);
+	cx->cfg = prio_config(cx->v02);
 	if (SPI_execute_plan(customers_plan, &ids, NULL, false, 0) != SPI_OK_SELECT ||
 		SPI_processed != (uint64) ch->ncust)
 		ereport(ERROR,
@@ -369,27 +340,39 @@ process_chunk(Context *cx, Chunk *ch)
 				 errmsg("could not read prio.customers")));
 	customers = SPI_tuptable;
 
-	/* continue the stored fold, or mark the customer to be folded again */
-	facts = palloc(sizeof(PrioFacts) * ch->ncust);
-	refold = palloc0(sizeof(bool) * ch->ncust);
 	for (int i = 0; i < ch->ncust; i++)
 	{
 		HeapTuple	t = locked->vals[i];
+		HeapTuple	ct = customers->vals[i];
 		bool		isnull;
-		PrioFacts  *f = &facts[i];
+		PrioFacts	f;
+		PrioEval	e;
+		bool		answers[4];
+		bool		answer_null[4];
+		TimestampTz created_at;
+		char	   *old_tier = SPI_getvalue(t, locked->tupdesc, 3);
+		char	   *old_stage = SPI_getvalue(t, locked->tupdesc, 4);
 		int			from = ch->first[i];
 		int			to = i + 1 < ch->ncust ? ch->first[i + 1] : ch->nrows;
 
-		FactsFromDatum(f, SPI_getbinval(t, locked->tupdesc, 2, &isnull), &cx->facts_rr,
+		FactsFromDatum(&f, SPI_getbinval(t, locked->tupdesc, 2, &isnull), &cx->facts_rr,
 					   cx->callcxt, ch->cxt);
-		if (f->customer_id != ch->ids[i])
+		if (f.customer_id != ch->ids[i])
 			ereport(ERROR,
 					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 					 errmsg("prio.customer_state changed under the trigger")));
-		if (f->has_activity && ch->rows[from].at <= f->last_at)
+		for (int b = 0; b < 4; b++)
 		{
-			refold[i] = true;
-			nrefold++;
+			Datum		v = SPI_getbinval(ct, customers->tupdesc, 2 + b, &answer_null[b]);
+
+			answers[b] = answer_null[b] ? false : DatumGetBool(v);
+		}
+		created_at = DatumGetTimestampTz(SPI_getbinval(ct, customers->tupdesc, 6, &isnull));
+
+		/* a backfill, or a tie in time: folded again once all chunks are locked */
+		if (f.has_activity && ch->rows[from].at <= f.last_at)
+		{
+			set_aside(cx, f.customer_id, old_tier, old_stage, answers, answer_null, created_at);
 			continue;
 		}
 		for (int r = from; r < to; r++)
@@ -399,131 +382,19 @@ process_chunk(Context *cx, Chunk *ch)
 			cx->last_kind = prio_kind_index(cx->cfg, ch->rows[r].kind, cx->last_kind);
 			k = &cx->cfg->kinds[cx->last_kind];
 
-			prio_fold_event(f, ch->rows[r].at, k->inbound, k->has_stage, k->stage,
+			prio_fold_event(&f, ch->rows[r].at, k->inbound, k->has_stage, k->stage,
 							k->is_purchase, k->weight,
 							k->is_purchase ? ch->rows[r].amount : NULL,
 							cx->cfg->settings.half_life_us, ch->cxt);
 		}
-	}
-	if (nrefold > 0)
-		refold_chunk(cx, ch, facts, refold, nrefold);
-
-	for (int i = 0; i < ch->ncust; i++)
-	{
-		HeapTuple	t = locked->vals[i];
-		TupleDesc	d = locked->tupdesc;
-		PrioFacts	f = facts[i];
-		PrioEval	e;
-		bool		answers[4];
-		bool		answer_null[4];
-		bool		isnull;
-		char	   *old_tier = SPI_getvalue(t, d, 3);
-		char	   *old_stage = SPI_getvalue(t, d, 4);
-		char		tier[2];
-
-		for (int b = 0; b < 4; b++)
-		{
-			Datum		v = SPI_getbinval(customers->vals[i], customers->tupdesc, 2 + b,
-										  &answer_null[b]);
-
-			answers[b] = answer_null[b] ? false : DatumGetBool(v);
-		}
-		prio_evaluate(&e, &f, answers, answer_null,
-					  DatumGetTimestampTz(SPI_getbinval(customers->vals[i], customers->tupdesc,
-														6, &isnull)),
+		prio_evaluate(&e, &f, answers, answer_null, created_at,
 					  &cx->cfg->settings, cx->cfg->breaks, cx->cfg->nbreaks, cx->as_of);
-
-		tier[0] = e.tier;
-		tier[1] = '\0';
-		put(&cols, 0, i, false, Int64GetDatum(f.customer_id));
-		put(&cols, 1, i, !f.has_activity, TimestampTzGetDatum(f.first_at));
-		put(&cols, 2, i, !f.has_activity, TimestampTzGetDatum(f.last_at));
-		put(&cols, 3, i, !f.has_inbound, TimestampTzGetDatum(f.last_inbound_at));
-		put(&cols, 4, i, !f.has_outbound, TimestampTzGetDatum(f.last_outbound_at));
-		put(&cols, 5, i, !f.has_purchase, TimestampTzGetDatum(f.last_purchase_at));
-		put(&cols, 6, i, false, Int64GetDatum(f.frequency));
-		put(&cols, 7, i, false, NumericGetDatum(f.monetary ? f.monetary : int64_to_numeric(0)));
-		put(&cols, 8, i, false, Float8GetDatum(f.intent));
-		put(&cols, 9, i, !f.has_activity, TimestampTzGetDatum(f.intent_at));
-		put(&cols, 10, i, false, text_or_null(prio_stage_names[f.stage]));
-		put(&cols, 11, i, false, text_or_null(prio_stage_names[e.stage]));
-		for (int s = 0; s < 3; s++)
-			put(&cols, 12 + s, i, !e.has_scores[s], Int32GetDatum(e.score[s]));
-		put(&cols, 15, i, false, Int32GetDatum(e.bant));
-		put(&cols, 16, i, false, BoolGetDatum(e.no_reply));
-		put(&cols, 17, i, false, BoolGetDatum(e.value_high));
-		put(&cols, 18, i, false, BoolGetDatum(e.intent_high));
-		put(&cols, 19, i, false, text_or_null(tier));
-		put(&cols, 20, i, false, Float8GetDatum(e.priority));
-		put(&cols, 21, i, false, TimestampTzGetDatum(e.next_due_at));
-		put(&cols, 22, i, false, text_or_null(e.rule.data));
-		put(&cols, 23, i, !f.has_purchase, TimestampTzGetDatum(f.first_purchase_at));
-		put(&cols, 24, i, false, Int64GetDatum(f.purchase_days));
-		put(&cols, 25, i, false,
-			NumericGetDatum(f.first_day_amount ? f.first_day_amount : int64_to_numeric(0)));
-
-		if (old_tier == NULL || strcmp(old_tier, tier) != 0 ||
-			old_stage == NULL || strcmp(old_stage, prio_stage_names[e.stage]) != 0)
-		{
-			StringInfoData payload;
-
-			hist[0][nhist] = Int64GetDatum(f.customer_id);
-			hist[1][nhist] = text_or_null(old_tier);
-			histn[1][nhist] = old_tier == NULL;
-			hist[2][nhist] = text_or_null(tier);
-			hist[3][nhist] = text_or_null(old_stage);
-			histn[3][nhist] = old_stage == NULL;
-			hist[4][nhist] = text_or_null(prio_stage_names[e.stage]);
-			hist[5][nhist] = PointerGetDatum(cstring_to_text(psprintf("activity: %s", e.rule.data)));
-
-			/* the same payload json_build_object() gives */
-			initStringInfo(&payload);
-			appendStringInfo(&payload, "{\"customer_id\" : " INT64_FORMAT ", ", f.customer_id);
-			json_text(&payload, "old_tier", old_tier, false);
-			json_text(&payload, "new_tier", tier, false);
-			json_text(&payload, "old_stage", old_stage, false);
-			json_text(&payload, "new_stage", prio_stage_names[e.stage], true);
-			appendStringInfoChar(&payload, '}');
-			payloads[nhist++] = payload.data;
-		}
+		StateWriterAdd(&cx->writer, &f, &e, old_tier, old_stage);
 	}
 	SPI_freetuptable(locked);
 	SPI_freetuptable(customers);
+	StateWriterFlush(&cx->writer);
 
-	{
-		Datum		args[NCOLS];
-		char		nulls[NCOLS];
-		bool		single = (ch->ncust == 1);
-
-		for (int c = 0; c < cx->ncols; c++)
-		{
-			args[c] = single ? cols.v[c][0]
-				: make_array(cols.v[c], cols.n[c], ch->ncust, column_types[c]);
-			nulls[c] = single && cols.n[c][0] ? 'n' : ' ';
-		}
-		if (SPI_execute_plan(update_plan_for(cx->ncols, single), args, nulls, false, 0)
-			!= SPI_OK_UPDATE)
-			ereport(ERROR,
-					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-					 errmsg("could not update prio.customer_state")));
-	}
-	if (nhist > 0)
-	{
-		for (int c = 0; c < 6; c++)
-			hv[c] = make_array(hist[c], histn[c], nhist, c == 0 ? INT8OID : TEXTOID);
-		if (SPI_execute_plan(history_plan, hv, NULL, false, 0) != SPI_OK_INSERT_RETURNING ||
-			SPI_processed != (uint64) nhist)
-			ereport(ERROR,
-					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-					 errmsg("could not write prio.tier_history")));
-		/* anyone may LISTEN: with owner isolation on, name only the history row */
-		for (int h = 0; h < nhist; h++)
-			Async_Notify("prio_tier_change", cx->isolated
-						 ? psprintf("{\"history_id\" : %s}",
-									SPI_getvalue(SPI_tuptable->vals[h], SPI_tuptable->tupdesc, 1))
-						 : payloads[h]);
-		SPI_freetuptable(SPI_tuptable);
-	}
 	MemoryContextSwitchTo(old);
 	MemoryContextReset(ch->cxt);
 	ch->ncust = 0;
@@ -600,7 +471,8 @@ prio_activities_inserted(PG_FUNCTION_ARGS)
 
 	SPI_connect();
 	prepare_plans();
-	read_schema(&cx);
+	StateWriterBegin(&cx.writer, CHUNK_CUSTOMERS, "activity", cx.as_of);
+	cx.v02 = (cx.writer.ncols == STATE_NCOLS);
 
 	keys[0] = column(desc, "customer_id");
 	keys[1] = column(desc, "at");
@@ -665,6 +537,9 @@ prio_activities_inserted(PG_FUNCTION_ARGS)
 	}
 	if (ch.ncust > 0)
 		process_chunk(&cx, &ch);
+	if (cx.nrefold > 0)
+		refold_all(&cx);
+	StateWriterEnd(&cx.writer);
 
 	ExecDropSingleTupleTableSlot(slot);
 	tuplesort_end(sort);

@@ -1,0 +1,221 @@
+-- prio 0.2 -> 0.3: performance.  Everyone at once in C (prio.sweep_rebuild
+-- for recompute and configuration changes, prio.sweep_due for refresh).
+-- Objects whose definition changed are dropped and created again; their
+-- grants are saved first and given back (prio.upgrade_regrant, dropped at
+-- the end).
+\echo Use "ALTER EXTENSION prio UPDATE TO '0.3'" to load this file. \quit
+
+CREATE FUNCTION @extschema@.upgrade_regrant(target text, acl aclitem[])
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    r record;
+BEGIN
+    FOR r IN SELECT a.grantee, a.privilege_type, a.is_grantable
+               FROM pg_catalog.aclexplode(acl) a
+              WHERE a.grantee OPERATOR(pg_catalog.<>) a.grantor
+    LOOP
+        EXECUTE pg_catalog.format('GRANT %s ON %s TO %s%s', r.privilege_type, target,
+                    CASE WHEN r.grantee OPERATOR(pg_catalog.=) 0 THEN 'PUBLIC'
+                         ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(r.grantee)) END,
+                    CASE WHEN r.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END);
+    END LOOP;
+END
+$$;
+
+-- grants of what is dropped below
+SELECT pg_catalog.set_config('prio.upgrade_acl_' OPERATOR(pg_catalog.||) p.proname,
+                             coalesce(p.proacl::text, ''), true)
+  FROM pg_catalog.pg_proc p
+ WHERE p.oid OPERATOR(pg_catalog.=) ANY (ARRAY['@extschema@.refresh(timestamptz)'::pg_catalog.regprocedure,
+                                                '@extschema@.rebuild(bigint[], text, boolean)'::pg_catalog.regprocedure]);
+
+DROP FUNCTION @extschema@.refresh(timestamptz);
+DROP FUNCTION @extschema@.rebuild(bigint[], text, boolean);
+DROP FUNCTION @extschema@.config_changed() CASCADE;      -- and its two triggers
+
+------------------------------------------------------------------------
+-- Everyone at once (C, src/sweep.c): one pass over each table.  They read
+-- the tables directly, past privileges and row-level security, so only
+-- prio's own SECURITY DEFINER functions call them.
+CREATE FUNCTION @extschema@.sweep_rebuild(why text, force boolean)
+RETURNS integer
+AS 'MODULE_PATHNAME', 'prio_sweep_rebuild'
+LANGUAGE C VOLATILE
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION @extschema@.sweep_rebuild(text, boolean) IS
+'Internal (rebuild of everyone): locks customer_state EXCLUSIVE, folds every customer again from one scan of the activities, evaluates now and writes the rows that differ (all when force), with history "<why>: <rule>"; returns how many customers'' stored facts differed.  Holds the activities within maintenance_work_mem (in passes beyond it).';
+
+CREATE FUNCTION @extschema@.sweep_due(as_of timestamptz)
+RETURNS bigint[]
+AS 'MODULE_PATHNAME', 'prio_sweep_due'
+LANGUAGE C STABLE
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION @extschema@.sweep_due(timestamptz) IS
+'Internal (refresh): the customers whose stored facts, evaluated as of as_of, give another evaluation than the stored one, in customer_id order (NULL: none); reads without locks.';
+REVOKE ALL ON FUNCTION @extschema@.sweep_rebuild(text, boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.sweep_due(timestamptz) FROM PUBLIC;
+
+CREATE FUNCTION @extschema@.rebuild(ids bigint[], why text, force boolean)
+RETURNS integer
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+SET plan_cache_mode = force_custom_plan
+AS $$
+DECLARE
+    v_facts @extschema@.facts[];
+BEGIN
+    IF ids IS NULL THEN
+        RETURN @extschema@.sweep_rebuild(why, force);
+    END IF;
+    -- a customer whose state row went missing gets one back
+    INSERT INTO @extschema@.customer_state (customer_id, owner)
+    SELECT c.customer_id, c.owner FROM @extschema@.customers c
+     WHERE (ids IS NULL OR c.customer_id OPERATOR(pg_catalog.=) ANY (ids))
+       AND NOT EXISTS (SELECT 1 FROM @extschema@.customer_state s
+                        WHERE s.customer_id OPERATOR(pg_catalog.=) c.customer_id)
+     ORDER BY c.customer_id;
+    PERFORM 1 FROM @extschema@.customer_state s
+     WHERE ids IS NULL OR s.customer_id OPERATOR(pg_catalog.=) ANY (ids)
+     ORDER BY s.customer_id FOR UPDATE;
+    UPDATE @extschema@.customer_state s SET owner = c.owner
+      FROM @extschema@.customers c
+     WHERE c.customer_id OPERATOR(pg_catalog.=) s.customer_id
+       AND (ids IS NULL OR s.customer_id OPERATOR(pg_catalog.=) ANY (ids))
+       AND s.owner IS DISTINCT FROM c.owner;
+    SELECT pg_catalog.array_agg(x.f) INTO v_facts
+      FROM (SELECT @extschema@.fold(NULL, s.customer_id, a.at,
+                                    k.direction OPERATOR(pg_catalog.=) 'inbound', k.stage,
+                                    k.is_purchase, k.intent_weight, a.amount, cfg.intent_half_life,
+                                    a.activity_id) AS f
+              FROM @extschema@.customer_state s
+              LEFT JOIN @extschema@.activities a ON a.customer_id OPERATOR(pg_catalog.=) s.customer_id
+              LEFT JOIN @extschema@.activity_kinds k ON k.kind OPERATOR(pg_catalog.=) a.kind
+             CROSS JOIN @extschema@.settings cfg
+             WHERE ids IS NULL OR s.customer_id OPERATOR(pg_catalog.=) ANY (ids)
+             GROUP BY s.customer_id, cfg.intent_half_life) x;
+    RETURN (SELECT a.facts_fixed
+              FROM @extschema@.apply_facts(v_facts, pg_catalog.now(), why, force) a);
+END
+$$;
+COMMENT ON FUNCTION @extschema@.rebuild(bigint[], text, boolean) IS
+'Internal: lock, refold from all their activities and re-evaluate now the given customers (NULL: everyone, by prio.sweep_rebuild), writing every row when force; returns how many had stored facts that differed from the refold.';
+REVOKE ALL ON FUNCTION @extschema@.rebuild(bigint[], text, boolean) FROM PUBLIC;
+
+CREATE FUNCTION @extschema@.refresh(as_of timestamptz DEFAULT pg_catalog.now())
+RETURNS integer
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+AS $$
+DECLARE
+    v_ids bigint[];
+    v_changed integer := 0;
+BEGIN
+    IF as_of IS NULL THEN
+        RAISE EXCEPTION 'as_of must not be NULL' USING ERRCODE = '22004';
+    END IF;
+    IF NOT pg_catalog.isfinite(as_of) THEN
+        RAISE EXCEPTION 'as_of must be a finite time, not %', as_of USING ERRCODE = '22023';
+    END IF;
+    IF as_of OPERATOR(pg_catalog.>) (pg_catalog.now() OPERATOR(pg_catalog.+) interval '10 years') THEN
+        RAISE EXCEPTION 'as_of is more than 10 years ahead' USING ERRCODE = '22023',
+            HINT = 'refresh(as_of) evaluates customers at a time; history rows are dated then.';
+    END IF;
+    -- one refresh at a time; a second one has nothing to add
+    IF NOT pg_catalog.pg_try_advisory_xact_lock(pg_catalog.hashtext('prio.refresh')::bigint) THEN
+        RAISE NOTICE 'prio.refresh() is already running in another session; skipped';
+        RETURN 0;
+    END IF;
+
+    UPDATE @extschema@.auto_breaks b
+       SET r_breaks = q.r, f_breaks = q.f, m_breaks = q.m, buyers = q.n, computed_at = as_of
+      FROM (SELECT pg_catalog.percentile_cont(ARRAY[0.2, 0.4, 0.6, 0.8]) WITHIN GROUP
+                   (ORDER BY @extschema@.recency_days(s.last_purchase_at, as_of)) AS r,
+                   pg_catalog.percentile_cont(ARRAY[0.2, 0.4, 0.6, 0.8]) WITHIN GROUP
+                   (ORDER BY s.frequency::double precision) AS f,
+                   pg_catalog.percentile_cont(ARRAY[0.2, 0.4, 0.6, 0.8]) WITHIN GROUP
+                   (ORDER BY s.monetary::double precision) AS m,
+                   pg_catalog.count(*) AS n
+              FROM @extschema@.customer_state s
+             WHERE s.frequency OPERATOR(pg_catalog.>) 0) q
+     WHERE ROW(b.r_breaks, b.f_breaks, b.m_breaks, b.buyers) IS DISTINCT FROM ROW(q.r, q.f, q.m, q.n)
+        OR b.computed_at IS NULL;
+
+    -- the CLV models, when the latest fit is old and enough customers bought
+    -- again (before the evaluation: the value side may use them)
+    IF NOT EXISTS (SELECT 1 FROM @extschema@.clv_models m, @extschema@.settings cfg
+                    WHERE m.fitted_at OPERATOR(pg_catalog.>) (pg_catalog.now() OPERATOR(pg_catalog.-) cfg.clv_refit_after))
+       AND (SELECT pg_catalog.count(*) FROM @extschema@.customer_state s
+             WHERE s.purchase_days OPERATOR(pg_catalog.>) 1)
+           OPERATOR(pg_catalog.>=) (SELECT cfg.clv_min_repeat_buyers FROM @extschema@.settings cfg) THEN
+        BEGIN
+            PERFORM @extschema@.fit_clv();
+        EXCEPTION WHEN invalid_parameter_value THEN
+            RAISE WARNING 'prio.refresh(): the CLV models were not fitted: %', SQLERRM;
+        END;
+    END IF;
+    -- who would change: evaluate everyone without locks, then lock and apply only those
+    v_ids := @extschema@.sweep_due(as_of);
+    IF v_ids IS NOT NULL THEN
+        v_changed := @extschema@.reevaluate(v_ids, as_of, 'refresh');
+    END IF;
+
+    -- sum up the win-count deltas
+    IF EXISTS (SELECT 1 FROM @extschema@.win_counts w GROUP BY w.variable, w.value
+                HAVING pg_catalog.count(*) OPERATOR(pg_catalog.>) 1) THEN
+        PERFORM @extschema@.compact_win_counts();
+    END IF;
+
+    RETURN v_changed;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.refresh(timestamptz) IS
+'Time moves customers too: recomputes automatic breaks, re-evaluates everyone as of as_of (silent, dormant, overdue, decayed intent), writes only rows that change, logs changes; fits the CLV models again (prio.fit_clv) when the latest fit is older than settings.clv_refit_after and enough customers bought again; returns how many customers changed tier or stage.  A concurrent second call returns 0 at once.';
+REVOKE ALL ON FUNCTION @extschema@.refresh(timestamptz) FROM PUBLIC;
+
+CREATE FUNCTION @extschema@.config_changed()
+RETURNS trigger
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+AS $$
+BEGIN
+    IF TG_RELID OPERATOR(pg_catalog.<>) ALL (ARRAY['@extschema@.settings'::pg_catalog.regclass,
+                                                  '@extschema@.activity_kinds'::pg_catalog.regclass]) THEN
+        RAISE EXCEPTION 'prio.config_changed() is a trigger of prio.settings and prio.activity_kinds only'
+            USING ERRCODE = '39P01';
+    END IF;
+    -- Wait for every transaction still writing or locking customer_state
+    -- rows (it may have folded rows we cannot see yet with the old
+    -- configuration) and hold off new ones until everyone is re-tiered under
+    -- the new one.  EXCLUSIVE, the mode the rebuild takes, so it is no upgrade.
+    LOCK TABLE @extschema@.customer_state IN EXCLUSIVE MODE;
+    PERFORM @extschema@.rebuild(NULL, TG_TABLE_NAME OPERATOR(pg_catalog.||) ' changed', true);
+    RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.config_changed() IS
+'Statement trigger: a change of settings or activity kinds re-tiers everyone in the same transaction.';
+
+CREATE TRIGGER settings_changed
+    AFTER INSERT OR UPDATE ON @extschema@.settings
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.config_changed();
+CREATE TRIGGER activity_kinds_changed
+    AFTER UPDATE OR DELETE ON @extschema@.activity_kinds
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.config_changed();
+REVOKE ALL ON FUNCTION @extschema@.config_changed() FROM PUBLIC;
+
+------------------------------------------------------------------------
+-- grants given back
+SELECT @extschema@.upgrade_regrant('FUNCTION @extschema@.refresh(timestamptz)',
+                                   NULLIF(pg_catalog.current_setting('prio.upgrade_acl_refresh'), '')::pg_catalog.aclitem[]);
+SELECT @extschema@.upgrade_regrant('FUNCTION @extschema@.rebuild(bigint[], text, boolean)',
+                                   NULLIF(pg_catalog.current_setting('prio.upgrade_acl_rebuild'), '')::pg_catalog.aclitem[]);
+DROP FUNCTION @extschema@.upgrade_regrant(text, aclitem[]);

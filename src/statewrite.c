@@ -1,0 +1,330 @@
+/*
+ * statewrite.c
+ *		Writing evaluated customers: their customer_state rows, a
+ *		tier_history row and a NOTIFY for every change of tier or stage.
+ *
+ * The insert trigger and the whole-table sweep (recompute, a settings
+ * change) both write through this, in batches: one UPDATE a batch (one
+ * parameter per column for a batch of one, the single-row INSERT; one array
+ * per column otherwise), one INSERT for its history rows.  The caller holds
+ * the rows' locks; what a batch keeps is copied into the batch's context.
+ */
+#include "prio.h"
+
+#include "catalog/namespace.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_type.h"
+#include "commands/async.h"
+#include "executor/spi.h"
+#include "utils/builtins.h"
+#include "utils/datum.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/syscache.h"
+
+/*
+ * customer_state's columns the UPDATE writes.  prio 0.1's table ends at
+ * rule (STATE_NCOLS_01); the library serves it until ALTER EXTENSION UPDATE
+ * adds the rest.
+ */
+static const Oid column_types[STATE_NCOLS] = {INT8OID, TIMESTAMPTZOID, TIMESTAMPTZOID,
+	TIMESTAMPTZOID, TIMESTAMPTZOID, TIMESTAMPTZOID, INT8OID, NUMERICOID, FLOAT8OID,
+	TIMESTAMPTZOID, TEXTOID, TEXTOID, INT4OID, INT4OID, INT4OID, INT4OID, BOOLOID, BOOLOID,
+	BOOLOID, TEXTOID, FLOAT8OID, TIMESTAMPTZOID, TEXTOID, TIMESTAMPTZOID, INT8OID, NUMERICOID};
+
+static const char *const column_names[STATE_NCOLS] = {"customer_id", "first_at", "last_at",
+	"last_inbound_at", "last_outbound_at", "last_purchase_at", "frequency", "monetary", "intent",
+	"intent_at", "stage", "effective_stage", "r_score", "f_score", "m_score", "bant", "no_reply",
+	"value_high", "intent_high", "tier", "priority", "next_due_at", "rule", "first_purchase_at",
+	"purchase_days", "first_day_amount"};
+
+/* prepared once per backend (the plan cache revalidates them) */
+static SPIPlanPtr update_plans[2][2];	/* [arrays, one row][0.1's columns, all] */
+static SPIPlanPtr history_plan = NULL;
+
+/*
+ * UPDATE customer_state, the first ncols columns: from one array per column,
+ * or, for one customer, from one parameter per column, which spares the
+ * executor a join of ncols function scans.  Generic plans: planning anew on
+ * every call costs more than the statement.
+ */
+static SPIPlanPtr
+update_plan(int ncols, bool single)
+{
+	SPIPlanPtr *plan = &update_plans[single ? 1 : 0][ncols == STATE_NCOLS ? 1 : 0];
+	StringInfoData sql;
+	Oid			types[STATE_NCOLS];
+
+	if (*plan != NULL)
+		return *plan;
+	initStringInfo(&sql);
+	appendStringInfoString(&sql, "UPDATE " PRIO_SCHEMA ".customer_state s SET ");
+	for (int c = 1; c < ncols; c++)
+	{
+		const char *cast = column_types[c] == TEXTOID && strstr(column_names[c], "stage")
+			? "::" PRIO_SCHEMA ".stage" : "";
+
+		if (single)
+			appendStringInfo(&sql, "%s = $%d%s, ", column_names[c], c + 1, cast);
+		else
+			appendStringInfo(&sql, "%s = u.%s%s, ", column_names[c], column_names[c], cast);
+	}
+	appendStringInfoString(&sql, "updated_at = pg_catalog.now()");
+	if (single)
+		appendStringInfoString(&sql, " WHERE s.customer_id OPERATOR(pg_catalog.=) $1");
+	else
+	{
+		appendStringInfoString(&sql, " FROM ROWS FROM (");
+		for (int c = 0; c < ncols; c++)
+			appendStringInfo(&sql, "%spg_catalog.unnest($%d)", c > 0 ? ", " : "", c + 1);
+		appendStringInfoString(&sql, ") AS u(");
+		for (int c = 0; c < ncols; c++)
+			appendStringInfo(&sql, "%s%s", c > 0 ? ", " : "", column_names[c]);
+		appendStringInfoString(&sql, ") WHERE s.customer_id OPERATOR(pg_catalog.=) u.customer_id");
+	}
+	for (int c = 0; c < ncols; c++)
+		types[c] = single ? column_types[c] : get_array_type(column_types[c]);
+	*plan = PrioKeepPlan(sql.data, ncols, types, CURSOR_OPT_GENERIC_PLAN);
+	pfree(sql.data);
+	return *plan;
+}
+
+static SPIPlanPtr
+get_history_plan(void)
+{
+	Oid			types[7] = {INT8ARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
+		TEXTARRAYOID, TEXTARRAYOID, TIMESTAMPTZOID};
+
+	if (history_plan == NULL)
+		history_plan = PrioKeepPlan(
+			"INSERT INTO " PRIO_SCHEMA ".tier_history"
+			"       (customer_id, changed_at, old_tier, new_tier, old_stage, new_stage, reason)"
+			"SELECT u.c, $7, u.ot, u.nt, u.os::" PRIO_SCHEMA ".stage,"
+			"       u.ns::" PRIO_SCHEMA ".stage, u.r"
+			"  FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), pg_catalog.unnest($3),"
+			"       pg_catalog.unnest($4), pg_catalog.unnest($5), pg_catalog.unnest($6))"
+			"       AS u(c, ot, nt, os, ns, r)"
+			" RETURNING history_id", 7, types, CURSOR_OPT_GENERIC_PLAN);
+	return history_plan;
+}
+
+/*
+ * What the installed version of prio's tables is: whether owner isolation
+ * (row-level security on customers) is on, and how many customer_state
+ * columns there are to write.
+ */
+static void
+read_schema(StateWriter *w)
+{
+	Oid			nsp = get_namespace_oid(PRIO_SCHEMA, false);
+	Oid			customers = get_relname_relid("customers", nsp);
+	Oid			state = get_relname_relid("customer_state", nsp);
+	HeapTuple	tp;
+
+	w->isolated = false;
+	tp = SearchSysCache1(RELOID, ObjectIdGetDatum(customers));
+	if (HeapTupleIsValid(tp))
+	{
+		w->isolated = ((Form_pg_class) GETSTRUCT(tp))->relrowsecurity;
+		ReleaseSysCache(tp);
+	}
+	w->ncols = get_attnum(state, "first_day_amount") != InvalidAttrNumber
+		? STATE_NCOLS : STATE_NCOLS_01;
+}
+
+/* A writer of batches of up to max customers; the caller is connected to SPI. */
+void
+StateWriterBegin(StateWriter *w, int max, const char *why, TimestampTz changed_at)
+{
+	memset(w, 0, sizeof(StateWriter));
+	w->cxt = AllocSetContextCreate(CurrentMemoryContext, "prio state writer",
+								   ALLOCSET_DEFAULT_SIZES);
+	w->why = pstrdup(why);
+	w->changed_at = changed_at;
+	w->max = max;
+	read_schema(w);
+	for (int c = 0; c < STATE_NCOLS; c++)
+	{
+		w->v[c] = palloc(sizeof(Datum) * max);
+		w->nul[c] = palloc(sizeof(bool) * max);
+	}
+	for (int c = 0; c < 6; c++)
+	{
+		w->hist[c] = palloc(sizeof(Datum) * max);
+		w->histn[c] = palloc(sizeof(bool) * max);
+	}
+	w->payloads = palloc(sizeof(char *) * max);
+}
+
+static inline void
+put(StateWriter *w, int col, bool isnull, Datum value)
+{
+	w->nul[col][w->n] = isnull;
+	w->v[col][w->n] = isnull ? (Datum) 0 : value;
+}
+
+/* a copy in the batch's context: the caller's facts may go before the flush */
+static Datum
+numeric_or_zero(Numeric n)
+{
+	return n ? datumCopy(NumericGetDatum(n), false, -1) : NumericGetDatum(int64_to_numeric(0));
+}
+
+static Datum
+text_or_null(const char *s)
+{
+	return s ? PointerGetDatum(cstring_to_text(s)) : (Datum) 0;
+}
+
+static void
+json_text(StringInfo buf, const char *key, const char *value, bool last)
+{
+	if (value)
+		appendStringInfo(buf, "\"%s\" : \"%s\"%s", key, value, last ? "" : ", ");
+	else
+		appendStringInfo(buf, "\"%s\" : null%s", key, last ? "" : ", ");
+}
+
+/*
+ * Add one customer: its facts and their evaluation, and what its row said
+ * before (NULL: nothing, a new customer).  Flushes when the batch is full.
+ */
+void
+StateWriterAdd(StateWriter *w, const PrioFacts *f, const PrioEval *e,
+			   const char *old_tier, const char *old_stage)
+{
+	MemoryContext old = MemoryContextSwitchTo(w->cxt);
+	const char *stage = prio_stage_names[e->stage];
+	char		tier[2] = {e->tier, '\0'};
+
+	put(w, 0, false, Int64GetDatum(f->customer_id));
+	put(w, 1, !f->has_activity, TimestampTzGetDatum(f->first_at));
+	put(w, 2, !f->has_activity, TimestampTzGetDatum(f->last_at));
+	put(w, 3, !f->has_inbound, TimestampTzGetDatum(f->last_inbound_at));
+	put(w, 4, !f->has_outbound, TimestampTzGetDatum(f->last_outbound_at));
+	put(w, 5, !f->has_purchase, TimestampTzGetDatum(f->last_purchase_at));
+	put(w, 6, false, Int64GetDatum(f->frequency));
+	put(w, 7, false, numeric_or_zero(f->monetary));
+	put(w, 8, false, Float8GetDatum(f->intent));
+	put(w, 9, !f->has_activity, TimestampTzGetDatum(f->intent_at));
+	put(w, 10, false, text_or_null(prio_stage_names[f->stage]));
+	put(w, 11, false, text_or_null(stage));
+	for (int s = 0; s < 3; s++)
+		put(w, 12 + s, !e->has_scores[s], Int32GetDatum(e->score[s]));
+	put(w, 15, false, Int32GetDatum(e->bant));
+	put(w, 16, false, BoolGetDatum(e->no_reply));
+	put(w, 17, false, BoolGetDatum(e->value_high));
+	put(w, 18, false, BoolGetDatum(e->intent_high));
+	put(w, 19, false, text_or_null(tier));
+	put(w, 20, false, Float8GetDatum(e->priority));
+	put(w, 21, false, TimestampTzGetDatum(e->next_due_at));
+	put(w, 22, false, text_or_null(e->rule.data));
+	put(w, 23, !f->has_purchase, TimestampTzGetDatum(f->first_purchase_at));
+	put(w, 24, false, Int64GetDatum(f->purchase_days));
+	put(w, 25, false, numeric_or_zero(f->first_day_amount));
+
+	if (old_tier == NULL || strcmp(old_tier, tier) != 0 ||
+		old_stage == NULL || strcmp(old_stage, stage) != 0)
+	{
+		int			h = w->nhist;
+		StringInfoData payload;
+
+		w->hist[0][h] = Int64GetDatum(f->customer_id);
+		w->hist[1][h] = text_or_null(old_tier);
+		w->histn[1][h] = old_tier == NULL;
+		w->hist[2][h] = text_or_null(tier);
+		w->histn[2][h] = false;
+		w->hist[3][h] = text_or_null(old_stage);
+		w->histn[3][h] = old_stage == NULL;
+		w->hist[4][h] = text_or_null(stage);
+		w->histn[4][h] = false;
+		w->hist[5][h] = PointerGetDatum(cstring_to_text(psprintf("%s: %s", w->why, e->rule.data)));
+		w->histn[5][h] = false;
+		w->histn[0][h] = false;
+
+		/* the same payload json_build_object() gives */
+		initStringInfo(&payload);
+		appendStringInfo(&payload, "{\"customer_id\" : " INT64_FORMAT ", ", f->customer_id);
+		json_text(&payload, "old_tier", old_tier, false);
+		json_text(&payload, "new_tier", tier, false);
+		json_text(&payload, "old_stage", old_stage, false);
+		json_text(&payload, "new_stage", stage, true);
+		appendStringInfoChar(&payload, '}');
+		w->payloads[h] = payload.data;
+		w->nhist++;
+	}
+	w->n++;
+	MemoryContextSwitchTo(old);
+	if (w->n == w->max)
+		StateWriterFlush(w);
+}
+
+static Datum
+make_array(Datum *v, bool *n, int count, Oid type)
+{
+	int16		len;
+	bool		byval;
+	char		align;
+	int			dims[1] = {count};
+	int			lbs[1] = {1};
+
+	get_typlenbyvalalign(type, &len, &byval, &align);
+	return PointerGetDatum(construct_md_array(v, n, 1, dims, lbs, type, len, byval, align));
+}
+
+/* Write the batch: one UPDATE, one INSERT of history rows, the notifications. */
+void
+StateWriterFlush(StateWriter *w)
+{
+	MemoryContext old;
+	Datum		args[STATE_NCOLS];
+	char		nulls[STATE_NCOLS];
+	bool		single = (w->n == 1);
+
+	if (w->n == 0)
+		return;
+	old = MemoryContextSwitchTo(w->cxt);
+	for (int c = 0; c < w->ncols; c++)
+	{
+		args[c] = single ? w->v[c][0] : make_array(w->v[c], w->nul[c], w->n, column_types[c]);
+		nulls[c] = single && w->nul[c][0] ? 'n' : ' ';
+	}
+	if (SPI_execute_plan(update_plan(w->ncols, single), args, nulls, false, 0) != SPI_OK_UPDATE)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("could not update prio.customer_state")));
+	if (w->nhist > 0)
+	{
+		Datum		hv[7];
+
+		for (int c = 0; c < 6; c++)
+			hv[c] = make_array(w->hist[c], w->histn[c], w->nhist, c == 0 ? INT8OID : TEXTOID);
+		hv[6] = TimestampTzGetDatum(w->changed_at);
+		if (SPI_execute_plan(get_history_plan(), hv, NULL, false, 0) != SPI_OK_INSERT_RETURNING ||
+			SPI_processed != (uint64) w->nhist)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("could not write prio.tier_history")));
+		/* anyone may LISTEN: with owner isolation on, name only the history row */
+		for (int h = 0; h < w->nhist; h++)
+			Async_Notify("prio_tier_change", w->isolated
+						 ? psprintf("{\"history_id\" : %s}",
+									SPI_getvalue(SPI_tuptable->vals[h], SPI_tuptable->tupdesc, 1))
+						 : w->payloads[h]);
+		SPI_freetuptable(SPI_tuptable);
+		w->changed += w->nhist;
+	}
+	MemoryContextSwitchTo(old);
+	/* the arrays were allocated beside the writer, not in its batch context */
+	MemoryContextReset(w->cxt);
+	w->n = 0;
+	w->nhist = 0;
+}
+
+void
+StateWriterEnd(StateWriter *w)
+{
+	StateWriterFlush(w);
+	MemoryContextDelete(w->cxt);
+	w->cxt = NULL;
+}

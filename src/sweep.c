@@ -1,0 +1,919 @@
+/*
+ * sweep.c
+ *		Every customer at once, one pass over each table, no per-customer
+ *		query: prio.sweep_rebuild() (recompute, a settings change, TRUNCATE)
+ *		folds everyone again from the activities and writes the rows that
+ *		differ; prio.sweep_due() (refresh) evaluates everyone's stored facts
+ *		at a time and names the customers whose stored evaluation differs.
+ *		The insert trigger uses the same activity collector when a statement
+ *		(a backdated COPY) needs many customers folded again.
+ *
+ * The activity collector reads the activities heap once, in physical order,
+ * and keeps the events of the customers asked for in memory, 32 bytes each;
+ * each customer's events are then sorted by (at, activity_id) and folded by
+ * the same prio_fold_event() the aggregate and the trigger use.  The events
+ * are held within maintenance_work_mem: when a set of customers would need
+ * more, it is split by a hash of customer_id into passes, each a scan.
+ */
+#include "prio.h"
+
+#include <math.h>
+
+#include "access/heapam.h"
+#include "access/tableam.h"
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_type.h"
+#include "common/hashfn.h"
+#include "executor/spi.h"
+#include "executor/tuptable.h"
+#include "miscadmin.h"
+#include "storage/bufmgr.h"
+#include "storage/lmgr.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
+
+/* writes are batched: one UPDATE per this many changed customers */
+#define SWEEP_BATCH 1000
+
+/* One activity of a customer, as the fold needs it */
+typedef struct SweepEvent
+{
+	TimestampTz at;
+	int64		activity_id;
+	Numeric		amount;			/* purchases only; NULL otherwise */
+	int32		kind;			/* index into the configuration's kinds */
+} SweepEvent;
+
+/* A customer of the sweep: what the rules need besides its facts */
+typedef struct SweepCustomer
+{
+	int64		customer_id;	/* hash key */
+	char		status;			/* simplehash's */
+	bool		seen;			/* its customer_state row was read */
+	bool		answers[4];		/* BANT */
+	bool		answer_null[4];
+	TimestampTz created_at;
+	char	   *owner;			/* NULL: none */
+	int32		nev;
+	int32		cap;
+	SweepEvent *ev;
+} SweepCustomer;
+
+static inline uint32
+hash_customer(int64 id)
+{
+	uint64		h = (uint64) id;
+
+	/* splitmix64's finalizer: consecutive ids spread over the table */
+	h ^= h >> 30;
+	h *= UINT64CONST(0xbf58476d1ce4e5b9);
+	h ^= h >> 27;
+	h *= UINT64CONST(0x94d049bb133111eb);
+	h ^= h >> 31;
+	return (uint32) h;
+}
+
+#define SH_PREFIX sweep
+#define SH_ELEMENT_TYPE SweepCustomer
+#define SH_KEY_TYPE int64
+#define SH_KEY customer_id
+#define SH_HASH_KEY(tb, key) hash_customer(key)
+#define SH_EQUAL(tb, a, b) ((a) == (b))
+#define SH_SCOPE static inline
+#define SH_DECLARE
+#define SH_DEFINE
+#include "lib/simplehash.h"
+
+struct ActivityCollector
+{
+	MemoryContext cxt;			/* the customers, their events and amounts */
+	sweep_hash *customers;
+	const PrioConfig *cfg;
+	int		   *kind_len;		/* lengths of the kinds' names */
+	Snapshot	snapshot;
+	int			npasses;
+};
+
+/* the pass a customer's events are collected in */
+static inline int
+pass_of(int64 id, int npasses)
+{
+	return npasses <= 1 ? 0 : (int) (hash_customer(id) >> 8) % npasses;
+}
+
+static Oid
+prio_relid(const char *name)
+{
+	Oid			relid = get_relname_relid(name, get_namespace_oid(PRIO_SCHEMA, false));
+
+	if (!OidIsValid(relid))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("relation " PRIO_SCHEMA ".%s does not exist", name),
+				 errhint("Reinstall the extension.")));
+	return relid;
+}
+
+static AttrNumber
+attnum_of(Relation rel, const char *name, Oid type)
+{
+	TupleDesc	desc = RelationGetDescr(rel);
+
+	for (int a = 0; a < desc->natts; a++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, a);
+
+		if (!att->attisdropped && strcmp(NameStr(att->attname), name) == 0)
+		{
+			if (type != InvalidOid && att->atttypid != type)
+				ereport(ERROR,
+						(errcode(ERRCODE_DATATYPE_MISMATCH),
+						 errmsg("column %s of %s has type %s, expected %s", name,
+								RelationGetRelationName(rel), format_type_be(att->atttypid),
+								format_type_be(type)),
+						 errhint("Reinstall the extension: its tables were altered.")));
+			return a + 1;
+		}
+	}
+	ereport(ERROR,
+			(errcode(ERRCODE_UNDEFINED_COLUMN),
+			 errmsg("%s has no column \"%s\"", RelationGetRelationName(rel), name),
+			 errhint("Reinstall the extension: its tables were altered.")));
+	pg_unreachable();
+}
+
+/* rows of a relation by the planner's estimate; an unanalyzed one by its size */
+static double
+estimated_rows(Oid relid)
+{
+	Relation	rel = table_open(relid, AccessShareLock);
+	double		rows = rel->rd_rel->reltuples;
+
+	if (rows < 0)
+		rows = (double) RelationGetNumberOfBlocks(rel) * (BLCKSZ / 64);
+	table_close(rel, AccessShareLock);
+	return Max(rows, 1.0);
+}
+
+/*
+ * A collector for the events of a set of ncustomers customers (of all
+ * customers, when ncustomers < 0), read with snapshot: it decides how many
+ * passes keep them within maintenance_work_mem.
+ */
+ActivityCollector *
+ActivityCollectorBegin(const PrioConfig *cfg, Snapshot snapshot, double ncustomers)
+{
+	ActivityCollector *c = palloc0(sizeof(ActivityCollector));
+	double		activities = estimated_rows(prio_relid("activities"));
+	double		customers = estimated_rows(prio_relid("customers"));
+	double		events;
+	double		budget = (double) maintenance_work_mem * 1024.0;
+
+	c->cxt = AllocSetContextCreate(CurrentMemoryContext, "prio activity collector",
+								   ALLOCSET_DEFAULT_SIZES);
+	c->cfg = cfg;
+	c->snapshot = snapshot;
+	c->kind_len = palloc(sizeof(int) * Max(cfg->nkinds, 1));
+	for (int k = 0; k < cfg->nkinds; k++)
+		c->kind_len[k] = strlen(cfg->kinds[k].name);
+	/* events of the set, by the activities' share of its customers */
+	events = ncustomers < 0 || ncustomers >= customers ? activities
+		: activities * ncustomers / customers;
+	/* an event and its share of array slack and amounts: about 48 bytes */
+	c->npasses = (int) Min(ceil(events * 48.0 / budget), 1024.0);
+	c->npasses = Max(c->npasses, 1);
+	return c;
+}
+
+int
+ActivityCollectorPasses(ActivityCollector *c)
+{
+	return c->npasses;
+}
+
+bool
+ActivityCollectorInPass(ActivityCollector *c, int64 customer_id, int pass)
+{
+	return pass_of(customer_id, c->npasses) == pass;
+}
+
+/* Forget the last pass's customers and events; start a new set. */
+static void
+collector_reset(ActivityCollector *c, double ncustomers)
+{
+	MemoryContextReset(c->cxt);
+	c->customers = sweep_create(c->cxt, (uint32) Min(Max(ncustomers, 64.0), 1e9), NULL);
+}
+
+static SweepCustomer *
+collector_add(ActivityCollector *c, int64 customer_id)
+{
+	bool		found;
+	SweepCustomer *e = sweep_insert(c->customers, customer_id, &found);
+
+	if (!found)
+	{
+		memset(((char *) e) + offsetof(SweepCustomer, seen), 0,
+			   sizeof(SweepCustomer) - offsetof(SweepCustomer, seen));
+	}
+	return e;
+}
+
+static int
+kind_of(ActivityCollector *c, Datum kind, int hint)
+{
+	text	   *t = DatumGetTextPP(kind);
+	const char *s = VARDATA_ANY(t);
+	int			len = VARSIZE_ANY_EXHDR(t);
+	const PrioConfig *cfg = c->cfg;
+
+	if (hint >= 0 && hint < cfg->nkinds && c->kind_len[hint] == len &&
+		memcmp(cfg->kinds[hint].name, s, len) == 0)
+		return hint;
+	for (int k = 0; k < cfg->nkinds; k++)
+		if (c->kind_len[k] == len && memcmp(cfg->kinds[k].name, s, len) == 0)
+			return k;
+	/* the foreign key and the configuration cache make this unreachable */
+	ereport(ERROR,
+			(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
+			 errmsg("activity kind \"%s\" is not in prio.activity_kinds",
+					text_to_cstring(t))));
+	pg_unreachable();
+}
+
+/*
+ * One scan of the activities: the events of every customer added since the
+ * last reset are kept.
+ */
+static void
+collector_scan(ActivityCollector *c)
+{
+	Relation	rel = table_open(prio_relid("activities"), AccessShareLock);
+	TupleTableSlot *slot = table_slot_create(rel, NULL);
+	TableScanDesc scan;
+	AttrNumber	att_id = attnum_of(rel, "activity_id", INT8OID);
+	AttrNumber	att_customer = attnum_of(rel, "customer_id", INT8OID);
+	AttrNumber	att_kind = attnum_of(rel, "kind", TEXTOID);
+	AttrNumber	att_at = attnum_of(rel, "at", TIMESTAMPTZOID);
+	AttrNumber	att_amount = attnum_of(rel, "amount", NUMERICOID);
+	AttrNumber	natts = Max(Max(Max(att_id, att_customer), Max(att_kind, att_at)), att_amount);
+	MemoryContext rowcxt = AllocSetContextCreate(CurrentMemoryContext, "prio collector row",
+												 ALLOCSET_SMALL_SIZES);
+	int			hint = 0;
+	uint64		n = 0;
+	SweepCustomer *last = NULL;
+
+	scan = table_beginscan(rel, c->snapshot, 0, NULL);
+	while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
+	{
+		int64		id;
+		SweepCustomer *e;
+		SweepEvent *ev;
+		const PrioKind *k;
+
+		if ((++n & 1023) == 0)
+		{
+			CHECK_FOR_INTERRUPTS();
+			MemoryContextReset(rowcxt);
+		}
+		slot_getsomeattrs(slot, natts);
+		if (slot->tts_isnull[att_customer - 1] || slot->tts_isnull[att_at - 1] ||
+			slot->tts_isnull[att_kind - 1] || slot->tts_isnull[att_id - 1])
+			continue;			/* NOT NULL columns; a NULL cannot be folded */
+		id = DatumGetInt64(slot->tts_values[att_customer - 1]);
+		/* rows of one customer tend to come together (a COPY, a backfill) */
+		e = (last != NULL && last->customer_id == id) ? last : sweep_lookup(c->customers, id);
+		if (e == NULL)
+			continue;
+		last = e;
+		{
+			MemoryContext old = MemoryContextSwitchTo(rowcxt);
+
+			hint = kind_of(c, slot->tts_values[att_kind - 1], hint);
+			MemoryContextSwitchTo(old);
+		}
+		k = &c->cfg->kinds[hint];
+		if (e->nev == e->cap)
+		{
+			e->cap = e->cap == 0 ? 8 : e->cap * 2;
+			e->ev = e->ev == NULL
+				? MemoryContextAlloc(c->cxt, sizeof(SweepEvent) * e->cap)
+				: repalloc(e->ev, sizeof(SweepEvent) * e->cap);
+		}
+		ev = &e->ev[e->nev++];
+		ev->at = DatumGetTimestampTz(slot->tts_values[att_at - 1]);
+		ev->activity_id = DatumGetInt64(slot->tts_values[att_id - 1]);
+		ev->kind = hint;
+		ev->amount = NULL;
+		if (k->is_purchase && !slot->tts_isnull[att_amount - 1])
+		{
+			MemoryContext old = MemoryContextSwitchTo(c->cxt);
+
+			ev->amount = DatumGetNumericCopy(slot->tts_values[att_amount - 1]);
+			MemoryContextSwitchTo(old);
+		}
+	}
+	table_endscan(scan);
+	ExecDropSingleTupleTableSlot(slot);
+	table_close(rel, AccessShareLock);
+	MemoryContextDelete(rowcxt);
+}
+
+/*
+ * Collect the events of the given customers that fall in this pass (all
+ * when ids is NULL: the customers already added).
+ */
+void
+ActivityCollectorRun(ActivityCollector *c, const int64 *ids, int nids, int pass)
+{
+	collector_reset(c, (double) nids / c->npasses * 1.2);
+	for (int i = 0; i < nids; i++)
+		if (pass_of(ids[i], c->npasses) == pass)
+			collector_add(c, ids[i]);
+	collector_scan(c);
+}
+
+static int
+cmp_event(const void *a, const void *b)
+{
+	const SweepEvent *x = a;
+	const SweepEvent *y = b;
+
+	if (x->at != y->at)
+		return x->at < y->at ? -1 : 1;
+	return (x->activity_id > y->activity_id) - (x->activity_id < y->activity_id);
+}
+
+/* fold the customer's collected events, from nothing, in (at, activity_id) order */
+static void
+fold_events(ActivityCollector *c, SweepCustomer *e, PrioFacts *f, MemoryContext cxt)
+{
+	bool		sorted = true;
+
+	prio_facts_init(f, e->customer_id);
+	/* the heap holds most customers' rows in time order already */
+	for (int i = 1; i < e->nev && sorted; i++)
+		sorted = cmp_event(&e->ev[i - 1], &e->ev[i]) < 0;
+	if (!sorted)
+		qsort(e->ev, e->nev, sizeof(SweepEvent), cmp_event);
+	for (int i = 0; i < e->nev; i++)
+	{
+		const SweepEvent *ev = &e->ev[i];
+		const PrioKind *k = &c->cfg->kinds[ev->kind];
+
+		prio_fold_event(f, ev->at, k->inbound, k->has_stage, k->stage, k->is_purchase,
+						k->weight, ev->amount, c->cfg->settings.half_life_us, cxt);
+	}
+}
+
+/*
+ * The facts of a customer of the current pass, folded from nothing; its
+ * events are then forgotten.  Numerics are allocated in cxt.
+ */
+void
+ActivityCollectorFold(ActivityCollector *c, int64 customer_id, PrioFacts *f, MemoryContext cxt)
+{
+	SweepCustomer *e = sweep_lookup(c->customers, customer_id);
+
+	if (e == NULL)
+	{
+		prio_facts_init(f, customer_id);
+		return;
+	}
+	fold_events(c, e, f, cxt);
+}
+
+void
+ActivityCollectorEnd(ActivityCollector *c)
+{
+	MemoryContextDelete(c->cxt);
+	pfree(c->kind_len);
+	pfree(c);
+}
+
+
+/* ---------------------------------------------------------------- customers */
+
+/*
+ * Read every customer into the collector's table: BANT answers, created_at
+ * and owner (for those in the pass).
+ */
+static void
+read_customers(ActivityCollector *c, int pass, int64 **ids, int *nids)
+{
+	Relation	rel = table_open(prio_relid("customers"), AccessShareLock);
+	TupleTableSlot *slot = table_slot_create(rel, NULL);
+	TableScanDesc scan = table_beginscan(rel, c->snapshot, 0, NULL);
+	AttrNumber	att_id = attnum_of(rel, "customer_id", INT8OID);
+	AttrNumber	att_bant[4] = {attnum_of(rel, "budget", BOOLOID), attnum_of(rel, "authority", BOOLOID),
+	attnum_of(rel, "need", BOOLOID), attnum_of(rel, "timeline", BOOLOID)};
+	AttrNumber	att_created = attnum_of(rel, "created_at", TIMESTAMPTZOID);
+	AttrNumber	att_owner = attnum_of(rel, "owner", TEXTOID);
+	int			max = 1024;
+
+	*nids = 0;
+	*ids = palloc(sizeof(int64) * max);
+	while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
+	{
+		int64		id;
+		SweepCustomer *e;
+
+		CHECK_FOR_INTERRUPTS();
+		slot_getallattrs(slot);
+		if (slot->tts_isnull[att_id - 1])
+			continue;
+		id = DatumGetInt64(slot->tts_values[att_id - 1]);
+		if (pass_of(id, c->npasses) != pass)
+			continue;
+		e = collector_add(c, id);
+		for (int b = 0; b < 4; b++)
+		{
+			e->answer_null[b] = slot->tts_isnull[att_bant[b] - 1];
+			e->answers[b] = !e->answer_null[b] && DatumGetBool(slot->tts_values[att_bant[b] - 1]);
+		}
+		if (slot->tts_isnull[att_created - 1])
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("customer created_at must not be NULL")));
+		e->created_at = DatumGetTimestampTz(slot->tts_values[att_created - 1]);
+		e->owner = NULL;
+		if (!slot->tts_isnull[att_owner - 1])
+		{
+			MemoryContext old = MemoryContextSwitchTo(c->cxt);
+
+			e->owner = TextDatumGetCString(slot->tts_values[att_owner - 1]);
+			MemoryContextSwitchTo(old);
+		}
+		if (*nids == max)
+		{
+			max *= 2;
+			*ids = repalloc(*ids, sizeof(int64) * max);
+		}
+		(*ids)[(*nids)++] = id;
+	}
+	table_endscan(scan);
+	ExecDropSingleTupleTableSlot(slot);
+	table_close(rel, AccessShareLock);
+}
+
+
+/* ---------------------------------------------------------------- state rows */
+
+/* customer_state's columns, by name */
+typedef struct StateAtts
+{
+	AttrNumber	customer_id;
+	AttrNumber	facts[14];		/* first_at .. first_day_amount, in StateFact order */
+	AttrNumber	effective_stage;
+	AttrNumber	score[3];
+	AttrNumber	bant;
+	AttrNumber	no_reply;
+	AttrNumber	value_high;
+	AttrNumber	intent_high;
+	AttrNumber	tier;
+	AttrNumber	priority;
+	AttrNumber	next_due_at;
+	AttrNumber	rule;
+	AttrNumber	owner;
+} StateAtts;
+
+enum
+{
+	SF_FIRST_AT, SF_LAST_AT, SF_LAST_INBOUND_AT, SF_LAST_OUTBOUND_AT, SF_LAST_PURCHASE_AT,
+	SF_FREQUENCY, SF_MONETARY, SF_INTENT, SF_INTENT_AT, SF_STAGE, SF_FIRST_PURCHASE_AT,
+	SF_PURCHASE_DAYS, SF_FIRST_DAY_AMOUNT, SF_N
+};
+
+static void
+state_atts(Relation rel, StateAtts *a)
+{
+	static const char *const names[SF_N] = {"first_at", "last_at", "last_inbound_at",
+		"last_outbound_at", "last_purchase_at", "frequency", "monetary", "intent", "intent_at",
+	"stage", "first_purchase_at", "purchase_days", "first_day_amount"};
+	Oid			stage = StageTypeOid();
+	const Oid	types[SF_N] = {TIMESTAMPTZOID, TIMESTAMPTZOID, TIMESTAMPTZOID, TIMESTAMPTZOID,
+		TIMESTAMPTZOID, INT8OID, NUMERICOID, FLOAT8OID, TIMESTAMPTZOID, stage, TIMESTAMPTZOID,
+	INT8OID, NUMERICOID};
+
+	a->customer_id = attnum_of(rel, "customer_id", INT8OID);
+	for (int i = 0; i < SF_N; i++)
+		a->facts[i] = attnum_of(rel, names[i], types[i]);
+	a->effective_stage = attnum_of(rel, "effective_stage", stage);
+	a->score[0] = attnum_of(rel, "r_score", INT4OID);
+	a->score[1] = attnum_of(rel, "f_score", INT4OID);
+	a->score[2] = attnum_of(rel, "m_score", INT4OID);
+	a->bant = attnum_of(rel, "bant", INT4OID);
+	a->no_reply = attnum_of(rel, "no_reply", BOOLOID);
+	a->value_high = attnum_of(rel, "value_high", BOOLOID);
+	a->intent_high = attnum_of(rel, "intent_high", BOOLOID);
+	a->tier = attnum_of(rel, "tier", TEXTOID);
+	a->priority = attnum_of(rel, "priority", FLOAT8OID);
+	a->next_due_at = attnum_of(rel, "next_due_at", TIMESTAMPTZOID);
+	a->rule = attnum_of(rel, "rule", TEXTOID);
+	a->owner = attnum_of(rel, "owner", TEXTOID);
+}
+
+#define ISNULL(slot, att) ((slot)->tts_isnull[(att) - 1])
+#define VALUE(slot, att) ((slot)->tts_values[(att) - 1])
+
+/* IS DISTINCT FROM, column by column, as SQL compares the stored row */
+static inline bool
+ts_differs(TupleTableSlot *slot, AttrNumber att, bool has, TimestampTz ts)
+{
+	if (ISNULL(slot, att))
+		return has;
+	return !has || DatumGetTimestampTz(VALUE(slot, att)) != ts;
+}
+
+static inline bool
+numeric_differs(TupleTableSlot *slot, AttrNumber att, Numeric n)
+{
+	Numeric		v = n ? n : int64_to_numeric(0);
+
+	if (ISNULL(slot, att))
+		return true;
+	return DatumGetInt32(DirectFunctionCall2(numeric_cmp, VALUE(slot, att),
+											 NumericGetDatum(v))) != 0;
+}
+
+static inline bool
+float_differs(Datum stored, double v)
+{
+	/* float8 = : NaN equals NaN */
+	double		s = DatumGetFloat8(stored);
+
+	return isnan(s) ? !isnan(v) : (isnan(v) || s != v);
+}
+
+static inline bool
+text_differs(TupleTableSlot *slot, AttrNumber att, const char *s, int len)
+{
+	text	   *t;
+
+	if (ISNULL(slot, att))
+		return true;
+	t = DatumGetTextPP(VALUE(slot, att));
+	return VARSIZE_ANY_EXHDR(t) != len || memcmp(VARDATA_ANY(t), s, len) != 0;
+}
+
+/* the stored facts differ from f */
+static bool
+facts_differ(TupleTableSlot *slot, const StateAtts *a, const PrioFacts *f)
+{
+	const AttrNumber *x = a->facts;
+
+	return ts_differs(slot, x[SF_FIRST_AT], f->has_activity, f->first_at) ||
+		ts_differs(slot, x[SF_LAST_AT], f->has_activity, f->last_at) ||
+		ts_differs(slot, x[SF_LAST_INBOUND_AT], f->has_inbound, f->last_inbound_at) ||
+		ts_differs(slot, x[SF_LAST_OUTBOUND_AT], f->has_outbound, f->last_outbound_at) ||
+		ts_differs(slot, x[SF_LAST_PURCHASE_AT], f->has_purchase, f->last_purchase_at) ||
+		ISNULL(slot, x[SF_FREQUENCY]) ||
+		DatumGetInt64(VALUE(slot, x[SF_FREQUENCY])) != f->frequency ||
+		numeric_differs(slot, x[SF_MONETARY], f->monetary) ||
+		ISNULL(slot, x[SF_INTENT]) || float_differs(VALUE(slot, x[SF_INTENT]), f->intent) ||
+		ts_differs(slot, x[SF_INTENT_AT], f->has_activity, f->intent_at) ||
+		ISNULL(slot, x[SF_STAGE]) || StageFromDatum(VALUE(slot, x[SF_STAGE])) != f->stage ||
+		ts_differs(slot, x[SF_FIRST_PURCHASE_AT], f->has_purchase, f->first_purchase_at) ||
+		ISNULL(slot, x[SF_PURCHASE_DAYS]) ||
+		DatumGetInt64(VALUE(slot, x[SF_PURCHASE_DAYS])) != f->purchase_days ||
+		numeric_differs(slot, x[SF_FIRST_DAY_AMOUNT], f->first_day_amount);
+}
+
+static inline bool
+int_differs(TupleTableSlot *slot, AttrNumber att, bool has, int32 v)
+{
+	if (ISNULL(slot, att))
+		return has;
+	return !has || DatumGetInt32(VALUE(slot, att)) != v;
+}
+
+static inline bool
+bool_differs(TupleTableSlot *slot, AttrNumber att, bool v)
+{
+	return ISNULL(slot, att) || DatumGetBool(VALUE(slot, att)) != v;
+}
+
+/* the stored evaluation differs from e */
+static bool
+evaluation_differs(TupleTableSlot *slot, const StateAtts *a, const PrioEval *e)
+{
+	char		tier = e->tier;
+
+	return ISNULL(slot, a->effective_stage) ||
+		StageFromDatum(VALUE(slot, a->effective_stage)) != e->stage ||
+		int_differs(slot, a->score[0], e->has_scores[0], e->score[0]) ||
+		int_differs(slot, a->score[1], e->has_scores[1], e->score[1]) ||
+		int_differs(slot, a->score[2], e->has_scores[2], e->score[2]) ||
+		int_differs(slot, a->bant, true, e->bant) ||
+		bool_differs(slot, a->no_reply, e->no_reply) ||
+		bool_differs(slot, a->value_high, e->value_high) ||
+		bool_differs(slot, a->intent_high, e->intent_high) ||
+		text_differs(slot, a->tier, &tier, 1) ||
+		ISNULL(slot, a->priority) || float_differs(VALUE(slot, a->priority), e->priority) ||
+		ts_differs(slot, a->next_due_at, true, e->next_due_at) ||
+		text_differs(slot, a->rule, e->rule.data, e->rule.len);
+}
+
+static char *
+stored_text(TupleTableSlot *slot, AttrNumber att)
+{
+	return ISNULL(slot, att) ? NULL : TextDatumGetCString(VALUE(slot, att));
+}
+
+static char *
+stored_stage(TupleTableSlot *slot, AttrNumber att)
+{
+	return ISNULL(slot, att) ? NULL
+		: pstrdup(prio_stage_names[StageFromDatum(VALUE(slot, att))]);
+}
+
+static Datum
+int8_array(const int64 *ids, int n)
+{
+	Datum	   *d = palloc(sizeof(Datum) * Max(n, 1));
+
+	for (int i = 0; i < n; i++)
+		d[i] = Int64GetDatum(ids[i]);
+	return PointerGetDatum(construct_array(d, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+}
+
+static int
+cmp_int64(const void *a, const void *b)
+{
+	int64		x = *(const int64 *) a;
+	int64		y = *(const int64 *) b;
+
+	return (x > y) - (x < y);
+}
+
+static void
+run_ids(const char *sql, const int64 *ids, int n, int expect)
+{
+	Oid			type = INT8ARRAYOID;
+	Datum		arg = int8_array(ids, n);
+
+	if (SPI_execute_with_args(sql, 1, &type, &arg, NULL, false, 0) != expect)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("prio could not write customer_state: %s", sql)));
+}
+
+/*
+ * The configuration in force, read afresh: a sweep may run inside the very
+ * statement that changed it (config_changed() fires before the trigger that
+ * sends the invalidation), and one read is nothing beside the sweep.
+ */
+static const PrioConfig *
+current_config(void)
+{
+	CommandCounterIncrement();
+	prio_config_forget();
+	return prio_config(true);
+}
+
+
+/* ---------------------------------------------------------------- sweep_rebuild */
+
+/*
+ * prio.sweep_rebuild(why text, force boolean) RETURNS integer
+ *
+ * Every customer folded again from its activities and evaluated now; the
+ * customer_state rows that differ (all of them when force) are written, with
+ * history "<why>: <rule>" for every change of tier or stage.  Returns how
+ * many customers' stored facts differed from the refold.  customer_state is
+ * locked EXCLUSIVE first: writers wait, readers do not, and the activities
+ * are then read with a snapshot that has every committed one.
+ */
+PG_FUNCTION_INFO_V1(prio_sweep_rebuild);
+Datum
+prio_sweep_rebuild(PG_FUNCTION_ARGS)
+{
+	char	   *why;
+	bool		force;
+	Oid			state_relid = prio_relid("customer_state");
+	TimestampTz as_of = GetCurrentTransactionStartTimestamp();
+	const PrioConfig *cfg;
+	Snapshot	snapshot;
+	ActivityCollector *c;
+	StateWriter w;
+	StateAtts	a;
+	int64		fixed = 0;
+	MemoryContext rowcxt;
+
+	CheckArgNotNull(fcinfo, 0, "why");
+	CheckArgNotNull(fcinfo, 1, "force");
+	why = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	force = PG_GETARG_BOOL(1);
+
+	LockRelationOid(state_relid, ExclusiveLock);
+	SPI_connect();
+	cfg = current_config();
+	snapshot = RegisterSnapshot(GetTransactionSnapshot());
+	c = ActivityCollectorBegin(cfg, snapshot, -1);
+	rowcxt = AllocSetContextCreate(CurrentMemoryContext, "prio sweep row", ALLOCSET_DEFAULT_SIZES);
+	StateWriterBegin(&w, SWEEP_BATCH, why, as_of);
+
+	for (int pass = 0; pass < c->npasses; pass++)
+	{
+		int64	   *ids;
+		int			nids;
+		int64	   *missing;
+		int			nmissing = 0;
+		int64	   *owners;
+		int			nowners = 0;
+		Relation	rel;
+		TupleTableSlot *slot;
+		TableScanDesc scan;
+
+		collector_reset(c, estimated_rows(prio_relid("customers")) / c->npasses * 1.2);
+		read_customers(c, pass, &ids, &nids);
+		collector_scan(c);
+
+		/* every state row of the pass: refold, evaluate, compare, write */
+		owners = palloc(sizeof(int64) * Max(nids, 1));
+		rel = table_open(state_relid, AccessShareLock);
+		state_atts(rel, &a);
+		slot = table_slot_create(rel, NULL);
+		scan = table_beginscan(rel, snapshot, 0, NULL);
+		while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
+		{
+			int64		id;
+			SweepCustomer *e;
+			PrioFacts	f;
+			PrioEval	ev;
+			bool		differ;
+			MemoryContext old;
+
+			CHECK_FOR_INTERRUPTS();
+			slot_getallattrs(slot);
+			id = DatumGetInt64(VALUE(slot, a.customer_id));
+			if (pass_of(id, c->npasses) != pass ||
+				(e = sweep_lookup(c->customers, id)) == NULL)
+				continue;		/* another pass's; or its customer is gone */
+			e->seen = true;
+			old = MemoryContextSwitchTo(rowcxt);
+			fold_events(c, e, &f, rowcxt);
+			prio_evaluate(&ev, &f, e->answers, e->answer_null, e->created_at,
+						  &cfg->settings, cfg->breaks, cfg->nbreaks, as_of);
+			differ = facts_differ(slot, &a, &f);
+			if (differ)
+				fixed++;
+			if (force || differ || evaluation_differs(slot, &a, &ev))
+				StateWriterAdd(&w, &f, &ev, stored_text(slot, a.tier),
+							   stored_stage(slot, a.effective_stage));
+			if (ISNULL(slot, a.owner) ? e->owner != NULL
+				: (e->owner == NULL || strcmp(e->owner, TextDatumGetCString(VALUE(slot, a.owner))) != 0))
+				owners[nowners++] = id;
+			MemoryContextSwitchTo(old);
+			MemoryContextReset(rowcxt);
+		}
+		table_endscan(scan);
+		ExecDropSingleTupleTableSlot(slot);
+		table_close(rel, AccessShareLock);
+		StateWriterFlush(&w);
+
+		/* the owner kept beside the state, where it went out of step */
+		if (nowners > 0)
+			run_ids("UPDATE " PRIO_SCHEMA ".customer_state s SET owner = c.owner"
+					"  FROM " PRIO_SCHEMA ".customers c"
+					" WHERE c.customer_id OPERATOR(pg_catalog.=) s.customer_id"
+					"   AND s.customer_id OPERATOR(pg_catalog.=) ANY ($1)", owners, nowners,
+					SPI_OK_UPDATE);
+
+		/* a customer whose state row went missing gets one back */
+		missing = palloc(sizeof(int64) * Max(nids, 1));
+		for (int i = 0; i < nids; i++)
+		{
+			SweepCustomer *e = sweep_lookup(c->customers, ids[i]);
+
+			if (!e->seen)
+				missing[nmissing++] = ids[i];
+		}
+		if (nmissing > 0)
+		{
+			PrioFacts	empty;
+
+			qsort(missing, nmissing, sizeof(int64), cmp_int64);
+			run_ids("INSERT INTO " PRIO_SCHEMA ".customer_state (customer_id, owner)"
+					" SELECT c.customer_id, c.owner FROM " PRIO_SCHEMA ".customers c"
+					"  WHERE c.customer_id OPERATOR(pg_catalog.=) ANY ($1)"
+					"  ORDER BY c.customer_id", missing, nmissing, SPI_OK_INSERT);
+			prio_facts_init(&empty, 0);
+			for (int i = 0; i < nmissing; i++)
+			{
+				SweepCustomer *e = sweep_lookup(c->customers, missing[i]);
+				PrioFacts	f;
+				PrioEval	ev;
+				MemoryContext old = MemoryContextSwitchTo(rowcxt);
+
+				fold_events(c, e, &f, rowcxt);
+				prio_evaluate(&ev, &f, e->answers, e->answer_null, e->created_at,
+							  &cfg->settings, cfg->breaks, cfg->nbreaks, as_of);
+				/* the new row's defaults are the facts of no activity */
+				if (f.has_activity)
+					fixed++;
+				StateWriterAdd(&w, &f, &ev, NULL, NULL);
+				MemoryContextSwitchTo(old);
+				MemoryContextReset(rowcxt);
+			}
+			StateWriterFlush(&w);
+		}
+	}
+
+	StateWriterEnd(&w);
+	ActivityCollectorEnd(c);
+	UnregisterSnapshot(snapshot);
+	SPI_finish();
+	PG_RETURN_INT32((int32) Min(fixed, PG_INT32_MAX));
+}
+
+
+/* ---------------------------------------------------------------- sweep_due */
+
+/*
+ * prio.sweep_due(as_of timestamptz) RETURNS bigint[]
+ *
+ * The customers whose stored facts, evaluated at as_of, give an evaluation
+ * other than the stored one (refresh then locks and writes only those), in
+ * customer_id order.  Reads without locks.
+ */
+PG_FUNCTION_INFO_V1(prio_sweep_due);
+Datum
+prio_sweep_due(PG_FUNCTION_ARGS)
+{
+	TimestampTz as_of;
+	const PrioConfig *cfg;
+	Snapshot	snapshot;
+	ActivityCollector *c;
+	int64	   *ids;
+	int			nids;
+	int64	   *due;
+	int			ndue = 0;
+	Relation	rel;
+	TupleTableSlot *slot;
+	TableScanDesc scan;
+	StateAtts	a;
+	RowReader	rr;
+	MemoryContext rowcxt;
+	MemoryContext callcxt = CurrentMemoryContext;
+
+	CheckArgNotNull(fcinfo, 0, "as_of");
+	as_of = PG_GETARG_TIMESTAMPTZ(0);
+
+	SPI_connect();
+	cfg = current_config();
+	snapshot = RegisterSnapshot(GetTransactionSnapshot());
+	c = palloc0(sizeof(ActivityCollector));
+	c->cxt = AllocSetContextCreate(CurrentMemoryContext, "prio sweep customers",
+								   ALLOCSET_DEFAULT_SIZES);
+	c->cfg = cfg;
+	c->snapshot = snapshot;
+	c->npasses = 1;
+	collector_reset(c, estimated_rows(prio_relid("customers")) * 1.2);
+	read_customers(c, 0, &ids, &nids);
+	due = MemoryContextAlloc(callcxt, sizeof(int64) * Max(nids, 1));
+	memset(&rr, 0, sizeof(rr));
+	rowcxt = AllocSetContextCreate(CurrentMemoryContext, "prio sweep row", ALLOCSET_DEFAULT_SIZES);
+
+	rel = table_open(prio_relid("customer_state"), AccessShareLock);
+	state_atts(rel, &a);
+	slot = table_slot_create(rel, NULL);
+	scan = table_beginscan(rel, snapshot, 0, NULL);
+	while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
+	{
+		int64		id;
+		SweepCustomer *e;
+		PrioFacts	f;
+		PrioEval	ev;
+		MemoryContext old;
+
+		CHECK_FOR_INTERRUPTS();
+		slot_getallattrs(slot);
+		id = DatumGetInt64(VALUE(slot, a.customer_id));
+		if ((e = sweep_lookup(c->customers, id)) == NULL)
+			continue;
+		old = MemoryContextSwitchTo(rowcxt);
+		/* the stored facts read as prio.stored_facts(s) gives them to evaluate() */
+		FactsFromDatum(&f, ExecFetchSlotHeapTupleDatum(slot), &rr, callcxt, rowcxt);
+		prio_evaluate(&ev, &f, e->answers, e->answer_null, e->created_at,
+					  &cfg->settings, cfg->breaks, cfg->nbreaks, as_of);
+		if (evaluation_differs(slot, &a, &ev))
+			due[ndue++] = id;
+		MemoryContextSwitchTo(old);
+		MemoryContextReset(rowcxt);
+	}
+	table_endscan(scan);
+	ExecDropSingleTupleTableSlot(slot);
+	table_close(rel, AccessShareLock);
+	UnregisterSnapshot(snapshot);
+	SPI_finish();
+
+	if (ndue == 0)
+		PG_RETURN_NULL();
+	qsort(due, ndue, sizeof(int64), cmp_int64);
+	PG_RETURN_DATUM(int8_array(due, ndue));
+}

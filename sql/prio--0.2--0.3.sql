@@ -1,5 +1,6 @@
 -- prio 0.2 -> 0.3: performance.  Everyone at once in C (prio.sweep_rebuild
--- for recompute and configuration changes, prio.sweep_due for refresh).
+-- for recompute and configuration changes, prio.sweep_due for refresh,
+-- prio.rebuild_win_counts for recompute's check of the win counts).
 -- Objects whose definition changed are dropped and created again; their
 -- grants are saved first and given back (prio.upgrade_regrant, dropped at
 -- the end).
@@ -30,11 +31,13 @@ SELECT pg_catalog.set_config('prio.upgrade_acl_' OPERATOR(pg_catalog.||) p.prona
                              coalesce(p.proacl::text, ''), true)
   FROM pg_catalog.pg_proc p
  WHERE p.oid OPERATOR(pg_catalog.=) ANY (ARRAY['@extschema@.refresh(timestamptz)'::pg_catalog.regprocedure,
-                                                '@extschema@.rebuild(bigint[], text, boolean)'::pg_catalog.regprocedure]);
+                                                '@extschema@.rebuild(bigint[], text, boolean)'::pg_catalog.regprocedure,
+                                                '@extschema@.rebuild_win_counts()'::pg_catalog.regprocedure]);
 
 DROP FUNCTION @extschema@.refresh(timestamptz);
 DROP FUNCTION @extschema@.rebuild(bigint[], text, boolean);
 DROP FUNCTION @extschema@.config_changed() CASCADE;      -- and its two triggers
+DROP FUNCTION @extschema@.rebuild_win_counts();
 
 ------------------------------------------------------------------------
 -- Everyone at once (C, src/sweep.c): one pass over each table.  They read
@@ -212,10 +215,21 @@ CREATE TRIGGER activity_kinds_changed
     FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.config_changed();
 REVOKE ALL ON FUNCTION @extschema@.config_changed() FROM PUBLIC;
 
+CREATE FUNCTION @extschema@.rebuild_win_counts()
+RETURNS void
+AS 'MODULE_PATHNAME', 'prio_rebuild_win_counts'
+LANGUAGE C VOLATILE
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION @extschema@.rebuild_win_counts() IS
+'Internal (recompute; C): makes prio.win_outcomes follow the base stages (an open customer''s outcome goes; a closed customer without one gets its current features, stage unknown) and prio.win_counts equal the outcomes'' counts, rewriting them only when they differ or hold deltas; one scan of customer_state and one of win_outcomes, under the compaction lock.';
+REVOKE ALL ON FUNCTION @extschema@.rebuild_win_counts() FROM PUBLIC;
+
 ------------------------------------------------------------------------
 -- grants given back
 SELECT @extschema@.upgrade_regrant('FUNCTION @extschema@.refresh(timestamptz)',
                                    NULLIF(pg_catalog.current_setting('prio.upgrade_acl_refresh'), '')::pg_catalog.aclitem[]);
 SELECT @extschema@.upgrade_regrant('FUNCTION @extschema@.rebuild(bigint[], text, boolean)',
                                    NULLIF(pg_catalog.current_setting('prio.upgrade_acl_rebuild'), '')::pg_catalog.aclitem[]);
+SELECT @extschema@.upgrade_regrant('FUNCTION @extschema@.rebuild_win_counts()',
+                                   NULLIF(pg_catalog.current_setting('prio.upgrade_acl_rebuild_win_counts'), '')::pg_catalog.aclitem[]);
 DROP FUNCTION @extschema@.upgrade_regrant(text, aclitem[]);

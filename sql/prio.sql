@@ -1655,41 +1655,11 @@ CREATE TRIGGER state_closed_flush
 
 CREATE FUNCTION @extschema@.rebuild_win_counts()
 RETURNS void
-LANGUAGE plpgsql
-SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-SET jit = off
-AS $$
-BEGIN
-    -- no compaction may commit between our snapshot and our rewrite
-    PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('prio.win_counts')::bigint);
-    -- outcomes follow the base stage: closed customers that have none (closed
-    -- before prio kept outcomes) get their current features, stage unknown
-    DELETE FROM @extschema@.win_outcomes w
-     USING @extschema@.customer_state s
-     WHERE s.customer_id OPERATOR(pg_catalog.=) w.customer_id
-       AND s.stage OPERATOR(pg_catalog.<>) ALL ('{won,lost}'::@extschema@.stage[]);
-    INSERT INTO @extschema@.win_outcomes (customer_id, won, features)
-    SELECT s.customer_id, s.stage OPERATOR(pg_catalog.=) 'won',
-           @extschema@.win_features(s) OPERATOR(pg_catalog.||) '{"stage": "unknown"}'::jsonb
-      FROM @extschema@.customer_state s
-     WHERE s.stage OPERATOR(pg_catalog.=) ANY ('{won,lost}'::@extschema@.stage[])
-       AND NOT EXISTS (SELECT 1 FROM @extschema@.win_outcomes w
-                        WHERE w.customer_id OPERATOR(pg_catalog.=) s.customer_id)
-     ORDER BY s.customer_id;
-    -- then the counts, from the outcomes, in one statement (one snapshot)
-    WITH gone AS (DELETE FROM @extschema@.win_counts)
-    INSERT INTO @extschema@.win_counts (variable, value, won, lost)
-    SELECT f.key, f.value, pg_catalog.count(*) FILTER (WHERE w.won),
-           pg_catalog.count(*) FILTER (WHERE NOT w.won)
-      FROM @extschema@.win_outcomes w,
-           LATERAL (SELECT e.key, e.value FROM pg_catalog.jsonb_each_text(w.features) e
-                    UNION ALL SELECT '*', '*') f
-     GROUP BY 1, 2;
-END
-$$;
+AS 'MODULE_PATHNAME', 'prio_rebuild_win_counts'
+LANGUAGE C VOLATILE
+SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION @extschema@.rebuild_win_counts() IS
-'Internal (recompute): makes prio.win_outcomes follow the base stages and rebuilds prio.win_counts from it.';
+'Internal (recompute; C): makes prio.win_outcomes follow the base stages (an open customer''s outcome goes; a closed customer without one gets its current features, stage unknown) and prio.win_counts equal the outcomes'' counts, rewriting them only when they differ or hold deltas; one scan of customer_state and one of win_outcomes, under the compaction lock.';
 
 -- SECURITY DEFINER: readers get the summed model, not the delta rows (one
 -- statement's rows are one closed customer's features)

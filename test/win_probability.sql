@@ -4,7 +4,7 @@
 -- base-rate predictor's Brier score.  The counts prio keeps live must equal
 -- the ones rebuilt from the outcomes after random activity.
 BEGIN;
-SELECT plan(21);
+SELECT plan(25);
 SET LOCAL timezone = 'UTC';
 
 SELECT is(prio.win_probability('{"budget": "yes"}'::jsonb), 0.5::double precision, 'no outcomes yet: 0.5');
@@ -112,6 +112,22 @@ SELECT is(prio.recompute(), 0, 'recompute finds nothing to fix');
 SELECT set_eq('SELECT * FROM live_counts', 'SELECT * FROM before_recompute', 'and rebuilds the same counts');
 SELECT lives_ok($$SELECT prio.refresh()$$, 'refresh sums up the deltas');
 SELECT set_eq('SELECT * FROM live_counts', 'SELECT * FROM before_recompute', 'to the same counts');
+
+-- recompute() repairs outcomes and counts that drifted (rebuild_win_counts, C)
+DELETE FROM prio.win_counts WHERE variable = 'budget' AND value = 'yes';
+INSERT INTO prio.win_counts VALUES ('need', 'no', 5, 0), ('need', 'no', -5, 0), ('spent', 'row', 0, 0),
+                                   ('*', '*', 1, 1);
+DELETE FROM prio.win_outcomes
+ WHERE customer_id = (SELECT min(customer_id) FROM prio.customer_state WHERE stage = 'won');
+INSERT INTO prio.win_outcomes (customer_id, won, features)
+SELECT min(customer_id), true, '{"stage": "closing"}' FROM prio.customer_state WHERE stage NOT IN ('won', 'lost');
+SELECT is(prio.recompute(), 0, 'recompute over drifted outcomes and counts: the facts were right');
+SELECT is((SELECT count(*) FROM prio.customer_state s
+            WHERE (s.stage IN ('won', 'lost')) <> EXISTS (SELECT 1 FROM prio.win_outcomes o WHERE o.customer_id = s.customer_id)),
+          0::bigint, 'an outcome for exactly the closed customers again');
+SELECT set_eq('SELECT * FROM live_counts', 'SELECT * FROM rebuilt_counts', 'the counts equal the outcomes'' again');
+SELECT is((SELECT count(*) FROM prio.win_counts), (SELECT count(DISTINCT (variable, value)) FROM prio.win_counts),
+          'one row per (variable, value): compacted, the spent row gone');
 
 SELECT * FROM finish();
 ROLLBACK;

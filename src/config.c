@@ -115,6 +115,7 @@ load_kinds(void)
 		Datum		stage = SPI_getbinval(t, d, 3, &stage_null);
 
 		k->name = SPI_getvalue(t, d, 1);
+		k->namelen = strlen(k->name);
 		k->inbound = DatumGetBool(SPI_getbinval(t, d, 2, &isnull));
 		k->has_stage = !stage_null;
 		k->stage = stage_null ? STAGE_PROSPECT : StageFromDatum(stage);
@@ -213,6 +214,13 @@ prio_config(bool v02)
 	return &config;
 }
 
+/* Changes whenever the copy may change: what was read under one generation holds for it. */
+uint64
+prio_config_generation(void)
+{
+	return config_generation;
+}
+
 /* Forget the copy: the next prio_config() reads the tables again. */
 void
 prio_config_forget(void)
@@ -222,17 +230,18 @@ prio_config_forget(void)
 }
 
 int
-prio_kind_index(const PrioConfig *c, const char *name, int hint)
+prio_kind_index(const PrioConfig *c, const char *name, int len, int hint)
 {
 	/* rows of one statement tend to repeat a kind: try the hint first */
-	if (hint >= 0 && hint < c->nkinds && strcmp(c->kinds[hint].name, name) == 0)
+	if (hint >= 0 && hint < c->nkinds && c->kinds[hint].namelen == len &&
+		memcmp(c->kinds[hint].name, name, len) == 0)
 		return hint;
 	for (int i = 0; i < c->nkinds; i++)
-		if (strcmp(c->kinds[i].name, name) == 0)
+		if (c->kinds[i].namelen == len && memcmp(c->kinds[i].name, name, len) == 0)
 			return i;
 	/* the foreign key makes this unreachable */
 	ereport(ERROR,
 			(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
-			 errmsg("activity kind \"%s\" is not in prio.activity_kinds", name)));
+			 errmsg("activity kind \"%.*s\" is not in prio.activity_kinds", len, name)));
 	pg_unreachable();
 }

@@ -15,16 +15,21 @@
 #include "prio.h"
 
 #include "access/htup_details.h"
+#include "access/genam.h"
+#include "access/nbtree.h"
 #include "access/table.h"
 #include "access/tableam.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_am.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "common/hashfn.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
 #include "utils/array.h"
+#include "utils/fmgroids.h"
+#include "utils/inval.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
 #include "utils/guc.h"
@@ -32,6 +37,9 @@
 #include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
+
+static Oid	prio_table(const char *name);
+static AttrNumber table_column(Relation rel, const char *name);
 
 /* The rows seen by the row trigger, waiting for the statement trigger */
 typedef struct Pending
@@ -45,7 +53,72 @@ static MemoryContext pending_cxt = NULL;
 static Pending *pending = NULL;
 static int	npending = 0;
 static int	maxpending = 0;
-static Oid	row_type = InvalidOid;
+
+/*
+ * The kinds closing customers had by their last_at, handed over by the
+ * insert trigger when it has just read all their activities (a backdated
+ * COPY), so the flush need not read them again; valid for the configuration
+ * generation they were computed under.  Emptied by every flush and at the
+ * end of every (sub)transaction.
+ */
+typedef struct KnownKinds
+{
+	int64		customer_id;
+	char		status;
+	uint64		kinds;
+	uint64		generation;
+} KnownKinds;
+
+#define SH_PREFIX known
+#define SH_ELEMENT_TYPE KnownKinds
+#define SH_KEY_TYPE int64
+#define SH_KEY customer_id
+#define SH_HASH_KEY(tb, key) hash_bytes_uint32((uint32) ((key) ^ ((key) >> 32)))
+#define SH_EQUAL(tb, a, b) ((a) == (b))
+#define SH_SCOPE static inline
+#define SH_DECLARE
+#define SH_DEFINE
+#include "lib/simplehash.h"
+
+static MemoryContext known_cxt = NULL;
+static known_hash *known = NULL;
+
+static void memory_begin(void);
+
+void
+OutcomeKindsKnown(int64 customer_id, uint64 kinds, uint64 config_generation)
+{
+	KnownKinds *k;
+	bool		found;
+
+	memory_begin();
+	if (known == NULL)
+		known = known_create(known_cxt, 1024, NULL);
+	k = known_insert(known, customer_id, &found);
+	k->kinds = kinds;
+	k->generation = config_generation;
+}
+
+void
+OutcomeKindsForget(void)
+{
+	if (known != NULL)
+	{
+		known = NULL;
+		MemoryContextReset(known_cxt);
+	}
+}
+
+static bool
+known_kinds_of(int64 customer_id, uint64 generation, uint64 *kinds)
+{
+	KnownKinds *k = known != NULL ? known_lookup(known, customer_id) : NULL;
+
+	if (k == NULL || k->generation != generation)
+		return false;
+	*kinds = k->kinds;
+	return true;
+}
 
 static void
 pending_reset(void)
@@ -63,14 +136,33 @@ pending_xact_callback(XactEvent event, void *arg)
 {
 	if (npending > 0)
 		pending_reset();
+	OutcomeKindsForget();
 }
 
 static void
 pending_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 						 SubTransactionId parentSubid, void *arg)
 {
-	if (event == SUBXACT_EVENT_ABORT_SUB && npending > 0)
-		pending_reset();
+	if (event == SUBXACT_EVENT_ABORT_SUB)
+	{
+		if (npending > 0)
+			pending_reset();
+		OutcomeKindsForget();
+	}
+}
+
+/* What outlives a statement, and the callbacks that empty it at every end */
+static void
+memory_begin(void)
+{
+	if (pending_cxt != NULL)
+		return;
+	pending_cxt = AllocSetContextCreate(TopMemoryContext, "prio pending outcomes",
+										ALLOCSET_SMALL_SIZES);
+	known_cxt = AllocSetContextCreate(TopMemoryContext, "prio known kinds",
+									  ALLOCSET_SMALL_SIZES);
+	RegisterXactCallback(pending_xact_callback, NULL);
+	RegisterSubXactCallback(pending_subxact_callback, NULL);
 }
 
 static void
@@ -113,13 +205,7 @@ prio_state_closed(PG_FUNCTION_ARGS)
 				 errmsg("prio.customer_state has no column \"stage\"")));
 	stage = StageFromDatum(heap_getattr(td->tg_newtuple, att, desc, &isnull));
 
-	if (pending_cxt == NULL)
-	{
-		pending_cxt = AllocSetContextCreate(TopMemoryContext, "prio pending outcomes",
-											ALLOCSET_SMALL_SIZES);
-		RegisterXactCallback(pending_xact_callback, NULL);
-		RegisterSubXactCallback(pending_subxact_callback, NULL);
-	}
+	memory_begin();
 	old = MemoryContextSwitchTo(pending_cxt);
 	if (npending == maxpending)
 	{
@@ -131,9 +217,252 @@ prio_state_closed(PG_FUNCTION_ARGS)
 	pending[npending].closed = (stage == STAGE_WON || stage == STAGE_LOST);
 	pending[npending].won = (stage == STAGE_WON);
 	npending++;
-	row_type = desc->tdtypeid;
 	MemoryContextSwitchTo(old);
 	return PointerGetDatum(NULL);
+}
+
+/*
+ * The features of old customer_state rows, as prio.win_features() gives
+ * them: base stage, owner, BANT answers, RFM segment, and kind:<k> yes/no
+ * for every kind that does not close a deal, seen by the row's last_at.
+ * win_features() runs a query per row, which made a COPY that closes tens of
+ * thousands of deals twice as slow; here each row is one index probe of
+ * customers and one index range of activities (or none, when the insert
+ * trigger has just read them: OutcomeKindsKnown).  The flush runs as prio's
+ * owner, inside prio's own UPDATE of customer_state, so the direct reads
+ * see what win_features() would (test/win_probability.sql and
+ * test/sweep.sql compare them).
+ */
+enum
+{
+	O_ID, O_STAGE, O_FREQUENCY, O_R, O_F, O_M, O_LAST_AT, O_NFIELDS
+};
+static const char *const old_fields[O_NFIELDS] = {
+	"customer_id", "stage", "frequency", "r_score", "f_score", "m_score", "last_at"
+};
+static const Oid old_types[O_NFIELDS] = {
+	INT8OID, PRIO_STAGE_TYPE, INT8OID, INT4OID, INT4OID, INT4OID, TIMESTAMPTZOID
+};
+
+typedef struct FeatureReader
+{
+	const PrioConfig *cfg;
+	uint64		generation;		/* of cfg */
+	Snapshot	snapshot;
+	Relation	customers;
+	Relation	customers_pkey;
+	Relation	activities;
+	Relation	activities_idx;
+	TupleTableSlot *cslot;
+	TupleTableSlot *aslot;
+	AttrNumber	c_owner;
+	AttrNumber	c_bant[4];
+	AttrNumber	a_kind;
+	bool	   *seen;			/* per kind */
+	char	  **kind_keys;		/* "kind:<name>" per kind; NULL: not a feature */
+	RowReader	rr;
+	MemoryContext cxt;			/* the reader's own allocations */
+} FeatureReader;
+
+static Relation
+open_index(const char *name, Relation heap, AttrNumber col1, AttrNumber col2)
+{
+	Oid			relid = get_relname_relid(name, get_namespace_oid(PRIO_SCHEMA, false));
+	Relation	idx;
+
+	if (!OidIsValid(relid))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("index " PRIO_SCHEMA ".%s does not exist", name),
+				 errhint("Reinstall the extension.")));
+	idx = index_open(relid, AccessShareLock);
+	if (idx->rd_index->indrelid != RelationGetRelid(heap) ||
+		idx->rd_index->indnkeyatts < (col2 ? 2 : 1) ||
+		idx->rd_index->indkey.values[0] != col1 ||
+		(col2 && idx->rd_index->indkey.values[1] != col2) ||
+		idx->rd_rel->relam != BTREE_AM_OID)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("index " PRIO_SCHEMA ".%s is not the one prio created", name),
+				 errhint("Reinstall the extension.")));
+	return idx;
+}
+
+static void
+features_begin(FeatureReader *fr)
+{
+	const char *bant[4] = {"budget", "authority", "need", "timeline"};
+	AttrNumber	a_customer;
+	AttrNumber	a_at;
+
+	memset(fr, 0, sizeof(FeatureReader));
+	fr->cxt = CurrentMemoryContext;
+	AcceptInvalidationMessages();
+	fr->cfg = prio_config(true);
+	fr->generation = prio_config_generation();
+	fr->seen = palloc(sizeof(bool) * Max(fr->cfg->nkinds, 1));
+	fr->kind_keys = palloc(sizeof(char *) * Max(fr->cfg->nkinds, 1));
+	for (int k = 0; k < fr->cfg->nkinds; k++)
+	{
+		const PrioKind *kind = &fr->cfg->kinds[k];
+
+		/* kinds that close a deal are not features */
+		fr->kind_keys[k] = kind->is_purchase ||
+			(kind->has_stage && (kind->stage == STAGE_WON || kind->stage == STAGE_LOST))
+			? NULL : psprintf("kind:%s", kind->name);
+	}
+	CommandCounterIncrement();
+	fr->snapshot = RegisterSnapshot(GetTransactionSnapshot());
+	fr->customers = table_open(prio_table("customers"), AccessShareLock);
+	fr->customers_pkey = open_index("customers_pkey", fr->customers,
+									table_column(fr->customers, "customer_id"), 0);
+	fr->c_owner = table_column(fr->customers, "owner");
+	for (int b = 0; b < 4; b++)
+		fr->c_bant[b] = table_column(fr->customers, bant[b]);
+	fr->activities = table_open(prio_table("activities"), AccessShareLock);
+	a_customer = table_column(fr->activities, "customer_id");
+	a_at = table_column(fr->activities, "at");
+	fr->a_kind = table_column(fr->activities, "kind");
+	fr->activities_idx = open_index("activities_customer_at_idx", fr->activities, a_customer, a_at);
+	fr->cslot = table_slot_create(fr->customers, NULL);
+	fr->aslot = table_slot_create(fr->activities, NULL);
+	fr->rr.what = "prio.customer_state";
+	fr->rr.names = old_fields;
+	fr->rr.types = old_types;
+	fr->rr.nfields = O_NFIELDS;
+}
+
+static void
+features_end(FeatureReader *fr)
+{
+	ExecDropSingleTupleTableSlot(fr->cslot);
+	ExecDropSingleTupleTableSlot(fr->aslot);
+	index_close(fr->customers_pkey, AccessShareLock);
+	index_close(fr->activities_idx, AccessShareLock);
+	table_close(fr->customers, AccessShareLock);
+	table_close(fr->activities, AccessShareLock);
+	UnregisterSnapshot(fr->snapshot);
+}
+
+static void
+push_pair(JsonbParseState **ps, const char *key, const char *value)
+{
+	JsonbValue	v;
+
+	v.type = jbvString;
+	v.val.string.val = (char *) key;
+	v.val.string.len = strlen(key);
+	pushJsonbValue(ps, WJB_KEY, &v);
+	if (value == NULL)
+		v.type = jbvNull;
+	else
+	{
+		v.val.string.val = (char *) value;
+		v.val.string.len = strlen(value);
+	}
+	pushJsonbValue(ps, WJB_VALUE, &v);
+}
+
+static Datum
+features_of(FeatureReader *fr, Datum oldrow)
+{
+	static const char *const bant[4] = {"budget", "authority", "need", "timeline"};
+	RowReader  *rr = &fr->rr;
+	ScanKeyData key[2];
+	IndexScanDesc scan;
+	bool		isnull;
+	bool		found;
+	int64		id;
+	Datum		d;
+	JsonbParseState *ps = NULL;
+	JsonbValue *res;
+	char	   *owner = NULL;
+	const char *answers[4];
+	const char *segment = "none";
+	int			hint = 0;
+	uint64		known_kinds;
+
+	RowBind(rr, oldrow, fr->cxt);
+	d = RowGet(rr, O_ID, &isnull);
+	if (isnull)
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("a customer_state row without customer_id")));
+	id = DatumGetInt64(d);
+
+	/* the customer: owner and BANT answers */
+	ScanKeyInit(&key[0], 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(id));
+	scan = index_beginscan(fr->customers, fr->customers_pkey, fr->snapshot, 1, 0);
+	index_rescan(scan, key, 1, NULL, 0);
+	found = index_getnext_slot(scan, ForwardScanDirection, fr->cslot);
+	if (found)
+	{
+		slot_getallattrs(fr->cslot);
+		if (!fr->cslot->tts_isnull[fr->c_owner - 1])
+			owner = TextDatumGetCString(fr->cslot->tts_values[fr->c_owner - 1]);
+		for (int b = 0; b < 4; b++)
+			answers[b] = fr->cslot->tts_isnull[fr->c_bant[b] - 1] ? "unknown"
+				: DatumGetBool(fr->cslot->tts_values[fr->c_bant[b] - 1]) ? "yes" : "no";
+	}
+	index_endscan(scan);
+	if (!found)
+		ereport(ERROR,
+				(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
+				 errmsg("customer " INT64_FORMAT " of a closed deal does not exist", id)));
+
+	/* the kinds it had by last_at: handed over, or read */
+	memset(fr->seen, 0, sizeof(bool) * Max(fr->cfg->nkinds, 1));
+	d = RowGet(rr, O_LAST_AT, &isnull);
+	if (known_kinds_of(id, fr->generation, &known_kinds))
+	{
+		for (int k = 0; k < fr->cfg->nkinds && k < KNOWN_KINDS_MAX; k++)
+			fr->seen[k] = (known_kinds >> k) & 1;
+	}
+	else if (!isnull)
+	{
+		ScanKeyInit(&key[1], 2, BTLessEqualStrategyNumber, F_TIMESTAMPTZ_LE, d);
+		scan = index_beginscan(fr->activities, fr->activities_idx, fr->snapshot, 2, 0);
+		index_rescan(scan, key, 2, NULL, 0);
+		while (index_getnext_slot(scan, ForwardScanDirection, fr->aslot))
+		{
+			text	   *kind;
+
+			slot_getsomeattrs(fr->aslot, fr->a_kind);
+			if (fr->aslot->tts_isnull[fr->a_kind - 1])
+				continue;
+			kind = DatumGetTextPP(fr->aslot->tts_values[fr->a_kind - 1]);
+			hint = prio_kind_index(fr->cfg, VARDATA_ANY(kind), VARSIZE_ANY_EXHDR(kind), hint);
+			fr->seen[hint] = true;
+		}
+		index_endscan(scan);
+	}
+
+	/* the segment of a buyer (rfm_segment is strict: a missing score is none) */
+	d = RowGet(rr, O_FREQUENCY, &isnull);
+	if (!isnull && DatumGetInt64(d) > 0)
+	{
+		bool		n[3];
+		Datum		sc[3];
+
+		for (int i = 0; i < 3; i++)
+			sc[i] = RowGet(rr, O_R + i, &n[i]);
+		if (!n[0] && !n[1] && !n[2])
+			segment = prio_rfm_segment(DatumGetInt32(sc[0]), DatumGetInt32(sc[1]),
+									   DatumGetInt32(sc[2]));
+	}
+
+	pushJsonbValue(&ps, WJB_BEGIN_OBJECT, NULL);
+	d = RowGet(rr, O_STAGE, &isnull);
+	push_pair(&ps, "stage", isnull ? NULL : prio_stage_names[StageFromDatum(d)]);
+	push_pair(&ps, "owner", owner ? owner : "(none)");
+	for (int b = 0; b < 4; b++)
+		push_pair(&ps, bant[b], answers[b]);
+	push_pair(&ps, "rfm_segment", segment);
+	for (int k = 0; k < fr->cfg->nkinds; k++)
+		if (fr->kind_keys[k] != NULL)
+			push_pair(&ps, fr->kind_keys[k], fr->seen[k] ? "yes" : "no");
+	res = pushJsonbValue(&ps, WJB_END_OBJECT, NULL);
+	return JsonbPGetDatum(JsonbValueToJsonb(res));
 }
 
 /*
@@ -142,32 +471,24 @@ prio_state_closed(PG_FUNCTION_ARGS)
  * before; opened again: no outcome.
  */
 static SPIPlanPtr
-flush_plan(Oid *types)
+flush_plan(void)
 {
 	static SPIPlanPtr plan = NULL;
-	static Oid	plan_type = InvalidOid;
+	Oid			types[3] = {INT8ARRAYOID, BOOLARRAYOID, JSONBARRAYOID};
 
-	SPIPlanPtr	old = plan;
-
-	if (plan != NULL && plan_type == types[0])
-		return plan;
-	/* forget it first: SPI_prepare may throw */
-	plan = NULL;
-	plan_type = InvalidOid;
-	if (old != NULL)
-		SPI_freeplan(old);
-	plan = PrioKeepPlan(
-		"WITH c AS (SELECT $1[i] AS o, $2[i] AS won FROM pg_catalog.generate_subscripts($1, 1) AS i),"
-		"     gone AS (DELETE FROM " PRIO_SCHEMA ".win_outcomes w USING c"
-		"               WHERE c.won IS NULL AND w.customer_id OPERATOR(pg_catalog.=) (c.o).customer_id)"
-		" INSERT INTO " PRIO_SCHEMA ".win_outcomes AS w (customer_id, won, features)"
-		" SELECT (c.o).customer_id, c.won, " PRIO_SCHEMA ".win_features(c.o) FROM c"
-		"  WHERE c.won IS NOT NULL"
-		"  ORDER BY (c.o).customer_id"
-		" ON CONFLICT (customer_id) DO UPDATE SET won = EXCLUDED.won"
-		"  WHERE w.won IS DISTINCT FROM EXCLUDED.won",
-		2, types, 0);
-	plan_type = types[0];
+	if (plan == NULL)
+		plan = PrioKeepPlan(
+			"WITH c AS (SELECT $1[i] AS id, $2[i] AS won, $3[i] AS features"
+			"             FROM pg_catalog.generate_subscripts($1, 1) AS i),"
+			"     gone AS (DELETE FROM " PRIO_SCHEMA ".win_outcomes w USING c"
+			"               WHERE c.won IS NULL AND w.customer_id OPERATOR(pg_catalog.=) c.id)"
+			" INSERT INTO " PRIO_SCHEMA ".win_outcomes AS w (customer_id, won, features)"
+			" SELECT c.id, c.won, c.features FROM c"
+			"  WHERE c.won IS NOT NULL"
+			"  ORDER BY c.id"
+			" ON CONFLICT (customer_id) DO UPDATE SET won = EXCLUDED.won"
+			"  WHERE w.won IS DISTINCT FROM EXCLUDED.won",
+			3, types, 0);
 	return plan;
 }
 
@@ -176,17 +497,19 @@ Datum
 prio_state_closed_flush(PG_FUNCTION_ARGS)
 {
 	Datum	   *rows;
+	Datum	   *ids;
 	Datum	   *won;
 	bool	   *won_null;
+	Datum	   *features;
 	int			n = npending;
 	int			dims[1];
 	int			lbs[1] = {1};
-	Datum		args[2];
-	Oid			types[2];
-	int16		typlen;
-	bool		typbyval;
-	char		typalign;
+	Datum		args[3];
 	int			save_nestlevel;
+	FeatureReader fr;
+	RowReader	idr;
+	static const char *const id_field[1] = {"customer_id"};
+	static const Oid id_type[1] = {INT8OID};
 
 	check_trigger(fcinfo, false, "prio.state_closed_flush()");
 	if (n == 0)
@@ -194,30 +517,48 @@ prio_state_closed_flush(PG_FUNCTION_ARGS)
 
 	/* take the rows out first: whatever happens next, they are handled once */
 	rows = palloc(sizeof(Datum) * n);
+	ids = palloc(sizeof(Datum) * n);
 	won = palloc(sizeof(Datum) * n);
 	won_null = palloc(sizeof(bool) * n);
+	features = palloc(sizeof(Datum) * n);
 	for (int i = 0; i < n; i++)
 	{
 		rows[i] = PointerGetDatum(PG_DETOAST_DATUM_COPY(pending[i].old_row));
 		won[i] = BoolGetDatum(pending[i].won);
 		won_null[i] = !pending[i].closed;
 	}
-	types[0] = get_array_type(row_type);
-	types[1] = BOOLARRAYOID;
 	pending_reset();
-
-	dims[0] = n;
-	get_typlenbyvalalign(row_type, &typlen, &typbyval, &typalign);
-	args[0] = PointerGetDatum(construct_md_array(rows, NULL, 1, dims, lbs, row_type,
-												 typlen, typbyval, typalign));
-	args[1] = PointerGetDatum(construct_md_array(won, won_null, 1, dims, lbs, BOOLOID,
-												 1, true, TYPALIGN_CHAR));
 
 	save_nestlevel = NewGUCNestLevel();
 	(void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET, PGC_S_SESSION,
 							 GUC_ACTION_SAVE, true, 0, false);
 	SPI_connect();
-	if (SPI_execute_plan(flush_plan(types), args, NULL, false, 0) != SPI_OK_INSERT)
+	memset(&idr, 0, sizeof(idr));
+	idr.what = "prio.customer_state";
+	idr.names = id_field;
+	idr.types = id_type;
+	idr.nfields = 1;
+	features_begin(&fr);
+	for (int i = 0; i < n; i++)
+	{
+		bool		isnull;
+
+		CHECK_FOR_INTERRUPTS();
+		RowBind(&idr, rows[i], CurrentMemoryContext);
+		ids[i] = RowGet(&idr, 0, &isnull);
+		features[i] = won_null[i] ? (Datum) 0 : features_of(&fr, rows[i]);
+	}
+	features_end(&fr);
+	OutcomeKindsForget();
+
+	dims[0] = n;
+	args[0] = PointerGetDatum(construct_md_array(ids, NULL, 1, dims, lbs, INT8OID,
+												 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	args[1] = PointerGetDatum(construct_md_array(won, won_null, 1, dims, lbs, BOOLOID,
+												 1, true, TYPALIGN_CHAR));
+	args[2] = PointerGetDatum(construct_md_array(features, won_null, 1, dims, lbs, JSONBOID,
+												 -1, false, TYPALIGN_INT));
+	if (SPI_execute_plan(flush_plan(), args, NULL, false, 0) != SPI_OK_INSERT)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("could not write prio.win_outcomes")));
@@ -225,7 +566,6 @@ prio_state_closed_flush(PG_FUNCTION_ARGS)
 	AtEOXact_GUC(true, save_nestlevel);
 	return PointerGetDatum(NULL);
 }
-
 
 /* ---------------------------------------------------------------- rebuild */
 

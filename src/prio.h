@@ -202,6 +202,7 @@ extern void prio_evaluate(PrioEval *e, const PrioFacts *f, const bool *bant_answ
 typedef struct PrioKind
 {
 	char	   *name;
+	int			namelen;
 	bool		inbound;
 	bool		has_stage;
 	PrioStage	stage;
@@ -220,7 +221,8 @@ typedef struct PrioConfig
 
 extern const PrioConfig *prio_config(bool v02);
 extern void prio_config_forget(void);
-extern int	prio_kind_index(const PrioConfig *c, const char *name, int hint);
+extern uint64 prio_config_generation(void);
+extern int	prio_kind_index(const PrioConfig *c, const char *name, int len, int hint);
 
 /* statewrite.c: evaluated customers written in batches, with history and NOTIFY */
 #define STATE_NCOLS 26			/* customer_state columns written (0.2 on) */
@@ -259,7 +261,13 @@ extern bool ActivityCollectorInPass(ActivityCollector *c, int64 customer_id, int
 extern void ActivityCollectorRun(ActivityCollector *c, const int64 *ids, int nids, int pass);
 extern void ActivityCollectorFold(ActivityCollector *c, int64 customer_id, PrioFacts *f,
 								  MemoryContext cxt);
+extern uint64 ActivityCollectorKinds(ActivityCollector *c, int64 customer_id, TimestampTz upto);
 extern void ActivityCollectorEnd(ActivityCollector *c);
+
+/* outcomes.c: the kinds a customer had by its last_at, from a caller that read them */
+#define KNOWN_KINDS_MAX 64
+extern void OutcomeKindsKnown(int64 customer_id, uint64 kinds, uint64 config_generation);
+extern void OutcomeKindsForget(void);
 
 /* segment.c */
 extern void CheckScore(int32 score, const char *name);

@@ -93,7 +93,6 @@ struct ActivityCollector
 	MemoryContext cxt;			/* the customers, their events and amounts */
 	sweep_hash *customers;
 	const PrioConfig *cfg;
-	int		   *kind_len;		/* lengths of the kinds' names */
 	Snapshot	snapshot;
 	int			npasses;
 };
@@ -177,9 +176,6 @@ ActivityCollectorBegin(const PrioConfig *cfg, Snapshot snapshot, double ncustome
 								   ALLOCSET_DEFAULT_SIZES);
 	c->cfg = cfg;
 	c->snapshot = snapshot;
-	c->kind_len = palloc(sizeof(int) * Max(cfg->nkinds, 1));
-	for (int k = 0; k < cfg->nkinds; k++)
-		c->kind_len[k] = strlen(cfg->kinds[k].name);
 	/* events of the set, by the activities' share of its customers */
 	events = ncustomers < 0 || ncustomers >= customers ? activities
 		: activities * ncustomers / customers;
@@ -227,22 +223,8 @@ static int
 kind_of(ActivityCollector *c, Datum kind, int hint)
 {
 	text	   *t = DatumGetTextPP(kind);
-	const char *s = VARDATA_ANY(t);
-	int			len = VARSIZE_ANY_EXHDR(t);
-	const PrioConfig *cfg = c->cfg;
 
-	if (hint >= 0 && hint < cfg->nkinds && c->kind_len[hint] == len &&
-		memcmp(cfg->kinds[hint].name, s, len) == 0)
-		return hint;
-	for (int k = 0; k < cfg->nkinds; k++)
-		if (c->kind_len[k] == len && memcmp(cfg->kinds[k].name, s, len) == 0)
-			return k;
-	/* the foreign key and the configuration cache make this unreachable */
-	ereport(ERROR,
-			(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
-			 errmsg("activity kind \"%s\" is not in prio.activity_kinds",
-					text_to_cstring(t))));
-	pg_unreachable();
+	return prio_kind_index(c->cfg, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t), hint);
 }
 
 /*
@@ -387,11 +369,24 @@ ActivityCollectorFold(ActivityCollector *c, int64 customer_id, PrioFacts *f, Mem
 	fold_events(c, e, f, cxt);
 }
 
+/* The kinds (bit k: kind k) among a customer's collected events up to upto */
+uint64
+ActivityCollectorKinds(ActivityCollector *c, int64 customer_id, TimestampTz upto)
+{
+	SweepCustomer *e = sweep_lookup(c->customers, customer_id);
+	uint64		kinds = 0;
+
+	if (e != NULL)
+		for (int i = 0; i < e->nev; i++)
+			if (e->ev[i].at <= upto && e->ev[i].kind < KNOWN_KINDS_MAX)
+				kinds |= UINT64CONST(1) << e->ev[i].kind;
+	return kinds;
+}
+
 void
 ActivityCollectorEnd(ActivityCollector *c)
 {
 	MemoryContextDelete(c->cxt);
-	pfree(c->kind_len);
 	pfree(c);
 }
 

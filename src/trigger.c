@@ -79,6 +79,8 @@ typedef struct Refold
 	bool		answers[4];
 	bool		answer_null[4];
 	TimestampTz created_at;
+	bool		had_activity;	/* before this statement ... */
+	TimestampTz old_last_at;	/* ... up to here */
 } Refold;
 
 /* What one trigger call needs besides the rows */
@@ -258,6 +260,11 @@ refold_all(Context *cx)
 				CHECK_FOR_INTERRUPTS();
 				MemoryContextSwitchTo(factscxt);
 				ActivityCollectorFold(c, ids[i], &f, factscxt);
+				/* the kinds it had before, should it close: the flush needs them */
+				if (cx->cfg->nkinds <= KNOWN_KINDS_MAX)
+					OutcomeKindsKnown(ids[i], cx->refold[i].had_activity
+									  ? ActivityCollectorKinds(c, ids[i], cx->refold[i].old_last_at)
+									  : 0, prio_config_generation());
 				evaluate_and_write(cx, &cx->refold[i], &f);
 				MemoryContextSwitchTo(cxt);
 				MemoryContextReset(factscxt);
@@ -280,7 +287,7 @@ refold_all(Context *cx)
 }
 
 static void
-set_aside(Context *cx, int64 id, const char *old_tier, const char *old_stage,
+set_aside(Context *cx, const PrioFacts *stored, const char *old_tier, const char *old_stage,
 		  const bool *answers, const bool *answer_null, TimestampTz created_at)
 {
 	MemoryContext old = MemoryContextSwitchTo(cx->callcxt);
@@ -293,7 +300,9 @@ set_aside(Context *cx, int64 id, const char *old_tier, const char *old_stage,
 			: palloc(sizeof(Refold) * cx->maxrefold);
 	}
 	r = &cx->refold[cx->nrefold++];
-	r->id = id;
+	r->id = stored->customer_id;
+	r->had_activity = stored->has_activity;
+	r->old_last_at = stored->last_at;
 	r->old_tier = old_tier ? pstrdup(old_tier) : NULL;
 	r->old_stage = old_stage ? pstrdup(old_stage) : NULL;
 	memcpy(r->answers, answers, sizeof(r->answers));
@@ -372,14 +381,15 @@ process_chunk(Context *cx, Chunk *ch)
 		/* a backfill, or a tie in time: folded again once all chunks are locked */
 		if (f.has_activity && ch->rows[from].at <= f.last_at)
 		{
-			set_aside(cx, f.customer_id, old_tier, old_stage, answers, answer_null, created_at);
+			set_aside(cx, &f, old_tier, old_stage, answers, answer_null, created_at);
 			continue;
 		}
 		for (int r = from; r < to; r++)
 		{
 			const PrioKind *k;
 
-			cx->last_kind = prio_kind_index(cx->cfg, ch->rows[r].kind, cx->last_kind);
+			cx->last_kind = prio_kind_index(cx->cfg, ch->rows[r].kind, strlen(ch->rows[r].kind),
+											 cx->last_kind);
 			k = &cx->cfg->kinds[cx->last_kind];
 
 			prio_fold_event(&f, ch->rows[r].at, k->inbound, k->has_stage, k->stage,
@@ -540,6 +550,7 @@ prio_activities_inserted(PG_FUNCTION_ARGS)
 	if (cx.nrefold > 0)
 		refold_all(&cx);
 	StateWriterEnd(&cx.writer);
+	OutcomeKindsForget();
 
 	ExecDropSingleTupleTableSlot(slot);
 	tuplesort_end(sort);

@@ -9,7 +9,7 @@
 --   * refresh's finder (sweep_due) against the SQL it replaced.
 -- The number of passes shows in the activities' seq_scan count.
 BEGIN;
-SELECT plan(32);
+SELECT plan(37);
 
 DELETE FROM prio.activities;
 DELETE FROM prio.customers;
@@ -73,6 +73,19 @@ SELECT c, k, t, CASE WHEN k = 'purchase' THEN round((10 + random() * 990)::numer
  ORDER BY t;
 ANALYZE prio.customers, prio.activities, prio.customer_state;
 SELECT is(pg_temp.wrong_rows(), 0::bigint, 'a first load in time order: every state row equals the fold aggregate');
+
+-- Open deals close in one statement: the outcome features the flush builds
+-- (C, index probes) equal win_features() of the rows before, segments and all
+CREATE TEMP TABLE before_close AS
+SELECT s.customer_id, prio.win_features(s) AS features
+  FROM prio.customer_state s WHERE s.stage NOT IN ('won', 'lost');
+INSERT INTO prio.activities (customer_id, kind, at)
+SELECT customer_id, 'contract', now() - interval '20 days' FROM before_close;
+SELECT cmp_ok((SELECT count(DISTINCT features->>'rfm_segment') FROM before_close), '>', 3::bigint,
+              'the closing customers span several RFM segments');
+SELECT is((SELECT count(*) FROM prio.win_outcomes o JOIN before_close b USING (customer_id)
+            WHERE o.features = b.features),
+          (SELECT count(*) FROM before_close), 'every closed deal''s features equal win_features() of its row before');
 
 -- A backdated row for every customer: all 1,500 are folded again, by one scan
 CREATE TEMP TABLE hist AS SELECT max(history_id) AS n FROM prio.tier_history;
@@ -166,6 +179,27 @@ SELECT is(prio.sweep_due(t),
   FROM (VALUES (0), (3), (45)) v(d), LATERAL (SELECT now() + d * interval '1 day' AS t) x;
 SELECT is(prio.sweep_due(now()), NULL, 'right after a rebuild nobody is due');
 SELECT is(prio.refresh(), 0, 'refresh() then changes nobody');
+
+-- One statement folds all 1,500 by one scan: a backdated email for the
+-- closed, a rejection at the very time of their last activity for the open
+-- (a tie: after it, by activity_id).  The open deals close as lost; the
+-- trigger hands the flush the kinds it read, and the features must still
+-- equal win_features() of the rows before
+DROP TABLE before_close;
+CREATE TEMP TABLE before_close AS
+SELECT s.customer_id, prio.win_features(s) AS features
+  FROM prio.customer_state s WHERE s.stage NOT IN ('won', 'lost');
+SELECT pg_temp.mark();
+INSERT INTO prio.activities (customer_id, kind, at)
+SELECT s.customer_id, CASE WHEN b.customer_id IS NULL THEN 'email' ELSE 'rejected' END,
+       CASE WHEN b.customer_id IS NULL THEN s.first_at - interval '1 day' ELSE s.last_at END
+  FROM prio.customer_state s LEFT JOIN before_close b USING (customer_id)
+ WHERE s.first_at IS NOT NULL;
+SELECT is(pg_temp.scans_since(), 1::bigint, 'a backdated row for everyone: one scan');
+SELECT cmp_ok((SELECT count(*) FROM before_close), '>', 50::bigint, '... closing the open deals');
+SELECT is((SELECT count(*) FROM prio.win_outcomes o JOIN before_close b USING (customer_id)
+            WHERE NOT o.won AND o.features = b.features),
+          (SELECT count(*) FROM before_close), '... whose outcome features equal win_features() of the rows before');
 
 -- bad input
 SELECT throws_ok($$SELECT prio.sweep_rebuild(NULL, false)$$, '22004', 'why must not be NULL',

@@ -4,7 +4,7 @@
 -- base-rate predictor's Brier score.  The counts prio keeps live must equal
 -- the ones rebuilt from the outcomes after random activity.
 BEGIN;
-SELECT plan(25);
+SELECT plan(26);
 SET LOCAL timezone = 'UTC';
 
 SELECT is(prio.win_probability('{"budget": "yes"}'::jsonb), 0.5::double precision, 'no outcomes yet: 0.5');
@@ -27,7 +27,10 @@ INSERT INTO prio.activities (customer_id, kind, at)
 SELECT 50000 + id, 'reply', now() - interval '10 days' FROM world
 UNION ALL SELECT 50000 + id, 'email_open', now() - interval '9 days' FROM world WHERE opened_email
 UNION ALL SELECT 50000 + id, 'visit', now() - interval '8 days' FROM world WHERE visited;
--- the training deals close
+-- the training deals close; their features just before, as win_features() gives them
+CREATE TEMP TABLE before_close AS
+SELECT s.customer_id, prio.win_features(s) AS features
+  FROM prio.customer_state s JOIN world w ON s.customer_id = 50000 + w.id WHERE w.train;
 INSERT INTO prio.activities (customer_id, kind, at)
 SELECT 50000 + id, CASE WHEN won THEN 'contract' ELSE 'rejected' END, now() - interval '1 day'
   FROM world WHERE train ORDER BY random();
@@ -40,6 +43,9 @@ SELECT is((SELECT count(*) FROM prio.win_outcomes o JOIN world w ON o.customer_i
               AND o.features->>'budget' = CASE WHEN w.budget THEN 'yes' ELSE 'no' END
               AND o.features->>'owner' = w.owner),
           3000::bigint, 'each outcome holds its features from before the close (stage, kinds, BANT, owner)');
+SELECT is((SELECT count(*) FROM prio.win_outcomes o JOIN before_close b USING (customer_id)
+            WHERE o.features = b.features), 3000::bigint,
+          'the features the closing statement wrote (C) equal win_features() of the row before');
 SELECT is((SELECT count(*) FROM prio.win_outcomes WHERE features ? 'kind:contract' OR features ? 'kind:rejected'),
           0::bigint, 'kinds that close a deal are not features');
 

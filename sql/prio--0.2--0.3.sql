@@ -1,6 +1,8 @@
 -- prio 0.2 -> 0.3: performance.  Everyone at once in C (prio.sweep_rebuild
 -- for recompute and configuration changes, prio.sweep_due for refresh,
--- prio.rebuild_win_counts for recompute's check of the win counts).
+-- prio.rebuild_win_counts for recompute's check of the win counts); the
+-- follow-up list read off two indexes, its rank counted; p_alive and clv of
+-- a state row in C.
 -- Objects whose definition changed are dropped and created again; their
 -- grants are saved first and given back (prio.upgrade_regrant, dropped at
 -- the end).
@@ -27,6 +29,13 @@ END
 $$;
 
 -- grants of what is dropped below
+SELECT pg_catalog.set_config('prio.upgrade_acl_followup', coalesce(c.relacl::text, ''), true)
+  FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) '@extschema@.followup'::pg_catalog.regclass;
+SELECT pg_catalog.set_config('prio.upgrade_acl_state_' OPERATOR(pg_catalog.||) p.proname,
+                             coalesce(p.proacl::text, ''), true)
+  FROM pg_catalog.pg_proc p
+ WHERE p.oid OPERATOR(pg_catalog.=) ANY (ARRAY['@extschema@.p_alive(@extschema@.bgnbd, @extschema@.customer_state, timestamptz)'::pg_catalog.regprocedure,
+                                                '@extschema@.clv(@extschema@.bgnbd, @extschema@.gammagamma, @extschema@.customer_state, integer, double precision, timestamptz)'::pg_catalog.regprocedure]);
 SELECT pg_catalog.set_config('prio.upgrade_acl_' OPERATOR(pg_catalog.||) p.proname,
                              coalesce(p.proacl::text, ''), true)
   FROM pg_catalog.pg_proc p
@@ -34,10 +43,143 @@ SELECT pg_catalog.set_config('prio.upgrade_acl_' OPERATOR(pg_catalog.||) p.prona
                                                 '@extschema@.rebuild(bigint[], text, boolean)'::pg_catalog.regprocedure,
                                                 '@extschema@.rebuild_win_counts()'::pg_catalog.regprocedure]);
 
+DROP VIEW @extschema@.followup;
+DROP FUNCTION @extschema@.p_alive(@extschema@.bgnbd, @extschema@.customer_state, timestamptz);
+DROP FUNCTION @extschema@.clv(@extschema@.bgnbd, @extschema@.gammagamma, @extschema@.customer_state, integer, double precision, timestamptz);
 DROP FUNCTION @extschema@.refresh(timestamptz);
 DROP FUNCTION @extschema@.rebuild(bigint[], text, boolean);
 DROP FUNCTION @extschema@.config_changed() CASCADE;      -- and its two triggers
 DROP FUNCTION @extschema@.rebuild_win_counts();
+
+------------------------------------------------------------------------
+-- The follow-up list in its order, for everyone and per rep (every state row
+-- has been evaluated: priority and next_due_at are set)
+UPDATE @extschema@.customer_state s SET priority = 0 WHERE s.priority IS NULL;
+UPDATE @extschema@.customer_state s SET next_due_at = pg_catalog.now() WHERE s.next_due_at IS NULL;
+ALTER TABLE @extschema@.customer_state
+    ALTER COLUMN priority SET DEFAULT 0, ALTER COLUMN priority SET NOT NULL,
+    ALTER COLUMN next_due_at SET DEFAULT pg_catalog.now(), ALTER COLUMN next_due_at SET NOT NULL;
+DROP INDEX @extschema@.customer_state_owner_idx;
+CREATE INDEX customer_state_followup_idx ON @extschema@.customer_state (priority DESC, next_due_at, customer_id);
+CREATE INDEX customer_state_owner_idx ON @extschema@.customer_state (owner, priority DESC, next_due_at, customer_id);
+
+CREATE FUNCTION @extschema@.p_alive(params @extschema@.bgnbd, state @extschema@.customer_state,
+                                    as_of timestamptz DEFAULT pg_catalog.now())
+RETURNS double precision
+AS 'MODULE_PATHNAME', 'prio_p_alive_state'
+LANGUAGE C IMMUTABLE PARALLEL SAFE
+COST 50;
+COMMENT ON FUNCTION @extschema@.p_alive(@extschema@.bgnbd, @extschema@.customer_state, timestamptz) IS
+'P(alive) of a prio customer from its state row (weeks); NULL without purchases or params.';
+
+CREATE FUNCTION @extschema@.clv(bgnbd @extschema@.bgnbd, gammagamma @extschema@.gammagamma,
+                                state @extschema@.customer_state, horizon integer,
+                                discount_rate double precision,
+                                as_of timestamptz DEFAULT pg_catalog.now())
+RETURNS double precision
+AS 'MODULE_PATHNAME', 'prio_clv_state'
+LANGUAGE C IMMUTABLE PARALLEL SAFE
+COST 500;
+COMMENT ON FUNCTION @extschema@.clv(@extschema@.bgnbd, @extschema@.gammagamma, @extschema@.customer_state, integer, double precision, timestamptz) IS
+'Lifetime value of a prio customer from its state row over horizon months, discounted per month (repeat purchases all worth 0 count as the population''s mean spend); NULL without purchases or models.';
+
+-- The rank of a row in its owner's follow-up list (C, src/followup.c): a
+-- count off the owner index for the first rows a query asks for, one
+-- windowed pass when it reads on.  Runs as the caller with qualified names.
+CREATE FUNCTION @extschema@.followup_rank(customer_id bigint, owner text, priority double precision,
+                                          next_due_at timestamptz)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'prio_followup_rank'
+LANGUAGE C STABLE PARALLEL RESTRICTED
+-- costly enough that the planner computes it after a sort, for the rows kept
+COST 100;
+COMMENT ON FUNCTION @extschema@.followup_rank(bigint, text, double precision, timestamptz) IS
+'1 + how many of the owner''s customers (that the caller can see) come before this one in the follow-up order (priority DESC, next_due_at, customer_id); customers without an owner form one list.  The rank column of prio.followup.';
+
+-- The order is the inner query, over customer_state alone and off its
+-- indexes; everything else is computed outside it, so a query with LIMIT
+-- computes it only for the rows it returns.
+CREATE VIEW @extschema@.followup WITH (security_invoker = true) AS
+SELECT @extschema@.followup_rank(r.customer_id, r.owner, r.priority, r.next_due_at) AS rank,
+       r.customer_id,
+       (SELECT c.name FROM @extschema@.customers c
+         WHERE c.customer_id OPERATOR(pg_catalog.=) r.customer_id) AS name,
+       r.owner,
+       st.tier,
+       r.priority,
+       st.effective_stage AS stage,
+       st.r_score AS r,
+       st.f_score AS f,
+       st.m_score AS m,
+       x.segment AS rfm_segment,
+       st.bant,
+       @extschema@.decayed(st.intent, st.intent_at,
+                           (SELECT cfg.intent_half_life FROM @extschema@.settings cfg), pg_catalog.now()) AS intent,
+       st.last_at AS last_activity_at,
+       st.last_outbound_at AS last_contact_at,
+       r.next_due_at,
+       x.overdue_days,
+       pg_catalog.concat_ws(', ',
+           st.tier OPERATOR(pg_catalog.||) ': BANT ' OPERATOR(pg_catalog.||) st.bant OPERATOR(pg_catalog.||) '/4',
+           CASE WHEN x.segment IS NULL AND st.frequency OPERATOR(pg_catalog.=) 0 THEN 'no purchases'
+                WHEN x.segment IS NULL THEN 'RFM not scored yet'
+                ELSE pg_catalog.format('%s %s-%s-%s', x.segment, st.r_score, st.f_score, st.m_score) END,
+           st.effective_stage::text,
+           CASE WHEN st.no_reply THEN 'no reply to last touch' END,
+           CASE WHEN x.overdue_days OPERATOR(pg_catalog.=) 1 THEN '1 day overdue'
+                WHEN x.overdue_days OPERATOR(pg_catalog.>) 1 THEN x.overdue_days OPERATOR(pg_catalog.||) ' days overdue'
+                WHEN r.next_due_at OPERATOR(pg_catalog.<=) pg_catalog.now() THEN 'due today'
+                ELSE 'due ' OPERATOR(pg_catalog.||) pg_catalog.to_char(r.next_due_at, 'YYYY-MM-DD') END) AS reason,
+       @extschema@.p_alive((SELECT cm.bgnbd FROM @extschema@.clv_models cm
+                             ORDER BY cm.fitted_at DESC LIMIT 1), st) AS p_alive,
+       @extschema@.clv((SELECT cm.bgnbd FROM @extschema@.clv_models cm ORDER BY cm.fitted_at DESC LIMIT 1),
+                       (SELECT cm.gammagamma FROM @extschema@.clv_models cm ORDER BY cm.fitted_at DESC LIMIT 1),
+                       st,
+                       (SELECT cfg.clv_horizon FROM @extschema@.settings cfg),
+                       (SELECT cfg.clv_discount_rate FROM @extschema@.settings cfg)) AS clv,
+       CASE WHEN st.stage OPERATOR(pg_catalog.<>) ALL ('{won,lost}'::@extschema@.stage[])
+            THEN @extschema@.win_probability(@extschema@.win_features(st), (SELECT @extschema@.win_model())) END
+       AS win_probability
+  -- The order comes off an index (customer_state_followup_idx, or with
+  -- owner = ... customer_state_owner_idx), so a LIMIT reads only the rows it
+  -- returns; the rest of a row and its rank are computed for those rows only
+  -- (prio.followup_rank: a window over every owner's rows ranked them all).
+  FROM (
+    SELECT s.customer_id, s.owner, s.priority, s.next_due_at
+      FROM @extschema@.customer_state s
+  ) r
+  JOIN @extschema@.customer_state st ON st.customer_id OPERATOR(pg_catalog.=) r.customer_id
+ CROSS JOIN LATERAL (
+    SELECT CASE WHEN st.frequency OPERATOR(pg_catalog.>) 0 AND st.r_score IS NOT NULL
+                     AND st.f_score IS NOT NULL AND st.m_score IS NOT NULL
+                THEN @extschema@.rfm_segment(st.r_score, st.f_score, st.m_score) END AS segment,
+           GREATEST(pg_catalog.floor(pg_catalog.date_part('epoch', pg_catalog.now() OPERATOR(pg_catalog.-) r.next_due_at)
+                                     OPERATOR(pg_catalog./) 86400)::integer, 0) AS overdue_days
+ ) x
+ ORDER BY r.priority DESC, r.next_due_at, r.customer_id;
+COMMENT ON VIEW @extschema@.followup IS
+'Whom each rep should contact next, when and why: one row per customer, highest priority first, with its rank in its owner''s list (rank 1 = first).  Filter with WHERE owner = ...';
+COMMENT ON COLUMN @extschema@.followup.rank IS 'Position in the owner''s follow-up list (by priority, then due date).';
+COMMENT ON COLUMN @extschema@.followup.customer_id IS 'The customer.';
+COMMENT ON COLUMN @extschema@.followup.name IS 'Customer name.';
+COMMENT ON COLUMN @extschema@.followup.owner IS 'Rep who owns the customer.';
+COMMENT ON COLUMN @extschema@.followup.tier IS 'A (high value and intent), B (value), C (intent), D (neither).';
+COMMENT ON COLUMN @extschema@.followup.priority IS 'Priority 0-100; higher first.';
+COMMENT ON COLUMN @extschema@.followup.stage IS 'Effective lifecycle stage.';
+COMMENT ON COLUMN @extschema@.followup.r IS 'Recency score 1-5.';
+COMMENT ON COLUMN @extschema@.followup.f IS 'Frequency score 1-5.';
+COMMENT ON COLUMN @extschema@.followup.m IS 'Monetary score 1-5.';
+COMMENT ON COLUMN @extschema@.followup.rfm_segment IS 'Named RFM segment (prio.rfm_segments); NULL without purchases or before RFM breaks exist.';
+COMMENT ON COLUMN @extschema@.followup.bant IS 'BANT answers that are TRUE (0-4).';
+COMMENT ON COLUMN @extschema@.followup.intent IS 'Buying intent decayed to now.';
+COMMENT ON COLUMN @extschema@.followup.last_activity_at IS 'Last activity of any kind.';
+COMMENT ON COLUMN @extschema@.followup.last_contact_at IS 'Last outbound touch by the team.';
+COMMENT ON COLUMN @extschema@.followup.next_due_at IS 'When the next follow-up is due (last touch + tier cadence).';
+COMMENT ON COLUMN @extschema@.followup.overdue_days IS 'Whole days past next_due_at (0 when not overdue).';
+COMMENT ON COLUMN @extschema@.followup.reason IS 'One readable line: tier, BANT, RFM segment and scores, stage, due.';
+COMMENT ON COLUMN @extschema@.followup.p_alive IS 'Probability the customer is still buying (BG/NBD of the latest prio.clv_models fit); NULL without purchases or a fit.';
+COMMENT ON COLUMN @extschema@.followup.win_probability IS 'Probability the open deal is won (prio.win_probability); NULL once won or lost.';
+COMMENT ON COLUMN @extschema@.followup.clv IS 'Expected value of the customer''s purchases over settings.clv_horizon months (BG/NBD x Gamma-Gamma, discounted); NULL without purchases or a fit.';
 
 ------------------------------------------------------------------------
 -- Everyone at once (C, src/sweep.c): one pass over each table.  They read
@@ -232,4 +374,10 @@ SELECT @extschema@.upgrade_regrant('FUNCTION @extschema@.rebuild(bigint[], text,
                                    NULLIF(pg_catalog.current_setting('prio.upgrade_acl_rebuild'), '')::pg_catalog.aclitem[]);
 SELECT @extschema@.upgrade_regrant('FUNCTION @extschema@.rebuild_win_counts()',
                                    NULLIF(pg_catalog.current_setting('prio.upgrade_acl_rebuild_win_counts'), '')::pg_catalog.aclitem[]);
+SELECT @extschema@.upgrade_regrant('TABLE @extschema@.followup',
+                                   NULLIF(pg_catalog.current_setting('prio.upgrade_acl_followup'), '')::pg_catalog.aclitem[]);
+SELECT @extschema@.upgrade_regrant('FUNCTION @extschema@.p_alive(@extschema@.bgnbd, @extschema@.customer_state, timestamptz)',
+                                   NULLIF(pg_catalog.current_setting('prio.upgrade_acl_state_p_alive'), '')::pg_catalog.aclitem[]);
+SELECT @extschema@.upgrade_regrant('FUNCTION @extschema@.clv(@extschema@.bgnbd, @extschema@.gammagamma, @extschema@.customer_state, integer, double precision, timestamptz)',
+                                   NULLIF(pg_catalog.current_setting('prio.upgrade_acl_state_clv'), '')::pg_catalog.aclitem[]);
 DROP FUNCTION @extschema@.upgrade_regrant(text, aclitem[]);

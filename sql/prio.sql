@@ -478,8 +478,8 @@ CREATE TABLE @extschema@.customer_state (
     value_high       boolean,
     intent_high      boolean,
     tier             text CHECK (tier IN ('A', 'B', 'C', 'D')),
-    priority         double precision,
-    next_due_at      timestamptz,
+    priority         double precision NOT NULL DEFAULT 0,
+    next_due_at      timestamptz NOT NULL DEFAULT pg_catalog.now(),
     rule             text,
     updated_at       timestamptz NOT NULL DEFAULT pg_catalog.now(),
     -- added in 0.2 (hence after updated_at)
@@ -488,9 +488,12 @@ CREATE TABLE @extschema@.customer_state (
     first_day_amount numeric NOT NULL DEFAULT 0,
     owner            text
 ) WITH (fillfactor = 80);
--- the follow-up list of one rep; prio's own updates never touch owner, so
--- they stay HOT
-CREATE INDEX customer_state_owner_idx ON @extschema@.customer_state (owner);
+-- The follow-up list in its order, for everyone and per rep: a LIMIT reads
+-- its rows off these, and a row's rank is counted off the second.  An update
+-- that moves a customer's priority or due date is then not HOT; bench/ has
+-- the price (a share of single-row INSERT throughput).
+CREATE INDEX customer_state_followup_idx ON @extschema@.customer_state (priority DESC, next_due_at, customer_id);
+CREATE INDEX customer_state_owner_idx ON @extschema@.customer_state (owner, priority DESC, next_due_at, customer_id);
 COMMENT ON TABLE @extschema@.customer_state IS
 'One row per customer, maintained by prio only: the facts folded from its activities and the tier they give.  prio.recompute() rebuilds it; the live rows always equal what it produces.';
 COMMENT ON COLUMN @extschema@.customer_state.customer_id IS 'The customer.';
@@ -1428,13 +1431,9 @@ COMMENT ON FUNCTION @extschema@.fit_clv() IS
 CREATE FUNCTION @extschema@.p_alive(params @extschema@.bgnbd, state @extschema@.customer_state,
                                     as_of timestamptz DEFAULT pg_catalog.now())
 RETURNS double precision
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
-COST 50
-BEGIN ATOMIC
-    SELECT @extschema@.p_alive(params, y.x, y.t_x, y."T")
-      FROM @extschema@.customer_summary(state, as_of) y
-     WHERE params IS NOT NULL AND y.x IS NOT NULL;
-END;
+AS 'MODULE_PATHNAME', 'prio_p_alive_state'
+LANGUAGE C IMMUTABLE PARALLEL SAFE
+COST 50;
 COMMENT ON FUNCTION @extschema@.p_alive(@extschema@.bgnbd, @extschema@.customer_state, timestamptz) IS
 'P(alive) of a prio customer from its state row (weeks); NULL without purchases or params.';
 
@@ -1443,23 +1442,9 @@ CREATE FUNCTION @extschema@.clv(bgnbd @extschema@.bgnbd, gammagamma @extschema@.
                                 discount_rate double precision,
                                 as_of timestamptz DEFAULT pg_catalog.now())
 RETURNS double precision
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
-COST 500
-BEGIN ATOMIC
-    -- repeat purchases all worth 0 carry no spend information (gammagamma_fit
-    -- leaves them out): the population mean p v / (q - 1) in their place
-    -- makes the expected spend exactly that mean
-    SELECT @extschema@.clv(bgnbd, gammagamma, y.x, y.t_x, y."T",
-                           CASE WHEN y.x OPERATOR(pg_catalog.>) 0 AND y.mean_value OPERATOR(pg_catalog.=) 0
-                                THEN (gammagamma).p OPERATOR(pg_catalog.*) (gammagamma).v
-                                     OPERATOR(pg_catalog./) ((gammagamma).q OPERATOR(pg_catalog.-) 1)
-                                ELSE y.mean_value END,
-                           horizon, discount_rate)
-      FROM @extschema@.customer_summary(state, as_of) y
-     WHERE bgnbd IS NOT NULL AND gammagamma IS NOT NULL AND y.x IS NOT NULL
-       AND (y.mean_value OPERATOR(pg_catalog.>) 0 OR y.x OPERATOR(pg_catalog.=) 0
-            OR (gammagamma).q OPERATOR(pg_catalog.>) 1);
-END;
+AS 'MODULE_PATHNAME', 'prio_clv_state'
+LANGUAGE C IMMUTABLE PARALLEL SAFE
+COST 500;
 COMMENT ON FUNCTION @extschema@.clv(@extschema@.bgnbd, @extschema@.gammagamma, @extschema@.customer_state, integer, double precision, timestamptz) IS
 'Lifetime value of a prio customer from its state row over horizon months, discounted per month (repeat purchases all worth 0 count as the population''s mean spend); NULL without purchases or models.';
 
@@ -1761,16 +1746,29 @@ COMMENT ON FUNCTION @extschema@.win_probability(bigint) IS
 
 REVOKE ALL ON FUNCTION @extschema@.rebuild_win_counts() FROM PUBLIC;
 
+-- The rank of a row in its owner's follow-up list (C, src/followup.c): a
+-- count off the owner index for the first rows a query asks for, one
+-- windowed pass when it reads on.  Runs as the caller with qualified names.
+CREATE FUNCTION @extschema@.followup_rank(customer_id bigint, owner text, priority double precision,
+                                          next_due_at timestamptz)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'prio_followup_rank'
+LANGUAGE C STABLE PARALLEL RESTRICTED
+-- costly enough that the planner computes it after a sort, for the rows kept
+COST 100;
+COMMENT ON FUNCTION @extschema@.followup_rank(bigint, text, double precision, timestamptz) IS
+'1 + how many of the owner''s customers (that the caller can see) come before this one in the follow-up order (priority DESC, next_due_at, customer_id); customers without an owner form one list.  The rank column of prio.followup.';
+
 ------------------------------------------------------------------------
 -- Views for BI tools and applications (security_invoker: row-level
 -- security on the base tables holds through them)
 ------------------------------------------------------------------------
 
--- The ranking is the inner query, over customer_state alone; everything
--- else is computed outside it, so a query with LIMIT computes it only for
--- the rows it returns.  WHERE owner = ... reaches the index on owner.
+-- The order is the inner query, over customer_state alone and off its
+-- indexes; everything else is computed outside it, so a query with LIMIT
+-- computes it only for the rows it returns.
 CREATE VIEW @extschema@.followup WITH (security_invoker = true) AS
-SELECT r.rank,
+SELECT @extschema@.followup_rank(r.customer_id, r.owner, r.priority, r.next_due_at) AS rank,
        r.customer_id,
        (SELECT c.name FROM @extschema@.customers c
          WHERE c.customer_id OPERATOR(pg_catalog.=) r.customer_id) AS name,
@@ -1810,14 +1808,13 @@ SELECT r.rank,
        CASE WHEN st.stage OPERATOR(pg_catalog.<>) ALL ('{won,lost}'::@extschema@.stage[])
             THEN @extschema@.win_probability(@extschema@.win_features(st), (SELECT @extschema@.win_model())) END
        AS win_probability
-  -- rank on the narrow columns; the rest of the row is read for the rows
-  -- returned only (a LIMIT reads 50 rows, not an owner's thousands)
+  -- The order comes off an index (customer_state_followup_idx, or with
+  -- owner = ... customer_state_owner_idx), so a LIMIT reads only the rows it
+  -- returns; the rest of a row and its rank are computed for those rows only
+  -- (prio.followup_rank: a window over every owner's rows ranked them all).
   FROM (
-    SELECT pg_catalog.row_number() OVER (PARTITION BY s.owner
-                                         ORDER BY s.priority DESC, s.next_due_at, s.customer_id) AS rank,
-           s.customer_id, s.owner, s.priority, s.next_due_at
+    SELECT s.customer_id, s.owner, s.priority, s.next_due_at
       FROM @extschema@.customer_state s
-     ORDER BY s.priority DESC, s.next_due_at, s.customer_id
   ) r
   JOIN @extschema@.customer_state st ON st.customer_id OPERATOR(pg_catalog.=) r.customer_id
  CROSS JOIN LATERAL (

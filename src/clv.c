@@ -409,13 +409,13 @@ arg_double(FunctionCallInfo fcinfo, int argno, const char *name)
 
 /* BG/NBD rows: x whole and >= 0, 0 <= t_x <= T (t_x ignored when x = 0) */
 static BtydCustomer
-bgnbd_row(FunctionCallInfo fcinfo, int first)
+bgnbd_customer(double x, double t_x, double T)
 {
 	BtydCustomer c = {0, 0, 0, 0, 1};
 
-	c.x = arg_double(fcinfo, first, "x");
-	c.t_x = arg_double(fcinfo, first + 1, "t_x");
-	c.T = arg_double(fcinfo, first + 2, "T");
+	c.x = x;
+	c.t_x = t_x;
+	c.T = T;
 	if (c.x < 0 || c.x != floor(c.x))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -429,6 +429,15 @@ bgnbd_row(FunctionCallInfo fcinfo, int first)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("need 0 <= t_x <= T, not t_x = %g, T = %g", c.t_x, c.T)));
 	return c;
+}
+
+static BtydCustomer
+bgnbd_row(FunctionCallInfo fcinfo, int first)
+{
+	double		x = arg_double(fcinfo, first, "x");
+	double		t_x = arg_double(fcinfo, first + 1, "t_x");
+
+	return bgnbd_customer(x, t_x, arg_double(fcinfo, first + 2, "T"));
 }
 
 PG_FUNCTION_INFO_V1(prio_bgnbd_accum);
@@ -599,17 +608,22 @@ typedef struct ParamsCache
 	RowReader	gg;
 } ParamsCache;
 
-static void
-read_params(FunctionCallInfo fcinfo, int argno, bool gg, double *par)
+/* The functions of a state row keep its reader beside the models' */
+typedef struct StateCache
+{
+	ParamsCache params;			/* first: read_params() finds it */
+	RowReader	state;
+} StateCache;
+
+/* fn_extra: a ParamsCache, or a larger struct that begins with one */
+static ParamsCache *
+params_cache(FunctionCallInfo fcinfo, Size size)
 {
 	ParamsCache *cache = fcinfo->flinfo->fn_extra;
-	RowReader  *rr;
-	int			n = gg ? 3 : 4;
 
-	CheckArgNotNull(fcinfo, argno, gg ? "gammagamma parameters" : "bgnbd parameters");
 	if (cache == NULL)
 	{
-		cache = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(ParamsCache));
+		cache = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, size);
 		cache->bgnbd.what = "prio.bgnbd";
 		cache->bgnbd.names = bgnbd_fields;
 		cache->bgnbd.types = float8_types;
@@ -620,6 +634,17 @@ read_params(FunctionCallInfo fcinfo, int argno, bool gg, double *par)
 		cache->gg.nfields = 3;
 		fcinfo->flinfo->fn_extra = cache;
 	}
+	return cache;
+}
+
+static void
+read_params(FunctionCallInfo fcinfo, int argno, bool gg, double *par)
+{
+	ParamsCache *cache = params_cache(fcinfo, sizeof(ParamsCache));
+	RowReader  *rr;
+	int			n = gg ? 3 : 4;
+
+	CheckArgNotNull(fcinfo, argno, gg ? "gammagamma parameters" : "bgnbd parameters");
 	rr = gg ? &cache->gg : &cache->bgnbd;
 	RowBind(rr, PG_GETARG_DATUM(argno), fcinfo->flinfo->fn_mcxt);
 	for (int i = 0; i < n; i++)
@@ -750,28 +775,9 @@ prio_expected_spend(PG_FUNCTION_ARGS)
  *     period): Σ over the horizon's periods of the expected purchases in the
  * period times the expected spend, discounted at the end of each period.
  */
-PG_FUNCTION_INFO_V1(prio_clv);
-Datum
-prio_clv(PG_FUNCTION_ARGS)
+static void
+check_horizon(int32 horizon, double rate, double period)
 {
-	double		bg[4];
-	double		gg[3];
-	BtydCustomer c;
-	double		spend;
-	int32		horizon;
-	double		rate;
-	double		period;
-	double		value;
-	BtydStatus	st;
-
-	read_params(fcinfo, 0, false, bg);
-	read_params(fcinfo, 1, true, gg);
-	for (int i = 2; i <= 8; i++)
-		CheckArgNotNull(fcinfo, i, i == 6 ? "horizon" : i == 7 ? "discount_rate" : i == 8 ? "period" : "customer summary");
-	c = bgnbd_row(fcinfo, 2);
-	horizon = PG_GETARG_INT32(6);
-	rate = arg_double(fcinfo, 7, "discount_rate");
-	period = arg_double(fcinfo, 8, "period");
 	if (horizon < 0 || horizon > 10000 || rate <= -1 || !(period > 0))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -781,15 +787,22 @@ prio_clv(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 				 errmsg("prio.clv: horizon * period is out of range (%d periods of %g)", horizon, period)));
-	{
-		double		m = arg_double(fcinfo, 5, "mean_value");
+}
 
-		if (m < 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("mean_value must not be negative")));
-		spend = gg_spend(gg, c.x, m, "prio.clv");
-	}
+/* Both forms of prio.clv end here: the spend, then the discounted sum */
+static double
+clv_of(const double *bg, const double *gg, BtydCustomer c, int32 horizon, double rate,
+	   double period, double mean_value)
+{
+	double		spend;
+	double		value;
+	BtydStatus	st;
+
+	if (mean_value < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("mean_value must not be negative")));
+	spend = gg_spend(gg, c.x, mean_value, "prio.clv");
 	st = btyd_clv(bg, c.x, c.t_x, c.T, spend, horizon, period, rate, &value);
 	if (st == BTYD_UNDEFINED)
 		ereport(ERROR,
@@ -798,5 +811,136 @@ prio_clv(PG_FUNCTION_ARGS)
 				 errdetail("The discounted value (or an intermediate value) exceeds the range of double precision."),
 				 errhint("A discount_rate near -1 grows without bound over a long horizon.")));
 	CheckBtydValue(st, "prio.clv");
-	PG_RETURN_FLOAT8(value);
+	return value;
+}
+
+/*
+ * clv(bgnbd, gammagamma, x, t_x, T, mean_value, horizon, discount_rate,
+ *     period): Σ over the horizon's periods of the expected purchases in the
+ * period times the expected spend, discounted at the end of each period.
+ */
+PG_FUNCTION_INFO_V1(prio_clv);
+Datum
+prio_clv(PG_FUNCTION_ARGS)
+{
+	double		bg[4];
+	double		gg[3];
+	BtydCustomer c;
+	int32		horizon;
+	double		rate;
+	double		period;
+
+	read_params(fcinfo, 0, false, bg);
+	read_params(fcinfo, 1, true, gg);
+	for (int i = 2; i <= 8; i++)
+		CheckArgNotNull(fcinfo, i, i == 6 ? "horizon" : i == 7 ? "discount_rate" : i == 8 ? "period" : "customer summary");
+	c = bgnbd_row(fcinfo, 2);
+	horizon = PG_GETARG_INT32(6);
+	rate = arg_double(fcinfo, 7, "discount_rate");
+	period = arg_double(fcinfo, 8, "period");
+	check_horizon(horizon, rate, period);
+	PG_RETURN_FLOAT8(clv_of(bg, gg, c, horizon, rate, period, arg_double(fcinfo, 5, "mean_value")));
+}
+
+/* ---------------------------------------------------------------- of a state row */
+
+/*
+ * The customer's (x, t_x, T, mean_value) in weeks as of as_of, as
+ * prio.customer_summary(state, as_of) gives them; false without purchases.
+ */
+static bool
+state_summary(FunctionCallInfo fcinfo, int state_arg, int as_of_arg, double *out)
+{
+	StateCache *sc = (StateCache *) params_cache(fcinfo, sizeof(StateCache));
+	TimestampTz as_of;
+
+	CheckArgNotNull(fcinfo, state_arg, "state");
+	CheckArgNotNull(fcinfo, as_of_arg, "as_of");
+	as_of = PG_GETARG_TIMESTAMPTZ(as_of_arg);
+	if (TIMESTAMP_NOT_FINITE(as_of))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("as_of must be a finite time")));
+	if (sc->state.names == NULL)
+		StateSummaryReaderInit(&sc->state);
+	return prio_state_summary(&sc->state, PG_GETARG_DATUM(state_arg), fcinfo->flinfo->fn_mcxt,
+							  as_of, 7.0, out);
+}
+
+/*
+ * prio.p_alive(params bgnbd, state customer_state, as_of): P(alive) from the
+ * state row; NULL without params or purchases.  (An SQL function before
+ * 0.3, whose checks and NULLs this keeps: it ran once per follow-up row.)
+ */
+PG_FUNCTION_INFO_V1(prio_p_alive_state);
+Datum
+prio_p_alive_state(PG_FUNCTION_ARGS)
+{
+	double		par[4];
+	double		in[4];
+	BtydCustomer c;
+	double		p;
+
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	if (!state_summary(fcinfo, 1, 2, in))
+		PG_RETURN_NULL();
+	read_params(fcinfo, 0, false, par);
+	c = bgnbd_customer(in[0], in[1], in[2]);
+	CheckBtydValue(btyd_bgnbd_p_alive(par, c.x, c.t_x, c.T, &p), "prio.p_alive");
+	PG_RETURN_FLOAT8(p);
+}
+
+/*
+ * prio.clv(bgnbd, gammagamma, state customer_state, horizon, discount_rate,
+ * as_of): CLV from the state row, periods of 4.345 weeks; NULL without both
+ * models or purchases.  Repeat purchases all worth 0 carry no spend
+ * information (gammagamma_fit leaves them out): the population mean
+ * p v / (q - 1) takes their place, so the expected spend is that mean.
+ */
+PG_FUNCTION_INFO_V1(prio_clv_state);
+Datum
+prio_clv_state(PG_FUNCTION_ARGS)
+{
+	ParamsCache *cache;
+	double		in[4];
+	double		mean;
+	double		gp[3];
+	bool		gnull[3];
+	double		bg[4];
+	double		gg[3];
+	BtydCustomer c;
+	int32		horizon;
+	double		rate;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		PG_RETURN_NULL();
+	if (!state_summary(fcinfo, 2, 5, in))
+		PG_RETURN_NULL();
+	/* the raw (unchecked) Gamma-Gamma fields, as SQL read them */
+	cache = params_cache(fcinfo, sizeof(StateCache));
+	RowBind(&cache->gg, PG_GETARG_DATUM(1), fcinfo->flinfo->fn_mcxt);
+	for (int i = 0; i < 3; i++)
+	{
+		Datum		d = RowGet(&cache->gg, i, &gnull[i]);
+
+		gp[i] = gnull[i] ? 0 : DatumGetFloat8(d);
+	}
+	mean = in[3];
+	/* WHERE mean_value > 0 OR x = 0 OR q > 1 (a NULL q: no row) */
+	if (!(mean > 0 || in[0] == 0 || (!gnull[1] && gp[1] > 1)))
+		PG_RETURN_NULL();
+	if (in[0] > 0 && mean == 0 && !gnull[0] && !gnull[1] && !gnull[2])
+		mean = gp[0] * gp[2] / (gp[1] - 1);
+	/* then prio.clv(bgnbd, gammagamma, x, t_x, T, mean, horizon, discount_rate), checks in its order */
+	read_params(fcinfo, 0, false, bg);
+	read_params(fcinfo, 1, true, gg);
+	CheckArgNotNull(fcinfo, 3, "horizon");
+	CheckArgNotNull(fcinfo, 4, "discount_rate");
+	c = bgnbd_customer(in[0], in[1], in[2]);
+	horizon = PG_GETARG_INT32(3);
+	rate = arg_double(fcinfo, 4, "discount_rate");
+	check_horizon(horizon, rate, 4.345);
+	CheckFiniteDouble(mean, "mean_value");
+	PG_RETURN_FLOAT8(clv_of(bg, gg, c, horizon, rate, 4.345, mean));
 }

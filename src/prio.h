@@ -194,6 +194,9 @@ extern void ModelReadersInit(RowReader *readers);
 extern void prio_btyd_inputs(TimestampTz first_purchase_at, TimestampTz last_purchase_at,
 							 int64 purchase_days, Numeric monetary, Numeric first_day_amount,
 							 TimestampTz as_of, double unit_days, double *out);
+extern void StateSummaryReaderInit(RowReader *rr);
+extern bool prio_state_summary(RowReader *rr, Datum state, MemoryContext cxt, TimestampTz as_of,
+							   double unit_days, double *out);
 extern void prio_evaluate(PrioEval *e, const PrioFacts *f, const bool *bant_answers,
 						  const bool *bant_null, TimestampTz created_at, const PrioSettings *s,
 						  const float8 *const *breaks, const int *nbreaks, TimestampTz as_of);

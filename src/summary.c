@@ -96,6 +96,44 @@ prio_btyd_inputs(TimestampTz first_purchase_at, TimestampTz last_purchase_at,
 	out[3] = days > 1 ? repeat_sum / (days - 1) : 0.0;
 }
 
+/* A reader of the state row fields the summary needs */
+void
+StateSummaryReaderInit(RowReader *rr)
+{
+	memset(rr, 0, sizeof(RowReader));
+	rr->what = "prio.customer_state";
+	rr->names = state_fields;
+	rr->types = state_types;
+	rr->nfields = S_NFIELDS;
+}
+
+/*
+ * (x, t_x, T, mean_value) of a customer_state row as of as_of, in units of
+ * unit_days: what prio.customer_summary() returns; false without purchases.
+ */
+bool
+prio_state_summary(RowReader *rr, Datum state, MemoryContext cxt, TimestampTz as_of,
+				   double unit_days, double *out)
+{
+	bool		isnull[S_NFIELDS];
+	Datum		v[S_NFIELDS];
+
+	RowBind(rr, state, cxt);
+	for (int i = 0; i < S_NFIELDS; i++)
+		v[i] = RowGet(rr, i, &isnull[i]);
+	if (isnull[S_FIRST_PURCHASE_AT] || isnull[S_LAST_PURCHASE_AT])
+		return false;
+	prio_btyd_inputs(DatumGetTimestampTz(v[S_FIRST_PURCHASE_AT]),
+					 DatumGetTimestampTz(v[S_LAST_PURCHASE_AT]),
+					 isnull[S_PURCHASE_DAYS] ? 0 : DatumGetInt64(v[S_PURCHASE_DAYS]),
+					 isnull[S_MONETARY] ? NULL : DatumGetNumeric(v[S_MONETARY]),
+					 isnull[S_FIRST_DAY_AMOUNT] ? NULL : DatumGetNumeric(v[S_FIRST_DAY_AMOUNT]),
+					 as_of, unit_days, out);
+	/* x is returned as a bigint */
+	out[0] = (double) (int64) out[0];
+	return true;
+}
+
 /*
  * prio.customer_summary(state prio.customer_state, as_of timestamptz,
  *                       unit interval) RETURNS prio.btyd_summary
@@ -108,8 +146,6 @@ prio_customer_summary(PG_FUNCTION_ARGS)
 {
 	RowReader  *rr = fcinfo->flinfo->fn_extra;
 	TupleDesc	desc;
-	bool		isnull[S_NFIELDS];
-	Datum		v[S_NFIELDS];
 	Datum		values[4];
 	bool		nulls[4] = {false, false, false, false};
 	double		unit_days;
@@ -132,25 +168,13 @@ prio_customer_summary(PG_FUNCTION_ARGS)
 
 	if (rr == NULL)
 	{
-		rr = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(RowReader));
-		rr->what = "prio.customer_state";
-		rr->names = state_fields;
-		rr->types = state_types;
-		rr->nfields = S_NFIELDS;
+		rr = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, sizeof(RowReader));
+		StateSummaryReaderInit(rr);
 		fcinfo->flinfo->fn_extra = rr;
 	}
-	RowBind(rr, PG_GETARG_DATUM(0), fcinfo->flinfo->fn_mcxt);
-	for (int i = 0; i < S_NFIELDS; i++)
-		v[i] = RowGet(rr, i, &isnull[i]);
-
-	if (isnull[S_FIRST_PURCHASE_AT] || isnull[S_LAST_PURCHASE_AT])
+	if (!prio_state_summary(rr, PG_GETARG_DATUM(0), fcinfo->flinfo->fn_mcxt,
+							PG_GETARG_TIMESTAMPTZ(1), unit_days, out))
 		PG_RETURN_NULL();
-	prio_btyd_inputs(DatumGetTimestampTz(v[S_FIRST_PURCHASE_AT]),
-					 DatumGetTimestampTz(v[S_LAST_PURCHASE_AT]),
-					 isnull[S_PURCHASE_DAYS] ? 0 : DatumGetInt64(v[S_PURCHASE_DAYS]),
-					 isnull[S_MONETARY] ? NULL : DatumGetNumeric(v[S_MONETARY]),
-					 isnull[S_FIRST_DAY_AMOUNT] ? NULL : DatumGetNumeric(v[S_FIRST_DAY_AMOUNT]),
-					 PG_GETARG_TIMESTAMPTZ(1), unit_days, out);
 	values[0] = Int64GetDatum((int64) out[0]);
 	for (int i = 1; i < 4; i++)
 		values[i] = Float8GetDatum(out[i]);

@@ -1,8 +1,7 @@
 -- prio 0.2 -> 0.3: performance.  Everyone at once in C (prio.sweep_rebuild
 -- for recompute and configuration changes, prio.sweep_due for refresh,
 -- prio.rebuild_win_counts for recompute's check of the win counts); the
--- follow-up list read off two indexes, its rank counted; p_alive and clv of
--- a state row in C.
+-- outcome features and p_alive and clv of a state row in C.
 -- Objects whose definition changed are dropped and created again; their
 -- grants are saved first and given back (prio.upgrade_regrant, dropped at
 -- the end).
@@ -43,7 +42,7 @@ SELECT pg_catalog.set_config('prio.upgrade_acl_' OPERATOR(pg_catalog.||) p.prona
                                                 '@extschema@.rebuild(bigint[], text, boolean)'::pg_catalog.regprocedure,
                                                 '@extschema@.rebuild_win_counts()'::pg_catalog.regprocedure]);
 
-DROP VIEW @extschema@.followup;
+DROP VIEW @extschema@.followup;      -- it calls the two below; created again as it was
 DROP FUNCTION @extschema@.p_alive(@extschema@.bgnbd, @extschema@.customer_state, timestamptz);
 DROP FUNCTION @extschema@.clv(@extschema@.bgnbd, @extschema@.gammagamma, @extschema@.customer_state, integer, double precision, timestamptz);
 DROP FUNCTION @extschema@.refresh(timestamptz);
@@ -52,17 +51,7 @@ DROP FUNCTION @extschema@.config_changed() CASCADE;      -- and its two triggers
 DROP FUNCTION @extschema@.rebuild_win_counts();
 
 ------------------------------------------------------------------------
--- The follow-up list in its order, for everyone and per rep (every state row
--- has been evaluated: priority and next_due_at are set)
-UPDATE @extschema@.customer_state s SET priority = 0 WHERE s.priority IS NULL;
-UPDATE @extschema@.customer_state s SET next_due_at = pg_catalog.now() WHERE s.next_due_at IS NULL;
-ALTER TABLE @extschema@.customer_state
-    ALTER COLUMN priority SET DEFAULT 0, ALTER COLUMN priority SET NOT NULL,
-    ALTER COLUMN next_due_at SET DEFAULT pg_catalog.now(), ALTER COLUMN next_due_at SET NOT NULL;
-DROP INDEX @extschema@.customer_state_owner_idx;
-CREATE INDEX customer_state_followup_idx ON @extschema@.customer_state (priority DESC, next_due_at, customer_id);
-CREATE INDEX customer_state_owner_idx ON @extschema@.customer_state (owner, priority DESC, next_due_at, customer_id);
-
+-- P(alive) and CLV of a state row in C (an SQL function call per follow-up row)
 CREATE FUNCTION @extschema@.p_alive(params @extschema@.bgnbd, state @extschema@.customer_state,
                                     as_of timestamptz DEFAULT pg_catalog.now())
 RETURNS double precision
@@ -83,24 +72,11 @@ COST 500;
 COMMENT ON FUNCTION @extschema@.clv(@extschema@.bgnbd, @extschema@.gammagamma, @extschema@.customer_state, integer, double precision, timestamptz) IS
 'Lifetime value of a prio customer from its state row over horizon months, discounted per month (repeat purchases all worth 0 count as the population''s mean spend); NULL without purchases or models.';
 
--- The rank of a row in its owner's follow-up list (C, src/followup.c): a
--- count off the owner index for the first rows a query asks for, one
--- windowed pass when it reads on.  Runs as the caller with qualified names.
-CREATE FUNCTION @extschema@.followup_rank(customer_id bigint, owner text, priority double precision,
-                                          next_due_at timestamptz)
-RETURNS bigint
-AS 'MODULE_PATHNAME', 'prio_followup_rank'
-LANGUAGE C STABLE PARALLEL RESTRICTED
--- costly enough that the planner computes it after a sort, for the rows kept
-COST 100;
-COMMENT ON FUNCTION @extschema@.followup_rank(bigint, text, double precision, timestamptz) IS
-'1 + how many of the owner''s customers (that the caller can see) come before this one in the follow-up order (priority DESC, next_due_at, customer_id); customers without an owner form one list.  The rank column of prio.followup.';
-
--- The order is the inner query, over customer_state alone and off its
--- indexes; everything else is computed outside it, so a query with LIMIT
--- computes it only for the rows it returns.
+-- The ranking is the inner query, over customer_state alone; everything
+-- else is computed outside it, so a query with LIMIT computes it only for
+-- the rows it returns.  WHERE owner = ... reaches the index on owner.
 CREATE VIEW @extschema@.followup WITH (security_invoker = true) AS
-SELECT @extschema@.followup_rank(r.customer_id, r.owner, r.priority, r.next_due_at) AS rank,
+SELECT r.rank,
        r.customer_id,
        (SELECT c.name FROM @extschema@.customers c
          WHERE c.customer_id OPERATOR(pg_catalog.=) r.customer_id) AS name,
@@ -140,13 +116,14 @@ SELECT @extschema@.followup_rank(r.customer_id, r.owner, r.priority, r.next_due_
        CASE WHEN st.stage OPERATOR(pg_catalog.<>) ALL ('{won,lost}'::@extschema@.stage[])
             THEN @extschema@.win_probability(@extschema@.win_features(st), (SELECT @extschema@.win_model())) END
        AS win_probability
-  -- The order comes off an index (customer_state_followup_idx, or with
-  -- owner = ... customer_state_owner_idx), so a LIMIT reads only the rows it
-  -- returns; the rest of a row and its rank are computed for those rows only
-  -- (prio.followup_rank: a window over every owner's rows ranked them all).
+  -- rank on the narrow columns; the rest of the row is read for the rows
+  -- returned only (a LIMIT reads 50 rows, not an owner's thousands)
   FROM (
-    SELECT s.customer_id, s.owner, s.priority, s.next_due_at
+    SELECT pg_catalog.row_number() OVER (PARTITION BY s.owner
+                                         ORDER BY s.priority DESC, s.next_due_at, s.customer_id) AS rank,
+           s.customer_id, s.owner, s.priority, s.next_due_at
       FROM @extschema@.customer_state s
+     ORDER BY s.priority DESC, s.next_due_at, s.customer_id
   ) r
   JOIN @extschema@.customer_state st ON st.customer_id OPERATOR(pg_catalog.=) r.customer_id
  CROSS JOIN LATERAL (
@@ -374,10 +351,10 @@ SELECT @extschema@.upgrade_regrant('FUNCTION @extschema@.rebuild(bigint[], text,
                                    NULLIF(pg_catalog.current_setting('prio.upgrade_acl_rebuild'), '')::pg_catalog.aclitem[]);
 SELECT @extschema@.upgrade_regrant('FUNCTION @extschema@.rebuild_win_counts()',
                                    NULLIF(pg_catalog.current_setting('prio.upgrade_acl_rebuild_win_counts'), '')::pg_catalog.aclitem[]);
-SELECT @extschema@.upgrade_regrant('TABLE @extschema@.followup',
-                                   NULLIF(pg_catalog.current_setting('prio.upgrade_acl_followup'), '')::pg_catalog.aclitem[]);
 SELECT @extschema@.upgrade_regrant('FUNCTION @extschema@.p_alive(@extschema@.bgnbd, @extschema@.customer_state, timestamptz)',
                                    NULLIF(pg_catalog.current_setting('prio.upgrade_acl_state_p_alive'), '')::pg_catalog.aclitem[]);
 SELECT @extschema@.upgrade_regrant('FUNCTION @extschema@.clv(@extschema@.bgnbd, @extschema@.gammagamma, @extschema@.customer_state, integer, double precision, timestamptz)',
                                    NULLIF(pg_catalog.current_setting('prio.upgrade_acl_state_clv'), '')::pg_catalog.aclitem[]);
+SELECT @extschema@.upgrade_regrant('TABLE @extschema@.followup',
+                                   NULLIF(pg_catalog.current_setting('prio.upgrade_acl_followup'), '')::pg_catalog.aclitem[]);
 DROP FUNCTION @extschema@.upgrade_regrant(text, aclitem[]);

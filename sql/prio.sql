@@ -478,8 +478,8 @@ CREATE TABLE @extschema@.customer_state (
     value_high       boolean,
     intent_high      boolean,
     tier             text CHECK (tier IN ('A', 'B', 'C', 'D')),
-    priority         double precision NOT NULL DEFAULT 0,
-    next_due_at      timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    priority         double precision,
+    next_due_at      timestamptz,
     rule             text,
     updated_at       timestamptz NOT NULL DEFAULT pg_catalog.now(),
     -- added in 0.2 (hence after updated_at)
@@ -488,12 +488,10 @@ CREATE TABLE @extschema@.customer_state (
     first_day_amount numeric NOT NULL DEFAULT 0,
     owner            text
 ) WITH (fillfactor = 80);
--- The follow-up list in its order, for everyone and per rep: a LIMIT reads
--- its rows off these, and a row's rank is counted off the second.  An update
--- that moves a customer's priority or due date is then not HOT; bench/ has
--- the price (a share of single-row INSERT throughput).
-CREATE INDEX customer_state_followup_idx ON @extschema@.customer_state (priority DESC, next_due_at, customer_id);
-CREATE INDEX customer_state_owner_idx ON @extschema@.customer_state (owner, priority DESC, next_due_at, customer_id);
+-- the follow-up list of one rep; prio's own updates never touch owner, so
+-- they stay HOT (an index on priority or next_due_at would make nearly every
+-- update non-HOT: README, Performance)
+CREATE INDEX customer_state_owner_idx ON @extschema@.customer_state (owner);
 COMMENT ON TABLE @extschema@.customer_state IS
 'One row per customer, maintained by prio only: the facts folded from its activities and the tier they give.  prio.recompute() rebuilds it; the live rows always equal what it produces.';
 COMMENT ON COLUMN @extschema@.customer_state.customer_id IS 'The customer.';
@@ -1746,29 +1744,16 @@ COMMENT ON FUNCTION @extschema@.win_probability(bigint) IS
 
 REVOKE ALL ON FUNCTION @extschema@.rebuild_win_counts() FROM PUBLIC;
 
--- The rank of a row in its owner's follow-up list (C, src/followup.c): a
--- count off the owner index for the first rows a query asks for, one
--- windowed pass when it reads on.  Runs as the caller with qualified names.
-CREATE FUNCTION @extschema@.followup_rank(customer_id bigint, owner text, priority double precision,
-                                          next_due_at timestamptz)
-RETURNS bigint
-AS 'MODULE_PATHNAME', 'prio_followup_rank'
-LANGUAGE C STABLE PARALLEL RESTRICTED
--- costly enough that the planner computes it after a sort, for the rows kept
-COST 100;
-COMMENT ON FUNCTION @extschema@.followup_rank(bigint, text, double precision, timestamptz) IS
-'1 + how many of the owner''s customers (that the caller can see) come before this one in the follow-up order (priority DESC, next_due_at, customer_id); customers without an owner form one list.  The rank column of prio.followup.';
-
 ------------------------------------------------------------------------
 -- Views for BI tools and applications (security_invoker: row-level
 -- security on the base tables holds through them)
 ------------------------------------------------------------------------
 
--- The order is the inner query, over customer_state alone and off its
--- indexes; everything else is computed outside it, so a query with LIMIT
--- computes it only for the rows it returns.
+-- The ranking is the inner query, over customer_state alone; everything
+-- else is computed outside it, so a query with LIMIT computes it only for
+-- the rows it returns.  WHERE owner = ... reaches the index on owner.
 CREATE VIEW @extschema@.followup WITH (security_invoker = true) AS
-SELECT @extschema@.followup_rank(r.customer_id, r.owner, r.priority, r.next_due_at) AS rank,
+SELECT r.rank,
        r.customer_id,
        (SELECT c.name FROM @extschema@.customers c
          WHERE c.customer_id OPERATOR(pg_catalog.=) r.customer_id) AS name,
@@ -1808,13 +1793,14 @@ SELECT @extschema@.followup_rank(r.customer_id, r.owner, r.priority, r.next_due_
        CASE WHEN st.stage OPERATOR(pg_catalog.<>) ALL ('{won,lost}'::@extschema@.stage[])
             THEN @extschema@.win_probability(@extschema@.win_features(st), (SELECT @extschema@.win_model())) END
        AS win_probability
-  -- The order comes off an index (customer_state_followup_idx, or with
-  -- owner = ... customer_state_owner_idx), so a LIMIT reads only the rows it
-  -- returns; the rest of a row and its rank are computed for those rows only
-  -- (prio.followup_rank: a window over every owner's rows ranked them all).
+  -- rank on the narrow columns; the rest of the row is read for the rows
+  -- returned only (a LIMIT reads 50 rows, not an owner's thousands)
   FROM (
-    SELECT s.customer_id, s.owner, s.priority, s.next_due_at
+    SELECT pg_catalog.row_number() OVER (PARTITION BY s.owner
+                                         ORDER BY s.priority DESC, s.next_due_at, s.customer_id) AS rank,
+           s.customer_id, s.owner, s.priority, s.next_due_at
       FROM @extschema@.customer_state s
+     ORDER BY s.priority DESC, s.next_due_at, s.customer_id
   ) r
   JOIN @extschema@.customer_state st ON st.customer_id OPERATOR(pg_catalog.=) r.customer_id
  CROSS JOIN LATERAL (

@@ -481,7 +481,9 @@ prio_activities_inserted(PG_FUNCTION_ARGS)
 
 	SPI_connect();
 	prepare_plans();
-	StateWriterBegin(&cx.writer, CHUNK_CUSTOMERS, "activity", cx.as_of);
+	/* a single-row INSERT needs a batch of one, not of CHUNK_CUSTOMERS */
+	StateWriterBegin(&cx.writer, (int) Min(CHUNK_CUSTOMERS, Max(tuplestore_tuple_count(newrows), 1)),
+					 "activity", cx.as_of);
 	cx.v02 = (cx.writer.ncols == STATE_NCOLS);
 
 	keys[0] = column(desc, "customer_id");

@@ -38,9 +38,6 @@
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
 
-static Oid	prio_table(const char *name);
-static AttrNumber table_column(Relation rel, const char *name);
-
 /* The rows seen by the row trigger, waiting for the statement trigger */
 typedef struct Pending
 {
@@ -313,16 +310,16 @@ features_begin(FeatureReader *fr)
 	}
 	CommandCounterIncrement();
 	fr->snapshot = RegisterSnapshot(GetTransactionSnapshot());
-	fr->customers = table_open(prio_table("customers"), AccessShareLock);
+	fr->customers = table_open(PrioRelid("customers"), AccessShareLock);
 	fr->customers_pkey = open_index("customers_pkey", fr->customers,
-									table_column(fr->customers, "customer_id"), 0);
-	fr->c_owner = table_column(fr->customers, "owner");
+									PrioAttnum(fr->customers, "customer_id", InvalidOid), 0);
+	fr->c_owner = PrioAttnum(fr->customers, "owner", InvalidOid);
 	for (int b = 0; b < 4; b++)
-		fr->c_bant[b] = table_column(fr->customers, bant[b]);
-	fr->activities = table_open(prio_table("activities"), AccessShareLock);
-	a_customer = table_column(fr->activities, "customer_id");
-	a_at = table_column(fr->activities, "at");
-	fr->a_kind = table_column(fr->activities, "kind");
+		fr->c_bant[b] = PrioAttnum(fr->customers, bant[b], InvalidOid);
+	fr->activities = table_open(PrioRelid("activities"), AccessShareLock);
+	a_customer = PrioAttnum(fr->activities, "customer_id", InvalidOid);
+	a_at = PrioAttnum(fr->activities, "at", InvalidOid);
+	fr->a_kind = PrioAttnum(fr->activities, "kind", InvalidOid);
 	fr->activities_idx = open_index("activities_customer_at_idx", fr->activities, a_customer, a_at);
 	fr->cslot = table_slot_create(fr->customers, NULL);
 	fr->aslot = table_slot_create(fr->activities, NULL);
@@ -702,40 +699,6 @@ cmp_closed(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-static Oid
-prio_table(const char *name)
-{
-	Oid			relid = get_relname_relid(name, get_namespace_oid(PRIO_SCHEMA, false));
-
-	if (!OidIsValid(relid))
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_TABLE),
-				 errmsg("relation " PRIO_SCHEMA ".%s does not exist", name)));
-	return relid;
-}
-
-static AttrNumber
-table_column(Relation rel, const char *name)
-{
-	AttrNumber	a = SPI_fnumber(RelationGetDescr(rel), name);
-
-	if (a <= 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_COLUMN),
-				 errmsg("%s has no column \"%s\"", RelationGetRelationName(rel), name)));
-	return a;
-}
-
-static Datum
-int8_array(const int64 *ids, int n)
-{
-	Datum	   *d = palloc(sizeof(Datum) * Max(n, 1));
-
-	for (int i = 0; i < n; i++)
-		d[i] = Int64GetDatum(ids[i]);
-	return PointerGetDatum(construct_array(d, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-}
-
 /*
  * prio.rebuild_win_counts(): win_outcomes follow the base stages (an open
  * customer's outcome goes; a closed customer without one gets its current
@@ -782,9 +745,9 @@ prio_rebuild_win_counts(PG_FUNCTION_ARGS)
 
 	/* the closed customers, by base stage */
 	closed = palloc(sizeof(Closed) * maxclosed);
-	rel = table_open(prio_table("customer_state"), AccessShareLock);
-	att_id = table_column(rel, "customer_id");
-	att_stage = table_column(rel, "stage");
+	rel = table_open(PrioRelid("customer_state"), AccessShareLock);
+	att_id = PrioAttnum(rel, "customer_id", InvalidOid);
+	att_stage = PrioAttnum(rel, "stage", InvalidOid);
 	if (TupleDescAttr(RelationGetDescr(rel), att_stage - 1)->atttypid != stage_type)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATATYPE_MISMATCH),
@@ -820,10 +783,10 @@ prio_rebuild_win_counts(PG_FUNCTION_ARGS)
 	/* the outcomes: an open customer's goes, the others are counted */
 	h = pairs_create(CurrentMemoryContext, 256, NULL);
 	gone = palloc(sizeof(int64) * maxgone);
-	rel = table_open(prio_table("win_outcomes"), AccessShareLock);
-	att_id = table_column(rel, "customer_id");
-	att_won = table_column(rel, "won");
-	att_features = table_column(rel, "features");
+	rel = table_open(PrioRelid("win_outcomes"), AccessShareLock);
+	att_id = PrioAttnum(rel, "customer_id", InvalidOid);
+	att_won = PrioAttnum(rel, "won", InvalidOid);
+	att_features = PrioAttnum(rel, "features", InvalidOid);
 	slot = table_slot_create(rel, NULL);
 	scan = table_beginscan(rel, snapshot, 0, NULL);
 	while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
@@ -857,7 +820,7 @@ prio_rebuild_win_counts(PG_FUNCTION_ARGS)
 	if (ngone > 0)
 	{
 		Oid			type = INT8ARRAYOID;
-		Datum		arg = int8_array(gone, ngone);
+		Datum		arg = Int8ArrayDatum(gone, ngone);
 
 		if (SPI_execute_with_args("DELETE FROM " PRIO_SCHEMA ".win_outcomes w"
 								  " WHERE w.customer_id OPERATOR(pg_catalog.=) ANY ($1)",
@@ -874,7 +837,7 @@ prio_rebuild_win_counts(PG_FUNCTION_ARGS)
 	{
 		/* closed before prio kept outcomes: their current features, stage unknown */
 		Oid			type = INT8ARRAYOID;
-		Datum		arg = int8_array(missing, nmissing);
+		Datum		arg = Int8ArrayDatum(missing, nmissing);
 
 		if (SPI_execute_with_args("INSERT INTO " PRIO_SCHEMA ".win_outcomes (customer_id, won, features)"
 								  " SELECT s.customer_id, s.stage OPERATOR(pg_catalog.=) 'won',"

@@ -7,8 +7,12 @@
 #include <math.h>
 
 #include "datatype/timestamp.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
 #include "utils/typcache.h"
 
 PG_MODULE_MAGIC;
@@ -230,4 +234,58 @@ PrioKeepPlan(const char *sql, int nargs, Oid *types, int cursor_options)
 						SPI_result_code_string(SPI_result))));
 	SPI_keepplan(plan);
 	return plan;
+}
+
+/* A relation of prio's schema, by name */
+Oid
+PrioRelid(const char *name)
+{
+	Oid			relid = get_relname_relid(name, get_namespace_oid(PRIO_SCHEMA, false));
+
+	if (!OidIsValid(relid))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("relation " PRIO_SCHEMA ".%s does not exist", name),
+				 errhint("Reinstall the extension.")));
+	return relid;
+}
+
+/* A column of one of prio's tables, by name, of the given type (InvalidOid: any) */
+AttrNumber
+PrioAttnum(Relation rel, const char *name, Oid type)
+{
+	TupleDesc	desc = RelationGetDescr(rel);
+
+	for (int a = 0; a < desc->natts; a++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, a);
+
+		if (!att->attisdropped && strcmp(NameStr(att->attname), name) == 0)
+		{
+			if (type != InvalidOid && att->atttypid != type)
+				ereport(ERROR,
+						(errcode(ERRCODE_DATATYPE_MISMATCH),
+						 errmsg("column %s of %s has type %s, expected %s", name,
+								RelationGetRelationName(rel), format_type_be(att->atttypid),
+								format_type_be(type)),
+						 errhint("Reinstall the extension: its tables were altered.")));
+			return a + 1;
+		}
+	}
+	ereport(ERROR,
+			(errcode(ERRCODE_UNDEFINED_COLUMN),
+			 errmsg("%s has no column \"%s\"", RelationGetRelationName(rel), name),
+			 errhint("Reinstall the extension: its tables were altered.")));
+	pg_unreachable();
+}
+
+/* ids as an int8[] datum */
+Datum
+Int8ArrayDatum(const int64 *ids, int n)
+{
+	Datum	   *d = palloc(sizeof(Datum) * Max(n, 1));
+
+	for (int i = 0; i < n; i++)
+		d[i] = Int64GetDatum(ids[i]);
+	return PointerGetDatum(construct_array(d, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
 }

@@ -15,6 +15,7 @@
 #include "utils/array.h"
 #include "lib/stringinfo.h"
 #include "utils/numeric.h"
+#include "utils/relcache.h"
 #include "utils/snapshot.h"
 #include "utils/timestamp.h"
 
@@ -31,6 +32,9 @@ extern void NumericAccum(Numeric *sum, Numeric add, MemoryContext cxt);
 extern void CheckResultDesc(TupleDesc desc, const Oid *types, int n, const char *what);
 extern void CheckResultDescPrefix(TupleDesc desc, const Oid *types, int nmin, int n,
 								  const char *what);
+extern Oid	PrioRelid(const char *name);
+extern AttrNumber PrioAttnum(Relation rel, const char *name, Oid type);
+extern Datum Int8ArrayDatum(const int64 *ids, int n);
 /* prepared and kept for the life of the backend; the caller is connected to SPI */
 struct _SPI_plan;
 extern struct _SPI_plan *PrioKeepPlan(const char *sql, int nargs, Oid *types,

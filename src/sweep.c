@@ -104,47 +104,6 @@ pass_of(int64 id, int npasses)
 	return npasses <= 1 ? 0 : (int) (hash_customer(id) >> 8) % npasses;
 }
 
-static Oid
-prio_relid(const char *name)
-{
-	Oid			relid = get_relname_relid(name, get_namespace_oid(PRIO_SCHEMA, false));
-
-	if (!OidIsValid(relid))
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_TABLE),
-				 errmsg("relation " PRIO_SCHEMA ".%s does not exist", name),
-				 errhint("Reinstall the extension.")));
-	return relid;
-}
-
-static AttrNumber
-attnum_of(Relation rel, const char *name, Oid type)
-{
-	TupleDesc	desc = RelationGetDescr(rel);
-
-	for (int a = 0; a < desc->natts; a++)
-	{
-		Form_pg_attribute att = TupleDescAttr(desc, a);
-
-		if (!att->attisdropped && strcmp(NameStr(att->attname), name) == 0)
-		{
-			if (type != InvalidOid && att->atttypid != type)
-				ereport(ERROR,
-						(errcode(ERRCODE_DATATYPE_MISMATCH),
-						 errmsg("column %s of %s has type %s, expected %s", name,
-								RelationGetRelationName(rel), format_type_be(att->atttypid),
-								format_type_be(type)),
-						 errhint("Reinstall the extension: its tables were altered.")));
-			return a + 1;
-		}
-	}
-	ereport(ERROR,
-			(errcode(ERRCODE_UNDEFINED_COLUMN),
-			 errmsg("%s has no column \"%s\"", RelationGetRelationName(rel), name),
-			 errhint("Reinstall the extension: its tables were altered.")));
-	pg_unreachable();
-}
-
 /* rows of a relation by the planner's estimate; an unanalyzed one by its size */
 static double
 estimated_rows(Oid relid)
@@ -167,8 +126,8 @@ ActivityCollector *
 ActivityCollectorBegin(const PrioConfig *cfg, Snapshot snapshot, double ncustomers)
 {
 	ActivityCollector *c = palloc0(sizeof(ActivityCollector));
-	double		activities = estimated_rows(prio_relid("activities"));
-	double		customers = estimated_rows(prio_relid("customers"));
+	double		activities = estimated_rows(PrioRelid("activities"));
+	double		customers = estimated_rows(PrioRelid("customers"));
 	double		events;
 	double		budget = (double) maintenance_work_mem * 1024.0;
 
@@ -234,14 +193,14 @@ kind_of(ActivityCollector *c, Datum kind, int hint)
 static void
 collector_scan(ActivityCollector *c)
 {
-	Relation	rel = table_open(prio_relid("activities"), AccessShareLock);
+	Relation	rel = table_open(PrioRelid("activities"), AccessShareLock);
 	TupleTableSlot *slot = table_slot_create(rel, NULL);
 	TableScanDesc scan;
-	AttrNumber	att_id = attnum_of(rel, "activity_id", INT8OID);
-	AttrNumber	att_customer = attnum_of(rel, "customer_id", INT8OID);
-	AttrNumber	att_kind = attnum_of(rel, "kind", TEXTOID);
-	AttrNumber	att_at = attnum_of(rel, "at", TIMESTAMPTZOID);
-	AttrNumber	att_amount = attnum_of(rel, "amount", NUMERICOID);
+	AttrNumber	att_id = PrioAttnum(rel, "activity_id", INT8OID);
+	AttrNumber	att_customer = PrioAttnum(rel, "customer_id", INT8OID);
+	AttrNumber	att_kind = PrioAttnum(rel, "kind", TEXTOID);
+	AttrNumber	att_at = PrioAttnum(rel, "at", TIMESTAMPTZOID);
+	AttrNumber	att_amount = PrioAttnum(rel, "amount", NUMERICOID);
 	AttrNumber	natts = Max(Max(Max(att_id, att_customer), Max(att_kind, att_at)), att_amount);
 	MemoryContext rowcxt = AllocSetContextCreate(CurrentMemoryContext, "prio collector row",
 												 ALLOCSET_SMALL_SIZES);
@@ -400,14 +359,14 @@ ActivityCollectorEnd(ActivityCollector *c)
 static void
 read_customers(ActivityCollector *c, int pass, int64 **ids, int *nids)
 {
-	Relation	rel = table_open(prio_relid("customers"), AccessShareLock);
+	Relation	rel = table_open(PrioRelid("customers"), AccessShareLock);
 	TupleTableSlot *slot = table_slot_create(rel, NULL);
 	TableScanDesc scan = table_beginscan(rel, c->snapshot, 0, NULL);
-	AttrNumber	att_id = attnum_of(rel, "customer_id", INT8OID);
-	AttrNumber	att_bant[4] = {attnum_of(rel, "budget", BOOLOID), attnum_of(rel, "authority", BOOLOID),
-	attnum_of(rel, "need", BOOLOID), attnum_of(rel, "timeline", BOOLOID)};
-	AttrNumber	att_created = attnum_of(rel, "created_at", TIMESTAMPTZOID);
-	AttrNumber	att_owner = attnum_of(rel, "owner", TEXTOID);
+	AttrNumber	att_id = PrioAttnum(rel, "customer_id", INT8OID);
+	AttrNumber	att_bant[4] = {PrioAttnum(rel, "budget", BOOLOID), PrioAttnum(rel, "authority", BOOLOID),
+	PrioAttnum(rel, "need", BOOLOID), PrioAttnum(rel, "timeline", BOOLOID)};
+	AttrNumber	att_created = PrioAttnum(rel, "created_at", TIMESTAMPTZOID);
+	AttrNumber	att_owner = PrioAttnum(rel, "owner", TEXTOID);
 	int			max = 1024;
 
 	*nids = 0;
@@ -494,22 +453,22 @@ state_atts(Relation rel, StateAtts *a)
 		TIMESTAMPTZOID, INT8OID, NUMERICOID, FLOAT8OID, TIMESTAMPTZOID, stage, TIMESTAMPTZOID,
 	INT8OID, NUMERICOID};
 
-	a->customer_id = attnum_of(rel, "customer_id", INT8OID);
+	a->customer_id = PrioAttnum(rel, "customer_id", INT8OID);
 	for (int i = 0; i < SF_N; i++)
-		a->facts[i] = attnum_of(rel, names[i], types[i]);
-	a->effective_stage = attnum_of(rel, "effective_stage", stage);
-	a->score[0] = attnum_of(rel, "r_score", INT4OID);
-	a->score[1] = attnum_of(rel, "f_score", INT4OID);
-	a->score[2] = attnum_of(rel, "m_score", INT4OID);
-	a->bant = attnum_of(rel, "bant", INT4OID);
-	a->no_reply = attnum_of(rel, "no_reply", BOOLOID);
-	a->value_high = attnum_of(rel, "value_high", BOOLOID);
-	a->intent_high = attnum_of(rel, "intent_high", BOOLOID);
-	a->tier = attnum_of(rel, "tier", TEXTOID);
-	a->priority = attnum_of(rel, "priority", FLOAT8OID);
-	a->next_due_at = attnum_of(rel, "next_due_at", TIMESTAMPTZOID);
-	a->rule = attnum_of(rel, "rule", TEXTOID);
-	a->owner = attnum_of(rel, "owner", TEXTOID);
+		a->facts[i] = PrioAttnum(rel, names[i], types[i]);
+	a->effective_stage = PrioAttnum(rel, "effective_stage", stage);
+	a->score[0] = PrioAttnum(rel, "r_score", INT4OID);
+	a->score[1] = PrioAttnum(rel, "f_score", INT4OID);
+	a->score[2] = PrioAttnum(rel, "m_score", INT4OID);
+	a->bant = PrioAttnum(rel, "bant", INT4OID);
+	a->no_reply = PrioAttnum(rel, "no_reply", BOOLOID);
+	a->value_high = PrioAttnum(rel, "value_high", BOOLOID);
+	a->intent_high = PrioAttnum(rel, "intent_high", BOOLOID);
+	a->tier = PrioAttnum(rel, "tier", TEXTOID);
+	a->priority = PrioAttnum(rel, "priority", FLOAT8OID);
+	a->next_due_at = PrioAttnum(rel, "next_due_at", TIMESTAMPTZOID);
+	a->rule = PrioAttnum(rel, "rule", TEXTOID);
+	a->owner = PrioAttnum(rel, "owner", TEXTOID);
 }
 
 #define ISNULL(slot, att) ((slot)->tts_isnull[(att) - 1])
@@ -626,16 +585,6 @@ stored_stage(TupleTableSlot *slot, AttrNumber att)
 		: pstrdup(prio_stage_names[StageFromDatum(VALUE(slot, att))]);
 }
 
-static Datum
-int8_array(const int64 *ids, int n)
-{
-	Datum	   *d = palloc(sizeof(Datum) * Max(n, 1));
-
-	for (int i = 0; i < n; i++)
-		d[i] = Int64GetDatum(ids[i]);
-	return PointerGetDatum(construct_array(d, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-}
-
 static int
 cmp_int64(const void *a, const void *b)
 {
@@ -649,7 +598,7 @@ static void
 run_ids(const char *sql, const int64 *ids, int n, int expect)
 {
 	Oid			type = INT8ARRAYOID;
-	Datum		arg = int8_array(ids, n);
+	Datum		arg = Int8ArrayDatum(ids, n);
 
 	if (SPI_execute_with_args(sql, 1, &type, &arg, NULL, false, 0) != expect)
 		ereport(ERROR,
@@ -689,7 +638,7 @@ prio_sweep_rebuild(PG_FUNCTION_ARGS)
 {
 	char	   *why;
 	bool		force;
-	Oid			state_relid = prio_relid("customer_state");
+	Oid			state_relid = PrioRelid("customer_state");
 	TimestampTz as_of = GetCurrentTransactionStartTimestamp();
 	const PrioConfig *cfg;
 	Snapshot	snapshot;
@@ -724,7 +673,7 @@ prio_sweep_rebuild(PG_FUNCTION_ARGS)
 		TupleTableSlot *slot;
 		TableScanDesc scan;
 
-		collector_reset(c, estimated_rows(prio_relid("customers")) / c->npasses * 1.2);
+		collector_reset(c, estimated_rows(PrioRelid("customers")) / c->npasses * 1.2);
 		read_customers(c, pass, &ids, &nids);
 		collector_scan(c);
 
@@ -868,13 +817,13 @@ prio_sweep_due(PG_FUNCTION_ARGS)
 	c->cfg = cfg;
 	c->snapshot = snapshot;
 	c->npasses = 1;
-	collector_reset(c, estimated_rows(prio_relid("customers")) * 1.2);
+	collector_reset(c, estimated_rows(PrioRelid("customers")) * 1.2);
 	read_customers(c, 0, &ids, &nids);
 	due = MemoryContextAlloc(callcxt, sizeof(int64) * Max(nids, 1));
 	memset(&rr, 0, sizeof(rr));
 	rowcxt = AllocSetContextCreate(CurrentMemoryContext, "prio sweep row", ALLOCSET_DEFAULT_SIZES);
 
-	rel = table_open(prio_relid("customer_state"), AccessShareLock);
+	rel = table_open(PrioRelid("customer_state"), AccessShareLock);
 	state_atts(rel, &a);
 	slot = table_slot_create(rel, NULL);
 	scan = table_beginscan(rel, snapshot, 0, NULL);
@@ -910,5 +859,5 @@ prio_sweep_due(PG_FUNCTION_ARGS)
 	if (ndue == 0)
 		PG_RETURN_NULL();
 	qsort(due, ndue, sizeof(int64), cmp_int64);
-	PG_RETURN_DATUM(int8_array(due, ndue));
+	PG_RETURN_DATUM(Int8ArrayDatum(due, ndue));
 }

@@ -139,16 +139,6 @@ prepare_plans(void)
 		" ORDER BY a.customer_id, a.at, a.activity_id", 1, &int8arr);
 }
 
-static Datum
-int8_array(const int64 *ids, int n)
-{
-	Datum	   *d = palloc(sizeof(Datum) * Max(n, 1));
-
-	for (int i = 0; i < n; i++)
-		d[i] = Int64GetDatum(ids[i]);
-	return PointerGetDatum(construct_array(d, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-}
-
 static void
 evaluate_and_write(Context *cx, Refold *r, PrioFacts *f)
 {
@@ -176,7 +166,7 @@ refold_by_query(Context *cx, Refold *r, int n, MemoryContext cxt)
 		ids[i] = r[i].id;
 		prio_facts_init(&facts[i], r[i].id);
 	}
-	arg = int8_array(ids, n);
+	arg = Int8ArrayDatum(ids, n);
 	if (SPI_execute_plan(refold_plan, &arg, NULL, false, 0) != SPI_OK_SELECT)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
@@ -320,7 +310,7 @@ process_chunk(Context *cx, Chunk *ch)
 	SPITupleTable *locked;
 	SPITupleTable *customers;
 
-	ids = int8_array(ch->ids, ch->ncust);
+	ids = Int8ArrayDatum(ch->ids, ch->ncust);
 
 	/* lock, in customer_id order, and read the latest committed state */
 	if (SPI_execute_plan(lock_plan, &ids, NULL, false, 0) != SPI_OK_SELECT)

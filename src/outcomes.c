@@ -44,6 +44,7 @@ typedef struct Pending
 	Datum		old_row;		/* the old customer_state row, as a composite */
 	bool		closed;			/* now won or lost (else: opened again) */
 	bool		won;
+	SubTransactionId subid;		/* recorded in */
 } Pending;
 
 static MemoryContext pending_cxt = NULL;
@@ -142,7 +143,14 @@ pending_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 {
 	if (event == SUBXACT_EVENT_ABORT_SUB)
 	{
-		if (npending > 0)
+		/*
+		 * Only what the aborted subtransaction (or one inside it) recorded:
+		 * a user's trigger that catches an error between state_closed and
+		 * the flush must not lose the statement's closed deals.
+		 */
+		while (npending > 0 && pending[npending - 1].subid >= mySubid)
+			npending--;
+		if (npending == 0)
 			pending_reset();
 		OutcomeKindsForget();
 	}
@@ -207,12 +215,13 @@ prio_state_closed(PG_FUNCTION_ARGS)
 	if (npending == maxpending)
 	{
 		maxpending = Max(16, maxpending * 2);
-		pending = pending ? repalloc(pending, sizeof(Pending) * maxpending)
+		pending = pending ? repalloc_huge(pending, sizeof(Pending) * (Size) maxpending)
 			: palloc(sizeof(Pending) * maxpending);
 	}
 	pending[npending].old_row = heap_copy_tuple_as_datum(td->tg_trigtuple, desc);
 	pending[npending].closed = (stage == STAGE_WON || stage == STAGE_LOST);
 	pending[npending].won = (stage == STAGE_WON);
+	pending[npending].subid = GetCurrentSubTransactionId();
 	npending++;
 	MemoryContextSwitchTo(old);
 	return PointerGetDatum(NULL);
@@ -510,7 +519,11 @@ prio_state_closed_flush(PG_FUNCTION_ARGS)
 
 	check_trigger(fcinfo, false, "prio.state_closed_flush()");
 	if (n == 0)
+	{
+		/* the kinds handed over were for this UPDATE's rows; none closed */
+		OutcomeKindsForget();
 		return PointerGetDatum(NULL);
+	}
 
 	/* take the rows out first: whatever happens next, they are handled once */
 	rows = palloc(sizeof(Datum) * n);
@@ -768,7 +781,7 @@ prio_rebuild_win_counts(PG_FUNCTION_ARGS)
 		if (nclosed == maxclosed)
 		{
 			maxclosed *= 2;
-			closed = repalloc(closed, sizeof(Closed) * maxclosed);
+			closed = repalloc_huge(closed, sizeof(Closed) * (Size) maxclosed);
 		}
 		closed[nclosed].customer_id = DatumGetInt64(slot->tts_values[att_id - 1]);
 		closed[nclosed].won = (stage == STAGE_WON);
@@ -803,7 +816,7 @@ prio_rebuild_win_counts(PG_FUNCTION_ARGS)
 			if (ngone == maxgone)
 			{
 				maxgone *= 2;
-				gone = repalloc(gone, sizeof(int64) * maxgone);
+				gone = repalloc_huge(gone, sizeof(int64) * (Size) maxgone);
 			}
 			gone[ngone++] = key.customer_id;
 			continue;
@@ -829,7 +842,7 @@ prio_rebuild_win_counts(PG_FUNCTION_ARGS)
 					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 					 errmsg("could not write prio.win_outcomes")));
 	}
-	missing = palloc(sizeof(int64) * Max(nclosed, 1));
+	missing = palloc_extended(sizeof(int64) * Max(nclosed, 1), MCXT_ALLOC_HUGE);
 	for (int i = 0; i < nclosed; i++)
 		if (!closed[i].has_outcome)
 			missing[nmissing++] = closed[i].customer_id;

@@ -293,6 +293,8 @@ StateWriterFlush(StateWriter *w)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("could not update prio.customer_state")));
+	/* SPI returns in its procedure context, which lives until SPI_finish */
+	MemoryContextSwitchTo(w->cxt);
 	if (w->nhist > 0)
 	{
 		Datum		hv[7];
@@ -305,6 +307,7 @@ StateWriterFlush(StateWriter *w)
 			ereport(ERROR,
 					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 					 errmsg("could not write prio.tier_history")));
+		MemoryContextSwitchTo(w->cxt);
 		/* anyone may LISTEN: with owner isolation on, name only the history row */
 		for (int h = 0; h < w->nhist; h++)
 			Async_Notify("prio_tier_change", w->isolated

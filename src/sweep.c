@@ -28,6 +28,7 @@
 #include "executor/spi.h"
 #include "executor/tuptable.h"
 #include "miscadmin.h"
+#include "pgstat.h"
 #include "storage/bufmgr.h"
 #include "storage/lmgr.h"
 #include "utils/builtins.h"
@@ -63,18 +64,25 @@ typedef struct SweepCustomer
 	SweepEvent *ev;
 } SweepCustomer;
 
-static inline uint32
-hash_customer(int64 id)
+/* splitmix64's finalizer: consecutive ids spread over the table */
+static inline uint64
+mix_customer(int64 id)
 {
 	uint64		h = (uint64) id;
 
-	/* splitmix64's finalizer: consecutive ids spread over the table */
 	h ^= h >> 30;
 	h *= UINT64CONST(0xbf58476d1ce4e5b9);
 	h ^= h >> 27;
 	h *= UINT64CONST(0x94d049bb133111eb);
 	h ^= h >> 31;
-	return (uint32) h;
+	return h;
+}
+
+/* the hash table's buckets come from the low 32 bits ... */
+static inline uint32
+hash_customer(int64 id)
+{
+	return (uint32) mix_customer(id);
 }
 
 #define SH_PREFIX sweep
@@ -97,24 +105,54 @@ struct ActivityCollector
 	int			npasses;
 };
 
-/* the pass a customer's events are collected in */
+/*
+ * ... and the pass from the high 32: bits a bucket index shares with the pass
+ * would leave most buckets of a pass empty and its probes long.
+ */
 static inline int
 pass_of(int64 id, int npasses)
 {
-	return npasses <= 1 ? 0 : (int) (hash_customer(id) >> 8) % npasses;
+	return npasses <= 1 ? 0 : (int) (((mix_customer(id) >> 32) * (uint64) npasses) >> 32);
 }
 
-/* rows of a relation by the planner's estimate; an unanalyzed one by its size */
+/*
+ * Rows of a relation as the planner counts them: the analyzed density times
+ * its size now; never analyzed, by its size.  At least the live rows the
+ * statistics collector counts: a table analyzed empty and loaded since is
+ * not one row.
+ */
 static double
 estimated_rows(Oid relid)
 {
 	Relation	rel = table_open(relid, AccessShareLock);
-	double		rows = rel->rd_rel->reltuples;
+	double		blocks = (double) RelationGetNumberOfBlocks(rel);
+	double		rows;
+	PgStat_StatTabEntry *stat = pgstat_fetch_stat_tabentry(relid);
 
-	if (rows < 0)
-		rows = (double) RelationGetNumberOfBlocks(rel) * (BLCKSZ / 64);
+	if (rel->rd_rel->reltuples >= 0 && rel->rd_rel->relpages > 0)
+		rows = rel->rd_rel->reltuples / rel->rd_rel->relpages * blocks;
+	else
+		rows = blocks * (BLCKSZ / 64);
+	if (stat != NULL)
+		rows = Max(rows, (double) stat->n_live_tuples);
 	table_close(rel, AccessShareLock);
 	return Max(rows, 1.0);
+}
+
+/*
+ * What to size a hash table of customers for: the count of the last
+ * ANALYZE or VACUUM, which dead rows do not inflate; the table grows past it
+ * if need be.
+ */
+static double
+counted_customers(void)
+{
+	Oid			relid = PrioRelid("customers");
+	Relation	rel = table_open(relid, AccessShareLock);
+	double		rows = rel->rd_rel->reltuples;
+
+	table_close(rel, AccessShareLock);
+	return rows >= 0 ? rows : estimated_rows(relid);
 }
 
 /*
@@ -138,8 +176,17 @@ ActivityCollectorBegin(const PrioConfig *cfg, Snapshot snapshot, double ncustome
 	/* events of the set, by the activities' share of its customers */
 	events = ncustomers < 0 || ncustomers >= customers ? activities
 		: activities * ncustomers / customers;
-	/* an event and its share of array slack and amounts: about 48 bytes */
-	c->npasses = (int) Min(ceil(events * 48.0 / budget), 1024.0);
+	/*
+	 * An event and its share of array slack and amounts: about 48 bytes; a
+	 * customer: its hash entry (at most half the buckets filled) and its
+	 * first events array.
+	 */
+	if (ncustomers < 0 || ncustomers > customers)
+		ncustomers = customers;
+	c->npasses = (int) Min(ceil((events * 48.0 +
+								 ncustomers * 2.0 * sizeof(SweepCustomer) +
+								 Min(events, ncustomers) * 4.0 * sizeof(SweepEvent)) / budget),
+						   1024.0);
 	c->npasses = Max(c->npasses, 1);
 	return c;
 }
@@ -240,10 +287,15 @@ collector_scan(ActivityCollector *c)
 		k = &c->cfg->kinds[hint];
 		if (e->nev == e->cap)
 		{
-			e->cap = e->cap == 0 ? 8 : e->cap * 2;
+			/* most customers have a handful; a few have millions (huge: > 1 GB) */
+			if (e->cap > PG_INT32_MAX / 2)
+				ereport(ERROR,
+						(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+						 errmsg("customer " INT64_FORMAT " has more activities than prio can fold", id)));
+			e->cap = e->cap == 0 ? 4 : e->cap * 2;
 			e->ev = e->ev == NULL
 				? MemoryContextAlloc(c->cxt, sizeof(SweepEvent) * e->cap)
-				: repalloc(e->ev, sizeof(SweepEvent) * e->cap);
+				: repalloc_huge(e->ev, sizeof(SweepEvent) * (Size) e->cap);
 		}
 		ev = &e->ev[e->nev++];
 		ev->at = DatumGetTimestampTz(slot->tts_values[att_at - 1]);
@@ -405,7 +457,7 @@ read_customers(ActivityCollector *c, int pass, int64 **ids, int *nids)
 		if (*nids == max)
 		{
 			max *= 2;
-			*ids = repalloc(*ids, sizeof(int64) * max);
+			*ids = repalloc_huge(*ids, sizeof(int64) * (Size) max);
 		}
 		(*ids)[(*nids)++] = id;
 	}
@@ -673,12 +725,12 @@ prio_sweep_rebuild(PG_FUNCTION_ARGS)
 		TupleTableSlot *slot;
 		TableScanDesc scan;
 
-		collector_reset(c, estimated_rows(PrioRelid("customers")) / c->npasses * 1.2);
+		collector_reset(c, counted_customers() / c->npasses * 1.2);
 		read_customers(c, pass, &ids, &nids);
 		collector_scan(c);
 
 		/* every state row of the pass: refold, evaluate, compare, write */
-		owners = palloc(sizeof(int64) * Max(nids, 1));
+		owners = palloc_extended(sizeof(int64) * Max(nids, 1), MCXT_ALLOC_HUGE);
 		rel = table_open(state_relid, AccessShareLock);
 		state_atts(rel, &a);
 		slot = table_slot_create(rel, NULL);
@@ -729,7 +781,7 @@ prio_sweep_rebuild(PG_FUNCTION_ARGS)
 					SPI_OK_UPDATE);
 
 		/* a customer whose state row went missing gets one back */
-		missing = palloc(sizeof(int64) * Max(nids, 1));
+		missing = palloc_extended(sizeof(int64) * Max(nids, 1), MCXT_ALLOC_HUGE);
 		for (int i = 0; i < nids; i++)
 		{
 			SweepCustomer *e = sweep_lookup(c->customers, ids[i]);
@@ -817,7 +869,7 @@ prio_sweep_due(PG_FUNCTION_ARGS)
 	c->cfg = cfg;
 	c->snapshot = snapshot;
 	c->npasses = 1;
-	collector_reset(c, estimated_rows(PrioRelid("customers")) * 1.2);
+	collector_reset(c, counted_customers() * 1.2);
 	read_customers(c, 0, &ids, &nids);
 	due = MemoryContextAlloc(callcxt, sizeof(int64) * Max(nids, 1));
 	memset(&rr, 0, sizeof(rr));

@@ -158,6 +158,7 @@ refold_by_query(Context *cx, Refold *r, int n, MemoryContext cxt)
 {
 	int64	   *ids = palloc(sizeof(int64) * n);
 	PrioFacts  *facts = palloc(sizeof(PrioFacts) * n);
+	MemoryContext mine = CurrentMemoryContext;
 	Datum		arg;
 	int			c = 0;
 
@@ -171,6 +172,8 @@ refold_by_query(Context *cx, Refold *r, int n, MemoryContext cxt)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("could not read the activities of prio.activities")));
+	/* SPI returns in its procedure context, which lives until SPI_finish */
+	MemoryContextSwitchTo(mine);
 	for (uint64 row = 0; row < SPI_processed; row++)
 	{
 		HeapTuple	t = SPI_tuptable->vals[row];
@@ -229,7 +232,7 @@ refold_all(Context *cx)
 		/* one scan of the activities (a pass per share that fits in memory) */
 		Snapshot	snapshot;
 		ActivityCollector *c;
-		int64	   *ids = palloc(sizeof(int64) * cx->nrefold);
+		int64	   *ids = palloc_extended(sizeof(int64) * cx->nrefold, MCXT_ALLOC_HUGE);
 		MemoryContext factscxt = AllocSetContextCreate(cxt, "prio trigger facts",
 													   ALLOCSET_DEFAULT_SIZES);
 
@@ -286,7 +289,7 @@ set_aside(Context *cx, const PrioFacts *stored, const char *old_tier, const char
 	if (cx->nrefold == cx->maxrefold)
 	{
 		cx->maxrefold = Max(64, cx->maxrefold * 2);
-		cx->refold = cx->refold ? repalloc(cx->refold, sizeof(Refold) * cx->maxrefold)
+		cx->refold = cx->refold ? repalloc_huge(cx->refold, sizeof(Refold) * (Size) cx->maxrefold)
 			: palloc(sizeof(Refold) * cx->maxrefold);
 	}
 	r = &cx->refold[cx->nrefold++];
@@ -319,6 +322,8 @@ process_chunk(Context *cx, Chunk *ch)
 				 errmsg("could not lock prio.customer_state")));
 	locked = SPI_tuptable;
 	nlocked = SPI_processed;
+	/* SPI returns in its procedure context, which lives until SPI_finish */
+	MemoryContextSwitchTo(ch->cxt);
 	if (nlocked != (uint64) ch->ncust)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
@@ -338,6 +343,7 @@ process_chunk(Context *cx, Chunk *ch)
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("could not read prio.customers")));
 	customers = SPI_tuptable;
+	MemoryContextSwitchTo(ch->cxt);
 
 	for (int i = 0; i < ch->ncust; i++)
 	{
@@ -411,7 +417,7 @@ add_row(Chunk *ch, NewRow row)
 		int			n = Max(64, ch->maxrows * 2);
 
 		ch->rows = ch->rows
-			? repalloc(ch->rows, sizeof(NewRow) * n)
+			? repalloc_huge(ch->rows, sizeof(NewRow) * (Size) n)
 			: MemoryContextAlloc(ch->cxt, sizeof(NewRow) * n);
 		ch->maxrows = n;
 	}
@@ -506,6 +512,7 @@ prio_activities_inserted(PG_FUNCTION_ARGS)
 																			  TimestampTzGetDatum(at)))),
 					 errhint("Record activities when they happen; at defaults to now().")));
 		tuplesort_puttupleslot(sort, slot);
+		CHECK_FOR_INTERRUPTS();
 	}
 	tuplestore_select_read_pointer(newrows, 0);
 	tuplesort_performsort(sort);
@@ -533,7 +540,11 @@ prio_activities_inserted(PG_FUNCTION_ARGS)
 		row.at = DatumGetTimestampTz(slot_getattr(slot, keys[1], &isnull));
 		row.kind = TextDatumGetCString(slot_getattr(slot, att_kind, &isnull));
 		/* every amount is kept: whether the kind is a purchase is read later */
-		row.amount = DatumGetNumeric(datumCopy(slot_getattr(slot, att_amount, &isnull), false, -1));
+		{
+			Datum		amount = slot_getattr(slot, att_amount, &isnull);
+
+			row.amount = isnull ? NULL : DatumGetNumeric(datumCopy(amount, false, -1));
+		}
 		MemoryContextSwitchTo(old);
 		add_row(&ch, row);
 	}

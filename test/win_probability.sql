@@ -4,7 +4,7 @@
 -- base-rate predictor's Brier score.  The counts prio keeps live must equal
 -- the ones rebuilt from the outcomes after random activity.
 BEGIN;
-SELECT plan(26);
+SELECT plan(27);
 SET LOCAL timezone = 'UTC';
 
 SELECT is(prio.win_probability('{"budget": "yes"}'::jsonb), 0.5::double precision, 'no outcomes yet: 0.5');
@@ -134,6 +134,30 @@ SELECT is((SELECT count(*) FROM prio.customer_state s
 SELECT set_eq('SELECT * FROM live_counts', 'SELECT * FROM rebuilt_counts', 'the counts equal the outcomes'' again');
 SELECT is((SELECT count(*) FROM prio.win_counts), (SELECT count(DISTINCT (variable, value)) FROM prio.win_counts),
           'one row per (variable, value): compacted, the spent row gone');
+
+-- a user's row trigger on customer_state that catches an error (a subtransaction
+-- rolled back) between state_closed and the flush: the statement's other
+-- closed deals are still recorded (an abort used to drop every pending one)
+CREATE FUNCTION pg_temp.audit_state() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    BEGIN
+        PERFORM 1 / 0;
+    EXCEPTION WHEN division_by_zero THEN
+        NULL;
+    END;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER zz_audit_state AFTER UPDATE ON prio.customer_state
+    FOR EACH ROW EXECUTE FUNCTION pg_temp.audit_state();
+INSERT INTO prio.customers (customer_id, name, created_at)
+SELECT g, 'subxact ' || g, now() - interval '30 days' FROM generate_series(990001, 990003) g;
+INSERT INTO prio.activities (customer_id, kind, at)
+SELECT g, CASE WHEN g = 990002 THEN 'rejected' ELSE 'contract' END, now() - interval '1 hour'
+  FROM generate_series(990001, 990003) g;
+SELECT results_eq('SELECT customer_id, won FROM prio.win_outcomes WHERE customer_id > 990000 ORDER BY 1',
+                  $$VALUES (990001::bigint, true), (990002, false), (990003, true)$$,
+                  'a subtransaction rolled back by another trigger between state_closed and the flush loses no outcome');
+DROP TRIGGER zz_audit_state ON prio.customer_state;
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -13,5 +13,5 @@ mkdir -p bench/out
 chmod 777 bench/out          # the cluster (user postgres) writes the COPY file here
 # Settings that keep checkpoints and a small buffer pool out of the figures;
 # maintenance_work_mem is what a whole-table rebuild (recompute) keeps activities in.
-exec pg_virtualenv -v 15 -o shared_buffers=2GB -o maintenance_work_mem=1GB -o max_wal_size=8GB -o checkpoint_timeout=30min \
+exec pg_virtualenv -v 15 -o shared_buffers=2GB -o maintenance_work_mem=2GB -o max_wal_size=8GB -o checkpoint_timeout=30min \
 	-o max_parallel_workers_per_gather=2 bench/inside.sh

@@ -224,99 +224,195 @@ collector_add(ActivityCollector *c, int64 customer_id)
 	return e;
 }
 
-static int
-kind_of(ActivityCollector *c, Datum kind, int hint)
-{
-	text	   *t = DatumGetTextPP(kind);
+/*
+ * At a million customers the table and the event arrays are far larger than
+ * the caches, so a row's lookup and its append each wait on memory.  The scan
+ * therefore runs ahead: a row is read, its bucket prefetched; SCAN_AHEAD rows
+ * later it is looked up and its customer's next event slot prefetched;
+ * SCAN_AHEAD rows later again it is appended.
+ */
+#define SCAN_AHEAD 8
+#define SCAN_RING 32			/* a power of 2 above 2 * SCAN_AHEAD + 1 */
+#define SCAN_BLOCK 1024			/* rows between scratch resets */
 
-	return prio_kind_index(c->cfg, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t), hint);
+#if defined(__GNUC__) || defined(__clang__)
+#define prefetch(p) __builtin_prefetch(p)
+#else
+#define prefetch(p) ((void) 0)
+#endif
+
+/* A row read ahead of its customer's lookup */
+typedef struct ScanRow
+{
+	int64		customer_id;
+	uint32		hash;
+	int32		kind;
+	TimestampTz at;
+	int64		activity_id;
+	Numeric		amount;			/* in a scratch context; NULL: none */
+	SweepCustomer *e;			/* after the lookup; NULL: not collected */
+} ScanRow;
+
+typedef struct CollectorScan
+{
+	ActivityCollector *c;
+	int			pass;
+	AttrNumber	att_id,
+				att_customer,
+				att_kind,
+				att_at,
+				att_amount,
+				natts;
+
+	/*
+	 * The page a row was read from may be unpinned before the row is
+	 * appended, so amounts are copied into scratch: two contexts, each reset
+	 * when it is reused a block later, long after its rows were appended.
+	 */
+	MemoryContext scratch[2];
+	int			hint;
+	ScanRow		ring[SCAN_RING];
+} CollectorScan;
+
+/* Take a row of the slot into the ring at index n; false: not collected */
+static bool
+scan_read(CollectorScan *s, TupleTableSlot *slot, uint64 n)
+{
+	ActivityCollector *c = s->c;
+	ScanRow    *r = &s->ring[n % SCAN_RING];
+	MemoryContext old;
+	const PrioKind *k;
+	text	   *kind;
+
+	slot_getsomeattrs(slot, s->natts);
+	if (slot->tts_isnull[s->att_customer - 1] || slot->tts_isnull[s->att_at - 1] ||
+		slot->tts_isnull[s->att_kind - 1] || slot->tts_isnull[s->att_id - 1])
+		return false;			/* NOT NULL columns; a NULL cannot be folded */
+	r->customer_id = DatumGetInt64(slot->tts_values[s->att_customer - 1]);
+	if (pass_of(r->customer_id, c->npasses) != s->pass)
+		return false;
+	r->hash = hash_customer(r->customer_id);
+	prefetch(&c->customers->data[r->hash & c->customers->sizemask]);
+
+	if (n % SCAN_BLOCK == 0)
+		MemoryContextReset(s->scratch[(n / SCAN_BLOCK) % 2]);
+	old = MemoryContextSwitchTo(s->scratch[(n / SCAN_BLOCK) % 2]);
+	kind = DatumGetTextPP(slot->tts_values[s->att_kind - 1]);
+	s->hint = prio_kind_index(c->cfg, VARDATA_ANY(kind), VARSIZE_ANY_EXHDR(kind), s->hint);
+	k = &c->cfg->kinds[s->hint];
+	r->kind = s->hint;
+	r->at = DatumGetTimestampTz(slot->tts_values[s->att_at - 1]);
+	r->activity_id = DatumGetInt64(slot->tts_values[s->att_id - 1]);
+	r->amount = k->is_purchase && !slot->tts_isnull[s->att_amount - 1]
+		? DatumGetNumericCopy(slot->tts_values[s->att_amount - 1]) : NULL;
+	MemoryContextSwitchTo(old);
+	return true;
+}
+
+static void
+scan_lookup(CollectorScan *s, uint64 n)
+{
+	ScanRow    *r = &s->ring[n % SCAN_RING];
+	SweepCustomer *e = sweep_lookup_hash(s->c->customers, r->customer_id, r->hash);
+
+	r->e = e;
+	if (e != NULL && e->ev != NULL)
+		prefetch(&e->ev[e->nev]);
+}
+
+static void
+scan_append(CollectorScan *s, uint64 n)
+{
+	ScanRow    *r = &s->ring[n % SCAN_RING];
+	SweepCustomer *e = r->e;
+	SweepEvent *ev;
+
+	if (e == NULL)
+		return;
+	if (e->nev == e->cap)
+	{
+		/*
+		 * Most customers have a handful: a first array of 8 (one of 4 cost
+		 * 10-15 % more time at a million customers); a few may have millions
+		 * (huge: > 1 GB).
+		 */
+		if (e->cap > PG_INT32_MAX / 2)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("customer " INT64_FORMAT " has more activities than prio can fold",
+							e->customer_id)));
+		e->cap = e->cap == 0 ? 8 : e->cap * 2;
+		e->ev = e->ev == NULL
+			? MemoryContextAlloc(s->c->cxt, sizeof(SweepEvent) * e->cap)
+			: repalloc_huge(e->ev, sizeof(SweepEvent) * (Size) e->cap);
+	}
+	ev = &e->ev[e->nev++];
+	ev->at = r->at;
+	ev->activity_id = r->activity_id;
+	ev->kind = r->kind;
+	ev->amount = NULL;
+	if (r->amount != NULL)
+	{
+		Size		len = VARSIZE(r->amount);
+
+		ev->amount = MemoryContextAlloc(s->c->cxt, len);
+		memcpy(ev->amount, r->amount, len);
+	}
 }
 
 /*
- * One scan of the activities: the events of every customer added since the
- * last reset are kept.
+ * One scan of the activities: the events of every customer of the pass
+ * added since the last reset are kept.
  */
 static void
-collector_scan(ActivityCollector *c)
+collector_scan(ActivityCollector *c, int pass)
 {
 	Relation	rel = table_open(PrioRelid("activities"), AccessShareLock);
 	TupleTableSlot *slot = table_slot_create(rel, NULL);
 	TableScanDesc scan;
-	AttrNumber	att_id = PrioAttnum(rel, "activity_id", INT8OID);
-	AttrNumber	att_customer = PrioAttnum(rel, "customer_id", INT8OID);
-	AttrNumber	att_kind = PrioAttnum(rel, "kind", TEXTOID);
-	AttrNumber	att_at = PrioAttnum(rel, "at", TIMESTAMPTZOID);
-	AttrNumber	att_amount = PrioAttnum(rel, "amount", NUMERICOID);
-	AttrNumber	natts = Max(Max(Max(att_id, att_customer), Max(att_kind, att_at)), att_amount);
-	MemoryContext rowcxt = AllocSetContextCreate(CurrentMemoryContext, "prio collector row",
-												 ALLOCSET_SMALL_SIZES);
-	int			hint = 0;
-	uint64		n = 0;
-	SweepCustomer *last = NULL;
+	CollectorScan *s = palloc(sizeof(CollectorScan));
+	uint64		nscanned = 0,
+				nread = 0,
+				nlooked = 0,
+				ndone = 0;
+	bool		more = true;
+
+	s->c = c;
+	s->pass = pass;
+	s->att_id = PrioAttnum(rel, "activity_id", INT8OID);
+	s->att_customer = PrioAttnum(rel, "customer_id", INT8OID);
+	s->att_kind = PrioAttnum(rel, "kind", TEXTOID);
+	s->att_at = PrioAttnum(rel, "at", TIMESTAMPTZOID);
+	s->att_amount = PrioAttnum(rel, "amount", NUMERICOID);
+	s->natts = Max(Max(Max(s->att_id, s->att_customer), Max(s->att_kind, s->att_at)),
+				   s->att_amount);
+	for (int i = 0; i < 2; i++)
+		s->scratch[i] = AllocSetContextCreate(CurrentMemoryContext, "prio collector rows",
+											  ALLOCSET_SMALL_SIZES);
+	s->hint = 0;
 
 	scan = table_beginscan(rel, c->snapshot, 0, NULL);
-	while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
+	while (more || ndone < nread)
 	{
-		int64		id;
-		SweepCustomer *e;
-		SweepEvent *ev;
-		const PrioKind *k;
-
-		if ((++n & 1023) == 0)
+		if (more)
 		{
-			CHECK_FOR_INTERRUPTS();
-			MemoryContextReset(rowcxt);
+			if ((++nscanned & 1023) == 0)
+				CHECK_FOR_INTERRUPTS();
+			more = table_scan_getnextslot(scan, ForwardScanDirection, slot);
+			if (more && scan_read(s, slot, nread))
+				nread++;
 		}
-		slot_getsomeattrs(slot, natts);
-		if (slot->tts_isnull[att_customer - 1] || slot->tts_isnull[att_at - 1] ||
-			slot->tts_isnull[att_kind - 1] || slot->tts_isnull[att_id - 1])
-			continue;			/* NOT NULL columns; a NULL cannot be folded */
-		id = DatumGetInt64(slot->tts_values[att_customer - 1]);
-		/* rows of one customer tend to come together (a COPY, a backfill) */
-		e = (last != NULL && last->customer_id == id) ? last : sweep_lookup(c->customers, id);
-		if (e == NULL)
-			continue;
-		last = e;
-		{
-			MemoryContext old = MemoryContextSwitchTo(rowcxt);
-
-			hint = kind_of(c, slot->tts_values[att_kind - 1], hint);
-			MemoryContextSwitchTo(old);
-		}
-		k = &c->cfg->kinds[hint];
-		if (e->nev == e->cap)
-		{
-			/*
-			 * Most customers have a handful: a first array of 8 (one of 4
-			 * cost 10-15 % more time at a million customers); a few may have
-			 * millions (huge: > 1 GB).
-			 */
-			if (e->cap > PG_INT32_MAX / 2)
-				ereport(ERROR,
-						(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-						 errmsg("customer " INT64_FORMAT " has more activities than prio can fold", id)));
-			e->cap = e->cap == 0 ? 8 : e->cap * 2;
-			e->ev = e->ev == NULL
-				? MemoryContextAlloc(c->cxt, sizeof(SweepEvent) * e->cap)
-				: repalloc_huge(e->ev, sizeof(SweepEvent) * (Size) e->cap);
-		}
-		ev = &e->ev[e->nev++];
-		ev->at = DatumGetTimestampTz(slot->tts_values[att_at - 1]);
-		ev->activity_id = DatumGetInt64(slot->tts_values[att_id - 1]);
-		ev->kind = hint;
-		ev->amount = NULL;
-		if (k->is_purchase && !slot->tts_isnull[att_amount - 1])
-		{
-			MemoryContext old = MemoryContextSwitchTo(c->cxt);
-
-			ev->amount = DatumGetNumericCopy(slot->tts_values[att_amount - 1]);
-			MemoryContextSwitchTo(old);
-		}
+		if (nlooked < nread && (!more || nread - nlooked > SCAN_AHEAD))
+			scan_lookup(s, nlooked++);
+		if (ndone < nlooked && (!more || nlooked - ndone > SCAN_AHEAD))
+			scan_append(s, ndone++);
 	}
 	table_endscan(scan);
 	ExecDropSingleTupleTableSlot(slot);
 	table_close(rel, AccessShareLock);
-	MemoryContextDelete(rowcxt);
+	for (int i = 0; i < 2; i++)
+		MemoryContextDelete(s->scratch[i]);
+	pfree(s);
 }
 
 /*
@@ -330,7 +426,7 @@ ActivityCollectorRun(ActivityCollector *c, const int64 *ids, int nids, int pass)
 	for (int i = 0; i < nids; i++)
 		if (pass_of(ids[i], c->npasses) == pass)
 			collector_add(c, ids[i]);
-	collector_scan(c);
+	collector_scan(c, pass);
 }
 
 static int
@@ -730,7 +826,7 @@ prio_sweep_rebuild(PG_FUNCTION_ARGS)
 
 		collector_reset(c, counted_customers() / c->npasses * 1.2);
 		read_customers(c, pass, &ids, &nids);
-		collector_scan(c);
+		collector_scan(c, pass);
 
 		/* every state row of the pass: refold, evaluate, compare, write */
 		owners = palloc_extended(sizeof(int64) * Max(nids, 1), MCXT_ALLOC_HUGE);

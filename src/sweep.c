@@ -241,12 +241,17 @@ collector_add(ActivityCollector *c, int64 customer_id)
 #define prefetch(p) ((void) 0)
 #endif
 
-/* A row read ahead of its customer's lookup */
+/*
+ * A row read ahead of its customer's lookup.  Its kind is resolved only once
+ * the customer is known to be collected, as before the scan ran ahead.
+ */
 typedef struct ScanRow
 {
 	int64		customer_id;
 	uint32		hash;
-	int32		kind;
+	int32		kind_len;
+	const char *kind;			/* kind_buf, or a scratch copy if longer */
+	char		kind_buf[32];
 	TimestampTz at;
 	int64		activity_id;
 	Numeric		amount;			/* in a scratch context; NULL: none */
@@ -266,8 +271,9 @@ typedef struct CollectorScan
 
 	/*
 	 * The page a row was read from may be unpinned before the row is
-	 * appended, so amounts are copied into scratch: two contexts, each reset
-	 * when it is reused a block later, long after its rows were appended.
+	 * appended, so amounts and long kinds are copied into scratch: two
+	 * contexts, each reset when it is reused a block later, long after its
+	 * rows were appended.
 	 */
 	MemoryContext scratch[2];
 	int			hint;
@@ -281,7 +287,6 @@ scan_read(CollectorScan *s, TupleTableSlot *slot, uint64 n)
 	ActivityCollector *c = s->c;
 	ScanRow    *r = &s->ring[n % SCAN_RING];
 	MemoryContext old;
-	const PrioKind *k;
 	text	   *kind;
 
 	slot_getsomeattrs(slot, s->natts);
@@ -298,13 +303,13 @@ scan_read(CollectorScan *s, TupleTableSlot *slot, uint64 n)
 		MemoryContextReset(s->scratch[(n / SCAN_BLOCK) % 2]);
 	old = MemoryContextSwitchTo(s->scratch[(n / SCAN_BLOCK) % 2]);
 	kind = DatumGetTextPP(slot->tts_values[s->att_kind - 1]);
-	s->hint = prio_kind_index(c->cfg, VARDATA_ANY(kind), VARSIZE_ANY_EXHDR(kind), s->hint);
-	k = &c->cfg->kinds[s->hint];
-	r->kind = s->hint;
+	r->kind_len = VARSIZE_ANY_EXHDR(kind);
+	r->kind = r->kind_len <= sizeof(r->kind_buf) ? r->kind_buf : palloc(r->kind_len);
+	memcpy((char *) r->kind, VARDATA_ANY(kind), r->kind_len);
 	r->at = DatumGetTimestampTz(slot->tts_values[s->att_at - 1]);
 	r->activity_id = DatumGetInt64(slot->tts_values[s->att_id - 1]);
-	r->amount = k->is_purchase && !slot->tts_isnull[s->att_amount - 1]
-		? DatumGetNumericCopy(slot->tts_values[s->att_amount - 1]) : NULL;
+	r->amount = slot->tts_isnull[s->att_amount - 1]
+		? NULL : DatumGetNumericCopy(slot->tts_values[s->att_amount - 1]);
 	MemoryContextSwitchTo(old);
 	return true;
 }
@@ -326,9 +331,12 @@ scan_append(CollectorScan *s, uint64 n)
 	ScanRow    *r = &s->ring[n % SCAN_RING];
 	SweepCustomer *e = r->e;
 	SweepEvent *ev;
+	const PrioKind *k;
 
 	if (e == NULL)
 		return;
+	s->hint = prio_kind_index(s->c->cfg, r->kind, r->kind_len, s->hint);
+	k = &s->c->cfg->kinds[s->hint];
 	if (e->nev == e->cap)
 	{
 		/*
@@ -349,9 +357,9 @@ scan_append(CollectorScan *s, uint64 n)
 	ev = &e->ev[e->nev++];
 	ev->at = r->at;
 	ev->activity_id = r->activity_id;
-	ev->kind = r->kind;
+	ev->kind = s->hint;
 	ev->amount = NULL;
-	if (r->amount != NULL)
+	if (k->is_purchase && r->amount != NULL)
 	{
 		Size		len = VARSIZE(r->amount);
 

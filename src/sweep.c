@@ -234,6 +234,9 @@ collector_add(ActivityCollector *c, int64 customer_id)
 #define SCAN_AHEAD 8
 #define SCAN_RING 32			/* a power of 2 above 2 * SCAN_AHEAD + 1 */
 #define SCAN_BLOCK 1024			/* rows between scratch resets */
+StaticAssertDecl(SCAN_RING > 2 * SCAN_AHEAD + 1 && (SCAN_RING & (SCAN_RING - 1)) == 0 &&
+				 SCAN_BLOCK > 2 * SCAN_AHEAD + 1,
+				 "the ring holds every pending row, and a scratch block outlives them");
 
 #if defined(__GNUC__) || defined(__clang__)
 #define prefetch(p) __builtin_prefetch(p)

@@ -9,7 +9,7 @@
 --   * refresh's finder (sweep_due) against the SQL it replaced.
 -- The number of passes shows in the activities' seq_scan count.
 BEGIN;
-SELECT plan(37);
+SELECT plan(39);
 
 DELETE FROM prio.activities;
 DELETE FROM prio.customers;
@@ -148,6 +148,16 @@ SELECT c, k, t, CASE WHEN k = 'purchase' THEN 10 ELSE 0 END
  ORDER BY random();
 SELECT is(pg_temp.wrong_rows(), 0::bigint, 'activities inserted in random order with ties: state equals the fold aggregate');
 SELECT is(prio.recompute(), 0, '... and recompute() over the shuffled heap finds nothing to fix');
+
+-- A kind name longer than the scan's inline copy (32 bytes), on purchases
+-- with amounts, read by a rebuild among thousands of short ones
+INSERT INTO prio.activity_kinds (kind, direction, stage, is_purchase, intent_weight)
+VALUES (repeat('long purchase ', 7), 'inbound', NULL, true, 2);
+INSERT INTO prio.activities (customer_id, kind, at, amount)
+SELECT c, repeat('long purchase ', 7), now() - (c % 30) * interval '1 day', 123.45 + c
+  FROM generate_series(1001, 1500, 7) c;
+SELECT is(prio.recompute(), 0, 'a 98-character purchase kind: recompute() finds nothing to fix');
+SELECT is(pg_temp.wrong_rows(), 0::bigint, '... and every state row, amounts included, equals the fold aggregate');
 
 -- A settings change rewrites everyone through the sweep
 CREATE TEMP TABLE upd AS

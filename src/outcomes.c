@@ -270,30 +270,6 @@ typedef struct FeatureReader
 	MemoryContext cxt;			/* the reader's own allocations */
 } FeatureReader;
 
-static Relation
-open_index(const char *name, Relation heap, AttrNumber col1, AttrNumber col2)
-{
-	Oid			relid = get_relname_relid(name, get_namespace_oid(PRIO_SCHEMA, false));
-	Relation	idx;
-
-	if (!OidIsValid(relid))
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("index " PRIO_SCHEMA ".%s does not exist", name),
-				 errhint("Reinstall the extension.")));
-	idx = index_open(relid, AccessShareLock);
-	if (idx->rd_index->indrelid != RelationGetRelid(heap) ||
-		idx->rd_index->indnkeyatts < (col2 ? 2 : 1) ||
-		idx->rd_index->indkey.values[0] != col1 ||
-		(col2 && idx->rd_index->indkey.values[1] != col2) ||
-		idx->rd_rel->relam != BTREE_AM_OID)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("index " PRIO_SCHEMA ".%s is not the one prio created", name),
-				 errhint("Reinstall the extension.")));
-	return idx;
-}
-
 static void
 features_begin(FeatureReader *fr)
 {
@@ -320,7 +296,7 @@ features_begin(FeatureReader *fr)
 	CommandCounterIncrement();
 	fr->snapshot = RegisterSnapshot(GetTransactionSnapshot());
 	fr->customers = table_open(PrioRelid("customers"), AccessShareLock);
-	fr->customers_pkey = open_index("customers_pkey", fr->customers,
+	fr->customers_pkey = PrioOpenIndex("customers_pkey", fr->customers,
 									PrioAttnum(fr->customers, "customer_id", InvalidOid), 0);
 	fr->c_owner = PrioAttnum(fr->customers, "owner", InvalidOid);
 	for (int b = 0; b < 4; b++)
@@ -329,7 +305,7 @@ features_begin(FeatureReader *fr)
 	a_customer = PrioAttnum(fr->activities, "customer_id", InvalidOid);
 	a_at = PrioAttnum(fr->activities, "at", InvalidOid);
 	fr->a_kind = PrioAttnum(fr->activities, "kind", InvalidOid);
-	fr->activities_idx = open_index("activities_customer_at_idx", fr->activities, a_customer, a_at);
+	fr->activities_idx = PrioOpenIndex("activities_customer_at_idx", fr->activities, a_customer, a_at);
 	fr->cslot = table_slot_create(fr->customers, NULL);
 	fr->aslot = table_slot_create(fr->activities, NULL);
 	fr->rr.what = "prio.customer_state";

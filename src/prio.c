@@ -7,7 +7,9 @@
 #include <math.h>
 
 #include "datatype/timestamp.h"
+#include "access/genam.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_am.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "utils/builtins.h"
@@ -277,6 +279,31 @@ PrioAttnum(Relation rel, const char *name, Oid type)
 			 errmsg("%s has no column \"%s\"", RelationGetRelationName(rel), name),
 			 errhint("Reinstall the extension: its tables were altered.")));
 	pg_unreachable();
+}
+
+/* A btree index of prio's on heap, leading with column col1 (and col2, if given) */
+Relation
+PrioOpenIndex(const char *name, Relation heap, AttrNumber col1, AttrNumber col2)
+{
+	Oid			relid = get_relname_relid(name, get_namespace_oid(PRIO_SCHEMA, false));
+	Relation	idx;
+
+	if (!OidIsValid(relid))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("index " PRIO_SCHEMA ".%s does not exist", name),
+				 errhint("Reinstall the extension.")));
+	idx = index_open(relid, AccessShareLock);
+	if (idx->rd_index->indrelid != RelationGetRelid(heap) ||
+		idx->rd_index->indnkeyatts < (col2 ? 2 : 1) ||
+		idx->rd_index->indkey.values[0] != col1 ||
+		(col2 && idx->rd_index->indkey.values[1] != col2) ||
+		idx->rd_rel->relam != BTREE_AM_OID)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("index " PRIO_SCHEMA ".%s is not the one prio created", name),
+				 errhint("Reinstall the extension.")));
+	return idx;
 }
 
 /* ids as an int8[] datum */

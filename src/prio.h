@@ -34,6 +34,7 @@ extern void CheckResultDescPrefix(TupleDesc desc, const Oid *types, int nmin, in
 								  const char *what);
 extern Oid	PrioRelid(const char *name);
 extern AttrNumber PrioAttnum(Relation rel, const char *name, Oid type);
+extern Relation PrioOpenIndex(const char *name, Relation heap, AttrNumber col1, AttrNumber col2);
 extern Datum Int8ArrayDatum(const int64 *ids, int n);
 /* prepared and kept for the life of the backend; the caller is connected to SPI */
 struct _SPI_plan;
@@ -270,6 +271,10 @@ extern void ActivityCollectorFold(ActivityCollector *c, int64 customer_id, PrioF
 								  MemoryContext cxt);
 extern uint64 ActivityCollectorKinds(ActivityCollector *c, int64 customer_id, TimestampTz upto);
 extern void ActivityCollectorEnd(ActivityCollector *c);
+
+/* rowlock.c: the insert trigger's reads by customer_id (ids ascending; 0: no row) */
+extern void PrioLockStateRows(const int64 *ids, int n, Datum *rows);
+extern void PrioReadCustomers(const int64 *ids, int n, Datum *rows);
 
 /* outcomes.c: the kinds a customer had by its last_at, from a caller that read them */
 #define KNOWN_KINDS_MAX 64

@@ -90,6 +90,8 @@ typedef struct Context
 	int			last_kind;
 	TimestampTz as_of;
 	RowReader	facts_rr;
+	RowReader	state_rr;		/* a state row's tier and effective stage */
+	RowReader	customer_rr;	/* a customer's BANT answers and created_at */
 	bool		v02;			/* 0.2's schema or later: the configuration has models */
 	StateWriter writer;
 	Refold	   *refold;			/* in callcxt */
@@ -98,10 +100,14 @@ typedef struct Context
 	MemoryContext callcxt;
 } Context;
 
-/* SPI plans, prepared once per backend (the plan cache revalidates them) */
-static SPIPlanPtr lock_plan = NULL;
-static SPIPlanPtr customers_plan = NULL;
+/* SPI plan, prepared once per backend (the plan cache revalidates it) */
 static SPIPlanPtr refold_plan = NULL;
+
+static const char *const state_fields[2] = {"tier", "effective_stage"};
+static const Oid state_types[2] = {TEXTOID, PRIO_STAGE_TYPE};
+static const char *const customer_fields[5] = {"budget", "authority", "need", "timeline",
+"created_at"};
+static const Oid customer_types[5] = {BOOLOID, BOOLOID, BOOLOID, BOOLOID, TIMESTAMPTZOID};
 
 /*
  * Generic plans: a custom plan would be cheaper to run by an estimate, but
@@ -118,18 +124,8 @@ prepare_plans(void)
 {
 	Oid			int8arr = INT8ARRAYOID;
 
-	if (lock_plan != NULL)
+	if (refold_plan != NULL)
 		return;
-	lock_plan = prepare(
-		"SELECT s.customer_id, " PRIO_SCHEMA ".stored_facts(s), s.tier, s.effective_stage::pg_catalog.text"
-		"  FROM " PRIO_SCHEMA ".customer_state s"
-		" WHERE s.customer_id OPERATOR(pg_catalog.=) ANY ($1)"
-		" ORDER BY s.customer_id FOR UPDATE", 1, &int8arr);
-	customers_plan = prepare(
-		"SELECT c.customer_id, c.budget, c.authority, c.need, c.timeline, c.created_at"
-		"  FROM " PRIO_SCHEMA ".customers c"
-		" WHERE c.customer_id OPERATOR(pg_catalog.=) ANY ($1)"
-		" ORDER BY c.customer_id", 1, &int8arr);
 	refold_plan = prepare(
 		"SELECT a.customer_id, a.at, k.direction OPERATOR(pg_catalog.=) 'inbound', k.stage,"
 		"       k.is_purchase, k.intent_weight, a.amount"
@@ -308,71 +304,62 @@ static void
 process_chunk(Context *cx, Chunk *ch)
 {
 	MemoryContext old = MemoryContextSwitchTo(ch->cxt);
-	Datum		ids;
-	uint64		nlocked;
-	SPITupleTable *locked;
-	SPITupleTable *customers;
-
-	ids = Int8ArrayDatum(ch->ids, ch->ncust);
+	Datum	   *locked = palloc(sizeof(Datum) * ch->ncust);
+	Datum	   *customers = palloc(sizeof(Datum) * ch->ncust);
 
 	/* lock, in customer_id order, and read the latest committed state */
-	if (SPI_execute_plan(lock_plan, &ids, NULL, false, 0) != SPI_OK_SELECT)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("could not lock prio.customer_state")));
-	locked = SPI_tuptable;
-	nlocked = SPI_processed;
-	/* SPI returns in its procedure context, which lives until SPI_finish */
-	MemoryContextSwitchTo(ch->cxt);
-	if (nlocked != (uint64) ch->ncust)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("a customer has no row in prio.customer_state"),
-				 errhint("SELECT prio.recompute() rebuilds the state of every customer.")));
+	PrioLockStateRows(ch->ids, ch->ncust, locked);
+	for (int i = 0; i < ch->ncust; i++)
+		if (locked[i] == (Datum) 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("customer " INT64_FORMAT " has no row in prio.customer_state", ch->ids[i]),
+					 errhint("SELECT prio.recompute() rebuilds the state of every customer.")));
 
 	/*
 	 * What committed while we waited counts: the configuration is checked
-	 * for changes now, and the customers read by a later statement, not
-	 * read-only (in READ COMMITTED each takes a new snapshot).
+	 * for changes now, and the customers read afterwards (in READ COMMITTED
+	 * with a new snapshot).
 	 */
 	AcceptInvalidationMessages();
 	cx->cfg = prio_config(cx->v02);
-	if (SPI_execute_plan(customers_plan, &ids, NULL, false, 0) != SPI_OK_SELECT ||
-		SPI_processed != (uint64) ch->ncust)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("could not read prio.customers")));
-	customers = SPI_tuptable;
-	MemoryContextSwitchTo(ch->cxt);
+	PrioReadCustomers(ch->ids, ch->ncust, customers);
 
 	for (int i = 0; i < ch->ncust; i++)
 	{
-		HeapTuple	t = locked->vals[i];
-		HeapTuple	ct = customers->vals[i];
 		bool		isnull;
 		PrioFacts	f;
 		PrioEval	e;
 		bool		answers[4];
 		bool		answer_null[4];
 		TimestampTz created_at;
-		char	   *old_tier = SPI_getvalue(t, locked->tupdesc, 3);
-		char	   *old_stage = SPI_getvalue(t, locked->tupdesc, 4);
+		char	   *old_tier;
+		char	   *old_stage;
+		Datum		d;
 		int			from = ch->first[i];
 		int			to = i + 1 < ch->ncust ? ch->first[i + 1] : ch->nrows;
 
-		FactsFromDatum(&f, SPI_getbinval(t, locked->tupdesc, 2, &isnull), &cx->facts_rr,
-					   cx->callcxt, ch->cxt);
+		if (customers[i] == (Datum) 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
+					 errmsg("customer " INT64_FORMAT " has no row in prio.customers", ch->ids[i])));
+		FactsFromDatum(&f, locked[i], &cx->facts_rr, cx->callcxt, ch->cxt);
 		if (f.customer_id != ch->ids[i])
 			ereport(ERROR,
 					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 					 errmsg("prio.customer_state changed under the trigger")));
+		RowBind(&cx->state_rr, locked[i], cx->callcxt);
+		d = RowGet(&cx->state_rr, 0, &isnull);
+		old_tier = isnull ? NULL : TextDatumGetCString(d);
+		d = RowGet(&cx->state_rr, 1, &isnull);
+		old_stage = isnull ? NULL : pstrdup(prio_stage_names[StageFromDatum(d)]);
+		RowBind(&cx->customer_rr, customers[i], cx->callcxt);
 		for (int b = 0; b < 4; b++)
 		{
-			Datum		v = SPI_getbinval(ct, customers->tupdesc, 2 + b, &answer_null[b]);
-
-			answers[b] = answer_null[b] ? false : DatumGetBool(v);
+			d = RowGet(&cx->customer_rr, b, &answer_null[b]);
+			answers[b] = answer_null[b] ? false : DatumGetBool(d);
 		}
-		created_at = DatumGetTimestampTz(SPI_getbinval(ct, customers->tupdesc, 6, &isnull));
+		created_at = DatumGetTimestampTz(RowGet(&cx->customer_rr, 4, &isnull));
 
 		/* a backfill, or a tie in time: folded again once all chunks are locked */
 		if (f.has_activity && ch->rows[from].at <= f.last_at)
@@ -397,8 +384,6 @@ process_chunk(Context *cx, Chunk *ch)
 					  &cx->cfg->settings, cx->cfg->breaks, cx->cfg->nbreaks, cx->as_of);
 		StateWriterAdd(&cx->writer, &f, &e, old_tier, old_stage);
 	}
-	SPI_freetuptable(locked);
-	SPI_freetuptable(customers);
 	StateWriterFlush(&cx->writer);
 
 	MemoryContextSwitchTo(old);
@@ -472,6 +457,14 @@ prio_activities_inserted(PG_FUNCTION_ARGS)
 
 	memset(&cx, 0, sizeof(cx));
 	cx.callcxt = CurrentMemoryContext;
+	cx.state_rr.what = "prio.customer_state";
+	cx.state_rr.names = state_fields;
+	cx.state_rr.types = state_types;
+	cx.state_rr.nfields = 2;
+	cx.customer_rr.what = "prio.customers";
+	cx.customer_rr.names = customer_fields;
+	cx.customer_rr.types = customer_types;
+	cx.customer_rr.nfields = 5;
 	cx.as_of = GetCurrentTransactionStartTimestamp();
 	latest = cx.as_of + USECS_PER_DAY;
 

@@ -78,7 +78,11 @@ SELECT cmp_ok(pg_temp.growth('settings', 'kept'), '<', 131072::bigint,
 
 -- recompute in one pass and in several: a pass holds its share of the
 -- customers, in a hash table of its share's size (the pass and the bucket
--- must not come from the same bits of a customer's hash)
+-- must not come from the same bits of a customer's hash).  The tables are
+-- sized by the customers' count of the last ANALYZE: taken here, so that it
+-- is not whatever autovacuum last saw (one run in ten sized the one pass for
+-- fewer customers and failed the comparison)
+ANALYZE prio.customers;
 UPDATE prio.customer_state SET frequency = frequency + 1;
 SET LOCAL prio_test.what = 'one pass';
 SELECT prio.recompute();
@@ -88,9 +92,11 @@ SET LOCAL prio_test.what = 'passes';
 SELECT prio.recompute();
 SELECT diag('collector, one pass: ' || (SELECT max(collector) FROM probe WHERE what = 'one pass')
             || ' bytes; per pass of several: ' || (SELECT max(collector) FROM probe WHERE what = 'passes'));
+-- a pass holds at most half, within 5 % (block rounding): not the 8x a pass
+-- filling a fraction of its buckets gave
 SELECT cmp_ok((SELECT max(collector) FROM probe WHERE what = 'passes') * 2,
-              '<=', (SELECT max(collector) FROM probe WHERE what = 'one pass'),
-              'recompute in several passes holds at most half of the customers'' events at a time');
+              '<=', (SELECT max(collector) * 1.05 FROM probe WHERE what = 'one pass')::bigint,
+              'recompute in several passes holds half of the customers'' events at a time (within 5 %)');
 
 SELECT * FROM finish();
 ROLLBACK;

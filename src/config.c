@@ -179,6 +179,9 @@ load_settings(bool with_models)
 const PrioConfig *
 prio_config(bool v02)
 {
+	/* SPI returns in its procedure context: the caller gets its own back */
+	MemoryContext caller = CurrentMemoryContext;
+
 	if (config_cxt == NULL)
 	{
 		reader_cxt = AllocSetContextCreate(TopMemoryContext, "prio config readers",
@@ -211,6 +214,7 @@ prio_config(bool v02)
 	}
 	config_models = v02;
 	config_valid = true;
+	MemoryContextSwitchTo(caller);
 	return &config;
 }
 

@@ -45,23 +45,22 @@ lock_latest(Relation rel, TupleTableSlot *slot, Snapshot snapshot, AttrNumber ke
 	bool		xact_snapshot = IsolationUsesXactSnapshot();
 	bool		isnull;
 
+	/* the flags ExecLockRows passes */
 	switch (table_tuple_lock(rel, &tid, snapshot, slot, GetCurrentCommandId(true),
 							 LockTupleExclusive, LockWaitBlock,
-							 xact_snapshot ? 0 : TUPLE_LOCK_FLAG_FIND_LAST_VERSION, &tmfd))
+							 TUPLE_LOCK_FLAG_LOCK_UPDATE_IN_PROGRESS |
+							 (xact_snapshot ? 0 : TUPLE_LOCK_FLAG_FIND_LAST_VERSION), &tmfd))
 	{
 		case TM_Ok:
 			/* a newer version was followed: ON UPDATE CASCADE may have moved it */
 			return !tmfd.traversed ||
 				DatumGetInt64(slot_getattr(slot, key, &isnull)) == id;
 		case TM_Deleted:
+		case TM_Updated:
+			/* TM_Updated: only without FIND_LAST_VERSION, so with a transaction snapshot */
 			if (!xact_snapshot)
 				return false;
-			ereport(ERROR,
-					(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
-					 errmsg("could not serialize access due to concurrent delete")));
-			break;
-		case TM_Updated:
-			/* only without FIND_LAST_VERSION, so only with a transaction snapshot */
+			/* ExecLockRows says "update" for both */
 			ereport(ERROR,
 					(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
 					 errmsg("could not serialize access due to concurrent update")));
@@ -106,14 +105,17 @@ read_by_key(const char *table, const char *index, bool lock, const int64 *ids, i
 		if (!index_getnext_slot(scan, ForwardScanDirection, slot))
 			continue;
 		if (lock && !lock_latest(rel, slot, snapshot, key, ids[i]))
+		{
+			ExecClearTuple(slot);
 			continue;
+		}
 		rows[i] = ExecFetchSlotHeapTupleDatum(slot);
 	}
 	index_endscan(scan);
 	UnregisterSnapshot(snapshot);
 	ExecDropSingleTupleTableSlot(slot);
-	index_close(idx, AccessShareLock);
 	/* the locks last until the end of the transaction, as a statement's do */
+	index_close(idx, NoLock);
 	table_close(rel, NoLock);
 }
 

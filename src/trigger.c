@@ -324,6 +324,11 @@ process_chunk(Context *cx, Chunk *ch)
 	AcceptInvalidationMessages();
 	cx->cfg = prio_config(cx->v02);
 	PrioReadCustomers(ch->ids, ch->ncust, customers);
+	for (int i = 0; i < ch->ncust; i++)
+		if (customers[i] == (Datum) 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
+					 errmsg("customer " INT64_FORMAT " has no row in prio.customers", ch->ids[i])));
 
 	for (int i = 0; i < ch->ncust; i++)
 	{
@@ -339,15 +344,7 @@ process_chunk(Context *cx, Chunk *ch)
 		int			from = ch->first[i];
 		int			to = i + 1 < ch->ncust ? ch->first[i + 1] : ch->nrows;
 
-		if (customers[i] == (Datum) 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
-					 errmsg("customer " INT64_FORMAT " has no row in prio.customers", ch->ids[i])));
 		FactsFromDatum(&f, locked[i], &cx->facts_rr, cx->callcxt, ch->cxt);
-		if (f.customer_id != ch->ids[i])
-			ereport(ERROR,
-					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-					 errmsg("prio.customer_state changed under the trigger")));
 		RowBind(&cx->state_rr, locked[i], cx->callcxt);
 		d = RowGet(&cx->state_rr, 0, &isnull);
 		old_tier = isnull ? NULL : TextDatumGetCString(d);

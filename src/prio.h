@@ -189,6 +189,9 @@ typedef struct PrioEval
 	StringInfoData rule;
 } PrioEval;
 
+extern void CustomerReaderInit(RowReader *rr);
+extern void prio_read_customer(RowReader *rr, bool *answers, bool *answer_null,
+							   TimestampTz *created_at);
 extern void SettingsReaderInit(RowReader *rr);
 extern void prio_read_settings(PrioSettings *s, RowReader *rr);
 extern void prio_read_model(PrioSettings *s, Datum bgnbd, bool bgnbd_null, Datum gammagamma,

@@ -91,6 +91,35 @@ SettingsReaderInit(RowReader *rr)
 	rr->nrequired = S_VALUE_MIN_CLV;
 }
 
+void
+CustomerReaderInit(RowReader *rr)
+{
+	rr->what = "prio.customers";
+	rr->names = customer_fields;
+	rr->types = customer_types;
+	rr->nfields = C_NFIELDS;
+}
+
+/* A bound customers row's BANT answers (NULL: unknown, read as false) and created_at */
+void
+prio_read_customer(RowReader *rr, bool *answers, bool *answer_null, TimestampTz *created_at)
+{
+	Datum		d;
+	bool		isnull;
+
+	for (int i = 0; i < 4; i++)
+	{
+		d = RowGet(rr, C_BUDGET + i, &answer_null[i]);
+		answers[i] = answer_null[i] ? false : DatumGetBool(d);
+	}
+	d = RowGet(rr, C_CREATED_AT, &isnull);
+	if (isnull)
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("customer created_at must not be NULL")));
+	*created_at = DatumGetTimestampTz(d);
+}
+
 /* readers[0] for prio.bgnbd, readers[1] for prio.gammagamma */
 void
 ModelReadersInit(RowReader *readers)
@@ -410,8 +439,6 @@ prio_evaluate_sql(PG_FUNCTION_ARGS)
 	TupleDesc	desc;
 	Datum		values[E_NFIELDS];
 	bool		nulls[E_NFIELDS] = {0};
-	bool		isnull;
-	Datum		d;
 
 	CheckArgNotNull(fcinfo, 0, "facts");
 	CheckArgNotNull(fcinfo, 1, "customer");
@@ -420,10 +447,7 @@ prio_evaluate_sql(PG_FUNCTION_ARGS)
 	if (cache == NULL)
 	{
 		cache = MemoryContextAllocZero(fncxt, sizeof(EvalCache));
-		cache->customer_rr.what = "prio.customers";
-		cache->customer_rr.names = customer_fields;
-		cache->customer_rr.types = customer_types;
-		cache->customer_rr.nfields = C_NFIELDS;
+		CustomerReaderInit(&cache->customer_rr);
 		SettingsReaderInit(&cache->settings_rr);
 		ModelReadersInit(cache->model_rr);
 		fcinfo->flinfo->fn_extra = cache;
@@ -432,17 +456,7 @@ prio_evaluate_sql(PG_FUNCTION_ARGS)
 	FactsFromDatum(&facts, PG_GETARG_DATUM(0), &cache->facts_rr, fncxt, CurrentMemoryContext);
 
 	RowBind(&cache->customer_rr, PG_GETARG_DATUM(1), fncxt);
-	for (int i = 0; i < 4; i++)
-	{
-		d = RowGet(&cache->customer_rr, C_BUDGET + i, &answer_null[i]);
-		answers[i] = answer_null[i] ? false : DatumGetBool(d);
-	}
-	d = RowGet(&cache->customer_rr, C_CREATED_AT, &isnull);
-	if (isnull)
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("customer created_at must not be NULL")));
-	created_at = DatumGetTimestampTz(d);
+	prio_read_customer(&cache->customer_rr, answers, answer_null, &created_at);
 
 	RowBind(&cache->settings_rr, PG_GETARG_DATUM(2), fncxt);
 	prio_read_settings(&settings, &cache->settings_rr);

@@ -91,7 +91,7 @@ typedef struct Context
 	TimestampTz as_of;
 	RowReader	facts_rr;
 	RowReader	state_rr;		/* a state row's tier and effective stage */
-	RowReader	customer_rr;	/* a customer's BANT answers and created_at */
+	RowReader	customer_rr;
 	bool		v02;			/* 0.2's schema or later: the configuration has models */
 	StateWriter writer;
 	Refold	   *refold;			/* in callcxt */
@@ -105,9 +105,6 @@ static SPIPlanPtr refold_plan = NULL;
 
 static const char *const state_fields[2] = {"tier", "effective_stage"};
 static const Oid state_types[2] = {TEXTOID, PRIO_STAGE_TYPE};
-static const char *const customer_fields[5] = {"budget", "authority", "need", "timeline",
-"created_at"};
-static const Oid customer_types[5] = {BOOLOID, BOOLOID, BOOLOID, BOOLOID, TIMESTAMPTZOID};
 
 /*
  * Generic plans: a custom plan would be cheaper to run by an estimate, but
@@ -351,12 +348,7 @@ process_chunk(Context *cx, Chunk *ch)
 		d = RowGet(&cx->state_rr, 1, &isnull);
 		old_stage = isnull ? NULL : pstrdup(prio_stage_names[StageFromDatum(d)]);
 		RowBind(&cx->customer_rr, customers[i], cx->callcxt);
-		for (int b = 0; b < 4; b++)
-		{
-			d = RowGet(&cx->customer_rr, b, &answer_null[b]);
-			answers[b] = answer_null[b] ? false : DatumGetBool(d);
-		}
-		created_at = DatumGetTimestampTz(RowGet(&cx->customer_rr, 4, &isnull));
+		prio_read_customer(&cx->customer_rr, answers, answer_null, &created_at);
 
 		/* a backfill, or a tie in time: folded again once all chunks are locked */
 		if (f.has_activity && ch->rows[from].at <= f.last_at)
@@ -458,10 +450,7 @@ prio_activities_inserted(PG_FUNCTION_ARGS)
 	cx.state_rr.names = state_fields;
 	cx.state_rr.types = state_types;
 	cx.state_rr.nfields = 2;
-	cx.customer_rr.what = "prio.customers";
-	cx.customer_rr.names = customer_fields;
-	cx.customer_rr.types = customer_types;
-	cx.customer_rr.nfields = 5;
+	CustomerReaderInit(&cx.customer_rr);
 	cx.as_of = GetCurrentTransactionStartTimestamp();
 	latest = cx.as_of + USECS_PER_DAY;
 

@@ -31,6 +31,7 @@
 #include "utils/fmgroids.h"
 #include "utils/inval.h"
 #include "utils/builtins.h"
+#include "utils/datum.h"
 #include "utils/jsonb.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
@@ -190,25 +191,15 @@ check_trigger(FunctionCallInfo fcinfo, bool row, const char *name)
 				 errmsg("%s is a trigger of prio.customer_state only", name)));
 }
 
-PG_FUNCTION_INFO_V1(prio_state_closed);
-Datum
-prio_state_closed(PG_FUNCTION_ARGS)
+/*
+ * Remember a customer_state row whose base stage enters or leaves won/lost,
+ * for OutcomesFlush().  old_row: the row before, as a composite; stage: the
+ * new base stage.
+ */
+void
+OutcomeRemember(Datum old_row, PrioStage stage)
 {
-	TriggerData *td = (TriggerData *) fcinfo->context;
-	TupleDesc	desc;
-	int			att;
-	bool		isnull;
-	PrioStage	stage;
 	MemoryContext old;
-
-	check_trigger(fcinfo, true, "prio.state_closed()");
-	desc = RelationGetDescr(td->tg_relation);
-	att = SPI_fnumber(desc, "stage");
-	if (att <= 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_COLUMN),
-				 errmsg("prio.customer_state has no column \"stage\"")));
-	stage = StageFromDatum(heap_getattr(td->tg_newtuple, att, desc, &isnull));
 
 	memory_begin();
 	old = MemoryContextSwitchTo(pending_cxt);
@@ -218,12 +209,32 @@ prio_state_closed(PG_FUNCTION_ARGS)
 		pending = pending ? repalloc_huge(pending, sizeof(Pending) * (Size) maxpending)
 			: palloc(sizeof(Pending) * maxpending);
 	}
-	pending[npending].old_row = heap_copy_tuple_as_datum(td->tg_trigtuple, desc);
+	pending[npending].old_row = datumCopy(old_row, false, -1);
 	pending[npending].closed = (stage == STAGE_WON || stage == STAGE_LOST);
 	pending[npending].won = (stage == STAGE_WON);
 	pending[npending].subid = GetCurrentSubTransactionId();
 	npending++;
 	MemoryContextSwitchTo(old);
+}
+
+PG_FUNCTION_INFO_V1(prio_state_closed);
+Datum
+prio_state_closed(PG_FUNCTION_ARGS)
+{
+	TriggerData *td = (TriggerData *) fcinfo->context;
+	TupleDesc	desc;
+	int			att;
+	bool		isnull;
+
+	check_trigger(fcinfo, true, "prio.state_closed()");
+	desc = RelationGetDescr(td->tg_relation);
+	att = SPI_fnumber(desc, "stage");
+	if (att <= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_COLUMN),
+				 errmsg("prio.customer_state has no column \"stage\"")));
+	OutcomeRemember(heap_copy_tuple_as_datum(td->tg_trigtuple, desc),
+					StageFromDatum(heap_getattr(td->tg_newtuple, att, desc, &isnull)));
 	return PointerGetDatum(NULL);
 }
 
@@ -474,9 +485,13 @@ flush_plan(void)
 	return plan;
 }
 
-PG_FUNCTION_INFO_V1(prio_state_closed_flush);
-Datum
-prio_state_closed_flush(PG_FUNCTION_ARGS)
+/*
+ * Write the outcomes of the rows remembered since the last flush: what the
+ * statement trigger prio.state_closed_flush() does, and the state writer
+ * when it updates customer_state itself.
+ */
+void
+OutcomesFlush(void)
 {
 	Datum	   *rows;
 	Datum	   *ids;
@@ -493,12 +508,11 @@ prio_state_closed_flush(PG_FUNCTION_ARGS)
 	static const char *const id_field[1] = {"customer_id"};
 	static const Oid id_type[1] = {INT8OID};
 
-	check_trigger(fcinfo, false, "prio.state_closed_flush()");
 	if (n == 0)
 	{
 		/* the kinds handed over were for this UPDATE's rows; none closed */
 		OutcomeKindsForget();
-		return PointerGetDatum(NULL);
+		return;
 	}
 
 	/* take the rows out first: whatever happens next, they are handled once */
@@ -550,6 +564,14 @@ prio_state_closed_flush(PG_FUNCTION_ARGS)
 				 errmsg("could not write prio.win_outcomes")));
 	SPI_finish();
 	AtEOXact_GUC(true, save_nestlevel);
+}
+
+PG_FUNCTION_INFO_V1(prio_state_closed_flush);
+Datum
+prio_state_closed_flush(PG_FUNCTION_ARGS)
+{
+	check_trigger(fcinfo, false, "prio.state_closed_flush()");
+	OutcomesFlush();
 	return PointerGetDatum(NULL);
 }
 

@@ -255,13 +255,32 @@ typedef struct StateWriter
 	bool	   *histn[6];
 	char	  **payloads;
 	int64		changed;		/* tier or stage changes written so far */
+	/* the rows as the caller locked them, for a write in place */
+	MemoryContext home;			/* the writer's own context */
+	Datum	   *old_rows;
+	ItemPointerData *tids;
+	PrioStage  *stages;			/* base and effective stage, 2 a row */
+	int			nlocked;		/* rows of the batch with old_rows and tids */
+	bool		inplace_tried;
+	struct InPlace *inplace;	/* NULL: the UPDATE writes */
 } StateWriter;
+
+extern const char *const prio_state_columns[STATE_NCOLS];
+extern const Oid prio_state_types[STATE_NCOLS];	/* stages: text, cast by the UPDATE */
 
 extern void StateWriterBegin(StateWriter *w, int max, const char *why, TimestampTz changed_at);
 extern void StateWriterAdd(StateWriter *w, const PrioFacts *f, const PrioEval *e,
-						   const char *old_tier, const char *old_stage);
+						   const char *old_tier, const char *old_stage,
+						   Datum old_row, const ItemPointerData *tid);
 extern void StateWriterFlush(StateWriter *w);
 extern void StateWriterEnd(StateWriter *w);
+
+/* inplace.c: the writer's update of locked rows without the executor */
+typedef struct InPlace InPlace;
+extern InPlace *InPlaceBegin(int ncols);
+extern void InPlaceUpdate(InPlace *ip, StateWriter *w, int r);
+extern void InPlaceBatchDone(InPlace *ip);
+extern void InPlaceEnd(InPlace *ip);
 
 /* sweep.c: the activities of many customers, read in one scan and folded */
 typedef struct ActivityCollector ActivityCollector;
@@ -276,13 +295,15 @@ extern uint64 ActivityCollectorKinds(ActivityCollector *c, int64 customer_id, Ti
 extern void ActivityCollectorEnd(ActivityCollector *c);
 
 /* rowlock.c: the insert trigger's reads by customer_id (ids ascending; 0: no row) */
-extern void PrioLockStateRows(const int64 *ids, int n, Datum *rows);
+extern void PrioLockStateRows(const int64 *ids, int n, Datum *rows, ItemPointer tids);
 extern void PrioReadCustomers(const int64 *ids, int n, Datum *rows);
 
 /* outcomes.c: the kinds a customer had by its last_at, from a caller that read them */
 #define KNOWN_KINDS_MAX 64
 extern void OutcomeKindsKnown(int64 customer_id, uint64 kinds, uint64 config_generation);
 extern void OutcomeKindsForget(void);
+extern void OutcomeRemember(Datum old_row, PrioStage stage);
+extern void OutcomesFlush(void);
 
 /* segment.c */
 extern void CheckScore(int32 score, const char *name);

@@ -78,10 +78,11 @@ lock_latest(Relation rel, TupleTableSlot *slot, Snapshot snapshot, AttrNumber ke
 /*
  * rows[i] := the row of table whose customer_id is ids[i] (ascending), as a
  * composite datum in the current memory context; 0 when there is none.
+ * tids[i] (when tids is given): where that row is.
  */
 static void
 read_by_key(const char *table, const char *index, bool lock, const int64 *ids, int n,
-			Datum *rows)
+			Datum *rows, ItemPointer tids)
 {
 	Relation	rel = table_open(PrioRelid(table), lock ? RowShareLock : AccessShareLock);
 	AttrNumber	key = PrioAttnum(rel, "customer_id", INT8OID);
@@ -110,6 +111,8 @@ read_by_key(const char *table, const char *index, bool lock, const int64 *ids, i
 			continue;
 		}
 		rows[i] = ExecFetchSlotHeapTupleDatum(slot);
+		if (tids)
+			tids[i] = slot->tts_tid;
 	}
 	index_endscan(scan);
 	UnregisterSnapshot(snapshot);
@@ -119,16 +122,19 @@ read_by_key(const char *table, const char *index, bool lock, const int64 *ids, i
 	table_close(rel, NoLock);
 }
 
-/* Lock the customer_state rows of ids[0..n-1], ascending, and read them. */
+/*
+ * Lock the customer_state rows of ids[0..n-1], ascending, and read them;
+ * tids[i]: the locked version, which the state writer updates.
+ */
 void
-PrioLockStateRows(const int64 *ids, int n, Datum *rows)
+PrioLockStateRows(const int64 *ids, int n, Datum *rows, ItemPointer tids)
 {
-	read_by_key("customer_state", "customer_state_pkey", true, ids, n, rows);
+	read_by_key("customer_state", "customer_state_pkey", true, ids, n, rows, tids);
 }
 
 /* The prio.customers rows of ids[0..n-1], ascending, read now. */
 void
 PrioReadCustomers(const int64 *ids, int n, Datum *rows)
 {
-	read_by_key("customers", "customers_pkey", false, ids, n, rows);
+	read_by_key("customers", "customers_pkey", false, ids, n, rows, NULL);
 }

@@ -8,12 +8,16 @@
  * parameter per column for a batch of one, the single-row INSERT; one array
  * per column otherwise), one INSERT for its history rows.  The caller holds
  * the rows' locks; what a batch keeps is copied into the batch's context.
+ * A batch whose rows the caller locked itself, and handed over with their
+ * locations, is written in place instead of by the UPDATE when the table
+ * allows it (inplace.c).
  */
 #include "prio.h"
 
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
+#include "access/xact.h"
 #include "commands/async.h"
 #include "executor/spi.h"
 #include "utils/builtins.h"
@@ -27,12 +31,12 @@
  * rule (STATE_NCOLS_01); the library serves it until ALTER EXTENSION UPDATE
  * adds the rest.
  */
-static const Oid column_types[STATE_NCOLS] = {INT8OID, TIMESTAMPTZOID, TIMESTAMPTZOID,
+const Oid	prio_state_types[STATE_NCOLS] = {INT8OID, TIMESTAMPTZOID, TIMESTAMPTZOID,
 	TIMESTAMPTZOID, TIMESTAMPTZOID, TIMESTAMPTZOID, INT8OID, NUMERICOID, FLOAT8OID,
 	TIMESTAMPTZOID, TEXTOID, TEXTOID, INT4OID, INT4OID, INT4OID, INT4OID, BOOLOID, BOOLOID,
 	BOOLOID, TEXTOID, FLOAT8OID, TIMESTAMPTZOID, TEXTOID, TIMESTAMPTZOID, INT8OID, NUMERICOID};
 
-static const char *const column_names[STATE_NCOLS] = {"customer_id", "first_at", "last_at",
+const char *const prio_state_columns[STATE_NCOLS] = {"customer_id", "first_at", "last_at",
 	"last_inbound_at", "last_outbound_at", "last_purchase_at", "frequency", "monetary", "intent",
 	"intent_at", "stage", "effective_stage", "r_score", "f_score", "m_score", "bant", "no_reply",
 	"value_high", "intent_high", "tier", "priority", "next_due_at", "rule", "first_purchase_at",
@@ -61,13 +65,13 @@ update_plan(int ncols, bool single)
 	appendStringInfoString(&sql, "UPDATE " PRIO_SCHEMA ".customer_state s SET ");
 	for (int c = 1; c < ncols; c++)
 	{
-		const char *cast = column_types[c] == TEXTOID && strstr(column_names[c], "stage")
+		const char *cast = prio_state_types[c] == TEXTOID && strstr(prio_state_columns[c], "stage")
 			? "::" PRIO_SCHEMA ".stage" : "";
 
 		if (single)
-			appendStringInfo(&sql, "%s = $%d%s, ", column_names[c], c + 1, cast);
+			appendStringInfo(&sql, "%s = $%d%s, ", prio_state_columns[c], c + 1, cast);
 		else
-			appendStringInfo(&sql, "%s = u.%s%s, ", column_names[c], column_names[c], cast);
+			appendStringInfo(&sql, "%s = u.%s%s, ", prio_state_columns[c], prio_state_columns[c], cast);
 	}
 	appendStringInfoString(&sql, "updated_at = pg_catalog.now()");
 	if (single)
@@ -79,11 +83,11 @@ update_plan(int ncols, bool single)
 			appendStringInfo(&sql, "%spg_catalog.unnest($%d)", c > 0 ? ", " : "", c + 1);
 		appendStringInfoString(&sql, ") AS u(");
 		for (int c = 0; c < ncols; c++)
-			appendStringInfo(&sql, "%s%s", c > 0 ? ", " : "", column_names[c]);
+			appendStringInfo(&sql, "%s%s", c > 0 ? ", " : "", prio_state_columns[c]);
 		appendStringInfoString(&sql, ") WHERE s.customer_id OPERATOR(pg_catalog.=) u.customer_id");
 	}
 	for (int c = 0; c < ncols; c++)
-		types[c] = single ? column_types[c] : get_array_type(column_types[c]);
+		types[c] = single ? prio_state_types[c] : get_array_type(prio_state_types[c]);
 	*plan = PrioKeepPlan(sql.data, ncols, types, CURSOR_OPT_GENERIC_PLAN);
 	pfree(sql.data);
 	return *plan;
@@ -154,6 +158,10 @@ StateWriterBegin(StateWriter *w, int max, const char *why, TimestampTz changed_a
 		w->histn[c] = palloc(sizeof(bool) * max);
 	}
 	w->payloads = palloc(sizeof(char *) * max);
+	w->home = CurrentMemoryContext;
+	w->old_rows = palloc(sizeof(Datum) * max);
+	w->tids = palloc(sizeof(ItemPointerData) * max);
+	w->stages = palloc(sizeof(PrioStage) * 2 * max);
 }
 
 static inline void
@@ -187,11 +195,14 @@ json_text(StringInfo buf, const char *key, const char *value, bool last)
 
 /*
  * Add one customer: its facts and their evaluation, and what its row said
- * before (NULL: nothing, a new customer).  Flushes when the batch is full.
+ * before (NULL: nothing, a new customer).  old_row and tid: the version the
+ * caller locked, as a composite that lives until the flush, and its
+ * location; 0 and NULL if not known.  Flushes when the batch is full.
  */
 void
 StateWriterAdd(StateWriter *w, const PrioFacts *f, const PrioEval *e,
-			   const char *old_tier, const char *old_stage)
+			   const char *old_tier, const char *old_stage,
+			   Datum old_row, const ItemPointerData *tid)
 {
 	MemoryContext old = MemoryContextSwitchTo(w->cxt);
 	const char *stage = prio_stage_names[e->stage];
@@ -222,6 +233,14 @@ StateWriterAdd(StateWriter *w, const PrioFacts *f, const PrioEval *e,
 	put(w, 23, !f->has_purchase, TimestampTzGetDatum(f->first_purchase_at));
 	put(w, 24, false, Int64GetDatum(f->purchase_days));
 	put(w, 25, false, numeric_or_zero(f->first_day_amount));
+	w->stages[2 * w->n] = f->stage;
+	w->stages[2 * w->n + 1] = e->stage;
+	if (tid != NULL)
+	{
+		w->old_rows[w->n] = old_row;
+		w->tids[w->n] = *tid;
+		w->nlocked++;
+	}
 
 	if (old_tier == NULL || strcmp(old_tier, tier) != 0 ||
 		old_stage == NULL || strcmp(old_stage, stage) != 0)
@@ -284,17 +303,35 @@ StateWriterFlush(StateWriter *w)
 	if (w->n == 0)
 		return;
 	old = MemoryContextSwitchTo(w->cxt);
-	for (int c = 0; c < w->ncols; c++)
+	if (w->nlocked == w->n && !w->inplace_tried)
 	{
-		args[c] = single ? w->v[c][0] : make_array(w->v[c], w->nul[c], w->n, column_types[c]);
-		nulls[c] = single && w->nul[c][0] ? 'n' : ' ';
+		MemoryContextSwitchTo(w->home);
+		w->inplace = InPlaceBegin(w->ncols);
+		w->inplace_tried = true;
+		MemoryContextSwitchTo(w->cxt);
 	}
-	if (SPI_execute_plan(update_plan(w->ncols, single), args, nulls, false, 0) != SPI_OK_UPDATE)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("could not update prio.customer_state")));
-	/* SPI returns in its procedure context, which lives until SPI_finish */
-	MemoryContextSwitchTo(w->cxt);
+	if (w->nlocked == w->n && w->inplace != NULL)
+	{
+		/* what SPI does before a statement */
+		CommandCounterIncrement();
+		for (int i = 0; i < w->n; i++)
+			InPlaceUpdate(w->inplace, w, i);
+		InPlaceBatchDone(w->inplace);
+	}
+	else
+	{
+		for (int c = 0; c < w->ncols; c++)
+		{
+			args[c] = single ? w->v[c][0] : make_array(w->v[c], w->nul[c], w->n, prio_state_types[c]);
+			nulls[c] = single && w->nul[c][0] ? 'n' : ' ';
+		}
+		if (SPI_execute_plan(update_plan(w->ncols, single), args, nulls, false, 0) != SPI_OK_UPDATE)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("could not update prio.customer_state")));
+		/* SPI returns in its procedure context, which lives until SPI_finish */
+		MemoryContextSwitchTo(w->cxt);
+	}
 	if (w->nhist > 0)
 	{
 		Datum		hv[7];
@@ -321,6 +358,7 @@ StateWriterFlush(StateWriter *w)
 	/* the arrays were allocated beside the writer, not in its batch context */
 	MemoryContextReset(w->cxt);
 	w->n = 0;
+	w->nlocked = 0;
 	w->nhist = 0;
 }
 
@@ -328,6 +366,8 @@ void
 StateWriterEnd(StateWriter *w)
 {
 	StateWriterFlush(w);
+	if (w->inplace != NULL)
+		InPlaceEnd(w->inplace);
 	MemoryContextDelete(w->cxt);
 	w->cxt = NULL;
 }

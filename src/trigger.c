@@ -139,7 +139,7 @@ evaluate_and_write(Context *cx, Refold *r, PrioFacts *f)
 
 	prio_evaluate(&e, f, r->answers, r->answer_null, r->created_at,
 				  &cx->cfg->settings, cx->cfg->breaks, cx->cfg->nbreaks, cx->as_of);
-	StateWriterAdd(&cx->writer, f, &e, r->old_tier, r->old_stage);
+	StateWriterAdd(&cx->writer, f, &e, r->old_tier, r->old_stage, (Datum) 0, NULL);
 }
 
 /*
@@ -302,10 +302,11 @@ process_chunk(Context *cx, Chunk *ch)
 {
 	MemoryContext old = MemoryContextSwitchTo(ch->cxt);
 	Datum	   *locked = palloc(sizeof(Datum) * ch->ncust);
+	ItemPointerData *tids = palloc(sizeof(ItemPointerData) * ch->ncust);
 	Datum	   *customers = palloc(sizeof(Datum) * ch->ncust);
 
 	/* lock, in customer_id order, and read the latest committed state */
-	PrioLockStateRows(ch->ids, ch->ncust, locked);
+	PrioLockStateRows(ch->ids, ch->ncust, locked, tids);
 	for (int i = 0; i < ch->ncust; i++)
 		if (locked[i] == (Datum) 0)
 			ereport(ERROR,
@@ -371,7 +372,7 @@ process_chunk(Context *cx, Chunk *ch)
 		}
 		prio_evaluate(&e, &f, answers, answer_null, created_at,
 					  &cx->cfg->settings, cx->cfg->breaks, cx->cfg->nbreaks, cx->as_of);
-		StateWriterAdd(&cx->writer, &f, &e, old_tier, old_stage);
+		StateWriterAdd(&cx->writer, &f, &e, old_tier, old_stage, locked[i], &tids[i]);
 	}
 	StateWriterFlush(&cx->writer);
 

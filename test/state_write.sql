@@ -1,0 +1,154 @@
+-- pgTAP: how the insert trigger writes customer_state (src/inplace.c).
+-- When the table is as prio made it, the locked rows are updated in place and
+-- what the UPDATE would have done around them is done too: CHECK and NOT NULL
+-- constraints (also ones a DBA added), index entries when an update is not HOT,
+-- state_closed and its flush, the replica-identity check of a publication.  A
+-- user's trigger on UPDATE makes the trigger run the UPDATE instead, so the
+-- user's trigger fires.  Either way the live rows equal a rebuild.
+BEGIN;
+SELECT plan(22);
+
+CREATE EXTENSION IF NOT EXISTS amcheck;
+UPDATE prio.settings
+   SET r_breaks = '{7,30,90,180}', f_breaks = '{1,2,3,5}', m_breaks = '{100,500,1000,5000}';
+
+CREATE TEMP VIEW state_v AS
+SELECT customer_id, first_at, last_at, last_inbound_at, last_outbound_at, last_purchase_at, frequency,
+       monetary, intent, intent_at, stage, effective_stage, r_score, f_score, m_score, bant, no_reply,
+       value_high, intent_high, tier, priority, next_due_at, rule
+  FROM prio.customer_state;
+CREATE TEMP TABLE state_snap AS SELECT * FROM state_v WHERE false;
+CREATE FUNCTION pg_temp.rebuild_check() RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+    fixed int;
+    changed bigint;
+BEGIN
+    DELETE FROM state_snap;
+    INSERT INTO state_snap SELECT * FROM state_v;
+    fixed := prio.recompute();
+    SELECT count(*) INTO changed FROM (SELECT * FROM state_snap EXCEPT SELECT * FROM state_v) d;
+    RETURN format('facts fixed %s, rows changed %s', fixed, changed);
+END
+$$;
+CREATE FUNCTION pg_temp.upd() RETURNS bigint LANGUAGE sql AS
+$$ SELECT n_tup_upd FROM pg_stat_xact_user_tables WHERE relid = 'prio.customer_state'::regclass $$;
+CREATE FUNCTION pg_temp.hot() RETURNS bigint LANGUAGE sql AS
+$$ SELECT n_tup_hot_upd FROM pg_stat_xact_user_tables WHERE relid = 'prio.customer_state'::regclass $$;
+
+INSERT INTO prio.customers (customer_id, name, owner)
+SELECT 900 + i, 'state write ' || i, 'sw' FROM generate_series(1, 40) i;
+
+------------------------------------------------------------------------
+-- in place: one row, then many
+------------------------------------------------------------------------
+INSERT INTO prio.activities (customer_id, kind, amount) VALUES (901, 'purchase', 250);
+SELECT is((SELECT frequency || '/' || monetary || '/' || stage || '/' || (updated_at = now())
+             FROM prio.customer_state WHERE customer_id = 901),
+          '1/250/won/true', 'one row: the facts, the stage and updated_at written');
+INSERT INTO prio.activities (customer_id, kind, at, amount)
+SELECT 900 + i, (ARRAY['reply', 'visit', 'call', 'purchase'])[1 + i % 4],
+       now() - (i || ' hours')::interval, i * 10
+  FROM generate_series(1, 40) i;
+SELECT is(pg_temp.rebuild_check(), 'facts fixed 0, rows changed 0', 'many rows: live state equals a rebuild');
+
+------------------------------------------------------------------------
+-- updates that are not HOT: an index on a column prio writes
+------------------------------------------------------------------------
+CREATE INDEX sw_priority_idx ON prio.customer_state (priority);
+SELECT pg_temp.upd() AS upd0, pg_temp.hot() AS hot0 \gset
+INSERT INTO prio.activities (customer_id, kind) SELECT 900 + i, 'inquiry' FROM generate_series(1, 40) i;
+INSERT INTO prio.activities (customer_id, kind) VALUES (905, 'demo_request');
+INSERT INTO prio.activities (customer_id, kind) VALUES (906, 'meeting');
+SELECT is(pg_temp.upd() - :upd0, 42::bigint, 'indexed priority: 42 state rows updated');
+SELECT ok(pg_temp.hot() - :hot0 < 42, 'indexed priority: some updates were not HOT');
+SELECT lives_ok($$SELECT bt_index_check('prio.customer_state_pkey', true)$$,
+                'not HOT: the primary key has an entry for every row version (amcheck)');
+SELECT lives_ok($$SELECT bt_index_check('prio.sw_priority_idx', true)$$,
+                'not HOT: the index on priority too');
+SELECT lives_ok($$SELECT bt_index_check('prio.customer_state_owner_idx', true)$$,
+                'not HOT: and the index on owner');
+SET LOCAL enable_seqscan = off;
+SET LOCAL enable_bitmapscan = off;
+SELECT is((SELECT count(*) FROM prio.customer_state WHERE priority >= 0), 40::bigint,
+          'not HOT: an index scan on priority finds each customer once');
+SELECT is((SELECT count(*) FROM prio.customer_state WHERE customer_id BETWEEN 901 AND 940), 40::bigint,
+          'not HOT: an index scan on customer_id finds each customer once');
+RESET enable_seqscan;
+RESET enable_bitmapscan;
+DROP INDEX prio.sw_priority_idx;
+SELECT is(pg_temp.rebuild_check(), 'facts fixed 0, rows changed 0', 'not HOT: live state equals a rebuild');
+
+------------------------------------------------------------------------
+-- constraints a DBA added hold as they do for an UPDATE
+------------------------------------------------------------------------
+ALTER TABLE prio.customer_state ADD CONSTRAINT sw_no_closing CHECK (stage <> 'closing') NOT VALID;
+SELECT throws_ok($$INSERT INTO prio.activities (customer_id, kind) VALUES (910, 'quote')$$, '23514',
+                 'new row for relation "customer_state" violates check constraint "sw_no_closing"',
+                 'an added CHECK: an activity that breaks it fails with 23514 and its name');
+SELECT is((SELECT count(*) FROM prio.activities WHERE customer_id = 910 AND kind = 'quote'), 0::bigint,
+          'an added CHECK: the failed INSERT left no activity');
+ALTER TABLE prio.customer_state DROP CONSTRAINT sw_no_closing;
+SELECT lives_ok($$INSERT INTO prio.activities (customer_id, kind) VALUES (910, 'quote')$$,
+                'the CHECK dropped: the same INSERT goes through');
+SELECT is((SELECT stage::text FROM prio.customer_state WHERE customer_id = 910), 'closing',
+          'the CHECK dropped: the customer is closing');
+
+------------------------------------------------------------------------
+-- state_closed, disabled and enabled
+------------------------------------------------------------------------
+ALTER TABLE prio.customer_state DISABLE TRIGGER state_closed;
+INSERT INTO prio.activities (customer_id, kind) VALUES (921, 'contract');
+SELECT is((SELECT count(*) FROM prio.win_outcomes WHERE customer_id = 921), 0::bigint,
+          'state_closed disabled: a closed deal records no outcome');
+ALTER TABLE prio.customer_state ENABLE TRIGGER state_closed;
+INSERT INTO prio.activities (customer_id, kind) VALUES (922, 'contract');
+SELECT is((SELECT won FROM prio.win_outcomes WHERE customer_id = 922), true,
+          'state_closed enabled: a closed deal records a won outcome');
+INSERT INTO prio.activities (customer_id, kind) VALUES (922, 'rejected');
+SELECT is((SELECT won FROM prio.win_outcomes WHERE customer_id = 922), false,
+          'state_closed enabled: lost after won turns the outcome to lost');
+
+------------------------------------------------------------------------
+-- a user's trigger on UPDATE: the UPDATE runs, and the trigger fires
+------------------------------------------------------------------------
+CREATE TABLE public.sw_log (customer_id bigint, tier text);
+CREATE FUNCTION public.sw_log_state() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO public.sw_log VALUES (NEW.customer_id, NEW.tier);
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER sw_log AFTER UPDATE ON prio.customer_state
+    FOR EACH ROW EXECUTE FUNCTION public.sw_log_state();
+INSERT INTO prio.activities (customer_id, kind) VALUES (913, 'reply');
+INSERT INTO prio.activities (customer_id, kind) SELECT 900 + i, 'visit' FROM generate_series(14, 16) i;
+SELECT is((SELECT array_agg(customer_id ORDER BY customer_id) FROM public.sw_log), '{913,914,915,916}'::bigint[],
+          'a user''s row trigger on UPDATE fires for every state row the insert trigger writes');
+DROP TRIGGER sw_log ON prio.customer_state;
+SELECT is(pg_temp.rebuild_check(), 'facts fixed 0, rows changed 0', 'through the UPDATE: live state equals a rebuild');
+
+------------------------------------------------------------------------
+-- bad input: what the UPDATE would refuse is refused
+------------------------------------------------------------------------
+-- a NOT NULL a DBA set on a column prio writes as NULL (no recency breaks, no score)
+UPDATE prio.settings SET r_breaks = NULL;
+UPDATE prio.customer_state SET r_score = 1;
+ALTER TABLE prio.customer_state ALTER COLUMN r_score SET NOT NULL;
+SELECT throws_ok($$INSERT INTO prio.activities (customer_id, kind) VALUES (930, 'reply')$$, '23502',
+                 'null value in column "r_score" of relation "customer_state" violates not-null constraint',
+                 'bad input: a NOT NULL column prio writes as NULL fails with 23502');
+ALTER TABLE prio.customer_state ALTER COLUMN r_score DROP NOT NULL;
+-- published for updates without a replica identity
+SET LOCAL client_min_messages = error;  -- wal_level need not be logical here
+CREATE PUBLICATION sw_pub FOR TABLE prio.customer_state;
+RESET client_min_messages;
+ALTER TABLE prio.customer_state REPLICA IDENTITY NOTHING;
+SELECT throws_ok($$INSERT INTO prio.activities (customer_id, kind) VALUES (920, 'reply')$$, '55000',
+                 'cannot update table "customer_state" because it does not have a replica identity and publishes updates',
+                 'bad input: published without a replica identity fails with 55000, as the UPDATE does');
+ALTER TABLE prio.customer_state REPLICA IDENTITY DEFAULT;
+SELECT lives_ok($$INSERT INTO prio.activities (customer_id, kind) VALUES (920, 'reply')$$,
+                'published with its primary key as replica identity: the INSERT goes through');
+
+SELECT * FROM finish();
+ROLLBACK;

@@ -9,21 +9,29 @@
  * and state_closed's WHEN anew for every statement.  Here the locked
  * version is updated where it is, and what the executor would have done
  * around it is done too:
- *  - CHECK constraints, prepared once per backend (again when one changes);
- *  - NOT NULL;
+ *  - CHECK constraints and state_closed's WHEN, prepared once per backend
+ *    (again when one of them or any function changes);
+ *  - NOT NULL; dropped columns set to NULL;
  *  - index entries, when the update is not HOT;
- *  - state_closed (its WHEN, then the row remembered) and its flush.
- * Foreign keys' triggers have nothing to do: prio never changes a key, and
- * a row this transaction wrote already passed an immediate check.  Anything
- * else on the table -- a user's trigger on UPDATE, row-level security, a
- * generated column, a deferrable constraint, session_replication_role other
- * than origin -- and InPlaceBegin() says no: the writer runs the UPDATE.
+ *  - state_closed (the row remembered when its WHEN holds) and its flush.
+ * A foreign key whose columns prio does not write has nothing to check: the
+ * key is unchanged, and a customer_state row inserted by this transaction
+ * (whose insert check an update would otherwise have to repeat) belongs to
+ * a customers row that the activity's own foreign key has just locked.
+ * Anything else on the table -- a user's trigger or rule on UPDATE, a
+ * foreign key on a column prio writes, row-level security, a generated
+ * column, a deferrable constraint, a column of another type, or
+ * session_replication_role other than origin -- and InPlaceBegin() says
+ * no: the writer runs the UPDATE.
  */
 #include "prio.h"
 
 #include "access/heapam.h"
+#include "access/sysattr.h"
 #include "access/table.h"
+#include "access/tableam.h"
 #include "access/xact.h"
+#include "catalog/pg_constraint.h"
 #include "catalog/pg_trigger.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
@@ -31,8 +39,12 @@
 #include "nodes/makefuncs.h"
 #include "optimizer/optimizer.h"
 #include "parser/parse_func.h"
+#include "rewrite/rewriteManip.h"
+#include "utils/inval.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
+#include "utils/snapmgr.h"
+#include "utils/syscache.h"
 
 struct InPlace
 {
@@ -43,9 +55,13 @@ struct InPlace
 	AttrNumber	updated_at;
 	bool		remember;		/* state_closed fires */
 	bool		flush;			/* state_closed_flush fires */
+	struct PreparedSet *prepared;
+	int			ndropped;
+	AttrNumber *dropped;
 	Datum	   *values;			/* a row of the table */
 	bool	   *isnull;
-	TupleTableSlot *slot;
+	TupleTableSlot *oldslot;	/* the locked version, on its page */
+	TupleTableSlot *newslot;
 	EState	   *estate;			/* for index entries: made when first needed */
 	ResultRelInfo *rri;
 };
@@ -55,48 +71,116 @@ struct InPlace
 #define COL_EFFECTIVE_STAGE 11
 
 /*
- * customer_state's CHECK constraints, prepared: per backend, since
- * preparing them per statement is what made the UPDATE slow.  Kept while
- * the table's constraints read the same.
+ * customer_state's CHECK constraints and state_closed's WHEN, prepared once
+ * per backend: preparing them for every statement is what made the UPDATE
+ * slow.  Kept while the catalog says the same (their text, the constraints'
+ * names) and no function has changed since (a CHECK may call one).  A set
+ * replaced while a writer may still use it (a nested insert trigger) is
+ * freed at the end of the transaction.
  */
-static MemoryContext checks_cxt = NULL;
-static int	nchecks = -1;
-static char **check_bin;
-static char **check_name;
-static ExprState **check_state;
-static ExprContext *check_econtext;
+typedef struct Prepared
+{
+	char	   *text;			/* ccbin, tgqual */
+	char	   *name;
+	ExprState  *state;
+} Prepared;
+
+typedef struct PreparedSet
+{
+	MemoryContext cxt;
+	bool		valid;			/* no function changed since */
+	int			nchecks;
+	Prepared   *checks;
+	Prepared	when;			/* text NULL: no state_closed */
+	ExprContext *econtext;
+} PreparedSet;
+
+static PreparedSet *prepared = NULL;
+static MemoryContext retired_cxt = NULL;
 
 static void
-checks_prepare(TupleDesc desc)
+forget_prepared(Datum arg, int cacheid, uint32 hashvalue)
+{
+	if (prepared != NULL)
+		prepared->valid = false;
+}
+
+static void
+free_retired(XactEvent event, void *arg)
+{
+	if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT ||
+		event == XACT_EVENT_PARALLEL_COMMIT || event == XACT_EVENT_PARALLEL_ABORT)
+		MemoryContextReset(retired_cxt);
+}
+
+static bool
+prepared_same(const PreparedSet *p, TupleDesc desc, const char *tgqual)
 {
 	int			n = desc->constr ? desc->constr->num_check : 0;
-	ConstrCheck *cc = n > 0 ? desc->constr->check : NULL;
-	bool		same = (nchecks == n);
-	MemoryContext old;
 
-	for (int i = 0; same && i < n; i++)
-		same = strcmp(check_bin[i], cc[i].ccbin) == 0;
-	if (same)
-		return;
-	if (checks_cxt == NULL)
-		checks_cxt = AllocSetContextCreate(TopMemoryContext, "prio state checks",
-										   ALLOCSET_SMALL_SIZES);
-	MemoryContextReset(checks_cxt);
-	nchecks = -1;
-	old = MemoryContextSwitchTo(checks_cxt);
-	check_bin = palloc(sizeof(char *) * Max(n, 1));
-	check_name = palloc(sizeof(char *) * Max(n, 1));
-	check_state = palloc(sizeof(ExprState *) * Max(n, 1));
+	if (p == NULL || !p->valid || p->nchecks != n ||
+		(p->when.text == NULL) != (tgqual == NULL) ||
+		(tgqual != NULL && strcmp(p->when.text, tgqual) != 0))
+		return false;
+	for (int i = 0; i < n; i++)
+		if (strcmp(p->checks[i].text, desc->constr->check[i].ccbin) != 0 ||
+			strcmp(p->checks[i].name, desc->constr->check[i].ccname) != 0)
+			return false;
+	return true;
+}
+
+/* as ExecRelCheck and TriggerEnabled prepare them */
+static PreparedSet *
+prepare(TupleDesc desc, const char *tgqual)
+{
+	int			n = desc->constr ? desc->constr->num_check : 0;
+	MemoryContext cxt;
+	MemoryContext old;
+	PreparedSet *p;
+
+	if (prepared_same(prepared, desc, tgqual))
+		return prepared;
+	if (retired_cxt == NULL)
+	{
+		retired_cxt = AllocSetContextCreate(TopMemoryContext, "prio retired expressions",
+											ALLOCSET_SMALL_SIZES);
+		CacheRegisterSyscacheCallback(PROCOID, forget_prepared, (Datum) 0);
+		RegisterXactCallback(free_retired, NULL);
+	}
+	if (prepared != NULL)
+		MemoryContextSetParent(prepared->cxt, retired_cxt);
+	prepared = NULL;
+
+	cxt = AllocSetContextCreate(retired_cxt, "prio in-place expressions", ALLOCSET_SMALL_SIZES);
+	old = MemoryContextSwitchTo(cxt);
+	p = palloc0(sizeof(PreparedSet));
+	p->cxt = cxt;
+	p->checks = palloc0(sizeof(Prepared) * Max(n, 1));
 	for (int i = 0; i < n; i++)
 	{
-		check_bin[i] = pstrdup(cc[i].ccbin);
-		check_name[i] = pstrdup(cc[i].ccname);
-		check_state[i] = ExecInitExpr(expression_planner((Expr *) stringToNode(cc[i].ccbin)),
-									  NULL);
+		p->checks[i].text = pstrdup(desc->constr->check[i].ccbin);
+		p->checks[i].name = pstrdup(desc->constr->check[i].ccname);
+		p->checks[i].state = ExecInitExpr(expression_planner(stringToNode(p->checks[i].text)),
+										  NULL);
 	}
-	check_econtext = CreateStandaloneExprContext();
+	p->nchecks = n;
+	if (tgqual != NULL)
+	{
+		Node	   *qual = stringToNode(tgqual);
+
+		ChangeVarNodes(qual, PRS2_OLD_VARNO, INNER_VAR, 0);
+		ChangeVarNodes(qual, PRS2_NEW_VARNO, OUTER_VAR, 0);
+		qual = (Node *) make_ands_implicit((Expr *) qual);
+		p->when.text = pstrdup(tgqual);
+		p->when.state = ExecInitQual((List *) expression_planner((Expr *) qual), NULL);
+	}
+	p->econtext = CreateStandaloneExprContext();
 	MemoryContextSwitchTo(old);
-	nchecks = n;
+	/* complete: kept beyond this transaction */
+	MemoryContextSetParent(cxt, TopMemoryContext);
+	p->valid = true;
+	prepared = p;
+	return p;
 }
 
 /* prio's row triggers and statement triggers on customer_state, by function */
@@ -110,30 +194,70 @@ prio_function(const char *name)
 						  0, NULL, true);
 }
 
+/* whether a key column (conkey or confkey) of a constraint row is written */
+static bool
+columns_written(HeapTuple tp, AttrNumber column, const bool *written)
+{
+	bool		isnull;
+	Datum		d = SysCacheGetAttr(CONSTROID, tp, column, &isnull);
+	ArrayType  *keys;
+
+	if (isnull)
+		return false;
+	keys = DatumGetArrayTypeP(d);
+	for (int k = 0; k < ArrayGetNItems(ARR_NDIM(keys), ARR_DIMS(keys)); k++)
+		if (written[((int16 *) ARR_DATA_PTR(keys))[k]])
+			return true;
+	return false;
+}
+
+/* Whether the foreign key conoid has a column of rel that prio writes. */
+static bool
+key_written(Oid conoid, Relation rel, const bool *written)
+{
+	HeapTuple	tp = SearchSysCache1(CONSTROID, ObjectIdGetDatum(conoid));
+	Form_pg_constraint con;
+	bool		res;
+
+	if (!HeapTupleIsValid(tp))
+		return true;
+	con = (Form_pg_constraint) GETSTRUCT(tp);
+	res = (con->conrelid == RelationGetRelid(rel) &&
+		   columns_written(tp, Anum_pg_constraint_conkey, written)) ||
+		(con->confrelid == RelationGetRelid(rel) &&
+		 columns_written(tp, Anum_pg_constraint_confkey, written));
+	ReleaseSysCache(tp);
+	return res;
+}
+
 /*
- * Whether every trigger that fires on UPDATE of rel is prio's own or a
- * foreign key's immediate one; which of prio's fire.
+ * Whether every trigger that fires on UPDATE of rel is prio's own or an
+ * immediate foreign key's on columns prio does not write (written: by
+ * attnum); which of prio's fire, and state_closed's WHEN.
  */
 static bool
-known_triggers(Relation rel, bool *remember, bool *flush)
+known_triggers(Relation rel, const bool *written, bool *remember, bool *flush,
+			   const char **tgqual)
 {
 	TriggerDesc *td = rel->trigdesc;
 	bool		looked_up = false;
 
 	*remember = *flush = false;
+	*tgqual = NULL;
 	for (int i = 0; td != NULL && i < td->numtriggers; i++)
 	{
 		Trigger    *t = &td->triggers[i];
-		bool		after = TRIGGER_FOR_AFTER(t->tgtype);
 		bool		row = TRIGGER_FOR_ROW(t->tgtype);
 
 		if (!TRIGGER_FOR_UPDATE(t->tgtype) || t->tgenabled == TRIGGER_DISABLED)
 			continue;
 		if (t->tgisinternal && !t->tgdeferrable &&
-			RI_FKey_trigger_type(t->tgfoid) != RI_TRIGGER_NONE)
+			RI_FKey_trigger_type(t->tgfoid) != RI_TRIGGER_NONE &&
+			!key_written(t->tgconstraint, rel, written))
 			continue;
-		if (t->tgisinternal || t->tgenabled != TRIGGER_FIRES_ON_ORIGIN || !after ||
-			t->tgnargs != 0 || t->tgnattr != 0 || t->tgoldtable || t->tgnewtable)
+		if (t->tgisinternal || t->tgenabled != TRIGGER_FIRES_ON_ORIGIN ||
+			!TRIGGER_FOR_AFTER(t->tgtype) || t->tgnargs != 0 || t->tgnattr != 0 ||
+			t->tgoldtable || t->tgnewtable)
 			return false;
 		/* cached: the functions' OIDs change only when the extension is made again */
 		if ((t->tgfoid != closed_fn && t->tgfoid != flush_fn) && !looked_up)
@@ -142,9 +266,12 @@ known_triggers(Relation rel, bool *remember, bool *flush)
 			flush_fn = prio_function("state_closed_flush");
 			looked_up = true;
 		}
-		if (t->tgfoid == closed_fn && row && t->tgqual != NULL)
+		if (t->tgfoid == closed_fn && row && !*remember)
+		{
 			*remember = true;
-		else if (t->tgfoid == flush_fn && !row && t->tgqual == NULL)
+			*tgqual = t->tgqual;
+		}
+		else if (t->tgfoid == flush_fn && !row && t->tgqual == NULL && !*flush)
 			*flush = true;
 		else
 			return false;
@@ -152,10 +279,20 @@ known_triggers(Relation rel, bool *remember, bool *flush)
 	return true;
 }
 
+/* relhasrules stays set after the last rule is dropped; the relcache knows */
+static bool
+rules_on_update(Relation rel)
+{
+	for (int i = 0; rel->rd_rules != NULL && i < rel->rd_rules->numLocks; i++)
+		if (rel->rd_rules->rules[i]->event == CMD_UPDATE)
+			return true;
+	return false;
+}
+
 /*
- * Column name of type type in rel, looked for at guess first (the writer's
- * columns are in table order); InvalidAttrNumber if it has another type:
- * the UPDATE would cast, a write in place cannot.
+ * Column name of rel, looked for at guess first (the writer's columns are
+ * in table order); InvalidAttrNumber unless it is of type type without a
+ * modifier: the UPDATE would coerce, a write in place cannot.
  */
 static AttrNumber
 column_at(Relation rel, const char *name, Oid type, AttrNumber guess)
@@ -169,7 +306,7 @@ column_at(Relation rel, const char *name, Oid type, AttrNumber guess)
 		strcmp(NameStr(TupleDescAttr(desc, a - 1)->attname), name) != 0)
 		a = PrioAttnum(rel, name, InvalidOid);
 	att = TupleDescAttr(desc, a - 1);
-	return att->atttypid == type ? a : InvalidAttrNumber;
+	return att->atttypid == type && att->atttypmod < 0 ? a : InvalidAttrNumber;
 }
 
 /*
@@ -183,8 +320,10 @@ InPlaceBegin(int ncols)
 	TupleDesc	desc = RelationGetDescr(rel);
 	bool		remember;
 	bool		flush;
+	const char *tgqual;
 	AttrNumber	att[STATE_NCOLS];
 	AttrNumber	updated_at = InvalidAttrNumber;
+	bool	   *written = palloc0(sizeof(bool) * (desc->natts + 1));
 	bool		ok = true;
 	InPlace    *ip;
 
@@ -194,16 +333,21 @@ InPlaceBegin(int ncols)
 						   c == COL_STAGE || c == COL_EFFECTIVE_STAGE ? StageTypeOid()
 						   : prio_state_types[c], c == 0 ? 1 : att[c - 1] + 1);
 		ok = (att[c] != InvalidAttrNumber);
+		/* customer_id is written as it was */
+		if (ok && c > 0)
+			written[att[c]] = true;
 	}
 	if (ok)
 	{
 		updated_at = column_at(rel, "updated_at", TIMESTAMPTZOID, att[ncols - 1] + 1);
 		ok = (updated_at != InvalidAttrNumber);
+		if (ok)
+			written[updated_at] = true;
 	}
 	if (!ok || SessionReplicationRole != SESSION_REPLICATION_ROLE_ORIGIN ||
-		rel->rd_rel->relrowsecurity ||
+		rel->rd_rel->relrowsecurity || rules_on_update(rel) ||
 		(desc->constr != NULL && desc->constr->has_generated_stored) ||
-		!known_triggers(rel, &remember, &flush))
+		!known_triggers(rel, written, &remember, &flush, &tgqual))
 	{
 		/* the UPDATE takes the same lock */
 		table_close(rel, NoLock);
@@ -211,7 +355,6 @@ InPlaceBegin(int ncols)
 	}
 	/* what the UPDATE would say of a table published without a replica identity */
 	CheckCmdReplicaIdentity(rel, CMD_UPDATE);
-	checks_prepare(desc);
 
 	ip = palloc0(sizeof(InPlace));
 	ip->cxt = CurrentMemoryContext;
@@ -219,61 +362,83 @@ InPlaceBegin(int ncols)
 	ip->ncols = ncols;
 	ip->remember = remember;
 	ip->flush = flush;
+	ip->prepared = prepare(desc, remember ? tgqual : NULL);
 	memcpy(ip->att, att, sizeof(AttrNumber) * ncols);
 	ip->updated_at = updated_at;
+	ip->dropped = palloc(sizeof(AttrNumber) * desc->natts);
+	for (int a = 0; a < desc->natts; a++)
+		if (TupleDescAttr(desc, a)->attisdropped)
+			ip->dropped[ip->ndropped++] = a;
 	ip->values = palloc(sizeof(Datum) * desc->natts);
 	ip->isnull = palloc(sizeof(bool) * desc->natts);
-	ip->slot = MakeSingleTupleTableSlot(desc, &TTSOpsHeapTuple);
+	ip->oldslot = table_slot_create(rel, NULL);
+	ip->newslot = MakeSingleTupleTableSlot(desc, &TTSOpsHeapTuple);
 	return ip;
 }
 
-static void
-check_constraints(InPlace *ip, HeapTuple tup)
+/* the new version against the CHECKs, and state_closed's WHEN: whether it holds */
+static bool
+check_and_when(InPlace *ip)
 {
-	ExecStoreHeapTuple(tup, ip->slot, false);
-	check_econtext->ecxt_scantuple = ip->slot;
-	for (int i = 0; i < nchecks; i++)
-		if (!ExecCheck(check_state[i], check_econtext))
+	PreparedSet *p = ip->prepared;
+	ExprContext *econtext = p->econtext;
+	bool		holds = false;
+
+	econtext->ecxt_scantuple = ip->newslot;
+	for (int i = 0; i < p->nchecks; i++)
+		if (!ExecCheck(p->checks[i].state, econtext))
 			ereport(ERROR,
 					(errcode(ERRCODE_CHECK_VIOLATION),
 					 errmsg("new row for relation \"%s\" violates check constraint \"%s\"",
-							RelationGetRelationName(ip->rel), check_name[i]),
-					 errtableconstraint(ip->rel, check_name[i])));
-	ResetExprContext(check_econtext);
-	ExecClearTuple(ip->slot);
+							RelationGetRelationName(ip->rel), p->checks[i].name),
+					 errtableconstraint(ip->rel, p->checks[i].name)));
+	if (ip->remember)
+	{
+		econtext->ecxt_innertuple = ip->oldslot;
+		econtext->ecxt_outertuple = ip->newslot;
+		holds = p->when.state == NULL || ExecQual(p->when.state, econtext);
+	}
+	ResetExprContext(econtext);
+	return holds;
 }
 
-/* a version that is not heap-only: every index needs an entry for it */
+/*
+ * A version that is not heap-only: every index needs an entry for it.  The
+ * range table tells the index AMs which columns changed, as an UPDATE's does.
+ */
 static void
-insert_index_entries(InPlace *ip, HeapTuple tup)
+insert_index_entries(InPlace *ip)
 {
 	List	   *recheck;
 
 	if (ip->estate == NULL)
 	{
 		MemoryContext old = MemoryContextSwitchTo(ip->cxt);
+		RangeTblEntry *rte = makeNode(RangeTblEntry);
 
+		rte->rtekind = RTE_RELATION;
+		rte->relid = RelationGetRelid(ip->rel);
+		rte->relkind = ip->rel->rd_rel->relkind;
+		rte->rellockmode = RowExclusiveLock;
+		for (int c = 1; c < ip->ncols; c++)
+			rte->updatedCols = bms_add_member(rte->updatedCols,
+											  ip->att[c] - FirstLowInvalidHeapAttributeNumber);
+		rte->updatedCols = bms_add_member(rte->updatedCols,
+										  ip->updated_at - FirstLowInvalidHeapAttributeNumber);
 		ip->estate = CreateExecutorState();
+		ExecInitRangeTable(ip->estate, list_make1(rte));
 		ip->rri = makeNode(ResultRelInfo);
-		InitResultRelInfo(ip->rri, ip->rel, 0, NULL, 0);
+		InitResultRelInfo(ip->rri, ip->rel, 1, NULL, 0);
 		ExecOpenIndices(ip->rri, false);
 		MemoryContextSwitchTo(old);
 	}
 	if (ip->rri->ri_NumIndices == 0)
 		return;
-	ExecStoreHeapTuple(tup, ip->slot, false);
-	recheck = ExecInsertIndexTuples(ip->rri, ip->slot, ip->estate, false, false, NULL, NIL);
+	recheck = ExecInsertIndexTuples(ip->rri, ip->newslot, ip->estate, true, false, NULL, NIL);
 	/* a deferred check would have come with a trigger known_triggers() refuses */
 	Assert(recheck == NIL);
 	list_free(recheck);
 	ResetPerTupleExprContext(ip->estate);
-	ExecClearTuple(ip->slot);
-}
-
-static bool
-closing(PrioStage s)
-{
-	return s == STAGE_WON || s == STAGE_LOST;
 }
 
 /* Write row r of the writer's batch over the version it locked. */
@@ -281,18 +446,20 @@ void
 InPlaceUpdate(InPlace *ip, StateWriter *w, int r)
 {
 	TupleDesc	desc = RelationGetDescr(ip->rel);
-	HeapTupleData old;
 	HeapTuple	tup;
-	PrioStage	was;
-	PrioStage	stage = w->stages[2 * r];
+	bool		remember;
 
-	old.t_data = DatumGetHeapTupleHeader(w->old_rows[r]);
-	old.t_len = HeapTupleHeaderGetDatumLength(old.t_data);
-	ItemPointerSetInvalid(&old.t_self);
-	old.t_tableOid = RelationGetRelid(ip->rel);
-	heap_deform_tuple(&old, desc, ip->values, ip->isnull);
-	was = StageFromDatum(ip->values[ip->att[COL_STAGE] - 1]);
-
+	/* the version on its page: out-of-line values stay where they are */
+	if (!table_tuple_fetch_row_version(ip->rel, &w->tids[r], SnapshotAny, ip->oldslot))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("prio.customer_state of customer " INT64_FORMAT " changed under the trigger",
+						DatumGetInt64(w->v[0][r]))));
+	slot_getallattrs(ip->oldslot);
+	memcpy(ip->values, ip->oldslot->tts_values, sizeof(Datum) * desc->natts);
+	memcpy(ip->isnull, ip->oldslot->tts_isnull, sizeof(bool) * desc->natts);
+	for (int d = 0; d < ip->ndropped; d++)
+		ip->isnull[ip->dropped[d]] = true;
 	for (int c = 0; c < ip->ncols; c++)
 	{
 		int			a = ip->att[c] - 1;
@@ -312,18 +479,22 @@ InPlaceUpdate(InPlace *ip, StateWriter *w, int r)
 	ip->values[ip->updated_at - 1] = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
 	ip->isnull[ip->updated_at - 1] = false;
 	tup = heap_form_tuple(desc, ip->values, ip->isnull);
-	if (nchecks > 0)
-		check_constraints(ip, tup);
+	ExecStoreHeapTuple(tup, ip->newslot, true);
+	remember = check_and_when(ip);
+	/* what state_closed would be handed: the old row, as a composite */
+	if (remember)
+		OutcomeRemember(ExecFetchSlotHeapTupleDatum(ip->oldslot), w->stages[2 * r]);
+	ExecClearTuple(ip->oldslot);
 
 	/* the caller locked this version: nobody else can have changed it */
 	simple_heap_update(ip->rel, &w->tids[r], tup);
 	if (!HeapTupleIsHeapOnly(tup))
-		insert_index_entries(ip, tup);
-
-	/* state_closed's WHEN */
-	if (ip->remember && was != stage && (closing(was) || closing(stage)))
-		OutcomeRemember(w->old_rows[r], stage);
-	heap_freetuple(tup);
+	{
+		/* the slot holds tup: its new location too */
+		ip->newslot->tts_tid = tup->t_self;
+		insert_index_entries(ip);
+	}
+	ExecClearTuple(ip->newslot);
 }
 
 /* After a batch: what follows sees it; state_closed_flush's turn. */
@@ -343,6 +514,7 @@ InPlaceEnd(InPlace *ip)
 		ExecCloseIndices(ip->rri);
 		FreeExecutorState(ip->estate);
 	}
-	ExecDropSingleTupleTableSlot(ip->slot);
+	ExecDropSingleTupleTableSlot(ip->oldslot);
+	ExecDropSingleTupleTableSlot(ip->newslot);
 	table_close(ip->rel, NoLock);
 }

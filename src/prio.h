@@ -255,12 +255,11 @@ typedef struct StateWriter
 	bool	   *histn[6];
 	char	  **payloads;
 	int64		changed;		/* tier or stage changes written so far */
-	/* the rows as the caller locked them, for a write in place */
+	/* where the rows the caller locked are, for a write in place */
 	MemoryContext home;			/* the writer's own context */
-	Datum	   *old_rows;
 	ItemPointerData *tids;
 	PrioStage  *stages;			/* base and effective stage, 2 a row */
-	int			nlocked;		/* rows of the batch with old_rows and tids */
+	int			nlocked;		/* rows of the batch with tids */
 	bool		inplace_tried;
 	struct InPlace *inplace;	/* NULL: the UPDATE writes */
 } StateWriter;
@@ -271,7 +270,7 @@ extern const Oid prio_state_types[STATE_NCOLS];	/* stages: text, cast by the UPD
 extern void StateWriterBegin(StateWriter *w, int max, const char *why, TimestampTz changed_at);
 extern void StateWriterAdd(StateWriter *w, const PrioFacts *f, const PrioEval *e,
 						   const char *old_tier, const char *old_stage,
-						   Datum old_row, const ItemPointerData *tid);
+						   const ItemPointerData *tid);
 extern void StateWriterFlush(StateWriter *w);
 extern void StateWriterEnd(StateWriter *w);
 

@@ -159,7 +159,6 @@ StateWriterBegin(StateWriter *w, int max, const char *why, TimestampTz changed_a
 	}
 	w->payloads = palloc(sizeof(char *) * max);
 	w->home = CurrentMemoryContext;
-	w->old_rows = palloc(sizeof(Datum) * max);
 	w->tids = palloc(sizeof(ItemPointerData) * max);
 	w->stages = palloc(sizeof(PrioStage) * 2 * max);
 }
@@ -195,14 +194,12 @@ json_text(StringInfo buf, const char *key, const char *value, bool last)
 
 /*
  * Add one customer: its facts and their evaluation, and what its row said
- * before (NULL: nothing, a new customer).  old_row and tid: the version the
- * caller locked, as a composite that lives until the flush, and its
- * location; 0 and NULL if not known.  Flushes when the batch is full.
+ * before (NULL: nothing, a new customer).  tid: where the version the caller
+ * locked is (NULL: not known).  Flushes when the batch is full.
  */
 void
 StateWriterAdd(StateWriter *w, const PrioFacts *f, const PrioEval *e,
-			   const char *old_tier, const char *old_stage,
-			   Datum old_row, const ItemPointerData *tid)
+			   const char *old_tier, const char *old_stage, const ItemPointerData *tid)
 {
 	MemoryContext old = MemoryContextSwitchTo(w->cxt);
 	const char *stage = prio_stage_names[e->stage];
@@ -237,7 +234,6 @@ StateWriterAdd(StateWriter *w, const PrioFacts *f, const PrioEval *e,
 	w->stages[2 * w->n + 1] = e->stage;
 	if (tid != NULL)
 	{
-		w->old_rows[w->n] = old_row;
 		w->tids[w->n] = *tid;
 		w->nlocked++;
 	}

@@ -870,7 +870,7 @@ prio_sweep_rebuild(PG_FUNCTION_ARGS)
 				fixed++;
 			if (force || differ || evaluation_differs(slot, &a, &ev))
 				StateWriterAdd(&w, &f, &ev, stored_text(slot, a.tier),
-							   stored_stage(slot, a.effective_stage), (Datum) 0, NULL);
+							   stored_stage(slot, a.effective_stage), NULL);
 			if (ISNULL(slot, a.owner) ? e->owner != NULL
 				: (e->owner == NULL || strcmp(e->owner, TextDatumGetCString(VALUE(slot, a.owner))) != 0))
 				owners[nowners++] = id;
@@ -922,7 +922,7 @@ prio_sweep_rebuild(PG_FUNCTION_ARGS)
 				/* the new row's defaults are the facts of no activity */
 				if (f.has_activity)
 					fixed++;
-				StateWriterAdd(&w, &f, &ev, NULL, NULL, (Datum) 0, NULL);
+				StateWriterAdd(&w, &f, &ev, NULL, NULL, NULL);
 				MemoryContextSwitchTo(old);
 				MemoryContextReset(rowcxt);
 			}

@@ -79,6 +79,7 @@ typedef struct Refold
 	bool		answers[4];
 	bool		answer_null[4];
 	TimestampTz created_at;
+	ItemPointerData tid;		/* the state row's locked version */
 	bool		had_activity;	/* before this statement ... */
 	TimestampTz old_last_at;	/* ... up to here */
 } Refold;
@@ -139,7 +140,7 @@ evaluate_and_write(Context *cx, Refold *r, PrioFacts *f)
 
 	prio_evaluate(&e, f, r->answers, r->answer_null, r->created_at,
 				  &cx->cfg->settings, cx->cfg->breaks, cx->cfg->nbreaks, cx->as_of);
-	StateWriterAdd(&cx->writer, f, &e, r->old_tier, r->old_stage, (Datum) 0, NULL);
+	StateWriterAdd(&cx->writer, f, &e, r->old_tier, r->old_stage, &r->tid);
 }
 
 /*
@@ -274,7 +275,8 @@ refold_all(Context *cx)
 
 static void
 set_aside(Context *cx, const PrioFacts *stored, const char *old_tier, const char *old_stage,
-		  const bool *answers, const bool *answer_null, TimestampTz created_at)
+		  const bool *answers, const bool *answer_null, TimestampTz created_at,
+		  const ItemPointerData *tid)
 {
 	MemoryContext old = MemoryContextSwitchTo(cx->callcxt);
 	Refold	   *r;
@@ -294,6 +296,7 @@ set_aside(Context *cx, const PrioFacts *stored, const char *old_tier, const char
 	memcpy(r->answers, answers, sizeof(r->answers));
 	memcpy(r->answer_null, answer_null, sizeof(r->answer_null));
 	r->created_at = created_at;
+	r->tid = *tid;
 	MemoryContextSwitchTo(old);
 }
 
@@ -354,7 +357,7 @@ process_chunk(Context *cx, Chunk *ch)
 		/* a backfill, or a tie in time: folded again once all chunks are locked */
 		if (f.has_activity && ch->rows[from].at <= f.last_at)
 		{
-			set_aside(cx, &f, old_tier, old_stage, answers, answer_null, created_at);
+			set_aside(cx, &f, old_tier, old_stage, answers, answer_null, created_at, &tids[i]);
 			continue;
 		}
 		for (int r = from; r < to; r++)
@@ -372,7 +375,7 @@ process_chunk(Context *cx, Chunk *ch)
 		}
 		prio_evaluate(&e, &f, answers, answer_null, created_at,
 					  &cx->cfg->settings, cx->cfg->breaks, cx->cfg->nbreaks, cx->as_of);
-		StateWriterAdd(&cx->writer, &f, &e, old_tier, old_stage, locked[i], &tids[i]);
+		StateWriterAdd(&cx->writer, &f, &e, old_tier, old_stage, &tids[i]);
 	}
 	StateWriterFlush(&cx->writer);
 

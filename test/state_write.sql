@@ -1,12 +1,16 @@
 -- pgTAP: how the insert trigger writes customer_state (src/inplace.c).
 -- When the table is as prio made it, the locked rows are updated in place and
 -- what the UPDATE would have done around them is done too: CHECK and NOT NULL
--- constraints (also ones a DBA added), index entries when an update is not HOT,
--- state_closed and its flush, the replica-identity check of a publication.  A
--- user's trigger on UPDATE makes the trigger run the UPDATE instead, so the
--- user's trigger fires.  Either way the live rows equal a rebuild.
+-- constraints (also ones a DBA added, renamed, or whose function changed), index
+-- entries when an update is not HOT (unique and partial ones too), state_closed
+-- and its flush, the replica-identity check of a publication.  A user's trigger
+-- or rule on UPDATE, a foreign key on a column prio writes, or row-level security
+-- makes the trigger run the UPDATE instead.  Which path ran shows in the calls of
+-- prio.state_closed_flush(), a statement trigger of the UPDATE only.  Either way
+-- the live rows equal a rebuild.
 BEGIN;
-SELECT plan(22);
+SELECT plan(36);
+SET LOCAL track_functions = 'all';
 
 CREATE EXTENSION IF NOT EXISTS amcheck;
 UPDATE prio.settings
@@ -34,9 +38,15 @@ CREATE FUNCTION pg_temp.upd() RETURNS bigint LANGUAGE sql AS
 $$ SELECT n_tup_upd FROM pg_stat_xact_user_tables WHERE relid = 'prio.customer_state'::regclass $$;
 CREATE FUNCTION pg_temp.hot() RETURNS bigint LANGUAGE sql AS
 $$ SELECT n_tup_hot_upd FROM pg_stat_xact_user_tables WHERE relid = 'prio.customer_state'::regclass $$;
+-- statements that ran the UPDATE so far
+CREATE FUNCTION pg_temp.updates() RETURNS bigint LANGUAGE sql AS
+$$ SELECT coalesce(sum(calls), 0) FROM pg_stat_xact_user_functions
+    WHERE funcid = 'prio.state_closed_flush()'::regprocedure $$;
 
 INSERT INTO prio.customers (customer_id, name, owner)
 SELECT 900 + i, 'state write ' || i, 'sw' FROM generate_series(1, 40) i;
+-- the settings change above rewrote every row with an UPDATE (sweep.c)
+SELECT pg_temp.updates() AS upd_base \gset
 
 ------------------------------------------------------------------------
 -- in place: one row, then many
@@ -49,7 +59,16 @@ INSERT INTO prio.activities (customer_id, kind, at, amount)
 SELECT 900 + i, (ARRAY['reply', 'visit', 'call', 'purchase'])[1 + i % 4],
        now() - (i || ' hours')::interval, i * 10
   FROM generate_series(1, 40) i;
+SELECT is(pg_temp.updates(), :upd_base::bigint, 'in place: no UPDATE ran (state_closed_flush not called)');
 SELECT is(pg_temp.rebuild_check(), 'facts fixed 0, rows changed 0', 'many rows: live state equals a rebuild');
+SELECT pg_temp.updates() AS upd_base \gset
+
+-- a savepoint rolled back undoes a write in place
+SAVEPOINT sw;
+INSERT INTO prio.activities (customer_id, kind, amount) VALUES (903, 'purchase', 999);
+ROLLBACK TO SAVEPOINT sw;
+SELECT is((SELECT monetary FROM prio.customer_state WHERE customer_id = 903), 30::numeric,
+          'a rolled-back savepoint leaves the state row as it was');
 
 ------------------------------------------------------------------------
 -- updates that are not HOT: an index on a column prio writes
@@ -60,6 +79,7 @@ INSERT INTO prio.activities (customer_id, kind) SELECT 900 + i, 'inquiry' FROM g
 INSERT INTO prio.activities (customer_id, kind) VALUES (905, 'demo_request');
 INSERT INTO prio.activities (customer_id, kind) VALUES (906, 'meeting');
 SELECT is(pg_temp.upd() - :upd0, 42::bigint, 'indexed priority: 42 state rows updated');
+SELECT is(pg_temp.updates(), :upd_base::bigint, 'indexed priority: still in place');
 SELECT ok(pg_temp.hot() - :hot0 < 42, 'indexed priority: some updates were not HOT');
 SELECT lives_ok($$SELECT bt_index_check('prio.customer_state_pkey', true)$$,
                 'not HOT: the primary key has an entry for every row version (amcheck)');
@@ -75,8 +95,27 @@ SELECT is((SELECT count(*) FROM prio.customer_state WHERE customer_id BETWEEN 90
           'not HOT: an index scan on customer_id finds each customer once');
 RESET enable_seqscan;
 RESET enable_bitmapscan;
+-- more customers than one batch of 500, in one statement
+INSERT INTO prio.customers (customer_id, name) SELECT 2000 + i, 'batch ' || i FROM generate_series(1, 1200) i;
+INSERT INTO prio.activities (customer_id, kind) SELECT 2000 + i, 'reply' FROM generate_series(1, 1200) i;
+INSERT INTO prio.activities (customer_id, kind) SELECT 2000 + i, 'meeting' FROM generate_series(1, 1200) i;
+SELECT lives_ok($$SELECT bt_index_check('prio.sw_priority_idx', true)$$,
+                'not HOT, 1,200 customers in batches of 500: every index entry there');
 DROP INDEX prio.sw_priority_idx;
 SELECT is(pg_temp.rebuild_check(), 'facts fixed 0, rows changed 0', 'not HOT: live state equals a rebuild');
+
+-- a unique partial index a DBA added: 23505 as from the UPDATE
+INSERT INTO prio.customers (customer_id, name) VALUES (960, 'twin a'), (961, 'twin b');
+-- (new customers' rows are evaluated by an UPDATE: customers_changed)
+SELECT pg_temp.updates() AS upd_base \gset
+CREATE UNIQUE INDEX sw_unique ON prio.customer_state (last_at) WHERE customer_id IN (960, 961);
+SELECT throws_ok($$INSERT INTO prio.activities (customer_id, kind, at)
+                   VALUES (960, 'visit', now() - interval '1 hour'), (961, 'visit', now() - interval '1 hour')$$,
+                 '23505', NULL, 'a unique partial index: two customers with the same last_at fail with 23505');
+SELECT lives_ok($$INSERT INTO prio.activities (customer_id, kind, at)
+                  VALUES (960, 'visit', now() - interval '1 hour'), (961, 'visit', now() - interval '2 hours')$$,
+                'a unique partial index: different last_at go through');
+DROP INDEX prio.sw_unique;
 
 ------------------------------------------------------------------------
 -- constraints a DBA added hold as they do for an UPDATE
@@ -87,7 +126,22 @@ SELECT throws_ok($$INSERT INTO prio.activities (customer_id, kind) VALUES (910, 
                  'an added CHECK: an activity that breaks it fails with 23514 and its name');
 SELECT is((SELECT count(*) FROM prio.activities WHERE customer_id = 910 AND kind = 'quote'), 0::bigint,
           'an added CHECK: the failed INSERT left no activity');
-ALTER TABLE prio.customer_state DROP CONSTRAINT sw_no_closing;
+ALTER TABLE prio.customer_state RENAME CONSTRAINT sw_no_closing TO sw_never_closing;
+SELECT throws_ok($$INSERT INTO prio.activities (customer_id, kind) VALUES (910, 'quote')$$, '23514',
+                 'new row for relation "customer_state" violates check constraint "sw_never_closing"',
+                 'a renamed CHECK: the error names it by its new name');
+ALTER TABLE prio.customer_state DROP CONSTRAINT sw_never_closing;
+-- a CHECK calling a function, then the function replaced: the new body counts
+CREATE FUNCTION public.sw_allowed(s prio.stage) RETURNS boolean LANGUAGE plpgsql AS $$ BEGIN RETURN true; END $$;
+ALTER TABLE prio.customer_state ADD CONSTRAINT sw_allowed CHECK (public.sw_allowed(stage)) NOT VALID;
+INSERT INTO prio.activities (customer_id, kind) VALUES (908, 'visit');
+CREATE OR REPLACE FUNCTION public.sw_allowed(s prio.stage) RETURNS boolean LANGUAGE plpgsql AS
+$$ BEGIN RETURN s <> 'interested'; END $$;
+SELECT throws_ok($$INSERT INTO prio.activities (customer_id, kind) VALUES (908, 'reply')$$, '23514',
+                 'new row for relation "customer_state" violates check constraint "sw_allowed"',
+                 'a CHECK whose function was replaced: the new body decides');
+ALTER TABLE prio.customer_state DROP CONSTRAINT sw_allowed;
+SELECT is(pg_temp.updates(), :upd_base::bigint, 'added, renamed and replaced CHECKs: still in place');
 SELECT lives_ok($$INSERT INTO prio.activities (customer_id, kind) VALUES (910, 'quote')$$,
                 'the CHECK dropped: the same INSERT goes through');
 SELECT is((SELECT stage::text FROM prio.customer_state WHERE customer_id = 910), 'closing',
@@ -118,13 +172,36 @@ BEGIN
     RETURN NULL;
 END
 $$;
+SELECT pg_temp.updates() AS upd_base \gset
 CREATE TRIGGER sw_log AFTER UPDATE ON prio.customer_state
     FOR EACH ROW EXECUTE FUNCTION public.sw_log_state();
 INSERT INTO prio.activities (customer_id, kind) VALUES (913, 'reply');
 INSERT INTO prio.activities (customer_id, kind) SELECT 900 + i, 'visit' FROM generate_series(14, 16) i;
 SELECT is((SELECT array_agg(customer_id ORDER BY customer_id) FROM public.sw_log), '{913,914,915,916}'::bigint[],
           'a user''s row trigger on UPDATE fires for every state row the insert trigger writes');
+SELECT is(pg_temp.updates(), (:upd_base + 2)::bigint, 'a user''s trigger: each statement ran the UPDATE');
 DROP TRIGGER sw_log ON prio.customer_state;
+-- a user's rule on UPDATE
+CREATE RULE sw_rule AS ON UPDATE TO prio.customer_state DO ALSO INSERT INTO public.sw_log VALUES (NEW.customer_id, 'rule');
+INSERT INTO prio.activities (customer_id, kind) VALUES (917, 'reply');
+SELECT is((SELECT count(*) FROM public.sw_log WHERE tier = 'rule' AND customer_id = 917), 1::bigint,
+          'a user''s rule on UPDATE applies to the insert trigger''s write');
+DROP RULE sw_rule ON prio.customer_state;
+-- row-level security on the table
+ALTER TABLE prio.customer_state ENABLE ROW LEVEL SECURITY;
+INSERT INTO prio.activities (customer_id, kind) VALUES (918, 'reply');
+SELECT is(pg_temp.updates(), (:upd_base + 4)::bigint, 'row-level security on customer_state: the UPDATE ran');
+ALTER TABLE prio.customer_state DISABLE ROW LEVEL SECURITY;
+-- a foreign key on a column prio writes
+CREATE TABLE public.sw_tiers (tier text PRIMARY KEY);
+INSERT INTO public.sw_tiers VALUES ('Z');
+ALTER TABLE prio.customer_state ADD CONSTRAINT sw_tier_fk FOREIGN KEY (tier) REFERENCES public.sw_tiers NOT VALID;
+SELECT throws_ok($$INSERT INTO prio.activities (customer_id, kind) VALUES (919, 'email')$$, '23503', NULL,
+                 'a foreign key on tier: a tier it does not list fails with 23503 (the UPDATE ran: in place skips foreign keys)');
+ALTER TABLE prio.customer_state DROP CONSTRAINT sw_tier_fk;
+SELECT pg_temp.updates() AS upd_fk \gset
+INSERT INTO prio.activities (customer_id, kind) VALUES (919, 'email');
+SELECT is(pg_temp.updates(), :upd_fk::bigint, 'all of those gone: in place again');
 SELECT is(pg_temp.rebuild_check(), 'facts fixed 0, rows changed 0', 'through the UPDATE: live state equals a rebuild');
 
 ------------------------------------------------------------------------

@@ -40,6 +40,7 @@
 #include "optimizer/optimizer.h"
 #include "parser/parse_func.h"
 #include "rewrite/rewriteManip.h"
+#include "storage/bufmgr.h"
 #include "utils/inval.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
@@ -74,9 +75,11 @@ struct InPlace
  * customer_state's CHECK constraints and state_closed's WHEN, prepared once
  * per backend: preparing them for every statement is what made the UPDATE
  * slow.  Kept while the catalog says the same (their text, the constraints'
- * names) and no function has changed since (a CHECK may call one).  A set
- * replaced while a writer may still use it (a nested insert trigger) is
- * freed at the end of the transaction.
+ * names) and no function, type (a domain's constraints), constraint or
+ * customer_state itself has changed since.  A set replaced while a writer
+ * may still use it, and one made for a writer nested inside an evaluation
+ * (a CHECK's function that inserts activities), are freed at the end of the
+ * transaction.
  */
 typedef struct Prepared
 {
@@ -88,7 +91,8 @@ typedef struct Prepared
 typedef struct PreparedSet
 {
 	MemoryContext cxt;
-	bool		valid;			/* no function changed since */
+	bool		valid;			/* no function, type or constraint changed since */
+	int			busy;			/* evaluating: a nested writer needs its own */
 	int			nchecks;
 	Prepared   *checks;
 	Prepared	when;			/* text NULL: no state_closed */
@@ -106,11 +110,23 @@ forget_prepared(Datum arg, int cacheid, uint32 hashvalue)
 }
 
 static void
+forget_prepared_rel(Datum arg, Oid relid)
+{
+	if (prepared != NULL)
+		prepared->valid = false;
+}
+
+static void
 free_retired(XactEvent event, void *arg)
 {
 	if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT ||
 		event == XACT_EVENT_PARALLEL_COMMIT || event == XACT_EVENT_PARALLEL_ABORT)
+	{
 		MemoryContextReset(retired_cxt);
+		/* an error inside an evaluation left it marked */
+		if (prepared != NULL)
+			prepared->busy = 0;
+	}
 }
 
 static bool
@@ -138,18 +154,25 @@ prepare(TupleDesc desc, const char *tgqual)
 	MemoryContext old;
 	PreparedSet *p;
 
-	if (prepared_same(prepared, desc, tgqual))
+	bool		nested = (prepared != NULL && prepared->busy > 0);
+
+	if (!nested && prepared_same(prepared, desc, tgqual))
 		return prepared;
 	if (retired_cxt == NULL)
 	{
 		retired_cxt = AllocSetContextCreate(TopMemoryContext, "prio retired expressions",
 											ALLOCSET_SMALL_SIZES);
 		CacheRegisterSyscacheCallback(PROCOID, forget_prepared, (Datum) 0);
+		CacheRegisterSyscacheCallback(TYPEOID, forget_prepared, (Datum) 0);
+		CacheRegisterSyscacheCallback(CONSTROID, forget_prepared, (Datum) 0);
+		CacheRegisterRelcacheCallback(forget_prepared_rel, (Datum) 0);
 		RegisterXactCallback(free_retired, NULL);
 	}
-	if (prepared != NULL)
+	if (prepared != NULL && !nested)
+	{
 		MemoryContextSetParent(prepared->cxt, retired_cxt);
-	prepared = NULL;
+		prepared = NULL;
+	}
 
 	cxt = AllocSetContextCreate(retired_cxt, "prio in-place expressions", ALLOCSET_SMALL_SIZES);
 	old = MemoryContextSwitchTo(cxt);
@@ -176,9 +199,11 @@ prepare(TupleDesc desc, const char *tgqual)
 	}
 	p->econtext = CreateStandaloneExprContext();
 	MemoryContextSwitchTo(old);
+	p->valid = true;
+	if (nested)
+		return p;
 	/* complete: kept beyond this transaction */
 	MemoryContextSetParent(cxt, TopMemoryContext);
-	p->valid = true;
 	prepared = p;
 	return p;
 }
@@ -384,6 +409,7 @@ check_and_when(InPlace *ip)
 	ExprContext *econtext = p->econtext;
 	bool		holds = false;
 
+	p->busy++;
 	econtext->ecxt_scantuple = ip->newslot;
 	for (int i = 0; i < p->nchecks; i++)
 		if (!ExecCheck(p->checks[i].state, econtext))
@@ -398,6 +424,7 @@ check_and_when(InPlace *ip)
 		econtext->ecxt_outertuple = ip->newslot;
 		holds = p->when.state == NULL || ExecQual(p->when.state, econtext);
 	}
+	p->busy--;
 	ResetExprContext(econtext);
 	return holds;
 }
@@ -441,6 +468,34 @@ insert_index_entries(InPlace *ip)
 	ResetPerTupleExprContext(ip->estate);
 }
 
+/*
+ * Whether every row of the writer's batch is still the version its caller
+ * locked: a customer folded again is written after later chunks' history
+ * rows and outcomes, whose triggers (a user's) may have changed its row
+ * since.  If not, the batch takes the UPDATE, which finds rows by key.
+ */
+bool
+InPlaceBatchCurrent(InPlace *ip, StateWriter *w)
+{
+	for (int i = 0; i < w->n; i++)
+	{
+		HeapTupleData tuple;
+		Buffer		buf;
+		bool		current;
+
+		tuple.t_self = w->tids[i];
+		if (!heap_fetch(ip->rel, SnapshotAny, &tuple, &buf, false))
+			return false;
+		LockBuffer(buf, BUFFER_LOCK_SHARE);
+		current = HeapTupleHeaderIsOnlyLocked(tuple.t_data);
+		LockBuffer(buf, BUFFER_LOCK_UNLOCK);
+		ReleaseBuffer(buf);
+		if (!current)
+			return false;
+	}
+	return true;
+}
+
 /* Write row r of the writer's batch over the version it locked. */
 void
 InPlaceUpdate(InPlace *ip, StateWriter *w, int r)
@@ -448,6 +503,8 @@ InPlaceUpdate(InPlace *ip, StateWriter *w, int r)
 	TupleDesc	desc = RelationGetDescr(ip->rel);
 	HeapTuple	tup;
 	bool		remember;
+	TM_FailureData tmfd;
+	LockTupleMode lockmode;
 
 	/* the version on its page: out-of-line values stay where they are */
 	if (!table_tuple_fetch_row_version(ip->rel, &w->tids[r], SnapshotAny, ip->oldslot))
@@ -479,6 +536,7 @@ InPlaceUpdate(InPlace *ip, StateWriter *w, int r)
 	ip->values[ip->updated_at - 1] = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
 	ip->isnull[ip->updated_at - 1] = false;
 	tup = heap_form_tuple(desc, ip->values, ip->isnull);
+	tup->t_tableOid = RelationGetRelid(ip->rel);
 	ExecStoreHeapTuple(tup, ip->newslot, true);
 	remember = check_and_when(ip);
 	/* what state_closed would be handed: the old row, as a composite */
@@ -486,8 +544,24 @@ InPlaceUpdate(InPlace *ip, StateWriter *w, int r)
 		OutcomeRemember(ExecFetchSlotHeapTupleDatum(ip->oldslot), w->stages[2 * r]);
 	ExecClearTuple(ip->oldslot);
 
-	/* the caller locked this version: nobody else can have changed it */
-	simple_heap_update(ip->rel, &w->tids[r], tup);
+	/* the caller locked this version, and InPlaceBatchCurrent() saw it current */
+	switch (heap_update(ip->rel, &w->tids[r], tup, GetCurrentCommandId(true), InvalidSnapshot,
+						true, &tmfd, &lockmode))
+	{
+		case TM_Ok:
+			break;
+		case TM_SelfModified:
+			/* what ExecUpdate says when a function the write ran changed the row */
+			ereport(ERROR,
+					(errcode(ERRCODE_TRIGGERED_DATA_CHANGE_VIOLATION),
+					 errmsg("tuple to be updated was already modified by an operation triggered by the current command")));
+			break;
+		default:
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("prio.customer_state of customer " INT64_FORMAT " changed under the trigger",
+							DatumGetInt64(w->v[0][r]))));
+	}
 	if (!HeapTupleIsHeapOnly(tup))
 	{
 		/* the slot holds tup: its new location too */

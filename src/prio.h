@@ -277,6 +277,7 @@ extern void StateWriterEnd(StateWriter *w);
 /* inplace.c: the writer's update of locked rows without the executor */
 typedef struct InPlace InPlace;
 extern InPlace *InPlaceBegin(int ncols);
+extern bool InPlaceBatchCurrent(InPlace *ip, StateWriter *w);
 extern void InPlaceUpdate(InPlace *ip, StateWriter *w, int r);
 extern void InPlaceBatchDone(InPlace *ip);
 extern void InPlaceEnd(InPlace *ip);

@@ -306,7 +306,7 @@ StateWriterFlush(StateWriter *w)
 		w->inplace_tried = true;
 		MemoryContextSwitchTo(w->cxt);
 	}
-	if (w->nlocked == w->n && w->inplace != NULL)
+	if (w->nlocked == w->n && w->inplace != NULL && InPlaceBatchCurrent(w->inplace, w))
 	{
 		/* what SPI does before a statement */
 		CommandCounterIncrement();

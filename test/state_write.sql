@@ -9,7 +9,7 @@
 -- prio.state_closed_flush(), a statement trigger of the UPDATE only.  Either way
 -- the live rows equal a rebuild.
 BEGIN;
-SELECT plan(36);
+SELECT plan(38);
 SET LOCAL track_functions = 'all';
 
 CREATE EXTENSION IF NOT EXISTS amcheck;
@@ -161,6 +161,29 @@ SELECT is((SELECT won FROM prio.win_outcomes WHERE customer_id = 922), true,
 INSERT INTO prio.activities (customer_id, kind) VALUES (922, 'rejected');
 SELECT is((SELECT won FROM prio.win_outcomes WHERE customer_id = 922), false,
           'state_closed enabled: lost after won turns the outcome to lost');
+
+------------------------------------------------------------------------
+-- a backdated customer's row changed by someone else's trigger before prio
+-- writes it (a trigger on tier_history, fired by an earlier customer's flush):
+-- the batch takes the UPDATE, which finds the row by key
+------------------------------------------------------------------------
+INSERT INTO prio.customers (customer_id, name) VALUES (970, 'first in the statement'), (971, 'backdated');
+INSERT INTO prio.activities (customer_id, kind) VALUES (971, 'visit');
+CREATE FUNCTION public.sw_touch() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF NEW.customer_id = 970 THEN
+        UPDATE prio.customer_state SET owner = 'touched' WHERE customer_id = 971;
+    END IF;
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER sw_touch AFTER INSERT ON prio.tier_history FOR EACH ROW EXECUTE FUNCTION public.sw_touch();
+SELECT lives_ok($$INSERT INTO prio.activities (customer_id, kind, at)
+                  VALUES (970, 'inquiry', now()), (971, 'reply', now() - interval '1 day')$$,
+                'a row changed after it was locked: the INSERT goes through');
+SELECT is((SELECT owner || '/' || stage FROM prio.customer_state WHERE customer_id = 971), 'touched/interested',
+          'a row changed after it was locked: the other trigger''s change kept, prio''s written over it');
+DROP TRIGGER sw_touch ON prio.tier_history;
 
 ------------------------------------------------------------------------
 -- a user's trigger on UPDATE: the UPDATE runs, and the trigger fires

@@ -28,29 +28,7 @@ UPDATE prio.settings
        intent_threshold = DEFAULT, weight_tier = DEFAULT, weight_rfm = DEFAULT,
        weight_bant = DEFAULT, weight_intent = DEFAULT, weight_stage = DEFAULT;
 
--- Live state against a full rebuild: prio.recompute() refolds every customer from
--- the activities and re-evaluates it now; it returns how many customers' stored
--- facts it had to fix, and it must not change any state row either (tier,
--- scores, priority, ... as evaluated now).  Expected: 'facts fixed 0, rows changed 0'.
-CREATE TEMP VIEW state_v AS
-SELECT customer_id, first_at, last_at, last_inbound_at, last_outbound_at, last_purchase_at, frequency,
-       monetary, intent, intent_at, stage, effective_stage, r_score, f_score, m_score, bant, no_reply,
-       value_high, intent_high, tier, priority, next_due_at, rule
-  FROM prio.customer_state;
-CREATE TEMP TABLE state_snap AS SELECT * FROM state_v WHERE false;
--- (id: one customer, through prio.recompute(id); NULL: everyone)
-CREATE FUNCTION pg_temp.rebuild_check(id bigint DEFAULT NULL) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE
-    fixed int;
-    changed bigint;
-BEGIN
-    DELETE FROM state_snap;
-    INSERT INTO state_snap SELECT * FROM state_v WHERE id IS NULL OR customer_id = id;
-    fixed := prio.recompute(id);
-    SELECT count(*) INTO changed FROM (SELECT * FROM state_snap EXCEPT SELECT * FROM state_v) d;
-    RETURN format('facts fixed %s, rows changed %s', fixed, changed);
-END
-$$;
+\ir lib/rebuild_check.psql
 
 -- 'tier/base/effective' of a customer, and its history rows
 CREATE FUNCTION pg_temp.st(id bigint) RETURNS text LANGUAGE sql AS

@@ -16,24 +16,7 @@ CREATE EXTENSION IF NOT EXISTS amcheck;
 UPDATE prio.settings
    SET r_breaks = '{7,30,90,180}', f_breaks = '{1,2,3,5}', m_breaks = '{100,500,1000,5000}';
 
-CREATE TEMP VIEW state_v AS
-SELECT customer_id, first_at, last_at, last_inbound_at, last_outbound_at, last_purchase_at, frequency,
-       monetary, intent, intent_at, stage, effective_stage, r_score, f_score, m_score, bant, no_reply,
-       value_high, intent_high, tier, priority, next_due_at, rule
-  FROM prio.customer_state;
-CREATE TEMP TABLE state_snap AS SELECT * FROM state_v WHERE false;
-CREATE FUNCTION pg_temp.rebuild_check() RETURNS text LANGUAGE plpgsql AS $$
-DECLARE
-    fixed int;
-    changed bigint;
-BEGIN
-    DELETE FROM state_snap;
-    INSERT INTO state_snap SELECT * FROM state_v;
-    fixed := prio.recompute();
-    SELECT count(*) INTO changed FROM (SELECT * FROM state_snap EXCEPT SELECT * FROM state_v) d;
-    RETURN format('facts fixed %s, rows changed %s', fixed, changed);
-END
-$$;
+\ir lib/rebuild_check.psql
 CREATE FUNCTION pg_temp.upd() RETURNS bigint LANGUAGE sql AS
 $$ SELECT n_tup_upd FROM pg_stat_xact_user_tables WHERE relid = 'prio.customer_state'::regclass $$;
 CREATE FUNCTION pg_temp.hot() RETURNS bigint LANGUAGE sql AS

@@ -72,28 +72,7 @@ INSERT INTO prio.activities (customer_id, kind, at, amount) VALUES
     (221, 'call',         now() - interval '10 days', 0),
     (222, 'call',         now() - interval '1 day', 0);
 
--- Live state against a full rebuild: prio.recompute() refolds every customer from
--- the activities and re-evaluates it now; it returns how many customers' stored
--- facts it had to fix, and it must not change any state row either (tier,
--- scores, priority, ... as evaluated now).  Expected: 'facts fixed 0, rows changed 0'.
-CREATE TEMP VIEW state_v AS
-SELECT customer_id, first_at, last_at, last_inbound_at, last_outbound_at, last_purchase_at, frequency,
-       monetary, intent, intent_at, stage, effective_stage, r_score, f_score, m_score, bant, no_reply,
-       value_high, intent_high, tier, priority, next_due_at, rule
-  FROM prio.customer_state;
-CREATE TEMP TABLE state_snap AS SELECT * FROM state_v WHERE false;
-CREATE FUNCTION pg_temp.rebuild_check() RETURNS text LANGUAGE plpgsql AS $$
-DECLARE
-    fixed int;
-    changed bigint;
-BEGIN
-    DELETE FROM state_snap;
-    INSERT INTO state_snap SELECT * FROM state_v;
-    fixed := prio.recompute();
-    SELECT count(*) INTO changed FROM (SELECT * FROM state_snap EXCEPT SELECT * FROM state_v) d;
-    RETURN format('facts fixed %s, rows changed %s', fixed, changed);
-END
-$$;
+\ir lib/rebuild_check.psql
 
 -- tier and rule of a customer
 CREATE FUNCTION pg_temp.tier(id bigint) RETURNS text LANGUAGE sql AS

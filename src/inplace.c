@@ -508,10 +508,7 @@ InPlaceUpdate(InPlace *ip, StateWriter *w, int r)
 
 	/* the version on its page: out-of-line values stay where they are */
 	if (!table_tuple_fetch_row_version(ip->rel, &w->tids[r], SnapshotAny, ip->oldslot))
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("prio.customer_state of customer " INT64_FORMAT " changed under the trigger",
-						DatumGetInt64(w->v[0][r]))));
+		PrioStateChanged(DatumGetInt64(w->v[0][r]));
 	slot_getallattrs(ip->oldslot);
 	memcpy(ip->values, ip->oldslot->tts_values, sizeof(Datum) * desc->natts);
 	memcpy(ip->isnull, ip->oldslot->tts_isnull, sizeof(bool) * desc->natts);
@@ -557,10 +554,7 @@ InPlaceUpdate(InPlace *ip, StateWriter *w, int r)
 					 errmsg("tuple to be updated was already modified by an operation triggered by the current command")));
 			break;
 		default:
-			ereport(ERROR,
-					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-					 errmsg("prio.customer_state of customer " INT64_FORMAT " changed under the trigger",
-							DatumGetInt64(w->v[0][r]))));
+			PrioStateChanged(DatumGetInt64(w->v[0][r]));
 	}
 	if (!HeapTupleIsHeapOnly(tup))
 	{

@@ -69,10 +69,16 @@ lock_latest(Relation rel, TupleTableSlot *slot, Snapshot snapshot, AttrNumber ke
 			break;
 	}
 	/* TM_SelfModified, TM_Invisible: no later command of ours runs meanwhile */
+	PrioStateChanged(id);
+}
+
+/* A locked state row that is not as it was locked: the insert trigger's error */
+void
+PrioStateChanged(int64 id)
+{
 	ereport(ERROR,
 			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 			 errmsg("prio.customer_state of customer " INT64_FORMAT " changed under the trigger", id)));
-	pg_unreachable();
 }
 
 /*

@@ -5,14 +5,17 @@ EXTVERSION = $(shell sed -n "s/^default_version[[:space:]]*=[[:space:]]*'\([^']*
 MODULE_big = prio
 OBJS       = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
 
-# sql/prio.sql is the one editable install script (of the current version);
-# the install scripts of released versions and the upgrades between them
-# (sql/prio--X.Y.sql, sql/prio--X.Y--X.Z.sql) are frozen: never edited.
+# The current version's install script is built from its ordered parts in
+# sql/install/ (NN_name.sql, each opening with what it holds), concatenated
+# as pg_cron builds its script.  The install scripts of released versions and
+# the upgrades between them (sql/prio--X.Y.sql, sql/prio--X.Y--X.Z.sql) are
+# frozen: never edited.
+INSTALL_PARTS = $(sort $(wildcard sql/install/*.sql))
 DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql
 DATA       = $(filter-out $(DATA_built),$(wildcard sql/$(EXTENSION)--*.sql))
 
 # pg_regress inputs are sql/*.sql without "--" (and not the install script).
-REGRESS      = $(sort $(patsubst sql/%.sql,%,$(filter-out sql/$(EXTENSION).sql $(wildcard sql/*--*.sql),$(wildcard sql/*.sql))))
+REGRESS      = $(sort $(patsubst sql/%.sql,%,$(filter-out $(wildcard sql/*--*.sql),$(wildcard sql/*.sql))))
 REGRESS_OPTS = --load-extension=$(EXTENSION)
 
 # Isolation specs: specs/*.spec, expected output in expected/ too.
@@ -32,8 +35,8 @@ else
 include $(PGXS)
 endif
 
-sql/$(EXTENSION)--$(EXTVERSION).sql: sql/$(EXTENSION).sql
-	cp $< $@
+sql/$(EXTENSION)--$(EXTVERSION).sql: $(INSTALL_PARTS)
+	cat $^ > $@
 
 # pgTAP suite against the server in PGHOST/PGDATABASE (the extension must be installed).
 prove:

@@ -132,6 +132,8 @@ ALTER EXTENSION prio UPDATE TO '0.2';
 SELECT extversion FROM pg_extension WHERE extname = 'prio';
 ALTER EXTENSION prio UPDATE TO '0.3';
 SELECT extversion FROM pg_extension WHERE extname = 'prio';
+ALTER EXTENSION prio UPDATE TO '0.4';
+SELECT extversion FROM pg_extension WHERE extname = 'prio';
 
 -- data, configuration and grants kept; the state still equals a rebuild
 SELECT (SELECT count(*) FROM prio.activities) = b.activities AS activities_kept,

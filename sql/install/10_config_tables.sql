@@ -1,0 +1,99 @@
+------------------------------------------------------------------------
+-- Configuration tables: shipped rows are marked builtin until changed.
+-- pg_dump keeps only changed and added rows (pg_extension_config_dump
+-- filter), and on restore a dumped row replaces the built-in row with the
+-- same key that CREATE EXTENSION has just seeded.
+------------------------------------------------------------------------
+
+CREATE FUNCTION @extschema@.invalidate_cache()
+RETURNS trigger AS 'MODULE_PATHNAME', 'prio_invalidate_cache'
+LANGUAGE C;
+COMMENT ON FUNCTION @extschema@.invalidate_cache() IS
+'Statement trigger on prio''s configuration tables (rfm_segments, settings, activity_kinds, auto_breaks, clv_models): tells every backend to drop its cached copy.';
+
+CREATE FUNCTION @extschema@.config_row_guard()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_cols text;
+    v_n bigint;
+BEGIN
+    -- TG_ARGV[0] is the key column.  An inserted row with the key of an
+    -- unchanged built-in row takes its place in an UPDATE (as a restore does;
+    -- rows in use, such as referenced activity kinds, stay where they are).
+    IF TG_OP OPERATOR(pg_catalog.=) 'INSERT' THEN
+        SELECT pg_catalog.string_agg(pg_catalog.quote_ident(a.attname), ', ' ORDER BY a.attnum)
+          INTO v_cols
+          FROM pg_catalog.pg_attribute a
+         WHERE a.attrelid OPERATOR(pg_catalog.=) TG_RELID
+           AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped;
+        EXECUTE pg_catalog.format(
+            'UPDATE %s t SET (%s) = ROW(($1).*) WHERE t.builtin AND t.%I OPERATOR(pg_catalog.=) ($1).%I',
+            TG_RELID::pg_catalog.regclass, v_cols, TG_ARGV[0], TG_ARGV[0])
+        USING NEW;
+        GET DIAGNOSTICS v_n = ROW_COUNT;
+        IF v_n OPERATOR(pg_catalog.>) 0 THEN
+            RETURN NULL;
+        END IF;
+    END IF;
+    NEW.builtin := false;
+    RETURN NEW;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.config_row_guard() IS
+'Row trigger on prio configuration tables: a changed or added row is no longer built-in (so pg_dump keeps it), and an inserted row with the key of an unchanged built-in row updates that row instead.';
+
+CREATE TABLE @extschema@.rfm_segments (
+    position integer PRIMARY KEY,
+    segment  text    NOT NULL CHECK (pg_catalog.length(segment) BETWEEN 1 AND 100),
+    r_min    integer NOT NULL DEFAULT 1 CHECK (r_min BETWEEN 1 AND 5),
+    r_max    integer NOT NULL DEFAULT 5 CHECK (r_max BETWEEN 1 AND 5),
+    f_min    integer NOT NULL DEFAULT 1 CHECK (f_min BETWEEN 1 AND 5),
+    f_max    integer NOT NULL DEFAULT 5 CHECK (f_max BETWEEN 1 AND 5),
+    m_min    integer NOT NULL DEFAULT 1 CHECK (m_min BETWEEN 1 AND 5),
+    m_max    integer NOT NULL DEFAULT 5 CHECK (m_max BETWEEN 1 AND 5),
+    builtin  boolean NOT NULL DEFAULT false,
+    CHECK (r_min <= r_max AND f_min <= f_max AND m_min <= m_max)
+);
+COMMENT ON TABLE @extschema@.rfm_segments IS
+'Named RFM segments: ordered rules over R, F and M score ranges; the first matching rule (lowest position) names the segment, no match gives ''Other''. Edit with INSERT/UPDATE/DELETE.';
+COMMENT ON COLUMN @extschema@.rfm_segments.position IS 'Rule order: lower positions are tried first.';
+COMMENT ON COLUMN @extschema@.rfm_segments.segment IS 'Segment name returned by prio.rfm_segment().';
+COMMENT ON COLUMN @extschema@.rfm_segments.r_min IS 'Lowest recency score (1-5) the rule matches.';
+COMMENT ON COLUMN @extschema@.rfm_segments.r_max IS 'Highest recency score (1-5) the rule matches.';
+COMMENT ON COLUMN @extschema@.rfm_segments.f_min IS 'Lowest frequency score (1-5) the rule matches.';
+COMMENT ON COLUMN @extschema@.rfm_segments.f_max IS 'Highest frequency score (1-5) the rule matches.';
+COMMENT ON COLUMN @extschema@.rfm_segments.m_min IS 'Lowest monetary score (1-5) the rule matches.';
+COMMENT ON COLUMN @extschema@.rfm_segments.m_max IS 'Highest monetary score (1-5) the rule matches.';
+COMMENT ON COLUMN @extschema@.rfm_segments.builtin IS 'True while the row is as prio shipped it; set false by any change.';
+
+INSERT INTO @extschema@.rfm_segments
+    (position, segment, r_min, r_max, f_min, f_max, m_min, m_max, builtin) VALUES
+    ( 10, 'Champions',          4, 5, 4, 5, 4, 5, true),
+    ( 20, 'Can''t Lose Them',   1, 1, 4, 5, 4, 5, true),
+    ( 30, 'Loyal',              3, 5, 3, 5, 1, 5, true),
+    ( 40, 'At Risk',            1, 2, 3, 5, 1, 5, true),
+    ( 50, 'New',                5, 5, 1, 1, 1, 5, true),
+    ( 60, 'Promising',          4, 4, 1, 1, 1, 5, true),
+    ( 70, 'Potential Loyalist', 4, 5, 2, 2, 1, 5, true),
+    ( 80, 'Need Attention',     3, 3, 1, 2, 1, 5, true),
+    ( 90, 'About To Sleep',     2, 2, 1, 2, 1, 5, true),
+    (100, 'Lost',               1, 1, 1, 2, 1, 5, true);
+
+CREATE TRIGGER rfm_segments_guard
+    BEFORE INSERT OR UPDATE ON @extschema@.rfm_segments
+    FOR EACH ROW EXECUTE FUNCTION @extschema@.config_row_guard('position');
+CREATE TRIGGER rfm_segments_invalidate
+    AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.rfm_segments
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.invalidate_cache();
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.rfm_segments', 'WHERE NOT builtin');
+
+CREATE FUNCTION @extschema@.rfm_segment(r integer, f integer, m integer)
+RETURNS text
+AS 'MODULE_PATHNAME', 'prio_rfm_segment_sql'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.rfm_segment(integer, integer, integer) IS
+'Named RFM segment of scores r, f, m (each 1-5) from prio.rfm_segments; ''Other'' when no rule matches. STABLE: reads the table, cached per backend until it changes.';
+

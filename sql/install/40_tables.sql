@@ -1,0 +1,174 @@
+------------------------------------------------------------------------
+-- Engine: customers, activities, state, history
+------------------------------------------------------------------------
+
+CREATE TABLE @extschema@.customers (
+    customer_id  bigint PRIMARY KEY,
+    name         text CHECK (pg_catalog.length(name) <= 1000),
+    owner        text CHECK (pg_catalog.length(owner) <= 200),
+    backup_owner text CHECK (pg_catalog.length(backup_owner) <= 200),
+    budget       boolean,
+    authority    boolean,
+    need         boolean,
+    timeline     boolean,
+    created_at   timestamptz NOT NULL DEFAULT pg_catalog.now() CHECK (pg_catalog.isfinite(created_at))
+);
+CREATE INDEX customers_owner_idx ON @extschema@.customers (owner);
+COMMENT ON TABLE @extschema@.customers IS 'Customers and what the sales team knows of them; written by applications.';
+COMMENT ON COLUMN @extschema@.customers.customer_id IS 'Your customer key.';
+COMMENT ON COLUMN @extschema@.customers.name IS 'Display name.';
+COMMENT ON COLUMN @extschema@.customers.owner IS 'Rep who owns the customer (a role name when owner isolation is on).';
+COMMENT ON COLUMN @extschema@.customers.backup_owner IS 'Rep who covers for the owner.';
+COMMENT ON COLUMN @extschema@.customers.budget IS 'BANT: has budget (NULL: not known).';
+COMMENT ON COLUMN @extschema@.customers.authority IS 'BANT: we talk to someone with authority (NULL: not known).';
+COMMENT ON COLUMN @extschema@.customers.need IS 'BANT: has the need (NULL: not known).';
+COMMENT ON COLUMN @extschema@.customers.timeline IS 'BANT: has a timeline (NULL: not known).';
+COMMENT ON COLUMN @extschema@.customers.created_at IS 'When the customer was created; the quiet clock starts here until the first activity.';
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.customers', '');
+
+CREATE TABLE @extschema@.activities (
+    activity_id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    customer_id bigint NOT NULL REFERENCES @extschema@.customers,
+    kind        text NOT NULL REFERENCES @extschema@.activity_kinds,
+    at          timestamptz NOT NULL DEFAULT pg_catalog.now() CHECK (pg_catalog.isfinite(at)),
+    amount      numeric NOT NULL DEFAULT 0 CHECK (amount >= 0 AND amount < 1e15),
+    note        text CHECK (pg_catalog.length(note) <= 10000)
+);
+CREATE INDEX activities_customer_at_idx ON @extschema@.activities (customer_id, at);
+COMMENT ON TABLE @extschema@.activities IS 'What happened with each customer; applications INSERT (or COPY) rows and prio re-tiers the customers at once.';
+COMMENT ON COLUMN @extschema@.activities.activity_id IS 'Generated key; ties at the same time are folded in this order.';
+COMMENT ON COLUMN @extschema@.activities.customer_id IS 'The customer (prio.customers).';
+COMMENT ON COLUMN @extschema@.activities.kind IS 'The kind of activity (prio.activity_kinds).';
+COMMENT ON COLUMN @extschema@.activities.at IS 'When it happened; finite, at most a day in the future.';
+COMMENT ON COLUMN @extschema@.activities.amount IS 'Purchase amount (0 for anything else); 0 <= amount < 1e15.';
+COMMENT ON COLUMN @extschema@.activities.note IS 'Free text.';
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.activities', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.activities_activity_id_seq', '');
+COMMENT ON SEQUENCE @extschema@.activities_activity_id_seq IS 'Generates prio.activities.activity_id.';
+
+CREATE TYPE @extschema@.facts AS (
+    customer_id      bigint,
+    first_at         timestamptz,
+    last_at          timestamptz,
+    last_inbound_at  timestamptz,
+    last_outbound_at timestamptz,
+    last_purchase_at timestamptz,
+    frequency        bigint,
+    monetary         numeric,
+    intent           double precision,
+    intent_at        timestamptz,
+    stage            @extschema@.stage,
+    first_purchase_at timestamptz,
+    purchase_days    bigint,
+    first_day_amount numeric
+);
+COMMENT ON TYPE @extschema@.facts IS
+'What prio folds from one customer''s activities: first/last activity, last inbound/outbound/purchase, purchase count and sum, intent decayed as of intent_at, base stage, and the BTYD inputs (first purchase, UTC calendar days with purchases, the first such day''s amount).';
+
+CREATE TABLE @extschema@.customer_state (
+    customer_id      bigint PRIMARY KEY REFERENCES @extschema@.customers ON DELETE CASCADE ON UPDATE CASCADE,
+    first_at         timestamptz,
+    last_at          timestamptz,
+    last_inbound_at  timestamptz,
+    last_outbound_at timestamptz,
+    last_purchase_at timestamptz,
+    frequency        bigint NOT NULL DEFAULT 0,
+    monetary         numeric NOT NULL DEFAULT 0,
+    intent           double precision NOT NULL DEFAULT 0,
+    intent_at        timestamptz,
+    stage            @extschema@.stage NOT NULL DEFAULT 'prospect',
+    effective_stage  @extschema@.stage,
+    r_score          integer,
+    f_score          integer,
+    m_score          integer,
+    bant             integer,
+    no_reply         boolean,
+    value_high       boolean,
+    intent_high      boolean,
+    tier             text CHECK (tier IN ('A', 'B', 'C', 'D')),
+    priority         double precision,
+    next_due_at      timestamptz,
+    rule             text,
+    updated_at       timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    -- added in 0.2 (hence after updated_at)
+    first_purchase_at timestamptz,
+    purchase_days    bigint NOT NULL DEFAULT 0,
+    first_day_amount numeric NOT NULL DEFAULT 0,
+    owner            text
+) WITH (fillfactor = 80);
+-- the follow-up list of one rep; prio's own updates never touch owner, so
+-- they stay HOT (an index on priority or next_due_at would make nearly every
+-- update non-HOT: README, Performance)
+CREATE INDEX customer_state_owner_idx ON @extschema@.customer_state (owner);
+COMMENT ON TABLE @extschema@.customer_state IS
+'One row per customer, maintained by prio only: the facts folded from its activities and the tier they give.  prio.recompute() rebuilds it; the live rows always equal what it produces.';
+COMMENT ON COLUMN @extschema@.customer_state.customer_id IS 'The customer.';
+COMMENT ON COLUMN @extschema@.customer_state.first_at IS 'First activity of any kind.';
+COMMENT ON COLUMN @extschema@.customer_state.last_at IS 'Last activity of any kind.';
+COMMENT ON COLUMN @extschema@.customer_state.last_inbound_at IS 'Last inbound activity (the customer acted).';
+COMMENT ON COLUMN @extschema@.customer_state.last_outbound_at IS 'Last outbound activity (we reached out).';
+COMMENT ON COLUMN @extschema@.customer_state.last_purchase_at IS 'Last purchase.';
+COMMENT ON COLUMN @extschema@.customer_state.frequency IS 'Number of purchases.';
+COMMENT ON COLUMN @extschema@.customer_state.monetary IS 'Sum of purchase amounts (exact).';
+COMMENT ON COLUMN @extschema@.customer_state.intent IS 'Intent decayed as of intent_at.';
+COMMENT ON COLUMN @extschema@.customer_state.intent_at IS 'The time intent is computed as of (the newest activity).';
+COMMENT ON COLUMN @extschema@.customer_state.stage IS 'Base stage folded from the activities.';
+COMMENT ON COLUMN @extschema@.customer_state.effective_stage IS 'Stage when last evaluated (silent when quiet too long).';
+COMMENT ON COLUMN @extschema@.customer_state.r_score IS 'Recency score 1-5 when last evaluated (NULL without breaks).';
+COMMENT ON COLUMN @extschema@.customer_state.f_score IS 'Frequency score 1-5.';
+COMMENT ON COLUMN @extschema@.customer_state.m_score IS 'Monetary score 1-5.';
+COMMENT ON COLUMN @extschema@.customer_state.bant IS 'Number of BANT answers that are TRUE.';
+COMMENT ON COLUMN @extschema@.customer_state.no_reply IS 'The last outbound touch has been unanswered for longer than no_reply_after.';
+COMMENT ON COLUMN @extschema@.customer_state.value_high IS 'Value side of the tier.';
+COMMENT ON COLUMN @extschema@.customer_state.intent_high IS 'Intent side of the tier.';
+COMMENT ON COLUMN @extschema@.customer_state.tier IS 'A (value and intent), B (value), C (intent), D (neither, or lost).';
+COMMENT ON COLUMN @extschema@.customer_state.priority IS 'Priority 0-100 (see README for the formula).';
+COMMENT ON COLUMN @extschema@.customer_state.next_due_at IS 'Last outbound touch (else first activity, else creation) + the tier''s cadence.';
+COMMENT ON COLUMN @extschema@.customer_state.rule IS 'Which rules set the tier.';
+COMMENT ON COLUMN @extschema@.customer_state.updated_at IS 'When prio last changed this row.';
+COMMENT ON COLUMN @extschema@.customer_state.first_purchase_at IS 'First purchase.';
+COMMENT ON COLUMN @extschema@.customer_state.purchase_days IS 'UTC calendar days with purchases: the BTYD transactions (x = purchase_days - 1).';
+COMMENT ON COLUMN @extschema@.customer_state.owner IS 'prio.customers.owner, kept here so a rep''s follow-up list reads one table.';
+COMMENT ON COLUMN @extschema@.customer_state.first_day_amount IS 'Amount bought on the first purchase day (the repeat transactions'' mean leaves it out).';
+
+-- No primary key: restoring a dump replays customers and activities through
+-- the triggers, which write history of their own before the dumped history
+-- arrives; a key would make the dumped rows collide with those and be lost.
+CREATE TABLE @extschema@.tier_history (
+    history_id  bigint GENERATED ALWAYS AS IDENTITY,
+    customer_id bigint NOT NULL REFERENCES @extschema@.customers ON DELETE CASCADE ON UPDATE CASCADE,
+    changed_at  timestamptz NOT NULL,
+    old_tier    text,
+    new_tier    text,
+    old_stage   @extschema@.stage,
+    new_stage   @extschema@.stage,
+    reason      text
+);
+CREATE INDEX tier_history_customer_idx ON @extschema@.tier_history (customer_id, changed_at);
+CREATE INDEX tier_history_id_idx ON @extschema@.tier_history (history_id);
+COMMENT ON TABLE @extschema@.tier_history IS
+'One row per change of a customer''s tier or (effective) stage, written by prio; a new customer''s first row has NULL old values.';
+COMMENT ON COLUMN @extschema@.tier_history.history_id IS 'Generated, increasing number (not a key: a restore may add rows of its own).';
+COMMENT ON COLUMN @extschema@.tier_history.customer_id IS 'The customer.';
+COMMENT ON COLUMN @extschema@.tier_history.changed_at IS 'When the change took effect (the as_of of the evaluation).';
+COMMENT ON COLUMN @extschema@.tier_history.old_tier IS 'Tier before.';
+COMMENT ON COLUMN @extschema@.tier_history.new_tier IS 'Tier after.';
+COMMENT ON COLUMN @extschema@.tier_history.old_stage IS 'Effective stage before.';
+COMMENT ON COLUMN @extschema@.tier_history.new_stage IS 'Effective stage after.';
+COMMENT ON COLUMN @extschema@.tier_history.reason IS 'What triggered it (activity, customer, settings, refresh, recompute) and the rule.';
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.tier_history', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.tier_history_history_id_seq', '');
+COMMENT ON SEQUENCE @extschema@.tier_history_history_id_seq IS 'Generates prio.tier_history.history_id.';
+
+CREATE FUNCTION @extschema@.stored_facts(s @extschema@.customer_state)
+RETURNS @extschema@.facts
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+-- A pure row expression with qualified names only, left without SET so the
+-- planner can inline it.
+RETURN ROW(s.customer_id, s.first_at, s.last_at, s.last_inbound_at, s.last_outbound_at,
+           s.last_purchase_at, s.frequency, s.monetary, s.intent, s.intent_at,
+           s.stage, s.first_purchase_at, s.purchase_days, s.first_day_amount)::@extschema@.facts;
+COMMENT ON FUNCTION @extschema@.stored_facts(@extschema@.customer_state) IS
+'The folded facts of a customer_state row, as prio.facts.';
+
+

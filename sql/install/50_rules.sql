@@ -1,0 +1,81 @@
+------------------------------------------------------------------------
+-- Engine: the rules (C) -- one fold, one evaluation, used by every path
+------------------------------------------------------------------------
+
+CREATE FUNCTION @extschema@.fold_accum(internal, @extschema@.facts, bigint, timestamptz, boolean,
+                                       @extschema@.stage, boolean, double precision, numeric, interval)
+RETURNS internal AS 'MODULE_PATHNAME', 'prio_fold_accum'
+LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.fold_accum(internal, @extschema@.facts, bigint, timestamptz, boolean, @extschema@.stage, boolean, double precision, numeric, interval) IS
+'Transition function of prio.fold.';
+CREATE FUNCTION @extschema@.fold_accum(internal, @extschema@.facts, bigint, timestamptz, boolean,
+                                       @extschema@.stage, boolean, double precision, numeric, interval, bigint)
+RETURNS internal AS 'MODULE_PATHNAME', 'prio_fold_accum'
+LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.fold_accum(internal, @extschema@.facts, bigint, timestamptz, boolean, @extschema@.stage, boolean, double precision, numeric, interval, bigint) IS
+'Transition function of prio.fold (with activity_id).';
+
+CREATE FUNCTION @extschema@.fold_final(internal)
+RETURNS @extschema@.facts AS 'MODULE_PATHNAME', 'prio_fold_final'
+LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.fold_final(internal) IS 'Final function of prio.fold: sorts the rows and folds them.';
+
+CREATE AGGREGATE @extschema@.fold(start @extschema@.facts, customer_id bigint, at timestamptz,
+                                  inbound boolean, kind_stage @extschema@.stage, is_purchase boolean,
+                                  weight double precision, amount numeric, half_life interval) (
+    SFUNC = @extschema@.fold_accum,
+    STYPE = internal,
+    FINALFUNC = @extschema@.fold_final,
+    FINALFUNC_MODIFY = READ_WRITE,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE @extschema@.fold(@extschema@.facts, bigint, timestamptz, boolean, @extschema@.stage, boolean, double precision, numeric, interval) IS
+'A customer''s facts folded from activities in time order (sorted inside; rows at the same time keep their arrival order).  start: stored facts to continue from, or NULL to fold from nothing.  Rows with NULL at only name the customer.';
+
+CREATE AGGREGATE @extschema@.fold(start @extschema@.facts, customer_id bigint, at timestamptz,
+                                  inbound boolean, kind_stage @extschema@.stage, is_purchase boolean,
+                                  weight double precision, amount numeric, half_life interval,
+                                  activity_id bigint) (
+    SFUNC = @extschema@.fold_accum,
+    STYPE = internal,
+    FINALFUNC = @extschema@.fold_final,
+    FINALFUNC_MODIFY = READ_WRITE,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE @extschema@.fold(@extschema@.facts, bigint, timestamptz, boolean, @extschema@.stage, boolean, double precision, numeric, interval, bigint) IS
+'prio.fold in (at, activity_id) order, sorted inside: no ORDER BY needed (PostgreSQL 15 would sort each group separately).';
+
+CREATE TYPE @extschema@.evaluation AS (
+    effective_stage @extschema@.stage,
+    recency_days    double precision,
+    r_score         integer,
+    f_score         integer,
+    m_score         integer,
+    bant            integer,
+    intent          double precision,
+    no_reply        boolean,
+    value_high      boolean,
+    intent_high     boolean,
+    tier            text,
+    priority        double precision,
+    next_due_at     timestamptz,
+    rule            text,
+    p_tier          double precision,
+    p_rfm           double precision,
+    p_bant          double precision,
+    p_intent        double precision,
+    p_stage         double precision
+);
+COMMENT ON TYPE @extschema@.evaluation IS
+'Everything prio.evaluate() derives for one customer at one time, with the five priority points (each 0..1).';
+
+CREATE FUNCTION @extschema@.evaluate(facts @extschema@.facts, customer @extschema@.customers,
+                                     cfg @extschema@.settings, r_breaks double precision[],
+                                     f_breaks double precision[], m_breaks double precision[],
+                                     as_of timestamptz)
+RETURNS @extschema@.evaluation
+AS 'MODULE_PATHNAME', 'prio_evaluate_sql'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.evaluate(@extschema@.facts, @extschema@.customers, @extschema@.settings, double precision[], double precision[], double precision[], timestamptz) IS
+'The tier rules: RFM scores, effective stage, value, intent, tier, priority, next due date and the rule that fired, as of as_of.';
+

@@ -1,0 +1,203 @@
+------------------------------------------------------------------------
+-- Engine: refresh, recompute, explain
+------------------------------------------------------------------------
+
+CREATE FUNCTION @extschema@.refresh(as_of timestamptz DEFAULT pg_catalog.now())
+RETURNS integer
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+AS $$
+DECLARE
+    v_ids bigint[];
+    v_changed integer := 0;
+BEGIN
+    IF as_of IS NULL THEN
+        RAISE EXCEPTION 'as_of must not be NULL' USING ERRCODE = '22004';
+    END IF;
+    IF NOT pg_catalog.isfinite(as_of) THEN
+        RAISE EXCEPTION 'as_of must be a finite time, not %', as_of USING ERRCODE = '22023';
+    END IF;
+    IF as_of OPERATOR(pg_catalog.>) (pg_catalog.now() OPERATOR(pg_catalog.+) interval '10 years') THEN
+        RAISE EXCEPTION 'as_of is more than 10 years ahead' USING ERRCODE = '22023',
+            HINT = 'refresh(as_of) evaluates customers at a time; history rows are dated then.';
+    END IF;
+    -- one refresh at a time; a second one has nothing to add
+    IF NOT pg_catalog.pg_try_advisory_xact_lock(pg_catalog.hashtext('prio.refresh')::bigint) THEN
+        RAISE NOTICE 'prio.refresh() is already running in another session; skipped';
+        RETURN 0;
+    END IF;
+
+    UPDATE @extschema@.auto_breaks b
+       SET r_breaks = q.r, f_breaks = q.f, m_breaks = q.m, buyers = q.n, computed_at = as_of
+      FROM (SELECT pg_catalog.percentile_cont(ARRAY[0.2, 0.4, 0.6, 0.8]) WITHIN GROUP
+                   (ORDER BY @extschema@.recency_days(s.last_purchase_at, as_of)) AS r,
+                   pg_catalog.percentile_cont(ARRAY[0.2, 0.4, 0.6, 0.8]) WITHIN GROUP
+                   (ORDER BY s.frequency::double precision) AS f,
+                   pg_catalog.percentile_cont(ARRAY[0.2, 0.4, 0.6, 0.8]) WITHIN GROUP
+                   (ORDER BY s.monetary::double precision) AS m,
+                   pg_catalog.count(*) AS n
+              FROM @extschema@.customer_state s
+             WHERE s.frequency OPERATOR(pg_catalog.>) 0) q
+     WHERE ROW(b.r_breaks, b.f_breaks, b.m_breaks, b.buyers) IS DISTINCT FROM ROW(q.r, q.f, q.m, q.n)
+        OR b.computed_at IS NULL;
+
+    -- the CLV models, when the latest fit is old and enough customers bought
+    -- again (before the evaluation: the value side may use them)
+    IF NOT EXISTS (SELECT 1 FROM @extschema@.clv_models m, @extschema@.settings cfg
+                    WHERE m.fitted_at OPERATOR(pg_catalog.>) (pg_catalog.now() OPERATOR(pg_catalog.-) cfg.clv_refit_after))
+       AND (SELECT pg_catalog.count(*) FROM @extschema@.customer_state s
+             WHERE s.purchase_days OPERATOR(pg_catalog.>) 1)
+           OPERATOR(pg_catalog.>=) (SELECT cfg.clv_min_repeat_buyers FROM @extschema@.settings cfg) THEN
+        BEGIN
+            PERFORM @extschema@.fit_clv();
+        EXCEPTION WHEN invalid_parameter_value THEN
+            RAISE WARNING 'prio.refresh(): the CLV models were not fitted: %', SQLERRM;
+        END;
+    END IF;
+    -- who would change: evaluate everyone without locks, then lock and apply only those
+    v_ids := @extschema@.sweep_due(as_of);
+    IF v_ids IS NOT NULL THEN
+        v_changed := @extschema@.reevaluate(v_ids, as_of, 'refresh');
+    END IF;
+
+    -- sum up the win-count deltas
+    IF EXISTS (SELECT 1 FROM @extschema@.win_counts w GROUP BY w.variable, w.value
+                HAVING pg_catalog.count(*) OPERATOR(pg_catalog.>) 1) THEN
+        PERFORM @extschema@.compact_win_counts();
+    END IF;
+
+    RETURN v_changed;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.refresh(timestamptz) IS
+'Time moves customers too: recomputes automatic breaks, re-evaluates everyone as of as_of (silent, dormant, overdue, decayed intent), writes only rows that change, logs changes; fits the CLV models again (prio.fit_clv) when the latest fit is older than settings.clv_refit_after and enough customers bought again; returns how many customers changed tier or stage.  A concurrent second call returns 0 at once.';
+
+CREATE FUNCTION @extschema@.recompute(customer_id bigint DEFAULT NULL)
+RETURNS integer
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+AS $$
+DECLARE
+    v_fixed integer;
+BEGIN
+    IF recompute.customer_id IS NOT NULL AND NOT EXISTS (
+           SELECT 1 FROM @extschema@.customers c
+            WHERE c.customer_id OPERATOR(pg_catalog.=) recompute.customer_id) THEN
+        RAISE EXCEPTION 'customer % does not exist', recompute.customer_id
+            USING ERRCODE = '23503', HINT = 'Customers are rows of prio.customers.';
+    END IF;
+    v_fixed := @extschema@.rebuild(CASE WHEN recompute.customer_id IS NULL THEN NULL
+                                        ELSE ARRAY[recompute.customer_id] END, 'recompute', false);
+    IF recompute.customer_id IS NULL THEN
+        PERFORM @extschema@.rebuild_win_counts();
+    END IF;
+    RETURN v_fixed;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.recompute(bigint) IS
+'Rebuilds state from the activities for one customer or everyone (NULL) and re-evaluates it now; for everyone it also rebuilds the win-probability counts from the outcomes; returns how many customers'' stored facts differed from the rebuild (0 when live maintenance was right).';
+
+CREATE FUNCTION @extschema@.explain(customer_id bigint)
+RETURNS jsonb
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+AS $$
+DECLARE
+    v jsonb;
+BEGIN
+    IF explain.customer_id IS NULL THEN
+        RAISE EXCEPTION 'customer_id must not be NULL' USING ERRCODE = '22004';
+    END IF;
+    SELECT pg_catalog.jsonb_build_object(
+        'customer_id', c.customer_id, 'name', c.name, 'owner', c.owner,
+        'as_of', pg_catalog.now(),
+        'tier', (x.e).tier, 'priority', (x.e).priority, 'rule', (x.e).rule,
+        'stored', pg_catalog.jsonb_build_object('tier', s.tier, 'priority', s.priority,
+                   'stage', s.effective_stage, 'updated_at', s.updated_at),
+        'rfm', pg_catalog.jsonb_build_object(
+            'recency_days', (x.e).recency_days, 'frequency', s.frequency, 'monetary', s.monetary,
+            'r', (x.e).r_score, 'f', (x.e).f_score, 'm', (x.e).m_score,
+            'segment', CASE WHEN (x.e).r_score IS NOT NULL AND (x.e).f_score IS NOT NULL
+                             AND (x.e).m_score IS NOT NULL
+                            THEN @extschema@.rfm_segment((x.e).r_score, (x.e).f_score, (x.e).m_score) END,
+            'breaks', pg_catalog.jsonb_build_object('r', x.rb, 'f', x.fb, 'm', x.mb,
+                        'source', CASE WHEN (x.cfg).r_breaks IS NULL THEN 'automatic quintiles, computed '
+                                       OPERATOR(pg_catalog.||) coalesce(x.breaks_computed_at::text, 'never (run prio.refresh())')
+                                       ELSE 'settings' END)),
+        'bant', pg_catalog.jsonb_build_object('budget', c.budget, 'authority', c.authority,
+                   'need', c.need, 'timeline', c.timeline, 'count', (x.e).bant,
+                   'threshold', (x.cfg).bant_threshold),
+        'stage', pg_catalog.jsonb_build_object('base', s.stage, 'effective', (x.e).effective_stage,
+                   'first_at', s.first_at, 'last_at', s.last_at,
+                   'last_inbound_at', s.last_inbound_at, 'last_outbound_at', s.last_outbound_at,
+                   'silent_after', (x.cfg).silent_after, 'dormant_after', (x.cfg).dormant_after),
+        'intent', pg_catalog.jsonb_build_object('value', (x.e).intent, 'threshold', (x.cfg).intent_threshold,
+                   'half_life', (x.cfg).intent_half_life, 'no_reply', (x.e).no_reply,
+                   'no_reply_after', (x.cfg).no_reply_after),
+        'value_high', (x.e).value_high, 'intent_high', (x.e).intent_high,
+        'priority_points', pg_catalog.jsonb_build_object('tier', (x.e).p_tier, 'rfm', (x.e).p_rfm,
+                   'bant', (x.e).p_bant, 'intent', (x.e).p_intent, 'stage', (x.e).p_stage),
+        'priority_weights', pg_catalog.jsonb_build_object('tier', (x.cfg).weight_tier,
+                   'rfm', (x.cfg).weight_rfm, 'bant', (x.cfg).weight_bant,
+                   'intent', (x.cfg).weight_intent, 'stage', (x.cfg).weight_stage),
+        'next_due_at', (x.e).next_due_at,
+        'cadence', CASE (x.e).tier WHEN 'A' THEN (x.cfg).cadence_a WHEN 'B' THEN (x.cfg).cadence_b
+                                   WHEN 'C' THEN (x.cfg).cadence_c ELSE (x.cfg).cadence_d END,
+        'clv', pg_catalog.jsonb_build_object(
+                   'summary', pg_catalog.to_jsonb(@extschema@.customer_summary(s)),
+                   'p_alive', @extschema@.p_alive(x.m_bgnbd, s),
+                   'clv', @extschema@.clv(x.m_bgnbd, x.m_gammagamma, s, (x.cfg).clv_horizon, (x.cfg).clv_discount_rate),
+                   'horizon_months', (x.cfg).clv_horizon,
+                   'model_fitted_at', x.m_fitted_at),
+        'win', CASE WHEN s.stage OPERATOR(pg_catalog.=) ANY ('{won,lost}'::@extschema@.stage[])
+                    THEN pg_catalog.jsonb_build_object('closed', s.stage)
+                    ELSE pg_catalog.jsonb_build_object(
+                        'probability', @extschema@.win_probability(x.wf, x.wm),
+                        'raises', (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(f) ORDER BY f.weight DESC), '[]')
+                                     FROM (SELECT * FROM @extschema@.win_factors(x.wf, x.wm) w
+                                            WHERE w.weight OPERATOR(pg_catalog.>) 0
+                                            ORDER BY w.weight DESC, w.variable LIMIT 3) f),
+                        'lowers', (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(f) ORDER BY f.weight), '[]')
+                                     FROM (SELECT * FROM @extschema@.win_factors(x.wf, x.wm) w
+                                            WHERE w.weight OPERATOR(pg_catalog.<) 0
+                                            ORDER BY w.weight, w.variable LIMIT 3) f)) END)
+      INTO v
+      FROM @extschema@.customers c
+      JOIN @extschema@.customer_state s ON s.customer_id OPERATOR(pg_catalog.=) c.customer_id
+     CROSS JOIN LATERAL (
+        SELECT r.cfg, r.r_breaks AS rb, r.f_breaks AS fb, r.m_breaks AS mb, r.breaks_computed_at,
+               @extschema@.evaluate(@extschema@.stored_facts(s), c, r.cfg, r.r_breaks, r.f_breaks,
+                                    r.m_breaks, pg_catalog.now(), r.bgnbd, r.gammagamma) AS e,
+               @extschema@.win_features(s) AS wf, @extschema@.win_model() AS wm,
+               m.bgnbd AS m_bgnbd, m.gammagamma AS m_gammagamma, m.fitted_at AS m_fitted_at
+          FROM @extschema@.rule_config r
+          LEFT JOIN (SELECT cm.bgnbd, cm.gammagamma, cm.fitted_at FROM @extschema@.clv_models cm
+                      ORDER BY cm.fitted_at DESC LIMIT 1) m ON true
+        OFFSET 0                        -- evaluate once, not once per field read
+     ) x
+     WHERE c.customer_id OPERATOR(pg_catalog.=) explain.customer_id;
+    IF v IS NULL THEN
+        RAISE EXCEPTION 'customer % does not exist', explain.customer_id
+            USING ERRCODE = '23503', HINT = 'Customers are rows of prio.customers.';
+    END IF;
+    RETURN v;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.explain(bigint) IS
+'Every factor behind a customer''s tier and priority, evaluated now: R/F/M values, scores and breaks, segment, BANT, stages, intent, the rule that fired, the priority points and weights, the stored state, the CLV inputs with P(alive) and CLV under the latest model, and the win probability with the three features that raise it most and the three that lower it most.';
+
+-- Internal functions are not for direct calls.
+REVOKE ALL ON FUNCTION @extschema@.apply_facts(@extschema@.facts[], timestamptz, text, boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.rebuild(bigint[], text, boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.sweep_rebuild(text, boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.sweep_due(timestamptz) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.reevaluate(bigint[], timestamptz, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.refresh(timestamptz) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.recompute(bigint) FROM PUBLIC;
+

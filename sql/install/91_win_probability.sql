@@ -1,0 +1,296 @@
+------------------------------------------------------------------------
+-- Win probability: naive Bayes over the customers that closed.  When a
+-- customer's base stage becomes won or lost, its features as they were just
+-- before (the old state row) are kept in win_outcomes; the won/lost counts
+-- per (variable, value) follow the outcomes through append-only delta rows,
+-- so concurrent writers never wait on a count row; refresh() compacts them.
+------------------------------------------------------------------------
+
+-- SQL-standard bodies (BEGIN ATOMIC) are parsed when created, so no name in
+-- them depends on the caller's search_path; without a SET clause they can be
+-- inlined, which matters when they run once per row.
+CREATE FUNCTION @extschema@.win_features(state @extschema@.customer_state)
+RETURNS jsonb
+LANGUAGE sql STABLE PARALLEL SAFE
+BEGIN ATOMIC
+    SELECT pg_catalog.jsonb_build_object(
+               'stage', state.stage::text,
+               'owner', coalesce(c.owner, '(none)'),
+               'budget', CASE c.budget WHEN true THEN 'yes' WHEN false THEN 'no' ELSE 'unknown' END,
+               'authority', CASE c.authority WHEN true THEN 'yes' WHEN false THEN 'no' ELSE 'unknown' END,
+               'need', CASE c.need WHEN true THEN 'yes' WHEN false THEN 'no' ELSE 'unknown' END,
+               'timeline', CASE c.timeline WHEN true THEN 'yes' WHEN false THEN 'no' ELSE 'unknown' END,
+               'rfm_segment', coalesce(CASE WHEN state.frequency OPERATOR(pg_catalog.>) 0
+                                             THEN @extschema@.rfm_segment(state.r_score, state.f_score, state.m_score) END,
+                                        'none'))
+           OPERATOR(pg_catalog.||)
+           coalesce((SELECT pg_catalog.jsonb_object_agg('kind:' OPERATOR(pg_catalog.||) k.kind,
+                               CASE WHEN k.kind OPERATOR(pg_catalog.=) ANY (seen.kinds) THEN 'yes' ELSE 'no' END)
+                       FROM @extschema@.activity_kinds k,
+                            (SELECT pg_catalog.array_agg(DISTINCT a.kind) AS kinds
+                               FROM @extschema@.activities a
+                              WHERE a.customer_id OPERATOR(pg_catalog.=) state.customer_id
+                                AND a.at OPERATOR(pg_catalog.<=) state.last_at) seen
+                      WHERE NOT k.is_purchase
+                        AND (k.stage IS NULL OR k.stage OPERATOR(pg_catalog.<>) ALL ('{won,lost}'::@extschema@.stage[]))),
+                    '{}'::jsonb)
+      FROM @extschema@.customers c
+     WHERE c.customer_id OPERATOR(pg_catalog.=) state.customer_id;
+END;
+COMMENT ON FUNCTION @extschema@.win_features(@extschema@.customer_state) IS
+'What win probability looks at, for a state row: base stage, owner, the four BANT answers (yes/no/unknown), RFM segment, and for every kind that does not close a deal whether the customer had one by state.last_at (kind:<name> yes/no).';
+
+CREATE TABLE @extschema@.win_outcomes (
+    customer_id bigint PRIMARY KEY REFERENCES @extschema@.customers ON DELETE CASCADE ON UPDATE CASCADE,
+    won         boolean NOT NULL,
+    features    jsonb NOT NULL,
+    closed_at   timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+COMMENT ON TABLE @extschema@.win_outcomes IS
+'One row per customer whose base stage is won or lost: the outcome and its features just before it closed; written by prio only (a customer that opens again loses its row).  Restores re-derive it from the activities.';
+COMMENT ON COLUMN @extschema@.win_outcomes.customer_id IS 'The customer.';
+COMMENT ON COLUMN @extschema@.win_outcomes.won IS 'Won (true) or lost.';
+COMMENT ON COLUMN @extschema@.win_outcomes.features IS 'prio.win_features() of the state before the close.';
+COMMENT ON COLUMN @extschema@.win_outcomes.closed_at IS 'When prio saw it close.';
+
+-- No key: each statement appends its deltas; refresh() and recompute() sum them up.
+CREATE TABLE @extschema@.win_counts (
+    variable text NOT NULL,
+    value    text NOT NULL,
+    won      bigint NOT NULL,
+    lost     bigint NOT NULL
+);
+CREATE INDEX win_counts_variable_idx ON @extschema@.win_counts (variable, value);
+COMMENT ON TABLE @extschema@.win_counts IS
+'Won and lost outcomes per (variable, value), as rows to be summed (variable ''*'': all outcomes); maintained by prio from win_outcomes.';
+COMMENT ON COLUMN @extschema@.win_counts.variable IS 'A feature name (prio.win_features), or * for the totals.';
+COMMENT ON COLUMN @extschema@.win_counts.value IS 'Its value.';
+COMMENT ON COLUMN @extschema@.win_counts.won IS 'Won outcomes to add.';
+COMMENT ON COLUMN @extschema@.win_counts.lost IS 'Lost outcomes to add.';
+
+CREATE SEQUENCE @extschema@.win_counts_appends;
+COMMENT ON SEQUENCE @extschema@.win_counts_appends IS 'Counts statements that appended to prio.win_counts, to sum them up now and then.';
+
+CREATE FUNCTION @extschema@.compact_win_counts()
+RETURNS void
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+AS $$
+BEGIN
+    -- one at a time, and never waiting: a writer that cannot have the lock
+    -- leaves its deltas to the next one; concurrent appends are not seen
+    -- (one snapshot) and stay
+    IF pg_catalog.pg_try_advisory_xact_lock(pg_catalog.hashtext('prio.win_counts')::bigint) THEN
+        WITH d AS (DELETE FROM @extschema@.win_counts RETURNING variable, value, won, lost)
+        INSERT INTO @extschema@.win_counts (variable, value, won, lost)
+        SELECT d.variable, d.value, pg_catalog.sum(d.won), pg_catalog.sum(d.lost)
+          FROM d GROUP BY 1, 2
+        HAVING pg_catalog.sum(d.won) OPERATOR(pg_catalog.<>) 0 OR pg_catalog.sum(d.lost) OPERATOR(pg_catalog.<>) 0;
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.compact_win_counts() IS
+'Internal: sums up the delta rows of prio.win_counts (skipped while another session does it).';
+REVOKE ALL ON FUNCTION @extschema@.compact_win_counts() FROM PUBLIC;
+
+CREATE FUNCTION @extschema@.win_outcomes_changed()
+RETURNS trigger
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+AS $$
+BEGIN
+    IF TG_RELID OPERATOR(pg_catalog.<>) '@extschema@.win_outcomes'::pg_catalog.regclass THEN
+        RAISE EXCEPTION 'prio.win_outcomes_changed() is a trigger of prio.win_outcomes only' USING ERRCODE = '39P01';
+    END IF;
+    -- one delta row per (variable, value) the statement touched
+    IF TG_OP OPERATOR(pg_catalog.=) 'INSERT' THEN
+        INSERT INTO @extschema@.win_counts (variable, value, won, lost)
+        SELECT f.key, f.value, pg_catalog.count(*) FILTER (WHERE d.won),
+               pg_catalog.count(*) FILTER (WHERE NOT d.won)
+          FROM new_rows d,
+               LATERAL (SELECT e.key, e.value FROM pg_catalog.jsonb_each_text(d.features) e
+                        UNION ALL SELECT '*', '*') f
+         GROUP BY 1, 2;
+    ELSIF TG_OP OPERATOR(pg_catalog.=) 'DELETE' THEN
+        INSERT INTO @extschema@.win_counts (variable, value, won, lost)
+        SELECT f.key, f.value, OPERATOR(pg_catalog.-) pg_catalog.count(*) FILTER (WHERE d.won),
+               OPERATOR(pg_catalog.-) pg_catalog.count(*) FILTER (WHERE NOT d.won)
+          FROM old_rows d,
+               LATERAL (SELECT e.key, e.value FROM pg_catalog.jsonb_each_text(d.features) e
+                        UNION ALL SELECT '*', '*') f
+         GROUP BY 1, 2;
+    ELSE
+        INSERT INTO @extschema@.win_counts (variable, value, won, lost)
+        SELECT f.key, f.value,
+               pg_catalog.sum(CASE WHEN d.won THEN d.sign ELSE 0 END),
+               pg_catalog.sum(CASE WHEN d.won THEN 0 ELSE d.sign END)
+          FROM (SELECT n.features, n.won, 1 AS sign FROM new_rows n
+                UNION ALL SELECT o.features, o.won, -1 FROM old_rows o) d,
+               LATERAL (SELECT e.key, e.value FROM pg_catalog.jsonb_each_text(d.features) e
+                        UNION ALL SELECT '*', '*') f
+         GROUP BY 1, 2
+        HAVING pg_catalog.sum(CASE WHEN d.won THEN d.sign ELSE 0 END) OPERATOR(pg_catalog.<>) 0
+            OR pg_catalog.sum(CASE WHEN d.won THEN 0 ELSE d.sign END) OPERATOR(pg_catalog.<>) 0;
+    END IF;
+    -- keep the rows to sum few: every 100th appending statement sums them up
+    IF pg_catalog.nextval('@extschema@.win_counts_appends'::pg_catalog.regclass) OPERATOR(pg_catalog.%) 100
+       OPERATOR(pg_catalog.=) 0 THEN
+        PERFORM @extschema@.compact_win_counts();
+    END IF;
+    RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.win_outcomes_changed() IS
+'Statement trigger on prio.win_outcomes: appends the won/lost deltas of the statement to prio.win_counts.';
+
+CREATE TRIGGER win_outcomes_inserted
+    AFTER INSERT ON @extschema@.win_outcomes
+    REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.win_outcomes_changed();
+CREATE TRIGGER win_outcomes_updated
+    AFTER UPDATE ON @extschema@.win_outcomes
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.win_outcomes_changed();
+CREATE TRIGGER win_outcomes_deleted
+    AFTER DELETE ON @extschema@.win_outcomes
+    REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.win_outcomes_changed();
+
+-- Only prio's own functions update customer_state, so these run as prio's
+-- owner already; the flush pins search_path itself, when it writes.
+CREATE FUNCTION @extschema@.state_closed()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'prio_state_closed'
+LANGUAGE C;
+COMMENT ON FUNCTION @extschema@.state_closed() IS
+'Row trigger (C) on prio.customer_state, only when the base stage enters or leaves won/lost: remembers the old row for prio.state_closed_flush().';
+CREATE FUNCTION @extschema@.state_closed_flush()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'prio_state_closed_flush'
+LANGUAGE C;
+COMMENT ON FUNCTION @extschema@.state_closed_flush() IS
+'Statement trigger (C) on prio.customer_state: writes the statement''s closed customers to prio.win_outcomes (their features just before) and removes those opened again, in one statement.';
+
+CREATE TRIGGER state_closed
+    AFTER UPDATE ON @extschema@.customer_state
+    FOR EACH ROW
+    WHEN (OLD.stage IS DISTINCT FROM NEW.stage
+          AND (OLD.stage OPERATOR(pg_catalog.=) ANY ('{won,lost}'::@extschema@.stage[])
+               OR NEW.stage OPERATOR(pg_catalog.=) ANY ('{won,lost}'::@extschema@.stage[])))
+    EXECUTE FUNCTION @extschema@.state_closed();
+CREATE TRIGGER state_closed_flush
+    AFTER UPDATE ON @extschema@.customer_state
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.state_closed_flush();
+
+CREATE FUNCTION @extschema@.rebuild_win_counts()
+RETURNS void
+AS 'MODULE_PATHNAME', 'prio_rebuild_win_counts'
+LANGUAGE C VOLATILE
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION @extschema@.rebuild_win_counts() IS
+'Internal (recompute; C): makes prio.win_outcomes follow the base stages (an open customer''s outcome goes; a closed customer without one gets its current features, stage unknown) and prio.win_counts equal the outcomes'' counts, rewriting them only when they differ or hold deltas; one scan of customer_state and one of win_outcomes, under the compaction lock.';
+
+-- SECURITY DEFINER: readers get the summed model, not the delta rows (one
+-- statement's rows are one closed customer's features)
+CREATE FUNCTION @extschema@.win_model()
+RETURNS jsonb
+LANGUAGE sql STABLE PARALLEL SAFE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    WITH c AS (
+        SELECT w.variable, w.value, pg_catalog.sum(w.won) AS won, pg_catalog.sum(w.lost) AS lost
+          FROM @extschema@.win_counts w GROUP BY 1, 2
+        HAVING pg_catalog.sum(w.won) OPERATOR(pg_catalog.>) 0 OR pg_catalog.sum(w.lost) OPERATOR(pg_catalog.>) 0
+    ), v AS (
+        SELECT c.variable, pg_catalog.jsonb_build_array(pg_catalog.sum(c.won), pg_catalog.sum(c.lost),
+                                                        GREATEST(pg_catalog.count(*), 2)) AS totals,
+               pg_catalog.jsonb_object_agg(c.value, pg_catalog.jsonb_build_array(c.won, c.lost)) AS counts
+          FROM c WHERE c.variable OPERATOR(pg_catalog.<>) '*' GROUP BY 1
+    )
+    SELECT pg_catalog.jsonb_build_object(
+               'total', (SELECT pg_catalog.jsonb_build_array(coalesce(pg_catalog.sum(c.won), 0), coalesce(pg_catalog.sum(c.lost), 0))
+                           FROM c WHERE c.variable OPERATOR(pg_catalog.=) '*'),
+               'variables', coalesce((SELECT pg_catalog.jsonb_object_agg(v.variable, v.totals) FROM v), '{}'),
+               'counts', coalesce((SELECT pg_catalog.jsonb_object_agg(v.variable, v.counts) FROM v), '{}'));
+END;
+COMMENT ON FUNCTION @extschema@.win_model() IS
+'The naive-Bayes model as one value, read once per query: won/lost totals, per variable its won and lost outcomes and number of values, and the won/lost counts of each value (prio.win_counts summed).';
+
+CREATE FUNCTION @extschema@.win_factors(features jsonb, model jsonb DEFAULT @extschema@.win_model())
+RETURNS TABLE (variable text, value text, won bigint, lost bigint, weight double precision)
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+BEGIN ATOMIC
+    -- log P(value | won) - log P(value | lost), Laplace-smoothed over the values seen
+    SELECT x.variable, x.value, x.won, x.lost,
+           pg_catalog.ln((x.won OPERATOR(pg_catalog.+) 1)::double precision
+                         OPERATOR(pg_catalog./) (x.var_won OPERATOR(pg_catalog.+) x.k)::double precision)
+           OPERATOR(pg_catalog.-)
+           pg_catalog.ln((x.lost OPERATOR(pg_catalog.+) 1)::double precision
+                         OPERATOR(pg_catalog./) (x.var_lost OPERATOR(pg_catalog.+) x.k)::double precision)
+      FROM (SELECT f.key AS variable, f.value,
+                   coalesce(((model OPERATOR(pg_catalog.->) 'counts' OPERATOR(pg_catalog.->) f.key
+                              OPERATOR(pg_catalog.->) f.value) OPERATOR(pg_catalog.->>) 0)::bigint, 0) AS won,
+                   coalesce(((model OPERATOR(pg_catalog.->) 'counts' OPERATOR(pg_catalog.->) f.key
+                              OPERATOR(pg_catalog.->) f.value) OPERATOR(pg_catalog.->>) 1)::bigint, 0) AS lost,
+                   coalesce(((model OPERATOR(pg_catalog.->) 'variables' OPERATOR(pg_catalog.->) f.key)
+                             OPERATOR(pg_catalog.->>) 0)::bigint, 0) AS var_won,
+                   coalesce(((model OPERATOR(pg_catalog.->) 'variables' OPERATOR(pg_catalog.->) f.key)
+                             OPERATOR(pg_catalog.->>) 1)::bigint, 0) AS var_lost,
+                   coalesce(((model OPERATOR(pg_catalog.->) 'variables' OPERATOR(pg_catalog.->) f.key)
+                             OPERATOR(pg_catalog.->>) 2)::bigint, 2) AS k
+              FROM pg_catalog.jsonb_each_text(features) f) x
+     ORDER BY 5 DESC, 1;
+END;
+COMMENT ON FUNCTION @extschema@.win_factors(jsonb, jsonb) IS
+'Each feature''s weight in the naive-Bayes win probability: log P(value | won) - log P(value | lost) (Laplace smoothing over the values seen), with its won and lost counts; positive raises the probability.  model defaults to prio.win_model().';
+
+CREATE FUNCTION @extschema@.win_probability(features jsonb, model jsonb DEFAULT @extschema@.win_model())
+RETURNS double precision
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+BEGIN ATOMIC
+    SELECT GREATEST(1e-6::double precision, LEAST(1::double precision OPERATOR(pg_catalog.-) 1e-6,
+               1 OPERATOR(pg_catalog./) (1 OPERATOR(pg_catalog.+) pg_catalog.exp(OPERATOR(pg_catalog.-) GREATEST(-700::double precision, LEAST(700::double precision,
+                   pg_catalog.ln((coalesce(((model OPERATOR(pg_catalog.->) 'total') OPERATOR(pg_catalog.->>) 0)::bigint, 0)
+                                  OPERATOR(pg_catalog.+) 1)::double precision
+                                 OPERATOR(pg_catalog./)
+                                 (coalesce(((model OPERATOR(pg_catalog.->) 'total') OPERATOR(pg_catalog.->>) 1)::bigint, 0)
+                                  OPERATOR(pg_catalog.+) 1)::double precision)
+                   OPERATOR(pg_catalog.+)
+                   coalesce((SELECT pg_catalog.sum(x.weight) FROM @extschema@.win_factors(features, model) x), 0)))))));
+END;
+COMMENT ON FUNCTION @extschema@.win_probability(jsonb, jsonb) IS
+'Naive-Bayes probability of winning a deal with these features (prio.win_features) under the model (default prio.win_model(): the won and lost customers so far); strictly between 0 and 1, 0.5 before any outcome.';
+
+CREATE FUNCTION @extschema@.win_probability(customer_id bigint)
+RETURNS double precision
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_state @extschema@.customer_state;
+BEGIN
+    IF win_probability.customer_id IS NULL THEN
+        RAISE EXCEPTION 'customer_id must not be NULL' USING ERRCODE = '22004';
+    END IF;
+    SELECT s.* INTO v_state FROM @extschema@.customer_state s
+     WHERE s.customer_id OPERATOR(pg_catalog.=) win_probability.customer_id;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'customer % does not exist', win_probability.customer_id
+            USING ERRCODE = '23503', HINT = 'Customers are rows of prio.customers.';
+    END IF;
+    IF v_state.stage OPERATOR(pg_catalog.=) ANY ('{won,lost}'::@extschema@.stage[]) THEN
+        RETURN NULL;                    -- decided already
+    END IF;
+    RETURN @extschema@.win_probability(@extschema@.win_features(v_state));
+END
+$$;
+COMMENT ON FUNCTION @extschema@.win_probability(bigint) IS
+'Probability that this open customer''s deal is won (naive Bayes over the customers that closed, prio.win_factors); NULL once it is won or lost.  22004 for NULL, 23503 for an unknown customer.';
+
+REVOKE ALL ON FUNCTION @extschema@.rebuild_win_counts() FROM PUBLIC;
+

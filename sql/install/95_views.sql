@@ -1,0 +1,136 @@
+------------------------------------------------------------------------
+-- Views for BI tools and applications (security_invoker: row-level
+-- security on the base tables holds through them)
+------------------------------------------------------------------------
+
+-- The ranking is the inner query, over customer_state alone; everything
+-- else is computed outside it, so a query with LIMIT computes it only for
+-- the rows it returns.  WHERE owner = ... reaches the index on owner.
+CREATE VIEW @extschema@.followup WITH (security_invoker = true) AS
+SELECT r.rank,
+       r.customer_id,
+       (SELECT c.name FROM @extschema@.customers c
+         WHERE c.customer_id OPERATOR(pg_catalog.=) r.customer_id) AS name,
+       r.owner,
+       st.tier,
+       r.priority,
+       st.effective_stage AS stage,
+       st.r_score AS r,
+       st.f_score AS f,
+       st.m_score AS m,
+       x.segment AS rfm_segment,
+       st.bant,
+       @extschema@.decayed(st.intent, st.intent_at,
+                           (SELECT cfg.intent_half_life FROM @extschema@.settings cfg), pg_catalog.now()) AS intent,
+       st.last_at AS last_activity_at,
+       st.last_outbound_at AS last_contact_at,
+       r.next_due_at,
+       x.overdue_days,
+       pg_catalog.concat_ws(', ',
+           st.tier OPERATOR(pg_catalog.||) ': BANT ' OPERATOR(pg_catalog.||) st.bant OPERATOR(pg_catalog.||) '/4',
+           CASE WHEN x.segment IS NULL AND st.frequency OPERATOR(pg_catalog.=) 0 THEN 'no purchases'
+                WHEN x.segment IS NULL THEN 'RFM not scored yet'
+                ELSE pg_catalog.format('%s %s-%s-%s', x.segment, st.r_score, st.f_score, st.m_score) END,
+           st.effective_stage::text,
+           CASE WHEN st.no_reply THEN 'no reply to last touch' END,
+           CASE WHEN x.overdue_days OPERATOR(pg_catalog.=) 1 THEN '1 day overdue'
+                WHEN x.overdue_days OPERATOR(pg_catalog.>) 1 THEN x.overdue_days OPERATOR(pg_catalog.||) ' days overdue'
+                WHEN r.next_due_at OPERATOR(pg_catalog.<=) pg_catalog.now() THEN 'due today'
+                ELSE 'due ' OPERATOR(pg_catalog.||) pg_catalog.to_char(r.next_due_at, 'YYYY-MM-DD') END) AS reason,
+       @extschema@.p_alive((SELECT cm.bgnbd FROM @extschema@.clv_models cm
+                             ORDER BY cm.fitted_at DESC LIMIT 1), st) AS p_alive,
+       @extschema@.clv((SELECT cm.bgnbd FROM @extschema@.clv_models cm ORDER BY cm.fitted_at DESC LIMIT 1),
+                       (SELECT cm.gammagamma FROM @extschema@.clv_models cm ORDER BY cm.fitted_at DESC LIMIT 1),
+                       st,
+                       (SELECT cfg.clv_horizon FROM @extschema@.settings cfg),
+                       (SELECT cfg.clv_discount_rate FROM @extschema@.settings cfg)) AS clv,
+       CASE WHEN st.stage OPERATOR(pg_catalog.<>) ALL ('{won,lost}'::@extschema@.stage[])
+            THEN @extschema@.win_probability(@extschema@.win_features(st), (SELECT @extschema@.win_model())) END
+       AS win_probability
+  -- rank on the narrow columns; the rest of the row is read for the rows
+  -- returned only (a LIMIT reads 50 rows, not an owner's thousands)
+  FROM (
+    SELECT pg_catalog.row_number() OVER (PARTITION BY s.owner
+                                         ORDER BY s.priority DESC, s.next_due_at, s.customer_id) AS rank,
+           s.customer_id, s.owner, s.priority, s.next_due_at
+      FROM @extschema@.customer_state s
+     ORDER BY s.priority DESC, s.next_due_at, s.customer_id
+  ) r
+  JOIN @extschema@.customer_state st ON st.customer_id OPERATOR(pg_catalog.=) r.customer_id
+ CROSS JOIN LATERAL (
+    SELECT CASE WHEN st.frequency OPERATOR(pg_catalog.>) 0 AND st.r_score IS NOT NULL
+                     AND st.f_score IS NOT NULL AND st.m_score IS NOT NULL
+                THEN @extschema@.rfm_segment(st.r_score, st.f_score, st.m_score) END AS segment,
+           GREATEST(pg_catalog.floor(pg_catalog.date_part('epoch', pg_catalog.now() OPERATOR(pg_catalog.-) r.next_due_at)
+                                     OPERATOR(pg_catalog./) 86400)::integer, 0) AS overdue_days
+ ) x
+ ORDER BY r.priority DESC, r.next_due_at, r.customer_id;
+COMMENT ON VIEW @extschema@.followup IS
+'Whom each rep should contact next, when and why: one row per customer, highest priority first, with its rank in its owner''s list (rank 1 = first).  Filter with WHERE owner = ...';
+COMMENT ON COLUMN @extschema@.followup.rank IS 'Position in the owner''s follow-up list (by priority, then due date).';
+COMMENT ON COLUMN @extschema@.followup.customer_id IS 'The customer.';
+COMMENT ON COLUMN @extschema@.followup.name IS 'Customer name.';
+COMMENT ON COLUMN @extschema@.followup.owner IS 'Rep who owns the customer.';
+COMMENT ON COLUMN @extschema@.followup.tier IS 'A (high value and intent), B (value), C (intent), D (neither).';
+COMMENT ON COLUMN @extschema@.followup.priority IS 'Priority 0-100; higher first.';
+COMMENT ON COLUMN @extschema@.followup.stage IS 'Effective lifecycle stage.';
+COMMENT ON COLUMN @extschema@.followup.r IS 'Recency score 1-5.';
+COMMENT ON COLUMN @extschema@.followup.f IS 'Frequency score 1-5.';
+COMMENT ON COLUMN @extschema@.followup.m IS 'Monetary score 1-5.';
+COMMENT ON COLUMN @extschema@.followup.rfm_segment IS 'Named RFM segment (prio.rfm_segments); NULL without purchases or before RFM breaks exist.';
+COMMENT ON COLUMN @extschema@.followup.bant IS 'BANT answers that are TRUE (0-4).';
+COMMENT ON COLUMN @extschema@.followup.intent IS 'Buying intent decayed to now.';
+COMMENT ON COLUMN @extschema@.followup.last_activity_at IS 'Last activity of any kind.';
+COMMENT ON COLUMN @extschema@.followup.last_contact_at IS 'Last outbound touch by the team.';
+COMMENT ON COLUMN @extschema@.followup.next_due_at IS 'When the next follow-up is due (last touch + tier cadence).';
+COMMENT ON COLUMN @extschema@.followup.overdue_days IS 'Whole days past next_due_at (0 when not overdue).';
+COMMENT ON COLUMN @extschema@.followup.reason IS 'One readable line: tier, BANT, RFM segment and scores, stage, due.';
+COMMENT ON COLUMN @extschema@.followup.p_alive IS 'Probability the customer is still buying (BG/NBD of the latest prio.clv_models fit); NULL without purchases or a fit.';
+COMMENT ON COLUMN @extschema@.followup.win_probability IS 'Probability the open deal is won (prio.win_probability); NULL once won or lost.';
+COMMENT ON COLUMN @extschema@.followup.clv IS 'Expected value of the customer''s purchases over settings.clv_horizon months (BG/NBD x Gamma-Gamma, discounted); NULL without purchases or a fit.';
+
+CREATE VIEW @extschema@.tier_summary WITH (security_invoker = true) AS
+SELECT s.tier,
+       s.effective_stage AS stage,
+       pg_catalog.count(*) AS customers,
+       pg_catalog.sum(s.monetary) AS monetary,
+       pg_catalog.count(*) FILTER (WHERE s.next_due_at OPERATOR(pg_catalog.<) pg_catalog.now()) AS overdue
+  FROM @extschema@.customer_state s
+ GROUP BY s.tier, s.effective_stage
+ ORDER BY s.tier, s.effective_stage;
+COMMENT ON VIEW @extschema@.tier_summary IS 'Customers, revenue and overdue follow-ups per tier and stage.';
+COMMENT ON COLUMN @extschema@.tier_summary.tier IS 'Tier.';
+COMMENT ON COLUMN @extschema@.tier_summary.stage IS 'Effective stage.';
+COMMENT ON COLUMN @extschema@.tier_summary.customers IS 'Number of customers.';
+COMMENT ON COLUMN @extschema@.tier_summary.monetary IS 'Sum of their purchases.';
+COMMENT ON COLUMN @extschema@.tier_summary.overdue IS 'How many are past their next due date.';
+
+CREATE VIEW @extschema@.conversion_by_tier WITH (security_invoker = true) AS
+WITH entered AS (
+    SELECT h.new_tier AS tier, h.customer_id, pg_catalog.min(h.changed_at) AS entered_at
+      FROM @extschema@.tier_history h
+     WHERE h.new_tier IS NOT NULL
+     GROUP BY h.new_tier, h.customer_id
+), won AS (
+    SELECT h.customer_id, pg_catalog.min(h.changed_at) AS won_at
+      FROM @extschema@.tier_history h
+     WHERE h.new_stage OPERATOR(pg_catalog.=) 'won'
+     GROUP BY h.customer_id
+)
+SELECT e.tier,
+       pg_catalog.count(*) AS entered,
+       pg_catalog.count(w.customer_id) AS won,
+       pg_catalog.round(pg_catalog.count(w.customer_id)::numeric OPERATOR(pg_catalog./)
+                        pg_catalog.count(*), 4) AS win_rate
+  FROM entered e
+  LEFT JOIN won w ON w.customer_id OPERATOR(pg_catalog.=) e.customer_id
+                 AND w.won_at OPERATOR(pg_catalog.>=) e.entered_at
+ GROUP BY e.tier
+ ORDER BY e.tier;
+COMMENT ON VIEW @extschema@.conversion_by_tier IS
+'Of the customers who ever entered each tier, how many reached won at or after entering it (from prio.tier_history).';
+COMMENT ON COLUMN @extschema@.conversion_by_tier.tier IS 'Tier.';
+COMMENT ON COLUMN @extschema@.conversion_by_tier.entered IS 'Customers who entered the tier.';
+COMMENT ON COLUMN @extschema@.conversion_by_tier.won IS 'Of those, how many reached won afterwards.';
+COMMENT ON COLUMN @extschema@.conversion_by_tier.win_rate IS 'won / entered.';
+

@@ -1,0 +1,57 @@
+------------------------------------------------------------------------
+-- Role model (prio creates no roles; these grant to roles you have)
+------------------------------------------------------------------------
+
+CREATE FUNCTION @extschema@.grant_reader(role regrole)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF role IS NULL THEN
+        RAISE EXCEPTION 'role must not be NULL' USING ERRCODE = '22004';
+    END IF;
+    EXECUTE pg_catalog.format('GRANT USAGE ON SCHEMA @extschema@ TO %s', role);
+    -- the views are security_invoker: readers need their base tables too
+    EXECUTE pg_catalog.format(
+        'GRANT SELECT ON @extschema@.followup, @extschema@.tier_summary, @extschema@.conversion_by_tier,'
+        ' @extschema@.rule_config, @extschema@.customers, @extschema@.customer_state,'
+        ' @extschema@.tier_history, @extschema@.settings, @extschema@.auto_breaks,'
+        ' @extschema@.activity_kinds, @extschema@.rfm_segments, @extschema@.clv_models,'
+        ' @extschema@.activities, @extschema@.win_outcomes TO %s', role);
+    EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION @extschema@.explain(bigint) TO %s', role);
+END
+$$;
+COMMENT ON FUNCTION @extschema@.grant_reader(regrole) IS
+'BI and reps: SELECT on the views (and the tables they read), prio.explain().  Run it as prio''s owner.';
+
+CREATE FUNCTION @extschema@.grant_writer(role regrole)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    PERFORM @extschema@.grant_reader(role);
+    EXECUTE pg_catalog.format('GRANT INSERT, UPDATE, DELETE ON @extschema@.customers TO %s', role);
+    EXECUTE pg_catalog.format('GRANT SELECT, INSERT, UPDATE, DELETE ON @extschema@.activities TO %s', role);
+END
+$$;
+COMMENT ON FUNCTION @extschema@.grant_writer(regrole) IS
+'Applications: what grant_reader gives, plus maintaining customers and inserting (and correcting) activities; the triggers keep state and history, which nobody writes directly.';
+
+CREATE FUNCTION @extschema@.grant_admin(role regrole)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    PERFORM @extschema@.grant_writer(role);
+    EXECUTE pg_catalog.format('GRANT UPDATE ON @extschema@.settings TO %s', role);
+    EXECUTE pg_catalog.format('GRANT INSERT, UPDATE, DELETE ON @extschema@.activity_kinds, @extschema@.rfm_segments TO %s', role);
+    EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION @extschema@.refresh(timestamptz), @extschema@.recompute(bigint),'
+                              ' @extschema@.fit_clv() TO %s', role);
+END
+$$;
+COMMENT ON FUNCTION @extschema@.grant_admin(regrole) IS
+'Whoever runs prio: what grant_writer gives, plus settings, activity kinds, segments, refresh(), recompute() and fit_clv().';
+

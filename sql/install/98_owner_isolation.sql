@@ -1,0 +1,139 @@
+------------------------------------------------------------------------
+-- Owner isolation: row-level security so each rep sees only the
+-- customers they own or cover for.  The policies are always there; they
+-- apply once prio.enable_owner_isolation() turns row-level security on.
+-- prio's own triggers and functions run as the tables' owner, which the
+-- policies do not restrict, so live maintenance sees every customer.
+------------------------------------------------------------------------
+
+CREATE TABLE @extschema@.managers (
+    role_name name PRIMARY KEY CHECK (role_name OPERATOR(pg_catalog.<>) '')
+);
+COMMENT ON TABLE @extschema@.managers IS
+'Roles that see every customer while owner isolation is on (members of these roles too); maintained by prio.grant_manager() and prio.revoke_manager().';
+COMMENT ON COLUMN @extschema@.managers.role_name IS 'A role name (a row naming a dropped role grants nothing).';
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.managers', '');
+-- the policies read it as the querying user
+GRANT SELECT ON @extschema@.managers TO PUBLIC;
+
+CREATE FUNCTION @extschema@.sees_all_customers()
+RETURNS boolean
+LANGUAGE sql STABLE PARALLEL SAFE
+BEGIN ATOMIC
+    SELECT EXISTS (SELECT 1 FROM @extschema@.managers m
+                    WHERE pg_catalog.pg_has_role(CURRENT_USER,
+                              pg_catalog.to_regrole(pg_catalog.quote_ident(m.role_name)), 'MEMBER'));
+END;
+COMMENT ON FUNCTION @extschema@.sees_all_customers() IS
+'Whether the current user is (a member of) a role in prio.managers, who see every customer under owner isolation.';
+
+CREATE POLICY owner_isolation ON @extschema@.customers
+    USING (owner OPERATOR(pg_catalog.=) CURRENT_USER::pg_catalog.text
+           OR backup_owner OPERATOR(pg_catalog.=) CURRENT_USER::pg_catalog.text
+           OR (SELECT @extschema@.sees_all_customers()));
+COMMENT ON POLICY owner_isolation ON @extschema@.customers IS
+'A rep (role named in owner or backup_owner) sees and writes their own customers; managers all.';
+-- the other tables follow the customers a user can see
+CREATE POLICY owner_isolation ON @extschema@.activities
+    USING (EXISTS (SELECT 1 FROM @extschema@.customers c
+                    WHERE c.customer_id OPERATOR(pg_catalog.=) activities.customer_id));
+COMMENT ON POLICY owner_isolation ON @extschema@.activities IS
+'Activities of the customers the user can see (prio.customers'' policy).';
+CREATE POLICY owner_isolation ON @extschema@.customer_state
+    USING (EXISTS (SELECT 1 FROM @extschema@.customers c
+                    WHERE c.customer_id OPERATOR(pg_catalog.=) customer_state.customer_id));
+COMMENT ON POLICY owner_isolation ON @extschema@.customer_state IS
+'State of the customers the user can see (prio.customers'' policy).';
+CREATE POLICY owner_isolation ON @extschema@.tier_history
+    USING (EXISTS (SELECT 1 FROM @extschema@.customers c
+                    WHERE c.customer_id OPERATOR(pg_catalog.=) tier_history.customer_id));
+COMMENT ON POLICY owner_isolation ON @extschema@.tier_history IS
+'History of the customers the user can see (prio.customers'' policy).';
+CREATE POLICY owner_isolation ON @extschema@.win_outcomes
+    USING (EXISTS (SELECT 1 FROM @extschema@.customers c
+                    WHERE c.customer_id OPERATOR(pg_catalog.=) win_outcomes.customer_id));
+COMMENT ON POLICY owner_isolation ON @extschema@.win_outcomes IS
+'Outcomes of the customers the user can see (prio.customers'' policy).';
+
+CREATE FUNCTION @extschema@.enable_owner_isolation()
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    ALTER TABLE @extschema@.customers ENABLE ROW LEVEL SECURITY;
+    ALTER TABLE @extschema@.activities ENABLE ROW LEVEL SECURITY;
+    ALTER TABLE @extschema@.customer_state ENABLE ROW LEVEL SECURITY;
+    ALTER TABLE @extschema@.tier_history ENABLE ROW LEVEL SECURITY;
+    ALTER TABLE @extschema@.win_outcomes ENABLE ROW LEVEL SECURITY;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.enable_owner_isolation() IS
+'Turns on row-level security: each rep (role name = owner or backup_owner) sees only their customers, their activities, state, history and win outcomes, through the tables, the views and prio.explain(); managers (prio.grant_manager) see all; tier-change notifications carry only the history_id.  Run it as prio''s owner.';
+
+CREATE FUNCTION @extschema@.disable_owner_isolation()
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    ALTER TABLE @extschema@.customers DISABLE ROW LEVEL SECURITY;
+    ALTER TABLE @extschema@.activities DISABLE ROW LEVEL SECURITY;
+    ALTER TABLE @extschema@.customer_state DISABLE ROW LEVEL SECURITY;
+    ALTER TABLE @extschema@.tier_history DISABLE ROW LEVEL SECURITY;
+    ALTER TABLE @extschema@.win_outcomes DISABLE ROW LEVEL SECURITY;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.disable_owner_isolation() IS
+'Turns owner isolation off again: everyone with SELECT sees every customer.  Run it as prio''s owner.';
+
+CREATE FUNCTION @extschema@.grant_manager(role regrole)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    PERFORM @extschema@.grant_reader(role);
+    INSERT INTO @extschema@.managers (role_name)
+    SELECT r.rolname FROM pg_catalog.pg_roles r WHERE r.oid OPERATOR(pg_catalog.=) role
+    ON CONFLICT DO NOTHING;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.grant_manager(regrole) IS
+'Sales managers (and applications that write for every rep): what grant_reader gives, and every customer visible while owner isolation is on.  Run it as prio''s owner.';
+
+CREATE FUNCTION @extschema@.revoke_manager(role regrole)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF role IS NULL THEN
+        RAISE EXCEPTION 'role must not be NULL' USING ERRCODE = '22004';
+    END IF;
+    DELETE FROM @extschema@.managers m
+     USING pg_catalog.pg_roles r
+     WHERE r.oid OPERATOR(pg_catalog.=) role AND m.role_name OPERATOR(pg_catalog.=) r.rolname;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.revoke_manager(regrole) IS
+'Takes a role out of prio.managers (its reader grants stay).  Run it as prio''s owner.';
+
+REVOKE ALL ON FUNCTION @extschema@.enable_owner_isolation() FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.disable_owner_isolation() FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.grant_manager(regrole) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.revoke_manager(regrole) FROM PUBLIC;
+
+-- Trigger functions are for prio's own triggers: PostgreSQL checks EXECUTE
+-- when a trigger is created, so nobody else can attach them to a table of
+-- theirs (several run as prio's owner).  They also check the table they fire on.
+REVOKE ALL ON FUNCTION @extschema@.invalidate_cache() FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.config_row_guard() FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.settings_keep_row() FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.activities_inserted() FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.activities_changed() FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.customers_changed() FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.config_changed() FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.win_outcomes_changed() FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.state_closed() FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.state_closed_flush() FROM PUBLIC;

@@ -255,13 +255,13 @@ typedef struct StateWriter
 	bool	   *histn[6];
 	char	  **payloads;
 	int64		changed;		/* tier or stage changes written so far */
-	/* where the rows the caller locked are, for a write in place */
+	/* where the rows the caller located are, for the executor's write */
 	MemoryContext home;			/* the writer's own context */
 	ItemPointerData *tids;
 	PrioStage  *stages;			/* base and effective stage, 2 a row */
-	int			nlocked;		/* rows of the batch with tids */
-	bool		inplace_tried;
-	struct InPlace *inplace;	/* NULL: the UPDATE writes */
+	int			nlocated;		/* rows of the batch with tids */
+	bool		exec_tried;
+	struct StateUpdate *exec;	/* NULL: the SQL UPDATE writes */
 } StateWriter;
 
 extern const char *const prio_state_columns[STATE_NCOLS];
@@ -274,13 +274,11 @@ extern void StateWriterAdd(StateWriter *w, const PrioFacts *f, const PrioEval *e
 extern void StateWriterFlush(StateWriter *w);
 extern void StateWriterEnd(StateWriter *w);
 
-/* inplace.c: the writer's update of locked rows without the executor */
-typedef struct InPlace InPlace;
-extern InPlace *InPlaceBegin(int ncols);
-extern bool InPlaceBatchCurrent(InPlace *ip, StateWriter *w);
-extern void InPlaceUpdate(InPlace *ip, StateWriter *w, int r);
-extern void InPlaceBatchDone(InPlace *ip);
-extern void InPlaceEnd(InPlace *ip);
+/* stateupdate.c: the writer's batches of located rows, through the executor */
+typedef struct StateUpdate StateUpdate;
+extern StateUpdate *StateUpdateBegin(int ncols);
+extern bool StateUpdateBatch(StateUpdate *su, StateWriter *w);
+extern void StateUpdateEnd(StateUpdate *su);
 
 /* sweep.c: the activities of many customers, read in one scan and folded */
 typedef struct ActivityCollector ActivityCollector;

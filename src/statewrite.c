@@ -8,9 +8,9 @@
  * parameter per column for a batch of one, the single-row INSERT; one array
  * per column otherwise), one INSERT for its history rows.  The caller holds
  * the rows' locks; what a batch keeps is copied into the batch's context.
- * A batch whose rows the caller locked itself, and handed over with their
- * locations, is written in place instead of by the UPDATE when the table
- * allows it (inplace.c).
+ * A batch whose rows the caller located, and handed over with their
+ * locations, is written by the executor without a statement to plan when
+ * the table allows it (stateupdate.c).
  */
 #include "prio.h"
 
@@ -20,6 +20,7 @@
 #include "access/xact.h"
 #include "commands/async.h"
 #include "executor/spi.h"
+#include "funcapi.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
 #include "utils/lsyscache.h"
@@ -41,6 +42,9 @@ const char *const prio_state_columns[STATE_NCOLS] = {"customer_id", "first_at", 
 	"intent_at", "stage", "effective_stage", "r_score", "f_score", "m_score", "bant", "no_reply",
 	"value_high", "intent_high", "tier", "priority", "next_due_at", "rule", "first_purchase_at",
 	"purchase_days", "first_day_amount"};
+
+/* this backend's writes by path: [executor, SQL UPDATE][statements, rows] */
+static int64 writes[2][2];
 
 /* prepared once per backend (the plan cache revalidates them) */
 static SPIPlanPtr update_plans[2][2];	/* [arrays, one row][0.1's columns, all] */
@@ -195,7 +199,7 @@ json_text(StringInfo buf, const char *key, const char *value, bool last)
 /*
  * Add one customer: its facts and their evaluation, and what its row said
  * before (NULL: nothing, a new customer).  tid: where the version the caller
- * locked is (NULL: not known).  Flushes when the batch is full.
+ * locked or scanned is (NULL: not known).  Flushes when the batch is full.
  */
 void
 StateWriterAdd(StateWriter *w, const PrioFacts *f, const PrioEval *e,
@@ -235,7 +239,7 @@ StateWriterAdd(StateWriter *w, const PrioFacts *f, const PrioEval *e,
 	if (tid != NULL)
 	{
 		w->tids[w->n] = *tid;
-		w->nlocked++;
+		w->nlocated++;
 	}
 
 	if (old_tier == NULL || strcmp(old_tier, tier) != 0 ||
@@ -299,23 +303,23 @@ StateWriterFlush(StateWriter *w)
 	if (w->n == 0)
 		return;
 	old = MemoryContextSwitchTo(w->cxt);
-	if (w->nlocked == w->n && !w->inplace_tried)
+	if (w->nlocated == w->n && !w->exec_tried)
 	{
 		MemoryContextSwitchTo(w->home);
-		w->inplace = InPlaceBegin(w->ncols);
-		w->inplace_tried = true;
+		w->exec = StateUpdateBegin(w->ncols);
+		w->exec_tried = true;
 		MemoryContextSwitchTo(w->cxt);
 	}
-	if (w->nlocked == w->n && w->inplace != NULL && InPlaceBatchCurrent(w->inplace, w))
+	if (w->nlocated == w->n && w->exec != NULL && StateUpdateBatch(w->exec, w))
 	{
-		/* what SPI does before a statement */
-		CommandCounterIncrement();
-		for (int i = 0; i < w->n; i++)
-			InPlaceUpdate(w->inplace, w, i);
-		InPlaceBatchDone(w->inplace);
+		MemoryContextSwitchTo(w->cxt);
+		writes[0][0]++;
+		writes[0][1] += w->n;
 	}
 	else
 	{
+		writes[1][0]++;
+		writes[1][1] += w->n;
 		for (int c = 0; c < w->ncols; c++)
 		{
 			args[c] = single ? w->v[c][0] : make_array(w->v[c], w->nul[c], w->n, prio_state_types[c]);
@@ -354,7 +358,7 @@ StateWriterFlush(StateWriter *w)
 	/* the arrays were allocated beside the writer, not in its batch context */
 	MemoryContextReset(w->cxt);
 	w->n = 0;
-	w->nlocked = 0;
+	w->nlocated = 0;
 	w->nhist = 0;
 }
 
@@ -362,8 +366,33 @@ void
 StateWriterEnd(StateWriter *w)
 {
 	StateWriterFlush(w);
-	if (w->inplace != NULL)
-		InPlaceEnd(w->inplace);
+	if (w->exec != NULL)
+		StateUpdateEnd(w->exec);
 	MemoryContextDelete(w->cxt);
 	w->cxt = NULL;
+}
+
+/*
+ * prio.state_writes(OUT path text, OUT statements bigint, OUT state_rows bigint)
+ *		How this backend wrote state rows: through the executor without a
+ *		statement, or by the SQL UPDATE (row-level security, a rule, an
+ *		executor hook ... on customer_state).  Takes no locks.
+ */
+PG_FUNCTION_INFO_V1(prio_state_writes);
+Datum
+prio_state_writes(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	static const char *const paths[2] = {"executor", "update"};
+
+	InitMaterializedSRF(fcinfo, 0);
+	for (int p = 0; p < 2; p++)
+	{
+		Datum		values[3] = {CStringGetTextDatum(paths[p]), Int64GetDatum(writes[p][0]),
+		Int64GetDatum(writes[p][1])};
+		bool		nulls[3] = {false, false, false};
+
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
 }

@@ -870,7 +870,7 @@ prio_sweep_rebuild(PG_FUNCTION_ARGS)
 				fixed++;
 			if (force || differ || evaluation_differs(slot, &a, &ev))
 				StateWriterAdd(&w, &f, &ev, stored_text(slot, a.tier),
-							   stored_stage(slot, a.effective_stage), NULL);
+							   stored_stage(slot, a.effective_stage), &slot->tts_tid);
 			if (ISNULL(slot, a.owner) ? e->owner != NULL
 				: (e->owner == NULL || strcmp(e->owner, TextDatumGetCString(VALUE(slot, a.owner))) != 0))
 				owners[nowners++] = id;

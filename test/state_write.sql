@@ -1,15 +1,15 @@
--- pgTAP: how the insert trigger writes customer_state (src/inplace.c).
--- When the table is as prio made it, the locked rows are updated in place and
--- what the UPDATE would have done around them is done too: CHECK and NOT NULL
+-- pgTAP: how the insert trigger writes customer_state (src/stateupdate.c).
+-- The locked rows are written through the executor (ExecSimpleRelationUpdate),
+-- so everything an UPDATE does happens as for an UPDATE: CHECK and NOT NULL
 -- constraints (also ones a DBA added, renamed, or whose function changed), index
 -- entries when an update is not HOT (unique and partial ones too), state_closed
--- and its flush, the replica-identity check of a publication.  A user's trigger
--- or rule on UPDATE, a foreign key on a column prio writes, or row-level security
--- makes the trigger run the UPDATE instead.  Which path ran shows in the calls of
--- prio.state_closed_flush(), a statement trigger of the UPDATE only.  Either way
--- the live rows equal a rebuild.
+-- and its flush, a user's row and statement triggers (BEFORE ones that change
+-- the row too, UPDATE OF a column), foreign keys, the replica-identity check of
+-- a publication.  A rule on UPDATE, row-level security or a trigger with
+-- transition tables makes the trigger run the SQL UPDATE instead.  Which path
+-- ran shows in prio.state_writes().  Either way the live rows equal a rebuild.
 BEGIN;
-SELECT plan(38);
+SELECT plan(43);
 SET LOCAL track_functions = 'all';
 
 CREATE EXTENSION IF NOT EXISTS amcheck;
@@ -21,18 +21,18 @@ CREATE FUNCTION pg_temp.upd() RETURNS bigint LANGUAGE sql AS
 $$ SELECT n_tup_upd FROM pg_stat_xact_user_tables WHERE relid = 'prio.customer_state'::regclass $$;
 CREATE FUNCTION pg_temp.hot() RETURNS bigint LANGUAGE sql AS
 $$ SELECT n_tup_hot_upd FROM pg_stat_xact_user_tables WHERE relid = 'prio.customer_state'::regclass $$;
--- statements that ran the UPDATE so far
+-- statements that ran the SQL UPDATE so far
 CREATE FUNCTION pg_temp.updates() RETURNS bigint LANGUAGE sql AS
-$$ SELECT coalesce(sum(calls), 0) FROM pg_stat_xact_user_functions
-    WHERE funcid = 'prio.state_closed_flush()'::regprocedure $$;
+$$ SELECT statements FROM prio.state_writes() WHERE path = 'update' $$;
+CREATE FUNCTION pg_temp.executor_rows() RETURNS bigint LANGUAGE sql AS
+$$ SELECT state_rows FROM prio.state_writes() WHERE path = 'executor' $$;
 
 INSERT INTO prio.customers (customer_id, name, owner)
 SELECT 900 + i, 'state write ' || i, 'sw' FROM generate_series(1, 40) i;
--- the settings change above rewrote every row with an UPDATE (sweep.c)
 SELECT pg_temp.updates() AS upd_base \gset
 
 ------------------------------------------------------------------------
--- in place: one row, then many
+-- through the executor: one row, then many
 ------------------------------------------------------------------------
 INSERT INTO prio.activities (customer_id, kind, amount) VALUES (901, 'purchase', 250);
 SELECT is((SELECT frequency || '/' || monetary || '/' || stage || '/' || (updated_at = now())
@@ -42,11 +42,11 @@ INSERT INTO prio.activities (customer_id, kind, at, amount)
 SELECT 900 + i, (ARRAY['reply', 'visit', 'call', 'purchase'])[1 + i % 4],
        now() - (i || ' hours')::interval, i * 10
   FROM generate_series(1, 40) i;
-SELECT is(pg_temp.updates(), :upd_base::bigint, 'in place: no UPDATE ran (state_closed_flush not called)');
+SELECT is(pg_temp.updates(), :upd_base::bigint, 'through the executor: no SQL UPDATE ran');
 SELECT is(pg_temp.rebuild_check(), 'facts fixed 0, rows changed 0', 'many rows: live state equals a rebuild');
 SELECT pg_temp.updates() AS upd_base \gset
 
--- a savepoint rolled back undoes a write in place
+-- a savepoint rolled back undoes the write
 SAVEPOINT sw;
 INSERT INTO prio.activities (customer_id, kind, amount) VALUES (903, 'purchase', 999);
 ROLLBACK TO SAVEPOINT sw;
@@ -62,7 +62,7 @@ INSERT INTO prio.activities (customer_id, kind) SELECT 900 + i, 'inquiry' FROM g
 INSERT INTO prio.activities (customer_id, kind) VALUES (905, 'demo_request');
 INSERT INTO prio.activities (customer_id, kind) VALUES (906, 'meeting');
 SELECT is(pg_temp.upd() - :upd0, 42::bigint, 'indexed priority: 42 state rows updated');
-SELECT is(pg_temp.updates(), :upd_base::bigint, 'indexed priority: still in place');
+SELECT is(pg_temp.updates(), :upd_base::bigint, 'indexed priority: still through the executor');
 SELECT ok(pg_temp.hot() - :hot0 < 42, 'indexed priority: some updates were not HOT');
 SELECT lives_ok($$SELECT bt_index_check('prio.customer_state_pkey', true)$$,
                 'not HOT: the primary key has an entry for every row version (amcheck)');
@@ -124,7 +124,7 @@ SELECT throws_ok($$INSERT INTO prio.activities (customer_id, kind) VALUES (908, 
                  'new row for relation "customer_state" violates check constraint "sw_allowed"',
                  'a CHECK whose function was replaced: the new body decides');
 ALTER TABLE prio.customer_state DROP CONSTRAINT sw_allowed;
-SELECT is(pg_temp.updates(), :upd_base::bigint, 'added, renamed and replaced CHECKs: still in place');
+SELECT is(pg_temp.updates(), :upd_base::bigint, 'added, renamed and replaced CHECKs: still through the executor');
 SELECT lives_ok($$INSERT INTO prio.activities (customer_id, kind) VALUES (910, 'quote')$$,
                 'the CHECK dropped: the same INSERT goes through');
 SELECT is((SELECT stage::text FROM prio.customer_state WHERE customer_id = 910), 'closing',
@@ -169,12 +169,18 @@ SELECT is((SELECT owner || '/' || stage FROM prio.customer_state WHERE customer_
 DROP TRIGGER sw_touch ON prio.tier_history;
 
 ------------------------------------------------------------------------
--- a user's trigger on UPDATE: the UPDATE runs, and the trigger fires
+-- a user's triggers on UPDATE fire, through the executor
 ------------------------------------------------------------------------
 CREATE TABLE public.sw_log (customer_id bigint, tier text);
 CREATE FUNCTION public.sw_log_state() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     INSERT INTO public.sw_log VALUES (NEW.customer_id, NEW.tier);
+    RETURN NULL;
+END
+$$;
+CREATE FUNCTION public.sw_log_state_stmt() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO public.sw_log VALUES (0, 'stmt');
     RETURN NULL;
 END
 $$;
@@ -185,8 +191,50 @@ INSERT INTO prio.activities (customer_id, kind) VALUES (913, 'reply');
 INSERT INTO prio.activities (customer_id, kind) SELECT 900 + i, 'visit' FROM generate_series(14, 16) i;
 SELECT is((SELECT array_agg(customer_id ORDER BY customer_id) FROM public.sw_log), '{913,914,915,916}'::bigint[],
           'a user''s row trigger on UPDATE fires for every state row the insert trigger writes');
-SELECT is(pg_temp.updates(), (:upd_base + 2)::bigint, 'a user''s trigger: each statement ran the UPDATE');
+SELECT is(pg_temp.updates(), :upd_base::bigint, 'a user''s row trigger: fired by the executor''s write, no SQL UPDATE');
 DROP TRIGGER sw_log ON prio.customer_state;
+-- a BEFORE trigger that changes the row: its change is what is written
+CREATE FUNCTION public.sw_before() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    NEW.owner := 'set by before';
+    RETURN NEW;
+END
+$$;
+CREATE TRIGGER sw_before BEFORE UPDATE ON prio.customer_state
+    FOR EACH ROW WHEN (NEW.customer_id = 911) EXECUTE FUNCTION public.sw_before();
+INSERT INTO prio.activities (customer_id, kind) VALUES (911, 'reply'), (912, 'reply');
+SELECT is((SELECT string_agg(coalesce(owner, '-'), ',' ORDER BY customer_id) FROM prio.customer_state
+            WHERE customer_id IN (911, 912)), 'set by before,sw',
+          'a user''s BEFORE row trigger: its change to the row is written, its WHEN honoured');
+DROP TRIGGER sw_before ON prio.customer_state;
+-- a statement trigger fires once per statement; UPDATE OF a column fires when prio writes it
+CREATE TRIGGER sw_stmt AFTER UPDATE ON prio.customer_state
+    FOR EACH STATEMENT EXECUTE FUNCTION public.sw_log_state_stmt();
+CREATE TRIGGER sw_of_tier AFTER UPDATE OF tier ON prio.customer_state
+    FOR EACH ROW EXECUTE FUNCTION public.sw_log_state();
+DELETE FROM public.sw_log;
+INSERT INTO prio.activities (customer_id, kind) SELECT 900 + i, 'reply' FROM generate_series(21, 23) i;
+SELECT is((SELECT string_agg(customer_id || ':' || tier, ',' ORDER BY customer_id) FROM public.sw_log),
+          '0:stmt,921:' || (SELECT tier FROM prio.customer_state WHERE customer_id = 921) || ',922:'
+          || (SELECT tier FROM prio.customer_state WHERE customer_id = 922) || ',923:'
+          || (SELECT tier FROM prio.customer_state WHERE customer_id = 923),
+          'a user''s statement trigger fires once, an UPDATE OF tier trigger for each row');
+DROP TRIGGER sw_stmt ON prio.customer_state;
+DROP TRIGGER sw_of_tier ON prio.customer_state;
+-- a trigger with a transition table: the SQL UPDATE, whose rows it sees
+CREATE FUNCTION public.sw_log_new_rows() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO public.sw_log SELECT customer_id, 'transition' FROM new_rows;
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER sw_transition AFTER UPDATE ON prio.customer_state
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION public.sw_log_new_rows();
+INSERT INTO prio.activities (customer_id, kind) VALUES (924, 'reply');
+SELECT is((SELECT array_agg(customer_id) FROM public.sw_log WHERE tier = 'transition'), '{924}'::bigint[],
+          'a trigger with a transition table sees the state row written');
+SELECT is(pg_temp.updates(), (:upd_base + 1)::bigint, 'a trigger with a transition table: the SQL UPDATE ran');
+DROP TRIGGER sw_transition ON prio.customer_state;
 -- a user's rule on UPDATE
 CREATE RULE sw_rule AS ON UPDATE TO prio.customer_state DO ALSO INSERT INTO public.sw_log VALUES (NEW.customer_id, 'rule');
 INSERT INTO prio.activities (customer_id, kind) VALUES (917, 'reply');
@@ -196,18 +244,22 @@ DROP RULE sw_rule ON prio.customer_state;
 -- row-level security on the table
 ALTER TABLE prio.customer_state ENABLE ROW LEVEL SECURITY;
 INSERT INTO prio.activities (customer_id, kind) VALUES (918, 'reply');
-SELECT is(pg_temp.updates(), (:upd_base + 4)::bigint, 'row-level security on customer_state: the UPDATE ran');
+SELECT is(pg_temp.updates(), (:upd_base + 3)::bigint, 'row-level security on customer_state: the SQL UPDATE ran');
 ALTER TABLE prio.customer_state DISABLE ROW LEVEL SECURITY;
 -- a foreign key on a column prio writes
 CREATE TABLE public.sw_tiers (tier text PRIMARY KEY);
 INSERT INTO public.sw_tiers VALUES ('Z');
 ALTER TABLE prio.customer_state ADD CONSTRAINT sw_tier_fk FOREIGN KEY (tier) REFERENCES public.sw_tiers NOT VALID;
 SELECT throws_ok($$INSERT INTO prio.activities (customer_id, kind) VALUES (919, 'email')$$, '23503', NULL,
-                 'a foreign key on tier: a tier it does not list fails with 23503 (the UPDATE ran: in place skips foreign keys)');
+                 'a foreign key on tier: a tier it does not list fails with 23503, checked as for an UPDATE');
 ALTER TABLE prio.customer_state DROP CONSTRAINT sw_tier_fk;
 SELECT pg_temp.updates() AS upd_fk \gset
 INSERT INTO prio.activities (customer_id, kind) VALUES (919, 'email');
-SELECT is(pg_temp.updates(), :upd_fk::bigint, 'all of those gone: in place again');
+SELECT is(pg_temp.updates(), :upd_fk::bigint, 'all of those gone: through the executor again');
+SELECT pg_temp.executor_rows() AS ex0, pg_temp.updates() AS upd_sweep \gset
+SELECT prio.sweep_rebuild('state_write test', true);
+SELECT ok(pg_temp.executor_rows() - :ex0 >= 40 AND pg_temp.updates() = :upd_sweep,
+          'everyone at once (the sweep) writes through the executor too');
 SELECT is(pg_temp.rebuild_check(), 'facts fixed 0, rows changed 0', 'through the UPDATE: live state equals a rebuild');
 
 ------------------------------------------------------------------------

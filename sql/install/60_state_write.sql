@@ -181,3 +181,10 @@ $$;
 COMMENT ON FUNCTION @extschema@.reevaluate(bigint[], timestamptz, text) IS
 'Internal: lock and re-evaluate the given customers from their stored facts as of as_of; returns how many changed tier or stage.';
 
+
+CREATE FUNCTION @extschema@.state_writes(OUT path text, OUT statements bigint, OUT state_rows bigint)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'prio_state_writes'
+LANGUAGE C VOLATILE PARALLEL RESTRICTED;
+COMMENT ON FUNCTION @extschema@.state_writes() IS
+'How this session has written prio.customer_state rows so far: path executor (rows the trigger or a sweep located, updated through the executor as an UPDATE would, its triggers and constraints included) or update (the SQL UPDATE, used when row-level security, a rule, a trigger with transition tables or an executor hook is on the table), each with its statements and rows.';

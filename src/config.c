@@ -40,8 +40,8 @@ static Oid	watched[NWATCHED];
 static RowReader settings_rr;
 static RowReader model_rr[2];
 
-static void
-config_invalidate(Datum arg, Oid relid)
+void
+ConfigRelationChanged(Oid relid)
 {
 	bool		ours = (relid == InvalidOid);
 
@@ -59,16 +59,15 @@ config_invalidate(Datum arg, Oid relid)
  * loaded from rows that command wrote (a CTE changing a kind, then the
  * insert) would outlive them: forget the copy at every abort.
  */
-static void
-config_xact_callback(XactEvent event, void *arg)
+void
+ConfigXactEvent(XactEvent event)
 {
 	if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT)
 		config_valid = false;
 }
 
-static void
-config_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
-						SubTransactionId parentSubid, void *arg)
+void
+ConfigSubXactEvent(SubXactEvent event, SubTransactionId mySubid)
 {
 	if (event == SUBXACT_EVENT_ABORT_SUB)
 		config_valid = false;
@@ -190,9 +189,6 @@ prio_config(bool v02)
 										   ALLOCSET_SMALL_SIZES);
 		SettingsReaderInit(&settings_rr);
 		ModelReadersInit(model_rr);
-		CacheRegisterRelcacheCallback(config_invalidate, (Datum) 0);
-		RegisterXactCallback(config_xact_callback, NULL);
-		RegisterSubXactCallback(config_subxact_callback, NULL);
 	}
 	if (config_valid && config_models && v02)
 		return &config;

@@ -20,10 +20,9 @@ const char *const prio_stage_names[STAGE_COUNT] = {
 static Oid	stage_type_oid = InvalidOid;
 static Oid	stage_oids[STAGE_COUNT];
 static bool stage_oids_valid = false;
-static bool stage_callback_registered = false;
 
-static void
-stage_oids_reset(Datum arg, int cacheid, uint32 hashvalue)
+void
+StageTypeChanged(void)
 {
 	stage_oids_valid = false;
 }
@@ -36,11 +35,6 @@ stage_oids_load(void)
 										 CStringGetDatum("stage"),
 										 ObjectIdGetDatum(nsp));
 
-	if (!stage_callback_registered)
-	{
-		CacheRegisterSyscacheCallback(TYPEOID, stage_oids_reset, (Datum) 0);
-		stage_callback_registered = true;
-	}
 	if (!OidIsValid(typoid))
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),

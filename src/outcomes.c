@@ -130,17 +130,16 @@ pending_reset(void)
 }
 
 /* a statement that failed between the two triggers leaves nothing behind */
-static void
-pending_xact_callback(XactEvent event, void *arg)
+void
+OutcomesXactEvent(XactEvent event)
 {
 	if (npending > 0)
 		pending_reset();
 	OutcomeKindsForget();
 }
 
-static void
-pending_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
-						 SubTransactionId parentSubid, void *arg)
+void
+OutcomesSubXactEvent(SubXactEvent event, SubTransactionId mySubid)
 {
 	if (event == SUBXACT_EVENT_ABORT_SUB)
 	{
@@ -157,7 +156,7 @@ pending_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 	}
 }
 
-/* What outlives a statement, and the callbacks that empty it at every end */
+/* What outlives a statement (the transaction events empty it at every end) */
 static void
 memory_begin(void)
 {
@@ -167,8 +166,6 @@ memory_begin(void)
 										ALLOCSET_SMALL_SIZES);
 	known_cxt = AllocSetContextCreate(TopMemoryContext, "prio known kinds",
 									  ALLOCSET_SMALL_SIZES);
-	RegisterXactCallback(pending_xact_callback, NULL);
-	RegisterSubXactCallback(pending_subxact_callback, NULL);
 }
 
 static void

@@ -1,6 +1,7 @@
 /*
  * prio.c
- *		Module magic and the small argument checks every entry point uses.
+ *		Module magic, _PG_init, and the small argument checks every entry
+ *		point uses.
  */
 #include "prio.h"
 
@@ -13,11 +14,59 @@
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "utils/builtins.h"
+#include "utils/inval.h"
+#include "utils/syscache.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/typcache.h"
 
 PG_MODULE_MAGIC;
+
+void		_PG_init(void);
+
+/* A relation's cache entry was dropped (InvalidOid: every relation's). */
+static void
+relation_changed(Datum arg, Oid relid)
+{
+	ConfigRelationChanged(relid);
+	SegmentRelationChanged(relid);
+}
+
+/* A type changed: prio.stage's OID and labels are read again. */
+static void
+type_changed(Datum arg, int cacheid, uint32 hashvalue)
+{
+	StageTypeChanged();
+}
+
+static void
+xact_event(XactEvent event, void *arg)
+{
+	ConfigXactEvent(event);
+	OutcomesXactEvent(event);
+}
+
+static void
+subxact_event(SubXactEvent event, SubTransactionId mySubid,
+			  SubTransactionId parentSubid, void *arg)
+{
+	ConfigSubXactEvent(event, mySubid);
+	OutcomesSubXactEvent(event, mySubid);
+}
+
+/*
+ * One registration of each callback for the whole library, when it is
+ * loaded: the modules that cache something (configuration, segments, the
+ * stage type, pending outcomes) are told from here.
+ */
+void
+_PG_init(void)
+{
+	CacheRegisterRelcacheCallback(relation_changed, (Datum) 0);
+	CacheRegisterSyscacheCallback(TYPEOID, type_changed, (Datum) 0);
+	RegisterXactCallback(xact_event, NULL);
+	RegisterSubXactCallback(subxact_event, NULL);
+}
 
 void
 CheckArgNotNull(FunctionCallInfo fcinfo, int argno, const char *name)

@@ -22,6 +22,19 @@
 /* schema fixed by prio.control (relocatable = false) */
 #define PRIO_SCHEMA "prio"
 
+/*
+ * The backend's cache and transaction events, handed out by prio.c's one
+ * registration of each callback (_PG_init) to the modules that keep state.
+ */
+#include "access/xact.h"
+extern void ConfigRelationChanged(Oid relid);	/* config.c */
+extern void ConfigXactEvent(XactEvent event);
+extern void ConfigSubXactEvent(SubXactEvent event, SubTransactionId mySubid);
+extern void SegmentRelationChanged(Oid relid);	/* segment.c */
+extern void StageTypeChanged(void);	/* lifecycle.c */
+extern void OutcomesXactEvent(XactEvent event);	/* outcomes.c */
+extern void OutcomesSubXactEvent(SubXactEvent event, SubTransactionId mySubid);
+
 /* prio.c: argument checks that ereport with a specific SQLSTATE */
 extern void CheckArgNotNull(FunctionCallInfo fcinfo, int argno, const char *name);
 extern void CheckFiniteDouble(double value, const char *name);

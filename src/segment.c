@@ -29,8 +29,8 @@ static bool segment_valid = false;
 static uint64 segment_generation = 0;	/* bumped by every invalidation */
 static Oid	segment_relid = InvalidOid;
 
-static void
-segment_invalidate(Datum arg, Oid relid)
+void
+SegmentRelationChanged(Oid relid)
 {
 	if (relid == InvalidOid || relid == segment_relid)
 	{
@@ -68,7 +68,6 @@ segment_load_once(void)
 	{
 		segment_cxt = AllocSetContextCreate(TopMemoryContext, "prio rfm_segments",
 											ALLOCSET_SMALL_SIZES);
-		CacheRegisterRelcacheCallback(segment_invalidate, (Datum) 0);
 	}
 	MemoryContextReset(segment_cxt);
 	memset(segment_map, 0, sizeof(segment_map));

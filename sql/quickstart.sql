@@ -5,6 +5,9 @@
 -- statement at its own now()), and in UTC so that whole-day counts do not
 -- move by an hour across a daylight-saving change.
 -- No bad-input block: this file checks the documentation, not a feature.
+-- First, that the lines below are still the README's (tools/quickstart_check.sh):
+\set quickstart_check `sh tools/quickstart_check.sh`
+SELECT :'quickstart_check' AS readme;
 SELECT current_database() AS regress_db \gset
 SET client_min_messages = warning;
 DROP DATABASE IF EXISTS prio_quickstart;

@@ -352,6 +352,7 @@ InPlaceBegin(int ncols)
 	bool		ok = true;
 	InPlace    *ip;
 
+	PrioCheckTable(rel);
 	for (int c = 0; ok && c < ncols; c++)
 	{
 		att[c] = column_at(rel, prio_state_columns[c],

@@ -252,11 +252,16 @@ PrioRelid(const char *name)
 	return relid;
 }
 
-/* A column of one of prio's tables, by name, of the given type (InvalidOid: any) */
+/*
+ * A column of one of prio's tables, by name, of the given type (InvalidOid:
+ * the one catalog.c expects); the table's columns are checked first.
+ */
 AttrNumber
 PrioAttnum(Relation rel, const char *name, Oid type)
 {
 	TupleDesc	desc = RelationGetDescr(rel);
+
+	PrioCheckTable(rel);
 
 	for (int a = 0; a < desc->natts; a++)
 	{

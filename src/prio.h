@@ -34,6 +34,9 @@ extern void CheckResultDescPrefix(TupleDesc desc, const Oid *types, int nmin, in
 								  const char *what);
 extern Oid	PrioRelid(const char *name);
 extern AttrNumber PrioAttnum(Relation rel, const char *name, Oid type);
+/* catalog.c: the columns prio reads are there, of the types it reads them as */
+extern void PrioCheckTable(Relation rel);
+extern void PrioCheckTableByName(const char *name);
 extern Relation PrioOpenIndex(const char *name, Relation heap, AttrNumber col1, AttrNumber col2);
 extern Datum Int8ArrayDatum(const int64 *ids, int n);
 /* prepared and kept for the life of the backend; the caller is connected to SPI */

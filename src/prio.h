@@ -25,6 +25,8 @@
 /* prio.c: argument checks that ereport with a specific SQLSTATE */
 extern void CheckArgNotNull(FunctionCallInfo fcinfo, int argno, const char *name);
 extern void CheckFiniteDouble(double value, const char *name);
+extern void CheckFiniteNumeric(Numeric value, const char *name);
+extern int64 CheckedAdd64(int64 a, int64 b, const char *what, int64 customer_id);
 extern double IntervalToUsecs(const Interval *iv);
 extern double CheckPositiveInterval(const Interval *iv, const char *name);
 extern double ElapsedUsecs(TimestampTz from, TimestampTz to);

@@ -132,8 +132,9 @@ check_columns(Relation rel, const PrioTable *t)
 					(errcode(ERRCODE_UNDEFINED_COLUMN),
 					 errmsg("table " PRIO_SCHEMA ".%s has no column \"%s\", which prio reads",
 							t->name, col->name),
-					 errhint("A renamed column must get its name back; a dropped one, "
-							 "ALTER EXTENSION prio UPDATE cannot restore: reinstall the extension.")));
+					 errhint("Rename it back if it was renamed; if it was dropped, add it back "
+							 "(ALTER TABLE " PRIO_SCHEMA ".%s ADD COLUMN %s %s): its old values are lost.",
+							 t->name, quote_identifier(col->name), format_type_be(expected))));
 	}
 }
 

@@ -96,12 +96,16 @@ config_query(const char *sql, const char *what)
 static void
 load_kinds(void)
 {
-	SPITupleTable *tt = config_query(
+	SPITupleTable *tt;
+	MemoryContext old;
+
+	/* its columns are read by position, as the types they were created with */
+	PrioCheckTableByName("activity_kinds");
+	tt = config_query(
 		"SELECT kind, direction OPERATOR(pg_catalog.=) 'inbound', stage, is_purchase,"
 		"       intent_weight FROM " PRIO_SCHEMA ".activity_kinds",
 		"prio.activity_kinds");
-	MemoryContext old = MemoryContextSwitchTo(config_cxt);
-
+	old = MemoryContextSwitchTo(config_cxt);
 	config.nkinds = SPI_processed;
 	config.kinds = palloc(sizeof(PrioKind) * Max(config.nkinds, 1));
 	for (int i = 0; i < config.nkinds; i++)

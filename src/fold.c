@@ -105,9 +105,9 @@ prio_fold_event(PrioFacts *f, TimestampTz at, bool inbound, bool has_kind_stage,
 			f->purchase_days = 1;
 		}
 		else if (prio_utc_day(at) > prio_utc_day(f->last_purchase_at))
-			f->purchase_days++;
+			f->purchase_days = CheckedAdd64(f->purchase_days, 1, "purchase_days", f->customer_id);
 		max_ts(&f->has_purchase, &f->last_purchase_at, at);
-		f->frequency++;
+		f->frequency = CheckedAdd64(f->frequency, 1, "frequency", f->customer_id);
 		if (amount != NULL)
 		{
 			NumericAccum(&f->monetary, amount, cxt);
@@ -160,7 +160,10 @@ FactsFromDatum(PrioFacts *f, Datum row, RowReader *rr, MemoryContext rrcxt,
 	f->frequency = isnull ? 0 : DatumGetInt64(d);
 	d = RowGet(rr, F_MONETARY, &isnull);
 	if (!isnull)
+	{
+		CheckFiniteNumeric(DatumGetNumeric(d), "monetary");
 		NumericAccum(&f->monetary, DatumGetNumeric(d), cxt);
+	}
 	d = RowGet(rr, F_INTENT, &isnull);
 	f->intent = isnull ? 0.0 : DatumGetFloat8(d);
 	CheckFiniteDouble(f->intent, "intent");
@@ -180,7 +183,10 @@ FactsFromDatum(PrioFacts *f, Datum row, RowReader *rr, MemoryContext rrcxt,
 		f->purchase_days = isnull ? 0 : DatumGetInt64(d);
 		d = RowGet(rr, F_FIRST_DAY_AMOUNT, &isnull);
 		if (!isnull)
+		{
+			CheckFiniteNumeric(DatumGetNumeric(d), "first_day_amount");
 			NumericAccum(&f->first_day_amount, DatumGetNumeric(d), cxt);
+		}
 		/* hand-made facts with purchases but no BTYD inputs: one day of them */
 		if (f->has_purchase && (!has_first || f->purchase_days < 1))
 		{
@@ -313,6 +319,7 @@ prio_fold_accum(PG_FUNCTION_ARGS)
 	{
 		Numeric		a = PG_GETARG_NUMERIC(8);
 
+		CheckFiniteNumeric(a, "amount");
 		e->amount = MemoryContextAlloc(aggcontext, VARSIZE(a));
 		memcpy(e->amount, a, VARSIZE(a));
 	}

@@ -225,11 +225,7 @@ prio_state_closed(PG_FUNCTION_ARGS)
 
 	check_trigger(fcinfo, true, "prio.state_closed()");
 	desc = RelationGetDescr(td->tg_relation);
-	att = SPI_fnumber(desc, "stage");
-	if (att <= 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_COLUMN),
-				 errmsg("prio.customer_state has no column \"stage\"")));
+	att = PrioAttnum(td->tg_relation, "stage", StageTypeOid());
 	OutcomeRemember(heap_copy_tuple_as_datum(td->tg_trigtuple, desc),
 					StageFromDatum(heap_getattr(td->tg_newtuple, att, desc, &isnull)));
 	return PointerGetDatum(NULL);
@@ -755,11 +751,7 @@ prio_rebuild_win_counts(PG_FUNCTION_ARGS)
 	closed = palloc(sizeof(Closed) * maxclosed);
 	rel = table_open(PrioRelid("customer_state"), AccessShareLock);
 	att_id = PrioAttnum(rel, "customer_id", InvalidOid);
-	att_stage = PrioAttnum(rel, "stage", InvalidOid);
-	if (TupleDescAttr(RelationGetDescr(rel), att_stage - 1)->atttypid != stage_type)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATATYPE_MISMATCH),
-				 errmsg("customer_state.stage is not of type " PRIO_SCHEMA ".stage")));
+	att_stage = PrioAttnum(rel, "stage", stage_type);
 	slot = table_slot_create(rel, NULL);
 	scan = table_beginscan(rel, snapshot, 0, NULL);
 	while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
@@ -870,6 +862,7 @@ prio_rebuild_win_counts(PG_FUNCTION_ARGS)
 	}
 
 	/* what win_counts says now, summed; rewritten only if it differs or has deltas */
+	PrioCheckTableByName("win_counts");
 	if (SPI_execute("SELECT w.variable, w.value, pg_catalog.sum(w.won)::bigint,"
 					"       pg_catalog.sum(w.lost)::bigint, pg_catalog.count(*)"
 					"  FROM " PRIO_SCHEMA ".win_counts w GROUP BY 1, 2", false, 0) != SPI_OK_SELECT)

@@ -12,6 +12,7 @@
 #include "catalog/namespace.h"
 #include "catalog/pg_am.h"
 #include "catalog/pg_type.h"
+#include "common/int.h"
 #include "executor/spi.h"
 #include "utils/builtins.h"
 #include "utils/inval.h"
@@ -84,6 +85,37 @@ CheckFiniteDouble(double value, const char *name)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("%s must be a finite number, not %g", name, value)));
+}
+
+/* NaN and +-Infinity: no amount a rule can score or sum */
+void
+CheckFiniteNumeric(Numeric value, const char *name)
+{
+	if (numeric_is_nan(value) || numeric_is_inf(value))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s must be a finite number, not %s", name,
+						DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(value))))));
+}
+
+/* a + b, or 22003 naming the count (and its customer, when not 0) */
+int64
+CheckedAdd64(int64 a, int64 b, const char *what, int64 customer_id)
+{
+	int64		result;
+
+	if (pg_add_s64_overflow(a, b, &result))
+	{
+		if (customer_id != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					 errmsg("%s of customer " INT64_FORMAT " is out of range for type bigint",
+							what, customer_id)));
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("%s is out of range for type bigint", what)));
+	}
+	return result;
 }
 
 /* Same convention as interval comparison: a month is 30 days, a day 24 hours. */
@@ -301,11 +333,16 @@ PrioRelid(const char *name)
 	return relid;
 }
 
-/* A column of one of prio's tables, by name, of the given type (InvalidOid: any) */
+/*
+ * A column of one of prio's tables, by name, of the given type (InvalidOid:
+ * the one catalog.c expects); the table's columns are checked first.
+ */
 AttrNumber
 PrioAttnum(Relation rel, const char *name, Oid type)
 {
 	TupleDesc	desc = RelationGetDescr(rel);
+
+	PrioCheckTable(rel);
 
 	for (int a = 0; a < desc->natts; a++)
 	{

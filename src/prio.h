@@ -38,6 +38,8 @@ extern void OutcomesSubXactEvent(SubXactEvent event, SubTransactionId mySubid);
 /* prio.c: argument checks that ereport with a specific SQLSTATE */
 extern void CheckArgNotNull(FunctionCallInfo fcinfo, int argno, const char *name);
 extern void CheckFiniteDouble(double value, const char *name);
+extern void CheckFiniteNumeric(Numeric value, const char *name);
+extern int64 CheckedAdd64(int64 a, int64 b, const char *what, int64 customer_id);
 extern double IntervalToUsecs(const Interval *iv);
 extern double CheckPositiveInterval(const Interval *iv, const char *name);
 extern double ElapsedUsecs(TimestampTz from, TimestampTz to);
@@ -47,6 +49,9 @@ extern void CheckResultDescPrefix(TupleDesc desc, const Oid *types, int nmin, in
 								  const char *what);
 extern Oid	PrioRelid(const char *name);
 extern AttrNumber PrioAttnum(Relation rel, const char *name, Oid type);
+/* catalog.c: the columns prio reads are there, of the types it reads them as */
+extern void PrioCheckTable(Relation rel);
+extern void PrioCheckTableByName(const char *name);
 extern Relation PrioOpenIndex(const char *name, Relation heap, AttrNumber col1, AttrNumber col2);
 extern Datum Int8ArrayDatum(const int64 *ids, int n);
 /* prepared and kept for the life of the backend; the caller is connected to SPI */

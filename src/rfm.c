@@ -158,7 +158,8 @@ prio_rfm_accum(PG_FUNCTION_ARGS)
 		state->first_at = at;
 	if (at > state->last_at)
 		state->last_at = at;
-	state->frequency++;
+	state->frequency = CheckedAdd64(state->frequency, 1, "prio.rfm frequency", 0);
+	/* a plain summary, as sum() is: NaN and Infinity add up as numeric's do */
 	if (!PG_ARGISNULL(2))
 		NumericAccum(&state->monetary, PG_GETARG_NUMERIC(2), aggcontext);
 	PG_RETURN_POINTER(state);
@@ -184,7 +185,7 @@ prio_rfm_combine(PG_FUNCTION_ARGS)
 		a->first_at = b->first_at;
 	if (b->last_at > a->last_at)
 		a->last_at = b->last_at;
-	a->frequency += b->frequency;
+	a->frequency = CheckedAdd64(a->frequency, b->frequency, "prio.rfm frequency", 0);
 	if (b->monetary != NULL)
 		NumericAccum(&a->monetary, b->monetary, aggcontext);
 	PG_RETURN_POINTER(a);

@@ -73,6 +73,8 @@ segment_load_once(void)
 	memset(segment_map, 0, sizeof(segment_map));
 	segment_relid = get_relname_relid("rfm_segments", nsp);
 
+	/* its columns are read by position, as the types they were created with */
+	PrioCheckTableByName("rfm_segments");
 	SPI_connect();
 	plan = SPI_prepare("SELECT segment, r_min, r_max, f_min, f_max, m_min, m_max"
 					   " FROM " PRIO_SCHEMA ".rfm_segments ORDER BY position", 0, NULL);

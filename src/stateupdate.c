@@ -95,6 +95,7 @@ StateUpdateBegin(int ncols)
 	StateUpdate *su;
 	RangeTblEntry *rte;
 
+	PrioCheckTable(rel);
 	for (int c = 0; ok && c < ncols; c++)
 	{
 		att[c] = column_at(rel, prio_state_columns[c],

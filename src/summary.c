@@ -123,6 +123,10 @@ prio_state_summary(RowReader *rr, Datum state, MemoryContext cxt, TimestampTz as
 		v[i] = RowGet(rr, i, &isnull[i]);
 	if (isnull[S_FIRST_PURCHASE_AT] || isnull[S_LAST_PURCHASE_AT])
 		return false;
+	if (!isnull[S_MONETARY])
+		CheckFiniteNumeric(DatumGetNumeric(v[S_MONETARY]), "monetary");
+	if (!isnull[S_FIRST_DAY_AMOUNT])
+		CheckFiniteNumeric(DatumGetNumeric(v[S_FIRST_DAY_AMOUNT]), "first_day_amount");
 	prio_btyd_inputs(DatumGetTimestampTz(v[S_FIRST_PURCHASE_AT]),
 					 DatumGetTimestampTz(v[S_LAST_PURCHASE_AT]),
 					 isnull[S_PURCHASE_DAYS] ? 0 : DatumGetInt64(v[S_PURCHASE_DAYS]),

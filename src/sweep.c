@@ -566,6 +566,11 @@ read_customers(ActivityCollector *c, int pass, int64 **ids, int *nids)
 		}
 		if (*nids == max)
 		{
+			/* the count is an int: past that, refuse rather than wrap */
+			if (max > PG_INT32_MAX / 2)
+				ereport(ERROR,
+						(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+						 errmsg("prio cannot sweep more than %d customers at once", PG_INT32_MAX / 2)));
 			max *= 2;
 			*ids = repalloc_huge(*ids, sizeof(int64) * (Size) max);
 		}

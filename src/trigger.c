@@ -162,6 +162,9 @@ refold_by_query(Context *cx, Refold *r, int n, MemoryContext cxt)
 		prio_facts_init(&facts[i], r[i].id);
 	}
 	arg = Int8ArrayDatum(ids, n);
+	/* its columns are read by position, as the types they were created with */
+	PrioCheckTableByName("activities");
+	PrioCheckTableByName("activity_kinds");
 	if (SPI_execute_plan(refold_plan, &arg, NULL, false, 0) != SPI_OK_SELECT)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
@@ -402,18 +405,6 @@ add_row(Chunk *ch, NewRow row)
 	ch->rows[ch->nrows++] = row;
 }
 
-static AttrNumber
-column(TupleDesc desc, const char *name)
-{
-	int			n = SPI_fnumber(desc, name);
-
-	if (n <= 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_COLUMN),
-				 errmsg("prio.activities has no column \"%s\"", name)));
-	return n;
-}
-
 PG_FUNCTION_INFO_V1(prio_activities_inserted);
 Datum
 prio_activities_inserted(PG_FUNCTION_ARGS)
@@ -465,11 +456,12 @@ prio_activities_inserted(PG_FUNCTION_ARGS)
 					 "activity", cx.as_of);
 	cx.v02 = (cx.writer.ncols == STATE_NCOLS);
 
-	keys[0] = column(desc, "customer_id");
-	keys[1] = column(desc, "at");
-	keys[2] = column(desc, "activity_id");
-	att_kind = column(desc, "kind");
-	att_amount = column(desc, "amount");
+	/* the new rows are read as prio's types: the table may have been altered */
+	keys[0] = PrioAttnum(td->tg_relation, "customer_id", INT8OID);
+	keys[1] = PrioAttnum(td->tg_relation, "at", TIMESTAMPTZOID);
+	keys[2] = PrioAttnum(td->tg_relation, "activity_id", INT8OID);
+	att_kind = PrioAttnum(td->tg_relation, "kind", TEXTOID);
+	att_amount = PrioAttnum(td->tg_relation, "amount", NUMERICOID);
 	ops[0] = lookup_type_cache(INT8OID, TYPECACHE_LT_OPR)->lt_opr;
 	ops[1] = lookup_type_cache(TIMESTAMPTZOID, TYPECACHE_LT_OPR)->lt_opr;
 	ops[2] = ops[0];

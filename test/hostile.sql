@@ -12,7 +12,7 @@
 -- pg_postmaster_start_time() unchanged since the start.
 -- Runs inside one transaction and rolls back; its customers are 77001..77003.
 BEGIN;
-SELECT plan(577);
+SELECT plan(593);
 
 CREATE TEMP TABLE t0 AS SELECT pg_backend_pid() AS pid, pg_postmaster_start_time() AS started;
 
@@ -487,6 +487,23 @@ SELECT ok(pg_temp.sqlstate_of($$SELECT prio.decayed('NaN', now(), '1 day', now()
 -- fold lets it become Infinity (only reachable by calling fold directly: kind weights are < 1e6)
 SELECT * FROM pg_temp.bad($$SELECT prio.fold(NULL, 1, now(), true, NULL, false, w, 0, '1 day' ORDER BY w) FROM (VALUES (1e308::float8), (1e308)) v(w)$$,
                           '22003', 'fold: intent overflow is refused like intent()''s');
+
+-- Counts that would wrap around and amounts no rule can score (issue 17): a frequency of
+-- 2^63 - 1 plus one purchase came back as -2^63; a NaN monetary scored m = 1.
+SELECT * FROM pg_temp.bad($$SELECT prio.fold(jsonb_populate_record(f, '{"frequency": 9223372036854775807}'), 77001, now(), true, NULL, true, 1, 10, '1 day') FROM ev$$,
+                          '22003', 'fold: a frequency past bigint is refused, not wrapped');
+SELECT * FROM pg_temp.bad($$SELECT prio.fold(jsonb_populate_record(f, '{"purchase_days": 9223372036854775807}'), 77001, now(), true, NULL, true, 1, 10, '1 day') FROM ev$$,
+                          '22003', 'fold: purchase_days past bigint is refused, not wrapped');
+SELECT * FROM pg_temp.bad($$SELECT prio.fold(NULL, 1, now(), true, NULL, true, 1, 'NaN', '1 day')$$, '22023', 'fold: NaN amount');
+SELECT * FROM pg_temp.bad($$SELECT prio.fold(NULL, 1, now(), true, NULL, true, 1, 'Infinity', '1 day')$$, '22023', 'fold: infinite amount');
+SELECT * FROM pg_temp.bad($$SELECT prio.fold(jsonb_populate_record(f, '{"monetary": "NaN"}'), 77001, now(), true, NULL, true, 1, 10, '1 day') FROM ev$$,
+                          '22023', 'fold: start facts with NaN monetary');
+SELECT * FROM pg_temp.bad($$SELECT prio.evaluate(jsonb_populate_record(f, '{"monetary": "NaN"}'), c, s, NULL, NULL, '{100,500,1000,5000}', now()) FROM ev$$,
+                          '22023', 'evaluate: facts with NaN monetary are refused, not scored m = 1');
+SELECT * FROM pg_temp.bad($$SELECT prio.evaluate(jsonb_populate_record(f, '{"first_day_amount": "-Infinity"}'), c, s, NULL, NULL, NULL, now()) FROM ev$$,
+                          '22023', 'evaluate: facts with an infinite first_day_amount');
+SELECT * FROM pg_temp.bad($$SELECT prio.customer_summary(jsonb_populate_record(st, '{"monetary": "NaN"}'), now(), '7 days') FROM prio.customer_state st WHERE customer_id = 77001$$,
+                          '22023', 'customer_summary: a state row with NaN monetary');
 
 ------------------------------------------------------------------------
 -- Limits: inputs prio once accepted and now refuses

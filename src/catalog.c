@@ -1,0 +1,183 @@
+/*
+ * catalog.c
+ *		The columns of prio's tables that the C code reads, with the types it
+ *		reads them as, checked against the table as it is now.
+ *
+ * The tables are the extension's, but a DBA can ALTER them: a column whose
+ * type changed would be read as the old type (a bigint taken for a numeric
+ * pointer crashes the backend), and a dropped or renamed one would not be
+ * found.  Every C reader of a prio table -- a scan, an index probe, the
+ * insert trigger's transition table, and the tables behind the statements
+ * whose results are read by position -- calls PrioCheckTable() first, which
+ * raises 42804 (a column of another type) or 42703 (a column missing),
+ * naming the table, the column and both types.  A relation that passed is
+ * remembered until the relcache entry is invalidated (any ALTER TABLE of
+ * it, or a cache reset), so the check costs a lookup in a short list.
+ */
+#include "prio.h"
+
+#include "access/table.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_type.h"
+#include "storage/lockdefs.h"
+#include "utils/builtins.h"
+#include "utils/inval.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+
+typedef struct PrioColumn
+{
+	const char *name;
+	Oid			type;			/* PRIO_STAGE_TYPE: prio.stage */
+	bool		optional;		/* absent from an older version's table */
+} PrioColumn;
+
+typedef struct PrioTable
+{
+	const char *name;
+	const PrioColumn *columns;
+	int			ncolumns;
+} PrioTable;
+
+static const PrioColumn activities_columns[] = {
+	{"activity_id", INT8OID}, {"customer_id", INT8OID}, {"kind", TEXTOID},
+	{"at", TIMESTAMPTZOID}, {"amount", NUMERICOID},
+};
+
+static const PrioColumn activity_kinds_columns[] = {
+	{"kind", TEXTOID}, {"direction", TEXTOID}, {"stage", PRIO_STAGE_TYPE},
+	{"is_purchase", BOOLOID}, {"intent_weight", FLOAT8OID},
+};
+
+static const PrioColumn customers_columns[] = {
+	{"customer_id", INT8OID}, {"owner", TEXTOID}, {"budget", BOOLOID},
+	{"authority", BOOLOID}, {"need", BOOLOID}, {"timeline", BOOLOID},
+	{"created_at", TIMESTAMPTZOID},
+};
+
+/* the writer's columns (statewrite.c), the three 0.2 added last */
+static const PrioColumn customer_state_columns[] = {
+	{"customer_id", INT8OID}, {"first_at", TIMESTAMPTZOID}, {"last_at", TIMESTAMPTZOID},
+	{"last_inbound_at", TIMESTAMPTZOID}, {"last_outbound_at", TIMESTAMPTZOID},
+	{"last_purchase_at", TIMESTAMPTZOID}, {"frequency", INT8OID}, {"monetary", NUMERICOID},
+	{"intent", FLOAT8OID}, {"intent_at", TIMESTAMPTZOID}, {"stage", PRIO_STAGE_TYPE},
+	{"effective_stage", PRIO_STAGE_TYPE}, {"r_score", INT4OID}, {"f_score", INT4OID},
+	{"m_score", INT4OID}, {"bant", INT4OID}, {"no_reply", BOOLOID}, {"value_high", BOOLOID},
+	{"intent_high", BOOLOID}, {"tier", TEXTOID}, {"priority", FLOAT8OID},
+	{"next_due_at", TIMESTAMPTZOID}, {"rule", TEXTOID}, {"updated_at", TIMESTAMPTZOID},
+	{"first_purchase_at", TIMESTAMPTZOID, true}, {"purchase_days", INT8OID, true},
+	{"first_day_amount", NUMERICOID, true}, {"owner", TEXTOID, true},
+};
+
+static const PrioColumn win_outcomes_columns[] = {
+	{"customer_id", INT8OID}, {"won", BOOLOID}, {"features", JSONBOID},
+};
+
+static const PrioColumn win_counts_columns[] = {
+	{"variable", TEXTOID}, {"value", TEXTOID}, {"won", INT8OID}, {"lost", INT8OID},
+};
+
+static const PrioColumn rfm_segments_columns[] = {
+	{"segment", TEXTOID}, {"r_min", INT4OID}, {"r_max", INT4OID}, {"f_min", INT4OID},
+	{"f_max", INT4OID}, {"m_min", INT4OID}, {"m_max", INT4OID},
+};
+
+#define TABLE(t) {#t, t##_columns, lengthof(t##_columns)}
+static const PrioTable prio_tables[] = {
+	TABLE(activities), TABLE(activity_kinds), TABLE(customers), TABLE(customer_state),
+	TABLE(win_outcomes), TABLE(win_counts), TABLE(rfm_segments),
+};
+
+/* relations that passed, until their relcache entry is invalidated */
+static Oid	checked[lengthof(prio_tables)];
+static bool callback_registered = false;
+
+static void
+checked_invalidate(Datum arg, Oid relid)
+{
+	for (int i = 0; i < lengthof(checked); i++)
+		if (relid == InvalidOid || checked[i] == relid)
+			checked[i] = InvalidOid;
+}
+
+static void
+check_columns(Relation rel, const PrioTable *t)
+{
+	TupleDesc	desc = RelationGetDescr(rel);
+
+	for (int c = 0; c < t->ncolumns; c++)
+	{
+		const PrioColumn *col = &t->columns[c];
+		Oid			expected = col->type == PRIO_STAGE_TYPE ? StageTypeOid() : col->type;
+		bool		found = false;
+
+		for (int a = 0; a < desc->natts && !found; a++)
+		{
+			Form_pg_attribute att = TupleDescAttr(desc, a);
+
+			if (att->attisdropped || strcmp(NameStr(att->attname), col->name) != 0)
+				continue;
+			found = true;
+			if (att->atttypid != expected)
+				ereport(ERROR,
+						(errcode(ERRCODE_DATATYPE_MISMATCH),
+						 errmsg("column \"%s\" of " PRIO_SCHEMA ".%s has type %s, but prio reads it as %s",
+								col->name, t->name, format_type_be(att->atttypid),
+								format_type_be(expected)),
+						 errhint("Change it back: ALTER TABLE " PRIO_SCHEMA ".%s ALTER COLUMN %s TYPE %s.",
+								 t->name, quote_identifier(col->name), format_type_be(expected))));
+		}
+		if (!found && !col->optional)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_COLUMN),
+					 errmsg("table " PRIO_SCHEMA ".%s has no column \"%s\", which prio reads",
+							t->name, col->name),
+					 errhint("Rename it back if it was renamed; if it was dropped, add it back "
+							 "(ALTER TABLE " PRIO_SCHEMA ".%s ADD COLUMN %s %s): its old values are lost.",
+							 t->name, quote_identifier(col->name), format_type_be(expected))));
+	}
+}
+
+/*
+ * Check that rel, one of prio's tables, has the columns prio reads, of the
+ * types it reads them as.  A table the C code does not read is not checked.
+ */
+void
+PrioCheckTable(Relation rel)
+{
+	Oid			relid = RelationGetRelid(rel);
+	const char *name = RelationGetRelationName(rel);
+	int			t;
+
+	for (int i = 0; i < lengthof(checked); i++)
+		if (checked[i] == relid)
+			return;
+	if (!callback_registered)
+	{
+		CacheRegisterRelcacheCallback(checked_invalidate, (Datum) 0);
+		callback_registered = true;
+	}
+	if (RelationGetNamespace(rel) != get_namespace_oid(PRIO_SCHEMA, false))
+		elog(ERROR, "relation \"%s\" is not one of prio's tables", name);
+	for (t = 0; t < lengthof(prio_tables); t++)
+		if (strcmp(prio_tables[t].name, name) == 0)
+			break;
+	if (t == lengthof(prio_tables))
+		return;
+	check_columns(rel, &prio_tables[t]);
+	/* remembered in the table's slot: one relation per name in the schema */
+	checked[t] = relid;
+}
+
+/*
+ * The same for a table of prio's read by a statement, by name: it is locked
+ * as the statement will lock it, so it cannot change before the statement runs.
+ */
+void
+PrioCheckTableByName(const char *name)
+{
+	Relation	rel = table_open(PrioRelid(name), AccessShareLock);
+
+	PrioCheckTable(rel);
+	table_close(rel, NoLock);
+}

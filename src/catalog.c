@@ -90,10 +90,9 @@ static const PrioTable prio_tables[] = {
 
 /* relations that passed, until their relcache entry is invalidated */
 static Oid	checked[lengthof(prio_tables)];
-static bool callback_registered = false;
 
-static void
-checked_invalidate(Datum arg, Oid relid)
+void
+CatalogRelationChanged(Oid relid)
 {
 	for (int i = 0; i < lengthof(checked); i++)
 		if (relid == InvalidOid || checked[i] == relid)
@@ -152,11 +151,6 @@ PrioCheckTable(Relation rel)
 	for (int i = 0; i < lengthof(checked); i++)
 		if (checked[i] == relid)
 			return;
-	if (!callback_registered)
-	{
-		CacheRegisterRelcacheCallback(checked_invalidate, (Datum) 0);
-		callback_registered = true;
-	}
 	if (RelationGetNamespace(rel) != get_namespace_oid(PRIO_SCHEMA, false))
 		elog(ERROR, "relation \"%s\" is not one of prio's tables", name);
 	for (t = 0; t < lengthof(prio_tables); t++)

@@ -31,6 +31,7 @@ relation_changed(Datum arg, Oid relid)
 {
 	ConfigRelationChanged(relid);
 	SegmentRelationChanged(relid);
+	CatalogRelationChanged(relid);
 }
 
 /* A type changed: prio.stage's OID and labels are read again. */

@@ -31,6 +31,7 @@ extern void ConfigRelationChanged(Oid relid);	/* config.c */
 extern void ConfigXactEvent(XactEvent event);
 extern void ConfigSubXactEvent(SubXactEvent event, SubTransactionId mySubid);
 extern void SegmentRelationChanged(Oid relid);	/* segment.c */
+extern void CatalogRelationChanged(Oid relid);	/* catalog.c */
 extern void StageTypeChanged(void);	/* lifecycle.c */
 extern void OutcomesXactEvent(XactEvent event);	/* outcomes.c */
 extern void OutcomesSubXactEvent(SubXactEvent event, SubTransactionId mySubid);

@@ -201,6 +201,7 @@ bool
 StateUpdateBatch(StateUpdate *su, StateWriter *w)
 {
 	EState	   *estate = su->estate;
+	MemoryContext old;
 
 	for (int r = 0; r < w->n; r++)
 		if (!fetch_current(su, &w->tids[r]))
@@ -225,9 +226,12 @@ StateUpdateBatch(StateUpdate *su, StateWriter *w)
 					 errmsg("tuple to be updated was already modified by an operation triggered by the current command"),
 					 errdetail("The state row of customer " INT64_FORMAT " was changed by a trigger while prio wrote it.",
 							   DatumGetInt64(w->v[0][r]))));
+		/* what the write allocates (the trigger events aside) goes with the row */
+		old = MemoryContextSwitchTo(GetPerTupleMemoryContext(estate));
 		form_new(su, w, r);
 		EvalPlanQualSetSlot(&su->epq, su->newslot);
 		ExecSimpleRelationUpdate(su->rri, estate, &su->epq, su->oldslot, su->newslot);
+		MemoryContextSwitchTo(old);
 		ExecClearTuple(su->newslot);
 		ExecClearTuple(su->oldslot);
 		ResetPerTupleExprContext(estate);

@@ -5,19 +5,21 @@
  *
  * One pass over the transition table sorted by (customer_id, at,
  * activity_id) -- a tuplesort, so a COPY of any size stays in bounded
- * memory.  Customers are handled in chunks: each chunk's state rows are
- * locked in customer_id order (concurrent writers never deadlock on each
- * other); everything else -- BANT answers, the activities of a customer
- * folded again, and kinds, settings and breaks if they changed (config.c
- * caches them) -- is read afterwards, so it includes what committed while
- * we waited for the locks.  A customer whose new rows all come after its
- * stored last_at continues the stored fold and is written with its chunk;
- * any other (a backfill, or a tie in time) is folded again from all its
- * activities once every chunk is locked: by one query per chunk of them,
- * or, when they are many (a backdated COPY), by one scan of the activities
- * (sweep.c).  statewrite.c writes the state rows, a history row and a
- * notification for every change of tier or stage.  The rules are the same
- * C functions prio.fold() and prio.evaluate() use.
+ * memory.  Customers are handled in chunks: each chunk's customers rows and
+ * then its state rows are locked in customer_id order (concurrent writers
+ * never deadlock on each other, nor with an UPDATE of prio.customers, which
+ * takes the same two locks in the same order).  The customers rows (BANT
+ * answers) are read as locked; everything else -- the activities of a
+ * customer folded again, and kinds, settings and breaks if they changed
+ * (config.c caches them) -- is read afterwards, so it includes what
+ * committed while we waited for the locks.  A customer whose new rows all
+ * come after its stored last_at continues the stored fold and is written
+ * with its chunk; any other (a backfill, or a tie in time) is folded again
+ * from all its activities once every chunk is locked: by one query per chunk
+ * of them, or, when they are many (a backdated COPY), by one scan of the
+ * activities (sweep.c).  statewrite.c writes the state rows, a history row
+ * and a notification for every change of tier or stage.  The rules are the
+ * same C functions prio.fold() and prio.evaluate() use.
  */
 #include "prio.h"
 
@@ -308,7 +310,19 @@ process_chunk(Context *cx, Chunk *ch)
 	ItemPointerData *tids = palloc(sizeof(ItemPointerData) * ch->ncust);
 	Datum	   *customers = palloc(sizeof(Datum) * ch->ncust);
 
-	/* lock, in customer_id order, and read the latest committed state */
+	/*
+	 * Lock, in customer_id order, the customers rows (as an UPDATE of them
+	 * does, and before the state rows, as its trigger does: one lock order
+	 * for every writer), then the state rows; read the latest committed
+	 * versions of both.  Nobody changes a customers row we hold, so what we
+	 * read is what the customer is until we commit.
+	 */
+	PrioLockCustomers(ch->ids, ch->ncust, customers);
+	for (int i = 0; i < ch->ncust; i++)
+		if (customers[i] == (Datum) 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
+					 errmsg("customer " INT64_FORMAT " has no row in prio.customers", ch->ids[i])));
 	PrioLockStateRows(ch->ids, ch->ncust, locked, tids);
 	for (int i = 0; i < ch->ncust; i++)
 		if (locked[i] == (Datum) 0)
@@ -319,17 +333,10 @@ process_chunk(Context *cx, Chunk *ch)
 
 	/*
 	 * What committed while we waited counts: the configuration is checked
-	 * for changes now, and the customers read afterwards (in READ COMMITTED
-	 * with a new snapshot).
+	 * for changes now.
 	 */
 	AcceptInvalidationMessages();
 	cx->cfg = prio_config(cx->v02);
-	PrioReadCustomers(ch->ids, ch->ncust, customers);
-	for (int i = 0; i < ch->ncust; i++)
-		if (customers[i] == (Datum) 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
-					 errmsg("customer " INT64_FORMAT " has no row in prio.customers", ch->ids[i])));
 
 	for (int i = 0; i < ch->ncust; i++)
 	{

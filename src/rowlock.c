@@ -1,8 +1,9 @@
 /*
  * rowlock.c
- *		The insert trigger's reads by customer_id: the customer_state rows,
- *		locked as SELECT ... FOR UPDATE locks them, and then the customers
- *		rows, each read through its primary key without a statement.
+ *		The insert trigger's reads by customer_id: the prio.customers rows,
+ *		locked as SELECT ... FOR NO KEY UPDATE locks them, then the
+ *		customer_state rows, locked as SELECT ... FOR UPDATE locks them, each
+ *		read through its primary key without a statement.
  *
  * A profile of the single-row INSERT put a quarter of the trigger on the two
  * SPI statements these replace, most of it executor start-up.  What they
@@ -10,11 +11,15 @@
  *  - rows are locked in the order given (customer_id order, so concurrent
  *    writers never deadlock on each other);
  *  - each read sees this transaction's earlier commands and, in READ
- *    COMMITTED, everything committed before it started (the customers read
- *    after the locks includes what committed while we waited);
- *  - a state row updated since the snapshot is followed to its latest
- *    version in READ COMMITTED, and is a serialization failure under
- *    REPEATABLE READ or SERIALIZABLE.
+ *    COMMITTED, everything committed before it started;
+ *  - a row updated since the snapshot is followed to its latest version in
+ *    READ COMMITTED, and is a serialization failure under REPEATABLE READ or
+ *    SERIALIZABLE.
+ * The customers row is locked first, in the mode an UPDATE of it takes: an
+ * UPDATE of prio.customers holds that lock when its trigger locks the state
+ * row, so every writer takes the two in one order (customers row, then state
+ * row) and an application that writes a customer and its activities in one
+ * transaction, in either order, does not deadlock with another doing so.
  * The trigger runs as prio's owner, to whom row-level security does not
  * apply, so reading past the executor skips no policy.
  */
@@ -38,7 +43,8 @@
  * latest version in slot; false when it is gone, or now someone else's.
  */
 static bool
-lock_latest(Relation rel, TupleTableSlot *slot, Snapshot snapshot, AttrNumber key, int64 id)
+lock_latest(Relation rel, TupleTableSlot *slot, Snapshot snapshot, AttrNumber key, int64 id,
+			LockTupleMode mode)
 {
 	TM_FailureData tmfd;
 	ItemPointerData tid = slot->tts_tid;
@@ -47,7 +53,7 @@ lock_latest(Relation rel, TupleTableSlot *slot, Snapshot snapshot, AttrNumber ke
 
 	/* the flags ExecLockRows passes */
 	switch (table_tuple_lock(rel, &tid, snapshot, slot, GetCurrentCommandId(true),
-							 LockTupleExclusive, LockWaitBlock,
+							 mode, LockWaitBlock,
 							 TUPLE_LOCK_FLAG_LOCK_UPDATE_IN_PROGRESS |
 							 (xact_snapshot ? 0 : TUPLE_LOCK_FLAG_FIND_LAST_VERSION), &tmfd))
 	{
@@ -82,15 +88,15 @@ PrioStateChanged(int64 id)
 }
 
 /*
- * rows[i] := the row of table whose customer_id is ids[i] (ascending), as a
- * composite datum in the current memory context; 0 when there is none.
- * tids[i] (when tids is given): where that row is.
+ * rows[i] := the row of table whose customer_id is ids[i] (ascending), locked
+ * in mode, as a composite datum in the current memory context; 0 when there
+ * is none.  tids[i] (when tids is given): where that row is.
  */
 static void
-read_by_key(const char *table, const char *index, bool lock, const int64 *ids, int n,
+read_by_key(const char *table, const char *index, LockTupleMode mode, const int64 *ids, int n,
 			Datum *rows, ItemPointer tids)
 {
-	Relation	rel = table_open(PrioRelid(table), lock ? RowShareLock : AccessShareLock);
+	Relation	rel = table_open(PrioRelid(table), RowShareLock);
 	AttrNumber	key = PrioAttnum(rel, "customer_id", INT8OID);
 	Relation	idx = PrioOpenIndex(index, rel, key, 0);
 	TupleTableSlot *slot = table_slot_create(rel, NULL);
@@ -111,7 +117,7 @@ read_by_key(const char *table, const char *index, bool lock, const int64 *ids, i
 		rows[i] = (Datum) 0;
 		if (!index_getnext_slot(scan, ForwardScanDirection, slot))
 			continue;
-		if (lock && !lock_latest(rel, slot, snapshot, key, ids[i]))
+		if (!lock_latest(rel, slot, snapshot, key, ids[i], mode))
 		{
 			ExecClearTuple(slot);
 			continue;
@@ -129,18 +135,22 @@ read_by_key(const char *table, const char *index, bool lock, const int64 *ids, i
 }
 
 /*
+ * Lock the prio.customers rows of ids[0..n-1], ascending, FOR NO KEY UPDATE
+ * (what an UPDATE of them takes), and read them.  Call before locking their
+ * state rows.
+ */
+void
+PrioLockCustomers(const int64 *ids, int n, Datum *rows)
+{
+	read_by_key("customers", "customers_pkey", LockTupleNoKeyExclusive, ids, n, rows, NULL);
+}
+
+/*
  * Lock the customer_state rows of ids[0..n-1], ascending, and read them;
  * tids[i]: the locked version, which the state writer updates.
  */
 void
 PrioLockStateRows(const int64 *ids, int n, Datum *rows, ItemPointer tids)
 {
-	read_by_key("customer_state", "customer_state_pkey", true, ids, n, rows, tids);
-}
-
-/* The prio.customers rows of ids[0..n-1], ascending, read now. */
-void
-PrioReadCustomers(const int64 *ids, int n, Datum *rows)
-{
-	read_by_key("customers", "customers_pkey", false, ids, n, rows, NULL);
+	read_by_key("customer_state", "customer_state_pkey", LockTupleExclusive, ids, n, rows, tids);
 }

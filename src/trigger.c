@@ -5,19 +5,22 @@
  *
  * One pass over the transition table sorted by (customer_id, at,
  * activity_id) -- a tuplesort, so a COPY of any size stays in bounded
- * memory.  Customers are handled in chunks: each chunk's state rows are
- * locked in customer_id order (concurrent writers never deadlock on each
- * other); everything else -- BANT answers, the activities of a customer
- * folded again, and kinds, settings and breaks if they changed (config.c
- * caches them) -- is read afterwards, so it includes what committed while
- * we waited for the locks.  A customer whose new rows all come after its
- * stored last_at continues the stored fold and is written with its chunk;
- * any other (a backfill, or a tie in time) is folded again from all its
- * activities once every chunk is locked: by one query per chunk of them,
- * or, when they are many (a backdated COPY), by one scan of the activities
- * (sweep.c).  statewrite.c writes the state rows, a history row and a
- * notification for every change of tier or stage.  The rules are the same
- * C functions prio.fold() and prio.evaluate() use.
+ * memory.  Customers are handled in chunks: each chunk's customers rows and
+ * then its state rows are locked in customer_id order (concurrent writers
+ * never deadlock on each other, nor with an UPDATE of prio.customers, which
+ * takes the same two locks in the same order); a customer with no state row
+ * yet gets one.  The customers rows (BANT answers) are read as locked;
+ * everything else -- the activities of a customer folded again, and kinds,
+ * settings and breaks if they changed (config.c caches them) -- is read
+ * afterwards, so it includes what committed while we waited for the locks.
+ * A customer whose new rows all come after its stored last_at continues the
+ * stored fold and is written with its chunk; any other (a backfill, a tie in
+ * time, or a state row just made) is folded again from all its activities
+ * once every chunk is locked: by one query per chunk of them, or, when they
+ * are many (a backdated COPY), by one scan of the activities (sweep.c).
+ * statewrite.c writes the state rows, a history row and a notification for
+ * every change of tier or stage.  The rules are the same C functions
+ * prio.fold() and prio.evaluate() use.
  */
 #include "prio.h"
 
@@ -101,8 +104,9 @@ typedef struct Context
 	MemoryContext callcxt;
 } Context;
 
-/* SPI plan, prepared once per backend (the plan cache revalidates it) */
+/* SPI plans, prepared once per backend (the plan cache revalidates them) */
 static SPIPlanPtr refold_plan = NULL;
+static SPIPlanPtr create_plans[2];	/* [v02]: 0.1's state has no owner */
 
 static const char *const state_fields[2] = {"tier", "effective_stage"};
 static const Oid state_types[2] = {TEXTOID, PRIO_STAGE_TYPE};
@@ -122,15 +126,35 @@ prepare_plans(void)
 {
 	Oid			int8arr = INT8ARRAYOID;
 
-	if (refold_plan != NULL)
-		return;
-	refold_plan = prepare(
-		"SELECT a.customer_id, a.at, k.direction OPERATOR(pg_catalog.=) 'inbound', k.stage,"
-		"       k.is_purchase, k.intent_weight, a.amount"
-		"  FROM " PRIO_SCHEMA ".activities a"
-		"  JOIN " PRIO_SCHEMA ".activity_kinds k ON k.kind OPERATOR(pg_catalog.=) a.kind"
-		" WHERE a.customer_id OPERATOR(pg_catalog.=) ANY ($1)"
-		" ORDER BY a.customer_id, a.at, a.activity_id", 1, &int8arr);
+	if (refold_plan == NULL)
+		refold_plan = prepare(
+			"SELECT a.customer_id, a.at, k.direction OPERATOR(pg_catalog.=) 'inbound', k.stage,"
+			"       k.is_purchase, k.intent_weight, a.amount"
+			"  FROM " PRIO_SCHEMA ".activities a"
+			"  JOIN " PRIO_SCHEMA ".activity_kinds k ON k.kind OPERATOR(pg_catalog.=) a.kind"
+			" WHERE a.customer_id OPERATOR(pg_catalog.=) ANY ($1)"
+			" ORDER BY a.customer_id, a.at, a.activity_id", 1, &int8arr);
+}
+
+/* What prio.customers_changed() inserts for a new customer ([v02]) */
+static const char *const create_sql[2] = {
+	"INSERT INTO " PRIO_SCHEMA ".customer_state (customer_id)"
+	" SELECT c.customer_id FROM " PRIO_SCHEMA ".customers c"
+	" WHERE c.customer_id OPERATOR(pg_catalog.=) ANY ($1)"
+	" ORDER BY c.customer_id ON CONFLICT (customer_id) DO NOTHING",
+	"INSERT INTO " PRIO_SCHEMA ".customer_state (customer_id, owner)"
+	" SELECT c.customer_id, c.owner FROM " PRIO_SCHEMA ".customers c"
+	" WHERE c.customer_id OPERATOR(pg_catalog.=) ANY ($1)"
+	" ORDER BY c.customer_id ON CONFLICT (customer_id) DO NOTHING"};
+
+static SPIPlanPtr
+create_plan(bool v02)
+{
+	Oid			int8arr = INT8ARRAYOID;
+
+	if (create_plans[v02] == NULL)
+		create_plans[v02] = prepare(create_sql[v02], 1, &int8arr);
+	return create_plans[v02];
 }
 
 static void
@@ -303,6 +327,60 @@ set_aside(Context *cx, const PrioFacts *stored, const char *old_tier, const char
 	MemoryContextSwitchTo(old);
 }
 
+/*
+ * The customers of ids[0..n-1] (ascending, their customers rows locked) that
+ * have no state row get one, as prio.customers_changed() makes it: the state
+ * row appears when it is first needed.  An application's trigger on
+ * prio.customers that inserts an activity for a new customer may run before
+ * prio's own (AFTER triggers fire in name order, row triggers before
+ * statement triggers); a state row a DBA deleted comes back the same way.
+ * Then lock them; locked[i] and tids[i] are filled in for them, and made[i]
+ * is set: such a row is folded from all the customer's activities.
+ */
+static void
+create_state_rows(const int64 *ids, int n, bool v02, Datum *locked, ItemPointerData *tids,
+				  bool *made)
+{
+	MemoryContext mine = CurrentMemoryContext;
+	int64	   *missing = palloc(sizeof(int64) * n);
+	int		   *at = palloc(sizeof(int) * n);
+	Datum	   *rows;
+	ItemPointerData *mtids;
+	Datum		arg;
+	int			m = 0;
+
+	for (int i = 0; i < n; i++)
+	{
+		made[i] = false;
+		if (locked[i] == (Datum) 0)
+		{
+			at[m] = i;
+			missing[m++] = ids[i];
+		}
+	}
+	if (m == 0)
+		return;
+	arg = Int8ArrayDatum(missing, m);
+	if (SPI_execute_plan(create_plan(v02), &arg, NULL, false, 0) != SPI_OK_INSERT)
+		elog(ERROR, "could not create the state rows of new customers");
+	/* SPI returns in its procedure context */
+	MemoryContextSwitchTo(mine);
+	rows = palloc(sizeof(Datum) * m);
+	mtids = palloc(sizeof(ItemPointerData) * m);
+	PrioLockStateRows(missing, m, rows, mtids);
+	for (int j = 0; j < m; j++)
+	{
+		if (rows[j] == (Datum) 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("customer " INT64_FORMAT " has no row in prio.customer_state", missing[j]),
+					 errhint("SELECT prio.recompute() rebuilds the state of every customer.")));
+		locked[at[j]] = rows[j];
+		tids[at[j]] = mtids[j];
+		made[at[j]] = true;
+	}
+}
+
 static void
 process_chunk(Context *cx, Chunk *ch)
 {
@@ -310,29 +388,30 @@ process_chunk(Context *cx, Chunk *ch)
 	Datum	   *locked = palloc(sizeof(Datum) * ch->ncust);
 	ItemPointerData *tids = palloc(sizeof(ItemPointerData) * ch->ncust);
 	Datum	   *customers = palloc(sizeof(Datum) * ch->ncust);
-
-	/* lock, in customer_id order, and read the latest committed state */
-	PrioLockStateRows(ch->ids, ch->ncust, locked, tids);
-	for (int i = 0; i < ch->ncust; i++)
-		if (locked[i] == (Datum) 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-					 errmsg("customer " INT64_FORMAT " has no row in prio.customer_state", ch->ids[i]),
-					 errhint("SELECT prio.recompute() rebuilds the state of every customer.")));
+	bool	   *made = palloc(sizeof(bool) * ch->ncust);
 
 	/*
-	 * What committed while we waited counts: the configuration is checked
-	 * for changes now, and the customers read afterwards (in READ COMMITTED
-	 * with a new snapshot).
+	 * Lock, in customer_id order, the customers rows (as an UPDATE of them
+	 * does, and before the state rows, as its trigger does: one lock order
+	 * for every writer), then the state rows; read the latest committed
+	 * versions of both.  Nobody changes a customers row we hold, so what we
+	 * read is what the customer is until we commit.
 	 */
-	AcceptInvalidationMessages();
-	cx->cfg = prio_config(cx->v02);
-	PrioReadCustomers(ch->ids, ch->ncust, customers);
+	PrioLockCustomers(ch->ids, ch->ncust, customers);
 	for (int i = 0; i < ch->ncust; i++)
 		if (customers[i] == (Datum) 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
 					 errmsg("customer " INT64_FORMAT " has no row in prio.customers", ch->ids[i])));
+	PrioLockStateRows(ch->ids, ch->ncust, locked, tids);
+	create_state_rows(ch->ids, ch->ncust, cx->v02, locked, tids, made);
+
+	/*
+	 * What committed while we waited counts: the configuration is checked
+	 * for changes now.
+	 */
+	AcceptInvalidationMessages();
+	cx->cfg = prio_config(cx->v02);
 
 	for (int i = 0; i < ch->ncust; i++)
 	{
@@ -357,8 +436,11 @@ process_chunk(Context *cx, Chunk *ch)
 		RowBind(&cx->customer_rr, customers[i], cx->callcxt);
 		prio_read_customer(&cx->customer_rr, answers, answer_null, &created_at);
 
-		/* a backfill, or a tie in time: folded again once all chunks are locked */
-		if (f.has_activity && ch->rows[from].at <= f.last_at)
+		/*
+		 * A backfill, a tie in time, or a state row just made (the customer
+		 * may have had activities): folded again once all chunks are locked
+		 */
+		if (made[i] || (f.has_activity && ch->rows[from].at <= f.last_at))
 		{
 			set_aside(cx, &f, old_tier, old_stage, answers, answer_null, created_at, &tids[i]);
 			continue;

@@ -126,6 +126,11 @@ BEGIN
     IF ids IS NULL THEN
         RETURN @extschema@.sweep_rebuild(why, force);
     END IF;
+    -- the customers rows first, as an UPDATE of them locks them (before its
+    -- trigger locks their state rows): one lock order for every writer
+    PERFORM 1 FROM @extschema@.customers c
+     WHERE c.customer_id OPERATOR(pg_catalog.=) ANY (ids)
+     ORDER BY c.customer_id FOR NO KEY UPDATE;
     -- a customer whose state row went missing gets one back
     INSERT INTO @extschema@.customer_state (customer_id, owner)
     SELECT c.customer_id, c.owner FROM @extschema@.customers c
@@ -157,7 +162,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@.rebuild(bigint[], text, boolean) IS
-'Internal: lock, refold from all their activities and re-evaluate now the given customers (NULL: everyone, by prio.sweep_rebuild), writing every row when force; returns how many had stored facts that differed from the refold.';
+'Internal: lock (customers rows, then state rows), refold from all their activities and re-evaluate now the given customers (NULL: everyone, by prio.sweep_rebuild), writing every row when force; returns how many had stored facts that differed from the refold.';
 
 CREATE FUNCTION @extschema@.reevaluate(ids bigint[], as_of timestamptz, why text)
 RETURNS integer

@@ -77,6 +77,7 @@ SET jit = off
 AS $$
 DECLARE
     v_ids bigint[];
+    v_made bigint;
 BEGIN
     IF TG_RELID OPERATOR(pg_catalog.<>) '@extschema@.customers'::pg_catalog.regclass THEN
         RAISE EXCEPTION 'prio.customers_changed() is a trigger of prio.customers only' USING ERRCODE = '39P01';
@@ -86,21 +87,41 @@ BEGIN
         RAISE EXCEPTION 'customer created_at is more than a day in the future'
             USING ERRCODE = '22008', HINT = 'created_at defaults to now().';
     END IF;
+    SELECT pg_catalog.array_agg(n.customer_id) INTO v_ids FROM new_rows n;
+    -- The customers as they are now, not as the statement left them: an
+    -- application's own trigger that fired before this one may have changed
+    -- or deleted them since.
     IF TG_OP OPERATOR(pg_catalog.=) 'INSERT' THEN
+        -- An application's trigger that inserted an activity of a new customer
+        -- before this one fired has made its state row already (the insert
+        -- trigger makes it when it is first needed): keep that one.
         INSERT INTO @extschema@.customer_state (customer_id, owner)
-        SELECT n.customer_id, n.owner FROM new_rows n ORDER BY n.customer_id;
+        SELECT c.customer_id, c.owner FROM @extschema@.customers c
+         WHERE c.customer_id OPERATOR(pg_catalog.=) ANY (v_ids)
+         ORDER BY c.customer_id
+            ON CONFLICT (customer_id) DO NOTHING;
+        GET DIAGNOSTICS v_made = ROW_COUNT;
+        IF v_made OPERATOR(pg_catalog.<) pg_catalog.cardinality(v_ids) THEN
+            -- (rows this transaction made and locked: no lock to wait for)
+            UPDATE @extschema@.customer_state s SET owner = c.owner
+              FROM @extschema@.customers c
+             WHERE s.customer_id OPERATOR(pg_catalog.=) c.customer_id
+               AND c.customer_id OPERATOR(pg_catalog.=) ANY (v_ids)
+               AND s.owner IS DISTINCT FROM c.owner;
+        END IF;
     ELSE
-        -- lock in customer_id order first, as every writer does (no deadlock)
+        -- The UPDATE holds the customers rows; lock their state rows in
+        -- customer_id order, as every writer does after the customers rows.
         PERFORM 1 FROM @extschema@.customer_state s
-         WHERE s.customer_id OPERATOR(pg_catalog.=) ANY (SELECT n.customer_id FROM new_rows n)
+         WHERE s.customer_id OPERATOR(pg_catalog.=) ANY (v_ids)
          ORDER BY s.customer_id FOR UPDATE;
-        UPDATE @extschema@.customer_state s SET owner = n.owner
-          FROM new_rows n
-         WHERE s.customer_id OPERATOR(pg_catalog.=) n.customer_id
-           AND s.owner IS DISTINCT FROM n.owner;
+        UPDATE @extschema@.customer_state s SET owner = c.owner
+          FROM @extschema@.customers c
+         WHERE s.customer_id OPERATOR(pg_catalog.=) c.customer_id
+           AND c.customer_id OPERATOR(pg_catalog.=) ANY (v_ids)
+           AND s.owner IS DISTINCT FROM c.owner;
     END IF;
     -- BANT or creation time changed: re-evaluate (state rows change only if the result does)
-    SELECT pg_catalog.array_agg(n.customer_id) INTO v_ids FROM new_rows n;
     IF v_ids IS NOT NULL THEN
         PERFORM @extschema@.reevaluate(v_ids, pg_catalog.now(),
                                        CASE TG_OP WHEN 'INSERT' THEN 'new customer' ELSE 'customer' END);
@@ -109,7 +130,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@.customers_changed() IS
-'Statement trigger: a new customer gets its state row; a change of BANT answers re-tiers the customer.';
+'Statement trigger: a new customer gets its state row (unless an activity of it made one already); a change of BANT answers re-tiers the customer; the state''s owner follows the customer''s.';
 
 CREATE TRIGGER customers_inserted
     AFTER INSERT ON @extschema@.customers

@@ -1,3 +1,215 @@
 -- prio 0.3 -> 0.4.  Add-only: what 0.4 changes in the catalog, in the order
 -- of the install script's parts (sql/install/).
 \echo Use "ALTER EXTENSION prio UPDATE TO '0.4'" to load this file. \quit
+
+------------------------------------------------------------------------
+-- Issue 17, defects 6 and 7: refresh() and the win-count compaction run one
+-- at a time by locking a row of prio.job_locks (advisory keys could be taken
+-- by any role); a skipped refresh returns NULL and is logged in
+-- prio.refresh_runs; new automatic breaks or CLV models wait for the writers
+-- in flight (EXCLUSIVE on customer_state, as a settings change).  The
+-- functions are dropped and created again, their grants given back
+-- (prio.upgrade_regrant, dropped at the end).
+------------------------------------------------------------------------
+
+CREATE FUNCTION @extschema@.upgrade_regrant(target text, acl aclitem[])
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    r record;
+BEGIN
+    FOR r IN SELECT a.grantee, a.privilege_type, a.is_grantable
+               FROM pg_catalog.aclexplode(acl) a
+              WHERE a.grantee OPERATOR(pg_catalog.<>) a.grantor
+    LOOP
+        EXECUTE pg_catalog.format('GRANT %s ON %s TO %s%s', r.privilege_type, target,
+                    CASE WHEN r.grantee OPERATOR(pg_catalog.=) 0 THEN 'PUBLIC'
+                         ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(r.grantee)) END,
+                    CASE WHEN r.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END);
+    END LOOP;
+END
+$$;
+
+SELECT pg_catalog.set_config('prio.upgrade_acl_' OPERATOR(pg_catalog.||) p.proname,
+                             coalesce(p.proacl::text, ''), true)
+  FROM pg_catalog.pg_proc p
+ WHERE p.oid OPERATOR(pg_catalog.=) ANY (ARRAY['@extschema@.refresh(timestamptz)'::pg_catalog.regprocedure,
+                                                '@extschema@.compact_win_counts()'::pg_catalog.regprocedure]);
+DROP FUNCTION @extschema@.refresh(timestamptz);
+DROP FUNCTION @extschema@.compact_win_counts();
+
+-- Jobs that run one at a time hold their row here, locked FOR UPDATE until
+-- their transaction ends.  Not an advisory lock: any role that can connect
+-- can take those; locking these rows needs UPDATE privilege on the table,
+-- which only prio's owner has.
+CREATE TABLE @extschema@.job_locks (
+    job text PRIMARY KEY
+);
+COMMENT ON TABLE @extschema@.job_locks IS
+'One row per prio job that runs one at a time (refresh, win_counts: the compaction of prio.win_counts); the job holds its row locked until its transaction ends.  Only prio''s owner can lock these rows.  Maintained by prio.';
+COMMENT ON COLUMN @extschema@.job_locks.job IS 'The job.';
+INSERT INTO @extschema@.job_locks (job) VALUES ('refresh'), ('win_counts');
+
+CREATE TABLE @extschema@.refresh_runs (
+    run_id      bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    started_at  timestamptz NOT NULL,
+    as_of       timestamptz NOT NULL,
+    skipped     boolean NOT NULL,
+    changed     integer,
+    finished_at timestamptz NOT NULL
+);
+COMMENT ON TABLE @extschema@.refresh_runs IS
+'The run log of prio.refresh(): one row per call (the latest 1000), written in the caller''s transaction; a call skipped because another refresh was running says so here and returns NULL.';
+COMMENT ON COLUMN @extschema@.refresh_runs.run_id IS 'Generated, increasing.';
+COMMENT ON COLUMN @extschema@.refresh_runs.started_at IS 'When the call started (clock time).';
+COMMENT ON COLUMN @extschema@.refresh_runs.as_of IS 'The time it evaluated customers as of.';
+COMMENT ON COLUMN @extschema@.refresh_runs.skipped IS 'True when another refresh held the job and this one did nothing.';
+COMMENT ON COLUMN @extschema@.refresh_runs.changed IS 'Customers that changed tier or stage (what refresh() returned); NULL when skipped.';
+COMMENT ON COLUMN @extschema@.refresh_runs.finished_at IS 'When the call finished (clock time).';
+COMMENT ON SEQUENCE @extschema@.refresh_runs_run_id_seq IS 'Generates prio.refresh_runs.run_id.';
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.refresh_runs', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.refresh_runs_run_id_seq', '');
+
+CREATE FUNCTION @extschema@.refresh(as_of timestamptz DEFAULT pg_catalog.now())
+RETURNS integer
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+AS $$
+DECLARE
+    v_started timestamptz := pg_catalog.clock_timestamp();
+    v_ids bigint[];
+    v_changed integer := 0;
+    v_r double precision[];
+    v_f double precision[];
+    v_m double precision[];
+    v_n bigint;
+    v_fit boolean;
+    v_locked boolean := false;
+BEGIN
+    IF as_of IS NULL THEN
+        RAISE EXCEPTION 'as_of must not be NULL' USING ERRCODE = '22004';
+    END IF;
+    IF NOT pg_catalog.isfinite(as_of) THEN
+        RAISE EXCEPTION 'as_of must be a finite time, not %', as_of USING ERRCODE = '22023';
+    END IF;
+    IF as_of OPERATOR(pg_catalog.>) (pg_catalog.now() OPERATOR(pg_catalog.+) interval '10 years') THEN
+        RAISE EXCEPTION 'as_of is more than 10 years ahead' USING ERRCODE = '22023',
+            HINT = 'refresh(as_of) evaluates customers at a time; history rows are dated then.';
+    END IF;
+    -- one refresh at a time (a second one has nothing to add): the job's row
+    -- in prio.job_locks, which no other role can lock
+    PERFORM 1 FROM @extschema@.job_locks j WHERE j.job OPERATOR(pg_catalog.=) 'refresh'
+        FOR UPDATE SKIP LOCKED;
+    IF NOT FOUND THEN
+        RAISE NOTICE 'prio.refresh() is already running in another session; skipped';
+        INSERT INTO @extschema@.refresh_runs (started_at, as_of, skipped, changed, finished_at)
+        VALUES (v_started, as_of, true, NULL, pg_catalog.clock_timestamp());
+        RETURN NULL;
+    END IF;
+
+    -- the CLV models are due when the latest fit is old and enough customers
+    -- bought again (fitted before the evaluation: the value side may use them)
+    v_fit := NOT EXISTS (SELECT 1 FROM @extschema@.clv_models m, @extschema@.settings cfg
+                          WHERE m.fitted_at OPERATOR(pg_catalog.>) (pg_catalog.now() OPERATOR(pg_catalog.-) cfg.clv_refit_after))
+             AND (SELECT pg_catalog.count(*) FROM @extschema@.customer_state s
+                   WHERE s.purchase_days OPERATOR(pg_catalog.>) 1)
+                 OPERATOR(pg_catalog.>=) (SELECT cfg.clv_min_repeat_buyers FROM @extschema@.settings cfg);
+    -- New breaks or models change how customers are scored, and a writer
+    -- still in flight has scored its customers under the old ones.  So, as a
+    -- settings change does, wait for every transaction writing state and hold
+    -- off new ones until this one ends; then compute the breaks again, from
+    -- everything committed (a later statement sees it).
+    LOOP
+        SELECT pg_catalog.percentile_cont(ARRAY[0.2, 0.4, 0.6, 0.8]) WITHIN GROUP
+               (ORDER BY @extschema@.recency_days(s.last_purchase_at, as_of)),
+               pg_catalog.percentile_cont(ARRAY[0.2, 0.4, 0.6, 0.8]) WITHIN GROUP
+               (ORDER BY s.frequency::double precision),
+               pg_catalog.percentile_cont(ARRAY[0.2, 0.4, 0.6, 0.8]) WITHIN GROUP
+               (ORDER BY s.monetary::double precision),
+               pg_catalog.count(*)
+          INTO v_r, v_f, v_m, v_n
+          FROM @extschema@.customer_state s
+         WHERE s.frequency OPERATOR(pg_catalog.>) 0;
+        EXIT WHEN v_locked;
+        EXIT WHEN NOT v_fit
+              AND NOT EXISTS (SELECT 1 FROM @extschema@.auto_breaks b
+                               WHERE ROW(b.r_breaks, b.f_breaks, b.m_breaks, b.buyers)
+                                     IS DISTINCT FROM ROW(v_r, v_f, v_m, v_n)
+                                  OR b.computed_at IS NULL);
+        -- EXCLUSIVE, the mode a settings change and the rebuild take
+        LOCK TABLE @extschema@.customer_state IN EXCLUSIVE MODE;
+        v_locked := true;
+    END LOOP;
+
+    IF v_locked THEN
+        UPDATE @extschema@.auto_breaks b
+           SET r_breaks = v_r, f_breaks = v_f, m_breaks = v_m, buyers = v_n, computed_at = as_of
+         WHERE ROW(b.r_breaks, b.f_breaks, b.m_breaks, b.buyers) IS DISTINCT FROM ROW(v_r, v_f, v_m, v_n)
+            OR b.computed_at IS NULL;
+        IF v_fit THEN
+            BEGIN
+                PERFORM @extschema@.fit_clv();
+            EXCEPTION WHEN invalid_parameter_value THEN
+                RAISE WARNING 'prio.refresh(): the CLV models were not fitted: %', SQLERRM;
+            END;
+        END IF;
+    END IF;
+    -- who would change: evaluate everyone without locks, then lock and apply only those
+    v_ids := @extschema@.sweep_due(as_of);
+    IF v_ids IS NOT NULL THEN
+        v_changed := @extschema@.reevaluate(v_ids, as_of, 'refresh');
+    END IF;
+
+    -- sum up the win-count deltas
+    IF EXISTS (SELECT 1 FROM @extschema@.win_counts w GROUP BY w.variable, w.value
+                HAVING pg_catalog.count(*) OPERATOR(pg_catalog.>) 1) THEN
+        PERFORM @extschema@.compact_win_counts();
+    END IF;
+
+    INSERT INTO @extschema@.refresh_runs (started_at, as_of, skipped, changed, finished_at)
+    VALUES (v_started, as_of, false, v_changed, pg_catalog.clock_timestamp());
+    DELETE FROM @extschema@.refresh_runs r
+     WHERE r.run_id OPERATOR(pg_catalog.<=)
+           (SELECT pg_catalog.max(l.run_id) OPERATOR(pg_catalog.-) 1000 FROM @extschema@.refresh_runs l);
+    RETURN v_changed;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.refresh(timestamptz) IS
+'Time moves customers too: recomputes automatic breaks, re-evaluates everyone as of as_of (silent, dormant, overdue, decayed intent), writes only rows that change, logs changes; fits the CLV models again (prio.fit_clv) when the latest fit is older than settings.clv_refit_after and enough customers bought again; returns how many customers changed tier or stage.  When the breaks or the models change it first waits for the transactions writing state and holds off new ones until it ends, as a settings change does.  One call at a time: a concurrent second call returns NULL at once, with a NOTICE; every call is logged in prio.refresh_runs.';
+REVOKE ALL ON FUNCTION @extschema@.refresh(timestamptz) FROM PUBLIC;
+
+CREATE FUNCTION @extschema@.compact_win_counts()
+RETURNS void
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+AS $$
+BEGIN
+    -- one at a time, and never waiting: a writer that cannot have the job's
+    -- row (prio.job_locks, which no other role can lock) leaves its deltas to
+    -- the next one; concurrent appends are not seen (one snapshot) and stay
+    PERFORM 1 FROM @extschema@.job_locks j WHERE j.job OPERATOR(pg_catalog.=) 'win_counts'
+        FOR UPDATE SKIP LOCKED;
+    IF FOUND THEN
+        WITH d AS (DELETE FROM @extschema@.win_counts RETURNING variable, value, won, lost)
+        INSERT INTO @extschema@.win_counts (variable, value, won, lost)
+        SELECT d.variable, d.value, pg_catalog.sum(d.won), pg_catalog.sum(d.lost)
+          FROM d GROUP BY 1, 2
+        HAVING pg_catalog.sum(d.won) OPERATOR(pg_catalog.<>) 0 OR pg_catalog.sum(d.lost) OPERATOR(pg_catalog.<>) 0;
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.compact_win_counts() IS
+'Internal: sums up the delta rows of prio.win_counts (skipped while another session does it).';
+REVOKE ALL ON FUNCTION @extschema@.compact_win_counts() FROM PUBLIC;
+
+SELECT @extschema@.upgrade_regrant('FUNCTION @extschema@.refresh(timestamptz)',
+                                   NULLIF(pg_catalog.current_setting('prio.upgrade_acl_refresh'), '')::pg_catalog.aclitem[]);
+SELECT @extschema@.upgrade_regrant('FUNCTION @extschema@.compact_win_counts()',
+                                   NULLIF(pg_catalog.current_setting('prio.upgrade_acl_compact_win_counts'), '')::pg_catalog.aclitem[]);
+DROP FUNCTION @extschema@.upgrade_regrant(text, aclitem[]);

@@ -79,10 +79,12 @@ SET search_path = pg_catalog, pg_temp
 SET jit = off
 AS $$
 BEGIN
-    -- one at a time, and never waiting: a writer that cannot have the lock
-    -- leaves its deltas to the next one; concurrent appends are not seen
-    -- (one snapshot) and stay
-    IF pg_catalog.pg_try_advisory_xact_lock(pg_catalog.hashtext('prio.win_counts')::bigint) THEN
+    -- one at a time, and never waiting: a writer that cannot have the job's
+    -- row (prio.job_locks, which no other role can lock) leaves its deltas to
+    -- the next one; concurrent appends are not seen (one snapshot) and stay
+    PERFORM 1 FROM @extschema@.job_locks j WHERE j.job OPERATOR(pg_catalog.=) 'win_counts'
+        FOR UPDATE SKIP LOCKED;
+    IF FOUND THEN
         WITH d AS (DELETE FROM @extschema@.win_counts RETURNING variable, value, won, lost)
         INSERT INTO @extschema@.win_counts (variable, value, won, lost)
         SELECT d.variable, d.value, pg_catalog.sum(d.won), pg_catalog.sum(d.lost)

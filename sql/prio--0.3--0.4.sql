@@ -446,4 +446,29 @@ SELECT @extschema@.upgrade_regrant('FUNCTION @extschema@.win_probability(jsonb, 
 SELECT @extschema@.upgrade_regrant('TABLE @extschema@.followup',
                                    NULLIF(pg_catalog.current_setting('prio.upgrade_acl_followup'), '')::pg_catalog.aclitem[]);
 
+
+-- grant_admin() also gives the refresh run log
+SELECT pg_catalog.set_config('prio.upgrade_acl_grant_admin', coalesce(p.proacl::text, ''), true)
+  FROM pg_catalog.pg_proc p
+ WHERE p.oid OPERATOR(pg_catalog.=) '@extschema@.grant_admin(regrole)'::pg_catalog.regprocedure;
+DROP FUNCTION @extschema@.grant_admin(regrole);
+CREATE FUNCTION @extschema@.grant_admin(role regrole)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    PERFORM @extschema@.grant_writer(role);
+    EXECUTE pg_catalog.format('GRANT UPDATE ON @extschema@.settings TO %s', role);
+    EXECUTE pg_catalog.format('GRANT INSERT, UPDATE, DELETE ON @extschema@.activity_kinds, @extschema@.rfm_segments TO %s', role);
+    EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION @extschema@.refresh(timestamptz), @extschema@.recompute(bigint),'
+                              ' @extschema@.fit_clv() TO %s', role);
+    EXECUTE pg_catalog.format('GRANT SELECT ON @extschema@.refresh_runs TO %s', role);
+END
+$$;
+COMMENT ON FUNCTION @extschema@.grant_admin(regrole) IS
+'Whoever runs prio: what grant_writer gives, plus settings, activity kinds, segments, refresh(), recompute() and fit_clv(), and the refresh run log (prio.refresh_runs).';
+SELECT @extschema@.upgrade_regrant('FUNCTION @extschema@.grant_admin(regrole)',
+                                   NULLIF(pg_catalog.current_setting('prio.upgrade_acl_grant_admin'), '')::pg_catalog.aclitem[]);
+
 DROP FUNCTION @extschema@.upgrade_regrant(text, aclitem[]);

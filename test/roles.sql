@@ -89,8 +89,10 @@ SET ROLE prio_t_reader;
 SELECT throws_ok($$LOCK TABLE prio.customer_state IN ROW SHARE MODE$$, '42501', NULL,
                  'reader: cannot hold a lock on customer_state that makes refresh() wait');
 RESET ROLE;
+SET ROLE prio_t_admin;
 SELECT is((SELECT skipped FROM prio.refresh_runs ORDER BY run_id DESC LIMIT 1), false,
-          'the admin''s refresh is in the run log, not skipped');
+          'admin: reads the run log; their refresh is in it, not skipped');
+RESET ROLE;
 
 SELECT * FROM finish();
 ROLLBACK;

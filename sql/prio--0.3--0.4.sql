@@ -105,6 +105,10 @@ BEGIN
     PERFORM 1 FROM @extschema@.job_locks j WHERE j.job OPERATOR(pg_catalog.=) 'refresh'
         FOR UPDATE SKIP LOCKED;
     IF NOT FOUND THEN
+        IF NOT EXISTS (SELECT 1 FROM @extschema@.job_locks j WHERE j.job OPERATOR(pg_catalog.=) 'refresh') THEN
+            RAISE EXCEPTION 'prio.job_locks has no row for the job refresh' USING ERRCODE = '55000',
+                HINT = 'INSERT INTO prio.job_locks (job) VALUES (''refresh''), as prio''s owner.';
+        END IF;
         RAISE NOTICE 'prio.refresh() is already running in another session; skipped';
         INSERT INTO @extschema@.refresh_runs (started_at, as_of, skipped, changed, finished_at)
         VALUES (v_started, as_of, true, NULL, pg_catalog.clock_timestamp());

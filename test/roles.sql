@@ -2,7 +2,7 @@
 -- activities, an admin also owns the configuration and refresh; nobody but
 -- prio's triggers writes customer_state or tier_history.
 BEGIN;
-SELECT plan(35);
+SELECT plan(36);
 
 CREATE ROLE prio_t_reader; CREATE ROLE prio_t_writer; CREATE ROLE prio_t_admin; CREATE ROLE prio_t_nobody;
 SELECT lives_ok($$SELECT prio.grant_reader('prio_t_reader')$$, 'grant_reader applies');
@@ -93,6 +93,9 @@ SET ROLE prio_t_admin;
 SELECT is((SELECT skipped FROM prio.refresh_runs ORDER BY run_id DESC LIMIT 1), false,
           'admin: reads the run log; their refresh is in it, not skipped');
 RESET ROLE;
+DELETE FROM prio.job_locks WHERE job = 'refresh';
+SELECT throws_ok($$SELECT prio.refresh()$$, '55000', 'prio.job_locks has no row for the job refresh',
+                 'a missing job row is an error, not a refresh skipped for ever');
 
 SELECT * FROM finish();
 ROLLBACK;

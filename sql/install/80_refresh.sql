@@ -20,6 +20,7 @@ CREATE TABLE @extschema@.refresh_runs (
     as_of       timestamptz NOT NULL,
     skipped     boolean NOT NULL,
     changed     integer,
+    breaks      text CHECK (breaks IN ('unchanged', 'updated', 'deferred')),
     finished_at timestamptz NOT NULL
 );
 COMMENT ON TABLE @extschema@.refresh_runs IS
@@ -29,6 +30,7 @@ COMMENT ON COLUMN @extschema@.refresh_runs.started_at IS 'When the call started 
 COMMENT ON COLUMN @extschema@.refresh_runs.as_of IS 'The time it evaluated customers as of.';
 COMMENT ON COLUMN @extschema@.refresh_runs.skipped IS 'True when another refresh held the job and this one did nothing.';
 COMMENT ON COLUMN @extschema@.refresh_runs.changed IS 'Customers that changed tier or stage (what refresh() returned); NULL when skipped.';
+COMMENT ON COLUMN @extschema@.refresh_runs.breaks IS 'The automatic breaks and CLV models: unchanged (nothing new), updated, or deferred (new ones were due, but a transaction writing customer_state held it past lock_timeout: the old ones stay in force until a later refresh); NULL when skipped.';
 COMMENT ON COLUMN @extschema@.refresh_runs.finished_at IS 'When the call finished (clock time).';
 COMMENT ON SEQUENCE @extschema@.refresh_runs_run_id_seq IS 'Generates prio.refresh_runs.run_id.';
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.refresh_runs', '');
@@ -51,6 +53,7 @@ DECLARE
     v_n bigint;
     v_fit boolean;
     v_locked boolean := false;
+    v_breaks text := 'unchanged';
 BEGIN
     IF as_of IS NULL THEN
         RAISE EXCEPTION 'as_of must not be NULL' USING ERRCODE = '22004';
@@ -106,12 +109,23 @@ BEGIN
                                WHERE ROW(b.r_breaks, b.f_breaks, b.m_breaks, b.buyers)
                                      IS DISTINCT FROM ROW(v_r, v_f, v_m, v_n)
                                   OR b.computed_at IS NULL);
-        -- EXCLUSIVE, the mode a settings change and the rebuild take
-        LOCK TABLE @extschema@.customer_state IN EXCLUSIVE MODE;
-        v_locked := true;
+        -- EXCLUSIVE, the mode a settings change and the rebuild take.  While
+        -- it waits, new writers queue behind it: with lock_timeout set, a
+        -- refresh that cannot have it in time keeps the old breaks and models
+        -- (the writers scored under them) and does the rest.
+        BEGIN
+            LOCK TABLE @extschema@.customer_state IN EXCLUSIVE MODE;
+            v_locked := true;
+        EXCEPTION WHEN lock_not_available THEN
+            RAISE WARNING 'prio.refresh(): new automatic breaks and CLV models deferred: a transaction writing prio.customer_state held it past lock_timeout (%)',
+                          pg_catalog.current_setting('lock_timeout');
+            v_breaks := 'deferred';
+            EXIT;
+        END;
     END LOOP;
 
     IF v_locked THEN
+        v_breaks := 'updated';
         UPDATE @extschema@.auto_breaks b
            SET r_breaks = v_r, f_breaks = v_f, m_breaks = v_m, buyers = v_n, computed_at = as_of
          WHERE ROW(b.r_breaks, b.f_breaks, b.m_breaks, b.buyers) IS DISTINCT FROM ROW(v_r, v_f, v_m, v_n)
@@ -136,8 +150,8 @@ BEGIN
         PERFORM @extschema@.compact_win_counts();
     END IF;
 
-    INSERT INTO @extschema@.refresh_runs (started_at, as_of, skipped, changed, finished_at)
-    VALUES (v_started, as_of, false, v_changed, pg_catalog.clock_timestamp());
+    INSERT INTO @extschema@.refresh_runs (started_at, as_of, skipped, changed, breaks, finished_at)
+    VALUES (v_started, as_of, false, v_changed, v_breaks, pg_catalog.clock_timestamp());
     DELETE FROM @extschema@.refresh_runs r
      WHERE r.run_id OPERATOR(pg_catalog.<=)
            (SELECT pg_catalog.max(l.run_id) OPERATOR(pg_catalog.-) 1000 FROM @extschema@.refresh_runs l);
@@ -145,7 +159,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@.refresh(timestamptz) IS
-'Time moves customers too: recomputes automatic breaks, re-evaluates everyone as of as_of (silent, dormant, overdue, decayed intent), writes only rows that change, logs changes; fits the CLV models again (prio.fit_clv) when the latest fit is older than settings.clv_refit_after and enough customers bought again; returns how many customers changed tier or stage.  When the breaks or the models change it first waits for the transactions writing state and holds off new ones until it ends, as a settings change does.  One call at a time: a concurrent second call returns NULL at once, with a NOTICE; every call is logged in prio.refresh_runs.';
+'Time moves customers too: recomputes automatic breaks, re-evaluates everyone as of as_of (silent, dormant, overdue, decayed intent), writes only rows that change, logs changes; fits the CLV models again (prio.fit_clv) when the latest fit is older than settings.clv_refit_after and enough customers bought again; returns how many customers changed tier or stage.  When the breaks or the models change it first waits for the transactions writing state and holds off new ones until it ends, as a settings change does; with lock_timeout set, a refresh that cannot lock them out in time keeps the old breaks and models (a WARNING, breaks = deferred in the log).  One call at a time: a concurrent second call returns NULL at once, with a NOTICE; every call is logged in prio.refresh_runs.';
 
 CREATE FUNCTION @extschema@.recompute(customer_id bigint DEFAULT NULL)
 RETURNS integer

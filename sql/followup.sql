@@ -37,7 +37,7 @@ FROM prio.tier_history WHERE reason LIKE 'refresh%' ORDER BY history_id;
 SELECT k AS explain_key FROM jsonb_object_keys(prio.explain(21)) k ORDER BY 1;
 SELECT prio.explain(21) -> 'bant' AS bant, prio.explain(21) ->> 'rule' AS rule;
 
--- views are security_invoker
+-- views are security_invoker (but win_counts_shared: the gate to every outcome's counts, on purpose)
 SELECT relname, reloptions FROM pg_class WHERE relnamespace = 'prio'::regnamespace AND relkind = 'v' ORDER BY 1;
 
 -- Bad input

@@ -13,6 +13,80 @@ COMMENT ON FUNCTION @extschema@.state_writes() IS
 -- (issue 17, defect 8)
 DROP FUNCTION @extschema@.rebuild(bigint[], text, boolean);
 CREATE FUNCTION @extschema@.rebuild(ids bigint[], why text, force boolean)
+
+------------------------------------------------------------------------
+-- Issue 17, defects 6 and 7: refresh() and the win-count compaction run one
+-- at a time by locking a row of prio.job_locks (advisory keys could be taken
+-- by any role); a skipped refresh returns NULL and is logged in
+-- prio.refresh_runs; new automatic breaks or CLV models wait for the writers
+-- in flight (EXCLUSIVE on customer_state, as a settings change).  The
+-- functions are dropped and created again, their grants given back
+-- (prio.upgrade_regrant, dropped at the end).
+------------------------------------------------------------------------
+
+CREATE FUNCTION @extschema@.upgrade_regrant(target text, acl aclitem[])
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    r record;
+BEGIN
+    FOR r IN SELECT a.grantee, a.privilege_type, a.is_grantable
+               FROM pg_catalog.aclexplode(acl) a
+              WHERE a.grantee OPERATOR(pg_catalog.<>) a.grantor
+    LOOP
+        EXECUTE pg_catalog.format('GRANT %s ON %s TO %s%s', r.privilege_type, target,
+                    CASE WHEN r.grantee OPERATOR(pg_catalog.=) 0 THEN 'PUBLIC'
+                         ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(r.grantee)) END,
+                    CASE WHEN r.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END);
+    END LOOP;
+END
+$$;
+
+SELECT pg_catalog.set_config('prio.upgrade_acl_' OPERATOR(pg_catalog.||) p.proname,
+                             coalesce(p.proacl::text, ''), true)
+  FROM pg_catalog.pg_proc p
+ WHERE p.oid OPERATOR(pg_catalog.=) ANY (ARRAY['@extschema@.refresh(timestamptz)'::pg_catalog.regprocedure,
+                                                '@extschema@.compact_win_counts()'::pg_catalog.regprocedure]);
+DROP FUNCTION @extschema@.refresh(timestamptz);
+DROP FUNCTION @extschema@.compact_win_counts();
+
+-- Jobs that run one at a time hold their row here, locked FOR UPDATE until
+-- their transaction ends.  Not an advisory lock: any role that can connect
+-- can take those; locking these rows needs UPDATE privilege on the table,
+-- which only prio's owner has.
+CREATE TABLE @extschema@.job_locks (
+    job text PRIMARY KEY
+);
+COMMENT ON TABLE @extschema@.job_locks IS
+'One row per prio job that runs one at a time (refresh, win_counts: the compaction of prio.win_counts); the job holds its row locked until its transaction ends.  Only prio''s owner can lock these rows.  Maintained by prio.';
+COMMENT ON COLUMN @extschema@.job_locks.job IS 'The job.';
+INSERT INTO @extschema@.job_locks (job) VALUES ('refresh'), ('win_counts');
+
+CREATE TABLE @extschema@.refresh_runs (
+    run_id      bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    started_at  timestamptz NOT NULL,
+    as_of       timestamptz NOT NULL,
+    skipped     boolean NOT NULL,
+    changed     integer,
+    breaks      text CHECK (breaks IN ('unchanged', 'updated', 'deferred')),
+    finished_at timestamptz NOT NULL
+);
+COMMENT ON TABLE @extschema@.refresh_runs IS
+'The run log of prio.refresh(): one row per call (the latest 1000), written in the caller''s transaction; a call skipped because another refresh was running says so here and returns NULL.';
+COMMENT ON COLUMN @extschema@.refresh_runs.run_id IS 'Generated, increasing.';
+COMMENT ON COLUMN @extschema@.refresh_runs.started_at IS 'When the call started (clock time).';
+COMMENT ON COLUMN @extschema@.refresh_runs.as_of IS 'The time it evaluated customers as of.';
+COMMENT ON COLUMN @extschema@.refresh_runs.skipped IS 'True when another refresh held the job and this one did nothing.';
+COMMENT ON COLUMN @extschema@.refresh_runs.changed IS 'Customers that changed tier or stage (what refresh() returned); NULL when skipped.';
+COMMENT ON COLUMN @extschema@.refresh_runs.breaks IS 'The automatic breaks and CLV models: unchanged (nothing new), updated, or deferred (new ones were due, but a transaction writing customer_state held it past lock_timeout: the old ones stay in force until a later refresh); NULL when skipped.';
+COMMENT ON COLUMN @extschema@.refresh_runs.finished_at IS 'When the call finished (clock time).';
+COMMENT ON SEQUENCE @extschema@.refresh_runs_run_id_seq IS 'Generates prio.refresh_runs.run_id.';
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.refresh_runs', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.refresh_runs_run_id_seq', '');
+
+CREATE FUNCTION @extschema@.refresh(as_of timestamptz DEFAULT pg_catalog.now())
 RETURNS integer
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -73,6 +147,129 @@ DROP TRIGGER customers_updated ON @extschema@.customers;
 DROP FUNCTION @extschema@.customers_changed();
 CREATE FUNCTION @extschema@.customers_changed()
 RETURNS trigger
+
+AS $$
+DECLARE
+    v_started timestamptz := pg_catalog.clock_timestamp();
+    v_ids bigint[];
+    v_changed integer := 0;
+    v_r double precision[];
+    v_f double precision[];
+    v_m double precision[];
+    v_n bigint;
+    v_fit boolean;
+    v_locked boolean := false;
+    v_breaks text := 'unchanged';
+BEGIN
+    IF as_of IS NULL THEN
+        RAISE EXCEPTION 'as_of must not be NULL' USING ERRCODE = '22004';
+    END IF;
+    IF NOT pg_catalog.isfinite(as_of) THEN
+        RAISE EXCEPTION 'as_of must be a finite time, not %', as_of USING ERRCODE = '22023';
+    END IF;
+    IF as_of OPERATOR(pg_catalog.>) (pg_catalog.now() OPERATOR(pg_catalog.+) interval '10 years') THEN
+        RAISE EXCEPTION 'as_of is more than 10 years ahead' USING ERRCODE = '22023',
+            HINT = 'refresh(as_of) evaluates customers at a time; history rows are dated then.';
+    END IF;
+    -- one refresh at a time (a second one has nothing to add): the job's row
+    -- in prio.job_locks, which no other role can lock
+    PERFORM 1 FROM @extschema@.job_locks j WHERE j.job OPERATOR(pg_catalog.=) 'refresh'
+        FOR UPDATE SKIP LOCKED;
+    IF NOT FOUND THEN
+        IF NOT EXISTS (SELECT 1 FROM @extschema@.job_locks j WHERE j.job OPERATOR(pg_catalog.=) 'refresh') THEN
+            RAISE EXCEPTION 'prio.job_locks has no row for the job refresh' USING ERRCODE = '55000',
+                HINT = 'INSERT INTO prio.job_locks (job) VALUES (''refresh''), as prio''s owner.';
+        END IF;
+        RAISE NOTICE 'prio.refresh() is already running in another session; skipped';
+        INSERT INTO @extschema@.refresh_runs (started_at, as_of, skipped, changed, finished_at)
+        VALUES (v_started, as_of, true, NULL, pg_catalog.clock_timestamp());
+        RETURN NULL;
+    END IF;
+
+    -- the CLV models are due when the latest fit is old and enough customers
+    -- bought again (fitted before the evaluation: the value side may use them)
+    v_fit := NOT EXISTS (SELECT 1 FROM @extschema@.clv_models m, @extschema@.settings cfg
+                          WHERE m.fitted_at OPERATOR(pg_catalog.>) (pg_catalog.now() OPERATOR(pg_catalog.-) cfg.clv_refit_after))
+             AND (SELECT pg_catalog.count(*) FROM @extschema@.customer_state s
+                   WHERE s.purchase_days OPERATOR(pg_catalog.>) 1)
+                 OPERATOR(pg_catalog.>=) (SELECT cfg.clv_min_repeat_buyers FROM @extschema@.settings cfg);
+    -- New breaks or models change how customers are scored, and a writer
+    -- still in flight has scored its customers under the old ones.  So, as a
+    -- settings change does, wait for every transaction writing state and hold
+    -- off new ones until this one ends; then compute the breaks again, from
+    -- everything committed (a later statement sees it).
+    LOOP
+        SELECT pg_catalog.percentile_cont(ARRAY[0.2, 0.4, 0.6, 0.8]) WITHIN GROUP
+               (ORDER BY @extschema@.recency_days(s.last_purchase_at, as_of)),
+               pg_catalog.percentile_cont(ARRAY[0.2, 0.4, 0.6, 0.8]) WITHIN GROUP
+               (ORDER BY s.frequency::double precision),
+               pg_catalog.percentile_cont(ARRAY[0.2, 0.4, 0.6, 0.8]) WITHIN GROUP
+               (ORDER BY s.monetary::double precision),
+               pg_catalog.count(*)
+          INTO v_r, v_f, v_m, v_n
+          FROM @extschema@.customer_state s
+         WHERE s.frequency OPERATOR(pg_catalog.>) 0;
+        EXIT WHEN v_locked;
+        EXIT WHEN NOT v_fit
+              AND NOT EXISTS (SELECT 1 FROM @extschema@.auto_breaks b
+                               WHERE ROW(b.r_breaks, b.f_breaks, b.m_breaks, b.buyers)
+                                     IS DISTINCT FROM ROW(v_r, v_f, v_m, v_n)
+                                  OR b.computed_at IS NULL);
+        -- EXCLUSIVE, the mode a settings change and the rebuild take.  While
+        -- it waits, new writers queue behind it: with lock_timeout set, a
+        -- refresh that cannot have it in time keeps the old breaks and models
+        -- (the writers scored under them) and does the rest.
+        BEGIN
+            LOCK TABLE @extschema@.customer_state IN EXCLUSIVE MODE;
+            v_locked := true;
+        EXCEPTION WHEN lock_not_available THEN
+            RAISE WARNING 'prio.refresh(): new automatic breaks and CLV models deferred: a transaction writing prio.customer_state held it past lock_timeout (%)',
+                          pg_catalog.current_setting('lock_timeout');
+            v_breaks := 'deferred';
+            EXIT;
+        END;
+    END LOOP;
+
+    IF v_locked THEN
+        v_breaks := 'updated';
+        UPDATE @extschema@.auto_breaks b
+           SET r_breaks = v_r, f_breaks = v_f, m_breaks = v_m, buyers = v_n, computed_at = as_of
+         WHERE ROW(b.r_breaks, b.f_breaks, b.m_breaks, b.buyers) IS DISTINCT FROM ROW(v_r, v_f, v_m, v_n)
+            OR b.computed_at IS NULL;
+        IF v_fit THEN
+            BEGIN
+                PERFORM @extschema@.fit_clv();
+            EXCEPTION WHEN invalid_parameter_value THEN
+                RAISE WARNING 'prio.refresh(): the CLV models were not fitted: %', SQLERRM;
+            END;
+        END IF;
+    END IF;
+    -- who would change: evaluate everyone without locks, then lock and apply only those
+    v_ids := @extschema@.sweep_due(as_of);
+    IF v_ids IS NOT NULL THEN
+        v_changed := @extschema@.reevaluate(v_ids, as_of, 'refresh');
+    END IF;
+
+    -- sum up the win-count deltas
+    IF EXISTS (SELECT 1 FROM @extschema@.win_counts w GROUP BY w.variable, w.value
+                HAVING pg_catalog.count(*) OPERATOR(pg_catalog.>) 1) THEN
+        PERFORM @extschema@.compact_win_counts();
+    END IF;
+
+    INSERT INTO @extschema@.refresh_runs (started_at, as_of, skipped, changed, breaks, finished_at)
+    VALUES (v_started, as_of, false, v_changed, v_breaks, pg_catalog.clock_timestamp());
+    DELETE FROM @extschema@.refresh_runs r
+     WHERE r.run_id OPERATOR(pg_catalog.<=)
+           (SELECT pg_catalog.max(l.run_id) OPERATOR(pg_catalog.-) 1000 FROM @extschema@.refresh_runs l);
+    RETURN v_changed;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.refresh(timestamptz) IS
+'Time moves customers too: recomputes automatic breaks, re-evaluates everyone as of as_of (silent, dormant, overdue, decayed intent), writes only rows that change, logs changes; fits the CLV models again (prio.fit_clv) when the latest fit is older than settings.clv_refit_after and enough customers bought again; returns how many customers changed tier or stage.  When the breaks or the models change it first waits for the transactions writing state and holds off new ones until it ends, as a settings change does; with lock_timeout set, a refresh that cannot lock them out in time keeps the old breaks and models (a WARNING, breaks = deferred in the log).  One call at a time: a concurrent second call returns NULL at once, with a NOTICE; every call is logged in prio.refresh_runs.';
+REVOKE ALL ON FUNCTION @extschema@.refresh(timestamptz) FROM PUBLIC;
+
+CREATE FUNCTION @extschema@.compact_win_counts()
+RETURNS void
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
@@ -144,3 +341,287 @@ CREATE TRIGGER customers_updated
     REFERENCING NEW TABLE AS new_rows
     FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.customers_changed();
 REVOKE ALL ON FUNCTION @extschema@.customers_changed() FROM PUBLIC;
+
+BEGIN
+    -- one at a time, and never waiting: a writer that cannot have the job's
+    -- row (prio.job_locks, which no other role can lock) leaves its deltas to
+    -- the next one; concurrent appends are not seen (one snapshot) and stay
+    PERFORM 1 FROM @extschema@.job_locks j WHERE j.job OPERATOR(pg_catalog.=) 'win_counts'
+        FOR UPDATE SKIP LOCKED;
+    IF FOUND THEN
+        WITH d AS (DELETE FROM @extschema@.win_counts RETURNING variable, value, won, lost)
+        INSERT INTO @extschema@.win_counts (variable, value, won, lost)
+        SELECT d.variable, d.value, pg_catalog.sum(d.won), pg_catalog.sum(d.lost)
+          FROM d GROUP BY 1, 2
+        HAVING pg_catalog.sum(d.won) OPERATOR(pg_catalog.<>) 0 OR pg_catalog.sum(d.lost) OPERATOR(pg_catalog.<>) 0;
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.compact_win_counts() IS
+'Internal: sums up the delta rows of prio.win_counts (skipped while another session does it).';
+REVOKE ALL ON FUNCTION @extschema@.compact_win_counts() FROM PUBLIC;
+
+SELECT @extschema@.upgrade_regrant('FUNCTION @extschema@.refresh(timestamptz)',
+                                   NULLIF(pg_catalog.current_setting('prio.upgrade_acl_refresh'), '')::pg_catalog.aclitem[]);
+SELECT @extschema@.upgrade_regrant('FUNCTION @extschema@.compact_win_counts()',
+                                   NULLIF(pg_catalog.current_setting('prio.upgrade_acl_compact_win_counts'), '')::pg_catalog.aclitem[]);
+
+------------------------------------------------------------------------
+-- Issue 17, defect 4: under owner isolation a rep's win model comes only
+-- from the outcomes the rep can see.  win_model() runs as the caller (it was
+-- SECURITY DEFINER over every outcome); the summed counts of everyone come
+-- through the gate prio.win_counts_shared.  win_factors, win_probability
+-- (their defaults call win_model) and followup (calls both) are dropped and
+-- created again as they were.
+------------------------------------------------------------------------
+
+SELECT pg_catalog.set_config('prio.upgrade_acl_followup', coalesce(c.relacl::text, ''), true)
+  FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) '@extschema@.followup'::pg_catalog.regclass;
+SELECT pg_catalog.set_config('prio.upgrade_acl_' OPERATOR(pg_catalog.||) p.proname,
+                             coalesce(p.proacl::text, ''), true)
+  FROM pg_catalog.pg_proc p
+ WHERE p.oid OPERATOR(pg_catalog.=) ANY (ARRAY['@extschema@.win_model()'::pg_catalog.regprocedure,
+                                                '@extschema@.win_factors(jsonb, jsonb)'::pg_catalog.regprocedure,
+                                                '@extschema@.win_probability(jsonb, jsonb)'::pg_catalog.regprocedure]);
+DROP VIEW @extschema@.followup;
+DROP FUNCTION @extschema@.win_probability(jsonb, jsonb);
+DROP FUNCTION @extschema@.win_factors(jsonb, jsonb);
+DROP FUNCTION @extschema@.win_model();
+
+-- Not SECURITY DEFINER: under owner isolation the model a rep reads must be
+-- built from the outcomes the rep may see, so it runs as the caller.  The
+-- summed counts of everyone come through prio.win_counts_shared, which
+-- gives rows only while isolation is off and to managers (the raw delta rows
+-- stay unreadable: one statement's rows are one closed customer's features).
+CREATE FUNCTION @extschema@.win_model()
+RETURNS jsonb
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_counts @extschema@.win_counts[];
+BEGIN
+    IF NOT (SELECT c.relrowsecurity FROM pg_catalog.pg_class c
+             WHERE c.oid OPERATOR(pg_catalog.=) '@extschema@.customers'::pg_catalog.regclass)
+       OR @extschema@.sees_all_customers() THEN
+        SELECT pg_catalog.array_agg(ROW(w.variable, w.value, w.won, w.lost)::@extschema@.win_counts)
+          INTO v_counts FROM @extschema@.win_counts_shared w;
+    ELSE
+        -- a rep under owner isolation: the outcomes row-level security lets
+        -- the caller see (their own and covered customers), nobody else's
+        SELECT pg_catalog.array_agg(ROW(x.variable, x.value, x.won, x.lost)::@extschema@.win_counts)
+          INTO v_counts
+          FROM (SELECT f.key AS variable, f.value,
+                       pg_catalog.count(*) FILTER (WHERE o.won) AS won,
+                       pg_catalog.count(*) FILTER (WHERE NOT o.won) AS lost
+                  FROM @extschema@.win_outcomes o,
+                       LATERAL (SELECT e.key, e.value FROM pg_catalog.jsonb_each_text(o.features) e
+                                UNION ALL SELECT '*', '*') f
+                 GROUP BY 1, 2) x;
+    END IF;
+    RETURN (
+        WITH c AS (
+            SELECT u.variable, u.value, u.won, u.lost FROM pg_catalog.unnest(v_counts) u
+             WHERE u.won OPERATOR(pg_catalog.>) 0 OR u.lost OPERATOR(pg_catalog.>) 0
+        ), v AS (
+            SELECT c.variable, pg_catalog.jsonb_build_array(pg_catalog.sum(c.won), pg_catalog.sum(c.lost),
+                                                            GREATEST(pg_catalog.count(*), 2)) AS totals,
+                   pg_catalog.jsonb_object_agg(c.value, pg_catalog.jsonb_build_array(c.won, c.lost)) AS counts
+              FROM c WHERE c.variable OPERATOR(pg_catalog.<>) '*' GROUP BY 1
+        )
+        SELECT pg_catalog.jsonb_build_object(
+                   'total', (SELECT pg_catalog.jsonb_build_array(coalesce(pg_catalog.sum(c.won), 0), coalesce(pg_catalog.sum(c.lost), 0))
+                               FROM c WHERE c.variable OPERATOR(pg_catalog.=) '*'),
+                   'variables', coalesce((SELECT pg_catalog.jsonb_object_agg(v.variable, v.totals) FROM v), '{}'),
+                   'counts', coalesce((SELECT pg_catalog.jsonb_object_agg(v.variable, v.counts) FROM v), '{}')));
+END
+$$;
+COMMENT ON FUNCTION @extschema@.win_model() IS
+'The naive-Bayes model as one value, read once per query: won/lost totals, per variable its won and lost outcomes and number of values, and the won/lost counts of each value.  Built from every outcome (prio.win_counts summed) while owner isolation is off and for managers; for a rep under owner isolation only from the outcomes of the customers the rep can see (prio.win_outcomes through row-level security), so nothing in it comes from another rep''s customers: another rep closing a deal changes nothing in it, and it has no other owner''s counts.  Such a rep''s win probabilities learn from their own deals only; the rep needs SELECT on prio.win_outcomes (prio.grant_reader).';
+
+CREATE FUNCTION @extschema@.win_factors(features jsonb, model jsonb DEFAULT @extschema@.win_model())
+RETURNS TABLE (variable text, value text, won bigint, lost bigint, weight double precision)
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+BEGIN ATOMIC
+    -- log P(value | won) - log P(value | lost), Laplace-smoothed over the values seen
+    SELECT x.variable, x.value, x.won, x.lost,
+           pg_catalog.ln((x.won OPERATOR(pg_catalog.+) 1)::double precision
+                         OPERATOR(pg_catalog./) (x.var_won OPERATOR(pg_catalog.+) x.k)::double precision)
+           OPERATOR(pg_catalog.-)
+           pg_catalog.ln((x.lost OPERATOR(pg_catalog.+) 1)::double precision
+                         OPERATOR(pg_catalog./) (x.var_lost OPERATOR(pg_catalog.+) x.k)::double precision)
+      FROM (SELECT f.key AS variable, f.value,
+                   coalesce(((model OPERATOR(pg_catalog.->) 'counts' OPERATOR(pg_catalog.->) f.key
+                              OPERATOR(pg_catalog.->) f.value) OPERATOR(pg_catalog.->>) 0)::bigint, 0) AS won,
+                   coalesce(((model OPERATOR(pg_catalog.->) 'counts' OPERATOR(pg_catalog.->) f.key
+                              OPERATOR(pg_catalog.->) f.value) OPERATOR(pg_catalog.->>) 1)::bigint, 0) AS lost,
+                   coalesce(((model OPERATOR(pg_catalog.->) 'variables' OPERATOR(pg_catalog.->) f.key)
+                             OPERATOR(pg_catalog.->>) 0)::bigint, 0) AS var_won,
+                   coalesce(((model OPERATOR(pg_catalog.->) 'variables' OPERATOR(pg_catalog.->) f.key)
+                             OPERATOR(pg_catalog.->>) 1)::bigint, 0) AS var_lost,
+                   coalesce(((model OPERATOR(pg_catalog.->) 'variables' OPERATOR(pg_catalog.->) f.key)
+                             OPERATOR(pg_catalog.->>) 2)::bigint, 2) AS k
+              FROM pg_catalog.jsonb_each_text(features) f) x
+     ORDER BY 5 DESC, 1;
+END;
+COMMENT ON FUNCTION @extschema@.win_factors(jsonb, jsonb) IS
+'Each feature''s weight in the naive-Bayes win probability: log P(value | won) - log P(value | lost) (Laplace smoothing over the values seen), with its won and lost counts; positive raises the probability.  model defaults to prio.win_model().';
+
+CREATE FUNCTION @extschema@.win_probability(features jsonb, model jsonb DEFAULT @extschema@.win_model())
+RETURNS double precision
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+BEGIN ATOMIC
+    SELECT GREATEST(1e-6::double precision, LEAST(1::double precision OPERATOR(pg_catalog.-) 1e-6,
+               1 OPERATOR(pg_catalog./) (1 OPERATOR(pg_catalog.+) pg_catalog.exp(OPERATOR(pg_catalog.-) GREATEST(-700::double precision, LEAST(700::double precision,
+                   pg_catalog.ln((coalesce(((model OPERATOR(pg_catalog.->) 'total') OPERATOR(pg_catalog.->>) 0)::bigint, 0)
+                                  OPERATOR(pg_catalog.+) 1)::double precision
+                                 OPERATOR(pg_catalog./)
+                                 (coalesce(((model OPERATOR(pg_catalog.->) 'total') OPERATOR(pg_catalog.->>) 1)::bigint, 0)
+                                  OPERATOR(pg_catalog.+) 1)::double precision)
+                   OPERATOR(pg_catalog.+)
+                   coalesce((SELECT pg_catalog.sum(x.weight) FROM @extschema@.win_factors(features, model) x), 0)))))));
+END;
+COMMENT ON FUNCTION @extschema@.win_probability(jsonb, jsonb) IS
+'Naive-Bayes probability of winning a deal with these features (prio.win_features) under the model (default prio.win_model(): the won and lost customers so far); strictly between 0 and 1, 0.5 before any outcome.';
+
+-- The ranking is the inner query, over customer_state alone; everything
+-- else is computed outside it, so a query with LIMIT computes it only for
+-- the rows it returns.  WHERE owner = ... reaches the index on owner.
+CREATE VIEW @extschema@.followup WITH (security_invoker = true) AS
+SELECT r.rank,
+       r.customer_id,
+       (SELECT c.name FROM @extschema@.customers c
+         WHERE c.customer_id OPERATOR(pg_catalog.=) r.customer_id) AS name,
+       r.owner,
+       st.tier,
+       r.priority,
+       st.effective_stage AS stage,
+       st.r_score AS r,
+       st.f_score AS f,
+       st.m_score AS m,
+       x.segment AS rfm_segment,
+       st.bant,
+       @extschema@.decayed(st.intent, st.intent_at,
+                           (SELECT cfg.intent_half_life FROM @extschema@.settings cfg), pg_catalog.now()) AS intent,
+       st.last_at AS last_activity_at,
+       st.last_outbound_at AS last_contact_at,
+       r.next_due_at,
+       x.overdue_days,
+       pg_catalog.concat_ws(', ',
+           st.tier OPERATOR(pg_catalog.||) ': BANT ' OPERATOR(pg_catalog.||) st.bant OPERATOR(pg_catalog.||) '/4',
+           CASE WHEN x.segment IS NULL AND st.frequency OPERATOR(pg_catalog.=) 0 THEN 'no purchases'
+                WHEN x.segment IS NULL THEN 'RFM not scored yet'
+                ELSE pg_catalog.format('%s %s-%s-%s', x.segment, st.r_score, st.f_score, st.m_score) END,
+           st.effective_stage::text,
+           CASE WHEN st.no_reply THEN 'no reply to last touch' END,
+           CASE WHEN x.overdue_days OPERATOR(pg_catalog.=) 1 THEN '1 day overdue'
+                WHEN x.overdue_days OPERATOR(pg_catalog.>) 1 THEN x.overdue_days OPERATOR(pg_catalog.||) ' days overdue'
+                WHEN r.next_due_at OPERATOR(pg_catalog.<=) pg_catalog.now() THEN 'due today'
+                ELSE 'due ' OPERATOR(pg_catalog.||) pg_catalog.to_char(r.next_due_at, 'YYYY-MM-DD') END) AS reason,
+       @extschema@.p_alive((SELECT cm.bgnbd FROM @extschema@.clv_models cm
+                             ORDER BY cm.fitted_at DESC LIMIT 1), st) AS p_alive,
+       @extschema@.clv((SELECT cm.bgnbd FROM @extschema@.clv_models cm ORDER BY cm.fitted_at DESC LIMIT 1),
+                       (SELECT cm.gammagamma FROM @extschema@.clv_models cm ORDER BY cm.fitted_at DESC LIMIT 1),
+                       st,
+                       (SELECT cfg.clv_horizon FROM @extschema@.settings cfg),
+                       (SELECT cfg.clv_discount_rate FROM @extschema@.settings cfg)) AS clv,
+       CASE WHEN st.stage OPERATOR(pg_catalog.<>) ALL ('{won,lost}'::@extschema@.stage[])
+            THEN @extschema@.win_probability(@extschema@.win_features(st), (SELECT @extschema@.win_model())) END
+       AS win_probability
+  -- rank on the narrow columns; the rest of the row is read for the rows
+  -- returned only (a LIMIT reads 50 rows, not an owner's thousands)
+  FROM (
+    SELECT pg_catalog.row_number() OVER (PARTITION BY s.owner
+                                         ORDER BY s.priority DESC, s.next_due_at, s.customer_id) AS rank,
+           s.customer_id, s.owner, s.priority, s.next_due_at
+      FROM @extschema@.customer_state s
+     ORDER BY s.priority DESC, s.next_due_at, s.customer_id
+  ) r
+  JOIN @extschema@.customer_state st ON st.customer_id OPERATOR(pg_catalog.=) r.customer_id
+ CROSS JOIN LATERAL (
+    SELECT CASE WHEN st.frequency OPERATOR(pg_catalog.>) 0 AND st.r_score IS NOT NULL
+                     AND st.f_score IS NOT NULL AND st.m_score IS NOT NULL
+                THEN @extschema@.rfm_segment(st.r_score, st.f_score, st.m_score) END AS segment,
+           GREATEST(pg_catalog.floor(pg_catalog.date_part('epoch', pg_catalog.now() OPERATOR(pg_catalog.-) r.next_due_at)
+                                     OPERATOR(pg_catalog./) 86400)::integer, 0) AS overdue_days
+ ) x
+ ORDER BY r.priority DESC, r.next_due_at, r.customer_id;
+COMMENT ON VIEW @extschema@.followup IS
+'Whom each rep should contact next, when and why: one row per customer, highest priority first, with its rank in its owner''s list (rank 1 = first).  Filter with WHERE owner = ...';
+COMMENT ON COLUMN @extschema@.followup.rank IS 'Position in the owner''s follow-up list (by priority, then due date).';
+COMMENT ON COLUMN @extschema@.followup.customer_id IS 'The customer.';
+COMMENT ON COLUMN @extschema@.followup.name IS 'Customer name.';
+COMMENT ON COLUMN @extschema@.followup.owner IS 'Rep who owns the customer.';
+COMMENT ON COLUMN @extschema@.followup.tier IS 'A (high value and intent), B (value), C (intent), D (neither).';
+COMMENT ON COLUMN @extschema@.followup.priority IS 'Priority 0-100; higher first.';
+COMMENT ON COLUMN @extschema@.followup.stage IS 'Effective lifecycle stage.';
+COMMENT ON COLUMN @extschema@.followup.r IS 'Recency score 1-5.';
+COMMENT ON COLUMN @extschema@.followup.f IS 'Frequency score 1-5.';
+COMMENT ON COLUMN @extschema@.followup.m IS 'Monetary score 1-5.';
+COMMENT ON COLUMN @extschema@.followup.rfm_segment IS 'Named RFM segment (prio.rfm_segments); NULL without purchases or before RFM breaks exist.';
+COMMENT ON COLUMN @extschema@.followup.bant IS 'BANT answers that are TRUE (0-4).';
+COMMENT ON COLUMN @extschema@.followup.intent IS 'Buying intent decayed to now.';
+COMMENT ON COLUMN @extschema@.followup.last_activity_at IS 'Last activity of any kind.';
+COMMENT ON COLUMN @extschema@.followup.last_contact_at IS 'Last outbound touch by the team.';
+COMMENT ON COLUMN @extschema@.followup.next_due_at IS 'When the next follow-up is due (last touch + tier cadence).';
+COMMENT ON COLUMN @extschema@.followup.overdue_days IS 'Whole days past next_due_at (0 when not overdue).';
+COMMENT ON COLUMN @extschema@.followup.reason IS 'One readable line: tier, BANT, RFM segment and scores, stage, due.';
+COMMENT ON COLUMN @extschema@.followup.p_alive IS 'Probability the customer is still buying (BG/NBD of the latest prio.clv_models fit); NULL without purchases or a fit.';
+COMMENT ON COLUMN @extschema@.followup.win_probability IS 'Probability the open deal is won (prio.win_probability); NULL once won or lost.';
+COMMENT ON COLUMN @extschema@.followup.clv IS 'Expected value of the customer''s purchases over settings.clv_horizon months (BG/NBD x Gamma-Gamma, discounted); NULL without purchases or a fit.';
+
+-- The one view that is not security_invoker, on purpose: it is the gate to
+-- the summed counts of every outcome, which prio.win_model() (run as the
+-- caller) reads.  It reads prio.win_counts as its owner, while CURRENT_USER
+-- in sees_all_customers() is still the caller: rows only while owner
+-- isolation is off or for a manager.
+CREATE VIEW @extschema@.win_counts_shared WITH (security_barrier = true) AS
+SELECT w.variable, w.value, pg_catalog.sum(w.won)::bigint AS won, pg_catalog.sum(w.lost)::bigint AS lost
+  FROM @extschema@.win_counts w
+ WHERE NOT (SELECT c.relrowsecurity FROM pg_catalog.pg_class c
+             WHERE c.oid OPERATOR(pg_catalog.=) '@extschema@.customers'::pg_catalog.regclass)
+    OR (SELECT @extschema@.sees_all_customers())
+ GROUP BY w.variable, w.value;
+COMMENT ON VIEW @extschema@.win_counts_shared IS
+'prio.win_counts summed per (variable, value), for prio.win_model(): every row while owner isolation is off and for managers, none for anyone else while it is on.';
+COMMENT ON COLUMN @extschema@.win_counts_shared.variable IS 'A feature name (prio.win_features), or * for the totals.';
+COMMENT ON COLUMN @extschema@.win_counts_shared.value IS 'Its value.';
+COMMENT ON COLUMN @extschema@.win_counts_shared.won IS 'Won outcomes.';
+COMMENT ON COLUMN @extschema@.win_counts_shared.lost IS 'Lost outcomes.';
+GRANT SELECT ON @extschema@.win_counts_shared TO PUBLIC;
+
+SELECT @extschema@.upgrade_regrant('FUNCTION @extschema@.win_model()',
+                                   NULLIF(pg_catalog.current_setting('prio.upgrade_acl_win_model'), '')::pg_catalog.aclitem[]);
+SELECT @extschema@.upgrade_regrant('FUNCTION @extschema@.win_factors(jsonb, jsonb)',
+                                   NULLIF(pg_catalog.current_setting('prio.upgrade_acl_win_factors'), '')::pg_catalog.aclitem[]);
+SELECT @extschema@.upgrade_regrant('FUNCTION @extschema@.win_probability(jsonb, jsonb)',
+                                   NULLIF(pg_catalog.current_setting('prio.upgrade_acl_win_probability'), '')::pg_catalog.aclitem[]);
+SELECT @extschema@.upgrade_regrant('TABLE @extschema@.followup',
+                                   NULLIF(pg_catalog.current_setting('prio.upgrade_acl_followup'), '')::pg_catalog.aclitem[]);
+
+
+-- grant_admin() also gives the refresh run log
+SELECT pg_catalog.set_config('prio.upgrade_acl_grant_admin', coalesce(p.proacl::text, ''), true)
+  FROM pg_catalog.pg_proc p
+ WHERE p.oid OPERATOR(pg_catalog.=) '@extschema@.grant_admin(regrole)'::pg_catalog.regprocedure;
+DROP FUNCTION @extschema@.grant_admin(regrole);
+CREATE FUNCTION @extschema@.grant_admin(role regrole)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    PERFORM @extschema@.grant_writer(role);
+    EXECUTE pg_catalog.format('GRANT UPDATE ON @extschema@.settings TO %s', role);
+    EXECUTE pg_catalog.format('GRANT INSERT, UPDATE, DELETE ON @extschema@.activity_kinds, @extschema@.rfm_segments TO %s', role);
+    EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION @extschema@.refresh(timestamptz), @extschema@.recompute(bigint),'
+                              ' @extschema@.fit_clv() TO %s', role);
+    EXECUTE pg_catalog.format('GRANT SELECT ON @extschema@.refresh_runs TO %s', role);
+END
+$$;
+COMMENT ON FUNCTION @extschema@.grant_admin(regrole) IS
+'Whoever runs prio: what grant_writer gives, plus settings, activity kinds, segments, refresh(), recompute() and fit_clv(), and the refresh run log (prio.refresh_runs).';
+SELECT @extschema@.upgrade_regrant('FUNCTION @extschema@.grant_admin(regrole)',
+                                   NULLIF(pg_catalog.current_setting('prio.upgrade_acl_grant_admin'), '')::pg_catalog.aclitem[]);
+
+DROP FUNCTION @extschema@.upgrade_regrant(text, aclitem[]);

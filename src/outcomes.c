@@ -709,7 +709,7 @@ cmp_closed(const void *a, const void *b)
  * features, stage unknown), then win_counts equal the outcomes' counts --
  * rewritten, compacted, only when they do not already.  One scan of
  * customer_state and one of win_outcomes; runs as the caller (prio's own
- * SECURITY DEFINER recompute()), holding the compaction lock.
+ * SECURITY DEFINER recompute()), holding the compaction's job row.
  */
 PG_FUNCTION_INFO_V1(prio_rebuild_win_counts);
 Datum
@@ -739,11 +739,26 @@ prio_rebuild_win_counts(PG_FUNCTION_ARGS)
 	uint64		nrows;
 
 	SPI_connect();
-	if (SPI_execute("SELECT pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('prio.win_counts')::bigint)",
-					false, 0) != SPI_OK_SELECT)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("could not lock prio.win_counts")));
+
+	/*
+	 * The compaction's job row (0.4; an advisory lock before, which any role
+	 * could take and hold, and 0.3's schema still has only that).
+	 */
+	if (OidIsValid(get_relname_relid("job_locks", get_namespace_oid(PRIO_SCHEMA, false))))
+	{
+		if (SPI_execute("SELECT 1 FROM " PRIO_SCHEMA ".job_locks j"
+						" WHERE j.job OPERATOR(pg_catalog.=) 'win_counts' FOR UPDATE",
+						false, 0) != SPI_OK_SELECT)
+			elog(ERROR, "could not lock the win_counts row of prio.job_locks");
+		if (SPI_processed != 1)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("prio.job_locks has no row for the job win_counts"),
+					 errhint("INSERT INTO prio.job_locks (job) VALUES ('win_counts'), as prio's owner.")));
+	}
+	else if (SPI_execute("SELECT pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('prio.win_counts')::bigint)",
+						 false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not lock prio.win_counts");
 	CommandCounterIncrement();
 	snapshot = RegisterSnapshot(GetTransactionSnapshot());
 

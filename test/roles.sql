@@ -2,7 +2,7 @@
 -- activities, an admin also owns the configuration and refresh; nobody but
 -- prio's triggers writes customer_state or tier_history.
 BEGIN;
-SELECT plan(29);
+SELECT plan(36);
 
 CREATE ROLE prio_t_reader; CREATE ROLE prio_t_writer; CREATE ROLE prio_t_admin; CREATE ROLE prio_t_nobody;
 SELECT lives_ok($$SELECT prio.grant_reader('prio_t_reader')$$, 'grant_reader applies');
@@ -69,6 +69,33 @@ SELECT throws_ok($$UPDATE fake_customers SET owner = 'mallory'$$, '39P01', NULL,
 CREATE TRIGGER t2 AFTER UPDATE ON fake_customers FOR EACH ROW EXECUTE FUNCTION prio.state_closed();
 SELECT throws_ok($$UPDATE fake_customers SET owner = 'x'$$, '39P01', NULL,
                  'state_closed refuses any table but prio.customer_state');
+
+-- refresh() and the win-count compaction run one at a time by locking their
+-- row of prio.job_locks; no other role can take those locks (an advisory key
+-- could be taken by anyone and stopped them), nor a table lock that makes them wait
+SET ROLE prio_t_writer;
+SELECT throws_ok($$SELECT 1 FROM prio.job_locks FOR UPDATE$$, '42501', NULL,
+                 'writer: cannot lock the job rows refresh() and the compaction take');
+SELECT throws_ok($$SELECT 1 FROM prio.job_locks FOR KEY SHARE$$, '42501', NULL,
+                 'writer: nor hold them in the weakest row-lock mode');
+SELECT throws_ok($$LOCK TABLE prio.job_locks IN ACCESS SHARE MODE$$, '42501', NULL,
+                 'writer: nor lock the job table');
+RESET ROLE;
+SET ROLE prio_t_admin;
+SELECT throws_ok($$SELECT 1 FROM prio.job_locks FOR UPDATE$$, '42501', NULL,
+                 'admin: runs refresh() but cannot hold its job row');
+RESET ROLE;
+SET ROLE prio_t_reader;
+SELECT throws_ok($$LOCK TABLE prio.customer_state IN ROW SHARE MODE$$, '42501', NULL,
+                 'reader: cannot hold a lock on customer_state that makes refresh() wait');
+RESET ROLE;
+SET ROLE prio_t_admin;
+SELECT is((SELECT skipped FROM prio.refresh_runs ORDER BY run_id DESC LIMIT 1), false,
+          'admin: reads the run log; their refresh is in it, not skipped');
+RESET ROLE;
+DELETE FROM prio.job_locks WHERE job = 'refresh';
+SELECT throws_ok($$SELECT prio.refresh()$$, '55000', 'prio.job_locks has no row for the job refresh',
+                 'a missing job row is an error, not a refresh skipped for ever');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -3,7 +3,7 @@
 -- In one transaction: refresh (so the stored evaluation is as of now), snapshot
 -- customer_state (all but updated_at), recompute (facts it had to fix), compare.
 BEGIN;
-SELECT 'refresh ' || prio.refresh();
+SELECT 'refresh ' || coalesce(prio.refresh()::text, 'skipped');
 CREATE TEMP TABLE snap AS
 SELECT customer_id, first_at, last_at, last_inbound_at, last_outbound_at, last_purchase_at, frequency,
        monetary, intent, intent_at, stage, effective_stage, r_score, f_score, m_score, bant, no_reply,

@@ -2,6 +2,40 @@
 -- Engine: refresh, recompute, explain
 ------------------------------------------------------------------------
 
+-- Jobs that run one at a time hold their row here, locked FOR UPDATE until
+-- their transaction ends.  Not an advisory lock: any role that can connect
+-- can take those; locking these rows needs UPDATE privilege on the table,
+-- which only prio's owner has.
+CREATE TABLE @extschema@.job_locks (
+    job text PRIMARY KEY
+);
+COMMENT ON TABLE @extschema@.job_locks IS
+'One row per prio job that runs one at a time (refresh, win_counts: the compaction of prio.win_counts); the job holds its row locked until its transaction ends.  Only prio''s owner can lock these rows.  Maintained by prio.';
+COMMENT ON COLUMN @extschema@.job_locks.job IS 'The job.';
+INSERT INTO @extschema@.job_locks (job) VALUES ('refresh'), ('win_counts');
+
+CREATE TABLE @extschema@.refresh_runs (
+    run_id      bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    started_at  timestamptz NOT NULL,
+    as_of       timestamptz NOT NULL,
+    skipped     boolean NOT NULL,
+    changed     integer,
+    breaks      text CHECK (breaks IN ('unchanged', 'updated', 'deferred')),
+    finished_at timestamptz NOT NULL
+);
+COMMENT ON TABLE @extschema@.refresh_runs IS
+'The run log of prio.refresh(): one row per call (the latest 1000), written in the caller''s transaction; a call skipped because another refresh was running says so here and returns NULL.';
+COMMENT ON COLUMN @extschema@.refresh_runs.run_id IS 'Generated, increasing.';
+COMMENT ON COLUMN @extschema@.refresh_runs.started_at IS 'When the call started (clock time).';
+COMMENT ON COLUMN @extschema@.refresh_runs.as_of IS 'The time it evaluated customers as of.';
+COMMENT ON COLUMN @extschema@.refresh_runs.skipped IS 'True when another refresh held the job and this one did nothing.';
+COMMENT ON COLUMN @extschema@.refresh_runs.changed IS 'Customers that changed tier or stage (what refresh() returned); NULL when skipped.';
+COMMENT ON COLUMN @extschema@.refresh_runs.breaks IS 'The automatic breaks and CLV models: unchanged (nothing new), updated, or deferred (new ones were due, but a transaction writing customer_state held it past lock_timeout: the old ones stay in force until a later refresh); NULL when skipped.';
+COMMENT ON COLUMN @extschema@.refresh_runs.finished_at IS 'When the call finished (clock time).';
+COMMENT ON SEQUENCE @extschema@.refresh_runs_run_id_seq IS 'Generates prio.refresh_runs.run_id.';
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.refresh_runs', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.refresh_runs_run_id_seq', '');
+
 CREATE FUNCTION @extschema@.refresh(as_of timestamptz DEFAULT pg_catalog.now())
 RETURNS integer
 LANGUAGE plpgsql
@@ -10,8 +44,16 @@ SET search_path = pg_catalog, pg_temp
 SET jit = off
 AS $$
 DECLARE
+    v_started timestamptz := pg_catalog.clock_timestamp();
     v_ids bigint[];
     v_changed integer := 0;
+    v_r double precision[];
+    v_f double precision[];
+    v_m double precision[];
+    v_n bigint;
+    v_fit boolean;
+    v_locked boolean := false;
+    v_breaks text := 'unchanged';
 BEGIN
     IF as_of IS NULL THEN
         RAISE EXCEPTION 'as_of must not be NULL' USING ERRCODE = '22004';
@@ -23,38 +65,78 @@ BEGIN
         RAISE EXCEPTION 'as_of is more than 10 years ahead' USING ERRCODE = '22023',
             HINT = 'refresh(as_of) evaluates customers at a time; history rows are dated then.';
     END IF;
-    -- one refresh at a time; a second one has nothing to add
-    IF NOT pg_catalog.pg_try_advisory_xact_lock(pg_catalog.hashtext('prio.refresh')::bigint) THEN
+    -- one refresh at a time (a second one has nothing to add): the job's row
+    -- in prio.job_locks, which no other role can lock
+    PERFORM 1 FROM @extschema@.job_locks j WHERE j.job OPERATOR(pg_catalog.=) 'refresh'
+        FOR UPDATE SKIP LOCKED;
+    IF NOT FOUND THEN
+        IF NOT EXISTS (SELECT 1 FROM @extschema@.job_locks j WHERE j.job OPERATOR(pg_catalog.=) 'refresh') THEN
+            RAISE EXCEPTION 'prio.job_locks has no row for the job refresh' USING ERRCODE = '55000',
+                HINT = 'INSERT INTO prio.job_locks (job) VALUES (''refresh''), as prio''s owner.';
+        END IF;
         RAISE NOTICE 'prio.refresh() is already running in another session; skipped';
-        RETURN 0;
+        INSERT INTO @extschema@.refresh_runs (started_at, as_of, skipped, changed, finished_at)
+        VALUES (v_started, as_of, true, NULL, pg_catalog.clock_timestamp());
+        RETURN NULL;
     END IF;
 
-    UPDATE @extschema@.auto_breaks b
-       SET r_breaks = q.r, f_breaks = q.f, m_breaks = q.m, buyers = q.n, computed_at = as_of
-      FROM (SELECT pg_catalog.percentile_cont(ARRAY[0.2, 0.4, 0.6, 0.8]) WITHIN GROUP
-                   (ORDER BY @extschema@.recency_days(s.last_purchase_at, as_of)) AS r,
-                   pg_catalog.percentile_cont(ARRAY[0.2, 0.4, 0.6, 0.8]) WITHIN GROUP
-                   (ORDER BY s.frequency::double precision) AS f,
-                   pg_catalog.percentile_cont(ARRAY[0.2, 0.4, 0.6, 0.8]) WITHIN GROUP
-                   (ORDER BY s.monetary::double precision) AS m,
-                   pg_catalog.count(*) AS n
-              FROM @extschema@.customer_state s
-             WHERE s.frequency OPERATOR(pg_catalog.>) 0) q
-     WHERE ROW(b.r_breaks, b.f_breaks, b.m_breaks, b.buyers) IS DISTINCT FROM ROW(q.r, q.f, q.m, q.n)
-        OR b.computed_at IS NULL;
-
-    -- the CLV models, when the latest fit is old and enough customers bought
-    -- again (before the evaluation: the value side may use them)
-    IF NOT EXISTS (SELECT 1 FROM @extschema@.clv_models m, @extschema@.settings cfg
-                    WHERE m.fitted_at OPERATOR(pg_catalog.>) (pg_catalog.now() OPERATOR(pg_catalog.-) cfg.clv_refit_after))
-       AND (SELECT pg_catalog.count(*) FROM @extschema@.customer_state s
-             WHERE s.purchase_days OPERATOR(pg_catalog.>) 1)
-           OPERATOR(pg_catalog.>=) (SELECT cfg.clv_min_repeat_buyers FROM @extschema@.settings cfg) THEN
+    -- the CLV models are due when the latest fit is old and enough customers
+    -- bought again (fitted before the evaluation: the value side may use them)
+    v_fit := NOT EXISTS (SELECT 1 FROM @extschema@.clv_models m, @extschema@.settings cfg
+                          WHERE m.fitted_at OPERATOR(pg_catalog.>) (pg_catalog.now() OPERATOR(pg_catalog.-) cfg.clv_refit_after))
+             AND (SELECT pg_catalog.count(*) FROM @extschema@.customer_state s
+                   WHERE s.purchase_days OPERATOR(pg_catalog.>) 1)
+                 OPERATOR(pg_catalog.>=) (SELECT cfg.clv_min_repeat_buyers FROM @extschema@.settings cfg);
+    -- New breaks or models change how customers are scored, and a writer
+    -- still in flight has scored its customers under the old ones.  So, as a
+    -- settings change does, wait for every transaction writing state and hold
+    -- off new ones until this one ends; then compute the breaks again, from
+    -- everything committed (a later statement sees it).
+    LOOP
+        SELECT pg_catalog.percentile_cont(ARRAY[0.2, 0.4, 0.6, 0.8]) WITHIN GROUP
+               (ORDER BY @extschema@.recency_days(s.last_purchase_at, as_of)),
+               pg_catalog.percentile_cont(ARRAY[0.2, 0.4, 0.6, 0.8]) WITHIN GROUP
+               (ORDER BY s.frequency::double precision),
+               pg_catalog.percentile_cont(ARRAY[0.2, 0.4, 0.6, 0.8]) WITHIN GROUP
+               (ORDER BY s.monetary::double precision),
+               pg_catalog.count(*)
+          INTO v_r, v_f, v_m, v_n
+          FROM @extschema@.customer_state s
+         WHERE s.frequency OPERATOR(pg_catalog.>) 0;
+        EXIT WHEN v_locked;
+        EXIT WHEN NOT v_fit
+              AND NOT EXISTS (SELECT 1 FROM @extschema@.auto_breaks b
+                               WHERE ROW(b.r_breaks, b.f_breaks, b.m_breaks, b.buyers)
+                                     IS DISTINCT FROM ROW(v_r, v_f, v_m, v_n)
+                                  OR b.computed_at IS NULL);
+        -- EXCLUSIVE, the mode a settings change and the rebuild take.  While
+        -- it waits, new writers queue behind it: with lock_timeout set, a
+        -- refresh that cannot have it in time keeps the old breaks and models
+        -- (the writers scored under them) and does the rest.
         BEGIN
-            PERFORM @extschema@.fit_clv();
-        EXCEPTION WHEN invalid_parameter_value THEN
-            RAISE WARNING 'prio.refresh(): the CLV models were not fitted: %', SQLERRM;
+            LOCK TABLE @extschema@.customer_state IN EXCLUSIVE MODE;
+            v_locked := true;
+        EXCEPTION WHEN lock_not_available THEN
+            RAISE WARNING 'prio.refresh(): new automatic breaks and CLV models deferred: a transaction writing prio.customer_state held it past lock_timeout (%)',
+                          pg_catalog.current_setting('lock_timeout');
+            v_breaks := 'deferred';
+            EXIT;
         END;
+    END LOOP;
+
+    IF v_locked THEN
+        v_breaks := 'updated';
+        UPDATE @extschema@.auto_breaks b
+           SET r_breaks = v_r, f_breaks = v_f, m_breaks = v_m, buyers = v_n, computed_at = as_of
+         WHERE ROW(b.r_breaks, b.f_breaks, b.m_breaks, b.buyers) IS DISTINCT FROM ROW(v_r, v_f, v_m, v_n)
+            OR b.computed_at IS NULL;
+        IF v_fit THEN
+            BEGIN
+                PERFORM @extschema@.fit_clv();
+            EXCEPTION WHEN invalid_parameter_value THEN
+                RAISE WARNING 'prio.refresh(): the CLV models were not fitted: %', SQLERRM;
+            END;
+        END IF;
     END IF;
     -- who would change: evaluate everyone without locks, then lock and apply only those
     v_ids := @extschema@.sweep_due(as_of);
@@ -68,11 +150,16 @@ BEGIN
         PERFORM @extschema@.compact_win_counts();
     END IF;
 
+    INSERT INTO @extschema@.refresh_runs (started_at, as_of, skipped, changed, breaks, finished_at)
+    VALUES (v_started, as_of, false, v_changed, v_breaks, pg_catalog.clock_timestamp());
+    DELETE FROM @extschema@.refresh_runs r
+     WHERE r.run_id OPERATOR(pg_catalog.<=)
+           (SELECT pg_catalog.max(l.run_id) OPERATOR(pg_catalog.-) 1000 FROM @extschema@.refresh_runs l);
     RETURN v_changed;
 END
 $$;
 COMMENT ON FUNCTION @extschema@.refresh(timestamptz) IS
-'Time moves customers too: recomputes automatic breaks, re-evaluates everyone as of as_of (silent, dormant, overdue, decayed intent), writes only rows that change, logs changes; fits the CLV models again (prio.fit_clv) when the latest fit is older than settings.clv_refit_after and enough customers bought again; returns how many customers changed tier or stage.  A concurrent second call returns 0 at once.';
+'Time moves customers too: recomputes automatic breaks, re-evaluates everyone as of as_of (silent, dormant, overdue, decayed intent), writes only rows that change, logs changes; fits the CLV models again (prio.fit_clv) when the latest fit is older than settings.clv_refit_after and enough customers bought again; returns how many customers changed tier or stage.  When the breaks or the models change it first waits for the transactions writing state and holds off new ones until it ends, as a settings change does; with lock_timeout set, a refresh that cannot lock them out in time keeps the old breaks and models (a WARNING, breaks = deferred in the log).  One call at a time: a concurrent second call returns NULL at once, with a NOTICE; every call is logged in prio.refresh_runs.';
 
 CREATE FUNCTION @extschema@.recompute(customer_id bigint DEFAULT NULL)
 RETURNS integer

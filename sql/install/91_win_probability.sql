@@ -79,10 +79,12 @@ SET search_path = pg_catalog, pg_temp
 SET jit = off
 AS $$
 BEGIN
-    -- one at a time, and never waiting: a writer that cannot have the lock
-    -- leaves its deltas to the next one; concurrent appends are not seen
-    -- (one snapshot) and stay
-    IF pg_catalog.pg_try_advisory_xact_lock(pg_catalog.hashtext('prio.win_counts')::bigint) THEN
+    -- one at a time, and never waiting: a writer that cannot have the job's
+    -- row (prio.job_locks, which no other role can lock) leaves its deltas to
+    -- the next one; concurrent appends are not seen (one snapshot) and stay
+    PERFORM 1 FROM @extschema@.job_locks j WHERE j.job OPERATOR(pg_catalog.=) 'win_counts'
+        FOR UPDATE SKIP LOCKED;
+    IF FOUND THEN
         WITH d AS (DELETE FROM @extschema@.win_counts RETURNING variable, value, won, lost)
         INSERT INTO @extschema@.win_counts (variable, value, won, lost)
         SELECT d.variable, d.value, pg_catalog.sum(d.won), pg_catalog.sum(d.lost)
@@ -194,32 +196,56 @@ SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION @extschema@.rebuild_win_counts() IS
 'Internal (recompute; C): makes prio.win_outcomes follow the base stages (an open customer''s outcome goes; a closed customer without one gets its current features, stage unknown) and prio.win_counts equal the outcomes'' counts, rewriting them only when they differ or hold deltas; one scan of customer_state and one of win_outcomes, under the compaction lock.';
 
--- SECURITY DEFINER: readers get the summed model, not the delta rows (one
--- statement's rows are one closed customer's features)
+-- Not SECURITY DEFINER: under owner isolation the model a rep reads must be
+-- built from the outcomes the rep may see, so it runs as the caller.  The
+-- summed counts of everyone come through prio.win_counts_shared, which
+-- gives rows only while isolation is off and to managers (the raw delta rows
+-- stay unreadable: one statement's rows are one closed customer's features).
 CREATE FUNCTION @extschema@.win_model()
 RETURNS jsonb
-LANGUAGE sql STABLE PARALLEL SAFE
-SECURITY DEFINER
+LANGUAGE plpgsql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
-BEGIN ATOMIC
-    WITH c AS (
-        SELECT w.variable, w.value, pg_catalog.sum(w.won) AS won, pg_catalog.sum(w.lost) AS lost
-          FROM @extschema@.win_counts w GROUP BY 1, 2
-        HAVING pg_catalog.sum(w.won) OPERATOR(pg_catalog.>) 0 OR pg_catalog.sum(w.lost) OPERATOR(pg_catalog.>) 0
-    ), v AS (
-        SELECT c.variable, pg_catalog.jsonb_build_array(pg_catalog.sum(c.won), pg_catalog.sum(c.lost),
-                                                        GREATEST(pg_catalog.count(*), 2)) AS totals,
-               pg_catalog.jsonb_object_agg(c.value, pg_catalog.jsonb_build_array(c.won, c.lost)) AS counts
-          FROM c WHERE c.variable OPERATOR(pg_catalog.<>) '*' GROUP BY 1
-    )
-    SELECT pg_catalog.jsonb_build_object(
-               'total', (SELECT pg_catalog.jsonb_build_array(coalesce(pg_catalog.sum(c.won), 0), coalesce(pg_catalog.sum(c.lost), 0))
-                           FROM c WHERE c.variable OPERATOR(pg_catalog.=) '*'),
-               'variables', coalesce((SELECT pg_catalog.jsonb_object_agg(v.variable, v.totals) FROM v), '{}'),
-               'counts', coalesce((SELECT pg_catalog.jsonb_object_agg(v.variable, v.counts) FROM v), '{}'));
-END;
+AS $$
+DECLARE
+    v_counts @extschema@.win_counts[];
+BEGIN
+    IF NOT (SELECT c.relrowsecurity FROM pg_catalog.pg_class c
+             WHERE c.oid OPERATOR(pg_catalog.=) '@extschema@.customers'::pg_catalog.regclass)
+       OR @extschema@.sees_all_customers() THEN
+        SELECT pg_catalog.array_agg(ROW(w.variable, w.value, w.won, w.lost)::@extschema@.win_counts)
+          INTO v_counts FROM @extschema@.win_counts_shared w;
+    ELSE
+        -- a rep under owner isolation: the outcomes row-level security lets
+        -- the caller see (their own and covered customers), nobody else's
+        SELECT pg_catalog.array_agg(ROW(x.variable, x.value, x.won, x.lost)::@extschema@.win_counts)
+          INTO v_counts
+          FROM (SELECT f.key AS variable, f.value,
+                       pg_catalog.count(*) FILTER (WHERE o.won) AS won,
+                       pg_catalog.count(*) FILTER (WHERE NOT o.won) AS lost
+                  FROM @extschema@.win_outcomes o,
+                       LATERAL (SELECT e.key, e.value FROM pg_catalog.jsonb_each_text(o.features) e
+                                UNION ALL SELECT '*', '*') f
+                 GROUP BY 1, 2) x;
+    END IF;
+    RETURN (
+        WITH c AS (
+            SELECT u.variable, u.value, u.won, u.lost FROM pg_catalog.unnest(v_counts) u
+             WHERE u.won OPERATOR(pg_catalog.>) 0 OR u.lost OPERATOR(pg_catalog.>) 0
+        ), v AS (
+            SELECT c.variable, pg_catalog.jsonb_build_array(pg_catalog.sum(c.won), pg_catalog.sum(c.lost),
+                                                            GREATEST(pg_catalog.count(*), 2)) AS totals,
+                   pg_catalog.jsonb_object_agg(c.value, pg_catalog.jsonb_build_array(c.won, c.lost)) AS counts
+              FROM c WHERE c.variable OPERATOR(pg_catalog.<>) '*' GROUP BY 1
+        )
+        SELECT pg_catalog.jsonb_build_object(
+                   'total', (SELECT pg_catalog.jsonb_build_array(coalesce(pg_catalog.sum(c.won), 0), coalesce(pg_catalog.sum(c.lost), 0))
+                               FROM c WHERE c.variable OPERATOR(pg_catalog.=) '*'),
+                   'variables', coalesce((SELECT pg_catalog.jsonb_object_agg(v.variable, v.totals) FROM v), '{}'),
+                   'counts', coalesce((SELECT pg_catalog.jsonb_object_agg(v.variable, v.counts) FROM v), '{}')));
+END
+$$;
 COMMENT ON FUNCTION @extschema@.win_model() IS
-'The naive-Bayes model as one value, read once per query: won/lost totals, per variable its won and lost outcomes and number of values, and the won/lost counts of each value (prio.win_counts summed).';
+'The naive-Bayes model as one value, read once per query: won/lost totals, per variable its won and lost outcomes and number of values, and the won/lost counts of each value.  Built from every outcome (prio.win_counts summed) while owner isolation is off and for managers; for a rep under owner isolation only from the outcomes of the customers the rep can see (prio.win_outcomes through row-level security), so nothing in it comes from another rep''s customers: another rep closing a deal changes nothing in it, and it has no other owner''s counts.  Such a rep''s win probabilities learn from their own deals only; the rep needs SELECT on prio.win_outcomes (prio.grant_reader).';
 
 CREATE FUNCTION @extschema@.win_factors(features jsonb, model jsonb DEFAULT @extschema@.win_model())
 RETURNS TABLE (variable text, value text, won bigint, lost bigint, weight double precision)

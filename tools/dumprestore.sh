@@ -8,10 +8,14 @@
 #      changed-then-deleted built-in one; customers (one without activities)
 #      and activities (incl. the added kind), a BANT update, an activity UPDATE
 #      and DELETE, a manager, prio.refresh() now and 40 days ahead.
-#   2. three restores into new databases, each must report no error:
-#        prio_dst    pg_dump -Fc, pg_restore (the dump does CREATE EXTENSION prio)
-#        prio_plain  pg_dump (plain SQL), psql -f
-#        prio_data   CREATE EXTENSION prio first, pg_dump -Fc --data-only, pg_restore
+#   2. five restores into new databases, each must report no error:
+#        prio_dst     pg_dump -Fc, pg_restore (the dump does CREATE EXTENSION prio)
+#        prio_plain   pg_dump (plain SQL), psql -f
+#        prio_data    CREATE EXTENSION prio first, pg_dump -Fc --data-only, pg_restore
+#        prio_dir     pg_dump -Fd, pg_restore --single-transaction
+#        prio_inserts pg_dump --inserts (plain SQL), psql -f
+#      (not pg_restore -j: it loads customers and activities in parallel,
+#      and activities fail their key to customers, as with prio 0.3)
 #   3. every table and sequence of the extension (found in pg_depend, so a new
 #      one is compared too), in every restored database: the same row count and
 #      the same contents -- every column of every row, as text, ordered -- as
@@ -23,7 +27,7 @@
 #      snapshot = state.  And both databases, refreshed as of the same fixed
 #      time, hold identical customer_state rows (facts and evaluation).
 #   5. new rows in the restored database get fresh keys (sequences restored).
-# Exits 1 on any failure.  About 15 s.  Needs prio installed (make install);
+# Exits 1 on any failure.  About 20 s.  Needs prio installed (make install);
 # PRIO_PRIVATE=1 builds this tree's prio into a private copy of PostgreSQL
 # instead (tools/private.sh) and runs there, leaving the system's prio alone.
 set -euo pipefail
@@ -105,6 +109,18 @@ cluster_psql -d $dataonly -c "CREATE EXTENSION prio"
 rc=0; cluster_run pg_restore -d $dataonly "$CL_DIR/data.dump" >"$CL_DIR/data.log" 2>&1 || rc=$?
 restored "--data-only" $rc "$CL_DIR/data.log"
 
+dir=prio_dir
+cluster_run pg_dump -Fd -d $src -f "$CL_DIR/src.dir"
+cluster_psql -d postgres -c "CREATE DATABASE $dir"
+rc=0; cluster_run pg_restore --single-transaction -d $dir "$CL_DIR/src.dir" >"$CL_DIR/dir.log" 2>&1 || rc=$?
+restored "-Fd --single-transaction" $rc "$CL_DIR/dir.log"
+
+inserts=prio_inserts
+cluster_run pg_dump --inserts -d $src -f "$CL_DIR/inserts.sql"
+cluster_psql -d postgres -c "CREATE DATABASE $inserts"
+rc=0; cluster_psql -d $inserts -f "$CL_DIR/inserts.sql" >/dev/null 2>"$CL_DIR/inserts.log" || rc=$?
+restored "plain SQL --inserts (psql)" $rc "$CL_DIR/inserts.log"
+
 dumpq() {  # db query -> rows
 	cluster_psql -d "$1" -c "COPY ($2) TO STDOUT"
 }
@@ -135,7 +151,7 @@ table_sig() {  # db relkind relname -> "rows md5"
 	fi
 }
 ntables=0
-for db in $dst $plain $dataonly; do
+for db in $dst $plain $dataonly $dir $inserts; do
 	ndiff=0
 	while read -r kind rel; do
 		[ "$db" = $dst ] && ntables=$((ntables + 1))

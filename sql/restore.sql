@@ -48,7 +48,7 @@ CREATE TEMP TABLE d_breaks AS SELECT t::text AS r FROM prio.auto_breaks t;
 CREATE TEMP TABLE d_seq AS
 SELECT (SELECT last_value FROM prio.activities_activity_id_seq) AS activity_id,
        (SELECT last_value FROM prio.tier_history_history_id_seq) AS history_id;
-SELECT (SELECT count(*) FROM d_history) AS history_rows, (SELECT count(*) FROM d_outcomes) > 0 AS has_outcomes,
+SELECT (SELECT count(*) FROM d_history) > 0 AS has_history, (SELECT count(*) FROM d_outcomes) > 0 AS has_outcomes,
        (SELECT (r::prio.auto_breaks).m_breaks IS NOT NULL FROM d_breaks) AS has_breaks;
 
 -- The restore: CREATE EXTENSION seeds the built-in rows and the marker row.

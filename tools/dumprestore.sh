@@ -1,31 +1,46 @@
 #!/bin/bash
-# tools/dumprestore.sh -- pg_dump -Fc / pg_restore round trip of a prio database.
+# tools/dumprestore.sh -- pg_dump / restore round trips of a prio database.
 #
 # In a throwaway cluster of its own (tools/cluster.sh):
 #   1. database prio_src: CREATE EXTENSION prio; customised settings (UPDATE
 #      prio.settings), a customised built-in activity kind, an added kind, a
-#      customised built-in segment and an added one; customers (one without
-#      activities) and activities (incl. the added kind), a BANT update, an
-#      activity UPDATE and DELETE, prio.refresh().
-#   2. pg_dump -Fc prio_src; CREATE DATABASE prio_dst; pg_restore into it (the
-#      dump does CREATE EXTENSION prio).  pg_restore must report no error.
-#   3. compare, row by row: customers, activities, settings, activity_kinds,
-#      rfm_segments (with their builtin flags) and the identity sequences' use.
-#   4. tier_history: every dumped history row must be in the restored database;
-#      the rows the restore's triggers add (README "known limitation") are
-#      counted and shown by reason, not failed.
-#   5. the restored state equals a rebuild: in ONE transaction prio.refresh(),
+#      customised built-in segment, an added one, a deleted built-in one and a
+#      changed-then-deleted built-in one; customers (one without activities)
+#      and activities (incl. the added kind), a BANT update, an activity UPDATE
+#      and DELETE, a manager, prio.refresh() now and 40 days ahead.
+#   2. five restores into new databases, each must report no error:
+#        prio_dst     pg_dump -Fc, pg_restore (the dump does CREATE EXTENSION prio)
+#        prio_plain   pg_dump (plain SQL), psql -f
+#        prio_data    CREATE EXTENSION prio first, pg_dump -Fc --data-only, pg_restore
+#        prio_dir     pg_dump -Fd, pg_restore --single-transaction
+#        prio_inserts pg_dump --inserts (plain SQL), psql -f
+#      (not pg_restore -j: it loads customers and activities in parallel,
+#      and activities fail their key to customers, as with prio 0.3)
+#   3. every table and sequence of the extension (found in pg_depend, so a new
+#      one is compared too), in every restored database: the same row count and
+#      the same contents -- every column of every row, as text, ordered -- as
+#      the source.  tier_history exactly (no rows written by the restore),
+#      customer_state with updated_at, the configuration without the deleted
+#      built-in rows.
+#   4. the restored state equals a rebuild: in ONE transaction prio.refresh(),
 #      snapshot customer_state (without updated_at), prio.recompute() = 0,
 #      snapshot = state.  And both databases, refreshed as of the same fixed
 #      time, hold identical customer_state rows (facts and evaluation).
-#   6. new rows in the restored database get fresh keys (sequences restored).
-# Exits 1 on any failure.  About 10 s.  Needs prio installed (make install).
+#   5. new rows in the restored database get fresh keys (sequences restored).
+# Exits 1 on any failure.  About 20 s.  Needs prio installed (make install);
+# PRIO_PRIVATE=1 builds this tree's prio into a private copy of PostgreSQL
+# instead (tools/private.sh) and runs there, leaving the system's prio alone.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-. tools/cluster.sh
-
 started=$(date +%s)
-cluster_init "log_min_messages = warning"
+if [ -n "${PRIO_PRIVATE:-}" ]; then
+	. tools/private.sh
+	private_init
+	private_cluster "log_min_messages = warning"
+else
+	. tools/cluster.sh
+	cluster_init "log_min_messages = warning"
+fi
 cluster_start
 src=prio_src
 dst=prio_dst
@@ -41,6 +56,11 @@ VALUES ('webinar', 'inbound', 'engaged', false, 2.5);
 UPDATE prio.rfm_segments SET segment = 'VIP' WHERE position = 10;
 INSERT INTO prio.rfm_segments (position, segment, r_min, r_max, f_min, f_max, m_min, m_max)
 VALUES (5, 'Whales', 5, 5, 5, 5, 5, 5);
+DELETE FROM prio.rfm_segments WHERE position = 50;            -- a built-in row, removed
+UPDATE prio.rfm_segments SET r_min = 3 WHERE position = 60;   -- changed, then removed
+DELETE FROM prio.rfm_segments WHERE position = 60;
+DO $$ BEGIN CREATE ROLE prio_dr_manager; EXCEPTION WHEN duplicate_object THEN NULL; END $$;
+SELECT prio.grant_manager('prio_dr_manager');
 -- data
 INSERT INTO prio.customers (customer_id, name, owner, backup_owner, budget, authority, need, timeline, created_at)
 SELECT g, 'Customer ' || g, 'rep' || (g % 4), 'rep' || ((g + 1) % 4),
@@ -59,71 +79,100 @@ UPDATE prio.customers SET budget = true, authority = true WHERE customer_id IN (
 UPDATE prio.activities SET amount = amount + 1 WHERE activity_id % 97 = 0 AND kind = 'purchase';
 DELETE FROM prio.activities WHERE activity_id % 101 = 0;
 SELECT prio.refresh();
+SELECT prio.refresh(now() + interval '40 days');
 SQL
 
 dump=$CL_DIR/src.dump
+fail=0
+restored() {  # label db log: pg_restore/psql's exit status and output
+	if [ "$2" -ne 0 ]; then
+		echo "FAIL: the $1 restore reported errors:"; head -30 "$3"; fail=1
+	elif [ -s "$3" ]; then
+		echo "the $1 restore said:"; head -10 "$3"
+	fi
+}
 cluster_run pg_dump -Fc -d $src -f "$dump"
 cluster_psql -d postgres -c "CREATE DATABASE $dst"
-fail=0
-if ! cluster_run pg_restore -d $dst "$dump" >"$CL_DIR/restore.log" 2>&1; then
-	echo "FAIL: pg_restore reported errors:"; head -30 "$CL_DIR/restore.log"; fail=1
-elif [ -s "$CL_DIR/restore.log" ]; then
-	echo "pg_restore said:"; head -10 "$CL_DIR/restore.log"
-fi
+rc=0; cluster_run pg_restore -d $dst "$dump" >"$CL_DIR/restore.log" 2>&1 || rc=$?
+restored "pg_restore" $rc "$CL_DIR/restore.log"
 
-# 3. table by table, row by row
-dumpq() {  # db query -> file
+plain=prio_plain
+cluster_run pg_dump -d $src -f "$CL_DIR/src.sql"
+cluster_psql -d postgres -c "CREATE DATABASE $plain"
+rc=0; cluster_psql -d $plain -f "$CL_DIR/src.sql" >/dev/null 2>"$CL_DIR/plain.log" || rc=$?
+restored "plain SQL (psql)" $rc "$CL_DIR/plain.log"
+
+dataonly=prio_data
+cluster_run pg_dump -Fc --data-only -d $src -f "$CL_DIR/data.dump"
+cluster_psql -d postgres -c "CREATE DATABASE $dataonly"
+cluster_psql -d $dataonly -c "CREATE EXTENSION prio"
+rc=0; cluster_run pg_restore -d $dataonly "$CL_DIR/data.dump" >"$CL_DIR/data.log" 2>&1 || rc=$?
+restored "--data-only" $rc "$CL_DIR/data.log"
+
+dir=prio_dir
+cluster_run pg_dump -Fd -d $src -f "$CL_DIR/src.dir"
+cluster_psql -d postgres -c "CREATE DATABASE $dir"
+rc=0; cluster_run pg_restore --single-transaction -d $dir "$CL_DIR/src.dir" >"$CL_DIR/dir.log" 2>&1 || rc=$?
+restored "-Fd --single-transaction" $rc "$CL_DIR/dir.log"
+
+inserts=prio_inserts
+cluster_run pg_dump --inserts -d $src -f "$CL_DIR/inserts.sql"
+cluster_psql -d postgres -c "CREATE DATABASE $inserts"
+rc=0; cluster_psql -d $inserts -f "$CL_DIR/inserts.sql" >/dev/null 2>"$CL_DIR/inserts.log" || rc=$?
+restored "plain SQL --inserts (psql)" $rc "$CL_DIR/inserts.log"
+
+dumpq() {  # db query -> rows
 	cluster_psql -d "$1" -c "COPY ($2) TO STDOUT"
 }
-compare() {  # label query
-	local a b
-	a=$(dumpq $src "$2" | md5sum); b=$(dumpq $dst "$2" | md5sum)
+compare() {  # label query [db]
+	local a b db=${3:-$dst}
+	a=$(dumpq $src "$2" | md5sum); b=$(dumpq $db "$2" | md5sum)
 	local n; n=$(dumpq $src "$2" | wc -l)
 	if [ "$a" = "$b" ]; then
 		echo "same: $1 ($n rows)"
 	else
-		echo "FAIL: $1 differs after restore"
-		diff <(dumpq $src "$2") <(dumpq $dst "$2") | head -10 || true
+		echo "FAIL: $1 differs after restore${3:+ ($3)}"
+		diff <(dumpq $src "$2") <(dumpq $db "$2") | head -10 || true
 		fail=1
 	fi
 }
-compare customers "SELECT * FROM prio.customers ORDER BY customer_id"
-compare activities "SELECT * FROM prio.activities ORDER BY activity_id"
-compare settings "SELECT * FROM prio.settings"
-compare activity_kinds "SELECT * FROM prio.activity_kinds ORDER BY kind"
-compare rfm_segments "SELECT * FROM prio.rfm_segments ORDER BY position"
-compare "customer facts (first/last/inbound/outbound/purchase, frequency, monetary, intent, stage)" \
-	"SELECT customer_id, first_at, last_at, last_inbound_at, last_outbound_at, last_purchase_at, frequency, monetary, intent, intent_at, stage FROM prio.customer_state ORDER BY customer_id"
+
+# 3. every table and sequence of the extension, in every restored database:
+#    row count and an md5 of all rows' text (all columns), ordered
+members=$(dumpq $src "SELECT c.relkind::text || ' ' || c.relname FROM pg_depend d JOIN pg_class c ON c.oid = d.objid
+                       JOIN pg_extension e ON e.oid = d.refobjid
+                      WHERE d.classid = 'pg_class'::regclass AND d.deptype = 'e' AND e.extname = 'prio'
+                        AND c.relkind IN ('r', 'S') ORDER BY c.relname")
+table_sig() {  # db relkind relname -> "rows md5"
+	if [ "$2" = S ]; then
+		dumpq "$1" "SELECT 1, last_value || ' ' || is_called FROM prio.$3"
+	else
+		dumpq "$1" "SELECT count(*), md5(coalesce(string_agg(t::text, E'\\n' ORDER BY t::text), '')) FROM prio.$3 t"
+	fi
+}
+ntables=0
+for db in $dst $plain $dataonly $dir $inserts; do
+	ndiff=0
+	while read -r kind rel; do
+		[ "$db" = $dst ] && ntables=$((ntables + 1))
+		a=$(table_sig $src "$kind" "$rel"); b=$(table_sig $db "$kind" "$rel")
+		if [ "$a" != "$b" ]; then
+			echo "FAIL: $db: prio.$rel differs from the source (rows md5: source $a, restored $b)"
+			ndiff=$((ndiff + 1)); fail=1
+		fi
+	done <<<"$members"
+	echo "$db: $ntables tables and sequences of prio compared with the source, $ndiff differ"
+done
+# the differences, for a reader (first restore)
+compare "tier_history" "SELECT * FROM prio.tier_history ORDER BY history_id, customer_id"
+compare "rfm_segments (deleted built-in rows stay deleted)" "SELECT * FROM prio.rfm_segments ORDER BY position"
+compare "customer_state as dumped (all columns, updated_at too)" "SELECT * FROM prio.customer_state ORDER BY customer_id"
 compare "activity_id sequence is past every restored row" \
 	"SELECT (SELECT last_value FROM prio.activities_activity_id_seq) >= (SELECT max(activity_id) FROM prio.activities)"
+compare "prio.conversion_by_tier" "SELECT * FROM prio.conversion_by_tier ORDER BY tier"
+compare "prio.win_model()" "SELECT prio.win_model()"
 
-# 4. history: every dumped row restored; the restore's own rows counted
-hist_missing=$(comm -23 <(dumpq $src "SELECT * FROM prio.tier_history ORDER BY 1" | sort) \
-                        <(dumpq $dst "SELECT * FROM prio.tier_history ORDER BY 1" | sort) | wc -l)
-src_hist=$(dumpq $src "SELECT count(*) FROM prio.tier_history")
-dst_hist=$(dumpq $dst "SELECT count(*) FROM prio.tier_history")
-if [ "$hist_missing" -ne 0 ]; then
-	echo "FAIL: $hist_missing dumped tier_history rows are missing after the restore"; fail=1
-else
-	echo "same: every one of the $src_hist dumped tier_history rows is restored"
-fi
-echo "tier_history: $src_hist rows dumped, $dst_hist after restore: $(( dst_hist - src_hist )) written by the restore's triggers (README: known limitation), by reason:"
-comm -13 <(dumpq $src "SELECT * FROM prio.tier_history ORDER BY 1" | sort) \
-         <(dumpq $dst "SELECT * FROM prio.tier_history ORDER BY 1" | sort) \
-	| awk -F'\t' '{ split($8, r, ":"); n[r[1]]++ } END { for (k in n) printf "  %6d  %s\n", n[k], k }'
-# what the extra rows do to the history-based view (reported, not failed)
-cv_src=$(dumpq $src "SELECT * FROM prio.conversion_by_tier ORDER BY tier")
-cv_dst=$(dumpq $dst "SELECT * FROM prio.conversion_by_tier ORDER BY tier")
-if [ "$cv_src" = "$cv_dst" ]; then
-	echo "same: prio.conversion_by_tier"
-else
-	echo "NOTE: prio.conversion_by_tier changes with the restore's history rows (tier, entered, won, win_rate):"
-	diff <(echo "$cv_src") <(echo "$cv_dst") | sed -n 's/^</  before:/p; s/^>/  after: /p' || true
-fi
-dup_ids=$(dumpq $dst "SELECT count(*) FROM (SELECT history_id FROM prio.tier_history GROUP BY 1 HAVING count(*) > 1) d")
-echo "tier_history: $dup_ids history_id values occur twice in the restored database"
-
-# 5. the restored state equals a rebuild
+# 4. the restored state equals a rebuild
 check=$(cluster_psql -d $dst -At -f "$(dirname "$0")/state_check.sql")
 echo "$check" | sed 's/^/restored: /'
 [ "$(echo "$check" | sed -n 's/^recompute //p')" = 0 ] || { echo "FAIL: prio.recompute() in the restored database is not 0"; fail=1; }
@@ -138,7 +187,7 @@ compare "customer_state evaluated as of the same time (all columns but updated_a
 	"SELECT customer_id, first_at, last_at, last_inbound_at, last_outbound_at, last_purchase_at, frequency, monetary, intent, intent_at, stage, effective_stage, r_score, f_score, m_score, bant, no_reply, value_high, intent_high, tier, priority, next_due_at, rule FROM prio.customer_state ORDER BY customer_id"
 compare "auto_breaks" "SELECT r_breaks, f_breaks, m_breaks, buyers FROM prio.auto_breaks"
 
-# 6. new rows get fresh keys
+# 5. new rows get fresh keys
 newids=$(cluster_psql -d $dst -At <<'SQL'
 INSERT INTO prio.activities (customer_id, kind) VALUES (1, 'call') RETURNING 'activity_id_fresh ' || (activity_id > (SELECT max(activity_id) FROM prio.activities WHERE activity_id <> currval('prio.activities_activity_id_seq')));
 SELECT 'history_id_fresh ' || (max(history_id) = (SELECT last_value FROM prio.tier_history_history_id_seq)) FROM prio.tier_history;

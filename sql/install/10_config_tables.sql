@@ -45,6 +45,92 @@ $$;
 COMMENT ON FUNCTION @extschema@.config_row_guard() IS
 'Row trigger on prio configuration tables: a changed or added row is no longer built-in (so pg_dump keeps it), and an inserted row with the key of an unchanged built-in row updates that row instead.';
 
+-- A removed row must stay removed across a dump and restore, but CREATE
+-- EXTENSION seeds the built-in rows again before the dumped rows arrive: the
+-- key of every removed row is kept (and dumped) here, and loading it back
+-- removes the seeded built-in row.
+CREATE TABLE @extschema@.removed_config (
+    table_name text NOT NULL CHECK (table_name IN ('rfm_segments', 'activity_kinds')),
+    key        text NOT NULL,
+    removed_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    PRIMARY KEY (table_name, key)
+);
+COMMENT ON TABLE @extschema@.removed_config IS
+'Keys of rows removed from prio.rfm_segments and prio.activity_kinds (kept by prio, dumped): a restore removes the built-in row CREATE EXTENSION seeded again under such a key, so a removed built-in row stays removed.';
+COMMENT ON COLUMN @extschema@.removed_config.table_name IS 'rfm_segments or activity_kinds.';
+COMMENT ON COLUMN @extschema@.removed_config.key IS 'The removed row''s key (position or kind), as text.';
+COMMENT ON COLUMN @extschema@.removed_config.removed_at IS 'When it was first removed.';
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.removed_config', '');
+
+CREATE FUNCTION @extschema@.config_row_removed()
+RETURNS trigger
+LANGUAGE plpgsql
+-- it writes prio.removed_config, which only prio writes, for an admin who
+-- may delete configuration rows
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    -- TG_ARGV[0] is the key column
+    IF TG_RELID OPERATOR(pg_catalog.<>) ALL (ARRAY['@extschema@.rfm_segments'::pg_catalog.regclass,
+                                                  '@extschema@.activity_kinds'::pg_catalog.regclass]) THEN
+        RAISE EXCEPTION 'prio.config_row_removed() is a trigger of prio.rfm_segments and prio.activity_kinds only'
+            USING ERRCODE = '39P01';
+    END IF;
+    IF TG_OP OPERATOR(pg_catalog.=) 'TRUNCATE' THEN
+        EXECUTE pg_catalog.format(
+            'INSERT INTO @extschema@.removed_config (table_name, key) SELECT $1, t.%I::text FROM %s t'
+            ' ON CONFLICT DO NOTHING', TG_ARGV[0], TG_RELID::pg_catalog.regclass)
+        USING TG_TABLE_NAME;
+    ELSE
+        INSERT INTO @extschema@.removed_config (table_name, key)
+        VALUES (TG_TABLE_NAME, pg_catalog.to_jsonb(OLD) OPERATOR(pg_catalog.->>) TG_ARGV[0])
+        ON CONFLICT DO NOTHING;
+    END IF;
+    RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.config_row_removed() IS
+'Trigger on prio.rfm_segments and prio.activity_kinds (row after DELETE, statement before TRUNCATE): keeps the removed keys in prio.removed_config.';
+
+CREATE FUNCTION @extschema@.removed_config_load()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_rel pg_catalog.regclass;
+    v_col text;
+    v_found boolean;
+BEGIN
+    IF NEW.table_name OPERATOR(pg_catalog.=) 'rfm_segments' THEN
+        v_rel := '@extschema@.rfm_segments'::pg_catalog.regclass;
+        v_col := 'position';
+    ELSE
+        v_rel := '@extschema@.activity_kinds'::pg_catalog.regclass;
+        v_col := 'kind';
+    END IF;
+    -- only a built-in row (one that CREATE EXTENSION seeded); a dumped row
+    -- with that key replaces it or is loaded, whichever table comes first.
+    -- No DELETE when there is nothing to remove: its statement triggers
+    -- would re-tier everyone.
+    EXECUTE pg_catalog.format('SELECT EXISTS (SELECT 1 FROM %s t WHERE t.builtin AND t.%I::text OPERATOR(pg_catalog.=) $1)',
+                              v_rel, v_col)
+    INTO v_found USING NEW.key;
+    IF v_found THEN
+        EXECUTE pg_catalog.format('DELETE FROM %s t WHERE t.builtin AND t.%I::text OPERATOR(pg_catalog.=) $1',
+                                  v_rel, v_col)
+        USING NEW.key;
+    END IF;
+    RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.removed_config_load() IS
+'Row trigger on prio.removed_config: a loaded key (a restore) removes the built-in row with that key that CREATE EXTENSION seeded.';
+CREATE TRIGGER removed_config_load
+    AFTER INSERT ON @extschema@.removed_config
+    FOR EACH ROW EXECUTE FUNCTION @extschema@.removed_config_load();
+
 CREATE TABLE @extschema@.rfm_segments (
     position integer PRIMARY KEY,
     segment  text    NOT NULL CHECK (pg_catalog.length(segment) BETWEEN 1 AND 100),
@@ -85,6 +171,12 @@ INSERT INTO @extschema@.rfm_segments
 CREATE TRIGGER rfm_segments_guard
     BEFORE INSERT OR UPDATE ON @extschema@.rfm_segments
     FOR EACH ROW EXECUTE FUNCTION @extschema@.config_row_guard('position');
+CREATE TRIGGER rfm_segments_removed
+    AFTER DELETE ON @extschema@.rfm_segments
+    FOR EACH ROW EXECUTE FUNCTION @extschema@.config_row_removed('position');
+CREATE TRIGGER rfm_segments_truncated
+    BEFORE TRUNCATE ON @extschema@.rfm_segments
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.config_row_removed('position');
 CREATE TRIGGER rfm_segments_invalidate
     AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.rfm_segments
     FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.invalidate_cache();

@@ -132,6 +132,12 @@ INSERT INTO @extschema@.activity_kinds (kind, direction, stage, is_purchase, int
 CREATE TRIGGER activity_kinds_guard
     BEFORE INSERT OR UPDATE ON @extschema@.activity_kinds
     FOR EACH ROW EXECUTE FUNCTION @extschema@.config_row_guard('kind');
+CREATE TRIGGER activity_kinds_removed
+    AFTER DELETE ON @extschema@.activity_kinds
+    FOR EACH ROW EXECUTE FUNCTION @extschema@.config_row_removed('kind');
+CREATE TRIGGER activity_kinds_truncated
+    BEFORE TRUNCATE ON @extschema@.activity_kinds
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.config_row_removed('kind');
 CREATE TRIGGER activity_kinds_invalidate
     AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.activity_kinds
     FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.invalidate_cache();
@@ -157,4 +163,29 @@ INSERT INTO @extschema@.auto_breaks DEFAULT VALUES;
 CREATE TRIGGER auto_breaks_invalidate
     AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.auto_breaks
     FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.invalidate_cache();
+
+CREATE FUNCTION @extschema@.auto_breaks_load()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    -- prio only ever updates its row: a restore loading the dumped row puts
+    -- it in the place of the one CREATE EXTENSION seeded
+    UPDATE @extschema@.auto_breaks b
+       SET r_breaks = NEW.r_breaks, f_breaks = NEW.f_breaks, m_breaks = NEW.m_breaks,
+           buyers = NEW.buyers, computed_at = NEW.computed_at
+     WHERE b.id OPERATOR(pg_catalog.=) NEW.id;
+    IF FOUND THEN
+        RETURN NULL;
+    END IF;
+    RETURN NEW;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.auto_breaks_load() IS
+'Row trigger on prio.auto_breaks, in a restoring session only: the loaded row replaces the one CREATE EXTENSION seeded.';
+CREATE TRIGGER auto_breaks_load
+    BEFORE INSERT ON @extschema@.auto_breaks
+    FOR EACH ROW WHEN (@extschema@.restoring()) EXECUTE FUNCTION @extschema@.auto_breaks_load();
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.auto_breaks', '');
 

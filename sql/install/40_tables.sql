@@ -130,10 +130,12 @@ COMMENT ON COLUMN @extschema@.customer_state.first_purchase_at IS 'First purchas
 COMMENT ON COLUMN @extschema@.customer_state.purchase_days IS 'UTC calendar days with purchases: the BTYD transactions (x = purchase_days - 1).';
 COMMENT ON COLUMN @extschema@.customer_state.owner IS 'prio.customers.owner, kept here so a rep''s follow-up list reads one table.';
 COMMENT ON COLUMN @extschema@.customer_state.first_day_amount IS 'Amount bought on the first purchase day (the repeat transactions'' mean leaves it out).';
+-- dumped as it is, so a restore gives back the state it had (prio._restore)
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.customer_state', '');
 
--- No primary key: restoring a dump replays customers and activities through
--- the triggers, which write history of their own before the dumped history
--- arrives; a key would make the dumped rows collide with those and be lost.
+-- No primary key (0.3 and before: a restore replayed the activities through
+-- the triggers, which wrote history of their own before the dumped history
+-- arrived).  A restore now loads the dumped history as it is (prio._restore).
 CREATE TABLE @extschema@.tier_history (
     history_id  bigint GENERATED ALWAYS AS IDENTITY,
     customer_id bigint NOT NULL REFERENCES @extschema@.customers ON DELETE CASCADE ON UPDATE CASCADE,
@@ -148,7 +150,7 @@ CREATE INDEX tier_history_customer_idx ON @extschema@.tier_history (customer_id,
 CREATE INDEX tier_history_id_idx ON @extschema@.tier_history (history_id);
 COMMENT ON TABLE @extschema@.tier_history IS
 'One row per change of a customer''s tier or (effective) stage, written by prio; a new customer''s first row has NULL old values.';
-COMMENT ON COLUMN @extschema@.tier_history.history_id IS 'Generated, increasing number (not a key: a restore may add rows of its own).';
+COMMENT ON COLUMN @extschema@.tier_history.history_id IS 'Generated, increasing number (not a key: a database restored with prio 0.3 or before may hold rows the restore wrote, under numbers the dumped rows also use).';
 COMMENT ON COLUMN @extschema@.tier_history.customer_id IS 'The customer.';
 COMMENT ON COLUMN @extschema@.tier_history.changed_at IS 'When the change took effect (the as_of of the evaluation).';
 COMMENT ON COLUMN @extschema@.tier_history.old_tier IS 'Tier before.';

@@ -55,18 +55,18 @@ COMMENT ON FUNCTION @extschema@.activities_changed() IS
 CREATE TRIGGER activities_inserted
     AFTER INSERT ON @extschema@.activities
     REFERENCING NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.activities_inserted();
+    FOR EACH STATEMENT WHEN (NOT @extschema@.restoring()) EXECUTE FUNCTION @extschema@.activities_inserted();
 CREATE TRIGGER activities_updated
     AFTER UPDATE ON @extschema@.activities
     REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.activities_changed();
+    FOR EACH STATEMENT WHEN (NOT @extschema@.restoring()) EXECUTE FUNCTION @extschema@.activities_changed();
 CREATE TRIGGER activities_deleted
     AFTER DELETE ON @extschema@.activities
     REFERENCING OLD TABLE AS old_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.activities_changed();
+    FOR EACH STATEMENT WHEN (NOT @extschema@.restoring()) EXECUTE FUNCTION @extschema@.activities_changed();
 CREATE TRIGGER activities_truncated
     AFTER TRUNCATE ON @extschema@.activities
-    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.activities_changed();
+    FOR EACH STATEMENT WHEN (NOT @extschema@.restoring()) EXECUTE FUNCTION @extschema@.activities_changed();
 
 CREATE FUNCTION @extschema@.customers_changed()
 RETURNS trigger
@@ -135,11 +135,11 @@ COMMENT ON FUNCTION @extschema@.customers_changed() IS
 CREATE TRIGGER customers_inserted
     AFTER INSERT ON @extschema@.customers
     REFERENCING NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.customers_changed();
+    FOR EACH STATEMENT WHEN (NOT @extschema@.restoring()) EXECUTE FUNCTION @extschema@.customers_changed();
 CREATE TRIGGER customers_updated
     AFTER UPDATE ON @extschema@.customers
     REFERENCING NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.customers_changed();
+    FOR EACH STATEMENT WHEN (NOT @extschema@.restoring()) EXECUTE FUNCTION @extschema@.customers_changed();
 
 CREATE FUNCTION @extschema@.config_changed()
 RETURNS trigger
@@ -168,8 +168,8 @@ COMMENT ON FUNCTION @extschema@.config_changed() IS
 
 CREATE TRIGGER settings_changed
     AFTER INSERT OR UPDATE ON @extschema@.settings
-    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.config_changed();
+    FOR EACH STATEMENT WHEN (NOT @extschema@.restoring()) EXECUTE FUNCTION @extschema@.config_changed();
 CREATE TRIGGER activity_kinds_changed
     AFTER UPDATE OR DELETE ON @extschema@.activity_kinds
-    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.config_changed();
+    FOR EACH STATEMENT WHEN (NOT @extschema@.restoring()) EXECUTE FUNCTION @extschema@.config_changed();
 

@@ -47,11 +47,12 @@ CREATE TABLE @extschema@.win_outcomes (
     closed_at   timestamptz NOT NULL DEFAULT pg_catalog.now()
 );
 COMMENT ON TABLE @extschema@.win_outcomes IS
-'One row per customer whose base stage is won or lost: the outcome and its features just before it closed; written by prio only (a customer that opens again loses its row).  Restores re-derive it from the activities.';
+'One row per customer whose base stage is won or lost: the outcome and its features just before it closed; written by prio only (a customer that opens again loses its row).  Dumped as it is, so a restore gives it back.';
 COMMENT ON COLUMN @extschema@.win_outcomes.customer_id IS 'The customer.';
 COMMENT ON COLUMN @extschema@.win_outcomes.won IS 'Won (true) or lost.';
 COMMENT ON COLUMN @extschema@.win_outcomes.features IS 'prio.win_features() of the state before the close.';
 COMMENT ON COLUMN @extschema@.win_outcomes.closed_at IS 'When prio saw it close.';
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.win_outcomes', '');
 
 -- No key: each statement appends its deltas; refresh() and recompute() sum them up.
 CREATE TABLE @extschema@.win_counts (
@@ -70,6 +71,8 @@ COMMENT ON COLUMN @extschema@.win_counts.lost IS 'Lost outcomes to add.';
 
 CREATE SEQUENCE @extschema@.win_counts_appends;
 COMMENT ON SEQUENCE @extschema@.win_counts_appends IS 'Counts statements that appended to prio.win_counts, to sum them up now and then.';
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.win_counts', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.win_counts_appends', '');
 
 CREATE FUNCTION @extschema@.compact_win_counts()
 RETURNS void
@@ -152,15 +155,15 @@ COMMENT ON FUNCTION @extschema@.win_outcomes_changed() IS
 CREATE TRIGGER win_outcomes_inserted
     AFTER INSERT ON @extschema@.win_outcomes
     REFERENCING NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.win_outcomes_changed();
+    FOR EACH STATEMENT WHEN (NOT @extschema@.restoring()) EXECUTE FUNCTION @extschema@.win_outcomes_changed();
 CREATE TRIGGER win_outcomes_updated
     AFTER UPDATE ON @extschema@.win_outcomes
     REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.win_outcomes_changed();
+    FOR EACH STATEMENT WHEN (NOT @extschema@.restoring()) EXECUTE FUNCTION @extschema@.win_outcomes_changed();
 CREATE TRIGGER win_outcomes_deleted
     AFTER DELETE ON @extschema@.win_outcomes
     REFERENCING OLD TABLE AS old_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.win_outcomes_changed();
+    FOR EACH STATEMENT WHEN (NOT @extschema@.restoring()) EXECUTE FUNCTION @extschema@.win_outcomes_changed();
 
 -- Only prio's own functions update customer_state, so these run as prio's
 -- owner already; the flush pins search_path itself, when it writes.

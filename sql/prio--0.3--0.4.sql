@@ -9,10 +9,143 @@ LANGUAGE C VOLATILE PARALLEL RESTRICTED;
 COMMENT ON FUNCTION @extschema@.state_writes() IS
 'How this session has written prio.customer_state rows so far: path executor (rows the trigger or a sweep located, updated through the executor as an UPDATE would, its triggers and constraints included) or update (the SQL UPDATE, used when row-level security, a rule, a trigger with transition tables or an executor hook is on the table), each with its statements and rows.';
 
+
 -- 60_state_write: rebuild(ids) locks the customers rows before the state rows
 -- (issue 17, defect 8)
 DROP FUNCTION @extschema@.rebuild(bigint[], text, boolean);
 CREATE FUNCTION @extschema@.rebuild(ids bigint[], why text, force boolean)
+RETURNS integer
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+SET plan_cache_mode = force_custom_plan
+AS $$
+DECLARE
+    v_facts @extschema@.facts[];
+BEGIN
+    IF ids IS NULL THEN
+        RETURN @extschema@.sweep_rebuild(why, force);
+    END IF;
+    -- the customers rows first, as an UPDATE of them locks them (before its
+    -- trigger locks their state rows): one lock order for every writer
+    PERFORM 1 FROM @extschema@.customers c
+     WHERE c.customer_id OPERATOR(pg_catalog.=) ANY (ids)
+     ORDER BY c.customer_id FOR NO KEY UPDATE;
+    -- a customer whose state row went missing gets one back
+    INSERT INTO @extschema@.customer_state (customer_id, owner)
+    SELECT c.customer_id, c.owner FROM @extschema@.customers c
+     WHERE (ids IS NULL OR c.customer_id OPERATOR(pg_catalog.=) ANY (ids))
+       AND NOT EXISTS (SELECT 1 FROM @extschema@.customer_state s
+                        WHERE s.customer_id OPERATOR(pg_catalog.=) c.customer_id)
+     ORDER BY c.customer_id;
+    PERFORM 1 FROM @extschema@.customer_state s
+     WHERE ids IS NULL OR s.customer_id OPERATOR(pg_catalog.=) ANY (ids)
+     ORDER BY s.customer_id FOR UPDATE;
+    UPDATE @extschema@.customer_state s SET owner = c.owner
+      FROM @extschema@.customers c
+     WHERE c.customer_id OPERATOR(pg_catalog.=) s.customer_id
+       AND (ids IS NULL OR s.customer_id OPERATOR(pg_catalog.=) ANY (ids))
+       AND s.owner IS DISTINCT FROM c.owner;
+    SELECT pg_catalog.array_agg(x.f) INTO v_facts
+      FROM (SELECT @extschema@.fold(NULL, s.customer_id, a.at,
+                                    k.direction OPERATOR(pg_catalog.=) 'inbound', k.stage,
+                                    k.is_purchase, k.intent_weight, a.amount, cfg.intent_half_life,
+                                    a.activity_id) AS f
+              FROM @extschema@.customer_state s
+              LEFT JOIN @extschema@.activities a ON a.customer_id OPERATOR(pg_catalog.=) s.customer_id
+              LEFT JOIN @extschema@.activity_kinds k ON k.kind OPERATOR(pg_catalog.=) a.kind
+             CROSS JOIN @extschema@.settings cfg
+             WHERE ids IS NULL OR s.customer_id OPERATOR(pg_catalog.=) ANY (ids)
+             GROUP BY s.customer_id, cfg.intent_half_life) x;
+    RETURN (SELECT a.facts_fixed
+              FROM @extschema@.apply_facts(v_facts, pg_catalog.now(), why, force) a);
+END
+$$;
+COMMENT ON FUNCTION @extschema@.rebuild(bigint[], text, boolean) IS
+'Internal: lock (customers rows, then state rows), refold from all their activities and re-evaluate now the given customers (NULL: everyone, by prio.sweep_rebuild), writing every row when force; returns how many had stored facts that differed from the refold.';
+REVOKE ALL ON FUNCTION @extschema@.rebuild(bigint[], text, boolean) FROM PUBLIC;
+
+-- 70_triggers: a new customer's state row may exist already (made by an
+-- activity an application's trigger inserted first); the owner is the
+-- customer's as it is now (issue 17, defect 3)
+DROP TRIGGER customers_inserted ON @extschema@.customers;
+DROP TRIGGER customers_updated ON @extschema@.customers;
+DROP FUNCTION @extschema@.customers_changed();
+CREATE FUNCTION @extschema@.customers_changed()
+RETURNS trigger
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+AS $$
+DECLARE
+    v_ids bigint[];
+    v_made bigint;
+BEGIN
+    IF TG_RELID OPERATOR(pg_catalog.<>) '@extschema@.customers'::pg_catalog.regclass THEN
+        RAISE EXCEPTION 'prio.customers_changed() is a trigger of prio.customers only' USING ERRCODE = '39P01';
+    END IF;
+    IF EXISTS (SELECT 1 FROM new_rows n
+                WHERE n.created_at OPERATOR(pg_catalog.>) (pg_catalog.now() OPERATOR(pg_catalog.+) interval '1 day')) THEN
+        RAISE EXCEPTION 'customer created_at is more than a day in the future'
+            USING ERRCODE = '22008', HINT = 'created_at defaults to now().';
+    END IF;
+    SELECT pg_catalog.array_agg(n.customer_id) INTO v_ids FROM new_rows n;
+    -- The customers as they are now, not as the statement left them: an
+    -- application's own trigger that fired before this one may have changed
+    -- or deleted them since.
+    IF TG_OP OPERATOR(pg_catalog.=) 'INSERT' THEN
+        -- An application's trigger that inserted an activity of a new customer
+        -- before this one fired has made its state row already (the insert
+        -- trigger makes it when it is first needed): keep that one.
+        INSERT INTO @extschema@.customer_state (customer_id, owner)
+        SELECT c.customer_id, c.owner FROM @extschema@.customers c
+         WHERE c.customer_id OPERATOR(pg_catalog.=) ANY (v_ids)
+         ORDER BY c.customer_id
+            ON CONFLICT (customer_id) DO NOTHING;
+        GET DIAGNOSTICS v_made = ROW_COUNT;
+        IF v_made OPERATOR(pg_catalog.<) pg_catalog.cardinality(v_ids) THEN
+            -- (rows this transaction made and locked: no lock to wait for)
+            UPDATE @extschema@.customer_state s SET owner = c.owner
+              FROM @extschema@.customers c
+             WHERE s.customer_id OPERATOR(pg_catalog.=) c.customer_id
+               AND c.customer_id OPERATOR(pg_catalog.=) ANY (v_ids)
+               AND s.owner IS DISTINCT FROM c.owner;
+        END IF;
+    ELSE
+        -- The UPDATE holds the customers rows; lock their state rows in
+        -- customer_id order, as every writer does after the customers rows.
+        PERFORM 1 FROM @extschema@.customer_state s
+         WHERE s.customer_id OPERATOR(pg_catalog.=) ANY (v_ids)
+         ORDER BY s.customer_id FOR UPDATE;
+        UPDATE @extschema@.customer_state s SET owner = c.owner
+          FROM @extschema@.customers c
+         WHERE s.customer_id OPERATOR(pg_catalog.=) c.customer_id
+           AND c.customer_id OPERATOR(pg_catalog.=) ANY (v_ids)
+           AND s.owner IS DISTINCT FROM c.owner;
+    END IF;
+    -- BANT or creation time changed: re-evaluate (state rows change only if the result does)
+    IF v_ids IS NOT NULL THEN
+        PERFORM @extschema@.reevaluate(v_ids, pg_catalog.now(),
+                                       CASE TG_OP WHEN 'INSERT' THEN 'new customer' ELSE 'customer' END);
+    END IF;
+    RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.customers_changed() IS
+'Statement trigger: a new customer gets its state row (unless an activity of it made one already); a change of BANT answers re-tiers the customer; the state''s owner follows the customer''s.';
+
+CREATE TRIGGER customers_inserted
+    AFTER INSERT ON @extschema@.customers
+    REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.customers_changed();
+CREATE TRIGGER customers_updated
+    AFTER UPDATE ON @extschema@.customers
+    REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.customers_changed();
+REVOKE ALL ON FUNCTION @extschema@.customers_changed() FROM PUBLIC;
+
 
 ------------------------------------------------------------------------
 -- Issue 17, defects 6 and 7: refresh() and the win-count compaction run one
@@ -92,62 +225,6 @@ LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET jit = off
-SET plan_cache_mode = force_custom_plan
-AS $$
-DECLARE
-    v_facts @extschema@.facts[];
-BEGIN
-    IF ids IS NULL THEN
-        RETURN @extschema@.sweep_rebuild(why, force);
-    END IF;
-    -- the customers rows first, as an UPDATE of them locks them (before its
-    -- trigger locks their state rows): one lock order for every writer
-    PERFORM 1 FROM @extschema@.customers c
-     WHERE c.customer_id OPERATOR(pg_catalog.=) ANY (ids)
-     ORDER BY c.customer_id FOR NO KEY UPDATE;
-    -- a customer whose state row went missing gets one back
-    INSERT INTO @extschema@.customer_state (customer_id, owner)
-    SELECT c.customer_id, c.owner FROM @extschema@.customers c
-     WHERE (ids IS NULL OR c.customer_id OPERATOR(pg_catalog.=) ANY (ids))
-       AND NOT EXISTS (SELECT 1 FROM @extschema@.customer_state s
-                        WHERE s.customer_id OPERATOR(pg_catalog.=) c.customer_id)
-     ORDER BY c.customer_id;
-    PERFORM 1 FROM @extschema@.customer_state s
-     WHERE ids IS NULL OR s.customer_id OPERATOR(pg_catalog.=) ANY (ids)
-     ORDER BY s.customer_id FOR UPDATE;
-    UPDATE @extschema@.customer_state s SET owner = c.owner
-      FROM @extschema@.customers c
-     WHERE c.customer_id OPERATOR(pg_catalog.=) s.customer_id
-       AND (ids IS NULL OR s.customer_id OPERATOR(pg_catalog.=) ANY (ids))
-       AND s.owner IS DISTINCT FROM c.owner;
-    SELECT pg_catalog.array_agg(x.f) INTO v_facts
-      FROM (SELECT @extschema@.fold(NULL, s.customer_id, a.at,
-                                    k.direction OPERATOR(pg_catalog.=) 'inbound', k.stage,
-                                    k.is_purchase, k.intent_weight, a.amount, cfg.intent_half_life,
-                                    a.activity_id) AS f
-              FROM @extschema@.customer_state s
-              LEFT JOIN @extschema@.activities a ON a.customer_id OPERATOR(pg_catalog.=) s.customer_id
-              LEFT JOIN @extschema@.activity_kinds k ON k.kind OPERATOR(pg_catalog.=) a.kind
-             CROSS JOIN @extschema@.settings cfg
-             WHERE ids IS NULL OR s.customer_id OPERATOR(pg_catalog.=) ANY (ids)
-             GROUP BY s.customer_id, cfg.intent_half_life) x;
-    RETURN (SELECT a.facts_fixed
-              FROM @extschema@.apply_facts(v_facts, pg_catalog.now(), why, force) a);
-END
-$$;
-COMMENT ON FUNCTION @extschema@.rebuild(bigint[], text, boolean) IS
-'Internal: lock (customers rows, then state rows), refold from all their activities and re-evaluate now the given customers (NULL: everyone, by prio.sweep_rebuild), writing every row when force; returns how many had stored facts that differed from the refold.';
-REVOKE ALL ON FUNCTION @extschema@.rebuild(bigint[], text, boolean) FROM PUBLIC;
-
--- 70_triggers: a new customer's state row may exist already (made by an
--- activity an application's trigger inserted first); the owner is the
--- customer's as it is now (issue 17, defect 3)
-DROP TRIGGER customers_inserted ON @extschema@.customers;
-DROP TRIGGER customers_updated ON @extschema@.customers;
-DROP FUNCTION @extschema@.customers_changed();
-CREATE FUNCTION @extschema@.customers_changed()
-RETURNS trigger
-
 AS $$
 DECLARE
     v_started timestamptz := pg_catalog.clock_timestamp();
@@ -275,147 +352,6 @@ SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET jit = off
 AS $$
-DECLARE
-    v_ids bigint[];
-    v_made bigint;
-BEGIN
-    IF TG_RELID OPERATOR(pg_catalog.<>) '@extschema@.customers'::pg_catalog.regclass THEN
-        RAISE EXCEPTION 'prio.customers_changed() is a trigger of prio.customers only' USING ERRCODE = '39P01';
-    END IF;
-    IF EXISTS (SELECT 1 FROM new_rows n
-                WHERE n.created_at OPERATOR(pg_catalog.>) (pg_catalog.now() OPERATOR(pg_catalog.+) interval '1 day')) THEN
-        RAISE EXCEPTION 'customer created_at is more than a day in the future'
-            USING ERRCODE = '22008', HINT = 'created_at defaults to now().';
-    END IF;
-    SELECT pg_catalog.array_agg(n.customer_id) INTO v_ids FROM new_rows n;
-    -- The customers as they are now, not as the statement left them: an
-    -- application's own trigger that fired before this one may have changed
-    -- or deleted them since.
-    IF TG_OP OPERATOR(pg_catalog.=) 'INSERT' THEN
-        -- An application's trigger that inserted an activity of a new customer
-        -- before this one fired has made its state row already (the insert
-        -- trigger makes it when it is first needed): keep that one.
-        INSERT INTO @extschema@.customer_state (customer_id, owner)
-        SELECT c.customer_id, c.owner FROM @extschema@.customers c
-         WHERE c.customer_id OPERATOR(pg_catalog.=) ANY (v_ids)
-         ORDER BY c.customer_id
-            ON CONFLICT (customer_id) DO NOTHING;
-        GET DIAGNOSTICS v_made = ROW_COUNT;
-        IF v_made OPERATOR(pg_catalog.<) pg_catalog.cardinality(v_ids) THEN
-            -- (rows this transaction made and locked: no lock to wait for)
-            UPDATE @extschema@.customer_state s SET owner = c.owner
-              FROM @extschema@.customers c
-             WHERE s.customer_id OPERATOR(pg_catalog.=) c.customer_id
-               AND c.customer_id OPERATOR(pg_catalog.=) ANY (v_ids)
-               AND s.owner IS DISTINCT FROM c.owner;
-        END IF;
-    ELSE
-        -- The UPDATE holds the customers rows; lock their state rows in
-        -- customer_id order, as every writer does after the customers rows.
-        PERFORM 1 FROM @extschema@.customer_state s
-         WHERE s.customer_id OPERATOR(pg_catalog.=) ANY (v_ids)
-         ORDER BY s.customer_id FOR UPDATE;
-        UPDATE @extschema@.customer_state s SET owner = c.owner
-          FROM @extschema@.customers c
-         WHERE s.customer_id OPERATOR(pg_catalog.=) c.customer_id
-           AND c.customer_id OPERATOR(pg_catalog.=) ANY (v_ids)
-           AND s.owner IS DISTINCT FROM c.owner;
-    END IF;
-    -- BANT or creation time changed: re-evaluate (state rows change only if the result does)
-    IF v_ids IS NOT NULL THEN
-        PERFORM @extschema@.reevaluate(v_ids, pg_catalog.now(),
-                                       CASE TG_OP WHEN 'INSERT' THEN 'new customer' ELSE 'customer' END);
-
--- Restore (issue 17, defect 9): a restore gives back exactly what was dumped.
--- prio._restore, dumped first, puts the restoring session in restore mode;
--- the derived tables are dumped too; removed configuration rows are kept in
--- prio.removed_config so a restore removes the built-in rows seeded again.
-
-CREATE FUNCTION @extschema@.restore_begin()
-RETURNS trigger
-AS 'MODULE_PATHNAME', 'prio_restore_begin'
-LANGUAGE C;
-COMMENT ON FUNCTION @extschema@.restore_begin() IS
-'Row trigger (C) on prio._restore: a restore loading the dumped row puts its session in restore mode (prio''s triggers stand aside until the session ends) and skips the row, which CREATE EXTENSION has seeded.';
-
-CREATE FUNCTION @extschema@.restoring()
-RETURNS boolean
-AS 'MODULE_PATHNAME', 'prio_restoring'
-LANGUAGE C VOLATILE PARALLEL RESTRICTED;
-COMMENT ON FUNCTION @extschema@.restoring() IS
-'True in a session that is loading a dump of prio (it loaded prio._restore): prio''s triggers then leave customers, activities, state, history and outcomes as loaded.';
-
-CREATE TABLE @extschema@._restore (
-    id boolean PRIMARY KEY DEFAULT true CHECK (id)
-);
-COMMENT ON TABLE @extschema@._restore IS
-'One row, dumped first by pg_dump: loading it back tells prio that the session restores a dump, so the dumped state and history are loaded as they were instead of being derived again.  Never write it.';
-COMMENT ON COLUMN @extschema@._restore.id IS 'Always true: one row.';
--- seeded before the trigger exists: CREATE EXTENSION is no restore
-INSERT INTO @extschema@._restore DEFAULT VALUES;
-CREATE TRIGGER restore_begin
-    BEFORE INSERT ON @extschema@._restore
-    FOR EACH ROW EXECUTE FUNCTION @extschema@.restore_begin();
-SELECT pg_catalog.pg_extension_config_dump('@extschema@._restore', '');
-
--- A removed row must stay removed across a dump and restore, but CREATE
--- EXTENSION seeds the built-in rows again before the dumped rows arrive: the
--- key of every removed row is kept (and dumped) here, and loading it back
--- removes the seeded built-in row.
-CREATE TABLE @extschema@.removed_config (
-    table_name text NOT NULL CHECK (table_name IN ('rfm_segments', 'activity_kinds')),
-    key        text NOT NULL,
-    removed_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
-    PRIMARY KEY (table_name, key)
-);
-COMMENT ON TABLE @extschema@.removed_config IS
-'Keys of rows removed from prio.rfm_segments and prio.activity_kinds (kept by prio, dumped): a restore removes the built-in row CREATE EXTENSION seeded again under such a key, so a removed built-in row stays removed.';
-COMMENT ON COLUMN @extschema@.removed_config.table_name IS 'rfm_segments or activity_kinds.';
-COMMENT ON COLUMN @extschema@.removed_config.key IS 'The removed row''s key (position or kind), as text.';
-COMMENT ON COLUMN @extschema@.removed_config.removed_at IS 'When it was first removed.';
-SELECT pg_catalog.pg_extension_config_dump('@extschema@.removed_config', '');
-
-CREATE FUNCTION @extschema@.config_row_removed()
-RETURNS trigger
-LANGUAGE plpgsql
--- it writes prio.removed_config, which only prio writes, for an admin who
--- may delete configuration rows
-SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-    -- TG_ARGV[0] is the key column
-    IF TG_RELID OPERATOR(pg_catalog.<>) ALL (ARRAY['@extschema@.rfm_segments'::pg_catalog.regclass,
-                                                  '@extschema@.activity_kinds'::pg_catalog.regclass]) THEN
-        RAISE EXCEPTION 'prio.config_row_removed() is a trigger of prio.rfm_segments and prio.activity_kinds only'
-            USING ERRCODE = '39P01';
-    END IF;
-    IF TG_OP OPERATOR(pg_catalog.=) 'TRUNCATE' THEN
-        EXECUTE pg_catalog.format(
-            'INSERT INTO @extschema@.removed_config (table_name, key) SELECT $1, t.%I::text FROM %s t'
-            ' ON CONFLICT DO NOTHING', TG_ARGV[0], TG_RELID::pg_catalog.regclass)
-        USING TG_TABLE_NAME;
-    ELSE
-        INSERT INTO @extschema@.removed_config (table_name, key)
-        VALUES (TG_TABLE_NAME, pg_catalog.to_jsonb(OLD) OPERATOR(pg_catalog.->>) TG_ARGV[0])
-        ON CONFLICT DO NOTHING;
-    END IF;
-    RETURN NULL;
-END
-$$;
-COMMENT ON FUNCTION @extschema@.customers_changed() IS
-'Statement trigger: a new customer gets its state row (unless an activity of it made one already); a change of BANT answers re-tiers the customer; the state''s owner follows the customer''s.';
-
-CREATE TRIGGER customers_inserted
-    AFTER INSERT ON @extschema@.customers
-    REFERENCING NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.customers_changed();
-CREATE TRIGGER customers_updated
-    AFTER UPDATE ON @extschema@.customers
-    REFERENCING NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.customers_changed();
-REVOKE ALL ON FUNCTION @extschema@.customers_changed() FROM PUBLIC;
-
 BEGIN
     -- one at a time, and never waiting: a writer that cannot have the job's
     -- row (prio.job_locks, which no other role can lock) leaves its deltas to
@@ -681,7 +617,103 @@ SELECT pg_catalog.set_config('prio.upgrade_acl_grant_admin', coalesce(p.proacl::
 DROP FUNCTION @extschema@.grant_admin(regrole);
 CREATE FUNCTION @extschema@.grant_admin(role regrole)
 RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    PERFORM @extschema@.grant_writer(role);
+    EXECUTE pg_catalog.format('GRANT UPDATE ON @extschema@.settings TO %s', role);
+    EXECUTE pg_catalog.format('GRANT INSERT, UPDATE, DELETE ON @extschema@.activity_kinds, @extschema@.rfm_segments TO %s', role);
+    EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION @extschema@.refresh(timestamptz), @extschema@.recompute(bigint),'
+                              ' @extschema@.fit_clv() TO %s', role);
+    EXECUTE pg_catalog.format('GRANT SELECT ON @extschema@.refresh_runs TO %s', role);
+END
+$$;
+COMMENT ON FUNCTION @extschema@.grant_admin(regrole) IS
+'Whoever runs prio: what grant_writer gives, plus settings, activity kinds, segments, refresh(), recompute() and fit_clv(), and the refresh run log (prio.refresh_runs).';
+SELECT @extschema@.upgrade_regrant('FUNCTION @extschema@.grant_admin(regrole)',
+                                   NULLIF(pg_catalog.current_setting('prio.upgrade_acl_grant_admin'), '')::pg_catalog.aclitem[]);
 
+DROP FUNCTION @extschema@.upgrade_regrant(text, aclitem[]);
+
+
+-- Restore (issue 17, defect 9): a restore gives back exactly what was dumped.
+-- prio._restore, dumped first, puts the restoring session in restore mode;
+-- the derived tables are dumped too; removed configuration rows are kept in
+-- prio.removed_config so a restore removes the built-in rows seeded again.
+
+CREATE FUNCTION @extschema@.restore_begin()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'prio_restore_begin'
+LANGUAGE C;
+COMMENT ON FUNCTION @extschema@.restore_begin() IS
+'Row trigger (C) on prio._restore: a restore loading the dumped row puts its session in restore mode (prio''s triggers stand aside until the session ends) and skips the row, which CREATE EXTENSION has seeded.';
+
+CREATE FUNCTION @extschema@.restoring()
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'prio_restoring'
+LANGUAGE C VOLATILE PARALLEL RESTRICTED;
+COMMENT ON FUNCTION @extschema@.restoring() IS
+'True in a session that is loading a dump of prio (it loaded prio._restore): prio''s triggers then leave customers, activities, state, history and outcomes as loaded.';
+
+CREATE TABLE @extschema@._restore (
+    id boolean PRIMARY KEY DEFAULT true CHECK (id)
+);
+COMMENT ON TABLE @extschema@._restore IS
+'One row, dumped first by pg_dump: loading it back tells prio that the session restores a dump, so the dumped state and history are loaded as they were instead of being derived again.  Never write it.';
+COMMENT ON COLUMN @extschema@._restore.id IS 'Always true: one row.';
+-- seeded before the trigger exists: CREATE EXTENSION is no restore
+INSERT INTO @extschema@._restore DEFAULT VALUES;
+CREATE TRIGGER restore_begin
+    BEFORE INSERT ON @extschema@._restore
+    FOR EACH ROW EXECUTE FUNCTION @extschema@.restore_begin();
+SELECT pg_catalog.pg_extension_config_dump('@extschema@._restore', '');
+
+-- A removed row must stay removed across a dump and restore, but CREATE
+-- EXTENSION seeds the built-in rows again before the dumped rows arrive: the
+-- key of every removed row is kept (and dumped) here, and loading it back
+-- removes the seeded built-in row.
+CREATE TABLE @extschema@.removed_config (
+    table_name text NOT NULL CHECK (table_name IN ('rfm_segments', 'activity_kinds')),
+    key        text NOT NULL,
+    removed_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    PRIMARY KEY (table_name, key)
+);
+COMMENT ON TABLE @extschema@.removed_config IS
+'Keys of rows removed from prio.rfm_segments and prio.activity_kinds (kept by prio, dumped): a restore removes the built-in row CREATE EXTENSION seeded again under such a key, so a removed built-in row stays removed.';
+COMMENT ON COLUMN @extschema@.removed_config.table_name IS 'rfm_segments or activity_kinds.';
+COMMENT ON COLUMN @extschema@.removed_config.key IS 'The removed row''s key (position or kind), as text.';
+COMMENT ON COLUMN @extschema@.removed_config.removed_at IS 'When it was first removed.';
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.removed_config', '');
+
+CREATE FUNCTION @extschema@.config_row_removed()
+RETURNS trigger
+LANGUAGE plpgsql
+-- it writes prio.removed_config, which only prio writes, for an admin who
+-- may delete configuration rows
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    -- TG_ARGV[0] is the key column
+    IF TG_RELID OPERATOR(pg_catalog.<>) ALL (ARRAY['@extschema@.rfm_segments'::pg_catalog.regclass,
+                                                  '@extschema@.activity_kinds'::pg_catalog.regclass]) THEN
+        RAISE EXCEPTION 'prio.config_row_removed() is a trigger of prio.rfm_segments and prio.activity_kinds only'
+            USING ERRCODE = '39P01';
+    END IF;
+    IF TG_OP OPERATOR(pg_catalog.=) 'TRUNCATE' THEN
+        EXECUTE pg_catalog.format(
+            'INSERT INTO @extschema@.removed_config (table_name, key) SELECT $1, t.%I::text FROM %s t'
+            ' ON CONFLICT DO NOTHING', TG_ARGV[0], TG_RELID::pg_catalog.regclass)
+        USING TG_TABLE_NAME;
+    ELSE
+        INSERT INTO @extschema@.removed_config (table_name, key)
+        VALUES (TG_TABLE_NAME, pg_catalog.to_jsonb(OLD) OPERATOR(pg_catalog.->>) TG_ARGV[0])
+        ON CONFLICT DO NOTHING;
+    END IF;
+    RETURN NULL;
+END
+$$;
 COMMENT ON FUNCTION @extschema@.config_row_removed() IS
 'Trigger on prio.rfm_segments and prio.activity_kinds (row after DELETE, statement before TRUNCATE): keeps the removed keys in prio.removed_config.';
 
@@ -743,21 +775,6 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    PERFORM @extschema@.grant_writer(role);
-    EXECUTE pg_catalog.format('GRANT UPDATE ON @extschema@.settings TO %s', role);
-    EXECUTE pg_catalog.format('GRANT INSERT, UPDATE, DELETE ON @extschema@.activity_kinds, @extschema@.rfm_segments TO %s', role);
-    EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION @extschema@.refresh(timestamptz), @extschema@.recompute(bigint),'
-                              ' @extschema@.fit_clv() TO %s', role);
-    EXECUTE pg_catalog.format('GRANT SELECT ON @extschema@.refresh_runs TO %s', role);
-END
-$$;
-COMMENT ON FUNCTION @extschema@.grant_admin(regrole) IS
-'Whoever runs prio: what grant_writer gives, plus settings, activity kinds, segments, refresh(), recompute() and fit_clv(), and the refresh run log (prio.refresh_runs).';
-SELECT @extschema@.upgrade_regrant('FUNCTION @extschema@.grant_admin(regrole)',
-                                   NULLIF(pg_catalog.current_setting('prio.upgrade_acl_grant_admin'), '')::pg_catalog.aclitem[]);
-
-DROP FUNCTION @extschema@.upgrade_regrant(text, aclitem[]);
-
     -- prio only ever updates its row: a restore loading the dumped row puts
     -- it in the place of the one CREATE EXTENSION seeded
     UPDATE @extschema@.auto_breaks b

@@ -55,19 +55,8 @@ static const PrioColumn customers_columns[] = {
 	{"created_at", TIMESTAMPTZOID},
 };
 
-/* the writer's columns (statewrite.c), the three 0.2 added last */
-static const PrioColumn customer_state_columns[] = {
-	{"customer_id", INT8OID}, {"first_at", TIMESTAMPTZOID}, {"last_at", TIMESTAMPTZOID},
-	{"last_inbound_at", TIMESTAMPTZOID}, {"last_outbound_at", TIMESTAMPTZOID},
-	{"last_purchase_at", TIMESTAMPTZOID}, {"frequency", INT8OID}, {"monetary", NUMERICOID},
-	{"intent", FLOAT8OID}, {"intent_at", TIMESTAMPTZOID}, {"stage", PRIO_STAGE_TYPE},
-	{"effective_stage", PRIO_STAGE_TYPE}, {"r_score", INT4OID}, {"f_score", INT4OID},
-	{"m_score", INT4OID}, {"bant", INT4OID}, {"no_reply", BOOLOID}, {"value_high", BOOLOID},
-	{"intent_high", BOOLOID}, {"tier", TEXTOID}, {"priority", FLOAT8OID},
-	{"next_due_at", TIMESTAMPTZOID}, {"rule", TEXTOID}, {"updated_at", TIMESTAMPTZOID},
-	{"first_purchase_at", TIMESTAMPTZOID, true}, {"purchase_days", INT8OID, true},
-	{"first_day_amount", NUMERICOID, true}, {"owner", TEXTOID, true},
-};
+/* filled from customer_state.h's description when first needed */
+static PrioColumn customer_state_columns_checked[Natts_customer_state];
 
 static const PrioColumn win_outcomes_columns[] = {
 	{"customer_id", INT8OID}, {"won", BOOLOID}, {"features", JSONBOID},
@@ -84,7 +73,8 @@ static const PrioColumn rfm_segments_columns[] = {
 
 #define TABLE(t) {#t, t##_columns, lengthof(t##_columns)}
 static const PrioTable prio_tables[] = {
-	TABLE(activities), TABLE(activity_kinds), TABLE(customers), TABLE(customer_state),
+	TABLE(activities), TABLE(activity_kinds), TABLE(customers),
+	{"customer_state", customer_state_columns_checked, Natts_customer_state},
 	TABLE(win_outcomes), TABLE(win_counts), TABLE(rfm_segments),
 };
 
@@ -158,6 +148,14 @@ PrioCheckTable(Relation rel)
 			break;
 	if (t == lengthof(prio_tables))
 		return;
+	if (customer_state_columns_checked[0].name == NULL)
+		for (int c = 0; c < Natts_customer_state; c++)
+		{
+			customer_state_columns_checked[c].name = customer_state_columns[c].name;
+			customer_state_columns_checked[c].type = customer_state_columns[c].type;
+			/* absent from 0.1's table, which the library serves until the update */
+			customer_state_columns_checked[c].optional = strcmp(customer_state_columns[c].since, "0.1") != 0;
+		}
 	check_columns(rel, &prio_tables[t]);
 	/* remembered in the table's slot: one relation per name in the schema */
 	checked[t] = relid;

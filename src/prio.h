@@ -255,8 +255,7 @@ extern uint64 prio_config_generation(void);
 extern int	prio_kind_index(const PrioConfig *c, const char *name, int len, int hint);
 
 /* statewrite.c: evaluated customers written in batches, with history and NOTIFY */
-#define STATE_NCOLS 26			/* customer_state columns written (0.2 on) */
-#define STATE_NCOLS_01 23		/* ... by prio 0.1's table */
+#include "customer_state.h"
 
 typedef struct StateWriter
 {
@@ -283,8 +282,6 @@ typedef struct StateWriter
 	struct StateUpdate *exec;	/* NULL: the SQL UPDATE writes */
 } StateWriter;
 
-extern const char *const prio_state_columns[STATE_NCOLS];
-extern const Oid prio_state_types[STATE_NCOLS];	/* stages: text, cast by the UPDATE */
 
 extern void StateWriterBegin(StateWriter *w, int max, const char *why, TimestampTz changed_at);
 extern void StateWriterAdd(StateWriter *w, const PrioFacts *f, const PrioEval *e,

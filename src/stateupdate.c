@@ -46,9 +46,6 @@ struct StateUpdate
 	TupleTableSlot *newslot;
 };
 
-/* prio_state_columns[] positions of the two enum columns */
-#define COL_STAGE 10
-#define COL_EFFECTIVE_STAGE 11
 
 /* relhasrules stays set after the last rule is dropped; the relcache knows */
 static bool
@@ -61,21 +58,24 @@ rules_on_update(Relation rel)
 }
 
 /*
- * Column name of rel, looked for at guess first (the writer's columns are
- * in table order); InvalidAttrNumber unless it is of type type without a
+ * Where column anum (Anum_customer_state_*) of the table as prio made it is
+ * in rel: looked for there first, then by name (a DBA may have dropped and
+ * added it back); InvalidAttrNumber unless it is of prio's type without a
  * modifier: the UPDATE would coerce, a slot cannot.
  */
 static AttrNumber
-column_at(Relation rel, const char *name, Oid type, AttrNumber guess)
+column_at(Relation rel, AttrNumber anum)
 {
+	const StateColumn *col = &customer_state_columns[anum - 1];
+	Oid			type = col->type == PRIO_STAGE_TYPE ? StageTypeOid() : col->type;
 	TupleDesc	desc = RelationGetDescr(rel);
-	AttrNumber	a = guess;
+	AttrNumber	a = anum;
 	Form_pg_attribute att;
 
-	if (a < 1 || a > desc->natts ||
+	if (a > desc->natts ||
 		TupleDescAttr(desc, a - 1)->attisdropped ||
-		strcmp(NameStr(TupleDescAttr(desc, a - 1)->attname), name) != 0)
-		a = PrioAttnum(rel, name, InvalidOid);
+		strcmp(NameStr(TupleDescAttr(desc, a - 1)->attname), col->name) != 0)
+		a = PrioAttnum(rel, col->name, InvalidOid);
 	att = TupleDescAttr(desc, a - 1);
 	return att->atttypid == type && att->atttypmod < 0 ? a : InvalidAttrNumber;
 }
@@ -98,14 +98,12 @@ StateUpdateBegin(int ncols)
 	PrioCheckTable(rel);
 	for (int c = 0; ok && c < ncols; c++)
 	{
-		att[c] = column_at(rel, prio_state_columns[c],
-						   c == COL_STAGE || c == COL_EFFECTIVE_STAGE ? StageTypeOid()
-						   : prio_state_types[c], c == 0 ? 1 : att[c - 1] + 1);
+		att[c] = column_at(rel, state_write_anum[c]);
 		ok = (att[c] != InvalidAttrNumber);
 	}
 	if (ok)
 	{
-		updated_at = column_at(rel, "updated_at", TIMESTAMPTZOID, att[ncols - 1] + 1);
+		updated_at = column_at(rel, Anum_customer_state_updated_at);
 		ok = (updated_at != InvalidAttrNumber);
 	}
 	if (!ok || rel->rd_rel->relkind != RELKIND_RELATION ||
@@ -180,8 +178,10 @@ form_new(StateUpdate *su, StateWriter *w, int r)
 		int			a = su->att[c] - 1;
 
 		slot->tts_isnull[a] = w->nul[c][r];
-		if (c == COL_STAGE || c == COL_EFFECTIVE_STAGE)
-			slot->tts_values[a] = StageGetDatum(w->stages[2 * r + c - COL_STAGE]);
+		if (state_write_anum[c] == Anum_customer_state_stage)
+			slot->tts_values[a] = StageGetDatum(w->stages[2 * r]);
+		else if (state_write_anum[c] == Anum_customer_state_effective_stage)
+			slot->tts_values[a] = StageGetDatum(w->stages[2 * r + 1]);
 		else
 			slot->tts_values[a] = w->v[c][r];
 	}

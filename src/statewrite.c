@@ -27,21 +27,47 @@
 #include "utils/memutils.h"
 #include "utils/syscache.h"
 
-/*
- * customer_state's columns the UPDATE writes.  prio 0.1's table ends at
- * rule (STATE_NCOLS_01); the library serves it until ALTER EXTENSION UPDATE
- * adds the rest.
- */
-const Oid	prio_state_types[STATE_NCOLS] = {INT8OID, TIMESTAMPTZOID, TIMESTAMPTZOID,
-	TIMESTAMPTZOID, TIMESTAMPTZOID, TIMESTAMPTZOID, INT8OID, NUMERICOID, FLOAT8OID,
-	TIMESTAMPTZOID, TEXTOID, TEXTOID, INT4OID, INT4OID, INT4OID, INT4OID, BOOLOID, BOOLOID,
-	BOOLOID, TEXTOID, FLOAT8OID, TIMESTAMPTZOID, TEXTOID, TIMESTAMPTZOID, INT8OID, NUMERICOID};
+const StateColumn customer_state_columns[Natts_customer_state] = {
+	{"customer_id", INT8OID, "0.1"}, {"first_at", TIMESTAMPTZOID, "0.1"},
+	{"last_at", TIMESTAMPTZOID, "0.1"}, {"last_inbound_at", TIMESTAMPTZOID, "0.1"},
+	{"last_outbound_at", TIMESTAMPTZOID, "0.1"}, {"last_purchase_at", TIMESTAMPTZOID, "0.1"},
+	{"frequency", INT8OID, "0.1"}, {"monetary", NUMERICOID, "0.1"}, {"intent", FLOAT8OID, "0.1"},
+	{"intent_at", TIMESTAMPTZOID, "0.1"}, {"stage", PRIO_STAGE_TYPE, "0.1"},
+	{"effective_stage", PRIO_STAGE_TYPE, "0.1"}, {"r_score", INT4OID, "0.1"},
+	{"f_score", INT4OID, "0.1"}, {"m_score", INT4OID, "0.1"}, {"bant", INT4OID, "0.1"},
+	{"no_reply", BOOLOID, "0.1"}, {"value_high", BOOLOID, "0.1"}, {"intent_high", BOOLOID, "0.1"},
+	{"tier", TEXTOID, "0.1"}, {"priority", FLOAT8OID, "0.1"}, {"next_due_at", TIMESTAMPTZOID, "0.1"},
+	{"rule", TEXTOID, "0.1"}, {"updated_at", TIMESTAMPTZOID, "0.1"},
+	{"first_purchase_at", TIMESTAMPTZOID, "0.2"}, {"purchase_days", INT8OID, "0.2"},
+	{"first_day_amount", NUMERICOID, "0.2"}, {"owner", TEXTOID, "0.2"},
+};
 
-const char *const prio_state_columns[STATE_NCOLS] = {"customer_id", "first_at", "last_at",
-	"last_inbound_at", "last_outbound_at", "last_purchase_at", "frequency", "monetary", "intent",
-	"intent_at", "stage", "effective_stage", "r_score", "f_score", "m_score", "bant", "no_reply",
-	"value_high", "intent_high", "tier", "priority", "next_due_at", "rule", "first_purchase_at",
-	"purchase_days", "first_day_amount"};
+/* 0.1's table ends at rule (STATE_NCOLS_01); the library serves it until ALTER EXTENSION UPDATE */
+const AttrNumber state_write_anum[STATE_NCOLS] = {
+	Anum_customer_state_customer_id, Anum_customer_state_first_at, Anum_customer_state_last_at,
+	Anum_customer_state_last_inbound_at, Anum_customer_state_last_outbound_at,
+	Anum_customer_state_last_purchase_at, Anum_customer_state_frequency,
+	Anum_customer_state_monetary, Anum_customer_state_intent, Anum_customer_state_intent_at,
+	Anum_customer_state_stage, Anum_customer_state_effective_stage, Anum_customer_state_r_score,
+	Anum_customer_state_f_score, Anum_customer_state_m_score, Anum_customer_state_bant,
+	Anum_customer_state_no_reply, Anum_customer_state_value_high, Anum_customer_state_intent_high,
+	Anum_customer_state_tier, Anum_customer_state_priority, Anum_customer_state_next_due_at,
+	Anum_customer_state_rule, Anum_customer_state_first_purchase_at,
+	Anum_customer_state_purchase_days, Anum_customer_state_first_day_amount,
+};
+
+static inline const StateColumn *
+written(int c)
+{
+	return &customer_state_columns[state_write_anum[c] - 1];
+}
+
+/* the UPDATE's parameter type of the writer's column c: stages go as text, cast */
+static inline Oid
+param_type(int c)
+{
+	return written(c)->type == PRIO_STAGE_TYPE ? TEXTOID : written(c)->type;
+}
 
 /* this backend's writes by path: [executor, SQL UPDATE][statements, rows] */
 static int64 writes[2][2];
@@ -69,13 +95,12 @@ update_plan(int ncols, bool single)
 	appendStringInfoString(&sql, "UPDATE " PRIO_SCHEMA ".customer_state s SET ");
 	for (int c = 1; c < ncols; c++)
 	{
-		const char *cast = prio_state_types[c] == TEXTOID && strstr(prio_state_columns[c], "stage")
-			? "::" PRIO_SCHEMA ".stage" : "";
+		const char *cast = written(c)->type == PRIO_STAGE_TYPE ? "::" PRIO_SCHEMA ".stage" : "";
 
 		if (single)
-			appendStringInfo(&sql, "%s = $%d%s, ", prio_state_columns[c], c + 1, cast);
+			appendStringInfo(&sql, "%s = $%d%s, ", written(c)->name, c + 1, cast);
 		else
-			appendStringInfo(&sql, "%s = u.%s%s, ", prio_state_columns[c], prio_state_columns[c], cast);
+			appendStringInfo(&sql, "%s = u.%s%s, ", written(c)->name, written(c)->name, cast);
 	}
 	appendStringInfoString(&sql, "updated_at = pg_catalog.now()");
 	if (single)
@@ -87,11 +112,11 @@ update_plan(int ncols, bool single)
 			appendStringInfo(&sql, "%spg_catalog.unnest($%d)", c > 0 ? ", " : "", c + 1);
 		appendStringInfoString(&sql, ") AS u(");
 		for (int c = 0; c < ncols; c++)
-			appendStringInfo(&sql, "%s%s", c > 0 ? ", " : "", prio_state_columns[c]);
+			appendStringInfo(&sql, "%s%s", c > 0 ? ", " : "", written(c)->name);
 		appendStringInfoString(&sql, ") WHERE s.customer_id OPERATOR(pg_catalog.=) u.customer_id");
 	}
 	for (int c = 0; c < ncols; c++)
-		types[c] = single ? prio_state_types[c] : get_array_type(prio_state_types[c]);
+		types[c] = single ? param_type(c) : get_array_type(param_type(c));
 	*plan = PrioKeepPlan(sql.data, ncols, types, CURSOR_OPT_GENERIC_PLAN);
 	pfree(sql.data);
 	return *plan;
@@ -136,7 +161,8 @@ read_schema(StateWriter *w)
 		w->isolated = ((Form_pg_class) GETSTRUCT(tp))->relrowsecurity;
 		ReleaseSysCache(tp);
 	}
-	w->ncols = get_attnum(state, "first_day_amount") != InvalidAttrNumber
+	w->ncols = get_attnum(state, customer_state_columns[Anum_customer_state_first_day_amount - 1].name)
+		!= InvalidAttrNumber
 		? STATE_NCOLS : STATE_NCOLS_01;
 }
 
@@ -322,7 +348,7 @@ StateWriterFlush(StateWriter *w)
 		writes[1][1] += w->n;
 		for (int c = 0; c < w->ncols; c++)
 		{
-			args[c] = single ? w->v[c][0] : make_array(w->v[c], w->nul[c], w->n, prio_state_types[c]);
+			args[c] = single ? w->v[c][0] : make_array(w->v[c], w->nul[c], w->n, param_type(c));
 			nulls[c] = single && w->nul[c][0] ? 'n' : ' ';
 		}
 		if (SPI_execute_plan(update_plan(w->ncols, single), args, nulls, false, 0) != SPI_OK_UPDATE)

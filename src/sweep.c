@@ -585,10 +585,17 @@ read_customers(ActivityCollector *c, int pass, int64 **ids, int *nids)
 /* ---------------------------------------------------------------- state rows */
 
 /* customer_state's columns, by name */
+enum
+{
+	SF_FIRST_AT, SF_LAST_AT, SF_LAST_INBOUND_AT, SF_LAST_OUTBOUND_AT, SF_LAST_PURCHASE_AT,
+	SF_FREQUENCY, SF_MONETARY, SF_INTENT, SF_INTENT_AT, SF_STAGE, SF_FIRST_PURCHASE_AT,
+	SF_PURCHASE_DAYS, SF_FIRST_DAY_AMOUNT, SF_N
+};
+
 typedef struct StateAtts
 {
 	AttrNumber	customer_id;
-	AttrNumber	facts[14];		/* first_at .. first_day_amount, in StateFact order */
+	AttrNumber	facts[SF_N];	/* first_at .. first_day_amount, in StateFact order */
 	AttrNumber	effective_stage;
 	AttrNumber	score[3];
 	AttrNumber	bant;
@@ -602,40 +609,43 @@ typedef struct StateAtts
 	AttrNumber	owner;
 } StateAtts;
 
-enum
+/* where column anum (Anum_customer_state_*) is in rel, checked for prio's type */
+static AttrNumber
+state_att(Relation rel, AttrNumber anum)
 {
-	SF_FIRST_AT, SF_LAST_AT, SF_LAST_INBOUND_AT, SF_LAST_OUTBOUND_AT, SF_LAST_PURCHASE_AT,
-	SF_FREQUENCY, SF_MONETARY, SF_INTENT, SF_INTENT_AT, SF_STAGE, SF_FIRST_PURCHASE_AT,
-	SF_PURCHASE_DAYS, SF_FIRST_DAY_AMOUNT, SF_N
-};
+	const StateColumn *col = &customer_state_columns[anum - 1];
+
+	return PrioAttnum(rel, col->name, col->type == PRIO_STAGE_TYPE ? StageTypeOid() : col->type);
+}
 
 static void
 state_atts(Relation rel, StateAtts *a)
 {
-	static const char *const names[SF_N] = {"first_at", "last_at", "last_inbound_at",
-		"last_outbound_at", "last_purchase_at", "frequency", "monetary", "intent", "intent_at",
-	"stage", "first_purchase_at", "purchase_days", "first_day_amount"};
-	Oid			stage = StageTypeOid();
-	const Oid	types[SF_N] = {TIMESTAMPTZOID, TIMESTAMPTZOID, TIMESTAMPTZOID, TIMESTAMPTZOID,
-		TIMESTAMPTZOID, INT8OID, NUMERICOID, FLOAT8OID, TIMESTAMPTZOID, stage, TIMESTAMPTZOID,
-	INT8OID, NUMERICOID};
+	/* in StateFact order */
+	static const AttrNumber facts[SF_N] = {Anum_customer_state_first_at,
+		Anum_customer_state_last_at, Anum_customer_state_last_inbound_at,
+		Anum_customer_state_last_outbound_at, Anum_customer_state_last_purchase_at,
+		Anum_customer_state_frequency, Anum_customer_state_monetary, Anum_customer_state_intent,
+		Anum_customer_state_intent_at, Anum_customer_state_stage,
+		Anum_customer_state_first_purchase_at, Anum_customer_state_purchase_days,
+	Anum_customer_state_first_day_amount};
 
-	a->customer_id = PrioAttnum(rel, "customer_id", INT8OID);
+	a->customer_id = state_att(rel, Anum_customer_state_customer_id);
 	for (int i = 0; i < SF_N; i++)
-		a->facts[i] = PrioAttnum(rel, names[i], types[i]);
-	a->effective_stage = PrioAttnum(rel, "effective_stage", stage);
-	a->score[0] = PrioAttnum(rel, "r_score", INT4OID);
-	a->score[1] = PrioAttnum(rel, "f_score", INT4OID);
-	a->score[2] = PrioAttnum(rel, "m_score", INT4OID);
-	a->bant = PrioAttnum(rel, "bant", INT4OID);
-	a->no_reply = PrioAttnum(rel, "no_reply", BOOLOID);
-	a->value_high = PrioAttnum(rel, "value_high", BOOLOID);
-	a->intent_high = PrioAttnum(rel, "intent_high", BOOLOID);
-	a->tier = PrioAttnum(rel, "tier", TEXTOID);
-	a->priority = PrioAttnum(rel, "priority", FLOAT8OID);
-	a->next_due_at = PrioAttnum(rel, "next_due_at", TIMESTAMPTZOID);
-	a->rule = PrioAttnum(rel, "rule", TEXTOID);
-	a->owner = PrioAttnum(rel, "owner", TEXTOID);
+		a->facts[i] = state_att(rel, facts[i]);
+	a->effective_stage = state_att(rel, Anum_customer_state_effective_stage);
+	a->score[0] = state_att(rel, Anum_customer_state_r_score);
+	a->score[1] = state_att(rel, Anum_customer_state_f_score);
+	a->score[2] = state_att(rel, Anum_customer_state_m_score);
+	a->bant = state_att(rel, Anum_customer_state_bant);
+	a->no_reply = state_att(rel, Anum_customer_state_no_reply);
+	a->value_high = state_att(rel, Anum_customer_state_value_high);
+	a->intent_high = state_att(rel, Anum_customer_state_intent_high);
+	a->tier = state_att(rel, Anum_customer_state_tier);
+	a->priority = state_att(rel, Anum_customer_state_priority);
+	a->next_due_at = state_att(rel, Anum_customer_state_next_due_at);
+	a->rule = state_att(rel, Anum_customer_state_rule);
+	a->owner = state_att(rel, Anum_customer_state_owner);
 }
 
 #define ISNULL(slot, att) ((slot)->tts_isnull[(att) - 1])

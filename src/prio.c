@@ -32,6 +32,7 @@ relation_changed(Datum arg, Oid relid)
 	ConfigRelationChanged(relid);
 	SegmentRelationChanged(relid);
 	CatalogRelationChanged(relid);
+	StateUpdateRelationChanged(relid);
 }
 
 /* A type changed: prio.stage's OID and labels are read again. */
@@ -39,6 +40,14 @@ static void
 type_changed(Datum arg, int cacheid, uint32 hashvalue)
 {
 	StageTypeChanged();
+	StateUpdateObjectChanged();
+}
+
+/* A function changed: expressions prepared with it are prepared again. */
+static void
+function_changed(Datum arg, int cacheid, uint32 hashvalue)
+{
+	StateUpdateObjectChanged();
 }
 
 static void
@@ -46,6 +55,8 @@ xact_event(XactEvent event, void *arg)
 {
 	ConfigXactEvent(event);
 	OutcomesXactEvent(event);
+	if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT)
+		StateUpdateAborted(InvalidSubTransactionId);
 }
 
 static void
@@ -54,18 +65,22 @@ subxact_event(SubXactEvent event, SubTransactionId mySubid,
 {
 	ConfigSubXactEvent(event, mySubid);
 	OutcomesSubXactEvent(event, mySubid);
+	if (event == SUBXACT_EVENT_ABORT_SUB)
+		StateUpdateAborted(mySubid);
 }
 
 /*
  * One registration of each callback for the whole library, when it is
  * loaded: the modules that cache something (configuration, segments, the
- * stage type, pending outcomes) are told from here.
+ * stage type, the column checks, the state writer, pending outcomes) are
+ * told from here.
  */
 void
 _PG_init(void)
 {
 	CacheRegisterRelcacheCallback(relation_changed, (Datum) 0);
 	CacheRegisterSyscacheCallback(TYPEOID, type_changed, (Datum) 0);
+	CacheRegisterSyscacheCallback(PROCOID, function_changed, (Datum) 0);
 	RegisterXactCallback(xact_event, NULL);
 	RegisterSubXactCallback(subxact_event, NULL);
 }

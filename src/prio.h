@@ -33,6 +33,9 @@ extern void ConfigSubXactEvent(SubXactEvent event, SubTransactionId mySubid);
 extern void SegmentRelationChanged(Oid relid);	/* segment.c */
 extern void CatalogRelationChanged(Oid relid);	/* catalog.c */
 extern void StageTypeChanged(void);	/* lifecycle.c */
+extern void StateUpdateRelationChanged(Oid relid); /* stateupdate.c */
+extern void StateUpdateObjectChanged(void);
+extern void StateUpdateAborted(SubTransactionId mySubid);
 extern void OutcomesXactEvent(XactEvent event);	/* outcomes.c */
 extern void OutcomesSubXactEvent(SubXactEvent event, SubTransactionId mySubid);
 

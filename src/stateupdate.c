@@ -15,14 +15,26 @@
  * What ExecSimpleRelationUpdate() does not do, the SQL UPDATE of
  * statewrite.c does instead, and StateUpdateBegin() says so by returning
  * NULL: row-level security, rules, triggers with transition tables,
- * executor hooks (an auditing extension must see the UPDATE), a table that
- * is not a plain heap relation, and a column of another type than prio's.
+ * BEFORE ROW triggers (one that changes its own row must get the UPDATE's
+ * 27000, and EvalPlanQual, which this path never needs under the callers'
+ * locks, could not run here), executor hooks (an auditing extension must
+ * see the UPDATE), a table that is not a plain table, and a column of
+ * another type than prio's.
+ *
+ * What the executor prepares for a statement -- the result relation with its
+ * triggers and index information, and, on first use, the CHECK constraints'
+ * and state_closed's WHEN expressions -- is kept for the next statement of
+ * the backend, as a plan is kept, until customer_state's relcache entry or
+ * any function or type changes, or a transaction or subtransaction aborts.
+ * Each statement opens the table and its indexes again, checks permissions
+ * and fires the statement triggers as an UPDATE does.
  */
 #include "prio.h"
 
 #include "access/sysattr.h"
 #include "access/table.h"
 #include "access/tableam.h"
+#include "access/genam.h"
 #include "access/xact.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
@@ -30,17 +42,24 @@
 #include "executor/executor.h"
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
+#include "tcop/utility.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
 
 struct StateUpdate
 {
+	MemoryContext cxt;			/* this, and the estate's memory */
+	bool		kept;			/* the backend's kept one (else made for one statement) */
+	bool		busy;			/* between Begin and End ... */
+	SubTransactionId busy_subid;	/* ... of a statement of this subtransaction */
 	Relation	rel;
 	int			ncols;
 	AttrNumber	att[STATE_NCOLS];	/* the writer's columns in the table */
 	AttrNumber	updated_at;
+	List	   *rtable;			/* the UPDATE's one range table entry */
 	EState	   *estate;
 	ResultRelInfo *rri;
+	Oid		   *index_oids;		/* reopened by each statement */
 	EPQState	epq;
 	TupleTableSlot *oldslot;	/* the version located, on its page */
 	TupleTableSlot *newslot;
@@ -80,6 +99,74 @@ column_at(Relation rel, AttrNumber anum)
 	return att->atttypid == type && att->atttypmod < 0 ? a : InvalidAttrNumber;
 }
 
+/* the backend's kept writer, valid until an invalidation or an abort */
+static StateUpdate *kept = NULL;
+static bool kept_valid = false;
+
+void
+StateUpdateRelationChanged(Oid relid)
+{
+	if (kept != NULL && (relid == InvalidOid || relid == RelationGetRelid(kept->rel)))
+		kept_valid = false;
+}
+
+/* a function or type changed: a CHECK or WHEN prepared with it may be stale */
+void
+StateUpdateObjectChanged(void)
+{
+	kept_valid = false;
+}
+
+/*
+ * An abort may have left the kept writer mid-row (a slot whose buffer pin
+ * the resource owner has released): it is not used or cleaned up again,
+ * only freed, once no statement of an enclosing subtransaction still uses
+ * it.  mySubid: the aborted subtransaction (InvalidSubTransactionId: the
+ * transaction).
+ */
+void
+StateUpdateAborted(SubTransactionId mySubid)
+{
+	kept_valid = false;
+	if (kept != NULL && (mySubid == InvalidSubTransactionId || kept->busy_subid >= mySubid))
+		kept->busy = false;
+}
+
+/*
+ * The statement's slots.  They pin the table's tuple descriptor (and may
+ * pin a buffer) for the transaction's resource owner, so none outlives the
+ * statement: the trigger manager's are made again too.
+ */
+static void
+make_slots(StateUpdate *su)
+{
+	MemoryContext old = MemoryContextSwitchTo(su->estate->es_query_cxt);
+
+	su->oldslot = table_slot_create(su->rel, &su->estate->es_tupleTable);
+	su->newslot = ExecInitExtraTupleSlot(su->estate, RelationGetDescr(su->rel), &TTSOpsVirtual);
+	MemoryContextSwitchTo(old);
+}
+
+static void
+drop_slots(StateUpdate *su)
+{
+	ExecResetTupleTable(su->estate->es_tupleTable, true);
+	su->estate->es_tupleTable = NIL;
+	su->rri->ri_TrigOldSlot = NULL;
+	su->rri->ri_TrigNewSlot = NULL;
+	su->rri->ri_ReturningSlot = NULL;
+	su->oldslot = su->newslot = NULL;
+}
+
+static void
+open_indices(StateUpdate *su)
+{
+	ResultRelInfo *rri = su->rri;
+
+	for (int i = 0; i < rri->ri_NumIndices; i++)
+		rri->ri_IndexRelationDescs[i] = index_open(su->index_oids[i], RowExclusiveLock);
+}
+
 /*
  * Open customer_state to write the first ncols of the writer's columns
  * through the executor; NULL when the SQL UPDATE must run instead.
@@ -92,32 +179,66 @@ StateUpdateBegin(int ncols)
 	AttrNumber	att[STATE_NCOLS];
 	AttrNumber	updated_at = InvalidAttrNumber;
 	bool		ok = true;
+	bool		keep;
 	StateUpdate *su;
 	RangeTblEntry *rte;
+	MemoryContext cxt;
+	MemoryContext old;
 
-	PrioCheckTable(rel);
-	for (int c = 0; ok && c < ncols; c++)
+	/* as ExecutorStart checks an UPDATE */
+	PreventCommandIfReadOnly("UPDATE");
+	PreventCommandIfParallelMode("UPDATE");
+	if (rel->rd_rel->relkind != RELKIND_RELATION ||
+		rel->rd_rel->relrowsecurity || rules_on_update(rel) ||
+		(td != NULL && (td->trig_update_old_table || td->trig_update_new_table ||
+						td->trig_update_before_row)) ||
+		ExecutorStart_hook != NULL || ExecutorRun_hook != NULL ||
+		ExecutorFinish_hook != NULL || ExecutorEnd_hook != NULL)
+		ok = false;
+	else if (kept != NULL && kept_valid && !kept->busy && kept->rel == rel && kept->ncols == ncols)
 	{
-		att[c] = column_at(rel, state_write_anum[c]);
-		ok = (att[c] != InvalidAttrNumber);
+		/* the kept one: this statement's locks and permission check */
+		ExecCheckRTPerms(kept->rtable, true);
+		open_indices(kept);
+		make_slots(kept);
+		kept->busy = true;
+		kept->busy_subid = GetCurrentSubTransactionId();
+		return kept;
+	}
+	if (ok)
+	{
+		PrioCheckTable(rel);
+		for (int c = 0; ok && c < ncols; c++)
+		{
+			att[c] = column_at(rel, state_write_anum[c]);
+			ok = (att[c] != InvalidAttrNumber);
+		}
 	}
 	if (ok)
 	{
 		updated_at = column_at(rel, Anum_customer_state_updated_at);
 		ok = (updated_at != InvalidAttrNumber);
 	}
-	if (!ok || rel->rd_rel->relkind != RELKIND_RELATION ||
-		rel->rd_rel->relrowsecurity || rules_on_update(rel) ||
-		(td != NULL && (td->trig_update_old_table || td->trig_update_new_table)) ||
-		ExecutorStart_hook != NULL || ExecutorRun_hook != NULL ||
-		ExecutorFinish_hook != NULL || ExecutorEnd_hook != NULL)
+	if (!ok)
 	{
 		/* the UPDATE takes the same lock */
 		table_close(rel, NoLock);
 		return NULL;
 	}
 
+	/* a new kept one, or, nested inside a statement using it, one for this statement */
+	keep = (kept == NULL || !kept->busy);
+	if (keep && kept != NULL)
+	{
+		MemoryContextDelete(kept->cxt);
+		kept = NULL;
+	}
+	cxt = AllocSetContextCreate(keep ? TopMemoryContext : CurrentMemoryContext,
+								"prio state update", ALLOCSET_DEFAULT_SIZES);
+	old = MemoryContextSwitchTo(cxt);
 	su = palloc0(sizeof(StateUpdate));
+	su->cxt = cxt;
+	su->kept = keep;
 	su->rel = rel;
 	su->ncols = ncols;
 	memcpy(su->att, att, sizeof(AttrNumber) * ncols);
@@ -136,18 +257,38 @@ StateUpdateBegin(int ncols)
 										  att[c] - FirstLowInvalidHeapAttributeNumber);
 	rte->updatedCols = bms_add_member(rte->updatedCols,
 									  updated_at - FirstLowInvalidHeapAttributeNumber);
-	ExecCheckRTPerms(list_make1(rte), true);
+	su->rtable = list_make1(rte);
+	ExecCheckRTPerms(su->rtable, true);
 
 	su->estate = CreateExecutorState();
-	ExecInitRangeTable(su->estate, list_make1(rte));
+	ExecInitRangeTable(su->estate, su->rtable);
 	su->rri = makeNode(ResultRelInfo);
 	InitResultRelInfo(su->rri, rel, 1, NULL, 0);
 	/* where the trigger manager looks for it (ExecGetTriggerResultRel), as apply does */
 	su->estate->es_opened_result_relations = list_make1(su->rri);
 	ExecOpenIndices(su->rri, false);
+	/*
+	 * The trigger functions' call information lives as long as the estate
+	 * (the executor's calls would set it up in whatever context is current:
+	 * a row's or a batch's, too short for a SECURITY DEFINER or SET function's
+	 * cache).
+	 */
+	for (int i = 0; su->rri->ri_TrigDesc != NULL && i < su->rri->ri_TrigDesc->numtriggers; i++)
+		fmgr_info_cxt(su->rri->ri_TrigDesc->triggers[i].tgfoid, &su->rri->ri_TrigFunctions[i],
+					  su->estate->es_query_cxt);
+	su->index_oids = palloc(sizeof(Oid) * Max(su->rri->ri_NumIndices, 1));
+	for (int i = 0; i < su->rri->ri_NumIndices; i++)
+		su->index_oids[i] = RelationGetRelid(su->rri->ri_IndexRelationDescs[i]);
 	EvalPlanQualInit(&su->epq, su->estate, NULL, NIL, -1);
-	su->oldslot = table_slot_create(rel, &su->estate->es_tupleTable);
-	su->newslot = ExecInitExtraTupleSlot(su->estate, RelationGetDescr(rel), &TTSOpsVirtual);
+	MemoryContextSwitchTo(old);
+	make_slots(su);
+	su->busy = true;
+	su->busy_subid = GetCurrentSubTransactionId();
+	if (keep)
+	{
+		kept = su;
+		kept_valid = true;
+	}
 	return su;
 }
 
@@ -210,8 +351,10 @@ StateUpdateBatch(StateUpdate *su, StateWriter *w)
 			return false;
 		}
 
-	/* what SPI does before a statement */
+	/* what SPI does before a statement: the triggers see what came before */
 	CommandCounterIncrement();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	UpdateActiveSnapshotCommandId();
 	estate->es_output_cid = GetCurrentCommandId(true);
 	estate->es_snapshot = GetActiveSnapshot();
 	AfterTriggerBeginQuery();
@@ -238,17 +381,24 @@ StateUpdateBatch(StateUpdate *su, StateWriter *w)
 	}
 	ExecASUpdateTriggers(estate, su->rri, NULL);
 	AfterTriggerEndQuery(estate);
+	PopActiveSnapshot();
+	estate->es_snapshot = InvalidSnapshot;
 	/* what follows sees the batch */
 	CommandCounterIncrement();
 	return true;
 }
 
+/* The statement is done: its locks stay, the relations are closed. */
 void
 StateUpdateEnd(StateUpdate *su)
 {
-	EvalPlanQualEnd(&su->epq);
+	drop_slots(su);
 	ExecCloseIndices(su->rri);
-	ExecResetTupleTable(su->estate->es_tupleTable, false);
-	FreeExecutorState(su->estate);
 	table_close(su->rel, NoLock);
+	su->busy = false;
+	if (su->kept)
+		return;
+	EvalPlanQualEnd(&su->epq);
+	FreeExecutorState(su->estate);
+	MemoryContextDelete(su->cxt);
 }

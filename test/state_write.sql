@@ -9,7 +9,7 @@
 -- transition tables makes the trigger run the SQL UPDATE instead.  Which path
 -- ran shows in prio.state_writes().  Either way the live rows equal a rebuild.
 BEGIN;
-SELECT plan(43);
+SELECT plan(50);
 SET LOCAL track_functions = 'all';
 
 CREATE EXTENSION IF NOT EXISTS amcheck;
@@ -193,7 +193,8 @@ SELECT is((SELECT array_agg(customer_id ORDER BY customer_id) FROM public.sw_log
           'a user''s row trigger on UPDATE fires for every state row the insert trigger writes');
 SELECT is(pg_temp.updates(), :upd_base::bigint, 'a user''s row trigger: fired by the executor''s write, no SQL UPDATE');
 DROP TRIGGER sw_log ON prio.customer_state;
--- a BEFORE trigger that changes the row: its change is what is written
+-- a BEFORE trigger that changes the row: its change is what is written (by the
+-- SQL UPDATE: a BEFORE row trigger takes it)
 CREATE FUNCTION public.sw_before() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     NEW.owner := 'set by before';
@@ -206,7 +207,75 @@ INSERT INTO prio.activities (customer_id, kind) VALUES (911, 'reply'), (912, 're
 SELECT is((SELECT string_agg(coalesce(owner, '-'), ',' ORDER BY customer_id) FROM prio.customer_state
             WHERE customer_id IN (911, 912)), 'set by before,sw',
           'a user''s BEFORE row trigger: its change to the row is written, its WHEN honoured');
+SELECT is(pg_temp.updates(), (:upd_base + 1)::bigint, 'a user''s BEFORE row trigger: the SQL UPDATE ran');
 DROP TRIGGER sw_before ON prio.customer_state;
+-- one that updates its own row fails as the UPDATE does (27000), not with an internal error
+CREATE FUNCTION public.sw_self() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF current_setting('sw.busy', true) IS DISTINCT FROM 'on' THEN
+        PERFORM set_config('sw.busy', 'on', true);
+        UPDATE prio.customer_state SET rule = rule WHERE customer_id = NEW.customer_id;
+        PERFORM set_config('sw.busy', 'off', true);
+    END IF;
+    RETURN NEW;
+END
+$$;
+CREATE TRIGGER sw_self BEFORE UPDATE ON prio.customer_state FOR EACH ROW EXECUTE FUNCTION public.sw_self();
+SELECT throws_ok($$INSERT INTO prio.activities (customer_id, kind) VALUES (912, 'visit')$$, '27000', NULL,
+                 'a BEFORE row trigger updating its own state row: 27000, as from an UPDATE');
+DROP TRIGGER sw_self ON prio.customer_state;
+SELECT set_config('sw.busy', 'off', true);
+SELECT pg_temp.updates() AS upd_base \gset
+-- trigger functions with SET or SECURITY DEFINER (their call information
+-- must outlive a row and a batch), over several batches of the insert trigger
+-- and of the sweep
+CREATE TABLE public.sw_count (what text, n bigint);
+CREATE FUNCTION public.sw_count_row() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, public AS $$
+BEGIN
+    INSERT INTO public.sw_count VALUES ('row', 1);
+    RETURN NULL;
+END
+$$;
+CREATE FUNCTION public.sw_count_stmt() RETURNS trigger LANGUAGE plpgsql
+    SET search_path = pg_catalog, public AS $$
+BEGIN
+    INSERT INTO public.sw_count VALUES ('statement', 1);
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER sw_count_row AFTER UPDATE ON prio.customer_state
+    FOR EACH ROW EXECUTE FUNCTION public.sw_count_row();
+CREATE TRIGGER sw_count_stmt AFTER UPDATE ON prio.customer_state
+    FOR EACH STATEMENT EXECUTE FUNCTION public.sw_count_stmt();
+INSERT INTO prio.activities (customer_id, kind) SELECT 2000 + i, 'visit' FROM generate_series(1, 1200) i;
+SELECT is((SELECT string_agg(what || ' ' || n, ', ' ORDER BY what)
+             FROM (SELECT what, sum(n) AS n FROM public.sw_count GROUP BY 1) x),
+          'row 1200, statement 3',
+          'SET and SECURITY DEFINER trigger functions: 1,200 rows in 3 batches, each trigger fired');
+DELETE FROM public.sw_count;
+SELECT prio.sweep_rebuild('state_write test', true) IS NOT NULL AS swept;
+SELECT ok((SELECT sum(n) FROM public.sw_count WHERE what = 'statement') >= 2
+          AND (SELECT sum(n) FROM public.sw_count WHERE what = 'row') >= 1240,
+          'SET and SECURITY DEFINER trigger functions: the sweep fires them over several batches');
+DROP TRIGGER sw_count_row ON prio.customer_state;
+DROP TRIGGER sw_count_stmt ON prio.customer_state;
+-- the triggers see what the statement did before the write (a snapshot of their own)
+CREATE FUNCTION public.sw_peek() RETURNS trigger LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    PERFORM set_config('sw.peek', (SELECT count(*) FROM prio.activities a
+                                    WHERE a.customer_id = NEW.customer_id)::text, true);
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER sw_peek AFTER UPDATE ON prio.customer_state FOR EACH ROW EXECUTE FUNCTION public.sw_peek();
+DELETE FROM public.sw_count;
+INSERT INTO prio.activities (customer_id, kind) VALUES (925, 'visit');
+SELECT is(current_setting('sw.peek')::bigint,
+          (SELECT count(*) FROM prio.activities WHERE customer_id = 925),
+          'a trigger on the state row sees the activity just inserted');
+DROP TRIGGER sw_peek ON prio.customer_state;
+SELECT is(pg_temp.updates(), :upd_base::bigint, 'those triggers: written through the executor');
 -- a statement trigger fires once per statement; UPDATE OF a column fires when prio writes it
 CREATE TRIGGER sw_stmt AFTER UPDATE ON prio.customer_state
     FOR EACH STATEMENT EXECUTE FUNCTION public.sw_log_state_stmt();
@@ -285,5 +354,14 @@ ALTER TABLE prio.customer_state REPLICA IDENTITY DEFAULT;
 SELECT lives_ok($$INSERT INTO prio.activities (customer_id, kind) VALUES (920, 'reply')$$,
                 'published with its primary key as replica identity: the INSERT goes through');
 
+-- a read-only transaction: the write refuses as the UPDATE does (25006)
+CREATE FUNCTION pg_temp.read_only_sweep() RETURNS integer LANGUAGE plpgsql AS $$
+BEGIN
+    SET LOCAL transaction_read_only = on;
+    RETURN prio.sweep_rebuild('read only', true);
+END
+$$;
+SELECT throws_ok($$SELECT pg_temp.read_only_sweep()$$, '25006', NULL,
+                 'bad input: in a read-only transaction the write fails with 25006, as an UPDATE does');
 SELECT * FROM finish();
 ROLLBACK;

@@ -312,7 +312,8 @@ extern uint64 ActivityCollectorKinds(ActivityCollector *c, int64 customer_id, Ti
 extern void ActivityCollectorEnd(ActivityCollector *c);
 
 /* rowlock.c: the insert trigger's reads by customer_id (ids ascending; 0: no row) */
-extern void PrioLockStateRows(const int64 *ids, int n, Datum *rows, ItemPointer tids);
+extern void PrioLockStateRows(const int64 *ids, int n, Datum *rows, ItemPointer tids,
+							  CommandId since, bool *written);
 extern void PrioLockCustomers(const int64 *ids, int n, Datum *rows);
 extern void PrioStateChanged(int64 customer_id) pg_attribute_noreturn();
 

@@ -26,6 +26,7 @@
 #include "prio.h"
 
 #include "access/genam.h"
+#include "access/htup_details.h"
 #include "access/stratnum.h"
 #include "access/table.h"
 #include "access/tableam.h"
@@ -90,11 +91,13 @@ PrioStateChanged(int64 id)
 /*
  * rows[i] := the row of table whose customer_id is ids[i] (ascending), locked
  * in mode, as a composite datum in the current memory context; 0 when there
- * is none.  tids[i] (when tids is given): where that row is.
+ * is none.  tids[i] (when tids is given): where that row is.  written[i]
+ * (when written is given): that version was written by this transaction, by
+ * its command since or a later one.
  */
 static void
 read_by_key(const char *table, const char *index, LockTupleMode mode, const int64 *ids, int n,
-			Datum *rows, ItemPointer tids)
+			Datum *rows, ItemPointer tids, CommandId since, bool *written)
 {
 	Relation	rel = table_open(PrioRelid(table), RowShareLock);
 	AttrNumber	key = PrioAttnum(rel, "customer_id", INT8OID);
@@ -115,12 +118,22 @@ read_by_key(const char *table, const char *index, LockTupleMode mode, const int6
 		ScanKeyInit(&skey, 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(ids[i]));
 		index_rescan(scan, &skey, 1, NULL, 0);
 		rows[i] = (Datum) 0;
+		if (written)
+			written[i] = false;
 		if (!index_getnext_slot(scan, ForwardScanDirection, slot))
 			continue;
 		if (!lock_latest(rel, slot, snapshot, key, ids[i], mode))
 		{
 			ExecClearTuple(slot);
 			continue;
+		}
+		if (written)
+		{
+			HeapTupleHeader h = ExecFetchSlotHeapTuple(slot, false, NULL)->t_data;
+
+			/* (the real cmin: a raw command id may be a combo id) */
+			written[i] = TransactionIdIsCurrentTransactionId(HeapTupleHeaderGetXmin(h)) &&
+				HeapTupleHeaderGetCmin(h) >= since;
 		}
 		rows[i] = ExecFetchSlotHeapTupleDatum(slot);
 		if (tids)
@@ -142,15 +155,22 @@ read_by_key(const char *table, const char *index, LockTupleMode mode, const int6
 void
 PrioLockCustomers(const int64 *ids, int n, Datum *rows)
 {
-	read_by_key("customers", "customers_pkey", LockTupleNoKeyExclusive, ids, n, rows, NULL);
+	read_by_key("customers", "customers_pkey", LockTupleNoKeyExclusive, ids, n, rows, NULL,
+				InvalidCommandId, NULL);
 }
 
 /*
  * Lock the customer_state rows of ids[0..n-1], ascending, and read them;
- * tids[i]: the locked version, which the state writer updates.
+ * tids[i]: the locked version, which the state writer updates.  written[i]
+ * (when written is given): this transaction wrote that version, by its
+ * command since or a later one; for the insert trigger, since is the
+ * INSERT's command, so something that ran during the INSERT wrote the state
+ * (an application's trigger changed, deleted or added the customer's rows).
  */
 void
-PrioLockStateRows(const int64 *ids, int n, Datum *rows, ItemPointer tids)
+PrioLockStateRows(const int64 *ids, int n, Datum *rows, ItemPointer tids, CommandId since,
+				  bool *written)
 {
-	read_by_key("customer_state", "customer_state_pkey", LockTupleExclusive, ids, n, rows, tids);
+	read_by_key("customer_state", "customer_state_pkey", LockTupleExclusive, ids, n, rows, tids,
+				since, written);
 }

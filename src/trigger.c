@@ -15,7 +15,10 @@
  * afterwards, so it includes what committed while we waited for the locks.
  * A customer whose new rows all come after its stored last_at continues the
  * stored fold and is written with its chunk; any other (a backfill, a tie in
- * time, or a state row just made) is folded again from all its activities
+ * time, a state row just made, or one written during this statement: an
+ * application's trigger that fired first changed, deleted or added rows of
+ * the customer, so the committed rows, not the transition table, are the
+ * truth) is folded again from all its activities
  * once every chunk is locked: by one query per chunk of them, or, when they
  * are many (a backdated COPY), by one scan of the activities (sweep.c).
  * statewrite.c writes the state rows, a history row and a notification for
@@ -97,6 +100,7 @@ typedef struct Context
 	RowReader	state_rr;		/* a state row's tier and effective stage */
 	RowReader	customer_rr;
 	bool		v02;			/* 0.2's schema or later: the configuration has models */
+	CommandId	since;			/* the INSERT's command: state written since is refolded */
 	StateWriter writer;
 	Refold	   *refold;			/* in callcxt */
 	int			nrefold;
@@ -367,7 +371,7 @@ create_state_rows(const int64 *ids, int n, bool v02, Datum *locked, ItemPointerD
 	MemoryContextSwitchTo(mine);
 	rows = palloc(sizeof(Datum) * m);
 	mtids = palloc(sizeof(ItemPointerData) * m);
-	PrioLockStateRows(missing, m, rows, mtids);
+	PrioLockStateRows(missing, m, rows, mtids, InvalidCommandId, NULL);
 	for (int j = 0; j < m; j++)
 	{
 		if (rows[j] == (Datum) 0)
@@ -389,6 +393,7 @@ process_chunk(Context *cx, Chunk *ch)
 	ItemPointerData *tids = palloc(sizeof(ItemPointerData) * ch->ncust);
 	Datum	   *customers = palloc(sizeof(Datum) * ch->ncust);
 	bool	   *made = palloc(sizeof(bool) * ch->ncust);
+	bool	   *written = palloc(sizeof(bool) * ch->ncust);
 
 	/*
 	 * Lock, in customer_id order, the customers rows (as an UPDATE of them
@@ -403,7 +408,7 @@ process_chunk(Context *cx, Chunk *ch)
 			ereport(ERROR,
 					(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
 					 errmsg("customer " INT64_FORMAT " has no row in prio.customers", ch->ids[i])));
-	PrioLockStateRows(ch->ids, ch->ncust, locked, tids);
+	PrioLockStateRows(ch->ids, ch->ncust, locked, tids, cx->since, written);
 	create_state_rows(ch->ids, ch->ncust, cx->v02, locked, tids, made);
 
 	/*
@@ -438,9 +443,14 @@ process_chunk(Context *cx, Chunk *ch)
 
 		/*
 		 * A backfill, a tie in time, or a state row just made (the customer
-		 * may have had activities): folded again once all chunks are locked
+		 * may have had activities): folded again once all chunks are locked.
+		 * So is a customer whose state was written during this statement:
+		 * the application's own trigger, which fired before this one, has
+		 * changed or deleted its new rows, or inserted more (prio's trigger
+		 * of that statement wrote the state), and the committed rows, not
+		 * the transition table, are the truth.
 		 */
-		if (made[i] || (f.has_activity && ch->rows[from].at <= f.last_at))
+		if (made[i] || written[i] || (f.has_activity && ch->rows[from].at <= f.last_at))
 		{
 			set_aside(cx, &f, old_tier, old_stage, answers, answer_null, created_at, &tids[i]);
 			continue;
@@ -529,6 +539,14 @@ prio_activities_inserted(PG_FUNCTION_ARGS)
 	cx.state_rr.nfields = 2;
 	CustomerReaderInit(&cx.customer_rr);
 	cx.as_of = GetCurrentTransactionStartTimestamp();
+
+	/*
+	 * The INSERT's (or COPY's) snapshot is still the active one: its command
+	 * id is the statement's, and anything that ran after it started (a row
+	 * trigger, a statement trigger named before this one) wrote with a later
+	 * one.  Without a snapshot, every state row this transaction wrote counts.
+	 */
+	cx.since = ActiveSnapshotSet() ? GetActiveSnapshot()->curcid : FirstCommandId;
 	latest = cx.as_of + USECS_PER_DAY;
 
 	SPI_connect();

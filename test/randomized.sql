@@ -17,8 +17,17 @@
 --   * prio.refresh() has nothing left to change.
 -- Round 2 also changes settings and an activity kind in the middle; round 3 uses
 -- automatic (quintile) RFM breaks instead of fixed ones.
+-- Users' own triggers run beside prio's (issue 17): on prio.activities and
+-- prio.customers, row and statement level, named before and after prio's,
+-- they update, delete and insert rows of both tables while prio's triggers
+-- fire; each round enables a random subset of them.  New customers (spam
+-- sign-ups among them, which a trigger deletes) arrive now and then.  Between
+-- the rounds a DBA runs DDL: columns added to and dropped from activities and
+-- customers, indexes on prio's tables, a CHECK NOT VALID (later validated),
+-- fillfactor, ANALYZE and CLUSTER; the live state still equals a rebuild
+-- after it, and the next round runs on the altered tables.
 BEGIN;
-SELECT plan(45);
+SELECT plan(49);
 
 -- start from an empty engine (inside this transaction only)
 DELETE FROM prio.activities;
@@ -45,6 +54,119 @@ SELECT 1000 + g, 'random ' || g, 'rep' || (g % 3), pg_temp.rbool(), pg_temp.rboo
 
 -- what the random data contained, to check it exercised the interesting paths
 CREATE TEMP TABLE stats (what text, n bigint);
+
+------------------------------------------------------------------------
+-- users' own triggers (each notes in stats that it fired)
+------------------------------------------------------------------------
+-- activities, row, some rows: a DBA rounds the time to the hour (UPDATE of a new row)
+CREATE FUNCTION pg_temp.app_round() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO stats VALUES ('trigger a_app_round', 1);
+    UPDATE prio.activities SET at = date_trunc('hour', at)
+     WHERE activity_id = NEW.activity_id AND at <> date_trunc('hour', at);
+    RETURN NULL;
+END $$;
+CREATE TRIGGER a_app_round AFTER INSERT ON prio.activities FOR EACH ROW
+    WHEN (NEW.activity_id % 3 = 0) EXECUTE FUNCTION pg_temp.app_round();
+-- activities, statement, named before prio's: exact duplicates and half the
+-- e-mail opens are dropped (DELETE of new rows)
+CREATE FUNCTION pg_temp.app_dedup() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO stats VALUES ('trigger a_app_dedup', 1);
+    DELETE FROM prio.activities a USING new_rows n
+     WHERE a.activity_id = n.activity_id
+       AND ((a.kind = 'email_open' AND a.activity_id % 2 = 0)
+            OR EXISTS (SELECT 1 FROM prio.activities o
+                        WHERE o.customer_id = a.customer_id AND o.kind = a.kind AND o.at = a.at
+                          AND o.activity_id < a.activity_id));
+    RETURN NULL;
+END $$;
+CREATE TRIGGER a_app_dedup AFTER INSERT ON prio.activities REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION pg_temp.app_dedup();
+-- activities, statement, named before prio's: customer 1010 was merged into
+-- 1009 (UPDATE of the customer of new rows)
+CREATE FUNCTION pg_temp.app_merge() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO stats VALUES ('trigger a_app_merge', 1);
+    UPDATE prio.activities a SET customer_id = 1009 FROM new_rows n
+     WHERE a.activity_id = n.activity_id AND a.customer_id = 1010;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER a_app_merge AFTER INSERT ON prio.activities REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION pg_temp.app_merge();
+-- activities, row: a rejection clears the customer's budget (UPDATE of prio.customers)
+CREATE FUNCTION pg_temp.app_reject() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO stats VALUES ('trigger a_app_reject', 1);
+    UPDATE prio.customers SET budget = false
+     WHERE customer_id = NEW.customer_id AND budget IS DISTINCT FROM false;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER a_app_reject AFTER INSERT ON prio.activities FOR EACH ROW
+    WHEN (NEW.kind = 'rejected') EXECUTE FUNCTION pg_temp.app_reject();
+-- activities, row: an inquiry gets an automatic e-mail an hour later (INSERT)
+CREATE FUNCTION pg_temp.app_follow() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO stats VALUES ('trigger z_app_follow', 1);
+    INSERT INTO prio.activities (customer_id, kind, at, note)
+    VALUES (NEW.customer_id, 'email', least(NEW.at + interval '1 hour', now()), 'auto');
+    RETURN NULL;
+END $$;
+CREATE TRIGGER z_app_follow AFTER INSERT ON prio.activities FOR EACH ROW
+    WHEN (NEW.kind = 'inquiry' AND NEW.note IS NULL) EXECUTE FUNCTION pg_temp.app_follow();
+-- activities, statement, named after prio's: whole amounts only (UPDATE of new rows)
+CREATE FUNCTION pg_temp.app_amount() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO stats VALUES ('trigger z_app_amount', 1);
+    UPDATE prio.activities a SET amount = round(a.amount) FROM new_rows n
+     WHERE a.activity_id = n.activity_id AND a.amount <> round(a.amount);
+    RETURN NULL;
+END $$;
+CREATE TRIGGER z_app_amount AFTER INSERT ON prio.activities REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION pg_temp.app_amount();
+-- customers, row: a welcome e-mail for each new customer (INSERT of an activity)
+CREATE FUNCTION pg_temp.app_welcome() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO stats VALUES ('trigger a_app_welcome', 1);
+    INSERT INTO prio.activities (customer_id, kind, note) VALUES (NEW.customer_id, 'email', 'welcome');
+    RETURN NULL;
+END $$;
+CREATE TRIGGER a_app_welcome AFTER INSERT ON prio.customers FOR EACH ROW
+    EXECUTE FUNCTION pg_temp.app_welcome();
+-- customers, statement: spam sign-ups are removed, activities first (DELETE)
+CREATE FUNCTION pg_temp.app_spam() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO stats VALUES ('trigger a_app_spam', 1);
+    DELETE FROM prio.activities a USING new_rows n WHERE a.customer_id = n.customer_id AND n.name = 'spam';
+    DELETE FROM prio.customers c USING new_rows n WHERE c.customer_id = n.customer_id AND n.name = 'spam';
+    RETURN NULL;
+END $$;
+CREATE TRIGGER a_app_spam AFTER INSERT ON prio.customers REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION pg_temp.app_spam();
+-- customers, row: a budget implies a need (UPDATE of the same row)
+CREATE FUNCTION pg_temp.app_need() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO stats VALUES ('trigger z_app_need', 1);
+    UPDATE prio.customers SET need = true WHERE customer_id = NEW.customer_id;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER z_app_need AFTER UPDATE ON prio.customers FOR EACH ROW
+    WHEN (NEW.budget AND NEW.need IS DISTINCT FROM true) EXECUTE FUNCTION pg_temp.app_need();
+
+-- a random subset of the users' triggers for round r (1..3): each one is in
+-- at least one round's
+CREATE FUNCTION pg_temp.app_triggers_random(r int) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+    t record;
+BEGIN
+    FOR t IN SELECT tgrelid::regclass AS rel, tgname, row_number() OVER (ORDER BY tgname) AS i
+               FROM pg_trigger
+              WHERE tgrelid IN ('prio.activities'::regclass, 'prio.customers'::regclass)
+                AND tgname LIKE '%app%' ORDER BY tgname LOOP
+        EXECUTE format('ALTER TABLE %s %s TRIGGER %I', t.rel,
+                       CASE WHEN random() < 0.5 OR t.i % 3 = r % 3 THEN 'ENABLE' ELSE 'DISABLE' END, t.tgname);
+    END LOOP;
+END $$;
 
 -- the state columns prio.recompute() must leave unchanged (all but updated_at)
 CREATE TEMP VIEW state_v AS
@@ -76,6 +198,20 @@ BEGIN
     SELECT 'mismatch: stage after ' || op, count(*) FROM prio.customer_state s
      WHERE s.customer_id = ANY (ids) AND s.stage IS DISTINCT FROM pg_temp.spec_stage(s.customer_id)
     HAVING count(*) > 0;
+END
+$$;
+
+-- the live state against a rebuild, as after() checks it: 'facts fixed 0, rows changed 0'
+CREATE FUNCTION pg_temp.rebuild_diff() RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+    n int;
+BEGIN
+    DELETE FROM snap;
+    INSERT INTO snap SELECT * FROM state_v;
+    n := prio.recompute();
+    RETURN format('facts fixed %s, rows changed %s', n,
+                  (SELECT count(*) FROM ((SELECT * FROM snap EXCEPT SELECT * FROM state_v)
+                                         UNION ALL (SELECT * FROM state_v EXCEPT SELECT * FROM snap)) d));
 END
 $$;
 
@@ -156,6 +292,15 @@ BEGIN
                                    1001 + floor(random() * 50)::bigint);
             PERFORM pg_temp.after('BANT update', '{}');
             INSERT INTO stats VALUES ('bant', 1);
+        END IF;
+        -- now and then: a new customer, or a spam sign-up (one statement)
+        IF random() < 0.08 THEN
+            INSERT INTO prio.customers (customer_id, name, budget)
+            SELECT coalesce(max(customer_id), 1999) + 1, CASE WHEN random() < 0.3 THEN 'spam' ELSE 'new' END,
+                   pg_temp.rbool()
+              FROM prio.customers WHERE customer_id >= 2000;
+            PERFORM pg_temp.after('customer insert', '{}');
+            INSERT INTO stats VALUES ('new customer', 1);
         END IF;
         -- once, half-way: settings and an activity kind change under the live state
         IF config_change AND i = batches / 2 THEN
@@ -337,18 +482,59 @@ END
 $$;
 
 ------------------------------------------------------------------------
+-- a DBA's DDL between the rounds (prio's tables, inside this transaction)
+------------------------------------------------------------------------
+CREATE FUNCTION pg_temp.dba_ddl(step int) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    IF step = 1 THEN
+        ALTER TABLE prio.activities ADD COLUMN source text;
+        ALTER TABLE prio.customers ADD COLUMN region text;
+        CREATE INDEX app_activities_kind_at ON prio.activities (kind, at);
+        CREATE INDEX app_state_tier ON prio.customer_state (tier, priority);
+        CREATE INDEX app_customers_region ON prio.customers (region);
+        ALTER TABLE prio.activities ADD CONSTRAINT app_amount_small CHECK (amount < 1e9) NOT VALID;
+        ALTER TABLE prio.customer_state SET (fillfactor = 70);
+        ALTER TABLE prio.activities SET (fillfactor = 90);
+        ANALYZE prio.activities;
+        ANALYZE prio.customers;
+        ANALYZE prio.customer_state;
+        CLUSTER prio.activities USING activities_customer_at_idx;
+    ELSE
+        ALTER TABLE prio.activities DROP COLUMN source;
+        ALTER TABLE prio.customers DROP COLUMN region;
+        ALTER TABLE prio.activities ADD COLUMN channel text;
+        DROP INDEX prio.app_activities_kind_at;
+        DROP INDEX prio.app_state_tier;
+        ALTER TABLE prio.activities VALIDATE CONSTRAINT app_amount_small;
+        ALTER TABLE prio.customer_state RESET (fillfactor);
+        CLUSTER prio.customer_state USING customer_state_pkey;
+        CLUSTER prio.customers USING customers_pkey;
+        ANALYZE prio.customer_state;
+    END IF;
+END $$;
+
+------------------------------------------------------------------------
 -- the rounds
 ------------------------------------------------------------------------
-DO $$ BEGIN PERFORM pg_temp.random_round(40, 50, now() - interval '150 days', now() - interval '100 days', false); END $$;
+DO $$ BEGIN PERFORM pg_temp.app_triggers_random(1);
+            PERFORM pg_temp.random_round(40, 50, now() - interval '150 days', now() - interval '100 days', false); END $$;
 SELECT * FROM pg_temp.check_round(1, true);
 
+DO $$ BEGIN PERFORM pg_temp.dba_ddl(1); END $$;
+SELECT is(pg_temp.rebuild_diff(), 'facts fixed 0, rows changed 0',
+          'after a DBA''s DDL (columns and indexes added, CHECK NOT VALID, fillfactor, ANALYZE, CLUSTER): live state equals a rebuild');
 INSERT INTO prio.customers (customer_id, name, budget, authority, created_at)
 VALUES (1051, 'late arrival', true, true, now() - interval '10 days');
-DO $$ BEGIN PERFORM pg_temp.random_round(40, 40, now() - interval '100 days', now() - interval '20 days', true); END $$;
+DO $$ BEGIN PERFORM pg_temp.app_triggers_random(2);
+            PERFORM pg_temp.random_round(40, 40, now() - interval '100 days', now() - interval '20 days', true); END $$;
 SELECT * FROM pg_temp.check_round(2, true);
 
+DO $$ BEGIN PERFORM pg_temp.dba_ddl(2); END $$;
+SELECT is(pg_temp.rebuild_diff(), 'facts fixed 0, rows changed 0',
+          'after a DBA''s DDL (columns and indexes dropped, a column added, CHECK validated, CLUSTER): live state equals a rebuild');
 UPDATE prio.settings SET r_breaks = NULL, f_breaks = NULL, m_breaks = NULL;
-DO $$ BEGIN PERFORM prio.refresh(); PERFORM pg_temp.random_round(40, 40, now() - interval '20 days', now(), false); END $$;
+DO $$ BEGIN PERFORM prio.refresh(); PERFORM pg_temp.app_triggers_random(3);
+            PERFORM pg_temp.random_round(40, 40, now() - interval '20 days', now(), false); END $$;
 SELECT * FROM pg_temp.check_round(3, false);
 
 -- after every single statement of every round
@@ -372,6 +558,14 @@ SELECT ok((SELECT count(DISTINCT tier || effective_stage) >= 8 AND count(DISTINC
           'data: customers spread over all tiers and many stages, silent and lost included');
 SELECT ok((SELECT count(*) FILTER (WHERE r_score IS NOT NULL) > 0 FROM prio.customer_state),
           'data: automatic breaks scored the customers in round 3');
+SELECT is((SELECT string_agg(t, ', ' ORDER BY t) FROM
+            (SELECT tgname::text FROM pg_trigger
+              WHERE tgrelid IN ('prio.activities'::regclass, 'prio.customers'::regclass) AND tgname LIKE '%app%'
+             EXCEPT SELECT substr(what, 9) FROM stats WHERE what LIKE 'trigger %') m(t)), NULL,
+          'data: every user trigger (updating, deleting, inserting rows) fired in some round');
+SELECT ok((SELECT sum(n) FROM stats WHERE what = 'new customer') >= 3
+          AND (SELECT count(*) FROM prio.customers WHERE customer_id >= 2000) > 0,
+          'data: new customers arrived, some of them kept');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -235,8 +235,8 @@ prio_state_closed(PG_FUNCTION_ARGS)
  * The features of old customer_state rows, as prio.win_features() gives
  * them: base stage, owner, BANT answers, RFM segment, and kind:<k> yes/no
  * for every kind that does not close a deal, seen by the row's last_at.
- * win_features() runs a query per row, which made a COPY that closes tens of
- * thousands of deals twice as slow; here each row is one index probe of
+ * win_features() runs a query per row, too much for a COPY that closes many
+ * deals; here each row is one index probe of
  * customers and one index range of activities (or none, when the insert
  * trigger has just read them: OutcomeKindsKnown).  The flush runs as prio's
  * owner, inside prio's own UPDATE of customer_state, so the direct reads

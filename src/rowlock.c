@@ -5,9 +5,9 @@
  *		customer_state rows, locked as SELECT ... FOR UPDATE locks them, each
  *		read through its primary key without a statement.
  *
- * A profile of the single-row INSERT put a quarter of the trigger on the two
- * SPI statements these replace, most of it executor start-up.  What they
- * return is what those statements returned:
+ * Without a statement: executor start-up for two statements per chunk was
+ * most of what reading them cost.  What they return is what those
+ * statements return:
  *  - rows are locked in the order given (customer_id order, so concurrent
  *    writers never deadlock on each other);
  *  - each read sees this transaction's earlier commands and, in READ

@@ -246,7 +246,8 @@ StaticAssertDecl(SCAN_RING > 2 * SCAN_AHEAD + 1 && (SCAN_RING & (SCAN_RING - 1))
 
 /*
  * A row read ahead of its customer's lookup.  Its kind is resolved only once
- * the customer is known to be collected, as before the scan ran ahead.
+ * the customer is known to be collected: a refold of a few customers must not
+ * look up, nor fail on, the kinds of everyone else's rows.
  */
 typedef struct ScanRow
 {
@@ -343,8 +344,8 @@ scan_append(CollectorScan *s, uint64 n)
 	if (e->nev == e->cap)
 	{
 		/*
-		 * Most customers have a handful: a first array of 8 (one of 4 cost
-		 * 10-15 % more time at a million customers); a few may have millions
+		 * Most customers have a handful: a first array of 8 (a smaller one
+		 * grows too often; bench/results.md); a few may have millions
 		 * (huge: > 1 GB).
 		 */
 		if (e->cap > PG_INT32_MAX / 2)

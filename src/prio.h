@@ -314,8 +314,7 @@ extern void ActivityCollectorEnd(ActivityCollector *c);
 /* rowlock.c: the insert trigger's reads by customer_id (ids ascending; 0: no row) */
 extern void PrioLockStateRows(const int64 *ids, int n, Datum *rows, ItemPointer tids,
 							  CommandId since, bool *written);
-extern bool PrioLockCustomers(const int64 *ids, int n, Datum *rows);
-extern void PrioReadCustomers(const int64 *ids, int n, Datum *rows);
+extern void PrioLockCustomers(const int64 *ids, int n, Datum *rows);
 extern void PrioStateChanged(int64 customer_id) pg_attribute_noreturn();
 
 /* outcomes.c: the kinds a customer had by its last_at, from a caller that read them */

@@ -39,21 +39,13 @@
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
 
-typedef enum LockResult
-{
-	ROW_LOCKED,
-	ROW_GONE,					/* gone, or now someone else's */
-	ROW_HELD					/* LockWaitSkip: another transaction holds it */
-} LockResult;
-
 /*
  * Lock the row the index scan found (visible to snapshot) and leave its
- * latest version in slot; with LockWaitSkip, leave the version visible to
- * snapshot when another transaction holds a conflicting lock.
+ * latest version in slot; false when it is gone, or now someone else's.
  */
-static LockResult
+static bool
 lock_latest(Relation rel, TupleTableSlot *slot, Snapshot snapshot, AttrNumber key, int64 id,
-			LockTupleMode mode, LockWaitPolicy wait)
+			LockTupleMode mode)
 {
 	TM_FailureData tmfd;
 	ItemPointerData tid = slot->tts_tid;
@@ -62,22 +54,19 @@ lock_latest(Relation rel, TupleTableSlot *slot, Snapshot snapshot, AttrNumber ke
 
 	/* the flags ExecLockRows passes */
 	switch (table_tuple_lock(rel, &tid, snapshot, slot, GetCurrentCommandId(true),
-							 mode, wait,
+							 mode, LockWaitBlock,
 							 TUPLE_LOCK_FLAG_LOCK_UPDATE_IN_PROGRESS |
 							 (xact_snapshot ? 0 : TUPLE_LOCK_FLAG_FIND_LAST_VERSION), &tmfd))
 	{
 		case TM_Ok:
 			/* a newer version was followed: ON UPDATE CASCADE may have moved it */
 			return !tmfd.traversed ||
-				DatumGetInt64(slot_getattr(slot, key, &isnull)) == id ? ROW_LOCKED : ROW_GONE;
-		case TM_WouldBlock:
-			tid = slot->tts_tid;
-			return table_tuple_fetch_row_version(rel, &tid, snapshot, slot) ? ROW_HELD : ROW_GONE;
+				DatumGetInt64(slot_getattr(slot, key, &isnull)) == id;
 		case TM_Deleted:
 		case TM_Updated:
 			/* TM_Updated: only without FIND_LAST_VERSION, so with a transaction snapshot */
 			if (!xact_snapshot)
-				return ROW_GONE;
+				return false;
 			/* ExecLockRows says "update" for both */
 			ereport(ERROR,
 					(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
@@ -106,13 +95,10 @@ PrioStateChanged(int64 id)
  * (when written is given): that version was written by this transaction, by
  * its command since or a later one.
  */
-static bool
-read_by_key(const char *table, const char *index, LockTupleMode mode, LockWaitPolicy wait,
-			const int64 *ids, int n, Datum *rows, ItemPointer tids, CommandId since,
-			bool *written)
+static void
+read_by_key(const char *table, const char *index, LockTupleMode mode, const int64 *ids, int n,
+			Datum *rows, ItemPointer tids, CommandId since, bool *written)
 {
-	bool		all = true;
-
 	Relation	rel = table_open(PrioRelid(table), RowShareLock);
 	AttrNumber	key = PrioAttnum(rel, "customer_id", INT8OID);
 	Relation	idx = PrioOpenIndex(index, rel, key, 0);
@@ -136,19 +122,11 @@ read_by_key(const char *table, const char *index, LockTupleMode mode, LockWaitPo
 			written[i] = false;
 		if (!index_getnext_slot(scan, ForwardScanDirection, slot))
 			continue;
-		/* after a row another transaction holds, the rest are read, not locked */
-		if (all)
-			switch (lock_latest(rel, slot, snapshot, key, ids[i], mode, wait))
-			{
-				case ROW_LOCKED:
-					break;
-				case ROW_HELD:
-					all = false;
-					break;
-				case ROW_GONE:
-					ExecClearTuple(slot);
-					continue;
-			}
+		if (!lock_latest(rel, slot, snapshot, key, ids[i], mode))
+		{
+			ExecClearTuple(slot);
+			continue;
+		}
 		if (written)
 		{
 			HeapTupleHeader h = ExecFetchSlotHeapTuple(slot, false, NULL)->t_data;
@@ -167,37 +145,18 @@ read_by_key(const char *table, const char *index, LockTupleMode mode, LockWaitPo
 	/* the locks last until the end of the transaction, as a statement's do */
 	index_close(idx, NoLock);
 	table_close(rel, NoLock);
-	return all;
 }
 
 /*
  * Lock the prio.customers rows of ids[0..n-1], ascending, FOR NO KEY UPDATE
  * (what an UPDATE of them takes), and read them.  Call before locking their
- * state rows.  A row another transaction holds is not waited for: that
- * transaction is ahead in the customers-then-state order (its trigger, or
- * its own activity, locks the state row next), and waiting for it while
- * holding the rows locked before it could close a cycle with an UPDATE of
- * several customers, which locks them in the order it finds them.  That row
- * and the ones after it are read as the snapshot sees them, unlocked (a
- * later one locked would be held while we wait for the state row of the
- * held one); false then, and the caller reads the customers again once it
- * holds their state rows.
- */
-bool
-PrioLockCustomers(const int64 *ids, int n, Datum *rows)
-{
-	return read_by_key("customers", "customers_pkey", LockTupleNoKeyExclusive, LockWaitSkip,
-					   ids, n, rows, NULL, InvalidCommandId, NULL);
-}
-
-/*
- * Read the prio.customers rows of ids[0..n-1] as a statement starting now
- * sees them, taking the lock where no other transaction holds one.
+ * state rows.
  */
 void
-PrioReadCustomers(const int64 *ids, int n, Datum *rows)
+PrioLockCustomers(const int64 *ids, int n, Datum *rows)
 {
-	(void) PrioLockCustomers(ids, n, rows);
+	read_by_key("customers", "customers_pkey", LockTupleNoKeyExclusive, ids, n, rows, NULL,
+				InvalidCommandId, NULL);
 }
 
 /*
@@ -212,6 +171,6 @@ void
 PrioLockStateRows(const int64 *ids, int n, Datum *rows, ItemPointer tids, CommandId since,
 				  bool *written)
 {
-	(void) read_by_key("customer_state", "customer_state_pkey", LockTupleExclusive, LockWaitBlock,
-					   ids, n, rows, tids, since, written);
+	read_by_key("customer_state", "customer_state_pkey", LockTupleExclusive, ids, n, rows, tids,
+				since, written);
 }

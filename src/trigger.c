@@ -385,17 +385,6 @@ create_state_rows(const int64 *ids, int n, bool v02, Datum *locked, ItemPointerD
 	}
 }
 
-/* Every customer of the chunk has its prio.customers row. */
-static void
-check_customers(const Chunk *ch, const Datum *customers)
-{
-	for (int i = 0; i < ch->ncust; i++)
-		if (customers[i] == (Datum) 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
-					 errmsg("customer " INT64_FORMAT " has no row in prio.customers", ch->ids[i])));
-}
-
 static void
 process_chunk(Context *cx, Chunk *ch)
 {
@@ -405,25 +394,21 @@ process_chunk(Context *cx, Chunk *ch)
 	Datum	   *customers = palloc(sizeof(Datum) * ch->ncust);
 	bool	   *made = palloc(sizeof(bool) * ch->ncust);
 	bool	   *written = palloc(sizeof(bool) * ch->ncust);
-	bool		all_locked;
 
 	/*
 	 * Lock, in customer_id order, the customers rows (as an UPDATE of them
 	 * does, and before the state rows, as its trigger does: one lock order
 	 * for every writer), then the state rows; read the latest committed
 	 * versions of both.  Nobody changes a customers row we hold, so what we
-	 * read is what the customer is until we commit; one another transaction
-	 * held is read again once we hold its state row.
+	 * read is what the customer is until we commit.
 	 */
-	all_locked = PrioLockCustomers(ch->ids, ch->ncust, customers);
-	check_customers(ch, customers);
+	PrioLockCustomers(ch->ids, ch->ncust, customers);
+	for (int i = 0; i < ch->ncust; i++)
+		if (customers[i] == (Datum) 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
+					 errmsg("customer " INT64_FORMAT " has no row in prio.customers", ch->ids[i])));
 	PrioLockStateRows(ch->ids, ch->ncust, locked, tids, cx->since, written);
-	/* a customers row another transaction held may have changed while we waited */
-	if (!all_locked)
-	{
-		PrioReadCustomers(ch->ids, ch->ncust, customers);
-		check_customers(ch, customers);
-	}
 	create_state_rows(ch->ids, ch->ncust, cx->v02, locked, tids, made);
 
 	/*

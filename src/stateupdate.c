@@ -46,6 +46,15 @@
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
 
+/*
+ * PostgreSQL 16 moved a range table entry's permissions to RTEPermissionInfo
+ * (ExecCheckPermissions, ExecInitRangeTable's third argument) and gave
+ * EvalPlanQualInit a sixth; this file is written for 15's API.
+ */
+#if PG_VERSION_NUM >= 160000
+#error "src/stateupdate.c is written for PostgreSQL 15's executor API"
+#endif
+
 struct StateUpdate
 {
 	MemoryContext cxt;			/* this, and the estate's memory */

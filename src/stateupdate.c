@@ -22,12 +22,13 @@
  * another type than prio's.
  *
  * What the executor prepares for a statement -- the result relation with its
- * triggers and index information, and, on first use, the CHECK constraints'
- * and state_closed's WHEN expressions -- is kept for the next statement of
- * the backend, as a plan is kept, until customer_state's relcache entry or
- * any function or type changes, or a transaction or subtransaction aborts.
- * Each statement opens the table and its indexes again, checks permissions
- * and fires the statement triggers as an UPDATE does.
+ * triggers and their call information, and, on first use, the CHECK
+ * constraints' and state_closed's WHEN expressions -- is kept for the next
+ * statement of the backend, as a plan is kept, until customer_state's
+ * relcache entry or any function or type changes, or a transaction or
+ * subtransaction aborts.  Each statement opens the table and its indexes
+ * again (with index information of its own), checks permissions, makes its
+ * slots and fires the statement triggers as an UPDATE does.
  */
 #include "prio.h"
 
@@ -61,14 +62,15 @@ struct StateUpdate
 	bool		kept;			/* the backend's kept one (else made for one statement) */
 	bool		busy;			/* between Begin and End ... */
 	SubTransactionId busy_subid;	/* ... of a statement of this subtransaction */
-	Relation	rel;
+	Oid			relid;
+	Relation	rel;			/* this statement's (the relcache entry may be new) */
 	int			ncols;
 	AttrNumber	att[STATE_NCOLS];	/* the writer's columns in the table */
 	AttrNumber	updated_at;
 	List	   *rtable;			/* the UPDATE's one range table entry */
 	EState	   *estate;
 	ResultRelInfo *rri;
-	Oid		   *index_oids;		/* reopened by each statement */
+	MemoryContext stmt_cxt;		/* the statement's index information */
 	EPQState	epq;
 	TupleTableSlot *oldslot;	/* the version located, on its page */
 	TupleTableSlot *newslot;
@@ -115,7 +117,8 @@ static bool kept_valid = false;
 void
 StateUpdateRelationChanged(Oid relid)
 {
-	if (kept != NULL && (relid == InvalidOid || relid == RelationGetRelid(kept->rel)))
+	/* by OID: kept->rel may point at an entry freed before the callbacks run */
+	if (kept != NULL && (relid == InvalidOid || relid == kept->relid))
 		kept_valid = false;
 }
 
@@ -167,13 +170,19 @@ drop_slots(StateUpdate *su)
 	su->oldslot = su->newslot = NULL;
 }
 
+/*
+ * The indexes, opened for each statement with index information of its own:
+ * an index access method keeps a per-statement cache in it (GIN, GiST and
+ * BRIN point it at the index's relcache entry, which may go between
+ * statements).
+ */
 static void
 open_indices(StateUpdate *su)
 {
-	ResultRelInfo *rri = su->rri;
+	MemoryContext old = MemoryContextSwitchTo(su->stmt_cxt);
 
-	for (int i = 0; i < rri->ri_NumIndices; i++)
-		rri->ri_IndexRelationDescs[i] = index_open(su->index_oids[i], RowExclusiveLock);
+	ExecOpenIndices(su->rri, false);
+	MemoryContextSwitchTo(old);
 }
 
 /*
@@ -204,9 +213,12 @@ StateUpdateBegin(int ncols)
 		ExecutorStart_hook != NULL || ExecutorRun_hook != NULL ||
 		ExecutorFinish_hook != NULL || ExecutorEnd_hook != NULL)
 		ok = false;
-	else if (kept != NULL && kept_valid && !kept->busy && kept->rel == rel && kept->ncols == ncols)
+	else if (kept != NULL && kept_valid && !kept->busy && kept->relid == RelationGetRelid(rel) &&
+			 kept->ncols == ncols)
 	{
-		/* the kept one: this statement's locks and permission check */
+		/* the kept one: this statement's relation, locks and permission check */
+		kept->rel = rel;
+		kept->rri->ri_RelationDesc = rel;
 		ExecCheckRTPerms(kept->rtable, true);
 		open_indices(kept);
 		make_slots(kept);
@@ -248,7 +260,10 @@ StateUpdateBegin(int ncols)
 	su = palloc0(sizeof(StateUpdate));
 	su->cxt = cxt;
 	su->kept = keep;
+	su->relid = RelationGetRelid(rel);
 	su->rel = rel;
+	su->stmt_cxt = AllocSetContextCreate(cxt, "prio state update statement",
+										 ALLOCSET_SMALL_SIZES);
 	su->ncols = ncols;
 	memcpy(su->att, att, sizeof(AttrNumber) * ncols);
 	su->updated_at = updated_at;
@@ -275,7 +290,7 @@ StateUpdateBegin(int ncols)
 	InitResultRelInfo(su->rri, rel, 1, NULL, 0);
 	/* where the trigger manager looks for it (ExecGetTriggerResultRel), as apply does */
 	su->estate->es_opened_result_relations = list_make1(su->rri);
-	ExecOpenIndices(su->rri, false);
+	open_indices(su);
 	/*
 	 * The trigger functions' call information lives as long as the estate
 	 * (the executor's calls would set it up in whatever context is current:
@@ -285,9 +300,6 @@ StateUpdateBegin(int ncols)
 	for (int i = 0; su->rri->ri_TrigDesc != NULL && i < su->rri->ri_TrigDesc->numtriggers; i++)
 		fmgr_info_cxt(su->rri->ri_TrigDesc->triggers[i].tgfoid, &su->rri->ri_TrigFunctions[i],
 					  su->estate->es_query_cxt);
-	su->index_oids = palloc(sizeof(Oid) * Max(su->rri->ri_NumIndices, 1));
-	for (int i = 0; i < su->rri->ri_NumIndices; i++)
-		su->index_oids[i] = RelationGetRelid(su->rri->ri_IndexRelationDescs[i]);
 	EvalPlanQualInit(&su->epq, su->estate, NULL, NIL, -1);
 	MemoryContextSwitchTo(old);
 	make_slots(su);
@@ -403,6 +415,10 @@ StateUpdateEnd(StateUpdate *su)
 {
 	drop_slots(su);
 	ExecCloseIndices(su->rri);
+	MemoryContextReset(su->stmt_cxt);
+	su->rri->ri_NumIndices = 0;
+	su->rri->ri_IndexRelationDescs = NULL;
+	su->rri->ri_IndexRelationInfo = NULL;
 	table_close(su->rel, NoLock);
 	su->busy = false;
 	if (su->kept)

@@ -25,12 +25,12 @@
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 
-typedef struct PrioColumn
-{
-	const char *name;
-	Oid			type;			/* PRIO_STAGE_TYPE: prio.stage */
-	bool		optional;		/* absent from an older version's table */
-} PrioColumn;
+/*
+ * A column: name, type (PRIO_STAGE_TYPE: prio.stage), and the version that
+ * added it (NULL: 0.1).  A column added after 0.1 may be absent: the library
+ * serves an older version's tables until ALTER EXTENSION UPDATE.
+ */
+typedef StateColumn PrioColumn;
 
 typedef struct PrioTable
 {
@@ -55,9 +55,6 @@ static const PrioColumn customers_columns[] = {
 	{"created_at", TIMESTAMPTZOID},
 };
 
-/* filled from customer_state.h's description when first needed */
-static PrioColumn customer_state_columns_checked[Natts_customer_state];
-
 static const PrioColumn win_outcomes_columns[] = {
 	{"customer_id", INT8OID}, {"won", BOOLOID}, {"features", JSONBOID},
 };
@@ -74,7 +71,7 @@ static const PrioColumn rfm_segments_columns[] = {
 #define TABLE(t) {#t, t##_columns, lengthof(t##_columns)}
 static const PrioTable prio_tables[] = {
 	TABLE(activities), TABLE(activity_kinds), TABLE(customers),
-	{"customer_state", customer_state_columns_checked, Natts_customer_state},
+	{"customer_state", customer_state_columns, Natts_customer_state},
 	TABLE(win_outcomes), TABLE(win_counts), TABLE(rfm_segments),
 };
 
@@ -116,7 +113,7 @@ check_columns(Relation rel, const PrioTable *t)
 						 errhint("Change it back: ALTER TABLE " PRIO_SCHEMA ".%s ALTER COLUMN %s TYPE %s.",
 								 t->name, quote_identifier(col->name), format_type_be(expected))));
 		}
-		if (!found && !col->optional)
+		if (!found && (col->since == NULL || strcmp(col->since, "0.1") == 0))
 			ereport(ERROR,
 					(errcode(ERRCODE_UNDEFINED_COLUMN),
 					 errmsg("table " PRIO_SCHEMA ".%s has no column \"%s\", which prio reads",
@@ -148,14 +145,6 @@ PrioCheckTable(Relation rel)
 			break;
 	if (t == lengthof(prio_tables))
 		return;
-	if (customer_state_columns_checked[0].name == NULL)
-		for (int c = 0; c < Natts_customer_state; c++)
-		{
-			customer_state_columns_checked[c].name = customer_state_columns[c].name;
-			customer_state_columns_checked[c].type = customer_state_columns[c].type;
-			/* absent from 0.1's table, which the library serves until the update */
-			customer_state_columns_checked[c].optional = strcmp(customer_state_columns[c].since, "0.1") != 0;
-		}
 	check_columns(rel, &prio_tables[t]);
 	/* remembered in the table's slot: one relation per name in the schema */
 	checked[t] = relid;

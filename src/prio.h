@@ -39,7 +39,7 @@ extern void StateUpdateAborted(SubTransactionId mySubid);
 extern void OutcomesXactEvent(XactEvent event);	/* outcomes.c */
 extern void OutcomesSubXactEvent(SubXactEvent event, SubTransactionId mySubid);
 
-/* prio.c: argument checks that ereport with a specific SQLSTATE */
+/* support/checks.c: argument checks that ereport with a specific SQLSTATE */
 extern void CheckArgNotNull(FunctionCallInfo fcinfo, int argno, const char *name);
 extern void CheckFiniteDouble(double value, const char *name);
 extern void CheckFiniteNumeric(Numeric value, const char *name);
@@ -48,15 +48,18 @@ extern double IntervalToUsecs(const Interval *iv);
 extern double CheckPositiveInterval(const Interval *iv, const char *name);
 extern double ElapsedUsecs(TimestampTz from, TimestampTz to);
 extern void NumericAccum(Numeric *sum, Numeric add, MemoryContext cxt);
+/* support/rowreader.c: a composite result's fields are still the ones filled */
 extern void CheckResultDesc(TupleDesc desc, const Oid *types, int n, const char *what);
 extern void CheckResultDescPrefix(TupleDesc desc, const Oid *types, int nmin, int n,
 								  const char *what);
+/* engine/catalog.c: prio's relations and columns by name */
 extern Oid	PrioRelid(const char *name);
 extern AttrNumber PrioAttnum(Relation rel, const char *name, Oid type);
-/* catalog.c: the columns prio reads are there, of the types it reads them as */
+/* engine/catalog.c: the columns prio reads are there, of the types it reads them as */
 extern void PrioCheckTable(Relation rel);
 extern void PrioCheckTableByName(const char *name);
 extern Relation PrioOpenIndex(const char *name, Relation heap, AttrNumber col1, AttrNumber col2);
+/* support/spi.c */
 extern Datum Int8ArrayDatum(const int64 *ids, int n);
 /* prepared and kept for the life of the backend; the caller is connected to SPI */
 struct _SPI_plan;
@@ -67,9 +70,9 @@ extern struct _SPI_plan *PrioKeepPlan(const char *sql, int nargs, Oid *types,
 #define PRIO_STAGE_TYPE ((Oid) 1)
 
 /*
- * Reading fields of a composite argument by name and expected type.  The
- * field map is built once per row type version (the type cache's
- * tupDesc_identifier changes with any ALTER) and kept in fn_extra.
+ * support/rowreader.c: reading fields of a composite argument by name and
+ * expected type.  The field map is built once per row type version (the type
+ * cache's tupDesc_identifier changes with any ALTER) and kept in fn_extra.
  */
 #define ROW_MAX_FIELDS 32
 typedef struct RowReader

@@ -30,10 +30,10 @@
 extern void ConfigRelationChanged(Oid relid);	/* config.c */
 extern void ConfigXactEvent(XactEvent event);
 extern void ConfigSubXactEvent(SubXactEvent event, SubTransactionId mySubid);
-extern void SegmentRelationChanged(Oid relid);	/* segment.c */
-extern void CatalogRelationChanged(Oid relid);	/* catalog.c */
-extern void StageTypeChanged(void);	/* lifecycle.c */
-extern void StateUpdateRelationChanged(Oid relid); /* stateupdate.c */
+extern void SegmentRelationChanged(Oid relid);	/* engine/rfm_segments.c */
+extern void CatalogRelationChanged(Oid relid);	/* engine/catalog.c */
+extern void StageTypeChanged(void);	/* engine/stage.c */
+extern void StateUpdateRelationChanged(Oid relid); /* engine/state_update.c */
 extern void StateUpdateObjectChanged(void);
 extern void StateUpdateAborted(SubTransactionId mySubid);
 extern void OutcomesXactEvent(XactEvent event);	/* outcomes.c */
@@ -93,7 +93,7 @@ typedef struct RowReader
 extern void RowBind(RowReader *rr, Datum row, MemoryContext cxt);
 extern Datum RowGet(RowReader *rr, int field, bool *isnull);
 
-/* lifecycle.c: stages in their forward order, then silent and lost */
+/* rules/lifecycle.c: stages in their forward order, then silent and lost */
 typedef enum PrioStage
 {
 	STAGE_PROSPECT,
@@ -107,6 +107,7 @@ typedef enum PrioStage
 } PrioStage;
 
 extern const char *const prio_stage_names[STAGE_COUNT];
+/* engine/stage.c: the prio.stage enum's OIDs */
 extern Oid	StageTypeOid(void);
 extern PrioStage StageFromDatum(Datum d);
 extern Datum StageGetDatum(PrioStage s);
@@ -115,15 +116,15 @@ extern PrioStage prio_stage_step(PrioStage stage, bool has_kind_stage,
 extern PrioStage prio_effective_stage(PrioStage base, bool has_since, TimestampTz since,
 									  TimestampTz as_of, double silent_us, double dormant_us);
 
-/* bant.c */
+/* rules/bant.c */
 extern int	prio_bant(const bool *answers, const bool *isnull);
 
-/* rfm.c */
+/* rules/rfm.c */
 extern const float8 *CheckBreaks(ArrayType *breaks, int *nbreaks);
 extern int	prio_rfm_score(double value, const float8 *breaks, int nbreaks,
 						   bool higher_is_better);
 
-/* intent.c */
+/* rules/intent.c */
 extern double prio_decay(TimestampTz at, TimestampTz as_of, double half_life_us);
 extern double prio_intent_at(double intent, TimestampTz intent_at, TimestampTz as_of,
 							 double half_life_us);
@@ -296,7 +297,7 @@ extern void StateWriterAdd(StateWriter *w, const PrioFacts *f, const PrioEval *e
 extern void StateWriterFlush(StateWriter *w);
 extern void StateWriterEnd(StateWriter *w);
 
-/* stateupdate.c: the writer's batches of located rows, through the executor */
+/* engine/state_update.c: the writer's batches of located rows, through the executor */
 typedef struct StateUpdate StateUpdate;
 extern StateUpdate *StateUpdateBegin(int ncols);
 extern bool StateUpdateBatch(StateUpdate *su, StateWriter *w);
@@ -327,8 +328,17 @@ extern void OutcomeKindsForget(void);
 extern void OutcomeRemember(Datum old_row, PrioStage stage);
 extern void OutcomesFlush(void);
 
-/* segment.c */
+/* rules/segment.c: named segments of score triples, the first matching row winning */
+#define SEGMENT_NSCORE 5
+typedef const char *SegmentMap[SEGMENT_NSCORE][SEGMENT_NSCORE][SEGMENT_NSCORE];
 extern void CheckScore(int32 score, const char *name);
+extern void prio_segment_map_add(SegmentMap map, const char *name, const int *lim);
+
+/* engine/rfm_segments.c: prio.rfm_segments' map, cached until the table changes */
 extern const char *prio_rfm_segment(int r, int f, int m);
+
+/* engine/restore.c: this session loads a dump of prio */
+extern void PrioRestoreBegin(void);
+extern bool PrioRestoring(void);
 
 #endif							/* PRIO_H */

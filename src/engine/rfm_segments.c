@@ -67,19 +67,15 @@ segment_load_once(void)
 	SPI_connect();
 	plan = SPI_prepare("SELECT segment, r_min, r_max, f_min, f_max, m_min, m_max"
 					   " FROM " PRIO_SCHEMA ".rfm_segments ORDER BY position", 0, NULL);
+	/* a missing table or column raises its own error in SPI_prepare() */
 	if (plan == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("could not read prio.rfm_segments: %s",
-						SPI_result_code_string(SPI_result))));
+		elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
 	/* parallel workers cannot take a new snapshot; they share the leader's */
 	rc = SPI_execute_snapshot(plan, NULL, NULL,
 							  IsInParallelMode() ? InvalidSnapshot : GetLatestSnapshot(),
 							  InvalidSnapshot, true, false, 0);
 	if (rc != SPI_OK_SELECT)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("could not read prio.rfm_segments: %s", SPI_result_code_string(rc))));
+		elog(ERROR, "SPI_execute_snapshot failed: %s", SPI_result_code_string(rc));
 
 	/* in position order: the rule lets the first match win */
 	for (uint64 i = 0; i < SPI_processed; i++)

@@ -26,15 +26,14 @@ typedef struct RfmState
 	Numeric		monetary;
 } RfmState;
 
+/* Their internal arguments keep SQL from calling them but as an aggregate's. */
 static MemoryContext
 rfm_aggcontext(FunctionCallInfo fcinfo)
 {
 	MemoryContext aggcontext;
 
 	if (!AggCheckCallContext(fcinfo, &aggcontext))
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("prio.rfm support functions can only be called as part of the aggregate")));
+		elog(ERROR, "prio.rfm support function called in non-aggregate context");
 	return aggcontext;
 }
 
@@ -159,10 +158,9 @@ prio_rfm_final(PG_FUNCTION_ARGS)
 	Datum		values[4];
 	bool		nulls[4] = {false, false, false, false};
 
+	/* declared to return prio.rfm_summary; ALTER TYPE is checked below */
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("prio.rfm must return the composite type prio.rfm_summary")));
+		elog(ERROR, "return type of prio.rfm_final must be a row type");
 	CheckResultDesc(tupdesc, summary_types, 4, "prio.rfm_summary");
 	tupdesc = BlessTupleDesc(tupdesc);
 

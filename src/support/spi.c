@@ -8,17 +8,19 @@
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 
-/* A statement prepared and kept for the life of the backend (SPI connected) */
+/*
+ * A statement prepared and kept for the life of the backend (SPI connected).
+ * A statement that does not parse or names a missing object raises its own
+ * error inside SPI_prepare_cursor(); NULL only means a bad argument or no
+ * SPI connection, which prio's callers never give it.
+ */
 SPIPlanPtr
 PrioKeepPlan(const char *sql, int nargs, Oid *types, int cursor_options)
 {
 	SPIPlanPtr	plan = SPI_prepare_cursor(sql, nargs, types, cursor_options);
 
 	if (plan == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("prio could not prepare a statement: %s",
-						SPI_result_code_string(SPI_result))));
+		elog(ERROR, "SPI_prepare_cursor failed: %s", SPI_result_code_string(SPI_result));
 	SPI_keepplan(plan);
 	return plan;
 }

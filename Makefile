@@ -70,6 +70,11 @@ stress:
 check-asserts:
 	tools/asserts.sh
 
+# The C layout (tools/layout.sh): each SQL function's C in src/sql/<its name>.c, pure
+# rules in src/rules/, nothing but prio.c and prio.h directly in src/.
+check-layout:
+	tools/layout.sh
+
 # pg_regress (TAP=1: and pgTAP) with the server under valgrind; prio's errors with
 # their stacks.  Not in CI: about 7 minutes.
 check-valgrind:
@@ -79,4 +84,4 @@ check-valgrind:
 bench:
 	SCALE=$(SCALE) MEASURES="$(MEASURES)" bench/run.sh
 
-.PHONY: prove test demo bench stress check-asserts check-valgrind
+.PHONY: prove test demo bench stress check-asserts check-layout check-valgrind

@@ -39,14 +39,19 @@ t1=$(date +%s.%N)
 ACTS=$(P -Atc 'SELECT count(*) FROM prio.activities')
 note "generated $ACTS activities in $(echo "$t1 - $t0" | bc) s (live triggers included)"
 P -c 'VACUUM ANALYZE' -c 'SELECT prio.refresh()' >/dev/null
-# Baseline twin: the same table, indexes and foreign keys, no prio triggers.
-P <<'SQL'
+# Baseline twin: the same table, indexes, foreign keys and rows, no prio
+# triggers.  The rows matter: an empty twin inserts into small indexes, which
+# made it about 35 % faster at COPY than the same table holding the history.
+P >/dev/null <<'SQL'
 CREATE SCHEMA bench;
 CREATE TABLE bench.activities (LIKE prio.activities INCLUDING ALL);
 ALTER TABLE bench.activities
     ADD FOREIGN KEY (customer_id) REFERENCES prio.customers,
     ADD FOREIGN KEY (kind) REFERENCES prio.activity_kinds;
-ANALYZE bench.activities;
+INSERT INTO bench.activities OVERRIDING SYSTEM VALUE SELECT * FROM prio.activities;
+SELECT pg_catalog.setval(pg_catalog.pg_get_serial_sequence('bench.activities', 'activity_id'),
+                         (SELECT pg_catalog.max(activity_id) FROM bench.activities));
+VACUUM ANALYZE bench.activities;
 SQL
 
 # ---------------------------------------------------------------- 1, 2: recompute vs bare scan and plain SQL

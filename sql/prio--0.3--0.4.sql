@@ -858,3 +858,193 @@ COMMENT ON TABLE @extschema@.win_outcomes IS
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.win_outcomes', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.win_counts', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.win_counts_appends', '');
+
+
+------------------------------------------------------------------------
+-- Issue 16 item 3: versioned C entry points.  The functions whose C code
+-- depends on the schema or on their signature name a symbol of 0.4's API
+-- (prio_evaluate_0_4, ...) instead of the symbols 0.1-0.3 name, which
+-- worked out the version from their arguments or from customer_state's
+-- columns (kept in legacy.c for installs not yet updated).  A function's
+-- symbol cannot be changed in place: they, and the aggregates and the
+-- trigger built on them, are dropped and created again as a fresh install
+-- has them, with the privileges they had (prio.upgrade_keep_acl, dropped at
+-- the end).
+------------------------------------------------------------------------
+
+CREATE FUNCTION @extschema@.upgrade_keep_acl(target text, acl aclitem[])
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    r record;
+BEGIN
+    IF acl IS NULL THEN
+        RETURN;                         -- the default privileges, as created
+    END IF;
+    EXECUTE pg_catalog.format('REVOKE ALL ON %s FROM PUBLIC', target);
+    FOR r IN SELECT a.grantee, a.privilege_type, a.is_grantable
+               FROM pg_catalog.aclexplode(acl) a
+              WHERE a.grantee OPERATOR(pg_catalog.<>) a.grantor
+    LOOP
+        EXECUTE pg_catalog.format('GRANT %s ON %s TO %s%s', r.privilege_type, target,
+                    CASE WHEN r.grantee OPERATOR(pg_catalog.=) 0 THEN 'PUBLIC'
+                         ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(r.grantee)) END,
+                    CASE WHEN r.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END);
+    END LOOP;
+END
+$$;
+
+SELECT pg_catalog.set_config('prio.upgrade_acl_' OPERATOR(pg_catalog.||) v.k, coalesce(p.proacl::text, ''), true)
+  FROM (VALUES
+        ('activities_inserted', '@extschema@.activities_inserted()'::pg_catalog.regprocedure),
+        ('fold_accum', '@extschema@.fold_accum(internal, @extschema@.facts, bigint, timestamptz, boolean, @extschema@.stage, boolean, double precision, numeric, interval)'::pg_catalog.regprocedure),
+        ('fold_accum_by_id', '@extschema@.fold_accum(internal, @extschema@.facts, bigint, timestamptz, boolean, @extschema@.stage, boolean, double precision, numeric, interval, bigint)'::pg_catalog.regprocedure),
+        ('fold', '@extschema@.fold(@extschema@.facts, bigint, timestamptz, boolean, @extschema@.stage, boolean, double precision, numeric, interval)'::pg_catalog.regprocedure),
+        ('fold_by_id', '@extschema@.fold(@extschema@.facts, bigint, timestamptz, boolean, @extschema@.stage, boolean, double precision, numeric, interval, bigint)'::pg_catalog.regprocedure),
+        ('evaluate', '@extschema@.evaluate(@extschema@.facts, @extschema@.customers, @extschema@.settings, double precision[], double precision[], double precision[], timestamptz)'::pg_catalog.regprocedure),
+        ('evaluate_models', '@extschema@.evaluate(@extschema@.facts, @extschema@.customers, @extschema@.settings, double precision[], double precision[], double precision[], timestamptz, @extschema@.bgnbd, @extschema@.gammagamma)'::pg_catalog.regprocedure),
+        ('clv_summary_accum_unit', '@extschema@.clv_summary_accum(internal, timestamptz, numeric, timestamptz, interval)'::pg_catalog.regprocedure),
+        ('clv_summary_accum', '@extschema@.clv_summary_accum(internal, timestamptz, numeric, timestamptz)'::pg_catalog.regprocedure),
+        ('clv_summary_unit', '@extschema@.clv_summary(timestamptz, numeric, timestamptz, interval)'::pg_catalog.regprocedure),
+        ('clv_summary', '@extschema@.clv_summary(timestamptz, numeric, timestamptz)'::pg_catalog.regprocedure)) AS v(k, f)
+  JOIN pg_catalog.pg_proc p ON p.oid OPERATOR(pg_catalog.=) v.f;
+
+-- the insert trigger
+DROP TRIGGER activities_inserted ON @extschema@.activities;
+DROP FUNCTION @extschema@.activities_inserted();
+CREATE FUNCTION @extschema@.activities_inserted()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'prio_activities_inserted_0_4'
+LANGUAGE C SECURITY DEFINER
+-- It runs SQL as prio's owner: no name it uses may come from the caller's
+-- search_path or temporary schema (the C also qualifies every name).
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION @extschema@.activities_inserted() IS
+'Statement trigger (C): folds the inserted activities into their customers'' state, in chunks locked in customer_id order, and re-tiers them; history and NOTIFY for every change.';
+CREATE TRIGGER activities_inserted
+    AFTER INSERT ON @extschema@.activities
+    REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT WHEN (NOT @extschema@.restoring()) EXECUTE FUNCTION @extschema@.activities_inserted();
+
+-- prio.fold
+DROP AGGREGATE @extschema@.fold(@extschema@.facts, bigint, timestamptz, boolean, @extschema@.stage, boolean, double precision, numeric, interval);
+DROP AGGREGATE @extschema@.fold(@extschema@.facts, bigint, timestamptz, boolean, @extschema@.stage, boolean, double precision, numeric, interval, bigint);
+DROP FUNCTION @extschema@.fold_accum(internal, @extschema@.facts, bigint, timestamptz, boolean, @extschema@.stage, boolean, double precision, numeric, interval);
+DROP FUNCTION @extschema@.fold_accum(internal, @extschema@.facts, bigint, timestamptz, boolean, @extschema@.stage, boolean, double precision, numeric, interval, bigint);
+CREATE FUNCTION @extschema@.fold_accum(internal, @extschema@.facts, bigint, timestamptz, boolean,
+                                       @extschema@.stage, boolean, double precision, numeric, interval)
+RETURNS internal AS 'MODULE_PATHNAME', 'prio_fold_accum_0_4'
+LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.fold_accum(internal, @extschema@.facts, bigint, timestamptz, boolean, @extschema@.stage, boolean, double precision, numeric, interval) IS
+'Transition function of prio.fold.';
+CREATE FUNCTION @extschema@.fold_accum(internal, @extschema@.facts, bigint, timestamptz, boolean,
+                                       @extschema@.stage, boolean, double precision, numeric, interval, bigint)
+RETURNS internal AS 'MODULE_PATHNAME', 'prio_fold_accum_by_id_0_4'
+LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.fold_accum(internal, @extschema@.facts, bigint, timestamptz, boolean, @extschema@.stage, boolean, double precision, numeric, interval, bigint) IS
+'Transition function of prio.fold (with activity_id).';
+
+CREATE AGGREGATE @extschema@.fold(start @extschema@.facts, customer_id bigint, at timestamptz,
+                                  inbound boolean, kind_stage @extschema@.stage, is_purchase boolean,
+                                  weight double precision, amount numeric, half_life interval) (
+    SFUNC = @extschema@.fold_accum,
+    STYPE = internal,
+    FINALFUNC = @extschema@.fold_final,
+    FINALFUNC_MODIFY = READ_WRITE,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE @extschema@.fold(@extschema@.facts, bigint, timestamptz, boolean, @extschema@.stage, boolean, double precision, numeric, interval) IS
+'A customer''s facts folded from activities in time order (sorted inside; rows at the same time keep their arrival order).  start: stored facts to continue from, or NULL to fold from nothing.  Rows with NULL at only name the customer.';
+
+CREATE AGGREGATE @extschema@.fold(start @extschema@.facts, customer_id bigint, at timestamptz,
+                                  inbound boolean, kind_stage @extschema@.stage, is_purchase boolean,
+                                  weight double precision, amount numeric, half_life interval,
+                                  activity_id bigint) (
+    SFUNC = @extschema@.fold_accum,
+    STYPE = internal,
+    FINALFUNC = @extschema@.fold_final,
+    FINALFUNC_MODIFY = READ_WRITE,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE @extschema@.fold(@extschema@.facts, bigint, timestamptz, boolean, @extschema@.stage, boolean, double precision, numeric, interval, bigint) IS
+'prio.fold in (at, activity_id) order, sorted inside: no ORDER BY needed (PostgreSQL 15 would sort each group separately).';
+
+-- prio.evaluate
+DROP FUNCTION @extschema@.evaluate(@extschema@.facts, @extschema@.customers, @extschema@.settings, double precision[], double precision[], double precision[], timestamptz);
+DROP FUNCTION @extschema@.evaluate(@extschema@.facts, @extschema@.customers, @extschema@.settings, double precision[], double precision[], double precision[], timestamptz, @extschema@.bgnbd, @extschema@.gammagamma);
+CREATE FUNCTION @extschema@.evaluate(facts @extschema@.facts, customer @extschema@.customers,
+                                     cfg @extschema@.settings, r_breaks double precision[],
+                                     f_breaks double precision[], m_breaks double precision[],
+                                     as_of timestamptz)
+RETURNS @extschema@.evaluation
+AS 'MODULE_PATHNAME', 'prio_evaluate_0_4'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.evaluate(@extschema@.facts, @extschema@.customers, @extschema@.settings, double precision[], double precision[], double precision[], timestamptz) IS
+'The tier rules: RFM scores, effective stage, value, intent, tier, priority, next due date and the rule that fired, as of as_of.';
+CREATE FUNCTION @extschema@.evaluate(facts @extschema@.facts, customer @extschema@.customers,
+                                     cfg @extschema@.settings, r_breaks double precision[],
+                                     f_breaks double precision[], m_breaks double precision[],
+                                     as_of timestamptz, bgnbd @extschema@.bgnbd,
+                                     gammagamma @extschema@.gammagamma)
+RETURNS @extschema@.evaluation
+AS 'MODULE_PATHNAME', 'prio_evaluate_models_0_4'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.evaluate(@extschema@.facts, @extschema@.customers, @extschema@.settings, double precision[], double precision[], double precision[], timestamptz, @extschema@.bgnbd, @extschema@.gammagamma) IS
+'prio.evaluate with the CLV models (prio.rule_config''s bgnbd and gammagamma): value is also high when settings.value_min_clv is set and the customer''s CLV reaches it.';
+
+-- prio.clv_summary
+DROP AGGREGATE @extschema@.clv_summary(timestamptz, numeric, timestamptz, interval);
+DROP AGGREGATE @extschema@.clv_summary(timestamptz, numeric, timestamptz);
+DROP FUNCTION @extschema@.clv_summary_accum(internal, timestamptz, numeric, timestamptz, interval);
+DROP FUNCTION @extschema@.clv_summary_accum(internal, timestamptz, numeric, timestamptz);
+CREATE FUNCTION @extschema@.clv_summary_accum(internal, timestamptz, numeric, timestamptz, interval)
+RETURNS internal AS 'MODULE_PATHNAME', 'prio_clv_summary_accum_unit_0_4' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.clv_summary_accum(internal, timestamptz, numeric, timestamptz, interval) IS 'Transition function of prio.clv_summary.';
+CREATE FUNCTION @extschema@.clv_summary_accum(internal, timestamptz, numeric, timestamptz)
+RETURNS internal AS 'MODULE_PATHNAME', 'prio_clv_summary_accum_0_4' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.clv_summary_accum(internal, timestamptz, numeric, timestamptz) IS 'Transition function of prio.clv_summary (weeks).';
+CREATE AGGREGATE @extschema@.clv_summary(at timestamptz, amount numeric, cut_off timestamptz, unit interval) (
+    SFUNC = @extschema@.clv_summary_accum, STYPE = internal,
+    FINALFUNC = @extschema@.clv_summary_final, FINALFUNC_MODIFY = READ_ONLY,
+    COMBINEFUNC = @extschema@.clv_summary_combine,
+    SERIALFUNC = @extschema@.clv_summary_serialize, DESERIALFUNC = @extschema@.clv_summary_deserialize,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE @extschema@.clv_summary(timestamptz, numeric, timestamptz, interval) IS
+'A customer''s (x, t_x, T, mean_value) from its purchases: purchases on the same (UTC) calendar day are one transaction, purchases after the cut-off day are ignored, times in multiples of unit.  NULL when nothing was bought by cut_off.';
+CREATE AGGREGATE @extschema@.clv_summary(at timestamptz, amount numeric, cut_off timestamptz) (
+    SFUNC = @extschema@.clv_summary_accum, STYPE = internal,
+    FINALFUNC = @extschema@.clv_summary_final, FINALFUNC_MODIFY = READ_ONLY,
+    COMBINEFUNC = @extschema@.clv_summary_combine,
+    SERIALFUNC = @extschema@.clv_summary_serialize, DESERIALFUNC = @extschema@.clv_summary_deserialize,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE @extschema@.clv_summary(timestamptz, numeric, timestamptz) IS
+'prio.clv_summary with unit = 1 week (aggregates cannot have defaults).';
+
+
+SELECT @extschema@.upgrade_keep_acl('FUNCTION @extschema@.activities_inserted()',
+                                    NULLIF(pg_catalog.current_setting('prio.upgrade_acl_activities_inserted'), '')::pg_catalog.aclitem[]);
+SELECT @extschema@.upgrade_keep_acl('FUNCTION @extschema@.fold_accum(internal, @extschema@.facts, bigint, timestamptz, boolean, @extschema@.stage, boolean, double precision, numeric, interval)',
+                                    NULLIF(pg_catalog.current_setting('prio.upgrade_acl_fold_accum'), '')::pg_catalog.aclitem[]);
+SELECT @extschema@.upgrade_keep_acl('FUNCTION @extschema@.fold_accum(internal, @extschema@.facts, bigint, timestamptz, boolean, @extschema@.stage, boolean, double precision, numeric, interval, bigint)',
+                                    NULLIF(pg_catalog.current_setting('prio.upgrade_acl_fold_accum_by_id'), '')::pg_catalog.aclitem[]);
+SELECT @extschema@.upgrade_keep_acl('FUNCTION @extschema@.fold(@extschema@.facts, bigint, timestamptz, boolean, @extschema@.stage, boolean, double precision, numeric, interval)',
+                                    NULLIF(pg_catalog.current_setting('prio.upgrade_acl_fold'), '')::pg_catalog.aclitem[]);
+SELECT @extschema@.upgrade_keep_acl('FUNCTION @extschema@.fold(@extschema@.facts, bigint, timestamptz, boolean, @extschema@.stage, boolean, double precision, numeric, interval, bigint)',
+                                    NULLIF(pg_catalog.current_setting('prio.upgrade_acl_fold_by_id'), '')::pg_catalog.aclitem[]);
+SELECT @extschema@.upgrade_keep_acl('FUNCTION @extschema@.evaluate(@extschema@.facts, @extschema@.customers, @extschema@.settings, double precision[], double precision[], double precision[], timestamptz)',
+                                    NULLIF(pg_catalog.current_setting('prio.upgrade_acl_evaluate'), '')::pg_catalog.aclitem[]);
+SELECT @extschema@.upgrade_keep_acl('FUNCTION @extschema@.evaluate(@extschema@.facts, @extschema@.customers, @extschema@.settings, double precision[], double precision[], double precision[], timestamptz, @extschema@.bgnbd, @extschema@.gammagamma)',
+                                    NULLIF(pg_catalog.current_setting('prio.upgrade_acl_evaluate_models'), '')::pg_catalog.aclitem[]);
+SELECT @extschema@.upgrade_keep_acl('FUNCTION @extschema@.clv_summary_accum(internal, timestamptz, numeric, timestamptz, interval)',
+                                    NULLIF(pg_catalog.current_setting('prio.upgrade_acl_clv_summary_accum_unit'), '')::pg_catalog.aclitem[]);
+SELECT @extschema@.upgrade_keep_acl('FUNCTION @extschema@.clv_summary_accum(internal, timestamptz, numeric, timestamptz)',
+                                    NULLIF(pg_catalog.current_setting('prio.upgrade_acl_clv_summary_accum'), '')::pg_catalog.aclitem[]);
+SELECT @extschema@.upgrade_keep_acl('FUNCTION @extschema@.clv_summary(timestamptz, numeric, timestamptz, interval)',
+                                    NULLIF(pg_catalog.current_setting('prio.upgrade_acl_clv_summary_unit'), '')::pg_catalog.aclitem[]);
+SELECT @extschema@.upgrade_keep_acl('FUNCTION @extschema@.clv_summary(timestamptz, numeric, timestamptz)',
+                                    NULLIF(pg_catalog.current_setting('prio.upgrade_acl_clv_summary'), '')::pg_catalog.aclitem[]);
+DROP FUNCTION @extschema@.upgrade_keep_acl(text, aclitem[]);

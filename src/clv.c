@@ -160,9 +160,12 @@ summary_mismatch(void)
 			 errhint("Pass one value for the whole query, such as a literal or now(), not a per-row expression.")));
 }
 
-PG_FUNCTION_INFO_V1(prio_clv_summary_accum);
+/*
+ * The transition function of prio.clv_summary(at, amount, cut_off [, unit]);
+ * without unit (with_unit false) it counts in weeks.
+ */
 Datum
-prio_clv_summary_accum(PG_FUNCTION_ARGS)
+ClvSummaryAccum(FunctionCallInfo fcinfo, bool with_unit)
 {
 	MemoryContext cxt = clv_aggcontext(fcinfo, "prio.clv_summary");
 	SummaryState *st = PG_ARGISNULL(0) ? NULL : (SummaryState *) PG_GETARG_POINTER(0);
@@ -170,7 +173,7 @@ prio_clv_summary_accum(PG_FUNCTION_ARGS)
 	double		amount = 0.0;
 
 	CheckArgNotNull(fcinfo, 3, "cut_off");
-	if (PG_NARGS() > 4)
+	if (with_unit)
 		CheckArgNotNull(fcinfo, 4, "unit");
 	if (st == NULL)
 		st = summary_new(cxt);
@@ -183,7 +186,7 @@ prio_clv_summary_accum(PG_FUNCTION_ARGS)
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("cut_off must be a finite time")));
 		/* the three-argument form counts in weeks */
-		unit_days = PG_NARGS() > 4
+		unit_days = with_unit
 			? CheckPositiveInterval(PG_GETARG_INTERVAL_P(4), "unit") / USECS_PER_DAY : 7.0;
 		if (!st->has_cut)
 		{
@@ -216,6 +219,22 @@ prio_clv_summary_accum(PG_FUNCTION_ARGS)
 	}
 	summary_add(st, utc_day(at), amount);
 	PG_RETURN_POINTER(st);
+}
+
+/* prio.clv_summary_accum(internal, timestamptz, numeric, timestamptz) of 0.4: weeks */
+PG_FUNCTION_INFO_V1(prio_clv_summary_accum_0_4);
+Datum
+prio_clv_summary_accum_0_4(PG_FUNCTION_ARGS)
+{
+	return ClvSummaryAccum(fcinfo, false);
+}
+
+/* prio.clv_summary_accum(internal, timestamptz, numeric, timestamptz, interval) of 0.4 */
+PG_FUNCTION_INFO_V1(prio_clv_summary_accum_unit_0_4);
+Datum
+prio_clv_summary_accum_unit_0_4(PG_FUNCTION_ARGS)
+{
+	return ClvSummaryAccum(fcinfo, true);
 }
 
 PG_FUNCTION_INFO_V1(prio_clv_summary_combine);

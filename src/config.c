@@ -175,13 +175,15 @@ load_settings(bool with_models)
 }
 
 /*
- * The configuration in force; the caller is connected to SPI.  v02: the
- * installed schema is 0.2's, whose rule_config has the models and whose
- * tables send invalidations; 0.1's are read every time.
+ * The configuration in force for the caller's API version; the caller is
+ * connected to SPI.  From 0.2 on, rule_config has the models and the
+ * configuration tables send invalidations; 0.1's are read every time.
  */
 const PrioConfig *
-prio_config(bool v02)
+prio_config(PrioApiVersion api)
 {
+	bool		v02 = PRIO_API_HAS_BTYD(api);
+
 	/* SPI returns in its procedure context: the caller gets its own back */
 	MemoryContext caller = CurrentMemoryContext;
 

@@ -133,7 +133,7 @@ facts_ts(RowReader *rr, int field, bool *has)
  */
 bool
 FactsFromDatum(PrioFacts *f, Datum row, RowReader *rr, MemoryContext rrcxt,
-			   MemoryContext cxt)
+			   MemoryContext cxt, PrioApiVersion api)
 {
 	bool		isnull;
 	bool		has_last;
@@ -145,7 +145,8 @@ FactsFromDatum(PrioFacts *f, Datum row, RowReader *rr, MemoryContext rrcxt,
 	rr->names = facts_fields;
 	rr->types = facts_types;
 	rr->nfields = F_NFIELDS;
-	rr->nrequired = F_FIRST_PURCHASE_AT;	/* prio 0.1's facts end at stage */
+	/* 0.1's facts (and customer_state) end at stage: no BTYD inputs */
+	rr->nrequired = PRIO_API_HAS_BTYD(api) ? 0 : F_FIRST_PURCHASE_AT;
 	RowBind(rr, row, rrcxt);
 
 	d = RowGet(rr, F_CUSTOMER_ID, &isnull);
@@ -259,11 +260,12 @@ typedef struct FoldState
 
 /*
  * prio.fold(start, customer_id, at, inbound, kind_stage, is_purchase,
- *           weight, amount, half_life [, activity_id])
+ *           weight, amount, half_life [, activity_id]): the transition
+ * function of the aggregate without activity_id (ties keep their arrival
+ * order) and with it (ties in activity_id order), for API version api.
  */
-PG_FUNCTION_INFO_V1(prio_fold_accum);
 Datum
-prio_fold_accum(PG_FUNCTION_ARGS)
+FoldAccum(FunctionCallInfo fcinfo, PrioApiVersion api, bool with_activity_id)
 {
 	MemoryContext aggcontext;
 	FoldState  *st;
@@ -279,7 +281,7 @@ prio_fold_accum(PG_FUNCTION_ARGS)
 		st = MemoryContextAllocZero(aggcontext, sizeof(FoldState));
 		if (!PG_ARGISNULL(1))
 			st->has_start_id = FactsFromDatum(&st->facts, PG_GETARG_DATUM(1), &st->reader,
-											  aggcontext, aggcontext);
+											  aggcontext, aggcontext, api);
 		else
 			prio_facts_init(&st->facts, 0);
 		/* the customer_id argument names the customer when start does not */
@@ -306,7 +308,7 @@ prio_fold_accum(PG_FUNCTION_ARGS)
 	}
 	e = &st->ev[st->nev];
 	e->at = PG_GETARG_TIMESTAMPTZ(3);
-	e->activity_id = (PG_NARGS() > 10 && !PG_ARGISNULL(10)) ? PG_GETARG_INT64(10) : 0;
+	e->activity_id = (with_activity_id && !PG_ARGISNULL(10)) ? PG_GETARG_INT64(10) : 0;
 	e->seq = st->nev;
 	e->inbound = PG_GETARG_BOOL(4);
 	e->has_stage = !PG_ARGISNULL(5);
@@ -325,6 +327,22 @@ prio_fold_accum(PG_FUNCTION_ARGS)
 	}
 	st->nev++;
 	PG_RETURN_POINTER(st);
+}
+
+/* prio.fold_accum(internal, facts, ..., half_life) of 0.4 */
+PG_FUNCTION_INFO_V1(prio_fold_accum_0_4);
+Datum
+prio_fold_accum_0_4(PG_FUNCTION_ARGS)
+{
+	return FoldAccum(fcinfo, PRIO_API_0_4, false);
+}
+
+/* prio.fold_accum(internal, facts, ..., half_life, activity_id) of 0.4 */
+PG_FUNCTION_INFO_V1(prio_fold_accum_by_id_0_4);
+Datum
+prio_fold_accum_by_id_0_4(PG_FUNCTION_ARGS)
+{
+	return FoldAccum(fcinfo, PRIO_API_0_4, true);
 }
 
 static int

@@ -284,7 +284,8 @@ features_begin(FeatureReader *fr)
 	memset(fr, 0, sizeof(FeatureReader));
 	fr->cxt = CurrentMemoryContext;
 	AcceptInvalidationMessages();
-	fr->cfg = prio_config(true);
+	/* named by the scripts of 0.2 on, whose schemas are alike for it */
+	fr->cfg = prio_config(PRIO_API_0_2);
 	fr->generation = prio_config_generation();
 	fr->seen = palloc(sizeof(bool) * Max(fr->cfg->nkinds, 1));
 	fr->kind_keys = palloc(sizeof(char *) * Max(fr->cfg->nkinds, 1));

@@ -23,6 +23,30 @@
 #define PRIO_SCHEMA "prio"
 
 /*
+ * The versions of prio's SQL API that the C entry points serve, as
+ * pg_stat_statements has its pgssVersion: an entry point whose behaviour
+ * depends on the installed schema or on its SQL signature is a symbol per
+ * API version (prio_evaluate_0_4, ...) that names its version to one
+ * internal function; nothing asks the catalog which version is installed.
+ * Only the unversioned symbols that the frozen install scripts of 0.1-0.3
+ * name infer it, all in legacy.c.  A version that changed none of these
+ * entry points (0.3) has no value of its own: it runs as the one before.
+ */
+typedef enum PrioApiVersion
+{
+	PRIO_API_0_1,				/* customer_state, facts end at rule/stage;
+								 * no CLV models in rule_config */
+	PRIO_API_0_2,				/* + BTYD inputs and owner in customer_state,
+								 * BTYD inputs in facts, CLV models */
+	PRIO_API_0_4				/* the versioned entry points (*_0_4) */
+} PrioApiVersion;
+
+#define PRIO_API_CURRENT PRIO_API_0_4
+
+/* 0.2's schema or later: BTYD inputs in customer_state and facts, CLV models */
+#define PRIO_API_HAS_BTYD(api) ((api) >= PRIO_API_0_2)
+
+/*
  * The backend's cache and transaction events, handed out by prio.c's one
  * registration of each callback (_PG_init) to the modules that keep state.
  */
@@ -169,7 +193,12 @@ extern void prio_fold_event(PrioFacts *f, TimestampTz at, bool inbound, bool has
 							PrioStage kind_stage, bool is_purchase, double weight,
 							Numeric amount, double half_life_us, MemoryContext cxt);
 extern bool FactsFromDatum(PrioFacts *f, Datum row, RowReader *rr,
-						   MemoryContext rrcxt, MemoryContext cxt);
+						   MemoryContext rrcxt, MemoryContext cxt, PrioApiVersion api);
+/* the entry points' bodies, for the versioned symbols and legacy.c's */
+extern Datum FoldAccum(FunctionCallInfo fcinfo, PrioApiVersion api, bool with_activity_id);
+extern Datum EvaluateFacts(FunctionCallInfo fcinfo, PrioApiVersion api, bool with_models);
+extern Datum ClvSummaryAccum(FunctionCallInfo fcinfo, bool with_unit);
+extern Datum ActivitiesInserted(FunctionCallInfo fcinfo, PrioApiVersion api);
 
 /* tier.c: the settings the rules read, and one customer's evaluation */
 typedef struct PrioSettings
@@ -256,7 +285,7 @@ typedef struct PrioConfig
 	int			nbreaks[3];
 } PrioConfig;
 
-extern const PrioConfig *prio_config(bool v02);
+extern const PrioConfig *prio_config(PrioApiVersion api);
 extern void prio_config_forget(void);
 extern uint64 prio_config_generation(void);
 extern int	prio_kind_index(const PrioConfig *c, const char *name, int len, int hint);
@@ -291,6 +320,8 @@ typedef struct StateWriter
 
 
 extern void StateWriterBegin(StateWriter *w, int max, const char *why, TimestampTz changed_at);
+extern void StateWriterBeginApi(StateWriter *w, int max, const char *why,
+								TimestampTz changed_at, PrioApiVersion api);
 extern void StateWriterAdd(StateWriter *w, const PrioFacts *f, const PrioEval *e,
 						   const char *old_tier, const char *old_stage,
 						   const ItemPointerData *tid);

@@ -42,7 +42,7 @@ const StateColumn customer_state_columns[Natts_customer_state] = {
 	{"first_day_amount", NUMERICOID, "0.2"}, {"owner", TEXTOID, "0.2"},
 };
 
-/* 0.1's table ends at rule (STATE_NCOLS_01); the library serves it until ALTER EXTENSION UPDATE */
+/* 0.1's table ends at rule (STATE_NCOLS_01): PRIO_API_0_1's writers stop there */
 const AttrNumber state_write_anum[STATE_NCOLS] = {
 	Anum_customer_state_customer_id, Anum_customer_state_first_at, Anum_customer_state_last_at,
 	Anum_customer_state_last_inbound_at, Anum_customer_state_last_outbound_at,
@@ -142,16 +142,14 @@ get_history_plan(void)
 }
 
 /*
- * What the installed version of prio's tables is: whether owner isolation
- * (row-level security on customers) is on, and how many customer_state
- * columns there are to write.
+ * Whether owner isolation (row-level security on customers) is on, and how
+ * many customer_state columns the caller's API version has to write.
  */
 static void
-read_schema(StateWriter *w)
+read_schema(StateWriter *w, PrioApiVersion api)
 {
 	Oid			nsp = get_namespace_oid(PRIO_SCHEMA, false);
 	Oid			customers = get_relname_relid("customers", nsp);
-	Oid			state = get_relname_relid("customer_state", nsp);
 	HeapTuple	tp;
 
 	w->isolated = false;
@@ -161,14 +159,20 @@ read_schema(StateWriter *w)
 		w->isolated = ((Form_pg_class) GETSTRUCT(tp))->relrowsecurity;
 		ReleaseSysCache(tp);
 	}
-	w->ncols = get_attnum(state, customer_state_columns[Anum_customer_state_first_day_amount - 1].name)
-		!= InvalidAttrNumber
-		? STATE_NCOLS : STATE_NCOLS_01;
+	w->ncols = PRIO_API_HAS_BTYD(api) ? STATE_NCOLS : STATE_NCOLS_01;
 }
 
 /* A writer of batches of up to max customers; the caller is connected to SPI. */
 void
 StateWriterBegin(StateWriter *w, int max, const char *why, TimestampTz changed_at)
+{
+	StateWriterBeginApi(w, max, why, changed_at, PRIO_API_CURRENT);
+}
+
+/* ... into customer_state as API version api has it (0.1: no BTYD inputs) */
+void
+StateWriterBeginApi(StateWriter *w, int max, const char *why, TimestampTz changed_at,
+					PrioApiVersion api)
 {
 	memset(w, 0, sizeof(StateWriter));
 	w->cxt = AllocSetContextCreate(CurrentMemoryContext, "prio state writer",
@@ -176,7 +180,7 @@ StateWriterBegin(StateWriter *w, int max, const char *why, TimestampTz changed_a
 	w->why = pstrdup(why);
 	w->changed_at = changed_at;
 	w->max = max;
-	read_schema(w);
+	read_schema(w, api);
 	for (int c = 0; c < STATE_NCOLS; c++)
 	{
 		w->v[c] = palloc(sizeof(Datum) * max);

@@ -794,7 +794,8 @@ current_config(void)
 {
 	CommandCounterIncrement();
 	prio_config_forget();
-	return prio_config(true);
+	/* named by the scripts of 0.3 on: 0.2's schema */
+	return prio_config(PRIO_API_0_2);
 }
 
 
@@ -1020,7 +1021,8 @@ prio_sweep_due(PG_FUNCTION_ARGS)
 			continue;
 		old = MemoryContextSwitchTo(rowcxt);
 		/* the stored facts read as prio.stored_facts(s) gives them to evaluate() */
-		FactsFromDatum(&f, ExecFetchSlotHeapTupleDatum(slot), &rr, callcxt, rowcxt);
+		FactsFromDatum(&f, ExecFetchSlotHeapTupleDatum(slot), &rr, callcxt, rowcxt,
+					   PRIO_API_0_2);
 		prio_evaluate(&ev, &f, e->answers, e->answer_null, e->created_at,
 					  &cfg->settings, cfg->breaks, cfg->nbreaks, as_of);
 		if (evaluation_differs(slot, &a, &ev))

@@ -421,10 +421,12 @@ typedef struct EvalCache
  * prio.evaluate(facts prio.facts, customer prio.customers, cfg prio.settings,
  *               r_breaks, f_breaks, m_breaks, as_of [, bgnbd, gammagamma])
  *   RETURNS prio.evaluation
+ *
+ * with_models: the nine-argument form (0.2 on), whose CLV models count when
+ * settings.value_min_clv is set.
  */
-PG_FUNCTION_INFO_V1(prio_evaluate_sql);
 Datum
-prio_evaluate_sql(PG_FUNCTION_ARGS)
+EvaluateFacts(FunctionCallInfo fcinfo, PrioApiVersion api, bool with_models)
 {
 	EvalCache  *cache = fcinfo->flinfo->fn_extra;
 	MemoryContext fncxt = fcinfo->flinfo->fn_mcxt;
@@ -453,15 +455,16 @@ prio_evaluate_sql(PG_FUNCTION_ARGS)
 		fcinfo->flinfo->fn_extra = cache;
 	}
 
-	FactsFromDatum(&facts, PG_GETARG_DATUM(0), &cache->facts_rr, fncxt, CurrentMemoryContext);
+	FactsFromDatum(&facts, PG_GETARG_DATUM(0), &cache->facts_rr, fncxt, CurrentMemoryContext,
+				   api);
 
 	RowBind(&cache->customer_rr, PG_GETARG_DATUM(1), fncxt);
 	prio_read_customer(&cache->customer_rr, answers, answer_null, &created_at);
 
 	RowBind(&cache->settings_rr, PG_GETARG_DATUM(2), fncxt);
 	prio_read_settings(&settings, &cache->settings_rr);
-	/* 0.2's nine-argument form: the CLV model, read only when the rules use it */
-	if (PG_NARGS() > 8 && settings.has_min_clv)
+	/* the nine-argument form: the CLV model, read only when the rules use it */
+	if (with_models && settings.has_min_clv)
 		prio_read_model(&settings, PG_GETARG_DATUM(7), PG_ARGISNULL(7), PG_GETARG_DATUM(8),
 						PG_ARGISNULL(8), cache->model_rr, fncxt);
 
@@ -497,6 +500,22 @@ prio_evaluate_sql(PG_FUNCTION_ARGS)
 	for (int i = 0; i < 5; i++)
 		values[E_P_TIER + i] = Float8GetDatum(e.points[i]);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(desc), values, nulls)));
+}
+
+/* prio.evaluate(facts, customer, cfg, r_breaks, f_breaks, m_breaks, as_of) of 0.4 */
+PG_FUNCTION_INFO_V1(prio_evaluate_0_4);
+Datum
+prio_evaluate_0_4(PG_FUNCTION_ARGS)
+{
+	return EvaluateFacts(fcinfo, PRIO_API_0_4, false);
+}
+
+/* prio.evaluate(..., as_of, bgnbd, gammagamma) of 0.4: with the CLV models */
+PG_FUNCTION_INFO_V1(prio_evaluate_models_0_4);
+Datum
+prio_evaluate_models_0_4(PG_FUNCTION_ARGS)
+{
+	return EvaluateFacts(fcinfo, PRIO_API_0_4, true);
 }
 
 /* prio.decayed(value, since, half_life, as_of): value * 2^(-(as_of - since)/half_life) */

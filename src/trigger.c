@@ -99,7 +99,7 @@ typedef struct Context
 	RowReader	facts_rr;
 	RowReader	state_rr;		/* a state row's tier and effective stage */
 	RowReader	customer_rr;
-	bool		v02;			/* 0.2's schema or later: the configuration has models */
+	PrioApiVersion api;			/* the schema the trigger function's script made */
 	CommandId	since;			/* the INSERT's command: state written since is refolded */
 	StateWriter writer;
 	Refold	   *refold;			/* in callcxt */
@@ -110,7 +110,7 @@ typedef struct Context
 
 /* SPI plans, prepared once per backend (the plan cache revalidates them) */
 static SPIPlanPtr refold_plan = NULL;
-static SPIPlanPtr create_plans[2];	/* [v02]: 0.1's state has no owner */
+static SPIPlanPtr create_plans[2];	/* [0.2 on]: 0.1's state has no owner */
 
 static const char *const state_fields[2] = {"tier", "effective_stage"};
 static const Oid state_types[2] = {TEXTOID, PRIO_STAGE_TYPE};
@@ -140,7 +140,7 @@ prepare_plans(void)
 			" ORDER BY a.customer_id, a.at, a.activity_id", 1, &int8arr);
 }
 
-/* What prio.customers_changed() inserts for a new customer ([v02]) */
+/* What prio.customers_changed() inserts for a new customer ([0.2 on]) */
 static const char *const create_sql[2] = {
 	"INSERT INTO " PRIO_SCHEMA ".customer_state (customer_id)"
 	" SELECT c.customer_id FROM " PRIO_SCHEMA ".customers c"
@@ -152,8 +152,10 @@ static const char *const create_sql[2] = {
 	" ORDER BY c.customer_id ON CONFLICT (customer_id) DO NOTHING"};
 
 static SPIPlanPtr
-create_plan(bool v02)
+create_plan(PrioApiVersion api)
 {
+	int			v02 = PRIO_API_HAS_BTYD(api) ? 1 : 0;
+
 	Oid			int8arr = INT8ARRAYOID;
 
 	if (create_plans[v02] == NULL)
@@ -342,8 +344,8 @@ set_aside(Context *cx, const PrioFacts *stored, const char *old_tier, const char
  * is set: such a row is folded from all the customer's activities.
  */
 static void
-create_state_rows(const int64 *ids, int n, bool v02, Datum *locked, ItemPointerData *tids,
-				  bool *made)
+create_state_rows(const int64 *ids, int n, PrioApiVersion api, Datum *locked,
+				  ItemPointerData *tids, bool *made)
 {
 	MemoryContext mine = CurrentMemoryContext;
 	int64	   *missing = palloc(sizeof(int64) * n);
@@ -365,7 +367,7 @@ create_state_rows(const int64 *ids, int n, bool v02, Datum *locked, ItemPointerD
 	if (m == 0)
 		return;
 	arg = Int8ArrayDatum(missing, m);
-	if (SPI_execute_plan(create_plan(v02), &arg, NULL, false, 0) != SPI_OK_INSERT)
+	if (SPI_execute_plan(create_plan(api), &arg, NULL, false, 0) != SPI_OK_INSERT)
 		elog(ERROR, "could not create the state rows of new customers");
 	/* SPI returns in its procedure context */
 	MemoryContextSwitchTo(mine);
@@ -409,14 +411,14 @@ process_chunk(Context *cx, Chunk *ch)
 					(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
 					 errmsg("customer " INT64_FORMAT " has no row in prio.customers", ch->ids[i])));
 	PrioLockStateRows(ch->ids, ch->ncust, locked, tids, cx->since, written);
-	create_state_rows(ch->ids, ch->ncust, cx->v02, locked, tids, made);
+	create_state_rows(ch->ids, ch->ncust, cx->api, locked, tids, made);
 
 	/*
 	 * What committed while we waited counts: the configuration is checked
 	 * for changes now.
 	 */
 	AcceptInvalidationMessages();
-	cx->cfg = prio_config(cx->v02);
+	cx->cfg = prio_config(cx->api);
 
 	for (int i = 0; i < ch->ncust; i++)
 	{
@@ -432,7 +434,7 @@ process_chunk(Context *cx, Chunk *ch)
 		int			from = ch->first[i];
 		int			to = i + 1 < ch->ncust ? ch->first[i + 1] : ch->nrows;
 
-		FactsFromDatum(&f, locked[i], &cx->facts_rr, cx->callcxt, ch->cxt);
+		FactsFromDatum(&f, locked[i], &cx->facts_rr, cx->callcxt, ch->cxt, cx->api);
 		RowBind(&cx->state_rr, locked[i], cx->callcxt);
 		d = RowGet(&cx->state_rr, 0, &isnull);
 		old_tier = isnull ? NULL : TextDatumGetCString(d);
@@ -497,9 +499,17 @@ add_row(Chunk *ch, NewRow row)
 	ch->rows[ch->nrows++] = row;
 }
 
-PG_FUNCTION_INFO_V1(prio_activities_inserted);
+/* prio.activities_inserted() of 0.4 */
+PG_FUNCTION_INFO_V1(prio_activities_inserted_0_4);
 Datum
-prio_activities_inserted(PG_FUNCTION_ARGS)
+prio_activities_inserted_0_4(PG_FUNCTION_ARGS)
+{
+	return ActivitiesInserted(fcinfo, PRIO_API_0_4);
+}
+
+/* The insert trigger on prio.activities, as API version api's schema has it */
+Datum
+ActivitiesInserted(FunctionCallInfo fcinfo, PrioApiVersion api)
 {
 	TriggerData *td = (TriggerData *) fcinfo->context;
 	Tuplestorestate *newrows;
@@ -552,9 +562,10 @@ prio_activities_inserted(PG_FUNCTION_ARGS)
 	SPI_connect();
 	prepare_plans();
 	/* a single-row INSERT needs a batch of one, not of CHUNK_CUSTOMERS */
-	StateWriterBegin(&cx.writer, (int) Min(CHUNK_CUSTOMERS, Max(tuplestore_tuple_count(newrows), 1)),
-					 "activity", cx.as_of);
-	cx.v02 = (cx.writer.ncols == STATE_NCOLS);
+	cx.api = api;
+	StateWriterBeginApi(&cx.writer,
+						(int) Min(CHUNK_CUSTOMERS, Max(tuplestore_tuple_count(newrows), 1)),
+						"activity", cx.as_of, api);
 
 	/* the new rows are read as prio's types: the table may have been altered */
 	keys[0] = PrioAttnum(td->tg_relation, "customer_id", INT8OID);

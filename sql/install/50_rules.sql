@@ -4,13 +4,13 @@
 
 CREATE FUNCTION @extschema@.fold_accum(internal, @extschema@.facts, bigint, timestamptz, boolean,
                                        @extschema@.stage, boolean, double precision, numeric, interval)
-RETURNS internal AS 'MODULE_PATHNAME', 'prio_fold_accum'
+RETURNS internal AS 'MODULE_PATHNAME', 'prio_fold_accum_0_4'
 LANGUAGE C PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.fold_accum(internal, @extschema@.facts, bigint, timestamptz, boolean, @extschema@.stage, boolean, double precision, numeric, interval) IS
 'Transition function of prio.fold.';
 CREATE FUNCTION @extschema@.fold_accum(internal, @extschema@.facts, bigint, timestamptz, boolean,
                                        @extschema@.stage, boolean, double precision, numeric, interval, bigint)
-RETURNS internal AS 'MODULE_PATHNAME', 'prio_fold_accum'
+RETURNS internal AS 'MODULE_PATHNAME', 'prio_fold_accum_by_id_0_4'
 LANGUAGE C PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.fold_accum(internal, @extschema@.facts, bigint, timestamptz, boolean, @extschema@.stage, boolean, double precision, numeric, interval, bigint) IS
 'Transition function of prio.fold (with activity_id).';
@@ -74,7 +74,7 @@ CREATE FUNCTION @extschema@.evaluate(facts @extschema@.facts, customer @extschem
                                      f_breaks double precision[], m_breaks double precision[],
                                      as_of timestamptz)
 RETURNS @extschema@.evaluation
-AS 'MODULE_PATHNAME', 'prio_evaluate_sql'
+AS 'MODULE_PATHNAME', 'prio_evaluate_0_4'
 LANGUAGE C IMMUTABLE PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.evaluate(@extschema@.facts, @extschema@.customers, @extschema@.settings, double precision[], double precision[], double precision[], timestamptz) IS
 'The tier rules: RFM scores, effective stage, value, intent, tier, priority, next due date and the rule that fired, as of as_of.';

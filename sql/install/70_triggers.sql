@@ -4,7 +4,7 @@
 
 CREATE FUNCTION @extschema@.activities_inserted()
 RETURNS trigger
-AS 'MODULE_PATHNAME', 'prio_activities_inserted'
+AS 'MODULE_PATHNAME', 'prio_activities_inserted_0_4'
 LANGUAGE C SECURITY DEFINER
 -- It runs SQL as prio's owner: no name it uses may come from the caller's
 -- search_path or temporary schema (the C also qualifies every name).

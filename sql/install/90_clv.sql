@@ -12,10 +12,10 @@ COMMENT ON TYPE @extschema@.btyd_summary IS
 'One customer as the BTYD models see it: x repeat transactions, t_x = last - first transaction, T = cut-off - first transaction (both in the chosen unit), mean value of the repeat transactions.';
 
 CREATE FUNCTION @extschema@.clv_summary_accum(internal, timestamptz, numeric, timestamptz, interval)
-RETURNS internal AS 'MODULE_PATHNAME', 'prio_clv_summary_accum' LANGUAGE C PARALLEL SAFE;
+RETURNS internal AS 'MODULE_PATHNAME', 'prio_clv_summary_accum_unit_0_4' LANGUAGE C PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.clv_summary_accum(internal, timestamptz, numeric, timestamptz, interval) IS 'Transition function of prio.clv_summary.';
 CREATE FUNCTION @extschema@.clv_summary_accum(internal, timestamptz, numeric, timestamptz)
-RETURNS internal AS 'MODULE_PATHNAME', 'prio_clv_summary_accum' LANGUAGE C PARALLEL SAFE;
+RETURNS internal AS 'MODULE_PATHNAME', 'prio_clv_summary_accum_0_4' LANGUAGE C PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.clv_summary_accum(internal, timestamptz, numeric, timestamptz) IS 'Transition function of prio.clv_summary (weeks).';
 CREATE FUNCTION @extschema@.clv_summary_combine(internal, internal)
 RETURNS internal AS 'MODULE_PATHNAME', 'prio_clv_summary_combine' LANGUAGE C PARALLEL SAFE;
@@ -166,7 +166,7 @@ CREATE FUNCTION @extschema@.evaluate(facts @extschema@.facts, customer @extschem
                                      as_of timestamptz, bgnbd @extschema@.bgnbd,
                                      gammagamma @extschema@.gammagamma)
 RETURNS @extschema@.evaluation
-AS 'MODULE_PATHNAME', 'prio_evaluate_sql'
+AS 'MODULE_PATHNAME', 'prio_evaluate_models_0_4'
 LANGUAGE C IMMUTABLE PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.evaluate(@extschema@.facts, @extschema@.customers, @extschema@.settings, double precision[], double precision[], double precision[], timestamptz, @extschema@.bgnbd, @extschema@.gammagamma) IS
 'prio.evaluate with the CLV models (prio.rule_config''s bgnbd and gammagamma): value is also high when settings.value_min_clv is set and the customer''s CLV reaches it.';

@@ -7,7 +7,8 @@
 #      DESERIALFUNC), X the aggregate's name (a function several aggregates share may
 #      be in any of their files);
 #   2. src/sql/ holds nothing else that is an entry point, and no entry point is
-#      outside src/sql/;
+#      outside src/sql/; the symbols only older versions' scripts
+#      name (sql/prio--X.Y.sql, --X.Y--X.Z.sql) are all in src/sql/legacy.c;
 #   3. src/rules/ is pure: no SPI, no table, index or catalog access;
 #   4. src/ itself holds only prio.c and prio.h; the rest is in rules/, engine/,
 #      support/ or sql/.
@@ -64,9 +65,19 @@ while read -r name sym; do
 	esac
 done <<<"$functions"
 
+# symbols the released versions' scripts name
+released=$(cat $(ls sql/prio--*.sql | grep -vxF "$script") \
+	| sed -n "s/.*MODULE_PATHNAME', *'\([a-z_0-9]*\)'.*/\1/p" | sort -u)
+
 for f in $(grep -rlE 'PG_FUNCTION_INFO_V1\(' src --include='*.c' | sort); do
 	for sym in $(sed -n 's/.*PG_FUNCTION_INFO_V1(\([a-z_0-9]*\)).*/\1/p' "$f"); do
-		grep -qE " $sym\$" <<<"$functions" || say "$f: $sym is no C function of $script"
+		if grep -qE " $sym\$" <<<"$functions"; then
+			continue
+		elif ! grep -qxF "$sym" <<<"$released"; then
+			say "$f: $sym is named by no install or upgrade script"
+		elif [ "$f" != src/sql/legacy.c ]; then
+			say "$f: $sym, named only by older versions' scripts, belongs in src/sql/legacy.c"
+		fi
 	done
 	case $f in src/sql/*) ;; *) say "$f: has SQL entry points; they belong in src/sql/" ;; esac
 done

@@ -328,7 +328,7 @@ extern void StateWriterAdd(StateWriter *w, const PrioFacts *f, const PrioEval *e
 extern void StateWriterFlush(StateWriter *w);
 extern void StateWriterEnd(StateWriter *w);
 
-/* engine/state_update.c: the writer's batches of located rows, through the executor */
+/* stateupdate.c: the writer's batches of located rows, through the executor */
 typedef struct StateUpdate StateUpdate;
 extern StateUpdate *StateUpdateBegin(int ncols);
 extern bool StateUpdateBatch(StateUpdate *su, StateWriter *w);

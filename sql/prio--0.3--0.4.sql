@@ -858,3 +858,71 @@ COMMENT ON TABLE @extschema@.win_outcomes IS
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.win_outcomes', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.win_counts', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.win_counts_appends', '');
+
+-- 60_state_write, 70_triggers: one C pipeline for every path (issue 16, item
+-- 1): rebuild(), reevaluate() and the triggers of UPDATE, DELETE, TRUNCATE of
+-- activities and of customers are C (src/refold.c, src/trigger.c) over the
+-- insert trigger's refold and the state writer; apply_facts() is gone.
+DROP FUNCTION @extschema@.apply_facts(@extschema@.facts[], timestamptz, text, boolean);
+DROP FUNCTION @extschema@.rebuild(bigint[], text, boolean);
+CREATE FUNCTION @extschema@.rebuild(ids bigint[], why text, force boolean)
+RETURNS integer
+AS 'MODULE_PATHNAME', 'prio_rebuild'
+LANGUAGE C VOLATILE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION @extschema@.rebuild(bigint[], text, boolean) IS
+'Internal (C, src/refold.c): lock (customers rows, then state rows, in customer_id order), refold from all their activities and re-evaluate now the given customers (NULL: everyone, by prio.sweep_rebuild), writing the rows that differ (every row when force) with history "<why>: <rule>"; the state''s owner follows the customer''s; returns how many had stored facts that differed from the refold.';
+REVOKE ALL ON FUNCTION @extschema@.rebuild(bigint[], text, boolean) FROM PUBLIC;
+DROP FUNCTION @extschema@.reevaluate(bigint[], timestamptz, text);
+CREATE FUNCTION @extschema@.reevaluate(ids bigint[], as_of timestamptz, why text)
+RETURNS integer
+AS 'MODULE_PATHNAME', 'prio_reevaluate'
+LANGUAGE C VOLATILE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION @extschema@.reevaluate(bigint[], timestamptz, text) IS
+'Internal (C, src/refold.c): lock the given customers'' state rows in customer_id order and evaluate their stored facts as of as_of, writing the rows whose evaluation differs with history "<why>: <rule>"; returns how many changed tier or stage.';
+REVOKE ALL ON FUNCTION @extschema@.reevaluate(bigint[], timestamptz, text) FROM PUBLIC;
+DROP TRIGGER activities_updated ON @extschema@.activities;
+DROP TRIGGER activities_deleted ON @extschema@.activities;
+DROP TRIGGER activities_truncated ON @extschema@.activities;
+DROP FUNCTION @extschema@.activities_changed();
+CREATE FUNCTION @extschema@.activities_changed()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'prio_activities_changed'
+LANGUAGE C SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION @extschema@.activities_changed() IS
+'Statement trigger (C): UPDATE, DELETE or TRUNCATE of activities refolds the customers they touched (prio.rebuild; TRUNCATE: everyone), writing their state rows even when unchanged.';
+REVOKE ALL ON FUNCTION @extschema@.activities_changed() FROM PUBLIC;
+CREATE TRIGGER activities_updated
+    AFTER UPDATE ON @extschema@.activities
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT WHEN (NOT @extschema@.restoring()) EXECUTE FUNCTION @extschema@.activities_changed();
+CREATE TRIGGER activities_deleted
+    AFTER DELETE ON @extschema@.activities
+    REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT WHEN (NOT @extschema@.restoring()) EXECUTE FUNCTION @extschema@.activities_changed();
+CREATE TRIGGER activities_truncated
+    AFTER TRUNCATE ON @extschema@.activities
+    FOR EACH STATEMENT WHEN (NOT @extschema@.restoring()) EXECUTE FUNCTION @extschema@.activities_changed();
+DROP TRIGGER customers_inserted ON @extschema@.customers;
+DROP TRIGGER customers_updated ON @extschema@.customers;
+DROP FUNCTION @extschema@.customers_changed();
+CREATE FUNCTION @extschema@.customers_changed()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'prio_customers_changed'
+LANGUAGE C SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION @extschema@.customers_changed() IS
+'Statement trigger (C): a new customer gets its state row (unless an activity of it made one already); the state''s owner follows the customer''s; the customers are re-evaluated (prio.reevaluate), so a change of BANT answers re-tiers them.';
+REVOKE ALL ON FUNCTION @extschema@.customers_changed() FROM PUBLIC;
+CREATE TRIGGER customers_inserted
+    AFTER INSERT ON @extschema@.customers
+    REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT WHEN (NOT @extschema@.restoring()) EXECUTE FUNCTION @extschema@.customers_changed();
+CREATE TRIGGER customers_updated
+    AFTER UPDATE ON @extschema@.customers
+    REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT WHEN (NOT @extschema@.restoring()) EXECUTE FUNCTION @extschema@.customers_changed();

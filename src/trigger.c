@@ -1,7 +1,10 @@
 /*
  * trigger.c
  *		prio.activities_inserted(): the statement trigger that folds newly
- *		inserted activities into their customers' state.
+ *		inserted activities into their customers' state; and
+ *		prio.activities_changed() (UPDATE, DELETE, TRUNCATE of activities)
+ *		and prio.customers_changed(), which hand their customers to the
+ *		engine's rebuild and re-evaluation (refold.c).
  *
  * One pass over the transition table sorted by (customer_id, at,
  * activity_id) -- a tuplesort, so a COPY of any size stays in bounded
@@ -19,8 +22,8 @@
  * application's trigger that fired first changed, deleted or added rows of
  * the customer, so the committed rows, not the transition table, are the
  * truth) is folded again from all its activities
- * once every chunk is locked: by one query per chunk of them, or, when they
- * are many (a backdated COPY), by one scan of the activities (sweep.c).
+ * once every chunk is locked (refold.c): by one query per chunk of them, or,
+ * when they are many (a backdated COPY), by one scan of the activities.
  * statewrite.c writes the state rows, a history row and a notification for
  * every change of tier or stage.  The rules are the same C functions
  * prio.fold() and prio.evaluate() use.

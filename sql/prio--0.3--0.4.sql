@@ -1048,3 +1048,197 @@ SELECT @extschema@.upgrade_keep_acl('FUNCTION @extschema@.clv_summary(timestampt
 SELECT @extschema@.upgrade_keep_acl('FUNCTION @extschema@.clv_summary(timestamptz, numeric, timestamptz)',
                                     NULLIF(pg_catalog.current_setting('prio.upgrade_acl_clv_summary'), '')::pg_catalog.aclitem[]);
 DROP FUNCTION @extschema@.upgrade_keep_acl(text, aclitem[]);
+
+-- 60_state_write, 70_triggers: one C pipeline for every path (issue 16, item
+-- 1): rebuild(), reevaluate() and the triggers of UPDATE, DELETE, TRUNCATE of
+-- activities and of customers are C (src/refold.c, src/trigger.c) over the
+-- insert trigger's refold and the state writer; apply_facts() is gone.
+DROP FUNCTION @extschema@.apply_facts(@extschema@.facts[], timestamptz, text, boolean);
+DROP FUNCTION @extschema@.rebuild(bigint[], text, boolean);
+CREATE FUNCTION @extschema@.rebuild(ids bigint[], why text, force boolean)
+RETURNS integer
+AS 'MODULE_PATHNAME', 'prio_rebuild'
+LANGUAGE C VOLATILE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION @extschema@.rebuild(bigint[], text, boolean) IS
+'Internal (C, src/refold.c): lock (customers rows, then state rows, in customer_id order), refold from all their activities and re-evaluate now the given customers (NULL: everyone, by prio.sweep_rebuild), writing the rows that differ (every row when force) with history "<why>: <rule>"; the state''s owner follows the customer''s; returns how many had stored facts that differed from the refold.';
+REVOKE ALL ON FUNCTION @extschema@.rebuild(bigint[], text, boolean) FROM PUBLIC;
+DROP FUNCTION @extschema@.reevaluate(bigint[], timestamptz, text);
+CREATE FUNCTION @extschema@.reevaluate(ids bigint[], as_of timestamptz, why text)
+RETURNS integer
+AS 'MODULE_PATHNAME', 'prio_reevaluate'
+LANGUAGE C VOLATILE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION @extschema@.reevaluate(bigint[], timestamptz, text) IS
+'Internal (C, src/refold.c): lock the given customers'' state rows in customer_id order and evaluate their stored facts as of as_of, writing the rows whose evaluation differs with history "<why>: <rule>"; returns how many changed tier or stage.';
+REVOKE ALL ON FUNCTION @extschema@.reevaluate(bigint[], timestamptz, text) FROM PUBLIC;
+DROP TRIGGER activities_updated ON @extschema@.activities;
+DROP TRIGGER activities_deleted ON @extschema@.activities;
+DROP TRIGGER activities_truncated ON @extschema@.activities;
+DROP FUNCTION @extschema@.activities_changed();
+CREATE FUNCTION @extschema@.activities_changed()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'prio_activities_changed'
+LANGUAGE C SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION @extschema@.activities_changed() IS
+'Statement trigger (C): UPDATE, DELETE or TRUNCATE of activities refolds the customers they touched (prio.rebuild; TRUNCATE: everyone), writing their state rows even when unchanged.';
+REVOKE ALL ON FUNCTION @extschema@.activities_changed() FROM PUBLIC;
+CREATE TRIGGER activities_updated
+    AFTER UPDATE ON @extschema@.activities
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT WHEN (NOT @extschema@.restoring()) EXECUTE FUNCTION @extschema@.activities_changed();
+CREATE TRIGGER activities_deleted
+    AFTER DELETE ON @extschema@.activities
+    REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT WHEN (NOT @extschema@.restoring()) EXECUTE FUNCTION @extschema@.activities_changed();
+CREATE TRIGGER activities_truncated
+    AFTER TRUNCATE ON @extschema@.activities
+    FOR EACH STATEMENT WHEN (NOT @extschema@.restoring()) EXECUTE FUNCTION @extschema@.activities_changed();
+DROP TRIGGER customers_inserted ON @extschema@.customers;
+DROP TRIGGER customers_updated ON @extschema@.customers;
+DROP FUNCTION @extschema@.customers_changed();
+CREATE FUNCTION @extschema@.customers_changed()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'prio_customers_changed'
+LANGUAGE C SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION @extschema@.customers_changed() IS
+'Statement trigger (C): a new customer gets its state row (unless an activity of it made one already); the state''s owner follows the customer''s; the customers are re-evaluated (prio.reevaluate), so a change of BANT answers re-tiers them.';
+REVOKE ALL ON FUNCTION @extschema@.customers_changed() FROM PUBLIC;
+CREATE TRIGGER customers_inserted
+    AFTER INSERT ON @extschema@.customers
+    REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT WHEN (NOT @extschema@.restoring()) EXECUTE FUNCTION @extschema@.customers_changed();
+CREATE TRIGGER customers_updated
+    AFTER UPDATE ON @extschema@.customers
+    REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT WHEN (NOT @extschema@.restoring()) EXECUTE FUNCTION @extschema@.customers_changed();
+
+-- 91_win_probability: win_features() is C, the code that writes
+-- win_outcomes (issue 16, item 1); followup, which calls it, is dropped and
+-- created again as it was, its grants and those of win_features given back.
+CREATE FUNCTION @extschema@.upgrade_regrant(target text, acl aclitem[])
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    r record;
+BEGIN
+    FOR r IN SELECT a.grantee, a.privilege_type, a.is_grantable
+               FROM pg_catalog.aclexplode(acl) a
+              WHERE a.grantee OPERATOR(pg_catalog.<>) a.grantor
+    LOOP
+        EXECUTE pg_catalog.format('GRANT %s ON %s TO %s%s', r.privilege_type, target,
+                    CASE WHEN r.grantee OPERATOR(pg_catalog.=) 0 THEN 'PUBLIC'
+                         ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(r.grantee)) END,
+                    CASE WHEN r.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END);
+    END LOOP;
+END
+$$;
+SELECT pg_catalog.set_config('prio.upgrade_acl_followup', coalesce(c.relacl::text, ''), true)
+  FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) '@extschema@.followup'::pg_catalog.regclass;
+SELECT pg_catalog.set_config('prio.upgrade_acl_win_features', coalesce(p.proacl::text, ''), true)
+  FROM pg_catalog.pg_proc p
+ WHERE p.oid OPERATOR(pg_catalog.=) '@extschema@.win_features(@extschema@.customer_state)'::pg_catalog.regprocedure;
+DROP VIEW @extschema@.followup;
+DROP FUNCTION @extschema@.win_features(@extschema@.customer_state);
+-- win_features is C (src/outcomes.c): the features the closing writes keep
+-- in win_outcomes, computed by the same code.
+CREATE FUNCTION @extschema@.win_features(state @extschema@.customer_state)
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'prio_win_features'
+LANGUAGE C STABLE STRICT PARALLEL RESTRICTED
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION @extschema@.win_features(@extschema@.customer_state) IS
+'What win probability looks at, for a state row (C, the code that writes prio.win_outcomes): base stage, owner, the four BANT answers (yes/no/unknown), RFM segment, and for every kind that does not close a deal whether the customer had one by state.last_at (kind:<name> yes/no).  NULL when the customer does not exist or the caller cannot see it; needs SELECT on customers, activities and activity_kinds.';
+CREATE VIEW @extschema@.followup WITH (security_invoker = true) AS
+SELECT r.rank,
+       r.customer_id,
+       (SELECT c.name FROM @extschema@.customers c
+         WHERE c.customer_id OPERATOR(pg_catalog.=) r.customer_id) AS name,
+       r.owner,
+       st.tier,
+       r.priority,
+       st.effective_stage AS stage,
+       st.r_score AS r,
+       st.f_score AS f,
+       st.m_score AS m,
+       x.segment AS rfm_segment,
+       st.bant,
+       @extschema@.decayed(st.intent, st.intent_at,
+                           (SELECT cfg.intent_half_life FROM @extschema@.settings cfg), pg_catalog.now()) AS intent,
+       st.last_at AS last_activity_at,
+       st.last_outbound_at AS last_contact_at,
+       r.next_due_at,
+       x.overdue_days,
+       pg_catalog.concat_ws(', ',
+           st.tier OPERATOR(pg_catalog.||) ': BANT ' OPERATOR(pg_catalog.||) st.bant OPERATOR(pg_catalog.||) '/4',
+           CASE WHEN x.segment IS NULL AND st.frequency OPERATOR(pg_catalog.=) 0 THEN 'no purchases'
+                WHEN x.segment IS NULL THEN 'RFM not scored yet'
+                ELSE pg_catalog.format('%s %s-%s-%s', x.segment, st.r_score, st.f_score, st.m_score) END,
+           st.effective_stage::text,
+           CASE WHEN st.no_reply THEN 'no reply to last touch' END,
+           CASE WHEN x.overdue_days OPERATOR(pg_catalog.=) 1 THEN '1 day overdue'
+                WHEN x.overdue_days OPERATOR(pg_catalog.>) 1 THEN x.overdue_days OPERATOR(pg_catalog.||) ' days overdue'
+                WHEN r.next_due_at OPERATOR(pg_catalog.<=) pg_catalog.now() THEN 'due today'
+                ELSE 'due ' OPERATOR(pg_catalog.||) pg_catalog.to_char(r.next_due_at, 'YYYY-MM-DD') END) AS reason,
+       @extschema@.p_alive((SELECT cm.bgnbd FROM @extschema@.clv_models cm
+                             ORDER BY cm.fitted_at DESC LIMIT 1), st) AS p_alive,
+       @extschema@.clv((SELECT cm.bgnbd FROM @extschema@.clv_models cm ORDER BY cm.fitted_at DESC LIMIT 1),
+                       (SELECT cm.gammagamma FROM @extschema@.clv_models cm ORDER BY cm.fitted_at DESC LIMIT 1),
+                       st,
+                       (SELECT cfg.clv_horizon FROM @extschema@.settings cfg),
+                       (SELECT cfg.clv_discount_rate FROM @extschema@.settings cfg)) AS clv,
+       CASE WHEN st.stage OPERATOR(pg_catalog.<>) ALL ('{won,lost}'::@extschema@.stage[])
+            THEN @extschema@.win_probability(@extschema@.win_features(st), (SELECT @extschema@.win_model())) END
+       AS win_probability
+  -- rank on the narrow columns; the rest of the row is read for the rows
+  -- returned only (a LIMIT reads 50 rows, not an owner's thousands)
+  FROM (
+    SELECT pg_catalog.row_number() OVER (PARTITION BY s.owner
+                                         ORDER BY s.priority DESC, s.next_due_at, s.customer_id) AS rank,
+           s.customer_id, s.owner, s.priority, s.next_due_at
+      FROM @extschema@.customer_state s
+     ORDER BY s.priority DESC, s.next_due_at, s.customer_id
+  ) r
+  JOIN @extschema@.customer_state st ON st.customer_id OPERATOR(pg_catalog.=) r.customer_id
+ CROSS JOIN LATERAL (
+    SELECT CASE WHEN st.frequency OPERATOR(pg_catalog.>) 0 AND st.r_score IS NOT NULL
+                     AND st.f_score IS NOT NULL AND st.m_score IS NOT NULL
+                THEN @extschema@.rfm_segment(st.r_score, st.f_score, st.m_score) END AS segment,
+           GREATEST(pg_catalog.floor(pg_catalog.date_part('epoch', pg_catalog.now() OPERATOR(pg_catalog.-) r.next_due_at)
+                                     OPERATOR(pg_catalog./) 86400)::integer, 0) AS overdue_days
+ ) x
+ ORDER BY r.priority DESC, r.next_due_at, r.customer_id;
+COMMENT ON VIEW @extschema@.followup IS
+'Whom each rep should contact next, when and why: one row per customer, highest priority first, with its rank in its owner''s list (rank 1 = first).  Filter with WHERE owner = ...';
+COMMENT ON COLUMN @extschema@.followup.rank IS 'Position in the owner''s follow-up list (by priority, then due date).';
+COMMENT ON COLUMN @extschema@.followup.customer_id IS 'The customer.';
+COMMENT ON COLUMN @extschema@.followup.name IS 'Customer name.';
+COMMENT ON COLUMN @extschema@.followup.owner IS 'Rep who owns the customer.';
+COMMENT ON COLUMN @extschema@.followup.tier IS 'A (high value and intent), B (value), C (intent), D (neither).';
+COMMENT ON COLUMN @extschema@.followup.priority IS 'Priority 0-100; higher first.';
+COMMENT ON COLUMN @extschema@.followup.stage IS 'Effective lifecycle stage.';
+COMMENT ON COLUMN @extschema@.followup.r IS 'Recency score 1-5.';
+COMMENT ON COLUMN @extschema@.followup.f IS 'Frequency score 1-5.';
+COMMENT ON COLUMN @extschema@.followup.m IS 'Monetary score 1-5.';
+COMMENT ON COLUMN @extschema@.followup.rfm_segment IS 'Named RFM segment (prio.rfm_segments); NULL without purchases or before RFM breaks exist.';
+COMMENT ON COLUMN @extschema@.followup.bant IS 'BANT answers that are TRUE (0-4).';
+COMMENT ON COLUMN @extschema@.followup.intent IS 'Buying intent decayed to now.';
+COMMENT ON COLUMN @extschema@.followup.last_activity_at IS 'Last activity of any kind.';
+COMMENT ON COLUMN @extschema@.followup.last_contact_at IS 'Last outbound touch by the team.';
+COMMENT ON COLUMN @extschema@.followup.next_due_at IS 'When the next follow-up is due (last touch + tier cadence).';
+COMMENT ON COLUMN @extschema@.followup.overdue_days IS 'Whole days past next_due_at (0 when not overdue).';
+COMMENT ON COLUMN @extschema@.followup.reason IS 'One readable line: tier, BANT, RFM segment and scores, stage, due.';
+COMMENT ON COLUMN @extschema@.followup.p_alive IS 'Probability the customer is still buying (BG/NBD of the latest prio.clv_models fit); NULL without purchases or a fit.';
+COMMENT ON COLUMN @extschema@.followup.win_probability IS 'Probability the open deal is won (prio.win_probability); NULL once won or lost.';
+COMMENT ON COLUMN @extschema@.followup.clv IS 'Expected value of the customer''s purchases over settings.clv_horizon months (BG/NBD x Gamma-Gamma, discounted); NULL without purchases or a fit.';
+SELECT @extschema@.upgrade_regrant('FUNCTION @extschema@.win_features(@extschema@.customer_state)',
+                                   NULLIF(pg_catalog.current_setting('prio.upgrade_acl_win_features'), '')::pg_catalog.aclitem[]);
+SELECT @extschema@.upgrade_regrant('TABLE @extschema@.followup',
+                                   NULLIF(pg_catalog.current_setting('prio.upgrade_acl_followup'), '')::pg_catalog.aclitem[]);
+DROP FUNCTION @extschema@.upgrade_regrant(text, aclitem[]);

@@ -27,6 +27,7 @@
 #include "common/hashfn.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
+#include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/fmgroids.h"
 #include "utils/inval.h"
@@ -37,6 +38,7 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
+#include "utils/rls.h"
 #include "utils/snapmgr.h"
 
 /* The rows seen by the row trigger, waiting for the statement trigger */
@@ -272,10 +274,15 @@ typedef struct FeatureReader
 	char	  **kind_keys;		/* "kind:<name>" per kind; NULL: not a feature */
 	RowReader	rr;
 	MemoryContext cxt;			/* the reader's own allocations */
+	bool		by_sql;			/* prio.win_features(): read, never handed over */
 } FeatureReader;
 
+/*
+ * Ready to read features with snapshot (NULL: what a statement starting now
+ * sees, after this transaction's latest command).
+ */
 static void
-features_begin(FeatureReader *fr)
+features_begin(FeatureReader *fr, Snapshot snapshot)
 {
 	const char *bant[4] = {"budget", "authority", "need", "timeline"};
 	AttrNumber	a_customer;
@@ -298,8 +305,12 @@ features_begin(FeatureReader *fr)
 			(kind->has_stage && (kind->stage == STAGE_WON || kind->stage == STAGE_LOST))
 			? NULL : psprintf("kind:%s", kind->name);
 	}
-	CommandCounterIncrement();
-	fr->snapshot = RegisterSnapshot(GetTransactionSnapshot());
+	if (snapshot == NULL)
+	{
+		CommandCounterIncrement();
+		snapshot = GetTransactionSnapshot();
+	}
+	fr->snapshot = RegisterSnapshot(snapshot);
 	fr->customers = table_open(PrioRelid("customers"), AccessShareLock);
 	fr->customers_pkey = PrioOpenIndex("customers_pkey", fr->customers,
 									PrioAttnum(fr->customers, "customer_id", InvalidOid), 0);
@@ -350,8 +361,14 @@ push_pair(JsonbParseState **ps, const char *key, const char *value)
 	pushJsonbValue(ps, WJB_VALUE, &v);
 }
 
+/*
+ * The features of a customer_state row (win_features): base stage, owner,
+ * BANT answers, RFM segment, and every kind that does not close a deal:
+ * whether the customer had one by last_at.  A customer that does not exist
+ * is an error, or, when found is given, *found = false and (Datum) 0.
+ */
 static Datum
-features_of(FeatureReader *fr, Datum oldrow)
+features_of(FeatureReader *fr, Datum oldrow, bool *found_out)
 {
 	static const char *const bant[4] = {"budget", "authority", "need", "timeline"};
 	RowReader  *rr = &fr->rr;
@@ -392,6 +409,12 @@ features_of(FeatureReader *fr, Datum oldrow)
 				: DatumGetBool(fr->cslot->tts_values[fr->c_bant[b] - 1]) ? "yes" : "no";
 	}
 	index_endscan(scan);
+	if (found_out != NULL)
+	{
+		*found_out = found;
+		if (!found)
+			return (Datum) 0;
+	}
 	if (!found)
 		ereport(ERROR,
 				(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
@@ -400,7 +423,7 @@ features_of(FeatureReader *fr, Datum oldrow)
 	/* the kinds it had by last_at: handed over, or read */
 	memset(fr->seen, 0, sizeof(bool) * Max(fr->cfg->nkinds, 1));
 	d = RowGet(rr, O_LAST_AT, &isnull);
-	if (known_kinds_of(id, fr->generation, &known_kinds))
+	if (!fr->by_sql && known_kinds_of(id, fr->generation, &known_kinds))
 	{
 		for (int k = 0; k < fr->cfg->nkinds && k < KNOWN_KINDS_MAX; k++)
 			fr->seen[k] = (known_kinds >> k) & 1;
@@ -532,7 +555,7 @@ OutcomesFlush(void)
 	idr.names = id_field;
 	idr.types = id_type;
 	idr.nfields = 1;
-	features_begin(&fr);
+	features_begin(&fr, NULL);
 	for (int i = 0; i < n; i++)
 	{
 		bool		isnull;
@@ -540,7 +563,7 @@ OutcomesFlush(void)
 		CHECK_FOR_INTERRUPTS();
 		RowBind(&idr, rows[i], CurrentMemoryContext);
 		ids[i] = RowGet(&idr, 0, &isnull);
-		features[i] = won_null[i] ? (Datum) 0 : features_of(&fr, rows[i]);
+		features[i] = won_null[i] ? (Datum) 0 : features_of(&fr, rows[i], NULL);
 	}
 	features_end(&fr);
 	OutcomeKindsForget();
@@ -949,4 +972,84 @@ prio_rebuild_win_counts(PG_FUNCTION_ARGS)
 	}
 	SPI_finish();
 	PG_RETURN_VOID();
+}
+
+/* ---------------------------------------------------------------- win_features */
+
+/*
+ * prio.win_features(state customer_state) RETURNS jsonb
+ *
+ * The features the closing writes keep in win_outcomes (features_of), for
+ * any state row, read with the calling statement's snapshot; NULL when its
+ * customer does not exist or the caller cannot see it.  Runs as the caller:
+ * it needs SELECT on customers, activities and activity_kinds, as the SQL it
+ * replaces did; under row-level security (owner isolation) the customer
+ * must be visible to the caller (the policy of activities follows the
+ * customers'), so no row names a customer the caller cannot see.
+ */
+PG_FUNCTION_INFO_V1(prio_win_features);
+Datum
+prio_win_features(PG_FUNCTION_ARGS)
+{
+	static const char *const tables[3] = {"customers", "activities", "activity_kinds"};
+	static const char *const id_field[1] = {"customer_id"};
+	static const Oid id_type[1] = {INT8OID};
+	Datum		row = PG_GETARG_DATUM(0);
+	RowReader	idr;
+	FeatureReader fr;
+	Datum		id;
+	Datum		result;
+	bool		isnull;
+	bool		found;
+	bool		rls = false;
+	MemoryContext caller = CurrentMemoryContext;
+
+	for (int t = 0; t < 3; t++)
+	{
+		Oid			relid = PrioRelid(tables[t]);
+		AclResult	aclresult = pg_class_aclcheck(relid, GetUserId(), ACL_SELECT);
+
+		if (aclresult != ACLCHECK_OK)
+			aclcheck_error(aclresult, OBJECT_TABLE, get_rel_name(relid));
+		if (t < 2 && check_enable_rls(relid, InvalidOid, false) == RLS_ENABLED)
+			rls = true;
+	}
+	memset(&idr, 0, sizeof(idr));
+	idr.what = "prio.customer_state";
+	idr.names = id_field;
+	idr.types = id_type;
+	idr.nfields = 1;
+	RowBind(&idr, row, CurrentMemoryContext);
+	id = RowGet(&idr, 0, &isnull);
+	if (isnull)
+		PG_RETURN_NULL();
+	/* the configuration (kinds) is read through SPI when it changed */
+	SPI_connect();
+	MemoryContextSwitchTo(caller);
+	if (rls)
+	{
+		/* as the caller, through the policies */
+		Oid			type = INT8OID;
+		bool		visible;
+
+		if (SPI_execute_with_args("SELECT 1 FROM " PRIO_SCHEMA ".customers c"
+								  " WHERE c.customer_id OPERATOR(pg_catalog.=) $1",
+								  1, &type, &id, NULL, true, 1) != SPI_OK_SELECT)
+			elog(ERROR, "could not read prio.customers");
+		visible = SPI_processed > 0;
+		MemoryContextSwitchTo(caller);
+		if (!visible)
+		{
+			SPI_finish();
+			PG_RETURN_NULL();
+		}
+	}
+	features_begin(&fr, ActiveSnapshotSet() ? GetActiveSnapshot() : NULL);
+	fr.by_sql = true;
+	result = features_of(&fr, row, &found);
+	features_end(&fr);
+	SPI_finish();
+	if (!found)
+		PG_RETURN_NULL();
+	PG_RETURN_DATUM(result);
 }

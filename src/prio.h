@@ -328,6 +328,37 @@ extern void StateWriterAdd(StateWriter *w, const PrioFacts *f, const PrioEval *e
 extern void StateWriterFlush(StateWriter *w);
 extern void StateWriterEnd(StateWriter *w);
 
+/* customer_state's columns the comparison reads, found by name (statewrite.c) */
+enum
+{
+	SF_FIRST_AT, SF_LAST_AT, SF_LAST_INBOUND_AT, SF_LAST_OUTBOUND_AT, SF_LAST_PURCHASE_AT,
+	SF_FREQUENCY, SF_MONETARY, SF_INTENT, SF_INTENT_AT, SF_STAGE, SF_FIRST_PURCHASE_AT,
+	SF_PURCHASE_DAYS, SF_FIRST_DAY_AMOUNT, SF_N
+};
+
+typedef struct StateAtts
+{
+	AttrNumber	customer_id;
+	AttrNumber	facts[SF_N];	/* first_at .. first_day_amount, in SF_* order */
+	AttrNumber	effective_stage;
+	AttrNumber	score[3];
+	AttrNumber	bant;
+	AttrNumber	no_reply;
+	AttrNumber	value_high;
+	AttrNumber	intent_high;
+	AttrNumber	tier;
+	AttrNumber	priority;
+	AttrNumber	next_due_at;
+	AttrNumber	rule;
+	AttrNumber	owner;
+} StateAtts;
+
+struct TupleTableSlot;
+extern void StateAttsInit(Relation rel, StateAtts *a);
+extern bool StateFactsDiffer(struct TupleTableSlot *slot, const StateAtts *a, const PrioFacts *f);
+extern bool StateEvaluationDiffers(struct TupleTableSlot *slot, const StateAtts *a,
+								   const PrioEval *e);
+
 /* stateupdate.c: the writer's batches of located rows, through the executor */
 typedef struct StateUpdate StateUpdate;
 extern StateUpdate *StateUpdateBegin(int ncols);
@@ -346,10 +377,46 @@ extern void ActivityCollectorFold(ActivityCollector *c, int64 customer_id, PrioF
 extern uint64 ActivityCollectorKinds(ActivityCollector *c, int64 customer_id, TimestampTz upto);
 extern void ActivityCollectorEnd(ActivityCollector *c);
 
+/* refold.c: customers folded again from all their activities, and re-evaluated */
+typedef struct RefoldSet
+{
+	const PrioConfig *cfg;		/* the caller keeps it current */
+	TimestampTz as_of;
+	StateWriter *writer;
+	bool		compare;		/* locked rows kept, compared with their refold */
+	bool		force;			/* every row written (always without compare) */
+	int64		fixed;			/* compare: customers whose stored facts differed */
+	struct Refold *refold;		/* in callcxt */
+	int			nrefold;
+	int			maxrefold;
+	MemoryContext callcxt;
+	StateAtts	atts;			/* compare: */
+	struct TupleTableSlot *slot;
+} RefoldSet;
+
+extern void RefoldSetInit(RefoldSet *rs, StateWriter *w, TimestampTz as_of, bool compare,
+						  bool force);
+extern void RefoldSetAside(RefoldSet *rs, const PrioFacts *stored, Datum stored_row,
+						   const char *old_tier, const char *old_stage, const bool *answers,
+						   const bool *answer_null, TimestampTz created_at,
+						   const ItemPointerData *tid);
+extern void RefoldAll(RefoldSet *rs);
+extern void RefoldSetEnd(RefoldSet *rs);
+extern void StateRowToSlot(Datum row, struct TupleTableSlot *slot);
+extern void PrioCreateStateRows(const int64 *ids, int n, PrioApiVersion api, Datum *locked,
+								ItemPointerData *tids, bool *made);
+extern uint64 PrioMakeStateRows(const int64 *ids, int n);
+extern void PrioStateOwnersFollow(const int64 *ids, int n);
+extern int	PrioSortIds(int64 *ids, int n);
+extern int64 PrioRebuild(int64 *ids, int n, const char *why, bool force);
+extern int64 PrioReevaluate(int64 *ids, int n, TimestampTz as_of, const char *why);
+extern Datum prio_sweep_rebuild(PG_FUNCTION_ARGS);	/* sweep.c */
+
 /* rowlock.c: the insert trigger's reads by customer_id (ids ascending; 0: no row) */
 extern void PrioLockStateRows(const int64 *ids, int n, Datum *rows, ItemPointer tids,
 							  CommandId since, bool *written);
 extern void PrioLockCustomers(const int64 *ids, int n, Datum *rows);
+extern void PrioReadCustomers(const int64 *ids, int n, Datum *rows);
 extern void PrioStateChanged(int64 customer_id) pg_attribute_noreturn();
 
 /* outcomes.c: the kinds a customer had by its last_at, from a caller that read them */

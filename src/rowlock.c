@@ -96,10 +96,10 @@ PrioStateChanged(int64 id)
  * its command since or a later one.
  */
 static void
-read_by_key(const char *table, const char *index, LockTupleMode mode, const int64 *ids, int n,
-			Datum *rows, ItemPointer tids, CommandId since, bool *written)
+read_by_key(const char *table, const char *index, bool lock, LockTupleMode mode, const int64 *ids,
+			int n, Datum *rows, ItemPointer tids, CommandId since, bool *written)
 {
-	Relation	rel = table_open(PrioRelid(table), RowShareLock);
+	Relation	rel = table_open(PrioRelid(table), lock ? RowShareLock : AccessShareLock);
 	AttrNumber	key = PrioAttnum(rel, "customer_id", INT8OID);
 	Relation	idx = PrioOpenIndex(index, rel, key, 0);
 	TupleTableSlot *slot = table_slot_create(rel, NULL);
@@ -122,7 +122,7 @@ read_by_key(const char *table, const char *index, LockTupleMode mode, const int6
 			written[i] = false;
 		if (!index_getnext_slot(scan, ForwardScanDirection, slot))
 			continue;
-		if (!lock_latest(rel, slot, snapshot, key, ids[i], mode))
+		if (lock && !lock_latest(rel, slot, snapshot, key, ids[i], mode))
 		{
 			ExecClearTuple(slot);
 			continue;
@@ -155,7 +155,19 @@ read_by_key(const char *table, const char *index, LockTupleMode mode, const int6
 void
 PrioLockCustomers(const int64 *ids, int n, Datum *rows)
 {
-	read_by_key("customers", "customers_pkey", LockTupleNoKeyExclusive, ids, n, rows, NULL,
+	read_by_key("customers", "customers_pkey", true, LockTupleNoKeyExclusive, ids, n, rows, NULL,
+				InvalidCommandId, NULL);
+}
+
+/*
+ * Read the prio.customers rows of ids[0..n-1] as a statement starting now
+ * sees them, without locking them (prio.reevaluate: an UPDATE of customers
+ * holds them already; refresh takes no customers locks).
+ */
+void
+PrioReadCustomers(const int64 *ids, int n, Datum *rows)
+{
+	read_by_key("customers", "customers_pkey", false, LockTupleNoKeyExclusive, ids, n, rows, NULL,
 				InvalidCommandId, NULL);
 }
 
@@ -171,6 +183,6 @@ void
 PrioLockStateRows(const int64 *ids, int n, Datum *rows, ItemPointer tids, CommandId since,
 				  bool *written)
 {
-	read_by_key("customer_state", "customer_state_pkey", LockTupleExclusive, ids, n, rows, tids,
+	read_by_key("customer_state", "customer_state_pkey", true, LockTupleExclusive, ids, n, rows, tids,
 				since, written);
 }

@@ -585,170 +585,8 @@ read_customers(ActivityCollector *c, int pass, int64 **ids, int *nids)
 
 /* ---------------------------------------------------------------- state rows */
 
-/* customer_state's columns, by name */
-enum
-{
-	SF_FIRST_AT, SF_LAST_AT, SF_LAST_INBOUND_AT, SF_LAST_OUTBOUND_AT, SF_LAST_PURCHASE_AT,
-	SF_FREQUENCY, SF_MONETARY, SF_INTENT, SF_INTENT_AT, SF_STAGE, SF_FIRST_PURCHASE_AT,
-	SF_PURCHASE_DAYS, SF_FIRST_DAY_AMOUNT, SF_N
-};
-
-typedef struct StateAtts
-{
-	AttrNumber	customer_id;
-	AttrNumber	facts[SF_N];	/* first_at .. first_day_amount, in StateFact order */
-	AttrNumber	effective_stage;
-	AttrNumber	score[3];
-	AttrNumber	bant;
-	AttrNumber	no_reply;
-	AttrNumber	value_high;
-	AttrNumber	intent_high;
-	AttrNumber	tier;
-	AttrNumber	priority;
-	AttrNumber	next_due_at;
-	AttrNumber	rule;
-	AttrNumber	owner;
-} StateAtts;
-
-/* where column anum (Anum_customer_state_*) is in rel, checked for prio's type */
-static AttrNumber
-state_att(Relation rel, AttrNumber anum)
-{
-	const StateColumn *col = &customer_state_columns[anum - 1];
-
-	return PrioAttnum(rel, col->name, col->type == PRIO_STAGE_TYPE ? StageTypeOid() : col->type);
-}
-
-static void
-state_atts(Relation rel, StateAtts *a)
-{
-	/* in StateFact order */
-	static const AttrNumber facts[SF_N] = {Anum_customer_state_first_at,
-		Anum_customer_state_last_at, Anum_customer_state_last_inbound_at,
-		Anum_customer_state_last_outbound_at, Anum_customer_state_last_purchase_at,
-		Anum_customer_state_frequency, Anum_customer_state_monetary, Anum_customer_state_intent,
-		Anum_customer_state_intent_at, Anum_customer_state_stage,
-		Anum_customer_state_first_purchase_at, Anum_customer_state_purchase_days,
-	Anum_customer_state_first_day_amount};
-
-	a->customer_id = state_att(rel, Anum_customer_state_customer_id);
-	for (int i = 0; i < SF_N; i++)
-		a->facts[i] = state_att(rel, facts[i]);
-	a->effective_stage = state_att(rel, Anum_customer_state_effective_stage);
-	a->score[0] = state_att(rel, Anum_customer_state_r_score);
-	a->score[1] = state_att(rel, Anum_customer_state_f_score);
-	a->score[2] = state_att(rel, Anum_customer_state_m_score);
-	a->bant = state_att(rel, Anum_customer_state_bant);
-	a->no_reply = state_att(rel, Anum_customer_state_no_reply);
-	a->value_high = state_att(rel, Anum_customer_state_value_high);
-	a->intent_high = state_att(rel, Anum_customer_state_intent_high);
-	a->tier = state_att(rel, Anum_customer_state_tier);
-	a->priority = state_att(rel, Anum_customer_state_priority);
-	a->next_due_at = state_att(rel, Anum_customer_state_next_due_at);
-	a->rule = state_att(rel, Anum_customer_state_rule);
-	a->owner = state_att(rel, Anum_customer_state_owner);
-}
-
 #define ISNULL(slot, att) ((slot)->tts_isnull[(att) - 1])
 #define VALUE(slot, att) ((slot)->tts_values[(att) - 1])
-
-/* IS DISTINCT FROM, column by column, as SQL compares the stored row */
-static inline bool
-ts_differs(TupleTableSlot *slot, AttrNumber att, bool has, TimestampTz ts)
-{
-	if (ISNULL(slot, att))
-		return has;
-	return !has || DatumGetTimestampTz(VALUE(slot, att)) != ts;
-}
-
-static inline bool
-numeric_differs(TupleTableSlot *slot, AttrNumber att, Numeric n)
-{
-	Numeric		v = n ? n : int64_to_numeric(0);
-
-	if (ISNULL(slot, att))
-		return true;
-	return DatumGetInt32(DirectFunctionCall2(numeric_cmp, VALUE(slot, att),
-											 NumericGetDatum(v))) != 0;
-}
-
-static inline bool
-float_differs(Datum stored, double v)
-{
-	/* float8 = : NaN equals NaN */
-	double		s = DatumGetFloat8(stored);
-
-	return isnan(s) ? !isnan(v) : (isnan(v) || s != v);
-}
-
-static inline bool
-text_differs(TupleTableSlot *slot, AttrNumber att, const char *s, int len)
-{
-	text	   *t;
-
-	if (ISNULL(slot, att))
-		return true;
-	t = DatumGetTextPP(VALUE(slot, att));
-	return VARSIZE_ANY_EXHDR(t) != len || memcmp(VARDATA_ANY(t), s, len) != 0;
-}
-
-/* the stored facts differ from f */
-static bool
-facts_differ(TupleTableSlot *slot, const StateAtts *a, const PrioFacts *f)
-{
-	const AttrNumber *x = a->facts;
-
-	return ts_differs(slot, x[SF_FIRST_AT], f->has_activity, f->first_at) ||
-		ts_differs(slot, x[SF_LAST_AT], f->has_activity, f->last_at) ||
-		ts_differs(slot, x[SF_LAST_INBOUND_AT], f->has_inbound, f->last_inbound_at) ||
-		ts_differs(slot, x[SF_LAST_OUTBOUND_AT], f->has_outbound, f->last_outbound_at) ||
-		ts_differs(slot, x[SF_LAST_PURCHASE_AT], f->has_purchase, f->last_purchase_at) ||
-		ISNULL(slot, x[SF_FREQUENCY]) ||
-		DatumGetInt64(VALUE(slot, x[SF_FREQUENCY])) != f->frequency ||
-		numeric_differs(slot, x[SF_MONETARY], f->monetary) ||
-		ISNULL(slot, x[SF_INTENT]) || float_differs(VALUE(slot, x[SF_INTENT]), f->intent) ||
-		ts_differs(slot, x[SF_INTENT_AT], f->has_activity, f->intent_at) ||
-		ISNULL(slot, x[SF_STAGE]) || StageFromDatum(VALUE(slot, x[SF_STAGE])) != f->stage ||
-		ts_differs(slot, x[SF_FIRST_PURCHASE_AT], f->has_purchase, f->first_purchase_at) ||
-		ISNULL(slot, x[SF_PURCHASE_DAYS]) ||
-		DatumGetInt64(VALUE(slot, x[SF_PURCHASE_DAYS])) != f->purchase_days ||
-		numeric_differs(slot, x[SF_FIRST_DAY_AMOUNT], f->first_day_amount);
-}
-
-static inline bool
-int_differs(TupleTableSlot *slot, AttrNumber att, bool has, int32 v)
-{
-	if (ISNULL(slot, att))
-		return has;
-	return !has || DatumGetInt32(VALUE(slot, att)) != v;
-}
-
-static inline bool
-bool_differs(TupleTableSlot *slot, AttrNumber att, bool v)
-{
-	return ISNULL(slot, att) || DatumGetBool(VALUE(slot, att)) != v;
-}
-
-/* the stored evaluation differs from e */
-static bool
-evaluation_differs(TupleTableSlot *slot, const StateAtts *a, const PrioEval *e)
-{
-	char		tier = e->tier;
-
-	return ISNULL(slot, a->effective_stage) ||
-		StageFromDatum(VALUE(slot, a->effective_stage)) != e->stage ||
-		int_differs(slot, a->score[0], e->has_scores[0], e->score[0]) ||
-		int_differs(slot, a->score[1], e->has_scores[1], e->score[1]) ||
-		int_differs(slot, a->score[2], e->has_scores[2], e->score[2]) ||
-		int_differs(slot, a->bant, true, e->bant) ||
-		bool_differs(slot, a->no_reply, e->no_reply) ||
-		bool_differs(slot, a->value_high, e->value_high) ||
-		bool_differs(slot, a->intent_high, e->intent_high) ||
-		text_differs(slot, a->tier, &tier, 1) ||
-		ISNULL(slot, a->priority) || float_differs(VALUE(slot, a->priority), e->priority) ||
-		ts_differs(slot, a->next_due_at, true, e->next_due_at) ||
-		text_differs(slot, a->rule, e->rule.data, e->rule.len);
-}
 
 static char *
 stored_text(TupleTableSlot *slot, AttrNumber att)
@@ -859,7 +697,7 @@ prio_sweep_rebuild(PG_FUNCTION_ARGS)
 		/* every state row of the pass: refold, evaluate, compare, write */
 		owners = palloc_extended(sizeof(int64) * Max(nids, 1), MCXT_ALLOC_HUGE);
 		rel = table_open(state_relid, AccessShareLock);
-		state_atts(rel, &a);
+		StateAttsInit(rel, &a);
 		slot = table_slot_create(rel, NULL);
 		scan = table_beginscan(rel, snapshot, 0, NULL);
 		while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
@@ -882,10 +720,10 @@ prio_sweep_rebuild(PG_FUNCTION_ARGS)
 			fold_events(c, e, &f, rowcxt);
 			prio_evaluate(&ev, &f, e->answers, e->answer_null, e->created_at,
 						  &cfg->settings, cfg->breaks, cfg->nbreaks, as_of);
-			differ = facts_differ(slot, &a, &f);
+			differ = StateFactsDiffer(slot, &a, &f);
 			if (differ)
 				fixed++;
-			if (force || differ || evaluation_differs(slot, &a, &ev))
+			if (force || differ || StateEvaluationDiffers(slot, &a, &ev))
 				StateWriterAdd(&w, &f, &ev, stored_text(slot, a.tier),
 							   stored_stage(slot, a.effective_stage), &slot->tts_tid);
 			if (ISNULL(slot, a.owner) ? e->owner != NULL
@@ -1003,7 +841,7 @@ prio_sweep_due(PG_FUNCTION_ARGS)
 	rowcxt = AllocSetContextCreate(CurrentMemoryContext, "prio sweep row", ALLOCSET_DEFAULT_SIZES);
 
 	rel = table_open(PrioRelid("customer_state"), AccessShareLock);
-	state_atts(rel, &a);
+	StateAttsInit(rel, &a);
 	slot = table_slot_create(rel, NULL);
 	scan = table_beginscan(rel, snapshot, 0, NULL);
 	while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
@@ -1025,7 +863,7 @@ prio_sweep_due(PG_FUNCTION_ARGS)
 					   PRIO_API_0_2);
 		prio_evaluate(&ev, &f, e->answers, e->answer_null, e->created_at,
 					  &cfg->settings, cfg->breaks, cfg->nbreaks, as_of);
-		if (evaluation_differs(slot, &a, &ev))
+		if (StateEvaluationDiffers(slot, &a, &ev))
 			due[ndue++] = id;
 		MemoryContextSwitchTo(old);
 		MemoryContextReset(rowcxt);

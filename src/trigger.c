@@ -1,7 +1,10 @@
 /*
  * trigger.c
  *		prio.activities_inserted(): the statement trigger that folds newly
- *		inserted activities into their customers' state.
+ *		inserted activities into their customers' state; and
+ *		prio.activities_changed() (UPDATE, DELETE, TRUNCATE of activities)
+ *		and prio.customers_changed(), which hand their customers to the
+ *		engine's rebuild and re-evaluation (refold.c).
  *
  * One pass over the transition table sorted by (customer_id, at,
  * activity_id) -- a tuplesort, so a COPY of any size stays in bounded
@@ -19,8 +22,8 @@
  * application's trigger that fired first changed, deleted or added rows of
  * the customer, so the committed rows, not the transition table, are the
  * truth) is folded again from all its activities
- * once every chunk is locked: by one query per chunk of them, or, when they
- * are many (a backdated COPY), by one scan of the activities (sweep.c).
+ * once every chunk is locked (refold.c): by one query per chunk of them, or,
+ * when they are many (a backdated COPY), by one scan of the activities.
  * statewrite.c writes the state rows, a history row and a notification for
  * every change of tier or stage.  The rules are the same C functions
  * prio.fold() and prio.evaluate() use.
@@ -50,14 +53,6 @@
 
 #define CHUNK_CUSTOMERS 500
 
-/*
- * Customers to fold again from all their activities: by one scan of the
- * activities rather than a query per chunk when there are at least this
- * many and they are at least 1/REFOLD_SCAN_SHARE of all customers.
- */
-#define REFOLD_SCAN_MIN 1000
-#define REFOLD_SCAN_SHARE 16
-
 typedef struct NewRow
 {
 	TimestampTz at;
@@ -76,20 +71,6 @@ typedef struct Chunk
 	int			maxrows;
 } Chunk;
 
-/* A locked customer to be folded again once every chunk is locked */
-typedef struct Refold
-{
-	int64		id;
-	char	   *old_tier;
-	char	   *old_stage;
-	bool		answers[4];
-	bool		answer_null[4];
-	TimestampTz created_at;
-	ItemPointerData tid;		/* the state row's locked version */
-	bool		had_activity;	/* before this statement ... */
-	TimestampTz old_last_at;	/* ... up to here */
-} Refold;
-
 /* What one trigger call needs besides the rows */
 typedef struct Context
 {
@@ -102,290 +83,12 @@ typedef struct Context
 	PrioApiVersion api;			/* the schema the trigger function's script made */
 	CommandId	since;			/* the INSERT's command: state written since is refolded */
 	StateWriter writer;
-	Refold	   *refold;			/* in callcxt */
-	int			nrefold;
-	int			maxrefold;
+	RefoldSet	rs;				/* customers folded again once every chunk is locked */
 	MemoryContext callcxt;
 } Context;
 
-/* SPI plans, prepared once per backend (the plan cache revalidates them) */
-static SPIPlanPtr refold_plan = NULL;
-static SPIPlanPtr create_plans[2];	/* [0.2 on]: 0.1's state has no owner */
-
 static const char *const state_fields[2] = {"tier", "effective_stage"};
 static const Oid state_types[2] = {TEXTOID, PRIO_STAGE_TYPE};
-
-/*
- * Generic plans: a custom plan would be cheaper to run by an estimate, but
- * planning it anew on every call costs more than the whole statement.
- */
-static SPIPlanPtr
-prepare(const char *sql, int nargs, Oid *types)
-{
-	return PrioKeepPlan(sql, nargs, types, CURSOR_OPT_GENERIC_PLAN);
-}
-
-static void
-prepare_plans(void)
-{
-	Oid			int8arr = INT8ARRAYOID;
-
-	if (refold_plan == NULL)
-		refold_plan = prepare(
-			"SELECT a.customer_id, a.at, k.direction OPERATOR(pg_catalog.=) 'inbound', k.stage,"
-			"       k.is_purchase, k.intent_weight, a.amount"
-			"  FROM " PRIO_SCHEMA ".activities a"
-			"  JOIN " PRIO_SCHEMA ".activity_kinds k ON k.kind OPERATOR(pg_catalog.=) a.kind"
-			" WHERE a.customer_id OPERATOR(pg_catalog.=) ANY ($1)"
-			" ORDER BY a.customer_id, a.at, a.activity_id", 1, &int8arr);
-}
-
-/* What prio.customers_changed() inserts for a new customer ([0.2 on]) */
-static const char *const create_sql[2] = {
-	"INSERT INTO " PRIO_SCHEMA ".customer_state (customer_id)"
-	" SELECT c.customer_id FROM " PRIO_SCHEMA ".customers c"
-	" WHERE c.customer_id OPERATOR(pg_catalog.=) ANY ($1)"
-	" ORDER BY c.customer_id ON CONFLICT (customer_id) DO NOTHING",
-	"INSERT INTO " PRIO_SCHEMA ".customer_state (customer_id, owner)"
-	" SELECT c.customer_id, c.owner FROM " PRIO_SCHEMA ".customers c"
-	" WHERE c.customer_id OPERATOR(pg_catalog.=) ANY ($1)"
-	" ORDER BY c.customer_id ON CONFLICT (customer_id) DO NOTHING"};
-
-static SPIPlanPtr
-create_plan(PrioApiVersion api)
-{
-	int			v02 = PRIO_API_HAS_BTYD(api) ? 1 : 0;
-
-	Oid			int8arr = INT8ARRAYOID;
-
-	if (create_plans[v02] == NULL)
-		create_plans[v02] = prepare(create_sql[v02], 1, &int8arr);
-	return create_plans[v02];
-}
-
-static void
-evaluate_and_write(Context *cx, Refold *r, PrioFacts *f)
-{
-	PrioEval	e;
-
-	prio_evaluate(&e, f, r->answers, r->answer_null, r->created_at,
-				  &cx->cfg->settings, cx->cfg->breaks, cx->cfg->nbreaks, cx->as_of);
-	StateWriterAdd(&cx->writer, f, &e, r->old_tier, r->old_stage, &r->tid);
-}
-
-/*
- * Fold the customers r[0..n-1] (in customer_id order) again from nothing,
- * in (at, activity_id) order: one query for all of them.
- */
-static void
-refold_by_query(Context *cx, Refold *r, int n, MemoryContext cxt)
-{
-	int64	   *ids = palloc(sizeof(int64) * n);
-	PrioFacts  *facts = palloc(sizeof(PrioFacts) * n);
-	MemoryContext mine = CurrentMemoryContext;
-	Datum		arg;
-	int			c = 0;
-
-	for (int i = 0; i < n; i++)
-	{
-		ids[i] = r[i].id;
-		prio_facts_init(&facts[i], r[i].id);
-	}
-	arg = Int8ArrayDatum(ids, n);
-	/* its columns are read by position, as the types they were created with */
-	PrioCheckTableByName("activities");
-	PrioCheckTableByName("activity_kinds");
-	if (SPI_execute_plan(refold_plan, &arg, NULL, false, 0) != SPI_OK_SELECT)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("could not read the activities of prio.activities")));
-	/* SPI returns in its procedure context, which lives until SPI_finish */
-	MemoryContextSwitchTo(mine);
-	for (uint64 row = 0; row < SPI_processed; row++)
-	{
-		HeapTuple	t = SPI_tuptable->vals[row];
-		TupleDesc	d = SPI_tuptable->tupdesc;
-		bool		isnull;
-		bool		amount_null;
-		int64		id = DatumGetInt64(SPI_getbinval(t, d, 1, &isnull));
-		bool		stage_null;
-		Datum		stage = SPI_getbinval(t, d, 4, &stage_null);
-		Datum		amount = SPI_getbinval(t, d, 7, &amount_null);
-
-		/* both in customer_id order */
-		while (c < n && ids[c] != id)
-			c++;
-		if (c == n)
-			ereport(ERROR,
-					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-					 errmsg("activities came back out of customer order")));
-		prio_fold_event(&facts[c], DatumGetTimestampTz(SPI_getbinval(t, d, 2, &isnull)),
-						DatumGetBool(SPI_getbinval(t, d, 3, &isnull)),
-						!stage_null, stage_null ? STAGE_PROSPECT : StageFromDatum(stage),
-						DatumGetBool(SPI_getbinval(t, d, 5, &isnull)),
-						DatumGetFloat8(SPI_getbinval(t, d, 6, &isnull)),
-						amount_null ? NULL : DatumGetNumeric(amount),
-						cx->cfg->settings.half_life_us, cxt);
-	}
-	SPI_freetuptable(SPI_tuptable);
-	for (int i = 0; i < n; i++)
-		evaluate_and_write(cx, &r[i], &facts[i]);
-	StateWriterFlush(&cx->writer);
-}
-
-/* Every customer set aside for a refold, now that all of them are locked */
-static void
-refold_all(Context *cx)
-{
-	MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext, "prio trigger refold",
-											  ALLOCSET_DEFAULT_SIZES);
-	MemoryContext old = MemoryContextSwitchTo(cxt);
-	double		customers = 0;
-	Oid			relid = get_relname_relid("customers", get_namespace_oid(PRIO_SCHEMA, false));
-
-	if (cx->nrefold >= REFOLD_SCAN_MIN && OidIsValid(relid))
-	{
-		HeapTuple	tp = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
-
-		if (HeapTupleIsValid(tp))
-		{
-			customers = ((Form_pg_class) GETSTRUCT(tp))->reltuples;
-			ReleaseSysCache(tp);
-		}
-	}
-	if (cx->nrefold >= REFOLD_SCAN_MIN &&
-		(double) cx->nrefold * REFOLD_SCAN_SHARE >= customers)
-	{
-		/* one scan of the activities (a pass per share that fits in memory) */
-		Snapshot	snapshot;
-		ActivityCollector *c;
-		int64	   *ids = palloc_extended(sizeof(int64) * cx->nrefold, MCXT_ALLOC_HUGE);
-		MemoryContext factscxt = AllocSetContextCreate(cxt, "prio trigger facts",
-													   ALLOCSET_DEFAULT_SIZES);
-
-		for (int i = 0; i < cx->nrefold; i++)
-			ids[i] = cx->refold[i].id;
-		CommandCounterIncrement();
-		snapshot = RegisterSnapshot(GetTransactionSnapshot());
-		c = ActivityCollectorBegin(cx->cfg, snapshot, cx->nrefold);
-		for (int pass = 0; pass < ActivityCollectorPasses(c); pass++)
-		{
-			ActivityCollectorRun(c, ids, cx->nrefold, pass);
-			for (int i = 0; i < cx->nrefold; i++)
-			{
-				PrioFacts	f;
-
-				if (!ActivityCollectorInPass(c, ids[i], pass))
-					continue;
-				CHECK_FOR_INTERRUPTS();
-				MemoryContextSwitchTo(factscxt);
-				ActivityCollectorFold(c, ids[i], &f, factscxt);
-				/* the kinds it had before, should it close: the flush needs them */
-				if (cx->cfg->nkinds <= KNOWN_KINDS_MAX)
-					OutcomeKindsKnown(ids[i], cx->refold[i].had_activity
-									  ? ActivityCollectorKinds(c, ids[i], cx->refold[i].old_last_at)
-									  : 0, prio_config_generation());
-				evaluate_and_write(cx, &cx->refold[i], &f);
-				MemoryContextSwitchTo(cxt);
-				MemoryContextReset(factscxt);
-			}
-			StateWriterFlush(&cx->writer);
-		}
-		ActivityCollectorEnd(c);
-		UnregisterSnapshot(snapshot);
-	}
-	else
-	{
-		for (int from = 0; from < cx->nrefold; from += CHUNK_CUSTOMERS)
-		{
-			refold_by_query(cx, &cx->refold[from], Min(CHUNK_CUSTOMERS, cx->nrefold - from), cxt);
-			MemoryContextReset(cxt);
-		}
-	}
-	MemoryContextSwitchTo(old);
-	MemoryContextDelete(cxt);
-}
-
-static void
-set_aside(Context *cx, const PrioFacts *stored, const char *old_tier, const char *old_stage,
-		  const bool *answers, const bool *answer_null, TimestampTz created_at,
-		  const ItemPointerData *tid)
-{
-	MemoryContext old = MemoryContextSwitchTo(cx->callcxt);
-	Refold	   *r;
-
-	if (cx->nrefold == cx->maxrefold)
-	{
-		cx->maxrefold = Max(64, cx->maxrefold * 2);
-		cx->refold = cx->refold ? repalloc_huge(cx->refold, sizeof(Refold) * (Size) cx->maxrefold)
-			: palloc(sizeof(Refold) * cx->maxrefold);
-	}
-	r = &cx->refold[cx->nrefold++];
-	r->id = stored->customer_id;
-	r->had_activity = stored->has_activity;
-	r->old_last_at = stored->last_at;
-	r->old_tier = old_tier ? pstrdup(old_tier) : NULL;
-	r->old_stage = old_stage ? pstrdup(old_stage) : NULL;
-	memcpy(r->answers, answers, sizeof(r->answers));
-	memcpy(r->answer_null, answer_null, sizeof(r->answer_null));
-	r->created_at = created_at;
-	r->tid = *tid;
-	MemoryContextSwitchTo(old);
-}
-
-/*
- * The customers of ids[0..n-1] (ascending, their customers rows locked) that
- * have no state row get one, as prio.customers_changed() makes it: the state
- * row appears when it is first needed.  An application's trigger on
- * prio.customers that inserts an activity for a new customer may run before
- * prio's own (AFTER triggers fire in name order, row triggers before
- * statement triggers); a state row a DBA deleted comes back the same way.
- * Then lock them; locked[i] and tids[i] are filled in for them, and made[i]
- * is set: such a row is folded from all the customer's activities.
- */
-static void
-create_state_rows(const int64 *ids, int n, PrioApiVersion api, Datum *locked,
-				  ItemPointerData *tids, bool *made)
-{
-	MemoryContext mine = CurrentMemoryContext;
-	int64	   *missing = palloc(sizeof(int64) * n);
-	int		   *at = palloc(sizeof(int) * n);
-	Datum	   *rows;
-	ItemPointerData *mtids;
-	Datum		arg;
-	int			m = 0;
-
-	for (int i = 0; i < n; i++)
-	{
-		made[i] = false;
-		if (locked[i] == (Datum) 0)
-		{
-			at[m] = i;
-			missing[m++] = ids[i];
-		}
-	}
-	if (m == 0)
-		return;
-	arg = Int8ArrayDatum(missing, m);
-	if (SPI_execute_plan(create_plan(api), &arg, NULL, false, 0) != SPI_OK_INSERT)
-		elog(ERROR, "could not create the state rows of new customers");
-	/* SPI returns in its procedure context */
-	MemoryContextSwitchTo(mine);
-	rows = palloc(sizeof(Datum) * m);
-	mtids = palloc(sizeof(ItemPointerData) * m);
-	PrioLockStateRows(missing, m, rows, mtids, InvalidCommandId, NULL);
-	for (int j = 0; j < m; j++)
-	{
-		if (rows[j] == (Datum) 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-					 errmsg("customer " INT64_FORMAT " has no row in prio.customer_state", missing[j]),
-					 errhint("SELECT prio.recompute() rebuilds the state of every customer.")));
-		locked[at[j]] = rows[j];
-		tids[at[j]] = mtids[j];
-		made[at[j]] = true;
-	}
-}
 
 static void
 process_chunk(Context *cx, Chunk *ch)
@@ -411,7 +114,7 @@ process_chunk(Context *cx, Chunk *ch)
 					(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
 					 errmsg("customer " INT64_FORMAT " has no row in prio.customers", ch->ids[i])));
 	PrioLockStateRows(ch->ids, ch->ncust, locked, tids, cx->since, written);
-	create_state_rows(ch->ids, ch->ncust, cx->api, locked, tids, made);
+	PrioCreateStateRows(ch->ids, ch->ncust, cx->api, locked, tids, made);
 
 	/*
 	 * What committed while we waited counts: the configuration is checked
@@ -419,6 +122,7 @@ process_chunk(Context *cx, Chunk *ch)
 	 */
 	AcceptInvalidationMessages();
 	cx->cfg = prio_config(cx->api);
+	cx->rs.cfg = cx->cfg;
 
 	for (int i = 0; i < ch->ncust; i++)
 	{
@@ -454,7 +158,8 @@ process_chunk(Context *cx, Chunk *ch)
 		 */
 		if (made[i] || written[i] || (f.has_activity && ch->rows[from].at <= f.last_at))
 		{
-			set_aside(cx, &f, old_tier, old_stage, answers, answer_null, created_at, &tids[i]);
+			RefoldSetAside(&cx->rs, &f, (Datum) 0, old_tier, old_stage, answers, answer_null,
+						   created_at, &tids[i]);
 			continue;
 		}
 		for (int r = from; r < to; r++)
@@ -560,12 +265,13 @@ ActivitiesInserted(FunctionCallInfo fcinfo, PrioApiVersion api)
 	latest = cx.as_of + USECS_PER_DAY;
 
 	SPI_connect();
-	prepare_plans();
 	/* a single-row INSERT needs a batch of one, not of CHUNK_CUSTOMERS */
 	cx.api = api;
 	StateWriterBeginApi(&cx.writer,
 						(int) Min(CHUNK_CUSTOMERS, Max(tuplestore_tuple_count(newrows), 1)),
 						"activity", cx.as_of, api);
+	/* every customer folded again is written (no comparison) */
+	RefoldSetInit(&cx.rs, &cx.writer, cx.as_of, false, true);
 
 	/* the new rows are read as prio's types: the table may have been altered */
 	keys[0] = PrioAttnum(td->tg_relation, "customer_id", INT8OID);
@@ -636,14 +342,197 @@ ActivitiesInserted(FunctionCallInfo fcinfo, PrioApiVersion api)
 	}
 	if (ch.ncust > 0)
 		process_chunk(&cx, &ch);
-	if (cx.nrefold > 0)
-		refold_all(&cx);
+	RefoldAll(&cx.rs);
+	RefoldSetEnd(&cx.rs);
 	StateWriterEnd(&cx.writer);
 	OutcomeKindsForget();
 
 	ExecDropSingleTupleTableSlot(slot);
 	tuplesort_end(sort);
 	MemoryContextDelete(ch.cxt);
+	SPI_finish();
+	return PointerGetDatum(NULL);
+}
+
+
+/* ---------------------------------------------------------------- UPDATE, DELETE, TRUNCATE; customers */
+
+/*
+ * The customer_id (as bigint) of every row of a transition table, appended
+ * to ids (grown as needed); *n counts them.
+ */
+static void
+collect_ids(Tuplestorestate *rows, Relation rel, int64 **ids, int *n, int *max,
+			AttrNumber att_at, TimestampTz latest, const char *future_msg, const char *future_hint)
+{
+	TupleDesc	desc = RelationGetDescr(rel);
+	AttrNumber	att_id = PrioAttnum(rel, "customer_id", INT8OID);
+	TupleTableSlot *slot = MakeSingleTupleTableSlot(desc, &TTSOpsMinimalTuple);
+	int			readptr = tuplestore_alloc_read_pointer(rows, EXEC_FLAG_REWIND);
+
+	tuplestore_select_read_pointer(rows, readptr);
+	tuplestore_rescan(rows);
+	while (tuplestore_gettupleslot(rows, true, false, slot))
+	{
+		bool		isnull;
+		Datum		id = slot_getattr(slot, att_id, &isnull);
+
+		CHECK_FOR_INTERRUPTS();
+		if (att_at != InvalidAttrNumber)
+		{
+			bool		at_null;
+			Datum		at = slot_getattr(slot, att_at, &at_null);
+
+			if (!at_null && DatumGetTimestampTz(at) > latest)
+				ereport(ERROR,
+						(errcode(ERRCODE_DATETIME_FIELD_OVERFLOW),
+						 errmsg("%s", future_msg),
+						 errhint("%s", future_hint)));
+		}
+		if (isnull)
+			continue;
+		if (*n == *max)
+		{
+			*max = Max(64, *max * 2);
+			*ids = *ids ? repalloc_huge(*ids, sizeof(int64) * (Size) *max)
+				: palloc(sizeof(int64) * *max);
+		}
+		(*ids)[(*n)++] = DatumGetInt64(id);
+	}
+	tuplestore_select_read_pointer(rows, 0);
+	ExecDropSingleTupleTableSlot(slot);
+}
+
+/* An AFTER ... FOR EACH STATEMENT trigger of prio's table, or the 39P01 error */
+static TriggerData *
+check_statement_trigger(FunctionCallInfo fcinfo, const char *fn, const char *table)
+{
+	TriggerData *td = (TriggerData *) fcinfo->context;
+
+	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_AFTER(td->tg_event) ||
+		!TRIGGER_FIRED_FOR_STATEMENT(td->tg_event))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("prio.%s() must be an AFTER statement trigger of prio.%s", fn, table)));
+	/* SECURITY DEFINER: only ever on prio's table, whoever created the trigger */
+	if (RelationGetRelid(td->tg_relation) != PrioRelid(table))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("prio.%s() is a trigger of prio.%s only", fn, table)));
+	return td;
+}
+
+/*
+ * prio.activities_changed(): the statement trigger of UPDATE, DELETE and
+ * TRUNCATE of prio.activities.  The customers the rows belonged to (before
+ * and after an UPDATE) are folded again from all their activities
+ * (PrioRebuild, force: see there); TRUNCATE refolds everyone by the sweep.
+ */
+PG_FUNCTION_INFO_V1(prio_activities_changed);
+Datum
+prio_activities_changed(PG_FUNCTION_ARGS)
+{
+	TriggerData *td = check_statement_trigger(fcinfo, "activities_changed", "activities");
+	TimestampTz latest = GetCurrentTransactionStartTimestamp() + USECS_PER_DAY;
+	int64	   *ids = NULL;
+	int			n = 0;
+	int			max = 0;
+	const char *why;
+
+	if (TRIGGER_FIRED_BY_TRUNCATE(td->tg_event))
+	{
+		DirectFunctionCall2(prio_sweep_rebuild, CStringGetTextDatum("activities truncated"),
+							BoolGetDatum(true));
+		return PointerGetDatum(NULL);
+	}
+	if (TRIGGER_FIRED_BY_UPDATE(td->tg_event))
+	{
+		if (td->tg_oldtable == NULL || td->tg_newtable == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+					 errmsg("prio.activities_changed() needs an OLD TABLE and a NEW TABLE on UPDATE")));
+		collect_ids(td->tg_newtable, td->tg_relation, &ids, &n, &max,
+					PrioAttnum(td->tg_relation, "at", TIMESTAMPTZOID), latest,
+					"activity dated more than a day in the future",
+					"Record activities when they happen.");
+		collect_ids(td->tg_oldtable, td->tg_relation, &ids, &n, &max, InvalidAttrNumber, 0,
+					NULL, NULL);
+		why = "activity update";
+	}
+	else if (TRIGGER_FIRED_BY_DELETE(td->tg_event))
+	{
+		if (td->tg_oldtable == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+					 errmsg("prio.activities_changed() needs an OLD TABLE on DELETE")));
+		collect_ids(td->tg_oldtable, td->tg_relation, &ids, &n, &max, InvalidAttrNumber, 0,
+					NULL, NULL);
+		why = "activity delete";
+	}
+	else
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("prio.activities_changed() is a trigger of UPDATE, DELETE or TRUNCATE")));
+	n = PrioSortIds(ids, n);
+	if (n > 0)
+	{
+		SPI_connect();
+		PrioRebuild(ids, n, why, true);
+		SPI_finish();
+	}
+	return PointerGetDatum(NULL);
+}
+
+/*
+ * prio.customers_changed(): the statement trigger of INSERT and UPDATE of
+ * prio.customers.  A new customer gets its state row (unless an activity of
+ * it made one already: that one is kept); the state's owner follows the
+ * customer's; then the customers are evaluated again (PrioReevaluate), so
+ * a change of BANT answers or created_at re-tiers them.  The customers are
+ * read as they are now, not as the statement left them: an application's
+ * trigger that fired before this one may have changed or deleted them.
+ */
+PG_FUNCTION_INFO_V1(prio_customers_changed);
+Datum
+prio_customers_changed(PG_FUNCTION_ARGS)
+{
+	TriggerData *td = check_statement_trigger(fcinfo, "customers_changed", "customers");
+	TimestampTz now = GetCurrentTransactionStartTimestamp();
+	int64	   *ids = NULL;
+	int			n = 0;
+	int			max = 0;
+	bool		inserted = TRIGGER_FIRED_BY_INSERT(td->tg_event);
+
+	if ((!inserted && !TRIGGER_FIRED_BY_UPDATE(td->tg_event)) || td->tg_newtable == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("prio.customers_changed() must be an INSERT or UPDATE trigger with a NEW TABLE")));
+	collect_ids(td->tg_newtable, td->tg_relation, &ids, &n, &max,
+				PrioAttnum(td->tg_relation, "created_at", TIMESTAMPTZOID), now + USECS_PER_DAY,
+				"customer created_at is more than a day in the future",
+				"created_at defaults to now().");
+	n = PrioSortIds(ids, n);
+	if (n == 0)
+		return PointerGetDatum(NULL);
+	SPI_connect();
+	if (inserted)
+	{
+		/* rows this transaction made and locked: no lock to wait for */
+		if (PrioMakeStateRows(ids, n) < (uint64) n)
+			PrioStateOwnersFollow(ids, n);
+	}
+	else
+	{
+		/*
+		 * The UPDATE holds the customers rows; lock their state rows in
+		 * customer_id order, as every writer does after the customers rows.
+		 */
+		Datum	   *rows = palloc(sizeof(Datum) * n);
+
+		PrioLockStateRows(ids, n, rows, NULL, InvalidCommandId, NULL);
+		PrioStateOwnersFollow(ids, n);
+	}
+	PrioReevaluate(ids, n, now, inserted ? "new customer" : "customer");
 	SPI_finish();
 	return PointerGetDatum(NULL);
 }

@@ -9,36 +9,15 @@
 -- SQL-standard bodies (BEGIN ATOMIC) are parsed when created, so no name in
 -- them depends on the caller's search_path; without a SET clause they can be
 -- inlined, which matters when they run once per row.
+-- win_features is C (src/outcomes.c): the features the closing writes keep
+-- in win_outcomes, computed by the same code.
 CREATE FUNCTION @extschema@.win_features(state @extschema@.customer_state)
 RETURNS jsonb
-LANGUAGE sql STABLE PARALLEL SAFE
-BEGIN ATOMIC
-    SELECT pg_catalog.jsonb_build_object(
-               'stage', state.stage::text,
-               'owner', coalesce(c.owner, '(none)'),
-               'budget', CASE c.budget WHEN true THEN 'yes' WHEN false THEN 'no' ELSE 'unknown' END,
-               'authority', CASE c.authority WHEN true THEN 'yes' WHEN false THEN 'no' ELSE 'unknown' END,
-               'need', CASE c.need WHEN true THEN 'yes' WHEN false THEN 'no' ELSE 'unknown' END,
-               'timeline', CASE c.timeline WHEN true THEN 'yes' WHEN false THEN 'no' ELSE 'unknown' END,
-               'rfm_segment', coalesce(CASE WHEN state.frequency OPERATOR(pg_catalog.>) 0
-                                             THEN @extschema@.rfm_segment(state.r_score, state.f_score, state.m_score) END,
-                                        'none'))
-           OPERATOR(pg_catalog.||)
-           coalesce((SELECT pg_catalog.jsonb_object_agg('kind:' OPERATOR(pg_catalog.||) k.kind,
-                               CASE WHEN k.kind OPERATOR(pg_catalog.=) ANY (seen.kinds) THEN 'yes' ELSE 'no' END)
-                       FROM @extschema@.activity_kinds k,
-                            (SELECT pg_catalog.array_agg(DISTINCT a.kind) AS kinds
-                               FROM @extschema@.activities a
-                              WHERE a.customer_id OPERATOR(pg_catalog.=) state.customer_id
-                                AND a.at OPERATOR(pg_catalog.<=) state.last_at) seen
-                      WHERE NOT k.is_purchase
-                        AND (k.stage IS NULL OR k.stage OPERATOR(pg_catalog.<>) ALL ('{won,lost}'::@extschema@.stage[]))),
-                    '{}'::jsonb)
-      FROM @extschema@.customers c
-     WHERE c.customer_id OPERATOR(pg_catalog.=) state.customer_id;
-END;
+AS 'MODULE_PATHNAME', 'prio_win_features'
+LANGUAGE C STABLE STRICT PARALLEL RESTRICTED
+SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION @extschema@.win_features(@extschema@.customer_state) IS
-'What win probability looks at, for a state row: base stage, owner, the four BANT answers (yes/no/unknown), RFM segment, and for every kind that does not close a deal whether the customer had one by state.last_at (kind:<name> yes/no).';
+'What win probability looks at, for a state row (C, the code that writes prio.win_outcomes): base stage, owner, the four BANT answers (yes/no/unknown), RFM segment, and for every kind that does not close a deal whether the customer had one by state.last_at (kind:<name> yes/no).  NULL when the customer does not exist or the caller cannot see it; needs SELECT on customers, activities and activity_kinds.';
 
 CREATE TABLE @extschema@.win_outcomes (
     customer_id bigint PRIMARY KEY REFERENCES @extschema@.customers ON DELETE CASCADE ON UPDATE CASCADE,

@@ -1,0 +1,797 @@
+/*
+ * refold.c
+ *		Customers folded again from all their activities, evaluated and
+ *		written: the engine's refold, shared by the insert trigger (a
+ *		backfill, a tie in time, a state row just made) and prio.rebuild()
+ *		(UPDATE, DELETE of activities, recompute of one customer); and
+ *		prio.reevaluate() (a change of customers, refresh), which evaluates
+ *		the stored facts again.
+ *
+ * The callers lock, in customer_id order, the customers rows and then the
+ * state rows (rowlock.c), hand each locked customer over (RefoldSetAside),
+ * and once every one is locked, RefoldAll() reads their activities -- by
+ * one query per RefoldChunk customers, or, when they are many, by one scan
+ * of the activities (sweep.c's collector) -- folds them with prio_fold_event()
+ * and writes through the state writer (statewrite.c), whose history rows and
+ * notifications every path shares.  Whether a row is written is decided by
+ * the one comparison the sweeps use (StateFactsDiffer, StateEvaluationDiffers).
+ */
+#include "prio.h"
+
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "executor/tuptable.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/datum.h"
+#include "utils/inval.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
+#include "utils/syscache.h"
+
+/* customers a query reads the activities of, and a writer's batch */
+#define REFOLD_CHUNK 500
+
+/*
+ * Customers to fold again from all their activities: by one scan of the
+ * activities rather than a query per chunk when there are at least this
+ * many and they are at least 1/REFOLD_SCAN_SHARE of all customers.
+ */
+#define REFOLD_SCAN_MIN 1000
+#define REFOLD_SCAN_SHARE 16
+
+/* A locked customer to be folded again once every one is locked */
+typedef struct Refold
+{
+	int64		id;
+	char	   *old_tier;
+	char	   *old_stage;
+	bool		answers[4];
+	bool		answer_null[4];
+	TimestampTz created_at;
+	ItemPointerData tid;		/* the state row's locked version */
+	bool		had_activity;	/* before this statement ... */
+	TimestampTz old_last_at;	/* ... up to here */
+	Datum		stored;			/* the locked row, when compared (else 0) */
+} Refold;
+
+/* SPI plans, prepared once per backend (the plan cache revalidates them) */
+static SPIPlanPtr refold_plan = NULL;
+static SPIPlanPtr create_plans[2];	/* [0.2 on]: 0.1's state has no owner */
+static SPIPlanPtr owner_plan = NULL;
+
+static const char *const state_fields[2] = {"tier", "effective_stage"};
+static const Oid state_types[2] = {TEXTOID, PRIO_STAGE_TYPE};
+static const char *const owner_fields[1] = {"owner"};
+static const Oid owner_types[1] = {TEXTOID};
+
+/*
+ * Generic plans: a custom plan would be cheaper to run by an estimate, but
+ * planning it anew on every call costs more than the whole statement.
+ */
+static SPIPlanPtr
+prepare(const char *sql, int nargs, Oid *types)
+{
+	return PrioKeepPlan(sql, nargs, types, CURSOR_OPT_GENERIC_PLAN);
+}
+
+static void
+prepare_plans(void)
+{
+	Oid			int8arr = INT8ARRAYOID;
+
+	if (refold_plan == NULL)
+		refold_plan = prepare(
+			"SELECT a.customer_id, a.at, k.direction OPERATOR(pg_catalog.=) 'inbound', k.stage,"
+			"       k.is_purchase, k.intent_weight, a.amount"
+			"  FROM " PRIO_SCHEMA ".activities a"
+			"  JOIN " PRIO_SCHEMA ".activity_kinds k ON k.kind OPERATOR(pg_catalog.=) a.kind"
+			" WHERE a.customer_id OPERATOR(pg_catalog.=) ANY ($1)"
+			" ORDER BY a.customer_id, a.at, a.activity_id", 1, &int8arr);
+}
+
+/* What a new customer's state row is made of ([0.2 on]) */
+static const char *const create_sql[2] = {
+	"INSERT INTO " PRIO_SCHEMA ".customer_state (customer_id)"
+	" SELECT c.customer_id FROM " PRIO_SCHEMA ".customers c"
+	" WHERE c.customer_id OPERATOR(pg_catalog.=) ANY ($1)"
+	" ORDER BY c.customer_id ON CONFLICT (customer_id) DO NOTHING",
+	"INSERT INTO " PRIO_SCHEMA ".customer_state (customer_id, owner)"
+	" SELECT c.customer_id, c.owner FROM " PRIO_SCHEMA ".customers c"
+	" WHERE c.customer_id OPERATOR(pg_catalog.=) ANY ($1)"
+	" ORDER BY c.customer_id ON CONFLICT (customer_id) DO NOTHING"};
+
+static SPIPlanPtr
+create_plan(PrioApiVersion api)
+{
+	Oid			int8arr = INT8ARRAYOID;
+	int			v02 = PRIO_API_HAS_BTYD(api) ? 1 : 0;
+
+	if (create_plans[v02] == NULL)
+		create_plans[v02] = prepare(create_sql[v02], 1, &int8arr);
+	return create_plans[v02];
+}
+
+/*
+ * Make the state rows of the customers ids[0..n-1] that have none, as a new
+ * customer's is made (a row an application's trigger made first is kept);
+ * returns how many were made.  The caller is connected to SPI.
+ */
+uint64
+PrioMakeStateRows(const int64 *ids, int n)
+{
+	MemoryContext mine = CurrentMemoryContext;
+	Datum		arg = Int8ArrayDatum(ids, n);
+
+	if (SPI_execute_plan(create_plan(true), &arg, NULL, false, 0) != SPI_OK_INSERT)
+		elog(ERROR, "could not create the state rows of new customers");
+	MemoryContextSwitchTo(mine);
+	return SPI_processed;
+}
+
+/*
+ * The state rows of ids[0..n-1] take their customers' owner where it went
+ * out of step.  The caller holds their locks (or made them) and is
+ * connected to SPI.
+ */
+void
+PrioStateOwnersFollow(const int64 *ids, int n)
+{
+	MemoryContext mine = CurrentMemoryContext;
+	Datum		arg;
+
+	if (n == 0)
+		return;
+	if (owner_plan == NULL)
+	{
+		Oid			int8arr = INT8ARRAYOID;
+
+		owner_plan = prepare(
+			"UPDATE " PRIO_SCHEMA ".customer_state s SET owner = c.owner"
+			"  FROM " PRIO_SCHEMA ".customers c"
+			" WHERE s.customer_id OPERATOR(pg_catalog.=) c.customer_id"
+			"   AND c.customer_id OPERATOR(pg_catalog.=) ANY ($1)"
+			"   AND s.owner IS DISTINCT FROM c.owner", 1, &int8arr);
+	}
+	arg = Int8ArrayDatum(ids, n);
+	if (SPI_execute_plan(owner_plan, &arg, NULL, false, 0) != SPI_OK_UPDATE)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("could not update the owner of prio.customer_state rows")));
+	MemoryContextSwitchTo(mine);
+}
+
+/* ---------------------------------------------------------------- the refold set */
+
+/*
+ * A set of customers to refold into writer w, evaluated as of as_of.
+ * compare: each customer's locked row is kept and compared with its refold
+ * (rs->fixed counts the stored facts that differed), and written only when
+ * it differs, unless force; without compare every row is written.
+ */
+void
+RefoldSetInit(RefoldSet *rs, StateWriter *w, TimestampTz as_of, bool compare, bool force)
+{
+	memset(rs, 0, sizeof(RefoldSet));
+	rs->writer = w;
+	rs->as_of = as_of;
+	rs->compare = compare;
+	rs->force = force || !compare;
+	rs->callcxt = CurrentMemoryContext;
+	prepare_plans();
+	if (compare)
+	{
+		Relation	rel = table_open(PrioRelid("customer_state"), AccessShareLock);
+
+		StateAttsInit(rel, &rs->atts);
+		rs->slot = MakeSingleTupleTableSlot(CreateTupleDescCopy(RelationGetDescr(rel)),
+											&TTSOpsHeapTuple);
+		table_close(rel, AccessShareLock);
+	}
+}
+
+void
+RefoldSetEnd(RefoldSet *rs)
+{
+	if (rs->slot != NULL)
+		ExecDropSingleTupleTableSlot(rs->slot);
+	rs->slot = NULL;
+}
+
+/*
+ * Hand over a locked customer: its stored facts, what its row said (tier,
+ * effective stage), its BANT answers and created_at, where its locked row
+ * is, and (compare) the locked row itself.
+ */
+void
+RefoldSetAside(RefoldSet *rs, const PrioFacts *stored, Datum stored_row, const char *old_tier,
+			   const char *old_stage, const bool *answers, const bool *answer_null,
+			   TimestampTz created_at, const ItemPointerData *tid)
+{
+	MemoryContext old = MemoryContextSwitchTo(rs->callcxt);
+	Refold	   *r;
+
+	if (rs->nrefold == rs->maxrefold)
+	{
+		rs->maxrefold = Max(64, rs->maxrefold * 2);
+		rs->refold = rs->refold ? repalloc_huge(rs->refold, sizeof(Refold) * (Size) rs->maxrefold)
+			: palloc(sizeof(Refold) * rs->maxrefold);
+	}
+	r = &rs->refold[rs->nrefold++];
+	r->id = stored->customer_id;
+	r->had_activity = stored->has_activity;
+	r->old_last_at = stored->last_at;
+	r->old_tier = old_tier ? pstrdup(old_tier) : NULL;
+	r->old_stage = old_stage ? pstrdup(old_stage) : NULL;
+	memcpy(r->answers, answers, sizeof(r->answers));
+	memcpy(r->answer_null, answer_null, sizeof(r->answer_null));
+	r->created_at = created_at;
+	r->tid = *tid;
+	r->stored = rs->compare ? datumCopy(stored_row, false, -1) : (Datum) 0;
+	MemoryContextSwitchTo(old);
+}
+
+/* A composite datum of customer_state, deformed into slot (of its descriptor) */
+void
+StateRowToSlot(Datum row, TupleTableSlot *slot)
+{
+	HeapTupleHeader h = DatumGetHeapTupleHeader(row);
+	HeapTupleData tuple;
+
+	tuple.t_len = HeapTupleHeaderGetDatumLength(h);
+	ItemPointerSetInvalid(&tuple.t_self);
+	tuple.t_tableOid = InvalidOid;
+	tuple.t_data = h;
+	ExecStoreHeapTuple(&tuple, slot, false);
+	slot_getallattrs(slot);
+}
+
+static void
+evaluate_and_write(RefoldSet *rs, Refold *r, PrioFacts *f)
+{
+	PrioEval	e;
+
+	prio_evaluate(&e, f, r->answers, r->answer_null, r->created_at,
+				  &rs->cfg->settings, rs->cfg->breaks, rs->cfg->nbreaks, rs->as_of);
+	if (rs->compare)
+	{
+		bool		differ;
+
+		StateRowToSlot(r->stored, rs->slot);
+		differ = StateFactsDiffer(rs->slot, &rs->atts, f);
+		if (differ)
+			rs->fixed++;
+		if (!differ && !rs->force && !StateEvaluationDiffers(rs->slot, &rs->atts, &e))
+		{
+			ExecClearTuple(rs->slot);
+			return;
+		}
+		ExecClearTuple(rs->slot);
+	}
+	StateWriterAdd(rs->writer, f, &e, r->old_tier, r->old_stage, &r->tid);
+}
+
+/*
+ * Fold the customers r[0..n-1] (in customer_id order) again from nothing,
+ * in (at, activity_id) order: one query for all of them.
+ */
+static void
+refold_by_query(RefoldSet *rs, Refold *r, int n, MemoryContext cxt)
+{
+	int64	   *ids = palloc(sizeof(int64) * n);
+	PrioFacts  *facts = palloc(sizeof(PrioFacts) * n);
+	MemoryContext mine = CurrentMemoryContext;
+	Datum		arg;
+	int			c = 0;
+
+	for (int i = 0; i < n; i++)
+	{
+		ids[i] = r[i].id;
+		prio_facts_init(&facts[i], r[i].id);
+	}
+	arg = Int8ArrayDatum(ids, n);
+	/* its columns are read by position, as the types they were created with */
+	PrioCheckTableByName("activities");
+	PrioCheckTableByName("activity_kinds");
+	if (SPI_execute_plan(refold_plan, &arg, NULL, false, 0) != SPI_OK_SELECT)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("could not read the activities of prio.activities")));
+	/* SPI returns in its procedure context, which lives until SPI_finish */
+	MemoryContextSwitchTo(mine);
+	for (uint64 row = 0; row < SPI_processed; row++)
+	{
+		HeapTuple	t = SPI_tuptable->vals[row];
+		TupleDesc	d = SPI_tuptable->tupdesc;
+		bool		isnull;
+		bool		amount_null;
+		int64		id = DatumGetInt64(SPI_getbinval(t, d, 1, &isnull));
+		bool		stage_null;
+		Datum		stage = SPI_getbinval(t, d, 4, &stage_null);
+		Datum		amount = SPI_getbinval(t, d, 7, &amount_null);
+
+		/* both in customer_id order */
+		while (c < n && ids[c] != id)
+			c++;
+		if (c == n)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("activities came back out of customer order")));
+		prio_fold_event(&facts[c], DatumGetTimestampTz(SPI_getbinval(t, d, 2, &isnull)),
+						DatumGetBool(SPI_getbinval(t, d, 3, &isnull)),
+						!stage_null, stage_null ? STAGE_PROSPECT : StageFromDatum(stage),
+						DatumGetBool(SPI_getbinval(t, d, 5, &isnull)),
+						DatumGetFloat8(SPI_getbinval(t, d, 6, &isnull)),
+						amount_null ? NULL : DatumGetNumeric(amount),
+						rs->cfg->settings.half_life_us, cxt);
+	}
+	SPI_freetuptable(SPI_tuptable);
+	for (int i = 0; i < n; i++)
+		evaluate_and_write(rs, &r[i], &facts[i]);
+	StateWriterFlush(rs->writer);
+}
+
+/* Every customer set aside, now that all of them are locked */
+void
+RefoldAll(RefoldSet *rs)
+{
+	MemoryContext cxt;
+	MemoryContext old;
+	double		customers = 0;
+	Oid			relid;
+
+	if (rs->nrefold == 0)
+		return;
+	cxt = AllocSetContextCreate(CurrentMemoryContext, "prio refold", ALLOCSET_DEFAULT_SIZES);
+	old = MemoryContextSwitchTo(cxt);
+	relid = get_relname_relid("customers", get_namespace_oid(PRIO_SCHEMA, false));
+	if (rs->nrefold >= REFOLD_SCAN_MIN && OidIsValid(relid))
+	{
+		HeapTuple	tp = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+
+		if (HeapTupleIsValid(tp))
+		{
+			customers = ((Form_pg_class) GETSTRUCT(tp))->reltuples;
+			ReleaseSysCache(tp);
+		}
+	}
+	if (rs->nrefold >= REFOLD_SCAN_MIN &&
+		(double) rs->nrefold * REFOLD_SCAN_SHARE >= customers)
+	{
+		/* one scan of the activities (a pass per share that fits in memory) */
+		Snapshot	snapshot;
+		ActivityCollector *c;
+		int64	   *ids = palloc_extended(sizeof(int64) * rs->nrefold, MCXT_ALLOC_HUGE);
+		MemoryContext factscxt = AllocSetContextCreate(cxt, "prio refold facts",
+													   ALLOCSET_DEFAULT_SIZES);
+
+		for (int i = 0; i < rs->nrefold; i++)
+			ids[i] = rs->refold[i].id;
+		CommandCounterIncrement();
+		snapshot = RegisterSnapshot(GetTransactionSnapshot());
+		c = ActivityCollectorBegin(rs->cfg, snapshot, rs->nrefold);
+		for (int pass = 0; pass < ActivityCollectorPasses(c); pass++)
+		{
+			ActivityCollectorRun(c, ids, rs->nrefold, pass);
+			for (int i = 0; i < rs->nrefold; i++)
+			{
+				PrioFacts	f;
+
+				if (!ActivityCollectorInPass(c, ids[i], pass))
+					continue;
+				CHECK_FOR_INTERRUPTS();
+				MemoryContextSwitchTo(factscxt);
+				ActivityCollectorFold(c, ids[i], &f, factscxt);
+				/* the kinds it had before, should it close: the flush needs them */
+				if (rs->cfg->nkinds <= KNOWN_KINDS_MAX)
+					OutcomeKindsKnown(ids[i], rs->refold[i].had_activity
+									  ? ActivityCollectorKinds(c, ids[i], rs->refold[i].old_last_at)
+									  : 0, prio_config_generation());
+				evaluate_and_write(rs, &rs->refold[i], &f);
+				MemoryContextSwitchTo(cxt);
+				MemoryContextReset(factscxt);
+			}
+			StateWriterFlush(rs->writer);
+		}
+		ActivityCollectorEnd(c);
+		UnregisterSnapshot(snapshot);
+	}
+	else
+	{
+		for (int from = 0; from < rs->nrefold; from += REFOLD_CHUNK)
+		{
+			refold_by_query(rs, &rs->refold[from], Min(REFOLD_CHUNK, rs->nrefold - from), cxt);
+			MemoryContextReset(cxt);
+		}
+	}
+	MemoryContextSwitchTo(old);
+	MemoryContextDelete(cxt);
+	rs->nrefold = 0;
+}
+
+/*
+ * The customers of ids[0..n-1] (ascending, their customers rows locked) that
+ * have no state row get one, as prio.customers_changed() makes it: the state
+ * row appears when it is first needed.  An application's trigger on
+ * prio.customers that inserts an activity for a new customer may run before
+ * prio's own (AFTER triggers fire in name order, row triggers before
+ * statement triggers); a state row a DBA deleted comes back the same way.
+ * Then lock them; locked[i] and tids[i] are filled in for them, and made[i]
+ * is set: such a row is folded from all the customer's activities.
+ */
+void
+PrioCreateStateRows(const int64 *ids, int n, PrioApiVersion api, Datum *locked, ItemPointerData *tids,
+					bool *made)
+{
+	MemoryContext mine = CurrentMemoryContext;
+	int64	   *missing = palloc(sizeof(int64) * n);
+	int		   *at = palloc(sizeof(int) * n);
+	Datum	   *rows;
+	ItemPointerData *mtids;
+	Datum		arg;
+	int			m = 0;
+
+	for (int i = 0; i < n; i++)
+	{
+		made[i] = false;
+		if (locked[i] == (Datum) 0)
+		{
+			at[m] = i;
+			missing[m++] = ids[i];
+		}
+	}
+	if (m == 0)
+		return;
+	arg = Int8ArrayDatum(missing, m);
+	if (SPI_execute_plan(create_plan(api), &arg, NULL, false, 0) != SPI_OK_INSERT)
+		elog(ERROR, "could not create the state rows of new customers");
+	/* SPI returns in its procedure context */
+	MemoryContextSwitchTo(mine);
+	rows = palloc(sizeof(Datum) * m);
+	mtids = palloc(sizeof(ItemPointerData) * m);
+	PrioLockStateRows(missing, m, rows, mtids, InvalidCommandId, NULL);
+	for (int j = 0; j < m; j++)
+	{
+		if (rows[j] == (Datum) 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("customer " INT64_FORMAT " has no row in prio.customer_state", missing[j]),
+					 errhint("SELECT prio.recompute() rebuilds the state of every customer.")));
+		locked[at[j]] = rows[j];
+		tids[at[j]] = mtids[j];
+		made[at[j]] = true;
+	}
+}
+
+/* ---------------------------------------------------------------- rebuild, reevaluate */
+
+static int
+cmp_int64(const void *a, const void *b)
+{
+	int64		x = *(const int64 *) a;
+	int64		y = *(const int64 *) b;
+
+	return (x > y) - (x < y);
+}
+
+/* Sort ids[0..n-1] and drop repeats; returns how many are left */
+int
+PrioSortIds(int64 *ids, int n)
+{
+	int			m = 0;
+
+	if (n <= 1)
+		return n;
+	qsort(ids, n, sizeof(int64), cmp_int64);
+	for (int i = 0; i < n; i++)
+		if (m == 0 || ids[m - 1] != ids[i])
+			ids[m++] = ids[i];
+	return m;
+}
+
+/*
+ * The configuration as this transaction now sees it: what committed while
+ * we waited for locks, and what this transaction changed, counts.
+ */
+static const PrioConfig *
+config_now(void)
+{
+	CommandCounterIncrement();
+	AcceptInvalidationMessages();
+	return prio_config(PRIO_API_CURRENT);
+}
+
+/*
+ * Refold the customers ids[0..n-1] (ascending, distinct) from all their
+ * activities and evaluate them now; write every row when force, else the
+ * rows that differ; history "<why>: <rule>".  Locks the customers rows (FOR
+ * NO KEY UPDATE), then the state rows, in customer_id order; a customer
+ * without a customers row is left alone, one without a state row gets one;
+ * the state's owner follows the customer's.  Returns how many customers'
+ * stored facts differed from the refold.  The caller is connected to SPI.
+ *
+ * force is what UPDATE and DELETE of activities ask for: the state row is
+ * written even when nothing in it changes, so a REPEATABLE READ transaction
+ * that still sees the old activities gets a serialization failure when it
+ * locks the row, not a stale refold.
+ */
+int64
+PrioRebuild(int64 *ids, int n, const char *why, bool force)
+{
+	TimestampTz as_of = GetCurrentTransactionStartTimestamp();
+	Datum	   *customers = palloc(sizeof(Datum) * Max(n, 1));
+	Datum	   *locked;
+	ItemPointerData *tids;
+	bool	   *made;
+	int64	   *owners;
+	int			nowners = 0;
+	int			m = 0;
+	StateWriter w;
+	RefoldSet	rs;
+	RowReader	facts_rr;
+	RowReader	state_rr;
+	RowReader	customer_rr;
+	RowReader	cowner_rr;
+	RowReader	sowner_rr;
+	int64		fixed;
+
+	if (n == 0)
+		return 0;
+	/* the customers rows first, as an UPDATE of them locks them: one lock order */
+	PrioLockCustomers(ids, n, customers);
+	for (int i = 0; i < n; i++)
+		if (customers[i] != (Datum) 0)
+		{
+			customers[m] = customers[i];
+			ids[m++] = ids[i];
+		}
+	n = m;
+	if (n == 0)
+		return 0;
+	locked = palloc(sizeof(Datum) * n);
+	tids = palloc(sizeof(ItemPointerData) * n);
+	made = palloc(sizeof(bool) * n);
+	owners = palloc(sizeof(int64) * n);
+	PrioLockStateRows(ids, n, locked, tids, InvalidCommandId, NULL);
+	PrioCreateStateRows(ids, n, PRIO_API_CURRENT, locked, tids, made);
+
+	memset(&facts_rr, 0, sizeof(facts_rr));
+	memset(&state_rr, 0, sizeof(state_rr));
+	state_rr.what = "prio.customer_state";
+	state_rr.names = state_fields;
+	state_rr.types = state_types;
+	state_rr.nfields = 2;
+	sowner_rr = state_rr;
+	sowner_rr.names = owner_fields;
+	sowner_rr.types = owner_types;
+	sowner_rr.nfields = 1;
+	cowner_rr = sowner_rr;
+	cowner_rr.what = "prio.customers";
+	memset(&customer_rr, 0, sizeof(customer_rr));
+	CustomerReaderInit(&customer_rr);
+
+	StateWriterBegin(&w, Min(REFOLD_CHUNK, n), why, as_of);
+	RefoldSetInit(&rs, &w, as_of, true, force);
+	rs.cfg = config_now();
+	for (int i = 0; i < n; i++)
+	{
+		PrioFacts	f;
+		bool		isnull;
+		bool		onull;
+		Datum		d;
+		char	   *old_tier;
+		char	   *old_stage;
+		bool		answers[4];
+		bool		answer_null[4];
+		TimestampTz created_at;
+		char	   *sowner;
+
+		FactsFromDatum(&f, locked[i], &facts_rr, rs.callcxt, CurrentMemoryContext,
+					   PRIO_API_CURRENT);
+		RowBind(&state_rr, locked[i], rs.callcxt);
+		d = RowGet(&state_rr, 0, &isnull);
+		old_tier = isnull ? NULL : TextDatumGetCString(d);
+		d = RowGet(&state_rr, 1, &isnull);
+		old_stage = isnull ? NULL : pstrdup(prio_stage_names[StageFromDatum(d)]);
+		RowBind(&customer_rr, customers[i], rs.callcxt);
+		prio_read_customer(&customer_rr, answers, answer_null, &created_at);
+		RefoldSetAside(&rs, &f, locked[i], old_tier, old_stage, answers, answer_null, created_at,
+					   &tids[i]);
+
+		/* the state's owner follows the customer's */
+		RowBind(&sowner_rr, locked[i], rs.callcxt);
+		d = RowGet(&sowner_rr, 0, &isnull);
+		sowner = isnull ? NULL : TextDatumGetCString(d);
+		RowBind(&cowner_rr, customers[i], rs.callcxt);
+		d = RowGet(&cowner_rr, 0, &onull);
+		if (onull ? sowner != NULL
+			: (sowner == NULL || strcmp(sowner, TextDatumGetCString(d)) != 0))
+			owners[nowners++] = ids[i];
+	}
+	RefoldAll(&rs);
+	fixed = rs.fixed;
+	RefoldSetEnd(&rs);
+	StateWriterEnd(&w);
+	OutcomeKindsForget();
+	/* after the write, which located the rows as they were locked */
+	PrioStateOwnersFollow(owners, nowners);
+	return fixed;
+}
+
+/*
+ * Evaluate the stored facts of the customers ids[0..n-1] (ascending,
+ * distinct) as of as_of, with their customers rows as they are; write the
+ * rows whose evaluation differs, history "<why>: <rule>".  Locks their state
+ * rows in customer_id order (the customers rows are not locked: a caller
+ * that holds them, an UPDATE of customers, took them first).  Returns how
+ * many changed tier or stage.  The caller is connected to SPI.
+ */
+int64
+PrioReevaluate(int64 *ids, int n, TimestampTz as_of, const char *why)
+{
+	Datum	   *locked;
+	Datum	   *customers;
+	ItemPointerData *tids;
+	StateWriter w;
+	StateAtts	atts;
+	TupleTableSlot *slot;
+	Relation	rel;
+	RowReader	facts_rr;
+	RowReader	state_rr;
+	RowReader	customer_rr;
+	const PrioConfig *cfg;
+	MemoryContext rowcxt;
+	MemoryContext callcxt = CurrentMemoryContext;
+	int64		changed;
+
+	if (n == 0)
+		return 0;
+	locked = palloc(sizeof(Datum) * n);
+	customers = palloc(sizeof(Datum) * n);
+	tids = palloc(sizeof(ItemPointerData) * n);
+	PrioLockStateRows(ids, n, locked, tids, InvalidCommandId, NULL);
+	PrioReadCustomers(ids, n, customers);
+	cfg = config_now();
+
+	memset(&facts_rr, 0, sizeof(facts_rr));
+	memset(&state_rr, 0, sizeof(state_rr));
+	state_rr.what = "prio.customer_state";
+	state_rr.names = state_fields;
+	state_rr.types = state_types;
+	state_rr.nfields = 2;
+	memset(&customer_rr, 0, sizeof(customer_rr));
+	CustomerReaderInit(&customer_rr);
+	rel = table_open(PrioRelid("customer_state"), AccessShareLock);
+	StateAttsInit(rel, &atts);
+	slot = MakeSingleTupleTableSlot(CreateTupleDescCopy(RelationGetDescr(rel)), &TTSOpsHeapTuple);
+	table_close(rel, AccessShareLock);
+	rowcxt = AllocSetContextCreate(CurrentMemoryContext, "prio reevaluate row",
+								   ALLOCSET_DEFAULT_SIZES);
+
+	StateWriterBegin(&w, Min(REFOLD_CHUNK, n), why, as_of);
+	for (int i = 0; i < n; i++)
+	{
+		PrioFacts	f;
+		PrioEval	e;
+		bool		answers[4];
+		bool		answer_null[4];
+		TimestampTz created_at;
+		MemoryContext old;
+
+		CHECK_FOR_INTERRUPTS();
+		/* no state row, or no customer: nothing to evaluate */
+		if (locked[i] == (Datum) 0 || customers[i] == (Datum) 0)
+			continue;
+		old = MemoryContextSwitchTo(rowcxt);
+		/* the stored facts read as prio.stored_facts(s) gives them to evaluate() */
+		FactsFromDatum(&f, locked[i], &facts_rr, callcxt, rowcxt, PRIO_API_CURRENT);
+		RowBind(&customer_rr, customers[i], callcxt);
+		prio_read_customer(&customer_rr, answers, answer_null, &created_at);
+		prio_evaluate(&e, &f, answers, answer_null, created_at,
+					  &cfg->settings, cfg->breaks, cfg->nbreaks, as_of);
+		StateRowToSlot(locked[i], slot);
+		if (StateFactsDiffer(slot, &atts, &f) || StateEvaluationDiffers(slot, &atts, &e))
+		{
+			bool		isnull;
+			Datum		d;
+			char	   *old_tier;
+			char	   *old_stage;
+
+			RowBind(&state_rr, locked[i], callcxt);
+			d = RowGet(&state_rr, 0, &isnull);
+			old_tier = isnull ? NULL : TextDatumGetCString(d);
+			d = RowGet(&state_rr, 1, &isnull);
+			old_stage = isnull ? NULL : pstrdup(prio_stage_names[StageFromDatum(d)]);
+			StateWriterAdd(&w, &f, &e, old_tier, old_stage, &tids[i]);
+		}
+		ExecClearTuple(slot);
+		MemoryContextSwitchTo(old);
+		MemoryContextReset(rowcxt);
+	}
+	StateWriterEnd(&w);
+	changed = w.changed;
+	ExecDropSingleTupleTableSlot(slot);
+	MemoryContextDelete(rowcxt);
+	return changed;
+}
+
+/* ids from a bigint[] argument: its non-NULL elements, sorted and distinct */
+static int64 *
+ids_arg(ArrayType *a, int *n)
+{
+	Datum	   *elems;
+	bool	   *nulls;
+	int			count;
+	int64	   *ids;
+	int			m = 0;
+
+	if (ARR_NDIM(a) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("ids must be a one-dimensional array of customer ids")));
+	deconstruct_array(a, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &elems, &nulls, &count);
+	ids = palloc(sizeof(int64) * Max(count, 1));
+	for (int i = 0; i < count; i++)
+		if (!nulls[i])
+			ids[m++] = DatumGetInt64(elems[i]);
+	*n = PrioSortIds(ids, m);
+	return ids;
+}
+
+/*
+ * prio.rebuild(ids bigint[], why text, force boolean) RETURNS integer
+ *		PrioRebuild() of the given customers; NULL ids: everyone, by the
+ *		sweep (prio.sweep_rebuild).
+ */
+PG_FUNCTION_INFO_V1(prio_rebuild);
+Datum
+prio_rebuild(PG_FUNCTION_ARGS)
+{
+	int64	   *ids;
+	int			n;
+	int64		fixed;
+
+	CheckArgNotNull(fcinfo, 1, "why");
+	CheckArgNotNull(fcinfo, 2, "force");
+	if (PG_ARGISNULL(0))
+		return DirectFunctionCall2(prio_sweep_rebuild, PG_GETARG_DATUM(1), PG_GETARG_DATUM(2));
+	ids = ids_arg(PG_GETARG_ARRAYTYPE_P(0), &n);
+	SPI_connect();
+	fixed = PrioRebuild(ids, n, text_to_cstring(PG_GETARG_TEXT_PP(1)), PG_GETARG_BOOL(2));
+	SPI_finish();
+	PG_RETURN_INT32((int32) Min(fixed, PG_INT32_MAX));
+}
+
+/*
+ * prio.reevaluate(ids bigint[], as_of timestamptz, why text) RETURNS integer
+ *		PrioReevaluate() of the given customers (NULL ids: none).
+ */
+PG_FUNCTION_INFO_V1(prio_reevaluate);
+Datum
+prio_reevaluate(PG_FUNCTION_ARGS)
+{
+	int64	   *ids;
+	int			n;
+	int64		changed;
+
+	CheckArgNotNull(fcinfo, 1, "as_of");
+	CheckArgNotNull(fcinfo, 2, "why");
+	if (PG_ARGISNULL(0))
+		PG_RETURN_INT32(0);
+	if (TIMESTAMP_NOT_FINITE(PG_GETARG_TIMESTAMPTZ(1)))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("as_of must be a finite time")));
+	ids = ids_arg(PG_GETARG_ARRAYTYPE_P(0), &n);
+	SPI_connect();
+	changed = PrioReevaluate(ids, n, PG_GETARG_TIMESTAMPTZ(1), text_to_cstring(PG_GETARG_TEXT_PP(2)));
+	SPI_finish();
+	PG_RETURN_INT32((int32) Min(changed, PG_INT32_MAX));
+}

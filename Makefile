@@ -3,7 +3,15 @@ EXTENSION  = prio
 EXTVERSION = $(shell sed -n "s/^default_version[[:space:]]*=[[:space:]]*'\([^']*\)'.*/\1/p" $(EXTENSION).control)
 
 MODULE_big = prio
-OBJS       = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
+# src/prio.c (module init) and src/*/*.c: rules/ (pure rules), engine/ (event
+# sources, state store, outcomes, configuration cache), support/ (helpers every
+# layer uses) and sql/ (the SQL-callable entry points, one file per SQL name).
+OBJS       = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c src/*/*.c)))
+# Headers are included by their plain names ("prio.h", "btyd.h",
+# "customer_state.h") wherever in src/ they live.  `override`: the private
+# builds (tools/private.sh) pass PG_CPPFLAGS on the command line.
+override PG_CPPFLAGS += -I$(srcdir)/src -I$(srcdir)/src/rules -I$(srcdir)/src/engine \
+	-I$(srcdir)/src/support
 
 # The current version's install script is built from its ordered parts in
 # sql/install/ (NN_name.sql, each opening with what it holds), concatenated
@@ -62,6 +70,11 @@ stress:
 check-asserts:
 	tools/asserts.sh
 
+# The C layout (tools/layout.sh): each SQL function's C in src/sql/<its name>.c, pure
+# rules in src/rules/, nothing but prio.c and prio.h directly in src/.
+check-layout:
+	tools/layout.sh
+
 # pg_regress (TAP=1: and pgTAP) with the server under valgrind; prio's errors with
 # their stacks.  Not in CI: about 7 minutes.
 check-valgrind:
@@ -71,4 +84,4 @@ check-valgrind:
 bench:
 	SCALE=$(SCALE) MEASURES="$(MEASURES)" bench/run.sh
 
-.PHONY: prove test demo bench stress check-asserts check-valgrind
+.PHONY: prove test demo bench stress check-asserts check-layout check-valgrind

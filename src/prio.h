@@ -54,16 +54,16 @@ typedef enum PrioApiVersion
 extern void ConfigRelationChanged(Oid relid);	/* config.c */
 extern void ConfigXactEvent(XactEvent event);
 extern void ConfigSubXactEvent(SubXactEvent event, SubTransactionId mySubid);
-extern void SegmentRelationChanged(Oid relid);	/* segment.c */
-extern void CatalogRelationChanged(Oid relid);	/* catalog.c */
-extern void StageTypeChanged(void);	/* lifecycle.c */
-extern void StateUpdateRelationChanged(Oid relid); /* stateupdate.c */
+extern void SegmentRelationChanged(Oid relid);	/* engine/rfm_segments.c */
+extern void CatalogRelationChanged(Oid relid);	/* engine/catalog.c */
+extern void StageTypeChanged(void);	/* engine/stage.c */
+extern void StateUpdateRelationChanged(Oid relid); /* engine/state_update.c */
 extern void StateUpdateObjectChanged(void);
 extern void StateUpdateAborted(SubTransactionId mySubid);
 extern void OutcomesXactEvent(XactEvent event);	/* outcomes.c */
 extern void OutcomesSubXactEvent(SubXactEvent event, SubTransactionId mySubid);
 
-/* prio.c: argument checks that ereport with a specific SQLSTATE */
+/* support/checks.c: argument checks that ereport with a specific SQLSTATE */
 extern void CheckArgNotNull(FunctionCallInfo fcinfo, int argno, const char *name);
 extern void CheckFiniteDouble(double value, const char *name);
 extern void CheckFiniteNumeric(Numeric value, const char *name);
@@ -72,15 +72,18 @@ extern double IntervalToUsecs(const Interval *iv);
 extern double CheckPositiveInterval(const Interval *iv, const char *name);
 extern double ElapsedUsecs(TimestampTz from, TimestampTz to);
 extern void NumericAccum(Numeric *sum, Numeric add, MemoryContext cxt);
+/* support/rowreader.c: a composite result's fields are still the ones filled */
 extern void CheckResultDesc(TupleDesc desc, const Oid *types, int n, const char *what);
 extern void CheckResultDescPrefix(TupleDesc desc, const Oid *types, int nmin, int n,
 								  const char *what);
+/* engine/catalog.c: prio's relations and columns by name */
 extern Oid	PrioRelid(const char *name);
 extern AttrNumber PrioAttnum(Relation rel, const char *name, Oid type);
-/* catalog.c: the columns prio reads are there, of the types it reads them as */
+/* engine/catalog.c: the columns prio reads are there, of the types it reads them as */
 extern void PrioCheckTable(Relation rel);
 extern void PrioCheckTableByName(const char *name);
 extern Relation PrioOpenIndex(const char *name, Relation heap, AttrNumber col1, AttrNumber col2);
+/* support/spi.c */
 extern Datum Int8ArrayDatum(const int64 *ids, int n);
 /* prepared and kept for the life of the backend; the caller is connected to SPI */
 struct _SPI_plan;
@@ -91,9 +94,9 @@ extern struct _SPI_plan *PrioKeepPlan(const char *sql, int nargs, Oid *types,
 #define PRIO_STAGE_TYPE ((Oid) 1)
 
 /*
- * Reading fields of a composite argument by name and expected type.  The
- * field map is built once per row type version (the type cache's
- * tupDesc_identifier changes with any ALTER) and kept in fn_extra.
+ * support/rowreader.c: reading fields of a composite argument by name and
+ * expected type.  The field map is built once per row type version (the type
+ * cache's tupDesc_identifier changes with any ALTER) and kept in fn_extra.
  */
 #define ROW_MAX_FIELDS 32
 typedef struct RowReader
@@ -114,7 +117,7 @@ typedef struct RowReader
 extern void RowBind(RowReader *rr, Datum row, MemoryContext cxt);
 extern Datum RowGet(RowReader *rr, int field, bool *isnull);
 
-/* lifecycle.c: stages in their forward order, then silent and lost */
+/* rules/lifecycle.c: stages in their forward order, then silent and lost */
 typedef enum PrioStage
 {
 	STAGE_PROSPECT,
@@ -128,6 +131,7 @@ typedef enum PrioStage
 } PrioStage;
 
 extern const char *const prio_stage_names[STAGE_COUNT];
+/* engine/stage.c: the prio.stage enum's OIDs */
 extern Oid	StageTypeOid(void);
 extern PrioStage StageFromDatum(Datum d);
 extern Datum StageGetDatum(PrioStage s);
@@ -136,15 +140,15 @@ extern PrioStage prio_stage_step(PrioStage stage, bool has_kind_stage,
 extern PrioStage prio_effective_stage(PrioStage base, bool has_since, TimestampTz since,
 									  TimestampTz as_of, double silent_us, double dormant_us);
 
-/* bant.c */
+/* rules/bant.c */
 extern int	prio_bant(const bool *answers, const bool *isnull);
 
-/* rfm.c */
+/* rules/rfm.c */
 extern const float8 *CheckBreaks(ArrayType *breaks, int *nbreaks);
 extern int	prio_rfm_score(double value, const float8 *breaks, int nbreaks,
 						   bool higher_is_better);
 
-/* intent.c */
+/* rules/intent.c */
 extern double prio_decay(TimestampTz at, TimestampTz as_of, double half_life_us);
 extern double prio_intent_at(double intent, TimestampTz intent_at, TimestampTz as_of,
 							 double half_life_us);
@@ -422,8 +426,17 @@ extern void OutcomeKindsForget(void);
 extern void OutcomeRemember(Datum old_row, PrioStage stage);
 extern void OutcomesFlush(void);
 
-/* segment.c */
+/* rules/segment.c: named segments of score triples, the first matching row winning */
+#define SEGMENT_NSCORE 5
+typedef const char *SegmentMap[SEGMENT_NSCORE][SEGMENT_NSCORE][SEGMENT_NSCORE];
 extern void CheckScore(int32 score, const char *name);
+extern void prio_segment_map_add(SegmentMap map, const char *name, const int *lim);
+
+/* engine/rfm_segments.c: prio.rfm_segments' map, cached until the table changes */
 extern const char *prio_rfm_segment(int r, int f, int m);
+
+/* engine/restore.c: this session loads a dump of prio */
+extern void PrioRestoreBegin(void);
+extern bool PrioRestoring(void);
 
 #endif							/* PRIO_H */

@@ -3,6 +3,12 @@
 -- write for another rep's customer; prio keeps maintaining every customer.
 BEGIN;
 SELECT plan(35);
+-- Autovacuum's in-place update of a table's pg_class row waits for a transaction that
+-- changed the row (PostgreSQL 15.20 does); the grants below change those rows, and an
+-- ALTER TABLE of enable_owner_isolation() that then waited for that autovacuum's lock
+-- deadlocked (40P01, now and then).  The tables it alters, locked first: autovacuum yields.
+LOCK TABLE prio.customers, prio.activities, prio.customer_state, prio.tier_history,
+    prio.win_outcomes IN ACCESS EXCLUSIVE MODE;
 
 CREATE ROLE prio_rep_ann; CREATE ROLE prio_rep_bob; CREATE ROLE prio_mgr; CREATE ROLE prio_app;
 CREATE ROLE prio_mgr_member IN ROLE prio_mgr;

@@ -1,4 +1,4 @@
--- pgTAP: how the insert trigger writes customer_state (src/stateupdate.c).
+-- pgTAP: how the insert trigger writes customer_state (src/engine/state_update.c).
 -- The locked rows are written through the executor (ExecSimpleRelationUpdate),
 -- so everything an UPDATE does happens as for an UPDATE: CHECK and NOT NULL
 -- constraints (also ones a DBA added, renamed, or whose function changed), index

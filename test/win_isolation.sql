@@ -7,6 +7,12 @@
 -- and everyone with isolation off get the model of every outcome.
 BEGIN;
 SELECT plan(15);
+-- Autovacuum's in-place update of a table's pg_class row waits for a transaction that
+-- changed the row (PostgreSQL 15.20 does); the grants below change those rows, and an
+-- ALTER TABLE of enable_owner_isolation() that then waited for that autovacuum's lock
+-- deadlocked (40P01, now and then).  The tables it alters, locked first: autovacuum yields.
+LOCK TABLE prio.customers, prio.activities, prio.customer_state, prio.tier_history,
+    prio.win_outcomes IN ACCESS EXCLUSIVE MODE;
 
 CREATE ROLE prio_wi_ann; CREATE ROLE prio_wi_bob; CREATE ROLE prio_wi_mgr;
 SELECT prio.grant_reader('prio_wi_ann'); SELECT prio.grant_writer('prio_wi_bob');

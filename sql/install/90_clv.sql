@@ -1,5 +1,5 @@
 ------------------------------------------------------------------------
--- Predictive: customer lifetime value (BG/NBD + Gamma-Gamma, src/btyd.c)
+-- Predictive: customer lifetime value (BG/NBD + Gamma-Gamma, src/rules/btyd.c)
 ------------------------------------------------------------------------
 
 CREATE TYPE @extschema@.btyd_summary AS (

@@ -18,40 +18,25 @@
  *
  * Only the owner of prio._restore (or a superuser) can insert into it, so
  * only they can put a session in this mode; it lasts until the session ends.
+ * The trigger is src/sql/restore_begin.c, the WHEN clauses' test
+ * src/sql/restoring.c; the session's mode is kept here.
  */
 #include "prio.h"
 
-#include "commands/trigger.h"
-#include "utils/rel.h"
-
 static bool restoring = false;
 
-PG_FUNCTION_INFO_V1(prio_restore_begin);
-Datum
-prio_restore_begin(PG_FUNCTION_ARGS)
+/* The session loads a dump from now on (said once in the server log). */
+void
+PrioRestoreBegin(void)
 {
-	TriggerData *td = (TriggerData *) fcinfo->context;
-
-	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_BEFORE(td->tg_event) ||
-		!TRIGGER_FIRED_FOR_ROW(td->tg_event) || !TRIGGER_FIRED_BY_INSERT(td->tg_event))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("prio.restore_begin() must be a BEFORE INSERT row trigger")));
-	if (RelationGetRelid(td->tg_relation) != PrioRelid("_restore"))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("prio.restore_begin() is a trigger of prio._restore only")));
 	if (!restoring)
 		ereport(LOG,
 				(errmsg("prio: this session loads a dump of prio; prio's triggers leave the loaded tables as they are until it ends")));
 	restoring = true;
-	/* the row is already there: CREATE EXTENSION seeded it */
-	return PointerGetDatum(NULL);
 }
 
-PG_FUNCTION_INFO_V1(prio_restoring);
-Datum
-prio_restoring(PG_FUNCTION_ARGS)
+bool
+PrioRestoring(void)
 {
-	PG_RETURN_BOOL(restoring);
+	return restoring;
 }

@@ -1,5 +1,5 @@
 /*
- * stateupdate.c
+ * state_update.c
  *		The state writer's batches, written through the executor.
  *
  * A batch whose rows the caller located (the insert trigger locked them;
@@ -53,7 +53,7 @@
  * EvalPlanQualInit a sixth; this file is written for 15's API.
  */
 #if PG_VERSION_NUM >= 160000
-#error "src/stateupdate.c is written for PostgreSQL 15's executor API"
+#error "src/engine/state_update.c is written for PostgreSQL 15's executor API"
 #endif
 
 struct StateUpdate

@@ -1,6 +1,7 @@
 /*
- * segment.c
- *		Named RFM segments from the user-editable rule table prio.rfm_segments.
+ * rfm_segments.c
+ *		Named RFM segments from the user-editable rule table prio.rfm_segments,
+ *		compiled by rules/segment.c.
  *
  * The rules are compiled once into a 5x5x5 lookup map and kept until the
  * table changes: prio.invalidate_cache() (a statement trigger on the table)
@@ -15,16 +16,13 @@
 #include "access/xact.h"
 #include "catalog/namespace.h"
 #include "executor/spi.h"
-#include "utils/builtins.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
 
-#define NSCORE 5
-
 static MemoryContext segment_cxt = NULL;
-static const char *segment_map[NSCORE][NSCORE][NSCORE];
+static SegmentMap segment_map;
 static bool segment_valid = false;
 static uint64 segment_generation = 0;	/* bumped by every invalidation */
 static Oid	segment_relid = InvalidOid;
@@ -37,15 +35,6 @@ SegmentRelationChanged(Oid relid)
 		segment_valid = false;
 		segment_generation++;
 	}
-}
-
-void
-CheckScore(int32 score, const char *name)
-{
-	if (score < 1 || score > NSCORE)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s score must be between 1 and 5, not %d", name, score)));
 }
 
 static int
@@ -78,39 +67,29 @@ segment_load_once(void)
 	SPI_connect();
 	plan = SPI_prepare("SELECT segment, r_min, r_max, f_min, f_max, m_min, m_max"
 					   " FROM " PRIO_SCHEMA ".rfm_segments ORDER BY position", 0, NULL);
+	/* a missing table or column raises its own error in SPI_prepare() */
 	if (plan == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("could not read prio.rfm_segments: %s",
-						SPI_result_code_string(SPI_result))));
+		elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
 	/* parallel workers cannot take a new snapshot; they share the leader's */
 	rc = SPI_execute_snapshot(plan, NULL, NULL,
 							  IsInParallelMode() ? InvalidSnapshot : GetLatestSnapshot(),
 							  InvalidSnapshot, true, false, 0);
 	if (rc != SPI_OK_SELECT)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("could not read prio.rfm_segments: %s", SPI_result_code_string(rc))));
+		elog(ERROR, "SPI_execute_snapshot failed: %s", SPI_result_code_string(rc));
 
-	/* later rows fill only cells no earlier row claimed: first match wins */
+	/* in position order: the rule lets the first match win */
 	for (uint64 i = 0; i < SPI_processed; i++)
 	{
 		HeapTuple	tup = SPI_tuptable->vals[i];
 		TupleDesc	desc = SPI_tuptable->tupdesc;
 		char	   *name = SPI_getvalue(tup, desc, 1);
 		int			lim[6];
-		const char *kept;
 
 		for (int c = 0; c < 6; c++)
 			lim[c] = segment_int(tup, desc, c + 2);
 		if (name == NULL)
 			continue;
-		kept = MemoryContextStrdup(segment_cxt, name);
-		for (int r = Max(lim[0], 1); r <= Min(lim[1], NSCORE); r++)
-			for (int f = Max(lim[2], 1); f <= Min(lim[3], NSCORE); f++)
-				for (int m = Max(lim[4], 1); m <= Min(lim[5], NSCORE); m++)
-					if (segment_map[r - 1][f - 1][m - 1] == NULL)
-						segment_map[r - 1][f - 1][m - 1] = kept;
+		prio_segment_map_add(segment_map, MemoryContextStrdup(segment_cxt, name), lim);
 	}
 	SPI_finish();
 }
@@ -141,13 +120,4 @@ prio_rfm_segment(int r, int f, int m)
 		segment_load();
 	name = segment_map[r - 1][f - 1][m - 1];
 	return name ? name : "Other";
-}
-
-PG_FUNCTION_INFO_V1(prio_rfm_segment_sql);
-Datum
-prio_rfm_segment_sql(PG_FUNCTION_ARGS)
-{
-	PG_RETURN_TEXT_P(cstring_to_text(prio_rfm_segment(PG_GETARG_INT32(0),
-													  PG_GETARG_INT32(1),
-													  PG_GETARG_INT32(2))));
 }

@@ -1,21 +1,9 @@
 /*
- * bant.c
- *		BANT qualification: how many of budget, authority, need and timeline
- *		are known to be met.
+ * bant_count.c
+ *		prio.bant_count(budget, authority, need, timeline): the BANT rule
+ *		(rules/bant.c) on four booleans, NULL meaning "not known".
  */
 #include "prio.h"
-
-/* NULL means "not known", which is not met. */
-int
-prio_bant(const bool *answers, const bool *isnull)
-{
-	int			n = 0;
-
-	for (int i = 0; i < 4; i++)
-		if (!isnull[i] && answers[i])
-			n++;
-	return n;
-}
 
 PG_FUNCTION_INFO_V1(prio_bant_count);
 Datum

@@ -1,110 +1,16 @@
 /*
  * rfm.c
- *		RFM scores against cut points, and the prio.rfm aggregate that
- *		collects a customer's raw recency/frequency/monetary facts.
+ *		The prio.rfm aggregate, which collects a customer's raw
+ *		recency/frequency/monetary facts: rfm_accum, rfm_combine,
+ *		rfm_serialize, rfm_deserialize and rfm_final.
  */
 #include "prio.h"
-
-#include <math.h>
 
 #include "catalog/pg_type.h"
 #include "funcapi.h"
 #include "libpq/pqformat.h"
 #include "utils/builtins.h"
 #include "utils/numeric.h"
-
-/*
- * Validate a breaks array and return its elements: one-dimensional, not
- * empty, no NULL or NaN, ascending (ties allowed).
- */
-const float8 *
-CheckBreaks(ArrayType *breaks, int *nbreaks)
-{
-	const float8 *b;
-	int			n;
-
-	if (ARR_ELEMTYPE(breaks) != FLOAT8OID)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("breaks must be an array of double precision")));
-	if (ARR_NDIM(breaks) > 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("breaks must be a one-dimensional array")));
-	n = ArrayGetNItems(ARR_NDIM(breaks), ARR_DIMS(breaks));
-	if (n == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("breaks must not be empty"),
-				 errhint("Give n ascending cut points for scores 1 to n+1, e.g. quintiles with 4.")));
-	if (ARR_HASNULL(breaks))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("breaks must not contain NULL")));
-	b = (const float8 *) ARR_DATA_PTR(breaks);
-	for (int i = 0; i < n; i++)
-	{
-		if (isnan(b[i]))
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("breaks must not contain NaN")));
-		if (i > 0 && b[i] < b[i - 1])
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("breaks must be in ascending order"),
-					 errdetail("Break %d (%g) is below break %d (%g).",
-							   i + 1, b[i], i, b[i - 1])));
-	}
-	*nbreaks = n;
-	return b;
-}
-
-/*
- * k = number of breaks strictly below value; higher is better gives 1 + k,
- * lower is better (recency in days) gives n + 1 - k.
- */
-int
-prio_rfm_score(double value, const float8 *breaks, int nbreaks,
-			   bool higher_is_better)
-{
-	int			lo = 0;
-	int			hi = nbreaks;
-
-	while (lo < hi)
-	{
-		int			mid = lo + (hi - lo) / 2;
-
-		if (breaks[mid] < value)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return higher_is_better ? 1 + lo : nbreaks + 1 - lo;
-}
-
-PG_FUNCTION_INFO_V1(prio_rfm_score_sql);
-Datum
-prio_rfm_score_sql(PG_FUNCTION_ARGS)
-{
-	const float8 *breaks;
-	int			nbreaks;
-	double		value;
-
-	if (PG_ARGISNULL(1))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("breaks must not be NULL")));
-	breaks = CheckBreaks(PG_GETARG_ARRAYTYPE_P(1), &nbreaks);
-	CheckArgNotNull(fcinfo, 2, "higher_is_better");
-	if (PG_ARGISNULL(0))
-		PG_RETURN_NULL();
-	value = PG_GETARG_FLOAT8(0);
-	if (isnan(value))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("value must not be NaN")));
-	PG_RETURN_INT32(prio_rfm_score(value, breaks, nbreaks, PG_GETARG_BOOL(2)));
-}
 
 /*
  * prio.rfm aggregate state.  Lives in the aggregate memory context.
@@ -120,15 +26,14 @@ typedef struct RfmState
 	Numeric		monetary;
 } RfmState;
 
+/* Their internal arguments keep SQL from calling them but as an aggregate's. */
 static MemoryContext
 rfm_aggcontext(FunctionCallInfo fcinfo)
 {
 	MemoryContext aggcontext;
 
 	if (!AggCheckCallContext(fcinfo, &aggcontext))
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("prio.rfm support functions can only be called as part of the aggregate")));
+		elog(ERROR, "prio.rfm support function called in non-aggregate context");
 	return aggcontext;
 }
 
@@ -253,10 +158,9 @@ prio_rfm_final(PG_FUNCTION_ARGS)
 	Datum		values[4];
 	bool		nulls[4] = {false, false, false, false};
 
+	/* declared to return prio.rfm_summary; ALTER TYPE is checked below */
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("prio.rfm must return the composite type prio.rfm_summary")));
+		elog(ERROR, "return type of prio.rfm_final must be a row type");
 	CheckResultDesc(tupdesc, summary_types, 4, "prio.rfm_summary");
 	tupdesc = BlessTupleDesc(tupdesc);
 
@@ -275,23 +179,4 @@ prio_rfm_final(PG_FUNCTION_ARGS)
 									: int64_to_numeric(0));
 	}
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
-}
-
-/* prio.check_breaks(breaks): for CHECK constraints on settings */
-PG_FUNCTION_INFO_V1(prio_check_breaks);
-Datum
-prio_check_breaks(PG_FUNCTION_ARGS)
-{
-	int			n;
-
-	(void) CheckBreaks(PG_GETARG_ARRAYTYPE_P(0), &n);
-	PG_RETURN_BOOL(true);
-}
-
-/* Days from last_purchase_at to as_of, exactly as the tier rules count them. */
-PG_FUNCTION_INFO_V1(prio_recency_days);
-Datum
-prio_recency_days(PG_FUNCTION_ARGS)
-{
-	PG_RETURN_FLOAT8(ElapsedUsecs(PG_GETARG_TIMESTAMPTZ(0), PG_GETARG_TIMESTAMPTZ(1)) / USECS_PER_DAY);
 }

@@ -13,11 +13,16 @@
  * naming the table, the column and both types.  A relation that passed is
  * remembered until the relcache entry is invalidated (any ALTER TABLE of
  * it, or a cache reset), so the check costs a lookup in a short list.
+ *
+ * Also the lookups of prio's relations by name (PrioRelid), of a column of
+ * one of its tables (PrioAttnum) and of one of its indexes (PrioOpenIndex).
  */
 #include "prio.h"
 
+#include "access/genam.h"
 #include "access/table.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_am.h"
 #include "catalog/pg_type.h"
 #include "storage/lockdefs.h"
 #include "utils/builtins.h"
@@ -161,4 +166,77 @@ PrioCheckTableByName(const char *name)
 
 	PrioCheckTable(rel);
 	table_close(rel, NoLock);
+}
+
+/* A relation of prio's schema, by name */
+Oid
+PrioRelid(const char *name)
+{
+	Oid			relid = get_relname_relid(name, get_namespace_oid(PRIO_SCHEMA, false));
+
+	if (!OidIsValid(relid))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("relation " PRIO_SCHEMA ".%s does not exist", name),
+				 errhint("Reinstall the extension.")));
+	return relid;
+}
+
+/*
+ * A column of one of prio's tables, by name, of the given type (InvalidOid:
+ * the one catalog.c expects); the table's columns are checked first.
+ */
+AttrNumber
+PrioAttnum(Relation rel, const char *name, Oid type)
+{
+	TupleDesc	desc = RelationGetDescr(rel);
+
+	PrioCheckTable(rel);
+
+	for (int a = 0; a < desc->natts; a++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, a);
+
+		if (!att->attisdropped && strcmp(NameStr(att->attname), name) == 0)
+		{
+			if (type != InvalidOid && att->atttypid != type)
+				ereport(ERROR,
+						(errcode(ERRCODE_DATATYPE_MISMATCH),
+						 errmsg("column %s of %s has type %s, expected %s", name,
+								RelationGetRelationName(rel), format_type_be(att->atttypid),
+								format_type_be(type)),
+						 errhint("Reinstall the extension: its tables were altered.")));
+			return a + 1;
+		}
+	}
+	ereport(ERROR,
+			(errcode(ERRCODE_UNDEFINED_COLUMN),
+			 errmsg("%s has no column \"%s\"", RelationGetRelationName(rel), name),
+			 errhint("Reinstall the extension: its tables were altered.")));
+	pg_unreachable();
+}
+
+/* A btree index of prio's on heap, leading with column col1 (and col2, if given) */
+Relation
+PrioOpenIndex(const char *name, Relation heap, AttrNumber col1, AttrNumber col2)
+{
+	Oid			relid = get_relname_relid(name, get_namespace_oid(PRIO_SCHEMA, false));
+	Relation	idx;
+
+	if (!OidIsValid(relid))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("index " PRIO_SCHEMA ".%s does not exist", name),
+				 errhint("Reinstall the extension.")));
+	idx = index_open(relid, AccessShareLock);
+	if (idx->rd_index->indrelid != RelationGetRelid(heap) ||
+		idx->rd_index->indnkeyatts < (col2 ? 2 : 1) ||
+		idx->rd_index->indkey.values[0] != col1 ||
+		(col2 && idx->rd_index->indkey.values[1] != col2) ||
+		idx->rd_rel->relam != BTREE_AM_OID)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("index " PRIO_SCHEMA ".%s is not the one prio created", name),
+				 errhint("Reinstall the extension.")));
+	return idx;
 }

@@ -1,5 +1,5 @@
 /*
- * cache.c
+ * invalidate_cache.c
  *		prio.invalidate_cache(): statement trigger on prio.rfm_segments.
  *		Plain DML sends no relcache invalidation, so backends that cached
  *		the segment map would never notice a change; this sends one.

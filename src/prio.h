@@ -51,7 +51,7 @@ typedef enum PrioApiVersion
  * registration of each callback (_PG_init) to the modules that keep state.
  */
 #include "access/xact.h"
-extern void ConfigRelationChanged(Oid relid);	/* config.c */
+extern void ConfigRelationChanged(Oid relid);	/* engine/config.c */
 extern void ConfigXactEvent(XactEvent event);
 extern void ConfigSubXactEvent(SubXactEvent event, SubTransactionId mySubid);
 extern void SegmentRelationChanged(Oid relid);	/* engine/rfm_segments.c */
@@ -60,7 +60,7 @@ extern void StageTypeChanged(void);	/* engine/stage.c */
 extern void StateUpdateRelationChanged(Oid relid); /* engine/state_update.c */
 extern void StateUpdateObjectChanged(void);
 extern void StateUpdateAborted(SubTransactionId mySubid);
-extern void OutcomesXactEvent(XactEvent event);	/* outcomes.c */
+extern void OutcomesXactEvent(XactEvent event);	/* engine/outcomes.c */
 extern void OutcomesSubXactEvent(SubXactEvent event, SubTransactionId mySubid);
 
 /* support/checks.c: argument checks that ereport with a specific SQLSTATE */
@@ -153,7 +153,7 @@ extern double prio_decay(TimestampTz at, TimestampTz as_of, double half_life_us)
 extern double prio_intent_at(double intent, TimestampTz intent_at, TimestampTz as_of,
 							 double half_life_us);
 
-/* fold.c: a customer's facts, folded from its activities in (at, id) order */
+/* rules/fold.c: a customer's facts, folded from its activities in (at, id) order */
 typedef struct PrioFacts
 {
 	int64		customer_id;
@@ -192,15 +192,18 @@ extern void prio_facts_init(PrioFacts *f, int64 customer_id);
 extern void prio_fold_event(PrioFacts *f, TimestampTz at, bool inbound, bool has_kind_stage,
 							PrioStage kind_stage, bool is_purchase, double weight,
 							Numeric amount, double half_life_us, MemoryContext cxt);
+/* engine/facts_row.c: the composite type prio.facts */
 extern bool FactsFromDatum(PrioFacts *f, Datum row, RowReader *rr,
 						   MemoryContext rrcxt, MemoryContext cxt, PrioApiVersion api);
-/* the entry points' bodies, for the versioned symbols and legacy.c's */
+extern Datum FactsGetDatum(const PrioFacts *f, TupleDesc desc);
+extern void FactsCheckResultDesc(TupleDesc desc);
+/* the entry points' bodies (src/sql/), for the versioned symbols and legacy.c's */
 extern Datum FoldAccum(FunctionCallInfo fcinfo, PrioApiVersion api, bool with_activity_id);
 extern Datum EvaluateFacts(FunctionCallInfo fcinfo, PrioApiVersion api, bool with_models);
 extern Datum ClvSummaryAccum(FunctionCallInfo fcinfo, bool with_unit);
 extern Datum ActivitiesInserted(FunctionCallInfo fcinfo, PrioApiVersion api);
 
-/* tier.c: the settings the rules read, and one customer's evaluation */
+/* rules/evaluate.c: the settings the rules read, and one customer's evaluation */
 typedef struct PrioSettings
 {
 	double		half_life_us;
@@ -244,27 +247,33 @@ typedef struct PrioEval
 	StringInfoData rule;
 } PrioEval;
 
+/* engine/customer_row.c: a prio.customers row */
 extern void CustomerReaderInit(RowReader *rr);
 extern void prio_read_customer(RowReader *rr, bool *answers, bool *answer_null,
 							   TimestampTz *created_at);
+/* engine/config.c: a prio.settings row and the CLV models' rows */
 extern void SettingsReaderInit(RowReader *rr);
 extern void prio_read_settings(PrioSettings *s, RowReader *rr);
 extern void prio_read_model(PrioSettings *s, Datum bgnbd, bool bgnbd_null, Datum gammagamma,
 							bool gammagamma_null, RowReader *readers, MemoryContext cxt);
 extern void ModelReadersInit(RowReader *readers);
 
-/* summary.c: a customer's (x, t_x, T, mean_value) in weeks from its facts */
+/* rules/clv.c: a customer's (x, t_x, T, mean_value) from its facts, and its CLV */
 extern void prio_btyd_inputs(TimestampTz first_purchase_at, TimestampTz last_purchase_at,
 							 int64 purchase_days, Numeric monetary, Numeric first_day_amount,
 							 TimestampTz as_of, double unit_days, double *out);
+extern bool prio_customer_clv(const PrioFacts *f, const PrioSettings *s, TimestampTz as_of,
+							  double *clv);
+/* engine/summary.c: the same from a customer_state row */
 extern void StateSummaryReaderInit(RowReader *rr);
 extern bool prio_state_summary(RowReader *rr, Datum state, MemoryContext cxt, TimestampTz as_of,
 							   double unit_days, double *out);
+/* rules/evaluate.c: the rules */
 extern void prio_evaluate(PrioEval *e, const PrioFacts *f, const bool *bant_answers,
 						  const bool *bant_null, TimestampTz created_at, const PrioSettings *s,
 						  const float8 *const *breaks, const int *nbreaks, TimestampTz as_of);
 
-/* config.c: the kinds, settings, breaks and models, cached until they change */
+/* engine/config.c: the kinds, settings, breaks and models, cached until they change */
 typedef struct PrioKind
 {
 	char	   *name;
@@ -290,7 +299,7 @@ extern void prio_config_forget(void);
 extern uint64 prio_config_generation(void);
 extern int	prio_kind_index(const PrioConfig *c, const char *name, int len, int hint);
 
-/* statewrite.c: evaluated customers written in batches, with history and NOTIFY */
+/* engine/state_write.c: evaluated customers written in batches, with history and NOTIFY */
 #include "customer_state.h"
 
 typedef struct StateWriter
@@ -328,7 +337,7 @@ extern void StateWriterAdd(StateWriter *w, const PrioFacts *f, const PrioEval *e
 extern void StateWriterFlush(StateWriter *w);
 extern void StateWriterEnd(StateWriter *w);
 
-/* customer_state's columns the comparison reads, found by name (statewrite.c) */
+/* customer_state's columns the comparison reads, found by name (engine/state_write.c) */
 enum
 {
 	SF_FIRST_AT, SF_LAST_AT, SF_LAST_INBOUND_AT, SF_LAST_OUTBOUND_AT, SF_LAST_PURCHASE_AT,
@@ -359,13 +368,13 @@ extern bool StateFactsDiffer(struct TupleTableSlot *slot, const StateAtts *a, co
 extern bool StateEvaluationDiffers(struct TupleTableSlot *slot, const StateAtts *a,
 								   const PrioEval *e);
 
-/* stateupdate.c: the writer's batches of located rows, through the executor */
+/* engine/state_update.c: the writer's batches of located rows, through the executor */
 typedef struct StateUpdate StateUpdate;
 extern StateUpdate *StateUpdateBegin(int ncols);
 extern bool StateUpdateBatch(StateUpdate *su, StateWriter *w);
 extern void StateUpdateEnd(StateUpdate *su);
 
-/* sweep.c: the activities of many customers, read in one scan and folded */
+/* engine/sweep.c: the activities of many customers, read in one scan and folded */
 typedef struct ActivityCollector ActivityCollector;
 extern ActivityCollector *ActivityCollectorBegin(const PrioConfig *cfg, Snapshot snapshot,
 												 double ncustomers);
@@ -377,7 +386,7 @@ extern void ActivityCollectorFold(ActivityCollector *c, int64 customer_id, PrioF
 extern uint64 ActivityCollectorKinds(ActivityCollector *c, int64 customer_id, TimestampTz upto);
 extern void ActivityCollectorEnd(ActivityCollector *c);
 
-/* refold.c: customers folded again from all their activities, and re-evaluated */
+/* engine/refold.c: customers folded again from all their activities, and re-evaluated */
 typedef struct RefoldSet
 {
 	const PrioConfig *cfg;		/* the caller keeps it current */
@@ -410,16 +419,16 @@ extern void PrioStateOwnersFollow(const int64 *ids, int n);
 extern int	PrioSortIds(int64 *ids, int n);
 extern int64 PrioRebuild(int64 *ids, int n, const char *why, bool force);
 extern int64 PrioReevaluate(int64 *ids, int n, TimestampTz as_of, const char *why);
-extern Datum prio_sweep_rebuild(PG_FUNCTION_ARGS);	/* sweep.c */
+extern Datum prio_sweep_rebuild(PG_FUNCTION_ARGS);	/* sql/sweep_rebuild.c */
 
-/* rowlock.c: the insert trigger's reads by customer_id (ids ascending; 0: no row) */
+/* engine/state_lock.c: the insert trigger's reads by customer_id (ids ascending; 0: no row) */
 extern void PrioLockStateRows(const int64 *ids, int n, Datum *rows, ItemPointer tids,
 							  CommandId since, bool *written);
 extern void PrioLockCustomers(const int64 *ids, int n, Datum *rows);
 extern void PrioReadCustomers(const int64 *ids, int n, Datum *rows);
 extern void PrioStateChanged(int64 customer_id) pg_attribute_noreturn();
 
-/* outcomes.c: the kinds a customer had by its last_at, from a caller that read them */
+/* engine/outcomes.c: the kinds a customer had by its last_at, from a caller that read them */
 #define KNOWN_KINDS_MAX 64
 extern void OutcomeKindsKnown(int64 customer_id, uint64 kinds, uint64 config_generation);
 extern void OutcomeKindsForget(void);

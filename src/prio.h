@@ -66,6 +66,9 @@ extern void OutcomesSubXactEvent(SubXactEvent event, SubTransactionId mySubid);
 /* support/checks.c: argument checks that ereport with a specific SQLSTATE */
 extern void CheckArgNotNull(FunctionCallInfo fcinfo, int argno, const char *name);
 extern void CheckFiniteDouble(double value, const char *name);
+struct TriggerData;
+extern struct TriggerData *CheckStatementTrigger(FunctionCallInfo fcinfo, const char *fn,
+												 const char *table);
 extern void CheckFiniteNumeric(Numeric value, const char *name);
 extern int64 CheckedAdd64(int64 a, int64 b, const char *what, int64 customer_id);
 extern double IntervalToUsecs(const Interval *iv);
@@ -336,6 +339,7 @@ extern void StateWriterAdd(StateWriter *w, const PrioFacts *f, const PrioEval *e
 						   const ItemPointerData *tid);
 extern void StateWriterFlush(StateWriter *w);
 extern void StateWriterEnd(StateWriter *w);
+extern int64 StateWrites(int path, int what);
 
 /* customer_state's columns the comparison reads, found by name (engine/state_write.c) */
 enum
@@ -419,7 +423,21 @@ extern void PrioStateOwnersFollow(const int64 *ids, int n);
 extern int	PrioSortIds(int64 *ids, int n);
 extern int64 PrioRebuild(int64 *ids, int n, const char *why, bool force);
 extern int64 PrioReevaluate(int64 *ids, int n, TimestampTz as_of, const char *why);
-extern Datum prio_sweep_rebuild(PG_FUNCTION_ARGS);	/* sql/sweep_rebuild.c */
+/* bigint[] ids: the non-NULL elements, sorted and distinct (*n of them) */
+extern int64 *PrioIdsArg(ArrayType *a, int *n);
+
+/* engine/sweep.c: everyone refolded (prio.sweep_rebuild), everyone due (prio.sweep_due) */
+extern int64 PrioSweepRebuild(const char *why, bool force);
+extern int64 *PrioSweepDue(TimestampTz as_of, int *ndue);
+
+/* engine/source_activities.c, source_customers.c: the change triggers' work */
+struct TriggerData;
+struct Tuplestorestate;
+extern void PrioCollectIds(struct Tuplestorestate *rows, Relation rel, int64 **ids, int *n,
+						   int *max, AttrNumber att_at, TimestampTz latest,
+						   const char *future_msg, const char *future_hint);
+extern void PrioActivitiesChanged(struct TriggerData *td);
+extern void PrioCustomersChanged(struct TriggerData *td);
 
 /* engine/state_lock.c: the insert trigger's reads by customer_id (ids ascending; 0: no row) */
 extern void PrioLockStateRows(const int64 *ids, int n, Datum *rows, ItemPointer tids,
@@ -434,6 +452,9 @@ extern void OutcomeKindsKnown(int64 customer_id, uint64 kinds, uint64 config_gen
 extern void OutcomeKindsForget(void);
 extern void OutcomeRemember(Datum old_row, PrioStage stage);
 extern void OutcomesFlush(void);
+extern void OutcomesCheckTrigger(FunctionCallInfo fcinfo, bool row, const char *name);
+extern void PrioRebuildWinCounts(void);
+extern bool PrioWinFeatures(Datum row, Datum *result);
 
 /* rules/segment.c: named segments of score triples, the first matching row winning */
 #define SEGMENT_NSCORE 5

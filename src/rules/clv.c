@@ -253,8 +253,8 @@ prio_clv_check_horizon(int32 horizon, double rate, double period)
 
 /* Both forms of prio.clv end here: the spend, then the discounted sum */
 double
-prio_clv_value(const double *bg, const double *gg, BtydCustomer c, int32 horizon, double rate,
-	   double period, double mean_value)
+prio_clv_value(const double *bg, const double *gg, BtydCustomer c, int32 horizon,
+			   double rate, double period, double mean_value)
 {
 	double		spend;
 	double		value;

@@ -96,6 +96,6 @@ prio_bgnbd_final(PG_FUNCTION_ARGS)
 	BtydFit		fit;
 
 	BtydCheckFit(btyd_bgnbd_fit(st ? st->c : NULL, st ? st->n : 0, NULL, 0.0, &fit),
-			  "prio.bgnbd_fit");
+				 "prio.bgnbd_fit");
 	PG_RETURN_DATUM(BtydFitResult(fcinfo, &fit, 4, "prio.bgnbd"));
 }

@@ -35,7 +35,8 @@ prio_clv(PG_FUNCTION_ARGS)
 	rate = BtydArgDouble(fcinfo, 7, "discount_rate");
 	period = BtydArgDouble(fcinfo, 8, "period");
 	prio_clv_check_horizon(horizon, rate, period);
-	PG_RETURN_FLOAT8(prio_clv_value(bg, gg, c, horizon, rate, period, BtydArgDouble(fcinfo, 5, "mean_value")));
+	PG_RETURN_FLOAT8(prio_clv_value(bg, gg, c, horizon, rate, period,
+									BtydArgDouble(fcinfo, 5, "mean_value")));
 }
 
 /*

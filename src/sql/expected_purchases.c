@@ -27,7 +27,8 @@ prio_expected_purchases_conditional(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("t must not be negative")));
 	c = BtydBgnbdRow(fcinfo, 2);
-	BtydCheckValue(btyd_bgnbd_conditional(par, c.x, c.t_x, c.T, t, &e), "prio.expected_purchases");
+	BtydCheckValue(btyd_bgnbd_conditional(par, c.x, c.t_x, c.T, t, &e),
+				   "prio.expected_purchases");
 	PG_RETURN_FLOAT8(e);
 }
 

@@ -46,6 +46,6 @@ prio_gammagamma_final(PG_FUNCTION_ARGS)
 	BtydFit		fit;
 
 	BtydCheckFit(btyd_gg_fit(st ? st->c : NULL, st ? st->n : 0, NULL, 0.0, &fit),
-			  "prio.gammagamma_fit");
+				 "prio.gammagamma_fit");
 	PG_RETURN_DATUM(BtydFitResult(fcinfo, &fit, 3, "prio.gammagamma"));
 }

@@ -82,16 +82,13 @@ config_query(const char *sql, const char *what)
 	SPIPlanPtr	plan = SPI_prepare(sql, 0, NULL);
 	int			rc;
 
+	/* a SELECT: errors are thrown, anything else cannot happen */
 	if (plan == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("could not read %s: %s", what, SPI_result_code_string(SPI_result))));
+		elog(ERROR, "could not read %s: %s", what, SPI_result_code_string(SPI_result));
 	rc = SPI_execute_snapshot(plan, NULL, NULL, GetLatestSnapshot(), InvalidSnapshot,
 							  true, false, 0);
 	if (rc != SPI_OK_SELECT)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("could not read %s: %s", what, SPI_result_code_string(rc))));
+		elog(ERROR, "could not read %s: %s", what, SPI_result_code_string(rc));
 	SPI_freeplan(plan);
 	return SPI_tuptable;
 }

@@ -882,9 +882,7 @@ PrioRebuildWinCounts(void)
 	if (SPI_execute("SELECT w.variable, w.value, pg_catalog.sum(w.won)::bigint,"
 					"       pg_catalog.sum(w.lost)::bigint, pg_catalog.count(*)"
 					"  FROM " PRIO_SCHEMA ".win_counts w GROUP BY 1, 2", false, 0) != SPI_OK_SELECT)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("could not read prio.win_counts")));
+		elog(ERROR, "could not read prio.win_counts");
 	nrows = SPI_processed;
 	for (uint64 r = 0; r < nrows; r++)
 	{

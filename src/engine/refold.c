@@ -320,10 +320,8 @@ refold_by_query(RefoldSet *rs, Refold *r, int n, MemoryContext cxt)
 		/* both in customer_id order */
 		while (c < n && ids[c] != id)
 			c++;
-		if (c == n)
-			ereport(ERROR,
-					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-					 errmsg("activities came back out of customer order")));
+		if (c == n)				/* the query's ORDER BY; the column types are checked */
+			elog(ERROR, "activities came back out of customer order");
 		prio_fold_event(&facts[c], DatumGetTimestampTz(SPI_getbinval(t, d, 2, &isnull)),
 						DatumGetBool(SPI_getbinval(t, d, 3, &isnull)),
 						!stage_null, stage_null ? STAGE_PROSPECT : StageFromDatum(stage),

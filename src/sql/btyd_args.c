@@ -18,10 +18,9 @@ BtydAggContext(FunctionCallInfo fcinfo, const char *name)
 {
 	MemoryContext cxt;
 
+	/* their internal arguments keep SQL from calling them but as an aggregate's */
 	if (!AggCheckCallContext(fcinfo, &cxt))
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("%s support functions can only be called as part of the aggregate", name)));
+		elog(ERROR, "%s support function called in non-aggregate context", name);
 	return cxt;
 }
 
@@ -78,10 +77,9 @@ BtydFitResult(FunctionCallInfo fcinfo, const BtydFit *fit, int npar, const char 
 	Oid			want[6];
 	int			k = 0;
 
+	/* declared to return the model's row type; ALTER TYPE is checked below */
 	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("%s must return a composite type", what)));
+		elog(ERROR, "return type of %s must be a row type", what);
 	for (int i = 0; i < npar; i++)
 	{
 		want[k] = FLOAT8OID;

@@ -252,10 +252,9 @@ prio_clv_summary_final(PG_FUNCTION_ARGS)
 
 	if (st == NULL || st->n == 0)
 		PG_RETURN_NULL();
+	/* declared to return prio.btyd_summary; ALTER TYPE is checked below */
 	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("prio.clv_summary must return prio.btyd_summary")));
+		elog(ERROR, "return type of prio.clv_summary must be a row type");
 	CheckResultDesc(desc, types, 4, "prio.btyd_summary");
 
 	/* purchases on the same calendar day are one transaction */

@@ -36,10 +36,9 @@ prio_customer_summary(PG_FUNCTION_ARGS)
 				 errmsg("as_of must be a finite time")));
 	unit_days = CheckPositiveInterval(PG_GETARG_INTERVAL_P(2), "unit") / USECS_PER_DAY;
 
+	/* declared to return prio.btyd_summary; ALTER TYPE is checked below */
 	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("prio.customer_summary must return the composite type prio.btyd_summary")));
+		elog(ERROR, "return type of prio.customer_summary must be a row type");
 	CheckResultDesc(desc, summary_types, 4, "prio.btyd_summary");
 
 	if (rr == NULL)

@@ -89,10 +89,9 @@ EvaluateFacts(FunctionCallInfo fcinfo, PrioApiVersion api, bool with_models)
 	prio_evaluate(&e, &facts, answers, answer_null, created_at, &settings,
 				  breaks, nbreaks, PG_GETARG_TIMESTAMPTZ(6));
 
+	/* declared to return prio.evaluation; ALTER TYPE is checked below */
 	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("prio.evaluate must return the composite type prio.evaluation")));
+		elog(ERROR, "return type of prio.evaluate must be a row type");
 	CheckResultDesc(desc, evaluation_types, E_NFIELDS, "prio.evaluation");
 	values[E_STAGE] = StageGetDatum(e.stage);
 	nulls[E_RECENCY] = !facts.has_purchase;

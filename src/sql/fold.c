@@ -52,10 +52,9 @@ FoldAccum(FunctionCallInfo fcinfo, PrioApiVersion api, bool with_activity_id)
 	FoldState  *st;
 	FoldEvent  *e;
 
+	/* its internal argument keeps SQL from calling it but as the aggregate's */
 	if (!AggCheckCallContext(fcinfo, &aggcontext))
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("prio.fold support functions can only be called as part of the aggregate")));
+		elog(ERROR, "prio.fold support function called in non-aggregate context");
 
 	if (PG_ARGISNULL(0))
 	{
@@ -150,10 +149,9 @@ prio_fold_final(PG_FUNCTION_ARGS)
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
 	st = (FoldState *) PG_GETARG_POINTER(0);
+	/* declared to return prio.facts; ALTER TYPE is checked below */
 	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("prio.fold must return the composite type prio.facts")));
+		elog(ERROR, "return type of prio.fold must be a row type");
 	FactsCheckResultDesc(desc);
 
 	/* fold a copy of the start, so the state itself stays as it was */

@@ -71,7 +71,8 @@ check-asserts:
 	tools/asserts.sh
 
 # The C layout (tools/layout.sh): each SQL function's C in src/sql/<its name>.c, pure
-# rules in src/rules/, nothing but prio.c and prio.h directly in src/.
+# rules in src/rules/, nothing but prio.c and prio.h directly in src/.  make test
+# (tools/test.sh) runs it before the build, so CI keeps it true.
 check-layout:
 	tools/layout.sh
 

@@ -188,10 +188,26 @@ prio_utc_day(TimestampTz t)
 	return (int32) day;
 }
 
+/*
+ * One activity as every fold reads it: the insert trigger's new rows, the
+ * refold, the sweep and the prio.fold aggregate.  kind indexes the kinds
+ * the caller passes to prio_fold_events.
+ */
+typedef struct PrioEvent
+{
+	TimestampTz at;
+	int64		activity_id;	/* ties in time fold in this order, ... */
+	int32		seq;			/* ... then in arrival order */
+	int32		kind;
+	Numeric		amount;			/* counted for purchase kinds; NULL: none */
+} PrioEvent;
+
+struct PrioKind;					/* below */
+
 extern void prio_facts_init(PrioFacts *f, int64 customer_id);
-extern void prio_fold_event(PrioFacts *f, TimestampTz at, bool inbound, bool has_kind_stage,
-							PrioStage kind_stage, bool is_purchase, double weight,
-							Numeric amount, double half_life_us, MemoryContext cxt);
+extern int	prio_event_cmp(const void *a, const void *b);
+extern void prio_fold_events(PrioFacts *f, PrioEvent *ev, int n, const struct PrioKind *kinds,
+							 double half_life_us, MemoryContext cxt);
 extern bool FactsFromDatum(PrioFacts *f, Datum row, RowReader *rr,
 						   MemoryContext rrcxt, MemoryContext cxt, PrioApiVersion api);
 /* the entry points' bodies, for the versioned symbols and legacy.c's */

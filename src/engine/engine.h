@@ -41,18 +41,7 @@ extern void StateSummaryReaderInit(RowReader *rr);
 extern bool prio_state_summary(RowReader *rr, Datum state, MemoryContext cxt, TimestampTz as_of,
 							   double unit_days, double *out);
 
-/* engine/config.c: the kinds, settings, breaks and models, cached until they change */
-typedef struct PrioKind
-{
-	char	   *name;
-	int			namelen;
-	bool		inbound;
-	bool		has_stage;
-	PrioStage	stage;
-	bool		is_purchase;
-	double		weight;
-} PrioKind;
-
+/* engine/config.c: kinds (PrioKind: rules.h), settings, breaks, models, cached till they change */
 typedef struct PrioConfig
 {
 	PrioKind   *kinds;

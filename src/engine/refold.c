@@ -11,7 +11,7 @@
  * state rows (state_lock.c), hand each locked customer over (RefoldSetAside),
  * and once every one is locked, RefoldAll() reads their activities -- by
  * one query per RefoldChunk customers, or, when they are many, by one scan
- * of the activities (sweep.c's collector) -- folds them with prio_fold_event()
+ * of the activities (sweep.c's collector) -- folds them with prio_fold_events()
  * and writes through the state writer (state_write.c), whose history rows and
  * notifications every path shares.  Whether a row is written is decided by
  * the one comparison the sweeps use (StateFactsDiffer, StateEvaluationDiffers).
@@ -89,10 +89,8 @@ prepare_plans(void)
 
 	if (refold_plan == NULL)
 		refold_plan = prepare(
-			"SELECT a.customer_id, a.at, k.direction OPERATOR(pg_catalog.=) 'inbound', k.stage,"
-			"       k.is_purchase, k.intent_weight, a.amount"
+			"SELECT a.customer_id, a.at, a.activity_id, a.kind, a.amount"
 			"  FROM " PRIO_SCHEMA ".activities a"
-			"  JOIN " PRIO_SCHEMA ".activity_kinds k ON k.kind OPERATOR(pg_catalog.=) a.kind"
 			" WHERE a.customer_id OPERATOR(pg_catalog.=) ANY ($1)"
 			" ORDER BY a.customer_id, a.at, a.activity_id", 1, &int8arr);
 }
@@ -288,8 +286,11 @@ refold_by_query(RefoldSet *rs, Refold *r, int n, MemoryContext cxt)
 	int64	   *ids = palloc(sizeof(int64) * n);
 	PrioFacts  *facts = palloc(sizeof(PrioFacts) * n);
 	MemoryContext mine = CurrentMemoryContext;
+	PrioEvent  *ev;
 	Datum		arg;
 	int			c = 0;
+	uint64		from = 0;
+	int			hint = 0;
 
 	for (int i = 0; i < n; i++)
 	{
@@ -299,13 +300,11 @@ refold_by_query(RefoldSet *rs, Refold *r, int n, MemoryContext cxt)
 	arg = Int8ArrayDatum(ids, n);
 	/* its columns are read by position, as the types they were created with */
 	PrioCheckTableByName("activities");
-	PrioCheckTableByName("activity_kinds");
 	if (SPI_execute_plan(refold_plan, &arg, NULL, false, 0) != SPI_OK_SELECT)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("could not read the activities of prio.activities")));
+		elog(ERROR, "could not read the activities of prio.activities");
 	/* SPI returns in its procedure context, which lives until SPI_finish */
 	MemoryContextSwitchTo(mine);
+	ev = palloc_extended(sizeof(PrioEvent) * Max(SPI_processed, 1), MCXT_ALLOC_HUGE);
 	for (uint64 row = 0; row < SPI_processed; row++)
 	{
 		HeapTuple	t = SPI_tuptable->vals[row];
@@ -313,26 +312,34 @@ refold_by_query(RefoldSet *rs, Refold *r, int n, MemoryContext cxt)
 		bool		isnull;
 		bool		amount_null;
 		int64		id = DatumGetInt64(SPI_getbinval(t, d, 1, &isnull));
-		bool		stage_null;
-		Datum		stage = SPI_getbinval(t, d, 4, &stage_null);
-		Datum		amount = SPI_getbinval(t, d, 7, &amount_null);
+		Datum		kind = SPI_getbinval(t, d, 4, &isnull);
+		Datum		amount = SPI_getbinval(t, d, 5, &amount_null);
 
-		/* both in customer_id order */
-		while (c < n && ids[c] != id)
-			c++;
-		if (c == n)				/* the query's ORDER BY; the column types are checked */
-			elog(ERROR, "activities came back out of customer order");
-		prio_fold_event(&facts[c], DatumGetTimestampTz(SPI_getbinval(t, d, 2, &isnull)),
-						DatumGetBool(SPI_getbinval(t, d, 3, &isnull)),
-						!stage_null, stage_null ? STAGE_PROSPECT : StageFromDatum(stage),
-						DatumGetBool(SPI_getbinval(t, d, 5, &isnull)),
-						DatumGetFloat8(SPI_getbinval(t, d, 6, &isnull)),
-						amount_null ? NULL : DatumGetNumeric(amount),
-						rs->cfg->settings.half_life_us, cxt);
+		/* both in customer_id order: the events of ids[c] end here */
+		if (id != ids[c])
+		{
+			if (row > from)
+				prio_fold_events(&facts[c], &ev[from], (int) (row - from), rs->cfg->kinds,
+								 rs->cfg->settings.half_life_us, cxt);
+			while (c < n && ids[c] != id)
+				c++;
+			if (c == n)
+				elog(ERROR, "activities came back out of customer order");
+			from = row;
+		}
+		ev[row].at = DatumGetTimestampTz(SPI_getbinval(t, d, 2, &isnull));
+		ev[row].activity_id = DatumGetInt64(SPI_getbinval(t, d, 3, &isnull));
+		ev[row].seq = 0;
+		ev[row].kind = hint = prio_kind_index(rs->cfg, VARDATA_ANY(DatumGetPointer(kind)),
+											  VARSIZE_ANY_EXHDR(DatumGetPointer(kind)), hint);
+		ev[row].amount = amount_null ? NULL : DatumGetNumeric(amount);
 	}
-	SPI_freetuptable(SPI_tuptable);
+	if (SPI_processed > from)
+		prio_fold_events(&facts[c], &ev[from], (int) (SPI_processed - from), rs->cfg->kinds,
+						 rs->cfg->settings.half_life_us, cxt);
 	for (int i = 0; i < n; i++)
 		evaluate_and_write(rs, &r[i], &facts[i]);
+	SPI_freetuptable(SPI_tuptable);
 	StateWriterFlush(rs->writer);
 }
 

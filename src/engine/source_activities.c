@@ -56,20 +56,14 @@
 
 #define CHUNK_CUSTOMERS 500
 
-typedef struct NewRow
-{
-	TimestampTz at;
-	char	   *kind;
-	Numeric		amount;
-} NewRow;
-
 typedef struct Chunk
 {
 	MemoryContext cxt;			/* reset after each chunk */
 	int64		ids[CHUNK_CUSTOMERS];
 	int			first[CHUNK_CUSTOMERS]; /* first row of each customer */
 	int			ncust;
-	NewRow	   *rows;
+	PrioEvent  *rows;			/* in (customer_id, at, activity_id) order */
+	char	  **kinds;			/* each row's kind, resolved once locked */
 	int			nrows;
 	int			maxrows;
 } Chunk;
@@ -166,18 +160,10 @@ process_chunk(Context *cx, Chunk *ch)
 			continue;
 		}
 		for (int r = from; r < to; r++)
-		{
-			const PrioKind *k;
-
-			cx->last_kind = prio_kind_index(cx->cfg, ch->rows[r].kind, strlen(ch->rows[r].kind),
-											 cx->last_kind);
-			k = &cx->cfg->kinds[cx->last_kind];
-
-			prio_fold_event(&f, ch->rows[r].at, k->inbound, k->has_stage, k->stage,
-							k->is_purchase, k->weight,
-							k->is_purchase ? ch->rows[r].amount : NULL,
-							cx->cfg->settings.half_life_us, ch->cxt);
-		}
+			ch->rows[r].kind = cx->last_kind =
+				prio_kind_index(cx->cfg, ch->kinds[r], strlen(ch->kinds[r]), cx->last_kind);
+		prio_fold_events(&f, &ch->rows[from], to - from, cx->cfg->kinds,
+						 cx->cfg->settings.half_life_us, ch->cxt);
 		prio_evaluate(&e, &f, answers, answer_null, created_at,
 					  &cx->cfg->settings, cx->cfg->breaks, cx->cfg->nbreaks, cx->as_of);
 		StateWriterAdd(&cx->writer, &f, &e, old_tier, old_stage, &tids[i]);
@@ -189,21 +175,27 @@ process_chunk(Context *cx, Chunk *ch)
 	ch->ncust = 0;
 	ch->nrows = 0;
 	ch->rows = NULL;
+	ch->kinds = NULL;
 	ch->maxrows = 0;
 }
 
 static void
-add_row(Chunk *ch, NewRow row)
+add_row(Chunk *ch, PrioEvent row, char *kind)
 {
 	if (ch->nrows == ch->maxrows)
 	{
 		int			n = Max(64, ch->maxrows * 2);
 
 		ch->rows = ch->rows
-			? repalloc_huge(ch->rows, sizeof(NewRow) * (Size) n)
-			: MemoryContextAlloc(ch->cxt, sizeof(NewRow) * n);
+			? repalloc_huge(ch->rows, sizeof(PrioEvent) * (Size) n)
+			: MemoryContextAlloc(ch->cxt, sizeof(PrioEvent) * n);
+		ch->kinds = ch->kinds
+			? repalloc_huge(ch->kinds, sizeof(char *) * (Size) n)
+			: MemoryContextAlloc(ch->cxt, sizeof(char *) * n);
 		ch->maxrows = n;
 	}
+	ch->kinds[ch->nrows] = kind;
+	row.seq = ch->nrows;
 	ch->rows[ch->nrows++] = row;
 }
 
@@ -311,7 +303,8 @@ ActivitiesInserted(FunctionCallInfo fcinfo, PrioApiVersion api)
 	{
 		bool		isnull;
 		int64		id = DatumGetInt64(slot_getattr(slot, keys[0], &isnull));
-		NewRow		row;
+		PrioEvent	row;
+		char	   *kind;
 		MemoryContext old;
 
 		CHECK_FOR_INTERRUPTS();
@@ -325,7 +318,9 @@ ActivitiesInserted(FunctionCallInfo fcinfo, PrioApiVersion api)
 		}
 		old = MemoryContextSwitchTo(ch.cxt);
 		row.at = DatumGetTimestampTz(slot_getattr(slot, keys[1], &isnull));
-		row.kind = TextDatumGetCString(slot_getattr(slot, att_kind, &isnull));
+		row.activity_id = DatumGetInt64(slot_getattr(slot, keys[2], &isnull));
+		row.kind = -1;
+		kind = TextDatumGetCString(slot_getattr(slot, att_kind, &isnull));
 		/* every amount is kept: whether the kind is a purchase is read later */
 		{
 			Datum		amount = slot_getattr(slot, att_amount, &isnull);
@@ -333,7 +328,7 @@ ActivitiesInserted(FunctionCallInfo fcinfo, PrioApiVersion api)
 			row.amount = isnull ? NULL : DatumGetNumeric(datumCopy(amount, false, -1));
 		}
 		MemoryContextSwitchTo(old);
-		add_row(&ch, row);
+		add_row(&ch, row, kind);
 	}
 	if (ch.ncust > 0)
 		process_chunk(&cx, &ch);

@@ -12,7 +12,7 @@
  * The activity collector reads the activities heap once, in physical order,
  * and keeps the events of the customers asked for in memory, 32 bytes each;
  * each customer's events are then sorted by (at, activity_id) and folded by
- * the same prio_fold_event() the aggregate and the trigger use.  The events
+ * the same prio_fold_events() the aggregate and the trigger use.  The events
  * are held within maintenance_work_mem: when a set of customers would need
  * more, it is split by a hash of customer_id into passes, each a scan.
  */
@@ -41,15 +41,6 @@
 /* writes are batched: one UPDATE per this many changed customers */
 #define SWEEP_BATCH 1000
 
-/* One activity of a customer, as the fold needs it */
-typedef struct SweepEvent
-{
-	TimestampTz at;
-	int64		activity_id;
-	Numeric		amount;			/* purchases only; NULL otherwise */
-	int32		kind;			/* index into the configuration's kinds */
-} SweepEvent;
-
 /* A customer of the sweep: what the rules need besides its facts */
 typedef struct SweepCustomer
 {
@@ -62,7 +53,7 @@ typedef struct SweepCustomer
 	char	   *owner;			/* NULL: none */
 	int32		nev;
 	int32		cap;
-	SweepEvent *ev;
+	PrioEvent *ev;
 } SweepCustomer;
 
 /* splitmix64's finalizer: consecutive ids spread over the table */
@@ -185,7 +176,7 @@ ActivityCollectorBegin(const PrioConfig *cfg, Snapshot snapshot, double ncustome
 	if (ncustomers < 0 || ncustomers > customers)
 		ncustomers = customers;
 	c->npasses = (int) Min(ceil((events * 48.0 +
-								 ncustomers * (2.0 * sizeof(SweepCustomer) + 4.0 * sizeof(SweepEvent))) / budget),
+								 ncustomers * (2.0 * sizeof(SweepCustomer) + 4.0 * sizeof(PrioEvent))) / budget),
 						   1024.0);
 	c->npasses = Max(c->npasses, 1);
 	return c;
@@ -335,7 +326,7 @@ scan_append(CollectorScan *s, uint64 n)
 {
 	ScanRow    *r = &s->ring[n % SCAN_RING];
 	SweepCustomer *e = r->e;
-	SweepEvent *ev;
+	PrioEvent *ev;
 	const PrioKind *k;
 
 	if (e == NULL)
@@ -356,12 +347,13 @@ scan_append(CollectorScan *s, uint64 n)
 							e->customer_id)));
 		e->cap = e->cap == 0 ? 8 : e->cap * 2;
 		e->ev = e->ev == NULL
-			? MemoryContextAlloc(s->c->cxt, sizeof(SweepEvent) * e->cap)
-			: repalloc_huge(e->ev, sizeof(SweepEvent) * (Size) e->cap);
+			? MemoryContextAlloc(s->c->cxt, sizeof(PrioEvent) * e->cap)
+			: repalloc_huge(e->ev, sizeof(PrioEvent) * (Size) e->cap);
 	}
 	ev = &e->ev[e->nev++];
 	ev->at = r->at;
 	ev->activity_id = r->activity_id;
+	ev->seq = 0;				/* activity_id is unique */
 	ev->kind = s->hint;
 	ev->amount = NULL;
 	if (k->is_purchase && r->amount != NULL)
@@ -442,37 +434,12 @@ ActivityCollectorRun(ActivityCollector *c, const int64 *ids, int nids, int pass)
 	collector_scan(c, pass);
 }
 
-static int
-cmp_event(const void *a, const void *b)
-{
-	const SweepEvent *x = a;
-	const SweepEvent *y = b;
-
-	if (x->at != y->at)
-		return x->at < y->at ? -1 : 1;
-	return (x->activity_id > y->activity_id) - (x->activity_id < y->activity_id);
-}
-
 /* fold the customer's collected events, from nothing, in (at, activity_id) order */
 static void
 fold_events(ActivityCollector *c, SweepCustomer *e, PrioFacts *f, MemoryContext cxt)
 {
-	bool		sorted = true;
-
 	prio_facts_init(f, e->customer_id);
-	/* the heap holds most customers' rows in time order already */
-	for (int i = 1; i < e->nev && sorted; i++)
-		sorted = cmp_event(&e->ev[i - 1], &e->ev[i]) < 0;
-	if (!sorted)
-		qsort(e->ev, e->nev, sizeof(SweepEvent), cmp_event);
-	for (int i = 0; i < e->nev; i++)
-	{
-		const SweepEvent *ev = &e->ev[i];
-		const PrioKind *k = &c->cfg->kinds[ev->kind];
-
-		prio_fold_event(f, ev->at, k->inbound, k->has_stage, k->stage, k->is_purchase,
-						k->weight, ev->amount, c->cfg->settings.half_life_us, cxt);
-	}
+	prio_fold_events(f, e->ev, e->nev, c->cfg->kinds, c->cfg->settings.half_life_us, cxt);
 }
 
 /*

@@ -65,7 +65,7 @@ prio_fold_step(PrioFacts *f, TimestampTz at, bool inbound,
 }
 
 /* One activity, the purchase accounting included; the sum is kept in cxt. */
-void
+static void
 prio_fold_event(PrioFacts *f, TimestampTz at, bool inbound, bool has_kind_stage,
 				PrioStage kind_stage, bool is_purchase, double weight, Numeric amount,
 				double half_life_us, MemoryContext cxt)
@@ -96,3 +96,39 @@ prio_fold_event(PrioFacts *f, TimestampTz at, bool inbound, bool has_kind_stage,
 	}
 }
 
+/* The order every fold takes: time, then activity_id, then arrival */
+int
+prio_event_cmp(const void *a, const void *b)
+{
+	const PrioEvent *x = a;
+	const PrioEvent *y = b;
+
+	if (x->at != y->at)
+		return x->at < y->at ? -1 : 1;
+	if (x->activity_id != y->activity_id)
+		return x->activity_id < y->activity_id ? -1 : 1;
+	return (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+/*
+ * Fold ev[0..n-1] into f in prio_event_cmp's order (sorted in place unless
+ * they come sorted, as the heap and the callers' queries mostly give them).
+ */
+void
+prio_fold_events(PrioFacts *f, PrioEvent *ev, int n, const PrioKind *kinds,
+				 double half_life_us, MemoryContext cxt)
+{
+	bool		sorted = true;
+
+	for (int i = 1; i < n && sorted; i++)
+		sorted = prio_event_cmp(&ev[i - 1], &ev[i]) <= 0;
+	if (!sorted)
+		qsort(ev, n, sizeof(PrioEvent), prio_event_cmp);
+	for (int i = 0; i < n; i++)
+	{
+		const PrioKind *k = &kinds[ev[i].kind];
+
+		prio_fold_event(f, ev[i].at, k->inbound, k->has_stage, k->stage, k->is_purchase,
+						k->weight, k->is_purchase ? ev[i].amount : NULL, half_life_us, cxt);
+	}
+}

@@ -74,10 +74,39 @@ prio_utc_day(TimestampTz t)
 	return (int32) day;
 }
 
+/*
+ * An activity kind as the fold reads it (prio.activity_kinds; the
+ * configuration cache, engine/config.c, keeps them).
+ */
+typedef struct PrioKind
+{
+	char	   *name;
+	int			namelen;
+	bool		inbound;
+	bool		has_stage;
+	PrioStage	stage;
+	bool		is_purchase;
+	double		weight;
+} PrioKind;
+
+/*
+ * One activity as every fold reads it: the insert trigger's new rows, the
+ * refold, the sweep and the prio.fold aggregate.  kind indexes the kinds
+ * the caller passes to prio_fold_events.
+ */
+typedef struct PrioEvent
+{
+	TimestampTz at;
+	int64		activity_id;	/* ties in time fold in this order, ... */
+	int32		seq;			/* ... then in arrival order */
+	int32		kind;
+	Numeric		amount;			/* counted for purchase kinds; NULL: none */
+} PrioEvent;
+
 extern void prio_facts_init(PrioFacts *f, int64 customer_id);
-extern void prio_fold_event(PrioFacts *f, TimestampTz at, bool inbound, bool has_kind_stage,
-							PrioStage kind_stage, bool is_purchase, double weight,
-							Numeric amount, double half_life_us, MemoryContext cxt);
+extern int	prio_event_cmp(const void *a, const void *b);
+extern void prio_fold_events(PrioFacts *f, PrioEvent *ev, int n, const PrioKind *kinds,
+							 double half_life_us, MemoryContext cxt);
 
 /* rules/evaluate.c: the settings the rules read, and one customer's evaluation */
 typedef struct PrioSettings

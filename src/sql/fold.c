@@ -2,8 +2,8 @@
  * fold.c
  *		The aggregate prio.fold(start, customer_id, at, inbound, kind_stage,
  *		is_purchase, weight, amount, half_life [, activity_id]) RETURNS
- *		prio.facts: fold_accum keeps the rows, fold_final sorts them and
- *		folds them (rules/fold.c) into the start.
+ *		prio.facts: fold_accum keeps the rows, fold_final folds them
+ *		(prio_fold_events, rules/fold.c) into the start.
  */
 #include "prio.h"
 
@@ -11,33 +11,56 @@
 #include "utils/numeric.h"
 
 /*
- * prio.fold aggregate state.  The rows are kept and sorted by (at,
- * activity_id, arrival) in the final function, so the caller needs no
+ * prio.fold aggregate state.  The rows are kept and folded in
+ * prio_event_cmp's order by the final function, so the caller needs no
  * ORDER BY -- which PostgreSQL 15 would honour with one sort per group.
  */
-typedef struct FoldEvent
-{
-	TimestampTz at;
-	int64		activity_id;	/* 0 when not given: ties keep arrival order */
-	int			seq;
-	bool		inbound;
-	bool		has_stage;
-	PrioStage	stage;
-	bool		is_purchase;
-	double		weight;
-	Numeric		amount;
-} FoldEvent;
-
 typedef struct FoldState
 {
 	PrioFacts	facts;			/* the start */
 	bool		has_start_id;	/* start named its customer */
 	double		half_life_us;
 	RowReader	reader;
-	FoldEvent  *ev;
+	PrioEvent  *ev;
 	int			nev;
 	int			cap;
+	PrioKind   *kinds;			/* the distinct kinds the rows gave */
+	int			nkinds;
+	int			capkinds;
 } FoldState;
+
+/*
+ * The index of a kind given by its properties, added when new: an
+ * aggregate's rows name a handful of kinds, so a linear search does.
+ */
+static int
+fold_kind(FoldState *st, bool inbound, bool has_stage, PrioStage stage, bool is_purchase,
+		  double weight, MemoryContext aggcontext)
+{
+	PrioKind   *k;
+
+	for (int i = 0; i < st->nkinds; i++)
+	{
+		k = &st->kinds[i];
+		if (k->inbound == inbound && k->has_stage == has_stage && k->stage == stage &&
+			k->is_purchase == is_purchase && k->weight == weight)
+			return i;
+	}
+	if (st->nkinds == st->capkinds)
+	{
+		st->capkinds = Max(8, st->capkinds * 2);
+		st->kinds = st->kinds ? repalloc(st->kinds, sizeof(PrioKind) * st->capkinds)
+			: MemoryContextAlloc(aggcontext, sizeof(PrioKind) * st->capkinds);
+	}
+	k = &st->kinds[st->nkinds];
+	memset(k, 0, sizeof(PrioKind));
+	k->inbound = inbound;
+	k->has_stage = has_stage;
+	k->stage = stage;
+	k->is_purchase = is_purchase;
+	k->weight = weight;
+	return st->nkinds++;
+}
 
 /*
  * prio.fold(start, customer_id, at, inbound, kind_stage, is_purchase,
@@ -50,7 +73,12 @@ FoldAccum(FunctionCallInfo fcinfo, PrioApiVersion api, bool with_activity_id)
 {
 	MemoryContext aggcontext;
 	FoldState  *st;
-	FoldEvent  *e;
+	PrioEvent  *e;
+	bool		inbound;
+	bool		has_stage;
+	PrioStage	stage;
+	bool		is_purchase;
+	double		weight;
 
 	/* its internal argument keeps SQL from calling it but as the aggregate's */
 	if (!AggCheckCallContext(fcinfo, &aggcontext))
@@ -83,21 +111,22 @@ FoldAccum(FunctionCallInfo fcinfo, PrioApiVersion api, bool with_activity_id)
 	if (st->nev == st->cap)
 	{
 		st->cap = Max(16, st->cap * 2);
-		st->ev = st->ev ? repalloc(st->ev, sizeof(FoldEvent) * st->cap)
-			: MemoryContextAlloc(aggcontext, sizeof(FoldEvent) * st->cap);
+		st->ev = st->ev ? repalloc(st->ev, sizeof(PrioEvent) * st->cap)
+			: MemoryContextAlloc(aggcontext, sizeof(PrioEvent) * st->cap);
 	}
+	inbound = PG_GETARG_BOOL(4);
+	has_stage = !PG_ARGISNULL(5);
+	stage = PG_ARGISNULL(5) ? STAGE_PROSPECT : StageFromDatum(PG_GETARG_DATUM(5));
+	is_purchase = !PG_ARGISNULL(6) && PG_GETARG_BOOL(6);
+	weight = PG_ARGISNULL(7) ? 0.0 : PG_GETARG_FLOAT8(7);
+	CheckFiniteDouble(weight, "weight");
 	e = &st->ev[st->nev];
 	e->at = PG_GETARG_TIMESTAMPTZ(3);
 	e->activity_id = (with_activity_id && !PG_ARGISNULL(10)) ? PG_GETARG_INT64(10) : 0;
 	e->seq = st->nev;
-	e->inbound = PG_GETARG_BOOL(4);
-	e->has_stage = !PG_ARGISNULL(5);
-	e->stage = PG_ARGISNULL(5) ? STAGE_PROSPECT : StageFromDatum(PG_GETARG_DATUM(5));
-	e->is_purchase = !PG_ARGISNULL(6) && PG_GETARG_BOOL(6);
-	e->weight = PG_ARGISNULL(7) ? 0.0 : PG_GETARG_FLOAT8(7);
-	CheckFiniteDouble(e->weight, "weight");
+	e->kind = fold_kind(st, inbound, has_stage, stage, is_purchase, weight, aggcontext);
 	e->amount = NULL;
-	if (e->is_purchase && !PG_ARGISNULL(8))
+	if (is_purchase && !PG_ARGISNULL(8))
 	{
 		Numeric		a = PG_GETARG_NUMERIC(8);
 
@@ -125,19 +154,6 @@ prio_fold_accum_by_id_0_4(PG_FUNCTION_ARGS)
 	return FoldAccum(fcinfo, PRIO_API_0_4, true);
 }
 
-static int
-cmp_event(const void *a, const void *b)
-{
-	const FoldEvent *x = a;
-	const FoldEvent *y = b;
-
-	if (x->at != y->at)
-		return x->at < y->at ? -1 : 1;
-	if (x->activity_id != y->activity_id)
-		return x->activity_id < y->activity_id ? -1 : 1;
-	return (x->seq > y->seq) - (x->seq < y->seq);
-}
-
 PG_FUNCTION_INFO_V1(prio_fold_final);
 Datum
 prio_fold_final(PG_FUNCTION_ARGS)
@@ -155,7 +171,6 @@ prio_fold_final(PG_FUNCTION_ARGS)
 	FactsCheckResultDesc(desc);
 
 	/* fold a copy of the start, so the state itself stays as it was */
-	qsort(st->ev, st->nev, sizeof(FoldEvent), cmp_event);
 	f = st->facts;
 	if (f.monetary != NULL)
 	{
@@ -171,13 +186,6 @@ prio_fold_final(PG_FUNCTION_ARGS)
 		memcpy(m, f.first_day_amount, VARSIZE(f.first_day_amount));
 		f.first_day_amount = m;
 	}
-	for (int i = 0; i < st->nev; i++)
-	{
-		FoldEvent  *e = &st->ev[i];
-
-		prio_fold_event(&f, e->at, e->inbound, e->has_stage, e->stage, e->is_purchase,
-						e->weight, e->amount, st->half_life_us, CurrentMemoryContext);
-	}
+	prio_fold_events(&f, st->ev, st->nev, st->kinds, st->half_life_us, CurrentMemoryContext);
 	PG_RETURN_DATUM(FactsGetDatum(&f, BlessTupleDesc(desc)));
 }
-

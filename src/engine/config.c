@@ -2,7 +2,8 @@
  * config.c
  *		What the insert trigger reads besides the customers: the activity
  *		kinds, the settings, the breaks in force and the latest CLV models,
- *		kept per backend until one of their tables changes.
+ *		kept per backend until one of their tables changes; and the settings
+ *		and model rows read and checked field by field (prio.evaluate too).
  *
  * Reading them with two statements on every INSERT was a fifth of the
  * trigger's cost.  Each of the four tables has prio.invalidate_cache() as

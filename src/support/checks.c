@@ -1,8 +1,8 @@
 /*
  * checks.c
  *		Argument and value checks every layer uses, each raising a specific
- *		SQLSTATE a DBA can act on; checked arithmetic; interval, elapsed-time
- *		and numeric helpers.
+ *		SQLSTATE a DBA can act on (the statement triggers' 39P01 too); checked
+ *		arithmetic; interval, elapsed-time and numeric helpers.
  */
 #include "prio.h"
 

@@ -1128,6 +1128,12 @@ AS $$
 DECLARE
     r record;
 BEGIN
+    IF acl IS NULL THEN
+        RETURN;                         -- the default privileges, as created
+    END IF;
+    -- a function is created with EXECUTE for PUBLIC: take it back unless
+    -- the old one had it (the loop gives it again then)
+    EXECUTE pg_catalog.format('REVOKE ALL ON %s FROM PUBLIC', target);
     FOR r IN SELECT a.grantee, a.privilege_type, a.is_grantable
                FROM pg_catalog.aclexplode(acl) a
               WHERE a.grantee OPERATOR(pg_catalog.<>) a.grantor

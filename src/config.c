@@ -83,8 +83,13 @@ config_query(const char *sql, const char *what)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("could not read %s: %s", what, SPI_result_code_string(SPI_result))));
-	rc = SPI_execute_snapshot(plan, NULL, NULL, GetLatestSnapshot(), InvalidSnapshot,
-							  true, false, 0);
+	/*
+	 * In a parallel query (prio.win_features() runs in its leader) no new
+	 * snapshot may be taken: read with the query's, as segment.c does.
+	 */
+	rc = SPI_execute_snapshot(plan, NULL, NULL,
+							  IsInParallelMode() ? InvalidSnapshot : GetLatestSnapshot(),
+							  InvalidSnapshot, true, false, 0);
 	if (rc != SPI_OK_SELECT)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),

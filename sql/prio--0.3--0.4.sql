@@ -2,6 +2,19 @@
 -- of the install script's parts (sql/install/).
 \echo Use "ALTER EXTENSION prio UPDATE TO '0.4'" to load this file. \quit
 
+-- This update drops prio's triggers and creates them again (new functions,
+-- WHEN clauses), which would reset what a DBA set with ALTER TABLE ...
+-- ENABLE ALWAYS / ENABLE REPLICA / DISABLE TRIGGER (a logical replication
+-- subscriber fires only ALWAYS or REPLICA triggers): kept here, put back at
+-- the end.
+SELECT pg_catalog.set_config('prio.upgrade_trigger_states',
+           coalesce(pg_catalog.string_agg(pg_catalog.concat_ws(' ', c.relname, t.tgname, t.tgenabled), ','), ''),
+           true)
+  FROM pg_catalog.pg_trigger t
+  JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) t.tgrelid
+ WHERE c.relnamespace OPERATOR(pg_catalog.=) '@extschema@'::pg_catalog.regnamespace
+   AND NOT t.tgisinternal AND t.tgenabled OPERATOR(pg_catalog.<>) 'O';
+
 CREATE FUNCTION @extschema@.state_writes(OUT path text, OUT statements bigint, OUT state_rows bigint)
 RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'prio_state_writes'
@@ -1128,6 +1141,12 @@ AS $$
 DECLARE
     r record;
 BEGIN
+    IF acl IS NULL THEN
+        RETURN;                         -- the default privileges, as created
+    END IF;
+    -- a function is created with EXECUTE for PUBLIC: take it back unless
+    -- the old one had it (the loop gives it again then)
+    EXECUTE pg_catalog.format('REVOKE ALL ON %s FROM PUBLIC', target);
     FOR r IN SELECT a.grantee, a.privilege_type, a.is_grantable
                FROM pg_catalog.aclexplode(acl) a
               WHERE a.grantee OPERATOR(pg_catalog.<>) a.grantor
@@ -1242,3 +1261,30 @@ SELECT @extschema@.upgrade_regrant('FUNCTION @extschema@.win_features(@extschema
 SELECT @extschema@.upgrade_regrant('TABLE @extschema@.followup',
                                    NULLIF(pg_catalog.current_setting('prio.upgrade_acl_followup'), '')::pg_catalog.aclitem[]);
 DROP FUNCTION @extschema@.upgrade_regrant(text, aclitem[]);
+
+-- the triggers' ENABLE ALWAYS / ENABLE REPLICA / DISABLE, as they were
+CREATE FUNCTION @extschema@.upgrade_trigger_states(saved text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    r record;
+BEGIN
+    FOR r IN SELECT pg_catalog.split_part(x, ' ', 1) AS rel, pg_catalog.split_part(x, ' ', 2) AS tg,
+                    pg_catalog.split_part(x, ' ', 3) AS state
+               FROM pg_catalog.unnest(pg_catalog.string_to_array(NULLIF(saved, ''), ',')) AS x
+    LOOP
+        IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger t
+                     JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) t.tgrelid
+                    WHERE c.relnamespace OPERATOR(pg_catalog.=) '@extschema@'::pg_catalog.regnamespace
+                      AND c.relname OPERATOR(pg_catalog.=) r.rel AND t.tgname OPERATOR(pg_catalog.=) r.tg) THEN
+            EXECUTE pg_catalog.format('ALTER TABLE @extschema@.%I %s TRIGGER %I', r.rel,
+                        CASE r.state WHEN 'A' THEN 'ENABLE ALWAYS' WHEN 'R' THEN 'ENABLE REPLICA'
+                                     ELSE 'DISABLE' END, r.tg);
+        END IF;
+    END LOOP;
+END
+$$;
+SELECT @extschema@.upgrade_trigger_states(pg_catalog.current_setting('prio.upgrade_trigger_states'));
+DROP FUNCTION @extschema@.upgrade_trigger_states(text);

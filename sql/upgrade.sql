@@ -177,6 +177,32 @@ UNION ALL
  EXCEPT SELECT 'only in fresh install', object, definition FROM snap WHERE phase = 'updated')
 ORDER BY 2, 1;
 
+-- a function the update drops and creates again keeps the privileges it
+-- had: EXECUTE revoked from PUBLIC on 0.3's win_features() stays revoked;
+DROP EXTENSION prio CASCADE;
+CREATE EXTENSION prio VERSION '0.3';
+CREATE ROLE prio_upgrade_features;
+REVOKE EXECUTE ON FUNCTION prio.win_features(prio.customer_state) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION prio.win_features(prio.customer_state) TO prio_upgrade_features;
+-- and triggers the update drops and creates again keep how a DBA enabled
+-- them (a logical replication subscriber fires only ALWAYS or REPLICA ones)
+ALTER TABLE prio.activities ENABLE ALWAYS TRIGGER activities_inserted;
+ALTER TABLE prio.activities ENABLE ALWAYS TRIGGER activities_deleted;
+ALTER TABLE prio.customers ENABLE REPLICA TRIGGER customers_updated;
+ALTER EXTENSION prio UPDATE TO '0.4';
+SELECT has_function_privilege('public', 'prio.win_features(prio.customer_state)', 'EXECUTE')
+           AS public_can_call,
+       has_function_privilege('prio_upgrade_features', 'prio.win_features(prio.customer_state)', 'EXECUTE')
+           AS grantee_can_call;
+SELECT c.relname, t.tgname, t.tgenabled
+  FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+ WHERE c.relnamespace = 'prio'::regnamespace AND NOT t.tgisinternal AND t.tgenabled <> 'O'
+ ORDER BY 1, 2;
+DROP OWNED BY prio_upgrade_features;
+DROP ROLE prio_upgrade_features;
+DROP EXTENSION prio CASCADE;
+CREATE EXTENSION prio;
+
 -- bad input: no such version, no path down
 ALTER EXTENSION prio UPDATE TO '9.9';
 ALTER EXTENSION prio UPDATE TO '0.1';

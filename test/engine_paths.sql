@@ -12,7 +12,7 @@ BEGIN;
 CREATE TEMP TABLE engine_paths_seqs AS
 SELECT format('%I.%I', schemaname, sequencename) AS seq, last_value, start_value
   FROM pg_sequences WHERE schemaname = 'prio';
-SELECT plan(55);
+SELECT plan(56);
 
 UPDATE prio.settings
    SET r_breaks = '{7,30,90,180}', f_breaks = '{1,2,3,5}', m_breaks = '{100,500,1000,5000}';
@@ -235,6 +235,23 @@ SELECT is((SELECT count(*) FROM prio.customer_state s0,
             WHERE s0.customer_id > 7000
               AND prio.win_features(y.s) IS DISTINCT FROM pg_temp.win_features_sql(y.s)),
           0::bigint, 'win_features(): equal for rows with an earlier last_at too');
+
+-- win_features() in a parallel query (PARALLEL RESTRICTED: the leader runs
+-- it, and no new snapshot may be taken there) with its configuration to be
+-- read again: a savepoint's rollback makes prio forget the cached copy
+SAVEPOINT engine_paths_parallel;
+ROLLBACK TO SAVEPOINT engine_paths_parallel;
+SET LOCAL force_parallel_mode = on;
+SET LOCAL parallel_setup_cost = 0;
+SET LOCAL parallel_tuple_cost = 0;
+SET LOCAL min_parallel_table_scan_size = 0;
+SELECT count(prio.win_features(s)) AS engine_paths_parallel_n FROM prio.customer_state s \gset
+RESET force_parallel_mode;
+RESET parallel_setup_cost;
+RESET parallel_tuple_cost;
+RESET min_parallel_table_scan_size;
+SELECT is(:'engine_paths_parallel_n'::bigint, (SELECT count(*) FROM prio.customer_state),
+          'win_features(): works in a parallel query that reads the configuration (no new snapshot in the leader)');
 
 ------------------------------------------------------------------------
 -- bad input

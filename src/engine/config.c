@@ -86,8 +86,14 @@ config_query(const char *sql, const char *what)
 	/* a SELECT: errors are thrown, anything else cannot happen */
 	if (plan == NULL)
 		elog(ERROR, "could not read %s: %s", what, SPI_result_code_string(SPI_result));
-	rc = SPI_execute_snapshot(plan, NULL, NULL, GetLatestSnapshot(), InvalidSnapshot,
-							  true, false, 0);
+
+	/*
+	 * In a parallel query (prio.win_features() runs in its leader) no new
+	 * snapshot may be taken: read with the query's, as rfm_segments.c does.
+	 */
+	rc = SPI_execute_snapshot(plan, NULL, NULL,
+							  IsInParallelMode() ? InvalidSnapshot : GetLatestSnapshot(),
+							  InvalidSnapshot, true, false, 0);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "could not read %s: %s", what, SPI_result_code_string(rc));
 	SPI_freeplan(plan);

@@ -858,3 +858,8 @@ COMMENT ON TABLE @extschema@.win_outcomes IS
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.win_outcomes', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.win_counts', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.win_counts_appends', '');
+
+-- 40_tables: customers carry attributes of their own (issue 18, item 7)
+ALTER TABLE @extschema@.customers
+    ADD COLUMN attributes jsonb NOT NULL DEFAULT '{}'::jsonb CHECK (pg_catalog.jsonb_typeof(attributes) OPERATOR(pg_catalog.=) 'object');
+COMMENT ON COLUMN @extschema@.customers.attributes IS 'Your own attributes of the customer, as a JSON object (dumped and restored with prio.customers); for a customer of a tracked table, the mapping''s "attributes".';

@@ -6,7 +6,8 @@
 #      prio.settings), a customised built-in activity kind, an added kind, a
 #      customised built-in segment, an added one, a deleted built-in one and a
 #      changed-then-deleted built-in one; customers (one without activities)
-#      and activities (incl. the added kind), a BANT update, an activity UPDATE
+#      and activities (incl. the added kind), a BANT update, customers' own
+#      attributes (prio.customers.attributes), an activity UPDATE
 #      and DELETE, a manager, prio.refresh() now and 40 days ahead.
 #   2. five restores into new databases, each must report no error:
 #        prio_dst     pg_dump -Fc, pg_restore (the dump does CREATE EXTENSION prio)
@@ -76,6 +77,10 @@ SELECT 1 + (i * 7919) % 299, k, now() - ((i * 104729) % 200000) * interval '1 mi
                               'rejected','call','email','meeting','proposal','quote','contract','webinar'])
                        [1 + (i * 13) % 15] AS k WHERE i > 0) kk;
 UPDATE prio.customers SET budget = true, authority = true WHERE customer_id IN (10, 20, 30);
+-- a customer's own attributes (issue 18, item 7): dumped with prio.customers
+UPDATE prio.customers SET attributes = jsonb_build_object('industry', 'industry ' || customer_id % 5,
+                                                          'employees', customer_id * 3, 'quote', E'a "q"\ttab')
+ WHERE customer_id % 4 = 0;
 UPDATE prio.activities SET amount = amount + 1 WHERE activity_id % 97 = 0 AND kind = 'purchase';
 DELETE FROM prio.activities WHERE activity_id % 101 = 0;
 SELECT prio.refresh();

@@ -14,9 +14,12 @@
 --      (parsed with search_path pg_catalog, stored deparsed).
 --   R8 untrack() removes prio's triggers, key map and customers, and leaves the
 --      table exactly as it was.
+--   R9 the table's owner cannot make prio's trigger (run as prio's owner) call a
+--      function of theirs by changing a mapped column's type after track(): while
+--      the columns differ from what track() checked, the trigger only warns.
 -- Runs inside one transaction and rolls back.
 BEGIN;
-SELECT plan(24);
+SELECT plan(27);
 SET LOCAL client_min_messages = warning;
 
 CREATE SCHEMA trk;
@@ -164,6 +167,29 @@ SELECT is((SELECT count(*) FROM pg_trigger WHERE tgrelid = 'trk.s'::regclass), 0
 SELECT ok((SELECT string_agg(attname || format_type(atttypid, atttypmod), ',' ORDER BY attnum) FROM pg_attribute WHERE attrelid = 'trk.s'::regclass AND attnum > 0)
           = (SELECT columns FROM def_before) AND NOT EXISTS (SELECT 1 FROM prio.tracked WHERE source = 'trk.s'::regclass),
           'R8 untrack() leaves the table''s columns as they were and forgets it');
+
+-- R9: a non-superuser owner swaps a mapped column's type for one with an implicit cast of theirs
+CREATE ROLE prio_trk_owner;
+GRANT USAGE, CREATE ON SCHEMA trk TO prio_trk_owner;
+GRANT USAGE ON SCHEMA prio TO prio_trk_owner;
+GRANT EXECUTE ON FUNCTION prio.track(regclass, text, jsonb) TO prio_trk_owner;
+CREATE TABLE trk.calls (who text);
+GRANT INSERT ON trk.calls TO PUBLIC;
+SET LOCAL ROLE prio_trk_owner;
+CREATE TABLE trk.o (id int PRIMARY KEY, name text);
+INSERT INTO trk.o VALUES (1, 'a');
+SELECT prio.track('trk.o', 'customers', '{"key": "id", "name": "name"}');
+CREATE TYPE trk.evil AS (v text);
+CREATE FUNCTION trk.evil_text(trk.evil) RETURNS text LANGUAGE plpgsql AS
+$$BEGIN INSERT INTO trk.calls VALUES (current_user); RETURN $1.v; END$$;
+CREATE CAST (trk.evil AS text) WITH FUNCTION trk.evil_text(trk.evil) AS IMPLICIT;
+ALTER TABLE trk.o ALTER COLUMN name TYPE trk.evil USING ROW(name)::trk.evil;
+SELECT set_config('trk.evil_insert', pg_temp.sqlstate_of($$INSERT INTO trk.o VALUES (2, ROW('b'))$$), true);
+RESET ROLE;
+SELECT is(current_setting('trk.evil_insert'), '00000', 'R9 the owner''s INSERT goes through');
+SELECT is((SELECT string_agg(who, ',') FROM trk.calls), NULL, 'R9 prio''s trigger never called the owner''s cast function');
+SELECT alike((SELECT last_error FROM prio.tracked WHERE source = 'trk.o'::regclass), '%changed since prio.track()%',
+            'R9 prio.tracked.last_error says the columns changed since track()');
 
 SELECT * FROM finish();
 ROLLBACK;

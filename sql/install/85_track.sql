@@ -52,6 +52,21 @@ COMMENT ON FUNCTION @extschema@._new_customer_id() IS
 'Internal: the next free id for a customer mirrored from a tracked table (negative).';
 REVOKE ALL ON FUNCTION @extschema@._new_customer_id() FROM PUBLIC;
 
+CREATE FUNCTION @extschema@._track_signature(source regclass)
+RETURNS text
+LANGUAGE sql
+STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    SELECT pg_catalog.string_agg(pg_catalog.concat_ws(' ', a.attnum, pg_catalog.quote_ident(a.attname),
+                                                      a.atttypid::regtype, a.atttypmod, a.attcollation),
+                                 ', ' ORDER BY a.attnum)
+      FROM pg_catalog.pg_attribute a
+     WHERE a.attrelid OPERATOR(pg_catalog.=) source AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped;
+END;
+COMMENT ON FUNCTION @extschema@._track_signature(regclass) IS
+'Internal: the columns of a table (number, name, type, typmod, collation) as text; prio''s triggers run a tracked table''s compiled SQL only while it equals what prio.track() checked.';
+
 CREATE TABLE @extschema@.sources (
     source_id     integer GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     relid         regclass NOT NULL UNIQUE,
@@ -60,6 +75,7 @@ CREATE TABLE @extschema@.sources (
     key_type      regtype NOT NULL,
     key_map       regclass,
     compiled      jsonb NOT NULL DEFAULT '{}',
+    signature     text NOT NULL DEFAULT '',
     created_at    timestamptz NOT NULL DEFAULT pg_catalog.now(),
     last_error    text,
     last_error_at timestamptz
@@ -73,6 +89,7 @@ COMMENT ON COLUMN @extschema@.sources.mapping IS 'The mapping given to prio.trac
 COMMENT ON COLUMN @extschema@.sources.key_type IS 'Type of the table''s key (a domain''s base type).';
 COMMENT ON COLUMN @extschema@.sources.key_map IS 'The key map: the table''s key to prio''s internal customer id.';
 COMMENT ON COLUMN @extschema@.sources.compiled IS 'SQL the triggers run, per operation (INSERT, UPDATE, DELETE, TRUNCATE; LOAD: the first load of the table), compiled by prio.track() from the checked mapping.';
+COMMENT ON COLUMN @extschema@.sources.signature IS 'The table''s columns (number, name, type, typmod, collation) when prio.track() checked the mapping: while they differ, prio''s triggers do nothing but warn.';
 COMMENT ON COLUMN @extschema@.sources.created_at IS 'When prio.track() ran.';
 COMMENT ON COLUMN @extschema@.sources.last_error IS 'The last error that kept a change of the table from reaching prio (the application''s write went through; NULL: none).';
 COMMENT ON COLUMN @extschema@.sources.last_error_at IS 'When last_error happened.';
@@ -109,6 +126,8 @@ LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET jit = off
+-- never a policy of the application's table, run as prio's owner
+SET row_security = off
 AS $$
 DECLARE
     v_src record;
@@ -119,10 +138,22 @@ BEGIN
     IF TG_NARGS OPERATOR(pg_catalog.<>) 1 OR TG_ARGV[0] OPERATOR(pg_catalog.!~) '^[0-9]{1,9}$' THEN
         RETURN NULL;
     END IF;
-    SELECT s.relid, s.compiled INTO v_src FROM @extschema@.sources s
+    SELECT s.relid, s.compiled, s.signature INTO v_src FROM @extschema@.sources s
      WHERE s.source_id OPERATOR(pg_catalog.=) TG_ARGV[0]::integer;
     -- a trigger prio no longer knows (or one copied onto another table)
     IF NOT FOUND OR v_src.relid::oid OPERATOR(pg_catalog.<>) TG_RELID THEN
+        RETURN NULL;
+    END IF;
+    -- The compiled SQL is what track() checked for the columns as they were:
+    -- a column renamed, dropped, or of another type now (whose casts could
+    -- be anyone's functions) is not run as prio's owner.
+    IF @extschema@._track_signature(TG_RELID) IS DISTINCT FROM v_src.signature THEN
+        v_msg := 'the columns of ' OPERATOR(pg_catalog.||) TG_RELID::regclass::text
+                 OPERATOR(pg_catalog.||) ' changed since prio.track()';
+        UPDATE @extschema@.sources s SET last_error = v_msg, last_error_at = pg_catalog.now()
+         WHERE s.source_id OPERATOR(pg_catalog.=) TG_ARGV[0]::integer;
+        RAISE WARNING 'prio: this % of % did not reach prio: %', TG_OP, TG_RELID::regclass, v_msg
+            USING HINT = 'prio.untrack() and prio.track() the table again to check the mapping against its columns now.';
         RETURN NULL;
     END IF;
     BEGIN
@@ -156,6 +187,7 @@ LANGUAGE plpgsql
 -- the table (prio._track_check_owner).
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET row_security = off
 AS $$
 DECLARE
     v_cls record;
@@ -503,7 +535,8 @@ INSERT INTO %5$s (key, customer_id) SELECT n.k, n.id FROM n$q$, v_sel, v_app, v_
     v_compiled := v_compiled OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('TRUNCATE', ARRAY[
         pg_catalog.format('DELETE FROM @extschema@.activities x USING %s m WHERE x.customer_id OPERATOR(pg_catalog.=) m.customer_id', v_map),
         pg_catalog.format('DELETE FROM @extschema@.customers c USING %s m WHERE c.customer_id OPERATOR(pg_catalog.=) m.customer_id', v_map)]);
-    UPDATE @extschema@.sources s SET key_map = v_map::pg_catalog.regclass, compiled = v_compiled
+    UPDATE @extschema@.sources s SET key_map = v_map::pg_catalog.regclass, compiled = v_compiled,
+                                     signature = @extschema@._track_signature(source)
      WHERE s.source_id OPERATOR(pg_catalog.=) v_id;
 
     EXECUTE pg_catalog.format('CREATE TRIGGER %I AFTER INSERT ON %I.%I REFERENCING NEW TABLE AS new_rows'

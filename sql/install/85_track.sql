@@ -493,7 +493,8 @@ UPDATE %3$s m SET key = p.new_k FROM p
         IF v_op OPERATOR(pg_catalog.=) 'UPDATE' THEN
             v_stmts := v_stmts OPERATOR(pg_catalog.||) v_rename;
         END IF;
-        IF v_op OPERATOR(pg_catalog.<>) 'LOAD' THEN
+        -- (after an INSERT every key it touched is in the table: nothing goes)
+        IF v_op OPERATOR(pg_catalog.=) ANY ('{UPDATE,DELETE}'::text[]) THEN
             v_stmts := v_stmts OPERATOR(pg_catalog.||) pg_catalog.format($q$
 WITH s AS (%5$s)
 DELETE FROM @extschema@.activities x USING %1$s m

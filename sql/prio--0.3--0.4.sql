@@ -924,14 +924,18 @@ LANGUAGE sql
 STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
-    SELECT pg_catalog.string_agg(pg_catalog.concat_ws(' ', a.attnum, pg_catalog.quote_ident(a.attname),
-                                                      a.atttypid::regtype, a.atttypmod, a.attcollation),
-                                 ', ' ORDER BY a.attnum)
-      FROM pg_catalog.pg_attribute a
-     WHERE a.attrelid OPERATOR(pg_catalog.=) source AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped;
+    SELECT pg_catalog.quote_ident(n.nspname) OPERATOR(pg_catalog.||) '.' OPERATOR(pg_catalog.||)
+           pg_catalog.quote_ident(c.relname) OPERATOR(pg_catalog.||) ': ' OPERATOR(pg_catalog.||)
+           (SELECT pg_catalog.string_agg(pg_catalog.concat_ws(' ', a.attnum, pg_catalog.quote_ident(a.attname),
+                                                              a.atttypid::regtype, a.atttypmod, a.attcollation),
+                                         ', ' ORDER BY a.attnum)
+              FROM pg_catalog.pg_attribute a
+             WHERE a.attrelid OPERATOR(pg_catalog.=) c.oid AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped)
+      FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
+     WHERE c.oid OPERATOR(pg_catalog.=) source;
 END;
 COMMENT ON FUNCTION @extschema@._track_signature(regclass) IS
-'Internal: the columns of a table (number, name, type, typmod, collation) as text; prio''s triggers run a tracked table''s compiled SQL only while it equals what prio.track() checked.';
+'Internal: a table''s name and columns (number, name, type, typmod, collation) as text; prio''s triggers run a tracked table''s compiled SQL, which names them, only while it equals what prio.track() checked.';
 
 CREATE TABLE @extschema@.sources (
     source_id     integer GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -955,7 +959,7 @@ COMMENT ON COLUMN @extschema@.sources.mapping IS 'The mapping given to prio.trac
 COMMENT ON COLUMN @extschema@.sources.key_type IS 'Type of the table''s key (a domain''s base type).';
 COMMENT ON COLUMN @extschema@.sources.key_map IS 'The key map: the table''s key to prio''s internal customer id.';
 COMMENT ON COLUMN @extschema@.sources.compiled IS 'SQL the triggers run, per operation (INSERT, UPDATE, DELETE, TRUNCATE; LOAD: the first load of the table), compiled by prio.track() from the checked mapping.';
-COMMENT ON COLUMN @extschema@.sources.signature IS 'The table''s columns (number, name, type, typmod, collation) when prio.track() checked the mapping: while they differ, prio''s triggers do nothing but warn.';
+COMMENT ON COLUMN @extschema@.sources.signature IS 'The table''s name and columns (number, name, type, typmod, collation) when prio.track() checked the mapping: while they differ, prio''s triggers do nothing but warn.';
 COMMENT ON COLUMN @extschema@.sources.created_at IS 'When prio.track() ran.';
 COMMENT ON COLUMN @extschema@.sources.last_error IS 'The last error that kept a change of the table from reaching prio (the application''s write went through; NULL: none).';
 COMMENT ON COLUMN @extschema@.sources.last_error_at IS 'When last_error happened.';
@@ -1010,11 +1014,12 @@ BEGIN
     IF NOT FOUND OR v_src.relid::oid OPERATOR(pg_catalog.<>) TG_RELID THEN
         RETURN NULL;
     END IF;
-    -- The compiled SQL is what track() checked for the columns as they were:
-    -- a column renamed, dropped, or of another type now (whose casts could
-    -- be anyone's functions) is not run as prio's owner.
+    -- The compiled SQL is what track() checked for the table and columns as
+    -- they were: a table renamed, a column renamed, dropped, or of another
+    -- type now (whose casts could be anyone's functions) -- it is not run
+    -- as prio's owner.
     IF @extschema@._track_signature(TG_RELID) IS DISTINCT FROM v_src.signature THEN
-        v_msg := 'the columns of ' OPERATOR(pg_catalog.||) TG_RELID::regclass::text
+        v_msg := 'the name or the columns of ' OPERATOR(pg_catalog.||) TG_RELID::regclass::text
                  OPERATOR(pg_catalog.||) ' changed since prio.track()';
         UPDATE @extschema@.sources s SET last_error = v_msg, last_error_at = pg_catalog.now()
          WHERE s.source_id OPERATOR(pg_catalog.=) TG_ARGV[0]::integer;

@@ -144,8 +144,8 @@ SELECT last_error, last_error_at IS NOT NULL AS dated FROM prio.tracked;
 SELECT * FROM pg_temp.mirror_of('crm.accounts');
 SELECT prio.untrack('crm.accounts');
 
--- A mapped column changed after track() (here its type): prio's triggers
--- warn and do nothing until the table is tracked again.
+-- A mapped column changed after track() (here its type), or the table
+-- renamed: prio's triggers warn and do nothing until it is tracked again.
 CREATE TABLE crm.renamed (id int PRIMARY KEY, label text);
 SELECT prio.track('crm.renamed', 'customers', '{"key": "id", "name": "label"}');
 ALTER TABLE crm.renamed ALTER COLUMN label TYPE varchar(20);
@@ -155,8 +155,12 @@ SELECT count(*) AS mirrored FROM pg_temp.mirror_of('crm.renamed');
 SELECT prio.untrack('crm.renamed');
 SELECT prio.track('crm.renamed', 'customers', '{"key": "id", "name": "label"}');
 SELECT * FROM pg_temp.mirror_of('crm.renamed');
-SELECT prio.untrack('crm.renamed');
-DROP TABLE crm.renamed;
+ALTER TABLE crm.renamed RENAME TO renamed2;
+UPDATE crm.renamed2 SET label = 'after the rename';
+SELECT last_error FROM prio.tracked WHERE source = 'crm.renamed2'::regclass;
+SELECT * FROM pg_temp.mirror_of('crm.renamed2');
+SELECT prio.untrack('crm.renamed2');
+DROP TABLE crm.renamed2;
 
 -- Other key types: text (case matters), integer, bigint; a varchar key uses text's equality.
 CREATE TABLE crm.companies (name text CONSTRAINT companies_name_key UNIQUE, rep varchar(50), authority boolean);

@@ -6,7 +6,8 @@
 #      prio.settings), a customised built-in activity kind, an added kind, a
 #      customised built-in segment, an added one, a deleted built-in one and a
 #      changed-then-deleted built-in one; customers (one without activities)
-#      and activities (incl. the added kind), a BANT update, an activity UPDATE
+#      and activities (incl. the added kind), a BANT update, customers' own
+#      attributes (prio.customers.attributes), an activity UPDATE
 #      and DELETE, a manager, prio.refresh() now and 40 days ahead.
 #   2. five restores into new databases, each must report no error:
 #        prio_dst     pg_dump -Fc, pg_restore (the dump does CREATE EXTENSION prio)
@@ -27,6 +28,9 @@
 #      snapshot = state.  And both databases, refreshed as of the same fixed
 #      time, hold identical customer_state rows (facts and evaluation).
 #   5. new rows in the restored database get fresh keys (sequences restored).
+#   6. a database with a tracked application table (prio.track()): pg_dump -Fc,
+#      pg_restore; the mirror, prio.tracked and prio's triggers come back, and
+#      the restored table is live.
 # Exits 1 on any failure.  About 20 s.  Needs prio installed (make install);
 # PRIO_PRIVATE=1 builds this tree's prio into a private copy of PostgreSQL
 # instead (tools/private.sh) and runs there, leaving the system's prio alone.
@@ -76,6 +80,10 @@ SELECT 1 + (i * 7919) % 299, k, now() - ((i * 104729) % 200000) * interval '1 mi
                               'rejected','call','email','meeting','proposal','quote','contract','webinar'])
                        [1 + (i * 13) % 15] AS k WHERE i > 0) kk;
 UPDATE prio.customers SET budget = true, authority = true WHERE customer_id IN (10, 20, 30);
+-- a customer's own attributes (issue 18, item 7): dumped with prio.customers
+UPDATE prio.customers SET attributes = jsonb_build_object('industry', 'industry ' || customer_id % 5,
+                                                          'employees', customer_id * 3, 'quote', E'a "q"\ttab')
+ WHERE customer_id % 4 = 0;
 UPDATE prio.activities SET amount = amount + 1 WHERE activity_id % 97 = 0 AND kind = 'purchase';
 DELETE FROM prio.activities WHERE activity_id % 101 = 0;
 SELECT prio.refresh();
@@ -195,6 +203,37 @@ SQL
 )
 echo "$newids" | sed 's/^/restored: /'
 echo "$newids" | grep -q '^activity_id_fresh t' || { echo "FAIL: a new activity did not get a fresh activity_id"; fail=1; }
+
+# 6. a tracked application table (prio.track(), issue 18): pg_dump -Fc and
+#    pg_restore give back its key map, prio.sources and prio's triggers on it,
+#    and the restored table is live (a new row reaches prio, with a fresh id)
+cluster_psql -d postgres -c "CREATE DATABASE prio_trk_src" -c "CREATE DATABASE prio_trk_dst"
+cluster_psql -d prio_trk_src >/dev/null <<'SQL'
+SET client_min_messages = warning;
+CREATE EXTENSION prio;
+CREATE SCHEMA app;
+CREATE TABLE app.accounts (id uuid PRIMARY KEY, name text, rep text, industry text);
+INSERT INTO app.accounts
+SELECT ('00000000-0000-0000-0000-' || lpad(g::text, 12, '0'))::uuid, 'account ' || g, 'rep' || g % 3, 'industry ' || g % 4
+  FROM generate_series(1, 40) g;
+SELECT prio.track('app.accounts', 'customers', '{"key": "id", "name": "name", "owner": "rep", "attributes": {"industry": "industry"}}');
+SQL
+cluster_run pg_dump -Fc -d prio_trk_src -f "$CL_DIR/trk.dump"
+rc=0; cluster_run pg_restore -d prio_trk_dst "$CL_DIR/trk.dump" >"$CL_DIR/trk.log" 2>&1 || rc=$?
+restored "tracked table (pg_restore)" $rc "$CL_DIR/trk.log"
+trk_mirror="SELECT m.key, c.* FROM prio.keys_1 m JOIN prio.customers c USING (customer_id) ORDER BY m.key"
+src=prio_trk_src compare "tracked table: its customers through the key map" "$trk_mirror" prio_trk_dst
+src=prio_trk_src compare "tracked table: prio.tracked" "SELECT source, role, mapping, key_type, key_map FROM prio.tracked" prio_trk_dst
+src=prio_trk_src compare "tracked table: prio's triggers on it" \
+	"SELECT pg_get_triggerdef(oid) FROM pg_trigger WHERE tgrelid = 'app.accounts'::regclass ORDER BY tgname" prio_trk_dst
+live=$(cluster_psql -d prio_trk_dst -At <<'SQL'
+INSERT INTO app.accounts VALUES ('10000000-0000-0000-0000-000000000001', 'after restore', 'rep1', 'x');
+SELECT 'tracked_live ' || (c.customer_id < (SELECT min(customer_id) FROM prio.keys_1 WHERE customer_id <> c.customer_id))
+  FROM prio.keys_1 m JOIN prio.customers c USING (customer_id) WHERE c.name = 'after restore';
+SQL
+)
+echo "$live" | sed 's/^/restored: /'
+echo "$live" | grep -q '^tracked_live t' || { echo "FAIL: a row inserted into the restored tracked table did not reach prio with a fresh id"; fail=1; }
 
 echo "dumprestore: $(( $(date +%s) - started ))s total"
 if [ $fail -ne 0 ]; then echo "dumprestore: FAILED"; exit 1; fi

@@ -11,7 +11,9 @@ CREATE TABLE @extschema@.customers (
     authority    boolean,
     need         boolean,
     timeline     boolean,
-    created_at   timestamptz NOT NULL DEFAULT pg_catalog.now() CHECK (pg_catalog.isfinite(created_at))
+    created_at   timestamptz NOT NULL DEFAULT pg_catalog.now() CHECK (pg_catalog.isfinite(created_at)),
+    -- added in 0.4 (hence last)
+    attributes   jsonb NOT NULL DEFAULT '{}'::jsonb CHECK (pg_catalog.jsonb_typeof(attributes) OPERATOR(pg_catalog.=) 'object')
 );
 CREATE INDEX customers_owner_idx ON @extschema@.customers (owner);
 COMMENT ON TABLE @extschema@.customers IS 'Customers and what the sales team knows of them; written by applications.';
@@ -24,6 +26,7 @@ COMMENT ON COLUMN @extschema@.customers.authority IS 'BANT: we talk to someone w
 COMMENT ON COLUMN @extschema@.customers.need IS 'BANT: has the need (NULL: not known).';
 COMMENT ON COLUMN @extschema@.customers.timeline IS 'BANT: has a timeline (NULL: not known).';
 COMMENT ON COLUMN @extschema@.customers.created_at IS 'When the customer was created; the quiet clock starts here until the first activity.';
+COMMENT ON COLUMN @extschema@.customers.attributes IS 'Your own attributes of the customer, as a JSON object (dumped and restored with prio.customers); for a customer of a tracked table, the mapping''s "attributes".';
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.customers', '');
 
 CREATE TABLE @extschema@.activities (

@@ -1,0 +1,316 @@
+-- prio.track() / prio.untrack() (issue 18, first part): an application's own
+-- customers table, any key type, mirrored into prio.customers through a typed
+-- key map and kept live by statement triggers; the application's writes never
+-- fail because of prio; untrack() leaves the table as it was.  Then the bad
+-- input: each a clear ERROR with its SQLSTATE, nothing half-done.
+-- Starts from a fresh extension (deterministic customer ids).
+SET client_min_messages = warning;
+DROP EXTENSION prio CASCADE;
+CREATE EXTENSION prio;
+RESET client_min_messages;
+SET timezone = 'UTC';
+CREATE FUNCTION pg_temp.err(q text) RETURNS text LANGUAGE plpgsql AS
+$$BEGIN EXECUTE q; RETURN 'no error'; EXCEPTION WHEN OTHERS THEN RETURN SQLSTATE || ': ' || SQLERRM; END$$;
+-- what track() may leave: sources rows, key maps, triggers, mirrored customers
+CREATE FUNCTION pg_temp.prio_side() RETURNS text LANGUAGE sql AS $$
+SELECT format('sources=%s key_maps=%s triggers=%s mirrored_customers=%s',
+              (SELECT count(*) FROM prio.sources),
+              (SELECT count(*) FROM pg_class WHERE relnamespace = 'prio'::regnamespace AND relname ~ '^keys_' AND relkind = 'r'),
+              (SELECT count(*) FROM pg_trigger WHERE tgfoid = 'prio.source_changed()'::regprocedure),
+              (SELECT count(*) FROM prio.customers WHERE customer_id < 0)) $$;
+-- a table as the application sees it: definition, triggers, grants, rows
+CREATE FUNCTION pg_temp.app_table_def(r regclass) RETURNS text LANGUAGE sql AS $$
+SELECT concat_ws(E'\n', c.relkind, pg_get_userbyid(c.relowner), c.relacl::text, c.reloptions::text,
+       (SELECT string_agg(attname || ' ' || format_type(atttypid, atttypmod) || ' ' || attnotnull, ', ' ORDER BY attnum)
+          FROM pg_attribute WHERE attrelid = r AND attnum > 0 AND NOT attisdropped),
+       (SELECT string_agg(conname || ' ' || pg_get_constraintdef(oid), ', ' ORDER BY conname) FROM pg_constraint WHERE conrelid = r),
+       (SELECT string_agg(pg_get_indexdef(indexrelid), ', ' ORDER BY 1) FROM pg_index WHERE indrelid = r),
+       (SELECT string_agg(pg_get_triggerdef(oid), ', ' ORDER BY tgname) FROM pg_trigger WHERE tgrelid = r AND NOT tgisinternal))
+  FROM pg_class c WHERE c.oid = r $$;
+-- a tracked table's customers, by its own key (as text)
+CREATE FUNCTION pg_temp.mirror_of(r regclass) RETURNS TABLE (key text, customer_id bigint, name text, owner text)
+LANGUAGE plpgsql AS $$
+BEGIN
+    RETURN QUERY EXECUTE format('SELECT m.key::text, c.customer_id, c.name, c.owner FROM %s m JOIN prio.customers c USING (customer_id) ORDER BY 1',
+                                (SELECT t.key_map FROM prio.tracked t WHERE t.source = r));
+END $$;
+CREATE FUNCTION pg_temp.app_rows(r regclass) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE v text;
+BEGIN
+    EXECUTE format('SELECT md5(coalesce(string_agg(t::text, ''|'' ORDER BY t::text), '''')) FROM %s t', r) INTO v;
+    RETURN v;
+END $$;
+
+-- An application's customers table, keyed by uuid, with its own trigger and grant.
+CREATE SCHEMA crm;
+CREATE TABLE crm.accounts (
+    id         uuid PRIMARY KEY,
+    legal_name text,
+    sales_rep  text,
+    has_budget boolean,
+    industry   text,
+    opened     date,
+    employees  integer
+);
+CREATE FUNCTION crm.no_op() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RETURN NEW; END$$;
+CREATE TRIGGER accounts_own BEFORE UPDATE ON crm.accounts FOR EACH ROW EXECUTE FUNCTION crm.no_op();
+GRANT SELECT ON crm.accounts TO PUBLIC;
+INSERT INTO crm.accounts VALUES
+    ('00000000-0000-0000-0000-00000000000a', 'Acme', 'alice', true, 'tools', '2024-01-15', 40),
+    ('00000000-0000-0000-0000-00000000000b', 'Globex', NULL, NULL, NULL, NULL, NULL),
+    ('00000000-0000-0000-0000-00000000000c', 'Initech', 'bob', false, 'software', '2023-06-01', 0);
+CREATE TEMP TABLE app_before AS
+SELECT pg_temp.app_table_def('crm.accounts') AS def, pg_temp.app_rows('crm.accounts') AS rows;
+
+-- track(): the existing rows are loaded at once; created_at from a date
+-- column (cast implicitly), other columns into attributes.
+SELECT prio.track('crm.accounts', 'customers',
+       '{"key": "id", "name": "legal_name", "owner": "sales_rep", "budget": "has_budget",
+         "created_at": "opened", "attributes": {"industry": "industry", "size": "employees * 10"}}');
+SELECT source, role, mapping, key_type, key_map, last_error FROM prio.tracked;
+SELECT pg_temp.prio_side();
+-- one view to read the mirror by the application's own key
+CREATE TEMP VIEW mirror AS
+SELECT m.key, c.customer_id, c.name, c.owner, c.budget,
+       CASE WHEN c.created_at < now() - interval '1 hour' THEN c.created_at::text
+            WHEN c.created_at <= now() THEN 'about now' END AS created_at, c.attributes, s.tier IS NOT NULL AS has_state
+  FROM prio.keys_1 m JOIN prio.customers c USING (customer_id)
+  LEFT JOIN prio.customer_state s USING (customer_id);
+SELECT * FROM mirror ORDER BY key;
+-- the key map is typed: the application's key type, its primary key
+SELECT format_type(atttypid, atttypmod) AS key_map_key_type FROM pg_attribute
+ WHERE attrelid = 'prio.keys_1'::regclass AND attname = 'key';
+
+-- Live: INSERT (several rows), UPDATE, an UPDATE of the key (the customer
+-- keeps its id, state and history), two keys changed in one statement,
+-- INSERT ... ON CONFLICT, COPY, DELETE, TRUNCATE.
+INSERT INTO crm.accounts (id, legal_name, sales_rep) VALUES
+    ('00000000-0000-0000-0000-00000000000d', 'Umbrella', 'carol'),
+    ('00000000-0000-0000-0000-00000000000e', 'Hooli', 'carol');
+UPDATE crm.accounts SET legal_name = 'Acme Corp', has_budget = NULL WHERE id = '00000000-0000-0000-0000-00000000000a';
+SELECT count(*) AS history_rows_of_globex FROM prio.tier_history WHERE customer_id = -2;
+UPDATE crm.accounts SET id = '00000000-0000-0000-0000-0000000000bb' WHERE legal_name = 'Globex';
+SELECT key, customer_id, name FROM mirror WHERE name = 'Globex';
+SELECT count(*) AS history_rows_of_globex_kept FROM prio.tier_history WHERE customer_id = -2;
+-- two keys changed in one statement: each customer follows its row
+UPDATE crm.accounts SET id = CASE legal_name WHEN 'Umbrella' THEN '00000000-0000-0000-0000-0000000000dd'::uuid
+                                             ELSE '00000000-0000-0000-0000-0000000000ee'::uuid END
+ WHERE legal_name IN ('Umbrella', 'Hooli');
+INSERT INTO crm.accounts (id, legal_name) VALUES ('00000000-0000-0000-0000-00000000000c', 'Initech LLC'),
+                                                 ('00000000-0000-0000-0000-00000000000f', 'Stark')
+    ON CONFLICT (id) DO UPDATE SET legal_name = excluded.legal_name;
+COPY crm.accounts (id, legal_name, sales_rep, employees) FROM stdin;
+00000000-0000-0000-0000-000000000010	Wayne	dave	7
+00000000-0000-0000-0000-000000000011	Tyrell	\N	\N
+\.
+DELETE FROM crm.accounts WHERE legal_name IN ('Stark', 'Tyrell');
+SELECT * FROM mirror ORDER BY key;
+-- every application row is a customer, every customer an application row
+SELECT (SELECT count(*) FROM crm.accounts) AS app_rows,
+       (SELECT count(*) FROM prio.keys_1) AS mapped,
+       (SELECT count(*) FROM prio.customer_state WHERE customer_id < 0) AS with_state;
+
+-- The application's writes never fail because of prio: a created date in
+-- the future is now, a name past prio's 1000 characters is cut, NULLs are
+-- "not known" (NULL owner: nobody's customer).
+INSERT INTO crm.accounts (id, legal_name, opened) VALUES
+    ('00000000-0000-0000-0000-000000000020', repeat('x', 2000), now() + interval '1 year');
+SELECT length(name) AS name_length, created_at, owner FROM mirror WHERE key = '00000000-0000-0000-0000-000000000020';
+TRUNCATE crm.accounts;
+SELECT pg_temp.prio_side();
+
+-- untrack(): triggers, key map, customers (state, history) gone; the table
+-- is as it was (definition, triggers, grants), its rows are the application's.
+INSERT INTO crm.accounts VALUES
+    ('00000000-0000-0000-0000-00000000000a', 'Acme', 'alice', true, 'tools', '2024-01-15', 40),
+    ('00000000-0000-0000-0000-00000000000b', 'Globex', NULL, NULL, NULL, NULL, NULL),
+    ('00000000-0000-0000-0000-00000000000c', 'Initech', 'bob', false, 'software', '2023-06-01', 0);
+SELECT pg_temp.prio_side();
+DROP VIEW mirror;  -- a view on the key map would keep untrack() from dropping it
+SELECT prio.untrack('crm.accounts');
+SELECT pg_temp.prio_side();
+SELECT pg_temp.app_table_def('crm.accounts') = def AS definition_unchanged,
+       pg_temp.app_rows('crm.accounts') = rows AS rows_unchanged
+  FROM app_before;
+SELECT count(*) AS history_left FROM prio.tier_history WHERE customer_id < 0;
+
+-- A mapping expression that fails on a row (division by zero) does not fail
+-- the application's write: a WARNING, prio.tracked.last_error, and prio's
+-- side of that statement undone.
+SELECT prio.track('crm.accounts', 'customers', '{"key": "id", "name": "legal_name", "need": "100 / (employees - 7) > 1"}');
+INSERT INTO crm.accounts (id, legal_name, employees) VALUES ('00000000-0000-0000-0000-000000000030', 'Seven', 7);
+SELECT legal_name FROM crm.accounts WHERE employees = 7;
+SELECT last_error, last_error_at IS NOT NULL AS dated FROM prio.tracked;
+SELECT * FROM pg_temp.mirror_of('crm.accounts');
+SELECT prio.untrack('crm.accounts');
+
+-- A mapped column changed after track() (here its type), or the table
+-- renamed: prio's triggers warn and do nothing until it is tracked again.
+CREATE TABLE crm.renamed (id int PRIMARY KEY, label text);
+SELECT prio.track('crm.renamed', 'customers', '{"key": "id", "name": "label"}');
+ALTER TABLE crm.renamed ALTER COLUMN label TYPE varchar(20);
+INSERT INTO crm.renamed VALUES (1, 'after the change');
+SELECT last_error FROM prio.tracked WHERE source = 'crm.renamed'::regclass;
+SELECT count(*) AS mirrored FROM pg_temp.mirror_of('crm.renamed');
+SELECT prio.untrack('crm.renamed');
+SELECT prio.track('crm.renamed', 'customers', '{"key": "id", "name": "label"}');
+SELECT * FROM pg_temp.mirror_of('crm.renamed');
+ALTER TABLE crm.renamed RENAME TO renamed2;
+UPDATE crm.renamed2 SET label = 'after the rename';
+SELECT last_error FROM prio.tracked WHERE source = 'crm.renamed2'::regclass;
+SELECT * FROM pg_temp.mirror_of('crm.renamed2');
+SELECT prio.untrack('crm.renamed2');
+DROP TABLE crm.renamed2;
+
+-- Other key types: text (case matters), integer, bigint; a varchar key uses text's equality.
+CREATE TABLE crm.companies (name text CONSTRAINT companies_name_key UNIQUE, rep varchar(50), authority boolean);
+INSERT INTO crm.companies VALUES ('Acme', 'alice', true), ('acme', 'bob', false), (NULL, 'nobody', NULL);
+SELECT prio.track('crm.companies', 'customers', '{"key": "name", "name": "upper(name)", "owner": "rep", "authority": "authority"}');
+UPDATE crm.companies SET name = 'ACME' WHERE name = 'acme';
+UPDATE crm.companies SET name = 'Late' WHERE name IS NULL;
+SELECT * FROM pg_temp.mirror_of('crm.companies');
+CREATE TABLE crm.small (id integer PRIMARY KEY, label varchar(20));
+CREATE TABLE crm.big (id bigint PRIMARY KEY, label text);
+CREATE TABLE crm.coded (code varchar(10) PRIMARY KEY, label text);
+INSERT INTO crm.small VALUES (1, 'one'), (2, 'two');
+INSERT INTO crm.big VALUES (9000000000, 'big');
+INSERT INTO crm.coded VALUES ('X1', 'coded');
+SELECT prio.track('crm.small', 'customers', '{"key": "id", "name": "label"}');
+SELECT prio.track('crm.big', 'customers', '{"key": "id", "name": "label"}');
+SELECT prio.track('crm.coded', 'customers', '{"key": "code", "name": "label"}');
+UPDATE crm.small SET id = 3 WHERE id = 2;
+DELETE FROM crm.big;
+INSERT INTO crm.big VALUES (-1, 'negative key');
+UPDATE crm.coded SET label = 'recoded';
+SELECT source, key_type FROM prio.tracked ORDER BY source::text;
+SELECT 'small' AS t, * FROM pg_temp.mirror_of('crm.small')
+UNION ALL SELECT 'big', * FROM pg_temp.mirror_of('crm.big')
+UNION ALL SELECT 'coded', * FROM pg_temp.mirror_of('crm.coded')
+ORDER BY 1, 2;
+-- prio's own customers (positive ids) are untouched by the mirrors
+INSERT INTO prio.customers (customer_id, name) VALUES (1, 'own');
+SELECT customer_id, name FROM prio.customers WHERE customer_id > 0;
+
+-- A partitioned table is tracked through its root (rows routed to partitions).
+CREATE TABLE crm.bycode (code text PRIMARY KEY, label text) PARTITION BY RANGE (code);
+CREATE TABLE crm.bycode_am PARTITION OF crm.bycode FOR VALUES FROM ('a') TO ('n');
+CREATE TABLE crm.bycode_nz PARTITION OF crm.bycode FOR VALUES FROM ('n') TO (MAXVALUE);
+INSERT INTO crm.bycode VALUES ('apple', 'Apple');
+SELECT prio.track('crm.bycode', 'customers', '{"key": "code", "name": "label"}');
+INSERT INTO crm.bycode VALUES ('pear', 'Pear');
+UPDATE crm.bycode SET code = 'quince' WHERE code = 'apple';
+SELECT * FROM pg_temp.mirror_of('crm.bycode');
+
+-- Bad input: each a clear ERROR with its SQLSTATE; nothing half-done
+-- (prio's side is the same before and after).
+CREATE TEMP TABLE side_before AS SELECT pg_temp.prio_side() AS side;
+CREATE TABLE crm.leads (id uuid PRIMARY KEY, title text, score integer, doc json, meta jsonb,
+                        at timestamptz, kind text, amount numeric, email text, plain integer);
+CREATE UNIQUE INDEX leads_doc_key ON crm.leads ((doc::text));
+CREATE VIEW crm.leads_v AS SELECT * FROM crm.leads;
+CREATE MATERIALIZED VIEW crm.leads_mv AS SELECT * FROM crm.leads;
+CREATE SEQUENCE crm.leads_seq;
+CREATE FOREIGN DATA WRAPPER prio_track_fdw;
+CREATE SERVER prio_track_srv FOREIGN DATA WRAPPER prio_track_fdw;
+CREATE FOREIGN TABLE crm.leads_f (id uuid) SERVER prio_track_srv;
+CREATE TEMP TABLE temp_accounts (id int PRIMARY KEY);
+CREATE DOMAIN crm.positive AS integer CHECK (VALUE > 0);
+CREATE FUNCTION crm.shout(t text) RETURNS text LANGUAGE sql IMMUTABLE AS $$SELECT upper(t)$$;
+INSERT INTO crm.leads (id, title, score) VALUES ('00000000-0000-0000-0000-000000000001', 'lead', 0);
+-- arguments
+SELECT pg_temp.err($$SELECT prio.track(NULL, 'customers', '{"key": "id"}')$$) AS null_source;
+SELECT pg_temp.err($$SELECT prio.track('crm.leads', NULL, '{"key": "id"}')$$) AS null_role;
+SELECT pg_temp.err($$SELECT prio.track('crm.leads', 'customers', NULL)$$) AS null_mapping;
+SELECT pg_temp.err($$SELECT prio.track('crm.leads', 'deals', '{"key": "id"}')$$) AS deals_not_yet;
+SELECT pg_temp.err($$SELECT prio.track('crm.leads', 'prospects', '{"key": "id"}')$$) AS unknown_role;
+SELECT pg_temp.err($$SELECT prio.untrack(NULL)$$) AS untrack_null;
+-- what is tracked: tables only, once
+SELECT pg_temp.err($$SELECT prio.track('crm.leads_v', 'customers', '{"key": "id"}')$$) AS a_view;
+SELECT pg_temp.err($$SELECT prio.track('crm.leads_mv', 'customers', '{"key": "id"}')$$) AS a_materialized_view;
+SELECT pg_temp.err($$SELECT prio.track('crm.leads_f', 'customers', '{"key": "id"}')$$) AS a_foreign_table;
+SELECT pg_temp.err($$SELECT prio.track('crm.leads_seq', 'customers', '{"key": "id"}')$$) AS a_sequence;
+SELECT pg_temp.err($$SELECT prio.track('crm.bycode_am', 'customers', '{"key": "code"}')$$) AS a_partition;
+SELECT pg_temp.err($$SELECT prio.track('temp_accounts', 'customers', '{"key": "id"}')$$) AS a_temporary_table;
+SELECT pg_temp.err($$SELECT prio.track('prio.customers', 'customers', '{"key": "customer_id"}')$$) AS prios_own_table;
+SELECT pg_temp.err($$SELECT prio.track('crm.small', 'customers', '{"key": "id"}')$$) AS tracked_twice;
+SELECT pg_temp.err($$SELECT prio.untrack('crm.leads')$$) AS untrack_not_tracked;
+SELECT pg_temp.err($$SELECT prio.track('crm.no_such_table', 'customers', '{"key": "id"}')$$) AS no_such_table;
+-- the mapping
+SELECT pg_temp.err($$SELECT prio.track('crm.leads', 'customers', '["id"]')$$) AS mapping_not_an_object;
+SELECT pg_temp.err($$SELECT prio.track('crm.leads', 'customers', '{"key": "id", "onwer": "title"}')$$) AS unknown_key;
+SELECT pg_temp.err($$SELECT prio.track('crm.leads', 'customers', '{"name": "title"}')$$) AS key_missing;
+SELECT pg_temp.err($$SELECT prio.track('crm.leads', 'customers', '{"key": "id", "name": 7}')$$) AS value_not_a_string;
+SELECT pg_temp.err($$SELECT prio.track('crm.leads', 'customers', '{"key": "id", "name": " "}')$$) AS value_empty;
+SELECT pg_temp.err($$SELECT prio.track('crm.leads', 'customers', '{"key": "id", "attributes": ["title"]}')$$) AS attributes_not_an_object;
+SELECT pg_temp.err($$SELECT prio.track('crm.leads', 'customers', '{"key": "id", "attributes": {"x": 1}}')$$) AS attribute_not_a_string;
+SELECT pg_temp.err($$SELECT prio.track('crm.leads', 'customers', '{"key": "id", "name": "titel"}')$$) AS missing_column;
+SELECT pg_temp.err($$SELECT prio.track('crm.leads', 'customers', '{"key": "id", "attributes": {"x": "nope + 1"}}')$$) AS missing_column_in_attribute;
+SELECT pg_temp.err($$SELECT prio.track('crm.leads', 'customers', '{"key": "id", "name": "title ||"}')$$) AS bad_syntax;
+SELECT pg_temp.err($$SELECT prio.track('crm.leads', 'customers', '{"key": "id", "name": "title, email"}')$$) AS two_expressions;
+SELECT pg_temp.err($$SELECT prio.track('crm.leads', 'customers', '{"key": "id", "name": "rolname FROM pg_authid"}')$$) AS a_from_clause;
+SELECT pg_temp.err($$SELECT prio.track('crm.leads', 'customers', '{"key": "id", "name": "title AS n"}')$$) AS an_alias;
+SELECT pg_temp.err($$SELECT prio.track('crm.leads', 'customers', '{"key": "id", "name": "title); DROP TABLE crm.leads; --"}')$$) AS injection;
+SELECT pg_temp.err($$SELECT prio.track('crm.leads', 'customers', '{"key": "id", "name": "max(title)"}')$$) AS an_aggregate;
+SELECT pg_temp.err($$SELECT prio.track('crm.leads', 'customers', '{"key": "id", "name": "(SELECT rolname FROM pg_authid LIMIT 1)"}')$$) AS a_subquery;
+SELECT pg_temp.err($$SELECT prio.track('crm.leads', 'customers', '{"key": "id", "attributes": {"x": "generate_series(1, score)"}}')$$) AS a_set_returning_function;
+SELECT pg_temp.err($$SELECT prio.track('crm.leads', 'customers', '{"key": "id", "budget": "random() > 0.5"}')$$) AS a_volatile_function;
+SELECT pg_temp.err($$SELECT prio.track('crm.leads', 'customers', '{"key": "id", "created_at": "now()"}')$$) AS now_is_not_a_column;
+SELECT pg_temp.err($$SELECT prio.track('crm.leads', 'customers', '{"key": "id", "name": "current_setting(''data_directory'')"}')$$) AS current_setting;
+SELECT pg_temp.err($$SELECT prio.track('crm.leads', 'customers', '{"key": "id", "name": "CURRENT_USER"}')$$) AS current_user;
+SELECT pg_temp.err($$SELECT prio.track('crm.leads', 'customers', '{"key": "id", "name": "crm.shout(title)"}')$$) AS a_users_function;
+SELECT pg_temp.err($$SELECT prio.track('crm.leads', 'customers', '{"key": "id", "name": "shout(title)"}')$$) AS a_function_on_the_callers_path;
+SELECT pg_temp.err($$SELECT prio.track('crm.leads', 'customers', '{"key": "id", "attributes": {"s": "score::crm.positive"}}')$$) AS a_domain_cast;
+SELECT pg_temp.err($$SELECT prio.track('crm.leads', 'customers', '{"key": "id", "name": "ctid::text"}')$$) AS a_system_column;
+SELECT pg_temp.err($$SELECT prio.track('crm.leads', 'customers', '{"key": "id", "attributes": {"row": "leads"}}')$$) AS the_whole_row;
+SELECT pg_temp.err($$SELECT prio.track('crm.leads', 'customers', '{"key": "id", "name": "score"}')$$) AS name_an_integer;
+SELECT pg_temp.err($$SELECT prio.track('crm.leads', 'customers', '{"key": "id", "budget": "title"}')$$) AS budget_a_text;
+SELECT pg_temp.err($$SELECT prio.track('crm.leads', 'customers', '{"key": "id", "created_at": "title"}')$$) AS created_at_a_text;
+SELECT pg_temp.err($$SELECT prio.track('crm.leads', 'customers', '{"key": "doc"}')$$) AS key_without_btree;
+SELECT pg_temp.err($$SELECT prio.track('crm.leads', 'customers', '{"key": "lower(title)"}')$$) AS key_an_expression;
+SELECT pg_temp.err($$SELECT prio.track('crm.leads', 'customers', '{"key": "email"}')$$) AS key_not_unique;
+-- a failure while loading the rows undoes the key map and triggers already made
+SELECT pg_temp.err($$SELECT prio.track('crm.leads', 'customers', '{"key": "id", "budget": "100 / score > 1"}')$$) AS load_fails;
+-- activities: the mapping is checked in full, then refused for now
+SELECT pg_temp.err($$SELECT prio.track('crm.leads', 'activities', '{"customer": "id", "kind": "kind", "at": "at", "amount": "amount * 2", "note": "title", "external_key": "plain"}')$$) AS activities_not_yet;
+SELECT pg_temp.err($$SELECT prio.track('crm.leads', 'activities', '{"customer": "id", "kind": "kind"}')$$) AS activities_at_missing;
+SELECT pg_temp.err($$SELECT prio.track('crm.leads', 'activities', '{"customer": "id", "kind": "kind", "at": "at", "key": "id"}')$$) AS activities_unknown_key;
+SELECT pg_temp.err($$SELECT prio.track('crm.leads', 'activities', '{"customer": "id", "kind": "kynd", "at": "at"}')$$) AS activities_missing_column;
+SELECT pg_temp.err($$SELECT prio.track('crm.leads', 'activities', '{"customer": "id", "kind": "score", "at": "at"}')$$) AS activities_kind_an_integer;
+SELECT pg_temp.err($$SELECT prio.track('crm.leads', 'activities', '{"customer": "id", "kind": "kind", "at": "at", "amount": "title"}')$$) AS activities_amount_a_text;
+SELECT pg_temp.err($$SELECT prio.track('crm.leads', 'activities', '{"customer": "doc", "kind": "kind", "at": "at"}')$$) AS activities_customer_without_btree;
+SELECT pg_temp.err($$SELECT prio.track('crm.leads', 'activities', '{"customer": "id", "kind": "kind", "at": "least(at, now())"}')$$) AS activities_at_not_immutable;
+-- ownership: a role that does not own the table (even allowed to run track())
+DO $$ BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'prio_track_stranger') THEN
+        CREATE ROLE prio_track_stranger;
+    END IF;
+END $$;
+GRANT USAGE ON SCHEMA crm, prio TO prio_track_stranger;
+GRANT ALL ON crm.leads TO prio_track_stranger;
+CREATE TABLE crm.own_leads (id bigint PRIMARY KEY, title text);
+ALTER TABLE crm.own_leads OWNER TO prio_track_stranger;
+GRANT EXECUTE ON FUNCTION prio.track(regclass, text, jsonb), prio.untrack(regclass) TO prio_track_stranger;
+SET ROLE prio_track_stranger;
+SELECT pg_temp.err($$SELECT prio.track('crm.leads', 'customers', '{"key": "id"}')$$) AS not_the_owner;
+SELECT pg_temp.err($$SELECT prio.untrack('crm.small')$$) AS untrack_not_the_owner;
+-- (its own table it may track and untrack)
+SELECT pg_temp.err($$SELECT prio.track('crm.own_leads', 'customers', '{"key": "id", "name": "title"}')$$) AS own_table_tracked;
+SELECT pg_temp.err($$SELECT prio.untrack('crm.own_leads')$$) AS own_table_untracked;
+RESET ROLE;
+REVOKE EXECUTE ON FUNCTION prio.track(regclass, text, jsonb), prio.untrack(regclass) FROM prio_track_stranger;
+SET ROLE prio_track_stranger;
+SELECT pg_temp.err($$SELECT prio.track('crm.leads', 'customers', '{"key": "id"}')$$) AS not_granted;
+RESET ROLE;
+SELECT pg_temp.prio_side() = side AS nothing_half_done FROM side_before;
+SELECT pg_temp.app_table_def('crm.leads') AS leads_untouched;
+
+-- clean up
+SELECT prio.untrack(source) FROM prio.tracked ORDER BY source::text;
+SELECT pg_temp.prio_side();
+REVOKE ALL ON crm.leads FROM prio_track_stranger;
+REVOKE USAGE ON SCHEMA crm, prio FROM prio_track_stranger;
+DROP TABLE crm.own_leads;
+DROP ROLE prio_track_stranger;
+DROP SCHEMA crm CASCADE;
+DROP SERVER prio_track_srv;
+DROP FOREIGN DATA WRAPPER prio_track_fdw;

@@ -1,0 +1,322 @@
+/*
+ * track.c
+ *		prio.track()'s checks in C: whether the caller owns the table, and the
+ *		compilation of one mapping expression into SQL prio can run safely.
+ *
+ * A mapping value (a column name or an SQL expression over one row of the
+ * tracked table) is parsed and analysed here as PostgreSQL analyses a CHECK
+ * constraint: against the table's columns only, with search_path set to
+ * pg_catalog, so it cannot pick up functions or operators of the caller's
+ * schemas.  The expression prio stores is not the text the caller gave but
+ * its deparsed form (every name qualified where pg_catalog would not find
+ * it), so what runs later is exactly what was checked now.
+ *
+ * prio's triggers on the tracked table run the expressions as prio's owner
+ * (they write prio's tables, which the application's roles may not).  So an
+ * expression may use only what cannot act with those rights on the caller's
+ * behalf: the row's columns, constants, and built-in functions and operators
+ * (schema pg_catalog) that are immutable -- or stable only because of the time
+ * zone or date style (casts, type input and output, date_trunc, date_part,
+ * to_char, timezone) -- and that the caller may execute.  No subquery,
+ * aggregate, window or set-returning function, no cast to a domain (its
+ * CHECK could call any function), no system column, no whole-row reference,
+ * nothing that depends on when or by whom it runs (CURRENT_USER, now()).
+ */
+#include "prio.h"
+
+#include "access/genam.h"
+#include "access/relation.h"
+#include "access/table.h"
+#include "catalog/pg_am.h"
+#include "catalog/pg_cast.h"
+#include "catalog/pg_namespace.h"
+#include "catalog/pg_proc.h"
+#include "catalog/pg_type.h"
+#include "commands/defrem.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "nodes/nodeFuncs.h"
+#include "parser/parse_coerce.h"
+#include "parser/parse_collate.h"
+#include "parser/parse_expr.h"
+#include "parser/parse_node.h"
+#include "parser/parse_relation.h"
+#include "parser/parser.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/guc.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/regproc.h"
+#include "utils/ruleutils.h"
+#include "utils/syscache.h"
+
+/*
+ * prio._track_check_owner(source regclass, action text): raises 42501 unless
+ * the role that called prio (SET ROLE included; prio.track() itself runs as
+ * prio's owner) owns the table, or is a member of its owner.
+ */
+PG_FUNCTION_INFO_V1(prio_track_check_owner);
+Datum
+prio_track_check_owner(PG_FUNCTION_ARGS)
+{
+	Oid			relid;
+	char	   *action;
+
+	CheckArgNotNull(fcinfo, 0, "source");
+	CheckArgNotNull(fcinfo, 1, "action");
+	relid = PG_GETARG_OID(0);
+	action = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(relid)))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("relation with OID %u does not exist", relid)));
+	if (!pg_class_ownercheck(relid, GetOuterUserId()))
+	{
+		char	   *name = quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
+													  get_rel_name(relid));
+
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("must be owner of table %s to %s it", name, action),
+				 errdetail("Role \"%s\" is neither the owner of %s nor a member of its owner.",
+						   GetUserNameFromId(GetOuterUserId(), false), name)));
+	}
+	PG_RETURN_VOID();
+}
+
+/* what a function found in an expression may not be */
+typedef struct TrackCheck
+{
+	const char *key;
+	Oid			bad_func;
+	const char *why;
+	int			code;
+} TrackCheck;
+
+static bool
+stable_for_time_zone_only(Oid func_id, const char *name)
+{
+	static const char *const names[] = {
+		"date_trunc", "date_part", "extract", "to_char", "timezone",
+	};
+	Relation	casts;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	bool		found = false;
+
+	for (int i = 0; i < lengthof(names); i++)
+		if (strcmp(name, names[i]) == 0)
+			return true;
+	/* a cast function, or the input or output function of a type */
+	casts = table_open(CastRelationId, AccessShareLock);
+	scan = systable_beginscan(casts, InvalidOid, false, NULL, 0, NULL);
+	while (!found && HeapTupleIsValid(tup = systable_getnext(scan)))
+		found = ((Form_pg_cast) GETSTRUCT(tup))->castfunc == func_id;
+	systable_endscan(scan);
+	table_close(casts, AccessShareLock);
+	if (found)
+		return true;
+	/* type input/output functions are named <type>_in / <type>_out etc. */
+	{
+		HeapTuple	tp = SearchSysCache1(PROCOID, ObjectIdGetDatum(func_id));
+		Form_pg_proc p;
+		bool		io = false;
+
+		if (!HeapTupleIsValid(tp))
+			elog(ERROR, "cache lookup failed for function %u", func_id);
+		p = (Form_pg_proc) GETSTRUCT(tp);
+		/* an input function takes cstring, an output function returns it */
+		io = p->prorettype == CSTRINGOID ||
+			(p->pronargs >= 1 && p->proargtypes.values[0] == CSTRINGOID);
+		ReleaseSysCache(tp);
+		return io;
+	}
+}
+
+static bool
+track_function_bad(Oid func_id, void *context)
+{
+	TrackCheck *ck = (TrackCheck *) context;
+	char	   *name = get_func_name(func_id);
+	char		vol = func_volatile(func_id);
+
+	if (name == NULL)
+		elog(ERROR, "cache lookup failed for function %u", func_id);
+	if (get_func_namespace(func_id) != PG_CATALOG_NAMESPACE)
+	{
+		ck->why = "is not a built-in function (schema pg_catalog)";
+		ck->code = ERRCODE_INVALID_PARAMETER_VALUE;
+	}
+	else if (strcmp(name, "current_setting") == 0 || vol == PROVOLATILE_VOLATILE ||
+			 (vol == PROVOLATILE_STABLE && !stable_for_time_zone_only(func_id, name)))
+	{
+		ck->why = "may give another result for the same row later (it is not immutable)";
+		ck->code = ERRCODE_INVALID_PARAMETER_VALUE;
+	}
+	else if (pg_proc_aclcheck(func_id, GetOuterUserId(), ACL_EXECUTE) != ACLCHECK_OK)
+	{
+		ck->why = "may not be executed by you";
+		ck->code = ERRCODE_INSUFFICIENT_PRIVILEGE;
+	}
+	else
+		return false;
+	ck->bad_func = func_id;
+	return true;
+}
+
+static bool
+track_expr_walker(Node *node, TrackCheck *ck)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, Var) && ((Var *) node)->varattno <= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("mapping key \"%s\" uses a system column or the whole row", ck->key),
+				 errhint("Name the table's columns.")));
+	if (IsA(node, CoerceToDomain))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("mapping key \"%s\" casts to domain %s", ck->key,
+						format_type_be(((CoerceToDomain *) node)->resulttype)),
+				 errhint("Cast to the domain's base type.")));
+	if (IsA(node, SQLValueFunction) || IsA(node, NextValueExpr) || IsA(node, Param))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("mapping key \"%s\" depends on when or by whom it is evaluated", ck->key),
+				 errhint("A mapping expression may use only the row's columns and constants.")));
+	if (check_functions_in_node(node, track_function_bad, ck))
+		ereport(ERROR,
+				(errcode(ck->code),
+				 errmsg("mapping key \"%s\" calls %s, which %s", ck->key,
+						format_procedure_qualified(ck->bad_func), ck->why),
+				 errhint("A mapping expression may use the row's columns, constants, and PostgreSQL's immutable built-in functions and operators.")));
+	return expression_tree_walker(node, track_expr_walker, (void *) ck);
+}
+
+/*
+ * prio._track_compile(source regclass, key text, expr text, want regtype,
+ *					   OUT sql text, OUT type regtype, OUT attnum smallint,
+ *					   OUT collation oid, OUT btree boolean)
+ *
+ * Parses and analyses one mapping expression over the table's row; want
+ * (NULL: any type) is the type it must give, by an implicit cast.  Returns
+ * the deparsed expression (column names unqualified, to run over the table
+ * or a transition table of it), its type (a domain's base type), the column
+ * number when it is a plain column (else 0), its collation, and whether the
+ * type has a btree equality.
+ */
+PG_FUNCTION_INFO_V1(prio_track_compile);
+Datum
+prio_track_compile(PG_FUNCTION_ARGS)
+{
+	Oid			relid;
+	char	   *key;
+	char	   *expr;
+	Oid			want;
+	TupleDesc	resdesc;
+	List	   *raw;
+	RawStmt    *rs;
+	SelectStmt *sel;
+	ResTarget  *rt;
+	ParseState *pstate;
+	ParseNamespaceItem *nsitem;
+	Relation	rel;
+	Node	   *node;
+	Oid			type;
+	TrackCheck	ck = {0};
+	int			nest;
+	char	   *sql;
+	Datum		values[5];
+	bool		nulls[5] = {false};
+
+	CheckArgNotNull(fcinfo, 0, "source");
+	CheckArgNotNull(fcinfo, 1, "key");
+	CheckArgNotNull(fcinfo, 2, "expr");
+	relid = PG_GETARG_OID(0);
+	key = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	expr = text_to_cstring(PG_GETARG_TEXT_PP(2));
+	want = PG_ARGISNULL(3) ? InvalidOid : PG_GETARG_OID(3);
+	ck.key = key;
+	if (get_call_result_type(fcinfo, NULL, &resdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "prio._track_compile must return a record");
+
+	/* names resolve in pg_catalog (then pg_temp for types); ISO for constants */
+	nest = NewGUCNestLevel();
+	(void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	(void) set_config_option("datestyle", "ISO, YMD", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	(void) set_config_option("intervalstyle", "postgres", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	(void) set_config_option("extra_float_digits", "3", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+
+	raw = raw_parser(expr, RAW_PARSE_PLPGSQL_EXPR);
+	rs = list_length(raw) == 1 ? linitial_node(RawStmt, raw) : NULL;
+	sel = rs && IsA(rs->stmt, SelectStmt) ? (SelectStmt *) rs->stmt : NULL;
+	if (sel == NULL || list_length(sel->targetList) != 1 || sel->distinctClause ||
+		sel->intoClause || sel->fromClause || sel->whereClause || sel->groupClause ||
+		sel->havingClause || sel->windowClause || sel->valuesLists || sel->sortClause ||
+		sel->limitOffset || sel->limitCount || sel->lockingClause || sel->withClause ||
+		sel->op != SETOP_NONE)
+		ereport(ERROR,
+				(errcode(ERRCODE_SYNTAX_ERROR),
+				 errmsg("mapping key \"%s\" is not one expression: %s", key, expr),
+				 errhint("Give a column name or an SQL expression over the row, such as \"value * fx_rate\".")));
+	rt = linitial_node(ResTarget, sel->targetList);
+	if (rt->name != NULL || IsA(rt->val, A_Star) ||
+		(IsA(rt->val, ColumnRef) && IsA(llast(((ColumnRef *) rt->val)->fields), A_Star)))
+		ereport(ERROR,
+				(errcode(ERRCODE_SYNTAX_ERROR),
+				 errmsg("mapping key \"%s\" is not one expression: %s", key, expr),
+				 errhint("Give a column name or an SQL expression over the row, without AS or *.")));
+
+	rel = relation_open(relid, AccessShareLock);
+	pstate = make_parsestate(NULL);
+	pstate->p_sourcetext = expr;
+	nsitem = addRangeTableEntryForRelation(pstate, rel, AccessShareLock, NULL, false, true);
+	addNSItemToQuery(pstate, nsitem, true, true, true);
+	node = transformExpr(pstate, rt->val, EXPR_KIND_SELECT_TARGET);
+	if (pstate->p_hasAggs || pstate->p_hasWindowFuncs || pstate->p_hasTargetSRFs ||
+		pstate->p_hasSubLinks || expression_returns_set(node))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("mapping key \"%s\" is not an expression over one row: %s", key, expr),
+				 errhint("No subquery, aggregate, window or set-returning function.")));
+
+	type = exprType(node);
+	if (!OidIsValid(want) && type == UNKNOWNOID)
+		want = TEXTOID;
+	if (OidIsValid(want) && type != want)
+	{
+		Node	   *coerced = coerce_to_target_type(pstate, node, type, want, -1,
+													COERCION_IMPLICIT, COERCE_IMPLICIT_CAST, -1);
+
+		if (coerced == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATATYPE_MISMATCH),
+					 errmsg("mapping key \"%s\" is of type %s, but prio needs %s: %s",
+							key, format_type_be(type), format_type_be(want), expr),
+					 errhint("Cast it in the mapping, as in \"(%s)::%s\", if that is what you mean.",
+							 expr, format_type_be(want))));
+		node = coerced;
+		type = want;
+	}
+	assign_expr_collations(pstate, node);
+	(void) track_expr_walker(node, &ck);
+
+	sql = deparse_expression(node, deparse_context_for(RelationGetRelationName(rel), relid),
+							 false, false);
+	AtEOXact_GUC(true, nest);
+
+	values[0] = CStringGetTextDatum(sql);
+	values[1] = ObjectIdGetDatum(getBaseType(type));
+	values[2] = Int16GetDatum(IsA(node, Var) ? ((Var *) node)->varattno : 0);
+	values[3] = ObjectIdGetDatum(exprCollation(node));
+	values[4] = BoolGetDatum(OidIsValid(GetDefaultOpClass(getBaseType(type), BTREE_AM_OID)));
+	relation_close(rel, AccessShareLock);
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(resdesc), values, nulls)));
+}

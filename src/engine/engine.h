@@ -217,4 +217,18 @@ extern const char *prio_rfm_segment(int r, int f, int m);
 extern void PrioRestoreBegin(void);
 extern bool PrioRestoring(void);
 
+/* engine/track.c: prio.track()'s owner check and mapping compiler */
+typedef struct TrackCompiled
+{
+	char	   *sql;			/* the deparsed expression */
+	Oid			type;			/* its type (a domain's base type) */
+	int16		attnum;			/* a plain column's number, else 0 */
+	Oid			collation;
+	bool		btree;			/* the type has a btree equality */
+} TrackCompiled;
+
+extern void PrioTrackCheckOwner(Oid relid, const char *action);
+extern void PrioTrackCompile(Oid relid, const char *key, const char *expr, Oid want,
+							 TrackCompiled *out);
+
 #endif							/* PRIO_ENGINE_H */

@@ -11,7 +11,7 @@ OBJS       = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c src/*/*.c)))
 # "customer_state.h") wherever in src/ they live.  `override`: the private
 # builds (tools/private.sh) pass PG_CPPFLAGS on the command line.
 override PG_CPPFLAGS += -I$(srcdir)/src -I$(srcdir)/src/rules -I$(srcdir)/src/engine \
-	-I$(srcdir)/src/support
+	-I$(srcdir)/src/support -I$(srcdir)/src/sql
 
 # The current version's install script is built from its ordered parts in
 # sql/install/ (NN_name.sql, each opening with what it holds), concatenated
@@ -71,7 +71,8 @@ check-asserts:
 	tools/asserts.sh
 
 # The C layout (tools/layout.sh): each SQL function's C in src/sql/<its name>.c, pure
-# rules in src/rules/, nothing but prio.c and prio.h directly in src/.
+# rules in src/rules/, nothing but prio.c and prio.h directly in src/.  make test
+# (tools/test.sh) runs it before the build, so CI keeps it true.
 check-layout:
 	tools/layout.sh
 

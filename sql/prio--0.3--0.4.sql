@@ -1064,7 +1064,7 @@ DROP FUNCTION @extschema@.upgrade_keep_acl(text, aclitem[]);
 
 -- 60_state_write, 70_triggers: one C pipeline for every path (issue 16, item
 -- 1): rebuild(), reevaluate() and the triggers of UPDATE, DELETE, TRUNCATE of
--- activities and of customers are C (src/refold.c, src/trigger.c) over the
+-- activities and of customers are C (src/engine/refold.c, source_*.c) over the
 -- insert trigger's refold and the state writer; apply_facts() is gone.
 DROP FUNCTION @extschema@.apply_facts(@extschema@.facts[], timestamptz, text, boolean);
 DROP FUNCTION @extschema@.rebuild(bigint[], text, boolean);
@@ -1075,7 +1075,7 @@ LANGUAGE C VOLATILE
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION @extschema@.rebuild(bigint[], text, boolean) IS
-'Internal (C, src/refold.c): lock (customers rows, then state rows, in customer_id order), refold from all their activities and re-evaluate now the given customers (NULL: everyone, by prio.sweep_rebuild), writing the rows that differ (every row when force) with history "<why>: <rule>"; the state''s owner follows the customer''s; returns how many had stored facts that differed from the refold.';
+'Internal (C, src/engine/refold.c): lock (customers rows, then state rows, in customer_id order), refold from all their activities and re-evaluate now the given customers (NULL: everyone, by prio.sweep_rebuild), writing the rows that differ (every row when force) with history "<why>: <rule>"; the state''s owner follows the customer''s; returns how many had stored facts that differed from the refold.';
 REVOKE ALL ON FUNCTION @extschema@.rebuild(bigint[], text, boolean) FROM PUBLIC;
 DROP FUNCTION @extschema@.reevaluate(bigint[], timestamptz, text);
 CREATE FUNCTION @extschema@.reevaluate(ids bigint[], as_of timestamptz, why text)
@@ -1085,7 +1085,7 @@ LANGUAGE C VOLATILE
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION @extschema@.reevaluate(bigint[], timestamptz, text) IS
-'Internal (C, src/refold.c): lock the given customers'' state rows in customer_id order and evaluate their stored facts as of as_of, writing the rows whose evaluation differs with history "<why>: <rule>"; returns how many changed tier or stage.';
+'Internal (C, src/engine/refold.c): lock the given customers'' state rows in customer_id order and evaluate their stored facts as of as_of, writing the rows whose evaluation differs with history "<why>: <rule>"; returns how many changed tier or stage.';
 REVOKE ALL ON FUNCTION @extschema@.reevaluate(bigint[], timestamptz, text) FROM PUBLIC;
 DROP TRIGGER activities_updated ON @extschema@.activities;
 DROP TRIGGER activities_deleted ON @extschema@.activities;
@@ -1165,7 +1165,7 @@ SELECT pg_catalog.set_config('prio.upgrade_acl_win_features', coalesce(p.proacl:
  WHERE p.oid OPERATOR(pg_catalog.=) '@extschema@.win_features(@extschema@.customer_state)'::pg_catalog.regprocedure;
 DROP VIEW @extschema@.followup;
 DROP FUNCTION @extschema@.win_features(@extschema@.customer_state);
--- win_features is C (src/outcomes.c): the features the closing writes keep
+-- win_features is C (src/engine/outcomes.c): the features the closing writes keep
 -- in win_outcomes, computed by the same code.
 CREATE FUNCTION @extschema@.win_features(state @extschema@.customer_state)
 RETURNS jsonb

@@ -1,4 +1,4 @@
--- pgTAP: the whole-table paths of src/sweep.c, checked against the fold
+-- pgTAP: the whole-table paths of src/engine/sweep.c, checked against the fold
 -- aggregate (prio.fold) and prio.evaluate() in plain SQL:
 --   * the insert trigger folding many backdated customers again by one scan
 --     of the activities, in one pass and in several (maintenance_work_mem);

@@ -1,10 +1,12 @@
 #!/bin/bash
-# make test: packages, build, install, then both suites in a throwaway
-# cluster -- or against the server in PGHOST/PGDATABASE when the caller set one.
+# make test: packages, the C layout (make check-layout), build, install, then
+# both suites in a throwaway cluster -- or against the server in PGHOST/PGDATABASE when the caller set one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 tools/deps.sh
+# the C layout rules (CONTRIBUTING.md), checked against the tree first: cheap
+tools/layout.sh
 make -s
 if ! make -s install >/dev/null; then
 	echo "prio: 'make install' failed; it writes to $(pg_config --pkglibdir) (run as root)" >&2

@@ -1,12 +1,12 @@
 ------------------------------------------------------------------------
--- Engine: writing state.  One C pipeline (src/refold.c, src/sweep.c, src/
--- statewrite.c): lock the customers rows and then the state rows in
+-- Engine: writing state.  One C pipeline (src/engine/refold.c, sweep.c,
+-- state_write.c): lock the customers rows and then the state rows in
 -- customer_id order (so concurrent writers never deadlock), read the
 -- activities afterwards (so they see what committed meanwhile), fold,
 -- evaluate, write the rows that differ with history and NOTIFY.
 ------------------------------------------------------------------------
 
--- Everyone at once (C, src/sweep.c): one pass over each table.  They read
+-- Everyone at once (C, src/engine/sweep.c): one pass over each table.  They read
 -- the tables directly, past privileges and row-level security, so only
 -- prio's own SECURITY DEFINER functions call them.
 CREATE FUNCTION @extschema@.sweep_rebuild(why text, force boolean)
@@ -32,7 +32,7 @@ LANGUAGE C VOLATILE
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION @extschema@.rebuild(bigint[], text, boolean) IS
-'Internal (C, src/refold.c): lock (customers rows, then state rows, in customer_id order), refold from all their activities and re-evaluate now the given customers (NULL: everyone, by prio.sweep_rebuild), writing the rows that differ (every row when force) with history "<why>: <rule>"; the state''s owner follows the customer''s; returns how many had stored facts that differed from the refold.';
+'Internal (C, src/engine/refold.c): lock (customers rows, then state rows, in customer_id order), refold from all their activities and re-evaluate now the given customers (NULL: everyone, by prio.sweep_rebuild), writing the rows that differ (every row when force) with history "<why>: <rule>"; the state''s owner follows the customer''s; returns how many had stored facts that differed from the refold.';
 
 CREATE FUNCTION @extschema@.reevaluate(ids bigint[], as_of timestamptz, why text)
 RETURNS integer
@@ -41,7 +41,7 @@ LANGUAGE C VOLATILE
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION @extschema@.reevaluate(bigint[], timestamptz, text) IS
-'Internal (C, src/refold.c): lock the given customers'' state rows in customer_id order and evaluate their stored facts as of as_of, writing the rows whose evaluation differs with history "<why>: <rule>"; returns how many changed tier or stage.';
+'Internal (C, src/engine/refold.c): lock the given customers'' state rows in customer_id order and evaluate their stored facts as of as_of, writing the rows whose evaluation differs with history "<why>: <rule>"; returns how many changed tier or stage.';
 
 CREATE FUNCTION @extschema@.state_writes(OUT path text, OUT statements bigint, OUT state_rows bigint)
 RETURNS SETOF record

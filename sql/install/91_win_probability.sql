@@ -9,7 +9,7 @@
 -- SQL-standard bodies (BEGIN ATOMIC) are parsed when created, so no name in
 -- them depends on the caller's search_path; without a SET clause they can be
 -- inlined, which matters when they run once per row.
--- win_features is C (src/outcomes.c): the features the closing writes keep
+-- win_features is C (src/engine/outcomes.c): the features the closing writes keep
 -- in win_outcomes, computed by the same code.
 CREATE FUNCTION @extschema@.win_features(state @extschema@.customer_state)
 RETURNS jsonb

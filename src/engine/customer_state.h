@@ -51,7 +51,7 @@ typedef struct StateColumn
 	const char *since;			/* the version whose install script added it */
 } StateColumn;
 
-/* indexed by Anum_customer_state_* - 1 (statewrite.c) */
+/* indexed by Anum_customer_state_* - 1 (state_write.c) */
 extern const StateColumn customer_state_columns[Natts_customer_state];
 
 /*

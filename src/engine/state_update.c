@@ -13,7 +13,7 @@
  * indexes all act as for an UPDATE; nothing of that is done here.
  *
  * What ExecSimpleRelationUpdate() does not do, the SQL UPDATE of
- * statewrite.c does instead, and StateUpdateBegin() says so by returning
+ * state_write.c does instead, and StateUpdateBegin() says so by returning
  * NULL: row-level security, rules, triggers with transition tables,
  * BEFORE ROW triggers (one that changes its own row must get the UPDATE's
  * 27000, and EvalPlanQual, which this path never needs under the callers'

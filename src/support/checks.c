@@ -1,16 +1,18 @@
 /*
  * checks.c
  *		Argument and value checks every layer uses, each raising a specific
- *		SQLSTATE a DBA can act on; checked arithmetic; interval, elapsed-time
- *		and numeric helpers.
+ *		SQLSTATE a DBA can act on (the statement triggers' 39P01 too); checked
+ *		arithmetic; interval, elapsed-time and numeric helpers.
  */
 #include "prio.h"
 
 #include <math.h>
 
+#include "commands/trigger.h"
 #include "common/int.h"
 #include "datatype/timestamp.h"
 #include "utils/builtins.h"
+#include "utils/rel.h"
 
 void
 CheckArgNotNull(FunctionCallInfo fcinfo, int argno, const char *name)
@@ -113,4 +115,23 @@ NumericAccum(Numeric *sum, Numeric add, MemoryContext cxt)
 	MemoryContextSwitchTo(old);
 	pfree(*sum);
 	*sum = result;
+}
+
+/* An AFTER ... FOR EACH STATEMENT trigger of prio's table, or the 39P01 error */
+TriggerData *
+CheckStatementTrigger(FunctionCallInfo fcinfo, const char *fn, const char *table)
+{
+	TriggerData *td = (TriggerData *) fcinfo->context;
+
+	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_AFTER(td->tg_event) ||
+		!TRIGGER_FIRED_FOR_STATEMENT(td->tg_event))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("prio.%s() must be an AFTER statement trigger of prio.%s", fn, table)));
+	/* SECURITY DEFINER: only ever on prio's table, whoever created the trigger */
+	if (RelationGetRelid(td->tg_relation) != PrioRelid(table))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("prio.%s() is a trigger of prio.%s only", fn, table)));
+	return td;
 }

@@ -1,5 +1,5 @@
 /*
- * statewrite.c
+ * state_write.c
  *		Writing evaluated customers: their customer_state rows, a
  *		tier_history row and a NOTIFY for every change of tier or stage.
  *
@@ -10,7 +10,7 @@
  * the rows' locks; what a batch keeps is copied into the batch's context.
  * A batch whose rows the caller located, and handed over with their
  * locations, is written by the executor without a statement to plan when
- * the table allows it (stateupdate.c).
+ * the table allows it (state_update.c).
  */
 #include "prio.h"
 
@@ -556,26 +556,12 @@ StateWriterEnd(StateWriter *w)
 }
 
 /*
- * prio.state_writes(OUT path text, OUT statements bigint, OUT state_rows bigint)
- *		How this backend wrote state rows: through the executor without a
- *		statement, or by the SQL UPDATE (row-level security, a rule, an
- *		executor hook ... on customer_state).  Takes no locks.
+ * How many statements (what 0) and state rows (what 1) this backend wrote
+ * by path (0: through the executor, 1: by the SQL UPDATE): for
+ * prio.state_writes() (sql/state_writes.c).
  */
-PG_FUNCTION_INFO_V1(prio_state_writes);
-Datum
-prio_state_writes(PG_FUNCTION_ARGS)
+int64
+StateWrites(int path, int what)
 {
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	static const char *const paths[2] = {"executor", "update"};
-
-	InitMaterializedSRF(fcinfo, 0);
-	for (int p = 0; p < 2; p++)
-	{
-		Datum		values[3] = {CStringGetTextDatum(paths[p]), Int64GetDatum(writes[p][0]),
-		Int64GetDatum(writes[p][1])};
-		bool		nulls[3] = {false, false, false};
-
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
-	}
-	return (Datum) 0;
+	return writes[path][what];
 }

@@ -1,5 +1,5 @@
 /*
- * rowlock.c
+ * state_lock.c
  *		The insert trigger's reads by customer_id: the prio.customers rows,
  *		locked as SELECT ... FOR NO KEY UPDATE locks them, then the
  *		customer_state rows, locked as SELECT ... FOR UPDATE locks them, each

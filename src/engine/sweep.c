@@ -1,9 +1,10 @@
 /*
  * sweep.c
  *		Every customer at once, one pass over each table, no per-customer
- *		query: prio.sweep_rebuild() (recompute, a settings change, TRUNCATE)
- *		folds everyone again from the activities and writes the rows that
- *		differ; prio.sweep_due() (refresh) evaluates everyone's stored facts
+ *		query: PrioSweepRebuild() (prio.sweep_rebuild: recompute, a settings
+ *		change, TRUNCATE) folds everyone again from the activities and writes
+ *		the rows that differ; PrioSweepDue() (prio.sweep_due: refresh)
+ *		evaluates everyone's stored facts
  *		at a time and names the customers whose stored evaluation differs.
  *		The insert trigger uses the same activity collector when a statement
  *		(a backdated COPY) needs many customers folded again.
@@ -607,21 +608,17 @@ current_config(void)
 /* ---------------------------------------------------------------- sweep_rebuild */
 
 /*
- * prio.sweep_rebuild(why text, force boolean) RETURNS integer
- *
- * Every customer folded again from its activities and evaluated now; the
+ * prio.sweep_rebuild(why text, force boolean) (sql/sweep_rebuild.c): every
+ * customer folded again from its activities and evaluated now; the
  * customer_state rows that differ (all of them when force) are written, with
  * history "<why>: <rule>" for every change of tier or stage.  Returns how
  * many customers' stored facts differed from the refold.  customer_state is
  * locked EXCLUSIVE first: writers wait, readers do not, and the activities
  * are then read with a snapshot that has every committed one.
  */
-PG_FUNCTION_INFO_V1(prio_sweep_rebuild);
-Datum
-prio_sweep_rebuild(PG_FUNCTION_ARGS)
+int64
+PrioSweepRebuild(const char *why, bool force)
 {
-	char	   *why;
-	bool		force;
 	Oid			state_relid = PrioRelid("customer_state");
 	TimestampTz as_of = GetCurrentTransactionStartTimestamp();
 	const PrioConfig *cfg;
@@ -631,11 +628,6 @@ prio_sweep_rebuild(PG_FUNCTION_ARGS)
 	StateAtts	a;
 	int64		fixed = 0;
 	MemoryContext rowcxt;
-
-	CheckArgNotNull(fcinfo, 0, "why");
-	CheckArgNotNull(fcinfo, 1, "force");
-	why = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	force = PG_GETARG_BOOL(1);
 
 	LockRelationOid(state_relid, ExclusiveLock);
 	SPI_connect();
@@ -756,24 +748,21 @@ prio_sweep_rebuild(PG_FUNCTION_ARGS)
 	ActivityCollectorEnd(c);
 	UnregisterSnapshot(snapshot);
 	SPI_finish();
-	PG_RETURN_INT32((int32) Min(fixed, PG_INT32_MAX));
+	return fixed;
 }
 
 
 /* ---------------------------------------------------------------- sweep_due */
 
 /*
- * prio.sweep_due(as_of timestamptz) RETURNS bigint[]
- *
- * The customers whose stored facts, evaluated at as_of, give an evaluation
- * other than the stored one (refresh then locks and writes only those), in
- * customer_id order.  Reads without locks.
+ * prio.sweep_due(as_of timestamptz) (sql/sweep_due.c): the customers whose
+ * stored facts, evaluated at as_of, give an evaluation other than the stored
+ * one (refresh then locks and writes only those), in customer_id order,
+ * *ndue_out of them.  Reads without locks.
  */
-PG_FUNCTION_INFO_V1(prio_sweep_due);
-Datum
-prio_sweep_due(PG_FUNCTION_ARGS)
+int64 *
+PrioSweepDue(TimestampTz as_of, int *ndue_out)
 {
-	TimestampTz as_of;
 	const PrioConfig *cfg;
 	Snapshot	snapshot;
 	ActivityCollector *c;
@@ -788,9 +777,6 @@ prio_sweep_due(PG_FUNCTION_ARGS)
 	RowReader	rr;
 	MemoryContext rowcxt;
 	MemoryContext callcxt = CurrentMemoryContext;
-
-	CheckArgNotNull(fcinfo, 0, "as_of");
-	as_of = PG_GETARG_TIMESTAMPTZ(0);
 
 	SPI_connect();
 	cfg = current_config();
@@ -841,8 +827,7 @@ prio_sweep_due(PG_FUNCTION_ARGS)
 	UnregisterSnapshot(snapshot);
 	SPI_finish();
 
-	if (ndue == 0)
-		PG_RETURN_NULL();
 	qsort(due, ndue, sizeof(int64), cmp_int64);
-	PG_RETURN_DATUM(Int8ArrayDatum(due, ndue));
+	*ndue_out = ndue;
+	return due;
 }

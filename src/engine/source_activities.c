@@ -1,10 +1,13 @@
 /*
- * trigger.c
- *		prio.activities_inserted(): the statement trigger that folds newly
+ * source_activities.c
+ *		The event source of prio.activities: ActivitiesInserted(), the body
+ *		of the statement trigger prio.activities_inserted() that folds newly
  *		inserted activities into their customers' state; and
- *		prio.activities_changed() (UPDATE, DELETE, TRUNCATE of activities)
- *		and prio.customers_changed(), which hand their customers to the
- *		engine's rebuild and re-evaluation (refold.c).
+ *		PrioActivitiesChanged() (prio.activities_changed: UPDATE, DELETE,
+ *		TRUNCATE of activities), which hands their customers to the engine's
+ *		rebuild (refold.c) or, for TRUNCATE, to the sweep (sweep.c).  The
+ *		triggers' entry points are in sql/; prio.customers_changed()'s
+ *		engine part is source_customers.c.
  *
  * One pass over the transition table sorted by (customer_id, at,
  * activity_id) -- a tuplesort, so a COPY of any size stays in bounded
@@ -24,7 +27,7 @@
  * truth) is folded again from all its activities
  * once every chunk is locked (refold.c): by one query per chunk of them, or,
  * when they are many (a backdated COPY), by one scan of the activities.
- * statewrite.c writes the state rows, a history row and a notification for
+ * state_write.c writes the state rows, a history row and a notification for
  * every change of tier or stage.  The rules are the same C functions
  * prio.fold() and prio.evaluate() use.
  */
@@ -196,14 +199,6 @@ add_row(Chunk *ch, PrioEvent row, char *kind)
 	ch->rows[ch->nrows++] = row;
 }
 
-/* prio.activities_inserted() of 0.4 */
-PG_FUNCTION_INFO_V1(prio_activities_inserted_0_4);
-Datum
-prio_activities_inserted_0_4(PG_FUNCTION_ARGS)
-{
-	return ActivitiesInserted(fcinfo, PRIO_API_0_4);
-}
-
 /* The insert trigger on prio.activities, as API version api's schema has it */
 Datum
 ActivitiesInserted(FunctionCallInfo fcinfo, PrioApiVersion api)
@@ -349,16 +344,15 @@ ActivitiesInserted(FunctionCallInfo fcinfo, PrioApiVersion api)
 	return PointerGetDatum(NULL);
 }
 
-
 /* ---------------------------------------------------------------- UPDATE, DELETE, TRUNCATE; customers */
 
 /*
  * The customer_id (as bigint) of every row of a transition table, appended
  * to ids (grown as needed); *n counts them.
  */
-static void
-collect_ids(Tuplestorestate *rows, Relation rel, int64 **ids, int *n, int *max,
-			AttrNumber att_at, TimestampTz latest, const char *future_msg, const char *future_hint)
+void
+PrioCollectIds(Tuplestorestate *rows, Relation rel, int64 **ids, int *n, int *max,
+			   AttrNumber att_at, TimestampTz latest, const char *future_msg, const char *future_hint)
 {
 	TupleDesc	desc = RelationGetDescr(rel);
 	AttrNumber	att_id = PrioAttnum(rel, "customer_id", INT8OID);
@@ -398,36 +392,16 @@ collect_ids(Tuplestorestate *rows, Relation rel, int64 **ids, int *n, int *max,
 	ExecDropSingleTupleTableSlot(slot);
 }
 
-/* An AFTER ... FOR EACH STATEMENT trigger of prio's table, or the 39P01 error */
-static TriggerData *
-check_statement_trigger(FunctionCallInfo fcinfo, const char *fn, const char *table)
-{
-	TriggerData *td = (TriggerData *) fcinfo->context;
-
-	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_AFTER(td->tg_event) ||
-		!TRIGGER_FIRED_FOR_STATEMENT(td->tg_event))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("prio.%s() must be an AFTER statement trigger of prio.%s", fn, table)));
-	/* SECURITY DEFINER: only ever on prio's table, whoever created the trigger */
-	if (RelationGetRelid(td->tg_relation) != PrioRelid(table))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("prio.%s() is a trigger of prio.%s only", fn, table)));
-	return td;
-}
-
 /*
  * prio.activities_changed(): the statement trigger of UPDATE, DELETE and
  * TRUNCATE of prio.activities.  The customers the rows belonged to (before
  * and after an UPDATE) are folded again from all their activities
  * (PrioRebuild, force: see there); TRUNCATE refolds everyone by the sweep.
+ * td is checked (sql/activities_changed.c).
  */
-PG_FUNCTION_INFO_V1(prio_activities_changed);
-Datum
-prio_activities_changed(PG_FUNCTION_ARGS)
+void
+PrioActivitiesChanged(TriggerData *td)
 {
-	TriggerData *td = check_statement_trigger(fcinfo, "activities_changed", "activities");
 	TimestampTz latest = GetCurrentTransactionStartTimestamp() + USECS_PER_DAY;
 	int64	   *ids = NULL;
 	int			n = 0;
@@ -436,9 +410,8 @@ prio_activities_changed(PG_FUNCTION_ARGS)
 
 	if (TRIGGER_FIRED_BY_TRUNCATE(td->tg_event))
 	{
-		DirectFunctionCall2(prio_sweep_rebuild, CStringGetTextDatum("activities truncated"),
-							BoolGetDatum(true));
-		return PointerGetDatum(NULL);
+		PrioSweepRebuild("activities truncated", true);
+		return;
 	}
 	if (TRIGGER_FIRED_BY_UPDATE(td->tg_event))
 	{
@@ -446,12 +419,12 @@ prio_activities_changed(PG_FUNCTION_ARGS)
 			ereport(ERROR,
 					(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 					 errmsg("prio.activities_changed() needs an OLD TABLE and a NEW TABLE on UPDATE")));
-		collect_ids(td->tg_newtable, td->tg_relation, &ids, &n, &max,
-					PrioAttnum(td->tg_relation, "at", TIMESTAMPTZOID), latest,
-					"activity dated more than a day in the future",
-					"Record activities when they happen.");
-		collect_ids(td->tg_oldtable, td->tg_relation, &ids, &n, &max, InvalidAttrNumber, 0,
-					NULL, NULL);
+		PrioCollectIds(td->tg_newtable, td->tg_relation, &ids, &n, &max,
+					   PrioAttnum(td->tg_relation, "at", TIMESTAMPTZOID), latest,
+					   "activity dated more than a day in the future",
+					   "Record activities when they happen.");
+		PrioCollectIds(td->tg_oldtable, td->tg_relation, &ids, &n, &max, InvalidAttrNumber, 0,
+					   NULL, NULL);
 		why = "activity update";
 	}
 	else if (TRIGGER_FIRED_BY_DELETE(td->tg_event))
@@ -460,8 +433,8 @@ prio_activities_changed(PG_FUNCTION_ARGS)
 			ereport(ERROR,
 					(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 					 errmsg("prio.activities_changed() needs an OLD TABLE on DELETE")));
-		collect_ids(td->tg_oldtable, td->tg_relation, &ids, &n, &max, InvalidAttrNumber, 0,
-					NULL, NULL);
+		PrioCollectIds(td->tg_oldtable, td->tg_relation, &ids, &n, &max, InvalidAttrNumber, 0,
+					   NULL, NULL);
 		why = "activity delete";
 	}
 	else
@@ -475,59 +448,4 @@ prio_activities_changed(PG_FUNCTION_ARGS)
 		PrioRebuild(ids, n, why, true);
 		SPI_finish();
 	}
-	return PointerGetDatum(NULL);
-}
-
-/*
- * prio.customers_changed(): the statement trigger of INSERT and UPDATE of
- * prio.customers.  A new customer gets its state row (unless an activity of
- * it made one already: that one is kept); the state's owner follows the
- * customer's; then the customers are evaluated again (PrioReevaluate), so
- * a change of BANT answers or created_at re-tiers them.  The customers are
- * read as they are now, not as the statement left them: an application's
- * trigger that fired before this one may have changed or deleted them.
- */
-PG_FUNCTION_INFO_V1(prio_customers_changed);
-Datum
-prio_customers_changed(PG_FUNCTION_ARGS)
-{
-	TriggerData *td = check_statement_trigger(fcinfo, "customers_changed", "customers");
-	TimestampTz now = GetCurrentTransactionStartTimestamp();
-	int64	   *ids = NULL;
-	int			n = 0;
-	int			max = 0;
-	bool		inserted = TRIGGER_FIRED_BY_INSERT(td->tg_event);
-
-	if ((!inserted && !TRIGGER_FIRED_BY_UPDATE(td->tg_event)) || td->tg_newtable == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("prio.customers_changed() must be an INSERT or UPDATE trigger with a NEW TABLE")));
-	collect_ids(td->tg_newtable, td->tg_relation, &ids, &n, &max,
-				PrioAttnum(td->tg_relation, "created_at", TIMESTAMPTZOID), now + USECS_PER_DAY,
-				"customer created_at is more than a day in the future",
-				"created_at defaults to now().");
-	n = PrioSortIds(ids, n);
-	if (n == 0)
-		return PointerGetDatum(NULL);
-	SPI_connect();
-	if (inserted)
-	{
-		/* rows this transaction made and locked: no lock to wait for */
-		if (PrioMakeStateRows(ids, n) < (uint64) n)
-			PrioStateOwnersFollow(ids, n);
-	}
-	else
-	{
-		/*
-		 * The UPDATE holds the customers rows; lock their state rows in
-		 * customer_id order, as every writer does after the customers rows.
-		 */
-		Datum	   *rows = palloc(sizeof(Datum) * n);
-
-		PrioLockStateRows(ids, n, rows, NULL, InvalidCommandId, NULL);
-		PrioStateOwnersFollow(ids, n);
-	}
-	PrioReevaluate(ids, n, now, inserted ? "new customer" : "customer");
-	SPI_finish();
-	return PointerGetDatum(NULL);
 }

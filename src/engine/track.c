@@ -1,7 +1,8 @@
 /*
  * track.c
  *		prio.track()'s checks in C: whether the caller owns the table, and the
- *		compilation of one mapping expression into SQL prio can run safely.
+ *		compilation of one mapping expression into SQL prio can run safely
+ *		(the entry points are sql/_track_check_owner.c, _track_compile.c).
  *
  * A mapping value (a column name or an SQL expression over one row of the
  * tracked table) is parsed and analysed here as PostgreSQL analyses a CHECK
@@ -53,21 +54,14 @@
 #include "utils/syscache.h"
 
 /*
- * prio._track_check_owner(source regclass, action text): raises 42501 unless
- * the role that called prio (SET ROLE included; prio.track() itself runs as
- * prio's owner) owns the table, or is a member of its owner.
+ * prio._track_check_owner(source, action) (sql/_track_check_owner.c):
+ * raises 42501 unless the role that called prio (SET ROLE included;
+ * prio.track() itself runs as prio's owner) owns the table, or is a member
+ * of its owner.
  */
-PG_FUNCTION_INFO_V1(prio_track_check_owner);
-Datum
-prio_track_check_owner(PG_FUNCTION_ARGS)
+void
+PrioTrackCheckOwner(Oid relid, const char *action)
 {
-	Oid			relid;
-	char	   *action;
-
-	CheckArgNotNull(fcinfo, 0, "source");
-	CheckArgNotNull(fcinfo, 1, "action");
-	relid = PG_GETARG_OID(0);
-	action = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(relid)))
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_TABLE),
@@ -83,7 +77,6 @@ prio_track_check_owner(PG_FUNCTION_ARGS)
 				 errdetail("Role \"%s\" is neither the owner of %s nor a member of its owner.",
 						   GetUserNameFromId(GetOuterUserId(), false), name)));
 	}
-	PG_RETURN_VOID();
 }
 
 /* what a function found in an expression may not be */
@@ -197,26 +190,18 @@ track_expr_walker(Node *node, TrackCheck *ck)
 }
 
 /*
- * prio._track_compile(source regclass, key text, expr text, want regtype,
- *					   OUT sql text, OUT type regtype, OUT attnum smallint,
- *					   OUT collation oid, OUT btree boolean)
- *
- * Parses and analyses one mapping expression over the table's row; want
- * (NULL: any type) is the type it must give, by an implicit cast.  Returns
- * the deparsed expression (column names unqualified, to run over the table
+ * prio._track_compile(source, key, expr, want) (sql/_track_compile.c):
+ * parses and analyses one mapping expression over the table's row; want
+ * (InvalidOid: any type) is the type it must give, by an implicit cast.
+ * Returns in *out the deparsed expression (column names unqualified, to run over the table
  * or a transition table of it), its type (a domain's base type), the column
  * number when it is a plain column (else 0), its collation, and whether the
  * type has a btree equality.
  */
-PG_FUNCTION_INFO_V1(prio_track_compile);
-Datum
-prio_track_compile(PG_FUNCTION_ARGS)
+void
+PrioTrackCompile(Oid relid, const char *key, const char *expr, Oid want,
+				 TrackCompiled *out)
 {
-	Oid			relid;
-	char	   *key;
-	char	   *expr;
-	Oid			want;
-	TupleDesc	resdesc;
 	List	   *raw;
 	RawStmt    *rs;
 	SelectStmt *sel;
@@ -228,20 +213,8 @@ prio_track_compile(PG_FUNCTION_ARGS)
 	Oid			type;
 	TrackCheck	ck = {0};
 	int			nest;
-	char	   *sql;
-	Datum		values[5];
-	bool		nulls[5] = {false};
 
-	CheckArgNotNull(fcinfo, 0, "source");
-	CheckArgNotNull(fcinfo, 1, "key");
-	CheckArgNotNull(fcinfo, 2, "expr");
-	relid = PG_GETARG_OID(0);
-	key = text_to_cstring(PG_GETARG_TEXT_PP(1));
-	expr = text_to_cstring(PG_GETARG_TEXT_PP(2));
-	want = PG_ARGISNULL(3) ? InvalidOid : PG_GETARG_OID(3);
 	ck.key = key;
-	if (get_call_result_type(fcinfo, NULL, &resdesc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "prio._track_compile must return a record");
 
 	/* names resolve in pg_catalog (then pg_temp for types); ISO for constants */
 	nest = NewGUCNestLevel();
@@ -308,15 +281,13 @@ prio_track_compile(PG_FUNCTION_ARGS)
 	assign_expr_collations(pstate, node);
 	(void) track_expr_walker(node, &ck);
 
-	sql = deparse_expression(node, deparse_context_for(RelationGetRelationName(rel), relid),
+	out->sql = deparse_expression(node, deparse_context_for(RelationGetRelationName(rel), relid),
 							 false, false);
 	AtEOXact_GUC(true, nest);
 
-	values[0] = CStringGetTextDatum(sql);
-	values[1] = ObjectIdGetDatum(getBaseType(type));
-	values[2] = Int16GetDatum(IsA(node, Var) ? ((Var *) node)->varattno : 0);
-	values[3] = ObjectIdGetDatum(exprCollation(node));
-	values[4] = BoolGetDatum(OidIsValid(GetDefaultOpClass(getBaseType(type), BTREE_AM_OID)));
+	out->type = getBaseType(type);
+	out->attnum = IsA(node, Var) ? ((Var *) node)->varattno : 0;
+	out->collation = exprCollation(node);
+	out->btree = OidIsValid(GetDefaultOpClass(getBaseType(type), BTREE_AM_OID));
 	relation_close(rel, AccessShareLock);
-	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(resdesc), values, nulls)));
 }

@@ -2,7 +2,8 @@
  * config.c
  *		What the insert trigger reads besides the customers: the activity
  *		kinds, the settings, the breaks in force and the latest CLV models,
- *		kept per backend until one of their tables changes.
+ *		kept per backend until one of their tables changes; and the settings
+ *		and model rows read and checked field by field (prio.evaluate too).
  *
  * Reading them with two statements on every INSERT was a fifth of the
  * trigger's cost.  Each of the four tables has prio.invalidate_cache() as
@@ -17,7 +18,10 @@
  */
 #include "prio.h"
 
+#include <math.h>
+
 #include "access/xact.h"
+#include "catalog/pg_type.h"
 #include "catalog/namespace.h"
 #include "executor/spi.h"
 #include "utils/builtins.h"
@@ -79,21 +83,19 @@ config_query(const char *sql, const char *what)
 	SPIPlanPtr	plan = SPI_prepare(sql, 0, NULL);
 	int			rc;
 
+	/* a SELECT: errors are thrown, anything else cannot happen */
 	if (plan == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("could not read %s: %s", what, SPI_result_code_string(SPI_result))));
+		elog(ERROR, "could not read %s: %s", what, SPI_result_code_string(SPI_result));
+
 	/*
 	 * In a parallel query (prio.win_features() runs in its leader) no new
-	 * snapshot may be taken: read with the query's, as segment.c does.
+	 * snapshot may be taken: read with the query's, as rfm_segments.c does.
 	 */
 	rc = SPI_execute_snapshot(plan, NULL, NULL,
 							  IsInParallelMode() ? InvalidSnapshot : GetLatestSnapshot(),
 							  InvalidSnapshot, true, false, 0);
 	if (rc != SPI_OK_SELECT)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("could not read %s: %s", what, SPI_result_code_string(rc))));
+		elog(ERROR, "could not read %s: %s", what, SPI_result_code_string(rc));
 	SPI_freeplan(plan);
 	return SPI_tuptable;
 }
@@ -255,4 +257,173 @@ prio_kind_index(const PrioConfig *c, const char *name, int len, int hint)
 			(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
 			 errmsg("activity kind \"%.*s\" is not in prio.activity_kinds", len, name)));
 	pg_unreachable();
+}
+
+
+/*
+ * The settings row and the CLV models, read field by field by name and
+ * checked: for the cache above and for prio.evaluate()'s arguments.
+ */
+enum
+{
+	S_HALF_LIFE, S_SILENT_AFTER, S_DORMANT_AFTER, S_NO_REPLY_AFTER,
+	S_CADENCE_A, S_CADENCE_B, S_CADENCE_C, S_CADENCE_D,
+	S_VALUE_SCORE, S_BANT_THRESHOLD, S_INTENT_THRESHOLD,
+	S_W_TIER, S_W_RFM, S_W_BANT, S_W_INTENT, S_W_STAGE,
+	S_VALUE_MIN_CLV, S_CLV_HORIZON, S_CLV_DISCOUNT,	/* 0.2: absent from 0.1's row */
+	S_NFIELDS
+};
+static const char *const settings_fields[S_NFIELDS] = {
+	"intent_half_life", "silent_after", "dormant_after", "no_reply_after",
+	"cadence_a", "cadence_b", "cadence_c", "cadence_d",
+	"value_score", "bant_threshold", "intent_threshold",
+	"weight_tier", "weight_rfm", "weight_bant", "weight_intent", "weight_stage",
+	"value_min_clv", "clv_horizon", "clv_discount_rate"
+};
+static const Oid settings_types[S_NFIELDS] = {
+	INTERVALOID, INTERVALOID, INTERVALOID, INTERVALOID,
+	INTERVALOID, INTERVALOID, INTERVALOID, INTERVALOID,
+	INT4OID, INT4OID, FLOAT8OID,
+	FLOAT8OID, FLOAT8OID, FLOAT8OID, FLOAT8OID, FLOAT8OID,
+	FLOAT8OID, INT4OID, FLOAT8OID
+};
+
+static const char *const bgnbd_fields[4] = {"r", "alpha", "a", "b"};
+static const char *const gg_fields[3] = {"p", "q", "v"};
+static const Oid float8_types[4] = {FLOAT8OID, FLOAT8OID, FLOAT8OID, FLOAT8OID};
+
+
+void
+SettingsReaderInit(RowReader *rr)
+{
+	rr->what = "prio.settings";
+	rr->names = settings_fields;
+	rr->types = settings_types;
+	rr->nfields = S_NFIELDS;
+	rr->nrequired = S_VALUE_MIN_CLV;
+}
+
+/* readers[0] for prio.bgnbd, readers[1] for prio.gammagamma */
+void
+ModelReadersInit(RowReader *readers)
+{
+	readers[0].what = "prio.bgnbd";
+	readers[0].names = bgnbd_fields;
+	readers[0].types = float8_types;
+	readers[0].nfields = 4;
+	readers[0].nrequired = 0;
+	readers[1].what = "prio.gammagamma";
+	readers[1].names = gg_fields;
+	readers[1].types = float8_types;
+	readers[1].nfields = 3;
+	readers[1].nrequired = 0;
+}
+
+static bool
+read_params(RowReader *rr, Datum row, MemoryContext cxt, double *par)
+{
+	RowBind(rr, row, cxt);
+	for (int i = 0; i < rr->nfields; i++)
+	{
+		bool		isnull;
+		Datum		d = RowGet(rr, i, &isnull);
+
+		if (isnull || !(DatumGetFloat8(d) > 0) || isinf(DatumGetFloat8(d)))
+			return false;
+		par[i] = DatumGetFloat8(d);
+	}
+	return true;
+}
+
+/* The latest CLV model (prio.rule_config); a missing or broken one is none */
+void
+prio_read_model(PrioSettings *s, Datum bgnbd, bool bgnbd_null, Datum gammagamma,
+				bool gammagamma_null, RowReader *readers, MemoryContext cxt)
+{
+	s->has_model = !bgnbd_null && !gammagamma_null &&
+		read_params(&readers[0], bgnbd, cxt, s->bgnbd) &&
+		read_params(&readers[1], gammagamma, cxt, s->gammagamma);
+}
+
+/* A setting's value; the table refuses NULLs, a hand-made row may not. */
+static Datum
+field_value(RowReader *rr, int f)
+{
+	bool		isnull;
+	Datum		d = RowGet(rr, f, &isnull);
+
+	if (isnull)
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("setting %s must not be NULL", settings_fields[f])));
+	return d;
+}
+
+static double
+field_usecs(RowReader *rr, int f)
+{
+	return CheckPositiveInterval(DatumGetIntervalP(field_value(rr, f)), settings_fields[f]);
+}
+
+static double
+field_float(RowReader *rr, int f)
+{
+	double		v = DatumGetFloat8(field_value(rr, f));
+
+	CheckFiniteDouble(v, settings_fields[f]);
+	return v;
+}
+
+void
+prio_read_settings(PrioSettings *s, RowReader *rr)
+{
+	s->half_life_us = field_usecs(rr, S_HALF_LIFE);
+	s->silent_us = field_usecs(rr, S_SILENT_AFTER);
+	s->dormant_us = field_usecs(rr, S_DORMANT_AFTER);
+	s->no_reply_us = field_usecs(rr, S_NO_REPLY_AFTER);
+	for (int t = 0; t < 4; t++)
+		s->cadence_us[t] = field_usecs(rr, S_CADENCE_A + t);
+	s->value_score = DatumGetInt32(field_value(rr, S_VALUE_SCORE));
+	s->bant_threshold = DatumGetInt32(field_value(rr, S_BANT_THRESHOLD));
+	if (s->value_score < 1 || s->value_score > 5 || s->bant_threshold < 1 || s->bant_threshold > 4)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("setting value_score must be 1..5 and bant_threshold 1..4")));
+	s->intent_threshold = field_float(rr, S_INTENT_THRESHOLD);
+	if (s->intent_threshold <= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("setting intent_threshold must be positive")));
+	s->w_tier = field_float(rr, S_W_TIER);
+	s->w_rfm = field_float(rr, S_W_RFM);
+	s->w_bant = field_float(rr, S_W_BANT);
+	s->w_intent = field_float(rr, S_W_INTENT);
+	s->w_stage = field_float(rr, S_W_STAGE);
+	if (s->w_tier < 0 || s->w_rfm < 0 || s->w_bant < 0 || s->w_intent < 0 || s->w_stage < 0 ||
+		s->w_tier >= 1e6 || s->w_rfm >= 1e6 || s->w_bant >= 1e6 || s->w_intent >= 1e6 ||
+		s->w_stage >= 1e6)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("priority weights must be between 0 and 1e6")));
+	{
+		bool		isnull;
+		Datum		d = RowGet(rr, S_VALUE_MIN_CLV, &isnull);
+
+		s->has_min_clv = !isnull;
+		s->min_clv = isnull ? 0 : DatumGetFloat8(d);
+		if (s->has_min_clv && !(s->min_clv > 0 && isfinite(s->min_clv)))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("setting value_min_clv must be positive and finite")));
+		d = RowGet(rr, S_CLV_HORIZON, &isnull);
+		s->clv_horizon = isnull ? 12 : DatumGetInt32(d);
+		d = RowGet(rr, S_CLV_DISCOUNT, &isnull);
+		s->clv_discount = isnull ? 0.01 : DatumGetFloat8(d);
+		if (s->clv_horizon < 1 || s->clv_horizon > 600 ||
+			!(s->clv_discount >= 0 && s->clv_discount < 1))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("setting clv_horizon must be 1..600 and clv_discount_rate in [0, 1)")));
+	}
+	s->has_model = false;
 }

@@ -2,17 +2,17 @@
  * refold.c
  *		Customers folded again from all their activities, evaluated and
  *		written: the engine's refold, shared by the insert trigger (a
- *		backfill, a tie in time, a state row just made) and prio.rebuild()
- *		(UPDATE, DELETE of activities, recompute of one customer); and
- *		prio.reevaluate() (a change of customers, refresh), which evaluates
- *		the stored facts again.
+ *		backfill, a tie in time, a state row just made) and PrioRebuild()
+ *		(prio.rebuild: UPDATE, DELETE of activities, recompute of one
+ *		customer); and PrioReevaluate() (prio.reevaluate: a change of
+ *		customers, refresh), which evaluates the stored facts again.
  *
  * The callers lock, in customer_id order, the customers rows and then the
- * state rows (rowlock.c), hand each locked customer over (RefoldSetAside),
+ * state rows (state_lock.c), hand each locked customer over (RefoldSetAside),
  * and once every one is locked, RefoldAll() reads their activities -- by
  * one query per RefoldChunk customers, or, when they are many, by one scan
  * of the activities (sweep.c's collector) -- folds them with prio_fold_events()
- * and writes through the state writer (statewrite.c), whose history rows and
+ * and writes through the state writer (state_write.c), whose history rows and
  * notifications every path shares.  Whether a row is written is decided by
  * the one comparison the sweeps use (StateFactsDiffer, StateEvaluationDiffers).
  */
@@ -728,8 +728,8 @@ PrioReevaluate(int64 *ids, int n, TimestampTz as_of, const char *why)
 }
 
 /* ids from a bigint[] argument: its non-NULL elements, sorted and distinct */
-static int64 *
-ids_arg(ArrayType *a, int *n)
+int64 *
+PrioIdsArg(ArrayType *a, int *n)
 {
 	Datum	   *elems;
 	bool	   *nulls;
@@ -748,55 +748,4 @@ ids_arg(ArrayType *a, int *n)
 			ids[m++] = DatumGetInt64(elems[i]);
 	*n = PrioSortIds(ids, m);
 	return ids;
-}
-
-/*
- * prio.rebuild(ids bigint[], why text, force boolean) RETURNS integer
- *		PrioRebuild() of the given customers; NULL ids: everyone, by the
- *		sweep (prio.sweep_rebuild).
- */
-PG_FUNCTION_INFO_V1(prio_rebuild);
-Datum
-prio_rebuild(PG_FUNCTION_ARGS)
-{
-	int64	   *ids;
-	int			n;
-	int64		fixed;
-
-	CheckArgNotNull(fcinfo, 1, "why");
-	CheckArgNotNull(fcinfo, 2, "force");
-	if (PG_ARGISNULL(0))
-		return DirectFunctionCall2(prio_sweep_rebuild, PG_GETARG_DATUM(1), PG_GETARG_DATUM(2));
-	ids = ids_arg(PG_GETARG_ARRAYTYPE_P(0), &n);
-	SPI_connect();
-	fixed = PrioRebuild(ids, n, text_to_cstring(PG_GETARG_TEXT_PP(1)), PG_GETARG_BOOL(2));
-	SPI_finish();
-	PG_RETURN_INT32((int32) Min(fixed, PG_INT32_MAX));
-}
-
-/*
- * prio.reevaluate(ids bigint[], as_of timestamptz, why text) RETURNS integer
- *		PrioReevaluate() of the given customers (NULL ids: none).
- */
-PG_FUNCTION_INFO_V1(prio_reevaluate);
-Datum
-prio_reevaluate(PG_FUNCTION_ARGS)
-{
-	int64	   *ids;
-	int			n;
-	int64		changed;
-
-	CheckArgNotNull(fcinfo, 1, "as_of");
-	CheckArgNotNull(fcinfo, 2, "why");
-	if (PG_ARGISNULL(0))
-		PG_RETURN_INT32(0);
-	if (TIMESTAMP_NOT_FINITE(PG_GETARG_TIMESTAMPTZ(1)))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("as_of must be a finite time")));
-	ids = ids_arg(PG_GETARG_ARRAYTYPE_P(0), &n);
-	SPI_connect();
-	changed = PrioReevaluate(ids, n, PG_GETARG_TIMESTAMPTZ(1), text_to_cstring(PG_GETARG_TEXT_PP(2)));
-	SPI_finish();
-	PG_RETURN_INT32((int32) Min(changed, PG_INT32_MAX));
 }

@@ -1,8 +1,9 @@
 /*
  * outcomes.c
- *		prio.state_closed() and prio.state_closed_flush(): keep
- *		prio.win_outcomes as customers' base stages enter or leave won/lost;
- *		prio.rebuild_win_counts(): recompute()'s check of outcomes and counts.
+ *		The engine of prio.state_closed() and prio.state_closed_flush()
+ *		(sql/): keep prio.win_outcomes as customers' base stages enter or
+ *		leave won/lost; prio.rebuild_win_counts(): recompute()'s check of
+ *		outcomes and counts; prio.win_features()' features of a state row.
  *
  * The row trigger (with a WHEN clause, so it runs only for such rows) just
  * remembers the old row; the statement trigger then writes every outcome of
@@ -170,8 +171,9 @@ memory_begin(void)
 									  ALLOCSET_SMALL_SIZES);
 }
 
-static void
-check_trigger(FunctionCallInfo fcinfo, bool row, const char *name)
+/* An AFTER UPDATE row or statement trigger of customer_state, or 39P01 */
+void
+OutcomesCheckTrigger(FunctionCallInfo fcinfo, bool row, const char *name)
 {
 	TriggerData *td = (TriggerData *) fcinfo->context;
 
@@ -216,22 +218,6 @@ OutcomeRemember(Datum old_row, PrioStage stage)
 	MemoryContextSwitchTo(old);
 }
 
-PG_FUNCTION_INFO_V1(prio_state_closed);
-Datum
-prio_state_closed(PG_FUNCTION_ARGS)
-{
-	TriggerData *td = (TriggerData *) fcinfo->context;
-	TupleDesc	desc;
-	int			att;
-	bool		isnull;
-
-	check_trigger(fcinfo, true, "prio.state_closed()");
-	desc = RelationGetDescr(td->tg_relation);
-	att = PrioAttnum(td->tg_relation, "stage", StageTypeOid());
-	OutcomeRemember(heap_copy_tuple_as_datum(td->tg_trigtuple, desc),
-					StageFromDatum(heap_getattr(td->tg_newtuple, att, desc, &isnull)));
-	return PointerGetDatum(NULL);
-}
 
 /*
  * The features of old customer_state rows, as prio.win_features() gives
@@ -583,14 +569,6 @@ OutcomesFlush(void)
 	AtEOXact_GUC(true, save_nestlevel);
 }
 
-PG_FUNCTION_INFO_V1(prio_state_closed_flush);
-Datum
-prio_state_closed_flush(PG_FUNCTION_ARGS)
-{
-	check_trigger(fcinfo, false, "prio.state_closed_flush()");
-	OutcomesFlush();
-	return PointerGetDatum(NULL);
-}
 
 /* ---------------------------------------------------------------- rebuild */
 
@@ -728,16 +706,15 @@ cmp_closed(const void *a, const void *b)
 }
 
 /*
- * prio.rebuild_win_counts(): win_outcomes follow the base stages (an open
+ * prio.rebuild_win_counts() (sql/rebuild_win_counts.c): win_outcomes follow the base stages (an open
  * customer's outcome goes; a closed customer without one gets its current
  * features, stage unknown), then win_counts equal the outcomes' counts --
  * rewritten, compacted, only when they do not already.  One scan of
  * customer_state and one of win_outcomes; runs as the caller (prio's own
  * SECURITY DEFINER recompute()), holding the compaction's job row.
  */
-PG_FUNCTION_INFO_V1(prio_rebuild_win_counts);
-Datum
-prio_rebuild_win_counts(PG_FUNCTION_ARGS)
+void
+PrioRebuildWinCounts(void)
 {
 	Snapshot	snapshot;
 	Relation	rel;
@@ -905,9 +882,7 @@ prio_rebuild_win_counts(PG_FUNCTION_ARGS)
 	if (SPI_execute("SELECT w.variable, w.value, pg_catalog.sum(w.won)::bigint,"
 					"       pg_catalog.sum(w.lost)::bigint, pg_catalog.count(*)"
 					"  FROM " PRIO_SCHEMA ".win_counts w GROUP BY 1, 2", false, 0) != SPI_OK_SELECT)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("could not read prio.win_counts")));
+		elog(ERROR, "could not read prio.win_counts");
 	nrows = SPI_processed;
 	for (uint64 r = 0; r < nrows; r++)
 	{
@@ -971,34 +946,28 @@ prio_rebuild_win_counts(PG_FUNCTION_ARGS)
 					 errmsg("could not write prio.win_counts")));
 	}
 	SPI_finish();
-	PG_RETURN_VOID();
 }
 
 /* ---------------------------------------------------------------- win_features */
 
 /*
- * prio.win_features(state customer_state) RETURNS jsonb
- *
- * The features the closing writes keep in win_outcomes (features_of), for
- * any state row, read with the calling statement's snapshot; NULL when its
- * customer does not exist or the caller cannot see it.  Runs as the caller:
+ * prio.win_features(state customer_state) (sql/win_features.c): the features the closing writes keep in win_outcomes (features_of), for
+ * any state row, read with the calling statement's snapshot, in *result;
+ * false (NULL) when its customer does not exist or the caller cannot see it.  Runs as the caller:
  * it needs SELECT on customers, activities and activity_kinds, as the SQL it
  * replaces did; under row-level security (owner isolation) the customer
  * must be visible to the caller (the policy of activities follows the
  * customers'), so no row names a customer the caller cannot see.
  */
-PG_FUNCTION_INFO_V1(prio_win_features);
-Datum
-prio_win_features(PG_FUNCTION_ARGS)
+bool
+PrioWinFeatures(Datum row, Datum *result)
 {
 	static const char *const tables[3] = {"customers", "activities", "activity_kinds"};
 	static const char *const id_field[1] = {"customer_id"};
 	static const Oid id_type[1] = {INT8OID};
-	Datum		row = PG_GETARG_DATUM(0);
 	RowReader	idr;
 	FeatureReader fr;
 	Datum		id;
-	Datum		result;
 	bool		isnull;
 	bool		found;
 	bool		rls = false;
@@ -1022,7 +991,7 @@ prio_win_features(PG_FUNCTION_ARGS)
 	RowBind(&idr, row, CurrentMemoryContext);
 	id = RowGet(&idr, 0, &isnull);
 	if (isnull)
-		PG_RETURN_NULL();
+		return false;
 	/* the configuration (kinds) is read through SPI when it changed */
 	SPI_connect();
 	MemoryContextSwitchTo(caller);
@@ -1041,15 +1010,13 @@ prio_win_features(PG_FUNCTION_ARGS)
 		if (!visible)
 		{
 			SPI_finish();
-			PG_RETURN_NULL();
+			return false;
 		}
 	}
 	features_begin(&fr, ActiveSnapshotSet() ? GetActiveSnapshot() : NULL);
 	fr.by_sql = true;
-	result = features_of(&fr, row, &found);
+	*result = features_of(&fr, row, &found);
 	features_end(&fr);
 	SPI_finish();
-	if (!found)
-		PG_RETURN_NULL();
-	PG_RETURN_DATUM(result);
+	return found;
 }

@@ -1,0 +1,234 @@
+/*
+ * engine.h
+ *		src/engine/: the event sources, the state store (locks, writer,
+ *		refold, sweeps), outcomes, the configuration cache and the catalog
+ *		lookups.  Included by prio.h.
+ */
+#ifndef PRIO_ENGINE_H
+#define PRIO_ENGINE_H
+
+/* engine/catalog.c: prio's relations and columns by name */
+extern Oid	PrioRelid(const char *name);
+extern AttrNumber PrioAttnum(Relation rel, const char *name, Oid type);
+/* engine/catalog.c: the columns prio reads are there, of the types it reads them as */
+extern void PrioCheckTable(Relation rel);
+extern void PrioCheckTableByName(const char *name);
+extern Relation PrioOpenIndex(const char *name, Relation heap, AttrNumber col1, AttrNumber col2);
+/* engine/stage.c: the prio.stage enum's OIDs */
+extern Oid	StageTypeOid(void);
+extern PrioStage StageFromDatum(Datum d);
+extern Datum StageGetDatum(PrioStage s);
+
+/* engine/facts_row.c: the composite type prio.facts */
+extern bool FactsFromDatum(PrioFacts *f, Datum row, RowReader *rr,
+						   MemoryContext rrcxt, MemoryContext cxt, PrioApiVersion api);
+extern Datum FactsGetDatum(const PrioFacts *f, TupleDesc desc);
+extern void FactsCheckResultDesc(TupleDesc desc);
+
+/* engine/customer_row.c: a prio.customers row */
+extern void CustomerReaderInit(RowReader *rr);
+extern void prio_read_customer(RowReader *rr, bool *answers, bool *answer_null,
+							   TimestampTz *created_at);
+/* engine/config.c: a prio.settings row and the CLV models' rows */
+extern void SettingsReaderInit(RowReader *rr);
+extern void prio_read_settings(PrioSettings *s, RowReader *rr);
+extern void prio_read_model(PrioSettings *s, Datum bgnbd, bool bgnbd_null, Datum gammagamma,
+							bool gammagamma_null, RowReader *readers, MemoryContext cxt);
+extern void ModelReadersInit(RowReader *readers);
+
+/* engine/summary.c: the same from a customer_state row */
+extern void StateSummaryReaderInit(RowReader *rr);
+extern bool prio_state_summary(RowReader *rr, Datum state, MemoryContext cxt, TimestampTz as_of,
+							   double unit_days, double *out);
+
+/* engine/config.c: kinds (PrioKind: rules.h), settings, breaks, models, cached till they change */
+typedef struct PrioConfig
+{
+	PrioKind   *kinds;
+	int			nkinds;
+	PrioSettings settings;
+	const float8 *breaks[3];	/* r, f, m in force (NULL: none) */
+	int			nbreaks[3];
+} PrioConfig;
+
+extern const PrioConfig *prio_config(PrioApiVersion api);
+extern void prio_config_forget(void);
+extern uint64 prio_config_generation(void);
+extern int	prio_kind_index(const PrioConfig *c, const char *name, int len, int hint);
+
+/* engine/state_write.c: evaluated customers written in batches, with history and NOTIFY */
+#include "customer_state.h"
+
+typedef struct StateWriter
+{
+	MemoryContext cxt;			/* the batch's values; reset by each flush */
+	char	   *why;			/* history reasons read "<why>: <rule>" */
+	TimestampTz changed_at;
+	bool		isolated;		/* owner isolation on: payloads name history rows only */
+	int			ncols;
+	int			max;
+	int			n;
+	Datum	   *v[STATE_NCOLS];
+	bool	   *nul[STATE_NCOLS];
+	int			nhist;
+	Datum	   *hist[6];
+	bool	   *histn[6];
+	char	  **payloads;
+	int64		changed;		/* tier or stage changes written so far */
+	/* where the rows the caller located are, for the executor's write */
+	MemoryContext home;			/* the writer's own context */
+	ItemPointerData *tids;
+	PrioStage  *stages;			/* base and effective stage, 2 a row */
+	int			nlocated;		/* rows of the batch with tids */
+	bool		exec_tried;
+	struct StateUpdate *exec;	/* NULL: the SQL UPDATE writes */
+} StateWriter;
+
+
+extern void StateWriterBegin(StateWriter *w, int max, const char *why, TimestampTz changed_at);
+extern void StateWriterBeginApi(StateWriter *w, int max, const char *why,
+								TimestampTz changed_at, PrioApiVersion api);
+extern void StateWriterAdd(StateWriter *w, const PrioFacts *f, const PrioEval *e,
+						   const char *old_tier, const char *old_stage,
+						   const ItemPointerData *tid);
+extern void StateWriterFlush(StateWriter *w);
+extern void StateWriterEnd(StateWriter *w);
+extern int64 StateWrites(int path, int what);
+
+/* customer_state's columns the comparison reads, found by name (engine/state_write.c) */
+enum
+{
+	SF_FIRST_AT, SF_LAST_AT, SF_LAST_INBOUND_AT, SF_LAST_OUTBOUND_AT, SF_LAST_PURCHASE_AT,
+	SF_FREQUENCY, SF_MONETARY, SF_INTENT, SF_INTENT_AT, SF_STAGE, SF_FIRST_PURCHASE_AT,
+	SF_PURCHASE_DAYS, SF_FIRST_DAY_AMOUNT, SF_N
+};
+
+typedef struct StateAtts
+{
+	AttrNumber	customer_id;
+	AttrNumber	facts[SF_N];	/* first_at .. first_day_amount, in SF_* order */
+	AttrNumber	effective_stage;
+	AttrNumber	score[3];
+	AttrNumber	bant;
+	AttrNumber	no_reply;
+	AttrNumber	value_high;
+	AttrNumber	intent_high;
+	AttrNumber	tier;
+	AttrNumber	priority;
+	AttrNumber	next_due_at;
+	AttrNumber	rule;
+	AttrNumber	owner;
+} StateAtts;
+
+struct TupleTableSlot;
+extern void StateAttsInit(Relation rel, StateAtts *a);
+extern bool StateFactsDiffer(struct TupleTableSlot *slot, const StateAtts *a, const PrioFacts *f);
+extern bool StateEvaluationDiffers(struct TupleTableSlot *slot, const StateAtts *a,
+								   const PrioEval *e);
+
+/* engine/state_update.c: the writer's batches of located rows, through the executor */
+typedef struct StateUpdate StateUpdate;
+extern StateUpdate *StateUpdateBegin(int ncols);
+extern bool StateUpdateBatch(StateUpdate *su, StateWriter *w);
+extern void StateUpdateEnd(StateUpdate *su);
+
+/* engine/sweep.c: the activities of many customers, read in one scan and folded */
+typedef struct ActivityCollector ActivityCollector;
+extern ActivityCollector *ActivityCollectorBegin(const PrioConfig *cfg, Snapshot snapshot,
+												 double ncustomers);
+extern int	ActivityCollectorPasses(ActivityCollector *c);
+extern bool ActivityCollectorInPass(ActivityCollector *c, int64 customer_id, int pass);
+extern void ActivityCollectorRun(ActivityCollector *c, const int64 *ids, int nids, int pass);
+extern void ActivityCollectorFold(ActivityCollector *c, int64 customer_id, PrioFacts *f,
+								  MemoryContext cxt);
+extern uint64 ActivityCollectorKinds(ActivityCollector *c, int64 customer_id, TimestampTz upto);
+extern void ActivityCollectorEnd(ActivityCollector *c);
+
+/* engine/refold.c: customers folded again from all their activities, and re-evaluated */
+typedef struct RefoldSet
+{
+	const PrioConfig *cfg;		/* the caller keeps it current */
+	TimestampTz as_of;
+	StateWriter *writer;
+	bool		compare;		/* locked rows kept, compared with their refold */
+	bool		force;			/* every row written (always without compare) */
+	int64		fixed;			/* compare: customers whose stored facts differed */
+	struct Refold *refold;		/* in callcxt */
+	int			nrefold;
+	int			maxrefold;
+	MemoryContext callcxt;
+	StateAtts	atts;			/* compare: */
+	struct TupleTableSlot *slot;
+} RefoldSet;
+
+extern void RefoldSetInit(RefoldSet *rs, StateWriter *w, TimestampTz as_of, bool compare,
+						  bool force);
+extern void RefoldSetAside(RefoldSet *rs, const PrioFacts *stored, Datum stored_row,
+						   const char *old_tier, const char *old_stage, const bool *answers,
+						   const bool *answer_null, TimestampTz created_at,
+						   const ItemPointerData *tid);
+extern void RefoldAll(RefoldSet *rs);
+extern void RefoldSetEnd(RefoldSet *rs);
+extern void StateRowToSlot(Datum row, struct TupleTableSlot *slot);
+extern void PrioCreateStateRows(const int64 *ids, int n, PrioApiVersion api, Datum *locked,
+								ItemPointerData *tids, bool *made);
+extern uint64 PrioMakeStateRows(const int64 *ids, int n);
+extern void PrioStateOwnersFollow(const int64 *ids, int n);
+extern int	PrioSortIds(int64 *ids, int n);
+extern int64 PrioRebuild(int64 *ids, int n, const char *why, bool force);
+extern int64 PrioReevaluate(int64 *ids, int n, TimestampTz as_of, const char *why);
+/* bigint[] ids: the non-NULL elements, sorted and distinct (*n of them) */
+extern int64 *PrioIdsArg(ArrayType *a, int *n);
+
+/* engine/sweep.c: everyone refolded (prio.sweep_rebuild), everyone due (prio.sweep_due) */
+extern int64 PrioSweepRebuild(const char *why, bool force);
+extern int64 *PrioSweepDue(TimestampTz as_of, int *ndue);
+
+/* engine/source_activities.c, source_customers.c: the change triggers' work */
+struct TriggerData;
+struct Tuplestorestate;
+extern void PrioCollectIds(struct Tuplestorestate *rows, Relation rel, int64 **ids, int *n,
+						   int *max, AttrNumber att_at, TimestampTz latest,
+						   const char *future_msg, const char *future_hint);
+extern void PrioActivitiesChanged(struct TriggerData *td);
+extern void PrioCustomersChanged(struct TriggerData *td);
+
+/* engine/state_lock.c: the insert trigger's reads by customer_id (ids ascending; 0: no row) */
+extern void PrioLockStateRows(const int64 *ids, int n, Datum *rows, ItemPointer tids,
+							  CommandId since, bool *written);
+extern void PrioLockCustomers(const int64 *ids, int n, Datum *rows);
+extern void PrioReadCustomers(const int64 *ids, int n, Datum *rows);
+extern void PrioStateChanged(int64 customer_id) pg_attribute_noreturn();
+
+/* engine/outcomes.c: the kinds a customer had by its last_at, from a caller that read them */
+#define KNOWN_KINDS_MAX 64
+extern void OutcomeKindsKnown(int64 customer_id, uint64 kinds, uint64 config_generation);
+extern void OutcomeKindsForget(void);
+extern void OutcomeRemember(Datum old_row, PrioStage stage);
+extern void OutcomesFlush(void);
+extern void OutcomesCheckTrigger(FunctionCallInfo fcinfo, bool row, const char *name);
+extern void PrioRebuildWinCounts(void);
+extern bool PrioWinFeatures(Datum row, Datum *result);
+
+/* engine/rfm_segments.c: prio.rfm_segments' map, cached until the table changes */
+extern const char *prio_rfm_segment(int r, int f, int m);
+
+/* engine/restore.c: this session loads a dump of prio */
+extern void PrioRestoreBegin(void);
+extern bool PrioRestoring(void);
+
+/* engine/track.c: prio.track()'s owner check and mapping compiler */
+typedef struct TrackCompiled
+{
+	char	   *sql;			/* the deparsed expression */
+	Oid			type;			/* its type (a domain's base type) */
+	int16		attnum;			/* a plain column's number, else 0 */
+	Oid			collation;
+	bool		btree;			/* the type has a btree equality */
+} TrackCompiled;
+
+extern void PrioTrackCheckOwner(Oid relid, const char *action);
+extern void PrioTrackCompile(Oid relid, const char *key, const char *expr, Oid want,
+							 TrackCompiled *out);
+
+#endif							/* PRIO_ENGINE_H */

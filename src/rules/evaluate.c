@@ -1,0 +1,161 @@
+/*
+ * evaluate.c
+ *		The rules, pure: from a customer's facts, BANT answers and the
+ *		settings, as of a time: RFM scores, effective stage, value and
+ *		intent, the ABCD tier, the priority, the next due date and the rule
+ *		that fired.  prio.evaluate() (sql/evaluate.c), the triggers and the
+ *		sweeps all call prio_evaluate().
+ */
+#include "prio.h"
+
+#include <math.h>
+
+#include "lib/stringinfo.h"
+#include "utils/builtins.h"
+#include "utils/numeric.h"
+
+/* Score in [0,1] of each effective stage for the priority */
+static const double stage_points[STAGE_COUNT] = {
+	0.0,						/* prospect */
+	0.25,						/* interested */
+	0.5,						/* engaged */
+	1.0,						/* closing */
+	0.5,						/* won */
+	0.1,						/* silent */
+	0.0							/* lost */
+};
+
+/*
+ * ts + us, counting a day as 24 hours and a month as 30 days like every
+ * other duration here, so the result does not depend on the TimeZone.
+ */
+static TimestampTz
+due_plus(TimestampTz ts, double us)
+{
+	double		due = (double) ts + us;
+
+	if (TIMESTAMP_NOT_FINITE(ts))
+		return ts;
+	if (!(due >= (double) MIN_TIMESTAMP && due < (double) END_TIMESTAMP))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("next due date is out of range")));
+	return (TimestampTz) due;
+}
+
+/* The rules, in the order the README gives them. */
+void
+prio_evaluate(PrioEval *e, const PrioFacts *f, const bool *bant_answers,
+			  const bool *bant_null, TimestampTz created_at, const PrioSettings *s,
+			  const float8 *const *breaks, const int *nbreaks, TimestampTz as_of)
+{
+	double		raw[3];
+	TimestampTz since;
+	TimestampTz due_base;
+	double		wsum;
+	double		clv;
+
+	memset(e, 0, sizeof(PrioEval));
+	initStringInfo(&e->rule);
+
+	/* RFM: recency in days since the last purchase (none: infinitely long) */
+	e->recency_days = f->has_purchase
+		? ElapsedUsecs(f->last_purchase_at, as_of) / USECS_PER_DAY : INFINITY;
+	raw[0] = e->recency_days;
+	raw[1] = (double) f->frequency;
+	raw[2] = f->monetary ? DatumGetFloat8(DirectFunctionCall1(numeric_float8_no_overflow, NumericGetDatum(f->monetary))) : 0.0;
+	for (int i = 0; i < 3; i++)
+		if (breaks[i] != NULL)
+		{
+			e->has_scores[i] = true;
+			e->score[i] = prio_rfm_score(raw[i], breaks[i], nbreaks[i], i != 0);
+		}
+	e->bant = prio_bant(bant_answers, bant_null);
+
+	/* lifecycle: quiet since the last inbound, else the first activity, else creation */
+	since = f->has_inbound ? f->last_inbound_at
+		: f->has_activity ? f->first_at : created_at;
+	e->stage = prio_effective_stage(f->stage, true, since, as_of,
+									s->silent_us, s->dormant_us);
+
+	e->intent_now = f->has_activity
+		? prio_intent_at(f->intent, f->intent_at, as_of, s->half_life_us) : 0.0;
+
+	/* value */
+	if (e->has_scores[2] && e->score[2] >= s->value_score)
+	{
+		e->value_high = true;
+		appendStringInfo(&e->rule, "value high (monetary score %d >= %d)", e->score[2], s->value_score);
+	}
+	else if (e->has_scores[1] && e->score[1] >= s->value_score)
+	{
+		e->value_high = true;
+		appendStringInfo(&e->rule, "value high (frequency score %d >= %d)", e->score[1], s->value_score);
+	}
+	else if (!bant_null[0] && bant_answers[0] && !bant_null[1] && bant_answers[1])
+	{
+		e->value_high = true;
+		appendStringInfoString(&e->rule, "value high (budget and authority)");
+	}
+	else if (s->has_min_clv && prio_customer_clv(f, s, as_of, &clv) && clv >= s->min_clv)
+	{
+		e->value_high = true;
+		appendStringInfo(&e->rule, "value high (CLV %.0f >= %g)", clv, s->min_clv);
+	}
+	else
+		appendStringInfoString(&e->rule, "value low");
+
+	/* intent; an unanswered outbound touch overrides the rest */
+	e->no_reply = f->has_outbound &&
+		(!f->has_inbound || f->last_outbound_at > f->last_inbound_at) &&
+		ElapsedUsecs(f->last_outbound_at, as_of) > s->no_reply_us;
+	if (e->no_reply)
+		appendStringInfoString(&e->rule, "; intent low (last outbound touch unanswered)");
+	else if (e->bant >= s->bant_threshold)
+	{
+		e->intent_high = true;
+		appendStringInfo(&e->rule, "; intent high (BANT %d/4 >= %d)", e->bant, s->bant_threshold);
+	}
+	else if (e->stage == STAGE_ENGAGED || e->stage == STAGE_CLOSING)
+	{
+		e->intent_high = true;
+		appendStringInfo(&e->rule, "; intent high (stage %s)", prio_stage_names[e->stage]);
+	}
+	else if (e->intent_now >= s->intent_threshold)
+	{
+		e->intent_high = true;
+		appendStringInfo(&e->rule, "; intent high (decayed intent >= %g)", s->intent_threshold);
+	}
+	else
+		appendStringInfoString(&e->rule, "; intent low");
+
+	if (e->stage == STAGE_LOST)
+	{
+		e->tier = 'D';
+		resetStringInfo(&e->rule);
+		appendStringInfoString(&e->rule, "lost customers are tier D");
+	}
+	else
+		e->tier = e->value_high ? (e->intent_high ? 'A' : 'B') : (e->intent_high ? 'C' : 'D');
+
+	/* priority: weighted mean of five points in [0,1], scaled to 0..100 */
+	e->points[0] = e->tier == 'A' ? 1.0 : (e->tier == 'D' ? 0.0 : 0.5);
+	e->points[1] = (e->has_scores[0] && e->has_scores[1] && e->has_scores[2])
+		? (e->score[0] + e->score[1] + e->score[2] - 3) /
+		(3.0 * (Max(Max(nbreaks[0], nbreaks[1]), nbreaks[2]))) : 0.0;
+	e->points[2] = e->bant / 4.0;
+	e->points[3] = e->intent_now > 0
+		? e->intent_now / (e->intent_now + s->intent_threshold) : 0.0;
+	e->points[4] = stage_points[e->stage];
+	wsum = s->w_tier + s->w_rfm + s->w_bant + s->w_intent + s->w_stage;
+	e->priority = wsum > 0
+		? 100.0 * (s->w_tier * e->points[0] + s->w_rfm * e->points[1] +
+				   s->w_bant * e->points[2] + s->w_intent * e->points[3] +
+				   s->w_stage * e->points[4]) / wsum : 0.0;
+	e->priority = rint(e->priority * 10.0) / 10.0;
+
+	/* next due: the last outbound touch (else first activity, else creation) + cadence */
+	due_base = f->has_outbound ? f->last_outbound_at
+		: f->has_activity ? f->first_at : created_at;
+	e->next_due_at = due_plus(due_base, s->cadence_us[e->tier - 'A']);
+}

@@ -1,0 +1,134 @@
+/*
+ * fold.c
+ *		A customer's facts folded from its activities in (at, activity_id)
+ *		order: first/last activity, last inbound/outbound/purchase, purchase
+ *		count and sum, decayed intent, the base stage, and the BTYD inputs
+ *		(first purchase, purchase days, first day's amount).
+ *
+ * The same step serves a full rebuild (start from nothing, every activity)
+ * and live maintenance (start from the stored facts, only the new rows, when
+ * they all come after the stored last_at), so both give identical results.
+ */
+#include "prio.h"
+
+#include <math.h>
+
+#include "utils/numeric.h"
+
+void
+prio_facts_init(PrioFacts *f, int64 customer_id)
+{
+	memset(f, 0, sizeof(PrioFacts));
+	f->customer_id = customer_id;
+	f->stage = STAGE_PROSPECT;
+}
+
+static inline void
+max_ts(bool *has, TimestampTz *ts, TimestampTz at)
+{
+	if (!*has || at > *ts)
+		*ts = at;
+	*has = true;
+}
+
+/* Everything but the purchase accounting, which prio_fold_event adds. */
+static void
+prio_fold_step(PrioFacts *f, TimestampTz at, bool inbound,
+			   bool has_kind_stage, PrioStage kind_stage,
+			   double weight, double half_life_us)
+{
+	if (!f->has_activity)
+	{
+		f->first_at = f->last_at = f->intent_at = at;
+		f->intent = 0.0;
+		f->has_activity = true;
+	}
+	if (at < f->first_at)
+		f->first_at = at;
+	if (at > f->last_at)
+		f->last_at = at;
+	if (inbound)
+		max_ts(&f->has_inbound, &f->last_inbound_at, at);
+	else
+		max_ts(&f->has_outbound, &f->last_outbound_at, at);
+
+	/* intent is kept decayed to the newest event it has seen */
+	if (at >= f->intent_at)
+	{
+		f->intent = f->intent * prio_decay(f->intent_at, at, half_life_us) + weight;
+		f->intent_at = at;
+	}
+	else
+		f->intent += weight * prio_decay(at, f->intent_at, half_life_us);
+
+	f->stage = prio_stage_step(f->stage, has_kind_stage, kind_stage, inbound);
+}
+
+/* One activity, the purchase accounting included; the sum is kept in cxt. */
+static void
+prio_fold_event(PrioFacts *f, TimestampTz at, bool inbound, bool has_kind_stage,
+				PrioStage kind_stage, bool is_purchase, double weight, Numeric amount,
+				double half_life_us, MemoryContext cxt)
+{
+	prio_fold_step(f, at, inbound, has_kind_stage, kind_stage, weight, half_life_us);
+	if (!isfinite(f->intent))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("intent of customer " INT64_FORMAT " is out of range", f->customer_id)));
+	if (is_purchase)
+	{
+		/* events come in time order: a new day, or the last one again */
+		if (!f->has_purchase)
+		{
+			f->first_purchase_at = at;
+			f->purchase_days = 1;
+		}
+		else if (prio_utc_day(at) > prio_utc_day(f->last_purchase_at))
+			f->purchase_days = CheckedAdd64(f->purchase_days, 1, "purchase_days", f->customer_id);
+		max_ts(&f->has_purchase, &f->last_purchase_at, at);
+		f->frequency = CheckedAdd64(f->frequency, 1, "frequency", f->customer_id);
+		if (amount != NULL)
+		{
+			NumericAccum(&f->monetary, amount, cxt);
+			if (f->purchase_days == 1)
+				NumericAccum(&f->first_day_amount, amount, cxt);
+		}
+	}
+}
+
+/* The order every fold takes: time, then activity_id, then arrival */
+int
+prio_event_cmp(const void *a, const void *b)
+{
+	const PrioEvent *x = a;
+	const PrioEvent *y = b;
+
+	if (x->at != y->at)
+		return x->at < y->at ? -1 : 1;
+	if (x->activity_id != y->activity_id)
+		return x->activity_id < y->activity_id ? -1 : 1;
+	return (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+/*
+ * Fold ev[0..n-1] into f in prio_event_cmp's order (sorted in place unless
+ * they come sorted, as the heap and the callers' queries mostly give them).
+ */
+void
+prio_fold_events(PrioFacts *f, PrioEvent *ev, int n, const PrioKind *kinds,
+				 double half_life_us, MemoryContext cxt)
+{
+	bool		sorted = true;
+
+	for (int i = 1; i < n && sorted; i++)
+		sorted = prio_event_cmp(&ev[i - 1], &ev[i]) <= 0;
+	if (!sorted)
+		qsort(ev, n, sizeof(PrioEvent), prio_event_cmp);
+	for (int i = 0; i < n; i++)
+	{
+		const PrioKind *k = &kinds[ev[i].kind];
+
+		prio_fold_event(f, ev[i].at, k->inbound, k->has_stage, k->stage, k->is_purchase,
+						k->weight, k->is_purchase ? ev[i].amount : NULL, half_life_us, cxt);
+	}
+}

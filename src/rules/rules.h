@@ -1,0 +1,172 @@
+/*
+ * rules.h
+ *		src/rules/: the pure rules -- plain C functions without SPI, table or
+ *		catalog access, so the SQL functions, the triggers and the sweeps all
+ *		share them.  Included by prio.h; the BTYD models are btyd.h and clv.h.
+ */
+#ifndef PRIO_RULES_H
+#define PRIO_RULES_H
+
+/* rules/lifecycle.c: stages in their forward order, then silent and lost */
+typedef enum PrioStage
+{
+	STAGE_PROSPECT,
+	STAGE_INTERESTED,
+	STAGE_ENGAGED,
+	STAGE_CLOSING,
+	STAGE_WON,
+	STAGE_SILENT,
+	STAGE_LOST,
+	STAGE_COUNT
+} PrioStage;
+
+extern const char *const prio_stage_names[STAGE_COUNT];
+extern PrioStage prio_stage_step(PrioStage stage, bool has_kind_stage,
+								 PrioStage kind_stage, bool inbound);
+extern PrioStage prio_effective_stage(PrioStage base, bool has_since, TimestampTz since,
+									  TimestampTz as_of, double silent_us, double dormant_us);
+
+/* rules/bant.c */
+extern int	prio_bant(const bool *answers, const bool *isnull);
+
+/* rules/rfm.c */
+extern const float8 *CheckBreaks(ArrayType *breaks, int *nbreaks);
+extern int	prio_rfm_score(double value, const float8 *breaks, int nbreaks,
+						   bool higher_is_better);
+
+/* rules/intent.c */
+extern double prio_decay(TimestampTz at, TimestampTz as_of, double half_life_us);
+extern double prio_intent_at(double intent, TimestampTz intent_at, TimestampTz as_of,
+							 double half_life_us);
+
+/* rules/fold.c: a customer's facts, folded from its activities in (at, id) order */
+typedef struct PrioFacts
+{
+	int64		customer_id;
+	bool		has_activity;	/* first_at, last_at, intent_at valid */
+	TimestampTz first_at;
+	TimestampTz last_at;
+	bool		has_inbound;
+	TimestampTz last_inbound_at;
+	bool		has_outbound;
+	TimestampTz last_outbound_at;
+	bool		has_purchase;
+	TimestampTz last_purchase_at;
+	int64		frequency;
+	Numeric		monetary;		/* NULL means 0 */
+	double		intent;			/* decayed as of intent_at */
+	TimestampTz intent_at;
+	PrioStage	stage;			/* base stage */
+	/* BTYD inputs: purchases on one UTC calendar day are one transaction */
+	TimestampTz first_purchase_at;	/* valid with has_purchase */
+	int64		purchase_days;
+	Numeric		first_day_amount;	/* NULL means 0 */
+} PrioFacts;
+
+/* The UTC calendar day of a time: prio.clv_summary's unit of a transaction */
+static inline int32
+prio_utc_day(TimestampTz t)
+{
+	int64		day = t / USECS_PER_DAY;
+
+	if (t % USECS_PER_DAY < 0)
+		day--;
+	return (int32) day;
+}
+
+/*
+ * An activity kind as the fold reads it (prio.activity_kinds; the
+ * configuration cache, engine/config.c, keeps them).
+ */
+typedef struct PrioKind
+{
+	char	   *name;
+	int			namelen;
+	bool		inbound;
+	bool		has_stage;
+	PrioStage	stage;
+	bool		is_purchase;
+	double		weight;
+} PrioKind;
+
+/*
+ * One activity as every fold reads it: the insert trigger's new rows, the
+ * refold, the sweep and the prio.fold aggregate.  kind indexes the kinds
+ * the caller passes to prio_fold_events.
+ */
+typedef struct PrioEvent
+{
+	TimestampTz at;
+	int64		activity_id;	/* ties in time fold in this order, ... */
+	int32		seq;			/* ... then in arrival order */
+	int32		kind;
+	Numeric		amount;			/* counted for purchase kinds; NULL: none */
+} PrioEvent;
+
+extern void prio_facts_init(PrioFacts *f, int64 customer_id);
+extern int	prio_event_cmp(const void *a, const void *b);
+extern void prio_fold_events(PrioFacts *f, PrioEvent *ev, int n, const PrioKind *kinds,
+							 double half_life_us, MemoryContext cxt);
+
+/* rules/evaluate.c: the settings the rules read, and one customer's evaluation */
+typedef struct PrioSettings
+{
+	double		half_life_us;
+	double		silent_us;
+	double		dormant_us;
+	double		no_reply_us;
+	double		cadence_us[4];	/* A..D */
+	int32		value_score;
+	int32		bant_threshold;
+	double		intent_threshold;
+	double		w_tier;
+	double		w_rfm;
+	double		w_bant;
+	double		w_intent;
+	double		w_stage;
+	/* value from CLV (settings.value_min_clv, 0.2) under the latest model */
+	bool		has_min_clv;
+	double		min_clv;
+	int32		clv_horizon;
+	double		clv_discount;
+	bool		has_model;
+	double		bgnbd[4];		/* r, alpha, a, b (weeks) */
+	double		gammagamma[3];	/* p, q, v */
+} PrioSettings;
+
+typedef struct PrioEval
+{
+	PrioStage	stage;
+	double		recency_days;	/* INFINITY without purchases */
+	bool		has_scores[3];
+	int32		score[3];		/* r, f, m */
+	int			bant;
+	double		intent_now;
+	bool		no_reply;
+	bool		value_high;
+	bool		intent_high;
+	char		tier;
+	double		points[5];		/* tier, rfm, bant, intent, stage: each 0..1 */
+	double		priority;
+	TimestampTz next_due_at;
+	StringInfoData rule;
+} PrioEval;
+
+/* rules/clv.c: a customer's (x, t_x, T, mean_value) from its facts, and its CLV */
+extern void prio_btyd_inputs(TimestampTz first_purchase_at, TimestampTz last_purchase_at,
+							 int64 purchase_days, Numeric monetary, Numeric first_day_amount,
+							 TimestampTz as_of, double unit_days, double *out);
+extern bool prio_customer_clv(const PrioFacts *f, const PrioSettings *s, TimestampTz as_of,
+							  double *clv);
+/* rules/evaluate.c: the rules */
+extern void prio_evaluate(PrioEval *e, const PrioFacts *f, const bool *bant_answers,
+						  const bool *bant_null, TimestampTz created_at, const PrioSettings *s,
+						  const float8 *const *breaks, const int *nbreaks, TimestampTz as_of);
+
+/* rules/segment.c: named segments of score triples, the first matching row winning */
+#define SEGMENT_NSCORE 5
+typedef const char *SegmentMap[SEGMENT_NSCORE][SEGMENT_NSCORE][SEGMENT_NSCORE];
+extern void CheckScore(int32 score, const char *name);
+extern void prio_segment_map_add(SegmentMap map, const char *name, const int *lim);
+
+#endif							/* PRIO_RULES_H */

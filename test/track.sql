@@ -17,9 +17,12 @@
 --   R9 the table's owner cannot make prio's trigger (run as prio's owner) call a
 --      function of theirs by changing a mapped column's type after track(): while
 --      the columns differ from what track() checked, the trigger only warns.
+--   R10 nor by mapping a column of a type they own: its casts (CREATE CAST, to
+--      text or to json for attributes) are resolved when prio's trigger runs, as
+--      prio's owner, so track() refuses types not owned by a superuser.
 -- Runs inside one transaction and rolls back.
 BEGIN;
-SELECT plan(27);
+SELECT plan(30);
 SET LOCAL client_min_messages = warning;
 
 CREATE SCHEMA trk;
@@ -190,6 +193,26 @@ SELECT is(current_setting('trk.evil_insert'), '00000', 'R9 the owner''s INSERT g
 SELECT is((SELECT string_agg(who, ',') FROM trk.calls), NULL, 'R9 prio''s trigger never called the owner''s cast function');
 SELECT alike((SELECT last_error FROM prio.tracked WHERE source = 'trk.o'::regclass), '%changed since prio.track()%',
             'R9 prio.tracked.last_error says the columns changed since track()');
+
+-- R10: the owner maps a column of an enum of theirs, then gives the enum casts of theirs
+SET LOCAL ROLE prio_trk_owner;
+CREATE TYPE trk.mood AS ENUM ('calm', 'angry');
+CREATE TABLE trk.moods (id int PRIMARY KEY, name text, mood trk.mood);
+INSERT INTO trk.moods VALUES (1, 'a', 'calm');
+SELECT set_config('trk.mood_cast', pg_temp.sqlstate_of($$SELECT prio.track('trk.moods', 'customers', '{"key": "id", "name": "mood::text"}')$$), true),
+       set_config('trk.mood_attr', pg_temp.sqlstate_of($$SELECT prio.track('trk.moods', 'customers', '{"key": "id", "name": "name", "attributes": {"mood": "mood"}}')$$), true);
+CREATE FUNCTION trk.mood_text(trk.mood) RETURNS text LANGUAGE plpgsql AS
+$$BEGIN INSERT INTO trk.calls VALUES (current_user); RETURN 'x'; END$$;
+CREATE FUNCTION trk.mood_json(trk.mood) RETURNS json LANGUAGE plpgsql AS
+$$BEGIN INSERT INTO trk.calls VALUES (current_user); RETURN '"x"'; END$$;
+CREATE CAST (trk.mood AS text) WITH FUNCTION trk.mood_text(trk.mood);
+CREATE CAST (trk.mood AS json) WITH FUNCTION trk.mood_json(trk.mood);
+SELECT set_config('trk.mood_insert', pg_temp.sqlstate_of($$INSERT INTO trk.moods VALUES (2, 'b', 'angry')$$), true);
+RESET ROLE;
+SELECT is(current_setting('trk.mood_cast'), '22023', 'R10 track() refuses a cast of a column whose type the owner owns');
+SELECT is(current_setting('trk.mood_attr'), '22023', 'R10 track() refuses an attribute of a type the owner owns (to_jsonb would use its casts)');
+SELECT is((SELECT string_agg(who, ',') FROM trk.calls WHERE who <> 'prio_trk_owner'), NULL,
+          'R10 no cast function of the owner ever ran as another role (prio''s owner)');
 
 SELECT * FROM finish();
 ROLLBACK;

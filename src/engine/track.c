@@ -18,10 +18,14 @@
  * behalf: the row's columns, constants, and built-in functions and operators
  * (schema pg_catalog) that are immutable -- or stable only because of the time
  * zone or date style (casts, type input and output, date_trunc, date_part,
- * to_char, timezone) -- and that the caller may execute.  No subquery,
- * aggregate, window or set-returning function, no cast to a domain (its
- * CHECK could call any function), no system column, no whole-row reference,
- * nothing that depends on when or by whom it runs (CURRENT_USER, now()).
+ * to_char, timezone) -- and that the caller may execute, over values of
+ * types only a superuser can give casts (casts are resolved again whenever
+ * the triggers parse the compiled SQL, and to_jsonb() calls a type's cast to
+ * json): built-in types, those of extensions a superuser installed, domains
+ * over them.  No subquery, aggregate, window or set-returning function, no
+ * cast to a domain (its CHECK could call any function), no system column, no
+ * whole-row reference, nothing that depends on when or by whom it runs
+ * (CURRENT_USER, now()).
  */
 #include "prio.h"
 
@@ -159,11 +163,39 @@ track_function_bad(Oid func_id, void *context)
 	return true;
 }
 
+/*
+ * A type whose casts only a superuser can change: one a superuser owns (the
+ * built-in types, those of extensions a superuser installed), or a domain
+ * over one.  A cast is resolved again each time prio's triggers parse the
+ * compiled SQL, and to_jsonb() uses a type's cast to json: a type the table's
+ * owner owns could be given a cast of theirs (CREATE CAST) after track(),
+ * which prio's trigger would then call as prio's owner.
+ */
+static bool
+track_type_trusted(Oid type)
+{
+	HeapTuple	tp = SearchSysCache1(TYPEOID, ObjectIdGetDatum(getBaseType(type)));
+	bool		trusted;
+
+	if (!HeapTupleIsValid(tp))
+		elog(ERROR, "cache lookup failed for type %u", type);
+	trusted = superuser_arg(((Form_pg_type) GETSTRUCT(tp))->typowner);
+	ReleaseSysCache(tp);
+	return trusted;
+}
+
 static bool
 track_expr_walker(Node *node, TrackCheck *ck)
 {
 	if (node == NULL)
 		return false;
+	/* (lists of arguments are walked element by element below) */
+	if (!IsA(node, List) && !track_type_trusted(exprType(node)))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("mapping key \"%s\" uses type %s, which is not owned by a superuser",
+						ck->key, format_type_be(exprType(node))),
+				 errhint("prio's triggers evaluate the mapping as prio's owner, and a type's owner can give it casts: map columns of built-in types (text, integer, timestamptz, ...) or have a superuser own the type.")));
 	if (IsA(node, Var) && ((Var *) node)->varattno <= 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),

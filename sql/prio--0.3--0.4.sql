@@ -1908,3 +1908,105 @@ END
 $$;
 SELECT @extschema@.upgrade_trigger_states(pg_catalog.current_setting('prio.upgrade_trigger_states'));
 DROP FUNCTION @extschema@.upgrade_trigger_states(text);
+
+-- Review of tracked tables: prio.sources.last_error is noted without
+-- making the application's writers wait or fail (_track_note_error(),
+-- called by source_changed()).
+-- prio.sources.last_error is bookkeeping: writers of a tracked table must
+-- never wait for each other on it, nor fail on it.  A row another writer is
+-- noting an error in is skipped (SKIP LOCKED); one changed since this
+-- transaction's snapshot (REPEATABLE READ) is left as it is; in a
+-- SERIALIZABLE transaction nothing is written (two writers both noting an
+-- error would be a read/write cycle, failing one of them at COMMIT).  The
+-- WARNING is raised in every case.
+CREATE FUNCTION @extschema@._track_note_error(source_id integer, message text)
+RETURNS void
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF pg_catalog.current_setting('transaction_isolation') OPERATOR(pg_catalog.=) 'serializable' THEN
+        RETURN;
+    END IF;
+    BEGIN
+        UPDATE @extschema@.sources s SET last_error = message, last_error_at = pg_catalog.now()
+         WHERE s.source_id OPERATOR(pg_catalog.=) (SELECT l.source_id FROM @extschema@.sources l
+                                                   WHERE l.source_id OPERATOR(pg_catalog.=) _track_note_error.source_id
+                                                   FOR UPDATE SKIP LOCKED);
+    EXCEPTION WHEN serialization_failure THEN
+        NULL;
+    END;
+END
+$$;
+COMMENT ON FUNCTION @extschema@._track_note_error(integer, text) IS
+'Internal: notes the error that kept a change of a tracked table from reaching prio in prio.sources.last_error, unless that would make the writer wait or fail (another writer noting one, a newer version than its snapshot, a SERIALIZABLE transaction).';
+REVOKE ALL ON FUNCTION @extschema@._track_note_error(integer, text) FROM PUBLIC;
+
+-- The one trigger function of every tracked table.  It runs as prio's
+-- owner (it writes prio's tables, which the application's roles may not),
+-- the SQL prio.track() compiled from a checked mapping.  The application's
+-- write never fails because of prio: an error here (a mapping expression
+-- that fails on a row, a constraint a user added to prio.customers) is
+-- recorded in prio.sources and raised as a WARNING, and prio's side of
+-- the statement is undone; only what the server raises for any statement
+-- (serialization failure, deadlock, lock timeout, out of memory or disk,
+-- cancel) is raised.
+DROP FUNCTION @extschema@.source_changed();
+CREATE FUNCTION @extschema@.source_changed()
+RETURNS trigger
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+-- never a policy of the application's table, run as prio's owner
+SET row_security = off
+AS $$
+DECLARE
+    v_src record;
+    v_sql text;
+    v_state text;
+    v_msg text;
+BEGIN
+    IF TG_NARGS OPERATOR(pg_catalog.<>) 1 OR TG_ARGV[0] OPERATOR(pg_catalog.!~) '^[0-9]{1,9}$' THEN
+        RETURN NULL;
+    END IF;
+    SELECT s.relid, s.compiled, s.signature INTO v_src FROM @extschema@.sources s
+     WHERE s.source_id OPERATOR(pg_catalog.=) TG_ARGV[0]::integer;
+    -- a trigger prio no longer knows (or one copied onto another table)
+    IF NOT FOUND OR v_src.relid::oid OPERATOR(pg_catalog.<>) TG_RELID THEN
+        RETURN NULL;
+    END IF;
+    -- The compiled SQL is what track() checked for the table and columns as
+    -- they were: a table renamed, a column renamed, dropped, or of another
+    -- type now (whose casts could be anyone's functions) -- it is not run
+    -- as prio's owner.
+    IF @extschema@._track_signature(TG_RELID) IS DISTINCT FROM v_src.signature THEN
+        v_msg := 'the name or the columns of ' OPERATOR(pg_catalog.||) TG_RELID::regclass::text
+                 OPERATOR(pg_catalog.||) ' changed since prio.track()';
+        PERFORM @extschema@._track_note_error(TG_ARGV[0]::integer, v_msg);
+        RAISE WARNING 'prio: this % of % did not reach prio: %', TG_OP, TG_RELID::regclass, v_msg
+            USING HINT = 'prio.untrack() and prio.track() the table again to check the mapping against its columns now.';
+        RETURN NULL;
+    END IF;
+    BEGIN
+        FOR v_sql IN SELECT pg_catalog.jsonb_array_elements_text(v_src.compiled OPERATOR(pg_catalog.->) TG_OP) LOOP
+            EXECUTE v_sql;
+        END LOOP;
+    EXCEPTION WHEN OTHERS THEN
+        GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_msg = MESSAGE_TEXT;
+        IF pg_catalog.left(v_state, 2) OPERATOR(pg_catalog.=) ANY ('{40,53,54,57,58}'::text[])
+           OR v_state OPERATOR(pg_catalog.=) '55P03' THEN
+            RAISE;
+        END IF;
+        PERFORM @extschema@._track_note_error(TG_ARGV[0]::integer, v_msg);
+        RAISE WARNING 'prio: this % of % did not reach prio: %', TG_OP, TG_RELID::regclass, v_msg
+            USING DETAIL = 'SQLSTATE ' OPERATOR(pg_catalog.||) v_state OPERATOR(pg_catalog.||) '; the write itself went through.',
+                  HINT = 'See prio.tracked.last_error; prio.untrack() and prio.track() the table again to resynchronise.';
+    END;
+    RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.source_changed() IS
+'Statement trigger of every tracked table (argument: its source_id): runs the SQL prio.track() compiled for the operation over the transition tables, keeping prio''s mirror of the table live.  Never fails the application''s write for prio''s sake: an error is recorded (prio.tracked.last_error) and raised as a WARNING.';
+REVOKE ALL ON FUNCTION @extschema@.source_changed() FROM PUBLIC;

@@ -115,6 +115,37 @@ COMMENT ON COLUMN @extschema@.tracked.created_at IS 'When it was tracked.';
 COMMENT ON COLUMN @extschema@.tracked.last_error IS 'The last error that kept a change from reaching prio (NULL: none).';
 COMMENT ON COLUMN @extschema@.tracked.last_error_at IS 'When.';
 
+-- prio.sources.last_error is bookkeeping: writers of a tracked table must
+-- never wait for each other on it, nor fail on it.  A row another writer is
+-- noting an error in is skipped (SKIP LOCKED); one changed since this
+-- transaction's snapshot (REPEATABLE READ) is left as it is; in a
+-- SERIALIZABLE transaction nothing is written (two writers both noting an
+-- error would be a read/write cycle, failing one of them at COMMIT).  The
+-- WARNING is raised in every case.
+CREATE FUNCTION @extschema@._track_note_error(source_id integer, message text)
+RETURNS void
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF pg_catalog.current_setting('transaction_isolation') OPERATOR(pg_catalog.=) 'serializable' THEN
+        RETURN;
+    END IF;
+    BEGIN
+        UPDATE @extschema@.sources s SET last_error = message, last_error_at = pg_catalog.now()
+         WHERE s.source_id OPERATOR(pg_catalog.=) (SELECT l.source_id FROM @extschema@.sources l
+                                                   WHERE l.source_id OPERATOR(pg_catalog.=) _track_note_error.source_id
+                                                   FOR UPDATE SKIP LOCKED);
+    EXCEPTION WHEN serialization_failure THEN
+        NULL;
+    END;
+END
+$$;
+COMMENT ON FUNCTION @extschema@._track_note_error(integer, text) IS
+'Internal: notes the error that kept a change of a tracked table from reaching prio in prio.sources.last_error, unless that would make the writer wait or fail (another writer noting one, a newer version than its snapshot, a SERIALIZABLE transaction).';
+REVOKE ALL ON FUNCTION @extschema@._track_note_error(integer, text) FROM PUBLIC;
+
 -- The one trigger function of every tracked table.  It runs as prio's
 -- owner (it writes prio's tables, which the application's roles may not),
 -- the SQL prio.track() compiled from a checked mapping.  The application's
@@ -155,8 +186,7 @@ BEGIN
     IF @extschema@._track_signature(TG_RELID) IS DISTINCT FROM v_src.signature THEN
         v_msg := 'the name or the columns of ' OPERATOR(pg_catalog.||) TG_RELID::regclass::text
                  OPERATOR(pg_catalog.||) ' changed since prio.track()';
-        UPDATE @extschema@.sources s SET last_error = v_msg, last_error_at = pg_catalog.now()
-         WHERE s.source_id OPERATOR(pg_catalog.=) TG_ARGV[0]::integer;
+        PERFORM @extschema@._track_note_error(TG_ARGV[0]::integer, v_msg);
         RAISE WARNING 'prio: this % of % did not reach prio: %', TG_OP, TG_RELID::regclass, v_msg
             USING HINT = 'prio.untrack() and prio.track() the table again to check the mapping against its columns now.';
         RETURN NULL;
@@ -171,8 +201,7 @@ BEGIN
            OR v_state OPERATOR(pg_catalog.=) '55P03' THEN
             RAISE;
         END IF;
-        UPDATE @extschema@.sources s SET last_error = v_msg, last_error_at = pg_catalog.now()
-         WHERE s.source_id OPERATOR(pg_catalog.=) TG_ARGV[0]::integer;
+        PERFORM @extschema@._track_note_error(TG_ARGV[0]::integer, v_msg);
         RAISE WARNING 'prio: this % of % did not reach prio: %', TG_OP, TG_RELID::regclass, v_msg
             USING DETAIL = 'SQLSTATE ' OPERATOR(pg_catalog.||) v_state OPERATOR(pg_catalog.||) '; the write itself went through.',
                   HINT = 'See prio.tracked.last_error; prio.untrack() and prio.track() the table again to resynchronise.';

@@ -268,6 +268,11 @@ SELECT pg_temp.err($$SELECT prio.track('crm.leads', 'customers', '{"key": "id", 
 SELECT pg_temp.err($$SELECT prio.track('crm.leads', 'customers', '{"key": "doc"}')$$) AS key_without_btree;
 SELECT pg_temp.err($$SELECT prio.track('crm.leads', 'customers', '{"key": "lower(title)"}')$$) AS key_an_expression;
 SELECT pg_temp.err($$SELECT prio.track('crm.leads', 'customers', '{"key": "email"}')$$) AS key_not_unique;
+-- a unique index under another collation than the column's: two keys it
+-- keeps apart could be one key to prio (and "a", "A" one customer)
+CREATE TABLE crm.leads_c (code text, title text);
+CREATE UNIQUE INDEX leads_c_code_key ON crm.leads_c (code COLLATE "C");
+SELECT pg_temp.err($$SELECT prio.track('crm.leads_c', 'customers', '{"key": "code", "name": "title"}')$$) AS key_index_of_another_collation;
 -- a failure while loading the rows undoes the key map and triggers already made
 SELECT pg_temp.err($$SELECT prio.track('crm.leads', 'customers', '{"key": "id", "budget": "100 / score > 1"}')$$) AS load_fails;
 -- activities: the mapping is checked in full, then refused for now

@@ -412,26 +412,35 @@ BEGIN
             USING ERRCODE = '42P10',
                   HINT = pg_catalog.format('One row per customer: CREATE UNIQUE INDEX ON %s (%s) (or a primary key, not deferrable).', source, v_key.sql);
     END IF;
-    SELECT o.oprnamespace::regnamespace::text, o.oprname INTO v_c
-      FROM pg_catalog.pg_opclass oc
-      JOIN pg_catalog.pg_amop ao ON ao.amopfamily OPERATOR(pg_catalog.=) oc.opcfamily
-                                AND ao.amoplefttype OPERATOR(pg_catalog.=) oc.opcintype
-                                AND ao.amoprighttype OPERATOR(pg_catalog.=) oc.opcintype
+    -- prio compares keys (the key map, the triggers' SQL) with the equality
+    -- of the table's unique index, under the column's collation: the index
+    -- is what makes one row one customer.  (A unique index COLLATE "C" on a
+    -- case-insensitive column lets "a" and "A" both in: prio, comparing them
+    -- as the column does, would take them for one customer.)
+    SELECT o.oprnamespace::regnamespace::text AS oprnamespace, o.oprname INTO v_c
+      FROM pg_catalog.pg_index i
+      JOIN pg_catalog.pg_opclass ic ON ic.oid OPERATOR(pg_catalog.=) i.indclass[0]
+      JOIN pg_catalog.pg_am am ON am.oid OPERATOR(pg_catalog.=) ic.opcmethod AND am.amname OPERATOR(pg_catalog.=) 'btree'
+      JOIN pg_catalog.pg_amop ao ON ao.amopfamily OPERATOR(pg_catalog.=) ic.opcfamily
+                                AND ao.amoplefttype OPERATOR(pg_catalog.=) ic.opcintype
+                                AND ao.amoprighttype OPERATOR(pg_catalog.=) ic.opcintype
                                 AND ao.amopstrategy OPERATOR(pg_catalog.=) 3
+                                AND ao.amopmethod OPERATOR(pg_catalog.=) ic.opcmethod
       JOIN pg_catalog.pg_operator o ON o.oid OPERATOR(pg_catalog.=) ao.amopopr
-      JOIN pg_catalog.pg_am am ON am.oid OPERATOR(pg_catalog.=) oc.opcmethod AND am.amname OPERATOR(pg_catalog.=) 'btree'
-     WHERE oc.opcdefault
-       AND (oc.opcintype OPERATOR(pg_catalog.=) v_key.type
-            OR (oc.opcintype OPERATOR(pg_catalog.<>) 'anyarray'::pg_catalog.regtype
-                AND EXISTS (SELECT 1 FROM pg_catalog.pg_cast ca
-                             WHERE ca.castsource OPERATOR(pg_catalog.=) v_key.type
-                               AND ca.casttarget OPERATOR(pg_catalog.=) oc.opcintype
-                               AND ca.castmethod OPERATOR(pg_catalog.=) 'b' AND ca.castcontext OPERATOR(pg_catalog.=) 'i')))
-     ORDER BY oc.opcintype OPERATOR(pg_catalog.=) v_key.type DESC
+     WHERE i.indrelid OPERATOR(pg_catalog.=) source AND i.indisunique AND i.indimmediate
+       AND i.indisvalid AND i.indnkeyatts OPERATOR(pg_catalog.=) 1
+       AND i.indkey[0] OPERATOR(pg_catalog.=) v_key.attnum
+       AND i.indpred IS NULL AND i.indexprs IS NULL
+       AND i.indcollation[0] OPERATOR(pg_catalog.=) v_key.collation
+     ORDER BY ic.opcdefault DESC, i.indisprimary DESC, i.indexrelid
      LIMIT 1;
     IF NOT FOUND THEN
-        RAISE EXCEPTION 'prio.track(): the customers key % is of type %, which has no btree equality', v_key.sql, v_key.type
-            USING ERRCODE = '42883';
+        RAISE EXCEPTION 'prio.track(): the unique index on the customers key % of % compares keys under another collation than the column''s', v_key.sql, source
+            USING ERRCODE = '42P10',
+                  HINT = pg_catalog.format('prio compares keys as the column does (collation %s): CREATE UNIQUE INDEX ON %s (%s).',
+                                           COALESCE((SELECT pg_catalog.quote_ident(co.collname) FROM pg_catalog.pg_collation co
+                                                      WHERE co.oid OPERATOR(pg_catalog.=) v_key.collation), 'none'),
+                                           source, v_key.sql);
     END IF;
     v_eq := pg_catalog.format('OPERATOR(%I.%s)', v_c.oprnamespace, v_c.oprname);
 

@@ -1912,7 +1912,8 @@ DROP FUNCTION @extschema@.upgrade_trigger_states(text);
 -- Review of tracked tables: prio.sources.last_error is noted without
 -- making the application's writers wait or fail (_track_note_error(),
 -- called by source_changed()); track() compares keys with the equality
--- and collation of the table's unique index.
+-- and collation of the table's unique index, and moves a chain of key
+-- changes in one statement at once (key maps' primary keys DEFERRABLE).
 -- prio.sources.last_error is bookkeeping: writers of a tracked table must
 -- never wait for each other on it, nor fail on it.  A row another writer is
 -- noting an error in is skipped (SKIP LOCKED); one changed since this
@@ -2257,7 +2258,7 @@ BEGIN
     v_app := pg_catalog.format('%s%I.%I', CASE WHEN v_cls.relkind OPERATOR(pg_catalog.=) 'r' THEN 'ONLY ' ELSE '' END,
                                v_cls.nspname, v_cls.relname);
     EXECUTE pg_catalog.format(
-        'CREATE TABLE %s (key %s%s PRIMARY KEY, customer_id bigint NOT NULL UNIQUE REFERENCES @extschema@.customers ON DELETE CASCADE)',
+        'CREATE TABLE %s (key %s%s PRIMARY KEY DEFERRABLE, customer_id bigint NOT NULL UNIQUE REFERENCES @extschema@.customers ON DELETE CASCADE)',
         v_map, pg_catalog.format_type(v_key.type, NULL),
         (SELECT pg_catalog.format(' COLLATE %I.%I', cn.nspname, co.collname)
            FROM pg_catalog.pg_collation co JOIN pg_catalog.pg_namespace cn ON cn.oid OPERATOR(pg_catalog.=) co.collnamespace
@@ -2304,8 +2305,12 @@ BEGIN
     END IF;
 
     -- An UPDATE that changes a row's key keeps its customer (state,
-    -- history): the old key is gone from the table and the new one is not
-    -- mapped yet.  Row n of old_rows is the old version of row n of new_rows.
+    -- history).  Row n of old_rows is the old version of row n of new_rows.
+    -- Every pair moves at once, so a chain in one statement (b to c, a to
+    -- b) keeps each customer with its row: the key map's primary key is
+    -- checked at the end of the statement (DEFERRABLE).  A new key mapped
+    -- already to a customer that is not moving away (prio missed a change)
+    -- is not taken.
     v_rename := pg_catalog.format($q$
 WITH o AS (SELECT %1$s AS k, pg_catalog.row_number() OVER () AS n FROM old_rows),
      nw AS (SELECT %1$s AS k, pg_catalog.row_number() OVER () AS n FROM new_rows),
@@ -2313,8 +2318,8 @@ WITH o AS (SELECT %1$s AS k, pg_catalog.row_number() OVER () AS n FROM old_rows)
             WHERE o.k IS NOT NULL AND nw.k IS NOT NULL AND NOT (o.k %2$s nw.k))
 UPDATE %3$s m SET key = p.new_k FROM p
  WHERE m.key %2$s p.old_k
-   AND NOT EXISTS (SELECT 1 FROM %4$s t WHERE t.%1$s %2$s p.old_k)
-   AND NOT EXISTS (SELECT 1 FROM %3$s m2 WHERE m2.key %2$s p.new_k)$q$, v_key.sql, v_eq, v_map, v_app);
+   AND NOT EXISTS (SELECT 1 FROM %3$s m2 WHERE m2.key %2$s p.new_k
+                      AND NOT EXISTS (SELECT 1 FROM p p2 WHERE p2.old_k %2$s m2.key))$q$, v_key.sql, v_eq, v_map);
     v_upd_cmp := (SELECT pg_catalog.string_agg(
                     CASE WHEN x.k OPERATOR(pg_catalog.=) 'attributes' AND NOT mapping OPERATOR(pg_catalog.?) 'attributes' THEN 'c.attributes'
                          WHEN x.k OPERATOR(pg_catalog.=) 'attributes' THEN 'a.attributes'

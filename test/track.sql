@@ -5,7 +5,8 @@
 --      through a key map typed as the application's key.
 --   R2 live: INSERT, UPDATE, DELETE, TRUNCATE and COPY keep the mirror equal to the
 --      table; after random writes the mirror equals what a fresh track() loads.
---   R3 a change of a row's key keeps its customer (internal id, state, history).
+--   R3 a change of a row's key keeps its customer (internal id, state, history),
+--      also when one statement moves keys in a chain (b to c, a to b).
 --   R4 any key type with a btree equality: uuid, text, integer, bigint.
 --   R5 the application's writes never fail because of prio: an expression failing on
 --      a row gives a WARNING and prio.tracked.last_error, the write goes through.
@@ -22,7 +23,7 @@
 --      prio's owner, so track() refuses types not owned by a superuser.
 -- Runs inside one transaction and rolls back.
 BEGIN;
-SELECT plan(30);
+SELECT plan(32);
 SET LOCAL client_min_messages = warning;
 
 CREATE SCHEMA trk;
@@ -115,6 +116,19 @@ SELECT is((SELECT c.customer_id FROM prio.customers c WHERE c.name = 'b1'), (SEL
 SELECT is((SELECT count(*) FROM prio.tier_history h WHERE h.customer_id = (SELECT customer_id FROM before_change)),
           (SELECT history FROM before_change), 'R3 a key change keeps the customer''s history');
 SELECT is((SELECT key FROM pg_temp.mirror('trk.b') WHERE name = 'b1'), '42', 'R3 the key map has the new key');
+
+-- R3: a chain of key changes in one statement (b to c first, then a to b)
+CREATE TABLE trk.chain (id text PRIMARY KEY, name text);
+INSERT INTO trk.chain VALUES ('b', 'chainB'), ('a', 'chainA');
+SELECT prio.track('trk.chain', 'customers', '{"key": "id", "name": "name"}');
+CREATE TEMP TABLE chain_before AS
+SELECT c.name, c.customer_id FROM prio.customers c WHERE c.name LIKE 'chain_';
+UPDATE trk.chain SET id = CASE id WHEN 'b' THEN 'c' ELSE 'b' END;
+SELECT set_eq($$SELECT id, name FROM trk.chain$$, $$SELECT key, name FROM pg_temp.mirror('trk.chain')$$,
+              'R3 after a chain of key changes in one statement the mirror equals the table');
+SELECT set_eq($$SELECT c.name, c.customer_id FROM prio.customers c WHERE c.name LIKE 'chain_'$$,
+              $$SELECT * FROM chain_before$$,
+              'R3 a chain of key changes in one statement keeps each row''s customer id');
 
 -- R5: an expression that fails on a row never fails the write
 CREATE TABLE trk.e (id bigint PRIMARY KEY, name text, n integer);

@@ -457,7 +457,7 @@ BEGIN
     v_app := pg_catalog.format('%s%I.%I', CASE WHEN v_cls.relkind OPERATOR(pg_catalog.=) 'r' THEN 'ONLY ' ELSE '' END,
                                v_cls.nspname, v_cls.relname);
     EXECUTE pg_catalog.format(
-        'CREATE TABLE %s (key %s%s PRIMARY KEY, customer_id bigint NOT NULL UNIQUE REFERENCES @extschema@.customers ON DELETE CASCADE)',
+        'CREATE TABLE %s (key %s%s PRIMARY KEY DEFERRABLE, customer_id bigint NOT NULL UNIQUE REFERENCES @extschema@.customers ON DELETE CASCADE)',
         v_map, pg_catalog.format_type(v_key.type, NULL),
         (SELECT pg_catalog.format(' COLLATE %I.%I', cn.nspname, co.collname)
            FROM pg_catalog.pg_collation co JOIN pg_catalog.pg_namespace cn ON cn.oid OPERATOR(pg_catalog.=) co.collnamespace
@@ -504,8 +504,12 @@ BEGIN
     END IF;
 
     -- An UPDATE that changes a row's key keeps its customer (state,
-    -- history): the old key is gone from the table and the new one is not
-    -- mapped yet.  Row n of old_rows is the old version of row n of new_rows.
+    -- history).  Row n of old_rows is the old version of row n of new_rows.
+    -- Every pair moves at once, so a chain in one statement (b to c, a to
+    -- b) keeps each customer with its row: the key map's primary key is
+    -- checked at the end of the statement (DEFERRABLE).  A new key mapped
+    -- already to a customer that is not moving away (prio missed a change)
+    -- is not taken.
     v_rename := pg_catalog.format($q$
 WITH o AS (SELECT %1$s AS k, pg_catalog.row_number() OVER () AS n FROM old_rows),
      nw AS (SELECT %1$s AS k, pg_catalog.row_number() OVER () AS n FROM new_rows),
@@ -513,8 +517,8 @@ WITH o AS (SELECT %1$s AS k, pg_catalog.row_number() OVER () AS n FROM old_rows)
             WHERE o.k IS NOT NULL AND nw.k IS NOT NULL AND NOT (o.k %2$s nw.k))
 UPDATE %3$s m SET key = p.new_k FROM p
  WHERE m.key %2$s p.old_k
-   AND NOT EXISTS (SELECT 1 FROM %4$s t WHERE t.%1$s %2$s p.old_k)
-   AND NOT EXISTS (SELECT 1 FROM %3$s m2 WHERE m2.key %2$s p.new_k)$q$, v_key.sql, v_eq, v_map, v_app);
+   AND NOT EXISTS (SELECT 1 FROM %3$s m2 WHERE m2.key %2$s p.new_k
+                      AND NOT EXISTS (SELECT 1 FROM p p2 WHERE p2.old_k %2$s m2.key))$q$, v_key.sql, v_eq, v_map);
     v_upd_cmp := (SELECT pg_catalog.string_agg(
                     CASE WHEN x.k OPERATOR(pg_catalog.=) 'attributes' AND NOT mapping OPERATOR(pg_catalog.?) 'attributes' THEN 'c.attributes'
                          WHEN x.k OPERATOR(pg_catalog.=) 'attributes' THEN 'a.attributes'

@@ -60,8 +60,9 @@ SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
     SELECT pg_catalog.quote_ident(n.nspname) OPERATOR(pg_catalog.||) '.' OPERATOR(pg_catalog.||)
            pg_catalog.quote_ident(c.relname) OPERATOR(pg_catalog.||) ': ' OPERATOR(pg_catalog.||)
-           (SELECT pg_catalog.string_agg(pg_catalog.concat_ws(' ', a.attnum, pg_catalog.quote_ident(a.attname),
-                                                              a.atttypid::regtype, a.atttypmod, a.attcollation),
+           (SELECT pg_catalog.string_agg(pg_catalog.concat_ws(' ', pg_catalog.quote_ident(a.attname),
+                                                              a.atttypid::pg_catalog.regtype, a.atttypmod,
+                                                              a.attcollation::pg_catalog.regcollation),
                                          ', ' ORDER BY a.attnum)
               FROM pg_catalog.pg_attribute a
              WHERE a.attrelid OPERATOR(pg_catalog.=) c.oid AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped)
@@ -69,7 +70,7 @@ BEGIN ATOMIC
      WHERE c.oid OPERATOR(pg_catalog.=) source;
 END;
 COMMENT ON FUNCTION @extschema@._track_signature(regclass) IS
-'Internal: a table''s name and columns (number, name, type, typmod, collation) as text; prio''s triggers run a tracked table''s compiled SQL, which names them, only while it equals what prio.track() checked.';
+'Internal: a table''s name and columns (name, type, typmod, collation, in order) as text, by name only (the same after pg_dump and restore, which give collations new OIDs and drop dropped columns); prio''s triggers run a tracked table''s compiled SQL, which names them, only while it equals what prio.track() checked.';
 
 CREATE TABLE @extschema@.sources (
     source_id     integer GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -93,7 +94,7 @@ COMMENT ON COLUMN @extschema@.sources.mapping IS 'The mapping given to prio.trac
 COMMENT ON COLUMN @extschema@.sources.key_type IS 'Type of the table''s key (a domain''s base type).';
 COMMENT ON COLUMN @extschema@.sources.key_map IS 'The key map: the table''s key to prio''s internal customer id.';
 COMMENT ON COLUMN @extschema@.sources.compiled IS 'SQL the triggers run, per operation (INSERT, UPDATE, DELETE, TRUNCATE; LOAD: the first load of the table), compiled by prio.track() from the checked mapping.';
-COMMENT ON COLUMN @extschema@.sources.signature IS 'The table''s name and columns (number, name, type, typmod, collation) when prio.track() checked the mapping: while they differ, prio''s triggers do nothing but warn.';
+COMMENT ON COLUMN @extschema@.sources.signature IS 'The table''s name and columns (name, type, typmod, collation) when prio.track() checked the mapping: while they differ, prio''s triggers do nothing but warn.';
 COMMENT ON COLUMN @extschema@.sources.created_at IS 'When prio.track() ran.';
 COMMENT ON COLUMN @extschema@.sources.last_error IS 'The last error that kept a change of the table from reaching prio (the application''s write went through; NULL: none).';
 COMMENT ON COLUMN @extschema@.sources.last_error_at IS 'When last_error happened.';

@@ -1909,11 +1909,40 @@ $$;
 SELECT @extschema@.upgrade_trigger_states(pg_catalog.current_setting('prio.upgrade_trigger_states'));
 DROP FUNCTION @extschema@.upgrade_trigger_states(text);
 
--- Review of tracked tables: prio.sources.last_error is noted without
--- making the application's writers wait or fail (_track_note_error(),
--- called by source_changed()); track() compares keys with the equality
--- and collation of the table's unique index, and moves a chain of key
--- changes in one statement at once (key maps' primary keys DEFERRABLE).
+-- Review of tracked tables (prio.track()): the signature names the
+-- columns the compiled SQL names, by name (collations too: the same after
+-- pg_dump and restore); prio.sources.last_error is noted without making
+-- the application's writers wait or fail (_track_note_error()); track()
+-- compares keys with the equality and collation of the table's unique
+-- index and moves a chain of key changes in one statement at once (key
+-- maps' primary keys DEFERRABLE).
+DROP FUNCTION @extschema@._track_signature(regclass);
+CREATE FUNCTION @extschema@._track_signature(source regclass, compiled jsonb)
+RETURNS text
+LANGUAGE sql
+STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    SELECT pg_catalog.quote_ident(n.nspname) OPERATOR(pg_catalog.||) '.' OPERATOR(pg_catalog.||)
+           pg_catalog.quote_ident(c.relname) OPERATOR(pg_catalog.||) ': ' OPERATOR(pg_catalog.||)
+           (SELECT pg_catalog.string_agg(pg_catalog.concat_ws(' ', pg_catalog.quote_ident(a.attname),
+                                                              a.atttypid::pg_catalog.regtype, a.atttypmod,
+                                                              a.attcollation::pg_catalog.regcollation),
+                                         ', ' ORDER BY a.attnum)
+              FROM pg_catalog.pg_attribute a
+             WHERE a.attrelid OPERATOR(pg_catalog.=) c.oid AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped
+               -- a column the compiled SQL may name (its name as the SQL
+               -- writes it appears in it; more columns than it names is safe)
+               AND EXISTS (SELECT 1 FROM pg_catalog.jsonb_each(compiled) e,
+                                         pg_catalog.jsonb_array_elements_text(e.value) q
+                            WHERE pg_catalog.strpos(q, pg_catalog.quote_ident(a.attname)) OPERATOR(pg_catalog.>) 0))
+      FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
+     WHERE c.oid OPERATOR(pg_catalog.=) source;
+END;
+COMMENT ON FUNCTION @extschema@._track_signature(regclass, jsonb) IS
+'Internal: a table''s name and the columns its compiled SQL names (name, type, typmod, collation, in order) as text, by name only (the same after pg_dump and restore, which give collations new OIDs and drop dropped columns); prio''s triggers run a tracked table''s compiled SQL only while it equals what prio.track() checked.  Columns the SQL does not name may be added, dropped or changed.';
+COMMENT ON COLUMN @extschema@.sources.signature IS 'The table''s name and the columns the compiled SQL names (name, type, typmod, collation) when prio.track() checked the mapping: while they differ, prio''s triggers do nothing but warn.';
+
 -- prio.sources.last_error is bookkeeping: writers of a tracked table must
 -- never wait for each other on it, nor fail on it.  A row another writer is
 -- noting an error in is skipped (SKIP LOCKED); one changed since this
@@ -1983,7 +2012,7 @@ BEGIN
     -- they were: a table renamed, a column renamed, dropped, or of another
     -- type now (whose casts could be anyone's functions) -- it is not run
     -- as prio's owner.
-    IF @extschema@._track_signature(TG_RELID) IS DISTINCT FROM v_src.signature THEN
+    IF @extschema@._track_signature(TG_RELID, v_src.compiled) IS DISTINCT FROM v_src.signature THEN
         v_msg := 'the name or the columns of ' OPERATOR(pg_catalog.||) TG_RELID::regclass::text
                  OPERATOR(pg_catalog.||) ' changed since prio.track()';
         PERFORM @extschema@._track_note_error(TG_ARGV[0]::integer, v_msg);
@@ -2385,7 +2414,7 @@ INSERT INTO %5$s (key, customer_id) SELECT n.k, n.id FROM n$q$, v_sel, v_app, v_
         pg_catalog.format('DELETE FROM @extschema@.activities x USING %s m WHERE x.customer_id OPERATOR(pg_catalog.=) m.customer_id', v_map),
         pg_catalog.format('DELETE FROM @extschema@.customers c USING %s m WHERE c.customer_id OPERATOR(pg_catalog.=) m.customer_id', v_map)]);
     UPDATE @extschema@.sources s SET key_map = v_map::pg_catalog.regclass, compiled = v_compiled,
-                                     signature = @extschema@._track_signature(source)
+                                     signature = @extschema@._track_signature(source, v_compiled)
      WHERE s.source_id OPERATOR(pg_catalog.=) v_id;
 
     EXECUTE pg_catalog.format('CREATE TRIGGER %I AFTER INSERT ON %I.%I REFERENCING NEW TABLE AS new_rows'
@@ -2413,27 +2442,3 @@ $$;
 COMMENT ON FUNCTION @extschema@.track(regclass, text, jsonb) IS
 'Attaches prio to an application''s table: role customers (mapping keys key, name, owner, backup_owner, budget, authority, need, timeline, created_at, attributes: {...}) mirrors its rows into prio.customers and keeps them live; activities (customer, kind, at, amount, note, actor, channel, external_key) is checked but not available yet.  Each mapping value is a column name or an SQL expression over the row.  Requires owning the table; everything or nothing.';
 REVOKE ALL ON FUNCTION @extschema@.track(regclass, text, jsonb) FROM PUBLIC;
-
--- A tracked table's signature names its columns' collations (and no
--- longer numbers its columns): the same after pg_dump and restore.
-DROP FUNCTION @extschema@._track_signature(regclass);
-CREATE FUNCTION @extschema@._track_signature(source regclass)
-RETURNS text
-LANGUAGE sql
-STABLE PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
-BEGIN ATOMIC
-    SELECT pg_catalog.quote_ident(n.nspname) OPERATOR(pg_catalog.||) '.' OPERATOR(pg_catalog.||)
-           pg_catalog.quote_ident(c.relname) OPERATOR(pg_catalog.||) ': ' OPERATOR(pg_catalog.||)
-           (SELECT pg_catalog.string_agg(pg_catalog.concat_ws(' ', pg_catalog.quote_ident(a.attname),
-                                                              a.atttypid::pg_catalog.regtype, a.atttypmod,
-                                                              a.attcollation::pg_catalog.regcollation),
-                                         ', ' ORDER BY a.attnum)
-              FROM pg_catalog.pg_attribute a
-             WHERE a.attrelid OPERATOR(pg_catalog.=) c.oid AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped)
-      FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
-     WHERE c.oid OPERATOR(pg_catalog.=) source;
-END;
-COMMENT ON FUNCTION @extschema@._track_signature(regclass) IS
-'Internal: a table''s name and columns (name, type, typmod, collation, in order) as text, by name only (the same after pg_dump and restore, which give collations new OIDs and drop dropped columns); prio''s triggers run a tracked table''s compiled SQL, which names them, only while it equals what prio.track() checked.';
-COMMENT ON COLUMN @extschema@.sources.signature IS 'The table''s name and columns (name, type, typmod, collation) when prio.track() checked the mapping: while they differ, prio''s triggers do nothing but warn.';

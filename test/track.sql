@@ -21,9 +21,11 @@
 --   R10 nor by mapping a column of a type they own: its casts (CREATE CAST, to
 --      text or to json for attributes) are resolved when prio's trigger runs, as
 --      prio's owner, so track() refuses types not owned by a superuser.
+--   R11 a change of a column the mapping does not use (ADD, DROP, ALTER TYPE)
+--      leaves the mirror live; renaming a mapped column stops it (warnings).
 -- Runs inside one transaction and rolls back.
 BEGIN;
-SELECT plan(32);
+SELECT plan(35);
 SET LOCAL client_min_messages = warning;
 
 CREATE SCHEMA trk;
@@ -227,6 +229,22 @@ SELECT is(current_setting('trk.mood_cast'), '22023', 'R10 track() refuses a cast
 SELECT is(current_setting('trk.mood_attr'), '22023', 'R10 track() refuses an attribute of a type the owner owns (to_jsonb would use its casts)');
 SELECT is((SELECT string_agg(who, ',') FROM trk.calls WHERE who <> 'prio_trk_owner'), NULL,
           'R10 no cast function of the owner ever ran as another role (prio''s owner)');
+
+-- R11: columns the mapping does not use may change
+CREATE TABLE trk.alt (id int PRIMARY KEY, name text, spare text, legacy int);
+SELECT prio.track('trk.alt', 'customers', '{"key": "id", "name": "name"}');
+ALTER TABLE trk.alt ADD COLUMN note text;
+ALTER TABLE trk.alt DROP COLUMN legacy;
+ALTER TABLE trk.alt ALTER COLUMN spare TYPE varchar(10);
+INSERT INTO trk.alt (id, name) VALUES (1, 'after the changes');
+SELECT is((SELECT name FROM pg_temp.mirror('trk.alt') WHERE key = '1'), 'after the changes',
+          'R11 adding, dropping and retyping columns the mapping does not use keeps the mirror live');
+SELECT is((SELECT last_error FROM prio.tracked WHERE source = 'trk.alt'::regclass), NULL,
+          'R11 and records no error');
+ALTER TABLE trk.alt RENAME COLUMN name TO label;
+INSERT INTO trk.alt (id, label) VALUES (2, 'renamed');
+SELECT alike((SELECT last_error FROM prio.tracked WHERE source = 'trk.alt'::regclass), '%changed since prio.track()%',
+             'R11 renaming a mapped column stops the mirroring (it would name a column that is gone)');
 
 SELECT * FROM finish();
 ROLLBACK;

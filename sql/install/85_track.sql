@@ -52,7 +52,7 @@ COMMENT ON FUNCTION @extschema@._new_customer_id() IS
 'Internal: the next free id for a customer mirrored from a tracked table (negative).';
 REVOKE ALL ON FUNCTION @extschema@._new_customer_id() FROM PUBLIC;
 
-CREATE FUNCTION @extschema@._track_signature(source regclass)
+CREATE FUNCTION @extschema@._track_signature(source regclass, compiled jsonb)
 RETURNS text
 LANGUAGE sql
 STABLE PARALLEL SAFE
@@ -65,12 +65,17 @@ BEGIN ATOMIC
                                                               a.attcollation::pg_catalog.regcollation),
                                          ', ' ORDER BY a.attnum)
               FROM pg_catalog.pg_attribute a
-             WHERE a.attrelid OPERATOR(pg_catalog.=) c.oid AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped)
+             WHERE a.attrelid OPERATOR(pg_catalog.=) c.oid AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped
+               -- a column the compiled SQL may name (its name as the SQL
+               -- writes it appears in it; more columns than it names is safe)
+               AND EXISTS (SELECT 1 FROM pg_catalog.jsonb_each(compiled) e,
+                                         pg_catalog.jsonb_array_elements_text(e.value) q
+                            WHERE pg_catalog.strpos(q, pg_catalog.quote_ident(a.attname)) OPERATOR(pg_catalog.>) 0))
       FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
      WHERE c.oid OPERATOR(pg_catalog.=) source;
 END;
-COMMENT ON FUNCTION @extschema@._track_signature(regclass) IS
-'Internal: a table''s name and columns (name, type, typmod, collation, in order) as text, by name only (the same after pg_dump and restore, which give collations new OIDs and drop dropped columns); prio''s triggers run a tracked table''s compiled SQL, which names them, only while it equals what prio.track() checked.';
+COMMENT ON FUNCTION @extschema@._track_signature(regclass, jsonb) IS
+'Internal: a table''s name and the columns its compiled SQL names (name, type, typmod, collation, in order) as text, by name only (the same after pg_dump and restore, which give collations new OIDs and drop dropped columns); prio''s triggers run a tracked table''s compiled SQL only while it equals what prio.track() checked.  Columns the SQL does not name may be added, dropped or changed.';
 
 CREATE TABLE @extschema@.sources (
     source_id     integer GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -94,7 +99,7 @@ COMMENT ON COLUMN @extschema@.sources.mapping IS 'The mapping given to prio.trac
 COMMENT ON COLUMN @extschema@.sources.key_type IS 'Type of the table''s key (a domain''s base type).';
 COMMENT ON COLUMN @extschema@.sources.key_map IS 'The key map: the table''s key to prio''s internal customer id.';
 COMMENT ON COLUMN @extschema@.sources.compiled IS 'SQL the triggers run, per operation (INSERT, UPDATE, DELETE, TRUNCATE; LOAD: the first load of the table), compiled by prio.track() from the checked mapping.';
-COMMENT ON COLUMN @extschema@.sources.signature IS 'The table''s name and columns (name, type, typmod, collation) when prio.track() checked the mapping: while they differ, prio''s triggers do nothing but warn.';
+COMMENT ON COLUMN @extschema@.sources.signature IS 'The table''s name and the columns the compiled SQL names (name, type, typmod, collation) when prio.track() checked the mapping: while they differ, prio''s triggers do nothing but warn.';
 COMMENT ON COLUMN @extschema@.sources.created_at IS 'When prio.track() ran.';
 COMMENT ON COLUMN @extschema@.sources.last_error IS 'The last error that kept a change of the table from reaching prio (the application''s write went through; NULL: none).';
 COMMENT ON COLUMN @extschema@.sources.last_error_at IS 'When last_error happened.';
@@ -184,7 +189,7 @@ BEGIN
     -- they were: a table renamed, a column renamed, dropped, or of another
     -- type now (whose casts could be anyone's functions) -- it is not run
     -- as prio's owner.
-    IF @extschema@._track_signature(TG_RELID) IS DISTINCT FROM v_src.signature THEN
+    IF @extschema@._track_signature(TG_RELID, v_src.compiled) IS DISTINCT FROM v_src.signature THEN
         v_msg := 'the name or the columns of ' OPERATOR(pg_catalog.||) TG_RELID::regclass::text
                  OPERATOR(pg_catalog.||) ' changed since prio.track()';
         PERFORM @extschema@._track_note_error(TG_ARGV[0]::integer, v_msg);
@@ -585,7 +590,7 @@ INSERT INTO %5$s (key, customer_id) SELECT n.k, n.id FROM n$q$, v_sel, v_app, v_
         pg_catalog.format('DELETE FROM @extschema@.activities x USING %s m WHERE x.customer_id OPERATOR(pg_catalog.=) m.customer_id', v_map),
         pg_catalog.format('DELETE FROM @extschema@.customers c USING %s m WHERE c.customer_id OPERATOR(pg_catalog.=) m.customer_id', v_map)]);
     UPDATE @extschema@.sources s SET key_map = v_map::pg_catalog.regclass, compiled = v_compiled,
-                                     signature = @extschema@._track_signature(source)
+                                     signature = @extschema@._track_signature(source, v_compiled)
      WHERE s.source_id OPERATOR(pg_catalog.=) v_id;
 
     EXECUTE pg_catalog.format('CREATE TRIGGER %I AFTER INSERT ON %I.%I REFERENCING NEW TABLE AS new_rows'

@@ -24,7 +24,7 @@ SELECT concat_ws(E'\n', c.relkind, pg_get_userbyid(c.relowner), c.relacl::text, 
        (SELECT string_agg(attname || ' ' || format_type(atttypid, atttypmod) || ' ' || attnotnull, ', ' ORDER BY attnum)
           FROM pg_attribute WHERE attrelid = r AND attnum > 0 AND NOT attisdropped),
        (SELECT string_agg(conname || ' ' || pg_get_constraintdef(oid), ', ' ORDER BY conname) FROM pg_constraint WHERE conrelid = r),
-       (SELECT string_agg(pg_get_indexdef(indexrelid), ', ' ORDER BY 1) FROM pg_index WHERE indrelid = r),
+       (SELECT string_agg(pg_get_indexdef(indexrelid), ', ' ORDER BY pg_get_indexdef(indexrelid)) FROM pg_index WHERE indrelid = r),
        (SELECT string_agg(pg_get_triggerdef(oid), ', ' ORDER BY tgname) FROM pg_trigger WHERE tgrelid = r AND NOT tgisinternal))
   FROM pg_class c WHERE c.oid = r $$;
 -- a tracked table's customers, by its own key (as text)

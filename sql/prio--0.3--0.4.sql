@@ -1915,7 +1915,8 @@ DROP FUNCTION @extschema@.upgrade_trigger_states(text);
 -- the application's writers wait or fail (_track_note_error()); track()
 -- compares keys with the equality and collation of the table's unique
 -- index and moves a chain of key changes in one statement at once (key
--- maps' primary keys DEFERRABLE).
+-- maps' primary keys DEFERRABLE); track() and source_changed() pin
+-- standard_conforming_strings and array_nulls.
 DROP FUNCTION @extschema@._track_signature(regclass);
 CREATE FUNCTION @extschema@._track_signature(source regclass, compiled jsonb)
 RETURNS text
@@ -1992,6 +1993,12 @@ SET search_path = pg_catalog, pg_temp
 SET jit = off
 -- never a policy of the application's table, run as prio's owner
 SET row_security = off
+-- the compiled SQL is parsed again here, in the writer's session: its
+-- string and array constants must read as track() wrote them (with
+-- standard_conforming_strings off a backslash would end a constant early
+-- and let a mapping's text become SQL run as prio's owner)
+SET standard_conforming_strings = on
+SET array_nulls = on
 AS $$
 DECLARE
     v_src record;
@@ -2052,6 +2059,9 @@ LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET row_security = off
+-- constants written into the compiled SQL as source_changed() reads them
+SET standard_conforming_strings = on
+SET array_nulls = on
 AS $$
 DECLARE
     v_cls record;

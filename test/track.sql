@@ -23,9 +23,14 @@
 --      prio's owner, so track() refuses types not owned by a superuser.
 --   R11 a change of a column the mapping does not use (ADD, DROP, ALTER TYPE)
 --      leaves the mirror live; renaming a mapped column stops it (warnings).
+--   R12 the compiled SQL means what track() checked whatever the writer's session
+--      sets: a backslash in a mapping's string constant under
+--      standard_conforming_strings = off is not an escape (nor a way to change
+--      the SQL prio's owner runs); an array constant's NULL under array_nulls = off
+--      stays NULL.
 -- Runs inside one transaction and rolls back.
 BEGIN;
-SELECT plan(35);
+SELECT plan(38);
 SET LOCAL client_min_messages = warning;
 
 CREATE SCHEMA trk;
@@ -245,6 +250,24 @@ ALTER TABLE trk.alt RENAME COLUMN name TO label;
 INSERT INTO trk.alt (id, label) VALUES (2, 'renamed');
 SELECT alike((SELECT last_error FROM prio.tracked WHERE source = 'trk.alt'::regclass), '%changed since prio.track()%',
              'R11 renaming a mapped column stops the mirroring (it would name a column that is gone)');
+
+-- R12: a writer's session with standard_conforming_strings = off
+CREATE TABLE trk.bs (id int PRIMARY KEY, name text);
+SELECT prio.track('trk.bs', 'customers', $j${"key": "id", "name": "name || '\\' || 'end'"}$j$);
+CREATE TABLE trk.an (id int PRIMARY KEY, name text);
+SELECT prio.track('trk.an', 'customers', $j${"key": "id", "name": "name", "attributes": {"tags": "'{a,NULL}'::text[]"}}$j$);
+SET LOCAL standard_conforming_strings = off;
+SET LOCAL array_nulls = off;
+INSERT INTO trk.bs VALUES (1, 'one');
+INSERT INTO trk.an VALUES (1, 'array nulls');
+RESET standard_conforming_strings;
+RESET array_nulls;
+SELECT is((SELECT c.attributes -> 'tags' FROM prio.customers c WHERE c.name = 'array nulls'),
+          '["a", null]'::jsonb, 'R12 an array constant''s NULL stays NULL under array_nulls = off');
+SELECT is((SELECT name FROM pg_temp.mirror('trk.bs')), 'one\end',
+          'R12 a write under standard_conforming_strings = off reaches prio, the constant as track() read it');
+SELECT is((SELECT last_error FROM prio.tracked WHERE source = 'trk.bs'::regclass), NULL,
+          'R12 and records no error');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -169,6 +169,12 @@ SET search_path = pg_catalog, pg_temp
 SET jit = off
 -- never a policy of the application's table, run as prio's owner
 SET row_security = off
+-- the compiled SQL is parsed again here, in the writer's session: its
+-- string and array constants must read as track() wrote them (with
+-- standard_conforming_strings off a backslash would end a constant early
+-- and let a mapping's text become SQL run as prio's owner)
+SET standard_conforming_strings = on
+SET array_nulls = on
 AS $$
 DECLARE
     v_src record;
@@ -228,6 +234,9 @@ LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET row_security = off
+-- constants written into the compiled SQL as source_changed() reads them
+SET standard_conforming_strings = on
+SET array_nulls = on
 AS $$
 DECLARE
     v_cls record;

@@ -258,6 +258,9 @@ PrioTrackCompile(Oid relid, const char *key, const char *expr, Oid want,
 							 GUC_ACTION_SAVE, true, 0, false);
 	(void) set_config_option("extra_float_digits", "3", PGC_USERSET, PGC_S_SESSION,
 							 GUC_ACTION_SAVE, true, 0, false);
+	/* constants deparsed as prio's triggers parse them (no E'' needed) */
+	(void) set_config_option("standard_conforming_strings", "on", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
 
 	raw = raw_parser(expr, RAW_PARSE_PLPGSQL_EXPR);
 	rs = list_length(raw) == 1 ? linitial_node(RawStmt, raw) : NULL;

@@ -28,9 +28,11 @@
 --      standard_conforming_strings = off is not an escape (nor a way to change
 --      the SQL prio's owner runs); an array constant's NULL under array_nulls = off
 --      stays NULL.
+--   R13 a tracked table dropped without untrack() can still be untracked, by prio's
+--      owner only (the table's owner is gone with it): its customers and key map go.
 -- Runs inside one transaction and rolls back.
 BEGIN;
-SELECT plan(38);
+SELECT plan(42);
 SET LOCAL client_min_messages = warning;
 
 CREATE SCHEMA trk;
@@ -268,6 +270,26 @@ SELECT is((SELECT name FROM pg_temp.mirror('trk.bs')), 'one\end',
           'R12 a write under standard_conforming_strings = off reaches prio, the constant as track() read it');
 SELECT is((SELECT last_error FROM prio.tracked WHERE source = 'trk.bs'::regclass), NULL,
           'R12 and records no error');
+
+-- R13: a tracked table dropped without untrack()
+GRANT EXECUTE ON FUNCTION prio.untrack(regclass) TO prio_trk_owner;
+SET LOCAL ROLE prio_trk_owner;
+CREATE TABLE trk.gone (id int PRIMARY KEY, name text);
+INSERT INTO trk.gone VALUES (1, 'gone one'), (2, 'gone two');
+SELECT prio.track('trk.gone', 'customers', '{"key": "id", "name": "name"}');
+RESET ROLE;
+SELECT set_config('trk.gone_oid', 'trk.gone'::regclass::oid::text, true),
+       set_config('trk.gone_map', (SELECT key_map::text FROM prio.tracked WHERE source = 'trk.gone'::regclass), true);
+SET LOCAL ROLE prio_trk_owner;
+DROP TABLE trk.gone;
+SELECT set_config('trk.gone_by_owner', pg_temp.sqlstate_of(format('SELECT prio.untrack(%s)', current_setting('trk.gone_oid'))), true);
+RESET ROLE;
+SELECT is(current_setting('trk.gone_by_owner'), '42P01', 'R13 another role cannot untrack a dropped table (42P01)');
+SELECT lives_ok(format('SELECT prio.untrack(%s)', current_setting('trk.gone_oid')), 'R13 prio''s owner untracks a dropped table');
+SELECT is((SELECT count(*) FROM prio.customers WHERE name LIKE 'gone %'), 0::bigint, 'R13 its customers are gone from prio');
+SELECT ok(to_regclass(current_setting('trk.gone_map')) IS NULL
+          AND NOT EXISTS (SELECT 1 FROM prio.tracked WHERE source::oid = current_setting('trk.gone_oid')::oid),
+          'R13 its key map and its prio.tracked row are gone');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -61,15 +61,29 @@
  * prio._track_check_owner(source, action) (sql/_track_check_owner.c):
  * raises 42501 unless the role that called prio (SET ROLE included;
  * prio.track() itself runs as prio's owner) owns the table, or is a member
- * of its owner.
+ * of its owner.  A table that no longer exists may be untracked by prio's
+ * owner (or a member of that role).
  */
 void
 PrioTrackCheckOwner(Oid relid, const char *action)
 {
 	if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(relid)))
+	{
+		/*
+		 * A tracked table dropped without untrack(): its owner is gone with
+		 * it, so prio's owner (GetUserId() in the SECURITY DEFINER caller)
+		 * or a member of that role may untrack it, which removes what prio
+		 * kept of it.
+		 */
+		if (strcmp(action, "untrack") == 0 &&
+			has_privs_of_role(GetOuterUserId(), GetUserId()))
+			return;
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_TABLE),
-				 errmsg("relation with OID %u does not exist", relid)));
+				 errmsg("relation with OID %u does not exist", relid),
+				 strcmp(action, "untrack") == 0 ?
+				 errhint("A tracked table dropped without prio.untrack() is untracked by prio's owner: SELECT prio.untrack(%u).", relid) : 0));
+	}
 	if (!pg_class_ownercheck(relid, GetOuterUserId()))
 	{
 		char	   *name = quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),

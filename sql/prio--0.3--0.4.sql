@@ -1916,7 +1916,8 @@ DROP FUNCTION @extschema@.upgrade_trigger_states(text);
 -- compares keys with the equality and collation of the table's unique
 -- index and moves a chain of key changes in one statement at once (key
 -- maps' primary keys DEFERRABLE); track() and source_changed() pin
--- standard_conforming_strings and array_nulls.
+-- standard_conforming_strings and array_nulls; track() runs in READ
+-- COMMITTED only (a REPEATABLE READ snapshot would miss rows).
 DROP FUNCTION @extschema@._track_signature(regclass);
 CREATE FUNCTION @extschema@._track_signature(source regclass, compiled jsonb)
 RETURNS text
@@ -2096,6 +2097,16 @@ DECLARE
 BEGIN
     IF source IS NULL OR role IS NULL OR mapping IS NULL THEN
         RAISE EXCEPTION 'prio.track(): source, role and mapping must not be NULL' USING ERRCODE = '22004';
+    END IF;
+    -- track() loads the table's rows once its triggers are on it (their lock
+    -- waits for every writer): a REPEATABLE READ or SERIALIZABLE snapshot,
+    -- taken before, would miss rows committed in between, forever
+    IF pg_catalog.current_setting('transaction_isolation') OPERATOR(pg_catalog.<>) 'read committed' THEN
+        RAISE EXCEPTION 'prio.track() must run in a READ COMMITTED transaction, not %',
+                        pg_catalog.upper(pg_catalog.current_setting('transaction_isolation'))
+            USING ERRCODE = '25001',
+                  DETAIL = 'Its snapshot would miss rows the application commits before track() locks the table.',
+                  HINT = 'Call prio.track() outside a REPEATABLE READ or SERIALIZABLE transaction.';
     END IF;
     IF role OPERATOR(pg_catalog.=) 'deals' THEN
         RAISE EXCEPTION 'tracking deals is not available yet'

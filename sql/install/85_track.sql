@@ -272,6 +272,16 @@ BEGIN
     IF source IS NULL OR role IS NULL OR mapping IS NULL THEN
         RAISE EXCEPTION 'prio.track(): source, role and mapping must not be NULL' USING ERRCODE = '22004';
     END IF;
+    -- track() loads the table's rows once its triggers are on it (their lock
+    -- waits for every writer): a REPEATABLE READ or SERIALIZABLE snapshot,
+    -- taken before, would miss rows committed in between, forever
+    IF pg_catalog.current_setting('transaction_isolation') OPERATOR(pg_catalog.<>) 'read committed' THEN
+        RAISE EXCEPTION 'prio.track() must run in a READ COMMITTED transaction, not %',
+                        pg_catalog.upper(pg_catalog.current_setting('transaction_isolation'))
+            USING ERRCODE = '25001',
+                  DETAIL = 'Its snapshot would miss rows the application commits before track() locks the table.',
+                  HINT = 'Call prio.track() outside a REPEATABLE READ or SERIALIZABLE transaction.';
+    END IF;
     IF role OPERATOR(pg_catalog.=) 'deals' THEN
         RAISE EXCEPTION 'tracking deals is not available yet'
             USING ERRCODE = '0A000', HINT = 'Deals come with prio 0.5 (issue 19); track customers now.';

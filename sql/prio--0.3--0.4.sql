@@ -1917,7 +1917,8 @@ DROP FUNCTION @extschema@.upgrade_trigger_states(text);
 -- index and moves a chain of key changes in one statement at once (key
 -- maps' primary keys DEFERRABLE); track() and source_changed() pin
 -- standard_conforming_strings and array_nulls; track() runs in READ
--- COMMITTED only (a REPEATABLE READ snapshot would miss rows).
+-- COMMITTED only (a REPEATABLE READ snapshot would miss rows) and
+-- refuses a domain key whose equality is not built in.
 DROP FUNCTION @extschema@._track_signature(regclass);
 CREATE FUNCTION @extschema@._track_signature(source regclass, compiled jsonb)
 RETURNS text
@@ -2294,6 +2295,17 @@ BEGIN
                                            source, v_key.sql);
     END IF;
     v_eq := pg_catalog.format('OPERATOR(%I.%s)', v_c.oprnamespace, v_c.oprname);
+    -- The triggers compare keys with that operator by name, and a domain's
+    -- values pick it among the operators of its schema by their types: one
+    -- outside pg_catalog could be shadowed by an operator on the domain that
+    -- whoever may create in that schema adds, and run as prio's owner.
+    IF v_c.oprnamespace OPERATOR(pg_catalog.<>) 'pg_catalog'
+       AND (SELECT t.typtype FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_type t ON t.oid OPERATOR(pg_catalog.=) a.atttypid
+             WHERE a.attrelid OPERATOR(pg_catalog.=) source AND a.attnum OPERATOR(pg_catalog.=) v_key.attnum) OPERATOR(pg_catalog.=) 'd' THEN
+        RAISE EXCEPTION 'prio.track(): the customers key % is of a domain over %, whose equality is not a built-in operator', v_key.sql, v_key.type
+            USING ERRCODE = '42804',
+                  HINT = pg_catalog.format('Make the key column of type %s itself.', v_key.type);
+    END IF;
 
     INSERT INTO @extschema@.sources (relid, role, mapping, key_type)
     VALUES (source, role, mapping, v_key.type)

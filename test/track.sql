@@ -30,9 +30,12 @@
 --      stays NULL.
 --   R13 a tracked table dropped without untrack() can still be untracked, by prio's
 --      owner only (the table's owner is gone with it): its customers and key map go.
+--   R14 a key of a domain over a type whose equality is not built in (citext) is
+--      refused: the triggers' comparison by name could pick an operator on the
+--      domain that the table's owner adds, and run it as prio's owner.
 -- Runs inside one transaction and rolls back.
 BEGIN;
-SELECT plan(42);
+SELECT plan(44);
 SET LOCAL client_min_messages = warning;
 
 CREATE SCHEMA trk;
@@ -290,6 +293,26 @@ SELECT is((SELECT count(*) FROM prio.customers WHERE name LIKE 'gone %'), 0::big
 SELECT ok(to_regclass(current_setting('trk.gone_map')) IS NULL
           AND NOT EXISTS (SELECT 1 FROM prio.tracked WHERE source::oid = current_setting('trk.gone_oid')::oid),
           'R13 its key map and its prio.tracked row are gone');
+
+-- R14: a domain over citext as the key, then an operator = on the domain
+CREATE EXTENSION IF NOT EXISTS citext SCHEMA trk;
+SET LOCAL search_path = trk, public;  -- (wherever citext is)
+SET LOCAL ROLE prio_trk_owner;
+CREATE DOMAIN trk.ckey AS citext;
+CREATE TABLE trk.ck (id trk.ckey PRIMARY KEY, name text);
+INSERT INTO trk.ck VALUES ('A', 'ck a');
+SELECT set_config('trk.ck_track', pg_temp.sqlstate_of($$SELECT prio.track('trk.ck', 'customers', '{"key": "id", "name": "name"}')$$), true);
+CREATE FUNCTION trk.ck_eq(trk.ckey, trk.ckey) RETURNS boolean LANGUAGE plpgsql AS
+$$BEGIN INSERT INTO trk.calls VALUES (current_user); RETURN $1::text = $2::text; END$$;
+SELECT set_config('trk.ck_op', pg_temp.sqlstate_of(format('CREATE OPERATOR %I.= (LEFTARG = trk.ckey, RIGHTARG = trk.ckey, FUNCTION = trk.ck_eq)',
+                                                          (SELECT n.nspname FROM pg_operator o JOIN pg_namespace n ON n.oid = o.oprnamespace
+                                                            WHERE o.oprname = '=' AND o.oprleft = 'citext'::regtype AND o.oprright = 'citext'::regtype))), true);
+INSERT INTO trk.ck VALUES ('B', 'ck b');
+RESET ROLE;
+RESET search_path;
+SELECT is(current_setting('trk.ck_track'), '42804', 'R14 track() refuses a domain key whose equality is not built in');
+SELECT is((SELECT string_agg(who, ',') FROM trk.calls WHERE who <> 'prio_trk_owner'), NULL,
+          'R14 no operator of the owner ran as another role (prio''s owner)');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -1908,3 +1908,570 @@ END
 $$;
 SELECT @extschema@.upgrade_trigger_states(pg_catalog.current_setting('prio.upgrade_trigger_states'));
 DROP FUNCTION @extschema@.upgrade_trigger_states(text);
+
+-- Review of tracked tables (prio.track()): the signature names the
+-- columns the compiled SQL names, by name (collations too: the same after
+-- pg_dump and restore); prio.sources.last_error is noted without making
+-- the application's writers wait or fail (_track_note_error()); track()
+-- compares keys with the equality and collation of the table's unique
+-- index and moves a chain of key changes in one statement at once (key
+-- maps' primary keys DEFERRABLE); track() and source_changed() pin
+-- standard_conforming_strings and array_nulls; track() runs in READ
+-- COMMITTED only (a REPEATABLE READ snapshot would miss rows) and
+-- refuses a domain key whose equality is not built in.
+DROP FUNCTION @extschema@._track_signature(regclass);
+CREATE FUNCTION @extschema@._track_signature(source regclass, compiled jsonb)
+RETURNS text
+LANGUAGE sql
+STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    SELECT pg_catalog.quote_ident(n.nspname) OPERATOR(pg_catalog.||) '.' OPERATOR(pg_catalog.||)
+           pg_catalog.quote_ident(c.relname) OPERATOR(pg_catalog.||) ': ' OPERATOR(pg_catalog.||)
+           (SELECT pg_catalog.string_agg(pg_catalog.concat_ws(' ', pg_catalog.quote_ident(a.attname),
+                                                              a.atttypid::pg_catalog.regtype, a.atttypmod,
+                                                              a.attcollation::pg_catalog.regcollation),
+                                         ', ' ORDER BY a.attnum)
+              FROM pg_catalog.pg_attribute a
+             WHERE a.attrelid OPERATOR(pg_catalog.=) c.oid AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped
+               -- a column the compiled SQL may name (its name as the SQL
+               -- writes it appears in it; more columns than it names is safe)
+               AND EXISTS (SELECT 1 FROM pg_catalog.jsonb_each(compiled) e,
+                                         pg_catalog.jsonb_array_elements_text(e.value) q
+                            WHERE pg_catalog.strpos(q, pg_catalog.quote_ident(a.attname)) OPERATOR(pg_catalog.>) 0))
+      FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
+     WHERE c.oid OPERATOR(pg_catalog.=) source;
+END;
+COMMENT ON FUNCTION @extschema@._track_signature(regclass, jsonb) IS
+'Internal: a table''s name and the columns its compiled SQL names (name, type, typmod, collation, in order) as text, by name only (the same after pg_dump and restore, which give collations new OIDs and drop dropped columns); prio''s triggers run a tracked table''s compiled SQL only while it equals what prio.track() checked.  Columns the SQL does not name may be added, dropped or changed.';
+COMMENT ON COLUMN @extschema@.sources.signature IS 'The table''s name and the columns the compiled SQL names (name, type, typmod, collation) when prio.track() checked the mapping: while they differ, prio''s triggers do nothing but warn.';
+
+-- prio.sources.last_error is bookkeeping: writers of a tracked table must
+-- never wait for each other on it, nor fail on it.  A row another writer is
+-- noting an error in is skipped (SKIP LOCKED); one changed since this
+-- transaction's snapshot (REPEATABLE READ) is left as it is; in a
+-- SERIALIZABLE transaction nothing is written (two writers both noting an
+-- error would be a read/write cycle, failing one of them at COMMIT).  The
+-- WARNING is raised in every case.
+CREATE FUNCTION @extschema@._track_note_error(source_id integer, message text)
+RETURNS void
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF pg_catalog.current_setting('transaction_isolation') OPERATOR(pg_catalog.=) 'serializable' THEN
+        RETURN;
+    END IF;
+    BEGIN
+        UPDATE @extschema@.sources s SET last_error = message, last_error_at = pg_catalog.now()
+         WHERE s.source_id OPERATOR(pg_catalog.=) (SELECT l.source_id FROM @extschema@.sources l
+                                                   WHERE l.source_id OPERATOR(pg_catalog.=) _track_note_error.source_id
+                                                   FOR UPDATE SKIP LOCKED);
+    EXCEPTION WHEN serialization_failure THEN
+        NULL;
+    END;
+END
+$$;
+COMMENT ON FUNCTION @extschema@._track_note_error(integer, text) IS
+'Internal: notes the error that kept a change of a tracked table from reaching prio in prio.sources.last_error, unless that would make the writer wait or fail (another writer noting one, a newer version than its snapshot, a SERIALIZABLE transaction).';
+REVOKE ALL ON FUNCTION @extschema@._track_note_error(integer, text) FROM PUBLIC;
+
+-- The one trigger function of every tracked table.  It runs as prio's
+-- owner (it writes prio's tables, which the application's roles may not),
+-- the SQL prio.track() compiled from a checked mapping.  The application's
+-- write never fails because of prio: an error here (a mapping expression
+-- that fails on a row, a constraint a user added to prio.customers) is
+-- recorded in prio.sources and raised as a WARNING, and prio's side of
+-- the statement is undone; only what the server raises for any statement
+-- (serialization failure, deadlock, lock timeout, out of memory or disk,
+-- cancel) is raised.
+DROP FUNCTION @extschema@.source_changed();
+CREATE FUNCTION @extschema@.source_changed()
+RETURNS trigger
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+-- never a policy of the application's table, run as prio's owner
+SET row_security = off
+-- the compiled SQL is parsed again here, in the writer's session: its
+-- string and array constants must read as track() wrote them (with
+-- standard_conforming_strings off a backslash would end a constant early
+-- and let a mapping's text become SQL run as prio's owner)
+SET standard_conforming_strings = on
+SET array_nulls = on
+AS $$
+DECLARE
+    v_src record;
+    v_sql text;
+    v_state text;
+    v_msg text;
+BEGIN
+    IF TG_NARGS OPERATOR(pg_catalog.<>) 1 OR TG_ARGV[0] OPERATOR(pg_catalog.!~) '^[0-9]{1,9}$' THEN
+        RETURN NULL;
+    END IF;
+    SELECT s.relid, s.compiled, s.signature INTO v_src FROM @extschema@.sources s
+     WHERE s.source_id OPERATOR(pg_catalog.=) TG_ARGV[0]::integer;
+    -- a trigger prio no longer knows (or one copied onto another table)
+    IF NOT FOUND OR v_src.relid::oid OPERATOR(pg_catalog.<>) TG_RELID THEN
+        RETURN NULL;
+    END IF;
+    -- The compiled SQL is what track() checked for the table and columns as
+    -- they were: a table renamed, a column renamed, dropped, or of another
+    -- type now (whose casts could be anyone's functions) -- it is not run
+    -- as prio's owner.
+    IF @extschema@._track_signature(TG_RELID, v_src.compiled) IS DISTINCT FROM v_src.signature THEN
+        v_msg := 'the name or the columns of ' OPERATOR(pg_catalog.||) TG_RELID::regclass::text
+                 OPERATOR(pg_catalog.||) ' changed since prio.track()';
+        PERFORM @extschema@._track_note_error(TG_ARGV[0]::integer, v_msg);
+        RAISE WARNING 'prio: this % of % did not reach prio: %', TG_OP, TG_RELID::regclass, v_msg
+            USING HINT = 'prio.untrack() and prio.track() the table again to check the mapping against its columns now.';
+        RETURN NULL;
+    END IF;
+    BEGIN
+        FOR v_sql IN SELECT pg_catalog.jsonb_array_elements_text(v_src.compiled OPERATOR(pg_catalog.->) TG_OP) LOOP
+            EXECUTE v_sql;
+        END LOOP;
+    EXCEPTION WHEN OTHERS THEN
+        GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_msg = MESSAGE_TEXT;
+        IF pg_catalog.left(v_state, 2) OPERATOR(pg_catalog.=) ANY ('{40,53,54,57,58}'::text[])
+           OR v_state OPERATOR(pg_catalog.=) '55P03' THEN
+            RAISE;
+        END IF;
+        PERFORM @extschema@._track_note_error(TG_ARGV[0]::integer, v_msg);
+        RAISE WARNING 'prio: this % of % did not reach prio: %', TG_OP, TG_RELID::regclass, v_msg
+            USING DETAIL = 'SQLSTATE ' OPERATOR(pg_catalog.||) v_state OPERATOR(pg_catalog.||) '; the write itself went through.',
+                  HINT = 'See prio.tracked.last_error; prio.untrack() and prio.track() the table again to resynchronise.';
+    END;
+    RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.source_changed() IS
+'Statement trigger of every tracked table (argument: its source_id): runs the SQL prio.track() compiled for the operation over the transition tables, keeping prio''s mirror of the table live.  Never fails the application''s write for prio''s sake: an error is recorded (prio.tracked.last_error) and raised as a WARNING.';
+REVOKE ALL ON FUNCTION @extschema@.source_changed() FROM PUBLIC;
+
+DROP FUNCTION @extschema@.track(regclass, text, jsonb);
+CREATE FUNCTION @extschema@.track(source regclass, role text, mapping jsonb)
+RETURNS void
+LANGUAGE plpgsql
+-- It creates the key map in prio's schema, triggers on the table, and
+-- writes prio.customers: as prio's owner, once the caller is known to own
+-- the table (prio._track_check_owner).
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET row_security = off
+-- constants written into the compiled SQL as source_changed() reads them
+SET standard_conforming_strings = on
+SET array_nulls = on
+AS $$
+DECLARE
+    v_cls record;
+    v_allowed text[];
+    v_required text[];
+    v_want jsonb;
+    v_k text;
+    v_v jsonb;
+    v_a text;
+    v_av jsonb;
+    v_c record;
+    v_state text;
+    v_msg text;
+    v_hint text;
+    v_exprs jsonb := '{}';
+    v_attrs text := '';
+    v_key record;
+    v_id integer;
+    v_map text;
+    v_app text;
+    v_eq text;
+    v_sel text;
+    v_set text := '';
+    v_rename text;
+    v_upd_cmp text;
+    v_op text;
+    v_ks text;
+    v_stmts text[];
+    v_compiled jsonb := '{}';
+    v_sql text;
+    v_n bigint;
+BEGIN
+    IF source IS NULL OR role IS NULL OR mapping IS NULL THEN
+        RAISE EXCEPTION 'prio.track(): source, role and mapping must not be NULL' USING ERRCODE = '22004';
+    END IF;
+    -- track() loads the table's rows once its triggers are on it (their lock
+    -- waits for every writer): a REPEATABLE READ or SERIALIZABLE snapshot,
+    -- taken before, would miss rows committed in between, forever
+    IF pg_catalog.current_setting('transaction_isolation') OPERATOR(pg_catalog.<>) 'read committed' THEN
+        RAISE EXCEPTION 'prio.track() must run in a READ COMMITTED transaction, not %',
+                        pg_catalog.upper(pg_catalog.current_setting('transaction_isolation'))
+            USING ERRCODE = '25001',
+                  DETAIL = 'Its snapshot would miss rows the application commits before track() locks the table.',
+                  HINT = 'Call prio.track() outside a REPEATABLE READ or SERIALIZABLE transaction.';
+    END IF;
+    IF role OPERATOR(pg_catalog.=) 'deals' THEN
+        RAISE EXCEPTION 'tracking deals is not available yet'
+            USING ERRCODE = '0A000', HINT = 'Deals come with prio 0.5 (issue 19); track customers now.';
+    END IF;
+    IF role OPERATOR(pg_catalog.<>) ALL ('{customers,activities}'::text[]) THEN
+        RAISE EXCEPTION 'prio.track(): role must be customers or activities, not "%"', role
+            USING ERRCODE = '22023';
+    END IF;
+
+    SELECT c.relkind, c.relispartition, c.relpersistence, n.nspname, c.relname,
+           (SELECT pc.oid::regclass FROM pg_catalog.pg_inherits i JOIN pg_catalog.pg_class pc ON pc.oid OPERATOR(pg_catalog.=) i.inhparent
+             WHERE i.inhrelid OPERATOR(pg_catalog.=) c.oid LIMIT 1) AS parent
+      INTO v_cls
+      FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
+     WHERE c.oid OPERATOR(pg_catalog.=) source;
+    IF v_cls.relkind OPERATOR(pg_catalog.<>) ALL ('{r,p}'::"char"[]) THEN
+        RAISE EXCEPTION '% is %, not a table', source,
+              CASE v_cls.relkind WHEN 'v' THEN 'a view' WHEN 'm' THEN 'a materialized view'
+                                 WHEN 'f' THEN 'a foreign table' WHEN 'S' THEN 'a sequence'
+                                 WHEN 'c' THEN 'a composite type' WHEN 'i' THEN 'an index'
+                                 WHEN 'I' THEN 'an index' ELSE 'no table' END
+            USING ERRCODE = '42809',
+                  HINT = 'prio tracks the table whose rows the application writes (its triggers see every change).';
+    END IF;
+    IF v_cls.relispartition THEN
+        RAISE EXCEPTION '% is a partition of %', source, v_cls.parent
+            USING ERRCODE = '42809', HINT = 'Track the partitioned table: rows written through it do not fire a partition''s statement triggers.';
+    END IF;
+    IF v_cls.relpersistence OPERATOR(pg_catalog.=) 't' THEN
+        RAISE EXCEPTION '% is a temporary table', source
+            USING ERRCODE = '42809', HINT = 'prio tracks permanent (or unlogged) tables.';
+    END IF;
+    IF v_cls.nspname OPERATOR(pg_catalog.=) '@extschema@' THEN
+        RAISE EXCEPTION '% is prio''s own table', source
+            USING ERRCODE = '42809', HINT = 'prio.customers and prio.activities are prio''s own tables already; track the application''s tables.';
+    END IF;
+    PERFORM @extschema@._track_check_owner(source, 'track');
+    IF EXISTS (SELECT 1 FROM @extschema@.sources s WHERE s.relid OPERATOR(pg_catalog.=) source) THEN
+        RAISE EXCEPTION 'table % is tracked already', source
+            USING ERRCODE = '42710', HINT = 'prio.untrack() it first to change its mapping (see prio.tracked).';
+    END IF;
+
+    -- the mapping: its keys, the type each must give (null: any type)
+    IF pg_catalog.jsonb_typeof(mapping) OPERATOR(pg_catalog.<>) 'object' THEN
+        RAISE EXCEPTION 'prio.track(): mapping must be a JSON object, not %', pg_catalog.jsonb_typeof(mapping)
+            USING ERRCODE = '22023', HINT = 'Such as {"key": "id", "name": "legal_name"}.';
+    END IF;
+    IF role OPERATOR(pg_catalog.=) 'customers' THEN
+        v_want := '{"key": null, "name": "text", "owner": "text", "backup_owner": "text",
+                    "budget": "boolean", "authority": "boolean", "need": "boolean", "timeline": "boolean",
+                    "created_at": "timestamp with time zone", "attributes": "object"}';
+        v_required := '{key}';
+    ELSE
+        v_want := '{"customer": null, "kind": "text", "at": "timestamp with time zone", "amount": "numeric",
+                    "note": "text", "actor": "text", "channel": "text", "external_key": null}';
+        v_required := '{customer,kind,at}';
+    END IF;
+    SELECT pg_catalog.array_agg(k ORDER BY k) INTO v_allowed FROM pg_catalog.jsonb_object_keys(v_want) k;
+    FOR v_k IN SELECT k FROM pg_catalog.jsonb_object_keys(mapping) k ORDER BY k LOOP
+        IF NOT v_want OPERATOR(pg_catalog.?) v_k THEN
+            RAISE EXCEPTION 'prio.track(): mapping key "%" is not one prio knows for %', v_k, role
+                USING ERRCODE = '22023',
+                      HINT = 'The keys are ' OPERATOR(pg_catalog.||) pg_catalog.array_to_string(v_allowed, ', ')
+                             OPERATOR(pg_catalog.||) CASE WHEN role OPERATOR(pg_catalog.=) 'customers'
+                                 THEN '; put other attributes in "attributes": {"name": "column or expression"}.' ELSE '.' END;
+        END IF;
+    END LOOP;
+    FOREACH v_k IN ARRAY v_required LOOP
+        IF NOT mapping OPERATOR(pg_catalog.?) v_k THEN
+            RAISE EXCEPTION 'prio.track(): the % mapping needs the key "%"', role, v_k
+                USING ERRCODE = '22023',
+                      HINT = 'Required: ' OPERATOR(pg_catalog.||) pg_catalog.array_to_string(v_required, ', ') OPERATOR(pg_catalog.||) '.';
+        END IF;
+    END LOOP;
+
+    -- every expression parsed and checked over the table's row, in key order
+    FOR v_k, v_v IN SELECT e.key, e.value FROM pg_catalog.jsonb_each(mapping) e ORDER BY e.key LOOP
+        IF v_k OPERATOR(pg_catalog.=) 'attributes' THEN
+            IF pg_catalog.jsonb_typeof(v_v) OPERATOR(pg_catalog.<>) 'object' THEN
+                RAISE EXCEPTION 'prio.track(): mapping key "attributes" must be a JSON object of attribute names to columns or expressions'
+                    USING ERRCODE = '22023', HINT = 'Such as "attributes": {"industry": "industry"}.';
+            END IF;
+            FOR v_a, v_av IN SELECT e.key, e.value FROM pg_catalog.jsonb_each(v_v) e ORDER BY e.key LOOP
+                IF pg_catalog.jsonb_typeof(v_av) OPERATOR(pg_catalog.<>) 'string' OR v_a OPERATOR(pg_catalog.=) '' THEN
+                    RAISE EXCEPTION 'prio.track(): attribute "%" must map to a column name or an SQL expression (a JSON string)', v_a
+                        USING ERRCODE = '22023';
+                END IF;
+            END LOOP;
+            CONTINUE;
+        END IF;
+        IF pg_catalog.jsonb_typeof(v_v) OPERATOR(pg_catalog.<>) 'string'
+           OR pg_catalog.btrim(v_v OPERATOR(pg_catalog.#>>) '{}') OPERATOR(pg_catalog.=) '' THEN
+            RAISE EXCEPTION 'prio.track(): mapping key "%" must be a column name or an SQL expression (a non-empty JSON string), not %', v_k, v_v
+                USING ERRCODE = '22023';
+        END IF;
+    END LOOP;
+    FOR v_k, v_a, v_av IN
+        SELECT e.key, e.key, e.value FROM pg_catalog.jsonb_each(mapping) e WHERE e.key OPERATOR(pg_catalog.<>) 'attributes'
+        UNION ALL
+        SELECT 'attributes.' OPERATOR(pg_catalog.||) a.key, NULL, a.value
+          FROM pg_catalog.jsonb_each(CASE WHEN mapping OPERATOR(pg_catalog.?) 'attributes' THEN mapping OPERATOR(pg_catalog.->) 'attributes' ELSE '{}' END) a
+        ORDER BY 1
+    LOOP
+        BEGIN
+            SELECT * INTO STRICT v_c
+              FROM @extschema@._track_compile(source, v_k, v_av OPERATOR(pg_catalog.#>>) '{}',
+                                              CASE WHEN v_a IS NOT NULL THEN (v_want OPERATOR(pg_catalog.->>) v_a)::pg_catalog.regtype END);
+        EXCEPTION WHEN OTHERS THEN
+            GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_msg = MESSAGE_TEXT,
+                                    v_hint = PG_EXCEPTION_HINT;
+            IF v_msg OPERATOR(pg_catalog.!~) '^mapping key ' THEN
+                v_msg := pg_catalog.format('mapping key "%s" (%s): %s', v_k, v_av OPERATOR(pg_catalog.#>>) '{}', v_msg);
+            END IF;
+            v_msg := 'prio.track(): ' OPERATOR(pg_catalog.||) v_msg;
+            IF v_hint IS NULL OR v_hint OPERATOR(pg_catalog.=) '' THEN
+                RAISE EXCEPTION USING ERRCODE = v_state, MESSAGE = v_msg;
+            END IF;
+            RAISE EXCEPTION USING ERRCODE = v_state, MESSAGE = v_msg, HINT = v_hint;
+        END;
+        IF v_a IS NOT NULL AND v_want OPERATOR(pg_catalog.->>) v_a IS NULL AND NOT v_c.btree THEN
+            RAISE EXCEPTION 'prio.track(): mapping key "%" (%) is of type %, which has no btree equality', v_k, v_av OPERATOR(pg_catalog.#>>) '{}', v_c.type
+                USING ERRCODE = '42883', HINT = 'prio needs keys it can compare for equality and index (bigint, integer, text, uuid, ...).';
+        END IF;
+        v_exprs := v_exprs OPERATOR(pg_catalog.||)
+                   pg_catalog.jsonb_build_object(v_k, pg_catalog.jsonb_build_object('sql', v_c.sql, 'type', v_c.type::text,
+                                                 'attnum', v_c.attnum, 'collation', v_c.collation));
+    END LOOP;
+
+    IF role OPERATOR(pg_catalog.=) 'activities' THEN
+        RAISE EXCEPTION 'tracking activities is not available yet'
+            USING ERRCODE = '0A000',
+                  DETAIL = 'The mapping is valid; nothing was recorded.',
+                  HINT = 'Track the customers table now; insert activities into prio.activities until activities can be tracked.';
+    END IF;
+
+    -- customers: the key is a column with a unique index, so one row of the
+    -- table is one customer
+    SELECT (v_exprs OPERATOR(pg_catalog.->) 'key' OPERATOR(pg_catalog.->>) 'attnum')::smallint AS attnum,
+           (v_exprs OPERATOR(pg_catalog.->) 'key' OPERATOR(pg_catalog.->>) 'type')::pg_catalog.regtype AS type,
+           (v_exprs OPERATOR(pg_catalog.->) 'key' OPERATOR(pg_catalog.->>) 'collation')::oid AS collation,
+           v_exprs OPERATOR(pg_catalog.->) 'key' OPERATOR(pg_catalog.->>) 'sql' AS sql
+      INTO v_key;
+    IF v_key.attnum OPERATOR(pg_catalog.<=) 0 THEN
+        RAISE EXCEPTION 'prio.track(): the customers key must be a column of %, not an expression (%)', source, mapping OPERATOR(pg_catalog.->>) 'key'
+            USING ERRCODE = '22023', HINT = 'Map "key" to the column that identifies a customer (with a unique index).';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_index i
+                    WHERE i.indrelid OPERATOR(pg_catalog.=) source AND i.indisunique AND i.indimmediate
+                      AND i.indisvalid AND i.indnkeyatts OPERATOR(pg_catalog.=) 1
+                      AND i.indkey[0] OPERATOR(pg_catalog.=) v_key.attnum
+                      AND i.indpred IS NULL AND i.indexprs IS NULL) THEN
+        RAISE EXCEPTION 'prio.track(): the customers key % of % has no unique index', v_key.sql, source
+            USING ERRCODE = '42P10',
+                  HINT = pg_catalog.format('One row per customer: CREATE UNIQUE INDEX ON %s (%s) (or a primary key, not deferrable).', source, v_key.sql);
+    END IF;
+    -- prio compares keys (the key map, the triggers' SQL) with the equality
+    -- of the table's unique index, under the column's collation: the index
+    -- is what makes one row one customer.  (A unique index COLLATE "C" on a
+    -- case-insensitive column lets "a" and "A" both in: prio, comparing them
+    -- as the column does, would take them for one customer.)
+    SELECT o.oprnamespace::regnamespace::text AS oprnamespace, o.oprname INTO v_c
+      FROM pg_catalog.pg_index i
+      JOIN pg_catalog.pg_opclass ic ON ic.oid OPERATOR(pg_catalog.=) i.indclass[0]
+      JOIN pg_catalog.pg_am am ON am.oid OPERATOR(pg_catalog.=) ic.opcmethod AND am.amname OPERATOR(pg_catalog.=) 'btree'
+      JOIN pg_catalog.pg_amop ao ON ao.amopfamily OPERATOR(pg_catalog.=) ic.opcfamily
+                                AND ao.amoplefttype OPERATOR(pg_catalog.=) ic.opcintype
+                                AND ao.amoprighttype OPERATOR(pg_catalog.=) ic.opcintype
+                                AND ao.amopstrategy OPERATOR(pg_catalog.=) 3
+                                AND ao.amopmethod OPERATOR(pg_catalog.=) ic.opcmethod
+      JOIN pg_catalog.pg_operator o ON o.oid OPERATOR(pg_catalog.=) ao.amopopr
+     WHERE i.indrelid OPERATOR(pg_catalog.=) source AND i.indisunique AND i.indimmediate
+       AND i.indisvalid AND i.indnkeyatts OPERATOR(pg_catalog.=) 1
+       AND i.indkey[0] OPERATOR(pg_catalog.=) v_key.attnum
+       AND i.indpred IS NULL AND i.indexprs IS NULL
+       AND i.indcollation[0] OPERATOR(pg_catalog.=) v_key.collation
+     ORDER BY ic.opcdefault DESC, i.indisprimary DESC, i.indexrelid
+     LIMIT 1;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'prio.track(): the unique index on the customers key % of % compares keys under another collation than the column''s', v_key.sql, source
+            USING ERRCODE = '42P10',
+                  HINT = pg_catalog.format('prio compares keys as the column does (collation %s): CREATE UNIQUE INDEX ON %s (%s).',
+                                           COALESCE((SELECT pg_catalog.quote_ident(co.collname) FROM pg_catalog.pg_collation co
+                                                      WHERE co.oid OPERATOR(pg_catalog.=) v_key.collation), 'none'),
+                                           source, v_key.sql);
+    END IF;
+    v_eq := pg_catalog.format('OPERATOR(%I.%s)', v_c.oprnamespace, v_c.oprname);
+    -- The triggers compare keys with that operator by name, and a domain's
+    -- values pick it among the operators of its schema by their types: one
+    -- outside pg_catalog could be shadowed by an operator on the domain that
+    -- whoever may create in that schema adds, and run as prio's owner.
+    IF v_c.oprnamespace OPERATOR(pg_catalog.<>) 'pg_catalog'
+       AND (SELECT t.typtype FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_type t ON t.oid OPERATOR(pg_catalog.=) a.atttypid
+             WHERE a.attrelid OPERATOR(pg_catalog.=) source AND a.attnum OPERATOR(pg_catalog.=) v_key.attnum) OPERATOR(pg_catalog.=) 'd' THEN
+        RAISE EXCEPTION 'prio.track(): the customers key % is of a domain over %, whose equality is not a built-in operator', v_key.sql, v_key.type
+            USING ERRCODE = '42804',
+                  HINT = pg_catalog.format('Make the key column of type %s itself.', v_key.type);
+    END IF;
+
+    INSERT INTO @extschema@.sources (relid, role, mapping, key_type)
+    VALUES (source, role, mapping, v_key.type)
+    RETURNING source_id INTO v_id;
+    v_map := pg_catalog.format('@extschema@.%I', 'keys_' OPERATOR(pg_catalog.||) v_id);
+    IF pg_catalog.to_regclass(v_map) IS NOT NULL THEN
+        -- key maps are the application's data, not members of the extension:
+        -- DROP EXTENSION leaves them
+        RAISE EXCEPTION 'prio.track(): % is there already, left by an earlier installation of prio', v_map
+            USING ERRCODE = '42P07', HINT = pg_catalog.format('Drop it (DROP TABLE %s) if you do not need it.', v_map);
+    END IF;
+    v_app := pg_catalog.format('%s%I.%I', CASE WHEN v_cls.relkind OPERATOR(pg_catalog.=) 'r' THEN 'ONLY ' ELSE '' END,
+                               v_cls.nspname, v_cls.relname);
+    EXECUTE pg_catalog.format(
+        'CREATE TABLE %s (key %s%s PRIMARY KEY DEFERRABLE, customer_id bigint NOT NULL UNIQUE REFERENCES @extschema@.customers ON DELETE CASCADE)',
+        v_map, pg_catalog.format_type(v_key.type, NULL),
+        (SELECT pg_catalog.format(' COLLATE %I.%I', cn.nspname, co.collname)
+           FROM pg_catalog.pg_collation co JOIN pg_catalog.pg_namespace cn ON cn.oid OPERATOR(pg_catalog.=) co.collnamespace
+          WHERE co.oid OPERATOR(pg_catalog.=) v_key.collation));
+    EXECUTE pg_catalog.format('COMMENT ON TABLE %s IS %L', v_map,
+        pg_catalog.format('prio''s key map of tracked table %s: its key %s to prio''s customer_id (written by prio only).',
+                          source, v_key.sql));
+
+    -- one mapped customer per row, as prio.customers wants it: texts cut
+    -- to prio's limits, created_at no later than now (NULL: now when new,
+    -- unchanged when not), attributes a JSON object
+    v_sel := pg_catalog.format('t.%s AS k', v_key.sql);
+    FOR v_k, v_a IN SELECT * FROM (VALUES ('name', 'text'), ('owner', 'text'), ('backup_owner', 'text'),
+                                          ('budget', 'boolean'), ('authority', 'boolean'), ('need', 'boolean'),
+                                          ('timeline', 'boolean'), ('created_at', 'timestamptz')) x(k, t) LOOP
+        v_sel := v_sel OPERATOR(pg_catalog.||) ', ' OPERATOR(pg_catalog.||)
+                 CASE WHEN NOT v_exprs OPERATOR(pg_catalog.?) v_k THEN pg_catalog.format('NULL::%s', v_a)
+                      WHEN v_k OPERATOR(pg_catalog.=) 'name' THEN pg_catalog.format('pg_catalog.left((%s), 1000)', v_exprs OPERATOR(pg_catalog.->) v_k OPERATOR(pg_catalog.->>) 'sql')
+                      WHEN v_a OPERATOR(pg_catalog.=) 'text' THEN pg_catalog.format('pg_catalog.left((%s), 200)', v_exprs OPERATOR(pg_catalog.->) v_k OPERATOR(pg_catalog.->>) 'sql')
+                      WHEN v_k OPERATOR(pg_catalog.=) 'created_at' THEN
+                          pg_catalog.format('CASE WHEN pg_catalog.isfinite((%1$s)) THEN LEAST((%1$s), pg_catalog.now()) END',
+                                            v_exprs OPERATOR(pg_catalog.->) v_k OPERATOR(pg_catalog.->>) 'sql')
+                      ELSE pg_catalog.format('(%s)', v_exprs OPERATOR(pg_catalog.->) v_k OPERATOR(pg_catalog.->>) 'sql') END
+                 OPERATOR(pg_catalog.||) ' AS ' OPERATOR(pg_catalog.||) v_k;
+        IF v_exprs OPERATOR(pg_catalog.?) v_k THEN
+            v_set := v_set OPERATOR(pg_catalog.||) CASE WHEN v_set OPERATOR(pg_catalog.=) '' THEN '' ELSE ', ' END
+                     OPERATOR(pg_catalog.||)
+                     CASE WHEN v_k OPERATOR(pg_catalog.=) 'created_at'
+                          THEN 'created_at = COALESCE(a.created_at, c.created_at)'
+                          ELSE pg_catalog.format('%1$s = a.%1$s', v_k) END;
+        END IF;
+    END LOOP;
+    SELECT pg_catalog.string_agg(pg_catalog.format('%L, (%s)', pg_catalog.substr(e.key, 12),
+                                                   e.value OPERATOR(pg_catalog.->>) 'sql'), ', ' ORDER BY e.key)
+      INTO v_attrs
+      FROM pg_catalog.jsonb_each(v_exprs) e WHERE e.key OPERATOR(pg_catalog.~~) 'attributes.%';
+    v_sel := v_sel OPERATOR(pg_catalog.||) ', ' OPERATOR(pg_catalog.||)
+             CASE WHEN v_attrs IS NULL THEN '''{}''::jsonb'
+                  ELSE pg_catalog.format('pg_catalog.jsonb_build_object(%s)', v_attrs) END
+             OPERATOR(pg_catalog.||) ' AS attributes';
+    IF mapping OPERATOR(pg_catalog.?) 'attributes' THEN
+        v_set := v_set OPERATOR(pg_catalog.||) CASE WHEN v_set OPERATOR(pg_catalog.=) '' THEN '' ELSE ', ' END
+                 OPERATOR(pg_catalog.||) 'attributes = a.attributes';
+    END IF;
+
+    -- An UPDATE that changes a row's key keeps its customer (state,
+    -- history).  Row n of old_rows is the old version of row n of new_rows.
+    -- Every pair moves at once, so a chain in one statement (b to c, a to
+    -- b) keeps each customer with its row: the key map's primary key is
+    -- checked at the end of the statement (DEFERRABLE).  A new key mapped
+    -- already to a customer that is not moving away (prio missed a change)
+    -- is not taken.
+    v_rename := pg_catalog.format($q$
+WITH o AS (SELECT %1$s AS k, pg_catalog.row_number() OVER () AS n FROM old_rows),
+     nw AS (SELECT %1$s AS k, pg_catalog.row_number() OVER () AS n FROM new_rows),
+     p AS (SELECT o.k AS old_k, nw.k AS new_k FROM o JOIN nw ON o.n OPERATOR(pg_catalog.=) nw.n
+            WHERE o.k IS NOT NULL AND nw.k IS NOT NULL AND NOT (o.k %2$s nw.k))
+UPDATE %3$s m SET key = p.new_k FROM p
+ WHERE m.key %2$s p.old_k
+   AND NOT EXISTS (SELECT 1 FROM %3$s m2 WHERE m2.key %2$s p.new_k
+                      AND NOT EXISTS (SELECT 1 FROM p p2 WHERE p2.old_k %2$s m2.key))$q$, v_key.sql, v_eq, v_map);
+    v_upd_cmp := (SELECT pg_catalog.string_agg(
+                    CASE WHEN x.k OPERATOR(pg_catalog.=) 'attributes' AND NOT mapping OPERATOR(pg_catalog.?) 'attributes' THEN 'c.attributes'
+                         WHEN x.k OPERATOR(pg_catalog.=) 'attributes' THEN 'a.attributes'
+                         WHEN NOT v_exprs OPERATOR(pg_catalog.?) x.k THEN 'c.' OPERATOR(pg_catalog.||) x.k
+                         WHEN x.k OPERATOR(pg_catalog.=) 'created_at' THEN 'COALESCE(a.created_at, c.created_at)'
+                         ELSE 'a.' OPERATOR(pg_catalog.||) x.k END, ', ' ORDER BY x.n)
+                    FROM pg_catalog.unnest('{name,owner,backup_owner,budget,authority,need,timeline,created_at,attributes}'::text[])
+                         WITH ORDINALITY x(k, n));
+    -- Then each key the statement touched, as the table has it now: gone
+    -- (the customer goes, with its state and history), changed, or new.
+    -- Every piece of the mapping is formatted in once (never re-scanned).
+    FOREACH v_op IN ARRAY '{INSERT,UPDATE,DELETE,LOAD}'::text[] LOOP
+        v_ks := CASE v_op
+            WHEN 'INSERT' THEN pg_catalog.format('SELECT %s AS k FROM new_rows', v_key.sql)
+            WHEN 'DELETE' THEN pg_catalog.format('SELECT %s AS k FROM old_rows', v_key.sql)
+            WHEN 'UPDATE' THEN pg_catalog.format('SELECT %1$s AS k FROM old_rows UNION SELECT %1$s FROM new_rows', v_key.sql)
+            ELSE pg_catalog.format('SELECT t.%s AS k FROM %s t', v_key.sql, v_app) END;
+        v_stmts := '{}';
+        IF v_op OPERATOR(pg_catalog.=) 'UPDATE' THEN
+            v_stmts := v_stmts OPERATOR(pg_catalog.||) v_rename;
+        END IF;
+        -- (after an INSERT every key it touched is in the table: nothing goes)
+        IF v_op OPERATOR(pg_catalog.=) ANY ('{UPDATE,DELETE}'::text[]) THEN
+            v_stmts := v_stmts OPERATOR(pg_catalog.||) pg_catalog.format($q$
+WITH s AS (%5$s)
+DELETE FROM @extschema@.activities x USING %1$s m
+ WHERE x.customer_id OPERATOR(pg_catalog.=) m.customer_id
+   AND EXISTS (SELECT 1 FROM s WHERE s.k %2$s m.key)
+   AND NOT EXISTS (SELECT 1 FROM %3$s t WHERE t.%4$s %2$s m.key)$q$, v_map, v_eq, v_app, v_key.sql, v_ks);
+            v_stmts := v_stmts OPERATOR(pg_catalog.||) pg_catalog.format($q$
+WITH s AS (%5$s)
+DELETE FROM @extschema@.customers c USING %1$s m
+ WHERE c.customer_id OPERATOR(pg_catalog.=) m.customer_id
+   AND EXISTS (SELECT 1 FROM s WHERE s.k %2$s m.key)
+   AND NOT EXISTS (SELECT 1 FROM %3$s t WHERE t.%4$s %2$s m.key)$q$, v_map, v_eq, v_app, v_key.sql, v_ks);
+        END IF;
+        IF v_op OPERATOR(pg_catalog.=) ANY ('{INSERT,UPDATE}'::text[]) AND v_set OPERATOR(pg_catalog.<>) '' THEN
+            v_stmts := v_stmts OPERATOR(pg_catalog.||) pg_catalog.format($q$
+WITH s AS (%8$s),
+     a AS (SELECT %1$s FROM %2$s t WHERE EXISTS (SELECT 1 FROM s WHERE s.k %3$s t.%4$s))
+UPDATE @extschema@.customers c SET %5$s
+  FROM a JOIN %6$s m ON m.key %3$s a.k
+ WHERE c.customer_id OPERATOR(pg_catalog.=) m.customer_id
+   AND (c.name, c.owner, c.backup_owner, c.budget, c.authority, c.need, c.timeline, c.created_at, c.attributes)
+       IS DISTINCT FROM (%7$s)$q$, v_sel, v_app, v_eq, v_key.sql, v_set, v_map, v_upd_cmp, v_ks);
+        END IF;
+        IF v_op OPERATOR(pg_catalog.<>) 'DELETE' THEN
+            v_stmts := v_stmts OPERATOR(pg_catalog.||) pg_catalog.format($q$
+WITH s AS (%6$s),
+     a AS (SELECT %1$s FROM %2$s t WHERE EXISTS (SELECT 1 FROM s WHERE s.k %3$s t.%4$s)),
+     n AS (SELECT a.*, @extschema@._new_customer_id() AS id FROM a
+            WHERE NOT EXISTS (SELECT 1 FROM %5$s m WHERE m.key %3$s a.k)),
+     c AS (INSERT INTO @extschema@.customers (customer_id, name, owner, backup_owner, budget, authority, need,
+                                              timeline, created_at, attributes)
+           SELECT n.id, n.name, n.owner, n.backup_owner, n.budget, n.authority, n.need, n.timeline,
+                  COALESCE(n.created_at, pg_catalog.now()), n.attributes
+             FROM n)
+INSERT INTO %5$s (key, customer_id) SELECT n.k, n.id FROM n$q$, v_sel, v_app, v_eq, v_key.sql, v_map, v_ks);
+        END IF;
+        v_compiled := v_compiled OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object(v_op, v_stmts);
+    END LOOP;
+    v_compiled := v_compiled OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('TRUNCATE', ARRAY[
+        pg_catalog.format('DELETE FROM @extschema@.activities x USING %s m WHERE x.customer_id OPERATOR(pg_catalog.=) m.customer_id', v_map),
+        pg_catalog.format('DELETE FROM @extschema@.customers c USING %s m WHERE c.customer_id OPERATOR(pg_catalog.=) m.customer_id', v_map)]);
+    UPDATE @extschema@.sources s SET key_map = v_map::pg_catalog.regclass, compiled = v_compiled,
+                                     signature = @extschema@._track_signature(source, v_compiled)
+     WHERE s.source_id OPERATOR(pg_catalog.=) v_id;
+
+    EXECUTE pg_catalog.format('CREATE TRIGGER %I AFTER INSERT ON %I.%I REFERENCING NEW TABLE AS new_rows'
+                              ' FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.source_changed(%L)',
+                              'prio_' OPERATOR(pg_catalog.||) v_id OPERATOR(pg_catalog.||) '_inserted', v_cls.nspname, v_cls.relname, v_id);
+    EXECUTE pg_catalog.format('CREATE TRIGGER %I AFTER UPDATE ON %I.%I REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows'
+                              ' FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.source_changed(%L)',
+                              'prio_' OPERATOR(pg_catalog.||) v_id OPERATOR(pg_catalog.||) '_updated', v_cls.nspname, v_cls.relname, v_id);
+    EXECUTE pg_catalog.format('CREATE TRIGGER %I AFTER DELETE ON %I.%I REFERENCING OLD TABLE AS old_rows'
+                              ' FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.source_changed(%L)',
+                              'prio_' OPERATOR(pg_catalog.||) v_id OPERATOR(pg_catalog.||) '_deleted', v_cls.nspname, v_cls.relname, v_id);
+    EXECUTE pg_catalog.format('CREATE TRIGGER %I AFTER TRUNCATE ON %I.%I'
+                              ' FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.source_changed(%L)',
+                              'prio_' OPERATOR(pg_catalog.||) v_id OPERATOR(pg_catalog.||) '_truncated', v_cls.nspname, v_cls.relname, v_id);
+
+    -- the table's rows now, in one pass (a row whose key is NULL is no
+    -- customer until it has one)
+    FOR v_sql IN SELECT pg_catalog.jsonb_array_elements_text(v_compiled OPERATOR(pg_catalog.->) 'LOAD') LOOP
+        EXECUTE v_sql;
+    END LOOP;
+    EXECUTE pg_catalog.format('SELECT pg_catalog.count(*) FROM %s', v_map) INTO v_n;
+    RAISE NOTICE 'prio: tracking % as customers: % customers', source, v_n;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.track(regclass, text, jsonb) IS
+'Attaches prio to an application''s table: role customers (mapping keys key, name, owner, backup_owner, budget, authority, need, timeline, created_at, attributes: {...}) mirrors its rows into prio.customers and keeps them live; activities (customer, kind, at, amount, note, actor, channel, external_key) is checked but not available yet.  Each mapping value is a column name or an SQL expression over the row.  Requires owning the table; everything or nothing.';
+REVOKE ALL ON FUNCTION @extschema@.track(regclass, text, jsonb) FROM PUBLIC;

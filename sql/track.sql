@@ -24,7 +24,7 @@ SELECT concat_ws(E'\n', c.relkind, pg_get_userbyid(c.relowner), c.relacl::text, 
        (SELECT string_agg(attname || ' ' || format_type(atttypid, atttypmod) || ' ' || attnotnull, ', ' ORDER BY attnum)
           FROM pg_attribute WHERE attrelid = r AND attnum > 0 AND NOT attisdropped),
        (SELECT string_agg(conname || ' ' || pg_get_constraintdef(oid), ', ' ORDER BY conname) FROM pg_constraint WHERE conrelid = r),
-       (SELECT string_agg(pg_get_indexdef(indexrelid), ', ' ORDER BY 1) FROM pg_index WHERE indrelid = r),
+       (SELECT string_agg(pg_get_indexdef(indexrelid), ', ' ORDER BY pg_get_indexdef(indexrelid)) FROM pg_index WHERE indrelid = r),
        (SELECT string_agg(pg_get_triggerdef(oid), ', ' ORDER BY tgname) FROM pg_trigger WHERE tgrelid = r AND NOT tgisinternal))
   FROM pg_class c WHERE c.oid = r $$;
 -- a tracked table's customers, by its own key (as text)
@@ -268,6 +268,11 @@ SELECT pg_temp.err($$SELECT prio.track('crm.leads', 'customers', '{"key": "id", 
 SELECT pg_temp.err($$SELECT prio.track('crm.leads', 'customers', '{"key": "doc"}')$$) AS key_without_btree;
 SELECT pg_temp.err($$SELECT prio.track('crm.leads', 'customers', '{"key": "lower(title)"}')$$) AS key_an_expression;
 SELECT pg_temp.err($$SELECT prio.track('crm.leads', 'customers', '{"key": "email"}')$$) AS key_not_unique;
+-- a unique index under another collation than the column's: two keys it
+-- keeps apart could be one key to prio (and "a", "A" one customer)
+CREATE TABLE crm.leads_c (code text, title text);
+CREATE UNIQUE INDEX leads_c_code_key ON crm.leads_c (code COLLATE "C");
+SELECT pg_temp.err($$SELECT prio.track('crm.leads_c', 'customers', '{"key": "code", "name": "title"}')$$) AS key_index_of_another_collation;
 -- a failure while loading the rows undoes the key map and triggers already made
 SELECT pg_temp.err($$SELECT prio.track('crm.leads', 'customers', '{"key": "id", "budget": "100 / score > 1"}')$$) AS load_fails;
 -- activities: the mapping is checked in full, then refused for now

@@ -46,7 +46,7 @@ SELECT pg_describe_object(m.classid, m.objid, 0) AS object,
                             WHERE attrelid = c.oid AND attnum > 0 AND NOT attisdropped),
                           (SELECT string_agg(conname || ' ' || pg_get_constraintdef(oid), E'\n' ORDER BY conname)
                              FROM pg_constraint WHERE conrelid = c.oid),
-                          (SELECT string_agg(pg_get_indexdef(indexrelid), E'\n' ORDER BY 1)
+                          (SELECT string_agg(pg_get_indexdef(indexrelid), E'\n' ORDER BY pg_get_indexdef(indexrelid))
                              FROM pg_index WHERE indrelid = c.oid),
                           (SELECT string_agg(pg_get_triggerdef(oid), E'\n' ORDER BY tgname)
                              FROM pg_trigger WHERE tgrelid = c.oid AND NOT tgisinternal),

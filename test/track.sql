@@ -5,7 +5,8 @@
 --      through a key map typed as the application's key.
 --   R2 live: INSERT, UPDATE, DELETE, TRUNCATE and COPY keep the mirror equal to the
 --      table; after random writes the mirror equals what a fresh track() loads.
---   R3 a change of a row's key keeps its customer (internal id, state, history).
+--   R3 a change of a row's key keeps its customer (internal id, state, history),
+--      also when one statement moves keys in a chain (b to c, a to b).
 --   R4 any key type with a btree equality: uuid, text, integer, bigint.
 --   R5 the application's writes never fail because of prio: an expression failing on
 --      a row gives a WARNING and prio.tracked.last_error, the write goes through.
@@ -17,9 +18,24 @@
 --   R9 the table's owner cannot make prio's trigger (run as prio's owner) call a
 --      function of theirs by changing a mapped column's type after track(): while
 --      the columns differ from what track() checked, the trigger only warns.
+--   R10 nor by mapping a column of a type they own: its casts (CREATE CAST, to
+--      text or to json for attributes) are resolved when prio's trigger runs, as
+--      prio's owner, so track() refuses types not owned by a superuser.
+--   R11 a change of a column the mapping does not use (ADD, DROP, ALTER TYPE)
+--      leaves the mirror live; renaming a mapped column stops it (warnings).
+--   R12 the compiled SQL means what track() checked whatever the writer's session
+--      sets: a backslash in a mapping's string constant under
+--      standard_conforming_strings = off is not an escape (nor a way to change
+--      the SQL prio's owner runs); an array constant's NULL under array_nulls = off
+--      stays NULL.
+--   R13 a tracked table dropped without untrack() can still be untracked, by prio's
+--      owner only (the table's owner is gone with it): its customers and key map go.
+--   R14 a key of a domain over a type whose equality is not built in (citext) is
+--      refused: the triggers' comparison by name could pick an operator on the
+--      domain that the table's owner adds, and run it as prio's owner.
 -- Runs inside one transaction and rolls back.
 BEGIN;
-SELECT plan(27);
+SELECT plan(44);
 SET LOCAL client_min_messages = warning;
 
 CREATE SCHEMA trk;
@@ -113,6 +129,19 @@ SELECT is((SELECT count(*) FROM prio.tier_history h WHERE h.customer_id = (SELEC
           (SELECT history FROM before_change), 'R3 a key change keeps the customer''s history');
 SELECT is((SELECT key FROM pg_temp.mirror('trk.b') WHERE name = 'b1'), '42', 'R3 the key map has the new key');
 
+-- R3: a chain of key changes in one statement (b to c first, then a to b)
+CREATE TABLE trk.chain (id text PRIMARY KEY, name text);
+INSERT INTO trk.chain VALUES ('b', 'chainB'), ('a', 'chainA');
+SELECT prio.track('trk.chain', 'customers', '{"key": "id", "name": "name"}');
+CREATE TEMP TABLE chain_before AS
+SELECT c.name, c.customer_id FROM prio.customers c WHERE c.name LIKE 'chain_';
+UPDATE trk.chain SET id = CASE id WHEN 'b' THEN 'c' ELSE 'b' END;
+SELECT set_eq($$SELECT id, name FROM trk.chain$$, $$SELECT key, name FROM pg_temp.mirror('trk.chain')$$,
+              'R3 after a chain of key changes in one statement the mirror equals the table');
+SELECT set_eq($$SELECT c.name, c.customer_id FROM prio.customers c WHERE c.name LIKE 'chain_'$$,
+              $$SELECT * FROM chain_before$$,
+              'R3 a chain of key changes in one statement keeps each row''s customer id');
+
 -- R5: an expression that fails on a row never fails the write
 CREATE TABLE trk.e (id bigint PRIMARY KEY, name text, n integer);
 SELECT prio.track('trk.e', 'customers', '{"key": "id", "name": "name", "budget": "10 / n > 1"}');
@@ -190,6 +219,100 @@ SELECT is(current_setting('trk.evil_insert'), '00000', 'R9 the owner''s INSERT g
 SELECT is((SELECT string_agg(who, ',') FROM trk.calls), NULL, 'R9 prio''s trigger never called the owner''s cast function');
 SELECT alike((SELECT last_error FROM prio.tracked WHERE source = 'trk.o'::regclass), '%changed since prio.track()%',
             'R9 prio.tracked.last_error says the columns changed since track()');
+
+-- R10: the owner maps a column of an enum of theirs, then gives the enum casts of theirs
+SET LOCAL ROLE prio_trk_owner;
+CREATE TYPE trk.mood AS ENUM ('calm', 'angry');
+CREATE TABLE trk.moods (id int PRIMARY KEY, name text, mood trk.mood);
+INSERT INTO trk.moods VALUES (1, 'a', 'calm');
+SELECT set_config('trk.mood_cast', pg_temp.sqlstate_of($$SELECT prio.track('trk.moods', 'customers', '{"key": "id", "name": "mood::text"}')$$), true),
+       set_config('trk.mood_attr', pg_temp.sqlstate_of($$SELECT prio.track('trk.moods', 'customers', '{"key": "id", "name": "name", "attributes": {"mood": "mood"}}')$$), true);
+CREATE FUNCTION trk.mood_text(trk.mood) RETURNS text LANGUAGE plpgsql AS
+$$BEGIN INSERT INTO trk.calls VALUES (current_user); RETURN 'x'; END$$;
+CREATE FUNCTION trk.mood_json(trk.mood) RETURNS json LANGUAGE plpgsql AS
+$$BEGIN INSERT INTO trk.calls VALUES (current_user); RETURN '"x"'; END$$;
+CREATE CAST (trk.mood AS text) WITH FUNCTION trk.mood_text(trk.mood);
+CREATE CAST (trk.mood AS json) WITH FUNCTION trk.mood_json(trk.mood);
+SELECT set_config('trk.mood_insert', pg_temp.sqlstate_of($$INSERT INTO trk.moods VALUES (2, 'b', 'angry')$$), true);
+RESET ROLE;
+SELECT is(current_setting('trk.mood_cast'), '22023', 'R10 track() refuses a cast of a column whose type the owner owns');
+SELECT is(current_setting('trk.mood_attr'), '22023', 'R10 track() refuses an attribute of a type the owner owns (to_jsonb would use its casts)');
+SELECT is((SELECT string_agg(who, ',') FROM trk.calls WHERE who <> 'prio_trk_owner'), NULL,
+          'R10 no cast function of the owner ever ran as another role (prio''s owner)');
+
+-- R11: columns the mapping does not use may change
+CREATE TABLE trk.alt (id int PRIMARY KEY, name text, spare text, legacy int);
+SELECT prio.track('trk.alt', 'customers', '{"key": "id", "name": "name"}');
+ALTER TABLE trk.alt ADD COLUMN note text;
+ALTER TABLE trk.alt DROP COLUMN legacy;
+ALTER TABLE trk.alt ALTER COLUMN spare TYPE varchar(10);
+INSERT INTO trk.alt (id, name) VALUES (1, 'after the changes');
+SELECT is((SELECT name FROM pg_temp.mirror('trk.alt') WHERE key = '1'), 'after the changes',
+          'R11 adding, dropping and retyping columns the mapping does not use keeps the mirror live');
+SELECT is((SELECT last_error FROM prio.tracked WHERE source = 'trk.alt'::regclass), NULL,
+          'R11 and records no error');
+ALTER TABLE trk.alt RENAME COLUMN name TO label;
+INSERT INTO trk.alt (id, label) VALUES (2, 'renamed');
+SELECT alike((SELECT last_error FROM prio.tracked WHERE source = 'trk.alt'::regclass), '%changed since prio.track()%',
+             'R11 renaming a mapped column stops the mirroring (it would name a column that is gone)');
+
+-- R12: a writer's session with standard_conforming_strings = off
+CREATE TABLE trk.bs (id int PRIMARY KEY, name text);
+SELECT prio.track('trk.bs', 'customers', $j${"key": "id", "name": "name || '\\' || 'end'"}$j$);
+CREATE TABLE trk.an (id int PRIMARY KEY, name text);
+SELECT prio.track('trk.an', 'customers', $j${"key": "id", "name": "name", "attributes": {"tags": "'{a,NULL}'::text[]"}}$j$);
+SET LOCAL standard_conforming_strings = off;
+SET LOCAL array_nulls = off;
+INSERT INTO trk.bs VALUES (1, 'one');
+INSERT INTO trk.an VALUES (1, 'array nulls');
+RESET standard_conforming_strings;
+RESET array_nulls;
+SELECT is((SELECT c.attributes -> 'tags' FROM prio.customers c WHERE c.name = 'array nulls'),
+          '["a", null]'::jsonb, 'R12 an array constant''s NULL stays NULL under array_nulls = off');
+SELECT is((SELECT name FROM pg_temp.mirror('trk.bs')), 'one\end',
+          'R12 a write under standard_conforming_strings = off reaches prio, the constant as track() read it');
+SELECT is((SELECT last_error FROM prio.tracked WHERE source = 'trk.bs'::regclass), NULL,
+          'R12 and records no error');
+
+-- R13: a tracked table dropped without untrack()
+GRANT EXECUTE ON FUNCTION prio.untrack(regclass) TO prio_trk_owner;
+SET LOCAL ROLE prio_trk_owner;
+CREATE TABLE trk.gone (id int PRIMARY KEY, name text);
+INSERT INTO trk.gone VALUES (1, 'gone one'), (2, 'gone two');
+SELECT prio.track('trk.gone', 'customers', '{"key": "id", "name": "name"}');
+RESET ROLE;
+SELECT set_config('trk.gone_oid', 'trk.gone'::regclass::oid::text, true),
+       set_config('trk.gone_map', (SELECT key_map::text FROM prio.tracked WHERE source = 'trk.gone'::regclass), true);
+SET LOCAL ROLE prio_trk_owner;
+DROP TABLE trk.gone;
+SELECT set_config('trk.gone_by_owner', pg_temp.sqlstate_of(format('SELECT prio.untrack(%s)', current_setting('trk.gone_oid'))), true);
+RESET ROLE;
+SELECT is(current_setting('trk.gone_by_owner'), '42P01', 'R13 another role cannot untrack a dropped table (42P01)');
+SELECT lives_ok(format('SELECT prio.untrack(%s)', current_setting('trk.gone_oid')), 'R13 prio''s owner untracks a dropped table');
+SELECT is((SELECT count(*) FROM prio.customers WHERE name LIKE 'gone %'), 0::bigint, 'R13 its customers are gone from prio');
+SELECT ok(to_regclass(current_setting('trk.gone_map')) IS NULL
+          AND NOT EXISTS (SELECT 1 FROM prio.tracked WHERE source::oid = current_setting('trk.gone_oid')::oid),
+          'R13 its key map and its prio.tracked row are gone');
+
+-- R14: a domain over citext as the key, then an operator = on the domain
+CREATE EXTENSION IF NOT EXISTS citext SCHEMA trk;
+SET LOCAL search_path = trk, public;  -- (wherever citext is)
+SET LOCAL ROLE prio_trk_owner;
+CREATE DOMAIN trk.ckey AS citext;
+CREATE TABLE trk.ck (id trk.ckey PRIMARY KEY, name text);
+INSERT INTO trk.ck VALUES ('A', 'ck a');
+SELECT set_config('trk.ck_track', pg_temp.sqlstate_of($$SELECT prio.track('trk.ck', 'customers', '{"key": "id", "name": "name"}')$$), true);
+CREATE FUNCTION trk.ck_eq(trk.ckey, trk.ckey) RETURNS boolean LANGUAGE plpgsql AS
+$$BEGIN INSERT INTO trk.calls VALUES (current_user); RETURN $1::text = $2::text; END$$;
+SELECT set_config('trk.ck_op', pg_temp.sqlstate_of(format('CREATE OPERATOR %I.= (LEFTARG = trk.ckey, RIGHTARG = trk.ckey, FUNCTION = trk.ck_eq)',
+                                                          (SELECT n.nspname FROM pg_operator o JOIN pg_namespace n ON n.oid = o.oprnamespace
+                                                            WHERE o.oprname = '=' AND o.oprleft = 'citext'::regtype AND o.oprright = 'citext'::regtype))), true);
+INSERT INTO trk.ck VALUES ('B', 'ck b');
+RESET ROLE;
+RESET search_path;
+SELECT is(current_setting('trk.ck_track'), '42804', 'R14 track() refuses a domain key whose equality is not built in');
+SELECT is((SELECT string_agg(who, ',') FROM trk.calls WHERE who <> 'prio_trk_owner'), NULL,
+          'R14 no operator of the owner ran as another role (prio''s owner)');
 
 SELECT * FROM finish();
 ROLLBACK;

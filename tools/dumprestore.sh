@@ -28,9 +28,9 @@
 #      snapshot = state.  And both databases, refreshed as of the same fixed
 #      time, hold identical customer_state rows (facts and evaluation).
 #   5. new rows in the restored database get fresh keys (sequences restored).
-#   6. a database with a tracked application table (prio.track()): pg_dump -Fc,
-#      pg_restore; the mirror, prio.tracked and prio's triggers come back, and
-#      the restored table is live.
+#   6. a database with a tracked application table (prio.track()), one of its
+#      columns of a collation of its own, one dropped: pg_dump -Fc, pg_restore; the mirror,
+#      prio.tracked and prio's triggers come back, and the restored table is live.
 # Exits 1 on any failure.  About 20 s.  Needs prio installed (make install);
 # PRIO_PRIVATE=1 builds this tree's prio into a private copy of PostgreSQL
 # instead (tools/private.sh) and runs there, leaving the system's prio alone.
@@ -212,7 +212,11 @@ cluster_psql -d prio_trk_src >/dev/null <<'SQL'
 SET client_min_messages = warning;
 CREATE EXTENSION prio;
 CREATE SCHEMA app;
-CREATE TABLE app.accounts (id uuid PRIMARY KEY, name text, rep text, industry text);
+-- a collation of the application's own: restored under another OID
+CREATE COLLATION app.exact FROM "C";
+CREATE TABLE app.accounts (id uuid PRIMARY KEY, legacy integer, name text, rep text COLLATE app.exact, industry text);
+-- a dropped column: the restored table numbers its columns afresh
+ALTER TABLE app.accounts DROP COLUMN legacy;
 INSERT INTO app.accounts
 SELECT ('00000000-0000-0000-0000-' || lpad(g::text, 12, '0'))::uuid, 'account ' || g, 'rep' || g % 3, 'industry ' || g % 4
   FROM generate_series(1, 40) g;

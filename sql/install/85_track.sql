@@ -52,7 +52,7 @@ COMMENT ON FUNCTION @extschema@._new_customer_id() IS
 'Internal: the next free id for a customer mirrored from a tracked table (negative).';
 REVOKE ALL ON FUNCTION @extschema@._new_customer_id() FROM PUBLIC;
 
-CREATE FUNCTION @extschema@._track_signature(source regclass)
+CREATE FUNCTION @extschema@._track_signature(source regclass, compiled jsonb)
 RETURNS text
 LANGUAGE sql
 STABLE PARALLEL SAFE
@@ -60,16 +60,22 @@ SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
     SELECT pg_catalog.quote_ident(n.nspname) OPERATOR(pg_catalog.||) '.' OPERATOR(pg_catalog.||)
            pg_catalog.quote_ident(c.relname) OPERATOR(pg_catalog.||) ': ' OPERATOR(pg_catalog.||)
-           (SELECT pg_catalog.string_agg(pg_catalog.concat_ws(' ', a.attnum, pg_catalog.quote_ident(a.attname),
-                                                              a.atttypid::regtype, a.atttypmod, a.attcollation),
+           (SELECT pg_catalog.string_agg(pg_catalog.concat_ws(' ', pg_catalog.quote_ident(a.attname),
+                                                              a.atttypid::pg_catalog.regtype, a.atttypmod,
+                                                              a.attcollation::pg_catalog.regcollation),
                                          ', ' ORDER BY a.attnum)
               FROM pg_catalog.pg_attribute a
-             WHERE a.attrelid OPERATOR(pg_catalog.=) c.oid AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped)
+             WHERE a.attrelid OPERATOR(pg_catalog.=) c.oid AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped
+               -- a column the compiled SQL may name (its name as the SQL
+               -- writes it appears in it; more columns than it names is safe)
+               AND EXISTS (SELECT 1 FROM pg_catalog.jsonb_each(compiled) e,
+                                         pg_catalog.jsonb_array_elements_text(e.value) q
+                            WHERE pg_catalog.strpos(q, pg_catalog.quote_ident(a.attname)) OPERATOR(pg_catalog.>) 0))
       FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
      WHERE c.oid OPERATOR(pg_catalog.=) source;
 END;
-COMMENT ON FUNCTION @extschema@._track_signature(regclass) IS
-'Internal: a table''s name and columns (number, name, type, typmod, collation) as text; prio''s triggers run a tracked table''s compiled SQL, which names them, only while it equals what prio.track() checked.';
+COMMENT ON FUNCTION @extschema@._track_signature(regclass, jsonb) IS
+'Internal: a table''s name and the columns its compiled SQL names (name, type, typmod, collation, in order) as text, by name only (the same after pg_dump and restore, which give collations new OIDs and drop dropped columns); prio''s triggers run a tracked table''s compiled SQL only while it equals what prio.track() checked.  Columns the SQL does not name may be added, dropped or changed.';
 
 CREATE TABLE @extschema@.sources (
     source_id     integer GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -93,7 +99,7 @@ COMMENT ON COLUMN @extschema@.sources.mapping IS 'The mapping given to prio.trac
 COMMENT ON COLUMN @extschema@.sources.key_type IS 'Type of the table''s key (a domain''s base type).';
 COMMENT ON COLUMN @extschema@.sources.key_map IS 'The key map: the table''s key to prio''s internal customer id.';
 COMMENT ON COLUMN @extschema@.sources.compiled IS 'SQL the triggers run, per operation (INSERT, UPDATE, DELETE, TRUNCATE; LOAD: the first load of the table), compiled by prio.track() from the checked mapping.';
-COMMENT ON COLUMN @extschema@.sources.signature IS 'The table''s name and columns (number, name, type, typmod, collation) when prio.track() checked the mapping: while they differ, prio''s triggers do nothing but warn.';
+COMMENT ON COLUMN @extschema@.sources.signature IS 'The table''s name and the columns the compiled SQL names (name, type, typmod, collation) when prio.track() checked the mapping: while they differ, prio''s triggers do nothing but warn.';
 COMMENT ON COLUMN @extschema@.sources.created_at IS 'When prio.track() ran.';
 COMMENT ON COLUMN @extschema@.sources.last_error IS 'The last error that kept a change of the table from reaching prio (the application''s write went through; NULL: none).';
 COMMENT ON COLUMN @extschema@.sources.last_error_at IS 'When last_error happened.';
@@ -115,6 +121,37 @@ COMMENT ON COLUMN @extschema@.tracked.created_at IS 'When it was tracked.';
 COMMENT ON COLUMN @extschema@.tracked.last_error IS 'The last error that kept a change from reaching prio (NULL: none).';
 COMMENT ON COLUMN @extschema@.tracked.last_error_at IS 'When.';
 
+-- prio.sources.last_error is bookkeeping: writers of a tracked table must
+-- never wait for each other on it, nor fail on it.  A row another writer is
+-- noting an error in is skipped (SKIP LOCKED); one changed since this
+-- transaction's snapshot (REPEATABLE READ) is left as it is; in a
+-- SERIALIZABLE transaction nothing is written (two writers both noting an
+-- error would be a read/write cycle, failing one of them at COMMIT).  The
+-- WARNING is raised in every case.
+CREATE FUNCTION @extschema@._track_note_error(source_id integer, message text)
+RETURNS void
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF pg_catalog.current_setting('transaction_isolation') OPERATOR(pg_catalog.=) 'serializable' THEN
+        RETURN;
+    END IF;
+    BEGIN
+        UPDATE @extschema@.sources s SET last_error = message, last_error_at = pg_catalog.now()
+         WHERE s.source_id OPERATOR(pg_catalog.=) (SELECT l.source_id FROM @extschema@.sources l
+                                                   WHERE l.source_id OPERATOR(pg_catalog.=) _track_note_error.source_id
+                                                   FOR UPDATE SKIP LOCKED);
+    EXCEPTION WHEN serialization_failure THEN
+        NULL;
+    END;
+END
+$$;
+COMMENT ON FUNCTION @extschema@._track_note_error(integer, text) IS
+'Internal: notes the error that kept a change of a tracked table from reaching prio in prio.sources.last_error, unless that would make the writer wait or fail (another writer noting one, a newer version than its snapshot, a SERIALIZABLE transaction).';
+REVOKE ALL ON FUNCTION @extschema@._track_note_error(integer, text) FROM PUBLIC;
+
 -- The one trigger function of every tracked table.  It runs as prio's
 -- owner (it writes prio's tables, which the application's roles may not),
 -- the SQL prio.track() compiled from a checked mapping.  The application's
@@ -132,6 +169,12 @@ SET search_path = pg_catalog, pg_temp
 SET jit = off
 -- never a policy of the application's table, run as prio's owner
 SET row_security = off
+-- the compiled SQL is parsed again here, in the writer's session: its
+-- string and array constants must read as track() wrote them (with
+-- standard_conforming_strings off a backslash would end a constant early
+-- and let a mapping's text become SQL run as prio's owner)
+SET standard_conforming_strings = on
+SET array_nulls = on
 AS $$
 DECLARE
     v_src record;
@@ -152,11 +195,10 @@ BEGIN
     -- they were: a table renamed, a column renamed, dropped, or of another
     -- type now (whose casts could be anyone's functions) -- it is not run
     -- as prio's owner.
-    IF @extschema@._track_signature(TG_RELID) IS DISTINCT FROM v_src.signature THEN
+    IF @extschema@._track_signature(TG_RELID, v_src.compiled) IS DISTINCT FROM v_src.signature THEN
         v_msg := 'the name or the columns of ' OPERATOR(pg_catalog.||) TG_RELID::regclass::text
                  OPERATOR(pg_catalog.||) ' changed since prio.track()';
-        UPDATE @extschema@.sources s SET last_error = v_msg, last_error_at = pg_catalog.now()
-         WHERE s.source_id OPERATOR(pg_catalog.=) TG_ARGV[0]::integer;
+        PERFORM @extschema@._track_note_error(TG_ARGV[0]::integer, v_msg);
         RAISE WARNING 'prio: this % of % did not reach prio: %', TG_OP, TG_RELID::regclass, v_msg
             USING HINT = 'prio.untrack() and prio.track() the table again to check the mapping against its columns now.';
         RETURN NULL;
@@ -171,8 +213,7 @@ BEGIN
            OR v_state OPERATOR(pg_catalog.=) '55P03' THEN
             RAISE;
         END IF;
-        UPDATE @extschema@.sources s SET last_error = v_msg, last_error_at = pg_catalog.now()
-         WHERE s.source_id OPERATOR(pg_catalog.=) TG_ARGV[0]::integer;
+        PERFORM @extschema@._track_note_error(TG_ARGV[0]::integer, v_msg);
         RAISE WARNING 'prio: this % of % did not reach prio: %', TG_OP, TG_RELID::regclass, v_msg
             USING DETAIL = 'SQLSTATE ' OPERATOR(pg_catalog.||) v_state OPERATOR(pg_catalog.||) '; the write itself went through.',
                   HINT = 'See prio.tracked.last_error; prio.untrack() and prio.track() the table again to resynchronise.';
@@ -193,6 +234,9 @@ LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET row_security = off
+-- constants written into the compiled SQL as source_changed() reads them
+SET standard_conforming_strings = on
+SET array_nulls = on
 AS $$
 DECLARE
     v_cls record;
@@ -227,6 +271,16 @@ DECLARE
 BEGIN
     IF source IS NULL OR role IS NULL OR mapping IS NULL THEN
         RAISE EXCEPTION 'prio.track(): source, role and mapping must not be NULL' USING ERRCODE = '22004';
+    END IF;
+    -- track() loads the table's rows once its triggers are on it (their lock
+    -- waits for every writer): a REPEATABLE READ or SERIALIZABLE snapshot,
+    -- taken before, would miss rows committed in between, forever
+    IF pg_catalog.current_setting('transaction_isolation') OPERATOR(pg_catalog.<>) 'read committed' THEN
+        RAISE EXCEPTION 'prio.track() must run in a READ COMMITTED transaction, not %',
+                        pg_catalog.upper(pg_catalog.current_setting('transaction_isolation'))
+            USING ERRCODE = '25001',
+                  DETAIL = 'Its snapshot would miss rows the application commits before track() locks the table.',
+                  HINT = 'Call prio.track() outside a REPEATABLE READ or SERIALIZABLE transaction.';
     END IF;
     IF role OPERATOR(pg_catalog.=) 'deals' THEN
         RAISE EXCEPTION 'tracking deals is not available yet'
@@ -383,28 +437,48 @@ BEGIN
             USING ERRCODE = '42P10',
                   HINT = pg_catalog.format('One row per customer: CREATE UNIQUE INDEX ON %s (%s) (or a primary key, not deferrable).', source, v_key.sql);
     END IF;
-    SELECT o.oprnamespace::regnamespace::text, o.oprname INTO v_c
-      FROM pg_catalog.pg_opclass oc
-      JOIN pg_catalog.pg_amop ao ON ao.amopfamily OPERATOR(pg_catalog.=) oc.opcfamily
-                                AND ao.amoplefttype OPERATOR(pg_catalog.=) oc.opcintype
-                                AND ao.amoprighttype OPERATOR(pg_catalog.=) oc.opcintype
+    -- prio compares keys (the key map, the triggers' SQL) with the equality
+    -- of the table's unique index, under the column's collation: the index
+    -- is what makes one row one customer.  (A unique index COLLATE "C" on a
+    -- case-insensitive column lets "a" and "A" both in: prio, comparing them
+    -- as the column does, would take them for one customer.)
+    SELECT o.oprnamespace::regnamespace::text AS oprnamespace, o.oprname INTO v_c
+      FROM pg_catalog.pg_index i
+      JOIN pg_catalog.pg_opclass ic ON ic.oid OPERATOR(pg_catalog.=) i.indclass[0]
+      JOIN pg_catalog.pg_am am ON am.oid OPERATOR(pg_catalog.=) ic.opcmethod AND am.amname OPERATOR(pg_catalog.=) 'btree'
+      JOIN pg_catalog.pg_amop ao ON ao.amopfamily OPERATOR(pg_catalog.=) ic.opcfamily
+                                AND ao.amoplefttype OPERATOR(pg_catalog.=) ic.opcintype
+                                AND ao.amoprighttype OPERATOR(pg_catalog.=) ic.opcintype
                                 AND ao.amopstrategy OPERATOR(pg_catalog.=) 3
+                                AND ao.amopmethod OPERATOR(pg_catalog.=) ic.opcmethod
       JOIN pg_catalog.pg_operator o ON o.oid OPERATOR(pg_catalog.=) ao.amopopr
-      JOIN pg_catalog.pg_am am ON am.oid OPERATOR(pg_catalog.=) oc.opcmethod AND am.amname OPERATOR(pg_catalog.=) 'btree'
-     WHERE oc.opcdefault
-       AND (oc.opcintype OPERATOR(pg_catalog.=) v_key.type
-            OR (oc.opcintype OPERATOR(pg_catalog.<>) 'anyarray'::pg_catalog.regtype
-                AND EXISTS (SELECT 1 FROM pg_catalog.pg_cast ca
-                             WHERE ca.castsource OPERATOR(pg_catalog.=) v_key.type
-                               AND ca.casttarget OPERATOR(pg_catalog.=) oc.opcintype
-                               AND ca.castmethod OPERATOR(pg_catalog.=) 'b' AND ca.castcontext OPERATOR(pg_catalog.=) 'i')))
-     ORDER BY oc.opcintype OPERATOR(pg_catalog.=) v_key.type DESC
+     WHERE i.indrelid OPERATOR(pg_catalog.=) source AND i.indisunique AND i.indimmediate
+       AND i.indisvalid AND i.indnkeyatts OPERATOR(pg_catalog.=) 1
+       AND i.indkey[0] OPERATOR(pg_catalog.=) v_key.attnum
+       AND i.indpred IS NULL AND i.indexprs IS NULL
+       AND i.indcollation[0] OPERATOR(pg_catalog.=) v_key.collation
+     ORDER BY ic.opcdefault DESC, i.indisprimary DESC, i.indexrelid
      LIMIT 1;
     IF NOT FOUND THEN
-        RAISE EXCEPTION 'prio.track(): the customers key % is of type %, which has no btree equality', v_key.sql, v_key.type
-            USING ERRCODE = '42883';
+        RAISE EXCEPTION 'prio.track(): the unique index on the customers key % of % compares keys under another collation than the column''s', v_key.sql, source
+            USING ERRCODE = '42P10',
+                  HINT = pg_catalog.format('prio compares keys as the column does (collation %s): CREATE UNIQUE INDEX ON %s (%s).',
+                                           COALESCE((SELECT pg_catalog.quote_ident(co.collname) FROM pg_catalog.pg_collation co
+                                                      WHERE co.oid OPERATOR(pg_catalog.=) v_key.collation), 'none'),
+                                           source, v_key.sql);
     END IF;
     v_eq := pg_catalog.format('OPERATOR(%I.%s)', v_c.oprnamespace, v_c.oprname);
+    -- The triggers compare keys with that operator by name, and a domain's
+    -- values pick it among the operators of its schema by their types: one
+    -- outside pg_catalog could be shadowed by an operator on the domain that
+    -- whoever may create in that schema adds, and run as prio's owner.
+    IF v_c.oprnamespace OPERATOR(pg_catalog.<>) 'pg_catalog'
+       AND (SELECT t.typtype FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_type t ON t.oid OPERATOR(pg_catalog.=) a.atttypid
+             WHERE a.attrelid OPERATOR(pg_catalog.=) source AND a.attnum OPERATOR(pg_catalog.=) v_key.attnum) OPERATOR(pg_catalog.=) 'd' THEN
+        RAISE EXCEPTION 'prio.track(): the customers key % is of a domain over %, whose equality is not a built-in operator', v_key.sql, v_key.type
+            USING ERRCODE = '42804',
+                  HINT = pg_catalog.format('Make the key column of type %s itself.', v_key.type);
+    END IF;
 
     INSERT INTO @extschema@.sources (relid, role, mapping, key_type)
     VALUES (source, role, mapping, v_key.type)
@@ -419,7 +493,7 @@ BEGIN
     v_app := pg_catalog.format('%s%I.%I', CASE WHEN v_cls.relkind OPERATOR(pg_catalog.=) 'r' THEN 'ONLY ' ELSE '' END,
                                v_cls.nspname, v_cls.relname);
     EXECUTE pg_catalog.format(
-        'CREATE TABLE %s (key %s%s PRIMARY KEY, customer_id bigint NOT NULL UNIQUE REFERENCES @extschema@.customers ON DELETE CASCADE)',
+        'CREATE TABLE %s (key %s%s PRIMARY KEY DEFERRABLE, customer_id bigint NOT NULL UNIQUE REFERENCES @extschema@.customers ON DELETE CASCADE)',
         v_map, pg_catalog.format_type(v_key.type, NULL),
         (SELECT pg_catalog.format(' COLLATE %I.%I', cn.nspname, co.collname)
            FROM pg_catalog.pg_collation co JOIN pg_catalog.pg_namespace cn ON cn.oid OPERATOR(pg_catalog.=) co.collnamespace
@@ -466,8 +540,12 @@ BEGIN
     END IF;
 
     -- An UPDATE that changes a row's key keeps its customer (state,
-    -- history): the old key is gone from the table and the new one is not
-    -- mapped yet.  Row n of old_rows is the old version of row n of new_rows.
+    -- history).  Row n of old_rows is the old version of row n of new_rows.
+    -- Every pair moves at once, so a chain in one statement (b to c, a to
+    -- b) keeps each customer with its row: the key map's primary key is
+    -- checked at the end of the statement (DEFERRABLE).  A new key mapped
+    -- already to a customer that is not moving away (prio missed a change)
+    -- is not taken.
     v_rename := pg_catalog.format($q$
 WITH o AS (SELECT %1$s AS k, pg_catalog.row_number() OVER () AS n FROM old_rows),
      nw AS (SELECT %1$s AS k, pg_catalog.row_number() OVER () AS n FROM new_rows),
@@ -475,8 +553,8 @@ WITH o AS (SELECT %1$s AS k, pg_catalog.row_number() OVER () AS n FROM old_rows)
             WHERE o.k IS NOT NULL AND nw.k IS NOT NULL AND NOT (o.k %2$s nw.k))
 UPDATE %3$s m SET key = p.new_k FROM p
  WHERE m.key %2$s p.old_k
-   AND NOT EXISTS (SELECT 1 FROM %4$s t WHERE t.%1$s %2$s p.old_k)
-   AND NOT EXISTS (SELECT 1 FROM %3$s m2 WHERE m2.key %2$s p.new_k)$q$, v_key.sql, v_eq, v_map, v_app);
+   AND NOT EXISTS (SELECT 1 FROM %3$s m2 WHERE m2.key %2$s p.new_k
+                      AND NOT EXISTS (SELECT 1 FROM p p2 WHERE p2.old_k %2$s m2.key))$q$, v_key.sql, v_eq, v_map);
     v_upd_cmp := (SELECT pg_catalog.string_agg(
                     CASE WHEN x.k OPERATOR(pg_catalog.=) 'attributes' AND NOT mapping OPERATOR(pg_catalog.?) 'attributes' THEN 'c.attributes'
                          WHEN x.k OPERATOR(pg_catalog.=) 'attributes' THEN 'a.attributes'
@@ -542,7 +620,7 @@ INSERT INTO %5$s (key, customer_id) SELECT n.k, n.id FROM n$q$, v_sel, v_app, v_
         pg_catalog.format('DELETE FROM @extschema@.activities x USING %s m WHERE x.customer_id OPERATOR(pg_catalog.=) m.customer_id', v_map),
         pg_catalog.format('DELETE FROM @extschema@.customers c USING %s m WHERE c.customer_id OPERATOR(pg_catalog.=) m.customer_id', v_map)]);
     UPDATE @extschema@.sources s SET key_map = v_map::pg_catalog.regclass, compiled = v_compiled,
-                                     signature = @extschema@._track_signature(source)
+                                     signature = @extschema@._track_signature(source, v_compiled)
      WHERE s.source_id OPERATOR(pg_catalog.=) v_id;
 
     EXECUTE pg_catalog.format('CREATE TRIGGER %I AFTER INSERT ON %I.%I REFERENCING NEW TABLE AS new_rows'

@@ -18,10 +18,14 @@
  * behalf: the row's columns, constants, and built-in functions and operators
  * (schema pg_catalog) that are immutable -- or stable only because of the time
  * zone or date style (casts, type input and output, date_trunc, date_part,
- * to_char, timezone) -- and that the caller may execute.  No subquery,
- * aggregate, window or set-returning function, no cast to a domain (its
- * CHECK could call any function), no system column, no whole-row reference,
- * nothing that depends on when or by whom it runs (CURRENT_USER, now()).
+ * to_char, timezone) -- and that the caller may execute, over values of
+ * types only a superuser can give casts (casts are resolved again whenever
+ * the triggers parse the compiled SQL, and to_jsonb() calls a type's cast to
+ * json): built-in types, those of extensions a superuser installed, domains
+ * over them.  No subquery, aggregate, window or set-returning function, no
+ * cast to a domain (its CHECK could call any function), no system column, no
+ * whole-row reference, nothing that depends on when or by whom it runs
+ * (CURRENT_USER, now()).
  */
 #include "prio.h"
 
@@ -57,15 +61,29 @@
  * prio._track_check_owner(source, action) (sql/_track_check_owner.c):
  * raises 42501 unless the role that called prio (SET ROLE included;
  * prio.track() itself runs as prio's owner) owns the table, or is a member
- * of its owner.
+ * of its owner.  A table that no longer exists may be untracked by prio's
+ * owner (or a member of that role).
  */
 void
 PrioTrackCheckOwner(Oid relid, const char *action)
 {
 	if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(relid)))
+	{
+		/*
+		 * A tracked table dropped without untrack(): its owner is gone with
+		 * it, so prio's owner (GetUserId() in the SECURITY DEFINER caller)
+		 * or a member of that role may untrack it, which removes what prio
+		 * kept of it.
+		 */
+		if (strcmp(action, "untrack") == 0 &&
+			has_privs_of_role(GetOuterUserId(), GetUserId()))
+			return;
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_TABLE),
-				 errmsg("relation with OID %u does not exist", relid)));
+				 errmsg("relation with OID %u does not exist", relid),
+				 strcmp(action, "untrack") == 0 ?
+				 errhint("A tracked table dropped without prio.untrack() is untracked by prio's owner: SELECT prio.untrack(%u).", relid) : 0));
+	}
 	if (!pg_class_ownercheck(relid, GetOuterUserId()))
 	{
 		char	   *name = quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
@@ -159,11 +177,39 @@ track_function_bad(Oid func_id, void *context)
 	return true;
 }
 
+/*
+ * A type whose casts only a superuser can change: one a superuser owns (the
+ * built-in types, those of extensions a superuser installed), or a domain
+ * over one.  A cast is resolved again each time prio's triggers parse the
+ * compiled SQL, and to_jsonb() uses a type's cast to json: a type the table's
+ * owner owns could be given a cast of theirs (CREATE CAST) after track(),
+ * which prio's trigger would then call as prio's owner.
+ */
+static bool
+track_type_trusted(Oid type)
+{
+	HeapTuple	tp = SearchSysCache1(TYPEOID, ObjectIdGetDatum(getBaseType(type)));
+	bool		trusted;
+
+	if (!HeapTupleIsValid(tp))
+		elog(ERROR, "cache lookup failed for type %u", type);
+	trusted = superuser_arg(((Form_pg_type) GETSTRUCT(tp))->typowner);
+	ReleaseSysCache(tp);
+	return trusted;
+}
+
 static bool
 track_expr_walker(Node *node, TrackCheck *ck)
 {
 	if (node == NULL)
 		return false;
+	/* (lists of arguments are walked element by element below) */
+	if (!IsA(node, List) && !track_type_trusted(exprType(node)))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("mapping key \"%s\" uses type %s, which is not owned by a superuser",
+						ck->key, format_type_be(exprType(node))),
+				 errhint("prio's triggers evaluate the mapping as prio's owner, and a type's owner can give it casts: map columns of built-in types (text, integer, timestamptz, ...) or have a superuser own the type.")));
 	if (IsA(node, Var) && ((Var *) node)->varattno <= 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -225,6 +271,9 @@ PrioTrackCompile(Oid relid, const char *key, const char *expr, Oid want,
 	(void) set_config_option("intervalstyle", "postgres", PGC_USERSET, PGC_S_SESSION,
 							 GUC_ACTION_SAVE, true, 0, false);
 	(void) set_config_option("extra_float_digits", "3", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	/* constants deparsed as prio's triggers parse them (no E'' needed) */
+	(void) set_config_option("standard_conforming_strings", "on", PGC_USERSET, PGC_S_SESSION,
 							 GUC_ACTION_SAVE, true, 0, false);
 
 	raw = raw_parser(expr, RAW_PARSE_PLPGSQL_EXPR);

@@ -278,10 +278,12 @@ evaluate_and_write(RefoldSet *rs, Refold *r, PrioFacts *f)
 
 /*
  * Fold the customers r[0..n-1] (in customer_id order) again from nothing,
- * in (at, activity_id) order: one query for all of them.
+ * in (at, activity_id) order: one query for all of them, of prio.activities
+ * and, when tracked (not NULL), of the tracked activities tables (whose
+ * events' tiebreak stands for the activity_id).
  */
 static void
-refold_by_query(RefoldSet *rs, Refold *r, int n, MemoryContext cxt)
+refold_by_query(RefoldSet *rs, Refold *r, int n, const char *tracked, MemoryContext cxt)
 {
 	int64	   *ids = palloc(sizeof(int64) * n);
 	PrioFacts  *facts = palloc(sizeof(PrioFacts) * n);
@@ -300,8 +302,23 @@ refold_by_query(RefoldSet *rs, Refold *r, int n, MemoryContext cxt)
 	arg = Int8ArrayDatum(ids, n);
 	/* its columns are read by position, as the types they were created with */
 	PrioCheckTableByName("activities");
-	if (SPI_execute_plan(refold_plan, &arg, NULL, false, 0) != SPI_OK_SELECT)
-		elog(ERROR, "could not read the activities of prio.activities");
+	if (tracked == NULL)
+	{
+		if (SPI_execute_plan(refold_plan, &arg, NULL, false, 0) != SPI_OK_SELECT)
+			elog(ERROR, "could not read the activities of prio.activities");
+	}
+	else
+	{
+		/* and the events of the tracked activities tables, in the same order */
+		Oid			int8arr = INT8ARRAYOID;
+		char	   *sql = psprintf("SELECT a.customer_id, a.at, a.activity_id, a.kind, a.amount"
+								   "  FROM " PRIO_SCHEMA ".activities a"
+								   " WHERE a.customer_id OPERATOR(pg_catalog.=) ANY ($1)"
+								   " UNION ALL %s ORDER BY 1, 2, 3", tracked);
+
+		if (SPI_execute_with_args(sql, 1, &int8arr, &arg, NULL, false, 0) != SPI_OK_SELECT)
+			elog(ERROR, "could not read the activities of tracked tables");
+	}
 	/* SPI returns in its procedure context, which lives until SPI_finish */
 	MemoryContextSwitchTo(mine);
 	ev = palloc_extended(sizeof(PrioEvent) * Max(SPI_processed, 1), MCXT_ALLOC_HUGE);
@@ -410,9 +427,17 @@ RefoldAll(RefoldSet *rs)
 	}
 	else
 	{
+		/* the events of tracked activities tables too (sweep.c's scan reads them itself) */
+		char	   *tracked;
+
+		MemoryContextSwitchTo(old);
+		tracked = PrioTrackedEvents("OPERATOR(pg_catalog.=) ANY ($1)");
+		MemoryContextSwitchTo(cxt);
+
 		for (int from = 0; from < rs->nrefold; from += REFOLD_CHUNK)
 		{
-			refold_by_query(rs, &rs->refold[from], Min(REFOLD_CHUNK, rs->nrefold - from), cxt);
+			refold_by_query(rs, &rs->refold[from], Min(REFOLD_CHUNK, rs->nrefold - from),
+							tracked, cxt);
 			MemoryContextReset(cxt);
 		}
 	}

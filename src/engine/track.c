@@ -34,10 +34,12 @@
 #include "access/table.h"
 #include "catalog/pg_am.h"
 #include "catalog/pg_cast.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_namespace.h"
 #include "catalog/pg_proc.h"
 #include "catalog/pg_type.h"
 #include "commands/defrem.h"
+#include "executor/spi.h"
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "nodes/nodeFuncs.h"
@@ -339,4 +341,51 @@ PrioTrackCompile(Oid relid, const char *key, const char *expr, Oid want,
 	out->collation = exprCollation(node);
 	out->btree = OidIsValid(GetDefaultOpClass(getBaseType(type), BTREE_AM_OID));
 	relation_close(rel, AccessShareLock);
+}
+
+/*
+ * The events of every tracked activities table whose columns are still
+ * those prio.track() checked, as one query of (customer_id, at, tiebreak,
+ * kind, amount): the compiled EVENTS queries, each restricted by filter (a
+ * condition on its customer_id, such as "= ANY ($1)"; NULL: none), joined
+ * by UNION ALL.  NULL when no activities table is tracked (or prio.sources
+ * is not there: a script older than 0.4).  The caller is connected to SPI;
+ * the string is allocated in the caller's context.
+ */
+char *
+PrioTrackedEvents(const char *filter)
+{
+	MemoryContext mine = CurrentMemoryContext;
+	StringInfoData sql;
+	char	   *result = NULL;
+
+	if (!OidIsValid(get_relname_relid("sources", get_namespace_oid(PRIO_SCHEMA, false))))
+		return NULL;
+	if (SPI_execute("SELECT s.compiled OPERATOR(pg_catalog.->>) 'EVENTS'"
+					"  FROM " PRIO_SCHEMA ".sources s"
+					" WHERE s.role OPERATOR(pg_catalog.=) 'activities'"
+					"   AND s.compiled OPERATOR(pg_catalog.?) 'EVENTS'"
+					"   AND s.signature OPERATOR(pg_catalog.=) " PRIO_SCHEMA "._track_signature(s.relid, s.compiled)"
+					" ORDER BY s.source_id", true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read prio.sources");
+	MemoryContextSwitchTo(mine);
+	if (SPI_processed == 0)
+	{
+		SPI_freetuptable(SPI_tuptable);
+		return NULL;
+	}
+	initStringInfo(&sql);
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		char	   *events = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
+
+		if (i > 0)
+			appendStringInfoString(&sql, " UNION ALL ");
+		appendStringInfo(&sql, "SELECT e.* FROM (%s) e", events);
+		if (filter != NULL)
+			appendStringInfo(&sql, " WHERE e.customer_id %s", filter);
+	}
+	SPI_freetuptable(SPI_tuptable);
+	result = sql.data;
+	return result;
 }

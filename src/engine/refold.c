@@ -66,6 +66,8 @@ typedef struct Refold
 static SPIPlanPtr refold_plan = NULL;
 static SPIPlanPtr create_plans[2];	/* [0.2 on]: 0.1's state has no owner */
 static SPIPlanPtr owner_plan = NULL;
+static SPIPlanPtr tracked_plan = NULL;	/* refold_plan and the tracked tables ... */
+static char *tracked_sql = NULL;	/* ... whose events query is this */
 
 static const char *const state_fields[2] = {"tier", "effective_stage"};
 static const Oid state_types[2] = {TEXTOID, PRIO_STAGE_TYPE};
@@ -309,14 +311,28 @@ refold_by_query(RefoldSet *rs, Refold *r, int n, const char *tracked, MemoryCont
 	}
 	else
 	{
-		/* and the events of the tracked activities tables, in the same order */
-		Oid			int8arr = INT8ARRAYOID;
-		char	   *sql = psprintf("SELECT a.customer_id, a.at, a.activity_id, a.kind, a.amount"
-								   "  FROM " PRIO_SCHEMA ".activities a"
-								   " WHERE a.customer_id OPERATOR(pg_catalog.=) ANY ($1)"
-								   " UNION ALL %s ORDER BY 1, 2, 3", tracked);
+		/*
+		 * and the events of the tracked activities tables, in the same
+		 * order: a plan kept while the tracked tables are the same
+		 */
+		if (tracked_plan == NULL || strcmp(tracked_sql, tracked) != 0)
+		{
+			Oid			int8arr = INT8ARRAYOID;
+			char	   *sql = psprintf("SELECT a.customer_id, a.at, a.activity_id, a.kind, a.amount"
+									   "  FROM " PRIO_SCHEMA ".activities a"
+									   " WHERE a.customer_id OPERATOR(pg_catalog.=) ANY ($1)"
+									   " UNION ALL %s ORDER BY 1, 2, 3", tracked);
 
-		if (SPI_execute_with_args(sql, 1, &int8arr, &arg, NULL, false, 0) != SPI_OK_SELECT)
+			if (tracked_plan != NULL)
+				SPI_freeplan(tracked_plan);
+			tracked_plan = NULL;
+			if (tracked_sql != NULL)
+				pfree(tracked_sql);
+			tracked_sql = NULL;
+			tracked_plan = prepare(sql, 1, &int8arr);
+			tracked_sql = MemoryContextStrdup(TopMemoryContext, tracked);
+		}
+		if (SPI_execute_plan(tracked_plan, &arg, NULL, false, 0) != SPI_OK_SELECT)
 			elog(ERROR, "could not read the activities of tracked tables");
 	}
 	/* SPI returns in its procedure context, which lives until SPI_finish */

@@ -355,18 +355,21 @@ PrioTrackCompile(Oid relid, const char *key, const char *expr, Oid want,
 char *
 PrioTrackedEvents(const char *filter)
 {
+	static SPIPlanPtr plan = NULL;
 	MemoryContext mine = CurrentMemoryContext;
 	StringInfoData sql;
 	char	   *result = NULL;
 
 	if (!OidIsValid(get_relname_relid("sources", get_namespace_oid(PRIO_SCHEMA, false))))
 		return NULL;
-	if (SPI_execute("SELECT s.compiled OPERATOR(pg_catalog.->>) 'EVENTS'"
-					"  FROM " PRIO_SCHEMA ".sources s"
-					" WHERE s.role OPERATOR(pg_catalog.=) 'activities'"
-					"   AND s.compiled OPERATOR(pg_catalog.?) 'EVENTS'"
-					"   AND s.signature OPERATOR(pg_catalog.=) " PRIO_SCHEMA "._track_signature(s.relid, s.compiled)"
-					" ORDER BY s.source_id", true, 0) != SPI_OK_SELECT)
+	if (plan == NULL)
+		plan = PrioKeepPlan("SELECT s.compiled OPERATOR(pg_catalog.->>) 'EVENTS'"
+							"  FROM " PRIO_SCHEMA ".sources s"
+							" WHERE s.role OPERATOR(pg_catalog.=) 'activities'"
+							"   AND s.compiled OPERATOR(pg_catalog.?) 'EVENTS'"
+							"   AND s.signature OPERATOR(pg_catalog.=) " PRIO_SCHEMA "._track_signature(s.relid, s.compiled)"
+							" ORDER BY s.source_id", 0, NULL, 0);
+	if (SPI_execute_plan(plan, NULL, NULL, true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not read prio.sources");
 	MemoryContextSwitchTo(mine);
 	if (SPI_processed == 0)

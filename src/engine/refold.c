@@ -11,7 +11,8 @@
  * state rows (state_lock.c), hand each locked customer over (RefoldSetAside),
  * and once every one is locked, RefoldAll() reads their activities -- by
  * one query per RefoldChunk customers, or, when they are many, by one scan
- * of the activities (sweep.c's collector) -- folds them with prio_fold_events()
+ * of the activities (sweep.c's collector); either way with the events of
+ * tracked activities tables (track.c) -- folds them with prio_fold_events()
  * and writes through the state writer (state_write.c), whose history rows and
  * notifications every path shares.  Whether a row is written is decided by
  * the one comparison the sweeps use (StateFactsDiffer, StateEvaluationDiffers).

@@ -9,6 +9,10 @@
  *		The insert trigger uses the same activity collector when a statement
  *		(a backdated COPY) needs many customers folded again.
  *
+ * The events of tracked activities tables (prio.track(): an application's
+ * own table, read through its compiled EVENTS query) are collected after
+ * each scan of the heap, through a cursor with the same snapshot.
+ *
  * The activity collector reads the activities heap once, in physical order,
  * and keeps the events of the customers asked for in memory, 32 bytes each;
  * each customer's events are then sorted by (at, activity_id) and folded by
@@ -383,6 +387,7 @@ static void
 collector_tracked(ActivityCollector *c, int pass)
 {
 	MemoryContext mine = CurrentMemoryContext;
+	MemoryContext batch;
 	char	   *sql = PrioTrackedEvents(NULL);
 	SPIPlanPtr	plan;
 	Portal		portal;
@@ -390,6 +395,8 @@ collector_tracked(ActivityCollector *c, int pass)
 
 	if (sql == NULL)
 		return;
+	/* detoasted kinds and amounts of a batch (kept ones are copied) */
+	batch = AllocSetContextCreate(mine, "prio collector tracked rows", ALLOCSET_DEFAULT_SIZES);
 	PushActiveSnapshot(c->snapshot);
 	plan = SPI_prepare(sql, 0, NULL);
 	if (plan == NULL)
@@ -399,7 +406,8 @@ collector_tracked(ActivityCollector *c, int pass)
 	for (;;)
 	{
 		SPI_cursor_fetch(portal, true, 10000);
-		MemoryContextSwitchTo(mine);
+		MemoryContextReset(batch);
+		MemoryContextSwitchTo(batch);
 		if (SPI_processed == 0)
 			break;
 		for (uint64 row = 0; row < SPI_processed; row++)
@@ -426,6 +434,8 @@ collector_tracked(ActivityCollector *c, int pass)
 		}
 		SPI_freetuptable(SPI_tuptable);
 	}
+	MemoryContextSwitchTo(mine);
+	MemoryContextDelete(batch);
 	SPI_freetuptable(SPI_tuptable);
 	SPI_cursor_close(portal);
 	SPI_freeplan(plan);

@@ -136,7 +136,12 @@ prio_fold_event(PrioFacts *f, TimestampTz at, bool inbound, bool has_kind_stage,
 	}
 }
 
-/* The order every fold takes: time, then activity_id, then arrival */
+/*
+ * The order every fold takes: time, then activity_id, then arrival.  An
+ * event of a tracked table has no activity_id: its tiebreak, a hash of its
+ * kind and amount, stands in for it, so events at the same instant fold in
+ * one order on every path (two with the same kind and amount are alike).
+ */
 int
 prio_event_cmp(const void *a, const void *b)
 {

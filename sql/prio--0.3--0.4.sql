@@ -2484,7 +2484,8 @@ REVOKE ALL ON FUNCTION @extschema@.track(regclass, text, jsonb) FROM PUBLIC;
 -- the compiled SQL (an activities table's EVENTS is not an array); the
 -- ON_CUSTOMERS SQL runs only while the activities table's signature holds;
 -- prio.unmapped_kinds_of_sources() pins standard_conforming_strings and
--- array_nulls; a customer column of a domain is refused as a key is.
+-- array_nulls; track() of activities requires owning the customers table
+-- too and refuses a customer column of a domain as it refuses such a key.
 DROP FUNCTION @extschema@._track_signature(regclass, jsonb);
 CREATE FUNCTION @extschema@._track_signature(source regclass, compiled jsonb)
 RETURNS text
@@ -2855,6 +2856,9 @@ BEGIN
              WHERE s.role OPERATOR(pg_catalog.=) 'customers'
                AND s.key_type OPERATOR(pg_catalog.=) (v_exprs OPERATOR(pg_catalog.->) 'customer' OPERATOR(pg_catalog.->>) 'type')::pg_catalog.regtype;
         END IF;
+        -- the activities change those customers' state: the caller must
+        -- own the customers table too (not only the activities table)
+        PERFORM @extschema@._track_check_owner(v_cs.relid, 'attach activities to');
         -- the key map's equality, as the customers table's was found
         SELECT o.oprnamespace::regnamespace::text, o.oprname INTO v_c
           FROM pg_catalog.pg_index i

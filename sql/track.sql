@@ -346,6 +346,10 @@ BEGIN
                                 (SELECT t.key_map FROM prio.tracked t WHERE t.source = 'crm.clients'::regclass));
 END $$;
 SELECT prio.track('crm.clients', 'customers', '{"key": "id", "name": "name"}');
+-- (activities too are tracked in READ COMMITTED only: 25001)
+BEGIN ISOLATION LEVEL REPEATABLE READ;
+SELECT pg_temp.err($$SELECT prio.track('crm.events', 'activities', '{"customer": "account_id", "kind": "type", "at": "happened_at", "amount": "value"}')$$) AS activities_in_repeatable_read;
+ROLLBACK;
 -- no index on the customer column: track() says so
 SELECT prio.track('crm.events', 'activities', '{"customer": "account_id", "kind": "type", "at": "happened_at", "amount": "value"}');
 SELECT source, role, mapping, key_type FROM prio.tracked WHERE source IN ('crm.clients'::regclass, 'crm.events'::regclass) ORDER BY source::text;

@@ -39,9 +39,14 @@
 --   R16 the application's writes of activities never fail because of prio.
 --   R17 untrack() of the activities leaves the table as it was and its customers
 --      folded without its rows.
+--   R18 the review's rules hold for tracked activities tables: columns their SQL
+--      does not name may change; their SQL is parsed as track() wrote it in every
+--      session (standard_conforming_strings, array_nulls), by the triggers and by
+--      recompute() and prio.unmapped_kinds; an error is noted, the write goes
+--      through; no type the owner owns; the customers table must be the caller's.
 -- Runs inside one transaction and rolls back.
 BEGIN;
-SELECT plan(55);
+SELECT plan(64);
 SET LOCAL client_min_messages = warning;
 
 CREATE SCHEMA trk;
@@ -382,6 +387,65 @@ SELECT is((SELECT count(*) FROM trk.ev), (SELECT count(*) FROM ev_copy), 'R17 un
 SELECT is(pg_temp.acc_active(), 0::bigint, 'R17 after untrack() of the activities their customers are folded without them');
 SELECT is(prio.recompute(), 0, 'R17 ... which is what recompute() gives');
 SELECT prio.untrack('trk.acc');
+
+-- R18: the review's rules hold for tracked activities tables
+CREATE TABLE trk.hc (id int PRIMARY KEY, name text);
+INSERT INTO trk.hc VALUES (1, 'hc one'), (2, 'hc two');
+SELECT prio.track('trk.hc', 'customers', '{"key": "id", "name": "name"}');
+CREATE TABLE trk.ha (cust int, what text, at timestamptz, amount numeric, spare int);
+INSERT INTO trk.ha VALUES (1, 'purchase', now() - interval '3 days', 10, 0);
+-- (a backslash in a string constant of the mapping: 'buy\' is a purchase)
+SELECT prio.track('trk.ha', 'activities', $j${"customer": "cust", "kind": "CASE WHEN what = 'buy\\' THEN 'purchase' ELSE what END",
+                                              "at": "at", "amount": "amount", "customers": "trk.hc"}$j$);
+CREATE FUNCTION pg_temp.hc_frequency(k int) RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE v bigint;
+BEGIN
+    EXECUTE format('SELECT s.frequency FROM %s m JOIN prio.customer_state s USING (customer_id) WHERE m.key = $1',
+                   (SELECT t.key_map FROM prio.tracked t WHERE t.source = 'trk.hc'::regclass)) INTO v USING k;
+    RETURN v;
+END $$;
+ALTER TABLE trk.ha ADD COLUMN extra text;
+ALTER TABLE trk.ha DROP COLUMN spare;
+INSERT INTO trk.ha (cust, what, at, amount) VALUES (1, 'purchase', now() - interval '2 days', 5);
+SELECT is(pg_temp.hc_frequency(1), 2::bigint,
+          'R18 columns an activities mapping does not use may change: the table stays live (signature of the named columns)');
+-- a writer and a refold in sessions with standard_conforming_strings and array_nulls off
+SET LOCAL standard_conforming_strings = off;
+SET LOCAL array_nulls = off;
+INSERT INTO trk.ha (cust, what, at, amount) VALUES (2, E'buy\\', now() - interval '1 day', 7);
+SELECT set_config('trk.ha_recompute', pg_temp.sqlstate_of($$SELECT prio.recompute()$$), true),
+       set_config('trk.ha_kinds', pg_temp.sqlstate_of($$SELECT count(*) FROM prio.unmapped_kinds$$), true);
+RESET standard_conforming_strings;
+RESET array_nulls;
+SELECT is(pg_temp.hc_frequency(2), 1::bigint,
+          'R18 an activities write under standard_conforming_strings = off reaches prio, the constant as track() read it');
+SELECT is(current_setting('trk.ha_recompute') || ' ' || current_setting('trk.ha_kinds'), '00000 00000',
+          'R18 recompute() and prio.unmapped_kinds parse the compiled SQL as track() wrote it, whatever the session sets');
+SELECT is(prio.recompute(), 0, 'R18 ... and the live state equals recompute()''s');
+-- a row the mapping fails on: the write goes through, the error is noted
+ALTER TABLE trk.ha ADD COLUMN d numeric DEFAULT 1;
+SELECT prio.untrack('trk.ha');
+SELECT prio.track('trk.ha', 'activities', '{"customer": "cust", "kind": "what", "at": "at", "amount": "amount / d", "customers": "trk.hc"}');
+SELECT lives_ok($$INSERT INTO trk.ha (cust, what, at, amount, d) VALUES (1, 'purchase', now() - interval '1 day', 1, 0)$$,
+                'R18 an activities INSERT whose row the mapping fails on goes through');
+SELECT alike((SELECT last_error FROM prio.tracked WHERE source = 'trk.ha'::regclass), '%division by zero%',
+             'R18 prio.tracked.last_error of the activities table says why (prio._track_note_error)');
+DELETE FROM trk.ha WHERE d = 0;
+SELECT prio.untrack('trk.ha');
+-- the table's owner: types of theirs, and customers not theirs
+SET LOCAL ROLE prio_trk_owner;
+CREATE TABLE trk.oc (id int PRIMARY KEY, name text);
+SELECT prio.track('trk.oc', 'customers', '{"key": "id", "name": "name"}');
+CREATE TABLE trk.om (cust int, m trk.mood, at timestamptz);
+SELECT set_config('trk.om_cast', pg_temp.sqlstate_of($$SELECT prio.track('trk.om', 'activities', '{"customer": "cust", "kind": "m::text", "at": "at", "customers": "trk.oc"}')$$), true),
+       set_config('trk.om_other', pg_temp.sqlstate_of($$SELECT prio.track('trk.om', 'activities', '{"customer": "cust", "kind": "''purchase''", "at": "at", "customers": "trk.hc"}')$$), true);
+RESET ROLE;
+SELECT is(current_setting('trk.om_cast'), '22023', 'R18 track() of activities refuses a kind of a type the owner owns');
+SELECT is(current_setting('trk.om_other'), '42501',
+          'R18 track() of activities requires owning the customers table whose customers they change');
+SELECT is((SELECT string_agg(who, ',') FROM trk.calls WHERE who <> 'prio_trk_owner'), NULL,
+          'R18 no cast function of the owner ran as another role (prio''s owner)');
+SELECT prio.untrack('trk.hc');
 
 SELECT * FROM finish();
 ROLLBACK;

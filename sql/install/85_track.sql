@@ -491,6 +491,9 @@ BEGIN
              WHERE s.role OPERATOR(pg_catalog.=) 'customers'
                AND s.key_type OPERATOR(pg_catalog.=) (v_exprs OPERATOR(pg_catalog.->) 'customer' OPERATOR(pg_catalog.->>) 'type')::pg_catalog.regtype;
         END IF;
+        -- the activities change those customers' state: the caller must
+        -- own the customers table too (not only the activities table)
+        PERFORM @extschema@._track_check_owner(v_cs.relid, 'attach activities to');
         -- the key map's equality, as the customers table's was found
         SELECT o.oprnamespace::regnamespace::text, o.oprname INTO v_c
           FROM pg_catalog.pg_index i

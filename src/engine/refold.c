@@ -312,6 +312,9 @@ refold_by_query(RefoldSet *rs, Refold *r, int n, const char *tracked, MemoryCont
 	}
 	else
 	{
+		/* (parsed, and analysed again if invalidated, as track() wrote it) */
+		int			nest = PrioTrackedParseBegin();
+
 		/*
 		 * and the events of the tracked activities tables, in the same
 		 * order: a plan kept while the tracked tables are the same
@@ -335,6 +338,7 @@ refold_by_query(RefoldSet *rs, Refold *r, int n, const char *tracked, MemoryCont
 		}
 		if (SPI_execute_plan(tracked_plan, &arg, NULL, false, 0) != SPI_OK_SELECT)
 			elog(ERROR, "could not read the activities of tracked tables");
+		PrioTrackedParseEnd(nest);
 	}
 	/* SPI returns in its procedure context, which lives until SPI_finish */
 	MemoryContextSwitchTo(mine);

@@ -392,12 +392,15 @@ collector_tracked(ActivityCollector *c, int pass)
 	SPIPlanPtr	plan;
 	Portal		portal;
 	int			hint = 0;
+	int			nest;
 
 	if (sql == NULL)
 		return;
 	/* detoasted kinds and amounts of a batch (kept ones are copied) */
 	batch = AllocSetContextCreate(mine, "prio collector tracked rows", ALLOCSET_DEFAULT_SIZES);
 	PushActiveSnapshot(c->snapshot);
+	/* (parsed as track() wrote it) */
+	nest = PrioTrackedParseBegin();
 	plan = SPI_prepare(sql, 0, NULL);
 	if (plan == NULL)
 		elog(ERROR, "could not prepare the events of tracked tables: %s",
@@ -439,6 +442,7 @@ collector_tracked(ActivityCollector *c, int pass)
 	SPI_freetuptable(SPI_tuptable);
 	SPI_cursor_close(portal);
 	SPI_freeplan(plan);
+	PrioTrackedParseEnd(nest);
 	PopActiveSnapshot();
 }
 

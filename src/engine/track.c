@@ -392,3 +392,31 @@ PrioTrackedEvents(const char *filter)
 	result = sql.data;
 	return result;
 }
+
+/*
+ * The compiled SQL of tracked tables is parsed as prio.track() wrote it:
+ * with standard_conforming_strings and array_nulls on, whatever the session
+ * that refolds has set (with standard_conforming_strings off a backslash in
+ * a mapping's string constant would end it early and let the rest become
+ * SQL; with array_nulls off '{a,NULL}' would hold the string "NULL").  As
+ * prio.source_changed() and prio.track() do by their SET clauses.  Returns
+ * the level to give PrioTrackedParseEnd(); an error in between restores the
+ * settings with the (sub)transaction's abort.
+ */
+int
+PrioTrackedParseBegin(void)
+{
+	int			nest = NewGUCNestLevel();
+
+	(void) set_config_option("standard_conforming_strings", "on", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	(void) set_config_option("array_nulls", "on", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	return nest;
+}
+
+void
+PrioTrackedParseEnd(int nest)
+{
+	AtEOXact_GUC(true, nest);
+}

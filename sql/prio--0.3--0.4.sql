@@ -2475,3 +2475,839 @@ $$;
 COMMENT ON FUNCTION @extschema@.track(regclass, text, jsonb) IS
 'Attaches prio to an application''s table: role customers (mapping keys key, name, owner, backup_owner, budget, authority, need, timeline, created_at, attributes: {...}) mirrors its rows into prio.customers and keeps them live; activities (customer, kind, at, amount, note, actor, channel, external_key) is checked but not available yet.  Each mapping value is a column name or an SQL expression over the row.  Requires owning the table; everything or nothing.';
 REVOKE ALL ON FUNCTION @extschema@.track(regclass, text, jsonb) FROM PUBLIC;
+
+-- Tracked activities tables (issue 18, second part): prio.track() of role
+-- activities folds an application's rows into its customers' state without
+-- copying them (compiled EVENTS, ON_CUSTOMERS, KINDS), prio.unmapped_kinds,
+-- kinds added to prio.activity_kinds re-tier, untrack() of activities.  The
+-- review's rules hold for them: _track_signature() reads every string of
+-- the compiled SQL (an activities table's EVENTS is not an array); the
+-- ON_CUSTOMERS SQL runs only while the activities table's signature holds;
+-- prio.unmapped_kinds_of_sources() pins standard_conforming_strings and
+-- array_nulls; track() of activities requires owning the customers table
+-- too and refuses a customer column of a domain as it refuses such a key.
+DROP FUNCTION @extschema@._track_signature(regclass, jsonb);
+CREATE FUNCTION @extschema@._track_signature(source regclass, compiled jsonb)
+RETURNS text
+LANGUAGE sql
+STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    SELECT pg_catalog.quote_ident(n.nspname) OPERATOR(pg_catalog.||) '.' OPERATOR(pg_catalog.||)
+           pg_catalog.quote_ident(c.relname) OPERATOR(pg_catalog.||) ': ' OPERATOR(pg_catalog.||)
+           (SELECT pg_catalog.string_agg(pg_catalog.concat_ws(' ', pg_catalog.quote_ident(a.attname),
+                                                              a.atttypid::pg_catalog.regtype, a.atttypmod,
+                                                              a.attcollation::pg_catalog.regcollation),
+                                         ', ' ORDER BY a.attnum)
+              FROM pg_catalog.pg_attribute a
+             WHERE a.attrelid OPERATOR(pg_catalog.=) c.oid AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped
+               -- a column the compiled SQL may name (its name as the SQL
+               -- writes it appears in one of its strings, at any depth: an
+               -- activities table's EVENTS, ON_CUSTOMERS ...; more columns
+               -- than it names is safe)
+               AND EXISTS (SELECT 1 FROM pg_catalog.jsonb_path_query(compiled, 'strict $.** ? (@.type() == "string")') q
+                            WHERE pg_catalog.strpos(q OPERATOR(pg_catalog.#>>) '{}', pg_catalog.quote_ident(a.attname)) OPERATOR(pg_catalog.>) 0))
+      FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
+     WHERE c.oid OPERATOR(pg_catalog.=) source;
+END;
+COMMENT ON FUNCTION @extschema@._track_signature(regclass, jsonb) IS
+'Internal: a table''s name and the columns its compiled SQL names (name, type, typmod, collation, in order) as text, by name only (the same after pg_dump and restore, which give collations new OIDs and drop dropped columns); prio''s triggers run a tracked table''s compiled SQL only while it equals what prio.track() checked.  Columns the SQL does not name may be added, dropped or changed.';
+COMMENT ON COLUMN @extschema@.sources.role IS 'What its rows are: customers or activities.';
+COMMENT ON COLUMN @extschema@.sources.compiled IS 'SQL the triggers run, per operation (INSERT, UPDATE, DELETE, TRUNCATE; LOAD: the first load of the table), compiled by prio.track() from the checked mapping; of an activities table also EVENTS (its event source: customer_id, at, tiebreak, kind, amount), KINDS (its unmapped kinds), ON_CUSTOMERS (run by the customers table''s triggers), customers and customer_map (the customers table''s source_id and key map).';
+COMMENT ON COLUMN @extschema@.tracked.role IS 'What its rows are: customers or activities.';
+
+DROP FUNCTION @extschema@.source_changed();
+-- The one trigger function of every tracked table.  It runs as prio's
+-- owner (it writes prio's tables, which the application's roles may not),
+-- the SQL prio.track() compiled from a checked mapping.  The application's
+-- write never fails because of prio: an error here (a mapping expression
+-- that fails on a row, a constraint a user added to prio.customers) is
+-- recorded in prio.sources and raised as a WARNING, and prio's side of
+-- the statement is undone; only what the server raises for any statement
+-- (serialization failure, deadlock, lock timeout, out of memory or disk,
+-- cancel) is raised.
+CREATE FUNCTION @extschema@.source_changed()
+RETURNS trigger
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+-- never a policy of the application's table, run as prio's owner
+SET row_security = off
+-- the compiled SQL is parsed again here, in the writer's session: its
+-- string and array constants must read as track() wrote them (with
+-- standard_conforming_strings off a backslash would end a constant early
+-- and let a mapping's text become SQL run as prio's owner)
+SET standard_conforming_strings = on
+SET array_nulls = on
+AS $$
+DECLARE
+    v_src record;
+    v_sql text;
+    v_state text;
+    v_msg text;
+BEGIN
+    IF TG_NARGS OPERATOR(pg_catalog.<>) 1 OR TG_ARGV[0] OPERATOR(pg_catalog.!~) '^[0-9]{1,9}$' THEN
+        RETURN NULL;
+    END IF;
+    SELECT s.relid, s.compiled, s.signature INTO v_src FROM @extschema@.sources s
+     WHERE s.source_id OPERATOR(pg_catalog.=) TG_ARGV[0]::integer;
+    -- a trigger prio no longer knows (or one copied onto another table)
+    IF NOT FOUND OR v_src.relid::oid OPERATOR(pg_catalog.<>) TG_RELID THEN
+        RETURN NULL;
+    END IF;
+    -- The compiled SQL is what track() checked for the table and columns as
+    -- they were: a table renamed, a column renamed, dropped, or of another
+    -- type now (whose casts could be anyone's functions) -- it is not run
+    -- as prio's owner.
+    IF @extschema@._track_signature(TG_RELID, v_src.compiled) IS DISTINCT FROM v_src.signature THEN
+        v_msg := 'the name or the columns of ' OPERATOR(pg_catalog.||) TG_RELID::regclass::text
+                 OPERATOR(pg_catalog.||) ' changed since prio.track()';
+        PERFORM @extschema@._track_note_error(TG_ARGV[0]::integer, v_msg);
+        RAISE WARNING 'prio: this % of % did not reach prio: %', TG_OP, TG_RELID::regclass, v_msg
+            USING HINT = 'prio.untrack() and prio.track() the table again to check the mapping against its columns now.';
+        RETURN NULL;
+    END IF;
+    BEGIN
+        FOR v_sql IN SELECT pg_catalog.jsonb_array_elements_text(v_src.compiled OPERATOR(pg_catalog.->) TG_OP) LOOP
+            EXECUTE v_sql;
+        END LOOP;
+        -- a customers table whose activities are tracked: its customers
+        -- new or renamed now are folded with the activities of their key
+        FOR v_sql IN SELECT pg_catalog.jsonb_array_elements_text(a.compiled OPERATOR(pg_catalog.->) 'ON_CUSTOMERS' OPERATOR(pg_catalog.->) TG_OP)
+                       FROM @extschema@.sources a
+                      WHERE a.role OPERATOR(pg_catalog.=) 'activities'
+                        AND a.compiled OPERATOR(pg_catalog.->>) 'customers' OPERATOR(pg_catalog.=) TG_ARGV[0]
+                        -- (it names the activities table's columns: only
+                        -- while they are what track() checked)
+                        AND a.signature OPERATOR(pg_catalog.=) @extschema@._track_signature(a.relid, a.compiled)
+                      ORDER BY a.source_id LOOP
+            EXECUTE v_sql;
+        END LOOP;
+    EXCEPTION WHEN OTHERS THEN
+        GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_msg = MESSAGE_TEXT;
+        IF pg_catalog.left(v_state, 2) OPERATOR(pg_catalog.=) ANY ('{40,53,54,57,58}'::text[])
+           OR v_state OPERATOR(pg_catalog.=) '55P03' THEN
+            RAISE;
+        END IF;
+        PERFORM @extschema@._track_note_error(TG_ARGV[0]::integer, v_msg);
+        RAISE WARNING 'prio: this % of % did not reach prio: %', TG_OP, TG_RELID::regclass, v_msg
+            USING DETAIL = 'SQLSTATE ' OPERATOR(pg_catalog.||) v_state OPERATOR(pg_catalog.||) '; the write itself went through.',
+                  HINT = 'See prio.tracked.last_error; prio.untrack() and prio.track() the table again to resynchronise.';
+    END;
+    RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.source_changed() IS
+'Statement trigger of every tracked table (argument: its source_id): runs the SQL prio.track() compiled for the operation over the transition tables, keeping prio''s mirror of the table live.  Never fails the application''s write for prio''s sake: an error is recorded (prio.tracked.last_error) and raised as a WARNING.';
+REVOKE ALL ON FUNCTION @extschema@.source_changed() FROM PUBLIC;
+
+CREATE FUNCTION @extschema@._track_triggers(source regclass, source_id integer)
+RETURNS void
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_op text;
+    v_ref text;
+BEGIN
+    FOR v_op, v_ref IN VALUES ('INSERT', 'REFERENCING NEW TABLE AS new_rows'),
+                              ('UPDATE', 'REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows'),
+                              ('DELETE', 'REFERENCING OLD TABLE AS old_rows'), ('TRUNCATE', '') LOOP
+        EXECUTE pg_catalog.format('CREATE TRIGGER %I AFTER %s ON %s %s FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.source_changed(%L)',
+                                  pg_catalog.format('prio_%s_%s', source_id,
+                                                    CASE v_op WHEN 'INSERT' THEN 'inserted' WHEN 'UPDATE' THEN 'updated'
+                                                              WHEN 'DELETE' THEN 'deleted' ELSE 'truncated' END),
+                                  v_op, source, v_ref, source_id);
+    END LOOP;
+END
+$$;
+COMMENT ON FUNCTION @extschema@._track_triggers(regclass, integer) IS
+'Internal: creates prio''s statement triggers (INSERT, UPDATE, DELETE with transition tables, TRUNCATE) on a tracked table, calling prio.source_changed(source_id).';
+REVOKE ALL ON FUNCTION @extschema@._track_triggers(regclass, integer) FROM PUBLIC;
+
+DROP FUNCTION @extschema@.track(regclass, text, jsonb);
+CREATE FUNCTION @extschema@.track(source regclass, role text, mapping jsonb)
+RETURNS void
+LANGUAGE plpgsql
+-- It creates the key map in prio's schema, triggers on the table, and
+-- writes prio.customers: as prio's owner, once the caller is known to own
+-- the table (prio._track_check_owner).
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET row_security = off
+-- constants written into the compiled SQL as source_changed() reads them
+SET standard_conforming_strings = on
+SET array_nulls = on
+AS $$
+DECLARE
+    v_cls record;
+    v_allowed text[];
+    v_required text[];
+    v_want jsonb;
+    v_k text;
+    v_v jsonb;
+    v_a text;
+    v_av jsonb;
+    v_c record;
+    v_state text;
+    v_msg text;
+    v_hint text;
+    v_exprs jsonb := '{}';
+    v_attrs text := '';
+    v_key record;
+    v_id integer;
+    v_map text;
+    v_app text;
+    v_eq text;
+    v_sel text;
+    v_set text := '';
+    v_rename text;
+    v_upd_cmp text;
+    v_op text;
+    v_ks text;
+    v_stmts text[];
+    v_compiled jsonb := '{}';
+    v_sql text;
+    v_n bigint;
+    v_cs record;
+BEGIN
+    IF source IS NULL OR role IS NULL OR mapping IS NULL THEN
+        RAISE EXCEPTION 'prio.track(): source, role and mapping must not be NULL' USING ERRCODE = '22004';
+    END IF;
+    -- track() loads the table's rows once its triggers are on it (their lock
+    -- waits for every writer): a REPEATABLE READ or SERIALIZABLE snapshot,
+    -- taken before, would miss rows committed in between, forever
+    IF pg_catalog.current_setting('transaction_isolation') OPERATOR(pg_catalog.<>) 'read committed' THEN
+        RAISE EXCEPTION 'prio.track() must run in a READ COMMITTED transaction, not %',
+                        pg_catalog.upper(pg_catalog.current_setting('transaction_isolation'))
+            USING ERRCODE = '25001',
+                  DETAIL = 'Its snapshot would miss rows the application commits before track() locks the table.',
+                  HINT = 'Call prio.track() outside a REPEATABLE READ or SERIALIZABLE transaction.';
+    END IF;
+    IF role OPERATOR(pg_catalog.=) 'deals' THEN
+        RAISE EXCEPTION 'tracking deals is not available yet'
+            USING ERRCODE = '0A000', HINT = 'Deals come with prio 0.5 (issue 19); track customers now.';
+    END IF;
+    IF role OPERATOR(pg_catalog.<>) ALL ('{customers,activities}'::text[]) THEN
+        RAISE EXCEPTION 'prio.track(): role must be customers or activities, not "%"', role
+            USING ERRCODE = '22023';
+    END IF;
+
+    SELECT c.relkind, c.relispartition, c.relpersistence, n.nspname, c.relname,
+           (SELECT pc.oid::regclass FROM pg_catalog.pg_inherits i JOIN pg_catalog.pg_class pc ON pc.oid OPERATOR(pg_catalog.=) i.inhparent
+             WHERE i.inhrelid OPERATOR(pg_catalog.=) c.oid LIMIT 1) AS parent
+      INTO v_cls
+      FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
+     WHERE c.oid OPERATOR(pg_catalog.=) source;
+    IF v_cls.relkind OPERATOR(pg_catalog.<>) ALL ('{r,p}'::"char"[]) THEN
+        RAISE EXCEPTION '% is %, not a table', source,
+              CASE v_cls.relkind WHEN 'v' THEN 'a view' WHEN 'm' THEN 'a materialized view'
+                                 WHEN 'f' THEN 'a foreign table' WHEN 'S' THEN 'a sequence'
+                                 WHEN 'c' THEN 'a composite type' WHEN 'i' THEN 'an index'
+                                 WHEN 'I' THEN 'an index' ELSE 'no table' END
+            USING ERRCODE = '42809',
+                  HINT = 'prio tracks the table whose rows the application writes (its triggers see every change).';
+    END IF;
+    IF v_cls.relispartition THEN
+        RAISE EXCEPTION '% is a partition of %', source, v_cls.parent
+            USING ERRCODE = '42809', HINT = 'Track the partitioned table: rows written through it do not fire a partition''s statement triggers.';
+    END IF;
+    IF v_cls.relpersistence OPERATOR(pg_catalog.=) 't' THEN
+        RAISE EXCEPTION '% is a temporary table', source
+            USING ERRCODE = '42809', HINT = 'prio tracks permanent (or unlogged) tables.';
+    END IF;
+    IF v_cls.nspname OPERATOR(pg_catalog.=) '@extschema@' THEN
+        RAISE EXCEPTION '% is prio''s own table', source
+            USING ERRCODE = '42809', HINT = 'prio.customers and prio.activities are prio''s own tables already; track the application''s tables.';
+    END IF;
+    PERFORM @extschema@._track_check_owner(source, 'track');
+    IF EXISTS (SELECT 1 FROM @extschema@.sources s WHERE s.relid OPERATOR(pg_catalog.=) source) THEN
+        RAISE EXCEPTION 'table % is tracked already', source
+            USING ERRCODE = '42710', HINT = 'prio.untrack() it first to change its mapping (see prio.tracked).';
+    END IF;
+
+    -- the mapping: its keys, the type each must give (null: any type)
+    IF pg_catalog.jsonb_typeof(mapping) OPERATOR(pg_catalog.<>) 'object' THEN
+        RAISE EXCEPTION 'prio.track(): mapping must be a JSON object, not %', pg_catalog.jsonb_typeof(mapping)
+            USING ERRCODE = '22023', HINT = 'Such as {"key": "id", "name": "legal_name"}.';
+    END IF;
+    IF role OPERATOR(pg_catalog.=) 'customers' THEN
+        v_want := '{"key": null, "name": "text", "owner": "text", "backup_owner": "text",
+                    "budget": "boolean", "authority": "boolean", "need": "boolean", "timeline": "boolean",
+                    "created_at": "timestamp with time zone", "attributes": "object"}';
+        v_required := '{key}';
+    ELSE
+        v_want := '{"customer": null, "kind": "text", "at": "timestamp with time zone", "amount": "numeric",
+                    "note": "text", "actor": "text", "channel": "text", "external_key": null, "customers": "regclass"}';
+        v_required := '{customer,kind,at}';
+    END IF;
+    SELECT pg_catalog.array_agg(k ORDER BY k) INTO v_allowed FROM pg_catalog.jsonb_object_keys(v_want) k;
+    FOR v_k IN SELECT k FROM pg_catalog.jsonb_object_keys(mapping) k ORDER BY k LOOP
+        IF NOT v_want OPERATOR(pg_catalog.?) v_k THEN
+            RAISE EXCEPTION 'prio.track(): mapping key "%" is not one prio knows for %', v_k, role
+                USING ERRCODE = '22023',
+                      HINT = 'The keys are ' OPERATOR(pg_catalog.||) pg_catalog.array_to_string(v_allowed, ', ')
+                             OPERATOR(pg_catalog.||) CASE WHEN role OPERATOR(pg_catalog.=) 'customers'
+                                 THEN '; put other attributes in "attributes": {"name": "column or expression"}.' ELSE '.' END;
+        END IF;
+    END LOOP;
+    FOREACH v_k IN ARRAY v_required LOOP
+        IF NOT mapping OPERATOR(pg_catalog.?) v_k THEN
+            RAISE EXCEPTION 'prio.track(): the % mapping needs the key "%"', role, v_k
+                USING ERRCODE = '22023',
+                      HINT = 'Required: ' OPERATOR(pg_catalog.||) pg_catalog.array_to_string(v_required, ', ') OPERATOR(pg_catalog.||) '.';
+        END IF;
+    END LOOP;
+
+    -- every expression parsed and checked over the table's row, in key order
+    FOR v_k, v_v IN SELECT e.key, e.value FROM pg_catalog.jsonb_each(mapping) e ORDER BY e.key LOOP
+        IF v_k OPERATOR(pg_catalog.=) 'customers' THEN
+            -- (activities) the tracked customers table the customer is the key of: a name
+            IF pg_catalog.jsonb_typeof(v_v) OPERATOR(pg_catalog.<>) 'string' THEN
+                RAISE EXCEPTION 'prio.track(): mapping key "customers" must name the tracked customers table (a JSON string), not %', v_v
+                    USING ERRCODE = '22023';
+            END IF;
+            CONTINUE;
+        END IF;
+        IF v_k OPERATOR(pg_catalog.=) 'attributes' THEN
+            IF pg_catalog.jsonb_typeof(v_v) OPERATOR(pg_catalog.<>) 'object' THEN
+                RAISE EXCEPTION 'prio.track(): mapping key "attributes" must be a JSON object of attribute names to columns or expressions'
+                    USING ERRCODE = '22023', HINT = 'Such as "attributes": {"industry": "industry"}.';
+            END IF;
+            FOR v_a, v_av IN SELECT e.key, e.value FROM pg_catalog.jsonb_each(v_v) e ORDER BY e.key LOOP
+                IF pg_catalog.jsonb_typeof(v_av) OPERATOR(pg_catalog.<>) 'string' OR v_a OPERATOR(pg_catalog.=) '' THEN
+                    RAISE EXCEPTION 'prio.track(): attribute "%" must map to a column name or an SQL expression (a JSON string)', v_a
+                        USING ERRCODE = '22023';
+                END IF;
+            END LOOP;
+            CONTINUE;
+        END IF;
+        IF pg_catalog.jsonb_typeof(v_v) OPERATOR(pg_catalog.<>) 'string'
+           OR pg_catalog.btrim(v_v OPERATOR(pg_catalog.#>>) '{}') OPERATOR(pg_catalog.=) '' THEN
+            RAISE EXCEPTION 'prio.track(): mapping key "%" must be a column name or an SQL expression (a non-empty JSON string), not %', v_k, v_v
+                USING ERRCODE = '22023';
+        END IF;
+    END LOOP;
+    FOR v_k, v_a, v_av IN
+        SELECT e.key, e.key, e.value FROM pg_catalog.jsonb_each(mapping) e WHERE e.key OPERATOR(pg_catalog.<>) ALL ('{attributes,customers}'::text[])
+        UNION ALL
+        SELECT 'attributes.' OPERATOR(pg_catalog.||) a.key, NULL, a.value
+          FROM pg_catalog.jsonb_each(CASE WHEN mapping OPERATOR(pg_catalog.?) 'attributes' THEN mapping OPERATOR(pg_catalog.->) 'attributes' ELSE '{}' END) a
+        ORDER BY 1
+    LOOP
+        BEGIN
+            SELECT * INTO STRICT v_c
+              FROM @extschema@._track_compile(source, v_k, v_av OPERATOR(pg_catalog.#>>) '{}',
+                                              CASE WHEN v_a IS NOT NULL THEN (v_want OPERATOR(pg_catalog.->>) v_a)::pg_catalog.regtype END);
+        EXCEPTION WHEN OTHERS THEN
+            GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_msg = MESSAGE_TEXT,
+                                    v_hint = PG_EXCEPTION_HINT;
+            IF v_msg OPERATOR(pg_catalog.!~) '^mapping key ' THEN
+                v_msg := pg_catalog.format('mapping key "%s" (%s): %s', v_k, v_av OPERATOR(pg_catalog.#>>) '{}', v_msg);
+            END IF;
+            v_msg := 'prio.track(): ' OPERATOR(pg_catalog.||) v_msg;
+            IF v_hint IS NULL OR v_hint OPERATOR(pg_catalog.=) '' THEN
+                RAISE EXCEPTION USING ERRCODE = v_state, MESSAGE = v_msg;
+            END IF;
+            RAISE EXCEPTION USING ERRCODE = v_state, MESSAGE = v_msg, HINT = v_hint;
+        END;
+        IF v_a IS NOT NULL AND v_want OPERATOR(pg_catalog.->>) v_a IS NULL AND NOT v_c.btree THEN
+            RAISE EXCEPTION 'prio.track(): mapping key "%" (%) is of type %, which has no btree equality', v_k, v_av OPERATOR(pg_catalog.#>>) '{}', v_c.type
+                USING ERRCODE = '42883', HINT = 'prio needs keys it can compare for equality and index (bigint, integer, text, uuid, ...).';
+        END IF;
+        v_exprs := v_exprs OPERATOR(pg_catalog.||)
+                   pg_catalog.jsonb_build_object(v_k, pg_catalog.jsonb_build_object('sql', v_c.sql, 'type', v_c.type::text,
+                                                 'attnum', v_c.attnum, 'collation', v_c.collation));
+    END LOOP;
+
+    IF role OPERATOR(pg_catalog.=) 'activities' THEN
+        -- Its customer is the key of a tracked customers table: the one
+        -- named by "customers", else the one whose key is of the same type.
+        IF mapping OPERATOR(pg_catalog.?) 'customers' THEN
+            SELECT s.source_id, s.relid, s.mapping, s.key_map, s.key_type INTO v_cs FROM @extschema@.sources s
+             WHERE s.role OPERATOR(pg_catalog.=) 'customers'
+               AND s.relid OPERATOR(pg_catalog.=) pg_catalog.to_regclass(track.mapping OPERATOR(pg_catalog.->>) 'customers');
+            IF NOT FOUND THEN
+                RAISE EXCEPTION 'prio.track(): mapping key "customers" (%) is not a table tracked as customers', mapping OPERATOR(pg_catalog.->>) 'customers'
+                    USING ERRCODE = '42704', HINT = 'prio.tracked lists the tracked tables; track the customers table first.';
+            END IF;
+            IF v_cs.key_type OPERATOR(pg_catalog.<>) (v_exprs OPERATOR(pg_catalog.->) 'customer' OPERATOR(pg_catalog.->>) 'type')::pg_catalog.regtype THEN
+                RAISE EXCEPTION 'prio.track(): the activities'' customer % is of type %, but the key of % is of type %',
+                      mapping OPERATOR(pg_catalog.->>) 'customer', v_exprs OPERATOR(pg_catalog.->) 'customer' OPERATOR(pg_catalog.->>) 'type',
+                      mapping OPERATOR(pg_catalog.->>) 'customers', v_cs.key_type
+                    USING ERRCODE = '42804', HINT = 'Cast the customer in the mapping to the key''s type.';
+            END IF;
+        ELSE
+            SELECT pg_catalog.count(*) INTO v_n FROM @extschema@.sources s
+             WHERE s.role OPERATOR(pg_catalog.=) 'customers'
+               AND s.key_type OPERATOR(pg_catalog.=) (v_exprs OPERATOR(pg_catalog.->) 'customer' OPERATOR(pg_catalog.->>) 'type')::pg_catalog.regtype;
+            IF v_n OPERATOR(pg_catalog.<>) 1 THEN
+                RAISE EXCEPTION 'prio.track(): the activities'' customer % is of type %, and % tracked customers table has a key of that type',
+                      mapping OPERATOR(pg_catalog.->>) 'customer', v_exprs OPERATOR(pg_catalog.->) 'customer' OPERATOR(pg_catalog.->>) 'type',
+                      CASE WHEN v_n OPERATOR(pg_catalog.=) 0 THEN 'no' ELSE 'more than one' END
+                    USING ERRCODE = CASE WHEN v_n OPERATOR(pg_catalog.=) 0 THEN '42704' ELSE '22023' END,
+                          HINT = CASE WHEN v_n OPERATOR(pg_catalog.=) 0
+                                      THEN 'Track the customers table first (prio.track(''...'', ''customers'', ...)); the activities'' customer refers to its key.'
+                                      ELSE 'Name it in the mapping: "customers": "schema.table".' END;
+            END IF;
+            SELECT s.source_id, s.relid, s.mapping, s.key_map, s.key_type INTO v_cs FROM @extschema@.sources s
+             WHERE s.role OPERATOR(pg_catalog.=) 'customers'
+               AND s.key_type OPERATOR(pg_catalog.=) (v_exprs OPERATOR(pg_catalog.->) 'customer' OPERATOR(pg_catalog.->>) 'type')::pg_catalog.regtype;
+        END IF;
+        -- the activities change those customers' state: the caller must
+        -- own the customers table too (not only the activities table)
+        PERFORM @extschema@._track_check_owner(v_cs.relid, 'attach activities to');
+        -- the key map's equality, as the customers table's was found
+        SELECT o.oprnamespace::regnamespace::text, o.oprname INTO v_c
+          FROM pg_catalog.pg_index i
+          JOIN pg_catalog.pg_opclass oc ON oc.oid OPERATOR(pg_catalog.=) i.indclass[0]
+          JOIN pg_catalog.pg_amop ao ON ao.amopfamily OPERATOR(pg_catalog.=) oc.opcfamily
+                                    AND ao.amoplefttype OPERATOR(pg_catalog.=) oc.opcintype
+                                    AND ao.amoprighttype OPERATOR(pg_catalog.=) oc.opcintype
+                                    AND ao.amopstrategy OPERATOR(pg_catalog.=) 3
+                                    AND ao.amopmethod OPERATOR(pg_catalog.=) oc.opcmethod
+          JOIN pg_catalog.pg_operator o ON o.oid OPERATOR(pg_catalog.=) ao.amopopr
+         WHERE i.indrelid OPERATOR(pg_catalog.=) v_cs.key_map AND i.indisprimary;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION 'key map % has no primary key', v_cs.key_map USING ERRCODE = '55000';
+        END IF;
+        v_eq := pg_catalog.format('OPERATOR(%I.%s)', v_c.oprnamespace, v_c.oprname);
+        -- the customer is compared with that operator by name, as the
+        -- customers key is (see below): a customer column of a domain would
+        -- pick it among operators anyone may add to its schema
+        IF v_c.oprnamespace OPERATOR(pg_catalog.<>) 'pg_catalog'
+           AND (SELECT t.typtype FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_type t ON t.oid OPERATOR(pg_catalog.=) a.atttypid
+                 WHERE a.attrelid OPERATOR(pg_catalog.=) source
+                   AND a.attnum OPERATOR(pg_catalog.=) (v_exprs OPERATOR(pg_catalog.->) 'customer' OPERATOR(pg_catalog.->>) 'attnum')::smallint) OPERATOR(pg_catalog.=) 'd' THEN
+            RAISE EXCEPTION 'prio.track(): the activities'' customer % is of a domain over %, whose equality is not a built-in operator',
+                  mapping OPERATOR(pg_catalog.->>) 'customer', v_cs.key_type
+                USING ERRCODE = '42804',
+                      HINT = pg_catalog.format('Make the customer column of type %s itself.', v_cs.key_type);
+        END IF;
+        v_app := pg_catalog.format('%s%I.%I', CASE WHEN v_cls.relkind OPERATOR(pg_catalog.=) 'r' THEN 'ONLY ' ELSE '' END,
+                                   v_cls.nspname, v_cls.relname);
+
+        -- The event source: one row per row of the table that prio folds,
+        -- (customer_id, at, tiebreak, kind, amount).  Ignored: a row whose
+        -- customer, at or kind is NULL (or at infinite; an amount NaN or
+        -- infinite is no amount), whose customer is not mapped, whose
+        -- kind is not in prio.activity_kinds (prio.unmapped_kinds counts
+        -- them), or dated after now (folded once due, by a recompute).
+        -- Events at the same instant are folded in the order of tiebreak, a
+        -- hash of the kind and the amount: the same order on every path.
+        v_sel := pg_catalog.format($q$SELECT m.customer_id, e.at,
+       pg_catalog.hashtextextended(pg_catalog.concat_ws(' ', e.kind, e.amount), 0) AS tiebreak, e.kind, e.amount
+  FROM (SELECT (%1$s) AS k, (%2$s) AS at, (%3$s) AS kind,
+               CASE WHEN NOT %4$s OPERATOR(pg_catalog.=) ANY ('{NaN,Infinity,-Infinity}'::numeric[]) THEN %4$s END AS amount
+          FROM %5$s) e
+  JOIN %6$s m ON m.key %7$s e.k
+ WHERE e.kind IS NOT NULL AND pg_catalog.isfinite(e.at) AND e.at OPERATOR(pg_catalog.<=) pg_catalog.now()
+   AND EXISTS (SELECT 1 FROM @extschema@.activity_kinds ak WHERE ak.kind OPERATOR(pg_catalog.=) e.kind)$q$,
+            v_exprs OPERATOR(pg_catalog.->) 'customer' OPERATOR(pg_catalog.->>) 'sql',
+            v_exprs OPERATOR(pg_catalog.->) 'at' OPERATOR(pg_catalog.->>) 'sql',
+            v_exprs OPERATOR(pg_catalog.->) 'kind' OPERATOR(pg_catalog.->>) 'sql',
+            CASE WHEN v_exprs OPERATOR(pg_catalog.?) 'amount'
+                 THEN '(' OPERATOR(pg_catalog.||) (v_exprs OPERATOR(pg_catalog.->) 'amount' OPERATOR(pg_catalog.->>) 'sql') OPERATOR(pg_catalog.||) ')'
+                 ELSE 'NULL::numeric' END,
+            v_app, v_cs.key_map, v_eq);
+        -- the kinds prio does not know, and how many rows each has
+        v_rename := pg_catalog.format($q$SELECT e.kind, pg_catalog.count(*) AS n
+  FROM (SELECT (%1$s) AS kind FROM %2$s) e
+ WHERE NOT EXISTS (SELECT 1 FROM @extschema@.activity_kinds ak WHERE ak.kind OPERATOR(pg_catalog.=) e.kind)
+ GROUP BY e.kind$q$, v_exprs OPERATOR(pg_catalog.->) 'kind' OPERATOR(pg_catalog.->>) 'sql', v_app);
+        -- A change refolds the customers it touched from the table (the
+        -- rows before and after it); TRUNCATE, every customer of the
+        -- customers table.
+        FOREACH v_op IN ARRAY '{INSERT,UPDATE,DELETE}'::text[] LOOP
+            v_ks := CASE v_op WHEN 'INSERT' THEN pg_catalog.format('SELECT (%s) AS k FROM new_rows', v_exprs OPERATOR(pg_catalog.->) 'customer' OPERATOR(pg_catalog.->>) 'sql')
+                              WHEN 'DELETE' THEN pg_catalog.format('SELECT (%s) AS k FROM old_rows', v_exprs OPERATOR(pg_catalog.->) 'customer' OPERATOR(pg_catalog.->>) 'sql')
+                              ELSE pg_catalog.format('SELECT (%1$s) AS k FROM old_rows UNION SELECT (%1$s) FROM new_rows', v_exprs OPERATOR(pg_catalog.->) 'customer' OPERATOR(pg_catalog.->>) 'sql') END;
+            v_compiled := v_compiled OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object(v_op, ARRAY[pg_catalog.format(
+                $q$SELECT @extschema@.rebuild(ARRAY(SELECT DISTINCT m.customer_id FROM (%1$s) s JOIN %2$s m ON m.key %3$s s.k ORDER BY 1), %4$L, true)$q$,
+                v_ks, v_cs.key_map, v_eq,
+                CASE v_op WHEN 'INSERT' THEN 'activity' WHEN 'UPDATE' THEN 'activity update' ELSE 'activity delete' END)]);
+        END LOOP;
+        -- run by the customers table's trigger (INSERT, UPDATE): customers
+        -- new, or under a new key, whose activities are in the table already
+        SELECT c.sql INTO v_k FROM @extschema@._track_compile(v_cs.relid, 'key', v_cs.mapping OPERATOR(pg_catalog.->>) 'key', NULL) c;
+        v_compiled := v_compiled OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('ON_CUSTOMERS', pg_catalog.jsonb_build_object(
+            'INSERT', ARRAY[pg_catalog.format(
+                $q$SELECT @extschema@.rebuild(ARRAY(SELECT m.customer_id FROM (SELECT (%1$s) AS k FROM new_rows) s JOIN %2$s m ON m.key %3$s s.k WHERE EXISTS (SELECT 1 FROM %4$s t WHERE (%5$s) %3$s m.key) ORDER BY 1), 'customer', true)$q$,
+                v_k, v_cs.key_map, v_eq, v_app, v_exprs OPERATOR(pg_catalog.->) 'customer' OPERATOR(pg_catalog.->>) 'sql')],
+            'UPDATE', ARRAY[pg_catalog.format(
+                $q$SELECT @extschema@.rebuild(ARRAY(SELECT m.customer_id FROM (SELECT (%1$s) AS k FROM new_rows EXCEPT SELECT (%1$s) FROM old_rows) s JOIN %2$s m ON m.key %3$s s.k WHERE EXISTS (SELECT 1 FROM %4$s t WHERE (%5$s) %3$s m.key) ORDER BY 1), 'customer', true)$q$,
+                v_k, v_cs.key_map, v_eq, v_app, v_exprs OPERATOR(pg_catalog.->) 'customer' OPERATOR(pg_catalog.->>) 'sql')]));
+        v_compiled := v_compiled OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object(
+            'TRUNCATE', ARRAY[pg_catalog.format($q$SELECT @extschema@.rebuild(ARRAY(SELECT m.customer_id FROM %s m ORDER BY 1), 'activities truncated', true)$q$, v_cs.key_map)],
+            'LOAD', ARRAY[pg_catalog.format($q$SELECT @extschema@.rebuild(ARRAY(SELECT m.customer_id FROM %s m ORDER BY 1), 'track', true)$q$, v_cs.key_map)],
+            'EVENTS', v_sel, 'KINDS', v_rename, 'customers', v_cs.source_id, 'customer_map', v_cs.key_map::text);
+        INSERT INTO @extschema@.sources (relid, role, mapping, key_type, compiled, signature)
+        VALUES (source, role, mapping, v_cs.key_type, v_compiled, @extschema@._track_signature(source, v_compiled))
+        RETURNING source_id INTO v_id;
+        PERFORM @extschema@._track_triggers(source, v_id);
+        IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_index i
+                        WHERE i.indrelid OPERATOR(pg_catalog.=) source AND i.indisvalid AND i.indpred IS NULL
+                          AND i.indkey[0] OPERATOR(pg_catalog.=) (v_exprs OPERATOR(pg_catalog.->) 'customer' OPERATOR(pg_catalog.->>) 'attnum')::smallint
+                          AND i.indkey[0] OPERATOR(pg_catalog.<>) 0) THEN
+            RAISE NOTICE 'prio: % has no index on its customer column %: every change of it reads the table through', source, mapping OPERATOR(pg_catalog.->>) 'customer'
+                USING HINT = pg_catalog.format('CREATE INDEX ON %s (%s);', source, mapping OPERATOR(pg_catalog.->>) 'customer');
+        END IF;
+        -- the table's rows now: its customers folded again with them
+        FOR v_sql IN SELECT pg_catalog.jsonb_array_elements_text(v_compiled OPERATOR(pg_catalog.->) 'LOAD') LOOP
+            EXECUTE v_sql;
+        END LOOP;
+        EXECUTE pg_catalog.format('SELECT pg_catalog.count(*) FROM (%s) x', v_sel) INTO v_n;
+        RAISE NOTICE 'prio: tracking % as activities: % activities of the customers of %', source, v_n,
+              (SELECT s.relid FROM @extschema@.sources s WHERE s.source_id OPERATOR(pg_catalog.=) v_cs.source_id);
+        RETURN;
+    END IF;
+
+    -- customers: the key is a column with a unique index, so one row of the
+    -- table is one customer
+    SELECT (v_exprs OPERATOR(pg_catalog.->) 'key' OPERATOR(pg_catalog.->>) 'attnum')::smallint AS attnum,
+           (v_exprs OPERATOR(pg_catalog.->) 'key' OPERATOR(pg_catalog.->>) 'type')::pg_catalog.regtype AS type,
+           (v_exprs OPERATOR(pg_catalog.->) 'key' OPERATOR(pg_catalog.->>) 'collation')::oid AS collation,
+           v_exprs OPERATOR(pg_catalog.->) 'key' OPERATOR(pg_catalog.->>) 'sql' AS sql
+      INTO v_key;
+    IF v_key.attnum OPERATOR(pg_catalog.<=) 0 THEN
+        RAISE EXCEPTION 'prio.track(): the customers key must be a column of %, not an expression (%)', source, mapping OPERATOR(pg_catalog.->>) 'key'
+            USING ERRCODE = '22023', HINT = 'Map "key" to the column that identifies a customer (with a unique index).';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_index i
+                    WHERE i.indrelid OPERATOR(pg_catalog.=) source AND i.indisunique AND i.indimmediate
+                      AND i.indisvalid AND i.indnkeyatts OPERATOR(pg_catalog.=) 1
+                      AND i.indkey[0] OPERATOR(pg_catalog.=) v_key.attnum
+                      AND i.indpred IS NULL AND i.indexprs IS NULL) THEN
+        RAISE EXCEPTION 'prio.track(): the customers key % of % has no unique index', v_key.sql, source
+            USING ERRCODE = '42P10',
+                  HINT = pg_catalog.format('One row per customer: CREATE UNIQUE INDEX ON %s (%s) (or a primary key, not deferrable).', source, v_key.sql);
+    END IF;
+    -- prio compares keys (the key map, the triggers' SQL) with the equality
+    -- of the table's unique index, under the column's collation: the index
+    -- is what makes one row one customer.  (A unique index COLLATE "C" on a
+    -- case-insensitive column lets "a" and "A" both in: prio, comparing them
+    -- as the column does, would take them for one customer.)
+    SELECT o.oprnamespace::regnamespace::text AS oprnamespace, o.oprname INTO v_c
+      FROM pg_catalog.pg_index i
+      JOIN pg_catalog.pg_opclass ic ON ic.oid OPERATOR(pg_catalog.=) i.indclass[0]
+      JOIN pg_catalog.pg_am am ON am.oid OPERATOR(pg_catalog.=) ic.opcmethod AND am.amname OPERATOR(pg_catalog.=) 'btree'
+      JOIN pg_catalog.pg_amop ao ON ao.amopfamily OPERATOR(pg_catalog.=) ic.opcfamily
+                                AND ao.amoplefttype OPERATOR(pg_catalog.=) ic.opcintype
+                                AND ao.amoprighttype OPERATOR(pg_catalog.=) ic.opcintype
+                                AND ao.amopstrategy OPERATOR(pg_catalog.=) 3
+                                AND ao.amopmethod OPERATOR(pg_catalog.=) ic.opcmethod
+      JOIN pg_catalog.pg_operator o ON o.oid OPERATOR(pg_catalog.=) ao.amopopr
+     WHERE i.indrelid OPERATOR(pg_catalog.=) source AND i.indisunique AND i.indimmediate
+       AND i.indisvalid AND i.indnkeyatts OPERATOR(pg_catalog.=) 1
+       AND i.indkey[0] OPERATOR(pg_catalog.=) v_key.attnum
+       AND i.indpred IS NULL AND i.indexprs IS NULL
+       AND i.indcollation[0] OPERATOR(pg_catalog.=) v_key.collation
+     ORDER BY ic.opcdefault DESC, i.indisprimary DESC, i.indexrelid
+     LIMIT 1;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'prio.track(): the unique index on the customers key % of % compares keys under another collation than the column''s', v_key.sql, source
+            USING ERRCODE = '42P10',
+                  HINT = pg_catalog.format('prio compares keys as the column does (collation %s): CREATE UNIQUE INDEX ON %s (%s).',
+                                           COALESCE((SELECT pg_catalog.quote_ident(co.collname) FROM pg_catalog.pg_collation co
+                                                      WHERE co.oid OPERATOR(pg_catalog.=) v_key.collation), 'none'),
+                                           source, v_key.sql);
+    END IF;
+    v_eq := pg_catalog.format('OPERATOR(%I.%s)', v_c.oprnamespace, v_c.oprname);
+    -- The triggers compare keys with that operator by name, and a domain's
+    -- values pick it among the operators of its schema by their types: one
+    -- outside pg_catalog could be shadowed by an operator on the domain that
+    -- whoever may create in that schema adds, and run as prio's owner.
+    IF v_c.oprnamespace OPERATOR(pg_catalog.<>) 'pg_catalog'
+       AND (SELECT t.typtype FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_type t ON t.oid OPERATOR(pg_catalog.=) a.atttypid
+             WHERE a.attrelid OPERATOR(pg_catalog.=) source AND a.attnum OPERATOR(pg_catalog.=) v_key.attnum) OPERATOR(pg_catalog.=) 'd' THEN
+        RAISE EXCEPTION 'prio.track(): the customers key % is of a domain over %, whose equality is not a built-in operator', v_key.sql, v_key.type
+            USING ERRCODE = '42804',
+                  HINT = pg_catalog.format('Make the key column of type %s itself.', v_key.type);
+    END IF;
+
+    INSERT INTO @extschema@.sources (relid, role, mapping, key_type)
+    VALUES (source, role, mapping, v_key.type)
+    RETURNING source_id INTO v_id;
+    v_map := pg_catalog.format('@extschema@.%I', 'keys_' OPERATOR(pg_catalog.||) v_id);
+    IF pg_catalog.to_regclass(v_map) IS NOT NULL THEN
+        -- key maps are the application's data, not members of the extension:
+        -- DROP EXTENSION leaves them
+        RAISE EXCEPTION 'prio.track(): % is there already, left by an earlier installation of prio', v_map
+            USING ERRCODE = '42P07', HINT = pg_catalog.format('Drop it (DROP TABLE %s) if you do not need it.', v_map);
+    END IF;
+    v_app := pg_catalog.format('%s%I.%I', CASE WHEN v_cls.relkind OPERATOR(pg_catalog.=) 'r' THEN 'ONLY ' ELSE '' END,
+                               v_cls.nspname, v_cls.relname);
+    EXECUTE pg_catalog.format(
+        'CREATE TABLE %s (key %s%s PRIMARY KEY DEFERRABLE, customer_id bigint NOT NULL UNIQUE REFERENCES @extschema@.customers ON DELETE CASCADE)',
+        v_map, pg_catalog.format_type(v_key.type, NULL),
+        (SELECT pg_catalog.format(' COLLATE %I.%I', cn.nspname, co.collname)
+           FROM pg_catalog.pg_collation co JOIN pg_catalog.pg_namespace cn ON cn.oid OPERATOR(pg_catalog.=) co.collnamespace
+          WHERE co.oid OPERATOR(pg_catalog.=) v_key.collation));
+    EXECUTE pg_catalog.format('COMMENT ON TABLE %s IS %L', v_map,
+        pg_catalog.format('prio''s key map of tracked table %s: its key %s to prio''s customer_id (written by prio only).',
+                          source, v_key.sql));
+
+    -- one mapped customer per row, as prio.customers wants it: texts cut
+    -- to prio's limits, created_at no later than now (NULL: now when new,
+    -- unchanged when not), attributes a JSON object
+    v_sel := pg_catalog.format('t.%s AS k', v_key.sql);
+    FOR v_k, v_a IN SELECT * FROM (VALUES ('name', 'text'), ('owner', 'text'), ('backup_owner', 'text'),
+                                          ('budget', 'boolean'), ('authority', 'boolean'), ('need', 'boolean'),
+                                          ('timeline', 'boolean'), ('created_at', 'timestamptz')) x(k, t) LOOP
+        v_sel := v_sel OPERATOR(pg_catalog.||) ', ' OPERATOR(pg_catalog.||)
+                 CASE WHEN NOT v_exprs OPERATOR(pg_catalog.?) v_k THEN pg_catalog.format('NULL::%s', v_a)
+                      WHEN v_k OPERATOR(pg_catalog.=) 'name' THEN pg_catalog.format('pg_catalog.left((%s), 1000)', v_exprs OPERATOR(pg_catalog.->) v_k OPERATOR(pg_catalog.->>) 'sql')
+                      WHEN v_a OPERATOR(pg_catalog.=) 'text' THEN pg_catalog.format('pg_catalog.left((%s), 200)', v_exprs OPERATOR(pg_catalog.->) v_k OPERATOR(pg_catalog.->>) 'sql')
+                      WHEN v_k OPERATOR(pg_catalog.=) 'created_at' THEN
+                          pg_catalog.format('CASE WHEN pg_catalog.isfinite((%1$s)) THEN LEAST((%1$s), pg_catalog.now()) END',
+                                            v_exprs OPERATOR(pg_catalog.->) v_k OPERATOR(pg_catalog.->>) 'sql')
+                      ELSE pg_catalog.format('(%s)', v_exprs OPERATOR(pg_catalog.->) v_k OPERATOR(pg_catalog.->>) 'sql') END
+                 OPERATOR(pg_catalog.||) ' AS ' OPERATOR(pg_catalog.||) v_k;
+        IF v_exprs OPERATOR(pg_catalog.?) v_k THEN
+            v_set := v_set OPERATOR(pg_catalog.||) CASE WHEN v_set OPERATOR(pg_catalog.=) '' THEN '' ELSE ', ' END
+                     OPERATOR(pg_catalog.||)
+                     CASE WHEN v_k OPERATOR(pg_catalog.=) 'created_at'
+                          THEN 'created_at = COALESCE(a.created_at, c.created_at)'
+                          ELSE pg_catalog.format('%1$s = a.%1$s', v_k) END;
+        END IF;
+    END LOOP;
+    SELECT pg_catalog.string_agg(pg_catalog.format('%L, (%s)', pg_catalog.substr(e.key, 12),
+                                                   e.value OPERATOR(pg_catalog.->>) 'sql'), ', ' ORDER BY e.key)
+      INTO v_attrs
+      FROM pg_catalog.jsonb_each(v_exprs) e WHERE e.key OPERATOR(pg_catalog.~~) 'attributes.%';
+    v_sel := v_sel OPERATOR(pg_catalog.||) ', ' OPERATOR(pg_catalog.||)
+             CASE WHEN v_attrs IS NULL THEN '''{}''::jsonb'
+                  ELSE pg_catalog.format('pg_catalog.jsonb_build_object(%s)', v_attrs) END
+             OPERATOR(pg_catalog.||) ' AS attributes';
+    IF mapping OPERATOR(pg_catalog.?) 'attributes' THEN
+        v_set := v_set OPERATOR(pg_catalog.||) CASE WHEN v_set OPERATOR(pg_catalog.=) '' THEN '' ELSE ', ' END
+                 OPERATOR(pg_catalog.||) 'attributes = a.attributes';
+    END IF;
+
+    -- An UPDATE that changes a row's key keeps its customer (state,
+    -- history).  Row n of old_rows is the old version of row n of new_rows.
+    -- Every pair moves at once, so a chain in one statement (b to c, a to
+    -- b) keeps each customer with its row: the key map's primary key is
+    -- checked at the end of the statement (DEFERRABLE).  A new key mapped
+    -- already to a customer that is not moving away (prio missed a change)
+    -- is not taken.
+    v_rename := pg_catalog.format($q$
+WITH o AS (SELECT %1$s AS k, pg_catalog.row_number() OVER () AS n FROM old_rows),
+     nw AS (SELECT %1$s AS k, pg_catalog.row_number() OVER () AS n FROM new_rows),
+     p AS (SELECT o.k AS old_k, nw.k AS new_k FROM o JOIN nw ON o.n OPERATOR(pg_catalog.=) nw.n
+            WHERE o.k IS NOT NULL AND nw.k IS NOT NULL AND NOT (o.k %2$s nw.k))
+UPDATE %3$s m SET key = p.new_k FROM p
+ WHERE m.key %2$s p.old_k
+   AND NOT EXISTS (SELECT 1 FROM %3$s m2 WHERE m2.key %2$s p.new_k
+                      AND NOT EXISTS (SELECT 1 FROM p p2 WHERE p2.old_k %2$s m2.key))$q$, v_key.sql, v_eq, v_map);
+    v_upd_cmp := (SELECT pg_catalog.string_agg(
+                    CASE WHEN x.k OPERATOR(pg_catalog.=) 'attributes' AND NOT mapping OPERATOR(pg_catalog.?) 'attributes' THEN 'c.attributes'
+                         WHEN x.k OPERATOR(pg_catalog.=) 'attributes' THEN 'a.attributes'
+                         WHEN NOT v_exprs OPERATOR(pg_catalog.?) x.k THEN 'c.' OPERATOR(pg_catalog.||) x.k
+                         WHEN x.k OPERATOR(pg_catalog.=) 'created_at' THEN 'COALESCE(a.created_at, c.created_at)'
+                         ELSE 'a.' OPERATOR(pg_catalog.||) x.k END, ', ' ORDER BY x.n)
+                    FROM pg_catalog.unnest('{name,owner,backup_owner,budget,authority,need,timeline,created_at,attributes}'::text[])
+                         WITH ORDINALITY x(k, n));
+    -- Then each key the statement touched, as the table has it now: gone
+    -- (the customer goes, with its state and history), changed, or new.
+    -- Every piece of the mapping is formatted in once (never re-scanned).
+    FOREACH v_op IN ARRAY '{INSERT,UPDATE,DELETE,LOAD}'::text[] LOOP
+        v_ks := CASE v_op
+            WHEN 'INSERT' THEN pg_catalog.format('SELECT %s AS k FROM new_rows', v_key.sql)
+            WHEN 'DELETE' THEN pg_catalog.format('SELECT %s AS k FROM old_rows', v_key.sql)
+            WHEN 'UPDATE' THEN pg_catalog.format('SELECT %1$s AS k FROM old_rows UNION SELECT %1$s FROM new_rows', v_key.sql)
+            ELSE pg_catalog.format('SELECT t.%s AS k FROM %s t', v_key.sql, v_app) END;
+        v_stmts := '{}';
+        IF v_op OPERATOR(pg_catalog.=) 'UPDATE' THEN
+            v_stmts := v_stmts OPERATOR(pg_catalog.||) v_rename;
+        END IF;
+        -- (after an INSERT every key it touched is in the table: nothing goes)
+        IF v_op OPERATOR(pg_catalog.=) ANY ('{UPDATE,DELETE}'::text[]) THEN
+            v_stmts := v_stmts OPERATOR(pg_catalog.||) pg_catalog.format($q$
+WITH s AS (%5$s)
+DELETE FROM @extschema@.activities x USING %1$s m
+ WHERE x.customer_id OPERATOR(pg_catalog.=) m.customer_id
+   AND EXISTS (SELECT 1 FROM s WHERE s.k %2$s m.key)
+   AND NOT EXISTS (SELECT 1 FROM %3$s t WHERE t.%4$s %2$s m.key)$q$, v_map, v_eq, v_app, v_key.sql, v_ks);
+            v_stmts := v_stmts OPERATOR(pg_catalog.||) pg_catalog.format($q$
+WITH s AS (%5$s)
+DELETE FROM @extschema@.customers c USING %1$s m
+ WHERE c.customer_id OPERATOR(pg_catalog.=) m.customer_id
+   AND EXISTS (SELECT 1 FROM s WHERE s.k %2$s m.key)
+   AND NOT EXISTS (SELECT 1 FROM %3$s t WHERE t.%4$s %2$s m.key)$q$, v_map, v_eq, v_app, v_key.sql, v_ks);
+        END IF;
+        IF v_op OPERATOR(pg_catalog.=) ANY ('{INSERT,UPDATE}'::text[]) AND v_set OPERATOR(pg_catalog.<>) '' THEN
+            v_stmts := v_stmts OPERATOR(pg_catalog.||) pg_catalog.format($q$
+WITH s AS (%8$s),
+     a AS (SELECT %1$s FROM %2$s t WHERE EXISTS (SELECT 1 FROM s WHERE s.k %3$s t.%4$s))
+UPDATE @extschema@.customers c SET %5$s
+  FROM a JOIN %6$s m ON m.key %3$s a.k
+ WHERE c.customer_id OPERATOR(pg_catalog.=) m.customer_id
+   AND (c.name, c.owner, c.backup_owner, c.budget, c.authority, c.need, c.timeline, c.created_at, c.attributes)
+       IS DISTINCT FROM (%7$s)$q$, v_sel, v_app, v_eq, v_key.sql, v_set, v_map, v_upd_cmp, v_ks);
+        END IF;
+        IF v_op OPERATOR(pg_catalog.<>) 'DELETE' THEN
+            v_stmts := v_stmts OPERATOR(pg_catalog.||) pg_catalog.format($q$
+WITH s AS (%6$s),
+     a AS (SELECT %1$s FROM %2$s t WHERE EXISTS (SELECT 1 FROM s WHERE s.k %3$s t.%4$s)),
+     n AS (SELECT a.*, @extschema@._new_customer_id() AS id FROM a
+            WHERE NOT EXISTS (SELECT 1 FROM %5$s m WHERE m.key %3$s a.k)),
+     c AS (INSERT INTO @extschema@.customers (customer_id, name, owner, backup_owner, budget, authority, need,
+                                              timeline, created_at, attributes)
+           SELECT n.id, n.name, n.owner, n.backup_owner, n.budget, n.authority, n.need, n.timeline,
+                  COALESCE(n.created_at, pg_catalog.now()), n.attributes
+             FROM n)
+INSERT INTO %5$s (key, customer_id) SELECT n.k, n.id FROM n$q$, v_sel, v_app, v_eq, v_key.sql, v_map, v_ks);
+        END IF;
+        v_compiled := v_compiled OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object(v_op, v_stmts);
+    END LOOP;
+    v_compiled := v_compiled OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('TRUNCATE', ARRAY[
+        pg_catalog.format('DELETE FROM @extschema@.activities x USING %s m WHERE x.customer_id OPERATOR(pg_catalog.=) m.customer_id', v_map),
+        pg_catalog.format('DELETE FROM @extschema@.customers c USING %s m WHERE c.customer_id OPERATOR(pg_catalog.=) m.customer_id', v_map)]);
+    UPDATE @extschema@.sources s SET key_map = v_map::pg_catalog.regclass, compiled = v_compiled,
+                                     signature = @extschema@._track_signature(source, v_compiled)
+     WHERE s.source_id OPERATOR(pg_catalog.=) v_id;
+
+    PERFORM @extschema@._track_triggers(source, v_id);
+
+    -- the table's rows now, in one pass (a row whose key is NULL is no
+    -- customer until it has one)
+    FOR v_sql IN SELECT pg_catalog.jsonb_array_elements_text(v_compiled OPERATOR(pg_catalog.->) 'LOAD') LOOP
+        EXECUTE v_sql;
+    END LOOP;
+    EXECUTE pg_catalog.format('SELECT pg_catalog.count(*) FROM %s', v_map) INTO v_n;
+    RAISE NOTICE 'prio: tracking % as customers: % customers', source, v_n;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.track(regclass, text, jsonb) IS
+'Attaches prio to an application''s table: role customers (mapping keys key, name, owner, backup_owner, budget, authority, need, timeline, created_at, attributes: {...}) mirrors its rows into prio.customers and keeps them live; activities (customer, kind, at, amount, note, actor, channel, external_key, customers: the tracked customers table whose key the customer is, needed when several have a key of its type) folds its rows into those customers'' state without copying them, and keeps it live.  Each mapping value is a column name or an SQL expression over the row.  Requires owning the table; everything or nothing.';
+REVOKE ALL ON FUNCTION @extschema@.track(regclass, text, jsonb) FROM PUBLIC;
+
+DROP FUNCTION @extschema@.untrack(regclass);
+CREATE FUNCTION @extschema@.untrack(source regclass)
+RETURNS void
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_src record;
+    v_sql text;
+    v_trigger name;
+BEGIN
+    IF source IS NULL THEN
+        RAISE EXCEPTION 'prio.untrack(): source must not be NULL' USING ERRCODE = '22004';
+    END IF;
+    PERFORM @extschema@._track_check_owner(source, 'untrack');
+    SELECT s.source_id, s.role, s.key_map, s.compiled INTO v_src
+      FROM @extschema@.sources s WHERE s.relid OPERATOR(pg_catalog.=) source FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'table % is not tracked by prio', source
+            USING ERRCODE = '42704', HINT = 'prio.tracked lists the tracked tables.';
+    END IF;
+    FOR v_trigger IN SELECT t.tgname FROM pg_catalog.pg_trigger t
+                      WHERE t.tgrelid OPERATOR(pg_catalog.=) source
+                        AND t.tgfoid OPERATOR(pg_catalog.=) '@extschema@.source_changed()'::pg_catalog.regprocedure
+                      ORDER BY t.tgname LOOP
+        EXECUTE pg_catalog.format('DROP TRIGGER %I ON %s', v_trigger, source);
+    END LOOP;
+    IF v_src.role OPERATOR(pg_catalog.=) 'activities' THEN
+        -- the table's activities leave its customers' state: refolded without them
+        DELETE FROM @extschema@.sources s WHERE s.source_id OPERATOR(pg_catalog.=) v_src.source_id;
+        EXECUTE pg_catalog.format('SELECT @extschema@.rebuild(ARRAY(SELECT m.customer_id FROM %s m ORDER BY 1), %L, true)',
+                                  v_src.compiled OPERATOR(pg_catalog.->>) 'customer_map', 'untrack');
+        RETURN;
+    END IF;
+    IF EXISTS (SELECT 1 FROM @extschema@.sources s
+                WHERE s.role OPERATOR(pg_catalog.=) 'activities'
+                  AND s.compiled OPERATOR(pg_catalog.->>) 'customers' OPERATOR(pg_catalog.=) v_src.source_id::text) THEN
+        RAISE EXCEPTION 'activities of the customers of % are tracked', source
+            USING ERRCODE = '2BP01',
+                  DETAIL = (SELECT pg_catalog.string_agg(s.relid::text, ', ' ORDER BY s.source_id) FROM @extschema@.sources s
+                             WHERE s.role OPERATOR(pg_catalog.=) 'activities'
+                               AND s.compiled OPERATOR(pg_catalog.->>) 'customers' OPERATOR(pg_catalog.=) v_src.source_id::text),
+                  HINT = 'prio.untrack() the activities table first.';
+    END IF;
+    -- its customers go, with their state and history
+    FOR v_sql IN SELECT pg_catalog.jsonb_array_elements_text(v_src.compiled OPERATOR(pg_catalog.->) 'TRUNCATE') LOOP
+        EXECUTE v_sql;
+    END LOOP;
+    IF v_src.key_map IS NOT NULL THEN
+        EXECUTE pg_catalog.format('DROP TABLE %s', v_src.key_map);
+    END IF;
+    DELETE FROM @extschema@.sources s WHERE s.source_id OPERATOR(pg_catalog.=) v_src.source_id;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.untrack(regclass) IS
+'Detaches prio from a tracked table: drops prio''s triggers on it; of a customers table, its key map and its customers (with their state and history; refused while their activities are tracked); of an activities table, its customers are folded again without its rows.  The table itself is left as it was.  Requires owning the table.';
+REVOKE ALL ON FUNCTION @extschema@.untrack(regclass) FROM PUBLIC;
+
+CREATE FUNCTION @extschema@.unmapped_kinds_of_sources(OUT source regclass, OUT kind text, OUT rows bigint)
+RETURNS SETOF record
+LANGUAGE plpgsql
+STABLE PARALLEL RESTRICTED
+-- it reads the tracked tables as prio's owner (prio's triggers do), and
+-- shows only the tables the caller may read
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET row_security = off
+-- the compiled SQL parsed as track() wrote it (see prio.source_changed())
+SET standard_conforming_strings = on
+SET array_nulls = on
+AS $$
+DECLARE
+    v_src record;
+BEGIN
+    FOR v_src IN SELECT s.relid, s.compiled OPERATOR(pg_catalog.->>) 'KINDS' AS sql FROM @extschema@.sources s
+                  WHERE s.role OPERATOR(pg_catalog.=) 'activities'
+                    AND s.signature OPERATOR(pg_catalog.=) @extschema@._track_signature(s.relid, s.compiled)
+                    AND pg_catalog.has_table_privilege(pg_catalog.session_user(), s.relid, 'SELECT')
+                  ORDER BY s.source_id LOOP
+        source := v_src.relid;
+        FOR kind, rows IN EXECUTE v_src.sql OPERATOR(pg_catalog.||) ' ORDER BY 1' LOOP
+            RETURN NEXT;
+        END LOOP;
+    END LOOP;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.unmapped_kinds_of_sources() IS
+'Internal (prio.unmapped_kinds): per tracked activities table the caller may read, the kinds prio.activity_kinds does not have and how many rows each has.';
+REVOKE ALL ON FUNCTION @extschema@.unmapped_kinds_of_sources() FROM PUBLIC;
+
+CREATE VIEW @extschema@.unmapped_kinds WITH (security_invoker = true) AS
+SELECT u.source, u.kind, u.rows FROM @extschema@.unmapped_kinds_of_sources() u;
+COMMENT ON VIEW @extschema@.unmapped_kinds IS
+'Activity kinds of tracked activities tables that prio does not know: their rows are ignored for scoring (the application''s writes go through).  Map one with a row in prio.activity_kinds.';
+COMMENT ON COLUMN @extschema@.unmapped_kinds.source IS 'The tracked activities table.';
+COMMENT ON COLUMN @extschema@.unmapped_kinds.kind IS 'The kind as the mapping gives it (NULL: rows without a kind).';
+COMMENT ON COLUMN @extschema@.unmapped_kinds.rows IS 'How many rows of the table have it.';
+
+-- A kind added to prio.activity_kinds may be in a tracked activities
+-- table already (prio.unmapped_kinds): its rows count from now on.
+CREATE FUNCTION @extschema@.kinds_added()
+RETURNS trigger
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+AS $$
+BEGIN
+    IF TG_RELID OPERATOR(pg_catalog.<>) '@extschema@.activity_kinds'::pg_catalog.regclass THEN
+        RAISE EXCEPTION 'prio.kinds_added() is a trigger of prio.activity_kinds only' USING ERRCODE = '39P01';
+    END IF;
+    IF EXISTS (SELECT 1 FROM @extschema@.sources s WHERE s.role OPERATOR(pg_catalog.=) 'activities') THEN
+        -- as prio.config_changed() does
+        LOCK TABLE @extschema@.customer_state IN EXCLUSIVE MODE;
+        PERFORM @extschema@.rebuild(NULL, 'activity_kinds changed', true);
+    END IF;
+    RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.kinds_added() IS
+'Statement trigger: kinds added to prio.activity_kinds re-tier everyone in the same transaction when an activities table is tracked (its rows of those kinds count from now on).';
+REVOKE ALL ON FUNCTION @extschema@.kinds_added() FROM PUBLIC;
+CREATE TRIGGER activity_kinds_added
+    AFTER INSERT ON @extschema@.activity_kinds
+    FOR EACH STATEMENT WHEN (NOT @extschema@.restoring()) EXECUTE FUNCTION @extschema@.kinds_added();

@@ -275,8 +275,8 @@ CREATE UNIQUE INDEX leads_c_code_key ON crm.leads_c (code COLLATE "C");
 SELECT pg_temp.err($$SELECT prio.track('crm.leads_c', 'customers', '{"key": "code", "name": "title"}')$$) AS key_index_of_another_collation;
 -- a failure while loading the rows undoes the key map and triggers already made
 SELECT pg_temp.err($$SELECT prio.track('crm.leads', 'customers', '{"key": "id", "budget": "100 / score > 1"}')$$) AS load_fails;
--- activities: the mapping is checked in full, then refused for now
-SELECT pg_temp.err($$SELECT prio.track('crm.leads', 'activities', '{"customer": "id", "kind": "kind", "at": "at", "amount": "amount * 2", "note": "title", "external_key": "plain"}')$$) AS activities_not_yet;
+-- activities: the mapping is checked in full; its customer must be the key of a tracked customers table
+SELECT pg_temp.err($$SELECT prio.track('crm.leads', 'activities', '{"customer": "id", "kind": "kind", "at": "at", "amount": "amount * 2", "note": "title", "external_key": "plain"}')$$) AS activities_without_tracked_customers;
 SELECT pg_temp.err($$SELECT prio.track('crm.leads', 'activities', '{"customer": "id", "kind": "kind"}')$$) AS activities_at_missing;
 SELECT pg_temp.err($$SELECT prio.track('crm.leads', 'activities', '{"customer": "id", "kind": "kind", "at": "at", "key": "id"}')$$) AS activities_unknown_key;
 SELECT pg_temp.err($$SELECT prio.track('crm.leads', 'activities', '{"customer": "id", "kind": "kynd", "at": "at"}')$$) AS activities_missing_column;
@@ -284,6 +284,10 @@ SELECT pg_temp.err($$SELECT prio.track('crm.leads', 'activities', '{"customer": 
 SELECT pg_temp.err($$SELECT prio.track('crm.leads', 'activities', '{"customer": "id", "kind": "kind", "at": "at", "amount": "title"}')$$) AS activities_amount_a_text;
 SELECT pg_temp.err($$SELECT prio.track('crm.leads', 'activities', '{"customer": "doc", "kind": "kind", "at": "at"}')$$) AS activities_customer_without_btree;
 SELECT pg_temp.err($$SELECT prio.track('crm.leads', 'activities', '{"customer": "id", "kind": "kind", "at": "least(at, now())"}')$$) AS activities_at_not_immutable;
+SELECT pg_temp.err($$SELECT prio.track('crm.leads', 'activities', '{"customer": "title", "kind": "kind", "at": "at"}')$$) AS activities_two_customers_tables_of_its_type;
+SELECT pg_temp.err($$SELECT prio.track('crm.leads', 'activities', '{"customer": "id", "kind": "kind", "at": "at", "customers": "crm.leads"}')$$) AS activities_customers_not_tracked;
+SELECT pg_temp.err($$SELECT prio.track('crm.leads', 'activities', '{"customer": "id", "kind": "kind", "at": "at", "customers": "crm.big"}')$$) AS activities_customers_key_of_another_type;
+SELECT pg_temp.err($$SELECT prio.track('crm.leads', 'activities', '{"customer": "id", "kind": "kind", "at": "at", "customers": ["crm.big"]}')$$) AS activities_customers_not_a_name;
 -- ownership: a role that does not own the table (even allowed to run track())
 DO $$ BEGIN
     IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'prio_track_stranger') THEN
@@ -308,6 +312,116 @@ SELECT pg_temp.err($$SELECT prio.track('crm.leads', 'customers', '{"key": "id"}'
 RESET ROLE;
 SELECT pg_temp.prio_side() = side AS nothing_half_done FROM side_before;
 SELECT pg_temp.app_table_def('crm.leads') AS leads_untouched;
+
+-- Activities (issue 18, second part): crm.events refers to the uuid key of a
+-- tracked customers table; prio folds its rows into those customers' state
+-- without copying them, live on INSERT, UPDATE (a row moved to another
+-- customer too), DELETE, TRUNCATE and COPY, equal to recompute().  Ignored
+-- for scoring (the application's write goes through): a kind prio does not
+-- know (counted in prio.unmapped_kinds), a NULL customer or time, a customer
+-- the customers table does not have, a time in the future.  A purchase of a
+-- negative amount is a refund: monetary is net of it, never below 0.
+CREATE TABLE crm.clients (id uuid PRIMARY KEY, name text);
+CREATE TABLE crm.events (account_id uuid, type text, happened_at timestamptz, value numeric);
+INSERT INTO crm.clients VALUES ('00000000-0000-0000-0000-000000000001', 'One'),
+    ('00000000-0000-0000-0000-000000000002', 'Two'), ('00000000-0000-0000-0000-000000000003', 'Three');
+INSERT INTO crm.events VALUES
+    ('00000000-0000-0000-0000-000000000001', 'inquiry', '2026-01-05 10:00+00', NULL),
+    ('00000000-0000-0000-0000-000000000001', 'purchase', '2026-01-10 10:00+00', 100),
+    ('00000000-0000-0000-0000-000000000002', 'visit', '2026-01-06 10:00+00', NULL),
+    ('00000000-0000-0000-0000-000000000002', 'teleport', '2026-01-07 10:00+00', NULL),
+    (NULL, 'purchase', '2026-01-07 10:00+00', 5),
+    ('00000000-0000-0000-0000-000000000003', 'purchase', NULL, 5),
+    ('00000000-0000-0000-0000-000000000099', 'purchase', '2026-01-07 10:00+00', 5);
+CREATE TEMP TABLE events_before AS
+SELECT pg_temp.app_table_def('crm.events') AS def, pg_temp.app_rows('crm.events') AS rows;
+-- the facts prio folded, per customer of crm.clients
+CREATE FUNCTION pg_temp.folded() RETURNS TABLE (name text, frequency bigint, monetary numeric, stage prio.stage,
+                                                first_at timestamptz, last_at timestamptz, last_inbound_at timestamptz)
+LANGUAGE plpgsql AS $$
+BEGIN
+    RETURN QUERY EXECUTE format('SELECT c.name, s.frequency, s.monetary, s.stage, s.first_at, s.last_at, s.last_inbound_at
+                                   FROM %s m JOIN prio.customers c USING (customer_id)
+                                   JOIN prio.customer_state s USING (customer_id) ORDER BY 1',
+                                (SELECT t.key_map FROM prio.tracked t WHERE t.source = 'crm.clients'::regclass));
+END $$;
+SELECT prio.track('crm.clients', 'customers', '{"key": "id", "name": "name"}');
+-- (activities too are tracked in READ COMMITTED only: 25001)
+BEGIN ISOLATION LEVEL REPEATABLE READ;
+SELECT pg_temp.err($$SELECT prio.track('crm.events', 'activities', '{"customer": "account_id", "kind": "type", "at": "happened_at", "amount": "value"}')$$) AS activities_in_repeatable_read;
+ROLLBACK;
+-- no index on the customer column: track() says so
+SELECT prio.track('crm.events', 'activities', '{"customer": "account_id", "kind": "type", "at": "happened_at", "amount": "value"}');
+SELECT source, role, mapping, key_type FROM prio.tracked WHERE source IN ('crm.clients'::regclass, 'crm.events'::regclass) ORDER BY source::text;
+SELECT * FROM pg_temp.folded();
+SELECT * FROM prio.unmapped_kinds;
+SELECT prio.recompute() AS facts_recompute_fixed_after_track;
+-- INSERT: two events at the same instant as One's purchase (folded in the
+-- same order on every path), a refund bigger than Two's purchases, a
+-- meeting next week
+INSERT INTO crm.events VALUES
+    ('00000000-0000-0000-0000-000000000001', 'rejected', '2026-01-10 10:00+00', NULL),
+    ('00000000-0000-0000-0000-000000000001', 'call', '2026-01-10 10:00+00', NULL),
+    ('00000000-0000-0000-0000-000000000002', 'purchase', '2026-01-08 10:00+00', 30),
+    ('00000000-0000-0000-0000-000000000002', 'purchase', '2026-01-09 10:00+00', -50),
+    ('00000000-0000-0000-0000-000000000003', 'meeting', now() + interval '7 days', NULL);
+SELECT * FROM pg_temp.folded();
+SELECT prio.recompute() AS facts_recompute_fixed_after_insert;
+-- UPDATE: One's purchase moves to Three
+UPDATE crm.events SET account_id = '00000000-0000-0000-0000-000000000003'
+ WHERE type = 'purchase' AND value = 100;
+SELECT * FROM pg_temp.folded();
+SELECT prio.recompute() AS facts_recompute_fixed_after_update;
+-- DELETE, COPY
+DELETE FROM crm.events WHERE type = 'visit';
+COPY crm.events FROM stdin;
+00000000-0000-0000-0000-000000000002	purchase	2026-01-12 10:00:00+00	70
+00000000-0000-0000-0000-000000000001	email	2026-01-12 10:00:00+00	\N
+\.
+SELECT * FROM pg_temp.folded();
+SELECT prio.recompute() AS facts_recompute_fixed_after_copy;
+-- a kind added to prio.activity_kinds counts at once
+INSERT INTO prio.activity_kinds (kind, direction, intent_weight) VALUES ('teleport', 'inbound', 1);
+SELECT * FROM prio.unmapped_kinds;
+SELECT name, first_at FROM pg_temp.folded() WHERE name = 'Two';
+DELETE FROM prio.activity_kinds WHERE kind = 'teleport';
+SELECT name, first_at FROM pg_temp.folded() WHERE name = 'Two';
+-- a customer the customers table gets after its activities is folded with
+-- them at once; a customer whose key changes takes the activities of its
+-- new key (those of the old one belong to no customer now)
+INSERT INTO crm.events VALUES ('00000000-0000-0000-0000-000000000004', 'purchase', '2026-01-13 10:00+00', 40),
+                              ('00000000-0000-0000-0000-000000000006', 'inquiry', '2026-01-14 10:00+00', NULL);
+INSERT INTO crm.clients VALUES ('00000000-0000-0000-0000-000000000004', 'Four');
+UPDATE crm.clients SET id = '00000000-0000-0000-0000-000000000006' WHERE name = 'Three';
+SELECT * FROM pg_temp.folded();
+SELECT prio.recompute() AS facts_recompute_fixed_after_new_customers;
+-- TRUNCATE
+TRUNCATE crm.events;
+SELECT * FROM pg_temp.folded();
+SELECT prio.recompute() AS facts_recompute_fixed_after_truncate;
+-- untrack() of the activities: the customers' state folded again without
+-- them; the table as it was
+-- (an INSERT of no rows changes nothing)
+INSERT INTO crm.events SELECT * FROM crm.events WHERE false;
+INSERT INTO crm.events VALUES
+    ('00000000-0000-0000-0000-000000000001', 'inquiry', '2026-01-05 10:00+00', NULL),
+    ('00000000-0000-0000-0000-000000000001', 'purchase', '2026-01-10 10:00+00', 100),
+    ('00000000-0000-0000-0000-000000000002', 'visit', '2026-01-06 10:00+00', NULL),
+    ('00000000-0000-0000-0000-000000000002', 'teleport', '2026-01-07 10:00+00', NULL),
+    (NULL, 'purchase', '2026-01-07 10:00+00', 5),
+    ('00000000-0000-0000-0000-000000000003', 'purchase', NULL, 5),
+    ('00000000-0000-0000-0000-000000000099', 'purchase', '2026-01-07 10:00+00', 5);
+SELECT * FROM pg_temp.folded();
+-- (the customers table stays tracked while its activities are)
+SELECT pg_temp.err($$SELECT prio.untrack('crm.clients')$$) AS untrack_customers_of_tracked_activities;
+SELECT prio.untrack('crm.events');
+SELECT * FROM pg_temp.folded();
+SELECT prio.recompute() AS facts_recompute_fixed_after_untrack;
+SELECT pg_temp.app_table_def('crm.events') = def AS definition_unchanged,
+       pg_temp.app_rows('crm.events') = rows AS rows_unchanged
+  FROM events_before;
+SELECT prio.untrack('crm.clients');
+DROP TABLE crm.events, crm.clients;
 
 -- clean up
 SELECT prio.untrack(source) FROM prio.tracked ORDER BY source::text;

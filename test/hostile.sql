@@ -12,7 +12,7 @@
 -- pg_postmaster_start_time() unchanged since the start.
 -- Runs inside one transaction and rolls back; its customers are 77001..77003.
 BEGIN;
-SELECT plan(640);
+SELECT plan(648);
 
 CREATE TEMP TABLE t0 AS SELECT pg_backend_pid() AS pid, pg_postmaster_start_time() AS started;
 
@@ -41,6 +41,8 @@ SET LOCAL client_min_messages = warning;
 CREATE SCHEMA hostile_app;
 CREATE TABLE hostile_app.accounts (id uuid PRIMARY KEY, name text, n integer, doc json, email text);
 SELECT prio.track('hostile_app.accounts', 'customers', '{"key": "id"}');
+CREATE TABLE hostile_app.events (account uuid, kind text, at timestamptz);
+SELECT prio.track('hostile_app.events', 'activities', '{"customer": "account", "kind": "kind", "at": "at"}');
 CREATE TABLE hostile_app.leads (id bigint PRIMARY KEY, name text, n integer, doc json, email text, at timestamptz);
 CREATE UNIQUE INDEX ON hostile_app.leads ((doc::text));
 INSERT INTO hostile_app.leads (id, n) VALUES (1, 0);
@@ -461,7 +463,11 @@ SELECT * FROM pg_temp.bad($$UPDATE prio.rfm_segments SET r_min = 9 WHERE positio
 ------------------------------------------------------------------------
 SELECT * FROM pg_temp.bad($$SELECT prio.track(NULL, 'customers', '{"key": "id"}')$$, '22004', 'track: NULL source');
 SELECT * FROM pg_temp.bad($$SELECT prio.track('hostile_app.leads', 'deals', '{"key": "id"}')$$, '0A000', 'track: deals not yet');
-SELECT * FROM pg_temp.bad($$SELECT prio.track('hostile_app.leads', 'activities', '{"customer": "id", "kind": "name", "at": "at"}')$$, '0A000', 'track: activities not yet (valid mapping)');
+SELECT * FROM pg_temp.bad($$SELECT prio.track('hostile_app.leads', 'activities', '{"customer": "id", "kind": "name", "at": "at"}')$$, '42704', 'track: activities whose customer type no tracked customers table has');
+SELECT * FROM pg_temp.bad($$SELECT prio.track('hostile_app.events', 'activities', '{"customer": "account", "kind": "kind", "at": "at"}')$$, '42710', 'track: activities tracked twice');
+SELECT * FROM pg_temp.bad($$SELECT prio.untrack('hostile_app.accounts')$$, '2BP01', 'untrack: customers whose activities are tracked');
+SELECT * FROM pg_temp.bad($$SELECT prio.track('hostile_app.leads', 'activities', '{"customer": "id", "kind": "name", "at": "at", "customers": "hostile_app.leads"}')$$, '42704', 'track: activities of a customers table not tracked');
+SELECT * FROM pg_temp.bad($$SELECT prio.track('hostile_app.leads', 'activities', '{"customer": "id", "kind": "name", "at": "at", "customers": "hostile_app.accounts"}')$$, '42804', 'track: activities whose customer is not of the key''s type');
 SELECT * FROM pg_temp.bad($$SELECT prio.track('hostile_app.leads', 'leads', '{"key": "id"}')$$, '22023', 'track: unknown role');
 SELECT * FROM pg_temp.bad($$SELECT prio.track('hostile_app.leads_v', 'customers', '{"key": "id"}')$$, '42809', 'track: a view');
 SELECT * FROM pg_temp.bad($$SELECT prio.track('hostile_app.parted_1', 'customers', '{"key": "id"}')$$, '42809', 'track: a partition');

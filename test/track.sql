@@ -33,9 +33,20 @@
 --   R14 a key of a domain over a type whose equality is not built in (citext) is
 --      refused: the triggers' comparison by name could pick an operator on the
 --      domain that the table's owner adds, and run it as prio's owner.
+--   R15 tracked activities (a uuid-keyed pair): after random INSERTs (with ties in
+--      time, refunds, unknown kinds, NULLs, future times), UPDATEs moving rows between
+--      customers, DELETEs and a TRUNCATE, the live state equals recompute() (facts, tiers).
+--   R16 the application's writes of activities never fail because of prio.
+--   R17 untrack() of the activities leaves the table as it was and its customers
+--      folded without its rows.
+--   R18 the review's rules hold for tracked activities tables: columns their SQL
+--      does not name may change; their SQL is parsed as track() wrote it in every
+--      session (standard_conforming_strings, array_nulls), by the triggers and by
+--      recompute() and prio.unmapped_kinds; an error is noted, the write goes
+--      through; no type the owner owns; the customers table must be the caller's.
 -- Runs inside one transaction and rolls back.
 BEGIN;
-SELECT plan(44);
+SELECT plan(64);
 SET LOCAL client_min_messages = warning;
 
 CREATE SCHEMA trk;
@@ -313,6 +324,128 @@ RESET search_path;
 SELECT is(current_setting('trk.ck_track'), '42804', 'R14 track() refuses a domain key whose equality is not built in');
 SELECT is((SELECT string_agg(who, ',') FROM trk.calls WHERE who <> 'prio_trk_owner'), NULL,
           'R14 no operator of the owner ran as another role (prio''s owner)');
+
+-- R15-R17: a uuid-keyed pair of customers and activities, random writes
+CREATE TABLE trk.acc (id uuid PRIMARY KEY, label text);
+CREATE TABLE trk.ev (acc uuid, what text, at timestamptz, amount numeric);
+CREATE INDEX ON trk.ev (acc);
+INSERT INTO trk.acc SELECT md5('acc' || i)::uuid, 'acc ' || i FROM generate_series(1, 300) i;
+SELECT setseed(0.18);
+CREATE FUNCTION pg_temp.random_events(n integer) RETURNS TABLE (acc uuid, what text, at timestamptz, amount numeric)
+LANGUAGE sql AS $$
+SELECT CASE WHEN random() < 0.02 THEN NULL ELSE md5('acc' || (1 + (random() * 309)::int))::uuid END,
+       (ARRAY['purchase', 'inquiry', 'reply', 'visit', 'call', 'rejected', 'proposal', 'contract', 'meeting',
+              'email', 'no_such_kind', NULL])[1 + (random() * 11)::int],
+       CASE WHEN random() < 0.03 THEN now() + interval '3 days'
+            ELSE date_trunc('day', now()) - ((random() * 60)::int || ' days')::interval END,
+       CASE WHEN random() < 0.1 THEN -(random() * 80)::int ELSE (random() * 100)::int END
+  FROM generate_series(1, n) $$;
+INSERT INTO trk.ev SELECT * FROM pg_temp.random_events(1500);
+CREATE FUNCTION pg_temp.def(r regclass) RETURNS text LANGUAGE sql AS $$
+SELECT concat_ws(E'\n', (SELECT string_agg(attname || ' ' || format_type(atttypid, atttypmod), ', ' ORDER BY attnum)
+                           FROM pg_attribute WHERE attrelid = r AND attnum > 0 AND NOT attisdropped),
+       (SELECT string_agg(pg_get_indexdef(indexrelid), ', ' ORDER BY pg_get_indexdef(indexrelid)) FROM pg_index WHERE indrelid = r),
+       (SELECT string_agg(pg_get_triggerdef(oid), ', ' ORDER BY tgname) FROM pg_trigger WHERE tgrelid = r AND NOT tgisinternal)) $$;
+CREATE TEMP TABLE ev_before AS SELECT pg_temp.def('trk.ev') AS def;
+SELECT prio.track('trk.acc', 'customers', '{"key": "id", "name": "label"}');
+SELECT prio.track('trk.ev', 'activities', '{"customer": "acc", "kind": "what", "at": "at", "amount": "amount", "customers": "trk.acc"}');
+CREATE FUNCTION pg_temp.state_print() RETURNS text LANGUAGE sql AS $$
+SELECT md5(string_agg(concat_ws(',', s.customer_id, s.first_at, s.last_at, s.last_inbound_at, s.last_outbound_at,
+                                s.last_purchase_at, s.frequency, s.monetary, round(s.intent::numeric, 9), s.stage,
+                                s.effective_stage, s.tier, s.first_purchase_at, s.purchase_days, s.first_day_amount),
+                      '|' ORDER BY s.customer_id))
+  FROM prio.customer_state s WHERE s.customer_id < 0 $$;
+SELECT set_config('trk.writes',
+    pg_temp.sqlstate_of($$INSERT INTO trk.ev SELECT * FROM pg_temp.random_events(400)$$) ||
+    pg_temp.sqlstate_of($$UPDATE trk.ev SET acc = md5('acc' || (1 + (random() * 299)::int))::uuid WHERE random() < 0.1$$) ||
+    pg_temp.sqlstate_of($$UPDATE trk.ev SET at = at - interval '1 day' WHERE random() < 0.05$$) ||
+    pg_temp.sqlstate_of($$DELETE FROM trk.ev WHERE random() < 0.05$$) ||
+    pg_temp.sqlstate_of($$INSERT INTO trk.ev SELECT * FROM pg_temp.random_events(1)$$), true);
+SELECT is(current_setting('trk.writes'), repeat('00000', 5), 'R16 random writes of tracked activities all go through');
+SELECT is((SELECT last_error FROM prio.tracked WHERE source = 'trk.ev'::regclass), NULL,
+          'R16 no change of the tracked activities failed on prio''s side (prio.tracked.last_error)');
+CREATE TEMP TABLE ev_live AS SELECT pg_temp.state_print() AS p;
+SELECT is(prio.recompute(), 0, 'R15 live facts of a tracked activities table equal recompute()''s');
+SELECT is(pg_temp.state_print(), (SELECT p FROM ev_live), 'R15 live state (facts, stage, tier) equals recompute()''s');
+CREATE FUNCTION pg_temp.acc_active() RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE v bigint;
+BEGIN
+    EXECUTE format('SELECT count(*) FROM %s m JOIN prio.customer_state s USING (customer_id) WHERE s.last_at IS NOT NULL',
+                   (SELECT t.key_map FROM prio.tracked t WHERE t.source = 'trk.acc'::regclass)) INTO v;
+    RETURN v;
+END $$;
+SELECT cmp_ok(pg_temp.acc_active(), '>', 250::bigint, 'R15 the tracked rows are folded into their customers');
+-- TRUNCATE, then the same rows again in one statement (COPY takes the INSERT trigger too)
+CREATE TEMP TABLE ev_copy AS SELECT * FROM trk.ev;
+TRUNCATE trk.ev;
+SELECT is(pg_temp.acc_active(), 0::bigint, 'R15 after TRUNCATE of the activities no customer has an activity');
+INSERT INTO trk.ev SELECT * FROM ev_copy;
+SELECT is(pg_temp.state_print(), (SELECT p FROM ev_live), 'R15 the same rows inserted again give the same state');
+SELECT prio.untrack('trk.ev');
+SELECT is(pg_temp.def('trk.ev'), (SELECT def FROM ev_before), 'R17 untrack() leaves the activities table as it was');
+SELECT is((SELECT count(*) FROM trk.ev), (SELECT count(*) FROM ev_copy), 'R17 untrack() leaves the activities table''s rows');
+SELECT is(pg_temp.acc_active(), 0::bigint, 'R17 after untrack() of the activities their customers are folded without them');
+SELECT is(prio.recompute(), 0, 'R17 ... which is what recompute() gives');
+SELECT prio.untrack('trk.acc');
+
+-- R18: the review's rules hold for tracked activities tables
+CREATE TABLE trk.hc (id int PRIMARY KEY, name text);
+INSERT INTO trk.hc VALUES (1, 'hc one'), (2, 'hc two');
+SELECT prio.track('trk.hc', 'customers', '{"key": "id", "name": "name"}');
+CREATE TABLE trk.ha (cust int, what text, at timestamptz, amount numeric, spare int);
+INSERT INTO trk.ha VALUES (1, 'purchase', now() - interval '3 days', 10, 0);
+-- (a backslash in a string constant of the mapping: 'buy\' is a purchase)
+SELECT prio.track('trk.ha', 'activities', $j${"customer": "cust", "kind": "CASE WHEN what = 'buy\\' THEN 'purchase' ELSE what END",
+                                              "at": "at", "amount": "amount", "customers": "trk.hc"}$j$);
+CREATE FUNCTION pg_temp.hc_frequency(k int) RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE v bigint;
+BEGIN
+    EXECUTE format('SELECT s.frequency FROM %s m JOIN prio.customer_state s USING (customer_id) WHERE m.key = $1',
+                   (SELECT t.key_map FROM prio.tracked t WHERE t.source = 'trk.hc'::regclass)) INTO v USING k;
+    RETURN v;
+END $$;
+ALTER TABLE trk.ha ADD COLUMN extra text;
+ALTER TABLE trk.ha DROP COLUMN spare;
+INSERT INTO trk.ha (cust, what, at, amount) VALUES (1, 'purchase', now() - interval '2 days', 5);
+SELECT is(pg_temp.hc_frequency(1), 2::bigint,
+          'R18 columns an activities mapping does not use may change: the table stays live (signature of the named columns)');
+-- a writer and a refold in sessions with standard_conforming_strings and array_nulls off
+SET LOCAL standard_conforming_strings = off;
+SET LOCAL array_nulls = off;
+INSERT INTO trk.ha (cust, what, at, amount) VALUES (2, E'buy\\', now() - interval '1 day', 7);
+SELECT set_config('trk.ha_recompute', pg_temp.sqlstate_of($$SELECT prio.recompute()$$), true),
+       set_config('trk.ha_kinds', pg_temp.sqlstate_of($$SELECT count(*) FROM prio.unmapped_kinds$$), true);
+RESET standard_conforming_strings;
+RESET array_nulls;
+SELECT is(pg_temp.hc_frequency(2), 1::bigint,
+          'R18 an activities write under standard_conforming_strings = off reaches prio, the constant as track() read it');
+SELECT is(current_setting('trk.ha_recompute') || ' ' || current_setting('trk.ha_kinds'), '00000 00000',
+          'R18 recompute() and prio.unmapped_kinds parse the compiled SQL as track() wrote it, whatever the session sets');
+SELECT is(prio.recompute(), 0, 'R18 ... and the live state equals recompute()''s');
+-- a row the mapping fails on: the write goes through, the error is noted
+ALTER TABLE trk.ha ADD COLUMN d numeric DEFAULT 1;
+SELECT prio.untrack('trk.ha');
+SELECT prio.track('trk.ha', 'activities', '{"customer": "cust", "kind": "what", "at": "at", "amount": "amount / d", "customers": "trk.hc"}');
+SELECT lives_ok($$INSERT INTO trk.ha (cust, what, at, amount, d) VALUES (1, 'purchase', now() - interval '1 day', 1, 0)$$,
+                'R18 an activities INSERT whose row the mapping fails on goes through');
+SELECT alike((SELECT last_error FROM prio.tracked WHERE source = 'trk.ha'::regclass), '%division by zero%',
+             'R18 prio.tracked.last_error of the activities table says why (prio._track_note_error)');
+DELETE FROM trk.ha WHERE d = 0;
+SELECT prio.untrack('trk.ha');
+-- the table's owner: types of theirs, and customers not theirs
+SET LOCAL ROLE prio_trk_owner;
+CREATE TABLE trk.oc (id int PRIMARY KEY, name text);
+SELECT prio.track('trk.oc', 'customers', '{"key": "id", "name": "name"}');
+CREATE TABLE trk.om (cust int, m trk.mood, at timestamptz);
+SELECT set_config('trk.om_cast', pg_temp.sqlstate_of($$SELECT prio.track('trk.om', 'activities', '{"customer": "cust", "kind": "m::text", "at": "at", "customers": "trk.oc"}')$$), true),
+       set_config('trk.om_other', pg_temp.sqlstate_of($$SELECT prio.track('trk.om', 'activities', '{"customer": "cust", "kind": "''purchase''", "at": "at", "customers": "trk.hc"}')$$), true);
+RESET ROLE;
+SELECT is(current_setting('trk.om_cast'), '22023', 'R18 track() of activities refuses a kind of a type the owner owns');
+SELECT is(current_setting('trk.om_other'), '42501',
+          'R18 track() of activities requires owning the customers table whose customers they change');
+SELECT is((SELECT string_agg(who, ',') FROM trk.calls WHERE who <> 'prio_trk_owner'), NULL,
+          'R18 no cast function of the owner ran as another role (prio''s owner)');
+SELECT prio.untrack('trk.hc');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -30,7 +30,8 @@
 #   5. new rows in the restored database get fresh keys (sequences restored).
 #   6. a database with a tracked application table (prio.track()), one of its
 #      columns of a collation of its own, one dropped: pg_dump -Fc, pg_restore; the mirror,
-#      prio.tracked and prio's triggers come back, and the restored table is live.
+#      prio.tracked and prio's triggers come back, and the restored table is live;
+#      with a tracked activities table of its customers, live too.
 # Exits 1 on any failure.  About 20 s.  Needs prio installed (make install);
 # PRIO_PRIVATE=1 builds this tree's prio into a private copy of PostgreSQL
 # instead (tools/private.sh) and runs there, leaving the system's prio alone.
@@ -221,6 +222,16 @@ INSERT INTO app.accounts
 SELECT ('00000000-0000-0000-0000-' || lpad(g::text, 12, '0'))::uuid, 'account ' || g, 'rep' || g % 3, 'industry ' || g % 4
   FROM generate_series(1, 40) g;
 SELECT prio.track('app.accounts', 'customers', '{"key": "id", "name": "name", "owner": "rep", "attributes": {"industry": "industry"}}');
+-- a tracked activities table of those accounts (its kind of that collation,
+-- a dropped column)
+CREATE TABLE app.events (account uuid, legacy integer, what text COLLATE app.exact, at timestamptz, amount numeric);
+ALTER TABLE app.events DROP COLUMN legacy;
+CREATE INDEX ON app.events (account);
+INSERT INTO app.events
+SELECT ('00000000-0000-0000-0000-' || lpad((1 + g % 40)::text, 12, '0'))::uuid,
+       (ARRAY['purchase', 'inquiry', 'visit', 'call'])[1 + g % 4], now() - (g || ' hours')::interval, g % 50
+  FROM generate_series(1, 200) g;
+SELECT prio.track('app.events', 'activities', '{"customer": "account", "kind": "what", "at": "at", "amount": "amount"}');
 SQL
 cluster_run pg_dump -Fc -d prio_trk_src -f "$CL_DIR/trk.dump"
 rc=0; cluster_run pg_restore -d prio_trk_dst "$CL_DIR/trk.dump" >"$CL_DIR/trk.log" 2>&1 || rc=$?
@@ -229,7 +240,9 @@ trk_mirror="SELECT m.key, c.* FROM prio.keys_1 m JOIN prio.customers c USING (cu
 src=prio_trk_src compare "tracked table: its customers through the key map" "$trk_mirror" prio_trk_dst
 src=prio_trk_src compare "tracked table: prio.tracked" "SELECT source, role, mapping, key_type, key_map FROM prio.tracked" prio_trk_dst
 src=prio_trk_src compare "tracked table: prio's triggers on it" \
-	"SELECT pg_get_triggerdef(oid) FROM pg_trigger WHERE tgrelid = 'app.accounts'::regclass ORDER BY tgname" prio_trk_dst
+	"SELECT pg_get_triggerdef(oid) FROM pg_trigger WHERE tgrelid IN ('app.accounts'::regclass, 'app.events'::regclass) ORDER BY tgname" prio_trk_dst
+src=prio_trk_src compare "tracked activities: their customers' state" \
+	"SELECT m.key, s.frequency, s.monetary, s.first_at, s.last_at, s.stage, s.tier FROM prio.keys_1 m JOIN prio.customer_state s USING (customer_id) ORDER BY m.key" prio_trk_dst
 live=$(cluster_psql -d prio_trk_dst -At <<'SQL'
 INSERT INTO app.accounts VALUES ('10000000-0000-0000-0000-000000000001', 'after restore', 'rep1', 'x');
 SELECT 'tracked_live ' || (c.customer_id < (SELECT min(customer_id) FROM prio.keys_1 WHERE customer_id <> c.customer_id))
@@ -238,6 +251,20 @@ SQL
 )
 echo "$live" | sed 's/^/restored: /'
 echo "$live" | grep -q '^tracked_live t' || { echo "FAIL: a row inserted into the restored tracked table did not reach prio with a fresh id"; fail=1; }
+live=$(cluster_psql -d prio_trk_dst -At <<'SQL'
+SET client_min_messages = warning;
+INSERT INTO app.events VALUES ('10000000-0000-0000-0000-000000000001', 'purchase', now() - interval '1 hour', 12);
+SELECT 'tracked_activities_live ' || (s.frequency = 1 AND s.monetary = 12)
+  FROM prio.keys_1 m JOIN prio.customer_state s USING (customer_id)
+ WHERE m.key = '10000000-0000-0000-0000-000000000001';
+SELECT 'tracked_activities_recompute ' || prio.recompute();
+SELECT 'tracked_activities_errors ' || count(last_error) FROM prio.tracked;
+SQL
+)
+echo "$live" | sed 's/^/restored: /'
+echo "$live" | grep -q '^tracked_activities_live t' || { echo "FAIL: a row inserted into the restored tracked activities table did not reach prio"; fail=1; }
+echo "$live" | grep -q '^tracked_activities_recompute 0' || { echo "FAIL: after restore the live state of tracked activities differs from recompute()"; fail=1; }
+echo "$live" | grep -q '^tracked_activities_errors 0' || { echo "FAIL: a restored tracked table noted an error"; fail=1; }
 
 echo "dumprestore: $(( $(date +%s) - started ))s total"
 if [ $fail -ne 0 ]; then echo "dumprestore: FAILED"; exit 1; fi

@@ -67,10 +67,11 @@ BEGIN ATOMIC
               FROM pg_catalog.pg_attribute a
              WHERE a.attrelid OPERATOR(pg_catalog.=) c.oid AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped
                -- a column the compiled SQL may name (its name as the SQL
-               -- writes it appears in it; more columns than it names is safe)
-               AND EXISTS (SELECT 1 FROM pg_catalog.jsonb_each(compiled) e,
-                                         pg_catalog.jsonb_array_elements_text(e.value) q
-                            WHERE pg_catalog.strpos(q, pg_catalog.quote_ident(a.attname)) OPERATOR(pg_catalog.>) 0))
+               -- writes it appears in one of its strings, at any depth: an
+               -- activities table's EVENTS, ON_CUSTOMERS ...; more columns
+               -- than it names is safe)
+               AND EXISTS (SELECT 1 FROM pg_catalog.jsonb_path_query(compiled, 'strict $.** ? (@.type() == "string")') q
+                            WHERE pg_catalog.strpos(q OPERATOR(pg_catalog.#>>) '{}', pg_catalog.quote_ident(a.attname)) OPERATOR(pg_catalog.>) 0))
       FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
      WHERE c.oid OPERATOR(pg_catalog.=) source;
 END;
@@ -94,11 +95,11 @@ COMMENT ON TABLE @extschema@.sources IS
 'One row per application table prio tracks (prio.track()); written by prio.track() and prio.untrack() only.';
 COMMENT ON COLUMN @extschema@.sources.source_id IS 'Generated; names the key map (prio.keys_<source_id>) and the triggers (prio_<source_id>_...).';
 COMMENT ON COLUMN @extschema@.sources.relid IS 'The tracked table.';
-COMMENT ON COLUMN @extschema@.sources.role IS 'What its rows are: customers (activities: not yet).';
+COMMENT ON COLUMN @extschema@.sources.role IS 'What its rows are: customers or activities.';
 COMMENT ON COLUMN @extschema@.sources.mapping IS 'The mapping given to prio.track(): prio''s names to the table''s columns or SQL expressions over its row.';
 COMMENT ON COLUMN @extschema@.sources.key_type IS 'Type of the table''s key (a domain''s base type).';
 COMMENT ON COLUMN @extschema@.sources.key_map IS 'The key map: the table''s key to prio''s internal customer id.';
-COMMENT ON COLUMN @extschema@.sources.compiled IS 'SQL the triggers run, per operation (INSERT, UPDATE, DELETE, TRUNCATE; LOAD: the first load of the table), compiled by prio.track() from the checked mapping.';
+COMMENT ON COLUMN @extschema@.sources.compiled IS 'SQL the triggers run, per operation (INSERT, UPDATE, DELETE, TRUNCATE; LOAD: the first load of the table), compiled by prio.track() from the checked mapping; of an activities table also EVENTS (its event source: customer_id, at, tiebreak, kind, amount), KINDS (its unmapped kinds), ON_CUSTOMERS (run by the customers table''s triggers), customers and customer_map (the customers table''s source_id and key map).';
 COMMENT ON COLUMN @extschema@.sources.signature IS 'The table''s name and the columns the compiled SQL names (name, type, typmod, collation) when prio.track() checked the mapping: while they differ, prio''s triggers do nothing but warn.';
 COMMENT ON COLUMN @extschema@.sources.created_at IS 'When prio.track() ran.';
 COMMENT ON COLUMN @extschema@.sources.last_error IS 'The last error that kept a change of the table from reaching prio (the application''s write went through; NULL: none).';
@@ -113,7 +114,7 @@ SELECT s.relid AS source, s.role, s.mapping, s.key_type, s.key_map, s.created_at
   FROM @extschema@.sources s;
 COMMENT ON VIEW @extschema@.tracked IS 'The application tables prio tracks, with their mappings.';
 COMMENT ON COLUMN @extschema@.tracked.source IS 'The tracked table.';
-COMMENT ON COLUMN @extschema@.tracked.role IS 'What its rows are (customers).';
+COMMENT ON COLUMN @extschema@.tracked.role IS 'What its rows are: customers or activities.';
 COMMENT ON COLUMN @extschema@.tracked.mapping IS 'prio''s names to the table''s columns or expressions.';
 COMMENT ON COLUMN @extschema@.tracked.key_type IS 'Type of the table''s key.';
 COMMENT ON COLUMN @extschema@.tracked.key_map IS 'The table''s key to prio''s customer_id.';
@@ -207,6 +208,18 @@ BEGIN
         FOR v_sql IN SELECT pg_catalog.jsonb_array_elements_text(v_src.compiled OPERATOR(pg_catalog.->) TG_OP) LOOP
             EXECUTE v_sql;
         END LOOP;
+        -- a customers table whose activities are tracked: its customers
+        -- new or renamed now are folded with the activities of their key
+        FOR v_sql IN SELECT pg_catalog.jsonb_array_elements_text(a.compiled OPERATOR(pg_catalog.->) 'ON_CUSTOMERS' OPERATOR(pg_catalog.->) TG_OP)
+                       FROM @extschema@.sources a
+                      WHERE a.role OPERATOR(pg_catalog.=) 'activities'
+                        AND a.compiled OPERATOR(pg_catalog.->>) 'customers' OPERATOR(pg_catalog.=) TG_ARGV[0]
+                        -- (it names the activities table's columns: only
+                        -- while they are what track() checked)
+                        AND a.signature OPERATOR(pg_catalog.=) @extschema@._track_signature(a.relid, a.compiled)
+                      ORDER BY a.source_id LOOP
+            EXECUTE v_sql;
+        END LOOP;
     EXCEPTION WHEN OTHERS THEN
         GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_msg = MESSAGE_TEXT;
         IF pg_catalog.left(v_state, 2) OPERATOR(pg_catalog.=) ANY ('{40,53,54,57,58}'::text[])
@@ -224,6 +237,31 @@ $$;
 COMMENT ON FUNCTION @extschema@.source_changed() IS
 'Statement trigger of every tracked table (argument: its source_id): runs the SQL prio.track() compiled for the operation over the transition tables, keeping prio''s mirror of the table live.  Never fails the application''s write for prio''s sake: an error is recorded (prio.tracked.last_error) and raised as a WARNING.';
 REVOKE ALL ON FUNCTION @extschema@.source_changed() FROM PUBLIC;
+
+CREATE FUNCTION @extschema@._track_triggers(source regclass, source_id integer)
+RETURNS void
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_op text;
+    v_ref text;
+BEGIN
+    FOR v_op, v_ref IN VALUES ('INSERT', 'REFERENCING NEW TABLE AS new_rows'),
+                              ('UPDATE', 'REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows'),
+                              ('DELETE', 'REFERENCING OLD TABLE AS old_rows'), ('TRUNCATE', '') LOOP
+        EXECUTE pg_catalog.format('CREATE TRIGGER %I AFTER %s ON %s %s FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.source_changed(%L)',
+                                  pg_catalog.format('prio_%s_%s', source_id,
+                                                    CASE v_op WHEN 'INSERT' THEN 'inserted' WHEN 'UPDATE' THEN 'updated'
+                                                              WHEN 'DELETE' THEN 'deleted' ELSE 'truncated' END),
+                                  v_op, source, v_ref, source_id);
+    END LOOP;
+END
+$$;
+COMMENT ON FUNCTION @extschema@._track_triggers(regclass, integer) IS
+'Internal: creates prio''s statement triggers (INSERT, UPDATE, DELETE with transition tables, TRUNCATE) on a tracked table, calling prio.source_changed(source_id).';
+REVOKE ALL ON FUNCTION @extschema@._track_triggers(regclass, integer) FROM PUBLIC;
 
 CREATE FUNCTION @extschema@.track(source regclass, role text, mapping jsonb)
 RETURNS void
@@ -268,6 +306,7 @@ DECLARE
     v_compiled jsonb := '{}';
     v_sql text;
     v_n bigint;
+    v_cs record;
 BEGIN
     IF source IS NULL OR role IS NULL OR mapping IS NULL THEN
         RAISE EXCEPTION 'prio.track(): source, role and mapping must not be NULL' USING ERRCODE = '22004';
@@ -336,7 +375,7 @@ BEGIN
         v_required := '{key}';
     ELSE
         v_want := '{"customer": null, "kind": "text", "at": "timestamp with time zone", "amount": "numeric",
-                    "note": "text", "actor": "text", "channel": "text", "external_key": null}';
+                    "note": "text", "actor": "text", "channel": "text", "external_key": null, "customers": "regclass"}';
         v_required := '{customer,kind,at}';
     END IF;
     SELECT pg_catalog.array_agg(k ORDER BY k) INTO v_allowed FROM pg_catalog.jsonb_object_keys(v_want) k;
@@ -359,6 +398,14 @@ BEGIN
 
     -- every expression parsed and checked over the table's row, in key order
     FOR v_k, v_v IN SELECT e.key, e.value FROM pg_catalog.jsonb_each(mapping) e ORDER BY e.key LOOP
+        IF v_k OPERATOR(pg_catalog.=) 'customers' THEN
+            -- (activities) the tracked customers table the customer is the key of: a name
+            IF pg_catalog.jsonb_typeof(v_v) OPERATOR(pg_catalog.<>) 'string' THEN
+                RAISE EXCEPTION 'prio.track(): mapping key "customers" must name the tracked customers table (a JSON string), not %', v_v
+                    USING ERRCODE = '22023';
+            END IF;
+            CONTINUE;
+        END IF;
         IF v_k OPERATOR(pg_catalog.=) 'attributes' THEN
             IF pg_catalog.jsonb_typeof(v_v) OPERATOR(pg_catalog.<>) 'object' THEN
                 RAISE EXCEPTION 'prio.track(): mapping key "attributes" must be a JSON object of attribute names to columns or expressions'
@@ -379,7 +426,7 @@ BEGIN
         END IF;
     END LOOP;
     FOR v_k, v_a, v_av IN
-        SELECT e.key, e.key, e.value FROM pg_catalog.jsonb_each(mapping) e WHERE e.key OPERATOR(pg_catalog.<>) 'attributes'
+        SELECT e.key, e.key, e.value FROM pg_catalog.jsonb_each(mapping) e WHERE e.key OPERATOR(pg_catalog.<>) ALL ('{attributes,customers}'::text[])
         UNION ALL
         SELECT 'attributes.' OPERATOR(pg_catalog.||) a.key, NULL, a.value
           FROM pg_catalog.jsonb_each(CASE WHEN mapping OPERATOR(pg_catalog.?) 'attributes' THEN mapping OPERATOR(pg_catalog.->) 'attributes' ELSE '{}' END) a
@@ -411,10 +458,145 @@ BEGIN
     END LOOP;
 
     IF role OPERATOR(pg_catalog.=) 'activities' THEN
-        RAISE EXCEPTION 'tracking activities is not available yet'
-            USING ERRCODE = '0A000',
-                  DETAIL = 'The mapping is valid; nothing was recorded.',
-                  HINT = 'Track the customers table now; insert activities into prio.activities until activities can be tracked.';
+        -- Its customer is the key of a tracked customers table: the one
+        -- named by "customers", else the one whose key is of the same type.
+        IF mapping OPERATOR(pg_catalog.?) 'customers' THEN
+            SELECT s.source_id, s.relid, s.mapping, s.key_map, s.key_type INTO v_cs FROM @extschema@.sources s
+             WHERE s.role OPERATOR(pg_catalog.=) 'customers'
+               AND s.relid OPERATOR(pg_catalog.=) pg_catalog.to_regclass(track.mapping OPERATOR(pg_catalog.->>) 'customers');
+            IF NOT FOUND THEN
+                RAISE EXCEPTION 'prio.track(): mapping key "customers" (%) is not a table tracked as customers', mapping OPERATOR(pg_catalog.->>) 'customers'
+                    USING ERRCODE = '42704', HINT = 'prio.tracked lists the tracked tables; track the customers table first.';
+            END IF;
+            IF v_cs.key_type OPERATOR(pg_catalog.<>) (v_exprs OPERATOR(pg_catalog.->) 'customer' OPERATOR(pg_catalog.->>) 'type')::pg_catalog.regtype THEN
+                RAISE EXCEPTION 'prio.track(): the activities'' customer % is of type %, but the key of % is of type %',
+                      mapping OPERATOR(pg_catalog.->>) 'customer', v_exprs OPERATOR(pg_catalog.->) 'customer' OPERATOR(pg_catalog.->>) 'type',
+                      mapping OPERATOR(pg_catalog.->>) 'customers', v_cs.key_type
+                    USING ERRCODE = '42804', HINT = 'Cast the customer in the mapping to the key''s type.';
+            END IF;
+        ELSE
+            SELECT pg_catalog.count(*) INTO v_n FROM @extschema@.sources s
+             WHERE s.role OPERATOR(pg_catalog.=) 'customers'
+               AND s.key_type OPERATOR(pg_catalog.=) (v_exprs OPERATOR(pg_catalog.->) 'customer' OPERATOR(pg_catalog.->>) 'type')::pg_catalog.regtype;
+            IF v_n OPERATOR(pg_catalog.<>) 1 THEN
+                RAISE EXCEPTION 'prio.track(): the activities'' customer % is of type %, and % tracked customers table has a key of that type',
+                      mapping OPERATOR(pg_catalog.->>) 'customer', v_exprs OPERATOR(pg_catalog.->) 'customer' OPERATOR(pg_catalog.->>) 'type',
+                      CASE WHEN v_n OPERATOR(pg_catalog.=) 0 THEN 'no' ELSE 'more than one' END
+                    USING ERRCODE = CASE WHEN v_n OPERATOR(pg_catalog.=) 0 THEN '42704' ELSE '22023' END,
+                          HINT = CASE WHEN v_n OPERATOR(pg_catalog.=) 0
+                                      THEN 'Track the customers table first (prio.track(''...'', ''customers'', ...)); the activities'' customer refers to its key.'
+                                      ELSE 'Name it in the mapping: "customers": "schema.table".' END;
+            END IF;
+            SELECT s.source_id, s.relid, s.mapping, s.key_map, s.key_type INTO v_cs FROM @extschema@.sources s
+             WHERE s.role OPERATOR(pg_catalog.=) 'customers'
+               AND s.key_type OPERATOR(pg_catalog.=) (v_exprs OPERATOR(pg_catalog.->) 'customer' OPERATOR(pg_catalog.->>) 'type')::pg_catalog.regtype;
+        END IF;
+        -- the activities change those customers' state: the caller must
+        -- own the customers table too (not only the activities table)
+        PERFORM @extschema@._track_check_owner(v_cs.relid, 'attach activities to');
+        -- the key map's equality, as the customers table's was found
+        SELECT o.oprnamespace::regnamespace::text, o.oprname INTO v_c
+          FROM pg_catalog.pg_index i
+          JOIN pg_catalog.pg_opclass oc ON oc.oid OPERATOR(pg_catalog.=) i.indclass[0]
+          JOIN pg_catalog.pg_amop ao ON ao.amopfamily OPERATOR(pg_catalog.=) oc.opcfamily
+                                    AND ao.amoplefttype OPERATOR(pg_catalog.=) oc.opcintype
+                                    AND ao.amoprighttype OPERATOR(pg_catalog.=) oc.opcintype
+                                    AND ao.amopstrategy OPERATOR(pg_catalog.=) 3
+                                    AND ao.amopmethod OPERATOR(pg_catalog.=) oc.opcmethod
+          JOIN pg_catalog.pg_operator o ON o.oid OPERATOR(pg_catalog.=) ao.amopopr
+         WHERE i.indrelid OPERATOR(pg_catalog.=) v_cs.key_map AND i.indisprimary;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION 'key map % has no primary key', v_cs.key_map USING ERRCODE = '55000';
+        END IF;
+        v_eq := pg_catalog.format('OPERATOR(%I.%s)', v_c.oprnamespace, v_c.oprname);
+        -- the customer is compared with that operator by name, as the
+        -- customers key is (see below): a customer column of a domain would
+        -- pick it among operators anyone may add to its schema
+        IF v_c.oprnamespace OPERATOR(pg_catalog.<>) 'pg_catalog'
+           AND (SELECT t.typtype FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_type t ON t.oid OPERATOR(pg_catalog.=) a.atttypid
+                 WHERE a.attrelid OPERATOR(pg_catalog.=) source
+                   AND a.attnum OPERATOR(pg_catalog.=) (v_exprs OPERATOR(pg_catalog.->) 'customer' OPERATOR(pg_catalog.->>) 'attnum')::smallint) OPERATOR(pg_catalog.=) 'd' THEN
+            RAISE EXCEPTION 'prio.track(): the activities'' customer % is of a domain over %, whose equality is not a built-in operator',
+                  mapping OPERATOR(pg_catalog.->>) 'customer', v_cs.key_type
+                USING ERRCODE = '42804',
+                      HINT = pg_catalog.format('Make the customer column of type %s itself.', v_cs.key_type);
+        END IF;
+        v_app := pg_catalog.format('%s%I.%I', CASE WHEN v_cls.relkind OPERATOR(pg_catalog.=) 'r' THEN 'ONLY ' ELSE '' END,
+                                   v_cls.nspname, v_cls.relname);
+
+        -- The event source: one row per row of the table that prio folds,
+        -- (customer_id, at, tiebreak, kind, amount).  Ignored: a row whose
+        -- customer, at or kind is NULL (or at infinite; an amount NaN or
+        -- infinite is no amount), whose customer is not mapped, whose
+        -- kind is not in prio.activity_kinds (prio.unmapped_kinds counts
+        -- them), or dated after now (folded once due, by a recompute).
+        -- Events at the same instant are folded in the order of tiebreak, a
+        -- hash of the kind and the amount: the same order on every path.
+        v_sel := pg_catalog.format($q$SELECT m.customer_id, e.at,
+       pg_catalog.hashtextextended(pg_catalog.concat_ws(' ', e.kind, e.amount), 0) AS tiebreak, e.kind, e.amount
+  FROM (SELECT (%1$s) AS k, (%2$s) AS at, (%3$s) AS kind,
+               CASE WHEN NOT %4$s OPERATOR(pg_catalog.=) ANY ('{NaN,Infinity,-Infinity}'::numeric[]) THEN %4$s END AS amount
+          FROM %5$s) e
+  JOIN %6$s m ON m.key %7$s e.k
+ WHERE e.kind IS NOT NULL AND pg_catalog.isfinite(e.at) AND e.at OPERATOR(pg_catalog.<=) pg_catalog.now()
+   AND EXISTS (SELECT 1 FROM @extschema@.activity_kinds ak WHERE ak.kind OPERATOR(pg_catalog.=) e.kind)$q$,
+            v_exprs OPERATOR(pg_catalog.->) 'customer' OPERATOR(pg_catalog.->>) 'sql',
+            v_exprs OPERATOR(pg_catalog.->) 'at' OPERATOR(pg_catalog.->>) 'sql',
+            v_exprs OPERATOR(pg_catalog.->) 'kind' OPERATOR(pg_catalog.->>) 'sql',
+            CASE WHEN v_exprs OPERATOR(pg_catalog.?) 'amount'
+                 THEN '(' OPERATOR(pg_catalog.||) (v_exprs OPERATOR(pg_catalog.->) 'amount' OPERATOR(pg_catalog.->>) 'sql') OPERATOR(pg_catalog.||) ')'
+                 ELSE 'NULL::numeric' END,
+            v_app, v_cs.key_map, v_eq);
+        -- the kinds prio does not know, and how many rows each has
+        v_rename := pg_catalog.format($q$SELECT e.kind, pg_catalog.count(*) AS n
+  FROM (SELECT (%1$s) AS kind FROM %2$s) e
+ WHERE NOT EXISTS (SELECT 1 FROM @extschema@.activity_kinds ak WHERE ak.kind OPERATOR(pg_catalog.=) e.kind)
+ GROUP BY e.kind$q$, v_exprs OPERATOR(pg_catalog.->) 'kind' OPERATOR(pg_catalog.->>) 'sql', v_app);
+        -- A change refolds the customers it touched from the table (the
+        -- rows before and after it); TRUNCATE, every customer of the
+        -- customers table.
+        FOREACH v_op IN ARRAY '{INSERT,UPDATE,DELETE}'::text[] LOOP
+            v_ks := CASE v_op WHEN 'INSERT' THEN pg_catalog.format('SELECT (%s) AS k FROM new_rows', v_exprs OPERATOR(pg_catalog.->) 'customer' OPERATOR(pg_catalog.->>) 'sql')
+                              WHEN 'DELETE' THEN pg_catalog.format('SELECT (%s) AS k FROM old_rows', v_exprs OPERATOR(pg_catalog.->) 'customer' OPERATOR(pg_catalog.->>) 'sql')
+                              ELSE pg_catalog.format('SELECT (%1$s) AS k FROM old_rows UNION SELECT (%1$s) FROM new_rows', v_exprs OPERATOR(pg_catalog.->) 'customer' OPERATOR(pg_catalog.->>) 'sql') END;
+            v_compiled := v_compiled OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object(v_op, ARRAY[pg_catalog.format(
+                $q$SELECT @extschema@.rebuild(ARRAY(SELECT DISTINCT m.customer_id FROM (%1$s) s JOIN %2$s m ON m.key %3$s s.k ORDER BY 1), %4$L, true)$q$,
+                v_ks, v_cs.key_map, v_eq,
+                CASE v_op WHEN 'INSERT' THEN 'activity' WHEN 'UPDATE' THEN 'activity update' ELSE 'activity delete' END)]);
+        END LOOP;
+        -- run by the customers table's trigger (INSERT, UPDATE): customers
+        -- new, or under a new key, whose activities are in the table already
+        SELECT c.sql INTO v_k FROM @extschema@._track_compile(v_cs.relid, 'key', v_cs.mapping OPERATOR(pg_catalog.->>) 'key', NULL) c;
+        v_compiled := v_compiled OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('ON_CUSTOMERS', pg_catalog.jsonb_build_object(
+            'INSERT', ARRAY[pg_catalog.format(
+                $q$SELECT @extschema@.rebuild(ARRAY(SELECT m.customer_id FROM (SELECT (%1$s) AS k FROM new_rows) s JOIN %2$s m ON m.key %3$s s.k WHERE EXISTS (SELECT 1 FROM %4$s t WHERE (%5$s) %3$s m.key) ORDER BY 1), 'customer', true)$q$,
+                v_k, v_cs.key_map, v_eq, v_app, v_exprs OPERATOR(pg_catalog.->) 'customer' OPERATOR(pg_catalog.->>) 'sql')],
+            'UPDATE', ARRAY[pg_catalog.format(
+                $q$SELECT @extschema@.rebuild(ARRAY(SELECT m.customer_id FROM (SELECT (%1$s) AS k FROM new_rows EXCEPT SELECT (%1$s) FROM old_rows) s JOIN %2$s m ON m.key %3$s s.k WHERE EXISTS (SELECT 1 FROM %4$s t WHERE (%5$s) %3$s m.key) ORDER BY 1), 'customer', true)$q$,
+                v_k, v_cs.key_map, v_eq, v_app, v_exprs OPERATOR(pg_catalog.->) 'customer' OPERATOR(pg_catalog.->>) 'sql')]));
+        v_compiled := v_compiled OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object(
+            'TRUNCATE', ARRAY[pg_catalog.format($q$SELECT @extschema@.rebuild(ARRAY(SELECT m.customer_id FROM %s m ORDER BY 1), 'activities truncated', true)$q$, v_cs.key_map)],
+            'LOAD', ARRAY[pg_catalog.format($q$SELECT @extschema@.rebuild(ARRAY(SELECT m.customer_id FROM %s m ORDER BY 1), 'track', true)$q$, v_cs.key_map)],
+            'EVENTS', v_sel, 'KINDS', v_rename, 'customers', v_cs.source_id, 'customer_map', v_cs.key_map::text);
+        INSERT INTO @extschema@.sources (relid, role, mapping, key_type, compiled, signature)
+        VALUES (source, role, mapping, v_cs.key_type, v_compiled, @extschema@._track_signature(source, v_compiled))
+        RETURNING source_id INTO v_id;
+        PERFORM @extschema@._track_triggers(source, v_id);
+        IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_index i
+                        WHERE i.indrelid OPERATOR(pg_catalog.=) source AND i.indisvalid AND i.indpred IS NULL
+                          AND i.indkey[0] OPERATOR(pg_catalog.=) (v_exprs OPERATOR(pg_catalog.->) 'customer' OPERATOR(pg_catalog.->>) 'attnum')::smallint
+                          AND i.indkey[0] OPERATOR(pg_catalog.<>) 0) THEN
+            RAISE NOTICE 'prio: % has no index on its customer column %: every change of it reads the table through', source, mapping OPERATOR(pg_catalog.->>) 'customer'
+                USING HINT = pg_catalog.format('CREATE INDEX ON %s (%s);', source, mapping OPERATOR(pg_catalog.->>) 'customer');
+        END IF;
+        -- the table's rows now: its customers folded again with them
+        FOR v_sql IN SELECT pg_catalog.jsonb_array_elements_text(v_compiled OPERATOR(pg_catalog.->) 'LOAD') LOOP
+            EXECUTE v_sql;
+        END LOOP;
+        EXECUTE pg_catalog.format('SELECT pg_catalog.count(*) FROM (%s) x', v_sel) INTO v_n;
+        RAISE NOTICE 'prio: tracking % as activities: % activities of the customers of %', source, v_n,
+              (SELECT s.relid FROM @extschema@.sources s WHERE s.source_id OPERATOR(pg_catalog.=) v_cs.source_id);
+        RETURN;
     END IF;
 
     -- customers: the key is a column with a unique index, so one row of the
@@ -623,18 +805,7 @@ INSERT INTO %5$s (key, customer_id) SELECT n.k, n.id FROM n$q$, v_sel, v_app, v_
                                      signature = @extschema@._track_signature(source, v_compiled)
      WHERE s.source_id OPERATOR(pg_catalog.=) v_id;
 
-    EXECUTE pg_catalog.format('CREATE TRIGGER %I AFTER INSERT ON %I.%I REFERENCING NEW TABLE AS new_rows'
-                              ' FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.source_changed(%L)',
-                              'prio_' OPERATOR(pg_catalog.||) v_id OPERATOR(pg_catalog.||) '_inserted', v_cls.nspname, v_cls.relname, v_id);
-    EXECUTE pg_catalog.format('CREATE TRIGGER %I AFTER UPDATE ON %I.%I REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows'
-                              ' FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.source_changed(%L)',
-                              'prio_' OPERATOR(pg_catalog.||) v_id OPERATOR(pg_catalog.||) '_updated', v_cls.nspname, v_cls.relname, v_id);
-    EXECUTE pg_catalog.format('CREATE TRIGGER %I AFTER DELETE ON %I.%I REFERENCING OLD TABLE AS old_rows'
-                              ' FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.source_changed(%L)',
-                              'prio_' OPERATOR(pg_catalog.||) v_id OPERATOR(pg_catalog.||) '_deleted', v_cls.nspname, v_cls.relname, v_id);
-    EXECUTE pg_catalog.format('CREATE TRIGGER %I AFTER TRUNCATE ON %I.%I'
-                              ' FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.source_changed(%L)',
-                              'prio_' OPERATOR(pg_catalog.||) v_id OPERATOR(pg_catalog.||) '_truncated', v_cls.nspname, v_cls.relname, v_id);
+    PERFORM @extschema@._track_triggers(source, v_id);
 
     -- the table's rows now, in one pass (a row whose key is NULL is no
     -- customer until it has one)
@@ -646,7 +817,7 @@ INSERT INTO %5$s (key, customer_id) SELECT n.k, n.id FROM n$q$, v_sel, v_app, v_
 END
 $$;
 COMMENT ON FUNCTION @extschema@.track(regclass, text, jsonb) IS
-'Attaches prio to an application''s table: role customers (mapping keys key, name, owner, backup_owner, budget, authority, need, timeline, created_at, attributes: {...}) mirrors its rows into prio.customers and keeps them live; activities (customer, kind, at, amount, note, actor, channel, external_key) is checked but not available yet.  Each mapping value is a column name or an SQL expression over the row.  Requires owning the table; everything or nothing.';
+'Attaches prio to an application''s table: role customers (mapping keys key, name, owner, backup_owner, budget, authority, need, timeline, created_at, attributes: {...}) mirrors its rows into prio.customers and keeps them live; activities (customer, kind, at, amount, note, actor, channel, external_key, customers: the tracked customers table whose key the customer is, needed when several have a key of its type) folds its rows into those customers'' state without copying them, and keeps it live.  Each mapping value is a column name or an SQL expression over the row.  Requires owning the table; everything or nothing.';
 REVOKE ALL ON FUNCTION @extschema@.track(regclass, text, jsonb) FROM PUBLIC;
 
 CREATE FUNCTION @extschema@.untrack(source regclass)
@@ -664,7 +835,7 @@ BEGIN
         RAISE EXCEPTION 'prio.untrack(): source must not be NULL' USING ERRCODE = '22004';
     END IF;
     PERFORM @extschema@._track_check_owner(source, 'untrack');
-    SELECT s.source_id, s.key_map, s.compiled INTO v_src
+    SELECT s.source_id, s.role, s.key_map, s.compiled INTO v_src
       FROM @extschema@.sources s WHERE s.relid OPERATOR(pg_catalog.=) source FOR UPDATE;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'table % is not tracked by prio', source
@@ -676,6 +847,23 @@ BEGIN
                       ORDER BY t.tgname LOOP
         EXECUTE pg_catalog.format('DROP TRIGGER %I ON %s', v_trigger, source);
     END LOOP;
+    IF v_src.role OPERATOR(pg_catalog.=) 'activities' THEN
+        -- the table's activities leave its customers' state: refolded without them
+        DELETE FROM @extschema@.sources s WHERE s.source_id OPERATOR(pg_catalog.=) v_src.source_id;
+        EXECUTE pg_catalog.format('SELECT @extschema@.rebuild(ARRAY(SELECT m.customer_id FROM %s m ORDER BY 1), %L, true)',
+                                  v_src.compiled OPERATOR(pg_catalog.->>) 'customer_map', 'untrack');
+        RETURN;
+    END IF;
+    IF EXISTS (SELECT 1 FROM @extschema@.sources s
+                WHERE s.role OPERATOR(pg_catalog.=) 'activities'
+                  AND s.compiled OPERATOR(pg_catalog.->>) 'customers' OPERATOR(pg_catalog.=) v_src.source_id::text) THEN
+        RAISE EXCEPTION 'activities of the customers of % are tracked', source
+            USING ERRCODE = '2BP01',
+                  DETAIL = (SELECT pg_catalog.string_agg(s.relid::text, ', ' ORDER BY s.source_id) FROM @extschema@.sources s
+                             WHERE s.role OPERATOR(pg_catalog.=) 'activities'
+                               AND s.compiled OPERATOR(pg_catalog.->>) 'customers' OPERATOR(pg_catalog.=) v_src.source_id::text),
+                  HINT = 'prio.untrack() the activities table first.';
+    END IF;
     -- its customers go, with their state and history
     FOR v_sql IN SELECT pg_catalog.jsonb_array_elements_text(v_src.compiled OPERATOR(pg_catalog.->) 'TRUNCATE') LOOP
         EXECUTE v_sql;
@@ -687,5 +875,73 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@.untrack(regclass) IS
-'Detaches prio from a tracked table: drops prio''s triggers on it and its key map, and removes its customers (with their state and history) from prio; the table itself is left as it was.  Requires owning the table.';
+'Detaches prio from a tracked table: drops prio''s triggers on it; of a customers table, its key map and its customers (with their state and history; refused while their activities are tracked); of an activities table, its customers are folded again without its rows.  The table itself is left as it was.  Requires owning the table.';
 REVOKE ALL ON FUNCTION @extschema@.untrack(regclass) FROM PUBLIC;
+
+CREATE FUNCTION @extschema@.unmapped_kinds_of_sources(OUT source regclass, OUT kind text, OUT rows bigint)
+RETURNS SETOF record
+LANGUAGE plpgsql
+STABLE PARALLEL RESTRICTED
+-- it reads the tracked tables as prio's owner (prio's triggers do), and
+-- shows only the tables the caller may read
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET row_security = off
+-- the compiled SQL parsed as track() wrote it (see prio.source_changed())
+SET standard_conforming_strings = on
+SET array_nulls = on
+AS $$
+DECLARE
+    v_src record;
+BEGIN
+    FOR v_src IN SELECT s.relid, s.compiled OPERATOR(pg_catalog.->>) 'KINDS' AS sql FROM @extschema@.sources s
+                  WHERE s.role OPERATOR(pg_catalog.=) 'activities'
+                    AND s.signature OPERATOR(pg_catalog.=) @extschema@._track_signature(s.relid, s.compiled)
+                    AND pg_catalog.has_table_privilege(pg_catalog.session_user(), s.relid, 'SELECT')
+                  ORDER BY s.source_id LOOP
+        source := v_src.relid;
+        FOR kind, rows IN EXECUTE v_src.sql OPERATOR(pg_catalog.||) ' ORDER BY 1' LOOP
+            RETURN NEXT;
+        END LOOP;
+    END LOOP;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.unmapped_kinds_of_sources() IS
+'Internal (prio.unmapped_kinds): per tracked activities table the caller may read, the kinds prio.activity_kinds does not have and how many rows each has.';
+REVOKE ALL ON FUNCTION @extschema@.unmapped_kinds_of_sources() FROM PUBLIC;
+
+CREATE VIEW @extschema@.unmapped_kinds WITH (security_invoker = true) AS
+SELECT u.source, u.kind, u.rows FROM @extschema@.unmapped_kinds_of_sources() u;
+COMMENT ON VIEW @extschema@.unmapped_kinds IS
+'Activity kinds of tracked activities tables that prio does not know: their rows are ignored for scoring (the application''s writes go through).  Map one with a row in prio.activity_kinds.';
+COMMENT ON COLUMN @extschema@.unmapped_kinds.source IS 'The tracked activities table.';
+COMMENT ON COLUMN @extschema@.unmapped_kinds.kind IS 'The kind as the mapping gives it (NULL: rows without a kind).';
+COMMENT ON COLUMN @extschema@.unmapped_kinds.rows IS 'How many rows of the table have it.';
+
+-- A kind added to prio.activity_kinds may be in a tracked activities
+-- table already (prio.unmapped_kinds): its rows count from now on.
+CREATE FUNCTION @extschema@.kinds_added()
+RETURNS trigger
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+AS $$
+BEGIN
+    IF TG_RELID OPERATOR(pg_catalog.<>) '@extschema@.activity_kinds'::pg_catalog.regclass THEN
+        RAISE EXCEPTION 'prio.kinds_added() is a trigger of prio.activity_kinds only' USING ERRCODE = '39P01';
+    END IF;
+    IF EXISTS (SELECT 1 FROM @extschema@.sources s WHERE s.role OPERATOR(pg_catalog.=) 'activities') THEN
+        -- as prio.config_changed() does
+        LOCK TABLE @extschema@.customer_state IN EXCLUSIVE MODE;
+        PERFORM @extschema@.rebuild(NULL, 'activity_kinds changed', true);
+    END IF;
+    RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.kinds_added() IS
+'Statement trigger: kinds added to prio.activity_kinds re-tier everyone in the same transaction when an activities table is tracked (its rows of those kinds count from now on).';
+REVOKE ALL ON FUNCTION @extschema@.kinds_added() FROM PUBLIC;
+CREATE TRIGGER activity_kinds_added
+    AFTER INSERT ON @extschema@.activity_kinds
+    FOR EACH STATEMENT WHEN (NOT @extschema@.restoring()) EXECUTE FUNCTION @extschema@.kinds_added();

@@ -228,6 +228,9 @@ typedef struct TrackCompiled
 } TrackCompiled;
 
 extern void PrioTrackCheckOwner(Oid relid, const char *action);
+extern char *PrioTrackedEvents(const char *filter);
+extern int	PrioTrackedParseBegin(void);
+extern void PrioTrackedParseEnd(int nest);
 extern void PrioTrackCompile(Oid relid, const char *key, const char *expr, Oid want,
 							 TrackCompiled *out);
 

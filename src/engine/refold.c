@@ -11,7 +11,8 @@
  * state rows (state_lock.c), hand each locked customer over (RefoldSetAside),
  * and once every one is locked, RefoldAll() reads their activities -- by
  * one query per RefoldChunk customers, or, when they are many, by one scan
- * of the activities (sweep.c's collector) -- folds them with prio_fold_events()
+ * of the activities (sweep.c's collector); either way with the events of
+ * tracked activities tables (track.c) -- folds them with prio_fold_events()
  * and writes through the state writer (state_write.c), whose history rows and
  * notifications every path shares.  Whether a row is written is decided by
  * the one comparison the sweeps use (StateFactsDiffer, StateEvaluationDiffers).
@@ -66,6 +67,8 @@ typedef struct Refold
 static SPIPlanPtr refold_plan = NULL;
 static SPIPlanPtr create_plans[2];	/* [0.2 on]: 0.1's state has no owner */
 static SPIPlanPtr owner_plan = NULL;
+static SPIPlanPtr tracked_plan = NULL;	/* refold_plan and the tracked tables ... */
+static char *tracked_sql = NULL;	/* ... whose events query is this */
 
 static const char *const state_fields[2] = {"tier", "effective_stage"};
 static const Oid state_types[2] = {TEXTOID, PRIO_STAGE_TYPE};
@@ -278,10 +281,12 @@ evaluate_and_write(RefoldSet *rs, Refold *r, PrioFacts *f)
 
 /*
  * Fold the customers r[0..n-1] (in customer_id order) again from nothing,
- * in (at, activity_id) order: one query for all of them.
+ * in (at, activity_id) order: one query for all of them, of prio.activities
+ * and, when tracked (not NULL), of the tracked activities tables (whose
+ * events' tiebreak stands for the activity_id).
  */
 static void
-refold_by_query(RefoldSet *rs, Refold *r, int n, MemoryContext cxt)
+refold_by_query(RefoldSet *rs, Refold *r, int n, const char *tracked, MemoryContext cxt)
 {
 	int64	   *ids = palloc(sizeof(int64) * n);
 	PrioFacts  *facts = palloc(sizeof(PrioFacts) * n);
@@ -300,8 +305,41 @@ refold_by_query(RefoldSet *rs, Refold *r, int n, MemoryContext cxt)
 	arg = Int8ArrayDatum(ids, n);
 	/* its columns are read by position, as the types they were created with */
 	PrioCheckTableByName("activities");
-	if (SPI_execute_plan(refold_plan, &arg, NULL, false, 0) != SPI_OK_SELECT)
-		elog(ERROR, "could not read the activities of prio.activities");
+	if (tracked == NULL)
+	{
+		if (SPI_execute_plan(refold_plan, &arg, NULL, false, 0) != SPI_OK_SELECT)
+			elog(ERROR, "could not read the activities of prio.activities");
+	}
+	else
+	{
+		/* (parsed, and analysed again if invalidated, as track() wrote it) */
+		int			nest = PrioTrackedParseBegin();
+
+		/*
+		 * and the events of the tracked activities tables, in the same
+		 * order: a plan kept while the tracked tables are the same
+		 */
+		if (tracked_plan == NULL || strcmp(tracked_sql, tracked) != 0)
+		{
+			Oid			int8arr = INT8ARRAYOID;
+			char	   *sql = psprintf("SELECT a.customer_id, a.at, a.activity_id, a.kind, a.amount"
+									   "  FROM " PRIO_SCHEMA ".activities a"
+									   " WHERE a.customer_id OPERATOR(pg_catalog.=) ANY ($1)"
+									   " UNION ALL %s ORDER BY 1, 2, 3", tracked);
+
+			if (tracked_plan != NULL)
+				SPI_freeplan(tracked_plan);
+			tracked_plan = NULL;
+			if (tracked_sql != NULL)
+				pfree(tracked_sql);
+			tracked_sql = NULL;
+			tracked_plan = prepare(sql, 1, &int8arr);
+			tracked_sql = MemoryContextStrdup(TopMemoryContext, tracked);
+		}
+		if (SPI_execute_plan(tracked_plan, &arg, NULL, false, 0) != SPI_OK_SELECT)
+			elog(ERROR, "could not read the activities of tracked tables");
+		PrioTrackedParseEnd(nest);
+	}
 	/* SPI returns in its procedure context, which lives until SPI_finish */
 	MemoryContextSwitchTo(mine);
 	ev = palloc_extended(sizeof(PrioEvent) * Max(SPI_processed, 1), MCXT_ALLOC_HUGE);
@@ -410,9 +448,17 @@ RefoldAll(RefoldSet *rs)
 	}
 	else
 	{
+		/* the events of tracked activities tables too (sweep.c's scan reads them itself) */
+		char	   *tracked;
+
+		MemoryContextSwitchTo(old);
+		tracked = PrioTrackedEvents("OPERATOR(pg_catalog.=) ANY ($1)");
+		MemoryContextSwitchTo(cxt);
+
 		for (int from = 0; from < rs->nrefold; from += REFOLD_CHUNK)
 		{
-			refold_by_query(rs, &rs->refold[from], Min(REFOLD_CHUNK, rs->nrefold - from), cxt);
+			refold_by_query(rs, &rs->refold[from], Min(REFOLD_CHUNK, rs->nrefold - from),
+							tracked, cxt);
 			MemoryContextReset(cxt);
 		}
 	}

@@ -9,6 +9,10 @@
  *		The insert trigger uses the same activity collector when a statement
  *		(a backdated COPY) needs many customers folded again.
  *
+ * The events of tracked activities tables (prio.track(): an application's
+ * own table, read through its compiled EVENTS query) are collected after
+ * each scan of the heap, through a cursor with the same snapshot.
+ *
  * The activity collector reads the activities heap once, in physical order,
  * and keeps the events of the customers asked for in memory, 32 bytes each;
  * each customer's events are then sorted by (at, activity_id) and folded by
@@ -321,18 +325,16 @@ scan_lookup(CollectorScan *s, uint64 n)
 		prefetch(&e->ev[e->nev]);
 }
 
+/* Append an event to a collected customer's; *hint: the last kind's index */
 static void
-scan_append(CollectorScan *s, uint64 n)
+collector_append(ActivityCollector *c, SweepCustomer *e, TimestampTz at, int64 activity_id,
+				 const char *kind, int kind_len, Numeric amount, int *hint)
 {
-	ScanRow    *r = &s->ring[n % SCAN_RING];
-	SweepCustomer *e = r->e;
 	PrioEvent *ev;
 	const PrioKind *k;
 
-	if (e == NULL)
-		return;
-	s->hint = prio_kind_index(s->c->cfg, r->kind, r->kind_len, s->hint);
-	k = &s->c->cfg->kinds[s->hint];
+	*hint = prio_kind_index(c->cfg, kind, kind_len, *hint);
+	k = &c->cfg->kinds[*hint];
 	if (e->nev == e->cap)
 	{
 		/*
@@ -347,22 +349,101 @@ scan_append(CollectorScan *s, uint64 n)
 							e->customer_id)));
 		e->cap = e->cap == 0 ? 8 : e->cap * 2;
 		e->ev = e->ev == NULL
-			? MemoryContextAlloc(s->c->cxt, sizeof(PrioEvent) * e->cap)
+			? MemoryContextAlloc(c->cxt, sizeof(PrioEvent) * e->cap)
 			: repalloc_huge(e->ev, sizeof(PrioEvent) * (Size) e->cap);
 	}
 	ev = &e->ev[e->nev++];
-	ev->at = r->at;
-	ev->activity_id = r->activity_id;
-	ev->seq = 0;				/* activity_id is unique */
-	ev->kind = s->hint;
+	ev->at = at;
+	ev->activity_id = activity_id;
+	ev->seq = 0;				/* activity_id is unique (a tracked event's tiebreak: see fold.c) */
+	ev->kind = *hint;
 	ev->amount = NULL;
-	if (k->is_purchase && r->amount != NULL)
+	if (k->is_purchase && amount != NULL)
 	{
-		Size		len = VARSIZE(r->amount);
+		Size		len = VARSIZE(amount);
 
-		ev->amount = MemoryContextAlloc(s->c->cxt, len);
-		memcpy(ev->amount, r->amount, len);
+		ev->amount = MemoryContextAlloc(c->cxt, len);
+		memcpy(ev->amount, amount, len);
 	}
+}
+
+static void
+scan_append(CollectorScan *s, uint64 n)
+{
+	ScanRow    *r = &s->ring[n % SCAN_RING];
+
+	if (r->e == NULL)
+		return;
+	collector_append(s->c, r->e, r->at, r->activity_id, r->kind, r->kind_len, r->amount,
+					 &s->hint);
+}
+
+/*
+ * The events of the tracked activities tables (track.c) for the customers
+ * of the pass, read with the collector's snapshot through a cursor, in
+ * batches.  The caller is connected to SPI.
+ */
+static void
+collector_tracked(ActivityCollector *c, int pass)
+{
+	MemoryContext mine = CurrentMemoryContext;
+	MemoryContext batch;
+	char	   *sql = PrioTrackedEvents(NULL);
+	SPIPlanPtr	plan;
+	Portal		portal;
+	int			hint = 0;
+	int			nest;
+
+	if (sql == NULL)
+		return;
+	/* detoasted kinds and amounts of a batch (kept ones are copied) */
+	batch = AllocSetContextCreate(mine, "prio collector tracked rows", ALLOCSET_DEFAULT_SIZES);
+	PushActiveSnapshot(c->snapshot);
+	/* (parsed as track() wrote it) */
+	nest = PrioTrackedParseBegin();
+	plan = SPI_prepare(sql, 0, NULL);
+	if (plan == NULL)
+		elog(ERROR, "could not prepare the events of tracked tables: %s",
+			 SPI_result_code_string(SPI_result));
+	portal = SPI_cursor_open(NULL, plan, NULL, NULL, true);
+	for (;;)
+	{
+		SPI_cursor_fetch(portal, true, 10000);
+		MemoryContextReset(batch);
+		MemoryContextSwitchTo(batch);
+		if (SPI_processed == 0)
+			break;
+		for (uint64 row = 0; row < SPI_processed; row++)
+		{
+			HeapTuple	t = SPI_tuptable->vals[row];
+			TupleDesc	d = SPI_tuptable->tupdesc;
+			bool		isnull;
+			bool		amount_null;
+			int64		id = DatumGetInt64(SPI_getbinval(t, d, 1, &isnull));
+			SweepCustomer *e;
+			text	   *kind;
+			Datum		amount;
+
+			CHECK_FOR_INTERRUPTS();
+			if (pass_of(id, c->npasses) != pass ||
+				(e = sweep_lookup(c->customers, id)) == NULL)
+				continue;
+			kind = DatumGetTextPP(SPI_getbinval(t, d, 4, &isnull));
+			amount = SPI_getbinval(t, d, 5, &amount_null);
+			collector_append(c, e, DatumGetTimestampTz(SPI_getbinval(t, d, 2, &isnull)),
+							 DatumGetInt64(SPI_getbinval(t, d, 3, &isnull)),
+							 VARDATA_ANY(kind), VARSIZE_ANY_EXHDR(kind),
+							 amount_null ? NULL : DatumGetNumeric(amount), &hint);
+		}
+		SPI_freetuptable(SPI_tuptable);
+	}
+	MemoryContextSwitchTo(mine);
+	MemoryContextDelete(batch);
+	SPI_freetuptable(SPI_tuptable);
+	SPI_cursor_close(portal);
+	SPI_freeplan(plan);
+	PrioTrackedParseEnd(nest);
+	PopActiveSnapshot();
 }
 
 /*
@@ -418,6 +499,7 @@ collector_scan(ActivityCollector *c, int pass)
 	for (int i = 0; i < 2; i++)
 		MemoryContextDelete(s->scratch[i]);
 	pfree(s);
+	collector_tracked(c, pass);
 }
 
 /*

@@ -34,10 +34,12 @@
 #include "access/table.h"
 #include "catalog/pg_am.h"
 #include "catalog/pg_cast.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_namespace.h"
 #include "catalog/pg_proc.h"
 #include "catalog/pg_type.h"
 #include "commands/defrem.h"
+#include "executor/spi.h"
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "nodes/nodeFuncs.h"
@@ -339,4 +341,82 @@ PrioTrackCompile(Oid relid, const char *key, const char *expr, Oid want,
 	out->collation = exprCollation(node);
 	out->btree = OidIsValid(GetDefaultOpClass(getBaseType(type), BTREE_AM_OID));
 	relation_close(rel, AccessShareLock);
+}
+
+/*
+ * The events of every tracked activities table whose columns are still
+ * those prio.track() checked, as one query of (customer_id, at, tiebreak,
+ * kind, amount): the compiled EVENTS queries, each restricted by filter (a
+ * condition on its customer_id, such as "= ANY ($1)"; NULL: none), joined
+ * by UNION ALL.  NULL when no activities table is tracked (or prio.sources
+ * is not there: a script older than 0.4).  The caller is connected to SPI;
+ * the string is allocated in the caller's context.
+ */
+char *
+PrioTrackedEvents(const char *filter)
+{
+	static SPIPlanPtr plan = NULL;
+	MemoryContext mine = CurrentMemoryContext;
+	StringInfoData sql;
+	char	   *result = NULL;
+
+	if (!OidIsValid(get_relname_relid("sources", get_namespace_oid(PRIO_SCHEMA, false))))
+		return NULL;
+	if (plan == NULL)
+		plan = PrioKeepPlan("SELECT s.compiled OPERATOR(pg_catalog.->>) 'EVENTS'"
+							"  FROM " PRIO_SCHEMA ".sources s"
+							" WHERE s.role OPERATOR(pg_catalog.=) 'activities'"
+							"   AND s.compiled OPERATOR(pg_catalog.?) 'EVENTS'"
+							"   AND s.signature OPERATOR(pg_catalog.=) " PRIO_SCHEMA "._track_signature(s.relid, s.compiled)"
+							" ORDER BY s.source_id", 0, NULL, 0);
+	if (SPI_execute_plan(plan, NULL, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read prio.sources");
+	MemoryContextSwitchTo(mine);
+	if (SPI_processed == 0)
+	{
+		SPI_freetuptable(SPI_tuptable);
+		return NULL;
+	}
+	initStringInfo(&sql);
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		char	   *events = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
+
+		if (i > 0)
+			appendStringInfoString(&sql, " UNION ALL ");
+		appendStringInfo(&sql, "SELECT e.* FROM (%s) e", events);
+		if (filter != NULL)
+			appendStringInfo(&sql, " WHERE e.customer_id %s", filter);
+	}
+	SPI_freetuptable(SPI_tuptable);
+	result = sql.data;
+	return result;
+}
+
+/*
+ * The compiled SQL of tracked tables is parsed as prio.track() wrote it:
+ * with standard_conforming_strings and array_nulls on, whatever the session
+ * that refolds has set (with standard_conforming_strings off a backslash in
+ * a mapping's string constant would end it early and let the rest become
+ * SQL; with array_nulls off '{a,NULL}' would hold the string "NULL").  As
+ * prio.source_changed() and prio.track() do by their SET clauses.  Returns
+ * the level to give PrioTrackedParseEnd(); an error in between restores the
+ * settings with the (sub)transaction's abort.
+ */
+int
+PrioTrackedParseBegin(void)
+{
+	int			nest = NewGUCNestLevel();
+
+	(void) set_config_option("standard_conforming_strings", "on", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	(void) set_config_option("array_nulls", "on", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	return nest;
+}
+
+void
+PrioTrackedParseEnd(int nest)
+{
+	AtEOXact_GUC(true, nest);
 }

@@ -13,6 +13,8 @@
 
 #include <math.h>
 
+#include "utils/builtins.h"
+#include "utils/memutils.h"
 #include "utils/numeric.h"
 
 void
@@ -64,6 +66,22 @@ prio_fold_step(PrioFacts *f, TimestampTz at, bool inbound,
 	f->stage = prio_stage_step(f->stage, has_kind_stage, kind_stage, inbound);
 }
 
+static bool
+numeric_negative(Numeric n)
+{
+	static Numeric zero = NULL;
+
+	if (zero == NULL)
+	{
+		MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+
+		zero = int64_to_numeric(0);
+		MemoryContextSwitchTo(old);
+	}
+	return DatumGetInt32(DirectFunctionCall2(numeric_cmp, NumericGetDatum(n),
+											 NumericGetDatum(zero))) < 0;
+}
+
 /* One activity, the purchase accounting included; the sum is kept in cxt. */
 static void
 prio_fold_event(PrioFacts *f, TimestampTz at, bool inbound, bool has_kind_stage,
@@ -75,7 +93,29 @@ prio_fold_event(PrioFacts *f, TimestampTz at, bool inbound, bool has_kind_stage,
 		ereport(ERROR,
 				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 				 errmsg("intent of customer " INT64_FORMAT " is out of range", f->customer_id)));
-	if (is_purchase)
+	if (is_purchase && amount != NULL && numeric_negative(amount))
+	{
+		/*
+		 * A refund (a tracked table's purchase of a negative amount; prio's
+		 * own activities have none): no purchase, but monetary is net of it,
+		 * never below 0.  Folded in time order, as everything else.
+		 */
+		if (f->monetary != NULL)
+		{
+			NumericAccum(&f->monetary, amount, cxt);
+			if (numeric_negative(f->monetary))
+			{
+				Numeric		zero = int64_to_numeric(0);
+				MemoryContext old = MemoryContextSwitchTo(cxt);
+
+				pfree(f->monetary);
+				f->monetary = palloc(VARSIZE(zero));
+				memcpy(f->monetary, zero, VARSIZE(zero));
+				MemoryContextSwitchTo(old);
+			}
+		}
+	}
+	else if (is_purchase)
 	{
 		/* events come in time order: a new day, or the last one again */
 		if (!f->has_purchase)
@@ -96,7 +136,12 @@ prio_fold_event(PrioFacts *f, TimestampTz at, bool inbound, bool has_kind_stage,
 	}
 }
 
-/* The order every fold takes: time, then activity_id, then arrival */
+/*
+ * The order every fold takes: time, then activity_id, then arrival.  An
+ * event of a tracked table has no activity_id: its tiebreak, a hash of its
+ * kind and amount, stands in for it, so events at the same instant fold in
+ * one order on every path (two with the same kind and amount are alike).
+ */
 int
 prio_event_cmp(const void *a, const void *b)
 {

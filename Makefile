@@ -19,7 +19,11 @@ override PG_CPPFLAGS += -I$(srcdir)/src -I$(srcdir)/src/rules -I$(srcdir)/src/en
 # the upgrades between them (sql/prio--X.Y.sql, sql/prio--X.Y--X.Z.sql) are
 # frozen: never edited.
 INSTALL_PARTS = $(sort $(wildcard sql/install/*.sql))
-DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql
+# The upgrade to the version in development is built too, while it is
+# unreleased: its changes, then the parts that are new in it, as they install.
+UPGRADE_PARTS = sql/upgrade/0.3--0.4/10_changes.sql sql/install/85_track.sql \
+                sql/upgrade/0.3--0.4/99_triggers.sql
+DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql sql/$(EXTENSION)--0.3--0.4.sql
 DATA       = $(filter-out $(DATA_built),$(wildcard sql/$(EXTENSION)--*.sql))
 
 # pg_regress inputs are sql/*.sql without "--" (and not the install script).
@@ -44,6 +48,9 @@ include $(PGXS)
 endif
 
 sql/$(EXTENSION)--$(EXTVERSION).sql: $(INSTALL_PARTS)
+	cat $^ > $@
+
+sql/$(EXTENSION)--0.3--0.4.sql: $(UPGRADE_PARTS)
 	cat $^ > $@
 
 # pgTAP suite against the server in PGHOST/PGDATABASE (the extension must be installed).

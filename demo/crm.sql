@@ -34,22 +34,28 @@ SELECT * FROM prio.unmapped_kinds;
 INSERT INTO prio.activity_kinds (kind, direction, stage, intent_weight)
 VALUES ('engagement', 'inbound', 'engaged', 2);
 SELECT * FROM prio.unmapped_kinds;
-SELECT count(*) AS deals, count(*) FILTER (WHERE account IS NULL) AS without_account
-  FROM crm.sales_pipeline;
+-- A deal of no customer of prio (here: no account) is ignored: how many,
+-- through the key map of crm.accounts (its key to prio's customer_id)
+SELECT key_map AS accounts_key_map FROM prio.tracked WHERE source = 'crm.accounts'::regclass \gset
+SELECT count(*) AS deals,
+       count(*) FILTER (WHERE NOT EXISTS (SELECT 1 FROM :accounts_key_map k WHERE k.key = p.account)) AS ignored
+  FROM crm.sales_pipeline p;
 
 -- Evaluated as of the data's end (now() would be years after its last
 -- deal: every account dormant, every intent decayed away).
 SELECT prio.refresh('2018-01-01 00:00+00') AS changed;
 
 -- One sales agent's follow-up list: the accounts the agent has deals with,
--- in prio's order, joined to the application by its own key (the key map
--- of crm.accounts).
-SELECT key_map AS accounts_key_map FROM prio.tracked WHERE source = 'crm.accounts'::regclass \gset
-SELECT pg_catalog.row_number() OVER (ORDER BY f.rank) AS n, k.key AS account, f.tier,
+-- in prio's order, joined to the application by its own key.
+SELECT row_number() OVER (ORDER BY f.rank) AS n, k.key AS account, f.tier,
        round(f.priority::numeric, 1) AS priority, f.stage, f.rfm_segment,
        to_char(f.last_activity_at, 'YYYY-MM-DD') AS last_activity
   FROM prio.followup f JOIN :accounts_key_map k USING (customer_id)
  WHERE k.key IN (SELECT p.account FROM crm.sales_pipeline p WHERE p.sales_agent = 'Darcel Schlecht')
  ORDER BY f.rank LIMIT 5;
 
+-- Of the accounts that entered each tier, how many were won after.  (From
+-- prio.tier_history; until track() dates the history it writes at the
+-- events' own times, that history is the load's: every account entered D
+-- at track(), A and C at the refresh as of 2018-01-01.)
 SELECT * FROM prio.conversion_by_tier;

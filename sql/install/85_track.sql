@@ -286,7 +286,6 @@ DECLARE
     v_evexprs jsonb := '[]';
     v_m jsonb;
     v_custs text[];
-    v_vals text;
     v_kvals text;
     v_has text;
     v_exprs jsonb := '{}';
@@ -497,8 +496,9 @@ BEGIN
         -- Events at the same instant are folded in the order of tiebreak, a
         -- hash of the kind and the amount: the same order on every path.
         -- A mapping of several events per row gives each row's events
-        -- through a LATERAL VALUES list (one row of it per event): the same
-        -- output, and the table named once, as the transition tables are.
+        -- through a LATERAL VALUES list (one row of it per event), the same
+        -- output columns; the table is named once per customer expression
+        -- (once when the events share the customer).
         IF pg_catalog.jsonb_array_length(v_evexprs) OPERATOR(pg_catalog.=) 1 THEN
             v_sel := pg_catalog.format($q$SELECT m.customer_id, e.at,
        pg_catalog.hashtextextended(pg_catalog.concat_ws(' ', e.kind, e.amount), 0) AS tiebreak, e.kind, e.amount
@@ -516,25 +516,31 @@ BEGIN
                      ELSE 'NULL::numeric' END,
                 v_app, v_cs.key_map, v_eq);
         ELSE
-            SELECT pg_catalog.string_agg(pg_catalog.format('((%s), (%s), (%s), %s)',
-                                                           x OPERATOR(pg_catalog.->) 'customer' OPERATOR(pg_catalog.->>) 'sql',
-                                                           x OPERATOR(pg_catalog.->) 'at' OPERATOR(pg_catalog.->>) 'sql',
-                                                           x OPERATOR(pg_catalog.->) 'kind' OPERATOR(pg_catalog.->>) 'sql',
-                                                           CASE WHEN x OPERATOR(pg_catalog.?) 'amount'
-                                                                THEN '(' OPERATOR(pg_catalog.||) (x OPERATOR(pg_catalog.->) 'amount' OPERATOR(pg_catalog.->>) 'sql') OPERATOR(pg_catalog.||) ')'
-                                                                ELSE 'NULL::numeric' END), ', ' ORDER BY n),
-                   pg_catalog.string_agg(pg_catalog.format('((%s))', x OPERATOR(pg_catalog.->) 'kind' OPERATOR(pg_catalog.->>) 'sql'), ', ' ORDER BY n)
-              INTO v_vals, v_kvals
-              FROM pg_catalog.jsonb_array_elements(v_evexprs) WITH ORDINALITY e(x, n);
-            v_sel := pg_catalog.format($q$SELECT m.customer_id, e.at,
+            -- one SELECT per customer expression (one for most mappings),
+            -- joined on it as the single mapping is: a refold of a few
+            -- customers reaches the table through its index on the column
+            SELECT pg_catalog.string_agg(pg_catalog.format($q$SELECT m.customer_id, e.at,
        pg_catalog.hashtextextended(pg_catalog.concat_ws(' ', e.kind, e.amount), 0) AS tiebreak, e.kind, e.amount
-  FROM (SELECT v.k, v.at, v.kind,
+  FROM (SELECT (%1$s) AS k, v.at, v.kind,
                CASE WHEN NOT v.amount OPERATOR(pg_catalog.=) ANY ('{NaN,Infinity,-Infinity}'::numeric[]) THEN v.amount END AS amount
-          FROM %1$s CROSS JOIN LATERAL (VALUES %2$s) v(k, at, kind, amount)) e
-  JOIN %3$s m ON m.key %4$s e.k
+          FROM %2$s CROSS JOIN LATERAL (VALUES %3$s) v(at, kind, amount)) e
+  JOIN %4$s m ON m.key %5$s e.k
  WHERE e.kind IS NOT NULL AND pg_catalog.isfinite(e.at) AND e.at OPERATOR(pg_catalog.<=) pg_catalog.now()
    AND EXISTS (SELECT 1 FROM @extschema@.activity_kinds ak WHERE ak.kind OPERATOR(pg_catalog.=) e.kind)$q$,
-                v_app, v_vals, v_cs.key_map, v_eq);
+                       g.customer, v_app, g.vals, v_cs.key_map, v_eq), E'\nUNION ALL\n' ORDER BY g.n)
+              INTO v_sel
+              FROM (SELECT x OPERATOR(pg_catalog.->) 'customer' OPERATOR(pg_catalog.->>) 'sql' AS customer, pg_catalog.min(n) AS n,
+                           pg_catalog.string_agg(pg_catalog.format('((%s), (%s), %s)',
+                                                                   x OPERATOR(pg_catalog.->) 'at' OPERATOR(pg_catalog.->>) 'sql',
+                                                                   x OPERATOR(pg_catalog.->) 'kind' OPERATOR(pg_catalog.->>) 'sql',
+                                                                   CASE WHEN x OPERATOR(pg_catalog.?) 'amount'
+                                                                        THEN '(' OPERATOR(pg_catalog.||) (x OPERATOR(pg_catalog.->) 'amount' OPERATOR(pg_catalog.->>) 'sql') OPERATOR(pg_catalog.||) ')'
+                                                                        ELSE 'NULL::numeric' END), ', ' ORDER BY n) AS vals
+                      FROM pg_catalog.jsonb_array_elements(v_evexprs) WITH ORDINALITY e(x, n)
+                     GROUP BY 1) g;
+            SELECT pg_catalog.string_agg(pg_catalog.format('((%s))', x OPERATOR(pg_catalog.->) 'kind' OPERATOR(pg_catalog.->>) 'sql'), ', ' ORDER BY n)
+              INTO v_kvals
+              FROM pg_catalog.jsonb_array_elements(v_evexprs) WITH ORDINALITY e(x, n);
         END IF;
         -- the kinds prio does not know, and how many rows (events) each has
         IF pg_catalog.jsonb_array_length(v_evexprs) OPERATOR(pg_catalog.=) 1 THEN

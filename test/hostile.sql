@@ -12,7 +12,7 @@
 -- pg_postmaster_start_time() unchanged since the start.
 -- Runs inside one transaction and rolls back; its customers are 77001..77003.
 BEGIN;
-SELECT plan(648);
+SELECT plan(656);
 
 CREATE TEMP TABLE t0 AS SELECT pg_backend_pid() AS pid, pg_postmaster_start_time() AS started;
 
@@ -487,6 +487,11 @@ SELECT * FROM pg_temp.bad($$SELECT prio.track('hostile_app.leads', 'customers', 
 SELECT * FROM pg_temp.bad($$SELECT prio.track('hostile_app.leads', 'customers', '{"key": "doc"}')$$, '42883', 'track: key type without btree equality');
 SELECT * FROM pg_temp.bad($$SELECT prio.track('hostile_app.leads', 'customers', '{"key": "email"}')$$, '42P10', 'track: key without a unique index');
 SELECT * FROM pg_temp.bad($$SELECT prio.track('hostile_app.leads', 'customers', '{"key": "id", "budget": "1 / n > 0"}')$$, '22012', 'track: a row the mapping fails on, while loading');
+-- (activities of several events a row: each event checked, all of one customer type and table)
+SELECT * FROM pg_temp.bad($$SELECT prio.track('hostile_app.leads', 'activities', '{"customer": "id", "events": {"kind": "name", "at": "at"}}')$$, '22023', 'track: events not an array');
+SELECT * FROM pg_temp.bad($$SELECT prio.track('hostile_app.leads', 'activities', '[{"customer": "id", "kind": "name", "at": "at"}, {"customer": "id", "kind": "name", "at": "nope"}]')$$, '42703', 'track: an event''s missing column');
+SELECT * FROM pg_temp.bad($$SELECT prio.track('hostile_app.leads', 'activities', '[{"customer": "id", "kind": "name", "at": "at"}, {"customer": "name", "kind": "name", "at": "at"}]')$$, '42804', 'track: events whose customers are of different types');
+SELECT * FROM pg_temp.bad($$SELECT prio.track('hostile_app.leads', 'activities', '{"customer": "id", "events": [{"kind": "name", "at": "at", "customers": "hostile_app.accounts"}, {"kind": "name", "at": "at"}]}')$$, '22023', 'track: events naming different customers tables');
 -- (as that role pgTAP cannot keep its count: the outcomes are kept, then asserted)
 SET ROLE prio_hostile_stranger;
 SELECT set_config('hostile.track', pg_temp.sqlstate_of($$SELECT prio.track('hostile_app.leads', 'customers', '{"key": "id"}')$$), true),

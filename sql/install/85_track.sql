@@ -278,17 +278,16 @@ SET array_nulls = on
 AS $$
 DECLARE
     v_cls record;
-    v_allowed text[];
-    v_required text[];
-    v_want jsonb;
     v_k text;
     v_v jsonb;
     v_a text;
-    v_av jsonb;
     v_c record;
-    v_state text;
-    v_msg text;
-    v_hint text;
+    v_events jsonb := '[]';
+    v_evexprs jsonb := '[]';
+    v_m jsonb;
+    v_custs text[];
+    v_kvals text;
+    v_has text;
     v_exprs jsonb := '{}';
     v_attrs text := '';
     v_key record;
@@ -363,115 +362,73 @@ BEGIN
             USING ERRCODE = '42710', HINT = 'prio.untrack() it first to change its mapping (see prio.tracked).';
     END IF;
 
-    -- the mapping: its keys, the type each must give (null: any type)
-    IF pg_catalog.jsonb_typeof(mapping) OPERATOR(pg_catalog.<>) 'object' THEN
-        RAISE EXCEPTION 'prio.track(): mapping must be a JSON object, not %', pg_catalog.jsonb_typeof(mapping)
-            USING ERRCODE = '22023', HINT = 'Such as {"key": "id", "name": "legal_name"}.';
+    -- the mapping, checked and compiled.  An activities mapping may give
+    -- several events per row: an array of mappings, or "events" holding one
+    -- (the mapping's other keys shared by every event, such as the
+    -- customer); it is stored as {..., "events": [...]}.
+    IF role OPERATOR(pg_catalog.=) 'activities' AND pg_catalog.jsonb_typeof(mapping) OPERATOR(pg_catalog.=) 'array' THEN
+        mapping := pg_catalog.jsonb_build_object('events', mapping);
     END IF;
-    IF role OPERATOR(pg_catalog.=) 'customers' THEN
-        v_want := '{"key": null, "name": "text", "owner": "text", "backup_owner": "text",
-                    "budget": "boolean", "authority": "boolean", "need": "boolean", "timeline": "boolean",
-                    "created_at": "timestamp with time zone", "attributes": "object"}';
-        v_required := '{key}';
-    ELSE
-        v_want := '{"customer": null, "kind": "text", "at": "timestamp with time zone", "amount": "numeric",
-                    "note": "text", "actor": "text", "channel": "text", "external_key": null, "customers": "regclass"}';
-        v_required := '{customer,kind,at}';
-    END IF;
-    SELECT pg_catalog.array_agg(k ORDER BY k) INTO v_allowed FROM pg_catalog.jsonb_object_keys(v_want) k;
-    FOR v_k IN SELECT k FROM pg_catalog.jsonb_object_keys(mapping) k ORDER BY k LOOP
-        IF NOT v_want OPERATOR(pg_catalog.?) v_k THEN
-            RAISE EXCEPTION 'prio.track(): mapping key "%" is not one prio knows for %', v_k, role
+    IF role OPERATOR(pg_catalog.=) 'activities' AND pg_catalog.jsonb_typeof(mapping) OPERATOR(pg_catalog.=) 'object'
+       AND mapping OPERATOR(pg_catalog.?) 'events' THEN
+        IF pg_catalog.jsonb_typeof(mapping OPERATOR(pg_catalog.->) 'events') OPERATOR(pg_catalog.<>) 'array'
+           OR pg_catalog.jsonb_array_length(mapping OPERATOR(pg_catalog.->) 'events') OPERATOR(pg_catalog.=) 0 THEN
+            RAISE EXCEPTION 'prio.track(): mapping key "events" must be a non-empty JSON array of event mappings, not %', mapping OPERATOR(pg_catalog.->) 'events'
                 USING ERRCODE = '22023',
-                      HINT = 'The keys are ' OPERATOR(pg_catalog.||) pg_catalog.array_to_string(v_allowed, ', ')
-                             OPERATOR(pg_catalog.||) CASE WHEN role OPERATOR(pg_catalog.=) 'customers'
-                                 THEN '; put other attributes in "attributes": {"name": "column or expression"}.' ELSE '.' END;
+                      HINT = 'Such as "events": [{"kind": "''engagement''", "at": "engaged_on"}, {"kind": "outcome", "at": "closed_on", "amount": "value"}].';
         END IF;
-    END LOOP;
-    FOREACH v_k IN ARRAY v_required LOOP
-        IF NOT mapping OPERATOR(pg_catalog.?) v_k THEN
-            RAISE EXCEPTION 'prio.track(): the % mapping needs the key "%"', role, v_k
-                USING ERRCODE = '22023',
-                      HINT = 'Required: ' OPERATOR(pg_catalog.||) pg_catalog.array_to_string(v_required, ', ') OPERATOR(pg_catalog.||) '.';
-        END IF;
-    END LOOP;
-
-    -- every expression parsed and checked over the table's row, in key order
-    FOR v_k, v_v IN SELECT e.key, e.value FROM pg_catalog.jsonb_each(mapping) e ORDER BY e.key LOOP
-        IF v_k OPERATOR(pg_catalog.=) 'customers' THEN
-            -- (activities) the tracked customers table the customer is the key of: a name
-            IF pg_catalog.jsonb_typeof(v_v) OPERATOR(pg_catalog.<>) 'string' THEN
-                RAISE EXCEPTION 'prio.track(): mapping key "customers" must name the tracked customers table (a JSON string), not %', v_v
-                    USING ERRCODE = '22023';
-            END IF;
-            CONTINUE;
-        END IF;
-        IF v_k OPERATOR(pg_catalog.=) 'attributes' THEN
+        FOR v_n, v_v IN SELECT e.n, e.v FROM pg_catalog.jsonb_array_elements(mapping OPERATOR(pg_catalog.->) 'events') WITH ORDINALITY e(v, n) ORDER BY e.n LOOP
             IF pg_catalog.jsonb_typeof(v_v) OPERATOR(pg_catalog.<>) 'object' THEN
-                RAISE EXCEPTION 'prio.track(): mapping key "attributes" must be a JSON object of attribute names to columns or expressions'
-                    USING ERRCODE = '22023', HINT = 'Such as "attributes": {"industry": "industry"}.';
+                RAISE EXCEPTION 'prio.track(): event % of the mapping must be a JSON object, not %', v_n, v_v
+                    USING ERRCODE = '22023', HINT = 'Each event is a mapping such as {"kind": "type", "at": "happened_at"}.';
             END IF;
-            FOR v_a, v_av IN SELECT e.key, e.value FROM pg_catalog.jsonb_each(v_v) e ORDER BY e.key LOOP
-                IF pg_catalog.jsonb_typeof(v_av) OPERATOR(pg_catalog.<>) 'string' OR v_a OPERATOR(pg_catalog.=) '' THEN
-                    RAISE EXCEPTION 'prio.track(): attribute "%" must map to a column name or an SQL expression (a JSON string)', v_a
-                        USING ERRCODE = '22023';
-                END IF;
-            END LOOP;
-            CONTINUE;
+            v_v := (mapping OPERATOR(pg_catalog.-) 'events') OPERATOR(pg_catalog.||) v_v;
+            v_events := v_events OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_array(v_v);
+            v_evexprs := v_evexprs OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_array(
+                @extschema@._track_mapping(source, role, v_v, pg_catalog.format('event %s', v_n)));
+        END LOOP;
+        -- one customers table for all of them
+        IF (SELECT pg_catalog.count(DISTINCT COALESCE(e OPERATOR(pg_catalog.->>) 'customers', ''))
+              FROM pg_catalog.jsonb_array_elements(v_events) e) OPERATOR(pg_catalog.>) 1 THEN
+            RAISE EXCEPTION 'prio.track(): the events of the mapping name different customers tables'
+                USING ERRCODE = '22023', HINT = 'Give "customers" once, beside "events".';
         END IF;
-        IF pg_catalog.jsonb_typeof(v_v) OPERATOR(pg_catalog.<>) 'string'
-           OR pg_catalog.btrim(v_v OPERATOR(pg_catalog.#>>) '{}') OPERATOR(pg_catalog.=) '' THEN
-            RAISE EXCEPTION 'prio.track(): mapping key "%" must be a column name or an SQL expression (a non-empty JSON string), not %', v_k, v_v
-                USING ERRCODE = '22023';
-        END IF;
-    END LOOP;
-    FOR v_k, v_a, v_av IN
-        SELECT e.key, e.key, e.value FROM pg_catalog.jsonb_each(mapping) e WHERE e.key OPERATOR(pg_catalog.<>) ALL ('{attributes,customers}'::text[])
-        UNION ALL
-        SELECT 'attributes.' OPERATOR(pg_catalog.||) a.key, NULL, a.value
-          FROM pg_catalog.jsonb_each(CASE WHEN mapping OPERATOR(pg_catalog.?) 'attributes' THEN mapping OPERATOR(pg_catalog.->) 'attributes' ELSE '{}' END) a
-        ORDER BY 1
-    LOOP
-        BEGIN
-            SELECT * INTO STRICT v_c
-              FROM @extschema@._track_compile(source, v_k, v_av OPERATOR(pg_catalog.#>>) '{}',
-                                              CASE WHEN v_a IS NOT NULL THEN (v_want OPERATOR(pg_catalog.->>) v_a)::pg_catalog.regtype END);
-        EXCEPTION WHEN OTHERS THEN
-            GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_msg = MESSAGE_TEXT,
-                                    v_hint = PG_EXCEPTION_HINT;
-            IF v_msg OPERATOR(pg_catalog.!~) '^mapping key ' THEN
-                v_msg := pg_catalog.format('mapping key "%s" (%s): %s', v_k, v_av OPERATOR(pg_catalog.#>>) '{}', v_msg);
-            END IF;
-            v_msg := 'prio.track(): ' OPERATOR(pg_catalog.||) v_msg;
-            IF v_hint IS NULL OR v_hint OPERATOR(pg_catalog.=) '' THEN
-                RAISE EXCEPTION USING ERRCODE = v_state, MESSAGE = v_msg;
-            END IF;
-            RAISE EXCEPTION USING ERRCODE = v_state, MESSAGE = v_msg, HINT = v_hint;
-        END;
-        IF v_a IS NOT NULL AND v_want OPERATOR(pg_catalog.->>) v_a IS NULL AND NOT v_c.btree THEN
-            RAISE EXCEPTION 'prio.track(): mapping key "%" (%) is of type %, which has no btree equality', v_k, v_av OPERATOR(pg_catalog.#>>) '{}', v_c.type
-                USING ERRCODE = '42883', HINT = 'prio needs keys it can compare for equality and index (bigint, integer, text, uuid, ...).';
-        END IF;
-        v_exprs := v_exprs OPERATOR(pg_catalog.||)
-                   pg_catalog.jsonb_build_object(v_k, pg_catalog.jsonb_build_object('sql', v_c.sql, 'type', v_c.type::text,
-                                                 'attnum', v_c.attnum, 'collation', v_c.collation));
-    END LOOP;
+    ELSE
+        v_events := pg_catalog.jsonb_build_array(mapping);
+        v_evexprs := pg_catalog.jsonb_build_array(@extschema@._track_mapping(source, role, mapping, NULL));
+    END IF;
+    -- the first event's keys stand for all where they must agree (the
+    -- customer's type, the customers table)
+    v_m := v_events OPERATOR(pg_catalog.->) 0;
+    v_exprs := v_evexprs OPERATOR(pg_catalog.->) 0;
 
     IF role OPERATOR(pg_catalog.=) 'activities' THEN
+        -- (several events per row: every one's customer is of one type)
+        FOR v_n, v_v IN SELECT e.n, e.x FROM pg_catalog.jsonb_array_elements(v_evexprs) WITH ORDINALITY e(x, n)
+                         WHERE e.n OPERATOR(pg_catalog.>) 1 ORDER BY e.n LOOP
+            IF (v_v OPERATOR(pg_catalog.->) 'customer' OPERATOR(pg_catalog.->>) 'type') OPERATOR(pg_catalog.<>)
+               (v_exprs OPERATOR(pg_catalog.->) 'customer' OPERATOR(pg_catalog.->>) 'type') THEN
+                RAISE EXCEPTION 'prio.track(): event %: the customer % is of type %, but event 1''s (%) is of type %', v_n,
+                      v_events OPERATOR(pg_catalog.->) (v_n::integer OPERATOR(pg_catalog.-) 1) OPERATOR(pg_catalog.->>) 'customer',
+                      v_v OPERATOR(pg_catalog.->) 'customer' OPERATOR(pg_catalog.->>) 'type',
+                      v_m OPERATOR(pg_catalog.->>) 'customer', v_exprs OPERATOR(pg_catalog.->) 'customer' OPERATOR(pg_catalog.->>) 'type'
+                    USING ERRCODE = '42804', HINT = 'Every event''s customer is a key of the same customers table: cast it to that type.';
+            END IF;
+        END LOOP;
         -- Its customer is the key of a tracked customers table: the one
         -- named by "customers", else the one whose key is of the same type.
-        IF mapping OPERATOR(pg_catalog.?) 'customers' THEN
+        IF v_m OPERATOR(pg_catalog.?) 'customers' THEN
             SELECT s.source_id, s.relid, s.mapping, s.key_map, s.key_type INTO v_cs FROM @extschema@.sources s
              WHERE s.role OPERATOR(pg_catalog.=) 'customers'
-               AND s.relid OPERATOR(pg_catalog.=) pg_catalog.to_regclass(track.mapping OPERATOR(pg_catalog.->>) 'customers');
+               AND s.relid OPERATOR(pg_catalog.=) pg_catalog.to_regclass(v_m OPERATOR(pg_catalog.->>) 'customers');
             IF NOT FOUND THEN
-                RAISE EXCEPTION 'prio.track(): mapping key "customers" (%) is not a table tracked as customers', mapping OPERATOR(pg_catalog.->>) 'customers'
+                RAISE EXCEPTION 'prio.track(): mapping key "customers" (%) is not a table tracked as customers', v_m OPERATOR(pg_catalog.->>) 'customers'
                     USING ERRCODE = '42704', HINT = 'prio.tracked lists the tracked tables; track the customers table first.';
             END IF;
             IF v_cs.key_type OPERATOR(pg_catalog.<>) (v_exprs OPERATOR(pg_catalog.->) 'customer' OPERATOR(pg_catalog.->>) 'type')::pg_catalog.regtype THEN
                 RAISE EXCEPTION 'prio.track(): the activities'' customer % is of type %, but the key of % is of type %',
-                      mapping OPERATOR(pg_catalog.->>) 'customer', v_exprs OPERATOR(pg_catalog.->) 'customer' OPERATOR(pg_catalog.->>) 'type',
-                      mapping OPERATOR(pg_catalog.->>) 'customers', v_cs.key_type
+                      v_m OPERATOR(pg_catalog.->>) 'customer', v_exprs OPERATOR(pg_catalog.->) 'customer' OPERATOR(pg_catalog.->>) 'type',
+                      v_m OPERATOR(pg_catalog.->>) 'customers', v_cs.key_type
                     USING ERRCODE = '42804', HINT = 'Cast the customer in the mapping to the key''s type.';
             END IF;
         ELSE
@@ -480,7 +437,7 @@ BEGIN
                AND s.key_type OPERATOR(pg_catalog.=) (v_exprs OPERATOR(pg_catalog.->) 'customer' OPERATOR(pg_catalog.->>) 'type')::pg_catalog.regtype;
             IF v_n OPERATOR(pg_catalog.<>) 1 THEN
                 RAISE EXCEPTION 'prio.track(): the activities'' customer % is of type %, and % tracked customers table has a key of that type',
-                      mapping OPERATOR(pg_catalog.->>) 'customer', v_exprs OPERATOR(pg_catalog.->) 'customer' OPERATOR(pg_catalog.->>) 'type',
+                      v_m OPERATOR(pg_catalog.->>) 'customer', v_exprs OPERATOR(pg_catalog.->) 'customer' OPERATOR(pg_catalog.->>) 'type',
                       CASE WHEN v_n OPERATOR(pg_catalog.=) 0 THEN 'no' ELSE 'more than one' END
                     USING ERRCODE = CASE WHEN v_n OPERATOR(pg_catalog.=) 0 THEN '42704' ELSE '22023' END,
                           HINT = CASE WHEN v_n OPERATOR(pg_catalog.=) 0
@@ -512,15 +469,21 @@ BEGIN
         -- the customer is compared with that operator by name, as the
         -- customers key is (see below): a customer column of a domain would
         -- pick it among operators anyone may add to its schema
-        IF v_c.oprnamespace OPERATOR(pg_catalog.<>) 'pg_catalog'
-           AND (SELECT t.typtype FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_type t ON t.oid OPERATOR(pg_catalog.=) a.atttypid
-                 WHERE a.attrelid OPERATOR(pg_catalog.=) source
-                   AND a.attnum OPERATOR(pg_catalog.=) (v_exprs OPERATOR(pg_catalog.->) 'customer' OPERATOR(pg_catalog.->>) 'attnum')::smallint) OPERATOR(pg_catalog.=) 'd' THEN
-            RAISE EXCEPTION 'prio.track(): the activities'' customer % is of a domain over %, whose equality is not a built-in operator',
-                  mapping OPERATOR(pg_catalog.->>) 'customer', v_cs.key_type
-                USING ERRCODE = '42804',
-                      HINT = pg_catalog.format('Make the customer column of type %s itself.', v_cs.key_type);
-        END IF;
+        FOR v_n, v_v IN SELECT e.n, e.x FROM pg_catalog.jsonb_array_elements(v_evexprs) WITH ORDINALITY e(x, n) ORDER BY e.n LOOP
+            IF v_c.oprnamespace OPERATOR(pg_catalog.<>) 'pg_catalog'
+               AND (SELECT t.typtype FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_type t ON t.oid OPERATOR(pg_catalog.=) a.atttypid
+                     WHERE a.attrelid OPERATOR(pg_catalog.=) source
+                       AND a.attnum OPERATOR(pg_catalog.=) (v_v OPERATOR(pg_catalog.->) 'customer' OPERATOR(pg_catalog.->>) 'attnum')::smallint) OPERATOR(pg_catalog.=) 'd' THEN
+                RAISE EXCEPTION 'prio.track(): the activities'' customer % is of a domain over %, whose equality is not a built-in operator',
+                      v_events OPERATOR(pg_catalog.->) (v_n::integer OPERATOR(pg_catalog.-) 1) OPERATOR(pg_catalog.->>) 'customer', v_cs.key_type
+                    USING ERRCODE = '42804',
+                          HINT = pg_catalog.format('Make the customer column of type %s itself.', v_cs.key_type);
+            END IF;
+        END LOOP;
+        -- the customer expressions of the events, each once, in event order
+        SELECT pg_catalog.array_agg(c.sql ORDER BY c.n) INTO v_custs
+          FROM (SELECT x OPERATOR(pg_catalog.->) 'customer' OPERATOR(pg_catalog.->>) 'sql' AS sql, pg_catalog.min(n) AS n
+                  FROM pg_catalog.jsonb_array_elements(v_evexprs) WITH ORDINALITY e(x, n) GROUP BY 1) c;
         v_app := pg_catalog.format('%s%I.%I', CASE WHEN v_cls.relkind OPERATOR(pg_catalog.=) 'r' THEN 'ONLY ' ELSE '' END,
                                    v_cls.nspname, v_cls.relname);
 
@@ -532,7 +495,12 @@ BEGIN
         -- them), or dated after now (folded once due, by a recompute).
         -- Events at the same instant are folded in the order of tiebreak, a
         -- hash of the kind and the amount: the same order on every path.
-        v_sel := pg_catalog.format($q$SELECT m.customer_id, e.at,
+        -- A mapping of several events per row gives each row's events
+        -- through a LATERAL VALUES list (one row of it per event), the same
+        -- output columns; the table is named once per customer expression
+        -- (once when the events share the customer).
+        IF pg_catalog.jsonb_array_length(v_evexprs) OPERATOR(pg_catalog.=) 1 THEN
+            v_sel := pg_catalog.format($q$SELECT m.customer_id, e.at,
        pg_catalog.hashtextextended(pg_catalog.concat_ws(' ', e.kind, e.amount), 0) AS tiebreak, e.kind, e.amount
   FROM (SELECT (%1$s) AS k, (%2$s) AS at, (%3$s) AS kind,
                CASE WHEN NOT %4$s OPERATOR(pg_catalog.=) ANY ('{NaN,Infinity,-Infinity}'::numeric[]) THEN %4$s END AS amount
@@ -540,25 +508,62 @@ BEGIN
   JOIN %6$s m ON m.key %7$s e.k
  WHERE e.kind IS NOT NULL AND pg_catalog.isfinite(e.at) AND e.at OPERATOR(pg_catalog.<=) pg_catalog.now()
    AND EXISTS (SELECT 1 FROM @extschema@.activity_kinds ak WHERE ak.kind OPERATOR(pg_catalog.=) e.kind)$q$,
-            v_exprs OPERATOR(pg_catalog.->) 'customer' OPERATOR(pg_catalog.->>) 'sql',
-            v_exprs OPERATOR(pg_catalog.->) 'at' OPERATOR(pg_catalog.->>) 'sql',
-            v_exprs OPERATOR(pg_catalog.->) 'kind' OPERATOR(pg_catalog.->>) 'sql',
-            CASE WHEN v_exprs OPERATOR(pg_catalog.?) 'amount'
-                 THEN '(' OPERATOR(pg_catalog.||) (v_exprs OPERATOR(pg_catalog.->) 'amount' OPERATOR(pg_catalog.->>) 'sql') OPERATOR(pg_catalog.||) ')'
-                 ELSE 'NULL::numeric' END,
-            v_app, v_cs.key_map, v_eq);
-        -- the kinds prio does not know, and how many rows each has
-        v_rename := pg_catalog.format($q$SELECT e.kind, pg_catalog.count(*) AS n
+                v_exprs OPERATOR(pg_catalog.->) 'customer' OPERATOR(pg_catalog.->>) 'sql',
+                v_exprs OPERATOR(pg_catalog.->) 'at' OPERATOR(pg_catalog.->>) 'sql',
+                v_exprs OPERATOR(pg_catalog.->) 'kind' OPERATOR(pg_catalog.->>) 'sql',
+                CASE WHEN v_exprs OPERATOR(pg_catalog.?) 'amount'
+                     THEN '(' OPERATOR(pg_catalog.||) (v_exprs OPERATOR(pg_catalog.->) 'amount' OPERATOR(pg_catalog.->>) 'sql') OPERATOR(pg_catalog.||) ')'
+                     ELSE 'NULL::numeric' END,
+                v_app, v_cs.key_map, v_eq);
+        ELSE
+            -- one SELECT per customer expression (one for most mappings),
+            -- joined on it as the single mapping is: a refold of a few
+            -- customers reaches the table through its index on the column
+            SELECT pg_catalog.string_agg(pg_catalog.format($q$SELECT m.customer_id, e.at,
+       pg_catalog.hashtextextended(pg_catalog.concat_ws(' ', e.kind, e.amount), 0) AS tiebreak, e.kind, e.amount
+  FROM (SELECT (%1$s) AS k, v.at, v.kind,
+               CASE WHEN NOT v.amount OPERATOR(pg_catalog.=) ANY ('{NaN,Infinity,-Infinity}'::numeric[]) THEN v.amount END AS amount
+          FROM %2$s CROSS JOIN LATERAL (VALUES %3$s) v(at, kind, amount)) e
+  JOIN %4$s m ON m.key %5$s e.k
+ WHERE e.kind IS NOT NULL AND pg_catalog.isfinite(e.at) AND e.at OPERATOR(pg_catalog.<=) pg_catalog.now()
+   AND EXISTS (SELECT 1 FROM @extschema@.activity_kinds ak WHERE ak.kind OPERATOR(pg_catalog.=) e.kind)$q$,
+                       g.customer, v_app, g.vals, v_cs.key_map, v_eq), E'\nUNION ALL\n' ORDER BY g.n)
+              INTO v_sel
+              FROM (SELECT x OPERATOR(pg_catalog.->) 'customer' OPERATOR(pg_catalog.->>) 'sql' AS customer, pg_catalog.min(n) AS n,
+                           pg_catalog.string_agg(pg_catalog.format('((%s), (%s), %s)',
+                                                                   x OPERATOR(pg_catalog.->) 'at' OPERATOR(pg_catalog.->>) 'sql',
+                                                                   x OPERATOR(pg_catalog.->) 'kind' OPERATOR(pg_catalog.->>) 'sql',
+                                                                   CASE WHEN x OPERATOR(pg_catalog.?) 'amount'
+                                                                        THEN '(' OPERATOR(pg_catalog.||) (x OPERATOR(pg_catalog.->) 'amount' OPERATOR(pg_catalog.->>) 'sql') OPERATOR(pg_catalog.||) ')'
+                                                                        ELSE 'NULL::numeric' END), ', ' ORDER BY n) AS vals
+                      FROM pg_catalog.jsonb_array_elements(v_evexprs) WITH ORDINALITY e(x, n)
+                     GROUP BY 1) g;
+            SELECT pg_catalog.string_agg(pg_catalog.format('((%s))', x OPERATOR(pg_catalog.->) 'kind' OPERATOR(pg_catalog.->>) 'sql'), ', ' ORDER BY n)
+              INTO v_kvals
+              FROM pg_catalog.jsonb_array_elements(v_evexprs) WITH ORDINALITY e(x, n);
+        END IF;
+        -- the kinds prio does not know, and how many rows (events) each has
+        IF pg_catalog.jsonb_array_length(v_evexprs) OPERATOR(pg_catalog.=) 1 THEN
+            v_rename := pg_catalog.format($q$SELECT e.kind, pg_catalog.count(*) AS n
   FROM (SELECT (%1$s) AS kind FROM %2$s) e
  WHERE NOT EXISTS (SELECT 1 FROM @extschema@.activity_kinds ak WHERE ak.kind OPERATOR(pg_catalog.=) e.kind)
  GROUP BY e.kind$q$, v_exprs OPERATOR(pg_catalog.->) 'kind' OPERATOR(pg_catalog.->>) 'sql', v_app);
+        ELSE
+            v_rename := pg_catalog.format($q$SELECT e.kind, pg_catalog.count(*) AS n
+  FROM (SELECT v.kind FROM %1$s CROSS JOIN LATERAL (VALUES %2$s) v(kind)) e
+ WHERE NOT EXISTS (SELECT 1 FROM @extschema@.activity_kinds ak WHERE ak.kind OPERATOR(pg_catalog.=) e.kind)
+ GROUP BY e.kind$q$, v_app, v_kvals);
+        END IF;
         -- A change refolds the customers it touched from the table (the
         -- rows before and after it); TRUNCATE, every customer of the
         -- customers table.
         FOREACH v_op IN ARRAY '{INSERT,UPDATE,DELETE}'::text[] LOOP
-            v_ks := CASE v_op WHEN 'INSERT' THEN pg_catalog.format('SELECT (%s) AS k FROM new_rows', v_exprs OPERATOR(pg_catalog.->) 'customer' OPERATOR(pg_catalog.->>) 'sql')
-                              WHEN 'DELETE' THEN pg_catalog.format('SELECT (%s) AS k FROM old_rows', v_exprs OPERATOR(pg_catalog.->) 'customer' OPERATOR(pg_catalog.->>) 'sql')
-                              ELSE pg_catalog.format('SELECT (%1$s) AS k FROM old_rows UNION SELECT (%1$s) FROM new_rows', v_exprs OPERATOR(pg_catalog.->) 'customer' OPERATOR(pg_catalog.->>) 'sql') END;
+            SELECT pg_catalog.string_agg(
+                       CASE v_op WHEN 'INSERT' THEN pg_catalog.format('SELECT (%s) AS k FROM new_rows', c.sql)
+                                 WHEN 'DELETE' THEN pg_catalog.format('SELECT (%s) AS k FROM old_rows', c.sql)
+                                 ELSE pg_catalog.format('SELECT (%1$s) AS k FROM old_rows UNION SELECT (%1$s) FROM new_rows', c.sql) END,
+                       ' UNION ' ORDER BY c.n)
+              INTO v_ks FROM pg_catalog.unnest(v_custs) WITH ORDINALITY c(sql, n);
             v_compiled := v_compiled OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object(v_op, ARRAY[pg_catalog.format(
                 $q$SELECT @extschema@.rebuild(ARRAY(SELECT DISTINCT m.customer_id FROM (%1$s) s JOIN %2$s m ON m.key %3$s s.k ORDER BY 1), %4$L, true)$q$,
                 v_ks, v_cs.key_map, v_eq,
@@ -567,13 +572,15 @@ BEGIN
         -- run by the customers table's trigger (INSERT, UPDATE): customers
         -- new, or under a new key, whose activities are in the table already
         SELECT c.sql INTO v_k FROM @extschema@._track_compile(v_cs.relid, 'key', v_cs.mapping OPERATOR(pg_catalog.->>) 'key', NULL) c;
+        SELECT pg_catalog.string_agg(pg_catalog.format('EXISTS (SELECT 1 FROM %s t WHERE (%s) %s m.key)', v_app, c.sql, v_eq), ' OR ' ORDER BY c.n)
+          INTO v_has FROM pg_catalog.unnest(v_custs) WITH ORDINALITY c(sql, n);
         v_compiled := v_compiled OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('ON_CUSTOMERS', pg_catalog.jsonb_build_object(
             'INSERT', ARRAY[pg_catalog.format(
-                $q$SELECT @extschema@.rebuild(ARRAY(SELECT m.customer_id FROM (SELECT (%1$s) AS k FROM new_rows) s JOIN %2$s m ON m.key %3$s s.k WHERE EXISTS (SELECT 1 FROM %4$s t WHERE (%5$s) %3$s m.key) ORDER BY 1), 'customer', true)$q$,
-                v_k, v_cs.key_map, v_eq, v_app, v_exprs OPERATOR(pg_catalog.->) 'customer' OPERATOR(pg_catalog.->>) 'sql')],
+                $q$SELECT @extschema@.rebuild(ARRAY(SELECT m.customer_id FROM (SELECT (%1$s) AS k FROM new_rows) s JOIN %2$s m ON m.key %3$s s.k WHERE %4$s ORDER BY 1), 'customer', true)$q$,
+                v_k, v_cs.key_map, v_eq, v_has)],
             'UPDATE', ARRAY[pg_catalog.format(
-                $q$SELECT @extschema@.rebuild(ARRAY(SELECT m.customer_id FROM (SELECT (%1$s) AS k FROM new_rows EXCEPT SELECT (%1$s) FROM old_rows) s JOIN %2$s m ON m.key %3$s s.k WHERE EXISTS (SELECT 1 FROM %4$s t WHERE (%5$s) %3$s m.key) ORDER BY 1), 'customer', true)$q$,
-                v_k, v_cs.key_map, v_eq, v_app, v_exprs OPERATOR(pg_catalog.->) 'customer' OPERATOR(pg_catalog.->>) 'sql')]));
+                $q$SELECT @extschema@.rebuild(ARRAY(SELECT m.customer_id FROM (SELECT (%1$s) AS k FROM new_rows EXCEPT SELECT (%1$s) FROM old_rows) s JOIN %2$s m ON m.key %3$s s.k WHERE %4$s ORDER BY 1), 'customer', true)$q$,
+                v_k, v_cs.key_map, v_eq, v_has)]));
         v_compiled := v_compiled OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object(
             'TRUNCATE', ARRAY[pg_catalog.format($q$SELECT @extschema@.rebuild(ARRAY(SELECT m.customer_id FROM %s m ORDER BY 1), 'activities truncated', true)$q$, v_cs.key_map)],
             'LOAD', ARRAY[pg_catalog.format($q$SELECT @extschema@.rebuild(ARRAY(SELECT m.customer_id FROM %s m ORDER BY 1), 'track', true)$q$, v_cs.key_map)],
@@ -582,13 +589,17 @@ BEGIN
         VALUES (source, role, mapping, v_cs.key_type, v_compiled, @extschema@._track_signature(source, v_compiled))
         RETURNING source_id INTO v_id;
         PERFORM @extschema@._track_triggers(source, v_id);
-        IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_index i
-                        WHERE i.indrelid OPERATOR(pg_catalog.=) source AND i.indisvalid AND i.indpred IS NULL
-                          AND i.indkey[0] OPERATOR(pg_catalog.=) (v_exprs OPERATOR(pg_catalog.->) 'customer' OPERATOR(pg_catalog.->>) 'attnum')::smallint
-                          AND i.indkey[0] OPERATOR(pg_catalog.<>) 0) THEN
-            RAISE NOTICE 'prio: % has no index on its customer column %: every change of it reads the table through', source, mapping OPERATOR(pg_catalog.->>) 'customer'
-                USING HINT = pg_catalog.format('CREATE INDEX ON %s (%s);', source, mapping OPERATOR(pg_catalog.->>) 'customer');
-        END IF;
+        FOR v_k IN SELECT c.customer FROM (SELECT e OPERATOR(pg_catalog.->>) 'customer' AS customer, pg_catalog.min(n) AS n
+                                             FROM pg_catalog.jsonb_array_elements(v_events) WITH ORDINALITY x(e, n)
+                                            WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_index i
+                                                               WHERE i.indrelid OPERATOR(pg_catalog.=) source AND i.indisvalid AND i.indpred IS NULL
+                                                                 AND i.indkey[0] OPERATOR(pg_catalog.=) (v_evexprs OPERATOR(pg_catalog.->) (n::integer OPERATOR(pg_catalog.-) 1)
+                                                                                                         OPERATOR(pg_catalog.->) 'customer' OPERATOR(pg_catalog.->>) 'attnum')::smallint
+                                                                 AND i.indkey[0] OPERATOR(pg_catalog.<>) 0)
+                                            GROUP BY 1) c ORDER BY c.n LOOP
+            RAISE NOTICE 'prio: % has no index on its customer column %: every change of it reads the table through', source, v_k
+                USING HINT = pg_catalog.format('CREATE INDEX ON %s (%s);', source, v_k);
+        END LOOP;
         -- the table's rows now: its customers folded again with them
         FOR v_sql IN SELECT pg_catalog.jsonb_array_elements_text(v_compiled OPERATOR(pg_catalog.->) 'LOAD') LOOP
             EXECUTE v_sql;
@@ -817,8 +828,130 @@ INSERT INTO %5$s (key, customer_id) SELECT n.k, n.id FROM n$q$, v_sel, v_app, v_
 END
 $$;
 COMMENT ON FUNCTION @extschema@.track(regclass, text, jsonb) IS
-'Attaches prio to an application''s table: role customers (mapping keys key, name, owner, backup_owner, budget, authority, need, timeline, created_at, attributes: {...}) mirrors its rows into prio.customers and keeps them live; activities (customer, kind, at, amount, note, actor, channel, external_key, customers: the tracked customers table whose key the customer is, needed when several have a key of its type) folds its rows into those customers'' state without copying them, and keeps it live.  Each mapping value is a column name or an SQL expression over the row.  Requires owning the table; everything or nothing.';
+'Attaches prio to an application''s table: role customers (mapping keys key, name, owner, backup_owner, budget, authority, need, timeline, created_at, attributes: {...}) mirrors its rows into prio.customers and keeps them live; activities (customer, kind, at, amount, note, actor, channel, external_key, customers: the tracked customers table whose key the customer is, needed when several have a key of its type) folds its rows into those customers'' state without copying them, and keeps it live; several events per row: an array of such mappings, or "events": [...] beside the keys they share.  Each mapping value is a column name or an SQL expression over the row.  Requires owning the table; everything or nothing.';
 REVOKE ALL ON FUNCTION @extschema@.track(regclass, text, jsonb) FROM PUBLIC;
+
+CREATE FUNCTION @extschema@._track_mapping(source regclass, role text, mapping jsonb, part text)
+RETURNS jsonb
+LANGUAGE plpgsql
+STABLE PARALLEL RESTRICTED
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    -- errors name the part of the mapping they are about ("event 2: ")
+    v_where text := COALESCE(part OPERATOR(pg_catalog.||) ': ', '');
+    v_allowed text[];
+    v_required text[];
+    v_want jsonb;
+    v_k text;
+    v_v jsonb;
+    v_a text;
+    v_av jsonb;
+    v_c record;
+    v_state text;
+    v_msg text;
+    v_hint text;
+    v_exprs jsonb := '{}';
+BEGIN
+    -- the mapping: its keys, the type each must give (null: any type)
+    IF pg_catalog.jsonb_typeof(mapping) OPERATOR(pg_catalog.<>) 'object' THEN
+        RAISE EXCEPTION 'prio.track(): %mapping must be a JSON object, not %', v_where, pg_catalog.jsonb_typeof(mapping)
+            USING ERRCODE = '22023', HINT = 'Such as {"key": "id", "name": "legal_name"}.';
+    END IF;
+    IF role OPERATOR(pg_catalog.=) 'customers' THEN
+        v_want := '{"key": null, "name": "text", "owner": "text", "backup_owner": "text",
+                    "budget": "boolean", "authority": "boolean", "need": "boolean", "timeline": "boolean",
+                    "created_at": "timestamp with time zone", "attributes": "object"}';
+        v_required := '{key}';
+    ELSE
+        v_want := '{"customer": null, "kind": "text", "at": "timestamp with time zone", "amount": "numeric",
+                    "note": "text", "actor": "text", "channel": "text", "external_key": null, "customers": "regclass"}';
+        v_required := '{customer,kind,at}';
+    END IF;
+    SELECT pg_catalog.array_agg(k ORDER BY k) INTO v_allowed FROM pg_catalog.jsonb_object_keys(v_want) k;
+    FOR v_k IN SELECT k FROM pg_catalog.jsonb_object_keys(mapping) k ORDER BY k LOOP
+        IF NOT v_want OPERATOR(pg_catalog.?) v_k THEN
+            RAISE EXCEPTION 'prio.track(): %mapping key "%" is not one prio knows for %', v_where, v_k, role
+                USING ERRCODE = '22023',
+                      HINT = 'The keys are ' OPERATOR(pg_catalog.||) pg_catalog.array_to_string(v_allowed, ', ')
+                             OPERATOR(pg_catalog.||) CASE WHEN role OPERATOR(pg_catalog.=) 'customers'
+                                 THEN '; put other attributes in "attributes": {"name": "column or expression"}.' ELSE '.' END;
+        END IF;
+    END LOOP;
+    FOREACH v_k IN ARRAY v_required LOOP
+        IF NOT mapping OPERATOR(pg_catalog.?) v_k THEN
+            RAISE EXCEPTION 'prio.track(): %the % mapping needs the key "%"', v_where, role, v_k
+                USING ERRCODE = '22023',
+                      HINT = 'Required: ' OPERATOR(pg_catalog.||) pg_catalog.array_to_string(v_required, ', ') OPERATOR(pg_catalog.||) '.';
+        END IF;
+    END LOOP;
+
+    -- every expression parsed and checked over the table's row, in key order
+    FOR v_k, v_v IN SELECT e.key, e.value FROM pg_catalog.jsonb_each(mapping) e ORDER BY e.key LOOP
+        IF v_k OPERATOR(pg_catalog.=) 'customers' THEN
+            -- (activities) the tracked customers table the customer is the key of: a name
+            IF pg_catalog.jsonb_typeof(v_v) OPERATOR(pg_catalog.<>) 'string' THEN
+                RAISE EXCEPTION 'prio.track(): %mapping key "customers" must name the tracked customers table (a JSON string), not %', v_where, v_v
+                    USING ERRCODE = '22023';
+            END IF;
+            CONTINUE;
+        END IF;
+        IF v_k OPERATOR(pg_catalog.=) 'attributes' THEN
+            IF pg_catalog.jsonb_typeof(v_v) OPERATOR(pg_catalog.<>) 'object' THEN
+                RAISE EXCEPTION 'prio.track(): %mapping key "attributes" must be a JSON object of attribute names to columns or expressions', v_where
+                    USING ERRCODE = '22023', HINT = 'Such as "attributes": {"industry": "industry"}.';
+            END IF;
+            FOR v_a, v_av IN SELECT e.key, e.value FROM pg_catalog.jsonb_each(v_v) e ORDER BY e.key LOOP
+                IF pg_catalog.jsonb_typeof(v_av) OPERATOR(pg_catalog.<>) 'string' OR v_a OPERATOR(pg_catalog.=) '' THEN
+                    RAISE EXCEPTION 'prio.track(): %attribute "%" must map to a column name or an SQL expression (a JSON string)', v_where, v_a
+                        USING ERRCODE = '22023';
+                END IF;
+            END LOOP;
+            CONTINUE;
+        END IF;
+        IF pg_catalog.jsonb_typeof(v_v) OPERATOR(pg_catalog.<>) 'string'
+           OR pg_catalog.btrim(v_v OPERATOR(pg_catalog.#>>) '{}') OPERATOR(pg_catalog.=) '' THEN
+            RAISE EXCEPTION 'prio.track(): %mapping key "%" must be a column name or an SQL expression (a non-empty JSON string), not %', v_where, v_k, v_v
+                USING ERRCODE = '22023';
+        END IF;
+    END LOOP;
+    FOR v_k, v_a, v_av IN
+        SELECT e.key, e.key, e.value FROM pg_catalog.jsonb_each(mapping) e WHERE e.key OPERATOR(pg_catalog.<>) ALL ('{attributes,customers}'::text[])
+        UNION ALL
+        SELECT 'attributes.' OPERATOR(pg_catalog.||) a.key, NULL, a.value
+          FROM pg_catalog.jsonb_each(CASE WHEN mapping OPERATOR(pg_catalog.?) 'attributes' THEN mapping OPERATOR(pg_catalog.->) 'attributes' ELSE '{}' END) a
+        ORDER BY 1
+    LOOP
+        BEGIN
+            SELECT * INTO STRICT v_c
+              FROM @extschema@._track_compile(source, v_k, v_av OPERATOR(pg_catalog.#>>) '{}',
+                                              CASE WHEN v_a IS NOT NULL THEN (v_want OPERATOR(pg_catalog.->>) v_a)::pg_catalog.regtype END);
+        EXCEPTION WHEN OTHERS THEN
+            GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_msg = MESSAGE_TEXT,
+                                    v_hint = PG_EXCEPTION_HINT;
+            IF v_msg OPERATOR(pg_catalog.!~) '^mapping key ' THEN
+                v_msg := pg_catalog.format('mapping key "%s" (%s): %s', v_k, v_av OPERATOR(pg_catalog.#>>) '{}', v_msg);
+            END IF;
+            v_msg := 'prio.track(): ' OPERATOR(pg_catalog.||) v_where OPERATOR(pg_catalog.||) v_msg;
+            IF v_hint IS NULL OR v_hint OPERATOR(pg_catalog.=) '' THEN
+                RAISE EXCEPTION USING ERRCODE = v_state, MESSAGE = v_msg;
+            END IF;
+            RAISE EXCEPTION USING ERRCODE = v_state, MESSAGE = v_msg, HINT = v_hint;
+        END;
+        IF v_a IS NOT NULL AND v_want OPERATOR(pg_catalog.->>) v_a IS NULL AND NOT v_c.btree THEN
+            RAISE EXCEPTION 'prio.track(): %mapping key "%" (%) is of type %, which has no btree equality', v_where, v_k, v_av OPERATOR(pg_catalog.#>>) '{}', v_c.type
+                USING ERRCODE = '42883', HINT = 'prio needs keys it can compare for equality and index (bigint, integer, text, uuid, ...).';
+        END IF;
+        v_exprs := v_exprs OPERATOR(pg_catalog.||)
+                   pg_catalog.jsonb_build_object(v_k, pg_catalog.jsonb_build_object('sql', v_c.sql, 'type', v_c.type::text,
+                                                 'attnum', v_c.attnum, 'collation', v_c.collation));
+    END LOOP;
+    RETURN v_exprs;
+END
+$$;
+COMMENT ON FUNCTION @extschema@._track_mapping(regclass, text, jsonb, text) IS
+'Internal (prio.track()): checks one mapping object of a table of that role (its keys, and each value parsed over the table''s row by prio._track_compile) and returns, per key, its deparsed SQL, type, column number and collation; errors start with part (such as "event 2"), when given.';
+REVOKE ALL ON FUNCTION @extschema@._track_mapping(regclass, text, jsonb, text) FROM PUBLIC;
 
 CREATE FUNCTION @extschema@.untrack(source regclass)
 RETURNS void
@@ -916,7 +1049,7 @@ COMMENT ON VIEW @extschema@.unmapped_kinds IS
 'Activity kinds of tracked activities tables that prio does not know: their rows are ignored for scoring (the application''s writes go through).  Map one with a row in prio.activity_kinds.';
 COMMENT ON COLUMN @extschema@.unmapped_kinds.source IS 'The tracked activities table.';
 COMMENT ON COLUMN @extschema@.unmapped_kinds.kind IS 'The kind as the mapping gives it (NULL: rows without a kind).';
-COMMENT ON COLUMN @extschema@.unmapped_kinds.rows IS 'How many rows of the table have it.';
+COMMENT ON COLUMN @extschema@.unmapped_kinds.rows IS 'How many rows of the table have it (events, when the mapping gives several per row).';
 
 -- A kind added to prio.activity_kinds may be in a tracked activities
 -- table already (prio.unmapped_kinds): its rows count from now on.

@@ -307,6 +307,7 @@ DECLARE
     v_sql text;
     v_n bigint;
     v_cs record;
+    v_lock text;
 BEGIN
     IF source IS NULL OR role IS NULL OR mapping IS NULL THEN
         RAISE EXCEPTION 'prio.track(): source, role and mapping must not be NULL' USING ERRCODE = '22004';
@@ -358,6 +359,23 @@ BEGIN
             USING ERRCODE = '42809', HINT = 'prio.customers and prio.activities are prio''s own tables already; track the application''s tables.';
     END IF;
     PERFORM @extschema@._track_check_owner(source, 'track');
+    -- prio's triggers and recompute() read every row of the table as
+    -- prio's owner (CURRENT_USER here): it must be allowed to, and no
+    -- row-level security policy may hide rows from it (a fold of some of a
+    -- customer's activities would be a wrong score, not a smaller one)
+    IF NOT (pg_catalog.has_schema_privilege(v_cls.nspname, 'USAGE') AND pg_catalog.has_table_privilege(source, 'SELECT')
+            AND pg_catalog.has_table_privilege(source, 'TRIGGER')) THEN
+        RAISE EXCEPTION 'prio.track(): prio''s owner % may not read % or create triggers on it', CURRENT_USER, source
+            USING ERRCODE = '42501',
+                  HINT = pg_catalog.format('GRANT USAGE ON SCHEMA %I TO %I; GRANT SELECT, TRIGGER ON %s TO %I; prio reads the table and keeps its state live with triggers, as its owner.',
+                                           v_cls.nspname, CURRENT_USER, source, CURRENT_USER);
+    END IF;
+    IF pg_catalog.row_security_active(source) THEN
+        RAISE EXCEPTION 'prio.track(): row-level security of % applies to prio''s owner %', source, CURRENT_USER
+            USING ERRCODE = '42501',
+                  DETAIL = 'prio scores a customer from all of its rows; a policy would hide some of them from prio.',
+                  HINT = pg_catalog.format('ALTER ROLE %I BYPASSRLS (prio shows rows to its readers through its own owner isolation), or disable row-level security on %s.', CURRENT_USER, source);
+    END IF;
     IF EXISTS (SELECT 1 FROM @extschema@.sources s WHERE s.relid OPERATOR(pg_catalog.=) source) THEN
         RAISE EXCEPTION 'table % is tracked already', source
             USING ERRCODE = '42710', HINT = 'prio.untrack() it first to change its mapping (see prio.tracked).';
@@ -494,6 +512,14 @@ BEGIN
         -- the activities change those customers' state: the caller must
         -- own the customers table too (not only the activities table)
         PERFORM @extschema@._track_check_owner(v_cs.relid, 'attach activities to');
+        -- prio's triggers lock the customers' rows of the customers table
+        -- (below), as prio's owner
+        IF NOT pg_catalog.has_any_column_privilege(v_cs.relid, 'UPDATE') THEN
+            RAISE EXCEPTION 'prio.track(): prio''s owner % may not lock the rows of %', CURRENT_USER, v_cs.relid
+                USING ERRCODE = '42501',
+                      DETAIL = 'A change of the activities locks its customers'' rows of the customers table (FOR NO KEY UPDATE) before prio''s own, so that writers never deadlock.',
+                      HINT = pg_catalog.format('GRANT UPDATE (%s) ON %s TO %I.', v_cs.mapping OPERATOR(pg_catalog.->>) 'key', v_cs.relid, CURRENT_USER);
+        END IF;
         -- the key map's equality, as the customers table's was found
         SELECT o.oprnamespace::regnamespace::text, o.oprname INTO v_c
           FROM pg_catalog.pg_index i
@@ -554,12 +580,26 @@ BEGIN
  GROUP BY e.kind$q$, v_exprs OPERATOR(pg_catalog.->) 'kind' OPERATOR(pg_catalog.->>) 'sql', v_app);
         -- A change refolds the customers it touched from the table (the
         -- rows before and after it); TRUNCATE, every customer of the
-        -- customers table.
+        -- customers table.  First it locks those customers' rows of the
+        -- customers table, in key order, as the application's UPDATE of one
+        -- does (FOR NO KEY UPDATE): prio's own locks (rebuild: prio.customers
+        -- rows, then state rows) come after the application's in every
+        -- writer, so a transaction writing an activity and then its customer
+        -- row does not deadlock with one writing them the other way round.
+        SELECT pg_catalog.format('%s%I.%I', CASE WHEN c.relkind OPERATOR(pg_catalog.=) 'r' THEN 'ONLY ' ELSE '' END,
+                                 n.nspname, c.relname),
+               (SELECT k.sql FROM @extschema@._track_compile(v_cs.relid, 'key', v_cs.mapping OPERATOR(pg_catalog.->>) 'key', NULL) k)
+          INTO v_lock, v_k
+          FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
+         WHERE c.oid OPERATOR(pg_catalog.=) v_cs.relid;
         FOREACH v_op IN ARRAY '{INSERT,UPDATE,DELETE}'::text[] LOOP
             v_ks := CASE v_op WHEN 'INSERT' THEN pg_catalog.format('SELECT (%s) AS k FROM new_rows', v_exprs OPERATOR(pg_catalog.->) 'customer' OPERATOR(pg_catalog.->>) 'sql')
                               WHEN 'DELETE' THEN pg_catalog.format('SELECT (%s) AS k FROM old_rows', v_exprs OPERATOR(pg_catalog.->) 'customer' OPERATOR(pg_catalog.->>) 'sql')
                               ELSE pg_catalog.format('SELECT (%1$s) AS k FROM old_rows UNION SELECT (%1$s) FROM new_rows', v_exprs OPERATOR(pg_catalog.->) 'customer' OPERATOR(pg_catalog.->>) 'sql') END;
-            v_compiled := v_compiled OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object(v_op, ARRAY[pg_catalog.format(
+            v_compiled := v_compiled OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object(v_op, ARRAY[
+                pg_catalog.format($q$SELECT 1 FROM %1$s t WHERE EXISTS (SELECT 1 FROM (%2$s) s WHERE s.k %3$s t.%4$s) ORDER BY t.%4$s FOR NO KEY UPDATE OF t$q$,
+                                  v_lock, v_ks, v_eq, v_k),
+                pg_catalog.format(
                 $q$SELECT @extschema@.rebuild(ARRAY(SELECT DISTINCT m.customer_id FROM (%1$s) s JOIN %2$s m ON m.key %3$s s.k ORDER BY 1), %4$L, true)$q$,
                 v_ks, v_cs.key_map, v_eq,
                 CASE v_op WHEN 'INSERT' THEN 'activity' WHEN 'UPDATE' THEN 'activity update' ELSE 'activity delete' END)]);

@@ -922,11 +922,10 @@ CREATE FUNCTION @extschema@.unmapped_kinds_of_sources(OUT source regclass, OUT k
 RETURNS SETOF record
 LANGUAGE plpgsql
 STABLE PARALLEL RESTRICTED
--- it reads the tracked tables as prio's owner (prio's triggers do), and
--- shows only the tables the caller may read
-SECURITY DEFINER
+-- it reads the tracked tables as the caller, who sees the tables it may
+-- read (SELECT) and of them the rows it may see (their row-level security):
+-- counts of nothing else
 SET search_path = pg_catalog, pg_temp
-SET row_security = off
 -- the compiled SQL parsed as track() wrote it (see prio.source_changed())
 SET standard_conforming_strings = on
 SET array_nulls = on
@@ -937,7 +936,7 @@ BEGIN
     FOR v_src IN SELECT s.relid, s.compiled OPERATOR(pg_catalog.->>) 'KINDS' AS sql FROM @extschema@.sources s
                   WHERE s.role OPERATOR(pg_catalog.=) 'activities'
                     AND s.signature OPERATOR(pg_catalog.=) @extschema@._track_signature(s.relid, s.compiled)
-                    AND pg_catalog.has_table_privilege(pg_catalog.session_user(), s.relid, 'SELECT')
+                    AND pg_catalog.has_table_privilege(s.relid, 'SELECT')
                   ORDER BY s.source_id LOOP
         source := v_src.relid;
         FOR kind, rows IN EXECUTE v_src.sql OPERATOR(pg_catalog.||) ' ORDER BY 1' LOOP
@@ -947,7 +946,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@.unmapped_kinds_of_sources() IS
-'Internal (prio.unmapped_kinds): per tracked activities table the caller may read, the kinds prio.activity_kinds does not have and how many rows each has.';
+'Internal (prio.unmapped_kinds): per tracked activities table the caller may read, the kinds prio.activity_kinds does not have and how many of the rows the caller may see have each (run as the caller: it needs SELECT on prio.sources, which prio.grant_admin() gives).';
 REVOKE ALL ON FUNCTION @extschema@.unmapped_kinds_of_sources() FROM PUBLIC;
 
 CREATE VIEW @extschema@.unmapped_kinds WITH (security_invoker = true) AS

@@ -954,7 +954,7 @@ SELECT u.source, u.kind, u.rows FROM @extschema@.unmapped_kinds_of_sources() u;
 COMMENT ON VIEW @extschema@.unmapped_kinds IS
 'Activity kinds of tracked activities tables that prio does not know: their rows are ignored for scoring (the application''s writes go through).  Map one with a row in prio.activity_kinds.';
 COMMENT ON COLUMN @extschema@.unmapped_kinds.source IS 'The tracked activities table.';
-COMMENT ON COLUMN @extschema@.unmapped_kinds.kind IS 'The kind as the mapping gives it (NULL: rows without a kind).';
+COMMENT ON COLUMN @extschema@.unmapped_kinds.kind IS 'The kind as the mapping gives it (NULL: rows without a kind, which no row of prio.activity_kinds can map: give them one in the mapping, such as "coalesce(type, ''note'')").';
 COMMENT ON COLUMN @extschema@.unmapped_kinds.rows IS 'How many rows of the table have it.';
 
 -- A kind added to prio.activity_kinds may be in a tracked activities

@@ -12,7 +12,7 @@
 -- pg_postmaster_start_time() unchanged since the start.
 -- Runs inside one transaction and rolls back; its customers are 77001..77003.
 BEGIN;
-SELECT plan(656);
+SELECT plan(662);
 
 CREATE TEMP TABLE t0 AS SELECT pg_backend_pid() AS pid, pg_postmaster_start_time() AS started;
 
@@ -500,6 +500,41 @@ RESET ROLE;
 SELECT is(current_setting('hostile.track'), '42501', 'track: a role that does not own the table -> 42501');
 SELECT is(current_setting('hostile.untrack'), '42501', 'untrack: a role that does not own the table -> 42501');
 SELECT is(pg_temp.fp(), (SELECT fp FROM base), 'track, untrack by a role that does not own the table: nothing written');
+-- a role that does not own the table may track it with the TRIGGER and
+-- SELECT privileges, unless a row-level security policy of it applies to
+-- the role (prio would show its readers rows the role may not see)
+GRANT TRIGGER ON hostile_app.leads TO prio_hostile_stranger;
+ALTER TABLE hostile_app.leads ENABLE ROW LEVEL SECURITY;
+CREATE POLICY hostile_leads ON hostile_app.leads USING (n > 0);
+SET ROLE prio_hostile_stranger;
+SELECT set_config('hostile.track_trigger_only', pg_temp.sqlstate_of($$SELECT prio.track('hostile_app.leads', 'customers', '{"key": "id"}')$$), true);
+RESET ROLE;
+GRANT SELECT ON hostile_app.leads TO prio_hostile_stranger;
+SET ROLE prio_hostile_stranger;
+SELECT set_config('hostile.track_under_policy', pg_temp.sqlstate_of($$SELECT prio.track('hostile_app.leads', 'customers', '{"key": "id"}')$$), true);
+RESET ROLE;
+REVOKE ALL ON hostile_app.leads FROM prio_hostile_stranger;
+DROP POLICY hostile_leads ON hostile_app.leads;
+ALTER TABLE hostile_app.leads DISABLE ROW LEVEL SECURITY;
+SELECT is(current_setting('hostile.track_trigger_only'), '42501', 'track: a role with TRIGGER but not SELECT on the table -> 42501');
+SELECT is(current_setting('hostile.track_under_policy'), '42501', 'track: a role with TRIGGER and SELECT under a policy of the table -> 42501');
+SELECT is(pg_temp.fp(), (SELECT fp FROM base), 'track by a role that may not read all of the table: nothing written');
+-- a row a tracked table's mapping fails on (qty 0 in "value / qty") is no
+-- error of prio's: the write goes through, and recompute() and a change of
+-- settings skip that table (warnings) instead of failing
+SAVEPOINT hostile_bad_row;
+SET LOCAL client_min_messages = error;
+CREATE TABLE hostile_app.bad_events (account uuid, kind text, at timestamptz, value numeric, qty integer);
+SELECT prio.track('hostile_app.bad_events', 'activities',
+                  '{"customer": "account", "kind": "kind", "at": "at", "amount": "value / qty", "customers": "hostile_app.accounts"}');
+INSERT INTO hostile_app.accounts (id, name) VALUES ('00000000-0000-0000-0000-0000000000b1', 'bad row');
+SELECT lives_ok($$INSERT INTO hostile_app.bad_events VALUES ('00000000-0000-0000-0000-0000000000b1', 'purchase', now() - interval '1 day', 5, 0)$$,
+                'tracked activities: a row the mapping fails on is written (a warning)');
+SELECT lives_ok($$SELECT prio.recompute()$$, 'recompute: a tracked table with a row its mapping fails on is skipped, not an error');
+SELECT lives_ok($$UPDATE prio.settings SET intent_threshold = intent_threshold + 1$$,
+                'settings: changed while a tracked table has a row its mapping fails on');
+RESET client_min_messages;
+ROLLBACK TO SAVEPOINT hostile_bad_row;
 
 ------------------------------------------------------------------------
 -- Tables prio alone writes (superuser can still try)

@@ -306,6 +306,7 @@ DECLARE
     v_sql text;
     v_n bigint;
     v_cs record;
+    v_lock text;
 BEGIN
     IF source IS NULL OR role IS NULL OR mapping IS NULL THEN
         RAISE EXCEPTION 'prio.track(): source, role and mapping must not be NULL' USING ERRCODE = '22004';
@@ -357,6 +358,23 @@ BEGIN
             USING ERRCODE = '42809', HINT = 'prio.customers and prio.activities are prio''s own tables already; track the application''s tables.';
     END IF;
     PERFORM @extschema@._track_check_owner(source, 'track');
+    -- prio's triggers and recompute() read every row of the table as
+    -- prio's owner (CURRENT_USER here): it must be allowed to, and no
+    -- row-level security policy may hide rows from it (a fold of some of a
+    -- customer's activities would be a wrong score, not a smaller one)
+    IF NOT (pg_catalog.has_schema_privilege(v_cls.nspname, 'USAGE') AND pg_catalog.has_table_privilege(source, 'SELECT')
+            AND pg_catalog.has_table_privilege(source, 'TRIGGER')) THEN
+        RAISE EXCEPTION 'prio.track(): prio''s owner % may not read % or create triggers on it', CURRENT_USER, source
+            USING ERRCODE = '42501',
+                  HINT = pg_catalog.format('GRANT USAGE ON SCHEMA %I TO %I; GRANT SELECT, TRIGGER ON %s TO %I; prio reads the table and keeps its state live with triggers, as its owner.',
+                                           v_cls.nspname, CURRENT_USER, source, CURRENT_USER);
+    END IF;
+    IF pg_catalog.row_security_active(source) THEN
+        RAISE EXCEPTION 'prio.track(): row-level security of % applies to prio''s owner %', source, CURRENT_USER
+            USING ERRCODE = '42501',
+                  DETAIL = 'prio scores a customer from all of its rows; a policy would hide some of them from prio.',
+                  HINT = pg_catalog.format('ALTER ROLE %I BYPASSRLS (prio shows rows to its readers through its own owner isolation), or disable row-level security on %s.', CURRENT_USER, source);
+    END IF;
     IF EXISTS (SELECT 1 FROM @extschema@.sources s WHERE s.relid OPERATOR(pg_catalog.=) source) THEN
         RAISE EXCEPTION 'table % is tracked already', source
             USING ERRCODE = '42710', HINT = 'prio.untrack() it first to change its mapping (see prio.tracked).';
@@ -451,6 +469,14 @@ BEGIN
         -- the activities change those customers' state: the caller must
         -- own the customers table too (not only the activities table)
         PERFORM @extschema@._track_check_owner(v_cs.relid, 'attach activities to');
+        -- prio's triggers lock the customers' rows of the customers table
+        -- (below), as prio's owner
+        IF NOT pg_catalog.has_any_column_privilege(v_cs.relid, 'UPDATE') THEN
+            RAISE EXCEPTION 'prio.track(): prio''s owner % may not lock the rows of %', CURRENT_USER, v_cs.relid
+                USING ERRCODE = '42501',
+                      DETAIL = 'A change of the activities locks its customers'' rows of the customers table (FOR NO KEY UPDATE) before prio''s own, so that writers never deadlock.',
+                      HINT = pg_catalog.format('GRANT UPDATE (%s) ON %s TO %I.', v_cs.mapping OPERATOR(pg_catalog.->>) 'key', v_cs.relid, CURRENT_USER);
+        END IF;
         -- the key map's equality, as the customers table's was found
         SELECT o.oprnamespace::regnamespace::text, o.oprname INTO v_c
           FROM pg_catalog.pg_index i
@@ -556,7 +582,18 @@ BEGIN
         END IF;
         -- A change refolds the customers it touched from the table (the
         -- rows before and after it); TRUNCATE, every customer of the
-        -- customers table.
+        -- customers table.  First it locks those customers' rows of the
+        -- customers table, in key order, as the application's UPDATE of one
+        -- does (FOR NO KEY UPDATE): prio's own locks (rebuild: prio.customers
+        -- rows, then state rows) come after the application's in every
+        -- writer, so a transaction writing an activity and then its customer
+        -- row does not deadlock with one writing them the other way round.
+        SELECT pg_catalog.format('%s%I.%I', CASE WHEN c.relkind OPERATOR(pg_catalog.=) 'r' THEN 'ONLY ' ELSE '' END,
+                                 n.nspname, c.relname),
+               (SELECT k.sql FROM @extschema@._track_compile(v_cs.relid, 'key', v_cs.mapping OPERATOR(pg_catalog.->>) 'key', NULL) k)
+          INTO v_lock, v_k
+          FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
+         WHERE c.oid OPERATOR(pg_catalog.=) v_cs.relid;
         FOREACH v_op IN ARRAY '{INSERT,UPDATE,DELETE}'::text[] LOOP
             SELECT pg_catalog.string_agg(
                        CASE v_op WHEN 'INSERT' THEN pg_catalog.format('SELECT (%s) AS k FROM new_rows', c.sql)
@@ -564,7 +601,10 @@ BEGIN
                                  ELSE pg_catalog.format('SELECT (%1$s) AS k FROM old_rows UNION SELECT (%1$s) FROM new_rows', c.sql) END,
                        ' UNION ' ORDER BY c.n)
               INTO v_ks FROM pg_catalog.unnest(v_custs) WITH ORDINALITY c(sql, n);
-            v_compiled := v_compiled OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object(v_op, ARRAY[pg_catalog.format(
+            v_compiled := v_compiled OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object(v_op, ARRAY[
+                pg_catalog.format($q$SELECT 1 FROM %1$s t WHERE EXISTS (SELECT 1 FROM (%2$s) s WHERE s.k %3$s t.%4$s) ORDER BY t.%4$s FOR NO KEY UPDATE OF t$q$,
+                                  v_lock, v_ks, v_eq, v_k),
+                pg_catalog.format(
                 $q$SELECT @extschema@.rebuild(ARRAY(SELECT DISTINCT m.customer_id FROM (%1$s) s JOIN %2$s m ON m.key %3$s s.k ORDER BY 1), %4$L, true)$q$,
                 v_ks, v_cs.key_map, v_eq,
                 CASE v_op WHEN 'INSERT' THEN 'activity' WHEN 'UPDATE' THEN 'activity update' ELSE 'activity delete' END)]);
@@ -1015,11 +1055,10 @@ CREATE FUNCTION @extschema@.unmapped_kinds_of_sources(OUT source regclass, OUT k
 RETURNS SETOF record
 LANGUAGE plpgsql
 STABLE PARALLEL RESTRICTED
--- it reads the tracked tables as prio's owner (prio's triggers do), and
--- shows only the tables the caller may read
-SECURITY DEFINER
+-- it reads the tracked tables as the caller, who sees the tables it may
+-- read (SELECT) and of them the rows it may see (their row-level security):
+-- counts of nothing else
 SET search_path = pg_catalog, pg_temp
-SET row_security = off
 -- the compiled SQL parsed as track() wrote it (see prio.source_changed())
 SET standard_conforming_strings = on
 SET array_nulls = on
@@ -1030,7 +1069,7 @@ BEGIN
     FOR v_src IN SELECT s.relid, s.compiled OPERATOR(pg_catalog.->>) 'KINDS' AS sql FROM @extschema@.sources s
                   WHERE s.role OPERATOR(pg_catalog.=) 'activities'
                     AND s.signature OPERATOR(pg_catalog.=) @extschema@._track_signature(s.relid, s.compiled)
-                    AND pg_catalog.has_table_privilege(pg_catalog.session_user(), s.relid, 'SELECT')
+                    AND pg_catalog.has_table_privilege(s.relid, 'SELECT')
                   ORDER BY s.source_id LOOP
         source := v_src.relid;
         FOR kind, rows IN EXECUTE v_src.sql OPERATOR(pg_catalog.||) ' ORDER BY 1' LOOP
@@ -1040,7 +1079,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@.unmapped_kinds_of_sources() IS
-'Internal (prio.unmapped_kinds): per tracked activities table the caller may read, the kinds prio.activity_kinds does not have and how many rows each has.';
+'Internal (prio.unmapped_kinds): per tracked activities table the caller may read, the kinds prio.activity_kinds does not have and how many of the rows the caller may see have each (run as the caller: it needs SELECT on prio.sources, which prio.grant_admin() gives).';
 REVOKE ALL ON FUNCTION @extschema@.unmapped_kinds_of_sources() FROM PUBLIC;
 
 CREATE VIEW @extschema@.unmapped_kinds WITH (security_invoker = true) AS
@@ -1048,7 +1087,7 @@ SELECT u.source, u.kind, u.rows FROM @extschema@.unmapped_kinds_of_sources() u;
 COMMENT ON VIEW @extschema@.unmapped_kinds IS
 'Activity kinds of tracked activities tables that prio does not know: their rows are ignored for scoring (the application''s writes go through).  Map one with a row in prio.activity_kinds.';
 COMMENT ON COLUMN @extschema@.unmapped_kinds.source IS 'The tracked activities table.';
-COMMENT ON COLUMN @extschema@.unmapped_kinds.kind IS 'The kind as the mapping gives it (NULL: rows without a kind).';
+COMMENT ON COLUMN @extschema@.unmapped_kinds.kind IS 'The kind as the mapping gives it (NULL: rows without a kind, which no row of prio.activity_kinds can map: give them one in the mapping, such as "coalesce(type, ''note'')").';
 COMMENT ON COLUMN @extschema@.unmapped_kinds.rows IS 'How many rows of the table have it (events, when the mapping gives several per row).';
 
 -- A kind added to prio.activity_kinds may be in a tracked activities

@@ -141,6 +141,7 @@ extern bool ActivityCollectorInPass(ActivityCollector *c, int64 customer_id, int
 extern void ActivityCollectorRun(ActivityCollector *c, const int64 *ids, int nids, int pass);
 extern void ActivityCollectorFold(ActivityCollector *c, int64 customer_id, PrioFacts *f,
 								  MemoryContext cxt);
+extern bool ActivityCollectorFrozen(ActivityCollector *c, int64 customer_id);
 extern uint64 ActivityCollectorKinds(ActivityCollector *c, int64 customer_id, TimestampTz upto);
 extern void ActivityCollectorEnd(ActivityCollector *c);
 

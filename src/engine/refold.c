@@ -427,7 +427,9 @@ RefoldAll(RefoldSet *rs)
 			{
 				PrioFacts	f;
 
-				if (!ActivityCollectorInPass(c, ids[i], pass))
+				/* (nor one a tracked table's events could not be read for) */
+				if (!ActivityCollectorInPass(c, ids[i], pass) ||
+					ActivityCollectorFrozen(c, ids[i]))
 					continue;
 				CHECK_FOR_INTERRUPTS();
 				MemoryContextSwitchTo(factscxt);

@@ -11,7 +11,13 @@
  *
  * The events of tracked activities tables (prio.track(): an application's
  * own table, read through its compiled EVENTS query) are collected after
- * each scan of the heap, through a cursor with the same snapshot.
+ * each scan of the heap, through a cursor with the same snapshot, one table
+ * at a time in a subtransaction of its own.  A table whose query fails (a
+ * mapping expression that errors on one of its rows, row-level security
+ * that applies to prio's owner) is skipped: a WARNING, its
+ * prio.tracked.last_error, and the customers of its customers table are
+ * frozen -- nobody writes their state from what was collected without it
+ * (ActivityCollectorFrozen); everyone else is folded.
  *
  * The activity collector reads the activities heap once, in physical order,
  * and keeps the events of the customers asked for in memory, 32 bytes each;
@@ -55,6 +61,7 @@ typedef struct SweepCustomer
 	bool		answer_null[4];
 	TimestampTz created_at;
 	char	   *owner;			/* NULL: none */
+	bool		frozen;			/* a tracked table of its events could not be read */
 	int32		nev;
 	int32		cap;
 	PrioEvent *ev;
@@ -92,6 +99,16 @@ hash_customer(int64 id)
 #define SH_DEFINE
 #include "lib/simplehash.h"
 
+/* A tracked activities table whose events the collector reads */
+typedef struct TrackedSource
+{
+	int32		source_id;
+	Oid			relid;
+	char	   *events;			/* its compiled EVENTS query */
+	char	   *customer_map;	/* its customers table's key map */
+	bool		failed;			/* its query failed: its customers are frozen */
+} TrackedSource;
+
 struct ActivityCollector
 {
 	MemoryContext cxt;			/* the customers, their events and amounts */
@@ -99,6 +116,8 @@ struct ActivityCollector
 	const PrioConfig *cfg;
 	Snapshot	snapshot;
 	int			npasses;
+	TrackedSource *sources;		/* (outside cxt, which each pass resets) */
+	int			nsources;
 };
 
 /*
@@ -152,9 +171,57 @@ counted_customers(void)
 }
 
 /*
+ * The tracked activities tables whose columns are still those prio.track()
+ * checked (as track.c's PrioTrackedEvents() reads them), in source_id order,
+ * allocated in the current context.  None before 0.4's prio.sources.  The
+ * caller is connected to SPI.
+ */
+static void
+tracked_sources(ActivityCollector *c)
+{
+	static SPIPlanPtr plan = NULL;
+	MemoryContext mine = CurrentMemoryContext;
+
+	c->sources = NULL;
+	c->nsources = 0;
+	if (!OidIsValid(get_relname_relid("sources", get_namespace_oid(PRIO_SCHEMA, false))))
+		return;
+	if (plan == NULL)
+		plan = PrioKeepPlan("SELECT s.source_id, s.relid::pg_catalog.oid,"
+							"       s.compiled OPERATOR(pg_catalog.->>) 'EVENTS',"
+							"       s.compiled OPERATOR(pg_catalog.->>) 'customer_map'"
+							"  FROM " PRIO_SCHEMA ".sources s"
+							" WHERE s.role OPERATOR(pg_catalog.=) 'activities'"
+							"   AND s.compiled OPERATOR(pg_catalog.?) 'EVENTS'"
+							"   AND s.compiled OPERATOR(pg_catalog.?) 'customer_map'"
+							"   AND s.signature OPERATOR(pg_catalog.=) " PRIO_SCHEMA "._track_signature(s.relid, s.compiled)"
+							" ORDER BY s.source_id", 0, NULL, 0);
+	if (SPI_execute_plan(plan, NULL, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read prio.sources");
+	MemoryContextSwitchTo(mine);
+	if (SPI_processed > 0)
+		c->sources = palloc0(sizeof(TrackedSource) * SPI_processed);
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	t = SPI_tuptable->vals[i];
+		TupleDesc	d = SPI_tuptable->tupdesc;
+		TrackedSource *src = &c->sources[c->nsources++];
+		bool		isnull;
+
+		src->source_id = DatumGetInt32(SPI_getbinval(t, d, 1, &isnull));
+		src->relid = DatumGetObjectId(SPI_getbinval(t, d, 2, &isnull));
+		src->events = SPI_getvalue(t, d, 3);
+		src->customer_map = SPI_getvalue(t, d, 4);
+	}
+	SPI_freetuptable(SPI_tuptable);
+}
+
+/*
  * A collector for the events of a set of ncustomers customers (of all
  * customers, when ncustomers < 0), read with snapshot: it decides how many
- * passes keep them within maintenance_work_mem.
+ * passes keep them within maintenance_work_mem, counting the rows of
+ * prio.activities and of the tracked activities tables.  The caller is
+ * connected to SPI.
  */
 ActivityCollector *
 ActivityCollectorBegin(const PrioConfig *cfg, Snapshot snapshot, double ncustomers)
@@ -169,6 +236,13 @@ ActivityCollectorBegin(const PrioConfig *cfg, Snapshot snapshot, double ncustome
 								   ALLOCSET_DEFAULT_SIZES);
 	c->cfg = cfg;
 	c->snapshot = snapshot;
+	/*
+	 * Every row of a tracked table is taken for an event (rows ignored for
+	 * scoring -- unknown kinds, unmapped customers -- make it an upper bound).
+	 */
+	tracked_sources(c);
+	for (int i = 0; i < c->nsources; i++)
+		activities += estimated_rows(c->sources[i].relid);
 	/* events of the set, by the activities' share of its customers */
 	events = ncustomers < 0 || ncustomers >= customers ? activities
 		: activities * ncustomers / customers;
@@ -379,31 +453,62 @@ scan_append(CollectorScan *s, uint64 n)
 }
 
 /*
- * The events of the tracked activities tables (track.c) for the customers
- * of the pass, read with the collector's snapshot through a cursor, in
- * batches.  The caller is connected to SPI.
+ * The customers of a tracked table's customers table (its key map) that
+ * the collector holds for this pass are frozen.
  */
 static void
-collector_tracked(ActivityCollector *c, int pass)
+collector_freeze(ActivityCollector *c, TrackedSource *src, int pass)
+{
+	char	   *sql = psprintf("SELECT m.customer_id FROM %s m", src->customer_map);
+	Portal		portal;
+	SPIPlanPtr	plan = SPI_prepare(sql, 0, NULL);
+
+	if (plan == NULL)
+		elog(ERROR, "could not prepare the customers of tracked table %u: %s", src->relid,
+			 SPI_result_code_string(SPI_result));
+	PushActiveSnapshot(c->snapshot);
+	portal = SPI_cursor_open(NULL, plan, NULL, NULL, true);
+	for (;;)
+	{
+		SPI_cursor_fetch(portal, true, 10000);
+		if (SPI_processed == 0)
+			break;
+		for (uint64 row = 0; row < SPI_processed; row++)
+		{
+			bool		isnull;
+			int64		id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[row],
+														 SPI_tuptable->tupdesc, 1, &isnull));
+			SweepCustomer *e;
+
+			if (!isnull && pass_of(id, c->npasses) == pass &&
+				(e = sweep_lookup(c->customers, id)) != NULL)
+				e->frozen = true;
+		}
+		SPI_freetuptable(SPI_tuptable);
+	}
+	SPI_freetuptable(SPI_tuptable);
+	SPI_cursor_close(portal);
+	SPI_freeplan(plan);
+	PopActiveSnapshot();
+	pfree(sql);
+}
+
+/* Rows of one tracked table's events query (see collector_tracked) */
+static void
+collector_source(ActivityCollector *c, TrackedSource *src, int pass, MemoryContext batch)
 {
 	MemoryContext mine = CurrentMemoryContext;
-	MemoryContext batch;
-	char	   *sql = PrioTrackedEvents(NULL);
 	SPIPlanPtr	plan;
 	Portal		portal;
 	int			hint = 0;
 	int			nest;
 
-	if (sql == NULL)
-		return;
-	/* detoasted kinds and amounts of a batch (kept ones are copied) */
-	batch = AllocSetContextCreate(mine, "prio collector tracked rows", ALLOCSET_DEFAULT_SIZES);
 	PushActiveSnapshot(c->snapshot);
-	/* (parsed as track() wrote it) */
+	/* (parsed, and read, as prio's triggers do: track.c) */
 	nest = PrioTrackedParseBegin();
-	plan = SPI_prepare(sql, 0, NULL);
+	plan = SPI_prepare(src->events, 0, NULL);
 	if (plan == NULL)
-		elog(ERROR, "could not prepare the events of tracked tables: %s",
+		elog(ERROR, "could not prepare the events of tracked table %u: %s", src->relid,
 			 SPI_result_code_string(SPI_result));
 	portal = SPI_cursor_open(NULL, plan, NULL, NULL, true);
 	for (;;)
@@ -438,12 +543,105 @@ collector_tracked(ActivityCollector *c, int pass)
 		SPI_freetuptable(SPI_tuptable);
 	}
 	MemoryContextSwitchTo(mine);
-	MemoryContextDelete(batch);
 	SPI_freetuptable(SPI_tuptable);
 	SPI_cursor_close(portal);
 	SPI_freeplan(plan);
 	PrioTrackedParseEnd(nest);
 	PopActiveSnapshot();
+}
+
+/*
+ * Errors a tracked table's query may raise that are the server's or the
+ * session's, not the table's: raised, as prio.source_changed() raises them
+ * (serialization failure, deadlock, out of memory or disk, lock timeout,
+ * cancel, an internal error).
+ */
+static bool
+error_is_the_servers(int sqlerrcode)
+{
+	char	   *state = unpack_sql_state(sqlerrcode);
+
+	return strncmp(state, "40", 2) == 0 || strncmp(state, "53", 2) == 0 ||
+		strncmp(state, "54", 2) == 0 || strncmp(state, "57", 2) == 0 ||
+		strncmp(state, "58", 2) == 0 || strncmp(state, "XX", 2) == 0 ||
+		strcmp(state, "55P03") == 0;
+}
+
+/*
+ * The events of the tracked activities tables for the customers of the
+ * pass, read with the collector's snapshot through a cursor, in batches:
+ * each table in a subtransaction, so that one whose query fails (a mapping
+ * expression that errors on one of its rows; row-level security that
+ * applies to prio's owner) is skipped with a WARNING, noted in its
+ * prio.tracked.last_error, and the customers of its customers table are
+ * frozen (their partly collected events are never folded into state).  The
+ * caller is connected to SPI.
+ */
+static void
+collector_tracked(ActivityCollector *c, int pass)
+{
+	MemoryContext mine = CurrentMemoryContext;
+	ResourceOwner owner = CurrentResourceOwner;
+	MemoryContext batch;
+
+	if (c->nsources == 0)
+		return;
+	/* detoasted kinds and amounts of a batch (kept ones are copied) */
+	batch = AllocSetContextCreate(mine, "prio collector tracked rows", ALLOCSET_DEFAULT_SIZES);
+	for (int i = 0; i < c->nsources; i++)
+	{
+		TrackedSource *src = &c->sources[i];
+		ErrorData  *edata = NULL;
+
+		if (!src->failed)
+		{
+			BeginInternalSubTransaction(NULL);
+			MemoryContextSwitchTo(mine);
+			PG_TRY();
+			{
+				collector_source(c, src, pass, batch);
+				ReleaseCurrentSubTransaction();
+				MemoryContextSwitchTo(mine);
+				CurrentResourceOwner = owner;
+			}
+			PG_CATCH();
+			{
+				MemoryContextSwitchTo(mine);
+				edata = CopyErrorData();
+				FlushErrorState();
+				RollbackAndReleaseCurrentSubTransaction();
+				MemoryContextSwitchTo(mine);
+				CurrentResourceOwner = owner;
+				if (error_is_the_servers(edata->sqlerrcode))
+					ReThrowError(edata);
+			}
+			PG_END_TRY();
+		}
+		if (edata != NULL)
+		{
+			Oid			types[2] = {INT4OID, TEXTOID};
+			Datum		args[2] = {Int32GetDatum(src->source_id),
+			CStringGetTextDatum(edata->message)};
+
+			src->failed = true;
+			ereport(WARNING,
+					(errcode(ERRCODE_WARNING),
+					 errmsg("prio: the activities of tracked table %s could not be read: %s",
+							DatumGetCString(DirectFunctionCall1(regclassout,
+																ObjectIdGetDatum(src->relid))),
+							edata->message),
+					 errdetail("SQLSTATE %s; the state of the customers of its customers table is left as it was.",
+							   unpack_sql_state(edata->sqlerrcode)),
+					 errhint("See prio.tracked.last_error; fix the row or the mapping (prio.untrack() and prio.track()), then prio.recompute().")));
+			if (SPI_execute_with_args("SELECT " PRIO_SCHEMA "._track_note_error($1, $2)",
+									  2, types, args, NULL, false, 0) != SPI_OK_SELECT)
+				elog(ERROR, "could not note the error of tracked table %u", src->relid);
+			FreeErrorData(edata);
+		}
+		if (src->failed)
+			collector_freeze(c, src, pass);
+	}
+	MemoryContextDelete(batch);
 }
 
 /*
@@ -539,6 +737,19 @@ ActivityCollectorFold(ActivityCollector *c, int64 customer_id, PrioFacts *f, Mem
 		return;
 	}
 	fold_events(c, e, f, cxt);
+}
+
+/*
+ * Whether a customer of the current pass must be left as it is: a tracked
+ * table of its events could not be read (collector_tracked), so what was
+ * collected of its events is not all of them.
+ */
+bool
+ActivityCollectorFrozen(ActivityCollector *c, int64 customer_id)
+{
+	SweepCustomer *e = sweep_lookup(c->customers, customer_id);
+
+	return e != NULL && e->frozen;
 }
 
 /* The kinds (bit k: kind k) among a customer's collected events up to upto */
@@ -757,6 +968,8 @@ PrioSweepRebuild(const char *why, bool force)
 				(e = sweep_lookup(c->customers, id)) == NULL)
 				continue;		/* another pass's; or its customer is gone */
 			e->seen = true;
+			if (e->frozen)
+				continue;		/* left as it was (collector_tracked) */
 			old = MemoryContextSwitchTo(rowcxt);
 			fold_events(c, e, &f, rowcxt);
 			prio_evaluate(&ev, &f, e->answers, e->answer_null, e->created_at,
@@ -792,7 +1005,7 @@ PrioSweepRebuild(const char *why, bool force)
 		{
 			SweepCustomer *e = sweep_lookup(c->customers, ids[i]);
 
-			if (!e->seen)
+			if (!e->seen && !e->frozen)
 				missing[nmissing++] = ids[i];
 		}
 		if (nmissing > 0)

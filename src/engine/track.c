@@ -56,6 +56,7 @@
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/regproc.h"
+#include "utils/rls.h"
 #include "utils/ruleutils.h"
 #include "utils/syscache.h"
 
@@ -63,8 +64,12 @@
  * prio._track_check_owner(source, action) (sql/_track_check_owner.c):
  * raises 42501 unless the role that called prio (SET ROLE included;
  * prio.track() itself runs as prio's owner) owns the table, or is a member
- * of its owner.  A table that no longer exists may be untracked by prio's
- * owner (or a member of that role).
+ * of its owner -- or may create triggers on it and read all of it: the
+ * TRIGGER and SELECT privileges, and no row-level security policy of the
+ * table applying to it (prio's admin, prio.grant_admin(), who may call
+ * prio.track(); what prio then shows of the table the role could read
+ * itself, and the triggers it could create).  A table that no longer exists
+ * may be untracked by prio's owner (or a member of that role).
  */
 void
 PrioTrackCheckOwner(Oid relid, const char *action)
@@ -86,7 +91,10 @@ PrioTrackCheckOwner(Oid relid, const char *action)
 				 strcmp(action, "untrack") == 0 ?
 				 errhint("A tracked table dropped without prio.untrack() is untracked by prio's owner: SELECT prio.untrack(%u).", relid) : 0));
 	}
-	if (!pg_class_ownercheck(relid, GetOuterUserId()))
+	if (!pg_class_ownercheck(relid, GetOuterUserId()) &&
+		!(pg_class_aclcheck(relid, GetOuterUserId(), ACL_TRIGGER) == ACLCHECK_OK &&
+		  pg_class_aclcheck(relid, GetOuterUserId(), ACL_SELECT) == ACLCHECK_OK &&
+		  check_enable_rls(relid, GetOuterUserId(), true) != RLS_ENABLED))
 	{
 		char	   *name = quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
 													  get_rel_name(relid));
@@ -94,8 +102,9 @@ PrioTrackCheckOwner(Oid relid, const char *action)
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("must be owner of table %s to %s it", name, action),
-				 errdetail("Role \"%s\" is neither the owner of %s nor a member of its owner.",
-						   GetUserNameFromId(GetOuterUserId(), false), name)));
+				 errdetail("Role \"%s\" is neither the owner of %s nor a member of its owner, nor may it create triggers on it and read all its rows.",
+						   GetUserNameFromId(GetOuterUserId(), false), name),
+				 errhint("A role that is not the owner needs the TRIGGER and SELECT privileges on the table, with no row-level security policy of it applying to the role.")));
 	}
 }
 
@@ -411,6 +420,13 @@ PrioTrackedParseBegin(void)
 	(void) set_config_option("standard_conforming_strings", "on", PGC_USERSET, PGC_S_SESSION,
 							 GUC_ACTION_SAVE, true, 0, false);
 	(void) set_config_option("array_nulls", "on", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	/*
+	 * And read as the triggers read it: every row, or an error when a
+	 * policy would hide some from prio's owner (never a silently partial
+	 * fold).
+	 */
+	(void) set_config_option("row_security", "off", PGC_USERSET, PGC_S_SESSION,
 							 GUC_ACTION_SAVE, true, 0, false);
 	return nest;
 }

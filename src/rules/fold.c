@@ -33,11 +33,15 @@ max_ts(bool *has, TimestampTz *ts, TimestampTz at)
 	*has = true;
 }
 
-/* Everything but the purchase accounting, which prio_fold_event adds. */
+/*
+ * Everything but the purchase accounting, which prio_fold_event adds.  A
+ * refund (signal false) is a contact in its direction and nothing more: it
+ * neither steps the stage nor adds intent.
+ */
 static void
 prio_fold_step(PrioFacts *f, TimestampTz at, bool inbound,
 			   bool has_kind_stage, PrioStage kind_stage,
-			   double weight, double half_life_us)
+			   double weight, double half_life_us, bool signal)
 {
 	if (!f->has_activity)
 	{
@@ -53,6 +57,8 @@ prio_fold_step(PrioFacts *f, TimestampTz at, bool inbound,
 		max_ts(&f->has_inbound, &f->last_inbound_at, at);
 	else
 		max_ts(&f->has_outbound, &f->last_outbound_at, at);
+	if (!signal)
+		return;
 
 	/* intent is kept decayed to the newest event it has seen */
 	if (at >= f->intent_at)
@@ -88,18 +94,22 @@ prio_fold_event(PrioFacts *f, TimestampTz at, bool inbound, bool has_kind_stage,
 				PrioStage kind_stage, bool is_purchase, double weight, Numeric amount,
 				double half_life_us, MemoryContext cxt)
 {
-	prio_fold_step(f, at, inbound, has_kind_stage, kind_stage, weight, half_life_us);
+	/*
+	 * A refund: a tracked table's purchase of a negative amount (prio's own
+	 * activities have none).  It is no purchase and no step towards one: the
+	 * stage does not move (a purchase kind's won), intent does not grow; it
+	 * counts as a contact in its kind's direction, and monetary is net of it,
+	 * never below 0.  Folded in time order, as everything else.
+	 */
+	bool		refund = is_purchase && amount != NULL && numeric_negative(amount);
+
+	prio_fold_step(f, at, inbound, has_kind_stage, kind_stage, weight, half_life_us, !refund);
 	if (!isfinite(f->intent))
 		ereport(ERROR,
 				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 				 errmsg("intent of customer " INT64_FORMAT " is out of range", f->customer_id)));
-	if (is_purchase && amount != NULL && numeric_negative(amount))
+	if (refund)
 	{
-		/*
-		 * A refund (a tracked table's purchase of a negative amount; prio's
-		 * own activities have none): no purchase, but monetary is net of it,
-		 * never below 0.  Folded in time order, as everything else.
-		 */
 		if (f->monetary != NULL)
 		{
 			NumericAccum(&f->monetary, amount, cxt);

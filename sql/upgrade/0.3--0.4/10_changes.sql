@@ -640,10 +640,16 @@ BEGIN
     EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION @extschema@.refresh(timestamptz), @extschema@.recompute(bigint),'
                               ' @extschema@.fit_clv() TO %s', role);
     EXECUTE pg_catalog.format('GRANT SELECT ON @extschema@.refresh_runs TO %s', role);
+    -- tracked tables: attach and detach (of a table the role owns, or may
+    -- create triggers on and read all of: prio._track_check_owner), see
+    -- them with their mappings and last errors, and the kinds to map
+    EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION @extschema@.track(regclass, text, jsonb), @extschema@.untrack(regclass),'
+                              ' @extschema@.unmapped_kinds_of_sources() TO %s', role);
+    EXECUTE pg_catalog.format('GRANT SELECT ON @extschema@.tracked, @extschema@.sources, @extschema@.unmapped_kinds TO %s', role);
 END
 $$;
 COMMENT ON FUNCTION @extschema@.grant_admin(regrole) IS
-'Whoever runs prio: what grant_writer gives, plus settings, activity kinds, segments, refresh(), recompute() and fit_clv(), and the refresh run log (prio.refresh_runs).';
+'Whoever runs prio: what grant_writer gives, plus settings, activity kinds, segments, refresh(), recompute() and fit_clv(), the refresh run log (prio.refresh_runs), and tracked tables: prio.track() and prio.untrack() (of tables the role owns, or may create triggers on and read all of), prio.tracked and prio.unmapped_kinds.';
 SELECT @extschema@.upgrade_regrant('FUNCTION @extschema@.grant_admin(regrole)',
                                    NULLIF(pg_catalog.current_setting('prio.upgrade_acl_grant_admin'), '')::pg_catalog.aclitem[]);
 

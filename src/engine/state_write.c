@@ -137,6 +137,40 @@ update_plan(int ncols, bool single)
  */
 #define NOTIFY_KEY_MAX 4096
 
+static const char *const history_sql[2] = {
+	/* 0.1-0.3's tier_history */
+	"INSERT INTO " PRIO_SCHEMA ".tier_history"
+	"       (customer_id, changed_at, old_tier, new_tier, old_stage, new_stage, reason)"
+	"SELECT u.c, $7, u.ot, u.nt, u.os::" PRIO_SCHEMA ".stage,"
+	"       u.ns::" PRIO_SCHEMA ".stage, u.r"
+	"  FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), pg_catalog.unnest($3),"
+	"       pg_catalog.unnest($4), pg_catalog.unnest($5), pg_catalog.unnest($6))"
+	"       AS u(c, ot, nt, os, ns, r)"
+	" RETURNING CASE WHEN $8 THEN pg_catalog.json_build_object('history_id', history_id)"
+	"                ELSE pg_catalog.json_build_object("
+	"                     'customer_id', customer_id, 'old_tier', old_tier, 'new_tier', new_tier,"
+	"                     'old_stage', old_stage, 'new_stage', new_stage) END::text",
+	/* 0.4's: keyed */
+	"INSERT INTO " PRIO_SCHEMA ".tier_history"
+	"       (customer_id, changed_at, old_tier, new_tier, old_stage, new_stage, reason,"
+	"        source, customer_key)"
+	"SELECT u.c, $7, u.ot, u.nt, u.os::" PRIO_SCHEMA ".stage,"
+	"       u.ns::" PRIO_SCHEMA ".stage, u.r, k.source, k.customer_key"
+	"  FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), pg_catalog.unnest($3),"
+	"       pg_catalog.unnest($4), pg_catalog.unnest($5), pg_catalog.unnest($6))"
+	"       AS u(c, ot, nt, os, ns, r)"
+	"  LEFT JOIN LATERAL (SELECT c.source, c.customer_key FROM " PRIO_SCHEMA ".customers c"
+	"                      WHERE c.customer_id OPERATOR(pg_catalog.=) u.c) k ON true"
+	" RETURNING CASE WHEN $8 THEN pg_catalog.json_build_object('history_id', history_id)"
+	"                ELSE pg_catalog.json_build_object("
+	"                     'customer_id', customer_id, 'old_tier', old_tier, 'new_tier', new_tier,"
+	"                     'old_stage', old_stage, 'new_stage', new_stage, 'source', source::text,"
+	"                     'key', CASE WHEN customer_key IS NULL THEN customer_id::text"
+	"                                 WHEN pg_catalog.octet_length(customer_key)"
+	"                                      OPERATOR(pg_catalog.<=) " CppAsString2(NOTIFY_KEY_MAX)
+	"                                 THEN customer_key END) END::text",
+};
+
 static SPIPlanPtr
 get_history_plan(bool keyed)
 {
@@ -145,37 +179,7 @@ get_history_plan(bool keyed)
 	SPIPlanPtr *plan = &history_plans[keyed ? 1 : 0];
 
 	if (*plan == NULL)
-		*plan = PrioKeepPlan(keyed ?
-							 "INSERT INTO " PRIO_SCHEMA ".tier_history"
-							 "       (customer_id, changed_at, old_tier, new_tier, old_stage, new_stage, reason,"
-							 "        source, customer_key)"
-							 "SELECT u.c, $7, u.ot, u.nt, u.os::" PRIO_SCHEMA ".stage,"
-							 "       u.ns::" PRIO_SCHEMA ".stage, u.r, k.source, k.customer_key"
-							 "  FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), pg_catalog.unnest($3),"
-							 "       pg_catalog.unnest($4), pg_catalog.unnest($5), pg_catalog.unnest($6))"
-							 "       AS u(c, ot, nt, os, ns, r)"
-							 "  LEFT JOIN LATERAL (SELECT c.source, c.customer_key FROM " PRIO_SCHEMA ".customers c"
-							 "                      WHERE c.customer_id OPERATOR(pg_catalog.=) u.c) k ON true"
-							 " RETURNING CASE WHEN $8 THEN pg_catalog.json_build_object('history_id', history_id)"
-							 "                ELSE pg_catalog.json_build_object("
-							 "                     'customer_id', customer_id, 'old_tier', old_tier, 'new_tier', new_tier,"
-							 "                     'old_stage', old_stage, 'new_stage', new_stage, 'source', source::text,"
-							 "                     'key', CASE WHEN customer_key IS NULL THEN customer_id::text"
-							 "                                 WHEN pg_catalog.octet_length(customer_key)"
-							 "                                      OPERATOR(pg_catalog.<=) " CppAsString2(NOTIFY_KEY_MAX)
-							 "                                 THEN customer_key END) END::text" :
-							 "INSERT INTO " PRIO_SCHEMA ".tier_history"
-							 "       (customer_id, changed_at, old_tier, new_tier, old_stage, new_stage, reason)"
-							 "SELECT u.c, $7, u.ot, u.nt, u.os::" PRIO_SCHEMA ".stage,"
-							 "       u.ns::" PRIO_SCHEMA ".stage, u.r"
-							 "  FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), pg_catalog.unnest($3),"
-							 "       pg_catalog.unnest($4), pg_catalog.unnest($5), pg_catalog.unnest($6))"
-							 "       AS u(c, ot, nt, os, ns, r)"
-							 " RETURNING CASE WHEN $8 THEN pg_catalog.json_build_object('history_id', history_id)"
-							 "                ELSE pg_catalog.json_build_object("
-							 "                     'customer_id', customer_id, 'old_tier', old_tier, 'new_tier', new_tier,"
-							 "                     'old_stage', old_stage, 'new_stage', new_stage) END::text",
-							 8, types, CURSOR_OPT_GENERIC_PLAN);
+		*plan = PrioKeepPlan(history_sql[keyed ? 1 : 0], 8, types, CURSOR_OPT_GENERIC_PLAN);
 	return *plan;
 }
 

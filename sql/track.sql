@@ -474,6 +474,16 @@ SELECT c.customer_key, (SELECT string_agg(DISTINCT h.customer_key, ',') FROM pri
        (SELECT f.customer_key FROM prio.followup f WHERE f.customer_id = c.customer_id) AS followup_key,
        (SELECT v.person FROM prio.followup_people v WHERE v.customer_id = c.customer_id) AS typed_key
   FROM prio.customers c WHERE c.name = 'Bo';
+-- an update of prio that drops prio.followup drops the typed views first and
+-- creates them again with prio._track_view(source_id): the same view
+CREATE TEMP TABLE typed_before AS
+SELECT pg_get_viewdef(c.oid) AS def, c.relacl AS acl, c.reloptions AS opts, obj_description(c.oid, 'pg_class') AS comment
+  FROM pg_class c WHERE c.oid = 'prio.followup_people'::regclass;
+DROP VIEW prio.followup_people;
+SELECT prio._track_view(source_id) FROM prio.sources WHERE relid = 'crm.people'::regclass;
+SELECT pg_get_viewdef(c.oid) = b.def AS same_definition, c.relacl = b.acl AS same_privileges,
+       c.reloptions = b.opts AS same_options, obj_description(c.oid, 'pg_class') = b.comment AS same_comment
+  FROM pg_class c, typed_before b WHERE c.oid = 'prio.followup_people'::regclass;
 -- explain(): source, key and the latest events (folded ones: not the
 -- unknown kind) read from crm.touches; by the typed key or its text
 SELECT e ->> 'source' AS source, e ->> 'key' AS key, e -> 'events' AS events

@@ -424,6 +424,121 @@ SELECT pg_temp.app_table_def('crm.events') = def AS definition_unchanged,
 SELECT prio.untrack('crm.clients');
 DROP TABLE crm.events, crm.clients;
 
+-- The application's own key everywhere (issue 18, item 1): prio.customers,
+-- prio.followup, prio.tier_history and prio.explain() carry the tracked table
+-- (source) and the customer's key there as text (customer_id for prio's own
+-- customers); a typed view per tracked customers table,
+-- prio.followup_<table>, has the key in its own type, named as its column,
+-- so a BI tool joins it to the table by plain equality.  A change of the
+-- key follows everywhere.  explain() takes the key (typed, or as text) and
+-- shows the customer's latest events, read from the application's table.
+CREATE TABLE crm.people (person uuid PRIMARY KEY, full_name text, rep text);
+CREATE TABLE crm.touches (person uuid, what text, at timestamptz, amount numeric);
+CREATE INDEX ON crm.touches (person);
+INSERT INTO crm.people VALUES ('00000000-0000-0000-0000-0000000000a1', 'Ada', 'alice'),
+                              ('00000000-0000-0000-0000-0000000000b2', 'Bo', 'bob');
+INSERT INTO crm.touches VALUES
+    ('00000000-0000-0000-0000-0000000000a1', 'inquiry', '2026-02-01 10:00+00', NULL),
+    ('00000000-0000-0000-0000-0000000000a1', 'purchase', '2026-02-02 10:00+00', 80),
+    ('00000000-0000-0000-0000-0000000000a1', 'teleport', '2026-02-03 10:00+00', NULL),
+    ('00000000-0000-0000-0000-0000000000b2', 'visit', '2026-02-04 10:00+00', NULL);
+SELECT prio.track('crm.people', 'customers', '{"key": "person", "name": "full_name", "owner": "rep"}');
+SELECT prio.track('crm.touches', 'activities', '{"customer": "person", "kind": "what", "at": "at", "amount": "amount"}');
+-- prio.customers: the source and the key as text (NULL for prio's own customers)
+SELECT customer_id > 0 AS own, name, source, customer_key FROM prio.customers
+ WHERE source = 'crm.people'::regclass OR customer_id > 0 ORDER BY name;
+-- prio.followup: the same, the key customer_id as text for prio's own customers
+SELECT name, source, customer_key FROM prio.followup
+ WHERE source = 'crm.people'::regclass OR source IS NULL ORDER BY name;
+-- tier_history: the source and the key of each row (NULL for prio's own)
+SELECT c.name, h.source, h.customer_key, h.new_tier, h.new_stage
+  FROM prio.tier_history h JOIN prio.customers c USING (customer_id)
+ WHERE h.source = 'crm.people'::regclass OR h.customer_id > 0 ORDER BY h.history_id;
+SELECT source, followup_view FROM prio.tracked WHERE source = 'crm.people'::regclass;
+-- the typed view: the key first, in its own type and named as its column,
+-- then prio.followup's columns; security_invoker, commented
+SELECT a.attnum, a.attname, format_type(a.atttypid, a.atttypmod) AS type
+  FROM pg_attribute a WHERE a.attrelid = 'prio.followup_people'::regclass AND a.attnum <= 3 ORDER BY 1;
+SELECT (SELECT count(*) FROM pg_attribute WHERE attrelid = 'prio.followup_people'::regclass AND attnum > 0)
+       = 1 + (SELECT count(*) FROM pg_attribute WHERE attrelid = 'prio.followup'::regclass AND attnum > 0) AS all_followup_columns,
+       c.reloptions, obj_description(c.oid, 'pg_class') IS NOT NULL AS commented,
+       (SELECT bool_and(col_description(c.oid, a.attnum) IS NOT NULL) FROM pg_attribute a
+         WHERE a.attrelid = c.oid AND a.attnum > 0) AS columns_commented
+  FROM pg_class c WHERE c.oid = 'prio.followup_people'::regclass;
+-- a BI tool's join by plain equality on the application's key type
+SELECT p.full_name, f.tier, f.stage, f.customer_key = p.person::text AS same_key
+  FROM crm.people p JOIN prio.followup_people f ON f.person = p.person ORDER BY 1;
+-- a change of the key follows: prio.customers, tier_history, followup, the typed view
+UPDATE crm.people SET person = '00000000-0000-0000-0000-0000000000b3' WHERE full_name = 'Bo';
+SELECT c.customer_key, (SELECT string_agg(DISTINCT h.customer_key, ',') FROM prio.tier_history h
+                         WHERE h.customer_id = c.customer_id) AS history_keys,
+       (SELECT f.customer_key FROM prio.followup f WHERE f.customer_id = c.customer_id) AS followup_key,
+       (SELECT v.person FROM prio.followup_people v WHERE v.customer_id = c.customer_id) AS typed_key
+  FROM prio.customers c WHERE c.name = 'Bo';
+-- an update of prio that drops prio.followup drops the typed views first and
+-- creates them again with prio._track_view(source_id): the same view
+CREATE TEMP TABLE typed_before AS
+SELECT pg_get_viewdef(c.oid) AS def, c.relacl AS acl, c.reloptions AS opts, obj_description(c.oid, 'pg_class') AS comment
+  FROM pg_class c WHERE c.oid = 'prio.followup_people'::regclass;
+DROP VIEW prio.followup_people;
+SELECT prio._track_view(source_id) FROM prio.sources WHERE relid = 'crm.people'::regclass;
+SELECT pg_get_viewdef(c.oid) = b.def AS same_definition, c.relacl = b.acl AS same_privileges,
+       c.reloptions = b.opts AS same_options, obj_description(c.oid, 'pg_class') = b.comment AS same_comment
+  FROM pg_class c, typed_before b WHERE c.oid = 'prio.followup_people'::regclass;
+-- explain(): source, key and the latest events (folded ones: not the
+-- unknown kind) read from crm.touches; by the typed key or its text
+SELECT e ->> 'source' AS source, e ->> 'key' AS key, e -> 'events' AS events
+  FROM prio.explain('crm.people', '00000000-0000-0000-0000-0000000000a1'::uuid) e;
+SELECT prio.explain('crm.people', '00000000-0000-0000-0000-0000000000a1') - 'as_of'
+     = prio.explain('crm.people', '00000000-0000-0000-0000-0000000000a1'::uuid) - 'as_of' AS text_key_same,
+       prio.explain((SELECT customer_id FROM prio.customers WHERE name = 'Ada')) - 'as_of'
+     = prio.explain('crm.people', '00000000-0000-0000-0000-0000000000a1'::uuid) - 'as_of' AS same_as_by_id;
+-- prio's own customers: no source, the key is customer_id, no events
+SELECT e ->> 'source' AS source, e ->> 'key' AS key, e ? 'events' AS has_events FROM prio.explain(1) e;
+-- other key types: text (in its collation), integer
+CREATE TABLE crm.firms (code text COLLATE "C" PRIMARY KEY, label text);
+CREATE TABLE crm.shops (shop_id integer PRIMARY KEY, label text);
+INSERT INTO crm.firms VALUES ('F-1', 'Firm'), ('f-1', 'firm');
+INSERT INTO crm.shops VALUES (7, 'Shop');
+SELECT prio.track('crm.firms', 'customers', '{"key": "code", "name": "label"}');
+SELECT prio.track('crm.shops', 'customers', '{"key": "shop_id", "name": "label", "view": "shops_followup"}');
+SELECT f.code, f.name FROM crm.firms a JOIN prio.followup_firms f ON f.code = a.code ORDER BY 1;
+SELECT f.shop_id, pg_typeof(f.shop_id), f.name FROM crm.shops a JOIN prio.shops_followup f ON f.shop_id = a.shop_id;
+SELECT prio.explain('crm.firms', 'f-1') ->> 'name' AS by_text_key, prio.explain('crm.shops', 7) ->> 'name' AS by_integer_key,
+       prio.explain('crm.shops', '7') ->> 'name' AS by_integer_key_as_text, prio.explain('crm.shops', 7::bigint) ->> 'name' AS by_bigint;
+-- a view name taken: a clear error (name another, or none)
+CREATE VIEW prio.followup_leads2 AS SELECT 1 AS x;
+CREATE TABLE crm.leads2 (id int PRIMARY KEY);
+SELECT pg_temp.err($$SELECT prio.track('crm.leads2', 'customers', '{"key": "id"}')$$) AS typed_view_name_taken;
+SELECT pg_temp.err($$SELECT prio.track('crm.leads2', 'customers', '{"key": "id", "view": "followup_people"}')$$) AS typed_view_name_taken_too;
+SELECT prio.track('crm.leads2', 'customers', '{"key": "id", "view": false}');
+SELECT count(*) AS views_on_the_key_map FROM pg_depend d
+ WHERE d.classid = 'pg_rewrite'::regclass
+   AND d.refobjid = (SELECT key_map FROM prio.tracked WHERE source = 'crm.leads2'::regclass);
+SELECT prio.untrack('crm.leads2');
+SELECT * FROM prio.followup_leads2;
+DROP VIEW prio.followup_leads2;
+DROP TABLE crm.leads2;
+-- the bad input of explain(source, key) and of the mapping's "view"
+SELECT pg_temp.err($$SELECT prio.explain(NULL::regclass, 'x')$$) AS explain_null_source;
+SELECT pg_temp.err($$SELECT prio.explain('crm.people', NULL::uuid)$$) AS explain_null_key;
+SELECT pg_temp.err($$SELECT prio.explain('crm.people', NULL)$$) AS explain_null_untyped_key;
+SELECT pg_temp.err($$SELECT prio.explain('crm.leads', 'x')$$) AS explain_not_tracked;
+SELECT pg_temp.err($$SELECT prio.explain('crm.touches', 'x')$$) AS explain_tracked_as_activities;
+SELECT pg_temp.err($$SELECT prio.explain('crm.people', '00000000-0000-0000-0000-0000000000ff'::uuid)$$) AS explain_no_such_key;
+SELECT pg_temp.err($$SELECT prio.explain('crm.people', 'not a uuid')$$) AS explain_key_not_of_its_type;
+SELECT pg_temp.err($$SELECT prio.explain('crm.people', 42)$$) AS explain_key_of_another_type;
+SELECT pg_temp.err($$SELECT prio.explain('crm.people', '00000000-0000-0000-0000-0000000000b2'::uuid)$$) AS explain_old_key;
+SELECT pg_temp.err($$SELECT prio.track('crm.leads', 'customers', '{"key": "id", "view": 7}')$$) AS view_not_a_name;
+SELECT pg_temp.err($$SELECT prio.track('crm.leads', 'customers', '{"key": "id", "view": ""}')$$) AS view_empty;
+SELECT pg_temp.err(format($$SELECT prio.track('crm.leads', 'customers', '{"key": "id", "view": "%s"}')$$, repeat('v', 64))) AS view_name_too_long;
+SELECT pg_temp.err($$SELECT prio.track('crm.leads', 'customers', '{"key": "id", "view": "followup"}')$$) AS view_named_followup;
+-- untrack() drops the typed view with the key map
+SELECT prio.untrack('crm.touches');
+SELECT prio.untrack('crm.people');
+SELECT to_regclass('prio.followup_people') AS typed_view_after_untrack;
+DROP TABLE crm.touches, crm.people;
+
 -- clean up
 SELECT prio.untrack(source) FROM prio.tracked ORDER BY source::text;
 SELECT pg_temp.prio_side();

@@ -140,7 +140,7 @@ SELECT CASE WHEN pg_temp.pick(12) = 0 THEN NULL ELSE
 CREATE FUNCTION pg_temp.rcustomer() RETURNS prio.customers LANGUAGE sql AS $$
 SELECT CASE WHEN pg_temp.pick(15) = 0 THEN NULL ELSE
        ROW(pg_temp.rbigint(), 'n', 'o', NULL, pg_temp.rbool(), pg_temp.rbool(), pg_temp.rbool(), pg_temp.rbool(),
-           pg_temp.ok_or(5, '2024-01-01 00:00:00+00'::timestamptz, pg_temp.rts()), '{}'::jsonb)::prio.customers END $$;
+           pg_temp.ok_or(5, '2024-01-01 00:00:00+00'::timestamptz, pg_temp.rts()), '{}'::jsonb, NULL, NULL)::prio.customers END $$;
 
 CREATE FUNCTION pg_temp.rsettings() RETURNS prio.settings LANGUAGE sql AS $$
 SELECT CASE WHEN pg_temp.pick(15) = 0 THEN NULL ELSE

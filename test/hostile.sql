@@ -12,7 +12,7 @@
 -- pg_postmaster_start_time() unchanged since the start.
 -- Runs inside one transaction and rolls back; its customers are 77001..77003.
 BEGIN;
-SELECT plan(662);
+SELECT plan(682);
 
 CREATE TEMP TABLE t0 AS SELECT pg_backend_pid() AS pid, pg_postmaster_start_time() AS started;
 
@@ -68,6 +68,7 @@ SELECT string_agg(t || '=' || n || ':' || h, ' ' ORDER BY t) FROM (
     UNION ALL SELECT 'sources', count(*), md5(coalesce(string_agg(x::text, '|' ORDER BY x::text), '')) FROM prio.sources x
     UNION ALL SELECT 'source_triggers', count(*), '' FROM pg_trigger WHERE tgfoid = 'prio.source_changed()'::regprocedure
     UNION ALL SELECT 'key_maps', count(*), '' FROM pg_class WHERE relnamespace = 'prio'::regnamespace AND relname ~ '^keys_' AND relkind = 'r'
+    UNION ALL SELECT 'typed_views', count(*), '' FROM pg_class WHERE relnamespace = 'prio'::regnamespace AND relname ~ '^followup_' AND relkind = 'v'
 ) s $$;
 CREATE TEMP TABLE base AS SELECT pg_temp.fp() AS fp;
 
@@ -492,6 +493,17 @@ SELECT * FROM pg_temp.bad($$SELECT prio.track('hostile_app.leads', 'activities',
 SELECT * FROM pg_temp.bad($$SELECT prio.track('hostile_app.leads', 'activities', '[{"customer": "id", "kind": "name", "at": "at"}, {"customer": "id", "kind": "name", "at": "nope"}]')$$, '42703', 'track: an event''s missing column');
 SELECT * FROM pg_temp.bad($$SELECT prio.track('hostile_app.leads', 'activities', '[{"customer": "id", "kind": "name", "at": "at"}, {"customer": "name", "kind": "name", "at": "at"}]')$$, '42804', 'track: events whose customers are of different types');
 SELECT * FROM pg_temp.bad($$SELECT prio.track('hostile_app.leads', 'activities', '{"customer": "id", "events": [{"kind": "name", "at": "at", "customers": "hostile_app.accounts"}, {"kind": "name", "at": "at"}]}')$$, '22023', 'track: events naming different customers tables');
+SELECT * FROM pg_temp.bad($$SELECT prio.track('hostile_app.leads', 'customers', '{"key": "id", "view": 1}')$$, '22023', 'track: typed view name not a string');
+SELECT * FROM pg_temp.bad($$SELECT prio.track('hostile_app.leads', 'customers', '{"key": "id", "view": "followup"}')$$, '42P07', 'track: typed view name taken');
+SELECT * FROM pg_temp.bad($$SELECT prio.track('hostile_app.leads', 'customers', format('{"key": "id", "view": "%s"}', repeat('v', 64))::jsonb)$$, '42622', 'track: typed view name too long');
+-- prio.explain(source, key): the key of a tracked customers table
+SELECT * FROM pg_temp.bad($$SELECT prio.explain(NULL::regclass, 'x')$$, '22004', 'explain by key: NULL source');
+SELECT * FROM pg_temp.bad($$SELECT prio.explain('hostile_app.accounts', NULL::uuid)$$, '22004', 'explain by key: NULL key');
+SELECT * FROM pg_temp.bad($$SELECT prio.explain('hostile_app.leads', 1)$$, '42704', 'explain by key: table not tracked');
+SELECT * FROM pg_temp.bad($$SELECT prio.explain('hostile_app.events', 'x')$$, '42809', 'explain by key: table tracked as activities');
+SELECT * FROM pg_temp.bad($$SELECT prio.explain('hostile_app.accounts', '00000000-0000-0000-0000-000000000000'::uuid)$$, '23503', 'explain by key: no customer has the key');
+SELECT * FROM pg_temp.bad($$SELECT prio.explain('hostile_app.accounts', 42)$$, '42804', 'explain by key: a key of another type');
+SELECT * FROM pg_temp.bad($$SELECT prio.explain('hostile_app.accounts', 'not a uuid''); DROP TABLE prio.customers; --')$$, '22P02', 'explain by key: text that is not a key of its type');
 -- (as that role pgTAP cannot keep its count: the outcomes are kept, then asserted)
 SET ROLE prio_hostile_stranger;
 SELECT set_config('hostile.track', pg_temp.sqlstate_of($$SELECT prio.track('hostile_app.leads', 'customers', '{"key": "id"}')$$), true),

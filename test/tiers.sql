@@ -164,18 +164,18 @@ CREATE TEMP TABLE extreme AS SELECT * FROM (VALUES
     ('strongest B', pg_temp.ev(ROW(1, now() - interval '10 days', now() - interval '4 days', now() - interval '5 days',
                                    now() - interval '4 days', now() - interval '5 days', 10, 1e6, 1e5,
                                    now() - interval '4 days', 'closing', now() - interval '10 days', 5, 1e5)::prio.facts,
-                               ROW(1, 'x', NULL, NULL, true, true, true, true, now(), '{}')::prio.customers)),
+                               ROW(1, 'x', NULL, NULL, true, true, true, true, now(), '{}', NULL, NULL)::prio.customers)),
     -- weakest A: no purchases, budget+authority only, engaged without intent
     ('weakest A',   pg_temp.ev(ROW(2, NULL, NULL, NULL, NULL, NULL, 0, 0, 0, NULL, 'engaged', NULL, 0, 0)::prio.facts,
-                               ROW(2, 'x', NULL, NULL, true, true, NULL, NULL, now(), '{}')::prio.customers)),
+                               ROW(2, 'x', NULL, NULL, true, true, NULL, NULL, now(), '{}', NULL, NULL)::prio.customers)),
     -- weakest C: nothing but the engaged stage
     ('weakest C',   pg_temp.ev(ROW(3, NULL, NULL, NULL, NULL, NULL, 0, 0, 0, NULL, 'engaged', NULL, 0, 0)::prio.facts,
-                               ROW(3, 'x', NULL, NULL, NULL, NULL, NULL, NULL, now(), '{}')::prio.customers)),
+                               ROW(3, 'x', NULL, NULL, NULL, NULL, NULL, NULL, now(), '{}', NULL, NULL)::prio.customers)),
     -- strongest D: lost with RFM 5-5-5, BANT 4 and huge intent
     ('strongest D', pg_temp.ev(ROW(4, now() - interval '10 days', now() - interval '1 day', now() - interval '1 day',
                                    NULL, now() - interval '1 day', 10, 1e6, 1e5, now() - interval '1 day',
                                    'lost', now() - interval '10 days', 5, 1e5)::prio.facts,
-                               ROW(4, 'x', NULL, NULL, true, true, true, true, now(), '{}')::prio.customers))
+                               ROW(4, 'x', NULL, NULL, true, true, true, true, now(), '{}', NULL, NULL)::prio.customers))
 ) v(name, e);
 SELECT is((SELECT string_agg(name || '=' || (e).tier, ',' ORDER BY name) FROM extreme),
           'strongest B=B,strongest D=D,weakest A=A,weakest C=C', 'priority: the extreme cases have the tiers they claim');

@@ -44,9 +44,18 @@
 --      session (standard_conforming_strings, array_nulls), by the triggers and by
 --      recompute() and prio.unmapped_kinds; an error is noted, the write goes
 --      through; no type the owner owns; the customers table must be the caller's.
+--   R19 the application's own key everywhere: a BI tool joins followup to a
+--      uuid-keyed app table by plain equality (the typed view prio.followup_<table>,
+--      the key in its own type); prio.customers, prio.followup and tier_history
+--      carry the source and the key as text; a change of the key follows in all of
+--      them; explain() by the key shows the source, the key and the latest events
+--      read from the application's table.
+--   R20 under owner isolation a rep sees only their customers of a tracked table
+--      through the typed view, the key map and explain() by the key.
+--   R21 untrack() drops the typed view.
 -- Runs inside one transaction and rolls back.
 BEGIN;
-SELECT plan(64);
+SELECT plan(77);
 SET LOCAL client_min_messages = warning;
 
 CREATE SCHEMA trk;
@@ -446,6 +455,81 @@ SELECT is(current_setting('trk.om_other'), '42501',
 SELECT is((SELECT string_agg(who, ',') FROM trk.calls WHERE who <> 'prio_trk_owner'), NULL,
           'R18 no cast function of the owner ran as another role (prio''s owner)');
 SELECT prio.untrack('trk.hc');
+
+-- R19-R21: the application's own key everywhere
+CREATE TABLE trk.kp (id uuid PRIMARY KEY, name text, rep text);
+CREATE TABLE trk.ke (person uuid, what text, at timestamptz, amount numeric);
+CREATE INDEX ON trk.ke (person);
+INSERT INTO trk.kp SELECT ('00000000-0000-0000-0001-' || lpad(to_hex(g), 12, '0'))::uuid, 'kp' || g,
+                          CASE WHEN g % 2 = 0 THEN 'prio_trk_rep_a' ELSE 'prio_trk_rep_b' END
+  FROM generate_series(1, 20) g;
+INSERT INTO trk.ke SELECT ('00000000-0000-0000-0001-' || lpad(to_hex(1 + g % 20), 12, '0'))::uuid,
+                          (ARRAY['inquiry', 'purchase', 'call', 'unknown_kind'])[1 + g % 4],
+                          now() - (g || ' hours')::interval, g % 7
+  FROM generate_series(1, 200) g;
+SELECT prio.track('trk.kp', 'customers', '{"key": "id", "name": "name", "owner": "rep"}');
+SELECT prio.track('trk.ke', 'activities', '{"customer": "person", "kind": "what", "at": "at", "amount": "amount", "customers": "trk.kp"}');
+SELECT set_eq($$SELECT p.id, p.name, s.tier FROM trk.kp p JOIN prio.followup_kp f ON f.id = p.id
+                JOIN prio.customers c ON c.source = 'trk.kp'::regclass AND c.customer_key = p.id::text
+                JOIN prio.customer_state s ON s.customer_id = c.customer_id$$,
+              $$SELECT id, name, tier FROM prio.followup_kp$$,
+              'R19 a BI tool joins followup to a uuid-keyed app table by plain equality');
+SELECT is((SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = 'prio.followup_kp'::regclass AND attname = 'id'),
+          'uuid', 'R19 the typed view has the key in the application''s key type, named as its column');
+SELECT set_eq($$SELECT source, customer_key FROM prio.followup WHERE source = 'trk.kp'::regclass$$,
+              $$SELECT 'trk.kp'::regclass, id::text FROM trk.kp$$,
+              'R19 prio.followup carries the source and the key as text');
+SELECT is((SELECT count(*) FROM prio.tier_history h JOIN prio.customers c USING (customer_id)
+            WHERE c.source = 'trk.kp'::regclass
+              AND (h.source IS DISTINCT FROM c.source OR h.customer_key IS DISTINCT FROM c.customer_key)), 0::bigint,
+          'R19 tier_history rows carry the source and the key of their customer');
+UPDATE trk.kp SET id = '00000000-0000-0000-0002-000000000001' WHERE name = 'kp1';
+UPDATE trk.ke SET person = '00000000-0000-0000-0002-000000000001' WHERE person = '00000000-0000-0000-0001-000000000001';
+SELECT is((SELECT format('%s %s %s %s', c.customer_key,
+                         (SELECT string_agg(DISTINCT h.customer_key, ',') FROM prio.tier_history h WHERE h.customer_id = c.customer_id),
+                         (SELECT f.customer_key FROM prio.followup f WHERE f.customer_id = c.customer_id),
+                         (SELECT v.id FROM prio.followup_kp v WHERE v.customer_id = c.customer_id))
+             FROM prio.customers c WHERE c.name = 'kp1'),
+          repeat('00000000-0000-0000-0002-000000000001 ', 3) || '00000000-0000-0000-0002-000000000001',
+          'R19 a change of the key follows in prio.customers, tier_history, followup and the typed view');
+SELECT is((SELECT jsonb_agg(jsonb_build_object('at', e.at, 'kind', e.what, 'amount', e.amount) ORDER BY e.at DESC)
+             FROM (SELECT * FROM trk.ke WHERE person = '00000000-0000-0000-0001-000000000002' AND what <> 'unknown_kind'
+                    ORDER BY at DESC LIMIT 10) e),
+          prio.explain('trk.kp', '00000000-0000-0000-0001-000000000002'::uuid) -> 'events' -> 0 -> 'latest',
+          'R19 explain() by the key shows the latest events prio folds, read from the application''s table');
+SELECT is(prio.explain('trk.kp', '00000000-0000-0000-0001-000000000002') - 'as_of' - 'events',
+          (SELECT prio.explain(c.customer_id) - 'as_of' - 'events' FROM prio.customers c
+            WHERE c.source = 'trk.kp'::regclass AND c.customer_key = '00000000-0000-0000-0001-000000000002')
+          || '{"source": "trk.kp", "key": "00000000-0000-0000-0001-000000000002"}',
+          'R19 explain() by the key (as text) is explain() of its customer, with the source and the key');
+SELECT is(prio.recompute(), 0, 'R19 ... and the live state still equals recompute()''s');
+-- R20: two reps under owner isolation
+CREATE ROLE prio_trk_rep_a;
+CREATE ROLE prio_trk_rep_b;
+SELECT prio.grant_reader('prio_trk_rep_a'), prio.grant_reader('prio_trk_rep_b');
+GRANT USAGE ON SCHEMA trk TO prio_trk_rep_a, prio_trk_rep_b;
+GRANT SELECT ON trk.kp, trk.ke TO prio_trk_rep_a, prio_trk_rep_b;
+SELECT set_config('trk.kp_map', key_map::text, true) FROM prio.tracked WHERE source = 'trk.kp'::regclass;
+SELECT prio.enable_owner_isolation();
+SET LOCAL ROLE prio_trk_rep_a;
+SELECT set_config('trk.rep_view', (SELECT format('%s of %s', count(*) FILTER (WHERE owner <> 'prio_trk_rep_a'), count(*)) FROM prio.followup_kp), true),
+       set_config('trk.rep_join', (SELECT count(*)::text FROM trk.kp p JOIN prio.followup_kp f ON f.id = p.id), true),
+       set_config('trk.rep_explain_own', prio.explain('trk.kp', '00000000-0000-0000-0001-000000000002'::uuid) ->> 'owner', true),
+       set_config('trk.rep_explain_other', pg_temp.sqlstate_of($$SELECT prio.explain('trk.kp', '00000000-0000-0000-0001-000000000003'::uuid)$$), true);
+SELECT set_config('trk.rep_map', pg_temp.sqlstate_of(format('SELECT 1 / (m.customer_id - m.customer_id) FROM %s m WHERE NOT EXISTS (SELECT 1 FROM trk.kp p WHERE p.id = m.key AND p.rep = current_user)', current_setting('trk.kp_map'))), true);
+RESET ROLE;
+SELECT prio.disable_owner_isolation();
+SELECT is(current_setting('trk.rep_view'), '0 of 10',
+          'R20 under owner isolation a rep sees only their customers of a tracked table through the typed view');
+SELECT is(current_setting('trk.rep_join'), '10', 'R20 ... and joins only those to the application''s table');
+SELECT is(current_setting('trk.rep_map') || ' ' || current_setting('trk.rep_explain_own'), '00000 prio_trk_rep_a',
+          'R20 ... and reads only their keys in the key map, and explain() by the key of their own');
+SELECT is(current_setting('trk.rep_explain_other'), '23503',
+          'R20 ... explain() by the key of another rep''s customer says no such customer (23503)');
+-- R21
+SELECT prio.untrack('trk.ke');
+SELECT prio.untrack('trk.kp');
+SELECT is(to_regclass('prio.followup_kp'), NULL, 'R21 untrack() drops the typed view');
 
 SELECT * FROM finish();
 ROLLBACK;

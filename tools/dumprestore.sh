@@ -31,6 +31,8 @@
 #   6. a database with a tracked application table (prio.track()), one of its
 #      columns of a collation of its own, one dropped: pg_dump -Fc, pg_restore; the mirror,
 #      prio.tracked and prio's triggers come back, and the restored table is live;
+#      its typed follow-up view (prio.followup_accounts: not a member of the
+#      extension, dumped as the application's objects are) comes back and joins;
 #      with a tracked activities table of its customers, live too.
 # Exits 1 on any failure.  About 20 s.  Needs prio installed (make install);
 # PRIO_PRIVATE=1 builds this tree's prio into a private copy of PostgreSQL
@@ -241,16 +243,27 @@ src=prio_trk_src compare "tracked table: its customers through the key map" "$tr
 src=prio_trk_src compare "tracked table: prio.tracked" "SELECT source, role, mapping, key_type, key_map FROM prio.tracked" prio_trk_dst
 src=prio_trk_src compare "tracked table: prio's triggers on it" \
 	"SELECT pg_get_triggerdef(oid) FROM pg_trigger WHERE tgrelid IN ('app.accounts'::regclass, 'app.events'::regclass) ORDER BY tgname" prio_trk_dst
+src=prio_trk_src compare "tracked table: its typed follow-up view, joined to the table by plain equality" \
+	"SELECT a.id, f.customer_id, f.tier, f.source, f.customer_key FROM app.accounts a JOIN prio.followup_accounts f ON f.id = a.id ORDER BY a.id" prio_trk_dst
+src=prio_trk_src compare "tracked table: the typed view's options, privileges and comment; the key map's policy and privileges" \
+	"SELECT c.relname, c.reloptions, c.relacl, c.relrowsecurity, obj_description(c.oid, 'pg_class'),
+	        (SELECT string_agg(p.polname || ' ' || pg_get_expr(p.polqual, p.polrelid), ', ') FROM pg_policy p WHERE p.polrelid = c.oid)
+	   FROM pg_class c WHERE c.oid IN ('prio.followup_accounts'::regclass, 'prio.keys_1'::regclass) ORDER BY 1" prio_trk_dst
+src=prio_trk_src compare "tracked table: tier_history with the source and the key" \
+	"SELECT customer_id, changed_at, new_tier, new_stage, source, customer_key FROM prio.tier_history ORDER BY history_id" prio_trk_dst
 src=prio_trk_src compare "tracked activities: their customers' state" \
 	"SELECT m.key, s.frequency, s.monetary, s.first_at, s.last_at, s.stage, s.tier FROM prio.keys_1 m JOIN prio.customer_state s USING (customer_id) ORDER BY m.key" prio_trk_dst
 live=$(cluster_psql -d prio_trk_dst -At <<'SQL'
 INSERT INTO app.accounts VALUES ('10000000-0000-0000-0000-000000000001', 'after restore', 'rep1', 'x');
 SELECT 'tracked_live ' || (c.customer_id < (SELECT min(customer_id) FROM prio.keys_1 WHERE customer_id <> c.customer_id))
   FROM prio.keys_1 m JOIN prio.customers c USING (customer_id) WHERE c.name = 'after restore';
+SELECT 'typed_view_live ' || count(*) FROM app.accounts a JOIN prio.followup_accounts f ON f.id = a.id
+ WHERE a.name = 'after restore' AND f.customer_key = a.id::text;
 SQL
 )
 echo "$live" | sed 's/^/restored: /'
 echo "$live" | grep -q '^tracked_live t' || { echo "FAIL: a row inserted into the restored tracked table did not reach prio with a fresh id"; fail=1; }
+echo "$live" | grep -q '^typed_view_live 1' || { echo "FAIL: a row inserted into the restored tracked table is not in its typed follow-up view"; fail=1; }
 live=$(cluster_psql -d prio_trk_dst -At <<'SQL'
 SET client_min_messages = warning;
 INSERT INTO app.events VALUES ('10000000-0000-0000-0000-000000000001', 'purchase', now() - interval '1 hour', 12);

@@ -13,7 +13,12 @@ CREATE TABLE @extschema@.customers (
     timeline     boolean,
     created_at   timestamptz NOT NULL DEFAULT pg_catalog.now() CHECK (pg_catalog.isfinite(created_at)),
     -- added in 0.4 (hence last)
-    attributes   jsonb NOT NULL DEFAULT '{}'::jsonb CHECK (pg_catalog.jsonb_typeof(attributes) OPERATOR(pg_catalog.=) 'object')
+    attributes   jsonb NOT NULL DEFAULT '{}'::jsonb CHECK (pg_catalog.jsonb_typeof(attributes) OPERATOR(pg_catalog.=) 'object'),
+    -- added in 0.4: a customer mirrored from a tracked table (prio.track())
+    -- and its key there, as text; both NULL for prio's own customers
+    source       regclass,
+    customer_key text,
+    CONSTRAINT customers_source_key_check CHECK ((source IS NULL) OPERATOR(pg_catalog.=) (customer_key IS NULL))
 );
 CREATE INDEX customers_owner_idx ON @extschema@.customers (owner);
 COMMENT ON TABLE @extschema@.customers IS 'Customers and what the sales team knows of them; written by applications.';
@@ -26,6 +31,8 @@ COMMENT ON COLUMN @extschema@.customers.authority IS 'BANT: we talk to someone w
 COMMENT ON COLUMN @extschema@.customers.need IS 'BANT: has the need (NULL: not known).';
 COMMENT ON COLUMN @extschema@.customers.timeline IS 'BANT: has a timeline (NULL: not known).';
 COMMENT ON COLUMN @extschema@.customers.created_at IS 'When the customer was created; the quiet clock starts here until the first activity.';
+COMMENT ON COLUMN @extschema@.customers.source IS 'The tracked table this customer is mirrored from (prio.track()); NULL for a customer of prio.customers itself.';
+COMMENT ON COLUMN @extschema@.customers.customer_key IS 'The customer''s key in the tracked table (source), as text; NULL for a customer of prio.customers itself, whose key is customer_id.  Written by prio.';
 COMMENT ON COLUMN @extschema@.customers.attributes IS 'Your own attributes of the customer, as a JSON object (dumped and restored with prio.customers); for a customer of a tracked table, the mapping''s "attributes".';
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.customers', '');
 
@@ -147,7 +154,10 @@ CREATE TABLE @extschema@.tier_history (
     new_tier    text,
     old_stage   @extschema@.stage,
     new_stage   @extschema@.stage,
-    reason      text
+    reason      text,
+    -- added in 0.4 (hence last): the customer's tracked table and key there
+    source       regclass,
+    customer_key text
 );
 CREATE INDEX tier_history_customer_idx ON @extschema@.tier_history (customer_id, changed_at);
 CREATE INDEX tier_history_id_idx ON @extschema@.tier_history (history_id);
@@ -161,6 +171,8 @@ COMMENT ON COLUMN @extschema@.tier_history.new_tier IS 'Tier after.';
 COMMENT ON COLUMN @extschema@.tier_history.old_stage IS 'Effective stage before.';
 COMMENT ON COLUMN @extschema@.tier_history.new_stage IS 'Effective stage after.';
 COMMENT ON COLUMN @extschema@.tier_history.reason IS 'What triggered it (activity, customer, settings, refresh, recompute) and the rule.';
+COMMENT ON COLUMN @extschema@.tier_history.source IS 'The tracked table the customer is mirrored from (prio.customers.source when the row was written); NULL for a customer of prio.customers itself.';
+COMMENT ON COLUMN @extschema@.tier_history.customer_key IS 'The customer''s key in that table, as text (follows a change of the key); NULL for a customer of prio.customers itself, whose key is customer_id.';
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.tier_history', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.tier_history_history_id_seq', '');
 COMMENT ON SEQUENCE @extschema@.tier_history_history_id_seq IS 'Generates prio.tier_history.history_id.';

@@ -203,6 +203,9 @@ BEGIN
     END IF;
     SELECT pg_catalog.jsonb_build_object(
         'customer_id', c.customer_id, 'name', c.name, 'owner', c.owner,
+        -- (0.4) where the customer comes from: a tracked table and its key
+        -- there, else prio.customers and customer_id
+        'source', c.source, 'key', COALESCE(c.customer_key, c.customer_id::text),
         'as_of', pg_catalog.now(),
         'tier', (x.e).tier, 'priority', (x.e).priority, 'rule', (x.e).rule,
         'stored', pg_catalog.jsonb_build_object('tier', s.tier, 'priority', s.priority,
@@ -273,11 +276,17 @@ BEGIN
         RAISE EXCEPTION 'customer % does not exist', explain.customer_id
             USING ERRCODE = '23503', HINT = 'Customers are rows of prio.customers.';
     END IF;
+    -- a customer of a tracked table: its latest events, read from the
+    -- tracked activities tables as the caller may read them
+    IF v OPERATOR(pg_catalog.->>) 'source' IS NOT NULL THEN
+        v := v OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('events',
+                 @extschema@._track_events(explain.customer_id, (v OPERATOR(pg_catalog.->>) 'source')::pg_catalog.regclass));
+    END IF;
     RETURN v;
 END
 $$;
 COMMENT ON FUNCTION @extschema@.explain(bigint) IS
-'Every factor behind a customer''s tier and priority, evaluated now: R/F/M values, scores and breaks, segment, BANT, stages, intent, the rule that fired, the priority points and weights, the stored state, the CLV inputs with P(alive) and CLV under the latest model, and the win probability with the three features that raise it most and the three that lower it most.';
+'Every factor behind a customer''s tier and priority, evaluated now: where the customer comes from (source: the tracked table, NULL for prio.customers; key: its key there, else customer_id; events: for a tracked customer, its latest events in each tracked activities table the caller may read), R/F/M values, scores and breaks, segment, BANT, stages, intent, the rule that fired, the priority points and weights, the stored state, the CLV inputs with P(alive) and CLV under the latest model, and the win probability with the three features that raise it most and the three that lower it most.';
 
 -- Internal functions are not for direct calls.
 REVOKE ALL ON FUNCTION @extschema@.rebuild(bigint[], text, boolean) FROM PUBLIC;

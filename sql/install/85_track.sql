@@ -110,7 +110,10 @@ COMMENT ON SEQUENCE @extschema@.sources_source_id_seq IS 'Generates prio.sources
 
 CREATE VIEW @extschema@.tracked WITH (security_invoker = true) AS
 SELECT s.relid AS source, s.role, s.mapping, s.key_type, s.key_map, s.created_at,
-       s.last_error, s.last_error_at
+       s.last_error, s.last_error_at,
+       CASE WHEN s.compiled OPERATOR(pg_catalog.?) 'view'
+            THEN pg_catalog.to_regclass(pg_catalog.format('%I.%I', '@extschema@', s.compiled OPERATOR(pg_catalog.->>) 'view')) END
+       AS followup_view
   FROM @extschema@.sources s;
 COMMENT ON VIEW @extschema@.tracked IS 'The application tables prio tracks, with their mappings.';
 COMMENT ON COLUMN @extschema@.tracked.source IS 'The tracked table.';
@@ -121,6 +124,7 @@ COMMENT ON COLUMN @extschema@.tracked.key_map IS 'The table''s key to prio''s cu
 COMMENT ON COLUMN @extschema@.tracked.created_at IS 'When it was tracked.';
 COMMENT ON COLUMN @extschema@.tracked.last_error IS 'The last error that kept a change from reaching prio (NULL: none).';
 COMMENT ON COLUMN @extschema@.tracked.last_error_at IS 'When.';
+COMMENT ON COLUMN @extschema@.tracked.followup_view IS 'Of a customers table: its typed follow-up view (prio.followup with the table''s key in its own type), NULL when none.';
 
 -- prio.sources.last_error is bookkeeping: writers of a tracked table must
 -- never wait for each other on it, nor fail on it.  A row another writer is
@@ -263,6 +267,67 @@ COMMENT ON FUNCTION @extschema@._track_triggers(regclass, integer) IS
 'Internal: creates prio''s statement triggers (INSERT, UPDATE, DELETE with transition tables, TRUNCATE) on a tracked table, calling prio.source_changed(source_id).';
 REVOKE ALL ON FUNCTION @extschema@._track_triggers(regclass, integer) FROM PUBLIC;
 
+-- The typed follow-up view of a tracked customers table: prio.followup
+-- with the table's key, in its own type and named as its column, so a BI
+-- tool joins it to the table by plain equality.  Created at run time (not a
+-- member of the extension: pg_dump dumps it, after prio.followup); an
+-- update of prio that drops prio.followup drops these views first and calls
+-- this again for each tracked customers table.
+CREATE FUNCTION @extschema@._track_view(source_id integer)
+RETURNS void
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_src record;
+    v_key name;
+    v_view text;
+    v_col record;
+    v_cols text;
+BEGIN
+    SELECT s.relid, s.mapping, s.key_map, s.compiled OPERATOR(pg_catalog.->>) 'view' AS view INTO v_src
+      FROM @extschema@.sources s
+     WHERE s.source_id OPERATOR(pg_catalog.=) _track_view.source_id AND s.role OPERATOR(pg_catalog.=) 'customers';
+    IF NOT FOUND OR v_src.view IS NULL THEN
+        RETURN;
+    END IF;
+    SELECT a.attname INTO STRICT v_key
+      FROM @extschema@._track_compile(v_src.relid, 'key', v_src.mapping OPERATOR(pg_catalog.->>) 'key', NULL) c
+      JOIN pg_catalog.pg_attribute a ON a.attrelid OPERATOR(pg_catalog.=) v_src.relid AND a.attnum OPERATOR(pg_catalog.=) c.attnum;
+    v_view := pg_catalog.format('@extschema@.%I', v_src.view);
+    -- followup's columns as they are now (one named as the key is left out)
+    SELECT pg_catalog.string_agg(pg_catalog.format('f.%I', a.attname), ', ' ORDER BY a.attnum) INTO v_cols
+      FROM pg_catalog.pg_attribute a
+     WHERE a.attrelid OPERATOR(pg_catalog.=) '@extschema@.followup'::pg_catalog.regclass
+       AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped AND a.attname OPERATOR(pg_catalog.<>) v_key;
+    EXECUTE pg_catalog.format($q$CREATE VIEW %s WITH (security_invoker = true) AS
+SELECT m.key AS %I, %s
+  FROM @extschema@.followup f
+  JOIN %s m ON m.customer_id OPERATOR(pg_catalog.=) f.customer_id
+ ORDER BY f.priority DESC, f.next_due_at, f.customer_id$q$, v_view, v_key, v_cols, v_src.key_map);
+    EXECUTE pg_catalog.format('COMMENT ON VIEW %s IS %L', v_view,
+        pg_catalog.format('prio.followup of the customers of tracked table %s, with their key %I in its own type: join it to the table by plain equality.  Created by prio.track(), dropped by prio.untrack().',
+                          v_src.relid, v_key));
+    EXECUTE pg_catalog.format('COMMENT ON COLUMN %s.%I IS %L', v_view, v_key,
+        pg_catalog.format('The customer''s key in %s (its column %I, of its type).', v_src.relid, v_key));
+    FOR v_col IN SELECT a.attname, pg_catalog.col_description(a.attrelid, a.attnum) AS d
+                   FROM pg_catalog.pg_attribute a
+                  WHERE a.attrelid OPERATOR(pg_catalog.=) '@extschema@.followup'::pg_catalog.regclass
+                    AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped
+                    AND a.attname OPERATOR(pg_catalog.<>) v_key
+                  ORDER BY a.attnum LOOP
+        EXECUTE pg_catalog.format('COMMENT ON COLUMN %s.%I IS %L', v_view, v_col.attname, v_col.d);
+    END LOOP;
+    -- security_invoker: whoever reads it needs prio.followup's tables and
+    -- the key map (its policy: the customers they can see)
+    EXECUTE pg_catalog.format('GRANT SELECT ON %s TO PUBLIC', v_view);
+END
+$$;
+COMMENT ON FUNCTION @extschema@._track_view(integer) IS
+'Internal: creates the typed follow-up view of a tracked customers table (prio.sources.compiled ->> ''view''): prio.followup joined to its key map, the key in its own type named as the table''s key column.';
+REVOKE ALL ON FUNCTION @extschema@._track_view(integer) FROM PUBLIC;
+
 CREATE FUNCTION @extschema@.track(source regclass, role text, mapping jsonb)
 RETURNS void
 LANGUAGE plpgsql
@@ -306,6 +371,7 @@ DECLARE
     v_sql text;
     v_n bigint;
     v_cs record;
+    v_view text;
     v_lock text;
 BEGIN
     IF source IS NULL OR role IS NULL OR mapping IS NULL THEN
@@ -713,6 +779,25 @@ BEGIN
                   HINT = pg_catalog.format('Make the key column of type %s itself.', v_key.type);
     END IF;
 
+    -- the typed follow-up view's name (prio.followup_<table> unless the
+    -- mapping names it, or says false: none), free in prio's schema
+    v_view := CASE WHEN NOT mapping OPERATOR(pg_catalog.?) 'view' THEN 'followup_' OPERATOR(pg_catalog.||) v_cls.relname
+                   WHEN mapping OPERATOR(pg_catalog.->) 'view' OPERATOR(pg_catalog.<>) 'false'::jsonb
+                   THEN mapping OPERATOR(pg_catalog.->>) 'view' END;
+    IF pg_catalog.octet_length(v_view) OPERATOR(pg_catalog.>=) 64 THEN
+        RAISE EXCEPTION 'prio.track(): the typed follow-up view''s name % is longer than 63 bytes', v_view
+            USING ERRCODE = '42622', HINT = 'Name it in the mapping: "view": "followup_..." (or "view": false for none).';
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_class c
+                WHERE c.relnamespace OPERATOR(pg_catalog.=) '@extschema@'::pg_catalog.regnamespace
+                  AND c.relname OPERATOR(pg_catalog.=) v_view)
+       OR EXISTS (SELECT 1 FROM pg_catalog.pg_type t
+                   WHERE t.typnamespace OPERATOR(pg_catalog.=) '@extschema@'::pg_catalog.regnamespace
+                     AND t.typname OPERATOR(pg_catalog.=) v_view) THEN
+        RAISE EXCEPTION 'prio.track(): prio.% exists already: it cannot be the typed follow-up view of %', pg_catalog.quote_ident(v_view), source
+            USING ERRCODE = '42P07', HINT = 'Name another in the mapping: "view": "followup_..." (or "view": false for none).';
+    END IF;
+
     INSERT INTO @extschema@.sources (relid, role, mapping, key_type)
     VALUES (source, role, mapping, v_key.type)
     RETURNING source_id INTO v_id;
@@ -734,6 +819,18 @@ BEGIN
     EXECUTE pg_catalog.format('COMMENT ON TABLE %s IS %L', v_map,
         pg_catalog.format('prio''s key map of tracked table %s: its key %s to prio''s customer_id (written by prio only).',
                           source, v_key.sql));
+    -- Readable by anyone for the customers they can see in prio.customers
+    -- (its policy, when owner isolation is on): the typed follow-up view and
+    -- prio.explain(source, key) read it as the caller.  prio's own
+    -- functions read it as its owner, whom the policy does not restrict.
+    EXECUTE pg_catalog.format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', v_map);
+    EXECUTE pg_catalog.format($q$CREATE POLICY customers_visible ON %s
+    USING (EXISTS (SELECT 1 FROM @extschema@.customers c
+                    WHERE c.customer_id OPERATOR(pg_catalog.=) %s.customer_id))$q$,
+        v_map, pg_catalog.quote_ident('keys_' OPERATOR(pg_catalog.||) v_id));
+    EXECUTE pg_catalog.format('COMMENT ON POLICY customers_visible ON %s IS %L', v_map,
+        'Keys of the customers the user can see (prio.customers'' policy).');
+    EXECUTE pg_catalog.format('GRANT SELECT ON %s TO PUBLIC', v_map);
 
     -- one mapped customer per row, as prio.customers wants it: texts cut
     -- to prio's limits, created_at no later than now (NULL: now when new,
@@ -773,7 +870,8 @@ BEGIN
     END IF;
 
     -- An UPDATE that changes a row's key keeps its customer (state,
-    -- history).  Row n of old_rows is the old version of row n of new_rows.
+    -- history; the key as text in prio.customers and prio.tier_history
+    -- follows).  Row n of old_rows is the old version of row n of new_rows.
     -- Every pair moves at once, so a chain in one statement (b to c, a to
     -- b) keeps each customer with its row: the key map's primary key is
     -- checked at the end of the statement (DEFERRABLE).  A new key mapped
@@ -783,11 +881,16 @@ BEGIN
 WITH o AS (SELECT %1$s AS k, pg_catalog.row_number() OVER () AS n FROM old_rows),
      nw AS (SELECT %1$s AS k, pg_catalog.row_number() OVER () AS n FROM new_rows),
      p AS (SELECT o.k AS old_k, nw.k AS new_k FROM o JOIN nw ON o.n OPERATOR(pg_catalog.=) nw.n
-            WHERE o.k IS NOT NULL AND nw.k IS NOT NULL AND NOT (o.k %2$s nw.k))
-UPDATE %3$s m SET key = p.new_k FROM p
- WHERE m.key %2$s p.old_k
-   AND NOT EXISTS (SELECT 1 FROM %3$s m2 WHERE m2.key %2$s p.new_k
-                      AND NOT EXISTS (SELECT 1 FROM p p2 WHERE p2.old_k %2$s m2.key))$q$, v_key.sql, v_eq, v_map);
+            WHERE o.k IS NOT NULL AND nw.k IS NOT NULL AND NOT (o.k %2$s nw.k)),
+     r AS (UPDATE %3$s m SET key = p.new_k FROM p
+            WHERE m.key %2$s p.old_k
+              AND NOT EXISTS (SELECT 1 FROM %3$s m2 WHERE m2.key %2$s p.new_k
+                                 AND NOT EXISTS (SELECT 1 FROM p p2 WHERE p2.old_k %2$s m2.key))
+           RETURNING m.customer_id, m.key),
+     h AS (UPDATE @extschema@.tier_history h SET customer_key = r.key::pg_catalog.text FROM r
+            WHERE h.customer_id OPERATOR(pg_catalog.=) r.customer_id)
+UPDATE @extschema@.customers c SET customer_key = r.key::pg_catalog.text FROM r
+ WHERE c.customer_id OPERATOR(pg_catalog.=) r.customer_id$q$, v_key.sql, v_eq, v_map);
     v_upd_cmp := (SELECT pg_catalog.string_agg(
                     CASE WHEN x.k OPERATOR(pg_catalog.=) 'attributes' AND NOT mapping OPERATOR(pg_catalog.?) 'attributes' THEN 'c.attributes'
                          WHEN x.k OPERATOR(pg_catalog.=) 'attributes' THEN 'a.attributes'
@@ -841,20 +944,26 @@ WITH s AS (%6$s),
      n AS (SELECT a.*, @extschema@._new_customer_id() AS id FROM a
             WHERE NOT EXISTS (SELECT 1 FROM %5$s m WHERE m.key %3$s a.k)),
      c AS (INSERT INTO @extschema@.customers (customer_id, name, owner, backup_owner, budget, authority, need,
-                                              timeline, created_at, attributes)
+                                              timeline, created_at, attributes, source, customer_key)
            SELECT n.id, n.name, n.owner, n.backup_owner, n.budget, n.authority, n.need, n.timeline,
-                  COALESCE(n.created_at, pg_catalog.now()), n.attributes
+                  COALESCE(n.created_at, pg_catalog.now()), n.attributes, %7$L::pg_catalog.regclass,
+                  n.k::pg_catalog.text
              FROM n)
-INSERT INTO %5$s (key, customer_id) SELECT n.k, n.id FROM n$q$, v_sel, v_app, v_eq, v_key.sql, v_map, v_ks);
+INSERT INTO %5$s (key, customer_id) SELECT n.k, n.id FROM n$q$, v_sel, v_app, v_eq, v_key.sql, v_map, v_ks,
+                pg_catalog.format('%I.%I', v_cls.nspname, v_cls.relname));
         END IF;
         v_compiled := v_compiled OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object(v_op, v_stmts);
     END LOOP;
     v_compiled := v_compiled OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('TRUNCATE', ARRAY[
         pg_catalog.format('DELETE FROM @extschema@.activities x USING %s m WHERE x.customer_id OPERATOR(pg_catalog.=) m.customer_id', v_map),
         pg_catalog.format('DELETE FROM @extschema@.customers c USING %s m WHERE c.customer_id OPERATOR(pg_catalog.=) m.customer_id', v_map)]);
+    IF v_view IS NOT NULL THEN
+        v_compiled := v_compiled OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('view', v_view);
+    END IF;
     UPDATE @extschema@.sources s SET key_map = v_map::pg_catalog.regclass, compiled = v_compiled,
                                      signature = @extschema@._track_signature(source, v_compiled)
      WHERE s.source_id OPERATOR(pg_catalog.=) v_id;
+    PERFORM @extschema@._track_view(v_id);
 
     PERFORM @extschema@._track_triggers(source, v_id);
 
@@ -868,7 +977,7 @@ INSERT INTO %5$s (key, customer_id) SELECT n.k, n.id FROM n$q$, v_sel, v_app, v_
 END
 $$;
 COMMENT ON FUNCTION @extschema@.track(regclass, text, jsonb) IS
-'Attaches prio to an application''s table: role customers (mapping keys key, name, owner, backup_owner, budget, authority, need, timeline, created_at, attributes: {...}) mirrors its rows into prio.customers and keeps them live; activities (customer, kind, at, amount, note, actor, channel, external_key, customers: the tracked customers table whose key the customer is, needed when several have a key of its type) folds its rows into those customers'' state without copying them, and keeps it live; several events per row: an array of such mappings, or "events": [...] beside the keys they share.  Each mapping value is a column name or an SQL expression over the row.  Requires owning the table; everything or nothing.';
+'Attaches prio to an application''s table: role customers (mapping keys key, name, owner, backup_owner, budget, authority, need, timeline, created_at, attributes: {...}, view: the name of its typed follow-up view, default followup_<table>, or false) mirrors its rows into prio.customers and keeps them live; activities (customer, kind, at, amount, note, actor, channel, external_key, customers: the tracked customers table whose key the customer is, needed when several have a key of its type) folds its rows into those customers'' state without copying them, and keeps it live; several events per row: an array of such mappings, or "events": [...] beside the keys they share.  Each mapping value is a column name or an SQL expression over the row.  Requires owning the table; everything or nothing.';
 REVOKE ALL ON FUNCTION @extschema@.track(regclass, text, jsonb) FROM PUBLIC;
 
 CREATE FUNCTION @extschema@._track_mapping(source regclass, role text, mapping jsonb, part text)
@@ -901,7 +1010,7 @@ BEGIN
     IF role OPERATOR(pg_catalog.=) 'customers' THEN
         v_want := '{"key": null, "name": "text", "owner": "text", "backup_owner": "text",
                     "budget": "boolean", "authority": "boolean", "need": "boolean", "timeline": "boolean",
-                    "created_at": "timestamp with time zone", "attributes": "object"}';
+                    "created_at": "timestamp with time zone", "attributes": "object", "view": "name"}';
         v_required := '{key}';
     ELSE
         v_want := '{"customer": null, "kind": "text", "at": "timestamp with time zone", "amount": "numeric",
@@ -936,6 +1045,16 @@ BEGIN
             END IF;
             CONTINUE;
         END IF;
+        IF v_k OPERATOR(pg_catalog.=) 'view' THEN
+            -- (customers) the name of its typed follow-up view, or false: none
+            IF NOT (v_v OPERATOR(pg_catalog.=) 'false'::jsonb
+                    OR (pg_catalog.jsonb_typeof(v_v) OPERATOR(pg_catalog.=) 'string'
+                        AND (v_v OPERATOR(pg_catalog.#>>) '{}') OPERATOR(pg_catalog.<>) '')) THEN
+                RAISE EXCEPTION 'prio.track(): mapping key "view" must name the typed follow-up view (a JSON string) or be false (no view), not %', v_v
+                    USING ERRCODE = '22023';
+            END IF;
+            CONTINUE;
+        END IF;
         IF v_k OPERATOR(pg_catalog.=) 'attributes' THEN
             IF pg_catalog.jsonb_typeof(v_v) OPERATOR(pg_catalog.<>) 'object' THEN
                 RAISE EXCEPTION 'prio.track(): %mapping key "attributes" must be a JSON object of attribute names to columns or expressions', v_where
@@ -956,7 +1075,7 @@ BEGIN
         END IF;
     END LOOP;
     FOR v_k, v_a, v_av IN
-        SELECT e.key, e.key, e.value FROM pg_catalog.jsonb_each(mapping) e WHERE e.key OPERATOR(pg_catalog.<>) ALL ('{attributes,customers}'::text[])
+        SELECT e.key, e.key, e.value FROM pg_catalog.jsonb_each(mapping) e WHERE e.key OPERATOR(pg_catalog.<>) ALL ('{attributes,customers,view}'::text[])
         UNION ALL
         SELECT 'attributes.' OPERATOR(pg_catalog.||) a.key, NULL, a.value
           FROM pg_catalog.jsonb_each(CASE WHEN mapping OPERATOR(pg_catalog.?) 'attributes' THEN mapping OPERATOR(pg_catalog.->) 'attributes' ELSE '{}' END) a
@@ -1041,6 +1160,13 @@ BEGIN
     FOR v_sql IN SELECT pg_catalog.jsonb_array_elements_text(v_src.compiled OPERATOR(pg_catalog.->) 'TRUNCATE') LOOP
         EXECUTE v_sql;
     END LOOP;
+    -- its typed follow-up view, then its key map
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_class c
+                WHERE c.relnamespace OPERATOR(pg_catalog.=) '@extschema@'::pg_catalog.regnamespace
+                  AND c.relname OPERATOR(pg_catalog.=) (v_src.compiled OPERATOR(pg_catalog.->>) 'view')
+                  AND c.relkind OPERATOR(pg_catalog.=) 'v') THEN
+        EXECUTE pg_catalog.format('DROP VIEW @extschema@.%I', v_src.compiled OPERATOR(pg_catalog.->>) 'view');
+    END IF;
     IF v_src.key_map IS NOT NULL THEN
         EXECUTE pg_catalog.format('DROP TABLE %s', v_src.key_map);
     END IF;
@@ -1048,7 +1174,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@.untrack(regclass) IS
-'Detaches prio from a tracked table: drops prio''s triggers on it; of a customers table, its key map and its customers (with their state and history; refused while their activities are tracked); of an activities table, its customers are folded again without its rows.  The table itself is left as it was.  Requires owning the table.';
+'Detaches prio from a tracked table: drops prio''s triggers on it; of a customers table, its typed follow-up view, its key map and its customers (with their state and history; refused while their activities are tracked); of an activities table, its customers are folded again without its rows.  The table itself is left as it was.  Requires owning the table.';
 REVOKE ALL ON FUNCTION @extschema@.untrack(regclass) FROM PUBLIC;
 
 CREATE FUNCTION @extschema@.unmapped_kinds_of_sources(OUT source regclass, OUT kind text, OUT rows bigint)
@@ -1117,3 +1243,179 @@ REVOKE ALL ON FUNCTION @extschema@.kinds_added() FROM PUBLIC;
 CREATE TRIGGER activity_kinds_added
     AFTER INSERT ON @extschema@.activity_kinds
     FOR EACH STATEMENT WHEN (NOT @extschema@.restoring()) EXECUTE FUNCTION @extschema@.kinds_added();
+
+-- prio.explain() of a customer of a tracked table: its key there, and its
+-- latest events read from the tracked activities tables (their compiled
+-- EVENTS query: no copy), as the caller may read them.  prio.sources is
+-- prio's own: what explain() needs of it comes through these two.
+CREATE FUNCTION @extschema@._track_lookup(source regclass,
+    OUT source_id integer, OUT key_map regclass, OUT key_type regtype, OUT eq text, OUT key_collate text)
+RETURNS record
+LANGUAGE plpgsql
+STABLE PARALLEL SAFE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_role text;
+BEGIN
+    SELECT s.source_id, s.key_map, s.key_type, s.role INTO source_id, key_map, key_type, v_role
+      FROM @extschema@.sources s WHERE s.relid OPERATOR(pg_catalog.=) _track_lookup.source;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'table % is not tracked by prio', source
+            USING ERRCODE = '42704', HINT = 'prio.explain(source, key) takes a table tracked as customers (prio.track(..., ''customers'', ...)).';
+    END IF;
+    IF v_role OPERATOR(pg_catalog.<>) 'customers' THEN
+        RAISE EXCEPTION 'table % is tracked as %, not as customers', source, v_role
+            USING ERRCODE = '42809', HINT = 'prio.explain(source, key) takes the tracked customers table and a key of it.';
+    END IF;
+    -- the key map's equality (its primary key's), as the triggers compare keys
+    SELECT pg_catalog.format('OPERATOR(%I.%s)', o.oprnamespace::pg_catalog.regnamespace::text, o.oprname) INTO eq
+      FROM pg_catalog.pg_index i
+      JOIN pg_catalog.pg_opclass oc ON oc.oid OPERATOR(pg_catalog.=) i.indclass[0]
+      JOIN pg_catalog.pg_amop ao ON ao.amopfamily OPERATOR(pg_catalog.=) oc.opcfamily
+                                AND ao.amoplefttype OPERATOR(pg_catalog.=) oc.opcintype
+                                AND ao.amoprighttype OPERATOR(pg_catalog.=) oc.opcintype
+                                AND ao.amopstrategy OPERATOR(pg_catalog.=) 3
+                                AND ao.amopmethod OPERATOR(pg_catalog.=) oc.opcmethod
+      JOIN pg_catalog.pg_operator o ON o.oid OPERATOR(pg_catalog.=) ao.amopopr
+     WHERE i.indrelid OPERATOR(pg_catalog.=) key_map AND i.indisprimary;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'key map % of % has no primary key', key_map, source USING ERRCODE = '55000';
+    END IF;
+    -- and its collation (a key given as text compares under it)
+    SELECT pg_catalog.format(' COLLATE %I.%I', cn.nspname, co.collname) INTO key_collate
+      FROM pg_catalog.pg_attribute a
+      JOIN pg_catalog.pg_collation co ON co.oid OPERATOR(pg_catalog.=) a.attcollation
+      JOIN pg_catalog.pg_namespace cn ON cn.oid OPERATOR(pg_catalog.=) co.collnamespace
+     WHERE a.attrelid OPERATOR(pg_catalog.=) key_map AND a.attname OPERATOR(pg_catalog.=) 'key';
+    key_collate := COALESCE(key_collate, '');
+END
+$$;
+COMMENT ON FUNCTION @extschema@._track_lookup(regclass) IS
+'Internal (prio.explain(source, key)): a tracked customers table''s source_id, key map, key type, the key map''s equality and collation (a COLLATE clause, or empty); 42704 when the table is not tracked, 42809 when it is tracked as activities.';
+
+CREATE FUNCTION @extschema@._track_event_sources(customers regclass, OUT source regclass, OUT sql text, OUT current boolean)
+RETURNS SETOF record
+LANGUAGE sql
+STABLE PARALLEL SAFE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    SELECT a.relid, a.compiled OPERATOR(pg_catalog.->>) 'EVENTS',
+           a.signature OPERATOR(pg_catalog.=) @extschema@._track_signature(a.relid, a.compiled)
+      FROM @extschema@.sources a
+      JOIN @extschema@.sources c ON c.relid OPERATOR(pg_catalog.=) customers
+                                AND c.role OPERATOR(pg_catalog.=) 'customers'
+     WHERE a.role OPERATOR(pg_catalog.=) 'activities'
+       AND a.compiled OPERATOR(pg_catalog.->>) 'customers' OPERATOR(pg_catalog.=) c.source_id::text
+       AND pg_catalog.has_table_privilege(pg_catalog.session_user(), a.relid, 'SELECT')
+     ORDER BY a.source_id;
+END;
+COMMENT ON FUNCTION @extschema@._track_event_sources(regclass) IS
+'Internal (prio.explain()): the tracked activities tables of a tracked customers table that the session''s user may read, each with its event query (prio.sources.compiled ->> ''EVENTS'') and whether its columns are still those prio.track() checked.';
+
+CREATE FUNCTION @extschema@._track_events(customer_id bigint, customers regclass)
+RETURNS jsonb
+LANGUAGE plpgsql
+STABLE PARALLEL RESTRICTED
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+-- the compiled SQL parsed as track() wrote it (see prio.source_changed())
+SET standard_conforming_strings = on
+SET array_nulls = on
+AS $$
+DECLARE
+    v_src record;
+    v_events jsonb;
+    v jsonb := '[]';
+BEGIN
+    FOR v_src IN SELECT * FROM @extschema@._track_event_sources(customers) LOOP
+        IF NOT v_src.current THEN
+            v := v OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_object(
+                     'source', v_src.source, 'latest', NULL,
+                     'note', 'not read: the name or the columns of the table changed since prio.track()'));
+            CONTINUE;
+        END IF;
+        -- as the caller: its privileges and policies on the table hold
+        BEGIN
+            EXECUTE pg_catalog.format($q$SELECT COALESCE(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+                           'at', e.at, 'kind', e.kind, 'amount', e.amount) ORDER BY e.at DESC, e.tiebreak DESC), '[]')
+  FROM (SELECT x.at, x.kind, x.amount, x.tiebreak FROM (%s) x
+         WHERE x.customer_id OPERATOR(pg_catalog.=) $1
+         ORDER BY x.at DESC, x.tiebreak DESC LIMIT 10) e$q$, v_src.sql)
+                INTO v_events USING customer_id;
+            v := v OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_object(
+                     'source', v_src.source, 'latest', v_events));
+        EXCEPTION WHEN insufficient_privilege THEN
+            v := v OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_object(
+                     'source', v_src.source, 'latest', NULL, 'note', 'not read: ' OPERATOR(pg_catalog.||) SQLERRM));
+        END;
+    END LOOP;
+    RETURN v;
+END
+$$;
+COMMENT ON FUNCTION @extschema@._track_events(bigint, regclass) IS
+'Internal (prio.explain()): the latest 10 events prio folds of a customer of a tracked customers table, per tracked activities table of it the caller may read, newest first, read from the table as the caller.';
+
+CREATE FUNCTION @extschema@._explain_key(source regclass, key anyelement)
+RETURNS jsonb
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+AS $$
+DECLARE
+    v_src record;
+    v_id bigint;
+    v_state text;
+    v_msg text;
+BEGIN
+    IF source IS NULL OR key IS NULL THEN
+        RAISE EXCEPTION 'prio.explain(): source and key must not be NULL' USING ERRCODE = '22004';
+    END IF;
+    SELECT * INTO STRICT v_src FROM @extschema@._track_lookup(source);
+    -- the key as the key map compares keys, in the key's own type (an
+    -- untyped literal is text: cast); the key map shows the caller the
+    -- customers it can see in prio.customers only
+    BEGIN
+        EXECUTE pg_catalog.format('SELECT m.customer_id FROM %s m WHERE m.key %s (CAST($1 AS %s)%s)',
+                                  v_src.key_map, v_src.eq, pg_catalog.format_type(v_src.key_type, NULL), v_src.key_collate)
+            INTO v_id USING key;
+    EXCEPTION WHEN cannot_coerce OR undefined_function THEN
+        GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_msg = MESSAGE_TEXT;
+        RAISE EXCEPTION 'prio.explain(): the key of % is of type %, not %', source, v_src.key_type, pg_catalog.pg_typeof(key)
+            USING ERRCODE = '42804', DETAIL = v_msg,
+                  HINT = pg_catalog.format('Pass the key as %s (or as text).', v_src.key_type);
+    END;
+    IF v_id IS NULL THEN
+        RAISE EXCEPTION 'no customer of % has the key %', source, key
+            USING ERRCODE = '23503',
+                  HINT = 'prio knows the rows of the tracked table that have a key (and, under owner isolation, shows the customers you may see).';
+    END IF;
+    RETURN @extschema@.explain(v_id);
+END
+$$;
+COMMENT ON FUNCTION @extschema@._explain_key(regclass, anyelement) IS
+'Internal: prio.explain(source, key).';
+
+CREATE FUNCTION @extschema@.explain(source regclass, key anyelement)
+RETURNS jsonb
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    RETURN @extschema@._explain_key(source, key);
+END
+$$;
+COMMENT ON FUNCTION @extschema@.explain(regclass, anyelement) IS
+'prio.explain() of a customer of a tracked customers table by its key there, in the key''s type (uuid, bigint, ...): the explanation includes the source, the key and the customer''s latest events read from the tracked activities tables.';
+
+CREATE FUNCTION @extschema@.explain(source regclass, key text)
+RETURNS jsonb
+LANGUAGE sql
+STABLE
+RETURN @extschema@._explain_key(source, key);
+COMMENT ON FUNCTION @extschema@.explain(regclass, text) IS
+'prio.explain() of a customer of a tracked customers table by its key there, as text (an untyped literal: prio.explain(''crm.accounts'', ''...'')): cast to the key''s type.';

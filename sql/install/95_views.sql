@@ -3,6 +3,11 @@
 -- security on the base tables holds through them)
 ------------------------------------------------------------------------
 
+-- prio.track() creates a typed view over this one per tracked customers
+-- table (prio.followup_<table>, prio._track_view): an update of prio that
+-- drops prio.followup drops those first and creates them again after, with
+-- prio._track_view(source_id) for each source whose compiled SQL names one.
+--
 -- The ranking is the inner query, over customer_state alone; everything
 -- else is computed outside it, so a query with LIMIT computes it only for
 -- the rows it returns.  WHERE owner = ... reaches the index on owner.
@@ -46,7 +51,13 @@ SELECT r.rank,
                        (SELECT cfg.clv_discount_rate FROM @extschema@.settings cfg)) AS clv,
        CASE WHEN st.stage OPERATOR(pg_catalog.<>) ALL ('{won,lost}'::@extschema@.stage[])
             THEN @extschema@.win_probability(@extschema@.win_features(st), (SELECT @extschema@.win_model())) END
-       AS win_probability
+       AS win_probability,
+       -- added in 0.4 (hence last): the customer's key where it comes from
+       (SELECT c.source FROM @extschema@.customers c
+         WHERE c.customer_id OPERATOR(pg_catalog.=) r.customer_id) AS source,
+       COALESCE((SELECT c.customer_key FROM @extschema@.customers c
+                  WHERE c.customer_id OPERATOR(pg_catalog.=) r.customer_id),
+                r.customer_id::text) AS customer_key
   -- rank on the narrow columns; the rest of the row is read for the rows
   -- returned only (a LIMIT reads 50 rows, not an owner's thousands)
   FROM (
@@ -87,6 +98,8 @@ COMMENT ON COLUMN @extschema@.followup.overdue_days IS 'Whole days past next_due
 COMMENT ON COLUMN @extschema@.followup.reason IS 'One readable line: tier, BANT, RFM segment and scores, stage, due.';
 COMMENT ON COLUMN @extschema@.followup.p_alive IS 'Probability the customer is still buying (BG/NBD of the latest prio.clv_models fit); NULL without purchases or a fit.';
 COMMENT ON COLUMN @extschema@.followup.win_probability IS 'Probability the open deal is won (prio.win_probability); NULL once won or lost.';
+COMMENT ON COLUMN @extschema@.followup.source IS 'The tracked table the customer comes from (prio.track()); NULL for a customer of prio.customers itself.';
+COMMENT ON COLUMN @extschema@.followup.customer_key IS 'The customer''s key as text: its key in the tracked table (source), else customer_id.  prio.followup_<table> has it in the key''s own type.';
 COMMENT ON COLUMN @extschema@.followup.clv IS 'Expected value of the customer''s purchases over settings.clv_horizon months (BG/NBD x Gamma-Gamma, discounted); NULL without purchases or a fit.';
 
 CREATE VIEW @extschema@.tier_summary WITH (security_invoker = true) AS

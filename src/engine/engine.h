@@ -65,6 +65,7 @@ typedef struct StateWriter
 	char	   *why;			/* history reasons read "<why>: <rule>" */
 	TimestampTz changed_at;
 	bool		isolated;		/* owner isolation on: payloads name history rows only */
+	bool		keyed;			/* 0.4's history: the tracked table and key too */
 	int			ncols;
 	int			max;
 	int			n;
@@ -73,7 +74,6 @@ typedef struct StateWriter
 	int			nhist;
 	Datum	   *hist[6];
 	bool	   *histn[6];
-	char	  **payloads;
 	int64		changed;		/* tier or stage changes written so far */
 	/* where the rows the caller located are, for the executor's write */
 	MemoryContext home;			/* the writer's own context */

@@ -77,7 +77,7 @@ static int64 writes[2][2];
 
 /* prepared once per backend (the plan cache revalidates them) */
 static SPIPlanPtr update_plans[2][2];	/* [arrays, one row][0.1's columns, all] */
-static SPIPlanPtr history_plan = NULL;
+static SPIPlanPtr history_plans[2];	/* [0.1-0.3's history, 0.4's: keyed] */
 
 /*
  * UPDATE customer_state, the first ncols columns: from one array per column,
@@ -125,28 +125,68 @@ update_plan(int ncols, bool single)
 	return *plan;
 }
 
-static SPIPlanPtr
-get_history_plan(void)
-{
-	Oid			types[7] = {INT8ARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
-		TEXTARRAYOID, TEXTARRAYOID, TIMESTAMPTZOID};
+/*
+ * The history rows of a batch; the statement returns each row's
+ * notification payload, as json_build_object() writes it.  With owner
+ * isolation on ($8) the payload names the history row only.  Keyed (0.4's
+ * schema): each row also gets the customer's tracked table and key there
+ * (NULL for prio's own customers) from prio.customers, and the payload
+ * carries them after the fields of 0.1-0.3: "source", and "key" (the key as
+ * text, customer_id for prio's own customers; NULL when longer than
+ * NOTIFY_KEY_MAX bytes, which keeps the payload under NOTIFY's limit).
+ */
+#define NOTIFY_KEY_MAX 4096
 
-	if (history_plan == NULL)
-		history_plan = PrioKeepPlan(
-			"INSERT INTO " PRIO_SCHEMA ".tier_history"
-			"       (customer_id, changed_at, old_tier, new_tier, old_stage, new_stage, reason)"
-			"SELECT u.c, $7, u.ot, u.nt, u.os::" PRIO_SCHEMA ".stage,"
-			"       u.ns::" PRIO_SCHEMA ".stage, u.r"
-			"  FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), pg_catalog.unnest($3),"
-			"       pg_catalog.unnest($4), pg_catalog.unnest($5), pg_catalog.unnest($6))"
-			"       AS u(c, ot, nt, os, ns, r)"
-			" RETURNING history_id", 7, types, CURSOR_OPT_GENERIC_PLAN);
-	return history_plan;
+static const char *const history_sql[2] = {
+	/* 0.1-0.3's tier_history */
+	"INSERT INTO " PRIO_SCHEMA ".tier_history"
+	"       (customer_id, changed_at, old_tier, new_tier, old_stage, new_stage, reason)"
+	"SELECT u.c, $7, u.ot, u.nt, u.os::" PRIO_SCHEMA ".stage,"
+	"       u.ns::" PRIO_SCHEMA ".stage, u.r"
+	"  FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), pg_catalog.unnest($3),"
+	"       pg_catalog.unnest($4), pg_catalog.unnest($5), pg_catalog.unnest($6))"
+	"       AS u(c, ot, nt, os, ns, r)"
+	" RETURNING CASE WHEN $8 THEN pg_catalog.json_build_object('history_id', history_id)"
+	"                ELSE pg_catalog.json_build_object("
+	"                     'customer_id', customer_id, 'old_tier', old_tier, 'new_tier', new_tier,"
+	"                     'old_stage', old_stage, 'new_stage', new_stage) END::text",
+	/* 0.4's: keyed */
+	"INSERT INTO " PRIO_SCHEMA ".tier_history"
+	"       (customer_id, changed_at, old_tier, new_tier, old_stage, new_stage, reason,"
+	"        source, customer_key)"
+	"SELECT u.c, $7, u.ot, u.nt, u.os::" PRIO_SCHEMA ".stage,"
+	"       u.ns::" PRIO_SCHEMA ".stage, u.r, k.source, k.customer_key"
+	"  FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), pg_catalog.unnest($3),"
+	"       pg_catalog.unnest($4), pg_catalog.unnest($5), pg_catalog.unnest($6))"
+	"       AS u(c, ot, nt, os, ns, r)"
+	"  LEFT JOIN LATERAL (SELECT c.source, c.customer_key FROM " PRIO_SCHEMA ".customers c"
+	"                      WHERE c.customer_id OPERATOR(pg_catalog.=) u.c) k ON true"
+	" RETURNING CASE WHEN $8 THEN pg_catalog.json_build_object('history_id', history_id)"
+	"                ELSE pg_catalog.json_build_object("
+	"                     'customer_id', customer_id, 'old_tier', old_tier, 'new_tier', new_tier,"
+	"                     'old_stage', old_stage, 'new_stage', new_stage, 'source', source::text,"
+	"                     'key', CASE WHEN customer_key IS NULL THEN customer_id::text"
+	"                                 WHEN pg_catalog.octet_length(customer_key)"
+	"                                      OPERATOR(pg_catalog.<=) " CppAsString2(NOTIFY_KEY_MAX)
+	"                                 THEN customer_key END) END::text",
+};
+
+static SPIPlanPtr
+get_history_plan(bool keyed)
+{
+	Oid			types[8] = {INT8ARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
+		TEXTARRAYOID, TEXTARRAYOID, TIMESTAMPTZOID, BOOLOID};
+	SPIPlanPtr *plan = &history_plans[keyed ? 1 : 0];
+
+	if (*plan == NULL)
+		*plan = PrioKeepPlan(history_sql[keyed ? 1 : 0], 8, types, CURSOR_OPT_GENERIC_PLAN);
+	return *plan;
 }
 
 /*
- * Whether owner isolation (row-level security on customers) is on, and how
- * many customer_state columns the caller's API version has to write.
+ * Whether owner isolation (row-level security on customers) is on, how
+ * many customer_state columns the caller's API version has to write, and
+ * whether tier_history has the tracked table and key (0.4's).
  */
 static void
 read_schema(StateWriter *w, PrioApiVersion api)
@@ -163,6 +203,8 @@ read_schema(StateWriter *w, PrioApiVersion api)
 		ReleaseSysCache(tp);
 	}
 	w->ncols = PRIO_API_HAS_BTYD(api) ? STATE_NCOLS : STATE_NCOLS_01;
+	/* 0.4's tier_history has the customer's tracked table and key */
+	w->keyed = get_attnum(get_relname_relid("tier_history", nsp), "customer_key") != InvalidAttrNumber;
 }
 
 /* A writer of batches of up to max customers; the caller is connected to SPI. */
@@ -194,7 +236,6 @@ StateWriterBeginApi(StateWriter *w, int max, const char *why, TimestampTz change
 		w->hist[c] = palloc(sizeof(Datum) * max);
 		w->histn[c] = palloc(sizeof(bool) * max);
 	}
-	w->payloads = palloc(sizeof(char *) * max);
 	w->home = CurrentMemoryContext;
 	w->tids = palloc(sizeof(ItemPointerData) * max);
 	w->stages = palloc(sizeof(PrioStage) * 2 * max);
@@ -370,15 +411,6 @@ text_or_null(const char *s)
 	return s ? PointerGetDatum(cstring_to_text(s)) : (Datum) 0;
 }
 
-static void
-json_text(StringInfo buf, const char *key, const char *value, bool last)
-{
-	if (value)
-		appendStringInfo(buf, "\"%s\" : \"%s\"%s", key, value, last ? "" : ", ");
-	else
-		appendStringInfo(buf, "\"%s\" : null%s", key, last ? "" : ", ");
-}
-
 /*
  * Add one customer: its facts and their evaluation, and what its row said
  * before (NULL: nothing, a new customer).  tid: where the version the caller
@@ -429,7 +461,6 @@ StateWriterAdd(StateWriter *w, const PrioFacts *f, const PrioEval *e,
 		old_stage == NULL || strcmp(old_stage, stage) != 0)
 	{
 		int			h = w->nhist;
-		StringInfoData payload;
 
 		w->hist[0][h] = Int64GetDatum(f->customer_id);
 		w->hist[1][h] = text_or_null(old_tier);
@@ -443,16 +474,6 @@ StateWriterAdd(StateWriter *w, const PrioFacts *f, const PrioEval *e,
 		w->hist[5][h] = PointerGetDatum(cstring_to_text(psprintf("%s: %s", w->why, e->rule.data)));
 		w->histn[5][h] = false;
 		w->histn[0][h] = false;
-
-		/* the same payload json_build_object() gives */
-		initStringInfo(&payload);
-		appendStringInfo(&payload, "{\"customer_id\" : " INT64_FORMAT ", ", f->customer_id);
-		json_text(&payload, "old_tier", old_tier, false);
-		json_text(&payload, "new_tier", tier, false);
-		json_text(&payload, "old_stage", old_stage, false);
-		json_text(&payload, "new_stage", stage, true);
-		appendStringInfoChar(&payload, '}');
-		w->payloads[h] = payload.data;
 		w->nhist++;
 	}
 	w->n++;
@@ -517,23 +538,22 @@ StateWriterFlush(StateWriter *w)
 	}
 	if (w->nhist > 0)
 	{
-		Datum		hv[7];
+		Datum		hv[8];
 
 		for (int c = 0; c < 6; c++)
 			hv[c] = make_array(w->hist[c], w->histn[c], w->nhist, c == 0 ? INT8OID : TEXTOID);
 		hv[6] = TimestampTzGetDatum(w->changed_at);
-		if (SPI_execute_plan(get_history_plan(), hv, NULL, false, 0) != SPI_OK_INSERT_RETURNING ||
+		/* anyone may LISTEN: with owner isolation on, name only the history row */
+		hv[7] = BoolGetDatum(w->isolated);
+		if (SPI_execute_plan(get_history_plan(w->keyed), hv, NULL, false, 0) != SPI_OK_INSERT_RETURNING ||
 			SPI_processed != (uint64) w->nhist)
 			ereport(ERROR,
 					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 					 errmsg("could not write prio.tier_history")));
 		MemoryContextSwitchTo(w->cxt);
-		/* anyone may LISTEN: with owner isolation on, name only the history row */
-		for (int h = 0; h < w->nhist; h++)
-			Async_Notify("prio_tier_change", w->isolated
-						 ? psprintf("{\"history_id\" : %s}",
-									SPI_getvalue(SPI_tuptable->vals[h], SPI_tuptable->tupdesc, 1))
-						 : w->payloads[h]);
+		for (uint64 h = 0; h < SPI_processed; h++)
+			Async_Notify("prio_tier_change",
+						 SPI_getvalue(SPI_tuptable->vals[h], SPI_tuptable->tupdesc, 1));
 		SPI_freetuptable(SPI_tuptable);
 		w->changed += w->nhist;
 	}

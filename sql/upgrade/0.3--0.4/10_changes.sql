@@ -1274,5 +1274,252 @@ ALTER TABLE @extschema@.customers
 COMMENT ON COLUMN @extschema@.customers.attributes IS 'Your own attributes of the customer, as a JSON object (dumped and restored with prio.customers); for a customer of a tracked table, the mapping''s "attributes".';
 
 
+------------------------------------------------------------------------
+-- Issue 18, item 1: the application's own key of a customer mirrored from a
+-- tracked table, where prio shows customers: prio.customers and
+-- prio.tier_history get the tracked table (source) and the key there as
+-- text (customer_key; both NULL for prio's own customers), prio.followup
+-- both (the key: customer_id as text for prio's own customers), explain()
+-- source, key and the latest events.  followup and explain(bigint) are
+-- dropped and created again, their privileges given back
+-- (prio.upgrade_regrant, dropped at the end of this section).
+------------------------------------------------------------------------
+
+ALTER TABLE @extschema@.customers
+    ADD COLUMN source regclass,
+    ADD COLUMN customer_key text,
+    ADD CONSTRAINT customers_source_key_check CHECK ((source IS NULL) OPERATOR(pg_catalog.=) (customer_key IS NULL));
+COMMENT ON COLUMN @extschema@.customers.source IS 'The tracked table this customer is mirrored from (prio.track()); NULL for a customer of prio.customers itself.';
+COMMENT ON COLUMN @extschema@.customers.customer_key IS 'The customer''s key in the tracked table (source), as text; NULL for a customer of prio.customers itself, whose key is customer_id.  Written by prio.';
+ALTER TABLE @extschema@.tier_history
+    ADD COLUMN source regclass,
+    ADD COLUMN customer_key text;
+COMMENT ON COLUMN @extschema@.tier_history.source IS 'The tracked table the customer is mirrored from (prio.customers.source when the row was written); NULL for a customer of prio.customers itself.';
+COMMENT ON COLUMN @extschema@.tier_history.customer_key IS 'The customer''s key in that table, as text (follows a change of the key); NULL for a customer of prio.customers itself, whose key is customer_id.';
+
+CREATE FUNCTION @extschema@.upgrade_regrant(target text, acl aclitem[])
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    r record;
+BEGIN
+    FOR r IN SELECT a.grantee, a.privilege_type, a.is_grantable
+               FROM pg_catalog.aclexplode(acl) a
+              WHERE a.grantee OPERATOR(pg_catalog.<>) a.grantor
+    LOOP
+        EXECUTE pg_catalog.format('GRANT %s ON %s TO %s%s', r.privilege_type, target,
+                    CASE WHEN r.grantee OPERATOR(pg_catalog.=) 0 THEN 'PUBLIC'
+                         ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(r.grantee)) END,
+                    CASE WHEN r.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END);
+    END LOOP;
+END
+$$;
+SELECT pg_catalog.set_config('prio.upgrade_acl_followup', coalesce(c.relacl::text, ''), true)
+  FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) '@extschema@.followup'::pg_catalog.regclass;
+SELECT pg_catalog.set_config('prio.upgrade_acl_explain', coalesce(p.proacl::text, ''), true)
+  FROM pg_catalog.pg_proc p WHERE p.oid OPERATOR(pg_catalog.=) '@extschema@.explain(bigint)'::pg_catalog.regprocedure;
+DROP VIEW @extschema@.followup;
+DROP FUNCTION @extschema@.explain(bigint);
+
+CREATE VIEW @extschema@.followup WITH (security_invoker = true) AS
+SELECT r.rank,
+       r.customer_id,
+       (SELECT c.name FROM @extschema@.customers c
+         WHERE c.customer_id OPERATOR(pg_catalog.=) r.customer_id) AS name,
+       r.owner,
+       st.tier,
+       r.priority,
+       st.effective_stage AS stage,
+       st.r_score AS r,
+       st.f_score AS f,
+       st.m_score AS m,
+       x.segment AS rfm_segment,
+       st.bant,
+       @extschema@.decayed(st.intent, st.intent_at,
+                           (SELECT cfg.intent_half_life FROM @extschema@.settings cfg), pg_catalog.now()) AS intent,
+       st.last_at AS last_activity_at,
+       st.last_outbound_at AS last_contact_at,
+       r.next_due_at,
+       x.overdue_days,
+       pg_catalog.concat_ws(', ',
+           st.tier OPERATOR(pg_catalog.||) ': BANT ' OPERATOR(pg_catalog.||) st.bant OPERATOR(pg_catalog.||) '/4',
+           CASE WHEN x.segment IS NULL AND st.frequency OPERATOR(pg_catalog.=) 0 THEN 'no purchases'
+                WHEN x.segment IS NULL THEN 'RFM not scored yet'
+                ELSE pg_catalog.format('%s %s-%s-%s', x.segment, st.r_score, st.f_score, st.m_score) END,
+           st.effective_stage::text,
+           CASE WHEN st.no_reply THEN 'no reply to last touch' END,
+           CASE WHEN x.overdue_days OPERATOR(pg_catalog.=) 1 THEN '1 day overdue'
+                WHEN x.overdue_days OPERATOR(pg_catalog.>) 1 THEN x.overdue_days OPERATOR(pg_catalog.||) ' days overdue'
+                WHEN r.next_due_at OPERATOR(pg_catalog.<=) pg_catalog.now() THEN 'due today'
+                ELSE 'due ' OPERATOR(pg_catalog.||) pg_catalog.to_char(r.next_due_at, 'YYYY-MM-DD') END) AS reason,
+       @extschema@.p_alive((SELECT cm.bgnbd FROM @extschema@.clv_models cm
+                             ORDER BY cm.fitted_at DESC LIMIT 1), st) AS p_alive,
+       @extschema@.clv((SELECT cm.bgnbd FROM @extschema@.clv_models cm ORDER BY cm.fitted_at DESC LIMIT 1),
+                       (SELECT cm.gammagamma FROM @extschema@.clv_models cm ORDER BY cm.fitted_at DESC LIMIT 1),
+                       st,
+                       (SELECT cfg.clv_horizon FROM @extschema@.settings cfg),
+                       (SELECT cfg.clv_discount_rate FROM @extschema@.settings cfg)) AS clv,
+       CASE WHEN st.stage OPERATOR(pg_catalog.<>) ALL ('{won,lost}'::@extschema@.stage[])
+            THEN @extschema@.win_probability(@extschema@.win_features(st), (SELECT @extschema@.win_model())) END
+       AS win_probability,
+       -- added in 0.4 (hence last): the customer's key where it comes from
+       (SELECT c.source FROM @extschema@.customers c
+         WHERE c.customer_id OPERATOR(pg_catalog.=) r.customer_id) AS source,
+       COALESCE((SELECT c.customer_key FROM @extschema@.customers c
+                  WHERE c.customer_id OPERATOR(pg_catalog.=) r.customer_id),
+                r.customer_id::text) AS customer_key
+  -- rank on the narrow columns; the rest of the row is read for the rows
+  -- returned only (a LIMIT reads 50 rows, not an owner's thousands)
+  FROM (
+    SELECT pg_catalog.row_number() OVER (PARTITION BY s.owner
+                                         ORDER BY s.priority DESC, s.next_due_at, s.customer_id) AS rank,
+           s.customer_id, s.owner, s.priority, s.next_due_at
+      FROM @extschema@.customer_state s
+     ORDER BY s.priority DESC, s.next_due_at, s.customer_id
+  ) r
+  JOIN @extschema@.customer_state st ON st.customer_id OPERATOR(pg_catalog.=) r.customer_id
+ CROSS JOIN LATERAL (
+    SELECT CASE WHEN st.frequency OPERATOR(pg_catalog.>) 0 AND st.r_score IS NOT NULL
+                     AND st.f_score IS NOT NULL AND st.m_score IS NOT NULL
+                THEN @extschema@.rfm_segment(st.r_score, st.f_score, st.m_score) END AS segment,
+           GREATEST(pg_catalog.floor(pg_catalog.date_part('epoch', pg_catalog.now() OPERATOR(pg_catalog.-) r.next_due_at)
+                                     OPERATOR(pg_catalog./) 86400)::integer, 0) AS overdue_days
+ ) x
+ ORDER BY r.priority DESC, r.next_due_at, r.customer_id;
+COMMENT ON VIEW @extschema@.followup IS
+'Whom each rep should contact next, when and why: one row per customer, highest priority first, with its rank in its owner''s list (rank 1 = first).  Filter with WHERE owner = ...';
+COMMENT ON COLUMN @extschema@.followup.rank IS 'Position in the owner''s follow-up list (by priority, then due date).';
+COMMENT ON COLUMN @extschema@.followup.customer_id IS 'The customer.';
+COMMENT ON COLUMN @extschema@.followup.name IS 'Customer name.';
+COMMENT ON COLUMN @extschema@.followup.owner IS 'Rep who owns the customer.';
+COMMENT ON COLUMN @extschema@.followup.tier IS 'A (high value and intent), B (value), C (intent), D (neither).';
+COMMENT ON COLUMN @extschema@.followup.priority IS 'Priority 0-100; higher first.';
+COMMENT ON COLUMN @extschema@.followup.stage IS 'Effective lifecycle stage.';
+COMMENT ON COLUMN @extschema@.followup.r IS 'Recency score 1-5.';
+COMMENT ON COLUMN @extschema@.followup.f IS 'Frequency score 1-5.';
+COMMENT ON COLUMN @extschema@.followup.m IS 'Monetary score 1-5.';
+COMMENT ON COLUMN @extschema@.followup.rfm_segment IS 'Named RFM segment (prio.rfm_segments); NULL without purchases or before RFM breaks exist.';
+COMMENT ON COLUMN @extschema@.followup.bant IS 'BANT answers that are TRUE (0-4).';
+COMMENT ON COLUMN @extschema@.followup.intent IS 'Buying intent decayed to now.';
+COMMENT ON COLUMN @extschema@.followup.last_activity_at IS 'Last activity of any kind.';
+COMMENT ON COLUMN @extschema@.followup.last_contact_at IS 'Last outbound touch by the team.';
+COMMENT ON COLUMN @extschema@.followup.next_due_at IS 'When the next follow-up is due (last touch + tier cadence).';
+COMMENT ON COLUMN @extschema@.followup.overdue_days IS 'Whole days past next_due_at (0 when not overdue).';
+COMMENT ON COLUMN @extschema@.followup.reason IS 'One readable line: tier, BANT, RFM segment and scores, stage, due.';
+COMMENT ON COLUMN @extschema@.followup.p_alive IS 'Probability the customer is still buying (BG/NBD of the latest prio.clv_models fit); NULL without purchases or a fit.';
+COMMENT ON COLUMN @extschema@.followup.win_probability IS 'Probability the open deal is won (prio.win_probability); NULL once won or lost.';
+COMMENT ON COLUMN @extschema@.followup.source IS 'The tracked table the customer comes from (prio.track()); NULL for a customer of prio.customers itself.';
+COMMENT ON COLUMN @extschema@.followup.customer_key IS 'The customer''s key as text: its key in the tracked table (source), else customer_id.  prio.followup_<table> has it in the key''s own type.';
+COMMENT ON COLUMN @extschema@.followup.clv IS 'Expected value of the customer''s purchases over settings.clv_horizon months (BG/NBD x Gamma-Gamma, discounted); NULL without purchases or a fit.';
+
+CREATE FUNCTION @extschema@.explain(customer_id bigint)
+RETURNS jsonb
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+AS $$
+DECLARE
+    v jsonb;
+BEGIN
+    IF explain.customer_id IS NULL THEN
+        RAISE EXCEPTION 'customer_id must not be NULL' USING ERRCODE = '22004';
+    END IF;
+    SELECT pg_catalog.jsonb_build_object(
+        'customer_id', c.customer_id, 'name', c.name, 'owner', c.owner,
+        -- (0.4) where the customer comes from: a tracked table and its key
+        -- there, else prio.customers and customer_id
+        'source', c.source, 'key', COALESCE(c.customer_key, c.customer_id::text),
+        'as_of', pg_catalog.now(),
+        'tier', (x.e).tier, 'priority', (x.e).priority, 'rule', (x.e).rule,
+        'stored', pg_catalog.jsonb_build_object('tier', s.tier, 'priority', s.priority,
+                   'stage', s.effective_stage, 'updated_at', s.updated_at),
+        'rfm', pg_catalog.jsonb_build_object(
+            'recency_days', (x.e).recency_days, 'frequency', s.frequency, 'monetary', s.monetary,
+            'r', (x.e).r_score, 'f', (x.e).f_score, 'm', (x.e).m_score,
+            'segment', CASE WHEN (x.e).r_score IS NOT NULL AND (x.e).f_score IS NOT NULL
+                             AND (x.e).m_score IS NOT NULL
+                            THEN @extschema@.rfm_segment((x.e).r_score, (x.e).f_score, (x.e).m_score) END,
+            'breaks', pg_catalog.jsonb_build_object('r', x.rb, 'f', x.fb, 'm', x.mb,
+                        'source', CASE WHEN (x.cfg).r_breaks IS NULL THEN 'automatic quintiles, computed '
+                                       OPERATOR(pg_catalog.||) coalesce(x.breaks_computed_at::text, 'never (run prio.refresh())')
+                                       ELSE 'settings' END)),
+        'bant', pg_catalog.jsonb_build_object('budget', c.budget, 'authority', c.authority,
+                   'need', c.need, 'timeline', c.timeline, 'count', (x.e).bant,
+                   'threshold', (x.cfg).bant_threshold),
+        'stage', pg_catalog.jsonb_build_object('base', s.stage, 'effective', (x.e).effective_stage,
+                   'first_at', s.first_at, 'last_at', s.last_at,
+                   'last_inbound_at', s.last_inbound_at, 'last_outbound_at', s.last_outbound_at,
+                   'silent_after', (x.cfg).silent_after, 'dormant_after', (x.cfg).dormant_after),
+        'intent', pg_catalog.jsonb_build_object('value', (x.e).intent, 'threshold', (x.cfg).intent_threshold,
+                   'half_life', (x.cfg).intent_half_life, 'no_reply', (x.e).no_reply,
+                   'no_reply_after', (x.cfg).no_reply_after),
+        'value_high', (x.e).value_high, 'intent_high', (x.e).intent_high,
+        'priority_points', pg_catalog.jsonb_build_object('tier', (x.e).p_tier, 'rfm', (x.e).p_rfm,
+                   'bant', (x.e).p_bant, 'intent', (x.e).p_intent, 'stage', (x.e).p_stage),
+        'priority_weights', pg_catalog.jsonb_build_object('tier', (x.cfg).weight_tier,
+                   'rfm', (x.cfg).weight_rfm, 'bant', (x.cfg).weight_bant,
+                   'intent', (x.cfg).weight_intent, 'stage', (x.cfg).weight_stage),
+        'next_due_at', (x.e).next_due_at,
+        'cadence', CASE (x.e).tier WHEN 'A' THEN (x.cfg).cadence_a WHEN 'B' THEN (x.cfg).cadence_b
+                                   WHEN 'C' THEN (x.cfg).cadence_c ELSE (x.cfg).cadence_d END,
+        'clv', pg_catalog.jsonb_build_object(
+                   'summary', pg_catalog.to_jsonb(@extschema@.customer_summary(s)),
+                   'p_alive', @extschema@.p_alive(x.m_bgnbd, s),
+                   'clv', @extschema@.clv(x.m_bgnbd, x.m_gammagamma, s, (x.cfg).clv_horizon, (x.cfg).clv_discount_rate),
+                   'horizon_months', (x.cfg).clv_horizon,
+                   'model_fitted_at', x.m_fitted_at),
+        'win', CASE WHEN s.stage OPERATOR(pg_catalog.=) ANY ('{won,lost}'::@extschema@.stage[])
+                    THEN pg_catalog.jsonb_build_object('closed', s.stage)
+                    ELSE pg_catalog.jsonb_build_object(
+                        'probability', @extschema@.win_probability(x.wf, x.wm),
+                        'raises', (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(f) ORDER BY f.weight DESC), '[]')
+                                     FROM (SELECT * FROM @extschema@.win_factors(x.wf, x.wm) w
+                                            WHERE w.weight OPERATOR(pg_catalog.>) 0
+                                            ORDER BY w.weight DESC, w.variable LIMIT 3) f),
+                        'lowers', (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(f) ORDER BY f.weight), '[]')
+                                     FROM (SELECT * FROM @extschema@.win_factors(x.wf, x.wm) w
+                                            WHERE w.weight OPERATOR(pg_catalog.<) 0
+                                            ORDER BY w.weight, w.variable LIMIT 3) f)) END)
+      INTO v
+      FROM @extschema@.customers c
+      JOIN @extschema@.customer_state s ON s.customer_id OPERATOR(pg_catalog.=) c.customer_id
+     CROSS JOIN LATERAL (
+        SELECT r.cfg, r.r_breaks AS rb, r.f_breaks AS fb, r.m_breaks AS mb, r.breaks_computed_at,
+               @extschema@.evaluate(@extschema@.stored_facts(s), c, r.cfg, r.r_breaks, r.f_breaks,
+                                    r.m_breaks, pg_catalog.now(), r.bgnbd, r.gammagamma) AS e,
+               @extschema@.win_features(s) AS wf, @extschema@.win_model() AS wm,
+               m.bgnbd AS m_bgnbd, m.gammagamma AS m_gammagamma, m.fitted_at AS m_fitted_at
+          FROM @extschema@.rule_config r
+          LEFT JOIN (SELECT cm.bgnbd, cm.gammagamma, cm.fitted_at FROM @extschema@.clv_models cm
+                      ORDER BY cm.fitted_at DESC LIMIT 1) m ON true
+        OFFSET 0                        -- evaluate once, not once per field read
+     ) x
+     WHERE c.customer_id OPERATOR(pg_catalog.=) explain.customer_id;
+    IF v IS NULL THEN
+        RAISE EXCEPTION 'customer % does not exist', explain.customer_id
+            USING ERRCODE = '23503', HINT = 'Customers are rows of prio.customers.';
+    END IF;
+    -- a customer of a tracked table: its latest events, read from the
+    -- tracked activities tables as the caller may read them
+    IF v OPERATOR(pg_catalog.->>) 'source' IS NOT NULL THEN
+        v := v OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('events',
+                 @extschema@._track_events(explain.customer_id, (v OPERATOR(pg_catalog.->>) 'source')::pg_catalog.regclass));
+    END IF;
+    RETURN v;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.explain(bigint) IS
+'Every factor behind a customer''s tier and priority, evaluated now: where the customer comes from (source: the tracked table, NULL for prio.customers; key: its key there, else customer_id; events: for a tracked customer, its latest events in each tracked activities table the caller may read), R/F/M values, scores and breaks, segment, BANT, stages, intent, the rule that fired, the priority points and weights, the stored state, the CLV inputs with P(alive) and CLV under the latest model, and the win probability with the three features that raise it most and the three that lower it most.';
+
+SELECT @extschema@.upgrade_regrant('TABLE @extschema@.followup',
+                                    NULLIF(pg_catalog.current_setting('prio.upgrade_acl_followup'), '')::pg_catalog.aclitem[]);
+SELECT @extschema@.upgrade_regrant('FUNCTION @extschema@.explain(bigint)',
+                                    NULLIF(pg_catalog.current_setting('prio.upgrade_acl_explain'), '')::pg_catalog.aclitem[]);
+DROP FUNCTION @extschema@.upgrade_regrant(text, aclitem[]);
+
+
 -- 85_track (tracked tables, new in 0.4) follows: the Makefile appends
 -- sql/install/85_track.sql as it installs, then 99_triggers.sql.

@@ -201,4 +201,68 @@ SQL
 note "m9 recompute_peak_rss $mem activities $ACTS recompute_ns_per_activity $(echo "scale=1; $(median "${r1[@]}") * 1000000 / $ACTS" | bc)"
 fi
 
+# ---------------------------------------------------------------- 4t, 5t: rows 4 and 5 on a tracked table
+# An application's own tables keyed by uuid, tracked by prio.track() (last,
+# as its customers join prio.customers): the accounts (prio's customers
+# under uuid keys) and their events (prio's activities), beside the same
+# events table without prio (same rows, index and foreign key).
+if want 4 || want 5; then
+P >/dev/null <<'SQL'
+SET client_min_messages = warning;
+CREATE SCHEMA app;
+CREATE TABLE app.accounts (id uuid PRIMARY KEY, name text, rep text);
+INSERT INTO app.accounts SELECT md5('c' || c.customer_id)::uuid, c.name, c.owner FROM prio.customers c;
+CREATE TABLE app.events (account_id uuid NOT NULL REFERENCES app.accounts, type text NOT NULL,
+                         happened_at timestamptz NOT NULL DEFAULT now(), value numeric);
+INSERT INTO app.events SELECT md5('c' || a.customer_id)::uuid, a.kind, a.at, a.amount FROM prio.activities a;
+CREATE INDEX ON app.events (account_id);
+CREATE TABLE app.events_plain (LIKE app.events INCLUDING ALL);
+ALTER TABLE app.events_plain ADD FOREIGN KEY (account_id) REFERENCES app.accounts;
+INSERT INTO app.events_plain SELECT * FROM app.events;
+VACUUM ANALYZE app.accounts, app.events, app.events_plain;
+SQL
+t0=$(date +%s.%N)
+P >/dev/null -c "SELECT prio.track('app.accounts', 'customers', '{\"key\": \"id\", \"name\": \"name\", \"owner\": \"rep\"}')" \
+	-c "SELECT prio.track('app.events', 'activities', '{\"customer\": \"account_id\", \"kind\": \"type\", \"at\": \"happened_at\", \"amount\": \"value\"}')"
+t1=$(date +%s.%N)
+note "tracked app.accounts and app.events ($(P -Atc 'SELECT count(*) FROM app.events') rows, uuid keys) in $(echo "$t1 - $t0" | bc) s"
+P -c 'VACUUM ANALYZE' >/dev/null
+fi
+if want 4; then
+for t in events events_plain; do
+	cat > "$OUT/insert_app_$t.sql" <<EOF
+\\set c random(1, $CUSTOMERS)
+\\set k random(1, 6)
+INSERT INTO app.$t (account_id, type)
+VALUES (md5('c' || :c)::uuid, (ARRAY['reply','email','visit','call','email_open','inquiry'])[:k]);
+EOF
+done
+for clients in 1 8; do
+	tp=(); tb=()
+	for i in $(seq $REPS); do
+		tb+=("$(pgbench -n -c $clients -j $((clients > 2 ? 2 : clients)) -T $PGB_SECS -f $OUT/insert_app_events_plain.sql 2>/dev/null | sed -n 's/^tps = \([0-9.]*\).*/\1/p')")
+		tp+=("$(pgbench -n -c $clients -j $((clients > 2 ? 2 : clients)) -T $PGB_SECS -f $OUT/insert_app_events.sql 2>/dev/null | sed -n 's/^tps = \([0-9.]*\).*/\1/p')")
+	done
+	note "m4t clients=$clients tracked_tps $(median "${tp[@]}") plain_tps $(median "${tb[@]}")"
+done
+P -c 'VACUUM ANALYZE' >/dev/null
+fi
+if want 5; then
+P -c "COPY (SELECT md5('c' || (1 + (i * 7919) % $CUSTOMERS))::uuid,
+                   (ARRAY['reply','email','visit','call','purchase','inquiry','quote'])[1 + i % 7],
+                   now() - ((i % 360) || ' days')::interval - ((i % 1440) || ' minutes')::interval,
+                   CASE WHEN i % 7 = 4 THEN 10 + i % 500 ELSE 0 END
+            FROM generate_series(1::bigint, $COPY_ROWS) i) TO '$PWD/$OUT/copy_app.csv' CSV"
+ct5=(); cb5=()
+copy_app_ms() {	# as copy_ms: the COPY alone, rolled back
+	P -c '\timing on' -c 'BEGIN' -c "\\copy app.$1 (account_id, type, happened_at, value) FROM '$OUT/copy_app.csv' CSV" \
+		-c 'ROLLBACK' | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' | sed -n 2p
+}
+for i in $(seq $REPS); do
+	cb5+=("$(copy_app_ms events_plain)")
+	ct5+=("$(copy_app_ms events)")
+done
+note "m5t copy_rows $COPY_ROWS tracked_ms $(median "${ct5[@]}") plain_ms $(median "${cb5[@]}")"
+fi
+
 MEASURES="$MEASURES" /usr/bin/python3 bench/report.py "$RAW"

@@ -6,11 +6,11 @@ raw = open(sys.argv[1]).read().splitlines()
 kv = {}
 for line in raw:
     words = line.split()
-    if not words or not re.fullmatch(r"m\d", words[0]):
+    if not words or not re.fullmatch(r"m\dt?", words[0]):
         continue
     key = words[0]
     fields = words[1:]
-    if key in ("m4", "m8"):                      # several lines each
+    if key in ("m4", "m4t", "m8"):               # several lines each
         key += ":" + fields[0]
         fields = fields[1:]
     d = kv.setdefault(key, {})
@@ -40,8 +40,21 @@ for c in ("clients=1", "clients=8"):
     tp, tb = f("m4:" + c, "prio_tps"), f("m4:" + c, "plain_tps")
     rows.append(("4", f"single-row INSERT, pgbench, {c.replace('=', ' ')}", f"{tp:.0f} tps", f"no triggers {tb:.0f} tps",
                  f"{tp / tb:.2f}", "≥ 0.6 (goal 0.75)", verdict(tp / tb >= 0.6)))
+# 4t: the same into an application's uuid-keyed table tracked by prio.track(), beside the
+# same table without prio; target: its ratio no more than 10 % below prio's own tables' (row 4)
+for c in ("clients=1", "clients=8"):
+    tt, tb = f("m4t:" + c, "tracked_tps"), f("m4t:" + c, "plain_tps")
+    own = f("m4:" + c, "prio_tps") / f("m4:" + c, "plain_tps")
+    rows.append(("4t", f"single-row INSERT into a tracked table (uuid key), pgbench, {c.replace('=', ' ')}", f"{tt:.0f} tps",
+                 f"same table, no prio {tb:.0f} tps", f"{tt / tb:.2f} (row 4: {own:.2f})", "≥ 0.9 × row 4's",
+                 verdict(tt / tb >= 0.9 * own)))
 cp, cb = f("m5", "prio_ms"), f("m5", "plain_ms")
 rows.append(("5", f"COPY of {kv.get('m5', {}).get('copy_rows', '?')} activities", f"{cp:.0f} ms", f"no triggers {cb:.0f} ms", f"{cp / cb:.2f}×", "≤ 1.5×", verdict(cp / cb <= 1.5)))
+# 5t: throughput no more than 10 % below row 5's, so a time ratio at most row 5's / 0.9
+ct, ctb = f("m5t", "tracked_ms"), f("m5t", "plain_ms")
+rows.append(("5t", f"COPY of {kv.get('m5t', {}).get('copy_rows', '?')} activities into a tracked table (uuid key)", f"{ct:.0f} ms",
+             f"same table, no prio {ctb:.0f} ms", f"{ct / ctb:.2f}× (row 5: {cp / cb:.2f}×)", "≤ row 5's / 0.9",
+             verdict(ct / ctb <= (cp / cb) / 0.9)))
 for line in raw:
     m = re.match(r"m6 followup_(\w+) p95_ms ([\d.]+) median_ms ([\d.]+)", line)
     if m:
@@ -72,7 +85,7 @@ rows.append(("9", "peak RSS of the backend during `prio.recompute()` (VmHWM: inc
 # MEASURES: the subset bench/inside.sh ran (row 1 always runs)
 import os
 wanted = os.environ.get("MEASURES", "1 2 3 4 5 6 7 8 9").split() + ["1"]
-rows = [r for r in rows if r[0] in wanted]
+rows = [r for r in rows if r[0].rstrip("t") in wanted]
 head = [l for l in raw if not re.match(r"m\d", l)]
 out = ["| # | measure | prio | baseline (same run) | ratio | target | verdict |", "|---|---|---|---|---|---|---|"]
 out += ["| " + " | ".join(r) + " |" for r in rows]

@@ -538,6 +538,100 @@ SELECT prio.untrack('crm.touches');
 SELECT prio.untrack('crm.people');
 SELECT to_regclass('prio.followup_people') AS typed_view_after_untrack;
 DROP TABLE crm.touches, crm.people;
+-- INSERT and COPY into a tracked activities table continue the customers'
+-- stored fold from the new rows alone, as prio.activities' own insert
+-- trigger does: no other row of the table is read (its scans are counted
+-- here), except for a customer given an event not after its last folded
+-- one, who is folded again from all its rows.  Rows prio ignores inside a
+-- batch leave the others folded; an error undoes prio's side of the whole
+-- statement (a WARNING), never the write.  Live state equals recompute().
+CREATE TABLE crm.accts (id uuid PRIMARY KEY, name text);
+CREATE TABLE crm.acts (acct uuid, what text, at timestamptz, amount numeric, divisor numeric DEFAULT 1);
+CREATE INDEX ON crm.acts (acct);
+INSERT INTO crm.accts SELECT ('00000000-0000-0000-0000-00000000000' || i)::uuid, 'Acct ' || i FROM generate_series(1, 4) i;
+INSERT INTO crm.acts (acct, what, at) VALUES ('00000000-0000-0000-0000-000000000001', 'inquiry', '2026-02-01 10:00+00'),
+                                              ('00000000-0000-0000-0000-000000000002', 'visit', '2026-02-01 10:00+00');
+SELECT prio.track('crm.accts', 'customers', '{"key": "id", "name": "name"}');
+SELECT prio.track('crm.acts', 'activities', '{"customer": "acct", "kind": "what", "at": "at", "amount": "amount / divisor"}');
+-- the scans of crm.acts this session counted and has not reported yet (as
+-- it does not inside a transaction block: deltas are taken inside one)
+CREATE FUNCTION pg_temp.acts_read() RETURNS bigint LANGUAGE sql AS
+$$SELECT seq_scan + coalesce(idx_scan, 0) FROM pg_stat_xact_user_tables WHERE relid = 'crm.acts'::regclass$$;
+CREATE FUNCTION pg_temp.acts_folded() RETURNS TABLE (name text, frequency bigint, monetary numeric, stage prio.stage,
+                                                     first_at timestamptz, last_at timestamptz, tier text)
+LANGUAGE plpgsql AS $$
+BEGIN
+    RETURN QUERY EXECUTE format('SELECT c.name, s.frequency, s.monetary, s.stage, s.first_at, s.last_at, s.tier
+                                   FROM %s m JOIN prio.customers c USING (customer_id)
+                                   JOIN prio.customer_state s USING (customer_id) ORDER BY 1',
+                                (SELECT t.key_map FROM prio.tracked t WHERE t.source = 'crm.accts'::regclass));
+END $$;
+SELECT * FROM pg_temp.acts_folded();
+-- one statement, several customers each after its last event, and rows
+-- prio ignores: a kind it does not know, no customer, a customer crm.accts
+-- does not have, no time, a time in the future
+BEGIN;
+SELECT pg_temp.acts_read() AS scans_before \gset
+INSERT INTO crm.acts (acct, what, at, amount) VALUES
+    ('00000000-0000-0000-0000-000000000001', 'call', '2026-02-02 10:00+00', NULL),
+    ('00000000-0000-0000-0000-000000000001', 'purchase', '2026-02-03 10:00+00', 120),
+    ('00000000-0000-0000-0000-000000000002', 'teleport', '2026-02-02 09:00+00', NULL),
+    ('00000000-0000-0000-0000-000000000002', 'purchase', '2026-02-02 10:00+00', 40),
+    (NULL, 'purchase', '2026-02-02 10:00+00', 5),
+    ('00000000-0000-0000-0000-000000000009', 'purchase', '2026-02-02 10:00+00', 5),
+    ('00000000-0000-0000-0000-000000000003', 'visit', NULL, NULL),
+    ('00000000-0000-0000-0000-000000000003', 'meeting', now() + interval '7 days', NULL),
+    ('00000000-0000-0000-0000-000000000003', 'email', '2026-02-02 10:00+00', NULL),
+    ('00000000-0000-0000-0000-000000000004', 'inquiry', '2026-02-04 10:00+00', NULL);
+SELECT pg_temp.acts_read() - :scans_before AS scans_by_in_order_insert;
+COMMIT;
+SELECT * FROM pg_temp.acts_folded();
+SELECT prio.recompute() AS fixed_after_batch;
+-- an event before Acct 1's last one, another at Acct 2's last instant:
+-- those two customers are folded again from all their rows
+BEGIN;
+SELECT pg_temp.acts_read() AS scans_before \gset
+INSERT INTO crm.acts (acct, what, at, amount) VALUES
+    ('00000000-0000-0000-0000-000000000001', 'purchase', '2026-01-15 10:00+00', 30),
+    ('00000000-0000-0000-0000-000000000002', 'call', '2026-02-02 10:00+00', NULL),
+    ('00000000-0000-0000-0000-000000000004', 'call', '2026-02-05 10:00+00', NULL);
+SELECT pg_temp.acts_read() - :scans_before > 0 AS scanned_for_the_older_events;
+COMMIT;
+SELECT * FROM pg_temp.acts_folded();
+SELECT prio.recompute() AS fixed_after_out_of_order;
+-- COPY of several customers, in order
+BEGIN;
+SELECT pg_temp.acts_read() AS scans_before \gset
+COPY crm.acts (acct, what, at, amount) FROM stdin;
+00000000-0000-0000-0000-000000000003	purchase	2026-02-06 10:00:00+00	70
+00000000-0000-0000-0000-000000000003	purchase	2026-02-07 10:00:00+00	-20
+00000000-0000-0000-0000-000000000004	teleport	2026-02-06 10:00:00+00	\N
+00000000-0000-0000-0000-000000000001	email	2026-02-06 10:00:00+00	\N
+\.
+SELECT pg_temp.acts_read() - :scans_before AS scans_by_copy;
+COMMIT;
+SELECT * FROM pg_temp.acts_folded();
+SELECT prio.recompute() AS fixed_after_copy;
+-- a statement of 12,000 rows (sorted by the query, read in batches)
+INSERT INTO crm.acts (acct, what, at, amount)
+SELECT ('00000000-0000-0000-0000-00000000000' || (1 + i % 4))::uuid, (ARRAY['call', 'email', 'visit', 'purchase', 'teleport'])[1 + i % 5],
+       '2026-02-10 00:00+00'::timestamptz + i * interval '1 minute', i % 7
+  FROM generate_series(1, 12000) i;
+SELECT * FROM pg_temp.acts_folded();
+SELECT prio.recompute() AS fixed_after_large_insert;
+-- a mapping that fails on one row of a statement (division by zero): the
+-- rows are written, prio's side of the statement is undone (Acct 2's
+-- purchase is not folded either), a WARNING and prio.tracked.last_error
+INSERT INTO crm.acts VALUES ('00000000-0000-0000-0000-000000000001', 'purchase', '2026-03-01 10:00+00', 10, 0),
+                            ('00000000-0000-0000-0000-000000000002', 'purchase', '2026-03-01 10:00+00', 10, 1);
+SELECT last_error FROM prio.tracked WHERE source = 'crm.acts'::regclass;
+SELECT count(*) AS rows_written FROM crm.acts WHERE at = '2026-03-01 10:00+00';
+SELECT * FROM pg_temp.acts_folded();
+DELETE FROM crm.acts WHERE divisor = 0;
+SELECT prio.recompute() AS fixed_after_failed_insert;
+SELECT prio.untrack('crm.acts');
+SELECT prio.untrack('crm.accts');
+DROP TABLE crm.acts, crm.accts;
 
 -- clean up
 SELECT prio.untrack(source) FROM prio.tracked ORDER BY source::text;

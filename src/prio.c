@@ -26,6 +26,7 @@ relation_changed(Datum arg, Oid relid)
 	SegmentRelationChanged(relid);
 	CatalogRelationChanged(relid);
 	StateUpdateRelationChanged(relid);
+	TrackRelationChanged(relid);
 }
 
 /* A type changed: prio.stage's OID and labels are read again. */
@@ -34,6 +35,14 @@ type_changed(Datum arg, int cacheid, uint32 hashvalue)
 {
 	StageTypeChanged();
 	StateUpdateObjectChanged();
+	TrackCatalogChanged();
+}
+
+/* A schema or a collation changed: tracked tables' signatures name them. */
+static void
+name_changed(Datum arg, int cacheid, uint32 hashvalue)
+{
+	TrackCatalogChanged();
 }
 
 /* A function changed: expressions prepared with it are prepared again. */
@@ -74,6 +83,8 @@ _PG_init(void)
 	CacheRegisterRelcacheCallback(relation_changed, (Datum) 0);
 	CacheRegisterSyscacheCallback(TYPEOID, type_changed, (Datum) 0);
 	CacheRegisterSyscacheCallback(PROCOID, function_changed, (Datum) 0);
+	CacheRegisterSyscacheCallback(NAMESPACEOID, name_changed, (Datum) 0);
+	CacheRegisterSyscacheCallback(COLLOID, name_changed, (Datum) 0);
 	RegisterXactCallback(xact_event, NULL);
 	RegisterSubXactCallback(subxact_event, NULL);
 }

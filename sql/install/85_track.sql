@@ -157,87 +157,33 @@ COMMENT ON FUNCTION @extschema@._track_note_error(integer, text) IS
 'Internal: notes the error that kept a change of a tracked table from reaching prio in prio.sources.last_error, unless that would make the writer wait or fail (another writer noting one, a newer version than its snapshot, a SERIALIZABLE transaction).';
 REVOKE ALL ON FUNCTION @extschema@._track_note_error(integer, text) FROM PUBLIC;
 
--- The one trigger function of every tracked table.  It runs as prio's
--- owner (it writes prio's tables, which the application's roles may not),
--- the SQL prio.track() compiled from a checked mapping.  The application's
--- write never fails because of prio: an error here (a mapping expression
--- that fails on a row, a constraint a user added to prio.customers) is
--- recorded in prio.sources and raised as a WARNING, and prio's side of
--- the statement is undone; only what the server raises for any statement
--- (serialization failure, deadlock, lock timeout, out of memory or disk,
--- cancel) is raised.
+-- The one trigger function of every tracked table (C,
+-- engine/source_tracked.c).  It runs as prio's owner (it writes prio's
+-- tables, which the application's roles may not), the SQL prio.track()
+-- compiled from a checked mapping, each statement prepared once per
+-- session; an INSERT or COPY into an activities table continues its
+-- customers' fold from the new rows alone, as prio.activities' own insert
+-- trigger does.  The application's write never fails because of prio: an
+-- error here (a mapping expression that fails on a row, a constraint a
+-- user added to prio.customers) is recorded in prio.sources and raised as
+-- a WARNING, and prio's side of the statement is undone; only what the
+-- server raises for any statement (serialization failure, deadlock, lock
+-- timeout, out of memory or disk, cancel) is raised.
 CREATE FUNCTION @extschema@.source_changed()
 RETURNS trigger
-LANGUAGE plpgsql
+AS 'MODULE_PATHNAME', 'prio_source_changed'
+LANGUAGE C
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET jit = off
 -- never a policy of the application's table, run as prio's owner
 SET row_security = off
--- the compiled SQL is parsed again here, in the writer's session: its
--- string and array constants must read as track() wrote them (with
+-- the compiled SQL is parsed here, in the writer's session: its string
+-- and array constants must read as track() wrote them (with
 -- standard_conforming_strings off a backslash would end a constant early
 -- and let a mapping's text become SQL run as prio's owner)
 SET standard_conforming_strings = on
-SET array_nulls = on
-AS $$
-DECLARE
-    v_src record;
-    v_sql text;
-    v_state text;
-    v_msg text;
-BEGIN
-    IF TG_NARGS OPERATOR(pg_catalog.<>) 1 OR TG_ARGV[0] OPERATOR(pg_catalog.!~) '^[0-9]{1,9}$' THEN
-        RETURN NULL;
-    END IF;
-    SELECT s.relid, s.compiled, s.signature INTO v_src FROM @extschema@.sources s
-     WHERE s.source_id OPERATOR(pg_catalog.=) TG_ARGV[0]::integer;
-    -- a trigger prio no longer knows (or one copied onto another table)
-    IF NOT FOUND OR v_src.relid::oid OPERATOR(pg_catalog.<>) TG_RELID THEN
-        RETURN NULL;
-    END IF;
-    -- The compiled SQL is what track() checked for the table and columns as
-    -- they were: a table renamed, a column renamed, dropped, or of another
-    -- type now (whose casts could be anyone's functions) -- it is not run
-    -- as prio's owner.
-    IF @extschema@._track_signature(TG_RELID, v_src.compiled) IS DISTINCT FROM v_src.signature THEN
-        v_msg := 'the name or the columns of ' OPERATOR(pg_catalog.||) TG_RELID::regclass::text
-                 OPERATOR(pg_catalog.||) ' changed since prio.track()';
-        PERFORM @extschema@._track_note_error(TG_ARGV[0]::integer, v_msg);
-        RAISE WARNING 'prio: this % of % did not reach prio: %', TG_OP, TG_RELID::regclass, v_msg
-            USING HINT = 'prio.untrack() and prio.track() the table again to check the mapping against its columns now.';
-        RETURN NULL;
-    END IF;
-    BEGIN
-        FOR v_sql IN SELECT pg_catalog.jsonb_array_elements_text(v_src.compiled OPERATOR(pg_catalog.->) TG_OP) LOOP
-            EXECUTE v_sql;
-        END LOOP;
-        -- a customers table whose activities are tracked: its customers
-        -- new or renamed now are folded with the activities of their key
-        FOR v_sql IN SELECT pg_catalog.jsonb_array_elements_text(a.compiled OPERATOR(pg_catalog.->) 'ON_CUSTOMERS' OPERATOR(pg_catalog.->) TG_OP)
-                       FROM @extschema@.sources a
-                      WHERE a.role OPERATOR(pg_catalog.=) 'activities'
-                        AND a.compiled OPERATOR(pg_catalog.->>) 'customers' OPERATOR(pg_catalog.=) TG_ARGV[0]
-                        -- (it names the activities table's columns: only
-                        -- while they are what track() checked)
-                        AND a.signature OPERATOR(pg_catalog.=) @extschema@._track_signature(a.relid, a.compiled)
-                      ORDER BY a.source_id LOOP
-            EXECUTE v_sql;
-        END LOOP;
-    EXCEPTION WHEN OTHERS THEN
-        GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_msg = MESSAGE_TEXT;
-        IF pg_catalog.left(v_state, 2) OPERATOR(pg_catalog.=) ANY ('{40,53,54,57,58}'::text[])
-           OR v_state OPERATOR(pg_catalog.=) '55P03' THEN
-            RAISE;
-        END IF;
-        PERFORM @extschema@._track_note_error(TG_ARGV[0]::integer, v_msg);
-        RAISE WARNING 'prio: this % of % did not reach prio: %', TG_OP, TG_RELID::regclass, v_msg
-            USING DETAIL = 'SQLSTATE ' OPERATOR(pg_catalog.||) v_state OPERATOR(pg_catalog.||) '; the write itself went through.',
-                  HINT = 'See prio.tracked.last_error; prio.untrack() and prio.track() the table again to resynchronise.';
-    END;
-    RETURN NULL;
-END
-$$;
+SET array_nulls = on;
 COMMENT ON FUNCTION @extschema@.source_changed() IS
 'Statement trigger of every tracked table (argument: its source_id): runs the SQL prio.track() compiled for the operation over the transition tables, keeping prio''s mirror of the table live.  Never fails the application''s write for prio''s sake: an error is recorded (prio.tracked.last_error) and raised as a WARNING.';
 REVOKE ALL ON FUNCTION @extschema@.source_changed() FROM PUBLIC;
@@ -674,6 +620,11 @@ BEGIN
                 $q$SELECT @extschema@.rebuild(ARRAY(SELECT DISTINCT m.customer_id FROM (%1$s) s JOIN %2$s m ON m.key %3$s s.k ORDER BY 1), %4$L, true)$q$,
                 v_ks, v_cs.key_map, v_eq,
                 CASE v_op WHEN 'INSERT' THEN 'activity' WHEN 'UPDATE' THEN 'activity update' ELSE 'activity delete' END)]);
+            IF v_op OPERATOR(pg_catalog.=) 'INSERT' THEN
+                -- (the lock alone, for the INSERT path that continues the fold)
+                v_compiled := v_compiled OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('INSERT_LOCK',
+                    pg_catalog.jsonb_build_array(v_compiled OPERATOR(pg_catalog.->) 'INSERT' OPERATOR(pg_catalog.->) 0));
+            END IF;
         END LOOP;
         -- run by the customers table's trigger (INSERT, UPDATE): customers
         -- new, or under a new key, whose activities are in the table already

@@ -193,6 +193,17 @@ extern void PrioCollectIds(struct Tuplestorestate *rows, Relation rel, int64 **i
 						   const char *future_msg, const char *future_hint);
 extern void PrioActivitiesChanged(struct TriggerData *td);
 extern void PrioCustomersChanged(struct TriggerData *td);
+/* engine/source_activities.c: the insert path (continue the stored fold), fed event by event */
+typedef struct PrioInsertFold PrioInsertFold;
+extern PrioInsertFold *PrioInsertFoldBegin(PrioApiVersion api, double nrows, CommandId since,
+										   bool lenient);
+extern void PrioInsertFoldAdd(PrioInsertFold *fold, int64 customer_id, TimestampTz at,
+							  int64 tiebreak, Datum kind, Datum amount, bool amount_null);
+extern void PrioInsertFoldEnd(PrioInsertFold *fold);
+/* engine/source_tracked.c: prio.source_changed(), the trigger of every tracked table */
+extern void PrioSourceChanged(struct TriggerData *td);
+extern void TrackRelationChanged(Oid relid);
+extern void TrackCatalogChanged(void);
 
 /* engine/state_lock.c: the insert trigger's reads by customer_id (ids ascending; 0: no row) */
 extern void PrioLockStateRows(const int64 *ids, int n, Datum *rows, ItemPointer tids,

@@ -81,8 +81,16 @@ typedef struct Context
 	CommandId	since;			/* the INSERT's command: state written since is refolded */
 	StateWriter writer;
 	RefoldSet	rs;				/* customers folded again once every chunk is locked */
+	bool		lenient;		/* a customer without a customers row is skipped */
 	MemoryContext callcxt;
 } Context;
+
+/* The insert path, fed row by row (PrioInsertFoldBegin) */
+struct PrioInsertFold
+{
+	Context		cx;
+	Chunk		ch;
+};
 
 static const char *const state_fields[2] = {"tier", "effective_stage"};
 static const Oid state_types[2] = {TEXTOID, PRIO_STAGE_TYPE};
@@ -96,6 +104,8 @@ process_chunk(Context *cx, Chunk *ch)
 	Datum	   *customers = palloc(sizeof(Datum) * ch->ncust);
 	bool	   *made = palloc(sizeof(bool) * ch->ncust);
 	bool	   *written = palloc(sizeof(bool) * ch->ncust);
+	int		   *last = palloc(sizeof(int) * ch->ncust);	/* after a customer's rows */
+	int			n = 0;
 
 	/*
 	 * Lock, in customer_id order, the customers rows (as an UPDATE of them
@@ -106,12 +116,32 @@ process_chunk(Context *cx, Chunk *ch)
 	 */
 	PrioLockCustomers(ch->ids, ch->ncust, customers);
 	for (int i = 0; i < ch->ncust; i++)
+	{
+		int			to = i + 1 < ch->ncust ? ch->first[i + 1] : ch->nrows;
+
 		if (customers[i] == (Datum) 0)
+		{
+			/*
+			 * A tracked table's customer deleted since its key was read (its
+			 * rows are no customer's now): nothing to fold.
+			 */
+			if (cx->lenient)
+				continue;
 			ereport(ERROR,
 					(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
 					 errmsg("customer " INT64_FORMAT " has no row in prio.customers", ch->ids[i])));
-	PrioLockStateRows(ch->ids, ch->ncust, locked, tids, cx->since, written);
-	PrioCreateStateRows(ch->ids, ch->ncust, cx->api, locked, tids, made);
+		}
+		ch->ids[n] = ch->ids[i];
+		ch->first[n] = ch->first[i];
+		customers[n] = customers[i];
+		last[n++] = to;
+	}
+	ch->ncust = n;
+	if (n > 0)
+	{
+		PrioLockStateRows(ch->ids, n, locked, tids, cx->since, written);
+		PrioCreateStateRows(ch->ids, n, cx->api, locked, tids, made);
+	}
 
 	/*
 	 * What committed while we waited counts: the configuration is checked
@@ -133,7 +163,7 @@ process_chunk(Context *cx, Chunk *ch)
 		char	   *old_stage;
 		Datum		d;
 		int			from = ch->first[i];
-		int			to = i + 1 < ch->ncust ? ch->first[i + 1] : ch->nrows;
+		int			to = last[i];
 
 		FactsFromDatum(&f, locked[i], &cx->facts_rr, cx->callcxt, ch->cxt, cx->api);
 		RowBind(&cx->state_rr, locked[i], cx->callcxt);
@@ -199,6 +229,85 @@ add_row(Chunk *ch, PrioEvent row, char *kind)
 	ch->rows[ch->nrows++] = row;
 }
 
+/*
+ * The insert path, for any event source: PrioInsertFoldBegin(), then each
+ * new event (PrioInsertFoldAdd) in (customer_id, at, tiebreak) order, then
+ * PrioInsertFoldEnd().  nrows (an estimate) sizes the writer's batches;
+ * since is the inserting statement's command id (state written since is
+ * refolded); lenient: a customer without a prio.customers row is skipped
+ * (else an error).  The caller is connected to SPI and stays so until End.
+ */
+PrioInsertFold *
+PrioInsertFoldBegin(PrioApiVersion api, double nrows, CommandId since, bool lenient)
+{
+	PrioInsertFold *fold = palloc0(sizeof(PrioInsertFold));
+	Context    *cx = &fold->cx;
+
+	cx->callcxt = CurrentMemoryContext;
+	cx->state_rr.what = "prio.customer_state";
+	cx->state_rr.names = state_fields;
+	cx->state_rr.types = state_types;
+	cx->state_rr.nfields = 2;
+	CustomerReaderInit(&cx->customer_rr);
+	cx->as_of = GetCurrentTransactionStartTimestamp();
+	cx->since = since;
+	cx->lenient = lenient;
+	cx->api = api;
+	/* a single-row INSERT needs a batch of one, not of CHUNK_CUSTOMERS */
+	StateWriterBeginApi(&cx->writer, (int) Min(CHUNK_CUSTOMERS, Max(nrows, 1)),
+						"activity", cx->as_of, api);
+	/* every customer folded again is written (no comparison) */
+	RefoldSetInit(&cx->rs, &cx->writer, cx->as_of, false, true);
+	fold->ch.cxt = AllocSetContextCreate(CurrentMemoryContext, "prio trigger chunk",
+										 ALLOCSET_DEFAULT_SIZES);
+	return fold;
+}
+
+/*
+ * One new event: kind a text datum, amount a numeric datum (any amount is
+ * kept: whether the kind is a purchase is read once the customer is locked).
+ */
+void
+PrioInsertFoldAdd(PrioInsertFold *fold, int64 customer_id, TimestampTz at, int64 tiebreak,
+				  Datum kind, Datum amount, bool amount_null)
+{
+	Chunk	   *ch = &fold->ch;
+	PrioEvent	row;
+	char	   *kindstr;
+	MemoryContext old;
+
+	CHECK_FOR_INTERRUPTS();
+	if (ch->ncust == 0 || ch->ids[ch->ncust - 1] != customer_id)
+	{
+		if (ch->ncust == CHUNK_CUSTOMERS)
+			process_chunk(&fold->cx, ch);
+		ch->ids[ch->ncust] = customer_id;
+		ch->first[ch->ncust] = ch->nrows;
+		ch->ncust++;
+	}
+	old = MemoryContextSwitchTo(ch->cxt);
+	row.at = at;
+	row.activity_id = tiebreak;
+	row.kind = -1;
+	kindstr = TextDatumGetCString(kind);
+	row.amount = amount_null ? NULL : DatumGetNumeric(datumCopy(amount, false, -1));
+	MemoryContextSwitchTo(old);
+	add_row(ch, row, kindstr);
+}
+
+void
+PrioInsertFoldEnd(PrioInsertFold *fold)
+{
+	if (fold->ch.ncust > 0)
+		process_chunk(&fold->cx, &fold->ch);
+	RefoldAll(&fold->cx.rs);
+	RefoldSetEnd(&fold->cx.rs);
+	StateWriterEnd(&fold->cx.writer);
+	OutcomeKindsForget();
+	MemoryContextDelete(fold->ch.cxt);
+	pfree(fold);
+}
+
 /* The insert trigger on prio.activities, as API version api's schema has it */
 Datum
 ActivitiesInserted(FunctionCallInfo fcinfo, PrioApiVersion api)
@@ -215,9 +324,9 @@ ActivitiesInserted(FunctionCallInfo fcinfo, PrioApiVersion api)
 	Tuplesortstate *sort;
 	TupleTableSlot *slot;
 	int			readptr;
-	Context		cx;
-	Chunk		ch;
+	PrioInsertFold *fold;
 	TimestampTz latest;
+	CommandId	since;
 
 	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_AFTER(td->tg_event) ||
 		!TRIGGER_FIRED_FOR_STATEMENT(td->tg_event) || td->tg_newtable == NULL)
@@ -233,32 +342,17 @@ ActivitiesInserted(FunctionCallInfo fcinfo, PrioApiVersion api)
 	newrows = td->tg_newtable;
 	desc = RelationGetDescr(td->tg_relation);
 
-	memset(&cx, 0, sizeof(cx));
-	cx.callcxt = CurrentMemoryContext;
-	cx.state_rr.what = "prio.customer_state";
-	cx.state_rr.names = state_fields;
-	cx.state_rr.types = state_types;
-	cx.state_rr.nfields = 2;
-	CustomerReaderInit(&cx.customer_rr);
-	cx.as_of = GetCurrentTransactionStartTimestamp();
-
 	/*
 	 * The INSERT's (or COPY's) snapshot is still the active one: its command
 	 * id is the statement's, and anything that ran after it started (a row
 	 * trigger, a statement trigger named before this one) wrote with a later
 	 * one.  Without a snapshot, every state row this transaction wrote counts.
 	 */
-	cx.since = ActiveSnapshotSet() ? GetActiveSnapshot()->curcid : FirstCommandId;
-	latest = cx.as_of + USECS_PER_DAY;
+	since = ActiveSnapshotSet() ? GetActiveSnapshot()->curcid : FirstCommandId;
+	latest = GetCurrentTransactionStartTimestamp() + USECS_PER_DAY;
 
 	SPI_connect();
-	/* a single-row INSERT needs a batch of one, not of CHUNK_CUSTOMERS */
-	cx.api = api;
-	StateWriterBeginApi(&cx.writer,
-						(int) Min(CHUNK_CUSTOMERS, Max(tuplestore_tuple_count(newrows), 1)),
-						"activity", cx.as_of, api);
-	/* every customer folded again is written (no comparison) */
-	RefoldSetInit(&cx.rs, &cx.writer, cx.as_of, false, true);
+	fold = PrioInsertFoldBegin(api, (double) tuplestore_tuple_count(newrows), since, false);
 
 	/* the new rows are read as prio's types: the table may have been altered */
 	keys[0] = PrioAttnum(td->tg_relation, "customer_id", INT8OID);
@@ -296,50 +390,21 @@ ActivitiesInserted(FunctionCallInfo fcinfo, PrioApiVersion api)
 	tuplestore_select_read_pointer(newrows, 0);
 	tuplesort_performsort(sort);
 
-	memset(&ch, 0, sizeof(ch));
-	ch.cxt = AllocSetContextCreate(CurrentMemoryContext, "prio trigger chunk",
-								   ALLOCSET_DEFAULT_SIZES);
 	while (tuplesort_gettupleslot(sort, true, false, slot, NULL))
 	{
 		bool		isnull;
-		int64		id = DatumGetInt64(slot_getattr(slot, keys[0], &isnull));
-		PrioEvent	row;
-		char	   *kind;
-		MemoryContext old;
+		bool		amount_null;
+		Datum		amount = slot_getattr(slot, att_amount, &amount_null);
 
-		CHECK_FOR_INTERRUPTS();
-		if (ch.ncust == 0 || ch.ids[ch.ncust - 1] != id)
-		{
-			if (ch.ncust == CHUNK_CUSTOMERS)
-				process_chunk(&cx, &ch);
-			ch.ids[ch.ncust] = id;
-			ch.first[ch.ncust] = ch.nrows;
-			ch.ncust++;
-		}
-		old = MemoryContextSwitchTo(ch.cxt);
-		row.at = DatumGetTimestampTz(slot_getattr(slot, keys[1], &isnull));
-		row.activity_id = DatumGetInt64(slot_getattr(slot, keys[2], &isnull));
-		row.kind = -1;
-		kind = TextDatumGetCString(slot_getattr(slot, att_kind, &isnull));
-		/* every amount is kept: whether the kind is a purchase is read later */
-		{
-			Datum		amount = slot_getattr(slot, att_amount, &isnull);
-
-			row.amount = isnull ? NULL : DatumGetNumeric(datumCopy(amount, false, -1));
-		}
-		MemoryContextSwitchTo(old);
-		add_row(&ch, row, kind);
+		PrioInsertFoldAdd(fold, DatumGetInt64(slot_getattr(slot, keys[0], &isnull)),
+						  DatumGetTimestampTz(slot_getattr(slot, keys[1], &isnull)),
+						  DatumGetInt64(slot_getattr(slot, keys[2], &isnull)),
+						  slot_getattr(slot, att_kind, &isnull), amount, amount_null);
 	}
-	if (ch.ncust > 0)
-		process_chunk(&cx, &ch);
-	RefoldAll(&cx.rs);
-	RefoldSetEnd(&cx.rs);
-	StateWriterEnd(&cx.writer);
-	OutcomeKindsForget();
+	PrioInsertFoldEnd(fold);
 
 	ExecDropSingleTupleTableSlot(slot);
 	tuplesort_end(sort);
-	MemoryContextDelete(ch.cxt);
 	SPI_finish();
 	return PointerGetDatum(NULL);
 }

@@ -1,0 +1,875 @@
+/*
+ * source_tracked.c
+ *		prio.source_changed(): the statement trigger of every tracked table
+ *		(sql/source_changed.c checks the call).  It runs, as prio's owner, the
+ *		SQL prio.track() compiled for the table and stored in prio.sources,
+ *		over the statement's transition tables:
+ *
+ *		- an INSERT (or COPY) into a tracked activities table continues its
+ *		  customers' stored fold, as prio.activities' own insert trigger does
+ *		  (source_activities.c, PrioInsertFold*): the table's event source
+ *		  (compiled EVENTS, with the transition table in place of the table)
+ *		  gives the new events, mapped through the key map, in (customer_id,
+ *		  at, tiebreak) order; a customer whose new events are not all after
+ *		  its last folded one is folded again from all its events;
+ *		- every other change runs the compiled statements of its operation
+ *		  (of a customers table, then the ON_CUSTOMERS statements of the
+ *		  activities tables whose customers it holds).
+ *
+ * Every statement is prepared once per backend and kept (keyed by the
+ * table, its text and whether the transition table is small or large, so a
+ * change of the compiled SQL prepares it again, and a bulk statement gets
+ * a plan of its own); a plan is dropped when its table changes (relcache
+ * invalidation).  The compiled SQL runs only while the table's signature
+ * (its name and the columns the SQL names) is what prio.track() checked;
+ * the check is cached until the table, a type or a schema changes.
+ *
+ * The application's write never fails because of prio: prio's side runs
+ * in a subtransaction, and an error there is undone, recorded in
+ * prio.sources.last_error and raised as a WARNING.  Only what the server
+ * raises for any statement is raised (classes 40, 53, 54, 57, 58 and
+ * 55P03: serialization failure, deadlock, out of memory or disk, lock
+ * timeout, cancel).
+ */
+#include "prio.h"
+
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "commands/trigger.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "nodes/nodeFuncs.h"
+#include "parser/parser.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
+#include "utils/tuplestore.h"
+
+/* a transition table this large or larger gets plans of its own */
+#define TRACK_LARGE 1000
+/* new events read from the events query at a time */
+#define TRACK_FETCH 10000
+
+/* A kept plan of a compiled statement, or of a table's events query */
+typedef struct TrackPlan
+{
+	struct TrackPlan *next;
+	Oid			relid;			/* the tracked table whose transition tables it reads */
+	bool		events;			/* the events query made from the text (else the text) */
+	bool		large;
+	bool		stale;			/* the table changed: freed when no plan runs */
+	char	   *sql;			/* the compiled text */
+	SPIPlanPtr	plan;
+} TrackPlan;
+
+/* Whether a source's compiled SQL may run: its signature checked */
+typedef struct TrackSignature
+{
+	struct TrackSignature *next;
+	int32		source_id;
+	Oid			relid;
+	bool		valid;			/* ok is current */
+	bool		ok;
+	char	   *stored;			/* prio.sources.signature it was checked against */
+} TrackSignature;
+
+static MemoryContext track_cxt = NULL;
+static TrackPlan *plans = NULL;
+static TrackSignature *signatures = NULL;
+static bool any_stale = false;
+static int	running = 0;		/* prio.source_changed() calls in progress */
+static uint64 signature_gen = 0;	/* invalidations that may change a signature */
+
+static SPIPlanPtr signature_plan = NULL;
+static SPIPlanPtr note_plan = NULL;
+
+/* ---------------------------------------------------------------- invalidation */
+
+/* A relation changed (InvalidOid: any): its plans and signature checks go */
+void
+TrackRelationChanged(Oid relid)
+{
+	for (TrackPlan *p = plans; p != NULL; p = p->next)
+		if (!OidIsValid(relid) || p->relid == relid)
+		{
+			p->stale = true;
+			any_stale = true;
+		}
+	for (TrackSignature *s = signatures; s != NULL; s = s->next)
+		if (!OidIsValid(relid) || s->relid == relid)
+			s->valid = false;
+	signature_gen++;
+}
+
+/* A type, schema or collation changed: a signature names them */
+void
+TrackCatalogChanged(void)
+{
+	for (TrackSignature *s = signatures; s != NULL; s = s->next)
+		s->valid = false;
+	signature_gen++;
+}
+
+/* stale plans freed; only when none runs (a nested call may be running one) */
+static void
+free_stale(void)
+{
+	TrackPlan **link = &plans;
+
+	if (!any_stale || running > 0)
+		return;
+	while (*link != NULL)
+	{
+		TrackPlan  *p = *link;
+
+		if (!p->stale)
+		{
+			link = &p->next;
+			continue;
+		}
+		*link = p->next;
+		SPI_freeplan(p->plan);
+		pfree(p->sql);
+		pfree(p);
+	}
+	any_stale = false;
+}
+
+static void
+track_cxt_init(void)
+{
+	if (track_cxt == NULL)
+		track_cxt = AllocSetContextCreate(CacheMemoryContext, "prio tracked tables",
+										  ALLOCSET_SMALL_SIZES);
+}
+
+/* ---------------------------------------------------------------- the events query */
+
+typedef struct FindTable
+{
+	const char *nspname;
+	const char *relname;
+	List	   *locations;		/* of the RangeVars naming the table */
+} FindTable;
+
+static bool
+find_table_walker(Node *node, FindTable *ft)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, RangeVar))
+	{
+		RangeVar   *rv = (RangeVar *) node;
+
+		if (rv->schemaname != NULL && rv->catalogname == NULL &&
+			strcmp(rv->schemaname, ft->nspname) == 0 && strcmp(rv->relname, ft->relname) == 0)
+			ft->locations = lappend_int(ft->locations, rv->location);
+		return false;
+	}
+	return raw_expression_tree_walker(node, find_table_walker, (void *) ft);
+}
+
+/*
+ * The events query of table relid over its transition table enr: the
+ * compiled EVENTS text with every reference to the table (as track()
+ * wrote it, schema-qualified) replaced by the transition table's name,
+ * found in the parsed text (not by a search of the string: a constant of a
+ * mapping expression may read like the table's name); ordered as the fold
+ * wants it (else the caller sorts the rows).
+ */
+static char *
+events_over(const char *events, Oid relid, const char *enr, bool ordered)
+{
+	FindTable	ft;
+	List	   *raw;
+	StringInfoData sql;
+	char	   *qualified;
+	int			done = 0;
+	ListCell   *lc;
+
+	ft.nspname = get_namespace_name(get_rel_namespace(relid));
+	ft.relname = get_rel_name(relid);
+	ft.locations = NIL;
+	if (ft.nspname == NULL || ft.relname == NULL)
+		elog(ERROR, "cache lookup failed for relation %u", relid);
+	qualified = psprintf("%s.%s", quote_identifier(ft.nspname), quote_identifier(ft.relname));
+	raw = raw_parser(events, RAW_PARSE_DEFAULT);
+	if (list_length(raw) != 1)
+		elog(ERROR, "the events query of %s is not one statement", qualified);
+	(void) find_table_walker(linitial_node(RawStmt, raw)->stmt, &ft);
+	if (ft.locations == NIL)
+		elog(ERROR, "the events query of %s does not read it", qualified);
+	list_sort(ft.locations, list_int_cmp);
+
+	initStringInfo(&sql);
+	appendStringInfoString(&sql, "SELECT e.customer_id, e.at, e.tiebreak, e.kind, e.amount FROM (");
+	foreach(lc, ft.locations)
+	{
+		int			at = lfirst_int(lc);
+
+		if (at < done || strncmp(events + at, qualified, strlen(qualified)) != 0)
+			elog(ERROR, "the events query of %s does not name it as prio.track() does", qualified);
+		appendBinaryStringInfo(&sql, events + done, at - done);
+		appendStringInfoString(&sql, quote_identifier(enr));
+		done = at + strlen(qualified);
+	}
+	appendStringInfoString(&sql, events + done);
+	appendStringInfoString(&sql, ") e");
+	if (ordered)
+		appendStringInfoString(&sql, " ORDER BY e.customer_id, e.at, e.tiebreak");
+	return sql.data;
+}
+
+/*
+ * The kept plan of sql (a compiled statement, or with events the events
+ * query made from it) over relid's transition tables; the caller is
+ * connected to SPI, with the trigger's transition tables registered.
+ */
+static SPIPlanPtr
+plan_for(Oid relid, const char *sql, bool events, bool large, const char *enr)
+{
+	TrackPlan  *p;
+	SPIPlanPtr	plan;
+	MemoryContext old;
+
+	for (p = plans; p != NULL; p = p->next)
+		if (!p->stale && p->relid == relid && p->events == events && p->large == large &&
+			strcmp(p->sql, sql) == 0)
+			return p->plan;
+	plan = PrioKeepPlan(events ? events_over(sql, relid, enr, large) : sql, 0, NULL,
+						CURSOR_OPT_GENERIC_PLAN);
+	track_cxt_init();
+	old = MemoryContextSwitchTo(track_cxt);
+	p = palloc0(sizeof(TrackPlan));
+	p->relid = relid;
+	p->events = events;
+	p->large = large;
+	p->sql = pstrdup(sql);
+	p->plan = plan;
+	p->next = plans;
+	plans = p;
+	MemoryContextSwitchTo(old);
+	return plan;
+}
+
+/* ---------------------------------------------------------------- signatures */
+
+/*
+ * Whether the columns the compiled SQL of source_id names are still those
+ * prio.track() checked (stored: prio.sources.signature): cached until the
+ * table, a type or a schema changes, or stored does.
+ */
+static bool
+signature_ok(int32 source_id, Oid relid, const char *stored)
+{
+	TrackSignature *s;
+	Datum		args[2];
+	bool		isnull;
+	Datum		now;
+	bool		ok;
+	MemoryContext old;
+	uint64		gen = signature_gen;
+
+	for (s = signatures; s != NULL; s = s->next)
+		if (s->source_id == source_id)
+			break;
+	if (s != NULL && s->valid && s->relid == relid && strcmp(s->stored, stored) == 0)
+		return s->ok;
+
+	if (signature_plan == NULL)
+	{
+		Oid			types[2] = {OIDOID, INT4OID};
+
+		signature_plan = PrioKeepPlan("SELECT " PRIO_SCHEMA "._track_signature($1::pg_catalog.regclass, s.compiled)"
+									  "  FROM " PRIO_SCHEMA ".sources s"
+									  " WHERE s.source_id OPERATOR(pg_catalog.=) $2", 2, types,
+									  CURSOR_OPT_GENERIC_PLAN);
+	}
+	args[0] = ObjectIdGetDatum(relid);
+	args[1] = Int32GetDatum(source_id);
+	if (SPI_execute_plan(signature_plan, args, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not read the signature of tracked table %u", relid);
+	ok = false;
+	if (SPI_processed == 1)
+	{
+		now = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+		ok = !isnull && strcmp(TextDatumGetCString(now), stored) == 0;
+	}
+	SPI_freetuptable(SPI_tuptable);
+
+	track_cxt_init();
+	old = MemoryContextSwitchTo(track_cxt);
+	if (s == NULL)
+	{
+		s = palloc0(sizeof(TrackSignature));
+		s->source_id = source_id;
+		s->next = signatures;
+		signatures = s;
+	}
+	else
+		pfree(s->stored);
+	s->relid = relid;
+	s->stored = pstrdup(stored);
+	s->ok = ok;
+	/* (an invalidation read while it was computed: computed again next time) */
+	s->valid = gen == signature_gen;
+	MemoryContextSwitchTo(old);
+	return ok;
+}
+
+/* ---------------------------------------------------------------- running the compiled SQL */
+
+static void
+run_statements(Oid relid, ArrayType *stmts, bool large)
+{
+	Datum	   *elems;
+	bool	   *nulls;
+	int			n;
+
+	deconstruct_array(stmts, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n);
+	for (int i = 0; i < n; i++)
+	{
+		if (nulls[i])
+			continue;
+		if (SPI_execute_plan(plan_for(relid, TextDatumGetCString(elems[i]), false, large, NULL),
+							 NULL, NULL, false, 0) < 0)
+			elog(ERROR, "could not run the compiled SQL of tracked table %u", relid);
+		SPI_freetuptable(SPI_tuptable);
+	}
+}
+
+typedef struct EventKey
+{
+	int64		customer_id;
+	TimestampTz at;
+	int64		tiebreak;
+	uint64		row;
+} EventKey;
+
+static int
+event_key_cmp(const void *a, const void *b)
+{
+	const EventKey *x = a;
+	const EventKey *y = b;
+
+	if (x->customer_id != y->customer_id)
+		return x->customer_id < y->customer_id ? -1 : 1;
+	if (x->at != y->at)
+		return x->at < y->at ? -1 : 1;
+	if (x->tiebreak != y->tiebreak)
+		return x->tiebreak < y->tiebreak ? -1 : 1;
+	return x->row < y->row ? -1 : x->row > y->row ? 1 : 0;
+}
+
+/*
+ * The new events of a fetched batch, fed to the fold; sorted here unless
+ * the query sorted them (sorted).
+ */
+static void
+fold_batch(PrioInsertFold *fold, SPITupleTable *tt, uint64 n, bool sorted)
+{
+	TupleDesc	desc = tt->tupdesc;
+	static const Oid want[5] = {INT8OID, TIMESTAMPTZOID, INT8OID, TEXTOID, NUMERICOID};
+	EventKey   *keys;
+	uint64		nkeys = 0;
+
+	if (desc->natts != 5)
+		elog(ERROR, "the events query of a tracked table gives %d columns, not 5", desc->natts);
+	for (int i = 0; i < 5; i++)
+		if (TupleDescAttr(desc, i)->atttypid != want[i])
+			elog(ERROR, "column %d of the events query of a tracked table is of type %s, not %s",
+				 i + 1, format_type_be(TupleDescAttr(desc, i)->atttypid), format_type_be(want[i]));
+	keys = palloc(sizeof(EventKey) * Max(n, 1));
+	for (uint64 r = 0; r < n; r++)
+	{
+		bool		isnull[3];
+
+		keys[nkeys].customer_id = DatumGetInt64(SPI_getbinval(tt->vals[r], desc, 1, &isnull[0]));
+		keys[nkeys].at = DatumGetTimestampTz(SPI_getbinval(tt->vals[r], desc, 2, &isnull[1]));
+		keys[nkeys].tiebreak = DatumGetInt64(SPI_getbinval(tt->vals[r], desc, 3, &isnull[2]));
+		keys[nkeys].row = r;
+		/* (the events query gives no NULL customer, at or tiebreak) */
+		if (!isnull[0] && !isnull[1] && !isnull[2])
+			nkeys++;
+	}
+	if (!sorted && nkeys > 1)
+		qsort(keys, nkeys, sizeof(EventKey), event_key_cmp);
+	for (uint64 k = 0; k < nkeys; k++)
+	{
+		HeapTuple	tup = tt->vals[keys[k].row];
+		bool		kind_null;
+		bool		amount_null;
+		Datum		kind = SPI_getbinval(tup, desc, 4, &kind_null);
+		Datum		amount = SPI_getbinval(tup, desc, 5, &amount_null);
+
+		if (kind_null)
+			continue;
+		PrioInsertFoldAdd(fold, keys[k].customer_id, keys[k].at, keys[k].tiebreak,
+						  kind, amount, amount_null);
+	}
+	pfree(keys);
+}
+
+/*
+ * INSERT (COPY) into a tracked activities table: its new events continue
+ * their customers' fold (as prio.activities' insert trigger does).
+ */
+static void
+insert_events(TriggerData *td, Oid relid, const char *events, CommandId since)
+{
+	uint64		nrows = tuplestore_tuple_count(td->tg_newtable);
+	bool		large = nrows >= TRACK_LARGE;
+	SPIPlanPtr	plan = plan_for(relid, events, true, large, td->tg_trigger->tgnewtable);
+	PrioInsertFold *fold = PrioInsertFoldBegin(PRIO_API_CURRENT, (double) nrows, since, true);
+
+	if (nrows < TRACK_FETCH)
+	{
+		SPITupleTable *tt;
+
+		if (SPI_execute_plan(plan, NULL, NULL, false, 0) != SPI_OK_SELECT)
+			elog(ERROR, "could not read the new events of tracked table %u", relid);
+		tt = SPI_tuptable;
+		fold_batch(fold, tt, SPI_processed, large);
+		SPI_freetuptable(tt);
+	}
+	else
+	{
+		/* a large COPY: its events sorted by the query, read in batches */
+		Portal		portal = SPI_cursor_open(NULL, plan, NULL, NULL, false);
+
+		for (;;)
+		{
+			SPITupleTable *tt;
+			uint64		n;
+
+			SPI_cursor_fetch(portal, true, TRACK_FETCH);
+			tt = SPI_tuptable;
+			n = SPI_processed;
+			if (n == 0)
+			{
+				SPI_freetuptable(tt);
+				break;
+			}
+			fold_batch(fold, tt, n, true);
+			SPI_freetuptable(tt);
+		}
+		SPI_cursor_close(portal);
+	}
+	PrioInsertFoldEnd(fold);
+}
+
+/* ---------------------------------------------------------------- the trigger */
+
+/* the error kept, unless writing it would make the writer wait or fail */
+static void
+note_error(int32 source_id, const char *message)
+{
+	Datum		args[2];
+
+	if (note_plan == NULL)
+	{
+		Oid			types[2] = {INT4OID, TEXTOID};
+
+		note_plan = PrioKeepPlan("SELECT " PRIO_SCHEMA "._track_note_error($1, $2)", 2, types,
+								 CURSOR_OPT_GENERIC_PLAN);
+	}
+	args[0] = Int32GetDatum(source_id);
+	args[1] = CStringGetTextDatum(message);
+	if (SPI_execute_plan(note_plan, args, NULL, false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not note the error of a tracked table");
+	SPI_freetuptable(SPI_tuptable);
+}
+
+/* an error every statement may raise: not prio's to swallow */
+static bool
+server_wide(int code)
+{
+	int			class = ERRCODE_TO_CATEGORY(code);
+
+	return class == ERRCODE_TRANSACTION_ROLLBACK || class == ERRCODE_INSUFFICIENT_RESOURCES ||
+		class == ERRCODE_PROGRAM_LIMIT_EXCEEDED || class == ERRCODE_OPERATOR_INTERVENTION ||
+		class == ERRCODE_SYSTEM_ERROR || code == ERRCODE_LOCK_NOT_AVAILABLE;
+}
+
+/*
+ * What prio.sources says of a source, kept per backend while its row is
+ * the same version (xmin and ctid: any UPDATE, such as a last_error noted,
+ * makes a new one), so the compiled jsonb is not read on every statement.
+ */
+#define NOPS 4
+static const char *const op_names[NOPS] = {"INSERT", "UPDATE", "DELETE", "TRUNCATE"};
+
+typedef struct SourceRow
+{
+	int32		source_id;
+	TransactionId xmin;
+	ItemPointerData ctid;
+	Oid			relid;
+	bool		activities;
+	int32		customers;		/* an activities table's customers source (0: none) */
+	char	   *signature;
+	char	   *events;			/* compiled ->> EVENTS (NULL: none) */
+	ArrayType  *stmts[NOPS];	/* compiled -> op */
+	ArrayType  *on_customers[NOPS]; /* compiled -> ON_CUSTOMERS -> op */
+	ArrayType  *insert_lock;	/* compiled -> INSERT_LOCK: run before the
+								 * events of an INSERT */
+} SourceRow;
+
+typedef struct SourceEntry
+{
+	struct SourceEntry *next;
+	MemoryContext cxt;			/* the row's values */
+	SourceRow	row;
+} SourceEntry;
+
+static SourceEntry *sources = NULL;
+static SPIPlanPtr versions_plan = NULL;
+static SPIPlanPtr source_plan = NULL;
+
+static int
+op_index(TriggerEvent event)
+{
+	if (TRIGGER_FIRED_BY_INSERT(event))
+		return 0;
+	if (TRIGGER_FIRED_BY_UPDATE(event))
+		return 1;
+	if (TRIGGER_FIRED_BY_DELETE(event))
+		return 2;
+	return 3;
+}
+
+static ArrayType *
+array_copy_in(HeapTuple tup, TupleDesc desc, int col)
+{
+	bool		isnull;
+	Datum		d = SPI_getbinval(tup, desc, col, &isnull);
+
+	return isnull ? construct_empty_array(TEXTOID) : DatumGetArrayTypePCopy(d);
+}
+
+/* the source's row as its version (xmin, ctid) has it: kept, or read now */
+static SourceRow *
+source_row(int32 source_id, TransactionId xmin, ItemPointer ctid)
+{
+	SourceEntry *e;
+	SourceEntry **link;
+	Datum		arg = Int32GetDatum(source_id);
+	HeapTuple	tup;
+	TupleDesc	desc;
+	bool		isnull;
+	MemoryContext old;
+	char	   *customers;
+
+	for (e = sources; e != NULL; e = e->next)
+		if (e->row.source_id == source_id)
+			break;
+	if (e != NULL && e->row.xmin == xmin && ItemPointerEquals(&e->row.ctid, ctid))
+		return &e->row;
+
+	if (source_plan == NULL)
+	{
+		StringInfoData sql;
+		Oid			type = INT4OID;
+
+		initStringInfo(&sql);
+		appendStringInfoString(&sql,
+							   "SELECT s.relid::pg_catalog.oid, s.role OPERATOR(pg_catalog.=) 'activities', s.signature,"
+							   "       s.compiled OPERATOR(pg_catalog.->>) 'EVENTS', s.compiled OPERATOR(pg_catalog.->>) 'customers'");
+		for (int on = 0; on < 2; on++)
+			for (int i = 0; i < NOPS; i++)
+				appendStringInfo(&sql, ", ARRAY(SELECT pg_catalog.jsonb_array_elements_text(s.compiled%s OPERATOR(pg_catalog.->) '%s'))",
+								 on ? " OPERATOR(pg_catalog.->) 'ON_CUSTOMERS'" : "", op_names[i]);
+		appendStringInfoString(&sql, ", ARRAY(SELECT pg_catalog.jsonb_array_elements_text(s.compiled OPERATOR(pg_catalog.->) 'INSERT_LOCK'))");
+		appendStringInfoString(&sql, " FROM " PRIO_SCHEMA ".sources s WHERE s.source_id OPERATOR(pg_catalog.=) $1");
+		source_plan = PrioKeepPlan(sql.data, 1, &type, CURSOR_OPT_GENERIC_PLAN);
+	}
+	if (SPI_execute_plan(source_plan, &arg, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not read prio.sources");
+	if (SPI_processed != 1)
+		return NULL;
+
+	/* the entry made anew (or first) */
+	if (e != NULL)
+	{
+		for (link = &sources; *link != e; link = &(*link)->next)
+			;
+		*link = e->next;
+		MemoryContextDelete(e->cxt);
+	}
+	track_cxt_init();
+	e = MemoryContextAllocZero(track_cxt, sizeof(SourceEntry));
+	e->cxt = AllocSetContextCreate(track_cxt, "prio tracked source", ALLOCSET_SMALL_SIZES);
+	old = MemoryContextSwitchTo(e->cxt);
+	tup = SPI_tuptable->vals[0];
+	desc = SPI_tuptable->tupdesc;
+	e->row.source_id = source_id;
+	e->row.xmin = xmin;
+	e->row.ctid = *ctid;
+	e->row.relid = DatumGetObjectId(SPI_getbinval(tup, desc, 1, &isnull));
+	e->row.activities = DatumGetBool(SPI_getbinval(tup, desc, 2, &isnull));
+	e->row.signature = SPI_getvalue(tup, desc, 3);
+	if (e->row.signature == NULL)
+		e->row.signature = "";
+	e->row.events = SPI_getvalue(tup, desc, 4);
+	customers = SPI_getvalue(tup, desc, 5);
+	e->row.customers = customers != NULL && strspn(customers, "0123456789") == strlen(customers) &&
+		strlen(customers) >= 1 && strlen(customers) <= 9 ? atoi(customers) : 0;
+	for (int i = 0; i < NOPS; i++)
+	{
+		e->row.stmts[i] = array_copy_in(tup, desc, 6 + i);
+		e->row.on_customers[i] = array_copy_in(tup, desc, 6 + NOPS + i);
+	}
+	e->row.insert_lock = array_copy_in(tup, desc, 6 + 2 * NOPS);
+	MemoryContextSwitchTo(old);
+	SPI_freetuptable(SPI_tuptable);
+	e->next = sources;
+	sources = e;
+	return &e->row;
+}
+
+static int
+source_cmp(const void *a, const void *b)
+{
+	int32		x = (*(SourceRow *const *) a)->source_id;
+	int32		y = (*(SourceRow *const *) b)->source_id;
+
+	return x < y ? -1 : x > y ? 1 : 0;
+}
+
+/*
+ * The trigger's source (NULL: none prio knows, or one copied onto another
+ * table) and, of a customers table, the activities tables whose customers
+ * it holds, in source_id order (*nattached of them).
+ */
+static SourceRow *
+read_sources(int32 source_id, Oid relid, SourceRow ***attached, int *nattached)
+{
+	SPITupleTable *tt;
+	uint64		n;
+	SourceRow  *src = NULL;
+	SourceRow **att;
+	int			natt = 0;
+	int32	   *ids;
+	TransactionId *xmins;
+	ItemPointerData *ctids;
+	bool	   *acts;
+	Datum		arg = Int32GetDatum(source_id);
+
+	if (versions_plan == NULL)
+	{
+		Oid			type = INT4OID;
+
+		versions_plan = PrioKeepPlan("SELECT s.source_id, s.xmin, s.ctid, s.role OPERATOR(pg_catalog.=) 'activities'"
+									 "  FROM " PRIO_SCHEMA ".sources s"
+									 " WHERE s.source_id OPERATOR(pg_catalog.=) $1 OR s.role OPERATOR(pg_catalog.=) 'activities'",
+									 1, &type, 0);
+	}
+	if (SPI_execute_plan(versions_plan, &arg, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read prio.sources");
+	tt = SPI_tuptable;
+	n = SPI_processed;
+	ids = palloc(sizeof(int32) * (n + 1));
+	xmins = palloc(sizeof(TransactionId) * (n + 1));
+	ctids = palloc(sizeof(ItemPointerData) * (n + 1));
+	acts = palloc(sizeof(bool) * (n + 1));
+	for (uint64 i = 0; i < n; i++)
+	{
+		bool		isnull;
+
+		ids[i] = DatumGetInt32(SPI_getbinval(tt->vals[i], tt->tupdesc, 1, &isnull));
+		xmins[i] = DatumGetTransactionId(SPI_getbinval(tt->vals[i], tt->tupdesc, 2, &isnull));
+		ctids[i] = *(ItemPointer) DatumGetPointer(SPI_getbinval(tt->vals[i], tt->tupdesc, 3, &isnull));
+		acts[i] = DatumGetBool(SPI_getbinval(tt->vals[i], tt->tupdesc, 4, &isnull));
+	}
+	SPI_freetuptable(tt);
+
+	for (uint64 i = 0; i < n; i++)
+		if (ids[i] == source_id)
+			src = source_row(ids[i], xmins[i], &ctids[i]);
+	if (src == NULL || src->relid != relid)
+		return NULL;
+	att = palloc(sizeof(SourceRow *) * (n + 1));
+	/* (the rows come in no order: the activities tables' in source_id order) */
+	if (!src->activities)
+		for (uint64 i = 0; i < n; i++)
+		{
+			SourceRow  *a;
+
+			if (!acts[i] || ids[i] == source_id)
+				continue;
+			a = source_row(ids[i], xmins[i], &ctids[i]);
+			if (a != NULL && a->customers == source_id)
+				att[natt++] = a;
+		}
+	if (natt > 1)
+		qsort(att, natt, sizeof(SourceRow *), source_cmp);
+	*attached = att;
+	*nattached = natt;
+	return src;
+}
+
+/* prio's side of the statement; an error is the caller's to catch */
+static void
+apply(TriggerData *td, SourceRow *src, SourceRow **attached, int nattached, CommandId since)
+{
+	Tuplestorestate *ts = td->tg_newtable ? td->tg_newtable : td->tg_oldtable;
+	bool		large = ts != NULL && tuplestore_tuple_count(ts) >= TRACK_LARGE;
+	int			op = op_index(td->tg_event);
+
+	if (src->activities && op == 0 && src->events != NULL &&
+		td->tg_newtable != NULL && td->tg_trigger->tgnewtable != NULL)
+	{
+		/*
+		 * The application's rows of those customers first, as its UPDATE of
+		 * one locks it: every writer takes them before prio's own locks
+		 */
+		run_statements(src->relid, src->insert_lock, large);
+		insert_events(td, src->relid, src->events, since);
+	}
+	else
+		run_statements(src->relid, src->stmts[op], large);
+
+	/*
+	 * A customers table whose activities are tracked: its customers new, or
+	 * under a new key, are folded with the activities of their key (those
+	 * statements name the activities table's columns: only while they are
+	 * what track() checked).
+	 */
+	for (int i = 0; i < nattached; i++)
+	{
+		SourceRow  *a = attached[i];
+
+		if (ArrayGetNItems(ARR_NDIM(a->on_customers[op]), ARR_DIMS(a->on_customers[op])) == 0 ||
+			!signature_ok(a->source_id, a->relid, a->signature))
+			continue;
+		/* (they read this table's transition tables: its plans) */
+		run_statements(src->relid, a->on_customers[op], large);
+	}
+}
+
+static void
+source_changed(TriggerData *td, int32 source_id)
+{
+	Oid			relid = RelationGetRelid(td->tg_relation);
+	const char *op = op_names[op_index(td->tg_event)];
+	SourceRow  *src;
+	SourceRow **attached;
+	int			nattached;
+	MemoryContext cxt;
+	ResourceOwner owner = CurrentResourceOwner;
+
+	/*
+	 * The statement's command id: state rows written since (by an
+	 * application's trigger that fired before this one) are refolded.
+	 */
+	CommandId	since = ActiveSnapshotSet() ? GetActiveSnapshot()->curcid : FirstCommandId;
+
+	SPI_connect();
+	cxt = CurrentMemoryContext;
+	src = read_sources(source_id, relid, &attached, &nattached);
+	if (src == NULL)
+	{
+		SPI_finish();
+		return;
+	}
+
+	/*
+	 * The compiled SQL is what track() checked for the table and columns as
+	 * they were: a table renamed, a column renamed, dropped, or of another
+	 * type now (whose casts could be anyone's functions) -- it is not run as
+	 * prio's owner.
+	 */
+	if (!signature_ok(source_id, relid, src->signature))
+	{
+		char	   *name = DatumGetCString(DirectFunctionCall1(regclassout, ObjectIdGetDatum(relid)));
+		char	   *msg = psprintf("the name or the columns of %s changed since prio.track()", name);
+
+		note_error(source_id, msg);
+		ereport(WARNING,
+				(errmsg("prio: this %s of %s did not reach prio: %s", op, name, msg),
+				 errhint("prio.untrack() and prio.track() the table again to check the mapping against its columns now.")));
+		SPI_finish();
+		return;
+	}
+
+	if (SPI_register_trigger_data(td) != SPI_OK_TD_REGISTER)
+		elog(ERROR, "could not register the transition tables of tracked table %u", relid);
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(cxt);
+	PG_TRY();
+	{
+		apply(td, src, attached, nattached, since);
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(cxt);
+		CurrentResourceOwner = owner;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+		char	   *name;
+
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(cxt);
+		CurrentResourceOwner = owner;
+		if (server_wide(edata->sqlerrcode))
+			ReThrowError(edata);
+		note_error(source_id, edata->message);
+		name = DatumGetCString(DirectFunctionCall1(regclassout, ObjectIdGetDatum(relid)));
+		ereport(WARNING,
+				(errmsg("prio: this %s of %s did not reach prio: %s", op, name, edata->message),
+				 errdetail("SQLSTATE %s; the write itself went through.",
+						   unpack_sql_state(edata->sqlerrcode)),
+				 errhint("See prio.tracked.last_error; prio.untrack() and prio.track() the table again to resynchronise.")));
+		FreeErrorData(edata);
+	}
+	PG_END_TRY();
+	SPI_finish();
+}
+
+/* the source_id the trigger's one argument gives, or -1 */
+static pg_noinline int32
+source_arg(TriggerData *td)
+{
+	const char *arg;
+	int32		id = 0;
+
+	if (td->tg_trigger->tgnargs != 1)
+		return -1;
+	arg = td->tg_trigger->tgargs[0];
+	if (strlen(arg) < 1 || strlen(arg) > 9 || strspn(arg, "0123456789") != strlen(arg))
+		return -1;
+	for (const char *c = arg; *c; c++)
+		id = id * 10 + (*c - '0');
+	return id;
+}
+
+/*
+ * prio.source_changed(): td is an AFTER statement trigger's (checked by
+ * the caller); its one argument is the source_id (a trigger with other
+ * arguments is none of prio's: nothing happens).
+ */
+void
+PrioSourceChanged(TriggerData *td)
+{
+	int32		id = source_arg(td);
+
+	if (id < 0)
+		return;
+	free_stale();
+	running++;
+	PG_TRY();
+	{
+		source_changed(td, id);
+	}
+	PG_FINALLY();
+	{
+		running--;
+	}
+	PG_END_TRY();
+}

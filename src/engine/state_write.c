@@ -129,17 +129,17 @@ static SPIPlanPtr
 get_history_plan(void)
 {
 	Oid			types[7] = {INT8ARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
-		TEXTARRAYOID, TEXTARRAYOID, TIMESTAMPTZOID};
+		TEXTARRAYOID, TEXTARRAYOID, TIMESTAMPTZARRAYOID};
 
 	if (history_plan == NULL)
 		history_plan = PrioKeepPlan(
 			"INSERT INTO " PRIO_SCHEMA ".tier_history"
 			"       (customer_id, changed_at, old_tier, new_tier, old_stage, new_stage, reason)"
-			"SELECT u.c, $7, u.ot, u.nt, u.os::" PRIO_SCHEMA ".stage,"
+			"SELECT u.c, u.at, u.ot, u.nt, u.os::" PRIO_SCHEMA ".stage,"
 			"       u.ns::" PRIO_SCHEMA ".stage, u.r"
 			"  FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), pg_catalog.unnest($3),"
-			"       pg_catalog.unnest($4), pg_catalog.unnest($5), pg_catalog.unnest($6))"
-			"       AS u(c, ot, nt, os, ns, r)"
+			"       pg_catalog.unnest($4), pg_catalog.unnest($5), pg_catalog.unnest($6),"
+			"       pg_catalog.unnest($7)) AS u(c, ot, nt, os, ns, r, at)"
 			" RETURNING history_id", 7, types, CURSOR_OPT_GENERIC_PLAN);
 	return history_plan;
 }
@@ -189,11 +189,13 @@ StateWriterBeginApi(StateWriter *w, int max, const char *why, TimestampTz change
 		w->v[c] = palloc(sizeof(Datum) * max);
 		w->nul[c] = palloc(sizeof(bool) * max);
 	}
+	w->maxhist = max;
 	for (int c = 0; c < 6; c++)
 	{
 		w->hist[c] = palloc(sizeof(Datum) * max);
 		w->histn[c] = palloc(sizeof(bool) * max);
 	}
+	w->hist_at = palloc(sizeof(TimestampTz) * max);
 	w->payloads = palloc(sizeof(char *) * max);
 	w->home = CurrentMemoryContext;
 	w->tids = palloc(sizeof(ItemPointerData) * max);
@@ -380,6 +382,64 @@ json_text(StringInfo buf, const char *key, const char *value, bool last)
 }
 
 /*
+ * A history row into the batch (in w->cxt): payload NULL is a row of the
+ * past, replayed, that is not notified.
+ */
+static void
+add_history(StateWriter *w, int64 customer_id, TimestampTz at, const char *old_tier,
+			const char *new_tier, const char *old_stage, const char *new_stage, char *reason,
+			char *payload)
+{
+	int			h = w->nhist;
+
+	if (h == w->maxhist)
+	{
+		/* a replay may add many rows of one customer: the arrays grow */
+		w->maxhist *= 2;
+		for (int c = 0; c < 6; c++)
+		{
+			w->hist[c] = repalloc_huge(w->hist[c], sizeof(Datum) * (Size) w->maxhist);
+			w->histn[c] = repalloc_huge(w->histn[c], sizeof(bool) * (Size) w->maxhist);
+		}
+		w->hist_at = repalloc_huge(w->hist_at, sizeof(TimestampTz) * (Size) w->maxhist);
+		w->payloads = repalloc_huge(w->payloads, sizeof(char *) * (Size) w->maxhist);
+	}
+	w->hist[0][h] = Int64GetDatum(customer_id);
+	w->histn[0][h] = false;
+	w->hist[1][h] = text_or_null(old_tier);
+	w->histn[1][h] = old_tier == NULL;
+	w->hist[2][h] = text_or_null(new_tier);
+	w->histn[2][h] = new_tier == NULL;
+	w->hist[3][h] = text_or_null(old_stage);
+	w->histn[3][h] = old_stage == NULL;
+	w->hist[4][h] = text_or_null(new_stage);
+	w->histn[4][h] = new_stage == NULL;
+	w->hist[5][h] = PointerGetDatum(cstring_to_text(reason));
+	w->histn[5][h] = false;
+	w->hist_at[h] = at;
+	w->payloads[h] = payload;
+	w->nhist++;
+}
+
+/*
+ * A change of tier or stage of the past, dated at, that a replay of a
+ * customer's events found (refold.c, PrioReplay): written with the next
+ * batch, before the customer's own row's history, reason "<why> then:
+ * <rule>"; not notified (listeners hear of the present: the customer's row).
+ */
+void
+StateWriterHistory(StateWriter *w, int64 customer_id, TimestampTz at, const char *old_tier,
+				   const char *new_tier, const char *old_stage, const char *new_stage,
+				   const char *rule)
+{
+	MemoryContext old = MemoryContextSwitchTo(w->cxt);
+
+	add_history(w, customer_id, at, old_tier, new_tier, old_stage, new_stage,
+				psprintf("%s then: %s", w->why, rule), NULL);
+	MemoryContextSwitchTo(old);
+}
+
+/*
  * Add one customer: its facts and their evaluation, and what its row said
  * before (NULL: nothing, a new customer).  tid: where the version the caller
  * locked or scanned is (NULL: not known).  Flushes when the batch is full.
@@ -428,21 +488,7 @@ StateWriterAdd(StateWriter *w, const PrioFacts *f, const PrioEval *e,
 	if (old_tier == NULL || strcmp(old_tier, tier) != 0 ||
 		old_stage == NULL || strcmp(old_stage, stage) != 0)
 	{
-		int			h = w->nhist;
 		StringInfoData payload;
-
-		w->hist[0][h] = Int64GetDatum(f->customer_id);
-		w->hist[1][h] = text_or_null(old_tier);
-		w->histn[1][h] = old_tier == NULL;
-		w->hist[2][h] = text_or_null(tier);
-		w->histn[2][h] = false;
-		w->hist[3][h] = text_or_null(old_stage);
-		w->histn[3][h] = old_stage == NULL;
-		w->hist[4][h] = text_or_null(stage);
-		w->histn[4][h] = false;
-		w->hist[5][h] = PointerGetDatum(cstring_to_text(psprintf("%s: %s", w->why, e->rule.data)));
-		w->histn[5][h] = false;
-		w->histn[0][h] = false;
 
 		/* the same payload json_build_object() gives */
 		initStringInfo(&payload);
@@ -452,8 +498,8 @@ StateWriterAdd(StateWriter *w, const PrioFacts *f, const PrioEval *e,
 		json_text(&payload, "old_stage", old_stage, false);
 		json_text(&payload, "new_stage", stage, true);
 		appendStringInfoChar(&payload, '}');
-		w->payloads[h] = payload.data;
-		w->nhist++;
+		add_history(w, f->customer_id, w->changed_at, old_tier, tier, old_stage, stage,
+					psprintf("%s: %s", w->why, e->rule.data), payload.data);
 	}
 	w->n++;
 	MemoryContextSwitchTo(old);
@@ -518,10 +564,15 @@ StateWriterFlush(StateWriter *w)
 	if (w->nhist > 0)
 	{
 		Datum		hv[7];
+		Datum	   *at = palloc(sizeof(Datum) * w->nhist);
+		bool	   *atn = palloc0(sizeof(bool) * w->nhist);
+		int64		notified = 0;
 
 		for (int c = 0; c < 6; c++)
 			hv[c] = make_array(w->hist[c], w->histn[c], w->nhist, c == 0 ? INT8OID : TEXTOID);
-		hv[6] = TimestampTzGetDatum(w->changed_at);
+		for (int h = 0; h < w->nhist; h++)
+			at[h] = TimestampTzGetDatum(w->hist_at[h]);
+		hv[6] = make_array(at, atn, w->nhist, TIMESTAMPTZOID);
 		if (SPI_execute_plan(get_history_plan(), hv, NULL, false, 0) != SPI_OK_INSERT_RETURNING ||
 			SPI_processed != (uint64) w->nhist)
 			ereport(ERROR,
@@ -530,12 +581,17 @@ StateWriterFlush(StateWriter *w)
 		MemoryContextSwitchTo(w->cxt);
 		/* anyone may LISTEN: with owner isolation on, name only the history row */
 		for (int h = 0; h < w->nhist; h++)
+		{
+			if (w->payloads[h] == NULL)
+				continue;		/* replayed: of the past */
 			Async_Notify("prio_tier_change", w->isolated
 						 ? psprintf("{\"history_id\" : %s}",
 									SPI_getvalue(SPI_tuptable->vals[h], SPI_tuptable->tupdesc, 1))
 						 : w->payloads[h]);
+			notified++;
+		}
 		SPI_freetuptable(SPI_tuptable);
-		w->changed += w->nhist;
+		w->changed += notified;
 	}
 	MemoryContextSwitchTo(old);
 	/* the arrays were allocated beside the writer, not in its batch context */

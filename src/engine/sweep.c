@@ -541,6 +541,25 @@ ActivityCollectorFold(ActivityCollector *c, int64 customer_id, PrioFacts *f, Mem
 	fold_events(c, e, f, cxt);
 }
 
+/*
+ * The collected events of a customer of the current pass, sorted in the
+ * fold's order (for a replay of its history: refold.c); returns how many.
+ */
+int
+ActivityCollectorEvents(ActivityCollector *c, int64 customer_id, PrioEvent **ev)
+{
+	SweepCustomer *e = sweep_lookup(c->customers, customer_id);
+
+	if (e == NULL || e->nev == 0)
+	{
+		*ev = NULL;
+		return 0;
+	}
+	qsort(e->ev, e->nev, sizeof(PrioEvent), prio_event_cmp);
+	*ev = e->ev;
+	return e->nev;
+}
+
 /* The kinds (bit k: kind k) among a customer's collected events up to upto */
 uint64
 ActivityCollectorKinds(ActivityCollector *c, int64 customer_id, TimestampTz upto)

@@ -60,6 +60,20 @@ SELECT h.days_ago, h.new_tier, h.new_stage, count(*)
 SELECT * FROM prio.conversion_by_tier;
 SELECT prio.recompute() AS recompute_fixed;
 
+-- Planned touches (issue 18, item 3): an activity dated after now is stored,
+-- not scored, until it is due; refresh() folds it then, from its date
+INSERT INTO prio.customers (customer_id, name) VALUES (4, 'planned');
+INSERT INTO prio.activities (customer_id, kind, at) VALUES (4, 'meeting', now() + interval '1 second');
+SELECT stage, last_at IS NULL AS not_scored, next_planned_at > now() AS planned
+  FROM prio.customer_state WHERE customer_id = 4;
+SELECT pg_sleep(1.2);
+SELECT prio.refresh() >= 1 AS refreshed;
+SELECT stage, last_at < now() AS scored_from_its_date, next_planned_at
+  FROM prio.customer_state WHERE customer_id = 4;
+SELECT old_stage, new_stage, split_part(reason, ':', 1) AS why FROM prio.tier_history
+ WHERE customer_id = 4 ORDER BY history_id;
+SELECT prio.recompute() AS recompute_fixed;
+
 -- Bad input: nothing half-done
 \set VERBOSITY terse
 -- a backfill with a kind prio does not know fails whole: no state, no history

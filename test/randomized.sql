@@ -324,7 +324,7 @@ DECLARE
 BEGIN
     FOR r IN SELECT k.stage AS ks, k.direction = 'inbound' AS inbound
                FROM prio.activities a JOIN prio.activity_kinds k USING (kind)
-              WHERE a.customer_id = id ORDER BY a.at, a.activity_id LOOP
+              WHERE a.customer_id = id AND a.at <= now() ORDER BY a.at, a.activity_id LOOP
         IF r.ks = 'lost' THEN st := 'lost';
         ELSIF r.ks = 'won' THEN st := 'won';
         ELSIF st = 'won' THEN NULL;                                   -- only lost moves won
@@ -359,10 +359,12 @@ LANGUAGE sql AS $$
                max(a.at) FILTER (WHERE k.is_purchase) AS lp,
                count(a.*) FILTER (WHERE k.is_purchase) AS freq,
                coalesce(sum(a.amount) FILTER (WHERE k.is_purchase), 0) AS mon,
-               coalesce(bool_or(a.at > now()), false) AS ahead,
+               EXISTS (SELECT 1 FROM prio.activities p WHERE p.customer_id = c.customer_id
+                                                          AND p.at > now()) AS ahead,
                coalesce(prio.intent(a.at, k.intent_weight, cfg.intent_half_life, now()), 0) AS intent
           FROM prio.customers c
-          LEFT JOIN prio.activities a ON a.customer_id = c.customer_id
+          -- one dated ahead is a planned touch: not folded until due
+          LEFT JOIN prio.activities a ON a.customer_id = c.customer_id AND a.at <= now()
           LEFT JOIN prio.activity_kinds k ON k.kind = a.kind
          CROSS JOIN cfg
          GROUP BY c.customer_id, cfg.intent_half_life

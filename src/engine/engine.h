@@ -123,6 +123,7 @@ typedef struct StateAtts
 	AttrNumber	next_due_at;
 	AttrNumber	rule;
 	AttrNumber	owner;
+	AttrNumber	next_planned_at;	/* InvalidAttrNumber: the table has none */
 } StateAtts;
 
 struct TupleTableSlot;
@@ -140,7 +141,7 @@ extern void StateUpdateEnd(StateUpdate *su);
 /* engine/sweep.c: the activities of many customers, read in one scan and folded */
 typedef struct ActivityCollector ActivityCollector;
 extern ActivityCollector *ActivityCollectorBegin(const PrioConfig *cfg, Snapshot snapshot,
-												 double ncustomers);
+												 double ncustomers, TimestampTz upto);
 extern int	ActivityCollectorPasses(ActivityCollector *c);
 extern bool ActivityCollectorInPass(ActivityCollector *c, int64 customer_id, int pass);
 extern void ActivityCollectorRun(ActivityCollector *c, const int64 *ids, int nids, int pass);

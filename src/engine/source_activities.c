@@ -151,9 +151,11 @@ process_chunk(Context *cx, Chunk *ch)
 		 * the application's own trigger, which fired before this one, has
 		 * changed or deleted its new rows, or inserted more (prio's trigger
 		 * of that statement wrote the state), and the committed rows, not
-		 * the transition table, are the truth.
+		 * the transition table, are the truth.  And so is a customer whose
+		 * planned touch has come due: it is not in the stored fold yet.
 		 */
-		if (made[i] || written[i] || (f.has_activity && ch->rows[from].at <= f.last_at))
+		if (made[i] || written[i] || (f.has_activity && ch->rows[from].at <= f.last_at) ||
+			(f.has_planned && f.next_planned_at <= cx->as_of))
 		{
 			RefoldSetAside(&cx->rs, &f, (Datum) 0, old_tier, old_stage, answers, answer_null,
 						   created_at, &tids[i]);
@@ -176,7 +178,7 @@ process_chunk(Context *cx, Chunk *ch)
 					   answer_null, created_at, cx->as_of, &old_tier, &old_stage, ch->cxt);
 		else
 			prio_fold_events(&f, &ch->rows[from], to - from, cx->cfg->kinds,
-							 cx->cfg->settings.half_life_us, ch->cxt);
+							 cx->cfg->settings.half_life_us, cx->as_of, ch->cxt);
 		prio_evaluate(&e, &f, answers, answer_null, created_at,
 					  &cx->cfg->settings, cx->cfg->breaks, cx->cfg->nbreaks, cx->as_of);
 		StateWriterAdd(&cx->writer, &f, &e, old_tier, old_stage, &tids[i]);

@@ -43,6 +43,7 @@ const StateColumn customer_state_columns[Natts_customer_state] = {
 	{"rule", TEXTOID, "0.1"}, {"updated_at", TIMESTAMPTZOID, "0.1"},
 	{"first_purchase_at", TIMESTAMPTZOID, "0.2"}, {"purchase_days", INT8OID, "0.2"},
 	{"first_day_amount", NUMERICOID, "0.2"}, {"owner", TEXTOID, "0.2"},
+	{"next_planned_at", TIMESTAMPTZOID, "0.4"},
 };
 
 /* 0.1's table ends at rule (STATE_NCOLS_01): PRIO_API_0_1's writers stop there */
@@ -57,6 +58,7 @@ const AttrNumber state_write_anum[STATE_NCOLS] = {
 	Anum_customer_state_tier, Anum_customer_state_priority, Anum_customer_state_next_due_at,
 	Anum_customer_state_rule, Anum_customer_state_first_purchase_at,
 	Anum_customer_state_purchase_days, Anum_customer_state_first_day_amount,
+	Anum_customer_state_next_planned_at,
 };
 
 static inline const StateColumn *
@@ -76,7 +78,7 @@ param_type(int c)
 static int64 writes[2][2];
 
 /* prepared once per backend (the plan cache revalidates them) */
-static SPIPlanPtr update_plans[2][2];	/* [arrays, one row][0.1's columns, all] */
+static SPIPlanPtr update_plans[2][3];	/* [arrays, one row][0.1's, 0.2's columns, all] */
 static SPIPlanPtr history_plan = NULL;
 
 /*
@@ -88,7 +90,8 @@ static SPIPlanPtr history_plan = NULL;
 static SPIPlanPtr
 update_plan(int ncols, bool single)
 {
-	SPIPlanPtr *plan = &update_plans[single ? 1 : 0][ncols == STATE_NCOLS ? 1 : 0];
+	SPIPlanPtr *plan = &update_plans[single ? 1 : 0]
+		[ncols == STATE_NCOLS ? 2 : ncols == STATE_NCOLS_02 ? 1 : 0];
 	StringInfoData sql;
 	Oid			types[STATE_NCOLS];
 
@@ -155,6 +158,8 @@ read_schema(StateWriter *w, PrioApiVersion api)
 	Oid			customers = get_relname_relid("customers", nsp);
 	HeapTuple	tp;
 
+	Oid			state = get_relname_relid("customer_state", nsp);
+
 	w->isolated = false;
 	tp = SearchSysCache1(RELOID, ObjectIdGetDatum(customers));
 	if (HeapTupleIsValid(tp))
@@ -162,7 +167,11 @@ read_schema(StateWriter *w, PrioApiVersion api)
 		w->isolated = ((Form_pg_class) GETSTRUCT(tp))->relrowsecurity;
 		ReleaseSysCache(tp);
 	}
-	w->ncols = PRIO_API_HAS_BTYD(api) ? STATE_NCOLS : STATE_NCOLS_01;
+	/* next_planned_at where the table has it (0.4 on) */
+	w->ncols = !PRIO_API_HAS_BTYD(api) ? STATE_NCOLS_01
+		: (OidIsValid(state) &&
+		   get_attnum(state, written(STATE_NCOLS - 1)->name) != InvalidAttrNumber)
+		? STATE_NCOLS : STATE_NCOLS_02;
 }
 
 /* A writer of batches of up to max customers; the caller is connected to SPI. */
@@ -241,6 +250,10 @@ StateAttsInit(Relation rel, StateAtts *a)
 	a->next_due_at = state_att(rel, Anum_customer_state_next_due_at);
 	a->rule = state_att(rel, Anum_customer_state_rule);
 	a->owner = state_att(rel, Anum_customer_state_owner);
+	/* 0.4 on: a table not yet updated has none (InvalidAttrNumber) */
+	a->next_planned_at = get_attnum(RelationGetRelid(rel), "next_planned_at");
+	if (a->next_planned_at != InvalidAttrNumber)
+		a->next_planned_at = state_att(rel, Anum_customer_state_next_planned_at);
 }
 
 #define ISNULL(slot, att) ((slot)->tts_isnull[(att) - 1])
@@ -311,7 +324,9 @@ StateFactsDiffer(TupleTableSlot *slot, const StateAtts *a, const PrioFacts *f)
 		ts_differs(slot, x[SF_FIRST_PURCHASE_AT], f->has_purchase, f->first_purchase_at) ||
 		ISNULL(slot, x[SF_PURCHASE_DAYS]) ||
 		DatumGetInt64(VALUE(slot, x[SF_PURCHASE_DAYS])) != f->purchase_days ||
-		numeric_differs(slot, x[SF_FIRST_DAY_AMOUNT], f->first_day_amount);
+		numeric_differs(slot, x[SF_FIRST_DAY_AMOUNT], f->first_day_amount) ||
+		(a->next_planned_at != InvalidAttrNumber &&
+		 ts_differs(slot, a->next_planned_at, f->has_planned, f->next_planned_at));
 }
 
 static inline bool
@@ -477,6 +492,7 @@ StateWriterAdd(StateWriter *w, const PrioFacts *f, const PrioEval *e,
 	put(w, 23, !f->has_purchase, TimestampTzGetDatum(f->first_purchase_at));
 	put(w, 24, false, Int64GetDatum(f->purchase_days));
 	put(w, 25, false, numeric_or_zero(f->first_day_amount));
+	put(w, 26, !f->has_planned, TimestampTzGetDatum(f->next_planned_at));
 	w->stages[2 * w->n] = f->stage;
 	w->stages[2 * w->n + 1] = e->stage;
 	if (tid != NULL)

@@ -99,6 +99,7 @@ struct ActivityCollector
 	const PrioConfig *cfg;
 	Snapshot	snapshot;
 	int			npasses;
+	TimestampTz upto;			/* events after it are planned, not folded */
 };
 
 /*
@@ -157,7 +158,8 @@ counted_customers(void)
  * passes keep them within maintenance_work_mem.
  */
 ActivityCollector *
-ActivityCollectorBegin(const PrioConfig *cfg, Snapshot snapshot, double ncustomers)
+ActivityCollectorBegin(const PrioConfig *cfg, Snapshot snapshot, double ncustomers,
+					   TimestampTz upto)
 {
 	ActivityCollector *c = palloc0(sizeof(ActivityCollector));
 	double		activities = estimated_rows(PrioRelid("activities"));
@@ -169,6 +171,7 @@ ActivityCollectorBegin(const PrioConfig *cfg, Snapshot snapshot, double ncustome
 								   ALLOCSET_DEFAULT_SIZES);
 	c->cfg = cfg;
 	c->snapshot = snapshot;
+	c->upto = upto;
 	/* events of the set, by the activities' share of its customers */
 	events = ncustomers < 0 || ncustomers >= customers ? activities
 		: activities * ncustomers / customers;
@@ -521,7 +524,7 @@ static void
 fold_events(ActivityCollector *c, SweepCustomer *e, PrioFacts *f, MemoryContext cxt)
 {
 	prio_facts_init(f, e->customer_id);
-	prio_fold_events(f, e->ev, e->nev, c->cfg->kinds, c->cfg->settings.half_life_us, cxt);
+	prio_fold_events(f, e->ev, e->nev, c->cfg->kinds, c->cfg->settings.half_life_us, c->upto, cxt);
 }
 
 /*
@@ -734,7 +737,7 @@ PrioSweepRebuild(const char *why, bool force)
 	SPI_connect();
 	cfg = current_config();
 	snapshot = RegisterSnapshot(GetTransactionSnapshot());
-	c = ActivityCollectorBegin(cfg, snapshot, -1);
+	c = ActivityCollectorBegin(cfg, snapshot, -1, as_of);
 	rowcxt = AllocSetContextCreate(CurrentMemoryContext, "prio sweep row", ALLOCSET_DEFAULT_SIZES);
 	StateWriterBegin(&w, SWEEP_BATCH, why, as_of);
 
@@ -887,6 +890,7 @@ PrioSweepDue(TimestampTz as_of, int *ndue_out)
 								   ALLOCSET_DEFAULT_SIZES);
 	c->cfg = cfg;
 	c->snapshot = snapshot;
+	c->upto = as_of;
 	c->npasses = 1;
 	collector_reset(c, counted_customers() * 1.2);
 	read_customers(c, 0, &ids, &nids);

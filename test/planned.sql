@@ -5,7 +5,7 @@
 -- from its date.  The same on prio.activities (up to a day ahead) and on a
 -- tracked table (any time ahead).  Time must pass between the statements, so
 -- this file runs outside a transaction block and removes what it made.
-SELECT plan(12);
+SELECT plan(13);
 SET client_min_messages = warning;
 
 \ir lib/rebuild_check.psql
@@ -53,6 +53,9 @@ SELECT is((SELECT ROW(s.stage, s.next_planned_at > now() + interval '6 days')::t
           'a tracked table''s due meeting is folded after refresh(); the one of next week stays planned');
 SELECT is(pg_temp.rebuild_check(), 'facts fixed 0, rows changed 0',
           'planned touches: live state equals prio.recompute() after refresh()');
+SELECT is((SELECT f.planned_at FROM prio.followup f WHERE f.name = 'tracked planned'),
+          (SELECT min(happened) FROM planned_app.events WHERE happened > now()),
+          'followup shows the next planned touch (planned_at)');
 
 -- a later write of the customer, before any refresh, folds a due planned touch too
 INSERT INTO prio.activities (customer_id, kind, at) VALUES (900002, 'quote', now() + interval '1 second');

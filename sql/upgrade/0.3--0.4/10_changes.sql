@@ -1144,6 +1144,17 @@ CREATE TRIGGER customers_updated
     REFERENCING NEW TABLE AS new_rows
     FOR EACH STATEMENT WHEN (NOT @extschema@.restoring()) EXECUTE FUNCTION @extschema@.customers_changed();
 
+
+-- 40_tables: planned touches (issue 18, item 3): an activity dated after the
+-- customer was last folded is stored, not scored until due; refresh() folds
+-- it then.  Every customer's state is kept (NULL: no planned touch; the
+-- next write or refresh() of a customer that has one sets it).  Before the
+-- followup below, which shows it (planned_at).
+ALTER TABLE @extschema@.customer_state ADD COLUMN next_planned_at timestamptz;
+CREATE INDEX customer_state_planned_idx ON @extschema@.customer_state (next_planned_at)
+    WHERE next_planned_at IS NOT NULL;
+COMMENT ON COLUMN @extschema@.customer_state.next_planned_at IS 'The earliest planned touch: an activity dated after the customer was last folded, stored but not scored yet; prio.refresh() folds it once due (NULL: none).';
+
 -- 91_win_probability: win_features() is C, the code that writes
 -- win_outcomes (issue 16, item 1); followup, which calls it, is dropped and
 -- created again as it was, its grants and those of win_features given back.
@@ -1228,7 +1239,8 @@ SELECT r.rank,
                        (SELECT cfg.clv_discount_rate FROM @extschema@.settings cfg)) AS clv,
        CASE WHEN st.stage OPERATOR(pg_catalog.<>) ALL ('{won,lost}'::@extschema@.stage[])
             THEN @extschema@.win_probability(@extschema@.win_features(st), (SELECT @extschema@.win_model())) END
-       AS win_probability
+       AS win_probability,
+       st.next_planned_at AS planned_at
   -- rank on the narrow columns; the rest of the row is read for the rows
   -- returned only (a LIMIT reads 50 rows, not an owner's thousands)
   FROM (
@@ -1269,6 +1281,7 @@ COMMENT ON COLUMN @extschema@.followup.overdue_days IS 'Whole days past next_due
 COMMENT ON COLUMN @extschema@.followup.reason IS 'One readable line: tier, BANT, RFM segment and scores, stage, due.';
 COMMENT ON COLUMN @extschema@.followup.p_alive IS 'Probability the customer is still buying (BG/NBD of the latest prio.clv_models fit); NULL without purchases or a fit.';
 COMMENT ON COLUMN @extschema@.followup.win_probability IS 'Probability the open deal is won (prio.win_probability); NULL once won or lost.';
+COMMENT ON COLUMN @extschema@.followup.planned_at IS 'The next planned touch: the earliest activity dated after the customer was last scored (NULL: none); prio.refresh() scores it once due.';
 COMMENT ON COLUMN @extschema@.followup.clv IS 'Expected value of the customer''s purchases over settings.clv_horizon months (BG/NBD x Gamma-Gamma, discounted); NULL without purchases or a fit.';
 SELECT @extschema@.upgrade_regrant('FUNCTION @extschema@.win_features(@extschema@.customer_state)',
                                    NULLIF(pg_catalog.current_setting('prio.upgrade_acl_win_features'), '')::pg_catalog.aclitem[]);
@@ -1281,15 +1294,6 @@ ALTER TABLE @extschema@.customers
     ADD COLUMN attributes jsonb NOT NULL DEFAULT '{}'::jsonb CHECK (pg_catalog.jsonb_typeof(attributes) OPERATOR(pg_catalog.=) 'object');
 COMMENT ON COLUMN @extschema@.customers.attributes IS 'Your own attributes of the customer, as a JSON object (dumped and restored with prio.customers); for a customer of a tracked table, the mapping''s "attributes".';
 
-
--- 40_tables: planned touches (issue 18, item 3): an activity dated after the
--- customer was last folded is stored, not scored until due; refresh() folds
--- it then.  Every customer's state is kept (NULL: no planned touch; the
--- next write or refresh() of a customer that has one sets it).
-ALTER TABLE @extschema@.customer_state ADD COLUMN next_planned_at timestamptz;
-CREATE INDEX customer_state_planned_idx ON @extschema@.customer_state (next_planned_at)
-    WHERE next_planned_at IS NOT NULL;
-COMMENT ON COLUMN @extschema@.customer_state.next_planned_at IS 'The earliest planned touch: an activity dated after the customer was last folded, stored but not scored yet; prio.refresh() folds it once due (NULL: none).';
 
 -- 85_track (tracked tables, new in 0.4) follows: the Makefile appends
 -- sql/install/85_track.sql as it installs, then 99_triggers.sql.

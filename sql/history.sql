@@ -46,7 +46,7 @@ CREATE SCHEMA hist_app;
 CREATE TABLE hist_app.accounts (id text PRIMARY KEY, since timestamptz);
 CREATE TABLE hist_app.events (account text, type text, happened timestamptz, value numeric);
 CREATE INDEX ON hist_app.events (account);
-INSERT INTO hist_app.accounts SELECT 'a' || i, now() - interval '1 year' FROM generate_series(1, 1000) i;
+INSERT INTO hist_app.accounts SELECT 'a' || i, now() - interval '300 days' FROM generate_series(1, 1000) i;
 INSERT INTO hist_app.events
 SELECT 'a' || i, e.type, now() - (e.days || ' days')::interval, e.value
   FROM generate_series(1, 1000) i,

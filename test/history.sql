@@ -8,7 +8,7 @@
 --   (evaluated now) follows.  A customer that has folded events already keeps
 --   the live rule: its changes are dated when they arrive.
 BEGIN;
-SELECT plan(14);
+SELECT plan(15);
 
 DELETE FROM prio.activities;
 DELETE FROM prio.customers;
@@ -18,7 +18,10 @@ UPDATE prio.settings
 
 \ir lib/rebuild_check.psql
 
--- the history of a customer as 'days ago:old->new tier/stage' lines, oldest first
+-- the history of a customer as 'days ago:old->new tier/stage' lines, in the
+-- order written (each row's old values are the last row's new ones): a
+-- customer created before now has a row of its creation dated then and one of
+-- now (silent since); its first events, loaded later, are replayed after them
 CREATE FUNCTION pg_temp.hist(id bigint) RETURNS text LANGUAGE sql AS $$
 SELECT string_agg(extract(day FROM now() - h.changed_at)::int || 'd:' ||
                   coalesce(h.old_tier, '-') || '/' || coalesce(h.old_stage::text, '-') || '->' ||
@@ -40,7 +43,7 @@ INSERT INTO prio.activities (customer_id, kind, at, amount) VALUES
     (3, 'inquiry', now() - interval '40 days', 0),
     (3, 'demo_request', now() - interval '39 days', 0);
 SELECT is(pg_temp.hist(1),
-          '0d:-/-->D/silent 150d:D/silent->C/interested 149d:C/interested->C/engaged '
+          '200d:-/-->D/prospect 0d:D/prospect->D/silent 150d:D/silent->C/interested 149d:C/interested->C/engaged '
           '120d:C/engaged->C/closing 100d:C/closing->C/won 0d:C/won->D/silent',
           'history written on a backfill of prio.activities is dated at the events'' own times');
 SELECT is((SELECT count(*) FROM prio.tier_history WHERE customer_id = 1 AND changed_at < now()
@@ -66,7 +69,7 @@ CREATE TABLE history_app.accounts (id uuid PRIMARY KEY, name text, since timesta
 CREATE TABLE history_app.events (account uuid, type text, happened timestamptz, value numeric);
 CREATE INDEX ON history_app.events (account);
 INSERT INTO history_app.accounts
-SELECT ('00000000-0000-0000-0000-' || lpad(i::text, 12, '0'))::uuid, 'acct ' || i, now() - interval '1 year'
+SELECT ('00000000-0000-0000-0000-' || lpad(i::text, 12, '0'))::uuid, 'acct ' || i, now() - interval '300 days'
   FROM generate_series(1, 1200) i;
 -- every account: an inquiry, a demo, and for every third one a purchase, days apart
 INSERT INTO history_app.events
@@ -81,7 +84,7 @@ SELECT lives_ok($$SELECT prio.track('history_app.events', 'activities', '{"custo
                 'track: the events, 1200 customers (one scan)');
 -- acct 3: inquiry 90 days ago, demo 80, purchase 60 (each 3 minutes earlier)
 SELECT is(pg_temp.hist((SELECT customer_id FROM prio.customers WHERE name = 'acct 3')),
-          '0d:-/-->D/silent 90d:D/silent->C/interested 80d:C/interested->C/engaged 60d:C/engaged->C/won 0d:C/won->D/won',
+          '300d:-/-->D/prospect 0d:D/prospect->D/silent 90d:D/silent->C/interested 80d:C/interested->C/engaged 60d:C/engaged->C/won 0d:C/won->D/won',
           'history written on attach is dated at the events'' own times');
 SELECT is((SELECT count(DISTINCT h.customer_id) FROM prio.tier_history h
              JOIN prio.customers c USING (customer_id)
@@ -89,16 +92,18 @@ SELECT is((SELECT count(DISTINCT h.customer_id) FROM prio.tier_history h
           1200::bigint, 'attach: every tracked customer has history rows of the past, reason "track then: <rule>"');
 SELECT is((SELECT entered || '/' || won FROM prio.conversion_by_tier WHERE tier = 'C'), '1202/401',
           'attach: conversion_by_tier is right at once (the 1200 entered C, 400 bought after; and customers 1, 2)');
+SELECT is((SELECT entered || '/' || won FROM prio.conversion_by_tier WHERE tier = 'D'), '1203/401',
+          'attach: a customer''s creation row is dated at its created_at, so D''s conversion counts the wins after it');
 SELECT is(pg_temp.rebuild_check(), 'facts fixed 0, rows changed 0',
           'attach: live state equals prio.recompute()');
 
 -- a tracked statement bringing a new account's history replays it too
-INSERT INTO history_app.accounts VALUES ('00000000-0000-0000-0000-999999999999', 'late', now() - interval '1 year');
+INSERT INTO history_app.accounts VALUES ('00000000-0000-0000-0000-999999999999', 'late', now() - interval '300 days');
 INSERT INTO history_app.events VALUES
     ('00000000-0000-0000-0000-999999999999', 'inquiry', now() - interval '30 days', NULL),
     ('00000000-0000-0000-0000-999999999999', 'purchase', now() - interval '20 days', 80);
 SELECT is(pg_temp.hist((SELECT customer_id FROM prio.customers WHERE name = 'late')),
-          '0d:-/-->D/silent 30d:D/silent->C/interested 20d:C/interested->C/won 0d:C/won->D/won',
+          '300d:-/-->D/prospect 0d:D/prospect->D/silent 30d:D/silent->C/interested 20d:C/interested->C/won 0d:C/won->D/won',
           'a tracked table''s backfill of a new customer is dated at the events'' own times');
 
 SELECT * FROM finish();

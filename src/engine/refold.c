@@ -864,6 +864,27 @@ PrioReevaluate(int64 *ids, int n, TimestampTz as_of, const char *why)
 			old_tier = isnull ? NULL : TextDatumGetCString(d);
 			d = RowGet(&state_rr, 1, &isnull);
 			old_stage = isnull ? NULL : pstrdup(prio_stage_names[StageFromDatum(d)]);
+
+			/*
+			 * A new customer (never evaluated, nothing folded) created
+			 * before now, as a tracked table's or a loaded one is: its
+			 * first history row is of its creation, evaluated and dated
+			 * as of created_at (not notified: the past); the row of now
+			 * follows when it differs (silent since, say).
+			 */
+			if (old_tier == NULL && old_stage == NULL && !f.has_activity && created_at < as_of)
+			{
+				PrioEval	c;
+				char		t[2] = {0, 0};
+
+				prio_evaluate(&c, &f, answers, answer_null, created_at, &cfg->settings,
+							  cfg->breaks, cfg->nbreaks, created_at);
+				t[0] = c.tier;
+				StateWriterHistory(&w, f.customer_id, created_at, NULL, t, NULL,
+								   prio_stage_names[c.stage], c.rule.data);
+				old_tier = pstrdup(t);
+				old_stage = pstrdup(prio_stage_names[c.stage]);
+			}
 			StateWriterAdd(&w, &f, &e, old_tier, old_stage, &tids[i]);
 		}
 		ExecClearTuple(slot);

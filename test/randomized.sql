@@ -27,7 +27,7 @@
 -- fillfactor, ANALYZE and CLUSTER; the live state still equals a rebuild
 -- after it, and the next round runs on the altered tables.
 BEGIN;
-SELECT plan(49);
+SELECT plan(52);
 
 -- start from an empty engine (inside this transaction only)
 DELETE FROM prio.activities;
@@ -423,6 +423,11 @@ BEGIN
                      WHERE (s.first_at, s.last_at, s.last_inbound_at, s.last_outbound_at, s.last_purchase_at)
                            IS DISTINCT FROM (x.first_at, x.last_at, x.last_inbound_at, x.last_outbound_at, x.last_purchase_at)),
                    0::bigint, p || 'first/last/inbound/outbound/purchase times equal min/max over activities');
+    RETURN NEXT is((SELECT count(*) FROM prio.customer_state s
+                     WHERE s.next_planned_at IS DISTINCT FROM
+                           (SELECT min(a.at) FROM prio.activities a
+                             WHERE a.customer_id = s.customer_id AND a.at > now())),
+                   0::bigint, p || 'next_planned_at is the earliest activity dated ahead (a planned touch, not folded)');
 
     -- rules against the independent implementation
     RETURN NEXT is((SELECT count(*) FROM prio.customer_state s JOIN sp x USING (customer_id)

@@ -16,6 +16,11 @@
  * and writes through the state writer (state_write.c), whose history rows and
  * notifications every path shares.  Whether a row is written is decided by
  * the one comparison the sweeps use (StateFactsDiffer, StateEvaluationDiffers).
+ *
+ * A customer with nothing folded yet is replayed (PrioReplay): its history
+ * rows are dated at its events' own times.  Every fold takes as_of as its
+ * time: an event dated after it is a planned touch (next_planned_at), folded
+ * by a later refold once due (refresh(), or the customer's next write).
  */
 #include "prio.h"
 

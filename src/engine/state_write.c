@@ -11,6 +11,11 @@
  * A batch whose rows the caller located, and handed over with their
  * locations, is written by the executor without a statement to plan when
  * the table allows it (state_update.c).
+ *
+ * A history row is dated at the writer's changed_at (the evaluation's time),
+ * unless a replay of a customer's past (refold.c, PrioReplay) found it: then
+ * at the event's own time (StateWriterHistory), written in the same INSERT,
+ * not notified.
  */
 #include "prio.h"
 

@@ -1154,6 +1154,8 @@ ALTER TABLE @extschema@.customer_state ADD COLUMN next_planned_at timestamptz;
 CREATE INDEX customer_state_planned_idx ON @extschema@.customer_state (next_planned_at)
     WHERE next_planned_at IS NOT NULL;
 COMMENT ON COLUMN @extschema@.customer_state.next_planned_at IS 'The earliest planned touch: an activity dated after the customer was last folded, stored but not scored yet; prio.refresh() folds it once due (NULL: none).';
+-- 40_tables: history at the events' own times (issue 18, item 5)
+COMMENT ON COLUMN @extschema@.tier_history.changed_at IS 'When the change took effect: the as_of of the evaluation; for a customer''s history replayed (its first events loaded or tracked with their past, reason "<why> then: ..."), the event''s own time.';
 
 -- 91_win_probability: win_features() is C, the code that writes
 -- win_outcomes (issue 16, item 1); followup, which calls it, is dropped and

@@ -290,8 +290,8 @@ evaluate_and_write(RefoldSet *rs, Refold *r, PrioFacts *f)
 /*
  * A customer's history, replayed: fold ev[0..n-1] (in prio_event_cmp's
  * order, kinds resolved) into f, which holds no activity yet, one instant
- * at a time, and evaluate the customer as of each instant before as_of
- * (the events of as_of on are folded at once: they are the present) -- with the
+ * at a time, and evaluate the customer as of each instant before as_of (the
+ * events of as_of on are folded at once: they are the present) -- with the
  * settings, breaks and BANT answers in force now: prio keeps no history of
  * those.  Each change of tier or effective stage is a history row dated at
  * that instant (StateWriterHistory).  *tier and *stage say what the
@@ -320,7 +320,8 @@ PrioReplay(StateWriter *w, PrioFacts *f, PrioEvent *ev, int n, const PrioConfig 
 		if (ev[i].at >= as_of)
 		{
 			/* the present: the caller's evaluation now writes (and notifies) it */
-			prio_fold_events(f, &ev[i], n - i, cfg->kinds, cfg->settings.half_life_us, as_of, cxt);
+			prio_fold_events(f, &ev[i], n - i, cfg->kinds, cfg->settings.half_life_us, as_of,
+							 cxt);
 			break;
 		}
 		while (j < n && ev[j].at == ev[i].at)
@@ -370,7 +371,8 @@ fold_customer(RefoldSet *rs, Refold *r, PrioFacts *f, PrioEvent *ev, int n, Memo
 		PrioReplay(rs->writer, f, ev, n, rs->cfg, r->answers, r->answer_null, r->created_at,
 				   rs->as_of, &r->old_tier, &r->old_stage, cxt);
 	else
-		prio_fold_events(f, ev, n, rs->cfg->kinds, rs->cfg->settings.half_life_us, rs->as_of, cxt);
+		prio_fold_events(f, ev, n, rs->cfg->kinds, rs->cfg->settings.half_life_us, rs->as_of,
+						 cxt);
 }
 
 /*

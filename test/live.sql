@@ -8,7 +8,7 @@
 -- The file starts from an empty engine (inside its own transaction) so that
 -- global counts (recompute, refresh) only see its own customers.
 BEGIN;
-SELECT plan(94);
+SELECT plan(95);
 
 -- pg_restore of a changed settings row: CREATE EXTENSION seeds the built-in
 -- row, then the dumped row is INSERTed and must replace it (config_row_guard).
@@ -77,8 +77,12 @@ SELECT is(pg_temp.st(304), 'D/prospect/prospect', 'insert many: 304 unanswered c
 SELECT is(pg_temp.st(305), 'D/interested/interested', 'insert many: 305 email_open -> D, interested');
 SELECT is(pg_temp.st(306), 'B/won/won', 'insert many: 306 purchase of 1500 (monetary 4) -> B, won');
 SELECT is((SELECT last_at FROM prio.customer_state WHERE customer_id = 301), now(), 'insert many: 301 facts updated');
-SELECT is((SELECT count(*) FROM prio.tier_history) - (SELECT n FROM h0), 4::bigint,
-          'insert many: one history row per change of tier or stage (302, 303, 305, 306; not 301, 304)');
+SELECT is((SELECT count(*) FROM prio.tier_history) - (SELECT n FROM h0), 6::bigint,
+          'insert many: one history row per change of tier or stage (302, 303, 305, 306; not 301, 304), the first events of a customer replayed at their own times');
+SELECT is((SELECT string_agg(customer_id || ':' || (now() - changed_at)::text, ' ' ORDER BY history_id)
+             FROM (SELECT * FROM prio.tier_history ORDER BY history_id OFFSET (SELECT n FROM h0)) h
+            WHERE reason LIKE 'activity then:%'), '302:2 days 303:1 day 306:1 day',
+          'insert many: the changes of first events of the past are dated at them, "activity then"');
 SELECT is((SELECT new_tier || '/' || old_stage || '->' || new_stage FROM prio.tier_history
             WHERE customer_id = 305 AND old_tier IS NOT NULL), 'D/prospect->interested',
           'insert many: a stage change alone writes a history row');

@@ -27,7 +27,7 @@
 -- fillfactor, ANALYZE and CLUSTER; the live state still equals a rebuild
 -- after it, and the next round runs on the altered tables.
 BEGIN;
-SELECT plan(49);
+SELECT plan(52);
 
 -- start from an empty engine (inside this transaction only)
 DELETE FROM prio.activities;
@@ -324,7 +324,7 @@ DECLARE
 BEGIN
     FOR r IN SELECT k.stage AS ks, k.direction = 'inbound' AS inbound
                FROM prio.activities a JOIN prio.activity_kinds k USING (kind)
-              WHERE a.customer_id = id ORDER BY a.at, a.activity_id LOOP
+              WHERE a.customer_id = id AND a.at <= now() ORDER BY a.at, a.activity_id LOOP
         IF r.ks = 'lost' THEN st := 'lost';
         ELSIF r.ks = 'won' THEN st := 'won';
         ELSIF st = 'won' THEN NULL;                                   -- only lost moves won
@@ -359,10 +359,12 @@ LANGUAGE sql AS $$
                max(a.at) FILTER (WHERE k.is_purchase) AS lp,
                count(a.*) FILTER (WHERE k.is_purchase) AS freq,
                coalesce(sum(a.amount) FILTER (WHERE k.is_purchase), 0) AS mon,
-               coalesce(bool_or(a.at > now()), false) AS ahead,
+               EXISTS (SELECT 1 FROM prio.activities p WHERE p.customer_id = c.customer_id
+                                                          AND p.at > now()) AS ahead,
                coalesce(prio.intent(a.at, k.intent_weight, cfg.intent_half_life, now()), 0) AS intent
           FROM prio.customers c
-          LEFT JOIN prio.activities a ON a.customer_id = c.customer_id
+          -- one dated ahead is a planned touch: not folded until due
+          LEFT JOIN prio.activities a ON a.customer_id = c.customer_id AND a.at <= now()
           LEFT JOIN prio.activity_kinds k ON k.kind = a.kind
          CROSS JOIN cfg
          GROUP BY c.customer_id, cfg.intent_half_life
@@ -421,6 +423,11 @@ BEGIN
                      WHERE (s.first_at, s.last_at, s.last_inbound_at, s.last_outbound_at, s.last_purchase_at)
                            IS DISTINCT FROM (x.first_at, x.last_at, x.last_inbound_at, x.last_outbound_at, x.last_purchase_at)),
                    0::bigint, p || 'first/last/inbound/outbound/purchase times equal min/max over activities');
+    RETURN NEXT is((SELECT count(*) FROM prio.customer_state s
+                     WHERE s.next_planned_at IS DISTINCT FROM
+                           (SELECT min(a.at) FROM prio.activities a
+                             WHERE a.customer_id = s.customer_id AND a.at > now())),
+                   0::bigint, p || 'next_planned_at is the earliest activity dated ahead (a planned touch, not folded)');
 
     -- rules against the independent implementation
     RETURN NEXT is((SELECT count(*) FROM prio.customer_state s JOIN sp x USING (customer_id)

@@ -104,12 +104,18 @@ CREATE TABLE @extschema@.customer_state (
     first_purchase_at timestamptz,
     purchase_days    bigint NOT NULL DEFAULT 0,
     first_day_amount numeric NOT NULL DEFAULT 0,
-    owner            text
+    owner            text,
+    -- added in 0.4 (hence last)
+    next_planned_at  timestamptz
 ) WITH (fillfactor = 80);
 -- the follow-up list of one rep; prio's own updates never touch owner, so
 -- they stay HOT (an index on priority or next_due_at would make nearly every
 -- update non-HOT: README, Performance)
 CREATE INDEX customer_state_owner_idx ON @extschema@.customer_state (owner);
+-- refresh() folds the planned touches that came due; partial: a customer
+-- without one (nearly all) is not in it, and their updates stay HOT
+CREATE INDEX customer_state_planned_idx ON @extschema@.customer_state (next_planned_at)
+    WHERE next_planned_at IS NOT NULL;
 COMMENT ON TABLE @extschema@.customer_state IS
 'One row per customer, maintained by prio only: the facts folded from its activities and the tier they give.  prio.recompute() rebuilds it; the live rows always equal what it produces.';
 COMMENT ON COLUMN @extschema@.customer_state.customer_id IS 'The customer.';
@@ -140,6 +146,7 @@ COMMENT ON COLUMN @extschema@.customer_state.first_purchase_at IS 'First purchas
 COMMENT ON COLUMN @extschema@.customer_state.purchase_days IS 'UTC calendar days with purchases: the BTYD transactions (x = purchase_days - 1).';
 COMMENT ON COLUMN @extschema@.customer_state.owner IS 'prio.customers.owner, kept here so a rep''s follow-up list reads one table.';
 COMMENT ON COLUMN @extschema@.customer_state.first_day_amount IS 'Amount bought on the first purchase day (the repeat transactions'' mean leaves it out).';
+COMMENT ON COLUMN @extschema@.customer_state.next_planned_at IS 'The earliest planned touch: an activity dated after the customer was last folded, stored but not scored yet; prio.refresh() folds it once due (NULL: none).';
 -- dumped as it is, so a restore gives back the state it had (prio._restore)
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.customer_state', '');
 
@@ -165,7 +172,7 @@ COMMENT ON TABLE @extschema@.tier_history IS
 'One row per change of a customer''s tier or (effective) stage, written by prio; a new customer''s first row has NULL old values.';
 COMMENT ON COLUMN @extschema@.tier_history.history_id IS 'Generated, increasing number (not a key: a database restored with prio 0.3 or before may hold rows the restore wrote, under numbers the dumped rows also use).';
 COMMENT ON COLUMN @extschema@.tier_history.customer_id IS 'The customer.';
-COMMENT ON COLUMN @extschema@.tier_history.changed_at IS 'When the change took effect (the as_of of the evaluation).';
+COMMENT ON COLUMN @extschema@.tier_history.changed_at IS 'When the change took effect: the as_of of the evaluation; for a customer''s history replayed (its first events loaded or tracked with their past, reason "<why> then: ..."), the event''s own time.';
 COMMENT ON COLUMN @extschema@.tier_history.old_tier IS 'Tier before.';
 COMMENT ON COLUMN @extschema@.tier_history.new_tier IS 'Tier after.';
 COMMENT ON COLUMN @extschema@.tier_history.old_stage IS 'Effective stage before.';

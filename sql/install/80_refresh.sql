@@ -54,6 +54,8 @@ DECLARE
     v_fit boolean;
     v_locked boolean := false;
     v_breaks text := 'unchanged';
+    v_planned bigint[];
+    v_hmax bigint;
 BEGIN
     IF as_of IS NULL THEN
         RAISE EXCEPTION 'as_of must not be NULL' USING ERRCODE = '22004';
@@ -138,10 +140,22 @@ BEGIN
             END;
         END IF;
     END IF;
+    -- planned touches that came due (customer_state.next_planned_at, an
+    -- activity dated after its customer was last folded): those customers
+    -- folded again, as of now, their changes counted
+    v_planned := ARRAY(SELECT s.customer_id FROM @extschema@.customer_state s
+                        WHERE s.next_planned_at OPERATOR(pg_catalog.<=) pg_catalog.now()
+                        ORDER BY s.customer_id);
+    IF pg_catalog.cardinality(v_planned) OPERATOR(pg_catalog.>) 0 THEN
+        SELECT pg_catalog.max(h.history_id) INTO v_hmax FROM @extschema@.tier_history h;
+        PERFORM @extschema@.rebuild(v_planned, 'refresh', false);
+        SELECT pg_catalog.count(DISTINCT h.customer_id) INTO v_changed FROM @extschema@.tier_history h
+         WHERE h.history_id OPERATOR(pg_catalog.>) coalesce(v_hmax, 0);
+    END IF;
     -- who would change: evaluate everyone without locks, then lock and apply only those
     v_ids := @extschema@.sweep_due(as_of);
     IF v_ids IS NOT NULL THEN
-        v_changed := @extschema@.reevaluate(v_ids, as_of, 'refresh');
+        v_changed := v_changed OPERATOR(pg_catalog.+) @extschema@.reevaluate(v_ids, as_of, 'refresh');
     END IF;
 
     -- sum up the win-count deltas
@@ -159,7 +173,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@.refresh(timestamptz) IS
-'Time moves customers too: recomputes automatic breaks, re-evaluates everyone as of as_of (silent, dormant, overdue, decayed intent), writes only rows that change, logs changes; fits the CLV models again (prio.fit_clv) when the latest fit is older than settings.clv_refit_after and enough customers bought again; returns how many customers changed tier or stage.  When the breaks or the models change it first waits for the transactions writing state and holds off new ones until it ends, as a settings change does; with lock_timeout set, a refresh that cannot lock them out in time keeps the old breaks and models (a WARNING, breaks = deferred in the log).  One call at a time: a concurrent second call returns NULL at once, with a NOTICE; every call is logged in prio.refresh_runs.';
+'Time moves customers too: folds the planned touches that came due (activities dated after their customer was last folded), recomputes automatic breaks, re-evaluates everyone as of as_of (silent, dormant, overdue, decayed intent), writes only rows that change, logs changes; fits the CLV models again (prio.fit_clv) when the latest fit is older than settings.clv_refit_after and enough customers bought again; returns how many customers changed tier or stage.  When the breaks or the models change it first waits for the transactions writing state and holds off new ones until it ends, as a settings change does; with lock_timeout set, a refresh that cannot lock them out in time keeps the old breaks and models (a WARNING, breaks = deferred in the log).  One call at a time: a concurrent second call returns NULL at once, with a NOTICE; every call is logged in prio.refresh_runs.';
 
 CREATE FUNCTION @extschema@.recompute(customer_id bigint DEFAULT NULL)
 RETURNS integer

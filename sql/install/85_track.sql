@@ -530,7 +530,8 @@ BEGIN
         -- customer, at or kind is NULL (or at infinite; an amount NaN or
         -- infinite is no amount), whose customer is not mapped, whose
         -- kind is not in prio.activity_kinds (prio.unmapped_kinds counts
-        -- them), or dated after now (folded once due, by a recompute).
+        -- them).  One dated after now is a planned touch: the fold keeps it
+        -- aside (customer_state.next_planned_at) until refresh() folds it.
         -- Events at the same instant are folded in the order of tiebreak, a
         -- hash of the kind and the amount: the same order on every path.
         -- A mapping of several events per row gives each row's events
@@ -544,7 +545,7 @@ BEGIN
                CASE WHEN NOT %4$s OPERATOR(pg_catalog.=) ANY ('{NaN,Infinity,-Infinity}'::numeric[]) THEN %4$s END AS amount
           FROM %5$s) e
   JOIN %6$s m ON m.key %7$s e.k
- WHERE e.kind IS NOT NULL AND pg_catalog.isfinite(e.at) AND e.at OPERATOR(pg_catalog.<=) pg_catalog.now()
+ WHERE e.kind IS NOT NULL AND pg_catalog.isfinite(e.at)
    AND EXISTS (SELECT 1 FROM @extschema@.activity_kinds ak WHERE ak.kind OPERATOR(pg_catalog.=) e.kind)$q$,
                 v_exprs OPERATOR(pg_catalog.->) 'customer' OPERATOR(pg_catalog.->>) 'sql',
                 v_exprs OPERATOR(pg_catalog.->) 'at' OPERATOR(pg_catalog.->>) 'sql',

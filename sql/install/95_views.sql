@@ -57,7 +57,8 @@ SELECT r.rank,
          WHERE c.customer_id OPERATOR(pg_catalog.=) r.customer_id) AS source,
        COALESCE((SELECT c.customer_key FROM @extschema@.customers c
                   WHERE c.customer_id OPERATOR(pg_catalog.=) r.customer_id),
-                r.customer_id::text) AS customer_key
+                r.customer_id::text) AS customer_key,
+       st.next_planned_at AS planned_at
   -- rank on the narrow columns; the rest of the row is read for the rows
   -- returned only (a LIMIT reads 50 rows, not an owner's thousands)
   FROM (
@@ -100,6 +101,7 @@ COMMENT ON COLUMN @extschema@.followup.p_alive IS 'Probability the customer is s
 COMMENT ON COLUMN @extschema@.followup.win_probability IS 'Probability the open deal is won (prio.win_probability); NULL once won or lost.';
 COMMENT ON COLUMN @extschema@.followup.source IS 'The tracked table the customer comes from (prio.track()); NULL for a customer of prio.customers itself.';
 COMMENT ON COLUMN @extschema@.followup.customer_key IS 'The customer''s key as text: its key in the tracked table (source), else customer_id.  prio.followup_<table> has it in the key''s own type.';
+COMMENT ON COLUMN @extschema@.followup.planned_at IS 'The next planned touch: the earliest activity dated after the customer was last scored (NULL: none); prio.refresh() scores it once due.';
 COMMENT ON COLUMN @extschema@.followup.clv IS 'Expected value of the customer''s purchases over settings.clv_horizon months (BG/NBD x Gamma-Gamma, discounted); NULL without purchases or a fit.';
 
 CREATE VIEW @extschema@.tier_summary WITH (security_invoker = true) AS

@@ -72,8 +72,11 @@ typedef struct StateWriter
 	Datum	   *v[STATE_NCOLS];
 	bool	   *nul[STATE_NCOLS];
 	int			nhist;
+	int			maxhist;
 	Datum	   *hist[6];
 	bool	   *histn[6];
+	TimestampTz *hist_at;		/* each history row's changed_at */
+	bool	   *quiet;			/* a replayed row, not notified */
 	int64		changed;		/* tier or stage changes written so far */
 	/* where the rows the caller located are, for the executor's write */
 	MemoryContext home;			/* the writer's own context */
@@ -91,6 +94,9 @@ extern void StateWriterBeginApi(StateWriter *w, int max, const char *why,
 extern void StateWriterAdd(StateWriter *w, const PrioFacts *f, const PrioEval *e,
 						   const char *old_tier, const char *old_stage,
 						   const ItemPointerData *tid);
+extern void StateWriterHistory(StateWriter *w, int64 customer_id, TimestampTz at,
+							   const char *old_tier, const char *new_tier,
+							   const char *old_stage, const char *new_stage, const char *rule);
 extern void StateWriterFlush(StateWriter *w);
 extern void StateWriterEnd(StateWriter *w);
 extern int64 StateWrites(int path, int what);
@@ -118,6 +124,7 @@ typedef struct StateAtts
 	AttrNumber	next_due_at;
 	AttrNumber	rule;
 	AttrNumber	owner;
+	AttrNumber	next_planned_at;	/* InvalidAttrNumber: the table has none */
 } StateAtts;
 
 struct TupleTableSlot;
@@ -135,13 +142,14 @@ extern void StateUpdateEnd(StateUpdate *su);
 /* engine/sweep.c: the activities of many customers, read in one scan and folded */
 typedef struct ActivityCollector ActivityCollector;
 extern ActivityCollector *ActivityCollectorBegin(const PrioConfig *cfg, Snapshot snapshot,
-												 double ncustomers);
+												 double ncustomers, TimestampTz upto);
 extern int	ActivityCollectorPasses(ActivityCollector *c);
 extern bool ActivityCollectorInPass(ActivityCollector *c, int64 customer_id, int pass);
 extern void ActivityCollectorRun(ActivityCollector *c, const int64 *ids, int nids, int pass);
 extern void ActivityCollectorFold(ActivityCollector *c, int64 customer_id, PrioFacts *f,
 								  MemoryContext cxt);
 extern bool ActivityCollectorFrozen(ActivityCollector *c, int64 customer_id);
+extern int	ActivityCollectorEvents(ActivityCollector *c, int64 customer_id, PrioEvent **ev);
 extern uint64 ActivityCollectorKinds(ActivityCollector *c, int64 customer_id, TimestampTz upto);
 extern void ActivityCollectorEnd(ActivityCollector *c);
 
@@ -154,6 +162,9 @@ typedef struct RefoldSet
 	bool		compare;		/* locked rows kept, compared with their refold */
 	bool		force;			/* every row written (always without compare) */
 	int64		fixed;			/* compare: customers whose stored facts differed */
+	bool		progress;		/* NOTICE every tenth of the customers (track()) */
+	int			done;			/* customers written so far, for progress */
+	int			total;
 	struct Refold *refold;		/* in callcxt */
 	int			nrefold;
 	int			maxrefold;
@@ -169,6 +180,9 @@ extern void RefoldSetAside(RefoldSet *rs, const PrioFacts *stored, Datum stored_
 						   const bool *answer_null, TimestampTz created_at,
 						   const ItemPointerData *tid);
 extern void RefoldAll(RefoldSet *rs);
+extern void PrioReplay(StateWriter *w, PrioFacts *f, PrioEvent *ev, int n, const PrioConfig *cfg,
+					   const bool *answers, const bool *answer_null, TimestampTz created_at,
+					   TimestampTz as_of, char **tier, char **stage, MemoryContext cxt);
 extern void RefoldSetEnd(RefoldSet *rs);
 extern void StateRowToSlot(Datum row, struct TupleTableSlot *slot);
 extern void PrioCreateStateRows(const int64 *ids, int n, PrioApiVersion api, Datum *locked,

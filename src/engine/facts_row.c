@@ -14,18 +14,21 @@ enum
 	F_CUSTOMER_ID, F_FIRST_AT, F_LAST_AT, F_LAST_INBOUND_AT, F_LAST_OUTBOUND_AT,
 	F_LAST_PURCHASE_AT, F_FREQUENCY, F_MONETARY, F_INTENT, F_INTENT_AT, F_STAGE,
 	F_FIRST_PURCHASE_AT, F_PURCHASE_DAYS, F_FIRST_DAY_AMOUNT,
-	F_NFIELDS
+	F_NFIELDS,
+	/* read from a customer_state row (0.4 on), not a field of prio.facts */
+	F_NEXT_PLANNED_AT = F_NFIELDS,
+	F_NREAD
 };
 
-static const char *const facts_fields[F_NFIELDS] = {
+static const char *const facts_fields[F_NREAD] = {
 	"customer_id", "first_at", "last_at", "last_inbound_at", "last_outbound_at",
 	"last_purchase_at", "frequency", "monetary", "intent", "intent_at", "stage",
-	"first_purchase_at", "purchase_days", "first_day_amount"
+	"first_purchase_at", "purchase_days", "first_day_amount", "next_planned_at"
 };
-static const Oid facts_types[F_NFIELDS] = {
+static const Oid facts_types[F_NREAD] = {
 	INT8OID, TIMESTAMPTZOID, TIMESTAMPTZOID, TIMESTAMPTZOID, TIMESTAMPTZOID,
 	TIMESTAMPTZOID, INT8OID, NUMERICOID, FLOAT8OID, TIMESTAMPTZOID, PRIO_STAGE_TYPE,
-	TIMESTAMPTZOID, INT8OID, NUMERICOID
+	TIMESTAMPTZOID, INT8OID, NUMERICOID, TIMESTAMPTZOID
 };
 
 static TimestampTz
@@ -55,9 +58,12 @@ FactsFromDatum(PrioFacts *f, Datum row, RowReader *rr, MemoryContext rrcxt,
 	rr->what = "prio.facts";
 	rr->names = facts_fields;
 	rr->types = facts_types;
-	rr->nfields = F_NFIELDS;
-	/* 0.1's facts (and customer_state) end at stage: no BTYD inputs */
-	rr->nrequired = PRIO_API_HAS_BTYD(api) ? 0 : F_FIRST_PURCHASE_AT;
+	rr->nfields = F_NREAD;
+	/*
+	 * 0.1's facts (and customer_state) end at stage: no BTYD inputs; a
+	 * customer_state row of 0.4 on has next_planned_at, prio.facts has not
+	 */
+	rr->nrequired = PRIO_API_HAS_BTYD(api) ? F_NEXT_PLANNED_AT : F_FIRST_PURCHASE_AT;
 	RowBind(rr, row, rrcxt);
 
 	d = RowGet(rr, F_CUSTOMER_ID, &isnull);
@@ -106,6 +112,7 @@ FactsFromDatum(PrioFacts *f, Datum row, RowReader *rr, MemoryContext rrcxt,
 			f->purchase_days = 1;
 		}
 	}
+	f->next_planned_at = facts_ts(rr, F_NEXT_PLANNED_AT, &f->has_planned);
 	return has_id;
 }
 

@@ -16,6 +16,11 @@
  * and writes through the state writer (state_write.c), whose history rows and
  * notifications every path shares.  Whether a row is written is decided by
  * the one comparison the sweeps use (StateFactsDiffer, StateEvaluationDiffers).
+ *
+ * A customer with nothing folded yet is replayed (PrioReplay): its history
+ * rows are dated at its events' own times.  Every fold takes as_of as its
+ * time: an event dated after it is a planned touch (next_planned_at), folded
+ * by a later refold once due (refresh(), or the customer's next write).
  */
 #include "prio.h"
 
@@ -47,6 +52,9 @@
  */
 #define REFOLD_SCAN_MIN 1000
 #define REFOLD_SCAN_SHARE 16
+
+/* track() says how far its refold is when it has at least this many customers */
+#define PROGRESS_MIN 1000
 
 /* A locked customer to be folded again once every one is locked */
 typedef struct Refold
@@ -280,6 +288,94 @@ evaluate_and_write(RefoldSet *rs, Refold *r, PrioFacts *f)
 }
 
 /*
+ * A customer's history, replayed: fold ev[0..n-1] (in prio_event_cmp's
+ * order, kinds resolved) into f, which holds no activity yet, one instant
+ * at a time, and evaluate the customer as of each instant before as_of (the
+ * events of as_of on are folded at once: they are the present) -- with the
+ * settings, breaks and BANT answers in force now: prio keeps no history of
+ * those.  Each change of tier or effective stage is a history row dated at
+ * that instant (StateWriterHistory).  *tier and *stage say what the
+ * customer's row said before (NULL: nothing) and, on return, what its last
+ * instant gave: the caller evaluates the customer now and writes it with
+ * them as its old values, so a change since the last event (silent, say) is
+ * dated now.  Changes that time alone made between two events are not
+ * replayed: a refresh() dated them when it ran.  The facts come out as one
+ * prio_fold_events() of all the events gives them, since the fold is a
+ * step per event.  Allocates in cxt.
+ */
+void
+PrioReplay(StateWriter *w, PrioFacts *f, PrioEvent *ev, int n, const PrioConfig *cfg,
+		   const bool *answers, const bool *answer_null, TimestampTz created_at,
+		   TimestampTz as_of, char **tier, char **stage, MemoryContext cxt)
+{
+	MemoryContext old = MemoryContextSwitchTo(cxt);
+
+	for (int i = 0; i < n;)
+	{
+		int			j = i + 1;
+		PrioEval	e;
+		char		t[2];
+		const char *st;
+
+		if (ev[i].at >= as_of)
+		{
+			/* the present: the caller's evaluation now writes (and notifies) it */
+			prio_fold_events(f, &ev[i], n - i, cfg->kinds, cfg->settings.half_life_us, as_of,
+							 cxt);
+			break;
+		}
+		while (j < n && ev[j].at == ev[i].at)
+			j++;
+		prio_fold_events(f, &ev[i], j - i, cfg->kinds, cfg->settings.half_life_us, as_of, cxt);
+		prio_evaluate(&e, f, answers, answer_null, created_at, &cfg->settings, cfg->breaks,
+					  cfg->nbreaks, ev[i].at);
+		t[0] = e.tier;
+		t[1] = '\0';
+		st = prio_stage_names[e.stage];
+		if (*tier == NULL || strcmp(*tier, t) != 0 || *stage == NULL || strcmp(*stage, st) != 0)
+		{
+			StateWriterHistory(w, f->customer_id, ev[i].at, *tier, t, *stage, st, e.rule.data);
+			*tier = pstrdup(t);
+			*stage = pstrdup(st);
+		}
+		pfree(e.rule.data);
+		i = j;
+	}
+	MemoryContextSwitchTo(old);
+}
+
+/* one more customer written: a NOTICE at every tenth of them (track()) */
+static void
+progress_step(RefoldSet *rs)
+{
+	int			before = rs->done;
+
+	rs->done++;
+	if (rs->progress && rs->total >= PROGRESS_MIN &&
+		(int) ((int64) before * 10 / rs->total) != (int) ((int64) rs->done * 10 / rs->total))
+		ereport(NOTICE,
+				(errmsg("prio: %d %% of %d customers folded (%s)",
+						(int) ((int64) rs->done * 10 / rs->total) * 10, rs->total,
+						rs->writer->why)));
+}
+
+/*
+ * The events of customer r, folded into f: replayed (PrioReplay) when the
+ * customer had no activity folded before, so its history is dated at its
+ * events' own times (a backfill, track() of a table with history).
+ */
+static void
+fold_customer(RefoldSet *rs, Refold *r, PrioFacts *f, PrioEvent *ev, int n, MemoryContext cxt)
+{
+	if (!r->had_activity && n > 0)
+		PrioReplay(rs->writer, f, ev, n, rs->cfg, r->answers, r->answer_null, r->created_at,
+				   rs->as_of, &r->old_tier, &r->old_stage, cxt);
+	else
+		prio_fold_events(f, ev, n, rs->cfg->kinds, rs->cfg->settings.half_life_us, rs->as_of,
+						 cxt);
+}
+
+/*
  * Fold the customers r[0..n-1] (in customer_id order) again from nothing,
  * in (at, activity_id) order: one query for all of them, of prio.activities
  * and, when tracked (not NULL), of the tracked activities tables (whose
@@ -357,8 +453,7 @@ refold_by_query(RefoldSet *rs, Refold *r, int n, const char *tracked, MemoryCont
 		if (id != ids[c])
 		{
 			if (row > from)
-				prio_fold_events(&facts[c], &ev[from], (int) (row - from), rs->cfg->kinds,
-								 rs->cfg->settings.half_life_us, cxt);
+				fold_customer(rs, &r[c], &facts[c], &ev[from], (int) (row - from), cxt);
 			while (c < n && ids[c] != id)
 				c++;
 			if (c == n)
@@ -373,10 +468,12 @@ refold_by_query(RefoldSet *rs, Refold *r, int n, const char *tracked, MemoryCont
 		ev[row].amount = amount_null ? NULL : DatumGetNumeric(amount);
 	}
 	if (SPI_processed > from)
-		prio_fold_events(&facts[c], &ev[from], (int) (SPI_processed - from), rs->cfg->kinds,
-						 rs->cfg->settings.half_life_us, cxt);
+		fold_customer(rs, &r[c], &facts[c], &ev[from], (int) (SPI_processed - from), cxt);
 	for (int i = 0; i < n; i++)
+	{
 		evaluate_and_write(rs, &r[i], &facts[i]);
+		progress_step(rs);
+	}
 	SPI_freetuptable(SPI_tuptable);
 	StateWriterFlush(rs->writer);
 }
@@ -392,6 +489,8 @@ RefoldAll(RefoldSet *rs)
 
 	if (rs->nrefold == 0)
 		return;
+	rs->done = 0;
+	rs->total = rs->nrefold;
 	cxt = AllocSetContextCreate(CurrentMemoryContext, "prio refold", ALLOCSET_DEFAULT_SIZES);
 	old = MemoryContextSwitchTo(cxt);
 	relid = get_relname_relid("customers", get_namespace_oid(PRIO_SCHEMA, false));
@@ -419,7 +518,7 @@ RefoldAll(RefoldSet *rs)
 			ids[i] = rs->refold[i].id;
 		CommandCounterIncrement();
 		snapshot = RegisterSnapshot(GetTransactionSnapshot());
-		c = ActivityCollectorBegin(rs->cfg, snapshot, rs->nrefold);
+		c = ActivityCollectorBegin(rs->cfg, snapshot, rs->nrefold, rs->as_of);
 		for (int pass = 0; pass < ActivityCollectorPasses(c); pass++)
 		{
 			ActivityCollectorRun(c, ids, rs->nrefold, pass);
@@ -433,13 +532,23 @@ RefoldAll(RefoldSet *rs)
 					continue;
 				CHECK_FOR_INTERRUPTS();
 				MemoryContextSwitchTo(factscxt);
-				ActivityCollectorFold(c, ids[i], &f, factscxt);
+				if (rs->refold[i].had_activity)
+					ActivityCollectorFold(c, ids[i], &f, factscxt);
+				else
+				{
+					PrioEvent  *ev;
+					int			nev = ActivityCollectorEvents(c, ids[i], &ev);
+
+					prio_facts_init(&f, ids[i]);
+					fold_customer(rs, &rs->refold[i], &f, ev, nev, factscxt);
+				}
 				/* the kinds it had before, should it close: the flush needs them */
 				if (rs->cfg->nkinds <= KNOWN_KINDS_MAX)
 					OutcomeKindsKnown(ids[i], rs->refold[i].had_activity
 									  ? ActivityCollectorKinds(c, ids[i], rs->refold[i].old_last_at)
 									  : 0, prio_config_generation());
 				evaluate_and_write(rs, &rs->refold[i], &f);
+				progress_step(rs);
 				MemoryContextSwitchTo(cxt);
 				MemoryContextReset(factscxt);
 			}
@@ -632,6 +741,8 @@ PrioRebuild(int64 *ids, int n, const char *why, bool force)
 
 	StateWriterBegin(&w, Min(REFOLD_CHUNK, n), why, as_of);
 	RefoldSetInit(&rs, &w, as_of, true, force);
+	/* track()'s refold of a table's history (its compiled LOAD) says how far it is */
+	rs.progress = strcmp(why, "track") == 0;
 	rs.cfg = config_now();
 	for (int i = 0; i < n; i++)
 	{
@@ -762,6 +873,27 @@ PrioReevaluate(int64 *ids, int n, TimestampTz as_of, const char *why)
 			old_tier = isnull ? NULL : TextDatumGetCString(d);
 			d = RowGet(&state_rr, 1, &isnull);
 			old_stage = isnull ? NULL : pstrdup(prio_stage_names[StageFromDatum(d)]);
+
+			/*
+			 * A new customer (never evaluated, nothing folded) created
+			 * before now, as a tracked table's or a loaded one is: its
+			 * first history row is of its creation, evaluated and dated
+			 * as of created_at (not notified: the past); the row of now
+			 * follows when it differs (silent since, say).
+			 */
+			if (old_tier == NULL && old_stage == NULL && !f.has_activity && created_at < as_of)
+			{
+				PrioEval	c;
+				char		t[2] = {0, 0};
+
+				prio_evaluate(&c, &f, answers, answer_null, created_at, &cfg->settings,
+							  cfg->breaks, cfg->nbreaks, created_at);
+				t[0] = c.tier;
+				StateWriterHistory(&w, f.customer_id, created_at, NULL, t, NULL,
+								   prio_stage_names[c.stage], c.rule.data);
+				old_tier = pstrdup(t);
+				old_stage = pstrdup(prio_stage_names[c.stage]);
+			}
 			StateWriterAdd(&w, &f, &e, old_tier, old_stage, &tids[i]);
 		}
 		ExecClearTuple(slot);

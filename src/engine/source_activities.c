@@ -181,9 +181,11 @@ process_chunk(Context *cx, Chunk *ch)
 		 * the application's own trigger, which fired before this one, has
 		 * changed or deleted its new rows, or inserted more (prio's trigger
 		 * of that statement wrote the state), and the committed rows, not
-		 * the transition table, are the truth.
+		 * the transition table, are the truth.  And so is a customer whose
+		 * planned touch has come due: it is not in the stored fold yet.
 		 */
-		if (made[i] || written[i] || (f.has_activity && ch->rows[from].at <= f.last_at))
+		if (made[i] || written[i] || (f.has_activity && ch->rows[from].at <= f.last_at) ||
+			(f.has_planned && f.next_planned_at <= cx->as_of))
 		{
 			RefoldSetAside(&cx->rs, &f, (Datum) 0, old_tier, old_stage, answers, answer_null,
 						   created_at, &tids[i]);
@@ -192,8 +194,21 @@ process_chunk(Context *cx, Chunk *ch)
 		for (int r = from; r < to; r++)
 			ch->rows[r].kind = cx->last_kind =
 				prio_kind_index(cx->cfg, ch->kinds[r], strlen(ch->kinds[r]), cx->last_kind);
-		prio_fold_events(&f, &ch->rows[from], to - from, cx->cfg->kinds,
-						 cx->cfg->settings.half_life_us, ch->cxt);
+
+		/*
+		 * A customer's first events, when they begin before this
+		 * transaction did (a backfill, a COPY of history): replayed, so its
+		 * history rows are dated at the events' own times (refold.c).  New
+		 * events of now, and every event of a customer with folded activity,
+		 * go the live way: one fold, one evaluation (rows[] is in time
+		 * order: one comparison decides).
+		 */
+		if (!f.has_activity && ch->rows[from].at < cx->as_of)
+			PrioReplay(&cx->writer, &f, &ch->rows[from], to - from, cx->cfg, answers,
+					   answer_null, created_at, cx->as_of, &old_tier, &old_stage, ch->cxt);
+		else
+			prio_fold_events(&f, &ch->rows[from], to - from, cx->cfg->kinds,
+							 cx->cfg->settings.half_life_us, cx->as_of, ch->cxt);
 		prio_evaluate(&e, &f, answers, answer_null, created_at,
 					  &cx->cfg->settings, cx->cfg->breaks, cx->cfg->nbreaks, cx->as_of);
 		StateWriterAdd(&cx->writer, &f, &e, old_tier, old_stage, &tids[i]);

@@ -11,6 +11,11 @@
  * A batch whose rows the caller located, and handed over with their
  * locations, is written by the executor without a statement to plan when
  * the table allows it (state_update.c).
+ *
+ * A history row is dated at the writer's changed_at (the evaluation's time),
+ * unless a replay of a customer's past (refold.c, PrioReplay) found it: then
+ * at the event's own time (StateWriterHistory), written in the same INSERT,
+ * not notified.
  */
 #include "prio.h"
 
@@ -43,6 +48,7 @@ const StateColumn customer_state_columns[Natts_customer_state] = {
 	{"rule", TEXTOID, "0.1"}, {"updated_at", TIMESTAMPTZOID, "0.1"},
 	{"first_purchase_at", TIMESTAMPTZOID, "0.2"}, {"purchase_days", INT8OID, "0.2"},
 	{"first_day_amount", NUMERICOID, "0.2"}, {"owner", TEXTOID, "0.2"},
+	{"next_planned_at", TIMESTAMPTZOID, "0.4"},
 };
 
 /* 0.1's table ends at rule (STATE_NCOLS_01): PRIO_API_0_1's writers stop there */
@@ -57,6 +63,7 @@ const AttrNumber state_write_anum[STATE_NCOLS] = {
 	Anum_customer_state_tier, Anum_customer_state_priority, Anum_customer_state_next_due_at,
 	Anum_customer_state_rule, Anum_customer_state_first_purchase_at,
 	Anum_customer_state_purchase_days, Anum_customer_state_first_day_amount,
+	Anum_customer_state_next_planned_at,
 };
 
 static inline const StateColumn *
@@ -76,7 +83,7 @@ param_type(int c)
 static int64 writes[2][2];
 
 /* prepared once per backend (the plan cache revalidates them) */
-static SPIPlanPtr update_plans[2][2];	/* [arrays, one row][0.1's columns, all] */
+static SPIPlanPtr update_plans[2][3];	/* [arrays, one row][0.1's, 0.2's columns, all] */
 static SPIPlanPtr history_plans[2];	/* [0.1-0.3's history, 0.4's: keyed] */
 
 /*
@@ -88,7 +95,8 @@ static SPIPlanPtr history_plans[2];	/* [0.1-0.3's history, 0.4's: keyed] */
 static SPIPlanPtr
 update_plan(int ncols, bool single)
 {
-	SPIPlanPtr *plan = &update_plans[single ? 1 : 0][ncols == STATE_NCOLS ? 1 : 0];
+	SPIPlanPtr *plan = &update_plans[single ? 1 : 0]
+		[ncols == STATE_NCOLS ? 2 : ncols == STATE_NCOLS_02 ? 1 : 0];
 	StringInfoData sql;
 	Oid			types[STATE_NCOLS];
 
@@ -141,11 +149,12 @@ static const char *const history_sql[2] = {
 	/* 0.1-0.3's tier_history */
 	"INSERT INTO " PRIO_SCHEMA ".tier_history"
 	"       (customer_id, changed_at, old_tier, new_tier, old_stage, new_stage, reason)"
-	"SELECT u.c, $7, u.ot, u.nt, u.os::" PRIO_SCHEMA ".stage,"
+	"SELECT u.c, u.at, u.ot, u.nt, u.os::" PRIO_SCHEMA ".stage,"
 	"       u.ns::" PRIO_SCHEMA ".stage, u.r"
 	"  FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), pg_catalog.unnest($3),"
-	"       pg_catalog.unnest($4), pg_catalog.unnest($5), pg_catalog.unnest($6))"
-	"       AS u(c, ot, nt, os, ns, r)"
+	"       pg_catalog.unnest($4), pg_catalog.unnest($5), pg_catalog.unnest($6),"
+	"       pg_catalog.unnest($7)) WITH ORDINALITY AS u(c, ot, nt, os, ns, r, at, n)"
+	" ORDER BY u.n"				/* RETURNING in the arrays' order (quiet[]) */
 	" RETURNING CASE WHEN $8 THEN pg_catalog.json_build_object('history_id', history_id)"
 	"                ELSE pg_catalog.json_build_object("
 	"                     'customer_id', customer_id, 'old_tier', old_tier, 'new_tier', new_tier,"
@@ -154,13 +163,14 @@ static const char *const history_sql[2] = {
 	"INSERT INTO " PRIO_SCHEMA ".tier_history"
 	"       (customer_id, changed_at, old_tier, new_tier, old_stage, new_stage, reason,"
 	"        source, customer_key)"
-	"SELECT u.c, $7, u.ot, u.nt, u.os::" PRIO_SCHEMA ".stage,"
+	"SELECT u.c, u.at, u.ot, u.nt, u.os::" PRIO_SCHEMA ".stage,"
 	"       u.ns::" PRIO_SCHEMA ".stage, u.r, k.source, k.customer_key"
 	"  FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), pg_catalog.unnest($3),"
-	"       pg_catalog.unnest($4), pg_catalog.unnest($5), pg_catalog.unnest($6))"
-	"       AS u(c, ot, nt, os, ns, r)"
+	"       pg_catalog.unnest($4), pg_catalog.unnest($5), pg_catalog.unnest($6),"
+	"       pg_catalog.unnest($7)) WITH ORDINALITY AS u(c, ot, nt, os, ns, r, at, n)"
 	"  LEFT JOIN LATERAL (SELECT c.source, c.customer_key FROM " PRIO_SCHEMA ".customers c"
 	"                      WHERE c.customer_id OPERATOR(pg_catalog.=) u.c) k ON true"
+	" ORDER BY u.n"
 	" RETURNING CASE WHEN $8 THEN pg_catalog.json_build_object('history_id', history_id)"
 	"                ELSE pg_catalog.json_build_object("
 	"                     'customer_id', customer_id, 'old_tier', old_tier, 'new_tier', new_tier,"
@@ -175,7 +185,7 @@ static SPIPlanPtr
 get_history_plan(bool keyed)
 {
 	Oid			types[8] = {INT8ARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
-		TEXTARRAYOID, TEXTARRAYOID, TIMESTAMPTZOID, BOOLOID};
+		TEXTARRAYOID, TEXTARRAYOID, TIMESTAMPTZARRAYOID, BOOLOID};
 	SPIPlanPtr *plan = &history_plans[keyed ? 1 : 0];
 
 	if (*plan == NULL)
@@ -195,6 +205,8 @@ read_schema(StateWriter *w, PrioApiVersion api)
 	Oid			customers = get_relname_relid("customers", nsp);
 	HeapTuple	tp;
 
+	Oid			state = get_relname_relid("customer_state", nsp);
+
 	w->isolated = false;
 	tp = SearchSysCache1(RELOID, ObjectIdGetDatum(customers));
 	if (HeapTupleIsValid(tp))
@@ -202,7 +214,11 @@ read_schema(StateWriter *w, PrioApiVersion api)
 		w->isolated = ((Form_pg_class) GETSTRUCT(tp))->relrowsecurity;
 		ReleaseSysCache(tp);
 	}
-	w->ncols = PRIO_API_HAS_BTYD(api) ? STATE_NCOLS : STATE_NCOLS_01;
+	/* next_planned_at where the table has it (0.4 on) */
+	w->ncols = !PRIO_API_HAS_BTYD(api) ? STATE_NCOLS_01
+		: (OidIsValid(state) &&
+		   get_attnum(state, written(STATE_NCOLS - 1)->name) != InvalidAttrNumber)
+		? STATE_NCOLS : STATE_NCOLS_02;
 	/* 0.4's tier_history has the customer's tracked table and key */
 	w->keyed = get_attnum(get_relname_relid("tier_history", nsp), "customer_key") != InvalidAttrNumber;
 }
@@ -231,11 +247,14 @@ StateWriterBeginApi(StateWriter *w, int max, const char *why, TimestampTz change
 		w->v[c] = palloc(sizeof(Datum) * max);
 		w->nul[c] = palloc(sizeof(bool) * max);
 	}
+	w->maxhist = max;
 	for (int c = 0; c < 6; c++)
 	{
 		w->hist[c] = palloc(sizeof(Datum) * max);
 		w->histn[c] = palloc(sizeof(bool) * max);
 	}
+	w->hist_at = palloc(sizeof(TimestampTz) * max);
+	w->quiet = palloc(sizeof(bool) * max);
 	w->home = CurrentMemoryContext;
 	w->tids = palloc(sizeof(ItemPointerData) * max);
 	w->stages = palloc(sizeof(PrioStage) * 2 * max);
@@ -280,6 +299,10 @@ StateAttsInit(Relation rel, StateAtts *a)
 	a->next_due_at = state_att(rel, Anum_customer_state_next_due_at);
 	a->rule = state_att(rel, Anum_customer_state_rule);
 	a->owner = state_att(rel, Anum_customer_state_owner);
+	/* 0.4 on: a table not yet updated has none (InvalidAttrNumber) */
+	a->next_planned_at = get_attnum(RelationGetRelid(rel), "next_planned_at");
+	if (a->next_planned_at != InvalidAttrNumber)
+		a->next_planned_at = state_att(rel, Anum_customer_state_next_planned_at);
 }
 
 #define ISNULL(slot, att) ((slot)->tts_isnull[(att) - 1])
@@ -350,7 +373,9 @@ StateFactsDiffer(TupleTableSlot *slot, const StateAtts *a, const PrioFacts *f)
 		ts_differs(slot, x[SF_FIRST_PURCHASE_AT], f->has_purchase, f->first_purchase_at) ||
 		ISNULL(slot, x[SF_PURCHASE_DAYS]) ||
 		DatumGetInt64(VALUE(slot, x[SF_PURCHASE_DAYS])) != f->purchase_days ||
-		numeric_differs(slot, x[SF_FIRST_DAY_AMOUNT], f->first_day_amount);
+		numeric_differs(slot, x[SF_FIRST_DAY_AMOUNT], f->first_day_amount) ||
+		(a->next_planned_at != InvalidAttrNumber &&
+		 ts_differs(slot, a->next_planned_at, f->has_planned, f->next_planned_at));
 }
 
 static inline bool
@@ -412,6 +437,64 @@ text_or_null(const char *s)
 }
 
 /*
+ * A history row into the batch (in w->cxt): quiet, a row of the past,
+ * replayed, that is not notified.
+ */
+static void
+add_history(StateWriter *w, int64 customer_id, TimestampTz at, const char *old_tier,
+			const char *new_tier, const char *old_stage, const char *new_stage, char *reason,
+			bool quiet)
+{
+	int			h = w->nhist;
+
+	if (h == w->maxhist)
+	{
+		/* a replay may add many rows of one customer: the arrays grow */
+		w->maxhist *= 2;
+		for (int c = 0; c < 6; c++)
+		{
+			w->hist[c] = repalloc_huge(w->hist[c], sizeof(Datum) * (Size) w->maxhist);
+			w->histn[c] = repalloc_huge(w->histn[c], sizeof(bool) * (Size) w->maxhist);
+		}
+		w->hist_at = repalloc_huge(w->hist_at, sizeof(TimestampTz) * (Size) w->maxhist);
+		w->quiet = repalloc_huge(w->quiet, sizeof(bool) * (Size) w->maxhist);
+	}
+	w->hist[0][h] = Int64GetDatum(customer_id);
+	w->histn[0][h] = false;
+	w->hist[1][h] = text_or_null(old_tier);
+	w->histn[1][h] = old_tier == NULL;
+	w->hist[2][h] = text_or_null(new_tier);
+	w->histn[2][h] = new_tier == NULL;
+	w->hist[3][h] = text_or_null(old_stage);
+	w->histn[3][h] = old_stage == NULL;
+	w->hist[4][h] = text_or_null(new_stage);
+	w->histn[4][h] = new_stage == NULL;
+	w->hist[5][h] = PointerGetDatum(cstring_to_text(reason));
+	w->histn[5][h] = false;
+	w->hist_at[h] = at;
+	w->quiet[h] = quiet;
+	w->nhist++;
+}
+
+/*
+ * A change of tier or stage of the past, dated at, that a replay of a
+ * customer's events found (refold.c, PrioReplay): written with the next
+ * batch, before the customer's own row's history, reason "<why> then:
+ * <rule>"; not notified (listeners hear of the present: the customer's row).
+ */
+void
+StateWriterHistory(StateWriter *w, int64 customer_id, TimestampTz at, const char *old_tier,
+				   const char *new_tier, const char *old_stage, const char *new_stage,
+				   const char *rule)
+{
+	MemoryContext old = MemoryContextSwitchTo(w->cxt);
+
+	add_history(w, customer_id, at, old_tier, new_tier, old_stage, new_stage,
+				psprintf("%s then: %s", w->why, rule), true);
+	MemoryContextSwitchTo(old);
+}
+
+/*
  * Add one customer: its facts and their evaluation, and what its row said
  * before (NULL: nothing, a new customer).  tid: where the version the caller
  * locked or scanned is (NULL: not known).  Flushes when the batch is full.
@@ -449,6 +532,7 @@ StateWriterAdd(StateWriter *w, const PrioFacts *f, const PrioEval *e,
 	put(w, 23, !f->has_purchase, TimestampTzGetDatum(f->first_purchase_at));
 	put(w, 24, false, Int64GetDatum(f->purchase_days));
 	put(w, 25, false, numeric_or_zero(f->first_day_amount));
+	put(w, 26, !f->has_planned, TimestampTzGetDatum(f->next_planned_at));
 	w->stages[2 * w->n] = f->stage;
 	w->stages[2 * w->n + 1] = e->stage;
 	if (tid != NULL)
@@ -460,21 +544,8 @@ StateWriterAdd(StateWriter *w, const PrioFacts *f, const PrioEval *e,
 	if (old_tier == NULL || strcmp(old_tier, tier) != 0 ||
 		old_stage == NULL || strcmp(old_stage, stage) != 0)
 	{
-		int			h = w->nhist;
-
-		w->hist[0][h] = Int64GetDatum(f->customer_id);
-		w->hist[1][h] = text_or_null(old_tier);
-		w->histn[1][h] = old_tier == NULL;
-		w->hist[2][h] = text_or_null(tier);
-		w->histn[2][h] = false;
-		w->hist[3][h] = text_or_null(old_stage);
-		w->histn[3][h] = old_stage == NULL;
-		w->hist[4][h] = text_or_null(stage);
-		w->histn[4][h] = false;
-		w->hist[5][h] = PointerGetDatum(cstring_to_text(psprintf("%s: %s", w->why, e->rule.data)));
-		w->histn[5][h] = false;
-		w->histn[0][h] = false;
-		w->nhist++;
+		add_history(w, f->customer_id, w->changed_at, old_tier, tier, old_stage, stage,
+					psprintf("%s: %s", w->why, e->rule.data), false);
 	}
 	w->n++;
 	MemoryContextSwitchTo(old);
@@ -539,10 +610,15 @@ StateWriterFlush(StateWriter *w)
 	if (w->nhist > 0)
 	{
 		Datum		hv[8];
+		Datum	   *at = palloc(sizeof(Datum) * w->nhist);
+		bool	   *atn = palloc0(sizeof(bool) * w->nhist);
+		int64		notified = 0;
 
 		for (int c = 0; c < 6; c++)
 			hv[c] = make_array(w->hist[c], w->histn[c], w->nhist, c == 0 ? INT8OID : TEXTOID);
-		hv[6] = TimestampTzGetDatum(w->changed_at);
+		for (int h = 0; h < w->nhist; h++)
+			at[h] = TimestampTzGetDatum(w->hist_at[h]);
+		hv[6] = make_array(at, atn, w->nhist, TIMESTAMPTZOID);
 		/* anyone may LISTEN: with owner isolation on, name only the history row */
 		hv[7] = BoolGetDatum(w->isolated);
 		if (SPI_execute_plan(get_history_plan(w->keyed), hv, NULL, false, 0) != SPI_OK_INSERT_RETURNING ||
@@ -551,11 +627,16 @@ StateWriterFlush(StateWriter *w)
 					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 					 errmsg("could not write prio.tier_history")));
 		MemoryContextSwitchTo(w->cxt);
-		for (uint64 h = 0; h < SPI_processed; h++)
+		for (int h = 0; h < w->nhist; h++)
+		{
+			if (w->quiet[h])
+				continue;		/* replayed: of the past */
 			Async_Notify("prio_tier_change",
 						 SPI_getvalue(SPI_tuptable->vals[h], SPI_tuptable->tupdesc, 1));
+			notified++;
+		}
 		SPI_freetuptable(SPI_tuptable);
-		w->changed += w->nhist;
+		w->changed += notified;
 	}
 	MemoryContextSwitchTo(old);
 	/* the arrays were allocated beside the writer, not in its batch context */

@@ -118,6 +118,7 @@ struct ActivityCollector
 	int			npasses;
 	TrackedSource *sources;		/* (outside cxt, which each pass resets) */
 	int			nsources;
+	TimestampTz upto;			/* events after it are planned, not folded */
 };
 
 /*
@@ -224,7 +225,8 @@ tracked_sources(ActivityCollector *c)
  * connected to SPI.
  */
 ActivityCollector *
-ActivityCollectorBegin(const PrioConfig *cfg, Snapshot snapshot, double ncustomers)
+ActivityCollectorBegin(const PrioConfig *cfg, Snapshot snapshot, double ncustomers,
+					   TimestampTz upto)
 {
 	ActivityCollector *c = palloc0(sizeof(ActivityCollector));
 	double		activities = estimated_rows(PrioRelid("activities"));
@@ -243,6 +245,7 @@ ActivityCollectorBegin(const PrioConfig *cfg, Snapshot snapshot, double ncustome
 	tracked_sources(c);
 	for (int i = 0; i < c->nsources; i++)
 		activities += estimated_rows(c->sources[i].relid);
+	c->upto = upto;
 	/* events of the set, by the activities' share of its customers */
 	events = ncustomers < 0 || ncustomers >= customers ? activities
 		: activities * ncustomers / customers;
@@ -719,7 +722,7 @@ static void
 fold_events(ActivityCollector *c, SweepCustomer *e, PrioFacts *f, MemoryContext cxt)
 {
 	prio_facts_init(f, e->customer_id);
-	prio_fold_events(f, e->ev, e->nev, c->cfg->kinds, c->cfg->settings.half_life_us, cxt);
+	prio_fold_events(f, e->ev, e->nev, c->cfg->kinds, c->cfg->settings.half_life_us, c->upto, cxt);
 }
 
 /*
@@ -750,6 +753,25 @@ ActivityCollectorFrozen(ActivityCollector *c, int64 customer_id)
 	SweepCustomer *e = sweep_lookup(c->customers, customer_id);
 
 	return e != NULL && e->frozen;
+}
+
+/*
+ * The collected events of a customer of the current pass, sorted in the
+ * fold's order (for a replay of its history: refold.c); returns how many.
+ */
+int
+ActivityCollectorEvents(ActivityCollector *c, int64 customer_id, PrioEvent **ev)
+{
+	SweepCustomer *e = sweep_lookup(c->customers, customer_id);
+
+	if (e == NULL || e->nev == 0)
+	{
+		*ev = NULL;
+		return 0;
+	}
+	qsort(e->ev, e->nev, sizeof(PrioEvent), prio_event_cmp);
+	*ev = e->ev;
+	return e->nev;
 }
 
 /* The kinds (bit k: kind k) among a customer's collected events up to upto */
@@ -926,7 +948,7 @@ PrioSweepRebuild(const char *why, bool force)
 	SPI_connect();
 	cfg = current_config();
 	snapshot = RegisterSnapshot(GetTransactionSnapshot());
-	c = ActivityCollectorBegin(cfg, snapshot, -1);
+	c = ActivityCollectorBegin(cfg, snapshot, -1, as_of);
 	rowcxt = AllocSetContextCreate(CurrentMemoryContext, "prio sweep row", ALLOCSET_DEFAULT_SIZES);
 	StateWriterBegin(&w, SWEEP_BATCH, why, as_of);
 
@@ -1081,6 +1103,7 @@ PrioSweepDue(TimestampTz as_of, int *ndue_out)
 								   ALLOCSET_DEFAULT_SIZES);
 	c->cfg = cfg;
 	c->snapshot = snapshot;
+	c->upto = as_of;
 	c->npasses = 1;
 	collector_reset(c, counted_customers() * 1.2);
 	read_customers(c, 0, &ids, &nids);

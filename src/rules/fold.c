@@ -168,10 +168,13 @@ prio_event_cmp(const void *a, const void *b)
 /*
  * Fold ev[0..n-1] into f in prio_event_cmp's order (sorted in place unless
  * they come sorted, as the heap and the callers' queries mostly give them).
+ * An event dated after upto (the time the customer is evaluated as of) is
+ * a planned touch: not folded; the earliest is kept in next_planned_at, so
+ * the customer is folded again once it is due (refresh()).  DT_NOEND: none.
  */
 void
 prio_fold_events(PrioFacts *f, PrioEvent *ev, int n, const PrioKind *kinds,
-				 double half_life_us, MemoryContext cxt)
+				 double half_life_us, TimestampTz upto, MemoryContext cxt)
 {
 	bool		sorted = true;
 
@@ -183,6 +186,14 @@ prio_fold_events(PrioFacts *f, PrioEvent *ev, int n, const PrioKind *kinds,
 	{
 		const PrioKind *k = &kinds[ev[i].kind];
 
+		if (ev[i].at > upto)
+		{
+			/* in time order: the rest are planned too, none earlier */
+			if (!f->has_planned || ev[i].at < f->next_planned_at)
+				f->next_planned_at = ev[i].at;
+			f->has_planned = true;
+			break;
+		}
 		prio_fold_event(f, ev[i].at, k->inbound, k->has_stage, k->stage, k->is_purchase,
 						k->weight, k->is_purchase ? ev[i].amount : NULL, half_life_us, cxt);
 	}

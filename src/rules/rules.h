@@ -61,6 +61,9 @@ typedef struct PrioFacts
 	TimestampTz first_purchase_at;	/* valid with has_purchase */
 	int64		purchase_days;
 	Numeric		first_day_amount;	/* NULL means 0 */
+	/* planned touches: events dated after the fold's time, not folded yet */
+	bool		has_planned;
+	TimestampTz next_planned_at;	/* the earliest of them */
 } PrioFacts;
 
 /* The UTC calendar day of a time: prio.clv_summary's unit of a transaction */
@@ -106,7 +109,7 @@ typedef struct PrioEvent
 extern void prio_facts_init(PrioFacts *f, int64 customer_id);
 extern int	prio_event_cmp(const void *a, const void *b);
 extern void prio_fold_events(PrioFacts *f, PrioEvent *ev, int n, const PrioKind *kinds,
-							 double half_life_us, MemoryContext cxt);
+							 double half_life_us, TimestampTz upto, MemoryContext cxt);
 
 /* rules/evaluate.c: the settings the rules read, and one customer's evaluation */
 typedef struct PrioSettings

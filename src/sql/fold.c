@@ -186,6 +186,7 @@ prio_fold_final(PG_FUNCTION_ARGS)
 		memcpy(m, f.first_day_amount, VARSIZE(f.first_day_amount));
 		f.first_day_amount = m;
 	}
-	prio_fold_events(&f, st->ev, st->nev, st->kinds, st->half_life_us, CurrentMemoryContext);
+	prio_fold_events(&f, st->ev, st->nev, st->kinds, st->half_life_us, DT_NOEND,
+					 CurrentMemoryContext);
 	PG_RETURN_DATUM(FactsGetDatum(&f, BlessTupleDesc(desc)));
 }

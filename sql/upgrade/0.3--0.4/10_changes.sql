@@ -250,6 +250,8 @@ DECLARE
     v_fit boolean;
     v_locked boolean := false;
     v_breaks text := 'unchanged';
+    v_planned bigint[];
+    v_hmax bigint;
 BEGIN
     IF as_of IS NULL THEN
         RAISE EXCEPTION 'as_of must not be NULL' USING ERRCODE = '22004';
@@ -334,10 +336,22 @@ BEGIN
             END;
         END IF;
     END IF;
+    -- planned touches that came due (customer_state.next_planned_at, an
+    -- activity dated after its customer was last folded): those customers
+    -- folded again, as of now, their changes counted
+    v_planned := ARRAY(SELECT s.customer_id FROM @extschema@.customer_state s
+                        WHERE s.next_planned_at OPERATOR(pg_catalog.<=) pg_catalog.now()
+                        ORDER BY s.customer_id);
+    IF pg_catalog.cardinality(v_planned) OPERATOR(pg_catalog.>) 0 THEN
+        SELECT pg_catalog.max(h.history_id) INTO v_hmax FROM @extschema@.tier_history h;
+        PERFORM @extschema@.rebuild(v_planned, 'refresh', false);
+        SELECT pg_catalog.count(DISTINCT h.customer_id) INTO v_changed FROM @extschema@.tier_history h
+         WHERE h.history_id OPERATOR(pg_catalog.>) coalesce(v_hmax, 0);
+    END IF;
     -- who would change: evaluate everyone without locks, then lock and apply only those
     v_ids := @extschema@.sweep_due(as_of);
     IF v_ids IS NOT NULL THEN
-        v_changed := @extschema@.reevaluate(v_ids, as_of, 'refresh');
+        v_changed := v_changed OPERATOR(pg_catalog.+) @extschema@.reevaluate(v_ids, as_of, 'refresh');
     END IF;
 
     -- sum up the win-count deltas
@@ -355,7 +369,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@.refresh(timestamptz) IS
-'Time moves customers too: recomputes automatic breaks, re-evaluates everyone as of as_of (silent, dormant, overdue, decayed intent), writes only rows that change, logs changes; fits the CLV models again (prio.fit_clv) when the latest fit is older than settings.clv_refit_after and enough customers bought again; returns how many customers changed tier or stage.  When the breaks or the models change it first waits for the transactions writing state and holds off new ones until it ends, as a settings change does; with lock_timeout set, a refresh that cannot lock them out in time keeps the old breaks and models (a WARNING, breaks = deferred in the log).  One call at a time: a concurrent second call returns NULL at once, with a NOTICE; every call is logged in prio.refresh_runs.';
+'Time moves customers too: folds the planned touches that came due (activities dated after their customer was last folded), recomputes automatic breaks, re-evaluates everyone as of as_of (silent, dormant, overdue, decayed intent), writes only rows that change, logs changes; fits the CLV models again (prio.fit_clv) when the latest fit is older than settings.clv_refit_after and enough customers bought again; returns how many customers changed tier or stage.  When the breaks or the models change it first waits for the transactions writing state and holds off new ones until it ends, as a settings change does; with lock_timeout set, a refresh that cannot lock them out in time keeps the old breaks and models (a WARNING, breaks = deferred in the log).  One call at a time: a concurrent second call returns NULL at once, with a NOTICE; every call is logged in prio.refresh_runs.';
 REVOKE ALL ON FUNCTION @extschema@.refresh(timestamptz) FROM PUBLIC;
 
 CREATE FUNCTION @extschema@.compact_win_counts()
@@ -1136,6 +1150,19 @@ CREATE TRIGGER customers_updated
     REFERENCING NEW TABLE AS new_rows
     FOR EACH STATEMENT WHEN (NOT @extschema@.restoring()) EXECUTE FUNCTION @extschema@.customers_changed();
 
+
+-- 40_tables: planned touches (issue 18, item 3): an activity dated after the
+-- customer was last folded is stored, not scored until due; refresh() folds
+-- it then.  Every customer's state is kept (NULL: no planned touch; the
+-- next write or refresh() of a customer that has one sets it).  Before the
+-- followup below, which shows it (planned_at).
+ALTER TABLE @extschema@.customer_state ADD COLUMN next_planned_at timestamptz;
+CREATE INDEX customer_state_planned_idx ON @extschema@.customer_state (next_planned_at)
+    WHERE next_planned_at IS NOT NULL;
+COMMENT ON COLUMN @extschema@.customer_state.next_planned_at IS 'The earliest planned touch: an activity dated after the customer was last folded, stored but not scored yet; prio.refresh() folds it once due (NULL: none).';
+-- 40_tables: history at the events' own times (issue 18, item 5)
+COMMENT ON COLUMN @extschema@.tier_history.changed_at IS 'When the change took effect: the as_of of the evaluation; for a customer''s history replayed (its first events loaded or tracked with their past, reason "<why> then: ..."), the event''s own time.';
+
 -- 91_win_probability: win_features() is C, the code that writes
 -- win_outcomes (issue 16, item 1); followup, which calls it, is dropped and
 -- created again as it was, its grants and those of win_features given back.
@@ -1220,7 +1247,8 @@ SELECT r.rank,
                        (SELECT cfg.clv_discount_rate FROM @extschema@.settings cfg)) AS clv,
        CASE WHEN st.stage OPERATOR(pg_catalog.<>) ALL ('{won,lost}'::@extschema@.stage[])
             THEN @extschema@.win_probability(@extschema@.win_features(st), (SELECT @extschema@.win_model())) END
-       AS win_probability
+       AS win_probability,
+       st.next_planned_at AS planned_at
   -- rank on the narrow columns; the rest of the row is read for the rows
   -- returned only (a LIMIT reads 50 rows, not an owner's thousands)
   FROM (
@@ -1261,6 +1289,7 @@ COMMENT ON COLUMN @extschema@.followup.overdue_days IS 'Whole days past next_due
 COMMENT ON COLUMN @extschema@.followup.reason IS 'One readable line: tier, BANT, RFM segment and scores, stage, due.';
 COMMENT ON COLUMN @extschema@.followup.p_alive IS 'Probability the customer is still buying (BG/NBD of the latest prio.clv_models fit); NULL without purchases or a fit.';
 COMMENT ON COLUMN @extschema@.followup.win_probability IS 'Probability the open deal is won (prio.win_probability); NULL once won or lost.';
+COMMENT ON COLUMN @extschema@.followup.planned_at IS 'The next planned touch: the earliest activity dated after the customer was last scored (NULL: none); prio.refresh() scores it once due.';
 COMMENT ON COLUMN @extschema@.followup.clv IS 'Expected value of the customer''s purchases over settings.clv_horizon months (BG/NBD x Gamma-Gamma, discounted); NULL without purchases or a fit.';
 SELECT @extschema@.upgrade_regrant('FUNCTION @extschema@.win_features(@extschema@.customer_state)',
                                    NULLIF(pg_catalog.current_setting('prio.upgrade_acl_win_features'), '')::pg_catalog.aclitem[]);
@@ -1369,7 +1398,8 @@ SELECT r.rank,
          WHERE c.customer_id OPERATOR(pg_catalog.=) r.customer_id) AS source,
        COALESCE((SELECT c.customer_key FROM @extschema@.customers c
                   WHERE c.customer_id OPERATOR(pg_catalog.=) r.customer_id),
-                r.customer_id::text) AS customer_key
+                r.customer_id::text) AS customer_key,
+       st.next_planned_at AS planned_at
   -- rank on the narrow columns; the rest of the row is read for the rows
   -- returned only (a LIMIT reads 50 rows, not an owner's thousands)
   FROM (
@@ -1412,6 +1442,7 @@ COMMENT ON COLUMN @extschema@.followup.p_alive IS 'Probability the customer is s
 COMMENT ON COLUMN @extschema@.followup.win_probability IS 'Probability the open deal is won (prio.win_probability); NULL once won or lost.';
 COMMENT ON COLUMN @extschema@.followup.source IS 'The tracked table the customer comes from (prio.track()); NULL for a customer of prio.customers itself.';
 COMMENT ON COLUMN @extschema@.followup.customer_key IS 'The customer''s key as text: its key in the tracked table (source), else customer_id.  prio.followup_<table> has it in the key''s own type.';
+COMMENT ON COLUMN @extschema@.followup.planned_at IS 'The next planned touch: the earliest activity dated after the customer was last scored (NULL: none); prio.refresh() scores it once due.';
 COMMENT ON COLUMN @extschema@.followup.clv IS 'Expected value of the customer''s purchases over settings.clv_horizon months (BG/NBD x Gamma-Gamma, discounted); NULL without purchases or a fit.';
 
 CREATE FUNCTION @extschema@.explain(customer_id bigint)

@@ -47,6 +47,10 @@ else
 include $(PGXS)
 endif
 
+# PGXS tracks no header dependencies: a changed header rebuilds every object
+# (a struct laid out anew in one file and not another crashes the server).
+$(OBJS): $(wildcard src/*.h src/*/*.h)
+
 sql/$(EXTENSION)--$(EXTVERSION).sql: $(INSTALL_PARTS)
 	cat $^ > $@
 

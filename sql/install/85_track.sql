@@ -628,7 +628,7 @@ BEGIN
             END IF;
         END LOOP;
         -- run by the customers table's trigger (INSERT, UPDATE): customers
-        -- new, or under a new key, whose activities are in the table already
+        -- new whose activities are in the table already, and under a new key
         SELECT c.sql INTO v_k FROM @extschema@._track_compile(v_cs.relid, 'key', v_cs.mapping OPERATOR(pg_catalog.->>) 'key', NULL) c;
         SELECT pg_catalog.string_agg(pg_catalog.format('EXISTS (SELECT 1 FROM %s t WHERE (%s) %s m.key)', v_app, c.sql, v_eq), ' OR ' ORDER BY c.n)
           INTO v_has FROM pg_catalog.unnest(v_custs) WITH ORDINALITY c(sql, n);
@@ -636,9 +636,11 @@ BEGIN
             'INSERT', ARRAY[pg_catalog.format(
                 $q$SELECT @extschema@.rebuild(ARRAY(SELECT m.customer_id FROM (SELECT (%1$s) AS k FROM new_rows) s JOIN %2$s m ON m.key %3$s s.k WHERE %4$s ORDER BY 1), 'customer', true)$q$,
                 v_k, v_cs.key_map, v_eq, v_has)],
+            -- (under a new key every customer: the rows of its old key are
+            -- its no more, whether or not rows have the new one)
             'UPDATE', ARRAY[pg_catalog.format(
-                $q$SELECT @extschema@.rebuild(ARRAY(SELECT m.customer_id FROM (SELECT (%1$s) AS k FROM new_rows EXCEPT SELECT (%1$s) FROM old_rows) s JOIN %2$s m ON m.key %3$s s.k WHERE %4$s ORDER BY 1), 'customer', true)$q$,
-                v_k, v_cs.key_map, v_eq, v_has)]));
+                $q$SELECT @extschema@.rebuild(ARRAY(SELECT m.customer_id FROM (SELECT (%1$s) AS k FROM new_rows EXCEPT SELECT (%1$s) FROM old_rows) s JOIN %2$s m ON m.key %3$s s.k ORDER BY 1), 'customer', true)$q$,
+                v_k, v_cs.key_map, v_eq)]));
         v_compiled := v_compiled OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object(
             'TRUNCATE', ARRAY[pg_catalog.format($q$SELECT @extschema@.rebuild(ARRAY(SELECT m.customer_id FROM %s m ORDER BY 1), 'activities truncated', true)$q$, v_cs.key_map)],
             'LOAD', ARRAY[pg_catalog.format($q$SELECT @extschema@.rebuild(ARRAY(SELECT m.customer_id FROM %s m ORDER BY 1), 'track', true)$q$, v_cs.key_map)],

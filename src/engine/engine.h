@@ -77,6 +77,8 @@ typedef struct StateWriter
 	bool	   *histn[6];
 	TimestampTz *hist_at;		/* each history row's changed_at */
 	bool	   *quiet;			/* a replayed row, not notified */
+	int			last_quiet;		/* the batch's last replayed row (-1: none) */
+	int64		last_quiet_customer;	/* and its customer */
 	int64		changed;		/* tier or stage changes written so far */
 	/* where the rows the caller located are, for the executor's write */
 	MemoryContext home;			/* the writer's own context */

@@ -255,6 +255,7 @@ StateWriterBeginApi(StateWriter *w, int max, const char *why, TimestampTz change
 	}
 	w->hist_at = palloc(sizeof(TimestampTz) * max);
 	w->quiet = palloc(sizeof(bool) * max);
+	w->last_quiet = -1;
 	w->home = CurrentMemoryContext;
 	w->tids = palloc(sizeof(ItemPointerData) * max);
 	w->stages = palloc(sizeof(PrioStage) * 2 * max);
@@ -473,6 +474,11 @@ add_history(StateWriter *w, int64 customer_id, TimestampTz at, const char *old_t
 	w->histn[5][h] = false;
 	w->hist_at[h] = at;
 	w->quiet[h] = quiet;
+	if (quiet)
+	{
+		w->last_quiet = h;
+		w->last_quiet_customer = customer_id;
+	}
 	w->nhist++;
 }
 
@@ -547,6 +553,15 @@ StateWriterAdd(StateWriter *w, const PrioFacts *f, const PrioEval *e,
 		add_history(w, f->customer_id, w->changed_at, old_tier, tier, old_stage, stage,
 					psprintf("%s: %s", w->why, e->rule.data), false);
 	}
+	else if (w->last_quiet >= 0 && w->last_quiet_customer == f->customer_id)
+	{
+		/*
+		 * A replay's last change is where the customer stands now: listeners
+		 * hear of it, as of any change this transaction makes
+		 */
+		w->quiet[w->last_quiet] = false;
+	}
+	w->last_quiet = -1;
 	w->n++;
 	MemoryContextSwitchTo(old);
 	if (w->n == w->max)
@@ -644,6 +659,7 @@ StateWriterFlush(StateWriter *w)
 	w->n = 0;
 	w->nlocated = 0;
 	w->nhist = 0;
+	w->last_quiet = -1;
 }
 
 void

@@ -633,6 +633,30 @@ SELECT prio.untrack('crm.acts');
 SELECT prio.untrack('crm.accts');
 DROP TABLE crm.acts, crm.accts;
 
+-- A mapping whose value depends on the session's settings ("d::timestamptz"
+-- takes the TimeZone, "n::text" the float style) gives the same events in
+-- every session: tracked SQL runs with TimeZone UTC, DateStyle ISO and
+-- extra_float_digits 3.  A write in Tokyo, recompute() in Los Angeles:
+-- nothing to fix.
+CREATE TABLE crm.zaccts (id integer PRIMARY KEY, name text);
+CREATE TABLE crm.zacts (acct integer, what text, d date, amount float8);
+INSERT INTO crm.zaccts VALUES (1, 'Zed');
+SELECT prio.track('crm.zaccts', 'customers', '{"key": "id", "name": "name"}');
+SELECT prio.track('crm.zacts', 'activities', '{"customers": "crm.zaccts", "customer": "acct", "kind": "what", "at": "d::timestamptz", "amount": "(amount::text)::numeric"}');
+SET TimeZone = 'Asia/Tokyo';
+SET extra_float_digits = -3;
+INSERT INTO crm.zacts VALUES (1, 'inquiry', '2026-01-05', NULL), (1, 'purchase', '2026-01-06', 0.1::float8 + 0.2::float8);
+SET TimeZone = 'America/Los_Angeles';
+SET extra_float_digits = 1;
+SELECT first_at, monetary FROM prio.customer_state s JOIN prio.customers c USING (customer_id)
+ WHERE c.source = 'crm.zaccts'::regclass;
+SELECT prio.recompute() AS fixed_across_time_zones;
+SET TimeZone = 'UTC';
+RESET extra_float_digits;
+SELECT prio.untrack('crm.zacts');
+SELECT prio.untrack('crm.zaccts');
+DROP TABLE crm.zacts, crm.zaccts;
+
 -- clean up
 SELECT prio.untrack(source) FROM prio.tracked ORDER BY source::text;
 SELECT pg_temp.prio_side();

@@ -183,7 +183,11 @@ SET row_security = off
 -- standard_conforming_strings off a backslash would end a constant early
 -- and let a mapping's text become SQL run as prio's owner)
 SET standard_conforming_strings = on
-SET array_nulls = on;
+SET array_nulls = on
+SET TimeZone = 'UTC'
+SET DateStyle = 'ISO, YMD'
+SET IntervalStyle = 'postgres'
+SET extra_float_digits = 3;
 COMMENT ON FUNCTION @extschema@.source_changed() IS
 'Statement trigger of every tracked table (argument: its source_id): runs the SQL prio.track() compiled for the operation over the transition tables, keeping prio''s mirror of the table live.  Never fails the application''s write for prio''s sake: an error is recorded (prio.tracked.last_error) and raised as a WARNING.';
 REVOKE ALL ON FUNCTION @extschema@.source_changed() FROM PUBLIC;
@@ -286,6 +290,10 @@ SET row_security = off
 -- constants written into the compiled SQL as source_changed() reads them
 SET standard_conforming_strings = on
 SET array_nulls = on
+SET TimeZone = 'UTC'
+SET DateStyle = 'ISO, YMD'
+SET IntervalStyle = 'postgres'
+SET extra_float_digits = 3
 AS $$
 DECLARE
     v_cls record;
@@ -1142,6 +1150,10 @@ SET search_path = pg_catalog, pg_temp
 -- the compiled SQL parsed as track() wrote it (see prio.source_changed())
 SET standard_conforming_strings = on
 SET array_nulls = on
+SET TimeZone = 'UTC'
+SET DateStyle = 'ISO, YMD'
+SET IntervalStyle = 'postgres'
+SET extra_float_digits = 3
 AS $$
 DECLARE
     v_src record;
@@ -1278,6 +1290,10 @@ SET jit = off
 -- the compiled SQL parsed as track() wrote it (see prio.source_changed())
 SET standard_conforming_strings = on
 SET array_nulls = on
+SET TimeZone = 'UTC'
+SET DateStyle = 'ISO, YMD'
+SET IntervalStyle = 'postgres'
+SET extra_float_digits = 3
 AS $$
 DECLARE
     v_src record;

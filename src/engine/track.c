@@ -407,27 +407,35 @@ PrioTrackedEvents(const char *filter)
  * with standard_conforming_strings and array_nulls on, whatever the session
  * that refolds has set (with standard_conforming_strings off a backslash in
  * a mapping's string constant would end it early and let the rest become
- * SQL; with array_nulls off '{a,NULL}' would hold the string "NULL").  As
- * prio.source_changed() and prio.track() do by their SET clauses.  Returns
- * the level to give PrioTrackedParseEnd(); an error in between restores the
+ * SQL; with array_nulls off '{a,NULL}' would hold the string "NULL").  It
+ * is evaluated with one time zone and one output style for dates, intervals
+ * and floats, so that a mapping such as "d::timestamptz" or "n::text" gives
+ * the same event in every session (live state equals recompute() whatever
+ * the writers' TimeZone).  And it reads every row, or fails when a policy
+ * would hide some from prio's owner (never a silently partial fold).  As
+ * prio.source_changed(), prio.track() and the functions that read tracked
+ * tables do by their SET clauses (sql/install/85_track.sql).  Returns the
+ * level to give PrioTrackedParseEnd(); an error in between restores the
  * settings with the (sub)transaction's abort.
  */
+static const char *const tracked_settings[][2] = {
+	{"standard_conforming_strings", "on"},
+	{"array_nulls", "on"},
+	{"timezone", "UTC"},
+	{"datestyle", "ISO, YMD"},
+	{"intervalstyle", "postgres"},
+	{"extra_float_digits", "3"},
+	{"row_security", "off"},
+};
+
 int
 PrioTrackedParseBegin(void)
 {
 	int			nest = NewGUCNestLevel();
 
-	(void) set_config_option("standard_conforming_strings", "on", PGC_USERSET, PGC_S_SESSION,
-							 GUC_ACTION_SAVE, true, 0, false);
-	(void) set_config_option("array_nulls", "on", PGC_USERSET, PGC_S_SESSION,
-							 GUC_ACTION_SAVE, true, 0, false);
-	/*
-	 * And read as the triggers read it: every row, or an error when a
-	 * policy would hide some from prio's owner (never a silently partial
-	 * fold).
-	 */
-	(void) set_config_option("row_security", "off", PGC_USERSET, PGC_S_SESSION,
-							 GUC_ACTION_SAVE, true, 0, false);
+	for (int i = 0; i < lengthof(tracked_settings); i++)
+		(void) set_config_option(tracked_settings[i][0], tracked_settings[i][1],
+								 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
 	return nest;
 }
 

@@ -184,6 +184,10 @@ CREATE EXTENSION prio VERSION '0.3';
 CREATE ROLE prio_upgrade_features;
 REVOKE EXECUTE ON FUNCTION prio.win_features(prio.customer_state) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION prio.win_features(prio.customer_state) TO prio_upgrade_features;
+-- (so does EXECUTE revoked on explain(bigint), and a grant of some of
+-- followup's columns is kept for the columns 0.4's followup still has)
+REVOKE EXECUTE ON FUNCTION prio.explain(bigint) FROM PUBLIC;
+GRANT SELECT (customer_id, tier) ON prio.followup TO prio_upgrade_features;
 -- and triggers the update drops and creates again keep how a DBA enabled
 -- them (a logical replication subscriber fires only ALWAYS or REPLICA ones)
 ALTER TABLE prio.activities ENABLE ALWAYS TRIGGER activities_inserted;
@@ -194,6 +198,9 @@ SELECT has_function_privilege('public', 'prio.win_features(prio.customer_state)'
            AS public_can_call,
        has_function_privilege('prio_upgrade_features', 'prio.win_features(prio.customer_state)', 'EXECUTE')
            AS grantee_can_call;
+SELECT has_function_privilege('public', 'prio.explain(bigint)', 'EXECUTE') AS public_can_explain,
+       has_column_privilege('prio_upgrade_features', 'prio.followup', 'tier', 'SELECT') AS tier_granted,
+       has_column_privilege('prio_upgrade_features', 'prio.followup', 'customer_key', 'SELECT') AS key_granted;
 SELECT c.relname, t.tgname, t.tgenabled
   FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
  WHERE c.relnamespace = 'prio'::regnamespace AND NOT t.tgisinternal AND t.tgenabled <> 'O'

@@ -408,12 +408,21 @@ SELECT @extschema@.upgrade_regrant('FUNCTION @extschema@.compact_win_counts()',
 -- from the outcomes the rep can see.  win_model() runs as the caller (it was
 -- SECURITY DEFINER over every outcome); the summed counts of everyone come
 -- through the gate prio.win_counts_shared.  win_factors, win_probability
--- (their defaults call win_model) and followup (calls both) are dropped and
--- created again as they were.
+-- (their defaults call win_model) are dropped and created again as they
+-- were; followup (calls both) is dropped here and created once, as 0.4 has
+-- it, at the end of this script's own part (issue 18, item 1), its
+-- privileges and its columns' given back there.
 ------------------------------------------------------------------------
 
 SELECT pg_catalog.set_config('prio.upgrade_acl_followup', coalesce(c.relacl::text, ''), true)
   FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) '@extschema@.followup'::pg_catalog.regclass;
+-- and its columns' (GRANT SELECT (tier, ...) ON prio.followup), given back
+-- to the columns the view still has
+SELECT pg_catalog.set_config('prio.upgrade_colacl_followup',
+           coalesce(pg_catalog.jsonb_object_agg(a.attname, a.attacl::text)::text, '{}'), true)
+  FROM pg_catalog.pg_attribute a
+ WHERE a.attrelid OPERATOR(pg_catalog.=) '@extschema@.followup'::pg_catalog.regclass
+   AND a.attacl IS NOT NULL;
 SELECT pg_catalog.set_config('prio.upgrade_acl_' OPERATOR(pg_catalog.||) p.proname,
                              coalesce(p.proacl::text, ''), true)
   FROM pg_catalog.pg_proc p
@@ -521,91 +530,6 @@ END;
 COMMENT ON FUNCTION @extschema@.win_probability(jsonb, jsonb) IS
 'Naive-Bayes probability of winning a deal with these features (prio.win_features) under the model (default prio.win_model(): the won and lost customers so far); strictly between 0 and 1, 0.5 before any outcome.';
 
--- The ranking is the inner query, over customer_state alone; everything
--- else is computed outside it, so a query with LIMIT computes it only for
--- the rows it returns.  WHERE owner = ... reaches the index on owner.
-CREATE VIEW @extschema@.followup WITH (security_invoker = true) AS
-SELECT r.rank,
-       r.customer_id,
-       (SELECT c.name FROM @extschema@.customers c
-         WHERE c.customer_id OPERATOR(pg_catalog.=) r.customer_id) AS name,
-       r.owner,
-       st.tier,
-       r.priority,
-       st.effective_stage AS stage,
-       st.r_score AS r,
-       st.f_score AS f,
-       st.m_score AS m,
-       x.segment AS rfm_segment,
-       st.bant,
-       @extschema@.decayed(st.intent, st.intent_at,
-                           (SELECT cfg.intent_half_life FROM @extschema@.settings cfg), pg_catalog.now()) AS intent,
-       st.last_at AS last_activity_at,
-       st.last_outbound_at AS last_contact_at,
-       r.next_due_at,
-       x.overdue_days,
-       pg_catalog.concat_ws(', ',
-           st.tier OPERATOR(pg_catalog.||) ': BANT ' OPERATOR(pg_catalog.||) st.bant OPERATOR(pg_catalog.||) '/4',
-           CASE WHEN x.segment IS NULL AND st.frequency OPERATOR(pg_catalog.=) 0 THEN 'no purchases'
-                WHEN x.segment IS NULL THEN 'RFM not scored yet'
-                ELSE pg_catalog.format('%s %s-%s-%s', x.segment, st.r_score, st.f_score, st.m_score) END,
-           st.effective_stage::text,
-           CASE WHEN st.no_reply THEN 'no reply to last touch' END,
-           CASE WHEN x.overdue_days OPERATOR(pg_catalog.=) 1 THEN '1 day overdue'
-                WHEN x.overdue_days OPERATOR(pg_catalog.>) 1 THEN x.overdue_days OPERATOR(pg_catalog.||) ' days overdue'
-                WHEN r.next_due_at OPERATOR(pg_catalog.<=) pg_catalog.now() THEN 'due today'
-                ELSE 'due ' OPERATOR(pg_catalog.||) pg_catalog.to_char(r.next_due_at, 'YYYY-MM-DD') END) AS reason,
-       @extschema@.p_alive((SELECT cm.bgnbd FROM @extschema@.clv_models cm
-                             ORDER BY cm.fitted_at DESC LIMIT 1), st) AS p_alive,
-       @extschema@.clv((SELECT cm.bgnbd FROM @extschema@.clv_models cm ORDER BY cm.fitted_at DESC LIMIT 1),
-                       (SELECT cm.gammagamma FROM @extschema@.clv_models cm ORDER BY cm.fitted_at DESC LIMIT 1),
-                       st,
-                       (SELECT cfg.clv_horizon FROM @extschema@.settings cfg),
-                       (SELECT cfg.clv_discount_rate FROM @extschema@.settings cfg)) AS clv,
-       CASE WHEN st.stage OPERATOR(pg_catalog.<>) ALL ('{won,lost}'::@extschema@.stage[])
-            THEN @extschema@.win_probability(@extschema@.win_features(st), (SELECT @extschema@.win_model())) END
-       AS win_probability
-  -- rank on the narrow columns; the rest of the row is read for the rows
-  -- returned only (a LIMIT reads 50 rows, not an owner's thousands)
-  FROM (
-    SELECT pg_catalog.row_number() OVER (PARTITION BY s.owner
-                                         ORDER BY s.priority DESC, s.next_due_at, s.customer_id) AS rank,
-           s.customer_id, s.owner, s.priority, s.next_due_at
-      FROM @extschema@.customer_state s
-     ORDER BY s.priority DESC, s.next_due_at, s.customer_id
-  ) r
-  JOIN @extschema@.customer_state st ON st.customer_id OPERATOR(pg_catalog.=) r.customer_id
- CROSS JOIN LATERAL (
-    SELECT CASE WHEN st.frequency OPERATOR(pg_catalog.>) 0 AND st.r_score IS NOT NULL
-                     AND st.f_score IS NOT NULL AND st.m_score IS NOT NULL
-                THEN @extschema@.rfm_segment(st.r_score, st.f_score, st.m_score) END AS segment,
-           GREATEST(pg_catalog.floor(pg_catalog.date_part('epoch', pg_catalog.now() OPERATOR(pg_catalog.-) r.next_due_at)
-                                     OPERATOR(pg_catalog./) 86400)::integer, 0) AS overdue_days
- ) x
- ORDER BY r.priority DESC, r.next_due_at, r.customer_id;
-COMMENT ON VIEW @extschema@.followup IS
-'Whom each rep should contact next, when and why: one row per customer, highest priority first, with its rank in its owner''s list (rank 1 = first).  Filter with WHERE owner = ...';
-COMMENT ON COLUMN @extschema@.followup.rank IS 'Position in the owner''s follow-up list (by priority, then due date).';
-COMMENT ON COLUMN @extschema@.followup.customer_id IS 'The customer.';
-COMMENT ON COLUMN @extschema@.followup.name IS 'Customer name.';
-COMMENT ON COLUMN @extschema@.followup.owner IS 'Rep who owns the customer.';
-COMMENT ON COLUMN @extschema@.followup.tier IS 'A (high value and intent), B (value), C (intent), D (neither).';
-COMMENT ON COLUMN @extschema@.followup.priority IS 'Priority 0-100; higher first.';
-COMMENT ON COLUMN @extschema@.followup.stage IS 'Effective lifecycle stage.';
-COMMENT ON COLUMN @extschema@.followup.r IS 'Recency score 1-5.';
-COMMENT ON COLUMN @extschema@.followup.f IS 'Frequency score 1-5.';
-COMMENT ON COLUMN @extschema@.followup.m IS 'Monetary score 1-5.';
-COMMENT ON COLUMN @extschema@.followup.rfm_segment IS 'Named RFM segment (prio.rfm_segments); NULL without purchases or before RFM breaks exist.';
-COMMENT ON COLUMN @extschema@.followup.bant IS 'BANT answers that are TRUE (0-4).';
-COMMENT ON COLUMN @extschema@.followup.intent IS 'Buying intent decayed to now.';
-COMMENT ON COLUMN @extschema@.followup.last_activity_at IS 'Last activity of any kind.';
-COMMENT ON COLUMN @extschema@.followup.last_contact_at IS 'Last outbound touch by the team.';
-COMMENT ON COLUMN @extschema@.followup.next_due_at IS 'When the next follow-up is due (last touch + tier cadence).';
-COMMENT ON COLUMN @extschema@.followup.overdue_days IS 'Whole days past next_due_at (0 when not overdue).';
-COMMENT ON COLUMN @extschema@.followup.reason IS 'One readable line: tier, BANT, RFM segment and scores, stage, due.';
-COMMENT ON COLUMN @extschema@.followup.p_alive IS 'Probability the customer is still buying (BG/NBD of the latest prio.clv_models fit); NULL without purchases or a fit.';
-COMMENT ON COLUMN @extschema@.followup.win_probability IS 'Probability the open deal is won (prio.win_probability); NULL once won or lost.';
-COMMENT ON COLUMN @extschema@.followup.clv IS 'Expected value of the customer''s purchases over settings.clv_horizon months (BG/NBD x Gamma-Gamma, discounted); NULL without purchases or a fit.';
 
 -- The one view that is not security_invoker, on purpose: it is the gate to
 -- the summed counts of every outcome, which prio.win_model() (run as the
@@ -633,8 +557,6 @@ SELECT @extschema@.upgrade_regrant('FUNCTION @extschema@.win_factors(jsonb, json
                                    NULLIF(pg_catalog.current_setting('prio.upgrade_acl_win_factors'), '')::pg_catalog.aclitem[]);
 SELECT @extschema@.upgrade_regrant('FUNCTION @extschema@.win_probability(jsonb, jsonb)',
                                    NULLIF(pg_catalog.current_setting('prio.upgrade_acl_win_probability'), '')::pg_catalog.aclitem[]);
-SELECT @extschema@.upgrade_regrant('TABLE @extschema@.followup',
-                                   NULLIF(pg_catalog.current_setting('prio.upgrade_acl_followup'), '')::pg_catalog.aclitem[]);
 
 
 -- grant_admin() also gives the refresh run log
@@ -916,7 +838,9 @@ BEGIN
     IF acl IS NULL THEN
         RETURN;                         -- the default privileges, as created
     END IF;
-    EXECUTE pg_catalog.format('REVOKE ALL ON %s FROM PUBLIC', target);
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.aclexplode(acl) a WHERE a.grantee OPERATOR(pg_catalog.=) 0) THEN
+        EXECUTE pg_catalog.format('REVOKE ALL ON %s FROM PUBLIC', target);
+    END IF;
     FOR r IN SELECT a.grantee, a.privilege_type, a.is_grantable
                FROM pg_catalog.aclexplode(acl) a
               WHERE a.grantee OPERATOR(pg_catalog.<>) a.grantor
@@ -1164,8 +1088,8 @@ COMMENT ON COLUMN @extschema@.customer_state.next_planned_at IS 'The earliest pl
 COMMENT ON COLUMN @extschema@.tier_history.changed_at IS 'When the change took effect: the as_of of the evaluation; for a customer''s history replayed (its first events loaded or tracked with their past, reason "<why> then: ..."), the event''s own time.';
 
 -- 91_win_probability: win_features() is C, the code that writes
--- win_outcomes (issue 16, item 1); followup, which calls it, is dropped and
--- created again as it was, its grants and those of win_features given back.
+-- win_outcomes (issue 16, item 1), its grants given back (followup, which
+-- calls it, was dropped above).
 CREATE FUNCTION @extschema@.upgrade_regrant(target text, acl aclitem[])
 RETURNS void
 LANGUAGE plpgsql
@@ -1178,8 +1102,10 @@ BEGIN
         RETURN;                         -- the default privileges, as created
     END IF;
     -- a function is created with EXECUTE for PUBLIC: take it back unless
-    -- the old one had it (the loop gives it again then)
-    EXECUTE pg_catalog.format('REVOKE ALL ON %s FROM PUBLIC', target);
+    -- the old one had it
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.aclexplode(acl) a WHERE a.grantee OPERATOR(pg_catalog.=) 0) THEN
+        EXECUTE pg_catalog.format('REVOKE ALL ON %s FROM PUBLIC', target);
+    END IF;
     FOR r IN SELECT a.grantee, a.privilege_type, a.is_grantable
                FROM pg_catalog.aclexplode(acl) a
               WHERE a.grantee OPERATOR(pg_catalog.<>) a.grantor
@@ -1191,12 +1117,9 @@ BEGIN
     END LOOP;
 END
 $$;
-SELECT pg_catalog.set_config('prio.upgrade_acl_followup', coalesce(c.relacl::text, ''), true)
-  FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) '@extschema@.followup'::pg_catalog.regclass;
 SELECT pg_catalog.set_config('prio.upgrade_acl_win_features', coalesce(p.proacl::text, ''), true)
   FROM pg_catalog.pg_proc p
  WHERE p.oid OPERATOR(pg_catalog.=) '@extschema@.win_features(@extschema@.customer_state)'::pg_catalog.regprocedure;
-DROP VIEW @extschema@.followup;
 DROP FUNCTION @extschema@.win_features(@extschema@.customer_state);
 -- win_features is C (src/engine/outcomes.c): the features the closing writes keep
 -- in win_outcomes, computed by the same code.
@@ -1207,94 +1130,8 @@ LANGUAGE C STABLE STRICT PARALLEL RESTRICTED
 SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION @extschema@.win_features(@extschema@.customer_state) IS
 'What win probability looks at, for a state row (C, the code that writes prio.win_outcomes): base stage, owner, the four BANT answers (yes/no/unknown), RFM segment, and for every kind that does not close a deal whether the customer had one by state.last_at (kind:<name> yes/no).  NULL when the customer does not exist or the caller cannot see it; needs SELECT on customers, activities and activity_kinds.';
-CREATE VIEW @extschema@.followup WITH (security_invoker = true) AS
-SELECT r.rank,
-       r.customer_id,
-       (SELECT c.name FROM @extschema@.customers c
-         WHERE c.customer_id OPERATOR(pg_catalog.=) r.customer_id) AS name,
-       r.owner,
-       st.tier,
-       r.priority,
-       st.effective_stage AS stage,
-       st.r_score AS r,
-       st.f_score AS f,
-       st.m_score AS m,
-       x.segment AS rfm_segment,
-       st.bant,
-       @extschema@.decayed(st.intent, st.intent_at,
-                           (SELECT cfg.intent_half_life FROM @extschema@.settings cfg), pg_catalog.now()) AS intent,
-       st.last_at AS last_activity_at,
-       st.last_outbound_at AS last_contact_at,
-       r.next_due_at,
-       x.overdue_days,
-       pg_catalog.concat_ws(', ',
-           st.tier OPERATOR(pg_catalog.||) ': BANT ' OPERATOR(pg_catalog.||) st.bant OPERATOR(pg_catalog.||) '/4',
-           CASE WHEN x.segment IS NULL AND st.frequency OPERATOR(pg_catalog.=) 0 THEN 'no purchases'
-                WHEN x.segment IS NULL THEN 'RFM not scored yet'
-                ELSE pg_catalog.format('%s %s-%s-%s', x.segment, st.r_score, st.f_score, st.m_score) END,
-           st.effective_stage::text,
-           CASE WHEN st.no_reply THEN 'no reply to last touch' END,
-           CASE WHEN x.overdue_days OPERATOR(pg_catalog.=) 1 THEN '1 day overdue'
-                WHEN x.overdue_days OPERATOR(pg_catalog.>) 1 THEN x.overdue_days OPERATOR(pg_catalog.||) ' days overdue'
-                WHEN r.next_due_at OPERATOR(pg_catalog.<=) pg_catalog.now() THEN 'due today'
-                ELSE 'due ' OPERATOR(pg_catalog.||) pg_catalog.to_char(r.next_due_at, 'YYYY-MM-DD') END) AS reason,
-       @extschema@.p_alive((SELECT cm.bgnbd FROM @extschema@.clv_models cm
-                             ORDER BY cm.fitted_at DESC LIMIT 1), st) AS p_alive,
-       @extschema@.clv((SELECT cm.bgnbd FROM @extschema@.clv_models cm ORDER BY cm.fitted_at DESC LIMIT 1),
-                       (SELECT cm.gammagamma FROM @extschema@.clv_models cm ORDER BY cm.fitted_at DESC LIMIT 1),
-                       st,
-                       (SELECT cfg.clv_horizon FROM @extschema@.settings cfg),
-                       (SELECT cfg.clv_discount_rate FROM @extschema@.settings cfg)) AS clv,
-       CASE WHEN st.stage OPERATOR(pg_catalog.<>) ALL ('{won,lost}'::@extschema@.stage[])
-            THEN @extschema@.win_probability(@extschema@.win_features(st), (SELECT @extschema@.win_model())) END
-       AS win_probability,
-       st.next_planned_at AS planned_at
-  -- rank on the narrow columns; the rest of the row is read for the rows
-  -- returned only (a LIMIT reads 50 rows, not an owner's thousands)
-  FROM (
-    SELECT pg_catalog.row_number() OVER (PARTITION BY s.owner
-                                         ORDER BY s.priority DESC, s.next_due_at, s.customer_id) AS rank,
-           s.customer_id, s.owner, s.priority, s.next_due_at
-      FROM @extschema@.customer_state s
-     ORDER BY s.priority DESC, s.next_due_at, s.customer_id
-  ) r
-  JOIN @extschema@.customer_state st ON st.customer_id OPERATOR(pg_catalog.=) r.customer_id
- CROSS JOIN LATERAL (
-    SELECT CASE WHEN st.frequency OPERATOR(pg_catalog.>) 0 AND st.r_score IS NOT NULL
-                     AND st.f_score IS NOT NULL AND st.m_score IS NOT NULL
-                THEN @extschema@.rfm_segment(st.r_score, st.f_score, st.m_score) END AS segment,
-           GREATEST(pg_catalog.floor(pg_catalog.date_part('epoch', pg_catalog.now() OPERATOR(pg_catalog.-) r.next_due_at)
-                                     OPERATOR(pg_catalog./) 86400)::integer, 0) AS overdue_days
- ) x
- ORDER BY r.priority DESC, r.next_due_at, r.customer_id;
-COMMENT ON VIEW @extschema@.followup IS
-'Whom each rep should contact next, when and why: one row per customer, highest priority first, with its rank in its owner''s list (rank 1 = first).  Filter with WHERE owner = ...';
-COMMENT ON COLUMN @extschema@.followup.rank IS 'Position in the owner''s follow-up list (by priority, then due date).';
-COMMENT ON COLUMN @extschema@.followup.customer_id IS 'The customer.';
-COMMENT ON COLUMN @extschema@.followup.name IS 'Customer name.';
-COMMENT ON COLUMN @extschema@.followup.owner IS 'Rep who owns the customer.';
-COMMENT ON COLUMN @extschema@.followup.tier IS 'A (high value and intent), B (value), C (intent), D (neither).';
-COMMENT ON COLUMN @extschema@.followup.priority IS 'Priority 0-100; higher first.';
-COMMENT ON COLUMN @extschema@.followup.stage IS 'Effective lifecycle stage.';
-COMMENT ON COLUMN @extschema@.followup.r IS 'Recency score 1-5.';
-COMMENT ON COLUMN @extschema@.followup.f IS 'Frequency score 1-5.';
-COMMENT ON COLUMN @extschema@.followup.m IS 'Monetary score 1-5.';
-COMMENT ON COLUMN @extschema@.followup.rfm_segment IS 'Named RFM segment (prio.rfm_segments); NULL without purchases or before RFM breaks exist.';
-COMMENT ON COLUMN @extschema@.followup.bant IS 'BANT answers that are TRUE (0-4).';
-COMMENT ON COLUMN @extschema@.followup.intent IS 'Buying intent decayed to now.';
-COMMENT ON COLUMN @extschema@.followup.last_activity_at IS 'Last activity of any kind.';
-COMMENT ON COLUMN @extschema@.followup.last_contact_at IS 'Last outbound touch by the team.';
-COMMENT ON COLUMN @extschema@.followup.next_due_at IS 'When the next follow-up is due (last touch + tier cadence).';
-COMMENT ON COLUMN @extschema@.followup.overdue_days IS 'Whole days past next_due_at (0 when not overdue).';
-COMMENT ON COLUMN @extschema@.followup.reason IS 'One readable line: tier, BANT, RFM segment and scores, stage, due.';
-COMMENT ON COLUMN @extschema@.followup.p_alive IS 'Probability the customer is still buying (BG/NBD of the latest prio.clv_models fit); NULL without purchases or a fit.';
-COMMENT ON COLUMN @extschema@.followup.win_probability IS 'Probability the open deal is won (prio.win_probability); NULL once won or lost.';
-COMMENT ON COLUMN @extschema@.followup.planned_at IS 'The next planned touch: the earliest activity dated after the customer was last scored (NULL: none); prio.refresh() scores it once due.';
-COMMENT ON COLUMN @extschema@.followup.clv IS 'Expected value of the customer''s purchases over settings.clv_horizon months (BG/NBD x Gamma-Gamma, discounted); NULL without purchases or a fit.';
 SELECT @extschema@.upgrade_regrant('FUNCTION @extschema@.win_features(@extschema@.customer_state)',
                                    NULLIF(pg_catalog.current_setting('prio.upgrade_acl_win_features'), '')::pg_catalog.aclitem[]);
-SELECT @extschema@.upgrade_regrant('TABLE @extschema@.followup',
-                                   NULLIF(pg_catalog.current_setting('prio.upgrade_acl_followup'), '')::pg_catalog.aclitem[]);
 DROP FUNCTION @extschema@.upgrade_regrant(text, aclitem[]);
 
 -- 40_tables: customers carry attributes of their own (issue 18, item 7)
@@ -1309,9 +1146,10 @@ COMMENT ON COLUMN @extschema@.customers.attributes IS 'Your own attributes of th
 -- prio.tier_history get the tracked table (source) and the key there as
 -- text (customer_key; both NULL for prio's own customers), prio.followup
 -- both (the key: customer_id as text for prio's own customers), explain()
--- source, key and the latest events.  followup and explain(bigint) are
--- dropped and created again, their privileges given back
--- (prio.upgrade_regrant, dropped at the end of this section).
+-- source, key and the latest events.  followup (dropped above) is created
+-- as 0.4 has it and explain(bigint) dropped and created again, their
+-- privileges given back (prio.upgrade_regrant, dropped at the end of this
+-- section).
 ------------------------------------------------------------------------
 
 ALTER TABLE @extschema@.customers
@@ -1334,6 +1172,14 @@ AS $$
 DECLARE
     r record;
 BEGIN
+    IF acl IS NULL THEN
+        RETURN;                         -- the default privileges, as created
+    END IF;
+    -- a function is created with EXECUTE for PUBLIC: take it back unless
+    -- the old one had it
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.aclexplode(acl) a WHERE a.grantee OPERATOR(pg_catalog.=) 0) THEN
+        EXECUTE pg_catalog.format('REVOKE ALL ON %s FROM PUBLIC', target);
+    END IF;
     FOR r IN SELECT a.grantee, a.privilege_type, a.is_grantable
                FROM pg_catalog.aclexplode(acl) a
               WHERE a.grantee OPERATOR(pg_catalog.<>) a.grantor
@@ -1345,11 +1191,8 @@ BEGIN
     END LOOP;
 END
 $$;
-SELECT pg_catalog.set_config('prio.upgrade_acl_followup', coalesce(c.relacl::text, ''), true)
-  FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) '@extschema@.followup'::pg_catalog.regclass;
 SELECT pg_catalog.set_config('prio.upgrade_acl_explain', coalesce(p.proacl::text, ''), true)
   FROM pg_catalog.pg_proc p WHERE p.oid OPERATOR(pg_catalog.=) '@extschema@.explain(bigint)'::pg_catalog.regprocedure;
-DROP VIEW @extschema@.followup;
 DROP FUNCTION @extschema@.explain(bigint);
 
 CREATE VIEW @extschema@.followup WITH (security_invoker = true) AS
@@ -1547,6 +1390,26 @@ COMMENT ON FUNCTION @extschema@.explain(bigint) IS
 
 SELECT @extschema@.upgrade_regrant('TABLE @extschema@.followup',
                                     NULLIF(pg_catalog.current_setting('prio.upgrade_acl_followup'), '')::pg_catalog.aclitem[]);
+DO $$
+DECLARE
+    g text;
+BEGIN
+    FOR g IN
+        SELECT pg_catalog.format('GRANT %s (%I) ON @extschema@.followup TO %s%s', a.privilege_type, c.key,
+                   CASE WHEN a.grantee OPERATOR(pg_catalog.=) 0 THEN 'PUBLIC'
+                        ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(a.grantee)) END,
+                   CASE WHEN a.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END)
+          FROM pg_catalog.jsonb_each_text(pg_catalog.current_setting('prio.upgrade_colacl_followup')::jsonb) c,
+               pg_catalog.aclexplode(c.value::pg_catalog.aclitem[]) a
+         WHERE a.grantee OPERATOR(pg_catalog.<>) a.grantor
+           AND EXISTS (SELECT 1 FROM pg_catalog.pg_attribute x
+                        WHERE x.attrelid OPERATOR(pg_catalog.=) '@extschema@.followup'::pg_catalog.regclass
+                          AND x.attname OPERATOR(pg_catalog.=) c.key AND NOT x.attisdropped)
+    LOOP
+        EXECUTE g;
+    END LOOP;
+END
+$$;
 SELECT @extschema@.upgrade_regrant('FUNCTION @extschema@.explain(bigint)',
                                     NULLIF(pg_catalog.current_setting('prio.upgrade_acl_explain'), '')::pg_catalog.aclitem[]);
 DROP FUNCTION @extschema@.upgrade_regrant(text, aclitem[]);

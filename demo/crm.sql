@@ -54,8 +54,9 @@ SELECT row_number() OVER (ORDER BY f.rank) AS n, k.key AS account, f.tier,
  WHERE k.key IN (SELECT p.account FROM crm.sales_pipeline p WHERE p.sales_agent = 'Darcel Schlecht')
  ORDER BY f.rank LIMIT 5;
 
--- Of the accounts that entered each tier, how many were won after.  (From
--- prio.tier_history; until track() dates the history it writes at the
--- events' own times, that history is the load's: every account entered D
--- at track(), A and C at the refresh as of 2018-01-01.)
+-- Of the accounts that entered each tier, how many were won after (from
+-- prio.tier_history, which track() wrote dated at the deals' own dates:
+-- C as a first deal engaged, A once purchases made the value high -- after
+-- the wins, so none is won after entering A -- and D at the track() of the
+-- accounts, or as an account went quiet).  Value here is past purchases.
 SELECT * FROM prio.conversion_by_tier;

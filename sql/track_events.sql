@@ -91,6 +91,13 @@ SELECT prio.track('app_ev.deals', 'activities', $$[
      "at": "closed_at", "amount": "value"}]$$);
 SELECT (SELECT count(*) FROM events_form) AS accounts,
        NOT EXISTS (SELECT * FROM events_form EXCEPT SELECT * FROM pg_temp.folded()) AS same_facts;
+-- an event dated ahead (an expected close) is a planned touch, as with one
+-- event a row: stored aside (next_planned_at), not folded yet
+INSERT INTO app_ev.deals VALUES (6, 'beta', NULL, 'won', '2026-01-07 10:00+00', now() + interval '30 days', 70);
+SELECT s.next_planned_at > now() AS planned, s.frequency
+  FROM prio.customer_state s JOIN prio.customers c USING (customer_id)
+ WHERE c.source = 'app_ev.accounts'::regclass AND c.customer_key = 'beta';
+SELECT prio.recompute() AS facts_recompute_fixed_with_planned;
 SELECT prio.untrack('app_ev.deals');
 
 -- Bad input: each event checked as a mapping, errors naming it; nothing

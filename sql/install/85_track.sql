@@ -572,7 +572,7 @@ BEGIN
                CASE WHEN NOT v.amount OPERATOR(pg_catalog.=) ANY ('{NaN,Infinity,-Infinity}'::numeric[]) THEN v.amount END AS amount
           FROM %2$s CROSS JOIN LATERAL (VALUES %3$s) v(at, kind, amount)) e
   JOIN %4$s m ON m.key %5$s e.k
- WHERE e.kind IS NOT NULL AND pg_catalog.isfinite(e.at) AND e.at OPERATOR(pg_catalog.<=) pg_catalog.now()
+ WHERE e.kind IS NOT NULL AND pg_catalog.isfinite(e.at)
    AND EXISTS (SELECT 1 FROM @extschema@.activity_kinds ak WHERE ak.kind OPERATOR(pg_catalog.=) e.kind)$q$,
                        g.customer, v_app, g.vals, v_cs.key_map, v_eq), E'\nUNION ALL\n' ORDER BY g.n)
               INTO v_sel
@@ -939,7 +939,7 @@ INSERT INTO %5$s (key, customer_id) SELECT n.k, n.id FROM n$q$, v_sel, v_app, v_
 END
 $$;
 COMMENT ON FUNCTION @extschema@.track(regclass, text, jsonb) IS
-'Attaches prio to an application''s table: role customers (mapping keys key, name, owner, backup_owner, budget, authority, need, timeline, created_at, attributes: {...}, view: the name of its typed follow-up view, default followup_<table>, or false) mirrors its rows into prio.customers and keeps them live; activities (customer, kind, at, amount, note, actor, channel, external_key, customers: the tracked customers table whose key the customer is, needed when several have a key of its type) folds its rows into those customers'' state without copying them, and keeps it live; several events per row: an array of such mappings, or "events": [...] beside the keys they share.  Each mapping value is a column name or an SQL expression over the row.  Requires owning the table; everything or nothing.';
+'Attaches prio to an application''s table: role customers (mapping keys key, name, owner, backup_owner, budget, authority, need, timeline, created_at, attributes: {...}, view: the name of its typed follow-up view, default followup_<table>, or false) mirrors its rows into prio.customers and keeps them live; activities (customer, kind, at, amount, note, actor, channel, external_key, customers: the tracked customers table whose key the customer is, needed when several have a key of its type) folds its rows into those customers'' state without copying them, and keeps it live; several events per row: an array of such mappings, or "events": [...] beside the keys they share.  Each mapping value is a column name or an SQL expression over the row.  Requires owning the table, or prio''s admin role (grant_admin) with TRIGGER and SELECT on it and no policy of it applying; everything or nothing.';
 REVOKE ALL ON FUNCTION @extschema@.track(regclass, text, jsonb) FROM PUBLIC;
 
 CREATE FUNCTION @extschema@._track_mapping(source regclass, role text, mapping jsonb, part text)
@@ -1136,7 +1136,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@.untrack(regclass) IS
-'Detaches prio from a tracked table: drops prio''s triggers on it; of a customers table, its typed follow-up view, its key map and its customers (with their state and history; refused while their activities are tracked); of an activities table, its customers are folded again without its rows.  The table itself is left as it was.  Requires owning the table.';
+'Detaches prio from a tracked table: drops prio''s triggers on it; of a customers table, its typed follow-up view, its key map and its customers (with their state and history; refused while their activities are tracked); of an activities table, its customers are folded again without its rows.  The table itself is left as it was.  Requires owning the table, or prio''s admin role (grant_admin) with TRIGGER and SELECT on it.';
 REVOKE ALL ON FUNCTION @extschema@.untrack(regclass) FROM PUBLIC;
 
 CREATE FUNCTION @extschema@.unmapped_kinds_of_sources(OUT source regclass, OUT kind text, OUT rows bigint)
@@ -1300,7 +1300,10 @@ DECLARE
     v_events jsonb;
     v jsonb := '[]';
 BEGIN
-    FOR v_src IN SELECT * FROM @extschema@._track_event_sources(customers) LOOP
+    -- the tables the caller may read (the list is filtered by the session's
+    -- user, who may differ under SET ROLE)
+    FOR v_src IN SELECT * FROM @extschema@._track_event_sources(customers) s
+                  WHERE pg_catalog.has_table_privilege(s.source, 'SELECT') LOOP
         IF NOT v_src.current THEN
             v := v OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_object(
                      'source', v_src.source, 'latest', NULL,

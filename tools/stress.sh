@@ -142,7 +142,7 @@ val() { echo "$check" | sed -n "s/^$1 //p"; }
 [ "$(val recompute)" = 0 ] || { echo "FAIL: prio.recompute() returned $(val recompute), expected 0"; fail=1; }
 [ "$(val differ)" = 0 ] || { echo "FAIL: $(val differ) customer_state rows differ from the rebuild"; fail=1; }
 [ "$(val state_rows_mismatch)" = 0 ] || { echo "FAIL: customers without exactly one state row"; fail=1; }
-[ "$(val facts_vs_sql)" = 0 ] || { echo "FAIL: frequency/monetary/last_at differ from plain SQL"; fail=1; }
+[ "$(val facts_vs_sql)" = 0 ] || { echo "FAIL: frequency/monetary/last_at/next_planned_at differ from plain SQL"; fail=1; }
 [ "$(val history_orphans)" = 0 ] || { echo "FAIL: tier_history rows of unknown customers"; fail=1; }
 
 errors=$(grep -E ' (ERROR|PANIC|FATAL): ' "$CL_LOG" || true)

@@ -33,6 +33,8 @@
  */
 #include "prio.h"
 
+#include "access/table.h"
+#include "access/tableam.h"
 #include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
@@ -525,7 +527,6 @@ typedef struct SourceEntry
 } SourceEntry;
 
 static SourceEntry *sources = NULL;
-static SPIPlanPtr versions_plan = NULL;
 static SPIPlanPtr source_plan = NULL;
 
 static int
@@ -639,6 +640,76 @@ source_cmp(const void *a, const void *b)
 }
 
 /*
+ * The versions (xmin, ctid) of the rows of prio.sources that a statement
+ * trigger of source_id needs: its own, and every activities table's; read
+ * as the query "SELECT source_id, xmin, ctid, role = 'activities' FROM
+ * prio.sources WHERE source_id = $1 OR role = 'activities'" would read
+ * them under the statement's snapshot, without one: its executor start-up
+ * was most of what the read cost, on every statement of a tracked table.
+ * (prio's owner reads the table: no policy applies to it.)  *n of them.
+ */
+typedef struct SourceVersion
+{
+	int32		source_id;
+	TransactionId xmin;
+	ItemPointerData ctid;
+	bool		activities;
+} SourceVersion;
+
+static SourceVersion *
+read_versions(int32 source_id, int *n)
+{
+	Relation	rel = table_open(PrioRelid("sources"), AccessShareLock);
+	AttrNumber	att_id = PrioAttnum(rel, "source_id", INT4OID);
+	AttrNumber	att_role = PrioAttnum(rel, "role", TEXTOID);
+	TupleTableSlot *slot = table_slot_create(rel, NULL);
+	Snapshot	snapshot = RegisterSnapshot(ActiveSnapshotSet() ? GetActiveSnapshot()
+											: GetTransactionSnapshot());
+	TableScanDesc scan = table_beginscan(rel, snapshot, 0, NULL);
+	int			max = 8;
+	SourceVersion *v = palloc(sizeof(SourceVersion) * max);
+
+	*n = 0;
+	while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
+	{
+		bool		isnull;
+		Datum		id = slot_getattr(slot, att_id, &isnull);
+		Datum		role;
+		text	   *t;
+		bool		activities = false;
+
+		if (isnull)
+			continue;
+		role = slot_getattr(slot, att_role, &isnull);
+		if (!isnull)
+		{
+			t = DatumGetTextPP(role);
+			activities = VARSIZE_ANY_EXHDR(t) == strlen("activities") &&
+				memcmp(VARDATA_ANY(t), "activities", strlen("activities")) == 0;
+		}
+		if (DatumGetInt32(id) != source_id && !activities)
+			continue;
+		if (*n == max)
+		{
+			max *= 2;
+			v = repalloc(v, sizeof(SourceVersion) * max);
+		}
+		v[*n].source_id = DatumGetInt32(id);
+		v[*n].xmin = DatumGetTransactionId(slot_getsysattr(slot, MinTransactionIdAttributeNumber,
+														   &isnull));
+		v[*n].ctid = slot->tts_tid;
+		v[*n].activities = activities;
+		(*n)++;
+	}
+	table_endscan(scan);
+	UnregisterSnapshot(snapshot);
+	ExecDropSingleTupleTableSlot(slot);
+	/* (the lock lasts until the end of the transaction, as a statement's) */
+	table_close(rel, NoLock);
+	return v;
+}
+
+/*
  * The trigger's source (NULL: none prio knows, or one copied onto another
  * table) and, of a customers table, the activities tables whose customers
  * it holds, in source_id order (*nattached of them).
@@ -646,60 +717,27 @@ source_cmp(const void *a, const void *b)
 static SourceRow *
 read_sources(int32 source_id, Oid relid, SourceRow ***attached, int *nattached)
 {
-	SPITupleTable *tt;
-	uint64		n;
 	SourceRow  *src = NULL;
 	SourceRow **att;
 	int			natt = 0;
-	int32	   *ids;
-	TransactionId *xmins;
-	ItemPointerData *ctids;
-	bool	   *acts;
-	Datum		arg = Int32GetDatum(source_id);
+	int			n;
+	SourceVersion *v = read_versions(source_id, &n);
 
-	if (versions_plan == NULL)
-	{
-		Oid			type = INT4OID;
-
-		versions_plan = PrioKeepPlan("SELECT s.source_id, s.xmin, s.ctid, s.role OPERATOR(pg_catalog.=) 'activities'"
-									 "  FROM " PRIO_SCHEMA ".sources s"
-									 " WHERE s.source_id OPERATOR(pg_catalog.=) $1 OR s.role OPERATOR(pg_catalog.=) 'activities'",
-									 1, &type, 0);
-	}
-	if (SPI_execute_plan(versions_plan, &arg, NULL, true, 0) != SPI_OK_SELECT)
-		elog(ERROR, "could not read prio.sources");
-	tt = SPI_tuptable;
-	n = SPI_processed;
-	ids = palloc(sizeof(int32) * (n + 1));
-	xmins = palloc(sizeof(TransactionId) * (n + 1));
-	ctids = palloc(sizeof(ItemPointerData) * (n + 1));
-	acts = palloc(sizeof(bool) * (n + 1));
-	for (uint64 i = 0; i < n; i++)
-	{
-		bool		isnull;
-
-		ids[i] = DatumGetInt32(SPI_getbinval(tt->vals[i], tt->tupdesc, 1, &isnull));
-		xmins[i] = DatumGetTransactionId(SPI_getbinval(tt->vals[i], tt->tupdesc, 2, &isnull));
-		ctids[i] = *(ItemPointer) DatumGetPointer(SPI_getbinval(tt->vals[i], tt->tupdesc, 3, &isnull));
-		acts[i] = DatumGetBool(SPI_getbinval(tt->vals[i], tt->tupdesc, 4, &isnull));
-	}
-	SPI_freetuptable(tt);
-
-	for (uint64 i = 0; i < n; i++)
-		if (ids[i] == source_id)
-			src = source_row(ids[i], xmins[i], &ctids[i]);
+	for (int i = 0; i < n; i++)
+		if (v[i].source_id == source_id)
+			src = source_row(v[i].source_id, v[i].xmin, &v[i].ctid);
 	if (src == NULL || src->relid != relid)
 		return NULL;
 	att = palloc(sizeof(SourceRow *) * (n + 1));
 	/* (the rows come in no order: the activities tables' in source_id order) */
 	if (!src->activities)
-		for (uint64 i = 0; i < n; i++)
+		for (int i = 0; i < n; i++)
 		{
 			SourceRow  *a;
 
-			if (!acts[i] || ids[i] == source_id)
+			if (!v[i].activities || v[i].source_id == source_id)
 				continue;
-			a = source_row(ids[i], xmins[i], &ctids[i]);
+			a = source_row(v[i].source_id, v[i].xmin, &v[i].ctid);
 			if (a != NULL && a->customers == source_id)
 				att[natt++] = a;
 		}

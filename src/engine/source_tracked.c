@@ -33,16 +33,24 @@
  */
 #include "prio.h"
 
+#include "access/genam.h"
+#include "access/nbtree.h"
 #include "access/table.h"
 #include "access/tableam.h"
 #include "access/xact.h"
+#include "catalog/index.h"
+#include "catalog/pg_am.h"
 #include "catalog/pg_type.h"
+#include "commands/defrem.h"
 #include "commands/trigger.h"
+#include "executor/executor.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
 #include "nodes/nodeFuncs.h"
 #include "parser/parser.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
+#include "utils/datum.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
@@ -503,6 +511,23 @@ server_wide(int code)
 #define NOPS 4
 static const char *const op_names[NOPS] = {"INSERT", "UPDATE", "DELETE", "TRUNCATE"};
 
+/* lock_direct()'s way to a source's customers rows (lock_lookup) */
+typedef struct LockWay
+{
+	bool		known;			/* looked up, at gen */
+	uint64		gen;
+	bool		ok;				/* lock_direct() may lock (else the statement) */
+	Oid			index;			/* the customers table's index on its key */
+	AttrNumber	col;			/* the customer column */
+	AttrNumber	key;			/* the customers table's key column */
+	Oid			type;
+	Oid			collation;
+	Oid			eqproc;
+	Oid			cmpproc;		/* btree comparison: the key order */
+	int16		typlen;
+	bool		typbyval;
+} LockWay;
+
 typedef struct SourceRow
 {
 	int32		source_id;
@@ -517,6 +542,12 @@ typedef struct SourceRow
 	ArrayType  *on_customers[NOPS]; /* compiled -> ON_CUSTOMERS -> op */
 	ArrayType  *insert_lock;	/* compiled -> INSERT_LOCK: run before the
 								 * events of an INSERT */
+	/* what lock_direct() needs to take INSERT_LOCK's locks itself */
+	LockWay		lock_way;
+	char	   *lock_column;	/* the customer column (NULL: an expression, or
+								 * several events a row) */
+	Oid			lock_relid;		/* the customers table */
+	char	   *lock_key;		/* its key column */
 } SourceRow;
 
 typedef struct SourceEntry
@@ -583,7 +614,12 @@ source_row(int32 source_id, TransactionId xmin, ItemPointer ctid)
 				appendStringInfo(&sql, ", ARRAY(SELECT pg_catalog.jsonb_array_elements_text(s.compiled%s OPERATOR(pg_catalog.->) '%s'))",
 								 on ? " OPERATOR(pg_catalog.->) 'ON_CUSTOMERS'" : "", op_names[i]);
 		appendStringInfoString(&sql, ", ARRAY(SELECT pg_catalog.jsonb_array_elements_text(s.compiled OPERATOR(pg_catalog.->) 'INSERT_LOCK'))");
-		appendStringInfoString(&sql, " FROM " PRIO_SCHEMA ".sources s WHERE s.source_id OPERATOR(pg_catalog.=) $1");
+		appendStringInfoString(&sql,
+							   ", CASE WHEN NOT s.mapping OPERATOR(pg_catalog.?) 'events' THEN s.mapping OPERATOR(pg_catalog.->>) 'customer' END,"
+							   " c.relid::pg_catalog.oid, c.mapping OPERATOR(pg_catalog.->>) 'key'");
+		appendStringInfoString(&sql, " FROM " PRIO_SCHEMA ".sources s LEFT JOIN " PRIO_SCHEMA ".sources c"
+							   "   ON c.source_id::pg_catalog.text OPERATOR(pg_catalog.=) (s.compiled OPERATOR(pg_catalog.->>) 'customers')"
+							   " WHERE s.source_id OPERATOR(pg_catalog.=) $1");
 		source_plan = PrioKeepPlan(sql.data, 1, &type, CURSOR_OPT_GENERIC_PLAN);
 	}
 	if (SPI_execute_plan(source_plan, &arg, NULL, true, 1) != SPI_OK_SELECT)
@@ -623,6 +659,11 @@ source_row(int32 source_id, TransactionId xmin, ItemPointer ctid)
 		e->row.on_customers[i] = array_copy_in(tup, desc, 6 + NOPS + i);
 	}
 	e->row.insert_lock = array_copy_in(tup, desc, 6 + 2 * NOPS);
+	e->row.lock_column = SPI_getvalue(tup, desc, 7 + 2 * NOPS);
+	e->row.lock_relid = DatumGetObjectId(SPI_getbinval(tup, desc, 8 + 2 * NOPS, &isnull));
+	if (isnull)
+		e->row.lock_relid = InvalidOid;
+	e->row.lock_key = SPI_getvalue(tup, desc, 9 + 2 * NOPS);
 	MemoryContextSwitchTo(old);
 	SPI_freetuptable(SPI_tuptable);
 	e->next = sources;
@@ -748,6 +789,252 @@ read_sources(int32 source_id, Oid relid, SourceRow ***attached, int *nattached)
 	return src;
 }
 
+/* ---------------------------------------------------------------- INSERT_LOCK without a statement */
+
+typedef struct KeySort
+{
+	FmgrInfo	cmp;
+	Oid			collation;
+} KeySort;
+
+static int
+key_cmp(const void *a, const void *b, void *arg)
+{
+	KeySort    *ks = arg;
+
+	return DatumGetInt32(FunctionCall2Coll(&ks->cmp, ks->collation,
+										   *(const Datum *) a, *(const Datum *) b));
+}
+
+/*
+ * An index of rel that finds its rows by column key as the equality of
+ * opfamily under collation does (btree, valid, key first, no expression,
+ * no predicate); InvalidOid: none.
+ */
+static Oid
+key_index(Relation rel, AttrNumber key, Oid opfamily, Oid collation)
+{
+	List	   *indexes = RelationGetIndexList(rel);
+	ListCell   *lc;
+	Oid			found = InvalidOid;
+
+	foreach(lc, indexes)
+	{
+		Relation	idx = index_open(lfirst_oid(lc), AccessShareLock);
+		Form_pg_index ix = idx->rd_index;
+
+		if (idx->rd_rel->relam == BTREE_AM_OID && ix->indisvalid && ix->indnkeyatts >= 1 &&
+			ix->indkey.values[0] == key && heap_attisnull(idx->rd_indextuple, Anum_pg_index_indexprs, NULL) &&
+			heap_attisnull(idx->rd_indextuple, Anum_pg_index_indpred, NULL) &&
+			idx->rd_opfamily[0] == opfamily && idx->rd_indcollation[0] == collation)
+			found = RelationGetRelid(idx);
+		index_close(idx, NoLock);
+		if (OidIsValid(found))
+			break;
+	}
+	list_free(indexes);
+	return found;
+}
+
+/*
+ * lock_direct()'s lookups for src (the customers table's key, its index,
+ * the customer column; false: the mapping is not one it does), kept until
+ * a relation, a type, a schema or a collation changes (signature_gen).
+ * rel: the customers table, open.
+ */
+static bool
+lock_lookup(TriggerData *td, SourceRow *src, Relation rel)
+{
+	Relation	arel = td->tg_relation;
+	LockWay    *w = &src->lock_way;
+	uint64		gen = signature_gen;
+	AttrNumber	col;
+	AttrNumber	key;
+	Oid			type;
+	int32		typmod;
+	Oid			collation;
+	Oid			opclass;
+	Oid			opfamily;
+	Oid			eqop;
+	Oid			cmpproc;
+
+	if (w->known && w->gen == gen)
+		return w->ok;
+	w->ok = false;
+	w->known = true;
+	w->gen = gen;
+	/* (a name SQL writes otherwise, in quotes, or a keyword, is not the column) */
+	if (strcmp(quote_identifier(src->lock_column), src->lock_column) != 0 ||
+		strcmp(quote_identifier(src->lock_key), src->lock_key) != 0)
+		return false;
+	col = get_attnum(RelationGetRelid(arel), src->lock_column);
+	key = get_attnum(RelationGetRelid(rel), src->lock_key);
+	if (col <= 0 || key <= 0)
+		return false;
+	get_atttypetypmodcoll(RelationGetRelid(rel), key, &type, &typmod, &collation);
+	if (TupleDescAttr(RelationGetDescr(arel), col - 1)->atttypid != type ||
+		TupleDescAttr(RelationGetDescr(arel), col - 1)->attcollation != collation ||
+		get_typtype(type) != TYPTYPE_BASE)
+		return false;
+	opclass = GetDefaultOpClass(type, BTREE_AM_OID);
+	if (!OidIsValid(opclass))
+		return false;
+	opfamily = get_opclass_family(opclass);
+	eqop = get_opfamily_member(opfamily, type, type, BTEqualStrategyNumber);
+	cmpproc = get_opfamily_proc(opfamily, type, type, BTORDER_PROC);
+	if (!OidIsValid(eqop) || !OidIsValid(cmpproc))
+		return false;
+	w->index = key_index(rel, key, opfamily, collation);
+	if (!OidIsValid(w->index))
+		return false;
+	w->col = col;
+	w->key = key;
+	w->type = type;
+	w->collation = collation;
+	w->eqproc = get_opcode(eqop);
+	w->cmpproc = cmpproc;
+	get_typlenbyval(type, &w->typlen, &w->typbyval);
+	w->ok = true;
+	return true;
+}
+
+/*
+ * An INSERT's INSERT_LOCK statement, without the statement: the customers
+ * table's rows of the new rows' customers locked FOR NO KEY UPDATE in key
+ * order, as
+ *   SELECT 1 FROM ONLY customers t
+ *    WHERE EXISTS (SELECT 1 FROM (SELECT (customer) AS k FROM new_rows) s WHERE s.k = t.key)
+ *    ORDER BY t.key FOR NO KEY UPDATE OF t
+ * locks them (each a statement's lock: a row updated since the snapshot is
+ * followed to its latest version in READ COMMITTED, a serialization failure
+ * under REPEATABLE READ and SERIALIZABLE; a row deleted is skipped).  Its
+ * executor start-up was most of what the lock cost on every INSERT.  Only
+ * for the mapping prio.track() compiles most: the customer a column of the
+ * key's own type (not a domain), named as SQL writes it, a plain table, the
+ * key compared by its type's default btree equality, prio's owner
+ * allowed to lock (SELECT of the key, UPDATE) and no row-level security on
+ * the table.  Otherwise false: the statement runs (and says what is wrong).
+ */
+static bool
+lock_direct(TriggerData *td, SourceRow *src)
+{
+	Relation	arel = td->tg_relation;
+	Oid			crelid = src->lock_relid;
+	LockWay    *w = &src->lock_way;
+	Oid			user = GetUserId();
+	Relation	rel;
+	Relation	idx;
+	KeySort		ks;
+	Datum	   *keys = NULL;
+	int			n = 0;
+	int			max = 0;
+	int			nkeys = 0;
+	TupleTableSlot *slot;
+	int			readptr;
+	Snapshot	snapshot;
+	IndexScanDesc scan;
+	bool		xact_snapshot = IsolationUsesXactSnapshot();
+
+	if (src->lock_column == NULL || src->lock_key == NULL || !OidIsValid(crelid) ||
+		ArrayGetNItems(ARR_NDIM(src->insert_lock), ARR_DIMS(src->insert_lock)) != 1 ||
+		td->tg_newtable == NULL || get_rel_relkind(crelid) != RELKIND_RELATION)
+		return false;
+	rel = table_open(crelid, RowShareLock);
+	/* as the executor checks a SELECT ... FOR NO KEY UPDATE of the key */
+	if (rel->rd_rel->relrowsecurity || !lock_lookup(td, src, rel) ||
+		(pg_class_aclcheck(crelid, user, ACL_SELECT) != ACLCHECK_OK &&
+		 pg_attribute_aclcheck(crelid, w->key, user, ACL_SELECT) != ACLCHECK_OK) ||
+		(pg_class_aclcheck(crelid, user, ACL_UPDATE) != ACLCHECK_OK &&
+		 pg_attribute_aclcheck_all(crelid, user, ACL_UPDATE, ACLMASK_ANY) != ACLCHECK_OK))
+	{
+		table_close(rel, NoLock);
+		return false;
+	}
+	idx = index_open(w->index, RowShareLock);
+
+	/* the new rows' customers, in key order, each once */
+	slot = MakeSingleTupleTableSlot(RelationGetDescr(arel), &TTSOpsMinimalTuple);
+	readptr = tuplestore_alloc_read_pointer(td->tg_newtable, EXEC_FLAG_REWIND);
+	tuplestore_select_read_pointer(td->tg_newtable, readptr);
+	tuplestore_rescan(td->tg_newtable);
+	while (tuplestore_gettupleslot(td->tg_newtable, true, false, slot))
+	{
+		bool		isnull;
+		Datum		k = slot_getattr(slot, w->col, &isnull);
+
+		CHECK_FOR_INTERRUPTS();
+		if (isnull)
+			continue;
+		if (n == max)
+		{
+			max = Max(16, max * 2);
+			keys = keys ? repalloc_huge(keys, sizeof(Datum) * (Size) max) : palloc(sizeof(Datum) * max);
+		}
+		keys[n++] = datumCopy(k, w->typbyval, w->typlen);
+	}
+	tuplestore_select_read_pointer(td->tg_newtable, 0);
+	ExecDropSingleTupleTableSlot(slot);
+	fmgr_info(w->cmpproc, &ks.cmp);
+	ks.collation = w->collation;
+	if (n > 1)
+		qsort_arg(keys, n, sizeof(Datum), key_cmp, &ks);
+	for (int i = 0; i < n; i++)
+		if (nkeys == 0 || key_cmp(&keys[nkeys - 1], &keys[i], &ks) != 0)
+			keys[nkeys++] = keys[i];
+
+	/* what a statement starting now would see */
+	CommandCounterIncrement();
+	snapshot = RegisterSnapshot(GetTransactionSnapshot());
+	slot = table_slot_create(rel, NULL);
+	scan = index_beginscan(rel, idx, snapshot, 1, 0);
+	for (int i = 0; i < nkeys; i++)
+	{
+		ScanKeyData skey;
+
+		CHECK_FOR_INTERRUPTS();
+		ScanKeyEntryInitialize(&skey, 0, 1, BTEqualStrategyNumber, w->type, w->collation,
+							   w->eqproc, keys[i]);
+		index_rescan(scan, &skey, 1, NULL, 0);
+		while (index_getnext_slot(scan, ForwardScanDirection, slot))
+		{
+			TM_FailureData tmfd;
+			ItemPointerData tid = slot->tts_tid;
+
+			/* the flags and outcomes of ExecLockRows */
+			switch (table_tuple_lock(rel, &tid, snapshot, slot, GetCurrentCommandId(true),
+									 LockTupleNoKeyExclusive, LockWaitBlock,
+									 TUPLE_LOCK_FLAG_LOCK_UPDATE_IN_PROGRESS |
+									 (xact_snapshot ? 0 : TUPLE_LOCK_FLAG_FIND_LAST_VERSION), &tmfd))
+			{
+				case TM_Ok:
+				case TM_SelfModified:
+					break;
+				case TM_Updated:
+				case TM_Deleted:
+					if (xact_snapshot)
+						ereport(ERROR,
+								(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+								 errmsg("could not serialize access due to concurrent update")));
+					/* (TM_Updated only without FIND_LAST_VERSION; deleted: skipped) */
+					break;
+				case TM_Invisible:
+					elog(ERROR, "attempted to lock invisible tuple");
+					break;
+				default:
+					elog(ERROR, "unexpected table_tuple_lock status");
+					break;
+			}
+		}
+	}
+	index_endscan(scan);
+	UnregisterSnapshot(snapshot);
+	ExecDropSingleTupleTableSlot(slot);
+	/* the locks last until the end of the transaction, as a statement's do */
+	index_close(idx, NoLock);
+	table_close(rel, NoLock);
+	return true;
+}
+
 /* prio's side of the statement; an error is the caller's to catch */
 static void
 apply(TriggerData *td, SourceRow *src, SourceRow **attached, int nattached, CommandId since)
@@ -763,7 +1050,8 @@ apply(TriggerData *td, SourceRow *src, SourceRow **attached, int nattached, Comm
 		 * The application's rows of those customers first, as its UPDATE of
 		 * one locks it: every writer takes them before prio's own locks
 		 */
-		run_statements(src->relid, src->insert_lock, large);
+		if (!lock_direct(td, src))
+			run_statements(src->relid, src->insert_lock, large);
 		insert_events(td, src->relid, src->events, since);
 	}
 	else

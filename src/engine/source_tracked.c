@@ -51,6 +51,7 @@
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
+#include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
@@ -682,12 +683,15 @@ source_cmp(const void *a, const void *b)
 
 /*
  * The versions (xmin, ctid) of the rows of prio.sources that a statement
- * trigger of source_id needs: its own, and every activities table's; read
- * as the query "SELECT source_id, xmin, ctid, role = 'activities' FROM
- * prio.sources WHERE source_id = $1 OR role = 'activities'" would read
- * them under the statement's snapshot, without one: its executor start-up
- * was most of what the read cost, on every statement of a tracked table.
- * (prio's owner reads the table: no policy applies to it.)  *n of them.
+ * trigger of source_id needs: its own and, of a customers table, every
+ * activities table's; read as the query "SELECT source_id, xmin, ctid,
+ * role = 'activities' FROM prio.sources WHERE source_id = $1 OR role =
+ * 'activities'" would read them under the statement's snapshot, without
+ * one: its executor start-up was most of what the read cost, on every
+ * statement of a tracked table.  An activities table's own row is found
+ * through the primary key (a scan of the table would ask the kernel for
+ * its size).  (prio's owner reads the table: no policy applies to it.)
+ * *n of them.
  */
 typedef struct SourceVersion
 {
@@ -697,55 +701,83 @@ typedef struct SourceVersion
 	bool		activities;
 } SourceVersion;
 
+/* one row's version into v[*n] (grown as needed); false: not wanted */
+static bool
+add_version(TupleTableSlot *slot, AttrNumber att_id, AttrNumber att_role, int32 source_id,
+			SourceVersion **v, int *n, int *max)
+{
+	bool		isnull;
+	Datum		id = slot_getattr(slot, att_id, &isnull);
+	Datum		role;
+	bool		activities = false;
+
+	if (isnull)
+		return false;
+	role = slot_getattr(slot, att_role, &isnull);
+	if (!isnull)
+	{
+		text	   *t = DatumGetTextPP(role);
+
+		activities = VARSIZE_ANY_EXHDR(t) == strlen("activities") &&
+			memcmp(VARDATA_ANY(t), "activities", strlen("activities")) == 0;
+	}
+	if (DatumGetInt32(id) != source_id && !activities)
+		return false;
+	if (*n == *max)
+	{
+		*max *= 2;
+		*v = repalloc(*v, sizeof(SourceVersion) * *max);
+	}
+	(*v)[*n].source_id = DatumGetInt32(id);
+	(*v)[*n].xmin = DatumGetTransactionId(slot_getsysattr(slot, MinTransactionIdAttributeNumber,
+														  &isnull));
+	(*v)[*n].ctid = slot->tts_tid;
+	(*v)[*n].activities = activities;
+	(*n)++;
+	return true;
+}
+
 static SourceVersion *
 read_versions(int32 source_id, int *n)
 {
 	Relation	rel = table_open(PrioRelid("sources"), AccessShareLock);
 	AttrNumber	att_id = PrioAttnum(rel, "source_id", INT4OID);
 	AttrNumber	att_role = PrioAttnum(rel, "role", TEXTOID);
+	Relation	idx = PrioOpenIndex("sources_pkey", rel, att_id, 0);
 	TupleTableSlot *slot = table_slot_create(rel, NULL);
 	Snapshot	snapshot = RegisterSnapshot(ActiveSnapshotSet() ? GetActiveSnapshot()
 											: GetTransactionSnapshot());
-	TableScanDesc scan = table_beginscan(rel, snapshot, 0, NULL);
+	IndexScanDesc iscan = index_beginscan(rel, idx, snapshot, 1, 0);
+	ScanKeyData skey;
 	int			max = 8;
 	SourceVersion *v = palloc(sizeof(SourceVersion) * max);
 
 	*n = 0;
-	while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
-	{
-		bool		isnull;
-		Datum		id = slot_getattr(slot, att_id, &isnull);
-		Datum		role;
-		text	   *t;
-		bool		activities = false;
+	ScanKeyInit(&skey, 1, BTEqualStrategyNumber, F_INT4EQ, Int32GetDatum(source_id));
+	index_rescan(iscan, &skey, 1, NULL, 0);
+	if (index_getnext_slot(iscan, ForwardScanDirection, slot))
+		(void) add_version(slot, att_id, att_role, source_id, &v, n, &max);
+	index_endscan(iscan);
 
-		if (isnull)
-			continue;
-		role = slot_getattr(slot, att_role, &isnull);
-		if (!isnull)
+	/* a customers table: the activities tables', whose customers it may hold */
+	if (*n == 1 && !v[0].activities)
+	{
+		TableScanDesc scan = table_beginscan(rel, snapshot, 0, NULL);
+
+		while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
 		{
-			t = DatumGetTextPP(role);
-			activities = VARSIZE_ANY_EXHDR(t) == strlen("activities") &&
-				memcmp(VARDATA_ANY(t), "activities", strlen("activities")) == 0;
+			bool		isnull;
+
+			/* (its own row, found above, once) */
+			if (DatumGetInt32(slot_getattr(slot, att_id, &isnull)) != source_id || isnull)
+				(void) add_version(slot, att_id, att_role, source_id, &v, n, &max);
 		}
-		if (DatumGetInt32(id) != source_id && !activities)
-			continue;
-		if (*n == max)
-		{
-			max *= 2;
-			v = repalloc(v, sizeof(SourceVersion) * max);
-		}
-		v[*n].source_id = DatumGetInt32(id);
-		v[*n].xmin = DatumGetTransactionId(slot_getsysattr(slot, MinTransactionIdAttributeNumber,
-														   &isnull));
-		v[*n].ctid = slot->tts_tid;
-		v[*n].activities = activities;
-		(*n)++;
+		table_endscan(scan);
 	}
-	table_endscan(scan);
 	UnregisterSnapshot(snapshot);
 	ExecDropSingleTupleTableSlot(slot);
-	/* (the lock lasts until the end of the transaction, as a statement's) */
+	/* (the locks last until the end of the transaction, as a statement's) */
+	index_close(idx, NoLock);
 	table_close(rel, NoLock);
 	return v;
 }

@@ -946,9 +946,19 @@ lock_lookup(TriggerData *td, SourceRow *src, Relation rel)
  * key compared by its type's default btree equality, prio's owner
  * allowed to lock (SELECT of the key, UPDATE) and no row-level security on
  * the table.  Otherwise false: the statement runs (and says what is wrong).
+ *
+ * top: called before prio's subtransaction begins, so that the lock is the
+ * transaction's own: taken by the subtransaction, the lock of a row the
+ * INSERT's foreign key check holds already (FOR KEY SHARE) made a
+ * MultiXact on every INSERT (WAL, SLRU pages, and multixact wraparound
+ * vacuums sooner).  Only once the lookups are made and current (the
+ * first INSERT after a change of a relation locks within the
+ * subtransaction): what is left can raise only what every statement may
+ * raise (a serialization failure, a deadlock, a lock timeout, a cancel),
+ * which prio raises anyway.
  */
 static bool
-lock_direct(TriggerData *td, SourceRow *src)
+lock_direct(TriggerData *td, SourceRow *src, bool top)
 {
 	Relation	arel = td->tg_relation;
 	Oid			crelid = src->lock_relid;
@@ -971,7 +981,15 @@ lock_direct(TriggerData *td, SourceRow *src)
 		ArrayGetNItems(ARR_NDIM(src->insert_lock), ARR_DIMS(src->insert_lock)) != 1 ||
 		td->tg_newtable == NULL || get_rel_relkind(crelid) != RELKIND_RELATION)
 		return false;
-	rel = table_open(crelid, RowShareLock);
+	rel = try_table_open(crelid, RowShareLock);
+	if (rel == NULL)
+		return false;
+	/* (outside prio's subtransaction: only with the lookups made, nothing left to fail) */
+	if (top && !(w->known && w->gen == signature_gen && w->ok))
+	{
+		table_close(rel, NoLock);
+		return false;
+	}
 	/* as the executor checks a SELECT ... FOR NO KEY UPDATE of the key */
 	if (rel->rd_rel->relrowsecurity || !lock_lookup(td, src, rel) ||
 		(pg_class_aclcheck(crelid, user, ACL_SELECT) != ACLCHECK_OK &&
@@ -1069,7 +1087,8 @@ lock_direct(TriggerData *td, SourceRow *src)
 
 /* prio's side of the statement; an error is the caller's to catch */
 static void
-apply(TriggerData *td, SourceRow *src, SourceRow **attached, int nattached, CommandId since)
+apply(TriggerData *td, SourceRow *src, SourceRow **attached, int nattached, CommandId since,
+	  bool locked)
 {
 	Tuplestorestate *ts = td->tg_newtable ? td->tg_newtable : td->tg_oldtable;
 	bool		large = ts != NULL && tuplestore_tuple_count(ts) >= TRACK_LARGE;
@@ -1082,7 +1101,7 @@ apply(TriggerData *td, SourceRow *src, SourceRow **attached, int nattached, Comm
 		 * The application's rows of those customers first, as its UPDATE of
 		 * one locks it: every writer takes them before prio's own locks
 		 */
-		if (!lock_direct(td, src))
+		if (!locked && !lock_direct(td, src, false))
 			run_statements(src->relid, src->insert_lock, large);
 		insert_events(td, src->relid, src->events, since);
 	}
@@ -1117,6 +1136,7 @@ source_changed(TriggerData *td, int32 source_id)
 	int			nattached;
 	MemoryContext cxt;
 	ResourceOwner owner = CurrentResourceOwner;
+	bool		locked;
 
 	/*
 	 * The statement's command id: state rows written since (by an
@@ -1155,11 +1175,16 @@ source_changed(TriggerData *td, int32 source_id)
 	if (SPI_register_trigger_data(td) != SPI_OK_TD_REGISTER)
 		elog(ERROR, "could not register the transition tables of tracked table %u", relid);
 
+	/* an INSERT's customers rows locked by the transaction itself (lock_direct) */
+	locked = src->activities && TRIGGER_FIRED_BY_INSERT(td->tg_event) && src->events != NULL &&
+		td->tg_newtable != NULL && td->tg_trigger->tgnewtable != NULL &&
+		lock_direct(td, src, true);
+
 	BeginInternalSubTransaction(NULL);
 	MemoryContextSwitchTo(cxt);
 	PG_TRY();
 	{
-		apply(td, src, attached, nattached, since);
+		apply(td, src, attached, nattached, since, locked);
 		ReleaseCurrentSubTransaction();
 		MemoryContextSwitchTo(cxt);
 		CurrentResourceOwner = owner;

@@ -33,14 +33,25 @@
  */
 #include "prio.h"
 
+#include "access/genam.h"
+#include "access/nbtree.h"
+#include "access/table.h"
+#include "access/tableam.h"
 #include "access/xact.h"
+#include "catalog/index.h"
+#include "catalog/pg_am.h"
 #include "catalog/pg_type.h"
+#include "commands/defrem.h"
 #include "commands/trigger.h"
+#include "executor/executor.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
 #include "nodes/nodeFuncs.h"
 #include "parser/parser.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
+#include "utils/datum.h"
+#include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
@@ -501,6 +512,23 @@ server_wide(int code)
 #define NOPS 4
 static const char *const op_names[NOPS] = {"INSERT", "UPDATE", "DELETE", "TRUNCATE"};
 
+/* lock_direct()'s way to a source's customers rows (lock_lookup) */
+typedef struct LockWay
+{
+	bool		known;			/* looked up, at gen */
+	uint64		gen;
+	bool		ok;				/* lock_direct() may lock (else the statement) */
+	Oid			index;			/* the customers table's index on its key */
+	AttrNumber	col;			/* the customer column */
+	AttrNumber	key;			/* the customers table's key column */
+	Oid			type;
+	Oid			collation;
+	Oid			eqproc;
+	Oid			cmpproc;		/* btree comparison: the key order */
+	int16		typlen;
+	bool		typbyval;
+} LockWay;
+
 typedef struct SourceRow
 {
 	int32		source_id;
@@ -515,6 +543,12 @@ typedef struct SourceRow
 	ArrayType  *on_customers[NOPS]; /* compiled -> ON_CUSTOMERS -> op */
 	ArrayType  *insert_lock;	/* compiled -> INSERT_LOCK: run before the
 								 * events of an INSERT */
+	/* what lock_direct() needs to take INSERT_LOCK's locks itself */
+	LockWay		lock_way;
+	char	   *lock_column;	/* the customer column (NULL: an expression, or
+								 * several events a row) */
+	Oid			lock_relid;		/* the customers table */
+	char	   *lock_key;		/* its key column */
 } SourceRow;
 
 typedef struct SourceEntry
@@ -525,7 +559,6 @@ typedef struct SourceEntry
 } SourceEntry;
 
 static SourceEntry *sources = NULL;
-static SPIPlanPtr versions_plan = NULL;
 static SPIPlanPtr source_plan = NULL;
 
 static int
@@ -582,7 +615,12 @@ source_row(int32 source_id, TransactionId xmin, ItemPointer ctid)
 				appendStringInfo(&sql, ", ARRAY(SELECT pg_catalog.jsonb_array_elements_text(s.compiled%s OPERATOR(pg_catalog.->) '%s'))",
 								 on ? " OPERATOR(pg_catalog.->) 'ON_CUSTOMERS'" : "", op_names[i]);
 		appendStringInfoString(&sql, ", ARRAY(SELECT pg_catalog.jsonb_array_elements_text(s.compiled OPERATOR(pg_catalog.->) 'INSERT_LOCK'))");
-		appendStringInfoString(&sql, " FROM " PRIO_SCHEMA ".sources s WHERE s.source_id OPERATOR(pg_catalog.=) $1");
+		appendStringInfoString(&sql,
+							   ", CASE WHEN NOT s.mapping OPERATOR(pg_catalog.?) 'events' THEN s.mapping OPERATOR(pg_catalog.->>) 'customer' END,"
+							   " c.relid::pg_catalog.oid, c.mapping OPERATOR(pg_catalog.->>) 'key'");
+		appendStringInfoString(&sql, " FROM " PRIO_SCHEMA ".sources s LEFT JOIN " PRIO_SCHEMA ".sources c"
+							   "   ON c.source_id::pg_catalog.text OPERATOR(pg_catalog.=) (s.compiled OPERATOR(pg_catalog.->>) 'customers')"
+							   " WHERE s.source_id OPERATOR(pg_catalog.=) $1");
 		source_plan = PrioKeepPlan(sql.data, 1, &type, CURSOR_OPT_GENERIC_PLAN);
 	}
 	if (SPI_execute_plan(source_plan, &arg, NULL, true, 1) != SPI_OK_SELECT)
@@ -622,6 +660,11 @@ source_row(int32 source_id, TransactionId xmin, ItemPointer ctid)
 		e->row.on_customers[i] = array_copy_in(tup, desc, 6 + NOPS + i);
 	}
 	e->row.insert_lock = array_copy_in(tup, desc, 6 + 2 * NOPS);
+	e->row.lock_column = SPI_getvalue(tup, desc, 7 + 2 * NOPS);
+	e->row.lock_relid = DatumGetObjectId(SPI_getbinval(tup, desc, 8 + 2 * NOPS, &isnull));
+	if (isnull)
+		e->row.lock_relid = InvalidOid;
+	e->row.lock_key = SPI_getvalue(tup, desc, 9 + 2 * NOPS);
 	MemoryContextSwitchTo(old);
 	SPI_freetuptable(SPI_tuptable);
 	e->next = sources;
@@ -639,6 +682,107 @@ source_cmp(const void *a, const void *b)
 }
 
 /*
+ * The versions (xmin, ctid) of the rows of prio.sources that a statement
+ * trigger of source_id needs: its own and, of a customers table, every
+ * activities table's; read as the query "SELECT source_id, xmin, ctid,
+ * role = 'activities' FROM prio.sources WHERE source_id = $1 OR role =
+ * 'activities'" would read them under the statement's snapshot, without
+ * one: its executor start-up was most of what the read cost, on every
+ * statement of a tracked table.  An activities table's own row is found
+ * through the primary key (a scan of the table would ask the kernel for
+ * its size).  (prio's owner reads the table: no policy applies to it.)
+ * *n of them.
+ */
+typedef struct SourceVersion
+{
+	int32		source_id;
+	TransactionId xmin;
+	ItemPointerData ctid;
+	bool		activities;
+} SourceVersion;
+
+/* one row's version into v[*n] (grown as needed); false: not wanted */
+static bool
+add_version(TupleTableSlot *slot, AttrNumber att_id, AttrNumber att_role, int32 source_id,
+			SourceVersion **v, int *n, int *max)
+{
+	bool		isnull;
+	Datum		id = slot_getattr(slot, att_id, &isnull);
+	Datum		role;
+	bool		activities = false;
+
+	if (isnull)
+		return false;
+	role = slot_getattr(slot, att_role, &isnull);
+	if (!isnull)
+	{
+		text	   *t = DatumGetTextPP(role);
+
+		activities = VARSIZE_ANY_EXHDR(t) == strlen("activities") &&
+			memcmp(VARDATA_ANY(t), "activities", strlen("activities")) == 0;
+	}
+	if (DatumGetInt32(id) != source_id && !activities)
+		return false;
+	if (*n == *max)
+	{
+		*max *= 2;
+		*v = repalloc(*v, sizeof(SourceVersion) * *max);
+	}
+	(*v)[*n].source_id = DatumGetInt32(id);
+	(*v)[*n].xmin = DatumGetTransactionId(slot_getsysattr(slot, MinTransactionIdAttributeNumber,
+														  &isnull));
+	(*v)[*n].ctid = slot->tts_tid;
+	(*v)[*n].activities = activities;
+	(*n)++;
+	return true;
+}
+
+static SourceVersion *
+read_versions(int32 source_id, int *n)
+{
+	Relation	rel = table_open(PrioRelid("sources"), AccessShareLock);
+	AttrNumber	att_id = PrioAttnum(rel, "source_id", INT4OID);
+	AttrNumber	att_role = PrioAttnum(rel, "role", TEXTOID);
+	Relation	idx = PrioOpenIndex("sources_pkey", rel, att_id, 0);
+	TupleTableSlot *slot = table_slot_create(rel, NULL);
+	Snapshot	snapshot = RegisterSnapshot(ActiveSnapshotSet() ? GetActiveSnapshot()
+											: GetTransactionSnapshot());
+	IndexScanDesc iscan = index_beginscan(rel, idx, snapshot, 1, 0);
+	ScanKeyData skey;
+	int			max = 8;
+	SourceVersion *v = palloc(sizeof(SourceVersion) * max);
+
+	*n = 0;
+	ScanKeyInit(&skey, 1, BTEqualStrategyNumber, F_INT4EQ, Int32GetDatum(source_id));
+	index_rescan(iscan, &skey, 1, NULL, 0);
+	if (index_getnext_slot(iscan, ForwardScanDirection, slot))
+		(void) add_version(slot, att_id, att_role, source_id, &v, n, &max);
+	index_endscan(iscan);
+
+	/* a customers table: the activities tables', whose customers it may hold */
+	if (*n == 1 && !v[0].activities)
+	{
+		TableScanDesc scan = table_beginscan(rel, snapshot, 0, NULL);
+
+		while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
+		{
+			bool		isnull;
+
+			/* (its own row, found above, once) */
+			if (DatumGetInt32(slot_getattr(slot, att_id, &isnull)) != source_id || isnull)
+				(void) add_version(slot, att_id, att_role, source_id, &v, n, &max);
+		}
+		table_endscan(scan);
+	}
+	UnregisterSnapshot(snapshot);
+	ExecDropSingleTupleTableSlot(slot);
+	/* (the locks last until the end of the transaction, as a statement's) */
+	index_close(idx, NoLock);
+	table_close(rel, NoLock);
+	return v;
+}
+
+/*
  * The trigger's source (NULL: none prio knows, or one copied onto another
  * table) and, of a customers table, the activities tables whose customers
  * it holds, in source_id order (*nattached of them).
@@ -646,60 +790,27 @@ source_cmp(const void *a, const void *b)
 static SourceRow *
 read_sources(int32 source_id, Oid relid, SourceRow ***attached, int *nattached)
 {
-	SPITupleTable *tt;
-	uint64		n;
 	SourceRow  *src = NULL;
 	SourceRow **att;
 	int			natt = 0;
-	int32	   *ids;
-	TransactionId *xmins;
-	ItemPointerData *ctids;
-	bool	   *acts;
-	Datum		arg = Int32GetDatum(source_id);
+	int			n;
+	SourceVersion *v = read_versions(source_id, &n);
 
-	if (versions_plan == NULL)
-	{
-		Oid			type = INT4OID;
-
-		versions_plan = PrioKeepPlan("SELECT s.source_id, s.xmin, s.ctid, s.role OPERATOR(pg_catalog.=) 'activities'"
-									 "  FROM " PRIO_SCHEMA ".sources s"
-									 " WHERE s.source_id OPERATOR(pg_catalog.=) $1 OR s.role OPERATOR(pg_catalog.=) 'activities'",
-									 1, &type, 0);
-	}
-	if (SPI_execute_plan(versions_plan, &arg, NULL, true, 0) != SPI_OK_SELECT)
-		elog(ERROR, "could not read prio.sources");
-	tt = SPI_tuptable;
-	n = SPI_processed;
-	ids = palloc(sizeof(int32) * (n + 1));
-	xmins = palloc(sizeof(TransactionId) * (n + 1));
-	ctids = palloc(sizeof(ItemPointerData) * (n + 1));
-	acts = palloc(sizeof(bool) * (n + 1));
-	for (uint64 i = 0; i < n; i++)
-	{
-		bool		isnull;
-
-		ids[i] = DatumGetInt32(SPI_getbinval(tt->vals[i], tt->tupdesc, 1, &isnull));
-		xmins[i] = DatumGetTransactionId(SPI_getbinval(tt->vals[i], tt->tupdesc, 2, &isnull));
-		ctids[i] = *(ItemPointer) DatumGetPointer(SPI_getbinval(tt->vals[i], tt->tupdesc, 3, &isnull));
-		acts[i] = DatumGetBool(SPI_getbinval(tt->vals[i], tt->tupdesc, 4, &isnull));
-	}
-	SPI_freetuptable(tt);
-
-	for (uint64 i = 0; i < n; i++)
-		if (ids[i] == source_id)
-			src = source_row(ids[i], xmins[i], &ctids[i]);
+	for (int i = 0; i < n; i++)
+		if (v[i].source_id == source_id)
+			src = source_row(v[i].source_id, v[i].xmin, &v[i].ctid);
 	if (src == NULL || src->relid != relid)
 		return NULL;
 	att = palloc(sizeof(SourceRow *) * (n + 1));
 	/* (the rows come in no order: the activities tables' in source_id order) */
 	if (!src->activities)
-		for (uint64 i = 0; i < n; i++)
+		for (int i = 0; i < n; i++)
 		{
 			SourceRow  *a;
 
-			if (!acts[i] || ids[i] == source_id)
+			if (!v[i].activities || v[i].source_id == source_id)
 				continue;
-			a = source_row(ids[i], xmins[i], &ctids[i]);
+			a = source_row(v[i].source_id, v[i].xmin, &v[i].ctid);
 			if (a != NULL && a->customers == source_id)
 				att[natt++] = a;
 		}
@@ -710,9 +821,274 @@ read_sources(int32 source_id, Oid relid, SourceRow ***attached, int *nattached)
 	return src;
 }
 
+/* ---------------------------------------------------------------- INSERT_LOCK without a statement */
+
+typedef struct KeySort
+{
+	FmgrInfo	cmp;
+	Oid			collation;
+} KeySort;
+
+static int
+key_cmp(const void *a, const void *b, void *arg)
+{
+	KeySort    *ks = arg;
+
+	return DatumGetInt32(FunctionCall2Coll(&ks->cmp, ks->collation,
+										   *(const Datum *) a, *(const Datum *) b));
+}
+
+/*
+ * An index of rel that finds its rows by column key as the equality of
+ * opfamily under collation does (btree, valid, key first, no expression,
+ * no predicate); InvalidOid: none.
+ */
+static Oid
+key_index(Relation rel, AttrNumber key, Oid opfamily, Oid collation)
+{
+	List	   *indexes = RelationGetIndexList(rel);
+	ListCell   *lc;
+	Oid			found = InvalidOid;
+
+	foreach(lc, indexes)
+	{
+		Relation	idx = index_open(lfirst_oid(lc), AccessShareLock);
+		Form_pg_index ix = idx->rd_index;
+
+		if (idx->rd_rel->relam == BTREE_AM_OID && ix->indisvalid && ix->indnkeyatts >= 1 &&
+			ix->indkey.values[0] == key && heap_attisnull(idx->rd_indextuple, Anum_pg_index_indexprs, NULL) &&
+			heap_attisnull(idx->rd_indextuple, Anum_pg_index_indpred, NULL) &&
+			idx->rd_opfamily[0] == opfamily && idx->rd_indcollation[0] == collation)
+			found = RelationGetRelid(idx);
+		index_close(idx, NoLock);
+		if (OidIsValid(found))
+			break;
+	}
+	list_free(indexes);
+	return found;
+}
+
+/*
+ * lock_direct()'s lookups for src (the customers table's key, its index,
+ * the customer column; false: the mapping is not one it does), kept until
+ * a relation, a type, a schema or a collation changes (signature_gen).
+ * rel: the customers table, open.
+ */
+static bool
+lock_lookup(TriggerData *td, SourceRow *src, Relation rel)
+{
+	Relation	arel = td->tg_relation;
+	LockWay    *w = &src->lock_way;
+	uint64		gen = signature_gen;
+	AttrNumber	col;
+	AttrNumber	key;
+	Oid			type;
+	int32		typmod;
+	Oid			collation;
+	Oid			opclass;
+	Oid			opfamily;
+	Oid			eqop;
+	Oid			cmpproc;
+
+	if (w->known && w->gen == gen)
+		return w->ok;
+	w->ok = false;
+	w->known = true;
+	w->gen = gen;
+	/* (a name SQL writes otherwise, in quotes, or a keyword, is not the column) */
+	if (strcmp(quote_identifier(src->lock_column), src->lock_column) != 0 ||
+		strcmp(quote_identifier(src->lock_key), src->lock_key) != 0)
+		return false;
+	col = get_attnum(RelationGetRelid(arel), src->lock_column);
+	key = get_attnum(RelationGetRelid(rel), src->lock_key);
+	if (col <= 0 || key <= 0)
+		return false;
+	get_atttypetypmodcoll(RelationGetRelid(rel), key, &type, &typmod, &collation);
+	if (TupleDescAttr(RelationGetDescr(arel), col - 1)->atttypid != type ||
+		TupleDescAttr(RelationGetDescr(arel), col - 1)->attcollation != collation ||
+		get_typtype(type) != TYPTYPE_BASE)
+		return false;
+	opclass = GetDefaultOpClass(type, BTREE_AM_OID);
+	if (!OidIsValid(opclass))
+		return false;
+	opfamily = get_opclass_family(opclass);
+	eqop = get_opfamily_member(opfamily, type, type, BTEqualStrategyNumber);
+	cmpproc = get_opfamily_proc(opfamily, type, type, BTORDER_PROC);
+	if (!OidIsValid(eqop) || !OidIsValid(cmpproc))
+		return false;
+	w->index = key_index(rel, key, opfamily, collation);
+	if (!OidIsValid(w->index))
+		return false;
+	w->col = col;
+	w->key = key;
+	w->type = type;
+	w->collation = collation;
+	w->eqproc = get_opcode(eqop);
+	w->cmpproc = cmpproc;
+	get_typlenbyval(type, &w->typlen, &w->typbyval);
+	w->ok = true;
+	return true;
+}
+
+/*
+ * An INSERT's INSERT_LOCK statement, without the statement: the customers
+ * table's rows of the new rows' customers locked FOR NO KEY UPDATE in key
+ * order, as
+ *   SELECT 1 FROM ONLY customers t
+ *    WHERE EXISTS (SELECT 1 FROM (SELECT (customer) AS k FROM new_rows) s WHERE s.k = t.key)
+ *    ORDER BY t.key FOR NO KEY UPDATE OF t
+ * locks them (each a statement's lock: a row updated since the snapshot is
+ * followed to its latest version in READ COMMITTED, a serialization failure
+ * under REPEATABLE READ and SERIALIZABLE; a row deleted is skipped).  Its
+ * executor start-up was most of what the lock cost on every INSERT.  Only
+ * for the mapping prio.track() compiles most: the customer a column of the
+ * key's own type (not a domain), named as SQL writes it, a plain table, the
+ * key compared by its type's default btree equality, prio's owner
+ * allowed to lock (SELECT of the key, UPDATE) and no row-level security on
+ * the table.  Otherwise false: the statement runs (and says what is wrong).
+ *
+ * top: called before prio's subtransaction begins, so that the lock is the
+ * transaction's own: taken by the subtransaction, the lock of a row the
+ * INSERT's foreign key check holds already (FOR KEY SHARE) made a
+ * MultiXact on every INSERT (WAL, SLRU pages, and multixact wraparound
+ * vacuums sooner).  Only once the lookups are made and current (the
+ * first INSERT after a change of a relation locks within the
+ * subtransaction): what is left can raise only what every statement may
+ * raise (a serialization failure, a deadlock, a lock timeout, a cancel),
+ * which prio raises anyway.
+ */
+static bool
+lock_direct(TriggerData *td, SourceRow *src, bool top)
+{
+	Relation	arel = td->tg_relation;
+	Oid			crelid = src->lock_relid;
+	LockWay    *w = &src->lock_way;
+	Oid			user = GetUserId();
+	Relation	rel;
+	Relation	idx;
+	KeySort		ks;
+	Datum	   *keys = NULL;
+	int			n = 0;
+	int			max = 0;
+	int			nkeys = 0;
+	TupleTableSlot *slot;
+	int			readptr;
+	Snapshot	snapshot;
+	IndexScanDesc scan;
+	bool		xact_snapshot = IsolationUsesXactSnapshot();
+
+	if (src->lock_column == NULL || src->lock_key == NULL || !OidIsValid(crelid) ||
+		ArrayGetNItems(ARR_NDIM(src->insert_lock), ARR_DIMS(src->insert_lock)) != 1 ||
+		td->tg_newtable == NULL || get_rel_relkind(crelid) != RELKIND_RELATION)
+		return false;
+	rel = try_table_open(crelid, RowShareLock);
+	if (rel == NULL)
+		return false;
+	/* (outside prio's subtransaction: only with the lookups made, nothing left to fail) */
+	if (top && !(w->known && w->gen == signature_gen && w->ok))
+	{
+		table_close(rel, NoLock);
+		return false;
+	}
+	/* as the executor checks a SELECT ... FOR NO KEY UPDATE of the key */
+	if (rel->rd_rel->relrowsecurity || !lock_lookup(td, src, rel) ||
+		(pg_class_aclcheck(crelid, user, ACL_SELECT) != ACLCHECK_OK &&
+		 pg_attribute_aclcheck(crelid, w->key, user, ACL_SELECT) != ACLCHECK_OK) ||
+		(pg_class_aclcheck(crelid, user, ACL_UPDATE) != ACLCHECK_OK &&
+		 pg_attribute_aclcheck_all(crelid, user, ACL_UPDATE, ACLMASK_ANY) != ACLCHECK_OK))
+	{
+		table_close(rel, NoLock);
+		return false;
+	}
+	idx = index_open(w->index, RowShareLock);
+
+	/* the new rows' customers, in key order, each once */
+	slot = MakeSingleTupleTableSlot(RelationGetDescr(arel), &TTSOpsMinimalTuple);
+	readptr = tuplestore_alloc_read_pointer(td->tg_newtable, EXEC_FLAG_REWIND);
+	tuplestore_select_read_pointer(td->tg_newtable, readptr);
+	tuplestore_rescan(td->tg_newtable);
+	while (tuplestore_gettupleslot(td->tg_newtable, true, false, slot))
+	{
+		bool		isnull;
+		Datum		k = slot_getattr(slot, w->col, &isnull);
+
+		CHECK_FOR_INTERRUPTS();
+		if (isnull)
+			continue;
+		if (n == max)
+		{
+			max = Max(16, max * 2);
+			keys = keys ? repalloc_huge(keys, sizeof(Datum) * (Size) max) : palloc(sizeof(Datum) * max);
+		}
+		keys[n++] = datumCopy(k, w->typbyval, w->typlen);
+	}
+	tuplestore_select_read_pointer(td->tg_newtable, 0);
+	ExecDropSingleTupleTableSlot(slot);
+	fmgr_info(w->cmpproc, &ks.cmp);
+	ks.collation = w->collation;
+	if (n > 1)
+		qsort_arg(keys, n, sizeof(Datum), key_cmp, &ks);
+	for (int i = 0; i < n; i++)
+		if (nkeys == 0 || key_cmp(&keys[nkeys - 1], &keys[i], &ks) != 0)
+			keys[nkeys++] = keys[i];
+
+	/* what a statement starting now would see */
+	CommandCounterIncrement();
+	snapshot = RegisterSnapshot(GetTransactionSnapshot());
+	slot = table_slot_create(rel, NULL);
+	scan = index_beginscan(rel, idx, snapshot, 1, 0);
+	for (int i = 0; i < nkeys; i++)
+	{
+		ScanKeyData skey;
+
+		CHECK_FOR_INTERRUPTS();
+		ScanKeyEntryInitialize(&skey, 0, 1, BTEqualStrategyNumber, w->type, w->collation,
+							   w->eqproc, keys[i]);
+		index_rescan(scan, &skey, 1, NULL, 0);
+		while (index_getnext_slot(scan, ForwardScanDirection, slot))
+		{
+			TM_FailureData tmfd;
+			ItemPointerData tid = slot->tts_tid;
+
+			/* the flags and outcomes of ExecLockRows */
+			switch (table_tuple_lock(rel, &tid, snapshot, slot, GetCurrentCommandId(true),
+									 LockTupleNoKeyExclusive, LockWaitBlock,
+									 TUPLE_LOCK_FLAG_LOCK_UPDATE_IN_PROGRESS |
+									 (xact_snapshot ? 0 : TUPLE_LOCK_FLAG_FIND_LAST_VERSION), &tmfd))
+			{
+				case TM_Ok:
+				case TM_SelfModified:
+					break;
+				case TM_Updated:
+				case TM_Deleted:
+					if (xact_snapshot)
+						ereport(ERROR,
+								(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+								 errmsg("could not serialize access due to concurrent update")));
+					/* (TM_Updated only without FIND_LAST_VERSION; deleted: skipped) */
+					break;
+				case TM_Invisible:
+					elog(ERROR, "attempted to lock invisible tuple");
+					break;
+				default:
+					elog(ERROR, "unexpected table_tuple_lock status");
+					break;
+			}
+		}
+	}
+	index_endscan(scan);
+	UnregisterSnapshot(snapshot);
+	ExecDropSingleTupleTableSlot(slot);
+	/* the locks last until the end of the transaction, as a statement's do */
+	index_close(idx, NoLock);
+	table_close(rel, NoLock);
+	return true;
+}
+
 /* prio's side of the statement; an error is the caller's to catch */
 static void
-apply(TriggerData *td, SourceRow *src, SourceRow **attached, int nattached, CommandId since)
+apply(TriggerData *td, SourceRow *src, SourceRow **attached, int nattached, CommandId since,
+	  bool locked)
 {
 	Tuplestorestate *ts = td->tg_newtable ? td->tg_newtable : td->tg_oldtable;
 	bool		large = ts != NULL && tuplestore_tuple_count(ts) >= TRACK_LARGE;
@@ -725,7 +1101,8 @@ apply(TriggerData *td, SourceRow *src, SourceRow **attached, int nattached, Comm
 		 * The application's rows of those customers first, as its UPDATE of
 		 * one locks it: every writer takes them before prio's own locks
 		 */
-		run_statements(src->relid, src->insert_lock, large);
+		if (!locked && !lock_direct(td, src, false))
+			run_statements(src->relid, src->insert_lock, large);
 		insert_events(td, src->relid, src->events, since);
 	}
 	else
@@ -759,6 +1136,7 @@ source_changed(TriggerData *td, int32 source_id)
 	int			nattached;
 	MemoryContext cxt;
 	ResourceOwner owner = CurrentResourceOwner;
+	bool		locked;
 
 	/*
 	 * The statement's command id: state rows written since (by an
@@ -797,11 +1175,16 @@ source_changed(TriggerData *td, int32 source_id)
 	if (SPI_register_trigger_data(td) != SPI_OK_TD_REGISTER)
 		elog(ERROR, "could not register the transition tables of tracked table %u", relid);
 
+	/* an INSERT's customers rows locked by the transaction itself (lock_direct) */
+	locked = src->activities && TRIGGER_FIRED_BY_INSERT(td->tg_event) && src->events != NULL &&
+		td->tg_newtable != NULL && td->tg_trigger->tgnewtable != NULL &&
+		lock_direct(td, src, true);
+
 	BeginInternalSubTransaction(NULL);
 	MemoryContextSwitchTo(cxt);
 	PG_TRY();
 	{
-		apply(td, src, attached, nattached, since);
+		apply(td, src, attached, nattached, since, locked);
 		ReleaseCurrentSubTransaction();
 		MemoryContextSwitchTo(cxt);
 		CurrentResourceOwner = owner;

@@ -1208,7 +1208,7 @@ source_changed(TriggerData *td, int32 source_id)
 				(errmsg("prio: this %s of %s did not reach prio: %s", op, name, edata->message),
 				 errdetail("SQLSTATE %s; the write itself went through.",
 						   unpack_sql_state(edata->sqlerrcode)),
-				 errhint("See prio.tracked.last_error; prio.untrack() and prio.track() the table again to resynchronise.")));
+				 errhint("See prio.tracked.last_error; fix the row or the mapping (prio.untrack() and prio.track()), then prio.recompute() resynchronises.")));
 		FreeErrorData(edata);
 	}
 	PG_END_TRY();

@@ -635,7 +635,7 @@ collector_tracked(ActivityCollector *c, int pass)
 							edata->message),
 					 errdetail("SQLSTATE %s; the state of the customers of its customers table is left as it was.",
 							   unpack_sql_state(edata->sqlerrcode)),
-					 errhint("See prio.tracked.last_error; fix the row or the mapping (prio.untrack() and prio.track()), then prio.recompute().")));
+					 errhint("See prio.tracked.last_error; fix the row or the mapping (prio.untrack() and prio.track()), then prio.recompute() resynchronises.")));
 			if (SPI_execute_with_args("SELECT " PRIO_SCHEMA "._track_note_error($1, $2)",
 									  2, types, args, NULL, false, 0) != SPI_OK_SELECT)
 				elog(ERROR, "could not note the error of tracked table %u", src->relid);

@@ -167,9 +167,12 @@ REVOKE ALL ON FUNCTION @extschema@.customers_changed() FROM PUBLIC;
 -- prio.refresh_runs; new automatic breaks or CLV models wait for the writers
 -- in flight (EXCLUSIVE on customer_state, as a settings change).  The
 -- functions are dropped and created again, their grants given back
--- (prio.upgrade_regrant, dropped at the end).
+-- (prio.upgrade_regrant).
 ------------------------------------------------------------------------
 
+-- Gives back the privileges a dropped and re-created object had (acl:
+-- its old ACL); used throughout this script, dropped at its end
+-- (99_triggers.sql).
 CREATE FUNCTION @extschema@.upgrade_regrant(target text, acl aclitem[])
 RETURNS void
 LANGUAGE plpgsql
@@ -178,6 +181,14 @@ AS $$
 DECLARE
     r record;
 BEGIN
+    IF acl IS NULL THEN
+        RETURN;                         -- the default privileges, as created
+    END IF;
+    -- a function is created with EXECUTE for PUBLIC: take it back unless
+    -- the old one had it
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.aclexplode(acl) a WHERE a.grantee OPERATOR(pg_catalog.=) 0) THEN
+        EXECUTE pg_catalog.format('REVOKE ALL ON %s FROM PUBLIC', target);
+    END IF;
     FOR r IN SELECT a.grantee, a.privilege_type, a.is_grantable
                FROM pg_catalog.aclexplode(acl) a
               WHERE a.grantee OPERATOR(pg_catalog.<>) a.grantor
@@ -589,7 +600,6 @@ COMMENT ON FUNCTION @extschema@.grant_admin(regrole) IS
 SELECT @extschema@.upgrade_regrant('FUNCTION @extschema@.grant_admin(regrole)',
                                    NULLIF(pg_catalog.current_setting('prio.upgrade_acl_grant_admin'), '')::pg_catalog.aclitem[]);
 
-DROP FUNCTION @extschema@.upgrade_regrant(text, aclitem[]);
 
 
 -- Restore (issue 17, defect 9): a restore gives back exactly what was dumped.
@@ -1090,33 +1100,6 @@ COMMENT ON COLUMN @extschema@.tier_history.changed_at IS 'When the change took e
 -- 91_win_probability: win_features() is C, the code that writes
 -- win_outcomes (issue 16, item 1), its grants given back (followup, which
 -- calls it, was dropped above).
-CREATE FUNCTION @extschema@.upgrade_regrant(target text, acl aclitem[])
-RETURNS void
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    r record;
-BEGIN
-    IF acl IS NULL THEN
-        RETURN;                         -- the default privileges, as created
-    END IF;
-    -- a function is created with EXECUTE for PUBLIC: take it back unless
-    -- the old one had it
-    IF NOT EXISTS (SELECT 1 FROM pg_catalog.aclexplode(acl) a WHERE a.grantee OPERATOR(pg_catalog.=) 0) THEN
-        EXECUTE pg_catalog.format('REVOKE ALL ON %s FROM PUBLIC', target);
-    END IF;
-    FOR r IN SELECT a.grantee, a.privilege_type, a.is_grantable
-               FROM pg_catalog.aclexplode(acl) a
-              WHERE a.grantee OPERATOR(pg_catalog.<>) a.grantor
-    LOOP
-        EXECUTE pg_catalog.format('GRANT %s ON %s TO %s%s', r.privilege_type, target,
-                    CASE WHEN r.grantee OPERATOR(pg_catalog.=) 0 THEN 'PUBLIC'
-                         ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(r.grantee)) END,
-                    CASE WHEN r.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END);
-    END LOOP;
-END
-$$;
 SELECT pg_catalog.set_config('prio.upgrade_acl_win_features', coalesce(p.proacl::text, ''), true)
   FROM pg_catalog.pg_proc p
  WHERE p.oid OPERATOR(pg_catalog.=) '@extschema@.win_features(@extschema@.customer_state)'::pg_catalog.regprocedure;
@@ -1132,7 +1115,6 @@ COMMENT ON FUNCTION @extschema@.win_features(@extschema@.customer_state) IS
 'What win probability looks at, for a state row (C, the code that writes prio.win_outcomes): base stage, owner, the four BANT answers (yes/no/unknown), RFM segment, and for every kind that does not close a deal whether the customer had one by state.last_at (kind:<name> yes/no).  NULL when the customer does not exist or the caller cannot see it; needs SELECT on customers, activities and activity_kinds.';
 SELECT @extschema@.upgrade_regrant('FUNCTION @extschema@.win_features(@extschema@.customer_state)',
                                    NULLIF(pg_catalog.current_setting('prio.upgrade_acl_win_features'), '')::pg_catalog.aclitem[]);
-DROP FUNCTION @extschema@.upgrade_regrant(text, aclitem[]);
 
 -- 40_tables: customers carry attributes of their own (issue 18, item 7)
 ALTER TABLE @extschema@.customers
@@ -1148,8 +1130,7 @@ COMMENT ON COLUMN @extschema@.customers.attributes IS 'Your own attributes of th
 -- both (the key: customer_id as text for prio's own customers), explain()
 -- source, key and the latest events.  followup (dropped above) is created
 -- as 0.4 has it and explain(bigint) dropped and created again, their
--- privileges given back (prio.upgrade_regrant, dropped at the end of this
--- section).
+-- privileges given back (prio.upgrade_regrant).
 ------------------------------------------------------------------------
 
 ALTER TABLE @extschema@.customers
@@ -1164,33 +1145,6 @@ ALTER TABLE @extschema@.tier_history
 COMMENT ON COLUMN @extschema@.tier_history.source IS 'The tracked table the customer is mirrored from (prio.customers.source when the row was written); NULL for a customer of prio.customers itself.';
 COMMENT ON COLUMN @extschema@.tier_history.customer_key IS 'The customer''s key in that table, as text (follows a change of the key); NULL for a customer of prio.customers itself, whose key is customer_id.';
 
-CREATE FUNCTION @extschema@.upgrade_regrant(target text, acl aclitem[])
-RETURNS void
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    r record;
-BEGIN
-    IF acl IS NULL THEN
-        RETURN;                         -- the default privileges, as created
-    END IF;
-    -- a function is created with EXECUTE for PUBLIC: take it back unless
-    -- the old one had it
-    IF NOT EXISTS (SELECT 1 FROM pg_catalog.aclexplode(acl) a WHERE a.grantee OPERATOR(pg_catalog.=) 0) THEN
-        EXECUTE pg_catalog.format('REVOKE ALL ON %s FROM PUBLIC', target);
-    END IF;
-    FOR r IN SELECT a.grantee, a.privilege_type, a.is_grantable
-               FROM pg_catalog.aclexplode(acl) a
-              WHERE a.grantee OPERATOR(pg_catalog.<>) a.grantor
-    LOOP
-        EXECUTE pg_catalog.format('GRANT %s ON %s TO %s%s', r.privilege_type, target,
-                    CASE WHEN r.grantee OPERATOR(pg_catalog.=) 0 THEN 'PUBLIC'
-                         ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(r.grantee)) END,
-                    CASE WHEN r.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END);
-    END LOOP;
-END
-$$;
 SELECT pg_catalog.set_config('prio.upgrade_acl_explain', coalesce(p.proacl::text, ''), true)
   FROM pg_catalog.pg_proc p WHERE p.oid OPERATOR(pg_catalog.=) '@extschema@.explain(bigint)'::pg_catalog.regprocedure;
 DROP FUNCTION @extschema@.explain(bigint);
@@ -1412,7 +1366,6 @@ END
 $$;
 SELECT @extschema@.upgrade_regrant('FUNCTION @extschema@.explain(bigint)',
                                     NULLIF(pg_catalog.current_setting('prio.upgrade_acl_explain'), '')::pg_catalog.aclitem[]);
-DROP FUNCTION @extschema@.upgrade_regrant(text, aclitem[]);
 
 
 -- 85_track (tracked tables, new in 0.4) follows: the Makefile appends

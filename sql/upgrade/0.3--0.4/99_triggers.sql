@@ -1,4 +1,5 @@
--- Last part of the upgrade to 0.4: put back the saved trigger states.
+-- Last part of the upgrade to 0.4: put back the saved trigger states, and drop
+-- the helper that gave back privileges (prio.upgrade_regrant, 10_changes.sql).
 -- the triggers' ENABLE ALWAYS / ENABLE REPLICA / DISABLE, as they were
 CREATE FUNCTION @extschema@.upgrade_trigger_states(saved text)
 RETURNS void
@@ -25,3 +26,4 @@ END
 $$;
 SELECT @extschema@.upgrade_trigger_states(pg_catalog.current_setting('prio.upgrade_trigger_states'));
 DROP FUNCTION @extschema@.upgrade_trigger_states(text);
+DROP FUNCTION @extschema@.upgrade_regrant(text, aclitem[]);

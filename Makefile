@@ -20,10 +20,14 @@ override PG_CPPFLAGS += -I$(srcdir)/src -I$(srcdir)/src/rules -I$(srcdir)/src/en
 # frozen: never edited.
 INSTALL_PARTS = $(sort $(wildcard sql/install/*.sql))
 # The upgrade to the version in development is built too, while it is
-# unreleased: its changes, then the parts that are new in it, as they install.
-UPGRADE_PARTS = sql/upgrade/0.3--0.4/10_changes.sql sql/install/85_track.sql \
-                sql/upgrade/0.3--0.4/99_triggers.sql
-DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql sql/$(EXTENSION)--0.3--0.4.sql
+# unreleased (sql/upgrade/0.4--0.5/10_begin.sql says how): its changes, the
+# install parts new in it (NEW_IN_0_5), verbatim, then followup as it installs.
+UPGRADE_DIR = sql/upgrade/0.4--0.5
+NEW_IN_0_5  =
+UPGRADE_PARTS = $(sort $(wildcard $(UPGRADE_DIR)/[1-4]*.sql)) $(NEW_IN_0_5) \
+                $(sort $(wildcard $(UPGRADE_DIR)/[5-8]*.sql)) sql/install/95_followup.sql \
+                $(UPGRADE_DIR)/99_end.sql
+DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql sql/$(EXTENSION)--0.4--0.5.sql
 DATA       = $(filter-out $(DATA_built),$(wildcard sql/$(EXTENSION)--*.sql))
 
 # pg_regress inputs are sql/*.sql without "--" (and not the install script).
@@ -54,7 +58,7 @@ $(OBJS): $(wildcard src/*.h src/*/*.h)
 sql/$(EXTENSION)--$(EXTVERSION).sql: $(INSTALL_PARTS)
 	cat $^ > $@
 
-sql/$(EXTENSION)--0.3--0.4.sql: $(UPGRADE_PARTS)
+sql/$(EXTENSION)--0.4--0.5.sql: $(UPGRADE_PARTS)
 	cat $^ > $@
 
 # pgTAP suite against the server in PGHOST/PGDATABASE (the extension must be installed).

@@ -134,6 +134,8 @@ ALTER EXTENSION prio UPDATE TO '0.3';
 SELECT extversion FROM pg_extension WHERE extname = 'prio';
 ALTER EXTENSION prio UPDATE TO '0.4';
 SELECT extversion FROM pg_extension WHERE extname = 'prio';
+ALTER EXTENSION prio UPDATE TO '0.5';
+SELECT extversion FROM pg_extension WHERE extname = 'prio';
 
 -- data, configuration and grants kept; the state still equals a rebuild
 SELECT (SELECT count(*) FROM prio.activities) = b.activities AS activities_kept,
@@ -193,7 +195,7 @@ GRANT SELECT (customer_id, tier) ON prio.followup TO prio_upgrade_features;
 ALTER TABLE prio.activities ENABLE ALWAYS TRIGGER activities_inserted;
 ALTER TABLE prio.activities ENABLE ALWAYS TRIGGER activities_deleted;
 ALTER TABLE prio.customers ENABLE REPLICA TRIGGER customers_updated;
-ALTER EXTENSION prio UPDATE TO '0.4';
+ALTER EXTENSION prio UPDATE;
 SELECT has_function_privilege('public', 'prio.win_features(prio.customer_state)', 'EXECUTE')
            AS public_can_call,
        has_function_privilege('prio_upgrade_features', 'prio.win_features(prio.customer_state)', 'EXECUTE')
@@ -207,6 +209,33 @@ SELECT c.relname, t.tgname, t.tgenabled
  ORDER BY 1, 2;
 DROP OWNED BY prio_upgrade_features;
 DROP ROLE prio_upgrade_features;
+
+-- 0.4 -> 0.5 drops prio.followup and creates it again: the typed follow-up
+-- view of a tracked customers table is created again, with its privileges,
+-- and followup keeps its grants and its columns'
+DROP EXTENSION prio CASCADE;
+CREATE EXTENSION prio VERSION '0.4';
+CREATE ROLE prio_upgrade_bi;
+CREATE TABLE upgrade_accounts (id uuid PRIMARY KEY, legal_name text, rep text);
+INSERT INTO upgrade_accounts VALUES ('00000000-0000-0000-0000-000000000001', 'Acme', 'alice'),
+                                    ('00000000-0000-0000-0000-000000000002', 'Globex', 'bob');
+SELECT prio.track('upgrade_accounts', 'customers', '{"key": "id", "name": "legal_name", "owner": "rep"}');
+REVOKE SELECT ON prio.followup_upgrade_accounts FROM PUBLIC;
+GRANT SELECT ON prio.followup_upgrade_accounts TO prio_upgrade_bi;
+GRANT SELECT ON prio.followup TO prio_upgrade_bi;
+GRANT SELECT (customer_id, tier) ON prio.followup TO PUBLIC;
+ALTER EXTENSION prio UPDATE TO '0.5';
+SELECT a.id, f.name, f.owner
+  FROM upgrade_accounts a JOIN prio.followup_upgrade_accounts f ON f.id = a.id ORDER BY 2;
+SELECT has_table_privilege('public', 'prio.followup_upgrade_accounts', 'SELECT') AS public_reads_typed_view,
+       has_table_privilege('prio_upgrade_bi', 'prio.followup_upgrade_accounts', 'SELECT') AS bi_reads_typed_view,
+       has_table_privilege('prio_upgrade_bi', 'prio.followup', 'SELECT') AS bi_reads_followup,
+       has_column_privilege('public', 'prio.followup', 'tier', 'SELECT') AS public_reads_tier,
+       has_column_privilege('public', 'prio.followup', 'reason', 'SELECT') AS public_reads_reason;
+SELECT prio.untrack('upgrade_accounts');
+DROP TABLE upgrade_accounts;
+DROP OWNED BY prio_upgrade_bi;
+DROP ROLE prio_upgrade_bi;
 DROP EXTENSION prio CASCADE;
 CREATE EXTENSION prio;
 

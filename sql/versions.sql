@@ -3,7 +3,7 @@
 -- version (prio_evaluate_0_4, ...); an installed 0.1, 0.2 or 0.3 still
 -- names the symbols of its frozen scripts, which this library keeps
 -- (legacy.c), and must work on it before ALTER EXTENSION UPDATE exactly as
--- it did, and after the update exactly as a fresh install of 0.4.
+-- it did, and after the update exactly as a fresh install of 0.5.
 \set VERBOSITY terse
 SET client_min_messages = warning;
 SET timezone = 'UTC';
@@ -39,7 +39,7 @@ BEGIN;
 \set v '0.1'
 :data;
 :paths;
-ALTER EXTENSION prio UPDATE TO '0.4';
+ALTER EXTENSION prio UPDATE TO '0.5';
 \set v '0.1 updated'
 INSERT INTO prio.activities (customer_id, kind, at, amount)
 SELECT 1 + g % 30, (ARRAY['purchase', 'meeting', 'reply', 'email'])[1 + g % 4], now() - g * interval '1 hour', 10
@@ -68,7 +68,7 @@ SELECT count(*) = 30 AS evaluated_with_models
   FROM prio.customer_state s JOIN prio.customers c USING (customer_id) CROSS JOIN prio.rule_config r
  WHERE (prio.evaluate(prio.stored_facts(s), c, r.cfg, r.r_breaks, r.f_breaks, r.m_breaks, now(),
                       r.bgnbd, r.gammagamma)).tier = s.tier;
-ALTER EXTENSION prio UPDATE TO '0.4';
+ALTER EXTENSION prio UPDATE TO '0.5';
 \set v '0.2 updated'
 INSERT INTO prio.activities (customer_id, kind, at, amount)
 SELECT 1 + g % 30, (ARRAY['purchase', 'meeting', 'reply', 'email'])[1 + g % 4], now() - g * interval '1 hour', 10
@@ -101,7 +101,7 @@ SELECT bool_and(prio.customer_summary(s, now(), interval '1 week')::text = x.w::
           FROM prio.activities a JOIN prio.activity_kinds k USING (kind)
          WHERE k.is_purchase GROUP BY a.customer_id) x
   JOIN prio.customer_state s USING (customer_id);
-ALTER EXTENSION prio UPDATE TO '0.4';
+ALTER EXTENSION prio UPDATE TO '0.5';
 \set v '0.3 updated'
 INSERT INTO prio.activities (customer_id, kind, at, amount)
 SELECT 1 + g % 30, (ARRAY['purchase', 'meeting', 'reply', 'email'])[1 + g % 4], now() - g * interval '1 hour', 10
@@ -116,14 +116,28 @@ SELECT p.oid::regprocedure AS function, p.prosrc AS symbol,
                  'prio.clv_summary(timestamptz, numeric, timestamptz)'::regprocedure)
  ORDER BY 1::text;
 
--- a fresh install of 0.4: the same data, then the same activities
 DROP EXTENSION prio CASCADE;
-CREATE EXTENSION prio;
+CREATE EXTENSION prio VERSION '0.4';
 BEGIN;
 \set v '0.4'
 :data;
 :paths;
-\set v '0.4 more'
+ALTER EXTENSION prio UPDATE TO '0.5';
+\set v '0.4 updated'
+INSERT INTO prio.activities (customer_id, kind, at, amount)
+SELECT 1 + g % 30, (ARRAY['purchase', 'meeting', 'reply', 'email'])[1 + g % 4], now() - g * interval '1 hour', 10
+  FROM generate_series(1, 40) g;
+:paths;
+COMMIT;
+
+-- a fresh install of 0.5: the same data, then the same activities
+DROP EXTENSION prio CASCADE;
+CREATE EXTENSION prio;
+BEGIN;
+\set v '0.5'
+:data;
+:paths;
+\set v '0.5 more'
 INSERT INTO prio.activities (customer_id, kind, at, amount)
 SELECT 1 + g % 30, (ARRAY['purchase', 'meeting', 'reply', 'email'])[1 + g % 4], now() - g * interval '1 hour', 10
   FROM generate_series(1, 40) g;
@@ -139,7 +153,7 @@ SELECT count(*) = 30 AS evaluated_with_models
                       r.bgnbd, r.gammagamma)).tier = s.tier;
 COMMIT;
 
--- 0.4's functions name the versioned symbols, the old ones no longer
+-- 0.5's functions name the versioned symbols, the old ones no longer
 SELECT p.oid::regprocedure AS function, p.prosrc AS symbol
   FROM pg_proc p
  WHERE p.pronamespace = 'prio'::regnamespace AND p.prolang = (SELECT oid FROM pg_language WHERE lanname = 'c')
@@ -147,20 +161,20 @@ SELECT p.oid::regprocedure AS function, p.prosrc AS symbol
  ORDER BY 1::text;
 
 -- Each path computed the same on every install: before the update as a
--- fresh 0.4 does on the same data, after it as 0.4 does after more
+-- fresh 0.5 does on the same data, after it as 0.5 does after more
 -- activities (one distinct fingerprint each)
 SELECT what, count(DISTINCT fp) AS fingerprints, count(*) AS installs
   FROM versions_seen
- WHERE install NOT LIKE '% updated' AND install <> '0.4 more'
+ WHERE install NOT LIKE '% updated' AND install <> '0.5 more'
  GROUP BY what ORDER BY what;
 SELECT what, count(DISTINCT fp) AS fingerprints, count(*) AS installs
   FROM versions_seen
- WHERE install LIKE '% updated' OR install = '0.4 more'
+ WHERE install LIKE '% updated' OR install = '0.5 more'
  GROUP BY what ORDER BY what;
 -- and every time, the insert trigger wrote what prio.fold folds
 SELECT bool_and(fp = 'true') AS trigger_equals_fold, count(*) AS checked
   FROM versions_seen WHERE what = 'refold';
--- what they computed (0.4's after more activities), so that a change in the
+-- what they computed (0.5's after more activities), so that a change in the
 -- rules shows here too
 SELECT tier, effective_stage, count(*), min(priority), max(priority)
   FROM prio.customer_state GROUP BY 1, 2 ORDER BY 1, 2;

@@ -1,0 +1,77 @@
+-- prio 0.4 -> 0.5.  Add-only, built by the Makefile from these parts:
+--   sql/upgrade/0.4--0.5/[1-4]*.sql   changes to what 0.4 has, before ...
+--   the install parts new in 0.5      (sql/install/, verbatim; NEW_IN_0_5)
+--   sql/upgrade/0.4--0.5/[5-8]*.sql   changes that need those
+--   sql/install/95_followup.sql       prio.followup, as 0.5 has it
+--   sql/upgrade/0.4--0.5/99_end.sql   privileges and typed views given back
+--
+-- prio.followup is dropped here and created once, at the end, so a part may
+-- drop and create any function it calls; its privileges (of the view and of
+-- its columns) are given back after, and so are the typed follow-up views of
+-- tracked customers tables (prio.followup_<table>), which are created again
+-- with prio._track_view() and their privileges.
+
+-- Gives back the privileges a dropped and re-created object had (acl: its
+-- old ACL); used throughout this script, dropped at its end (99_end.sql).
+CREATE FUNCTION @extschema@.upgrade_regrant(target text, acl aclitem[])
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    r record;
+BEGIN
+    IF acl IS NULL THEN
+        RETURN;                         -- the default privileges, as created
+    END IF;
+    -- an object is created with privileges for PUBLIC (EXECUTE; the typed
+    -- views' SELECT): take them back unless the old one had them
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.aclexplode(acl) a WHERE a.grantee OPERATOR(pg_catalog.=) 0) THEN
+        EXECUTE pg_catalog.format('REVOKE ALL ON %s FROM PUBLIC', target);
+    END IF;
+    FOR r IN SELECT a.grantee, a.privilege_type, a.is_grantable
+               FROM pg_catalog.aclexplode(acl) a
+              WHERE a.grantee OPERATOR(pg_catalog.<>) a.grantor
+    LOOP
+        EXECUTE pg_catalog.format('GRANT %s ON %s TO %s%s', r.privilege_type, target,
+                    CASE WHEN r.grantee OPERATOR(pg_catalog.=) 0 THEN 'PUBLIC'
+                         ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(r.grantee)) END,
+                    CASE WHEN r.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END);
+    END LOOP;
+END
+$$;
+
+-- followup's privileges, and its columns' (GRANT SELECT (tier, ...) ON
+-- prio.followup), given back in 99_end.sql to the columns it still has
+SELECT pg_catalog.set_config('prio.upgrade_acl_followup', coalesce(c.relacl::text, ''), true)
+  FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) '@extschema@.followup'::pg_catalog.regclass;
+SELECT pg_catalog.set_config('prio.upgrade_colacl_followup',
+           coalesce(pg_catalog.jsonb_object_agg(a.attname, a.attacl::text)::text, '{}'), true)
+  FROM pg_catalog.pg_attribute a
+ WHERE a.attrelid OPERATOR(pg_catalog.=) '@extschema@.followup'::pg_catalog.regclass
+   AND a.attacl IS NOT NULL;
+
+-- the typed follow-up views (not members of the extension: made by
+-- prio.track()), by source, with their privileges; dropped
+SELECT pg_catalog.set_config('prio.upgrade_typed_views',
+           coalesce(pg_catalog.jsonb_object_agg(s.source_id, c.relacl::text)::text, '{}'), true)
+  FROM @extschema@.sources s
+  JOIN pg_catalog.pg_class c
+    ON c.relnamespace OPERATOR(pg_catalog.=) '@extschema@'::pg_catalog.regnamespace
+   AND c.relname OPERATOR(pg_catalog.=) (s.compiled OPERATOR(pg_catalog.->>) 'view')
+ WHERE s.role OPERATOR(pg_catalog.=) 'customers';
+DO $$
+DECLARE
+    v text;
+BEGIN
+    FOR v IN SELECT s.compiled OPERATOR(pg_catalog.->>) 'view'
+               FROM @extschema@.sources s
+              WHERE s.role OPERATOR(pg_catalog.=) 'customers'
+                AND s.source_id::text OPERATOR(pg_catalog.=) ANY
+                    (SELECT pg_catalog.jsonb_object_keys(pg_catalog.current_setting('prio.upgrade_typed_views')::jsonb))
+    LOOP
+        EXECUTE pg_catalog.format('DROP VIEW @extschema@.%I', v);
+    END LOOP;
+END
+$$;
+DROP VIEW @extschema@.followup;

@@ -6,6 +6,8 @@ SET client_encoding = 'UTF8';
 SELECT prio.label('stage', 'won') AS loaded;
 BEGIN;
 SET LOCAL timezone = 'UTC';  -- whole days, whatever the DST calendar
+-- fixed RFM breaks: the scores do not depend on other tests' customers
+UPDATE prio.settings SET r_breaks = '{7,30,90,180}', f_breaks = '{1,2,3,5}', m_breaks = '{100,500,1000,5000}';
 CREATE FUNCTION pg_temp.err(q text) RETURNS text LANGUAGE plpgsql AS
 $$BEGIN EXECUTE q; RETURN 'no error'; EXCEPTION WHEN OTHERS THEN RETURN SQLSTATE || ': ' || SQLERRM; END$$;
 INSERT INTO prio.customers (customer_id, name, owner, budget, authority, need, timeline) VALUES

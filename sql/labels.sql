@@ -102,6 +102,15 @@ SELECT customer_id, reason FROM prio.followup WHERE customer_id = 32;
 SELECT has_table_privilege('public', 'prio.labels', 'SELECT') AS public_reads,
        has_table_privilege('public', 'prio.labels', 'UPDATE') AS public_writes;
 
+-- the setting and the table take the same tags: every canonical form the
+-- setting makes is a lang the table's CHECK accepts
+SELECT t AS tag, c.canonical,
+       pg_temp.err(format('INSERT INTO prio.labels (domain, code, lang, label) VALUES (%L, %L, %L, %L)',
+                          'test', 'x', c.canonical, 'y')) AS label_row
+  FROM unnest(ARRAY['EN', 'zh-hant-tw', 'ZH-HANS', 'de-ch-1996', 'es-419', 'sr-latn-rs', 'en-us-posix', 'yue-HK']) t
+ CROSS JOIN LATERAL (SELECT set_config('prio.language', t, true) AS canonical) c;
+SET LOCAL prio.language = 'zh-CN';
+
 -- Bad input: a bad tag is refused by the setting (22023) and by the table
 -- (23514), as is a bad domain, code or label
 SELECT q, pg_temp.err(q) FROM (VALUES

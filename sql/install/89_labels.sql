@@ -103,7 +103,10 @@ SELECT v.domain, v.code, l.lang, CASE l.lang WHEN 'en' THEN v.en ELSE v.zh END, 
     ('reason', 'overdue_1',      '1 day overdue',           '逾期 1 天'),
     ('reason', 'overdue',        '{n} days overdue',        '逾期 {n} 天'),
     ('reason', 'due_today',      'due today',               '今日到期'),
-    ('reason', 'due',            'due {date}',              '{date} 到期')
+    ('reason', 'due',            'due {date}',              '{date} 到期'),
+    -- for re-activation (prio.reactivation) and the next action (playbooks)
+    ('reason', 'last_inbound',   '{n} days since the last reply', '距上次回复 {n} 天'),
+    ('reason', 'next_action',    '{channel}: {action}',     '{channel}：{action}')
   ) v(domain, code, en, zh)
  CROSS JOIN (VALUES ('en'), ('zh-CN')) l(lang);
 

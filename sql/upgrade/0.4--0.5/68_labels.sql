@@ -152,3 +152,21 @@ COMMENT ON FUNCTION @extschema@.grant_admin(regrole) IS
 'Whoever runs prio: what grant_writer gives, plus settings, activity kinds, segments, refresh(), recompute() and fit_clv(), the refresh run log (prio.refresh_runs), and tracked tables: prio.track() and prio.untrack() (of tables the role owns, or may create triggers on and read all of), prio.tracked and prio.unmapped_kinds; and the labels (prio.labels).';
 SELECT @extschema@.upgrade_regrant('FUNCTION @extschema@.grant_admin(regrole)',
                                    NULLIF(pg_catalog.current_setting('prio.upgrade_acl_grant_admin'), '')::pg_catalog.aclitem[]);
+
+-- the admins of 0.4 (prio.grant_admin() gave them UPDATE on prio.settings)
+-- edit the labels too, as grant_admin() now gives
+DO $$
+DECLARE
+    r record;
+BEGIN
+    FOR r IN SELECT DISTINCT a.grantee
+               FROM pg_catalog.pg_class c, pg_catalog.aclexplode(c.relacl) a
+              WHERE c.oid OPERATOR(pg_catalog.=) '@extschema@.settings'::pg_catalog.regclass
+                AND a.privilege_type OPERATOR(pg_catalog.=) 'UPDATE'
+                AND a.grantee OPERATOR(pg_catalog.<>) c.relowner AND a.grantee OPERATOR(pg_catalog.<>) 0
+    LOOP
+        EXECUTE pg_catalog.format('GRANT INSERT, UPDATE, DELETE ON @extschema@.labels TO %I',
+                                  pg_catalog.pg_get_userbyid(r.grantee));
+    END LOOP;
+END
+$$;

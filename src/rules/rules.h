@@ -172,4 +172,9 @@ typedef const char *SegmentMap[SEGMENT_NSCORE][SEGMENT_NSCORE][SEGMENT_NSCORE];
 extern void CheckScore(int32 score, const char *name);
 extern void prio_segment_map_add(SegmentMap map, const char *name, const int *lim);
 
+/* rules/language.c: language tags (prio.language, prio.labels.lang) */
+#define PRIO_LANGUAGE_TAG_MAX 35
+extern bool prio_language_tag(char *tag);
+extern bool prio_language_parent(char *tag);
+
 #endif							/* PRIO_RULES_H */

@@ -52,7 +52,21 @@ SELECT r.rank,
        st.next_planned_at AS planned_at,
        -- added in 0.5 (hence last): labels in the session's prio.language
        @extschema@.label('stage', st.effective_stage::text) AS stage_label,
-       @extschema@.label('tier', st.tier) AS tier_label
+       @extschema@.label('tier', st.tier) AS tier_label,
+       -- added in 0.5 (hence last): the deal facts (prio.deals)
+       -- (no deals at all: the implicit deal of a quote or proposal with an amount)
+       CASE WHEN st.open_deals OPERATOR(pg_catalog.=) 0 AND st.last_deal_at IS NULL AND st.quote_at IS NOT NULL
+            THEN 'quote' ELSE st.funnel_stage END AS funnel_stage,
+       CASE WHEN st.open_deals OPERATOR(pg_catalog.=) 0 AND st.last_deal_at IS NULL AND st.quote_at IS NOT NULL
+            THEN st.quote_amount ELSE st.pipeline END AS pipeline,
+       CASE WHEN st.open_deals OPERATOR(pg_catalog.>) 0
+                 OR (st.last_deal_at IS NULL AND st.quote_at IS NOT NULL)
+            THEN CASE WHEN st.open_deals OPERATOR(pg_catalog.>) 0 THEN st.pipeline ELSE st.quote_amount END
+                 OPERATOR(pg_catalog.*)
+                 @extschema@.win_probability(@extschema@.win_features(st), (SELECT @extschema@.win_model()))::numeric
+       END AS weighted_pipeline,
+       CASE WHEN st.open_deals OPERATOR(pg_catalog.=) 0 AND st.last_deal_at IS NULL AND st.quote_at IS NOT NULL
+            THEN 1 ELSE st.open_deals END AS open_deals
   -- rank on the narrow columns; the rest of the row is read for the rows
   -- returned only (a LIMIT reads 50 rows, not an owner's thousands)
   FROM (
@@ -99,3 +113,7 @@ COMMENT ON COLUMN @extschema@.followup.planned_at IS 'The next planned touch: th
 COMMENT ON COLUMN @extschema@.followup.clv IS 'Expected value of the customer''s purchases over settings.clv_horizon months (BG/NBD x Gamma-Gamma, discounted); NULL without purchases or a fit.';
 COMMENT ON COLUMN @extschema@.followup.stage_label IS 'The stage''s label in the session''s prio.language (prio.label(''stage'', stage)).';
 COMMENT ON COLUMN @extschema@.followup.tier_label IS 'What the tier means, in the session''s prio.language (prio.label(''tier'', tier)): A high value high intent ... D low value low intent.';
+COMMENT ON COLUMN @extschema@.followup.funnel_stage IS 'The deal stage of the customer''s most advanced open deal (prio.deals); quote for the implicit deal of a customer with no deals at all (a quote or proposal activity with an amount); NULL without an open deal.';
+COMMENT ON COLUMN @extschema@.followup.pipeline IS 'Sum of the amounts of the customer''s open deals, or the implicit deal''s amount (0 without).';
+COMMENT ON COLUMN @extschema@.followup.weighted_pipeline IS 'pipeline x the customer''s win probability (prio.win_probability of its features under the current model); NULL without an open deal.';
+COMMENT ON COLUMN @extschema@.followup.open_deals IS 'How many open deals the customer has (the implicit deal counts as one).';

@@ -30,9 +30,9 @@
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
 
-#define NWATCHED 5
+#define NWATCHED 7
 static const char *const watched_names[NWATCHED] = {"activity_kinds", "settings",
-"auto_breaks", "clv_models", "rule_config"};
+"auto_breaks", "clv_models", "rule_config", "value_signals", "deal_stages"};
 
 static MemoryContext config_cxt = NULL;	/* the loaded values; reset on load */
 static MemoryContext reader_cxt = NULL; /* the row readers' field maps */
@@ -131,6 +131,7 @@ load_kinds(void)
 		k->stage = stage_null ? STAGE_PROSPECT : StageFromDatum(stage);
 		k->is_purchase = DatumGetBool(SPI_getbinval(t, d, 4, &isnull));
 		k->weight = DatumGetFloat8(SPI_getbinval(t, d, 5, &isnull));
+		k->deal_quote = strcmp(k->name, "quote") == 0 || strcmp(k->name, "proposal") == 0;
 	}
 	MemoryContextSwitchTo(old);
 	SPI_freetuptable(tt);
@@ -168,7 +169,8 @@ load_settings(bool with_models)
 			config.breaks[i] = CheckBreaks(DatumGetArrayTypePCopy(b), &config.nbreaks[i]);
 	}
 	config.settings.has_model = false;
-	if (with_models && config.settings.has_min_clv)
+	/* (0.5: prio.value_signals may give the CLV signal a threshold of its own) */
+	if (with_models)
 	{
 		bool		bg_null;
 		bool		gg_null;
@@ -177,6 +179,81 @@ load_settings(bool with_models)
 
 		prio_read_model(&config.settings, bg, bg_null, gg, gg_null, model_rr, reader_cxt);
 	}
+	MemoryContextSwitchTo(old);
+	SPI_freetuptable(tt);
+}
+
+/*
+ * 0.5: prio.value_signals (each enabled signal with its threshold; NULL: the
+ * 0.4 setting it stands for) and prio.deal_stages (the open stages' funnel
+ * points: the k-th of n by position scores k/n), where the tables exist.
+ */
+static void
+load_deals_config(void)
+{
+	Oid			nsp = get_namespace_oid(PRIO_SCHEMA, false);
+	SPITupleTable *tt;
+	MemoryContext old;
+	PrioDealStage *st;
+	int			nopen = 0;
+	int			k = 0;
+
+	if (OidIsValid(get_relname_relid("value_signals", nsp)))
+	{
+		tt = config_query("SELECT signal, enabled, threshold FROM " PRIO_SCHEMA ".value_signals",
+						  "prio.value_signals");
+		for (uint64 r = 0; r < SPI_processed; r++)
+		{
+			HeapTuple	t = tt->vals[r];
+			TupleDesc	d = tt->tupdesc;
+			char	   *name = SPI_getvalue(t, d, 1);
+			bool		isnull;
+			bool		tnull;
+			bool		enabled = DatumGetBool(SPI_getbinval(t, d, 2, &isnull));
+			Datum		threshold = SPI_getbinval(t, d, 3, &tnull);
+
+			for (int v = 0; v < VS_COUNT; v++)
+			{
+				if (name == NULL || strcmp(name, prio_value_signal_names[v]) != 0)
+					continue;
+				config.settings.vs_enabled[v] = !isnull && enabled;
+				if (!tnull)
+				{
+					config.settings.vs_has_threshold[v] = true;
+					config.settings.vs_threshold[v] = DatumGetFloat8(threshold);
+				}
+				else if (v == VS_PIPELINE)
+					config.settings.vs_has_threshold[v] = false;
+				/* else: the 0.4 setting's, as prio_read_settings() put it */
+			}
+		}
+		SPI_freetuptable(tt);
+	}
+	if (!OidIsValid(get_relname_relid("deal_stages", nsp)))
+		return;
+	tt = config_query("SELECT stage, outcome IS NULL, lifecycle FROM " PRIO_SCHEMA ".deal_stages"
+					  " ORDER BY position, stage", "prio.deal_stages");
+	old = MemoryContextSwitchTo(config_cxt);
+	st = palloc0(sizeof(PrioDealStage) * Max(SPI_processed, 1));
+	for (uint64 r = 0; r < SPI_processed; r++)
+	{
+		HeapTuple	t = tt->vals[r];
+		TupleDesc	d = tt->tupdesc;
+		bool		isnull;
+		bool		lnull;
+		Datum		lifecycle = SPI_getbinval(t, d, 3, &lnull);
+
+		st[r].name = SPI_getvalue(t, d, 1);
+		st[r].open = DatumGetBool(SPI_getbinval(t, d, 2, &isnull)) && !lnull;
+		st[r].lifecycle = lnull ? STAGE_PROSPECT : StageFromDatum(lifecycle);
+		if (st[r].open)
+			nopen++;
+	}
+	for (uint64 r = 0; r < SPI_processed; r++)
+		if (st[r].open)
+			st[r].points = (double) ++k / nopen;
+	config.settings.deal_stages = st;
+	config.settings.ndeal_stages = SPI_processed;
 	MemoryContextSwitchTo(old);
 	SPI_freetuptable(tt);
 }
@@ -218,6 +295,7 @@ prio_config(PrioApiVersion api)
 		memset(&config, 0, sizeof(config));
 		load_kinds();
 		load_settings(v02);
+		load_deals_config();
 		if (generation == config_generation)
 			break;
 	}
@@ -271,6 +349,7 @@ enum
 	S_VALUE_SCORE, S_BANT_THRESHOLD, S_INTENT_THRESHOLD,
 	S_W_TIER, S_W_RFM, S_W_BANT, S_W_INTENT, S_W_STAGE,
 	S_VALUE_MIN_CLV, S_CLV_HORIZON, S_CLV_DISCOUNT,	/* 0.2: absent from 0.1's row */
+	S_W_FUNNEL,					/* 0.5: absent before */
 	S_NFIELDS
 };
 static const char *const settings_fields[S_NFIELDS] = {
@@ -278,14 +357,14 @@ static const char *const settings_fields[S_NFIELDS] = {
 	"cadence_a", "cadence_b", "cadence_c", "cadence_d",
 	"value_score", "bant_threshold", "intent_threshold",
 	"weight_tier", "weight_rfm", "weight_bant", "weight_intent", "weight_stage",
-	"value_min_clv", "clv_horizon", "clv_discount_rate"
+	"value_min_clv", "clv_horizon", "clv_discount_rate", "weight_funnel"
 };
 static const Oid settings_types[S_NFIELDS] = {
 	INTERVALOID, INTERVALOID, INTERVALOID, INTERVALOID,
 	INTERVALOID, INTERVALOID, INTERVALOID, INTERVALOID,
 	INT4OID, INT4OID, FLOAT8OID,
 	FLOAT8OID, FLOAT8OID, FLOAT8OID, FLOAT8OID, FLOAT8OID,
-	FLOAT8OID, INT4OID, FLOAT8OID
+	FLOAT8OID, INT4OID, FLOAT8OID, FLOAT8OID
 };
 
 static const char *const bgnbd_fields[4] = {"r", "alpha", "a", "b"};
@@ -424,6 +503,17 @@ prio_read_settings(PrioSettings *s, RowReader *rr)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("setting clv_horizon must be 1..600 and clv_discount_rate in [0, 1)")));
+		/* 0.5: the funnel's weight (none before: 0.4's priorities) */
+		d = RowGet(rr, S_W_FUNNEL, &isnull);
+		s->w_funnel = isnull ? 0 : DatumGetFloat8(d);
+		if (!(s->w_funnel >= 0 && s->w_funnel < 1e6))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("setting weight_funnel must be between 0 and 1e6")));
 	}
 	s->has_model = false;
+	/* the value signals as 0.4 had them; prio_config() reads prio.value_signals */
+	prio_value_signals_default(s);
+	s->deal_stages = NULL;
+	s->ndeal_stages = 0;
 }

@@ -69,6 +69,8 @@ typedef struct Refold
 	bool		had_activity;	/* before this statement ... */
 	TimestampTz old_last_at;	/* ... up to here */
 	Datum		stored;			/* the locked row, when compared (else 0) */
+	struct PrioDeals deals;		/* 0.5: its deal facts, as stored (not folded) */
+	bool		type_implies_value;
 } Refold;
 
 /* SPI plans, prepared once per backend (the plan cache revalidates them) */
@@ -244,6 +246,8 @@ RefoldSetAside(RefoldSet *rs, const PrioFacts *stored, Datum stored_row, const c
 	r->created_at = created_at;
 	r->tid = *tid;
 	r->stored = rs->compare ? datumCopy(stored_row, false, -1) : (Datum) 0;
+	r->deals = stored->deals;
+	r->type_implies_value = stored->type_implies_value;
 	MemoryContextSwitchTo(old);
 }
 
@@ -267,6 +271,9 @@ evaluate_and_write(RefoldSet *rs, Refold *r, PrioFacts *f)
 {
 	PrioEval	e;
 
+	/* the facts the fold does not make: the stored deal facts */
+	f->deals = r->deals;
+	f->type_implies_value = r->type_implies_value;
 	prio_evaluate(&e, f, r->answers, r->answer_null, r->created_at,
 				  &rs->cfg->settings, rs->cfg->breaks, rs->cfg->nbreaks, rs->as_of);
 	if (rs->compare)
@@ -367,6 +374,9 @@ progress_step(RefoldSet *rs)
 static void
 fold_customer(RefoldSet *rs, Refold *r, PrioFacts *f, PrioEvent *ev, int n, MemoryContext cxt)
 {
+	/* (a replay evaluates as it goes: with the stored deal facts) */
+	f->deals = r->deals;
+	f->type_implies_value = r->type_implies_value;
 	if (!r->had_activity && n > 0)
 		PrioReplay(rs->writer, f, ev, n, rs->cfg, r->answers, r->answer_null, r->created_at,
 				   rs->as_of, &r->old_tier, &r->old_stage, cxt);

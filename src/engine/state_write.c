@@ -33,6 +33,7 @@
 #include "utils/datum.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/numeric.h"
 #include "utils/syscache.h"
 
 const StateColumn customer_state_columns[Natts_customer_state] = {
@@ -49,6 +50,10 @@ const StateColumn customer_state_columns[Natts_customer_state] = {
 	{"first_purchase_at", TIMESTAMPTZOID, "0.2"}, {"purchase_days", INT8OID, "0.2"},
 	{"first_day_amount", NUMERICOID, "0.2"}, {"owner", TEXTOID, "0.2"},
 	{"next_planned_at", TIMESTAMPTZOID, "0.4"},
+	{"open_deals", INT4OID, "0.5"}, {"funnel_stage", TEXTOID, "0.5"},
+	{"pipeline", NUMERICOID, "0.5"}, {"last_deal_at", TIMESTAMPTZOID, "0.5"},
+	{"deal_closed_at", TIMESTAMPTZOID, "0.5"}, {"deal_outcome", TEXTOID, "0.5"},
+	{"quote_amount", NUMERICOID, "0.5"}, {"quote_at", TIMESTAMPTZOID, "0.5"},
 };
 
 /* 0.1's table ends at rule (STATE_NCOLS_01): PRIO_API_0_1's writers stop there */
@@ -63,7 +68,8 @@ const AttrNumber state_write_anum[STATE_NCOLS] = {
 	Anum_customer_state_tier, Anum_customer_state_priority, Anum_customer_state_next_due_at,
 	Anum_customer_state_rule, Anum_customer_state_first_purchase_at,
 	Anum_customer_state_purchase_days, Anum_customer_state_first_day_amount,
-	Anum_customer_state_next_planned_at,
+	Anum_customer_state_next_planned_at, Anum_customer_state_quote_amount,
+	Anum_customer_state_quote_at,
 };
 
 static inline const StateColumn *
@@ -83,7 +89,7 @@ param_type(int c)
 static int64 writes[2][2];
 
 /* prepared once per backend (the plan cache revalidates them) */
-static SPIPlanPtr update_plans[2][3];	/* [arrays, one row][0.1's, 0.2's columns, all] */
+static SPIPlanPtr update_plans[2][4];	/* [arrays, one row][0.1's, 0.2's, 0.4's columns, all] */
 static SPIPlanPtr history_plans[2];	/* [0.1-0.3's history, 0.4's: keyed] */
 
 /*
@@ -96,7 +102,7 @@ static SPIPlanPtr
 update_plan(int ncols, bool single)
 {
 	SPIPlanPtr *plan = &update_plans[single ? 1 : 0]
-		[ncols == STATE_NCOLS ? 2 : ncols == STATE_NCOLS_02 ? 1 : 0];
+		[ncols == STATE_NCOLS ? 3 : ncols == STATE_NCOLS_04 ? 2 : ncols == STATE_NCOLS_02 ? 1 : 0];
 	StringInfoData sql;
 	Oid			types[STATE_NCOLS];
 
@@ -214,11 +220,12 @@ read_schema(StateWriter *w, PrioApiVersion api)
 		w->isolated = ((Form_pg_class) GETSTRUCT(tp))->relrowsecurity;
 		ReleaseSysCache(tp);
 	}
-	/* next_planned_at where the table has it (0.4 on) */
+	/* next_planned_at where the table has it (0.4 on); quote_at (0.5 on) */
 	w->ncols = !PRIO_API_HAS_BTYD(api) ? STATE_NCOLS_01
-		: (OidIsValid(state) &&
-		   get_attnum(state, written(STATE_NCOLS - 1)->name) != InvalidAttrNumber)
-		? STATE_NCOLS : STATE_NCOLS_02;
+		: !OidIsValid(state) ? STATE_NCOLS_02
+		: get_attnum(state, written(STATE_NCOLS - 1)->name) != InvalidAttrNumber ? STATE_NCOLS
+		: get_attnum(state, written(STATE_NCOLS_04 - 1)->name) != InvalidAttrNumber ? STATE_NCOLS_04
+		: STATE_NCOLS_02;
 	/* 0.4's tier_history has the customer's tracked table and key */
 	w->keyed = get_attnum(get_relname_relid("tier_history", nsp), "customer_key") != InvalidAttrNumber;
 }
@@ -272,6 +279,9 @@ state_att(Relation rel, AttrNumber anum)
 	return PrioAttnum(rel, col->name, col->type == PRIO_STAGE_TYPE ? StageTypeOid() : col->type);
 }
 
+#define ISNULL(slot, att) ((slot)->tts_isnull[(att) - 1])
+#define VALUE(slot, att) ((slot)->tts_values[(att) - 1])
+
 void
 StateAttsInit(Relation rel, StateAtts *a)
 {
@@ -304,10 +314,65 @@ StateAttsInit(Relation rel, StateAtts *a)
 	a->next_planned_at = get_attnum(RelationGetRelid(rel), "next_planned_at");
 	if (a->next_planned_at != InvalidAttrNumber)
 		a->next_planned_at = state_att(rel, Anum_customer_state_next_planned_at);
+	/* 0.5 on: the implicit deal, a fold field (InvalidAttrNumber: none) */
+	a->quote_at = get_attnum(RelationGetRelid(rel), "quote_at");
+	a->quote_amount = get_attnum(RelationGetRelid(rel), "quote_amount");
+	if (a->quote_at != InvalidAttrNumber && a->quote_amount != InvalidAttrNumber)
+	{
+		a->quote_at = state_att(rel, Anum_customer_state_quote_at);
+		a->quote_amount = state_att(rel, Anum_customer_state_quote_amount);
+	}
+	else
+		a->quote_at = a->quote_amount = InvalidAttrNumber;
+	/* 0.5 on: the deal facts (InvalidAttrNumber: a table not yet updated) */
+	for (int i = 0; i < 6; i++)
+	{
+		AttrNumber	anum = Anum_customer_state_open_deals + i;
+
+		a->deals[i] = get_attnum(RelationGetRelid(rel), customer_state_columns[anum - 1].name);
+		if (a->deals[i] != InvalidAttrNumber)
+			a->deals[i] = state_att(rel, anum);
+	}
 }
 
-#define ISNULL(slot, att) ((slot)->tts_isnull[(att) - 1])
-#define VALUE(slot, att) ((slot)->tts_values[(att) - 1])
+/*
+ * The deal facts of a stored row (deformed in slot) into f: prio writes
+ * them apart from the fold (prio._deal_facts), and every evaluation of the
+ * customer reads them from its row.
+ */
+void
+StateDealsFromSlot(TupleTableSlot *slot, const StateAtts *a, PrioFacts *f)
+{
+	const AttrNumber *x = a->deals;
+
+	memset(&f->deals, 0, sizeof(f->deals));
+	if (x[0] == InvalidAttrNumber)
+		return;
+	if (!ISNULL(slot, x[0]))
+		f->deals.open_deals = DatumGetInt32(VALUE(slot, x[0]));
+	if (x[1] != InvalidAttrNumber && !ISNULL(slot, x[1]))
+	{
+		f->deals.has_funnel = true;
+		text_to_cstring_buffer(DatumGetTextPP(VALUE(slot, x[1])), f->deals.funnel_stage,
+							   sizeof(f->deals.funnel_stage));
+	}
+	if (x[2] != InvalidAttrNumber && !ISNULL(slot, x[2]))
+		f->deals.pipeline = DatumGetFloat8(DirectFunctionCall1(numeric_float8_no_overflow,
+															   VALUE(slot, x[2])));
+	if (x[3] != InvalidAttrNumber && !ISNULL(slot, x[3]))
+	{
+		f->deals.has_deal_at = true;
+		f->deals.last_deal_at = DatumGetTimestampTz(VALUE(slot, x[3]));
+	}
+	if (x[4] != InvalidAttrNumber && !ISNULL(slot, x[4]) &&
+		x[5] != InvalidAttrNumber && !ISNULL(slot, x[5]))
+	{
+		f->deals.has_closed = true;
+		f->deals.deal_closed_at = DatumGetTimestampTz(VALUE(slot, x[4]));
+		f->deals.won = strcmp(TextDatumGetCString(VALUE(slot, x[5])), "won") == 0;
+	}
+}
+
 
 /* IS DISTINCT FROM, column by column, as SQL compares the stored row */
 static inline bool
@@ -376,7 +441,11 @@ StateFactsDiffer(TupleTableSlot *slot, const StateAtts *a, const PrioFacts *f)
 		DatumGetInt64(VALUE(slot, x[SF_PURCHASE_DAYS])) != f->purchase_days ||
 		numeric_differs(slot, x[SF_FIRST_DAY_AMOUNT], f->first_day_amount) ||
 		(a->next_planned_at != InvalidAttrNumber &&
-		 ts_differs(slot, a->next_planned_at, f->has_planned, f->next_planned_at));
+		 ts_differs(slot, a->next_planned_at, f->has_planned, f->next_planned_at)) ||
+		(a->quote_at != InvalidAttrNumber &&
+		 (ts_differs(slot, a->quote_at, f->has_quote, f->quote_at) ||
+		  (f->has_quote ? numeric_differs(slot, a->quote_amount, f->quote_amount)
+		   : !ISNULL(slot, a->quote_amount))));
 }
 
 static inline bool
@@ -539,6 +608,8 @@ StateWriterAdd(StateWriter *w, const PrioFacts *f, const PrioEval *e,
 	put(w, 24, false, Int64GetDatum(f->purchase_days));
 	put(w, 25, false, numeric_or_zero(f->first_day_amount));
 	put(w, 26, !f->has_planned, TimestampTzGetDatum(f->next_planned_at));
+	put(w, 27, !f->has_quote, f->has_quote ? numeric_or_zero(f->quote_amount) : (Datum) 0);
+	put(w, 28, !f->has_quote, TimestampTzGetDatum(f->quote_at));
 	w->stages[2 * w->n] = f->stage;
 	w->stages[2 * w->n + 1] = e->stage;
 	if (tid != NULL)

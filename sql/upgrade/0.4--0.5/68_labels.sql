@@ -52,10 +52,35 @@ BEGIN
                    'no_reply_after', (x.cfg).no_reply_after),
         'value_high', (x.e).value_high, 'intent_high', (x.e).intent_high,
         'priority_points', pg_catalog.jsonb_build_object('tier', (x.e).p_tier, 'rfm', (x.e).p_rfm,
-                   'bant', (x.e).p_bant, 'intent', (x.e).p_intent, 'stage', (x.e).p_stage),
+                   'bant', (x.e).p_bant, 'intent', (x.e).p_intent, 'stage', (x.e).p_stage,
+                   'funnel', (x.e).p_funnel),
         'priority_weights', pg_catalog.jsonb_build_object('tier', (x.cfg).weight_tier,
                    'rfm', (x.cfg).weight_rfm, 'bant', (x.cfg).weight_bant,
-                   'intent', (x.cfg).weight_intent, 'stage', (x.cfg).weight_stage),
+                   'intent', (x.cfg).weight_intent, 'stage', (x.cfg).weight_stage,
+                   'funnel', (x.cfg).weight_funnel),
+        -- (0.5) the formula's terms, each with its points and weight
+        'priority_terms', pg_catalog.jsonb_build_array(
+                   pg_catalog.jsonb_build_object('term', 'tier', 'points', (x.e).p_tier, 'weight', (x.cfg).weight_tier),
+                   pg_catalog.jsonb_build_object('term', 'rfm', 'points', (x.e).p_rfm, 'weight', (x.cfg).weight_rfm),
+                   pg_catalog.jsonb_build_object('term', 'bant', 'points', (x.e).p_bant, 'weight', (x.cfg).weight_bant),
+                   pg_catalog.jsonb_build_object('term', 'intent', 'points', (x.e).p_intent, 'weight', (x.cfg).weight_intent),
+                   pg_catalog.jsonb_build_object('term', 'stage', 'points', (x.e).p_stage, 'weight', (x.cfg).weight_stage),
+                   pg_catalog.jsonb_build_object('term', 'funnel', 'points', (x.e).p_funnel, 'weight', (x.cfg).weight_funnel)),
+        'priority_formula', '100 * (tier*weight_tier + rfm*weight_rfm + bant*weight_bant + intent*weight_intent + stage*weight_stage) / (their weights'' sum) + funnel*weight_funnel, rounded to 0.1',
+        -- (0.5) the deal facts, and the value signals: which fired
+        'deals', pg_catalog.jsonb_build_object('open_deals', s.open_deals, 'funnel_stage', s.funnel_stage,
+                   'pipeline', s.pipeline, 'last_deal_at', s.last_deal_at,
+                   'deal_closed_at', s.deal_closed_at, 'deal_outcome', s.deal_outcome,
+                   'implicit_deal', CASE WHEN s.open_deals OPERATOR(pg_catalog.=) 0 AND s.last_deal_at IS NULL
+                                              AND s.quote_at IS NOT NULL
+                                         THEN pg_catalog.jsonb_build_object('stage', 'quote', 'amount', s.quote_amount,
+                                                                            'at', s.quote_at) END),
+        'value_signals', (SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+                                     'signal', v.signal, 'enabled', v.enabled, 'threshold', v.threshold,
+                                     'fired', v.signal OPERATOR(pg_catalog.=) ANY ((x.e).value_signals))
+                                     ORDER BY v.signal)
+                            FROM @extschema@.value_signals v),
+        'value_signals_fired', pg_catalog.to_jsonb((x.e).value_signals),
         'next_due_at', (x.e).next_due_at,
         'cadence', CASE (x.e).tier WHEN 'A' THEN (x.cfg).cadence_a WHEN 'B' THEN (x.cfg).cadence_b
                                    WHEN 'C' THEN (x.cfg).cadence_c ELSE (x.cfg).cadence_d END,
@@ -82,8 +107,8 @@ BEGIN
       JOIN @extschema@.customer_state s ON s.customer_id OPERATOR(pg_catalog.=) c.customer_id
      CROSS JOIN LATERAL (
         SELECT r.cfg, r.r_breaks AS rb, r.f_breaks AS fb, r.m_breaks AS mb, r.breaks_computed_at,
-               @extschema@.evaluate(@extschema@.stored_facts(s), c, r.cfg, r.r_breaks, r.f_breaks,
-                                    r.m_breaks, pg_catalog.now(), r.bgnbd, r.gammagamma) AS e,
+               -- (0.5) the state row as the engine evaluates it: deal facts, value signals
+               @extschema@.evaluate(s, c, pg_catalog.now()) AS e,
                @extschema@.win_features(s) AS wf, @extschema@.win_model() AS wm,
                m.bgnbd AS m_bgnbd, m.gammagamma AS m_gammagamma, m.fitted_at AS m_fitted_at
           FROM @extschema@.rule_config r
@@ -118,7 +143,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@.explain(bigint) IS
-'Every factor behind a customer''s tier and priority, evaluated now: where the customer comes from (source: the tracked table, NULL for prio.customers; key: its key there, else customer_id; events: for a tracked customer, its latest events in each tracked activities table the caller may read), R/F/M values, scores and breaks, segment, BANT, stages, intent, the rule that fired, the priority points and weights, the stored state, the CLV inputs with P(alive) and CLV under the latest model, and the win probability with the three features that raise it most and the three that lower it most; labels: the tier, stage and segment labels and followup''s reason line in the session''s prio.language.';
+'Every factor behind a customer''s tier and priority, evaluated now: where the customer comes from (source: the tracked table, NULL for prio.customers; key: its key there, else customer_id; events: for a tracked customer, its latest events in each tracked activities table the caller may read), R/F/M values, scores and breaks, segment, BANT, stages, intent, the rule that fired, the priority points and weights (0.5: every term with its points and weight, the funnel term too), the deal facts and the value signals (each with whether it fired), the stored state, the CLV inputs with P(alive) and CLV under the latest model, and the win probability with the three features that raise it most and the three that lower it most; labels: the tier, stage and segment labels and followup''s reason line in the session''s prio.language.';
 SELECT @extschema@.upgrade_regrant('FUNCTION @extschema@.explain(bigint)',
                                    NULLIF(pg_catalog.current_setting('prio.upgrade_acl_explain'), '')::pg_catalog.aclitem[]);
 
@@ -135,6 +160,8 @@ BEGIN
     PERFORM @extschema@.grant_writer(role);
     EXECUTE pg_catalog.format('GRANT UPDATE ON @extschema@.settings TO %s', role);
     EXECUTE pg_catalog.format('GRANT INSERT, UPDATE, DELETE ON @extschema@.activity_kinds, @extschema@.rfm_segments TO %s', role);
+    EXECUTE pg_catalog.format('GRANT INSERT, UPDATE, DELETE ON @extschema@.deal_stages TO %s', role);
+    EXECUTE pg_catalog.format('GRANT UPDATE ON @extschema@.value_signals TO %s', role);
     EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION @extschema@.refresh(timestamptz), @extschema@.recompute(bigint),'
                               ' @extschema@.fit_clv() TO %s', role);
     EXECUTE pg_catalog.format('GRANT SELECT ON @extschema@.refresh_runs TO %s', role);
@@ -149,7 +176,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@.grant_admin(regrole) IS
-'Whoever runs prio: what grant_writer gives, plus settings, activity kinds, segments, refresh(), recompute() and fit_clv(), the refresh run log (prio.refresh_runs), and tracked tables: prio.track() and prio.untrack() (of tables the role owns, or may create triggers on and read all of), prio.tracked and prio.unmapped_kinds; and the labels (prio.labels).';
+'Whoever runs prio: what grant_writer gives, plus settings, activity kinds, segments, deal stages, value signals, refresh(), recompute() and fit_clv(), the refresh run log (prio.refresh_runs), and tracked tables: prio.track() and prio.untrack() (of tables the role owns, or may create triggers on and read all of), prio.tracked and prio.unmapped_kinds; and the labels (prio.labels).';
 SELECT @extschema@.upgrade_regrant('FUNCTION @extschema@.grant_admin(regrole)',
                                    NULLIF(pg_catalog.current_setting('prio.upgrade_acl_grant_admin'), '')::pg_catalog.aclitem[]);
 

@@ -5,7 +5,7 @@
 --   recency {7,30,90,180} days, frequency {1,2,3,5}, monetary {100,500,1000,5000}.
 -- Customers 1901.. (owner 'deals'); times are relative to now().
 BEGIN;
-SELECT plan(58);
+SELECT plan(61);
 
 UPDATE prio.settings
    SET r_breaks = '{7,30,90,180}', f_breaks = '{1,2,3,5}', m_breaks = '{100,500,1000,5000}',
@@ -316,7 +316,27 @@ SELECT is((SELECT tier FROM prio.customer_state WHERE customer_id = 1910), 'D',
 SELECT is(prio.recompute(), 0, 'live == rebuild after TRUNCATE');
 
 ------------------------------------------------------------------------
--- 6. refused
+-- 6. owner isolation: a rep sees and writes the deals of their own customers only
+------------------------------------------------------------------------
+CREATE ROLE deals_rep_a;
+CREATE ROLE deals_rep_b;
+SELECT prio.grant_writer('deals_rep_a');
+SELECT prio.grant_writer('deals_rep_b');
+INSERT INTO prio.customers (customer_id, name, owner) VALUES (1960, 'rep a''s', 'deals_rep_a'), (1961, 'rep b''s', 'deals_rep_b');
+INSERT INTO prio.deals (customer_id, stage, amount) VALUES (1960, 'quote', 1), (1961, 'quote', 2);
+SELECT prio.enable_owner_isolation();
+SET LOCAL ROLE deals_rep_a;
+SELECT is((SELECT array_agg(customer_id ORDER BY customer_id) FROM prio.deals), '{1960}'::bigint[],
+    'owner isolation: a rep sees the deals of their own customers only');
+SELECT throws_ok($$INSERT INTO prio.deals (customer_id, stage, amount) VALUES (1961, 'quote', 3)$$, '42501', NULL,
+    'owner isolation: a rep cannot add a deal to another rep''s customer');
+SELECT lives_ok($$INSERT INTO prio.deals (customer_id, stage, amount) VALUES (1960, 'signing', 30000)$$,
+    'owner isolation: a rep adds deals to their own customer (prio''s triggers re-tier it)');
+RESET ROLE;
+SELECT prio.disable_owner_isolation();
+
+------------------------------------------------------------------------
+-- 7. refused
 ------------------------------------------------------------------------
 SELECT throws_ok($$INSERT INTO prio.deals (customer_id, stage) VALUES (1910, 'nonsense')$$, '23503', NULL,
     'deals: a stage that is not in prio.deal_stages is refused');

@@ -114,8 +114,18 @@ CREATE TABLE @extschema@.deals (
     CONSTRAINT deals_source_key_check CHECK ((source IS NULL) OPERATOR(pg_catalog.=) (deal_key IS NULL))
 );
 CREATE INDEX deals_customer_idx ON @extschema@.deals (customer_id);
+-- Owner isolation: the deals of the customers the user can see, always on
+-- (with prio.customers' policy off, that is every customer): a rep reads and
+-- writes only the deals of their own customers once prio.enable_owner_isolation()
+-- has run.  prio's triggers write as its owner, whom it does not restrict.
+ALTER TABLE @extschema@.deals ENABLE ROW LEVEL SECURITY;
+CREATE POLICY owner_isolation ON @extschema@.deals
+    USING (EXISTS (SELECT 1 FROM @extschema@.customers c
+                    WHERE c.customer_id OPERATOR(pg_catalog.=) deals.customer_id));
 CREATE INDEX deals_stage_idx ON @extschema@.deals (stage);
 COMMENT ON TABLE @extschema@.deals IS 'Deals (opportunities) in flight and closed; applications INSERT, UPDATE and DELETE them and prio re-tiers their customers at once: a customer''s funnel stage is its most advanced open deal''s, its pipeline the sum of its open deals'' amounts.';
+COMMENT ON POLICY owner_isolation ON @extschema@.deals IS
+'Deals of the customers the user can see (prio.customers'' policy; every customer while owner isolation is off).';
 COMMENT ON COLUMN @extschema@.deals.deal_id IS 'Generated key.';
 COMMENT ON COLUMN @extschema@.deals.customer_id IS 'The customer (prio.customers); its deals go with it.';
 COMMENT ON COLUMN @extschema@.deals.owner IS 'Rep who works the deal (the customer''s owner ranks the customer).';

@@ -290,6 +290,9 @@ BEGIN
         RAISE EXCEPTION 'customer % does not exist', explain.customer_id
             USING ERRCODE = '23503', HINT = 'Customers are rows of prio.customers.';
     END IF;
+    -- (0.5) its key-customer types: the facts, each type's condition and tag
+    v := v OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('types',
+             @extschema@.type_facts(explain.customer_id, pg_catalog.now()));
     -- a customer of a tracked table: its latest events, read from the
     -- tracked activities tables as the caller may read them
     IF v OPERATOR(pg_catalog.->>) 'source' IS NOT NULL THEN
@@ -300,7 +303,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@.explain(bigint) IS
-'Every factor behind a customer''s tier and priority, evaluated now: where the customer comes from (source: the tracked table, NULL for prio.customers; key: its key there, else customer_id; events: for a tracked customer, its latest events in each tracked activities table the caller may read), R/F/M values, scores and breaks, segment, BANT, stages, intent, the rule that fired, the priority points and weights, the stored state, the CLV inputs with P(alive) and CLV under the latest model, and the win probability with the three features that raise it most and the three that lower it most.';
+'Every factor behind a customer''s tier and priority, evaluated now: where the customer comes from (source: the tracked table, NULL for prio.customers; key: its key there, else customer_id; events: for a tracked customer, its latest events in each tracked activities table the caller may read), R/F/M values, scores and breaks, segment, BANT, stages, intent, the rule that fired, the priority points and weights, the stored state, the CLV inputs with P(alive) and CLV under the latest model, the win probability with the three features that raise it most and the three that lower it most, and the key-customer types (types: prio.type_facts(), the facts and which type conditions held).';
 
 -- Internal functions are not for direct calls.
 REVOKE ALL ON FUNCTION @extschema@.rebuild(bigint[], text, boolean) FROM PUBLIC;

@@ -30,9 +30,9 @@
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
 
-#define NWATCHED 5
+#define NWATCHED 6
 static const char *const watched_names[NWATCHED] = {"activity_kinds", "settings",
-"auto_breaks", "clv_models", "rule_config"};
+"auto_breaks", "clv_models", "rule_config", "customer_types"};
 
 static MemoryContext config_cxt = NULL;	/* the loaded values; reset on load */
 static MemoryContext reader_cxt = NULL; /* the row readers' field maps */
@@ -193,6 +193,7 @@ prio_config(PrioApiVersion api)
 
 	/* SPI returns in its procedure context: the caller gets its own back */
 	MemoryContext caller = CurrentMemoryContext;
+	MemoryContext old;
 
 	if (config_cxt == NULL)
 	{
@@ -218,6 +219,9 @@ prio_config(PrioApiVersion api)
 		memset(&config, 0, sizeof(config));
 		load_kinds();
 		load_settings(v02);
+		old = MemoryContextSwitchTo(config_cxt);
+		PrioTypesLoad(&config);
+		MemoryContextSwitchTo(old);
 		if (generation == config_generation)
 			break;
 	}

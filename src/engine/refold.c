@@ -269,6 +269,7 @@ evaluate_and_write(RefoldSet *rs, Refold *r, PrioFacts *f)
 
 	prio_evaluate(&e, f, r->answers, r->answer_null, r->created_at,
 				  &rs->cfg->settings, rs->cfg->breaks, rs->cfg->nbreaks, rs->as_of);
+	PrioCustomerTypes(&e, f, rs->cfg, rs->as_of);
 	if (rs->compare)
 	{
 		bool		differ;
@@ -860,6 +861,7 @@ PrioReevaluate(int64 *ids, int n, TimestampTz as_of, const char *why)
 		prio_read_customer(&customer_rr, answers, answer_null, &created_at);
 		prio_evaluate(&e, &f, answers, answer_null, created_at,
 					  &cfg->settings, cfg->breaks, cfg->nbreaks, as_of);
+		PrioCustomerTypes(&e, &f, cfg, as_of);
 		StateRowToSlot(locked[i], slot);
 		if (StateFactsDiffer(slot, &atts, &f) || StateEvaluationDiffers(slot, &atts, &e))
 		{

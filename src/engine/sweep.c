@@ -996,6 +996,7 @@ PrioSweepRebuild(const char *why, bool force)
 			fold_events(c, e, &f, rowcxt);
 			prio_evaluate(&ev, &f, e->answers, e->answer_null, e->created_at,
 						  &cfg->settings, cfg->breaks, cfg->nbreaks, as_of);
+			PrioCustomerTypes(&ev, &f, cfg, as_of);
 			differ = StateFactsDiffer(slot, &a, &f);
 			if (differ)
 				fixed++;
@@ -1050,6 +1051,7 @@ PrioSweepRebuild(const char *why, bool force)
 				fold_events(c, e, &f, rowcxt);
 				prio_evaluate(&ev, &f, e->answers, e->answer_null, e->created_at,
 							  &cfg->settings, cfg->breaks, cfg->nbreaks, as_of);
+				PrioCustomerTypes(&ev, &f, cfg, as_of);
 				/* the new row's defaults are the facts of no activity */
 				if (f.has_activity)
 					fixed++;
@@ -1134,6 +1136,7 @@ PrioSweepDue(TimestampTz as_of, int *ndue_out)
 					   PRIO_API_0_2);
 		prio_evaluate(&ev, &f, e->answers, e->answer_null, e->created_at,
 					  &cfg->settings, cfg->breaks, cfg->nbreaks, as_of);
+		PrioCustomerTypes(&ev, &f, cfg, as_of);
 		if (StateEvaluationDiffers(slot, &a, &ev))
 			due[ndue++] = id;
 		MemoryContextSwitchTo(old);

@@ -1,0 +1,229 @@
+/*
+ * customer_types.c
+ *		The key-customer types (0.5) as the engine evaluates them: the rule
+ *		rows of prio.customer_types, compiled into the configuration cache
+ *		(config.c loads them with the rest, watched like the settings); and,
+ *		per customer, what the conditions read besides its folded facts --
+ *		its attributes, how many customers name it as their parent company
+ *		or referrer, its open pipeline value, its manual tags -- read with
+ *		one kept statement, then the types it holds.
+ *
+ * A manual tag (prio.customer_type_tags) decides over the condition: add
+ * holds the type whatever the condition says, remove drops it.
+ */
+#include "prio.h"
+
+#include <math.h>
+
+#include "catalog/namespace.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/snapmgr.h"
+
+/*
+ * Load the rule rows into c (allocating in the current context, the
+ * configuration's); a database not yet updated to 0.5 has none.  The
+ * caller is connected to SPI.
+ */
+void
+PrioTypesLoad(PrioConfig *c)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	Oid			relid = get_relname_relid("customer_types", get_namespace_oid(PRIO_SCHEMA, false));
+	SPIPlanPtr	plan;
+	int			rc;
+
+	c->types = NULL;
+	c->ntypes = 0;
+	if (!OidIsValid(relid))
+		return;
+	plan = SPI_prepare("SELECT t.type, t.condition, t.implies_value FROM " PRIO_SCHEMA
+					   ".customer_types t WHERE t.enabled ORDER BY t.type COLLATE \"C\"", 0, NULL);
+	if (plan == NULL)
+		elog(ERROR, "could not read prio.customer_types: %s", SPI_result_code_string(SPI_result));
+	rc = SPI_execute_snapshot(plan, NULL, NULL,
+							  IsInParallelMode() ? InvalidSnapshot : GetLatestSnapshot(),
+							  InvalidSnapshot, true, false, 0);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "could not read prio.customer_types: %s", SPI_result_code_string(rc));
+	SPI_freeplan(plan);
+	MemoryContextSwitchTo(cxt);
+	c->ntypes = SPI_processed;
+	c->types = palloc0(sizeof(PrioTypeRule) * Max(c->ntypes, 1));
+	for (int i = 0; i < c->ntypes; i++)
+	{
+		HeapTuple	t = SPI_tuptable->vals[i];
+		TupleDesc	d = SPI_tuptable->tupdesc;
+		bool		isnull;
+		Datum		cond;
+
+		c->types[i].type = SPI_getvalue(t, d, 1);
+		cond = SPI_getbinval(t, d, 2, &isnull);
+		if (isnull)
+			elog(ERROR, "customer type \"%s\" has no condition", c->types[i].type);
+		c->types[i].cond = prio_type_compile(DatumGetJsonbPCopy(cond), c->types[i].type);
+		c->types[i].implies_value = DatumGetBool(SPI_getbinval(t, d, 3, &isnull)) && !isnull;
+	}
+	SPI_freetuptable(SPI_tuptable);
+	MemoryContextSwitchTo(cxt);
+}
+
+/* the inputs statement, kept per backend (the plan cache revalidates it) */
+static SPIPlanPtr inputs_plan = NULL;
+
+static SPIPlanPtr
+get_inputs_plan(void)
+{
+	Oid			state;
+	bool		pipeline;
+	Oid			types[1] = {INT8OID};
+	char	   *sql;
+
+	if (inputs_plan != NULL)
+		return inputs_plan;
+	/* the open pipeline value where customer_state has it (deals), else 0 */
+	state = get_relname_relid("customer_state", get_namespace_oid(PRIO_SCHEMA, false));
+	pipeline = OidIsValid(state) && get_attnum(state, "pipeline") != InvalidAttrNumber;
+	sql = psprintf(
+				   "SELECT c.attributes,"
+				   "       (SELECT pg_catalog.count(*) FROM " PRIO_SCHEMA ".customers r"
+				   "         WHERE (r.attributes OPERATOR(pg_catalog.->>) 'parent_company' OPERATOR(pg_catalog.=) k.key"
+				   "             OR r.attributes OPERATOR(pg_catalog.->>) 'referred_by' OPERATOR(pg_catalog.=) k.key)"
+				   "           AND r.customer_id OPERATOR(pg_catalog.<>) c.customer_id),"
+				   "       ARRAY(SELECT t.type FROM " PRIO_SCHEMA ".customer_type_tags t"
+				   "              WHERE t.customer_id OPERATOR(pg_catalog.=) c.customer_id AND t.add),"
+				   "       ARRAY(SELECT t.type FROM " PRIO_SCHEMA ".customer_type_tags t"
+				   "              WHERE t.customer_id OPERATOR(pg_catalog.=) c.customer_id AND NOT t.add),"
+				   "       %s"
+				   "  FROM " PRIO_SCHEMA ".customers c,"
+				   "       LATERAL (SELECT COALESCE(c.customer_key, c.customer_id::pg_catalog.text) AS key) k"
+				   " WHERE c.customer_id OPERATOR(pg_catalog.=) $1",
+				   pipeline
+				   ? "(SELECT s.pipeline::pg_catalog.float8 FROM " PRIO_SCHEMA ".customer_state s"
+				   "  WHERE s.customer_id OPERATOR(pg_catalog.=) c.customer_id)"
+				   : "0::pg_catalog.float8");
+	inputs_plan = PrioKeepPlan(sql, 1, types, 0);
+	pfree(sql);
+	return inputs_plan;
+}
+
+static bool
+in_text_array(Datum a, const char *name)
+{
+	Datum	   *v;
+	bool	   *n;
+	int			len;
+	size_t		namelen = strlen(name);
+
+	deconstruct_array(DatumGetArrayTypeP(a), TEXTOID, -1, false, TYPALIGN_INT, &v, &n, &len);
+	for (int i = 0; i < len; i++)
+	{
+		text	   *t;
+
+		if (n[i])
+			continue;
+		t = DatumGetTextPP(v[i]);
+		if (VARSIZE_ANY_EXHDR(t) == namelen && memcmp(VARDATA_ANY(t), name, namelen) == 0)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * What customer_id's conditions read besides its facts (allocated in the
+ * current context); false when it is not in prio.customers.  The caller is
+ * connected to SPI.
+ */
+bool
+PrioTypeInputsRead(int64 customer_id, PrioTypeInputs *in)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	Datum		arg = Int64GetDatum(customer_id);
+	bool		isnull;
+	Datum		d;
+	HeapTuple	t;
+	TupleDesc	desc;
+
+	memset(in, 0, sizeof(PrioTypeInputs));
+	if (SPI_execute_plan(get_inputs_plan(), &arg, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not read the inputs of customer " INT64_FORMAT "'s types", customer_id);
+	if (SPI_processed == 0)
+	{
+		SPI_freetuptable(SPI_tuptable);
+		MemoryContextSwitchTo(cxt);
+		return false;
+	}
+	t = SPI_tuptable->vals[0];
+	desc = SPI_tuptable->tupdesc;
+	MemoryContextSwitchTo(cxt);
+	d = SPI_getbinval(t, desc, 1, &isnull);
+	in->attributes = isnull ? NULL : DatumGetJsonbPCopy(d);
+	d = SPI_getbinval(t, desc, 2, &isnull);
+	in->related = isnull ? 0 : DatumGetInt64(d);
+	d = SPI_getbinval(t, desc, 3, &isnull);
+	in->tags_add = isnull ? (Datum) 0 : PointerGetDatum(DatumGetArrayTypePCopy(d));
+	d = SPI_getbinval(t, desc, 4, &isnull);
+	in->tags_remove = isnull ? (Datum) 0 : PointerGetDatum(DatumGetArrayTypePCopy(d));
+	d = SPI_getbinval(t, desc, 5, &isnull);
+	in->pipeline = isnull ? 0.0 : DatumGetFloat8(d);
+	if (isnan(in->pipeline) || isinf(in->pipeline))
+		in->pipeline = 0.0;
+	SPI_freetuptable(SPI_tuptable);
+	MemoryContextSwitchTo(cxt);
+	return true;
+}
+
+/*
+ * Whether rule r holds for a customer: its manual tag, else its condition
+ * (*by_tag: 1 added, -1 removed by a tag, 0 none).
+ */
+bool
+PrioTypeHolds(const PrioTypeRule *r, const PrioTypeFacts *tf, const PrioTypeInputs *in,
+			  bool *condition, int *by_tag)
+{
+	*condition = prio_type_holds(r->cond, tf, in->attributes);
+	*by_tag = 0;
+	if (in->tags_remove != (Datum) 0 && in_text_array(in->tags_remove, r->type))
+		*by_tag = -1;
+	else if (in->tags_add != (Datum) 0 && in_text_array(in->tags_add, r->type))
+		*by_tag = 1;
+	return *by_tag != 0 ? *by_tag > 0 : *condition;
+}
+
+/*
+ * The types customer f holds as of as_of, into e (names point into the
+ * configuration, valid while it is; the array is allocated in the current
+ * context).  After prio_evaluate(), which clears e.  The caller is connected
+ * to SPI.
+ */
+void
+PrioCustomerTypes(PrioEval *e, const PrioFacts *f, const PrioConfig *cfg, TimestampTz as_of)
+{
+	PrioTypeInputs in;
+	PrioTypeFacts tf;
+
+	e->ntypes = 0;
+	e->types = NULL;
+	e->type_implies_value = false;
+	if (cfg->ntypes == 0)
+		return;
+	if (!PrioTypeInputsRead(f->customer_id, &in))
+		return;
+	prio_type_facts(&tf, f, as_of, in.pipeline, in.related);
+	e->types = palloc(sizeof(char *) * cfg->ntypes);
+	for (int i = 0; i < cfg->ntypes; i++)
+	{
+		bool		condition;
+		int			by_tag;
+
+		if (PrioTypeHolds(&cfg->types[i], &tf, &in, &condition, &by_tag))
+		{
+			e->types[e->ntypes++] = cfg->types[i].type;
+			if (cfg->types[i].implies_value)
+				e->type_implies_value = true;
+		}
+	}
+}

@@ -193,7 +193,6 @@ prio_config(PrioApiVersion api)
 
 	/* SPI returns in its procedure context: the caller gets its own back */
 	MemoryContext caller = CurrentMemoryContext;
-	MemoryContext old;
 
 	if (config_cxt == NULL)
 	{
@@ -219,9 +218,6 @@ prio_config(PrioApiVersion api)
 		memset(&config, 0, sizeof(config));
 		load_kinds();
 		load_settings(v02);
-		old = MemoryContextSwitchTo(config_cxt);
-		PrioTypesLoad(&config);
-		MemoryContextSwitchTo(old);
 		if (generation == config_generation)
 			break;
 	}
@@ -229,6 +225,25 @@ prio_config(PrioApiVersion api)
 	config_valid = true;
 	MemoryContextSwitchTo(caller);
 	return &config;
+}
+
+/*
+ * (0.5) The key-customer types of c (prio_config()'s), loaded with the rest
+ * of the copy the first time a caller evaluates types: only those read
+ * prio.customer_types (engine/customer_types.c).  The caller is connected
+ * to SPI.
+ */
+void
+prio_config_types(const PrioConfig *c)
+{
+	MemoryContext old;
+
+	if (c != &config || config.types_loaded)
+		return;
+	old = MemoryContextSwitchTo(config_cxt);
+	PrioTypesLoad(&config);
+	MemoryContextSwitchTo(old);
+	config.types_loaded = true;
 }
 
 /* Changes whenever the copy may change: what was read under one generation holds for it. */

@@ -40,7 +40,9 @@ PrioTypesLoad(PrioConfig *c)
 	c->ntypes = 0;
 	if (!OidIsValid(relid))
 		return;
-	plan = SPI_prepare("SELECT t.type, t.condition, t.implies_value FROM " PRIO_SCHEMA
+	/* cast: a column a DBA altered reads as prio's type or fails in SQL */
+	plan = SPI_prepare("SELECT t.type::pg_catalog.text, t.condition::pg_catalog.jsonb,"
+					   "       t.implies_value::pg_catalog.bool FROM " PRIO_SCHEMA
 					   ".customer_types t WHERE t.enabled ORDER BY t.type COLLATE \"C\"", 0, NULL);
 	if (plan == NULL)
 		elog(ERROR, "could not read prio.customer_types: %s", SPI_result_code_string(SPI_result));
@@ -88,14 +90,14 @@ get_inputs_plan(void)
 	state = get_relname_relid("customer_state", get_namespace_oid(PRIO_SCHEMA, false));
 	pipeline = OidIsValid(state) && get_attnum(state, "pipeline") != InvalidAttrNumber;
 	sql = psprintf(
-				   "SELECT c.attributes,"
+				   "SELECT c.attributes::pg_catalog.jsonb,"
 				   "       (SELECT pg_catalog.count(*) FROM " PRIO_SCHEMA ".customers r"
 				   "         WHERE (r.attributes OPERATOR(pg_catalog.->>) 'parent_company' OPERATOR(pg_catalog.=) k.key"
 				   "             OR r.attributes OPERATOR(pg_catalog.->>) 'referred_by' OPERATOR(pg_catalog.=) k.key)"
 				   "           AND r.customer_id OPERATOR(pg_catalog.<>) c.customer_id),"
-				   "       ARRAY(SELECT t.type FROM " PRIO_SCHEMA ".customer_type_tags t"
+				   "       ARRAY(SELECT t.type::pg_catalog.text FROM " PRIO_SCHEMA ".customer_type_tags t"
 				   "              WHERE t.customer_id OPERATOR(pg_catalog.=) c.customer_id AND t.add),"
-				   "       ARRAY(SELECT t.type FROM " PRIO_SCHEMA ".customer_type_tags t"
+				   "       ARRAY(SELECT t.type::pg_catalog.text FROM " PRIO_SCHEMA ".customer_type_tags t"
 				   "              WHERE t.customer_id OPERATOR(pg_catalog.=) c.customer_id AND NOT t.add),"
 				   "       %s"
 				   "  FROM " PRIO_SCHEMA ".customers c,"
@@ -208,6 +210,7 @@ PrioCustomerTypes(PrioEval *e, const PrioFacts *f, const PrioConfig *cfg, Timest
 	e->ntypes = 0;
 	e->types = NULL;
 	e->type_implies_value = false;
+	prio_config_types(cfg);
 	if (cfg->ntypes == 0)
 		return;
 	if (!PrioTypeInputsRead(f->customer_id, &in))

@@ -57,11 +57,13 @@ typedef struct PrioConfig
 	PrioSettings settings;
 	const float8 *breaks[3];	/* r, f, m in force (NULL: none) */
 	int			nbreaks[3];
-	PrioTypeRule *types;		/* (0.5) by name; none before 0.5 */
+	PrioTypeRule *types;		/* (0.5) by name; none before 0.5 ... */
 	int			ntypes;
+	bool		types_loaded;	/* ... once prio_config_types() read them */
 } PrioConfig;
 
 extern const PrioConfig *prio_config(PrioApiVersion api);
+extern void prio_config_types(const PrioConfig *c);
 extern void prio_config_forget(void);
 extern uint64 prio_config_generation(void);
 extern int	prio_kind_index(const PrioConfig *c, const char *name, int len, int hint);

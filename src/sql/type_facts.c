@@ -77,6 +77,7 @@ prio_type_facts_sql(PG_FUNCTION_ARGS)
 	memset(&rr, 0, sizeof(rr));
 	FactsFromDatum(&f, row, &rr, CurrentMemoryContext, CurrentMemoryContext, PRIO_API_CURRENT);
 	cfg = prio_config(PRIO_API_CURRENT);
+	prio_config_types(cfg);
 	if (!PrioTypeInputsRead(customer_id, &in))
 	{
 		SPI_finish();

@@ -96,8 +96,11 @@ BEGIN
             USING ERRCODE = '23503', HINT = 'Customers are rows of prio.customers.';
     END IF;
     -- (0.5) its key-customer types: the facts, each type's condition and tag
+    -- (NULL for a caller who may not read the type tables)
     v := v OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('types',
-             @extschema@.type_facts(explain.customer_id, pg_catalog.now()));
+             CASE WHEN pg_catalog.has_table_privilege('@extschema@.customer_types', 'SELECT')
+                       AND pg_catalog.has_table_privilege('@extschema@.customer_type_tags', 'SELECT')
+                  THEN @extschema@.type_facts(explain.customer_id, pg_catalog.now()) END);
     -- a customer of a tracked table: its latest events, read from the
     -- tracked activities tables as the caller may read them
     IF v OPERATOR(pg_catalog.->>) 'source' IS NOT NULL THEN

@@ -8,7 +8,7 @@
 -- The built-in rows of prio.customer_types, as shipped, are what is tested.
 -- Customers 951..960 (owner 'types'); times are relative to now().
 BEGIN;
-SELECT plan(20);
+SELECT plan(22);
 
 INSERT INTO prio.customers (customer_id, name, owner, attributes) VALUES
     (951, 'big buyer, executive',        'types', '{"decision_level": "executive"}'),
@@ -25,13 +25,13 @@ INSERT INTO prio.customers (customer_id, name, owner, attributes) VALUES
 INSERT INTO prio.activities (customer_id, kind, at, amount) VALUES
     (951, 'purchase', now() - interval '30 days', 1200000),
     (952, 'purchase', now() - interval '30 days', 1200000),
-    (953, 'purchase', now() - interval '760 days', 100),
-    (953, 'purchase', now() - interval '20 days', 300),
+    (953, 'purchase', now() - interval '760 days', 100000),
+    (953, 'purchase', now() - interval '20 days', 300000),
     -- a purchase 13 months ago does not count toward the last 12 months
     (951, 'purchase', now() - interval '400 days', 10);
 INSERT INTO prio.activities (customer_id, kind, at, amount)
 SELECT 957, CASE WHEN g % 2 = 0 THEN 'purchase' ELSE 'inquiry' END, now() - g * interval '15 days',
-       CASE WHEN g % 2 = 0 THEN 50 END
+       CASE WHEN g % 2 = 0 THEN 50 ELSE 0 END
   FROM generate_series(1, 24) g;
 
 CREATE FUNCTION pg_temp.types_of(id bigint) RETURNS text[] LANGUAGE sql AS
@@ -47,6 +47,8 @@ SELECT is((prio.type_facts(951, now()) -> 'facts' ->> 'purchases_12m')::numeric,
 -- high growth
 SELECT ok('high_growth' = ANY (pg_temp.types_of(953)),
           'a customer whose purchases at least doubled over the last two years is a high-growth customer (高增长潜力客户)');
+SELECT ok(NOT 'high_growth' = ANY (pg_temp.types_of(957)),
+          'growth from a small base (under 100,000 a year) does not make a high-growth customer');
 SELECT ok('high_growth' = ANY (pg_temp.types_of(954)),
           'a funded start-up (series B) is a high-growth customer before it has bought anything');
 -- industry influence
@@ -54,6 +56,9 @@ SELECT ok('industry_influence' = ANY (pg_temp.types_of(955)),
           'a top-10 industry rank makes an industry-influence customer (行业影响力客户)');
 SELECT ok('industry_influence' = ANY (pg_temp.types_of(956)),
           'industry awards make an industry-influence customer');
+UPDATE prio.customers SET attributes = '{"industry_rank": 12, "awards": 0}' WHERE customer_id = 956;
+SELECT ok(NOT 'industry_influence' = ANY (pg_temp.types_of(956)),
+          'types are live: a customer whose attributes change (awards taken back) is re-typed by the same statement');
 -- active cooperation
 SELECT ok('active' = ANY (pg_temp.types_of(957)),
           'a repeat buyer in touch with us every month is an active-cooperation customer (合作活跃客户)');

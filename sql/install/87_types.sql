@@ -56,7 +56,7 @@ INSERT INTO @extschema@.customer_types (type, condition, implies_value, descript
      '{"all": [{"fact": "purchases_12m", ">=": 1000000}, {"attr": "decision_level", "in": ["executive", "board"]}]}',
      true, 'Strategic key account (annual purchases, decision level): cross-department team, executive relationship, tailored solutions.', true),
     ('high_growth',
-     '{"any": [{"fact": "growth_2y", ">=": 1}, {"fact": "growth_yoy", ">=": 0.5}, {"attr": "funding", "in": ["series_a", "series_b", "series_c", "series_d", "pre_ipo"]}]}',
+     '{"any": [{"all": [{"fact": "purchases_12m", ">=": 100000}, {"any": [{"fact": "growth_2y", ">=": 1}, {"fact": "growth_yoy", ">=": 0.5}]}]}, {"attr": "funding", "in": ["series_a", "series_b", "series_c", "series_d", "pre_ipo"]}]}',
      true, 'High growth potential (growth over two years, funding): fast response, incubation resources, grow together.', true),
     ('industry_influence',
      '{"any": [{"attr": "industry_rank", "<=": 10}, {"attr": "awards", ">=": 1}]}',

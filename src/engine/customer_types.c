@@ -150,7 +150,13 @@ PrioTypeInputsRead(int64 customer_id, PrioTypeInputs *in)
 	TupleDesc	desc;
 
 	memset(in, 0, sizeof(PrioTypeInputs));
-	if (SPI_execute_plan(get_inputs_plan(), &arg, NULL, true, 1) != SPI_OK_SELECT)
+	/*
+	 * As the engine reads the customers (state_lock.c): with the transaction
+	 * snapshot taken now, which sees what the statement that fired the
+	 * trigger wrote (the query's own snapshot does not)
+	 */
+	if (SPI_execute_snapshot(get_inputs_plan(), &arg, NULL, GetTransactionSnapshot(),
+							 InvalidSnapshot, true, false, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not read the inputs of customer " INT64_FORMAT "'s types", customer_id);
 	if (SPI_processed == 0)
 	{

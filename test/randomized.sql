@@ -299,9 +299,11 @@ BEGIN
             UPDATE prio.customers
                SET budget = pg_temp.rbool(), authority = pg_temp.rbool(),
                    need = pg_temp.rbool(), timeline = pg_temp.rbool(),
-                   attributes = CASE WHEN random() < 0.5 THEN '{}'::jsonb
-                                     ELSE jsonb_build_object('parent_company', (1001 + floor(random() * 50))::text,
-                                                             'funded', random() < 0.5) END
+                   -- (0.5) attributes without random() (the stream stays as it was):
+                   -- a parent company and funding that vary with the data
+                   attributes = CASE WHEN (customer_id + i) % 3 = 0 THEN '{}'::jsonb
+                                     ELSE jsonb_build_object('parent_company', (1001 + (customer_id * 7 + i) % 50)::text,
+                                                             'funded', (customer_id + i) % 2 = 0) END
              WHERE customer_id IN (1001 + floor(random() * 50)::bigint, 1001 + floor(random() * 50)::bigint,
                                    1001 + floor(random() * 50)::bigint);
             PERFORM pg_temp.after('BANT update', '{}');

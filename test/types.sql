@@ -8,7 +8,7 @@
 -- The built-in rows of prio.customer_types, as shipped, are what is tested.
 -- Customers 951..960 (owner 'types'); times are relative to now().
 BEGIN;
-SELECT plan(22);
+SELECT plan(25);
 
 INSERT INTO prio.customers (customer_id, name, owner, attributes) VALUES
     (951, 'big buyer, executive',        'types', '{"decision_level": "executive"}'),
@@ -95,6 +95,21 @@ SELECT ok((prio.type_facts(951, now()) ->> 'implies_value')::boolean
           AND NOT (prio.type_facts(957, now()) ->> 'implies_value')::boolean,
           'a strategic account has high value potential (its type implies value); an active-cooperation customer''s type does not');
 
+-- a tracked customers table: the parent named by its key there
+CREATE SCHEMA types_app;
+CREATE TABLE types_app.accounts (code text PRIMARY KEY, name text, rep text, sector text, parent text);
+INSERT INTO types_app.accounts VALUES
+    ('ACME', 'Acme', 'types', 'retail', NULL),
+    ('ACME-EU', 'Acme Europe', 'types', 'retail', 'ACME'),
+    ('ACME-US', 'Acme America', 'types', 'retail', 'ACME');
+SELECT prio.track('types_app.accounts', 'customers',
+                  '{"key": "code", "name": "name", "owner": "rep", "attributes": {"industry": "sector", "parent_company": "parent"}}');
+SELECT ok('key_relationship' = ANY (pg_temp.types_of((SELECT customer_id FROM prio.customers WHERE customer_key = 'ACME'))),
+          'a tracked account that two others name as parent (by its key in the application) is a key-relationship customer');
+UPDATE types_app.accounts SET parent = NULL WHERE code = 'ACME-US';
+SELECT ok(NOT 'key_relationship' = ANY (pg_temp.types_of((SELECT customer_id FROM prio.customers WHERE customer_key = 'ACME'))),
+          'the application''s own update of a subsidiary re-types its parent at once');
+
 -- time: the 12-month window moves with refresh()
 SELECT ok(NOT (prio.type_facts(951, now() + interval '13 months') -> 'held') ? 'strategic',
           'a strategic account that stops buying is no longer strategic 13 months on');
@@ -104,6 +119,11 @@ SELECT is((SELECT count(*) FROM prio.customer_state s
               AND s.types IS DISTINCT FROM
                   ARRAY(SELECT jsonb_array_elements_text(prio.type_facts(s.customer_id, now()) -> 'held'))),
           0::bigint, 'stored types equal the types evaluated now');
+DO $$ BEGIN PERFORM prio.refresh(); END $$;
+SELECT is((SELECT count(*) FROM prio.customer_state s
+            WHERE s.types IS DISTINCT FROM
+                  ARRAY(SELECT jsonb_array_elements_text(prio.type_facts(s.customer_id, now()) -> 'held'))),
+          0::bigint, 'after refresh() and recompute() (which read the inputs of everyone at once) every stored type equals the one evaluated alone');
 
 SELECT * FROM finish();
 ROLLBACK;

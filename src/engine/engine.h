@@ -293,5 +293,10 @@ extern bool PrioTypeHolds(const PrioTypeRule *r, const PrioTypeFacts *tf,
 						  const PrioTypeInputs *in, bool *condition, int *by_tag);
 extern void PrioCustomerTypes(PrioEval *e, const PrioFacts *f, const PrioConfig *cfg,
 							  TimestampTz as_of);
+typedef struct PrioTypeBatch PrioTypeBatch;
+#define TYPE_BATCH_MIN 1000		/* customers from which a batch pays */
+extern PrioTypeBatch *PrioTypeBatchBegin(const PrioConfig *cfg, Snapshot snapshot);
+extern void PrioCustomerTypesBatch(PrioEval *e, const PrioFacts *f, const PrioConfig *cfg,
+								   TimestampTz as_of, const PrioTypeBatch *b);
 
 #endif							/* PRIO_ENGINE_H */

@@ -58,7 +58,13 @@ SELECT r.rank,
        COALESCE((SELECT c.customer_key FROM @extschema@.customers c
                   WHERE c.customer_id OPERATOR(pg_catalog.=) r.customer_id),
                 r.customer_id::text) AS customer_key,
-       st.next_planned_at AS planned_at
+       st.next_planned_at AS planned_at,
+       -- added in 0.5: what to do next (the playbook's first channel and its
+       -- action) and the playbook that set next_due_at
+       (SELECT p.channels[1] OPERATOR(pg_catalog.||) ': ' OPERATOR(pg_catalog.||) p.action
+          FROM @extschema@.playbooks p
+         WHERE p.playbook OPERATOR(pg_catalog.=) st.playbook) AS next_action,
+       st.playbook
   -- rank on the narrow columns; the rest of the row is read for the rows
   -- returned only (a LIMIT reads 50 rows, not an owner's thousands)
   FROM (
@@ -94,7 +100,7 @@ COMMENT ON COLUMN @extschema@.followup.bant IS 'BANT answers that are TRUE (0-4)
 COMMENT ON COLUMN @extschema@.followup.intent IS 'Buying intent decayed to now.';
 COMMENT ON COLUMN @extschema@.followup.last_activity_at IS 'Last activity of any kind.';
 COMMENT ON COLUMN @extschema@.followup.last_contact_at IS 'Last outbound touch by the team.';
-COMMENT ON COLUMN @extschema@.followup.next_due_at IS 'When the next follow-up is due (last touch + tier cadence).';
+COMMENT ON COLUMN @extschema@.followup.next_due_at IS 'When the next follow-up is due (last touch + the cadence of the customer''s playbook).';
 COMMENT ON COLUMN @extschema@.followup.overdue_days IS 'Whole days past next_due_at (0 when not overdue).';
 COMMENT ON COLUMN @extschema@.followup.reason IS 'One readable line: tier, BANT, RFM segment and scores, stage, due.';
 COMMENT ON COLUMN @extschema@.followup.p_alive IS 'Probability the customer is still buying (BG/NBD of the latest prio.clv_models fit); NULL without purchases or a fit.';
@@ -103,3 +109,5 @@ COMMENT ON COLUMN @extschema@.followup.source IS 'The tracked table the customer
 COMMENT ON COLUMN @extschema@.followup.customer_key IS 'The customer''s key as text: its key in the tracked table (source), else customer_id.  prio.followup_<table> has it in the key''s own type.';
 COMMENT ON COLUMN @extschema@.followup.planned_at IS 'The next planned touch: the earliest activity dated after the customer was last scored (NULL: none); prio.refresh() scores it once due.';
 COMMENT ON COLUMN @extschema@.followup.clv IS 'Expected value of the customer''s purchases over settings.clv_horizon months (BG/NBD x Gamma-Gamma, discounted); NULL without purchases or a fit.';
+COMMENT ON COLUMN @extschema@.followup.next_action IS 'What to do next: the first channel of the customer''s playbook and its typical action (prio.playbooks), e.g. ''phone: tailored proposal and offers''.';
+COMMENT ON COLUMN @extschema@.followup.playbook IS 'The playbook that sets next_due_at: the tier''s (A-D) or a key-customer type''s, whichever applies with the shortest cadence (prio.playbooks).';

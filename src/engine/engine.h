@@ -49,12 +49,14 @@ typedef struct PrioConfig
 	PrioSettings settings;
 	const float8 *breaks[3];	/* r, f, m in force (NULL: none) */
 	int			nbreaks[3];
+	PrioPlaybooks playbooks;	/* 0.5: the enabled ones (settings.playbooks) */
 } PrioConfig;
 
 extern const PrioConfig *prio_config(PrioApiVersion api);
 extern void prio_config_forget(void);
 extern uint64 prio_config_generation(void);
 extern int	prio_kind_index(const PrioConfig *c, const char *name, int len, int hint);
+extern const PrioPlaybooks *prio_playbooks(void);
 
 /* engine/state_write.c: evaluated customers written in batches, with history and NOTIFY */
 #include "customer_state.h"
@@ -127,6 +129,7 @@ typedef struct StateAtts
 	AttrNumber	rule;
 	AttrNumber	owner;
 	AttrNumber	next_planned_at;	/* InvalidAttrNumber: the table has none */
+	AttrNumber	playbook;		/* 0.5; likewise */
 } StateAtts;
 
 struct TupleTableSlot;

@@ -49,6 +49,7 @@ const StateColumn customer_state_columns[Natts_customer_state] = {
 	{"first_purchase_at", TIMESTAMPTZOID, "0.2"}, {"purchase_days", INT8OID, "0.2"},
 	{"first_day_amount", NUMERICOID, "0.2"}, {"owner", TEXTOID, "0.2"},
 	{"next_planned_at", TIMESTAMPTZOID, "0.4"},
+	{"playbook", TEXTOID, "0.5"},
 };
 
 /* 0.1's table ends at rule (STATE_NCOLS_01): PRIO_API_0_1's writers stop there */
@@ -64,6 +65,7 @@ const AttrNumber state_write_anum[STATE_NCOLS] = {
 	Anum_customer_state_rule, Anum_customer_state_first_purchase_at,
 	Anum_customer_state_purchase_days, Anum_customer_state_first_day_amount,
 	Anum_customer_state_next_planned_at,
+	Anum_customer_state_playbook,
 };
 
 static inline const StateColumn *
@@ -83,7 +85,7 @@ param_type(int c)
 static int64 writes[2][2];
 
 /* prepared once per backend (the plan cache revalidates them) */
-static SPIPlanPtr update_plans[2][3];	/* [arrays, one row][0.1's, 0.2's columns, all] */
+static SPIPlanPtr update_plans[2][4];	/* [arrays, one row][0.1's, 0.2's, 0.4's columns, all] */
 static SPIPlanPtr history_plans[2];	/* [0.1-0.3's history, 0.4's: keyed] */
 
 /*
@@ -96,7 +98,7 @@ static SPIPlanPtr
 update_plan(int ncols, bool single)
 {
 	SPIPlanPtr *plan = &update_plans[single ? 1 : 0]
-		[ncols == STATE_NCOLS ? 2 : ncols == STATE_NCOLS_02 ? 1 : 0];
+		[ncols == STATE_NCOLS ? 3 : ncols == STATE_NCOLS_04 ? 2 : ncols == STATE_NCOLS_02 ? 1 : 0];
 	StringInfoData sql;
 	Oid			types[STATE_NCOLS];
 
@@ -214,11 +216,14 @@ read_schema(StateWriter *w, PrioApiVersion api)
 		w->isolated = ((Form_pg_class) GETSTRUCT(tp))->relrowsecurity;
 		ReleaseSysCache(tp);
 	}
-	/* next_planned_at where the table has it (0.4 on) */
+	/* next_planned_at where the table has it (0.4 on), playbook too (0.5 on) */
 	w->ncols = !PRIO_API_HAS_BTYD(api) ? STATE_NCOLS_01
 		: (OidIsValid(state) &&
-		   get_attnum(state, written(STATE_NCOLS - 1)->name) != InvalidAttrNumber)
-		? STATE_NCOLS : STATE_NCOLS_02;
+		   get_attnum(state, written(STATE_NCOLS_04 - 1)->name) != InvalidAttrNumber)
+		? STATE_NCOLS_04 : STATE_NCOLS_02;
+	if (w->ncols == STATE_NCOLS_04 &&
+		get_attnum(state, written(STATE_NCOLS - 1)->name) != InvalidAttrNumber)
+		w->ncols = STATE_NCOLS;
 	/* 0.4's tier_history has the customer's tracked table and key */
 	w->keyed = get_attnum(get_relname_relid("tier_history", nsp), "customer_key") != InvalidAttrNumber;
 }
@@ -304,6 +309,10 @@ StateAttsInit(Relation rel, StateAtts *a)
 	a->next_planned_at = get_attnum(RelationGetRelid(rel), "next_planned_at");
 	if (a->next_planned_at != InvalidAttrNumber)
 		a->next_planned_at = state_att(rel, Anum_customer_state_next_planned_at);
+	/* 0.5 on, likewise */
+	a->playbook = get_attnum(RelationGetRelid(rel), "playbook");
+	if (a->playbook != InvalidAttrNumber)
+		a->playbook = state_att(rel, Anum_customer_state_playbook);
 }
 
 #define ISNULL(slot, att) ((slot)->tts_isnull[(att) - 1])
@@ -411,7 +420,10 @@ StateEvaluationDiffers(TupleTableSlot *slot, const StateAtts *a, const PrioEval 
 		text_differs(slot, a->tier, &tier, 1) ||
 		ISNULL(slot, a->priority) || float_differs(VALUE(slot, a->priority), e->priority) ||
 		ts_differs(slot, a->next_due_at, true, e->next_due_at) ||
-		text_differs(slot, a->rule, e->rule.data, e->rule.len);
+		text_differs(slot, a->rule, e->rule.data, e->rule.len) ||
+		(a->playbook != InvalidAttrNumber &&
+		 (e->playbook == NULL ? !ISNULL(slot, a->playbook)
+		  : text_differs(slot, a->playbook, e->playbook, strlen(e->playbook))));
 }
 
 
@@ -539,6 +551,7 @@ StateWriterAdd(StateWriter *w, const PrioFacts *f, const PrioEval *e,
 	put(w, 24, false, Int64GetDatum(f->purchase_days));
 	put(w, 25, false, numeric_or_zero(f->first_day_amount));
 	put(w, 26, !f->has_planned, TimestampTzGetDatum(f->next_planned_at));
+	put(w, 27, e->playbook == NULL, text_or_null(e->playbook));
 	w->stages[2 * w->n] = f->stage;
 	w->stages[2 * w->n + 1] = e->stage;
 	if (tid != NULL)

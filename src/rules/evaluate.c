@@ -154,8 +154,12 @@ prio_evaluate(PrioEval *e, const PrioFacts *f, const bool *bant_answers,
 				   s->w_stage * e->points[4]) / wsum : 0.0;
 	e->priority = rint(e->priority * 10.0) / 10.0;
 
-	/* next due: the last outbound touch (else first activity, else creation) + cadence */
+	/*
+	 * next due: the last outbound touch (else first activity, else creation)
+	 * + the cadence of the playbook that wins (rules/playbook.c; the types
+	 * held: none yet)
+	 */
 	due_base = f->has_outbound ? f->last_outbound_at
 		: f->has_activity ? f->first_at : created_at;
-	e->next_due_at = due_plus(due_base, s->cadence_us[e->tier - 'A']);
+	e->next_due_at = due_plus(due_base, prio_playbook_cadence(e, s, NULL, 0));
 }

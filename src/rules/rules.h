@@ -135,6 +135,8 @@ typedef struct PrioSettings
 	bool		has_model;
 	double		bgnbd[4];		/* r, alpha, a, b (weeks) */
 	double		gammagamma[3];	/* p, q, v */
+	/* 0.5: prio.playbooks (rules/playbook.c); NULL: none, the tiers' cadences */
+	const struct PrioPlaybooks *playbooks;
 } PrioSettings;
 
 typedef struct PrioEval
@@ -153,6 +155,8 @@ typedef struct PrioEval
 	double		priority;
 	TimestampTz next_due_at;
 	StringInfoData rule;
+	/* 0.5: the playbook that set next_due_at (rules/playbook.c); NULL: none */
+	const char *playbook;
 } PrioEval;
 
 /* rules/clv.c: a customer's (x, t_x, T, mean_value) from its facts, and its CLV */
@@ -171,5 +175,31 @@ extern void prio_evaluate(PrioEval *e, const PrioFacts *f, const bool *bant_answ
 typedef const char *SegmentMap[SEGMENT_NSCORE][SEGMENT_NSCORE][SEGMENT_NSCORE];
 extern void CheckScore(int32 score, const char *name);
 extern void prio_segment_map_add(SegmentMap map, const char *name, const int *lim);
+
+/*
+ * rules/playbook.c: the playbooks (prio.playbooks), one per tier and per
+ * key-customer type, as the configuration cache (engine/config.c) keeps the
+ * enabled ones.  The ones that apply to a customer are its tier's and those
+ * of the types it holds; the most demanding (shortest) cadence wins.
+ */
+typedef struct PrioPlaybook
+{
+	char	   *name;			/* prio.playbooks.playbook */
+	int			tier;			/* 0..3: the playbook of tier A..D; -1: of a type */
+	bool		has_cadence;	/* false: a tier's, at settings' cadence_a..d */
+	double		cadence_us;
+} PrioPlaybook;
+
+typedef struct PrioPlaybooks
+{
+	PrioPlaybook *rows;
+	int			n;
+} PrioPlaybooks;
+
+extern int	prio_playbooks_apply(const PrioPlaybooks *pb, char tier, const char *const *types,
+								 int ntypes, const double *tier_cadence_us, int *applied,
+								 int *chosen, double *cadence_us);
+extern double prio_playbook_cadence(PrioEval *e, const PrioSettings *s,
+									const char *const *types, int ntypes);
 
 #endif							/* PRIO_RULES_H */

@@ -77,6 +77,8 @@ EvaluateFacts(FunctionCallInfo fcinfo, PrioApiVersion api, bool with_models)
 
 	RowBind(&cache->settings_rr, PG_GETARG_DATUM(2), fncxt);
 	prio_read_settings(&settings, &cache->settings_rr);
+	/* the playbooks in force (0.5): due dates as the engine sets them */
+	settings.playbooks = prio_playbooks();
 	/* the nine-argument form: the CLV model, read only when the rules use it */
 	if (with_models && settings.has_min_clv)
 		prio_read_model(&settings, PG_GETARG_DATUM(7), PG_ARGISNULL(7), PG_GETARG_DATUM(8),

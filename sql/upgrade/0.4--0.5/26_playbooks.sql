@@ -12,3 +12,4 @@ ALTER FUNCTION @extschema@.evaluate(@extschema@.facts, @extschema@.customers, @e
                                     @extschema@.bgnbd, @extschema@.gammagamma) STABLE;
 COMMENT ON FUNCTION @extschema@.evaluate(@extschema@.facts, @extschema@.customers, @extschema@.settings, double precision[], double precision[], double precision[], timestamptz) IS
 'The tier rules: RFM scores, effective stage, value, intent, tier, priority, next due date and the rule that fired, as of as_of.  The due date follows the playbooks in force (prio.playbooks, read from its table: hence STABLE).';
+COMMENT ON COLUMN @extschema@.settings.cadence_a IS 'Follow-up cadence of tier A: next due = last outbound touch + this, through tier A''s playbook unless it sets a cadence of its own (prio.playbooks; a shorter key-customer type''s playbook wins).';

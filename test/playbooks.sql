@@ -5,7 +5,7 @@
 -- explain() shows those that applied and the winner.  Settings at their
 -- defaults (cadences A 2 / B 5 / C 5 / D 14 days).  Times relative to now().
 BEGIN;
-SELECT plan(36);
+SELECT plan(39);
 
 \ir lib/rebuild_check.psql
 
@@ -134,6 +134,23 @@ SELECT is((SELECT prio.explain(7702) -> 'playbook' -> 'applied' -> 0 ->> 'cadenc
 SELECT is((SELECT prio.explain(7702) ->> 'cadence'), '5 days', 'explain()''s cadence is the winning playbook''s');
 SELECT is((SELECT (prio.explain(7701) -> 'playbook' ->> 'next_action')), 'video_call: tailored proposal and offers',
           'explain() shows the next action');
+
+-- explain()'s channel check: an event with a channel (a tracked activities
+-- table's event carrying "channel") against the stored playbook's channels
+SELECT is((SELECT prio._explain_playbook(s, s.tier,
+                      '[{"source": "app.events", "latest": [{"kind": "call", "channel": "email"},
+                                                           {"kind": "call", "channel": "visit"},
+                                                           {"kind": "call"}]}]'::jsonb)
+                  -> 'channel_check'
+             FROM prio.customer_state s WHERE s.customer_id = 7704),
+          '[{"event": {"kind": "call", "channel": "email"}, "channel": "email", "matches": true},
+            {"event": {"kind": "call", "channel": "visit"}, "channel": "visit", "matches": false}]'::jsonb,
+          'explain() says whether an activity''s channel is one of its playbook''s: a visit does not match D''s email + SMS automation');
+SELECT is((SELECT prio.explain(7704) -> 'playbook' -> 'channel_check'), '[]'::jsonb,
+          'explain(): no channel check for prio''s own activities (they have no channel)');
+-- the types held come from customer_state.types where the table has it
+SELECT is((SELECT prio._explain_playbook(s, s.tier, NULL) -> 'types' FROM prio.customer_state s
+            WHERE s.customer_id = 7704), '[]'::jsonb, 'explain(): no types held without customer_state.types');
 
 -- prio.evaluate() follows the playbooks as the engine does
 UPDATE prio.playbooks SET cadence = '1 day' WHERE playbook = 'B';

@@ -236,6 +236,23 @@ SELECT prio.untrack('upgrade_accounts');
 DROP TABLE upgrade_accounts;
 DROP OWNED BY prio_upgrade_bi;
 DROP ROLE prio_upgrade_bi;
+
+-- 0.5's labels: an admin of 0.4 (prio.grant_admin()) edits them, as
+-- grant_admin() now gives; a reader of 0.4 reads them (PUBLIC)
+DROP EXTENSION prio CASCADE;
+CREATE EXTENSION prio VERSION '0.4';
+CREATE ROLE prio_upgrade_admin;
+CREATE ROLE prio_upgrade_labels_reader;
+SELECT prio.grant_admin('prio_upgrade_admin');
+SELECT prio.grant_reader('prio_upgrade_labels_reader');
+ALTER EXTENSION prio UPDATE TO '0.5';
+SELECT has_table_privilege('prio_upgrade_admin', 'prio.labels', 'UPDATE') AS admin_edits_labels,
+       has_table_privilege('prio_upgrade_labels_reader', 'prio.labels', 'SELECT') AS reader_reads_labels,
+       has_table_privilege('prio_upgrade_labels_reader', 'prio.labels', 'UPDATE') AS reader_edits_labels;
+DROP OWNED BY prio_upgrade_admin;
+DROP OWNED BY prio_upgrade_labels_reader;
+DROP ROLE prio_upgrade_admin;
+DROP ROLE prio_upgrade_labels_reader;
 DROP EXTENSION prio CASCADE;
 CREATE EXTENSION prio;
 

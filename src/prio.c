@@ -11,12 +11,32 @@
  */
 #include "prio.h"
 
+#include "utils/guc.h"
 #include "utils/inval.h"
 #include "utils/syscache.h"
 
 PG_MODULE_MAGIC;
 
 void		_PG_init(void);
+
+/* prio.language: the language of prio.label() (labels.c), a language tag */
+char	   *prio_language = NULL;
+
+/*
+ * prio.language takes a language tag (rules/language.c), put in its
+ * canonical case (zh-cn: zh-CN); anything else is refused, 22023.
+ */
+static bool
+check_language(char **newval, void **extra, GucSource source)
+{
+	if (*newval != NULL && prio_language_tag(*newval))
+		return true;
+	GUC_check_errcode(ERRCODE_INVALID_PARAMETER_VALUE);
+	GUC_check_errdetail("prio.language takes a language tag: a language of 2 or 3 letters, "
+						"then optionally a script, a region and variants, "
+						"separated by hyphens, such as en, zh-CN or zh-Hans-CN.");
+	return false;
+}
 
 /* A relation's cache entry was dropped (InvalidOid: every relation's). */
 static void
@@ -27,6 +47,7 @@ relation_changed(Datum arg, Oid relid)
 	CatalogRelationChanged(relid);
 	StateUpdateRelationChanged(relid);
 	TrackRelationChanged(relid);
+	LabelsRelationChanged(relid);
 }
 
 /* A type changed: prio.stage's OID and labels are read again. */
@@ -74,12 +95,22 @@ subxact_event(SubXactEvent event, SubTransactionId mySubid,
 /*
  * One registration of each callback for the whole library, when it is
  * loaded: the modules that cache something (configuration, segments, the
- * stage type, the column checks, the state writer, pending outcomes) are
- * told from here.
+ * stage type, the column checks, the state writer, pending outcomes, the
+ * labels) are told from here; and prio's one setting, prio.language, is
+ * defined.
  */
 void
 _PG_init(void)
 {
+	DefineCustomStringVariable("prio.language",
+							   "Language of prio's labels (prio.label(), followup's labels and reason line).",
+							   "A language tag such as en or zh-CN; a label missing in it is taken in English, "
+							   "then the code itself.",
+							   &prio_language,
+							   "en",
+							   PGC_USERSET,
+							   0,
+							   check_language, NULL, NULL);
 	CacheRegisterRelcacheCallback(relation_changed, (Datum) 0);
 	CacheRegisterSyscacheCallback(TYPEOID, type_changed, (Datum) 0);
 	CacheRegisterSyscacheCallback(PROCOID, function_changed, (Datum) 0);

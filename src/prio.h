@@ -64,6 +64,10 @@ extern void StateUpdateObjectChanged(void);
 extern void StateUpdateAborted(SubTransactionId mySubid);
 extern void OutcomesXactEvent(XactEvent event);	/* engine/outcomes.c */
 extern void OutcomesSubXactEvent(SubXactEvent event, SubTransactionId mySubid);
+extern void LabelsRelationChanged(Oid relid);	/* engine/labels.c */
+
+/* prio.language, the language of labels (prio.c defines it) */
+extern char *prio_language;
 
 #include "support.h"
 #include "rules.h"

@@ -5,7 +5,7 @@
 -- explain() shows those that applied and the winner.  Settings at their
 -- defaults (cadences A 2 / B 5 / C 5 / D 14 days).  Times relative to now().
 BEGIN;
-SELECT plan(39);
+SELECT plan(40);
 
 \ir lib/rebuild_check.psql
 
@@ -132,8 +132,14 @@ SELECT is((SELECT jsonb_array_length(prio.explain(7702) -> 'playbook' -> 'applie
 SELECT is((SELECT prio.explain(7702) -> 'playbook' -> 'applied' -> 0 ->> 'cadence_from'), 'settings',
           '... with where its cadence comes from');
 SELECT is((SELECT prio.explain(7702) ->> 'cadence'), '5 days', 'explain()''s cadence is the winning playbook''s');
-SELECT is((SELECT (prio.explain(7701) -> 'playbook' ->> 'next_action')), 'video_call: tailored proposal and offers',
-          'explain() shows the next action');
+SET LOCAL prio.language = 'zh-CN';
+SELECT is((SELECT array_agg(next_action ORDER BY customer_id) FROM prio.followup WHERE owner = 'pb'),
+          '{video_call：定制方案与专属优惠,电话：标准产品介绍,电话：标准产品介绍,邮件：内容推送与唤醒}',
+          'followup''s next_action reads in the session''s language (zh-CN): the channel''s label and the playbook''s action');
+UPDATE prio.playbooks SET action = 'send the pilot report' WHERE playbook = 'B';
+SELECT is((SELECT next_action FROM prio.followup WHERE customer_id = 7702), '电话：send the pilot report',
+          '... and an action you rewrote reads as you wrote it');
+RESET prio.language;
 
 -- explain()'s channel check: an event with a channel (a tracked activities
 -- table's event carrying "channel") against the stored playbook's channels

@@ -212,6 +212,7 @@ AS $$
 DECLARE
     v jsonb;
     pb jsonb;
+    v_labels jsonb;
 BEGIN
     IF explain.customer_id IS NULL THEN
         RAISE EXCEPTION 'customer_id must not be NULL' USING ERRCODE = '22004';
@@ -297,6 +298,18 @@ BEGIN
         v := v OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('events',
                  @extschema@._track_events(explain.customer_id, (v OPERATOR(pg_catalog.->>) 'source')::pg_catalog.regclass));
     END IF;
+    -- (0.5) the labels of the tier, stage and segment above, and followup's
+    -- reason line, in the session's prio.language
+    SELECT pg_catalog.jsonb_build_object(
+               'language', pg_catalog.current_setting('prio.language'),
+               'tier', @extschema@.label('tier', v OPERATOR(pg_catalog.->>) 'tier'),
+               'stage', @extschema@.label('stage', v OPERATOR(pg_catalog.->) 'stage' OPERATOR(pg_catalog.->>) 'effective'),
+               'segment', @extschema@.label('rfm_segment', v OPERATOR(pg_catalog.->) 'rfm' OPERATOR(pg_catalog.->>) 'segment'),
+               'reason', @extschema@.reason(s))
+      INTO v_labels
+      FROM @extschema@.customer_state s
+     WHERE s.customer_id OPERATOR(pg_catalog.=) explain.customer_id;
+    v := v OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('labels', v_labels);
     -- (0.5) the playbooks that apply, the one that sets the due date (its
     -- cadence is the cadence), the events' channels against it
     SELECT @extschema@._explain_playbook(s, v OPERATOR(pg_catalog.->>) 'tier', v OPERATOR(pg_catalog.->) 'events')
@@ -310,7 +323,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@.explain(bigint) IS
-'Every factor behind a customer''s tier and priority, evaluated now: where the customer comes from (source: the tracked table, NULL for prio.customers; key: its key there, else customer_id; events: for a tracked customer, its latest events in each tracked activities table the caller may read), R/F/M values, scores and breaks, segment, BANT, stages, intent, the rule that fired, the priority points and weights, the stored state, the CLV inputs with P(alive) and CLV under the latest model, the win probability with the three features that raise it most and the three that lower it most, and the playbooks (0.5): those that apply, the one that sets the due date and its cadence, and whether the events'' channels are among its channels.';
+'Every factor behind a customer''s tier and priority, evaluated now: where the customer comes from (source: the tracked table, NULL for prio.customers; key: its key there, else customer_id; events: for a tracked customer, its latest events in each tracked activities table the caller may read), R/F/M values, scores and breaks, segment, BANT, stages, intent, the rule that fired, the priority points and weights, the stored state, the CLV inputs with P(alive) and CLV under the latest model, and the win probability with the three features that raise it most and the three that lower it most; labels: the tier, stage and segment labels and followup''s reason line in the session''s prio.language; playbook (0.5): the playbooks that apply, the one that sets the due date and its cadence, and whether the events'' channels are among its channels.';
 
 -- Internal functions are not for direct calls.
 REVOKE ALL ON FUNCTION @extschema@.rebuild(bigint[], text, boolean) FROM PUBLIC;

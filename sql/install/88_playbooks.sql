@@ -285,8 +285,6 @@ SELECT pg_catalog.jsonb_build_object(
                          FROM applied a),
            'chosen', (SELECT a.playbook FROM applied a WHERE a.chosen),
            'stored', s.playbook,
-           'next_action', (SELECT p.channels[1] OPERATOR(pg_catalog.||) ': ' OPERATOR(pg_catalog.||) p.action
-                             FROM @extschema@.playbooks p WHERE p.playbook OPERATOR(pg_catalog.=) s.playbook),
            'channel_check', (SELECT COALESCE(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
                                     'event', c.event, 'channel', c.channel,
                                     'matches', c.channel OPERATOR(pg_catalog.=) ANY (p.channels))
@@ -296,4 +294,4 @@ SELECT pg_catalog.jsonb_build_object(
   FROM held h;
 END;
 COMMENT ON FUNCTION @extschema@._explain_playbook(@extschema@.customer_state, text, jsonb) IS
-'Internal (prio.explain()): the key-customer types the customer holds, the playbooks that apply (its tier''s and its types'', with their cadence and where it comes from), the one that wins now (chosen) and the one stored with its next action, and for each event that has a channel whether the stored playbook names it.';
+'Internal (prio.explain()): the key-customer types the customer holds, the playbooks that apply (its tier''s and its types'', with their cadence and where it comes from), the one that wins now (chosen) and the one stored, and for each event that has a channel whether the stored playbook names it.';

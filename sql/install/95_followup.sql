@@ -31,17 +31,8 @@ SELECT r.rank,
        st.last_outbound_at AS last_contact_at,
        r.next_due_at,
        x.overdue_days,
-       pg_catalog.concat_ws(', ',
-           st.tier OPERATOR(pg_catalog.||) ': BANT ' OPERATOR(pg_catalog.||) st.bant OPERATOR(pg_catalog.||) '/4',
-           CASE WHEN x.segment IS NULL AND st.frequency OPERATOR(pg_catalog.=) 0 THEN 'no purchases'
-                WHEN x.segment IS NULL THEN 'RFM not scored yet'
-                ELSE pg_catalog.format('%s %s-%s-%s', x.segment, st.r_score, st.f_score, st.m_score) END,
-           st.effective_stage::text,
-           CASE WHEN st.no_reply THEN 'no reply to last touch' END,
-           CASE WHEN x.overdue_days OPERATOR(pg_catalog.=) 1 THEN '1 day overdue'
-                WHEN x.overdue_days OPERATOR(pg_catalog.>) 1 THEN x.overdue_days OPERATOR(pg_catalog.||) ' days overdue'
-                WHEN r.next_due_at OPERATOR(pg_catalog.<=) pg_catalog.now() THEN 'due today'
-                ELSE 'due ' OPERATOR(pg_catalog.||) pg_catalog.to_char(r.next_due_at, 'YYYY-MM-DD') END) AS reason,
+       -- the reason line, in the session's prio.language (prio.reason(), 0.5)
+       @extschema@.reason(st) AS reason,
        @extschema@.p_alive((SELECT cm.bgnbd FROM @extschema@.clv_models cm
                              ORDER BY cm.fitted_at DESC LIMIT 1), st) AS p_alive,
        @extschema@.clv((SELECT cm.bgnbd FROM @extschema@.clv_models cm ORDER BY cm.fitted_at DESC LIMIT 1),
@@ -59,10 +50,21 @@ SELECT r.rank,
                   WHERE c.customer_id OPERATOR(pg_catalog.=) r.customer_id),
                 r.customer_id::text) AS customer_key,
        st.next_planned_at AS planned_at,
-       -- added in 0.5: what to do next (the playbook's first channel and its
-       -- action) and the playbook that set next_due_at
-       (SELECT p.channels[1] OPERATOR(pg_catalog.||) ': ' OPERATOR(pg_catalog.||) p.action
+       -- added in 0.5 (hence last): labels in the session's prio.language
+       @extschema@.label('stage', st.effective_stage::text) AS stage_label,
+       @extschema@.label('tier', st.tier) AS tier_label,
+       -- added in 0.5: what to do next -- the playbook's first channel and its
+       -- action, in the session's prio.language (the reason template
+       -- next_action; an action rewritten in prio.playbooks, no longer the
+       -- English label's, as written) -- and the playbook that set next_due_at
+       (SELECT pg_catalog.replace(pg_catalog.replace(@extschema@.label('reason', 'next_action'),
+                   '{channel}', @extschema@.label('channel', p.channels[1])),
+                   '{action}', CASE WHEN p.action OPERATOR(pg_catalog.=) l.label
+                                    THEN @extschema@.label('playbook', p.playbook) ELSE p.action END)
           FROM @extschema@.playbooks p
+          LEFT JOIN @extschema@.labels l
+            ON l.domain OPERATOR(pg_catalog.=) 'playbook' AND l.code OPERATOR(pg_catalog.=) p.playbook
+           AND l.lang OPERATOR(pg_catalog.=) 'en'
          WHERE p.playbook OPERATOR(pg_catalog.=) st.playbook) AS next_action,
        st.playbook
   -- rank on the narrow columns; the rest of the row is read for the rows
@@ -102,12 +104,14 @@ COMMENT ON COLUMN @extschema@.followup.last_activity_at IS 'Last activity of any
 COMMENT ON COLUMN @extschema@.followup.last_contact_at IS 'Last outbound touch by the team.';
 COMMENT ON COLUMN @extschema@.followup.next_due_at IS 'When the next follow-up is due (last touch + the cadence of the customer''s playbook).';
 COMMENT ON COLUMN @extschema@.followup.overdue_days IS 'Whole days past next_due_at (0 when not overdue).';
-COMMENT ON COLUMN @extschema@.followup.reason IS 'One readable line: tier, BANT, RFM segment and scores, stage, due.';
+COMMENT ON COLUMN @extschema@.followup.reason IS 'One readable line: tier, BANT, RFM segment and scores, stage, due; in the session''s prio.language (prio.reason()).';
 COMMENT ON COLUMN @extschema@.followup.p_alive IS 'Probability the customer is still buying (BG/NBD of the latest prio.clv_models fit); NULL without purchases or a fit.';
 COMMENT ON COLUMN @extschema@.followup.win_probability IS 'Probability the open deal is won (prio.win_probability); NULL once won or lost.';
 COMMENT ON COLUMN @extschema@.followup.source IS 'The tracked table the customer comes from (prio.track()); NULL for a customer of prio.customers itself.';
 COMMENT ON COLUMN @extschema@.followup.customer_key IS 'The customer''s key as text: its key in the tracked table (source), else customer_id.  prio.followup_<table> has it in the key''s own type.';
 COMMENT ON COLUMN @extschema@.followup.planned_at IS 'The next planned touch: the earliest activity dated after the customer was last scored (NULL: none); prio.refresh() scores it once due.';
 COMMENT ON COLUMN @extschema@.followup.clv IS 'Expected value of the customer''s purchases over settings.clv_horizon months (BG/NBD x Gamma-Gamma, discounted); NULL without purchases or a fit.';
-COMMENT ON COLUMN @extschema@.followup.next_action IS 'What to do next: the first channel of the customer''s playbook and its typical action (prio.playbooks), e.g. ''phone: tailored proposal and offers''.';
+COMMENT ON COLUMN @extschema@.followup.stage_label IS 'The stage''s label in the session''s prio.language (prio.label(''stage'', stage)).';
+COMMENT ON COLUMN @extschema@.followup.tier_label IS 'What the tier means, in the session''s prio.language (prio.label(''tier'', tier)): A high value high intent ... D low value low intent.';
+COMMENT ON COLUMN @extschema@.followup.next_action IS 'What to do next: the first channel of the customer''s playbook and its typical action (prio.playbooks), e.g. ''phone: tailored proposal and offers'', in the session''s prio.language (labels channel and playbook, template reason next_action; an action you rewrote is shown as written).';
 COMMENT ON COLUMN @extschema@.followup.playbook IS 'The playbook that sets next_due_at: the tier''s (A-D) or a key-customer type''s, whichever applies with the shortest cadence (prio.playbooks).';

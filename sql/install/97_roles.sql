@@ -57,8 +57,10 @@ BEGIN
     EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION @extschema@.track(regclass, text, jsonb), @extschema@.untrack(regclass),'
                               ' @extschema@.unmapped_kinds_of_sources() TO %s', role);
     EXECUTE pg_catalog.format('GRANT SELECT ON @extschema@.tracked, @extschema@.sources, @extschema@.unmapped_kinds TO %s', role);
+    -- (0.5) the labels, in every language
+    EXECUTE pg_catalog.format('GRANT INSERT, UPDATE, DELETE ON @extschema@.labels TO %s', role);
 END
 $$;
 COMMENT ON FUNCTION @extschema@.grant_admin(regrole) IS
-'Whoever runs prio: what grant_writer gives, plus settings, activity kinds, segments, refresh(), recompute() and fit_clv(), the refresh run log (prio.refresh_runs), and tracked tables: prio.track() and prio.untrack() (of tables the role owns, or may create triggers on and read all of), prio.tracked and prio.unmapped_kinds.';
+'Whoever runs prio: what grant_writer gives, plus settings, activity kinds, segments, refresh(), recompute() and fit_clv(), the refresh run log (prio.refresh_runs), and tracked tables: prio.track() and prio.untrack() (of tables the role owns, or may create triggers on and read all of), prio.tracked and prio.unmapped_kinds; and the labels (prio.labels).';
 

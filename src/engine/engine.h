@@ -265,4 +265,7 @@ extern void PrioTrackedParseEnd(int nest);
 extern void PrioTrackCompile(Oid relid, const char *key, const char *expr, Oid want,
 							 TrackCompiled *out);
 
+/* engine/labels.c: prio.labels in the session's prio.language, cached */
+extern const char *prio_label(const char *domain, const char *code);
+
 #endif							/* PRIO_ENGINE_H */

@@ -202,4 +202,9 @@ extern int	prio_playbooks_apply(const PrioPlaybooks *pb, char tier, const char *
 extern double prio_playbook_cadence(PrioEval *e, const PrioSettings *s,
 									const char *const *types, int ntypes);
 
+/* rules/language.c: language tags (prio.language, prio.labels.lang) */
+#define PRIO_LANGUAGE_TAG_MAX 35
+extern bool prio_language_tag(char *tag);
+extern bool prio_language_parent(char *tag);
+
 #endif							/* PRIO_RULES_H */

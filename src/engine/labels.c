@@ -1,0 +1,192 @@
+/*
+ * labels.c
+ *		The labels of stages, tiers, types, segments, channels, roles,
+ *		playbooks and the reason line, from the user-editable table
+ *		prio.labels (domain, code, lang, label), in the language the setting
+ *		prio.language names.
+ *
+ * The table is read once into a hash table and kept until it changes:
+ * prio.invalidate_cache() (a statement trigger on the table) sends a
+ * relcache invalidation, seen by every backend at commit and by the writing
+ * one at its next command.  As rfm_segments.c does, the rows are read with
+ * the latest snapshot and a load during which an invalidation arrives is
+ * repeated.
+ *
+ * A lookup tries the tag of prio.language, then its shorter forms
+ * (zh-Hans-CN, zh-Hans, zh), then English (en); NULL when none has a label
+ * (prio.label() then gives the code itself).
+ */
+#include "prio.h"
+
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "common/hashfn.h"
+#include "executor/spi.h"
+#include "utils/hsearch.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/snapmgr.h"
+
+typedef struct LabelKey
+{
+	const char *domain;
+	const char *code;
+	const char *lang;
+} LabelKey;
+
+typedef struct LabelEntry
+{
+	LabelKey	key;
+	const char *label;
+} LabelEntry;
+
+static MemoryContext labels_cxt = NULL;
+static HTAB *labels_hash = NULL;
+static bool labels_valid = false;
+static uint64 labels_generation = 0;	/* bumped by every invalidation */
+static Oid	labels_relid = InvalidOid;
+
+void
+LabelsRelationChanged(Oid relid)
+{
+	if (relid == InvalidOid || relid == labels_relid)
+	{
+		labels_valid = false;
+		labels_generation++;
+	}
+}
+
+static uint32
+label_hash(const void *key, Size keysize)
+{
+	const LabelKey *k = (const LabelKey *) key;
+	uint32		h = string_hash(k->domain, strlen(k->domain) + 1);
+
+	h = hash_combine(h, string_hash(k->code, strlen(k->code) + 1));
+	return hash_combine(h, string_hash(k->lang, strlen(k->lang) + 1));
+}
+
+static int
+label_match(const void *key1, const void *key2, Size keysize)
+{
+	const LabelKey *a = (const LabelKey *) key1;
+	const LabelKey *b = (const LabelKey *) key2;
+
+	if (strcmp(a->domain, b->domain) != 0 || strcmp(a->code, b->code) != 0)
+		return 1;
+	return strcmp(a->lang, b->lang);
+}
+
+static void
+labels_load_once(void)
+{
+	Oid			nsp = get_namespace_oid(PRIO_SCHEMA, false);
+	HASHCTL		ctl;
+	SPIPlanPtr	plan;
+	int			rc;
+
+	if (labels_cxt == NULL)
+		labels_cxt = AllocSetContextCreate(TopMemoryContext, "prio labels",
+										   ALLOCSET_DEFAULT_SIZES);
+	/* the hash table lives in labels_cxt: reset, it is gone */
+	labels_valid = false;
+	labels_hash = NULL;
+	MemoryContextReset(labels_cxt);
+	labels_relid = get_relname_relid("labels", nsp);
+
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = sizeof(LabelKey);
+	ctl.entrysize = sizeof(LabelEntry);
+	ctl.hash = label_hash;
+	ctl.match = label_match;
+	ctl.hcxt = labels_cxt;
+
+	SPI_connect();
+	plan = SPI_prepare("SELECT domain::pg_catalog.text, code::pg_catalog.text,"
+					   " lang::pg_catalog.text, label::pg_catalog.text"
+					   " FROM " PRIO_SCHEMA ".labels", 0, NULL);
+	/* a missing table or column raises its own error in SPI_prepare() */
+	if (plan == NULL)
+		elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+	/* parallel workers cannot take a new snapshot; they share the leader's */
+	rc = SPI_execute_snapshot(plan, NULL, NULL,
+							  IsInParallelMode() ? InvalidSnapshot : GetLatestSnapshot(),
+							  InvalidSnapshot, true, false, 0);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute_snapshot failed: %s", SPI_result_code_string(rc));
+
+	labels_hash = hash_create("prio labels", Max(SPI_processed, 64), &ctl,
+							  HASH_ELEM | HASH_FUNCTION | HASH_COMPARE | HASH_CONTEXT);
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		char	   *v[4];
+		LabelKey	key;
+		LabelEntry *entry;
+		bool		found;
+
+		for (int c = 0; c < 4; c++)
+			v[c] = SPI_getvalue(tup, desc, c + 1);
+		/* the columns are NOT NULL; a row without one names nothing */
+		if (v[0] == NULL || v[1] == NULL || v[2] == NULL || v[3] == NULL)
+			continue;
+		key.domain = MemoryContextStrdup(labels_cxt, v[0]);
+		key.code = MemoryContextStrdup(labels_cxt, v[1]);
+		key.lang = MemoryContextStrdup(labels_cxt, v[2]);
+		entry = hash_search(labels_hash, &key, HASH_ENTER, &found);
+		entry->label = MemoryContextStrdup(labels_cxt, v[3]);
+	}
+	SPI_finish();
+}
+
+static void
+labels_load(void)
+{
+	for (;;)
+	{
+		uint64		generation = labels_generation;
+
+		labels_load_once();
+		if (generation == labels_generation)
+			break;
+	}
+	labels_valid = true;
+}
+
+static const char *
+label_in(const char *domain, const char *code, const char *lang)
+{
+	LabelKey	key;
+	LabelEntry *entry;
+
+	key.domain = domain;
+	key.code = code;
+	key.lang = lang;
+	entry = hash_search(labels_hash, &key, HASH_FIND, NULL);
+	return entry ? entry->label : NULL;
+}
+
+/*
+ * The label of code in domain, in prio.language (or a shorter form of its
+ * tag), else in English; NULL when neither has one.
+ */
+const char *
+prio_label(const char *domain, const char *code)
+{
+	char		lang[PRIO_LANGUAGE_TAG_MAX + 1];
+	const char *label;
+
+	if (!labels_valid || labels_hash == NULL)
+		labels_load();
+
+	/* the check hook let only a tag of at most PRIO_LANGUAGE_TAG_MAX through */
+	strlcpy(lang, prio_language ? prio_language : "en", sizeof(lang));
+	do
+	{
+		label = label_in(domain, code, lang);
+		if (label != NULL)
+			return label;
+	} while (prio_language_parent(lang));
+	return label_in(domain, code, "en");
+}

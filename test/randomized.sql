@@ -27,7 +27,7 @@
 -- fillfactor, ANALYZE and CLUSTER; the live state still equals a rebuild
 -- after it, and the next round runs on the altered tables.
 BEGIN;
-SELECT plan(52);
+SELECT plan(54);
 
 -- start from an empty engine (inside this transaction only)
 DELETE FROM prio.activities;
@@ -42,6 +42,16 @@ UPDATE prio.settings
        weight_bant = DEFAULT, weight_intent = DEFAULT, weight_stage = DEFAULT;
 
 DO $$ BEGIN PERFORM setseed(0.20241123); END $$;
+
+-- (0.5) key-customer types at thresholds the random data reaches, so types
+-- come and go with purchases, inbound touches, time and the customers that
+-- name one another as parent company (BANT updates below)
+UPDATE prio.customer_types SET condition = '{"fact": "purchases_12m", ">=": 6000}' WHERE type = 'strategic';
+UPDATE prio.customer_types SET condition = '{"fact": "interactions_per_month", ">=": 0.75}' WHERE type = 'active';
+UPDATE prio.customer_types SET condition = '{"fact": "related_customers", ">=": 1}' WHERE type = 'key_relationship';
+UPDATE prio.customer_types
+   SET condition = '{"all": [{"fact": "purchases_12m", ">": 0}, {"attr": "funded", "=": true}]}'
+ WHERE type = 'high_growth';
 
 -- random TRUE / FALSE / NULL
 CREATE FUNCTION pg_temp.rbool() RETURNS boolean LANGUAGE sql VOLATILE AS
@@ -172,7 +182,8 @@ END $$;
 CREATE TEMP VIEW state_v AS
 SELECT customer_id, first_at, last_at, last_inbound_at, last_outbound_at, last_purchase_at, frequency,
        monetary, intent, intent_at, stage, effective_stage, r_score, f_score, m_score, bant, no_reply,
-       value_high, intent_high, tier, priority, next_due_at, rule
+       value_high, intent_high, tier, priority, next_due_at, rule,
+       month_purchases, month_inbound, types, playbook
   FROM prio.customer_state;
 CREATE TEMP TABLE snap AS SELECT * FROM state_v WHERE false;
 
@@ -287,7 +298,12 @@ BEGIN
         IF random() < 0.15 THEN
             UPDATE prio.customers
                SET budget = pg_temp.rbool(), authority = pg_temp.rbool(),
-                   need = pg_temp.rbool(), timeline = pg_temp.rbool()
+                   need = pg_temp.rbool(), timeline = pg_temp.rbool(),
+                   -- (0.5) attributes without random() (the stream stays as it was):
+                   -- a parent company and funding that vary with the data
+                   attributes = CASE WHEN (customer_id + i) % 3 = 0 THEN '{}'::jsonb
+                                     ELSE jsonb_build_object('parent_company', (1001 + (customer_id * 7 + i) % 50)::text,
+                                                             'funded', (customer_id + i) % 2 = 0) END
              WHERE customer_id IN (1001 + floor(random() * 50)::bigint, 1001 + floor(random() * 50)::bigint,
                                    1001 + floor(random() * 50)::bigint);
             PERFORM pg_temp.after('BANT update', '{}');
@@ -308,6 +324,9 @@ BEGIN
             PERFORM pg_temp.after('settings update', '{}');
             UPDATE prio.activity_kinds SET intent_weight = 1.5 WHERE kind = 'visit';
             PERFORM pg_temp.after('activity_kinds update', '{}');
+            -- (0.5) a tier's playbook with a cadence of its own
+            UPDATE prio.playbooks SET cadence = '3 days' WHERE playbook = 'B';
+            PERFORM pg_temp.after('playbooks update', '{}');
         END IF;
     END LOOP;
 END
@@ -380,7 +399,13 @@ LANGUAGE sql AS $$
                          WHEN e.base = 'won' AND now() - e.since >= cfg.dormant_after THEN 'silent'
                          ELSE e.base END::prio.stage AS eff,
                (coalesce(e.ms >= cfg.value_score, false) OR coalesce(e.fs >= cfg.value_score, false)
-                OR coalesce(e.budget AND e.authority, false)) AS vh
+                OR coalesce(e.budget AND e.authority, false)
+                -- (0.5) the key_type value signal: a held type that implies value
+                -- (the types held are checked against their rules below)
+                OR EXISTS (SELECT 1 FROM prio.customer_state s
+                             JOIN prio.customer_types t ON t.type = ANY (s.types)
+                            WHERE s.customer_id = e.customer_id AND t.implies_value
+                              AND (SELECT v.enabled FROM prio.value_signals v WHERE v.signal = 'key_type'))) AS vh
           FROM e CROSS JOIN cfg
     ), h AS (
         SELECT g.*, (NOT g.noreply AND (g.bant >= cfg.bant_threshold OR g.eff IN ('engaged', 'closing')
@@ -452,9 +477,14 @@ BEGIN
     RETURN NEXT is((SELECT count(*) FROM prio.customer_state s JOIN prio.customers c USING (customer_id)
                      JOIN prio.settings cfg ON true
                      WHERE s.next_due_at IS DISTINCT FROM coalesce(s.last_outbound_at, s.first_at, c.created_at)
-                           + CASE s.tier WHEN 'A' THEN cfg.cadence_a WHEN 'B' THEN cfg.cadence_b
-                                         WHEN 'C' THEN cfg.cadence_c ELSE cfg.cadence_d END),
-                   0::bigint, p || 'next_due_at = last outbound (else first activity, else created_at) + cadence');
+                           + (SELECT min(coalesce(pb.cadence,
+                                             CASE pb.playbook WHEN 'A' THEN cfg.cadence_a WHEN 'B' THEN cfg.cadence_b
+                                                              WHEN 'C' THEN cfg.cadence_c ELSE cfg.cadence_d END))
+                                FROM prio.playbooks pb
+                               WHERE pb.enabled AND (pb.playbook = s.tier OR pb.playbook = ANY (s.types)))
+                        OR s.playbook IS DISTINCT FROM (SELECT f.playbook FROM prio.playbooks_for(s.tier, s.types) f
+                                                         WHERE f.chosen)),
+                   0::bigint, p || 'next_due_at = last outbound (else first activity, else created_at) + the shortest cadence of the playbooks of its tier (else the settings'') and of its key-customer types, that playbook stored');
 
     -- priority orders the tiers
     RETURN NEXT ok((SELECT bool_and(priority BETWEEN 0 AND 100) FROM prio.customer_state)
@@ -547,6 +577,14 @@ SELECT * FROM pg_temp.check_round(3, false);
 -- after every single statement of every round
 SELECT is((SELECT string_agg(what || ' x' || n, ', ') FROM stats WHERE what LIKE 'mismatch:%'), NULL,
           'every statement: live state equals a rebuild and base stages equal the spec fold');
+
+-- (0.5) the stored key-customer types are the ones evaluated now
+SELECT is((SELECT count(*) FROM prio.customer_state s
+            WHERE s.types IS DISTINCT FROM
+                  ARRAY(SELECT jsonb_array_elements_text(prio.type_facts(s.customer_id, now()) -> 'held'))),
+          0::bigint, 'types: every customer''s stored types equal its types evaluated now');
+SELECT ok((SELECT count(DISTINCT t) >= 4 FROM prio.customer_state, unnest(types) t),
+          'data: customers held at least four of the key-customer types');
 
 -- the random data really went through the interesting paths
 SELECT cmp_ok((SELECT count(*) FROM prio.activities), '>', 600::bigint, 'data: many activities');

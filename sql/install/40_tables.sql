@@ -107,7 +107,13 @@ CREATE TABLE @extschema@.customer_state (
     owner            text,
     -- added in 0.4 (hence last)
     next_planned_at  timestamptz,
-    -- added in 0.5 (hence last): the deal facts (prio.deals), kept by prio._deal_facts()
+    -- added in 0.5 (hence last): the key-customer types (87_types.sql)
+    month_purchases  double precision[],
+    month_inbound    integer[],
+    types            text[] NOT NULL DEFAULT '{}',
+    -- and the playbook (88_playbooks.sql)
+    playbook         text,
+    -- added in 0.5 (after them): the deal facts (prio.deals), kept by prio._deal_facts()
     open_deals       integer NOT NULL DEFAULT 0,
     funnel_stage     text,
     pipeline         numeric NOT NULL DEFAULT 0,
@@ -149,14 +155,18 @@ COMMENT ON COLUMN @extschema@.customer_state.value_high IS 'Value side of the ti
 COMMENT ON COLUMN @extschema@.customer_state.intent_high IS 'Intent side of the tier.';
 COMMENT ON COLUMN @extschema@.customer_state.tier IS 'A (value and intent), B (value), C (intent), D (neither, or lost).';
 COMMENT ON COLUMN @extschema@.customer_state.priority IS 'Priority 0-100 (see README for the formula).';
-COMMENT ON COLUMN @extschema@.customer_state.next_due_at IS 'Last outbound touch (else first activity, else creation) + the tier''s cadence.';
+COMMENT ON COLUMN @extschema@.customer_state.next_due_at IS 'Last outbound touch (else first activity, else creation) + the cadence of the customer''s playbook (column playbook).';
 COMMENT ON COLUMN @extschema@.customer_state.rule IS 'Which rules set the tier.';
 COMMENT ON COLUMN @extschema@.customer_state.updated_at IS 'When prio last changed this row.';
 COMMENT ON COLUMN @extschema@.customer_state.first_purchase_at IS 'First purchase.';
 COMMENT ON COLUMN @extschema@.customer_state.purchase_days IS 'UTC calendar days with purchases: the BTYD transactions (x = purchase_days - 1).';
 COMMENT ON COLUMN @extschema@.customer_state.owner IS 'prio.customers.owner, kept here so a rep''s follow-up list reads one table.';
 COMMENT ON COLUMN @extschema@.customer_state.first_day_amount IS 'Amount bought on the first purchase day (the repeat transactions'' mean leaves it out).';
+COMMENT ON COLUMN @extschema@.customer_state.playbook IS 'The playbook that set next_due_at (prio.playbooks): the tier''s or a key-customer type''s, the shortest cadence of those that apply.';
 COMMENT ON COLUMN @extschema@.customer_state.next_planned_at IS 'The earliest planned touch: an activity dated after the customer was last folded, stored but not scored yet; prio.refresh() folds it once due (NULL: none).';
+COMMENT ON COLUMN @extschema@.customer_state.month_purchases IS 'Net purchases per UTC calendar month, the month of last_at first and the 35 before it (NULL: no activity); the key-customer types'' time-windowed facts are read from it.';
+COMMENT ON COLUMN @extschema@.customer_state.month_inbound IS 'Inbound activities per UTC calendar month, as month_purchases.';
+COMMENT ON COLUMN @extschema@.customer_state.types IS 'The key-customer types the customer holds (prio.customer_types, prio.customer_type_tags), by name.';
 COMMENT ON COLUMN @extschema@.customer_state.open_deals IS 'Open deals (prio.deals whose stage has no outcome).';
 COMMENT ON COLUMN @extschema@.customer_state.funnel_stage IS 'The deal stage of the most advanced open deal (highest prio.deal_stages.position); NULL without an open deal.';
 COMMENT ON COLUMN @extschema@.customer_state.pipeline IS 'Sum of the open deals'' amounts (exact; 0 without).';

@@ -53,6 +53,21 @@ SELECT r.rank,
        -- added in 0.5 (hence last): labels in the session's prio.language
        @extschema@.label('stage', st.effective_stage::text) AS stage_label,
        @extschema@.label('tier', st.tier) AS tier_label,
+       st.types,
+       -- added in 0.5: what to do next -- the playbook's first channel and its
+       -- action, in the session's prio.language (the reason template
+       -- next_action; an action rewritten in prio.playbooks, no longer the
+       -- English label's, as written) -- and the playbook that set next_due_at
+       (SELECT pg_catalog.replace(pg_catalog.replace(@extschema@.label('reason', 'next_action'),
+                   '{channel}', @extschema@.label('channel', p.channels[1])),
+                   '{action}', CASE WHEN p.action OPERATOR(pg_catalog.=) l.label
+                                    THEN @extschema@.label('playbook', p.playbook) ELSE p.action END)
+          FROM @extschema@.playbooks p
+          LEFT JOIN @extschema@.labels l
+            ON l.domain OPERATOR(pg_catalog.=) 'playbook' AND l.code OPERATOR(pg_catalog.=) p.playbook
+           AND l.lang OPERATOR(pg_catalog.=) 'en'
+         WHERE p.playbook OPERATOR(pg_catalog.=) st.playbook) AS next_action,
+       st.playbook,
        -- added in 0.5 (hence last): the deal facts (prio.deals)
        -- (no deals at all: the implicit deal of a quote or proposal with an amount)
        CASE WHEN st.open_deals OPERATOR(pg_catalog.=) 0 AND st.last_deal_at IS NULL AND st.quote_at IS NOT NULL
@@ -102,7 +117,7 @@ COMMENT ON COLUMN @extschema@.followup.bant IS 'BANT answers that are TRUE (0-4)
 COMMENT ON COLUMN @extschema@.followup.intent IS 'Buying intent decayed to now.';
 COMMENT ON COLUMN @extschema@.followup.last_activity_at IS 'Last activity of any kind.';
 COMMENT ON COLUMN @extschema@.followup.last_contact_at IS 'Last outbound touch by the team.';
-COMMENT ON COLUMN @extschema@.followup.next_due_at IS 'When the next follow-up is due (last touch + tier cadence).';
+COMMENT ON COLUMN @extschema@.followup.next_due_at IS 'When the next follow-up is due (last touch + the cadence of the customer''s playbook).';
 COMMENT ON COLUMN @extschema@.followup.overdue_days IS 'Whole days past next_due_at (0 when not overdue).';
 COMMENT ON COLUMN @extschema@.followup.reason IS 'One readable line: tier, BANT, RFM segment and scores, stage, due; in the session''s prio.language (prio.reason()).';
 COMMENT ON COLUMN @extschema@.followup.p_alive IS 'Probability the customer is still buying (BG/NBD of the latest prio.clv_models fit); NULL without purchases or a fit.';
@@ -110,9 +125,12 @@ COMMENT ON COLUMN @extschema@.followup.win_probability IS 'Probability the open 
 COMMENT ON COLUMN @extschema@.followup.source IS 'The tracked table the customer comes from (prio.track()); NULL for a customer of prio.customers itself.';
 COMMENT ON COLUMN @extschema@.followup.customer_key IS 'The customer''s key as text: its key in the tracked table (source), else customer_id.  prio.followup_<table> has it in the key''s own type.';
 COMMENT ON COLUMN @extschema@.followup.planned_at IS 'The next planned touch: the earliest activity dated after the customer was last scored (NULL: none); prio.refresh() scores it once due.';
+COMMENT ON COLUMN @extschema@.followup.types IS 'The key-customer types the customer holds (prio.customer_types; prio.type_facts() says why).';
 COMMENT ON COLUMN @extschema@.followup.clv IS 'Expected value of the customer''s purchases over settings.clv_horizon months (BG/NBD x Gamma-Gamma, discounted); NULL without purchases or a fit.';
 COMMENT ON COLUMN @extschema@.followup.stage_label IS 'The stage''s label in the session''s prio.language (prio.label(''stage'', stage)).';
 COMMENT ON COLUMN @extschema@.followup.tier_label IS 'What the tier means, in the session''s prio.language (prio.label(''tier'', tier)): A high value high intent ... D low value low intent.';
+COMMENT ON COLUMN @extschema@.followup.next_action IS 'What to do next: the first channel of the customer''s playbook and its typical action (prio.playbooks), e.g. ''phone: tailored proposal and offers'', in the session''s prio.language (labels channel and playbook, template reason next_action; an action you rewrote is shown as written).';
+COMMENT ON COLUMN @extschema@.followup.playbook IS 'The playbook that sets next_due_at: the tier''s (A-D) or a key-customer type''s, whichever applies with the shortest cadence (prio.playbooks).';
 COMMENT ON COLUMN @extschema@.followup.funnel_stage IS 'The deal stage of the customer''s most advanced open deal (prio.deals); quote for the implicit deal of a customer with no deals at all (a quote or proposal activity with an amount); NULL without an open deal.';
 COMMENT ON COLUMN @extschema@.followup.pipeline IS 'Sum of the amounts of the customer''s open deals, or the implicit deal''s amount (0 without).';
 COMMENT ON COLUMN @extschema@.followup.weighted_pipeline IS 'pipeline x the customer''s win probability (prio.win_probability of its features under the current model); NULL without an open deal.';

@@ -18,6 +18,8 @@ enum
 	F_NFIELDS,
 	/* read from a customer_state row (0.4 on), not a field of prio.facts */
 	F_NEXT_PLANNED_AT = F_NFIELDS,
+	F_MONTH_PURCHASES,			/* 0.5 on */
+	F_MONTH_INBOUND,
 	/* 0.5: the deal facts of a customer_state row */
 	F_OPEN_DEALS, F_FUNNEL_STAGE, F_PIPELINE, F_LAST_DEAL_AT, F_DEAL_CLOSED_AT, F_DEAL_OUTCOME,
 	F_QUOTE_AMOUNT, F_QUOTE_AT,
@@ -28,16 +30,56 @@ static const char *const facts_fields[F_NREAD] = {
 	"customer_id", "first_at", "last_at", "last_inbound_at", "last_outbound_at",
 	"last_purchase_at", "frequency", "monetary", "intent", "intent_at", "stage",
 	"first_purchase_at", "purchase_days", "first_day_amount", "next_planned_at",
+	"month_purchases", "month_inbound",
 	"open_deals", "funnel_stage", "pipeline", "last_deal_at", "deal_closed_at", "deal_outcome",
 	"quote_amount", "quote_at"
 };
 static const Oid facts_types[F_NREAD] = {
 	INT8OID, TIMESTAMPTZOID, TIMESTAMPTZOID, TIMESTAMPTZOID, TIMESTAMPTZOID,
 	TIMESTAMPTZOID, INT8OID, NUMERICOID, FLOAT8OID, TIMESTAMPTZOID, PRIO_STAGE_TYPE,
-	TIMESTAMPTZOID, INT8OID, NUMERICOID, TIMESTAMPTZOID,
+	TIMESTAMPTZOID, INT8OID, NUMERICOID, TIMESTAMPTZOID, FLOAT8ARRAYOID, INT4ARRAYOID,
 	INT4OID, TEXTOID, NUMERICOID, TIMESTAMPTZOID, TIMESTAMPTZOID, TEXTOID,
 	NUMERICOID, TIMESTAMPTZOID
 };
+
+/*
+ * (0.5) A customer_state row's monthly buckets (rules/types.c), anchored at
+ * last_at's month; absent or NULL (prio.facts, a table not yet updated):
+ * none.  An array of another length is read as far as it goes.
+ */
+static void
+facts_months(PrioFacts *f, RowReader *rr)
+{
+	bool		isnull;
+	Datum		d;
+
+	if (!f->has_activity)
+		return;
+	f->month_at = prio_utc_month(f->last_at);
+	d = RowGet(rr, F_MONTH_PURCHASES, &isnull);
+	if (!isnull)
+	{
+		Datum	   *v;
+		bool	   *n;
+		int			len;
+
+		deconstruct_array(DatumGetArrayTypeP(d), FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE,
+						  &v, &n, &len);
+		for (int i = 0; i < len && i < PRIO_MONTHS; i++)
+			f->month_purchases[i] = n[i] ? 0.0 : DatumGetFloat8(v[i]);
+	}
+	d = RowGet(rr, F_MONTH_INBOUND, &isnull);
+	if (!isnull)
+	{
+		Datum	   *v;
+		bool	   *n;
+		int			len;
+
+		deconstruct_array(DatumGetArrayTypeP(d), INT4OID, 4, true, TYPALIGN_INT, &v, &n, &len);
+		for (int i = 0; i < len && i < PRIO_MONTHS; i++)
+			f->month_inbound[i] = n[i] ? 0 : DatumGetInt32(v[i]);
+	}
+}
 
 static TimestampTz
 facts_ts(RowReader *rr, int field, bool *has)
@@ -121,6 +163,7 @@ FactsFromDatum(PrioFacts *f, Datum row, RowReader *rr, MemoryContext rrcxt,
 		}
 	}
 	f->next_planned_at = facts_ts(rr, F_NEXT_PLANNED_AT, &f->has_planned);
+	facts_months(f, rr);
 	/* 0.5: the deal facts (a prio.facts value has none: no deals) */
 	d = RowGet(rr, F_OPEN_DEALS, &isnull);
 	f->deals.open_deals = isnull ? 0 : DatumGetInt32(d);

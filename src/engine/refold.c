@@ -70,7 +70,6 @@ typedef struct Refold
 	TimestampTz old_last_at;	/* ... up to here */
 	Datum		stored;			/* the locked row, when compared (else 0) */
 	struct PrioDeals deals;		/* 0.5: its deal facts, as stored (not folded) */
-	bool		type_implies_value;
 } Refold;
 
 /* SPI plans, prepared once per backend (the plan cache revalidates them) */
@@ -247,7 +246,6 @@ RefoldSetAside(RefoldSet *rs, const PrioFacts *stored, Datum stored_row, const c
 	r->tid = *tid;
 	r->stored = rs->compare ? datumCopy(stored_row, false, -1) : (Datum) 0;
 	r->deals = stored->deals;
-	r->type_implies_value = stored->type_implies_value;
 	MemoryContextSwitchTo(old);
 }
 
@@ -270,11 +268,12 @@ static void
 evaluate_and_write(RefoldSet *rs, Refold *r, PrioFacts *f)
 {
 	PrioEval	e;
+	PrioHeldTypes held;
 
 	/* the facts the fold does not make: the stored deal facts */
 	f->deals = r->deals;
-	f->type_implies_value = r->type_implies_value;
-	prio_evaluate(&e, f, r->answers, r->answer_null, r->created_at,
+	PrioCustomerTypes(&held, f, rs->cfg, rs->as_of);
+	prio_evaluate(&e, f, &held, r->answers, r->answer_null, r->created_at,
 				  &rs->cfg->settings, rs->cfg->breaks, rs->cfg->nbreaks, rs->as_of);
 	if (rs->compare)
 	{
@@ -334,7 +333,7 @@ PrioReplay(StateWriter *w, PrioFacts *f, PrioEvent *ev, int n, const PrioConfig 
 		while (j < n && ev[j].at == ev[i].at)
 			j++;
 		prio_fold_events(f, &ev[i], j - i, cfg->kinds, cfg->settings.half_life_us, as_of, cxt);
-		prio_evaluate(&e, f, answers, answer_null, created_at, &cfg->settings, cfg->breaks,
+		prio_evaluate(&e, f, NULL, answers, answer_null, created_at, &cfg->settings, cfg->breaks,
 					  cfg->nbreaks, ev[i].at);
 		t[0] = e.tier;
 		t[1] = '\0';
@@ -376,7 +375,6 @@ fold_customer(RefoldSet *rs, Refold *r, PrioFacts *f, PrioEvent *ev, int n, Memo
 {
 	/* (a replay evaluates as it goes: with the stored deal facts) */
 	f->deals = r->deals;
-	f->type_implies_value = r->type_implies_value;
 	if (!r->had_activity && n > 0)
 		PrioReplay(rs->writer, f, ev, n, rs->cfg, r->answers, r->answer_null, r->created_at,
 				   rs->as_of, &r->old_tier, &r->old_stage, cxt);
@@ -824,6 +822,7 @@ PrioReevaluate(int64 *ids, int n, TimestampTz as_of, const char *why)
 	MemoryContext rowcxt;
 	MemoryContext callcxt = CurrentMemoryContext;
 	int64		changed;
+	PrioTypeBatch *tb;
 
 	if (n == 0)
 		return 0;
@@ -833,6 +832,8 @@ PrioReevaluate(int64 *ids, int n, TimestampTz as_of, const char *why)
 	PrioLockStateRows(ids, n, locked, tids, InvalidCommandId, NULL);
 	PrioReadCustomers(ids, n, customers);
 	cfg = config_now();
+	/* (0.5) many customers (refresh): the types' inputs read at once */
+	tb = n >= TYPE_BATCH_MIN ? PrioTypeBatchBegin(cfg, GetTransactionSnapshot()) : NULL;
 
 	memset(&facts_rr, 0, sizeof(facts_rr));
 	memset(&state_rr, 0, sizeof(state_rr));
@@ -854,6 +855,7 @@ PrioReevaluate(int64 *ids, int n, TimestampTz as_of, const char *why)
 	{
 		PrioFacts	f;
 		PrioEval	e;
+		PrioHeldTypes held;
 		bool		answers[4];
 		bool		answer_null[4];
 		TimestampTz created_at;
@@ -868,7 +870,8 @@ PrioReevaluate(int64 *ids, int n, TimestampTz as_of, const char *why)
 		FactsFromDatum(&f, locked[i], &facts_rr, callcxt, rowcxt, PRIO_API_CURRENT);
 		RowBind(&customer_rr, customers[i], callcxt);
 		prio_read_customer(&customer_rr, answers, answer_null, &created_at);
-		prio_evaluate(&e, &f, answers, answer_null, created_at,
+		PrioCustomerTypesBatch(&held, &f, cfg, as_of, tb);
+		prio_evaluate(&e, &f, &held, answers, answer_null, created_at,
 					  &cfg->settings, cfg->breaks, cfg->nbreaks, as_of);
 		StateRowToSlot(locked[i], slot);
 		if (StateFactsDiffer(slot, &atts, &f) || StateEvaluationDiffers(slot, &atts, &e))
@@ -896,7 +899,7 @@ PrioReevaluate(int64 *ids, int n, TimestampTz as_of, const char *why)
 				PrioEval	c;
 				char		t[2] = {0, 0};
 
-				prio_evaluate(&c, &f, answers, answer_null, created_at, &cfg->settings,
+				prio_evaluate(&c, &f, NULL, answers, answer_null, created_at, &cfg->settings,
 							  cfg->breaks, cfg->nbreaks, created_at);
 				t[0] = c.tier;
 				StateWriterHistory(&w, f.customer_id, created_at, NULL, t, NULL,

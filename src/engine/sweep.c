@@ -943,12 +943,14 @@ PrioSweepRebuild(const char *why, bool force)
 	StateAtts	a;
 	int64		fixed = 0;
 	MemoryContext rowcxt;
+	PrioTypeBatch *tb;
 
 	LockRelationOid(state_relid, ExclusiveLock);
 	SPI_connect();
 	cfg = current_config();
 	snapshot = RegisterSnapshot(GetTransactionSnapshot());
 	c = ActivityCollectorBegin(cfg, snapshot, -1, as_of);
+	tb = PrioTypeBatchBegin(cfg, snapshot);	/* (0.5) the types' inputs */
 	rowcxt = AllocSetContextCreate(CurrentMemoryContext, "prio sweep row", ALLOCSET_DEFAULT_SIZES);
 	StateWriterBegin(&w, SWEEP_BATCH, why, as_of);
 
@@ -980,6 +982,7 @@ PrioSweepRebuild(const char *why, bool force)
 			SweepCustomer *e;
 			PrioFacts	f;
 			PrioEval	ev;
+			PrioHeldTypes held;
 			bool		differ;
 			MemoryContext old;
 
@@ -995,7 +998,8 @@ PrioSweepRebuild(const char *why, bool force)
 			old = MemoryContextSwitchTo(rowcxt);
 			fold_events(c, e, &f, rowcxt);
 			StateDealsFromSlot(slot, &a, &f);
-			prio_evaluate(&ev, &f, e->answers, e->answer_null, e->created_at,
+			PrioCustomerTypesBatch(&held, &f, cfg, as_of, tb);
+			prio_evaluate(&ev, &f, &held, e->answers, e->answer_null, e->created_at,
 						  &cfg->settings, cfg->breaks, cfg->nbreaks, as_of);
 			differ = StateFactsDiffer(slot, &a, &f);
 			if (differ)
@@ -1046,10 +1050,12 @@ PrioSweepRebuild(const char *why, bool force)
 				SweepCustomer *e = sweep_lookup(c->customers, missing[i]);
 				PrioFacts	f;
 				PrioEval	ev;
+				PrioHeldTypes held;
 				MemoryContext old = MemoryContextSwitchTo(rowcxt);
 
 				fold_events(c, e, &f, rowcxt);
-				prio_evaluate(&ev, &f, e->answers, e->answer_null, e->created_at,
+				PrioCustomerTypesBatch(&held, &f, cfg, as_of, tb);
+				prio_evaluate(&ev, &f, &held, e->answers, e->answer_null, e->created_at,
 							  &cfg->settings, cfg->breaks, cfg->nbreaks, as_of);
 				/* the new row's defaults are the facts of no activity */
 				if (f.has_activity)
@@ -1095,6 +1101,7 @@ PrioSweepDue(TimestampTz as_of, int *ndue_out)
 	RowReader	rr;
 	MemoryContext rowcxt;
 	MemoryContext callcxt = CurrentMemoryContext;
+	PrioTypeBatch *tb;
 
 	SPI_connect();
 	cfg = current_config();
@@ -1108,6 +1115,7 @@ PrioSweepDue(TimestampTz as_of, int *ndue_out)
 	c->npasses = 1;
 	collector_reset(c, counted_customers() * 1.2);
 	read_customers(c, 0, &ids, &nids);
+	tb = PrioTypeBatchBegin(cfg, snapshot);	/* (0.5) the types' inputs */
 	due = MemoryContextAlloc(callcxt, sizeof(int64) * Max(nids, 1));
 	memset(&rr, 0, sizeof(rr));
 	rowcxt = AllocSetContextCreate(CurrentMemoryContext, "prio sweep row", ALLOCSET_DEFAULT_SIZES);
@@ -1122,6 +1130,7 @@ PrioSweepDue(TimestampTz as_of, int *ndue_out)
 		SweepCustomer *e;
 		PrioFacts	f;
 		PrioEval	ev;
+		PrioHeldTypes held;
 		MemoryContext old;
 
 		CHECK_FOR_INTERRUPTS();
@@ -1133,7 +1142,8 @@ PrioSweepDue(TimestampTz as_of, int *ndue_out)
 		/* the stored facts read as prio.stored_facts(s) gives them to evaluate() */
 		FactsFromDatum(&f, ExecFetchSlotHeapTupleDatum(slot), &rr, callcxt, rowcxt,
 					   PRIO_API_0_2);
-		prio_evaluate(&ev, &f, e->answers, e->answer_null, e->created_at,
+		PrioCustomerTypesBatch(&held, &f, cfg, as_of, tb);
+		prio_evaluate(&ev, &f, &held, e->answers, e->answer_null, e->created_at,
 					  &cfg->settings, cfg->breaks, cfg->nbreaks, as_of);
 		if (StateEvaluationDiffers(slot, &a, &ev))
 			due[ndue++] = id;

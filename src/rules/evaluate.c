@@ -45,7 +45,8 @@ due_plus(TimestampTz ts, double us)
 
 /* The rules, in the order the README gives them. */
 void
-prio_evaluate(PrioEval *e, const PrioFacts *f, const bool *bant_answers,
+prio_evaluate(PrioEval *e, const PrioFacts *f, const PrioHeldTypes *held,
+			  const bool *bant_answers,
 			  const bool *bant_null, TimestampTz created_at, const PrioSettings *s,
 			  const float8 *const *breaks, const int *nbreaks, TimestampTz as_of)
 {
@@ -57,6 +58,12 @@ prio_evaluate(PrioEval *e, const PrioFacts *f, const bool *bant_answers,
 
 	memset(e, 0, sizeof(PrioEval));
 	initStringInfo(&e->rule);
+	if (held != NULL)
+	{
+		e->ntypes = held->ntypes;
+		e->types = held->types;
+		e->type_implies_value = held->implies_value;
+	}
 
 	/* RFM: recency in days since the last purchase (none: infinitely long) */
 	e->recency_days = f->has_purchase
@@ -140,7 +147,7 @@ prio_evaluate(PrioEval *e, const PrioFacts *f, const bool *bant_answers,
 					break;
 				}
 			case VS_KEY_TYPE:
-				fired = f->type_implies_value;
+				fired = e->type_implies_value;	/* prio_evaluate()'s held */
 				if (fired)
 					appendStringInfoString(&why, "a key-customer type that implies value");
 				break;
@@ -215,8 +222,12 @@ prio_evaluate(PrioEval *e, const PrioFacts *f, const bool *bant_answers,
 	e->priority += s->w_funnel * e->points[5];
 	e->priority = rint(e->priority * 10.0) / 10.0;
 
-	/* next due: the last outbound touch (else first activity, else creation) + cadence */
+	/*
+	 * next due: the last outbound touch (else first activity, else creation)
+	 * + the cadence of the playbook that wins among the tier's and the
+	 * held types' (rules/playbook.c)
+	 */
 	due_base = f->has_outbound ? f->last_outbound_at
 		: f->has_activity ? f->first_at : created_at;
-	e->next_due_at = due_plus(due_base, s->cadence_us[e->tier - 'A']);
+	e->next_due_at = due_plus(due_base, prio_playbook_cadence(e, s, e->types, e->ntypes));
 }

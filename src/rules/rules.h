@@ -43,6 +43,7 @@ extern double prio_intent_at(double intent, TimestampTz intent_at, TimestampTz a
 #define DEAL_STAGE_NAMELEN 100
 
 /* rules/fold.c: a customer's facts, folded from its activities in (at, id) order */
+#define PRIO_MONTHS 36			/* months kept per customer for the types' facts */
 typedef struct PrioFacts
 {
 	int64		customer_id;
@@ -67,6 +68,10 @@ typedef struct PrioFacts
 	/* planned touches: events dated after the fold's time, not folded yet */
 	bool		has_planned;
 	TimestampTz next_planned_at;	/* the earliest of them */
+	/* (0.5) per UTC month, for the key-customer types (rules/types.c) */
+	int32		month_at;		/* last_at's month (prio_utc_month); with has_activity */
+	double		month_purchases[PRIO_MONTHS];	/* [i]: net purchases i months before */
+	int32		month_inbound[PRIO_MONTHS]; /* [i]: inbound activities then */
 	/*
 	 * 0.5: the implicit deal -- the latest quote or proposal activity with an
 	 * amount, until a purchase, a won or a lost kind after it closes it
@@ -89,8 +94,6 @@ typedef struct PrioFacts
 		TimestampTz deal_closed_at; /* the last closed deal's ... */
 		bool		won;		/* ... and whether it was won */
 	}			deals;
-	/* 0.5: a key-customer type the customer holds implies value (types: false for now) */
-	bool		type_implies_value;
 } PrioFacts;
 
 /* The UTC calendar day of a time: prio.clv_summary's unit of a transaction */
@@ -187,7 +190,21 @@ typedef struct PrioSettings
 	double		vs_threshold[VS_COUNT];
 	const PrioDealStage *deal_stages;
 	int			ndeal_stages;
+	/* 0.5: prio.playbooks (rules/playbook.c); NULL: none, the tiers' cadences */
+	const struct PrioPlaybooks *playbooks;
 } PrioSettings;
+
+/*
+ * The key-customer types a customer holds (engine/customer_types.c reads
+ * them before the rules run): a held type can make value high and its
+ * playbook can set the due date.  Names point into the configuration.
+ */
+typedef struct PrioHeldTypes
+{
+	int			ntypes;
+	const char **types;
+	bool		implies_value;	/* a held type implies value */
+} PrioHeldTypes;
 
 typedef struct PrioEval
 {
@@ -205,6 +222,12 @@ typedef struct PrioEval
 	double		priority;
 	TimestampTz next_due_at;
 	StringInfoData rule;
+	/* (0.5) the key-customer types held (prio_evaluate()'s held; none: 0) */
+	int			ntypes;
+	const char **types;
+	bool		type_implies_value; /* a held type implies value */
+	/* 0.5: the playbook that set next_due_at (rules/playbook.c); NULL: none */
+	const char *playbook;
 	uint32		value_signals;	/* 0.5: bit 1 << VS_*: the signals that fired */
 } PrioEval;
 
@@ -215,7 +238,8 @@ extern void prio_btyd_inputs(TimestampTz first_purchase_at, TimestampTz last_pur
 extern bool prio_customer_clv(const PrioFacts *f, const PrioSettings *s, TimestampTz as_of,
 							  double *clv);
 /* rules/evaluate.c: the rules */
-extern void prio_evaluate(PrioEval *e, const PrioFacts *f, const bool *bant_answers,
+extern void prio_evaluate(PrioEval *e, const PrioFacts *f, const PrioHeldTypes *held,
+						  const bool *bant_answers,
 						  const bool *bant_null, TimestampTz created_at, const PrioSettings *s,
 						  const float8 *const *breaks, const int *nbreaks, TimestampTz as_of);
 
@@ -234,9 +258,72 @@ typedef const char *SegmentMap[SEGMENT_NSCORE][SEGMENT_NSCORE][SEGMENT_NSCORE];
 extern void CheckScore(int32 score, const char *name);
 extern void prio_segment_map_add(SegmentMap map, const char *name, const int *lim);
 
+/*
+ * rules/playbook.c: the playbooks (prio.playbooks), one per tier and per
+ * key-customer type, as the configuration cache (engine/config.c) keeps the
+ * enabled ones.  The ones that apply to a customer are its tier's and those
+ * of the types it holds; the most demanding (shortest) cadence wins.
+ */
+typedef struct PrioPlaybook
+{
+	char	   *name;			/* prio.playbooks.playbook */
+	int			tier;			/* 0..3: the playbook of tier A..D; -1: of a type */
+	bool		has_cadence;	/* false: a tier's, at settings' cadence_a..d */
+	double		cadence_us;
+} PrioPlaybook;
+
+typedef struct PrioPlaybooks
+{
+	PrioPlaybook *rows;
+	int			n;
+} PrioPlaybooks;
+
+extern int	prio_playbooks_apply(const PrioPlaybooks *pb, char tier, const char *const *types,
+								 int ntypes, const double *tier_cadence_us, int *applied,
+								 int *chosen, double *cadence_us);
+extern double prio_playbook_cadence(PrioEval *e, const PrioSettings *s,
+									const char *const *types, int ntypes);
+
 /* rules/language.c: language tags (prio.language, prio.labels.lang) */
 #define PRIO_LANGUAGE_TAG_MAX 35
 extern bool prio_language_tag(char *tag);
 extern bool prio_language_parent(char *tag);
+
+/*
+ * rules/types.c (0.5): the key-customer types.  A type's condition is a
+ * small rule language in jsonb (all/any/not over comparisons of facts and
+ * attributes), compiled once (and checked: 22023) and evaluated per customer.
+ */
+#include "utils/jsonb.h"
+
+typedef enum PrioTypeFact
+{
+	TF_PURCHASES_12M,
+	TF_PURCHASES_PREV_12M,
+	TF_GROWTH_YOY,
+	TF_GROWTH_2Y,
+	TF_REPURCHASE_RATE,
+	TF_INTERACTIONS_PER_MONTH,
+	TF_PIPELINE,
+	TF_RELATED_CUSTOMERS,
+	TF_FREQUENCY,
+	TF_MONETARY,
+	TF_COUNT
+} PrioTypeFact;
+
+typedef struct PrioTypeFacts
+{
+	bool		has[TF_COUNT];	/* false: undefined (a growth without a base) */
+	double		v[TF_COUNT];
+} PrioTypeFacts;
+
+typedef struct PrioTypeCond PrioTypeCond;
+
+extern const char *const prio_type_fact_names[TF_COUNT];
+extern int32 prio_utc_month(TimestampTz t);
+extern PrioTypeCond *prio_type_compile(Jsonb *condition, const char *type);
+extern void prio_type_facts(PrioTypeFacts *tf, const PrioFacts *f, TimestampTz as_of,
+							double pipeline, int64 related);
+extern bool prio_type_holds(const PrioTypeCond *c, const PrioTypeFacts *tf, Jsonb *attributes);
 
 #endif							/* PRIO_RULES_H */

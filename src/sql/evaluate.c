@@ -61,6 +61,7 @@ EvaluateFacts(FunctionCallInfo fcinfo, PrioApiVersion api, bool with_models)
 	TimestampTz created_at;
 	const float8 *breaks[3] = {NULL, NULL, NULL};
 	int			nbreaks[3] = {0, 0, 0};
+	PrioHeldTypes held = {0};
 
 	CheckArgNotNull(fcinfo, 0, "facts");
 	CheckArgNotNull(fcinfo, 1, "customer");
@@ -83,6 +84,8 @@ EvaluateFacts(FunctionCallInfo fcinfo, PrioApiVersion api, bool with_models)
 
 	RowBind(&cache->settings_rr, PG_GETARG_DATUM(2), fncxt);
 	prio_read_settings(&settings, &cache->settings_rr);
+	/* the playbooks in force (0.5): due dates as the engine sets them */
+	settings.playbooks = prio_playbooks();
 	/* the nine-argument form: the CLV model, read only when the rules use it */
 	if (with_models && settings.has_min_clv)
 		prio_read_model(&settings, PG_GETARG_DATUM(7), PG_ARGISNULL(7), PG_GETARG_DATUM(8),
@@ -92,7 +95,22 @@ EvaluateFacts(FunctionCallInfo fcinfo, PrioApiVersion api, bool with_models)
 		if (!PG_ARGISNULL(3 + i))
 			breaks[i] = CheckBreaks(PG_GETARG_ARRAYTYPE_P(3 + i), &nbreaks[i]);
 
-	prio_evaluate(&e, &facts, answers, answer_null, created_at, &settings,
+	/*
+	 * the key-customer types the customer holds (0.5) as the engine stored
+	 * them (prio.facts has no monthly buckets to compute them from): a held
+	 * type's playbook may set the due date
+	 */
+	if (api == PRIO_API_CURRENT)
+	{
+		MemoryContext cxt = CurrentMemoryContext;
+
+		SPI_connect();
+		MemoryContextSwitchTo(cxt);
+		PrioStoredTypes(&held, facts.customer_id, prio_config(PRIO_API_CURRENT));
+		SPI_finish();
+	}
+
+	prio_evaluate(&e, &facts, &held, answers, answer_null, created_at, &settings,
 				  breaks, nbreaks, PG_GETARG_TIMESTAMPTZ(6));
 	PG_RETURN_DATUM(EvaluationGetDatum(fcinfo, &e, &facts, api));
 }
@@ -182,6 +200,7 @@ prio_evaluate_state_0_5(PG_FUNCTION_ARGS)
 	bool		answers[4];
 	bool		answer_null[4];
 	TimestampTz created_at;
+	PrioHeldTypes held = {0};
 
 	CheckArgNotNull(fcinfo, 0, "state");
 	CheckArgNotNull(fcinfo, 1, "customer");
@@ -198,11 +217,14 @@ prio_evaluate_state_0_5(PG_FUNCTION_ARGS)
 	prio_read_customer(&cache->customer_rr, answers, answer_null, &created_at);
 
 	SPI_connect();
+	MemoryContextSwitchTo(mine);
 	cfg = prio_config(PRIO_API_CURRENT);
+	/* the key-customer types as the engine stored them (0.5), as above */
+	PrioStoredTypes(&held, facts.customer_id, cfg);
 	SPI_finish();
 	MemoryContextSwitchTo(mine);
 
-	prio_evaluate(&e, &facts, answers, answer_null, created_at, &cfg->settings,
+	prio_evaluate(&e, &facts, &held, answers, answer_null, created_at, &cfg->settings,
 				  cfg->breaks, cfg->nbreaks, PG_GETARG_TIMESTAMPTZ(2));
 	PG_RETURN_DATUM(EvaluationGetDatum(fcinfo, &e, &facts, PRIO_API_0_5));
 }

@@ -1,27 +1,19 @@
 -- 0.5 (deals): recompute() computes the deal facts again too (and mirrors
--- the tracked deals tables again); explain() evaluates the state row (deal
--- facts, value signals) and shows the funnel term, the deal facts and the
--- value signals; track() takes role deals (untrack() removes their mirrors,
--- and keeps a customers table tracked while deals refer to it); the role
--- helpers grant deals.
+-- the tracked deals tables again); track() takes role deals (untrack()
+-- removes their mirrors, and keeps a customers table tracked while deals
+-- refer to it).  explain() and the role helpers are created once, from
+-- their install parts (94_explain.sql, 97_roles.sql; 10_begin.sql), and
+-- 99_end.sql gives 0.4's granted roles the deals' tables.
 
 SELECT pg_catalog.set_config('prio.upgrade_acl_' OPERATOR(pg_catalog.||) p.proname,
                              coalesce(p.proacl::text, ''), true)
   FROM pg_catalog.pg_proc p
  WHERE p.oid OPERATOR(pg_catalog.=) ANY (ARRAY['@extschema@.recompute(bigint)'::pg_catalog.regprocedure,
-                                                '@extschema@.explain(bigint)'::pg_catalog.regprocedure,
                                                 '@extschema@.track(regclass, text, jsonb)'::pg_catalog.regprocedure,
-                                                '@extschema@.untrack(regclass)'::pg_catalog.regprocedure,
-                                                '@extschema@.grant_reader(regrole)'::pg_catalog.regprocedure,
-                                                '@extschema@.grant_writer(regrole)'::pg_catalog.regprocedure,
-                                                '@extschema@.grant_admin(regrole)'::pg_catalog.regprocedure]);
+                                                '@extschema@.untrack(regclass)'::pg_catalog.regprocedure]);
 DROP FUNCTION @extschema@.recompute(bigint);
-DROP FUNCTION @extschema@.explain(bigint);
 DROP FUNCTION @extschema@.track(regclass, text, jsonb);
 DROP FUNCTION @extschema@.untrack(regclass);
-DROP FUNCTION @extschema@.grant_admin(regrole);
-DROP FUNCTION @extschema@.grant_writer(regrole);
-DROP FUNCTION @extschema@.grant_reader(regrole);
 
 CREATE FUNCTION @extschema@.recompute(customer_id bigint DEFAULT NULL)
 RETURNS integer
@@ -59,144 +51,6 @@ COMMENT ON FUNCTION @extschema@.recompute(bigint) IS
 'Rebuilds state from the activities (and, 0.5, the deal facts from prio.deals) for one customer or everyone (NULL) and re-evaluates it now; for everyone it also rebuilds the win-probability counts from the outcomes; returns how many customers'' stored facts differed from the rebuild (0 when live maintenance was right).';
 
 REVOKE ALL ON FUNCTION @extschema@.recompute(bigint) FROM PUBLIC;
-
-CREATE FUNCTION @extschema@.explain(customer_id bigint)
-RETURNS jsonb
-LANGUAGE plpgsql
-STABLE
-SET search_path = pg_catalog, pg_temp
-SET jit = off
-AS $$
-DECLARE
-    v jsonb;
-    v_labels jsonb;
-BEGIN
-    IF explain.customer_id IS NULL THEN
-        RAISE EXCEPTION 'customer_id must not be NULL' USING ERRCODE = '22004';
-    END IF;
-    SELECT pg_catalog.jsonb_build_object(
-        'customer_id', c.customer_id, 'name', c.name, 'owner', c.owner,
-        -- (0.4) where the customer comes from: a tracked table and its key
-        -- there, else prio.customers and customer_id
-        'source', c.source, 'key', COALESCE(c.customer_key, c.customer_id::text),
-        'as_of', pg_catalog.now(),
-        'tier', (x.e).tier, 'priority', (x.e).priority, 'rule', (x.e).rule,
-        'stored', pg_catalog.jsonb_build_object('tier', s.tier, 'priority', s.priority,
-                   'stage', s.effective_stage, 'updated_at', s.updated_at),
-        'rfm', pg_catalog.jsonb_build_object(
-            'recency_days', (x.e).recency_days, 'frequency', s.frequency, 'monetary', s.monetary,
-            'r', (x.e).r_score, 'f', (x.e).f_score, 'm', (x.e).m_score,
-            'segment', CASE WHEN (x.e).r_score IS NOT NULL AND (x.e).f_score IS NOT NULL
-                             AND (x.e).m_score IS NOT NULL
-                            THEN @extschema@.rfm_segment((x.e).r_score, (x.e).f_score, (x.e).m_score) END,
-            'breaks', pg_catalog.jsonb_build_object('r', x.rb, 'f', x.fb, 'm', x.mb,
-                        'source', CASE WHEN (x.cfg).r_breaks IS NULL THEN 'automatic quintiles, computed '
-                                       OPERATOR(pg_catalog.||) coalesce(x.breaks_computed_at::text, 'never (run prio.refresh())')
-                                       ELSE 'settings' END)),
-        'bant', pg_catalog.jsonb_build_object('budget', c.budget, 'authority', c.authority,
-                   'need', c.need, 'timeline', c.timeline, 'count', (x.e).bant,
-                   'threshold', (x.cfg).bant_threshold),
-        'stage', pg_catalog.jsonb_build_object('base', s.stage, 'effective', (x.e).effective_stage,
-                   'first_at', s.first_at, 'last_at', s.last_at,
-                   'last_inbound_at', s.last_inbound_at, 'last_outbound_at', s.last_outbound_at,
-                   'silent_after', (x.cfg).silent_after, 'dormant_after', (x.cfg).dormant_after),
-        'intent', pg_catalog.jsonb_build_object('value', (x.e).intent, 'threshold', (x.cfg).intent_threshold,
-                   'half_life', (x.cfg).intent_half_life, 'no_reply', (x.e).no_reply,
-                   'no_reply_after', (x.cfg).no_reply_after),
-        'value_high', (x.e).value_high, 'intent_high', (x.e).intent_high,
-        'priority_points', pg_catalog.jsonb_build_object('tier', (x.e).p_tier, 'rfm', (x.e).p_rfm,
-                   'bant', (x.e).p_bant, 'intent', (x.e).p_intent, 'stage', (x.e).p_stage,
-                   'funnel', (x.e).p_funnel),
-        'priority_weights', pg_catalog.jsonb_build_object('tier', (x.cfg).weight_tier,
-                   'rfm', (x.cfg).weight_rfm, 'bant', (x.cfg).weight_bant,
-                   'intent', (x.cfg).weight_intent, 'stage', (x.cfg).weight_stage,
-                   'funnel', (x.cfg).weight_funnel),
-        -- (0.5) the formula's terms, each with its points and weight
-        'priority_terms', pg_catalog.jsonb_build_array(
-                   pg_catalog.jsonb_build_object('term', 'tier', 'points', (x.e).p_tier, 'weight', (x.cfg).weight_tier),
-                   pg_catalog.jsonb_build_object('term', 'rfm', 'points', (x.e).p_rfm, 'weight', (x.cfg).weight_rfm),
-                   pg_catalog.jsonb_build_object('term', 'bant', 'points', (x.e).p_bant, 'weight', (x.cfg).weight_bant),
-                   pg_catalog.jsonb_build_object('term', 'intent', 'points', (x.e).p_intent, 'weight', (x.cfg).weight_intent),
-                   pg_catalog.jsonb_build_object('term', 'stage', 'points', (x.e).p_stage, 'weight', (x.cfg).weight_stage),
-                   pg_catalog.jsonb_build_object('term', 'funnel', 'points', (x.e).p_funnel, 'weight', (x.cfg).weight_funnel)),
-        'priority_formula', '100 * (tier*weight_tier + rfm*weight_rfm + bant*weight_bant + intent*weight_intent + stage*weight_stage) / (their weights'' sum) + funnel*weight_funnel, rounded to 0.1',
-        -- (0.5) the deal facts, and the value signals: which fired
-        'deals', pg_catalog.jsonb_build_object('open_deals', s.open_deals, 'funnel_stage', s.funnel_stage,
-                   'pipeline', s.pipeline, 'last_deal_at', s.last_deal_at,
-                   'deal_closed_at', s.deal_closed_at, 'deal_outcome', s.deal_outcome,
-                   'implicit_deal', CASE WHEN s.open_deals OPERATOR(pg_catalog.=) 0 AND s.last_deal_at IS NULL
-                                              AND s.quote_at IS NOT NULL
-                                         THEN pg_catalog.jsonb_build_object('stage', 'quote', 'amount', s.quote_amount,
-                                                                            'at', s.quote_at) END),
-        'value_signals', (SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
-                                     'signal', v.signal, 'enabled', v.enabled, 'threshold', v.threshold,
-                                     'fired', v.signal OPERATOR(pg_catalog.=) ANY ((x.e).value_signals))
-                                     ORDER BY v.signal)
-                            FROM @extschema@.value_signals v),
-        'value_signals_fired', pg_catalog.to_jsonb((x.e).value_signals),
-        'next_due_at', (x.e).next_due_at,
-        'cadence', CASE (x.e).tier WHEN 'A' THEN (x.cfg).cadence_a WHEN 'B' THEN (x.cfg).cadence_b
-                                   WHEN 'C' THEN (x.cfg).cadence_c ELSE (x.cfg).cadence_d END,
-        'clv', pg_catalog.jsonb_build_object(
-                   'summary', pg_catalog.to_jsonb(@extschema@.customer_summary(s)),
-                   'p_alive', @extschema@.p_alive(x.m_bgnbd, s),
-                   'clv', @extschema@.clv(x.m_bgnbd, x.m_gammagamma, s, (x.cfg).clv_horizon, (x.cfg).clv_discount_rate),
-                   'horizon_months', (x.cfg).clv_horizon,
-                   'model_fitted_at', x.m_fitted_at),
-        'win', CASE WHEN s.stage OPERATOR(pg_catalog.=) ANY ('{won,lost}'::@extschema@.stage[])
-                    THEN pg_catalog.jsonb_build_object('closed', s.stage)
-                    ELSE pg_catalog.jsonb_build_object(
-                        'probability', @extschema@.win_probability(x.wf, x.wm),
-                        'raises', (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(f) ORDER BY f.weight DESC), '[]')
-                                     FROM (SELECT * FROM @extschema@.win_factors(x.wf, x.wm) w
-                                            WHERE w.weight OPERATOR(pg_catalog.>) 0
-                                            ORDER BY w.weight DESC, w.variable LIMIT 3) f),
-                        'lowers', (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(f) ORDER BY f.weight), '[]')
-                                     FROM (SELECT * FROM @extschema@.win_factors(x.wf, x.wm) w
-                                            WHERE w.weight OPERATOR(pg_catalog.<) 0
-                                            ORDER BY w.weight, w.variable LIMIT 3) f)) END)
-      INTO v
-      FROM @extschema@.customers c
-      JOIN @extschema@.customer_state s ON s.customer_id OPERATOR(pg_catalog.=) c.customer_id
-     CROSS JOIN LATERAL (
-        SELECT r.cfg, r.r_breaks AS rb, r.f_breaks AS fb, r.m_breaks AS mb, r.breaks_computed_at,
-               -- (0.5) the state row as the engine evaluates it: deal facts, value signals
-               @extschema@.evaluate(s, c, pg_catalog.now()) AS e,
-               @extschema@.win_features(s) AS wf, @extschema@.win_model() AS wm,
-               m.bgnbd AS m_bgnbd, m.gammagamma AS m_gammagamma, m.fitted_at AS m_fitted_at
-          FROM @extschema@.rule_config r
-          LEFT JOIN (SELECT cm.bgnbd, cm.gammagamma, cm.fitted_at FROM @extschema@.clv_models cm
-                      ORDER BY cm.fitted_at DESC LIMIT 1) m ON true
-        OFFSET 0                        -- evaluate once, not once per field read
-     ) x
-     WHERE c.customer_id OPERATOR(pg_catalog.=) explain.customer_id;
-    IF v IS NULL THEN
-        RAISE EXCEPTION 'customer % does not exist', explain.customer_id
-            USING ERRCODE = '23503', HINT = 'Customers are rows of prio.customers.';
-    END IF;
-    -- a customer of a tracked table: its latest events, read from the
-    -- tracked activities tables as the caller may read them
-    IF v OPERATOR(pg_catalog.->>) 'source' IS NOT NULL THEN
-        v := v OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('events',
-                 @extschema@._track_events(explain.customer_id, (v OPERATOR(pg_catalog.->>) 'source')::pg_catalog.regclass));
-    END IF;
-    -- (0.5) the labels of the tier, stage and segment above, and followup's
-    -- reason line, in the session's prio.language
-    SELECT pg_catalog.jsonb_build_object(
-               'language', pg_catalog.current_setting('prio.language'),
-               'tier', @extschema@.label('tier', v OPERATOR(pg_catalog.->>) 'tier'),
-               'stage', @extschema@.label('stage', v OPERATOR(pg_catalog.->) 'stage' OPERATOR(pg_catalog.->>) 'effective'),
-               'segment', @extschema@.label('rfm_segment', v OPERATOR(pg_catalog.->) 'rfm' OPERATOR(pg_catalog.->>) 'segment'),
-               'reason', @extschema@.reason(s))
-      INTO v_labels
-      FROM @extschema@.customer_state s
-     WHERE s.customer_id OPERATOR(pg_catalog.=) explain.customer_id;
-    v := v OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('labels', v_labels);
-    RETURN v;
-END
-$$;
-COMMENT ON FUNCTION @extschema@.explain(bigint) IS
-'Every factor behind a customer''s tier and priority, evaluated now: where the customer comes from (source: the tracked table, NULL for prio.customers; key: its key there, else customer_id; events: for a tracked customer, its latest events in each tracked activities table the caller may read), R/F/M values, scores and breaks, segment, BANT, stages, intent, the rule that fired, the priority points and weights (0.5: every term with its points and weight, the funnel term too), the deal facts and the value signals (each with whether it fired), the stored state, the CLV inputs with P(alive) and CLV under the latest model, and the win probability with the three features that raise it most and the three that lower it most; labels: the tier, stage and segment labels and followup''s reason line in the session''s prio.language.';
 
 CREATE FUNCTION @extschema@.track(source regclass, role text, mapping jsonb)
 RETURNS void
@@ -941,130 +795,11 @@ COMMENT ON FUNCTION @extschema@.untrack(regclass) IS
 
 REVOKE ALL ON FUNCTION @extschema@.untrack(regclass) FROM PUBLIC;
 
-CREATE FUNCTION @extschema@.grant_reader(role regrole)
-RETURNS void
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-    IF role IS NULL THEN
-        RAISE EXCEPTION 'role must not be NULL' USING ERRCODE = '22004';
-    END IF;
-    EXECUTE pg_catalog.format('GRANT USAGE ON SCHEMA @extschema@ TO %s', role);
-    -- the views are security_invoker: readers need their base tables too
-    EXECUTE pg_catalog.format(
-        'GRANT SELECT ON @extschema@.followup, @extschema@.tier_summary, @extschema@.conversion_by_tier,'
-        ' @extschema@.rule_config, @extschema@.customers, @extschema@.customer_state,'
-        ' @extschema@.tier_history, @extschema@.settings, @extschema@.auto_breaks,'
-        ' @extschema@.activity_kinds, @extschema@.rfm_segments, @extschema@.clv_models,'
-        ' @extschema@.activities, @extschema@.win_outcomes TO %s', role);
-    -- 0.5: deals and what the rules read of them
-    EXECUTE pg_catalog.format('GRANT SELECT ON @extschema@.deals, @extschema@.deal_stages,'
-                              ' @extschema@.value_signals TO %s', role);
-    EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION @extschema@.explain(bigint) TO %s', role);
-END
-$$;
-COMMENT ON FUNCTION @extschema@.grant_reader(regrole) IS
-'BI and reps: SELECT on the views (and the tables they read; 0.5: deals, deal stages and value signals too), prio.explain().  Run it as prio''s owner.';
-
-CREATE FUNCTION @extschema@.grant_writer(role regrole)
-RETURNS void
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-    PERFORM @extschema@.grant_reader(role);
-    EXECUTE pg_catalog.format('GRANT INSERT, UPDATE, DELETE ON @extschema@.customers TO %s', role);
-    EXECUTE pg_catalog.format('GRANT SELECT, INSERT, UPDATE, DELETE ON @extschema@.activities TO %s', role);
-    EXECUTE pg_catalog.format('GRANT INSERT, UPDATE, DELETE ON @extschema@.deals TO %s', role);
-END
-$$;
-COMMENT ON FUNCTION @extschema@.grant_writer(regrole) IS
-'Applications: what grant_reader gives, plus maintaining customers and deals and inserting (and correcting) activities; the triggers keep state and history, which nobody writes directly.';
-
-CREATE FUNCTION @extschema@.grant_admin(role regrole)
-RETURNS void
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-    PERFORM @extschema@.grant_writer(role);
-    EXECUTE pg_catalog.format('GRANT UPDATE ON @extschema@.settings TO %s', role);
-    EXECUTE pg_catalog.format('GRANT INSERT, UPDATE, DELETE ON @extschema@.activity_kinds, @extschema@.rfm_segments TO %s', role);
-    EXECUTE pg_catalog.format('GRANT INSERT, UPDATE, DELETE ON @extschema@.deal_stages TO %s', role);
-    EXECUTE pg_catalog.format('GRANT UPDATE ON @extschema@.value_signals TO %s', role);
-    EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION @extschema@.refresh(timestamptz), @extschema@.recompute(bigint),'
-                              ' @extschema@.fit_clv() TO %s', role);
-    EXECUTE pg_catalog.format('GRANT SELECT ON @extschema@.refresh_runs TO %s', role);
-    -- tracked tables: attach and detach (of a table the role owns, or may
-    -- create triggers on and read all of: prio._track_check_owner), see
-    -- them with their mappings and last errors, and the kinds to map
-    EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION @extschema@.track(regclass, text, jsonb), @extschema@.untrack(regclass),'
-                              ' @extschema@.unmapped_kinds_of_sources() TO %s', role);
-    EXECUTE pg_catalog.format('GRANT SELECT ON @extschema@.tracked, @extschema@.sources, @extschema@.unmapped_kinds TO %s', role);
-    -- (0.5) the labels, in every language
-    EXECUTE pg_catalog.format('GRANT INSERT, UPDATE, DELETE ON @extschema@.labels TO %s', role);
-END
-$$;
-COMMENT ON FUNCTION @extschema@.grant_admin(regrole) IS
-'Whoever runs prio: what grant_writer gives, plus settings, activity kinds, segments, deal stages, value signals, refresh(), recompute() and fit_clv(), the refresh run log (prio.refresh_runs), and tracked tables: prio.track() and prio.untrack() (of tables the role owns, or may create triggers on and read all of), prio.tracked and prio.unmapped_kinds; and the labels (prio.labels).';
-
 SELECT @extschema@.upgrade_regrant('FUNCTION @extschema@.recompute(bigint)',
                                    NULLIF(pg_catalog.current_setting('prio.upgrade_acl_recompute'), '')::pg_catalog.aclitem[]);
-
-SELECT @extschema@.upgrade_regrant('FUNCTION @extschema@.explain(bigint)',
-                                   NULLIF(pg_catalog.current_setting('prio.upgrade_acl_explain'), '')::pg_catalog.aclitem[]);
 
 SELECT @extschema@.upgrade_regrant('FUNCTION @extschema@.track(regclass, text, jsonb)',
                                    NULLIF(pg_catalog.current_setting('prio.upgrade_acl_track'), '')::pg_catalog.aclitem[]);
 
 SELECT @extschema@.upgrade_regrant('FUNCTION @extschema@.untrack(regclass)',
                                    NULLIF(pg_catalog.current_setting('prio.upgrade_acl_untrack'), '')::pg_catalog.aclitem[]);
-
-SELECT @extschema@.upgrade_regrant('FUNCTION @extschema@.grant_reader(regrole)',
-                                   NULLIF(pg_catalog.current_setting('prio.upgrade_acl_grant_reader'), '')::pg_catalog.aclitem[]);
-
-SELECT @extschema@.upgrade_regrant('FUNCTION @extschema@.grant_writer(regrole)',
-                                   NULLIF(pg_catalog.current_setting('prio.upgrade_acl_grant_writer'), '')::pg_catalog.aclitem[]);
-
-SELECT @extschema@.upgrade_regrant('FUNCTION @extschema@.grant_admin(regrole)',
-                                   NULLIF(pg_catalog.current_setting('prio.upgrade_acl_grant_admin'), '')::pg_catalog.aclitem[]);
-
-
--- the roles granted to before get what the role helpers grant now
-DO $$
-DECLARE
-    r record;
-BEGIN
-    -- readers (SELECT on settings), writers (INSERT on activities), admins (UPDATE on settings)
-    FOR r IN SELECT x.grantee, x.kind
-               FROM (SELECT DISTINCT a.grantee,
-                            CASE WHEN c.oid OPERATOR(pg_catalog.=) '@extschema@.settings'::pg_catalog.regclass
-                                      AND a.privilege_type OPERATOR(pg_catalog.=) 'SELECT' THEN 'SELECT'
-                                 WHEN c.oid OPERATOR(pg_catalog.=) '@extschema@.activities'::pg_catalog.regclass
-                                      AND a.privilege_type OPERATOR(pg_catalog.=) 'INSERT' THEN 'INSERT'
-                                 WHEN c.oid OPERATOR(pg_catalog.=) '@extschema@.settings'::pg_catalog.regclass
-                                      AND a.privilege_type OPERATOR(pg_catalog.=) 'UPDATE' THEN 'UPDATE' END AS kind
-                       FROM pg_catalog.pg_class c, pg_catalog.aclexplode(c.relacl) a
-                      WHERE c.oid OPERATOR(pg_catalog.=) ANY (ARRAY['@extschema@.settings'::pg_catalog.regclass,
-                                                                    '@extschema@.activities'::pg_catalog.regclass])
-                        AND a.grantee OPERATOR(pg_catalog.<>) a.grantor
-                        AND a.grantee OPERATOR(pg_catalog.<>) 0) x
-              WHERE x.kind IS NOT NULL
-              ORDER BY 1, 2
-    LOOP
-        IF r.kind OPERATOR(pg_catalog.=) 'SELECT' THEN
-            EXECUTE pg_catalog.format('GRANT SELECT ON @extschema@.deals, @extschema@.deal_stages,'
-                                      ' @extschema@.value_signals TO %I', pg_catalog.pg_get_userbyid(r.grantee));
-        ELSIF r.kind OPERATOR(pg_catalog.=) 'INSERT' THEN
-            EXECUTE pg_catalog.format('GRANT INSERT, UPDATE, DELETE ON @extschema@.deals TO %I',
-                                      pg_catalog.pg_get_userbyid(r.grantee));
-        ELSE
-            EXECUTE pg_catalog.format('GRANT INSERT, UPDATE, DELETE ON @extschema@.deal_stages TO %I',
-                                      pg_catalog.pg_get_userbyid(r.grantee));
-            EXECUTE pg_catalog.format('GRANT UPDATE ON @extschema@.value_signals TO %I',
-                                      pg_catalog.pg_get_userbyid(r.grantee));
-        END IF;
-    END LOOP;
-END
-$$;

@@ -6,12 +6,8 @@ ALTER TABLE @extschema@.settings
     ADD COLUMN weight_funnel double precision NOT NULL DEFAULT 150 CHECK (weight_funnel >= 0 AND weight_funnel < 1e6);
 COMMENT ON COLUMN @extschema@.settings.weight_funnel IS 'Priority points added for an open deal: weight_funnel x the funnel points of its most advanced open deal''s stage (prio.deal_stages: the k-th of n open stages by position scores k/n), on top of the 0-100 of the other five weights.  The default, 150, lets a closing deal over the value threshold outrank every repeat buyer with no open deal, and keeps deal stages in funnel order within a tier.';
 
--- stored_facts(customer_state)'s SQL body depends on the row type, which
--- ADD COLUMN changes: dropped, and created again after
-SELECT pg_catalog.set_config('prio.upgrade_acl_stored_facts', coalesce(p.proacl::text, ''), true)
-  FROM pg_catalog.pg_proc p
- WHERE p.oid OPERATOR(pg_catalog.=) '@extschema@.stored_facts(@extschema@.customer_state)'::pg_catalog.regprocedure;
-DROP FUNCTION @extschema@.stored_facts(@extschema@.customer_state);
+-- (stored_facts() is dropped before these columns in 24_types.sql and
+-- created again after them in 29_stored_facts.sql)
 ALTER TABLE @extschema@.customer_state
     ADD COLUMN open_deals     integer NOT NULL DEFAULT 0,
     ADD COLUMN funnel_stage   text,
@@ -29,19 +25,6 @@ COMMENT ON COLUMN @extschema@.customer_state.deal_closed_at IS 'When the last cl
 COMMENT ON COLUMN @extschema@.customer_state.deal_outcome IS 'That deal''s outcome: won or lost (NULL: no closed deal).';
 COMMENT ON COLUMN @extschema@.customer_state.quote_amount IS 'The implicit deal (folded from the activities): the amount of the latest quote or proposal activity with an amount above 0, unless a purchase, or a kind whose stage is won or lost, came after it (NULL: none).  While the customer has no deals at all it stands for an open deal at stage quote.';
 COMMENT ON COLUMN @extschema@.customer_state.quote_at IS 'When that quote or proposal was (NULL: no implicit deal).';
-
-CREATE FUNCTION @extschema@.stored_facts(s @extschema@.customer_state)
-RETURNS @extschema@.facts
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
--- A pure row expression with qualified names only, left without SET so the
--- planner can inline it.
-RETURN ROW(s.customer_id, s.first_at, s.last_at, s.last_inbound_at, s.last_outbound_at,
-           s.last_purchase_at, s.frequency, s.monetary, s.intent, s.intent_at,
-           s.stage, s.first_purchase_at, s.purchase_days, s.first_day_amount)::@extschema@.facts;
-COMMENT ON FUNCTION @extschema@.stored_facts(@extschema@.customer_state) IS
-'The folded facts of a customer_state row, as prio.facts.';
-SELECT @extschema@.upgrade_regrant('FUNCTION @extschema@.stored_facts(@extschema@.customer_state)',
-                                   NULLIF(pg_catalog.current_setting('prio.upgrade_acl_stored_facts'), '')::pg_catalog.aclitem[]);
 
 COMMENT ON COLUMN @extschema@.activities.amount IS 'Purchase amount; of a quote or proposal (0.5), the amount offered: with no deals, it stands for an open deal; 0 for anything else; 0 <= amount < 1e15.';
 
@@ -67,9 +50,9 @@ CREATE FUNCTION @extschema@.evaluate(facts @extschema@.facts, customer @extschem
                                      as_of timestamptz)
 RETURNS @extschema@.evaluation
 AS 'MODULE_PATHNAME', 'prio_evaluate_0_5'
-LANGUAGE C IMMUTABLE PARALLEL SAFE;
+LANGUAGE C STABLE PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.evaluate(@extschema@.facts, @extschema@.customers, @extschema@.settings, double precision[], double precision[], double precision[], timestamptz) IS
-'The tier rules: RFM scores, effective stage, value, intent, tier, priority, next due date and the rule that fired, as of as_of.';
+'The tier rules: RFM scores, effective stage, value, intent, tier, priority, next due date and the rule that fired, as of as_of.  The due date follows the playbooks in force (prio.playbooks, read from its table: hence STABLE).';
 
 CREATE FUNCTION @extschema@.evaluate(facts @extschema@.facts, customer @extschema@.customers,
                                      cfg @extschema@.settings, r_breaks double precision[],
@@ -78,7 +61,7 @@ CREATE FUNCTION @extschema@.evaluate(facts @extschema@.facts, customer @extschem
                                      gammagamma @extschema@.gammagamma)
 RETURNS @extschema@.evaluation
 AS 'MODULE_PATHNAME', 'prio_evaluate_models_0_5'
-LANGUAGE C IMMUTABLE PARALLEL SAFE;
+LANGUAGE C STABLE PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.evaluate(@extschema@.facts, @extschema@.customers, @extschema@.settings, double precision[], double precision[], double precision[], timestamptz, @extschema@.bgnbd, @extschema@.gammagamma) IS
 'prio.evaluate with the CLV models (prio.rule_config''s bgnbd and gammagamma): value is also high when settings.value_min_clv is set and the customer''s CLV reaches it.';
 

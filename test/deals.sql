@@ -5,7 +5,7 @@
 --   recency {7,30,90,180} days, frequency {1,2,3,5}, monetary {100,500,1000,5000}.
 -- Customers 1901.. (owner 'deals'); times are relative to now().
 BEGIN;
-SELECT plan(61);
+SELECT plan(66);
 
 UPDATE prio.settings
    SET r_breaks = '{7,30,90,180}', f_breaks = '{1,2,3,5}', m_breaks = '{100,500,1000,5000}',
@@ -314,6 +314,27 @@ SELECT is((SELECT count(*)::int FROM prio.customer_state
 SELECT is((SELECT tier FROM prio.customer_state WHERE customer_id = 1910), 'D',
     'TRUNCATE prio.deals: the customers are re-tiered in the same transaction');
 SELECT is(prio.recompute(), 0, 'live == rebuild after TRUNCATE');
+
+------------------------------------------------------------------------
+-- 5b. the key_type value signal: a key-customer type that implies value
+--     (prio.customer_types.implies_value; strategic does, active does not)
+------------------------------------------------------------------------
+INSERT INTO prio.customers (customer_id, name, owner) VALUES (1970, 'key type, nothing else', 'deals');
+INSERT INTO prio.customer_type_tags (customer_id, type, add) VALUES (1970, 'strategic', true);
+SELECT results_eq($$SELECT tier, value_high, rule FROM prio.customer_state WHERE customer_id = 1970$$,
+    $$VALUES ('B'::text, true, 'value high (a key-customer type that implies value); intent low'::text)$$,
+    'key_type: a strategic key customer has high value potential with no purchases or deals (tier B, the rule names the signal)');
+SELECT is(prio.explain(1970) -> 'value_signals_fired', '["key_type"]'::jsonb,
+    'key_type: explain() (prio.evaluate of the state row) reads the customer''s stored types and lists the signal');
+UPDATE prio.value_signals SET enabled = false WHERE signal = 'key_type';
+SELECT is((SELECT tier FROM prio.customer_state WHERE customer_id = 1970), 'D',
+    'key_type: disabled, a key-customer type no longer raises value');
+UPDATE prio.value_signals SET enabled = true WHERE signal = 'key_type';
+UPDATE prio.customer_type_tags SET type = 'active' WHERE customer_id = 1970;
+SELECT results_eq($$SELECT tier, types FROM prio.customer_state WHERE customer_id = 1970$$,
+    $$VALUES ('D'::text, '{active}'::text[])$$,
+    'key_type: a type that does not imply value (active) leaves value low');
+SELECT is(prio.recompute(), 0, 'live == rebuild after key-customer type tags');
 
 ------------------------------------------------------------------------
 -- 6. owner isolation: a rep sees and writes the deals of their own customers only

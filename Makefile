@@ -23,7 +23,7 @@ INSTALL_PARTS = $(sort $(wildcard sql/install/*.sql))
 # unreleased (sql/upgrade/0.4--0.5/10_begin.sql says how): its changes, the
 # install parts new in it (NEW_IN_0_5), verbatim, then followup as it installs.
 UPGRADE_DIR = sql/upgrade/0.4--0.5
-NEW_IN_0_5  = sql/install/89_labels.sql
+NEW_IN_0_5  = sql/install/89_labels.sql sql/install/94_reactivation.sql
 UPGRADE_PARTS = $(sort $(wildcard $(UPGRADE_DIR)/[1-4]*.sql)) $(NEW_IN_0_5) \
                 $(sort $(wildcard $(UPGRADE_DIR)/[5-8]*.sql)) sql/install/95_followup.sql \
                 $(UPGRADE_DIR)/99_end.sql

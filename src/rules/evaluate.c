@@ -43,6 +43,21 @@ due_plus(TimestampTz ts, double us)
 	return (TimestampTz) due;
 }
 
+/*
+ * The follow-up cadence of a customer at an effective stage and tier: a
+ * silent or lost one is woken up on its own cadence (0.5), everyone else
+ * followed up on the tier's.
+ */
+double
+prio_cadence_us(const PrioSettings *s, PrioStage stage, char tier)
+{
+	if (s->has_react_cadence && stage == STAGE_SILENT)
+		return s->silent_cadence_us;
+	if (s->has_react_cadence && stage == STAGE_LOST)
+		return s->lost_cadence_us;
+	return s->cadence_us[tier - 'A'];
+}
+
 /* The rules, in the order the README gives them. */
 void
 prio_evaluate(PrioEval *e, const PrioFacts *f, const bool *bant_answers,
@@ -154,8 +169,12 @@ prio_evaluate(PrioEval *e, const PrioFacts *f, const bool *bant_answers,
 				   s->w_stage * e->points[4]) / wsum : 0.0;
 	e->priority = rint(e->priority * 10.0) / 10.0;
 
-	/* next due: the last outbound touch (else first activity, else creation) + cadence */
+	/*
+	 * next due: the last outbound touch (else first activity, else creation)
+	 * + cadence: the tier's, or (0.5) for a silent or lost customer its
+	 * re-activation cadence (settings silent_cadence, lost_cadence)
+	 */
 	due_base = f->has_outbound ? f->last_outbound_at
 		: f->has_activity ? f->first_at : created_at;
-	e->next_due_at = due_plus(due_base, s->cadence_us[e->tier - 'A']);
+	e->next_due_at = due_plus(due_base, prio_cadence_us(s, e->stage, e->tier));
 }

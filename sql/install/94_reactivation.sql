@@ -1,0 +1,95 @@
+------------------------------------------------------------------------
+-- prio.reactivation (0.5): silent and lost customers whose re-activation
+-- is due (settings.silent_cadence, lost_cadence), by past value
+------------------------------------------------------------------------
+
+-- The reason line, built here only (the labels translate it here).
+CREATE FUNCTION @extschema@.reactivation_reason(stage @extschema@.stage, last_inbound_at timestamptz,
+                                                frequency bigint, monetary numeric,
+                                                clv double precision, next_due_at timestamptz,
+                                                as_of timestamptz)
+RETURNS text
+LANGUAGE sql STABLE PARALLEL SAFE
+-- A pure expression with qualified names only, left without SET so the
+-- planner can inline it.
+RETURN pg_catalog.concat_ws(', ',
+    stage::text OPERATOR(pg_catalog.||)
+        CASE WHEN last_inbound_at IS NULL THEN ': nothing inbound yet'
+             WHEN pg_catalog.floor(pg_catalog.date_part('epoch', as_of OPERATOR(pg_catalog.-) last_inbound_at)
+                                   OPERATOR(pg_catalog./) 86400) OPERATOR(pg_catalog.=) 1
+             THEN ': nothing inbound for 1 day'
+             ELSE ': nothing inbound for '
+                  OPERATOR(pg_catalog.||) GREATEST(pg_catalog.floor(pg_catalog.date_part('epoch', as_of OPERATOR(pg_catalog.-) last_inbound_at)
+                                                             OPERATOR(pg_catalog./) 86400)::bigint, 0)
+                  OPERATOR(pg_catalog.||) ' days' END,
+    CASE WHEN frequency IS NULL OR frequency OPERATOR(pg_catalog.=) 0 THEN 'never bought'
+         WHEN frequency OPERATOR(pg_catalog.=) 1 THEN 'bought once, ' OPERATOR(pg_catalog.||) monetary OPERATOR(pg_catalog.||) ' in total'
+         ELSE 'bought ' OPERATOR(pg_catalog.||) frequency OPERATOR(pg_catalog.||) ' times, '
+              OPERATOR(pg_catalog.||) monetary OPERATOR(pg_catalog.||) ' in total' END,
+    CASE WHEN clv IS NOT NULL THEN 'CLV ' OPERATOR(pg_catalog.||) pg_catalog.round(clv::numeric) END,
+    CASE WHEN next_due_at IS NULL THEN NULL
+         WHEN pg_catalog.floor(pg_catalog.date_part('epoch', as_of OPERATOR(pg_catalog.-) next_due_at)
+                               OPERATOR(pg_catalog./) 86400) OPERATOR(pg_catalog.=) 1
+         THEN 're-activation 1 day overdue'
+         WHEN pg_catalog.floor(pg_catalog.date_part('epoch', as_of OPERATOR(pg_catalog.-) next_due_at)
+                               OPERATOR(pg_catalog./) 86400) OPERATOR(pg_catalog.>) 1
+         THEN 're-activation ' OPERATOR(pg_catalog.||)
+              pg_catalog.floor(pg_catalog.date_part('epoch', as_of OPERATOR(pg_catalog.-) next_due_at)
+                               OPERATOR(pg_catalog./) 86400)::bigint OPERATOR(pg_catalog.||) ' days overdue'
+         WHEN next_due_at OPERATOR(pg_catalog.<=) as_of THEN 're-activation due today'
+         ELSE 're-activation due ' OPERATOR(pg_catalog.||) pg_catalog.to_char(next_due_at, 'YYYY-MM-DD') END);
+COMMENT ON FUNCTION @extschema@.reactivation_reason(@extschema@.stage, timestamp with time zone, bigint, numeric, double precision, timestamp with time zone, timestamp with time zone) IS
+'The reason line of prio.reactivation, as of as_of: the stage and how long nothing came in, what the customer bought (and its CLV, when fitted), and how overdue the re-activation is.';
+
+-- The same reading of customer_state as prio.followup's: live as the
+-- tiers are (the insert trigger and prio.refresh() keep effective_stage
+-- and next_due_at), no job of its own.
+CREATE VIEW @extschema@.reactivation WITH (security_invoker = true) AS
+SELECT pg_catalog.row_number() OVER (PARTITION BY r.owner
+                                     ORDER BY r.monetary DESC, r.clv DESC NULLS LAST,
+                                              r.last_inbound_at DESC NULLS LAST, r.customer_id) AS rank,
+       r.customer_id,
+       (SELECT c.name FROM @extschema@.customers c
+         WHERE c.customer_id OPERATOR(pg_catalog.=) r.customer_id) AS name,
+       r.owner,
+       r.stage,
+       r.tier,
+       r.frequency,
+       r.monetary,
+       r.clv,
+       r.last_inbound_at,
+       r.last_contact_at,
+       r.next_due_at,
+       @extschema@.reactivation_reason(r.stage, r.last_inbound_at, r.frequency, r.monetary, r.clv,
+                                       r.next_due_at, pg_catalog.now()) AS reason,
+       COALESCE((SELECT c.customer_key FROM @extschema@.customers c
+                  WHERE c.customer_id OPERATOR(pg_catalog.=) r.customer_id),
+                r.customer_id::text) AS customer_key
+  FROM (
+    SELECT s.customer_id, s.owner, s.effective_stage AS stage, s.tier, s.frequency, s.monetary,
+           @extschema@.clv(m.bgnbd, m.gammagamma, s, cfg.clv_horizon, cfg.clv_discount_rate) AS clv,
+           s.last_inbound_at, s.last_outbound_at AS last_contact_at, s.next_due_at
+      FROM @extschema@.customer_state s
+     CROSS JOIN @extschema@.settings cfg
+      LEFT JOIN (SELECT cm.bgnbd, cm.gammagamma FROM @extschema@.clv_models cm
+                  ORDER BY cm.fitted_at DESC LIMIT 1) m ON true
+     WHERE s.effective_stage OPERATOR(pg_catalog.=) ANY ('{silent,lost}'::@extschema@.stage[])
+       AND s.next_due_at OPERATOR(pg_catalog.<=) pg_catalog.now()
+  ) r
+ ORDER BY r.monetary DESC, r.clv DESC NULLS LAST, r.last_inbound_at DESC NULLS LAST, r.customer_id;
+COMMENT ON VIEW @extschema@.reactivation IS
+'Whom to wake up now: silent and lost customers whose re-activation is due (last outbound touch + settings.silent_cadence or lost_cadence), most valuable first (purchases, then CLV where a model is fitted), then the most recently quiet, with their owner and a reason line.  Filter with WHERE owner = ...';
+COMMENT ON COLUMN @extschema@.reactivation.rank IS 'Position in the owner''s re-activation list (rank 1 = first).';
+COMMENT ON COLUMN @extschema@.reactivation.customer_id IS 'The customer.';
+COMMENT ON COLUMN @extschema@.reactivation.name IS 'Customer name.';
+COMMENT ON COLUMN @extschema@.reactivation.owner IS 'Rep who owns the customer.';
+COMMENT ON COLUMN @extschema@.reactivation.stage IS 'Effective stage: silent or lost.';
+COMMENT ON COLUMN @extschema@.reactivation.tier IS 'Tier (a lost customer is always D).';
+COMMENT ON COLUMN @extschema@.reactivation.frequency IS 'Number of purchases.';
+COMMENT ON COLUMN @extschema@.reactivation.monetary IS 'Sum of purchase amounts: the past value, the first sort key.';
+COMMENT ON COLUMN @extschema@.reactivation.clv IS 'Expected value of the customer''s purchases over settings.clv_horizon months (latest prio.clv_models fit); NULL without purchases or a fit.  The second sort key.';
+COMMENT ON COLUMN @extschema@.reactivation.last_inbound_at IS 'Last inbound activity: when the customer last acted (for a lost customer, a kind that does not revive does not count).';
+COMMENT ON COLUMN @extschema@.reactivation.last_contact_at IS 'Last outbound touch by the team: the re-activation cadence counts from it.';
+COMMENT ON COLUMN @extschema@.reactivation.next_due_at IS 'When the re-activation was due (last outbound touch + silent_cadence or lost_cadence); at or before now.';
+COMMENT ON COLUMN @extschema@.reactivation.reason IS 'One readable line (prio.reactivation_reason): stage and how long nothing came in, purchases and CLV, how overdue.';
+COMMENT ON COLUMN @extschema@.reactivation.customer_key IS 'The customer''s key as text: its key in the tracked table, else customer_id.';

@@ -6,7 +6,7 @@
 -- Times are relative to now(), which is constant inside the transaction;
 -- customers 95001-95099; everything is rolled back.
 BEGIN;
-SELECT plan(36);
+SELECT plan(37);
 
 CREATE FUNCTION pg_temp.intent_now(cid bigint) RETURNS double precision LANGUAGE sql AS $$
     SELECT prio.decayed(s.intent, s.intent_at, (SELECT intent_half_life FROM prio.settings), now())
@@ -63,6 +63,13 @@ SELECT is((SELECT round(intent::numeric, 6) FROM prio.customer_state WHERE custo
     'reply speed: a second inbound after the answer adds only its kind''s weight (the touch was answered already)');
 SELECT is((SELECT round(intent::numeric, 6) FROM prio.customer_state WHERE customer_id = 95005), 2.000000,
     'reply speed: an inbound activity without an outbound touch before it has no reply term');
+
+-- a quick "no" answers the touch, but a kind without intent earns no term
+INSERT INTO prio.activities (customer_id, kind, at) VALUES
+    (95014, 'call',     now() - interval '2 days'),
+    (95014, 'rejected', now() - interval '2 days' + interval '5 minutes');
+SELECT is((SELECT intent::text || ' ' || no_reply FROM prio.customer_state WHERE customer_id = 95014), '0 false',
+    'reply speed: a quick rejection answers our call but adds no intent (only kinds with a positive intent weight earn the term)');
 
 -- our touch after the answer opens a new question: the next answer earns it again
 INSERT INTO prio.activities (customer_id, kind, at) VALUES

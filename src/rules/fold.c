@@ -44,7 +44,9 @@ max_ts(bool *has, TimestampTz *ts, TimestampTz at)
  * reply_weight * 2^(-(at - last_outbound_at) / reply_half_life) to intent
  * beside its kind's weight, decaying from then on like the rest: a reply
  * ten minutes after our call counts nearly reply_weight, one three days
- * later an eighth of it (half-life one day).
+ * later an eighth of it (half-life one day).  Only a kind that carries
+ * intent (intent_weight > 0) earns it: a quick "no" (rejected, weight 0)
+ * answers the touch but adds nothing.
  *
  * A lost customer and a kind that does not revive (activity_kinds.revives,
  * an automated email_open): an inbound one is a contact and nothing more --
@@ -69,7 +71,7 @@ prio_fold_step(PrioFacts *f, TimestampTz at, bool inbound, bool revives,
 		f->last_at = at;
 	if (inbound && !revives && f->stage == STAGE_LOST)
 		return;
-	if (inbound && signal && s->reply_weight != 0.0 && f->has_outbound &&
+	if (inbound && signal && weight > 0.0 && s->reply_weight != 0.0 && f->has_outbound &&
 		(!f->has_inbound || f->last_outbound_at > f->last_inbound_at))
 		weight += s->reply_weight * prio_decay(f->last_outbound_at, at, s->reply_half_life_us);
 	if (inbound)

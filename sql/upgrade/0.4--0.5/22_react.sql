@@ -10,7 +10,7 @@ ALTER TABLE @extschema@.settings
     ADD COLUMN reply_half_life  interval NOT NULL DEFAULT '1 day' CHECK (reply_half_life > interval '0' AND reply_half_life < interval '100 years'),
     ADD COLUMN silent_cadence   interval NOT NULL DEFAULT '30 days' CHECK (silent_cadence > interval '0' AND silent_cadence < interval '100 years'),
     ADD COLUMN lost_cadence     interval NOT NULL DEFAULT '90 days' CHECK (lost_cadence > interval '0' AND lost_cadence < interval '100 years');
-COMMENT ON COLUMN @extschema@.settings.reply_weight IS 'Reply speed: an inbound activity answering an outbound touch (the last outbound after the last inbound) adds reply_weight * 2^(-(reply time - outbound time) / reply_half_life) to intent, beside its kind''s weight; 0: no reply term.';
+COMMENT ON COLUMN @extschema@.settings.reply_weight IS 'Reply speed: an inbound activity answering an outbound touch (the last outbound after the last inbound) adds reply_weight * 2^(-(reply time - outbound time) / reply_half_life) to intent, beside its kind''s weight (kinds with a positive intent_weight only: a quick rejection earns nothing); 0: no reply term.';
 COMMENT ON COLUMN @extschema@.settings.reply_half_life IS 'Reply speed: a reply this long after our touch adds half of reply_weight to intent.';
 COMMENT ON COLUMN @extschema@.settings.silent_cadence IS 'Re-activation cadence of a silent customer, instead of its tier''s: next due = last outbound touch + this (prio.reactivation lists it once due).';
 COMMENT ON COLUMN @extschema@.settings.lost_cadence IS 'Re-activation cadence of a lost customer, instead of tier D''s: next due = last outbound touch + this (prio.reactivation lists it once due).';
@@ -70,41 +70,6 @@ CREATE AGGREGATE @extschema@.fold(start @extschema@.facts, customer_id bigint, a
 );
 COMMENT ON AGGREGATE @extschema@.fold(@extschema@.facts, bigint, timestamptz, boolean, @extschema@.stage, boolean, double precision, numeric, interval, bigint, boolean, double precision, interval) IS
 'A customer''s facts folded from activities as prio folds them (0.5), in (at, activity_id) order, sorted inside: revives is the kind''s activity_kinds.revives, reply_weight and reply_half_life the settings''; an inbound activity answering an outbound touch adds reply_weight * 2^(-delay / reply_half_life) to intent.  activity_id may be NULL (ties keep their arrival order).';
-
-CREATE TYPE @extschema@.evaluation AS (
-    effective_stage @extschema@.stage,
-    recency_days    double precision,
-    r_score         integer,
-    f_score         integer,
-    m_score         integer,
-    bant            integer,
-    intent          double precision,
-    no_reply        boolean,
-    value_high      boolean,
-    intent_high     boolean,
-    tier            text,
-    priority        double precision,
-    next_due_at     timestamptz,
-    rule            text,
-    p_tier          double precision,
-    p_rfm           double precision,
-    p_bant          double precision,
-    p_intent        double precision,
-    p_stage         double precision
-);
-COMMENT ON TYPE @extschema@.evaluation IS
-'Everything prio.evaluate() derives for one customer at one time, with the five priority points (each 0..1).';
-
-CREATE FUNCTION @extschema@.evaluate(facts @extschema@.facts, customer @extschema@.customers,
-                                     cfg @extschema@.settings, r_breaks double precision[],
-                                     f_breaks double precision[], m_breaks double precision[],
-                                     as_of timestamptz)
-RETURNS @extschema@.evaluation
-AS 'MODULE_PATHNAME', 'prio_evaluate_0_4'
-LANGUAGE C IMMUTABLE PARALLEL SAFE;
-COMMENT ON FUNCTION @extschema@.evaluate(@extschema@.facts, @extschema@.customers, @extschema@.settings, double precision[], double precision[], double precision[], timestamptz) IS
-'The tier rules: RFM scores, effective stage, value, intent, tier, priority, next due date and the rule that fired, as of as_of.';
-
 
 -- explain(): the reply term and the re-activation cadence
 SELECT pg_catalog.set_config('prio.upgrade_acl_explain', coalesce(p.proacl::text, ''), true)

@@ -9,6 +9,8 @@ CREATE FUNCTION pg_temp.err(q text) RETURNS text LANGUAGE plpgsql AS
 $$BEGIN EXECUTE q; RETURN 'no error'; EXCEPTION WHEN OTHERS THEN RETURN SQLSTATE || ': ' || SQLERRM; END$$;
 
 SELECT reply_weight, reply_half_life, silent_cadence, lost_cadence FROM prio.settings;
+-- fixed RFM breaks: the tiers do not depend on what other tests left
+UPDATE prio.settings SET r_breaks = '{30,90,180,365}', f_breaks = '{1,2,3,5}', m_breaks = '{100,500,1000,5000}';
 SELECT kind, direction, revives FROM prio.activity_kinds WHERE NOT revives ORDER BY kind;
 
 INSERT INTO prio.customers (customer_id, name, owner) VALUES

@@ -93,3 +93,38 @@ SELECT q, pg_temp.err(q) FROM (VALUES
 SELECT reply_weight, reply_half_life, silent_cadence, lost_cadence FROM prio.settings;
 SELECT kind, revives FROM prio.activity_kinds WHERE kind IN ('email_open', 'robot');
 ROLLBACK;
+
+-- The update from 0.4 re-evaluates everyone under the new rules (and keeps
+-- every customer): the silent one is due on silent_cadence, the lost one
+-- whom an email_open had revived is lost again, the quick reply counts.
+BEGIN;
+SET LOCAL timezone = 'UTC';
+SET LOCAL client_min_messages = warning;
+DROP EXTENSION prio CASCADE;
+CREATE EXTENSION prio VERSION '0.4';
+INSERT INTO prio.customers (customer_id, name, owner) VALUES
+    (51, 'Gone quiet', 'ann'), (52, 'Said no, opened', 'ann'), (53, 'Quick', 'ann'), (54, 'Nothing new', 'ann');
+INSERT INTO prio.activities (customer_id, kind, at) VALUES
+    (51, 'call',       now() - interval '45 days'),
+    (51, 'inquiry',    now() - interval '44 days'),
+    (52, 'call',       now() - interval '100 days'),
+    (52, 'rejected',   now() - interval '99 days'),
+    (52, 'email_open', now() - interval '2 days'),
+    (53, 'call',       now() - interval '2 days'),
+    (53, 'reply',      now() - interval '2 days' + interval '10 minutes'),
+    (54, 'visit',      now() - interval '1 day');
+CREATE TEMP TABLE before_update AS
+SELECT customer_id, tier, stage, effective_stage, round(intent::numeric, 4) AS intent,
+       next_due_at - last_outbound_at AS cadence
+  FROM prio.customer_state;
+ALTER EXTENSION prio UPDATE TO '0.5';
+SELECT b.customer_id, b.tier || ' -> ' || s.tier AS tier, b.stage || ' -> ' || s.stage AS stage,
+       b.effective_stage || ' -> ' || s.effective_stage AS effective_stage,
+       b.intent || ' -> ' || round(s.intent::numeric, 4) AS intent, b.cadence || ' -> ' || (s.next_due_at - s.last_outbound_at) AS cadence,
+       (SELECT string_agg(h.reason, '; ' ORDER BY h.history_id) FROM prio.tier_history h
+         WHERE h.customer_id = b.customer_id AND h.reason LIKE 'update to 0.5%') AS history
+  FROM before_update b FULL JOIN prio.customer_state s USING (customer_id)
+ ORDER BY 1;
+SELECT customer_id, stage, reason FROM prio.reactivation;
+SELECT prio.recompute() AS rows_recompute_had_to_fix;
+ROLLBACK;

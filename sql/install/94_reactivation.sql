@@ -43,11 +43,12 @@ COMMENT ON FUNCTION @extschema@.reactivation_reason(@extschema@.stage, timestamp
 
 -- The same reading of customer_state as prio.followup's: live as the
 -- tiers are (the insert trigger and prio.refresh() keep effective_stage
--- and next_due_at), no job of its own.
+-- and next_due_at), no job of its own.  The ranking is the inner query, on
+-- the narrow columns; CLV and the reason line are computed outside it, so
+-- a query with LIMIT computes them for the rows it returns only.  WHERE
+-- owner = ... reaches the index on owner.
 CREATE VIEW @extschema@.reactivation WITH (security_invoker = true) AS
-SELECT pg_catalog.row_number() OVER (PARTITION BY r.owner
-                                     ORDER BY r.monetary DESC, r.clv DESC NULLS LAST,
-                                              r.last_inbound_at DESC NULLS LAST, r.customer_id) AS rank,
+SELECT r.rank,
        r.customer_id,
        (SELECT c.name FROM @extschema@.customers c
          WHERE c.customer_id OPERATOR(pg_catalog.=) r.customer_id) AS name,
@@ -56,29 +57,38 @@ SELECT pg_catalog.row_number() OVER (PARTITION BY r.owner
        r.tier,
        r.frequency,
        r.monetary,
-       r.clv,
+       x.clv,
        r.last_inbound_at,
        r.last_contact_at,
        r.next_due_at,
-       @extschema@.reactivation_reason(r.stage, r.last_inbound_at, r.frequency, r.monetary, r.clv,
+       @extschema@.reactivation_reason(r.stage, r.last_inbound_at, r.frequency, r.monetary, x.clv,
                                        r.next_due_at, pg_catalog.now()) AS reason,
        COALESCE((SELECT c.customer_key FROM @extschema@.customers c
                   WHERE c.customer_id OPERATOR(pg_catalog.=) r.customer_id),
                 r.customer_id::text) AS customer_key
   FROM (
-    SELECT s.customer_id, s.owner, s.effective_stage AS stage, s.tier, s.frequency, s.monetary,
-           @extschema@.clv(m.bgnbd, m.gammagamma, s, cfg.clv_horizon, cfg.clv_discount_rate) AS clv,
+    SELECT pg_catalog.row_number() OVER (PARTITION BY s.owner
+                                         ORDER BY s.monetary DESC, s.last_inbound_at DESC NULLS LAST,
+                                                  s.customer_id) AS rank,
+           s.customer_id, s.owner, s.effective_stage AS stage, s.tier, s.frequency, s.monetary,
            s.last_inbound_at, s.last_outbound_at AS last_contact_at, s.next_due_at
       FROM @extschema@.customer_state s
-     CROSS JOIN @extschema@.settings cfg
-      LEFT JOIN (SELECT cm.bgnbd, cm.gammagamma FROM @extschema@.clv_models cm
-                  ORDER BY cm.fitted_at DESC LIMIT 1) m ON true
      WHERE s.effective_stage OPERATOR(pg_catalog.=) ANY ('{silent,lost}'::@extschema@.stage[])
        AND s.next_due_at OPERATOR(pg_catalog.<=) pg_catalog.now()
+     ORDER BY s.monetary DESC, s.last_inbound_at DESC NULLS LAST, s.customer_id
   ) r
- ORDER BY r.monetary DESC, r.clv DESC NULLS LAST, r.last_inbound_at DESC NULLS LAST, r.customer_id;
+ CROSS JOIN LATERAL (
+    SELECT @extschema@.clv((SELECT cm.bgnbd FROM @extschema@.clv_models cm ORDER BY cm.fitted_at DESC LIMIT 1),
+                           (SELECT cm.gammagamma FROM @extschema@.clv_models cm ORDER BY cm.fitted_at DESC LIMIT 1),
+                           st,
+                           (SELECT cfg.clv_horizon FROM @extschema@.settings cfg),
+                           (SELECT cfg.clv_discount_rate FROM @extschema@.settings cfg)) AS clv
+      FROM @extschema@.customer_state st
+     WHERE st.customer_id OPERATOR(pg_catalog.=) r.customer_id
+ ) x
+ ORDER BY r.monetary DESC, r.last_inbound_at DESC NULLS LAST, r.customer_id;
 COMMENT ON VIEW @extschema@.reactivation IS
-'Whom to wake up now: silent and lost customers whose re-activation is due (last outbound touch + settings.silent_cadence or lost_cadence), most valuable first (purchases, then CLV where a model is fitted), then the most recently quiet, with their owner and a reason line.  Filter with WHERE owner = ...';
+'Whom to wake up now: silent and lost customers whose re-activation is due (last outbound touch + settings.silent_cadence or lost_cadence), the most valuable first (the sum of their purchases), then the most recently quiet, with their owner, their CLV where a model is fitted and a reason line.  Filter with WHERE owner = ...';
 COMMENT ON COLUMN @extschema@.reactivation.rank IS 'Position in the owner''s re-activation list (rank 1 = first).';
 COMMENT ON COLUMN @extschema@.reactivation.customer_id IS 'The customer.';
 COMMENT ON COLUMN @extschema@.reactivation.name IS 'Customer name.';
@@ -87,8 +97,8 @@ COMMENT ON COLUMN @extschema@.reactivation.stage IS 'Effective stage: silent or 
 COMMENT ON COLUMN @extschema@.reactivation.tier IS 'Tier (a lost customer is always D).';
 COMMENT ON COLUMN @extschema@.reactivation.frequency IS 'Number of purchases.';
 COMMENT ON COLUMN @extschema@.reactivation.monetary IS 'Sum of purchase amounts: the past value, the first sort key.';
-COMMENT ON COLUMN @extschema@.reactivation.clv IS 'Expected value of the customer''s purchases over settings.clv_horizon months (latest prio.clv_models fit); NULL without purchases or a fit.  The second sort key.';
-COMMENT ON COLUMN @extschema@.reactivation.last_inbound_at IS 'Last inbound activity: when the customer last acted (for a lost customer, a kind that does not revive does not count).';
+COMMENT ON COLUMN @extschema@.reactivation.clv IS 'Expected value of the customer''s purchases over settings.clv_horizon months (latest prio.clv_models fit); NULL without purchases or a fit.';
+COMMENT ON COLUMN @extschema@.reactivation.last_inbound_at IS 'Last inbound activity: when the customer last acted (for a lost customer, a kind that does not revive does not count); the second sort key, most recent first.';
 COMMENT ON COLUMN @extschema@.reactivation.last_contact_at IS 'Last outbound touch by the team: the re-activation cadence counts from it.';
 COMMENT ON COLUMN @extschema@.reactivation.next_due_at IS 'When the re-activation was due (last outbound touch + silent_cadence or lost_cadence); at or before now.';
 COMMENT ON COLUMN @extschema@.reactivation.reason IS 'One readable line (prio.reactivation_reason): stage and how long nothing came in, purchases and CLV, how overdue.';

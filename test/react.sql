@@ -6,7 +6,7 @@
 -- Times are relative to now(), which is constant inside the transaction;
 -- customers 95001-95099; everything is rolled back.
 BEGIN;
-SELECT plan(37);
+SELECT plan(38);
 
 CREATE FUNCTION pg_temp.intent_now(cid bigint) RETURNS double precision LANGUAGE sql AS $$
     SELECT prio.decayed(s.intent, s.intent_at, (SELECT intent_half_life FROM prio.settings), now())
@@ -177,11 +177,16 @@ SELECT results_eq($$SELECT rank, customer_id FROM prio.reactivation WHERE owner 
                   $$VALUES (1::bigint, 95012::bigint), (2, 95010)$$,
     're-activation: rank is the position in the owner''s list');
 SELECT is((SELECT reason FROM prio.reactivation WHERE customer_id = 95012),
-          'silent: nothing inbound for 200 days, bought once, 500 in total, re-activation 30 days overdue',
+          'silent, 200 days since the last reply, 1 purchase, 500 in total, 30 days overdue',
     're-activation: the reason line says the stage, how long nothing came in, the past value and how overdue');
 SELECT is((SELECT reason FROM prio.reactivation WHERE customer_id = 95011),
-          'lost: nothing inbound for 95 days, never bought, re-activation 10 days overdue',
+          'lost, 95 days since the last reply, no purchases, 10 days overdue',
     're-activation: the reason line of a lost customer');
+SET LOCAL prio.language = 'zh-CN';
+SELECT is((SELECT reason FROM prio.reactivation WHERE customer_id = 95012),
+          '沉默，距上次回复 200 天，购买 1 次，共 500，逾期 30 天',
+    're-activation: the reason line in Chinese (prio.language zh-CN), from prio.labels');
+RESET prio.language;
 -- the cadences are settings
 UPDATE prio.settings SET silent_cadence = '7 days', lost_cadence = '200 days';
 SELECT is((SELECT next_due_at - last_outbound_at FROM prio.customer_state WHERE customer_id = 95013), interval '7 days',

@@ -3,43 +3,45 @@
 -- is due (settings.silent_cadence, lost_cadence), by past value
 ------------------------------------------------------------------------
 
--- The reason line, built here only (the labels translate it here).
+-- The reason line, built here only, from labels (prio.labels, domain
+-- reason, in the session's prio.language).  A single expression (no SET,
+-- no subquery), so the planner inlines it.
 CREATE FUNCTION @extschema@.reactivation_reason(stage @extschema@.stage, last_inbound_at timestamptz,
                                                 frequency bigint, monetary numeric,
                                                 clv double precision, next_due_at timestamptz,
-                                                as_of timestamptz)
+                                                as_of timestamptz DEFAULT pg_catalog.now())
 RETURNS text
 LANGUAGE sql STABLE PARALLEL SAFE
--- A pure expression with qualified names only, left without SET so the
--- planner can inline it.
-RETURN pg_catalog.concat_ws(', ',
-    stage::text OPERATOR(pg_catalog.||)
-        CASE WHEN last_inbound_at IS NULL THEN ': nothing inbound yet'
-             WHEN pg_catalog.floor(pg_catalog.date_part('epoch', as_of OPERATOR(pg_catalog.-) last_inbound_at)
-                                   OPERATOR(pg_catalog./) 86400) OPERATOR(pg_catalog.=) 1
-             THEN ': nothing inbound for 1 day'
-             ELSE ': nothing inbound for '
-                  OPERATOR(pg_catalog.||) GREATEST(pg_catalog.floor(pg_catalog.date_part('epoch', as_of OPERATOR(pg_catalog.-) last_inbound_at)
-                                                             OPERATOR(pg_catalog./) 86400)::bigint, 0)
-                  OPERATOR(pg_catalog.||) ' days' END,
-    CASE WHEN frequency IS NULL OR frequency OPERATOR(pg_catalog.=) 0 THEN 'never bought'
-         WHEN frequency OPERATOR(pg_catalog.=) 1 THEN 'bought once, ' OPERATOR(pg_catalog.||) monetary OPERATOR(pg_catalog.||) ' in total'
-         ELSE 'bought ' OPERATOR(pg_catalog.||) frequency OPERATOR(pg_catalog.||) ' times, '
-              OPERATOR(pg_catalog.||) monetary OPERATOR(pg_catalog.||) ' in total' END,
-    CASE WHEN clv IS NOT NULL THEN 'CLV ' OPERATOR(pg_catalog.||) pg_catalog.round(clv::numeric) END,
+RETURN pg_catalog.concat_ws(@extschema@.label('reason', 'separator'),
+    @extschema@.label('stage', stage::text),
+    CASE WHEN last_inbound_at IS NULL THEN @extschema@.label('reason', 'no_inbound')
+         WHEN pg_catalog.floor(pg_catalog.date_part('epoch', as_of OPERATOR(pg_catalog.-) last_inbound_at)
+                               OPERATOR(pg_catalog./) 86400) OPERATOR(pg_catalog.=) 1
+         THEN @extschema@.label('reason', 'last_inbound_1')
+         ELSE pg_catalog.replace(@extschema@.label('reason', 'last_inbound'), '{n}',
+                  GREATEST(pg_catalog.floor(pg_catalog.date_part('epoch', as_of OPERATOR(pg_catalog.-) last_inbound_at)
+                                            OPERATOR(pg_catalog./) 86400)::bigint, 0)::text) END,
+    CASE WHEN frequency IS NULL OR frequency OPERATOR(pg_catalog.=) 0 THEN @extschema@.label('reason', 'no_purchases')
+         WHEN frequency OPERATOR(pg_catalog.=) 1
+         THEN pg_catalog.replace(@extschema@.label('reason', 'bought_1'), '{amount}', monetary::text)
+         ELSE pg_catalog.replace(pg_catalog.replace(@extschema@.label('reason', 'bought'), '{n}', frequency::text),
+                                 '{amount}', monetary::text) END,
+    CASE WHEN clv IS NOT NULL
+         THEN pg_catalog.replace(@extschema@.label('reason', 'clv'), '{clv}', pg_catalog.round(clv::numeric)::text) END,
     CASE WHEN next_due_at IS NULL THEN NULL
          WHEN pg_catalog.floor(pg_catalog.date_part('epoch', as_of OPERATOR(pg_catalog.-) next_due_at)
                                OPERATOR(pg_catalog./) 86400) OPERATOR(pg_catalog.=) 1
-         THEN 're-activation 1 day overdue'
+         THEN @extschema@.label('reason', 'overdue_1')
          WHEN pg_catalog.floor(pg_catalog.date_part('epoch', as_of OPERATOR(pg_catalog.-) next_due_at)
                                OPERATOR(pg_catalog./) 86400) OPERATOR(pg_catalog.>) 1
-         THEN 're-activation ' OPERATOR(pg_catalog.||)
-              pg_catalog.floor(pg_catalog.date_part('epoch', as_of OPERATOR(pg_catalog.-) next_due_at)
-                               OPERATOR(pg_catalog./) 86400)::bigint OPERATOR(pg_catalog.||) ' days overdue'
-         WHEN next_due_at OPERATOR(pg_catalog.<=) as_of THEN 're-activation due today'
-         ELSE 're-activation due ' OPERATOR(pg_catalog.||) pg_catalog.to_char(next_due_at, 'YYYY-MM-DD') END);
+         THEN pg_catalog.replace(@extschema@.label('reason', 'overdue'), '{n}',
+                  pg_catalog.floor(pg_catalog.date_part('epoch', as_of OPERATOR(pg_catalog.-) next_due_at)
+                                   OPERATOR(pg_catalog./) 86400)::bigint::text)
+         WHEN next_due_at OPERATOR(pg_catalog.<=) as_of THEN @extschema@.label('reason', 'due_today')
+         ELSE pg_catalog.replace(@extschema@.label('reason', 'due'), '{date}',
+                  pg_catalog.to_char(next_due_at, 'YYYY-MM-DD')) END);
 COMMENT ON FUNCTION @extschema@.reactivation_reason(@extschema@.stage, timestamp with time zone, bigint, numeric, double precision, timestamp with time zone, timestamp with time zone) IS
-'The reason line of prio.reactivation, as of as_of: the stage and how long nothing came in, what the customer bought (and its CLV, when fitted), and how overdue the re-activation is.';
+'The reason line of prio.reactivation at as_of (default now()), in the session''s prio.language: the stage, the days since the last reply (or never replied), the purchases and their sum (or no purchases), the CLV when fitted, and how overdue; each part a prio.labels row of domain reason (a template), the separator too.';
 
 -- The same reading of customer_state as prio.followup's: live as the
 -- tiers are (the insert trigger and prio.refresh() keep effective_stage
@@ -101,5 +103,5 @@ COMMENT ON COLUMN @extschema@.reactivation.clv IS 'Expected value of the custome
 COMMENT ON COLUMN @extschema@.reactivation.last_inbound_at IS 'Last inbound activity: when the customer last acted (for a lost customer, a kind that does not revive does not count); the second sort key, most recent first.';
 COMMENT ON COLUMN @extschema@.reactivation.last_contact_at IS 'Last outbound touch by the team: the re-activation cadence counts from it.';
 COMMENT ON COLUMN @extschema@.reactivation.next_due_at IS 'When the re-activation was due (last outbound touch + silent_cadence or lost_cadence); at or before now.';
-COMMENT ON COLUMN @extschema@.reactivation.reason IS 'One readable line (prio.reactivation_reason): stage and how long nothing came in, purchases and CLV, how overdue.';
+COMMENT ON COLUMN @extschema@.reactivation.reason IS 'One readable line in the session''s prio.language (prio.reactivation_reason): stage, days since the last reply, purchases and CLV, how overdue.';
 COMMENT ON COLUMN @extschema@.reactivation.customer_key IS 'The customer''s key as text: its key in the tracked table, else customer_id.';

@@ -113,6 +113,8 @@ INSERT INTO prio.activities (customer_id, kind, at) VALUES
     (53, 'call',       now() - interval '2 days'),
     (53, 'reply',      now() - interval '2 days' + interval '10 minutes'),
     (54, 'visit',      now() - interval '1 day');
+CREATE ROLE react_update_reader;
+SELECT prio.grant_reader('react_update_reader');
 CREATE TEMP TABLE before_update AS
 SELECT customer_id, tier, stage, effective_stage, round(intent::numeric, 4) AS intent,
        next_due_at - last_outbound_at AS cadence
@@ -127,4 +129,6 @@ SELECT b.customer_id, b.tier || ' -> ' || s.tier AS tier, b.stage || ' -> ' || s
  ORDER BY 1;
 SELECT customer_id, stage, reason FROM prio.reactivation;
 SELECT prio.recompute() AS rows_recompute_had_to_fix;
+-- who read prio.followup reads prio.reactivation too
+SELECT has_table_privilege('react_update_reader', 'prio.reactivation', 'SELECT') AS reader_reads_reactivation;
 ROLLBACK;

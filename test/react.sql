@@ -6,7 +6,7 @@
 -- Times are relative to now(), which is constant inside the transaction;
 -- customers 95001-95099; everything is rolled back.
 BEGIN;
-SELECT plan(38);
+SELECT plan(40);
 
 CREATE FUNCTION pg_temp.intent_now(cid bigint) RETURNS double precision LANGUAGE sql AS $$
     SELECT prio.decayed(s.intent, s.intent_at, (SELECT intent_half_life FROM prio.settings), now())
@@ -198,6 +198,32 @@ SELECT set_eq($$SELECT customer_id FROM prio.reactivation WHERE customer_id BETW
 SELECT is(prio.explain(95010) ->> 'cadence', '7 days', 're-activation: explain() shows the silent cadence');
 SELECT cmp_ok((prio.explain(95001) #>> '{intent,reply,intent_from_replies}')::double precision, '>', 1.7::double precision,
     'reply speed: explain() shows how much of the intent the reply term makes');
+
+------------------------------------------------------------------------
+-- 4. The same rules for an application's own tables (prio.track())
+------------------------------------------------------------------------
+SET LOCAL client_min_messages = warning;
+CREATE SCHEMA react_app;
+CREATE TABLE react_app.acc (id text PRIMARY KEY, name text);
+INSERT INTO react_app.acc VALUES ('quick', 'Quick'), ('slow', 'Slow'), ('no', 'Said no');
+SELECT prio.track('react_app.acc', 'customers', '{"key": "id", "name": "name"}');
+CREATE TABLE react_app.ev (acc text, kind text, at timestamptz);
+SELECT prio.track('react_app.ev', 'activities', '{"customer": "acc", "kind": "kind", "at": "at"}');
+INSERT INTO react_app.ev VALUES
+    ('quick', 'call',       now() - interval '71 hours'),
+    ('quick', 'reply',      now() - interval '71 hours' + interval '10 minutes'),
+    ('slow',  'call',       now() - interval '71 hours'),
+    ('slow',  'reply',      now() - interval '1 hour'),
+    ('no',    'rejected',   now() - interval '10 days'),
+    ('no',    'email_open', now() - interval '1 day');
+SELECT cmp_ok((SELECT s.priority FROM prio.customer_state s JOIN prio.customers c USING (customer_id)
+                WHERE c.source = 'react_app.acc'::regclass AND c.customer_key = 'quick'), '>',
+              (SELECT s.priority FROM prio.customer_state s JOIN prio.customers c USING (customer_id)
+                WHERE c.source = 'react_app.acc'::regclass AND c.customer_key = 'slow'),
+    'tracked tables: a reply ten minutes after our call outranks a reply seventy hours after it');
+SELECT is((SELECT s.stage::text FROM prio.customer_state s JOIN prio.customers c USING (customer_id)
+            WHERE c.source = 'react_app.acc'::regclass AND c.customer_key = 'no'), 'lost',
+    'tracked tables: an automated email_open does not revive a customer who said no');
 
 -- live state equals a full rebuild for all these customers
 SELECT is(prio.recompute(), 0, 'live state equals a full rebuild (prio.recompute() changes nothing)');

@@ -124,7 +124,7 @@ SELECT b.customer_id, b.tier || ' -> ' || s.tier AS tier, b.stage || ' -> ' || s
        b.effective_stage || ' -> ' || s.effective_stage AS effective_stage,
        b.intent || ' -> ' || round(s.intent::numeric, 4) AS intent, b.cadence || ' -> ' || (s.next_due_at - s.last_outbound_at) AS cadence,
        (SELECT string_agg(h.reason, '; ' ORDER BY h.history_id) FROM prio.tier_history h
-         WHERE h.customer_id = b.customer_id AND h.reason LIKE 'update to 0.5%') AS history
+         WHERE h.customer_id = b.customer_id AND h.reason LIKE 'upgrade to 0.5%') AS history
   FROM before_update b FULL JOIN prio.customer_state s USING (customer_id)
  ORDER BY 1;
 SELECT customer_id, stage, reason FROM prio.reactivation;

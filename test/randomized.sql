@@ -27,7 +27,7 @@
 -- fillfactor, ANALYZE and CLUSTER; the live state still equals a rebuild
 -- after it, and the next round runs on the altered tables.
 BEGIN;
-SELECT plan(52);
+SELECT plan(54);
 
 -- start from an empty engine (inside this transaction only)
 DELETE FROM prio.activities;
@@ -42,6 +42,16 @@ UPDATE prio.settings
        weight_bant = DEFAULT, weight_intent = DEFAULT, weight_stage = DEFAULT;
 
 DO $$ BEGIN PERFORM setseed(0.20241123); END $$;
+
+-- (0.5) key-customer types at thresholds the random data reaches, so types
+-- come and go with purchases, inbound touches, time and the customers that
+-- name one another as parent company (BANT updates below)
+UPDATE prio.customer_types SET condition = '{"fact": "purchases_12m", ">=": 6000}' WHERE type = 'strategic';
+UPDATE prio.customer_types SET condition = '{"fact": "interactions_per_month", ">=": 0.75}' WHERE type = 'active';
+UPDATE prio.customer_types SET condition = '{"fact": "related_customers", ">=": 1}' WHERE type = 'key_relationship';
+UPDATE prio.customer_types
+   SET condition = '{"all": [{"fact": "purchases_12m", ">": 0}, {"attr": "funded", "=": true}]}'
+ WHERE type = 'high_growth';
 
 -- random TRUE / FALSE / NULL
 CREATE FUNCTION pg_temp.rbool() RETURNS boolean LANGUAGE sql VOLATILE AS
@@ -172,7 +182,8 @@ END $$;
 CREATE TEMP VIEW state_v AS
 SELECT customer_id, first_at, last_at, last_inbound_at, last_outbound_at, last_purchase_at, frequency,
        monetary, intent, intent_at, stage, effective_stage, r_score, f_score, m_score, bant, no_reply,
-       value_high, intent_high, tier, priority, next_due_at, rule
+       value_high, intent_high, tier, priority, next_due_at, rule,
+       month_purchases, month_inbound, types
   FROM prio.customer_state;
 CREATE TEMP TABLE snap AS SELECT * FROM state_v WHERE false;
 
@@ -287,7 +298,12 @@ BEGIN
         IF random() < 0.15 THEN
             UPDATE prio.customers
                SET budget = pg_temp.rbool(), authority = pg_temp.rbool(),
-                   need = pg_temp.rbool(), timeline = pg_temp.rbool()
+                   need = pg_temp.rbool(), timeline = pg_temp.rbool(),
+                   -- (0.5) attributes without random() (the stream stays as it was):
+                   -- a parent company and funding that vary with the data
+                   attributes = CASE WHEN (customer_id + i) % 3 = 0 THEN '{}'::jsonb
+                                     ELSE jsonb_build_object('parent_company', (1001 + (customer_id * 7 + i) % 50)::text,
+                                                             'funded', (customer_id + i) % 2 = 0) END
              WHERE customer_id IN (1001 + floor(random() * 50)::bigint, 1001 + floor(random() * 50)::bigint,
                                    1001 + floor(random() * 50)::bigint);
             PERFORM pg_temp.after('BANT update', '{}');
@@ -571,6 +587,14 @@ SELECT * FROM pg_temp.check_round(3, false);
 -- after every single statement of every round
 SELECT is((SELECT string_agg(what || ' x' || n, ', ') FROM stats WHERE what LIKE 'mismatch:%'), NULL,
           'every statement: live state equals a rebuild and base stages equal the spec fold');
+
+-- (0.5) the stored key-customer types are the ones evaluated now
+SELECT is((SELECT count(*) FROM prio.customer_state s
+            WHERE s.types IS DISTINCT FROM
+                  ARRAY(SELECT jsonb_array_elements_text(prio.type_facts(s.customer_id, now()) -> 'held'))),
+          0::bigint, 'types: every customer''s stored types equal its types evaluated now');
+SELECT ok((SELECT count(DISTINCT t) >= 4 FROM prio.customer_state, unnest(types) t),
+          'data: customers held at least four of the key-customer types');
 
 -- the random data really went through the interesting paths
 SELECT cmp_ok((SELECT count(*) FROM prio.activities), '>', 600::bigint, 'data: many activities');

@@ -185,8 +185,11 @@ SELECT is(prio.sweep_due(t),
                   IS DISTINCT FROM
                   ROW((e.ev).effective_stage, (e.ev).r_score, (e.ev).f_score, (e.ev).m_score,
                       (e.ev).bant, (e.ev).no_reply, (e.ev).value_high, (e.ev).intent_high,
-                      (e.ev).tier, (e.ev).priority, (e.ev).next_due_at, (e.ev).rule)),
-          'sweep_due(now() + ' || d || ' days) names exactly the customers evaluate() would change')
+                      (e.ev).tier, (e.ev).priority, (e.ev).next_due_at, (e.ev).rule)
+               -- (0.5) or the key-customer types held as of then
+               OR s.types IS DISTINCT FROM
+                  ARRAY(SELECT pg_catalog.jsonb_array_elements_text(prio.type_facts(s.customer_id, t) -> 'held'))),
+          'sweep_due(now() + ' || d || ' days) names exactly the customers evaluate() or their types would change')
   FROM (VALUES (0), (3), (45)) v(d), LATERAL (SELECT now() + d * interval '1 day' AS t) x;
 SELECT is(prio.sweep_due(now()), NULL, 'right after a rebuild nobody is due');
 SELECT is(prio.refresh(), 0, 'refresh() then changes nobody');

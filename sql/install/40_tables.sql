@@ -106,7 +106,11 @@ CREATE TABLE @extschema@.customer_state (
     first_day_amount numeric NOT NULL DEFAULT 0,
     owner            text,
     -- added in 0.4 (hence last)
-    next_planned_at  timestamptz
+    next_planned_at  timestamptz,
+    -- added in 0.5 (hence last): the key-customer types (87_types.sql)
+    month_purchases  double precision[],
+    month_inbound    integer[],
+    types            text[] NOT NULL DEFAULT '{}'
 ) WITH (fillfactor = 80);
 -- the follow-up list of one rep; prio's own updates never touch owner, so
 -- they stay HOT (an index on priority or next_due_at would make nearly every
@@ -147,6 +151,9 @@ COMMENT ON COLUMN @extschema@.customer_state.purchase_days IS 'UTC calendar days
 COMMENT ON COLUMN @extschema@.customer_state.owner IS 'prio.customers.owner, kept here so a rep''s follow-up list reads one table.';
 COMMENT ON COLUMN @extschema@.customer_state.first_day_amount IS 'Amount bought on the first purchase day (the repeat transactions'' mean leaves it out).';
 COMMENT ON COLUMN @extschema@.customer_state.next_planned_at IS 'The earliest planned touch: an activity dated after the customer was last folded, stored but not scored yet; prio.refresh() folds it once due (NULL: none).';
+COMMENT ON COLUMN @extschema@.customer_state.month_purchases IS 'Net purchases per UTC calendar month, the month of last_at first and the 35 before it (NULL: no activity); the key-customer types'' time-windowed facts are read from it.';
+COMMENT ON COLUMN @extschema@.customer_state.month_inbound IS 'Inbound activities per UTC calendar month, as month_purchases.';
+COMMENT ON COLUMN @extschema@.customer_state.types IS 'The key-customer types the customer holds (prio.customer_types, prio.customer_type_tags), by name.';
 -- dumped as it is, so a restore gives back the state it had (prio._restore)
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.customer_state', '');
 

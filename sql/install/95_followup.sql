@@ -52,7 +52,8 @@ SELECT r.rank,
        st.next_planned_at AS planned_at,
        -- added in 0.5 (hence last): labels in the session's prio.language
        @extschema@.label('stage', st.effective_stage::text) AS stage_label,
-       @extschema@.label('tier', st.tier) AS tier_label
+       @extschema@.label('tier', st.tier) AS tier_label,
+       st.types
   -- rank on the narrow columns; the rest of the row is read for the rows
   -- returned only (a LIMIT reads 50 rows, not an owner's thousands)
   FROM (
@@ -96,6 +97,7 @@ COMMENT ON COLUMN @extschema@.followup.win_probability IS 'Probability the open 
 COMMENT ON COLUMN @extschema@.followup.source IS 'The tracked table the customer comes from (prio.track()); NULL for a customer of prio.customers itself.';
 COMMENT ON COLUMN @extschema@.followup.customer_key IS 'The customer''s key as text: its key in the tracked table (source), else customer_id.  prio.followup_<table> has it in the key''s own type.';
 COMMENT ON COLUMN @extschema@.followup.planned_at IS 'The next planned touch: the earliest activity dated after the customer was last scored (NULL: none); prio.refresh() scores it once due.';
+COMMENT ON COLUMN @extschema@.followup.types IS 'The key-customer types the customer holds (prio.customer_types; prio.type_facts() says why).';
 COMMENT ON COLUMN @extschema@.followup.clv IS 'Expected value of the customer''s purchases over settings.clv_horizon months (BG/NBD x Gamma-Gamma, discounted); NULL without purchases or a fit.';
 COMMENT ON COLUMN @extschema@.followup.stage_label IS 'The stage''s label in the session''s prio.language (prio.label(''stage'', stage)).';
 COMMENT ON COLUMN @extschema@.followup.tier_label IS 'What the tier means, in the session''s prio.language (prio.label(''tier'', tier)): A high value high intent ... D low value low intent.';

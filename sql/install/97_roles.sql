@@ -20,10 +20,13 @@ BEGIN
         ' @extschema@.activity_kinds, @extschema@.rfm_segments, @extschema@.clv_models,'
         ' @extschema@.activities, @extschema@.win_outcomes, @extschema@.reactivation TO %s', role);
     EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION @extschema@.explain(bigint) TO %s', role);
+    -- (0.5) the key-customer types: their rules, manual tags and the view
+    EXECUTE pg_catalog.format('GRANT SELECT ON @extschema@.customer_types, @extschema@.customer_type_tags,'
+                              ' @extschema@.key_customers TO %s', role);
 END
 $$;
 COMMENT ON FUNCTION @extschema@.grant_reader(regrole) IS
-'BI and reps: SELECT on the views (and the tables they read), prio.explain().  Run it as prio''s owner.';
+'BI and reps: SELECT on the views (and the tables they read), prio.explain(), the key-customer types and tags.  Run it as prio''s owner.';
 
 CREATE FUNCTION @extschema@.grant_writer(role regrole)
 RETURNS void
@@ -34,10 +37,12 @@ BEGIN
     PERFORM @extschema@.grant_reader(role);
     EXECUTE pg_catalog.format('GRANT INSERT, UPDATE, DELETE ON @extschema@.customers TO %s', role);
     EXECUTE pg_catalog.format('GRANT SELECT, INSERT, UPDATE, DELETE ON @extschema@.activities TO %s', role);
+    -- (0.5) a manual key-customer type tag adds or removes a type
+    EXECUTE pg_catalog.format('GRANT INSERT, UPDATE, DELETE ON @extschema@.customer_type_tags TO %s', role);
 END
 $$;
 COMMENT ON FUNCTION @extschema@.grant_writer(regrole) IS
-'Applications: what grant_reader gives, plus maintaining customers and inserting (and correcting) activities; the triggers keep state and history, which nobody writes directly.';
+'Applications: what grant_reader gives, plus maintaining customers, inserting (and correcting) activities and tagging key-customer types; the triggers keep state and history, which nobody writes directly.';
 
 CREATE FUNCTION @extschema@.grant_admin(role regrole)
 RETURNS void
@@ -57,10 +62,10 @@ BEGIN
     EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION @extschema@.track(regclass, text, jsonb), @extschema@.untrack(regclass),'
                               ' @extschema@.unmapped_kinds_of_sources() TO %s', role);
     EXECUTE pg_catalog.format('GRANT SELECT ON @extschema@.tracked, @extschema@.sources, @extschema@.unmapped_kinds TO %s', role);
-    -- (0.5) the labels, in every language
-    EXECUTE pg_catalog.format('GRANT INSERT, UPDATE, DELETE ON @extschema@.labels TO %s', role);
+    -- (0.5) the labels, in every language, and the key-customer types' rules
+    EXECUTE pg_catalog.format('GRANT INSERT, UPDATE, DELETE ON @extschema@.labels, @extschema@.customer_types TO %s', role);
 END
 $$;
 COMMENT ON FUNCTION @extschema@.grant_admin(regrole) IS
-'Whoever runs prio: what grant_writer gives, plus settings, activity kinds, segments, refresh(), recompute() and fit_clv(), the refresh run log (prio.refresh_runs), and tracked tables: prio.track() and prio.untrack() (of tables the role owns, or may create triggers on and read all of), prio.tracked and prio.unmapped_kinds; and the labels (prio.labels).';
+'Whoever runs prio: what grant_writer gives, plus settings, activity kinds, segments, refresh(), recompute() and fit_clv(), the refresh run log (prio.refresh_runs), and tracked tables: prio.track() and prio.untrack() (of tables the role owns, or may create triggers on and read all of), prio.tracked and prio.unmapped_kinds; and the labels (prio.labels) and key-customer type rules (prio.customer_types).';
 

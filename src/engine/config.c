@@ -30,9 +30,9 @@
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
 
-#define NWATCHED 5
+#define NWATCHED 6
 static const char *const watched_names[NWATCHED] = {"activity_kinds", "settings",
-"auto_breaks", "clv_models", "rule_config"};
+"auto_breaks", "clv_models", "rule_config", "customer_types"};
 
 static MemoryContext config_cxt = NULL;	/* the loaded values; reset on load */
 static MemoryContext reader_cxt = NULL; /* the row readers' field maps */
@@ -231,6 +231,25 @@ prio_config(PrioApiVersion api)
 	config_valid = true;
 	MemoryContextSwitchTo(caller);
 	return &config;
+}
+
+/*
+ * (0.5) The key-customer types of c (prio_config()'s), loaded with the rest
+ * of the copy the first time a caller evaluates types: only those read
+ * prio.customer_types (engine/customer_types.c).  The caller is connected
+ * to SPI.
+ */
+void
+prio_config_types(const PrioConfig *c)
+{
+	MemoryContext old;
+
+	if (c != &config || config.types_loaded)
+		return;
+	old = MemoryContextSwitchTo(config_cxt);
+	PrioTypesLoad(&config);
+	MemoryContextSwitchTo(old);
+	config.types_loaded = true;
 }
 
 /* Changes whenever the copy may change: what was read under one generation holds for it. */

@@ -12,7 +12,7 @@
 #ifndef CUSTOMER_STATE_H
 #define CUSTOMER_STATE_H
 
-#define Natts_customer_state					29
+#define Natts_customer_state					32
 
 #define Anum_customer_state_customer_id			1
 #define Anum_customer_state_first_at			2
@@ -45,6 +45,10 @@
 #define Anum_customer_state_owner				28
 /* added by 0.4 */
 #define Anum_customer_state_next_planned_at		29
+/* added by 0.5 */
+#define Anum_customer_state_month_purchases		30
+#define Anum_customer_state_month_inbound		31
+#define Anum_customer_state_types				32
 
 typedef struct StateColumn
 {
@@ -60,9 +64,11 @@ extern const StateColumn customer_state_columns[Natts_customer_state];
  * The columns the state writer sets, in this order (the writer's column c
  * is customer_state_columns[state_write_anum[c] - 1]); updated_at is set to
  * now() beside them, owner is left alone.  next_planned_at (0.4) is written
- * where the table has it: a database not yet updated to 0.4 has not.
+ * where the table has it: a database not yet updated to 0.4 has not; so are
+ * month_purchases, month_inbound and types (0.5).
  */
-#define STATE_NCOLS 27			/* 0.4 on */
+#define STATE_NCOLS 30			/* 0.5 on */
+#define STATE_NCOLS_04 27		/* 0.4's table: up to next_planned_at */
 #define STATE_NCOLS_02 26		/* 0.2's and 0.3's table: up to first_day_amount */
 #define STATE_NCOLS_01 23		/* 0.1's table: up to rule */
 extern const AttrNumber state_write_anum[STATE_NCOLS];

@@ -41,6 +41,14 @@ extern void StateSummaryReaderInit(RowReader *rr);
 extern bool prio_state_summary(RowReader *rr, Datum state, MemoryContext cxt, TimestampTz as_of,
 							   double unit_days, double *out);
 
+/* (0.5) a row of prio.customer_types, compiled (engine/customer_types.c) */
+typedef struct PrioTypeRule
+{
+	char	   *type;
+	PrioTypeCond *cond;
+	bool		implies_value;
+} PrioTypeRule;
+
 /* engine/config.c: kinds (PrioKind: rules.h), settings, breaks, models, cached till they change */
 typedef struct PrioConfig
 {
@@ -49,9 +57,13 @@ typedef struct PrioConfig
 	PrioSettings settings;
 	const float8 *breaks[3];	/* r, f, m in force (NULL: none) */
 	int			nbreaks[3];
+	PrioTypeRule *types;		/* (0.5) by name; none before 0.5 ... */
+	int			ntypes;
+	bool		types_loaded;	/* ... once prio_config_types() read them */
 } PrioConfig;
 
 extern const PrioConfig *prio_config(PrioApiVersion api);
+extern void prio_config_types(const PrioConfig *c);
 extern void prio_config_forget(void);
 extern uint64 prio_config_generation(void);
 extern int	prio_kind_index(const PrioConfig *c, const char *name, int len, int hint);
@@ -127,6 +139,9 @@ typedef struct StateAtts
 	AttrNumber	rule;
 	AttrNumber	owner;
 	AttrNumber	next_planned_at;	/* InvalidAttrNumber: the table has none */
+	AttrNumber	month_purchases;	/* (0.5) idem */
+	AttrNumber	month_inbound;
+	AttrNumber	types;
 } StateAtts;
 
 struct TupleTableSlot;
@@ -264,5 +279,27 @@ extern void PrioTrackCompile(Oid relid, const char *key, const char *expr, Oid w
 
 /* engine/labels.c: prio.labels in the session's prio.language, cached */
 extern const char *prio_label(const char *domain, const char *code);
+
+/* engine/customer_types.c (0.5): the key-customer types of a customer */
+typedef struct PrioTypeInputs
+{
+	Jsonb	   *attributes;		/* NULL: none */
+	int64		related;		/* customers naming it parent_company or referred_by */
+	double		pipeline;		/* customer_state.pipeline where it exists, else 0 */
+	Datum		tags_add;		/* text[] of types tagged add (0: none) */
+	Datum		tags_remove;	/* ... and remove */
+} PrioTypeInputs;
+
+extern void PrioTypesLoad(PrioConfig *c);
+extern bool PrioTypeInputsRead(int64 customer_id, PrioTypeInputs *in);
+extern bool PrioTypeHolds(const PrioTypeRule *r, const PrioTypeFacts *tf,
+						  const PrioTypeInputs *in, bool *condition, int *by_tag);
+extern void PrioCustomerTypes(PrioEval *e, const PrioFacts *f, const PrioConfig *cfg,
+							  TimestampTz as_of);
+typedef struct PrioTypeBatch PrioTypeBatch;
+#define TYPE_BATCH_MIN 1000		/* customers from which a batch pays */
+extern PrioTypeBatch *PrioTypeBatchBegin(const PrioConfig *cfg, Snapshot snapshot);
+extern void PrioCustomerTypesBatch(PrioEval *e, const PrioFacts *f, const PrioConfig *cfg,
+								   TimestampTz as_of, const PrioTypeBatch *b);
 
 #endif							/* PRIO_ENGINE_H */

@@ -17,19 +17,61 @@ enum
 	F_NFIELDS,
 	/* read from a customer_state row (0.4 on), not a field of prio.facts */
 	F_NEXT_PLANNED_AT = F_NFIELDS,
+	F_MONTH_PURCHASES,			/* 0.5 on */
+	F_MONTH_INBOUND,
 	F_NREAD
 };
 
 static const char *const facts_fields[F_NREAD] = {
 	"customer_id", "first_at", "last_at", "last_inbound_at", "last_outbound_at",
 	"last_purchase_at", "frequency", "monetary", "intent", "intent_at", "stage",
-	"first_purchase_at", "purchase_days", "first_day_amount", "next_planned_at"
+	"first_purchase_at", "purchase_days", "first_day_amount", "next_planned_at",
+	"month_purchases", "month_inbound"
 };
 static const Oid facts_types[F_NREAD] = {
 	INT8OID, TIMESTAMPTZOID, TIMESTAMPTZOID, TIMESTAMPTZOID, TIMESTAMPTZOID,
 	TIMESTAMPTZOID, INT8OID, NUMERICOID, FLOAT8OID, TIMESTAMPTZOID, PRIO_STAGE_TYPE,
-	TIMESTAMPTZOID, INT8OID, NUMERICOID, TIMESTAMPTZOID
+	TIMESTAMPTZOID, INT8OID, NUMERICOID, TIMESTAMPTZOID, FLOAT8ARRAYOID, INT4ARRAYOID
 };
+
+/*
+ * (0.5) A customer_state row's monthly buckets (rules/types.c), anchored at
+ * last_at's month; absent or NULL (prio.facts, a table not yet updated):
+ * none.  An array of another length is read as far as it goes.
+ */
+static void
+facts_months(PrioFacts *f, RowReader *rr)
+{
+	bool		isnull;
+	Datum		d;
+
+	if (!f->has_activity)
+		return;
+	f->month_at = prio_utc_month(f->last_at);
+	d = RowGet(rr, F_MONTH_PURCHASES, &isnull);
+	if (!isnull)
+	{
+		Datum	   *v;
+		bool	   *n;
+		int			len;
+
+		deconstruct_array(DatumGetArrayTypeP(d), FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE,
+						  &v, &n, &len);
+		for (int i = 0; i < len && i < PRIO_MONTHS; i++)
+			f->month_purchases[i] = n[i] ? 0.0 : DatumGetFloat8(v[i]);
+	}
+	d = RowGet(rr, F_MONTH_INBOUND, &isnull);
+	if (!isnull)
+	{
+		Datum	   *v;
+		bool	   *n;
+		int			len;
+
+		deconstruct_array(DatumGetArrayTypeP(d), INT4OID, 4, true, TYPALIGN_INT, &v, &n, &len);
+		for (int i = 0; i < len && i < PRIO_MONTHS; i++)
+			f->month_inbound[i] = n[i] ? 0 : DatumGetInt32(v[i]);
+	}
+}
 
 static TimestampTz
 facts_ts(RowReader *rr, int field, bool *has)
@@ -113,6 +155,7 @@ FactsFromDatum(PrioFacts *f, Datum row, RowReader *rr, MemoryContext rrcxt,
 		}
 	}
 	f->next_planned_at = facts_ts(rr, F_NEXT_PLANNED_AT, &f->has_planned);
+	facts_months(f, rr);
 	return has_id;
 }
 

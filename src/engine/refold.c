@@ -269,6 +269,7 @@ evaluate_and_write(RefoldSet *rs, Refold *r, PrioFacts *f)
 
 	prio_evaluate(&e, f, r->answers, r->answer_null, r->created_at,
 				  &rs->cfg->settings, rs->cfg->breaks, rs->cfg->nbreaks, rs->as_of);
+	PrioCustomerTypes(&e, f, rs->cfg, rs->as_of);
 	if (rs->compare)
 	{
 		bool		differ;
@@ -814,6 +815,7 @@ PrioReevaluate(int64 *ids, int n, TimestampTz as_of, const char *why)
 	MemoryContext rowcxt;
 	MemoryContext callcxt = CurrentMemoryContext;
 	int64		changed;
+	PrioTypeBatch *tb;
 
 	if (n == 0)
 		return 0;
@@ -823,6 +825,8 @@ PrioReevaluate(int64 *ids, int n, TimestampTz as_of, const char *why)
 	PrioLockStateRows(ids, n, locked, tids, InvalidCommandId, NULL);
 	PrioReadCustomers(ids, n, customers);
 	cfg = config_now();
+	/* (0.5) many customers (refresh): the types' inputs read at once */
+	tb = n >= TYPE_BATCH_MIN ? PrioTypeBatchBegin(cfg, GetTransactionSnapshot()) : NULL;
 
 	memset(&facts_rr, 0, sizeof(facts_rr));
 	memset(&state_rr, 0, sizeof(state_rr));
@@ -860,6 +864,7 @@ PrioReevaluate(int64 *ids, int n, TimestampTz as_of, const char *why)
 		prio_read_customer(&customer_rr, answers, answer_null, &created_at);
 		prio_evaluate(&e, &f, answers, answer_null, created_at,
 					  &cfg->settings, cfg->breaks, cfg->nbreaks, as_of);
+		PrioCustomerTypesBatch(&e, &f, cfg, as_of, tb);
 		StateRowToSlot(locked[i], slot);
 		if (StateFactsDiffer(slot, &atts, &f) || StateEvaluationDiffers(slot, &atts, &e))
 		{

@@ -211,6 +211,7 @@ process_chunk(Context *cx, Chunk *ch)
 							 &cx->cfg->settings, cx->as_of, ch->cxt);
 		prio_evaluate(&e, &f, answers, answer_null, created_at,
 					  &cx->cfg->settings, cx->cfg->breaks, cx->cfg->nbreaks, cx->as_of);
+		PrioCustomerTypes(&e, &f, cx->cfg, cx->as_of);
 		StateWriterAdd(&cx->writer, &f, &e, old_tier, old_stage, &tids[i]);
 	}
 	StateWriterFlush(&cx->writer);

@@ -31,6 +31,7 @@
 #include "funcapi.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
+#include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/syscache.h"
@@ -49,6 +50,8 @@ const StateColumn customer_state_columns[Natts_customer_state] = {
 	{"first_purchase_at", TIMESTAMPTZOID, "0.2"}, {"purchase_days", INT8OID, "0.2"},
 	{"first_day_amount", NUMERICOID, "0.2"}, {"owner", TEXTOID, "0.2"},
 	{"next_planned_at", TIMESTAMPTZOID, "0.4"},
+	{"month_purchases", FLOAT8ARRAYOID, "0.5"}, {"month_inbound", INT4ARRAYOID, "0.5"},
+	{"types", TEXTARRAYOID, "0.5"},
 };
 
 /* 0.1's table ends at rule (STATE_NCOLS_01): PRIO_API_0_1's writers stop there */
@@ -63,7 +66,8 @@ const AttrNumber state_write_anum[STATE_NCOLS] = {
 	Anum_customer_state_tier, Anum_customer_state_priority, Anum_customer_state_next_due_at,
 	Anum_customer_state_rule, Anum_customer_state_first_purchase_at,
 	Anum_customer_state_purchase_days, Anum_customer_state_first_day_amount,
-	Anum_customer_state_next_planned_at,
+	Anum_customer_state_next_planned_at, Anum_customer_state_month_purchases,
+	Anum_customer_state_month_inbound, Anum_customer_state_types,
 };
 
 static inline const StateColumn *
@@ -72,18 +76,27 @@ written(int c)
 	return &customer_state_columns[state_write_anum[c] - 1];
 }
 
+/* an array column (0.5's): the SQL UPDATE gets it as text, cast (no arrays of arrays) */
+static inline bool
+array_column(int c)
+{
+	Oid			t = written(c)->type;
+
+	return t == FLOAT8ARRAYOID || t == INT4ARRAYOID || t == TEXTARRAYOID;
+}
+
 /* the UPDATE's parameter type of the writer's column c: stages go as text, cast */
 static inline Oid
 param_type(int c)
 {
-	return written(c)->type == PRIO_STAGE_TYPE ? TEXTOID : written(c)->type;
+	return written(c)->type == PRIO_STAGE_TYPE || array_column(c) ? TEXTOID : written(c)->type;
 }
 
 /* this backend's writes by path: [executor, SQL UPDATE][statements, rows] */
 static int64 writes[2][2];
 
 /* prepared once per backend (the plan cache revalidates them) */
-static SPIPlanPtr update_plans[2][3];	/* [arrays, one row][0.1's, 0.2's columns, all] */
+static SPIPlanPtr update_plans[2][4];	/* [arrays, one row][0.1's, 0.2's, 0.4's columns, all] */
 static SPIPlanPtr history_plans[2];	/* [0.1-0.3's history, 0.4's: keyed] */
 
 /*
@@ -96,7 +109,7 @@ static SPIPlanPtr
 update_plan(int ncols, bool single)
 {
 	SPIPlanPtr *plan = &update_plans[single ? 1 : 0]
-		[ncols == STATE_NCOLS ? 2 : ncols == STATE_NCOLS_02 ? 1 : 0];
+		[ncols == STATE_NCOLS ? 3 : ncols == STATE_NCOLS_04 ? 2 : ncols == STATE_NCOLS_02 ? 1 : 0];
 	StringInfoData sql;
 	Oid			types[STATE_NCOLS];
 
@@ -106,7 +119,10 @@ update_plan(int ncols, bool single)
 	appendStringInfoString(&sql, "UPDATE " PRIO_SCHEMA ".customer_state s SET ");
 	for (int c = 1; c < ncols; c++)
 	{
-		const char *cast = written(c)->type == PRIO_STAGE_TYPE ? "::" PRIO_SCHEMA ".stage" : "";
+		const char *cast = written(c)->type == PRIO_STAGE_TYPE ? "::" PRIO_SCHEMA ".stage"
+			: written(c)->type == FLOAT8ARRAYOID ? "::pg_catalog.float8[]"
+			: written(c)->type == INT4ARRAYOID ? "::pg_catalog.int4[]"
+			: written(c)->type == TEXTARRAYOID ? "::pg_catalog.text[]" : "";
 
 		if (single)
 			appendStringInfo(&sql, "%s = $%d%s, ", written(c)->name, c + 1, cast);
@@ -214,11 +230,14 @@ read_schema(StateWriter *w, PrioApiVersion api)
 		w->isolated = ((Form_pg_class) GETSTRUCT(tp))->relrowsecurity;
 		ReleaseSysCache(tp);
 	}
-	/* next_planned_at where the table has it (0.4 on) */
+	/* next_planned_at where the table has it (0.4 on), the types' columns (0.5) */
 	w->ncols = !PRIO_API_HAS_BTYD(api) ? STATE_NCOLS_01
 		: (OidIsValid(state) &&
 		   get_attnum(state, written(STATE_NCOLS - 1)->name) != InvalidAttrNumber)
-		? STATE_NCOLS : STATE_NCOLS_02;
+		? STATE_NCOLS
+		: (OidIsValid(state) &&
+		   get_attnum(state, written(STATE_NCOLS_04 - 1)->name) != InvalidAttrNumber)
+		? STATE_NCOLS_04 : STATE_NCOLS_02;
 	/* 0.4's tier_history has the customer's tracked table and key */
 	w->keyed = get_attnum(get_relname_relid("tier_history", nsp), "customer_key") != InvalidAttrNumber;
 }
@@ -304,6 +323,15 @@ StateAttsInit(Relation rel, StateAtts *a)
 	a->next_planned_at = get_attnum(RelationGetRelid(rel), "next_planned_at");
 	if (a->next_planned_at != InvalidAttrNumber)
 		a->next_planned_at = state_att(rel, Anum_customer_state_next_planned_at);
+	/* 0.5 on: the types and their monthly buckets, together */
+	a->types = get_attnum(RelationGetRelid(rel), "types");
+	a->month_purchases = a->month_inbound = InvalidAttrNumber;
+	if (a->types != InvalidAttrNumber)
+	{
+		a->types = state_att(rel, Anum_customer_state_types);
+		a->month_purchases = state_att(rel, Anum_customer_state_month_purchases);
+		a->month_inbound = state_att(rel, Anum_customer_state_month_inbound);
+	}
 }
 
 #define ISNULL(slot, att) ((slot)->tts_isnull[(att) - 1])
@@ -349,6 +377,35 @@ text_differs(TupleTableSlot *slot, AttrNumber att, const char *s, int len)
 	return VARSIZE_ANY_EXHDR(t) != len || memcmp(VARDATA_ANY(t), s, len) != 0;
 }
 
+/* (0.5) a stored bucket array differs from the fold's (NULL: no activity) */
+static bool
+months_differ(TupleTableSlot *slot, AttrNumber att, const PrioFacts *f, bool inbound)
+{
+	ArrayType  *a;
+	Datum	   *v;
+	bool	   *n;
+	int			len;
+
+	if (att == InvalidAttrNumber)
+		return false;
+	if (ISNULL(slot, att))
+		return f->has_activity;
+	if (!f->has_activity)
+		return true;
+	a = DatumGetArrayTypeP(VALUE(slot, att));
+	if (inbound)
+		deconstruct_array(a, INT4OID, 4, true, TYPALIGN_INT, &v, &n, &len);
+	else
+		deconstruct_array(a, FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &v, &n, &len);
+	if (len != PRIO_MONTHS)
+		return true;
+	for (int i = 0; i < len; i++)
+		if (n[i] || (inbound ? DatumGetInt32(v[i]) != f->month_inbound[i]
+					 : float_differs(v[i], f->month_purchases[i])))
+			return true;
+	return false;
+}
+
 /*
  * The one comparison of a stored customer_state row (deformed in slot) with
  * facts and their evaluation, column by column as IS DISTINCT FROM compares
@@ -376,7 +433,39 @@ StateFactsDiffer(TupleTableSlot *slot, const StateAtts *a, const PrioFacts *f)
 		DatumGetInt64(VALUE(slot, x[SF_PURCHASE_DAYS])) != f->purchase_days ||
 		numeric_differs(slot, x[SF_FIRST_DAY_AMOUNT], f->first_day_amount) ||
 		(a->next_planned_at != InvalidAttrNumber &&
-		 ts_differs(slot, a->next_planned_at, f->has_planned, f->next_planned_at));
+		 ts_differs(slot, a->next_planned_at, f->has_planned, f->next_planned_at)) ||
+		months_differ(slot, a->month_purchases, f, false) ||
+		months_differ(slot, a->month_inbound, f, true);
+}
+
+/* (0.5) the stored types differ from e's */
+static bool
+types_differ(TupleTableSlot *slot, AttrNumber att, const PrioEval *e)
+{
+	Datum	   *v;
+	bool	   *n;
+	int			len;
+
+	if (att == InvalidAttrNumber)
+		return false;
+	if (ISNULL(slot, att))
+		return true;
+	deconstruct_array(DatumGetArrayTypeP(VALUE(slot, att)), TEXTOID, -1, false, TYPALIGN_INT,
+					  &v, &n, &len);
+	if (len != e->ntypes)
+		return true;
+	for (int i = 0; i < len; i++)
+	{
+		text	   *t;
+
+		if (n[i])
+			return true;
+		t = DatumGetTextPP(v[i]);
+		if (VARSIZE_ANY_EXHDR(t) != strlen(e->types[i]) ||
+			memcmp(VARDATA_ANY(t), e->types[i], VARSIZE_ANY_EXHDR(t)) != 0)
+			return true;
+	}
+	return false;
 }
 
 static inline bool
@@ -411,7 +500,8 @@ StateEvaluationDiffers(TupleTableSlot *slot, const StateAtts *a, const PrioEval 
 		text_differs(slot, a->tier, &tier, 1) ||
 		ISNULL(slot, a->priority) || float_differs(VALUE(slot, a->priority), e->priority) ||
 		ts_differs(slot, a->next_due_at, true, e->next_due_at) ||
-		text_differs(slot, a->rule, e->rule.data, e->rule.len);
+		text_differs(slot, a->rule, e->rule.data, e->rule.len) ||
+		types_differ(slot, a->types, e);
 }
 
 
@@ -435,6 +525,35 @@ static Datum
 text_or_null(const char *s)
 {
 	return s ? PointerGetDatum(cstring_to_text(s)) : (Datum) 0;
+}
+
+/* (0.5) the monthly buckets (NULL without activity) and the types held */
+static void
+put_types(StateWriter *w, const PrioFacts *f, const PrioEval *e)
+{
+	Datum		v[PRIO_MONTHS];
+	Datum	   *names = palloc(sizeof(Datum) * Max(e->ntypes, 1));
+
+	if (f->has_activity)
+	{
+		for (int i = 0; i < PRIO_MONTHS; i++)
+			v[i] = Float8GetDatum(f->month_purchases[i]);
+		put(w, 27, false, PointerGetDatum(construct_array(v, PRIO_MONTHS, FLOAT8OID, 8,
+														  FLOAT8PASSBYVAL, TYPALIGN_DOUBLE)));
+		for (int i = 0; i < PRIO_MONTHS; i++)
+			v[i] = Int32GetDatum(f->month_inbound[i]);
+		put(w, 28, false, PointerGetDatum(construct_array(v, PRIO_MONTHS, INT4OID, 4, true,
+														  TYPALIGN_INT)));
+	}
+	else
+	{
+		put(w, 27, true, (Datum) 0);
+		put(w, 28, true, (Datum) 0);
+	}
+	for (int i = 0; i < e->ntypes; i++)
+		names[i] = PointerGetDatum(cstring_to_text(e->types[i]));
+	put(w, 29, false, PointerGetDatum(construct_array(names, e->ntypes, TEXTOID, -1, false,
+													  TYPALIGN_INT)));
 }
 
 /*
@@ -539,6 +658,7 @@ StateWriterAdd(StateWriter *w, const PrioFacts *f, const PrioEval *e,
 	put(w, 24, false, Int64GetDatum(f->purchase_days));
 	put(w, 25, false, numeric_or_zero(f->first_day_amount));
 	put(w, 26, !f->has_planned, TimestampTzGetDatum(f->next_planned_at));
+	put_types(w, f, e);
 	w->stages[2 * w->n] = f->stage;
 	w->stages[2 * w->n + 1] = e->stage;
 	if (tid != NULL)
@@ -612,6 +732,12 @@ StateWriterFlush(StateWriter *w)
 		writes[1][1] += w->n;
 		for (int c = 0; c < w->ncols; c++)
 		{
+			/* an array column as text (its input cast back in the UPDATE) */
+			if (array_column(c))
+				for (int r = 0; r < w->n; r++)
+					if (!w->nul[c][r])
+						w->v[c][r] = PointerGetDatum(cstring_to_text(OidOutputFunctionCall(F_ARRAY_OUT,
+																						   w->v[c][r])));
 			args[c] = single ? w->v[c][0] : make_array(w->v[c], w->nul[c], w->n, param_type(c));
 			nulls[c] = single && w->nul[c][0] ? 'n' : ' ';
 		}

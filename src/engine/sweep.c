@@ -943,12 +943,14 @@ PrioSweepRebuild(const char *why, bool force)
 	StateAtts	a;
 	int64		fixed = 0;
 	MemoryContext rowcxt;
+	PrioTypeBatch *tb;
 
 	LockRelationOid(state_relid, ExclusiveLock);
 	SPI_connect();
 	cfg = current_config();
 	snapshot = RegisterSnapshot(GetTransactionSnapshot());
 	c = ActivityCollectorBegin(cfg, snapshot, -1, as_of);
+	tb = PrioTypeBatchBegin(cfg, snapshot);	/* (0.5) the types' inputs */
 	rowcxt = AllocSetContextCreate(CurrentMemoryContext, "prio sweep row", ALLOCSET_DEFAULT_SIZES);
 	StateWriterBegin(&w, SWEEP_BATCH, why, as_of);
 
@@ -996,6 +998,7 @@ PrioSweepRebuild(const char *why, bool force)
 			fold_events(c, e, &f, rowcxt);
 			prio_evaluate(&ev, &f, e->answers, e->answer_null, e->created_at,
 						  &cfg->settings, cfg->breaks, cfg->nbreaks, as_of);
+			PrioCustomerTypesBatch(&ev, &f, cfg, as_of, tb);
 			differ = StateFactsDiffer(slot, &a, &f);
 			if (differ)
 				fixed++;
@@ -1050,6 +1053,7 @@ PrioSweepRebuild(const char *why, bool force)
 				fold_events(c, e, &f, rowcxt);
 				prio_evaluate(&ev, &f, e->answers, e->answer_null, e->created_at,
 							  &cfg->settings, cfg->breaks, cfg->nbreaks, as_of);
+				PrioCustomerTypesBatch(&ev, &f, cfg, as_of, tb);
 				/* the new row's defaults are the facts of no activity */
 				if (f.has_activity)
 					fixed++;
@@ -1094,6 +1098,7 @@ PrioSweepDue(TimestampTz as_of, int *ndue_out)
 	RowReader	rr;
 	MemoryContext rowcxt;
 	MemoryContext callcxt = CurrentMemoryContext;
+	PrioTypeBatch *tb;
 
 	SPI_connect();
 	cfg = current_config();
@@ -1107,6 +1112,7 @@ PrioSweepDue(TimestampTz as_of, int *ndue_out)
 	c->npasses = 1;
 	collector_reset(c, counted_customers() * 1.2);
 	read_customers(c, 0, &ids, &nids);
+	tb = PrioTypeBatchBegin(cfg, snapshot);	/* (0.5) the types' inputs */
 	due = MemoryContextAlloc(callcxt, sizeof(int64) * Max(nids, 1));
 	memset(&rr, 0, sizeof(rr));
 	rowcxt = AllocSetContextCreate(CurrentMemoryContext, "prio sweep row", ALLOCSET_DEFAULT_SIZES);
@@ -1134,6 +1140,7 @@ PrioSweepDue(TimestampTz as_of, int *ndue_out)
 					   PRIO_API_0_2);
 		prio_evaluate(&ev, &f, e->answers, e->answer_null, e->created_at,
 					  &cfg->settings, cfg->breaks, cfg->nbreaks, as_of);
+		PrioCustomerTypesBatch(&ev, &f, cfg, as_of, tb);
 		if (StateEvaluationDiffers(slot, &a, &ev))
 			due[ndue++] = id;
 		MemoryContextSwitchTo(old);

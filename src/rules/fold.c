@@ -109,6 +109,43 @@ numeric_negative(Numeric n)
 											 NumericGetDatum(zero))) < 0;
 }
 
+/*
+ * (0.5) The monthly buckets of the key-customer types' facts (rules/types.c):
+ * month_purchases[i] and month_inbound[i] are the net purchases and inbound
+ * activities of the UTC month i months before last_at's (month_at); older
+ * months fall off.  Called after the step that moved last_at, so a newer
+ * month shifts the buckets first.
+ */
+static void
+prio_fold_months(PrioFacts *f, bool had_activity, TimestampTz at, bool inbound,
+				 Numeric amount)
+{
+	int32		anchor = prio_utc_month(f->last_at);
+	int32		i;
+
+	if (!had_activity)
+		f->month_at = anchor;
+	else if (anchor > f->month_at)
+	{
+		int32		shift = anchor - f->month_at;
+
+		for (int k = PRIO_MONTHS - 1; k >= 0; k--)
+		{
+			f->month_purchases[k] = k >= shift ? f->month_purchases[k - shift] : 0.0;
+			f->month_inbound[k] = k >= shift ? f->month_inbound[k - shift] : 0;
+		}
+		f->month_at = anchor;
+	}
+	i = f->month_at - prio_utc_month(at);
+	if (i < 0 || i >= PRIO_MONTHS)
+		return;
+	if (inbound && f->month_inbound[i] < PG_INT32_MAX)
+		f->month_inbound[i]++;
+	if (amount != NULL)
+		f->month_purchases[i] += DatumGetFloat8(DirectFunctionCall1(numeric_float8_no_overflow,
+																	NumericGetDatum(amount)));
+}
+
 /* One activity, the purchase accounting included; the sum is kept in cxt. */
 static void
 prio_fold_event(PrioFacts *f, TimestampTz at, const PrioKind *k, Numeric amount,
@@ -123,8 +160,10 @@ prio_fold_event(PrioFacts *f, TimestampTz at, const PrioKind *k, Numeric amount,
 	 */
 	bool		is_purchase = k->is_purchase;
 	bool		refund = is_purchase && amount != NULL && numeric_negative(amount);
+	bool		had_activity = f->has_activity;
 
 	prio_fold_step(f, at, k->inbound, k->revives, k->has_stage, k->stage, k->weight, s, !refund);
+	prio_fold_months(f, had_activity, at, k->inbound, is_purchase ? amount : NULL);
 	if (!isfinite(f->intent))
 		ereport(ERROR,
 				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),

@@ -40,6 +40,7 @@ extern double prio_intent_at(double intent, TimestampTz intent_at, TimestampTz a
 							 double half_life_us);
 
 /* rules/fold.c: a customer's facts, folded from its activities in (at, id) order */
+#define PRIO_MONTHS 36			/* months kept per customer for the types' facts */
 typedef struct PrioFacts
 {
 	int64		customer_id;
@@ -64,6 +65,10 @@ typedef struct PrioFacts
 	/* planned touches: events dated after the fold's time, not folded yet */
 	bool		has_planned;
 	TimestampTz next_planned_at;	/* the earliest of them */
+	/* (0.5) per UTC month, for the key-customer types (rules/types.c) */
+	int32		month_at;		/* last_at's month (prio_utc_month); with has_activity */
+	double		month_purchases[PRIO_MONTHS];	/* [i]: net purchases i months before */
+	int32		month_inbound[PRIO_MONTHS]; /* [i]: inbound activities then */
 } PrioFacts;
 
 /* The UTC calendar day of a time: prio.clv_summary's unit of a transaction */
@@ -163,6 +168,10 @@ typedef struct PrioEval
 	double		priority;
 	TimestampTz next_due_at;
 	StringInfoData rule;
+	/* (0.5) the key-customer types held, by name (engine/customer_types.c) */
+	int			ntypes;
+	const char **types;
+	bool		type_implies_value; /* a held type implies value */
 } PrioEval;
 
 /* rules/clv.c: a customer's (x, t_x, T, mean_value) from its facts, and its CLV */
@@ -187,5 +196,42 @@ extern void prio_segment_map_add(SegmentMap map, const char *name, const int *li
 #define PRIO_LANGUAGE_TAG_MAX 35
 extern bool prio_language_tag(char *tag);
 extern bool prio_language_parent(char *tag);
+
+/*
+ * rules/types.c (0.5): the key-customer types.  A type's condition is a
+ * small rule language in jsonb (all/any/not over comparisons of facts and
+ * attributes), compiled once (and checked: 22023) and evaluated per customer.
+ */
+#include "utils/jsonb.h"
+
+typedef enum PrioTypeFact
+{
+	TF_PURCHASES_12M,
+	TF_PURCHASES_PREV_12M,
+	TF_GROWTH_YOY,
+	TF_GROWTH_2Y,
+	TF_REPURCHASE_RATE,
+	TF_INTERACTIONS_PER_MONTH,
+	TF_PIPELINE,
+	TF_RELATED_CUSTOMERS,
+	TF_FREQUENCY,
+	TF_MONETARY,
+	TF_COUNT
+} PrioTypeFact;
+
+typedef struct PrioTypeFacts
+{
+	bool		has[TF_COUNT];	/* false: undefined (a growth without a base) */
+	double		v[TF_COUNT];
+} PrioTypeFacts;
+
+typedef struct PrioTypeCond PrioTypeCond;
+
+extern const char *const prio_type_fact_names[TF_COUNT];
+extern int32 prio_utc_month(TimestampTz t);
+extern PrioTypeCond *prio_type_compile(Jsonb *condition, const char *type);
+extern void prio_type_facts(PrioTypeFacts *tf, const PrioFacts *f, TimestampTz as_of,
+							double pipeline, int64 related);
+extern bool prio_type_holds(const PrioTypeCond *c, const PrioTypeFacts *tf, Jsonb *attributes);
 
 #endif							/* PRIO_RULES_H */

@@ -1,9 +1,9 @@
 -- 0.4 -> 0.5, react (issue 19 items 4 and 5): reply speed and re-activation.
 -- The settings of the reply term and the re-activation cadences; which
--- kinds revive a lost customer; prio.fold with both; grant_reader()
--- giving prio.reactivation (created by
--- sql/install/94_reactivation.sql; its grants and the re-evaluation of
--- everyone under the new rules: 62_react.sql).
+-- kinds revive a lost customer; prio.fold with both.  prio.reactivation is
+-- sql/install/94_reactivation.sql (NEW_IN_0_5); explain() and grant_reader()
+-- come as 0.5 installs them, 99_end.sql grants the view to 0.4's readers
+-- and folds everyone again under the new rules.
 
 ALTER TABLE @extschema@.settings
     ADD COLUMN reply_weight     double precision NOT NULL DEFAULT 2 CHECK (reply_weight >= 0 AND reply_weight < 1e6),
@@ -72,36 +72,3 @@ COMMENT ON AGGREGATE @extschema@.fold(@extschema@.facts, bigint, timestamptz, bo
 'A customer''s facts folded from activities as prio folds them (0.5), in (at, activity_id) order, sorted inside: revives is the kind''s activity_kinds.revives, reply_weight and reply_half_life the settings''; an inbound activity answering an outbound touch adds reply_weight * 2^(-delay / reply_half_life) to intent.  activity_id may be NULL (ties keep their arrival order).';
 
 COMMENT ON COLUMN @extschema@.customer_state.next_due_at IS 'Last outbound touch (else first activity, else creation) + the tier''s cadence; for a silent or lost customer, + settings.silent_cadence or lost_cadence.';
-
--- explain() (the reply term, the re-activation cadence) is created again
--- once, with the labels too, by 68_labels.sql
-
--- grant_reader(): prio.reactivation too
-SELECT pg_catalog.set_config('prio.upgrade_acl_grant_reader', coalesce(p.proacl::text, ''), true)
-  FROM pg_catalog.pg_proc p
- WHERE p.oid OPERATOR(pg_catalog.=) '@extschema@.grant_reader(regrole)'::pg_catalog.regprocedure;
-DROP FUNCTION @extschema@.grant_reader(regrole);
-CREATE FUNCTION @extschema@.grant_reader(role regrole)
-RETURNS void
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-    IF role IS NULL THEN
-        RAISE EXCEPTION 'role must not be NULL' USING ERRCODE = '22004';
-    END IF;
-    EXECUTE pg_catalog.format('GRANT USAGE ON SCHEMA @extschema@ TO %s', role);
-    -- the views are security_invoker: readers need their base tables too
-    EXECUTE pg_catalog.format(
-        'GRANT SELECT ON @extschema@.followup, @extschema@.tier_summary, @extschema@.conversion_by_tier,'
-        ' @extschema@.rule_config, @extschema@.customers, @extschema@.customer_state,'
-        ' @extschema@.tier_history, @extschema@.settings, @extschema@.auto_breaks,'
-        ' @extschema@.activity_kinds, @extschema@.rfm_segments, @extschema@.clv_models,'
-        ' @extschema@.activities, @extschema@.win_outcomes, @extschema@.reactivation TO %s', role);
-    EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION @extschema@.explain(bigint) TO %s', role);
-END
-$$;
-COMMENT ON FUNCTION @extschema@.grant_reader(regrole) IS
-'BI and reps: SELECT on the views (and the tables they read), prio.explain().  Run it as prio''s owner.';
-SELECT @extschema@.upgrade_regrant('FUNCTION @extschema@.grant_reader(regrole)',
-                                   NULLIF(pg_catalog.current_setting('prio.upgrade_acl_grant_reader'), '')::pg_catalog.aclitem[]);

@@ -1,6 +1,8 @@
--- Last part of the upgrade to 0.5 (after prio.followup, created as 0.5 has
--- it): followup's privileges and its columns' given back; the typed
--- follow-up views created again with theirs; the helper dropped.
+-- Last part of the upgrade to 0.5 (after explain(), prio.followup and the
+-- role functions, created as 0.5 has them): their privileges given back;
+-- the typed follow-up views created again with theirs; roles granted by
+-- 0.4's grant_* functions given 0.5's new objects; everyone folded again
+-- under 0.5's rules; the helper dropped.
 SELECT @extschema@.upgrade_regrant('TABLE @extschema@.followup',
                                     NULLIF(pg_catalog.current_setting('prio.upgrade_acl_followup'), '')::pg_catalog.aclitem[]);
 DO $$
@@ -41,5 +43,50 @@ BEGIN
     END LOOP;
 END
 $$;
+
+SELECT @extschema@.upgrade_regrant(pg_catalog.format('FUNCTION @extschema@.%s(%s)', f.name, f.args),
+                                   NULLIF(pg_catalog.current_setting('prio.upgrade_acl_' OPERATOR(pg_catalog.||) f.name), '')::pg_catalog.aclitem[])
+  FROM (VALUES ('explain', 'bigint'), ('grant_reader', 'regrole'), ('grant_writer', 'regrole'),
+               ('grant_admin', 'regrole')) AS f(name, args);
+
+-- A role 0.4's grant_reader, grant_writer or grant_admin gave to (SELECT on
+-- customer_state, INSERT on activities, UPDATE on settings: what each gave)
+-- gets what 0.5's gives on the objects new in 0.5, and nothing else back.
+DO $$
+DECLARE
+    r record;
+BEGIN
+    FOR r IN
+        SELECT a.grantee::pg_catalog.regrole AS role,
+               pg_catalog.max(CASE WHEN c.oid OPERATOR(pg_catalog.=) '@extschema@.settings'::pg_catalog.regclass THEN 3
+                                   WHEN c.oid OPERATOR(pg_catalog.=) '@extschema@.activities'::pg_catalog.regclass THEN 2
+                                   ELSE 1 END) AS level
+          FROM pg_catalog.pg_class c, pg_catalog.aclexplode(c.relacl) a
+         WHERE ((c.oid OPERATOR(pg_catalog.=) '@extschema@.customer_state'::pg_catalog.regclass
+                 AND a.privilege_type OPERATOR(pg_catalog.=) 'SELECT')
+             OR (c.oid OPERATOR(pg_catalog.=) '@extschema@.activities'::pg_catalog.regclass
+                 AND a.privilege_type OPERATOR(pg_catalog.=) 'INSERT')
+             OR (c.oid OPERATOR(pg_catalog.=) '@extschema@.settings'::pg_catalog.regclass
+                 AND a.privilege_type OPERATOR(pg_catalog.=) 'UPDATE'))
+           AND a.grantee OPERATOR(pg_catalog.<>) c.relowner AND a.grantee OPERATOR(pg_catalog.<>) 0
+         GROUP BY a.grantee
+    LOOP
+        -- grant_reader's
+        EXECUTE pg_catalog.format('GRANT SELECT ON @extschema@.customer_types, @extschema@.customer_type_tags,'
+                                  ' @extschema@.key_customers, @extschema@.reactivation TO %s', r.role);
+        IF r.level OPERATOR(pg_catalog.>=) 2 THEN   -- grant_writer's
+            EXECUTE pg_catalog.format('GRANT INSERT, UPDATE, DELETE ON @extschema@.customer_type_tags TO %s', r.role);
+        END IF;
+        IF r.level OPERATOR(pg_catalog.=) 3 THEN    -- grant_admin's
+            EXECUTE pg_catalog.format('GRANT INSERT, UPDATE, DELETE ON @extschema@.labels, @extschema@.customer_types TO %s', r.role);
+        END IF;
+    END LOOP;
+END
+$$;
+
+-- everyone folded again: 0.5 keeps more per customer (the monthly buckets
+-- the key-customer types read) and scores differently
+LOCK TABLE @extschema@.customer_state IN EXCLUSIVE MODE;
+SELECT @extschema@.rebuild(NULL, 'upgrade to 0.5', false);
 
 DROP FUNCTION @extschema@.upgrade_regrant(text, aclitem[]);

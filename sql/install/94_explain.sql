@@ -1,12 +1,9 @@
--- prio 0.4 -> 0.5, labels (after the install parts new in 0.5: prio.labels,
--- prio.label(), prio.reason()): explain() gains the labels, grant_admin()
--- gives the labels table; both dropped and created as 0.5 has them
--- (sql/install/80_refresh.sql, 97_roles.sql), with their privileges back.
+------------------------------------------------------------------------
+-- explain(): every factor behind a customer's tier and priority
+-- (its own part: the update to a new version drops it first and creates it
+-- once from here, whatever the version adds to it)
+------------------------------------------------------------------------
 
-SELECT pg_catalog.set_config('prio.upgrade_acl_explain', coalesce(p.proacl::text, ''), true)
-  FROM pg_catalog.pg_proc p
- WHERE p.oid OPERATOR(pg_catalog.=) '@extschema@.explain(bigint)'::pg_catalog.regprocedure;
-DROP FUNCTION @extschema@.explain(bigint);
 CREATE FUNCTION @extschema@.explain(customer_id bigint)
 RETURNS jsonb
 LANGUAGE plpgsql
@@ -124,6 +121,12 @@ BEGIN
         RAISE EXCEPTION 'customer % does not exist', explain.customer_id
             USING ERRCODE = '23503', HINT = 'Customers are rows of prio.customers.';
     END IF;
+    -- (0.5) its key-customer types: the facts, each type's condition and tag
+    -- (NULL for a caller who may not read the type tables)
+    v := v OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('types',
+             CASE WHEN pg_catalog.has_table_privilege('@extschema@.customer_types', 'SELECT')
+                       AND pg_catalog.has_table_privilege('@extschema@.customer_type_tags', 'SELECT')
+                  THEN @extschema@.type_facts(explain.customer_id, pg_catalog.now()) END);
     -- a customer of a tracked table: its latest events, read from the
     -- tracked activities tables as the caller may read them
     IF v OPERATOR(pg_catalog.->>) 'source' IS NOT NULL THEN
@@ -146,55 +149,4 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@.explain(bigint) IS
-'Every factor behind a customer''s tier and priority, evaluated now: where the customer comes from (source: the tracked table, NULL for prio.customers; key: its key there, else customer_id; events: for a tracked customer, its latest events in each tracked activities table the caller may read), R/F/M values, scores and breaks, segment, BANT, stages, intent, the rule that fired, the priority points and weights, the stored state, the CLV inputs with P(alive) and CLV under the latest model, and the win probability with the three features that raise it most and the three that lower it most; labels: the tier, stage and segment labels and followup''s reason line in the session''s prio.language.';
-SELECT @extschema@.upgrade_regrant('FUNCTION @extschema@.explain(bigint)',
-                                   NULLIF(pg_catalog.current_setting('prio.upgrade_acl_explain'), '')::pg_catalog.aclitem[]);
-
-SELECT pg_catalog.set_config('prio.upgrade_acl_grant_admin', coalesce(p.proacl::text, ''), true)
-  FROM pg_catalog.pg_proc p
- WHERE p.oid OPERATOR(pg_catalog.=) '@extschema@.grant_admin(regrole)'::pg_catalog.regprocedure;
-DROP FUNCTION @extschema@.grant_admin(regrole);
-CREATE FUNCTION @extschema@.grant_admin(role regrole)
-RETURNS void
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-    PERFORM @extschema@.grant_writer(role);
-    EXECUTE pg_catalog.format('GRANT UPDATE ON @extschema@.settings TO %s', role);
-    EXECUTE pg_catalog.format('GRANT INSERT, UPDATE, DELETE ON @extschema@.activity_kinds, @extschema@.rfm_segments TO %s', role);
-    EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION @extschema@.refresh(timestamptz), @extschema@.recompute(bigint),'
-                              ' @extschema@.fit_clv() TO %s', role);
-    EXECUTE pg_catalog.format('GRANT SELECT ON @extschema@.refresh_runs TO %s', role);
-    -- tracked tables: attach and detach (of a table the role owns, or may
-    -- create triggers on and read all of: prio._track_check_owner), see
-    -- them with their mappings and last errors, and the kinds to map
-    EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION @extschema@.track(regclass, text, jsonb), @extschema@.untrack(regclass),'
-                              ' @extschema@.unmapped_kinds_of_sources() TO %s', role);
-    EXECUTE pg_catalog.format('GRANT SELECT ON @extschema@.tracked, @extschema@.sources, @extschema@.unmapped_kinds TO %s', role);
-    -- (0.5) the labels, in every language
-    EXECUTE pg_catalog.format('GRANT INSERT, UPDATE, DELETE ON @extschema@.labels TO %s', role);
-END
-$$;
-COMMENT ON FUNCTION @extschema@.grant_admin(regrole) IS
-'Whoever runs prio: what grant_writer gives, plus settings, activity kinds, segments, refresh(), recompute() and fit_clv(), the refresh run log (prio.refresh_runs), and tracked tables: prio.track() and prio.untrack() (of tables the role owns, or may create triggers on and read all of), prio.tracked and prio.unmapped_kinds; and the labels (prio.labels).';
-SELECT @extschema@.upgrade_regrant('FUNCTION @extschema@.grant_admin(regrole)',
-                                   NULLIF(pg_catalog.current_setting('prio.upgrade_acl_grant_admin'), '')::pg_catalog.aclitem[]);
-
--- the admins of 0.4 (prio.grant_admin() gave them UPDATE on prio.settings)
--- edit the labels too, as grant_admin() now gives
-DO $$
-DECLARE
-    r record;
-BEGIN
-    FOR r IN SELECT DISTINCT a.grantee
-               FROM pg_catalog.pg_class c, pg_catalog.aclexplode(c.relacl) a
-              WHERE c.oid OPERATOR(pg_catalog.=) '@extschema@.settings'::pg_catalog.regclass
-                AND a.privilege_type OPERATOR(pg_catalog.=) 'UPDATE'
-                AND a.grantee OPERATOR(pg_catalog.<>) c.relowner AND a.grantee OPERATOR(pg_catalog.<>) 0
-    LOOP
-        EXECUTE pg_catalog.format('GRANT INSERT, UPDATE, DELETE ON @extschema@.labels TO %I',
-                                  pg_catalog.pg_get_userbyid(r.grantee));
-    END LOOP;
-END
-$$;
+'Every factor behind a customer''s tier and priority, evaluated now: where the customer comes from (source: the tracked table, NULL for prio.customers; key: its key there, else customer_id; events: for a tracked customer, its latest events in each tracked activities table the caller may read), R/F/M values, scores and breaks, segment, BANT, stages, intent, the rule that fired, the priority points and weights, the stored state, the CLV inputs with P(alive) and CLV under the latest model, the win probability with the three features that raise it most and the three that lower it most, and the key-customer types (types: prio.type_facts(), the facts and which type conditions held); labels: the tier, stage and segment labels and followup''s reason line in the session''s prio.language.';

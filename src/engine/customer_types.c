@@ -1,0 +1,542 @@
+/*
+ * customer_types.c
+ *		The key-customer types (0.5) as the engine evaluates them: the rule
+ *		rows of prio.customer_types, compiled into the configuration cache
+ *		(config.c loads them with the rest, watched like the settings); and,
+ *		per customer, what the conditions read besides its folded facts --
+ *		its attributes, how many customers name it as their parent company
+ *		or referrer, its open pipeline value, its manual tags -- read with
+ *		one kept statement, then the types it holds.
+ *
+ * A manual tag (prio.customer_type_tags) decides over the condition: add
+ * holds the type whatever the condition says, remove drops it.
+ */
+#include "prio.h"
+
+#include <math.h>
+
+#include "catalog/namespace.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/snapmgr.h"
+
+/*
+ * Load the rule rows into c (allocating in the current context, the
+ * configuration's); a database not yet updated to 0.5 has none.  The
+ * caller is connected to SPI.
+ */
+void
+PrioTypesLoad(PrioConfig *c)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	Oid			relid = get_relname_relid("customer_types", get_namespace_oid(PRIO_SCHEMA, false));
+	SPIPlanPtr	plan;
+	int			rc;
+
+	c->types = NULL;
+	c->ntypes = 0;
+	if (!OidIsValid(relid))
+		return;
+	/* cast: a column a DBA altered reads as prio's type or fails in SQL */
+	plan = SPI_prepare("SELECT t.type::pg_catalog.text, t.condition::pg_catalog.jsonb,"
+					   "       t.implies_value::pg_catalog.bool FROM " PRIO_SCHEMA
+					   ".customer_types t WHERE t.enabled ORDER BY t.type COLLATE \"C\"", 0, NULL);
+	if (plan == NULL)
+		elog(ERROR, "could not read prio.customer_types: %s", SPI_result_code_string(SPI_result));
+	rc = SPI_execute_snapshot(plan, NULL, NULL,
+							  IsInParallelMode() ? InvalidSnapshot : GetLatestSnapshot(),
+							  InvalidSnapshot, true, false, 0);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "could not read prio.customer_types: %s", SPI_result_code_string(rc));
+	SPI_freeplan(plan);
+	MemoryContextSwitchTo(cxt);
+	c->ntypes = SPI_processed;
+	c->types = palloc0(sizeof(PrioTypeRule) * Max(c->ntypes, 1));
+	for (int i = 0; i < c->ntypes; i++)
+	{
+		HeapTuple	t = SPI_tuptable->vals[i];
+		TupleDesc	d = SPI_tuptable->tupdesc;
+		bool		isnull;
+		Datum		cond;
+
+		c->types[i].type = SPI_getvalue(t, d, 1);
+		cond = SPI_getbinval(t, d, 2, &isnull);
+		if (isnull)
+			elog(ERROR, "customer type \"%s\" has no condition", c->types[i].type);
+		c->types[i].cond = prio_type_compile(DatumGetJsonbPCopy(cond), c->types[i].type);
+		c->types[i].implies_value = DatumGetBool(SPI_getbinval(t, d, 3, &isnull)) && !isnull;
+	}
+	SPI_freetuptable(SPI_tuptable);
+	MemoryContextSwitchTo(cxt);
+}
+
+/* the inputs statement, kept per backend (the plan cache revalidates it) */
+static SPIPlanPtr inputs_plan = NULL;
+
+static SPIPlanPtr
+get_inputs_plan(void)
+{
+	Oid			state;
+	bool		pipeline;
+	Oid			types[1] = {INT8OID};
+	char	   *sql;
+
+	if (inputs_plan != NULL)
+		return inputs_plan;
+	/* the open pipeline value where customer_state has it (deals), else 0 */
+	state = get_relname_relid("customer_state", get_namespace_oid(PRIO_SCHEMA, false));
+	pipeline = OidIsValid(state) && get_attnum(state, "pipeline") != InvalidAttrNumber;
+	sql = psprintf(
+				   "SELECT c.attributes::pg_catalog.jsonb,"
+				   "       (SELECT pg_catalog.count(*) FROM " PRIO_SCHEMA ".customers r"
+				   "         WHERE (r.attributes OPERATOR(pg_catalog.->>) 'parent_company' OPERATOR(pg_catalog.=) k.key"
+				   "             OR r.attributes OPERATOR(pg_catalog.->>) 'referred_by' OPERATOR(pg_catalog.=) k.key)"
+				   "           AND r.customer_id OPERATOR(pg_catalog.<>) c.customer_id),"
+				   "       ARRAY(SELECT t.type::pg_catalog.text FROM " PRIO_SCHEMA ".customer_type_tags t"
+				   "              WHERE t.customer_id OPERATOR(pg_catalog.=) c.customer_id AND t.add),"
+				   "       ARRAY(SELECT t.type::pg_catalog.text FROM " PRIO_SCHEMA ".customer_type_tags t"
+				   "              WHERE t.customer_id OPERATOR(pg_catalog.=) c.customer_id AND NOT t.add),"
+				   "       %s"
+				   "  FROM " PRIO_SCHEMA ".customers c,"
+				   "       LATERAL (SELECT COALESCE(c.customer_key, c.customer_id::pg_catalog.text) AS key) k"
+				   " WHERE c.customer_id OPERATOR(pg_catalog.=) $1",
+				   pipeline
+				   ? "(SELECT s.pipeline::pg_catalog.float8 FROM " PRIO_SCHEMA ".customer_state s"
+				   "  WHERE s.customer_id OPERATOR(pg_catalog.=) c.customer_id)"
+				   : "0::pg_catalog.float8");
+	inputs_plan = PrioKeepPlan(sql, 1, types, 0);
+	pfree(sql);
+	return inputs_plan;
+}
+
+static bool
+in_text_array(Datum a, const char *name)
+{
+	Datum	   *v;
+	bool	   *n;
+	int			len;
+	size_t		namelen = strlen(name);
+
+	deconstruct_array(DatumGetArrayTypeP(a), TEXTOID, -1, false, TYPALIGN_INT, &v, &n, &len);
+	for (int i = 0; i < len; i++)
+	{
+		text	   *t;
+
+		if (n[i])
+			continue;
+		t = DatumGetTextPP(v[i]);
+		if (VARSIZE_ANY_EXHDR(t) == namelen && memcmp(VARDATA_ANY(t), name, namelen) == 0)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * What customer_id's conditions read besides its facts (allocated in the
+ * current context); false when it is not in prio.customers.  The caller is
+ * connected to SPI.
+ */
+bool
+PrioTypeInputsRead(int64 customer_id, PrioTypeInputs *in)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	Datum		arg = Int64GetDatum(customer_id);
+	bool		isnull;
+	Datum		d;
+	HeapTuple	t;
+	TupleDesc	desc;
+
+	memset(in, 0, sizeof(PrioTypeInputs));
+	/*
+	 * As the engine reads the customers (state_lock.c): with the transaction
+	 * snapshot taken now, which sees what the statement that fired the
+	 * trigger wrote (the query's own snapshot does not)
+	 */
+	if (SPI_execute_snapshot(get_inputs_plan(), &arg, NULL, GetTransactionSnapshot(),
+							 InvalidSnapshot, true, false, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not read the inputs of customer " INT64_FORMAT "'s types", customer_id);
+	if (SPI_processed == 0)
+	{
+		SPI_freetuptable(SPI_tuptable);
+		MemoryContextSwitchTo(cxt);
+		return false;
+	}
+	t = SPI_tuptable->vals[0];
+	desc = SPI_tuptable->tupdesc;
+	MemoryContextSwitchTo(cxt);
+	d = SPI_getbinval(t, desc, 1, &isnull);
+	in->attributes = isnull ? NULL : DatumGetJsonbPCopy(d);
+	d = SPI_getbinval(t, desc, 2, &isnull);
+	in->related = isnull ? 0 : DatumGetInt64(d);
+	d = SPI_getbinval(t, desc, 3, &isnull);
+	in->tags_add = isnull ? (Datum) 0 : PointerGetDatum(DatumGetArrayTypePCopy(d));
+	d = SPI_getbinval(t, desc, 4, &isnull);
+	in->tags_remove = isnull ? (Datum) 0 : PointerGetDatum(DatumGetArrayTypePCopy(d));
+	d = SPI_getbinval(t, desc, 5, &isnull);
+	in->pipeline = isnull ? 0.0 : DatumGetFloat8(d);
+	if (isnan(in->pipeline) || isinf(in->pipeline))
+		in->pipeline = 0.0;
+	SPI_freetuptable(SPI_tuptable);
+	MemoryContextSwitchTo(cxt);
+	return true;
+}
+
+/*
+ * Whether rule r holds for a customer: its manual tag, else its condition
+ * (*by_tag: 1 added, -1 removed by a tag, 0 none).
+ */
+bool
+PrioTypeHolds(const PrioTypeRule *r, const PrioTypeFacts *tf, const PrioTypeInputs *in,
+			  bool *condition, int *by_tag)
+{
+	*condition = prio_type_holds(r->cond, tf, in->attributes);
+	*by_tag = 0;
+	if (in->tags_remove != (Datum) 0 && in_text_array(in->tags_remove, r->type))
+		*by_tag = -1;
+	else if (in->tags_add != (Datum) 0 && in_text_array(in->tags_add, r->type))
+		*by_tag = 1;
+	return *by_tag != 0 ? *by_tag > 0 : *condition;
+}
+
+/*
+ * The types customer f holds as of as_of, into e (names point into the
+ * configuration, valid while it is; the array is allocated in the current
+ * context).  After prio_evaluate(), which clears e.  The caller is connected
+ * to SPI.
+ */
+void
+PrioCustomerTypes(PrioEval *e, const PrioFacts *f, const PrioConfig *cfg, TimestampTz as_of)
+{
+	PrioTypeInputs in;
+	PrioTypeFacts tf;
+
+	e->ntypes = 0;
+	e->types = NULL;
+	e->type_implies_value = false;
+	prio_config_types(cfg);
+	if (cfg->ntypes == 0)
+		return;
+	if (!PrioTypeInputsRead(f->customer_id, &in))
+		return;
+	prio_type_facts(&tf, f, as_of, in.pipeline, in.related);
+	e->types = palloc(sizeof(char *) * cfg->ntypes);
+	for (int i = 0; i < cfg->ntypes; i++)
+	{
+		bool		condition;
+		int			by_tag;
+
+		if (PrioTypeHolds(&cfg->types[i], &tf, &in, &condition, &by_tag))
+		{
+			e->types[e->ntypes++] = cfg->types[i].type;
+			if (cfg->types[i].implies_value)
+				e->type_implies_value = true;
+		}
+	}
+}
+
+/* ---------------------------------------------------------------- sweeps */
+
+/*
+ * A sweep evaluates everyone: instead of one statement per customer, what
+ * the conditions read besides the facts is read once, with the sweep's
+ * snapshot -- the customers' attributes and keys (of those that have any),
+ * the manual tags, who names whom as parent company or referrer, the open
+ * pipeline values -- into sorted arrays, and looked up per customer.  The
+ * same inputs as PrioTypeInputsRead() gives, so the same types.  Memory:
+ * the attributes and keys of every customer that has them.
+ */
+typedef struct TypeCustomer
+{
+	int64		id;
+	Jsonb	   *attributes;		/* NULL: none */
+	char	   *key;			/* customer_key; NULL: customer_id */
+} TypeCustomer;
+
+typedef struct TypeTag
+{
+	int64		id;
+	char	   *type;
+	bool		add;
+} TypeTag;
+
+typedef struct TypeRelated
+{
+	char	   *key;			/* the key named (parent_company, referred_by) */
+	int64		id;				/* by this customer */
+} TypeRelated;
+
+typedef struct TypePipeline
+{
+	int64		id;
+	double		value;
+} TypePipeline;
+
+struct PrioTypeBatch
+{
+	TypeCustomer *customers;	/* by id; only those with attributes or a key */
+	int			ncustomers;
+	TypeTag    *tags;			/* by id, type */
+	int			ntags;
+	TypeRelated *related;		/* by key (bytes), id */
+	int			nrelated;
+	TypePipeline *pipeline;		/* by id; only those not 0 */
+	int			npipeline;
+};
+
+static SPITupleTable *
+batch_query(const char *sql, Snapshot snapshot)
+{
+	SPIPlanPtr	plan = SPI_prepare(sql, 0, NULL);
+	int			rc;
+
+	if (plan == NULL)
+		elog(ERROR, "could not prepare the types' inputs: %s", SPI_result_code_string(SPI_result));
+	rc = SPI_execute_snapshot(plan, NULL, NULL, snapshot, InvalidSnapshot, true, false, 0);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "could not read the types' inputs: %s", SPI_result_code_string(rc));
+	SPI_freeplan(plan);
+	return SPI_tuptable;
+}
+
+/*
+ * The inputs of a sweep, read with its snapshot (allocated in the current
+ * context); NULL when no type is enabled.  The caller is connected to SPI.
+ */
+PrioTypeBatch *
+PrioTypeBatchBegin(const PrioConfig *cfg, Snapshot snapshot)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	PrioTypeBatch *b;
+	SPITupleTable *tt;
+	Oid			state;
+	bool		isnull;
+
+	prio_config_types(cfg);
+	if (cfg->ntypes == 0)
+		return NULL;
+	b = palloc0(sizeof(PrioTypeBatch));
+
+	tt = batch_query("SELECT c.customer_id, c.attributes::pg_catalog.jsonb, c.customer_key"
+					 "  FROM " PRIO_SCHEMA ".customers c"
+					 " WHERE c.attributes::pg_catalog.jsonb OPERATOR(pg_catalog.<>) '{}'::pg_catalog.jsonb"
+					 "    OR c.customer_key IS NOT NULL"
+					 " ORDER BY c.customer_id", snapshot);
+	MemoryContextSwitchTo(cxt);
+	b->ncustomers = SPI_processed;
+	b->customers = palloc(sizeof(TypeCustomer) * Max(b->ncustomers, 1));
+	for (int i = 0; i < b->ncustomers; i++)
+	{
+		Datum		d;
+
+		b->customers[i].id = DatumGetInt64(SPI_getbinval(tt->vals[i], tt->tupdesc, 1, &isnull));
+		d = SPI_getbinval(tt->vals[i], tt->tupdesc, 2, &isnull);
+		b->customers[i].attributes = isnull ? NULL : DatumGetJsonbPCopy(d);
+		b->customers[i].key = SPI_getvalue(tt->vals[i], tt->tupdesc, 3);
+	}
+	SPI_freetuptable(tt);
+
+	tt = batch_query("SELECT t.customer_id, t.type::pg_catalog.text, t.add"
+					 "  FROM " PRIO_SCHEMA ".customer_type_tags t"
+					 " ORDER BY t.customer_id, t.type COLLATE \"C\"", snapshot);
+	MemoryContextSwitchTo(cxt);
+	b->ntags = SPI_processed;
+	b->tags = palloc(sizeof(TypeTag) * Max(b->ntags, 1));
+	for (int i = 0; i < b->ntags; i++)
+	{
+		b->tags[i].id = DatumGetInt64(SPI_getbinval(tt->vals[i], tt->tupdesc, 1, &isnull));
+		b->tags[i].type = SPI_getvalue(tt->vals[i], tt->tupdesc, 2);
+		b->tags[i].add = DatumGetBool(SPI_getbinval(tt->vals[i], tt->tupdesc, 3, &isnull));
+	}
+	SPI_freetuptable(tt);
+
+	tt = batch_query("SELECT k.key, r.customer_id FROM " PRIO_SCHEMA ".customers r,"
+					 "       LATERAL (SELECT DISTINCT v.key FROM (VALUES"
+					 "                  (r.attributes::pg_catalog.jsonb OPERATOR(pg_catalog.->>) 'parent_company'),"
+					 "                  (r.attributes::pg_catalog.jsonb OPERATOR(pg_catalog.->>) 'referred_by')) v(key)"
+					 "                 WHERE v.key IS NOT NULL) k"
+					 " ORDER BY k.key COLLATE \"C\", r.customer_id", snapshot);
+	MemoryContextSwitchTo(cxt);
+	b->nrelated = SPI_processed;
+	b->related = palloc(sizeof(TypeRelated) * Max(b->nrelated, 1));
+	for (int i = 0; i < b->nrelated; i++)
+	{
+		b->related[i].key = SPI_getvalue(tt->vals[i], tt->tupdesc, 1);
+		b->related[i].id = DatumGetInt64(SPI_getbinval(tt->vals[i], tt->tupdesc, 2, &isnull));
+	}
+	SPI_freetuptable(tt);
+
+	state = get_relname_relid("customer_state", get_namespace_oid(PRIO_SCHEMA, false));
+	if (OidIsValid(state) && get_attnum(state, "pipeline") != InvalidAttrNumber)
+	{
+		tt = batch_query("SELECT s.customer_id, s.pipeline::pg_catalog.float8"
+						 "  FROM " PRIO_SCHEMA ".customer_state s"
+						 " WHERE s.pipeline IS NOT NULL"
+						 "   AND s.pipeline::pg_catalog.float8 OPERATOR(pg_catalog.<>) 0"
+						 " ORDER BY s.customer_id", snapshot);
+		MemoryContextSwitchTo(cxt);
+		b->npipeline = SPI_processed;
+		b->pipeline = palloc(sizeof(TypePipeline) * Max(b->npipeline, 1));
+		for (int i = 0; i < b->npipeline; i++)
+		{
+			b->pipeline[i].id = DatumGetInt64(SPI_getbinval(tt->vals[i], tt->tupdesc, 1, &isnull));
+			b->pipeline[i].value = DatumGetFloat8(SPI_getbinval(tt->vals[i], tt->tupdesc, 2, &isnull));
+			if (isnan(b->pipeline[i].value) || isinf(b->pipeline[i].value))
+				b->pipeline[i].value = 0.0;
+		}
+		SPI_freetuptable(tt);
+	}
+	MemoryContextSwitchTo(cxt);
+	return b;
+}
+
+/* customer id's attributes and key (NULL: none) */
+static const TypeCustomer *
+customer_of(const PrioTypeBatch *b, int64 id)
+{
+	int			lo = 0,
+				hi = b->ncustomers;
+
+	while (lo < hi)
+	{
+		int			mid = lo + (hi - lo) / 2;
+
+		if (b->customers[mid].id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < b->ncustomers && b->customers[lo].id == id ? &b->customers[lo] : NULL;
+}
+
+/* the first tag of customer id (ntags: none) */
+static int
+first_tag(const PrioTypeBatch *b, int64 id)
+{
+	int			lo = 0,
+				hi = b->ntags;
+
+	while (lo < hi)
+	{
+		int			mid = lo + (hi - lo) / 2;
+
+		if (b->tags[mid].id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* customers other than id that name key */
+static int64
+related_count(const PrioTypeBatch *b, const char *key, int64 id)
+{
+	int			lo = 0,
+				hi = b->nrelated;
+	int64		n = 0;
+
+	while (lo < hi)
+	{
+		int			mid = lo + (hi - lo) / 2;
+
+		if (strcmp(b->related[mid].key, key) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < b->nrelated && strcmp(b->related[lo].key, key) == 0; lo++)
+		if (b->related[lo].id != id)
+			n++;
+	return n;
+}
+
+static double
+pipeline_of(const PrioTypeBatch *b, int64 id)
+{
+	int			lo = 0,
+				hi = b->npipeline;
+
+	while (lo < hi)
+	{
+		int			mid = lo + (hi - lo) / 2;
+
+		if (b->pipeline[mid].id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < b->npipeline && b->pipeline[lo].id == id ? b->pipeline[lo].value : 0.0;
+}
+
+static Datum
+tag_array(const PrioTypeBatch *b, int from, int64 id, bool add)
+{
+	Datum	   *v = palloc(sizeof(Datum) * Max(b->ntags - from, 1));
+	int			n = 0;
+
+	for (int i = from; i < b->ntags && b->tags[i].id == id; i++)
+		if (b->tags[i].add == add)
+			v[n++] = PointerGetDatum(cstring_to_text(b->tags[i].type));
+	return PointerGetDatum(construct_array(v, n, TEXTOID, -1, false, TYPALIGN_INT));
+}
+
+/* PrioCustomerTypes() in a sweep, from b (NULL: the statement per customer) */
+void
+PrioCustomerTypesBatch(PrioEval *e, const PrioFacts *f, const PrioConfig *cfg,
+					   TimestampTz as_of, const PrioTypeBatch *b)
+{
+	PrioTypeInputs in;
+	PrioTypeFacts tf;
+	char		idkey[32];
+	const char *customer_key = NULL;
+	const TypeCustomer *c;
+	int			tag;
+
+	if (b == NULL)
+	{
+		PrioCustomerTypes(e, f, cfg, as_of);
+		return;
+	}
+	e->ntypes = 0;
+	e->types = NULL;
+	e->type_implies_value = false;
+	if (cfg->ntypes == 0)
+		return;
+	memset(&in, 0, sizeof(in));
+	c = customer_of(b, f->customer_id);
+	if (c != NULL)
+	{
+		in.attributes = c->attributes;
+		customer_key = c->key;
+	}
+	if (customer_key == NULL)
+	{
+		snprintf(idkey, sizeof(idkey), INT64_FORMAT, f->customer_id);
+		customer_key = idkey;
+	}
+	in.related = b->nrelated > 0 ? related_count(b, customer_key, f->customer_id) : 0;
+	in.pipeline = b->npipeline > 0 ? pipeline_of(b, f->customer_id) : 0.0;
+	tag = b->ntags > 0 ? first_tag(b, f->customer_id) : 0;
+	if (tag < b->ntags && b->tags[tag].id == f->customer_id)
+	{
+		in.tags_add = tag_array(b, tag, f->customer_id, true);
+		in.tags_remove = tag_array(b, tag, f->customer_id, false);
+	}
+	prio_type_facts(&tf, f, as_of, in.pipeline, in.related);
+	e->types = palloc(sizeof(char *) * cfg->ntypes);
+	for (int i = 0; i < cfg->ntypes; i++)
+	{
+		bool		condition;
+		int			by_tag;
+
+		if (PrioTypeHolds(&cfg->types[i], &tf, &in, &condition, &by_tag))
+		{
+			e->types[e->ntypes++] = cfg->types[i].type;
+			if (cfg->types[i].implies_value)
+				e->type_implies_value = true;
+		}
+	}
+}

@@ -289,7 +289,9 @@ BEGIN
         ELSIF random() < 0.05 THEN
             DELETE FROM prio.activities
              WHERE activity_id IN (SELECT activity_id FROM prio.activities
-                                    WHERE customer_id = 1001 + floor(random() * 50)::bigint
+                                    -- one draw (an InitPlan), not one a row scanned: how many
+                                    -- rows a plan scans must not move the random stream
+                                    WHERE customer_id = (SELECT 1001 + floor(random() * 50)::bigint)
                                     ORDER BY activity_id LIMIT 3);
             PERFORM pg_temp.after('delete', ARRAY(SELECT customer_id FROM prio.customers));
             INSERT INTO stats VALUES ('delete', 1);

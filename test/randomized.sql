@@ -183,7 +183,7 @@ CREATE TEMP VIEW state_v AS
 SELECT customer_id, first_at, last_at, last_inbound_at, last_outbound_at, last_purchase_at, frequency,
        monetary, intent, intent_at, stage, effective_stage, r_score, f_score, m_score, bant, no_reply,
        value_high, intent_high, tier, priority, next_due_at, rule,
-       month_purchases, month_inbound, types
+       month_purchases, month_inbound, types, playbook
   FROM prio.customer_state;
 CREATE TEMP TABLE snap AS SELECT * FROM state_v WHERE false;
 
@@ -326,6 +326,9 @@ BEGIN
             PERFORM pg_temp.after('settings update', '{}');
             UPDATE prio.activity_kinds SET intent_weight = 1.5 WHERE kind = 'visit';
             PERFORM pg_temp.after('activity_kinds update', '{}');
+            -- (0.5) a tier's playbook with a cadence of its own
+            UPDATE prio.playbooks SET cadence = '3 days' WHERE playbook = 'B';
+            PERFORM pg_temp.after('playbooks update', '{}');
         END IF;
     END LOOP;
 END
@@ -494,9 +497,14 @@ BEGIN
                      WHERE s.next_due_at IS DISTINCT FROM coalesce(s.last_outbound_at, s.first_at, c.created_at)
                            + CASE WHEN s.effective_stage = 'silent' THEN cfg.silent_cadence
                                   WHEN s.effective_stage = 'lost' THEN cfg.lost_cadence
-                                  ELSE CASE s.tier WHEN 'A' THEN cfg.cadence_a WHEN 'B' THEN cfg.cadence_b
-                                                   WHEN 'C' THEN cfg.cadence_c ELSE cfg.cadence_d END END),
-                   0::bigint, p || 'next_due_at = last outbound (else first activity, else created_at) + cadence (silent and lost: their re-activation cadence)');
+                                  ELSE (SELECT min(coalesce(pb.cadence,
+                                                   CASE pb.playbook WHEN 'A' THEN cfg.cadence_a WHEN 'B' THEN cfg.cadence_b
+                                                                    WHEN 'C' THEN cfg.cadence_c ELSE cfg.cadence_d END))
+                                          FROM prio.playbooks pb
+                                         WHERE pb.enabled AND (pb.playbook = s.tier OR pb.playbook = ANY (s.types))) END
+                        OR s.playbook IS DISTINCT FROM (SELECT f.playbook FROM prio.playbooks_for(s.tier, s.types) f
+                                                         WHERE f.chosen)),
+                   0::bigint, p || 'next_due_at = last outbound (else first activity, else created_at) + the shortest cadence of the playbooks of its tier (else the settings'') and of its key-customer types (silent and lost: their re-activation cadence), that playbook stored');
 
     -- priority orders the tiers
     RETURN NEXT ok((SELECT bool_and(priority BETWEEN 0 AND 100) FROM prio.customer_state)

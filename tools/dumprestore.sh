@@ -66,6 +66,12 @@ VALUES (5, 'Whales', 5, 5, 5, 5, 5, 5);
 DELETE FROM prio.rfm_segments WHERE position = 50;            -- a built-in row, removed
 UPDATE prio.rfm_segments SET r_min = 3 WHERE position = 60;   -- changed, then removed
 DELETE FROM prio.rfm_segments WHERE position = 60;
+-- (0.5) playbooks: a built-in one changed, one turned off, a channel and a playbook added
+INSERT INTO prio.channels (channel) VALUES ('video_call');
+UPDATE prio.playbooks SET cadence = '1 day', channels = '{video_call,phone}' WHERE playbook = 'A';
+UPDATE prio.playbooks SET enabled = false WHERE playbook = 'active';
+INSERT INTO prio.playbooks (playbook, cadence, channels, roles, action)
+VALUES ('pilot_customer', '1 day', '{video_call,phone}', '{rep,tech_support}', 'daily pilot check-in');
 DO $$ BEGIN CREATE ROLE prio_dr_manager; EXCEPTION WHEN duplicate_object THEN NULL; END $$;
 SELECT prio.grant_manager('prio_dr_manager');
 -- data
@@ -195,7 +201,7 @@ n_c=$(dumpq $dst "SELECT count(*) FROM prio.customers"); n_s=$(dumpq $dst "SELEC
 asof=$(dumpq $src "SELECT pg_catalog.to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') || '+00'")
 for d in $src $dst; do cluster_psql -d $d -At -c "SELECT prio.refresh('$asof')" >/dev/null; done
 compare "customer_state evaluated as of the same time (all columns but updated_at)" \
-	"SELECT customer_id, first_at, last_at, last_inbound_at, last_outbound_at, last_purchase_at, frequency, monetary, intent, intent_at, stage, effective_stage, r_score, f_score, m_score, bant, no_reply, value_high, intent_high, tier, priority, next_due_at, rule FROM prio.customer_state ORDER BY customer_id"
+	"SELECT customer_id, first_at, last_at, last_inbound_at, last_outbound_at, last_purchase_at, frequency, monetary, intent, intent_at, stage, effective_stage, r_score, f_score, m_score, bant, no_reply, value_high, intent_high, tier, priority, next_due_at, rule, playbook FROM prio.customer_state ORDER BY customer_id"
 compare "auto_breaks" "SELECT r_breaks, f_breaks, m_breaks, buyers FROM prio.auto_breaks"
 
 # 5. new rows get fresh keys

@@ -8,14 +8,14 @@ CREATE TEMP TABLE snap AS
 SELECT customer_id, first_at, last_at, last_inbound_at, last_outbound_at, last_purchase_at, frequency,
        monetary, intent, intent_at, stage, effective_stage, r_score, f_score, m_score, bant, no_reply,
        value_high, intent_high, tier, priority, next_due_at, rule, next_planned_at,
-       month_purchases, month_inbound, types
+       month_purchases, month_inbound, types, playbook
   FROM prio.customer_state;
 SELECT 'recompute ' || prio.recompute();
 CREATE TEMP TABLE now_state AS
 SELECT customer_id, first_at, last_at, last_inbound_at, last_outbound_at, last_purchase_at, frequency,
        monetary, intent, intent_at, stage, effective_stage, r_score, f_score, m_score, bant, no_reply,
        value_high, intent_high, tier, priority, next_due_at, rule, next_planned_at,
-       month_purchases, month_inbound, types
+       month_purchases, month_inbound, types, playbook
   FROM prio.customer_state;
 SELECT 'differ ' || count(*) FROM ((TABLE snap EXCEPT TABLE now_state)
                                    UNION ALL (TABLE now_state EXCEPT TABLE snap)) d;

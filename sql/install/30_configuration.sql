@@ -55,7 +55,7 @@ COMMENT ON COLUMN @extschema@.settings.intent_half_life IS 'Time after which an 
 COMMENT ON COLUMN @extschema@.settings.silent_after IS 'An open deal with nothing inbound for this long is silent.';
 COMMENT ON COLUMN @extschema@.settings.dormant_after IS 'A won customer with nothing inbound for this long is silent (dormant).';
 COMMENT ON COLUMN @extschema@.settings.no_reply_after IS 'An outbound touch unanswered for this long drops intent to low.';
-COMMENT ON COLUMN @extschema@.settings.cadence_a IS 'Follow-up cadence of tier A: next due = last outbound touch + this.';
+COMMENT ON COLUMN @extschema@.settings.cadence_a IS 'Follow-up cadence of tier A: next due = last outbound touch + this, through tier A''s playbook unless it sets a cadence of its own (prio.playbooks; a shorter key-customer type''s playbook wins).';
 COMMENT ON COLUMN @extschema@.settings.cadence_b IS 'Follow-up cadence of tier B.';
 COMMENT ON COLUMN @extschema@.settings.cadence_c IS 'Follow-up cadence of tier C.';
 COMMENT ON COLUMN @extschema@.settings.cadence_d IS 'Follow-up cadence of tier D.';

@@ -110,7 +110,9 @@ CREATE TABLE @extschema@.customer_state (
     -- added in 0.5 (hence last): the key-customer types (87_types.sql)
     month_purchases  double precision[],
     month_inbound    integer[],
-    types            text[] NOT NULL DEFAULT '{}'
+    types            text[] NOT NULL DEFAULT '{}',
+    -- and the playbook (88_playbooks.sql)
+    playbook         text
 ) WITH (fillfactor = 80);
 -- the follow-up list of one rep; prio's own updates never touch owner, so
 -- they stay HOT (an index on priority or next_due_at would make nearly every
@@ -143,13 +145,14 @@ COMMENT ON COLUMN @extschema@.customer_state.value_high IS 'Value side of the ti
 COMMENT ON COLUMN @extschema@.customer_state.intent_high IS 'Intent side of the tier.';
 COMMENT ON COLUMN @extschema@.customer_state.tier IS 'A (value and intent), B (value), C (intent), D (neither, or lost).';
 COMMENT ON COLUMN @extschema@.customer_state.priority IS 'Priority 0-100 (see README for the formula).';
-COMMENT ON COLUMN @extschema@.customer_state.next_due_at IS 'Last outbound touch (else first activity, else creation) + the tier''s cadence; for a silent or lost customer, + settings.silent_cadence or lost_cadence.';
+COMMENT ON COLUMN @extschema@.customer_state.next_due_at IS 'Last outbound touch (else first activity, else creation) + the cadence of the customer''s playbook (column playbook); for a silent or lost customer, + settings.silent_cadence or lost_cadence.';
 COMMENT ON COLUMN @extschema@.customer_state.rule IS 'Which rules set the tier.';
 COMMENT ON COLUMN @extschema@.customer_state.updated_at IS 'When prio last changed this row.';
 COMMENT ON COLUMN @extschema@.customer_state.first_purchase_at IS 'First purchase.';
 COMMENT ON COLUMN @extschema@.customer_state.purchase_days IS 'UTC calendar days with purchases: the BTYD transactions (x = purchase_days - 1).';
 COMMENT ON COLUMN @extschema@.customer_state.owner IS 'prio.customers.owner, kept here so a rep''s follow-up list reads one table.';
 COMMENT ON COLUMN @extschema@.customer_state.first_day_amount IS 'Amount bought on the first purchase day (the repeat transactions'' mean leaves it out).';
+COMMENT ON COLUMN @extschema@.customer_state.playbook IS 'The playbook that set next_due_at (prio.playbooks): the tier''s or a key-customer type''s, the shortest cadence of those that apply.';
 COMMENT ON COLUMN @extschema@.customer_state.next_planned_at IS 'The earliest planned touch: an activity dated after the customer was last folded, stored but not scored yet; prio.refresh() folds it once due (NULL: none).';
 COMMENT ON COLUMN @extschema@.customer_state.month_purchases IS 'Net purchases per UTC calendar month, the month of last_at first and the 35 before it (NULL: no activity); the key-customer types'' time-windowed facts are read from it.';
 COMMENT ON COLUMN @extschema@.customer_state.month_inbound IS 'Inbound activities per UTC calendar month, as month_purchases.';

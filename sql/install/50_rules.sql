@@ -98,7 +98,7 @@ CREATE FUNCTION @extschema@.evaluate(facts @extschema@.facts, customer @extschem
                                      as_of timestamptz)
 RETURNS @extschema@.evaluation
 AS 'MODULE_PATHNAME', 'prio_evaluate_0_4'
-LANGUAGE C IMMUTABLE PARALLEL SAFE;
+LANGUAGE C STABLE PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.evaluate(@extschema@.facts, @extschema@.customers, @extschema@.settings, double precision[], double precision[], double precision[], timestamptz) IS
-'The tier rules: RFM scores, effective stage, value, intent, tier, priority, next due date and the rule that fired, as of as_of.';
+'The tier rules: RFM scores, effective stage, value, intent, tier, priority, next due date and the rule that fired, as of as_of.  The due date follows the playbooks in force (prio.playbooks, read from its table: hence STABLE).';
 

@@ -13,6 +13,7 @@ SET jit = off
 AS $$
 DECLARE
     v jsonb;
+    pb jsonb;
     v_labels jsonb;
 BEGIN
     IF explain.customer_id IS NULL THEN
@@ -145,8 +146,21 @@ BEGIN
       FROM @extschema@.customer_state s
      WHERE s.customer_id OPERATOR(pg_catalog.=) explain.customer_id;
     v := v OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('labels', v_labels);
+    -- (0.5) the playbooks that apply, the one that sets the due date (its
+    -- cadence is the cadence), the events' channels against it
+    SELECT @extschema@._explain_playbook(s, v OPERATOR(pg_catalog.->>) 'tier', v OPERATOR(pg_catalog.->) 'events')
+      INTO pb FROM @extschema@.customer_state s WHERE s.customer_id OPERATOR(pg_catalog.=) explain.customer_id;
+    -- (a silent or lost customer keeps its re-activation cadence, above)
+    v := v OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('playbook', pb,
+             'cadence', CASE WHEN v OPERATOR(pg_catalog.->) 'stage' OPERATOR(pg_catalog.->>) 'effective'
+                                  OPERATOR(pg_catalog.=) ANY (ARRAY['silent', 'lost'])
+                             THEN v OPERATOR(pg_catalog.->) 'cadence'
+                             ELSE COALESCE((SELECT a OPERATOR(pg_catalog.->) 'cadence'
+                                              FROM pg_catalog.jsonb_array_elements(pb OPERATOR(pg_catalog.->) 'applied') a
+                                             WHERE (a OPERATOR(pg_catalog.->>) 'chosen')::boolean),
+                                           v OPERATOR(pg_catalog.->) 'cadence') END);
     RETURN v;
 END
 $$;
 COMMENT ON FUNCTION @extschema@.explain(bigint) IS
-'Every factor behind a customer''s tier and priority, evaluated now: where the customer comes from (source: the tracked table, NULL for prio.customers; key: its key there, else customer_id; events: for a tracked customer, its latest events in each tracked activities table the caller may read), R/F/M values, scores and breaks, segment, BANT, stages, intent, the rule that fired, the priority points and weights, the stored state, the CLV inputs with P(alive) and CLV under the latest model, the win probability with the three features that raise it most and the three that lower it most, and the key-customer types (types: prio.type_facts(), the facts and which type conditions held); labels: the tier, stage and segment labels and followup''s reason line in the session''s prio.language.';
+'Every factor behind a customer''s tier and priority, evaluated now: where the customer comes from (source: the tracked table, NULL for prio.customers; key: its key there, else customer_id; events: for a tracked customer, its latest events in each tracked activities table the caller may read), R/F/M values, scores and breaks, segment, BANT, stages, intent, the rule that fired, the priority points and weights, the stored state, the CLV inputs with P(alive) and CLV under the latest model, the win probability with the three features that raise it most and the three that lower it most, and the key-customer types (types: prio.type_facts(), the facts and which type conditions held); labels: the tier, stage and segment labels and followup''s reason line in the session''s prio.language; playbook (0.5): the playbooks that apply, the one that sets the due date and its cadence, and whether the events'' channels are among its channels.';

@@ -53,7 +53,21 @@ SELECT r.rank,
        -- added in 0.5 (hence last): labels in the session's prio.language
        @extschema@.label('stage', st.effective_stage::text) AS stage_label,
        @extschema@.label('tier', st.tier) AS tier_label,
-       st.types
+       st.types,
+       -- added in 0.5: what to do next -- the playbook's first channel and its
+       -- action, in the session's prio.language (the reason template
+       -- next_action; an action rewritten in prio.playbooks, no longer the
+       -- English label's, as written) -- and the playbook that set next_due_at
+       (SELECT pg_catalog.replace(pg_catalog.replace(@extschema@.label('reason', 'next_action'),
+                   '{channel}', @extschema@.label('channel', p.channels[1])),
+                   '{action}', CASE WHEN p.action OPERATOR(pg_catalog.=) l.label
+                                    THEN @extschema@.label('playbook', p.playbook) ELSE p.action END)
+          FROM @extschema@.playbooks p
+          LEFT JOIN @extschema@.labels l
+            ON l.domain OPERATOR(pg_catalog.=) 'playbook' AND l.code OPERATOR(pg_catalog.=) p.playbook
+           AND l.lang OPERATOR(pg_catalog.=) 'en'
+         WHERE p.playbook OPERATOR(pg_catalog.=) st.playbook) AS next_action,
+       st.playbook
   -- rank on the narrow columns; the rest of the row is read for the rows
   -- returned only (a LIMIT reads 50 rows, not an owner's thousands)
   FROM (
@@ -89,7 +103,7 @@ COMMENT ON COLUMN @extschema@.followup.bant IS 'BANT answers that are TRUE (0-4)
 COMMENT ON COLUMN @extschema@.followup.intent IS 'Buying intent decayed to now.';
 COMMENT ON COLUMN @extschema@.followup.last_activity_at IS 'Last activity of any kind.';
 COMMENT ON COLUMN @extschema@.followup.last_contact_at IS 'Last outbound touch by the team.';
-COMMENT ON COLUMN @extschema@.followup.next_due_at IS 'When the next follow-up is due (last touch + tier cadence; silent and lost customers: + their re-activation cadence).';
+COMMENT ON COLUMN @extschema@.followup.next_due_at IS 'When the next follow-up is due (last touch + the cadence of the customer''s playbook; silent and lost customers: + their re-activation cadence).';
 COMMENT ON COLUMN @extschema@.followup.overdue_days IS 'Whole days past next_due_at (0 when not overdue).';
 COMMENT ON COLUMN @extschema@.followup.reason IS 'One readable line: tier, BANT, RFM segment and scores, stage, due; in the session''s prio.language (prio.reason()).';
 COMMENT ON COLUMN @extschema@.followup.p_alive IS 'Probability the customer is still buying (BG/NBD of the latest prio.clv_models fit); NULL without purchases or a fit.';
@@ -101,3 +115,5 @@ COMMENT ON COLUMN @extschema@.followup.types IS 'The key-customer types the cust
 COMMENT ON COLUMN @extschema@.followup.clv IS 'Expected value of the customer''s purchases over settings.clv_horizon months (BG/NBD x Gamma-Gamma, discounted); NULL without purchases or a fit.';
 COMMENT ON COLUMN @extschema@.followup.stage_label IS 'The stage''s label in the session''s prio.language (prio.label(''stage'', stage)).';
 COMMENT ON COLUMN @extschema@.followup.tier_label IS 'What the tier means, in the session''s prio.language (prio.label(''tier'', tier)): A high value high intent ... D low value low intent.';
+COMMENT ON COLUMN @extschema@.followup.next_action IS 'What to do next: the first channel of the customer''s playbook and its typical action (prio.playbooks), e.g. ''phone: tailored proposal and offers'', in the session''s prio.language (labels channel and playbook, template reason next_action; an action you rewrote is shown as written).';
+COMMENT ON COLUMN @extschema@.followup.playbook IS 'The playbook that sets next_due_at: the tier''s (A-D) or a key-customer type''s, whichever applies with the shortest cadence (prio.playbooks).';

@@ -30,9 +30,10 @@
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
 
-#define NWATCHED 6
+#define NWATCHED 7
 static const char *const watched_names[NWATCHED] = {"activity_kinds", "settings",
-"auto_breaks", "clv_models", "rule_config", "customer_types"};
+"auto_breaks", "clv_models", "rule_config", "customer_types", "playbooks"};
+#define W_PLAYBOOKS 6			/* 0.5 on: a database not yet updated has none */
 
 static MemoryContext config_cxt = NULL;	/* the loaded values; reset on load */
 static MemoryContext reader_cxt = NULL; /* the row readers' field maps */
@@ -188,6 +189,53 @@ load_settings(bool with_models)
 }
 
 /*
+ * The enabled playbooks (0.5), where the table exists: config.playbooks, and
+ * the settings point at them.  Ordered by name, so ties resolve the same
+ * whatever the heap order (rules/playbook.c decides them by name anyway).
+ */
+static void
+load_playbooks(void)
+{
+	SPITupleTable *tt;
+	MemoryContext old;
+
+	config.settings.playbooks = NULL;
+	if (!OidIsValid(watched[W_PLAYBOOKS]))
+		return;
+	/* cast: a column a DBA changed the type of is read as prio made it */
+	tt = config_query(
+		"SELECT p.playbook::pg_catalog.text, p.cadence::pg_catalog.interval"
+		"  FROM " PRIO_SCHEMA ".playbooks p WHERE p.enabled"
+		" ORDER BY p.playbook COLLATE \"C\"",
+		"prio.playbooks");
+	old = MemoryContextSwitchTo(config_cxt);
+	config.playbooks.n = SPI_processed;
+	config.playbooks.rows = palloc0(sizeof(PrioPlaybook) * Max(config.playbooks.n, 1));
+	for (int i = 0; i < config.playbooks.n; i++)
+	{
+		HeapTuple	t = tt->vals[i];
+		TupleDesc	d = tt->tupdesc;
+		PrioPlaybook *p = &config.playbooks.rows[i];
+		bool		isnull;
+		Datum		cadence = SPI_getbinval(t, d, 2, &isnull);
+
+		p->name = SPI_getvalue(t, d, 1);
+		p->tier = (strlen(p->name) == 1 && p->name[0] >= 'A' && p->name[0] <= 'D')
+			? p->name[0] - 'A' : -1;
+		p->has_cadence = !isnull;
+		if (!isnull)
+			p->cadence_us = CheckPositiveInterval(DatumGetIntervalP(cadence), "playbook cadence");
+		else if (p->tier < 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("playbook \"%s\" of a key-customer type must have a cadence", p->name)));
+	}
+	config.settings.playbooks = &config.playbooks;
+	MemoryContextSwitchTo(old);
+	SPI_freetuptable(tt);
+}
+
+/*
  * The configuration in force for the caller's API version; the caller is
  * connected to SPI.  From 0.2 on, rule_config has the models and the
  * configuration tables send invalidations; 0.1's are read every time.
@@ -224,6 +272,7 @@ prio_config(PrioApiVersion api)
 		memset(&config, 0, sizeof(config));
 		load_kinds();
 		load_settings(v02);
+		load_playbooks();
 		if (generation == config_generation)
 			break;
 	}
@@ -250,6 +299,26 @@ prio_config_types(const PrioConfig *c)
 	PrioTypesLoad(&config);
 	MemoryContextSwitchTo(old);
 	config.types_loaded = true;
+}
+
+/*
+ * The playbooks in force (NULL: none, a database not yet updated to 0.5),
+ * for prio.evaluate() and prio.playbook_choice(), whose other inputs are
+ * their arguments: from the cache, read first if it is not current.
+ */
+const PrioPlaybooks *
+prio_playbooks(void)
+{
+	/* a database not yet updated: not even the rest is read (0.1 lacks the models) */
+	if (!OidIsValid(get_relname_relid("playbooks", get_namespace_oid(PRIO_SCHEMA, false))))
+		return NULL;
+	if (!(config_valid && config_models))
+	{
+		SPI_connect();
+		prio_config(PRIO_API_CURRENT);
+		SPI_finish();
+	}
+	return config.settings.playbooks;
 }
 
 /* Changes whenever the copy may change: what was read under one generation holds for it. */
@@ -474,4 +543,5 @@ prio_read_settings(PrioSettings *s, RowReader *rr)
 		}
 	}
 	s->has_model = false;
+	s->playbooks = NULL;
 }

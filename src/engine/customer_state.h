@@ -12,7 +12,7 @@
 #ifndef CUSTOMER_STATE_H
 #define CUSTOMER_STATE_H
 
-#define Natts_customer_state					32
+#define Natts_customer_state					33
 
 #define Anum_customer_state_customer_id			1
 #define Anum_customer_state_first_at			2
@@ -49,6 +49,7 @@
 #define Anum_customer_state_month_purchases		30
 #define Anum_customer_state_month_inbound		31
 #define Anum_customer_state_types				32
+#define Anum_customer_state_playbook			33
 
 typedef struct StateColumn
 {
@@ -65,9 +66,9 @@ extern const StateColumn customer_state_columns[Natts_customer_state];
  * is customer_state_columns[state_write_anum[c] - 1]); updated_at is set to
  * now() beside them, owner is left alone.  next_planned_at (0.4) is written
  * where the table has it: a database not yet updated to 0.4 has not; so are
- * month_purchases, month_inbound and types (0.5).
+ * month_purchases, month_inbound, types and playbook (0.5).
  */
-#define STATE_NCOLS 30			/* 0.5 on */
+#define STATE_NCOLS 31			/* 0.5 on */
 #define STATE_NCOLS_04 27		/* 0.4's table: up to next_planned_at */
 #define STATE_NCOLS_02 26		/* 0.2's and 0.3's table: up to first_day_amount */
 #define STATE_NCOLS_01 23		/* 0.1's table: up to rule */

@@ -202,27 +202,26 @@ PrioTypeHolds(const PrioTypeRule *r, const PrioTypeFacts *tf, const PrioTypeInpu
 }
 
 /*
- * The types customer f holds as of as_of, into e (names point into the
+ * The types customer f holds as of as_of, into h (names point into the
  * configuration, valid while it is; the array is allocated in the current
- * context).  After prio_evaluate(), which clears e.  The caller is connected
- * to SPI.
+ * context), for prio_evaluate().  The caller is connected to SPI.
  */
 void
-PrioCustomerTypes(PrioEval *e, const PrioFacts *f, const PrioConfig *cfg, TimestampTz as_of)
+PrioCustomerTypes(PrioHeldTypes *h, const PrioFacts *f, const PrioConfig *cfg, TimestampTz as_of)
 {
 	PrioTypeInputs in;
 	PrioTypeFacts tf;
 
-	e->ntypes = 0;
-	e->types = NULL;
-	e->type_implies_value = false;
+	h->ntypes = 0;
+	h->types = NULL;
+	h->implies_value = false;
 	prio_config_types(cfg);
 	if (cfg->ntypes == 0)
 		return;
 	if (!PrioTypeInputsRead(f->customer_id, &in))
 		return;
 	prio_type_facts(&tf, f, as_of, in.pipeline, in.related);
-	e->types = palloc(sizeof(char *) * cfg->ntypes);
+	h->types = palloc(sizeof(char *) * cfg->ntypes);
 	for (int i = 0; i < cfg->ntypes; i++)
 	{
 		bool		condition;
@@ -230,11 +229,59 @@ PrioCustomerTypes(PrioEval *e, const PrioFacts *f, const PrioConfig *cfg, Timest
 
 		if (PrioTypeHolds(&cfg->types[i], &tf, &in, &condition, &by_tag))
 		{
-			e->types[e->ntypes++] = cfg->types[i].type;
+			h->types[h->ntypes++] = cfg->types[i].type;
 			if (cfg->types[i].implies_value)
-				e->type_implies_value = true;
+				h->implies_value = true;
 		}
 	}
+}
+
+/*
+ * The types customer_id holds as the engine last stored them
+ * (customer_state.types), into h: for prio.evaluate(), whose facts
+ * (prio.facts) carry no monthly buckets to compute them from.  Types no
+ * longer defined are left out.  The caller is connected to SPI.
+ */
+void
+PrioStoredTypes(PrioHeldTypes *h, int64 customer_id, const PrioConfig *cfg)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	Oid			argtype = INT8OID;
+	Datum		arg = Int64GetDatum(customer_id);
+	Datum	   *names;
+	bool	   *nulls;
+	int			n;
+	bool		isnull;
+	Datum		d;
+
+	h->ntypes = 0;
+	h->types = NULL;
+	h->implies_value = false;
+	prio_config_types(cfg);
+	if (cfg->ntypes == 0)
+		return;
+	if (SPI_execute_with_args("SELECT s.types FROM " PRIO_SCHEMA ".customer_state s"
+							  " WHERE s.customer_id OPERATOR(pg_catalog.=) $1",
+							  1, &argtype, &arg, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute_with_args failed reading prio.customer_state.types");
+	if (SPI_processed == 0)
+		return;
+	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	if (isnull)
+		return;
+	MemoryContextSwitchTo(cxt);
+	deconstruct_array(DatumGetArrayTypeP(d), TEXTOID, -1, false, TYPALIGN_INT,
+					  &names, &nulls, &n);
+	h->types = palloc(sizeof(char *) * cfg->ntypes);
+	for (int i = 0; i < cfg->ntypes; i++)
+		for (int j = 0; j < n; j++)
+			if (!nulls[j] && strcmp(TextDatumGetCString(names[j]), cfg->types[i].type) == 0)
+			{
+				h->types[h->ntypes++] = cfg->types[i].type;
+				if (cfg->types[i].implies_value)
+					h->implies_value = true;
+				break;
+			}
 }
 
 /* ---------------------------------------------------------------- sweeps */
@@ -485,7 +532,7 @@ tag_array(const PrioTypeBatch *b, int from, int64 id, bool add)
 
 /* PrioCustomerTypes() in a sweep, from b (NULL: the statement per customer) */
 void
-PrioCustomerTypesBatch(PrioEval *e, const PrioFacts *f, const PrioConfig *cfg,
+PrioCustomerTypesBatch(PrioHeldTypes *h, const PrioFacts *f, const PrioConfig *cfg,
 					   TimestampTz as_of, const PrioTypeBatch *b)
 {
 	PrioTypeInputs in;
@@ -497,12 +544,12 @@ PrioCustomerTypesBatch(PrioEval *e, const PrioFacts *f, const PrioConfig *cfg,
 
 	if (b == NULL)
 	{
-		PrioCustomerTypes(e, f, cfg, as_of);
+		PrioCustomerTypes(h, f, cfg, as_of);
 		return;
 	}
-	e->ntypes = 0;
-	e->types = NULL;
-	e->type_implies_value = false;
+	h->ntypes = 0;
+	h->types = NULL;
+	h->implies_value = false;
 	if (cfg->ntypes == 0)
 		return;
 	memset(&in, 0, sizeof(in));
@@ -526,7 +573,7 @@ PrioCustomerTypesBatch(PrioEval *e, const PrioFacts *f, const PrioConfig *cfg,
 		in.tags_remove = tag_array(b, tag, f->customer_id, false);
 	}
 	prio_type_facts(&tf, f, as_of, in.pipeline, in.related);
-	e->types = palloc(sizeof(char *) * cfg->ntypes);
+	h->types = palloc(sizeof(char *) * cfg->ntypes);
 	for (int i = 0; i < cfg->ntypes; i++)
 	{
 		bool		condition;
@@ -534,9 +581,9 @@ PrioCustomerTypesBatch(PrioEval *e, const PrioFacts *f, const PrioConfig *cfg,
 
 		if (PrioTypeHolds(&cfg->types[i], &tf, &in, &condition, &by_tag))
 		{
-			e->types[e->ntypes++] = cfg->types[i].type;
+			h->types[h->ntypes++] = cfg->types[i].type;
 			if (cfg->types[i].implies_value)
-				e->type_implies_value = true;
+				h->implies_value = true;
 		}
 	}
 }

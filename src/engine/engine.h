@@ -60,6 +60,7 @@ typedef struct PrioConfig
 	PrioTypeRule *types;		/* (0.5) by name; none before 0.5 ... */
 	int			ntypes;
 	bool		types_loaded;	/* ... once prio_config_types() read them */
+	PrioPlaybooks playbooks;	/* 0.5: the enabled ones (settings.playbooks) */
 } PrioConfig;
 
 extern const PrioConfig *prio_config(PrioApiVersion api);
@@ -67,6 +68,7 @@ extern void prio_config_types(const PrioConfig *c);
 extern void prio_config_forget(void);
 extern uint64 prio_config_generation(void);
 extern int	prio_kind_index(const PrioConfig *c, const char *name, int len, int hint);
+extern const PrioPlaybooks *prio_playbooks(void);
 
 /* engine/state_write.c: evaluated customers written in batches, with history and NOTIFY */
 #include "customer_state.h"
@@ -142,6 +144,7 @@ typedef struct StateAtts
 	AttrNumber	month_purchases;	/* (0.5) idem */
 	AttrNumber	month_inbound;
 	AttrNumber	types;
+	AttrNumber	playbook;		/* 0.5; likewise */
 } StateAtts;
 
 struct TupleTableSlot;
@@ -294,12 +297,13 @@ extern void PrioTypesLoad(PrioConfig *c);
 extern bool PrioTypeInputsRead(int64 customer_id, PrioTypeInputs *in);
 extern bool PrioTypeHolds(const PrioTypeRule *r, const PrioTypeFacts *tf,
 						  const PrioTypeInputs *in, bool *condition, int *by_tag);
-extern void PrioCustomerTypes(PrioEval *e, const PrioFacts *f, const PrioConfig *cfg,
+extern void PrioCustomerTypes(PrioHeldTypes *h, const PrioFacts *f, const PrioConfig *cfg,
 							  TimestampTz as_of);
 typedef struct PrioTypeBatch PrioTypeBatch;
 #define TYPE_BATCH_MIN 1000		/* customers from which a batch pays */
 extern PrioTypeBatch *PrioTypeBatchBegin(const PrioConfig *cfg, Snapshot snapshot);
-extern void PrioCustomerTypesBatch(PrioEval *e, const PrioFacts *f, const PrioConfig *cfg,
+extern void PrioStoredTypes(PrioHeldTypes *h, int64 customer_id, const PrioConfig *cfg);
+extern void PrioCustomerTypesBatch(PrioHeldTypes *h, const PrioFacts *f, const PrioConfig *cfg,
 								   TimestampTz as_of, const PrioTypeBatch *b);
 
 #endif							/* PRIO_ENGINE_H */

@@ -266,10 +266,11 @@ static void
 evaluate_and_write(RefoldSet *rs, Refold *r, PrioFacts *f)
 {
 	PrioEval	e;
+	PrioHeldTypes held;
 
-	prio_evaluate(&e, f, r->answers, r->answer_null, r->created_at,
+	PrioCustomerTypes(&held, f, rs->cfg, rs->as_of);
+	prio_evaluate(&e, f, &held, r->answers, r->answer_null, r->created_at,
 				  &rs->cfg->settings, rs->cfg->breaks, rs->cfg->nbreaks, rs->as_of);
-	PrioCustomerTypes(&e, f, rs->cfg, rs->as_of);
 	if (rs->compare)
 	{
 		bool		differ;
@@ -328,7 +329,7 @@ PrioReplay(StateWriter *w, PrioFacts *f, PrioEvent *ev, int n, const PrioConfig 
 		while (j < n && ev[j].at == ev[i].at)
 			j++;
 		prio_fold_events(f, &ev[i], j - i, cfg->kinds, &cfg->settings, as_of, cxt);
-		prio_evaluate(&e, f, answers, answer_null, created_at, &cfg->settings, cfg->breaks,
+		prio_evaluate(&e, f, NULL, answers, answer_null, created_at, &cfg->settings, cfg->breaks,
 					  cfg->nbreaks, ev[i].at);
 		t[0] = e.tier;
 		t[1] = '\0';
@@ -848,6 +849,7 @@ PrioReevaluate(int64 *ids, int n, TimestampTz as_of, const char *why)
 	{
 		PrioFacts	f;
 		PrioEval	e;
+		PrioHeldTypes held;
 		bool		answers[4];
 		bool		answer_null[4];
 		TimestampTz created_at;
@@ -862,9 +864,9 @@ PrioReevaluate(int64 *ids, int n, TimestampTz as_of, const char *why)
 		FactsFromDatum(&f, locked[i], &facts_rr, callcxt, rowcxt, PRIO_API_CURRENT);
 		RowBind(&customer_rr, customers[i], callcxt);
 		prio_read_customer(&customer_rr, answers, answer_null, &created_at);
-		prio_evaluate(&e, &f, answers, answer_null, created_at,
+		PrioCustomerTypesBatch(&held, &f, cfg, as_of, tb);
+		prio_evaluate(&e, &f, &held, answers, answer_null, created_at,
 					  &cfg->settings, cfg->breaks, cfg->nbreaks, as_of);
-		PrioCustomerTypesBatch(&e, &f, cfg, as_of, tb);
 		StateRowToSlot(locked[i], slot);
 		if (StateFactsDiffer(slot, &atts, &f) || StateEvaluationDiffers(slot, &atts, &e))
 		{
@@ -891,7 +893,7 @@ PrioReevaluate(int64 *ids, int n, TimestampTz as_of, const char *why)
 				PrioEval	c;
 				char		t[2] = {0, 0};
 
-				prio_evaluate(&c, &f, answers, answer_null, created_at, &cfg->settings,
+				prio_evaluate(&c, &f, NULL, answers, answer_null, created_at, &cfg->settings,
 							  cfg->breaks, cfg->nbreaks, created_at);
 				t[0] = c.tier;
 				StateWriterHistory(&w, f.customer_id, created_at, NULL, t, NULL,

@@ -156,6 +156,7 @@ process_chunk(Context *cx, Chunk *ch)
 		bool		isnull;
 		PrioFacts	f;
 		PrioEval	e;
+		PrioHeldTypes held;
 		bool		answers[4];
 		bool		answer_null[4];
 		TimestampTz created_at;
@@ -209,9 +210,9 @@ process_chunk(Context *cx, Chunk *ch)
 		else
 			prio_fold_events(&f, &ch->rows[from], to - from, cx->cfg->kinds,
 							 &cx->cfg->settings, cx->as_of, ch->cxt);
-		prio_evaluate(&e, &f, answers, answer_null, created_at,
+		PrioCustomerTypes(&held, &f, cx->cfg, cx->as_of);
+		prio_evaluate(&e, &f, &held, answers, answer_null, created_at,
 					  &cx->cfg->settings, cx->cfg->breaks, cx->cfg->nbreaks, cx->as_of);
-		PrioCustomerTypes(&e, &f, cx->cfg, cx->as_of);
 		StateWriterAdd(&cx->writer, &f, &e, old_tier, old_stage, &tids[i]);
 	}
 	StateWriterFlush(&cx->writer);

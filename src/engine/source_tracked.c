@@ -52,8 +52,10 @@
 #include "utils/builtins.h"
 #include "utils/datum.h"
 #include "utils/fmgroids.h"
+#include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/plancache.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
 #include "utils/tuplestore.h"
@@ -424,6 +426,25 @@ fold_batch(PrioInsertFold *fold, SPITupleTable *tt, uint64 n, bool sorted)
 }
 
 /*
+ * Whether running plan now plans it (first, or again after an
+ * invalidation): its generic plan is not there, or not valid.
+ */
+static bool
+plan_to_make(SPIPlanPtr plan)
+{
+	ListCell   *lc;
+
+	foreach(lc, SPI_plan_get_plan_sources(plan))
+	{
+		CachedPlanSource *ps = (CachedPlanSource *) lfirst(lc);
+
+		if (!ps->is_valid || ps->gplan == NULL || !ps->gplan->is_valid)
+			return true;
+	}
+	return false;
+}
+
+/*
  * INSERT (COPY) into a tracked activities table: its new events continue
  * their customers' fold (as prio.activities' insert trigger does).
  */
@@ -438,9 +459,28 @@ insert_events(TriggerData *td, Oid relid, const char *events, CommandId since)
 	if (nrows < TRACK_FETCH)
 	{
 		SPITupleTable *tt;
+		int			nest = -1;
 
+		/*
+		 * The plan of a few rows (most INSERTs: one) looks each one up in the
+		 * key map and prio.activity_kinds by their indexes: a hash join
+		 * would scan and hash activity_kinds on every statement, for one
+		 * row.  Only the choice of plan changes, never its result; a plan
+		 * made again without this (an invalidation read while the plan is
+		 * checked) is merely slower.
+		 */
+		if (!large && plan_to_make(plan))
+		{
+			nest = NewGUCNestLevel();
+			(void) set_config_option("enable_hashjoin", "off", PGC_USERSET, PGC_S_SESSION,
+									 GUC_ACTION_SAVE, true, 0, false);
+			(void) set_config_option("enable_mergejoin", "off", PGC_USERSET, PGC_S_SESSION,
+									 GUC_ACTION_SAVE, true, 0, false);
+		}
 		if (SPI_execute_plan(plan, NULL, NULL, false, 0) != SPI_OK_SELECT)
 			elog(ERROR, "could not read the new events of tracked table %u", relid);
+		if (nest >= 0)
+			AtEOXact_GUC(true, nest);
 		tt = SPI_tuptable;
 		fold_batch(fold, tt, SPI_processed, large);
 		SPI_freetuptable(tt);

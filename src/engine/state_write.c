@@ -52,6 +52,7 @@ const StateColumn customer_state_columns[Natts_customer_state] = {
 	{"next_planned_at", TIMESTAMPTZOID, "0.4"},
 	{"month_purchases", FLOAT8ARRAYOID, "0.5"}, {"month_inbound", INT4ARRAYOID, "0.5"},
 	{"types", TEXTARRAYOID, "0.5"},
+	{"playbook", TEXTOID, "0.5"},
 };
 
 /* 0.1's table ends at rule (STATE_NCOLS_01): PRIO_API_0_1's writers stop there */
@@ -68,6 +69,7 @@ const AttrNumber state_write_anum[STATE_NCOLS] = {
 	Anum_customer_state_purchase_days, Anum_customer_state_first_day_amount,
 	Anum_customer_state_next_planned_at, Anum_customer_state_month_purchases,
 	Anum_customer_state_month_inbound, Anum_customer_state_types,
+	Anum_customer_state_playbook,
 };
 
 static inline const StateColumn *
@@ -230,7 +232,7 @@ read_schema(StateWriter *w, PrioApiVersion api)
 		w->isolated = ((Form_pg_class) GETSTRUCT(tp))->relrowsecurity;
 		ReleaseSysCache(tp);
 	}
-	/* next_planned_at where the table has it (0.4 on), the types' columns (0.5) */
+	/* next_planned_at where the table has it (0.4 on), the types' columns and playbook (0.5) */
 	w->ncols = !PRIO_API_HAS_BTYD(api) ? STATE_NCOLS_01
 		: (OidIsValid(state) &&
 		   get_attnum(state, written(STATE_NCOLS - 1)->name) != InvalidAttrNumber)
@@ -332,6 +334,10 @@ StateAttsInit(Relation rel, StateAtts *a)
 		a->month_purchases = state_att(rel, Anum_customer_state_month_purchases);
 		a->month_inbound = state_att(rel, Anum_customer_state_month_inbound);
 	}
+	/* 0.5 on: the playbook */
+	a->playbook = get_attnum(RelationGetRelid(rel), "playbook");
+	if (a->playbook != InvalidAttrNumber)
+		a->playbook = state_att(rel, Anum_customer_state_playbook);
 }
 
 #define ISNULL(slot, att) ((slot)->tts_isnull[(att) - 1])
@@ -501,7 +507,10 @@ StateEvaluationDiffers(TupleTableSlot *slot, const StateAtts *a, const PrioEval 
 		ISNULL(slot, a->priority) || float_differs(VALUE(slot, a->priority), e->priority) ||
 		ts_differs(slot, a->next_due_at, true, e->next_due_at) ||
 		text_differs(slot, a->rule, e->rule.data, e->rule.len) ||
-		types_differ(slot, a->types, e);
+		types_differ(slot, a->types, e) ||
+		(a->playbook != InvalidAttrNumber &&
+		 (e->playbook == NULL ? !ISNULL(slot, a->playbook)
+		  : text_differs(slot, a->playbook, e->playbook, strlen(e->playbook))));
 }
 
 
@@ -659,6 +668,7 @@ StateWriterAdd(StateWriter *w, const PrioFacts *f, const PrioEval *e,
 	put(w, 25, false, numeric_or_zero(f->first_day_amount));
 	put(w, 26, !f->has_planned, TimestampTzGetDatum(f->next_planned_at));
 	put_types(w, f, e);
+	put(w, 30, e->playbook == NULL, text_or_null(e->playbook));
 	w->stages[2 * w->n] = f->stage;
 	w->stages[2 * w->n + 1] = e->stage;
 	if (tid != NULL)

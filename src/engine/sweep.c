@@ -982,6 +982,7 @@ PrioSweepRebuild(const char *why, bool force)
 			SweepCustomer *e;
 			PrioFacts	f;
 			PrioEval	ev;
+			PrioHeldTypes held;
 			bool		differ;
 			MemoryContext old;
 
@@ -996,9 +997,9 @@ PrioSweepRebuild(const char *why, bool force)
 				continue;		/* left as it was (collector_tracked) */
 			old = MemoryContextSwitchTo(rowcxt);
 			fold_events(c, e, &f, rowcxt);
-			prio_evaluate(&ev, &f, e->answers, e->answer_null, e->created_at,
+			PrioCustomerTypesBatch(&held, &f, cfg, as_of, tb);
+			prio_evaluate(&ev, &f, &held, e->answers, e->answer_null, e->created_at,
 						  &cfg->settings, cfg->breaks, cfg->nbreaks, as_of);
-			PrioCustomerTypesBatch(&ev, &f, cfg, as_of, tb);
 			differ = StateFactsDiffer(slot, &a, &f);
 			if (differ)
 				fixed++;
@@ -1048,12 +1049,13 @@ PrioSweepRebuild(const char *why, bool force)
 				SweepCustomer *e = sweep_lookup(c->customers, missing[i]);
 				PrioFacts	f;
 				PrioEval	ev;
+				PrioHeldTypes held;
 				MemoryContext old = MemoryContextSwitchTo(rowcxt);
 
 				fold_events(c, e, &f, rowcxt);
-				prio_evaluate(&ev, &f, e->answers, e->answer_null, e->created_at,
+				PrioCustomerTypesBatch(&held, &f, cfg, as_of, tb);
+				prio_evaluate(&ev, &f, &held, e->answers, e->answer_null, e->created_at,
 							  &cfg->settings, cfg->breaks, cfg->nbreaks, as_of);
-				PrioCustomerTypesBatch(&ev, &f, cfg, as_of, tb);
 				/* the new row's defaults are the facts of no activity */
 				if (f.has_activity)
 					fixed++;
@@ -1127,6 +1129,7 @@ PrioSweepDue(TimestampTz as_of, int *ndue_out)
 		SweepCustomer *e;
 		PrioFacts	f;
 		PrioEval	ev;
+		PrioHeldTypes held;
 		MemoryContext old;
 
 		CHECK_FOR_INTERRUPTS();
@@ -1138,9 +1141,9 @@ PrioSweepDue(TimestampTz as_of, int *ndue_out)
 		/* the stored facts read as prio.stored_facts(s) gives them to evaluate() */
 		FactsFromDatum(&f, ExecFetchSlotHeapTupleDatum(slot), &rr, callcxt, rowcxt,
 					   PRIO_API_0_2);
-		prio_evaluate(&ev, &f, e->answers, e->answer_null, e->created_at,
+		PrioCustomerTypesBatch(&held, &f, cfg, as_of, tb);
+		prio_evaluate(&ev, &f, &held, e->answers, e->answer_null, e->created_at,
 					  &cfg->settings, cfg->breaks, cfg->nbreaks, as_of);
-		PrioCustomerTypesBatch(&ev, &f, cfg, as_of, tb);
 		if (StateEvaluationDiffers(slot, &a, &ev))
 			due[ndue++] = id;
 		MemoryContextSwitchTo(old);

@@ -44,23 +44,25 @@ due_plus(TimestampTz ts, double us)
 }
 
 /*
- * The follow-up cadence of a customer at an effective stage and tier: a
- * silent or lost one is woken up on its own cadence (0.5), everyone else
- * followed up on the tier's.
+ * The follow-up cadence of a customer at an effective stage, given its
+ * playbook's: a silent or lost one is woken up on its own cadence (0.5,
+ * settings silent_cadence and lost_cadence), everyone else followed up on
+ * the cadence of its playbook (of its tier, when there are no playbooks).
  */
 double
-prio_cadence_us(const PrioSettings *s, PrioStage stage, char tier)
+prio_cadence_us(const PrioSettings *s, PrioStage stage, double cadence_us)
 {
 	if (s->has_react_cadence && stage == STAGE_SILENT)
 		return s->silent_cadence_us;
 	if (s->has_react_cadence && stage == STAGE_LOST)
 		return s->lost_cadence_us;
-	return s->cadence_us[tier - 'A'];
+	return cadence_us;
 }
 
 /* The rules, in the order the README gives them. */
 void
-prio_evaluate(PrioEval *e, const PrioFacts *f, const bool *bant_answers,
+prio_evaluate(PrioEval *e, const PrioFacts *f, const PrioHeldTypes *held,
+			  const bool *bant_answers,
 			  const bool *bant_null, TimestampTz created_at, const PrioSettings *s,
 			  const float8 *const *breaks, const int *nbreaks, TimestampTz as_of)
 {
@@ -72,6 +74,12 @@ prio_evaluate(PrioEval *e, const PrioFacts *f, const bool *bant_answers,
 
 	memset(e, 0, sizeof(PrioEval));
 	initStringInfo(&e->rule);
+	if (held != NULL)
+	{
+		e->ntypes = held->ntypes;
+		e->types = held->types;
+		e->type_implies_value = held->implies_value;
+	}
 
 	/* RFM: recency in days since the last purchase (none: infinitely long) */
 	e->recency_days = f->has_purchase
@@ -171,10 +179,14 @@ prio_evaluate(PrioEval *e, const PrioFacts *f, const bool *bant_answers,
 
 	/*
 	 * next due: the last outbound touch (else first activity, else creation)
-	 * + cadence: the tier's, or (0.5) for a silent or lost customer its
-	 * re-activation cadence (settings silent_cadence, lost_cadence)
+	 * + the cadence of the playbook that wins among the tier's and the
+	 * held types' (rules/playbook.c); (0.5) a silent or lost customer is
+	 * woken up on its re-activation cadence instead (settings
+	 * silent_cadence, lost_cadence)
 	 */
 	due_base = f->has_outbound ? f->last_outbound_at
 		: f->has_activity ? f->first_at : created_at;
-	e->next_due_at = due_plus(due_base, prio_cadence_us(s, e->stage, e->tier));
+	e->next_due_at = due_plus(due_base,
+							  prio_cadence_us(s, e->stage,
+											  prio_playbook_cadence(e, s, e->types, e->ntypes)));
 }

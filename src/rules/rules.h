@@ -143,14 +143,28 @@ typedef struct PrioSettings
 	bool		has_model;
 	double		bgnbd[4];		/* r, alpha, a, b (weeks) */
 	double		gammagamma[3];	/* p, q, v */
+	/* 0.5: prio.playbooks (rules/playbook.c); NULL: none, the tiers' cadences */
+	const struct PrioPlaybooks *playbooks;
 	/* 0.5: the reply term (reply_weight 0: none, as before 0.5) ... */
 	double		reply_weight;
 	double		reply_half_life_us;
-	/* ... and the re-activation cadences (absent before 0.5: the tier's) */
+	/* ... and the re-activation cadences (absent before 0.5: the playbooks') */
 	bool		has_react_cadence;
 	double		silent_cadence_us;
 	double		lost_cadence_us;
 } PrioSettings;
+
+/*
+ * The key-customer types a customer holds (engine/customer_types.c reads
+ * them before the rules run): a held type can make value high and its
+ * playbook can set the due date.  Names point into the configuration.
+ */
+typedef struct PrioHeldTypes
+{
+	int			ntypes;
+	const char **types;
+	bool		implies_value;	/* a held type implies value */
+} PrioHeldTypes;
 
 typedef struct PrioEval
 {
@@ -168,10 +182,12 @@ typedef struct PrioEval
 	double		priority;
 	TimestampTz next_due_at;
 	StringInfoData rule;
-	/* (0.5) the key-customer types held, by name (engine/customer_types.c) */
+	/* (0.5) the key-customer types held (prio_evaluate()'s held; none: 0) */
 	int			ntypes;
 	const char **types;
 	bool		type_implies_value; /* a held type implies value */
+	/* 0.5: the playbook that set next_due_at (rules/playbook.c); NULL: none */
+	const char *playbook;
 } PrioEval;
 
 /* rules/clv.c: a customer's (x, t_x, T, mean_value) from its facts, and its CLV */
@@ -181,8 +197,9 @@ extern void prio_btyd_inputs(TimestampTz first_purchase_at, TimestampTz last_pur
 extern bool prio_customer_clv(const PrioFacts *f, const PrioSettings *s, TimestampTz as_of,
 							  double *clv);
 /* rules/evaluate.c: the rules */
-extern double prio_cadence_us(const PrioSettings *s, PrioStage stage, char tier);
-extern void prio_evaluate(PrioEval *e, const PrioFacts *f, const bool *bant_answers,
+extern double prio_cadence_us(const PrioSettings *s, PrioStage stage, double cadence_us);
+extern void prio_evaluate(PrioEval *e, const PrioFacts *f, const PrioHeldTypes *held,
+						  const bool *bant_answers,
 						  const bool *bant_null, TimestampTz created_at, const PrioSettings *s,
 						  const float8 *const *breaks, const int *nbreaks, TimestampTz as_of);
 
@@ -191,6 +208,32 @@ extern void prio_evaluate(PrioEval *e, const PrioFacts *f, const bool *bant_answ
 typedef const char *SegmentMap[SEGMENT_NSCORE][SEGMENT_NSCORE][SEGMENT_NSCORE];
 extern void CheckScore(int32 score, const char *name);
 extern void prio_segment_map_add(SegmentMap map, const char *name, const int *lim);
+
+/*
+ * rules/playbook.c: the playbooks (prio.playbooks), one per tier and per
+ * key-customer type, as the configuration cache (engine/config.c) keeps the
+ * enabled ones.  The ones that apply to a customer are its tier's and those
+ * of the types it holds; the most demanding (shortest) cadence wins.
+ */
+typedef struct PrioPlaybook
+{
+	char	   *name;			/* prio.playbooks.playbook */
+	int			tier;			/* 0..3: the playbook of tier A..D; -1: of a type */
+	bool		has_cadence;	/* false: a tier's, at settings' cadence_a..d */
+	double		cadence_us;
+} PrioPlaybook;
+
+typedef struct PrioPlaybooks
+{
+	PrioPlaybook *rows;
+	int			n;
+} PrioPlaybooks;
+
+extern int	prio_playbooks_apply(const PrioPlaybooks *pb, char tier, const char *const *types,
+								 int ntypes, const double *tier_cadence_us, int *applied,
+								 int *chosen, double *cadence_us);
+extern double prio_playbook_cadence(PrioEval *e, const PrioSettings *s,
+									const char *const *types, int ntypes);
 
 /* rules/language.c: language tags (prio.language, prio.labels.lang) */
 #define PRIO_LANGUAGE_TAG_MAX 35

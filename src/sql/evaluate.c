@@ -7,6 +7,7 @@
 #include "prio.h"
 
 #include "catalog/pg_type.h"
+#include "executor/spi.h"
 #include "funcapi.h"
 #include "utils/builtins.h"
 
@@ -55,6 +56,7 @@ EvaluateFacts(FunctionCallInfo fcinfo, PrioApiVersion api, bool with_models)
 	TupleDesc	desc;
 	Datum		values[E_NFIELDS];
 	bool		nulls[E_NFIELDS] = {0};
+	PrioHeldTypes held = {0};
 
 	CheckArgNotNull(fcinfo, 0, "facts");
 	CheckArgNotNull(fcinfo, 1, "customer");
@@ -77,6 +79,8 @@ EvaluateFacts(FunctionCallInfo fcinfo, PrioApiVersion api, bool with_models)
 
 	RowBind(&cache->settings_rr, PG_GETARG_DATUM(2), fncxt);
 	prio_read_settings(&settings, &cache->settings_rr);
+	/* the playbooks in force (0.5): due dates as the engine sets them */
+	settings.playbooks = prio_playbooks();
 	/* the nine-argument form: the CLV model, read only when the rules use it */
 	if (with_models && settings.has_min_clv)
 		prio_read_model(&settings, PG_GETARG_DATUM(7), PG_ARGISNULL(7), PG_GETARG_DATUM(8),
@@ -86,7 +90,22 @@ EvaluateFacts(FunctionCallInfo fcinfo, PrioApiVersion api, bool with_models)
 		if (!PG_ARGISNULL(3 + i))
 			breaks[i] = CheckBreaks(PG_GETARG_ARRAYTYPE_P(3 + i), &nbreaks[i]);
 
-	prio_evaluate(&e, &facts, answers, answer_null, created_at, &settings,
+	/*
+	 * the key-customer types the customer holds (0.5) as the engine stored
+	 * them (prio.facts has no monthly buckets to compute them from): a held
+	 * type's playbook may set the due date
+	 */
+	if (api == PRIO_API_CURRENT)
+	{
+		MemoryContext cxt = CurrentMemoryContext;
+
+		SPI_connect();
+		MemoryContextSwitchTo(cxt);
+		PrioStoredTypes(&held, facts.customer_id, prio_config(PRIO_API_CURRENT));
+		SPI_finish();
+	}
+
+	prio_evaluate(&e, &facts, &held, answers, answer_null, created_at, &settings,
 				  breaks, nbreaks, PG_GETARG_TIMESTAMPTZ(6));
 
 	/* declared to return prio.evaluation; ALTER TYPE is checked below */

@@ -161,9 +161,11 @@ prio_fold_event(PrioFacts *f, TimestampTz at, const PrioKind *k, Numeric amount,
 	bool		is_purchase = k->is_purchase;
 	bool		refund = is_purchase && amount != NULL && numeric_negative(amount);
 	bool		had_activity = f->has_activity;
+	/* a lost customer's inbound of a kind that does not revive: no interaction */
+	bool		counts_inbound = k->inbound && (k->revives || f->stage != STAGE_LOST);
 
 	prio_fold_step(f, at, k->inbound, k->revives, k->has_stage, k->stage, k->weight, s, !refund);
-	prio_fold_months(f, had_activity, at, k->inbound, is_purchase ? amount : NULL);
+	prio_fold_months(f, had_activity, at, counts_inbound, is_purchase ? amount : NULL);
 	if (!isfinite(f->intent))
 		ereport(ERROR,
 				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),

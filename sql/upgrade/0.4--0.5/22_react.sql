@@ -70,5 +70,3 @@ CREATE AGGREGATE @extschema@.fold(start @extschema@.facts, customer_id bigint, a
 );
 COMMENT ON AGGREGATE @extschema@.fold(@extschema@.facts, bigint, timestamptz, boolean, @extschema@.stage, boolean, double precision, numeric, interval, bigint, boolean, double precision, interval) IS
 'A customer''s facts folded from activities as prio folds them (0.5), in (at, activity_id) order, sorted inside: revives is the kind''s activity_kinds.revives, reply_weight and reply_half_life the settings''; an inbound activity answering an outbound touch adds reply_weight * 2^(-delay / reply_half_life) to intent.  activity_id may be NULL (ties keep their arrival order).';
-
-COMMENT ON COLUMN @extschema@.customer_state.next_due_at IS 'Last outbound touch (else first activity, else creation) + the tier''s cadence; for a silent or lost customer, + settings.silent_cadence or lost_cadence.';

@@ -40,10 +40,11 @@ typedef enum PrioApiVersion
 								 * no CLV models in rule_config */
 	PRIO_API_0_2,				/* + BTYD inputs and owner in customer_state,
 								 * BTYD inputs in facts, CLV models */
-	PRIO_API_0_4				/* the versioned entry points (*_0_4) */
+	PRIO_API_0_4,				/* the versioned entry points (*_0_4) */
+	PRIO_API_0_5				/* + revives and the reply term (prio.fold) */
 } PrioApiVersion;
 
-#define PRIO_API_CURRENT PRIO_API_0_4
+#define PRIO_API_CURRENT PRIO_API_0_5
 
 /* 0.2's schema or later: BTYD inputs in customer_state and facts, CLV models */
 #define PRIO_API_HAS_BTYD(api) ((api) >= PRIO_API_0_2)

@@ -106,11 +106,16 @@ load_kinds(void)
 {
 	SPITupleTable *tt;
 	MemoryContext old;
+	bool		with_revives;
 
 	/* its columns are read by position, as the types they were created with */
 	PrioCheckTableByName("activity_kinds");
-	tt = config_query(
-		"SELECT kind, direction OPERATOR(pg_catalog.=) 'inbound', stage, is_purchase,"
+	/* revives (0.5): every kind revives in a database not updated yet */
+	with_revives = get_attnum(PrioRelid("activity_kinds"), "revives") != InvalidAttrNumber;
+	tt = config_query(with_revives
+		? "SELECT kind, direction OPERATOR(pg_catalog.=) 'inbound', stage, is_purchase,"
+		"       intent_weight, revives FROM " PRIO_SCHEMA ".activity_kinds"
+		: "SELECT kind, direction OPERATOR(pg_catalog.=) 'inbound', stage, is_purchase,"
 		"       intent_weight FROM " PRIO_SCHEMA ".activity_kinds",
 		"prio.activity_kinds");
 	old = MemoryContextSwitchTo(config_cxt);
@@ -132,6 +137,7 @@ load_kinds(void)
 		k->stage = stage_null ? STAGE_PROSPECT : StageFromDatum(stage);
 		k->is_purchase = DatumGetBool(SPI_getbinval(t, d, 4, &isnull));
 		k->weight = DatumGetFloat8(SPI_getbinval(t, d, 5, &isnull));
+		k->revives = !with_revives || DatumGetBool(SPI_getbinval(t, d, 6, &isnull));
 	}
 	MemoryContextSwitchTo(old);
 	SPI_freetuptable(tt);
@@ -359,6 +365,7 @@ enum
 	S_VALUE_SCORE, S_BANT_THRESHOLD, S_INTENT_THRESHOLD,
 	S_W_TIER, S_W_RFM, S_W_BANT, S_W_INTENT, S_W_STAGE,
 	S_VALUE_MIN_CLV, S_CLV_HORIZON, S_CLV_DISCOUNT,	/* 0.2: absent from 0.1's row */
+	S_REPLY_WEIGHT, S_REPLY_HALF_LIFE, S_SILENT_CADENCE, S_LOST_CADENCE,	/* 0.5 */
 	S_NFIELDS
 };
 static const char *const settings_fields[S_NFIELDS] = {
@@ -366,14 +373,16 @@ static const char *const settings_fields[S_NFIELDS] = {
 	"cadence_a", "cadence_b", "cadence_c", "cadence_d",
 	"value_score", "bant_threshold", "intent_threshold",
 	"weight_tier", "weight_rfm", "weight_bant", "weight_intent", "weight_stage",
-	"value_min_clv", "clv_horizon", "clv_discount_rate"
+	"value_min_clv", "clv_horizon", "clv_discount_rate",
+	"reply_weight", "reply_half_life", "silent_cadence", "lost_cadence"
 };
 static const Oid settings_types[S_NFIELDS] = {
 	INTERVALOID, INTERVALOID, INTERVALOID, INTERVALOID,
 	INTERVALOID, INTERVALOID, INTERVALOID, INTERVALOID,
 	INT4OID, INT4OID, FLOAT8OID,
 	FLOAT8OID, FLOAT8OID, FLOAT8OID, FLOAT8OID, FLOAT8OID,
-	FLOAT8OID, INT4OID, FLOAT8OID
+	FLOAT8OID, INT4OID, FLOAT8OID,
+	FLOAT8OID, INTERVALOID, INTERVALOID, INTERVALOID
 };
 
 static const char *const bgnbd_fields[4] = {"r", "alpha", "a", "b"};
@@ -512,6 +521,26 @@ prio_read_settings(PrioSettings *s, RowReader *rr)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("setting clv_horizon must be 1..600 and clv_discount_rate in [0, 1)")));
+	}
+	/* 0.5: the reply term and the re-activation cadences; before, none */
+	{
+		bool		isnull;
+		Datum		d = RowGet(rr, S_REPLY_WEIGHT, &isnull);
+
+		s->reply_weight = isnull ? 0.0 : DatumGetFloat8(d);
+		if (!(s->reply_weight >= 0 && s->reply_weight < 1e6))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("setting reply_weight must be between 0 and 1e6")));
+		(void) RowGet(rr, S_REPLY_HALF_LIFE, &isnull);
+		s->reply_half_life_us = isnull ? (double) USECS_PER_DAY : field_usecs(rr, S_REPLY_HALF_LIFE);
+		(void) RowGet(rr, S_SILENT_CADENCE, &isnull);
+		s->has_react_cadence = !isnull;
+		if (s->has_react_cadence)
+		{
+			s->silent_cadence_us = field_usecs(rr, S_SILENT_CADENCE);
+			s->lost_cadence_us = field_usecs(rr, S_LOST_CADENCE);
+		}
 	}
 	s->has_model = false;
 	s->playbooks = NULL;

@@ -73,7 +73,7 @@ BEGIN
     LOOP
         -- grant_reader's
         EXECUTE pg_catalog.format('GRANT SELECT ON @extschema@.customer_types, @extschema@.customer_type_tags,'
-                                  ' @extschema@.key_customers TO %s', r.role);
+                                  ' @extschema@.key_customers, @extschema@.reactivation TO %s', r.role);
         IF r.level OPERATOR(pg_catalog.>=) 2 THEN   -- grant_writer's
             EXECUTE pg_catalog.format('GRANT INSERT, UPDATE, DELETE ON @extschema@.customer_type_tags TO %s', r.role);
         END IF;

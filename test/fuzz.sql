@@ -166,6 +166,11 @@ SELECT CASE WHEN pg_temp.pick(15) = 0 THEN NULL ELSE
            pg_temp.ok_or(10, 4::float8, pg_temp.rf8()),
            false, 12, 0.01::float8, '1 day'::interval, 30,
            pg_temp.ok_or(2, NULL::float8, pg_temp.ok_or(3, 500::float8, pg_temp.rf8())),
+           -- 0.5: reply term, re-activation cadences, the funnel weight
+           pg_temp.ok_or(8, 2::float8, pg_temp.rf8()),
+           pg_temp.ok_or(8, '1 day'::interval, pg_temp.rinterval()),
+           pg_temp.ok_or(8, '30 days'::interval, pg_temp.rinterval()),
+           pg_temp.ok_or(8, '90 days'::interval, pg_temp.rinterval()),
            pg_temp.ok_or(10, 150::float8, pg_temp.rf8()))::prio.settings END $$;
 
 -- CLV inputs.  Positive extremes (denormal to DBL_MAX) for the model parameters
@@ -354,6 +359,17 @@ BEGIN
             vfacts := (SELECT prio.fold(vfacts, c, t, inb, ks, ip, w, a, h ORDER BY t)
                          FROM unnest(id_a, ts_a, bool_a[1:n], stage_a, bool_a[n + 1:2 * n], f8_a, num_a, iv_a)
                               u(c, t, inb, ks, ip, w, a, h));
+            st := '00000';
+        EXCEPTION WHEN OTHERS THEN st := SQLSTATE; END;
+        INSERT INTO fuzz_log VALUES ('fold', st);
+        -- 0.5's fold: revives and the reply term's weight and half-life too
+        BEGIN
+            vfacts := (SELECT prio.fold(vfacts, c, t, inb, ks, ip, w, a, h, c, rv,
+                                        pg_temp.ok_or(4, 2::float8, pg_temp.rf8()),
+                                        pg_temp.ok_or(4, '1 day'::interval, pg_temp.rinterval()) ORDER BY t)
+                         FROM unnest(id_a, ts_a, bool_a[1:n], stage_a, bool_a[n + 1:2 * n], f8_a, num_a, iv_a,
+                                     ARRAY(SELECT pg_temp.ok_or(6, random() < 0.5, pg_temp.rbool()) FROM generate_series(1, n)))
+                              u(c, t, inb, ks, ip, w, a, h, rv));
             st := '00000';
         EXCEPTION WHEN OTHERS THEN st := SQLSTATE; END;
         INSERT INTO fuzz_log VALUES ('fold', st);

@@ -29,7 +29,8 @@ CREATE TEMP VIEW refolded AS
 SELECT x.customer_id, x.f
   FROM (SELECT c.customer_id,
                prio.fold(NULL, c.customer_id, a.at, k.direction = 'inbound', k.stage, k.is_purchase,
-                         k.intent_weight, a.amount, cfg.intent_half_life, a.activity_id) AS f
+                         k.intent_weight, a.amount, cfg.intent_half_life, a.activity_id, k.revives,
+                         cfg.reply_weight, cfg.reply_half_life) AS f
           FROM prio.customers c
           LEFT JOIN prio.activities a ON a.customer_id = c.customer_id
           LEFT JOIN prio.activity_kinds k ON k.kind = a.kind

@@ -38,7 +38,11 @@ CREATE TABLE @extschema@.settings (
     clv_refit_after  interval NOT NULL DEFAULT '1 day' CHECK (clv_refit_after > interval '0' AND clv_refit_after < interval '100 years'),
     clv_min_repeat_buyers integer NOT NULL DEFAULT 30 CHECK (clv_min_repeat_buyers BETWEEN 3 AND 1000000000),
     value_min_clv    double precision CHECK (value_min_clv IS NULL OR (value_min_clv > 0 AND value_min_clv < 'Infinity')),
-    -- added in 0.5
+    -- added in 0.5: reply speed, re-activation; the funnel's weight (deals)
+    reply_weight     double precision NOT NULL DEFAULT 2 CHECK (reply_weight >= 0 AND reply_weight < 1e6),
+    reply_half_life  interval NOT NULL DEFAULT '1 day' CHECK (reply_half_life > interval '0' AND reply_half_life < interval '100 years'),
+    silent_cadence   interval NOT NULL DEFAULT '30 days' CHECK (silent_cadence > interval '0' AND silent_cadence < interval '100 years'),
+    lost_cadence     interval NOT NULL DEFAULT '90 days' CHECK (lost_cadence > interval '0' AND lost_cadence < interval '100 years'),
     weight_funnel    double precision NOT NULL DEFAULT 150 CHECK (weight_funnel >= 0 AND weight_funnel < 1e6),
     CHECK (weight_tier + weight_rfm + weight_bant + weight_intent + weight_stage > 0)
 );
@@ -71,6 +75,10 @@ COMMENT ON COLUMN @extschema@.settings.clv_refit_after IS 'prio.refresh() fits t
 COMMENT ON COLUMN @extschema@.settings.value_min_clv IS 'When set, value is also high when the customer''s CLV (latest model, clv_horizon months) reaches this amount; NULL: CLV plays no part in the tier.';
 COMMENT ON COLUMN @extschema@.settings.weight_funnel IS 'Priority points added for an open deal: weight_funnel x the funnel points of its most advanced open deal''s stage (prio.deal_stages: the k-th of n open stages by position scores k/n), on top of the 0-100 of the other five weights.  The default, 150, lets a closing deal over the value threshold outrank every repeat buyer with no open deal, and keeps deal stages in funnel order within a tier.';
 COMMENT ON COLUMN @extschema@.settings.clv_min_repeat_buyers IS 'prio.refresh() fits the CLV models only when at least this many customers bought on two or more days.';
+COMMENT ON COLUMN @extschema@.settings.reply_weight IS 'Reply speed: an inbound activity answering an outbound touch (the last outbound after the last inbound) adds reply_weight * 2^(-(reply time - outbound time) / reply_half_life) to intent, beside its kind''s weight (kinds with a positive intent_weight only: a quick rejection earns nothing); 0: no reply term.';
+COMMENT ON COLUMN @extschema@.settings.reply_half_life IS 'Reply speed: a reply this long after our touch adds half of reply_weight to intent.';
+COMMENT ON COLUMN @extschema@.settings.silent_cadence IS 'Re-activation cadence of a silent customer, instead of its tier''s: next due = last outbound touch + this (prio.reactivation lists it once due).';
+COMMENT ON COLUMN @extschema@.settings.lost_cadence IS 'Re-activation cadence of a lost customer, instead of tier D''s: next due = last outbound touch + this (prio.reactivation lists it once due).';
 
 INSERT INTO @extschema@.settings (builtin) VALUES (true);
 
@@ -105,7 +113,9 @@ CREATE TABLE @extschema@.activity_kinds (
     is_purchase   boolean NOT NULL DEFAULT false,
     intent_weight double precision NOT NULL DEFAULT 0
                   CHECK (intent_weight > -1e6 AND intent_weight < 1e6),
-    builtin       boolean NOT NULL DEFAULT false
+    builtin       boolean NOT NULL DEFAULT false,
+    -- added in 0.5 (hence after builtin)
+    revives       boolean NOT NULL DEFAULT true
 );
 COMMENT ON TABLE @extschema@.activity_kinds IS
 'What each kind of activity means: direction, the stage it moves a customer to, whether it is a purchase, and its intent weight.  Add your own kinds with INSERT.';
@@ -115,22 +125,23 @@ COMMENT ON COLUMN @extschema@.activity_kinds.stage IS 'Stage this kind moves a c
 COMMENT ON COLUMN @extschema@.activity_kinds.is_purchase IS 'Counts for RFM frequency and monetary.';
 COMMENT ON COLUMN @extschema@.activity_kinds.intent_weight IS 'Intent added by one activity of this kind, halving every intent_half_life.';
 COMMENT ON COLUMN @extschema@.activity_kinds.builtin IS 'True while the row is as prio shipped it; set false by any change.';
+COMMENT ON COLUMN @extschema@.activity_kinds.revives IS 'Whether an activity of this kind can bring a lost customer back (true by default; false for the automated email_open).  For a lost customer, an inbound activity of a kind that does not revive is a contact and nothing more: the customer stays lost, it adds no intent, and it neither counts as inbound (last_inbound_at, the silent clock) nor answers our last touch.';
 
-INSERT INTO @extschema@.activity_kinds (kind, direction, stage, is_purchase, intent_weight, builtin) VALUES
-    ('purchase',     'inbound',  'won',        true,  3.0, true),
-    ('inquiry',      'inbound',  'interested', false, 3.0, true),
-    ('reply',        'inbound',  'interested', false, 2.0, true),
-    ('email_open',   'inbound',  NULL,         false, 0.5, true),
-    ('visit',        'inbound',  NULL,         false, 1.0, true),
-    ('trial_use',    'inbound',  'engaged',    false, 2.0, true),
-    ('demo_request', 'inbound',  'engaged',    false, 4.0, true),
-    ('rejected',     'inbound',  'lost',       false, 0.0, true),
-    ('call',         'outbound', NULL,         false, 0.0, true),
-    ('email',        'outbound', NULL,         false, 0.0, true),
-    ('meeting',      'outbound', 'engaged',    false, 0.0, true),
-    ('proposal',     'outbound', 'engaged',    false, 0.0, true),
-    ('quote',        'outbound', 'closing',    false, 0.0, true),
-    ('contract',     'outbound', 'won',        false, 0.0, true);
+INSERT INTO @extschema@.activity_kinds (kind, direction, stage, is_purchase, intent_weight, builtin, revives) VALUES
+    ('purchase',     'inbound',  'won',        true,  3.0, true, true),
+    ('inquiry',      'inbound',  'interested', false, 3.0, true, true),
+    ('reply',        'inbound',  'interested', false, 2.0, true, true),
+    ('email_open',   'inbound',  NULL,         false, 0.5, true, false),
+    ('visit',        'inbound',  NULL,         false, 1.0, true, true),
+    ('trial_use',    'inbound',  'engaged',    false, 2.0, true, true),
+    ('demo_request', 'inbound',  'engaged',    false, 4.0, true, true),
+    ('rejected',     'inbound',  'lost',       false, 0.0, true, true),
+    ('call',         'outbound', NULL,         false, 0.0, true, true),
+    ('email',        'outbound', NULL,         false, 0.0, true, true),
+    ('meeting',      'outbound', 'engaged',    false, 0.0, true, true),
+    ('proposal',     'outbound', 'engaged',    false, 0.0, true, true),
+    ('quote',        'outbound', 'closing',    false, 0.0, true, true),
+    ('contract',     'outbound', 'won',        false, 0.0, true, true);
 
 CREATE TRIGGER activity_kinds_guard
     BEFORE INSERT OR UPDATE ON @extschema@.activity_kinds

@@ -43,7 +43,30 @@ CREATE AGGREGATE @extschema@.fold(start @extschema@.facts, customer_id bigint, a
     PARALLEL = SAFE
 );
 COMMENT ON AGGREGATE @extschema@.fold(@extschema@.facts, bigint, timestamptz, boolean, @extschema@.stage, boolean, double precision, numeric, interval, bigint) IS
-'prio.fold in (at, activity_id) order, sorted inside: no ORDER BY needed (PostgreSQL 15 would sort each group separately).';
+'prio.fold in (at, activity_id) order, sorted inside: no ORDER BY needed (PostgreSQL 15 would sort each group separately).  As 0.4 folded: every kind revives and no reply term; the 13-argument prio.fold folds as prio does now.';
+
+-- 0.5: with the kind's revives and the reply term's settings
+CREATE FUNCTION @extschema@.fold_accum(internal, @extschema@.facts, bigint, timestamptz, boolean,
+                                       @extschema@.stage, boolean, double precision, numeric, interval, bigint,
+                                       boolean, double precision, interval)
+RETURNS internal AS 'MODULE_PATHNAME', 'prio_fold_accum_0_5'
+LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.fold_accum(internal, @extschema@.facts, bigint, timestamptz, boolean, @extschema@.stage, boolean, double precision, numeric, interval, bigint, boolean, double precision, interval) IS
+'Transition function of prio.fold (with activity_id, revives and the reply term).';
+
+CREATE AGGREGATE @extschema@.fold(start @extschema@.facts, customer_id bigint, at timestamptz,
+                                  inbound boolean, kind_stage @extschema@.stage, is_purchase boolean,
+                                  weight double precision, amount numeric, half_life interval,
+                                  activity_id bigint, revives boolean, reply_weight double precision,
+                                  reply_half_life interval) (
+    SFUNC = @extschema@.fold_accum,
+    STYPE = internal,
+    FINALFUNC = @extschema@.fold_final,
+    FINALFUNC_MODIFY = READ_WRITE,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE @extschema@.fold(@extschema@.facts, bigint, timestamptz, boolean, @extschema@.stage, boolean, double precision, numeric, interval, bigint, boolean, double precision, interval) IS
+'A customer''s facts folded from activities as prio folds them (0.5), in (at, activity_id) order, sorted inside: revives is the kind''s activity_kinds.revives, reply_weight and reply_half_life the settings''; an inbound activity answering an outbound touch adds reply_weight * 2^(-delay / reply_half_life) to intent.  activity_id may be NULL (ties keep their arrival order).';
 
 CREATE TYPE @extschema@.evaluation AS (
     effective_stage @extschema@.stage,

@@ -21,7 +21,7 @@ COMMENT ON TABLE @extschema@.labels IS
 COMMENT ON COLUMN @extschema@.labels.domain IS 'What the code names: stage, deal_stage, tier, customer_type, rfm_segment, channel, role, playbook, reason (the parts of the reason line), or a domain of your own (lower-case letters, digits, _).';
 COMMENT ON COLUMN @extschema@.labels.code IS 'The code as prio stores it: a stage (closing), a tier (A), a segment name (Champions), a channel (wechat), ...';
 COMMENT ON COLUMN @extschema@.labels.lang IS 'Language tag in canonical case: language (2-3 letters, lower case), then optionally a script (Hans), a region (CN, 419) and variants: en, zh-CN, zh-Hans-CN.';
-COMMENT ON COLUMN @extschema@.labels.label IS 'The text shown.  The reason domain''s labels are templates: {tier}, {bant}, {segment}, {r}, {f}, {m}, {n} and {date} are replaced by their values.';
+COMMENT ON COLUMN @extschema@.labels.label IS 'The text shown.  The reason domain''s labels are templates: {tier}, {bant}, {segment}, {r}, {f}, {m}, {n}, {date}, {amount} and {clv} are replaced by their values.';
 COMMENT ON COLUMN @extschema@.labels.builtin IS 'True while the row is as prio shipped it; set false by any change.';
 
 INSERT INTO @extschema@.labels (domain, code, lang, label, builtin)
@@ -106,7 +106,13 @@ SELECT v.domain, v.code, l.lang, CASE l.lang WHEN 'en' THEN v.en ELSE v.zh END, 
     ('reason', 'due',            'due {date}',              '{date} 到期'),
     -- for re-activation (prio.reactivation) and the next action (playbooks)
     ('reason', 'last_inbound',   '{n} days since the last reply', '距上次回复 {n} 天'),
-    ('reason', 'next_action',    '{channel}: {action}',     '{channel}：{action}')
+    ('reason', 'next_action',    '{channel}: {action}',     '{channel}：{action}'),
+    -- the rest of prio.reactivation's reason line (prio.reactivation_reason())
+    ('reason', 'last_inbound_1', '1 day since the last reply', '距上次回复 1 天'),
+    ('reason', 'no_inbound',     'never replied',           '从未回复'),
+    ('reason', 'bought_1',       '1 purchase, {amount} in total', '购买 1 次，共 {amount}'),
+    ('reason', 'bought',         '{n} purchases, {amount} in total', '购买 {n} 次，共 {amount}'),
+    ('reason', 'clv',            'CLV {clv}',               '预期价值 {clv}')
   ) v(domain, code, en, zh)
  CROSS JOIN (VALUES ('en'), ('zh-CN')) l(lang);
 

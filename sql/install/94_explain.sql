@@ -47,7 +47,32 @@ BEGIN
                    'silent_after', (x.cfg).silent_after, 'dormant_after', (x.cfg).dormant_after),
         'intent', pg_catalog.jsonb_build_object('value', (x.e).intent, 'threshold', (x.cfg).intent_threshold,
                    'half_life', (x.cfg).intent_half_life, 'no_reply', (x.e).no_reply,
-                   'no_reply_after', (x.cfg).no_reply_after),
+                   'no_reply_after', (x.cfg).no_reply_after,
+                   -- (0.5) reply speed: the settings, whether our last touch
+                   -- awaits an answer, and how much of the intent now the
+                   -- reply terms make (the fold with and without them)
+                   'reply', pg_catalog.jsonb_build_object('weight', (x.cfg).reply_weight,
+                       'half_life', (x.cfg).reply_half_life,
+                       'awaiting_reply_since', CASE WHEN s.last_outbound_at OPERATOR(pg_catalog.>)
+                                                         coalesce(s.last_inbound_at, '-infinity')
+                                                    THEN s.last_outbound_at END,
+                       'intent_from_replies', CASE WHEN c.source IS NULL THEN
+                           (SELECT @extschema@.decayed(f.with_reply, f.at, (x.cfg).intent_half_life, pg_catalog.now())
+                                   OPERATOR(pg_catalog.-)
+                                   @extschema@.decayed(f.without, f.at, (x.cfg).intent_half_life, pg_catalog.now())
+                              FROM (SELECT (g.w).intent AS with_reply, (g.wo).intent AS without, (g.w).intent_at AS at
+                                      FROM (SELECT @extschema@.fold(NULL, a.customer_id, a.at, k.direction OPERATOR(pg_catalog.=) 'inbound',
+                                                                    k.stage, k.is_purchase, k.intent_weight, a.amount,
+                                                                    (x.cfg).intent_half_life, a.activity_id, k.revives,
+                                                                    (x.cfg).reply_weight, (x.cfg).reply_half_life) AS w,
+                                                   @extschema@.fold(NULL, a.customer_id, a.at, k.direction OPERATOR(pg_catalog.=) 'inbound',
+                                                                    k.stage, k.is_purchase, k.intent_weight, a.amount,
+                                                                    (x.cfg).intent_half_life, a.activity_id, k.revives,
+                                                                    0, (x.cfg).reply_half_life) AS wo
+                                              FROM @extschema@.activities a
+                                              JOIN @extschema@.activity_kinds k ON k.kind OPERATOR(pg_catalog.=) a.kind
+                                             WHERE a.customer_id OPERATOR(pg_catalog.=) c.customer_id
+                                               AND a.at OPERATOR(pg_catalog.<=) pg_catalog.now()) g) f) END)),
         'value_high', (x.e).value_high, 'intent_high', (x.e).intent_high,
         'priority_points', pg_catalog.jsonb_build_object('tier', (x.e).p_tier, 'rfm', (x.e).p_rfm,
                    'bant', (x.e).p_bant, 'intent', (x.e).p_intent, 'stage', (x.e).p_stage,
@@ -80,8 +105,11 @@ BEGIN
                             FROM @extschema@.value_signals v),
         'value_signals_fired', pg_catalog.to_jsonb((x.e).value_signals),
         'next_due_at', (x.e).next_due_at,
-        'cadence', CASE (x.e).tier WHEN 'A' THEN (x.cfg).cadence_a WHEN 'B' THEN (x.cfg).cadence_b
-                                   WHEN 'C' THEN (x.cfg).cadence_c ELSE (x.cfg).cadence_d END,
+        -- (0.5) a silent or lost customer is woken up on its own cadence
+        'cadence', CASE WHEN (x.e).effective_stage OPERATOR(pg_catalog.=) 'silent' THEN (x.cfg).silent_cadence
+                        WHEN (x.e).effective_stage OPERATOR(pg_catalog.=) 'lost' THEN (x.cfg).lost_cadence
+                        ELSE CASE (x.e).tier WHEN 'A' THEN (x.cfg).cadence_a WHEN 'B' THEN (x.cfg).cadence_b
+                                             WHEN 'C' THEN (x.cfg).cadence_c ELSE (x.cfg).cadence_d END END,
         'clv', pg_catalog.jsonb_build_object(
                    'summary', pg_catalog.to_jsonb(@extschema@.customer_summary(s)),
                    'p_alive', @extschema@.p_alive(x.m_bgnbd, s),
@@ -147,11 +175,15 @@ BEGIN
     -- cadence is the cadence), the events' channels against it
     SELECT @extschema@._explain_playbook(s, v OPERATOR(pg_catalog.->>) 'tier', v OPERATOR(pg_catalog.->) 'events')
       INTO pb FROM @extschema@.customer_state s WHERE s.customer_id OPERATOR(pg_catalog.=) explain.customer_id;
+    -- (a silent or lost customer keeps its re-activation cadence, above)
     v := v OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('playbook', pb,
-             'cadence', COALESCE((SELECT a OPERATOR(pg_catalog.->) 'cadence'
-                                    FROM pg_catalog.jsonb_array_elements(pb OPERATOR(pg_catalog.->) 'applied') a
-                                   WHERE (a OPERATOR(pg_catalog.->>) 'chosen')::boolean),
-                                 v OPERATOR(pg_catalog.->) 'cadence'));
+             'cadence', CASE WHEN v OPERATOR(pg_catalog.->) 'stage' OPERATOR(pg_catalog.->>) 'effective'
+                                  OPERATOR(pg_catalog.=) ANY (ARRAY['silent', 'lost'])
+                             THEN v OPERATOR(pg_catalog.->) 'cadence'
+                             ELSE COALESCE((SELECT a OPERATOR(pg_catalog.->) 'cadence'
+                                              FROM pg_catalog.jsonb_array_elements(pb OPERATOR(pg_catalog.->) 'applied') a
+                                             WHERE (a OPERATOR(pg_catalog.->>) 'chosen')::boolean),
+                                           v OPERATOR(pg_catalog.->) 'cadence') END);
     RETURN v;
 END
 $$;

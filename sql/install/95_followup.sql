@@ -117,7 +117,7 @@ COMMENT ON COLUMN @extschema@.followup.bant IS 'BANT answers that are TRUE (0-4)
 COMMENT ON COLUMN @extschema@.followup.intent IS 'Buying intent decayed to now.';
 COMMENT ON COLUMN @extschema@.followup.last_activity_at IS 'Last activity of any kind.';
 COMMENT ON COLUMN @extschema@.followup.last_contact_at IS 'Last outbound touch by the team.';
-COMMENT ON COLUMN @extschema@.followup.next_due_at IS 'When the next follow-up is due (last touch + the cadence of the customer''s playbook).';
+COMMENT ON COLUMN @extschema@.followup.next_due_at IS 'When the next follow-up is due (last touch + the cadence of the customer''s playbook; silent and lost customers: + their re-activation cadence).';
 COMMENT ON COLUMN @extschema@.followup.overdue_days IS 'Whole days past next_due_at (0 when not overdue).';
 COMMENT ON COLUMN @extschema@.followup.reason IS 'One readable line: tier, BANT, RFM segment and scores, stage, due; in the session''s prio.language (prio.reason()).';
 COMMENT ON COLUMN @extschema@.followup.p_alive IS 'Probability the customer is still buying (BG/NBD of the latest prio.clv_models fit); NULL without purchases or a fit.';

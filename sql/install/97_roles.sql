@@ -18,7 +18,7 @@ BEGIN
         ' @extschema@.rule_config, @extschema@.customers, @extschema@.customer_state,'
         ' @extschema@.tier_history, @extschema@.settings, @extschema@.auto_breaks,'
         ' @extschema@.activity_kinds, @extschema@.rfm_segments, @extschema@.clv_models,'
-        ' @extschema@.activities, @extschema@.win_outcomes TO %s', role);
+        ' @extschema@.activities, @extschema@.win_outcomes, @extschema@.reactivation TO %s', role);
     -- 0.5: deals and what the rules read of them
     EXECUTE pg_catalog.format('GRANT SELECT ON @extschema@.deals, @extschema@.deal_stages,'
                               ' @extschema@.value_signals TO %s', role);

@@ -51,7 +51,7 @@ static const PrioColumn activities_columns[] = {
 
 static const PrioColumn activity_kinds_columns[] = {
 	{"kind", TEXTOID}, {"direction", TEXTOID}, {"stage", PRIO_STAGE_TYPE},
-	{"is_purchase", BOOLOID}, {"intent_weight", FLOAT8OID},
+	{"is_purchase", BOOLOID}, {"intent_weight", FLOAT8OID}, {"revives", BOOLOID, "0.5"},
 };
 
 static const PrioColumn customers_columns[] = {

@@ -107,11 +107,16 @@ load_kinds(void)
 {
 	SPITupleTable *tt;
 	MemoryContext old;
+	bool		with_revives;
 
 	/* its columns are read by position, as the types they were created with */
 	PrioCheckTableByName("activity_kinds");
-	tt = config_query(
-		"SELECT kind, direction OPERATOR(pg_catalog.=) 'inbound', stage, is_purchase,"
+	/* revives (0.5): every kind revives in a database not updated yet */
+	with_revives = get_attnum(PrioRelid("activity_kinds"), "revives") != InvalidAttrNumber;
+	tt = config_query(with_revives
+		? "SELECT kind, direction OPERATOR(pg_catalog.=) 'inbound', stage, is_purchase,"
+		"       intent_weight, revives FROM " PRIO_SCHEMA ".activity_kinds"
+		: "SELECT kind, direction OPERATOR(pg_catalog.=) 'inbound', stage, is_purchase,"
 		"       intent_weight FROM " PRIO_SCHEMA ".activity_kinds",
 		"prio.activity_kinds");
 	old = MemoryContextSwitchTo(config_cxt);
@@ -133,6 +138,7 @@ load_kinds(void)
 		k->stage = stage_null ? STAGE_PROSPECT : StageFromDatum(stage);
 		k->is_purchase = DatumGetBool(SPI_getbinval(t, d, 4, &isnull));
 		k->weight = DatumGetFloat8(SPI_getbinval(t, d, 5, &isnull));
+		k->revives = !with_revives || DatumGetBool(SPI_getbinval(t, d, 6, &isnull));
 		k->deal_quote = strcmp(k->name, "quote") == 0 || strcmp(k->name, "proposal") == 0;
 	}
 	MemoryContextSwitchTo(old);
@@ -438,6 +444,7 @@ enum
 	S_VALUE_SCORE, S_BANT_THRESHOLD, S_INTENT_THRESHOLD,
 	S_W_TIER, S_W_RFM, S_W_BANT, S_W_INTENT, S_W_STAGE,
 	S_VALUE_MIN_CLV, S_CLV_HORIZON, S_CLV_DISCOUNT,	/* 0.2: absent from 0.1's row */
+	S_REPLY_WEIGHT, S_REPLY_HALF_LIFE, S_SILENT_CADENCE, S_LOST_CADENCE,	/* 0.5 */
 	S_W_FUNNEL,					/* 0.5: absent before */
 	S_NFIELDS
 };
@@ -446,14 +453,17 @@ static const char *const settings_fields[S_NFIELDS] = {
 	"cadence_a", "cadence_b", "cadence_c", "cadence_d",
 	"value_score", "bant_threshold", "intent_threshold",
 	"weight_tier", "weight_rfm", "weight_bant", "weight_intent", "weight_stage",
-	"value_min_clv", "clv_horizon", "clv_discount_rate", "weight_funnel"
+	"value_min_clv", "clv_horizon", "clv_discount_rate",
+	"reply_weight", "reply_half_life", "silent_cadence", "lost_cadence",
+	"weight_funnel"
 };
 static const Oid settings_types[S_NFIELDS] = {
 	INTERVALOID, INTERVALOID, INTERVALOID, INTERVALOID,
 	INTERVALOID, INTERVALOID, INTERVALOID, INTERVALOID,
 	INT4OID, INT4OID, FLOAT8OID,
 	FLOAT8OID, FLOAT8OID, FLOAT8OID, FLOAT8OID, FLOAT8OID,
-	FLOAT8OID, INT4OID, FLOAT8OID, FLOAT8OID
+	FLOAT8OID, INT4OID, FLOAT8OID,
+	FLOAT8OID, INTERVALOID, INTERVALOID, INTERVALOID, FLOAT8OID
 };
 
 static const char *const bgnbd_fields[4] = {"r", "alpha", "a", "b"};
@@ -599,6 +609,26 @@ prio_read_settings(PrioSettings *s, RowReader *rr)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("setting weight_funnel must be between 0 and 1e6")));
+	}
+	/* 0.5: the reply term and the re-activation cadences; before, none */
+	{
+		bool		isnull;
+		Datum		d = RowGet(rr, S_REPLY_WEIGHT, &isnull);
+
+		s->reply_weight = isnull ? 0.0 : DatumGetFloat8(d);
+		if (!(s->reply_weight >= 0 && s->reply_weight < 1e6))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("setting reply_weight must be between 0 and 1e6")));
+		(void) RowGet(rr, S_REPLY_HALF_LIFE, &isnull);
+		s->reply_half_life_us = isnull ? (double) USECS_PER_DAY : field_usecs(rr, S_REPLY_HALF_LIFE);
+		(void) RowGet(rr, S_SILENT_CADENCE, &isnull);
+		s->has_react_cadence = !isnull;
+		if (s->has_react_cadence)
+		{
+			s->silent_cadence_us = field_usecs(rr, S_SILENT_CADENCE);
+			s->lost_cadence_us = field_usecs(rr, S_LOST_CADENCE);
+		}
 	}
 	s->has_model = false;
 	/* the value signals as 0.4 had them; prio_config() reads prio.value_signals */

@@ -326,13 +326,13 @@ PrioReplay(StateWriter *w, PrioFacts *f, PrioEvent *ev, int n, const PrioConfig 
 		if (ev[i].at >= as_of)
 		{
 			/* the present: the caller's evaluation now writes (and notifies) it */
-			prio_fold_events(f, &ev[i], n - i, cfg->kinds, cfg->settings.half_life_us, as_of,
+			prio_fold_events(f, &ev[i], n - i, cfg->kinds, &cfg->settings, as_of,
 							 cxt);
 			break;
 		}
 		while (j < n && ev[j].at == ev[i].at)
 			j++;
-		prio_fold_events(f, &ev[i], j - i, cfg->kinds, cfg->settings.half_life_us, as_of, cxt);
+		prio_fold_events(f, &ev[i], j - i, cfg->kinds, &cfg->settings, as_of, cxt);
 		prio_evaluate(&e, f, NULL, answers, answer_null, created_at, &cfg->settings, cfg->breaks,
 					  cfg->nbreaks, ev[i].at);
 		t[0] = e.tier;
@@ -379,7 +379,7 @@ fold_customer(RefoldSet *rs, Refold *r, PrioFacts *f, PrioEvent *ev, int n, Memo
 		PrioReplay(rs->writer, f, ev, n, rs->cfg, r->answers, r->answer_null, r->created_at,
 				   rs->as_of, &r->old_tier, &r->old_stage, cxt);
 	else
-		prio_fold_events(f, ev, n, rs->cfg->kinds, rs->cfg->settings.half_life_us, rs->as_of,
+		prio_fold_events(f, ev, n, rs->cfg->kinds, &rs->cfg->settings, rs->as_of,
 						 cxt);
 }
 

@@ -209,7 +209,7 @@ process_chunk(Context *cx, Chunk *ch)
 					   answer_null, created_at, cx->as_of, &old_tier, &old_stage, ch->cxt);
 		else
 			prio_fold_events(&f, &ch->rows[from], to - from, cx->cfg->kinds,
-							 cx->cfg->settings.half_life_us, cx->as_of, ch->cxt);
+							 &cx->cfg->settings, cx->as_of, ch->cxt);
 		PrioCustomerTypes(&held, &f, cx->cfg, cx->as_of);
 		prio_evaluate(&e, &f, &held, answers, answer_null, created_at,
 					  &cx->cfg->settings, cx->cfg->breaks, cx->cfg->nbreaks, cx->as_of);

@@ -722,7 +722,7 @@ static void
 fold_events(ActivityCollector *c, SweepCustomer *e, PrioFacts *f, MemoryContext cxt)
 {
 	prio_facts_init(f, e->customer_id);
-	prio_fold_events(f, e->ev, e->nev, c->cfg->kinds, c->cfg->settings.half_life_us, c->upto, cxt);
+	prio_fold_events(f, e->ev, e->nev, c->cfg->kinds, &c->cfg->settings, c->upto, cxt);
 }
 
 /*

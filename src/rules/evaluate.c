@@ -43,6 +43,22 @@ due_plus(TimestampTz ts, double us)
 	return (TimestampTz) due;
 }
 
+/*
+ * The follow-up cadence of a customer at an effective stage, given its
+ * playbook's: a silent or lost one is woken up on its own cadence (0.5,
+ * settings silent_cadence and lost_cadence), everyone else followed up on
+ * the cadence of its playbook (of its tier, when there are no playbooks).
+ */
+double
+prio_cadence_us(const PrioSettings *s, PrioStage stage, double cadence_us)
+{
+	if (s->has_react_cadence && stage == STAGE_SILENT)
+		return s->silent_cadence_us;
+	if (s->has_react_cadence && stage == STAGE_LOST)
+		return s->lost_cadence_us;
+	return cadence_us;
+}
+
 /* The rules, in the order the README gives them. */
 void
 prio_evaluate(PrioEval *e, const PrioFacts *f, const PrioHeldTypes *held,
@@ -225,9 +241,13 @@ prio_evaluate(PrioEval *e, const PrioFacts *f, const PrioHeldTypes *held,
 	/*
 	 * next due: the last outbound touch (else first activity, else creation)
 	 * + the cadence of the playbook that wins among the tier's and the
-	 * held types' (rules/playbook.c)
+	 * held types' (rules/playbook.c); (0.5) a silent or lost customer is
+	 * woken up on its re-activation cadence instead (settings
+	 * silent_cadence, lost_cadence)
 	 */
 	due_base = f->has_outbound ? f->last_outbound_at
 		: f->has_activity ? f->first_at : created_at;
-	e->next_due_at = due_plus(due_base, prio_playbook_cadence(e, s, e->types, e->ntypes));
+	e->next_due_at = due_plus(due_base,
+							  prio_cadence_us(s, e->stage,
+											  prio_playbook_cadence(e, s, e->types, e->ntypes)));
 }

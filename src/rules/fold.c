@@ -2,8 +2,9 @@
  * fold.c
  *		A customer's facts folded from its activities in (at, activity_id)
  *		order: first/last activity, last inbound/outbound/purchase, purchase
- *		count and sum, decayed intent, the base stage, and the BTYD inputs
- *		(first purchase, purchase days, first day's amount).
+ *		count and sum, decayed intent (with the reply term, 0.5), the base
+ *		stage, and the BTYD inputs (first purchase, purchase days, first
+ *		day's amount).
  *
  * The same step serves a full rebuild (start from nothing, every activity)
  * and live maintenance (start from the stored facts, only the new rows, when
@@ -39,11 +40,26 @@ max_ts(bool *has, TimestampTz *ts, TimestampTz at)
  * Everything but the purchase accounting, which prio_fold_event adds.  A
  * refund (signal false) is a contact in its direction and nothing more: it
  * neither steps the stage nor adds intent.
+ *
+ * Reply speed (0.5): an inbound activity that answers an outbound touch
+ * (the last outbound after the last inbound, or no inbound yet) adds
+ * reply_weight * 2^(-(at - last_outbound_at) / reply_half_life) to intent
+ * beside its kind's weight, decaying from then on like the rest: a reply
+ * ten minutes after our call counts nearly reply_weight, one three days
+ * later an eighth of it (half-life one day).  Only a kind that carries
+ * intent (intent_weight > 0) earns it: a quick "no" (rejected, weight 0)
+ * answers the touch but adds nothing.
+ *
+ * A lost customer and a kind that does not revive (activity_kinds.revives,
+ * an automated email_open): an inbound one is a contact and nothing more --
+ * not inbound for the silent clock (last_inbound_at) nor an answer to our
+ * last touch, no intent, the stage stays lost; an outbound one is our touch
+ * as any other, but leaves the stage lost too.
  */
 static void
-prio_fold_step(PrioFacts *f, TimestampTz at, bool inbound,
+prio_fold_step(PrioFacts *f, TimestampTz at, bool inbound, bool revives,
 			   bool has_kind_stage, PrioStage kind_stage,
-			   double weight, double half_life_us, bool signal)
+			   double weight, const PrioSettings *s, bool signal)
 {
 	if (!f->has_activity)
 	{
@@ -55,6 +71,11 @@ prio_fold_step(PrioFacts *f, TimestampTz at, bool inbound,
 		f->first_at = at;
 	if (at > f->last_at)
 		f->last_at = at;
+	if (inbound && !revives && f->stage == STAGE_LOST)
+		return;
+	if (inbound && signal && weight > 0.0 && s->reply_weight != 0.0 && f->has_outbound &&
+		(!f->has_inbound || f->last_outbound_at > f->last_inbound_at))
+		weight += s->reply_weight * prio_decay(f->last_outbound_at, at, s->reply_half_life_us);
 	if (inbound)
 		max_ts(&f->has_inbound, &f->last_inbound_at, at);
 	else
@@ -65,13 +86,13 @@ prio_fold_step(PrioFacts *f, TimestampTz at, bool inbound,
 	/* intent is kept decayed to the newest event it has seen */
 	if (at >= f->intent_at)
 	{
-		f->intent = f->intent * prio_decay(f->intent_at, at, half_life_us) + weight;
+		f->intent = f->intent * prio_decay(f->intent_at, at, s->half_life_us) + weight;
 		f->intent_at = at;
 	}
 	else
-		f->intent += weight * prio_decay(at, f->intent_at, half_life_us);
+		f->intent += weight * prio_decay(at, f->intent_at, s->half_life_us);
 
-	f->stage = prio_stage_step(f->stage, has_kind_stage, kind_stage, inbound);
+	f->stage = prio_stage_step(f->stage, has_kind_stage, kind_stage, inbound, revives);
 }
 
 static bool
@@ -129,9 +150,8 @@ prio_fold_months(PrioFacts *f, bool had_activity, TimestampTz at, bool inbound,
 
 /* One activity, the purchase accounting included; the sum is kept in cxt. */
 static void
-prio_fold_event(PrioFacts *f, TimestampTz at, bool inbound, bool has_kind_stage,
-				PrioStage kind_stage, bool is_purchase, double weight, Numeric amount,
-				double half_life_us, MemoryContext cxt)
+prio_fold_event(PrioFacts *f, TimestampTz at, const PrioKind *k, Numeric amount,
+				const PrioSettings *s, MemoryContext cxt)
 {
 	/*
 	 * A refund: a tracked table's purchase of a negative amount (prio's own
@@ -140,11 +160,14 @@ prio_fold_event(PrioFacts *f, TimestampTz at, bool inbound, bool has_kind_stage,
 	 * counts as a contact in its kind's direction, and monetary is net of it,
 	 * never below 0.  Folded in time order, as everything else.
 	 */
+	bool		is_purchase = k->is_purchase;
 	bool		refund = is_purchase && amount != NULL && numeric_negative(amount);
 	bool		had_activity = f->has_activity;
+	/* a lost customer's inbound of a kind that does not revive: no interaction */
+	bool		counts_inbound = k->inbound && (k->revives || f->stage != STAGE_LOST);
 
-	prio_fold_step(f, at, inbound, has_kind_stage, kind_stage, weight, half_life_us, !refund);
-	prio_fold_months(f, had_activity, at, inbound, is_purchase ? amount : NULL);
+	prio_fold_step(f, at, k->inbound, k->revives, k->has_stage, k->stage, k->weight, s, !refund);
+	prio_fold_months(f, had_activity, at, counts_inbound, is_purchase ? amount : NULL);
 	if (!isfinite(f->intent))
 		ereport(ERROR,
 				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
@@ -244,7 +267,7 @@ prio_event_cmp(const void *a, const void *b)
  */
 void
 prio_fold_events(PrioFacts *f, PrioEvent *ev, int n, const PrioKind *kinds,
-				 double half_life_us, TimestampTz upto, MemoryContext cxt)
+				 const PrioSettings *s, TimestampTz upto, MemoryContext cxt)
 {
 	bool		sorted = true;
 
@@ -264,8 +287,7 @@ prio_fold_events(PrioFacts *f, PrioEvent *ev, int n, const PrioKind *kinds,
 			f->has_planned = true;
 			break;
 		}
-		prio_fold_event(f, ev[i].at, k->inbound, k->has_stage, k->stage, k->is_purchase,
-						k->weight, k->is_purchase ? ev[i].amount : NULL, half_life_us, cxt);
+		prio_fold_event(f, ev[i].at, k, k->is_purchase ? ev[i].amount : NULL, s, cxt);
 		prio_fold_quote(f, k, &ev[i], cxt);
 	}
 }

@@ -11,16 +11,22 @@ const char *const prio_stage_names[STAGE_COUNT] = {
 };
 
 /*
- * One activity's effect on the base stage.  lost and won kinds decide
- * outright; a lost customer is revived only by something inbound; a won one
- * moves only to lost; otherwise stages only move forward, and anything
- * inbound makes a prospect at least interested.
+ * One activity's effect on the base stage.  A lost customer stays lost
+ * whatever a kind that does not revive says (activity_kinds.revives, 0.5:
+ * an automated email_open does not bring back a customer who said no);
+ * otherwise lost and won kinds decide outright; a lost customer is revived
+ * only by something inbound; a won one moves only to lost; otherwise stages
+ * only move forward, and anything inbound makes a prospect at least
+ * interested.
  */
 PrioStage
-prio_stage_step(PrioStage stage, bool has_kind_stage, PrioStage kind_stage, bool inbound)
+prio_stage_step(PrioStage stage, bool has_kind_stage, PrioStage kind_stage, bool inbound,
+				bool revives)
 {
 	PrioStage	next = stage;
 
+	if (stage == STAGE_LOST && !revives)
+		return STAGE_LOST;
 	/* kinds cannot carry silent (a CHECK refuses it); treat it as none */
 	if (has_kind_stage && kind_stage == STAGE_SILENT)
 		has_kind_stage = false;

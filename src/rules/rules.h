@@ -22,7 +22,7 @@ typedef enum PrioStage
 
 extern const char *const prio_stage_names[STAGE_COUNT];
 extern PrioStage prio_stage_step(PrioStage stage, bool has_kind_stage,
-								 PrioStage kind_stage, bool inbound);
+								 PrioStage kind_stage, bool inbound, bool revives);
 extern PrioStage prio_effective_stage(PrioStage base, bool has_since, TimestampTz since,
 									  TimestampTz as_of, double silent_us, double dormant_us);
 
@@ -120,6 +120,7 @@ typedef struct PrioKind
 	PrioStage	stage;
 	bool		is_purchase;
 	double		weight;
+	bool		revives;		/* 0.5: may bring a lost customer back */
 	bool		deal_quote;		/* 0.5: quote or proposal: with an amount, an implicit deal */
 } PrioKind;
 
@@ -139,8 +140,10 @@ typedef struct PrioEvent
 
 extern void prio_facts_init(PrioFacts *f, int64 customer_id);
 extern int	prio_event_cmp(const void *a, const void *b);
+/* s: intent_half_life, and the reply term's weight and half-life */
+struct PrioSettings;
 extern void prio_fold_events(PrioFacts *f, PrioEvent *ev, int n, const PrioKind *kinds,
-							 double half_life_us, TimestampTz upto, MemoryContext cxt);
+							 const struct PrioSettings *s, TimestampTz upto, MemoryContext cxt);
 
 /* rules/deals.c: a deal stage (prio.deal_stages), as the rules read it */
 typedef struct PrioDealStage
@@ -192,6 +195,13 @@ typedef struct PrioSettings
 	int			ndeal_stages;
 	/* 0.5: prio.playbooks (rules/playbook.c); NULL: none, the tiers' cadences */
 	const struct PrioPlaybooks *playbooks;
+	/* 0.5: the reply term (reply_weight 0: none, as before 0.5) ... */
+	double		reply_weight;
+	double		reply_half_life_us;
+	/* ... and the re-activation cadences (absent before 0.5: the playbooks') */
+	bool		has_react_cadence;
+	double		silent_cadence_us;
+	double		lost_cadence_us;
 } PrioSettings;
 
 /*
@@ -238,6 +248,7 @@ extern void prio_btyd_inputs(TimestampTz first_purchase_at, TimestampTz last_pur
 extern bool prio_customer_clv(const PrioFacts *f, const PrioSettings *s, TimestampTz as_of,
 							  double *clv);
 /* rules/evaluate.c: the rules */
+extern double prio_cadence_us(const PrioSettings *s, PrioStage stage, double cadence_us);
 extern void prio_evaluate(PrioEval *e, const PrioFacts *f, const PrioHeldTypes *held,
 						  const bool *bant_answers,
 						  const bool *bant_null, TimestampTz created_at, const PrioSettings *s,

@@ -100,7 +100,7 @@ EvaluateFacts(FunctionCallInfo fcinfo, PrioApiVersion api, bool with_models)
 	 * them (prio.facts has no monthly buckets to compute them from): a held
 	 * type's playbook may set the due date
 	 */
-	if (api == PRIO_API_CURRENT)
+	if (api >= PRIO_API_0_4)	/* prio_evaluate*_0_4, which 0.5 names too */
 	{
 		MemoryContext cxt = CurrentMemoryContext;
 

@@ -1,9 +1,11 @@
 /*
  * fold.c
  *		The aggregate prio.fold(start, customer_id, at, inbound, kind_stage,
- *		is_purchase, weight, amount, half_life [, activity_id]) RETURNS
- *		prio.facts: fold_accum keeps the rows, fold_final folds them
- *		(prio_fold_events, rules/fold.c) into the start.
+ *		is_purchase, weight, amount, half_life [, activity_id [, revives,
+ *		reply_weight, reply_half_life]]) RETURNS prio.facts: fold_accum
+ *		keeps the rows, fold_final folds them (prio_fold_events,
+ *		rules/fold.c) into the start.  Without the last three (0.4's
+ *		aggregates) every kind revives and there is no reply term.
  */
 #include "prio.h"
 
@@ -19,7 +21,7 @@ typedef struct FoldState
 {
 	PrioFacts	facts;			/* the start */
 	bool		has_start_id;	/* start named its customer */
-	double		half_life_us;
+	PrioSettings settings;		/* half_life_us, reply_weight, reply_half_life_us */
 	RowReader	reader;
 	PrioEvent  *ev;
 	int			nev;
@@ -35,7 +37,7 @@ typedef struct FoldState
  */
 static int
 fold_kind(FoldState *st, bool inbound, bool has_stage, PrioStage stage, bool is_purchase,
-		  double weight, MemoryContext aggcontext)
+		  double weight, bool revives, MemoryContext aggcontext)
 {
 	PrioKind   *k;
 
@@ -43,7 +45,7 @@ fold_kind(FoldState *st, bool inbound, bool has_stage, PrioStage stage, bool is_
 	{
 		k = &st->kinds[i];
 		if (k->inbound == inbound && k->has_stage == has_stage && k->stage == stage &&
-			k->is_purchase == is_purchase && k->weight == weight)
+			k->is_purchase == is_purchase && k->weight == weight && k->revives == revives)
 			return i;
 	}
 	if (st->nkinds == st->capkinds)
@@ -59,14 +61,18 @@ fold_kind(FoldState *st, bool inbound, bool has_stage, PrioStage stage, bool is_
 	k->stage = stage;
 	k->is_purchase = is_purchase;
 	k->weight = weight;
+	k->revives = revives;
 	return st->nkinds++;
 }
 
 /*
  * prio.fold(start, customer_id, at, inbound, kind_stage, is_purchase,
- *           weight, amount, half_life [, activity_id]): the transition
- * function of the aggregate without activity_id (ties keep their arrival
- * order) and with it (ties in activity_id order), for API version api.
+ *           weight, amount, half_life [, activity_id [, revives,
+ *           reply_weight, reply_half_life]]): the transition function of
+ * the aggregate without activity_id (ties keep their arrival order) and
+ * with it (ties in activity_id order), for API version api; 0.5's has the
+ * last three too (the kind's revives, settings.reply_weight and
+ * reply_half_life).
  */
 Datum
 FoldAccum(FunctionCallInfo fcinfo, PrioApiVersion api, bool with_activity_id)
@@ -79,6 +85,7 @@ FoldAccum(FunctionCallInfo fcinfo, PrioApiVersion api, bool with_activity_id)
 	PrioStage	stage;
 	bool		is_purchase;
 	double		weight;
+	bool		revives = true;
 
 	/* its internal argument keeps SQL from calling it but as the aggregate's */
 	if (!AggCheckCallContext(fcinfo, &aggcontext))
@@ -99,7 +106,22 @@ FoldAccum(FunctionCallInfo fcinfo, PrioApiVersion api, bool with_activity_id)
 			st->facts.customer_id = PG_GETARG_INT64(2);
 		}
 		CheckArgNotNull(fcinfo, 9, "half_life");
-		st->half_life_us = CheckPositiveInterval(PG_GETARG_INTERVAL_P(9), "half_life");
+		st->settings.half_life_us = CheckPositiveInterval(PG_GETARG_INTERVAL_P(9), "half_life");
+		st->settings.reply_weight = 0.0;
+		st->settings.reply_half_life_us = (double) USECS_PER_DAY;
+		if (api >= PRIO_API_0_5)
+		{
+			CheckArgNotNull(fcinfo, 12, "reply_weight");
+			CheckArgNotNull(fcinfo, 13, "reply_half_life");
+			st->settings.reply_weight = PG_GETARG_FLOAT8(12);
+			if (!(st->settings.reply_weight >= 0 && st->settings.reply_weight < 1e6))
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("reply_weight must be between 0 and 1e6, not %g",
+								st->settings.reply_weight)));
+			st->settings.reply_half_life_us =
+				CheckPositiveInterval(PG_GETARG_INTERVAL_P(13), "reply_half_life");
+		}
 	}
 	else
 		st = (FoldState *) PG_GETARG_POINTER(0);
@@ -120,11 +142,16 @@ FoldAccum(FunctionCallInfo fcinfo, PrioApiVersion api, bool with_activity_id)
 	is_purchase = !PG_ARGISNULL(6) && PG_GETARG_BOOL(6);
 	weight = PG_ARGISNULL(7) ? 0.0 : PG_GETARG_FLOAT8(7);
 	CheckFiniteDouble(weight, "weight");
+	if (api >= PRIO_API_0_5)
+	{
+		CheckArgNotNull(fcinfo, 11, "revives");
+		revives = PG_GETARG_BOOL(11);
+	}
 	e = &st->ev[st->nev];
 	e->at = PG_GETARG_TIMESTAMPTZ(3);
 	e->activity_id = (with_activity_id && !PG_ARGISNULL(10)) ? PG_GETARG_INT64(10) : 0;
 	e->seq = st->nev;
-	e->kind = fold_kind(st, inbound, has_stage, stage, is_purchase, weight, aggcontext);
+	e->kind = fold_kind(st, inbound, has_stage, stage, is_purchase, weight, revives, aggcontext);
 	e->amount = NULL;
 	if (is_purchase && !PG_ARGISNULL(8))
 	{
@@ -152,6 +179,14 @@ Datum
 prio_fold_accum_by_id_0_4(PG_FUNCTION_ARGS)
 {
 	return FoldAccum(fcinfo, PRIO_API_0_4, true);
+}
+
+/* prio.fold_accum(internal, facts, ..., activity_id, revives, reply_weight, reply_half_life) of 0.5 */
+PG_FUNCTION_INFO_V1(prio_fold_accum_0_5);
+Datum
+prio_fold_accum_0_5(PG_FUNCTION_ARGS)
+{
+	return FoldAccum(fcinfo, PRIO_API_0_5, true);
 }
 
 PG_FUNCTION_INFO_V1(prio_fold_final);
@@ -186,7 +221,7 @@ prio_fold_final(PG_FUNCTION_ARGS)
 		memcpy(m, f.first_day_amount, VARSIZE(f.first_day_amount));
 		f.first_day_amount = m;
 	}
-	prio_fold_events(&f, st->ev, st->nev, st->kinds, st->half_life_us, DT_NOEND,
+	prio_fold_events(&f, st->ev, st->nev, st->kinds, &st->settings, DT_NOEND,
 					 CurrentMemoryContext);
 	PG_RETURN_DATUM(FactsGetDatum(&f, BlessTupleDesc(desc)));
 }

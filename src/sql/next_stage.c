@@ -1,7 +1,8 @@
 /*
  * next_stage.c
  *		prio.next_stage(stage, kind_stage, inbound): one activity's step of
- *		the base stage (rules/lifecycle.c).
+ *		the base stage (rules/lifecycle.c), by a kind that revives a lost
+ *		customer (activity_kinds.revives).
  */
 #include "prio.h"
 
@@ -20,5 +21,5 @@ prio_next_stage(PG_FUNCTION_ARGS)
 												  !PG_ARGISNULL(1),
 												  PG_ARGISNULL(1) ? STAGE_PROSPECT
 												  : StageFromDatum(PG_GETARG_DATUM(1)),
-												  PG_GETARG_BOOL(2))));
+												  PG_GETARG_BOOL(2), true)));
 }

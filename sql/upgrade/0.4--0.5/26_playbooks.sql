@@ -2,7 +2,7 @@
 -- column): the playbook each customer follows; evaluate() reads them.
 ALTER TABLE @extschema@.customer_state ADD COLUMN playbook text;
 COMMENT ON COLUMN @extschema@.customer_state.playbook IS 'The playbook that set next_due_at (prio.playbooks): the tier''s or a key-customer type''s, the shortest cadence of those that apply.';
-COMMENT ON COLUMN @extschema@.customer_state.next_due_at IS 'Last outbound touch (else first activity, else creation) + the cadence of the customer''s playbook (column playbook).';
+COMMENT ON COLUMN @extschema@.customer_state.next_due_at IS 'Last outbound touch (else first activity, else creation) + the cadence of the customer''s playbook (column playbook); for a silent or lost customer, + settings.silent_cadence or lost_cadence.';
 
 -- prio.evaluate() reads the playbooks in force: STABLE, no longer IMMUTABLE
 ALTER FUNCTION @extschema@.evaluate(@extschema@.facts, @extschema@.customers, @extschema@.settings,

@@ -73,8 +73,8 @@ BEGIN
     LOOP
         -- grant_reader's
         EXECUTE pg_catalog.format('GRANT SELECT ON @extschema@.customer_types, @extschema@.customer_type_tags,'
-                                  ' @extschema@.key_customers, @extschema@.deals, @extschema@.deal_stages,'
-                                  ' @extschema@.value_signals TO %s', r.role);
+                                  ' @extschema@.key_customers, @extschema@.reactivation, @extschema@.deals,'
+                                  ' @extschema@.deal_stages, @extschema@.value_signals TO %s', r.role);
         IF r.level OPERATOR(pg_catalog.>=) 2 THEN   -- grant_writer's
             EXECUTE pg_catalog.format('GRANT INSERT, UPDATE, DELETE ON @extschema@.customer_type_tags,'
                                       ' @extschema@.deals TO %s', r.role);

@@ -24,7 +24,8 @@ INSTALL_PARTS = $(sort $(wildcard sql/install/*.sql))
 # install parts new in it (NEW_IN_0_5), verbatim, then explain(), followup and
 # the role functions as they install.
 UPGRADE_DIR = sql/upgrade/0.4--0.5
-NEW_IN_0_5  = sql/install/87_types.sql sql/install/88_playbooks.sql sql/install/89_labels.sql sql/install/94_reactivation.sql
+NEW_IN_0_5  = sql/install/86_deals.sql sql/install/87_types.sql sql/install/88_playbooks.sql \
+              sql/install/89_labels.sql sql/install/94_reactivation.sql
 UPGRADE_PARTS = $(sort $(wildcard $(UPGRADE_DIR)/[1-4]*.sql)) $(NEW_IN_0_5) \
                 $(sort $(wildcard $(UPGRADE_DIR)/[5-8]*.sql)) sql/install/94_explain.sql \
                 sql/install/95_followup.sql sql/install/97_roles.sql $(UPGRADE_DIR)/99_end.sql

@@ -221,7 +221,7 @@ INSERT INTO crm.leads (id, title, score) VALUES ('00000000-0000-0000-0000-000000
 SELECT pg_temp.err($$SELECT prio.track(NULL, 'customers', '{"key": "id"}')$$) AS null_source;
 SELECT pg_temp.err($$SELECT prio.track('crm.leads', NULL, '{"key": "id"}')$$) AS null_role;
 SELECT pg_temp.err($$SELECT prio.track('crm.leads', 'customers', NULL)$$) AS null_mapping;
-SELECT pg_temp.err($$SELECT prio.track('crm.leads', 'deals', '{"key": "id"}')$$) AS deals_not_yet;
+SELECT pg_temp.err($$SELECT prio.track('crm.leads', 'deals', '{"key": "id"}')$$) AS deals_need_customer_and_stage;
 SELECT pg_temp.err($$SELECT prio.track('crm.leads', 'prospects', '{"key": "id"}')$$) AS unknown_role;
 SELECT pg_temp.err($$SELECT prio.untrack(NULL)$$) AS untrack_null;
 -- what is tracked: tables only, once

@@ -41,7 +41,9 @@ typedef enum PrioApiVersion
 	PRIO_API_0_2,				/* + BTYD inputs and owner in customer_state,
 								 * BTYD inputs in facts, CLV models */
 	PRIO_API_0_4,				/* the versioned entry points (*_0_4) */
-	PRIO_API_0_5				/* + revives and the reply term (prio.fold) */
+	PRIO_API_0_5				/* + revives and the reply term (prio.fold);
+								 * deal facts; prio.evaluation's p_funnel,
+								 * value_signals (*_0_5) */
 } PrioApiVersion;
 
 #define PRIO_API_CURRENT PRIO_API_0_5

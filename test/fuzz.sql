@@ -166,11 +166,12 @@ SELECT CASE WHEN pg_temp.pick(15) = 0 THEN NULL ELSE
            pg_temp.ok_or(10, 4::float8, pg_temp.rf8()),
            false, 12, 0.01::float8, '1 day'::interval, 30,
            pg_temp.ok_or(2, NULL::float8, pg_temp.ok_or(3, 500::float8, pg_temp.rf8())),
-           -- 0.5: reply term, re-activation cadences
+           -- 0.5: reply term, re-activation cadences, the funnel weight
            pg_temp.ok_or(8, 2::float8, pg_temp.rf8()),
            pg_temp.ok_or(8, '1 day'::interval, pg_temp.rinterval()),
            pg_temp.ok_or(8, '30 days'::interval, pg_temp.rinterval()),
-           pg_temp.ok_or(8, '90 days'::interval, pg_temp.rinterval()))::prio.settings END $$;
+           pg_temp.ok_or(8, '90 days'::interval, pg_temp.rinterval()),
+           pg_temp.ok_or(10, 150::float8, pg_temp.rf8()))::prio.settings END $$;
 
 -- CLV inputs.  Positive extremes (denormal to DBL_MAX) for the model parameters
 -- and the times, whole numbers too large to count for x.

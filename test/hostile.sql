@@ -463,7 +463,7 @@ SELECT * FROM pg_temp.bad($$UPDATE prio.rfm_segments SET r_min = 9 WHERE positio
 -- track() time, with nothing half-done
 ------------------------------------------------------------------------
 SELECT * FROM pg_temp.bad($$SELECT prio.track(NULL, 'customers', '{"key": "id"}')$$, '22004', 'track: NULL source');
-SELECT * FROM pg_temp.bad($$SELECT prio.track('hostile_app.leads', 'deals', '{"key": "id"}')$$, '0A000', 'track: deals not yet');
+SELECT * FROM pg_temp.bad($$SELECT prio.track('hostile_app.leads', 'deals', '{"key": "id"}')$$, '22023', 'track: a deals mapping without customer and stage');
 SELECT * FROM pg_temp.bad($$SELECT prio.track('hostile_app.leads', 'activities', '{"customer": "id", "kind": "name", "at": "at"}')$$, '42704', 'track: activities whose customer type no tracked customers table has');
 SELECT * FROM pg_temp.bad($$SELECT prio.track('hostile_app.events', 'activities', '{"customer": "account", "kind": "kind", "at": "at"}')$$, '42710', 'track: activities tracked twice');
 SELECT * FROM pg_temp.bad($$SELECT prio.untrack('hostile_app.accounts')$$, '2BP01', 'untrack: customers whose activities are tracked');

@@ -427,7 +427,13 @@ LANGUAGE sql AS $$
                          WHEN e.base = 'won' AND now() - e.since >= cfg.dormant_after THEN 'silent'
                          ELSE e.base END::prio.stage AS eff,
                (coalesce(e.ms >= cfg.value_score, false) OR coalesce(e.fs >= cfg.value_score, false)
-                OR coalesce(e.budget AND e.authority, false)) AS vh
+                OR coalesce(e.budget AND e.authority, false)
+                -- (0.5) the key_type value signal: a held type that implies value
+                -- (the types held are checked against their rules below)
+                OR EXISTS (SELECT 1 FROM prio.customer_state s
+                             JOIN prio.customer_types t ON t.type = ANY (s.types)
+                            WHERE s.customer_id = e.customer_id AND t.implies_value
+                              AND (SELECT v.enabled FROM prio.value_signals v WHERE v.signal = 'key_type'))) AS vh
           FROM e CROSS JOIN cfg
     ), h AS (
         SELECT g.*, (NOT g.noreply AND (g.bant >= cfg.bant_threshold OR g.eff IN ('engaged', 'closing')

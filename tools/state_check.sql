@@ -1,21 +1,24 @@
 -- Does the live state equal a rebuild?  Used by tools/stress.sh, crash.sh and
 -- dumprestore.sh; prints "name value" lines, every check reads 0 when all is well.
 -- In one transaction: refresh (so the stored evaluation is as of now), snapshot
--- customer_state (all but updated_at), recompute (facts it had to fix), compare.
+-- customer_state (all but updated_at; 0.5: the deal facts too), recompute (facts
+-- it had to fix), compare.
 BEGIN;
 SELECT 'refresh ' || coalesce(prio.refresh()::text, 'skipped');
 CREATE TEMP TABLE snap AS
 SELECT customer_id, first_at, last_at, last_inbound_at, last_outbound_at, last_purchase_at, frequency,
        monetary, intent, intent_at, stage, effective_stage, r_score, f_score, m_score, bant, no_reply,
        value_high, intent_high, tier, priority, next_due_at, rule, next_planned_at,
-       month_purchases, month_inbound, types, playbook
+       month_purchases, month_inbound, types, playbook,
+       open_deals, funnel_stage, pipeline, last_deal_at, deal_closed_at, deal_outcome, quote_amount, quote_at
   FROM prio.customer_state;
 SELECT 'recompute ' || prio.recompute();
 CREATE TEMP TABLE now_state AS
 SELECT customer_id, first_at, last_at, last_inbound_at, last_outbound_at, last_purchase_at, frequency,
        monetary, intent, intent_at, stage, effective_stage, r_score, f_score, m_score, bant, no_reply,
        value_high, intent_high, tier, priority, next_due_at, rule, next_planned_at,
-       month_purchases, month_inbound, types, playbook
+       month_purchases, month_inbound, types, playbook,
+       open_deals, funnel_stage, pipeline, last_deal_at, deal_closed_at, deal_outcome, quote_amount, quote_at
   FROM prio.customer_state;
 SELECT 'differ ' || count(*) FROM ((TABLE snap EXCEPT TABLE now_state)
                                    UNION ALL (TABLE now_state EXCEPT TABLE snap)) d;

@@ -38,11 +38,12 @@ CREATE TABLE @extschema@.settings (
     clv_refit_after  interval NOT NULL DEFAULT '1 day' CHECK (clv_refit_after > interval '0' AND clv_refit_after < interval '100 years'),
     clv_min_repeat_buyers integer NOT NULL DEFAULT 30 CHECK (clv_min_repeat_buyers BETWEEN 3 AND 1000000000),
     value_min_clv    double precision CHECK (value_min_clv IS NULL OR (value_min_clv > 0 AND value_min_clv < 'Infinity')),
-    -- added in 0.5: reply speed, re-activation
+    -- added in 0.5: reply speed, re-activation; the funnel's weight (deals)
     reply_weight     double precision NOT NULL DEFAULT 2 CHECK (reply_weight >= 0 AND reply_weight < 1e6),
     reply_half_life  interval NOT NULL DEFAULT '1 day' CHECK (reply_half_life > interval '0' AND reply_half_life < interval '100 years'),
     silent_cadence   interval NOT NULL DEFAULT '30 days' CHECK (silent_cadence > interval '0' AND silent_cadence < interval '100 years'),
     lost_cadence     interval NOT NULL DEFAULT '90 days' CHECK (lost_cadence > interval '0' AND lost_cadence < interval '100 years'),
+    weight_funnel    double precision NOT NULL DEFAULT 150 CHECK (weight_funnel >= 0 AND weight_funnel < 1e6),
     CHECK (weight_tier + weight_rfm + weight_bant + weight_intent + weight_stage > 0)
 );
 COMMENT ON TABLE @extschema@.settings IS
@@ -72,6 +73,7 @@ COMMENT ON COLUMN @extschema@.settings.clv_horizon IS 'Months (periods of 4.345 
 COMMENT ON COLUMN @extschema@.settings.clv_discount_rate IS 'Discount rate per month for the clv column.';
 COMMENT ON COLUMN @extschema@.settings.clv_refit_after IS 'prio.refresh() fits the CLV models again when the latest fit is older than this.';
 COMMENT ON COLUMN @extschema@.settings.value_min_clv IS 'When set, value is also high when the customer''s CLV (latest model, clv_horizon months) reaches this amount; NULL: CLV plays no part in the tier.';
+COMMENT ON COLUMN @extschema@.settings.weight_funnel IS 'Priority points added for an open deal: weight_funnel x the funnel points of its most advanced open deal''s stage (prio.deal_stages: the k-th of n open stages by position scores k/n), on top of the 0-100 of the other five weights.  The default, 150, lets a closing deal over the value threshold outrank every repeat buyer with no open deal, and keeps deal stages in funnel order within a tier.';
 COMMENT ON COLUMN @extschema@.settings.clv_min_repeat_buyers IS 'prio.refresh() fits the CLV models only when at least this many customers bought on two or more days.';
 COMMENT ON COLUMN @extschema@.settings.reply_weight IS 'Reply speed: an inbound activity answering an outbound touch (the last outbound after the last inbound) adds reply_weight * 2^(-(reply time - outbound time) / reply_half_life) to intent, beside its kind''s weight (kinds with a positive intent_weight only: a quick rejection earns nothing); 0: no reply term.';
 COMMENT ON COLUMN @extschema@.settings.reply_half_life IS 'Reply speed: a reply this long after our touch adds half of reply_weight to intent.';

@@ -50,7 +50,7 @@ COMMENT ON COLUMN @extschema@.activities.activity_id IS 'Generated key; ties at 
 COMMENT ON COLUMN @extschema@.activities.customer_id IS 'The customer (prio.customers).';
 COMMENT ON COLUMN @extschema@.activities.kind IS 'The kind of activity (prio.activity_kinds).';
 COMMENT ON COLUMN @extschema@.activities.at IS 'When it happened; finite, at most a day in the future.';
-COMMENT ON COLUMN @extschema@.activities.amount IS 'Purchase amount (0 for anything else); 0 <= amount < 1e15.';
+COMMENT ON COLUMN @extschema@.activities.amount IS 'Purchase amount; of a quote or proposal (0.5), the amount offered: with no deals, it stands for an open deal; 0 for anything else; 0 <= amount < 1e15.';
 COMMENT ON COLUMN @extschema@.activities.note IS 'Free text.';
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.activities', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.activities_activity_id_seq', '');
@@ -112,7 +112,17 @@ CREATE TABLE @extschema@.customer_state (
     month_inbound    integer[],
     types            text[] NOT NULL DEFAULT '{}',
     -- and the playbook (88_playbooks.sql)
-    playbook         text
+    playbook         text,
+    -- added in 0.5 (after them): the deal facts (prio.deals), kept by prio._deal_facts()
+    open_deals       integer NOT NULL DEFAULT 0,
+    funnel_stage     text,
+    pipeline         numeric NOT NULL DEFAULT 0,
+    last_deal_at     timestamptz,
+    deal_closed_at   timestamptz,
+    deal_outcome     text CHECK (deal_outcome IN ('won', 'lost')),
+    -- added in 0.5: the implicit deal, folded from the activities
+    quote_amount     numeric,
+    quote_at         timestamptz
 ) WITH (fillfactor = 80);
 -- the follow-up list of one rep; prio's own updates never touch owner, so
 -- they stay HOT (an index on priority or next_due_at would make nearly every
@@ -157,6 +167,14 @@ COMMENT ON COLUMN @extschema@.customer_state.next_planned_at IS 'The earliest pl
 COMMENT ON COLUMN @extschema@.customer_state.month_purchases IS 'Net purchases per UTC calendar month, the month of last_at first and the 35 before it (NULL: no activity); the key-customer types'' time-windowed facts are read from it.';
 COMMENT ON COLUMN @extschema@.customer_state.month_inbound IS 'Inbound activities per UTC calendar month, as month_purchases.';
 COMMENT ON COLUMN @extschema@.customer_state.types IS 'The key-customer types the customer holds (prio.customer_types, prio.customer_type_tags), by name.';
+COMMENT ON COLUMN @extschema@.customer_state.open_deals IS 'Open deals (prio.deals whose stage has no outcome).';
+COMMENT ON COLUMN @extschema@.customer_state.funnel_stage IS 'The deal stage of the most advanced open deal (highest prio.deal_stages.position); NULL without an open deal.';
+COMMENT ON COLUMN @extschema@.customer_state.pipeline IS 'Sum of the open deals'' amounts (exact; 0 without).';
+COMMENT ON COLUMN @extschema@.customer_state.last_deal_at IS 'The latest created_at or closed_at of the customer''s deals: a deal counts as the customer acting for the quiet clock (silent_after, dormant_after).';
+COMMENT ON COLUMN @extschema@.customer_state.deal_closed_at IS 'When the last closed deal closed (its closed_at, else created_at).';
+COMMENT ON COLUMN @extschema@.customer_state.deal_outcome IS 'That deal''s outcome: won or lost (NULL: no closed deal).';
+COMMENT ON COLUMN @extschema@.customer_state.quote_amount IS 'The implicit deal (folded from the activities): the amount of the latest quote or proposal activity with an amount above 0, unless a purchase, or a kind whose stage is won or lost, came after it (NULL: none).  While the customer has no deals at all it stands for an open deal at stage quote.';
+COMMENT ON COLUMN @extschema@.customer_state.quote_at IS 'When that quote or proposal was (NULL: no implicit deal).';
 -- dumped as it is, so a restore gives back the state it had (prio._restore)
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.customer_state', '');
 

@@ -87,17 +87,20 @@ CREATE TYPE @extschema@.evaluation AS (
     p_rfm           double precision,
     p_bant          double precision,
     p_intent        double precision,
-    p_stage         double precision
+    p_stage         double precision,
+    -- added in 0.5 (hence last)
+    p_funnel        double precision,
+    value_signals   text[]
 );
 COMMENT ON TYPE @extschema@.evaluation IS
-'Everything prio.evaluate() derives for one customer at one time, with the five priority points (each 0..1).';
+'Everything prio.evaluate() derives for one customer at one time, with the priority points (each 0..1: tier, rfm, bant, intent, stage; 0.5: funnel) and (0.5) the value signals that fired (prio.value_signals).';
 
 CREATE FUNCTION @extschema@.evaluate(facts @extschema@.facts, customer @extschema@.customers,
                                      cfg @extschema@.settings, r_breaks double precision[],
                                      f_breaks double precision[], m_breaks double precision[],
                                      as_of timestamptz)
 RETURNS @extschema@.evaluation
-AS 'MODULE_PATHNAME', 'prio_evaluate_0_4'
+AS 'MODULE_PATHNAME', 'prio_evaluate_0_5'
 LANGUAGE C STABLE PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.evaluate(@extschema@.facts, @extschema@.customers, @extschema@.settings, double precision[], double precision[], double precision[], timestamptz) IS
 'The tier rules: RFM scores, effective stage, value, intent, tier, priority, next due date and the rule that fired, as of as_of.  The due date follows the playbooks in force (prio.playbooks, read from its table: hence STABLE).';

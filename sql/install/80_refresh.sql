@@ -191,7 +191,15 @@ BEGIN
         RAISE EXCEPTION 'customer % does not exist', recompute.customer_id
             USING ERRCODE = '23503', HINT = 'Customers are rows of prio.customers.';
     END IF;
-    v_fixed := @extschema@.rebuild(CASE WHEN recompute.customer_id IS NULL THEN NULL
+    -- (0.5) the deal facts from prio.deals first (everyone: the tracked
+    -- deals tables' rows mirrored again), the refold evaluates them
+    IF recompute.customer_id IS NULL THEN
+        PERFORM @extschema@._track_deals_load();
+    END IF;
+    v_fixed := @extschema@._deal_facts(CASE WHEN recompute.customer_id IS NULL THEN NULL
+                                            ELSE ARRAY[recompute.customer_id] END);
+    v_fixed := v_fixed OPERATOR(pg_catalog.+)
+               @extschema@.rebuild(CASE WHEN recompute.customer_id IS NULL THEN NULL
                                         ELSE ARRAY[recompute.customer_id] END, 'recompute', false);
     IF recompute.customer_id IS NULL THEN
         PERFORM @extschema@.rebuild_win_counts();
@@ -200,7 +208,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@.recompute(bigint) IS
-'Rebuilds state from the activities for one customer or everyone (NULL) and re-evaluates it now; for everyone it also rebuilds the win-probability counts from the outcomes; returns how many customers'' stored facts differed from the rebuild (0 when live maintenance was right).';
+'Rebuilds state from the activities (and, 0.5, the deal facts from prio.deals) for one customer or everyone (NULL) and re-evaluates it now; for everyone it also rebuilds the win-probability counts from the outcomes; returns how many customers'' stored facts differed from the rebuild (0 when live maintenance was right).';
 
 -- Internal functions are not for direct calls.
 REVOKE ALL ON FUNCTION @extschema@.rebuild(bigint[], text, boolean) FROM PUBLIC;

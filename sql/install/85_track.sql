@@ -81,7 +81,7 @@ COMMENT ON FUNCTION @extschema@._track_signature(regclass, jsonb) IS
 CREATE TABLE @extschema@.sources (
     source_id     integer GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     relid         regclass NOT NULL UNIQUE,
-    role          text NOT NULL CHECK (role IN ('customers', 'activities')),
+    role          text NOT NULL CHECK (role IN ('customers', 'activities', 'deals')),
     mapping       jsonb NOT NULL CHECK (pg_catalog.jsonb_typeof(mapping) OPERATOR(pg_catalog.=) 'object'),
     key_type      regtype NOT NULL,
     key_map       regclass,
@@ -95,7 +95,7 @@ COMMENT ON TABLE @extschema@.sources IS
 'One row per application table prio tracks (prio.track()); written by prio.track() and prio.untrack() only.';
 COMMENT ON COLUMN @extschema@.sources.source_id IS 'Generated; names the key map (prio.keys_<source_id>) and the triggers (prio_<source_id>_...).';
 COMMENT ON COLUMN @extschema@.sources.relid IS 'The tracked table.';
-COMMENT ON COLUMN @extschema@.sources.role IS 'What its rows are: customers or activities.';
+COMMENT ON COLUMN @extschema@.sources.role IS 'What its rows are: customers, activities or (0.5) deals.';
 COMMENT ON COLUMN @extschema@.sources.mapping IS 'The mapping given to prio.track(): prio''s names to the table''s columns or SQL expressions over its row.';
 COMMENT ON COLUMN @extschema@.sources.key_type IS 'Type of the table''s key (a domain''s base type).';
 COMMENT ON COLUMN @extschema@.sources.key_map IS 'The key map: the table''s key to prio''s internal customer id.';
@@ -117,7 +117,7 @@ SELECT s.relid AS source, s.role, s.mapping, s.key_type, s.key_map, s.created_at
   FROM @extschema@.sources s;
 COMMENT ON VIEW @extschema@.tracked IS 'The application tables prio tracks, with their mappings.';
 COMMENT ON COLUMN @extschema@.tracked.source IS 'The tracked table.';
-COMMENT ON COLUMN @extschema@.tracked.role IS 'What its rows are: customers or activities.';
+COMMENT ON COLUMN @extschema@.tracked.role IS 'What its rows are: customers, activities or (0.5) deals.';
 COMMENT ON COLUMN @extschema@.tracked.mapping IS 'prio''s names to the table''s columns or expressions.';
 COMMENT ON COLUMN @extschema@.tracked.key_type IS 'Type of the table''s key.';
 COMMENT ON COLUMN @extschema@.tracked.key_map IS 'The table''s key to prio''s customer_id.';
@@ -341,12 +341,8 @@ BEGIN
                   DETAIL = 'Its snapshot would miss rows the application commits before track() locks the table.',
                   HINT = 'Call prio.track() outside a REPEATABLE READ or SERIALIZABLE transaction.';
     END IF;
-    IF role OPERATOR(pg_catalog.=) 'deals' THEN
-        RAISE EXCEPTION 'tracking deals is not available yet'
-            USING ERRCODE = '0A000', HINT = 'Deals come with prio 0.5 (issue 19); track customers now.';
-    END IF;
-    IF role OPERATOR(pg_catalog.<>) ALL ('{customers,activities}'::text[]) THEN
-        RAISE EXCEPTION 'prio.track(): role must be customers or activities, not "%"', role
+    IF role OPERATOR(pg_catalog.<>) ALL ('{customers,activities,deals}'::text[]) THEN
+        RAISE EXCEPTION 'prio.track(): role must be customers, activities or deals, not "%"', role
             USING ERRCODE = '22023';
     END IF;
 
@@ -398,6 +394,11 @@ BEGIN
     IF EXISTS (SELECT 1 FROM @extschema@.sources s WHERE s.relid OPERATOR(pg_catalog.=) source) THEN
         RAISE EXCEPTION 'table % is tracked already', source
             USING ERRCODE = '42710', HINT = 'prio.untrack() it first to change its mapping (see prio.tracked).';
+    END IF;
+    -- (0.5) an opportunities table: its rows mirrored into prio.deals
+    IF role OPERATOR(pg_catalog.=) 'deals' THEN
+        PERFORM @extschema@._track_deals(source, mapping);
+        RETURN;
     END IF;
 
     -- the mapping, checked and compiled.  An activities mapping may give
@@ -939,7 +940,7 @@ INSERT INTO %5$s (key, customer_id) SELECT n.k, n.id FROM n$q$, v_sel, v_app, v_
 END
 $$;
 COMMENT ON FUNCTION @extschema@.track(regclass, text, jsonb) IS
-'Attaches prio to an application''s table: role customers (mapping keys key, name, owner, backup_owner, budget, authority, need, timeline, created_at, attributes: {...}, view: the name of its typed follow-up view, default followup_<table>, or false) mirrors its rows into prio.customers and keeps them live; activities (customer, kind, at, amount, note, actor, channel, external_key, customers: the tracked customers table whose key the customer is, needed when several have a key of its type) folds its rows into those customers'' state without copying them, and keeps it live; several events per row: an array of such mappings, or "events": [...] beside the keys they share.  Each mapping value is a column name or an SQL expression over the row.  Requires owning the table, or prio''s admin role (grant_admin) with TRIGGER and SELECT on it and no policy of it applying; everything or nothing.';
+'Attaches prio to an application''s table: role customers (mapping keys key, name, owner, backup_owner, budget, authority, need, timeline, created_at, attributes: {...}, view: the name of its typed follow-up view, default followup_<table>, or false) mirrors its rows into prio.customers and keeps them live; activities (customer, kind, at, amount, note, actor, channel, external_key, customers: the tracked customers table whose key the customer is, needed when several have a key of its type) folds its rows into those customers'' state without copying them, and keeps it live; several events per row: an array of such mappings, or "events": [...] beside the keys they share; (0.5) deals (key, customer, stage: required; customers, owner, amount, expected_close, created_at, closed_at) mirrors its rows into prio.deals and keeps them live.  Each mapping value is a column name or an SQL expression over the row.  Requires owning the table, or prio''s admin role (grant_admin) with TRIGGER and SELECT on it and no policy of it applying; everything or nothing.';
 REVOKE ALL ON FUNCTION @extschema@.track(regclass, text, jsonb) FROM PUBLIC;
 
 CREATE FUNCTION @extschema@._track_mapping(source regclass, role text, mapping jsonb, part text)
@@ -1118,6 +1119,17 @@ BEGIN
                                AND s.compiled OPERATOR(pg_catalog.->>) 'customers' OPERATOR(pg_catalog.=) v_src.source_id::text),
                   HINT = 'prio.untrack() the activities table first.';
     END IF;
+    -- (0.5) nor while deals tracked against its keys are
+    IF EXISTS (SELECT 1 FROM @extschema@.sources s
+                WHERE s.role OPERATOR(pg_catalog.=) 'deals'
+                  AND s.compiled OPERATOR(pg_catalog.->>) 'deal_customers' OPERATOR(pg_catalog.=) v_src.source_id::text) THEN
+        RAISE EXCEPTION 'deals of the customers of % are tracked', source
+            USING ERRCODE = '2BP01',
+                  DETAIL = (SELECT pg_catalog.string_agg(s.relid::text, ', ' ORDER BY s.source_id) FROM @extschema@.sources s
+                             WHERE s.role OPERATOR(pg_catalog.=) 'deals'
+                               AND s.compiled OPERATOR(pg_catalog.->>) 'deal_customers' OPERATOR(pg_catalog.=) v_src.source_id::text),
+                  HINT = 'prio.untrack() the deals table first.';
+    END IF;
     -- its customers go, with their state and history
     FOR v_sql IN SELECT pg_catalog.jsonb_array_elements_text(v_src.compiled OPERATOR(pg_catalog.->) 'TRUNCATE') LOOP
         EXECUTE v_sql;
@@ -1136,7 +1148,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@.untrack(regclass) IS
-'Detaches prio from a tracked table: drops prio''s triggers on it; of a customers table, its typed follow-up view, its key map and its customers (with their state and history; refused while their activities are tracked); of an activities table, its customers are folded again without its rows.  The table itself is left as it was.  Requires owning the table, or prio''s admin role (grant_admin) with TRIGGER and SELECT on it.';
+'Detaches prio from a tracked table: drops prio''s triggers on it; of a customers table, its typed follow-up view, its key map and its customers (with their state and history; refused while their activities or (0.5) deals are tracked); (0.5) of a deals table, its mirrored deals; of an activities table, its customers are folded again without its rows.  The table itself is left as it was.  Requires owning the table, or prio''s admin role (grant_admin) with TRIGGER and SELECT on it.';
 REVOKE ALL ON FUNCTION @extschema@.untrack(regclass) FROM PUBLIC;
 
 CREATE FUNCTION @extschema@.unmapped_kinds_of_sources(OUT source regclass, OUT kind text, OUT rows bigint)

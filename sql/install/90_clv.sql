@@ -166,7 +166,7 @@ CREATE FUNCTION @extschema@.evaluate(facts @extschema@.facts, customer @extschem
                                      as_of timestamptz, bgnbd @extschema@.bgnbd,
                                      gammagamma @extschema@.gammagamma)
 RETURNS @extschema@.evaluation
-AS 'MODULE_PATHNAME', 'prio_evaluate_models_0_4'
+AS 'MODULE_PATHNAME', 'prio_evaluate_models_0_5'
 LANGUAGE C STABLE PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.evaluate(@extschema@.facts, @extschema@.customers, @extschema@.settings, double precision[], double precision[], double precision[], timestamptz, @extschema@.bgnbd, @extschema@.gammagamma) IS
 'prio.evaluate with the CLV models (prio.rule_config''s bgnbd and gammagamma): value is also high when settings.value_min_clv is set and the customer''s CLV reaches it.';

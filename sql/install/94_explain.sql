@@ -75,10 +75,35 @@ BEGIN
                                                AND a.at OPERATOR(pg_catalog.<=) pg_catalog.now()) g) f) END)),
         'value_high', (x.e).value_high, 'intent_high', (x.e).intent_high,
         'priority_points', pg_catalog.jsonb_build_object('tier', (x.e).p_tier, 'rfm', (x.e).p_rfm,
-                   'bant', (x.e).p_bant, 'intent', (x.e).p_intent, 'stage', (x.e).p_stage),
+                   'bant', (x.e).p_bant, 'intent', (x.e).p_intent, 'stage', (x.e).p_stage,
+                   'funnel', (x.e).p_funnel),
         'priority_weights', pg_catalog.jsonb_build_object('tier', (x.cfg).weight_tier,
                    'rfm', (x.cfg).weight_rfm, 'bant', (x.cfg).weight_bant,
-                   'intent', (x.cfg).weight_intent, 'stage', (x.cfg).weight_stage),
+                   'intent', (x.cfg).weight_intent, 'stage', (x.cfg).weight_stage,
+                   'funnel', (x.cfg).weight_funnel),
+        -- (0.5) the formula's terms, each with its points and weight
+        'priority_terms', pg_catalog.jsonb_build_array(
+                   pg_catalog.jsonb_build_object('term', 'tier', 'points', (x.e).p_tier, 'weight', (x.cfg).weight_tier),
+                   pg_catalog.jsonb_build_object('term', 'rfm', 'points', (x.e).p_rfm, 'weight', (x.cfg).weight_rfm),
+                   pg_catalog.jsonb_build_object('term', 'bant', 'points', (x.e).p_bant, 'weight', (x.cfg).weight_bant),
+                   pg_catalog.jsonb_build_object('term', 'intent', 'points', (x.e).p_intent, 'weight', (x.cfg).weight_intent),
+                   pg_catalog.jsonb_build_object('term', 'stage', 'points', (x.e).p_stage, 'weight', (x.cfg).weight_stage),
+                   pg_catalog.jsonb_build_object('term', 'funnel', 'points', (x.e).p_funnel, 'weight', (x.cfg).weight_funnel)),
+        'priority_formula', '100 * (tier*weight_tier + rfm*weight_rfm + bant*weight_bant + intent*weight_intent + stage*weight_stage) / (their weights'' sum) + funnel*weight_funnel, rounded to 0.1',
+        -- (0.5) the deal facts, and the value signals: which fired
+        'deals', pg_catalog.jsonb_build_object('open_deals', s.open_deals, 'funnel_stage', s.funnel_stage,
+                   'pipeline', s.pipeline, 'last_deal_at', s.last_deal_at,
+                   'deal_closed_at', s.deal_closed_at, 'deal_outcome', s.deal_outcome,
+                   'implicit_deal', CASE WHEN s.open_deals OPERATOR(pg_catalog.=) 0 AND s.last_deal_at IS NULL
+                                              AND s.quote_at IS NOT NULL
+                                         THEN pg_catalog.jsonb_build_object('stage', 'quote', 'amount', s.quote_amount,
+                                                                            'at', s.quote_at) END),
+        'value_signals', (SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+                                     'signal', v.signal, 'enabled', v.enabled, 'threshold', v.threshold,
+                                     'fired', v.signal OPERATOR(pg_catalog.=) ANY ((x.e).value_signals))
+                                     ORDER BY v.signal)
+                            FROM @extschema@.value_signals v),
+        'value_signals_fired', pg_catalog.to_jsonb((x.e).value_signals),
         'next_due_at', (x.e).next_due_at,
         -- (0.5) a silent or lost customer is woken up on its own cadence
         'cadence', CASE WHEN (x.e).effective_stage OPERATOR(pg_catalog.=) 'silent' THEN (x.cfg).silent_cadence
@@ -108,8 +133,8 @@ BEGIN
       JOIN @extschema@.customer_state s ON s.customer_id OPERATOR(pg_catalog.=) c.customer_id
      CROSS JOIN LATERAL (
         SELECT r.cfg, r.r_breaks AS rb, r.f_breaks AS fb, r.m_breaks AS mb, r.breaks_computed_at,
-               @extschema@.evaluate(@extschema@.stored_facts(s), c, r.cfg, r.r_breaks, r.f_breaks,
-                                    r.m_breaks, pg_catalog.now(), r.bgnbd, r.gammagamma) AS e,
+               -- (0.5) the state row as the engine evaluates it: deal facts, value signals
+               @extschema@.evaluate(s, c, pg_catalog.now()) AS e,
                @extschema@.win_features(s) AS wf, @extschema@.win_model() AS wm,
                m.bgnbd AS m_bgnbd, m.gammagamma AS m_gammagamma, m.fitted_at AS m_fitted_at
           FROM @extschema@.rule_config r
@@ -163,4 +188,4 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@.explain(bigint) IS
-'Every factor behind a customer''s tier and priority, evaluated now: where the customer comes from (source: the tracked table, NULL for prio.customers; key: its key there, else customer_id; events: for a tracked customer, its latest events in each tracked activities table the caller may read), R/F/M values, scores and breaks, segment, BANT, stages, intent, the rule that fired, the priority points and weights, the stored state, the CLV inputs with P(alive) and CLV under the latest model, the win probability with the three features that raise it most and the three that lower it most, and the key-customer types (types: prio.type_facts(), the facts and which type conditions held); labels: the tier, stage and segment labels and followup''s reason line in the session''s prio.language; playbook (0.5): the playbooks that apply, the one that sets the due date and its cadence, and whether the events'' channels are among its channels.';
+'Every factor behind a customer''s tier and priority, evaluated now: where the customer comes from (source: the tracked table, NULL for prio.customers; key: its key there, else customer_id; events: for a tracked customer, its latest events in each tracked activities table the caller may read), R/F/M values, scores and breaks, segment, BANT, stages, intent, the rule that fired, the priority points and weights (0.5: every term with its points and weight, the funnel term too), the deal facts and the value signals (each with whether it fired), the stored state, the CLV inputs with P(alive) and CLV under the latest model, the win probability with the three features that raise it most and the three that lower it most, and the key-customer types (types: prio.type_facts(), the facts and which type conditions held); labels: the tier, stage and segment labels and followup''s reason line in the session''s prio.language; playbook (0.5): the playbooks that apply, the one that sets the due date and its cadence, and whether the events'' channels are among its channels.';

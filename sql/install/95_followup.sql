@@ -67,7 +67,21 @@ SELECT r.rank,
             ON l.domain OPERATOR(pg_catalog.=) 'playbook' AND l.code OPERATOR(pg_catalog.=) p.playbook
            AND l.lang OPERATOR(pg_catalog.=) 'en'
          WHERE p.playbook OPERATOR(pg_catalog.=) st.playbook) AS next_action,
-       st.playbook
+       st.playbook,
+       -- added in 0.5 (hence last): the deal facts (prio.deals)
+       -- (no deals at all: the implicit deal of a quote or proposal with an amount)
+       CASE WHEN st.open_deals OPERATOR(pg_catalog.=) 0 AND st.last_deal_at IS NULL AND st.quote_at IS NOT NULL
+            THEN 'quote' ELSE st.funnel_stage END AS funnel_stage,
+       CASE WHEN st.open_deals OPERATOR(pg_catalog.=) 0 AND st.last_deal_at IS NULL AND st.quote_at IS NOT NULL
+            THEN st.quote_amount ELSE st.pipeline END AS pipeline,
+       CASE WHEN st.open_deals OPERATOR(pg_catalog.>) 0
+                 OR (st.last_deal_at IS NULL AND st.quote_at IS NOT NULL)
+            THEN CASE WHEN st.open_deals OPERATOR(pg_catalog.>) 0 THEN st.pipeline ELSE st.quote_amount END
+                 OPERATOR(pg_catalog.*)
+                 @extschema@.win_probability(@extschema@.win_features(st), (SELECT @extschema@.win_model()))::numeric
+       END AS weighted_pipeline,
+       CASE WHEN st.open_deals OPERATOR(pg_catalog.=) 0 AND st.last_deal_at IS NULL AND st.quote_at IS NOT NULL
+            THEN 1 ELSE st.open_deals END AS open_deals
   -- rank on the narrow columns; the rest of the row is read for the rows
   -- returned only (a LIMIT reads 50 rows, not an owner's thousands)
   FROM (
@@ -117,3 +131,7 @@ COMMENT ON COLUMN @extschema@.followup.stage_label IS 'The stage''s label in the
 COMMENT ON COLUMN @extschema@.followup.tier_label IS 'What the tier means, in the session''s prio.language (prio.label(''tier'', tier)): A high value high intent ... D low value low intent.';
 COMMENT ON COLUMN @extschema@.followup.next_action IS 'What to do next: the first channel of the customer''s playbook and its typical action (prio.playbooks), e.g. ''phone: tailored proposal and offers'', in the session''s prio.language (labels channel and playbook, template reason next_action; an action you rewrote is shown as written).';
 COMMENT ON COLUMN @extschema@.followup.playbook IS 'The playbook that sets next_due_at: the tier''s (A-D) or a key-customer type''s, whichever applies with the shortest cadence (prio.playbooks).';
+COMMENT ON COLUMN @extschema@.followup.funnel_stage IS 'The deal stage of the customer''s most advanced open deal (prio.deals); quote for the implicit deal of a customer with no deals at all (a quote or proposal activity with an amount); NULL without an open deal.';
+COMMENT ON COLUMN @extschema@.followup.pipeline IS 'Sum of the amounts of the customer''s open deals, or the implicit deal''s amount (0 without).';
+COMMENT ON COLUMN @extschema@.followup.weighted_pipeline IS 'pipeline x the customer''s win probability (prio.win_probability of its features under the current model); NULL without an open deal.';
+COMMENT ON COLUMN @extschema@.followup.open_deals IS 'How many open deals the customer has (the implicit deal counts as one).';

@@ -19,6 +19,9 @@ BEGIN
         ' @extschema@.tier_history, @extschema@.settings, @extschema@.auto_breaks,'
         ' @extschema@.activity_kinds, @extschema@.rfm_segments, @extschema@.clv_models,'
         ' @extschema@.activities, @extschema@.win_outcomes, @extschema@.reactivation TO %s', role);
+    -- 0.5: deals and what the rules read of them
+    EXECUTE pg_catalog.format('GRANT SELECT ON @extschema@.deals, @extschema@.deal_stages,'
+                              ' @extschema@.value_signals TO %s', role);
     EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION @extschema@.explain(bigint) TO %s', role);
     -- (0.5) the key-customer types: their rules, manual tags and the view
     EXECUTE pg_catalog.format('GRANT SELECT ON @extschema@.customer_types, @extschema@.customer_type_tags,'
@@ -26,7 +29,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@.grant_reader(regrole) IS
-'BI and reps: SELECT on the views (and the tables they read), prio.explain(), the key-customer types and tags.  Run it as prio''s owner.';
+'BI and reps: SELECT on the views (and the tables they read; 0.5: deals, deal stages and value signals too), prio.explain(), the key-customer types and tags.  Run it as prio''s owner.';
 
 CREATE FUNCTION @extschema@.grant_writer(role regrole)
 RETURNS void
@@ -37,12 +40,13 @@ BEGIN
     PERFORM @extschema@.grant_reader(role);
     EXECUTE pg_catalog.format('GRANT INSERT, UPDATE, DELETE ON @extschema@.customers TO %s', role);
     EXECUTE pg_catalog.format('GRANT SELECT, INSERT, UPDATE, DELETE ON @extschema@.activities TO %s', role);
+    EXECUTE pg_catalog.format('GRANT INSERT, UPDATE, DELETE ON @extschema@.deals TO %s', role);
     -- (0.5) a manual key-customer type tag adds or removes a type
     EXECUTE pg_catalog.format('GRANT INSERT, UPDATE, DELETE ON @extschema@.customer_type_tags TO %s', role);
 END
 $$;
 COMMENT ON FUNCTION @extschema@.grant_writer(regrole) IS
-'Applications: what grant_reader gives, plus maintaining customers, inserting (and correcting) activities and tagging key-customer types; the triggers keep state and history, which nobody writes directly.';
+'Applications: what grant_reader gives, plus maintaining customers and deals, inserting (and correcting) activities and tagging key-customer types; the triggers keep state and history, which nobody writes directly.';
 
 CREATE FUNCTION @extschema@.grant_admin(role regrole)
 RETURNS void
@@ -53,6 +57,8 @@ BEGIN
     PERFORM @extschema@.grant_writer(role);
     EXECUTE pg_catalog.format('GRANT UPDATE ON @extschema@.settings TO %s', role);
     EXECUTE pg_catalog.format('GRANT INSERT, UPDATE, DELETE ON @extschema@.activity_kinds, @extschema@.rfm_segments TO %s', role);
+    EXECUTE pg_catalog.format('GRANT INSERT, UPDATE, DELETE ON @extschema@.deal_stages TO %s', role);
+    EXECUTE pg_catalog.format('GRANT UPDATE ON @extschema@.value_signals TO %s', role);
     EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION @extschema@.refresh(timestamptz), @extschema@.recompute(bigint),'
                               ' @extschema@.fit_clv() TO %s', role);
     EXECUTE pg_catalog.format('GRANT SELECT ON @extschema@.refresh_runs TO %s', role);
@@ -67,5 +73,5 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@.grant_admin(regrole) IS
-'Whoever runs prio: what grant_writer gives, plus settings, activity kinds, segments, refresh(), recompute() and fit_clv(), the refresh run log (prio.refresh_runs), and tracked tables: prio.track() and prio.untrack() (of tables the role owns, or may create triggers on and read all of), prio.tracked and prio.unmapped_kinds; and the labels (prio.labels) and key-customer type rules (prio.customer_types).';
+'Whoever runs prio: what grant_writer gives, plus settings, activity kinds, segments, deal stages, value signals, refresh(), recompute() and fit_clv(), the refresh run log (prio.refresh_runs), and tracked tables: prio.track() and prio.untrack() (of tables the role owns, or may create triggers on and read all of), prio.tracked and prio.unmapped_kinds; and the labels (prio.labels) and key-customer type rules (prio.customer_types).';
 

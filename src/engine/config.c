@@ -30,9 +30,10 @@
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
 
-#define NWATCHED 7
+#define NWATCHED 9
 static const char *const watched_names[NWATCHED] = {"activity_kinds", "settings",
-"auto_breaks", "clv_models", "rule_config", "customer_types", "playbooks"};
+"auto_breaks", "clv_models", "rule_config", "customer_types", "playbooks",
+"value_signals", "deal_stages"};
 #define W_PLAYBOOKS 6			/* 0.5 on: a database not yet updated has none */
 
 static MemoryContext config_cxt = NULL;	/* the loaded values; reset on load */
@@ -138,6 +139,7 @@ load_kinds(void)
 		k->is_purchase = DatumGetBool(SPI_getbinval(t, d, 4, &isnull));
 		k->weight = DatumGetFloat8(SPI_getbinval(t, d, 5, &isnull));
 		k->revives = !with_revives || DatumGetBool(SPI_getbinval(t, d, 6, &isnull));
+		k->deal_quote = strcmp(k->name, "quote") == 0 || strcmp(k->name, "proposal") == 0;
 	}
 	MemoryContextSwitchTo(old);
 	SPI_freetuptable(tt);
@@ -175,7 +177,8 @@ load_settings(bool with_models)
 			config.breaks[i] = CheckBreaks(DatumGetArrayTypePCopy(b), &config.nbreaks[i]);
 	}
 	config.settings.has_model = false;
-	if (with_models && config.settings.has_min_clv)
+	/* (0.5: prio.value_signals may give the CLV signal a threshold of its own) */
+	if (with_models)
 	{
 		bool		bg_null;
 		bool		gg_null;
@@ -184,6 +187,81 @@ load_settings(bool with_models)
 
 		prio_read_model(&config.settings, bg, bg_null, gg, gg_null, model_rr, reader_cxt);
 	}
+	MemoryContextSwitchTo(old);
+	SPI_freetuptable(tt);
+}
+
+/*
+ * 0.5: prio.value_signals (each enabled signal with its threshold; NULL: the
+ * 0.4 setting it stands for) and prio.deal_stages (the open stages' funnel
+ * points: the k-th of n by position scores k/n), where the tables exist.
+ */
+static void
+load_deals_config(void)
+{
+	Oid			nsp = get_namespace_oid(PRIO_SCHEMA, false);
+	SPITupleTable *tt;
+	MemoryContext old;
+	PrioDealStage *st;
+	int			nopen = 0;
+	int			k = 0;
+
+	if (OidIsValid(get_relname_relid("value_signals", nsp)))
+	{
+		tt = config_query("SELECT signal, enabled, threshold FROM " PRIO_SCHEMA ".value_signals",
+						  "prio.value_signals");
+		for (uint64 r = 0; r < SPI_processed; r++)
+		{
+			HeapTuple	t = tt->vals[r];
+			TupleDesc	d = tt->tupdesc;
+			char	   *name = SPI_getvalue(t, d, 1);
+			bool		isnull;
+			bool		tnull;
+			bool		enabled = DatumGetBool(SPI_getbinval(t, d, 2, &isnull));
+			Datum		threshold = SPI_getbinval(t, d, 3, &tnull);
+
+			for (int v = 0; v < VS_COUNT; v++)
+			{
+				if (name == NULL || strcmp(name, prio_value_signal_names[v]) != 0)
+					continue;
+				config.settings.vs_enabled[v] = !isnull && enabled;
+				if (!tnull)
+				{
+					config.settings.vs_has_threshold[v] = true;
+					config.settings.vs_threshold[v] = DatumGetFloat8(threshold);
+				}
+				else if (v == VS_PIPELINE)
+					config.settings.vs_has_threshold[v] = false;
+				/* else: the 0.4 setting's, as prio_read_settings() put it */
+			}
+		}
+		SPI_freetuptable(tt);
+	}
+	if (!OidIsValid(get_relname_relid("deal_stages", nsp)))
+		return;
+	tt = config_query("SELECT stage, outcome IS NULL, lifecycle FROM " PRIO_SCHEMA ".deal_stages"
+					  " ORDER BY position, stage", "prio.deal_stages");
+	old = MemoryContextSwitchTo(config_cxt);
+	st = palloc0(sizeof(PrioDealStage) * Max(SPI_processed, 1));
+	for (uint64 r = 0; r < SPI_processed; r++)
+	{
+		HeapTuple	t = tt->vals[r];
+		TupleDesc	d = tt->tupdesc;
+		bool		isnull;
+		bool		lnull;
+		Datum		lifecycle = SPI_getbinval(t, d, 3, &lnull);
+
+		st[r].name = SPI_getvalue(t, d, 1);
+		st[r].open = DatumGetBool(SPI_getbinval(t, d, 2, &isnull)) && !lnull;
+		st[r].lifecycle = lnull ? STAGE_PROSPECT : StageFromDatum(lifecycle);
+		if (st[r].open)
+			nopen++;
+	}
+	for (uint64 r = 0; r < SPI_processed; r++)
+		if (st[r].open)
+			st[r].points = (double) ++k / nopen;
+	config.settings.deal_stages = st;
+	config.settings.ndeal_stages = SPI_processed;
 	MemoryContextSwitchTo(old);
 	SPI_freetuptable(tt);
 }
@@ -272,6 +350,7 @@ prio_config(PrioApiVersion api)
 		memset(&config, 0, sizeof(config));
 		load_kinds();
 		load_settings(v02);
+		load_deals_config();
 		load_playbooks();
 		if (generation == config_generation)
 			break;
@@ -366,6 +445,7 @@ enum
 	S_W_TIER, S_W_RFM, S_W_BANT, S_W_INTENT, S_W_STAGE,
 	S_VALUE_MIN_CLV, S_CLV_HORIZON, S_CLV_DISCOUNT,	/* 0.2: absent from 0.1's row */
 	S_REPLY_WEIGHT, S_REPLY_HALF_LIFE, S_SILENT_CADENCE, S_LOST_CADENCE,	/* 0.5 */
+	S_W_FUNNEL,					/* 0.5: absent before */
 	S_NFIELDS
 };
 static const char *const settings_fields[S_NFIELDS] = {
@@ -374,7 +454,8 @@ static const char *const settings_fields[S_NFIELDS] = {
 	"value_score", "bant_threshold", "intent_threshold",
 	"weight_tier", "weight_rfm", "weight_bant", "weight_intent", "weight_stage",
 	"value_min_clv", "clv_horizon", "clv_discount_rate",
-	"reply_weight", "reply_half_life", "silent_cadence", "lost_cadence"
+	"reply_weight", "reply_half_life", "silent_cadence", "lost_cadence",
+	"weight_funnel"
 };
 static const Oid settings_types[S_NFIELDS] = {
 	INTERVALOID, INTERVALOID, INTERVALOID, INTERVALOID,
@@ -382,7 +463,7 @@ static const Oid settings_types[S_NFIELDS] = {
 	INT4OID, INT4OID, FLOAT8OID,
 	FLOAT8OID, FLOAT8OID, FLOAT8OID, FLOAT8OID, FLOAT8OID,
 	FLOAT8OID, INT4OID, FLOAT8OID,
-	FLOAT8OID, INTERVALOID, INTERVALOID, INTERVALOID
+	FLOAT8OID, INTERVALOID, INTERVALOID, INTERVALOID, FLOAT8OID
 };
 
 static const char *const bgnbd_fields[4] = {"r", "alpha", "a", "b"};
@@ -521,6 +602,13 @@ prio_read_settings(PrioSettings *s, RowReader *rr)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("setting clv_horizon must be 1..600 and clv_discount_rate in [0, 1)")));
+		/* 0.5: the funnel's weight (none before: 0.4's priorities) */
+		d = RowGet(rr, S_W_FUNNEL, &isnull);
+		s->w_funnel = isnull ? 0 : DatumGetFloat8(d);
+		if (!(s->w_funnel >= 0 && s->w_funnel < 1e6))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("setting weight_funnel must be between 0 and 1e6")));
 	}
 	/* 0.5: the reply term and the re-activation cadences; before, none */
 	{
@@ -543,5 +631,9 @@ prio_read_settings(PrioSettings *s, RowReader *rr)
 		}
 	}
 	s->has_model = false;
+	/* the value signals as 0.4 had them; prio_config() reads prio.value_signals */
+	prio_value_signals_default(s);
+	s->deal_stages = NULL;
+	s->ndeal_stages = 0;
 	s->playbooks = NULL;
 }

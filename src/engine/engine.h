@@ -145,11 +145,15 @@ typedef struct StateAtts
 	AttrNumber	month_inbound;
 	AttrNumber	types;
 	AttrNumber	playbook;		/* 0.5; likewise */
+	AttrNumber	deals[6];		/* 0.5: open_deals .. deal_outcome (or none) */
+	AttrNumber	quote_amount;	/* 0.5: the implicit deal (or none) */
+	AttrNumber	quote_at;
 } StateAtts;
 
 struct TupleTableSlot;
 extern void StateAttsInit(Relation rel, StateAtts *a);
 extern bool StateFactsDiffer(struct TupleTableSlot *slot, const StateAtts *a, const PrioFacts *f);
+extern void StateDealsFromSlot(struct TupleTableSlot *slot, const StateAtts *a, PrioFacts *f);
 extern bool StateEvaluationDiffers(struct TupleTableSlot *slot, const StateAtts *a,
 								   const PrioEval *e);
 

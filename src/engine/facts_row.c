@@ -7,6 +7,7 @@
 
 #include "catalog/pg_type.h"
 #include "funcapi.h"
+#include "utils/builtins.h"
 #include "utils/numeric.h"
 
 enum
@@ -19,6 +20,9 @@ enum
 	F_NEXT_PLANNED_AT = F_NFIELDS,
 	F_MONTH_PURCHASES,			/* 0.5 on */
 	F_MONTH_INBOUND,
+	/* 0.5: the deal facts of a customer_state row */
+	F_OPEN_DEALS, F_FUNNEL_STAGE, F_PIPELINE, F_LAST_DEAL_AT, F_DEAL_CLOSED_AT, F_DEAL_OUTCOME,
+	F_QUOTE_AMOUNT, F_QUOTE_AT,
 	F_NREAD
 };
 
@@ -26,12 +30,16 @@ static const char *const facts_fields[F_NREAD] = {
 	"customer_id", "first_at", "last_at", "last_inbound_at", "last_outbound_at",
 	"last_purchase_at", "frequency", "monetary", "intent", "intent_at", "stage",
 	"first_purchase_at", "purchase_days", "first_day_amount", "next_planned_at",
-	"month_purchases", "month_inbound"
+	"month_purchases", "month_inbound",
+	"open_deals", "funnel_stage", "pipeline", "last_deal_at", "deal_closed_at", "deal_outcome",
+	"quote_amount", "quote_at"
 };
 static const Oid facts_types[F_NREAD] = {
 	INT8OID, TIMESTAMPTZOID, TIMESTAMPTZOID, TIMESTAMPTZOID, TIMESTAMPTZOID,
 	TIMESTAMPTZOID, INT8OID, NUMERICOID, FLOAT8OID, TIMESTAMPTZOID, PRIO_STAGE_TYPE,
-	TIMESTAMPTZOID, INT8OID, NUMERICOID, TIMESTAMPTZOID, FLOAT8ARRAYOID, INT4ARRAYOID
+	TIMESTAMPTZOID, INT8OID, NUMERICOID, TIMESTAMPTZOID, FLOAT8ARRAYOID, INT4ARRAYOID,
+	INT4OID, TEXTOID, NUMERICOID, TIMESTAMPTZOID, TIMESTAMPTZOID, TEXTOID,
+	NUMERICOID, TIMESTAMPTZOID
 };
 
 /*
@@ -156,6 +164,32 @@ FactsFromDatum(PrioFacts *f, Datum row, RowReader *rr, MemoryContext rrcxt,
 	}
 	f->next_planned_at = facts_ts(rr, F_NEXT_PLANNED_AT, &f->has_planned);
 	facts_months(f, rr);
+	/* 0.5: the deal facts (a prio.facts value has none: no deals) */
+	d = RowGet(rr, F_OPEN_DEALS, &isnull);
+	f->deals.open_deals = isnull ? 0 : DatumGetInt32(d);
+	d = RowGet(rr, F_FUNNEL_STAGE, &isnull);
+	f->deals.has_funnel = !isnull;
+	if (!isnull)
+		text_to_cstring_buffer(DatumGetTextPP(d), f->deals.funnel_stage,
+							   sizeof(f->deals.funnel_stage));
+	d = RowGet(rr, F_PIPELINE, &isnull);
+	f->deals.pipeline = isnull ? 0.0
+		: DatumGetFloat8(DirectFunctionCall1(numeric_float8_no_overflow, d));
+	f->deals.last_deal_at = facts_ts(rr, F_LAST_DEAL_AT, &f->deals.has_deal_at);
+	f->deals.deal_closed_at = facts_ts(rr, F_DEAL_CLOSED_AT, &f->deals.has_closed);
+	d = RowGet(rr, F_DEAL_OUTCOME, &isnull);
+	f->deals.won = !isnull && strcmp(TextDatumGetCString(d), "won") == 0;
+	f->deals.has_closed = f->deals.has_closed && !isnull;
+	/* 0.5: the implicit deal (a fold field) */
+	f->quote_at = facts_ts(rr, F_QUOTE_AT, &f->has_quote);
+	d = RowGet(rr, F_QUOTE_AMOUNT, &isnull);
+	if (f->has_quote && !isnull)
+	{
+		CheckFiniteNumeric(DatumGetNumeric(d), "quote_amount");
+		NumericAccum(&f->quote_amount, DatumGetNumeric(d), cxt);
+	}
+	else
+		f->has_quote = false;
 	return has_id;
 }
 

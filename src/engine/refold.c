@@ -69,6 +69,7 @@ typedef struct Refold
 	bool		had_activity;	/* before this statement ... */
 	TimestampTz old_last_at;	/* ... up to here */
 	Datum		stored;			/* the locked row, when compared (else 0) */
+	struct PrioDeals deals;		/* 0.5: its deal facts, as stored (not folded) */
 } Refold;
 
 /* SPI plans, prepared once per backend (the plan cache revalidates them) */
@@ -244,6 +245,7 @@ RefoldSetAside(RefoldSet *rs, const PrioFacts *stored, Datum stored_row, const c
 	r->created_at = created_at;
 	r->tid = *tid;
 	r->stored = rs->compare ? datumCopy(stored_row, false, -1) : (Datum) 0;
+	r->deals = stored->deals;
 	MemoryContextSwitchTo(old);
 }
 
@@ -268,6 +270,8 @@ evaluate_and_write(RefoldSet *rs, Refold *r, PrioFacts *f)
 	PrioEval	e;
 	PrioHeldTypes held;
 
+	/* the facts the fold does not make: the stored deal facts */
+	f->deals = r->deals;
 	PrioCustomerTypes(&held, f, rs->cfg, rs->as_of);
 	prio_evaluate(&e, f, &held, r->answers, r->answer_null, r->created_at,
 				  &rs->cfg->settings, rs->cfg->breaks, rs->cfg->nbreaks, rs->as_of);
@@ -369,6 +373,8 @@ progress_step(RefoldSet *rs)
 static void
 fold_customer(RefoldSet *rs, Refold *r, PrioFacts *f, PrioEvent *ev, int n, MemoryContext cxt)
 {
+	/* (a replay evaluates as it goes: with the stored deal facts) */
+	f->deals = r->deals;
 	if (!r->had_activity && n > 0)
 		PrioReplay(rs->writer, f, ev, n, rs->cfg, r->answers, r->answer_null, r->created_at,
 				   rs->as_of, &r->old_tier, &r->old_stage, cxt);

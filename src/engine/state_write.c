@@ -34,6 +34,7 @@
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/numeric.h"
 #include "utils/syscache.h"
 
 const StateColumn customer_state_columns[Natts_customer_state] = {
@@ -53,6 +54,10 @@ const StateColumn customer_state_columns[Natts_customer_state] = {
 	{"month_purchases", FLOAT8ARRAYOID, "0.5"}, {"month_inbound", INT4ARRAYOID, "0.5"},
 	{"types", TEXTARRAYOID, "0.5"},
 	{"playbook", TEXTOID, "0.5"},
+	{"open_deals", INT4OID, "0.5"}, {"funnel_stage", TEXTOID, "0.5"},
+	{"pipeline", NUMERICOID, "0.5"}, {"last_deal_at", TIMESTAMPTZOID, "0.5"},
+	{"deal_closed_at", TIMESTAMPTZOID, "0.5"}, {"deal_outcome", TEXTOID, "0.5"},
+	{"quote_amount", NUMERICOID, "0.5"}, {"quote_at", TIMESTAMPTZOID, "0.5"},
 };
 
 /* 0.1's table ends at rule (STATE_NCOLS_01): PRIO_API_0_1's writers stop there */
@@ -69,7 +74,8 @@ const AttrNumber state_write_anum[STATE_NCOLS] = {
 	Anum_customer_state_purchase_days, Anum_customer_state_first_day_amount,
 	Anum_customer_state_next_planned_at, Anum_customer_state_month_purchases,
 	Anum_customer_state_month_inbound, Anum_customer_state_types,
-	Anum_customer_state_playbook,
+	Anum_customer_state_playbook, Anum_customer_state_quote_amount,
+	Anum_customer_state_quote_at,
 };
 
 static inline const StateColumn *
@@ -232,7 +238,10 @@ read_schema(StateWriter *w, PrioApiVersion api)
 		w->isolated = ((Form_pg_class) GETSTRUCT(tp))->relrowsecurity;
 		ReleaseSysCache(tp);
 	}
-	/* next_planned_at where the table has it (0.4 on), the types' columns and playbook (0.5) */
+	/*
+	 * next_planned_at where the table has it (0.4 on); the types' columns,
+	 * playbook, quote_amount and quote_at (0.5: the last is there)
+	 */
 	w->ncols = !PRIO_API_HAS_BTYD(api) ? STATE_NCOLS_01
 		: (OidIsValid(state) &&
 		   get_attnum(state, written(STATE_NCOLS - 1)->name) != InvalidAttrNumber)
@@ -293,6 +302,9 @@ state_att(Relation rel, AttrNumber anum)
 	return PrioAttnum(rel, col->name, col->type == PRIO_STAGE_TYPE ? StageTypeOid() : col->type);
 }
 
+#define ISNULL(slot, att) ((slot)->tts_isnull[(att) - 1])
+#define VALUE(slot, att) ((slot)->tts_values[(att) - 1])
+
 void
 StateAttsInit(Relation rel, StateAtts *a)
 {
@@ -338,10 +350,64 @@ StateAttsInit(Relation rel, StateAtts *a)
 	a->playbook = get_attnum(RelationGetRelid(rel), "playbook");
 	if (a->playbook != InvalidAttrNumber)
 		a->playbook = state_att(rel, Anum_customer_state_playbook);
+	/* 0.5 on: the implicit deal, a fold field (InvalidAttrNumber: none) */
+	a->quote_at = get_attnum(RelationGetRelid(rel), "quote_at");
+	a->quote_amount = get_attnum(RelationGetRelid(rel), "quote_amount");
+	if (a->quote_at != InvalidAttrNumber && a->quote_amount != InvalidAttrNumber)
+	{
+		a->quote_at = state_att(rel, Anum_customer_state_quote_at);
+		a->quote_amount = state_att(rel, Anum_customer_state_quote_amount);
+	}
+	else
+		a->quote_at = a->quote_amount = InvalidAttrNumber;
+	/* 0.5 on: the deal facts (InvalidAttrNumber: a table not yet updated) */
+	for (int i = 0; i < 6; i++)
+	{
+		AttrNumber	anum = Anum_customer_state_open_deals + i;
+
+		a->deals[i] = get_attnum(RelationGetRelid(rel), customer_state_columns[anum - 1].name);
+		if (a->deals[i] != InvalidAttrNumber)
+			a->deals[i] = state_att(rel, anum);
+	}
 }
 
-#define ISNULL(slot, att) ((slot)->tts_isnull[(att) - 1])
-#define VALUE(slot, att) ((slot)->tts_values[(att) - 1])
+/*
+ * The deal facts of a stored row (deformed in slot) into f: prio writes
+ * them apart from the fold (prio._deal_facts), and every evaluation of the
+ * customer reads them from its row.
+ */
+void
+StateDealsFromSlot(TupleTableSlot *slot, const StateAtts *a, PrioFacts *f)
+{
+	const AttrNumber *x = a->deals;
+
+	memset(&f->deals, 0, sizeof(f->deals));
+	if (x[0] == InvalidAttrNumber)
+		return;
+	if (!ISNULL(slot, x[0]))
+		f->deals.open_deals = DatumGetInt32(VALUE(slot, x[0]));
+	if (x[1] != InvalidAttrNumber && !ISNULL(slot, x[1]))
+	{
+		f->deals.has_funnel = true;
+		text_to_cstring_buffer(DatumGetTextPP(VALUE(slot, x[1])), f->deals.funnel_stage,
+							   sizeof(f->deals.funnel_stage));
+	}
+	if (x[2] != InvalidAttrNumber && !ISNULL(slot, x[2]))
+		f->deals.pipeline = DatumGetFloat8(DirectFunctionCall1(numeric_float8_no_overflow,
+															   VALUE(slot, x[2])));
+	if (x[3] != InvalidAttrNumber && !ISNULL(slot, x[3]))
+	{
+		f->deals.has_deal_at = true;
+		f->deals.last_deal_at = DatumGetTimestampTz(VALUE(slot, x[3]));
+	}
+	if (x[4] != InvalidAttrNumber && !ISNULL(slot, x[4]) &&
+		x[5] != InvalidAttrNumber && !ISNULL(slot, x[5]))
+	{
+		f->deals.has_closed = true;
+		f->deals.deal_closed_at = DatumGetTimestampTz(VALUE(slot, x[4]));
+		f->deals.won = strcmp(TextDatumGetCString(VALUE(slot, x[5])), "won") == 0;
+	}
+}
 
 /* IS DISTINCT FROM, column by column, as SQL compares the stored row */
 static inline bool
@@ -441,7 +507,11 @@ StateFactsDiffer(TupleTableSlot *slot, const StateAtts *a, const PrioFacts *f)
 		(a->next_planned_at != InvalidAttrNumber &&
 		 ts_differs(slot, a->next_planned_at, f->has_planned, f->next_planned_at)) ||
 		months_differ(slot, a->month_purchases, f, false) ||
-		months_differ(slot, a->month_inbound, f, true);
+		months_differ(slot, a->month_inbound, f, true) ||
+		(a->quote_at != InvalidAttrNumber &&
+		 (ts_differs(slot, a->quote_at, f->has_quote, f->quote_at) ||
+		  (f->has_quote ? numeric_differs(slot, a->quote_amount, f->quote_amount)
+		   : !ISNULL(slot, a->quote_amount))));
 }
 
 /* (0.5) the stored types differ from e's */
@@ -669,6 +739,8 @@ StateWriterAdd(StateWriter *w, const PrioFacts *f, const PrioEval *e,
 	put(w, 26, !f->has_planned, TimestampTzGetDatum(f->next_planned_at));
 	put_types(w, f, e);
 	put(w, 30, e->playbook == NULL, text_or_null(e->playbook));
+	put(w, 31, !f->has_quote, f->has_quote ? numeric_or_zero(f->quote_amount) : (Datum) 0);
+	put(w, 32, !f->has_quote, TimestampTzGetDatum(f->quote_at));
 	w->stages[2 * w->n] = f->stage;
 	w->stages[2 * w->n + 1] = e->stage;
 	if (tid != NULL)

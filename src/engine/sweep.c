@@ -435,7 +435,7 @@ collector_append(ActivityCollector *c, SweepCustomer *e, TimestampTz at, int64 a
 	ev->seq = 0;				/* activity_id is unique (a tracked event's tiebreak: see fold.c) */
 	ev->kind = *hint;
 	ev->amount = NULL;
-	if (k->is_purchase && amount != NULL)
+	if ((k->is_purchase || k->deal_quote) && amount != NULL)
 	{
 		Size		len = VARSIZE(amount);
 
@@ -997,6 +997,7 @@ PrioSweepRebuild(const char *why, bool force)
 				continue;		/* left as it was (collector_tracked) */
 			old = MemoryContextSwitchTo(rowcxt);
 			fold_events(c, e, &f, rowcxt);
+			StateDealsFromSlot(slot, &a, &f);
 			PrioCustomerTypesBatch(&held, &f, cfg, as_of, tb);
 			prio_evaluate(&ev, &f, &held, e->answers, e->answer_null, e->created_at,
 						  &cfg->settings, cfg->breaks, cfg->nbreaks, as_of);

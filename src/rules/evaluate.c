@@ -95,37 +95,91 @@ prio_evaluate(PrioEval *e, const PrioFacts *f, const PrioHeldTypes *held,
 		}
 	e->bant = prio_bant(bant_answers, bant_null);
 
-	/* lifecycle: quiet since the last inbound, else the first activity, else creation */
+	/*
+	 * lifecycle: quiet since the last inbound, else the first activity, else
+	 * creation, or since the last deal opened or closed (0.5); the base stage
+	 * is the most advanced open deal's (rules/deals.c)
+	 */
 	since = f->has_inbound ? f->last_inbound_at
 		: f->has_activity ? f->first_at : created_at;
-	e->stage = prio_effective_stage(f->stage, true, since, as_of,
+	since = prio_deals_quiet_since(f, since);
+	e->stage = prio_effective_stage(prio_deals_base_stage(f, s), true, since, as_of,
 									s->silent_us, s->dormant_us);
 
 	e->intent_now = f->has_activity
 		? prio_intent_at(f->intent, f->intent_at, as_of, s->half_life_us) : 0.0;
 
-	/* value */
-	if (e->has_scores[2] && e->score[2] >= s->value_score)
+	/*
+	 * value: high when any enabled signal fires (prio.value_signals; 0.4's
+	 * settings give the default ones); the rule names the first, in the
+	 * order 0.4 tried them, and e->value_signals keeps every one
+	 */
+	for (int v = 0; v < VS_COUNT; v++)
 	{
-		e->value_high = true;
-		appendStringInfo(&e->rule, "value high (monetary score %d >= %d)", e->score[2], s->value_score);
+		bool		fired = false;
+		StringInfoData why;
+
+		if (!s->vs_enabled[v])
+			continue;
+		initStringInfo(&why);
+		switch ((PrioValueSignal) v)
+		{
+			case VS_MONETARY:
+			case VS_FREQUENCY:
+				{
+					int			i = v == VS_MONETARY ? 2 : 1;
+
+					fired = s->vs_has_threshold[v] && e->has_scores[i] &&
+						e->score[i] >= s->vs_threshold[v];
+					if (fired)
+						appendStringInfo(&why, "%s score %d >= %d",
+										 v == VS_MONETARY ? "monetary" : "frequency",
+										 e->score[i], (int) s->vs_threshold[v]);
+					break;
+				}
+			case VS_BUDGET_AUTHORITY:
+				fired = !bant_null[0] && bant_answers[0] && !bant_null[1] && bant_answers[1];
+				if (fired)
+					appendStringInfoString(&why, "budget and authority");
+				break;
+			case VS_CLV:
+				fired = s->vs_has_threshold[v] && prio_customer_clv(f, s, as_of, &clv) &&
+					clv >= s->vs_threshold[v];
+				if (fired)
+					appendStringInfo(&why, "CLV %.0f >= %g", clv, s->vs_threshold[v]);
+				break;
+			case VS_PIPELINE:
+				{
+					/* the open deals' amounts, or the implicit deal's */
+					double		pipeline = prio_deals_pipeline(f);
+
+					fired = s->vs_has_threshold[v] &&
+						(f->deals.open_deals > 0 || prio_deals_implicit(f)) &&
+						pipeline >= s->vs_threshold[v];
+					if (fired)
+						appendStringInfo(&why, "%s %.0f >= %g",
+										 f->deals.open_deals > 0 ? "pipeline" : "quoted",
+										 pipeline, s->vs_threshold[v]);
+					break;
+				}
+			case VS_KEY_TYPE:
+				fired = e->type_implies_value;	/* prio_evaluate()'s held */
+				if (fired)
+					appendStringInfoString(&why, "a key-customer type that implies value");
+				break;
+			case VS_COUNT:
+				break;
+		}
+		if (fired)
+		{
+			if (!e->value_high)
+				appendStringInfo(&e->rule, "value high (%s)", why.data);
+			e->value_high = true;
+			e->value_signals |= 1u << v;
+		}
+		pfree(why.data);
 	}
-	else if (e->has_scores[1] && e->score[1] >= s->value_score)
-	{
-		e->value_high = true;
-		appendStringInfo(&e->rule, "value high (frequency score %d >= %d)", e->score[1], s->value_score);
-	}
-	else if (!bant_null[0] && bant_answers[0] && !bant_null[1] && bant_answers[1])
-	{
-		e->value_high = true;
-		appendStringInfoString(&e->rule, "value high (budget and authority)");
-	}
-	else if (s->has_min_clv && prio_customer_clv(f, s, as_of, &clv) && clv >= s->min_clv)
-	{
-		e->value_high = true;
-		appendStringInfo(&e->rule, "value high (CLV %.0f >= %g)", clv, s->min_clv);
-	}
-	else
+	if (!e->value_high)
 		appendStringInfoString(&e->rule, "value low");
 
 	/* intent; an unanswered outbound touch overrides the rest */
@@ -175,6 +229,13 @@ prio_evaluate(PrioEval *e, const PrioFacts *f, const PrioHeldTypes *held,
 		? 100.0 * (s->w_tier * e->points[0] + s->w_rfm * e->points[1] +
 				   s->w_bant * e->points[2] + s->w_intent * e->points[3] +
 				   s->w_stage * e->points[4]) / wsum : 0.0;
+
+	/*
+	 * 0.5: the funnel counts -- an open deal adds weight_funnel x its stage's
+	 * funnel points on top of the 0..100 above (README: the formula)
+	 */
+	e->points[5] = prio_deals_funnel_points(f, s);
+	e->priority += s->w_funnel * e->points[5];
 	e->priority = rint(e->priority * 10.0) / 10.0;
 
 	/*

@@ -12,6 +12,8 @@
  */
 #include "prio.h"
 
+#include "utils/datum.h"
+
 #include <math.h>
 
 #include "utils/builtins.h"
@@ -209,6 +211,35 @@ prio_fold_event(PrioFacts *f, TimestampTz at, const PrioKind *k, Numeric amount,
 }
 
 /*
+ * 0.5: the implicit deal.  A quote or proposal with an amount above 0 opens
+ * it (the latest one's amount); a purchase (not a refund), or a kind whose
+ * stage is won or lost, after it closes it.
+ */
+static void
+prio_fold_quote(PrioFacts *f, const PrioKind *k, const PrioEvent *ev, MemoryContext cxt)
+{
+	if (k->deal_quote && ev->amount != NULL && !numeric_is_nan(ev->amount) &&
+		!numeric_is_inf(ev->amount) && !numeric_negative(ev->amount) &&
+		DatumGetInt32(DirectFunctionCall2(numeric_cmp, NumericGetDatum(ev->amount),
+										  NumericGetDatum(int64_to_numeric(0)))) > 0)
+	{
+		MemoryContext old = MemoryContextSwitchTo(cxt);
+
+		f->has_quote = true;
+		f->quote_at = ev->at;
+		f->quote_amount = DatumGetNumeric(datumCopy(NumericGetDatum(ev->amount), false, -1));
+		MemoryContextSwitchTo(old);
+	}
+	else if (f->has_quote &&
+			 ((k->is_purchase && !(ev->amount != NULL && numeric_negative(ev->amount))) ||
+			  (k->has_stage && (k->stage == STAGE_WON || k->stage == STAGE_LOST))))
+	{
+		f->has_quote = false;
+		f->quote_amount = NULL;
+	}
+}
+
+/*
  * The order every fold takes: time, then activity_id, then arrival.  An
  * event of a tracked table has no activity_id: its tiebreak, a hash of its
  * kind and amount, stands in for it, so events at the same instant fold in
@@ -257,5 +288,6 @@ prio_fold_events(PrioFacts *f, PrioEvent *ev, int n, const PrioKind *kinds,
 			break;
 		}
 		prio_fold_event(f, ev[i].at, k, k->is_purchase ? ev[i].amount : NULL, s, cxt);
+		prio_fold_quote(f, k, &ev[i], cxt);
 	}
 }

@@ -39,6 +39,9 @@ extern double prio_decay(TimestampTz at, TimestampTz as_of, double half_life_us)
 extern double prio_intent_at(double intent, TimestampTz intent_at, TimestampTz as_of,
 							 double half_life_us);
 
+/* prio.deal_stages.stage is at most this long (its CHECK) */
+#define DEAL_STAGE_NAMELEN 100
+
 /* rules/fold.c: a customer's facts, folded from its activities in (at, id) order */
 #define PRIO_MONTHS 36			/* months kept per customer for the types' facts */
 typedef struct PrioFacts
@@ -69,6 +72,28 @@ typedef struct PrioFacts
 	int32		month_at;		/* last_at's month (prio_utc_month); with has_activity */
 	double		month_purchases[PRIO_MONTHS];	/* [i]: net purchases i months before */
 	int32		month_inbound[PRIO_MONTHS]; /* [i]: inbound activities then */
+	/*
+	 * 0.5: the implicit deal -- the latest quote or proposal activity with an
+	 * amount, until a purchase, a won or a lost kind after it closes it
+	 * (customer_state.quote_amount, quote_at); counted as an open deal at
+	 * stage quote while the customer has no deals at all
+	 */
+	bool		has_quote;
+	TimestampTz quote_at;
+	Numeric		quote_amount;
+	/* 0.5: the deal facts (not folded: customer_state's, from prio.deals) */
+	struct PrioDeals
+	{
+		int32		open_deals;
+		bool		has_funnel;
+		char		funnel_stage[DEAL_STAGE_NAMELEN + 1];	/* most advanced open */
+		double		pipeline;	/* the open deals' amounts */
+		bool		has_deal_at;
+		TimestampTz last_deal_at;	/* the latest created_at or closed_at */
+		bool		has_closed;
+		TimestampTz deal_closed_at; /* the last closed deal's ... */
+		bool		won;		/* ... and whether it was won */
+	}			deals;
 } PrioFacts;
 
 /* The UTC calendar day of a time: prio.clv_summary's unit of a transaction */
@@ -96,6 +121,7 @@ typedef struct PrioKind
 	bool		is_purchase;
 	double		weight;
 	bool		revives;		/* 0.5: may bring a lost customer back */
+	bool		deal_quote;		/* 0.5: quote or proposal: with an amount, an implicit deal */
 } PrioKind;
 
 /*
@@ -118,6 +144,23 @@ extern int	prio_event_cmp(const void *a, const void *b);
 struct PrioSettings;
 extern void prio_fold_events(PrioFacts *f, PrioEvent *ev, int n, const PrioKind *kinds,
 							 const struct PrioSettings *s, TimestampTz upto, MemoryContext cxt);
+
+/* rules/deals.c: a deal stage (prio.deal_stages), as the rules read it */
+typedef struct PrioDealStage
+{
+	char	   *name;
+	bool		open;			/* no outcome: a funnel stage */
+	PrioStage	lifecycle;		/* open: the customer stage it stands for */
+	double		points;			/* open: the k-th of n open stages scores k/n */
+} PrioDealStage;
+
+/* the value signals (prio.value_signals), in the order the rule line names them */
+typedef enum PrioValueSignal
+{
+	VS_MONETARY, VS_FREQUENCY, VS_BUDGET_AUTHORITY, VS_CLV, VS_PIPELINE, VS_KEY_TYPE, VS_COUNT
+} PrioValueSignal;
+
+extern const char *const prio_value_signal_names[VS_COUNT];
 
 /* rules/evaluate.c: the settings the rules read, and one customer's evaluation */
 typedef struct PrioSettings
@@ -143,6 +186,13 @@ typedef struct PrioSettings
 	bool		has_model;
 	double		bgnbd[4];		/* r, alpha, a, b (weeks) */
 	double		gammagamma[3];	/* p, q, v */
+	/* 0.5: the funnel's weight, the value signals and the deal stages */
+	double		w_funnel;
+	bool		vs_enabled[VS_COUNT];
+	bool		vs_has_threshold[VS_COUNT];
+	double		vs_threshold[VS_COUNT];
+	const PrioDealStage *deal_stages;
+	int			ndeal_stages;
 	/* 0.5: prio.playbooks (rules/playbook.c); NULL: none, the tiers' cadences */
 	const struct PrioPlaybooks *playbooks;
 	/* 0.5: the reply term (reply_weight 0: none, as before 0.5) ... */
@@ -178,7 +228,7 @@ typedef struct PrioEval
 	bool		value_high;
 	bool		intent_high;
 	char		tier;
-	double		points[5];		/* tier, rfm, bant, intent, stage: each 0..1 */
+	double		points[6];		/* tier, rfm, bant, intent, stage, funnel: each 0..1 */
 	double		priority;
 	TimestampTz next_due_at;
 	StringInfoData rule;
@@ -188,6 +238,7 @@ typedef struct PrioEval
 	bool		type_implies_value; /* a held type implies value */
 	/* 0.5: the playbook that set next_due_at (rules/playbook.c); NULL: none */
 	const char *playbook;
+	uint32		value_signals;	/* 0.5: bit 1 << VS_*: the signals that fired */
 } PrioEval;
 
 /* rules/clv.c: a customer's (x, t_x, T, mean_value) from its facts, and its CLV */
@@ -202,6 +253,15 @@ extern void prio_evaluate(PrioEval *e, const PrioFacts *f, const PrioHeldTypes *
 						  const bool *bant_answers,
 						  const bool *bant_null, TimestampTz created_at, const PrioSettings *s,
 						  const float8 *const *breaks, const int *nbreaks, TimestampTz as_of);
+
+/* rules/deals.c: the deal facts in the rules */
+extern const PrioDealStage *prio_deal_stage(const PrioSettings *s, const char *name);
+extern PrioStage prio_deals_base_stage(const PrioFacts *f, const PrioSettings *s);
+extern TimestampTz prio_deals_quiet_since(const PrioFacts *f, TimestampTz since);
+extern double prio_deals_funnel_points(const PrioFacts *f, const PrioSettings *s);
+extern bool prio_deals_implicit(const PrioFacts *f);
+extern double prio_deals_pipeline(const PrioFacts *f);
+extern void prio_value_signals_default(PrioSettings *s);
 
 /* rules/segment.c: named segments of score triples, the first matching row winning */
 #define SEGMENT_NSCORE 5

@@ -2,7 +2,9 @@
  * evaluate.c
  *		prio.evaluate(facts, customer, cfg, r_breaks, f_breaks, m_breaks, as_of
  *		[, bgnbd, gammagamma]) RETURNS prio.evaluation: the arguments read
- *		and checked, the rules (rules/evaluate.c) applied, the row built.
+ *		and checked, the rules (rules/evaluate.c) applied, the row built;
+ *		and (0.5) prio.evaluate(state, customer, as_of): a customer_state
+ *		row, deal facts included, under the configuration in force.
  */
 #include "prio.h"
 
@@ -15,14 +17,20 @@ enum
 {
 	E_STAGE, E_RECENCY, E_R, E_F, E_M, E_BANT, E_INTENT, E_NO_REPLY, E_VALUE_HIGH,
 	E_INTENT_HIGH, E_TIER, E_PRIORITY, E_NEXT_DUE, E_RULE,
-	E_P_TIER, E_P_RFM, E_P_BANT, E_P_INTENT, E_P_STAGE, E_NFIELDS
+	E_P_TIER, E_P_RFM, E_P_BANT, E_P_INTENT, E_P_STAGE,
+	E_NFIELDS_04,				/* 0.4's evaluation ends here */
+	E_P_FUNNEL = E_NFIELDS_04, E_VALUE_SIGNALS, E_NFIELDS
 };
 
 static const Oid evaluation_types[E_NFIELDS] = {
 	PRIO_STAGE_TYPE, FLOAT8OID, INT4OID, INT4OID, INT4OID, INT4OID, FLOAT8OID, BOOLOID,
 	BOOLOID, BOOLOID, TEXTOID, FLOAT8OID, TIMESTAMPTZOID, TEXTOID,
-	FLOAT8OID, FLOAT8OID, FLOAT8OID, FLOAT8OID, FLOAT8OID
+	FLOAT8OID, FLOAT8OID, FLOAT8OID, FLOAT8OID, FLOAT8OID,
+	FLOAT8OID, TEXTARRAYOID
 };
+
+static Datum EvaluationGetDatum(FunctionCallInfo fcinfo, PrioEval *ep, const PrioFacts *f,
+								PrioApiVersion api);
 
 typedef struct EvalCache
 {
@@ -53,9 +61,6 @@ EvaluateFacts(FunctionCallInfo fcinfo, PrioApiVersion api, bool with_models)
 	TimestampTz created_at;
 	const float8 *breaks[3] = {NULL, NULL, NULL};
 	int			nbreaks[3] = {0, 0, 0};
-	TupleDesc	desc;
-	Datum		values[E_NFIELDS];
-	bool		nulls[E_NFIELDS] = {0};
 	PrioHeldTypes held = {0};
 
 	CheckArgNotNull(fcinfo, 0, "facts");
@@ -107,11 +112,24 @@ EvaluateFacts(FunctionCallInfo fcinfo, PrioApiVersion api, bool with_models)
 
 	prio_evaluate(&e, &facts, &held, answers, answer_null, created_at, &settings,
 				  breaks, nbreaks, PG_GETARG_TIMESTAMPTZ(6));
+	PG_RETURN_DATUM(EvaluationGetDatum(fcinfo, &e, &facts, api));
+}
+
+/* The prio.evaluation row of e (0.4's: without the funnel points and value signals) */
+static Datum
+EvaluationGetDatum(FunctionCallInfo fcinfo, PrioEval *ep, const PrioFacts *f, PrioApiVersion api)
+{
+	PrioEval	e = *ep;
+	PrioFacts	facts = *f;
+	TupleDesc	desc;
+	Datum		values[E_NFIELDS];
+	bool		nulls[E_NFIELDS] = {0};
+	int			nfields = api >= PRIO_API_0_5 ? E_NFIELDS : E_NFIELDS_04;
 
 	/* declared to return prio.evaluation; ALTER TYPE is checked below */
 	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type of prio.evaluate must be a row type");
-	CheckResultDesc(desc, evaluation_types, E_NFIELDS, "prio.evaluation");
+	CheckResultDesc(desc, evaluation_types, nfields, "prio.evaluation");
 	values[E_STAGE] = StageGetDatum(e.stage);
 	nulls[E_RECENCY] = !facts.has_purchase;
 	values[E_RECENCY] = Float8GetDatum(e.recency_days);
@@ -131,21 +149,82 @@ EvaluateFacts(FunctionCallInfo fcinfo, PrioApiVersion api, bool with_models)
 	values[E_RULE] = PointerGetDatum(cstring_to_text(e.rule.data));
 	for (int i = 0; i < 5; i++)
 		values[E_P_TIER + i] = Float8GetDatum(e.points[i]);
-	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(desc), values, nulls)));
+	if (nfields > E_NFIELDS_04)
+	{
+		Datum		names[VS_COUNT];
+		int			n = 0;
+
+		values[E_P_FUNNEL] = Float8GetDatum(e.points[5]);
+		for (int v = 0; v < VS_COUNT; v++)
+			if (e.value_signals & (1u << v))
+				names[n++] = CStringGetTextDatum(prio_value_signal_names[v]);
+		values[E_VALUE_SIGNALS] = PointerGetDatum(construct_array(names, n, TEXTOID, -1, false,
+																  TYPALIGN_INT));
+	}
+	return HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(desc), values, nulls));
 }
 
-/* prio.evaluate(facts, customer, cfg, r_breaks, f_breaks, m_breaks, as_of) of 0.4 */
-PG_FUNCTION_INFO_V1(prio_evaluate_0_4);
+/* prio.evaluate(...) of 0.5: the evaluation with the funnel points and value signals */
+PG_FUNCTION_INFO_V1(prio_evaluate_0_5);
 Datum
-prio_evaluate_0_4(PG_FUNCTION_ARGS)
+prio_evaluate_0_5(PG_FUNCTION_ARGS)
 {
-	return EvaluateFacts(fcinfo, PRIO_API_0_4, false);
+	return EvaluateFacts(fcinfo, PRIO_API_0_5, false);
 }
 
-/* prio.evaluate(..., as_of, bgnbd, gammagamma) of 0.4: with the CLV models */
-PG_FUNCTION_INFO_V1(prio_evaluate_models_0_4);
+PG_FUNCTION_INFO_V1(prio_evaluate_models_0_5);
 Datum
-prio_evaluate_models_0_4(PG_FUNCTION_ARGS)
+prio_evaluate_models_0_5(PG_FUNCTION_ARGS)
 {
-	return EvaluateFacts(fcinfo, PRIO_API_0_4, true);
+	return EvaluateFacts(fcinfo, PRIO_API_0_5, true);
+}
+
+/*
+ * prio.evaluate(state prio.customer_state, customer prio.customers, as_of)
+ *   RETURNS prio.evaluation
+ *
+ * A stored state row (its folded facts and deal facts) evaluated as the
+ * engine evaluates it: with the configuration in force (the cache the
+ * triggers use: settings, breaks, CLV models, deal stages, value signals).
+ */
+PG_FUNCTION_INFO_V1(prio_evaluate_state_0_5);
+Datum
+prio_evaluate_state_0_5(PG_FUNCTION_ARGS)
+{
+	EvalCache  *cache = fcinfo->flinfo->fn_extra;
+	MemoryContext fncxt = fcinfo->flinfo->fn_mcxt;
+	MemoryContext mine = CurrentMemoryContext;
+	const PrioConfig *cfg;
+	PrioFacts	facts;
+	PrioEval	e;
+	bool		answers[4];
+	bool		answer_null[4];
+	TimestampTz created_at;
+	PrioHeldTypes held = {0};
+
+	CheckArgNotNull(fcinfo, 0, "state");
+	CheckArgNotNull(fcinfo, 1, "customer");
+	CheckArgNotNull(fcinfo, 2, "as_of");
+	if (cache == NULL)
+	{
+		cache = MemoryContextAllocZero(fncxt, sizeof(EvalCache));
+		CustomerReaderInit(&cache->customer_rr);
+		fcinfo->flinfo->fn_extra = cache;
+	}
+	FactsFromDatum(&facts, PG_GETARG_DATUM(0), &cache->facts_rr, fncxt, CurrentMemoryContext,
+				   PRIO_API_0_5);
+	RowBind(&cache->customer_rr, PG_GETARG_DATUM(1), fncxt);
+	prio_read_customer(&cache->customer_rr, answers, answer_null, &created_at);
+
+	SPI_connect();
+	MemoryContextSwitchTo(mine);
+	cfg = prio_config(PRIO_API_CURRENT);
+	/* the key-customer types as the engine stored them (0.5), as above */
+	PrioStoredTypes(&held, facts.customer_id, cfg);
+	SPI_finish();
+	MemoryContextSwitchTo(mine);
+
+	prio_evaluate(&e, &facts, &held, answers, answer_null, created_at, &cfg->settings,
+				  cfg->breaks, cfg->nbreaks, PG_GETARG_TIMESTAMPTZ(2));
+	PG_RETURN_DATUM(EvaluationGetDatum(fcinfo, &e, &facts, PRIO_API_0_5));
 }

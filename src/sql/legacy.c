@@ -1,7 +1,7 @@
 /*
  * legacy.c
  *		The entry points that the frozen install and upgrade scripts of prio
- *		0.1, 0.2 and 0.3 name, kept so that an installed 0.1, 0.2 or 0.3 runs
+ *		0.1, 0.2 and 0.3 name (and 0.4's that 0.5 replaced, at the end), kept so that an installed 0.1, 0.2 or 0.3 runs
  *		on this library until ALTER EXTENSION prio UPDATE repoints its
  *		functions at the versioned symbols (prio--0.3--0.4.sql).
  *
@@ -92,4 +92,24 @@ Datum
 prio_clv_summary_accum(PG_FUNCTION_ARGS)
 {
 	return ClvSummaryAccum(fcinfo, PG_NARGS() > 4);
+}
+
+/*
+ * prio.evaluate(facts, customer, cfg, r_breaks, f_breaks, m_breaks, as_of
+ * [, bgnbd, gammagamma]) of prio--0.4.sql: 0.4's prio.evaluation, without
+ * the funnel points and value signals 0.5 appended (prio--0.4--0.5.sql
+ * repoints the functions at the *_0_5 symbols).
+ */
+PG_FUNCTION_INFO_V1(prio_evaluate_0_4);
+Datum
+prio_evaluate_0_4(PG_FUNCTION_ARGS)
+{
+	return EvaluateFacts(fcinfo, PRIO_API_0_4, false);
+}
+
+PG_FUNCTION_INFO_V1(prio_evaluate_models_0_4);
+Datum
+prio_evaluate_models_0_4(PG_FUNCTION_ARGS)
+{
+	return EvaluateFacts(fcinfo, PRIO_API_0_4, true);
 }

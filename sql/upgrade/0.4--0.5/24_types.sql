@@ -2,7 +2,8 @@
 -- fresh install has them last), written by the state writer; explain()
 -- changes after the new install part (64_types.sql).
 -- stored_facts() uses customer_state's row type (a SQL-standard body): it
--- goes while the table changes and comes back as it was, privileges included
+-- goes while the table changes (types, playbook, deals: 24-27) and comes
+-- back as it was, privileges included, after them (29_stored_facts.sql)
 SELECT pg_catalog.set_config('prio.upgrade_acl_stored_facts', coalesce(p.proacl::text, ''), true)
   FROM pg_catalog.pg_proc p
  WHERE p.oid OPERATOR(pg_catalog.=) '@extschema@.stored_facts(@extschema@.customer_state)'::pg_catalog.regprocedure;
@@ -14,15 +15,3 @@ COMMENT ON COLUMN @extschema@.customer_state.month_purchases IS 'Net purchases p
 COMMENT ON COLUMN @extschema@.customer_state.month_inbound IS 'Inbound activities per UTC calendar month, as month_purchases.';
 COMMENT ON COLUMN @extschema@.customer_state.types IS 'The key-customer types the customer holds (prio.customer_types, prio.customer_type_tags), by name.';
 
-CREATE FUNCTION @extschema@.stored_facts(s @extschema@.customer_state)
-RETURNS @extschema@.facts
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
--- A pure row expression with qualified names only, left without SET so the
--- planner can inline it.
-RETURN ROW(s.customer_id, s.first_at, s.last_at, s.last_inbound_at, s.last_outbound_at,
-           s.last_purchase_at, s.frequency, s.monetary, s.intent, s.intent_at,
-           s.stage, s.first_purchase_at, s.purchase_days, s.first_day_amount)::@extschema@.facts;
-COMMENT ON FUNCTION @extschema@.stored_facts(@extschema@.customer_state) IS
-'The folded facts of a customer_state row, as prio.facts.';
-SELECT @extschema@.upgrade_regrant('FUNCTION @extschema@.stored_facts(@extschema@.customer_state)',
-                                   NULLIF(pg_catalog.current_setting('prio.upgrade_acl_stored_facts'), '')::pg_catalog.aclitem[]);

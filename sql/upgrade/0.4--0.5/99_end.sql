@@ -73,12 +73,16 @@ BEGIN
     LOOP
         -- grant_reader's
         EXECUTE pg_catalog.format('GRANT SELECT ON @extschema@.customer_types, @extschema@.customer_type_tags,'
-                                  ' @extschema@.key_customers, @extschema@.reactivation TO %s', r.role);
+                                  ' @extschema@.key_customers, @extschema@.reactivation, @extschema@.deals,'
+                                  ' @extschema@.deal_stages, @extschema@.value_signals TO %s', r.role);
         IF r.level OPERATOR(pg_catalog.>=) 2 THEN   -- grant_writer's
-            EXECUTE pg_catalog.format('GRANT INSERT, UPDATE, DELETE ON @extschema@.customer_type_tags TO %s', r.role);
+            EXECUTE pg_catalog.format('GRANT INSERT, UPDATE, DELETE ON @extschema@.customer_type_tags,'
+                                      ' @extschema@.deals TO %s', r.role);
         END IF;
         IF r.level OPERATOR(pg_catalog.=) 3 THEN    -- grant_admin's
-            EXECUTE pg_catalog.format('GRANT INSERT, UPDATE, DELETE ON @extschema@.labels, @extschema@.customer_types TO %s', r.role);
+            EXECUTE pg_catalog.format('GRANT INSERT, UPDATE, DELETE ON @extschema@.labels, @extschema@.customer_types,'
+                                      ' @extschema@.deal_stages TO %s', r.role);
+            EXECUTE pg_catalog.format('GRANT UPDATE ON @extschema@.value_signals TO %s', r.role);
         END IF;
     END LOOP;
 END

@@ -1,0 +1,581 @@
+------------------------------------------------------------------------
+-- Deals (0.5): deal stages, value signals, prio.deals and the deal facts
+-- prio keeps per customer in customer_state (open_deals .. deal_outcome)
+------------------------------------------------------------------------
+
+CREATE TABLE @extschema@.deal_stages (
+    stage     text PRIMARY KEY CHECK (pg_catalog.length(stage) BETWEEN 1 AND 100),
+    position  integer NOT NULL CHECK (position BETWEEN 1 AND 1000000),
+    lifecycle @extschema@.stage,
+    outcome   text CHECK (outcome IN ('won', 'lost')),
+    builtin   boolean NOT NULL DEFAULT false,
+    CONSTRAINT deal_stages_lifecycle_check
+        CHECK (CASE WHEN outcome IS NULL
+                    THEN lifecycle IS NOT NULL
+                         AND lifecycle OPERATOR(pg_catalog.<>) ALL ('{won,silent,lost}'::@extschema@.stage[])
+                    ELSE lifecycle IS NULL END)
+);
+COMMENT ON TABLE @extschema@.deal_stages IS
+'The deal stages (the sales funnel): open stages in funnel order by position, each standing for a customer lifecycle stage, and the closed stages with their outcome.  Add your own stages with INSERT; a change re-tiers everyone.';
+COMMENT ON COLUMN @extschema@.deal_stages.stage IS 'Name used in prio.deals.stage.';
+COMMENT ON COLUMN @extschema@.deal_stages.position IS 'Funnel order: a higher position is a more advanced stage (ties: by name).';
+COMMENT ON COLUMN @extschema@.deal_stages.lifecycle IS 'An open stage: the customer lifecycle stage (prospect .. closing) a customer whose most advanced open deal is here is in; NULL for a closed stage.';
+COMMENT ON COLUMN @extschema@.deal_stages.outcome IS 'A closed stage: won or lost; NULL for an open (funnel) stage.';
+COMMENT ON COLUMN @extschema@.deal_stages.builtin IS 'True while the row is as prio shipped it; set false by any change.';
+
+INSERT INTO @extschema@.deal_stages (stage, position, lifecycle, outcome, builtin) VALUES
+    ('first_contact', 10, 'interested', NULL,   true),
+    ('needs_clear',   20, 'engaged',    NULL,   true),
+    ('quote',         30, 'engaged',    NULL,   true),
+    ('negotiation',   40, 'closing',    NULL,   true),
+    ('signing',       50, 'closing',    NULL,   true),
+    ('won',           60, NULL,         'won',  true),
+    ('lost',          70, NULL,         'lost', true);
+
+CREATE TRIGGER deal_stages_guard
+    BEFORE INSERT OR UPDATE ON @extschema@.deal_stages
+    FOR EACH ROW EXECUTE FUNCTION @extschema@.config_row_guard('stage');
+CREATE TRIGGER deal_stages_invalidate
+    AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.deal_stages
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.invalidate_cache();
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.deal_stages', 'WHERE NOT builtin');
+
+CREATE TABLE @extschema@.value_signals (
+    signal    text PRIMARY KEY
+              CHECK (signal IN ('monetary_score', 'frequency_score', 'budget_authority', 'clv',
+                                'pipeline', 'key_type')),
+    enabled   boolean NOT NULL DEFAULT true,
+    threshold double precision,
+    builtin   boolean NOT NULL DEFAULT false,
+    CONSTRAINT value_signals_threshold_check
+        CHECK (CASE WHEN signal IN ('monetary_score', 'frequency_score')
+                    THEN threshold IS NULL
+                         OR (threshold BETWEEN 1 AND 5
+                             AND threshold OPERATOR(pg_catalog.=) pg_catalog.trunc(threshold))
+                    WHEN signal OPERATOR(pg_catalog.=) 'clv'
+                    THEN threshold IS NULL OR (threshold > 0 AND threshold < 'Infinity')
+                    WHEN signal OPERATOR(pg_catalog.=) 'pipeline'
+                    THEN threshold IS NOT NULL AND threshold >= 0 AND threshold < 'Infinity'
+                    ELSE threshold IS NULL END)
+);
+COMMENT ON TABLE @extschema@.value_signals IS
+'What makes the value side of the tier high: a customer''s value is high when ANY enabled signal fires (prio.explain() lists every one that did).  One row per signal; change them with UPDATE (a change re-tiers everyone); rows cannot be added or removed.';
+COMMENT ON COLUMN @extschema@.value_signals.signal IS 'monetary_score, frequency_score (RFM score >= threshold), budget_authority (BANT budget and authority both TRUE), clv (CLV under the latest model >= threshold), pipeline (open deals'' amounts >= threshold), key_type (a key-customer type whose row says it implies value).';
+COMMENT ON COLUMN @extschema@.value_signals.enabled IS 'Whether the signal counts.';
+COMMENT ON COLUMN @extschema@.value_signals.threshold IS 'monetary_score and frequency_score: a score 1-5, NULL: settings.value_score; clv: an amount > 0, NULL: settings.value_min_clv (and when that is NULL too, the signal never fires); pipeline: an amount >= 0 (required); budget_authority and key_type: none (NULL).';
+COMMENT ON COLUMN @extschema@.value_signals.builtin IS 'True while the row is as prio shipped it; set false by any change.';
+
+INSERT INTO @extschema@.value_signals (signal, enabled, threshold, builtin) VALUES
+    ('monetary_score',   true, NULL,  true),
+    ('frequency_score',  true, NULL,  true),
+    ('budget_authority', true, NULL,  true),
+    ('clv',              true, NULL,  true),
+    ('pipeline',         true, 10000, true),
+    ('key_type',         true, NULL,  true);
+
+CREATE FUNCTION @extschema@.value_signals_keep_rows()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    RAISE EXCEPTION 'prio.value_signals keeps one row per signal'
+        USING ERRCODE = '23514', HINT = 'Turn a signal off with UPDATE prio.value_signals SET enabled = false WHERE signal = ...';
+END
+$$;
+COMMENT ON FUNCTION @extschema@.value_signals_keep_rows() IS
+'Trigger: refuses DELETE and TRUNCATE of prio.value_signals.';
+
+CREATE TRIGGER value_signals_guard
+    BEFORE INSERT OR UPDATE ON @extschema@.value_signals
+    FOR EACH ROW EXECUTE FUNCTION @extschema@.config_row_guard('signal');
+CREATE TRIGGER value_signals_keep_rows
+    BEFORE DELETE OR TRUNCATE ON @extschema@.value_signals
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.value_signals_keep_rows();
+CREATE TRIGGER value_signals_invalidate
+    AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.value_signals
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.invalidate_cache();
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.value_signals', 'WHERE NOT builtin');
+
+CREATE TABLE @extschema@.deals (
+    deal_id        bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    customer_id    bigint NOT NULL REFERENCES @extschema@.customers ON DELETE CASCADE ON UPDATE CASCADE,
+    owner          text CHECK (pg_catalog.length(owner) <= 200),
+    stage          text NOT NULL DEFAULT 'first_contact'
+                   REFERENCES @extschema@.deal_stages ON UPDATE CASCADE,
+    amount         numeric NOT NULL DEFAULT 0 CHECK (amount >= 0 AND amount < 1e15),
+    expected_close date,
+    created_at     timestamptz NOT NULL DEFAULT pg_catalog.now() CHECK (pg_catalog.isfinite(created_at)),
+    closed_at      timestamptz CHECK (pg_catalog.isfinite(closed_at)),
+    -- a deal mirrored from a tracked table (prio.track(..., 'deals', ...))
+    -- and its key there, as text; both NULL for prio's own deals
+    source         regclass,
+    deal_key       text,
+    CONSTRAINT deals_source_key_check CHECK ((source IS NULL) OPERATOR(pg_catalog.=) (deal_key IS NULL))
+);
+CREATE INDEX deals_customer_idx ON @extschema@.deals (customer_id);
+-- Owner isolation: the deals of the customers the user can see, always on
+-- (with prio.customers' policy off, that is every customer): a rep reads and
+-- writes only the deals of their own customers once prio.enable_owner_isolation()
+-- has run.  prio's triggers write as its owner, whom it does not restrict.
+ALTER TABLE @extschema@.deals ENABLE ROW LEVEL SECURITY;
+CREATE POLICY owner_isolation ON @extschema@.deals
+    USING (EXISTS (SELECT 1 FROM @extschema@.customers c
+                    WHERE c.customer_id OPERATOR(pg_catalog.=) deals.customer_id));
+CREATE INDEX deals_stage_idx ON @extschema@.deals (stage);
+COMMENT ON TABLE @extschema@.deals IS 'Deals (opportunities) in flight and closed; applications INSERT, UPDATE and DELETE them and prio re-tiers their customers at once: a customer''s funnel stage is its most advanced open deal''s, its pipeline the sum of its open deals'' amounts.';
+COMMENT ON POLICY owner_isolation ON @extschema@.deals IS
+'Deals of the customers the user can see (prio.customers'' policy; every customer while owner isolation is off).';
+COMMENT ON COLUMN @extschema@.deals.deal_id IS 'Generated key.';
+COMMENT ON COLUMN @extschema@.deals.customer_id IS 'The customer (prio.customers); its deals go with it.';
+COMMENT ON COLUMN @extschema@.deals.owner IS 'Rep who works the deal (the customer''s owner ranks the customer).';
+COMMENT ON COLUMN @extschema@.deals.stage IS 'Deal stage (prio.deal_stages): an open (funnel) stage, or a closed one (won, lost).';
+COMMENT ON COLUMN @extschema@.deals.amount IS 'Deal value; 0 <= amount < 1e15.';
+COMMENT ON COLUMN @extschema@.deals.expected_close IS 'When the deal is expected to close.';
+COMMENT ON COLUMN @extschema@.deals.created_at IS 'When the deal was opened.';
+COMMENT ON COLUMN @extschema@.deals.closed_at IS 'When it closed (NULL while open; a closed deal without it counts as closed at created_at).';
+COMMENT ON COLUMN @extschema@.deals.source IS 'The tracked table this deal is mirrored from (prio.track()); NULL for a deal of prio.deals itself.';
+COMMENT ON COLUMN @extschema@.deals.deal_key IS 'The deal''s key in the tracked table (source), as text; NULL for a deal of prio.deals itself.  Written by prio.';
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.deals', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.deals_deal_id_seq', '');
+COMMENT ON SEQUENCE @extschema@.deals_deal_id_seq IS 'Generates prio.deals.deal_id.';
+
+CREATE FUNCTION @extschema@._deal_facts(ids bigint[])
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+AS $$
+DECLARE
+    v_n integer;
+BEGIN
+    IF ids IS NULL THEN
+        -- everyone: as a rebuild of everyone, with the writers held off
+        LOCK TABLE @extschema@.customer_state IN EXCLUSIVE MODE;
+    ELSE
+        -- the customers rows, then the state rows, in customer_id order: the engine's lock order
+        PERFORM 1 FROM @extschema@.customers c
+          WHERE c.customer_id OPERATOR(pg_catalog.=) ANY (ids)
+          ORDER BY c.customer_id FOR NO KEY UPDATE OF c;
+        PERFORM 1 FROM @extschema@.customer_state s
+          WHERE s.customer_id OPERATOR(pg_catalog.=) ANY (ids)
+          ORDER BY s.customer_id FOR NO KEY UPDATE OF s;
+    END IF;
+    WITH f AS (
+        SELECT s.customer_id,
+               coalesce(o.n, 0) AS open_deals, o.funnel_stage, coalesce(o.pipeline, 0) AS pipeline,
+               a.last_deal_at, l.closed_at AS deal_closed_at, l.outcome AS deal_outcome
+          FROM @extschema@.customer_state s
+          LEFT JOIN LATERAL (
+              SELECT pg_catalog.count(*)::integer AS n, pg_catalog.sum(d.amount) AS pipeline,
+                     (pg_catalog.array_agg(d.stage ORDER BY ds.position DESC, d.stage DESC))[1] AS funnel_stage
+                FROM @extschema@.deals d
+                JOIN @extschema@.deal_stages ds ON ds.stage OPERATOR(pg_catalog.=) d.stage
+               WHERE d.customer_id OPERATOR(pg_catalog.=) s.customer_id AND ds.outcome IS NULL) o ON true
+          LEFT JOIN LATERAL (
+              SELECT pg_catalog.max(GREATEST(d.created_at, d.closed_at)) AS last_deal_at
+                FROM @extschema@.deals d
+               WHERE d.customer_id OPERATOR(pg_catalog.=) s.customer_id) a ON true
+          LEFT JOIN LATERAL (
+              SELECT coalesce(d.closed_at, d.created_at) AS closed_at, ds.outcome
+                FROM @extschema@.deals d
+                JOIN @extschema@.deal_stages ds ON ds.stage OPERATOR(pg_catalog.=) d.stage
+               WHERE d.customer_id OPERATOR(pg_catalog.=) s.customer_id AND ds.outcome IS NOT NULL
+               ORDER BY coalesce(d.closed_at, d.created_at) DESC, d.deal_id DESC
+               LIMIT 1) l ON true
+         WHERE ids IS NULL OR s.customer_id OPERATOR(pg_catalog.=) ANY (ids))
+    UPDATE @extschema@.customer_state s
+       SET open_deals = f.open_deals, funnel_stage = f.funnel_stage, pipeline = f.pipeline,
+           last_deal_at = f.last_deal_at, deal_closed_at = f.deal_closed_at,
+           deal_outcome = f.deal_outcome, updated_at = pg_catalog.now()
+      FROM f
+     WHERE s.customer_id OPERATOR(pg_catalog.=) f.customer_id
+       AND (s.open_deals, s.funnel_stage, s.pipeline, s.last_deal_at, s.deal_closed_at, s.deal_outcome)
+           IS DISTINCT FROM
+           (f.open_deals, f.funnel_stage, f.pipeline, f.last_deal_at, f.deal_closed_at, f.deal_outcome);
+    GET DIAGNOSTICS v_n = ROW_COUNT;
+    RETURN v_n;
+END
+$$;
+COMMENT ON FUNCTION @extschema@._deal_facts(bigint[]) IS
+'Internal: the deal facts of the customers ids (NULL: everyone) computed again from prio.deals into customer_state (open_deals, funnel_stage, pipeline, last_deal_at, deal_closed_at, deal_outcome), after locking their customers and state rows in customer_id order; returns how many rows it changed.  The caller re-evaluates them.';
+REVOKE ALL ON FUNCTION @extschema@._deal_facts(bigint[]) FROM PUBLIC;
+
+CREATE FUNCTION @extschema@.deals_changed()
+RETURNS trigger
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+AS $$
+DECLARE
+    v_ids bigint[];
+BEGIN
+    IF TG_RELID OPERATOR(pg_catalog.<>) '@extschema@.deals'::pg_catalog.regclass
+       OR TG_LEVEL OPERATOR(pg_catalog.<>) 'STATEMENT' THEN
+        RAISE EXCEPTION 'prio.deals_changed() is a statement trigger of prio.deals only'
+            USING ERRCODE = '39P01';
+    END IF;
+    IF TG_OP OPERATOR(pg_catalog.=) 'INSERT' THEN
+        SELECT pg_catalog.array_agg(DISTINCT n.customer_id) INTO v_ids FROM new_rows n;
+    ELSIF TG_OP OPERATOR(pg_catalog.=) 'UPDATE' THEN
+        SELECT pg_catalog.array_agg(DISTINCT x.customer_id) INTO v_ids
+          FROM (SELECT o.customer_id FROM old_rows o UNION SELECT n.customer_id FROM new_rows n) x;
+    ELSIF TG_OP OPERATOR(pg_catalog.=) 'DELETE' THEN
+        SELECT pg_catalog.array_agg(DISTINCT o.customer_id) INTO v_ids FROM old_rows o;
+    ELSE
+        -- TRUNCATE: every customer with deal facts
+        SELECT pg_catalog.array_agg(s.customer_id ORDER BY s.customer_id) INTO v_ids
+          FROM @extschema@.customer_state s
+         WHERE s.open_deals OPERATOR(pg_catalog.<>) 0 OR s.last_deal_at IS NOT NULL
+            OR s.deal_outcome IS NOT NULL OR s.funnel_stage IS NOT NULL
+            OR s.pipeline OPERATOR(pg_catalog.<>) 0;
+    END IF;
+    IF TG_OP OPERATOR(pg_catalog.=) 'TRUNCATE' THEN
+        -- the deals of tracked tables are the tables' rows: mirrored again
+        PERFORM @extschema@._track_deals_load();
+    END IF;
+    IF v_ids IS NOT NULL THEN
+        PERFORM @extschema@._deal_facts(v_ids);
+        PERFORM @extschema@.reevaluate(v_ids, pg_catalog.now(), 'deal');
+    END IF;
+    RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.deals_changed() IS
+'Statement trigger: INSERT, UPDATE, DELETE or TRUNCATE of deals (COPY too) computes the deal facts of the customers they touched again and re-tiers them, in the same transaction; history and NOTIFY for every change.  After a TRUNCATE the rows of the tracked deals tables are mirrored again.';
+
+CREATE TRIGGER deals_inserted
+    AFTER INSERT ON @extschema@.deals
+    REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT WHEN (NOT @extschema@.restoring()) EXECUTE FUNCTION @extschema@.deals_changed();
+CREATE TRIGGER deals_updated
+    AFTER UPDATE ON @extschema@.deals
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT WHEN (NOT @extschema@.restoring()) EXECUTE FUNCTION @extschema@.deals_changed();
+CREATE TRIGGER deals_deleted
+    AFTER DELETE ON @extschema@.deals
+    REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT WHEN (NOT @extschema@.restoring()) EXECUTE FUNCTION @extschema@.deals_changed();
+CREATE TRIGGER deals_truncated
+    AFTER TRUNCATE ON @extschema@.deals
+    FOR EACH STATEMENT WHEN (NOT @extschema@.restoring()) EXECUTE FUNCTION @extschema@.deals_changed();
+
+CREATE FUNCTION @extschema@.deal_config_changed()
+RETURNS trigger
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+AS $$
+BEGIN
+    IF TG_RELID OPERATOR(pg_catalog.<>) ALL (ARRAY['@extschema@.deal_stages'::pg_catalog.regclass,
+                                                  '@extschema@.value_signals'::pg_catalog.regclass]) THEN
+        RAISE EXCEPTION 'prio.deal_config_changed() is a trigger of prio.deal_stages and prio.value_signals only'
+            USING ERRCODE = '39P01';
+    END IF;
+    -- as prio.config_changed(): the writers waited for and held off
+    LOCK TABLE @extschema@.customer_state IN EXCLUSIVE MODE;
+    IF TG_RELID OPERATOR(pg_catalog.=) '@extschema@.deal_stages'::pg_catalog.regclass THEN
+        PERFORM @extschema@._deal_facts(NULL);
+    END IF;
+    PERFORM @extschema@.rebuild(NULL, TG_TABLE_NAME OPERATOR(pg_catalog.||) ' changed', true);
+    RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.deal_config_changed() IS
+'Statement trigger: a change of deal stages (the deal facts computed again) or value signals re-tiers everyone in the same transaction.';
+
+CREATE TRIGGER deal_stages_changed
+    AFTER INSERT OR UPDATE OR DELETE ON @extschema@.deal_stages
+    FOR EACH STATEMENT WHEN (NOT @extschema@.restoring()) EXECUTE FUNCTION @extschema@.deal_config_changed();
+CREATE TRIGGER value_signals_changed
+    AFTER INSERT OR UPDATE ON @extschema@.value_signals
+    FOR EACH STATEMENT WHEN (NOT @extschema@.restoring()) EXECUTE FUNCTION @extschema@.deal_config_changed();
+
+CREATE FUNCTION @extschema@.evaluate(state @extschema@.customer_state, customer @extschema@.customers,
+                                     as_of timestamptz DEFAULT pg_catalog.now())
+RETURNS @extschema@.evaluation
+AS 'MODULE_PATHNAME', 'prio_evaluate_state_0_5'
+LANGUAGE C STABLE PARALLEL RESTRICTED;
+COMMENT ON FUNCTION @extschema@.evaluate(@extschema@.customer_state, @extschema@.customers, timestamptz) IS
+'The tier rules as prio applies them to a stored state row (its folded facts and deal facts), with the configuration in force (settings, breaks, CLV models, deal stages, value signals), as of as_of: what prio.explain() shows.';
+
+-- prio.track(source, 'deals', mapping): an application's opportunities
+-- table, mirrored into prio.deals (source, deal_key) by the compiled SQL its
+-- triggers run through prio.source_changed() -- as a customers table is
+-- mirrored into prio.customers: the application's write never fails because
+-- of prio (a WARNING and prio.sources.last_error instead).
+CREATE UNIQUE INDEX deals_source_key_idx ON @extschema@.deals (source, deal_key);
+
+CREATE FUNCTION @extschema@._track_deals(source regclass, mapping jsonb)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+-- constants written into the compiled SQL as source_changed() reads them
+SET standard_conforming_strings = on
+SET TimeZone = 'UTC'
+SET DateStyle = 'ISO, YMD'
+AS $$
+DECLARE
+    -- prio's names, and the type each must give (null: any type)
+    v_want jsonb := '{"key": null, "customer": null, "customers": "regclass", "owner": "text", "stage": "text",
+                      "amount": "numeric", "expected_close": "date", "created_at": "timestamp with time zone",
+                      "closed_at": "timestamp with time zone"}';
+    v_k text;
+    v_v jsonb;
+    v_c record;
+    v_cs record;
+    v_n bigint;
+    v_exprs jsonb := '{}';
+    v_state text;
+    v_msg text;
+    v_hint text;
+    v_eq text;
+    v_cust text;
+    v_app text;
+    v_name text;
+    v_sel text;
+    v_ok text;
+    v_upsert text;
+    v_compiled jsonb;
+    v_key_type regtype;
+    v_id integer;
+    v_sql text;
+BEGIN
+    IF pg_catalog.jsonb_typeof(mapping) OPERATOR(pg_catalog.<>) 'object' THEN
+        RAISE EXCEPTION 'prio.track(): mapping must be a JSON object, not %', pg_catalog.jsonb_typeof(mapping)
+            USING ERRCODE = '22023', HINT = 'Such as {"key": "id", "customer": "account_id", "stage": "stage", "amount": "value"}.';
+    END IF;
+    FOR v_k IN SELECT k FROM pg_catalog.jsonb_object_keys(mapping) k ORDER BY k LOOP
+        IF NOT v_want OPERATOR(pg_catalog.?) v_k THEN
+            RAISE EXCEPTION 'prio.track(): mapping key "%" is not one prio knows for deals', v_k
+                USING ERRCODE = '22023',
+                      HINT = 'The keys are amount, closed_at, created_at, customer, customers, expected_close, key, owner, stage.';
+        END IF;
+    END LOOP;
+    FOREACH v_k IN ARRAY '{key,customer,stage}'::text[] LOOP
+        IF NOT mapping OPERATOR(pg_catalog.?) v_k THEN
+            RAISE EXCEPTION 'prio.track(): the deals mapping needs the key "%"', v_k
+                USING ERRCODE = '22023', HINT = 'Required: key, customer, stage.';
+        END IF;
+    END LOOP;
+    FOR v_k, v_v IN SELECT e.key, e.value FROM pg_catalog.jsonb_each(mapping) e ORDER BY e.key LOOP
+        IF pg_catalog.jsonb_typeof(v_v) OPERATOR(pg_catalog.<>) 'string'
+           OR pg_catalog.btrim(v_v OPERATOR(pg_catalog.#>>) '{}') OPERATOR(pg_catalog.=) '' THEN
+            RAISE EXCEPTION 'prio.track(): mapping key "%" must be a % (a non-empty JSON string), not %', v_k,
+                  CASE WHEN v_k OPERATOR(pg_catalog.=) 'customers' THEN 'tracked customers table''s name'
+                       ELSE 'column name or an SQL expression' END, v_v
+                USING ERRCODE = '22023';
+        END IF;
+        CONTINUE WHEN v_k OPERATOR(pg_catalog.=) 'customers';
+        -- parsed and checked over the table's row, as every mapping is
+        BEGIN
+            SELECT * INTO STRICT v_c
+              FROM @extschema@._track_compile(source, v_k, v_v OPERATOR(pg_catalog.#>>) '{}',
+                                              (v_want OPERATOR(pg_catalog.->>) v_k)::pg_catalog.regtype);
+        EXCEPTION WHEN OTHERS THEN
+            GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_msg = MESSAGE_TEXT, v_hint = PG_EXCEPTION_HINT;
+            IF v_msg OPERATOR(pg_catalog.!~) '^mapping key ' THEN
+                v_msg := pg_catalog.format('mapping key "%s" (%s): %s', v_k, v_v OPERATOR(pg_catalog.#>>) '{}', v_msg);
+            END IF;
+            IF v_hint IS NULL OR v_hint OPERATOR(pg_catalog.=) '' THEN
+                RAISE EXCEPTION USING ERRCODE = v_state, MESSAGE = 'prio.track(): ' OPERATOR(pg_catalog.||) v_msg;
+            END IF;
+            RAISE EXCEPTION USING ERRCODE = v_state, MESSAGE = 'prio.track(): ' OPERATOR(pg_catalog.||) v_msg, HINT = v_hint;
+        END;
+        IF v_k OPERATOR(pg_catalog.=) ANY ('{key,customer}'::text[]) AND NOT v_c.btree THEN
+            RAISE EXCEPTION 'prio.track(): mapping key "%" (%) is of type %, which has no btree equality', v_k, v_v OPERATOR(pg_catalog.#>>) '{}', v_c.type
+                USING ERRCODE = '42883', HINT = 'prio needs keys it can compare for equality and index (bigint, integer, text, uuid, ...).';
+        END IF;
+        v_exprs := v_exprs OPERATOR(pg_catalog.||)
+                   pg_catalog.jsonb_build_object(v_k, pg_catalog.jsonb_build_object('sql', v_c.sql, 'type', v_c.type::text));
+    END LOOP;
+    v_key_type := (v_exprs OPERATOR(pg_catalog.->) 'key' OPERATOR(pg_catalog.->>) 'type')::pg_catalog.regtype;
+
+    -- The customer: the key of a tracked customers table (the one named by
+    -- "customers", else the one whose key is of the customer's type), as an
+    -- activities table's is; else, of an integer type, prio's customer_id.
+    IF mapping OPERATOR(pg_catalog.?) 'customers' THEN
+        SELECT s.source_id, s.relid, s.key_map, s.key_type INTO v_cs FROM @extschema@.sources s
+         WHERE s.role OPERATOR(pg_catalog.=) 'customers'
+           AND s.relid OPERATOR(pg_catalog.=) pg_catalog.to_regclass(mapping OPERATOR(pg_catalog.->>) 'customers');
+        IF NOT FOUND THEN
+            RAISE EXCEPTION 'prio.track(): mapping key "customers" (%) is not a table tracked as customers', mapping OPERATOR(pg_catalog.->>) 'customers'
+                USING ERRCODE = '42704', HINT = 'prio.tracked lists the tracked tables; track the customers table first.';
+        END IF;
+        IF v_cs.key_type OPERATOR(pg_catalog.<>) (v_exprs OPERATOR(pg_catalog.->) 'customer' OPERATOR(pg_catalog.->>) 'type')::pg_catalog.regtype THEN
+            RAISE EXCEPTION 'prio.track(): the deals'' customer % is of type %, but the key of % is of type %',
+                  mapping OPERATOR(pg_catalog.->>) 'customer', v_exprs OPERATOR(pg_catalog.->) 'customer' OPERATOR(pg_catalog.->>) 'type',
+                  mapping OPERATOR(pg_catalog.->>) 'customers', v_cs.key_type
+                USING ERRCODE = '42804', HINT = 'Cast the customer in the mapping to the key''s type.';
+        END IF;
+    ELSE
+        SELECT pg_catalog.count(*) INTO v_n FROM @extschema@.sources s
+         WHERE s.role OPERATOR(pg_catalog.=) 'customers'
+           AND s.key_type OPERATOR(pg_catalog.=) (v_exprs OPERATOR(pg_catalog.->) 'customer' OPERATOR(pg_catalog.->>) 'type')::pg_catalog.regtype;
+        IF v_n OPERATOR(pg_catalog.>) 1 THEN
+            RAISE EXCEPTION 'prio.track(): the deals'' customer % is of type %, and more than one tracked customers table has a key of that type',
+                  mapping OPERATOR(pg_catalog.->>) 'customer', v_exprs OPERATOR(pg_catalog.->) 'customer' OPERATOR(pg_catalog.->>) 'type'
+                USING ERRCODE = '22023', HINT = 'Name it in the mapping: "customers": "schema.table".';
+        END IF;
+        SELECT s.source_id, s.relid, s.key_map, s.key_type INTO v_cs FROM @extschema@.sources s
+         WHERE s.role OPERATOR(pg_catalog.=) 'customers'
+           AND s.key_type OPERATOR(pg_catalog.=) (v_exprs OPERATOR(pg_catalog.->) 'customer' OPERATOR(pg_catalog.->>) 'type')::pg_catalog.regtype;
+        IF NOT FOUND AND (v_exprs OPERATOR(pg_catalog.->) 'customer' OPERATOR(pg_catalog.->>) 'type')::pg_catalog.regtype
+                         OPERATOR(pg_catalog.<>) ALL ('{bigint,integer,smallint}'::pg_catalog.regtype[]) THEN
+            RAISE EXCEPTION 'prio.track(): the deals'' customer % is of type %: no tracked customers table has a key of that type, and it is no customer_id of prio.customers',
+                  mapping OPERATOR(pg_catalog.->>) 'customer', v_exprs OPERATOR(pg_catalog.->) 'customer' OPERATOR(pg_catalog.->>) 'type'
+                USING ERRCODE = '42704',
+                      HINT = 'Track the customers table first (prio.track(''...'', ''customers'', ...)), or map the customer to prio.customers.customer_id (an integer).';
+        END IF;
+    END IF;
+    IF v_cs.source_id IS NOT NULL THEN
+        PERFORM @extschema@._track_check_owner(v_cs.relid, 'attach deals to');
+        -- the key map's equality, as an activities table's customer is compared
+        SELECT o.oprnamespace::regnamespace::text AS nsp, o.oprname INTO v_c
+          FROM pg_catalog.pg_index i
+          JOIN pg_catalog.pg_opclass oc ON oc.oid OPERATOR(pg_catalog.=) i.indclass[0]
+          JOIN pg_catalog.pg_amop ao ON ao.amopfamily OPERATOR(pg_catalog.=) oc.opcfamily
+                                    AND ao.amoplefttype OPERATOR(pg_catalog.=) oc.opcintype
+                                    AND ao.amoprighttype OPERATOR(pg_catalog.=) oc.opcintype
+                                    AND ao.amopstrategy OPERATOR(pg_catalog.=) 3
+                                    AND ao.amopmethod OPERATOR(pg_catalog.=) oc.opcmethod
+          JOIN pg_catalog.pg_operator o ON o.oid OPERATOR(pg_catalog.=) ao.amopopr
+         WHERE i.indrelid OPERATOR(pg_catalog.=) v_cs.key_map AND i.indisprimary;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION 'key map % has no primary key', v_cs.key_map USING ERRCODE = '55000';
+        END IF;
+        v_eq := pg_catalog.format('OPERATOR(%I.%s)', v_c.nsp, v_c.oprname);
+        v_cust := pg_catalog.format('(SELECT m.customer_id FROM %s m WHERE m.key %s (%s))',
+                                    v_cs.key_map, v_eq, v_exprs OPERATOR(pg_catalog.->) 'customer' OPERATOR(pg_catalog.->>) 'sql');
+    ELSE
+        v_cust := pg_catalog.format('(SELECT c.customer_id FROM @extschema@.customers c WHERE c.customer_id OPERATOR(pg_catalog.=) (%s)::bigint)',
+                                    v_exprs OPERATOR(pg_catalog.->) 'customer' OPERATOR(pg_catalog.->>) 'sql');
+    END IF;
+
+    SELECT pg_catalog.format('%s%I.%I', CASE WHEN c.relkind OPERATOR(pg_catalog.=) 'r' THEN 'ONLY ' ELSE '' END, n.nspname, c.relname),
+           pg_catalog.format('%I.%I', n.nspname, c.relname)
+      INTO v_app, v_name
+      FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
+     WHERE c.oid OPERATOR(pg_catalog.=) source;
+
+    -- One mirrored deal per row of a row source (@@rows@@: new_rows,
+    -- old_rows or the table, put in with replace(): a mapping's SQL may hold %): its key as text, prio's customer (NULL: not mapped), the
+    -- rest as prio.deals holds it.  A row without a key, a mapped customer
+    -- or a stage is no deal (its mirror goes); a stage not in
+    -- prio.deal_stages, a negative amount, ... fail the statement's sync
+    -- (the application's write goes through: WARNING, last_error).
+    v_sel := pg_catalog.format($q$SELECT (%1$s)::pg_catalog.text AS k, %2$s AS customer_id,
+       %3$s AS owner, (%4$s) AS stage, %5$s AS amount, %6$s AS expected_close,
+       %7$s AS created_at, %8$s AS closed_at
+  FROM @@rows@@ t$q$,
+        v_exprs OPERATOR(pg_catalog.->) 'key' OPERATOR(pg_catalog.->>) 'sql', v_cust,
+        CASE WHEN v_exprs OPERATOR(pg_catalog.?) 'owner'
+             THEN pg_catalog.format('pg_catalog.left((%s), 200)', v_exprs OPERATOR(pg_catalog.->) 'owner' OPERATOR(pg_catalog.->>) 'sql')
+             ELSE 'NULL::pg_catalog.text' END,
+        v_exprs OPERATOR(pg_catalog.->) 'stage' OPERATOR(pg_catalog.->>) 'sql',
+        CASE WHEN v_exprs OPERATOR(pg_catalog.?) 'amount'
+             THEN pg_catalog.format('COALESCE((%s), 0)', v_exprs OPERATOR(pg_catalog.->) 'amount' OPERATOR(pg_catalog.->>) 'sql')
+             ELSE '0::pg_catalog.numeric' END,
+        CASE WHEN v_exprs OPERATOR(pg_catalog.?) 'expected_close'
+             THEN pg_catalog.format('(%s)', v_exprs OPERATOR(pg_catalog.->) 'expected_close' OPERATOR(pg_catalog.->>) 'sql')
+             ELSE 'NULL::pg_catalog.date' END,
+        CASE WHEN v_exprs OPERATOR(pg_catalog.?) 'created_at'
+             THEN pg_catalog.format('CASE WHEN pg_catalog.isfinite((%1$s)) THEN (%1$s) END',
+                                    v_exprs OPERATOR(pg_catalog.->) 'created_at' OPERATOR(pg_catalog.->>) 'sql')
+             ELSE 'NULL::pg_catalog.timestamptz' END,
+        CASE WHEN v_exprs OPERATOR(pg_catalog.?) 'closed_at'
+             THEN pg_catalog.format('CASE WHEN pg_catalog.isfinite((%1$s)) THEN (%1$s) END',
+                                    v_exprs OPERATOR(pg_catalog.->) 'closed_at' OPERATOR(pg_catalog.->>) 'sql')
+             ELSE 'NULL::pg_catalog.timestamptz' END);
+    v_ok := 'a.k IS NOT NULL AND a.customer_id IS NOT NULL AND a.stage IS NOT NULL';
+    -- the valid rows of a row source into prio.deals (one per key); created_at
+    -- unmapped or NULL: now for a new deal, kept for one mirrored already
+    v_upsert := pg_catalog.format($q$WITH a AS (%1$s),
+     v AS (SELECT DISTINCT ON (a.k) a.* FROM a WHERE %2$s ORDER BY a.k)
+INSERT INTO @extschema@.deals AS d (customer_id, owner, stage, amount, expected_close, created_at, closed_at, source, deal_key)
+SELECT v.customer_id, v.owner, v.stage, v.amount, v.expected_close, COALESCE(v.created_at, pg_catalog.now()),
+       v.closed_at, %3$L::pg_catalog.regclass, v.k
+  FROM v
+ON CONFLICT (source, deal_key) DO UPDATE
+   SET customer_id = excluded.customer_id, owner = excluded.owner, stage = excluded.stage,
+       amount = excluded.amount, expected_close = excluded.expected_close,
+       created_at = %4$s, closed_at = excluded.closed_at
+ WHERE (d.customer_id, d.owner, d.stage, d.amount, d.expected_close, d.created_at, d.closed_at)
+       IS DISTINCT FROM (excluded.customer_id, excluded.owner, excluded.stage, excluded.amount,
+                         excluded.expected_close, %4$s, excluded.closed_at)$q$,
+        v_sel, v_ok, v_name,
+        CASE WHEN v_exprs OPERATOR(pg_catalog.?) 'created_at'
+             THEN 'COALESCE((SELECT v2.created_at FROM v v2 WHERE v2.k OPERATOR(pg_catalog.=) excluded.deal_key), d.created_at)'
+             ELSE 'd.created_at' END);
+    v_compiled := pg_catalog.jsonb_build_object(
+        'INSERT', ARRAY[pg_catalog.replace(v_upsert, '@@rows@@', 'new_rows')],
+        'UPDATE', ARRAY[
+            -- mirrors of the keys the statement touched that are no deal now
+            pg_catalog.format($q$DELETE FROM @extschema@.deals d
+ WHERE d.source OPERATOR(pg_catalog.=) %1$L::pg_catalog.regclass
+   AND d.deal_key OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT a.k FROM (%2$s) a UNION SELECT a.k FROM (%3$s) a))
+   AND d.deal_key OPERATOR(pg_catalog.<>) ALL (ARRAY(SELECT a.k FROM (%3$s) a WHERE %4$s))$q$,
+                v_name, pg_catalog.replace(v_sel, '@@rows@@', 'old_rows'),
+                pg_catalog.replace(v_sel, '@@rows@@', 'new_rows'), v_ok),
+            pg_catalog.replace(v_upsert, '@@rows@@', 'new_rows')],
+        'DELETE', ARRAY[pg_catalog.format($q$DELETE FROM @extschema@.deals d
+ WHERE d.source OPERATOR(pg_catalog.=) %1$L::pg_catalog.regclass
+   AND d.deal_key OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT a.k FROM (%2$s) a))$q$,
+                v_name, pg_catalog.replace(v_sel, '@@rows@@', 'old_rows'))],
+        'TRUNCATE', ARRAY[pg_catalog.format('DELETE FROM @extschema@.deals d WHERE d.source OPERATOR(pg_catalog.=) %L::pg_catalog.regclass', v_name)],
+        -- the table's rows now (track(), and recompute(): missed changes resynchronised)
+        'LOAD', ARRAY[
+            pg_catalog.format($q$DELETE FROM @extschema@.deals d
+ WHERE d.source OPERATOR(pg_catalog.=) %1$L::pg_catalog.regclass
+   AND d.deal_key OPERATOR(pg_catalog.<>) ALL (ARRAY(SELECT a.k FROM (%2$s) a WHERE %3$s))$q$,
+                v_name, pg_catalog.replace(v_sel, '@@rows@@', v_app), v_ok),
+            pg_catalog.replace(v_upsert, '@@rows@@', v_app)],
+        'deal_customers', v_cs.source_id);
+
+    INSERT INTO @extschema@.sources (relid, role, mapping, key_type, compiled, signature)
+    VALUES (source, 'deals', mapping, v_key_type, v_compiled, @extschema@._track_signature(source, v_compiled))
+    RETURNING source_id INTO v_id;
+    PERFORM @extschema@._track_triggers(source, v_id);
+    FOR v_sql IN SELECT pg_catalog.jsonb_array_elements_text(v_compiled OPERATOR(pg_catalog.->) 'LOAD') LOOP
+        EXECUTE v_sql;
+    END LOOP;
+    SELECT pg_catalog.count(*) INTO v_n FROM @extschema@.deals d WHERE d.source OPERATOR(pg_catalog.=) _track_deals.source;
+    RAISE NOTICE 'prio: tracking % as deals: % deals', source, v_n;
+END
+$$;
+COMMENT ON FUNCTION @extschema@._track_deals(regclass, jsonb) IS
+'Internal (prio.track(source, ''deals'', mapping)): checks the mapping (key, customer, stage required; customers, owner, amount, expected_close, created_at, closed_at), compiles the SQL its triggers run to mirror the table''s rows into prio.deals (source, deal_key), creates the triggers and loads the table''s rows.';
+REVOKE ALL ON FUNCTION @extschema@._track_deals(regclass, jsonb) FROM PUBLIC;
+
+-- (0.5) recompute(): the rows of the tracked deals tables mirrored again,
+-- for the tables whose columns are still those track() checked
+CREATE FUNCTION @extschema@._track_deals_load()
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+SET TimeZone = 'UTC'
+SET DateStyle = 'ISO, YMD'
+AS $$
+DECLARE
+    v_src record;
+    v_sql text;
+BEGIN
+    FOR v_src IN SELECT s.relid, s.compiled, s.signature FROM @extschema@.sources s
+                  WHERE s.role OPERATOR(pg_catalog.=) 'deals' ORDER BY s.source_id LOOP
+        IF @extschema@._track_signature(v_src.relid, v_src.compiled) OPERATOR(pg_catalog.<>) v_src.signature THEN
+            RAISE WARNING 'prio: recompute() left the deals of % as they were: the name or the columns of % changed since prio.track()',
+                          v_src.relid, v_src.relid
+                USING HINT = 'prio.untrack() and prio.track() the table again to check the mapping against its columns now.';
+            CONTINUE;
+        END IF;
+        FOR v_sql IN SELECT pg_catalog.jsonb_array_elements_text(v_src.compiled OPERATOR(pg_catalog.->) 'LOAD') LOOP
+            EXECUTE v_sql;
+        END LOOP;
+    END LOOP;
+END
+$$;
+COMMENT ON FUNCTION @extschema@._track_deals_load() IS
+'Internal (prio.recompute()): mirrors the rows of every tracked deals table into prio.deals again (changes a failed sync missed), skipping a table whose columns changed since prio.track().';
+REVOKE ALL ON FUNCTION @extschema@._track_deals_load() FROM PUBLIC;

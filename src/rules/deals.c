@@ -1,0 +1,135 @@
+/*
+ * deals.c
+ *		The deal rules, pure: what a customer's deal facts (customer_state's
+ *		open_deals .. deal_outcome, computed from prio.deals) do to its
+ *		stage, its quiet clock and its funnel points; and the value signals
+ *		as 0.4's settings give them.
+ *
+ * With an open deal, the customer's base stage is the lifecycle stage its
+ * most advanced open deal's stage stands for (prio.deal_stages.lifecycle):
+ * a new deal after a win takes the customer through the funnel again.  A
+ * deal won or lost closes that deal only.  With no open deal the stage is
+ * the activities' (0.4), and a won last deal counts as a purchase-stage win:
+ * the customer is won unless the activities say lost after the deal closed.
+ */
+#include "prio.h"
+
+#include "utils/builtins.h"
+#include "utils/numeric.h"
+
+const char *const prio_value_signal_names[VS_COUNT] = {
+	"monetary_score", "frequency_score", "budget_authority", "clv", "pipeline", "key_type"
+};
+
+/* The deal stage called name (NULL: no such stage, or name is NULL) */
+const PrioDealStage *
+prio_deal_stage(const PrioSettings *s, const char *name)
+{
+	if (name == NULL)
+		return NULL;
+	for (int i = 0; i < s->ndeal_stages; i++)
+		if (strcmp(s->deal_stages[i].name, name) == 0)
+			return &s->deal_stages[i];
+	return NULL;
+}
+
+/*
+ * With no deals at all (no row of prio.deals, ever: no last_deal_at), a
+ * quote or proposal activity with an amount stands for an open deal at
+ * stage quote (the fold's implicit deal: has_quote, quote_amount).
+ */
+bool
+prio_deals_implicit(const PrioFacts *f)
+{
+	return f->deals.open_deals <= 0 && !f->deals.has_deal_at && f->has_quote;
+}
+
+/* the open funnel stage of the customer's most advanced open deal, if any */
+static const PrioDealStage *
+funnel_of(const PrioFacts *f, const PrioSettings *s)
+{
+	const PrioDealStage *st;
+
+	if (prio_deals_implicit(f))
+		st = prio_deal_stage(s, "quote");
+	else if (f->deals.open_deals <= 0 || !f->deals.has_funnel)
+		return NULL;
+	else
+		st = prio_deal_stage(s, f->deals.funnel_stage);
+	return st != NULL && st->open ? st : NULL;
+}
+
+/* The open pipeline: the open deals' amounts, else the implicit deal's */
+double
+prio_deals_pipeline(const PrioFacts *f)
+{
+	if (f->deals.open_deals > 0)
+		return f->deals.pipeline;
+	if (prio_deals_implicit(f) && f->quote_amount != NULL)
+		return DatumGetFloat8(DirectFunctionCall1(numeric_float8_no_overflow,
+												  NumericGetDatum(f->quote_amount)));
+	return 0.0;
+}
+
+/*
+ * The base stage: the activities' (f->stage), as the deal facts change it
+ * (an implicit deal does not: its quote or proposal moved the stage already)
+ */
+PrioStage
+prio_deals_base_stage(const PrioFacts *f, const PrioSettings *s)
+{
+	const PrioDealStage *st = prio_deals_implicit(f) ? NULL : funnel_of(f, s);
+
+	if (st != NULL)
+		return st->lifecycle;
+	if (f->deals.open_deals <= 0 && f->deals.has_closed && f->deals.won && f->stage != STAGE_WON)
+	{
+		/* a won deal is a win, as a purchase is: lost only by what came after it */
+		if (f->stage == STAGE_LOST && f->has_activity && f->last_at > f->deals.deal_closed_at)
+			return STAGE_LOST;
+		return STAGE_WON;
+	}
+	return f->stage;
+}
+
+/* The quiet clock's start: a deal opened or closed counts as the customer acting */
+TimestampTz
+prio_deals_quiet_since(const PrioFacts *f, TimestampTz since)
+{
+	if (f->deals.has_deal_at && f->deals.last_deal_at > since)
+		return f->deals.last_deal_at;
+	return since;
+}
+
+/* The funnel points: the most advanced open deal's stage's (0: no open deal) */
+double
+prio_deals_funnel_points(const PrioFacts *f, const PrioSettings *s)
+{
+	const PrioDealStage *st = funnel_of(f, s);
+
+	return st != NULL ? st->points : 0.0;
+}
+
+/*
+ * The value signals as 0.4's settings row gives them (prio.value_signals'
+ * built-in rows mean the same): the monetary and frequency scores at
+ * value_score, budget and authority, CLV at value_min_clv when set; no
+ * pipeline or key-customer type signal.
+ */
+void
+prio_value_signals_default(PrioSettings *s)
+{
+	for (int i = 0; i < VS_COUNT; i++)
+	{
+		s->vs_enabled[i] = false;
+		s->vs_has_threshold[i] = false;
+		s->vs_threshold[i] = 0;
+	}
+	s->vs_enabled[VS_MONETARY] = s->vs_enabled[VS_FREQUENCY] = true;
+	s->vs_has_threshold[VS_MONETARY] = s->vs_has_threshold[VS_FREQUENCY] = true;
+	s->vs_threshold[VS_MONETARY] = s->vs_threshold[VS_FREQUENCY] = s->value_score;
+	s->vs_enabled[VS_BUDGET_AUTHORITY] = true;
+	s->vs_enabled[VS_CLV] = s->has_min_clv;
+	s->vs_has_threshold[VS_CLV] = s->has_min_clv;
+	s->vs_threshold[VS_CLV] = s->min_clv;
+}

@@ -12,7 +12,7 @@ case "$SCALE" in
 esac
 OWNERS=$(( CUSTOMERS / 2000 > 6 ? CUSTOMERS / 2000 : 6 ))	# ~2,000 customers a rep
 OUT=bench/out
-MEASURES=${MEASURES:-1 2 3 4 5 6 7 8 9}	# a subset, e.g. MEASURES="1 9" at SCALE=large
+MEASURES=${MEASURES:-1 2 3 4 5 6 7 8 9 10}	# a subset, e.g. MEASURES="1 9" at SCALE=large
 want() { [[ " $MEASURES " == *" $1 "* ]]; }
 RAW=$OUT/raw-$SCALE.txt
 : > "$RAW"
@@ -199,6 +199,62 @@ SELECT prio.recompute();
 SQL
 )
 note "m9 recompute_peak_rss $mem activities $ACTS recompute_ns_per_activity $(echo "scale=1; $(median "${r1[@]}") * 1000000 / $ACTS" | bc)"
+fi
+
+# ---------------------------------------------------------------- 10: follow-up list, owners at random
+# Issue 19's "Must hold": reps of 500-2,000 customers each, assigned at random
+# (an owner's rows spread over the whole table, not clustered), many random
+# owners' `WHERE owner = $1 LIMIT 50` and the team-wide `LIMIT 50`, SELECT *
+# (every column of the view paid for).  Before 4t/5t, which add customers.
+measure_followup_random() {
+	local n secs=$(( PGB_SECS / 3 + 2 ))
+	# owner sizes drawn from 500..2,000 until every customer has one (the last
+	# takes the rest, which the draws keep within 500..2,000); owners are named
+	# by numbers ('1001', ...) so pgbench can pass a random one as $1
+	P >/dev/null <<'SQL'
+SELECT setseed(0.19);
+DROP TABLE IF EXISTS bench.owner_sizes;
+CREATE TABLE bench.owner_sizes (o int PRIMARY KEY, n int NOT NULL);
+DO $$
+DECLARE
+    rest int := (SELECT count(*) FROM prio.customers);
+    i int := 0;
+    s int;
+BEGIN
+    WHILE rest > 2000 LOOP
+        i := i + 1;
+        s := 500 + floor(random() * (least(2000, rest - 500) - 500 + 1))::int;
+        INSERT INTO bench.owner_sizes VALUES (i, s);
+        rest := rest - s;
+    END LOOP;
+    INSERT INTO bench.owner_sizes VALUES (i + 1, rest);
+END
+$$;
+WITH c AS (SELECT customer_id, row_number() OVER (ORDER BY random()) AS k FROM prio.customers),
+     o AS (SELECT o, sum(n) OVER (ORDER BY o) - n AS first, sum(n) OVER (ORDER BY o) AS last FROM bench.owner_sizes)
+UPDATE prio.customers pc SET owner = (1000 + o.o)::text
+  FROM c JOIN o ON c.k > o.first AND c.k <= o.last
+ WHERE pc.customer_id = c.customer_id;
+VACUUM ANALYZE prio.customers, prio.customer_state;
+SQL
+	n=$(P -Atc 'SELECT count(*) FROM bench.owner_sizes')
+	note "m10 owners $n min_customers $(P -Atc 'SELECT min(n) FROM bench.owner_sizes') max_customers $(P -Atc 'SELECT max(n) FROM bench.owner_sizes')"
+	cat > "$OUT/followup_random_owner.sql" <<EOF
+\\set o 1000 + random(1, $n)
+SELECT * FROM prio.followup WHERE owner = :o LIMIT 50;
+EOF
+	echo "SELECT * FROM prio.followup LIMIT 50;" > "$OUT/followup_team.sql"
+	for q in random_owner team; do
+		rm -f "$OUT"/fr_$q.*
+		pgbench -n -M prepared -c 1 -T $secs -f "$OUT/followup_$q.sql" -l --log-prefix="$OUT/fr_$q" >/dev/null 2>&1
+		note "m10 followup_$q p95_ms $(cat "$OUT"/fr_$q.* | /usr/bin/python3 -c '
+import sys, statistics
+lat = sorted(int(l.split()[2]) / 1000 for l in sys.stdin)
+print(round(lat[int(0.95 * (len(lat) - 1))], 3), "median_ms", round(statistics.median(lat), 3), "n", len(lat))')"
+	done
+}
+if want 10; then
+	measure_followup_random
 fi
 
 # ---------------------------------------------------------------- 4t, 5t: rows 4 and 5 on a tracked table

@@ -33,7 +33,7 @@ cluster_start
 mkdir -p "$PRIV_SRC/bench/out" "$tree/bench/out"
 chmod 777 "$PRIV_SRC/bench/out"	# the cluster (user postgres) writes the COPY file there
 status=0
-private_env env PGHOST="$CL_SOCK" SCALE="$SCALE" MEASURES="${MEASURES:-1 2 3 4 5 6 7 8 9}" \
+private_env env PGHOST="$CL_SOCK" SCALE="$SCALE" MEASURES="${MEASURES:-1 2 3 4 5 6 7 8 9 10}" \
 	"$PRIV_SRC/bench/inside.sh" | tee "$tree/bench/out/results-private-$SCALE.md" || status=$?
 cp "$PRIV_SRC/bench/out/raw-$SCALE.txt" "$tree/bench/out/raw-private-$SCALE.txt" || true
 exit $status

@@ -8,9 +8,23 @@
 -- drops prio.followup drops those first and creates them again after, with
 -- prio._track_view(source_id) for each source whose compiled SQL names one.
 --
+-- The rank in the owner's list, read as far as the rows asked for need
+-- (src/sql/_followup_rank.c): no window over every row.  COST: a planner
+-- that sorts computes it after the sort, for the rows a LIMIT returns only.
+CREATE FUNCTION @extschema@._followup_rank(owner text, customer_id bigint)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'prio_followup_rank'
+LANGUAGE C STABLE PARALLEL RESTRICTED COST 100
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION @extschema@._followup_rank(text, bigint) IS
+'Internal (prio.followup.rank): the customer''s position in its owner''s follow-up list (priority DESC, next_due_at, customer_id; customers without an owner form one list) among the customer_state rows the caller sees; NULL when the caller does not see it there.  Reads each owner''s list only as far as the customers asked for in one query need.';
+
 -- The ranking is the inner query, over customer_state alone; everything
 -- else is computed outside it, so a query with LIMIT computes it only for
--- the rows it returns.  WHERE owner = ... reaches the index on owner.
+-- the rows it returns.  Both orders are indexes: WHERE owner = ... reads
+-- customer_state_owner_idx (owner, priority DESC, next_due_at, customer_id)
+-- in order, the team-wide list customer_state_priority_idx; a LIMIT 50
+-- reads 50 rows either way.
 CREATE VIEW @extschema@.followup WITH (security_invoker = true) AS
 SELECT r.rank,
        r.customer_id,
@@ -82,14 +96,13 @@ SELECT r.rank,
        END AS weighted_pipeline,
        CASE WHEN st.open_deals OPERATOR(pg_catalog.=) 0 AND st.last_deal_at IS NULL AND st.quote_at IS NOT NULL
             THEN 1 ELSE st.open_deals END AS open_deals
-  -- rank on the narrow columns; the rest of the row is read for the rows
-  -- returned only (a LIMIT reads 50 rows, not an owner's thousands)
+  -- a plain subquery (no window, no ORDER BY: pulled up), so the view's
+  -- ORDER BY reads an index and the rest of the row, the rank included, is
+  -- computed for the rows returned only (a LIMIT reads 50 rows, not 100,000)
   FROM (
-    SELECT pg_catalog.row_number() OVER (PARTITION BY s.owner
-                                         ORDER BY s.priority DESC, s.next_due_at, s.customer_id) AS rank,
+    SELECT @extschema@._followup_rank(s.owner, s.customer_id) AS rank,
            s.customer_id, s.owner, s.priority, s.next_due_at
       FROM @extschema@.customer_state s
-     ORDER BY s.priority DESC, s.next_due_at, s.customer_id
   ) r
   JOIN @extschema@.customer_state st ON st.customer_id OPERATOR(pg_catalog.=) r.customer_id
  CROSS JOIN LATERAL (

@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 cdnow=../shared/data/cdnow/CDNOW_master.txt
 [ -r "$cdnow" ] || echo "SKIP: $cdnow is absent; the CDNOW aggregate test checks only that it skips"
 crm=${PRIO_DATA:-../shared/data}/crm-opportunities/sales_pipeline.csv
-[ -r "$crm" ] || echo "SKIP: $crm is absent; the real-CRM test (sql/crm.sql) checks only that it skips"
+[ -r "$crm" ] || echo "SKIP: $crm is absent; the real-CRM tests (sql/crm.sql, sql/crm_then.sql) check only that they skip"
 
 status=0
 rm -f regression.diffs

@@ -321,6 +321,10 @@ typedef struct TypePipeline
 	double		value;
 } TypePipeline;
 
+/* first_at_or_after() reads the id each of these starts with */
+StaticAssertDecl(offsetof(TypeCustomer, id) == 0 && offsetof(TypeTag, id) == 0 &&
+				 offsetof(TypePipeline, id) == 0, "id leads the batch's arrays");
+
 struct PrioTypeBatch
 {
 	TypeCustomer *customers;	/* by id; only those with attributes or a key */
@@ -439,22 +443,34 @@ PrioTypeBatchBegin(const PrioConfig *cfg, Snapshot snapshot)
 	return b;
 }
 
-/* customer id's attributes and key (NULL: none) */
-static const TypeCustomer *
-customer_of(const PrioTypeBatch *b, int64 id)
+/*
+ * The index of the first of n elements of size bytes, sorted by their
+ * leading int64 id, whose id is not below id (n: none).
+ */
+static int
+first_at_or_after(const void *base, int n, size_t size, int64 id)
 {
 	int			lo = 0,
-				hi = b->ncustomers;
+				hi = n;
 
 	while (lo < hi)
 	{
 		int			mid = lo + (hi - lo) / 2;
 
-		if (b->customers[mid].id < id)
+		if (*(const int64 *) ((const char *) base + (size_t) mid * size) < id)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
+	return lo;
+}
+
+/* customer id's attributes and key (NULL: none) */
+static const TypeCustomer *
+customer_of(const PrioTypeBatch *b, int64 id)
+{
+	int			lo = first_at_or_after(b->customers, b->ncustomers, sizeof(TypeCustomer), id);
+
 	return lo < b->ncustomers && b->customers[lo].id == id ? &b->customers[lo] : NULL;
 }
 
@@ -462,19 +478,7 @@ customer_of(const PrioTypeBatch *b, int64 id)
 static int
 first_tag(const PrioTypeBatch *b, int64 id)
 {
-	int			lo = 0,
-				hi = b->ntags;
-
-	while (lo < hi)
-	{
-		int			mid = lo + (hi - lo) / 2;
-
-		if (b->tags[mid].id < id)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
+	return first_at_or_after(b->tags, b->ntags, sizeof(TypeTag), id);
 }
 
 /* customers other than id that name key */
@@ -503,18 +507,8 @@ related_count(const PrioTypeBatch *b, const char *key, int64 id)
 static double
 pipeline_of(const PrioTypeBatch *b, int64 id)
 {
-	int			lo = 0,
-				hi = b->npipeline;
+	int			lo = first_at_or_after(b->pipeline, b->npipeline, sizeof(TypePipeline), id);
 
-	while (lo < hi)
-	{
-		int			mid = lo + (hi - lo) / 2;
-
-		if (b->pipeline[mid].id < id)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
 	return lo < b->npipeline && b->pipeline[lo].id == id ? b->pipeline[lo].value : 0.0;
 }
 

@@ -1,5 +1,5 @@
 ------------------------------------------------------------------------
--- Engine: refresh, recompute
+-- Engine: refresh
 ------------------------------------------------------------------------
 
 -- Jobs that run one at a time hold their row here, locked FOR UPDATE until
@@ -175,46 +175,10 @@ $$;
 COMMENT ON FUNCTION @extschema@.refresh(timestamptz) IS
 'Time moves customers too: folds the planned touches that came due (activities dated after their customer was last folded), recomputes automatic breaks, re-evaluates everyone as of as_of (silent, dormant, overdue, decayed intent), writes only rows that change, logs changes; fits the CLV models again (prio.fit_clv) when the latest fit is older than settings.clv_refit_after and enough customers bought again; returns how many customers changed tier or stage.  When the breaks or the models change it first waits for the transactions writing state and holds off new ones until it ends, as a settings change does; with lock_timeout set, a refresh that cannot lock them out in time keeps the old breaks and models (a WARNING, breaks = deferred in the log).  One call at a time: a concurrent second call returns NULL at once, with a NOTICE; every call is logged in prio.refresh_runs.';
 
-CREATE FUNCTION @extschema@.recompute(customer_id bigint DEFAULT NULL)
-RETURNS integer
-LANGUAGE plpgsql
-SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-SET jit = off
-AS $$
-DECLARE
-    v_fixed integer;
-BEGIN
-    IF recompute.customer_id IS NOT NULL AND NOT EXISTS (
-           SELECT 1 FROM @extschema@.customers c
-            WHERE c.customer_id OPERATOR(pg_catalog.=) recompute.customer_id) THEN
-        RAISE EXCEPTION 'customer % does not exist', recompute.customer_id
-            USING ERRCODE = '23503', HINT = 'Customers are rows of prio.customers.';
-    END IF;
-    -- (0.5) the deal facts from prio.deals first (everyone: the tracked
-    -- deals tables' rows mirrored again), the refold evaluates them
-    IF recompute.customer_id IS NULL THEN
-        PERFORM @extschema@._track_deals_load();
-    END IF;
-    v_fixed := @extschema@._deal_facts(CASE WHEN recompute.customer_id IS NULL THEN NULL
-                                            ELSE ARRAY[recompute.customer_id] END);
-    v_fixed := v_fixed OPERATOR(pg_catalog.+)
-               @extschema@.rebuild(CASE WHEN recompute.customer_id IS NULL THEN NULL
-                                        ELSE ARRAY[recompute.customer_id] END, 'recompute', false);
-    IF recompute.customer_id IS NULL THEN
-        PERFORM @extschema@.rebuild_win_counts();
-    END IF;
-    RETURN v_fixed;
-END
-$$;
-COMMENT ON FUNCTION @extschema@.recompute(bigint) IS
-'Rebuilds state from the activities (and, 0.5, the deal facts from prio.deals) for one customer or everyone (NULL) and re-evaluates it now; for everyone it also rebuilds the win-probability counts from the outcomes; returns how many customers'' stored facts differed from the rebuild (0 when live maintenance was right).';
-
 -- Internal functions are not for direct calls.
 REVOKE ALL ON FUNCTION @extschema@.rebuild(bigint[], text, boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.sweep_rebuild(text, boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.sweep_due(timestamptz) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.reevaluate(bigint[], timestamptz, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.refresh(timestamptz) FROM PUBLIC;
-REVOKE ALL ON FUNCTION @extschema@.recompute(bigint) FROM PUBLIC;
 

@@ -2,13 +2,14 @@
 --   sql/upgrade/0.4--0.5/[1-4]*.sql   changes to what 0.4 has, before ...
 --   the install parts new in 0.5      (sql/install/, verbatim; NEW_IN_0_5)
 --   sql/upgrade/0.4--0.5/[5-8]*.sql   changes that need those
---   sql/install/94_explain.sql, 95_followup.sql, 97_roles.sql, as 0.5 has them
+--   sql/install/93_sources_api.sql, 94_explain.sql, 95_followup.sql,
+--   97_roles.sql, as 0.5 has them
 --   sql/upgrade/0.4--0.5/99_end.sql   privileges and typed views given back,
 --                                     everyone folded again
 --
--- prio.followup, explain(bigint) and the grant_* functions, which every
--- feature extends, are dropped here and created once, near the end, from
--- their install parts, so no part needs to: followup's privileges (of the
+-- prio.followup, explain(bigint), recompute(), track(), untrack() and the
+-- grant_* functions, which every feature extends, are dropped here and
+-- created once, near the end, from their install parts, so no part needs to: followup's privileges (of the
 -- view and of its columns) and the functions' are given back after, and the
 -- typed follow-up views of tracked customers tables (prio.followup_<table>)
 -- are created again with prio._track_view() and their privileges.
@@ -78,15 +79,22 @@ END
 $$;
 DROP VIEW @extschema@.followup;
 
--- explain() and the role functions, with their privileges
+-- explain(), the sources' entry points and the role functions, with their
+-- privileges
 SELECT pg_catalog.set_config('prio.upgrade_acl_' OPERATOR(pg_catalog.||) p.proname,
                              coalesce(p.proacl::text, ''), true)
   FROM pg_catalog.pg_proc p
  WHERE p.oid OPERATOR(pg_catalog.=) ANY (ARRAY['@extschema@.explain(bigint)'::pg_catalog.regprocedure,
                                                 '@extschema@.grant_reader(regrole)'::pg_catalog.regprocedure,
                                                 '@extschema@.grant_writer(regrole)'::pg_catalog.regprocedure,
-                                                '@extschema@.grant_admin(regrole)'::pg_catalog.regprocedure]);
+                                                '@extschema@.grant_admin(regrole)'::pg_catalog.regprocedure,
+                                                '@extschema@.recompute(bigint)'::pg_catalog.regprocedure,
+                                                '@extschema@.track(regclass, text, jsonb)'::pg_catalog.regprocedure,
+                                                '@extschema@.untrack(regclass)'::pg_catalog.regprocedure]);
 DROP FUNCTION @extschema@.explain(bigint);
 DROP FUNCTION @extschema@.grant_admin(regrole);
 DROP FUNCTION @extschema@.grant_writer(regrole);
 DROP FUNCTION @extschema@.grant_reader(regrole);
+DROP FUNCTION @extschema@.recompute(bigint);
+DROP FUNCTION @extschema@.track(regclass, text, jsonb);
+DROP FUNCTION @extschema@.untrack(regclass);

@@ -1,19 +1,9 @@
--- 0.5 (deals): recompute() computes the deal facts again too (and mirrors
--- the tracked deals tables again); track() takes role deals (untrack()
--- removes their mirrors, and keeps a customers table tracked while deals
--- refer to it).  explain() and the role helpers are created once, from
--- their install parts (94_explain.sql, 97_roles.sql; 10_begin.sql), and
--- 99_end.sql gives 0.4's granted roles the deals' tables.
-
-SELECT pg_catalog.set_config('prio.upgrade_acl_' OPERATOR(pg_catalog.||) p.proname,
-                             coalesce(p.proacl::text, ''), true)
-  FROM pg_catalog.pg_proc p
- WHERE p.oid OPERATOR(pg_catalog.=) ANY (ARRAY['@extschema@.recompute(bigint)'::pg_catalog.regprocedure,
-                                                '@extschema@.track(regclass, text, jsonb)'::pg_catalog.regprocedure,
-                                                '@extschema@.untrack(regclass)'::pg_catalog.regprocedure]);
-DROP FUNCTION @extschema@.recompute(bigint);
-DROP FUNCTION @extschema@.track(regclass, text, jsonb);
-DROP FUNCTION @extschema@.untrack(regclass);
+------------------------------------------------------------------------
+-- The entry points over the event sources: recompute() (rebuild from the
+-- sources), track() and untrack() (attach and detach an application's
+-- table).  Their own part: the update to a new version drops them first
+-- and creates them once from here, whatever the version adds to them.
+------------------------------------------------------------------------
 
 CREATE FUNCTION @extschema@.recompute(customer_id bigint DEFAULT NULL)
 RETURNS integer
@@ -49,7 +39,6 @@ END
 $$;
 COMMENT ON FUNCTION @extschema@.recompute(bigint) IS
 'Rebuilds state from the activities (and, 0.5, the deal facts from prio.deals) for one customer or everyone (NULL) and re-evaluates it now; for everyone it also rebuilds the win-probability counts from the outcomes; returns how many customers'' stored facts differed from the rebuild (0 when live maintenance was right).';
-
 REVOKE ALL ON FUNCTION @extschema@.recompute(bigint) FROM PUBLIC;
 
 CREATE FUNCTION @extschema@.track(source regclass, role text, mapping jsonb)
@@ -715,7 +704,6 @@ END
 $$;
 COMMENT ON FUNCTION @extschema@.track(regclass, text, jsonb) IS
 'Attaches prio to an application''s table: role customers (mapping keys key, name, owner, backup_owner, budget, authority, need, timeline, created_at, attributes: {...}, view: the name of its typed follow-up view, default followup_<table>, or false) mirrors its rows into prio.customers and keeps them live; activities (customer, kind, at, amount, note, actor, channel, external_key, customers: the tracked customers table whose key the customer is, needed when several have a key of its type) folds its rows into those customers'' state without copying them, and keeps it live; several events per row: an array of such mappings, or "events": [...] beside the keys they share; (0.5) deals (key, customer, stage: required; customers, owner, amount, expected_close, created_at, closed_at) mirrors its rows into prio.deals and keeps them live.  Each mapping value is a column name or an SQL expression over the row.  Requires owning the table, or prio''s admin role (grant_admin) with TRIGGER and SELECT on it and no policy of it applying; everything or nothing.';
-
 REVOKE ALL ON FUNCTION @extschema@.track(regclass, text, jsonb) FROM PUBLIC;
 
 CREATE FUNCTION @extschema@.untrack(source regclass)
@@ -792,14 +780,4 @@ END
 $$;
 COMMENT ON FUNCTION @extschema@.untrack(regclass) IS
 'Detaches prio from a tracked table: drops prio''s triggers on it; of a customers table, its typed follow-up view, its key map and its customers (with their state and history; refused while their activities or (0.5) deals are tracked); (0.5) of a deals table, its mirrored deals; of an activities table, its customers are folded again without its rows.  The table itself is left as it was.  Requires owning the table, or prio''s admin role (grant_admin) with TRIGGER and SELECT on it.';
-
 REVOKE ALL ON FUNCTION @extschema@.untrack(regclass) FROM PUBLIC;
-
-SELECT @extschema@.upgrade_regrant('FUNCTION @extschema@.recompute(bigint)',
-                                   NULLIF(pg_catalog.current_setting('prio.upgrade_acl_recompute'), '')::pg_catalog.aclitem[]);
-
-SELECT @extschema@.upgrade_regrant('FUNCTION @extschema@.track(regclass, text, jsonb)',
-                                   NULLIF(pg_catalog.current_setting('prio.upgrade_acl_track'), '')::pg_catalog.aclitem[]);
-
-SELECT @extschema@.upgrade_regrant('FUNCTION @extschema@.untrack(regclass)',
-                                   NULLIF(pg_catalog.current_setting('prio.upgrade_acl_untrack'), '')::pg_catalog.aclitem[]);

@@ -8,7 +8,7 @@
 --   (evaluated now) follows.  A customer that has folded events already keeps
 --   the live rule: its changes are dated when they arrive.
 BEGIN;
-SELECT plan(15);
+SELECT plan(17);
 
 DELETE FROM prio.activities;
 DELETE FROM prio.customers;
@@ -105,6 +105,21 @@ INSERT INTO history_app.events VALUES
 SELECT is(pg_temp.hist((SELECT customer_id FROM prio.customers WHERE name = 'late')),
           '300d:-/-->D/prospect 0d:D/prospect->D/silent 30d:D/silent->C/interested 20d:C/interested->C/won 0d:C/won->D/won',
           'a tracked table''s backfill of a new customer is dated at the events'' own times');
+
+-- the key-customer types are evaluated in the replay too, with the
+-- attributes and tags of now (as the settings and BANT answers are)
+INSERT INTO prio.customers (customer_id, name, created_at, attributes) VALUES
+    (7001, 'influencer', now() - interval '200 days', '{"industry_rank": 3}'),
+    (7002, 'plain', now() - interval '200 days', '{}');
+INSERT INTO prio.activities (customer_id, kind, at) VALUES
+    (7001, 'inquiry', now() - interval '90 days'), (7001, 'demo_request', now() - interval '80 days'),
+    (7002, 'inquiry', now() - interval '90 days'), (7002, 'demo_request', now() - interval '80 days');
+SELECT is(pg_temp.hist(7001),
+          '200d:-/-->B/prospect 0d:B/prospect->B/silent 90d:B/silent->A/interested 80d:A/interested->A/engaged 0d:A/engaged->B/silent',
+          'replayed history holds the key-customer types: an industry-influence customer backfilled was A then (high value potential), not C');
+SELECT is(pg_temp.hist(7002),
+          '200d:-/-->D/prospect 0d:D/prospect->D/silent 90d:D/silent->C/interested 80d:C/interested->C/engaged 0d:C/engaged->D/silent',
+          'replayed history: the same events without a type that implies value are C then');
 
 SELECT * FROM finish();
 ROLLBACK;

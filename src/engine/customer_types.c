@@ -332,17 +332,47 @@ PrioTypeHolds(const PrioTypeRule *r, const PrioTypeFacts *tf, const PrioTypeInpu
 }
 
 /*
- * The types customer f holds as of as_of, into h (names point into the
- * configuration, valid while it is; the array is allocated in the current
- * context), for prio_evaluate().  customer_row: f's prio.customers row as
- * the caller read it (0: read it now).
+ * The types customer f holds as of as_of, given what its conditions read
+ * besides the facts (in), into h (names point into the configuration,
+ * valid while it is; the array is allocated in the current context), for
+ * prio_evaluate().
+ */
+void
+PrioTypesHeld(PrioHeldTypes *h, const PrioFacts *f, const PrioConfig *cfg, TimestampTz as_of,
+			  const PrioTypeInputs *in)
+{
+	PrioTypeFacts tf;
+
+	h->ntypes = 0;
+	h->types = NULL;
+	h->implies_value = false;
+	if (cfg->ntypes == 0)
+		return;
+	prio_type_facts(&tf, f, as_of, in->pipeline, in->related);
+	h->types = palloc(sizeof(char *) * cfg->ntypes);
+	for (int i = 0; i < cfg->ntypes; i++)
+	{
+		bool		condition;
+		int			by_tag;
+
+		if (PrioTypeHolds(&cfg->types[i], &tf, in, &condition, &by_tag))
+		{
+			h->types[h->ntypes++] = cfg->types[i].type;
+			if (cfg->types[i].implies_value)
+				h->implies_value = true;
+		}
+	}
+}
+
+/*
+ * PrioTypesHeld(), reading the inputs first; customer_row: f's
+ * prio.customers row as the caller read it (0: read it now).
  */
 void
 PrioCustomerTypes(PrioHeldTypes *h, const PrioFacts *f, const PrioConfig *cfg, TimestampTz as_of,
 				  Datum customer_row)
 {
 	PrioTypeInputs in;
-	PrioTypeFacts tf;
 
 	h->ntypes = 0;
 	h->types = NULL;
@@ -352,20 +382,7 @@ PrioCustomerTypes(PrioHeldTypes *h, const PrioFacts *f, const PrioConfig *cfg, T
 		return;
 	if (!PrioTypeInputsRead(f->customer_id, customer_row, f->deals.pipeline, &in))
 		return;
-	prio_type_facts(&tf, f, as_of, in.pipeline, in.related);
-	h->types = palloc(sizeof(char *) * cfg->ntypes);
-	for (int i = 0; i < cfg->ntypes; i++)
-	{
-		bool		condition;
-		int			by_tag;
-
-		if (PrioTypeHolds(&cfg->types[i], &tf, &in, &condition, &by_tag))
-		{
-			h->types[h->ntypes++] = cfg->types[i].type;
-			if (cfg->types[i].implies_value)
-				h->implies_value = true;
-		}
-	}
+	PrioTypesHeld(h, f, cfg, as_of, &in);
 }
 
 /*

@@ -206,7 +206,8 @@ extern void RefoldSetAside(RefoldSet *rs, const PrioFacts *stored, Datum stored_
 extern void RefoldAll(RefoldSet *rs);
 extern void PrioReplay(StateWriter *w, PrioFacts *f, PrioEvent *ev, int n, const PrioConfig *cfg,
 					   const bool *answers, const bool *answer_null, TimestampTz created_at,
-					   TimestampTz as_of, char **tier, char **stage, MemoryContext cxt);
+					   TimestampTz as_of, Datum customer_row, char **tier, char **stage,
+					   MemoryContext cxt);
 extern void RefoldSetEnd(RefoldSet *rs);
 extern void StateRowToSlot(Datum row, struct TupleTableSlot *slot);
 extern void PrioCreateStateRows(const int64 *ids, int n, PrioApiVersion api, Datum *locked,
@@ -302,6 +303,8 @@ extern bool PrioTypeInputsRead(int64 customer_id, Datum customer_row, double pip
 							   PrioTypeInputs *in);
 extern bool PrioTypeHolds(const PrioTypeRule *r, const PrioTypeFacts *tf,
 						  const PrioTypeInputs *in, bool *condition, int *by_tag);
+extern void PrioTypesHeld(PrioHeldTypes *h, const PrioFacts *f, const PrioConfig *cfg,
+						  TimestampTz as_of, const PrioTypeInputs *in);
 extern void PrioCustomerTypes(PrioHeldTypes *h, const PrioFacts *f, const PrioConfig *cfg,
 							  TimestampTz as_of, Datum customer_row);
 typedef struct PrioTypeBatch PrioTypeBatch;

@@ -298,8 +298,9 @@ evaluate_and_write(RefoldSet *rs, Refold *r, PrioFacts *f)
  * order, kinds resolved) into f, which holds no activity yet, one instant
  * at a time, and evaluate the customer as of each instant before as_of (the
  * events of as_of on are folded at once: they are the present) -- with the
- * settings, breaks and BANT answers in force now: prio keeps no history of
- * those.  Each change of tier or effective stage is a history row dated at
+ * settings, breaks, BANT answers, deal facts and the key-customer types'
+ * attributes and tags in force now (customer_row: its prio.customers row as
+ * the caller read it, 0: read it): prio keeps no history of those.  Each change of tier or effective stage is a history row dated at
  * that instant (StateWriterHistory).  *tier and *stage say what the
  * customer's row said before (NULL: nothing) and, on return, what its last
  * instant gave: the caller evaluates the customer now and writes it with
@@ -312,9 +313,15 @@ evaluate_and_write(RefoldSet *rs, Refold *r, PrioFacts *f)
 void
 PrioReplay(StateWriter *w, PrioFacts *f, PrioEvent *ev, int n, const PrioConfig *cfg,
 		   const bool *answers, const bool *answer_null, TimestampTz created_at,
-		   TimestampTz as_of, char **tier, char **stage, MemoryContext cxt)
+		   TimestampTz as_of, Datum customer_row, char **tier, char **stage, MemoryContext cxt)
 {
 	MemoryContext old = MemoryContextSwitchTo(cxt);
+	PrioTypeInputs in;
+	bool		typed;
+
+	prio_config_types(cfg);
+	typed = cfg->ntypes > 0 &&
+		PrioTypeInputsRead(f->customer_id, customer_row, f->deals.pipeline, &in);
 
 	for (int i = 0; i < n;)
 	{
@@ -322,6 +329,7 @@ PrioReplay(StateWriter *w, PrioFacts *f, PrioEvent *ev, int n, const PrioConfig 
 		PrioEval	e;
 		char		t[2];
 		const char *st;
+		PrioHeldTypes held = {0};
 
 		if (ev[i].at >= as_of)
 		{
@@ -333,7 +341,9 @@ PrioReplay(StateWriter *w, PrioFacts *f, PrioEvent *ev, int n, const PrioConfig 
 		while (j < n && ev[j].at == ev[i].at)
 			j++;
 		prio_fold_events(f, &ev[i], j - i, cfg->kinds, &cfg->settings, as_of, cxt);
-		prio_evaluate(&e, f, NULL, answers, answer_null, created_at, &cfg->settings, cfg->breaks,
+		if (typed)
+			PrioTypesHeld(&held, f, cfg, ev[i].at, &in);
+		prio_evaluate(&e, f, &held, answers, answer_null, created_at, &cfg->settings, cfg->breaks,
 					  cfg->nbreaks, ev[i].at);
 		t[0] = e.tier;
 		t[1] = '\0';
@@ -377,7 +387,7 @@ fold_customer(RefoldSet *rs, Refold *r, PrioFacts *f, PrioEvent *ev, int n, Memo
 	f->deals = r->deals;
 	if (!r->had_activity && n > 0)
 		PrioReplay(rs->writer, f, ev, n, rs->cfg, r->answers, r->answer_null, r->created_at,
-				   rs->as_of, &r->old_tier, &r->old_stage, cxt);
+				   rs->as_of, (Datum) 0, &r->old_tier, &r->old_stage, cxt);
 	else
 		prio_fold_events(f, ev, n, rs->cfg->kinds, &rs->cfg->settings, rs->as_of,
 						 cxt);
@@ -400,6 +410,13 @@ refold_by_query(RefoldSet *rs, Refold *r, int n, const char *tracked, MemoryCont
 	int			c = 0;
 	uint64		from = 0;
 	int			hint = 0;
+
+	/*
+	 * A replay below reads the key-customer types: loaded now, as reading
+	 * them runs a statement, which would replace the SPI_tuptable read
+	 * below
+	 */
+	prio_config_types(rs->cfg);
 
 	for (int i = 0; i < n; i++)
 	{
@@ -890,16 +907,19 @@ PrioReevaluate(int64 *ids, int n, TimestampTz as_of, const char *why)
 			/*
 			 * A new customer (never evaluated, nothing folded) created
 			 * before now, as a tracked table's or a loaded one is: its
-			 * first history row is of its creation, evaluated and dated
-			 * as of created_at (not notified: the past); the row of now
+			 * first history row is of its creation, evaluated (its types
+			 * too) and dated as of created_at (not notified: the past); the
+			 * row of now
 			 * follows when it differs (silent since, say).
 			 */
 			if (old_tier == NULL && old_stage == NULL && !f.has_activity && created_at < as_of)
 			{
 				PrioEval	c;
+				PrioHeldTypes held_then;
 				char		t[2] = {0, 0};
 
-				prio_evaluate(&c, &f, NULL, answers, answer_null, created_at, &cfg->settings,
+				PrioCustomerTypesBatch(&held_then, &f, cfg, created_at, tb);
+				prio_evaluate(&c, &f, &held_then, answers, answer_null, created_at, &cfg->settings,
 							  cfg->breaks, cfg->nbreaks, created_at);
 				t[0] = c.tier;
 				StateWriterHistory(&w, f.customer_id, created_at, NULL, t, NULL,

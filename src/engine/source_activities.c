@@ -206,7 +206,8 @@ process_chunk(Context *cx, Chunk *ch)
 		 */
 		if (!f.has_activity && ch->rows[from].at < cx->as_of)
 			PrioReplay(&cx->writer, &f, &ch->rows[from], to - from, cx->cfg, answers,
-					   answer_null, created_at, cx->as_of, &old_tier, &old_stage, ch->cxt);
+					   answer_null, created_at, cx->as_of, customers[i], &old_tier, &old_stage,
+					   ch->cxt);
 		else
 			prio_fold_events(&f, &ch->rows[from], to - from, cx->cfg->kinds,
 							 &cx->cfg->settings, cx->as_of, ch->cxt);

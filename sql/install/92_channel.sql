@@ -86,12 +86,14 @@ COMMENT ON FUNCTION @extschema@._track_events(bigint, regclass) IS
 
 -- A customer of prio.customers: its latest activities, in the shape of
 -- prio._track_events(), for explain()'s channel check
+-- (a string body, not BEGIN ATOMIC: no dependency on the columns of
+-- prio.activities, which a DBA may alter, test/ddl.sql)
 CREATE FUNCTION @extschema@._activity_events(customer_id bigint)
 RETURNS jsonb
 LANGUAGE sql
 STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
-BEGIN ATOMIC
+AS $$
     SELECT pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_object(
                'source', '@extschema@.activities'::pg_catalog.regclass,
                'latest', COALESCE(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
@@ -100,8 +102,8 @@ BEGIN ATOMIC
       FROM (SELECT a.at, a.kind, a.amount, a.channel, a.activity_id
               FROM @extschema@.activities a
              WHERE a.customer_id OPERATOR(pg_catalog.=) _activity_events.customer_id
-             ORDER BY a.at DESC, a.activity_id DESC LIMIT 10) e;
-END;
+             ORDER BY a.at DESC, a.activity_id DESC LIMIT 10) e
+$$;
 COMMENT ON FUNCTION @extschema@._activity_events(bigint) IS
 'Internal (prio.explain()): the latest 10 activities of a customer of prio.customers (at, kind, amount, channel), newest first, as the caller may read them, in the shape of prio._track_events().';
 

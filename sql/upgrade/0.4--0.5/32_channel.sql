@@ -4,7 +4,22 @@
 -- sql/install/92_channel.sql, NEW_IN_0_5: dropped here, created there, its
 -- privileges given back in 62_channel.sql).  Channels do not change scoring:
 -- nobody is folded again for them.
-ALTER TABLE @extschema@.activities ADD COLUMN channel text;
+-- (a DBA may have added a column of that name: it is kept, whatever its
+-- type, and read as the channel -- a WARNING says so)
+DO $$
+DECLARE
+    v_type text;
+BEGIN
+    SELECT pg_catalog.format_type(a.atttypid, a.atttypmod) INTO v_type
+      FROM pg_catalog.pg_attribute a
+     WHERE a.attrelid OPERATOR(pg_catalog.=) '@extschema@.activities'::pg_catalog.regclass
+       AND a.attname OPERATOR(pg_catalog.=) 'channel' AND NOT a.attisdropped;
+    IF FOUND THEN
+        RAISE WARNING 'prio: prio.activities has a column channel (%) already: prio 0.5 reads it as the channel of each activity', v_type;
+    END IF;
+END
+$$;
+ALTER TABLE @extschema@.activities ADD COLUMN IF NOT EXISTS channel text;
 COMMENT ON COLUMN @extschema@.activities.channel IS 'The channel it went through: phone, visit, wechat, email, sms, community (prio.channels) or any label of yours; NULL: unknown.  Not checked against prio.channels: prio.explain() shows a channel it does not know as such, and whether the customer''s playbook names it.  Channels do not change scoring.';
 COMMENT ON COLUMN @extschema@.sources.compiled IS 'SQL the triggers run, per operation (INSERT, UPDATE, DELETE, TRUNCATE; LOAD: the first load of the table), compiled by prio.track() from the checked mapping; of an activities table also EVENTS (its event source: customer_id, at, tiebreak, kind, amount), KINDS (its unmapped kinds), ON_CUSTOMERS (run by the customers table''s triggers), customers and customer_map (the customers table''s source_id and key map), and (0.5) EXPLAIN_EVENTS (EVENTS with each event''s channel, which prio.explain() reads).';
 

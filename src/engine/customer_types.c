@@ -5,8 +5,8 @@
  *		(config.c loads them with the rest, watched like the settings); and,
  *		per customer, what the conditions read besides its folded facts --
  *		its attributes, how many customers name it as their parent company
- *		or referrer, its open pipeline value, its manual tags -- read with
- *		one kept statement, then the types it holds.
+ *		or referrer, its open pipeline value, its manual tags -- read
+ *		through prio's indexes, then the types it holds.
  *
  * A manual tag (prio.customer_type_tags) decides over the condition: add
  * holds the type whatever the condition says, remove drops it.
@@ -15,12 +15,24 @@
 
 #include <math.h>
 
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/stratnum.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
+#include "executor/tuptable.h"
+#include "miscadmin.h"
+#include "nodes/primnodes.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/relcache.h"
 #include "utils/snapmgr.h"
 
 /*
@@ -73,43 +85,155 @@ PrioTypesLoad(PrioConfig *c)
 	MemoryContextSwitchTo(cxt);
 }
 
-/* the inputs statement, kept per backend (the plan cache revalidates it) */
-static SPIPlanPtr inputs_plan = NULL;
+/*
+ * The per-customer inputs are read without a statement, through the
+ * indexes prio created, as state_lock.c reads the customers and state rows:
+ * executor start-up for a statement with four subqueries was most of what a
+ * single-row write paid for the types.  They see what a statement starting
+ * now sees.  The tables' rows are not locked: a tag or a customer naming
+ * this one re-evaluates it by its own trigger.
+ */
 
-static SPIPlanPtr
-get_inputs_plan(void)
+/* The index of prio's that is keyed on (attributes ->> name), on rel */
+static Relation
+open_attribute_index(const char *index, Relation rel, AttrNumber attributes, const char *name)
 {
-	Oid			state;
-	bool		pipeline;
-	Oid			types[1] = {INT8OID};
-	char	   *sql;
+	Relation	idx = PrioOpenIndex(index, rel, 0, 0);
+	List	   *exprs = RelationGetIndexExpressions(idx);
+	OpExpr	   *op = list_length(exprs) == 1 ? (OpExpr *) linitial(exprs) : NULL;
+	Var		   *var;
+	Const	   *c;
 
-	if (inputs_plan != NULL)
-		return inputs_plan;
-	/* the open pipeline value where customer_state has it (deals), else 0 */
-	state = get_relname_relid("customer_state", get_namespace_oid(PRIO_SCHEMA, false));
-	pipeline = OidIsValid(state) && get_attnum(state, "pipeline") != InvalidAttrNumber;
-	sql = psprintf(
-				   "SELECT c.attributes::pg_catalog.jsonb,"
-				   "       (SELECT pg_catalog.count(*) FROM " PRIO_SCHEMA ".customers r"
-				   "         WHERE (r.attributes OPERATOR(pg_catalog.->>) 'parent_company' OPERATOR(pg_catalog.=) k.key"
-				   "             OR r.attributes OPERATOR(pg_catalog.->>) 'referred_by' OPERATOR(pg_catalog.=) k.key)"
-				   "           AND r.customer_id OPERATOR(pg_catalog.<>) c.customer_id),"
-				   "       ARRAY(SELECT t.type::pg_catalog.text FROM " PRIO_SCHEMA ".customer_type_tags t"
-				   "              WHERE t.customer_id OPERATOR(pg_catalog.=) c.customer_id AND t.add),"
-				   "       ARRAY(SELECT t.type::pg_catalog.text FROM " PRIO_SCHEMA ".customer_type_tags t"
-				   "              WHERE t.customer_id OPERATOR(pg_catalog.=) c.customer_id AND NOT t.add),"
-				   "       %s"
-				   "  FROM " PRIO_SCHEMA ".customers c,"
-				   "       LATERAL (SELECT COALESCE(c.customer_key, c.customer_id::pg_catalog.text) AS key) k"
-				   " WHERE c.customer_id OPERATOR(pg_catalog.=) $1",
-				   pipeline
-				   ? "(SELECT s.pipeline::pg_catalog.float8 FROM " PRIO_SCHEMA ".customer_state s"
-				   "  WHERE s.customer_id OPERATOR(pg_catalog.=) c.customer_id)"
-				   : "0::pg_catalog.float8");
-	inputs_plan = PrioKeepPlan(sql, 1, types, 0);
-	pfree(sql);
-	return inputs_plan;
+	if (op == NULL || !IsA(op, OpExpr) || op->opfuncid != F_JSONB_OBJECT_FIELD_TEXT ||
+		list_length(op->args) != 2 || !IsA(linitial(op->args), Var) ||
+		!IsA(lsecond(op->args), Const))
+		op = NULL;
+	else
+	{
+		var = linitial(op->args);
+		c = lsecond(op->args);
+		if (var->varattno != attributes || c->consttype != TEXTOID || c->constisnull ||
+			strcmp(TextDatumGetCString(c->constvalue), name) != 0)
+			op = NULL;
+	}
+	if (op == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("index " PRIO_SCHEMA ".%s is not the one prio created", index),
+				 errhint("Reinstall the extension.")));
+	return idx;
+}
+
+static int
+cmp_int64(const void *a, const void *b)
+{
+	int64		x = *(const int64 *) a;
+	int64		y = *(const int64 *) b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * How many customers other than id name key as their parent company or
+ * referrer (a customer naming it both ways counts once)
+ */
+static int64
+read_related(Relation rel, AttrNumber attributes, AttrNumber idatt, const char *key, int64 id,
+			 Snapshot snapshot)
+{
+	static const char *const names[2] = {"parent_company", "referred_by"};
+	static const char *const indexes[2] = {"customers_parent_company_idx", "customers_referred_by_idx"};
+	TupleTableSlot *slot = table_slot_create(rel, NULL);
+	Datum		keytext = CStringGetTextDatum(key);
+	int64	   *ids = NULL;
+	int			n = 0,
+				max = 0,
+				distinct = 0;
+
+	for (int k = 0; k < 2; k++)
+	{
+		Relation	idx = open_attribute_index(indexes[k], rel, attributes, names[k]);
+		IndexScanDesc scan = index_beginscan(rel, idx, snapshot, 1, 0);
+		ScanKeyData skey;
+
+		ScanKeyEntryInitialize(&skey, 0, 1, BTEqualStrategyNumber, InvalidOid,
+							   idx->rd_indcollation[0], F_TEXTEQ, keytext);
+		index_rescan(scan, &skey, 1, NULL, 0);
+		while (index_getnext_slot(scan, ForwardScanDirection, slot))
+		{
+			bool		isnull;
+			int64		other = DatumGetInt64(slot_getattr(slot, idatt, &isnull));
+
+			CHECK_FOR_INTERRUPTS();
+			if (isnull || other == id)
+				continue;
+			if (n == max)
+			{
+				max = Max(8, max * 2);
+				ids = ids ? repalloc(ids, sizeof(int64) * max) : palloc(sizeof(int64) * max);
+			}
+			ids[n++] = other;
+		}
+		index_endscan(scan);
+		index_close(idx, NoLock);
+	}
+	ExecDropSingleTupleTableSlot(slot);
+	if (n > 1)
+		qsort(ids, n, sizeof(int64), cmp_int64);
+	for (int i = 0; i < n; i++)
+		if (i == 0 || ids[i] != ids[i - 1])
+			distinct++;
+	return distinct;
+}
+
+/* customer id's manual tags, into in->tags_add and in->tags_remove */
+static void
+read_tags(int64 id, Snapshot snapshot, PrioTypeInputs *in)
+{
+	Relation	rel = table_open(PrioRelid("customer_type_tags"), AccessShareLock);
+	AttrNumber	idatt = PrioAttnum(rel, "customer_id", INT8OID);
+	AttrNumber	typeatt = PrioAttnum(rel, "type", TEXTOID);
+	AttrNumber	addatt = PrioAttnum(rel, "add", BOOLOID);
+	Relation	idx = PrioOpenIndex("customer_type_tags_pkey", rel, idatt, typeatt);
+	TupleTableSlot *slot = table_slot_create(rel, NULL);
+	IndexScanDesc scan = index_beginscan(rel, idx, snapshot, 1, 0);
+	ScanKeyData skey;
+	List	   *add = NIL,
+			   *remove = NIL;
+
+	ScanKeyInit(&skey, 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(id));
+	index_rescan(scan, &skey, 1, NULL, 0);
+	while (index_getnext_slot(scan, ForwardScanDirection, slot))
+	{
+		bool		isnull;
+		Datum		type = slot_getattr(slot, typeatt, &isnull);
+		bool		is_add = DatumGetBool(slot_getattr(slot, addatt, &isnull));
+
+		type = PointerGetDatum(DatumGetTextPCopy(type));
+		if (is_add)
+			add = lappend(add, DatumGetPointer(type));
+		else
+			remove = lappend(remove, DatumGetPointer(type));
+	}
+	index_endscan(scan);
+	ExecDropSingleTupleTableSlot(slot);
+	index_close(idx, NoLock);
+	table_close(rel, NoLock);
+	for (int k = 0; k < 2; k++)
+	{
+		List	   *l = k == 0 ? add : remove;
+		Datum	   *v;
+		int			i = 0;
+		ListCell   *lc;
+
+		if (l == NIL)
+			continue;
+		v = palloc(sizeof(Datum) * list_length(l));
+		foreach(lc, l)
+			v[i++] = PointerGetDatum(lfirst(lc));
+		*(k == 0 ? &in->tags_add : &in->tags_remove) =
+			PointerGetDatum(construct_array(v, i, TEXTOID, -1, false, TYPALIGN_INT));
+	}
 }
 
 static bool
@@ -136,51 +260,57 @@ in_text_array(Datum a, const char *name)
 
 /*
  * What customer_id's conditions read besides its facts (allocated in the
- * current context); false when it is not in prio.customers.  The caller is
- * connected to SPI.
+ * current context); false when it is not in prio.customers.  customer_row:
+ * its prio.customers row as the caller read it (0: read it now); pipeline:
+ * its open pipeline value as customer_state stores it (PrioFacts.deals).
  */
 bool
-PrioTypeInputsRead(int64 customer_id, PrioTypeInputs *in)
+PrioTypeInputsRead(int64 customer_id, Datum customer_row, double pipeline, PrioTypeInputs *in)
 {
-	MemoryContext cxt = CurrentMemoryContext;
-	Datum		arg = Int64GetDatum(customer_id);
+	Relation	rel;
+	AttrNumber	attributes,
+				keyatt,
+				idatt;
+	HeapTupleData tuple;
 	bool		isnull;
 	Datum		d;
-	HeapTuple	t;
-	TupleDesc	desc;
+	char		idkey[32];
+	const char *key;
+	Snapshot	snapshot;
 
 	memset(in, 0, sizeof(PrioTypeInputs));
-	/*
-	 * As the engine reads the customers (state_lock.c): with the transaction
-	 * snapshot taken now, which sees what the statement that fired the
-	 * trigger wrote (the query's own snapshot does not)
-	 */
-	if (SPI_execute_snapshot(get_inputs_plan(), &arg, NULL, GetTransactionSnapshot(),
-							 InvalidSnapshot, true, false, 1) != SPI_OK_SELECT)
-		elog(ERROR, "could not read the inputs of customer " INT64_FORMAT "'s types", customer_id);
-	if (SPI_processed == 0)
-	{
-		SPI_freetuptable(SPI_tuptable);
-		MemoryContextSwitchTo(cxt);
+	if (customer_row == (Datum) 0)
+		PrioReadCustomers(&customer_id, 1, &customer_row);
+	if (customer_row == (Datum) 0)
 		return false;
-	}
-	t = SPI_tuptable->vals[0];
-	desc = SPI_tuptable->tupdesc;
-	MemoryContextSwitchTo(cxt);
-	d = SPI_getbinval(t, desc, 1, &isnull);
+	rel = table_open(PrioRelid("customers"), AccessShareLock);
+	attributes = PrioAttnum(rel, "attributes", JSONBOID);
+	keyatt = PrioAttnum(rel, "customer_key", TEXTOID);
+	idatt = PrioAttnum(rel, "customer_id", INT8OID);
+	tuple.t_data = DatumGetHeapTupleHeader(customer_row);
+	tuple.t_len = HeapTupleHeaderGetDatumLength(tuple.t_data);
+	ItemPointerSetInvalid(&tuple.t_self);
+	tuple.t_tableOid = RelationGetRelid(rel);
+
+	d = heap_getattr(&tuple, attributes, RelationGetDescr(rel), &isnull);
 	in->attributes = isnull ? NULL : DatumGetJsonbPCopy(d);
-	d = SPI_getbinval(t, desc, 2, &isnull);
-	in->related = isnull ? 0 : DatumGetInt64(d);
-	d = SPI_getbinval(t, desc, 3, &isnull);
-	in->tags_add = isnull ? (Datum) 0 : PointerGetDatum(DatumGetArrayTypePCopy(d));
-	d = SPI_getbinval(t, desc, 4, &isnull);
-	in->tags_remove = isnull ? (Datum) 0 : PointerGetDatum(DatumGetArrayTypePCopy(d));
-	d = SPI_getbinval(t, desc, 5, &isnull);
-	in->pipeline = isnull ? 0.0 : DatumGetFloat8(d);
-	if (isnan(in->pipeline) || isinf(in->pipeline))
-		in->pipeline = 0.0;
-	SPI_freetuptable(SPI_tuptable);
-	MemoryContextSwitchTo(cxt);
+	d = heap_getattr(&tuple, keyatt, RelationGetDescr(rel), &isnull);
+	if (isnull)
+	{
+		snprintf(idkey, sizeof(idkey), INT64_FORMAT, customer_id);
+		key = idkey;
+	}
+	else
+		key = TextDatumGetCString(d);
+	in->pipeline = isnan(pipeline) || isinf(pipeline) ? 0.0 : pipeline;
+
+	/* what a statement starting now would see */
+	CommandCounterIncrement();
+	snapshot = RegisterSnapshot(GetTransactionSnapshot());
+	in->related = read_related(rel, attributes, idatt, key, customer_id, snapshot);
+	read_tags(customer_id, snapshot, in);
+	UnregisterSnapshot(snapshot);
+	table_close(rel, NoLock);
 	return true;
 }
 
@@ -204,10 +334,12 @@ PrioTypeHolds(const PrioTypeRule *r, const PrioTypeFacts *tf, const PrioTypeInpu
 /*
  * The types customer f holds as of as_of, into h (names point into the
  * configuration, valid while it is; the array is allocated in the current
- * context), for prio_evaluate().  The caller is connected to SPI.
+ * context), for prio_evaluate().  customer_row: f's prio.customers row as
+ * the caller read it (0: read it now).
  */
 void
-PrioCustomerTypes(PrioHeldTypes *h, const PrioFacts *f, const PrioConfig *cfg, TimestampTz as_of)
+PrioCustomerTypes(PrioHeldTypes *h, const PrioFacts *f, const PrioConfig *cfg, TimestampTz as_of,
+				  Datum customer_row)
 {
 	PrioTypeInputs in;
 	PrioTypeFacts tf;
@@ -218,7 +350,7 @@ PrioCustomerTypes(PrioHeldTypes *h, const PrioFacts *f, const PrioConfig *cfg, T
 	prio_config_types(cfg);
 	if (cfg->ntypes == 0)
 		return;
-	if (!PrioTypeInputsRead(f->customer_id, &in))
+	if (!PrioTypeInputsRead(f->customer_id, customer_row, f->deals.pipeline, &in))
 		return;
 	prio_type_facts(&tf, f, as_of, in.pipeline, in.related);
 	h->types = palloc(sizeof(char *) * cfg->ntypes);
@@ -538,7 +670,7 @@ PrioCustomerTypesBatch(PrioHeldTypes *h, const PrioFacts *f, const PrioConfig *c
 
 	if (b == NULL)
 	{
-		PrioCustomerTypes(h, f, cfg, as_of);
+		PrioCustomerTypes(h, f, cfg, as_of, (Datum) 0);
 		return;
 	}
 	h->ntypes = 0;

@@ -298,11 +298,12 @@ typedef struct PrioTypeInputs
 } PrioTypeInputs;
 
 extern void PrioTypesLoad(PrioConfig *c);
-extern bool PrioTypeInputsRead(int64 customer_id, PrioTypeInputs *in);
+extern bool PrioTypeInputsRead(int64 customer_id, Datum customer_row, double pipeline,
+							   PrioTypeInputs *in);
 extern bool PrioTypeHolds(const PrioTypeRule *r, const PrioTypeFacts *tf,
 						  const PrioTypeInputs *in, bool *condition, int *by_tag);
 extern void PrioCustomerTypes(PrioHeldTypes *h, const PrioFacts *f, const PrioConfig *cfg,
-							  TimestampTz as_of);
+							  TimestampTz as_of, Datum customer_row);
 typedef struct PrioTypeBatch PrioTypeBatch;
 #define TYPE_BATCH_MIN 1000		/* customers from which a batch pays */
 extern PrioTypeBatch *PrioTypeBatchBegin(const PrioConfig *cfg, Snapshot snapshot);

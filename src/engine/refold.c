@@ -272,7 +272,7 @@ evaluate_and_write(RefoldSet *rs, Refold *r, PrioFacts *f)
 
 	/* the facts the fold does not make: the stored deal facts */
 	f->deals = r->deals;
-	PrioCustomerTypes(&held, f, rs->cfg, rs->as_of);
+	PrioCustomerTypes(&held, f, rs->cfg, rs->as_of, (Datum) 0);
 	prio_evaluate(&e, f, &held, r->answers, r->answer_null, r->created_at,
 				  &rs->cfg->settings, rs->cfg->breaks, rs->cfg->nbreaks, rs->as_of);
 	if (rs->compare)

@@ -210,7 +210,7 @@ process_chunk(Context *cx, Chunk *ch)
 		else
 			prio_fold_events(&f, &ch->rows[from], to - from, cx->cfg->kinds,
 							 &cx->cfg->settings, cx->as_of, ch->cxt);
-		PrioCustomerTypes(&held, &f, cx->cfg, cx->as_of);
+		PrioCustomerTypes(&held, &f, cx->cfg, cx->as_of, customers[i]);
 		prio_evaluate(&e, &f, &held, answers, answer_null, created_at,
 					  &cx->cfg->settings, cx->cfg->breaks, cx->cfg->nbreaks, cx->as_of);
 		StateWriterAdd(&cx->writer, &f, &e, old_tier, old_stage, &tids[i]);

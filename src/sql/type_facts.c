@@ -78,7 +78,7 @@ prio_type_facts_sql(PG_FUNCTION_ARGS)
 	FactsFromDatum(&f, row, &rr, CurrentMemoryContext, CurrentMemoryContext, PRIO_API_CURRENT);
 	cfg = prio_config(PRIO_API_CURRENT);
 	prio_config_types(cfg);
-	if (!PrioTypeInputsRead(customer_id, &in))
+	if (!PrioTypeInputsRead(customer_id, (Datum) 0, f.deals.pipeline, &in))
 	{
 		SPI_finish();
 		PG_RETURN_NULL();

@@ -25,7 +25,7 @@ INSTALL_PARTS = $(sort $(wildcard sql/install/*.sql))
 # untrack(), explain(), followup and the role functions as they install.
 UPGRADE_DIR = sql/upgrade/0.4--0.5
 NEW_IN_0_5  = sql/install/86_deals.sql sql/install/87_types.sql sql/install/88_playbooks.sql \
-              sql/install/89_labels.sql sql/install/94_reactivation.sql
+              sql/install/89_labels.sql sql/install/92_channel.sql sql/install/94_reactivation.sql
 UPGRADE_PARTS = $(sort $(wildcard $(UPGRADE_DIR)/[1-4]*.sql)) $(NEW_IN_0_5) \
                 $(sort $(wildcard $(UPGRADE_DIR)/[5-8]*.sql)) sql/install/93_sources_api.sql \
                 sql/install/94_explain.sql \

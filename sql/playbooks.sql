@@ -31,6 +31,25 @@ SELECT * FROM prio.playbooks_for('B', '{}');
 SELECT jsonb_pretty(prio.explain(8801) -> 'playbook');
 SELECT prio.explain(8801) -> 'cadence' AS cadence;
 
+-- the channel of each activity (0.5): explain()'s channel check, each
+-- channel the latest activities used against the chosen playbook's; a
+-- tier-A customer (phone, visit, WeChat) reached by phone, by SMS and by a
+-- channel prio.channels does not have (taken: any label is)
+INSERT INTO prio.customers (customer_id, name, owner, budget, authority, need) VALUES (8802, 'Hooli', 'pb', true, true, true);
+INSERT INTO prio.activities (customer_id, kind, at, channel) VALUES
+    (8802, 'call', now() - interval '2 days', 'phone'),
+    (8802, 'email', now() - interval '1 day', 'sms'),
+    (8802, 'reply', now() - interval '12 hours', NULL),
+    (8802, 'call', now() - interval '6 hours', 'carrier_pigeon');
+SELECT tier, playbook FROM prio.customer_state WHERE customer_id = 8802;
+SELECT c ->> 'channel' AS channel, c ->> 'label' AS label, c -> 'known' AS known, c -> 'in_playbook' AS in_playbook,
+       c -> 'events' AS events, c ->> 'note' AS note
+  FROM jsonb_array_elements(prio.explain(8802) -> 'playbook' -> 'channel_check') c;
+SET LOCAL prio.language = 'zh-CN';
+SELECT string_agg(c ->> 'label', ', ') AS labels
+  FROM jsonb_array_elements(prio.explain(8802) -> 'playbook' -> 'channel_check') c;
+RESET prio.language;
+
 -- Bad input: refused with 23514 (CHECK constraints and the row trigger), 23503
 -- (a channel in use), 22023 (playbooks_for's tier); nothing changes.
 SELECT q, pg_temp.err(q) FROM (VALUES

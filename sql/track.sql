@@ -657,6 +657,66 @@ SELECT prio.untrack('crm.zacts');
 SELECT prio.untrack('crm.zaccts');
 DROP TABLE crm.zacts, crm.zaccts;
 
+-- Channels (0.5): an activities mapping's "channel" (a column or an SQL
+-- expression, checked by track() as the other keys are) is read with each
+-- event by explain() and checked against the customer's playbook; it is
+-- never scored.  The several-events form takes it per event (an event
+-- without one: NULL, unknown).
+CREATE TABLE crm.chaccts (id integer PRIMARY KEY, name text, rep text);
+CREATE TABLE crm.chcalls (acct integer, what text, at timestamptz, via varchar(20), code integer);
+CREATE TABLE crm.chopps (acct integer, engaged timestamptz, closed timestamptz, value numeric);
+CREATE INDEX ON crm.chcalls (acct);
+CREATE INDEX ON crm.chopps (acct);
+INSERT INTO crm.chaccts VALUES (1, 'Phone Co', 'alice');
+INSERT INTO crm.chcalls VALUES (1, 'call', '2026-03-01 10:00+00', 'Phone', 1), (1, 'reply', '2026-03-02 10:00+00', 'WeChat', 2),
+                               (1, 'inquiry', '2026-03-03 10:00+00', NULL, 3), (1, 'call', '2026-03-03 11:00+00', 'Fax', 4),
+                               (1, 'email', '2026-03-03 12:00+00', 'Email', 5);
+INSERT INTO crm.chopps VALUES (1, '2026-03-04 10:00+00', '2026-03-05 10:00+00', 500);
+SELECT prio.track('crm.chaccts', 'customers', '{"key": "id", "name": "name", "owner": "rep"}');
+-- (the facts folded without a channel, to compare)
+SELECT prio.track('crm.chcalls', 'activities', '{"customer": "acct", "customers": "crm.chaccts", "kind": "what", "at": "at"}');
+CREATE TEMP TABLE ch_facts AS
+SELECT s.frequency, s.monetary, s.intent, s.intent_at, s.stage, s.last_inbound_at, s.last_outbound_at, s.tier
+  FROM prio.customer_state s JOIN prio.customers c USING (customer_id) WHERE c.source = 'crm.chaccts'::regclass;
+SELECT prio.untrack('crm.chcalls');
+SELECT prio.track('crm.chcalls', 'activities', '{"customer": "acct", "customers": "crm.chaccts", "kind": "what", "at": "at", "channel": "lower(via)"}');
+SELECT prio.track('crm.chopps', 'activities',
+       '{"customer": "acct", "customers": "crm.chaccts",
+         "events": [{"kind": "''meeting''", "at": "engaged", "channel": "''visit''"}, {"kind": "''purchase''", "at": "closed", "amount": "value"}]}');
+-- each event with its channel, by table
+SELECT jsonb_pretty(prio.explain('crm.chaccts', 1) -> 'events');
+-- the channels used, against the chosen playbook
+SELECT prio.explain('crm.chaccts', 1) -> 'playbook' ->> 'chosen' AS chosen;
+SELECT c ->> 'channel' AS channel, c ->> 'label' AS label, c -> 'known' AS known, c -> 'in_playbook' AS in_playbook,
+       c -> 'events' AS events, c ->> 'last_at' AS last_at, c ->> 'note' AS note
+  FROM jsonb_array_elements(prio.explain('crm.chaccts', 1) -> 'playbook' -> 'channel_check') c;
+-- channels are not scored: the facts with them are those without
+SELECT prio.untrack('crm.chopps');
+SELECT (SELECT ROW(s.frequency, s.monetary, s.intent, s.intent_at, s.stage, s.last_inbound_at, s.last_outbound_at, s.tier)::text
+          FROM prio.customer_state s JOIN prio.customers c USING (customer_id) WHERE c.source = 'crm.chaccts'::regclass)
+     = (SELECT ROW(f.*)::text FROM ch_facts f) AS facts_with_channels_the_same;
+-- a table tracked before 0.5 (no EXPLAIN_EVENTS): its events, channel NULL
+UPDATE prio.sources SET compiled = compiled - 'EXPLAIN_EVENTS', signature = prio._track_signature(relid, compiled - 'EXPLAIN_EVENTS')
+ WHERE relid = 'crm.chcalls'::regclass;
+SELECT e -> 'at' AS at, e -> 'kind' AS kind, e -> 'channel' AS channel
+  FROM jsonb_array_elements(prio.explain('crm.chaccts', 1) -> 'events' -> 0 -> 'latest') e;
+SELECT prio.recompute() AS fixed_with_channels;
+SELECT prio.untrack('crm.chcalls');
+-- Bad input: the channel mapping is checked at track() (42703, 42804,
+-- 22023, 42601), never on the application's write; nothing half-done.
+CREATE TABLE crm.chcalls2 (acct integer, what text, at timestamptz, via text, code integer);
+SELECT pg_temp.prio_side() AS before_bad_channels;
+SELECT pg_temp.err($$SELECT prio.track('crm.chcalls2', 'activities', '{"customer": "acct", "kind": "what", "at": "at", "channel": "viaa"}')$$) AS channel_missing_column;
+SELECT pg_temp.err($$SELECT prio.track('crm.chcalls2', 'activities', '{"customer": "acct", "kind": "what", "at": "at", "channel": "code"}')$$) AS channel_an_integer;
+SELECT pg_temp.err($$SELECT prio.track('crm.chcalls2', 'activities', '{"customer": "acct", "kind": "what", "at": "at", "channel": 5}')$$) AS channel_not_a_string;
+SELECT pg_temp.err($$SELECT prio.track('crm.chcalls2', 'activities', '{"customer": "acct", "kind": "what", "at": "at", "channel": " "}')$$) AS channel_empty;
+SELECT pg_temp.err($$SELECT prio.track('crm.chcalls2', 'activities', '{"customer": "acct", "kind": "what", "at": "at", "channel": "via ||"}')$$) AS channel_not_an_expression;
+SELECT pg_temp.err($$SELECT prio.track('crm.chcalls2', 'activities', '{"customer": "acct", "kind": "what", "at": "at", "channel": "via || now()::text"}')$$) AS channel_not_immutable;
+SELECT pg_temp.err($$SELECT prio.track('crm.chcalls2', 'activities', '{"customer": "acct", "events": [{"kind": "what", "at": "at"}, {"kind": "what", "at": "at", "channel": "vai"}]}')$$) AS channel_of_event_2_missing_column;
+SELECT pg_temp.prio_side() AS after_bad_channels;
+SELECT prio.untrack('crm.chaccts');
+DROP TABLE crm.chaccts, crm.chcalls, crm.chopps, crm.chcalls2;
+
 -- clean up
 SELECT prio.untrack(source) FROM prio.tracked ORDER BY source::text;
 SELECT pg_temp.prio_side();

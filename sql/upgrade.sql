@@ -237,6 +237,35 @@ DROP TABLE upgrade_accounts;
 DROP OWNED BY prio_upgrade_bi;
 DROP ROLE prio_upgrade_bi;
 
+-- 0.4 -> 0.5 with a tracked activities table whose mapping names a
+-- "channel" (0.4 checked it and left it unused): the update says it is
+-- shown once the table is tracked again; until then explain() reads its
+-- events with no channel; prio.activities gets its channel column, NULL --
+-- or keeps one of that name a DBA added (a WARNING), read as the channel
+DROP EXTENSION prio CASCADE;
+CREATE EXTENSION prio VERSION '0.4';
+CREATE TABLE upgrade_people (id integer PRIMARY KEY, name text);
+CREATE TABLE upgrade_touches (person integer, what text, at timestamptz, via text);
+INSERT INTO upgrade_people VALUES (1, 'Ada');
+INSERT INTO upgrade_touches VALUES (1, 'call', '2026-01-05 10:00+00', 'phone');
+SELECT prio.track('upgrade_people', 'customers', '{"key": "id", "name": "name"}');
+SELECT prio.track('upgrade_touches', 'activities', '{"customer": "person", "kind": "what", "at": "at", "channel": "via"}');
+INSERT INTO prio.customers (customer_id, name) VALUES (1, 'Own'), (2, 'Own too');
+INSERT INTO prio.activities (customer_id, kind, at) VALUES (1, 'call', '2026-01-05 10:00+00');
+ALTER TABLE prio.activities ADD COLUMN channel varchar(20);
+INSERT INTO prio.activities (customer_id, kind, at, channel) VALUES (2, 'call', '2026-01-05 10:00+00', 'phone');
+ALTER EXTENSION prio UPDATE TO '0.5';
+SELECT prio.explain('upgrade_people', 1) -> 'events' -> 0 -> 'latest' AS events_without_channel;
+SELECT prio.untrack('upgrade_touches');
+SELECT prio.track('upgrade_touches', 'activities', '{"customer": "person", "kind": "what", "at": "at", "channel": "via"}');
+SELECT prio.explain('upgrade_people', 1) -> 'events' -> 0 -> 'latest' AS events_with_channel;
+SELECT customer_id, kind, channel, pg_typeof(channel) FROM prio.activities ORDER BY 1;
+SELECT c ->> 'channel' AS channel, c -> 'in_playbook' AS in_playbook
+  FROM jsonb_array_elements(prio.explain(2) -> 'playbook' -> 'channel_check') c;
+SELECT prio.untrack('upgrade_touches');
+SELECT prio.untrack('upgrade_people');
+DROP TABLE upgrade_touches, upgrade_people;
+
 -- 0.5's labels: an admin of 0.4 (prio.grant_admin()) edits them, as
 -- grant_admin() now gives; a reader of 0.4 reads them (PUBLIC)
 DROP EXTENSION prio CASCADE;

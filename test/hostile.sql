@@ -12,7 +12,7 @@
 -- pg_postmaster_start_time() unchanged since the start.
 -- Runs inside one transaction and rolls back; its customers are 77001..77003.
 BEGIN;
-SELECT plan(682);
+SELECT plan(688);
 
 CREATE TEMP TABLE t0 AS SELECT pg_backend_pid() AS pid, pg_postmaster_start_time() AS started;
 
@@ -493,6 +493,10 @@ SELECT * FROM pg_temp.bad($$SELECT prio.track('hostile_app.leads', 'activities',
 SELECT * FROM pg_temp.bad($$SELECT prio.track('hostile_app.leads', 'activities', '[{"customer": "id", "kind": "name", "at": "at"}, {"customer": "id", "kind": "name", "at": "nope"}]')$$, '42703', 'track: an event''s missing column');
 SELECT * FROM pg_temp.bad($$SELECT prio.track('hostile_app.leads', 'activities', '[{"customer": "id", "kind": "name", "at": "at"}, {"customer": "name", "kind": "name", "at": "at"}]')$$, '42804', 'track: events whose customers are of different types');
 SELECT * FROM pg_temp.bad($$SELECT prio.track('hostile_app.leads', 'activities', '{"customer": "id", "events": [{"kind": "name", "at": "at", "customers": "hostile_app.accounts"}, {"kind": "name", "at": "at"}]}')$$, '22023', 'track: events naming different customers tables');
+-- (0.5: an activity's channel, a column or expression of type text)
+SELECT * FROM pg_temp.bad($$SELECT prio.track('hostile_app.leads', 'activities', '{"customer": "id", "kind": "name", "at": "at", "channel": "chanel"}')$$, '42703', 'track: channel of a missing column');
+SELECT * FROM pg_temp.bad($$SELECT prio.track('hostile_app.leads', 'activities', '{"customer": "id", "kind": "name", "at": "at", "channel": "n"}')$$, '42804', 'track: channel of type integer');
+SELECT * FROM pg_temp.bad($$SELECT prio.track('hostile_app.leads', 'activities', '{"customer": "id", "kind": "name", "at": "at", "channel": ["email"]}')$$, '22023', 'track: channel not a string');
 SELECT * FROM pg_temp.bad($$SELECT prio.track('hostile_app.leads', 'customers', '{"key": "id", "view": 1}')$$, '22023', 'track: typed view name not a string');
 SELECT * FROM pg_temp.bad($$SELECT prio.track('hostile_app.leads', 'customers', '{"key": "id", "view": "followup"}')$$, '42P07', 'track: typed view name taken');
 SELECT * FROM pg_temp.bad($$SELECT prio.track('hostile_app.leads', 'customers', format('{"key": "id", "view": "%s"}', repeat('v', 64))::jsonb)$$, '42622', 'track: typed view name too long');

@@ -5,7 +5,7 @@
 -- explain() shows those that applied and the winner.  Settings at their
 -- defaults (cadences A 2 / B 5 / C 5 / D 14 days).  Times relative to now().
 BEGIN;
-SELECT plan(40);
+SELECT plan(45);
 
 \ir lib/rebuild_check.psql
 
@@ -141,21 +141,52 @@ SELECT is((SELECT next_action FROM prio.followup WHERE customer_id = 7702), '电
           '... and an action you rewrote reads as you wrote it');
 RESET prio.language;
 
--- explain()'s channel check: an event with a channel (a tracked activities
--- table's event carrying "channel") against the stored playbook's channels
-SELECT is((SELECT prio._explain_playbook(s, s.tier,
-                      '[{"source": "app.events", "latest": [{"kind": "call", "channel": "email"},
-                                                           {"kind": "call", "channel": "visit"},
-                                                           {"kind": "call"}]}]'::jsonb)
-                  -> 'channel_check'
-             FROM prio.customer_state s WHERE s.customer_id = 7704),
-          '[{"event": {"kind": "call", "channel": "email"}, "channel": "email", "matches": true},
-            {"event": {"kind": "call", "channel": "visit"}, "channel": "visit", "matches": false}]'::jsonb,
+-- explain()'s channel check (0.5, with the channel of activities): each
+-- channel the latest events used against the chosen playbook's channels
+SELECT is(prio._explain_channels('D',
+              '[{"source": "app.events", "latest": [{"kind": "call", "channel": "email", "at": "2026-01-03T00:00:00+00:00"},
+                                                   {"kind": "call", "channel": "visit", "at": "2026-01-02T00:00:00+00:00"},
+                                                   {"kind": "call", "at": "2026-01-01T00:00:00+00:00"},
+                                                   {"kind": "call", "channel": "email", "at": "2026-01-01T00:00:00+00:00"}]}]'::jsonb),
+          '[{"channel": "email", "label": "email", "known": true, "in_playbook": true, "events": 2, "last_at": "2026-01-03T00:00:00+00:00"},
+            {"channel": "visit", "label": "visit", "known": true, "in_playbook": false, "events": 1, "last_at": "2026-01-02T00:00:00+00:00"}]'::jsonb,
           'explain() says whether an activity''s channel is one of its playbook''s: a visit does not match D''s email + SMS automation');
 SELECT is((SELECT prio.explain(7704) -> 'playbook' -> 'channel_check'), '[]'::jsonb,
-          'explain(): no channel check for prio''s own activities (they have no channel)');
+          'explain(): no channel check for activities without a channel (NULL: unknown)');
+-- a tier-A customer of prio.customers, reached by phone and by SMS
+INSERT INTO prio.customers (customer_id, name, owner, budget, authority, need) VALUES (7705, 'pb A ch', 'pb_ch', true, true, true);
+INSERT INTO prio.activities (customer_id, kind, at, channel) VALUES
+    (7705, 'call', now() - interval '2 days', 'phone'),
+    (7705, 'email', now() - interval '1 day', 'sms'),
+    (7705, 'reply', now() - interval '12 hours', NULL);
+SELECT is((SELECT s.tier || ' ' || (prio.explain(7705) -> 'playbook' ->> 'chosen') FROM prio.customer_state s WHERE s.customer_id = 7705),
+          'A A', 'a customer with budget, authority and need who replied is tier A and follows A''s playbook');
+SELECT is((SELECT jsonb_agg(jsonb_build_object('channel', c ->> 'channel', 'in_playbook', c -> 'in_playbook') ORDER BY c ->> 'channel')
+             FROM jsonb_array_elements(prio.explain(7705) -> 'playbook' -> 'channel_check') c),
+          '[{"channel": "phone", "in_playbook": true}, {"channel": "sms", "in_playbook": false}]'::jsonb,
+          'a high-priority (A) customer is followed by phone, visit and WeChat: explain() shows its phone call in its playbook, its SMS not');
+SET LOCAL prio.language = 'zh-CN';
+SELECT is((SELECT array_agg(c ->> 'label' ORDER BY c ->> 'channel')
+             FROM jsonb_array_elements(prio.explain(7705) -> 'playbook' -> 'channel_check') c),
+          '{电话,短信}', 'explain()''s channel check labels each channel in the session''s language');
+RESET prio.language;
+-- any label is taken (an application's write never fails on it)
+INSERT INTO prio.activities (customer_id, kind, at, channel) VALUES (7705, 'call', now() - interval '6 hours', 'carrier_pigeon');
+SELECT is((SELECT c - 'last_at' FROM jsonb_array_elements(prio.explain(7705) -> 'playbook' -> 'channel_check') c
+            WHERE c ->> 'channel' = 'carrier_pigeon'),
+          '{"channel": "carrier_pigeon", "label": "carrier_pigeon", "known": false, "in_playbook": false, "events": 1,
+            "note": "not a known channel (prio.channels)"}'::jsonb,
+          'prio.activities takes a channel prio.channels does not have; explain() shows it as not a known channel');
+-- channels do not change scoring
+CREATE TEMP TABLE ch_before ON COMMIT DROP AS
+SELECT s.tier, s.priority, s.intent, s.stage, s.next_due_at, s.playbook FROM prio.customer_state s WHERE s.customer_id = 7705;
+UPDATE prio.activities SET channel = NULL WHERE customer_id = 7705;
+SELECT is((SELECT ROW(s.tier, s.priority, s.intent, s.stage, s.next_due_at, s.playbook)::text
+             FROM prio.customer_state s WHERE s.customer_id = 7705),
+          (SELECT ROW(b.tier, b.priority, b.intent, b.stage, b.next_due_at, b.playbook)::text FROM ch_before b),
+          'channels do not change scoring: the same tier, priority, intent, stage and due date without them');
 -- the types held come from customer_state.types where the table has it
-SELECT is((SELECT prio._explain_playbook(s, s.tier, NULL) -> 'types' FROM prio.customer_state s
+SELECT is((SELECT prio._explain_playbook(s, s.tier) -> 'types' FROM prio.customer_state s
             WHERE s.customer_id = 7704), '[]'::jsonb, 'explain(): no types held without customer_state.types');
 
 -- prio.evaluate() follows the playbooks as the engine does

@@ -569,7 +569,7 @@ BEGIN
     ELSE
         ALTER TABLE prio.activities DROP COLUMN source;
         ALTER TABLE prio.customers DROP COLUMN region;
-        ALTER TABLE prio.activities ADD COLUMN channel text;
+        ALTER TABLE prio.activities ADD COLUMN app_channel text;  -- (0.5 has a channel column of its own)
         DROP INDEX prio.app_activities_kind_at;
         DROP INDEX prio.app_state_tier;
         ALTER TABLE prio.activities VALIDATE CONSTRAINT app_amount_small;

@@ -53,9 +53,12 @@
 --   R20 under owner isolation a rep sees only their customers of a tracked table
 --      through the typed view, the key map and explain() by the key.
 --   R21 untrack() drops the typed view.
+--   R22 an activities mapping's "channel" is checked at track() and read with
+--      each event by explain() from the application's table, as it is now,
+--      and checked against the customer's playbook; never scored.
 -- Runs inside one transaction and rolls back.
 BEGIN;
-SELECT plan(77);
+SELECT plan(82);
 SET LOCAL client_min_messages = warning;
 
 CREATE SCHEMA trk;
@@ -492,7 +495,7 @@ SELECT is((SELECT format('%s %s %s %s', c.customer_key,
              FROM prio.customers c WHERE c.name = 'kp1'),
           repeat('00000000-0000-0000-0002-000000000001 ', 3) || '00000000-0000-0000-0002-000000000001',
           'R19 a change of the key follows in prio.customers, tier_history, followup and the typed view');
-SELECT is((SELECT jsonb_agg(jsonb_build_object('at', e.at, 'kind', e.what, 'amount', e.amount) ORDER BY e.at DESC)
+SELECT is((SELECT jsonb_agg(jsonb_build_object('at', e.at, 'kind', e.what, 'amount', e.amount, 'channel', NULL) ORDER BY e.at DESC)
              FROM (SELECT * FROM trk.ke WHERE person = '00000000-0000-0000-0001-000000000002' AND what <> 'unknown_kind'
                     ORDER BY at DESC LIMIT 10) e),
           prio.explain('trk.kp', '00000000-0000-0000-0001-000000000002'::uuid) -> 'events' -> 0 -> 'latest',
@@ -530,6 +533,29 @@ SELECT is(current_setting('trk.rep_explain_other'), '23503',
 SELECT prio.untrack('trk.ke');
 SELECT prio.untrack('trk.kp');
 SELECT is(to_regclass('prio.followup_kp'), NULL, 'R21 untrack() drops the typed view');
+
+-- R22: the channel of each activity (issue 18's optional "channel" key)
+CREATE TABLE trk.chp (id uuid PRIMARY KEY, name text);
+CREATE TABLE trk.che (person uuid, what text, at timestamptz, via text, code int);
+CREATE INDEX ON trk.che (person);
+INSERT INTO trk.chp VALUES ('00000000-0000-0000-0003-000000000001', 'ch1');
+INSERT INTO trk.che VALUES ('00000000-0000-0000-0003-000000000001', 'call', now() - interval '2 days', 'phone', 1),
+                           ('00000000-0000-0000-0003-000000000001', 'email', now() - interval '1 day', 'sms', 2);
+SELECT prio.track('trk.chp', 'customers', '{"key": "id", "name": "name"}');
+SELECT is(pg_temp.sqlstate_of($$SELECT prio.track('trk.che', 'activities', '{"customer": "person", "customers": "trk.chp", "kind": "what", "at": "at", "channel": "vai"}')$$),
+          '42703', 'R22 a "channel" mapping naming a missing column fails at track() (42703), never on the application''s write');
+SELECT is(pg_temp.sqlstate_of($$SELECT prio.track('trk.che', 'activities', '{"customer": "person", "customers": "trk.chp", "kind": "what", "at": "at", "channel": "code"}')$$),
+          '42804', 'R22 ... and one of another type than text (42804)');
+SELECT prio.track('trk.che', 'activities', '{"customer": "person", "customers": "trk.chp", "kind": "what", "at": "at", "channel": "via"}');
+SELECT is((SELECT string_agg(e ->> 'channel', ',') FROM jsonb_array_elements(prio.explain('trk.chp', '00000000-0000-0000-0003-000000000001'::uuid) -> 'events' -> 0 -> 'latest') e),
+          'sms,phone', 'R22 explain() shows each event''s channel, read from the application''s table');
+UPDATE trk.che SET via = 'wechat' WHERE code = 2;
+SELECT is((SELECT string_agg((c ->> 'channel') || '=' || (c ->> 'in_playbook'), ',')
+             FROM jsonb_array_elements(prio.explain('trk.chp', '00000000-0000-0000-0003-000000000001'::uuid) -> 'playbook' -> 'channel_check') c),
+          'wechat=false,phone=false', 'R22 ... as it is now (no copy), checked against the playbook (D: email and SMS)');
+SELECT is(prio.recompute(), 0, 'R22 ... and the live state equals recompute()''s');
+SELECT prio.untrack('trk.che');
+SELECT prio.untrack('trk.chp');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -99,7 +99,7 @@ COMMENT ON COLUMN @extschema@.sources.role IS 'What its rows are: customers, act
 COMMENT ON COLUMN @extschema@.sources.mapping IS 'The mapping given to prio.track(): prio''s names to the table''s columns or SQL expressions over its row.';
 COMMENT ON COLUMN @extschema@.sources.key_type IS 'Type of the table''s key (a domain''s base type).';
 COMMENT ON COLUMN @extschema@.sources.key_map IS 'The key map: the table''s key to prio''s internal customer id.';
-COMMENT ON COLUMN @extschema@.sources.compiled IS 'SQL the triggers run, per operation (INSERT, UPDATE, DELETE, TRUNCATE; LOAD: the first load of the table), compiled by prio.track() from the checked mapping; of an activities table also EVENTS (its event source: customer_id, at, tiebreak, kind, amount), KINDS (its unmapped kinds), ON_CUSTOMERS (run by the customers table''s triggers), customers and customer_map (the customers table''s source_id and key map).';
+COMMENT ON COLUMN @extschema@.sources.compiled IS 'SQL the triggers run, per operation (INSERT, UPDATE, DELETE, TRUNCATE; LOAD: the first load of the table), compiled by prio.track() from the checked mapping; of an activities table also EVENTS (its event source: customer_id, at, tiebreak, kind, amount), KINDS (its unmapped kinds), ON_CUSTOMERS (run by the customers table''s triggers), customers and customer_map (the customers table''s source_id and key map), and (0.5) EXPLAIN_EVENTS (EVENTS with each event''s channel, which prio.explain() reads).';
 COMMENT ON COLUMN @extschema@.sources.signature IS 'The table''s name and the columns the compiled SQL names (name, type, typmod, collation) when prio.track() checked the mapping: while they differ, prio''s triggers do nothing but warn.';
 COMMENT ON COLUMN @extschema@.sources.created_at IS 'When prio.track() ran.';
 COMMENT ON COLUMN @extschema@.sources.last_error IS 'The last error that kept a change of the table from reaching prio (the application''s write went through; NULL: none).';
@@ -532,75 +532,7 @@ $$;
 COMMENT ON FUNCTION @extschema@._track_lookup(regclass) IS
 'Internal (prio.explain(source, key)): a tracked customers table''s source_id, key map, key type, the key map''s equality and collation (a COLLATE clause, or empty); 42704 when the table is not tracked, 42809 when it is tracked as activities.';
 
-CREATE FUNCTION @extschema@._track_event_sources(customers regclass, OUT source regclass, OUT sql text, OUT current boolean)
-RETURNS SETOF record
-LANGUAGE sql
-STABLE PARALLEL SAFE
-SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-BEGIN ATOMIC
-    SELECT a.relid, a.compiled OPERATOR(pg_catalog.->>) 'EVENTS',
-           a.signature OPERATOR(pg_catalog.=) @extschema@._track_signature(a.relid, a.compiled)
-      FROM @extschema@.sources a
-      JOIN @extschema@.sources c ON c.relid OPERATOR(pg_catalog.=) customers
-                                AND c.role OPERATOR(pg_catalog.=) 'customers'
-     WHERE a.role OPERATOR(pg_catalog.=) 'activities'
-       AND a.compiled OPERATOR(pg_catalog.->>) 'customers' OPERATOR(pg_catalog.=) c.source_id::text
-       AND pg_catalog.has_table_privilege(pg_catalog.session_user(), a.relid, 'SELECT')
-     ORDER BY a.source_id;
-END;
-COMMENT ON FUNCTION @extschema@._track_event_sources(regclass) IS
-'Internal (prio.explain()): the tracked activities tables of a tracked customers table that the session''s user may read, each with its event query (prio.sources.compiled ->> ''EVENTS'') and whether its columns are still those prio.track() checked.';
-
-CREATE FUNCTION @extschema@._track_events(customer_id bigint, customers regclass)
-RETURNS jsonb
-LANGUAGE plpgsql
-STABLE PARALLEL RESTRICTED
-SET search_path = pg_catalog, pg_temp
-SET jit = off
--- the compiled SQL parsed as track() wrote it (see prio.source_changed())
-SET standard_conforming_strings = on
-SET array_nulls = on
-SET TimeZone = 'UTC'
-SET DateStyle = 'ISO, YMD'
-SET IntervalStyle = 'postgres'
-SET extra_float_digits = 3
-AS $$
-DECLARE
-    v_src record;
-    v_events jsonb;
-    v jsonb := '[]';
-BEGIN
-    -- the tables the caller may read (the list is filtered by the session's
-    -- user, who may differ under SET ROLE)
-    FOR v_src IN SELECT * FROM @extschema@._track_event_sources(customers) s
-                  WHERE pg_catalog.has_table_privilege(s.source, 'SELECT') LOOP
-        IF NOT v_src.current THEN
-            v := v OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_object(
-                     'source', v_src.source, 'latest', NULL,
-                     'note', 'not read: the name or the columns of the table changed since prio.track()'));
-            CONTINUE;
-        END IF;
-        -- as the caller: its privileges and policies on the table hold
-        BEGIN
-            EXECUTE pg_catalog.format($q$SELECT COALESCE(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
-                           'at', e.at, 'kind', e.kind, 'amount', e.amount) ORDER BY e.at DESC, e.tiebreak DESC), '[]')
-  FROM (SELECT x.at, x.kind, x.amount, x.tiebreak FROM (%s) x
-         WHERE x.customer_id OPERATOR(pg_catalog.=) $1
-         ORDER BY x.at DESC, x.tiebreak DESC LIMIT 10) e$q$, v_src.sql)
-                INTO v_events USING customer_id;
-            v := v OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_object(
-                     'source', v_src.source, 'latest', v_events));
-        EXCEPTION WHEN insufficient_privilege THEN
-            v := v OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_object(
-                     'source', v_src.source, 'latest', NULL, 'note', 'not read: ' OPERATOR(pg_catalog.||) SQLERRM));
-        END;
-    END LOOP;
-    RETURN v;
-END
-$$;
-COMMENT ON FUNCTION @extschema@._track_events(bigint, regclass) IS
-'Internal (prio.explain()): the latest 10 events prio folds of a customer of a tracked customers table, per tracked activities table of it the caller may read, newest first, read from the table as the caller.';
+-- (its latest events: prio._track_events(), sql/install/92_channel.sql)
 
 CREATE FUNCTION @extschema@._explain_key(source regclass, key anyelement)
 RETURNS jsonb

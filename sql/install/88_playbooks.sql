@@ -241,9 +241,9 @@ LANGUAGE C STABLE PARALLEL SAFE ROWS 3;
 COMMENT ON FUNCTION @extschema@.playbooks_for(text, text[]) IS
 'The enabled playbooks that apply to a customer of tier (A-D) holding the key-customer types given: the tier''s and each type''s; the one that sets the due date (the shortest cadence, a tier''s without one at its prio.settings cadence; ties: a type''s before the tier''s, then by name) first, chosen true.  The rule prio applies to every customer (src/rules/playbook.c).';
 
--- prio.explain()'s part on playbooks: those that apply, the one that won,
--- and, for events that have a channel, whether it is one of its channels
-CREATE FUNCTION @extschema@._explain_playbook(s @extschema@.customer_state, tier text, events jsonb)
+-- prio.explain()'s part on playbooks: those that apply and the one that
+-- won (explain() adds the channel check, sql/install/92_channel.sql)
+CREATE FUNCTION @extschema@._explain_playbook(s @extschema@.customer_state, tier text)
 RETURNS jsonb
 LANGUAGE sql
 STABLE PARALLEL SAFE
@@ -264,16 +264,6 @@ WITH held AS (
      CROSS JOIN LATERAL @extschema@.playbooks_for(tier, h.types) f
       JOIN @extschema@.playbooks p ON p.playbook OPERATOR(pg_catalog.=) f.playbook
      CROSS JOIN @extschema@.settings cfg
-), channelled AS (
-    -- events with a channel: prio.explain()'s "events" (per source, "latest")
-    SELECT x.value AS event, x.value OPERATOR(pg_catalog.->>) 'channel' AS channel, src.ord, x.ord AS ord2
-      FROM pg_catalog.jsonb_array_elements(CASE WHEN pg_catalog.jsonb_typeof(events) OPERATOR(pg_catalog.=) 'array'
-                                                THEN events ELSE '[]'::jsonb END) WITH ORDINALITY src(value, ord)
-     CROSS JOIN LATERAL pg_catalog.jsonb_array_elements(
-                CASE WHEN pg_catalog.jsonb_typeof(src.value OPERATOR(pg_catalog.->) 'latest') OPERATOR(pg_catalog.=) 'array'
-                     THEN src.value OPERATOR(pg_catalog.->) 'latest' ELSE '[]'::jsonb END) WITH ORDINALITY x(value, ord)
-     WHERE pg_catalog.jsonb_typeof(x.value) OPERATOR(pg_catalog.=) 'object'
-       AND (x.value OPERATOR(pg_catalog.->>) 'channel') IS NOT NULL
 )
 SELECT pg_catalog.jsonb_build_object(
            'types', pg_catalog.to_jsonb(h.types),
@@ -284,14 +274,8 @@ SELECT pg_catalog.jsonb_build_object(
                                   'action', a.action) ORDER BY NOT a.chosen, a.effective, a.playbook), '[]'::jsonb)
                          FROM applied a),
            'chosen', (SELECT a.playbook FROM applied a WHERE a.chosen),
-           'stored', s.playbook,
-           'channel_check', (SELECT COALESCE(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
-                                    'event', c.event, 'channel', c.channel,
-                                    'matches', c.channel OPERATOR(pg_catalog.=) ANY (p.channels))
-                                    ORDER BY c.ord, c.ord2), '[]'::jsonb)
-                               FROM channelled c
-                               JOIN @extschema@.playbooks p ON p.playbook OPERATOR(pg_catalog.=) s.playbook))
+           'stored', s.playbook)
   FROM held h;
 END;
-COMMENT ON FUNCTION @extschema@._explain_playbook(@extschema@.customer_state, text, jsonb) IS
-'Internal (prio.explain()): the key-customer types the customer holds, the playbooks that apply (its tier''s and its types'', with their cadence and where it comes from), the one that wins now (chosen) and the one stored, and for each event that has a channel whether the stored playbook names it.';
+COMMENT ON FUNCTION @extschema@._explain_playbook(@extschema@.customer_state, text) IS
+'Internal (prio.explain()): the key-customer types the customer holds, the playbooks that apply (its tier''s and its types'', with their cadence and where it comes from), the one that wins now (chosen) and the one stored.';

@@ -69,6 +69,8 @@ DECLARE
     v_m jsonb;
     v_custs text[];
     v_kvals text;
+    v_x integer;
+    v_xsel text;
     v_has text;
     v_exprs jsonb := '{}';
     v_attrs text := '';
@@ -310,49 +312,71 @@ BEGIN
         -- through a LATERAL VALUES list (one row of it per event), the same
         -- output columns; the table is named once per customer expression
         -- (once when the events share the customer).
-        IF pg_catalog.jsonb_array_length(v_evexprs) OPERATOR(pg_catalog.=) 1 THEN
-            v_sel := pg_catalog.format($q$SELECT m.customer_id, e.at,
-       pg_catalog.hashtextextended(pg_catalog.concat_ws(' ', e.kind, e.amount), 0) AS tiebreak, e.kind, e.amount
+        -- (0.5) The same query with each event's channel (the mapping's
+        -- "channel", else NULL) as a sixth column: EXPLAIN_EVENTS, which
+        -- explain() reads.  Channels do not change scoring: the fold reads
+        -- EVENTS, without it.
+        FOR v_x IN 0 .. 1 LOOP
+            IF pg_catalog.jsonb_array_length(v_evexprs) OPERATOR(pg_catalog.=) 1 THEN
+                v_sql := pg_catalog.format($q$SELECT m.customer_id, e.at,
+       pg_catalog.hashtextextended(pg_catalog.concat_ws(' ', e.kind, e.amount), 0) AS tiebreak, e.kind, e.amount%9$s
   FROM (SELECT (%1$s) AS k, (%2$s) AS at, (%3$s) AS kind,
-               CASE WHEN NOT %4$s OPERATOR(pg_catalog.=) ANY ('{NaN,Infinity,-Infinity}'::numeric[]) THEN %4$s END AS amount
+               CASE WHEN NOT %4$s OPERATOR(pg_catalog.=) ANY ('{NaN,Infinity,-Infinity}'::numeric[]) THEN %4$s END AS amount%8$s
           FROM %5$s) e
   JOIN %6$s m ON m.key %7$s e.k
  WHERE e.kind IS NOT NULL AND pg_catalog.isfinite(e.at)
    AND EXISTS (SELECT 1 FROM @extschema@.activity_kinds ak WHERE ak.kind OPERATOR(pg_catalog.=) e.kind)$q$,
-                v_exprs OPERATOR(pg_catalog.->) 'customer' OPERATOR(pg_catalog.->>) 'sql',
-                v_exprs OPERATOR(pg_catalog.->) 'at' OPERATOR(pg_catalog.->>) 'sql',
-                v_exprs OPERATOR(pg_catalog.->) 'kind' OPERATOR(pg_catalog.->>) 'sql',
-                CASE WHEN v_exprs OPERATOR(pg_catalog.?) 'amount'
-                     THEN '(' OPERATOR(pg_catalog.||) (v_exprs OPERATOR(pg_catalog.->) 'amount' OPERATOR(pg_catalog.->>) 'sql') OPERATOR(pg_catalog.||) ')'
-                     ELSE 'NULL::numeric' END,
-                v_app, v_cs.key_map, v_eq);
-        ELSE
-            -- one SELECT per customer expression (one for most mappings),
-            -- joined on it as the single mapping is: a refold of a few
-            -- customers reaches the table through its index on the column
-            SELECT pg_catalog.string_agg(pg_catalog.format($q$SELECT m.customer_id, e.at,
-       pg_catalog.hashtextextended(pg_catalog.concat_ws(' ', e.kind, e.amount), 0) AS tiebreak, e.kind, e.amount
+                    v_exprs OPERATOR(pg_catalog.->) 'customer' OPERATOR(pg_catalog.->>) 'sql',
+                    v_exprs OPERATOR(pg_catalog.->) 'at' OPERATOR(pg_catalog.->>) 'sql',
+                    v_exprs OPERATOR(pg_catalog.->) 'kind' OPERATOR(pg_catalog.->>) 'sql',
+                    CASE WHEN v_exprs OPERATOR(pg_catalog.?) 'amount'
+                         THEN '(' OPERATOR(pg_catalog.||) (v_exprs OPERATOR(pg_catalog.->) 'amount' OPERATOR(pg_catalog.->>) 'sql') OPERATOR(pg_catalog.||) ')'
+                         ELSE 'NULL::numeric' END,
+                    v_app, v_cs.key_map, v_eq,
+                    CASE WHEN v_x OPERATOR(pg_catalog.=) 0 THEN ''
+                         ELSE pg_catalog.format(', (%s) AS channel',
+                                                COALESCE(v_exprs OPERATOR(pg_catalog.->) 'channel' OPERATOR(pg_catalog.->>) 'sql', 'NULL::text')) END,
+                    CASE WHEN v_x OPERATOR(pg_catalog.=) 0 THEN '' ELSE ', e.channel' END);
+            ELSE
+                -- one SELECT per customer expression (one for most mappings),
+                -- joined on it as the single mapping is: a refold of a few
+                -- customers reaches the table through its index on the column
+                SELECT pg_catalog.string_agg(pg_catalog.format($q$SELECT m.customer_id, e.at,
+       pg_catalog.hashtextextended(pg_catalog.concat_ws(' ', e.kind, e.amount), 0) AS tiebreak, e.kind, e.amount%8$s
   FROM (SELECT (%1$s) AS k, v.at, v.kind,
-               CASE WHEN NOT v.amount OPERATOR(pg_catalog.=) ANY ('{NaN,Infinity,-Infinity}'::numeric[]) THEN v.amount END AS amount
-          FROM %2$s CROSS JOIN LATERAL (VALUES %3$s) v(at, kind, amount)) e
+               CASE WHEN NOT v.amount OPERATOR(pg_catalog.=) ANY ('{NaN,Infinity,-Infinity}'::numeric[]) THEN v.amount END AS amount%6$s
+          FROM %2$s CROSS JOIN LATERAL (VALUES %3$s) v(at, kind, amount%7$s)) e
   JOIN %4$s m ON m.key %5$s e.k
  WHERE e.kind IS NOT NULL AND pg_catalog.isfinite(e.at)
    AND EXISTS (SELECT 1 FROM @extschema@.activity_kinds ak WHERE ak.kind OPERATOR(pg_catalog.=) e.kind)$q$,
-                       g.customer, v_app, g.vals, v_cs.key_map, v_eq), E'\nUNION ALL\n' ORDER BY g.n)
-              INTO v_sel
-              FROM (SELECT x OPERATOR(pg_catalog.->) 'customer' OPERATOR(pg_catalog.->>) 'sql' AS customer, pg_catalog.min(n) AS n,
-                           pg_catalog.string_agg(pg_catalog.format('((%s), (%s), %s)',
-                                                                   x OPERATOR(pg_catalog.->) 'at' OPERATOR(pg_catalog.->>) 'sql',
-                                                                   x OPERATOR(pg_catalog.->) 'kind' OPERATOR(pg_catalog.->>) 'sql',
-                                                                   CASE WHEN x OPERATOR(pg_catalog.?) 'amount'
-                                                                        THEN '(' OPERATOR(pg_catalog.||) (x OPERATOR(pg_catalog.->) 'amount' OPERATOR(pg_catalog.->>) 'sql') OPERATOR(pg_catalog.||) ')'
-                                                                        ELSE 'NULL::numeric' END), ', ' ORDER BY n) AS vals
-                      FROM pg_catalog.jsonb_array_elements(v_evexprs) WITH ORDINALITY e(x, n)
-                     GROUP BY 1) g;
-            SELECT pg_catalog.string_agg(pg_catalog.format('((%s))', x OPERATOR(pg_catalog.->) 'kind' OPERATOR(pg_catalog.->>) 'sql'), ', ' ORDER BY n)
-              INTO v_kvals
-              FROM pg_catalog.jsonb_array_elements(v_evexprs) WITH ORDINALITY e(x, n);
-        END IF;
+                           g.customer, v_app, g.vals, v_cs.key_map, v_eq,
+                           CASE WHEN v_x OPERATOR(pg_catalog.=) 0 THEN '' ELSE ', v.channel' END,
+                           CASE WHEN v_x OPERATOR(pg_catalog.=) 0 THEN '' ELSE ', channel' END,
+                           CASE WHEN v_x OPERATOR(pg_catalog.=) 0 THEN '' ELSE ', e.channel' END), E'\nUNION ALL\n' ORDER BY g.n)
+                  INTO v_sql
+                  FROM (SELECT x OPERATOR(pg_catalog.->) 'customer' OPERATOR(pg_catalog.->>) 'sql' AS customer, pg_catalog.min(n) AS n,
+                               pg_catalog.string_agg(pg_catalog.format('((%s), (%s), %s%s)',
+                                                                       x OPERATOR(pg_catalog.->) 'at' OPERATOR(pg_catalog.->>) 'sql',
+                                                                       x OPERATOR(pg_catalog.->) 'kind' OPERATOR(pg_catalog.->>) 'sql',
+                                                                       CASE WHEN x OPERATOR(pg_catalog.?) 'amount'
+                                                                            THEN '(' OPERATOR(pg_catalog.||) (x OPERATOR(pg_catalog.->) 'amount' OPERATOR(pg_catalog.->>) 'sql') OPERATOR(pg_catalog.||) ')'
+                                                                            ELSE 'NULL::numeric' END,
+                                                                       CASE WHEN v_x OPERATOR(pg_catalog.=) 0 THEN ''
+                                                                            ELSE pg_catalog.format(', (%s)',
+                                                                                     COALESCE(x OPERATOR(pg_catalog.->) 'channel' OPERATOR(pg_catalog.->>) 'sql', 'NULL::text')) END),
+                                                     ', ' ORDER BY n) AS vals
+                          FROM pg_catalog.jsonb_array_elements(v_evexprs) WITH ORDINALITY e(x, n)
+                         GROUP BY 1) g;
+                SELECT pg_catalog.string_agg(pg_catalog.format('((%s))', x OPERATOR(pg_catalog.->) 'kind' OPERATOR(pg_catalog.->>) 'sql'), ', ' ORDER BY n)
+                  INTO v_kvals
+                  FROM pg_catalog.jsonb_array_elements(v_evexprs) WITH ORDINALITY e(x, n);
+            END IF;
+            IF v_x OPERATOR(pg_catalog.=) 0 THEN
+                v_sel := v_sql;
+            ELSE
+                v_xsel := v_sql;
+            END IF;
+        END LOOP;
         -- the kinds prio does not know, and how many rows (events) each has
         IF pg_catalog.jsonb_array_length(v_evexprs) OPERATOR(pg_catalog.=) 1 THEN
             v_rename := pg_catalog.format($q$SELECT e.kind, pg_catalog.count(*) AS n
@@ -416,7 +440,8 @@ BEGIN
         v_compiled := v_compiled OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object(
             'TRUNCATE', ARRAY[pg_catalog.format($q$SELECT @extschema@.rebuild(ARRAY(SELECT m.customer_id FROM %s m ORDER BY 1), 'activities truncated', true)$q$, v_cs.key_map)],
             'LOAD', ARRAY[pg_catalog.format($q$SELECT @extschema@.rebuild(ARRAY(SELECT m.customer_id FROM %s m ORDER BY 1), 'track', true)$q$, v_cs.key_map)],
-            'EVENTS', v_sel, 'KINDS', v_rename, 'customers', v_cs.source_id, 'customer_map', v_cs.key_map::text);
+            'EVENTS', v_sel, 'KINDS', v_rename, 'customers', v_cs.source_id, 'customer_map', v_cs.key_map::text,
+            'EXPLAIN_EVENTS', v_xsel);
         INSERT INTO @extschema@.sources (relid, role, mapping, key_type, compiled, signature)
         VALUES (source, role, mapping, v_cs.key_type, v_compiled, @extschema@._track_signature(source, v_compiled))
         RETURNING source_id INTO v_id;
@@ -703,7 +728,7 @@ INSERT INTO %5$s (key, customer_id) SELECT n.k, n.id FROM n$q$, v_sel, v_app, v_
 END
 $$;
 COMMENT ON FUNCTION @extschema@.track(regclass, text, jsonb) IS
-'Attaches prio to an application''s table: role customers (mapping keys key, name, owner, backup_owner, budget, authority, need, timeline, created_at, attributes: {...}, view: the name of its typed follow-up view, default followup_<table>, or false) mirrors its rows into prio.customers and keeps them live; activities (customer, kind, at, amount, note, actor, channel, external_key, customers: the tracked customers table whose key the customer is, needed when several have a key of its type) folds its rows into those customers'' state without copying them, and keeps it live; several events per row: an array of such mappings, or "events": [...] beside the keys they share; (0.5) deals (key, customer, stage: required; customers, owner, amount, expected_close, created_at, closed_at) mirrors its rows into prio.deals and keeps them live.  Each mapping value is a column name or an SQL expression over the row.  Requires owning the table, or prio''s admin role (grant_admin) with TRIGGER and SELECT on it and no policy of it applying; everything or nothing.';
+'Attaches prio to an application''s table: role customers (mapping keys key, name, owner, backup_owner, budget, authority, need, timeline, created_at, attributes: {...}, view: the name of its typed follow-up view, default followup_<table>, or false) mirrors its rows into prio.customers and keeps them live; activities (customer, kind, at, amount, note, actor, channel: 0.5, shown with each event by prio.explain() and checked against the customer''s playbook, never scored; external_key, customers: the tracked customers table whose key the customer is, needed when several have a key of its type) folds its rows into those customers'' state without copying them, and keeps it live; several events per row: an array of such mappings, or "events": [...] beside the keys they share; (0.5) deals (key, customer, stage: required; customers, owner, amount, expected_close, created_at, closed_at) mirrors its rows into prio.deals and keeps them live.  Each mapping value is a column name or an SQL expression over the row.  Requires owning the table, or prio''s admin role (grant_admin) with TRIGGER and SELECT on it and no policy of it applying; everything or nothing.';
 REVOKE ALL ON FUNCTION @extschema@.track(regclass, text, jsonb) FROM PUBLIC;
 
 CREATE FUNCTION @extschema@.untrack(source regclass)

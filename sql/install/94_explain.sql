@@ -172,9 +172,14 @@ BEGIN
      WHERE s.customer_id OPERATOR(pg_catalog.=) explain.customer_id;
     v := v OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('labels', v_labels);
     -- (0.5) the playbooks that apply, the one that sets the due date (its
-    -- cadence is the cadence), the events' channels against it
-    SELECT @extschema@._explain_playbook(s, v OPERATOR(pg_catalog.->>) 'tier', v OPERATOR(pg_catalog.->) 'events')
+    -- cadence is the cadence), and the channels of the latest events (of
+    -- prio.activities and of the tracked activities tables) against it
+    SELECT @extschema@._explain_playbook(s, v OPERATOR(pg_catalog.->>) 'tier')
       INTO pb FROM @extschema@.customer_state s WHERE s.customer_id OPERATOR(pg_catalog.=) explain.customer_id;
+    pb := pb OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('channel_check',
+              @extschema@._explain_channels(pb OPERATOR(pg_catalog.->>) 'chosen',
+                  @extschema@._activity_events(explain.customer_id)
+                  OPERATOR(pg_catalog.||) COALESCE(v OPERATOR(pg_catalog.->) 'events', '[]'::jsonb)));
     -- (a silent or lost customer keeps its re-activation cadence, above)
     v := v OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('playbook', pb,
              'cadence', CASE WHEN v OPERATOR(pg_catalog.->) 'stage' OPERATOR(pg_catalog.->>) 'effective'
@@ -188,4 +193,4 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@.explain(bigint) IS
-'Every factor behind a customer''s tier and priority, evaluated now: where the customer comes from (source: the tracked table, NULL for prio.customers; key: its key there, else customer_id; events: for a tracked customer, its latest events in each tracked activities table the caller may read), R/F/M values, scores and breaks, segment, BANT, stages, intent, the rule that fired, the priority points and weights (0.5: every term with its points and weight, the funnel term too), the deal facts and the value signals (each with whether it fired), the stored state, the CLV inputs with P(alive) and CLV under the latest model, the win probability with the three features that raise it most and the three that lower it most, and the key-customer types (types: prio.type_facts(), the facts and which type conditions held); labels: the tier, stage and segment labels and followup''s reason line in the session''s prio.language; playbook (0.5): the playbooks that apply, the one that sets the due date and its cadence, and whether the events'' channels are among its channels.';
+'Every factor behind a customer''s tier and priority, evaluated now: where the customer comes from (source: the tracked table, NULL for prio.customers; key: its key there, else customer_id; events: for a tracked customer, its latest events in each tracked activities table the caller may read, with their channel), R/F/M values, scores and breaks, segment, BANT, stages, intent, the rule that fired, the priority points and weights (0.5: every term with its points and weight, the funnel term too), the deal facts and the value signals (each with whether it fired), the stored state, the CLV inputs with P(alive) and CLV under the latest model, the win probability with the three features that raise it most and the three that lower it most, and the key-customer types (types: prio.type_facts(), the facts and which type conditions held); labels: the tier, stage and segment labels and followup''s reason line in the session''s prio.language; playbook (0.5): the playbooks that apply, the one that sets the due date and its cadence, and channel_check: each channel the customer''s latest activities used (10 of prio.activities and of each tracked activities table the caller may read; their channel column or "channel" mapping), with its label, whether it is a known channel (prio.channels) and whether that playbook names it.  Channels do not change scoring.';

@@ -52,9 +52,18 @@ SET ROLE prio_rls_app;
 SELECT prio.track('app.accounts', 'customers', '{"key": "id", "name": "name"}');
 -- (activities: prio's triggers lock the customers' rows of app.accounts first)
 SELECT pg_temp.err($$SELECT prio.track('app.events', 'activities', '{"customer": "account", "kind": "kind", "at": "at"}')$$) AS owner_may_not_lock_customers;
+-- (0.5: deals too, whose writers lock them first as well)
+CREATE TABLE app.opps (id integer PRIMARY KEY, account text, stage text);
+RESET ROLE;
+GRANT SELECT, TRIGGER ON app.opps TO prio_rls_owner;
+SET ROLE prio_rls_app;
+SELECT pg_temp.err($$SELECT prio.track('app.opps', 'deals', '{"key": "id", "customer": "account", "stage": "stage"}')$$) AS deals_owner_may_not_lock_customers;
 GRANT UPDATE (id) ON app.accounts TO prio_rls_owner;
 SELECT prio.track('app.events', 'activities', '{"customer": "account", "kind": "kind", "at": "at"}');
+SELECT prio.track('app.opps', 'deals', '{"key": "id", "customer": "account", "stage": "stage"}');
+INSERT INTO app.opps VALUES (1, 'a', 'quote');
 RESET ROLE;
+SELECT d.deal_key, d.stage, s.open_deals FROM prio.deals d JOIN prio.customer_state s USING (customer_id);
 SELECT c.name, s.stage FROM prio.customers c JOIN prio.customer_state s USING (customer_id) ORDER BY 1;
 -- prio's owner loses BYPASSRLS (the policy of app.accounts applies to it
 -- again) and the events get one too: the

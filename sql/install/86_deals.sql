@@ -308,6 +308,43 @@ COMMENT ON FUNCTION @extschema@.evaluate(@extschema@.customer_state, @extschema@
 -- of prio (a WARNING and prio.sources.last_error instead).
 CREATE UNIQUE INDEX deals_source_key_idx ON @extschema@.deals (source, deal_key);
 
+-- (0.5) The lock every writer of a tracked activities or deals table takes
+-- first: its customers' rows of the tracked customers table, in key order,
+-- FOR NO KEY UPDATE, as the application's UPDATE of one locks it; prio's own
+-- locks (prio.customers rows, then state rows) come after, so a transaction
+-- that writes a customer row and that customer's activities or deals, in
+-- either order, does not deadlock with one doing it the other way round.
+CREATE FUNCTION @extschema@._track_lock_sql(customers regclass, key text, eq text, keys text, what text)
+RETURNS text
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_table text;
+    v_key text;
+BEGIN
+    -- prio's triggers run it as prio's owner (the caller: track())
+    IF NOT pg_catalog.has_any_column_privilege(customers, 'UPDATE') THEN
+        RAISE EXCEPTION 'prio.track(): prio''s owner % may not lock the rows of %', CURRENT_USER, customers
+            USING ERRCODE = '42501',
+                  DETAIL = pg_catalog.format('A change of the %s locks its customers'' rows of the customers table (FOR NO KEY UPDATE) before prio''s own, so that writers never deadlock.', what),
+                  HINT = pg_catalog.format('GRANT UPDATE (%s) ON %s TO %I.', key, customers, CURRENT_USER);
+    END IF;
+    SELECT pg_catalog.format('%s%I.%I', CASE WHEN c.relkind OPERATOR(pg_catalog.=) 'r' THEN 'ONLY ' ELSE '' END,
+                             n.nspname, c.relname),
+           (SELECT k.sql FROM @extschema@._track_compile(customers, 'key', key, NULL) k)
+      INTO v_table, v_key
+      FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
+     WHERE c.oid OPERATOR(pg_catalog.=) customers;
+    RETURN pg_catalog.format($q$SELECT 1 FROM %1$s t WHERE EXISTS (SELECT 1 FROM (%2$s) s WHERE s.k %3$s t.%4$s) ORDER BY t.%4$s FOR NO KEY UPDATE OF t$q$,
+                             v_table, keys, eq, v_key);
+END
+$$;
+COMMENT ON FUNCTION @extschema@._track_lock_sql(regclass, text, text, text, text) IS
+'Internal (prio.track()): the statement that locks the rows of the tracked customers table customers (key: its key mapping) whose key equals (eq: the key map''s equality operator) a k of the query keys, in key order, FOR NO KEY UPDATE: what a change of a tracked activities or deals table (what) runs before prio''s own locks.  Raises 42501 when the caller (prio''s owner) may not lock them.';
+REVOKE ALL ON FUNCTION @extschema@._track_lock_sql(regclass, text, text, text, text) FROM PUBLIC;
+
 CREATE FUNCTION @extschema@._track_deals(source regclass, mapping jsonb)
 RETURNS void
 LANGUAGE plpgsql
@@ -338,6 +375,7 @@ DECLARE
     v_sel text;
     v_ok text;
     v_upsert text;
+    v_lock jsonb := '{}';
     v_compiled jsonb;
     v_key_type regtype;
     v_id integer;
@@ -397,7 +435,7 @@ BEGIN
     -- "customers", else the one whose key is of the customer's type), as an
     -- activities table's is; else, of an integer type, prio's customer_id.
     IF mapping OPERATOR(pg_catalog.?) 'customers' THEN
-        SELECT s.source_id, s.relid, s.key_map, s.key_type INTO v_cs FROM @extschema@.sources s
+        SELECT s.source_id, s.relid, s.mapping, s.key_map, s.key_type INTO v_cs FROM @extschema@.sources s
          WHERE s.role OPERATOR(pg_catalog.=) 'customers'
            AND s.relid OPERATOR(pg_catalog.=) pg_catalog.to_regclass(mapping OPERATOR(pg_catalog.->>) 'customers');
         IF NOT FOUND THEN
@@ -419,7 +457,7 @@ BEGIN
                   mapping OPERATOR(pg_catalog.->>) 'customer', v_exprs OPERATOR(pg_catalog.->) 'customer' OPERATOR(pg_catalog.->>) 'type'
                 USING ERRCODE = '22023', HINT = 'Name it in the mapping: "customers": "schema.table".';
         END IF;
-        SELECT s.source_id, s.relid, s.key_map, s.key_type INTO v_cs FROM @extschema@.sources s
+        SELECT s.source_id, s.relid, s.mapping, s.key_map, s.key_type INTO v_cs FROM @extschema@.sources s
          WHERE s.role OPERATOR(pg_catalog.=) 'customers'
            AND s.key_type OPERATOR(pg_catalog.=) (v_exprs OPERATOR(pg_catalog.->) 'customer' OPERATOR(pg_catalog.->>) 'type')::pg_catalog.regtype;
         IF NOT FOUND AND (v_exprs OPERATOR(pg_catalog.->) 'customer' OPERATOR(pg_catalog.->>) 'type')::pg_catalog.regtype
@@ -430,6 +468,12 @@ BEGIN
                       HINT = 'Track the customers table first (prio.track(''...'', ''customers'', ...)), or map the customer to prio.customers.customer_id (an integer).';
         END IF;
     END IF;
+    SELECT pg_catalog.format('%s%I.%I', CASE WHEN c.relkind OPERATOR(pg_catalog.=) 'r' THEN 'ONLY ' ELSE '' END, n.nspname, c.relname),
+           pg_catalog.format('%I.%I', n.nspname, c.relname)
+      INTO v_app, v_name
+      FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
+     WHERE c.oid OPERATOR(pg_catalog.=) source;
+
     IF v_cs.source_id IS NOT NULL THEN
         PERFORM @extschema@._track_check_owner(v_cs.relid, 'attach deals to');
         -- the key map's equality, as an activities table's customer is compared
@@ -449,16 +493,30 @@ BEGIN
         v_eq := pg_catalog.format('OPERATOR(%I.%s)', v_c.nsp, v_c.oprname);
         v_cust := pg_catalog.format('(SELECT m.customer_id FROM %s m WHERE m.key %s (%s))',
                                     v_cs.key_map, v_eq, v_exprs OPERATOR(pg_catalog.->) 'customer' OPERATOR(pg_catalog.->>) 'sql');
+        -- A change first locks its customers' rows of the customers table,
+        -- as a change of a tracked activities table does (the rows before and
+        -- after it; TRUNCATE and untrack(): the customers of the table's
+        -- mirrored deals), before prio.deals' trigger takes prio's own locks
+        -- (prio._deal_facts): writers of a customer row and its deals, in
+        -- either order, never deadlock.  An INSERT's lock is INSERT_LOCK,
+        -- which prio.source_changed() takes without a statement when it can.
+        v_lock := pg_catalog.jsonb_build_object(
+            'INSERT', @extschema@._track_lock_sql(v_cs.relid, v_cs.mapping OPERATOR(pg_catalog.->>) 'key', v_eq,
+                          pg_catalog.format('SELECT (%s) AS k FROM new_rows',
+                                            v_exprs OPERATOR(pg_catalog.->) 'customer' OPERATOR(pg_catalog.->>) 'sql'), 'deals'),
+            'UPDATE', @extschema@._track_lock_sql(v_cs.relid, v_cs.mapping OPERATOR(pg_catalog.->>) 'key', v_eq,
+                          pg_catalog.format('SELECT (%1$s) AS k FROM old_rows UNION SELECT (%1$s) FROM new_rows',
+                                            v_exprs OPERATOR(pg_catalog.->) 'customer' OPERATOR(pg_catalog.->>) 'sql'), 'deals'),
+            'DELETE', @extschema@._track_lock_sql(v_cs.relid, v_cs.mapping OPERATOR(pg_catalog.->>) 'key', v_eq,
+                          pg_catalog.format('SELECT (%s) AS k FROM old_rows',
+                                            v_exprs OPERATOR(pg_catalog.->) 'customer' OPERATOR(pg_catalog.->>) 'sql'), 'deals'),
+            'TRUNCATE', @extschema@._track_lock_sql(v_cs.relid, v_cs.mapping OPERATOR(pg_catalog.->>) 'key', v_eq,
+                          pg_catalog.format($q$SELECT m.key AS k FROM %s m WHERE EXISTS (SELECT 1 FROM @extschema@.deals d WHERE d.source OPERATOR(pg_catalog.=) %L::pg_catalog.regclass AND d.customer_id OPERATOR(pg_catalog.=) m.customer_id)$q$,
+                                            v_cs.key_map, v_name), 'deals'));
     ELSE
         v_cust := pg_catalog.format('(SELECT c.customer_id FROM @extschema@.customers c WHERE c.customer_id OPERATOR(pg_catalog.=) (%s)::bigint)',
                                     v_exprs OPERATOR(pg_catalog.->) 'customer' OPERATOR(pg_catalog.->>) 'sql');
     END IF;
-
-    SELECT pg_catalog.format('%s%I.%I', CASE WHEN c.relkind OPERATOR(pg_catalog.=) 'r' THEN 'ONLY ' ELSE '' END, n.nspname, c.relname),
-           pg_catalog.format('%I.%I', n.nspname, c.relname)
-      INTO v_app, v_name
-      FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
-     WHERE c.oid OPERATOR(pg_catalog.=) source;
 
     -- One mirrored deal per row of a row source (@@rows@@: new_rows,
     -- old_rows or the table, put in with replace(): a mapping's SQL may hold %): its key as text, prio's customer (NULL: not mapped), the
@@ -533,6 +591,16 @@ ON CONFLICT (source, deal_key) DO UPDATE
                 v_name, pg_catalog.replace(v_sel, '@@rows@@', v_app), v_ok),
             pg_catalog.replace(v_upsert, '@@rows@@', v_app)],
         'deal_customers', v_cs.source_id);
+    IF v_lock OPERATOR(pg_catalog.<>) '{}' THEN
+        v_compiled := v_compiled OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object(
+            'INSERT_LOCK', pg_catalog.jsonb_build_array(v_lock OPERATOR(pg_catalog.->) 'INSERT'),
+            'UPDATE', pg_catalog.jsonb_build_array(v_lock OPERATOR(pg_catalog.->) 'UPDATE')
+                      OPERATOR(pg_catalog.||) (v_compiled OPERATOR(pg_catalog.->) 'UPDATE'),
+            'DELETE', pg_catalog.jsonb_build_array(v_lock OPERATOR(pg_catalog.->) 'DELETE')
+                      OPERATOR(pg_catalog.||) (v_compiled OPERATOR(pg_catalog.->) 'DELETE'),
+            'TRUNCATE', pg_catalog.jsonb_build_array(v_lock OPERATOR(pg_catalog.->) 'TRUNCATE')
+                        OPERATOR(pg_catalog.||) (v_compiled OPERATOR(pg_catalog.->) 'TRUNCATE'));
+    END IF;
 
     INSERT INTO @extschema@.sources (relid, role, mapping, key_type, compiled, signature)
     VALUES (source, 'deals', mapping, v_key_type, v_compiled, @extschema@._track_signature(source, v_compiled))

@@ -91,7 +91,6 @@ DECLARE
     v_n bigint;
     v_cs record;
     v_view text;
-    v_lock text;
 BEGIN
     IF source IS NULL OR role IS NULL OR mapping IS NULL THEN
         RAISE EXCEPTION 'prio.track(): source, role and mapping must not be NULL' USING ERRCODE = '22004';
@@ -397,12 +396,6 @@ BEGIN
         -- rows, then state rows) come after the application's in every
         -- writer, so a transaction writing an activity and then its customer
         -- row does not deadlock with one writing them the other way round.
-        SELECT pg_catalog.format('%s%I.%I', CASE WHEN c.relkind OPERATOR(pg_catalog.=) 'r' THEN 'ONLY ' ELSE '' END,
-                                 n.nspname, c.relname),
-               (SELECT k.sql FROM @extschema@._track_compile(v_cs.relid, 'key', v_cs.mapping OPERATOR(pg_catalog.->>) 'key', NULL) k)
-          INTO v_lock, v_k
-          FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
-         WHERE c.oid OPERATOR(pg_catalog.=) v_cs.relid;
         FOREACH v_op IN ARRAY '{INSERT,UPDATE,DELETE}'::text[] LOOP
             SELECT pg_catalog.string_agg(
                        CASE v_op WHEN 'INSERT' THEN pg_catalog.format('SELECT (%s) AS k FROM new_rows', c.sql)
@@ -411,8 +404,7 @@ BEGIN
                        ' UNION ' ORDER BY c.n)
               INTO v_ks FROM pg_catalog.unnest(v_custs) WITH ORDINALITY c(sql, n);
             v_compiled := v_compiled OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object(v_op, ARRAY[
-                pg_catalog.format($q$SELECT 1 FROM %1$s t WHERE EXISTS (SELECT 1 FROM (%2$s) s WHERE s.k %3$s t.%4$s) ORDER BY t.%4$s FOR NO KEY UPDATE OF t$q$,
-                                  v_lock, v_ks, v_eq, v_k),
+                @extschema@._track_lock_sql(v_cs.relid, v_cs.mapping OPERATOR(pg_catalog.->>) 'key', v_eq, v_ks, 'activities'),
                 pg_catalog.format(
                 $q$SELECT @extschema@.rebuild(ARRAY(SELECT DISTINCT m.customer_id FROM (%1$s) s JOIN %2$s m ON m.key %3$s s.k ORDER BY 1), %4$L, true)$q$,
                 v_ks, v_cs.key_map, v_eq,

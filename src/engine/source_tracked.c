@@ -16,6 +16,12 @@
  *		  (of a customers table, then the ON_CUSTOMERS statements of the
  *		  activities tables whose customers it holds).
  *
+ * A change of an activities table, or of a deals table whose customers
+ * are a tracked customers table's, first locks those customers' rows of
+ * the customers table (as the application's UPDATE of one does), then
+ * prio's own: an INSERT with INSERT_LOCK (or without a statement:
+ * lock_direct()), the others with the first of their statements.
+ *
  * Every statement is prepared once per backend and kept (keyed by the
  * table, its text and whether the transition table is small or large, so a
  * change of the compiled SQL prepares it again, and a bulk statement gets
@@ -582,12 +588,14 @@ typedef struct SourceRow
 	ArrayType  *stmts[NOPS];	/* compiled -> op */
 	ArrayType  *on_customers[NOPS]; /* compiled -> ON_CUSTOMERS -> op */
 	ArrayType  *insert_lock;	/* compiled -> INSERT_LOCK: run before the
-								 * events of an INSERT */
+								 * events (an activities table) or the
+								 * statements (deals) of an INSERT */
 	/* what lock_direct() needs to take INSERT_LOCK's locks itself */
 	LockWay		lock_way;
 	char	   *lock_column;	/* the customer column (NULL: an expression, or
 								 * several events a row) */
-	Oid			lock_relid;		/* the customers table */
+	Oid			lock_relid;		/* the customers table (of an activities
+								 * table, or of a deals table's customer) */
 	char	   *lock_key;		/* its key column */
 } SourceRow;
 
@@ -659,7 +667,9 @@ source_row(int32 source_id, TransactionId xmin, ItemPointer ctid)
 							   ", CASE WHEN NOT s.mapping OPERATOR(pg_catalog.?) 'events' THEN s.mapping OPERATOR(pg_catalog.->>) 'customer' END,"
 							   " c.relid::pg_catalog.oid, c.mapping OPERATOR(pg_catalog.->>) 'key'");
 		appendStringInfoString(&sql, " FROM " PRIO_SCHEMA ".sources s LEFT JOIN " PRIO_SCHEMA ".sources c"
-							   "   ON c.source_id::pg_catalog.text OPERATOR(pg_catalog.=) (s.compiled OPERATOR(pg_catalog.->>) 'customers')"
+							   "   ON c.source_id::pg_catalog.text OPERATOR(pg_catalog.=)"
+							   "      COALESCE(s.compiled OPERATOR(pg_catalog.->>) 'customers',"
+							   "               s.compiled OPERATOR(pg_catalog.->>) 'deal_customers')"
 							   " WHERE s.source_id OPERATOR(pg_catalog.=) $1");
 		source_plan = PrioKeepPlan(sql.data, 1, &type, CURSOR_OPT_GENERIC_PLAN);
 	}
@@ -1125,6 +1135,21 @@ lock_direct(TriggerData *td, SourceRow *src, bool top)
 	return true;
 }
 
+/*
+ * Whether an INSERT into src takes INSERT_LOCK's locks before the rest:
+ * an activities table's whose new events continue the fold, a deals
+ * table's whose customers are a tracked customers table's.  (Its other
+ * statements, and an activities table's without events, hold their lock
+ * statement first.)
+ */
+static bool
+insert_locks(TriggerData *td, SourceRow *src)
+{
+	return TRIGGER_FIRED_BY_INSERT(td->tg_event) && td->tg_newtable != NULL &&
+		td->tg_trigger->tgnewtable != NULL && (!src->activities || src->events != NULL) &&
+		ArrayGetNItems(ARR_NDIM(src->insert_lock), ARR_DIMS(src->insert_lock)) > 0;
+}
+
 /* prio's side of the statement; an error is the caller's to catch */
 static void
 apply(TriggerData *td, SourceRow *src, SourceRow **attached, int nattached, CommandId since,
@@ -1134,17 +1159,15 @@ apply(TriggerData *td, SourceRow *src, SourceRow **attached, int nattached, Comm
 	bool		large = ts != NULL && tuplestore_tuple_count(ts) >= TRACK_LARGE;
 	int			op = op_index(td->tg_event);
 
+	/*
+	 * The application's rows of those customers first, as its UPDATE of one
+	 * locks it: every writer takes them before prio's own locks
+	 */
+	if (insert_locks(td, src) && !locked && !lock_direct(td, src, false))
+		run_statements(src->relid, src->insert_lock, large);
 	if (src->activities && op == 0 && src->events != NULL &&
 		td->tg_newtable != NULL && td->tg_trigger->tgnewtable != NULL)
-	{
-		/*
-		 * The application's rows of those customers first, as its UPDATE of
-		 * one locks it: every writer takes them before prio's own locks
-		 */
-		if (!locked && !lock_direct(td, src, false))
-			run_statements(src->relid, src->insert_lock, large);
 		insert_events(td, src->relid, src->events, since);
-	}
 	else
 		run_statements(src->relid, src->stmts[op], large);
 
@@ -1216,9 +1239,7 @@ source_changed(TriggerData *td, int32 source_id)
 		elog(ERROR, "could not register the transition tables of tracked table %u", relid);
 
 	/* an INSERT's customers rows locked by the transaction itself (lock_direct) */
-	locked = src->activities && TRIGGER_FIRED_BY_INSERT(td->tg_event) && src->events != NULL &&
-		td->tg_newtable != NULL && td->tg_trigger->tgnewtable != NULL &&
-		lock_direct(td, src, true);
+	locked = insert_locks(td, src) && lock_direct(td, src, true);
 
 	BeginInternalSubTransaction(NULL);
 	MemoryContextSwitchTo(cxt);

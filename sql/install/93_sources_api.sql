@@ -85,6 +85,7 @@ DECLARE
     v_upd_cmp text;
     v_op text;
     v_ks text;
+    v_lock_all text;
     v_stmts text[];
     v_compiled jsonb := '{}';
     v_sql text;
@@ -429,8 +430,13 @@ BEGIN
             'UPDATE', ARRAY[pg_catalog.format(
                 $q$SELECT @extschema@.rebuild(ARRAY(SELECT m.customer_id FROM (SELECT (%1$s) AS k FROM new_rows EXCEPT SELECT (%1$s) FROM old_rows) s JOIN %2$s m ON m.key %3$s s.k ORDER BY 1), 'customer', true)$q$,
                 v_k, v_cs.key_map, v_eq)]));
+        -- TRUNCATE (and untrack(): LOCK_ALL) refolds every customer of the
+        -- customers table: all their rows of it locked first
+        v_lock_all := @extschema@._track_lock_sql(v_cs.relid, v_cs.mapping OPERATOR(pg_catalog.->>) 'key', v_eq,
+                                                  pg_catalog.format('SELECT m.key AS k FROM %s m', v_cs.key_map), 'activities');
         v_compiled := v_compiled OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object(
-            'TRUNCATE', ARRAY[pg_catalog.format($q$SELECT @extschema@.rebuild(ARRAY(SELECT m.customer_id FROM %s m ORDER BY 1), 'activities truncated', true)$q$, v_cs.key_map)],
+            'TRUNCATE', ARRAY[v_lock_all, pg_catalog.format($q$SELECT @extschema@.rebuild(ARRAY(SELECT m.customer_id FROM %s m ORDER BY 1), 'activities truncated', true)$q$, v_cs.key_map)],
+            'LOCK_ALL', ARRAY[v_lock_all],
             'LOAD', ARRAY[pg_catalog.format($q$SELECT @extschema@.rebuild(ARRAY(SELECT m.customer_id FROM %s m ORDER BY 1), 'track', true)$q$, v_cs.key_map)],
             'EVENTS', v_sel, 'KINDS', v_rename, 'customers', v_cs.source_id, 'customer_map', v_cs.key_map::text,
             'EXPLAIN_EVENTS', v_xsel);
@@ -751,8 +757,12 @@ BEGIN
         EXECUTE pg_catalog.format('DROP TRIGGER %I ON %s', v_trigger, source);
     END LOOP;
     IF v_src.role OPERATOR(pg_catalog.=) 'activities' THEN
-        -- the table's activities leave its customers' state: refolded without them
+        -- the table's activities leave its customers' state: refolded without
+        -- them, their rows of the customers table locked first (0.5: LOCK_ALL)
         DELETE FROM @extschema@.sources s WHERE s.source_id OPERATOR(pg_catalog.=) v_src.source_id;
+        FOR v_sql IN SELECT pg_catalog.jsonb_array_elements_text(v_src.compiled OPERATOR(pg_catalog.->) 'LOCK_ALL') LOOP
+            EXECUTE v_sql;
+        END LOOP;
         EXECUTE pg_catalog.format('SELECT @extschema@.rebuild(ARRAY(SELECT m.customer_id FROM %s m ORDER BY 1), %L, true)',
                                   v_src.compiled OPERATOR(pg_catalog.->>) 'customer_map', 'untrack');
         RETURN;

@@ -606,6 +606,13 @@ ON CONFLICT (source, deal_key) DO UPDATE
     VALUES (source, 'deals', mapping, v_key_type, v_compiled, @extschema@._track_signature(source, v_compiled))
     RETURNING source_id INTO v_id;
     PERFORM @extschema@._track_triggers(source, v_id);
+    -- the table's rows now, their customers' rows of the customers table
+    -- locked first
+    IF v_lock OPERATOR(pg_catalog.<>) '{}' THEN
+        EXECUTE @extschema@._track_lock_sql(v_cs.relid, v_cs.mapping OPERATOR(pg_catalog.->>) 'key', v_eq,
+                    pg_catalog.format('SELECT (%s) AS k FROM %s',
+                                      v_exprs OPERATOR(pg_catalog.->) 'customer' OPERATOR(pg_catalog.->>) 'sql', v_app), 'deals');
+    END IF;
     FOR v_sql IN SELECT pg_catalog.jsonb_array_elements_text(v_compiled OPERATOR(pg_catalog.->) 'LOAD') LOOP
         EXECUTE v_sql;
     END LOOP;

@@ -455,7 +455,9 @@ BEGIN
             RAISE NOTICE 'prio: % has no index on its customer column %: every change of it reads the table through', source, v_k
                 USING HINT = pg_catalog.format('CREATE INDEX ON %s (%s);', source, v_k);
         END LOOP;
-        -- the table's rows now: its customers folded again with them
+        -- the table's rows now: its customers folded again with them (their
+        -- rows of the customers table locked first)
+        EXECUTE v_lock_all;
         FOR v_sql IN SELECT pg_catalog.jsonb_array_elements_text(v_compiled OPERATOR(pg_catalog.->) 'LOAD') LOOP
             EXECUTE v_sql;
         END LOOP;

@@ -35,6 +35,13 @@ INSERT INTO @extschema@.deal_stages (stage, position, lifecycle, outcome, builti
 CREATE TRIGGER deal_stages_guard
     BEFORE INSERT OR UPDATE ON @extschema@.deal_stages
     FOR EACH ROW EXECUTE FUNCTION @extschema@.config_row_guard('stage');
+-- a removed stage stays removed across a dump and restore (prio.removed_config)
+CREATE TRIGGER deal_stages_removed
+    AFTER DELETE ON @extschema@.deal_stages
+    FOR EACH ROW EXECUTE FUNCTION @extschema@.config_row_removed('stage');
+CREATE TRIGGER deal_stages_truncated
+    BEFORE TRUNCATE ON @extschema@.deal_stages
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.config_row_removed('stage');
 CREATE TRIGGER deal_stages_invalidate
     AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.deal_stages
     FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.invalidate_cache();

@@ -5,7 +5,7 @@
 --   recency {7,30,90,180} days, frequency {1,2,3,5}, monetary {100,500,1000,5000}.
 -- Customers 1901.. (owner 'deals'); times are relative to now().
 BEGIN;
-SELECT plan(78);
+SELECT plan(82);
 
 UPDATE prio.settings
    SET r_breaks = '{7,30,90,180}', f_breaks = '{1,2,3,5}', m_breaks = '{100,500,1000,5000}',
@@ -420,5 +420,16 @@ SELECT results_eq(
     $$VALUES ('1980', 'engaged', now() - interval '1 hour'), ('far', 'engaged', now() - interval '1 hour')$$,
     'dated ahead: once its date has come, prio.refresh() counts the deal for the quiet clock (the customers are no longer silent)');
 SELECT is(prio.recompute(), 0, 'dated ahead: after refresh() live state equals recompute()');
+
+-- a tracked deals table's last error clears once recompute() mirrors it again without one
+INSERT INTO deals_far.opps VALUES (4, 'far', 'handshake', now() - interval '1 day', NULL);
+SELECT alike((SELECT last_error FROM prio.tracked WHERE source = 'deals_far.opps'::regclass), '%deals_stage_fkey%',
+    'tracked deals: a stage prio does not know is noted in prio.tracked.last_error (the write went through)');
+UPDATE deals_far.opps SET stage = 'quote' WHERE id = 4;
+SELECT isnt((SELECT last_error FROM prio.tracked WHERE source = 'deals_far.opps'::regclass), NULL,
+    'tracked deals: a later write that reaches prio leaves last_error (it proves nothing of the other rows)');
+SELECT is(prio.recompute(), 0, 'tracked deals: the fixed row reached prio with its UPDATE');
+SELECT is((SELECT last_error FROM prio.tracked WHERE source = 'deals_far.opps'::regclass), NULL,
+    'tracked deals: once recompute() has mirrored the table again without error, prio.tracked.last_error is cleared');
 
 ROLLBACK;

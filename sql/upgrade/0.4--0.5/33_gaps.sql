@@ -10,6 +10,9 @@
 -- Deals dated ahead: the quiet clock counts a deal from its date
 -- (prio._deal_facts(), 86_deals), and refresh() counts the deals whose date
 -- came due: dropped and created as 0.5 installs it, privileges given back.
+-- prio.tracked.last_error of an activities or deals table is cleared by a
+-- recompute() that read the table again without error: _track_note_error()
+-- tells it which noted one (dropped and created as 0.5 installs it).
 
 ALTER TABLE @extschema@.removed_config DROP CONSTRAINT removed_config_table_name_check;
 ALTER TABLE @extschema@.removed_config ADD CONSTRAINT removed_config_table_name_check
@@ -333,3 +336,41 @@ COMMENT ON FUNCTION @extschema@.refresh(timestamptz) IS
 SELECT @extschema@.upgrade_regrant('FUNCTION @extschema@.refresh(timestamptz)',
                                    NULLIF(pg_catalog.current_setting('prio.upgrade_acl_refresh'), '')::pg_catalog.aclitem[]);
 COMMENT ON COLUMN @extschema@.customer_state.last_deal_at IS 'The latest created_at or closed_at of the customer''s deals that is not in the future: a deal counts as the customer acting for the quiet clock (silent_after, dormant_after) from its date (a date ahead counts once prio.refresh() finds it came due).';
+
+-- _track_note_error(): which sources noted an error, for recompute()
+SELECT pg_catalog.set_config('prio.upgrade_acl_track_note_error', coalesce(p.proacl::text, ''), true)
+  FROM pg_catalog.pg_proc p
+ WHERE p.oid OPERATOR(pg_catalog.=) '@extschema@._track_note_error(integer, text)'::pg_catalog.regprocedure;
+DROP FUNCTION @extschema@._track_note_error(integer, text);
+CREATE FUNCTION @extschema@._track_note_error(source_id integer, message text)
+RETURNS void
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    -- (0.5) the sources that noted an error in this transaction, for
+    -- prio.recompute(): it clears the last error of a table it read again
+    -- without noting one
+    PERFORM pg_catalog.set_config('prio.track_errors_noted',
+                coalesce(pg_catalog.current_setting('prio.track_errors_noted', true), ',')
+                OPERATOR(pg_catalog.||) _track_note_error.source_id::text OPERATOR(pg_catalog.||) ',', true);
+    IF pg_catalog.current_setting('transaction_isolation') OPERATOR(pg_catalog.=) 'serializable' THEN
+        RETURN;
+    END IF;
+    BEGIN
+        UPDATE @extschema@.sources s SET last_error = message, last_error_at = pg_catalog.now()
+         WHERE s.source_id OPERATOR(pg_catalog.=) (SELECT l.source_id FROM @extschema@.sources l
+                                                   WHERE l.source_id OPERATOR(pg_catalog.=) _track_note_error.source_id
+                                                   FOR UPDATE SKIP LOCKED);
+    EXCEPTION WHEN serialization_failure THEN
+        NULL;
+    END;
+END
+$$;
+COMMENT ON FUNCTION @extschema@._track_note_error(integer, text) IS
+'Internal: notes the error that kept a change of a tracked table from reaching prio in prio.sources.last_error, unless that would make the writer wait or fail (another writer noting one, a newer version than its snapshot, a SERIALIZABLE transaction); (0.5) and, for prio.recompute(), that the source noted one in this transaction (the setting prio.track_errors_noted).';
+SELECT @extschema@.upgrade_regrant('FUNCTION @extschema@._track_note_error(integer, text)',
+                                   NULLIF(pg_catalog.current_setting('prio.upgrade_acl_track_note_error'), '')::pg_catalog.aclitem[]);
+COMMENT ON COLUMN @extschema@.sources.last_error IS 'The last error that kept a change of the table from reaching prio (the application''s write went through; NULL: none).  (0.5) Of an activities or deals table, cleared by a prio.recompute() of everyone that read the table again without error.';
+COMMENT ON COLUMN @extschema@.tracked.last_error IS 'The last error that kept a change from reaching prio (NULL: none; of an activities or deals table, cleared by a prio.recompute() that read the table again without error).';

@@ -5,7 +5,7 @@
 --   recency {7,30,90,180} days, frequency {1,2,3,5}, monetary {100,500,1000,5000}.
 -- Customers 1901.. (owner 'deals'); times are relative to now().
 BEGIN;
-SELECT plan(82);
+SELECT plan(84);
 
 UPDATE prio.settings
    SET r_breaks = '{7,30,90,180}', f_breaks = '{1,2,3,5}', m_breaks = '{100,500,1000,5000}',
@@ -425,6 +425,12 @@ SELECT is(prio.recompute(), 0, 'dated ahead: after refresh() live state equals r
 INSERT INTO deals_far.opps VALUES (4, 'far', 'handshake', now() - interval '1 day', NULL);
 SELECT alike((SELECT last_error FROM prio.tracked WHERE source = 'deals_far.opps'::regclass), '%deals_stage_fkey%',
     'tracked deals: a stage prio does not know is noted in prio.tracked.last_error (the write went through)');
+SELECT lives_ok($$UPDATE prio.sources SET last_error_at = last_error_at - interval '1 hour' WHERE relid = 'deals_far.opps'::regclass;
+                  SELECT prio.recompute()$$,
+    'tracked deals: recompute() does not fail on a tracked row it cannot mirror (a WARNING)');
+SELECT results_eq($$SELECT last_error ~ 'deals_stage_fkey', last_error_at = now() FROM prio.tracked WHERE source = 'deals_far.opps'::regclass$$,
+    $$VALUES (true, true)$$,
+    'tracked deals: recompute() notes the row it cannot mirror again and keeps last_error');
 UPDATE deals_far.opps SET stage = 'quote' WHERE id = 4;
 SELECT isnt((SELECT last_error FROM prio.tracked WHERE source = 'deals_far.opps'::regclass), NULL,
     'tracked deals: a later write that reaches prio leaves last_error (it proves nothing of the other rows)');

@@ -592,8 +592,10 @@ AS $$
 DECLARE
     v_src record;
     v_sql text;
+    v_state text;
+    v_msg text;
 BEGIN
-    FOR v_src IN SELECT s.relid, s.compiled, s.signature FROM @extschema@.sources s
+    FOR v_src IN SELECT s.source_id, s.relid, s.compiled, s.signature FROM @extschema@.sources s
                   WHERE s.role OPERATOR(pg_catalog.=) 'deals' ORDER BY s.source_id LOOP
         IF @extschema@._track_signature(v_src.relid, v_src.compiled) OPERATOR(pg_catalog.<>) v_src.signature THEN
             RAISE WARNING 'prio: recompute() left the deals of % as they were: the name or the columns of % changed since prio.track()',
@@ -601,12 +603,29 @@ BEGIN
                 USING HINT = 'prio.untrack() and prio.track() the table again to check the mapping against its columns now.';
             CONTINUE;
         END IF;
-        FOR v_sql IN SELECT pg_catalog.jsonb_array_elements_text(v_src.compiled OPERATOR(pg_catalog.->) 'LOAD') LOOP
-            EXECUTE v_sql;
-        END LOOP;
+        -- a row of the table prio cannot mirror (a stage not in
+        -- prio.deal_stages, a negative amount, ...) leaves that table's
+        -- deals as they were, as a write of it would: a WARNING and its
+        -- last_error; recompute() goes on with everything else.  What the
+        -- server raises for any statement is raised.
+        BEGIN
+            FOR v_sql IN SELECT pg_catalog.jsonb_array_elements_text(v_src.compiled OPERATOR(pg_catalog.->) 'LOAD') LOOP
+                EXECUTE v_sql;
+            END LOOP;
+        EXCEPTION
+            WHEN transaction_rollback OR insufficient_resources OR program_limit_exceeded
+                 OR operator_intervention OR system_error OR lock_not_available THEN
+                RAISE;
+            WHEN OTHERS THEN
+                GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_msg = MESSAGE_TEXT;
+                PERFORM @extschema@._track_note_error(v_src.source_id, v_msg);
+                RAISE WARNING 'prio: the deals of % were left as they were: %', v_src.relid, v_msg
+                    USING DETAIL = pg_catalog.format('SQLSTATE %s', v_state),
+                          HINT = 'See prio.tracked.last_error; fix the row or the mapping (prio.untrack() and prio.track()), then prio.recompute() resynchronises.';
+        END;
     END LOOP;
 END
 $$;
 COMMENT ON FUNCTION @extschema@._track_deals_load() IS
-'Internal (prio.recompute()): mirrors the rows of every tracked deals table into prio.deals again (changes a failed sync missed), skipping a table whose columns changed since prio.track().';
+'Internal (prio.recompute()): mirrors the rows of every tracked deals table into prio.deals again (changes a failed sync missed), skipping a table whose columns changed since prio.track(); a table with a row prio cannot mirror is left as it was (a WARNING and prio.tracked.last_error).';
 REVOKE ALL ON FUNCTION @extschema@._track_deals_load() FROM PUBLIC;

@@ -108,6 +108,8 @@ SELECT q, pg_temp.err(q) FROM (VALUES
   ($$INSERT INTO prio.deals (customer_id, stage, amount) VALUES (31, 'quote', NULL)$$),
   ($$INSERT INTO prio.deals (customer_id, stage, created_at) VALUES (31, 'quote', 'infinity')$$),
   ($$INSERT INTO prio.deals (customer_id, stage, closed_at) VALUES (31, 'won', '-infinity')$$),
+  ($$INSERT INTO prio.deals (customer_id, stage, created_at) VALUES (31, 'quote', now() + interval '50 years')$$),
+  ($$INSERT INTO prio.deals (customer_id, stage, closed_at) VALUES (31, 'won', now() + interval '2 days')$$),
   ($$INSERT INTO prio.deals (customer_id, stage, owner) VALUES (31, 'quote', repeat('x', 201))$$),
   ($$DELETE FROM prio.deal_stages WHERE stage = 'first_contact'$$),
   ($$INSERT INTO prio.deal_stages (stage, position, lifecycle) VALUES ('', 1, 'engaged')$$),

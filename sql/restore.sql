@@ -121,6 +121,32 @@ SELECT position, segment, builtin FROM prio.rfm_segments WHERE position BETWEEN 
 TRUNCATE prio.rfm_segments;
 SELECT count(*) AS removed_segment_keys FROM prio.removed_config WHERE table_name = 'rfm_segments';
 
+-- (0.5) deal stages, channels and labels too: a removed built-in row's key
+-- is kept (a label's as a JSON array of its domain, code and lang) ...
+UPDATE prio.playbooks SET channels = '{email}' WHERE playbook = 'D';
+DELETE FROM prio.channels WHERE channel = 'sms';
+DELETE FROM prio.deal_stages WHERE stage = 'needs_clear';
+DELETE FROM prio.labels WHERE domain = 'tier' AND code = 'D' AND lang = 'zh-CN';
+SELECT table_name, key FROM prio.removed_config
+ WHERE table_name IN ('deal_stages', 'channels', 'labels') ORDER BY 1, 2;
+CREATE TEMP TABLE removed_05 AS
+SELECT table_name, key FROM prio.removed_config WHERE table_name IN ('deal_stages', 'channels', 'labels');
+-- ... and loading it, as a restore does after CREATE EXTENSION seeded the
+-- built-in rows again, removes them (the dumped D playbook came first)
+SET client_min_messages = warning;
+DROP EXTENSION prio CASCADE;
+CREATE EXTENSION prio;
+RESET client_min_messages;
+UPDATE prio.playbooks SET channels = '{email}' WHERE playbook = 'D';
+INSERT INTO prio.removed_config (table_name, key) SELECT table_name, key FROM removed_05;
+SELECT (SELECT count(*) FROM prio.channels WHERE channel = 'sms') AS sms_channels,
+       (SELECT count(*) FROM prio.deal_stages WHERE stage = 'needs_clear') AS needs_clear_stages,
+       (SELECT count(*) FROM prio.labels WHERE domain = 'tier' AND code = 'D') AS tier_d_labels;
+-- TRUNCATE of the labels remembers every key it removes
+SELECT count(*) AS labels_before FROM prio.labels \gset
+TRUNCATE prio.labels;
+SELECT count(*) = :labels_before + 1 AS every_label_key_kept FROM prio.removed_config WHERE table_name = 'labels';
+
 -- Bad input
 SELECT pg_temp.err($$INSERT INTO prio.removed_config (table_name, key) VALUES ('settings', 'true')$$) AS not_a_config_table;
 SELECT pg_temp.err($$INSERT INTO prio.removed_config (table_name, key) VALUES ('rfm_segments', NULL)$$) AS null_key;

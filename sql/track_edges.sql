@@ -115,6 +115,7 @@ GRANT SELECT, TRIGGER ON app.leads, app.lead_notes TO prio_edge_admin;
 SET ROLE prio_edge_admin;
 SELECT pg_temp.err($$SELECT prio.track('app.leads', 'customers', '{"key": "id", "name": "title"}')$$) AS admin_with_trigger_privilege;
 SELECT pg_temp.err($$SELECT prio.track('app.lead_notes', 'activities', '{"customer": "lead", "kind": "kind", "at": "at"}')$$) AS admin_tracks_activities;
+-- (app.events' last_error is gone: the recompute() after the fix read it without error)
 SELECT source, role, last_error FROM prio.tracked ORDER BY source::text;
 SELECT source, coalesce(kind, '(NULL: no kind)') AS kind, rows FROM prio.unmapped_kinds ORDER BY 1, 2;
 RESET ROLE;

@@ -22,6 +22,9 @@ void		_PG_init(void);
 /* prio.language: the language of prio.label() (labels.c), a language tag */
 char	   *prio_language = NULL;
 
+/* prio.notify: whether a change of tier or stage is notified (state_write.c) */
+bool		prio_notify = true;
+
 /*
  * prio.language takes a language tag (rules/language.c), put in its
  * canonical case (zh-cn: zh-CN); anything else is refused, 22023.
@@ -96,8 +99,8 @@ subxact_event(SubXactEvent event, SubTransactionId mySubid,
  * One registration of each callback for the whole library, when it is
  * loaded: the modules that cache something (configuration, segments, the
  * stage type, the column checks, the state writer, pending outcomes, the
- * labels) are told from here; and prio's one setting, prio.language, is
- * defined.
+ * labels) are told from here; and prio's settings, prio.language and
+ * prio.notify, are defined.
  */
 void
 _PG_init(void)
@@ -111,6 +114,16 @@ _PG_init(void)
 							   PGC_USERSET,
 							   0,
 							   check_language, NULL, NULL);
+	/* superuser only: a writer must not silence what listeners rely on */
+	DefineCustomBoolVariable("prio.notify",
+							 "Whether a change of tier or stage sends NOTIFY prio_tier_change.",
+							 "PostgreSQL serialises the commits of notifying transactions "
+							 "(a lock held until the commit is flushed): off where nobody listens.",
+							 &prio_notify,
+							 true,
+							 PGC_SUSET,
+							 0,
+							 NULL, NULL, NULL);
 	CacheRegisterRelcacheCallback(relation_changed, (Datum) 0);
 	CacheRegisterSyscacheCallback(TYPEOID, type_changed, (Datum) 0);
 	CacheRegisterSyscacheCallback(PROCOID, function_changed, (Datum) 0);

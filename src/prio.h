@@ -71,6 +71,7 @@ extern void LabelsRelationChanged(Oid relid);	/* engine/labels.c */
 
 /* prio.language, the language of labels (prio.c defines it) */
 extern char *prio_language;
+extern bool prio_notify;
 
 #include "support.h"
 #include "rules.h"

@@ -5,7 +5,7 @@
 --   recency {7,30,90,180} days, frequency {1,2,3,5}, monetary {100,500,1000,5000}.
 -- Customers 1901.. (owner 'deals'); times are relative to now().
 BEGIN;
-SELECT plan(66);
+SELECT plan(84);
 
 UPDATE prio.settings
    SET r_breaks = '{7,30,90,180}', f_breaks = '{1,2,3,5}', m_breaks = '{100,500,1000,5000}',
@@ -365,5 +365,77 @@ SELECT throws_ok($$DELETE FROM prio.value_signals WHERE signal = 'pipeline'$$, '
     'value signals: rows cannot be removed (disable them)');
 SELECT throws_ok($$UPDATE prio.value_signals SET threshold = NULL WHERE signal = 'pipeline'$$, '23514', NULL,
     'value signals: the pipeline signal needs a threshold');
+
+------------------------------------------------------------------------
+-- 8. deals dated ahead.  prio.deals refuses a date more than a day ahead,
+--    as prio.activities does; a tracked table's deal is mirrored whatever
+--    its date (the application's write never fails because of prio), and
+--    a date ahead counts for the quiet clock from that date: a deal dated
+--    50 years ahead does not keep its customer from going silent
+------------------------------------------------------------------------
+INSERT INTO prio.customers (customer_id, name, owner, created_at) VALUES (1980, 'dated ahead', 'deals', now() - interval '100 days');
+SELECT throws_ok($$INSERT INTO prio.deals (customer_id, stage, created_at) VALUES (1980, 'quote', now() + interval '50 years')$$,
+    '22008', NULL, 'dated ahead: prio.deals refuses a deal opened more than a day in the future, as prio.activities refuses an activity');
+SELECT throws_like($$INSERT INTO prio.deals (customer_id, stage, closed_at) VALUES (1980, 'won', now() + interval '2 days')$$,
+    '%closed_at is more than a day in the future%', 'dated ahead: the error names the column (closed_at)');
+SELECT lives_ok($$INSERT INTO prio.deals (customer_id, stage, created_at) VALUES (1980, 'quote', now() + interval '12 hours')$$,
+    'dated ahead: up to a day ahead is accepted (clock skew), as for activities');
+SELECT throws_ok($$UPDATE prio.deals SET stage = 'won', closed_at = now() + interval '50 years' WHERE customer_id = 1980$$,
+    '22008', NULL, 'dated ahead: an UPDATE dating a deal of prio.deals more than a day ahead is refused too');
+SELECT is((SELECT effective_stage::text || ' ' || coalesce(last_deal_at::text, 'none') FROM prio.customer_state WHERE customer_id = 1980),
+    'silent none', 'dated ahead: a deal 12 hours ahead does not count for the quiet clock yet (100 days quiet: silent)');
+
+CREATE SCHEMA deals_far;
+CREATE TABLE deals_far.accounts (id text PRIMARY KEY, rep text, since timestamptz);
+CREATE TABLE deals_far.opps (id integer PRIMARY KEY, account text, stage text, opened timestamptz, closed timestamptz);
+INSERT INTO deals_far.accounts VALUES ('far', 'deals', now() - interval '100 days'), ('mixed', 'deals', now() - interval '100 days');
+SELECT prio.track('deals_far.accounts', 'customers', '{"key": "id", "name": "id", "owner": "rep", "created_at": "since"}');
+SELECT prio.track('deals_far.opps', 'deals', '{"key": "id", "customer": "account", "stage": "stage", "created_at": "opened", "closed_at": "closed"}');
+SELECT lives_ok($$INSERT INTO deals_far.opps VALUES
+    (1, 'far', 'quote', now() + interval '50 years', NULL),
+    (2, 'mixed', 'quote', now() - interval '10 days', NULL),
+    (3, 'mixed', 'won', now() - interval '200 days', now() + interval '50 years')$$,
+    'dated ahead: a tracked table''s deals 50 years ahead never fail the application''s write');
+SELECT results_eq(
+    $$SELECT c.customer_key, s.effective_stage::text, s.last_deal_at, s.open_deals
+        FROM prio.customers c JOIN prio.customer_state s USING (customer_id)
+       WHERE c.source = 'deals_far.accounts'::regclass ORDER BY 1$$,
+    $$VALUES ('far', 'silent', NULL::timestamptz, 1), ('mixed', 'engaged', now() - interval '10 days', 1)$$,
+    'dated ahead: a deal 50 years ahead does not keep its customer from going silent (the quiet clock counts a deal from its date: last_deal_at is the latest date up to now)');
+SELECT is((SELECT last_error FROM prio.tracked WHERE source = 'deals_far.opps'::regclass), NULL,
+    'dated ahead: a tracked deal dated ahead is no sync error');
+SELECT is(prio.recompute(), 0, 'dated ahead: live state equals recompute()');
+-- time passes (as if): the far deal was opened an hour ago, and prio.deals'
+-- deal of 1980 too; their customers' stored deal facts do not know yet
+SET LOCAL session_replication_role = replica;
+UPDATE deals_far.opps SET opened = now() - interval '1 hour' WHERE id = 1;
+UPDATE prio.deals SET created_at = now() - interval '1 hour'
+ WHERE deal_key = '1' AND source = 'deals_far.opps'::regclass OR customer_id = 1980;
+SET LOCAL session_replication_role = origin;
+SELECT ok(prio.refresh() >= 2, 'dated ahead: refresh() counts the customers whose deal came due as changed');
+SELECT results_eq(
+    $$SELECT coalesce(c.customer_key, c.customer_id::text), s.effective_stage::text, s.last_deal_at
+        FROM prio.customers c JOIN prio.customer_state s USING (customer_id)
+       WHERE c.source = 'deals_far.accounts'::regclass AND c.customer_key = 'far' OR c.customer_id = 1980 ORDER BY 1$$,
+    $$VALUES ('1980', 'engaged', now() - interval '1 hour'), ('far', 'engaged', now() - interval '1 hour')$$,
+    'dated ahead: once its date has come, prio.refresh() counts the deal for the quiet clock (the customers are no longer silent)');
+SELECT is(prio.recompute(), 0, 'dated ahead: after refresh() live state equals recompute()');
+
+-- a tracked deals table's last error clears once recompute() mirrors it again without one
+INSERT INTO deals_far.opps VALUES (4, 'far', 'handshake', now() - interval '1 day', NULL);
+SELECT alike((SELECT last_error FROM prio.tracked WHERE source = 'deals_far.opps'::regclass), '%deals_stage_fkey%',
+    'tracked deals: a stage prio does not know is noted in prio.tracked.last_error (the write went through)');
+SELECT lives_ok($$UPDATE prio.sources SET last_error_at = last_error_at - interval '1 hour' WHERE relid = 'deals_far.opps'::regclass;
+                  SELECT prio.recompute()$$,
+    'tracked deals: recompute() does not fail on a tracked row it cannot mirror (a WARNING)');
+SELECT results_eq($$SELECT last_error ~ 'deals_stage_fkey', last_error_at = now() FROM prio.tracked WHERE source = 'deals_far.opps'::regclass$$,
+    $$VALUES (true, true)$$,
+    'tracked deals: recompute() notes the row it cannot mirror again and keeps last_error');
+UPDATE deals_far.opps SET stage = 'quote' WHERE id = 4;
+SELECT isnt((SELECT last_error FROM prio.tracked WHERE source = 'deals_far.opps'::regclass), NULL,
+    'tracked deals: a later write that reaches prio leaves last_error (it proves nothing of the other rows)');
+SELECT is(prio.recompute(), 0, 'tracked deals: the fixed row reached prio with its UPDATE');
+SELECT is((SELECT last_error FROM prio.tracked WHERE source = 'deals_far.opps'::regclass), NULL,
+    'tracked deals: once recompute() has mirrored the table again without error, prio.tracked.last_error is cleared');
 
 ROLLBACK;

@@ -2,7 +2,7 @@
 -- customers through the tables, the views and prio.explain(); a rep cannot
 -- write for another rep's customer; prio keeps maintaining every customer.
 BEGIN;
-SELECT plan(35);
+SELECT plan(41);
 -- Autovacuum's in-place update of a table's pg_class row waits for a transaction that
 -- changed the row (PostgreSQL 15.20 does); the grants below change those rows, and an
 -- ALTER TABLE of enable_owner_isolation() that then waited for that autovacuum's lock
@@ -31,6 +31,9 @@ SELECT c, k, now() - g * interval '3 days'
   FROM generate_series(71001, 71006) c, generate_series(1, 3) g,
        LATERAL (SELECT (ARRAY['reply', 'email', 'demo_request'])[g] AS k) kk;
 
+-- a manual key-customer type tag on one of bob's customers and one of nobody's
+INSERT INTO prio.customer_type_tags (customer_id, type, add, note) VALUES
+    (71004, 'strategic', true, 'bob''s call'), (71006, 'active', false, 'dave''s call');
 SELECT lives_ok($$SELECT prio.enable_owner_isolation()$$, 'enable_owner_isolation applies');
 SELECT ok((SELECT bool_and(relrowsecurity) FROM pg_class
             WHERE oid IN ('prio.customers'::regclass, 'prio.activities'::regclass,
@@ -62,9 +65,24 @@ SELECT throws_ok($$INSERT INTO prio.activities (customer_id, kind) VALUES (71004
 SELECT throws_ok($$UPDATE prio.customers SET owner = 'prio_rep_bob' WHERE customer_id = 71001$$, '42501', NULL, 'ann: cannot hand a customer to a rep she cannot see as');
 UPDATE prio.customers SET budget = false WHERE customer_id = 71004;
 SELECT is(pg_temp.seen('prio.customer_state'), '{71001,71002,71003}', 'ann: an update of bob''s customer touched nothing she sees');
+-- key-customer type tags follow the customers, as the other tables do
+SELECT is(pg_temp.seen('prio.customer_type_tags'), '{}', 'ann: sees no tag of another rep''s customer');
+SELECT lives_ok($$INSERT INTO prio.customer_type_tags (customer_id, type, add) VALUES (71001, 'strategic', true)$$,
+                'ann: tags her own customer with a key-customer type');
+SELECT throws_ok($$INSERT INTO prio.customer_type_tags (customer_id, type, add) VALUES (71004, 'active', true)$$,
+                 '42501', NULL, 'ann: cannot tag bob''s customer with a key-customer type');
+UPDATE prio.customer_type_tags SET add = false WHERE customer_id = 71004;
+DELETE FROM prio.customer_type_tags WHERE customer_id = 71006;
+SELECT is(pg_temp.seen('prio.customer_type_tags'), '{71001}', 'ann: sees only the tags of her own customers');
 RESET ROLE;
 SELECT is((SELECT budget FROM prio.customers WHERE customer_id = 71004), true, 'bob''s customer was not changed by ann');
 SELECT is((SELECT tier FROM prio.customer_state WHERE customer_id = 71001), 'A', 'prio re-tiered ann''s customer after her insert');
+SELECT is((SELECT array_agg(customer_id::text || ':' || type || ':' || add ORDER BY customer_id)
+             FROM prio.customer_type_tags WHERE customer_id BETWEEN 71001 AND 71006),
+          '{71001:strategic:true,71004:strategic:true,71006:active:false}',
+          'ann''s update and delete left the tags of customers she cannot see as they were');
+SELECT ok((SELECT 'strategic' = ANY (types) FROM prio.customer_state WHERE customer_id = 71001),
+          'prio re-evaluated ann''s customer after her tag (it holds the type)');
 
 SET ROLE prio_rep_bob;
 SELECT is(pg_temp.seen('prio.customers'), '{71002,71004,71005}', 'bob: his and the one he covers');

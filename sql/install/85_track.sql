@@ -102,7 +102,7 @@ COMMENT ON COLUMN @extschema@.sources.key_map IS 'The key map: the table''s key 
 COMMENT ON COLUMN @extschema@.sources.compiled IS 'SQL the triggers run, per operation (INSERT, UPDATE, DELETE, TRUNCATE; LOAD: the first load of the table), compiled by prio.track() from the checked mapping; of an activities table also EVENTS (its event source: customer_id, at, tiebreak, kind, amount), KINDS (its unmapped kinds), ON_CUSTOMERS (run by the customers table''s triggers), customers and customer_map (the customers table''s source_id and key map), and (0.5) EXPLAIN_EVENTS (EVENTS with each event''s channel, which prio.explain() reads).';
 COMMENT ON COLUMN @extschema@.sources.signature IS 'The table''s name and the columns the compiled SQL names (name, type, typmod, collation) when prio.track() checked the mapping: while they differ, prio''s triggers do nothing but warn.';
 COMMENT ON COLUMN @extschema@.sources.created_at IS 'When prio.track() ran.';
-COMMENT ON COLUMN @extschema@.sources.last_error IS 'The last error that kept a change of the table from reaching prio (the application''s write went through; NULL: none).';
+COMMENT ON COLUMN @extschema@.sources.last_error IS 'The last error that kept a change of the table from reaching prio (the application''s write went through; NULL: none).  (0.5) Of an activities or deals table, cleared by a prio.recompute() of everyone that read the table again without error.';
 COMMENT ON COLUMN @extschema@.sources.last_error_at IS 'When last_error happened.';
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.sources', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.sources_source_id_seq', '');
@@ -122,7 +122,7 @@ COMMENT ON COLUMN @extschema@.tracked.mapping IS 'prio''s names to the table''s 
 COMMENT ON COLUMN @extschema@.tracked.key_type IS 'Type of the table''s key.';
 COMMENT ON COLUMN @extschema@.tracked.key_map IS 'The table''s key to prio''s customer_id.';
 COMMENT ON COLUMN @extschema@.tracked.created_at IS 'When it was tracked.';
-COMMENT ON COLUMN @extschema@.tracked.last_error IS 'The last error that kept a change from reaching prio (NULL: none).';
+COMMENT ON COLUMN @extschema@.tracked.last_error IS 'The last error that kept a change from reaching prio (NULL: none; of an activities or deals table, cleared by a prio.recompute() that read the table again without error).';
 COMMENT ON COLUMN @extschema@.tracked.last_error_at IS 'When.';
 COMMENT ON COLUMN @extschema@.tracked.followup_view IS 'Of a customers table: its typed follow-up view (prio.followup with the table''s key in its own type), NULL when none.';
 
@@ -140,6 +140,12 @@ VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
+    -- (0.5) the sources that noted an error in this transaction, for
+    -- prio.recompute(): it clears the last error of a table it read again
+    -- without noting one
+    PERFORM pg_catalog.set_config('prio.track_errors_noted',
+                coalesce(pg_catalog.current_setting('prio.track_errors_noted', true), ',')
+                OPERATOR(pg_catalog.||) _track_note_error.source_id::text OPERATOR(pg_catalog.||) ',', true);
     IF pg_catalog.current_setting('transaction_isolation') OPERATOR(pg_catalog.=) 'serializable' THEN
         RETURN;
     END IF;
@@ -154,7 +160,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@._track_note_error(integer, text) IS
-'Internal: notes the error that kept a change of a tracked table from reaching prio in prio.sources.last_error, unless that would make the writer wait or fail (another writer noting one, a newer version than its snapshot, a SERIALIZABLE transaction).';
+'Internal: notes the error that kept a change of a tracked table from reaching prio in prio.sources.last_error, unless that would make the writer wait or fail (another writer noting one, a newer version than its snapshot, a SERIALIZABLE transaction); (0.5) and, for prio.recompute(), that the source noted one in this transaction (the setting prio.track_errors_noted).';
 REVOKE ALL ON FUNCTION @extschema@._track_note_error(integer, text) FROM PUBLIC;
 
 -- The one trigger function of every tracked table (C,

@@ -35,6 +35,13 @@ INSERT INTO @extschema@.deal_stages (stage, position, lifecycle, outcome, builti
 CREATE TRIGGER deal_stages_guard
     BEFORE INSERT OR UPDATE ON @extschema@.deal_stages
     FOR EACH ROW EXECUTE FUNCTION @extschema@.config_row_guard('stage');
+-- a removed stage stays removed across a dump and restore (prio.removed_config)
+CREATE TRIGGER deal_stages_removed
+    AFTER DELETE ON @extschema@.deal_stages
+    FOR EACH ROW EXECUTE FUNCTION @extschema@.config_row_removed('stage');
+CREATE TRIGGER deal_stages_truncated
+    BEFORE TRUNCATE ON @extschema@.deal_stages
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.config_row_removed('stage');
 CREATE TRIGGER deal_stages_invalidate
     AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.deal_stages
     FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.invalidate_cache();
@@ -132,8 +139,8 @@ COMMENT ON COLUMN @extschema@.deals.owner IS 'Rep who works the deal (the custom
 COMMENT ON COLUMN @extschema@.deals.stage IS 'Deal stage (prio.deal_stages): an open (funnel) stage, or a closed one (won, lost).';
 COMMENT ON COLUMN @extschema@.deals.amount IS 'Deal value; 0 <= amount < 1e15.';
 COMMENT ON COLUMN @extschema@.deals.expected_close IS 'When the deal is expected to close.';
-COMMENT ON COLUMN @extschema@.deals.created_at IS 'When the deal was opened.';
-COMMENT ON COLUMN @extschema@.deals.closed_at IS 'When it closed (NULL while open; a closed deal without it counts as closed at created_at).';
+COMMENT ON COLUMN @extschema@.deals.created_at IS 'When the deal was opened; at most a day ahead (22008), except for a tracked table''s deal.';
+COMMENT ON COLUMN @extschema@.deals.closed_at IS 'When it closed (NULL while open; a closed deal without it counts as closed at created_at); at most a day ahead (22008), except for a tracked table''s deal.';
 COMMENT ON COLUMN @extschema@.deals.source IS 'The tracked table this deal is mirrored from (prio.track()); NULL for a deal of prio.deals itself.';
 COMMENT ON COLUMN @extschema@.deals.deal_key IS 'The deal''s key in the tracked table (source), as text; NULL for a deal of prio.deals itself.  Written by prio.';
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.deals', '');
@@ -172,8 +179,14 @@ BEGIN
                 FROM @extschema@.deals d
                 JOIN @extschema@.deal_stages ds ON ds.stage OPERATOR(pg_catalog.=) d.stage
                WHERE d.customer_id OPERATOR(pg_catalog.=) s.customer_id AND ds.outcome IS NULL) o ON true
+          -- (the quiet clock) the latest created_at or closed_at that is
+          -- not in the future: a deal dated ahead (a tracked table's, or
+          -- one of prio.deals up to a day ahead) counts from its date, when
+          -- prio.refresh() computes its customer's deal facts again
           LEFT JOIN LATERAL (
-              SELECT pg_catalog.max(GREATEST(d.created_at, d.closed_at)) AS last_deal_at
+              SELECT pg_catalog.max(GREATEST(
+                         CASE WHEN d.created_at OPERATOR(pg_catalog.<=) pg_catalog.now() THEN d.created_at END,
+                         CASE WHEN d.closed_at OPERATOR(pg_catalog.<=) pg_catalog.now() THEN d.closed_at END)) AS last_deal_at
                 FROM @extschema@.deals d
                WHERE d.customer_id OPERATOR(pg_catalog.=) s.customer_id) a ON true
           LEFT JOIN LATERAL (
@@ -198,7 +211,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@._deal_facts(bigint[]) IS
-'Internal: the deal facts of the customers ids (NULL: everyone) computed again from prio.deals into customer_state (open_deals, funnel_stage, pipeline, last_deal_at, deal_closed_at, deal_outcome), after locking their customers and state rows in customer_id order; returns how many rows it changed.  The caller re-evaluates them.';
+'Internal: the deal facts of the customers ids (NULL: everyone) computed again from prio.deals into customer_state (open_deals, funnel_stage, pipeline, last_deal_at: of the dates up to now, deal_closed_at, deal_outcome), after locking their customers and state rows in customer_id order; returns how many rows it changed.  The caller re-evaluates them.';
 REVOKE ALL ON FUNCTION @extschema@._deal_facts(bigint[]) FROM PUBLIC;
 
 CREATE FUNCTION @extschema@.deals_changed()
@@ -210,11 +223,29 @@ SET jit = off
 AS $$
 DECLARE
     v_ids bigint[];
+    v_bad record;
 BEGIN
     IF TG_RELID OPERATOR(pg_catalog.<>) '@extschema@.deals'::pg_catalog.regclass
        OR TG_LEVEL OPERATOR(pg_catalog.<>) 'STATEMENT' THEN
         RAISE EXCEPTION 'prio.deals_changed() is a statement trigger of prio.deals only'
             USING ERRCODE = '39P01';
+    END IF;
+    -- a deal of prio.deals itself dated more than a day ahead is refused, as
+    -- an activity is (a tracked table's deal is mirrored whatever its date:
+    -- the application's write never fails because of prio)
+    IF TG_OP OPERATOR(pg_catalog.=) ANY ('{INSERT,UPDATE}'::text[]) THEN
+        SELECT n.deal_id, n.customer_id, x.col, x.at INTO v_bad
+          FROM new_rows n,
+               LATERAL (VALUES (1, 'created_at', n.created_at), (2, 'closed_at', n.closed_at)) x(i, col, at)
+         WHERE n.source IS NULL
+           AND x.at OPERATOR(pg_catalog.>) (pg_catalog.now() OPERATOR(pg_catalog.+) '1 day'::pg_catalog.interval)
+         ORDER BY n.deal_id, x.i
+         LIMIT 1;
+        IF FOUND THEN
+            RAISE EXCEPTION 'deal % of customer %: % is more than a day in the future', v_bad.deal_id, v_bad.customer_id, v_bad.col
+                USING ERRCODE = '22008', DETAIL = pg_catalog.format('%s = %s', v_bad.col, v_bad.at),
+                      HINT = 'Record deals when they open and close; created_at defaults to now(), and expected_close holds when a deal should close.';
+        END IF;
     END IF;
     IF TG_OP OPERATOR(pg_catalog.=) 'INSERT' THEN
         SELECT pg_catalog.array_agg(DISTINCT n.customer_id) INTO v_ids FROM new_rows n;
@@ -243,7 +274,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@.deals_changed() IS
-'Statement trigger: INSERT, UPDATE, DELETE or TRUNCATE of deals (COPY too) computes the deal facts of the customers they touched again and re-tiers them, in the same transaction; history and NOTIFY for every change.  After a TRUNCATE the rows of the tracked deals tables are mirrored again.';
+'Statement trigger: INSERT, UPDATE, DELETE or TRUNCATE of deals (COPY too) refuses a deal of prio.deals itself dated more than a day ahead (22008), computes the deal facts of the customers they touched again and re-tiers them, in the same transaction; history and NOTIFY for every change.  After a TRUNCATE the rows of the tracked deals tables are mirrored again.';
 
 CREATE TRIGGER deals_inserted
     AFTER INSERT ON @extschema@.deals
@@ -636,8 +667,10 @@ AS $$
 DECLARE
     v_src record;
     v_sql text;
+    v_state text;
+    v_msg text;
 BEGIN
-    FOR v_src IN SELECT s.relid, s.compiled, s.signature FROM @extschema@.sources s
+    FOR v_src IN SELECT s.source_id, s.relid, s.compiled, s.signature FROM @extschema@.sources s
                   WHERE s.role OPERATOR(pg_catalog.=) 'deals' ORDER BY s.source_id LOOP
         IF @extschema@._track_signature(v_src.relid, v_src.compiled) OPERATOR(pg_catalog.<>) v_src.signature THEN
             RAISE WARNING 'prio: recompute() left the deals of % as they were: the name or the columns of % changed since prio.track()',
@@ -645,12 +678,29 @@ BEGIN
                 USING HINT = 'prio.untrack() and prio.track() the table again to check the mapping against its columns now.';
             CONTINUE;
         END IF;
-        FOR v_sql IN SELECT pg_catalog.jsonb_array_elements_text(v_src.compiled OPERATOR(pg_catalog.->) 'LOAD') LOOP
-            EXECUTE v_sql;
-        END LOOP;
+        -- a row of the table prio cannot mirror (a stage not in
+        -- prio.deal_stages, a negative amount, ...) leaves that table's
+        -- deals as they were, as a write of it would: a WARNING and its
+        -- last_error; recompute() goes on with everything else.  What the
+        -- server raises for any statement is raised.
+        BEGIN
+            FOR v_sql IN SELECT pg_catalog.jsonb_array_elements_text(v_src.compiled OPERATOR(pg_catalog.->) 'LOAD') LOOP
+                EXECUTE v_sql;
+            END LOOP;
+        EXCEPTION
+            WHEN transaction_rollback OR insufficient_resources OR program_limit_exceeded
+                 OR operator_intervention OR system_error OR lock_not_available THEN
+                RAISE;
+            WHEN OTHERS THEN
+                GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_msg = MESSAGE_TEXT;
+                PERFORM @extschema@._track_note_error(v_src.source_id, v_msg);
+                RAISE WARNING 'prio: the deals of % were left as they were: %', v_src.relid, v_msg
+                    USING DETAIL = pg_catalog.format('SQLSTATE %s', v_state),
+                          HINT = 'See prio.tracked.last_error; fix the row or the mapping (prio.untrack() and prio.track()), then prio.recompute() resynchronises.';
+        END;
     END LOOP;
 END
 $$;
 COMMENT ON FUNCTION @extschema@._track_deals_load() IS
-'Internal (prio.recompute()): mirrors the rows of every tracked deals table into prio.deals again (changes a failed sync missed), skipping a table whose columns changed since prio.track().';
+'Internal (prio.recompute()): mirrors the rows of every tracked deals table into prio.deals again (changes a failed sync missed), skipping a table whose columns changed since prio.track(); a table with a row prio cannot mirror is left as it was (a WARNING and prio.tracked.last_error).';
 REVOKE ALL ON FUNCTION @extschema@._track_deals_load() FROM PUBLIC;

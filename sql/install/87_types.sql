@@ -97,6 +97,17 @@ COMMENT ON COLUMN @extschema@.customer_type_tags.note IS 'Why.';
 COMMENT ON COLUMN @extschema@.customer_type_tags.tagged_by IS 'Who tagged (the current user by default).';
 COMMENT ON COLUMN @extschema@.customer_type_tags.tagged_at IS 'When.';
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.customer_type_tags', '');
+-- Owner isolation, as prio.deals: the tags of the customers the user can see,
+-- always on (with prio.customers' policy off, that is every customer): a rep
+-- reads and writes only the tags of their own customers once
+-- prio.enable_owner_isolation() has run.  prio's engine reads them as its
+-- owner, whom it does not restrict.
+ALTER TABLE @extschema@.customer_type_tags ENABLE ROW LEVEL SECURITY;
+CREATE POLICY owner_isolation ON @extschema@.customer_type_tags
+    USING (EXISTS (SELECT 1 FROM @extschema@.customers c
+                    WHERE c.customer_id OPERATOR(pg_catalog.=) customer_type_tags.customer_id));
+COMMENT ON POLICY owner_isolation ON @extschema@.customer_type_tags IS
+'Tags of the customers the user can see (prio.customers'' policy; every customer while owner isolation is off).';
 
 -- related customers: the customers whose attributes name one as parent
 -- company or referrer (by its key: customer_key, else customer_id)

@@ -185,6 +185,13 @@ CREATE TRIGGER channels_in_use
 CREATE TRIGGER channels_truncated
     BEFORE TRUNCATE ON @extschema@.channels
     FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.channels_in_use();
+-- a removed channel stays removed across a dump and restore (prio.removed_config)
+CREATE TRIGGER channels_removed
+    AFTER DELETE ON @extschema@.channels
+    FOR EACH ROW EXECUTE FUNCTION @extschema@.config_row_removed('channel');
+CREATE TRIGGER channels_truncated_removed
+    BEFORE TRUNCATE ON @extschema@.channels
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.config_row_removed('channel');
 
 CREATE FUNCTION @extschema@.playbooks_changed()
 RETURNS trigger

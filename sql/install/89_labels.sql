@@ -145,6 +145,13 @@ CREATE TRIGGER labels_guard
 CREATE TRIGGER labels_invalidate
     AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.labels
     FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.invalidate_cache();
+-- a removed label stays removed across a dump and restore (prio.removed_config)
+CREATE TRIGGER labels_removed
+    AFTER DELETE ON @extschema@.labels
+    FOR EACH ROW EXECUTE FUNCTION @extschema@.config_row_removed('domain', 'code', 'lang');
+CREATE TRIGGER labels_truncated
+    BEFORE TRUNCATE ON @extschema@.labels
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.config_row_removed('domain', 'code', 'lang');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.labels', 'WHERE NOT builtin');
 -- labels are no secret, and whoever reads prio.followup reads them
 GRANT SELECT ON @extschema@.labels TO PUBLIC;

@@ -14,6 +14,7 @@ SET jit = off
 AS $$
 DECLARE
     v_fixed integer;
+    v_errors jsonb;
 BEGIN
     IF recompute.customer_id IS NOT NULL AND NOT EXISTS (
            SELECT 1 FROM @extschema@.customers c
@@ -24,6 +25,12 @@ BEGIN
     -- (0.5) the deal facts from prio.deals first (everyone: the tracked
     -- deals tables' rows mirrored again), the refold evaluates them
     IF recompute.customer_id IS NULL THEN
+        -- (0.5) the errors noted so far of the tracked activities and deals
+        -- tables, which this call reads again (cleared at the end)
+        SELECT pg_catalog.jsonb_object_agg(s.source_id, s.last_error_at) INTO v_errors
+          FROM @extschema@.sources s
+         WHERE s.last_error IS NOT NULL AND s.role OPERATOR(pg_catalog.=) ANY ('{activities,deals}'::text[]);
+        PERFORM pg_catalog.set_config('prio.track_errors_noted', ',', true);
         PERFORM @extschema@._track_deals_load();
     END IF;
     v_fixed := @extschema@._deal_facts(CASE WHEN recompute.customer_id IS NULL THEN NULL
@@ -33,12 +40,38 @@ BEGIN
                                         ELSE ARRAY[recompute.customer_id] END, 'recompute', false);
     IF recompute.customer_id IS NULL THEN
         PERFORM @extschema@.rebuild_win_counts();
+        -- (0.5) a tracked activities or deals table read (mirrored) again
+        -- without an error: its last error is past.  Not one that noted an
+        -- error in this call (prio._track_note_error), nor one whose columns
+        -- changed since track() (not read), nor one whose error another
+        -- writer noted meanwhile (a newer last_error_at; a row it is noting
+        -- one in is skipped, one changed since a REPEATABLE READ snapshot
+        -- left); nothing in a SERIALIZABLE transaction, where errors are not
+        -- noted either.  Bookkeeping, as noting an error is.
+        IF v_errors IS NOT NULL
+           AND pg_catalog.current_setting('transaction_isolation') OPERATOR(pg_catalog.<>) 'serializable' THEN
+            BEGIN
+                UPDATE @extschema@.sources s SET last_error = NULL, last_error_at = NULL
+                 WHERE s.source_id OPERATOR(pg_catalog.=) ANY (ARRAY(
+                           SELECT l.source_id FROM @extschema@.sources l
+                            WHERE l.last_error_at OPERATOR(pg_catalog.=)
+                                  (v_errors OPERATOR(pg_catalog.->>) l.source_id::pg_catalog.text)::pg_catalog.timestamptz
+                              AND pg_catalog.strpos(pg_catalog.current_setting('prio.track_errors_noted'),
+                                                    ',' OPERATOR(pg_catalog.||) l.source_id::pg_catalog.text OPERATOR(pg_catalog.||) ',')
+                                  OPERATOR(pg_catalog.=) 0
+                              AND l.signature OPERATOR(pg_catalog.=) @extschema@._track_signature(l.relid, l.compiled)
+                            ORDER BY l.source_id
+                            FOR UPDATE SKIP LOCKED));
+            EXCEPTION WHEN serialization_failure THEN
+                NULL;
+            END;
+        END IF;
     END IF;
     RETURN v_fixed;
 END
 $$;
 COMMENT ON FUNCTION @extschema@.recompute(bigint) IS
-'Rebuilds state from the activities (and, 0.5, the deal facts from prio.deals) for one customer or everyone (NULL) and re-evaluates it now; for everyone it also rebuilds the win-probability counts from the outcomes; returns how many customers'' stored facts differed from the rebuild (0 when live maintenance was right).';
+'Rebuilds state from the activities (and, 0.5, the deal facts from prio.deals) for one customer or everyone (NULL) and re-evaluates it now; for everyone it also rebuilds the win-probability counts from the outcomes and (0.5) clears prio.tracked.last_error of the tracked activities and deals tables it read again without error; returns how many customers'' stored facts differed from the rebuild (0 when live maintenance was right).';
 REVOKE ALL ON FUNCTION @extschema@.recompute(bigint) FROM PUBLIC;
 
 CREATE FUNCTION @extschema@.track(source regclass, role text, mapping jsonb)

@@ -11,12 +11,6 @@ BEGIN
     IF role IS NULL THEN
         RAISE EXCEPTION 'role must not be NULL' USING ERRCODE = '22004';
     END IF;
-    -- A GRANT rewrites the table's pg_class row, and a VACUUM of it
-    -- (autovacuum too) then waits for this transaction when it stores its
-    -- statistics (PostgreSQL 15.9 on); a settings change later in this
-    -- transaction would wait for that VACUUM's lock: a deadlock.  Keep VACUUM
-    -- of the one table prio locks EXCLUSIVE out until this transaction ends.
-    LOCK TABLE @extschema@.customer_state IN SHARE UPDATE EXCLUSIVE MODE;
     EXECUTE pg_catalog.format('GRANT USAGE ON SCHEMA @extschema@ TO %s', role);
     -- the views are security_invoker: readers need their base tables too
     EXECUTE pg_catalog.format(

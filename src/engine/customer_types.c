@@ -99,10 +99,19 @@ static Relation
 open_attribute_index(const char *index, Relation rel, AttrNumber attributes, const char *name)
 {
 	Relation	idx = PrioOpenIndex(index, rel, 0, 0);
-	List	   *exprs = RelationGetIndexExpressions(idx);
-	OpExpr	   *op = list_length(exprs) == 1 ? (OpExpr *) linitial(exprs) : NULL;
+	List	   *exprs;
+	OpExpr	   *op;
 	Var		   *var;
 	Const	   *c;
+
+	/* an invalid index (a failed concurrent build) would miss rows */
+	if (!idx->rd_index->indisvalid || !idx->rd_index->indisready)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("index " PRIO_SCHEMA ".%s is not valid", index),
+				 errhint("REINDEX INDEX " PRIO_SCHEMA ".%s;", index)));
+	exprs = RelationGetIndexExpressions(idx);
+	op = list_length(exprs) == 1 ? (OpExpr *) linitial(exprs) : NULL;
 
 	if (op == NULL || !IsA(op, OpExpr) || op->opfuncid != F_JSONB_OBJECT_FIELD_TEXT ||
 		list_length(op->args) != 2 || !IsA(linitial(op->args), Var) ||

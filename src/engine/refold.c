@@ -345,6 +345,8 @@ PrioReplay(StateWriter *w, PrioFacts *f, PrioEvent *ev, int n, const PrioConfig 
 			PrioTypesHeld(&held, f, cfg, ev[i].at, &in);
 		prio_evaluate(&e, f, &held, answers, answer_null, created_at, &cfg->settings, cfg->breaks,
 					  cfg->nbreaks, ev[i].at);
+		if (held.types != NULL)
+			pfree(held.types);
 		t[0] = e.tier;
 		t[1] = '\0';
 		st = prio_stage_names[e.stage];

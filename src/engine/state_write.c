@@ -854,8 +854,9 @@ StateWriterFlush(StateWriter *w)
 		{
 			if (w->quiet[h])
 				continue;		/* replayed: of the past */
-			Async_Notify("prio_tier_change",
-						 SPI_getvalue(SPI_tuptable->vals[h], SPI_tuptable->tupdesc, 1));
+			if (prio_notify)
+				Async_Notify("prio_tier_change",
+							 SPI_getvalue(SPI_tuptable->vals[h], SPI_tuptable->tupdesc, 1));
 			notified++;
 		}
 		SPI_freetuptable(SPI_tuptable);

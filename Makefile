@@ -21,13 +21,15 @@ override PG_CPPFLAGS += -I$(srcdir)/src -I$(srcdir)/src/rules -I$(srcdir)/src/en
 INSTALL_PARTS = $(sort $(wildcard sql/install/*.sql))
 # The upgrade to the version in development is built too, while it is
 # unreleased (sql/upgrade/0.4--0.5/10_begin.sql says how): its changes, the
-# install parts new in it (NEW_IN_0_5), verbatim, then recompute()/track()/
-# untrack(), explain(), followup and the role functions as they install.
+# install parts new in it (NEW_IN_0_5) and the removed-rows functions,
+# verbatim, then refresh(), recompute()/track()/untrack(), explain(),
+# followup and the role functions as they install.
 UPGRADE_DIR = sql/upgrade/0.4--0.5
 NEW_IN_0_5  = sql/install/86_deals.sql sql/install/87_types.sql sql/install/88_playbooks.sql \
               sql/install/89_labels.sql sql/install/92_channel.sql sql/install/94_reactivation.sql
-UPGRADE_PARTS = $(sort $(wildcard $(UPGRADE_DIR)/[1-4]*.sql)) $(NEW_IN_0_5) \
-                $(sort $(wildcard $(UPGRADE_DIR)/[5-8]*.sql)) sql/install/93_sources_api.sql \
+UPGRADE_PARTS = $(sort $(wildcard $(UPGRADE_DIR)/[1-4]*.sql)) sql/install/08_config_removed.sql \
+                $(NEW_IN_0_5) $(sort $(wildcard $(UPGRADE_DIR)/[5-8]*.sql)) \
+                sql/install/81_refresh_function.sql sql/install/93_sources_api.sql \
                 sql/install/94_explain.sql \
                 sql/install/95_followup.sql sql/install/97_roles.sql $(UPGRADE_DIR)/99_end.sql
 DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql sql/$(EXTENSION)--0.4--0.5.sql

@@ -1,9 +1,47 @@
 ------------------------------------------------------------------------
 -- The entry points over the event sources: recompute() (rebuild from the
 -- sources), track() and untrack() (attach and detach an application's
--- table).  Their own part: the update to a new version drops them first
--- and creates them once from here, whatever the version adds to them.
+-- table), and where a tracked table's errors are noted.  Their own part:
+-- the update to a new version drops them first and creates them once from
+-- here, whatever the version adds to them.
 ------------------------------------------------------------------------
+
+-- prio.sources.last_error is bookkeeping: writers of a tracked table must
+-- never wait for each other on it, nor fail on it.  A row another writer is
+-- noting an error in is skipped (SKIP LOCKED); one changed since this
+-- transaction's snapshot (REPEATABLE READ) is left as it is; in a
+-- SERIALIZABLE transaction nothing is written (two writers both noting an
+-- error would be a read/write cycle, failing one of them at COMMIT).  The
+-- WARNING is raised in every case.
+CREATE FUNCTION @extschema@._track_note_error(source_id integer, message text)
+RETURNS void
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    -- (0.5) the sources that noted an error in this transaction, for
+    -- prio.recompute(): it clears the last error of a table it read again
+    -- without noting one
+    PERFORM pg_catalog.set_config('prio.track_errors_noted',
+                coalesce(pg_catalog.current_setting('prio.track_errors_noted', true), ',')
+                OPERATOR(pg_catalog.||) _track_note_error.source_id::text OPERATOR(pg_catalog.||) ',', true);
+    IF pg_catalog.current_setting('transaction_isolation') OPERATOR(pg_catalog.=) 'serializable' THEN
+        RETURN;
+    END IF;
+    BEGIN
+        UPDATE @extschema@.sources s SET last_error = message, last_error_at = pg_catalog.now()
+         WHERE s.source_id OPERATOR(pg_catalog.=) (SELECT l.source_id FROM @extschema@.sources l
+                                                   WHERE l.source_id OPERATOR(pg_catalog.=) _track_note_error.source_id
+                                                   FOR UPDATE SKIP LOCKED);
+    EXCEPTION WHEN serialization_failure THEN
+        NULL;
+    END;
+END
+$$;
+COMMENT ON FUNCTION @extschema@._track_note_error(integer, text) IS
+'Internal: notes the error that kept a change of a tracked table from reaching prio in prio.sources.last_error, unless that would make the writer wait or fail (another writer noting one, a newer version than its snapshot, a SERIALIZABLE transaction); (0.5) and, for prio.recompute(), that the source noted one in this transaction (the setting prio.track_errors_noted).';
+REVOKE ALL ON FUNCTION @extschema@._track_note_error(integer, text) FROM PUBLIC;
 
 CREATE FUNCTION @extschema@.recompute(customer_id bigint DEFAULT NULL)
 RETURNS integer

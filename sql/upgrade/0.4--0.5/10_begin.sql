@@ -7,8 +7,9 @@
 --   sql/upgrade/0.4--0.5/99_end.sql   privileges and typed views given back,
 --                                     everyone folded again
 --
--- prio.followup, explain(bigint), recompute(), track(), untrack() and the
--- grant_* functions, which every feature extends, are dropped here and
+-- prio.followup, explain(bigint), recompute(), track(), untrack(),
+-- _track_note_error(), refresh() and the grant_* functions, which features
+-- extend, are dropped here and
 -- created once, near the end, from their install parts, so no part needs to: followup's privileges (of the
 -- view and of its columns) and the functions' are given back after, and the
 -- typed follow-up views of tracked customers tables (prio.followup_<table>)
@@ -90,7 +91,9 @@ SELECT pg_catalog.set_config('prio.upgrade_acl_' OPERATOR(pg_catalog.||) p.prona
                                                 '@extschema@.grant_admin(regrole)'::pg_catalog.regprocedure,
                                                 '@extschema@.recompute(bigint)'::pg_catalog.regprocedure,
                                                 '@extschema@.track(regclass, text, jsonb)'::pg_catalog.regprocedure,
-                                                '@extschema@.untrack(regclass)'::pg_catalog.regprocedure]);
+                                                '@extschema@.untrack(regclass)'::pg_catalog.regprocedure,
+                                                '@extschema@._track_note_error(integer, text)'::pg_catalog.regprocedure,
+                                                '@extschema@.refresh(timestamptz)'::pg_catalog.regprocedure]);
 DROP FUNCTION @extschema@.explain(bigint);
 DROP FUNCTION @extschema@.grant_admin(regrole);
 DROP FUNCTION @extschema@.grant_writer(regrole);
@@ -98,3 +101,5 @@ DROP FUNCTION @extschema@.grant_reader(regrole);
 DROP FUNCTION @extschema@.recompute(bigint);
 DROP FUNCTION @extschema@.track(regclass, text, jsonb);
 DROP FUNCTION @extschema@.untrack(regclass);
+DROP FUNCTION @extschema@._track_note_error(integer, text);
+DROP FUNCTION @extschema@.refresh(timestamptz);

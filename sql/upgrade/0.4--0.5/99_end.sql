@@ -48,7 +48,8 @@ SELECT @extschema@.upgrade_regrant(pg_catalog.format('FUNCTION @extschema@.%s(%s
                                    NULLIF(pg_catalog.current_setting('prio.upgrade_acl_' OPERATOR(pg_catalog.||) f.name), '')::pg_catalog.aclitem[])
   FROM (VALUES ('explain', 'bigint'), ('grant_reader', 'regrole'), ('grant_writer', 'regrole'),
                ('grant_admin', 'regrole'), ('recompute', 'bigint'), ('track', 'regclass, text, jsonb'),
-               ('untrack', 'regclass')) AS f(name, args);
+               ('untrack', 'regclass'), ('_track_note_error', 'integer, text'),
+               ('refresh', 'timestamptz')) AS f(name, args);
 
 -- A role 0.4's grant_reader, grant_writer or grant_admin gave to (SELECT on
 -- customer_state, INSERT on activities, UPDATE on settings: what each gave)

@@ -702,6 +702,12 @@ SELECT e -> 'at' AS at, e -> 'kind' AS kind, e -> 'channel' AS channel
   FROM jsonb_array_elements(prio.explain('crm.chaccts', 1) -> 'events' -> 0 -> 'latest') e;
 SELECT prio.recompute() AS fixed_with_channels;
 SELECT prio.untrack('crm.chcalls');
+-- a channel expression that fails on a row (it runs only for explain(),
+-- never on a write): explain() still answers, that table noted as not read
+SELECT prio.track('crm.chcalls', 'activities', '{"customer": "acct", "customers": "crm.chaccts", "kind": "what", "at": "at", "channel": "upper(via)::integer::text"}');
+SELECT s ->> 'source' AS source, s -> 'latest' AS latest, s ->> 'note' AS note
+  FROM jsonb_array_elements(prio.explain('crm.chaccts', 1) -> 'events') s;
+SELECT prio.untrack('crm.chcalls');
 -- Bad input: the channel mapping is checked at track() (42703, 42804,
 -- 22023, 42601), never on the application's write; nothing half-done.
 CREATE TABLE crm.chcalls2 (acct integer, what text, at timestamptz, via text, code integer);

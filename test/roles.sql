@@ -2,7 +2,7 @@
 -- activities, an admin also owns the configuration and refresh; nobody but
 -- prio's triggers writes customer_state or tier_history.
 BEGIN;
-SELECT plan(37);
+SELECT plan(40);
 -- A (auto)vacuum waits for a transaction that changed the table's pg_class
 -- row (PostgreSQL 15.9 on), as the grants below do; the settings change
 -- below, whose LOCK ... EXCLUSIVE then waited for that vacuum, deadlocked
@@ -32,6 +32,10 @@ SELECT is((SELECT tier FROM prio.customer_state WHERE customer_id = 88001), 'A',
 SELECT throws_ok($$UPDATE prio.settings SET intent_threshold = 1$$, '42501', NULL, 'writer: cannot change settings');
 SELECT throws_ok($$UPDATE prio.customer_state SET tier = 'A'$$, '42501', NULL, 'writer: cannot write tiers directly');
 SELECT throws_ok($$INSERT INTO prio.tier_history (customer_id, changed_at) VALUES (88001, now())$$, '42501', NULL, 'writer: cannot write history');
+SELECT lives_ok($$INSERT INTO prio.deals (customer_id, stage, amount) VALUES (88001, 'quote', 100)$$, 'writer: records a deal');
+SELECT throws_ok($$INSERT INTO prio.deals (customer_id, created_at, source, deal_key) VALUES (88001, now() + interval '300 days', 'prio.customers'::regclass, 'x')$$,
+                 '42501', NULL, 'writer: cannot forge a tracked table''s deal (source and deal_key are prio.track()''s), so cannot date one beyond the one-day rule');
+SELECT throws_ok($$UPDATE prio.deals SET deal_key = 'x' WHERE customer_id = 88001$$, '42501', NULL, 'writer: nor turn a deal into a tracked one');
 SELECT throws_ok($$SET prio.notify = off$$, '42501', NULL, 'writer: cannot silence the tier-change notifications others listen to (prio.notify is a superuser''s setting)');
 RESET ROLE;
 

@@ -230,15 +230,16 @@ BEGIN
         RAISE EXCEPTION 'prio.deals_changed() is a statement trigger of prio.deals only'
             USING ERRCODE = '39P01';
     END IF;
-    -- a deal of prio.deals itself dated more than a day ahead is refused, as
-    -- an activity is (a tracked table's deal is mirrored whatever its date:
-    -- the application's write never fails because of prio)
+    -- a deal of prio.deals itself dated more than a day (24 hours, whatever
+    -- the time zone) ahead is refused, as an activity is (a tracked table's
+    -- deal is mirrored whatever its date: the application's write never fails
+    -- because of prio; only prio writes source, grant_writer gives no more)
     IF TG_OP OPERATOR(pg_catalog.=) ANY ('{INSERT,UPDATE}'::text[]) THEN
         SELECT n.deal_id, n.customer_id, x.col, x.at INTO v_bad
           FROM new_rows n,
                LATERAL (VALUES (1, 'created_at', n.created_at), (2, 'closed_at', n.closed_at)) x(i, col, at)
          WHERE n.source IS NULL
-           AND x.at OPERATOR(pg_catalog.>) (pg_catalog.now() OPERATOR(pg_catalog.+) '1 day'::pg_catalog.interval)
+           AND x.at OPERATOR(pg_catalog.>) (pg_catalog.now() OPERATOR(pg_catalog.+) '24 hours'::pg_catalog.interval)
          ORDER BY n.deal_id, x.i
          LIMIT 1;
         IF FOUND THEN

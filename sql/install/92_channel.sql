@@ -73,9 +73,15 @@ BEGIN
                 INTO v_events USING customer_id;
             v := v OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_object(
                      'source', v_src.source, 'latest', v_events));
-        EXCEPTION WHEN insufficient_privilege THEN
-            v := v OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_object(
-                     'source', v_src.source, 'latest', NULL, 'note', 'not read: ' OPERATOR(pg_catalog.||) SQLERRM));
+        EXCEPTION
+            WHEN transaction_rollback OR insufficient_resources OR program_limit_exceeded
+                 OR operator_intervention OR system_error OR lock_not_available OR query_canceled THEN
+                RAISE;
+            -- no privilege, or a row the mapping cannot convert (the
+            -- channel's expression runs only here, never on a write)
+            WHEN OTHERS THEN
+                v := v OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_object(
+                         'source', v_src.source, 'latest', NULL, 'note', 'not read: ' OPERATOR(pg_catalog.||) SQLERRM));
         END;
     END LOOP;
     RETURN v;

@@ -19,13 +19,17 @@ LANGUAGE plpgsql
 VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+    v_noted text := coalesce(pg_catalog.current_setting('prio.track_errors_noted', true), ',');
 BEGIN
     -- (0.5) the sources that noted an error in this transaction, for
     -- prio.recompute(): it clears the last error of a table it read again
-    -- without noting one
-    PERFORM pg_catalog.set_config('prio.track_errors_noted',
-                coalesce(pg_catalog.current_setting('prio.track_errors_noted', true), ',')
-                OPERATOR(pg_catalog.||) _track_note_error.source_id::text OPERATOR(pg_catalog.||) ',', true);
+    -- without noting one (each source once)
+    IF pg_catalog.strpos(v_noted, ',' OPERATOR(pg_catalog.||) _track_note_error.source_id::text
+                                      OPERATOR(pg_catalog.||) ',') OPERATOR(pg_catalog.=) 0 THEN
+        PERFORM pg_catalog.set_config('prio.track_errors_noted',
+                    v_noted OPERATOR(pg_catalog.||) _track_note_error.source_id::text OPERATOR(pg_catalog.||) ',', true);
+    END IF;
     IF pg_catalog.current_setting('transaction_isolation') OPERATOR(pg_catalog.=) 'serializable' THEN
         RETURN;
     END IF;

@@ -40,7 +40,10 @@ BEGIN
     PERFORM @extschema@.grant_reader(role);
     EXECUTE pg_catalog.format('GRANT INSERT, UPDATE, DELETE ON @extschema@.customers TO %s', role);
     EXECUTE pg_catalog.format('GRANT SELECT, INSERT, UPDATE, DELETE ON @extschema@.activities TO %s', role);
-    EXECUTE pg_catalog.format('GRANT INSERT, UPDATE, DELETE ON @extschema@.deals TO %s', role);
+    -- deals, but not source and deal_key: only prio.track() mirrors a deal
+    EXECUTE pg_catalog.format('GRANT INSERT (customer_id, owner, stage, amount, expected_close, created_at, closed_at),'
+                              ' UPDATE (customer_id, owner, stage, amount, expected_close, created_at, closed_at),'
+                              ' DELETE ON @extschema@.deals TO %s', role);
     -- (0.5) a manual key-customer type tag adds or removes a type
     EXECUTE pg_catalog.format('GRANT INSERT, UPDATE, DELETE ON @extschema@.customer_type_tags TO %s', role);
 END

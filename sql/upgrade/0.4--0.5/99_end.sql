@@ -78,8 +78,10 @@ BEGIN
                                   ' @extschema@.key_customers, @extschema@.reactivation, @extschema@.deals,'
                                   ' @extschema@.deal_stages, @extschema@.value_signals TO %s', r.role);
         IF r.level OPERATOR(pg_catalog.>=) 2 THEN   -- grant_writer's
-            EXECUTE pg_catalog.format('GRANT INSERT, UPDATE, DELETE ON @extschema@.customer_type_tags,'
-                                      ' @extschema@.deals TO %s', r.role);
+            EXECUTE pg_catalog.format('GRANT INSERT, UPDATE, DELETE ON @extschema@.customer_type_tags TO %s', r.role);
+            EXECUTE pg_catalog.format('GRANT INSERT (customer_id, owner, stage, amount, expected_close, created_at, closed_at),'
+                                      ' UPDATE (customer_id, owner, stage, amount, expected_close, created_at, closed_at),'
+                                      ' DELETE ON @extschema@.deals TO %s', r.role);
         END IF;
         IF r.level OPERATOR(pg_catalog.=) 3 THEN    -- grant_admin's
             EXECUTE pg_catalog.format('GRANT INSERT, UPDATE, DELETE ON @extschema@.labels, @extschema@.customer_types,'

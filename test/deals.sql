@@ -5,7 +5,7 @@
 --   recency {7,30,90,180} days, frequency {1,2,3,5}, monetary {100,500,1000,5000}.
 -- Customers 1901.. (owner 'deals'); times are relative to now().
 BEGIN;
-SELECT plan(84);
+SELECT plan(86);
 
 UPDATE prio.settings
    SET r_breaks = '{7,30,90,180}', f_breaks = '{1,2,3,5}', m_breaks = '{100,500,1000,5000}',
@@ -314,6 +314,12 @@ SELECT is((SELECT count(*)::int FROM prio.customer_state
 SELECT is((SELECT tier FROM prio.customer_state WHERE customer_id = 1910), 'D',
     'TRUNCATE prio.deals: the customers are re-tiered in the same transaction');
 SELECT is(prio.recompute(), 0, 'live == rebuild after TRUNCATE');
+-- recompute() of everyone looks at the customers with deals or with deal
+-- facts stored: one without deals whose facts were set wrong is fixed too
+UPDATE prio.customer_state SET pipeline = 5, deal_outcome = 'won', last_deal_at = now() WHERE customer_id = 1911;
+SELECT is(prio.recompute(), 1, 'recompute(): a customer without deals whose deal facts were set wrong by hand is counted');
+SELECT results_eq($$SELECT pipeline, open_deals, deal_outcome, last_deal_at FROM prio.customer_state WHERE customer_id = 1911$$,
+    $$VALUES (0::numeric, 0, NULL::text, NULL::timestamptz)$$, 'recompute(): and its deal facts are those of no deals again');
 
 ------------------------------------------------------------------------
 -- 5b. the key_type value signal: a key-customer type that implies value

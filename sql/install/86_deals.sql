@@ -159,6 +159,15 @@ BEGIN
     IF ids IS NULL THEN
         -- everyone: as a rebuild of everyone, with the writers held off
         LOCK TABLE @extschema@.customer_state IN EXCLUSIVE MODE;
+        -- of whom only those with deals, or with deal facts stored, can
+        -- change (anyone else's facts are 0 and NULLs, and stay so): the
+        -- statement below then looks up their deals only, not everyone's
+        ids := ARRAY(SELECT d.customer_id FROM @extschema@.deals d
+                     UNION
+                     SELECT s.customer_id FROM @extschema@.customer_state s
+                      WHERE s.open_deals IS DISTINCT FROM 0 OR s.funnel_stage IS NOT NULL
+                         OR s.pipeline IS DISTINCT FROM 0 OR s.last_deal_at IS NOT NULL
+                         OR s.deal_closed_at IS NOT NULL OR s.deal_outcome IS NOT NULL);
     ELSE
         -- the customers rows, then the state rows, in customer_id order: the engine's lock order
         PERFORM 1 FROM @extschema@.customers c
@@ -196,7 +205,7 @@ BEGIN
                WHERE d.customer_id OPERATOR(pg_catalog.=) s.customer_id AND ds.outcome IS NOT NULL
                ORDER BY coalesce(d.closed_at, d.created_at) DESC, d.deal_id DESC
                LIMIT 1) l ON true
-         WHERE ids IS NULL OR s.customer_id OPERATOR(pg_catalog.=) ANY (ids))
+         WHERE s.customer_id OPERATOR(pg_catalog.=) ANY (ids))
     UPDATE @extschema@.customer_state s
        SET open_deals = f.open_deals, funnel_stage = f.funnel_stage, pipeline = f.pipeline,
            last_deal_at = f.last_deal_at, deal_closed_at = f.deal_closed_at,

@@ -445,12 +445,13 @@ PrioStoredTypes(PrioHeldTypes *h, int64 customer_id, const PrioConfig *cfg)
 /* ---------------------------------------------------------------- sweeps */
 
 /*
- * A sweep evaluates everyone: instead of one statement per customer, what
+ * A sweep evaluates everyone: instead of index scans per customer, what
  * the conditions read besides the facts is read once, with the sweep's
  * snapshot -- the customers' attributes and keys (of those that have any),
- * the manual tags, who names whom as parent company or referrer, the open
- * pipeline values -- into sorted arrays, and looked up per customer.  The
- * same inputs as PrioTypeInputsRead() gives, so the same types.  Memory:
+ * the manual tags, who names whom as parent company or referrer -- into
+ * sorted arrays, and looked up per customer (the open pipeline value is
+ * the facts' stored one, as per customer).  The same inputs as
+ * PrioTypeInputsRead() gives, so the same types.  Memory:
  * the attributes and keys of every customer that has them.
  */
 typedef struct TypeCustomer
@@ -473,15 +474,9 @@ typedef struct TypeRelated
 	int64		id;				/* by this customer */
 } TypeRelated;
 
-typedef struct TypePipeline
-{
-	int64		id;
-	double		value;
-} TypePipeline;
-
 /* first_at_or_after() reads the id each of these starts with */
-StaticAssertDecl(offsetof(TypeCustomer, id) == 0 && offsetof(TypeTag, id) == 0 &&
-				 offsetof(TypePipeline, id) == 0, "id leads the batch's arrays");
+StaticAssertDecl(offsetof(TypeCustomer, id) == 0 && offsetof(TypeTag, id) == 0,
+				 "id leads the batch's arrays");
 
 struct PrioTypeBatch
 {
@@ -491,8 +486,6 @@ struct PrioTypeBatch
 	int			ntags;
 	TypeRelated *related;		/* by key (bytes), id */
 	int			nrelated;
-	TypePipeline *pipeline;		/* by id; only those not 0 */
-	int			npipeline;
 };
 
 static SPITupleTable *
@@ -520,7 +513,6 @@ PrioTypeBatchBegin(const PrioConfig *cfg, Snapshot snapshot)
 	MemoryContext cxt = CurrentMemoryContext;
 	PrioTypeBatch *b;
 	SPITupleTable *tt;
-	Oid			state;
 	bool		isnull;
 
 	prio_config_types(cfg);
@@ -577,26 +569,6 @@ PrioTypeBatchBegin(const PrioConfig *cfg, Snapshot snapshot)
 	}
 	SPI_freetuptable(tt);
 
-	state = get_relname_relid("customer_state", get_namespace_oid(PRIO_SCHEMA, false));
-	if (OidIsValid(state) && get_attnum(state, "pipeline") != InvalidAttrNumber)
-	{
-		tt = batch_query("SELECT s.customer_id, s.pipeline::pg_catalog.float8"
-						 "  FROM " PRIO_SCHEMA ".customer_state s"
-						 " WHERE s.pipeline IS NOT NULL"
-						 "   AND s.pipeline::pg_catalog.float8 OPERATOR(pg_catalog.<>) 0"
-						 " ORDER BY s.customer_id", snapshot);
-		MemoryContextSwitchTo(cxt);
-		b->npipeline = SPI_processed;
-		b->pipeline = palloc(sizeof(TypePipeline) * Max(b->npipeline, 1));
-		for (int i = 0; i < b->npipeline; i++)
-		{
-			b->pipeline[i].id = DatumGetInt64(SPI_getbinval(tt->vals[i], tt->tupdesc, 1, &isnull));
-			b->pipeline[i].value = DatumGetFloat8(SPI_getbinval(tt->vals[i], tt->tupdesc, 2, &isnull));
-			if (isnan(b->pipeline[i].value) || isinf(b->pipeline[i].value))
-				b->pipeline[i].value = 0.0;
-		}
-		SPI_freetuptable(tt);
-	}
 	MemoryContextSwitchTo(cxt);
 	return b;
 }
@@ -662,14 +634,6 @@ related_count(const PrioTypeBatch *b, const char *key, int64 id)
 	return n;
 }
 
-static double
-pipeline_of(const PrioTypeBatch *b, int64 id)
-{
-	int			lo = first_at_or_after(b->pipeline, b->npipeline, sizeof(TypePipeline), id);
-
-	return lo < b->npipeline && b->pipeline[lo].id == id ? b->pipeline[lo].value : 0.0;
-}
-
 static Datum
 tag_array(const PrioTypeBatch *b, int from, int64 id, bool add)
 {
@@ -688,7 +652,6 @@ PrioCustomerTypesBatch(PrioHeldTypes *h, const PrioFacts *f, const PrioConfig *c
 					   TimestampTz as_of, const PrioTypeBatch *b)
 {
 	PrioTypeInputs in;
-	PrioTypeFacts tf;
 	char		idkey[32];
 	const char *customer_key = NULL;
 	const TypeCustomer *c;
@@ -717,25 +680,12 @@ PrioCustomerTypesBatch(PrioHeldTypes *h, const PrioFacts *f, const PrioConfig *c
 		customer_key = idkey;
 	}
 	in.related = b->nrelated > 0 ? related_count(b, customer_key, f->customer_id) : 0;
-	in.pipeline = b->npipeline > 0 ? pipeline_of(b, f->customer_id) : 0.0;
+	in.pipeline = isnan(f->deals.pipeline) || isinf(f->deals.pipeline) ? 0.0 : f->deals.pipeline;
 	tag = b->ntags > 0 ? first_tag(b, f->customer_id) : 0;
 	if (tag < b->ntags && b->tags[tag].id == f->customer_id)
 	{
 		in.tags_add = tag_array(b, tag, f->customer_id, true);
 		in.tags_remove = tag_array(b, tag, f->customer_id, false);
 	}
-	prio_type_facts(&tf, f, as_of, in.pipeline, in.related);
-	h->types = palloc(sizeof(char *) * cfg->ntypes);
-	for (int i = 0; i < cfg->ntypes; i++)
-	{
-		bool		condition;
-		int			by_tag;
-
-		if (PrioTypeHolds(&cfg->types[i], &tf, &in, &condition, &by_tag))
-		{
-			h->types[h->ntypes++] = cfg->types[i].type;
-			if (cfg->types[i].implies_value)
-				h->implies_value = true;
-		}
-	}
+	PrioTypesHeld(h, f, cfg, as_of, &in);
 }

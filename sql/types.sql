@@ -98,6 +98,7 @@ SELECT q, pg_temp.err(q) FROM (VALUES
   ($$INSERT INTO prio.customer_type_tags (customer_id, type, add) VALUES (999999, 'active', true)$$),
   ($$INSERT INTO prio.customer_type_tags (customer_id, type, add) VALUES (901, 'active', NULL)$$),
   ($$INSERT INTO prio.customer_type_tags (customer_id, type, add, note) VALUES (901, 'active', true, repeat('x', 1001))$$),
+  ($$INSERT INTO prio.customer_type_tags (customer_id, type, add, tagged_at) VALUES (901, 'active', true, 'infinity')$$),
   ($$SELECT prio.type_facts(901, 'infinity')$$),
   ($$SELECT prio.type_facts(NULL, now())$$)
 ) AS t(q);

@@ -2,7 +2,7 @@
 -- activities, an admin also owns the configuration and refresh; nobody but
 -- prio's triggers writes customer_state or tier_history.
 BEGIN;
-SELECT plan(40);
+SELECT plan(43);
 -- A (auto)vacuum waits for a transaction that changed the table's pg_class
 -- row (PostgreSQL 15.9 on), as the grants below do; the settings change
 -- below, whose LOCK ... EXCLUSIVE then waited for that vacuum, deadlocked
@@ -36,6 +36,15 @@ SELECT lives_ok($$INSERT INTO prio.deals (customer_id, stage, amount) VALUES (88
 SELECT throws_ok($$INSERT INTO prio.deals (customer_id, created_at, source, deal_key) VALUES (88001, now() + interval '300 days', 'prio.customers'::regclass, 'x')$$,
                  '42501', NULL, 'writer: cannot forge a tracked table''s deal (source and deal_key are prio.track()''s), so cannot date one beyond the one-day rule');
 SELECT throws_ok($$UPDATE prio.deals SET deal_key = 'x' WHERE customer_id = 88001$$, '42501', NULL, 'writer: nor turn a deal into a tracked one');
+RESET ROLE;
+INSERT INTO prio.deals (customer_id, stage, amount, source, deal_key) VALUES (88001, 'quote', 50, 'prio.customers'::regclass, 'mirrored-1');
+SET ROLE prio_t_writer;
+SELECT throws_ok($$UPDATE prio.deals SET created_at = now() + interval '50 years' WHERE deal_key = 'mirrored-1'$$, '42501', NULL,
+                 'writer: cannot change a deal mirrored from a tracked table (prio.track() keeps it equal to its row), so cannot date it beyond the one-day rule');
+SELECT lives_ok($$DELETE FROM prio.deals WHERE deal_key = 'mirrored-1'$$, 'writer: a DELETE of a mirrored deal ...');
+RESET ROLE;
+SELECT is((SELECT count(*)::int FROM prio.deals WHERE deal_key = 'mirrored-1'), 1, '... leaves it: only prio.track() deletes a mirrored deal');
+SET ROLE prio_t_writer;
 SELECT throws_ok($$SET prio.notify = off$$, '42501', NULL, 'writer: cannot silence the tier-change notifications others listen to (prio.notify is a superuser''s setting)');
 RESET ROLE;
 

@@ -129,6 +129,17 @@ ALTER TABLE @extschema@.deals ENABLE ROW LEVEL SECURITY;
 CREATE POLICY owner_isolation ON @extschema@.deals
     USING (EXISTS (SELECT 1 FROM @extschema@.customers c
                     WHERE c.customer_id OPERATOR(pg_catalog.=) deals.customer_id));
+-- A deal mirrored from a tracked table is the application's to change:
+-- prio.track() keeps it equal to its row (as the table's owner, whom row
+-- security does not restrict), nobody else changes or deletes it
+CREATE POLICY mirrored_update ON @extschema@.deals AS RESTRICTIVE FOR UPDATE
+    USING (true) WITH CHECK (source IS NULL);
+CREATE POLICY mirrored_delete ON @extschema@.deals AS RESTRICTIVE FOR DELETE
+    USING (source IS NULL);
+COMMENT ON POLICY mirrored_update ON @extschema@.deals IS
+'A deal mirrored from a tracked table (source set) is changed by prio.track() only: an UPDATE of one fails (42501).';
+COMMENT ON POLICY mirrored_delete ON @extschema@.deals IS
+'A deal mirrored from a tracked table (source set) is deleted by prio.track() only: a DELETE leaves it.';
 CREATE INDEX deals_stage_idx ON @extschema@.deals (stage);
 COMMENT ON TABLE @extschema@.deals IS 'Deals (opportunities) in flight and closed; applications INSERT, UPDATE and DELETE them and prio re-tiers their customers at once: a customer''s funnel stage is its most advanced open deal''s, its pipeline the sum of its open deals'' amounts.';
 COMMENT ON POLICY owner_isolation ON @extschema@.deals IS

@@ -85,7 +85,7 @@ CREATE TABLE @extschema@.customer_type_tags (
     add         boolean NOT NULL,
     note        text CHECK (pg_catalog.length(note) OPERATOR(pg_catalog.<=) 1000),
     tagged_by   text NOT NULL DEFAULT CURRENT_USER CHECK (pg_catalog.length(tagged_by) OPERATOR(pg_catalog.<=) 200),
-    tagged_at   timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    tagged_at   timestamptz NOT NULL DEFAULT pg_catalog.now() CHECK (pg_catalog.isfinite(tagged_at)),
     PRIMARY KEY (customer_id, type)
 );
 COMMENT ON TABLE @extschema@.customer_type_tags IS

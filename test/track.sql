@@ -56,9 +56,16 @@
 --   R22 an activities mapping's "channel" is checked at track() and read with
 --      each event by explain() from the application's table, as it is now,
 --      and checked against the customer's playbook; never scored.
+--   R23 an INSERT of a few rows into an activities table mapped by plain columns
+--      (read without the events query) folds the events the query gives: after
+--      single-row INSERTs (NULL and unknown customers, kinds and times, infinite
+--      times, NaN and infinite amounts, refunds, planned touches) and multi-row
+--      INSERTs with ties at one instant, the live state equals recompute(); the
+--      writer's settings (TimeZone, DateStyle, extra_float_digits, search_path)
+--      are as they were after every kind of write.
 -- Runs inside one transaction and rolls back.
 BEGIN;
-SELECT plan(86);
+SELECT plan(92);
 SET LOCAL client_min_messages = warning;
 
 CREATE SCHEMA trk;
@@ -570,6 +577,75 @@ SELECT is((SELECT string_agg((c ->> 'channel') || '=' || (c ->> 'in_playbook'), 
 SELECT is(prio.recompute(), 0, 'R22 ... and the live state equals recompute()''s');
 SELECT prio.untrack('trk.che');
 SELECT prio.untrack('trk.chp');
+
+-- R23: the events of a few rows read without the query
+CREATE TABLE trk.fa (id text PRIMARY KEY, name text);
+CREATE TABLE trk.fe (acc text, what text, at timestamptz, amount numeric);
+CREATE INDEX ON trk.fe (acc);
+INSERT INTO trk.fa SELECT 'fa' || i, 'fa ' || i FROM generate_series(1, 40) i;
+SELECT prio.track('trk.fa', 'customers', '{"key": "id", "name": "name"}');
+SELECT prio.track('trk.fe', 'activities', '{"customer": "acc", "kind": "what", "at": "at", "amount": "amount", "customers": "trk.fa"}');
+CREATE FUNCTION pg_temp.settings() RETURNS text LANGUAGE sql AS
+$$SELECT concat_ws('|', current_setting('TimeZone'), current_setting('DateStyle'), current_setting('extra_float_digits'),
+                   current_setting('search_path'), current_setting('row_security'))$$;
+SET LOCAL TimeZone = 'Asia/Tokyo';
+SET LOCAL DateStyle = 'SQL, DMY';
+SET LOCAL extra_float_digits = 0;
+SET LOCAL row_security = on;
+SELECT set_config('search_path', 'trk, ' || current_setting('search_path'), true);
+CREATE TEMP TABLE fe_settings AS SELECT pg_temp.settings() AS s;
+SELECT setseed(0.23);
+DO $$
+BEGIN
+    FOR i IN 1 .. 300 LOOP
+        INSERT INTO trk.fe VALUES (
+            CASE WHEN random() < 0.03 THEN NULL WHEN random() < 0.03 THEN 'nobody' ELSE 'fa' || (1 + (random() * 39)::int) END,
+            (ARRAY['purchase', 'inquiry', 'reply', 'visit', 'rejected', 'email', 'no_such_kind', NULL])[1 + (random() * 7)::int],
+            CASE WHEN random() < 0.02 THEN NULL WHEN random() < 0.02 THEN 'infinity'::timestamptz
+                 WHEN random() < 0.02 THEN '-infinity'::timestamptz WHEN random() < 0.03 THEN now() + interval '2 days'
+                 ELSE date_trunc('day', now()) - ((random() * 30)::int || ' days')::interval END,
+            CASE WHEN random() < 0.05 THEN 'NaN'::numeric WHEN random() < 0.05 THEN 'Infinity'::numeric
+                 WHEN random() < 0.05 THEN '-Infinity'::numeric WHEN random() < 0.1 THEN NULL
+                 WHEN random() < 0.1 THEN -(random() * 50)::int ELSE (random() * 1000)::numeric / 7 END);
+    END LOOP;
+END $$;
+SELECT is(pg_temp.settings(), (SELECT s FROM fe_settings), 'R23 single-row INSERTs leave the writer''s settings as they were');
+-- customers new to activities, each a statement of events at one instant
+INSERT INTO trk.fa SELECT 'fa' || i, 'fa ' || i FROM generate_series(41, 60) i;
+DO $$
+BEGIN
+    FOR i IN 1 .. 6 LOOP
+        INSERT INTO trk.fe
+        SELECT 'fa' || (41 + (random() * 19)::int),
+               (ARRAY['purchase', 'inquiry', 'reply', 'rejected', 'proposal', 'contract'])[1 + (random() * 5)::int],
+               date_trunc('hour', now()) - interval '1 hour' + i * interval '1 minute',
+               CASE WHEN random() < 0.2 THEN NULL WHEN random() < 0.1 THEN 'NaN'::numeric ELSE (random() * 300)::int END
+          FROM generate_series(1, 40);
+    END LOOP;
+END $$;
+-- the same two events at one instant, in either order of the rows
+INSERT INTO trk.fa VALUES ('fa61', 'fa 61'), ('fa62', 'fa 62');
+INSERT INTO trk.fe VALUES ('fa61', 'email', date_trunc('hour', now()) - interval '1 day', NULL),
+                          ('fa62', 'email', date_trunc('hour', now()) - interval '1 day', NULL);
+INSERT INTO trk.fe VALUES ('fa61', 'rejected', date_trunc('hour', now()) - interval '2 hours', NULL),
+                          ('fa61', 'email_open', date_trunc('hour', now()) - interval '2 hours', 5),
+                          ('fa62', 'email_open', date_trunc('hour', now()) - interval '2 hours', 5),
+                          ('fa62', 'rejected', date_trunc('hour', now()) - interval '2 hours', NULL);
+SELECT is((SELECT s.stage || ' ' || round(s.intent::numeric, 9) FROM prio.customers c JOIN prio.customer_state s USING (customer_id)
+            WHERE c.source = 'trk.fa'::regclass AND c.customer_key = 'fa61'),
+          (SELECT s.stage || ' ' || round(s.intent::numeric, 9) FROM prio.customers c JOIN prio.customer_state s USING (customer_id)
+            WHERE c.source = 'trk.fa'::regclass AND c.customer_key = 'fa62'),
+          'R23 events at one instant are folded in one order (the query''s tiebreak), whatever the order of the rows');
+UPDATE trk.fe SET amount = amount + 1 WHERE acc = 'fa3';
+SELECT is(pg_temp.settings(), (SELECT s FROM fe_settings), 'R23 ... as do multi-row INSERTs and UPDATEs');
+RESET search_path;
+SELECT is((SELECT last_error FROM prio.tracked WHERE source = 'trk.fe'::regclass), NULL,
+          'R23 no INSERT failed on prio''s side');
+CREATE TEMP TABLE fe_live AS SELECT pg_temp.state_print() AS p;
+SELECT is(prio.recompute(), 0, 'R23 the live facts equal recompute()''s');
+SELECT is(pg_temp.state_print(), (SELECT p FROM fe_live), 'R23 ... and so do stage and tier (ties at one instant folded in the query''s order)');
+SELECT prio.untrack('trk.fe');
+SELECT prio.untrack('trk.fa');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -143,20 +143,13 @@ RETURNS trigger
 AS 'MODULE_PATHNAME', 'prio_source_changed'
 LANGUAGE C
 SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-SET jit = off
--- never a policy of the application's table, run as prio's owner
-SET row_security = off
--- the compiled SQL is parsed here, in the writer's session: its string
--- and array constants must read as track() wrote them (with
--- standard_conforming_strings off a backslash would end a constant early
--- and let a mapping's text become SQL run as prio's owner)
-SET standard_conforming_strings = on
-SET array_nulls = on
-SET TimeZone = 'UTC'
-SET DateStyle = 'ISO, YMD'
-SET IntervalStyle = 'postgres'
-SET extra_float_digits = 3;
+-- (0.5) Only the search path: the C sets what the compiled SQL needs
+-- before it runs any of it (no policy of the application's table, run as
+-- prio's owner; string and array constants read as track() wrote them;
+-- one time zone and output style: track.c, PrioTrackedParseBegin()).  A
+-- single-row INSERT of an activities table mapped by plain columns runs
+-- none, and sets none.
+SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION @extschema@.source_changed() IS
 'Statement trigger of every tracked table (argument: its source_id): runs the SQL prio.track() compiled for the operation over the transition tables, keeping prio''s mirror of the table live.  Never fails the application''s write for prio''s sake: an error is recorded (prio.tracked.last_error) and raised as a WARNING.';
 REVOKE ALL ON FUNCTION @extschema@.source_changed() FROM PUBLIC;

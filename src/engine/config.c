@@ -415,8 +415,9 @@ prio_config_forget(void)
 	config_generation++;
 }
 
+/* The index of kind name in c->kinds, or -1: not a kind prio knows */
 int
-prio_kind_index(const PrioConfig *c, const char *name, int len, int hint)
+prio_kind_find(const PrioConfig *c, const char *name, int len, int hint)
 {
 	/* rows of one statement tend to repeat a kind: try the hint first */
 	if (hint >= 0 && hint < c->nkinds && c->kinds[hint].namelen == len &&
@@ -425,6 +426,16 @@ prio_kind_index(const PrioConfig *c, const char *name, int len, int hint)
 	for (int i = 0; i < c->nkinds; i++)
 		if (c->kinds[i].namelen == len && memcmp(c->kinds[i].name, name, len) == 0)
 			return i;
+	return -1;
+}
+
+int
+prio_kind_index(const PrioConfig *c, const char *name, int len, int hint)
+{
+	int			i = prio_kind_find(c, name, len, hint);
+
+	if (i >= 0)
+		return i;
 	/* the foreign key makes this unreachable */
 	ereport(ERROR,
 			(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),

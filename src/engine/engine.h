@@ -67,6 +67,7 @@ extern const PrioConfig *prio_config(PrioApiVersion api);
 extern void prio_config_types(const PrioConfig *c);
 extern void prio_config_forget(void);
 extern uint64 prio_config_generation(void);
+extern int	prio_kind_find(const PrioConfig *c, const char *name, int len, int hint);
 extern int	prio_kind_index(const PrioConfig *c, const char *name, int len, int hint);
 extern const PrioPlaybooks *prio_playbooks(void);
 

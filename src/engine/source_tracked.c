@@ -22,6 +22,9 @@
  * prio's own: an INSERT with INSERT_LOCK (or without a statement:
  * lock_direct()), the others with the first of their statements.
  *
+ * An INSERT of a few rows into an activities table mapped by plain columns
+ * (most) reads its events without the events query (events_direct()).
+ *
  * Every statement is prepared once per backend and kept (keyed by the
  * table, its text and whether the transition table is small or large, so a
  * change of the compiled SQL prepares it again, and a bulk statement gets
@@ -46,6 +49,7 @@
 #include "access/xact.h"
 #include "catalog/index.h"
 #include "catalog/pg_am.h"
+#include "catalog/pg_collation.h"
 #include "catalog/pg_type.h"
 #include "commands/defrem.h"
 #include "commands/trigger.h"
@@ -59,10 +63,13 @@
 #include "utils/datum.h"
 #include "utils/fmgroids.h"
 #include "utils/guc.h"
+#include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/numeric.h"
 #include "utils/plancache.h"
 #include "utils/rel.h"
+#include "utils/relcache.h"
 #include "utils/snapmgr.h"
 #include "utils/tuplestore.h"
 
@@ -575,6 +582,27 @@ typedef struct LockWay
 	bool		typbyval;
 } LockWay;
 
+/*
+ * events_direct()'s way to an INSERT's events (events_lookup): the columns
+ * of a mapping of plain columns, and the key map's index on its key
+ */
+typedef struct EventsWay
+{
+	bool		known;			/* looked up, at gen */
+	uint64		gen;
+	bool		ok;				/* events_direct() may read them (else the query) */
+	AttrNumber	customer;		/* the columns of the tracked table */
+	AttrNumber	at;
+	AttrNumber	kind;
+	AttrNumber	amount;			/* 0: no amount */
+	Oid			index;			/* the key map's primary key */
+	Oid			type;			/* the key's type, as the index compares it */
+	Oid			collation;
+	RegProcedure eqproc;
+	int16		typlen;
+	bool		typbyval;
+} EventsWay;
+
 typedef struct SourceRow
 {
 	int32		source_id;
@@ -597,6 +625,12 @@ typedef struct SourceRow
 	Oid			lock_relid;		/* the customers table (of an activities
 								 * table, or of a deals table's customer) */
 	char	   *lock_key;		/* its key column */
+	/* what events_direct() needs: an activities table's mapping of one event */
+	EventsWay	events_way;
+	char	   *map_kind;		/* the mapping's kind, at, amount (NULL: none) */
+	char	   *map_at;
+	char	   *map_amount;
+	Oid			key_map;		/* its customers table's key map */
 } SourceRow;
 
 typedef struct SourceEntry
@@ -666,6 +700,10 @@ source_row(int32 source_id, TransactionId xmin, ItemPointer ctid)
 		appendStringInfoString(&sql,
 							   ", CASE WHEN NOT s.mapping OPERATOR(pg_catalog.?) 'events' THEN s.mapping OPERATOR(pg_catalog.->>) 'customer' END,"
 							   " c.relid::pg_catalog.oid, c.mapping OPERATOR(pg_catalog.->>) 'key'");
+		for (int i = 0; i < 3; i++)
+			appendStringInfo(&sql, ", CASE WHEN NOT s.mapping OPERATOR(pg_catalog.?) 'events' THEN s.mapping OPERATOR(pg_catalog.->>) '%s' END",
+							 i == 0 ? "kind" : i == 1 ? "at" : "amount");
+		appendStringInfoString(&sql, ", c.key_map::pg_catalog.oid");
 		appendStringInfoString(&sql, " FROM " PRIO_SCHEMA ".sources s LEFT JOIN " PRIO_SCHEMA ".sources c"
 							   "   ON c.source_id::pg_catalog.text OPERATOR(pg_catalog.=)"
 							   "      COALESCE(s.compiled OPERATOR(pg_catalog.->>) 'customers',"
@@ -715,6 +753,12 @@ source_row(int32 source_id, TransactionId xmin, ItemPointer ctid)
 	if (isnull)
 		e->row.lock_relid = InvalidOid;
 	e->row.lock_key = SPI_getvalue(tup, desc, 9 + 2 * NOPS);
+	e->row.map_kind = SPI_getvalue(tup, desc, 10 + 2 * NOPS);
+	e->row.map_at = SPI_getvalue(tup, desc, 11 + 2 * NOPS);
+	e->row.map_amount = SPI_getvalue(tup, desc, 12 + 2 * NOPS);
+	e->row.key_map = DatumGetObjectId(SPI_getbinval(tup, desc, 13 + 2 * NOPS, &isnull));
+	if (isnull)
+		e->row.key_map = InvalidOid;
 	MemoryContextSwitchTo(old);
 	SPI_freetuptable(SPI_tuptable);
 	e->next = sources;
@@ -1135,6 +1179,239 @@ lock_direct(TriggerData *td, SourceRow *src, bool top)
 	return true;
 }
 
+/* ---------------------------------------------------------------- an INSERT's events without the query */
+
+/* column name of rel, written as SQL writes it, of type type exactly; else 0 */
+static AttrNumber
+plain_column(Relation rel, const char *name, Oid type)
+{
+	AttrNumber	att;
+
+	if (name == NULL || strcmp(quote_identifier(name), name) != 0)
+		return InvalidAttrNumber;
+	att = get_attnum(RelationGetRelid(rel), name);
+	if (att <= 0 || TupleDescAttr(RelationGetDescr(rel), att - 1)->atttypid != type)
+		return InvalidAttrNumber;
+	return att;
+}
+
+/*
+ * events_direct()'s lookups for src (false: the mapping is not one it
+ * reads), kept until a relation, a type, a schema or a collation changes
+ * (signature_gen).  Only for the mapping most tables have: one event a row,
+ * its customer, kind, at and amount plain columns of the types the events
+ * query compares and returns without a cast (the customer that of the key
+ * map's key, under the collation of its primary key; the kind text of the
+ * database's collation; at timestamptz; amount numeric, or none).
+ */
+static bool
+events_lookup(TriggerData *td, SourceRow *src)
+{
+	Relation	arel = td->tg_relation;
+	EventsWay  *w = &src->events_way;
+	uint64		gen = signature_gen;
+	Relation	map;
+	Relation	idx = NULL;
+	AttrNumber	key;
+	ListCell   *lc;
+	Oid			eqop = InvalidOid;
+
+	if (w->known && w->gen == gen)
+		return w->ok;
+	w->ok = false;
+	w->known = true;
+	w->gen = gen;
+	if (!src->activities || src->events == NULL || !OidIsValid(src->key_map))
+		return false;
+	w->at = plain_column(arel, src->map_at, TIMESTAMPTZOID);
+	w->kind = plain_column(arel, src->map_kind, TEXTOID);
+	w->amount = plain_column(arel, src->map_amount, NUMERICOID);
+	if (w->at == 0 || w->kind == 0 || (src->map_amount != NULL && w->amount == 0) ||
+		TupleDescAttr(RelationGetDescr(arel), w->kind - 1)->attcollation != DEFAULT_COLLATION_OID)
+		return false;
+	map = try_table_open(src->key_map, AccessShareLock);
+	if (map == NULL)
+		return false;
+	key = get_attnum(src->key_map, "key");
+	/* (its primary key is deferrable: not the relcache's rd_pkindex) */
+	foreach(lc, RelationGetIndexList(map))
+	{
+		Relation	i = index_open(lfirst_oid(lc), AccessShareLock);
+
+		if (i->rd_index->indisprimary && idx == NULL)
+			idx = i;
+		else
+			index_close(i, NoLock);
+	}
+	if (idx != NULL && key > 0 && idx->rd_rel->relam == BTREE_AM_OID && idx->rd_index->indisvalid &&
+		idx->rd_index->indnkeyatts == 1 && idx->rd_index->indkey.values[0] == key)
+	{
+		Oid			keytype = TupleDescAttr(RelationGetDescr(map), key - 1)->atttypid;
+
+		w->customer = plain_column(arel, src->lock_column, keytype);
+		w->type = idx->rd_opcintype[0];
+		w->collation = idx->rd_indcollation[0];
+		if (w->customer > 0 &&
+			TupleDescAttr(RelationGetDescr(arel), w->customer - 1)->attcollation == w->collation)
+			eqop = get_opfamily_member(idx->rd_opfamily[0], w->type, w->type, BTEqualStrategyNumber);
+	}
+	if (idx != NULL)
+		index_close(idx, NoLock);
+	table_close(map, NoLock);
+	if (!OidIsValid(eqop))
+		return false;
+	w->index = RelationGetRelid(idx);
+	w->eqproc = get_opcode(eqop);
+	get_typlenbyval(w->type, &w->typlen, &w->typbyval);
+	w->ok = true;
+	return true;
+}
+
+/* the events query's tiebreak: hashtextextended(concat_ws(' ', kind, amount), 0) */
+static int64
+event_tiebreak(text *kind, Numeric amount)
+{
+	StringInfoData s;
+
+	initStringInfo(&s);
+	appendBinaryStringInfo(&s, VARDATA_ANY(kind), VARSIZE_ANY_EXHDR(kind));
+	if (amount != NULL)
+	{
+		appendStringInfoChar(&s, ' ');
+		appendStringInfoString(&s, DatumGetCString(DirectFunctionCall1(numeric_out,
+																	   NumericGetDatum(amount))));
+	}
+	return DatumGetInt64(DirectFunctionCall2Coll(hashtextextended, DEFAULT_COLLATION_OID,
+												 PointerGetDatum(cstring_to_text_with_len(s.data, s.len)),
+												 Int64GetDatum(0)));
+}
+
+/*
+ * An INSERT's new events, read as the events query reads them (the compiled
+ * EVENTS over the transition table) but without running it: its executor
+ * start-up and planner were most of what a single-row INSERT's events cost.
+ * Each new row gives the event (customer_id, at, tiebreak, kind, amount) --
+ * none when its customer, at or kind is NULL, its at infinite, its kind not
+ * in prio.activity_kinds or its customer not in the key map; an amount NaN
+ * or infinite is none -- and they continue their customers' fold in
+ * (customer_id, at, tiebreak) order.  Only for a statement of fewer than
+ * TRACK_LARGE rows (a large one gets the query's plan, with its joins), and
+ * while events_lookup() says the mapping is one it reads.  false: it is
+ * not (any more: the key map changed); nothing done.
+ */
+static bool
+events_direct(TriggerData *td, SourceRow *src, CommandId since)
+{
+	EventsWay  *w = &src->events_way;
+	Tuplestorestate *ts = td->tg_newtable;
+	int64		nrows = tuplestore_tuple_count(ts);
+	Relation	map = try_table_open(src->key_map, AccessShareLock);
+	Relation	idx;
+	AttrNumber	att_id;
+	const PrioConfig *cfg;
+	TupleTableSlot *slot;
+	TupleTableSlot *mslot;
+	int			readptr;
+	Snapshot	snapshot;
+	IndexScanDesc scan;
+	EventKey   *keys;
+	text	  **kinds;
+	Numeric    *amounts;
+	int			n = 0;
+	int			hint = -1;
+	PrioInsertFold *fold;
+
+	/* (the lock taken may have read an invalidation of the key map) */
+	if (map == NULL || !events_lookup(td, src))
+	{
+		if (map != NULL)
+			table_close(map, NoLock);
+		return false;
+	}
+	idx = index_open(w->index, AccessShareLock);
+	att_id = PrioAttnum(map, "customer_id", INT8OID);
+	keys = palloc(sizeof(EventKey) * Max(nrows, 1));
+	kinds = palloc(sizeof(text *) * Max(nrows, 1));
+	amounts = palloc(sizeof(Numeric) * Max(nrows, 1));
+	AcceptInvalidationMessages();
+	cfg = prio_config(PRIO_API_CURRENT);
+
+	slot = MakeSingleTupleTableSlot(RelationGetDescr(td->tg_relation), &TTSOpsMinimalTuple);
+	readptr = tuplestore_alloc_read_pointer(ts, EXEC_FLAG_REWIND);
+	tuplestore_select_read_pointer(ts, readptr);
+	tuplestore_rescan(ts);
+	/* the key map as a statement starting now would see it */
+	CommandCounterIncrement();
+	snapshot = RegisterSnapshot(GetTransactionSnapshot());
+	mslot = table_slot_create(map, NULL);
+	scan = index_beginscan(map, idx, snapshot, 1, 0);
+	while (tuplestore_gettupleslot(ts, true, false, slot))
+	{
+		bool		isnull;
+		Datum		k = slot_getattr(slot, w->customer, &isnull);
+		TimestampTz at;
+		Datum		kind;
+		Numeric		amount = NULL;
+		text	   *kt;
+		ScanKeyData skey;
+
+		CHECK_FOR_INTERRUPTS();
+		if (isnull)
+			continue;
+		at = DatumGetTimestampTz(slot_getattr(slot, w->at, &isnull));
+		if (isnull || TIMESTAMP_NOT_FINITE(at))
+			continue;
+		kind = slot_getattr(slot, w->kind, &isnull);
+		if (isnull)
+			continue;
+		kt = DatumGetTextPP(kind);
+		hint = prio_kind_find(cfg, VARDATA_ANY(kt), VARSIZE_ANY_EXHDR(kt), hint);
+		if (hint < 0)
+			continue;
+		if (w->amount > 0)
+		{
+			Datum		a = slot_getattr(slot, w->amount, &isnull);
+
+			if (!isnull && !numeric_is_nan(DatumGetNumeric(a)) && !numeric_is_inf(DatumGetNumeric(a)))
+				amount = DatumGetNumericCopy(a);
+		}
+		ScanKeyEntryInitialize(&skey, 0, 1, BTEqualStrategyNumber, w->type, w->collation,
+							   w->eqproc, k);
+		index_rescan(scan, &skey, 1, NULL, 0);
+		if (!index_getnext_slot(scan, ForwardScanDirection, mslot))
+			continue;
+		keys[n].customer_id = DatumGetInt64(slot_getattr(mslot, att_id, &isnull));
+		if (isnull)
+			continue;
+		kinds[n] = DatumGetTextPCopy(kind);
+		amounts[n] = amount;
+		keys[n].at = at;
+		keys[n].tiebreak = event_tiebreak(kinds[n], amount);
+		keys[n].row = n;
+		n++;
+	}
+	index_endscan(scan);
+	UnregisterSnapshot(snapshot);
+	ExecDropSingleTupleTableSlot(mslot);
+	tuplestore_select_read_pointer(ts, 0);
+	ExecDropSingleTupleTableSlot(slot);
+	index_close(idx, NoLock);
+	table_close(map, NoLock);
+
+	if (n > 1)
+		qsort(keys, n, sizeof(EventKey), event_key_cmp);
+	fold = PrioInsertFoldBegin(PRIO_API_CURRENT, (double) n, since, true);
+	for (int i = 0; i < n; i++)
+	{
+		uint64		r = keys[i].row;
+
+		PrioInsertFoldAdd(fold, keys[i].customer_id, keys[i].at, keys[i].tiebreak,
+						  PointerGetDatum(kinds[r]), NumericGetDatum(amounts[r]), amounts[r] == NULL);
+	}
+	PrioInsertFoldEnd(fold);
+	return true;
+}
+
 /*
  * Whether an INSERT into src takes INSERT_LOCK's locks before the rest:
  * an activities table's whose new events continue the fold, a deals
@@ -1150,7 +1427,12 @@ insert_locks(TriggerData *td, SourceRow *src)
 		ArrayGetNItems(ARR_NDIM(src->insert_lock), ARR_DIMS(src->insert_lock)) > 0;
 }
 
-/* prio's side of the statement; an error is the caller's to catch */
+/*
+ * prio's side of the statement; an error is the caller's to catch.  The
+ * compiled SQL runs with the settings prio.track() wrote it for
+ * (PrioTrackedParseBegin()): set before the first of it runs, so that a
+ * single-row INSERT read by events_direct() sets none.
+ */
 static void
 apply(TriggerData *td, SourceRow *src, SourceRow **attached, int nattached, CommandId since,
 	  bool locked)
@@ -1158,18 +1440,33 @@ apply(TriggerData *td, SourceRow *src, SourceRow **attached, int nattached, Comm
 	Tuplestorestate *ts = td->tg_newtable ? td->tg_newtable : td->tg_oldtable;
 	bool		large = ts != NULL && tuplestore_tuple_count(ts) >= TRACK_LARGE;
 	int			op = op_index(td->tg_event);
+	int			nest = -1;
 
 	/*
 	 * The application's rows of those customers first, as its UPDATE of one
 	 * locks it: every writer takes them before prio's own locks
 	 */
 	if (insert_locks(td, src) && !locked && !lock_direct(td, src, false))
+	{
+		nest = PrioTrackedParseBegin();
 		run_statements(src->relid, src->insert_lock, large);
+	}
 	if (src->activities && op == 0 && src->events != NULL &&
 		td->tg_newtable != NULL && td->tg_trigger->tgnewtable != NULL)
-		insert_events(td, src->relid, src->events, since);
+	{
+		if (large || !events_direct(td, src, since))
+		{
+			if (nest < 0)
+				nest = PrioTrackedParseBegin();
+			insert_events(td, src->relid, src->events, since);
+		}
+	}
 	else
+	{
+		if (nest < 0)
+			nest = PrioTrackedParseBegin();
 		run_statements(src->relid, src->stmts[op], large);
+	}
 
 	/*
 	 * A customers table whose activities are tracked: its customers new, or
@@ -1185,8 +1482,12 @@ apply(TriggerData *td, SourceRow *src, SourceRow **attached, int nattached, Comm
 			!signature_ok(a->source_id, a->relid, a->signature))
 			continue;
 		/* (they read this table's transition tables: its plans) */
+		if (nest < 0)
+			nest = PrioTrackedParseBegin();
 		run_statements(src->relid, a->on_customers[op], large);
 	}
+	if (nest >= 0)
+		PrioTrackedParseEnd(nest);
 }
 
 static void

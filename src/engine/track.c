@@ -413,8 +413,9 @@ PrioTrackedEvents(const char *filter)
  * the same event in every session (live state equals recompute() whatever
  * the writers' TimeZone).  And it reads every row, or fails when a policy
  * would hide some from prio's owner (never a silently partial fold).  As
- * prio.source_changed(), prio.track() and the functions that read tracked
- * tables do by their SET clauses (sql/install/85_track.sql).  Returns the
+ * prio.track() and the functions that read tracked tables do by their SET
+ * clauses (sql/install/85_track.sql); prio.source_changed() calls this
+ * before it runs compiled SQL.  (jit: planned as those functions plan.)  Returns the
  * level to give PrioTrackedParseEnd(); an error in between restores the
  * settings with the (sub)transaction's abort.
  */
@@ -426,6 +427,7 @@ static const char *const tracked_settings[][2] = {
 	{"intervalstyle", "postgres"},
 	{"extra_float_digits", "3"},
 	{"row_security", "off"},
+	{"jit", "off"},
 };
 
 int

@@ -141,6 +141,8 @@ SELECT q, pg_temp.err(q) FROM (VALUES
   ($$SELECT prio.evaluate(NULL::prio.customer_state, c) FROM prio.customers c WHERE customer_id = 31$$),
   ($$SELECT prio.evaluate(s, NULL::prio.customers) FROM prio.customer_state s WHERE customer_id = 31$$),
   ($$SELECT prio.evaluate(s, c, NULL) FROM prio.customer_state s JOIN prio.customers c USING (customer_id) WHERE customer_id = 31$$),
+  ($$SELECT prio.evaluate(s, c, 'infinity') FROM prio.customer_state s JOIN prio.customers c USING (customer_id) WHERE customer_id = 31$$),
+  ($$SELECT prio.evaluate(s, c, '-infinity') FROM prio.customer_state s JOIN prio.customers c USING (customer_id) WHERE customer_id = 31$$),
   ($$SELECT prio.track('deal_app.opps', 'deals', '{"key": "opp_id", "customer": "account"}')$$),
   ($$SELECT prio.track('deal_app.opps', 'deals', '{"key": "opp_id", "customer": "account", "stage": "phase", "color": "x"}')$$),
   ($$SELECT prio.track('deal_app.opps', 'deals', '{"key": "opp_id", "customer": "account", "stage": "phase", "customers": "deal_app.opps"}')$$),

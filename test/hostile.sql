@@ -12,7 +12,7 @@
 -- pg_postmaster_start_time() unchanged since the start.
 -- Runs inside one transaction and rolls back; its customers are 77001..77003.
 BEGIN;
-SELECT plan(688);
+SELECT plan(702);
 
 CREATE TEMP TABLE t0 AS SELECT pg_backend_pid() AS pid, pg_postmaster_start_time() AS started;
 
@@ -188,6 +188,13 @@ SELECT * FROM pg_temp.bad($$SELECT prio.evaluate(NULL, c, s, NULL, NULL, NULL, n
 SELECT * FROM pg_temp.bad($$SELECT prio.evaluate(f, NULL, s, NULL, NULL, NULL, now()) FROM ev$$, '22004', 'evaluate: NULL customer');
 SELECT * FROM pg_temp.bad($$SELECT prio.evaluate(f, c, NULL, NULL, NULL, NULL, now()) FROM ev$$, '22004', 'evaluate: NULL settings');
 SELECT * FROM pg_temp.bad($$SELECT prio.evaluate(f, c, s, NULL, NULL, NULL, NULL) FROM ev$$, '22004', 'evaluate: NULL as_of');
+SELECT * FROM pg_temp.bad($$SELECT prio.evaluate(f, c, s, NULL, NULL, NULL, 'infinity') FROM ev$$, '22023', 'evaluate: as_of +infinity is no time to evaluate at');
+SELECT * FROM pg_temp.bad($$SELECT prio.evaluate(f, c, s, NULL, NULL, NULL, '-infinity') FROM ev$$, '22023', 'evaluate: as_of -infinity is no time to evaluate at');
+SELECT * FROM pg_temp.bad($$SELECT prio.evaluate(f, c, s, NULL, NULL, NULL, 'infinity', NULL, NULL) FROM ev$$, '22023', 'evaluate (with models): as_of +infinity');
+SELECT * FROM pg_temp.bad($$SELECT prio.evaluate(st, c, 'infinity') FROM prio.customer_state st JOIN prio.customers c USING (customer_id) WHERE customer_id = 77001$$, '22023', 'evaluate(state, customer): as_of +infinity');
+SELECT * FROM pg_temp.bad($$SELECT prio.evaluate(st, c, '-infinity') FROM prio.customer_state st JOIN prio.customers c USING (customer_id) WHERE customer_id = 77001$$, '22023', 'evaluate(state, customer): as_of -infinity');
+SELECT * FROM pg_temp.bad($$SELECT prio.sweep_due('infinity')$$, '22023', 'sweep_due: as_of +infinity is refused');
+SELECT * FROM pg_temp.bad($$SELECT prio.sweep_due('-infinity')$$, '22023', 'sweep_due: as_of -infinity');
 SELECT * FROM pg_temp.bad($$SELECT prio.evaluate(f, c, s, '{}', NULL, NULL, now()) FROM ev$$, '22023', 'evaluate: empty r_breaks');
 SELECT * FROM pg_temp.bad($$SELECT prio.evaluate(f, c, s, NULL, '{{1,2},{3,4}}', NULL, now()) FROM ev$$, '22023', 'evaluate: 2-D f_breaks');
 SELECT * FROM pg_temp.bad($$SELECT prio.evaluate(f, c, s, NULL, NULL, '{5,4,3,2}', now()) FROM ev$$, '22023', 'evaluate: unsorted m_breaks');

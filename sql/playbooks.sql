@@ -51,7 +51,8 @@ SELECT string_agg(c ->> 'label', ', ') AS labels
 RESET prio.language;
 
 -- Bad input: refused with 23514 (CHECK constraints and the row trigger), 23503
--- (a channel in use), 22023 (playbooks_for's tier); nothing changes.
+-- (a channel in use), 22023 (playbooks_for's tier, a type that is none),
+-- 22004 (a NULL among its types); nothing changes.
 SELECT q, pg_temp.err(q) FROM (VALUES
   ($$UPDATE prio.playbooks SET cadence = '0' WHERE playbook = 'A'$$),
   ($$UPDATE prio.playbooks SET cadence = '-2 days' WHERE playbook = 'A'$$),
@@ -84,7 +85,9 @@ SELECT q, pg_temp.err(q) FROM (VALUES
   ($$TRUNCATE prio.channels$$),
   ($$SELECT * FROM prio.playbooks_for('E')$$),
   ($$SELECT * FROM prio.playbooks_for(NULL)$$),
-  ($$SELECT * FROM prio.playbooks_for('A', '{{a},{b}}')$$)
+  ($$SELECT * FROM prio.playbooks_for('A', '{{a},{b}}')$$),
+  ($$SELECT * FROM prio.playbooks_for('A', '{strategic,no_such_type}')$$),
+  ($$SELECT * FROM prio.playbooks_for('A', '{strategic,NULL}')$$)
 ) AS t(q);
 SELECT count(*) AS playbooks, count(*) FILTER (WHERE builtin) AS builtin FROM prio.playbooks;
 SELECT count(*) AS channels FROM prio.channels;

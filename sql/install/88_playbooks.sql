@@ -246,7 +246,7 @@ RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'prio_playbooks_for'
 LANGUAGE C STABLE PARALLEL SAFE ROWS 3;
 COMMENT ON FUNCTION @extschema@.playbooks_for(text, text[]) IS
-'The enabled playbooks that apply to a customer of tier (A-D) holding the key-customer types given: the tier''s and each type''s; the one that sets the due date (the shortest cadence, a tier''s without one at its prio.settings cadence; ties: a type''s before the tier''s, then by name) first, chosen true.  The rule prio applies to every customer (src/rules/playbook.c).';
+'The enabled playbooks that apply to a customer of tier (A-D) holding the key-customer types given: the tier''s and each type''s; the one that sets the due date (the shortest cadence, a tier''s without one at its prio.settings cadence; ties: a type''s before the tier''s, then by name) first, chosen true.  The rule prio applies to every customer (src/rules/playbook.c).  Each of types must be a row of prio.customer_types (22023 naming the one that is not; a NULL among them 22004); types NULL: none held.';
 
 -- prio.explain()'s part on playbooks: those that apply and the one that
 -- won (explain() adds the channel check, sql/install/92_channel.sql)

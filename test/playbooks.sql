@@ -5,7 +5,7 @@
 -- explain() shows those that applied and the winner.  Settings at their
 -- defaults (cadences A 2 / B 5 / C 5 / D 14 days).  Times relative to now().
 BEGIN;
-SELECT plan(47);
+SELECT plan(50);
 
 \ir lib/rebuild_check.psql
 
@@ -128,6 +128,16 @@ INSERT INTO prio.playbooks (playbook, cadence, channels, roles, action)
 VALUES ('pilot_customer', '1 day', '{phone}', '{rep,tech_support}', 'daily pilot check-in');
 SELECT is((SELECT array_agg(playbook || ':' || chosen) FROM prio.playbooks_for('A', '{pilot_customer}')),
           '{pilot_customer:true,A:false}', 'a type''s playbook you add applies like the shipped ones');
+SELECT throws_ok($$INSERT INTO prio.playbooks (playbook, cadence, channels, roles, action)
+                   VALUES ('pilot_customers', '1 day', '{phone}', '{rep}', 'x')$$, '23503',
+                 'playbook pilot_customers: there is no key-customer type pilot_customers',
+                 'a playbook of a type that is not in prio.customer_types is refused, naming it');
+SELECT throws_ok($$DELETE FROM prio.customer_types WHERE type = 'pilot_customer'$$, '23503',
+                 'key-customer type pilot_customer has a playbook',
+                 'a type with a playbook cannot be removed');
+SELECT throws_ok($$UPDATE prio.customer_types SET type = 'pilot' WHERE type = 'pilot_customer'$$, '23503',
+                 'key-customer type pilot_customer has a playbook',
+                 '... nor renamed (its playbook would be for nobody)');
 DELETE FROM prio.playbooks WHERE playbook = 'pilot_customer';
 SELECT is((SELECT count(*) FROM prio.playbooks WHERE playbook = 'pilot_customer'), 0::bigint,
           'a playbook you added may be deleted');

@@ -12,7 +12,7 @@
 -- pg_postmaster_start_time() unchanged since the start.
 -- Runs inside one transaction and rolls back; its customers are 77001..77003.
 BEGIN;
-SELECT plan(702);
+SELECT plan(722);
 
 CREATE TEMP TABLE t0 AS SELECT pg_backend_pid() AS pid, pg_postmaster_start_time() AS started;
 
@@ -464,6 +464,20 @@ SELECT * FROM pg_temp.bad($$INSERT INTO prio.rfm_segments (position, segment) VA
 SELECT * FROM pg_temp.bad($$INSERT INTO prio.rfm_segments (position, segment) VALUES (NULL, 's')$$, '23502', 'segments: NULL position');
 SELECT * FROM pg_temp.bad($$INSERT INTO prio.rfm_segments (position, segment) VALUES (5, 'again')$$, '23505', 'segments: duplicate of an added position');
 SELECT * FROM pg_temp.bad($$UPDATE prio.rfm_segments SET r_min = 9 WHERE position = 10$$, '23514', 'segments: UPDATE r_min 9');
+
+------------------------------------------------------------------------
+-- (0.5) playbooks, key-customer types, deal stages, deals
+------------------------------------------------------------------------
+SELECT * FROM pg_temp.bad($$SELECT * FROM prio.playbooks_for('A', '{strategic,stratgic}')$$, '22023', 'playbooks_for: a misspelt type');
+SELECT * FROM pg_temp.bad($$SELECT * FROM prio.playbooks_for('A', ARRAY[NULL]::text[])$$, '22004', 'playbooks_for: a NULL type');
+SELECT * FROM pg_temp.bad($$INSERT INTO prio.playbooks (playbook, cadence, channels, roles, action) VALUES ('stratgic', '1 day', '{phone}', '{rep}', 'x')$$, '23503', 'playbooks: a playbook of a type that does not exist');
+SELECT * FROM pg_temp.bad($$UPDATE prio.playbooks SET playbook = 'stratgic' WHERE playbook = 'strategic'$$, '23503', 'playbooks: renamed to a type that does not exist');
+SELECT * FROM pg_temp.bad($$UPDATE prio.customer_types SET type = 'strategic_2' WHERE type = 'strategic'$$, '23503', 'customer_types: a type with a playbook renamed');
+SELECT * FROM pg_temp.bad($$TRUNCATE prio.customer_types CASCADE$$, '23503', 'customer_types: TRUNCATE CASCADE');
+SELECT * FROM pg_temp.bad($$DELETE FROM prio.deal_stages WHERE stage = 'quote'$$, '23514', 'deal_stages: the stage implicit deals stand at removed');
+SELECT * FROM pg_temp.bad($$UPDATE prio.deal_stages SET stage = 'offer' WHERE stage = 'quote'$$, '23514', 'deal_stages: quote renamed');
+SELECT * FROM pg_temp.bad($$UPDATE prio.deal_stages SET lifecycle = NULL, outcome = 'lost' WHERE stage = 'quote'$$, '23514', 'deal_stages: quote closed');
+SELECT * FROM pg_temp.bad($$TRUNCATE prio.deal_stages CASCADE$$, '23514', 'deal_stages: TRUNCATE CASCADE');
 
 ------------------------------------------------------------------------
 -- prio.track() / prio.untrack() (issue 18): configuration mistakes fail at

@@ -16,7 +16,7 @@ CREATE TABLE @extschema@.deal_stages (
                     ELSE lifecycle IS NULL END)
 );
 COMMENT ON TABLE @extschema@.deal_stages IS
-'The deal stages (the sales funnel): open stages in funnel order by position, each standing for a customer lifecycle stage, and the closed stages with their outcome.  Add your own stages with INSERT; a change re-tiers everyone.';
+'The deal stages (the sales funnel): open stages in funnel order by position, each standing for a customer lifecycle stage, and the closed stages with their outcome.  Add your own stages with INSERT; a change re-tiers everyone.  The stage quote, at which implicit deals stand, stays open under its name.';
 COMMENT ON COLUMN @extschema@.deal_stages.stage IS 'Name used in prio.deals.stage.';
 COMMENT ON COLUMN @extschema@.deal_stages.position IS 'Funnel order: a higher position is a more advanced stage (ties: by name).';
 COMMENT ON COLUMN @extschema@.deal_stages.lifecycle IS 'An open stage: the customer lifecycle stage (prospect .. closing) a customer whose most advanced open deal is here is in; NULL for a closed stage.';
@@ -35,6 +35,43 @@ INSERT INTO @extschema@.deal_stages (stage, position, lifecycle, outcome, builti
 CREATE TRIGGER deal_stages_guard
     BEFORE INSERT OR UPDATE ON @extschema@.deal_stages
     FOR EACH ROW EXECUTE FUNCTION @extschema@.config_row_guard('stage');
+
+-- The implicit deal (a quote or proposal activity with an amount, while the
+-- customer has no deals: src/rules/deals.c, prio.followup, prio.explain())
+-- stands at the stage named quote: it stays, open, under that name.
+CREATE FUNCTION @extschema@._deal_stages_keep_quote()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF TG_OP OPERATOR(pg_catalog.=) 'TRUNCATE' THEN
+        RAISE EXCEPTION 'prio.deal_stages must keep the stage quote' USING ERRCODE = '23514',
+            HINT = 'Implicit deals (a quote or proposal with an amount, from a customer without deals) stand at it; remove the stages you added with DELETE.';
+    END IF;
+    IF OLD.stage OPERATOR(pg_catalog.<>) 'quote' THEN
+        RETURN CASE WHEN TG_OP OPERATOR(pg_catalog.=) 'DELETE' THEN OLD ELSE NEW END;
+    END IF;
+    IF TG_OP OPERATOR(pg_catalog.=) 'DELETE' OR NEW.stage IS DISTINCT FROM OLD.stage THEN
+        RAISE EXCEPTION 'deal stage quote cannot be %', CASE TG_OP WHEN 'DELETE' THEN 'removed' ELSE 'renamed' END
+            USING ERRCODE = '23514',
+                  HINT = 'Implicit deals (a quote or proposal with an amount, from a customer without deals) stand at it; change its position or lifecycle with UPDATE.';
+    END IF;
+    IF NEW.outcome IS NOT NULL THEN
+        RAISE EXCEPTION 'deal stage quote must stay an open stage (outcome NULL)' USING ERRCODE = '23514',
+            HINT = 'Implicit deals (a quote or proposal with an amount, from a customer without deals) stand at it.';
+    END IF;
+    RETURN NEW;
+END
+$$;
+COMMENT ON FUNCTION @extschema@._deal_stages_keep_quote() IS
+'Trigger on prio.deal_stages: the stage quote, at which implicit deals stand, is not removed, renamed or closed (23514), nor the table emptied.';
+CREATE TRIGGER deal_stages_keep_quote
+    BEFORE UPDATE OR DELETE ON @extschema@.deal_stages
+    FOR EACH ROW EXECUTE FUNCTION @extschema@._deal_stages_keep_quote();
+CREATE TRIGGER deal_stages_keep_quote_truncate
+    BEFORE TRUNCATE ON @extschema@.deal_stages
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._deal_stages_keep_quote();
 -- a removed stage stays removed across a dump and restore (prio.removed_config)
 CREATE TRIGGER deal_stages_removed
     AFTER DELETE ON @extschema@.deal_stages

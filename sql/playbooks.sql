@@ -56,7 +56,8 @@ INSERT INTO prio.customer_types (type, condition) VALUES ('pilot', '{"attr": "pi
 INSERT INTO prio.playbooks (playbook, cadence, channels, roles, action)
 VALUES ('pilot', '1 day', '{phone}', '{rep}', 'daily pilot check-in');
 
--- Bad input: refused with 23514 (CHECK constraints and the row trigger), 23503
+-- Bad input: refused with 23514 (CHECK constraints and the row trigger; an
+-- activity's empty channel), 23503
 -- (a channel in use, a type that has no row, a type with a playbook),
 -- 22023 (playbooks_for's tier, a type that is none), 22004 (a NULL among
 -- its types); nothing changes.
@@ -92,6 +93,8 @@ SELECT q, pg_temp.err(q) FROM (VALUES
   ($$TRUNCATE prio.playbooks$$),
   ($$INSERT INTO prio.channels (channel) VALUES ('WeChat Work')$$),
   ($$INSERT INTO prio.channels (channel) VALUES ('')$$),
+  ($$INSERT INTO prio.activities (customer_id, kind, channel) VALUES (8802, 'call', '')$$),
+  ($$UPDATE prio.activities SET channel = '  ' WHERE customer_id = 8802$$),
   ($$DELETE FROM prio.channels WHERE channel = 'sms'$$),
   ($$UPDATE prio.channels SET channel = 'short_message' WHERE channel = 'sms'$$),
   ($$TRUNCATE prio.channels$$),

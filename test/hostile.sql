@@ -12,7 +12,7 @@
 -- pg_postmaster_start_time() unchanged since the start.
 -- Runs inside one transaction and rolls back; its customers are 77001..77003.
 BEGIN;
-SELECT plan(722);
+SELECT plan(726);
 
 CREATE TEMP TABLE t0 AS SELECT pg_backend_pid() AS pid, pg_postmaster_start_time() AS started;
 
@@ -385,6 +385,8 @@ SELECT * FROM pg_temp.bad($$UPDATE prio.activities SET amount = -1 WHERE custome
 SELECT * FROM pg_temp.bad($$UPDATE prio.activities SET customer_id = 999999999 WHERE customer_id = 77001$$, '23503', 'activities: UPDATE to an unknown customer');
 SELECT * FROM pg_temp.bad($$UPDATE prio.activities SET kind = 'telepathy' WHERE customer_id = 77001$$, '23503', 'activities: UPDATE to an unknown kind');
 SELECT * FROM pg_temp.bad($$UPDATE prio.activities SET activity_id = 1 WHERE customer_id = 77001$$, '428C9', 'activities: UPDATE activity_id');
+SELECT * FROM pg_temp.bad($$INSERT INTO prio.activities (customer_id, kind, channel) VALUES (77001, 'call', '')$$, '23514', 'activities: an empty channel (NULL is the unknown one)');
+SELECT * FROM pg_temp.bad($$UPDATE prio.activities SET channel = ' ' WHERE customer_id = 77001$$, '23514', 'activities: UPDATE to a blank channel');
 
 ------------------------------------------------------------------------
 -- prio.settings

@@ -12,7 +12,7 @@
 -- pg_postmaster_start_time() unchanged since the start.
 -- Runs inside one transaction and rolls back; its customers are 77001..77003.
 BEGIN;
-SELECT plan(726);
+SELECT plan(734);
 
 CREATE TEMP TABLE t0 AS SELECT pg_backend_pid() AS pid, pg_postmaster_start_time() AS started;
 
@@ -480,6 +480,10 @@ SELECT * FROM pg_temp.bad($$DELETE FROM prio.deal_stages WHERE stage = 'quote'$$
 SELECT * FROM pg_temp.bad($$UPDATE prio.deal_stages SET stage = 'offer' WHERE stage = 'quote'$$, '23514', 'deal_stages: quote renamed');
 SELECT * FROM pg_temp.bad($$UPDATE prio.deal_stages SET lifecycle = NULL, outcome = 'lost' WHERE stage = 'quote'$$, '23514', 'deal_stages: quote closed');
 SELECT * FROM pg_temp.bad($$TRUNCATE prio.deal_stages CASCADE$$, '23514', 'deal_stages: TRUNCATE CASCADE');
+SELECT * FROM pg_temp.bad($$INSERT INTO prio.deals (customer_id, stage, expected_close) VALUES (77001, 'quote', 'infinity')$$, '22008', 'deals: expected_close +infinity');
+SELECT * FROM pg_temp.bad($$INSERT INTO prio.deals (customer_id, stage, expected_close) VALUES (77001, 'quote', '-infinity')$$, '22008', 'deals: expected_close -infinity');
+SELECT * FROM pg_temp.bad($$INSERT INTO prio.deals (customer_id, stage, closed_at) VALUES (77001, 'won', now() - interval '1 day')$$, '23514', 'deals: closed a day before created_at''s default, now()');
+SELECT * FROM pg_temp.bad($$INSERT INTO prio.deals (customer_id, stage, created_at, closed_at) VALUES (77001, 'won', '2026-01-02', '2026-01-01')$$, '23514', 'deals: closed before created');
 
 ------------------------------------------------------------------------
 -- prio.track() / prio.untrack() (issue 18): configuration mistakes fail at

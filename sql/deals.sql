@@ -56,6 +56,11 @@ SELECT customer_id, open_deals, funnel_stage, pipeline FROM prio.customer_state 
 UPDATE prio.deal_stages SET stage = 'first_call' WHERE stage = 'first_contact';
 SELECT customer_id, funnel_stage FROM prio.customer_state WHERE customer_id = 31;
 UPDATE prio.deal_stages SET stage = 'first_contact' WHERE stage = 'first_call';
+-- quote, the stage implicit deals stand at, stays (bad input below); its
+-- position and lifecycle are yours
+UPDATE prio.deal_stages SET position = 35, lifecycle = 'closing' WHERE stage = 'quote';
+SELECT stage, position, lifecycle, builtin FROM prio.deal_stages WHERE stage = 'quote';
+UPDATE prio.deal_stages SET position = 30, lifecycle = 'engaged' WHERE stage = 'quote';
 SELECT prio.recompute() AS rows_recompute_had_to_fix;
 
 -- prio.evaluate(facts, ...) of 0.4's callers: no deal facts in prio.facts, the 0.4 signals
@@ -111,7 +116,15 @@ SELECT q, pg_temp.err(q) FROM (VALUES
   ($$INSERT INTO prio.deals (customer_id, stage, created_at) VALUES (31, 'quote', now() + interval '50 years')$$),
   ($$INSERT INTO prio.deals (customer_id, stage, closed_at) VALUES (31, 'won', now() + interval '2 days')$$),
   ($$INSERT INTO prio.deals (customer_id, stage, owner) VALUES (31, 'quote', repeat('x', 201))$$),
+  ($$INSERT INTO prio.deals (customer_id, stage, expected_close) VALUES (31, 'quote', 'infinity')$$),
+  ($$INSERT INTO prio.deals (customer_id, stage, expected_close) VALUES (31, 'quote', '-infinity')$$),
+  ($$INSERT INTO prio.deals (customer_id, stage, created_at, closed_at) VALUES (31, 'won', now(), now() - interval '1 hour')$$),
+  ($$UPDATE prio.deals SET closed_at = created_at - interval '1 day' WHERE deal_id = (SELECT min(deal_id) FROM prio.deals WHERE customer_id = 31)$$),
   ($$DELETE FROM prio.deal_stages WHERE stage = 'first_contact'$$),
+  ($$DELETE FROM prio.deal_stages WHERE stage = 'quote'$$),
+  ($$UPDATE prio.deal_stages SET stage = 'offer' WHERE stage = 'quote'$$),
+  ($$UPDATE prio.deal_stages SET lifecycle = NULL, outcome = 'won' WHERE stage = 'quote'$$),
+  ($$TRUNCATE prio.deal_stages CASCADE$$),
   ($$INSERT INTO prio.deal_stages (stage, position, lifecycle) VALUES ('', 1, 'engaged')$$),
   ($$INSERT INTO prio.deal_stages (stage, position, lifecycle) VALUES ('pilot', 0, 'engaged')$$),
   ($$INSERT INTO prio.deal_stages (stage, position, lifecycle) VALUES ('pilot', 25, NULL)$$),
@@ -141,6 +154,8 @@ SELECT q, pg_temp.err(q) FROM (VALUES
   ($$SELECT prio.evaluate(NULL::prio.customer_state, c) FROM prio.customers c WHERE customer_id = 31$$),
   ($$SELECT prio.evaluate(s, NULL::prio.customers) FROM prio.customer_state s WHERE customer_id = 31$$),
   ($$SELECT prio.evaluate(s, c, NULL) FROM prio.customer_state s JOIN prio.customers c USING (customer_id) WHERE customer_id = 31$$),
+  ($$SELECT prio.evaluate(s, c, 'infinity') FROM prio.customer_state s JOIN prio.customers c USING (customer_id) WHERE customer_id = 31$$),
+  ($$SELECT prio.evaluate(s, c, '-infinity') FROM prio.customer_state s JOIN prio.customers c USING (customer_id) WHERE customer_id = 31$$),
   ($$SELECT prio.track('deal_app.opps', 'deals', '{"key": "opp_id", "customer": "account"}')$$),
   ($$SELECT prio.track('deal_app.opps', 'deals', '{"key": "opp_id", "customer": "account", "stage": "phase", "color": "x"}')$$),
   ($$SELECT prio.track('deal_app.opps', 'deals', '{"key": "opp_id", "customer": "account", "stage": "phase", "customers": "deal_app.opps"}')$$),

@@ -50,8 +50,17 @@ SELECT string_agg(c ->> 'label', ', ') AS labels
   FROM jsonb_array_elements(prio.explain(8802) -> 'playbook' -> 'channel_check') c;
 RESET prio.language;
 
--- Bad input: refused with 23514 (CHECK constraints and the row trigger), 23503
--- (a channel in use), 22023 (playbooks_for's tier); nothing changes.
+-- a playbook of a type of your own (and a type of yours without one)
+INSERT INTO prio.customer_types (type, condition) VALUES ('pilot', '{"attr": "pilot", "=": true}'),
+                                                         ('vip', '{"attr": "vip", "=": true}');
+INSERT INTO prio.playbooks (playbook, cadence, channels, roles, action)
+VALUES ('pilot', '1 day', '{phone}', '{rep}', 'daily pilot check-in');
+
+-- Bad input: refused with 23514 (CHECK constraints and the row trigger; an
+-- activity's empty channel), 23503
+-- (a channel in use, a type that has no row, a type with a playbook),
+-- 22023 (playbooks_for's tier, a type that is none), 22004 (a NULL among
+-- its types); nothing changes.
 SELECT q, pg_temp.err(q) FROM (VALUES
   ($$UPDATE prio.playbooks SET cadence = '0' WHERE playbook = 'A'$$),
   ($$UPDATE prio.playbooks SET cadence = '-2 days' WHERE playbook = 'A'$$),
@@ -74,20 +83,35 @@ SELECT q, pg_temp.err(q) FROM (VALUES
   ($$INSERT INTO prio.playbooks (playbook, cadence, channels, roles, action) VALUES ('E', '1 day', '{phone}', '{rep}', 'x')$$),
   ($$INSERT INTO prio.playbooks (playbook, cadence, channels, roles, action) VALUES ('Big Spenders', '1 day', '{phone}', '{rep}', 'x')$$),
   ($$INSERT INTO prio.playbooks (playbook, channels, roles, action) VALUES ('vip', '{phone}', '{rep}', 'x')$$),
+  ($$INSERT INTO prio.playbooks (playbook, cadence, channels, roles, action) VALUES ('no_such_type', '1 day', '{phone}', '{rep}', 'x')$$),
+  ($$UPDATE prio.playbooks SET playbook = 'pilots' WHERE playbook = 'pilot'$$),
+  ($$DELETE FROM prio.customer_types WHERE type = 'pilot'$$),
+  ($$UPDATE prio.customer_types SET type = 'pilots' WHERE type = 'pilot'$$),
+  ($$TRUNCATE prio.customer_types CASCADE$$),
   ($$DELETE FROM prio.playbooks WHERE playbook = 'C'$$),
   ($$DELETE FROM prio.playbooks WHERE playbook = 'active'$$),
   ($$TRUNCATE prio.playbooks$$),
   ($$INSERT INTO prio.channels (channel) VALUES ('WeChat Work')$$),
   ($$INSERT INTO prio.channels (channel) VALUES ('')$$),
+  ($$INSERT INTO prio.activities (customer_id, kind, channel) VALUES (8802, 'call', '')$$),
+  ($$UPDATE prio.activities SET channel = '  ' WHERE customer_id = 8802$$),
   ($$DELETE FROM prio.channels WHERE channel = 'sms'$$),
   ($$UPDATE prio.channels SET channel = 'short_message' WHERE channel = 'sms'$$),
   ($$TRUNCATE prio.channels$$),
   ($$SELECT * FROM prio.playbooks_for('E')$$),
   ($$SELECT * FROM prio.playbooks_for(NULL)$$),
-  ($$SELECT * FROM prio.playbooks_for('A', '{{a},{b}}')$$)
+  ($$SELECT * FROM prio.playbooks_for('A', '{{a},{b}}')$$),
+  ($$SELECT * FROM prio.playbooks_for('A', '{strategic,no_such_type}')$$),
+  ($$SELECT * FROM prio.playbooks_for('A', '{strategic,NULL}')$$)
 ) AS t(q);
 SELECT count(*) AS playbooks, count(*) FILTER (WHERE builtin) AS builtin FROM prio.playbooks;
 SELECT count(*) AS channels FROM prio.channels;
+SELECT count(*) AS types FROM prio.customer_types;
+
+-- a type whose playbook was removed may go
+DELETE FROM prio.playbooks WHERE playbook = 'pilot';
+DELETE FROM prio.customer_types WHERE type = 'pilot';
+SELECT count(*) AS types FROM prio.customer_types;
 
 -- a channel no playbook names may go
 INSERT INTO prio.channels (channel) VALUES ('fax');

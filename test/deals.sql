@@ -5,7 +5,7 @@
 --   recency {7,30,90,180} days, frequency {1,2,3,5}, monetary {100,500,1000,5000}.
 -- Customers 1901.. (owner 'deals'); times are relative to now().
 BEGIN;
-SELECT plan(86);
+SELECT plan(99);
 
 UPDATE prio.settings
    SET r_breaks = '{7,30,90,180}', f_breaks = '{1,2,3,5}', m_breaks = '{100,500,1000,5000}',
@@ -443,5 +443,58 @@ SELECT isnt((SELECT last_error FROM prio.tracked WHERE source = 'deals_far.opps'
 SELECT is(prio.recompute(), 0, 'tracked deals: the fixed row reached prio with its UPDATE');
 SELECT is((SELECT last_error FROM prio.tracked WHERE source = 'deals_far.opps'::regclass), NULL,
     'tracked deals: once recompute() has mirrored the table again without error, prio.tracked.last_error is cleared');
+
+------------------------------------------------------------------------
+-- 9. dates a deal cannot have: an infinite expected close, a close before
+--    the opening.  prio.deals refuses them for its own deals, naming the
+--    column; a tracked table's deal is the application's: its write never
+--    fails, and prio takes such a deal as it can be meant (expected_close
+--    NULL; created when it closed), in one place (prio._deals_row_check())
+------------------------------------------------------------------------
+SELECT throws_like($$INSERT INTO prio.deals (customer_id, stage, expected_close) VALUES (1980, 'quote', 'infinity')$$,
+    '%expected_close must be a finite date, not infinity%', 'impossible dates: an infinite expected_close of a deal of prio.deals is refused, naming the column');
+SELECT throws_ok($$INSERT INTO prio.deals (customer_id, stage, expected_close) VALUES (1980, 'quote', '-infinity')$$,
+    '22008', NULL, 'impossible dates: ... -infinity too (22008)');
+SELECT throws_ok($$INSERT INTO prio.deals (customer_id, stage, created_at, closed_at) VALUES (1980, 'won', now(), now() - interval '1 day')$$,
+    '23514', NULL, 'impossible dates: a deal of prio.deals closed before it was created is refused (23514)');
+SELECT throws_like($$INSERT INTO prio.deals (customer_id, stage, closed_at) VALUES (1980, 'won', now() - interval '30 days')$$,
+    '%closed_at is before created_at%', 'impossible dates: ... also against created_at''s default, now(), naming both columns');
+SELECT throws_ok($$UPDATE prio.deals SET stage = 'won', closed_at = created_at - interval '1 second' WHERE customer_id = 1980$$,
+    '23514', NULL, 'impossible dates: an UPDATE closing a deal before it was created is refused too');
+CREATE TABLE deals_far.odd (id integer PRIMARY KEY, account text, stage text, expected date,
+                            opened timestamptz, closed timestamptz);
+SELECT prio.track('deals_far.odd', 'deals', '{"key": "id", "customer": "account", "stage": "stage", "expected_close": "expected",
+                                              "created_at": "opened", "closed_at": "closed"}');
+SELECT lives_ok($$INSERT INTO deals_far.odd VALUES
+    (1, 'mixed', 'quote', 'infinity', now() - interval '5 days', NULL),
+    (2, 'mixed', 'won', '-infinity', now() - interval '2 days', now() - interval '3 days')$$,
+    'impossible dates: a tracked table''s deals with them never fail the application''s write');
+SELECT results_eq(
+    $$SELECT d.deal_key, d.expected_close, d.created_at, d.closed_at FROM prio.deals d
+       WHERE d.source = 'deals_far.odd'::regclass ORDER BY 1$$,
+    $$VALUES ('1', NULL::date, now() - interval '5 days', NULL::timestamptz),
+             ('2', NULL::date, now() - interval '3 days', now() - interval '3 days')$$,
+    'impossible dates: a tracked deal''s infinite expected_close is taken as NULL, and one closed before it was created as created when it closed');
+SELECT lives_ok($$UPDATE deals_far.odd SET opened = now(), closed = now() - interval '4 days', expected = 'infinity' WHERE id = 2$$,
+    'impossible dates: ... an UPDATE of the application''s row too');
+SELECT results_eq(
+    $$SELECT d.expected_close, d.created_at, d.closed_at FROM prio.deals d
+       WHERE d.source = 'deals_far.odd'::regclass AND d.deal_key = '2'$$,
+    $$VALUES (NULL::date, now() - interval '4 days', now() - interval '4 days')$$,
+    'impossible dates: ... taken the same way');
+SELECT is((SELECT last_error FROM prio.tracked WHERE source = 'deals_far.odd'::regclass), NULL,
+    'impossible dates: they are no sync error');
+SELECT is(prio.recompute(), 0, 'impossible dates: live state equals recompute()');
+SELECT prio.untrack('deals_far.odd');
+-- without a created_at mapping a new tracked deal is created now: one that
+-- closed 30 days ago was created when it closed, not now
+CREATE TABLE deals_far.closed_only (id integer PRIMARY KEY, account text, stage text, closed timestamptz);
+INSERT INTO deals_far.closed_only VALUES (1, 'mixed', 'lost', now() - interval '30 days');
+SELECT prio.track('deals_far.closed_only', 'deals', '{"key": "id", "customer": "account", "stage": "stage", "closed_at": "closed"}');
+SELECT results_eq(
+    $$SELECT d.created_at, d.closed_at FROM prio.deals d WHERE d.source = 'deals_far.closed_only'::regclass$$,
+    $$VALUES (now() - interval '30 days', now() - interval '30 days')$$,
+    'impossible dates: a tracked deal without a created_at mapping that closed before prio first mirrored it counts as created when it closed');
+SELECT is(prio.recompute(), 0, 'impossible dates: ... and live state equals recompute()');
 
 ROLLBACK;

@@ -12,7 +12,7 @@
 -- pg_postmaster_start_time() unchanged since the start.
 -- Runs inside one transaction and rolls back; its customers are 77001..77003.
 BEGIN;
-SELECT plan(688);
+SELECT plan(734);
 
 CREATE TEMP TABLE t0 AS SELECT pg_backend_pid() AS pid, pg_postmaster_start_time() AS started;
 
@@ -188,6 +188,13 @@ SELECT * FROM pg_temp.bad($$SELECT prio.evaluate(NULL, c, s, NULL, NULL, NULL, n
 SELECT * FROM pg_temp.bad($$SELECT prio.evaluate(f, NULL, s, NULL, NULL, NULL, now()) FROM ev$$, '22004', 'evaluate: NULL customer');
 SELECT * FROM pg_temp.bad($$SELECT prio.evaluate(f, c, NULL, NULL, NULL, NULL, now()) FROM ev$$, '22004', 'evaluate: NULL settings');
 SELECT * FROM pg_temp.bad($$SELECT prio.evaluate(f, c, s, NULL, NULL, NULL, NULL) FROM ev$$, '22004', 'evaluate: NULL as_of');
+SELECT * FROM pg_temp.bad($$SELECT prio.evaluate(f, c, s, NULL, NULL, NULL, 'infinity') FROM ev$$, '22023', 'evaluate: as_of +infinity is no time to evaluate at');
+SELECT * FROM pg_temp.bad($$SELECT prio.evaluate(f, c, s, NULL, NULL, NULL, '-infinity') FROM ev$$, '22023', 'evaluate: as_of -infinity is no time to evaluate at');
+SELECT * FROM pg_temp.bad($$SELECT prio.evaluate(f, c, s, NULL, NULL, NULL, 'infinity', NULL, NULL) FROM ev$$, '22023', 'evaluate (with models): as_of +infinity');
+SELECT * FROM pg_temp.bad($$SELECT prio.evaluate(st, c, 'infinity') FROM prio.customer_state st JOIN prio.customers c USING (customer_id) WHERE customer_id = 77001$$, '22023', 'evaluate(state, customer): as_of +infinity');
+SELECT * FROM pg_temp.bad($$SELECT prio.evaluate(st, c, '-infinity') FROM prio.customer_state st JOIN prio.customers c USING (customer_id) WHERE customer_id = 77001$$, '22023', 'evaluate(state, customer): as_of -infinity');
+SELECT * FROM pg_temp.bad($$SELECT prio.sweep_due('infinity')$$, '22023', 'sweep_due: as_of +infinity is refused');
+SELECT * FROM pg_temp.bad($$SELECT prio.sweep_due('-infinity')$$, '22023', 'sweep_due: as_of -infinity');
 SELECT * FROM pg_temp.bad($$SELECT prio.evaluate(f, c, s, '{}', NULL, NULL, now()) FROM ev$$, '22023', 'evaluate: empty r_breaks');
 SELECT * FROM pg_temp.bad($$SELECT prio.evaluate(f, c, s, NULL, '{{1,2},{3,4}}', NULL, now()) FROM ev$$, '22023', 'evaluate: 2-D f_breaks');
 SELECT * FROM pg_temp.bad($$SELECT prio.evaluate(f, c, s, NULL, NULL, '{5,4,3,2}', now()) FROM ev$$, '22023', 'evaluate: unsorted m_breaks');
@@ -378,6 +385,8 @@ SELECT * FROM pg_temp.bad($$UPDATE prio.activities SET amount = -1 WHERE custome
 SELECT * FROM pg_temp.bad($$UPDATE prio.activities SET customer_id = 999999999 WHERE customer_id = 77001$$, '23503', 'activities: UPDATE to an unknown customer');
 SELECT * FROM pg_temp.bad($$UPDATE prio.activities SET kind = 'telepathy' WHERE customer_id = 77001$$, '23503', 'activities: UPDATE to an unknown kind');
 SELECT * FROM pg_temp.bad($$UPDATE prio.activities SET activity_id = 1 WHERE customer_id = 77001$$, '428C9', 'activities: UPDATE activity_id');
+SELECT * FROM pg_temp.bad($$INSERT INTO prio.activities (customer_id, kind, channel) VALUES (77001, 'call', '')$$, '23514', 'activities: an empty channel (NULL is the unknown one)');
+SELECT * FROM pg_temp.bad($$UPDATE prio.activities SET channel = ' ' WHERE customer_id = 77001$$, '23514', 'activities: UPDATE to a blank channel');
 
 ------------------------------------------------------------------------
 -- prio.settings
@@ -457,6 +466,24 @@ SELECT * FROM pg_temp.bad($$INSERT INTO prio.rfm_segments (position, segment) VA
 SELECT * FROM pg_temp.bad($$INSERT INTO prio.rfm_segments (position, segment) VALUES (NULL, 's')$$, '23502', 'segments: NULL position');
 SELECT * FROM pg_temp.bad($$INSERT INTO prio.rfm_segments (position, segment) VALUES (5, 'again')$$, '23505', 'segments: duplicate of an added position');
 SELECT * FROM pg_temp.bad($$UPDATE prio.rfm_segments SET r_min = 9 WHERE position = 10$$, '23514', 'segments: UPDATE r_min 9');
+
+------------------------------------------------------------------------
+-- (0.5) playbooks, key-customer types, deal stages, deals
+------------------------------------------------------------------------
+SELECT * FROM pg_temp.bad($$SELECT * FROM prio.playbooks_for('A', '{strategic,stratgic}')$$, '22023', 'playbooks_for: a misspelt type');
+SELECT * FROM pg_temp.bad($$SELECT * FROM prio.playbooks_for('A', ARRAY[NULL]::text[])$$, '22004', 'playbooks_for: a NULL type');
+SELECT * FROM pg_temp.bad($$INSERT INTO prio.playbooks (playbook, cadence, channels, roles, action) VALUES ('stratgic', '1 day', '{phone}', '{rep}', 'x')$$, '23503', 'playbooks: a playbook of a type that does not exist');
+SELECT * FROM pg_temp.bad($$UPDATE prio.playbooks SET playbook = 'stratgic' WHERE playbook = 'strategic'$$, '23503', 'playbooks: renamed to a type that does not exist');
+SELECT * FROM pg_temp.bad($$UPDATE prio.customer_types SET type = 'strategic_2' WHERE type = 'strategic'$$, '23503', 'customer_types: a type with a playbook renamed');
+SELECT * FROM pg_temp.bad($$TRUNCATE prio.customer_types CASCADE$$, '23503', 'customer_types: TRUNCATE CASCADE');
+SELECT * FROM pg_temp.bad($$DELETE FROM prio.deal_stages WHERE stage = 'quote'$$, '23514', 'deal_stages: the stage implicit deals stand at removed');
+SELECT * FROM pg_temp.bad($$UPDATE prio.deal_stages SET stage = 'offer' WHERE stage = 'quote'$$, '23514', 'deal_stages: quote renamed');
+SELECT * FROM pg_temp.bad($$UPDATE prio.deal_stages SET lifecycle = NULL, outcome = 'lost' WHERE stage = 'quote'$$, '23514', 'deal_stages: quote closed');
+SELECT * FROM pg_temp.bad($$TRUNCATE prio.deal_stages CASCADE$$, '23514', 'deal_stages: TRUNCATE CASCADE');
+SELECT * FROM pg_temp.bad($$INSERT INTO prio.deals (customer_id, stage, expected_close) VALUES (77001, 'quote', 'infinity')$$, '22008', 'deals: expected_close +infinity');
+SELECT * FROM pg_temp.bad($$INSERT INTO prio.deals (customer_id, stage, expected_close) VALUES (77001, 'quote', '-infinity')$$, '22008', 'deals: expected_close -infinity');
+SELECT * FROM pg_temp.bad($$INSERT INTO prio.deals (customer_id, stage, closed_at) VALUES (77001, 'won', now() - interval '1 day')$$, '23514', 'deals: closed a day before created_at''s default, now()');
+SELECT * FROM pg_temp.bad($$INSERT INTO prio.deals (customer_id, stage, created_at, closed_at) VALUES (77001, 'won', '2026-01-02', '2026-01-01')$$, '23514', 'deals: closed before created');
 
 ------------------------------------------------------------------------
 -- prio.track() / prio.untrack() (issue 18): configuration mistakes fail at

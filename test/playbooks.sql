@@ -5,7 +5,7 @@
 -- explain() shows those that applied and the winner.  Settings at their
 -- defaults (cadences A 2 / B 5 / C 5 / D 14 days).  Times relative to now().
 BEGIN;
-SELECT plan(45);
+SELECT plan(50);
 
 \ir lib/rebuild_check.psql
 
@@ -100,8 +100,15 @@ SELECT is((SELECT array_agg(playbook || ':' || chosen) FROM prio.playbooks_for('
 SELECT is((SELECT array_agg(playbook || ':' || chosen) FROM prio.playbooks_for('D', '{industry_influence,active}')),
           '{active:true,D:false,industry_influence:false}',
           'equal cadences between types (7 days): the name first in byte order wins, whatever the order held');
-SELECT is((SELECT array_agg(playbook || ':' || chosen) FROM prio.playbooks_for('C', '{no_such_type,NULL}')),
+INSERT INTO prio.customer_types (type, condition) VALUES ('no_playbook_type', '{"fact": "frequency", ">=": 1000000}');
+SELECT is((SELECT array_agg(playbook || ':' || chosen) FROM prio.playbooks_for('C', '{no_playbook_type}')),
           '{C:true}', 'a type without a playbook changes nothing');
+DELETE FROM prio.customer_types WHERE type = 'no_playbook_type';
+SELECT throws_ok($$SELECT * FROM prio.playbooks_for('C', '{strategic,no_such_type}')$$, '22023',
+                 '"no_such_type" is not a key-customer type',
+                 'playbooks_for: a name that is not a key-customer type is refused, not taken for a type nobody holds');
+SELECT throws_ok($$SELECT * FROM prio.playbooks_for('C', '{strategic,NULL}')$$, '22004',
+                 'types must not contain NULL', 'playbooks_for: a NULL among the types is refused');
 SELECT is((SELECT array_agg(playbook || ':' || chosen) FROM prio.playbooks_for('C')),
           '{C:true}', 'no types held: the tier''s playbook');
 UPDATE prio.playbooks SET enabled = false WHERE playbook = 'strategic';
@@ -116,10 +123,21 @@ SELECT is((SELECT next_due_at - last_outbound_at FROM prio.customer_state WHERE 
 UPDATE prio.playbooks SET cadence = NULL WHERE playbook = 'D';
 
 -- a playbook of a type of your own
+INSERT INTO prio.customer_types (type, condition) VALUES ('pilot_customer', '{"attr": "pilot", "=": true}');
 INSERT INTO prio.playbooks (playbook, cadence, channels, roles, action)
 VALUES ('pilot_customer', '1 day', '{phone}', '{rep,tech_support}', 'daily pilot check-in');
 SELECT is((SELECT array_agg(playbook || ':' || chosen) FROM prio.playbooks_for('A', '{pilot_customer}')),
           '{pilot_customer:true,A:false}', 'a type''s playbook you add applies like the shipped ones');
+SELECT throws_ok($$INSERT INTO prio.playbooks (playbook, cadence, channels, roles, action)
+                   VALUES ('pilot_customers', '1 day', '{phone}', '{rep}', 'x')$$, '23503',
+                 'playbook pilot_customers: there is no key-customer type pilot_customers',
+                 'a playbook of a type that is not in prio.customer_types is refused, naming it');
+SELECT throws_ok($$DELETE FROM prio.customer_types WHERE type = 'pilot_customer'$$, '23503',
+                 'key-customer type pilot_customer has a playbook',
+                 'a type with a playbook cannot be removed');
+SELECT throws_ok($$UPDATE prio.customer_types SET type = 'pilot' WHERE type = 'pilot_customer'$$, '23503',
+                 'key-customer type pilot_customer has a playbook',
+                 '... nor renamed (its playbook would be for nobody)');
 DELETE FROM prio.playbooks WHERE playbook = 'pilot_customer';
 SELECT is((SELECT count(*) FROM prio.playbooks WHERE playbook = 'pilot_customer'), 0::bigint,
           'a playbook you added may be deleted');

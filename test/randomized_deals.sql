@@ -18,7 +18,7 @@
 --   * a customer with an open deal is at its funnel stage's lifecycle stage
 --     (or silent).
 BEGIN;
-SELECT plan(11);
+SELECT plan(13);
 
 UPDATE prio.settings
    SET r_breaks = '{7,30,90,180}', f_breaks = '{1,2,3,5}', m_breaks = '{100,500,1000,5000}',
@@ -88,6 +88,17 @@ BEGIN
     IF d IS NOT NULL THEN
         INSERT INTO rd_fail VALUES (n, 'deal facts <> SQL', d);
     END IF;
+    -- a deal closed before it was created: none in prio.deals (a tracked
+    -- one is taken as created when it closed)
+    SELECT string_agg(dd.deal_id::text, ',') INTO d FROM prio.deals dd WHERE dd.closed_at < dd.created_at;
+    IF d IS NOT NULL THEN
+        INSERT INTO rd_fail VALUES (n, 'closed before created', d);
+    END IF;
+    INSERT INTO rd_stats
+    SELECT 'tracked deal closed before opened', 1
+      FROM rd_app.opps o JOIN prio.deals dd ON dd.source = 'rd_app.opps'::regclass AND dd.deal_key = o.id::text
+     WHERE o.closed < o.opened AND dd.created_at = o.closed::timestamptz
+     LIMIT 1;
     -- the mirror of the tracked table
     SELECT string_agg(coalesce(a.id, b.id)::text, ',') INTO d
       FROM (SELECT o.id, m.customer_id, CASE o.stage WHEN 'Prospecting' THEN 'first_contact' WHEN 'Qualified' THEN 'needs_clear'
@@ -144,15 +155,17 @@ BEGIN
         r := random();
         c := 5001 + floor(random() * 30)::int;
         IF r < 0.22 THEN
+            -- (a deal of prio.deals closes after it opens: 23514 otherwise)
             INSERT INTO prio.deals (customer_id, stage, amount, created_at, closed_at)
-            SELECT 5001 + floor(random() * 30)::int, st, round((random() * 30000)::numeric, 2),
-                   now() - floor(random() * 60) * interval '1 day',
-                   CASE WHEN st IN ('won', 'lost') AND random() < 0.7 THEN now() - floor(random() * 20) * interval '1 day' END
-              FROM (SELECT stages[1 + floor(random() * 7)::int] AS st FROM generate_series(1, 1 + floor(random() * 4)::int)) x;
+            SELECT cust, st, amt, cr,
+                   CASE WHEN st IN ('won', 'lost') AND random() < 0.7 THEN GREATEST(cr, now() - floor(random() * 20) * interval '1 day') END
+              FROM (SELECT 5001 + floor(random() * 30)::int AS cust, stages[1 + floor(random() * 7)::int] AS st,
+                           round((random() * 30000)::numeric, 2) AS amt, now() - floor(random() * 60) * interval '1 day' AS cr
+                      FROM generate_series(1, 1 + floor(random() * 4)::int)) x;
             INSERT INTO rd_stats VALUES ('deals inserted', 1);
         ELSIF r < 0.37 THEN
             UPDATE prio.deals SET stage = stages[1 + floor(random() * 7)::int],
-                                  closed_at = CASE WHEN random() < 0.5 THEN now() - floor(random() * 10) * interval '1 day' END
+                                  closed_at = CASE WHEN random() < 0.5 THEN GREATEST(created_at, now() - floor(random() * 10) * interval '1 day') END
              WHERE deal_id IN (SELECT deal_id FROM prio.deals WHERE source IS NULL ORDER BY random() LIMIT 1 + floor(random() * 3)::int);
             INSERT INTO rd_stats VALUES ('deals moved', 1);
         ELSIF r < 0.43 THEN
@@ -235,6 +248,10 @@ SELECT cmp_ok((SELECT count(*)::int FROM prio.customer_state WHERE open_deals > 
     'the random data left customers with open deals');
 SELECT cmp_ok((SELECT count(DISTINCT what)::int FROM rd_stats), '>=', 11,
     'the random statements exercised every path (deal writes of both kinds, truncates, configuration)');
+SELECT is((SELECT count(*)::int FROM rd_fail WHERE what = 'closed before created'), 0,
+    'after every statement no deal in prio.deals is closed before it was created');
+SELECT cmp_ok((SELECT count(*)::int FROM rd_stats WHERE what = 'tracked deal closed before opened'), '>', 0,
+    'the random data had tracked deals closed before they were opened, mirrored as created when they closed');
 SELECT cmp_ok((SELECT count(*)::int FROM prio.deals WHERE source IS NOT NULL AND greatest(created_at, closed_at) > now()), '>', 0,
     'the random data left tracked deals dated 50 years ahead');
 SELECT is((SELECT last_error FROM prio.tracked WHERE source = 'rd_app.opps'::regclass), NULL,

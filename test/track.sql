@@ -65,7 +65,7 @@
 --      are as they were after every kind of write.
 -- Runs inside one transaction and rolls back.
 BEGIN;
-SELECT plan(92);
+SELECT plan(95);
 SET LOCAL client_min_messages = warning;
 
 CREATE SCHEMA trk;
@@ -574,6 +574,13 @@ UPDATE trk.che SET via = 'wechat' WHERE code = 2;
 SELECT is((SELECT string_agg((c ->> 'channel') || '=' || (c ->> 'in_playbook'), ',')
              FROM jsonb_array_elements(prio.explain('trk.chp', '00000000-0000-0000-0003-000000000001'::uuid) -> 'playbook' -> 'channel_check') c),
           'wechat=false,phone=false', 'R22 ... as it is now (no copy), checked against the playbook (D: email and SMS)');
+SELECT lives_ok($$UPDATE trk.che SET via = '' WHERE code = 1$$,
+                'R22 an empty channel in the application''s table never fails its write');
+SELECT is((SELECT string_agg(coalesce(e ->> 'channel', 'NULL'), ',') FROM jsonb_array_elements(prio.explain('trk.chp', '00000000-0000-0000-0003-000000000001'::uuid) -> 'events' -> 0 -> 'latest') e),
+          'wechat,NULL', 'R22 ... it is no channel: explain() shows it unknown (NULL)');
+SELECT is((SELECT string_agg((c ->> 'channel') || '=' || (c ->> 'in_playbook'), ',')
+             FROM jsonb_array_elements(prio.explain('trk.chp', '00000000-0000-0000-0003-000000000001'::uuid) -> 'playbook' -> 'channel_check') c),
+          'wechat=false', 'R22 ... and its channel check leaves it out, as a NULL one');
 SELECT is(prio.recompute(), 0, 'R22 ... and the live state equals recompute()''s');
 SELECT prio.untrack('trk.che');
 SELECT prio.untrack('trk.chp');

@@ -69,6 +69,7 @@ UPDATE prio.rfm_segments SET r_min = 3 WHERE position = 60;   -- changed, then r
 DELETE FROM prio.rfm_segments WHERE position = 60;
 -- (0.5) playbooks: a built-in one changed, one turned off, a channel and a playbook added
 INSERT INTO prio.channels (channel) VALUES ('video_call');
+INSERT INTO prio.customer_types (type, condition) VALUES ('pilot_customer', '{"attr": "pilot", "=": true}');
 UPDATE prio.playbooks SET cadence = '1 day', channels = '{video_call,phone}' WHERE playbook = 'A';
 UPDATE prio.playbooks SET enabled = false WHERE playbook = 'active';
 INSERT INTO prio.playbooks (playbook, cadence, channels, roles, action)

@@ -44,7 +44,7 @@ CREATE TABLE @extschema@.activities (
     amount      numeric NOT NULL DEFAULT 0 CHECK (amount >= 0 AND amount < 1e15),
     note        text CHECK (pg_catalog.length(note) <= 10000),
     -- added in 0.5 (hence last)
-    channel     text
+    channel     text CHECK (pg_catalog.btrim(channel) <> '')
 );
 CREATE INDEX activities_customer_at_idx ON @extschema@.activities (customer_id, at);
 COMMENT ON TABLE @extschema@.activities IS 'What happened with each customer; applications INSERT (or COPY) rows and prio re-tiers the customers at once.';
@@ -54,7 +54,7 @@ COMMENT ON COLUMN @extschema@.activities.kind IS 'The kind of activity (prio.act
 COMMENT ON COLUMN @extschema@.activities.at IS 'When it happened; finite, at most a day in the future.';
 COMMENT ON COLUMN @extschema@.activities.amount IS 'Purchase amount; of a quote or proposal (0.5), the amount offered: with no deals, it stands for an open deal; 0 for anything else; 0 <= amount < 1e15.';
 COMMENT ON COLUMN @extschema@.activities.note IS 'Free text.';
-COMMENT ON COLUMN @extschema@.activities.channel IS 'The channel it went through: phone, visit, wechat, email, sms, community (prio.channels) or any label of yours; NULL: unknown.  Not checked against prio.channels: prio.explain() shows a channel it does not know as such, and whether the customer''s playbook names it.  Channels do not change scoring.';
+COMMENT ON COLUMN @extschema@.activities.channel IS 'The channel it went through: phone, visit, wechat, email, sms, community (prio.channels) or any label of yours, not empty (23514); NULL: unknown.  Not checked against prio.channels: prio.explain() shows a channel it does not know as such, and whether the customer''s playbook names it.  Channels do not change scoring.';
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.activities', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.activities_activity_id_seq', '');
 COMMENT ON SEQUENCE @extschema@.activities_activity_id_seq IS 'Generates prio.activities.activity_id.';

@@ -16,7 +16,7 @@ CREATE TABLE @extschema@.deal_stages (
                     ELSE lifecycle IS NULL END)
 );
 COMMENT ON TABLE @extschema@.deal_stages IS
-'The deal stages (the sales funnel): open stages in funnel order by position, each standing for a customer lifecycle stage, and the closed stages with their outcome.  Add your own stages with INSERT; a change re-tiers everyone.';
+'The deal stages (the sales funnel): open stages in funnel order by position, each standing for a customer lifecycle stage, and the closed stages with their outcome.  Add your own stages with INSERT; a change re-tiers everyone.  The stage quote, at which implicit deals stand, stays open under its name.';
 COMMENT ON COLUMN @extschema@.deal_stages.stage IS 'Name used in prio.deals.stage.';
 COMMENT ON COLUMN @extschema@.deal_stages.position IS 'Funnel order: a higher position is a more advanced stage (ties: by name).';
 COMMENT ON COLUMN @extschema@.deal_stages.lifecycle IS 'An open stage: the customer lifecycle stage (prospect .. closing) a customer whose most advanced open deal is here is in; NULL for a closed stage.';
@@ -35,6 +35,43 @@ INSERT INTO @extschema@.deal_stages (stage, position, lifecycle, outcome, builti
 CREATE TRIGGER deal_stages_guard
     BEFORE INSERT OR UPDATE ON @extschema@.deal_stages
     FOR EACH ROW EXECUTE FUNCTION @extschema@.config_row_guard('stage');
+
+-- The implicit deal (a quote or proposal activity with an amount, while the
+-- customer has no deals: src/rules/deals.c, prio.followup, prio.explain())
+-- stands at the stage named quote: it stays, open, under that name.
+CREATE FUNCTION @extschema@._deal_stages_keep_quote()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF TG_OP OPERATOR(pg_catalog.=) 'TRUNCATE' THEN
+        RAISE EXCEPTION 'prio.deal_stages must keep the stage quote' USING ERRCODE = '23514',
+            HINT = 'Implicit deals (a quote or proposal with an amount, from a customer without deals) stand at it; remove the stages you added with DELETE.';
+    END IF;
+    IF OLD.stage OPERATOR(pg_catalog.<>) 'quote' THEN
+        RETURN CASE WHEN TG_OP OPERATOR(pg_catalog.=) 'DELETE' THEN OLD ELSE NEW END;
+    END IF;
+    IF TG_OP OPERATOR(pg_catalog.=) 'DELETE' OR NEW.stage IS DISTINCT FROM OLD.stage THEN
+        RAISE EXCEPTION 'deal stage quote cannot be %', CASE TG_OP WHEN 'DELETE' THEN 'removed' ELSE 'renamed' END
+            USING ERRCODE = '23514',
+                  HINT = 'Implicit deals (a quote or proposal with an amount, from a customer without deals) stand at it; change its position or lifecycle with UPDATE.';
+    END IF;
+    IF NEW.outcome IS NOT NULL THEN
+        RAISE EXCEPTION 'deal stage quote must stay an open stage (outcome NULL)' USING ERRCODE = '23514',
+            HINT = 'Implicit deals (a quote or proposal with an amount, from a customer without deals) stand at it.';
+    END IF;
+    RETURN NEW;
+END
+$$;
+COMMENT ON FUNCTION @extschema@._deal_stages_keep_quote() IS
+'Trigger on prio.deal_stages: the stage quote, at which implicit deals stand, is not removed, renamed or closed (23514), nor the table emptied.';
+CREATE TRIGGER deal_stages_keep_quote
+    BEFORE UPDATE OR DELETE ON @extschema@.deal_stages
+    FOR EACH ROW EXECUTE FUNCTION @extschema@._deal_stages_keep_quote();
+CREATE TRIGGER deal_stages_keep_quote_truncate
+    BEFORE TRUNCATE ON @extschema@.deal_stages
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._deal_stages_keep_quote();
 -- a removed stage stays removed across a dump and restore (prio.removed_config)
 CREATE TRIGGER deal_stages_removed
     AFTER DELETE ON @extschema@.deal_stages
@@ -118,7 +155,11 @@ CREATE TABLE @extschema@.deals (
     -- and its key there, as text; both NULL for prio's own deals
     source         regclass,
     deal_key       text,
-    CONSTRAINT deals_source_key_check CHECK ((source IS NULL) OPERATOR(pg_catalog.=) (deal_key IS NULL))
+    CONSTRAINT deals_source_key_check CHECK ((source IS NULL) OPERATOR(pg_catalog.=) (deal_key IS NULL)),
+    -- (prio._deals_row_check() refuses such a deal of prio.deals itself,
+    -- naming it, and makes a tracked table's fit before they are checked)
+    CONSTRAINT deals_expected_close_check CHECK (pg_catalog.isfinite(expected_close)),
+    CONSTRAINT deals_created_before_closed_check CHECK (closed_at >= created_at)
 );
 CREATE INDEX deals_customer_idx ON @extschema@.deals (customer_id);
 -- Owner isolation: the deals of the customers the user can see, always on
@@ -149,13 +190,58 @@ COMMENT ON COLUMN @extschema@.deals.customer_id IS 'The customer (prio.customers
 COMMENT ON COLUMN @extschema@.deals.owner IS 'Rep who works the deal (the customer''s owner ranks the customer).';
 COMMENT ON COLUMN @extschema@.deals.stage IS 'Deal stage (prio.deal_stages): an open (funnel) stage, or a closed one (won, lost).';
 COMMENT ON COLUMN @extschema@.deals.amount IS 'Deal value; 0 <= amount < 1e15.';
-COMMENT ON COLUMN @extschema@.deals.expected_close IS 'When the deal is expected to close.';
+COMMENT ON COLUMN @extschema@.deals.expected_close IS 'When the deal is expected to close; a finite date (22008; a tracked table''s infinite one is taken as NULL).';
 COMMENT ON COLUMN @extschema@.deals.created_at IS 'When the deal was opened; at most a day ahead (22008), except for a tracked table''s deal.';
-COMMENT ON COLUMN @extschema@.deals.closed_at IS 'When it closed (NULL while open; a closed deal without it counts as closed at created_at); at most a day ahead (22008), except for a tracked table''s deal.';
+COMMENT ON COLUMN @extschema@.deals.closed_at IS 'When it closed (NULL while open; a closed deal without it counts as closed at created_at); at most a day ahead (22008), except for a tracked table''s deal; not before created_at (23514; a tracked table''s deal that closed before it was created counts as created when it closed).';
 COMMENT ON COLUMN @extschema@.deals.source IS 'The tracked table this deal is mirrored from (prio.track()); NULL for a deal of prio.deals itself.';
 COMMENT ON COLUMN @extschema@.deals.deal_key IS 'The deal''s key in the tracked table (source), as text; NULL for a deal of prio.deals itself.  Written by prio.';
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.deals', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.deals_deal_id_seq', '');
+
+-- A deal's dates that cannot be: refused for a deal of prio.deals itself,
+-- taken as what they can mean for a tracked table's (source set), which is
+-- the application's and never fails its write.  The one place that
+-- decides, for every path that writes a deal (the application's INSERT,
+-- UPDATE and COPY; prio.track()'s load, its triggers and recompute()).
+CREATE FUNCTION @extschema@._deals_row_check()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF NEW.source IS NULL THEN
+        IF NOT pg_catalog.isfinite(NEW.expected_close) THEN
+            RAISE EXCEPTION 'deal % of customer %: expected_close must be a finite date, not %',
+                            NEW.deal_id, NEW.customer_id, NEW.expected_close
+                USING ERRCODE = '22008', HINT = 'Leave expected_close NULL when nobody knows.';
+        END IF;
+        -- (an infinite time is the CHECK constraints' to refuse)
+        IF pg_catalog.isfinite(NEW.closed_at) AND NEW.closed_at OPERATOR(pg_catalog.<) NEW.created_at THEN
+            RAISE EXCEPTION 'deal % of customer %: closed_at is before created_at', NEW.deal_id, NEW.customer_id
+                USING ERRCODE = '23514',
+                      DETAIL = pg_catalog.format('closed_at = %s, created_at = %s', NEW.closed_at, NEW.created_at),
+                      HINT = 'A deal closes after it opens: set created_at too (it defaults to now()).';
+        END IF;
+        RETURN NEW;
+    END IF;
+    -- a tracked table's deal: an infinite expected close is none, and a deal
+    -- that closed before it was created was created at the latest when it
+    -- closed (its creation time is often prio's own guess: the time
+    -- prio.track() first mirrored it, without a "created_at" mapping)
+    IF NOT pg_catalog.isfinite(NEW.expected_close) THEN
+        NEW.expected_close := NULL;
+    END IF;
+    IF pg_catalog.isfinite(NEW.closed_at) AND NEW.closed_at OPERATOR(pg_catalog.<) NEW.created_at THEN
+        NEW.created_at := NEW.closed_at;
+    END IF;
+    RETURN NEW;
+END
+$$;
+COMMENT ON FUNCTION @extschema@._deals_row_check() IS
+'Row trigger on prio.deals: a deal of prio.deals itself with an infinite expected_close (22008) or closed before it was created (23514) is refused; a tracked table''s deal is taken as it can be meant -- an infinite expected_close as NULL, created_at after closed_at as closed_at.';
+CREATE TRIGGER deals_row_check
+    BEFORE INSERT OR UPDATE ON @extschema@.deals
+    FOR EACH ROW EXECUTE FUNCTION @extschema@._deals_row_check();
 COMMENT ON SEQUENCE @extschema@.deals_deal_id_seq IS 'Generates prio.deals.deal_id.';
 
 CREATE FUNCTION @extschema@._deal_facts(ids bigint[])

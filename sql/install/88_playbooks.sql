@@ -42,7 +42,7 @@ CREATE TABLE @extschema@.playbooks (
 );
 COMMENT ON TABLE @extschema@.playbooks IS
 'How customers are followed up: one playbook per tier (A, B, C, D) and per key-customer type.  A customer follows its tier''s playbook and those of the types it holds; where several apply the most demanding (shortest cadence) wins, sets next_due_at and is named in customer_state.playbook and prio.followup (ties: a type''s before the tier''s, then by name).  Change with UPDATE, add types'' playbooks with INSERT; a change re-tiers everyone in the same transaction.';
-COMMENT ON COLUMN @extschema@.playbooks.playbook IS 'A, B, C or D: the tier''s playbook; otherwise the code of the key-customer type it is for (strategic, high_growth, industry_influence, active, key_relationship, or one of yours).';
+COMMENT ON COLUMN @extschema@.playbooks.playbook IS 'A, B, C or D: the tier''s playbook; otherwise the code of the key-customer type it is for (strategic, high_growth, industry_influence, active, key_relationship, or one of yours): a row of prio.customer_types (23503 otherwise), which cannot be removed or renamed while it has a playbook.';
 COMMENT ON COLUMN @extschema@.playbooks.cadence IS 'Follow-up cadence: next due = last outbound touch + this.  NULL (tiers only): the tier''s cadence in prio.settings (cadence_a .. cadence_d).';
 COMMENT ON COLUMN @extschema@.playbooks.channels IS 'Channels, first the one to use next (prio.followup.next_action); each a row of prio.channels, no repeats.';
 COMMENT ON COLUMN @extschema@.playbooks.roles IS 'Who follows up: sales_manager, tech_support, rep, automation (at least one).';
@@ -115,11 +115,21 @@ BEGIN
         RAISE EXCEPTION 'playbook % names a channel or a role twice', NEW.playbook
             USING ERRCODE = '23514';
     END IF;
+    -- a type's playbook is for a type of prio.customer_types (enabled or
+    -- not): a misspelt name would be a playbook nobody can ever follow (a
+    -- name of no type's form is the CHECK constraint's to refuse)
+    IF NEW.playbook OPERATOR(pg_catalog.~) '^[a-z][a-z0-9_]{0,99}$'
+       AND NOT EXISTS (SELECT 1 FROM @extschema@.customer_types t
+                        WHERE t.type OPERATOR(pg_catalog.=) NEW.playbook) THEN
+        RAISE EXCEPTION 'playbook %: there is no key-customer type %', NEW.playbook, NEW.playbook
+            USING ERRCODE = '23503',
+                  HINT = 'A playbook is for a tier (A, B, C, D) or a row of prio.customer_types: add the type first.';
+    END IF;
     RETURN NEW;
 END
 $$;
 COMMENT ON FUNCTION @extschema@.playbooks_check() IS
-'Row trigger on prio.playbooks: at least one channel and one role, no NULL, each channel a row of prio.channels, none twice (23514).';
+'Row trigger on prio.playbooks: at least one channel and one role, no NULL, each channel a row of prio.channels, none twice (23514); a playbook other than a tier''s is for a row of prio.customer_types (23503).';
 
 CREATE FUNCTION @extschema@.playbooks_keep()
 RETURNS trigger
@@ -193,6 +203,49 @@ CREATE TRIGGER channels_truncated_removed
     BEFORE TRUNCATE ON @extschema@.channels
     FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.config_row_removed('channel');
 
+-- a key-customer type with a playbook is not removed or renamed (as a
+-- channel a playbook names): the playbook would be for nobody
+CREATE FUNCTION @extschema@._customer_types_in_use()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_used text;
+BEGIN
+    IF TG_OP OPERATOR(pg_catalog.=) 'TRUNCATE' THEN
+        SELECT pg_catalog.min(p.playbook) INTO v_used FROM @extschema@.playbooks p
+         WHERE p.playbook OPERATOR(pg_catalog.<>) ALL ('{A,B,C,D}'::text[]);
+        IF v_used IS NOT NULL THEN
+            RAISE EXCEPTION 'prio.customer_types cannot be emptied: playbook % is for its type', v_used
+                USING ERRCODE = '23503';
+        END IF;
+        RETURN NULL;
+    END IF;
+    IF TG_OP OPERATOR(pg_catalog.=) 'UPDATE' AND NEW.type OPERATOR(pg_catalog.=) OLD.type THEN
+        RETURN NEW;
+    END IF;
+    IF EXISTS (SELECT 1 FROM @extschema@.playbooks p WHERE p.playbook OPERATOR(pg_catalog.=) OLD.type) THEN
+        RAISE EXCEPTION 'key-customer type % has a playbook', OLD.type
+            USING ERRCODE = '23503',
+                  HINT = pg_catalog.format('Remove its playbook first: DELETE FROM prio.playbooks WHERE playbook = %L.', OLD.type);
+    END IF;
+    IF TG_OP OPERATOR(pg_catalog.=) 'DELETE' THEN
+        RETURN OLD;
+    END IF;
+    RETURN NEW;
+END
+$$;
+COMMENT ON FUNCTION @extschema@._customer_types_in_use() IS
+'Trigger on prio.customer_types: a type that has a playbook (prio.playbooks) cannot be removed or renamed (23503).';
+
+CREATE TRIGGER customer_types_in_use
+    BEFORE UPDATE OR DELETE ON @extschema@.customer_types
+    FOR EACH ROW EXECUTE FUNCTION @extschema@._customer_types_in_use();
+CREATE TRIGGER customer_types_truncated
+    BEFORE TRUNCATE ON @extschema@.customer_types
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._customer_types_in_use();
+
 CREATE FUNCTION @extschema@.playbooks_changed()
 RETURNS trigger
 LANGUAGE plpgsql
@@ -246,7 +299,7 @@ RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'prio_playbooks_for'
 LANGUAGE C STABLE PARALLEL SAFE ROWS 3;
 COMMENT ON FUNCTION @extschema@.playbooks_for(text, text[]) IS
-'The enabled playbooks that apply to a customer of tier (A-D) holding the key-customer types given: the tier''s and each type''s; the one that sets the due date (the shortest cadence, a tier''s without one at its prio.settings cadence; ties: a type''s before the tier''s, then by name) first, chosen true.  The rule prio applies to every customer (src/rules/playbook.c).';
+'The enabled playbooks that apply to a customer of tier (A-D) holding the key-customer types given: the tier''s and each type''s; the one that sets the due date (the shortest cadence, a tier''s without one at its prio.settings cadence; ties: a type''s before the tier''s, then by name) first, chosen true.  The rule prio applies to every customer (src/rules/playbook.c).  Each of types must be a row of prio.customer_types (22023 naming the one that is not; a NULL among them 22004); types NULL: none held.';
 
 -- prio.explain()'s part on playbooks: those that apply and the one that
 -- won (explain() adds the channel check, sql/install/92_channel.sql)

@@ -64,8 +64,11 @@ BEGIN
         END IF;
         -- as the caller: its privileges and policies on the table hold
         BEGIN
+            -- (an empty or blank channel, which the application's table may
+            -- hold, is no channel: unknown, NULL)
             EXECUTE pg_catalog.format($q$SELECT COALESCE(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
-                           'at', e.at, 'kind', e.kind, 'amount', e.amount, 'channel', e.channel)
+                           'at', e.at, 'kind', e.kind, 'amount', e.amount,
+                           'channel', CASE WHEN pg_catalog.btrim(e.channel) OPERATOR(pg_catalog.<>) '' THEN e.channel END)
                            ORDER BY e.at DESC, e.tiebreak DESC), '[]')
   FROM (SELECT x.at, x.kind, x.amount, x.channel, x.tiebreak FROM (%s) x
          WHERE x.customer_id OPERATOR(pg_catalog.=) $1
@@ -88,7 +91,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@._track_events(bigint, regclass) IS
-'Internal (prio.explain()): the latest 10 events prio folds of a customer of a tracked customers table (at, kind, amount, channel: NULL when the mapping has none), per tracked activities table of it the caller may read, newest first, read from the table as the caller.';
+'Internal (prio.explain()): the latest 10 events prio folds of a customer of a tracked customers table (at, kind, amount, channel: NULL when the mapping has none or gives an empty or blank one), per tracked activities table of it the caller may read, newest first, read from the table as the caller.';
 
 -- A customer of prio.customers: its latest activities, in the shape of
 -- prio._track_events(), for explain()'s channel check
@@ -131,7 +134,8 @@ WITH ev AS (
                 CASE WHEN pg_catalog.jsonb_typeof(src.value OPERATOR(pg_catalog.->) 'latest') OPERATOR(pg_catalog.=) 'array'
                      THEN src.value OPERATOR(pg_catalog.->) 'latest' ELSE '[]'::jsonb END) x(value)
      WHERE pg_catalog.jsonb_typeof(x.value) OPERATOR(pg_catalog.=) 'object'
-       AND (x.value OPERATOR(pg_catalog.->>) 'channel') IS NOT NULL
+       -- (an empty or blank channel is none: unknown, as NULL)
+       AND pg_catalog.btrim(x.value OPERATOR(pg_catalog.->>) 'channel') OPERATOR(pg_catalog.<>) ''
 ), used AS (
     SELECT ev.channel, pg_catalog.count(*) AS n, pg_catalog.max(ev.at) AS last_at,
            EXISTS (SELECT 1 FROM @extschema@.channels k WHERE k.channel OPERATOR(pg_catalog.=) ev.channel) AS known

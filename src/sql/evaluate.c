@@ -59,6 +59,7 @@ EvaluateFacts(FunctionCallInfo fcinfo, PrioApiVersion api, bool with_models)
 	bool		answers[4];
 	bool		answer_null[4];
 	TimestampTz created_at;
+	TimestampTz as_of;
 	const float8 *breaks[3] = {NULL, NULL, NULL};
 	int			nbreaks[3] = {0, 0, 0};
 	PrioHeldTypes held = {0};
@@ -66,7 +67,7 @@ EvaluateFacts(FunctionCallInfo fcinfo, PrioApiVersion api, bool with_models)
 	CheckArgNotNull(fcinfo, 0, "facts");
 	CheckArgNotNull(fcinfo, 1, "customer");
 	CheckArgNotNull(fcinfo, 2, "settings");
-	CheckArgNotNull(fcinfo, 6, "as_of");
+	as_of = CheckTimeArg(fcinfo, 6, "as_of");
 	if (cache == NULL)
 	{
 		cache = MemoryContextAllocZero(fncxt, sizeof(EvalCache));
@@ -111,7 +112,7 @@ EvaluateFacts(FunctionCallInfo fcinfo, PrioApiVersion api, bool with_models)
 	}
 
 	prio_evaluate(&e, &facts, &held, answers, answer_null, created_at, &settings,
-				  breaks, nbreaks, PG_GETARG_TIMESTAMPTZ(6));
+				  breaks, nbreaks, as_of);
 	PG_RETURN_DATUM(EvaluationGetDatum(fcinfo, &e, &facts, api));
 }
 
@@ -200,11 +201,12 @@ prio_evaluate_state_0_5(PG_FUNCTION_ARGS)
 	bool		answers[4];
 	bool		answer_null[4];
 	TimestampTz created_at;
+	TimestampTz as_of;
 	PrioHeldTypes held = {0};
 
 	CheckArgNotNull(fcinfo, 0, "state");
 	CheckArgNotNull(fcinfo, 1, "customer");
-	CheckArgNotNull(fcinfo, 2, "as_of");
+	as_of = CheckTimeArg(fcinfo, 2, "as_of");
 	if (cache == NULL)
 	{
 		cache = MemoryContextAllocZero(fncxt, sizeof(EvalCache));
@@ -225,6 +227,6 @@ prio_evaluate_state_0_5(PG_FUNCTION_ARGS)
 	MemoryContextSwitchTo(mine);
 
 	prio_evaluate(&e, &facts, &held, answers, answer_null, created_at, &cfg->settings,
-				  cfg->breaks, cfg->nbreaks, PG_GETARG_TIMESTAMPTZ(2));
+				  cfg->breaks, cfg->nbreaks, as_of);
 	PG_RETURN_DATUM(EvaluationGetDatum(fcinfo, &e, &facts, PRIO_API_0_5));
 }

@@ -17,8 +17,7 @@ prio_sweep_due(PG_FUNCTION_ARGS)
 	int64	   *due;
 	int			ndue;
 
-	CheckArgNotNull(fcinfo, 0, "as_of");
-	due = PrioSweepDue(PG_GETARG_TIMESTAMPTZ(0), &ndue);
+	due = PrioSweepDue(CheckTimeArg(fcinfo, 0, "as_of"), &ndue);
 	if (ndue == 0)
 		PG_RETURN_NULL();
 	PG_RETURN_DATUM(Int8ArrayDatum(due, ndue));

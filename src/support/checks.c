@@ -43,6 +43,27 @@ CheckFiniteNumeric(Numeric value, const char *name)
 						DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(value))))));
 }
 
+/*
+ * A timestamptz argument a rule counts from (as_of): not NULL (22004) and
+ * finite (22023, as prio.refresh(as_of) and the other as_of arguments say):
+ * +-infinity is no time to evaluate a customer at.
+ */
+TimestampTz
+CheckTimeArg(FunctionCallInfo fcinfo, int argno, const char *name)
+{
+	TimestampTz ts;
+
+	CheckArgNotNull(fcinfo, argno, name);
+	ts = PG_GETARG_TIMESTAMPTZ(argno);
+	if (TIMESTAMP_NOT_FINITE(ts))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s must be a finite time, not %s", name,
+						DatumGetCString(DirectFunctionCall1(timestamptz_out,
+															TimestampTzGetDatum(ts))))));
+	return ts;
+}
+
 /* a + b, or 22003 naming the count (and its customer, when not 0) */
 int64
 CheckedAdd64(int64 a, int64 b, const char *what, int64 customer_id)

@@ -14,6 +14,7 @@ struct TriggerData;
 extern struct TriggerData *CheckStatementTrigger(FunctionCallInfo fcinfo, const char *fn,
 												 const char *table);
 extern void CheckFiniteNumeric(Numeric value, const char *name);
+extern TimestampTz CheckTimeArg(FunctionCallInfo fcinfo, int argno, const char *name);
 extern int64 CheckedAdd64(int64 a, int64 b, const char *what, int64 customer_id);
 extern double IntervalToUsecs(const Interval *iv);
 extern double CheckPositiveInterval(const Interval *iv, const char *name);

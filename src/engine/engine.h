@@ -240,6 +240,38 @@ extern PrioInsertFold *PrioInsertFoldBegin(PrioApiVersion api, double nrows, Com
 extern void PrioInsertFoldAdd(PrioInsertFold *fold, int64 customer_id, TimestampTz at,
 							  int64 tiebreak, Datum kind, Datum amount, bool amount_null);
 extern void PrioInsertFoldEnd(PrioInsertFold *fold);
+/*
+ * engine/tracked_rows.c: a tracked activities table's rows read without its
+ * events query (a mapping of plain columns; TrackedRowsLookup() says how)
+ */
+typedef struct TrackedRows
+{
+	AttrNumber	customer;		/* the table's columns */
+	AttrNumber	at;
+	AttrNumber	kind;
+	AttrNumber	amount;			/* 0: no amount */
+	Oid			key_map;		/* its customers table's key map ... */
+	Oid			index;			/* ... its primary key, on the key */
+	Oid			type;			/* the key's type, as the index compares it */
+	Oid			collation;
+	Oid			eqop;
+	RegProcedure eqproc;
+	int16		typlen;
+	bool		typbyval;
+} TrackedRows;
+typedef struct TrackedEvent
+{
+	Datum		key;			/* the customer's key (the caller maps it) */
+	TimestampTz at;
+	text	   *kind;
+	Numeric		amount;			/* NULL: none */
+} TrackedEvent;
+struct TupleTableSlot;
+extern bool TrackedRowsLookup(Relation rel, const char *customer, const char *kind,
+							  const char *at, const char *amount, Oid key_map, TrackedRows *w);
+extern bool TrackedRowEvent(const TrackedRows *w, struct TupleTableSlot *slot,
+							const PrioConfig *cfg, int *hint, TrackedEvent *ev);
+extern int64 TrackedEventTiebreak(const char *kind, int kind_len, Numeric amount);
 /* engine/source_tracked.c: prio.source_changed(), the trigger of every tracked table */
 extern void PrioSourceChanged(struct TriggerData *td);
 extern void TrackRelationChanged(Oid relid);

@@ -49,7 +49,6 @@
 #include "access/xact.h"
 #include "catalog/index.h"
 #include "catalog/pg_am.h"
-#include "catalog/pg_collation.h"
 #include "catalog/pg_type.h"
 #include "commands/defrem.h"
 #include "commands/trigger.h"
@@ -66,10 +65,8 @@
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
-#include "utils/numeric.h"
 #include "utils/plancache.h"
 #include "utils/rel.h"
-#include "utils/relcache.h"
 #include "utils/snapmgr.h"
 #include "utils/tuplestore.h"
 
@@ -582,25 +579,13 @@ typedef struct LockWay
 	bool		typbyval;
 } LockWay;
 
-/*
- * events_direct()'s way to an INSERT's events (events_lookup): the columns
- * of a mapping of plain columns, and the key map's index on its key
- */
+/* events_direct()'s way to an INSERT's events (events_lookup) */
 typedef struct EventsWay
 {
 	bool		known;			/* looked up, at gen */
 	uint64		gen;
 	bool		ok;				/* events_direct() may read them (else the query) */
-	AttrNumber	customer;		/* the columns of the tracked table */
-	AttrNumber	at;
-	AttrNumber	kind;
-	AttrNumber	amount;			/* 0: no amount */
-	Oid			index;			/* the key map's primary key */
-	Oid			type;			/* the key's type, as the index compares it */
-	Oid			collation;
-	RegProcedure eqproc;
-	int16		typlen;
-	bool		typbyval;
+	TrackedRows rows;
 } EventsWay;
 
 typedef struct SourceRow
@@ -1181,120 +1166,34 @@ lock_direct(TriggerData *td, SourceRow *src, bool top)
 
 /* ---------------------------------------------------------------- an INSERT's events without the query */
 
-/* column name of rel, written as SQL writes it, of type type exactly; else 0 */
-static AttrNumber
-plain_column(Relation rel, const char *name, Oid type)
-{
-	AttrNumber	att;
-
-	if (name == NULL || strcmp(quote_identifier(name), name) != 0)
-		return InvalidAttrNumber;
-	att = get_attnum(RelationGetRelid(rel), name);
-	if (att <= 0 || TupleDescAttr(RelationGetDescr(rel), att - 1)->atttypid != type)
-		return InvalidAttrNumber;
-	return att;
-}
-
 /*
  * events_direct()'s lookups for src (false: the mapping is not one it
- * reads), kept until a relation, a type, a schema or a collation changes
- * (signature_gen).  Only for the mapping most tables have: one event a row,
- * its customer, kind, at and amount plain columns of the types the events
- * query compares and returns without a cast (the customer that of the key
- * map's key, under the collation of its primary key; the kind text of the
- * database's collation; at timestamptz; amount numeric, or none).
+ * reads: tracked_rows.c), kept until a relation, a type, a schema or a
+ * collation changes (signature_gen).
  */
 static bool
 events_lookup(TriggerData *td, SourceRow *src)
 {
-	Relation	arel = td->tg_relation;
 	EventsWay  *w = &src->events_way;
 	uint64		gen = signature_gen;
-	Relation	map;
-	Relation	idx = NULL;
-	AttrNumber	key;
-	ListCell   *lc;
-	Oid			eqop = InvalidOid;
 
 	if (w->known && w->gen == gen)
 		return w->ok;
-	w->ok = false;
 	w->known = true;
 	w->gen = gen;
-	if (!src->activities || src->events == NULL || !OidIsValid(src->key_map))
-		return false;
-	w->at = plain_column(arel, src->map_at, TIMESTAMPTZOID);
-	w->kind = plain_column(arel, src->map_kind, TEXTOID);
-	w->amount = plain_column(arel, src->map_amount, NUMERICOID);
-	if (w->at == 0 || w->kind == 0 || (src->map_amount != NULL && w->amount == 0) ||
-		TupleDescAttr(RelationGetDescr(arel), w->kind - 1)->attcollation != DEFAULT_COLLATION_OID)
-		return false;
-	map = try_table_open(src->key_map, AccessShareLock);
-	if (map == NULL)
-		return false;
-	key = get_attnum(src->key_map, "key");
-	/* (its primary key is deferrable: not the relcache's rd_pkindex) */
-	foreach(lc, RelationGetIndexList(map))
-	{
-		Relation	i = index_open(lfirst_oid(lc), AccessShareLock);
-
-		if (i->rd_index->indisprimary && idx == NULL)
-			idx = i;
-		else
-			index_close(i, NoLock);
-	}
-	if (idx != NULL && key > 0 && idx->rd_rel->relam == BTREE_AM_OID && idx->rd_index->indisvalid &&
-		idx->rd_index->indnkeyatts == 1 && idx->rd_index->indkey.values[0] == key)
-	{
-		Oid			keytype = TupleDescAttr(RelationGetDescr(map), key - 1)->atttypid;
-
-		w->customer = plain_column(arel, src->lock_column, keytype);
-		w->type = idx->rd_opcintype[0];
-		w->collation = idx->rd_indcollation[0];
-		if (w->customer > 0 &&
-			TupleDescAttr(RelationGetDescr(arel), w->customer - 1)->attcollation == w->collation)
-			eqop = get_opfamily_member(idx->rd_opfamily[0], w->type, w->type, BTEqualStrategyNumber);
-	}
-	if (idx != NULL)
-		index_close(idx, NoLock);
-	table_close(map, NoLock);
-	if (!OidIsValid(eqop))
-		return false;
-	w->index = RelationGetRelid(idx);
-	w->eqproc = get_opcode(eqop);
-	get_typlenbyval(w->type, &w->typlen, &w->typbyval);
-	w->ok = true;
-	return true;
-}
-
-/* the events query's tiebreak: hashtextextended(concat_ws(' ', kind, amount), 0) */
-static int64
-event_tiebreak(text *kind, Numeric amount)
-{
-	StringInfoData s;
-
-	initStringInfo(&s);
-	appendBinaryStringInfo(&s, VARDATA_ANY(kind), VARSIZE_ANY_EXHDR(kind));
-	if (amount != NULL)
-	{
-		appendStringInfoChar(&s, ' ');
-		appendStringInfoString(&s, DatumGetCString(DirectFunctionCall1(numeric_out,
-																	   NumericGetDatum(amount))));
-	}
-	return DatumGetInt64(DirectFunctionCall2Coll(hashtextextended, DEFAULT_COLLATION_OID,
-												 PointerGetDatum(cstring_to_text_with_len(s.data, s.len)),
-												 Int64GetDatum(0)));
+	w->ok = src->activities && src->events != NULL &&
+		TrackedRowsLookup(td->tg_relation, src->lock_column, src->map_kind, src->map_at,
+						  src->map_amount, src->key_map, &w->rows);
+	return w->ok;
 }
 
 /*
  * An INSERT's new events, read as the events query reads them (the compiled
  * EVENTS over the transition table) but without running it: its executor
  * start-up and planner were most of what a single-row INSERT's events cost.
- * Each new row gives the event (customer_id, at, tiebreak, kind, amount) --
- * none when its customer, at or kind is NULL, its at infinite, its kind not
- * in prio.activity_kinds or its customer not in the key map; an amount NaN
- * or infinite is none -- and they continue their customers' fold in
- * (customer_id, at, tiebreak) order.  Only for a statement of fewer than
+ * Each new row gives its event (TrackedRowEvent()), its customer looked up
+ * in the key map (none: no event), and they continue their customers' fold
+ * in (customer_id, at, tiebreak) order.  Only for a statement of fewer than
  * TRACK_LARGE rows (a large one gets the query's plan, with its joins), and
  * while events_lookup() says the mapping is one it reads.  false: it is
  * not (any more: the key map changed); nothing done.
@@ -1302,7 +1201,7 @@ event_tiebreak(text *kind, Numeric amount)
 static bool
 events_direct(TriggerData *td, SourceRow *src, CommandId since)
 {
-	EventsWay  *w = &src->events_way;
+	TrackedRows *w = &src->events_way.rows;
 	Tuplestorestate *ts = td->tg_newtable;
 	int64		nrows = tuplestore_tuple_count(ts);
 	Relation	map = try_table_open(src->key_map, AccessShareLock);
@@ -1348,45 +1247,25 @@ events_direct(TriggerData *td, SourceRow *src, CommandId since)
 	while (tuplestore_gettupleslot(ts, true, false, slot))
 	{
 		bool		isnull;
-		Datum		k = slot_getattr(slot, w->customer, &isnull);
-		TimestampTz at;
-		Datum		kind;
-		Numeric		amount = NULL;
-		text	   *kt;
+		TrackedEvent ev;
 		ScanKeyData skey;
 
 		CHECK_FOR_INTERRUPTS();
-		if (isnull)
+		if (!TrackedRowEvent(w, slot, cfg, &hint, &ev))
 			continue;
-		at = DatumGetTimestampTz(slot_getattr(slot, w->at, &isnull));
-		if (isnull || TIMESTAMP_NOT_FINITE(at))
-			continue;
-		kind = slot_getattr(slot, w->kind, &isnull);
-		if (isnull)
-			continue;
-		kt = DatumGetTextPP(kind);
-		hint = prio_kind_find(cfg, VARDATA_ANY(kt), VARSIZE_ANY_EXHDR(kt), hint);
-		if (hint < 0)
-			continue;
-		if (w->amount > 0)
-		{
-			Datum		a = slot_getattr(slot, w->amount, &isnull);
-
-			if (!isnull && !numeric_is_nan(DatumGetNumeric(a)) && !numeric_is_inf(DatumGetNumeric(a)))
-				amount = DatumGetNumericCopy(a);
-		}
 		ScanKeyEntryInitialize(&skey, 0, 1, BTEqualStrategyNumber, w->type, w->collation,
-							   w->eqproc, k);
+							   w->eqproc, ev.key);
 		index_rescan(scan, &skey, 1, NULL, 0);
 		if (!index_getnext_slot(scan, ForwardScanDirection, mslot))
 			continue;
 		keys[n].customer_id = DatumGetInt64(slot_getattr(mslot, att_id, &isnull));
 		if (isnull)
 			continue;
-		kinds[n] = DatumGetTextPCopy(kind);
-		amounts[n] = amount;
-		keys[n].at = at;
-		keys[n].tiebreak = event_tiebreak(kinds[n], amount);
+		kinds[n] = (text *) PG_DETOAST_DATUM_COPY(PointerGetDatum(ev.kind));
+		amounts[n] = ev.amount ? DatumGetNumericCopy(NumericGetDatum(ev.amount)) : NULL;
+		keys[n].at = ev.at;
+		keys[n].tiebreak = TrackedEventTiebreak(VARDATA_ANY(kinds[n]), VARSIZE_ANY_EXHDR(kinds[n]),
+												amounts[n]);
 		keys[n].row = n;
 		n++;
 	}

@@ -96,5 +96,10 @@ $$;
 -- the key-customer types read) and scores differently
 LOCK TABLE @extschema@.customer_state IN EXCLUSIVE MODE;
 SELECT @extschema@.rebuild(NULL, 'upgrade to 0.5', false);
+-- prio.followup's two orders (dropped by 30_perf.sql), built from the new rows
+CREATE INDEX customer_state_owner_idx ON @extschema@.customer_state
+    (owner, priority DESC, next_due_at, customer_id);
+CREATE INDEX customer_state_priority_idx ON @extschema@.customer_state
+    (priority DESC, next_due_at, customer_id);
 
 DROP FUNCTION @extschema@.upgrade_regrant(text, aclitem[]);

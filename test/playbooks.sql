@@ -5,7 +5,7 @@
 -- explain() shows those that applied and the winner.  Settings at their
 -- defaults (cadences A 2 / B 5 / C 5 / D 14 days).  Times relative to now().
 BEGIN;
-SELECT plan(50);
+SELECT plan(52);
 
 \ir lib/rebuild_check.psql
 
@@ -215,6 +215,16 @@ SELECT is((SELECT (prio.evaluate(prio.stored_facts(s), c, r.cfg, r.r_breaks, r.f
             WHERE s.customer_id = 7702),
           (SELECT next_due_at FROM prio.customer_state WHERE customer_id = 7702),
           'prio.evaluate() gives the due date the engine stored, under the playbooks in force');
+
+-- prio.evaluate(state, customer) evaluates the row it is given, the types it holds too
+SELECT is((SELECT (prio.evaluate(s, c)).next_due_at FROM prio.customer_state s JOIN prio.customers c USING (customer_id)
+            WHERE s.customer_id = 7702),
+          (SELECT next_due_at FROM prio.customer_state WHERE customer_id = 7702),
+          'prio.evaluate(state, customer) gives the due date the engine stored');
+SELECT is((SELECT ARRAY['key_type'] <@ (prio.evaluate(jsonb_populate_record(s, '{"types": ["strategic"]}'), c)).value_signals
+             FROM prio.customer_state s JOIN prio.customers c USING (customer_id) WHERE s.customer_id = 7702
+              AND NOT 'strategic' = ANY (COALESCE(s.types, '{}'))),
+          true, 'prio.evaluate(state, customer) reads the types held from the row given (a strategic one implies value)');
 
 SELECT is(pg_temp.rebuild_check(), 'facts fixed 0, rows changed 0',
           'live state (playbooks included) equals a full rebuild');

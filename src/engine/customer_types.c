@@ -395,41 +395,23 @@ PrioCustomerTypes(PrioHeldTypes *h, const PrioFacts *f, const PrioConfig *cfg, T
 }
 
 /*
- * The types customer_id holds as the engine last stored them
- * (customer_state.types), into h: for prio.evaluate(), whose facts
- * (prio.facts) carry no monthly buckets to compute them from.  Types no
- * longer defined are left out.  The caller is connected to SPI.
+ * The types named in types (a text[], customer_state.types) that cfg still
+ * defines, into h: what a stored state row holds.
  */
 void
-PrioStoredTypes(PrioHeldTypes *h, int64 customer_id, const PrioConfig *cfg)
+PrioHeldTypesFromArray(PrioHeldTypes *h, ArrayType *types, const PrioConfig *cfg)
 {
-	MemoryContext cxt = CurrentMemoryContext;
-	Oid			argtype = INT8OID;
-	Datum		arg = Int64GetDatum(customer_id);
 	Datum	   *names;
 	bool	   *nulls;
 	int			n;
-	bool		isnull;
-	Datum		d;
 
 	h->ntypes = 0;
 	h->types = NULL;
 	h->implies_value = false;
 	prio_config_types(cfg);
-	if (cfg->ntypes == 0)
+	if (cfg->ntypes == 0 || types == NULL)
 		return;
-	if (SPI_execute_with_args("SELECT s.types FROM " PRIO_SCHEMA ".customer_state s"
-							  " WHERE s.customer_id OPERATOR(pg_catalog.=) $1",
-							  1, &argtype, &arg, NULL, true, 1) != SPI_OK_SELECT)
-		elog(ERROR, "SPI_execute_with_args failed reading prio.customer_state.types");
-	if (SPI_processed == 0)
-		return;
-	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
-	if (isnull)
-		return;
-	MemoryContextSwitchTo(cxt);
-	deconstruct_array(DatumGetArrayTypeP(d), TEXTOID, -1, false, TYPALIGN_INT,
-					  &names, &nulls, &n);
+	deconstruct_array(types, TEXTOID, -1, false, TYPALIGN_INT, &names, &nulls, &n);
 	h->types = palloc(sizeof(char *) * cfg->ntypes);
 	for (int i = 0; i < cfg->ntypes; i++)
 		for (int j = 0; j < n; j++)
@@ -440,6 +422,38 @@ PrioStoredTypes(PrioHeldTypes *h, int64 customer_id, const PrioConfig *cfg)
 					h->implies_value = true;
 				break;
 			}
+}
+
+/*
+ * The types customer_id holds as the engine last stored them
+ * (customer_state.types), into h: for prio.evaluate(facts, ...), whose
+ * facts (prio.facts) carry no monthly buckets to compute them from.  Types
+ * no longer defined are left out.  The caller is connected to SPI.
+ */
+void
+PrioStoredTypes(PrioHeldTypes *h, int64 customer_id, const PrioConfig *cfg)
+{
+	static SPIPlanPtr plan = NULL;
+	MemoryContext cxt = CurrentMemoryContext;
+	Oid			argtype = INT8OID;
+	Datum		arg = Int64GetDatum(customer_id);
+	bool		isnull = true;
+	Datum		d = (Datum) 0;
+
+	prio_config_types(cfg);
+	if (cfg->ntypes > 0)
+	{
+		if (plan == NULL)
+			plan = PrioKeepPlan("SELECT s.types FROM " PRIO_SCHEMA ".customer_state s"
+								" WHERE s.customer_id OPERATOR(pg_catalog.=) $1",
+								1, &argtype, CURSOR_OPT_GENERIC_PLAN);
+		if (SPI_execute_plan(plan, &arg, NULL, true, 1) != SPI_OK_SELECT)
+			elog(ERROR, "could not read prio.customer_state.types");
+		if (SPI_processed == 1)
+			d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	}
+	MemoryContextSwitchTo(cxt);
+	PrioHeldTypesFromArray(h, isnull ? NULL : DatumGetArrayTypeP(d), cfg);
 }
 
 /* ---------------------------------------------------------------- sweeps */

@@ -344,6 +344,7 @@ typedef struct PrioTypeBatch PrioTypeBatch;
 #define TYPE_BATCH_MIN 1000		/* customers from which a batch pays */
 extern PrioTypeBatch *PrioTypeBatchBegin(const PrioConfig *cfg, Snapshot snapshot);
 extern void PrioStoredTypes(PrioHeldTypes *h, int64 customer_id, const PrioConfig *cfg);
+extern void PrioHeldTypesFromArray(PrioHeldTypes *h, ArrayType *types, const PrioConfig *cfg);
 extern void PrioCustomerTypesBatch(PrioHeldTypes *h, const PrioFacts *f, const PrioConfig *cfg,
 								   TimestampTz as_of, const PrioTypeBatch *b);
 

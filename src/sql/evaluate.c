@@ -38,7 +38,11 @@ typedef struct EvalCache
 	RowReader	customer_rr;
 	RowReader	settings_rr;
 	RowReader	model_rr[2];
+	RowReader	types_rr;		/* a state row's types (0.5) */
 } EvalCache;
+
+static const char *const types_field[1] = {"types"};
+static const Oid types_type[1] = {TEXTARRAYOID};
 
 /*
  * prio.evaluate(facts prio.facts, customer prio.customers, cfg prio.settings,
@@ -203,6 +207,8 @@ prio_evaluate_state_0_5(PG_FUNCTION_ARGS)
 	TimestampTz created_at;
 	TimestampTz as_of;
 	PrioHeldTypes held = {0};
+	Datum		types;
+	bool		types_null;
 
 	CheckArgNotNull(fcinfo, 0, "state");
 	CheckArgNotNull(fcinfo, 1, "customer");
@@ -211,6 +217,10 @@ prio_evaluate_state_0_5(PG_FUNCTION_ARGS)
 	{
 		cache = MemoryContextAllocZero(fncxt, sizeof(EvalCache));
 		CustomerReaderInit(&cache->customer_rr);
+		cache->types_rr.what = "prio.customer_state";
+		cache->types_rr.names = types_field;
+		cache->types_rr.types = types_type;
+		cache->types_rr.nfields = 1;
 		fcinfo->flinfo->fn_extra = cache;
 	}
 	FactsFromDatum(&facts, PG_GETARG_DATUM(0), &cache->facts_rr, fncxt, CurrentMemoryContext,
@@ -218,11 +228,13 @@ prio_evaluate_state_0_5(PG_FUNCTION_ARGS)
 	RowBind(&cache->customer_rr, PG_GETARG_DATUM(1), fncxt);
 	prio_read_customer(&cache->customer_rr, answers, answer_null, &created_at);
 
+	RowBind(&cache->types_rr, PG_GETARG_DATUM(0), fncxt);
+	types = RowGet(&cache->types_rr, 0, &types_null);
 	SPI_connect();
 	MemoryContextSwitchTo(mine);
 	cfg = prio_config(PRIO_API_CURRENT);
-	/* the key-customer types as the engine stored them (0.5), as above */
-	PrioStoredTypes(&held, facts.customer_id, cfg);
+	/* the key-customer types the row holds (customer_state.types, 0.5) */
+	PrioHeldTypesFromArray(&held, types_null ? NULL : DatumGetArrayTypeP(types), cfg);
 	SPI_finish();
 	MemoryContextSwitchTo(mine);
 

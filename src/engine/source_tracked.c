@@ -1232,6 +1232,8 @@ events_direct(TriggerData *td, SourceRow *src, CommandId since)
 	keys = palloc(sizeof(EventKey) * Max(nrows, 1));
 	kinds = palloc(sizeof(text *) * Max(nrows, 1));
 	amounts = palloc(sizeof(Numeric) * Max(nrows, 1));
+	/* the kinds and the key map as a statement starting now would see them */
+	CommandCounterIncrement();
 	AcceptInvalidationMessages();
 	cfg = prio_config(PRIO_API_CURRENT);
 
@@ -1239,8 +1241,6 @@ events_direct(TriggerData *td, SourceRow *src, CommandId since)
 	readptr = tuplestore_alloc_read_pointer(ts, EXEC_FLAG_REWIND);
 	tuplestore_select_read_pointer(ts, readptr);
 	tuplestore_rescan(ts);
-	/* the key map as a statement starting now would see it */
-	CommandCounterIncrement();
 	snapshot = RegisterSnapshot(GetTransactionSnapshot());
 	mslot = table_slot_create(map, NULL);
 	scan = index_beginscan(map, idx, snapshot, 1, 0);

@@ -559,9 +559,10 @@ collector_freeze(ActivityCollector *c, TrackedSource *src, int pass)
  * without its events query (a whole table through it cost ~2 us a row):
  * one scan of the table, each row's customer found in a hash of its key
  * map, as the query's join finds it.  Only for a plain table that prio's
- * owner may read whole (SELECT, no policy that applies: otherwise the query
- * says what is wrong), and a key whose type's hash agrees with the key
- * map's equality.  false: not such a table; nothing read.
+ * owner may read whole (SELECT, no policy that applies to it: otherwise the
+ * query says what is wrong), and a key whose type's hash agrees with the key
+ * map's equality.  The hash holds the keys of the pass's customers only.
+ * false: not such a table; nothing read.
  */
 static bool
 collector_direct(ActivityCollector *c, TrackedSource *src, int pass, MemoryContext batch)
@@ -585,7 +586,7 @@ collector_direct(ActivityCollector *c, TrackedSource *src, int pass, MemoryConte
 		return false;
 	if (rel->rd_rel->relkind != RELKIND_RELATION ||
 		pg_class_aclcheck(src->relid, GetUserId(), ACL_SELECT) != ACLCHECK_OK ||
-		check_enable_rls(src->relid, InvalidOid, true) != RLS_NONE ||
+		check_enable_rls(src->relid, InvalidOid, true) == RLS_ENABLED ||
 		!TrackedRowsLookup(rel, src->map_customer, src->map_kind, src->map_at, src->map_amount,
 						   src->key_map, &w) ||
 		!OidIsValid((tc = lookup_type_cache(w.type, TYPECACHE_HASH_PROC | TYPECACHE_EQ_OPR))->hash_proc) ||
@@ -605,7 +606,8 @@ collector_direct(ActivityCollector *c, TrackedSource *src, int pass, MemoryConte
 	fmgr_info(tc->hash_proc, &ops->hash);
 	fmgr_info(w.eqproc, &ops->eq);
 	ops->collation = w.collation;
-	keys = keymap_create(keycxt, (uint32) Min(Max(estimated_rows(w.key_map), 64.0), 1e9), ops);
+	/* (only the keys of the pass's customers: the passes' memory budget holds) */
+	keys = keymap_create(keycxt, Max(c->customers->members, 64), ops);
 	slot = table_slot_create(map, NULL);
 	scan = table_beginscan(map, c->snapshot, 0, NULL);
 	while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
@@ -618,7 +620,8 @@ collector_direct(ActivityCollector *c, TrackedSource *src, int pass, MemoryConte
 		bool		found;
 
 		CHECK_FOR_INTERRUPTS();
-		if (knull || inull)
+		if (knull || inull || pass_of(DatumGetInt64(id), c->npasses) != pass ||
+			sweep_lookup(c->customers, DatumGetInt64(id)) == NULL)
 			continue;
 		k = datumCopy(k, w.typbyval, w.typlen);
 		e = keymap_insert(keys, k, &found);

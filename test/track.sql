@@ -65,7 +65,7 @@
 --      are as they were after every kind of write.
 -- Runs inside one transaction and rolls back.
 BEGIN;
-SELECT plan(97);
+SELECT plan(100);
 SET LOCAL client_min_messages = warning;
 
 CREATE SCHEMA trk;
@@ -666,6 +666,16 @@ SELECT is((SELECT count(*) FROM pg_temp.by_key('trk.fa') a FULL JOIN pg_temp.by_
             WHERE a.v IS DISTINCT FROM b.v), 0::bigint,
           'R23 the rows read without the events query fold as the query reads them (a twin mapped by an expression, track() and recompute())');
 SELECT is(prio.recompute(), 0, 'R23 ... and the twin''s live state equals recompute()''s');
+-- R4: a key of character(n) is tracked whole and explained by it
+CREATE TABLE trk.chr (id character(5) PRIMARY KEY, name text);
+INSERT INTO trk.chr VALUES ('ab', 'x'), ('abcde', 'y');
+SELECT lives_ok($$SELECT prio.track('trk.chr', 'customers', '{"key": "id", "name": "name", "view": false}')$$,
+                'R4 a character(5) key can be tracked (its key map is not character(1))');
+SELECT is((SELECT string_agg(customer_key, ',' ORDER BY customer_key) FROM prio.customers WHERE source = 'trk.chr'::regclass),
+          'ab,abcde', 'R4 ... every row mirrored under its key');
+SELECT is((SELECT c.name FROM prio.customers c WHERE c.customer_id = (prio.explain('trk.chr', 'abcde') ->> 'customer_id')::bigint),
+          'y', 'R4 ... and explain() by the whole key finds its customer');
+SELECT prio.untrack('trk.chr');
 SELECT prio.untrack('trk.fe2');
 SELECT prio.untrack('trk.fa2');
 SELECT prio.untrack('trk.fe');

@@ -638,7 +638,7 @@ BEGIN
                                v_cls.nspname, v_cls.relname);
     EXECUTE pg_catalog.format(
         'CREATE TABLE %s (key %s%s PRIMARY KEY DEFERRABLE, customer_id bigint NOT NULL UNIQUE REFERENCES @extschema@.customers ON DELETE CASCADE)',
-        v_map, pg_catalog.format_type(v_key.type, NULL),
+        v_map, pg_catalog.format_type(v_key.type, -1),
         (SELECT pg_catalog.format(' COLLATE %I.%I', cn.nspname, co.collname)
            FROM pg_catalog.pg_collation co JOIN pg_catalog.pg_namespace cn ON cn.oid OPERATOR(pg_catalog.=) co.collnamespace
           WHERE co.oid OPERATOR(pg_catalog.=) v_key.collation));

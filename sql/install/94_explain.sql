@@ -194,3 +194,69 @@ END
 $$;
 COMMENT ON FUNCTION @extschema@.explain(bigint) IS
 'Every factor behind a customer''s tier and priority, evaluated now: where the customer comes from (source: the tracked table, NULL for prio.customers; key: its key there, else customer_id; events: for a tracked customer, its latest events in each tracked activities table the caller may read, with their channel), R/F/M values, scores and breaks, segment, BANT, stages, intent, the rule that fired, the priority points and weights (0.5: every term with its points and weight, the funnel term too), the deal facts and the value signals (each with whether it fired), the stored state, the CLV inputs with P(alive) and CLV under the latest model, the win probability with the three features that raise it most and the three that lower it most, and the key-customer types (types: prio.type_facts(), the facts and which type conditions held); labels: the tier, stage and segment labels and followup''s reason line in the session''s prio.language; playbook (0.5): the playbooks that apply, the one that sets the due date and its cadence, and channel_check: each channel the customer''s latest activities used (10 of prio.activities and of each tracked activities table the caller may read; their channel column or "channel" mapping), with its label, whether it is a known channel (prio.channels) and whether that playbook names it.  Channels do not change scoring.';
+
+-- prio.explain() of a customer of a tracked customers table by its key
+-- there (prio._track_lookup(), sql/install/85_track.sql, finds the key map).
+-- The key is cast to the key's type with its typmod unspecified: a key of
+-- character(n) is compared whole, not as character(1).
+CREATE FUNCTION @extschema@._explain_key(source regclass, key anyelement)
+RETURNS jsonb
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+AS $$
+DECLARE
+    v_src record;
+    v_id bigint;
+    v_state text;
+    v_msg text;
+BEGIN
+    IF source IS NULL OR key IS NULL THEN
+        RAISE EXCEPTION 'prio.explain(): source and key must not be NULL' USING ERRCODE = '22004';
+    END IF;
+    SELECT * INTO STRICT v_src FROM @extschema@._track_lookup(source);
+    -- the key as the key map compares keys, in the key's own type (an
+    -- untyped literal is text: cast); the key map shows the caller the
+    -- customers it can see in prio.customers only
+    BEGIN
+        EXECUTE pg_catalog.format('SELECT m.customer_id FROM %s m WHERE m.key %s (CAST($1 AS %s)%s)',
+                                  v_src.key_map, v_src.eq, pg_catalog.format_type(v_src.key_type, -1), v_src.key_collate)
+            INTO v_id USING key;
+    EXCEPTION WHEN cannot_coerce OR undefined_function THEN
+        GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_msg = MESSAGE_TEXT;
+        RAISE EXCEPTION 'prio.explain(): the key of % is of type %, not %', source, v_src.key_type, pg_catalog.pg_typeof(key)
+            USING ERRCODE = '42804', DETAIL = v_msg,
+                  HINT = pg_catalog.format('Pass the key as %s (or as text).', v_src.key_type);
+    END;
+    IF v_id IS NULL THEN
+        RAISE EXCEPTION 'no customer of % has the key %', source, key
+            USING ERRCODE = '23503',
+                  HINT = 'prio knows the rows of the tracked table that have a key (and, under owner isolation, shows the customers you may see).';
+    END IF;
+    RETURN @extschema@.explain(v_id);
+END
+$$;
+COMMENT ON FUNCTION @extschema@._explain_key(regclass, anyelement) IS
+'Internal: prio.explain(source, key).';
+
+CREATE FUNCTION @extschema@.explain(source regclass, key anyelement)
+RETURNS jsonb
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    RETURN @extschema@._explain_key(source, key);
+END
+$$;
+COMMENT ON FUNCTION @extschema@.explain(regclass, anyelement) IS
+'prio.explain() of a customer of a tracked customers table by its key there, in the key''s type (uuid, bigint, ...): the explanation includes the source, the key and the customer''s latest events read from the tracked activities tables.';
+
+CREATE FUNCTION @extschema@.explain(source regclass, key text)
+RETURNS jsonb
+LANGUAGE sql
+STABLE
+RETURN @extschema@._explain_key(source, key);
+COMMENT ON FUNCTION @extschema@.explain(regclass, text) IS
+'prio.explain() of a customer of a tracked customers table by its key there, as text (an untyped literal: prio.explain(''crm.accounts'', ''...'')): cast to the key''s type.';

@@ -50,6 +50,10 @@ SELECT @extschema@.upgrade_regrant(pg_catalog.format('FUNCTION @extschema@.%s(%s
                ('grant_admin', 'regrole'), ('recompute', 'bigint'), ('track', 'regclass, text, jsonb'),
                ('untrack', 'regclass'), ('_track_note_error', 'integer, text'),
                ('refresh', 'timestamptz')) AS f(name, args);
+SELECT @extschema@.upgrade_regrant(pg_catalog.format('FUNCTION @extschema@.%s(%s)', f.name, f.args),
+                                   NULLIF(pg_catalog.current_setting('prio.upgrade_acl_' OPERATOR(pg_catalog.||) f.k), '')::pg_catalog.aclitem[])
+  FROM (VALUES ('explain_key', '_explain_key', 'regclass, anyelement'), ('explain_by_key', 'explain', 'regclass, anyelement'),
+               ('explain_by_text_key', 'explain', 'regclass, text')) AS f(k, name, args);
 
 -- A role 0.4's grant_reader, grant_writer or grant_admin gave to (SELECT on
 -- customer_state, INSERT on activities, UPDATE on settings: what each gave)

@@ -380,7 +380,7 @@ STABLE PARALLEL RESTRICTED
 -- read (SELECT) and of them the rows it may see (their row-level security):
 -- counts of nothing else
 SET search_path = pg_catalog, pg_temp
--- the compiled SQL parsed as track() wrote it (see prio.source_changed())
+-- the compiled SQL parsed as track() wrote it (track.c, PrioTrackedParseBegin())
 SET standard_conforming_strings = on
 SET array_nulls = on
 SET TimeZone = 'UTC'

@@ -39,7 +39,7 @@ LANGUAGE plpgsql
 STABLE PARALLEL RESTRICTED
 SET search_path = pg_catalog, pg_temp
 SET jit = off
--- the compiled SQL parsed as track() wrote it (see prio.source_changed())
+-- the compiled SQL parsed as track() wrote it (track.c, PrioTrackedParseBegin())
 SET standard_conforming_strings = on
 SET array_nulls = on
 SET TimeZone = 'UTC'

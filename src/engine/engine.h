@@ -251,6 +251,7 @@ typedef struct TrackedRows
 	AttrNumber	kind;
 	AttrNumber	amount;			/* 0: no amount */
 	Oid			key_map;		/* its customers table's key map ... */
+	AttrNumber	map_key;		/* ... its key column */
 	Oid			index;			/* ... its primary key, on the key */
 	Oid			type;			/* the key's type, as the index compares it */
 	Oid			collation;

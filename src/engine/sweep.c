@@ -577,7 +577,6 @@ collector_direct(ActivityCollector *c, TrackedSource *src, int pass, MemoryConte
 	keymap_hash *keys;
 	TupleTableSlot *slot;
 	TableScanDesc scan;
-	AttrNumber	att_key;
 	AttrNumber	att_id;
 	int			hint = -1;
 	uint64		n = 0;
@@ -600,7 +599,6 @@ collector_direct(ActivityCollector *c, TrackedSource *src, int pass, MemoryConte
 	keycxt = AllocSetContextCreate(mine, "prio key map", ALLOCSET_DEFAULT_SIZES);
 	MemoryContextSwitchTo(keycxt);
 	map = table_open(w.key_map, AccessShareLock);
-	att_key = PrioAttnum(map, "key", get_atttype(w.key_map, get_attnum(w.key_map, "key")));
 	att_id = PrioAttnum(map, "customer_id", INT8OID);
 	ops = palloc(sizeof(KeyOps));
 	fmgr_info(tc->hash_proc, &ops->hash);
@@ -614,7 +612,7 @@ collector_direct(ActivityCollector *c, TrackedSource *src, int pass, MemoryConte
 	{
 		bool		knull;
 		bool		inull;
-		Datum		k = slot_getattr(slot, att_key, &knull);
+		Datum		k = slot_getattr(slot, w.map_key, &knull);
 		Datum		id = slot_getattr(slot, att_id, &inull);
 		KeyEntry   *e;
 		bool		found;

@@ -97,6 +97,7 @@ TrackedRowsLookup(Relation rel, const char *customer, const char *kind, const ch
 	if (!OidIsValid(eqop))
 		return false;
 	w->key_map = key_map;
+	w->map_key = key;
 	w->eqop = eqop;
 	w->eqproc = get_opcode(eqop);
 	get_typlenbyval(w->type, &w->typlen, &w->typbyval);

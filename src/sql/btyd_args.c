@@ -153,12 +153,7 @@ BtydStateSummary(FunctionCallInfo fcinfo, int state_arg, int as_of_arg, double *
 	TimestampTz as_of;
 
 	CheckArgNotNull(fcinfo, state_arg, "state");
-	CheckArgNotNull(fcinfo, as_of_arg, "as_of");
-	as_of = PG_GETARG_TIMESTAMPTZ(as_of_arg);
-	if (TIMESTAMP_NOT_FINITE(as_of))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("as_of must be a finite time")));
+	as_of = CheckTimeArg(fcinfo, as_of_arg, "as_of");
 	if (sc->state.names == NULL)
 		StateSummaryReaderInit(&sc->state);
 	return prio_state_summary(&sc->state, PG_GETARG_DATUM(state_arg), fcinfo->flinfo->fn_mcxt,

@@ -28,12 +28,8 @@ prio_customer_summary(PG_FUNCTION_ARGS)
 	double		out[4];
 
 	CheckArgNotNull(fcinfo, 0, "state");
-	CheckArgNotNull(fcinfo, 1, "as_of");
+	(void) CheckTimeArg(fcinfo, 1, "as_of");
 	CheckArgNotNull(fcinfo, 2, "unit");
-	if (TIMESTAMP_NOT_FINITE(PG_GETARG_TIMESTAMPTZ(1)))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("as_of must be a finite time")));
 	unit_days = CheckPositiveInterval(PG_GETARG_INTERVAL_P(2), "unit") / USECS_PER_DAY;
 
 	/* declared to return prio.btyd_summary; ALTER TYPE is checked below */

@@ -20,14 +20,10 @@ prio_reevaluate(PG_FUNCTION_ARGS)
 	int			n;
 	int64		changed;
 
-	CheckArgNotNull(fcinfo, 1, "as_of");
+	(void) CheckTimeArg(fcinfo, 1, "as_of");
 	CheckArgNotNull(fcinfo, 2, "why");
 	if (PG_ARGISNULL(0))
 		PG_RETURN_INT32(0);
-	if (TIMESTAMP_NOT_FINITE(PG_GETARG_TIMESTAMPTZ(1)))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("as_of must be a finite time")));
 	ids = PrioIdsArg(PG_GETARG_ARRAYTYPE_P(0), &n);
 	SPI_connect();
 	changed = PrioReevaluate(ids, n, PG_GETARG_TIMESTAMPTZ(1), text_to_cstring(PG_GETARG_TEXT_PP(2)));

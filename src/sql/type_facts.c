@@ -54,13 +54,8 @@ prio_type_facts_sql(PG_FUNCTION_ARGS)
 	Datum		result;
 
 	CheckArgNotNull(fcinfo, 0, "customer_id");
-	CheckArgNotNull(fcinfo, 1, "as_of");
+	as_of = CheckTimeArg(fcinfo, 1, "as_of");
 	customer_id = PG_GETARG_INT64(0);
-	as_of = PG_GETARG_TIMESTAMPTZ(1);
-	if (TIMESTAMP_NOT_FINITE(as_of))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("as_of must be a finite time")));
 
 	SPI_connect();
 	arg = Int64GetDatum(customer_id);

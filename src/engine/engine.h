@@ -273,6 +273,15 @@ extern bool TrackedRowsLookup(Relation rel, const char *customer, const char *ki
 extern bool TrackedRowEvent(const TrackedRows *w, struct TupleTableSlot *slot,
 							const PrioConfig *cfg, int *hint, TrackedEvent *ev);
 extern int64 TrackedEventTiebreak(const char *kind, int kind_len, Numeric amount);
+/* keys (of a key map: with their customer_id), hashed */
+typedef struct TrackedKeys TrackedKeys;
+extern TrackedKeys *TrackedKeysCreate(Oid type, Oid eqop, Oid collation, MemoryContext parent,
+									  uint32 size);
+extern void TrackedKeysPut(TrackedKeys *keys, Datum key, bool known, int64 customer_id);
+extern bool TrackedKeysGet(TrackedKeys *keys, Datum key, bool *known, int64 *customer_id);
+extern Size TrackedKeysSpace(TrackedKeys *keys);
+extern void TrackedKeysReset(TrackedKeys *keys);
+extern void TrackedKeysFree(TrackedKeys *keys);
 /* engine/source_tracked.c: prio.source_changed(), the trigger of every tracked table */
 extern void PrioSourceChanged(struct TriggerData *td);
 extern void TrackRelationChanged(Oid relid);

@@ -22,8 +22,8 @@
  * prio's own: an INSERT with INSERT_LOCK (or without a statement:
  * lock_direct()), the others with the first of their statements.
  *
- * An INSERT of a few rows into an activities table mapped by plain columns
- * (most) reads its events without the events query (events_direct()).
+ * An INSERT or COPY into an activities table mapped by plain columns (most)
+ * reads its events without the events query (events_direct()).
  *
  * Every statement is prepared once per backend and kept (keyed by the
  * table, its text and whether the transition table is small or large, so a
@@ -68,9 +68,11 @@
 #include "utils/plancache.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
+#include "utils/tuplesort.h"
 #include "utils/tuplestore.h"
+#include "utils/typcache.h"
 
-/* a transition table this large or larger gets plans of its own */
+/* a transition table this large or larger gets plans of its own, and a tuplesort */
 #define TRACK_LARGE 1000
 /* new events read from the events query at a time */
 #define TRACK_FETCH 10000
@@ -573,6 +575,7 @@ typedef struct LockWay
 	AttrNumber	key;			/* the customers table's key column */
 	Oid			type;
 	Oid			collation;
+	Oid			eqop;
 	Oid			eqproc;
 	Oid			cmpproc;		/* btree comparison: the key order */
 	int16		typlen;
@@ -1002,6 +1005,7 @@ lock_lookup(TriggerData *td, SourceRow *src, Relation rel)
 	w->key = key;
 	w->type = type;
 	w->collation = collation;
+	w->eqop = eqop;
 	w->eqproc = get_opcode(eqop);
 	w->cmpproc = cmpproc;
 	get_typlenbyval(type, &w->typlen, &w->typbyval);
@@ -1046,6 +1050,7 @@ lock_direct(TriggerData *td, SourceRow *src, bool top)
 	Relation	rel;
 	Relation	idx;
 	KeySort		ks;
+	TrackedKeys *seen;
 	Datum	   *keys = NULL;
 	int			n = 0;
 	int			max = 0;
@@ -1081,7 +1086,9 @@ lock_direct(TriggerData *td, SourceRow *src, bool top)
 	}
 	idx = index_open(w->index, RowShareLock);
 
-	/* the new rows' customers, in key order, each once */
+	/* the new rows' customers, in key order, each once (seen: a large statement's kept once) */
+	seen = tuplestore_tuple_count(td->tg_newtable) < TRACK_LARGE ? NULL :
+		TrackedKeysCreate(w->type, w->eqop, w->collation, CurrentMemoryContext, 1024);
 	slot = MakeSingleTupleTableSlot(RelationGetDescr(arel), &TTSOpsMinimalTuple);
 	readptr = tuplestore_alloc_read_pointer(td->tg_newtable, EXEC_FLAG_REWIND);
 	tuplestore_select_read_pointer(td->tg_newtable, readptr);
@@ -1091,9 +1098,18 @@ lock_direct(TriggerData *td, SourceRow *src, bool top)
 		bool		isnull;
 		Datum		k = slot_getattr(slot, w->col, &isnull);
 
+		bool		known;
+		int64		unused;
+
 		CHECK_FOR_INTERRUPTS();
 		if (isnull)
 			continue;
+		if (seen != NULL)
+		{
+			if (TrackedKeysGet(seen, k, &known, &unused))
+				continue;
+			TrackedKeysPut(seen, k, true, 0);
+		}
 		if (n == max)
 		{
 			max = Max(16, max * 2);
@@ -1103,6 +1119,8 @@ lock_direct(TriggerData *td, SourceRow *src, bool top)
 	}
 	tuplestore_select_read_pointer(td->tg_newtable, 0);
 	ExecDropSingleTupleTableSlot(slot);
+	if (seen != NULL)
+		TrackedKeysFree(seen);
 	fmgr_info(w->cmpproc, &ks.cmp);
 	ks.collation = w->collation;
 	if (n > 1)
@@ -1188,15 +1206,47 @@ events_lookup(TriggerData *td, SourceRow *src)
 }
 
 /*
+ * The customer_id of key in the key map (false: none): found by the map's
+ * primary key (scan), through keys first when there are keys (a large
+ * statement's: each key is looked up once; the hash is emptied when it
+ * outgrows work_mem).
+ */
+static bool
+direct_customer(const TrackedRows *w, IndexScanDesc scan, TupleTableSlot *mslot, AttrNumber att_id,
+				TrackedKeys *keys, Datum key, int64 *customer_id)
+{
+	ScanKeyData skey;
+	bool		known;
+	bool		isnull = true;
+
+	if (keys != NULL && TrackedKeysGet(keys, key, &known, customer_id))
+		return known;
+	ScanKeyEntryInitialize(&skey, 0, 1, BTEqualStrategyNumber, w->type, w->collation,
+						   w->eqproc, key);
+	index_rescan(scan, &skey, 1, NULL, 0);
+	if (index_getnext_slot(scan, ForwardScanDirection, mslot))
+		*customer_id = DatumGetInt64(slot_getattr(mslot, att_id, &isnull));
+	known = !isnull;
+	if (keys != NULL)
+	{
+		if (TrackedKeysSpace(keys) > (Size) work_mem * 1024)
+			TrackedKeysReset(keys);
+		TrackedKeysPut(keys, key, known, known ? *customer_id : 0);
+	}
+	return known;
+}
+
+/*
  * An INSERT's new events, read as the events query reads them (the compiled
  * EVENTS over the transition table) but without running it: its executor
- * start-up and planner were most of what a single-row INSERT's events cost.
- * Each new row gives its event (TrackedRowEvent()), its customer looked up
- * in the key map (none: no event), and they continue their customers' fold
- * in (customer_id, at, tiebreak) order.  Only for a statement of fewer than
- * TRACK_LARGE rows (a large one gets the query's plan, with its joins), and
- * while events_lookup() says the mapping is one it reads.  false: it is
- * not (any more: the key map changed); nothing done.
+ * start-up and planner were most of what a single-row INSERT's events cost,
+ * and its joins a third of prio's part of a COPY.  Each new row gives its
+ * event (TrackedRowEvent()), its customer looked up in the key map (none:
+ * no event), and they continue their customers' fold in (customer_id, at,
+ * tiebreak) order: a few (fewer than TRACK_LARGE) sorted in memory, more
+ * through a tuplesort (bounded by work_mem).  Only while events_lookup()
+ * says the mapping is one it reads.  false: it is not (any more: the key
+ * map changed); nothing done.
  */
 static bool
 events_direct(TriggerData *td, SourceRow *src, CommandId since)
@@ -1204,7 +1254,10 @@ events_direct(TriggerData *td, SourceRow *src, CommandId since)
 	TrackedRows *w = &src->events_way.rows;
 	Tuplestorestate *ts = td->tg_newtable;
 	int64		nrows = tuplestore_tuple_count(ts);
+	bool		large = nrows >= TRACK_LARGE;
 	Relation	map = try_table_open(src->key_map, AccessShareLock);
+	MemoryContext mine = CurrentMemoryContext;
+	MemoryContext rowcxt = NULL;
 	Relation	idx;
 	AttrNumber	att_id;
 	const PrioConfig *cfg;
@@ -1213,10 +1266,13 @@ events_direct(TriggerData *td, SourceRow *src, CommandId since)
 	int			readptr;
 	Snapshot	snapshot;
 	IndexScanDesc scan;
-	EventKey   *keys;
-	text	  **kinds;
-	Numeric    *amounts;
-	int			n = 0;
+	TrackedKeys *keys = NULL;
+	EventKey   *few = NULL;
+	text	  **kinds = NULL;
+	Numeric    *amounts = NULL;
+	Tuplesortstate *sort = NULL;
+	TupleTableSlot *sslot = NULL;
+	int64		n = 0;
 	int			hint = -1;
 	PrioInsertFold *fold;
 
@@ -1229,9 +1285,33 @@ events_direct(TriggerData *td, SourceRow *src, CommandId since)
 	}
 	idx = index_open(w->index, AccessShareLock);
 	att_id = PrioAttnum(map, "customer_id", INT8OID);
-	keys = palloc(sizeof(EventKey) * Max(nrows, 1));
-	kinds = palloc(sizeof(text *) * Max(nrows, 1));
-	amounts = palloc(sizeof(Numeric) * Max(nrows, 1));
+	if (large)
+	{
+		TupleDesc	desc = CreateTemplateTupleDesc(5);
+		AttrNumber	sortcols[3] = {1, 2, 3};
+		Oid			ops[3];
+		Oid			colls[3] = {InvalidOid, InvalidOid, InvalidOid};
+		bool		nullsfirst[3] = {false, false, false};
+
+		TupleDescInitEntry(desc, 1, "customer_id", INT8OID, -1, 0);
+		TupleDescInitEntry(desc, 2, "at", TIMESTAMPTZOID, -1, 0);
+		TupleDescInitEntry(desc, 3, "tiebreak", INT8OID, -1, 0);
+		TupleDescInitEntry(desc, 4, "kind", TEXTOID, -1, 0);
+		TupleDescInitEntry(desc, 5, "amount", NUMERICOID, -1, 0);
+		ops[0] = ops[2] = lookup_type_cache(INT8OID, TYPECACHE_LT_OPR)->lt_opr;
+		ops[1] = lookup_type_cache(TIMESTAMPTZOID, TYPECACHE_LT_OPR)->lt_opr;
+		sort = tuplesort_begin_heap(desc, 3, sortcols, ops, colls, nullsfirst, work_mem, NULL,
+									TUPLESORT_NONE);
+		sslot = MakeSingleTupleTableSlot(desc, &TTSOpsMinimalTuple);
+		keys = TrackedKeysCreate(w->type, w->eqop, w->collation, mine, 1024);
+		rowcxt = AllocSetContextCreate(mine, "prio tracked rows", ALLOCSET_DEFAULT_SIZES);
+	}
+	else
+	{
+		few = palloc(sizeof(EventKey) * Max(nrows, 1));
+		kinds = palloc(sizeof(text *) * Max(nrows, 1));
+		amounts = palloc(sizeof(Numeric) * Max(nrows, 1));
+	}
 	/* the kinds and the key map as a statement starting now would see them */
 	CommandCounterIncrement();
 	AcceptInvalidationMessages();
@@ -1244,31 +1324,45 @@ events_direct(TriggerData *td, SourceRow *src, CommandId since)
 	snapshot = RegisterSnapshot(GetTransactionSnapshot());
 	mslot = table_slot_create(map, NULL);
 	scan = index_beginscan(map, idx, snapshot, 1, 0);
-	while (tuplestore_gettupleslot(ts, true, false, slot))
+	/* (a row read from disk is the slot's, in mine: not reset under it) */
+	while (MemoryContextSwitchTo(mine), tuplestore_gettupleslot(ts, true, false, slot))
 	{
-		bool		isnull;
 		TrackedEvent ev;
-		ScanKeyData skey;
+		int64		customer_id;
+		int64		tiebreak;
 
 		CHECK_FOR_INTERRUPTS();
-		if (!TrackedRowEvent(w, slot, cfg, &hint, &ev))
+		if (rowcxt != NULL)
+			MemoryContextSwitchTo(rowcxt);
+		if (!TrackedRowEvent(w, slot, cfg, &hint, &ev) ||
+			!direct_customer(w, scan, mslot, att_id, keys, ev.key, &customer_id))
 			continue;
-		ScanKeyEntryInitialize(&skey, 0, 1, BTEqualStrategyNumber, w->type, w->collation,
-							   w->eqproc, ev.key);
-		index_rescan(scan, &skey, 1, NULL, 0);
-		if (!index_getnext_slot(scan, ForwardScanDirection, mslot))
+		tiebreak = TrackedEventTiebreak(VARDATA_ANY(ev.kind), VARSIZE_ANY_EXHDR(ev.kind), ev.amount);
+		if (sort != NULL)
+		{
+			ExecClearTuple(sslot);
+			sslot->tts_values[0] = Int64GetDatum(customer_id);
+			sslot->tts_values[1] = TimestampTzGetDatum(ev.at);
+			sslot->tts_values[2] = Int64GetDatum(tiebreak);
+			sslot->tts_values[3] = PointerGetDatum(ev.kind);
+			sslot->tts_values[4] = NumericGetDatum(ev.amount);
+			memset(sslot->tts_isnull, 0, sizeof(bool) * 5);
+			sslot->tts_isnull[4] = ev.amount == NULL;
+			ExecStoreVirtualTuple(sslot);
+			tuplesort_puttupleslot(sort, sslot);
+			if (++n % 1024 == 0)
+				MemoryContextReset(rowcxt);
 			continue;
-		keys[n].customer_id = DatumGetInt64(slot_getattr(mslot, att_id, &isnull));
-		if (isnull)
-			continue;
+		}
+		few[n].customer_id = customer_id;
+		few[n].at = ev.at;
+		few[n].tiebreak = tiebreak;
+		few[n].row = n;
 		kinds[n] = (text *) PG_DETOAST_DATUM_COPY(PointerGetDatum(ev.kind));
 		amounts[n] = ev.amount ? DatumGetNumericCopy(NumericGetDatum(ev.amount)) : NULL;
-		keys[n].at = ev.at;
-		keys[n].tiebreak = TrackedEventTiebreak(VARDATA_ANY(kinds[n]), VARSIZE_ANY_EXHDR(kinds[n]),
-												amounts[n]);
-		keys[n].row = n;
 		n++;
 	}
+	MemoryContextSwitchTo(mine);
 	index_endscan(scan);
 	UnregisterSnapshot(snapshot);
 	ExecDropSingleTupleTableSlot(mslot);
@@ -1277,15 +1371,38 @@ events_direct(TriggerData *td, SourceRow *src, CommandId since)
 	index_close(idx, NoLock);
 	table_close(map, NoLock);
 
-	if (n > 1)
-		qsort(keys, n, sizeof(EventKey), event_key_cmp);
 	fold = PrioInsertFoldBegin(PRIO_API_CURRENT, (double) n, since, true);
-	for (int i = 0; i < n; i++)
+	if (sort != NULL)
 	{
-		uint64		r = keys[i].row;
+		MemoryContextDelete(rowcxt);
+		TrackedKeysFree(keys);
+		tuplesort_performsort(sort);
+		while (tuplesort_gettupleslot(sort, true, false, sslot, NULL))
+		{
+			bool		isnull;
+			bool		amount_null;
+			Datum		amount = slot_getattr(sslot, 5, &amount_null);
 
-		PrioInsertFoldAdd(fold, keys[i].customer_id, keys[i].at, keys[i].tiebreak,
-						  PointerGetDatum(kinds[r]), NumericGetDatum(amounts[r]), amounts[r] == NULL);
+			PrioInsertFoldAdd(fold, DatumGetInt64(slot_getattr(sslot, 1, &isnull)),
+							  DatumGetTimestampTz(slot_getattr(sslot, 2, &isnull)),
+							  DatumGetInt64(slot_getattr(sslot, 3, &isnull)),
+							  slot_getattr(sslot, 4, &isnull), amount, amount_null);
+		}
+		tuplesort_end(sort);
+		ExecDropSingleTupleTableSlot(sslot);
+	}
+	else
+	{
+		if (n > 1)
+			qsort(few, n, sizeof(EventKey), event_key_cmp);
+		for (int64 i = 0; i < n; i++)
+		{
+			uint64		r = few[i].row;
+
+			PrioInsertFoldAdd(fold, few[i].customer_id, few[i].at, few[i].tiebreak,
+							  PointerGetDatum(kinds[r]), NumericGetDatum(amounts[r]),
+							  amounts[r] == NULL);
+		}
 	}
 	PrioInsertFoldEnd(fold);
 	return true;
@@ -1333,7 +1450,7 @@ apply(TriggerData *td, SourceRow *src, SourceRow **attached, int nattached, Comm
 	if (src->activities && op == 0 && src->events != NULL &&
 		td->tg_newtable != NULL && td->tg_trigger->tgnewtable != NULL)
 	{
-		if (large || !events_direct(td, src, since))
+		if (!events_direct(td, src, since))
 		{
 			if (nest < 0)
 				nest = PrioTrackedParseBegin();

@@ -51,7 +51,6 @@
 #include "utils/rel.h"
 #include "utils/rls.h"
 #include "utils/snapmgr.h"
-#include "utils/typcache.h"
 
 /* writes are batched: one UPDATE per this many changed customers */
 #define SWEEP_BATCH 1000
@@ -119,38 +118,6 @@ typedef struct TrackedSource
 	char	   *map_amount;
 	Oid			key_map;
 } TrackedSource;
-
-/* A key of a tracked customers table's key map: its customer_id */
-typedef struct KeyEntry
-{
-	Datum		key;
-	int64		customer_id;
-	uint32		hash;
-	char		status;			/* simplehash's */
-} KeyEntry;
-
-/* how the key map's keys are hashed and compared (the hash's private_data) */
-typedef struct KeyOps
-{
-	FmgrInfo	hash;
-	FmgrInfo	eq;
-	Oid			collation;
-} KeyOps;
-
-#define SH_PREFIX keymap
-#define SH_ELEMENT_TYPE KeyEntry
-#define SH_KEY_TYPE Datum
-#define SH_KEY key
-#define SH_HASH_KEY(tb, k) DatumGetUInt32(FunctionCall1Coll(&((KeyOps *) (tb)->private_data)->hash, \
-									   ((KeyOps *) (tb)->private_data)->collation, (k)))
-#define SH_EQUAL(tb, a, b) DatumGetBool(FunctionCall2Coll(&((KeyOps *) (tb)->private_data)->eq, \
-								  ((KeyOps *) (tb)->private_data)->collation, (a), (b)))
-#define SH_STORE_HASH
-#define SH_GET_HASH(tb, a) ((a)->hash)
-#define SH_SCOPE static inline
-#define SH_DECLARE
-#define SH_DEFINE
-#include "lib/simplehash.h"
 
 struct ActivityCollector
 {
@@ -571,10 +538,7 @@ collector_direct(ActivityCollector *c, TrackedSource *src, int pass, MemoryConte
 	Relation	rel = try_table_open(src->relid, AccessShareLock);
 	Relation	map;
 	TrackedRows w;
-	TypeCacheEntry *tc;
-	KeyOps	   *ops;
-	MemoryContext keycxt;
-	keymap_hash *keys;
+	TrackedKeys *keys;
 	TupleTableSlot *slot;
 	TableScanDesc scan;
 	AttrNumber	att_id;
@@ -588,24 +552,18 @@ collector_direct(ActivityCollector *c, TrackedSource *src, int pass, MemoryConte
 		check_enable_rls(src->relid, InvalidOid, true) == RLS_ENABLED ||
 		!TrackedRowsLookup(rel, src->map_customer, src->map_kind, src->map_at, src->map_amount,
 						   src->key_map, &w) ||
-		!OidIsValid((tc = lookup_type_cache(w.type, TYPECACHE_HASH_PROC | TYPECACHE_EQ_OPR))->hash_proc) ||
-		tc->eq_opr != w.eqop)
+		(keys = TrackedKeysCreate(w.type, w.eqop, w.collation, mine, c->customers->members)) == NULL)
 	{
 		table_close(rel, AccessShareLock);
 		return false;
 	}
 
-	/* the key map, read with the collector's snapshot */
-	keycxt = AllocSetContextCreate(mine, "prio key map", ALLOCSET_DEFAULT_SIZES);
-	MemoryContextSwitchTo(keycxt);
+	/*
+	 * The key map, read with the collector's snapshot: only the keys of the
+	 * pass's customers (the passes' memory budget holds)
+	 */
 	map = table_open(w.key_map, AccessShareLock);
 	att_id = PrioAttnum(map, "customer_id", INT8OID);
-	ops = palloc(sizeof(KeyOps));
-	fmgr_info(tc->hash_proc, &ops->hash);
-	fmgr_info(w.eqproc, &ops->eq);
-	ops->collation = w.collation;
-	/* (only the keys of the pass's customers: the passes' memory budget holds) */
-	keys = keymap_create(keycxt, Max(c->customers->members, 64), ops);
 	slot = table_slot_create(map, NULL);
 	scan = table_beginscan(map, c->snapshot, 0, NULL);
 	while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
@@ -614,21 +572,16 @@ collector_direct(ActivityCollector *c, TrackedSource *src, int pass, MemoryConte
 		bool		inull;
 		Datum		k = slot_getattr(slot, w.map_key, &knull);
 		Datum		id = slot_getattr(slot, att_id, &inull);
-		KeyEntry   *e;
-		bool		found;
 
 		CHECK_FOR_INTERRUPTS();
 		if (knull || inull || pass_of(DatumGetInt64(id), c->npasses) != pass ||
 			sweep_lookup(c->customers, DatumGetInt64(id)) == NULL)
 			continue;
-		k = datumCopy(k, w.typbyval, w.typlen);
-		e = keymap_insert(keys, k, &found);
-		e->customer_id = DatumGetInt64(id);
+		TrackedKeysPut(keys, k, true, DatumGetInt64(id));
 	}
 	table_endscan(scan);
 	ExecDropSingleTupleTableSlot(slot);
 	table_close(map, NoLock);
-	MemoryContextSwitchTo(mine);
 
 	/* the table's rows */
 	slot = table_slot_create(rel, NULL);
@@ -637,16 +590,17 @@ collector_direct(ActivityCollector *c, TrackedSource *src, int pass, MemoryConte
 	while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
 	{
 		TrackedEvent ev;
-		KeyEntry   *k;
+		bool		known;
+		int64		id;
 		SweepCustomer *e;
 
 		CHECK_FOR_INTERRUPTS();
 		if (++n % 1024 == 0)
 			MemoryContextReset(batch);
 		if (!TrackedRowEvent(&w, slot, c->cfg, &hint, &ev) ||
-			(k = keymap_lookup(keys, ev.key)) == NULL ||
-			pass_of(k->customer_id, c->npasses) != pass ||
-			(e = sweep_lookup(c->customers, k->customer_id)) == NULL)
+			!TrackedKeysGet(keys, ev.key, &known, &id) ||
+			pass_of(id, c->npasses) != pass ||
+			(e = sweep_lookup(c->customers, id)) == NULL)
 			continue;
 		collector_append(c, e, ev.at,
 						 TrackedEventTiebreak(VARDATA_ANY(ev.kind), VARSIZE_ANY_EXHDR(ev.kind), ev.amount),
@@ -657,7 +611,7 @@ collector_direct(ActivityCollector *c, TrackedSource *src, int pass, MemoryConte
 	table_endscan(scan);
 	ExecDropSingleTupleTableSlot(slot);
 	table_close(rel, NoLock);
-	MemoryContextDelete(keycxt);
+	TrackedKeysFree(keys);
 	return true;
 }
 

@@ -19,10 +19,56 @@
 #include "catalog/pg_type.h"
 #include "commands/defrem.h"
 #include "nodes/pg_list.h"
+#include "common/hashfn.h"
 #include "utils/builtins.h"
+#include "utils/datum.h"
 #include "utils/lsyscache.h"
+#include "utils/memutils.h"
 #include "utils/numeric.h"
 #include "utils/rel.h"
+#include "utils/typcache.h"
+
+/* A key of a key map: its customer_id, or none (a key the map lacks) */
+typedef struct KeyEntry
+{
+	Datum		key;
+	int64		customer_id;
+	bool		known;			/* the map has it */
+	uint32		hash;
+	char		status;			/* simplehash's */
+} KeyEntry;
+
+/* how the keys are hashed and compared (the hash's private_data) */
+typedef struct KeyOps
+{
+	FmgrInfo	hash;
+	FmgrInfo	eq;
+	Oid			collation;
+} KeyOps;
+
+#define SH_PREFIX keymap
+#define SH_ELEMENT_TYPE KeyEntry
+#define SH_KEY_TYPE Datum
+#define SH_KEY key
+#define SH_HASH_KEY(tb, k) DatumGetUInt32(FunctionCall1Coll(&((KeyOps *) (tb)->private_data)->hash, \
+									   ((KeyOps *) (tb)->private_data)->collation, (k)))
+#define SH_EQUAL(tb, a, b) DatumGetBool(FunctionCall2Coll(&((KeyOps *) (tb)->private_data)->eq, \
+								  ((KeyOps *) (tb)->private_data)->collation, (a), (b)))
+#define SH_STORE_HASH
+#define SH_GET_HASH(tb, a) ((a)->hash)
+#define SH_SCOPE static inline
+#define SH_DECLARE
+#define SH_DEFINE
+#include "lib/simplehash.h"
+
+struct TrackedKeys
+{
+	MemoryContext cxt;			/* the hash and its keys */
+	keymap_hash *hash;
+	KeyOps		ops;
+	int16		typlen;
+	bool		typbyval;
+};
 
 /* column name of rel, written as SQL writes it, of type type exactly; else 0 */
 static AttrNumber
@@ -104,23 +150,27 @@ TrackedRowsLookup(Relation rel, const char *customer, const char *kind, const ch
 	return true;
 }
 
-/* the events query's tiebreak: hashtextextended(concat_ws(' ', kind, amount), 0) */
+/*
+ * The events query's tiebreak: hashtextextended(concat_ws(' ', kind,
+ * amount), 0), which hashes the bytes of a text of a deterministic
+ * collation -- the database's always is.
+ */
 int64
 TrackedEventTiebreak(const char *kind, int kind_len, Numeric amount)
 {
 	StringInfoData s;
+	int64		h;
 
+	if (amount == NULL)
+		return DatumGetInt64(hash_any_extended((const unsigned char *) kind, kind_len, 0));
 	initStringInfo(&s);
 	appendBinaryStringInfo(&s, kind, kind_len);
-	if (amount != NULL)
-	{
-		appendStringInfoChar(&s, ' ');
-		appendStringInfoString(&s, DatumGetCString(DirectFunctionCall1(numeric_out,
-																	   NumericGetDatum(amount))));
-	}
-	return DatumGetInt64(DirectFunctionCall2Coll(hashtextextended, DEFAULT_COLLATION_OID,
-												 PointerGetDatum(cstring_to_text_with_len(s.data, s.len)),
-												 Int64GetDatum(0)));
+	appendStringInfoChar(&s, ' ');
+	appendStringInfoString(&s, DatumGetCString(DirectFunctionCall1(numeric_out,
+																   NumericGetDatum(amount))));
+	h = DatumGetInt64(hash_any_extended((const unsigned char *) s.data, s.len, 0));
+	pfree(s.data);
+	return h;
 }
 
 /*
@@ -160,4 +210,83 @@ TrackedRowEvent(const TrackedRows *w, TupleTableSlot *slot, const PrioConfig *cf
 			ev->amount = DatumGetNumeric(d);
 	}
 	return true;
+}
+
+/* ---------------------------------------------------------------- keys */
+
+/*
+ * A hash of keys of type under the equality eqop and collation, in a
+ * memory context of its own under parent (size: the keys expected); NULL
+ * when the type has no hash that agrees with eqop (then only an index
+ * finds them).
+ */
+TrackedKeys *
+TrackedKeysCreate(Oid type, Oid eqop, Oid collation, MemoryContext parent, uint32 size)
+{
+	TypeCacheEntry *tc = lookup_type_cache(type, TYPECACHE_HASH_PROC | TYPECACHE_EQ_OPR);
+	TrackedKeys *keys;
+
+	if (!OidIsValid(tc->hash_proc) || tc->eq_opr != eqop)
+		return NULL;
+	keys = MemoryContextAllocZero(parent, sizeof(TrackedKeys));
+	keys->cxt = AllocSetContextCreate(parent, "prio keys", ALLOCSET_DEFAULT_SIZES);
+	fmgr_info_cxt(tc->hash_proc, &keys->ops.hash, parent);
+	fmgr_info_cxt(get_opcode(eqop), &keys->ops.eq, parent);
+	keys->ops.collation = collation;
+	get_typlenbyval(type, &keys->typlen, &keys->typbyval);
+	keys->hash = keymap_create(keys->cxt, Max(size, 64), &keys->ops);
+	return keys;
+}
+
+/* key's customer_id (known false: a key the key map lacks); key is copied */
+void
+TrackedKeysPut(TrackedKeys *keys, Datum key, bool known, int64 customer_id)
+{
+	MemoryContext old = MemoryContextSwitchTo(keys->cxt);
+	bool		found;
+	KeyEntry   *e = keymap_insert(keys->hash, key, &found);
+
+	if (!found)
+		e->key = datumCopy(key, keys->typbyval, keys->typlen);
+	e->known = known;
+	e->customer_id = customer_id;
+	MemoryContextSwitchTo(old);
+}
+
+/*
+ * Whether key is in the hash; if so, *known whether the key map has it, and
+ * *customer_id its customer.
+ */
+bool
+TrackedKeysGet(TrackedKeys *keys, Datum key, bool *known, int64 *customer_id)
+{
+	KeyEntry   *e = keymap_lookup(keys->hash, key);
+
+	if (e == NULL)
+		return false;
+	*known = e->known;
+	*customer_id = e->customer_id;
+	return true;
+}
+
+/* the memory the hash and its keys take */
+Size
+TrackedKeysSpace(TrackedKeys *keys)
+{
+	return MemoryContextMemAllocated(keys->cxt, true);
+}
+
+/* the hash emptied */
+void
+TrackedKeysReset(TrackedKeys *keys)
+{
+	MemoryContextReset(keys->cxt);
+	keys->hash = keymap_create(keys->cxt, 64, &keys->ops);
+}
+
+void
+TrackedKeysFree(TrackedKeys *keys)
+{
+	MemoryContextDelete(keys->cxt);
+	pfree(keys);
 }

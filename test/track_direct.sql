@@ -15,8 +15,8 @@
 --      standard_conforming_strings, array_nulls) change nothing and are left as
 --      they were.
 --   D5 a statement of 1,000 rows or more (sorted by a tuplesort, its keys looked
---      up through a hash), under a work_mem so small that the sort spills and the
---      hash is emptied, with NULL and unknown customers, NULL amounts and ties,
+--      up through a hash), under a work_mem and a maintenance_work_mem so small
+--      that the sort spills and the hash is emptied, with NULL and unknown customers, NULL amounts and ties,
 --      all after the stored folds (so they continue them): the same state as
 --      the query's.
 -- Runs inside one transaction and rolls back.
@@ -110,13 +110,15 @@ SELECT is(prio.recompute(), 0, 'D4 ... and recompute() changes nothing');
 
 -- a large statement: a tuplesort, a hash of keys; both overflow work_mem
 SET LOCAL work_mem = '64kB';
+SET LOCAL maintenance_work_mem = '1MB';
 CALL pg_temp.both($$INSERT INTO PP
     SELECT CASE WHEN i % 50 = 0 THEN NULL WHEN i % 3 = 0 THEN 1000 + i ELSE 1 + i % 20 END,
            (ARRAY['purchase','email','reply','zzz','visit','call','inquiry'])[1 + i % 7],
            now() - interval '5 min' + (i % 300) * interval '1 ms',
            CASE WHEN i % 4 = 0 THEN NULL ELSE i % 7 END
-      FROM generate_series(1, 6000) i$$);
+      FROM generate_series(1, 45000) i$$);
 RESET work_mem;
+RESET maintenance_work_mem;
 SELECT is(pg_temp.diff('rv.c', 'rv.c2'), 0::bigint, 'D5 a large INSERT, spilling: the same state live as through the query');
 SELECT is(prio.recompute(), 0, 'D5 ... and recompute() changes nothing');
 

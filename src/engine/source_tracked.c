@@ -1209,7 +1209,7 @@ events_lookup(TriggerData *td, SourceRow *src)
  * The customer_id of key in the key map (false: none): found by the map's
  * primary key (scan), through keys first when there are keys (a large
  * statement's: each key is looked up once; the hash is emptied when it
- * outgrows work_mem).
+ * outgrows maintenance_work_mem, as the sweep's passes are bounded).
  */
 static bool
 direct_customer(const TrackedRows *w, IndexScanDesc scan, TupleTableSlot *mslot, AttrNumber att_id,
@@ -1229,7 +1229,7 @@ direct_customer(const TrackedRows *w, IndexScanDesc scan, TupleTableSlot *mslot,
 	known = !isnull;
 	if (keys != NULL)
 	{
-		if (TrackedKeysSpace(keys) > (Size) work_mem * 1024)
+		if (TrackedKeysSpace(keys) > (Size) maintenance_work_mem * 1024)
 			TrackedKeysReset(keys);
 		TrackedKeysPut(keys, key, known, known ? *customer_id : 0);
 	}
@@ -1239,8 +1239,8 @@ direct_customer(const TrackedRows *w, IndexScanDesc scan, TupleTableSlot *mslot,
 /*
  * An INSERT's new events, read as the events query reads them (the compiled
  * EVENTS over the transition table) but without running it: its executor
- * start-up and planner were most of what a single-row INSERT's events cost,
- * and its joins a third of prio's part of a COPY.  Each new row gives its
+ * start-up and planner were most of what a single-row INSERT's events cost.
+ * Each new row gives its
  * event (TrackedRowEvent()), its customer looked up in the key map (none:
  * no event), and they continue their customers' fold in (customer_id, at,
  * tiebreak) order: a few (fewer than TRACK_LARGE) sorted in memory, more

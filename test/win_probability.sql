@@ -4,7 +4,7 @@
 -- base-rate predictor's Brier score.  The counts prio keeps live must equal
 -- the ones rebuilt from the outcomes after random activity.
 BEGIN;
-SELECT plan(27);
+SELECT plan(32);
 SET LOCAL timezone = 'UTC';
 
 SELECT is(prio.win_probability('{"budget": "yes"}'::jsonb), 0.5::double precision, 'no outcomes yet: 0.5');
@@ -162,6 +162,29 @@ SELECT results_eq('SELECT customer_id, won FROM prio.win_outcomes WHERE customer
                   $$VALUES (990001::bigint, true), (990002, false), (990003, true)$$,
                   'a subtransaction rolled back by another trigger between state_closed and the flush loses no outcome');
 DROP TRIGGER zz_audit_state ON prio.customer_state;
+
+-- win_outcomes_changed() (C) counts what jsonb_each_text() gives: numbers,
+-- booleans and nested values by their text; an UPDATE that flips an outcome
+-- moves its counts; a null value or features that are not an object fail the
+-- statement, counting nothing
+INSERT INTO prio.win_outcomes (customer_id, won, features)
+SELECT min(customer_id), true, '{"n": 1.50, "b": true, "o": {"x": [1, "y"]}, "s": "é"}'
+  FROM prio.customer_state WHERE stage NOT IN ('won', 'lost');
+SELECT set_eq('SELECT * FROM live_counts', 'SELECT * FROM rebuilt_counts',
+              'win_outcomes_changed: a hand-written outcome of numbers, booleans and nested values counts as jsonb_each_text reads it');
+UPDATE prio.win_outcomes SET won = NOT won
+ WHERE customer_id IN (SELECT customer_id FROM prio.win_outcomes ORDER BY customer_id LIMIT 50);
+SELECT set_eq('SELECT * FROM live_counts', 'SELECT * FROM rebuilt_counts',
+              'win_outcomes_changed: an UPDATE that flips outcomes moves their counts');
+CREATE TEMP TABLE counts_before AS SELECT * FROM prio.win_counts;
+SELECT throws_ok($$UPDATE prio.win_outcomes SET features = '{"a": null}'
+                    WHERE customer_id = (SELECT max(customer_id) FROM prio.win_outcomes)$$,
+                 '22004', NULL, 'win_outcomes_changed: a null feature value fails the statement (22004)');
+SELECT throws_ok($$UPDATE prio.win_outcomes SET features = '[1, 2]'
+                    WHERE customer_id = (SELECT max(customer_id) FROM prio.win_outcomes)$$,
+                 '22023', NULL, 'win_outcomes_changed: features that are not an object fail the statement (22023)');
+SELECT set_eq('SELECT * FROM prio.win_counts', 'SELECT * FROM counts_before',
+              'win_outcomes_changed: ... and nothing was counted');
 
 SELECT * FROM finish();
 ROLLBACK;

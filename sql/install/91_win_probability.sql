@@ -81,53 +81,10 @@ REVOKE ALL ON FUNCTION @extschema@.compact_win_counts() FROM PUBLIC;
 
 CREATE FUNCTION @extschema@.win_outcomes_changed()
 RETURNS trigger
-LANGUAGE plpgsql
+LANGUAGE C
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
-SET jit = off
-AS $$
-BEGIN
-    IF TG_RELID OPERATOR(pg_catalog.<>) '@extschema@.win_outcomes'::pg_catalog.regclass THEN
-        RAISE EXCEPTION 'prio.win_outcomes_changed() is a trigger of prio.win_outcomes only' USING ERRCODE = '39P01';
-    END IF;
-    -- one delta row per (variable, value) the statement touched
-    IF TG_OP OPERATOR(pg_catalog.=) 'INSERT' THEN
-        INSERT INTO @extschema@.win_counts (variable, value, won, lost)
-        SELECT f.key, f.value, pg_catalog.count(*) FILTER (WHERE d.won),
-               pg_catalog.count(*) FILTER (WHERE NOT d.won)
-          FROM new_rows d,
-               LATERAL (SELECT e.key, e.value FROM pg_catalog.jsonb_each_text(d.features) e
-                        UNION ALL SELECT '*', '*') f
-         GROUP BY 1, 2;
-    ELSIF TG_OP OPERATOR(pg_catalog.=) 'DELETE' THEN
-        INSERT INTO @extschema@.win_counts (variable, value, won, lost)
-        SELECT f.key, f.value, OPERATOR(pg_catalog.-) pg_catalog.count(*) FILTER (WHERE d.won),
-               OPERATOR(pg_catalog.-) pg_catalog.count(*) FILTER (WHERE NOT d.won)
-          FROM old_rows d,
-               LATERAL (SELECT e.key, e.value FROM pg_catalog.jsonb_each_text(d.features) e
-                        UNION ALL SELECT '*', '*') f
-         GROUP BY 1, 2;
-    ELSE
-        INSERT INTO @extschema@.win_counts (variable, value, won, lost)
-        SELECT f.key, f.value,
-               pg_catalog.sum(CASE WHEN d.won THEN d.sign ELSE 0 END),
-               pg_catalog.sum(CASE WHEN d.won THEN 0 ELSE d.sign END)
-          FROM (SELECT n.features, n.won, 1 AS sign FROM new_rows n
-                UNION ALL SELECT o.features, o.won, -1 FROM old_rows o) d,
-               LATERAL (SELECT e.key, e.value FROM pg_catalog.jsonb_each_text(d.features) e
-                        UNION ALL SELECT '*', '*') f
-         GROUP BY 1, 2
-        HAVING pg_catalog.sum(CASE WHEN d.won THEN d.sign ELSE 0 END) OPERATOR(pg_catalog.<>) 0
-            OR pg_catalog.sum(CASE WHEN d.won THEN 0 ELSE d.sign END) OPERATOR(pg_catalog.<>) 0;
-    END IF;
-    -- keep the rows to sum few: every 100th appending statement sums them up
-    IF pg_catalog.nextval('@extschema@.win_counts_appends'::pg_catalog.regclass) OPERATOR(pg_catalog.%) 100
-       OPERATOR(pg_catalog.=) 0 THEN
-        PERFORM @extschema@.compact_win_counts();
-    END IF;
-    RETURN NULL;
-END
-$$;
+AS 'MODULE_PATHNAME', 'prio_win_outcomes_changed';
 COMMENT ON FUNCTION @extschema@.win_outcomes_changed() IS
 'Statement trigger on prio.win_outcomes: appends the won/lost deltas of the statement to prio.win_counts.';
 

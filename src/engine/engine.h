@@ -302,6 +302,7 @@ extern void OutcomeRemember(Datum old_row, PrioStage stage);
 extern void OutcomesFlush(void);
 extern void OutcomesCheckTrigger(FunctionCallInfo fcinfo, bool row, const char *name);
 extern void PrioRebuildWinCounts(void);
+extern void PrioWinOutcomesChanged(struct TriggerData *td);
 extern bool PrioWinFeatures(Datum row, Datum *result);
 
 /* engine/rfm_segments.c: prio.rfm_segments' map, cached until the table changes */

@@ -2,7 +2,8 @@
  * outcomes.c
  *		The engine of prio.state_closed() and prio.state_closed_flush()
  *		(sql/): keep prio.win_outcomes as customers' base stages enter or
- *		leave won/lost; prio.rebuild_win_counts(): recompute()'s check of
+ *		leave won/lost; prio.win_outcomes_changed(): their count deltas in
+ *		prio.win_counts; prio.rebuild_win_counts(): recompute()'s check of
  *		outcomes and counts; prio.win_features()' features of a state row.
  *
  * The row trigger (with a WHEN clause, so it runs only for such rows) just
@@ -24,8 +25,10 @@
 #include "catalog/namespace.h"
 #include "catalog/pg_am.h"
 #include "catalog/pg_type.h"
+#include "commands/sequence.h"
 #include "commands/trigger.h"
 #include "common/hashfn.h"
+#include "executor/executor.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
@@ -41,6 +44,7 @@
 #include "utils/rel.h"
 #include "utils/rls.h"
 #include "utils/snapmgr.h"
+#include "utils/tuplestore.h"
 
 /* The rows seen by the row trigger, waiting for the statement trigger */
 typedef struct Pending
@@ -474,8 +478,8 @@ flush_plan(void)
 
 	if (plan == NULL)
 		plan = PrioKeepPlan(
-			"WITH c AS (SELECT $1[i] AS id, $2[i] AS won, $3[i] AS features"
-			"             FROM pg_catalog.generate_subscripts($1, 1) AS i),"
+			"WITH c AS (SELECT * FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2),"
+			"                                    pg_catalog.unnest($3)) AS c (id, won, features)),"
 			"     gone AS (DELETE FROM " PRIO_SCHEMA ".win_outcomes w USING c"
 			"               WHERE c.won IS NULL AND w.customer_id OPERATOR(pg_catalog.=) c.id)"
 			" INSERT INTO " PRIO_SCHEMA ".win_outcomes AS w (customer_id, won, features)"
@@ -648,9 +652,9 @@ value_text(JsonbValue *v, int64 customer_id)
 	pg_unreachable();
 }
 
-/* count one outcome's features, and the totals ('*', '*') */
+/* count one outcome's features, and the totals ('*', '*'), sign times */
 static void
-count_features(pairs_hash *h, Jsonb *features, bool won, int64 customer_id)
+count_features(pairs_hash *h, Jsonb *features, bool won, int64 customer_id, int sign)
 {
 	JsonbIterator *it;
 	JsonbValue	v;
@@ -677,16 +681,123 @@ count_features(pairs_hash *h, Jsonb *features, bool won, int64 customer_id)
 		val = value_text(&v, customer_id);
 		e = pair_entry(h, var, varlen, val, strlen(val));
 		if (won)
-			e->won++;
+			e->won += sign;
 		else
-			e->lost++;
+			e->lost += sign;
 		pfree(val);
 	}
 	e = pair_entry(h, "*", 1, "*", 1);
 	if (won)
-		e->won++;
+		e->won += sign;
 	else
-		e->lost++;
+		e->lost += sign;
+}
+
+/*
+ * The pairs of h whose counts are not both zero, written to win_counts:
+ * appended, or (replace) in place of every row there.
+ */
+static void
+pairs_write(pairs_hash *h, bool replace)
+{
+	Datum	   *vars = palloc(sizeof(Datum) * Max(h->members, 1));
+	Datum	   *vals = palloc(sizeof(Datum) * Max(h->members, 1));
+	Datum	   *wons = palloc(sizeof(Datum) * Max(h->members, 1));
+	Datum	   *losts = palloc(sizeof(Datum) * Max(h->members, 1));
+	int			n = 0;
+	Datum		args[4];
+	Oid			types[4] = {TEXTARRAYOID, TEXTARRAYOID, INT8ARRAYOID, INT8ARRAYOID};
+	pairs_iterator iter;
+	PairCount  *e;
+
+	pairs_start_iterate(h, &iter);
+	while ((e = pairs_iterate(h, &iter)) != NULL)
+	{
+		if (e->won == 0 && e->lost == 0)
+			continue;
+		vars[n] = CStringGetTextDatum(e->key.s);
+		vals[n] = CStringGetTextDatum(e->key.s + strlen(e->key.s) + 1);
+		wons[n] = Int64GetDatum(e->won);
+		losts[n] = Int64GetDatum(e->lost);
+		n++;
+	}
+	if (n == 0 && !replace)
+		return;
+	args[0] = PointerGetDatum(construct_array(vars, n, TEXTOID, -1, false, TYPALIGN_INT));
+	args[1] = PointerGetDatum(construct_array(vals, n, TEXTOID, -1, false, TYPALIGN_INT));
+	args[2] = PointerGetDatum(construct_array(wons, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	args[3] = PointerGetDatum(construct_array(losts, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	if (SPI_execute_with_args(replace
+							  ? "WITH gone AS (DELETE FROM " PRIO_SCHEMA ".win_counts)"
+							  " INSERT INTO " PRIO_SCHEMA ".win_counts (variable, value, won, lost)"
+							  " SELECT * FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2),"
+							  "                          pg_catalog.unnest($3), pg_catalog.unnest($4))"
+							  "  ORDER BY 1, 2"
+							  : "INSERT INTO " PRIO_SCHEMA ".win_counts (variable, value, won, lost)"
+							  " SELECT * FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2),"
+							  "                          pg_catalog.unnest($3), pg_catalog.unnest($4))",
+							  4, types, args, NULL, false, 0) != SPI_OK_INSERT)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("could not write prio.win_counts")));
+}
+
+/* the outcomes of a transition table counted into h, sign times */
+static void
+count_rows(pairs_hash *h, Relation rel, Tuplestorestate *rows, int sign)
+{
+	AttrNumber	att_id = PrioAttnum(rel, "customer_id", INT8OID);
+	AttrNumber	att_won = PrioAttnum(rel, "won", BOOLOID);
+	AttrNumber	att_features = PrioAttnum(rel, "features", JSONBOID);
+	TupleTableSlot *slot = MakeSingleTupleTableSlot(RelationGetDescr(rel), &TTSOpsMinimalTuple);
+	int			readptr = tuplestore_alloc_read_pointer(rows, EXEC_FLAG_REWIND);
+
+	tuplestore_select_read_pointer(rows, readptr);
+	tuplestore_rescan(rows);
+	while (tuplestore_gettupleslot(rows, true, false, slot))
+	{
+		bool		id_null;
+		bool		won_null;
+		bool		features_null;
+		Datum		id = slot_getattr(slot, att_id, &id_null);
+		Datum		won = slot_getattr(slot, att_won, &won_null);
+		Datum		features = slot_getattr(slot, att_features, &features_null);
+
+		CHECK_FOR_INTERRUPTS();
+		/* (NOT NULL columns: as a NULL would have counted, nowhere) */
+		if (won_null || features_null)
+			continue;
+		count_features(h, DatumGetJsonbP(features), DatumGetBool(won),
+					   id_null ? 0 : DatumGetInt64(id), sign);
+	}
+	tuplestore_select_read_pointer(rows, 0);
+	ExecDropSingleTupleTableSlot(slot);
+}
+
+/*
+ * prio.win_outcomes_changed() (sql/win_outcomes_changed.c), the statement
+ * triggers of win_outcomes (td checked): the statement's won and lost
+ * deltas per (variable, value) appended to win_counts -- each new row
+ * counted once, each old row taken away once; pairs that come to nothing
+ * are left out -- and every 100th appending statement sums the rows up
+ * (compact_win_counts(), which never waits).  Runs as prio's owner.
+ */
+void
+PrioWinOutcomesChanged(TriggerData *td)
+{
+	pairs_hash *h;
+
+	SPI_connect();
+	h = pairs_create(CurrentMemoryContext, 256, NULL);
+	if (td->tg_newtable != NULL && !TRIGGER_FIRED_BY_DELETE(td->tg_event))
+		count_rows(h, td->tg_relation, td->tg_newtable, 1);
+	if (td->tg_oldtable != NULL && !TRIGGER_FIRED_BY_INSERT(td->tg_event))
+		count_rows(h, td->tg_relation, td->tg_oldtable, -1);
+	pairs_write(h, false);
+	if (nextval_internal(PrioRelid("win_counts_appends"), true) % 100 == 0 &&
+		SPI_execute("SELECT " PRIO_SCHEMA ".compact_win_counts()", false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not sum up prio.win_counts");
+	SPI_finish();
 }
 
 typedef struct Closed
@@ -826,7 +937,7 @@ PrioRebuildWinCounts(void)
 		}
 		c->has_outcome = true;
 		count_features(h, DatumGetJsonbP(slot->tts_values[att_features - 1]),
-					   DatumGetBool(slot->tts_values[att_won - 1]), key.customer_id);
+					   DatumGetBool(slot->tts_values[att_won - 1]), key.customer_id, 1);
 	}
 	table_endscan(scan);
 	ExecDropSingleTupleTableSlot(slot);
@@ -873,7 +984,7 @@ PrioRebuildWinCounts(void)
 
 			count_features(h, DatumGetJsonbP(SPI_getbinval(t, SPI_tuptable->tupdesc, 3, &isnull)),
 						   DatumGetBool(SPI_getbinval(t, SPI_tuptable->tupdesc, 2, &isnull)),
-						   DatumGetInt64(SPI_getbinval(t, SPI_tuptable->tupdesc, 1, &isnull)));
+						   DatumGetInt64(SPI_getbinval(t, SPI_tuptable->tupdesc, 1, &isnull)), 1);
 		}
 	}
 
@@ -911,40 +1022,7 @@ PrioRebuildWinCounts(void)
 		same = (e->won == e->stored_won && e->lost == e->stored_lost);
 
 	if (!same)
-	{
-		Datum	   *vars = palloc(sizeof(Datum) * Max(h->members, 1));
-		Datum	   *vals = palloc(sizeof(Datum) * Max(h->members, 1));
-		Datum	   *wons = palloc(sizeof(Datum) * Max(h->members, 1));
-		Datum	   *losts = palloc(sizeof(Datum) * Max(h->members, 1));
-		int			n = 0;
-		Datum		args[4];
-		Oid			types[4] = {TEXTARRAYOID, TEXTARRAYOID, INT8ARRAYOID, INT8ARRAYOID};
-
-		pairs_start_iterate(h, &iter);
-		while ((e = pairs_iterate(h, &iter)) != NULL)
-		{
-			if (e->won == 0 && e->lost == 0)
-				continue;
-			vars[n] = CStringGetTextDatum(e->key.s);
-			vals[n] = CStringGetTextDatum(e->key.s + strlen(e->key.s) + 1);
-			wons[n] = Int64GetDatum(e->won);
-			losts[n] = Int64GetDatum(e->lost);
-			n++;
-		}
-		args[0] = PointerGetDatum(construct_array(vars, n, TEXTOID, -1, false, TYPALIGN_INT));
-		args[1] = PointerGetDatum(construct_array(vals, n, TEXTOID, -1, false, TYPALIGN_INT));
-		args[2] = PointerGetDatum(construct_array(wons, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-		args[3] = PointerGetDatum(construct_array(losts, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-		if (SPI_execute_with_args("WITH gone AS (DELETE FROM " PRIO_SCHEMA ".win_counts)"
-								  " INSERT INTO " PRIO_SCHEMA ".win_counts (variable, value, won, lost)"
-								  " SELECT * FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2),"
-								  "                          pg_catalog.unnest($3), pg_catalog.unnest($4))"
-								  "  ORDER BY 1, 2",
-								  4, types, args, NULL, false, 0) != SPI_OK_INSERT)
-			ereport(ERROR,
-					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-					 errmsg("could not write prio.win_counts")));
-	}
+		pairs_write(h, true);
 	SPI_finish();
 }
 

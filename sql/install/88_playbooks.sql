@@ -101,9 +101,12 @@ BEGIN
         RAISE EXCEPTION 'playbook % must name at least one role', NEW.playbook
             USING ERRCODE = '23514', HINT = 'Roles: sales_manager, tech_support, rep, automation.';
     END IF;
+    -- each channel's row locked FOR KEY SHARE, as the type's below (a
+    -- channel removed or renamed at the same time: channels_in_use())
     SELECT pg_catalog.string_agg(c.ch, ', ') INTO v_bad
       FROM pg_catalog.unnest(NEW.channels) c(ch)
-     WHERE NOT EXISTS (SELECT 1 FROM @extschema@.channels k WHERE k.channel OPERATOR(pg_catalog.=) c.ch);
+     WHERE NOT EXISTS (SELECT 1 FROM @extschema@.channels k WHERE k.channel OPERATOR(pg_catalog.=) c.ch
+                       FOR KEY SHARE OF k);
     IF v_bad IS NOT NULL THEN
         RAISE EXCEPTION 'playbook %: channel % is not in prio.channels', NEW.playbook, v_bad
             USING ERRCODE = '23514', HINT = 'Add a channel with INSERT INTO prio.channels (channel) VALUES (...).';
@@ -159,6 +162,17 @@ $$;
 COMMENT ON FUNCTION @extschema@.playbooks_keep() IS
 'Trigger on prio.playbooks: refuses to remove the shipped playbooks (the tiers'' and the five types''; 23514: turn a type''s off with enabled = false) and TRUNCATE; playbooks you added may be deleted.';
 
+-- The playbooks naming a channel, read in the latest snapshot (as
+-- _type_playbook() below): what a removal of the channel that waited for a
+-- playbook's transaction (playbooks_check() locks the channel's row) must
+-- see, in repeatable read too.
+CREATE FUNCTION @extschema@._channel_playbooks(channel text)
+RETURNS text
+AS 'MODULE_PATHNAME', 'prio_channel_playbooks'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION @extschema@._channel_playbooks(text) IS
+'Internal (prio.channels_in_use()): the playbooks naming channel (comma-separated), or (channel NULL) the first playbook; NULL when none.  Reads prio.playbooks in the latest snapshot, as a foreign key''s check does: a playbook committed after a repeatable-read transaction''s snapshot counts.';
+
 CREATE FUNCTION @extschema@.channels_in_use()
 RETURNS trigger
 LANGUAGE plpgsql
@@ -168,7 +182,7 @@ DECLARE
     v_used text;
 BEGIN
     IF TG_OP OPERATOR(pg_catalog.=) 'TRUNCATE' THEN
-        SELECT pg_catalog.min(p.playbook) INTO v_used FROM @extschema@.playbooks p;
+        v_used := @extschema@._channel_playbooks(NULL);
         IF v_used IS NOT NULL THEN
             RAISE EXCEPTION 'prio.channels cannot be emptied: playbook % names its channels', v_used
                 USING ERRCODE = '23503';
@@ -178,9 +192,10 @@ BEGIN
     IF TG_OP OPERATOR(pg_catalog.=) 'UPDATE' AND NEW.channel OPERATOR(pg_catalog.=) OLD.channel THEN
         RETURN NEW;
     END IF;
-    SELECT pg_catalog.string_agg(p.playbook, ', ' ORDER BY p.playbook) INTO v_used
-      FROM @extschema@.playbooks p
-     WHERE OLD.channel OPERATOR(pg_catalog.=) ANY (p.channels);
+    -- the row is locked (this DELETE or UPDATE's): a playbook naming it
+    -- added at the same time has committed or rolled back by now; seen
+    -- whatever this transaction's snapshot
+    v_used := @extschema@._channel_playbooks(OLD.channel);
     IF v_used IS NOT NULL THEN
         RAISE EXCEPTION 'channel % is named by playbook %', OLD.channel, v_used
             USING ERRCODE = '23503', HINT = 'Take it out of those playbooks first.';
@@ -192,7 +207,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@.channels_in_use() IS
-'Trigger on prio.channels: a channel a playbook names cannot be removed or renamed (23503).';
+'Trigger on prio.channels: a channel a playbook names cannot be removed or renamed (23503), a playbook added by a concurrent transaction included (prio._channel_playbooks()).';
 
 CREATE TRIGGER channels_in_use
     BEFORE UPDATE OR DELETE ON @extschema@.channels
@@ -209,7 +224,7 @@ CREATE TRIGGER channels_truncated_removed
     FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.config_row_removed('channel');
 
 -- The playbook for a type, read in the latest snapshot (as a foreign key's
--- check reads): what a removal of the type that waited for the playbook's
+-- check reads, src/support/spi.c PrioReadLatest()): what a removal of the type that waited for the playbook's
 -- transaction (playbooks_check() locks the type's row) must see, in
 -- repeatable read too.
 CREATE FUNCTION @extschema@._type_playbook(type text)

@@ -8,17 +8,11 @@
  * type waits for the transaction adding its playbook.  Once it has waited,
  * the removal must see that playbook; in read committed any new snapshot
  * does, but in repeatable read (serializable) the transaction's snapshot
- * is older than it.  A foreign key's check reads the referencing rows in
- * the latest snapshot then (ri_triggers.c, detectNewRows); so does this,
- * and it only ever refuses on what it finds, never returns rows the
- * transaction could not see otherwise.
+ * is older than it: PrioReadLatest().
  */
 #include "prio.h"
 
 #include "catalog/pg_type.h"
-#include "executor/spi.h"
-#include "utils/builtins.h"
-#include "utils/snapmgr.h"
 
 
 /*
@@ -31,42 +25,21 @@ Datum
 prio_type_playbook(PG_FUNCTION_ARGS)
 {
 	Oid			argtype = TEXTOID;
-	Datum		arg = (Datum) 0;
-	SPIPlanPtr	plan;
-	int			ret;
-	bool		isnull = true;
-	Datum		result = (Datum) 0;
+	Datum		arg;
+	Datum		result;
+	bool		isnull;
 
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
 	if (PG_ARGISNULL(0))
-		plan = SPI_prepare("SELECT pg_catalog.min(p.playbook) FROM " PRIO_SCHEMA ".playbooks p"
-						   " WHERE p.playbook OPERATOR(pg_catalog.<>) ALL ('{A,B,C,D}'::text[])",
-						   0, NULL);
+		result = PrioReadLatest("SELECT pg_catalog.min(p.playbook) FROM " PRIO_SCHEMA ".playbooks p"
+								" WHERE p.playbook OPERATOR(pg_catalog.<>) ALL ('{A,B,C,D}'::text[])",
+								0, NULL, NULL, &isnull);
 	else
 	{
 		arg = PG_GETARG_DATUM(0);
-		plan = SPI_prepare("SELECT p.playbook FROM " PRIO_SCHEMA ".playbooks p"
-						   " WHERE p.playbook OPERATOR(pg_catalog.=) $1",
-						   1, &argtype);
+		result = PrioReadLatest("SELECT p.playbook FROM " PRIO_SCHEMA ".playbooks p"
+								" WHERE p.playbook OPERATOR(pg_catalog.=) $1",
+								1, &argtype, &arg, &isnull);
 	}
-	if (plan == NULL)
-		elog(ERROR, "could not prepare the read of prio.playbooks: %s",
-			 SPI_result_code_string(SPI_result));
-	/* our own earlier commands' rows, and every committed transaction's */
-	CommandCounterIncrement();
-	ret = SPI_execute_snapshot(plan, PG_ARGISNULL(0) ? NULL : &arg, NULL,
-							   GetLatestSnapshot(), InvalidSnapshot, true, false, 1);
-	if (ret != SPI_OK_SELECT)
-		elog(ERROR, "could not read prio.playbooks: %s", SPI_result_code_string(ret));
-	if (SPI_processed > 0)
-	{
-		Datum		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
-
-		if (!isnull)
-			result = SPI_datumTransfer(d, false, -1);
-	}
-	SPI_finish();
 	if (isnull)
 		PG_RETURN_NULL();
 	PG_RETURN_DATUM(result);

@@ -224,9 +224,9 @@ CREATE TRIGGER channels_truncated_removed
     FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.config_row_removed('channel');
 
 -- The playbook for a type, read in the latest snapshot (as a foreign key's
--- check reads, src/support/spi.c PrioReadLatest()): what a removal of the type that waited for the playbook's
--- transaction (playbooks_check() locks the type's row) must see, in
--- repeatable read too.
+-- check reads; src/support/spi.c, PrioReadLatest()): what a removal of the
+-- type that waited for the playbook's transaction (playbooks_check() locks
+-- the type's row) must see, in repeatable read too.
 CREATE FUNCTION @extschema@._type_playbook(type text)
 RETURNS text
 AS 'MODULE_PATHNAME', 'prio_type_playbook'

@@ -12,7 +12,7 @@
 -- pg_postmaster_start_time() unchanged since the start.
 -- Runs inside one transaction and rolls back; its customers are 77001..77003.
 BEGIN;
-SELECT plan(734);
+SELECT plan(762);
 
 CREATE TEMP TABLE t0 AS SELECT pg_backend_pid() AS pid, pg_postmaster_start_time() AS started;
 
@@ -484,6 +484,24 @@ SELECT * FROM pg_temp.bad($$INSERT INTO prio.deals (customer_id, stage, expected
 SELECT * FROM pg_temp.bad($$INSERT INTO prio.deals (customer_id, stage, expected_close) VALUES (77001, 'quote', '-infinity')$$, '22008', 'deals: expected_close -infinity');
 SELECT * FROM pg_temp.bad($$INSERT INTO prio.deals (customer_id, stage, closed_at) VALUES (77001, 'won', now() - interval '1 day')$$, '23514', 'deals: closed a day before created_at''s default, now()');
 SELECT * FROM pg_temp.bad($$INSERT INTO prio.deals (customer_id, stage, created_at, closed_at) VALUES (77001, 'won', '2026-01-02', '2026-01-01')$$, '23514', 'deals: closed before created');
+-- every as_of argument is a finite time (CheckTimeArg()): NULL 22004, +-infinity 22023
+-- naming it; reason() and reactivation_reason() once said 22008 "cannot subtract
+-- infinite timestamps", or (no reply, no due date) took an infinite as_of silently
+SELECT * FROM pg_temp.bad($$SELECT prio.reason(st, 'infinity') FROM prio.customer_state st WHERE customer_id = 77001$$, '22023', 'reason: as_of +infinity');
+SELECT * FROM pg_temp.bad($$SELECT prio.reason(st, '-infinity') FROM prio.customer_state st WHERE customer_id = 77001$$, '22023', 'reason: as_of -infinity');
+SELECT * FROM pg_temp.bad($$SELECT prio.reason(st, NULL) FROM prio.customer_state st WHERE customer_id = 77001$$, '22004', 'reason: NULL as_of');
+SELECT * FROM pg_temp.bad($$SELECT prio.reactivation_reason('silent', now() - interval '3 days', 1, 10, NULL, now(), 'infinity')$$, '22023', 'reactivation_reason: as_of +infinity');
+SELECT * FROM pg_temp.bad($$SELECT prio.reactivation_reason('silent', now() - interval '3 days', 1, 10, NULL, now(), '-infinity')$$, '22023', 'reactivation_reason: as_of -infinity');
+SELECT * FROM pg_temp.bad($$SELECT prio.reactivation_reason('lost', NULL, 0, 0, NULL, NULL, 'infinity')$$, '22023', 'reactivation_reason: as_of +infinity with no reply and no due date');
+SELECT * FROM pg_temp.bad($$SELECT prio.reactivation_reason('lost', NULL, 0, 0, NULL, NULL, NULL)$$, '22004', 'reactivation_reason: NULL as_of');
+SELECT * FROM pg_temp.bad($$SELECT prio.type_facts(77001, 'infinity')$$, '22023', 'type_facts: as_of +infinity');
+SELECT * FROM pg_temp.bad($$SELECT prio.type_facts(77001, '-infinity')$$, '22023', 'type_facts: as_of -infinity');
+SELECT * FROM pg_temp.bad($$SELECT prio.customer_summary(st, 'infinity', '7 days') FROM prio.customer_state st WHERE customer_id = 77001$$, '22023', 'customer_summary: as_of +infinity');
+SELECT * FROM pg_temp.bad($$SELECT prio.customer_summary(st, '-infinity', '7 days') FROM prio.customer_state st WHERE customer_id = 77001$$, '22023', 'customer_summary: as_of -infinity');
+SELECT * FROM pg_temp.bad($$SELECT prio.p_alive(ROW(1, 1, 1, 1, 0, 1)::prio.bgnbd, st, 'infinity') FROM prio.customer_state st WHERE customer_id = 77001$$, '22023', 'p_alive(state): as_of +infinity');
+SELECT * FROM pg_temp.bad($$SELECT prio.clv(ROW(1, 1, 1, 1, 0, 1)::prio.bgnbd, ROW(6, 4, 15, 0, 1)::prio.gammagamma, st, 12, 0.01, '-infinity') FROM prio.customer_state st WHERE customer_id = 77001$$, '22023', 'clv(state): as_of -infinity');
+SELECT throws_like($$SELECT prio.reason(st, 'infinity') FROM prio.customer_state st WHERE customer_id = 77001$$, '%as_of must be a finite time, not infinity%', 'reason: the message names as_of and its value');
+SELECT throws_like($$SELECT prio.reactivation_reason('lost', NULL, 0, 0, NULL, NULL, '-infinity')$$, '%as_of must be a finite time, not -infinity%', 'reactivation_reason: the message names as_of and its value');
 
 ------------------------------------------------------------------------
 -- prio.track() / prio.untrack() (issue 18): configuration mistakes fail at

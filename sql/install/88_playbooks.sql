@@ -101,9 +101,12 @@ BEGIN
         RAISE EXCEPTION 'playbook % must name at least one role', NEW.playbook
             USING ERRCODE = '23514', HINT = 'Roles: sales_manager, tech_support, rep, automation.';
     END IF;
+    -- each channel's row locked FOR KEY SHARE, as the type's below (a
+    -- channel removed or renamed at the same time: channels_in_use())
     SELECT pg_catalog.string_agg(c.ch, ', ') INTO v_bad
       FROM pg_catalog.unnest(NEW.channels) c(ch)
-     WHERE NOT EXISTS (SELECT 1 FROM @extschema@.channels k WHERE k.channel OPERATOR(pg_catalog.=) c.ch);
+     WHERE NOT EXISTS (SELECT 1 FROM @extschema@.channels k WHERE k.channel OPERATOR(pg_catalog.=) c.ch
+                       FOR KEY SHARE OF k);
     IF v_bad IS NOT NULL THEN
         RAISE EXCEPTION 'playbook %: channel % is not in prio.channels', NEW.playbook, v_bad
             USING ERRCODE = '23514', HINT = 'Add a channel with INSERT INTO prio.channels (channel) VALUES (...).';
@@ -117,10 +120,15 @@ BEGIN
     END IF;
     -- a type's playbook is for a type of prio.customer_types (enabled or
     -- not): a misspelt name would be a playbook nobody can ever follow (a
-    -- name of no type's form is the CHECK constraint's to refuse)
+    -- name of no type's form is the CHECK constraint's to refuse).  The
+    -- type's row is locked FOR KEY SHARE, as a foreign key's check locks
+    -- it: a transaction removing or renaming the type at the same time
+    -- either waits for this one and then sees its playbook
+    -- (_customer_types_in_use), or commits first and this lock finds no row
     IF NEW.playbook OPERATOR(pg_catalog.~) '^[a-z][a-z0-9_]{0,99}$'
        AND NOT EXISTS (SELECT 1 FROM @extschema@.customer_types t
-                        WHERE t.type OPERATOR(pg_catalog.=) NEW.playbook) THEN
+                        WHERE t.type OPERATOR(pg_catalog.=) NEW.playbook
+                        FOR KEY SHARE OF t) THEN
         RAISE EXCEPTION 'playbook %: there is no key-customer type %', NEW.playbook, NEW.playbook
             USING ERRCODE = '23503',
                   HINT = 'A playbook is for a tier (A, B, C, D) or a row of prio.customer_types: add the type first.';
@@ -154,6 +162,17 @@ $$;
 COMMENT ON FUNCTION @extschema@.playbooks_keep() IS
 'Trigger on prio.playbooks: refuses to remove the shipped playbooks (the tiers'' and the five types''; 23514: turn a type''s off with enabled = false) and TRUNCATE; playbooks you added may be deleted.';
 
+-- The playbooks naming a channel, read in the latest snapshot (as
+-- _type_playbook() below): what a removal of the channel that waited for a
+-- playbook's transaction (playbooks_check() locks the channel's row) must
+-- see, in repeatable read too.
+CREATE FUNCTION @extschema@._channel_playbooks(channel text)
+RETURNS text
+AS 'MODULE_PATHNAME', 'prio_channel_playbooks'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION @extschema@._channel_playbooks(text) IS
+'Internal (prio.channels_in_use()): the playbooks naming channel (comma-separated), or (channel NULL) the first playbook; NULL when none.  Reads prio.playbooks in the latest snapshot, as a foreign key''s check does: a playbook committed after a repeatable-read transaction''s snapshot counts.';
+
 CREATE FUNCTION @extschema@.channels_in_use()
 RETURNS trigger
 LANGUAGE plpgsql
@@ -163,7 +182,7 @@ DECLARE
     v_used text;
 BEGIN
     IF TG_OP OPERATOR(pg_catalog.=) 'TRUNCATE' THEN
-        SELECT pg_catalog.min(p.playbook) INTO v_used FROM @extschema@.playbooks p;
+        v_used := @extschema@._channel_playbooks(NULL);
         IF v_used IS NOT NULL THEN
             RAISE EXCEPTION 'prio.channels cannot be emptied: playbook % names its channels', v_used
                 USING ERRCODE = '23503';
@@ -173,9 +192,10 @@ BEGIN
     IF TG_OP OPERATOR(pg_catalog.=) 'UPDATE' AND NEW.channel OPERATOR(pg_catalog.=) OLD.channel THEN
         RETURN NEW;
     END IF;
-    SELECT pg_catalog.string_agg(p.playbook, ', ' ORDER BY p.playbook) INTO v_used
-      FROM @extschema@.playbooks p
-     WHERE OLD.channel OPERATOR(pg_catalog.=) ANY (p.channels);
+    -- the row is locked (this DELETE or UPDATE's): a playbook naming it
+    -- added at the same time has committed or rolled back by now; seen
+    -- whatever this transaction's snapshot
+    v_used := @extschema@._channel_playbooks(OLD.channel);
     IF v_used IS NOT NULL THEN
         RAISE EXCEPTION 'channel % is named by playbook %', OLD.channel, v_used
             USING ERRCODE = '23503', HINT = 'Take it out of those playbooks first.';
@@ -187,7 +207,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@.channels_in_use() IS
-'Trigger on prio.channels: a channel a playbook names cannot be removed or renamed (23503).';
+'Trigger on prio.channels: a channel a playbook names cannot be removed or renamed (23503), a playbook added by a concurrent transaction included (prio._channel_playbooks()).';
 
 CREATE TRIGGER channels_in_use
     BEFORE UPDATE OR DELETE ON @extschema@.channels
@@ -203,6 +223,17 @@ CREATE TRIGGER channels_truncated_removed
     BEFORE TRUNCATE ON @extschema@.channels
     FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.config_row_removed('channel');
 
+-- The playbook for a type, read in the latest snapshot (as a foreign key's
+-- check reads; src/support/spi.c, PrioReadLatest()): what a removal of the
+-- type that waited for the playbook's transaction (playbooks_check() locks
+-- the type's row) must see, in repeatable read too.
+CREATE FUNCTION @extschema@._type_playbook(type text)
+RETURNS text
+AS 'MODULE_PATHNAME', 'prio_type_playbook'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION @extschema@._type_playbook(text) IS
+'Internal (prio._customer_types_in_use()): the playbook for type, or (type NULL) the first playbook for any type; NULL when none.  Reads prio.playbooks in the latest snapshot, as a foreign key''s check does: a playbook committed after a repeatable-read transaction''s snapshot counts.';
+
 -- a key-customer type with a playbook is not removed or renamed (as a
 -- channel a playbook names): the playbook would be for nobody
 CREATE FUNCTION @extschema@._customer_types_in_use()
@@ -214,8 +245,7 @@ DECLARE
     v_used text;
 BEGIN
     IF TG_OP OPERATOR(pg_catalog.=) 'TRUNCATE' THEN
-        SELECT pg_catalog.min(p.playbook) INTO v_used FROM @extschema@.playbooks p
-         WHERE p.playbook OPERATOR(pg_catalog.<>) ALL ('{A,B,C,D}'::text[]);
+        v_used := @extschema@._type_playbook(NULL);
         IF v_used IS NOT NULL THEN
             RAISE EXCEPTION 'prio.customer_types cannot be emptied: playbook % is for its type', v_used
                 USING ERRCODE = '23503';
@@ -225,7 +255,10 @@ BEGIN
     IF TG_OP OPERATOR(pg_catalog.=) 'UPDATE' AND NEW.type OPERATOR(pg_catalog.=) OLD.type THEN
         RETURN NEW;
     END IF;
-    IF EXISTS (SELECT 1 FROM @extschema@.playbooks p WHERE p.playbook OPERATOR(pg_catalog.=) OLD.type) THEN
+    -- the row is locked (this DELETE or UPDATE's): a playbook added for it
+    -- at the same time has committed or rolled back by now; seen whatever
+    -- this transaction's snapshot
+    IF @extschema@._type_playbook(OLD.type) IS NOT NULL THEN
         RAISE EXCEPTION 'key-customer type % has a playbook', OLD.type
             USING ERRCODE = '23503',
                   HINT = pg_catalog.format('Remove its playbook first: DELETE FROM prio.playbooks WHERE playbook = %L.', OLD.type);
@@ -237,7 +270,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@._customer_types_in_use() IS
-'Trigger on prio.customer_types: a type that has a playbook (prio.playbooks) cannot be removed or renamed (23503).';
+'Trigger on prio.customer_types: a type that has a playbook (prio.playbooks) cannot be removed or renamed (23503), a playbook added by a concurrent transaction included (prio._type_playbook()).';
 
 CREATE TRIGGER customer_types_in_use
     BEFORE UPDATE OR DELETE ON @extschema@.customer_types

@@ -163,13 +163,23 @@ LANGUAGE C STABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.label(text, text) IS
 'The label of code in domain (prio.labels) in the language of the setting prio.language (SET, ALTER DATABASE/ROLE ... SET; default en), else in the tag''s shorter forms (zh-Hans-CN, zh-Hans, zh), else in English, else code itself.  STABLE: reads the table, cached per backend until it changes.';
 
+-- An as_of of a SQL function checked as the C ones check theirs
+-- (CheckTimeArg()): one call in its single expression, so it still inlines.
+CREATE FUNCTION @extschema@._check_time(value timestamptz, name text)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'prio_check_time'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@._check_time(timestamptz, text) IS
+'Internal (prio.reason(), prio.reactivation_reason()): true for a finite time; NULL is refused with 22004 and +-infinity with 22023, naming the argument, as every as_of argument of prio is.';
+
 -- The reason line of prio.followup: one place that builds it, from labels.
--- A single expression (no SET, no subquery), so the planner inlines it.
+-- A single expression (no SET, no subquery), so the planner inlines it;
+-- as_of is checked first, whatever parts the line has.
 CREATE FUNCTION @extschema@.reason(st @extschema@.customer_state, as_of timestamptz DEFAULT pg_catalog.now())
 RETURNS text
 LANGUAGE sql
 STABLE PARALLEL SAFE
-RETURN pg_catalog.concat_ws(@extschema@.label('reason', 'separator'),
+RETURN CASE WHEN @extschema@._check_time(as_of, 'as_of') THEN pg_catalog.concat_ws(@extschema@.label('reason', 'separator'),
     pg_catalog.replace(pg_catalog.replace(@extschema@.label('reason', 'tier_bant'),
                                           '{tier}', st.tier), '{bant}', st.bant::text),
     CASE WHEN st.frequency OPERATOR(pg_catalog.>) 0 AND st.r_score IS NOT NULL
@@ -192,6 +202,6 @@ RETURN pg_catalog.concat_ws(@extschema@.label('reason', 'separator'),
                                    OPERATOR(pg_catalog./) 86400)::integer::text)
          WHEN st.next_due_at OPERATOR(pg_catalog.<=) as_of THEN @extschema@.label('reason', 'due_today')
          ELSE pg_catalog.replace(@extschema@.label('reason', 'due'), '{date}',
-                  pg_catalog.to_char(st.next_due_at, 'YYYY-MM-DD')) END);
+                  pg_catalog.to_char(st.next_due_at, 'YYYY-MM-DD')) END) END;
 COMMENT ON FUNCTION @extschema@.reason(@extschema@.customer_state, timestamptz) IS
-'The reason line of a customer''s state at as_of (default now()), in the session''s prio.language: tier and BANT, RFM segment and scores (or no purchases, or not scored yet), stage, no reply, and overdue or due; each part a prio.labels row of domain reason (a template), the separator too.  prio.followup''s reason.';
+'The reason line of a customer''s state at as_of (default now(); NULL: 22004, +-infinity: 22023), in the session''s prio.language: tier and BANT, RFM segment and scores (or no purchases, or not scored yet), stage, no reply, and overdue or due; each part a prio.labels row of domain reason (a template), the separator too.  prio.followup''s reason.';

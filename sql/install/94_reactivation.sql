@@ -5,14 +5,15 @@
 
 -- The reason line, built here only, from labels (prio.labels, domain
 -- reason, in the session's prio.language).  A single expression (no SET,
--- no subquery), so the planner inlines it.
+-- no subquery), so the planner inlines it; as_of is checked first
+-- (prio._check_time()), whatever parts the line has.
 CREATE FUNCTION @extschema@.reactivation_reason(stage @extschema@.stage, last_inbound_at timestamptz,
                                                 frequency bigint, monetary numeric,
                                                 clv double precision, next_due_at timestamptz,
                                                 as_of timestamptz DEFAULT pg_catalog.now())
 RETURNS text
 LANGUAGE sql STABLE PARALLEL SAFE
-RETURN pg_catalog.concat_ws(@extschema@.label('reason', 'separator'),
+RETURN CASE WHEN @extschema@._check_time(as_of, 'as_of') THEN pg_catalog.concat_ws(@extschema@.label('reason', 'separator'),
     @extschema@.label('stage', stage::text),
     CASE WHEN last_inbound_at IS NULL THEN @extschema@.label('reason', 'no_inbound')
          WHEN pg_catalog.floor(pg_catalog.date_part('epoch', as_of OPERATOR(pg_catalog.-) last_inbound_at)
@@ -39,9 +40,9 @@ RETURN pg_catalog.concat_ws(@extschema@.label('reason', 'separator'),
                                    OPERATOR(pg_catalog./) 86400)::bigint::text)
          WHEN next_due_at OPERATOR(pg_catalog.<=) as_of THEN @extschema@.label('reason', 'due_today')
          ELSE pg_catalog.replace(@extschema@.label('reason', 'due'), '{date}',
-                  pg_catalog.to_char(next_due_at, 'YYYY-MM-DD')) END);
+                  pg_catalog.to_char(next_due_at, 'YYYY-MM-DD')) END) END;
 COMMENT ON FUNCTION @extschema@.reactivation_reason(@extschema@.stage, timestamp with time zone, bigint, numeric, double precision, timestamp with time zone, timestamp with time zone) IS
-'The reason line of prio.reactivation at as_of (default now()), in the session''s prio.language: the stage, the days since the last reply (or never replied), the purchases and their sum (or no purchases), the CLV when fitted, and how overdue; each part a prio.labels row of domain reason (a template), the separator too.';
+'The reason line of prio.reactivation at as_of (default now(); NULL: 22004, +-infinity: 22023), in the session''s prio.language: the stage, the days since the last reply (or never replied), the purchases and their sum (or no purchases), the CLV when fitted, and how overdue; each part a prio.labels row of domain reason (a template), the separator too.';
 
 -- The same reading of customer_state as prio.followup's: live as the
 -- tiers are (the insert trigger and prio.refresh() keep effective_stage

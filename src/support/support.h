@@ -30,6 +30,8 @@ extern Datum Int8ArrayDatum(const int64 *ids, int n);
 struct _SPI_plan;
 extern struct _SPI_plan *PrioKeepPlan(const char *sql, int nargs, Oid *types,
 									  int cursor_options);
+/* the first column of the first row, read in the latest snapshot (not connected) */
+extern Datum PrioReadLatest(const char *sql, int nargs, Oid *types, Datum *args, bool *isnull);
 
 /* In the type lists below: prio.stage, whose OID is only known at run time */
 #define PRIO_STAGE_TYPE ((Oid) 1)

@@ -63,9 +63,15 @@
 --      INSERTs with ties at one instant, the live state equals recompute(); the
 --      writer's settings (TimeZone, DateStyle, extra_float_digits, search_path)
 --      are as they were after every kind of write.
+--   R24 a row of a tracked activities table that its mapping fails on never keeps
+--      another activities table of the same customers from being tracked or untracked,
+--      nor a write of that table or of prio.activities from reaching prio: the
+--      customers it cannot be read for are left as they were (a WARNING, its
+--      last_error, as recompute() does), everyone else gets their state; a row of
+--      the new table itself that its mapping fails on fails track(), leaving nothing.
 -- Runs inside one transaction and rolls back.
 BEGIN;
-SELECT plan(100);
+SELECT plan(121);
 -- Autovacuum's in-place update of a table's pg_class row waits for a transaction that
 -- changed the row (PostgreSQL 15.9 on); an ALTER TABLE of enable_owner_isolation() that
 -- then waited for that autovacuum's lock deadlocked (40P01, now and then; seen in CI).
@@ -686,6 +692,102 @@ SELECT prio.untrack('trk.fe2');
 SELECT prio.untrack('trk.fa2');
 SELECT prio.untrack('trk.fe');
 SELECT prio.untrack('trk.fa');
+
+-- R24: a row of the first activities table fails its mapping ("abc"::numeric)
+SET LOCAL client_min_messages = error;
+CREATE TABLE trk.lc (id int PRIMARY KEY, name text);
+INSERT INTO trk.lc SELECT i, 'lc ' || i FROM generate_series(1, 6) i;
+SELECT prio.track('trk.lc', 'customers', '{"key": "id", "name": "name"}');
+CREATE TABLE trk.la1 (cust int, what text, at timestamptz, value text);
+CREATE INDEX ON trk.la1 (cust);
+INSERT INTO trk.la1 SELECT i, 'purchase', now() - interval '5 days', '10' FROM generate_series(1, 4) i;
+SELECT prio.track('trk.la1', 'activities', '{"customer": "cust", "kind": "what", "at": "at", "amount": "value::numeric", "customers": "trk.lc"}');
+INSERT INTO trk.la1 VALUES (1, 'purchase', now() - interval '4 days', 'abc');
+CREATE FUNCTION pg_temp.lc_freq() RETURNS text LANGUAGE sql AS $$
+SELECT string_agg(c.customer_key || '=' || s.frequency, ',' ORDER BY c.customer_key::int)
+  FROM prio.customers c JOIN prio.customer_state s USING (customer_id) WHERE c.source = 'trk.lc'::regclass $$;
+SELECT is(pg_temp.lc_freq(), '1=1,2=1,3=1,4=1,5=0,6=0', 'R24 (the first table''s row its mapping fails on did not reach prio)');
+-- a second activities table of the same customers
+CREATE TABLE trk.la2 (cust int, what text, at timestamptz);
+CREATE INDEX ON trk.la2 (cust);
+INSERT INTO trk.la2 SELECT i, 'purchase', now() - interval '3 days' FROM generate_series(1, 5) i;
+SELECT lives_ok($$SELECT prio.track('trk.la2', 'activities', '{"customer": "cust", "kind": "what", "at": "at", "customers": "trk.lc"}')$$,
+                'R24 track() of a second activities table succeeds though a row of the first fails its mapping');
+SELECT is(pg_temp.lc_freq(), '1=1,2=2,3=2,4=2,5=1,6=0',
+          'R24 ... its customers get their state from both tables, but the one the first table cannot be read for, left as it was');
+SELECT results_eq($$SELECT t.source::text, t.last_error FROM prio.tracked t WHERE t.source IN ('trk.la1'::regclass, 'trk.la2'::regclass) ORDER BY 1$$,
+                  $$VALUES ('trk.la1', 'invalid input syntax for type numeric: "abc"'), ('trk.la2', NULL)$$,
+                  'R24 ... the first table''s last_error says why (the second''s has none)');
+-- writes that refold those customers (backdated events)
+INSERT INTO trk.la2 VALUES (1, 'purchase', now() - interval '10 days'), (2, 'purchase', now() - interval '10 days');
+SELECT is(pg_temp.lc_freq(), '1=1,2=3,3=2,4=2,5=1,6=0',
+          'R24 a write of the second table folds its customers, but the one the first table cannot be read for, left as it was');
+SELECT is((SELECT t.last_error FROM prio.tracked t WHERE t.source = 'trk.la2'::regclass), NULL,
+          'R24 ... and notes no error of the second table, whose rows are fine');
+SELECT lives_ok($$INSERT INTO prio.activities (customer_id, kind, at)
+                  SELECT c.customer_id, 'purchase', now() - interval '20 days' FROM prio.customers c
+                   WHERE c.source = 'trk.lc'::regclass AND c.customer_key = '1'$$,
+                'R24 a write of prio.activities for that customer does not fail either (its state left as it was)');
+-- the new table's own mapping errors still fail track()
+CREATE TABLE trk.la3 (cust int, what text, at timestamptz, value text);
+INSERT INTO trk.la3 VALUES (6, 'purchase', now() - interval '2 days', '7'), (2, 'purchase', now() - interval '2 days', 'x');
+SELECT is(pg_temp.sqlstate_of($$SELECT prio.track('trk.la3', 'activities', '{"customer": "cust", "kind": "what", "at": "no_such", "customers": "trk.lc"}')$$)
+          || ' ' || pg_temp.sqlstate_of($$SELECT prio.track('trk.la3', 'activities', '{"customer": "cust", "kind": "what", "at": "at", "nope": "1", "customers": "trk.lc"}')$$)
+          || ' ' || pg_temp.sqlstate_of($$SELECT prio.track('trk.la3', 'activities', '{"customer": "cust::text", "kind": "what", "at": "at", "customers": "trk.lc"}')$$),
+          '42703 22023 42804', 'R24 a bad mapping of the new table still fails its track() (42703, 22023, 42804)');
+SELECT throws_ok($$SELECT prio.track('trk.la3', 'activities', '{"customer": "cust", "kind": "what", "at": "at", "amount": "value::numeric", "customers": "trk.lc"}')$$,
+                 '22P02', 'prio.track(): the mapping fails on a row of trk.la3: invalid input syntax for type numeric: "x"',
+                 'R24 a row of the new table that its mapping fails on fails track() (with the row''s SQLSTATE)');
+SELECT is((SELECT count(*) FROM prio.sources s WHERE s.relid = 'trk.la3'::regclass)
+          + (SELECT count(*) FROM pg_trigger t WHERE t.tgrelid = 'trk.la3'::regclass), 0::bigint,
+          'R24 ... and leaves nothing: no source, no trigger');
+SELECT is(pg_temp.lc_freq(), '1=1,2=3,3=2,4=2,5=1,6=0', 'R24 ... nor any customer''s state changed');
+-- fixing the row folds its customer with everything; untrack() of the second table
+UPDATE trk.la1 SET value = '1' WHERE value = 'abc';
+SELECT is(pg_temp.lc_freq(), '1=5,2=3,3=2,4=2,5=1,6=0', 'R24 once the row is fixed, its customer is folded with everything');
+SELECT is(prio.recompute(), 0, 'R24 ... and the live state equals recompute()''s');
+UPDATE trk.la1 SET value = 'abc' WHERE cust = 3;
+SELECT lives_ok($$SELECT prio.untrack('trk.la2')$$, 'R24 untrack() of the second table succeeds though a row of the first fails its mapping');
+SELECT is(pg_temp.lc_freq(), '1=3,2=1,3=2,4=1,5=0,6=0', 'R24 ... its customers folded without it, but the one the first table cannot be read for');
+UPDATE trk.la1 SET value = '10' WHERE cust = 3;
+SELECT is(prio.recompute(), 0, 'R24 ... until its row is fixed: the live state equals recompute()''s');
+SELECT prio.untrack('trk.la1');
+SELECT prio.untrack('trk.lc');
+-- many customers: track()'s refold reads them in one scan (sweep.c's collector)
+CREATE TABLE trk.mc (id int PRIMARY KEY);
+INSERT INTO trk.mc SELECT generate_series(1, 1100);
+SELECT prio.track('trk.mc', 'customers', '{"key": "id", "view": false}');
+CREATE TABLE trk.ma (cust int, what text, at timestamptz, value text);
+INSERT INTO trk.ma SELECT i, 'purchase', now() - interval '1 day', CASE WHEN i = 700 THEN 'x' ELSE '1' END
+  FROM generate_series(1, 1100) i;
+SELECT throws_ok($$SELECT prio.track('trk.ma', 'activities', '{"customer": "cust", "kind": "what", "at": "at", "amount": "value::numeric", "customers": "trk.mc"}')$$,
+                 '22P02', NULL, 'R24 ... also when its customers are many (their refold one scan)');
+SELECT is((SELECT count(*) FROM prio.sources s WHERE s.relid = 'trk.ma'::regclass), 0::bigint, 'R24 ... leaving nothing');
+SELECT prio.untrack('trk.mc');
+-- a first table that cannot be read for any customer: its "at" fails on a row, and the
+-- table (no index) is read whole for every one
+CREATE TABLE trk.wc (id int PRIMARY KEY);
+INSERT INTO trk.wc SELECT generate_series(1, 600);
+SELECT prio.track('trk.wc', 'customers', '{"key": "id", "view": false}');
+CREATE TABLE trk.wa1 (cust int, what text, at text);
+INSERT INTO trk.wa1 SELECT i, 'purchase', to_char(now() AT TIME ZONE 'UTC' - interval '3 days', 'YYYY-MM-DD HH24:MI:SS+00')
+  FROM generate_series(1, 600) i;
+SELECT prio.track('trk.wa1', 'activities', '{"customer": "cust", "kind": "what", "at": "at::timestamptz", "customers": "trk.wc"}');
+INSERT INTO trk.wa1 VALUES (5, 'purchase', 'not a time');
+CREATE TABLE trk.wa2 (cust int, what text, at timestamptz);
+INSERT INTO trk.wa2 SELECT i, 'purchase', now() - interval '1 day' FROM generate_series(1, 600) i;
+CREATE TEMP TABLE wa1_scans AS SELECT seq_scan FROM pg_stat_xact_user_tables WHERE relid = 'trk.wa1'::regclass;
+SELECT lives_ok($$SELECT prio.track('trk.wa2', 'activities', '{"customer": "cust", "kind": "what", "at": "at", "customers": "trk.wc"}')$$,
+                'R24 track() of a second table succeeds though the first cannot be read for any customer');
+SELECT is((SELECT string_agg(DISTINCT s.frequency::text, ',') FROM prio.customers c JOIN prio.customer_state s USING (customer_id)
+            WHERE c.source = 'trk.wc'::regclass), '1',
+          'R24 ... every customer left as it was');
+SELECT cmp_ok((SELECT seq_scan FROM pg_stat_xact_user_tables WHERE relid = 'trk.wa1'::regclass) - (SELECT seq_scan FROM wa1_scans),
+              '<', 600::bigint, 'R24 ... in fewer reads of the first table than customers (halvings are bounded)');
+SELECT prio.untrack('trk.wa2');
+SELECT prio.untrack('trk.wa1');
+SELECT prio.untrack('trk.wc');
+SET LOCAL client_min_messages = warning;
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -167,6 +167,8 @@ DECLARE
     v_n bigint;
     v_cs record;
     v_view text;
+    v_state text;
+    v_msg text;
 BEGIN
     IF source IS NULL OR role IS NULL OR mapping IS NULL THEN
         RAISE EXCEPTION 'prio.track(): source, role and mapping must not be NULL' USING ERRCODE = '22004';
@@ -530,13 +532,25 @@ BEGIN
             RAISE NOTICE 'prio: % has no index on its customer column %: every change of it reads the table through', source, v_k
                 USING HINT = pg_catalog.format('CREATE INDEX ON %s (%s);', source, v_k);
         END LOOP;
-        -- the table's rows now: its customers folded again with them (their
-        -- rows of the customers table locked first)
+        -- the table's rows now, read whole first (every column of every
+        -- event, x.*): a row the mapping fails on fails track().  (The refold
+        -- below leaves a customer as it was, with a WARNING, when a table
+        -- tracked before cannot be read for it, as recompute() does: this
+        -- one would be tracked half-done.)
+        BEGIN
+            EXECUTE pg_catalog.format('SELECT pg_catalog.count(x.*) FROM (%s) x', v_sel) INTO v_n;
+        EXCEPTION WHEN data_exception THEN
+            GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_msg = MESSAGE_TEXT;
+            RAISE EXCEPTION 'prio.track(): the mapping fails on a row of %: %', source, v_msg
+                USING ERRCODE = v_state,
+                      HINT = 'Fix the row, or map it by an expression that does not fail on it (such as CASE WHEN ... THEN ... END): prio tracks a table once it can read all of its rows.';
+        END;
+        -- its customers folded again with them (their rows of the customers
+        -- table locked first)
         EXECUTE v_lock_all;
         FOR v_sql IN SELECT pg_catalog.jsonb_array_elements_text(v_compiled OPERATOR(pg_catalog.->) 'LOAD') LOOP
             EXECUTE v_sql;
         END LOOP;
-        EXECUTE pg_catalog.format('SELECT pg_catalog.count(*) FROM (%s) x', v_sel) INTO v_n;
         RAISE NOTICE 'prio: tracking % as activities: % activities of the customers of %', source, v_n,
               (SELECT s.relid FROM @extschema@.sources s WHERE s.source_id OPERATOR(pg_catalog.=) v_cs.source_id);
         RETURN;

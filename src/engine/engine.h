@@ -177,6 +177,9 @@ extern bool ActivityCollectorFrozen(ActivityCollector *c, int64 customer_id);
 extern int	ActivityCollectorEvents(ActivityCollector *c, int64 customer_id, PrioEvent **ev);
 extern uint64 ActivityCollectorKinds(ActivityCollector *c, int64 customer_id, TimestampTz upto);
 extern void ActivityCollectorEnd(ActivityCollector *c);
+/* an error of the server's or session's, not of a tracked table's query */
+extern bool PrioErrorIsTheServers(int sqlerrcode);
+extern void PrioTrackedUnreadable(int32 source_id, Oid relid, ErrorData *edata, const char *left);
 
 /* engine/refold.c: customers folded again from all their activities, and re-evaluated */
 typedef struct RefoldSet
@@ -196,6 +199,9 @@ typedef struct RefoldSet
 	MemoryContext callcxt;
 	StateAtts	atts;			/* compare: */
 	struct TupleTableSlot *slot;
+	bool		unreadable_raises;	/* a tracked table that cannot be read for a
+									 * customer raises its error, rather than
+									 * leave it as it was (recompute() of one) */
 } RefoldSet;
 
 extern void RefoldSetInit(RefoldSet *rs, StateWriter *w, TimestampTz as_of, bool compare,
@@ -324,6 +330,14 @@ typedef struct TrackCompiled
 
 extern void PrioTrackCheckOwner(Oid relid, const char *action);
 extern char *PrioTrackedEvents(const char *filter);
+/* one tracked activities table's events query, restricted as PrioTrackedEvents() does */
+typedef struct TrackedEventsPart
+{
+	int32		source_id;
+	Oid			relid;
+	char	   *sql;
+} TrackedEventsPart;
+extern TrackedEventsPart *PrioTrackedEventsParts(const char *filter, int *n);
 extern int	PrioTrackedParseBegin(void);
 extern void PrioTrackedParseEnd(int nest);
 extern void PrioTrackCompile(Oid relid, const char *key, const char *expr, Oid want,

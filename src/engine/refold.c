@@ -12,9 +12,10 @@
  * and once every one is locked, RefoldAll() reads their activities -- by
  * one query per RefoldChunk customers, or, when they are many, by one scan
  * of the activities (sweep.c's collector); either way with the events of
- * tracked activities tables (track.c) -- folds them with prio_fold_events()
- * and writes through the state writer (state_write.c), whose history rows and
- * notifications every path shares.  Whether a row is written is decided by
+ * tracked activities tables (track.c; a customer one of them cannot be read
+ * for is left as it was, with a WARNING, as sweep.c does) -- folds them with
+ * prio_fold_events() and writes through the state writer (state_write.c),
+ * whose history rows and notifications every path shares.  Whether a row is written is decided by
  * the one comparison the sweeps use (StateFactsDiffer, StateEvaluationDiffers).
  *
  * A customer with nothing folded yet is replayed (PrioReplay): its history
@@ -55,6 +56,15 @@
 
 /* track() says how far its refold is when it has at least this many customers */
 #define PROGRESS_MIN 1000
+
+/*
+ * Customers whose tracked activities one query could not read are read
+ * again in halves, down to single customers: at most this many halvings per
+ * refold.  Past them a chunk whose read fails is left as it was whole (as
+ * sweep.c leaves every customer of such a table's customers table): a table
+ * that fails for most of its customers costs no more than a few reads.
+ */
+#define REFOLD_SPLITS 128
 
 /* A locked customer to be folded again once every one is locked */
 typedef struct Refold
@@ -396,13 +406,68 @@ fold_customer(RefoldSet *rs, Refold *r, PrioFacts *f, PrioEvent *ev, int n, Memo
 }
 
 /*
+ * Run a query of the events of tracked activities tables (plan, else sql),
+ * its one argument arg, as prio's triggers parse it (track.c), in a
+ * subtransaction: an error of the tables' (a mapping that fails on a row,
+ * row-level security that applies to prio's owner) returns false, with
+ * *edata when not NULL; an error of the server's is raised.  The result is
+ * SPI_tuptable.  The caller is connected to SPI.
+ */
+static bool
+tracked_read(SPIPlanPtr plan, const char *sql, Datum arg, ErrorData **edata)
+{
+	MemoryContext mine = CurrentMemoryContext;
+	ResourceOwner owner = CurrentResourceOwner;
+	volatile bool ok = true;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(mine);
+	PG_TRY();
+	{
+		int			nest = PrioTrackedParseBegin();
+		Oid			int8arr = INT8ARRAYOID;
+
+		if ((plan != NULL ? SPI_execute_plan(plan, &arg, NULL, false, 0)
+			 : SPI_execute_with_args(sql, 1, &int8arr, &arg, NULL, false, 0)) != SPI_OK_SELECT)
+			elog(ERROR, "could not read the activities of tracked tables");
+		PrioTrackedParseEnd(nest);
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(mine);
+		CurrentResourceOwner = owner;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *e;
+
+		MemoryContextSwitchTo(mine);
+		e = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(mine);
+		CurrentResourceOwner = owner;
+		if (PrioErrorIsTheServers(e->sqlerrcode))
+			ReThrowError(e);
+		if (edata != NULL)
+			*edata = e;
+		else
+			FreeErrorData(e);
+		ok = false;
+	}
+	PG_END_TRY();
+	return ok;
+}
+
+/*
  * Fold the customers r[0..n-1] (in customer_id order) again from nothing,
  * in (at, activity_id) order: one query for all of them, of prio.activities
  * and, when tracked (not NULL), of the tracked activities tables (whose
- * events' tiebreak stands for the activity_id).
+ * events' tiebreak stands for the activity_id).  guarded: that query runs
+ * in a subtransaction (tracked_read); when a tracked table cannot be read,
+ * nothing is folded nor written: false.
  */
-static void
-refold_by_query(RefoldSet *rs, Refold *r, int n, const char *tracked, MemoryContext cxt)
+static bool
+refold_by_query(RefoldSet *rs, Refold *r, int n, const char *tracked, bool guarded,
+				MemoryContext cxt)
 {
 	int64	   *ids = palloc(sizeof(int64) * n);
 	PrioFacts  *facts = palloc(sizeof(PrioFacts) * n);
@@ -459,9 +524,19 @@ refold_by_query(RefoldSet *rs, Refold *r, int n, const char *tracked, MemoryCont
 			tracked_plan = prepare(sql, 1, &int8arr);
 			tracked_sql = MemoryContextStrdup(TopMemoryContext, tracked);
 		}
-		if (SPI_execute_plan(tracked_plan, &arg, NULL, false, 0) != SPI_OK_SELECT)
-			elog(ERROR, "could not read the activities of tracked tables");
-		PrioTrackedParseEnd(nest);
+		if (!guarded)
+		{
+			if (SPI_execute_plan(tracked_plan, &arg, NULL, false, 0) != SPI_OK_SELECT)
+				elog(ERROR, "could not read the activities of tracked tables");
+			PrioTrackedParseEnd(nest);
+		}
+		else
+		{
+			/* (tracked_read sets them again in its subtransaction) */
+			PrioTrackedParseEnd(nest);
+			if (!tracked_read(tracked_plan, NULL, arg, NULL))
+				return false;
+		}
 	}
 	/* SPI returns in its procedure context, which lives until SPI_finish */
 	MemoryContextSwitchTo(mine);
@@ -503,6 +578,89 @@ refold_by_query(RefoldSet *rs, Refold *r, int n, const char *tracked, MemoryCont
 	}
 	SPI_freetuptable(SPI_tuptable);
 	StateWriterFlush(rs->writer);
+	return true;
+}
+
+/* RefoldAll()'s reads of tracked tables that failed */
+typedef struct ReadFailures
+{
+	int			splits;			/* halvings so far (REFOLD_SPLITS at most) */
+	TrackedEventsPart *parts;	/* the tracked tables, once one failed */
+	int			nparts;
+	List	   *warned;			/* the source_ids warned of */
+	MemoryContext cxt;			/* of parts and warned: RefoldAll()'s caller's */
+} ReadFailures;
+
+/*
+ * The customers r[0..n-1], whose tracked activities one query could not
+ * read: each tracked table read alone for them.  Those that fail are
+ * warned of and noted in their prio.tracked.last_error (once a refold), as
+ * sweep.c's collector does (PrioTrackedUnreadable), and the customers are
+ * left as they were (their partly read events never folded): true.  false
+ * when none fails alone.
+ */
+static bool
+tracked_unreadable(Refold *r, int n, ReadFailures *rf)
+{
+	MemoryContext mine = CurrentMemoryContext;
+	int64	   *ids = palloc(sizeof(int64) * n);
+	Datum		arg;
+	bool		any = false;
+
+	for (int i = 0; i < n; i++)
+		ids[i] = r[i].id;
+	arg = Int8ArrayDatum(ids, n);
+	if (rf->parts == NULL)
+	{
+		MemoryContextSwitchTo(rf->cxt);
+		rf->parts = PrioTrackedEventsParts("OPERATOR(pg_catalog.=) ANY ($1)", &rf->nparts);
+		MemoryContextSwitchTo(mine);
+	}
+	for (int p = 0; p < rf->nparts; p++)
+	{
+		ErrorData  *edata = NULL;
+
+		if (tracked_read(NULL, rf->parts[p].sql, arg, &edata))
+		{
+			SPI_freetuptable(SPI_tuptable);
+			continue;
+		}
+		any = true;
+		if (!list_member_int(rf->warned, rf->parts[p].source_id))
+		{
+			MemoryContextSwitchTo(rf->cxt);
+			rf->warned = lappend_int(rf->warned, rf->parts[p].source_id);
+			MemoryContextSwitchTo(mine);
+			PrioTrackedUnreadable(rf->parts[p].source_id, rf->parts[p].relid, edata,
+								  "the state of the customers it could not be read for is left as it was");
+		}
+		FreeErrorData(edata);
+	}
+	return any;
+}
+
+/*
+ * refold_by_query() of r[0..n-1] when tracked tables are read: a chunk
+ * whose query fails is read again in halves, so that only the customers a
+ * tracked table cannot be read for are left as they were
+ * (tracked_unreadable); everyone else is folded.
+ */
+static void
+refold_guarded(RefoldSet *rs, Refold *r, int n, const char *tracked, ReadFailures *rf,
+			   MemoryContext cxt)
+{
+	if (refold_by_query(rs, r, n, tracked, true, cxt))
+		return;
+	if (n > 1 && rf->splits < REFOLD_SPLITS)
+	{
+		rf->splits++;
+		refold_guarded(rs, r, n / 2, tracked, rf, cxt);
+		refold_guarded(rs, r + n / 2, n - n / 2, tracked, rf, cxt);
+		return;
+	}
+	/* (no table fails alone: the query again, its error raised) */
+	if (!tracked_unreadable(r, n, rf))
+		(void) refold_by_query(rs, r, n, tracked, false, cxt);
 }
 
 /* Every customer set aside, now that all of them are locked */
@@ -586,17 +744,27 @@ RefoldAll(RefoldSet *rs)
 	}
 	else
 	{
-		/* the events of tracked activities tables too (sweep.c's scan reads them itself) */
+		/*
+		 * the events of tracked activities tables too (sweep.c's scan reads
+		 * them itself); a customer one of them cannot be read for is left as
+		 * it was, as there (unless unreadable_raises)
+		 */
 		char	   *tracked;
+		ReadFailures rf = {0};
 
 		MemoryContextSwitchTo(old);
 		tracked = PrioTrackedEvents("OPERATOR(pg_catalog.=) ANY ($1)");
 		MemoryContextSwitchTo(cxt);
+		rf.cxt = old;
 
 		for (int from = 0; from < rs->nrefold; from += REFOLD_CHUNK)
 		{
-			refold_by_query(rs, &rs->refold[from], Min(REFOLD_CHUNK, rs->nrefold - from),
-							tracked, cxt);
+			if (tracked == NULL || rs->unreadable_raises)
+				(void) refold_by_query(rs, &rs->refold[from], Min(REFOLD_CHUNK, rs->nrefold - from),
+									   tracked, false, cxt);
+			else
+				refold_guarded(rs, &rs->refold[from], Min(REFOLD_CHUNK, rs->nrefold - from),
+							   tracked, &rf, cxt);
 			MemoryContextReset(cxt);
 		}
 	}
@@ -770,6 +938,8 @@ PrioRebuild(int64 *ids, int n, const char *why, bool force)
 	RefoldSetInit(&rs, &w, as_of, true, force);
 	/* track()'s refold of a table's history (its compiled LOAD) says how far it is */
 	rs.progress = strcmp(why, "track") == 0;
+	/* recompute() of a customer says why it cannot be folded: the row's error */
+	rs.unreadable_raises = strcmp(why, "recompute") == 0;
 	rs.cfg = config_now();
 	for (int i = 0; i < n; i++)
 	{

@@ -681,8 +681,8 @@ collector_source(ActivityCollector *c, TrackedSource *src, int pass, MemoryConte
  * (serialization failure, deadlock, out of memory or disk, lock timeout,
  * cancel, an internal error).
  */
-static bool
-error_is_the_servers(int sqlerrcode)
+bool
+PrioErrorIsTheServers(int sqlerrcode)
 {
 	char	   *state = unpack_sql_state(sqlerrcode);
 
@@ -690,6 +690,31 @@ error_is_the_servers(int sqlerrcode)
 		strncmp(state, "54", 2) == 0 || strncmp(state, "57", 2) == 0 ||
 		strncmp(state, "58", 2) == 0 || strncmp(state, "XX", 2) == 0 ||
 		strcmp(state, "55P03") == 0;
+}
+
+/*
+ * A tracked activities table whose events could not be read (edata: why;
+ * not an error of the server's): a WARNING, which says whose state is left
+ * as it was (left), and its prio.tracked.last_error.  Shared by the
+ * collector and refold.c's reads of a few customers.  The caller is
+ * connected to SPI.
+ */
+void
+PrioTrackedUnreadable(int32 source_id, Oid relid, ErrorData *edata, const char *left)
+{
+	Oid			types[2] = {INT4OID, TEXTOID};
+	Datum		args[2] = {Int32GetDatum(source_id), CStringGetTextDatum(edata->message)};
+
+	ereport(WARNING,
+			(errcode(ERRCODE_WARNING),
+			 errmsg("prio: the activities of tracked table %s could not be read: %s",
+					DatumGetCString(DirectFunctionCall1(regclassout, ObjectIdGetDatum(relid))),
+					edata->message),
+			 errdetail("SQLSTATE %s; %s.", unpack_sql_state(edata->sqlerrcode), left),
+			 errhint("See prio.tracked.last_error; fix the row or the mapping (prio.untrack() and prio.track()), then prio.recompute() resynchronises.")));
+	if (SPI_execute_with_args("SELECT " PRIO_SCHEMA "._track_note_error($1, $2)",
+							  2, types, args, NULL, false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not note the error of tracked table %u", relid);
 }
 
 /*
@@ -737,30 +762,16 @@ collector_tracked(ActivityCollector *c, int pass)
 				RollbackAndReleaseCurrentSubTransaction();
 				MemoryContextSwitchTo(mine);
 				CurrentResourceOwner = owner;
-				if (error_is_the_servers(edata->sqlerrcode))
+				if (PrioErrorIsTheServers(edata->sqlerrcode))
 					ReThrowError(edata);
 			}
 			PG_END_TRY();
 		}
 		if (edata != NULL)
 		{
-			Oid			types[2] = {INT4OID, TEXTOID};
-			Datum		args[2] = {Int32GetDatum(src->source_id),
-			CStringGetTextDatum(edata->message)};
-
 			src->failed = true;
-			ereport(WARNING,
-					(errcode(ERRCODE_WARNING),
-					 errmsg("prio: the activities of tracked table %s could not be read: %s",
-							DatumGetCString(DirectFunctionCall1(regclassout,
-																ObjectIdGetDatum(src->relid))),
-							edata->message),
-					 errdetail("SQLSTATE %s; the state of the customers of its customers table is left as it was.",
-							   unpack_sql_state(edata->sqlerrcode)),
-					 errhint("See prio.tracked.last_error; fix the row or the mapping (prio.untrack() and prio.track()), then prio.recompute() resynchronises.")));
-			if (SPI_execute_with_args("SELECT " PRIO_SCHEMA "._track_note_error($1, $2)",
-									  2, types, args, NULL, false, 0) != SPI_OK_SELECT)
-				elog(ERROR, "could not note the error of tracked table %u", src->relid);
+			PrioTrackedUnreadable(src->source_id, src->relid, edata,
+								  "the state of the customers of its customers table is left as it was");
 			FreeErrorData(edata);
 		}
 		if (src->failed)

@@ -353,26 +353,26 @@ PrioTrackCompile(Oid relid, const char *key, const char *expr, Oid want,
 }
 
 /*
- * The events of every tracked activities table whose columns are still
- * those prio.track() checked, as one query of (customer_id, at, tiebreak,
- * kind, amount): the compiled EVENTS queries, each restricted by filter (a
- * condition on its customer_id, such as "= ANY ($1)"; NULL: none), joined
- * by UNION ALL.  NULL when no activities table is tracked (or prio.sources
- * is not there: a script older than 0.4).  The caller is connected to SPI;
- * the string is allocated in the caller's context.
+ * The events query of each tracked activities table whose columns are
+ * still those prio.track() checked, in source_id order, *n of them (NULL
+ * and 0 when none is tracked, or prio.sources is not there: a script older
+ * than 0.4): each of (customer_id, at, tiebreak, kind, amount), restricted
+ * by filter (a condition on its customer_id, such as "= ANY ($1)"; NULL:
+ * none).  The caller is connected to SPI; allocated in the caller's context.
  */
-char *
-PrioTrackedEvents(const char *filter)
+TrackedEventsPart *
+PrioTrackedEventsParts(const char *filter, int *n)
 {
 	static SPIPlanPtr plan = NULL;
 	MemoryContext mine = CurrentMemoryContext;
-	StringInfoData sql;
-	char	   *result = NULL;
+	TrackedEventsPart *parts;
 
+	*n = 0;
 	if (!OidIsValid(get_relname_relid("sources", get_namespace_oid(PRIO_SCHEMA, false))))
 		return NULL;
 	if (plan == NULL)
-		plan = PrioKeepPlan("SELECT s.compiled OPERATOR(pg_catalog.->>) 'EVENTS'"
+		plan = PrioKeepPlan("SELECT s.source_id, s.relid::pg_catalog.oid,"
+							"       s.compiled OPERATOR(pg_catalog.->>) 'EVENTS'"
 							"  FROM " PRIO_SCHEMA ".sources s"
 							" WHERE s.role OPERATOR(pg_catalog.=) 'activities'"
 							"   AND s.compiled OPERATOR(pg_catalog.?) 'EVENTS'"
@@ -386,20 +386,51 @@ PrioTrackedEvents(const char *filter)
 		SPI_freetuptable(SPI_tuptable);
 		return NULL;
 	}
-	initStringInfo(&sql);
+	parts = palloc(sizeof(TrackedEventsPart) * SPI_processed);
 	for (uint64 i = 0; i < SPI_processed; i++)
 	{
-		char	   *events = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
+		HeapTuple	t = SPI_tuptable->vals[i];
+		TupleDesc	d = SPI_tuptable->tupdesc;
+		bool		isnull;
+		char	   *events = SPI_getvalue(t, d, 3);
 
+		parts[i].source_id = DatumGetInt32(SPI_getbinval(t, d, 1, &isnull));
+		parts[i].relid = DatumGetObjectId(SPI_getbinval(t, d, 2, &isnull));
+		parts[i].sql = filter == NULL ? psprintf("SELECT e.* FROM (%s) e", events)
+			: psprintf("SELECT e.* FROM (%s) e WHERE e.customer_id %s", events, filter);
+		pfree(events);
+	}
+	*n = (int) SPI_processed;
+	SPI_freetuptable(SPI_tuptable);
+	return parts;
+}
+
+/*
+ * The events of every tracked activities table (PrioTrackedEventsParts),
+ * as one query of (customer_id, at, tiebreak, kind, amount): the parts
+ * joined by UNION ALL.  NULL when no activities table is tracked.  The
+ * caller is connected to SPI; the string is allocated in the caller's
+ * context.
+ */
+char *
+PrioTrackedEvents(const char *filter)
+{
+	int			n;
+	TrackedEventsPart *parts = PrioTrackedEventsParts(filter, &n);
+	StringInfoData sql;
+
+	if (n == 0)
+		return NULL;
+	initStringInfo(&sql);
+	for (int i = 0; i < n; i++)
+	{
 		if (i > 0)
 			appendStringInfoString(&sql, " UNION ALL ");
-		appendStringInfo(&sql, "SELECT e.* FROM (%s) e", events);
-		if (filter != NULL)
-			appendStringInfo(&sql, " WHERE e.customer_id %s", filter);
+		appendStringInfoString(&sql, parts[i].sql);
+		pfree(parts[i].sql);
 	}
-	SPI_freetuptable(SPI_tuptable);
-	result = sql.data;
-	return result;
+	pfree(parts);
+	return sql.data;
 }
 
 /*

@@ -54,8 +54,7 @@ SELECT r.rank,
                        st,
                        (SELECT cfg.clv_horizon FROM @extschema@.settings cfg),
                        (SELECT cfg.clv_discount_rate FROM @extschema@.settings cfg)) AS clv,
-       CASE WHEN st.stage OPERATOR(pg_catalog.<>) ALL ('{won,lost}'::@extschema@.stage[])
-            THEN @extschema@.win_probability(@extschema@.win_features(st), (SELECT @extschema@.win_model())) END
+       CASE WHEN st.stage OPERATOR(pg_catalog.<>) ALL ('{won,lost}'::@extschema@.stage[]) THEN w.p END
        AS win_probability,
        -- added in 0.4 (hence last): the customer's key where it comes from
        (SELECT c.source FROM @extschema@.customers c
@@ -82,20 +81,15 @@ SELECT r.rank,
            AND l.lang OPERATOR(pg_catalog.=) 'en'
          WHERE p.playbook OPERATOR(pg_catalog.=) st.playbook) AS next_action,
        st.playbook,
-       -- added in 0.5 (hence last): the deal facts (prio.deals)
-       -- (no deals at all: the implicit deal of a quote or proposal with an amount)
-       CASE WHEN st.open_deals OPERATOR(pg_catalog.=) 0 AND st.last_deal_at IS NULL AND st.quote_at IS NOT NULL
-            THEN 'quote' ELSE st.funnel_stage END AS funnel_stage,
-       CASE WHEN st.open_deals OPERATOR(pg_catalog.=) 0 AND st.last_deal_at IS NULL AND st.quote_at IS NOT NULL
-            THEN st.quote_amount ELSE st.pipeline END AS pipeline,
-       CASE WHEN st.open_deals OPERATOR(pg_catalog.>) 0
-                 OR (st.last_deal_at IS NULL AND st.quote_at IS NOT NULL)
-            THEN CASE WHEN st.open_deals OPERATOR(pg_catalog.>) 0 THEN st.pipeline ELSE st.quote_amount END
-                 OPERATOR(pg_catalog.*)
-                 @extschema@.win_probability(@extschema@.win_features(st), (SELECT @extschema@.win_model()))::numeric
+       -- added in 0.5 (hence last): the deal facts (prio.deals), or the
+       -- implicit deal's (x.implicit_deal)
+       CASE WHEN x.implicit_deal THEN 'quote' ELSE st.funnel_stage END AS funnel_stage,
+       CASE WHEN x.implicit_deal THEN st.quote_amount ELSE st.pipeline END AS pipeline,
+       CASE WHEN st.open_deals OPERATOR(pg_catalog.>) 0 OR x.implicit_deal
+            THEN CASE WHEN x.implicit_deal THEN st.quote_amount ELSE st.pipeline END
+                 OPERATOR(pg_catalog.*) w.p::numeric
        END AS weighted_pipeline,
-       CASE WHEN st.open_deals OPERATOR(pg_catalog.=) 0 AND st.last_deal_at IS NULL AND st.quote_at IS NOT NULL
-            THEN 1 ELSE st.open_deals END AS open_deals
+       CASE WHEN x.implicit_deal THEN 1 ELSE st.open_deals END AS open_deals
   -- a plain subquery (no window, no ORDER BY: pulled up), so the view's
   -- ORDER BY reads an index and the rest of the row, the rank included, is
   -- computed for the rows returned only (a LIMIT reads 50 rows, not 100,000)
@@ -110,8 +104,20 @@ SELECT r.rank,
                      AND st.f_score IS NOT NULL AND st.m_score IS NOT NULL
                 THEN @extschema@.rfm_segment(st.r_score, st.f_score, st.m_score) END AS segment,
            GREATEST(pg_catalog.floor(pg_catalog.date_part('epoch', pg_catalog.now() OPERATOR(pg_catalog.-) r.next_due_at)
-                                     OPERATOR(pg_catalog./) 86400)::integer, 0) AS overdue_days
+                                     OPERATOR(pg_catalog./) 86400)::integer, 0) AS overdue_days,
+           -- no deals at all: a quote or proposal with an amount is an open deal
+           st.open_deals OPERATOR(pg_catalog.=) 0 AND st.last_deal_at IS NULL AND st.quote_at IS NOT NULL
+           AS implicit_deal
  ) x
+ -- the win probability, once a row (OFFSET 0: not pulled up, which would
+ -- compute it again in each column that uses it), for whom it is shown
+ CROSS JOIN LATERAL (
+    SELECT CASE WHEN st.stage OPERATOR(pg_catalog.<>) ALL ('{won,lost}'::@extschema@.stage[])
+                     OR st.open_deals OPERATOR(pg_catalog.>) 0 OR x.implicit_deal
+                THEN @extschema@.win_probability(@extschema@.win_features(st), (SELECT @extschema@.win_model()))
+           END AS p
+    OFFSET 0
+ ) w
  ORDER BY r.priority DESC, r.next_due_at, r.customer_id;
 COMMENT ON VIEW @extschema@.followup IS
 'Whom each rep should contact next, when and why: one row per customer, highest priority first, with its rank in its owner''s list (rank 1 = first).  Filter with WHERE owner = ...';

@@ -514,6 +514,7 @@ DECLARE
     v_ok text;
     v_upsert text;
     v_lock jsonb := '{}';
+    v_op text;
     v_compiled jsonb;
     v_key_type regtype;
     v_id integer;
@@ -638,19 +639,20 @@ BEGIN
         -- (prio._deal_facts): writers of a customer row and its deals, in
         -- either order, never deadlock.  An INSERT's lock is INSERT_LOCK,
         -- which prio.source_changed() takes without a statement when it can.
-        v_lock := pg_catalog.jsonb_build_object(
-            'INSERT', @extschema@._track_lock_sql(v_cs.relid, v_cs.mapping OPERATOR(pg_catalog.->>) 'key', v_eq,
-                          pg_catalog.format('SELECT (%s) AS k FROM new_rows',
-                                            v_exprs OPERATOR(pg_catalog.->) 'customer' OPERATOR(pg_catalog.->>) 'sql'), 'deals'),
-            'UPDATE', @extschema@._track_lock_sql(v_cs.relid, v_cs.mapping OPERATOR(pg_catalog.->>) 'key', v_eq,
-                          pg_catalog.format('SELECT (%1$s) AS k FROM old_rows UNION SELECT (%1$s) FROM new_rows',
-                                            v_exprs OPERATOR(pg_catalog.->) 'customer' OPERATOR(pg_catalog.->>) 'sql'), 'deals'),
-            'DELETE', @extschema@._track_lock_sql(v_cs.relid, v_cs.mapping OPERATOR(pg_catalog.->>) 'key', v_eq,
-                          pg_catalog.format('SELECT (%s) AS k FROM old_rows',
-                                            v_exprs OPERATOR(pg_catalog.->) 'customer' OPERATOR(pg_catalog.->>) 'sql'), 'deals'),
-            'TRUNCATE', @extschema@._track_lock_sql(v_cs.relid, v_cs.mapping OPERATOR(pg_catalog.->>) 'key', v_eq,
-                          pg_catalog.format($q$SELECT m.key AS k FROM %s m WHERE EXISTS (SELECT 1 FROM @extschema@.deals d WHERE d.source OPERATOR(pg_catalog.=) %L::pg_catalog.regclass AND d.customer_id OPERATOR(pg_catalog.=) m.customer_id)$q$,
-                                            v_cs.key_map, v_name), 'deals'));
+        FOREACH v_op IN ARRAY '{INSERT,UPDATE,DELETE,TRUNCATE}'::text[] LOOP
+            v_lock := v_lock OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object(v_op,
+                @extschema@._track_lock_sql(v_cs.relid, v_cs.mapping OPERATOR(pg_catalog.->>) 'key', v_eq,
+                    CASE v_op
+                        WHEN 'INSERT' THEN pg_catalog.format('SELECT (%s) AS k FROM new_rows',
+                                                             v_exprs OPERATOR(pg_catalog.->) 'customer' OPERATOR(pg_catalog.->>) 'sql')
+                        WHEN 'UPDATE' THEN pg_catalog.format('SELECT (%1$s) AS k FROM old_rows UNION SELECT (%1$s) FROM new_rows',
+                                                             v_exprs OPERATOR(pg_catalog.->) 'customer' OPERATOR(pg_catalog.->>) 'sql')
+                        WHEN 'DELETE' THEN pg_catalog.format('SELECT (%s) AS k FROM old_rows',
+                                                             v_exprs OPERATOR(pg_catalog.->) 'customer' OPERATOR(pg_catalog.->>) 'sql')
+                        ELSE pg_catalog.format($q$SELECT m.key AS k FROM %s m WHERE EXISTS (SELECT 1 FROM @extschema@.deals d WHERE d.source OPERATOR(pg_catalog.=) %L::pg_catalog.regclass AND d.customer_id OPERATOR(pg_catalog.=) m.customer_id)$q$,
+                                               v_cs.key_map, v_name) END,
+                    'deals'));
+        END LOOP;
     ELSE
         v_cust := pg_catalog.format('(SELECT c.customer_id FROM @extschema@.customers c WHERE c.customer_id OPERATOR(pg_catalog.=) (%s)::bigint)',
                                     v_exprs OPERATOR(pg_catalog.->) 'customer' OPERATOR(pg_catalog.->>) 'sql');

@@ -332,14 +332,8 @@ BEGIN
         -- the activities change those customers' state: the caller must
         -- own the customers table too (not only the activities table)
         PERFORM @extschema@._track_check_owner(v_cs.relid, 'attach activities to');
-        -- prio's triggers lock the customers' rows of the customers table
-        -- (below), as prio's owner
-        IF NOT pg_catalog.has_any_column_privilege(v_cs.relid, 'UPDATE') THEN
-            RAISE EXCEPTION 'prio.track(): prio''s owner % may not lock the rows of %', CURRENT_USER, v_cs.relid
-                USING ERRCODE = '42501',
-                      DETAIL = 'A change of the activities locks its customers'' rows of the customers table (FOR NO KEY UPDATE) before prio''s own, so that writers never deadlock.',
-                      HINT = pg_catalog.format('GRANT UPDATE (%s) ON %s TO %I.', v_cs.mapping OPERATOR(pg_catalog.->>) 'key', v_cs.relid, CURRENT_USER);
-        END IF;
+        -- (prio's triggers lock the customers' rows of the customers table as
+        -- prio's owner: _track_lock_sql(), below, refuses with 42501 if it may not)
         -- the key map's equality, as the customers table's was found
         SELECT o.oprnamespace::regnamespace::text, o.oprname INTO v_c
           FROM pg_catalog.pg_index i

@@ -17,8 +17,8 @@
 --   D5 a statement of 1,000 rows or more (sorted by a tuplesort, its keys looked
 --      up through a hash), under a work_mem and a maintenance_work_mem so small
 --      that the sort spills and the hash is emptied, with NULL and unknown customers, NULL amounts and ties,
---      all after the stored folds (so they continue them): the same state as
---      the query's.
+--      all after the stored folds (so they continue them), and a toasted kind
+--      longer than any kind: the same state as the query's.
 -- Runs inside one transaction and rolls back.
 BEGIN;
 SELECT plan(13);
@@ -119,6 +119,9 @@ CALL pg_temp.both($$INSERT INTO PP
       FROM generate_series(1, 45000) i$$);
 RESET work_mem;
 RESET maintenance_work_mem;
+-- a kind longer than any kind can be (toasted; never looked up): no event
+CALL pg_temp.both($$INSERT INTO PP VALUES (2, repeat('purchase', 50000), now() - interval '1 min', 5),
+                                          (2, 'purchase', now() - interval '1 min', 6)$$);
 SELECT is(pg_temp.diff('rv.c', 'rv.c2'), 0::bigint, 'D5 a large INSERT, spilling: the same state live as through the query');
 SELECT is(prio.recompute(), 0, 'D5 ... and recompute() changes nothing');
 

@@ -12,12 +12,14 @@
  */
 #include "prio.h"
 
+#include "access/detoast.h"
 #include "access/genam.h"
 #include "access/table.h"
 #include "catalog/pg_am.h"
 #include "catalog/pg_collation.h"
 #include "catalog/pg_type.h"
 #include "commands/defrem.h"
+#include "mb/pg_wchar.h"
 #include "nodes/pg_list.h"
 #include "common/hashfn.h"
 #include "utils/builtins.h"
@@ -27,6 +29,9 @@
 #include "utils/numeric.h"
 #include "utils/rel.h"
 #include "utils/typcache.h"
+
+/* prio.activity_kinds.kind is 1 to 100 characters: at most this many bytes */
+#define KIND_MAX_BYTES (100 * MAX_MULTIBYTE_CHAR_LEN)
 
 /* A key of a key map: its customer_id, or none (a key the map lacks) */
 typedef struct KeyEntry
@@ -195,7 +200,8 @@ TrackedRowEvent(const TrackedRows *w, TupleTableSlot *slot, const PrioConfig *cf
 	if (isnull || TIMESTAMP_NOT_FINITE(ev->at))
 		return false;
 	d = slot_getattr(slot, w->kind, &isnull);
-	if (isnull)
+	/* (longer than any kind can be: not detoasted to be looked up) */
+	if (isnull || toast_raw_datum_size(d) > VARHDRSZ + KIND_MAX_BYTES)
 		return false;
 	ev->kind = DatumGetTextPP(d);
 	k = prio_kind_find(cfg, VARDATA_ANY(ev->kind), VARSIZE_ANY_EXHDR(ev->kind), *hint);

@@ -195,11 +195,16 @@ GRANT SELECT (customer_id, tier) ON prio.followup TO prio_upgrade_features;
 ALTER TABLE prio.activities ENABLE ALWAYS TRIGGER activities_inserted;
 ALTER TABLE prio.activities ENABLE ALWAYS TRIGGER activities_deleted;
 ALTER TABLE prio.customers ENABLE REPLICA TRIGGER customers_updated;
+-- (0.5 makes win_outcomes_changed() C: its triggers and privileges too)
+ALTER TABLE prio.win_outcomes DISABLE TRIGGER win_outcomes_deleted;
+GRANT EXECUTE ON FUNCTION prio.win_outcomes_changed() TO prio_upgrade_features;
 ALTER EXTENSION prio UPDATE;
 SELECT has_function_privilege('public', 'prio.win_features(prio.customer_state)', 'EXECUTE')
            AS public_can_call,
        has_function_privilege('prio_upgrade_features', 'prio.win_features(prio.customer_state)', 'EXECUTE')
            AS grantee_can_call;
+SELECT has_function_privilege('public', 'prio.win_outcomes_changed()', 'EXECUTE') AS public_counts,
+       has_function_privilege('prio_upgrade_features', 'prio.win_outcomes_changed()', 'EXECUTE') AS grantee_counts;
 SELECT has_function_privilege('public', 'prio.explain(bigint)', 'EXECUTE') AS public_can_explain,
        has_column_privilege('prio_upgrade_features', 'prio.followup', 'tier', 'SELECT') AS tier_granted,
        has_column_privilege('prio_upgrade_features', 'prio.followup', 'customer_key', 'SELECT') AS key_granted;

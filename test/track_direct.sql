@@ -19,9 +19,11 @@
 --      that the sort spills and the hash is emptied, with NULL and unknown customers, NULL amounts and ties,
 --      all after the stored folds (so they continue them), and a toasted kind
 --      longer than any kind: the same state as the query's.
+--   D6 a key type without a hash (money): a large INSERT looks each key up
+--      through the key map's index alone (it crashed the backend).
 -- Runs inside one transaction and rolls back.
 BEGIN;
-SELECT plan(13);
+SELECT plan(15);
 SET LOCAL client_min_messages = warning;
 CREATE SCHEMA rv;
 CREATE FUNCTION pg_temp.by_key(t regclass) RETURNS TABLE (k text, v text) LANGUAGE sql AS $$
@@ -124,6 +126,29 @@ CALL pg_temp.both($$INSERT INTO PP VALUES (2, repeat('purchase', 50000), now() -
                                           (2, 'purchase', now() - interval '1 min', 6)$$);
 SELECT is(pg_temp.diff('rv.c', 'rv.c2'), 0::bigint, 'D5 a large INSERT, spilling: the same state live as through the query');
 SELECT is(prio.recompute(), 0, 'D5 ... and recompute() changes nothing');
+
+-- a key of a type with a btree but no hash: no hash of keys, the index alone
+CREATE TABLE rv.mc (id money PRIMARY KEY, name text);
+CREATE TABLE rv.mc2 (id money PRIMARY KEY, name text);
+INSERT INTO rv.mc SELECT i::money, 'm' || i FROM generate_series(1, 30) i;
+INSERT INTO rv.mc2 SELECT * FROM rv.mc;
+CREATE TABLE rv.me (acc money, what text, at timestamptz, amount numeric);
+CREATE TABLE rv.me2 (LIKE rv.me);
+SELECT prio.track('rv.mc', 'customers', '{"key": "id", "name": "name", "view": false}');
+SELECT prio.track('rv.mc2', 'customers', '{"key": "id", "name": "name", "view": false}');
+SELECT prio.track('rv.me', 'activities', '{"customer": "acc", "kind": "what", "at": "at", "amount": "amount", "customers": "rv.mc"}');
+SELECT prio.track('rv.me2', 'activities', '{"customer": "acc", "kind": "what || ''''", "at": "at", "amount": "amount", "customers": "rv.mc2"}');
+INSERT INTO rv.me SELECT (1 + i % 40)::money, (ARRAY['purchase','email','reply'])[1 + i % 3],
+                         now() - interval '3 min' + (i % 100) * interval '1 ms', i % 9
+                    FROM generate_series(1, 1500) i;
+INSERT INTO rv.me2 SELECT * FROM rv.me;
+SELECT is(pg_temp.diff('rv.mc', 'rv.mc2'), 0::bigint, 'D6 a money key (no hash), a large INSERT: the same state live as through the query');
+SELECT is((SELECT count(*) FROM prio.tracked WHERE source::text LIKE 'rv.m%' AND last_error IS NOT NULL), 0::bigint,
+          'D6 ... and no error');
+SELECT prio.untrack('rv.me2');
+SELECT prio.untrack('rv.me');
+SELECT prio.untrack('rv.mc2');
+SELECT prio.untrack('rv.mc');
 
 SELECT prio.untrack('rv.h2');
 SELECT prio.untrack('rv.h');

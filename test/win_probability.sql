@@ -4,7 +4,7 @@
 -- base-rate predictor's Brier score.  The counts prio keeps live must equal
 -- the ones rebuilt from the outcomes after random activity.
 BEGIN;
-SELECT plan(32);
+SELECT plan(33);
 SET LOCAL timezone = 'UTC';
 
 SELECT is(prio.win_probability('{"budget": "yes"}'::jsonb), 0.5::double precision, 'no outcomes yet: 0.5');
@@ -185,6 +185,12 @@ SELECT throws_ok($$UPDATE prio.win_outcomes SET features = '[1, 2]'
                  '22023', NULL, 'win_outcomes_changed: features that are not an object fail the statement (22023)');
 SELECT set_eq('SELECT * FROM prio.win_counts', 'SELECT * FROM counts_before',
               'win_outcomes_changed: ... and nothing was counted');
+-- every 100th appending statement sums the deltas up (compact_win_counts())
+SELECT setval('prio.win_counts_appends', 99 + 100 * (nextval('prio.win_counts_appends') / 100));
+UPDATE prio.win_outcomes SET won = NOT won
+ WHERE customer_id = (SELECT min(customer_id) FROM prio.win_outcomes);
+SELECT is((SELECT count(*) FROM prio.win_counts), (SELECT count(DISTINCT (variable, value)) FROM prio.win_counts),
+          'win_outcomes_changed: the 100th appending statement leaves one row per (variable, value)');
 
 SELECT * FROM finish();
 ROLLBACK;

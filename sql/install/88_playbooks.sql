@@ -169,7 +169,8 @@ COMMENT ON FUNCTION @extschema@.playbooks_keep() IS
 CREATE FUNCTION @extschema@._channel_playbooks(channel text)
 RETURNS text
 AS 'MODULE_PATHNAME', 'prio_channel_playbooks'
-LANGUAGE C VOLATILE;
+LANGUAGE C VOLATILE
+SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION @extschema@._channel_playbooks(text) IS
 'Internal (prio.channels_in_use()): the playbooks naming channel (comma-separated), or (channel NULL) the first playbook; NULL when none.  Reads prio.playbooks in the latest snapshot, as a foreign key''s check does: a playbook committed after a repeatable-read transaction''s snapshot counts.';
 
@@ -230,7 +231,8 @@ CREATE TRIGGER channels_truncated_removed
 CREATE FUNCTION @extschema@._type_playbook(type text)
 RETURNS text
 AS 'MODULE_PATHNAME', 'prio_type_playbook'
-LANGUAGE C VOLATILE;
+LANGUAGE C VOLATILE
+SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION @extschema@._type_playbook(text) IS
 'Internal (prio._customer_types_in_use()): the playbook for type, or (type NULL) the first playbook for any type; NULL when none.  Reads prio.playbooks in the latest snapshot, as a foreign key''s check does: a playbook committed after a repeatable-read transaction''s snapshot counts.';
 

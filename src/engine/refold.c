@@ -535,7 +535,11 @@ refold_by_query(RefoldSet *rs, Refold *r, int n, const char *tracked, bool guard
 			/* (tracked_read sets them again in its subtransaction) */
 			PrioTrackedParseEnd(nest);
 			if (!tracked_read(tracked_plan, NULL, arg, NULL))
+			{
+				/* (SPI left its procedure context current) */
+				MemoryContextSwitchTo(mine);
 				return false;
+			}
 		}
 	}
 	/* SPI returns in its procedure context, which lives until SPI_finish */
@@ -636,6 +640,7 @@ tracked_unreadable(Refold *r, int n, ReadFailures *rf)
 		}
 		FreeErrorData(edata);
 	}
+	MemoryContextSwitchTo(mine);
 	return any;
 }
 

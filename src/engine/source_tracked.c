@@ -1273,6 +1273,7 @@ events_direct(TriggerData *td, SourceRow *src, CommandId since)
 	Tuplesortstate *sort = NULL;
 	TupleTableSlot *sslot = NULL;
 	int64		n = 0;
+	uint64		nread = 0;
 	int			hint = -1;
 	PrioInsertFold *fold;
 
@@ -1332,11 +1333,21 @@ events_direct(TriggerData *td, SourceRow *src, CommandId since)
 		int64		tiebreak;
 
 		CHECK_FOR_INTERRUPTS();
+		/* a large statement's rows: each one's detoasted values in rowcxt */
+		if (rowcxt != NULL)
+		{
+			if (++nread % 1024 == 0)
+				MemoryContextReset(rowcxt);
+			MemoryContextSwitchTo(rowcxt);
+		}
+		if (!TrackedRowEvent(w, slot, cfg, &hint, &ev))
+			continue;
+		/* (the index scan keeps memory it allocates as it goes: in mine) */
+		MemoryContextSwitchTo(mine);
+		if (!direct_customer(w, scan, mslot, att_id, keys, ev.key, &customer_id))
+			continue;
 		if (rowcxt != NULL)
 			MemoryContextSwitchTo(rowcxt);
-		if (!TrackedRowEvent(w, slot, cfg, &hint, &ev) ||
-			!direct_customer(w, scan, mslot, att_id, keys, ev.key, &customer_id))
-			continue;
 		tiebreak = TrackedEventTiebreak(VARDATA_ANY(ev.kind), VARSIZE_ANY_EXHDR(ev.kind), ev.amount);
 		if (sort != NULL)
 		{
@@ -1350,8 +1361,7 @@ events_direct(TriggerData *td, SourceRow *src, CommandId since)
 			sslot->tts_isnull[4] = ev.amount == NULL;
 			ExecStoreVirtualTuple(sslot);
 			tuplesort_puttupleslot(sort, sslot);
-			if (++n % 1024 == 0)
-				MemoryContextReset(rowcxt);
+			n++;
 			continue;
 		}
 		few[n].customer_id = customer_id;
@@ -1375,7 +1385,8 @@ events_direct(TriggerData *td, SourceRow *src, CommandId since)
 	if (sort != NULL)
 	{
 		MemoryContextDelete(rowcxt);
-		TrackedKeysFree(keys);
+		if (keys != NULL)
+			TrackedKeysFree(keys);
 		tuplesort_performsort(sort);
 		while (tuplesort_gettupleslot(sort, true, false, sslot, NULL))
 		{

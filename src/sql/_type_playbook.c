@@ -31,7 +31,7 @@ prio_type_playbook(PG_FUNCTION_ARGS)
 
 	if (PG_ARGISNULL(0))
 		result = PrioReadLatest("SELECT pg_catalog.min(p.playbook) FROM " PRIO_SCHEMA ".playbooks p"
-								" WHERE p.playbook OPERATOR(pg_catalog.<>) ALL ('{A,B,C,D}'::text[])",
+								" WHERE p.playbook OPERATOR(pg_catalog.<>) ALL ('{A,B,C,D}'::pg_catalog.text[])",
 								0, NULL, NULL, &isnull);
 	else
 	{

@@ -12,7 +12,10 @@
 --      prio.unmapped_kinds; a reader neither; under owner isolation a rep
 --      sees only their customers of a tracked table;
 --   6. the collector counts the rows of tracked tables against
---      maintenance_work_mem.
+--      maintenance_work_mem;
+--   7. an INSERT of 1,000 rows or more whose keys meet dead entries of the
+--      key map (customers deleted, committed) is read in C through the key
+--      map's index: the state recompute() gives.
 -- Then the bad input.  Starts from a fresh extension (deterministic ids).
 SET client_min_messages = warning;
 DROP EXTENSION prio CASCADE;
@@ -189,6 +192,26 @@ SELECT pg_temp.err($$SELECT prio.recompute(-3)$$) AS recompute_of_a_customer_wit
 SELECT prio.recompute() AS recompute_all_with_a_bad_row;
 DELETE FROM app.events WHERE qty = 0;
 SELECT prio.recompute() AS recompute_fixed_after_delete;
+
+-- 7. A large INSERT over dead key-map entries (every other customer deleted)
+CREATE SCHEMA dk;
+CREATE TABLE dk.c (id integer PRIMARY KEY, name text);
+INSERT INTO dk.c SELECT i, 'c' || i FROM generate_series(1, 3000) i;
+CREATE TABLE dk.e (c integer, kind text, at timestamptz);
+CREATE INDEX ON dk.e (c);
+SELECT prio.track('dk.c', 'customers', '{"key": "id", "name": "name", "view": false}');
+SELECT prio.track('dk.e', 'activities', '{"customer": "c", "kind": "kind", "at": "at"}');
+DELETE FROM dk.c WHERE id % 2 = 0;
+INSERT INTO dk.e SELECT 1 + i % 3000, (ARRAY['email', 'reply', 'purchase'])[1 + i % 3],
+                        '2026-01-10 10:00+00'::timestamptz + i * interval '1 s'
+                   FROM generate_series(1, 5000) i;
+SELECT count(*) AS customers_with_events, sum(s.frequency) AS purchases
+  FROM prio.customers c JOIN prio.customer_state s USING (customer_id)
+ WHERE c.source = 'dk.c'::regclass AND s.last_at IS NOT NULL;
+SELECT prio.recompute() AS recompute_after_a_large_insert_over_dead_keys;
+SELECT prio.untrack('dk.e');
+SELECT prio.untrack('dk.c');
+DROP SCHEMA dk CASCADE;
 
 -- clean up
 SELECT prio.untrack('app.events');

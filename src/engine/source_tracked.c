@@ -545,15 +545,16 @@ note_error(int32 source_id, const char *message)
 	SPI_freetuptable(SPI_tuptable);
 }
 
-/* an error every statement may raise: not prio's to swallow */
+/*
+ * An error every statement may raise: not prio's to swallow.  The
+ * collector's list (PrioErrorIsTheServers()) but for internal errors (XX):
+ * prio's own, which must not fail the application's write.
+ */
 static bool
 server_wide(int code)
 {
-	int			class = ERRCODE_TO_CATEGORY(code);
-
-	return class == ERRCODE_TRANSACTION_ROLLBACK || class == ERRCODE_INSUFFICIENT_RESOURCES ||
-		class == ERRCODE_PROGRAM_LIMIT_EXCEEDED || class == ERRCODE_OPERATOR_INTERVENTION ||
-		class == ERRCODE_SYSTEM_ERROR || code == ERRCODE_LOCK_NOT_AVAILABLE;
+	return PrioErrorIsTheServers(code) &&
+		ERRCODE_TO_CATEGORY(code) != ERRCODE_TO_CATEGORY(ERRCODE_INTERNAL_ERROR);
 }
 
 /*

@@ -4,7 +4,7 @@
 -- base-rate predictor's Brier score.  The counts prio keeps live must equal
 -- the ones rebuilt from the outcomes after random activity.
 BEGIN;
-SELECT plan(33);
+SELECT plan(35);
 SET LOCAL timezone = 'UTC';
 
 SELECT is(prio.win_probability('{"budget": "yes"}'::jsonb), 0.5::double precision, 'no outcomes yet: 0.5');
@@ -191,6 +191,19 @@ UPDATE prio.win_outcomes SET won = NOT won
  WHERE customer_id = (SELECT min(customer_id) FROM prio.win_outcomes);
 SELECT is((SELECT count(*) FROM prio.win_counts), (SELECT count(DISTINCT (variable, value)) FROM prio.win_counts),
           'win_outcomes_changed: the 100th appending statement leaves one row per (variable, value)');
+
+-- bad input: the C trigger function attached where it does not belong
+CREATE TEMP TABLE not_outcomes (customer_id bigint, won boolean, features jsonb);
+CREATE TRIGGER wrong_table AFTER INSERT ON not_outcomes REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION prio.win_outcomes_changed();
+SELECT throws_ok($$INSERT INTO not_outcomes VALUES (1, true, '{}')$$, '39P01', NULL,
+                 'win_outcomes_changed: a trigger of another table is refused (39P01)');
+DROP TRIGGER wrong_table ON not_outcomes;
+CREATE TRIGGER no_transition AFTER INSERT ON not_outcomes
+    FOR EACH STATEMENT EXECUTE FUNCTION prio.win_outcomes_changed();
+SELECT throws_ok($$INSERT INTO not_outcomes VALUES (1, true, '{}')$$, '39P01', NULL,
+                 'win_outcomes_changed: a trigger without its transition table is refused (39P01)');
+DROP TRIGGER no_transition ON not_outcomes;
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -553,8 +553,7 @@ note_error(int32 source_id, const char *message)
 static bool
 server_wide(int code)
 {
-	return PrioErrorIsTheServers(code) &&
-		ERRCODE_TO_CATEGORY(code) != ERRCODE_TO_CATEGORY(ERRCODE_INTERNAL_ERROR);
+	return PrioErrorIsTheServers(code) && strncmp(unpack_sql_state(code), "XX", 2) != 0;
 }
 
 /*

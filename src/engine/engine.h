@@ -177,8 +177,7 @@ extern bool ActivityCollectorFrozen(ActivityCollector *c, int64 customer_id);
 extern int	ActivityCollectorEvents(ActivityCollector *c, int64 customer_id, PrioEvent **ev);
 extern uint64 ActivityCollectorKinds(ActivityCollector *c, int64 customer_id, TimestampTz upto);
 extern void ActivityCollectorEnd(ActivityCollector *c);
-/* an error of the server's or session's, not of a tracked table's query */
-extern bool PrioErrorIsTheServers(int sqlerrcode);
+/* a tracked table whose events could not be read: a WARNING and its last_error */
 extern void PrioTrackedUnreadable(int32 source_id, Oid relid, ErrorData *edata, const char *left);
 
 /* engine/refold.c: customers folded again from all their activities, and re-evaluated */

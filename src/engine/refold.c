@@ -405,6 +405,27 @@ fold_customer(RefoldSet *rs, Refold *r, PrioFacts *f, PrioEvent *ev, int n, Memo
 						 cxt);
 }
 
+/* tracked_read()'s query */
+typedef struct TrackedRead
+{
+	SPIPlanPtr	plan;
+	const char *sql;
+	Datum		arg;
+} TrackedRead;
+
+static void
+tracked_read_run(void *arg)
+{
+	TrackedRead *r = arg;
+	int			nest = PrioTrackedParseBegin();
+	Oid			int8arr = INT8ARRAYOID;
+
+	if ((r->plan != NULL ? SPI_execute_plan(r->plan, &r->arg, NULL, false, 0)
+		 : SPI_execute_with_args(r->sql, 1, &int8arr, &r->arg, NULL, false, 0)) != SPI_OK_SELECT)
+		elog(ERROR, "could not read the activities of tracked tables");
+	PrioTrackedParseEnd(nest);
+}
+
 /*
  * Run a query of the events of tracked activities tables (plan, else sql),
  * its one argument arg, as prio's triggers parse it (track.c), in a
@@ -416,45 +437,16 @@ fold_customer(RefoldSet *rs, Refold *r, PrioFacts *f, PrioEvent *ev, int n, Memo
 static bool
 tracked_read(SPIPlanPtr plan, const char *sql, Datum arg, ErrorData **edata)
 {
-	MemoryContext mine = CurrentMemoryContext;
-	ResourceOwner owner = CurrentResourceOwner;
-	volatile bool ok = true;
+	TrackedRead r = {plan, sql, arg};
+	ErrorData  *e = PrioTry(tracked_read_run, &r, false);
 
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(mine);
-	PG_TRY();
-	{
-		int			nest = PrioTrackedParseBegin();
-		Oid			int8arr = INT8ARRAYOID;
-
-		if ((plan != NULL ? SPI_execute_plan(plan, &arg, NULL, false, 0)
-			 : SPI_execute_with_args(sql, 1, &int8arr, &arg, NULL, false, 0)) != SPI_OK_SELECT)
-			elog(ERROR, "could not read the activities of tracked tables");
-		PrioTrackedParseEnd(nest);
-		ReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(mine);
-		CurrentResourceOwner = owner;
-	}
-	PG_CATCH();
-	{
-		ErrorData  *e;
-
-		MemoryContextSwitchTo(mine);
-		e = CopyErrorData();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(mine);
-		CurrentResourceOwner = owner;
-		if (PrioErrorIsTheServers(e->sqlerrcode))
-			ReThrowError(e);
-		if (edata != NULL)
-			*edata = e;
-		else
-			FreeErrorData(e);
-		ok = false;
-	}
-	PG_END_TRY();
-	return ok;
+	if (e == NULL)
+		return true;
+	if (edata != NULL)
+		*edata = e;
+	else
+		FreeErrorData(e);
+	return false;
 }
 
 /*

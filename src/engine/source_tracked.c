@@ -546,17 +546,6 @@ note_error(int32 source_id, const char *message)
 }
 
 /*
- * An error every statement may raise: not prio's to swallow.  The
- * collector's list (PrioErrorIsTheServers()) but for internal errors (XX):
- * prio's own, which must not fail the application's write.
- */
-static bool
-server_wide(int code)
-{
-	return PrioErrorIsTheServers(code) && strncmp(unpack_sql_state(code), "XX", 2) != 0;
-}
-
-/*
  * What prio.sources says of a source, kept per backend while its row is
  * the same version (xmin and ctid: any UPDATE, such as a last_error noted,
  * makes a new one), so the compiled jsonb is not read on every statement.
@@ -1497,6 +1486,25 @@ apply(TriggerData *td, SourceRow *src, SourceRow **attached, int nattached, Comm
 		PrioTrackedParseEnd(nest);
 }
 
+/* apply()'s arguments, for PrioTry() */
+typedef struct ApplyArgs
+{
+	TriggerData *td;
+	SourceRow  *src;
+	SourceRow **attached;
+	int			nattached;
+	CommandId	since;
+	bool		locked;
+} ApplyArgs;
+
+static void
+apply_try(void *arg)
+{
+	ApplyArgs  *a = arg;
+
+	apply(a->td, a->src, a->attached, a->nattached, a->since, a->locked);
+}
+
 static void
 source_changed(TriggerData *td, int32 source_id)
 {
@@ -1506,8 +1514,9 @@ source_changed(TriggerData *td, int32 source_id)
 	SourceRow **attached;
 	int			nattached;
 	MemoryContext cxt;
-	ResourceOwner owner = CurrentResourceOwner;
 	bool		locked;
+	ApplyArgs	a;
+	ErrorData  *edata;
 
 	/*
 	 * The statement's command id: state rows written since (by an
@@ -1549,30 +1558,18 @@ source_changed(TriggerData *td, int32 source_id)
 	/* an INSERT's customers rows locked by the transaction itself (lock_direct) */
 	locked = insert_locks(td, src) && lock_direct(td, src, true);
 
-	BeginInternalSubTransaction(NULL);
+	/*
+	 * An error of the server's or the session's is raised; any other, prio's
+	 * own internal errors too, must not fail the application's write.
+	 */
+	a = (ApplyArgs) {td, src, attached, nattached, since, locked};
 	MemoryContextSwitchTo(cxt);
-	PG_TRY();
+	edata = PrioTry(apply_try, &a, true);
+	if (edata != NULL)
 	{
-		apply(td, src, attached, nattached, since, locked);
-		ReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(cxt);
-		CurrentResourceOwner = owner;
-	}
-	PG_CATCH();
-	{
-		ErrorData  *edata;
-		char	   *name;
+		char	   *name = DatumGetCString(DirectFunctionCall1(regclassout, ObjectIdGetDatum(relid)));
 
-		MemoryContextSwitchTo(cxt);
-		edata = CopyErrorData();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(cxt);
-		CurrentResourceOwner = owner;
-		if (server_wide(edata->sqlerrcode))
-			ReThrowError(edata);
 		note_error(source_id, edata->message);
-		name = DatumGetCString(DirectFunctionCall1(regclassout, ObjectIdGetDatum(relid)));
 		ereport(WARNING,
 				(errmsg("prio: this %s of %s did not reach prio: %s", op, name, edata->message),
 				 errdetail("SQLSTATE %s; the write itself went through.",
@@ -1580,7 +1577,6 @@ source_changed(TriggerData *td, int32 source_id)
 				 errhint("See prio.tracked.last_error; fix the row or the mapping (prio.untrack() and prio.track()), then prio.recompute() resynchronises.")));
 		FreeErrorData(edata);
 	}
-	PG_END_TRY();
 	SPI_finish();
 }
 

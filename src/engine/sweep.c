@@ -676,23 +676,6 @@ collector_source(ActivityCollector *c, TrackedSource *src, int pass, MemoryConte
 }
 
 /*
- * Errors a tracked table's query may raise that are the server's or the
- * session's, not the table's: raised, as prio.source_changed() raises them
- * (serialization failure, deadlock, out of memory or disk, lock timeout,
- * cancel, an internal error).
- */
-bool
-PrioErrorIsTheServers(int sqlerrcode)
-{
-	char	   *state = unpack_sql_state(sqlerrcode);
-
-	return strncmp(state, "40", 2) == 0 || strncmp(state, "53", 2) == 0 ||
-		strncmp(state, "54", 2) == 0 || strncmp(state, "57", 2) == 0 ||
-		strncmp(state, "58", 2) == 0 || strncmp(state, "XX", 2) == 0 ||
-		strcmp(state, "55P03") == 0;
-}
-
-/*
  * A tracked activities table whose events could not be read (edata: why;
  * not an error of the server's): a WARNING, which says whose state is left
  * as it was (left), and its prio.tracked.last_error.  Shared by the
@@ -717,6 +700,23 @@ PrioTrackedUnreadable(int32 source_id, Oid relid, ErrorData *edata, const char *
 		elog(ERROR, "could not note the error of tracked table %u", relid);
 }
 
+/* collector_source()'s arguments, for PrioTry() */
+typedef struct CollectorSourceArgs
+{
+	ActivityCollector *c;
+	TrackedSource *src;
+	int			pass;
+	MemoryContext batch;
+} CollectorSourceArgs;
+
+static void
+collector_source_try(void *arg)
+{
+	CollectorSourceArgs *a = arg;
+
+	collector_source(a->c, a->src, a->pass, a->batch);
+}
+
 /*
  * The events of the tracked activities tables for the customers of the
  * pass, read with the collector's snapshot through a cursor, in batches:
@@ -730,49 +730,29 @@ PrioTrackedUnreadable(int32 source_id, Oid relid, ErrorData *edata, const char *
 static void
 collector_tracked(ActivityCollector *c, int pass)
 {
-	MemoryContext mine = CurrentMemoryContext;
-	ResourceOwner owner = CurrentResourceOwner;
 	MemoryContext batch;
 
 	if (c->nsources == 0)
 		return;
 	/* detoasted kinds and amounts of a batch (kept ones are copied) */
-	batch = AllocSetContextCreate(mine, "prio collector tracked rows", ALLOCSET_DEFAULT_SIZES);
+	batch = AllocSetContextCreate(CurrentMemoryContext, "prio collector tracked rows",
+								  ALLOCSET_DEFAULT_SIZES);
 	for (int i = 0; i < c->nsources; i++)
 	{
 		TrackedSource *src = &c->sources[i];
-		ErrorData  *edata = NULL;
 
 		if (!src->failed)
 		{
-			BeginInternalSubTransaction(NULL);
-			MemoryContextSwitchTo(mine);
-			PG_TRY();
+			CollectorSourceArgs a = {c, src, pass, batch};
+			ErrorData  *edata = PrioTry(collector_source_try, &a, false);
+
+			if (edata != NULL)
 			{
-				collector_source(c, src, pass, batch);
-				ReleaseCurrentSubTransaction();
-				MemoryContextSwitchTo(mine);
-				CurrentResourceOwner = owner;
+				src->failed = true;
+				PrioTrackedUnreadable(src->source_id, src->relid, edata,
+									  "the state of the customers of its customers table is left as it was");
+				FreeErrorData(edata);
 			}
-			PG_CATCH();
-			{
-				MemoryContextSwitchTo(mine);
-				edata = CopyErrorData();
-				FlushErrorState();
-				RollbackAndReleaseCurrentSubTransaction();
-				MemoryContextSwitchTo(mine);
-				CurrentResourceOwner = owner;
-				if (PrioErrorIsTheServers(edata->sqlerrcode))
-					ReThrowError(edata);
-			}
-			PG_END_TRY();
-		}
-		if (edata != NULL)
-		{
-			src->failed = true;
-			PrioTrackedUnreadable(src->source_id, src->relid, edata,
-								  "the state of the customers of its customers table is left as it was");
-			FreeErrorData(edata);
 		}
 		if (src->failed)
 			collector_freeze(c, src, pass);

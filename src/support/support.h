@@ -2,7 +2,8 @@
  * support.h
  *		src/support/: what every layer uses -- argument and value checks
  *		(checks.c), reading composite rows by field name (rowreader.c), SPI
- *		helpers (spi.c).  Included by prio.h.
+ *		helpers (spi.c), work whose error is caught (subxact.c).  Included
+ *		by prio.h.
  */
 #ifndef PRIO_SUPPORT_H
 #define PRIO_SUPPORT_H
@@ -32,6 +33,10 @@ extern struct _SPI_plan *PrioKeepPlan(const char *sql, int nargs, Oid *types,
 									  int cursor_options);
 /* the first column of the first row, read in the latest snapshot (not connected) */
 extern Datum PrioReadLatest(const char *sql, int nargs, Oid *types, Datum *args, bool *isnull);
+
+/* support/subxact.c: fn(arg) in a subtransaction, its error returned (see there) */
+extern bool PrioErrorIsTheServers(int sqlerrcode);
+extern ErrorData *PrioTry(void (*fn) (void *arg), void *arg, bool internal_caught);
 
 /* In the type lists below: prio.stage, whose OID is only known at run time */
 #define PRIO_STAGE_TYPE ((Oid) 1)

@@ -15,6 +15,8 @@ DECLARE
     v jsonb;
     pb jsonb;
     v_labels jsonb;
+    st @extschema@.customer_state;      -- the state row, read once
+    got record;                         -- the jsonb and the state row
 BEGIN
     IF explain.customer_id IS NULL THEN
         RAISE EXCEPTION 'customer_id must not be NULL' USING ERRCODE = '22004';
@@ -127,8 +129,9 @@ BEGIN
                         'lowers', (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(f) ORDER BY f.weight), '[]')
                                      FROM (SELECT * FROM @extschema@.win_factors(x.wf, x.wm) w
                                             WHERE w.weight OPERATOR(pg_catalog.<) 0
-                                            ORDER BY w.weight, w.variable LIMIT 3) f)) END)
-      INTO v
+                                            ORDER BY w.weight, w.variable LIMIT 3) f)) END) AS v,
+           s AS st
+      INTO got
       FROM @extschema@.customers c
       JOIN @extschema@.customer_state s ON s.customer_id OPERATOR(pg_catalog.=) c.customer_id
      CROSS JOIN LATERAL (
@@ -143,6 +146,8 @@ BEGIN
         OFFSET 0                        -- evaluate once, not once per field read
      ) x
      WHERE c.customer_id OPERATOR(pg_catalog.=) explain.customer_id;
+    v := got.v;
+    st := got.st;
     IF v IS NULL THEN
         RAISE EXCEPTION 'customer % does not exist', explain.customer_id
             USING ERRCODE = '23503', HINT = 'Customers are rows of prio.customers.';
@@ -166,16 +171,13 @@ BEGIN
                'tier', @extschema@.label('tier', v OPERATOR(pg_catalog.->>) 'tier'),
                'stage', @extschema@.label('stage', v OPERATOR(pg_catalog.->) 'stage' OPERATOR(pg_catalog.->>) 'effective'),
                'segment', @extschema@.label('rfm_segment', v OPERATOR(pg_catalog.->) 'rfm' OPERATOR(pg_catalog.->>) 'segment'),
-               'reason', @extschema@.reason(s))
-      INTO v_labels
-      FROM @extschema@.customer_state s
-     WHERE s.customer_id OPERATOR(pg_catalog.=) explain.customer_id;
+               'reason', @extschema@.reason(st))
+      INTO v_labels;
     v := v OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('labels', v_labels);
     -- (0.5) the playbooks that apply, the one that sets the due date (its
     -- cadence is the cadence), and the channels of the latest events (of
     -- prio.activities and of the tracked activities tables) against it
-    SELECT @extschema@._explain_playbook(s, v OPERATOR(pg_catalog.->>) 'tier')
-      INTO pb FROM @extschema@.customer_state s WHERE s.customer_id OPERATOR(pg_catalog.=) explain.customer_id;
+    pb := @extschema@._explain_playbook(st, v OPERATOR(pg_catalog.->>) 'tier');
     pb := pb OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('channel_check',
               @extschema@._explain_channels(pb OPERATOR(pg_catalog.->>) 'chosen',
                   @extschema@._activity_events(explain.customer_id)

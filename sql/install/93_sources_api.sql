@@ -844,10 +844,18 @@ BEGIN
     IF v_src.role OPERATOR(pg_catalog.=) 'activities' THEN
         -- the table's activities leave its customers' state: refolded without
         -- them, their rows of the customers table locked first (0.5: LOCK_ALL)
+        -- while that table is as track() checked it: renamed, moved to
+        -- another schema or dropped, the locking SQL names what is gone (and
+        -- its triggers no longer reach prio, so there is no writer to wait
+        -- for); untrack() must still work, or neither table could be untracked
         DELETE FROM @extschema@.sources s WHERE s.source_id OPERATOR(pg_catalog.=) v_src.source_id;
-        FOR v_sql IN SELECT pg_catalog.jsonb_array_elements_text(v_src.compiled OPERATOR(pg_catalog.->) 'LOCK_ALL') LOOP
-            EXECUTE v_sql;
-        END LOOP;
+        IF EXISTS (SELECT 1 FROM @extschema@.sources c
+                    WHERE c.source_id OPERATOR(pg_catalog.=) (v_src.compiled OPERATOR(pg_catalog.->>) 'customers')::integer
+                      AND c.signature OPERATOR(pg_catalog.=) @extschema@._track_signature(c.relid, c.compiled)) THEN
+            FOR v_sql IN SELECT pg_catalog.jsonb_array_elements_text(v_src.compiled OPERATOR(pg_catalog.->) 'LOCK_ALL') LOOP
+                EXECUTE v_sql;
+            END LOOP;
+        END IF;
         EXECUTE pg_catalog.format('SELECT @extschema@.rebuild(ARRAY(SELECT m.customer_id FROM %s m ORDER BY 1), %L, true)',
                                   v_src.compiled OPERATOR(pg_catalog.->>) 'customer_map', 'untrack');
         RETURN;

@@ -117,6 +117,35 @@ typedef struct TrackCheck
 	int			code;
 } TrackCheck;
 
+/*
+ * An OID alias type (regclass, regproc, regtype, ...): its input and output
+ * functions, and the casts from text to it, look names up in the catalogs
+ * (under the search_path), so they are stable for another reason than the
+ * time zone: "n::regclass::text" gives another result, or fails, once a
+ * table is renamed or dropped, and reads the catalogs as prio's owner.
+ */
+static bool
+oid_alias_type(Oid type)
+{
+	switch (type)
+	{
+		case REGPROCOID:
+		case REGPROCEDUREOID:
+		case REGOPEROID:
+		case REGOPERATOROID:
+		case REGCLASSOID:
+		case REGCOLLATIONOID:
+		case REGTYPEOID:
+		case REGROLEOID:
+		case REGNAMESPACEOID:
+		case REGCONFIGOID:
+		case REGDICTIONARYOID:
+			return true;
+		default:
+			return false;
+	}
+}
+
 static bool
 stable_for_time_zone_only(Oid func_id, const char *name)
 {
@@ -127,6 +156,17 @@ stable_for_time_zone_only(Oid func_id, const char *name)
 	SysScanDesc scan;
 	HeapTuple	tup;
 	bool		found = false;
+	HeapTuple	ft = SearchSysCache1(PROCOID, ObjectIdGetDatum(func_id));
+	bool		alias;
+
+	if (!HeapTupleIsValid(ft))
+		elog(ERROR, "cache lookup failed for function %u", func_id);
+	alias = oid_alias_type(((Form_pg_proc) GETSTRUCT(ft))->prorettype);
+	for (int i = 0; i < ((Form_pg_proc) GETSTRUCT(ft))->pronargs; i++)
+		alias |= oid_alias_type(((Form_pg_proc) GETSTRUCT(ft))->proargtypes.values[i]);
+	ReleaseSysCache(ft);
+	if (alias)
+		return false;
 
 	for (int i = 0; i < lengthof(names); i++)
 		if (strcmp(name, names[i]) == 0)

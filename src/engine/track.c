@@ -323,6 +323,8 @@ PrioTrackCompile(Oid relid, const char *key, const char *expr, Oid want,
 							 GUC_ACTION_SAVE, true, 0, false);
 	(void) set_config_option("extra_float_digits", "3", PGC_USERSET, PGC_S_SESSION,
 							 GUC_ACTION_SAVE, true, 0, false);
+	(void) set_config_option("bytea_output", "hex", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
 	/* constants deparsed as prio's triggers parse them (no E'' needed) */
 	(void) set_config_option("standard_conforming_strings", "on", PGC_USERSET, PGC_S_SESSION,
 							 GUC_ACTION_SAVE, true, 0, false);
@@ -499,6 +501,7 @@ static const char *const tracked_settings[][2] = {
 	{"extra_float_digits", "3"},
 	{"row_security", "off"},
 	{"jit", "off"},
+	{"bytea_output", "hex"},
 };
 
 int

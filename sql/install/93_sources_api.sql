@@ -711,12 +711,17 @@ BEGIN
     -- b) keeps each customer with its row: the key map's primary key is
     -- checked at the end of the statement (DEFERRABLE).  A new key mapped
     -- already to a customer that is not moving away (prio missed a change)
-    -- is not taken.
+    -- is not taken.  A key may change to one equal to it but spelt
+    -- otherwise ('ACME' to 'acme' under a case-insensitive collation, 2.00
+    -- to 2.0 of a numeric): the same customer, whose key as text (and in
+    -- the key map, the typed view) follows too, as a fresh track() has it.
+    -- (Not needed where equal keys are identical: a deterministic
+    -- collation and a type whose equality is identity.)
     v_rename := pg_catalog.format($q$
 WITH o AS (SELECT %1$s AS k, pg_catalog.row_number() OVER () AS n FROM old_rows),
      nw AS (SELECT %1$s AS k, pg_catalog.row_number() OVER () AS n FROM new_rows),
      p AS (SELECT o.k AS old_k, nw.k AS new_k FROM o JOIN nw ON o.n OPERATOR(pg_catalog.=) nw.n
-            WHERE o.k IS NOT NULL AND nw.k IS NOT NULL AND NOT (o.k %2$s nw.k)),
+            WHERE o.k IS NOT NULL AND nw.k IS NOT NULL AND (NOT (o.k %2$s nw.k)%4$s)),
      r AS (UPDATE %3$s m SET key = p.new_k FROM p
             WHERE m.key %2$s p.old_k
               AND NOT EXISTS (SELECT 1 FROM %3$s m2 WHERE m2.key %2$s p.new_k
@@ -725,7 +730,13 @@ WITH o AS (SELECT %1$s AS k, pg_catalog.row_number() OVER () AS n FROM old_rows)
      h AS (UPDATE @extschema@.tier_history h SET customer_key = r.key::pg_catalog.text FROM r
             WHERE h.customer_id OPERATOR(pg_catalog.=) r.customer_id)
 UPDATE @extschema@.customers c SET customer_key = r.key::pg_catalog.text FROM r
- WHERE c.customer_id OPERATOR(pg_catalog.=) r.customer_id$q$, v_key.sql, v_eq, v_map);
+ WHERE c.customer_id OPERATOR(pg_catalog.=) r.customer_id$q$, v_key.sql, v_eq, v_map,
+        CASE WHEN v_key.type OPERATOR(pg_catalog.=) ANY ('{int2,int4,int8,oid,bool,uuid,date,timestamp,timestamptz,text,varchar,bpchar}'::pg_catalog.regtype[])
+                  AND (v_key.collation OPERATOR(pg_catalog.=) 0
+                       OR (SELECT co.collisdeterministic FROM pg_catalog.pg_collation co
+                            WHERE co.oid OPERATOR(pg_catalog.=) v_key.collation))
+             THEN ''
+             ELSE ' OR (o.k::pg_catalog.text COLLATE pg_catalog."C") OPERATOR(pg_catalog.<>) (nw.k::pg_catalog.text COLLATE pg_catalog."C")' END);
     v_upd_cmp := (SELECT pg_catalog.string_agg(
                     CASE WHEN x.k OPERATOR(pg_catalog.=) 'attributes' AND NOT mapping OPERATOR(pg_catalog.?) 'attributes' THEN 'c.attributes'
                          WHEN x.k OPERATOR(pg_catalog.=) 'attributes' THEN 'a.attributes'

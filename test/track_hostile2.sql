@@ -24,9 +24,16 @@
 --      table now has it in prio.customers, tier_history, the key map and the
 --      typed view, as a fresh track() has it; the events of every spelling
 --      are the customer's; the live state equals recompute().
+--   H5 a tracked activities table renamed, dropped, or whose mapped column
+--      was renamed is never read without a word: its customers are left as
+--      they were (a WARNING, its last_error) by a change of activity_kinds,
+--      by recompute() and by a backdated write to prio.activities, as when a
+--      row of it cannot be read -- they lost every event of the table
+--      (tiers down, tier_history rows, notifications) -- and recompute() of
+--      one of them raises 55000; untrack() then folds them without it.
 -- Runs inside one transaction and rolls back.
 BEGIN;
-SELECT plan(24);
+SELECT plan(33);
 SET LOCAL client_min_messages = warning;
 
 CREATE SCHEMA th2;
@@ -138,6 +145,48 @@ UPDATE th2.num SET id = 2.0;
 SELECT is((SELECT customer_key FROM prio.customers WHERE source = 'th2.num'::regclass), '2.0',
           'H4 a numeric key respelt (2.00 to 2.0): prio.customers has it as the table does');
 SELECT is(prio.explain('th2.num', 2) ->> 'key', '2.0', 'H4 ... and explain() by the key');
+
+-- H5 ----------------------------------------------------------------------
+CREATE TABLE th2.p (id int PRIMARY KEY);
+INSERT INTO th2.p SELECT generate_series(1, 3);
+CREATE TABLE th2.buy (p int, kind text, at timestamptz, amount numeric);
+INSERT INTO th2.buy SELECT g, 'purchase', now() - interval '2 days', 100 FROM generate_series(1, 3) g;
+SELECT prio.track('th2.p', 'customers', '{"key": "id", "view": false}');
+SELECT prio.track('th2.buy', 'activities',
+                  '{"customers": "th2.p", "customer": "p", "kind": "kind", "at": "at", "amount": "amount"}');
+CREATE FUNCTION pg_temp.th2_facts() RETURNS text LANGUAGE sql AS
+$$SELECT string_agg(c.customer_key || ':' || s.frequency || '/' || s.monetary, ' ' ORDER BY c.customer_key)
+    FROM prio.customers c JOIN prio.customer_state s USING (customer_id) WHERE c.source = 'th2.p'::regclass$$;
+SELECT is(pg_temp.th2_facts(), '1:1/100 2:1/100 3:1/100', 'H5 (the facts of the tracked table''s customers)');
+ALTER TABLE th2.buy RENAME COLUMN amount TO value;
+INSERT INTO prio.activity_kinds (kind, direction) VALUES ('th2_webinar', 'inbound');
+SELECT is(pg_temp.th2_facts(), '1:1/100 2:1/100 3:1/100',
+          'H5 a mapped column renamed: a change of activity_kinds leaves its customers as they were');
+SELECT prio.recompute();
+SELECT is(pg_temp.th2_facts(), '1:1/100 2:1/100 3:1/100', 'H5 ... and so does recompute()');
+INSERT INTO prio.activities (customer_id, kind, at)
+SELECT customer_id, 'reply', now() - interval '3 days' FROM prio.customers WHERE source = 'th2.p'::regclass AND customer_key = '1';
+SELECT is(pg_temp.th2_facts(), '1:1/100 2:1/100 3:1/100', 'H5 ... and so does a backdated write to prio.activities');
+SELECT is((SELECT last_error FROM prio.tracked WHERE source = 'th2.buy'::regclass),
+          'the name or the columns of th2.buy changed since prio.track()', 'H5 ... noted in its last_error');
+SELECT throws_ok(format('SELECT prio.recompute(%s)',
+                        (SELECT customer_id FROM prio.customers WHERE source = 'th2.p'::regclass AND customer_key = '2')),
+                 '55000', 'the name or the columns of th2.buy changed since prio.track()',
+                 'H5 recompute() of one of its customers raises 55000');
+SELECT prio.untrack('th2.buy');
+SELECT is(pg_temp.th2_facts(), '1:0/0 2:0/0 3:0/0', 'H5 untrack() then folds them without its rows');
+CREATE TABLE th2.buy2 (p int, kind text, at timestamptz, amount numeric);
+INSERT INTO th2.buy2 SELECT g, 'purchase', now() - interval '2 days', 10 FROM generate_series(1, 3) g;
+SELECT prio.track('th2.buy2', 'activities',
+                  '{"customers": "th2.p", "customer": "p", "kind": "kind", "at": "at", "amount": "amount"}');
+DROP TABLE th2.buy2;
+SELECT prio.recompute();
+SELECT is(pg_temp.th2_facts(), '1:1/10 2:1/10 3:1/10',
+          'H5 a dropped activities table: recompute() leaves its customers as they were');
+SELECT is((SELECT last_error FROM prio.sources WHERE relid::oid NOT IN (SELECT oid FROM pg_class) AND role = 'activities'),
+          format('tracked table %s was dropped without prio.untrack()',
+                 (SELECT relid::oid FROM prio.sources WHERE relid::oid NOT IN (SELECT oid FROM pg_class) AND role = 'activities')),
+          'H5 ... noted in its last_error, which says it was dropped');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -31,9 +31,17 @@
 --      row of it cannot be read -- they lost every event of the table
 --      (tiers down, tier_history rows, notifications) -- and recompute() of
 --      one of them raises 55000; untrack() then folds them without it.
+--   H6 an activities customer whose collation would decide otherwise than
+--      the customers key's is refused at track() (42P21, the COLLATE to
+--      write as hint): a case-insensitive customer column made one row an
+--      event of two customers ('ACME' and 'acme' of a key under the
+--      database's collation); one under another collation than the key's,
+--      neither the database's, failed every later write on prio's side
+--      ("could not determine which collation"), never at track().  A
+--      customer under the database's collation takes the key's, as before.
 -- Runs inside one transaction and rolls back.
 BEGIN;
-SELECT plan(33);
+SELECT plan(38);
 SET LOCAL client_min_messages = warning;
 
 CREATE SCHEMA th2;
@@ -187,6 +195,30 @@ SELECT is((SELECT last_error FROM prio.sources WHERE relid::oid NOT IN (SELECT o
           format('tracked table %s was dropped without prio.untrack()',
                  (SELECT relid::oid FROM prio.sources WHERE relid::oid NOT IN (SELECT oid FROM pg_class) AND role = 'activities')),
           'H5 ... noted in its last_error, which says it was dropped');
+
+-- H6 ----------------------------------------------------------------------
+CREATE TABLE th2.co (id text PRIMARY KEY);
+INSERT INTO th2.co VALUES ('ACME'), ('acme');
+SELECT prio.track('th2.co', 'customers', '{"key": "id", "view": false}');
+CREATE TABLE th2.coev (c text COLLATE th2.ci, kind text, at timestamptz);
+INSERT INTO th2.coev VALUES ('acme', 'purchase', now() - interval '1 day');
+SELECT throws_ok($$SELECT prio.track('th2.coev', 'activities', '{"customers": "th2.co", "customer": "c", "kind": "kind", "at": "at"}')$$,
+                 '42P21', NULL, 'H6 a case-insensitive customer of a key under the database''s collation is refused at track()');
+SELECT lives_ok($$SELECT prio.track('th2.coev', 'activities',
+                    '{"customers": "th2.co", "customer": "c COLLATE pg_catalog.\"default\"", "kind": "kind", "at": "at"}')$$,
+                'H6 ... and taken under the key''s collation (the hint''s COLLATE)');
+SELECT is((SELECT string_agg(c.customer_key || ':' || s.frequency, ' ' ORDER BY c.customer_key COLLATE "C")
+             FROM prio.customers c JOIN prio.customer_state s USING (customer_id) WHERE c.source = 'th2.co'::regclass),
+          'ACME:0 acme:1', 'H6 ... so that a row is an event of one customer');
+CREATE TABLE th2.kc (id text COLLATE "C" PRIMARY KEY);
+SELECT prio.track('th2.kc', 'customers', '{"key": "id", "view": false}');
+CREATE TABLE th2.kcev (c text COLLATE "POSIX", kind text, at timestamptz);
+SELECT throws_ok($$SELECT prio.track('th2.kcev', 'activities', '{"customers": "th2.kc", "customer": "c", "kind": "kind", "at": "at"}')$$,
+                 '42P21', NULL, 'H6 a customer under another collation than the key''s, neither the database''s, is refused at track()');
+CREATE TABLE th2.firmev (c text, kind text, at timestamptz);
+SELECT lives_ok($$SELECT prio.track('th2.firmev', 'activities',
+                    '{"customers": "th2.firm", "customer": "c", "kind": "kind", "at": "at"}')$$,
+                'H6 a customer under the database''s collation of a case-insensitive key is tracked (the key''s collation applies)');
 
 SELECT * FROM finish();
 ROLLBACK;

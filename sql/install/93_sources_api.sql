@@ -140,6 +140,7 @@ DECLARE
     v_v jsonb;
     v_a text;
     v_c record;
+    v_coll record;
     v_events jsonb := '[]';
     v_evexprs jsonb := '[]';
     v_m jsonb;
@@ -362,6 +363,36 @@ BEGIN
                       v_events OPERATOR(pg_catalog.->) (v_n::integer OPERATOR(pg_catalog.-) 1) OPERATOR(pg_catalog.->>) 'customer', v_cs.key_type
                     USING ERRCODE = '42804',
                           HINT = pg_catalog.format('Make the customer column of type %s itself.', v_cs.key_type);
+            END IF;
+            -- ... and under the key's collation: another one decides which
+            -- customers a row is (a case-insensitive customer matched 'ACME'
+            -- and 'acme', two customers, to one row), or two collations
+            -- other than the database's cannot be compared and every write
+            -- of the table would fail on prio's side.  (Under the database's
+            -- collation the key's applies; under a deterministic one, against
+            -- the database's, keys are equal as they are anyway.)
+            SELECT (v_v OPERATOR(pg_catalog.->) 'customer' OPERATOR(pg_catalog.->>) 'collation')::oid AS cust,
+                   a.attcollation AS key, co.collisdeterministic AS det,
+                   pg_catalog.format('%I.%I', cn.nspname, kc.collname) AS key_name
+              INTO v_coll
+              FROM pg_catalog.pg_attribute a
+              JOIN pg_catalog.pg_collation kc ON kc.oid OPERATOR(pg_catalog.=) a.attcollation
+              JOIN pg_catalog.pg_namespace cn ON cn.oid OPERATOR(pg_catalog.=) kc.collnamespace
+              LEFT JOIN pg_catalog.pg_collation co
+                ON co.oid OPERATOR(pg_catalog.=) (v_v OPERATOR(pg_catalog.->) 'customer' OPERATOR(pg_catalog.->>) 'collation')::oid
+             WHERE a.attrelid OPERATOR(pg_catalog.=) v_cs.key_map AND a.attname OPERATOR(pg_catalog.=) 'key';
+            IF FOUND AND v_coll.cust OPERATOR(pg_catalog.<>) v_coll.key
+               AND v_coll.cust OPERATOR(pg_catalog.<>) 'pg_catalog.default'::pg_catalog.regcollation
+               AND (v_coll.key OPERATOR(pg_catalog.<>) 'pg_catalog.default'::pg_catalog.regcollation OR NOT v_coll.det) THEN
+                RAISE EXCEPTION 'prio.track(): %the activities'' customer % is of collation %, but the key of % is of collation %',
+                      CASE WHEN pg_catalog.jsonb_array_length(v_evexprs) OPERATOR(pg_catalog.>) 1 THEN pg_catalog.format('event %s: ', v_n) ELSE '' END,
+                      v_events OPERATOR(pg_catalog.->) (v_n::integer OPERATOR(pg_catalog.-) 1) OPERATOR(pg_catalog.->>) 'customer',
+                      v_coll.cust::pg_catalog.regcollation, v_cs.relid, v_coll.key::pg_catalog.regcollation
+                    USING ERRCODE = '42P21',
+                          HINT = 'Compare it as the key is: "customer": ' OPERATOR(pg_catalog.||)
+                                 pg_catalog.to_jsonb(pg_catalog.format('(%s) COLLATE %s',
+                                     v_events OPERATOR(pg_catalog.->) (v_n::integer OPERATOR(pg_catalog.-) 1) OPERATOR(pg_catalog.->>) 'customer',
+                                     v_coll.key_name))::pg_catalog.text OPERATOR(pg_catalog.||) '.';
             END IF;
         END LOOP;
         -- the customer expressions of the events, each once, in event order

@@ -39,9 +39,14 @@
 --      neither the database's, failed every later write on prio's side
 --      ("could not determine which collation"), never at track().  A
 --      customer under the database's collation takes the key's, as before.
+--   H7 a mapping value that is a column's name as it stands but needs quotes
+--      in SQL ("Account Id", "Rep", "CustomerID") is refused at track() with
+--      42703 and the quoted JSON string as hint (it was a syntax error, or
+--      "column rep does not exist"); quoted it is tracked, and a Chinese
+--      column name needs no quotes, in a table and schema whose names do.
 -- Runs inside one transaction and rolls back.
 BEGIN;
-SELECT plan(38);
+SELECT plan(42);
 SET LOCAL client_min_messages = warning;
 
 CREATE SCHEMA th2;
@@ -219,6 +224,23 @@ CREATE TABLE th2.firmev (c text, kind text, at timestamptz);
 SELECT lives_ok($$SELECT prio.track('th2.firmev', 'activities',
                     '{"customers": "th2.firm", "customer": "c", "kind": "kind", "at": "at"}')$$,
                 'H6 a customer under the database''s collation of a case-insensitive key is tracked (the key''s collation applies)');
+
+-- H7 ----------------------------------------------------------------------
+CREATE SCHEMA "th2 Schema";
+CREATE TABLE "th2 Schema"."客户表" ("Account Id" int PRIMARY KEY, "Rep" text, 名字 text, "CustomerID" int);
+INSERT INTO "th2 Schema"."客户表" VALUES (1, 'x', '张三', 5);
+SELECT throws_ok($$SELECT prio.track('"th2 Schema"."客户表"', 'customers', '{"key": "Account Id"}')$$,
+                 '42703', 'prio.track(): mapping key "key" names column "Account Id" without the quotes its name needs',
+                 'H7 a column name with a space, unquoted, is refused with 42703');
+SELECT throws_ok($$SELECT prio.track('"th2 Schema"."客户表"', 'customers', '{"key": "\"Account Id\"", "owner": "Rep"}')$$,
+                 '42703', 'prio.track(): mapping key "owner" names column "Rep" without the quotes its name needs',
+                 'H7 ... and one with capitals');
+SELECT lives_ok($$SELECT prio.track('"th2 Schema"."客户表"', 'customers',
+                    '{"key": "\"Account Id\"", "owner": "\"Rep\"", "name": "名字", "attributes": {"cid": "\"CustomerID\""}, "view": false}')$$,
+                'H7 quoted, they are tracked (a Chinese column name needs no quotes)');
+SELECT is((SELECT customer_key || ' ' || name || ' ' || owner || ' ' || attributes::text FROM prio.customers
+            WHERE source = '"th2 Schema"."客户表"'::regclass),
+          '1 张三 x {"cid": 5}', 'H7 ... and mirrored');
 
 SELECT * FROM finish();
 ROLLBACK;

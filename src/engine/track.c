@@ -49,9 +49,11 @@
 #include "parser/parse_node.h"
 #include "parser/parse_relation.h"
 #include "parser/parser.h"
+#include "parser/scansup.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
+#include "utils/json.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
@@ -328,6 +330,27 @@ PrioTrackCompile(Oid relid, const char *key, const char *expr, Oid want,
 	/* constants deparsed as prio's triggers parse them (no E'' needed) */
 	(void) set_config_option("standard_conforming_strings", "on", PGC_USERSET, PGC_S_SESSION,
 							 GUC_ACTION_SAVE, true, 0, false);
+
+	/*
+	 * A value that is the name of a column as it stands ("Account Id",
+	 * "CustomerID") but is no SQL for it (unquoted, such a name is folded
+	 * to lower case, or is not one identifier): say how to write it, rather
+	 * than that a column "customerid" does not exist or a syntax error.
+	 */
+	if (get_attnum(relid, expr) > 0 &&
+		get_attnum(relid, downcase_identifier(expr, strlen(expr), false, false)) == InvalidAttrNumber)
+	{
+		StringInfoData quoted;
+
+		initStringInfo(&quoted);
+		escape_json(&quoted, quote_identifier(expr));
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_COLUMN),
+				 errmsg("mapping key \"%s\" names column %s without the quotes its name needs",
+						key, quote_identifier(expr)),
+				 errhint("Quote it as in SQL, within the JSON string: \"%s\": %s.",
+						 strncmp(key, "attributes.", 11) == 0 ? key + 11 : key, quoted.data)));
+	}
 
 	raw = raw_parser(expr, RAW_PARSE_PLPGSQL_EXPR);
 	rs = list_length(raw) == 1 ? linitial_node(RawStmt, raw) : NULL;

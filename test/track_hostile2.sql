@@ -44,9 +44,13 @@
 --      42703 and the quoted JSON string as hint (it was a syntax error, or
 --      "column rep does not exist"); quoted it is tracked, and a Chinese
 --      column name needs no quotes, in a table and schema whose names do.
+--   H8 track() of a customers table with a row its mapping fails on says so,
+--      as for an activities table: "prio.track(): the mapping fails on a row
+--      of ..." with the row's SQLSTATE and the hint (it was the bare
+--      "division by zero" inside the compiled SQL); nothing is tracked.
 -- Runs inside one transaction and rolls back.
 BEGIN;
-SELECT plan(42);
+SELECT plan(44);
 SET LOCAL client_min_messages = warning;
 
 CREATE SCHEMA th2;
@@ -241,6 +245,14 @@ SELECT lives_ok($$SELECT prio.track('"th2 Schema"."客户表"', 'customers',
 SELECT is((SELECT customer_key || ' ' || name || ' ' || owner || ' ' || attributes::text FROM prio.customers
             WHERE source = '"th2 Schema"."客户表"'::regclass),
           '1 张三 x {"cid": 5}', 'H7 ... and mirrored');
+
+-- H8 ----------------------------------------------------------------------
+CREATE TABLE th2.bad (id int PRIMARY KEY, n int);
+INSERT INTO th2.bad VALUES (1, 0), (2, 1);
+SELECT throws_ok($$SELECT prio.track('th2.bad', 'customers', '{"key": "id", "name": "(10 / n)::text"}')$$,
+                 '22012', 'prio.track(): the mapping fails on a row of th2.bad: division by zero',
+                 'H8 a customers row the mapping fails on fails track(), saying so');
+SELECT is((SELECT count(*) FROM prio.sources WHERE relid = 'th2.bad'::regclass), 0::bigint, 'H8 ... and nothing is tracked');
 
 SELECT * FROM finish();
 ROLLBACK;

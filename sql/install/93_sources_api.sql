@@ -845,10 +845,18 @@ INSERT INTO %5$s (key, customer_id) SELECT n.k, n.id FROM n$q$, v_sel, v_app, v_
     PERFORM @extschema@._track_triggers(source, v_id);
 
     -- the table's rows now, in one pass (a row whose key is NULL is no
-    -- customer until it has one)
-    FOR v_sql IN SELECT pg_catalog.jsonb_array_elements_text(v_compiled OPERATOR(pg_catalog.->) 'LOAD') LOOP
-        EXECUTE v_sql;
-    END LOOP;
+    -- customer until it has one); a row the mapping fails on fails track(),
+    -- saying so, as for activities
+    BEGIN
+        FOR v_sql IN SELECT pg_catalog.jsonb_array_elements_text(v_compiled OPERATOR(pg_catalog.->) 'LOAD') LOOP
+            EXECUTE v_sql;
+        END LOOP;
+    EXCEPTION WHEN data_exception THEN
+        GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_msg = MESSAGE_TEXT;
+        RAISE EXCEPTION 'prio.track(): the mapping fails on a row of %: %', source, v_msg
+            USING ERRCODE = v_state,
+                  HINT = 'Fix the row, or map it by an expression that does not fail on it (such as CASE WHEN ... THEN ... END): prio tracks a table once it can read all of its rows.';
+    END;
     EXECUTE pg_catalog.format('SELECT pg_catalog.count(*) FROM %s', v_map) INTO v_n;
     RAISE NOTICE 'prio: tracking % as customers: % customers', source, v_n;
 END

@@ -491,6 +491,7 @@ SET search_path = pg_catalog, pg_temp
 SET standard_conforming_strings = on
 SET TimeZone = 'UTC'
 SET DateStyle = 'ISO, YMD'
+SET bytea_output = 'hex'
 AS $$
 DECLARE
     -- prio's names, and the type each must give (null: any type)
@@ -772,6 +773,7 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 SET TimeZone = 'UTC'
 SET DateStyle = 'ISO, YMD'
+SET bytea_output = 'hex'
 AS $$
 DECLARE
     v_src record;

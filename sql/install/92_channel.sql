@@ -46,6 +46,7 @@ SET TimeZone = 'UTC'
 SET DateStyle = 'ISO, YMD'
 SET IntervalStyle = 'postgres'
 SET extra_float_digits = 3
+SET bytea_output = 'hex'
 AS $$
 DECLARE
     v_src record;

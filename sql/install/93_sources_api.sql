@@ -132,6 +132,7 @@ SET TimeZone = 'UTC'
 SET DateStyle = 'ISO, YMD'
 SET IntervalStyle = 'postgres'
 SET extra_float_digits = 3
+SET bytea_output = 'hex'
 AS $$
 DECLARE
     v_cls record;
@@ -139,6 +140,7 @@ DECLARE
     v_v jsonb;
     v_a text;
     v_c record;
+    v_coll record;
     v_events jsonb := '[]';
     v_evexprs jsonb := '[]';
     v_m jsonb;
@@ -361,6 +363,36 @@ BEGIN
                       v_events OPERATOR(pg_catalog.->) (v_n::integer OPERATOR(pg_catalog.-) 1) OPERATOR(pg_catalog.->>) 'customer', v_cs.key_type
                     USING ERRCODE = '42804',
                           HINT = pg_catalog.format('Make the customer column of type %s itself.', v_cs.key_type);
+            END IF;
+            -- ... and under the key's collation: another one decides which
+            -- customers a row is (a case-insensitive customer matched 'ACME'
+            -- and 'acme', two customers, to one row), or two collations
+            -- other than the database's cannot be compared and every write
+            -- of the table would fail on prio's side.  (Under the database's
+            -- collation the key's applies; under a deterministic one, against
+            -- the database's, keys are equal as they are anyway.)
+            SELECT (v_v OPERATOR(pg_catalog.->) 'customer' OPERATOR(pg_catalog.->>) 'collation')::oid AS cust,
+                   a.attcollation AS key, co.collisdeterministic AS det,
+                   pg_catalog.format('%I.%I', cn.nspname, kc.collname) AS key_name
+              INTO v_coll
+              FROM pg_catalog.pg_attribute a
+              JOIN pg_catalog.pg_collation kc ON kc.oid OPERATOR(pg_catalog.=) a.attcollation
+              JOIN pg_catalog.pg_namespace cn ON cn.oid OPERATOR(pg_catalog.=) kc.collnamespace
+              LEFT JOIN pg_catalog.pg_collation co
+                ON co.oid OPERATOR(pg_catalog.=) (v_v OPERATOR(pg_catalog.->) 'customer' OPERATOR(pg_catalog.->>) 'collation')::oid
+             WHERE a.attrelid OPERATOR(pg_catalog.=) v_cs.key_map AND a.attname OPERATOR(pg_catalog.=) 'key';
+            IF FOUND AND v_coll.cust OPERATOR(pg_catalog.<>) v_coll.key
+               AND v_coll.cust OPERATOR(pg_catalog.<>) 'pg_catalog.default'::pg_catalog.regcollation
+               AND (v_coll.key OPERATOR(pg_catalog.<>) 'pg_catalog.default'::pg_catalog.regcollation OR NOT v_coll.det) THEN
+                RAISE EXCEPTION 'prio.track(): %the activities'' customer % is of collation %, but the key of % is of collation %',
+                      CASE WHEN pg_catalog.jsonb_array_length(v_evexprs) OPERATOR(pg_catalog.>) 1 THEN pg_catalog.format('event %s: ', v_n) ELSE '' END,
+                      v_events OPERATOR(pg_catalog.->) (v_n::integer OPERATOR(pg_catalog.-) 1) OPERATOR(pg_catalog.->>) 'customer',
+                      v_coll.cust::pg_catalog.regcollation, v_cs.relid, v_coll.key::pg_catalog.regcollation
+                    USING ERRCODE = '42P21',
+                          HINT = 'Compare it as the key is: "customer": ' OPERATOR(pg_catalog.||)
+                                 pg_catalog.to_jsonb(pg_catalog.format('(%s) COLLATE %s',
+                                     v_events OPERATOR(pg_catalog.->) (v_n::integer OPERATOR(pg_catalog.-) 1) OPERATOR(pg_catalog.->>) 'customer',
+                                     v_coll.key_name))::pg_catalog.text OPERATOR(pg_catalog.||) '.';
             END IF;
         END LOOP;
         -- the customer expressions of the events, each once, in event order
@@ -710,12 +742,17 @@ BEGIN
     -- b) keeps each customer with its row: the key map's primary key is
     -- checked at the end of the statement (DEFERRABLE).  A new key mapped
     -- already to a customer that is not moving away (prio missed a change)
-    -- is not taken.
+    -- is not taken.  A key may change to one equal to it but spelt
+    -- otherwise ('ACME' to 'acme' under a case-insensitive collation, 2.00
+    -- to 2.0 of a numeric): the same customer, whose key as text (and in
+    -- the key map, the typed view) follows too, as a fresh track() has it.
+    -- (Not needed where equal keys are identical: a deterministic
+    -- collation and a type whose equality is identity.)
     v_rename := pg_catalog.format($q$
 WITH o AS (SELECT %1$s AS k, pg_catalog.row_number() OVER () AS n FROM old_rows),
      nw AS (SELECT %1$s AS k, pg_catalog.row_number() OVER () AS n FROM new_rows),
      p AS (SELECT o.k AS old_k, nw.k AS new_k FROM o JOIN nw ON o.n OPERATOR(pg_catalog.=) nw.n
-            WHERE o.k IS NOT NULL AND nw.k IS NOT NULL AND NOT (o.k %2$s nw.k)),
+            WHERE o.k IS NOT NULL AND nw.k IS NOT NULL AND (NOT (o.k %2$s nw.k)%4$s)),
      r AS (UPDATE %3$s m SET key = p.new_k FROM p
             WHERE m.key %2$s p.old_k
               AND NOT EXISTS (SELECT 1 FROM %3$s m2 WHERE m2.key %2$s p.new_k
@@ -724,7 +761,13 @@ WITH o AS (SELECT %1$s AS k, pg_catalog.row_number() OVER () AS n FROM old_rows)
      h AS (UPDATE @extschema@.tier_history h SET customer_key = r.key::pg_catalog.text FROM r
             WHERE h.customer_id OPERATOR(pg_catalog.=) r.customer_id)
 UPDATE @extschema@.customers c SET customer_key = r.key::pg_catalog.text FROM r
- WHERE c.customer_id OPERATOR(pg_catalog.=) r.customer_id$q$, v_key.sql, v_eq, v_map);
+ WHERE c.customer_id OPERATOR(pg_catalog.=) r.customer_id$q$, v_key.sql, v_eq, v_map,
+        CASE WHEN v_key.type OPERATOR(pg_catalog.=) ANY ('{int2,int4,int8,oid,bool,uuid,date,timestamp,timestamptz,text,varchar,bpchar}'::pg_catalog.regtype[])
+                  AND (v_key.collation OPERATOR(pg_catalog.=) 0
+                       OR (SELECT co.collisdeterministic FROM pg_catalog.pg_collation co
+                            WHERE co.oid OPERATOR(pg_catalog.=) v_key.collation))
+             THEN ''
+             ELSE ' OR (o.k::pg_catalog.text COLLATE pg_catalog."C") OPERATOR(pg_catalog.<>) (nw.k::pg_catalog.text COLLATE pg_catalog."C")' END);
     v_upd_cmp := (SELECT pg_catalog.string_agg(
                     CASE WHEN x.k OPERATOR(pg_catalog.=) 'attributes' AND NOT mapping OPERATOR(pg_catalog.?) 'attributes' THEN 'c.attributes'
                          WHEN x.k OPERATOR(pg_catalog.=) 'attributes' THEN 'a.attributes'
@@ -802,10 +845,18 @@ INSERT INTO %5$s (key, customer_id) SELECT n.k, n.id FROM n$q$, v_sel, v_app, v_
     PERFORM @extschema@._track_triggers(source, v_id);
 
     -- the table's rows now, in one pass (a row whose key is NULL is no
-    -- customer until it has one)
-    FOR v_sql IN SELECT pg_catalog.jsonb_array_elements_text(v_compiled OPERATOR(pg_catalog.->) 'LOAD') LOOP
-        EXECUTE v_sql;
-    END LOOP;
+    -- customer until it has one); a row the mapping fails on fails track(),
+    -- saying so, as for activities
+    BEGIN
+        FOR v_sql IN SELECT pg_catalog.jsonb_array_elements_text(v_compiled OPERATOR(pg_catalog.->) 'LOAD') LOOP
+            EXECUTE v_sql;
+        END LOOP;
+    EXCEPTION WHEN data_exception THEN
+        GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_msg = MESSAGE_TEXT;
+        RAISE EXCEPTION 'prio.track(): the mapping fails on a row of %: %', source, v_msg
+            USING ERRCODE = v_state,
+                  HINT = 'Fix the row, or map it by an expression that does not fail on it (such as CASE WHEN ... THEN ... END): prio tracks a table once it can read all of its rows.';
+    END;
     EXECUTE pg_catalog.format('SELECT pg_catalog.count(*) FROM %s', v_map) INTO v_n;
     RAISE NOTICE 'prio: tracking % as customers: % customers', source, v_n;
 END
@@ -844,10 +895,18 @@ BEGIN
     IF v_src.role OPERATOR(pg_catalog.=) 'activities' THEN
         -- the table's activities leave its customers' state: refolded without
         -- them, their rows of the customers table locked first (0.5: LOCK_ALL)
+        -- while that table is as track() checked it: renamed, moved to
+        -- another schema or dropped, the locking SQL names what is gone (and
+        -- its triggers no longer reach prio, so there is no writer to wait
+        -- for); untrack() must still work, or neither table could be untracked
         DELETE FROM @extschema@.sources s WHERE s.source_id OPERATOR(pg_catalog.=) v_src.source_id;
-        FOR v_sql IN SELECT pg_catalog.jsonb_array_elements_text(v_src.compiled OPERATOR(pg_catalog.->) 'LOCK_ALL') LOOP
-            EXECUTE v_sql;
-        END LOOP;
+        IF EXISTS (SELECT 1 FROM @extschema@.sources c
+                    WHERE c.source_id OPERATOR(pg_catalog.=) (v_src.compiled OPERATOR(pg_catalog.->>) 'customers')::integer
+                      AND c.signature OPERATOR(pg_catalog.=) @extschema@._track_signature(c.relid, c.compiled)) THEN
+            FOR v_sql IN SELECT pg_catalog.jsonb_array_elements_text(v_src.compiled OPERATOR(pg_catalog.->) 'LOCK_ALL') LOOP
+                EXECUTE v_sql;
+            END LOOP;
+        END IF;
         EXECUTE pg_catalog.format('SELECT @extschema@.rebuild(ARRAY(SELECT m.customer_id FROM %s m ORDER BY 1), %L, true)',
                                   v_src.compiled OPERATOR(pg_catalog.->>) 'customer_map', 'untrack');
         RETURN;

@@ -179,6 +179,8 @@ extern uint64 ActivityCollectorKinds(ActivityCollector *c, int64 customer_id, Ti
 extern void ActivityCollectorEnd(ActivityCollector *c);
 /* a tracked table whose events could not be read: a WARNING and its last_error */
 extern void PrioTrackedUnreadable(int32 source_id, Oid relid, ErrorData *edata, const char *left);
+/* ... and one renamed, dropped or whose mapped columns changed: the same */
+extern void PrioTrackedChanged(int32 source_id, Oid relid, const char *left);
 
 /* engine/refold.c: customers folded again from all their activities, and re-evaluated */
 typedef struct RefoldSet

@@ -660,6 +660,113 @@ refold_guarded(RefoldSet *rs, Refold *r, int n, const char *tracked, ReadFailure
 		(void) refold_by_query(rs, r, n, tracked, false, cxt);
 }
 
+/*
+ * The customers of rs whose events are in a tracked activities table that
+ * was renamed, dropped, or whose mapped columns changed since prio.track()
+ * (PrioTrackedEvents() leaves its compiled SQL out): they are left as they
+ * were, never folded without those events, and taken out of rs -- a WARNING
+ * and the table's last_error, as sweep.c's collector does
+ * (PrioTrackedChanged); recompute() of one of them raises 55000.  The
+ * caller is connected to SPI.
+ */
+static void
+leave_changed(RefoldSet *rs)
+{
+	static SPIPlanPtr plan = NULL;
+	MemoryContext mine = CurrentMemoryContext;
+	int			nchanged;
+	int32	   *source_ids;
+	Oid		   *relids;
+	char	  **maps;
+	int64	   *ids;
+	Datum		arg;
+
+	if (!OidIsValid(get_relname_relid("sources", get_namespace_oid(PRIO_SCHEMA, false))))
+		return;
+	if (plan == NULL)
+		plan = PrioKeepPlan("SELECT s.source_id, s.relid::pg_catalog.oid,"
+							"       s.compiled OPERATOR(pg_catalog.->>) 'customer_map'"
+							"  FROM " PRIO_SCHEMA ".sources s"
+							" WHERE s.role OPERATOR(pg_catalog.=) 'activities'"
+							"   AND s.compiled OPERATOR(pg_catalog.?) 'customer_map'"
+							"   AND s.signature IS DISTINCT FROM " PRIO_SCHEMA "._track_signature(s.relid, s.compiled)"
+							" ORDER BY s.source_id", 0, NULL, 0);
+	if (SPI_execute_plan(plan, NULL, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read prio.sources");
+	MemoryContextSwitchTo(mine);
+	nchanged = (int) SPI_processed;
+	if (nchanged == 0)
+	{
+		SPI_freetuptable(SPI_tuptable);
+		return;
+	}
+	source_ids = palloc(sizeof(int32) * nchanged);
+	relids = palloc(sizeof(Oid) * nchanged);
+	maps = palloc(sizeof(char *) * nchanged);
+	for (int i = 0; i < nchanged; i++)
+	{
+		bool		isnull;
+
+		source_ids[i] = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
+		relids[i] = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2, &isnull));
+		maps[i] = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 3);
+	}
+	SPI_freetuptable(SPI_tuptable);
+
+	ids = palloc(sizeof(int64) * rs->nrefold);
+	for (int i = 0; i < rs->nrefold; i++)
+		ids[i] = rs->refold[i].id;
+	arg = Int8ArrayDatum(ids, rs->nrefold);
+	for (int t = 0; t < nchanged && rs->nrefold > 0; t++)
+	{
+		Oid			int8arr = INT8ARRAYOID;
+		char	   *sql = psprintf("SELECT m.customer_id FROM %s m"
+								   " WHERE m.customer_id OPERATOR(pg_catalog.=) ANY ($1) ORDER BY 1", maps[t]);
+		int			kept = 0;
+		uint64		nleft;
+		int64	   *left;
+
+		if (SPI_execute_with_args(sql, 1, &int8arr, &arg, NULL, true, 0) != SPI_OK_SELECT)
+			elog(ERROR, "could not read the customers of tracked table %u", relids[t]);
+		MemoryContextSwitchTo(mine);
+		nleft = SPI_processed;
+		if (nleft == 0)
+		{
+			SPI_freetuptable(SPI_tuptable);
+			continue;
+		}
+		if (rs->unreadable_raises)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 get_rel_name(relids[t]) == NULL
+					 ? errmsg("tracked table %u was dropped without prio.untrack()", relids[t])
+					 : errmsg("the name or the columns of %s changed since prio.track()",
+							  DatumGetCString(DirectFunctionCall1(regclassout, ObjectIdGetDatum(relids[t])))),
+					 errhint("prio.untrack() and prio.track() the table again to check the mapping against its columns now.")));
+		left = palloc(sizeof(int64) * nleft);
+		for (uint64 i = 0; i < nleft; i++)
+		{
+			bool		isnull;
+
+			left[i] = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
+		}
+		SPI_freetuptable(SPI_tuptable);
+		PrioTrackedChanged(source_ids[t], relids[t],
+						   "the state of the customers of its customers table is left as it was");
+		/* (both ascending) */
+		for (int i = 0, j = 0; i < rs->nrefold; i++)
+		{
+			while (j < (int) nleft && left[j] < rs->refold[i].id)
+				j++;
+			if (j == (int) nleft || left[j] != rs->refold[i].id)
+				rs->refold[kept++] = rs->refold[i];
+		}
+		rs->nrefold = kept;
+		pfree(left);
+	}
+	MemoryContextSwitchTo(mine);
+}
+
 /* Every customer set aside, now that all of them are locked */
 void
 RefoldAll(RefoldSet *rs)
@@ -750,6 +857,8 @@ RefoldAll(RefoldSet *rs)
 		ReadFailures rf = {0};
 
 		MemoryContextSwitchTo(old);
+		leave_changed(rs);
+		rs->total = rs->nrefold;
 		tracked = PrioTrackedEvents("OPERATOR(pg_catalog.=) ANY ($1)");
 		MemoryContextSwitchTo(cxt);
 		rf.cxt = old;

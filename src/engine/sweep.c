@@ -117,6 +117,7 @@ typedef struct TrackedSource
 	char	   *map_at;
 	char	   *map_amount;
 	Oid			key_map;
+	bool		changed;		/* renamed, dropped, or its mapped columns changed */
 } TrackedSource;
 
 struct ActivityCollector
@@ -182,10 +183,12 @@ counted_customers(void)
 }
 
 /*
- * The tracked activities tables whose columns are still those prio.track()
- * checked (as track.c's PrioTrackedEvents() reads them), in source_id order,
- * allocated in the current context.  None before 0.4's prio.sources.  The
- * caller is connected to SPI.
+ * The tracked activities tables, in source_id order, allocated in the
+ * current context.  None before 0.4's prio.sources.  One whose name or
+ * columns are no longer those prio.track() checked (changed) is not read:
+ * its customers are frozen, as when its query fails (a WARNING and its
+ * last_error), never folded without its events.  The caller is connected
+ * to SPI.
  */
 static void
 tracked_sources(ActivityCollector *c)
@@ -201,7 +204,8 @@ tracked_sources(ActivityCollector *c)
 		plan = PrioKeepPlan("SELECT s.source_id, s.relid::pg_catalog.oid,"
 							"       s.compiled OPERATOR(pg_catalog.->>) 'EVENTS',"
 							"       s.compiled OPERATOR(pg_catalog.->>) 'customer_map',"
-							"       m.customer, m.kind, m.at, m.amount, c.key_map::pg_catalog.oid"
+							"       m.customer, m.kind, m.at, m.amount, c.key_map::pg_catalog.oid,"
+							"       s.signature IS DISTINCT FROM " PRIO_SCHEMA "._track_signature(s.relid, s.compiled)"
 							"  FROM " PRIO_SCHEMA ".sources s"
 							"  LEFT JOIN " PRIO_SCHEMA ".sources c"
 							"    ON c.source_id::pg_catalog.text OPERATOR(pg_catalog.=) (s.compiled OPERATOR(pg_catalog.->>) 'customers')"
@@ -213,7 +217,6 @@ tracked_sources(ActivityCollector *c)
 							" WHERE s.role OPERATOR(pg_catalog.=) 'activities'"
 							"   AND s.compiled OPERATOR(pg_catalog.?) 'EVENTS'"
 							"   AND s.compiled OPERATOR(pg_catalog.?) 'customer_map'"
-							"   AND s.signature OPERATOR(pg_catalog.=) " PRIO_SCHEMA "._track_signature(s.relid, s.compiled)"
 							" ORDER BY s.source_id", 0, NULL, 0);
 	if (SPI_execute_plan(plan, NULL, NULL, true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not read prio.sources");
@@ -238,6 +241,8 @@ tracked_sources(ActivityCollector *c)
 		src->key_map = DatumGetObjectId(SPI_getbinval(t, d, 9, &isnull));
 		if (isnull)
 			src->key_map = InvalidOid;
+		src->changed = DatumGetBool(SPI_getbinval(t, d, 10, &isnull));
+		src->failed = src->changed;
 	}
 	SPI_freetuptable(SPI_tuptable);
 }
@@ -269,7 +274,8 @@ ActivityCollectorBegin(const PrioConfig *cfg, Snapshot snapshot, double ncustome
 	 */
 	tracked_sources(c);
 	for (int i = 0; i < c->nsources; i++)
-		activities += estimated_rows(c->sources[i].relid);
+		if (!c->sources[i].changed)
+			activities += estimated_rows(c->sources[i].relid);
 	c->upto = upto;
 	/* events of the set, by the activities' share of its customers */
 	events = ncustomers < 0 || ncustomers >= customers ? activities
@@ -700,6 +706,28 @@ PrioTrackedUnreadable(int32 source_id, Oid relid, ErrorData *edata, const char *
 		elog(ERROR, "could not note the error of tracked table %u", relid);
 }
 
+/*
+ * A tracked activities table renamed, dropped, or whose mapped columns
+ * changed since prio.track() (its compiled SQL is not run): its customers
+ * cannot be folded with its events, so they are left as they were, as when
+ * its events cannot be read (PrioTrackedUnreadable: a WARNING, its
+ * last_error).  The caller is connected to SPI.
+ */
+void
+PrioTrackedChanged(int32 source_id, Oid relid, const char *left)
+{
+	ErrorData	e = {0};
+
+	e.elevel = ERROR;
+	e.sqlerrcode = ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE;
+	e.message = get_rel_name(relid) == NULL
+		? psprintf("tracked table %u was dropped without prio.untrack()", relid)
+		: psprintf("the name or the columns of %s changed since prio.track()",
+				   DatumGetCString(DirectFunctionCall1(regclassout, ObjectIdGetDatum(relid))));
+	PrioTrackedUnreadable(source_id, relid, &e, left);
+	pfree(e.message);
+}
+
 /* collector_source()'s arguments, for PrioTry() */
 typedef struct CollectorSourceArgs
 {
@@ -741,6 +769,9 @@ collector_tracked(ActivityCollector *c, int pass)
 	{
 		TrackedSource *src = &c->sources[i];
 
+		if (src->changed && pass == 0)
+			PrioTrackedChanged(src->source_id, src->relid,
+							   "the state of the customers of its customers table is left as it was");
 		if (!src->failed)
 		{
 			CollectorSourceArgs a = {c, src, pass, batch};

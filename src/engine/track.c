@@ -49,9 +49,11 @@
 #include "parser/parse_node.h"
 #include "parser/parse_relation.h"
 #include "parser/parser.h"
+#include "parser/scansup.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
+#include "utils/json.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
@@ -117,6 +119,35 @@ typedef struct TrackCheck
 	int			code;
 } TrackCheck;
 
+/*
+ * An OID alias type (regclass, regproc, regtype, ...): its input and output
+ * functions, and the casts from text to it, look names up in the catalogs
+ * (under the search_path), so they are stable for another reason than the
+ * time zone: "n::regclass::text" gives another result, or fails, once a
+ * table is renamed or dropped, and reads the catalogs as prio's owner.
+ */
+static bool
+oid_alias_type(Oid type)
+{
+	switch (type)
+	{
+		case REGPROCOID:
+		case REGPROCEDUREOID:
+		case REGOPEROID:
+		case REGOPERATOROID:
+		case REGCLASSOID:
+		case REGCOLLATIONOID:
+		case REGTYPEOID:
+		case REGROLEOID:
+		case REGNAMESPACEOID:
+		case REGCONFIGOID:
+		case REGDICTIONARYOID:
+			return true;
+		default:
+			return false;
+	}
+}
+
 static bool
 stable_for_time_zone_only(Oid func_id, const char *name)
 {
@@ -127,6 +158,17 @@ stable_for_time_zone_only(Oid func_id, const char *name)
 	SysScanDesc scan;
 	HeapTuple	tup;
 	bool		found = false;
+	HeapTuple	ft = SearchSysCache1(PROCOID, ObjectIdGetDatum(func_id));
+	bool		alias;
+
+	if (!HeapTupleIsValid(ft))
+		elog(ERROR, "cache lookup failed for function %u", func_id);
+	alias = oid_alias_type(((Form_pg_proc) GETSTRUCT(ft))->prorettype);
+	for (int i = 0; i < ((Form_pg_proc) GETSTRUCT(ft))->pronargs; i++)
+		alias |= oid_alias_type(((Form_pg_proc) GETSTRUCT(ft))->proargtypes.values[i]);
+	ReleaseSysCache(ft);
+	if (alias)
+		return false;
 
 	for (int i = 0; i < lengthof(names); i++)
 		if (strcmp(name, names[i]) == 0)
@@ -283,9 +325,32 @@ PrioTrackCompile(Oid relid, const char *key, const char *expr, Oid want,
 							 GUC_ACTION_SAVE, true, 0, false);
 	(void) set_config_option("extra_float_digits", "3", PGC_USERSET, PGC_S_SESSION,
 							 GUC_ACTION_SAVE, true, 0, false);
+	(void) set_config_option("bytea_output", "hex", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
 	/* constants deparsed as prio's triggers parse them (no E'' needed) */
 	(void) set_config_option("standard_conforming_strings", "on", PGC_USERSET, PGC_S_SESSION,
 							 GUC_ACTION_SAVE, true, 0, false);
+
+	/*
+	 * A value that is the name of a column as it stands ("Account Id",
+	 * "CustomerID") but is no SQL for it (unquoted, such a name is folded
+	 * to lower case, or is not one identifier): say how to write it, rather
+	 * than that a column "customerid" does not exist or a syntax error.
+	 */
+	if (get_attnum(relid, expr) > 0 &&
+		get_attnum(relid, downcase_identifier(expr, strlen(expr), false, false)) == InvalidAttrNumber)
+	{
+		StringInfoData quoted;
+
+		initStringInfo(&quoted);
+		escape_json(&quoted, quote_identifier(expr));
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_COLUMN),
+				 errmsg("mapping key \"%s\" names column %s without the quotes its name needs",
+						key, quote_identifier(expr)),
+				 errhint("Quote it as in SQL, within the JSON string: \"%s\": %s.",
+						 strncmp(key, "attributes.", 11) == 0 ? key + 11 : key, quoted.data)));
+	}
 
 	raw = raw_parser(expr, RAW_PARSE_PLPGSQL_EXPR);
 	rs = list_length(raw) == 1 ? linitial_node(RawStmt, raw) : NULL;
@@ -459,6 +524,7 @@ static const char *const tracked_settings[][2] = {
 	{"extra_float_digits", "3"},
 	{"row_security", "off"},
 	{"jit", "off"},
+	{"bytea_output", "hex"},
 };
 
 int

@@ -48,9 +48,14 @@
 --      as for an activities table: "prio.track(): the mapping fails on a row
 --      of ..." with the row's SQLSTATE and the hint (it was the bare
 --      "division by zero" inside the compiled SQL); nothing is tracked.
+--   H9 timestamptz + or - interval is allowed in a mapping (it was refused as
+--      not immutable): the tracked SQL runs in UTC, so a month added to an
+--      event's time is the same in every session (a writer in New York adds
+--      it across a change of summer time as UTC does), live and in
+--      recompute().
 -- Runs inside one transaction and rolls back.
 BEGIN;
-SELECT plan(44);
+SELECT plan(48);
 SET LOCAL client_min_messages = warning;
 
 CREATE SCHEMA th2;
@@ -253,6 +258,27 @@ SELECT throws_ok($$SELECT prio.track('th2.bad', 'customers', '{"key": "id", "nam
                  '22012', 'prio.track(): the mapping fails on a row of th2.bad: division by zero',
                  'H8 a customers row the mapping fails on fails track(), saying so');
 SELECT is((SELECT count(*) FROM prio.sources WHERE relid = 'th2.bad'::regclass), 0::bigint, 'H8 ... and nothing is tracked');
+
+-- H9 ----------------------------------------------------------------------
+CREATE TABLE th2.acc9 (id int PRIMARY KEY);
+CREATE TABLE th2.ev9 (acc int, type text, happened_at timestamptz, value numeric);
+CREATE INDEX ON th2.ev9 (acc);
+INSERT INTO th2.acc9 VALUES (1), (2);
+INSERT INTO th2.ev9 VALUES (1, 'call', '2026-03-01 05:00+00', NULL);
+SELECT prio.track('th2.acc9', 'customers', '{"key": "id", "view": false}');
+SELECT lives_ok($$SELECT prio.track('th2.ev9', 'activities',
+                    '{"customer": "acc", "customers": "th2.acc9", "kind": "type", "at": "happened_at + interval ''1 month'' - interval ''1 hour''", "amount": "value"}')$$,
+                'H9 timestamptz + and - interval are allowed in a mapping');
+SET LOCAL TimeZone = 'America/New_York';
+INSERT INTO th2.ev9 VALUES (2, 'call', '2026-03-01 05:00+00', NULL);
+SELECT is((SELECT string_agg(c.customer_key || ' ' || s.last_at, ', ' ORDER BY c.customer_key)
+             FROM prio.customers c JOIN prio.customer_state s USING (customer_id)
+            WHERE c.source = 'th2.acc9'::regclass),
+          '1 2026-04-01 00:00:00-04, 2 2026-04-01 00:00:00-04',
+          'H9 a month is added in UTC, in track()''s load and in a write from a New York session alike');
+SELECT is(prio.recompute(), 0, 'H9 ... and recompute() folds the same times');
+RESET TimeZone;
+SELECT lives_ok($$SELECT prio.untrack('th2.ev9')$$, 'H9 untrack() of the table');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -151,21 +151,29 @@ oid_alias_type(Oid type)
 static bool
 stable_for_time_zone_only(Oid func_id, const char *name)
 {
+	/* (timestamptz +/- interval: days and months are added in the time zone) */
 	static const char *const names[] = {
 		"date_trunc", "date_part", "extract", "to_char", "timezone",
+		"timestamptz_pl_interval", "timestamptz_mi_interval", "interval_pl_timestamptz",
 	};
 	Relation	casts;
 	SysScanDesc scan;
 	HeapTuple	tup;
 	bool		found = false;
 	HeapTuple	ft = SearchSysCache1(PROCOID, ObjectIdGetDatum(func_id));
+	Form_pg_proc p;
 	bool		alias;
+	bool		io;
 
 	if (!HeapTupleIsValid(ft))
 		elog(ERROR, "cache lookup failed for function %u", func_id);
-	alias = oid_alias_type(((Form_pg_proc) GETSTRUCT(ft))->prorettype);
-	for (int i = 0; i < ((Form_pg_proc) GETSTRUCT(ft))->pronargs; i++)
-		alias |= oid_alias_type(((Form_pg_proc) GETSTRUCT(ft))->proargtypes.values[i]);
+	p = (Form_pg_proc) GETSTRUCT(ft);
+	alias = oid_alias_type(p->prorettype);
+	for (int i = 0; i < p->pronargs; i++)
+		alias |= oid_alias_type(p->proargtypes.values[i]);
+	/* a type's input function takes cstring, its output function returns it */
+	io = p->prorettype == CSTRINGOID ||
+		(p->pronargs >= 1 && p->proargtypes.values[0] == CSTRINGOID);
 	ReleaseSysCache(ft);
 	if (alias)
 		return false;
@@ -173,30 +181,16 @@ stable_for_time_zone_only(Oid func_id, const char *name)
 	for (int i = 0; i < lengthof(names); i++)
 		if (strcmp(name, names[i]) == 0)
 			return true;
-	/* a cast function, or the input or output function of a type */
+	if (io)
+		return true;
+	/* a cast function */
 	casts = table_open(CastRelationId, AccessShareLock);
 	scan = systable_beginscan(casts, InvalidOid, false, NULL, 0, NULL);
 	while (!found && HeapTupleIsValid(tup = systable_getnext(scan)))
 		found = ((Form_pg_cast) GETSTRUCT(tup))->castfunc == func_id;
 	systable_endscan(scan);
 	table_close(casts, AccessShareLock);
-	if (found)
-		return true;
-	/* type input/output functions are named <type>_in / <type>_out etc. */
-	{
-		HeapTuple	tp = SearchSysCache1(PROCOID, ObjectIdGetDatum(func_id));
-		Form_pg_proc p;
-		bool		io = false;
-
-		if (!HeapTupleIsValid(tp))
-			elog(ERROR, "cache lookup failed for function %u", func_id);
-		p = (Form_pg_proc) GETSTRUCT(tp);
-		/* an input function takes cstring, an output function returns it */
-		io = p->prorettype == CSTRINGOID ||
-			(p->pronargs >= 1 && p->proargtypes.values[0] == CSTRINGOID);
-		ReleaseSysCache(tp);
-		return io;
-	}
+	return found;
 }
 
 static bool

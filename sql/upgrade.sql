@@ -260,6 +260,12 @@ INSERT INTO prio.activities (customer_id, kind, at) VALUES (1, 'call', '2026-01-
 ALTER TABLE prio.activities ADD COLUMN channel varchar(20);
 INSERT INTO prio.activities (customer_id, kind, at, channel) VALUES (2, 'call', '2026-01-05 10:00+00', 'phone');
 ALTER EXTENSION prio UPDATE TO '0.5';
+-- a column "id" added after the update: 0.4's rule counted it as named (by
+-- customer_id) and stopped the table; the signatures 0.4 stored hold by
+-- 0.5's rule, which leaves it out
+ALTER TABLE upgrade_touches ADD COLUMN id serial;
+SELECT s.relid, s.signature = prio._track_signature(s.relid, s.compiled) AS as_tracked
+  FROM prio.sources s ORDER BY s.source_id;
 SELECT prio.explain('upgrade_people', 1) -> 'events' -> 0 -> 'latest' AS events_without_channel;
 SELECT prio.untrack('upgrade_touches');
 SELECT prio.track('upgrade_touches', 'activities', '{"customer": "person", "kind": "what", "at": "at", "channel": "via"}');

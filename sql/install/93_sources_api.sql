@@ -896,9 +896,11 @@ BEGIN
         -- the table's activities leave its customers' state: refolded without
         -- them, their rows of the customers table locked first (0.5: LOCK_ALL)
         -- while that table is as track() checked it: renamed, moved to
-        -- another schema or dropped, the locking SQL names what is gone (and
-        -- its triggers no longer reach prio, so there is no writer to wait
-        -- for); untrack() must still work, or neither table could be untracked
+        -- another schema or dropped, the locking SQL names what is gone, and
+        -- untrack() must still work, or neither table could be untracked.
+        -- (After another change of it, a mapped column renamed, writers of
+        -- this table may still be folding: its rows are not locked then,
+        -- and prio's state rows are still taken in customer_id order.)
         DELETE FROM @extschema@.sources s WHERE s.source_id OPERATOR(pg_catalog.=) v_src.source_id;
         IF EXISTS (SELECT 1 FROM @extschema@.sources c
                     WHERE c.source_id OPERATOR(pg_catalog.=) (v_src.compiled OPERATOR(pg_catalog.->>) 'customers')::integer

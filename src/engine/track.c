@@ -38,6 +38,7 @@
 #include "catalog/pg_namespace.h"
 #include "catalog/pg_proc.h"
 #include "catalog/pg_type.h"
+#include "common/keywords.h"
 #include "commands/defrem.h"
 #include "executor/spi.h"
 #include "funcapi.h"
@@ -122,9 +123,10 @@ typedef struct TrackCheck
 /*
  * An OID alias type (regclass, regproc, regtype, ...): its input and output
  * functions, and the casts from text to it, look names up in the catalogs
- * (under the search_path), so they are stable for another reason than the
- * time zone: "n::regclass::text" gives another result, or fails, once a
- * table is renamed or dropped, and reads the catalogs as prio's owner.
+ * (under the search_path): "n::regclass::text", a constant 't'::regclass or
+ * a regclass column gives another result, or fails, once a table is renamed
+ * or dropped, and reads the catalogs as prio's owner.  No expression of
+ * such a type (or an array of one) is taken (track_expr_walker).
  */
 static bool
 oid_alias_type(Oid type)
@@ -148,6 +150,27 @@ oid_alias_type(Oid type)
 	}
 }
 
+/*
+ * Whether SQL reads name as the identifier name only when quoted: it has
+ * capitals, spaces or other signs, starts with a digit, or is a keyword
+ * (quote_identifier() quotes letters beyond ASCII too, which SQL reads
+ * unquoted as they stand).
+ */
+static bool
+needs_quotes(const char *name)
+{
+	int			kw;
+
+	if (name[0] == '\0' || (name[0] >= '0' && name[0] <= '9') || name[0] == '$')
+		return true;
+	for (const char *c = name; *c; c++)
+		if (!((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '_' || *c == '$' ||
+			  IS_HIGHBIT_SET(*c)))
+			return true;
+	kw = ScanKeywordLookup(name, &ScanKeywords);
+	return kw >= 0 && ScanKeywordCategories[kw] != UNRESERVED_KEYWORD;
+}
+
 static bool
 stable_for_time_zone_only(Oid func_id, const char *name)
 {
@@ -162,21 +185,15 @@ stable_for_time_zone_only(Oid func_id, const char *name)
 	bool		found = false;
 	HeapTuple	ft = SearchSysCache1(PROCOID, ObjectIdGetDatum(func_id));
 	Form_pg_proc p;
-	bool		alias;
 	bool		io;
 
 	if (!HeapTupleIsValid(ft))
 		elog(ERROR, "cache lookup failed for function %u", func_id);
 	p = (Form_pg_proc) GETSTRUCT(ft);
-	alias = oid_alias_type(p->prorettype);
-	for (int i = 0; i < p->pronargs; i++)
-		alias |= oid_alias_type(p->proargtypes.values[i]);
 	/* a type's input function takes cstring, its output function returns it */
 	io = p->prorettype == CSTRINGOID ||
 		(p->pronargs >= 1 && p->proargtypes.values[0] == CSTRINGOID);
 	ReleaseSysCache(ft);
-	if (alias)
-		return false;
 
 	for (int i = 0; i < lengthof(names); i++)
 		if (strcmp(name, names[i]) == 0)
@@ -257,6 +274,19 @@ track_expr_walker(Node *node, TrackCheck *ck)
 				 errmsg("mapping key \"%s\" uses type %s, which is not owned by a superuser",
 						ck->key, format_type_be(exprType(node))),
 				 errhint("prio's triggers evaluate the mapping as prio's owner, and a type's owner can give it casts: map columns of built-in types (text, integer, timestamptz, ...) or have a superuser own the type.")));
+	if (!IsA(node, List))
+	{
+		Oid			type = getBaseType(exprType(node));
+		Oid			elem = get_element_type(type);
+
+		/* a column, constant or result of such a type: a name looked up again */
+		if (oid_alias_type(type) || (OidIsValid(elem) && oid_alias_type(getBaseType(elem))))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("mapping key \"%s\" uses type %s, which may give another result for the same row later",
+							ck->key, format_type_be(exprType(node))),
+					 errhint("Values of the OID alias types (regclass, regtype, regproc, ...) are looked up by name in the catalogs each time prio's triggers read the mapping: map text or other columns instead.")));
+	}
 	if (IsA(node, Var) && ((Var *) node)->varattno <= 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -327,12 +357,14 @@ PrioTrackCompile(Oid relid, const char *key, const char *expr, Oid want,
 
 	/*
 	 * A value that is the name of a column as it stands ("Account Id",
-	 * "CustomerID") but is no SQL for it (unquoted, such a name is folded
-	 * to lower case, or is not one identifier): say how to write it, rather
-	 * than that a column "customerid" does not exist or a syntax error.
+	 * "CustomerID", "user", "order") but is no SQL for it (unquoted, such a
+	 * name is folded to lower case, is not one identifier, or is a
+	 * keyword): say how to write it, rather than that a column "customerid"
+	 * does not exist, a syntax error, or that CURRENT_USER is not allowed.
 	 */
-	if (get_attnum(relid, expr) > 0 &&
-		get_attnum(relid, downcase_identifier(expr, strlen(expr), false, false)) == InvalidAttrNumber)
+	if (get_attnum(relid, expr) > 0 && needs_quotes(expr) &&
+		(strcmp(downcase_identifier(expr, strlen(expr), false, false), expr) == 0 ||
+		 get_attnum(relid, downcase_identifier(expr, strlen(expr), false, false)) == InvalidAttrNumber))
 	{
 		StringInfoData quoted;
 

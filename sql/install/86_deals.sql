@@ -577,7 +577,7 @@ BEGIN
     IF mapping OPERATOR(pg_catalog.?) 'customers' THEN
         SELECT s.source_id, s.relid, s.mapping, s.key_map, s.key_type INTO v_cs FROM @extschema@.sources s
          WHERE s.role OPERATOR(pg_catalog.=) 'customers'
-           AND s.relid OPERATOR(pg_catalog.=) pg_catalog.to_regclass(mapping OPERATOR(pg_catalog.->>) 'customers');
+           AND s.relid OPERATOR(pg_catalog.=) pg_catalog.to_regclass(_track_deals.mapping OPERATOR(pg_catalog.->>) 'customers');
         IF NOT FOUND THEN
             RAISE EXCEPTION 'prio.track(): mapping key "customers" (%) is not a table tracked as customers', mapping OPERATOR(pg_catalog.->>) 'customers'
                 USING ERRCODE = '42704', HINT = 'prio.tracked lists the tracked tables; track the customers table first.';

@@ -12,9 +12,17 @@
 --      parameter and prio.sources.mapping), so such deals could not be
 --      tracked at all.  A "customers" that is no tracked customers table is
 --      42704 (it was 42702 too).
+--   D2 one row of a tracked deals table is one deal, as for a customers
+--      table: track() refuses a deals key that is no column with an
+--      immediate, non-partial unique index (42P10; an expression, 22023),
+--      and tracks nothing.  Such keys were taken: of two rows with one key
+--      the live triggers kept the last one written and a DELETE of either
+--      removed the deal though the other row stayed, while recompute() put
+--      back one of them (which, the scan's order decided) and returned 0:
+--      the live state was not recompute()'s.
 -- Runs inside one transaction and rolls back.
 BEGIN;
-SELECT plan(9);
+SELECT plan(14);
 SET LOCAL client_min_messages = warning;
 
 CREATE SCHEMA th3;
@@ -56,6 +64,22 @@ SELECT throws_ok($$SELECT prio.track('th3.opp2', 'deals', '{"key": "id", "custom
 SELECT throws_ok($$SELECT prio.track('th3.opp2', 'deals', '{"key": "id", "customer": "acc", "stage": "st", "customers": "th3.nosuch"}')$$,
                  '42704', NULL, 'D1 a "customers" that is no table is 42704');
 SELECT lives_ok($$SELECT prio.untrack('th3.opp')$$, 'D1 untrack() of the deals table');
+
+-- D2 ----------------------------------------------------------------------
+CREATE TABLE th3.dup (id int, acc int, st text);
+INSERT INTO th3.dup VALUES (1, 1, 'quote'), (1, 2, 'negotiation');
+SELECT throws_ok($$SELECT prio.track('th3.dup', 'deals', '{"key": "id", "customer": "acc", "stage": "st", "customers": "th3.acc_a"}')$$,
+                 '42P10', NULL, 'D2 a deals key without a unique index is refused at track() (42P10)');
+CREATE UNIQUE INDEX ON th3.dup (id) WHERE st = 'won';
+SELECT throws_ok($$SELECT prio.track('th3.dup', 'deals', '{"key": "id", "customer": "acc", "stage": "st", "customers": "th3.acc_a"}')$$,
+                 '42P10', NULL, 'D2 a deals key with a partial unique index only is refused at track() (42P10)');
+CREATE TABLE th3.deferred (id int UNIQUE DEFERRABLE INITIALLY DEFERRED, acc int, st text);
+SELECT throws_ok($$SELECT prio.track('th3.deferred', 'deals', '{"key": "id", "customer": "acc", "stage": "st", "customers": "th3.acc_a"}')$$,
+                 '42P10', NULL, 'D2 a deals key with a deferrable unique constraint is refused at track() (42P10)');
+SELECT throws_ok($$SELECT prio.track('th3.opp', 'deals', '{"key": "id + 0", "customer": "acc", "stage": "st", "customers": "th3.acc_a"}')$$,
+                 '22023', NULL, 'D2 a deals key that is an expression is refused at track() (22023)');
+SELECT is((SELECT count(*) FROM prio.tracked WHERE source IN ('th3.dup'::regclass, 'th3.deferred'::regclass, 'th3.opp'::regclass)),
+          0::bigint, 'D2 a refused deals table is not tracked');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -566,6 +566,25 @@ BEGIN
             RAISE EXCEPTION 'prio.track(): mapping key "%" (%) is of type %, which has no btree equality', v_k, v_v OPERATOR(pg_catalog.#>>) '{}', v_c.type
                 USING ERRCODE = '42883', HINT = 'prio needs keys it can compare for equality and index (bigint, integer, text, uuid, ...).';
         END IF;
+        -- One row of the table is one deal, as for a customers table: the
+        -- triggers mirror the rows a statement touched by their keys (a
+        -- DELETE of one of two rows of a key removed the other's deal, an
+        -- INSERT of a second row replaced it), so the key is a column with
+        -- an immediate unique index (any collation: keys compare as text).
+        IF v_k OPERATOR(pg_catalog.=) 'key' AND v_c.attnum OPERATOR(pg_catalog.<=) 0 THEN
+            RAISE EXCEPTION 'prio.track(): the deals key must be a column of %, not an expression (%)', source, v_v OPERATOR(pg_catalog.#>>) '{}'
+                USING ERRCODE = '22023', HINT = 'Map "key" to the column that identifies a deal (with a unique index).';
+        END IF;
+        IF v_k OPERATOR(pg_catalog.=) 'key'
+           AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_index i
+                            WHERE i.indrelid OPERATOR(pg_catalog.=) source AND i.indisunique AND i.indimmediate
+                              AND i.indisvalid AND i.indnkeyatts OPERATOR(pg_catalog.=) 1
+                              AND i.indkey[0] OPERATOR(pg_catalog.=) v_c.attnum
+                              AND i.indpred IS NULL AND i.indexprs IS NULL) THEN
+            RAISE EXCEPTION 'prio.track(): the deals key % of % has no unique index', v_c.sql, source
+                USING ERRCODE = '42P10',
+                      HINT = pg_catalog.format('One row per deal: CREATE UNIQUE INDEX ON %s (%s) (or a primary key, not deferrable).', source, v_c.sql);
+        END IF;
         v_exprs := v_exprs OPERATOR(pg_catalog.||)
                    pg_catalog.jsonb_build_object(v_k, pg_catalog.jsonb_build_object('sql', v_c.sql, 'type', v_c.type::text));
     END LOOP;

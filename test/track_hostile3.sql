@@ -20,9 +20,18 @@
 --      removed the deal though the other row stayed, while recompute() put
 --      back one of them (which, the scan's order decided) and returned 0:
 --      the live state was not recompute()'s.
+--   D3 untrack() of a deals table works after the application's DDL on it:
+--      renamed (another table then taking its old name), moved to another
+--      schema, or dropped (untrack() by its OID): its mirrored deals go,
+--      its customers' deal facts are refolded, and then its customers
+--      table can be untracked.  The compiled SQL untrack() ran names the
+--      table: it failed with 42P01, or removed the deals of the table now
+--      of that name, and the customers table could not be untracked while
+--      the deals were tracked (2BP01): stuck, with deals of a table that is
+--      gone counted in the pipeline.
 -- Runs inside one transaction and rolls back.
 BEGIN;
-SELECT plan(14);
+SELECT plan(24);
 SET LOCAL client_min_messages = warning;
 
 CREATE SCHEMA th3;
@@ -80,6 +89,41 @@ SELECT throws_ok($$SELECT prio.track('th3.opp', 'deals', '{"key": "id + 0", "cus
                  '22023', NULL, 'D2 a deals key that is an expression is refused at track() (22023)');
 SELECT is((SELECT count(*) FROM prio.tracked WHERE source IN ('th3.dup'::regclass, 'th3.deferred'::regclass, 'th3.opp'::regclass)),
           0::bigint, 'D2 a refused deals table is not tracked');
+
+-- D3 ----------------------------------------------------------------------
+CREATE TABLE th3.acc3 (id int PRIMARY KEY, name text);
+INSERT INTO th3.acc3 VALUES (1, 'c1'), (2, 'c2'), (3, 'c3');
+SELECT prio.track('th3.acc3', 'customers', '{"key": "id", "name": "name", "view": false}');
+CREATE SCHEMA th3_other;
+CREATE TABLE th3.ren (id int PRIMARY KEY, acc int, st text, val numeric);
+CREATE TABLE th3.mov (id int PRIMARY KEY, acc int, st text, val numeric);
+CREATE TABLE th3.gone (id int PRIMARY KEY, acc int, st text, val numeric);
+INSERT INTO th3.ren VALUES (1, 1, 'quote', 10);
+INSERT INTO th3.mov VALUES (1, 2, 'negotiation', 20);
+INSERT INTO th3.gone VALUES (1, 3, 'signing', 30);
+SELECT prio.track('th3.ren', 'deals', '{"key": "id", "customer": "acc", "stage": "st", "amount": "val", "customers": "th3.acc3"}');
+SELECT prio.track('th3.mov', 'deals', '{"key": "id", "customer": "acc", "stage": "st", "amount": "val", "customers": "th3.acc3"}');
+SELECT prio.track('th3.gone', 'deals', '{"key": "id", "customer": "acc", "stage": "st", "amount": "val", "customers": "th3.acc3"}');
+SELECT 'th3.gone'::regclass::oid AS gone_oid \gset
+SELECT is((SELECT sum(s.pipeline) FROM prio.customer_state s JOIN prio.customers c USING (customer_id) WHERE c.source = 'th3.acc3'::regclass),
+          60::numeric, 'D3 three tracked deals tables, a deal each');
+ALTER TABLE th3.ren RENAME TO ren_old;
+CREATE TABLE th3.ren (id int PRIMARY KEY, acc int, st text, val numeric);   -- another table of the old name
+ALTER TABLE th3.mov SET SCHEMA th3_other;
+DROP TABLE th3.gone;
+SELECT lives_ok($$SELECT prio.untrack('th3.ren_old')$$, 'D3 untrack() of a renamed deals table works');
+SELECT is((SELECT count(*) FROM prio.deals WHERE source = 'th3.ren_old'::regclass), 0::bigint,
+          'D3 the renamed table''s deals are gone (not those of the table now of its old name)');
+SELECT lives_ok($$SELECT prio.untrack('th3_other.mov')$$, 'D3 untrack() of a deals table moved to another schema works');
+SELECT is((SELECT count(*) FROM prio.deals WHERE source = 'th3_other.mov'::regclass), 0::bigint, 'D3 the moved table''s deals are gone');
+SELECT lives_ok(format('SELECT prio.untrack(%s)', :gone_oid), 'D3 untrack() of a dropped deals table by its OID works');
+SELECT is((SELECT count(*) FROM prio.deals WHERE source = :gone_oid::oid::regclass), 0::bigint, 'D3 the dropped table''s deals are gone');
+SELECT results_eq($$SELECT c.name, s.open_deals, s.pipeline, s.funnel_stage FROM prio.customer_state s JOIN prio.customers c USING (customer_id)
+                     WHERE c.source = 'th3.acc3'::regclass ORDER BY c.name$$,
+                  $$VALUES ('c1', 0, 0::numeric, NULL::text), ('c2', 0, 0, NULL), ('c3', 0, 0, NULL)$$,
+                  'D3 their customers'' deal facts are refolded without them');
+SELECT is(prio.recompute(), 0, 'D3 the live state equals recompute()');
+SELECT lives_ok($$SELECT prio.untrack('th3.acc3')$$, 'D3 then the customers table can be untracked');
 
 SELECT * FROM finish();
 ROLLBACK;

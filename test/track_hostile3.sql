@@ -29,9 +29,16 @@
 --      of that name, and the customers table could not be untracked while
 --      the deals were tracked (2BP01): stuck, with deals of a table that is
 --      gone counted in the pipeline.
+--   D4 track() of a deals table with a row the mapping fails on, or that is
+--      no deal prio.deals can hold (a stage not in prio.deal_stages, an
+--      amount out of range), says so, as for customers and activities
+--      tables (hostile2 H8): "prio.track(): the mapping fails on a row of
+--      <table>: ..." with the row's SQLSTATE, and the hint; nothing is
+--      tracked.  It was the bare constraint or cast error inside the
+--      compiled SQL (printed as CONTEXT), naming prio.deals.
 -- Runs inside one transaction and rolls back.
 BEGIN;
-SELECT plan(24);
+SELECT plan(31);
 SET LOCAL client_min_messages = warning;
 
 CREATE SCHEMA th3;
@@ -124,6 +131,31 @@ SELECT results_eq($$SELECT c.name, s.open_deals, s.pipeline, s.funnel_stage FROM
                   'D3 their customers'' deal facts are refolded without them');
 SELECT is(prio.recompute(), 0, 'D3 the live state equals recompute()');
 SELECT lives_ok($$SELECT prio.untrack('th3.acc3')$$, 'D3 then the customers table can be untracked');
+
+-- D4 ----------------------------------------------------------------------
+CREATE TABLE th3.acc4 (id int PRIMARY KEY, name text);
+INSERT INTO th3.acc4 VALUES (1, 'd1');
+SELECT prio.track('th3.acc4', 'customers', '{"key": "id", "name": "name", "view": false}');
+CREATE TABLE th3.bad (id int PRIMARY KEY, acc int, st text, val text, amt numeric);
+INSERT INTO th3.bad VALUES (1, 1, 'quote', '5', 5), (2, 1, 'Weird', 'x', -5);
+SELECT throws_ok($$SELECT prio.track('th3.bad', 'deals', '{"key": "id", "customer": "acc", "stage": "st", "customers": "th3.acc4"}')$$,
+                 '23503', NULL, 'D4 a row whose stage is not in prio.deal_stages fails track() (23503)');
+SELECT throws_like($$SELECT prio.track('th3.bad', 'deals', '{"key": "id", "customer": "acc", "stage": "st", "customers": "th3.acc4"}')$$,
+                   'prio.track(): the mapping fails on a row of th3.bad: %deals_stage_fkey%',
+                   'D4 an unknown stage fails track() saying so, with the table');
+SELECT throws_ok($$SELECT prio.track('th3.bad', 'deals', '{"key": "id", "customer": "acc", "stage": "''quote''", "amount": "amt", "customers": "th3.acc4"}')$$,
+                 '23514', NULL, 'D4 a row whose amount is negative fails track() (23514)');
+SELECT throws_like($$SELECT prio.track('th3.bad', 'deals', '{"key": "id", "customer": "acc", "stage": "''quote''", "amount": "amt", "customers": "th3.acc4"}')$$,
+                   'prio.track(): the mapping fails on a row of th3.bad: %amount%',
+                   'D4 a negative amount fails track() saying so, with the table');
+SELECT throws_ok($$SELECT prio.track('th3.bad', 'deals', '{"key": "id", "customer": "acc", "stage": "''quote''", "amount": "val::numeric", "customers": "th3.acc4"}')$$,
+                 '22P02', 'prio.track(): the mapping fails on a row of th3.bad: invalid input syntax for type numeric: "x"',
+                 'D4 a row the amount''s cast fails on fails track() (22P02), saying so');
+SELECT throws_ok($$SELECT prio.track('th3.bad', 'deals', '{"key": "id", "customer": "acc", "stage": "''quote''", "amount": "amt / 0", "customers": "th3.acc4"}')$$,
+                 '22012', 'prio.track(): the mapping fails on a row of th3.bad: division by zero',
+                 'D4 a row the amount''s expression fails on fails track() (22012), saying so');
+SELECT is((SELECT count(*) FROM prio.tracked WHERE source = 'th3.bad'::regclass) + (SELECT count(*) FROM prio.deals WHERE source = 'th3.bad'::regclass),
+          0::bigint, 'D4 nothing is tracked');
 
 SELECT * FROM finish();
 ROLLBACK;

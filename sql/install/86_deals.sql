@@ -507,6 +507,7 @@ DECLARE
     v_state text;
     v_msg text;
     v_hint text;
+    v_detail text;
     v_eq text;
     v_cust text;
     v_app text;
@@ -773,9 +774,23 @@ ON CONFLICT (source, deal_key) DO UPDATE
                     pg_catalog.format('SELECT (%s) AS k FROM %s',
                                       v_exprs OPERATOR(pg_catalog.->) 'customer' OPERATOR(pg_catalog.->>) 'sql', v_app), 'deals');
     END IF;
-    FOR v_sql IN SELECT pg_catalog.jsonb_array_elements_text(v_compiled OPERATOR(pg_catalog.->) 'LOAD') LOOP
-        EXECUTE v_sql;
-    END LOOP;
+    -- a row the mapping fails on, or that is no deal prio.deals can hold (a
+    -- stage not in prio.deal_stages, an amount out of range), fails
+    -- track(), saying so, as for customers and activities tables
+    BEGIN
+        FOR v_sql IN SELECT pg_catalog.jsonb_array_elements_text(v_compiled OPERATOR(pg_catalog.->) 'LOAD') LOOP
+            EXECUTE v_sql;
+        END LOOP;
+    EXCEPTION WHEN data_exception OR integrity_constraint_violation THEN
+        GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_msg = MESSAGE_TEXT, v_detail = PG_EXCEPTION_DETAIL;
+        v_hint := 'Fix the row, or map it by an expression that does not fail on it and gives a stage of prio.deal_stages and an amount 0 <= amount < 1e15 (such as CASE WHEN ... THEN ... END): prio tracks a table once it can read all of its rows.';
+        IF v_detail IS NULL OR v_detail OPERATOR(pg_catalog.=) '' THEN
+            RAISE EXCEPTION 'prio.track(): the mapping fails on a row of %: %', source, v_msg
+                USING ERRCODE = v_state, HINT = v_hint;
+        END IF;
+        RAISE EXCEPTION 'prio.track(): the mapping fails on a row of %: %', source, v_msg
+            USING ERRCODE = v_state, DETAIL = v_detail, HINT = v_hint;
+    END;
     SELECT pg_catalog.count(*) INTO v_n FROM @extschema@.deals d WHERE d.source OPERATOR(pg_catalog.=) _track_deals.source;
     RAISE NOTICE 'prio: tracking % as deals: % deals', source, v_n;
 END

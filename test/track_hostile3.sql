@@ -45,9 +45,18 @@
 --      stayed gone, or stayed with the customer under its new key, until
 --      prio.recompute() mirrored them again -- and still returned 0, with
 --      no WARNING and no last_error.
+--   D6 a deals customer whose collation would decide otherwise than the
+--      customers key's is refused at track() (42P21, the COLLATE to write
+--      as hint), as an activities customer is (hostile2 H6): one of
+--      another collation than a case-insensitive key's made every later
+--      write of the deals table fail on prio's side ("could not determine
+--      which collation"), and with D5 the customers table's inserts too; a
+--      case-insensitive one against a key of the database's collation made
+--      a row the deal of two customers ('ACME' and 'acme').  Under the
+--      hint's COLLATE it is tracked and both tables' writes reach prio.
 -- Runs inside one transaction and rolls back.
 BEGIN;
-SELECT plan(39);
+SELECT plan(45);
 SET LOCAL client_min_messages = warning;
 
 CREATE SCHEMA th3;
@@ -210,6 +219,32 @@ INSERT INTO live5 SELECT * FROM pg_temp.facts5();
 SELECT is(prio.recompute(), 0, 'D5 recompute() finds nothing to fix (new key)');
 SELECT results_eq($$SELECT * FROM pg_temp.facts5()$$, $$SELECT * FROM live5 ORDER BY 1$$,
                   'D5 the live deal facts are recompute()''s (new key)');
+
+-- D6 ----------------------------------------------------------------------
+CREATE COLLATION th3.ci (provider = icu, locale = 'und-u-ks-level2', deterministic = false);
+CREATE TABLE th3.acc6 (k text COLLATE th3.ci PRIMARY KEY, name text);
+INSERT INTO th3.acc6 VALUES ('ACME', 'a'), ('Globex', 'g');
+SELECT prio.track('th3.acc6', 'customers', '{"key": "k", "name": "name", "view": false}');
+CREATE TABLE th3.opp6 (id int PRIMARY KEY, acct text COLLATE "C", st text);
+SELECT throws_ok($$SELECT prio.track('th3.opp6', 'deals', '{"key": "id", "customer": "acct", "stage": "st", "customers": "th3.acc6"}')$$,
+                 '42P21', NULL, 'D6 a deals customer of another collation than a case-insensitive key''s is refused (42P21)');
+CREATE TABLE th3.acc6d (k text PRIMARY KEY, name text);
+INSERT INTO th3.acc6d VALUES ('ACME', 'a'), ('acme', 'b');
+SELECT prio.track('th3.acc6d', 'customers', '{"key": "k", "name": "name", "view": false}');
+CREATE TABLE th3.opp6d (id int PRIMARY KEY, acct text COLLATE th3.ci, st text);
+SELECT throws_ok($$SELECT prio.track('th3.opp6d', 'deals', '{"key": "id", "customer": "acct", "stage": "st", "customers": "th3.acc6d"}')$$,
+                 '42P21', NULL, 'D6 a case-insensitive deals customer against a key of the database''s collation is refused (42P21)');
+SELECT lives_ok($$SELECT prio.track('th3.opp6', 'deals', '{"key": "id", "customer": "(acct) COLLATE th3.ci", "stage": "st", "customers": "th3.acc6"}')$$,
+                'D6 under the hint''s COLLATE it is tracked');
+INSERT INTO th3.opp6 VALUES (1, 'acme', 'quote'), (2, 'initech', 'negotiation');
+INSERT INTO th3.acc6 VALUES ('INITECH', 'i');
+SELECT results_eq($$SELECT d.deal_key, c.customer_key FROM prio.deals d JOIN prio.customers c USING (customer_id)
+                     WHERE d.source = 'th3.opp6'::regclass ORDER BY 1$$,
+                  $$VALUES ('1', 'ACME'), ('2', 'INITECH')$$,
+                  'D6 under that COLLATE both tables'' writes reach prio (a deal of a customer inserted later)');
+SELECT is((SELECT count(last_error) FROM prio.tracked WHERE source IN ('th3.acc6'::regclass, 'th3.opp6'::regclass)), 0::bigint,
+          'D6 under that COLLATE no tracked table notes an error');
+SELECT is(prio.recompute(), 0, 'D6 the live state equals recompute()');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -511,6 +511,8 @@ DECLARE
     v_k2 text;
     v_rows text;
     v_keys text;
+    v_cust_coll oid;
+    v_coll record;
     v_eq text;
     v_cust text;
     v_app text;
@@ -589,6 +591,9 @@ BEGIN
                 USING ERRCODE = '42P10',
                       HINT = pg_catalog.format('One row per deal: CREATE UNIQUE INDEX ON %s (%s) (or a primary key, not deferrable).', source, v_c.sql);
         END IF;
+        IF v_k OPERATOR(pg_catalog.=) 'customer' THEN
+            v_cust_coll := v_c.collation;
+        END IF;
         v_exprs := v_exprs OPERATOR(pg_catalog.||)
                    pg_catalog.jsonb_build_object(v_k, pg_catalog.jsonb_build_object('sql', v_c.sql, 'type', v_c.type::text));
     END LOOP;
@@ -639,6 +644,31 @@ BEGIN
 
     IF v_cs.source_id IS NOT NULL THEN
         PERFORM @extschema@._track_check_owner(v_cs.relid, 'attach deals to');
+        -- the customer under the key's collation, as an activities table's
+        -- (hostile2 H6): another one decides which customers a row is of (a
+        -- case-insensitive customer is two customers' deal), or cannot be
+        -- compared with the key's, and every write of the table -- and of
+        -- its customers table, whose new customers get their deals -- would
+        -- fail on prio's side
+        SELECT v_cust_coll AS cust, a.attcollation AS key, co.collisdeterministic AS det,
+               pg_catalog.format('%I.%I', cn.nspname, kc.collname) AS key_name
+          INTO v_coll
+          FROM pg_catalog.pg_attribute a
+          JOIN pg_catalog.pg_collation kc ON kc.oid OPERATOR(pg_catalog.=) a.attcollation
+          JOIN pg_catalog.pg_namespace cn ON cn.oid OPERATOR(pg_catalog.=) kc.collnamespace
+          LEFT JOIN pg_catalog.pg_collation co ON co.oid OPERATOR(pg_catalog.=) v_cust_coll
+         WHERE a.attrelid OPERATOR(pg_catalog.=) v_cs.key_map AND a.attname OPERATOR(pg_catalog.=) 'key';
+        IF FOUND AND v_coll.cust OPERATOR(pg_catalog.<>) v_coll.key
+           AND v_coll.cust OPERATOR(pg_catalog.<>) 'pg_catalog.default'::pg_catalog.regcollation
+           AND (v_coll.key OPERATOR(pg_catalog.<>) 'pg_catalog.default'::pg_catalog.regcollation OR NOT v_coll.det) THEN
+            RAISE EXCEPTION 'prio.track(): the deals'' customer % is of collation %, but the key of % is of collation %',
+                  mapping OPERATOR(pg_catalog.->>) 'customer', v_coll.cust::pg_catalog.regcollation, v_cs.relid,
+                  v_coll.key::pg_catalog.regcollation
+                USING ERRCODE = '42P21',
+                      HINT = 'Compare it as the key is: "customer": ' OPERATOR(pg_catalog.||)
+                             pg_catalog.to_jsonb(pg_catalog.format('(%s) COLLATE %s', mapping OPERATOR(pg_catalog.->>) 'customer',
+                                                                   v_coll.key_name))::pg_catalog.text OPERATOR(pg_catalog.||) '.';
+        END IF;
         -- the key map's equality, as an activities table's customer is compared
         SELECT o.oprnamespace::regnamespace::text AS nsp, o.oprname INTO v_c
           FROM pg_catalog.pg_index i

@@ -507,6 +507,12 @@ DECLARE
     v_state text;
     v_msg text;
     v_hint text;
+    v_detail text;
+    v_k2 text;
+    v_rows text;
+    v_keys text;
+    v_cust_coll oid;
+    v_coll record;
     v_eq text;
     v_cust text;
     v_app text;
@@ -566,6 +572,28 @@ BEGIN
             RAISE EXCEPTION 'prio.track(): mapping key "%" (%) is of type %, which has no btree equality', v_k, v_v OPERATOR(pg_catalog.#>>) '{}', v_c.type
                 USING ERRCODE = '42883', HINT = 'prio needs keys it can compare for equality and index (bigint, integer, text, uuid, ...).';
         END IF;
+        -- One row of the table is one deal, as for a customers table: the
+        -- triggers mirror the rows a statement touched by their keys (a
+        -- DELETE of one of two rows of a key removed the other's deal, an
+        -- INSERT of a second row replaced it), so the key is a column with
+        -- an immediate unique index (any collation: keys compare as text).
+        IF v_k OPERATOR(pg_catalog.=) 'key' AND v_c.attnum OPERATOR(pg_catalog.<=) 0 THEN
+            RAISE EXCEPTION 'prio.track(): the deals key must be a column of %, not an expression (%)', source, v_v OPERATOR(pg_catalog.#>>) '{}'
+                USING ERRCODE = '22023', HINT = 'Map "key" to the column that identifies a deal (with a unique index).';
+        END IF;
+        IF v_k OPERATOR(pg_catalog.=) 'key'
+           AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_index i
+                            WHERE i.indrelid OPERATOR(pg_catalog.=) source AND i.indisunique AND i.indimmediate
+                              AND i.indisvalid AND i.indnkeyatts OPERATOR(pg_catalog.=) 1
+                              AND i.indkey[0] OPERATOR(pg_catalog.=) v_c.attnum
+                              AND i.indpred IS NULL AND i.indexprs IS NULL) THEN
+            RAISE EXCEPTION 'prio.track(): the deals key % of % has no unique index', v_c.sql, source
+                USING ERRCODE = '42P10',
+                      HINT = pg_catalog.format('One row per deal: CREATE UNIQUE INDEX ON %s (%s) (or a primary key, not deferrable).', source, v_c.sql);
+        END IF;
+        IF v_k OPERATOR(pg_catalog.=) 'customer' THEN
+            v_cust_coll := v_c.collation;
+        END IF;
         v_exprs := v_exprs OPERATOR(pg_catalog.||)
                    pg_catalog.jsonb_build_object(v_k, pg_catalog.jsonb_build_object('sql', v_c.sql, 'type', v_c.type::text));
     END LOOP;
@@ -577,7 +605,7 @@ BEGIN
     IF mapping OPERATOR(pg_catalog.?) 'customers' THEN
         SELECT s.source_id, s.relid, s.mapping, s.key_map, s.key_type INTO v_cs FROM @extschema@.sources s
          WHERE s.role OPERATOR(pg_catalog.=) 'customers'
-           AND s.relid OPERATOR(pg_catalog.=) pg_catalog.to_regclass(mapping OPERATOR(pg_catalog.->>) 'customers');
+           AND s.relid OPERATOR(pg_catalog.=) pg_catalog.to_regclass(_track_deals.mapping OPERATOR(pg_catalog.->>) 'customers');
         IF NOT FOUND THEN
             RAISE EXCEPTION 'prio.track(): mapping key "customers" (%) is not a table tracked as customers', mapping OPERATOR(pg_catalog.->>) 'customers'
                 USING ERRCODE = '42704', HINT = 'prio.tracked lists the tracked tables; track the customers table first.';
@@ -616,6 +644,31 @@ BEGIN
 
     IF v_cs.source_id IS NOT NULL THEN
         PERFORM @extschema@._track_check_owner(v_cs.relid, 'attach deals to');
+        -- the customer under the key's collation, as an activities table's
+        -- (hostile2 H6): another one decides which customers a row is of (a
+        -- case-insensitive customer is two customers' deal), or cannot be
+        -- compared with the key's, and every write of the table -- and of
+        -- its customers table, whose new customers get their deals -- would
+        -- fail on prio's side
+        SELECT v_cust_coll AS cust, a.attcollation AS key, co.collisdeterministic AS det,
+               pg_catalog.format('%I.%I', cn.nspname, kc.collname) AS key_name
+          INTO v_coll
+          FROM pg_catalog.pg_attribute a
+          JOIN pg_catalog.pg_collation kc ON kc.oid OPERATOR(pg_catalog.=) a.attcollation
+          JOIN pg_catalog.pg_namespace cn ON cn.oid OPERATOR(pg_catalog.=) kc.collnamespace
+          LEFT JOIN pg_catalog.pg_collation co ON co.oid OPERATOR(pg_catalog.=) v_cust_coll
+         WHERE a.attrelid OPERATOR(pg_catalog.=) v_cs.key_map AND a.attname OPERATOR(pg_catalog.=) 'key';
+        IF FOUND AND v_coll.cust OPERATOR(pg_catalog.<>) v_coll.key
+           AND v_coll.cust OPERATOR(pg_catalog.<>) 'pg_catalog.default'::pg_catalog.regcollation
+           AND (v_coll.key OPERATOR(pg_catalog.<>) 'pg_catalog.default'::pg_catalog.regcollation OR NOT v_coll.det) THEN
+            RAISE EXCEPTION 'prio.track(): the deals'' customer % is of collation %, but the key of % is of collation %',
+                  mapping OPERATOR(pg_catalog.->>) 'customer', v_coll.cust::pg_catalog.regcollation, v_cs.relid,
+                  v_coll.key::pg_catalog.regcollation
+                USING ERRCODE = '42P21',
+                      HINT = 'Compare it as the key is: "customer": ' OPERATOR(pg_catalog.||)
+                             pg_catalog.to_jsonb(pg_catalog.format('(%s) COLLATE %s', mapping OPERATOR(pg_catalog.->>) 'customer',
+                                                                   v_coll.key_name))::pg_catalog.text OPERATOR(pg_catalog.||) '.';
+        END IF;
         -- the key map's equality, as an activities table's customer is compared
         SELECT o.oprnamespace::regnamespace::text AS nsp, o.oprname INTO v_c
           FROM pg_catalog.pg_index i
@@ -741,6 +794,27 @@ ON CONFLICT (source, deal_key) DO UPDATE
                       OPERATOR(pg_catalog.||) (v_compiled OPERATOR(pg_catalog.->) 'DELETE'),
             'TRUNCATE', pg_catalog.jsonb_build_array(v_lock OPERATOR(pg_catalog.->) 'TRUNCATE')
                         OPERATOR(pg_catalog.||) (v_compiled OPERATOR(pg_catalog.->) 'TRUNCATE'));
+        -- Run by the customers table's trigger (INSERT, UPDATE), as an
+        -- activities table's ON_CUSTOMERS: customers new (a row deleted and
+        -- inserted again, a TRUNCATE and a reload: their deals went with
+        -- them) or under a new key get the deals of their key mirrored, and
+        -- lose those of the key they had.  (@@keys@@: the statement's keys.)
+        SELECT c.sql INTO v_k2 FROM @extschema@._track_compile(v_cs.relid, 'key', v_cs.mapping OPERATOR(pg_catalog.->>) 'key', NULL) c;
+        -- (EXISTS: a one-time filter, so a statement with no such keys, an
+        -- UPDATE of other columns, does not read the table)
+        v_rows := pg_catalog.format('(SELECT t.* FROM %s t WHERE EXISTS (@@keys@@) AND (%s) %s ANY (ARRAY(@@keys@@)))',
+                                    v_app, v_exprs OPERATOR(pg_catalog.->) 'customer' OPERATOR(pg_catalog.->>) 'sql', v_eq);
+        v_keys := pg_catalog.format('SELECT (%1$s) FROM new_rows EXCEPT SELECT (%1$s) FROM old_rows', v_k2);
+        v_compiled := v_compiled OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('ON_CUSTOMERS', pg_catalog.jsonb_build_object(
+            'INSERT', ARRAY[pg_catalog.replace(pg_catalog.replace(v_upsert, '@@rows@@', v_rows), '@@keys@@',
+                                               pg_catalog.format('SELECT (%s) FROM new_rows', v_k2))],
+            'UPDATE', ARRAY[
+                pg_catalog.replace(pg_catalog.format($q$DELETE FROM @extschema@.deals d
+ WHERE d.source OPERATOR(pg_catalog.=) %1$L::pg_catalog.regclass
+   AND d.customer_id OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT m.customer_id FROM %2$s m WHERE m.key %3$s ANY (ARRAY(@@keys@@))))
+   AND d.deal_key OPERATOR(pg_catalog.<>) ALL (ARRAY(SELECT a.k FROM (%4$s) a WHERE %5$s))$q$,
+                    v_name, v_cs.key_map, v_eq, pg_catalog.replace(v_sel, '@@rows@@', v_rows), v_ok), '@@keys@@', v_keys),
+                pg_catalog.replace(pg_catalog.replace(v_upsert, '@@rows@@', v_rows), '@@keys@@', v_keys)]));
     END IF;
 
     INSERT INTO @extschema@.sources (relid, role, mapping, key_type, compiled, signature)
@@ -754,9 +828,23 @@ ON CONFLICT (source, deal_key) DO UPDATE
                     pg_catalog.format('SELECT (%s) AS k FROM %s',
                                       v_exprs OPERATOR(pg_catalog.->) 'customer' OPERATOR(pg_catalog.->>) 'sql', v_app), 'deals');
     END IF;
-    FOR v_sql IN SELECT pg_catalog.jsonb_array_elements_text(v_compiled OPERATOR(pg_catalog.->) 'LOAD') LOOP
-        EXECUTE v_sql;
-    END LOOP;
+    -- a row the mapping fails on, or that is no deal prio.deals can hold (a
+    -- stage not in prio.deal_stages, an amount out of range), fails
+    -- track(), saying so, as for customers and activities tables
+    BEGIN
+        FOR v_sql IN SELECT pg_catalog.jsonb_array_elements_text(v_compiled OPERATOR(pg_catalog.->) 'LOAD') LOOP
+            EXECUTE v_sql;
+        END LOOP;
+    EXCEPTION WHEN data_exception OR integrity_constraint_violation THEN
+        GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_msg = MESSAGE_TEXT, v_detail = PG_EXCEPTION_DETAIL;
+        v_hint := 'Fix the row, or map it by an expression that does not fail on it and gives a stage of prio.deal_stages and an amount 0 <= amount < 1e15 (such as CASE WHEN ... THEN ... END): prio tracks a table once it can read all of its rows.';
+        IF v_detail IS NULL OR v_detail OPERATOR(pg_catalog.=) '' THEN
+            RAISE EXCEPTION 'prio.track(): the mapping fails on a row of %: %', source, v_msg
+                USING ERRCODE = v_state, HINT = v_hint;
+        END IF;
+        RAISE EXCEPTION 'prio.track(): the mapping fails on a row of %: %', source, v_msg
+            USING ERRCODE = v_state, DETAIL = v_detail, HINT = v_hint;
+    END;
     SELECT pg_catalog.count(*) INTO v_n FROM @extschema@.deals d WHERE d.source OPERATOR(pg_catalog.=) _track_deals.source;
     RAISE NOTICE 'prio: tracking % as deals: % deals', source, v_n;
 END

@@ -880,7 +880,7 @@ BEGIN
         RAISE EXCEPTION 'prio.untrack(): source must not be NULL' USING ERRCODE = '22004';
     END IF;
     PERFORM @extschema@._track_check_owner(source, 'untrack');
-    SELECT s.source_id, s.role, s.key_map, s.compiled INTO v_src
+    SELECT s.source_id, s.role, s.key_map, s.compiled, s.signature INTO v_src
       FROM @extschema@.sources s WHERE s.relid OPERATOR(pg_catalog.=) source FOR UPDATE;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'table % is not tracked by prio', source
@@ -911,6 +911,25 @@ BEGIN
         END IF;
         EXECUTE pg_catalog.format('SELECT @extschema@.rebuild(ARRAY(SELECT m.customer_id FROM %s m ORDER BY 1), %L, true)',
                                   v_src.compiled OPERATOR(pg_catalog.->>) 'customer_map', 'untrack');
+        RETURN;
+    END IF;
+    IF v_src.role OPERATOR(pg_catalog.=) 'deals' THEN
+        -- (0.5) its mirrored deals go (prio.deals' trigger refolds their
+        -- customers), their customers' rows of the customers table locked
+        -- first (the compiled TRUNCATE) while both tables are as track()
+        -- checked them: that SQL names them, so with the deals table
+        -- renamed, moved or dropped it failed (42P01) and neither table
+        -- could be untracked; the deals are found by the table's OID.
+        IF v_src.signature OPERATOR(pg_catalog.=) @extschema@._track_signature(source, v_src.compiled)
+           AND NOT EXISTS (SELECT 1 FROM @extschema@.sources c
+                            WHERE c.source_id OPERATOR(pg_catalog.=) (v_src.compiled OPERATOR(pg_catalog.->>) 'deal_customers')::integer
+                              AND c.signature IS DISTINCT FROM @extschema@._track_signature(c.relid, c.compiled)) THEN
+            FOR v_sql IN SELECT pg_catalog.jsonb_array_elements_text(v_src.compiled OPERATOR(pg_catalog.->) 'TRUNCATE') LOOP
+                EXECUTE v_sql;
+            END LOOP;
+        END IF;
+        DELETE FROM @extschema@.deals d WHERE d.source OPERATOR(pg_catalog.=) untrack.source;
+        DELETE FROM @extschema@.sources s WHERE s.source_id OPERATOR(pg_catalog.=) v_src.source_id;
         RETURN;
     END IF;
     IF EXISTS (SELECT 1 FROM @extschema@.sources s

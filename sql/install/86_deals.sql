@@ -800,9 +800,7 @@ ON CONFLICT (source, deal_key) DO UPDATE
         -- them) or under a new key get the deals of their key mirrored, and
         -- lose those of the key they had.  (@@keys@@: the statement's keys.)
         SELECT c.sql INTO v_k2 FROM @extschema@._track_compile(v_cs.relid, 'key', v_cs.mapping OPERATOR(pg_catalog.->>) 'key', NULL) c;
-        -- (EXISTS: a one-time filter, so a statement with no such keys, an
-        -- UPDATE of other columns, does not read the table)
-        v_rows := pg_catalog.format('(SELECT t.* FROM %s t WHERE EXISTS (@@keys@@) AND (%s) %s ANY (ARRAY(@@keys@@)))',
+        v_rows := pg_catalog.format('(SELECT t.* FROM %s t WHERE (%s) %s ANY (ARRAY(@@keys@@)))',
                                     v_app, v_exprs OPERATOR(pg_catalog.->) 'customer' OPERATOR(pg_catalog.->>) 'sql', v_eq);
         v_keys := pg_catalog.format('SELECT (%1$s) FROM new_rows EXCEPT SELECT (%1$s) FROM old_rows', v_k2);
         v_compiled := v_compiled OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('ON_CUSTOMERS', pg_catalog.jsonb_build_object(

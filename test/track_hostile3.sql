@@ -36,27 +36,21 @@
 --      <table>: ..." with the row's SQLSTATE, and the hint; nothing is
 --      tracked.  It was the bare constraint or cast error inside the
 --      compiled SQL (printed as CONTEXT), naming prio.deals.
---   D5 the deals of a tracked deals table follow its customers as their
---      activities do: a customers row deleted and inserted again (an ETL
---      reload, a TRUNCATE and a reload) gets the deals of its key back at
---      once, and a customer under a new key gets that key's deals and loses
---      those of its old one; the deal facts equal recompute()'s.  The
---      deals went with the deleted customer (prio.deals' foreign key) and
---      stayed gone, or stayed with the customer under its new key, until
---      prio.recompute() mirrored them again -- and still returned 0, with
---      no WARNING and no last_error.
 --   D6 a deals customer whose collation would decide otherwise than the
 --      customers key's is refused at track() (42P21, the COLLATE to write
 --      as hint), as an activities customer is (hostile2 H6): one of
 --      another collation than a case-insensitive key's made every later
 --      write of the deals table fail on prio's side ("could not determine
---      which collation"), and with D5 the customers table's inserts too; a
---      case-insensitive one against a key of the database's collation made
---      a row the deal of two customers ('ACME' and 'acme').  Under the
+--      which collation"); a case-insensitive one against a key of the
+--      database's collation made a row the deal of two customers ('ACME'
+--      and 'acme').  Under the
 --      hint's COLLATE it is tracked and both tables' writes reach prio.
+-- (A fix that made deals follow their customers deleted and inserted again,
+-- as activities do, was withdrawn after review: a deal row prio cannot hold
+-- then stopped the customers table's own sync, and it brought a deadlock.)
 -- Runs inside one transaction and rolls back.
 BEGIN;
-SELECT plan(45);
+SELECT plan(37);
 SET LOCAL client_min_messages = warning;
 
 CREATE SCHEMA th3;
@@ -175,51 +169,6 @@ SELECT throws_ok($$SELECT prio.track('th3.bad', 'deals', '{"key": "id", "custome
 SELECT is((SELECT count(*) FROM prio.tracked WHERE source = 'th3.bad'::regclass) + (SELECT count(*) FROM prio.deals WHERE source = 'th3.bad'::regclass),
           0::bigint, 'D4 nothing is tracked');
 
--- D5 ----------------------------------------------------------------------
-CREATE TABLE th3.acc5 (id int PRIMARY KEY, name text);
-INSERT INTO th3.acc5 SELECT g, 'e' || g FROM generate_series(1, 3) g;
-SELECT prio.track('th3.acc5', 'customers', '{"key": "id", "name": "name", "view": false}');
-CREATE TABLE th3.opp5 (id int PRIMARY KEY, acc int, st text, val numeric);
-INSERT INTO th3.opp5 VALUES (1, 1, 'quote', 100), (2, 2, 'negotiation', 500), (3, 9, 'signing', 70);
-SELECT prio.track('th3.opp5', 'deals', '{"key": "id", "customer": "acc", "stage": "st", "amount": "val", "customers": "th3.acc5"}');
-CREATE FUNCTION pg_temp.facts5() RETURNS TABLE (k text, open_deals integer, funnel_stage text, pipeline numeric)
-LANGUAGE sql AS $$
-    SELECT c.customer_key, s.open_deals, s.funnel_stage, s.pipeline
-      FROM prio.customer_state s JOIN prio.customers c USING (customer_id)
-     WHERE c.source = 'th3.acc5'::regclass ORDER BY 1
-$$;
-CREATE FUNCTION pg_temp.deals5() RETURNS TABLE (deal_key text, k text)
-LANGUAGE sql AS $$
-    SELECT d.deal_key, c.customer_key FROM prio.deals d JOIN prio.customers c USING (customer_id)
-     WHERE d.source = 'th3.opp5'::regclass ORDER BY 1
-$$;
--- an ETL reload of the accounts, in one transaction
-DELETE FROM th3.acc5;
-INSERT INTO th3.acc5 SELECT g, 'e' || g FROM generate_series(1, 3) g;
-SELECT results_eq($$SELECT * FROM pg_temp.deals5()$$, $$VALUES ('1', '1'), ('2', '2')$$,
-                  'D5 customers deleted and inserted again get the deals of their keys back');
-SELECT results_eq($$SELECT * FROM pg_temp.facts5()$$,
-                  $$VALUES ('1', 1, 'quote', 100::numeric), ('2', 1, 'negotiation', 500), ('3', 0, NULL, 0)$$,
-                  'D5 customers deleted and inserted again get their deal facts back');
-CREATE TEMP TABLE live5 AS SELECT * FROM pg_temp.facts5();
-SELECT is(prio.recompute(), 0, 'D5 recompute() finds nothing to fix');
-SELECT results_eq($$SELECT * FROM pg_temp.facts5()$$, $$SELECT * FROM live5 ORDER BY 1$$,
-                  'D5 the live deal facts are recompute()''s');
--- a TRUNCATE and a reload
-TRUNCATE th3.acc5;
-INSERT INTO th3.acc5 SELECT g, 'e' || g FROM generate_series(1, 3) g;
-SELECT results_eq($$SELECT * FROM pg_temp.facts5()$$, $$SELECT * FROM live5 ORDER BY 1$$,
-                  'D5 customers truncated and loaded again get their deals back');
--- a customer under a new key: key 9's deal, not key 1's
-UPDATE th3.acc5 SET id = 9 WHERE id = 1;
-SELECT results_eq($$SELECT * FROM pg_temp.deals5()$$, $$VALUES ('2', '2'), ('3', '9')$$,
-                  'D5 a customer under a new key gets that key''s deals and loses its old key''s');
-TRUNCATE live5;
-INSERT INTO live5 SELECT * FROM pg_temp.facts5();
-SELECT is(prio.recompute(), 0, 'D5 recompute() finds nothing to fix (new key)');
-SELECT results_eq($$SELECT * FROM pg_temp.facts5()$$, $$SELECT * FROM live5 ORDER BY 1$$,
-                  'D5 the live deal facts are recompute()''s (new key)');
-
 -- D6 ----------------------------------------------------------------------
 CREATE COLLATION th3.ci (provider = icu, locale = 'und-u-ks-level2', deterministic = false);
 CREATE TABLE th3.acc6 (k text COLLATE th3.ci PRIMARY KEY, name text);
@@ -236,12 +185,12 @@ SELECT throws_ok($$SELECT prio.track('th3.opp6d', 'deals', '{"key": "id", "custo
                  '42P21', NULL, 'D6 a case-insensitive deals customer against a key of the database''s collation is refused (42P21)');
 SELECT lives_ok($$SELECT prio.track('th3.opp6', 'deals', '{"key": "id", "customer": "(acct) COLLATE th3.ci", "stage": "st", "customers": "th3.acc6"}')$$,
                 'D6 under the hint''s COLLATE it is tracked');
-INSERT INTO th3.opp6 VALUES (1, 'acme', 'quote'), (2, 'initech', 'negotiation');
 INSERT INTO th3.acc6 VALUES ('INITECH', 'i');
+INSERT INTO th3.opp6 VALUES (1, 'acme', 'quote'), (2, 'initech', 'negotiation');
 SELECT results_eq($$SELECT d.deal_key, c.customer_key FROM prio.deals d JOIN prio.customers c USING (customer_id)
                      WHERE d.source = 'th3.opp6'::regclass ORDER BY 1$$,
                   $$VALUES ('1', 'ACME'), ('2', 'INITECH')$$,
-                  'D6 under that COLLATE both tables'' writes reach prio (a deal of a customer inserted later)');
+                  'D6 under that COLLATE both tables'' writes reach prio');
 SELECT is((SELECT count(last_error) FROM prio.tracked WHERE source IN ('th3.acc6'::regclass, 'th3.opp6'::regclass)), 0::bigint,
           'D6 under that COLLATE no tracked table notes an error');
 SELECT is(prio.recompute(), 0, 'D6 the live state equals recompute()');

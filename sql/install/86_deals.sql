@@ -508,9 +508,6 @@ DECLARE
     v_msg text;
     v_hint text;
     v_detail text;
-    v_k2 text;
-    v_rows text;
-    v_keys text;
     v_cust_coll oid;
     v_coll record;
     v_eq text;
@@ -794,25 +791,6 @@ ON CONFLICT (source, deal_key) DO UPDATE
                       OPERATOR(pg_catalog.||) (v_compiled OPERATOR(pg_catalog.->) 'DELETE'),
             'TRUNCATE', pg_catalog.jsonb_build_array(v_lock OPERATOR(pg_catalog.->) 'TRUNCATE')
                         OPERATOR(pg_catalog.||) (v_compiled OPERATOR(pg_catalog.->) 'TRUNCATE'));
-        -- Run by the customers table's trigger (INSERT, UPDATE), as an
-        -- activities table's ON_CUSTOMERS: customers new (a row deleted and
-        -- inserted again, a TRUNCATE and a reload: their deals went with
-        -- them) or under a new key get the deals of their key mirrored, and
-        -- lose those of the key they had.  (@@keys@@: the statement's keys.)
-        SELECT c.sql INTO v_k2 FROM @extschema@._track_compile(v_cs.relid, 'key', v_cs.mapping OPERATOR(pg_catalog.->>) 'key', NULL) c;
-        v_rows := pg_catalog.format('(SELECT t.* FROM %s t WHERE (%s) %s ANY (ARRAY(@@keys@@)))',
-                                    v_app, v_exprs OPERATOR(pg_catalog.->) 'customer' OPERATOR(pg_catalog.->>) 'sql', v_eq);
-        v_keys := pg_catalog.format('SELECT (%1$s) FROM new_rows EXCEPT SELECT (%1$s) FROM old_rows', v_k2);
-        v_compiled := v_compiled OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('ON_CUSTOMERS', pg_catalog.jsonb_build_object(
-            'INSERT', ARRAY[pg_catalog.replace(pg_catalog.replace(v_upsert, '@@rows@@', v_rows), '@@keys@@',
-                                               pg_catalog.format('SELECT (%s) FROM new_rows', v_k2))],
-            'UPDATE', ARRAY[
-                pg_catalog.replace(pg_catalog.format($q$DELETE FROM @extschema@.deals d
- WHERE d.source OPERATOR(pg_catalog.=) %1$L::pg_catalog.regclass
-   AND d.customer_id OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT m.customer_id FROM %2$s m WHERE m.key %3$s ANY (ARRAY(@@keys@@))))
-   AND d.deal_key OPERATOR(pg_catalog.<>) ALL (ARRAY(SELECT a.k FROM (%4$s) a WHERE %5$s))$q$,
-                    v_name, v_cs.key_map, v_eq, pg_catalog.replace(v_sel, '@@rows@@', v_rows), v_ok), '@@keys@@', v_keys),
-                pg_catalog.replace(pg_catalog.replace(v_upsert, '@@rows@@', v_rows), '@@keys@@', v_keys)]));
     END IF;
 
     INSERT INTO @extschema@.sources (relid, role, mapping, key_type, compiled, signature)

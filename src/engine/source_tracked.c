@@ -14,7 +14,7 @@
  *		  its last folded one is folded again from all its events;
  *		- every other change runs the compiled statements of its operation
  *		  (of a customers table, then the ON_CUSTOMERS statements of the
- *		  activities and deals tables whose customers it holds).
+ *		  activities tables whose customers it holds).
  *
  * A change of an activities table, or of a deals table whose customers
  * are a tracked customers table's, first locks those customers' rows of
@@ -587,8 +587,7 @@ typedef struct SourceRow
 	ItemPointerData ctid;
 	Oid			relid;
 	bool		activities;
-	int32		customers;		/* an activities (or deals) table's customers
-								 * source (0: none) */
+	int32		customers;		/* an activities table's customers source (0: none) */
 	char	   *signature;
 	char	   *events;			/* compiled ->> EVENTS (NULL: none) */
 	ArrayType  *stmts[NOPS];	/* compiled -> op */
@@ -669,9 +668,7 @@ source_row(int32 source_id, TransactionId xmin, ItemPointer ctid)
 		initStringInfo(&sql);
 		appendStringInfoString(&sql,
 							   "SELECT s.relid::pg_catalog.oid, s.role OPERATOR(pg_catalog.=) 'activities', s.signature,"
-							   "       s.compiled OPERATOR(pg_catalog.->>) 'EVENTS',"
-							   "       COALESCE(s.compiled OPERATOR(pg_catalog.->>) 'customers',"
-							   "                s.compiled OPERATOR(pg_catalog.->>) 'deal_customers')");
+							   "       s.compiled OPERATOR(pg_catalog.->>) 'EVENTS', s.compiled OPERATOR(pg_catalog.->>) 'customers'");
 		for (int on = 0; on < 2; on++)
 			for (int i = 0; i < NOPS; i++)
 				appendStringInfo(&sql, ", ARRAY(SELECT pg_catalog.jsonb_array_elements_text(s.compiled%s OPERATOR(pg_catalog.->) '%s'))",
@@ -758,10 +755,9 @@ source_cmp(const void *a, const void *b)
 /*
  * The versions (xmin, ctid) of the rows of prio.sources that a statement
  * trigger of source_id needs: its own and, of a customers table, every
- * activities (0.5: and deals) table's; read as the query "SELECT source_id,
- * xmin, ctid, role IN ('activities', 'deals') FROM prio.sources WHERE
- * source_id = $1 OR role IN ('activities', 'deals')" would read them under
- * the statement's snapshot, without
+ * activities table's; read as the query "SELECT source_id, xmin, ctid,
+ * role = 'activities' FROM prio.sources WHERE source_id = $1 OR role =
+ * 'activities'" would read them under the statement's snapshot, without
  * one: its executor start-up was most of what the read cost, on every
  * statement of a tracked table.  An activities table's own row is found
  * through the primary key (a scan of the table would ask the kernel for
@@ -793,11 +789,8 @@ add_version(TupleTableSlot *slot, AttrNumber att_id, AttrNumber att_role, int32 
 	{
 		text	   *t = DatumGetTextPP(role);
 
-		/* (0.5) a deals table's customers follow it too (ON_CUSTOMERS) */
-		activities = (VARSIZE_ANY_EXHDR(t) == strlen("activities") &&
-					  memcmp(VARDATA_ANY(t), "activities", strlen("activities")) == 0) ||
-			(VARSIZE_ANY_EXHDR(t) == strlen("deals") &&
-			 memcmp(VARDATA_ANY(t), "deals", strlen("deals")) == 0);
+		activities = VARSIZE_ANY_EXHDR(t) == strlen("activities") &&
+			memcmp(VARDATA_ANY(t), "activities", strlen("activities")) == 0;
 	}
 	if (DatumGetInt32(id) != source_id && !activities)
 		return false;
@@ -837,10 +830,7 @@ read_versions(int32 source_id, int *n)
 		(void) add_version(slot, att_id, att_role, source_id, &v, n, &max);
 	index_endscan(iscan);
 
-	/*
-	 * a customers table: the activities and deals tables', whose customers it
-	 * may hold
-	 */
+	/* a customers table: the activities tables', whose customers it may hold */
 	if (*n == 1 && !v[0].activities)
 	{
 		TableScanDesc scan = table_beginscan(rel, snapshot, 0, NULL);
@@ -865,8 +855,8 @@ read_versions(int32 source_id, int *n)
 
 /*
  * The trigger's source (NULL: none prio knows, or one copied onto another
- * table) and, of a customers table, the activities (0.5: and deals) tables
- * whose customers it holds, in source_id order (*nattached of them).
+ * table) and, of a customers table, the activities tables whose customers
+ * it holds, in source_id order (*nattached of them).
  */
 static SourceRow *
 read_sources(int32 source_id, Oid relid, SourceRow ***attached, int *nattached)
@@ -1478,8 +1468,7 @@ apply(TriggerData *td, SourceRow *src, SourceRow **attached, int nattached, Comm
 	 * A customers table whose activities are tracked: its customers new, or
 	 * under a new key, are folded with the activities of their key (those
 	 * statements name the activities table's columns: only while they are
-	 * what track() checked); (0.5) whose deals are tracked: they get the
-	 * deals of their key mirrored.
+	 * what track() checked).
 	 */
 	for (int i = 0; i < nattached; i++)
 	{

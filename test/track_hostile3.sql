@@ -45,12 +45,19 @@
 --      database's collation made a row the deal of two customers ('ACME'
 --      and 'acme').  Under the
 --      hint's COLLATE it is tracked and both tables' writes reach prio.
+--   D7 a text deal key under a case-insensitive collation respelt by an
+--      UPDATE ('Deal-A' to 'DEAL-A') stays one deal: the key compared as
+--      text under its own collation kept the old mirror beside the new
+--      one (pipeline counted twice), and recompute() kept both.
+--   D8 a float8 deal key reads the same whatever the session running
+--      track() or recompute() set (extra_float_digits 0 made 0.1 + 0.2 a
+--      second deal, '0.3' beside the triggers' '0.30000000000000004').
 -- (A fix that made deals follow their customers deleted and inserted again,
 -- as activities do, was withdrawn after review: a deal row prio cannot hold
 -- then stopped the customers table's own sync, and it brought a deadlock.)
 -- Runs inside one transaction and rolls back.
 BEGIN;
-SELECT plan(37);
+SELECT plan(41);
 SET LOCAL client_min_messages = warning;
 
 CREATE SCHEMA th3;
@@ -194,6 +201,31 @@ SELECT results_eq($$SELECT d.deal_key, c.customer_key FROM prio.deals d JOIN pri
 SELECT is((SELECT count(last_error) FROM prio.tracked WHERE source IN ('th3.acc6'::regclass, 'th3.opp6'::regclass)), 0::bigint,
           'D6 under that COLLATE no tracked table notes an error');
 SELECT is(prio.recompute(), 0, 'D6 the live state equals recompute()');
+
+-- D7 ----------------------------------------------------------------------
+CREATE TABLE th3.acc7 (id int PRIMARY KEY);
+INSERT INTO th3.acc7 VALUES (1);
+SELECT prio.track('th3.acc7', 'customers', '{"key": "id", "view": false}');
+CREATE TABLE th3.opp7 (code text COLLATE th3.ci PRIMARY KEY, acc int, st text, val numeric);
+INSERT INTO th3.opp7 VALUES ('Deal-A', 1, 'quote', 100);
+SELECT prio.track('th3.opp7', 'deals', '{"key": "code", "customer": "acc", "stage": "st", "amount": "val", "customers": "th3.acc7"}');
+UPDATE th3.opp7 SET code = 'DEAL-A';
+SELECT is((SELECT string_agg(deal_key, ' ') FROM prio.deals WHERE source = 'th3.opp7'::regclass),
+          'DEAL-A', 'D7 a case-insensitive deal key respelt by an UPDATE stays one deal, under its new spelling');
+SELECT is(prio.recompute(), 0, 'D7 ... and recompute() agrees');
+
+-- D8 ----------------------------------------------------------------------
+CREATE TABLE th3.opp8 (k float8 PRIMARY KEY, acc int, st text, val numeric);
+INSERT INTO th3.opp8 VALUES (0.1::float8 + 0.2::float8, 1, 'quote', 100);
+SET LOCAL extra_float_digits = 0;
+SELECT prio.track('th3.opp8', 'deals', '{"key": "k", "customer": "acc", "stage": "st", "amount": "val", "customers": "th3.acc7"}');
+SELECT prio.recompute();
+UPDATE th3.opp8 SET val = 200;
+RESET extra_float_digits;
+SELECT is((SELECT count(*) FROM prio.deals WHERE source = 'th3.opp8'::regclass), 1::bigint,
+          'D8 a float8 deal key tracked and recomputed under extra_float_digits 0 is one deal, as the triggers read it');
+SELECT is((SELECT amount FROM prio.deals WHERE source = 'th3.opp8'::regclass), 200::numeric,
+          'D8 ... and the application''s UPDATE reaches it');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -491,6 +491,8 @@ SET search_path = pg_catalog, pg_temp
 SET standard_conforming_strings = on
 SET TimeZone = 'UTC'
 SET DateStyle = 'ISO, YMD'
+SET IntervalStyle = 'postgres'
+SET extra_float_digits = 3
 SET bytea_output = 'hex'
 AS $$
 DECLARE
@@ -715,7 +717,7 @@ BEGIN
     -- or a stage is no deal (its mirror goes); a stage not in
     -- prio.deal_stages, a negative amount, ... fail the statement's sync
     -- (the application's write goes through: WARNING, last_error).
-    v_sel := pg_catalog.format($q$SELECT (%1$s)::pg_catalog.text AS k, %2$s AS customer_id,
+    v_sel := pg_catalog.format($q$SELECT ((%1$s)::pg_catalog.text COLLATE pg_catalog."default") AS k, %2$s AS customer_id,
        %3$s AS owner, (%4$s) AS stage, %5$s AS amount, %6$s AS expected_close,
        %7$s AS created_at, %8$s AS closed_at
   FROM @@rows@@ t$q$,
@@ -837,6 +839,8 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 SET TimeZone = 'UTC'
 SET DateStyle = 'ISO, YMD'
+SET IntervalStyle = 'postgres'
+SET extra_float_digits = 3
 SET bytea_output = 'hex'
 AS $$
 DECLARE

@@ -59,9 +59,13 @@
 --      nothing: writes still reach prio (they stopped it: "the name or the
 --      columns ... changed since prio.track()", and its customers froze);
 --      renaming a mapped column still stops it.
+--   H11 keys shifted (A to B, B to C, C to D) in one UPDATE of a
+--      customers table: each customer folds the events of its new key, as
+--      recompute() does (only the customers of keys new to the statement
+--      were folded again: recompute() fixed 2).
 -- Runs inside one transaction and rolls back.
 BEGIN;
-SELECT plan(58);
+SELECT plan(60);
 SET LOCAL client_min_messages = warning;
 
 CREATE SCHEMA th2;
@@ -321,6 +325,22 @@ INSERT INTO th2.ev10 (acc, type, happened_at, amount_paid) VALUES (1, 'purchase'
 SELECT isnt((SELECT last_error FROM prio.tracked WHERE source = 'th2.ev10'::regclass), NULL,
             'H10 renaming a mapped column still stops the table (last_error)');
 SELECT lives_ok($$SELECT prio.untrack('th2.ev10')$$, 'H10 untrack() of the table');
+
+-- H11 ---------------------------------------------------------------------
+CREATE TABLE th2.acc11 (id text PRIMARY KEY, name text);
+INSERT INTO th2.acc11 VALUES ('C', 'c'), ('B', 'b'), ('A', 'a');
+SELECT prio.track('th2.acc11', 'customers', '{"key": "id", "name": "name", "view": false}');
+CREATE TABLE th2.ev11 (acc text, type text, happened_at timestamptz, value numeric);
+CREATE INDEX ON th2.ev11 (acc);
+INSERT INTO th2.ev11 VALUES ('A', 'purchase', now() - interval '3 days', 1), ('B', 'purchase', now() - interval '2 days', 20),
+                            ('B', 'purchase', now() - interval '2 days', 20), ('C', 'call', now() - interval '1 day', NULL);
+SELECT prio.track('th2.ev11', 'activities',
+                  '{"customer": "acc", "customers": "th2.acc11", "kind": "type", "at": "happened_at", "amount": "value"}');
+UPDATE th2.acc11 SET id = CASE id WHEN 'A' THEN 'B' WHEN 'B' THEN 'C' WHEN 'C' THEN 'D' END;
+SELECT is((SELECT string_agg(c.customer_key || ':' || s.frequency || '/' || s.monetary, ' ' ORDER BY c.customer_key)
+             FROM prio.customers c JOIN prio.customer_state s USING (customer_id) WHERE c.source = 'th2.acc11'::regclass),
+          'B:2/40 C:0/0 D:0/0', 'H11 keys shifted in one UPDATE (A to B, B to C, C to D): each customer folds the events of its new key');
+SELECT is(prio.recompute(), 0, 'H11 ... which is what recompute() gives');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -529,9 +529,15 @@ BEGIN
                 $q$SELECT @extschema@.rebuild(ARRAY(SELECT m.customer_id FROM (SELECT (%1$s) AS k FROM new_rows) s JOIN %2$s m ON m.key %3$s s.k WHERE %4$s ORDER BY 1), 'customer', true)$q$,
                 v_k, v_cs.key_map, v_eq, v_has)],
             -- (under a new key every customer: the rows of its old key are
-            -- its no more, whether or not rows have the new one)
+            -- its no more, whether or not rows have the new one; each row's
+            -- old and new key compared, as the key map's rename step pairs
+            -- them, so keys shifted or swapped in one statement count too)
             'UPDATE', ARRAY[pg_catalog.format(
-                $q$SELECT @extschema@.rebuild(ARRAY(SELECT m.customer_id FROM (SELECT (%1$s) AS k FROM new_rows EXCEPT SELECT (%1$s) FROM old_rows) s JOIN %2$s m ON m.key %3$s s.k ORDER BY 1), 'customer', true)$q$,
+                $q$SELECT @extschema@.rebuild(ARRAY(SELECT DISTINCT m.customer_id FROM
+  (SELECT nw.k FROM (SELECT (%1$s) AS k, pg_catalog.row_number() OVER () AS n FROM new_rows) nw
+     JOIN (SELECT (%1$s) AS k, pg_catalog.row_number() OVER () AS n FROM old_rows) o ON o.n OPERATOR(pg_catalog.=) nw.n
+    WHERE nw.k IS NOT NULL AND (o.k IS NULL OR NOT (o.k %3$s nw.k))) s
+  JOIN %2$s m ON m.key %3$s s.k ORDER BY 1), 'customer', true)$q$,
                 v_k, v_cs.key_map, v_eq)]));
         -- TRUNCATE (and untrack(): LOCK_ALL) refolds every customer of the
         -- customers table: all their rows of it locked first

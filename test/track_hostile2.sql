@@ -63,9 +63,19 @@
 --      customers table: each customer folds the events of its new key, as
 --      recompute() does (only the customers of keys new to the statement
 --      were folded again: recompute() fixed 2).
+--   H12 lc_time, lc_monetary and lc_numeric are pinned (C) for the
+--      compiled SQL, as TimeZone and the output styles are: a mapping with
+--      to_char(d, 'TMMonth') or a money column's text gave the writer's
+--      session's month names and currency (Chinese in a zh_CN session), and
+--      recompute() another text.
+--   H13 a write to an activities table whose customers table was renamed
+--      or dropped says so (WARNING and last_error: "its customers table
+--      (name, or number and dropped) changed since prio.track()"); it said
+--      'relation "<old name>" does not exist'.  A dropped table's hints give
+--      the prio.untrack(<number>) to run.
 -- Runs inside one transaction and rolls back.
 BEGIN;
-SELECT plan(60);
+SELECT plan(67);
 SET LOCAL client_min_messages = warning;
 
 CREATE SCHEMA th2;
@@ -341,6 +351,64 @@ SELECT is((SELECT string_agg(c.customer_key || ':' || s.frequency || '/' || s.mo
              FROM prio.customers c JOIN prio.customer_state s USING (customer_id) WHERE c.source = 'th2.acc11'::regclass),
           'B:2/40 C:0/0 D:0/0', 'H11 keys shifted in one UPDATE (A to B, B to C, C to D): each customer folds the events of its new key');
 SELECT is(prio.recompute(), 0, 'H11 ... which is what recompute() gives');
+
+-- H12 ---------------------------------------------------------------------
+CREATE FUNCTION pg_temp.has_locale(l text) RETURNS boolean LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM set_config('lc_time', l, true);
+    RAISE EXCEPTION USING ERRCODE = 'P0001';
+EXCEPTION
+    WHEN raise_exception THEN RETURN true;
+    WHEN OTHERS THEN RETURN false;
+END
+$$;
+CREATE TABLE th2.acc12 (id int PRIMARY KEY, d date, m money);
+INSERT INTO th2.acc12 VALUES (1, '2026-03-05', 1234.5);
+SELECT prio.track('th2.acc12', 'customers', $${"key": "id", "name": "to_char(d, 'TMMonth') || ' ' || m::text", "view": false}$$);
+CREATE FUNCTION pg_temp.h12() RETURNS SETOF text LANGUAGE plpgsql AS $$
+BEGIN
+    IF NOT pg_temp.has_locale('zh_CN.UTF-8') THEN
+        RETURN NEXT skip('H12 needs the zh_CN.UTF-8 locale (tools/deps.sh generates it, as root)', 3);
+        RETURN;
+    END IF;
+    PERFORM set_config('lc_time', 'zh_CN.UTF-8', true), set_config('lc_monetary', 'zh_CN.UTF-8', true);
+    INSERT INTO th2.acc12 VALUES (2, '2026-03-05', 1234.5);
+    RETURN NEXT isnt(to_char(date '2026-03-05', 'TMMonth') || ' ' || 1234.5::money::text, 'March $1,234.50',
+                     'H12 the writer''s session names months and money in Chinese');
+    PERFORM set_config('lc_time', 'C', true), set_config('lc_monetary', 'C', true);
+    RETURN NEXT is((SELECT string_agg(name, ', ' ORDER BY customer_key) FROM prio.customers WHERE source = 'th2.acc12'::regclass),
+                   'March $1,234.50, March $1,234.50',
+                   'H12 a mapping with to_char(TM) and money gives the C locale''s text whatever the writer''s lc_time and lc_monetary');
+    RETURN NEXT is(prio.recompute(), 0, 'H12 ... which is what recompute() gives');
+END
+$$;
+SELECT * FROM pg_temp.h12();
+
+-- H13 ---------------------------------------------------------------------
+CREATE TABLE th2.acc13 (id int PRIMARY KEY);
+INSERT INTO th2.acc13 VALUES (1);
+CREATE TABLE th2.ev13 (acc int, kind text, at timestamptz, amount numeric);
+INSERT INTO th2.ev13 VALUES (1, 'purchase', now() - interval '1 day', 10);
+SELECT prio.track('th2.acc13', 'customers', '{"key": "id", "view": false}');
+SELECT prio.track('th2.ev13', 'activities', '{"customers": "th2.acc13", "customer": "acc", "kind": "kind", "at": "at", "amount": "amount"}');
+ALTER TABLE th2.acc13 RENAME TO acc13_renamed;
+CREATE FUNCTION pg_temp.h13_warning(sql text) RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+    SET LOCAL client_min_messages = error;
+    EXECUTE sql;
+    RETURN (SELECT last_error FROM prio.tracked WHERE source = 'th2.ev13'::regclass);
+END
+$$;
+SELECT is(pg_temp.h13_warning('UPDATE th2.ev13 SET amount = 5'),
+          'its customers table (th2.acc13_renamed) changed since prio.track()',
+          'H13 an UPDATE of activities whose customers table was renamed says so (not "relation th2.acc13 does not exist")');
+SELECT is((SELECT amount FROM th2.ev13), 5::numeric, 'H13 ... and goes through');
+DROP TABLE th2.acc13_renamed;
+SELECT is(pg_temp.h13_warning('DELETE FROM th2.ev13'),
+          format('its customers table (%s, dropped) changed since prio.track()',
+                 (SELECT relid::oid FROM prio.sources WHERE relid::oid NOT IN (SELECT oid FROM pg_class) AND role = 'customers')),
+          'H13 a DELETE of activities whose customers table was dropped says so, with its number');
+SELECT is((SELECT count(*) FROM th2.ev13), 0::bigint, 'H13 ... and goes through');
 
 SELECT * FROM finish();
 ROLLBACK;

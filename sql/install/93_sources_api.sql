@@ -133,6 +133,9 @@ SET DateStyle = 'ISO, YMD'
 SET IntervalStyle = 'postgres'
 SET extra_float_digits = 3
 SET bytea_output = 'hex'
+SET lc_monetary = 'C'
+SET lc_numeric = 'C'
+SET lc_time = 'C'
 AS $$
 DECLARE
     v_cls record;

@@ -742,7 +742,9 @@ leave_changed(RefoldSet *rs)
 					 ? errmsg("tracked table %u was dropped without prio.untrack()", relids[t])
 					 : errmsg("the name or the columns of %s changed since prio.track()",
 							  DatumGetCString(DirectFunctionCall1(regclassout, ObjectIdGetDatum(relids[t])))),
-					 errhint("prio.untrack() and prio.track() the table again to check the mapping against its columns now.")));
+					 get_rel_name(relids[t]) == NULL
+					 ? errhint("prio's owner untracks a dropped table by its number: SELECT prio.untrack(%u);", relids[t])
+					 : errhint("prio.untrack() and prio.track() the table again to check the mapping against its columns now.")));
 		left = palloc(sizeof(int64) * nleft);
 		for (uint64 i = 0; i < nleft; i++)
 		{

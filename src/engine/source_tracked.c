@@ -525,6 +525,37 @@ insert_events(TriggerData *td, Oid relid, const char *events, CommandId since)
 
 /* ---------------------------------------------------------------- the trigger */
 
+/*
+ * The customers table of an activities table, as it is now, when it was
+ * renamed, moved, dropped or changed since prio.track() (NULL when not):
+ * the activities table's statements name it as it was, and fail then with
+ * an error that names the old table.
+ */
+static char *
+customers_changed(int32 customers)
+{
+	Oid			types[1] = {INT4OID};
+	Datum		args[1] = {Int32GetDatum(customers)};
+	char	   *changed = NULL;
+
+	if (SPI_execute_with_args("SELECT s.relid::pg_catalog.oid, s.signature FROM " PRIO_SCHEMA ".sources s"
+							  " WHERE s.source_id OPERATOR(pg_catalog.=) $1",
+							  1, types, args, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not read tracked source %d", customers);
+	if (SPI_processed == 1)
+	{
+		bool		isnull;
+		Oid			relid = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+		char	   *signature = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
+
+		if (get_rel_name(relid) == NULL)
+			changed = psprintf("%u, dropped", relid);
+		else if (signature == NULL || !signature_ok(customers, relid, signature))
+			changed = DatumGetCString(DirectFunctionCall1(regclassout, ObjectIdGetDatum(relid)));
+	}
+	return changed;
+}
+
 /* the error kept, unless writing it would make the writer wait or fail */
 static void
 note_error(int32 source_id, const char *message)
@@ -1568,13 +1599,31 @@ source_changed(TriggerData *td, int32 source_id)
 	if (edata != NULL)
 	{
 		char	   *name = DatumGetCString(DirectFunctionCall1(regclassout, ObjectIdGetDatum(relid)));
+		char	   *customers = NULL;
 
-		note_error(source_id, edata->message);
-		ereport(WARNING,
-				(errmsg("prio: this %s of %s did not reach prio: %s", op, name, edata->message),
-				 errdetail("SQLSTATE %s; the write itself went through.",
-						   unpack_sql_state(edata->sqlerrcode)),
-				 errhint("See prio.tracked.last_error; fix the row or the mapping (prio.untrack() and prio.track()), then prio.recompute() resynchronises.")));
+		/* a customers table renamed: say so, not that the old name is gone */
+		if (src->customers != 0 &&
+			(edata->sqlerrcode == ERRCODE_UNDEFINED_TABLE || edata->sqlerrcode == ERRCODE_UNDEFINED_COLUMN))
+			customers = customers_changed(src->customers);
+		if (customers != NULL)
+		{
+			char	   *msg = psprintf("its customers table (%s) changed since prio.track()", customers);
+
+			note_error(source_id, msg);
+			ereport(WARNING,
+					(errmsg("prio: this %s of %s did not reach prio: %s", op, name, msg),
+					 errdetail("The write itself went through."),
+					 errhint("prio.untrack() and prio.track() the customers table and its activities tables again, then prio.recompute() resynchronises.")));
+		}
+		else
+		{
+			note_error(source_id, edata->message);
+			ereport(WARNING,
+					(errmsg("prio: this %s of %s did not reach prio: %s", op, name, edata->message),
+					 errdetail("SQLSTATE %s; the write itself went through.",
+							   unpack_sql_state(edata->sqlerrcode)),
+					 errhint("See prio.tracked.last_error; fix the row or the mapping (prio.untrack() and prio.track()), then prio.recompute() resynchronises.")));
+		}
 		FreeErrorData(edata);
 	}
 	SPI_finish();

@@ -700,7 +700,9 @@ PrioTrackedUnreadable(int32 source_id, Oid relid, ErrorData *edata, const char *
 					DatumGetCString(DirectFunctionCall1(regclassout, ObjectIdGetDatum(relid))),
 					edata->message),
 			 errdetail("SQLSTATE %s; %s.", unpack_sql_state(edata->sqlerrcode), left),
-			 errhint("See prio.tracked.last_error; fix the row or the mapping (prio.untrack() and prio.track()), then prio.recompute() resynchronises.")));
+			 get_rel_name(relid) == NULL
+			 ? errhint("prio's owner untracks a dropped table by its number: SELECT prio.untrack(%u);", relid)
+			 : errhint("See prio.tracked.last_error; fix the row or the mapping (prio.untrack() and prio.track()), then prio.recompute() resynchronises.")));
 	if (SPI_execute_with_args("SELECT " PRIO_SCHEMA "._track_note_error($1, $2)",
 							  2, types, args, NULL, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not note the error of tracked table %u", relid);

@@ -530,8 +530,9 @@ PrioTrackedEvents(const char *filter)
  * that refolds has set (with standard_conforming_strings off a backslash in
  * a mapping's string constant would end it early and let the rest become
  * SQL; with array_nulls off '{a,NULL}' would hold the string "NULL").  It
- * is evaluated with one time zone and one output style for dates, intervals
- * and floats, so that a mapping such as "d::timestamptz" or "n::text" gives
+ * is evaluated with one time zone, one output style for dates, intervals,
+ * floats and bytea, and the C locale for money, numbers and month and day
+ * names (to_char's TM, L, D, G), so that a mapping such as "d::timestamptz" or "n::text" gives
  * the same event in every session (live state equals recompute() whatever
  * the writers' TimeZone).  And it reads every row, or fails when a policy
  * would hide some from prio's owner (never a silently partial fold).  As
@@ -551,6 +552,9 @@ static const char *const tracked_settings[][2] = {
 	{"row_security", "off"},
 	{"jit", "off"},
 	{"bytea_output", "hex"},
+	{"lc_monetary", "C"},
+	{"lc_numeric", "C"},
+	{"lc_time", "C"},
 };
 
 int

@@ -8,7 +8,7 @@
 -- The file starts from an empty engine (inside its own transaction) so that
 -- global counts (recompute, refresh) only see its own customers.
 BEGIN;
-SELECT plan(95);
+SELECT plan(98);
 
 -- pg_restore of a changed settings row: CREATE EXTENSION seeds the built-in
 -- row, then the dumped row is INSERTed and must replace it (config_row_guard).
@@ -258,6 +258,26 @@ SELECT throws_ok($$SELECT prio.refresh(NULL)$$, '22004', NULL, 'bad input: refre
 SELECT throws_ok($$SELECT prio.refresh('infinity')$$, '22023', NULL, 'bad input: refresh(infinity)');
 SELECT throws_ok($$SELECT prio.refresh('-infinity')$$, '22023', NULL, 'bad input: refresh(-infinity)');
 SELECT is(pg_temp.rebuild_check(), 'facts fixed 0, rows changed 0', 'after the refused inputs the state still equals a full rebuild');
+
+-- Configuration rows added re-tier once a statement, not once a row: the
+-- guard's UPDATE in place of a built-in row ran for every inserted row, and
+-- an UPDATE of no row still fires the table's statement triggers.
+SET LOCAL track_functions = 'all';
+CREATE FUNCTION pg_temp.rebuilds() RETURNS bigint LANGUAGE sql AS $$
+    SELECT coalesce(sum(calls), 0)::bigint FROM pg_stat_xact_user_functions
+     WHERE funcid = 'prio.rebuild(bigint[],text,boolean)'::regprocedure
+$$;
+CREATE TEMP TABLE rebuilds0 AS SELECT pg_temp.rebuilds() AS n;
+INSERT INTO prio.activity_kinds (kind, direction, stage, is_purchase, intent_weight)
+VALUES ('live_kind_1', 'inbound', 'engaged', false, 1), ('live_kind_2', 'outbound', NULL, false, 0.5);
+SELECT is(pg_temp.rebuilds() - (SELECT n FROM rebuilds0), 0::bigint,
+          'activity kinds added (no tracked table) re-tier no one: no activity can have them yet');
+UPDATE rebuilds0 SET n = pg_temp.rebuilds();
+INSERT INTO prio.deal_stages (stage, position, lifecycle)
+VALUES ('live_stage_1', 21, 'engaged'), ('live_stage_2', 22, 'engaged'), ('live_stage_3', 23, 'engaged');
+SELECT is(pg_temp.rebuilds() - (SELECT n FROM rebuilds0), 1::bigint,
+          'three deal stages added in one INSERT re-tier everyone once, not four times');
+SELECT is(pg_temp.rebuild_check(), 'facts fixed 0, rows changed 0', 'after the configuration rows added the state still equals a full rebuild');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -1,7 +1,8 @@
 ------------------------------------------------------------------------
--- Removed configuration rows stay removed across a dump and restore: the
--- trigger functions that keep the keys of removed built-in rows in
--- prio.removed_config (10_config_tables.sql) and apply them on restore.
+-- The trigger functions of configuration rows.  Removed rows stay removed
+-- across a dump and restore: the functions that keep the keys of removed
+-- built-in rows in prio.removed_config (10_config_tables.sql) and apply them
+-- on restore.  An added or changed row is no longer built-in: the guard.
 -- Their own part, so the update to 0.5 creates them from here too.
 ------------------------------------------------------------------------
 
@@ -97,3 +98,45 @@ END
 $$;
 COMMENT ON FUNCTION @extschema@.removed_config_load() IS
 'Row trigger on prio.removed_config: a loaded key (a restore) removes the built-in row with that key that CREATE EXTENSION seeded.';
+
+CREATE FUNCTION @extschema@.config_row_guard()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_cols text;
+    v_n bigint;
+    v_builtin boolean;
+BEGIN
+    -- TG_ARGV[0] is the key column.  An inserted row with the key of an
+    -- unchanged built-in row takes its place in an UPDATE (as a restore does;
+    -- rows in use, such as referenced activity kinds, stay where they are).
+    -- Only then: an UPDATE that changes no row still fires the table's
+    -- statement triggers, which re-tier everyone.
+    IF TG_OP OPERATOR(pg_catalog.=) 'INSERT' THEN
+        EXECUTE pg_catalog.format('SELECT EXISTS (SELECT FROM %s t WHERE t.builtin AND t.%I OPERATOR(pg_catalog.=) ($1).%I)',
+                                  TG_RELID::pg_catalog.regclass, TG_ARGV[0], TG_ARGV[0])
+        INTO v_builtin USING NEW;
+    END IF;
+    IF v_builtin THEN
+        SELECT pg_catalog.string_agg(pg_catalog.quote_ident(a.attname), ', ' ORDER BY a.attnum)
+          INTO v_cols
+          FROM pg_catalog.pg_attribute a
+         WHERE a.attrelid OPERATOR(pg_catalog.=) TG_RELID
+           AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped;
+        EXECUTE pg_catalog.format(
+            'UPDATE %s t SET (%s) = ROW(($1).*) WHERE t.builtin AND t.%I OPERATOR(pg_catalog.=) ($1).%I',
+            TG_RELID::pg_catalog.regclass, v_cols, TG_ARGV[0], TG_ARGV[0])
+        USING NEW;
+        GET DIAGNOSTICS v_n = ROW_COUNT;
+        IF v_n OPERATOR(pg_catalog.>) 0 THEN
+            RETURN NULL;
+        END IF;
+    END IF;
+    NEW.builtin := false;
+    RETURN NEW;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.config_row_guard() IS
+'Row trigger on prio configuration tables: a changed or added row is no longer built-in (so pg_dump keeps it), and an inserted row with the key of an unchanged built-in row updates that row instead.';

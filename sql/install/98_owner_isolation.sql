@@ -22,10 +22,10 @@ LANGUAGE sql STABLE PARALLEL SAFE
 BEGIN ATOMIC
     SELECT EXISTS (SELECT 1 FROM @extschema@.managers m
                     WHERE pg_catalog.pg_has_role(CURRENT_USER,
-                              pg_catalog.to_regrole(pg_catalog.quote_ident(m.role_name)), 'MEMBER'));
+                              pg_catalog.to_regrole(pg_catalog.quote_ident(m.role_name)), 'USAGE'));
 END;
 COMMENT ON FUNCTION @extschema@.sees_all_customers() IS
-'Whether the current user is (a member of) a role in prio.managers, who see every customer under owner isolation.';
+'Whether the current user is a role in prio.managers or has its privileges (a member through INHERIT memberships only, as for GRANTs: a NOINHERIT member sees every customer after SET ROLE), who see every customer under owner isolation.';
 
 -- The one view that is not security_invoker, on purpose: it is the gate to
 -- the summed counts of every outcome, which prio.win_model() (run as the

@@ -10,8 +10,8 @@ CREATE TABLE @extschema@.managers (
     role_name name PRIMARY KEY CHECK (role_name OPERATOR(pg_catalog.<>) '')
 );
 COMMENT ON TABLE @extschema@.managers IS
-'Roles that see every customer while owner isolation is on (members of these roles too); maintained by prio.grant_manager() and prio.revoke_manager().';
-COMMENT ON COLUMN @extschema@.managers.role_name IS 'A role name (a row naming a dropped role grants nothing).';
+'Roles that see every customer while owner isolation is on (and the roles that have their privileges: members through INHERIT memberships; a NOINHERIT member after SET ROLE); maintained by prio.grant_manager() and prio.revoke_manager().';
+COMMENT ON COLUMN @extschema@.managers.role_name IS 'A role name.  A row naming a dropped role grants nothing, until a role of that name is created again: delete it (prio.revoke_manager() takes only an existing role).';
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.managers', '');
 -- the policies read it as the querying user
 GRANT SELECT ON @extschema@.managers TO PUBLIC;

@@ -5,6 +5,7 @@
 -- function is a dependency of the customers' owner_isolation policy and of
 -- prio.win_counts_shared: both are dropped and created again as
 -- sql/install/98_owner_isolation.sql has them, with their privileges.
+-- prio.managers' comments say so, and what a row of a dropped role does.
 DO $$
 DECLARE
     v_fn_acl aclitem[];
@@ -58,3 +59,7 @@ CREATE POLICY owner_isolation ON @extschema@.customers
            OR (SELECT @extschema@.sees_all_customers()));
 COMMENT ON POLICY owner_isolation ON @extschema@.customers IS
 'A rep (role named in owner or backup_owner) sees and writes their own customers; managers all.';
+
+COMMENT ON COLUMN @extschema@.managers.role_name IS 'A role name.  A row naming a dropped role grants nothing, until a role of that name is created again: delete it (prio.revoke_manager() takes only an existing role).';
+COMMENT ON TABLE @extschema@.managers IS
+'Roles that see every customer while owner isolation is on (and the roles that have their privileges: members through INHERIT memberships; a NOINHERIT member after SET ROLE); maintained by prio.grant_manager() and prio.revoke_manager().';

@@ -11,6 +11,12 @@ BEGIN
     IF role IS NULL THEN
         RAISE EXCEPTION 'role must not be NULL' USING ERRCODE = '22004';
     END IF;
+    -- '-' (0) and the oid of a dropped role are regroles too: GRANT ... TO -
+    -- would fail as a syntax error
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles r WHERE r.oid OPERATOR(pg_catalog.=) role) THEN
+        RAISE EXCEPTION 'role % does not exist', role::pg_catalog.oid USING ERRCODE = '42704',
+            HINT = 'Name an existing role: prio.grant_reader(''rep_name'').';
+    END IF;
     EXECUTE pg_catalog.format('GRANT USAGE ON SCHEMA @extschema@ TO %s', role);
     -- the views are security_invoker: readers need their base tables too
     EXECUTE pg_catalog.format(

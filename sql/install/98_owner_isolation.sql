@@ -10,8 +10,8 @@ CREATE TABLE @extschema@.managers (
     role_name name PRIMARY KEY CHECK (role_name OPERATOR(pg_catalog.<>) '')
 );
 COMMENT ON TABLE @extschema@.managers IS
-'Roles that see every customer while owner isolation is on (members of these roles too); maintained by prio.grant_manager() and prio.revoke_manager().';
-COMMENT ON COLUMN @extschema@.managers.role_name IS 'A role name (a row naming a dropped role grants nothing).';
+'Roles that see every customer while owner isolation is on (and the roles that have their privileges: members through INHERIT memberships; a NOINHERIT member after SET ROLE); maintained by prio.grant_manager() and prio.revoke_manager().';
+COMMENT ON COLUMN @extschema@.managers.role_name IS 'A role name.  A row naming a dropped role grants nothing, until a role of that name is created again: delete it (prio.revoke_manager() takes only an existing role).';
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.managers', '');
 -- the policies read it as the querying user
 GRANT SELECT ON @extschema@.managers TO PUBLIC;
@@ -22,10 +22,10 @@ LANGUAGE sql STABLE PARALLEL SAFE
 BEGIN ATOMIC
     SELECT EXISTS (SELECT 1 FROM @extschema@.managers m
                     WHERE pg_catalog.pg_has_role(CURRENT_USER,
-                              pg_catalog.to_regrole(pg_catalog.quote_ident(m.role_name)), 'MEMBER'));
+                              pg_catalog.to_regrole(pg_catalog.quote_ident(m.role_name)), 'USAGE'));
 END;
 COMMENT ON FUNCTION @extschema@.sees_all_customers() IS
-'Whether the current user is (a member of) a role in prio.managers, who see every customer under owner isolation.';
+'Whether the current user is a role in prio.managers or has its privileges (a member through INHERIT memberships only, as for GRANTs: a NOINHERIT member sees every customer after SET ROLE), who see every customer under owner isolation.';
 
 -- The one view that is not security_invoker, on purpose: it is the gate to
 -- the summed counts of every outcome, which prio.win_model() (run as the

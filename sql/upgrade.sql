@@ -229,7 +229,14 @@ REVOKE SELECT ON prio.followup_upgrade_accounts FROM PUBLIC;
 GRANT SELECT ON prio.followup_upgrade_accounts TO prio_upgrade_bi;
 GRANT SELECT ON prio.followup TO prio_upgrade_bi;
 GRANT SELECT (customer_id, tier) ON prio.followup TO PUBLIC;
+-- (a writer of 0.4 keeps writing customers, but no longer their source and
+-- customer_key, which only prio.track() sets)
+SELECT prio.grant_writer('prio_upgrade_bi');
 ALTER EXTENSION prio UPDATE TO '0.5';
+SELECT has_column_privilege('prio_upgrade_bi', 'prio.customers', 'name', 'UPDATE') AS writer_updates_name,
+       has_column_privilege('prio_upgrade_bi', 'prio.customers', 'owner', 'INSERT') AS writer_inserts_owner,
+       has_column_privilege('prio_upgrade_bi', 'prio.customers', 'source', 'UPDATE') AS writer_updates_source,
+       has_column_privilege('prio_upgrade_bi', 'prio.customers', 'customer_key', 'INSERT') AS writer_inserts_key;
 SELECT a.id, f.name, f.owner
   FROM upgrade_accounts a JOIN prio.followup_upgrade_accounts f ON f.id = a.id ORDER BY 2;
 SELECT has_table_privilege('public', 'prio.followup_upgrade_accounts', 'SELECT') AS public_reads_typed_view,

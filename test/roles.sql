@@ -2,7 +2,7 @@
 -- activities, an admin also owns the configuration and refresh; nobody but
 -- prio's triggers writes customer_state or tier_history.
 BEGIN;
-SELECT plan(43);
+SELECT plan(45);
 -- A (auto)vacuum waits for a transaction that changed the table's pg_class
 -- row (PostgreSQL 15.9 on), as the grants below do; the settings change
 -- below, whose LOCK ... EXCLUSIVE then waited for that vacuum, deadlocked
@@ -36,6 +36,10 @@ SELECT lives_ok($$INSERT INTO prio.deals (customer_id, stage, amount) VALUES (88
 SELECT throws_ok($$INSERT INTO prio.deals (customer_id, created_at, source, deal_key) VALUES (88001, now() + interval '300 days', 'prio.customers'::regclass, 'x')$$,
                  '42501', NULL, 'writer: cannot forge a tracked table''s deal (source and deal_key are prio.track()''s), so cannot date one beyond the one-day rule');
 SELECT throws_ok($$UPDATE prio.deals SET deal_key = 'x' WHERE customer_id = 88001$$, '42501', NULL, 'writer: nor turn a deal into a tracked one');
+SELECT throws_ok($$INSERT INTO prio.customers (customer_id, name, source, customer_key) VALUES (88002, 'Forged', 'prio.customers'::regclass, '1')$$,
+                 '42501', NULL, 'writer: cannot forge a tracked table''s customer (source and customer_key are prio.track()''s)');
+SELECT throws_ok($$UPDATE prio.customers SET source = 'prio.customers'::regclass, customer_key = '1' WHERE customer_id = 88001$$,
+                 '42501', NULL, 'writer: nor turn a customer into a tracked one (it was listed twice in followup)');
 RESET ROLE;
 INSERT INTO prio.deals (customer_id, stage, amount, source, deal_key) VALUES (88001, 'quote', 50, 'prio.customers'::regclass, 'mirrored-1');
 SET ROLE prio_t_writer;

@@ -42,9 +42,18 @@ RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+    v_cols text;
 BEGIN
     PERFORM @extschema@.grant_reader(role);
-    EXECUTE pg_catalog.format('GRANT INSERT, UPDATE, DELETE ON @extschema@.customers TO %s', role);
+    -- customers, but not source and customer_key: only prio.track() mirrors
+    -- a customer (a forged pair listed an application's row twice)
+    SELECT pg_catalog.string_agg(pg_catalog.quote_ident(a.attname), ', ' ORDER BY a.attnum) INTO v_cols
+      FROM pg_catalog.pg_attribute a
+     WHERE a.attrelid OPERATOR(pg_catalog.=) '@extschema@.customers'::pg_catalog.regclass
+       AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped
+       AND a.attname OPERATOR(pg_catalog.<>) ALL (ARRAY['source', 'customer_key']::pg_catalog.name[]);
+    EXECUTE pg_catalog.format('GRANT INSERT (%s), UPDATE (%s), DELETE ON @extschema@.customers TO %s', v_cols, v_cols, role);
     EXECUTE pg_catalog.format('GRANT SELECT, INSERT, UPDATE, DELETE ON @extschema@.activities TO %s', role);
     -- deals, but not source and deal_key: only prio.track() mirrors a deal
     EXECUTE pg_catalog.format('GRANT INSERT (customer_id, owner, stage, amount, expected_close, created_at, closed_at),'
@@ -55,7 +64,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@.grant_writer(regrole) IS
-'Applications: what grant_reader gives, plus maintaining customers and deals, inserting (and correcting) activities and tagging key-customer types; the triggers keep state and history, which nobody writes directly.';
+'Applications: what grant_reader gives, plus maintaining customers (every column but source and customer_key, prio.track()''s: the columns as they are when it runs) and deals, inserting (and correcting) activities and tagging key-customer types; the triggers keep state and history, which nobody writes directly.';
 
 CREATE FUNCTION @extschema@.grant_admin(role regrole)
 RETURNS void

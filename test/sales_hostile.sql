@@ -7,9 +7,13 @@
 --       made it "won"; a customer whose only deal was won (effective stage won,
 --       no open deal) has none, in all three.  followup's weighted_pipeline is
 --       its pipeline x its win_probability, never a number beside a NULL.
+--   S2  A CLV model the value side uses takes effect at once: with the clv
+--       value signal at a threshold, prio.fit_clv() called by an admin (not
+--       only by prio.refresh()) re-tiers whoever its model moves, so the live
+--       state equals a rebuild right after it.
 -- Customers 94001.. (owner 'hostile4'); times relative to now(); rolled back.
 BEGIN;
-SELECT plan(9);
+SELECT plan(13);
 
 \ir lib/rebuild_check.psql
 
@@ -54,6 +58,40 @@ SELECT is((SELECT (stage, win_probability, weighted_pipeline)::text FROM prio.fo
           'S1: a buyer with nothing open has no win probability (as in 0.4)');
 SELECT is(prio.explain(94003) -> 'win', '{"closed": "won"}',
           'S1: explain() says the buyer with nothing open is closed (won)');
+
+------------------------------------------------------------------------
+-- S2. fit_clv() re-tiers by the CLV value signal
+------------------------------------------------------------------------
+UPDATE prio.settings SET clv_min_repeat_buyers = 3;
+UPDATE prio.value_signals SET threshold = 1 WHERE signal = 'clv';
+-- a BG/NBD world over 78 weeks up to now (as test/clv_engine.sql): purchase
+-- rates from a gamma-like mix, a dropout chance after each purchase
+SELECT setseed(0.4242);
+INSERT INTO prio.customers (customer_id, name, owner)
+SELECT 94100 + g, 'buyer ' || g, 'hostile4' FROM generate_series(1, 200) g;
+INSERT INTO prio.activities (customer_id, kind, at, amount)
+WITH RECURSIVE c AS (
+    SELECT 94100 + g AS id, -ln(1 - random()) * 0.3 + 0.01 AS lam, random() * 0.4 AS p, random() * 60 AS t0,
+           20 + 200 * random() ^ 2 AS spend
+      FROM generate_series(1, 200) g
+), p AS (
+    SELECT id, lam, p, spend, t0 AS t, 1 AS n FROM c
+    UNION ALL
+    SELECT id, lam, p, spend, t + (-ln(1 - random()) / lam), n + 1 FROM p WHERE random() > p AND n < 100
+)
+SELECT id, 'purchase', now() - interval '78 weeks' + t * interval '1 week', round((spend * (0.5 + random()))::numeric, 2)
+  FROM p WHERE t < 77.9;
+SELECT is(pg_temp.rebuild_check(), 'facts fixed 0, rows changed 0',
+          'S2: before any fit the live state equals a full rebuild');
+SELECT isnt((SELECT (prio.fit_clv()).gammagamma), NULL, 'S2: both CLV models fitted');
+SELECT is((SELECT (count(*) > 0, count(*) FILTER (WHERE NOT s.value_high))::text
+             FROM prio.customer_state s
+            WHERE s.customer_id BETWEEN 94101 AND 94300
+              AND prio.explain(s.customer_id) -> 'value_signals_fired' = '["clv"]'),
+          '(t,0)',
+          'S2: right after fit_clv() the customers whose CLV alone reaches the threshold are stored high value');
+SELECT is(pg_temp.rebuild_check(), 'facts fixed 0, rows changed 0',
+          'S2: after fit_clv() with the clv value signal at 1 the live state equals a full rebuild');
 
 SELECT is(pg_temp.rebuild_check(), 'facts fixed 0, rows changed 0',
           'live state equals a full rebuild after all of the above');

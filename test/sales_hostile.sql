@@ -11,9 +11,12 @@
 --       value signal at a threshold, prio.fit_clv() called by an admin (not
 --       only by prio.refresh()) re-tiers whoever its model moves, so the live
 --       state equals a rebuild right after it.
+--   S3  What the catalogue says of priority holds: with an open deal it goes
+--       above 100 (up to 100 + settings.weight_funnel), and the comments of
+--       customer_state.priority and followup.priority say so, not "0-100".
 -- Customers 94001.. (owner 'hostile4'); times relative to now(); rolled back.
 BEGIN;
-SELECT plan(13);
+SELECT plan(15);
 
 \ir lib/rebuild_check.psql
 
@@ -92,6 +95,19 @@ SELECT is((SELECT (count(*) > 0, count(*) FILTER (WHERE NOT s.value_high))::text
           'S2: right after fit_clv() the customers whose CLV alone reaches the threshold are stored high value');
 SELECT is(pg_temp.rebuild_check(), 'facts fixed 0, rows changed 0',
           'S2: after fit_clv() with the clv value signal at 1 the live state equals a full rebuild');
+
+------------------------------------------------------------------------
+-- S3. the range of priority, as the catalogue states it
+------------------------------------------------------------------------
+SELECT is((SELECT (priority > 100, priority <= 100 + (SELECT weight_funnel FROM prio.settings))::text
+             FROM prio.followup WHERE customer_id = 94001),
+          '(t,t)', 'S3: a customer with a deal in negotiation has a priority above 100, within 100 + weight_funnel');
+SELECT is((SELECT array_agg(d ORDER BY d) FILTER (WHERE d LIKE '%0-100%' AND d NOT LIKE '%weight_funnel%')
+             FROM (SELECT col_description(c.oid, a.attnum) AS d
+                     FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid
+                    WHERE c.oid IN ('prio.customer_state'::regclass, 'prio.followup'::regclass)
+                      AND a.attname = 'priority') x),
+          NULL, 'S3: no comment on priority claims 0-100 without the funnel term');
 
 SELECT is(pg_temp.rebuild_check(), 'facts fixed 0, rows changed 0',
           'live state equals a full rebuild after all of the above');

@@ -128,7 +128,7 @@ COMMENT ON COLUMN @extschema@.followup.customer_id IS 'The customer.';
 COMMENT ON COLUMN @extschema@.followup.name IS 'Customer name.';
 COMMENT ON COLUMN @extschema@.followup.owner IS 'Rep who owns the customer.';
 COMMENT ON COLUMN @extschema@.followup.tier IS 'A (high value and intent), B (value), C (intent), D (neither).';
-COMMENT ON COLUMN @extschema@.followup.priority IS 'Priority 0-100; higher first.';
+COMMENT ON COLUMN @extschema@.followup.priority IS 'Priority, higher first: 0-100, plus up to settings.weight_funnel for an open deal (customer_state.priority).';
 COMMENT ON COLUMN @extschema@.followup.stage IS 'Effective lifecycle stage.';
 COMMENT ON COLUMN @extschema@.followup.r IS 'Recency score 1-5.';
 COMMENT ON COLUMN @extschema@.followup.f IS 'Frequency score 1-5.';

@@ -130,3 +130,8 @@ COMMENT ON FUNCTION @extschema@.fit_clv() IS
 REVOKE ALL ON FUNCTION @extschema@._fit_clv() FROM PUBLIC;
 SELECT @extschema@.upgrade_regrant('FUNCTION @extschema@.fit_clv()',
                                    NULLIF(pg_catalog.current_setting('prio.upgrade_acl_fit_clv'), '')::pg_catalog.aclitem[]);
+
+-- 0.4 -> 0.5, hostile4: customer_state.priority is no longer 0-100 (the
+-- funnel term adds up to settings.weight_funnel); its comment says so.
+COMMENT ON COLUMN @extschema@.customer_state.priority IS
+'Priority, higher first: 0-100 from tier, RFM, BANT, intent and stage, plus settings.weight_funnel x the funnel points of the most advanced open deal (0-1), so up to 100 + weight_funnel (docs/sales.md, The priority formula; prio.explain() shows the terms).';

@@ -164,7 +164,8 @@ COMMENT ON COLUMN @extschema@.customer_state.no_reply IS 'The last outbound touc
 COMMENT ON COLUMN @extschema@.customer_state.value_high IS 'Value side of the tier.';
 COMMENT ON COLUMN @extschema@.customer_state.intent_high IS 'Intent side of the tier.';
 COMMENT ON COLUMN @extschema@.customer_state.tier IS 'A (value and intent), B (value), C (intent), D (neither, or lost).';
-COMMENT ON COLUMN @extschema@.customer_state.priority IS 'Priority 0-100 (see README for the formula).';
+COMMENT ON COLUMN @extschema@.customer_state.priority IS
+'Priority, higher first: 0-100 from tier, RFM, BANT, intent and stage, plus settings.weight_funnel x the funnel points of the most advanced open deal (0-1), so up to 100 + weight_funnel (docs/sales.md, The priority formula; prio.explain() shows the terms).';
 COMMENT ON COLUMN @extschema@.customer_state.next_due_at IS 'Last outbound touch (else first activity, else creation) + the cadence of the customer''s playbook (column playbook); for a silent or lost customer, + settings.silent_cadence or lost_cadence.';
 COMMENT ON COLUMN @extschema@.customer_state.rule IS 'Which rules set the tier.';
 COMMENT ON COLUMN @extschema@.customer_state.updated_at IS 'When prio last changed this row.';

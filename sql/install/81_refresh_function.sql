@@ -102,7 +102,7 @@ BEGIN
             OR b.computed_at IS NULL;
         IF v_fit THEN
             BEGIN
-                PERFORM @extschema@.fit_clv();
+                PERFORM @extschema@._fit_clv();  -- (everyone is evaluated below)
             EXCEPTION WHEN invalid_parameter_value THEN
                 RAISE WARNING 'prio.refresh(): the CLV models were not fitted: %', SQLERRM;
             END;

@@ -193,10 +193,9 @@ COMMENT ON COLUMN @extschema@.rule_config.breaks_computed_at IS 'When prio.refre
 COMMENT ON COLUMN @extschema@.rule_config.bgnbd IS 'BG/NBD parameters of the latest prio.clv_models fit (NULL: none).';
 COMMENT ON COLUMN @extschema@.rule_config.gammagamma IS 'Gamma-Gamma parameters of the latest fit.';
 
-CREATE FUNCTION @extschema@.fit_clv()
+CREATE FUNCTION @extschema@._fit_clv()
 RETURNS @extschema@.clv_models
 LANGUAGE plpgsql
-SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET jit = off
 AS $$
@@ -236,8 +235,42 @@ BEGIN
     RETURN v_row;
 END
 $$;
+COMMENT ON FUNCTION @extschema@._fit_clv() IS
+'Internal (prio.fit_clv(), prio.refresh()): fits BG/NBD and Gamma-Gamma (weeks) on every customer with purchases, from customer_state as of now, stores them in prio.clv_models and returns the row; re-tiers nobody.';
+
+-- The admin's fit: the internal one, and when the value side uses the
+-- model (the clv value signal at a threshold) the customers it moves
+-- re-tiered at once, as a settings change does -- prio.refresh(), which
+-- evaluates everyone after its fit, calls prio._fit_clv() itself.
+CREATE FUNCTION @extschema@.fit_clv()
+RETURNS @extschema@.clv_models
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+AS $$
+DECLARE
+    v_row @extschema@.clv_models;
+    v_ids bigint[];
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM @extschema@.value_signals v, @extschema@.settings cfg
+                    WHERE v.signal OPERATOR(pg_catalog.=) 'clv' AND v.enabled
+                      AND coalesce(v.threshold, cfg.value_min_clv) IS NOT NULL) THEN
+        RETURN @extschema@._fit_clv();
+    END IF;
+    -- wait for the transactions writing state (scored under the old model)
+    -- and hold off new ones until the customers are re-tiered
+    LOCK TABLE @extschema@.customer_state IN EXCLUSIVE MODE;
+    v_row := @extschema@._fit_clv();
+    v_ids := @extschema@.sweep_due(v_row.fitted_at);
+    IF v_ids IS NOT NULL THEN
+        PERFORM @extschema@.reevaluate(v_ids, v_row.fitted_at, 'clv model fitted');
+    END IF;
+    RETURN v_row;
+END
+$$;
 COMMENT ON FUNCTION @extschema@.fit_clv() IS
-'Fits BG/NBD and Gamma-Gamma (weeks) on every customer with purchases, from customer_state as of now, stores them in prio.clv_models and returns the row.  22023 with fewer repeat buyers than settings.clv_min_repeat_buyers or when the fit fails.';
+'Fits BG/NBD and Gamma-Gamma (weeks) on every customer with purchases, from customer_state as of now, stores them in prio.clv_models and returns the row; when the clv value signal is in force (enabled, at a threshold) the customers the new model moves are re-tiered at once, as a settings change does.  22023 with fewer repeat buyers than settings.clv_min_repeat_buyers or when the fit fails.';
 
 CREATE FUNCTION @extschema@.p_alive(params @extschema@.bgnbd, state @extschema@.customer_state,
                                     as_of timestamptz DEFAULT pg_catalog.now())
@@ -260,4 +293,5 @@ COMMENT ON FUNCTION @extschema@.clv(@extschema@.bgnbd, @extschema@.gammagamma, @
 'Lifetime value of a prio customer from its state row over horizon months, discounted per month (repeat purchases all worth 0 count as the population''s mean spend); NULL without purchases or models.';
 
 REVOKE ALL ON FUNCTION @extschema@.fit_clv() FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@._fit_clv() FROM PUBLIC;
 

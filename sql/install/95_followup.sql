@@ -54,8 +54,7 @@ SELECT r.rank,
                        st,
                        (SELECT cfg.clv_horizon FROM @extschema@.settings cfg),
                        (SELECT cfg.clv_discount_rate FROM @extschema@.settings cfg)) AS clv,
-       CASE WHEN st.stage OPERATOR(pg_catalog.<>) ALL ('{won,lost}'::@extschema@.stage[]) THEN w.p END
-       AS win_probability,
+       w.p AS win_probability,
        -- added in 0.4 (hence last): the customer's key where it comes from
        (SELECT c.source FROM @extschema@.customers c
          WHERE c.customer_id OPERATOR(pg_catalog.=) r.customer_id) AS source,
@@ -112,8 +111,11 @@ SELECT r.rank,
  -- the win probability, once a row (OFFSET 0: not pulled up, which would
  -- compute it again in each column that uses it), for whom it is shown
  CROSS JOIN LATERAL (
-    SELECT CASE WHEN st.stage OPERATOR(pg_catalog.<>) ALL ('{won,lost}'::@extschema@.stage[])
-                     OR st.open_deals OPERATOR(pg_catalog.>) 0 OR x.implicit_deal
+    -- (a deal in flight, or nothing decided: neither the activities nor a
+    -- won deal -- the effective stage -- say won or lost)
+    SELECT CASE WHEN st.open_deals OPERATOR(pg_catalog.>) 0 OR x.implicit_deal
+                     OR (st.stage OPERATOR(pg_catalog.<>) ALL ('{won,lost}'::@extschema@.stage[])
+                         AND st.effective_stage OPERATOR(pg_catalog.<>) ALL ('{won,lost}'::@extschema@.stage[]))
                 THEN @extschema@.win_probability(@extschema@.win_features(st), (SELECT @extschema@.win_model()))
            END AS p
     OFFSET 0
@@ -126,7 +128,7 @@ COMMENT ON COLUMN @extschema@.followup.customer_id IS 'The customer.';
 COMMENT ON COLUMN @extschema@.followup.name IS 'Customer name.';
 COMMENT ON COLUMN @extschema@.followup.owner IS 'Rep who owns the customer.';
 COMMENT ON COLUMN @extschema@.followup.tier IS 'A (high value and intent), B (value), C (intent), D (neither).';
-COMMENT ON COLUMN @extschema@.followup.priority IS 'Priority 0-100; higher first.';
+COMMENT ON COLUMN @extschema@.followup.priority IS 'Priority, higher first: 0-100, plus up to settings.weight_funnel for an open deal (customer_state.priority).';
 COMMENT ON COLUMN @extschema@.followup.stage IS 'Effective lifecycle stage.';
 COMMENT ON COLUMN @extschema@.followup.r IS 'Recency score 1-5.';
 COMMENT ON COLUMN @extschema@.followup.f IS 'Frequency score 1-5.';
@@ -140,7 +142,7 @@ COMMENT ON COLUMN @extschema@.followup.next_due_at IS 'When the next follow-up i
 COMMENT ON COLUMN @extschema@.followup.overdue_days IS 'Whole days past next_due_at (0 when not overdue).';
 COMMENT ON COLUMN @extschema@.followup.reason IS 'One readable line: tier, BANT, RFM segment and scores, stage, due; in the session''s prio.language (prio.reason()).';
 COMMENT ON COLUMN @extschema@.followup.p_alive IS 'Probability the customer is still buying (BG/NBD of the latest prio.clv_models fit); NULL without purchases or a fit.';
-COMMENT ON COLUMN @extschema@.followup.win_probability IS 'Probability the open deal is won (prio.win_probability); NULL once won or lost.';
+COMMENT ON COLUMN @extschema@.followup.win_probability IS 'Probability the open deal is won (prio.win_probability): for a customer with an open deal (or the implicit deal), or whose business is not decided; NULL once won or lost with nothing open.';
 COMMENT ON COLUMN @extschema@.followup.source IS 'The tracked table the customer comes from (prio.track()); NULL for a customer of prio.customers itself.';
 COMMENT ON COLUMN @extschema@.followup.customer_key IS 'The customer''s key as text: its key in the tracked table (source), else customer_id.  prio.followup_<table> has it in the key''s own type.';
 COMMENT ON COLUMN @extschema@.followup.planned_at IS 'The next planned touch: the earliest activity dated after the customer was last scored (NULL: none); prio.refresh() scores it once due.';

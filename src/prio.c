@@ -107,8 +107,9 @@ _PG_init(void)
 {
 	DefineCustomStringVariable("prio.language",
 							   "Language of prio's labels (prio.label(), followup's labels and reason line).",
-							   "A language tag such as en or zh-CN; a label missing in it is taken in English, "
-							   "then the code itself.",
+							   "A language tag such as en, zh or zh-CN; a label missing in it is taken in its "
+							   "shorter forms, then in another tag of its language, then in English, then the "
+							   "code itself.",
 							   &prio_language,
 							   "en",
 							   PGC_USERSET,

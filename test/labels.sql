@@ -3,7 +3,7 @@
 -- types and channels in Chinese; a team that works in Chinese reads prio's
 -- list in Chinese, a team that works in English reads it as before.
 BEGIN;
-SELECT plan(21);
+SELECT plan(25);
 SET LOCAL client_encoding = 'UTF8';
 SET LOCAL timezone = 'UTC';
 
@@ -89,6 +89,19 @@ SET LOCAL ROLE prio_t_label_admin;
 SELECT lives_ok($$UPDATE prio.labels SET label = '意向客户' WHERE domain = 'stage' AND code = 'interested' AND lang = 'zh-CN'$$,
                 'an admin (grant_admin) edits the labels');
 RESET ROLE;
+
+-- A tag with no rows of its own reads its language's rows of another
+-- region before English: 'zh' (what a Chinese user sets first) and 'zh-TW'
+-- read the built-in zh-CN labels; they read English before.
+SET LOCAL prio.language = 'zh';
+SELECT is(prio.label('stage', 'interested'), '意向客户', 'prio.language zh reads the zh-CN labels (not English)');
+SELECT is((SELECT stage_label FROM prio.followup WHERE customer_id = 89002), '意向客户', '... in followup too');
+SET LOCAL prio.language = 'zh-Hant-TW';
+SELECT is(prio.label('stage', 'interested'), '意向客户', 'prio.language zh-Hant-TW (no rows of its own, nor zh-Hant, nor zh) reads zh-CN');
+INSERT INTO prio.labels (domain, code, lang, label) VALUES ('stage', 'interested', 'fr-CA', 'intéressé');
+SET LOCAL prio.language = 'fr';
+SELECT is(prio.label('stage', 'interested') || ' / ' || prio.label('stage', 'won'), 'intéressé / ' || (SELECT label FROM prio.labels WHERE domain = 'stage' AND code = 'won' AND lang = 'en'),
+          'prio.language fr reads an added fr-CA label, and English where fr-CA has none');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -13,7 +13,9 @@
  * repeated.
  *
  * A lookup tries the tag of prio.language, then its shorter forms
- * (zh-Hans-CN, zh-Hans, zh), then English (en); NULL when none has a label
+ * (zh-Hans-CN, zh-Hans, zh), then the first tag of the same language that
+ * the table has (zh-CN, the built-in rows', for zh or zh-TW: a Chinese
+ * session reads Chinese), then English (en); NULL when none has a label
  * (prio.label() then gives the code itself).
  */
 #include "prio.h"
@@ -40,8 +42,17 @@ typedef struct LabelEntry
 	const char *label;
 } LabelEntry;
 
+/* a language's first tag with more subtags in the table (zh: zh-CN) */
+typedef struct LanguageDefault
+{
+	char		language[4];
+	const char *tag;
+} LanguageDefault;
+
 static MemoryContext labels_cxt = NULL;
 static HTAB *labels_hash = NULL;
+static LanguageDefault *language_defaults = NULL;
+static int	nlanguage_defaults = 0;
 static bool labels_valid = false;
 static uint64 labels_generation = 0;	/* bumped by every invalidation */
 static Oid	labels_relid = InvalidOid;
@@ -77,6 +88,34 @@ label_match(const void *key1, const void *key2, Size keysize)
 	return strcmp(a->lang, b->lang);
 }
 
+/* tag (in labels_cxt) as its language's default, if it comes first */
+static void
+language_default_add(const char *tag)
+{
+	const char *dash = strchr(tag, '-');
+	int			n = dash ? dash - tag : 0;
+	int			i;
+
+	if (n == 0 || n >= (int) sizeof(language_defaults->language))
+		return;
+	for (i = 0; i < nlanguage_defaults; i++)
+		if (strncmp(language_defaults[i].language, tag, n) == 0 &&
+			language_defaults[i].language[n] == '\0')
+			break;
+	if (i == nlanguage_defaults)
+	{
+		language_defaults = language_defaults == NULL
+			? MemoryContextAlloc(labels_cxt, sizeof(LanguageDefault))
+			: repalloc(language_defaults, sizeof(LanguageDefault) * (nlanguage_defaults + 1));
+		memcpy(language_defaults[i].language, tag, n);
+		language_defaults[i].language[n] = '\0';
+		language_defaults[i].tag = tag;
+		nlanguage_defaults++;
+	}
+	else if (strcmp(tag, language_defaults[i].tag) < 0)
+		language_defaults[i].tag = tag;
+}
+
 static void
 labels_load_once(void)
 {
@@ -91,6 +130,8 @@ labels_load_once(void)
 	/* the hash table lives in labels_cxt: reset, it is gone */
 	labels_valid = false;
 	labels_hash = NULL;
+	language_defaults = NULL;
+	nlanguage_defaults = 0;
 	MemoryContextReset(labels_cxt);
 	labels_relid = get_relname_relid("labels", nsp);
 
@@ -136,6 +177,8 @@ labels_load_once(void)
 		key.lang = MemoryContextStrdup(labels_cxt, v[2]);
 		entry = hash_search(labels_hash, &key, HASH_ENTER, &found);
 		entry->label = MemoryContextStrdup(labels_cxt, v[3]);
+		if (!found)
+			language_default_add(key.lang);
 	}
 	SPI_finish();
 }
@@ -169,7 +212,8 @@ label_in(const char *domain, const char *code, const char *lang)
 
 /*
  * The label of code in domain, in prio.language (or a shorter form of its
- * tag), else in English; NULL when neither has one.
+ * tag, or its language's default tag), else in English; NULL when none has
+ * one.
  */
 const char *
 prio_label(const char *domain, const char *code)
@@ -188,5 +232,14 @@ prio_label(const char *domain, const char *code)
 		if (label != NULL)
 			return label;
 	} while (prio_language_parent(lang));
+	/* lang is the language alone now: another region's, before English */
+	for (int i = 0; i < nlanguage_defaults; i++)
+		if (strcmp(language_defaults[i].language, lang) == 0)
+		{
+			label = label_in(domain, code, language_defaults[i].tag);
+			if (label != NULL)
+				return label;
+			break;
+		}
 	return label_in(domain, code, "en");
 }

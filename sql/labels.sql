@@ -64,7 +64,8 @@ SHOW prio.language;
 
 -- Fallbacks: a language without labels is English; a label missing in the
 -- language is English; missing in English too, the code itself; a longer tag
--- finds the labels of its shorter forms (zh-Hans-CN: zh-Hans, then zh)
+-- finds the labels of its shorter forms (zh-Hans-CN: zh-Hans, then zh), then
+-- those of another tag of its language (zh-CN, whose lost label shows)
 SET LOCAL prio.language = 'fr';
 SELECT prio.label('stage', 'closing') AS fr_closing, prio.label('tier', 'A') AS fr_a;
 SET LOCAL prio.language = 'zh-CN';

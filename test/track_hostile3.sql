@@ -52,12 +52,28 @@
 --   D8 a float8 deal key reads the same whatever the session running
 --      track() or recompute() set (extra_float_digits 0 made 0.1 + 0.2 a
 --      second deal, '0.3' beside the triggers' '0.30000000000000004').
--- (A fix that made deals follow their customers deleted and inserted again,
--- as activities do, was withdrawn after review: a deal row prio cannot hold
--- then stopped the customers table's own sync, and it brought a deadlock.)
+--   D9 the deals of a tracked deals table follow its customers deleted and
+--      inserted again (an ETL reload: DELETE and INSERT, TRUNCATE and
+--      INSERT): each customer has its deals back at once, its deal facts
+--      are recompute()'s, and recompute() finds nothing to fix.  They went
+--      with the customer (prio.deals' foreign key) until recompute().
+--   D10 a customer under a new key gets that key's deals and loses its old
+--      key's, as a fresh track() has it, also with keys shifted in one
+--      statement (A to B, B to C).  It kept its old key's until recompute().
+--   D11 a deal row prio cannot hold (a stage not in prio.deal_stages) never
+--      stops the customers table's own sync: an ETL reload of the customers
+--      mirrors them (and refolds their activities); the deals table alone
+--      notes the error (prio.tracked.last_error), its other deals follow,
+--      and recompute() notes the same.  (A first fix, withdrawn, ran the
+--      deals in the customers table's subtransaction: the reload left
+--      prio.customers empty.)
+--   D12 recompute() counts a customer whose deal facts it fixed by mirroring
+--      the deals tables again (a deals write that missed prio): it returned
+--      0, the re-mirror having written the facts through the deals trigger
+--      before they were compared.
 -- Runs inside one transaction and rolls back.
 BEGIN;
-SELECT plan(41);
+SELECT plan(65);
 SET LOCAL client_min_messages = warning;
 
 CREATE SCHEMA th3;
@@ -226,6 +242,124 @@ SELECT is((SELECT count(*) FROM prio.deals WHERE source = 'th3.opp8'::regclass),
           'D8 a float8 deal key tracked and recomputed under extra_float_digits 0 is one deal, as the triggers read it');
 SELECT is((SELECT amount FROM prio.deals WHERE source = 'th3.opp8'::regclass), 200::numeric,
           'D8 ... and the application''s UPDATE reaches it');
+
+-- D9 ----------------------------------------------------------------------
+CREATE TABLE th3.acc9 (id int PRIMARY KEY, name text);
+INSERT INTO th3.acc9 SELECT g, 'e' || g FROM generate_series(1, 4) g;
+SELECT prio.track('th3.acc9', 'customers', '{"key": "id", "name": "name", "view": false}');
+CREATE TABLE th3.act9 (id int PRIMARY KEY, acc int, kind text, at timestamptz, amount numeric);
+INSERT INTO th3.act9 VALUES (1, 1, 'purchase', now() - interval '3 days', 40), (2, 2, 'purchase', now() - interval '5 days', 70);
+SELECT prio.track('th3.act9', 'activities', '{"customer": "acc", "kind": "kind", "at": "at", "amount": "amount", "customers": "th3.acc9"}');
+CREATE TABLE th3.opp9 (id int PRIMARY KEY, acc int, st text, val numeric, won_at timestamptz);
+INSERT INTO th3.opp9 VALUES (1, 1, 'quote', 100, NULL), (2, 2, 'negotiation', 500, NULL), (3, 9, 'signing', 70, NULL),
+                            (4, 1, 'won', 30, now() - interval '2 days'), (5, 3, 'lost', 10, now() - interval '1 day');
+SELECT prio.track('th3.opp9', 'deals', '{"key": "id", "customer": "acc", "stage": "st", "amount": "val", "closed_at": "won_at", "customers": "th3.acc9"}');
+CREATE FUNCTION pg_temp.facts9(src regclass) RETURNS TABLE (k text, open_deals integer, funnel_stage text, pipeline numeric,
+                                                              last_deal_at timestamptz, deal_outcome text, frequency bigint)
+LANGUAGE sql AS $$
+    SELECT c.customer_key, s.open_deals, s.funnel_stage, s.pipeline, s.last_deal_at, s.deal_outcome::text, s.frequency
+      FROM prio.customer_state s JOIN prio.customers c USING (customer_id)
+     WHERE c.source = src ORDER BY 1
+$$;
+CREATE FUNCTION pg_temp.deals9(src regclass) RETURNS TABLE (deal_key text, k text)
+LANGUAGE sql AS $$
+    SELECT d.deal_key, c.customer_key FROM prio.deals d JOIN prio.customers c USING (customer_id)
+     WHERE d.source = src ORDER BY 1
+$$;
+CREATE TEMP TABLE want9 AS SELECT * FROM pg_temp.facts9('th3.acc9');
+-- an ETL reload of the accounts, in one transaction
+DELETE FROM th3.acc9;
+INSERT INTO th3.acc9 SELECT g, 'e' || g FROM generate_series(1, 4) g;
+SELECT results_eq($$SELECT * FROM pg_temp.deals9('th3.opp9')$$, $$VALUES ('1', '1'), ('2', '2'), ('4', '1'), ('5', '3')$$,
+                  'D9 customers deleted and inserted again get the deals of their keys back');
+SELECT results_eq($$SELECT * FROM pg_temp.facts9('th3.acc9')$$, $$SELECT * FROM want9 ORDER BY 1$$,
+                  'D9 customers deleted and inserted again get their deal facts back');
+SELECT ok((SELECT bool_and(open_deals IS NOT NULL) AND count(*) FILTER (WHERE open_deals > 0) = 2 FROM want9),
+          'D9 (the facts compared are not empty)');
+SELECT is(prio.recompute(), 0, 'D9 recompute() finds nothing to fix after DELETE and INSERT');
+SELECT results_eq($$SELECT * FROM pg_temp.facts9('th3.acc9')$$, $$SELECT * FROM want9 ORDER BY 1$$,
+                  'D9 the live deal facts are recompute()''s');
+-- a TRUNCATE and a reload
+TRUNCATE th3.acc9;
+INSERT INTO th3.acc9 SELECT g, 'e' || g FROM generate_series(1, 4) g;
+SELECT results_eq($$SELECT * FROM pg_temp.facts9('th3.acc9')$$, $$SELECT * FROM want9 ORDER BY 1$$,
+                  'D9 customers truncated and loaded again get their deals and deal facts back');
+SELECT is(prio.recompute(), 0, 'D9 recompute() finds nothing to fix after TRUNCATE and INSERT');
+-- one customer deleted, and its key inserted again in a later statement, with a new deal meanwhile
+DELETE FROM th3.acc9 WHERE id = 2;
+INSERT INTO th3.opp9 VALUES (6, 2, 'quote', 5, NULL);
+INSERT INTO th3.acc9 VALUES (2, 'e2');
+SELECT results_eq($$SELECT * FROM pg_temp.deals9('th3.opp9')$$, $$VALUES ('1', '1'), ('2', '2'), ('4', '1'), ('5', '3'), ('6', '2')$$,
+                  'D9 a customer inserted again gets the deals written while it was away');
+SELECT is(prio.recompute(), 0, 'D9 ... and recompute() finds nothing to fix');
+
+-- D10 ---------------------------------------------------------------------
+-- a customer under a new key: key 9's deal, not key 1's
+UPDATE th3.acc9 SET id = 9 WHERE id = 1;
+SELECT results_eq($$SELECT * FROM pg_temp.deals9('th3.opp9')$$, $$VALUES ('2', '2'), ('3', '9'), ('5', '3'), ('6', '2')$$,
+                  'D10 a customer under a new key gets that key''s deals and loses its old key''s');
+SELECT is(prio.recompute(), 0, 'D10 recompute() finds nothing to fix (new key)');
+-- keys shifted in one statement (3 to 4, 2 to 3, 1 to 2; 4's deal had no customer)
+CREATE TABLE th3.acc10 (id int PRIMARY KEY, name text);
+INSERT INTO th3.acc10 VALUES (3, 'n3'), (2, 'n2'), (1, 'n1');
+SELECT prio.track('th3.acc10', 'customers', '{"key": "id", "name": "name", "view": false}');
+CREATE TABLE th3.opp10 (id text PRIMARY KEY, acc int, st text, val numeric);
+INSERT INTO th3.opp10 VALUES ('a', 1, 'quote', 1), ('b', 2, 'signing', 20), ('c', 3, 'negotiation', 300), ('d', 4, 'quote', 4000);
+SELECT prio.track('th3.opp10', 'deals', '{"key": "id", "customer": "acc", "stage": "st", "amount": "val", "customers": "th3.acc10"}');
+UPDATE th3.acc10 SET id = CASE id WHEN 1 THEN 2 WHEN 2 THEN 3 WHEN 3 THEN 4 END;
+SELECT results_eq($$SELECT d.deal_key, c.customer_key, c.name FROM prio.deals d JOIN prio.customers c USING (customer_id)
+                     WHERE d.source = 'th3.opp10'::regclass ORDER BY 1$$,
+                  $$VALUES ('b', '2', 'n1'), ('c', '3', 'n2'), ('d', '4', 'n3')$$,
+                  'D10 keys shifted in one statement: each customer has its new key''s deals only');
+SELECT results_eq($$SELECT c.name, s.pipeline FROM prio.customer_state s JOIN prio.customers c USING (customer_id)
+                     WHERE c.source = 'th3.acc10'::regclass ORDER BY 1$$,
+                  $$VALUES ('n1', 20::numeric), ('n2', 300), ('n3', 4000)$$,
+                  'D10 ... and their deal facts follow');
+CREATE TEMP TABLE live10 AS SELECT * FROM pg_temp.facts9('th3.acc10');
+SELECT is(prio.recompute(), 0, 'D10 recompute() finds nothing to fix (keys shifted)');
+SELECT results_eq($$SELECT * FROM pg_temp.facts9('th3.acc10')$$, $$SELECT * FROM live10 ORDER BY 1$$,
+                  'D10 the live deal facts are recompute()''s (keys shifted)');
+
+-- D11 ---------------------------------------------------------------------
+CREATE TABLE th3.acc11 (id int PRIMARY KEY, name text);
+INSERT INTO th3.acc11 SELECT g, 'f' || g FROM generate_series(1, 3) g;
+SELECT prio.track('th3.acc11', 'customers', '{"key": "id", "name": "name", "view": false}');
+CREATE TABLE th3.act11 (id int PRIMARY KEY, acc int, kind text, at timestamptz, amount numeric);
+INSERT INTO th3.act11 VALUES (1, 1, 'purchase', now() - interval '3 days', 40), (2, 3, 'purchase', now() - interval '5 days', 70);
+SELECT prio.track('th3.act11', 'activities', '{"customer": "acc", "kind": "kind", "at": "at", "amount": "amount", "customers": "th3.acc11"}');
+CREATE TABLE th3.opp11 (id int PRIMARY KEY, acc int, st text, val numeric);
+INSERT INTO th3.opp11 VALUES (1, 1, 'quote', 100), (2, 2, 'negotiation', 500);
+SELECT prio.track('th3.opp11', 'deals', '{"key": "id", "customer": "acc", "stage": "st", "amount": "val", "customers": "th3.acc11"}');
+CREATE TEMP TABLE want11 AS SELECT * FROM pg_temp.facts9('th3.acc11');
+-- a deal of customer 2 that prio cannot hold (its write warns, as before)
+UPDATE th3.opp11 SET st = 'Weird' WHERE id = 2;
+DELETE FROM th3.acc11;
+INSERT INTO th3.acc11 SELECT g, 'f' || g FROM generate_series(1, 3) g;
+SELECT results_eq($$SELECT c.customer_key, c.name FROM prio.customers c WHERE c.source = 'th3.acc11'::regclass ORDER BY 1$$,
+                  $$VALUES ('1', 'f1'), ('2', 'f2'), ('3', 'f3')$$,
+                  'D11 a deal row prio cannot hold does not stop the customers table''s own sync (reload)');
+SELECT results_eq($$SELECT k, frequency FROM pg_temp.facts9('th3.acc11')$$, $$SELECT k, frequency FROM want11 ORDER BY 1$$,
+                  'D11 ... and their activities are folded');
+SELECT is((SELECT last_error IS NULL FROM prio.tracked WHERE source = 'th3.acc11'::regclass), true,
+          'D11 the customers table notes no error');
+SELECT is((SELECT last_error FROM prio.tracked WHERE source = 'th3.opp11'::regclass) LIKE '%deals_stage_fkey%', true,
+          'D11 the deals table notes the error (its last_error)');
+SELECT is_empty($$SELECT * FROM pg_temp.deals9('th3.opp11')$$,
+                'D11 the deals table''s part is all or nothing, as a write of it: none mirrored while one row cannot be');
+UPDATE prio.sources SET last_error = NULL, last_error_at = NULL WHERE relid = 'th3.opp11'::regclass;
+SELECT prio.recompute();
+SELECT is((SELECT last_error FROM prio.tracked WHERE source = 'th3.opp11'::regclass) LIKE '%deals_stage_fkey%', true,
+          'D11 recompute() notes the same error of the deals table');
+SELECT is((SELECT count(*) FROM prio.customers WHERE source = 'th3.acc11'::regclass), 3::bigint,
+          'D11 recompute() keeps the customers');
+
+-- D12 ---------------------------------------------------------------------
+-- a deals write that missed prio (its triggers off): recompute() fixes it, and says so
+SET LOCAL session_replication_role = replica;
+UPDATE th3.opp9 SET val = 77 WHERE id = 3;
+SET LOCAL session_replication_role = origin;
+SELECT is(prio.recompute(), 1, 'D12 recompute() counts the customer whose deal facts re-mirroring fixed');
+SELECT is(prio.recompute(), 0, 'D12 ... once');
 
 SELECT * FROM finish();
 ROLLBACK;

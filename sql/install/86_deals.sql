@@ -528,6 +528,9 @@ DECLARE
     v_key_type regtype;
     v_id integer;
     v_sql text;
+    v_ck text;
+    v_keys text;
+    v_follow text;
 BEGIN
     IF pg_catalog.jsonb_typeof(mapping) OPERATOR(pg_catalog.<>) 'object' THEN
         RAISE EXCEPTION 'prio.track(): mapping must be a JSON object, not %', pg_catalog.jsonb_typeof(mapping)
@@ -796,6 +799,66 @@ ON CONFLICT (source, deal_key) DO UPDATE
                       OPERATOR(pg_catalog.||) (v_compiled OPERATOR(pg_catalog.->) 'DELETE'),
             'TRUNCATE', pg_catalog.jsonb_build_array(v_lock OPERATOR(pg_catalog.->) 'TRUNCATE')
                         OPERATOR(pg_catalog.||) (v_compiled OPERATOR(pg_catalog.->) 'TRUNCATE'));
+        -- (0.5) Run by the customers table's trigger (INSERT, UPDATE), after
+        -- its own sync, in a subtransaction of its own (source_changed.c
+        -- follow_deals()): its customers new (deleted and inserted again, an
+        -- ETL reload: their deals went with them) or under a new key (ks: the
+        -- old and the new key of each row whose key changed) get the deals
+        -- of their key mirrored and lose any other.  Only the mirrors of the
+        -- statement's own customers (c), whose rows of the customers table
+        -- the statement holds, are written: a deal mirrored for another
+        -- customer is read, never locked or written (its own trigger, or
+        -- recompute(), moves it), so the lock order of writers stays the
+        -- application's rows first.  (EXISTS (ks): a one-time filter, the
+        -- deals table is not read when no key is new.)
+        SELECT c.sql INTO v_ck FROM @extschema@._track_compile(v_cs.relid, 'key', v_cs.mapping OPERATOR(pg_catalog.->>) 'key', NULL) c;
+        v_follow := pg_catalog.format($q$WITH ks AS MATERIALIZED (@@keys@@),
+     c AS MATERIALIZED (SELECT m.customer_id FROM %1$s m WHERE m.key %2$s ANY (ARRAY(SELECT ks.k FROM ks))),
+     a AS (%3$s),
+     v AS (SELECT DISTINCT ON (a.k) a.* FROM a WHERE %4$s ORDER BY a.k),
+     x AS (DELETE FROM @extschema@.deals d
+            WHERE d.source OPERATOR(pg_catalog.=) %5$L::pg_catalog.regclass
+              AND d.customer_id OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT c.customer_id FROM c))
+              AND NOT EXISTS (SELECT 1 FROM v WHERE v.k OPERATOR(pg_catalog.=) d.deal_key)),
+     u AS (UPDATE @extschema@.deals d
+              SET customer_id = v.customer_id, owner = v.owner, stage = v.stage, amount = v.amount,
+                  expected_close = v.expected_close, created_at = COALESCE(v.created_at, d.created_at),
+                  closed_at = v.closed_at
+             FROM v
+            WHERE d.source OPERATOR(pg_catalog.=) %5$L::pg_catalog.regclass
+              AND d.deal_key OPERATOR(pg_catalog.=) v.k
+              AND d.customer_id OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT c.customer_id FROM c))
+              AND (d.customer_id, d.owner, d.stage, d.amount, d.expected_close, d.created_at, d.closed_at)
+                  IS DISTINCT FROM (v.customer_id, v.owner, v.stage, v.amount, v.expected_close,
+                                    COALESCE(v.created_at, d.created_at), v.closed_at))
+INSERT INTO @extschema@.deals (customer_id, owner, stage, amount, expected_close, created_at, closed_at, source, deal_key)
+SELECT v.customer_id, v.owner, v.stage, v.amount, v.expected_close, COALESCE(v.created_at, pg_catalog.now()),
+       v.closed_at, %5$L::pg_catalog.regclass, v.k
+  FROM v
+ WHERE NOT EXISTS (SELECT 1 FROM @extschema@.deals d
+                    WHERE d.source OPERATOR(pg_catalog.=) %5$L::pg_catalog.regclass
+                      AND d.deal_key OPERATOR(pg_catalog.=) v.k)
+ON CONFLICT (source, deal_key) DO NOTHING$q$,
+            v_cs.key_map, v_eq,
+            pg_catalog.replace(v_sel, '@@rows@@',
+                pg_catalog.format('(SELECT t.* FROM %s t WHERE EXISTS (SELECT 1 FROM ks) AND (%s) %s ANY (ARRAY(SELECT ks.k FROM ks)))',
+                                  v_app, v_exprs OPERATOR(pg_catalog.->) 'customer' OPERATOR(pg_catalog.->>) 'sql', v_eq)),
+            v_ok, v_name);
+        -- (each row's old and new key compared, as the key map's rename
+        -- step pairs them: keys shifted or swapped in one statement too)
+        v_keys := pg_catalog.format(
+                $q$SELECT x.k FROM (SELECT (%1$s) AS k, pg_catalog.row_number() OVER () AS n FROM new_rows) nw
+  JOIN (SELECT (%1$s) AS k, pg_catalog.row_number() OVER () AS n FROM old_rows) o ON o.n OPERATOR(pg_catalog.=) nw.n
+  CROSS JOIN LATERAL (VALUES (o.k), (nw.k)) x(k)
+ WHERE nw.k IS NOT NULL AND (o.k IS NULL OR NOT (o.k %2$s nw.k)) AND x.k IS NOT NULL$q$, v_ck, v_eq);
+        v_compiled := v_compiled OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('ON_CUSTOMERS', pg_catalog.jsonb_build_object(
+            -- (the first statement of each: whether any key is new, read
+            -- from the transition tables alone; the rest run only then)
+            'INSERT', ARRAY[pg_catalog.format('SELECT EXISTS (SELECT 1 FROM new_rows WHERE (%s) IS NOT NULL)', v_ck),
+                            pg_catalog.replace(v_follow, '@@keys@@',
+                                               pg_catalog.format('SELECT (%s) AS k FROM new_rows', v_ck))],
+            'UPDATE', ARRAY[pg_catalog.format($q$SELECT EXISTS (SELECT 1 FROM (%s) x)$q$, v_keys),
+                            pg_catalog.replace(v_follow, '@@keys@@', v_keys)]));
     END IF;
 
     INSERT INTO @extschema@.sources (relid, role, mapping, key_type, compiled, signature)

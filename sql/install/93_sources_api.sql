@@ -57,6 +57,9 @@ AS $$
 DECLARE
     v_fixed integer;
     v_errors jsonb;
+    v_ids bigint[];
+    v_facts text[];
+    v_mirrored integer := 0;
 BEGIN
     IF recompute.customer_id IS NOT NULL AND NOT EXISTS (
            SELECT 1 FROM @extschema@.customers c
@@ -73,9 +76,36 @@ BEGIN
           FROM @extschema@.sources s
          WHERE s.last_error IS NOT NULL AND s.role OPERATOR(pg_catalog.=) ANY ('{activities,deals}'::text[]);
         PERFORM pg_catalog.set_config('prio.track_errors_noted', ',', true);
-        PERFORM @extschema@._track_deals_load();
+        -- the deal facts of the customers that have any, before the deals
+        -- are mirrored again: a customer whose facts changed there (its
+        -- mirrors had missed a change) was fixed, and is counted -- the
+        -- deals trigger wrote its facts, so _deal_facts() below finds
+        -- nothing to fix for it.  (A concurrent writer's change in between
+        -- is counted too: the state is not locked before the mirroring,
+        -- whose deals trigger locks the customers rows first.)
+        IF EXISTS (SELECT 1 FROM @extschema@.sources s WHERE s.role OPERATOR(pg_catalog.=) 'deals') THEN
+            SELECT pg_catalog.array_agg(s.customer_id), pg_catalog.array_agg(f.facts) INTO v_ids, v_facts
+              FROM @extschema@.customer_state s,
+                   LATERAL (SELECT ROW(s.open_deals, s.funnel_stage, s.pipeline, s.last_deal_at, s.deal_closed_at,
+                                       s.deal_outcome)::pg_catalog.text AS facts) f
+             WHERE s.open_deals OPERATOR(pg_catalog.<>) 0 OR s.funnel_stage IS NOT NULL
+                OR s.pipeline OPERATOR(pg_catalog.<>) 0 OR s.last_deal_at IS NOT NULL
+                OR s.deal_closed_at IS NOT NULL OR s.deal_outcome IS NOT NULL;
+            PERFORM @extschema@._track_deals_load();
+            SELECT pg_catalog.count(*) INTO v_mirrored
+              FROM (SELECT s.customer_id, ROW(s.open_deals, s.funnel_stage, s.pipeline, s.last_deal_at, s.deal_closed_at,
+                                              s.deal_outcome)::pg_catalog.text AS facts
+                      FROM @extschema@.customer_state s
+                     WHERE s.open_deals OPERATOR(pg_catalog.<>) 0 OR s.funnel_stage IS NOT NULL
+                        OR s.pipeline OPERATOR(pg_catalog.<>) 0 OR s.last_deal_at IS NOT NULL
+                        OR s.deal_closed_at IS NOT NULL OR s.deal_outcome IS NOT NULL) a
+              FULL JOIN ROWS FROM (pg_catalog.unnest(v_ids), pg_catalog.unnest(v_facts)) b(customer_id, facts)
+                ON b.customer_id OPERATOR(pg_catalog.=) a.customer_id
+             WHERE a.facts IS DISTINCT FROM b.facts;
+        END IF;
     END IF;
-    v_fixed := @extschema@._deal_facts(CASE WHEN recompute.customer_id IS NULL THEN NULL
+    v_fixed := v_mirrored OPERATOR(pg_catalog.+)
+               @extschema@._deal_facts(CASE WHEN recompute.customer_id IS NULL THEN NULL
                                             ELSE ARRAY[recompute.customer_id] END);
     v_fixed := v_fixed OPERATOR(pg_catalog.+)
                @extschema@.rebuild(CASE WHEN recompute.customer_id IS NULL THEN NULL
@@ -113,7 +143,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@.recompute(bigint) IS
-'Rebuilds state from the activities (and, 0.5, the deal facts from prio.deals) for one customer or everyone (NULL) and re-evaluates it now; for everyone it also rebuilds the win-probability counts from the outcomes and (0.5) clears prio.tracked.last_error of the tracked activities and deals tables it read again without error; returns how many customers'' stored facts differed from the rebuild (0 when live maintenance was right).';
+'Rebuilds state from the activities (and, 0.5, the deal facts from prio.deals) for one customer or everyone (NULL) and re-evaluates it now; for everyone it also rebuilds the win-probability counts from the outcomes and (0.5) clears prio.tracked.last_error of the tracked activities and deals tables it read again without error; returns how many customers'' stored facts differed from the rebuild, (0.5) counting a customer whose deal facts changed when the tracked deals tables were mirrored again (0 when live maintenance was right).';
 REVOKE ALL ON FUNCTION @extschema@.recompute(bigint) FROM PUBLIC;
 
 CREATE FUNCTION @extschema@.track(source regclass, role text, mapping jsonb)

@@ -14,7 +14,8 @@
  *		  its last folded one is folded again from all its events;
  *		- every other change runs the compiled statements of its operation
  *		  (of a customers table, then the ON_CUSTOMERS statements of the
- *		  activities tables whose customers it holds).
+ *		  activities tables whose customers it holds; (0.5) then, each in a
+ *		  subtransaction of its own, those of its deals tables: follow_deals()).
  *
  * A change of an activities table, or of a deals table whose customers
  * are a tracked customers table's, first locks those customers' rows of
@@ -618,7 +619,8 @@ typedef struct SourceRow
 	ItemPointerData ctid;
 	Oid			relid;
 	bool		activities;
-	int32		customers;		/* an activities table's customers source (0: none) */
+	int32		customers;		/* an activities (0.5: or deals) table's
+								 * customers source (0: none) */
 	char	   *signature;
 	char	   *events;			/* compiled ->> EVENTS (NULL: none) */
 	ArrayType  *stmts[NOPS];	/* compiled -> op */
@@ -639,6 +641,7 @@ typedef struct SourceRow
 	char	   *map_at;
 	char	   *map_amount;
 	Oid			key_map;		/* its customers table's key map */
+	bool		deals;			/* (0.5) a deals table */
 } SourceRow;
 
 typedef struct SourceEntry
@@ -699,7 +702,9 @@ source_row(int32 source_id, TransactionId xmin, ItemPointer ctid)
 		initStringInfo(&sql);
 		appendStringInfoString(&sql,
 							   "SELECT s.relid::pg_catalog.oid, s.role OPERATOR(pg_catalog.=) 'activities', s.signature,"
-							   "       s.compiled OPERATOR(pg_catalog.->>) 'EVENTS', s.compiled OPERATOR(pg_catalog.->>) 'customers'");
+							   "       s.compiled OPERATOR(pg_catalog.->>) 'EVENTS',"
+							   "       COALESCE(s.compiled OPERATOR(pg_catalog.->>) 'customers',"
+							   "                s.compiled OPERATOR(pg_catalog.->>) 'deal_customers')");
 		for (int on = 0; on < 2; on++)
 			for (int i = 0; i < NOPS; i++)
 				appendStringInfo(&sql, ", ARRAY(SELECT pg_catalog.jsonb_array_elements_text(s.compiled%s OPERATOR(pg_catalog.->) '%s'))",
@@ -711,7 +716,7 @@ source_row(int32 source_id, TransactionId xmin, ItemPointer ctid)
 		for (int i = 0; i < 3; i++)
 			appendStringInfo(&sql, ", CASE WHEN NOT s.mapping OPERATOR(pg_catalog.?) 'events' THEN s.mapping OPERATOR(pg_catalog.->>) '%s' END",
 							 i == 0 ? "kind" : i == 1 ? "at" : "amount");
-		appendStringInfoString(&sql, ", c.key_map::pg_catalog.oid");
+		appendStringInfoString(&sql, ", c.key_map::pg_catalog.oid, s.role OPERATOR(pg_catalog.=) 'deals'");
 		appendStringInfoString(&sql, " FROM " PRIO_SCHEMA ".sources s LEFT JOIN " PRIO_SCHEMA ".sources c"
 							   "   ON c.source_id::pg_catalog.text OPERATOR(pg_catalog.=)"
 							   "      COALESCE(s.compiled OPERATOR(pg_catalog.->>) 'customers',"
@@ -767,6 +772,7 @@ source_row(int32 source_id, TransactionId xmin, ItemPointer ctid)
 	e->row.key_map = DatumGetObjectId(SPI_getbinval(tup, desc, 13 + 2 * NOPS, &isnull));
 	if (isnull)
 		e->row.key_map = InvalidOid;
+	e->row.deals = DatumGetBool(SPI_getbinval(tup, desc, 14 + 2 * NOPS, &isnull)) && !isnull;
 	MemoryContextSwitchTo(old);
 	SPI_freetuptable(SPI_tuptable);
 	e->next = sources;
@@ -786,9 +792,10 @@ source_cmp(const void *a, const void *b)
 /*
  * The versions (xmin, ctid) of the rows of prio.sources that a statement
  * trigger of source_id needs: its own and, of a customers table, every
- * activities table's; read as the query "SELECT source_id, xmin, ctid,
- * role = 'activities' FROM prio.sources WHERE source_id = $1 OR role =
- * 'activities'" would read them under the statement's snapshot, without
+ * activities (0.5: and deals) table's; read as the query "SELECT source_id,
+ * xmin, ctid, role = 'activities', role = 'deals' FROM prio.sources WHERE
+ * source_id = $1 OR role IN ('activities', 'deals')" would read them under
+ * the statement's snapshot, without
  * one: its executor start-up was most of what the read cost, on every
  * statement of a tracked table.  An activities table's own row is found
  * through the primary key (a scan of the table would ask the kernel for
@@ -801,6 +808,7 @@ typedef struct SourceVersion
 	TransactionId xmin;
 	ItemPointerData ctid;
 	bool		activities;
+	bool		deals;			/* (0.5) */
 } SourceVersion;
 
 /* one row's version into v[*n] (grown as needed); false: not wanted */
@@ -812,6 +820,7 @@ add_version(TupleTableSlot *slot, AttrNumber att_id, AttrNumber att_role, int32 
 	Datum		id = slot_getattr(slot, att_id, &isnull);
 	Datum		role;
 	bool		activities = false;
+	bool		deals = false;
 
 	if (isnull)
 		return false;
@@ -822,8 +831,10 @@ add_version(TupleTableSlot *slot, AttrNumber att_id, AttrNumber att_role, int32 
 
 		activities = VARSIZE_ANY_EXHDR(t) == strlen("activities") &&
 			memcmp(VARDATA_ANY(t), "activities", strlen("activities")) == 0;
+		deals = VARSIZE_ANY_EXHDR(t) == strlen("deals") &&
+			memcmp(VARDATA_ANY(t), "deals", strlen("deals")) == 0;
 	}
-	if (DatumGetInt32(id) != source_id && !activities)
+	if (DatumGetInt32(id) != source_id && !activities && !deals)
 		return false;
 	if (*n == *max)
 	{
@@ -835,6 +846,7 @@ add_version(TupleTableSlot *slot, AttrNumber att_id, AttrNumber att_role, int32 
 														  &isnull));
 	(*v)[*n].ctid = slot->tts_tid;
 	(*v)[*n].activities = activities;
+	(*v)[*n].deals = deals;
 	(*n)++;
 	return true;
 }
@@ -861,8 +873,11 @@ read_versions(int32 source_id, int *n)
 		(void) add_version(slot, att_id, att_role, source_id, &v, n, &max);
 	index_endscan(iscan);
 
-	/* a customers table: the activities tables', whose customers it may hold */
-	if (*n == 1 && !v[0].activities)
+	/*
+	 * a customers table: the activities (and deals) tables', whose customers
+	 * it may hold
+	 */
+	if (*n == 1 && !v[0].activities && !v[0].deals)
 	{
 		TableScanDesc scan = table_beginscan(rel, snapshot, 0, NULL);
 
@@ -886,8 +901,8 @@ read_versions(int32 source_id, int *n)
 
 /*
  * The trigger's source (NULL: none prio knows, or one copied onto another
- * table) and, of a customers table, the activities tables whose customers
- * it holds, in source_id order (*nattached of them).
+ * table) and, of a customers table, the activities (0.5: and deals) tables
+ * whose customers it holds, in source_id order (*nattached of them).
  */
 static SourceRow *
 read_sources(int32 source_id, Oid relid, SourceRow ***attached, int *nattached)
@@ -905,12 +920,12 @@ read_sources(int32 source_id, Oid relid, SourceRow ***attached, int *nattached)
 		return NULL;
 	att = palloc(sizeof(SourceRow *) * (n + 1));
 	/* (the rows come in no order: the activities tables' in source_id order) */
-	if (!src->activities)
+	if (!src->activities && !src->deals)
 		for (int i = 0; i < n; i++)
 		{
 			SourceRow  *a;
 
-			if (!v[i].activities || v[i].source_id == source_id)
+			if ((!v[i].activities && !v[i].deals) || v[i].source_id == source_id)
 				continue;
 			a = source_row(v[i].source_id, v[i].xmin, &v[i].ctid);
 			if (a != NULL && a->customers == source_id)
@@ -1499,13 +1514,14 @@ apply(TriggerData *td, SourceRow *src, SourceRow **attached, int nattached, Comm
 	 * A customers table whose activities are tracked: its customers new, or
 	 * under a new key, are folded with the activities of their key (those
 	 * statements name the activities table's columns: only while they are
-	 * what track() checked).
+	 * what track() checked).  (Its deals tables' after: follow_deals().)
 	 */
 	for (int i = 0; i < nattached; i++)
 	{
 		SourceRow  *a = attached[i];
 
-		if (ArrayGetNItems(ARR_NDIM(a->on_customers[op]), ARR_DIMS(a->on_customers[op])) == 0 ||
+		if (a->deals ||
+			ArrayGetNItems(ARR_NDIM(a->on_customers[op]), ARR_DIMS(a->on_customers[op])) == 0 ||
 			!signature_ok(a->source_id, a->relid, a->signature))
 			continue;
 		/* (they read this table's transition tables: its plans) */
@@ -1534,6 +1550,107 @@ apply_try(void *arg)
 	ApplyArgs  *a = arg;
 
 	apply(a->td, a->src, a->attached, a->nattached, a->since, a->locked);
+}
+
+/* follow_deals()'s arguments, for PrioTry() */
+typedef struct FollowArgs
+{
+	Oid			relid;			/* the customers table */
+	Datum	   *stmts;			/* the statements after the first */
+	bool	   *nulls;
+	int			n;
+	bool		large;
+} FollowArgs;
+
+static void
+follow_try(void *arg)
+{
+	FollowArgs *f = arg;
+	int			nest = PrioTrackedParseBegin();
+
+	/* (they read the customers table's transition tables: its plans) */
+	for (int i = 1; i < f->n; i++)
+	{
+		if (f->nulls[i])
+			continue;
+		if (SPI_execute_plan(plan_for(f->relid, TextDatumGetCString(f->stmts[i]), false, f->large, NULL),
+							 NULL, NULL, false, 0) < 0)
+			elog(ERROR, "could not run the compiled SQL of tracked table %u", f->relid);
+		SPI_freetuptable(SPI_tuptable);
+	}
+	PrioTrackedParseEnd(nest);
+}
+
+/*
+ * (0.5) A customers table whose deals are tracked, once its own sync (and
+ * its activities tables') went through: its customers new, or under a new
+ * key, get the deals of their key mirrored and lose any other (the
+ * ON_CUSTOMERS statements of each deals table: they write the mirrors of
+ * the statement's own customers only, whose application rows the statement
+ * holds, and leave a deal mirrored for another customer to the deals
+ * table's trigger or recompute()).  The first statement says whether any
+ * key is new (most UPDATEs change none): it reads the transition tables
+ * alone, with the key the customers table's own statements just read, and
+ * runs here; the others, only then, each deals table's in a subtransaction
+ * of its own: a deal row prio cannot hold is that table's error (a WARNING
+ * and its last_error), not the customers table's, whose sync stays.
+ */
+static void
+follow_deals(TriggerData *td, const char *op, SourceRow **attached, int nattached)
+{
+	Tuplestorestate *ts = td->tg_newtable ? td->tg_newtable : td->tg_oldtable;
+	int			opi = op_index(td->tg_event);
+	Oid			relid = RelationGetRelid(td->tg_relation);
+	bool		large = ts != NULL && tuplestore_tuple_count(ts) >= TRACK_LARGE;
+
+	for (int i = 0; i < nattached; i++)
+	{
+		SourceRow  *a = attached[i];
+		FollowArgs	f;
+		ErrorData  *edata;
+		int			nest;
+		bool		isnull = true;
+		bool		any = false;
+
+		if (!a->deals ||
+			ArrayGetNItems(ARR_NDIM(a->on_customers[opi]), ARR_DIMS(a->on_customers[opi])) < 2 ||
+			!signature_ok(a->source_id, a->relid, a->signature))
+			continue;
+		f.relid = relid;
+		f.large = large;
+		deconstruct_array(a->on_customers[opi], TEXTOID, -1, false, TYPALIGN_INT,
+						  &f.stmts, &f.nulls, &f.n);
+		if (f.nulls[0])
+			continue;
+		nest = PrioTrackedParseBegin();
+		if (SPI_execute_plan(plan_for(relid, TextDatumGetCString(f.stmts[0]), false, large, NULL),
+							 NULL, NULL, true, 1) != SPI_OK_SELECT)
+			elog(ERROR, "could not run the compiled SQL of tracked table %u", relid);
+		if (SPI_processed == 1 && SPI_tuptable->tupdesc->natts == 1)
+			any = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)) &&
+				!isnull;
+		SPI_freetuptable(SPI_tuptable);
+		PrioTrackedParseEnd(nest);
+		if (!any)
+			continue;
+
+		edata = PrioTry(follow_try, &f, true);
+		if (edata != NULL)
+		{
+			char	   *name = DatumGetCString(DirectFunctionCall1(regclassout, ObjectIdGetDatum(relid)));
+			char	   *deals = DatumGetCString(DirectFunctionCall1(regclassout, ObjectIdGetDatum(a->relid)));
+
+			note_error(a->source_id, edata->message);
+			ereport(WARNING,
+					(errmsg("prio: the deals of %s did not follow this %s of %s: %s", deals, op, name,
+							edata->message),
+					 errdetail("SQLSTATE %s; the write itself, and its customers' sync, went through.",
+							   unpack_sql_state(edata->sqlerrcode)),
+					 errhint("See prio.tracked.last_error of %s; fix the row or the mapping (prio.untrack() and prio.track()), then prio.recompute() resynchronises.",
+							 deals)));
+			FreeErrorData(edata);
+		}
+	}
 }
 
 static void
@@ -1626,6 +1743,8 @@ source_changed(TriggerData *td, int32 source_id)
 		}
 		FreeErrorData(edata);
 	}
+	else if (nattached > 0)
+		follow_deals(td, op, attached, nattached);
 	SPI_finish();
 }
 

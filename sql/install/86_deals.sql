@@ -446,6 +446,14 @@ COMMENT ON FUNCTION @extschema@.evaluate(@extschema@.customer_state, @extschema@
 -- of prio (a WARNING and prio.sources.last_error instead).
 CREATE UNIQUE INDEX deals_source_key_idx ON @extschema@.deals (source, deal_key);
 
+CREATE FUNCTION @extschema@._deal_key_busy(source regclass, deal_key text)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'prio_deal_key_busy'
+LANGUAGE C STRICT VOLATILE PARALLEL RESTRICTED;
+COMMENT ON FUNCTION @extschema@._deal_key_busy(regclass, text) IS
+'Internal (C, src/sql/_deal_key_busy.c): whether another transaction in progress is writing the mirror of this tracked deal in prio.deals (read with a dirty snapshot, never waits); the statements that make tracked deals follow their customers leave such a deal to that transaction.';
+REVOKE ALL ON FUNCTION @extschema@._deal_key_busy(regclass, text) FROM PUBLIC;
+
 -- (0.5) The lock every writer of a tracked activities or deals table takes
 -- first: its customers' rows of the tracked customers table, in key order,
 -- FOR NO KEY UPDATE, as the application's UPDATE of one locks it; prio's own
@@ -809,7 +817,8 @@ ON CONFLICT (source, deal_key) DO UPDATE
         -- the statement holds, are written: a deal mirrored for another
         -- customer is read, never locked or written (its own trigger, or
         -- recompute(), moves it), so the lock order of writers stays the
-        -- application's rows first.  (EXISTS (ks): a one-time filter, the
+        -- application's rows first; nor is one another transaction is
+        -- writing waited for (_deal_key_busy(): ON CONFLICT would wait).  (EXISTS (ks): a one-time filter, the
         -- deals table is not read when no key is new.)
         SELECT c.sql INTO v_ck FROM @extschema@._track_compile(v_cs.relid, 'key', v_cs.mapping OPERATOR(pg_catalog.->>) 'key', NULL) c;
         v_follow := pg_catalog.format($q$WITH ks AS MATERIALIZED (@@keys@@),
@@ -838,6 +847,7 @@ SELECT v.customer_id, v.owner, v.stage, v.amount, v.expected_close, COALESCE(v.c
  WHERE NOT EXISTS (SELECT 1 FROM @extschema@.deals d
                     WHERE d.source OPERATOR(pg_catalog.=) %5$L::pg_catalog.regclass
                       AND d.deal_key OPERATOR(pg_catalog.=) v.k)
+   AND NOT @extschema@._deal_key_busy(%5$L::pg_catalog.regclass, v.k)
 ON CONFLICT (source, deal_key) DO NOTHING$q$,
             v_cs.key_map, v_eq,
             pg_catalog.replace(v_sel, '@@rows@@',

@@ -73,9 +73,15 @@
 --      (name, or number and dropped) changed since prio.track()"); it said
 --      'relation "<old name>" does not exist'.  A dropped table's hints give
 --      the prio.untrack(<number>) to run.
+--   H14 the mirroring of tracked deals tables again (recompute(), TRUNCATE
+--      prio.deals: prio._track_deals_load()) parses the compiled SQL as
+--      track() wrote it, whatever the session's standard_conforming_strings:
+--      with it off, a mapping's '\' ended its string constant there (the
+--      rest of the mapping read as SQL), the reload failed, and the deals of
+--      the table were gone after a TRUNCATE of prio.deals.
 -- Runs inside one transaction and rolls back.
 BEGIN;
-SELECT plan(67);
+SELECT plan(71);
 SET LOCAL client_min_messages = warning;
 
 CREATE SCHEMA th2;
@@ -409,6 +415,33 @@ SELECT is(pg_temp.h13_warning('DELETE FROM th2.ev13'),
                  (SELECT relid::oid FROM prio.sources WHERE relid::oid NOT IN (SELECT oid FROM pg_class) AND role = 'customers')),
           'H13 a DELETE of activities whose customers table was dropped says so, with its number');
 SELECT is((SELECT count(*) FROM th2.ev13), 0::bigint, 'H13 ... and goes through');
+
+-- H14 ---------------------------------------------------------------------
+CREATE TABLE th2.acc14 (code text PRIMARY KEY);
+INSERT INTO th2.acc14 VALUES ('A14');
+CREATE TABLE th2.opps14 (opp_id int PRIMARY KEY, account text, phase text);
+INSERT INTO th2.opps14 VALUES (1, 'A14', 'quote\'), (2, 'A14', 'negotiation');
+SELECT prio.track('th2.acc14', 'customers', '{"key": "code", "view": false}');
+SELECT prio.track('th2.opps14', 'deals', $${"customers": "th2.acc14", "key": "opp_id", "customer": "account", "stage": "replace(phase, '\\', '')"}$$);
+CREATE FUNCTION pg_temp.h14(sql text) RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+    SET LOCAL client_min_messages = error;
+    PERFORM set_config('standard_conforming_strings', 'off', true);
+    EXECUTE sql;
+    PERFORM set_config('standard_conforming_strings', 'on', true);
+    RETURN (SELECT string_agg(deal_key || ':' || stage, ' ' ORDER BY deal_key) FROM prio.deals
+             WHERE source = 'th2.opps14'::regclass)
+           || coalesce(' ' || (SELECT last_error FROM prio.tracked WHERE source = 'th2.opps14'::regclass), '');
+END
+$$;
+SELECT is((SELECT string_agg(deal_key || ':' || stage, ' ' ORDER BY deal_key) FROM prio.deals
+            WHERE source = 'th2.opps14'::regclass),
+          '1:quote 2:negotiation', 'H14 a deals mapping with a backslash in a string constant mirrors the rows');
+SELECT is(pg_temp.h14('SELECT prio.recompute()'), '1:quote 2:negotiation',
+          'H14 recompute() with standard_conforming_strings off mirrors tracked deals again as track() wrote the mapping');
+SELECT is(pg_temp.h14('TRUNCATE prio.deals'), '1:quote 2:negotiation',
+          'H14 TRUNCATE prio.deals with standard_conforming_strings off mirrors the tracked deals again (not none)');
+SELECT is(current_setting('standard_conforming_strings'), 'on', 'H14 (the session''s setting given back)');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -232,7 +232,12 @@ GRANT SELECT (customer_id, tier) ON prio.followup TO PUBLIC;
 -- (a writer of 0.4 keeps writing customers, but no longer their source and
 -- customer_key, which only prio.track() sets)
 SELECT prio.grant_writer('prio_upgrade_bi');
+-- (and one whose name must be quoted: the update named it quoted twice)
+CREATE ROLE "prio_upgrade-Writer";
+SELECT prio.grant_writer('"prio_upgrade-Writer"');
 ALTER EXTENSION prio UPDATE TO '0.5';
+SELECT has_column_privilege('prio_upgrade-Writer', 'prio.customers', 'name', 'UPDATE') AS quoted_updates_name,
+       has_column_privilege('prio_upgrade-Writer', 'prio.customers', 'source', 'INSERT') AS quoted_inserts_source;
 SELECT has_column_privilege('prio_upgrade_bi', 'prio.customers', 'name', 'UPDATE') AS writer_updates_name,
        has_column_privilege('prio_upgrade_bi', 'prio.customers', 'owner', 'INSERT') AS writer_inserts_owner,
        has_column_privilege('prio_upgrade_bi', 'prio.customers', 'source', 'UPDATE') AS writer_updates_source,
@@ -248,6 +253,8 @@ SELECT prio.untrack('upgrade_accounts');
 DROP TABLE upgrade_accounts;
 DROP OWNED BY prio_upgrade_bi;
 DROP ROLE prio_upgrade_bi;
+DROP OWNED BY "prio_upgrade-Writer";
+DROP ROLE "prio_upgrade-Writer";
 
 -- 0.4 -> 0.5 with a tracked activities table whose mapping names a
 -- "channel" (0.4 checked it and left it unused): the update says it is

@@ -73,9 +73,19 @@
 --      (name, or number and dropped) changed since prio.track()"); it said
 --      'relation "<old name>" does not exist'.  A dropped table's hints give
 --      the prio.untrack(<number>) to run.
+--   H14 the mirroring of tracked deals tables again (recompute(), TRUNCATE
+--      prio.deals: prio._track_deals_load()) parses the compiled SQL as
+--      track() wrote it, whatever the session's standard_conforming_strings:
+--      with it off, a mapping's '\' ended its string constant there (the
+--      rest of the mapping read as SQL), the reload failed, and the deals of
+--      the table were gone after a TRUNCATE of prio.deals.
+--   H15 (H12 for the deals of a tracked table mirrored again by recompute()
+--      or a TRUNCATE of prio.deals, _track_deals_load()'s SET clauses, which
+--      no test checked): a stage mapped from to_char(d, 'TMMon') is the C
+--      locale's in a zh_CN session too.
 -- Runs inside one transaction and rolls back.
 BEGIN;
-SELECT plan(67);
+SELECT plan(74);
 SET LOCAL client_min_messages = warning;
 
 CREATE SCHEMA th2;
@@ -409,6 +419,61 @@ SELECT is(pg_temp.h13_warning('DELETE FROM th2.ev13'),
                  (SELECT relid::oid FROM prio.sources WHERE relid::oid NOT IN (SELECT oid FROM pg_class) AND role = 'customers')),
           'H13 a DELETE of activities whose customers table was dropped says so, with its number');
 SELECT is((SELECT count(*) FROM th2.ev13), 0::bigint, 'H13 ... and goes through');
+
+-- H14 ---------------------------------------------------------------------
+CREATE TABLE th2.acc14 (code text PRIMARY KEY);
+INSERT INTO th2.acc14 VALUES ('A14');
+CREATE TABLE th2.opps14 (opp_id int PRIMARY KEY, account text, phase text);
+INSERT INTO th2.opps14 VALUES (1, 'A14', 'quote\'), (2, 'A14', 'negotiation');
+SELECT prio.track('th2.acc14', 'customers', '{"key": "code", "view": false}');
+SELECT prio.track('th2.opps14', 'deals', $${"customers": "th2.acc14", "key": "opp_id", "customer": "account", "stage": "replace(phase, '\\', '')"}$$);
+CREATE FUNCTION pg_temp.h14(sql text) RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+    SET LOCAL client_min_messages = error;
+    PERFORM set_config('standard_conforming_strings', 'off', true);
+    EXECUTE sql;
+    PERFORM set_config('standard_conforming_strings', 'on', true);
+    RETURN (SELECT string_agg(deal_key || ':' || stage, ' ' ORDER BY deal_key) FROM prio.deals
+             WHERE source = 'th2.opps14'::regclass)
+           || coalesce(' ' || (SELECT last_error FROM prio.tracked WHERE source = 'th2.opps14'::regclass), '');
+END
+$$;
+SELECT is((SELECT string_agg(deal_key || ':' || stage, ' ' ORDER BY deal_key) FROM prio.deals
+            WHERE source = 'th2.opps14'::regclass),
+          '1:quote 2:negotiation', 'H14 a deals mapping with a backslash in a string constant mirrors the rows');
+SELECT is(pg_temp.h14('SELECT prio.recompute()'), '1:quote 2:negotiation',
+          'H14 recompute() with standard_conforming_strings off mirrors tracked deals again as track() wrote the mapping');
+SELECT is(pg_temp.h14('TRUNCATE prio.deals'), '1:quote 2:negotiation',
+          'H14 TRUNCATE prio.deals with standard_conforming_strings off mirrors the tracked deals again (not none)');
+SELECT is(current_setting('standard_conforming_strings'), 'on', 'H14 (the session''s setting given back)');
+
+-- H15 ---------------------------------------------------------------------
+CREATE TABLE th2.acc15 (code text PRIMARY KEY);
+INSERT INTO th2.acc15 VALUES ('A15');
+CREATE TABLE th2.opps15 (opp_id int PRIMARY KEY, account text, opened date);
+INSERT INTO th2.opps15 VALUES (1, 'A15', '2026-03-05');
+SELECT prio.track('th2.acc15', 'customers', '{"key": "code", "view": false}');
+SELECT prio.track('th2.opps15', 'deals', $${"customers": "th2.acc15", "key": "opp_id", "customer": "account",
+                  "stage": "CASE WHEN to_char(opened, 'TMMon') = 'Mar' THEN 'quote' ELSE 'negotiation' END"}$$);
+CREATE FUNCTION pg_temp.h15() RETURNS SETOF text LANGUAGE plpgsql AS $$
+BEGIN
+    IF NOT pg_temp.has_locale('zh_CN.UTF-8') THEN
+        RETURN NEXT skip('H15 needs the zh_CN.UTF-8 locale (tools/deps.sh generates it, as root)', 3);
+        RETURN;
+    END IF;
+    RETURN NEXT is((SELECT stage FROM prio.deals WHERE source = 'th2.opps15'::regclass), 'quote',
+                   'H15 a deal''s stage mapped from to_char(TM) is the C locale''s');
+    PERFORM set_config('lc_time', 'zh_CN.UTF-8', true);
+    PERFORM prio.recompute();
+    RETURN NEXT is((SELECT stage FROM prio.deals WHERE source = 'th2.opps15'::regclass), 'quote',
+                   'H15 ... when recompute() mirrors it again in a session with lc_time zh_CN');
+    TRUNCATE prio.deals;
+    RETURN NEXT is((SELECT stage FROM prio.deals WHERE source = 'th2.opps15'::regclass), 'quote',
+                   'H15 ... and when TRUNCATE prio.deals mirrors it again in such a session');
+    PERFORM set_config('lc_time', 'C', true);
+END
+$$;
+SELECT * FROM pg_temp.h15();
 
 SELECT * FROM finish();
 ROLLBACK;

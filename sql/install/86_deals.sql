@@ -497,6 +497,7 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 -- constants written into the compiled SQL as source_changed() reads them
 SET standard_conforming_strings = on
+SET array_nulls = on
 SET TimeZone = 'UTC'
 SET DateStyle = 'ISO, YMD'
 SET IntervalStyle = 'postgres'
@@ -913,6 +914,9 @@ CREATE FUNCTION @extschema@._track_deals_load()
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
+-- the compiled SQL parsed as track() wrote it (track.c, PrioTrackedParseBegin())
+SET standard_conforming_strings = on
+SET array_nulls = on
 SET TimeZone = 'UTC'
 SET DateStyle = 'ISO, YMD'
 SET IntervalStyle = 'postgres'

@@ -14,7 +14,8 @@ BEGIN
        AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped
        AND a.attname OPERATOR(pg_catalog.<>) ALL (ARRAY['source', 'customer_key']::pg_catalog.name[]);
     FOR r IN SELECT CASE WHEN x.grantee OPERATOR(pg_catalog.=) 0 THEN 'PUBLIC'
-                         ELSE pg_catalog.quote_ident(x.grantee::pg_catalog.regrole::pg_catalog.text) END AS grantee,
+                         -- (a regrole's text is quoted as it must be already)
+                         ELSE x.grantee::pg_catalog.regrole::pg_catalog.text END AS grantee,
                     x.privilege_type AS priv
                FROM pg_catalog.pg_class c, pg_catalog.aclexplode(c.relacl) x
               WHERE c.oid OPERATOR(pg_catalog.=) '@extschema@.customers'::pg_catalog.regclass

@@ -57,7 +57,7 @@ DROP EXTENSION prio CASCADE;
 CREATE EXTENSION prio;
 RESET client_min_messages;
 SELECT prio.restoring() AS restoring_before_the_marker;
-INSERT INTO prio._restore DEFAULT VALUES;  -- the dump's first data
+INSERT INTO prio._restore (id, dumped_by) VALUES (true, '0.5');  -- the dump's first data
 SELECT prio.restoring() AS restoring, (SELECT count(*) FROM prio._restore) AS marker_rows;
 INSERT INTO prio.removed_config SELECT (r::prio.removed_config).* FROM d_removed;
 INSERT INTO prio.customers SELECT (r::prio.customers).* FROM d_customers;
@@ -150,6 +150,11 @@ SELECT count(*) = :labels_before + 1 AS every_label_key_kept FROM prio.removed_c
 -- Bad input
 SELECT pg_temp.err($$INSERT INTO prio.removed_config (table_name, key) VALUES ('settings', 'true')$$) AS not_a_config_table;
 SELECT pg_temp.err($$INSERT INTO prio.removed_config (table_name, key) VALUES ('rfm_segments', NULL)$$) AS null_key;
+-- a dump of prio 0.4 (its prio._restore has no dumped_by): loaded into 0.5 it
+-- would skip what the update to 0.5 does (every customer evaluated again,
+-- typed follow-up views, grants of 0.5's objects), so it is refused
+SELECT pg_temp.err($$INSERT INTO prio._restore (id) VALUES (true)$$) AS dump_of_prio_0_4;
+SELECT dumped_by FROM prio._restore;
 -- only prio's owner can put a session in restore mode
 DO $$ BEGIN
     IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'prio_restore_app') THEN

@@ -310,6 +310,40 @@ DROP ROLE prio_upgrade_labels_reader;
 DROP EXTENSION prio CASCADE;
 CREATE EXTENSION prio;
 
+-- 0.4 -> 0.5 with tracked tables dropped before the update (DROP TABLE:
+-- their sources stay, as in 0.5, until prio.untrack()): the update goes
+-- through (it stopped on "could not open relation", XX000), says so, and
+-- creates no typed view for a table that is gone; the live table keeps its
+-- view; prio.untrack() forgets the dropped ones afterwards
+DROP EXTENSION prio CASCADE;
+CREATE EXTENSION prio VERSION '0.4';
+CREATE TABLE upgrade_gone (id integer PRIMARY KEY, name text);
+CREATE TABLE upgrade_gone_touches (person integer, what text, at timestamptz);
+CREATE TABLE upgrade_kept (id text PRIMARY KEY, name text);
+INSERT INTO upgrade_gone VALUES (1, 'Gone');
+INSERT INTO upgrade_gone_touches VALUES (1, 'call', '2026-01-05 10:00+00');
+INSERT INTO upgrade_kept VALUES ('k', 'Kept');
+SELECT prio.track('upgrade_gone', 'customers', '{"key": "id", "name": "name"}');
+SELECT prio.track('upgrade_gone_touches', 'activities', '{"customer": "person", "kind": "what", "at": "at"}');
+SELECT prio.track('upgrade_kept', 'customers', '{"key": "id", "name": "name"}');
+DROP TABLE upgrade_gone_touches;
+DROP TABLE upgrade_gone;
+-- (a WARNING for each, naming its OID)
+SET client_min_messages = error;
+ALTER EXTENSION prio UPDATE TO '0.5';
+RESET client_min_messages;
+SELECT extversion FROM pg_extension WHERE extname = 'prio';
+SELECT c.relname FROM pg_class c
+ WHERE c.relnamespace = 'prio'::regnamespace AND c.relname LIKE 'followup\_upgrade%' ORDER BY 1;
+SELECT f.name FROM upgrade_kept k JOIN prio.followup_upgrade_kept f ON f.id = k.id;
+SELECT prio.untrack(s.relid) FROM prio.sources s
+ WHERE NOT EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = s.relid) ORDER BY s.source_id DESC;
+SELECT source, role FROM prio.tracked ORDER BY 1;
+SELECT prio.untrack('upgrade_kept');
+DROP TABLE upgrade_kept;
+DROP EXTENSION prio CASCADE;
+CREATE EXTENSION prio;
+
 -- bad input: no such version, no path down
 ALTER EXTENSION prio UPDATE TO '9.9';
 ALTER EXTENSION prio UPDATE TO '0.1';

@@ -35,6 +35,9 @@
 #      its typed follow-up view (prio.followup_accounts: not a member of the
 #      extension, dumped as the application's objects are) comes back and joins;
 #      with a tracked activities table of its customers, live too.
+#   7. a dump of prio 0.4 restored into 0.5 as it is: refused (55000, with the
+#      way to do it); that way -- CREATE EXTENSION prio VERSION '0.4', the
+#      restore, ALTER EXTENSION prio UPDATE -- gives a state equal to a rebuild.
 # Exits 1 on any failure.  About 20 s.  Needs prio installed (make install);
 # PRIO_PRIVATE=1 builds this tree's prio into a private copy of PostgreSQL
 # instead (tools/private.sh) and runs there, leaving the system's prio alone.
@@ -297,6 +300,45 @@ echo "$live" | sed 's/^/restored: /'
 echo "$live" | grep -q '^tracked_activities_live t' || { echo "FAIL: a row inserted into the restored tracked activities table did not reach prio"; fail=1; }
 echo "$live" | grep -q '^tracked_activities_recompute 0' || { echo "FAIL: after restore the live state of tracked activities differs from recompute()"; fail=1; }
 echo "$live" | grep -q '^tracked_activities_errors 0' || { echo "FAIL: a restored tracked table noted an error"; fail=1; }
+
+# 7. a dump of prio 0.4 (a tracked table, a reader): restored as it is into
+#    0.5 it would skip the update to 0.5 (everyone evaluated again, typed
+#    views, grants of 0.5's objects), so it is refused with the way to do it;
+#    that way (CREATE EXTENSION prio VERSION '0.4', the restore, ALTER
+#    EXTENSION prio UPDATE) gives back a state that equals a rebuild
+cluster_psql -d postgres -c "CREATE DATABASE prio_04_src" -c "CREATE DATABASE prio_04_dst" -c "CREATE DATABASE prio_04_ok"
+cluster_psql -d prio_04_src >/dev/null <<'SQL'
+SET client_min_messages = warning;
+CREATE EXTENSION prio VERSION '0.4';
+DO $$ BEGIN CREATE ROLE prio_dr_reader; EXCEPTION WHEN duplicate_object THEN NULL; END $$;
+SELECT prio.grant_reader('prio_dr_reader');
+CREATE SCHEMA app;
+CREATE TABLE app.accounts (id integer PRIMARY KEY, name text, rep text);
+INSERT INTO app.accounts SELECT g, 'account ' || g, 'rep' || g % 3 FROM generate_series(1, 20) g;
+SELECT prio.track('app.accounts', 'customers', '{"key": "id", "name": "name", "owner": "rep"}');
+INSERT INTO prio.activities (customer_id, kind, at, amount)
+SELECT m.customer_id, 'purchase', now() - g * interval '1 day', 10 FROM prio.keys_1 m, generate_series(1, 3) g;
+SQL
+cluster_run pg_dump -Fc -d prio_04_src -f "$CL_DIR/04.dump"
+rc=0; cluster_run pg_restore -d prio_04_dst "$CL_DIR/04.dump" >"$CL_DIR/04.log" 2>&1 || rc=$?
+if [ $rc -ne 0 ] && grep -q 'this is a dump of prio 0.4' "$CL_DIR/04.log"; then
+	echo "same: a dump of prio 0.4 restored into 0.5 as it is: refused"
+else
+	echo "FAIL: a dump of prio 0.4 restored into 0.5 as it is was not refused (exit $rc)"; head -5 "$CL_DIR/04.log"; fail=1
+fi
+cluster_psql -d prio_04_ok -c "SET client_min_messages = warning" -c "CREATE EXTENSION prio VERSION '0.4'"
+# (pg_restore says that schema prio exists: expected)
+cluster_run pg_restore -d prio_04_ok "$CL_DIR/04.dump" >"$CL_DIR/04ok.log" 2>&1 || true
+if grep -v -e 'schema "prio" already exists' -e 'CREATE SCHEMA prio' -e 'errors ignored on restore: 1$' "$CL_DIR/04ok.log" | grep -q .; then
+	echo "FAIL: the restore of a dump of prio 0.4 into prio 0.4 said:"; head -10 "$CL_DIR/04ok.log"; fail=1
+fi
+up=$(cluster_psql -d prio_04_ok -At -c "SET client_min_messages = warning" -c "ALTER EXTENSION prio UPDATE" \
+	-c "SELECT 'version ' || extversion FROM pg_extension WHERE extname = 'prio'" -c "SELECT 'recompute ' || prio.recompute()" \
+	-c "SELECT 'typed_view ' || count(*) FROM prio.followup_accounts" \
+	-c "SELECT 'reader_labels ' || has_table_privilege('prio_dr_reader', 'prio.labels', 'SELECT')")
+echo "$up" | sed 's/^/0.4 dump, updated: /'
+[ "$(echo "$up" | tr '\n' ' ')" = "version 0.5 recompute 0 typed_view 20 reader_labels true " ] \
+	|| { echo "FAIL: a dump of prio 0.4 restored into 0.4 and updated is not as an update of 0.4 leaves it"; fail=1; }
 
 echo "dumprestore: $(( $(date +%s) - started ))s total"
 if [ $fail -ne 0 ]; then echo "dumprestore: FAILED"; exit 1; fi

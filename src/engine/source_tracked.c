@@ -1568,13 +1568,24 @@ follow_try(void *arg)
 	FollowArgs *f = arg;
 	int			nest = PrioTrackedParseBegin();
 
-	/* (they read the customers table's transition tables: its plans) */
+	/*
+	 * (they read the customers table's transition tables: its plans)
+	 *
+	 * Under REPEATABLE READ or SERIALIZABLE, with the latest snapshot, as the
+	 * foreign keys' actions read: the transaction's would have them write (or
+	 * ON CONFLICT find) a mirror that a deals writer committed after it was
+	 * taken -- a serialization failure (40001) the application alone does not
+	 * get, its statement writing no deal -- and mirror the deals as they were
+	 * then rather than as that writer left them.
+	 */
 	for (int i = 1; i < f->n; i++)
 	{
 		if (f->nulls[i])
 			continue;
-		if (SPI_execute_plan(plan_for(f->relid, TextDatumGetCString(f->stmts[i]), false, f->large, NULL),
-							 NULL, NULL, false, 0) < 0)
+		if (SPI_execute_snapshot(plan_for(f->relid, TextDatumGetCString(f->stmts[i]), false, f->large, NULL),
+								 NULL, NULL,
+								 IsolationUsesXactSnapshot() ? GetLatestSnapshot() : InvalidSnapshot,
+								 InvalidSnapshot, false, true, 0) < 0)
 			elog(ERROR, "could not run the compiled SQL of tracked table %u", f->relid);
 		SPI_freetuptable(SPI_tuptable);
 	}

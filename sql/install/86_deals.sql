@@ -539,6 +539,7 @@ DECLARE
     v_ck text;
     v_keys text;
     v_follow text;
+    v_gate text;
 BEGIN
     IF pg_catalog.jsonb_typeof(mapping) OPERATOR(pg_catalog.<>) 'object' THEN
         RAISE EXCEPTION 'prio.track(): mapping must be a JSON object, not %', pg_catalog.jsonb_typeof(mapping)
@@ -824,7 +825,7 @@ ON CONFLICT (source, deal_key) DO UPDATE
         v_follow := pg_catalog.format($q$WITH ks AS MATERIALIZED (@@keys@@),
      c AS MATERIALIZED (SELECT m.customer_id FROM %1$s m WHERE m.key %2$s ANY (ARRAY(SELECT ks.k FROM ks))),
      a AS (%3$s),
-     v AS (SELECT DISTINCT ON (a.k) a.* FROM a WHERE %4$s ORDER BY a.k),
+     v AS (SELECT DISTINCT ON (a.k) a.* FROM a WHERE %4$s ORDER BY a.k)@@do@@,
      x AS (DELETE FROM @extschema@.deals d
             WHERE d.source OPERATOR(pg_catalog.=) %5$L::pg_catalog.regclass
               AND d.customer_id OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT c.customer_id FROM c))
@@ -854,6 +855,18 @@ ON CONFLICT (source, deal_key) DO NOTHING$q$,
                 pg_catalog.format('(SELECT t.* FROM %s t WHERE EXISTS (SELECT 1 FROM ks) AND (%s) %s ANY (ARRAY(SELECT ks.k FROM ks)))',
                                   v_app, v_exprs OPERATOR(pg_catalog.->) 'customer' OPERATOR(pg_catalog.->>) 'sql', v_eq)),
             v_ok, v_name);
+        -- (the same, a SELECT: whether the statement has anything to do --
+        -- a deal of its keys, or a mirror of its customers -- run first, in
+        -- the subtransaction: a customer inserted with no deal, the usual
+        -- INSERT, costs no data-modifying statement, whose three statement
+        -- triggers on prio.deals fire though it writes no row)
+        v_gate := pg_catalog.split_part(v_follow, '@@do@@', 1) OPERATOR(pg_catalog.||)
+            pg_catalog.format($q$
+SELECT EXISTS (SELECT 1 FROM v)
+    OR EXISTS (SELECT 1 FROM @extschema@.deals d
+                WHERE d.source OPERATOR(pg_catalog.=) %1$L::pg_catalog.regclass
+                  AND d.customer_id OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT c.customer_id FROM c)))$q$, v_name);
+        v_follow := pg_catalog.replace(v_follow, '@@do@@', '');
         -- (each row's old and new key compared, as the key map's rename
         -- step pairs them: keys shifted or swapped in one statement too)
         v_keys := pg_catalog.format(
@@ -865,9 +878,12 @@ ON CONFLICT (source, deal_key) DO NOTHING$q$,
             -- (the first statement of each: whether any key is new, read
             -- from the transition tables alone; the rest run only then)
             'INSERT', ARRAY[pg_catalog.format('SELECT EXISTS (SELECT 1 FROM new_rows WHERE (%s) IS NOT NULL)', v_ck),
+                            pg_catalog.replace(v_gate, '@@keys@@',
+                                               pg_catalog.format('SELECT (%s) AS k FROM new_rows', v_ck)),
                             pg_catalog.replace(v_follow, '@@keys@@',
                                                pg_catalog.format('SELECT (%s) AS k FROM new_rows', v_ck))],
             'UPDATE', ARRAY[pg_catalog.format($q$SELECT EXISTS (SELECT 1 FROM (%s) x)$q$, v_keys),
+                            pg_catalog.replace(v_gate, '@@keys@@', v_keys),
                             pg_catalog.replace(v_follow, '@@keys@@', v_keys)]));
     END IF;
 

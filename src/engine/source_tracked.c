@@ -1580,14 +1580,26 @@ follow_try(void *arg)
 	 */
 	for (int i = 1; i < f->n; i++)
 	{
+		int			rc;
+		bool		isnull = true;
+		bool		stop = false;
+
 		if (f->nulls[i])
 			continue;
-		if (SPI_execute_snapshot(plan_for(f->relid, TextDatumGetCString(f->stmts[i]), false, f->large, NULL),
-								 NULL, NULL,
-								 IsolationUsesXactSnapshot() ? GetLatestSnapshot() : InvalidSnapshot,
-								 InvalidSnapshot, false, true, 0) < 0)
+		rc = SPI_execute_snapshot(plan_for(f->relid, TextDatumGetCString(f->stmts[i]), false, f->large, NULL),
+								  NULL, NULL,
+								  IsolationUsesXactSnapshot() ? GetLatestSnapshot() : InvalidSnapshot,
+								  InvalidSnapshot, false, true, 0);
+		if (rc < 0)
 			elog(ERROR, "could not run the compiled SQL of tracked table %u", f->relid);
+		/* a SELECT of one boolean (the gate): false, nothing to do */
+		if (rc == SPI_OK_SELECT && SPI_processed == 1 && SPI_tuptable->tupdesc->natts == 1 &&
+			TupleDescAttr(SPI_tuptable->tupdesc, 0)->atttypid == BOOLOID)
+			stop = !DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)) ||
+				isnull;
 		SPI_freetuptable(SPI_tuptable);
+		if (stop)
+			break;
 	}
 	PrioTrackedParseEnd(nest);
 }

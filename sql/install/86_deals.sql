@@ -707,7 +707,9 @@ BEGIN
         -- (prio._deal_facts): writers of a customer row and its deals, in
         -- either order, never deadlock.  An INSERT's lock is INSERT_LOCK,
         -- which prio.source_changed() takes without a statement when it can.
-        FOREACH v_op IN ARRAY '{INSERT,UPDATE,DELETE,TRUNCATE}'::text[] LOOP
+        -- (LOAD: recompute()'s re-mirroring, _track_deals_load(): the
+        -- customers of the table's rows and of its mirrored deals)
+        FOREACH v_op IN ARRAY '{INSERT,UPDATE,DELETE,TRUNCATE,LOAD}'::text[] LOOP
             v_lock := v_lock OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object(v_op,
                 @extschema@._track_lock_sql(v_cs.relid, v_cs.mapping OPERATOR(pg_catalog.->>) 'key', v_eq,
                     CASE v_op
@@ -717,8 +719,11 @@ BEGIN
                                                              v_exprs OPERATOR(pg_catalog.->) 'customer' OPERATOR(pg_catalog.->>) 'sql')
                         WHEN 'DELETE' THEN pg_catalog.format('SELECT (%s) AS k FROM old_rows',
                                                              v_exprs OPERATOR(pg_catalog.->) 'customer' OPERATOR(pg_catalog.->>) 'sql')
-                        ELSE pg_catalog.format($q$SELECT m.key AS k FROM %s m WHERE EXISTS (SELECT 1 FROM @extschema@.deals d WHERE d.source OPERATOR(pg_catalog.=) %L::pg_catalog.regclass AND d.customer_id OPERATOR(pg_catalog.=) m.customer_id)$q$,
-                                               v_cs.key_map, v_name) END,
+                        WHEN 'TRUNCATE' THEN pg_catalog.format($q$SELECT m.key AS k FROM %s m WHERE EXISTS (SELECT 1 FROM @extschema@.deals d WHERE d.source OPERATOR(pg_catalog.=) %L::pg_catalog.regclass AND d.customer_id OPERATOR(pg_catalog.=) m.customer_id)$q$,
+                                               v_cs.key_map, v_name)
+                        ELSE pg_catalog.format($q$SELECT (%1$s) AS k FROM %2$s UNION SELECT m.key FROM %3$s m WHERE EXISTS (SELECT 1 FROM @extschema@.deals d WHERE d.source OPERATOR(pg_catalog.=) %4$L::pg_catalog.regclass AND d.customer_id OPERATOR(pg_catalog.=) m.customer_id)$q$,
+                                               v_exprs OPERATOR(pg_catalog.->) 'customer' OPERATOR(pg_catalog.->>) 'sql',
+                                               v_app, v_cs.key_map, v_name) END,
                     'deals'));
         END LOOP;
     ELSE
@@ -807,7 +812,8 @@ ON CONFLICT (source, deal_key) DO UPDATE
             'DELETE', pg_catalog.jsonb_build_array(v_lock OPERATOR(pg_catalog.->) 'DELETE')
                       OPERATOR(pg_catalog.||) (v_compiled OPERATOR(pg_catalog.->) 'DELETE'),
             'TRUNCATE', pg_catalog.jsonb_build_array(v_lock OPERATOR(pg_catalog.->) 'TRUNCATE')
-                        OPERATOR(pg_catalog.||) (v_compiled OPERATOR(pg_catalog.->) 'TRUNCATE'));
+                        OPERATOR(pg_catalog.||) (v_compiled OPERATOR(pg_catalog.->) 'TRUNCATE'),
+            'LOAD_LOCK', pg_catalog.jsonb_build_array(v_lock OPERATOR(pg_catalog.->) 'LOAD'));
         -- (0.5) Run by the customers table's trigger (INSERT, UPDATE), after
         -- its own sync, in a subtransaction of its own (source_changed.c
         -- follow_deals()): its customers new (deleted and inserted again, an
@@ -957,7 +963,16 @@ BEGIN
         -- deals as they were, as a write of it would: a WARNING and its
         -- last_error; recompute() goes on with everything else.  What the
         -- server raises for any statement is raised.
+        -- (its customers' rows of the customers table locked first, as a
+        -- writer of the table does: a customers writer that holds one, and
+        -- then makes the deals follow it (a new key) or deletes it, and the
+        -- mirrors locked here deadlocked (40P01), or the re-mirroring, its
+        -- snapshot older than that writer's commit, put back a deal of the
+        -- customer's old key)
         BEGIN
+            FOR v_sql IN SELECT pg_catalog.jsonb_array_elements_text(v_src.compiled OPERATOR(pg_catalog.->) 'LOAD_LOCK') LOOP
+                EXECUTE v_sql;
+            END LOOP;
             FOR v_sql IN SELECT pg_catalog.jsonb_array_elements_text(v_src.compiled OPERATOR(pg_catalog.->) 'LOAD') LOOP
                 EXECUTE v_sql;
             END LOOP;
@@ -976,5 +991,5 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@._track_deals_load() IS
-'Internal (prio.recompute()): mirrors the rows of every tracked deals table into prio.deals again (changes a failed sync missed), skipping a table whose columns changed since prio.track(); a table with a row prio cannot mirror is left as it was (a WARNING and prio.tracked.last_error).';
+'Internal (prio.recompute()): mirrors the rows of every tracked deals table into prio.deals again (changes a failed sync missed), their customers'' rows of the customers table locked first (FOR NO KEY UPDATE, as a writer of the table locks them), skipping a table whose columns changed since prio.track(); a table with a row prio cannot mirror is left as it was (a WARNING and prio.tracked.last_error).';
 REVOKE ALL ON FUNCTION @extschema@._track_deals_load() FROM PUBLIC;

@@ -865,13 +865,18 @@ ON CONFLICT (source, deal_key) DO NOTHING$q$,
         -- a deal of its keys, or a mirror of its customers -- run first, in
         -- the subtransaction: a customer inserted with no deal, the usual
         -- INSERT, costs no data-modifying statement, whose three statement
-        -- triggers on prio.deals fire though it writes no row)
+        -- triggers on prio.deals fire though it writes no row; and whether
+        -- the table is still tracked: an untrack() that committed while the
+        -- statement waited for the deals table, follow_try())
         v_gate := pg_catalog.split_part(v_follow, '@@do@@', 1) OPERATOR(pg_catalog.||)
             pg_catalog.format($q$
-SELECT EXISTS (SELECT 1 FROM v)
-    OR EXISTS (SELECT 1 FROM @extschema@.deals d
-                WHERE d.source OPERATOR(pg_catalog.=) %1$L::pg_catalog.regclass
-                  AND d.customer_id OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT c.customer_id FROM c)))$q$, v_name);
+SELECT (EXISTS (SELECT 1 FROM v)
+        OR EXISTS (SELECT 1 FROM @extschema@.deals d
+                    WHERE d.source OPERATOR(pg_catalog.=) %1$L::pg_catalog.regclass
+                      AND d.customer_id OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT c.customer_id FROM c))))
+   AND EXISTS (SELECT 1 FROM @extschema@.sources s
+                WHERE s.relid OPERATOR(pg_catalog.=) %1$L::pg_catalog.regclass
+                  AND s.role OPERATOR(pg_catalog.=) 'deals')$q$, v_name);
         v_follow := pg_catalog.replace(v_follow, '@@do@@', '');
         -- (each row's old and new key compared, as the key map's rename
         -- step pairs them: keys shifted or swapped in one statement too)

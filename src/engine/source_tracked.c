@@ -58,6 +58,7 @@
 #include "miscadmin.h"
 #include "nodes/nodeFuncs.h"
 #include "parser/parser.h"
+#include "storage/lmgr.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
@@ -1556,6 +1557,7 @@ apply_try(void *arg)
 typedef struct FollowArgs
 {
 	Oid			relid;			/* the customers table */
+	Oid			deals;			/* the deals table */
 	Datum	   *stmts;			/* the statements after the first */
 	bool	   *nulls;
 	int			n;
@@ -1566,7 +1568,17 @@ static void
 follow_try(void *arg)
 {
 	FollowArgs *f = arg;
-	int			nest = PrioTrackedParseBegin();
+	int			nest;
+
+	/*
+	 * The deals table first, before any snapshot is taken: an untrack() of
+	 * it holds it until it commits, and the statements (the first, a gate,
+	 * checks that the table is still tracked) then see that it is not -- a
+	 * snapshot taken before would have them mirror its deals again, after
+	 * untrack() removed them, for a table no longer tracked.
+	 */
+	LockRelationOid(f->deals, AccessShareLock);
+	nest = PrioTrackedParseBegin();
 
 	/*
 	 * (they read the customers table's transition tables: its plans)
@@ -1640,6 +1652,7 @@ follow_deals(TriggerData *td, const char *op, SourceRow **attached, int nattache
 			!signature_ok(a->source_id, a->relid, a->signature))
 			continue;
 		f.relid = relid;
+		f.deals = a->relid;
 		f.large = large;
 		deconstruct_array(a->on_customers[opi], TEXTOID, -1, false, TYPALIGN_INT,
 						  &f.stmts, &f.nulls, &f.n);

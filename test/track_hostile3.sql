@@ -71,9 +71,13 @@
 --      the deals tables again (a deals write that missed prio): it returned
 --      0, the re-mirror having written the facts through the deals trigger
 --      before they were compared.
+--   D13 a customer inserted (or rekeyed) with no deal of its keys runs no
+--      data-modifying statement on prio.deals: the statement that makes deals
+--      follow fired prio.deals' three statement triggers on every customers
+--      INSERT, writing nothing.
 -- Runs inside one transaction and rolls back.
 BEGIN;
-SELECT plan(65);
+SELECT plan(67);
 SET LOCAL client_min_messages = warning;
 
 CREATE SCHEMA th3;
@@ -360,6 +364,25 @@ UPDATE th3.opp9 SET val = 77 WHERE id = 3;
 SET LOCAL session_replication_role = origin;
 SELECT is(prio.recompute(), 1, 'D12 recompute() counts the customer whose deal facts re-mirroring fixed');
 SELECT is(prio.recompute(), 0, 'D12 ... once');
+
+-- D13 ---------------------------------------------------------------------
+-- a customer inserted with no deal, or rekeyed between keys with none, costs
+-- no data-modifying statement on prio.deals (each fired prio.deals' three
+-- statement triggers, a customers INSERT +30% CPU); one with a deal gets it
+SET LOCAL track_functions = 'all';
+CREATE FUNCTION pg_temp.deal_trigger_calls() RETURNS bigint LANGUAGE sql AS $$
+    SELECT coalesce(sum(f.calls), 0)::bigint FROM pg_stat_xact_user_functions f
+     WHERE f.funcid = 'prio.deals_changed()'::regprocedure
+$$;
+CREATE TEMP TABLE calls13 AS SELECT pg_temp.deal_trigger_calls() AS n;
+INSERT INTO th3.acc9 VALUES (50, 'e50');
+UPDATE th3.acc9 SET id = 51 WHERE id = 50;
+SELECT is(pg_temp.deal_trigger_calls() - (SELECT n FROM calls13), 0::bigint,
+          'D13 a customer inserted or rekeyed with no deal of its keys writes no prio.deals (its triggers do not fire)');
+INSERT INTO th3.opp9 VALUES (13, 52, 'quote', 13, NULL);
+INSERT INTO th3.acc9 VALUES (52, 'e52');
+SELECT results_eq($$SELECT k FROM pg_temp.deals9('th3.opp9') WHERE deal_key = '13'$$, $$VALUES ('52')$$,
+                  'D13 ... and one inserted with a deal of its key gets it');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -540,6 +540,7 @@ DECLARE
     v_ck text;
     v_keys text;
     v_follow text;
+    v_gate text;
 BEGIN
     IF pg_catalog.jsonb_typeof(mapping) OPERATOR(pg_catalog.<>) 'object' THEN
         RAISE EXCEPTION 'prio.track(): mapping must be a JSON object, not %', pg_catalog.jsonb_typeof(mapping)
@@ -707,7 +708,9 @@ BEGIN
         -- (prio._deal_facts): writers of a customer row and its deals, in
         -- either order, never deadlock.  An INSERT's lock is INSERT_LOCK,
         -- which prio.source_changed() takes without a statement when it can.
-        FOREACH v_op IN ARRAY '{INSERT,UPDATE,DELETE,TRUNCATE}'::text[] LOOP
+        -- (LOAD: recompute()'s re-mirroring, _track_deals_load(): the
+        -- customers of the table's rows and of its mirrored deals)
+        FOREACH v_op IN ARRAY '{INSERT,UPDATE,DELETE,TRUNCATE,LOAD}'::text[] LOOP
             v_lock := v_lock OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object(v_op,
                 @extschema@._track_lock_sql(v_cs.relid, v_cs.mapping OPERATOR(pg_catalog.->>) 'key', v_eq,
                     CASE v_op
@@ -717,8 +720,11 @@ BEGIN
                                                              v_exprs OPERATOR(pg_catalog.->) 'customer' OPERATOR(pg_catalog.->>) 'sql')
                         WHEN 'DELETE' THEN pg_catalog.format('SELECT (%s) AS k FROM old_rows',
                                                              v_exprs OPERATOR(pg_catalog.->) 'customer' OPERATOR(pg_catalog.->>) 'sql')
-                        ELSE pg_catalog.format($q$SELECT m.key AS k FROM %s m WHERE EXISTS (SELECT 1 FROM @extschema@.deals d WHERE d.source OPERATOR(pg_catalog.=) %L::pg_catalog.regclass AND d.customer_id OPERATOR(pg_catalog.=) m.customer_id)$q$,
-                                               v_cs.key_map, v_name) END,
+                        WHEN 'TRUNCATE' THEN pg_catalog.format($q$SELECT m.key AS k FROM %s m WHERE EXISTS (SELECT 1 FROM @extschema@.deals d WHERE d.source OPERATOR(pg_catalog.=) %L::pg_catalog.regclass AND d.customer_id OPERATOR(pg_catalog.=) m.customer_id)$q$,
+                                               v_cs.key_map, v_name)
+                        ELSE pg_catalog.format($q$SELECT (%1$s) AS k FROM %2$s UNION SELECT m.key FROM %3$s m WHERE EXISTS (SELECT 1 FROM @extschema@.deals d WHERE d.source OPERATOR(pg_catalog.=) %4$L::pg_catalog.regclass AND d.customer_id OPERATOR(pg_catalog.=) m.customer_id)$q$,
+                                               v_exprs OPERATOR(pg_catalog.->) 'customer' OPERATOR(pg_catalog.->>) 'sql',
+                                               v_app, v_cs.key_map, v_name) END,
                     'deals'));
         END LOOP;
     ELSE
@@ -807,7 +813,8 @@ ON CONFLICT (source, deal_key) DO UPDATE
             'DELETE', pg_catalog.jsonb_build_array(v_lock OPERATOR(pg_catalog.->) 'DELETE')
                       OPERATOR(pg_catalog.||) (v_compiled OPERATOR(pg_catalog.->) 'DELETE'),
             'TRUNCATE', pg_catalog.jsonb_build_array(v_lock OPERATOR(pg_catalog.->) 'TRUNCATE')
-                        OPERATOR(pg_catalog.||) (v_compiled OPERATOR(pg_catalog.->) 'TRUNCATE'));
+                        OPERATOR(pg_catalog.||) (v_compiled OPERATOR(pg_catalog.->) 'TRUNCATE'),
+            'LOAD_LOCK', pg_catalog.jsonb_build_array(v_lock OPERATOR(pg_catalog.->) 'LOAD'));
         -- (0.5) Run by the customers table's trigger (INSERT, UPDATE), after
         -- its own sync, in a subtransaction of its own (source_changed.c
         -- follow_deals()): its customers new (deleted and inserted again, an
@@ -825,7 +832,7 @@ ON CONFLICT (source, deal_key) DO UPDATE
         v_follow := pg_catalog.format($q$WITH ks AS MATERIALIZED (@@keys@@),
      c AS MATERIALIZED (SELECT m.customer_id FROM %1$s m WHERE m.key %2$s ANY (ARRAY(SELECT ks.k FROM ks))),
      a AS (%3$s),
-     v AS (SELECT DISTINCT ON (a.k) a.* FROM a WHERE %4$s ORDER BY a.k),
+     v AS (SELECT DISTINCT ON (a.k) a.* FROM a WHERE %4$s ORDER BY a.k)@@do@@,
      x AS (DELETE FROM @extschema@.deals d
             WHERE d.source OPERATOR(pg_catalog.=) %5$L::pg_catalog.regclass
               AND d.customer_id OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT c.customer_id FROM c))
@@ -855,6 +862,23 @@ ON CONFLICT (source, deal_key) DO NOTHING$q$,
                 pg_catalog.format('(SELECT t.* FROM %s t WHERE EXISTS (SELECT 1 FROM ks) AND (%s) %s ANY (ARRAY(SELECT ks.k FROM ks)))',
                                   v_app, v_exprs OPERATOR(pg_catalog.->) 'customer' OPERATOR(pg_catalog.->>) 'sql', v_eq)),
             v_ok, v_name);
+        -- (the same, a SELECT: whether the statement has anything to do --
+        -- a deal of its keys, or a mirror of its customers -- run first, in
+        -- the subtransaction: a customer inserted with no deal, the usual
+        -- INSERT, costs no data-modifying statement, whose three statement
+        -- triggers on prio.deals fire though it writes no row; and whether
+        -- the table is still tracked: an untrack() that committed while the
+        -- statement waited for the deals table, follow_try())
+        v_gate := pg_catalog.split_part(v_follow, '@@do@@', 1) OPERATOR(pg_catalog.||)
+            pg_catalog.format($q$
+SELECT (EXISTS (SELECT 1 FROM v)
+        OR EXISTS (SELECT 1 FROM @extschema@.deals d
+                    WHERE d.source OPERATOR(pg_catalog.=) %1$L::pg_catalog.regclass
+                      AND d.customer_id OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT c.customer_id FROM c))))
+   AND EXISTS (SELECT 1 FROM @extschema@.sources s
+                WHERE s.relid OPERATOR(pg_catalog.=) %1$L::pg_catalog.regclass
+                  AND s.role OPERATOR(pg_catalog.=) 'deals')$q$, v_name);
+        v_follow := pg_catalog.replace(v_follow, '@@do@@', '');
         -- (each row's old and new key compared, as the key map's rename
         -- step pairs them: keys shifted or swapped in one statement too)
         v_keys := pg_catalog.format(
@@ -866,9 +890,12 @@ ON CONFLICT (source, deal_key) DO NOTHING$q$,
             -- (the first statement of each: whether any key is new, read
             -- from the transition tables alone; the rest run only then)
             'INSERT', ARRAY[pg_catalog.format('SELECT EXISTS (SELECT 1 FROM new_rows WHERE (%s) IS NOT NULL)', v_ck),
+                            pg_catalog.replace(v_gate, '@@keys@@',
+                                               pg_catalog.format('SELECT (%s) AS k FROM new_rows', v_ck)),
                             pg_catalog.replace(v_follow, '@@keys@@',
                                                pg_catalog.format('SELECT (%s) AS k FROM new_rows', v_ck))],
             'UPDATE', ARRAY[pg_catalog.format($q$SELECT EXISTS (SELECT 1 FROM (%s) x)$q$, v_keys),
+                            pg_catalog.replace(v_gate, '@@keys@@', v_keys),
                             pg_catalog.replace(v_follow, '@@keys@@', v_keys)]));
     END IF;
 
@@ -945,7 +972,16 @@ BEGIN
         -- deals as they were, as a write of it would: a WARNING and its
         -- last_error; recompute() goes on with everything else.  What the
         -- server raises for any statement is raised.
+        -- (its customers' rows of the customers table locked first, as a
+        -- writer of the table does: a customers writer that holds one, and
+        -- then makes the deals follow it (a new key) or deletes it, and the
+        -- mirrors locked here deadlocked (40P01), or the re-mirroring, its
+        -- snapshot older than that writer's commit, put back a deal of the
+        -- customer's old key)
         BEGIN
+            FOR v_sql IN SELECT pg_catalog.jsonb_array_elements_text(v_src.compiled OPERATOR(pg_catalog.->) 'LOAD_LOCK') LOOP
+                EXECUTE v_sql;
+            END LOOP;
             FOR v_sql IN SELECT pg_catalog.jsonb_array_elements_text(v_src.compiled OPERATOR(pg_catalog.->) 'LOAD') LOOP
                 EXECUTE v_sql;
             END LOOP;
@@ -964,5 +1000,5 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@._track_deals_load() IS
-'Internal (prio.recompute()): mirrors the rows of every tracked deals table into prio.deals again (changes a failed sync missed), skipping a table whose columns changed since prio.track(); a table with a row prio cannot mirror is left as it was (a WARNING and prio.tracked.last_error).';
+'Internal (prio.recompute()): mirrors the rows of every tracked deals table into prio.deals again (changes a failed sync missed), their customers'' rows of the customers table locked first (FOR NO KEY UPDATE, as a writer of the table locks them), skipping a table whose columns changed since prio.track(); a table with a row prio cannot mirror is left as it was (a WARNING and prio.tracked.last_error).';
 REVOKE ALL ON FUNCTION @extschema@._track_deals_load() FROM PUBLIC;

@@ -58,6 +58,7 @@
 #include "miscadmin.h"
 #include "nodes/nodeFuncs.h"
 #include "parser/parser.h"
+#include "storage/lmgr.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
@@ -1556,6 +1557,7 @@ apply_try(void *arg)
 typedef struct FollowArgs
 {
 	Oid			relid;			/* the customers table */
+	Oid			deals;			/* the deals table */
 	Datum	   *stmts;			/* the statements after the first */
 	bool	   *nulls;
 	int			n;
@@ -1566,17 +1568,50 @@ static void
 follow_try(void *arg)
 {
 	FollowArgs *f = arg;
-	int			nest = PrioTrackedParseBegin();
+	int			nest;
 
-	/* (they read the customers table's transition tables: its plans) */
+	/*
+	 * The deals table first, before any snapshot is taken: an untrack() of
+	 * it holds it until it commits, and the statements (the first, a gate,
+	 * checks that the table is still tracked) then see that it is not -- a
+	 * snapshot taken before would have them mirror its deals again, after
+	 * untrack() removed them, for a table no longer tracked.
+	 */
+	LockRelationOid(f->deals, AccessShareLock);
+	nest = PrioTrackedParseBegin();
+
+	/*
+	 * (they read the customers table's transition tables: its plans)
+	 *
+	 * Under REPEATABLE READ or SERIALIZABLE, with the latest snapshot, as the
+	 * foreign keys' actions read: the transaction's would have them write (or
+	 * ON CONFLICT find) a mirror that a deals writer committed after it was
+	 * taken -- a serialization failure (40001) the application alone does not
+	 * get, its statement writing no deal -- and mirror the deals as they were
+	 * then rather than as that writer left them.
+	 */
 	for (int i = 1; i < f->n; i++)
 	{
+		int			rc;
+		bool		isnull = true;
+		bool		stop = false;
+
 		if (f->nulls[i])
 			continue;
-		if (SPI_execute_plan(plan_for(f->relid, TextDatumGetCString(f->stmts[i]), false, f->large, NULL),
-							 NULL, NULL, false, 0) < 0)
+		rc = SPI_execute_snapshot(plan_for(f->relid, TextDatumGetCString(f->stmts[i]), false, f->large, NULL),
+								  NULL, NULL,
+								  IsolationUsesXactSnapshot() ? GetLatestSnapshot() : InvalidSnapshot,
+								  InvalidSnapshot, false, true, 0);
+		if (rc < 0)
 			elog(ERROR, "could not run the compiled SQL of tracked table %u", f->relid);
+		/* a SELECT of one boolean (the gate): false, nothing to do */
+		if (rc == SPI_OK_SELECT && SPI_processed == 1 && SPI_tuptable->tupdesc->natts == 1 &&
+			TupleDescAttr(SPI_tuptable->tupdesc, 0)->atttypid == BOOLOID)
+			stop = !DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)) ||
+				isnull;
 		SPI_freetuptable(SPI_tuptable);
+		if (stop)
+			break;
 	}
 	PrioTrackedParseEnd(nest);
 }
@@ -1617,6 +1652,7 @@ follow_deals(TriggerData *td, const char *op, SourceRow **attached, int nattache
 			!signature_ok(a->source_id, a->relid, a->signature))
 			continue;
 		f.relid = relid;
+		f.deals = a->relid;
 		f.large = large;
 		deconstruct_array(a->on_customers[opi], TEXTOID, -1, false, TYPALIGN_INT,
 						  &f.stmts, &f.nulls, &f.n);

@@ -55,6 +55,21 @@ SELECT (SELECT count(*) FROM prio.customers) AS customers,
 -- the tiers and stages, as of the data's end
 SELECT tier, effective_stage AS stage, count(*) AS accounts, sum(monetary) AS revenue
   FROM prio.customer_state GROUP BY 1, 2 ORDER BY 1, 2;
+-- conversion_by_tier equals the count from the history: of the accounts that
+-- entered a tier, those that reached won (a change of stage to won) at or
+-- after first entering it (every account wins again and again: a win before
+-- the tier does not hide a later one)
+SELECT c.tier, c.entered, c.won, p.won AS won_plain, c.won = p.won AS equal_to_plain_sql
+  FROM prio.conversion_by_tier c
+  JOIN (SELECT e.tier, count(*) FILTER (WHERE EXISTS (
+                   SELECT 1 FROM prio.tier_history w
+                    WHERE w.customer_id = e.customer_id AND w.new_stage = 'won'
+                      AND w.old_stage IS DISTINCT FROM 'won'
+                      AND w.changed_at >= e.entered_at)) AS won
+          FROM (SELECT h.new_tier AS tier, h.customer_id, min(h.changed_at) AS entered_at
+                  FROM prio.tier_history h WHERE h.new_tier IS NOT NULL GROUP BY 1, 2) e
+         GROUP BY e.tier) p USING (tier)
+ ORDER BY c.tier;
 
 -- Live: the application writes its pipeline; every change reaches prio in
 -- the same statement, equal to recompute() (which counts the customers

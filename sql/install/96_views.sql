@@ -26,9 +26,13 @@ WITH entered AS (
      WHERE h.new_tier IS NOT NULL
      GROUP BY h.new_tier, h.customer_id
 ), won AS (
-    SELECT h.customer_id, pg_catalog.min(h.changed_at) AS won_at
+    -- the latest time it reached won (its stage changed to won): it reached
+    -- won at or after entering a tier when that is (a repeat buyer's first
+    -- win may come before it)
+    SELECT h.customer_id, pg_catalog.max(h.changed_at) AS won_at
       FROM @extschema@.tier_history h
      WHERE h.new_stage OPERATOR(pg_catalog.=) 'won'
+       AND (h.old_stage IS NULL OR h.old_stage OPERATOR(pg_catalog.<>) 'won')
      GROUP BY h.customer_id
 )
 SELECT e.tier,

@@ -779,7 +779,8 @@ StateWriterAdd(StateWriter *w, const PrioFacts *f, const PrioEval *e,
  * higher) with it, as NOTIFY's own queue does.  PRE_COMMIT runs before
  * PostgreSQL's own pre-commit of notifications, so they go out with the
  * commit, in the order written; a prepared transaction sends none (it
- * cannot): its tier_history rows are the record.
+ * cannot): its tier_history rows are the record.  The list lives in
+ * TopTransactionContext, beside NOTIFY's own, and goes with it.
  */
 typedef struct LaterNotify
 {
@@ -787,7 +788,6 @@ typedef struct LaterNotify
 	SubTransactionId subid;
 } LaterNotify;
 
-static MemoryContext later_cxt = NULL;
 static LaterNotify *later = NULL;
 static int	nlater = 0;
 static int	maxlater = 0;
@@ -795,12 +795,8 @@ static int	maxlater = 0;
 static void
 notify_later(const char *payload)
 {
-	MemoryContext old;
+	MemoryContext old = MemoryContextSwitchTo(TopTransactionContext);
 
-	if (later_cxt == NULL)
-		later_cxt = AllocSetContextCreate(TopMemoryContext, "prio notifications",
-										  ALLOCSET_SMALL_SIZES);
-	old = MemoryContextSwitchTo(later_cxt);
 	if (nlater == maxlater)
 	{
 		maxlater = maxlater == 0 ? 16 : maxlater * 2;
@@ -813,11 +809,10 @@ notify_later(const char *payload)
 	MemoryContextSwitchTo(old);
 }
 
+/* forget the list: its memory goes with TopTransactionContext */
 static void
 later_reset(void)
 {
-	if (later_cxt != NULL)
-		MemoryContextReset(later_cxt);
 	later = NULL;
 	nlater = 0;
 	maxlater = 0;
@@ -826,7 +821,7 @@ later_reset(void)
 void
 StateNotifyXactEvent(XactEvent event)
 {
-	if (nlater == 0)
+	if (later == NULL)
 		return;
 	if (event == XACT_EVENT_PRE_COMMIT)
 	{

@@ -81,6 +81,7 @@ xact_event(XactEvent event, void *arg)
 {
 	ConfigXactEvent(event);
 	OutcomesXactEvent(event);
+	StateNotifyXactEvent(event);
 	if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT)
 		StateUpdateAborted(InvalidSubTransactionId);
 }
@@ -91,6 +92,7 @@ subxact_event(SubXactEvent event, SubTransactionId mySubid,
 {
 	ConfigSubXactEvent(event, mySubid);
 	OutcomesSubXactEvent(event, mySubid);
+	StateNotifySubXactEvent(event, mySubid);
 	if (event == SUBXACT_EVENT_ABORT_SUB)
 		StateUpdateAborted(mySubid);
 }

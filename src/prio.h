@@ -68,6 +68,8 @@ extern void StateUpdateAborted(SubTransactionId mySubid);
 extern void OutcomesXactEvent(XactEvent event);	/* engine/outcomes.c */
 extern void OutcomesSubXactEvent(SubXactEvent event, SubTransactionId mySubid);
 extern void LabelsRelationChanged(Oid relid);	/* engine/labels.c */
+extern void StateNotifyXactEvent(XactEvent event); /* engine/state_write.c */
+extern void StateNotifySubXactEvent(SubXactEvent event, SubTransactionId mySubid);
 
 /* prio.language, the language of labels (prio.c defines it) */
 extern char *prio_language;

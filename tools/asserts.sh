@@ -31,8 +31,9 @@ if ! nm -D --undefined-only "$so" | grep -w ExceptionalCondition >/dev/null; the
 	exit 1
 fi
 
-# log_connections: the crashed backend's application_name names the test (pg_regress/NAME)
-private_cluster "log_line_prefix = '%m [%p] %e %a '" "log_connections = on"
+# log_connections: the crashed backend's application_name names the test (pg_regress/NAME);
+# max_prepared_transactions: specs/app_prepare.spec commits in two phases
+private_cluster "log_line_prefix = '%m [%p] %e %a '" "log_connections = on" "max_prepared_transactions = 4"
 cluster_start
 loaded=$(cluster_psql -d postgres -At -c "LOAD 'prio'" -c "
 	SELECT string_agg(DISTINCT substring(l from '(/\S*/prio\.so)'), ' ')

@@ -17,5 +17,6 @@ if [ -n "${PGHOST:-}${PGDATABASE:-}" ]; then
 	exec tools/check.sh
 fi
 # pg_virtualenv creates a temporary cluster (owned by postgres when run as root)
-# and removes it afterwards, whatever the outcome.
-exec pg_virtualenv -v 15 tools/check.sh
+# and removes it afterwards, whatever the outcome; specs/app_prepare.spec
+# needs prepared transactions.
+exec pg_virtualenv -v 15 -o max_prepared_transactions=4 tools/check.sh

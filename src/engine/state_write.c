@@ -770,6 +770,80 @@ StateWriterAdd(StateWriter *w, const PrioFacts *f, const PrioEval *e,
 		StateWriterFlush(w);
 }
 
+/*
+ * The notifications of the transaction, sent at its commit.  Queued by the
+ * trigger itself they would make an application's PREPARE TRANSACTION fail
+ * (PostgreSQL refuses to prepare a transaction that executed NOTIFY), so
+ * they wait here, each with the subtransaction that wrote its history row:
+ * an aborted subtransaction takes its own (and its children's, whose ids are
+ * higher) with it, as NOTIFY's own queue does.  PRE_COMMIT runs before
+ * PostgreSQL's own pre-commit of notifications, so they go out with the
+ * commit, in the order written; a prepared transaction sends none (it
+ * cannot): its tier_history rows are the record.  The list lives in
+ * TopTransactionContext, beside NOTIFY's own, and goes with it.
+ */
+typedef struct LaterNotify
+{
+	char	   *payload;
+	SubTransactionId subid;
+} LaterNotify;
+
+static LaterNotify *later = NULL;
+static int	nlater = 0;
+static int	maxlater = 0;
+
+static void
+notify_later(const char *payload)
+{
+	MemoryContext old = MemoryContextSwitchTo(TopTransactionContext);
+
+	if (nlater == maxlater)
+	{
+		maxlater = maxlater == 0 ? 16 : maxlater * 2;
+		later = later == NULL ? palloc(sizeof(LaterNotify) * maxlater)
+			: repalloc(later, sizeof(LaterNotify) * maxlater);
+	}
+	later[nlater].payload = pstrdup(payload);
+	later[nlater].subid = GetCurrentSubTransactionId();
+	nlater++;
+	MemoryContextSwitchTo(old);
+}
+
+/* forget the list: its memory goes with TopTransactionContext */
+static void
+later_reset(void)
+{
+	later = NULL;
+	nlater = 0;
+	maxlater = 0;
+}
+
+void
+StateNotifyXactEvent(XactEvent event)
+{
+	if (later == NULL)
+		return;
+	if (event == XACT_EVENT_PRE_COMMIT)
+	{
+		for (int i = 0; i < nlater; i++)
+			Async_Notify("prio_tier_change", later[i].payload);
+		later_reset();
+	}
+	else if (event != XACT_EVENT_PARALLEL_PRE_COMMIT)
+		later_reset();			/* aborted, prepared: never sent */
+}
+
+void
+StateNotifySubXactEvent(SubXactEvent event, SubTransactionId mySubid)
+{
+	if (event != SUBXACT_EVENT_ABORT_SUB)
+		return;
+	while (nlater > 0 && later[nlater - 1].subid >= mySubid)
+		nlater--;
+	if (nlater == 0)
+		later_reset();
+}
+
 static Datum
 make_array(Datum *v, bool *n, int count, Oid type)
 {
@@ -855,8 +929,7 @@ StateWriterFlush(StateWriter *w)
 			if (w->quiet[h])
 				continue;		/* replayed: of the past */
 			if (prio_notify)
-				Async_Notify("prio_tier_change",
-							 SPI_getvalue(SPI_tuptable->vals[h], SPI_tuptable->tupdesc, 1));
+				notify_later(SPI_getvalue(SPI_tuptable->vals[h], SPI_tuptable->tupdesc, 1));
 			notified++;
 		}
 		SPI_freetuptable(SPI_tuptable);

@@ -150,11 +150,6 @@ SELECT count(*) = :labels_before + 1 AS every_label_key_kept FROM prio.removed_c
 -- Bad input
 SELECT pg_temp.err($$INSERT INTO prio.removed_config (table_name, key) VALUES ('settings', 'true')$$) AS not_a_config_table;
 SELECT pg_temp.err($$INSERT INTO prio.removed_config (table_name, key) VALUES ('rfm_segments', NULL)$$) AS null_key;
--- a dump of prio 0.4 (its prio._restore has no dumped_by): loaded into 0.5 it
--- would skip what the update to 0.5 does (every customer evaluated again,
--- typed follow-up views, grants of 0.5's objects), so it is refused
-SELECT pg_temp.err($$INSERT INTO prio._restore (id) VALUES (true)$$) AS dump_of_prio_0_4;
-SELECT dumped_by FROM prio._restore;
 -- only prio's owner can put a session in restore mode
 DO $$ BEGIN
     IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'prio_restore_app') THEN
@@ -185,3 +180,22 @@ DROP OWNED BY prio_restore_app;
 DROP ROLE prio_restore_app;
 DROP EXTENSION prio CASCADE;
 CREATE EXTENSION prio;
+
+-- a dump of prio 0.4 (its prio._restore has no dumped_by): loaded into 0.5 it
+-- would skip what the update to 0.5 does (every customer evaluated again,
+-- typed follow-up views, grants of 0.5's objects), so it is refused; and
+-- as psql -f and pg_restore go on after an error, the rest of that dump is
+-- refused too in that session (it loaded through the live triggers: state
+-- folded again, history written twice), the configuration's triggers' too
+\c
+RESET client_min_messages;
+CREATE FUNCTION pg_temp.err(q text) RETURNS text LANGUAGE plpgsql AS
+$$BEGIN EXECUTE q; RETURN 'no error'; EXCEPTION WHEN OTHERS THEN RETURN SQLSTATE || ': ' || SQLERRM; END$$;
+SELECT pg_temp.err($$INSERT INTO prio._restore (id) VALUES (true)$$) AS dump_of_prio_0_4;
+SELECT dumped_by FROM prio._restore;
+SELECT pg_temp.err($$INSERT INTO prio.customers (customer_id, name) VALUES (1, 'dumped')$$) AS rest_of_the_dump;
+SELECT pg_temp.err($$UPDATE prio.settings SET intent_threshold = 2$$) AS its_settings;
+SELECT count(*) AS customers, (SELECT count(*) FROM prio.tier_history) AS history FROM prio.customers;
+-- a new session is not refused
+\c
+SELECT prio.restoring() AS new_session_not_restoring;

@@ -344,6 +344,55 @@ DROP TABLE upgrade_kept;
 DROP EXTENSION prio CASCADE;
 CREATE EXTENSION prio;
 
+-- 0.4 -> 0.5 with roles of prio.grant_reader/writer/admin, a GRANT of the
+-- DBA's and a typed follow-up view granted: an extension script's GRANTs are
+-- recorded as initial privileges (pg_init_privs), which pg_dump leaves out,
+-- so the grants the update gave back were in no later dump and a restore
+-- lost them.  After the update prio's initial privileges name no role and
+-- are a fresh install's; the grants themselves stay
+CREATE TEMP VIEW ext_initprivs AS
+SELECT pg_describe_object(i.classoid, i.objoid, i.objsubid) AS object, i.initprivs::text AS initprivs
+  FROM pg_init_privs i
+ WHERE (i.classoid = 'pg_class'::regclass AND i.objoid IN (SELECT oid FROM pg_class WHERE relnamespace = 'prio'::regnamespace))
+    OR (i.classoid = 'pg_proc'::regclass AND i.objoid IN (SELECT oid FROM pg_proc WHERE pronamespace = 'prio'::regnamespace))
+    OR (i.classoid = 'pg_type'::regclass AND i.objoid IN (SELECT oid FROM pg_type WHERE typnamespace = 'prio'::regnamespace))
+    OR (i.classoid = 'pg_namespace'::regclass AND i.objoid = 'prio'::regnamespace);
+CREATE TEMP TABLE fresh_initprivs AS SELECT * FROM ext_initprivs;
+DROP EXTENSION prio CASCADE;
+CREATE EXTENSION prio VERSION '0.4';
+DO $$ BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'prio_upgrade_dump_reader') THEN
+        CREATE ROLE prio_upgrade_dump_reader;
+        CREATE ROLE prio_upgrade_dump_writer;
+        CREATE ROLE prio_upgrade_dump_admin;
+        CREATE ROLE prio_upgrade_dump_custom;
+    END IF;
+END $$;
+SELECT prio.grant_reader('prio_upgrade_dump_reader');
+SELECT prio.grant_writer('prio_upgrade_dump_writer');
+SELECT prio.grant_admin('prio_upgrade_dump_admin');
+GRANT SELECT ON prio.conversion_by_tier TO prio_upgrade_dump_custom WITH GRANT OPTION;
+CREATE TABLE upgrade_dumped (id integer PRIMARY KEY, name text);
+SELECT prio.track('upgrade_dumped', 'customers', '{"key": "id", "name": "name"}');
+GRANT SELECT ON prio.followup_upgrade_dumped TO prio_upgrade_dump_custom;
+ALTER EXTENSION prio UPDATE TO '0.5';
+SELECT count(*) AS initial_privileges_naming_a_role
+  FROM pg_init_privs WHERE initprivs::text LIKE '%prio\_upgrade\_dump%';
+SELECT 'updated' AS only_in, * FROM (SELECT * FROM ext_initprivs EXCEPT SELECT * FROM fresh_initprivs) x
+UNION ALL
+SELECT 'fresh', * FROM (SELECT * FROM fresh_initprivs EXCEPT SELECT * FROM ext_initprivs) y
+ORDER BY 1, 2;
+SELECT has_table_privilege('prio_upgrade_dump_custom', 'prio.conversion_by_tier', 'SELECT WITH GRANT OPTION') AS custom_grant_kept,
+       has_table_privilege('prio_upgrade_dump_custom', 'prio.followup_upgrade_dumped', 'SELECT') AS typed_view_grant_kept,
+       has_table_privilege('prio_upgrade_dump_reader', 'prio.deals', 'SELECT') AS reader_reads_deals,
+       has_table_privilege('prio_upgrade_dump_admin', 'prio.labels', 'UPDATE') AS admin_edits_labels;
+SELECT prio.untrack('upgrade_dumped');
+DROP TABLE upgrade_dumped;
+DROP EXTENSION prio CASCADE;
+DROP OWNED BY prio_upgrade_dump_reader, prio_upgrade_dump_writer, prio_upgrade_dump_admin, prio_upgrade_dump_custom;
+DROP ROLE prio_upgrade_dump_reader, prio_upgrade_dump_writer, prio_upgrade_dump_admin, prio_upgrade_dump_custom;
+CREATE EXTENSION prio;
+
 -- bad input: no such version, no path down
 ALTER EXTENSION prio UPDATE TO '9.9';
 ALTER EXTENSION prio UPDATE TO '0.1';

@@ -318,6 +318,8 @@ extern const char *prio_rfm_segment(int r, int f, int m);
 /* engine/restore.c: this session loads a dump of prio */
 extern void PrioRestoreBegin(void);
 extern bool PrioRestoring(void);
+extern void PrioRestoreRefuse(void);
+extern bool PrioRestoreRefused(void);
 
 /* engine/track.c: prio.track()'s owner check and mapping compiler */
 typedef struct TrackCompiled

@@ -24,6 +24,7 @@
 #include "prio.h"
 
 static bool restoring = false;
+static bool refused = false;
 
 /* The session loads a dump from now on (said once in the server log). */
 void
@@ -39,4 +40,23 @@ bool
 PrioRestoring(void)
 {
 	return restoring;
+}
+
+/*
+ * (0.5) The session was refused a dump of prio 0.4 (restore_begin.c).  psql
+ * -f and pg_restore go on after an error, and the rest of the dump would
+ * load through prio's live triggers (state folded again, history written a
+ * second time on top of the dumped one): prio.restoring(), which every
+ * trigger's WHEN clause asks, refuses from now on, for the whole session.
+ */
+void
+PrioRestoreRefuse(void)
+{
+	refused = true;
+}
+
+bool
+PrioRestoreRefused(void)
+{
+	return refused;
 }

@@ -44,11 +44,14 @@ prio_restore_begin(PG_FUNCTION_ARGS)
 		{
 			(void) heap_getattr(td->tg_trigtuple, attnum, desc, &isnull);
 			if (isnull)
+			{
+				PrioRestoreRefuse();
 				ereport(ERROR,
 						(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 						 errmsg("prio: this is a dump of prio 0.4, which prio 0.5 cannot load as it is"),
 						 errdetail("Loaded into 0.5, it would skip the update to 0.5: every customer evaluated again, the typed follow-up views created again, 0.5's new objects granted to the roles of prio.grant_reader(), grant_writer() and grant_admin()."),
 						 errhint("In a new database, run CREATE EXTENSION prio VERSION '0.4' (the dump's version), restore the dump into it (that schema prio already exists is expected), then run ALTER EXTENSION prio UPDATE.")));
+			}
 		}
 	}
 	PrioRestoreBegin();

@@ -107,3 +107,58 @@ CREATE INDEX customer_state_priority_idx ON @extschema@.customer_state
     (priority DESC, next_due_at, customer_id);
 
 DROP FUNCTION @extschema@.upgrade_regrant(text, aclitem[]);
+
+-- (review3) Every GRANT an extension script runs is recorded as the
+-- object's initial privileges (pg_init_privs), and pg_dump leaves out what
+-- equals them: the grants this update gave back or gave anew to roles (of
+-- prio.grant_reader/writer/admin, a GRANT of the DBA's, a typed follow-up
+-- view's) were in no later dump, so a restore lost them.  prio's scripts
+-- grant to PUBLIC and the owner only: prio's initial privileges keep just
+-- those, as after a fresh install, and the typed views (the application's
+-- objects, made by prio.track()) have none.
+CREATE TEMP TABLE prio_upgrade_initprivs ON COMMIT DROP AS
+SELECT i.objoid, i.classoid, i.objsubid,
+       ARRAY(SELECT u.a FROM pg_catalog.unnest(i.initprivs) WITH ORDINALITY AS u(a, n)
+              WHERE EXISTS (SELECT 1 FROM pg_catalog.aclexplode(ARRAY[u.a]) x
+                             WHERE x.grantee OPERATOR(pg_catalog.=) 0::pg_catalog.oid
+                                OR x.grantee OPERATOR(pg_catalog.=) x.grantor)
+              ORDER BY u.n) AS kept,
+       -- an object's default privileges are the same as no initial ones
+       CASE WHEN i.objsubid OPERATOR(pg_catalog.<>) 0 THEN NULL
+            WHEN i.classoid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass THEN
+                (SELECT pg_catalog.acldefault(CASE c.relkind WHEN 'S' THEN 's'::"char" ELSE 'r'::"char" END, c.relowner)
+                   FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) i.objoid)
+            WHEN i.classoid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass THEN
+                (SELECT pg_catalog.acldefault('f'::"char", p.proowner)
+                   FROM pg_catalog.pg_proc p WHERE p.oid OPERATOR(pg_catalog.=) i.objoid)
+       END AS dflt
+  FROM pg_catalog.pg_init_privs i
+ WHERE i.privtype OPERATOR(pg_catalog.=) 'e'
+   AND EXISTS (SELECT 1 FROM pg_catalog.pg_depend d, pg_catalog.pg_extension e
+                WHERE d.classid OPERATOR(pg_catalog.=) i.classoid AND d.objid OPERATOR(pg_catalog.=) i.objoid
+                  AND d.deptype OPERATOR(pg_catalog.=) 'e'
+                  AND d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_extension'::pg_catalog.regclass
+                  AND d.refobjid OPERATOR(pg_catalog.=) e.oid AND e.extname OPERATOR(pg_catalog.=) 'prio');
+DELETE FROM pg_catalog.pg_init_privs i
+ USING pg_temp.prio_upgrade_initprivs k
+ WHERE i.objoid OPERATOR(pg_catalog.=) k.objoid AND i.classoid OPERATOR(pg_catalog.=) k.classoid
+   AND i.objsubid OPERATOR(pg_catalog.=) k.objsubid
+   AND (pg_catalog.cardinality(k.kept) OPERATOR(pg_catalog.=) 0
+        OR k.kept::pg_catalog.text OPERATOR(pg_catalog.=) k.dflt::pg_catalog.text);
+UPDATE pg_catalog.pg_init_privs i SET initprivs = k.kept
+  FROM pg_temp.prio_upgrade_initprivs k
+ WHERE i.objoid OPERATOR(pg_catalog.=) k.objoid AND i.classoid OPERATOR(pg_catalog.=) k.classoid
+   AND i.objsubid OPERATOR(pg_catalog.=) k.objsubid
+   AND pg_catalog.cardinality(k.kept) OPERATOR(pg_catalog.>) 0
+   AND k.kept::pg_catalog.text IS DISTINCT FROM k.dflt::pg_catalog.text
+   AND i.initprivs::pg_catalog.text OPERATOR(pg_catalog.<>) k.kept::pg_catalog.text;
+DELETE FROM pg_catalog.pg_init_privs i
+ WHERE i.privtype OPERATOR(pg_catalog.=) 'e'
+   AND i.classoid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass
+   AND EXISTS (SELECT 1 FROM pg_catalog.pg_class c
+                WHERE c.oid OPERATOR(pg_catalog.=) i.objoid
+                  AND c.relnamespace OPERATOR(pg_catalog.=) '@extschema@'::pg_catalog.regnamespace)
+   AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
+                    WHERE d.classid OPERATOR(pg_catalog.=) i.classoid AND d.objid OPERATOR(pg_catalog.=) i.objoid
+                      AND d.deptype OPERATOR(pg_catalog.=) 'e');
+DROP TABLE pg_temp.prio_upgrade_initprivs;

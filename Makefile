@@ -23,7 +23,7 @@ INSTALL_PARTS = $(sort $(wildcard sql/install/*.sql))
 # unreleased (sql/upgrade/0.4--0.5/10_begin.sql says how): its changes, the
 # install parts new in it (NEW_IN_0_5), the configuration rows' trigger
 # functions, a tracked table's signature, the CLV fit, a customer's win
-# probability and who sees every customer, verbatim, then refresh(),
+# probability, conversion_by_tier and who sees every customer, verbatim, then refresh(),
 # recompute()/track()/untrack(), explain(), followup and the role
 # functions as they install.
 UPGRADE_DIR = sql/upgrade/0.4--0.5
@@ -32,7 +32,7 @@ NEW_IN_0_5  = sql/install/86_deals.sql sql/install/87_types.sql sql/install/88_p
 UPGRADE_PARTS = $(sort $(wildcard $(UPGRADE_DIR)/[1-4]*.sql)) sql/install/08_config_removed.sql \
                 sql/install/85_track_signature.sql sql/install/90_clv_fit.sql \
                 sql/install/91_win_probability_customer.sql \
-                sql/install/98_owner_isolation_sees.sql \
+                sql/install/96_views_conversion.sql sql/install/98_owner_isolation_sees.sql \
                 $(NEW_IN_0_5) $(sort $(wildcard $(UPGRADE_DIR)/[5-8]*.sql)) \
                 sql/install/81_refresh_function.sql sql/install/93_sources_api.sql \
                 sql/install/94_explain.sql \

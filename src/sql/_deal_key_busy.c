@@ -43,8 +43,7 @@ prio_deal_key_busy(PG_FUNCTION_ARGS)
 	TupleTableSlot *slot;
 	bool		busy = false;
 
-	CheckArgNotNull(fcinfo, 0, "source");
-	CheckArgNotNull(fcinfo, 1, "deal_key");
+	/* (STRICT: no NULL argument reaches here) */
 	rel = table_open(PrioRelid("deals"), AccessShareLock);
 	idx = index_open(PrioRelid("deals_source_key_idx"), AccessShareLock);
 	if (IndexRelationGetNumberOfKeyAttributes(idx) != 2)

@@ -41,6 +41,13 @@ BEGIN
         END IF;
         RETURN OLD;
     END IF;
+    -- a rename removes the built-in type under its name, which a restore
+    -- would seed again beside the new one
+    IF TG_OP OPERATOR(pg_catalog.=) 'UPDATE' AND NEW.type IS DISTINCT FROM OLD.type
+       AND OLD.type OPERATOR(pg_catalog.=) ANY ('{strategic,high_growth,industry_influence,active,key_relationship}'::text[]) THEN
+        RAISE EXCEPTION 'built-in customer type "%" cannot be renamed', OLD.type
+            USING ERRCODE = '23514', HINT = 'Add a type of your own with INSERT, and disable this one if need be.';
+    END IF;
     IF NEW.condition IS NOT NULL THEN           -- NULL: the NOT NULL constraint says so
         PERFORM @extschema@._type_condition_check(NEW.condition, NEW.type);
     END IF;
@@ -48,7 +55,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@._customer_types_check() IS
-'Row trigger on prio.customer_types: a condition must be valid (22023 naming the bad part); the five built-in types are disabled, not deleted (23514).';
+'Row trigger on prio.customer_types: a condition must be valid (22023 naming the bad part); the five built-in types are disabled, not deleted or renamed (23514).';
 
 -- The defaults, from the source documents (thresholds: docs, Key-customer types)
 INSERT INTO @extschema@.customer_types (type, condition, implies_value, description, builtin) VALUES

@@ -1,0 +1,86 @@
+-- pgTAP: prio configured with SQL rows only, as a sales-operations manager
+-- and a DBA do it (hostile9).  The rules, each asserted below:
+--   K1  A shipped playbook is not renamed, as it is not deleted (23514):
+--       renaming tier A's playbook to a type's name left tier A without a
+--       playbook (customers of tier A with playbook NULL, no next_action),
+--       and a restore seeded it again beside the new name.  A playbook you
+--       added may be renamed.
+--   K2  A built-in key-customer type is not renamed, as it is not deleted
+--       (23514; a restore would seed it again beside the new name).
+-- After each change the live state equals a rebuild (pg_temp.rebuild_check).
+-- Customers 99001.. (owner 'hostile9'); times relative to now(); rolled back.
+BEGIN;
+SELECT plan(14);
+
+\ir lib/rebuild_check.psql
+
+INSERT INTO prio.customers (customer_id, name, owner, budget, authority) VALUES
+    (99001, '华东制造', 'hostile9', true, true),
+    (99002, 'Acme 上海', 'hostile9', true, NULL),
+    (99003, '深圳科技', 'hostile9', NULL, NULL);
+INSERT INTO prio.activities (customer_id, kind, at, amount) VALUES
+    (99001, 'purchase', now() - interval '20 days', 5000),
+    (99001, 'demo_request', now() - interval '2 days', 0),
+    (99002, 'purchase', now() - interval '40 days', 800),
+    (99003, 'inquiry', now() - interval '3 days', 0);
+INSERT INTO prio.deals (customer_id, stage, amount) VALUES
+    (99001, 'negotiation', 90000),
+    (99002, 'first_contact', 1000);
+INSERT INTO prio.customer_types (type, condition, description) VALUES
+    ('cfg_vip', '{"attr": "行业排名", "<=": 3}', '行业前三'),
+    ('cfg_vip2', '{"attr": "行业排名", "<=": 1}', '行业第一');
+INSERT INTO prio.playbooks (playbook, cadence, channels, roles, action)
+VALUES ('cfg_vip', '1 day', '{wechat,phone}', '{rep}', '每天问候');
+
+------------------------------------------------------------------------
+-- K1. shipped playbooks are not renamed
+------------------------------------------------------------------------
+SELECT throws_ok($$UPDATE prio.playbooks SET playbook = 'cfg_vip2', cadence = '1 day' WHERE playbook = 'A'$$,
+                 '23514', NULL,
+                 'K1: tier A''s playbook cannot be renamed (to a type''s name) any more than deleted');
+SELECT throws_ok($$UPDATE prio.playbooks SET playbook = 'cfg_vip2' WHERE playbook = 'strategic'$$,
+                 '23514', NULL,
+                 'K1: a shipped type''s playbook cannot be renamed any more than deleted');
+SELECT is((SELECT array_agg(playbook ORDER BY playbook) FROM prio.playbooks
+            WHERE builtin OR playbook IN ('A', 'B', 'C', 'D', 'strategic')),
+          '{A,B,C,D,active,high_growth,industry_influence,key_relationship,strategic}',
+          'K1: every shipped playbook is still there under its name');
+SELECT is((SELECT count(*) FROM prio.followup WHERE owner = 'hostile9' AND (playbook IS NULL OR next_action IS NULL)),
+          0::bigint,
+          'K1: every customer has a playbook and a next action');
+SELECT lives_ok($$UPDATE prio.playbooks SET playbook = 'cfg_vip2' WHERE playbook = 'cfg_vip'$$,
+                'K1: a playbook you added may be renamed (to another type''s)');
+SELECT lives_ok($$UPDATE prio.playbooks SET cadence = '2 days', action = '定制方案' WHERE playbook = 'A'$$,
+                'K1: a shipped playbook''s other columns still change with UPDATE');
+SELECT is(pg_temp.rebuild_check(), 'facts fixed 0, rows changed 0',
+          'K1: after the playbook changes the live state equals a rebuild');
+
+------------------------------------------------------------------------
+-- K2. built-in key-customer types are not renamed
+------------------------------------------------------------------------
+SELECT throws_ok($$UPDATE prio.customer_types SET type = 'strategic_account' WHERE type = 'strategic'$$,
+                 '23514', 'built-in customer type "strategic" cannot be renamed',
+                 'K2: a built-in customer type cannot be renamed any more than deleted');
+SELECT lives_ok($$UPDATE prio.customer_types SET type = 'cfg_vip3' WHERE type = 'cfg_vip'$$,
+                'K2: a type you added (without a playbook) may be renamed');
+SELECT lives_ok($$UPDATE prio.customer_types SET enabled = false, description = '停用' WHERE type = 'active'$$,
+                'K2: a built-in type''s other columns still change with UPDATE');
+
+------------------------------------------------------------------------
+-- bad input
+------------------------------------------------------------------------
+SELECT throws_ok($$UPDATE prio.playbooks SET playbook = NULL WHERE playbook = 'cfg_vip2'$$,
+                 '23502', NULL,
+                 'bad input: a playbook renamed to NULL is refused with 23502');
+SELECT throws_ok($$UPDATE prio.playbooks SET playbook = 'E' WHERE playbook = 'B'$$,
+                 '23514', NULL,
+                 'bad input: a tier''s playbook renamed to no tier is refused with 23514');
+SELECT throws_ok($$UPDATE prio.customer_types SET type = '重要客户' WHERE type = 'cfg_vip3'$$,
+                 '23514', NULL,
+                 'bad input: a type renamed to a name that is not a code (Chinese) is refused with 23514');
+SELECT throws_ok($$UPDATE prio.deal_stages SET stage = repeat('阶', 101) WHERE stage = 'negotiation'$$,
+                 '23514', NULL,
+                 'bad input: a deal stage renamed to more than 100 characters is refused with 23514');
+
+SELECT * FROM finish();
+ROLLBACK;

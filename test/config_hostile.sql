@@ -7,10 +7,16 @@
 --       added may be renamed.
 --   K2  A built-in key-customer type is not renamed, as it is not deleted
 --       (23514; a restore would seed it again beside the new name).
+--   K3  A renamed built-in configuration row stays gone across a dump and
+--       restore, as a deleted one does: its old key is kept in
+--       prio.removed_config (deal stage, channel, activity kind, label, RFM
+--       segment).  A deal stage renamed (e.g. to Chinese) came back after a
+--       restore as an extra funnel stage, and every open deal's funnel points
+--       (and priority) changed at the next re-evaluation.
 -- After each change the live state equals a rebuild (pg_temp.rebuild_check).
 -- Customers 99001.. (owner 'hostile9'); times relative to now(); rolled back.
 BEGIN;
-SELECT plan(14);
+SELECT plan(24);
 
 \ir lib/rebuild_check.psql
 
@@ -67,6 +73,51 @@ SELECT lives_ok($$UPDATE prio.customer_types SET enabled = false, description = 
                 'K2: a built-in type''s other columns still change with UPDATE');
 
 ------------------------------------------------------------------------
+-- K3. a renamed built-in row's old key is kept, as a deleted one's
+------------------------------------------------------------------------
+UPDATE prio.deal_stages SET stage = '谈判' WHERE stage = 'negotiation';
+SELECT is((SELECT array_agg(key) FROM prio.removed_config WHERE table_name = 'deal_stages' AND key = 'negotiation'),
+          '{negotiation}',
+          'K3: a built-in deal stage renamed (to Chinese) keeps its old key in removed_config');
+SELECT is((SELECT stage FROM prio.deals WHERE customer_id = 99001), '谈判',
+          'K3: the deals in the renamed stage follow it');
+SELECT is(pg_temp.rebuild_check(), 'facts fixed 0, rows changed 0',
+          'K3: after the deal stage''s rename the live state equals a rebuild');
+UPDATE prio.playbooks SET channels = '{email}' WHERE playbook = 'D';
+UPDATE prio.channels SET channel = 'text_msg' WHERE channel = 'sms';
+SELECT is((SELECT array_agg(key) FROM prio.removed_config WHERE table_name = 'channels' AND key = 'sms'),
+          '{sms}',
+          'K3: a built-in channel renamed keeps its old key in removed_config');
+UPDATE prio.activity_kinds SET kind = 'site_visit' WHERE kind = 'visit';
+SELECT is((SELECT array_agg(key) FROM prio.removed_config WHERE table_name = 'activity_kinds' AND key = 'visit'),
+          '{visit}',
+          'K3: a built-in activity kind renamed keeps its old key in removed_config');
+UPDATE prio.labels SET code = 'site_visit' WHERE domain = 'channel' AND code = 'visit';
+SELECT is((SELECT array_agg(key ORDER BY key) FROM prio.removed_config
+             WHERE table_name = 'labels' AND key LIKE '["channel", "visit", %'),
+          '{"[\"channel\", \"visit\", \"en\"]","[\"channel\", \"visit\", \"zh-CN\"]"}',
+          'K3: built-in labels renamed keep their old keys in removed_config');
+UPDATE prio.rfm_segments SET position = 105 WHERE position = 100;
+SELECT is((SELECT array_agg(key) FROM prio.removed_config WHERE table_name = 'rfm_segments' AND key = '100'),
+          '{100}',
+          'K3: a built-in RFM segment moved to another position keeps its old key in removed_config');
+-- an UPDATE that keeps the key removes nothing
+UPDATE prio.deal_stages SET position = 45 WHERE stage = 'signing';
+UPDATE prio.labels SET label = '电话联系' WHERE domain = 'channel' AND code = 'phone' AND lang = 'zh-CN';
+SELECT is((SELECT count(*) FROM prio.removed_config WHERE key IN ('signing', '["channel", "phone", "zh-CN"]')),
+          0::bigint,
+          'K3: an UPDATE that keeps the key keeps nothing in removed_config');
+-- loading the kept key, as a restore does after CREATE EXTENSION seeded the
+-- built-in rows again, removes only a built-in row of that key: the row you
+-- made under that key stays
+INSERT INTO prio.deal_stages (stage, position, lifecycle) VALUES ('negotiation', 42, 'closing');
+INSERT INTO prio.removed_config (table_name, key) VALUES ('deal_stages', 'negotiation') ON CONFLICT DO NOTHING;
+SELECT is((SELECT (position, builtin)::text FROM prio.deal_stages WHERE stage = 'negotiation'), '(42,f)',
+          'K3: a stage added under a renamed stage''s old name stays');
+SELECT is(pg_temp.rebuild_check(), 'facts fixed 0, rows changed 0',
+          'K3: after the renames the live state equals a rebuild');
+
+------------------------------------------------------------------------
 -- bad input
 ------------------------------------------------------------------------
 SELECT throws_ok($$UPDATE prio.playbooks SET playbook = NULL WHERE playbook = 'cfg_vip2'$$,
@@ -78,7 +129,7 @@ SELECT throws_ok($$UPDATE prio.playbooks SET playbook = 'E' WHERE playbook = 'B'
 SELECT throws_ok($$UPDATE prio.customer_types SET type = '重要客户' WHERE type = 'cfg_vip3'$$,
                  '23514', NULL,
                  'bad input: a type renamed to a name that is not a code (Chinese) is refused with 23514');
-SELECT throws_ok($$UPDATE prio.deal_stages SET stage = repeat('阶', 101) WHERE stage = 'negotiation'$$,
+SELECT throws_ok($$UPDATE prio.deal_stages SET stage = repeat('阶', 101) WHERE stage = '谈判'$$,
                  '23514', NULL,
                  'bad input: a deal stage renamed to more than 100 characters is refused with 23514');
 

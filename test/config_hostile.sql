@@ -13,10 +13,13 @@
 --       segment).  A deal stage renamed (e.g. to Chinese) came back after a
 --       restore as an extra funnel stage, and every open deal's funnel points
 --       (and priority) changed at the next re-evaluation.
+--   K4  TRUNCATE prio.customer_type_tags re-evaluates the customers whose
+--       types a tag decided (it had no trigger: they kept the tagged types
+--       and their tiers, and the live state differed from a rebuild).
 -- After each change the live state equals a rebuild (pg_temp.rebuild_check).
 -- Customers 99001.. (owner 'hostile9'); times relative to now(); rolled back.
 BEGIN;
-SELECT plan(24);
+SELECT plan(27);
 
 \ir lib/rebuild_check.psql
 
@@ -116,6 +119,24 @@ SELECT is((SELECT (position, builtin)::text FROM prio.deal_stages WHERE stage = 
           'K3: a stage added under a renamed stage''s old name stays');
 SELECT is(pg_temp.rebuild_check(), 'facts fixed 0, rows changed 0',
           'K3: after the renames the live state equals a rebuild');
+
+------------------------------------------------------------------------
+-- K4. emptying the manual tags re-evaluates the customers they tagged
+------------------------------------------------------------------------
+INSERT INTO prio.customer_type_tags (customer_id, type, add, note) VALUES
+    (99002, 'strategic', true, '集团总部指定'),
+    (99003, 'industry_influence', true, NULL);
+SELECT is((SELECT array_agg(customer_id ORDER BY customer_id) FROM prio.customer_state
+            WHERE customer_id BETWEEN 99001 AND 99003 AND types && '{strategic,industry_influence}'),
+          '{99002,99003}',
+          'K4: the tagged customers hold their tagged types');
+TRUNCATE prio.customer_type_tags;
+SELECT is((SELECT count(*) FROM prio.customer_state
+            WHERE customer_id BETWEEN 99001 AND 99003 AND types && '{strategic,industry_influence}'),
+          0::bigint,
+          'K4: after TRUNCATE prio.customer_type_tags no customer holds a type only its tag gave');
+SELECT is(pg_temp.rebuild_check(), 'facts fixed 0, rows changed 0',
+          'K4: after TRUNCATE of the tags the live state equals a rebuild');
 
 ------------------------------------------------------------------------
 -- bad input

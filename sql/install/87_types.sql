@@ -165,7 +165,12 @@ BEGIN
         RAISE EXCEPTION 'prio._customer_type_tags_changed() is a trigger of prio.customer_type_tags only'
             USING ERRCODE = '39P01';
     END IF;
-    IF TG_OP OPERATOR(pg_catalog.=) 'INSERT' THEN
+    IF TG_OP OPERATOR(pg_catalog.=) 'TRUNCATE' THEN
+        -- no transition table says whose tags went: everyone, as a type's change
+        LOCK TABLE @extschema@.customer_state IN EXCLUSIVE MODE;
+        PERFORM @extschema@.rebuild(NULL, 'customer_type_tags truncated', false);
+        RETURN NULL;
+    ELSIF TG_OP OPERATOR(pg_catalog.=) 'INSERT' THEN
         SELECT pg_catalog.array_agg(DISTINCT n.customer_id) INTO v_ids FROM new_rows n;
     ELSIF TG_OP OPERATOR(pg_catalog.=) 'DELETE' THEN
         SELECT pg_catalog.array_agg(DISTINCT o.customer_id) INTO v_ids FROM old_rows o;
@@ -178,7 +183,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@._customer_type_tags_changed() IS
-'Statement trigger: a manual type tag re-evaluates its customer now.';
+'Statement trigger: a manual type tag re-evaluates its customer now (TRUNCATE: everyone).';
 CREATE TRIGGER customer_type_tags_inserted
     AFTER INSERT ON @extschema@.customer_type_tags REFERENCING NEW TABLE AS new_rows
     FOR EACH STATEMENT WHEN (NOT @extschema@.restoring()) EXECUTE FUNCTION @extschema@._customer_type_tags_changed();
@@ -187,6 +192,9 @@ CREATE TRIGGER customer_type_tags_updated
     FOR EACH STATEMENT WHEN (NOT @extschema@.restoring()) EXECUTE FUNCTION @extschema@._customer_type_tags_changed();
 CREATE TRIGGER customer_type_tags_deleted
     AFTER DELETE ON @extschema@.customer_type_tags REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT WHEN (NOT @extschema@.restoring()) EXECUTE FUNCTION @extschema@._customer_type_tags_changed();
+CREATE TRIGGER customer_type_tags_truncated
+    AFTER TRUNCATE ON @extschema@.customer_type_tags
     FOR EACH STATEMENT WHEN (NOT @extschema@.restoring()) EXECUTE FUNCTION @extschema@._customer_type_tags_changed();
 
 CREATE FUNCTION @extschema@._customers_related_changed()

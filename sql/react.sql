@@ -51,7 +51,10 @@ SELECT rank, customer_id, name, owner, stage, tier, frequency, monetary, clv,
 -- the reason line is built in one place
 SELECT prio.reactivation_reason('silent', now() - interval '1 day', 1, 10, 123.4, now() - interval '1 day', now()) AS one_day,
        prio.reactivation_reason('lost', NULL, 0, 0, NULL, now(), now()) AS never,
-       prio.reactivation_reason('silent', now() - interval '40 days', 3, 10, NULL, now() + interval '3 days', now()) AS ahead;
+       -- (a fixed as_of: the date shown must not depend on the day the test runs)
+       prio.reactivation_reason('silent', timestamptz '2026-01-10 12:00+00' - interval '40 days', 3, 10, NULL,
+                                timestamptz '2026-01-10 12:00+00' + interval '3 days',
+                                timestamptz '2026-01-10 12:00+00') AS ahead;
 -- the list follows the settings at once
 UPDATE prio.settings SET silent_cadence = '120 days';
 SELECT customer_id, stage, reason FROM prio.reactivation WHERE customer_id BETWEEN 41 AND 46;

@@ -474,7 +474,7 @@ SELECT * FROM pg_temp.bad($$SELECT * FROM prio.playbooks_for('A', '{strategic,st
 SELECT * FROM pg_temp.bad($$SELECT * FROM prio.playbooks_for('A', ARRAY[NULL]::text[])$$, '22004', 'playbooks_for: a NULL type');
 SELECT * FROM pg_temp.bad($$INSERT INTO prio.playbooks (playbook, cadence, channels, roles, action) VALUES ('stratgic', '1 day', '{phone}', '{rep}', 'x')$$, '23503', 'playbooks: a playbook of a type that does not exist');
 SELECT * FROM pg_temp.bad($$UPDATE prio.playbooks SET playbook = 'stratgic' WHERE playbook = 'strategic'$$, '23503', 'playbooks: renamed to a type that does not exist');
-SELECT * FROM pg_temp.bad($$UPDATE prio.customer_types SET type = 'strategic_2' WHERE type = 'strategic'$$, '23503', 'customer_types: a type with a playbook renamed');
+SELECT * FROM pg_temp.bad($$UPDATE prio.customer_types SET type = 'strategic_2' WHERE type = 'strategic'$$, '23514', 'customer_types: a built-in type renamed');
 SELECT * FROM pg_temp.bad($$TRUNCATE prio.customer_types CASCADE$$, '23503', 'customer_types: TRUNCATE CASCADE');
 SELECT * FROM pg_temp.bad($$DELETE FROM prio.deal_stages WHERE stage = 'quote'$$, '23514', 'deal_stages: the stage implicit deals stand at removed');
 SELECT * FROM pg_temp.bad($$UPDATE prio.deal_stages SET stage = 'offer' WHERE stage = 'quote'$$, '23514', 'deal_stages: quote renamed');

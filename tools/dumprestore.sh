@@ -6,7 +6,8 @@
 #      prio.settings), a customised built-in activity kind, an added kind, a
 #      customised built-in segment, an added one, a deleted built-in one and a
 #      changed-then-deleted built-in one; (0.5) a deleted built-in deal stage,
-#      channel and label and a changed-then-deleted label; customers (one without activities)
+#      channel and label and a changed-then-deleted label; a renamed built-in
+#      deal stage, label and RFM segment; customers (one without activities)
 #      and activities (incl. the added kind), a BANT update, customers' own
 #      attributes (prio.customers.attributes), an activity UPDATE
 #      and DELETE, a manager, prio.refresh() now and 40 days ahead.
@@ -85,6 +86,11 @@ DELETE FROM prio.deal_stages WHERE stage = 'needs_clear';
 DELETE FROM prio.labels WHERE domain = 'tier' AND code = 'D' AND lang = 'zh-CN';
 UPDATE prio.labels SET label = 'C!' WHERE domain = 'tier' AND code = 'C' AND lang = 'en';
 DELETE FROM prio.labels WHERE domain = 'tier' AND code = 'C' AND lang = 'en';
+-- renamed built-in rows stay gone as deleted ones do (hostile9): a deal stage
+-- renamed to Chinese came back beside its new name, an extra funnel stage
+UPDATE prio.deal_stages SET stage = '谈判' WHERE stage = 'negotiation';
+UPDATE prio.labels SET code = 'B!' WHERE domain = 'tier' AND code = 'B' AND lang = 'en';
+UPDATE prio.rfm_segments SET position = 95 WHERE position = 90;
 DO $$ BEGIN CREATE ROLE prio_dr_manager; EXCEPTION WHEN duplicate_object THEN NULL; END $$;
 SELECT prio.grant_manager('prio_dr_manager');
 -- data

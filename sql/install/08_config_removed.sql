@@ -51,7 +51,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@.config_row_removed() IS
-'Trigger on prio.rfm_segments, prio.activity_kinds, prio.deal_stages, prio.channels and prio.labels (row after DELETE, statement before TRUNCATE; its arguments: the key column or columns): keeps the removed keys in prio.removed_config.';
+'Trigger on prio.rfm_segments, prio.activity_kinds, prio.deal_stages, prio.channels and prio.labels (row after DELETE and after an UPDATE that changes the key, statement before TRUNCATE; its arguments: the key column or columns): keeps the removed (or renamed) keys in prio.removed_config.';
 
 CREATE FUNCTION @extschema@.removed_config_load()
 RETURNS trigger

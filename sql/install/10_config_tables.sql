@@ -76,6 +76,11 @@ CREATE TRIGGER rfm_segments_guard
 CREATE TRIGGER rfm_segments_removed
     AFTER DELETE ON @extschema@.rfm_segments
     FOR EACH ROW EXECUTE FUNCTION @extschema@.config_row_removed('position');
+-- (a renamed one too: its old key is gone as a deleted row's)
+CREATE TRIGGER rfm_segments_renamed
+    AFTER UPDATE ON @extschema@.rfm_segments
+    FOR EACH ROW WHEN (OLD.position OPERATOR(pg_catalog.<>) NEW.position)
+    EXECUTE FUNCTION @extschema@.config_row_removed('position');
 CREATE TRIGGER rfm_segments_truncated
     BEFORE TRUNCATE ON @extschema@.rfm_segments
     FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.config_row_removed('position');

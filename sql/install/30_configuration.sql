@@ -149,6 +149,11 @@ CREATE TRIGGER activity_kinds_guard
 CREATE TRIGGER activity_kinds_removed
     AFTER DELETE ON @extschema@.activity_kinds
     FOR EACH ROW EXECUTE FUNCTION @extschema@.config_row_removed('kind');
+-- (a renamed one too: its old key is gone as a deleted row's)
+CREATE TRIGGER activity_kinds_renamed
+    AFTER UPDATE ON @extschema@.activity_kinds
+    FOR EACH ROW WHEN (OLD.kind OPERATOR(pg_catalog.<>) NEW.kind)
+    EXECUTE FUNCTION @extschema@.config_row_removed('kind');
 CREATE TRIGGER activity_kinds_truncated
     BEFORE TRUNCATE ON @extschema@.activity_kinds
     FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.config_row_removed('kind');

@@ -76,6 +76,11 @@ CREATE TRIGGER deal_stages_keep_quote_truncate
 CREATE TRIGGER deal_stages_removed
     AFTER DELETE ON @extschema@.deal_stages
     FOR EACH ROW EXECUTE FUNCTION @extschema@.config_row_removed('stage');
+-- (a renamed one too: its old key is gone as a deleted row's)
+CREATE TRIGGER deal_stages_renamed
+    AFTER UPDATE ON @extschema@.deal_stages
+    FOR EACH ROW WHEN (OLD.stage OPERATOR(pg_catalog.<>) NEW.stage)
+    EXECUTE FUNCTION @extschema@.config_row_removed('stage');
 CREATE TRIGGER deal_stages_truncated
     BEFORE TRUNCATE ON @extschema@.deal_stages
     FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.config_row_removed('stage');

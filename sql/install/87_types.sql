@@ -41,6 +41,13 @@ BEGIN
         END IF;
         RETURN OLD;
     END IF;
+    -- a rename removes the built-in type under its name, which a restore
+    -- would seed again beside the new one
+    IF TG_OP OPERATOR(pg_catalog.=) 'UPDATE' AND NEW.type IS DISTINCT FROM OLD.type
+       AND OLD.type OPERATOR(pg_catalog.=) ANY ('{strategic,high_growth,industry_influence,active,key_relationship}'::text[]) THEN
+        RAISE EXCEPTION 'built-in customer type "%" cannot be renamed', OLD.type
+            USING ERRCODE = '23514', HINT = 'Add a type of your own with INSERT, and disable this one if need be.';
+    END IF;
     IF NEW.condition IS NOT NULL THEN           -- NULL: the NOT NULL constraint says so
         PERFORM @extschema@._type_condition_check(NEW.condition, NEW.type);
     END IF;
@@ -48,7 +55,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@._customer_types_check() IS
-'Row trigger on prio.customer_types: a condition must be valid (22023 naming the bad part); the five built-in types are disabled, not deleted (23514).';
+'Row trigger on prio.customer_types: a condition must be valid (22023 naming the bad part); the five built-in types are disabled, not deleted or renamed (23514).';
 
 -- The defaults, from the source documents (thresholds: docs, Key-customer types)
 INSERT INTO @extschema@.customer_types (type, condition, implies_value, description, builtin) VALUES
@@ -158,7 +165,12 @@ BEGIN
         RAISE EXCEPTION 'prio._customer_type_tags_changed() is a trigger of prio.customer_type_tags only'
             USING ERRCODE = '39P01';
     END IF;
-    IF TG_OP OPERATOR(pg_catalog.=) 'INSERT' THEN
+    IF TG_OP OPERATOR(pg_catalog.=) 'TRUNCATE' THEN
+        -- no transition table says whose tags went: everyone, as a type's change
+        LOCK TABLE @extschema@.customer_state IN EXCLUSIVE MODE;
+        PERFORM @extschema@.rebuild(NULL, 'customer_type_tags truncated', false);
+        RETURN NULL;
+    ELSIF TG_OP OPERATOR(pg_catalog.=) 'INSERT' THEN
         SELECT pg_catalog.array_agg(DISTINCT n.customer_id) INTO v_ids FROM new_rows n;
     ELSIF TG_OP OPERATOR(pg_catalog.=) 'DELETE' THEN
         SELECT pg_catalog.array_agg(DISTINCT o.customer_id) INTO v_ids FROM old_rows o;
@@ -171,7 +183,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@._customer_type_tags_changed() IS
-'Statement trigger: a manual type tag re-evaluates its customer now.';
+'Statement trigger: a manual type tag re-evaluates its customer now (TRUNCATE: everyone).';
 CREATE TRIGGER customer_type_tags_inserted
     AFTER INSERT ON @extschema@.customer_type_tags REFERENCING NEW TABLE AS new_rows
     FOR EACH STATEMENT WHEN (NOT @extschema@.restoring()) EXECUTE FUNCTION @extschema@._customer_type_tags_changed();
@@ -180,6 +192,9 @@ CREATE TRIGGER customer_type_tags_updated
     FOR EACH STATEMENT WHEN (NOT @extschema@.restoring()) EXECUTE FUNCTION @extschema@._customer_type_tags_changed();
 CREATE TRIGGER customer_type_tags_deleted
     AFTER DELETE ON @extschema@.customer_type_tags REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT WHEN (NOT @extschema@.restoring()) EXECUTE FUNCTION @extschema@._customer_type_tags_changed();
+CREATE TRIGGER customer_type_tags_truncated
+    AFTER TRUNCATE ON @extschema@.customer_type_tags
     FOR EACH STATEMENT WHEN (NOT @extschema@.restoring()) EXECUTE FUNCTION @extschema@._customer_type_tags_changed();
 
 CREATE FUNCTION @extschema@._customers_related_changed()

@@ -149,18 +149,27 @@ BEGIN
         RAISE EXCEPTION 'prio.playbooks must keep its rows' USING ERRCODE = '23514',
             HINT = 'Remove the playbooks you added with DELETE; turn a shipped one off with UPDATE prio.playbooks SET enabled = false.';
     END IF;
+    -- a rename removes the playbook under its name as a DELETE does (tier A
+    -- left without one), and a restore would seed it again beside the new name
+    IF TG_OP OPERATOR(pg_catalog.=) 'UPDATE' AND NEW.playbook OPERATOR(pg_catalog.=) OLD.playbook THEN
+        RETURN NEW;
+    END IF;
     IF OLD.playbook OPERATOR(pg_catalog.=) ANY ('{A,B,C,D,strategic,high_growth,industry_influence,active,key_relationship}'::text[]) THEN
-        RAISE EXCEPTION 'playbook % is shipped with prio and cannot be removed', OLD.playbook
+        RAISE EXCEPTION 'playbook % is shipped with prio and cannot be %', OLD.playbook,
+                        CASE TG_OP WHEN 'UPDATE' THEN 'renamed' ELSE 'removed' END
             USING ERRCODE = '23514',
                   HINT = CASE WHEN OLD.playbook OPERATOR(pg_catalog.=) ANY ('{A,B,C,D}'::text[])
                               THEN 'Every tier keeps its playbook: change it with UPDATE.'
                               ELSE 'Turn it off with UPDATE prio.playbooks SET enabled = false.' END;
     END IF;
+    IF TG_OP OPERATOR(pg_catalog.=) 'UPDATE' THEN
+        RETURN NEW;
+    END IF;
     RETURN OLD;
 END
 $$;
 COMMENT ON FUNCTION @extschema@.playbooks_keep() IS
-'Trigger on prio.playbooks: refuses to remove the shipped playbooks (the tiers'' and the five types''; 23514: turn a type''s off with enabled = false) and TRUNCATE; playbooks you added may be deleted.';
+'Trigger on prio.playbooks: refuses to remove or rename the shipped playbooks (the tiers'' and the five types''; 23514: turn a type''s off with enabled = false) and TRUNCATE; playbooks you added may be deleted or renamed.';
 
 -- The playbooks naming a channel, read in the latest snapshot (as
 -- _type_playbook() below): what a removal of the channel that waited for a
@@ -220,6 +229,11 @@ CREATE TRIGGER channels_truncated
 CREATE TRIGGER channels_removed
     AFTER DELETE ON @extschema@.channels
     FOR EACH ROW EXECUTE FUNCTION @extschema@.config_row_removed('channel');
+-- (a renamed one too: its old key is gone as a deleted row's)
+CREATE TRIGGER channels_renamed
+    AFTER UPDATE ON @extschema@.channels
+    FOR EACH ROW WHEN (OLD.channel OPERATOR(pg_catalog.<>) NEW.channel)
+    EXECUTE FUNCTION @extschema@.config_row_removed('channel');
 CREATE TRIGGER channels_truncated_removed
     BEFORE TRUNCATE ON @extschema@.channels
     FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.config_row_removed('channel');
@@ -311,7 +325,7 @@ CREATE TRIGGER playbooks_guard
     BEFORE INSERT OR UPDATE ON @extschema@.playbooks
     FOR EACH ROW EXECUTE FUNCTION @extschema@.config_row_guard('playbook');
 CREATE TRIGGER playbooks_keep
-    BEFORE DELETE ON @extschema@.playbooks
+    BEFORE UPDATE OR DELETE ON @extschema@.playbooks
     FOR EACH ROW EXECUTE FUNCTION @extschema@.playbooks_keep();
 CREATE TRIGGER playbooks_truncated
     BEFORE TRUNCATE ON @extschema@.playbooks

@@ -149,6 +149,12 @@ CREATE TRIGGER labels_invalidate
 CREATE TRIGGER labels_removed
     AFTER DELETE ON @extschema@.labels
     FOR EACH ROW EXECUTE FUNCTION @extschema@.config_row_removed('domain', 'code', 'lang');
+-- (a renamed one too: its old key is gone as a deleted row's)
+CREATE TRIGGER labels_renamed
+    AFTER UPDATE ON @extschema@.labels
+    FOR EACH ROW WHEN (OLD.domain OPERATOR(pg_catalog.<>) NEW.domain OR OLD.code OPERATOR(pg_catalog.<>) NEW.code
+                       OR OLD.lang OPERATOR(pg_catalog.<>) NEW.lang)
+    EXECUTE FUNCTION @extschema@.config_row_removed('domain', 'code', 'lang');
 CREATE TRIGGER labels_truncated
     BEFORE TRUNCATE ON @extschema@.labels
     FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.config_row_removed('domain', 'code', 'lang');

@@ -38,6 +38,8 @@
 #   7. a dump of prio 0.4 restored into 0.5 as it is: refused (55000, with the
 #      way to do it); that way -- CREATE EXTENSION prio VERSION '0.4', the
 #      restore, ALTER EXTENSION prio UPDATE -- gives a state equal to a rebuild.
+#   8. a dump of prio 0.3 restored into 0.5 as it is: refused at its history
+#      (55000, with the way to do it); that way gives a state equal to a rebuild.
 # Exits 1 on any failure.  About 20 s.  Needs prio installed (make install);
 # PRIO_PRIVATE=1 builds this tree's prio into a private copy of PostgreSQL
 # instead (tools/private.sh) and runs there, leaving the system's prio alone.
@@ -339,6 +341,31 @@ up=$(cluster_psql -d prio_04_ok -At -c "SET client_min_messages = warning" -c "A
 echo "$up" | sed 's/^/0.4 dump, updated: /'
 [ "$(echo "$up" | tr '\n' ' ')" = "version 0.5 recompute 0 typed_view 20 reader_labels true " ] \
 	|| { echo "FAIL: a dump of prio 0.4 restored into 0.4 and updated is not as an update of 0.4 leaves it"; fail=1; }
+
+# 8. a dump of prio 0.3 has no prio._restore row: refused at its last table,
+#    tier_history, which outside a restore takes only prio's own rows
+cluster_psql -d postgres -c "CREATE DATABASE prio_03_src" -c "CREATE DATABASE prio_03_dst" -c "CREATE DATABASE prio_03_ok"
+cluster_psql -d prio_03_src >/dev/null <<'SQL'
+SET client_min_messages = warning;
+CREATE EXTENSION prio VERSION '0.3';
+INSERT INTO prio.customers (customer_id, name) SELECT g, 'c' || g FROM generate_series(1, 5) g;
+INSERT INTO prio.activities (customer_id, kind, at, amount)
+SELECT 1 + g % 5, 'purchase', now() - g * interval '1 day', 10 FROM generate_series(1, 20) g;
+SQL
+cluster_run pg_dump -Fc -d prio_03_src -f "$CL_DIR/03.dump"
+rc=0; cluster_run pg_restore -d prio_03_dst "$CL_DIR/03.dump" >"$CL_DIR/03.log" 2>&1 || rc=$?
+if [ $rc -ne 0 ] && grep -q 'this is a dump of prio 0.3 or before' "$CL_DIR/03.log"; then
+	echo "same: a dump of prio 0.3 restored into 0.5 as it is: refused"
+else
+	echo "FAIL: a dump of prio 0.3 restored into 0.5 as it is was not refused (exit $rc)"; head -5 "$CL_DIR/03.log"; fail=1
+fi
+cluster_psql -d prio_03_ok -c "SET client_min_messages = warning" -c "CREATE EXTENSION prio VERSION '0.3'"
+cluster_run pg_restore -d prio_03_ok "$CL_DIR/03.dump" >/dev/null 2>&1 || true
+up=$(cluster_psql -d prio_03_ok -At -c "SET client_min_messages = warning" -c "ALTER EXTENSION prio UPDATE" \
+	-c "SELECT 'version ' || extversion FROM pg_extension WHERE extname = 'prio'" -c "SELECT 'recompute ' || prio.recompute()")
+echo "$up" | sed 's/^/0.3 dump, updated: /'
+[ "$(echo "$up" | tr '\n' ' ')" = "version 0.5 recompute 0 " ] \
+	|| { echo "FAIL: a dump of prio 0.3 restored into 0.3 and updated does not equal a rebuild"; fail=1; }
 
 echo "dumprestore: $(( $(date +%s) - started ))s total"
 if [ $fail -ne 0 ]; then echo "dumprestore: FAILED"; exit 1; fi

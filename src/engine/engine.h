@@ -320,6 +320,9 @@ extern void PrioRestoreBegin(void);
 extern bool PrioRestoring(void);
 extern void PrioRestoreRefuse(void);
 extern bool PrioRestoreRefused(void);
+extern void PrioHistoryWriteBegin(void);
+extern void PrioHistoryWriteEnd(void);
+extern bool PrioHistoryWriting(void);
 
 /* engine/track.c: prio.track()'s owner check and mapping compiler */
 typedef struct TrackCompiled

@@ -199,3 +199,18 @@ SELECT count(*) AS customers, (SELECT count(*) FROM prio.tier_history) AS histor
 -- a new session is not refused
 \c
 SELECT prio.restoring() AS new_session_not_restoring;
+
+-- a dump of prio 0.3 or before has no prio._restore row: its customers and
+-- activities load through the live triggers, and its history, the last
+-- table it loads, is refused (55000, with the way to do it); prio's own
+-- history rows go in as ever
+CREATE FUNCTION pg_temp.err(q text) RETURNS text LANGUAGE plpgsql AS
+$$BEGIN EXECUTE q; RETURN 'no error'; EXCEPTION WHEN OTHERS THEN RETURN SQLSTATE || ': ' || SQLERRM; END$$;
+INSERT INTO prio.customers (customer_id, name) VALUES (1, 'dumped');
+SELECT count(*) AS history_prio_wrote FROM prio.tier_history;
+SELECT pg_temp.err($$INSERT INTO prio.tier_history (customer_id, changed_at, new_tier, reason)
+                     VALUES (1, now(), 'D', 'new customer: D')$$) AS history_of_a_dump_of_prio_0_3;
+SELECT count(*) AS history_rows FROM prio.tier_history;
+SET client_min_messages = warning;
+DROP EXTENSION prio CASCADE;
+CREATE EXTENSION prio;

@@ -5,7 +5,7 @@
 --   recency {7,30,90,180} days, frequency {1,2,3,5}, monetary {100,500,1000,5000}.
 -- Customers 1901.. (owner 'deals'); times are relative to now().
 BEGIN;
-SELECT plan(99);
+SELECT plan(103);
 -- Autovacuum's in-place update of a table's pg_class row waits for a transaction that
 -- changed the row (PostgreSQL 15.9 on); an ALTER TABLE of enable_owner_isolation() that
 -- then waited for that autovacuum's lock deadlocked (40P01, now and then; seen in CI).
@@ -326,6 +326,16 @@ UPDATE prio.customer_state SET pipeline = 5, deal_outcome = 'won', last_deal_at 
 SELECT is(prio.recompute(), 1, 'recompute(): a customer without deals whose deal facts were set wrong by hand is counted');
 SELECT results_eq($$SELECT pipeline, open_deals, deal_outcome, last_deal_at FROM prio.customer_state WHERE customer_id = 1911$$,
     $$VALUES (0::numeric, 0, NULL::text, NULL::timestamptz)$$, 'recompute(): and its deal facts are those of no deals again');
+-- a customer whose deal facts and folded facts were both wrong is one
+-- customer fixed, counted once (as docs/reference.md says)
+UPDATE prio.customer_state SET pipeline = 5, frequency = frequency + 3 WHERE customer_id = 1911;
+SELECT is(prio.recompute(), 1, 'recompute(): deal facts and folded facts both wrong count the customer once');
+UPDATE prio.customer_state SET pipeline = 5, frequency = frequency + 3 WHERE customer_id = 1911;
+SELECT is(prio.recompute(1911), 1, 'recompute(customer): deal facts and folded facts both wrong count it once');
+UPDATE prio.customer_state SET pipeline = 5, frequency = frequency + 3 WHERE customer_id IN (1911, 1912);
+UPDATE prio.customer_state SET monetary = monetary + 1 WHERE customer_id = 1910;
+SELECT is(prio.recompute(), 3, 'recompute(): two customers with both parts wrong and one with its folded facts wrong are 3');
+SELECT is(prio.recompute(), 0, 'recompute(): and they were fixed');
 
 ------------------------------------------------------------------------
 -- 5b. the key_type value signal: a key-customer type that implies value

@@ -25,9 +25,13 @@
 --      (silently nothing).
 --   T7 search_path: a rep's temporary tables named customers and managers,
 --      first on her search_path, change nothing of what prio shows her.
+--   T8 (0.5) a manager's row is the role's it was written for: a role
+--      created again under a dropped manager's name is no manager until
+--      grant_manager() makes it one; a row of a dropped role is not dumped;
+--      a row loaded as a restore loads it names the role of that name there.
 -- Runs inside one transaction and rolls back; its customers are 73001..73007.
 BEGIN;
-SELECT plan(45);
+SELECT plan(52);
 -- as test/owner_isolation.sql: the tables enable_owner_isolation() alters,
 -- locked first, so an autovacuum waiting on the grants' pg_class rows yields
 LOCK TABLE prio.customers, prio.activities, prio.customer_state, prio.tier_history,
@@ -195,6 +199,45 @@ UPDATE prio.customers SET owner = 'prio_th_ann' WHERE customer_id = 73001;
 SET ROLE prio_th_ann;
 SELECT is(pg_temp.seen('prio.followup'), '{73001,73002}', 'T3: handed back, it is in ann''s list again');
 RESET ROLE;
+
+-- T8
+CREATE ROLE prio_th_gone;
+SELECT prio.grant_manager('prio_th_gone');
+DROP OWNED BY prio_th_gone;
+DROP ROLE prio_th_gone;
+CREATE ROLE prio_th_gone;   -- someone else, the same name
+SELECT prio.grant_reader('prio_th_gone');
+SET ROLE prio_th_gone;
+SELECT is(prio.sees_all_customers(), false, 'T8: a role created again under a dropped manager''s name is no manager');
+SELECT is(pg_temp.seen('prio.customers'), '{}', 'T8: and sees no customer');
+RESET ROLE;
+SELECT prio.grant_manager('prio_th_gone');
+SET ROLE prio_th_gone;
+SELECT is(prio.sees_all_customers(), true, 'T8: until grant_manager() makes it one');
+RESET ROLE;
+DROP OWNED BY prio_th_gone;
+DROP ROLE prio_th_gone;
+SELECT is((SELECT count(*) FROM prio.managers WHERE role_name = 'prio_th_gone'), 1::bigint,
+          'T8: the dropped role''s row stays (revoke_manager() takes only a role) ...');
+-- what pg_dump reads of the table: the rows its extension filter keeps
+CREATE FUNCTION pg_temp.dumped_managers(who name) RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE
+    c text;
+    n bigint;
+BEGIN
+    SELECT x.cond INTO c FROM pg_extension e, unnest(e.extconfig, e.extcondition) x(rel, cond)
+     WHERE e.extname = 'prio' AND x.rel = 'prio.managers'::regclass;
+    EXECUTE format('SELECT count(*) FROM (SELECT * FROM ONLY prio.managers %s) m WHERE m.role_name = $1', c)
+       INTO n USING who;
+    RETURN n;
+END $$;
+SELECT is(pg_temp.dumped_managers('prio_th_gone'), 0::bigint, 'T8: ... but is not dumped');
+SELECT is(pg_temp.dumped_managers('prio_th_mgr'), 1::bigint, 'T8: a live manager''s row is');
+-- a restore loads the dumped row with the OID of the dumped cluster
+INSERT INTO prio.managers (role_name, role_oid) VALUES ('prio_th_bob', 1);
+SELECT is((SELECT role_oid FROM prio.managers WHERE role_name = 'prio_th_bob'), 'prio_th_bob'::regrole::oid,
+          'T8: a loaded row names the role of its name in this cluster');
+DELETE FROM prio.managers WHERE role_name IN ('prio_th_bob', 'prio_th_gone');
 
 SELECT * FROM finish();
 ROLLBACK;

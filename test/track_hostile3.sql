@@ -70,14 +70,14 @@
 --   D12 recompute() counts a customer whose deal facts it fixed by mirroring
 --      the deals tables again (a deals write that missed prio): it returned
 --      0, the re-mirror having written the facts through the deals trigger
---      before they were compared.
+--      before they were compared. (0.5) Once, when its folded facts were wrong too.
 --   D13 a customer inserted (or rekeyed) with no deal of its keys runs no
 --      data-modifying statement on prio.deals: the statement that makes deals
 --      follow fired prio.deals' three statement triggers on every customers
 --      INSERT, writing nothing.
 -- Runs inside one transaction and rolls back.
 BEGIN;
-SELECT plan(67);
+SELECT plan(68);
 SET LOCAL client_min_messages = warning;
 
 CREATE SCHEMA th3;
@@ -364,6 +364,13 @@ UPDATE th3.opp9 SET val = 77 WHERE id = 3;
 SET LOCAL session_replication_role = origin;
 SELECT is(prio.recompute(), 1, 'D12 recompute() counts the customer whose deal facts re-mirroring fixed');
 SELECT is(prio.recompute(), 0, 'D12 ... once');
+-- and one whose folded facts were wrong too is one customer fixed
+SET LOCAL session_replication_role = replica;
+UPDATE th3.opp9 SET val = 78 WHERE id = 3;
+SET LOCAL session_replication_role = origin;
+UPDATE prio.customer_state SET frequency = frequency + 1
+ WHERE customer_id = (SELECT customer_id FROM prio.deals WHERE source = 'th3.opp9'::regclass AND deal_key = '3');
+SELECT is(prio.recompute(), 1, 'D12 a customer whose deal facts re-mirroring fixed and whose folded facts were wrong counts once');
 
 -- D13 ---------------------------------------------------------------------
 -- a customer inserted with no deal, or rekeyed between keys with none, costs

@@ -39,6 +39,8 @@
 #   7. a dump of prio 0.4 restored into 0.5 as it is: refused (55000, with the
 #      way to do it); that way -- CREATE EXTENSION prio VERSION '0.4', the
 #      restore, ALTER EXTENSION prio UPDATE -- gives a state equal to a rebuild.
+#   8. a dump of prio 0.3 restored into 0.5 as it is: refused at its history
+#      (55000, with the way to do it); that way gives a state equal to a rebuild.
 # Exits 1 on any failure.  About 20 s.  Needs prio installed (make install);
 # PRIO_PRIVATE=1 builds this tree's prio into a private copy of PostgreSQL
 # instead (tools/private.sh) and runs there, leaving the system's prio alone.
@@ -307,6 +309,26 @@ echo "$live" | grep -q '^tracked_activities_live t' || { echo "FAIL: a row inser
 echo "$live" | grep -q '^tracked_activities_recompute 0' || { echo "FAIL: after restore the live state of tracked activities differs from recompute()"; fail=1; }
 echo "$live" | grep -q '^tracked_activities_errors 0' || { echo "FAIL: a restored tracked table noted an error"; fail=1; }
 
+# A dump of an older prio (database prio_NN_src, prio VERSION v): restored
+# into 0.5 as it is (prio_NN_dst), refused with msg; restored the documented
+# way, into CREATE EXTENSION prio VERSION v (prio_NN_ok), without an error.
+older_dump() {
+	local v=$1 nn=$2 msg=$3 rc=0
+	cluster_run pg_dump -Fc -d "prio_${nn}_src" -f "$CL_DIR/$nn.dump"
+	cluster_run pg_restore -d "prio_${nn}_dst" "$CL_DIR/$nn.dump" >"$CL_DIR/$nn.log" 2>&1 || rc=$?
+	if [ $rc -ne 0 ] && grep -q "$msg" "$CL_DIR/$nn.log"; then
+		echo "same: a dump of prio $v restored into 0.5 as it is: refused"
+	else
+		echo "FAIL: a dump of prio $v restored into 0.5 as it is was not refused (exit $rc)"; head -5 "$CL_DIR/$nn.log"; fail=1
+	fi
+	cluster_psql -d "prio_${nn}_ok" -c "SET client_min_messages = warning" -c "CREATE EXTENSION prio VERSION '$v'"
+	# (pg_restore says that schema prio exists: expected)
+	cluster_run pg_restore -d "prio_${nn}_ok" "$CL_DIR/$nn.dump" >"$CL_DIR/${nn}ok.log" 2>&1 || true
+	if grep -v -e 'schema "prio" already exists' -e 'CREATE SCHEMA prio' -e 'errors ignored on restore: 1$' "$CL_DIR/${nn}ok.log" | grep -q .; then
+		echo "FAIL: the restore of a dump of prio $v into prio $v said:"; head -10 "$CL_DIR/${nn}ok.log"; fail=1
+	fi
+}
+
 # 7. a dump of prio 0.4 (a tracked table, a reader): restored as it is into
 #    0.5 it would skip the update to 0.5 (everyone evaluated again, typed
 #    views, grants of 0.5's objects), so it is refused with the way to do it;
@@ -325,19 +347,7 @@ SELECT prio.track('app.accounts', 'customers', '{"key": "id", "name": "name", "o
 INSERT INTO prio.activities (customer_id, kind, at, amount)
 SELECT m.customer_id, 'purchase', now() - g * interval '1 day', 10 FROM prio.keys_1 m, generate_series(1, 3) g;
 SQL
-cluster_run pg_dump -Fc -d prio_04_src -f "$CL_DIR/04.dump"
-rc=0; cluster_run pg_restore -d prio_04_dst "$CL_DIR/04.dump" >"$CL_DIR/04.log" 2>&1 || rc=$?
-if [ $rc -ne 0 ] && grep -q 'this is a dump of prio 0.4' "$CL_DIR/04.log"; then
-	echo "same: a dump of prio 0.4 restored into 0.5 as it is: refused"
-else
-	echo "FAIL: a dump of prio 0.4 restored into 0.5 as it is was not refused (exit $rc)"; head -5 "$CL_DIR/04.log"; fail=1
-fi
-cluster_psql -d prio_04_ok -c "SET client_min_messages = warning" -c "CREATE EXTENSION prio VERSION '0.4'"
-# (pg_restore says that schema prio exists: expected)
-cluster_run pg_restore -d prio_04_ok "$CL_DIR/04.dump" >"$CL_DIR/04ok.log" 2>&1 || true
-if grep -v -e 'schema "prio" already exists' -e 'CREATE SCHEMA prio' -e 'errors ignored on restore: 1$' "$CL_DIR/04ok.log" | grep -q .; then
-	echo "FAIL: the restore of a dump of prio 0.4 into prio 0.4 said:"; head -10 "$CL_DIR/04ok.log"; fail=1
-fi
+older_dump 0.4 04 'this is a dump of prio 0.4'
 up=$(cluster_psql -d prio_04_ok -At -c "SET client_min_messages = warning" -c "ALTER EXTENSION prio UPDATE" \
 	-c "SELECT 'version ' || extversion FROM pg_extension WHERE extname = 'prio'" -c "SELECT 'recompute ' || prio.recompute()" \
 	-c "SELECT 'typed_view ' || count(*) FROM prio.followup_accounts" \
@@ -345,6 +355,23 @@ up=$(cluster_psql -d prio_04_ok -At -c "SET client_min_messages = warning" -c "A
 echo "$up" | sed 's/^/0.4 dump, updated: /'
 [ "$(echo "$up" | tr '\n' ' ')" = "version 0.5 recompute 0 typed_view 20 reader_labels true " ] \
 	|| { echo "FAIL: a dump of prio 0.4 restored into 0.4 and updated is not as an update of 0.4 leaves it"; fail=1; }
+
+# 8. a dump of prio 0.3 has no prio._restore row: refused at its last table,
+#    tier_history, which outside a restore takes only prio's own rows
+cluster_psql -d postgres -c "CREATE DATABASE prio_03_src" -c "CREATE DATABASE prio_03_dst" -c "CREATE DATABASE prio_03_ok"
+cluster_psql -d prio_03_src >/dev/null <<'SQL'
+SET client_min_messages = warning;
+CREATE EXTENSION prio VERSION '0.3';
+INSERT INTO prio.customers (customer_id, name) SELECT g, 'c' || g FROM generate_series(1, 5) g;
+INSERT INTO prio.activities (customer_id, kind, at, amount)
+SELECT 1 + g % 5, 'purchase', now() - g * interval '1 day', 10 FROM generate_series(1, 20) g;
+SQL
+older_dump 0.3 03 'this is a dump of prio 0.3 or before'
+up=$(cluster_psql -d prio_03_ok -At -c "SET client_min_messages = warning" -c "ALTER EXTENSION prio UPDATE" \
+	-c "SELECT 'version ' || extversion FROM pg_extension WHERE extname = 'prio'" -c "SELECT 'recompute ' || prio.recompute()")
+echo "$up" | sed 's/^/0.3 dump, updated: /'
+[ "$(echo "$up" | tr '\n' ' ')" = "version 0.5 recompute 0 " ] \
+	|| { echo "FAIL: a dump of prio 0.3 restored into 0.3 and updated does not equal a rebuild"; fail=1; }
 
 echo "dumprestore: $(( $(date +%s) - started ))s total"
 if [ $fail -ne 0 ]; then echo "dumprestore: FAILED"; exit 1; fi

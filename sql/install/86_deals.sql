@@ -250,13 +250,13 @@ CREATE TRIGGER deals_row_check
 COMMENT ON SEQUENCE @extschema@.deals_deal_id_seq IS 'Generates prio.deals.deal_id.';
 
 CREATE FUNCTION @extschema@._deal_facts(ids bigint[])
-RETURNS integer
+RETURNS bigint[]
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 SET jit = off
 AS $$
 DECLARE
-    v_n integer;
+    v_changed bigint[];
 BEGIN
     IF ids IS NULL THEN
         -- everyone: as a rebuild of everyone, with the writers held off
@@ -307,7 +307,8 @@ BEGIN
                WHERE d.customer_id OPERATOR(pg_catalog.=) s.customer_id AND ds.outcome IS NOT NULL
                ORDER BY coalesce(d.closed_at, d.created_at) DESC, d.deal_id DESC
                LIMIT 1) l ON true
-         WHERE s.customer_id OPERATOR(pg_catalog.=) ANY (ids))
+         WHERE s.customer_id OPERATOR(pg_catalog.=) ANY (ids)),
+    u AS (
     UPDATE @extschema@.customer_state s
        SET open_deals = f.open_deals, funnel_stage = f.funnel_stage, pipeline = f.pipeline,
            last_deal_at = f.last_deal_at, deal_closed_at = f.deal_closed_at,
@@ -316,13 +317,15 @@ BEGIN
      WHERE s.customer_id OPERATOR(pg_catalog.=) f.customer_id
        AND (s.open_deals, s.funnel_stage, s.pipeline, s.last_deal_at, s.deal_closed_at, s.deal_outcome)
            IS DISTINCT FROM
-           (f.open_deals, f.funnel_stage, f.pipeline, f.last_deal_at, f.deal_closed_at, f.deal_outcome);
-    GET DIAGNOSTICS v_n = ROW_COUNT;
-    RETURN v_n;
+           (f.open_deals, f.funnel_stage, f.pipeline, f.last_deal_at, f.deal_closed_at, f.deal_outcome)
+    RETURNING s.customer_id)
+    -- which customers, not how many: recompute() counts each customer once
+    SELECT pg_catalog.array_agg(u.customer_id ORDER BY u.customer_id) INTO v_changed FROM u;
+    RETURN coalesce(v_changed, '{}');
 END
 $$;
 COMMENT ON FUNCTION @extschema@._deal_facts(bigint[]) IS
-'Internal: the deal facts of the customers ids (NULL: everyone) computed again from prio.deals into customer_state (open_deals, funnel_stage, pipeline, last_deal_at: of the dates up to now, deal_closed_at, deal_outcome), after locking their customers and state rows in customer_id order; returns how many rows it changed.  The caller re-evaluates them.';
+'Internal: the deal facts of the customers ids (NULL: everyone) computed again from prio.deals into customer_state (open_deals, funnel_stage, pipeline, last_deal_at: of the dates up to now, deal_closed_at, deal_outcome), after locking their customers and state rows in customer_id order; returns the customers whose rows it changed (an empty array: none).  The caller re-evaluates them.';
 REVOKE ALL ON FUNCTION @extschema@._deal_facts(bigint[]) FROM PUBLIC;
 
 CREATE FUNCTION @extschema@.deals_changed()

@@ -47,6 +47,16 @@ COMMENT ON FUNCTION @extschema@._track_note_error(integer, text) IS
 'Internal: notes the error that kept a change of a tracked table from reaching prio in prio.sources.last_error, unless that would make the writer wait or fail (another writer noting one, a newer version than its snapshot, a SERIALIZABLE transaction); (0.5) and, for prio.recompute(), that the source noted one in this transaction (the setting prio.track_errors_noted).';
 REVOKE ALL ON FUNCTION @extschema@._track_note_error(integer, text) FROM PUBLIC;
 
+-- (0.5) recompute()'s rebuild of everyone: counts each customer once
+CREATE FUNCTION @extschema@.sweep_rebuild(why text, force boolean, counted bigint[])
+RETURNS integer
+AS 'MODULE_PATHNAME', 'prio_sweep_rebuild'
+LANGUAGE C VOLATILE
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION @extschema@.sweep_rebuild(text, boolean, bigint[]) IS
+'Internal (C, src/engine/sweep.c): prio.sweep_rebuild(why, force), whose count of customers with stored facts that differed from the refold leaves out the customers counted (prio.recompute() counted them already: their deal facts were fixed).';
+REVOKE ALL ON FUNCTION @extschema@.sweep_rebuild(text, boolean, bigint[]) FROM PUBLIC;
+
 CREATE FUNCTION @extschema@.recompute(customer_id bigint DEFAULT NULL)
 RETURNS integer
 LANGUAGE plpgsql
@@ -59,7 +69,8 @@ DECLARE
     v_errors jsonb;
     v_ids bigint[];
     v_facts text[];
-    v_mirrored integer := 0;
+    v_dealt bigint[] := '{}';
+    v_rebuilt integer;
 BEGIN
     IF recompute.customer_id IS NOT NULL AND NOT EXISTS (
            SELECT 1 FROM @extschema@.customers c
@@ -92,7 +103,7 @@ BEGIN
                 OR s.pipeline OPERATOR(pg_catalog.<>) 0 OR s.last_deal_at IS NOT NULL
                 OR s.deal_closed_at IS NOT NULL OR s.deal_outcome IS NOT NULL;
             PERFORM @extschema@._track_deals_load();
-            SELECT pg_catalog.count(*) INTO v_mirrored
+            SELECT coalesce(pg_catalog.array_agg(coalesce(a.customer_id, b.customer_id)), '{}') INTO v_dealt
               FROM (SELECT s.customer_id, ROW(s.open_deals, s.funnel_stage, s.pipeline, s.last_deal_at, s.deal_closed_at,
                                               s.deal_outcome)::pg_catalog.text AS facts
                       FROM @extschema@.customer_state s
@@ -104,12 +115,21 @@ BEGIN
              WHERE a.facts IS DISTINCT FROM b.facts;
         END IF;
     END IF;
-    v_fixed := v_mirrored OPERATOR(pg_catalog.+)
+    v_dealt := v_dealt OPERATOR(pg_catalog.||)
                @extschema@._deal_facts(CASE WHEN recompute.customer_id IS NULL THEN NULL
                                             ELSE ARRAY[recompute.customer_id] END);
-    v_fixed := v_fixed OPERATOR(pg_catalog.+)
-               @extschema@.rebuild(CASE WHEN recompute.customer_id IS NULL THEN NULL
-                                        ELSE ARRAY[recompute.customer_id] END, 'recompute', false);
+    -- customers fixed, once each: one whose deal facts and whose folded
+    -- facts were both wrong is one customer (the rebuild of everyone
+    -- leaves those counted here out of its count)
+    v_dealt := ARRAY(SELECT DISTINCT d.id FROM pg_catalog.unnest(v_dealt) d(id) ORDER BY 1);
+    IF recompute.customer_id IS NULL THEN
+        v_fixed := pg_catalog.cardinality(v_dealt) OPERATOR(pg_catalog.+)
+                   @extschema@.sweep_rebuild('recompute', false, v_dealt);
+    ELSE
+        v_rebuilt := @extschema@.rebuild(ARRAY[recompute.customer_id], 'recompute', false);
+        v_fixed := CASE WHEN pg_catalog.cardinality(v_dealt) OPERATOR(pg_catalog.>) 0
+                          OR v_rebuilt OPERATOR(pg_catalog.>) 0 THEN 1 ELSE 0 END;
+    END IF;
     IF recompute.customer_id IS NULL THEN
         PERFORM @extschema@.rebuild_win_counts();
         -- (0.5) a tracked activities or deals table read (mirrored) again
@@ -143,7 +163,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@.recompute(bigint) IS
-'Rebuilds state from the activities (and, 0.5, the deal facts from prio.deals) for one customer or everyone (NULL) and re-evaluates it now; for everyone it also rebuilds the win-probability counts from the outcomes and (0.5) clears prio.tracked.last_error of the tracked activities and deals tables it read again without error; returns how many customers'' stored facts differed from the rebuild, (0.5) counting a customer whose deal facts changed when the tracked deals tables were mirrored again (0 when live maintenance was right).';
+'Rebuilds state from the activities (and, 0.5, the deal facts from prio.deals) for one customer or everyone (NULL) and re-evaluates it now; for everyone it also rebuilds the win-probability counts from the outcomes and (0.5) clears prio.tracked.last_error of the tracked activities and deals tables it read again without error; returns how many customers'' stored facts differed from the rebuild, (0.5) counting a customer whose deal facts changed when the tracked deals tables were mirrored again, and each customer once however many of its parts differed (0 when live maintenance was right).';
 REVOKE ALL ON FUNCTION @extschema@.recompute(bigint) FROM PUBLIC;
 
 CREATE FUNCTION @extschema@.track(source regclass, role text, mapping jsonb)

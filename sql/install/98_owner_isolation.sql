@@ -6,12 +6,13 @@
 -- policies do not restrict, so live maintenance sees every customer.
 ------------------------------------------------------------------------
 
+-- (its comments, its trigger and the functions that write it:
+-- 98_owner_isolation_sees.sql)
 CREATE TABLE @extschema@.managers (
-    role_name name PRIMARY KEY CHECK (role_name OPERATOR(pg_catalog.<>) '')
+    role_name name PRIMARY KEY CHECK (role_name OPERATOR(pg_catalog.<>) ''),
+    -- (0.5) the role the name named when the row was written
+    role_oid  oid
 );
-COMMENT ON TABLE @extschema@.managers IS
-'Roles that see every customer while owner isolation is on (and the roles that have their privileges: members through INHERIT memberships; a NOINHERIT member after SET ROLE); maintained by prio.grant_manager() and prio.revoke_manager().';
-COMMENT ON COLUMN @extschema@.managers.role_name IS 'A role name.  A row naming a dropped role grants nothing, until a role of that name is created again: delete it (prio.revoke_manager() takes only an existing role).';
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.managers', '');
 -- the policies read it as the querying user
 GRANT SELECT ON @extschema@.managers TO PUBLIC;
@@ -70,42 +71,8 @@ $$;
 COMMENT ON FUNCTION @extschema@.disable_owner_isolation() IS
 'Turns owner isolation off again: everyone with SELECT sees every customer.  Run it as prio''s owner.';
 
-CREATE FUNCTION @extschema@.grant_manager(role regrole)
-RETURNS void
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-    PERFORM @extschema@.grant_reader(role);
-    INSERT INTO @extschema@.managers (role_name)
-    SELECT r.rolname FROM pg_catalog.pg_roles r WHERE r.oid OPERATOR(pg_catalog.=) role
-    ON CONFLICT DO NOTHING;
-END
-$$;
-COMMENT ON FUNCTION @extschema@.grant_manager(regrole) IS
-'Sales managers (and applications that write for every rep): what grant_reader gives, and every customer visible while owner isolation is on.  Run it as prio''s owner.';
-
-CREATE FUNCTION @extschema@.revoke_manager(role regrole)
-RETURNS void
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-    IF role IS NULL THEN
-        RAISE EXCEPTION 'role must not be NULL' USING ERRCODE = '22004';
-    END IF;
-    DELETE FROM @extschema@.managers m
-     USING pg_catalog.pg_roles r
-     WHERE r.oid OPERATOR(pg_catalog.=) role AND m.role_name OPERATOR(pg_catalog.=) r.rolname;
-END
-$$;
-COMMENT ON FUNCTION @extschema@.revoke_manager(regrole) IS
-'Takes a role out of prio.managers (its reader grants stay).  Run it as prio''s owner.';
-
 REVOKE ALL ON FUNCTION @extschema@.enable_owner_isolation() FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.disable_owner_isolation() FROM PUBLIC;
-REVOKE ALL ON FUNCTION @extschema@.grant_manager(regrole) FROM PUBLIC;
-REVOKE ALL ON FUNCTION @extschema@.revoke_manager(regrole) FROM PUBLIC;
 
 -- Trigger functions are for prio's own triggers: PostgreSQL checks EXECUTE
 -- when a trigger is created, so nobody else can attach them to a table of

@@ -2,21 +2,90 @@
 -- Who sees every customer under owner isolation: prio.sees_all_customers(),
 -- the gate to the summed win counts (prio.win_counts_shared) and the
 -- customers' owner_isolation policy, which call it (the other tables'
--- policies, 98_owner_isolation.sql, follow the customers a user sees).
--- Their own part, so the update to 0.5 creates them from here too
--- (sql/upgrade/0.4--0.5/48_hostile5.sql drops 0.4's).
+-- policies, 98_owner_isolation.sql, follow the customers a user sees), and
+-- (0.5) who prio.managers names: its trigger, grant_manager() and
+-- revoke_manager().  Their own part, so the update to 0.5 creates them from
+-- here too (sql/upgrade/0.4--0.5/48_hostile5.sql and 49_managers.sql drop 0.4's).
 ------------------------------------------------------------------------
+
+-- (0.5) A row names a role by name, as a dump and restore need (OIDs
+-- differ between clusters), and keeps the OID of the role the name named
+-- when the row was written: a role dropped and created again under that
+-- name is another role, and is no manager until grant_manager() says so.
+COMMENT ON TABLE @extschema@.managers IS
+'Roles that see every customer while owner isolation is on (and the roles that have their privileges: members through INHERIT memberships; a NOINHERIT member after SET ROLE); maintained by prio.grant_manager() and prio.revoke_manager().';
+COMMENT ON COLUMN @extschema@.managers.role_name IS 'A role name.  A row of a dropped role grants nothing, not even to a role created again under that name (prio.grant_manager() makes that one a manager), and is not dumped.';
+COMMENT ON COLUMN @extschema@.managers.role_oid IS 'The role role_name named when the row was written (set by prio; NULL: none did): the role the row makes a manager.';
+-- rows of dropped roles stay out of dumps; a restore's rows name the roles
+-- of the cluster they are loaded into (the trigger below)
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.managers',
+           'WHERE EXISTS (SELECT FROM pg_catalog.pg_roles r WHERE r.oid OPERATOR(pg_catalog.=) role_oid)');
+
+CREATE FUNCTION @extschema@.managers_role()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF TG_RELID OPERATOR(pg_catalog.<>) '@extschema@.managers'::pg_catalog.regclass THEN
+        RAISE EXCEPTION 'prio.managers_role() is a trigger of prio.managers only' USING ERRCODE = '39P01';
+    END IF;
+    NEW.role_oid := pg_catalog.to_regrole(pg_catalog.quote_ident(NEW.role_name));
+    RETURN NEW;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.managers_role() IS
+'Row trigger on prio.managers (before INSERT or UPDATE, a restore''s too): role_oid is the role that role_name names now.';
+REVOKE ALL ON FUNCTION @extschema@.managers_role() FROM PUBLIC;
+CREATE TRIGGER managers_role
+    BEFORE INSERT OR UPDATE ON @extschema@.managers
+    FOR EACH ROW EXECUTE FUNCTION @extschema@.managers_role();
+
+CREATE FUNCTION @extschema@.grant_manager(role regrole)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    PERFORM @extschema@.grant_reader(role);
+    -- (0.5) a row of a dropped role of that name now names this one
+    INSERT INTO @extschema@.managers AS m (role_name)
+    SELECT r.rolname FROM pg_catalog.pg_roles r WHERE r.oid OPERATOR(pg_catalog.=) role
+    ON CONFLICT (role_name) DO UPDATE SET role_name = excluded.role_name
+     WHERE m.role_oid IS DISTINCT FROM excluded.role_oid;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.grant_manager(regrole) IS
+'Sales managers (and applications that write for every rep): what grant_reader gives, and every customer visible while owner isolation is on.  Run it as prio''s owner.';
+
+CREATE FUNCTION @extschema@.revoke_manager(role regrole)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF role IS NULL THEN
+        RAISE EXCEPTION 'role must not be NULL' USING ERRCODE = '22004';
+    END IF;
+    DELETE FROM @extschema@.managers m
+     USING pg_catalog.pg_roles r
+     WHERE r.oid OPERATOR(pg_catalog.=) role AND m.role_name OPERATOR(pg_catalog.=) r.rolname;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.revoke_manager(regrole) IS
+'Takes a role out of prio.managers (its reader grants stay).  Run it as prio''s owner.';
+REVOKE ALL ON FUNCTION @extschema@.grant_manager(regrole) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.revoke_manager(regrole) FROM PUBLIC;
 
 CREATE FUNCTION @extschema@.sees_all_customers()
 RETURNS boolean
 LANGUAGE sql STABLE PARALLEL SAFE
 BEGIN ATOMIC
     SELECT EXISTS (SELECT 1 FROM @extschema@.managers m
-                    WHERE pg_catalog.pg_has_role(CURRENT_USER,
-                              pg_catalog.to_regrole(pg_catalog.quote_ident(m.role_name)), 'USAGE'));
+                    WHERE pg_catalog.pg_has_role(CURRENT_USER, m.role_oid, 'USAGE'));
 END;
 COMMENT ON FUNCTION @extschema@.sees_all_customers() IS
-'Whether the current user is a role in prio.managers or has its privileges (a member through INHERIT memberships only, as for GRANTs: a NOINHERIT member sees every customer after SET ROLE), who see every customer under owner isolation.';
+'Whether the current user is a role in prio.managers (the role its row was written for, not another of that name) or has its privileges (a member through INHERIT memberships only, as for GRANTs: a NOINHERIT member sees every customer after SET ROLE), who see every customer under owner isolation.';
 
 -- The one view that is not security_invoker, on purpose: it is the gate to
 -- the summed counts of every outcome, which prio.win_model() (run as the

@@ -229,7 +229,7 @@ extern int64 PrioReevaluate(int64 *ids, int n, TimestampTz as_of, const char *wh
 extern int64 *PrioIdsArg(ArrayType *a, int *n);
 
 /* engine/sweep.c: everyone refolded (prio.sweep_rebuild), everyone due (prio.sweep_due) */
-extern int64 PrioSweepRebuild(const char *why, bool force);
+extern int64 PrioSweepRebuild(const char *why, bool force, const int64 *counted, int ncounted);
 extern int64 *PrioSweepDue(TimestampTz as_of, int *ndue);
 
 /* engine/source_activities.c, source_customers.c: the change triggers' work */
@@ -320,6 +320,9 @@ extern void PrioRestoreBegin(void);
 extern bool PrioRestoring(void);
 extern void PrioRestoreRefuse(void);
 extern bool PrioRestoreRefused(void);
+extern void PrioHistoryWriteBegin(void);
+extern void PrioHistoryWriteEnd(void);
+extern bool PrioHistoryWriting(void);
 
 /* engine/track.c: prio.track()'s owner check and mapping compiler */
 typedef struct TrackCompiled

@@ -25,6 +25,7 @@
 
 static bool restoring = false;
 static bool refused = false;
+static int	history_writes = 0;
 
 /* The session loads a dump from now on (said once in the server log). */
 void
@@ -59,4 +60,29 @@ bool
 PrioRestoreRefused(void)
 {
 	return refused;
+}
+
+/*
+ * (0.5) prio's own writer is writing prio.tier_history (state_write.c): the
+ * statement trigger of tier_history (src/sql/history_loaded.c) lets only
+ * those rows in outside a restore.  A counter: a write nested in another
+ * (a trigger of the history's own) stays marked.
+ */
+void
+PrioHistoryWriteBegin(void)
+{
+	history_writes++;
+}
+
+void
+PrioHistoryWriteEnd(void)
+{
+	if (history_writes > 0)
+		history_writes--;
+}
+
+bool
+PrioHistoryWriting(void)
+{
+	return history_writes > 0;
 }

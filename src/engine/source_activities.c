@@ -493,7 +493,7 @@ PrioActivitiesChanged(TriggerData *td)
 
 	if (TRIGGER_FIRED_BY_TRUNCATE(td->tg_event))
 	{
-		PrioSweepRebuild("activities truncated", true);
+		PrioSweepRebuild("activities truncated", true, NULL, 0);
 		return;
 	}
 	if (TRIGGER_FIRED_BY_UPDATE(td->tg_event))

@@ -218,6 +218,29 @@ get_history_plan(bool keyed)
 }
 
 /*
+ * (0.5) The history rows inserted, marked as prio's own: tier_history's
+ * statement trigger (src/sql/history_loaded.c) lets only those in outside
+ * a restore.
+ */
+static int
+history_insert(SPIPlanPtr plan, Datum *values)
+{
+	volatile int rc = 0;
+
+	PrioHistoryWriteBegin();
+	PG_TRY();
+	{
+		rc = SPI_execute_plan(plan, values, NULL, false, 0);
+	}
+	PG_FINALLY();
+	{
+		PrioHistoryWriteEnd();
+	}
+	PG_END_TRY();
+	return rc;
+}
+
+/*
  * Whether owner isolation (row-level security on customers) is on, how
  * many customer_state columns the caller's API version has to write, and
  * whether tier_history has the tracked table and key (0.4's).
@@ -918,7 +941,7 @@ StateWriterFlush(StateWriter *w)
 		hv[6] = make_array(at, atn, w->nhist, TIMESTAMPTZOID);
 		/* anyone may LISTEN: with owner isolation on, name only the history row */
 		hv[7] = BoolGetDatum(w->isolated);
-		if (SPI_execute_plan(get_history_plan(w->keyed), hv, NULL, false, 0) != SPI_OK_INSERT_RETURNING ||
+		if (history_insert(get_history_plan(w->keyed), hv) != SPI_OK_INSERT_RETURNING ||
 			SPI_processed != (uint64) w->nhist)
 			ereport(ERROR,
 					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),

@@ -1073,12 +1073,14 @@ current_config(void)
  * customer folded again from its activities and evaluated now; the
  * customer_state rows that differ (all of them when force) are written, with
  * history "<why>: <rule>" for every change of tier or stage.  Returns how
- * many customers' stored facts differed from the refold.  customer_state is
+ * many customers' stored facts differed from the refold, leaving out those
+ * in counted[0..ncounted-1] (ascending; recompute() counted them already,
+ * one customer being one fix however many of its parts were wrong).  customer_state is
  * locked EXCLUSIVE first: writers wait, readers do not, and the activities
  * are then read with a snapshot that has every committed one.
  */
 int64
-PrioSweepRebuild(const char *why, bool force)
+PrioSweepRebuild(const char *why, bool force, const int64 *counted, int ncounted)
 {
 	Oid			state_relid = PrioRelid("customer_state");
 	TimestampTz as_of = GetCurrentTransactionStartTimestamp();
@@ -1148,7 +1150,8 @@ PrioSweepRebuild(const char *why, bool force)
 			prio_evaluate(&ev, &f, &held, e->answers, e->answer_null, e->created_at,
 						  &cfg->settings, cfg->breaks, cfg->nbreaks, as_of);
 			differ = StateFactsDiffer(slot, &a, &f);
-			if (differ)
+			if (differ && (ncounted == 0 ||
+						   bsearch(&id, counted, ncounted, sizeof(int64), cmp_int64) == NULL))
 				fixed++;
 			if (force || differ || StateEvaluationDiffers(slot, &a, &ev))
 				StateWriterAdd(&w, &f, &ev, stored_text(slot, a.tier),

@@ -24,7 +24,8 @@ prio_rebuild(PG_FUNCTION_ARGS)
 	CheckArgNotNull(fcinfo, 1, "why");
 	CheckArgNotNull(fcinfo, 2, "force");
 	if (PG_ARGISNULL(0))
-		fixed = PrioSweepRebuild(text_to_cstring(PG_GETARG_TEXT_PP(1)), PG_GETARG_BOOL(2));
+		fixed = PrioSweepRebuild(text_to_cstring(PG_GETARG_TEXT_PP(1)), PG_GETARG_BOOL(2),
+								 NULL, 0);
 	else
 	{
 		ids = PrioIdsArg(PG_GETARG_ARRAYTYPE_P(0), &n);

@@ -8,18 +8,24 @@
 #include "utils/builtins.h"
 
 /*
- * prio.sweep_rebuild(why text, force boolean) RETURNS integer
+ * prio.sweep_rebuild(why text, force boolean [, counted bigint[]]) RETURNS integer
  *		PrioSweepRebuild(): how many customers' stored facts differed from
- *		the refold.
+ *		the refold, (0.5) not counting those of counted (NULL: none), which
+ *		prio.recompute() has counted already (their deal facts).
  */
 PG_FUNCTION_INFO_V1(prio_sweep_rebuild);
 Datum
 prio_sweep_rebuild(PG_FUNCTION_ARGS)
 {
 	int64		fixed;
+	int64	   *counted = NULL;
+	int			ncounted = 0;
 
 	CheckArgNotNull(fcinfo, 0, "why");
 	CheckArgNotNull(fcinfo, 1, "force");
-	fixed = PrioSweepRebuild(text_to_cstring(PG_GETARG_TEXT_PP(0)), PG_GETARG_BOOL(1));
+	if (PG_NARGS() > 2 && !PG_ARGISNULL(2))
+		counted = PrioIdsArg(PG_GETARG_ARRAYTYPE_P(2), &ncounted);
+	fixed = PrioSweepRebuild(text_to_cstring(PG_GETARG_TEXT_PP(0)), PG_GETARG_BOOL(1),
+							 counted, ncounted);
 	PG_RETURN_INT32((int32) Min(fixed, PG_INT32_MAX));
 }

@@ -6,7 +6,7 @@
 -- prio.win_counts_shared: the three are dropped here and created again from
 -- sql/install/98_owner_isolation_sees.sql, their privileges given back by
 -- 68_hostile5.sql.
--- prio.managers' comments say so, and what a row of a dropped role does.
+-- prio.managers' comments say so (98_owner_isolation_sees.sql).
 DO $$
 DECLARE
     v_fn_acl aclitem[];
@@ -24,6 +24,3 @@ DROP POLICY owner_isolation ON @extschema@.customers;
 DROP VIEW @extschema@.win_counts_shared;
 DROP FUNCTION @extschema@.sees_all_customers();
 
-COMMENT ON COLUMN @extschema@.managers.role_name IS 'A role name.  A row naming a dropped role grants nothing, until a role of that name is created again: delete it (prio.revoke_manager() takes only an existing role).';
-COMMENT ON TABLE @extschema@.managers IS
-'Roles that see every customer while owner isolation is on (and the roles that have their privileges: members through INHERIT memberships; a NOINHERIT member after SET ROLE); maintained by prio.grant_manager() and prio.revoke_manager().';

@@ -1,4 +1,4 @@
--- 0.4 -> 0.5, hostile9 (after 08_config_removed.sql): a renamed built-in
+-- 0.4 -> 0.5 (after 08_config_removed.sql): a renamed built-in
 -- segment or activity kind stays gone across a dump and restore, as a
 -- deleted one does (its old key kept in prio.removed_config), as 0.5
 -- installs them.  The 0.5 tables' triggers come with their install parts.

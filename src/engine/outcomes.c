@@ -199,15 +199,75 @@ OutcomesCheckTrigger(FunctionCallInfo fcinfo, bool row, const char *name)
 
 /*
  * The outcome of a customer_state row (a composite) by the one rule,
- * prio_deals_outcome(): decided, and *won.  rr keeps its field map in cxt.
+ * prio_deals_outcome(): decided, and *won.  Only the rule's inputs are read
+ * (FactsFromDatum's meanings; the deal facts and the implicit deal may be
+ * absent, before 0.5): followup calls it for every row.  rr keeps its field
+ * map in cxt.
  */
+enum
+{
+	W_STAGE, W_FIRST_AT, W_LAST_AT, W_LAST_PURCHASE_AT, W_OPEN_DEALS, W_LAST_DEAL_AT,
+	W_DEAL_CLOSED_AT, W_DEAL_OUTCOME, W_QUOTE_AT, W_QUOTE_AMOUNT, W_NFIELDS
+};
+static const char *const outcome_fields[W_NFIELDS] = {
+	"stage", "first_at", "last_at", "last_purchase_at", "open_deals", "last_deal_at",
+	"deal_closed_at", "deal_outcome", "quote_at", "quote_amount"
+};
+static const Oid outcome_types[W_NFIELDS] = {
+	PRIO_STAGE_TYPE, TIMESTAMPTZOID, TIMESTAMPTZOID, TIMESTAMPTZOID, INT4OID, TIMESTAMPTZOID,
+	TIMESTAMPTZOID, TEXTOID, TIMESTAMPTZOID, NUMERICOID
+};
+
 bool
 OutcomeOfRow(Datum row, RowReader *rr, MemoryContext cxt, bool *won)
 {
 	PrioFacts	f;
+	bool		isnull;
+	bool		amount_null;
+	Datum		d;
+	Datum		first;
 
+	rr->what = "prio.customer_state";
+	rr->names = outcome_fields;
+	rr->types = outcome_types;
+	rr->nfields = W_NFIELDS;
+	rr->nrequired = W_OPEN_DEALS;
+	RowBind(rr, row, cxt);
+	prio_facts_init(&f, 0);
+	d = RowGet(rr, W_STAGE, &isnull);
+	if (!isnull)
+		f.stage = StageFromDatum(d);
+	first = RowGet(rr, W_FIRST_AT, &isnull);
+	f.has_activity = !isnull;
+	d = RowGet(rr, W_LAST_AT, &isnull);
+	/* as FactsFromDatum: a row with activities but no last_at has first_at */
+	if (!isnull)
+		f.last_at = DatumGetTimestampTz(d);
+	else if (f.has_activity)
+		f.last_at = DatumGetTimestampTz(first);
+	d = RowGet(rr, W_LAST_PURCHASE_AT, &isnull);
+	f.has_purchase = !isnull;
+	f.last_purchase_at = isnull ? 0 : DatumGetTimestampTz(d);
+	d = RowGet(rr, W_OPEN_DEALS, &isnull);
+	f.deals.open_deals = isnull ? 0 : DatumGetInt32(d);
+	(void) RowGet(rr, W_LAST_DEAL_AT, &isnull);
+	f.deals.has_deal_at = !isnull;
+	d = RowGet(rr, W_DEAL_CLOSED_AT, &isnull);
+	f.deals.deal_closed_at = isnull ? 0 : DatumGetTimestampTz(d);
+	f.deals.has_closed = !isnull;
+	d = RowGet(rr, W_DEAL_OUTCOME, &isnull);
+	if (isnull)
+		f.deals.has_closed = false;
+	else
+	{
+		text	   *t = DatumGetTextPP(d);
+
+		f.deals.won = VARSIZE_ANY_EXHDR(t) == 3 && memcmp(VARDATA_ANY(t), "won", 3) == 0;
+	}
+	(void) RowGet(rr, W_QUOTE_AT, &isnull);
+	(void) RowGet(rr, W_QUOTE_AMOUNT, &amount_null);
+	f.has_quote = !isnull && !amount_null;
 	*won = false;
-	FactsFromDatum(&f, row, rr, cxt, CurrentMemoryContext, PRIO_API_0_2);
 	return prio_deals_outcome(&f, won);
 }
 

@@ -201,8 +201,8 @@ OutcomesCheckTrigger(FunctionCallInfo fcinfo, bool row, const char *name)
  * The outcome of a customer_state row (a composite) by the one rule,
  * prio_deals_outcome(): decided, and *won.  Only the rule's inputs are read
  * (FactsFromDatum's meanings; the deal facts and the implicit deal may be
- * absent, before 0.5): followup calls it for every row.  rr keeps its field
- * map in cxt.
+ * absent, before 0.5): followup calls it for every row.  rr (zeroed at
+ * first) keeps its field map in cxt.
  */
 enum
 {
@@ -218,6 +218,12 @@ static const Oid outcome_types[W_NFIELDS] = {
 	TIMESTAMPTZOID, TEXTOID, TIMESTAMPTZOID, NUMERICOID
 };
 
+/* (a zeroed reader becomes this one; the deal facts may be absent) */
+static const RowReader outcome_reader = {
+	.what = "prio.customer_state", .names = outcome_fields, .types = outcome_types,
+	.nfields = W_NFIELDS, .nrequired = W_OPEN_DEALS
+};
+
 bool
 OutcomeOfRow(Datum row, RowReader *rr, MemoryContext cxt, bool *won)
 {
@@ -227,11 +233,8 @@ OutcomeOfRow(Datum row, RowReader *rr, MemoryContext cxt, bool *won)
 	Datum		d;
 	Datum		first;
 
-	rr->what = "prio.customer_state";
-	rr->names = outcome_fields;
-	rr->types = outcome_types;
-	rr->nfields = W_NFIELDS;
-	rr->nrequired = W_OPEN_DEALS;
+	if (rr->names == NULL)
+		*rr = outcome_reader;
 	RowBind(rr, row, cxt);
 	prio_facts_init(&f, 0);
 	d = RowGet(rr, W_STAGE, &isnull);

@@ -16,9 +16,13 @@
 --   * the implicit deal (a quote or proposal with an amount, for customers
 --     with no deals) equals plain SQL over the activities;
 --   * a customer with an open deal is at its funnel stage's lifecycle stage
---     (or silent).
+--     (or silent);
+--   * the win outcomes are the decided customers, as plain SQL states
+--     prio.win_outcome's rule (nothing in flight; the last closed deal unless
+--     the activities decided after it; else the activities' stage), and
+--     recompute() changes no outcome and no count.
 BEGIN;
-SELECT plan(13);
+SELECT plan(16);
 
 UPDATE prio.settings
    SET r_breaks = '{7,30,90,180}', f_breaks = '{1,2,3,5}', m_breaks = '{100,500,1000,5000}',
@@ -47,6 +51,14 @@ SELECT prio.track('rd_app.opps', 'deals', $${"key": "id", "customer": "account",
 CREATE TEMP TABLE rd_fail (step int, what text, detail text);
 CREATE TEMP TABLE rd_stats (what text, n int);
 CREATE TEMP TABLE rd_before (customer_id bigint, facts text);
+CREATE TEMP TABLE rd_win_before (what text);
+
+-- the win outcomes and the summed counts, as one text each
+CREATE FUNCTION pg_temp.rd_win() RETURNS TABLE (what text) LANGUAGE sql AS $$
+SELECT 'o ' || customer_id || ' ' || won FROM prio.win_outcomes
+UNION ALL
+SELECT 'c ' || variable || ' ' || value || ' ' || sum(won) || ' ' || sum(lost) FROM prio.win_counts
+ GROUP BY variable, value HAVING sum(won) <> 0 OR sum(lost) <> 0 $$;
 
 CREATE FUNCTION pg_temp.rd_state() RETURNS TABLE (customer_id bigint, facts text) LANGUAGE sql AS $$
 SELECT s.customer_id,
@@ -63,7 +75,33 @@ DECLARE
 BEGIN
     DELETE FROM rd_before;
     INSERT INTO rd_before SELECT * FROM pg_temp.rd_state();
+    DELETE FROM rd_win_before;
+    INSERT INTO rd_win_before SELECT * FROM pg_temp.rd_win();
+    -- the outcomes, as plain SQL states the rule
+    SELECT string_agg(coalesce(s.customer_id, o.customer_id)::text, ',') INTO d
+      FROM (SELECT s.customer_id,
+                   CASE WHEN s.open_deals > 0 OR (s.last_deal_at IS NULL AND s.quote_at IS NOT NULL AND s.quote_amount IS NOT NULL) THEN NULL
+                        WHEN s.deal_outcome IS NOT NULL THEN
+                             CASE WHEN s.stage = 'lost' AND s.last_at > s.deal_closed_at THEN false
+                                  WHEN s.stage = 'won' AND s.last_purchase_at > s.deal_closed_at THEN true
+                                  ELSE s.deal_outcome = 'won' END
+                        WHEN s.stage IN ('won', 'lost') THEN s.stage = 'won' END AS won
+              FROM prio.customer_state s) s
+      FULL JOIN prio.win_outcomes o USING (customer_id)
+     WHERE s.won IS DISTINCT FROM o.won;
+    IF d IS NOT NULL THEN
+        INSERT INTO rd_fail VALUES (n, 'win outcomes <> rule', d);
+    END IF;
+    INSERT INTO rd_stats
+    SELECT 'decided by a deal', 1 FROM prio.win_outcomes o JOIN prio.customer_state s USING (customer_id)
+     WHERE s.stage NOT IN ('won', 'lost') LIMIT 1;
     fixed := prio.recompute();
+    SELECT string_agg(x.what, ', ') INTO d
+      FROM ((SELECT * FROM rd_win_before EXCEPT SELECT * FROM pg_temp.rd_win())
+            UNION ALL (SELECT * FROM pg_temp.rd_win() EXCEPT SELECT * FROM rd_win_before)) x;
+    IF d IS NOT NULL THEN
+        INSERT INTO rd_fail VALUES (n, 'win outcomes: live <> rebuild', d);
+    END IF;
     IF fixed <> 0 THEN
         INSERT INTO rd_fail VALUES (n, 'recompute fixed facts', fixed::text);
     END IF;
@@ -232,6 +270,12 @@ END $$;
 
 SELECT is((SELECT count(*)::int FROM rd_fail WHERE what IN ('recompute fixed facts', 'live <> rebuild')), 0,
     'live == rebuild with deals: after every random statement recompute() fixes nothing and changes no row');
+SELECT is((SELECT count(*)::int FROM rd_fail WHERE what = 'win outcomes <> rule'), 0,
+    'win outcomes: after every statement exactly the decided customers have one, won or lost as the rule in plain SQL says (deals and activities)');
+SELECT is((SELECT count(*)::int FROM rd_fail WHERE what = 'win outcomes: live <> rebuild'), 0,
+    'win outcomes: after every statement recompute() changes no outcome and no summed count');
+SELECT cmp_ok((SELECT count(*)::int FROM rd_stats WHERE what = 'decided by a deal'), '>', 0,
+    'the random data decided customers by their deals alone (the activities'' stage neither won nor lost)');
 SELECT is((SELECT count(*)::int FROM rd_fail WHERE what = 'deal facts <> SQL'), 0,
     'deal facts: open deals, funnel stage (most advanced open deal), pipeline and last deal date (the latest date not in the future: a deal dated ahead does not stop the quiet clock) equal plain SQL over prio.deals');
 SELECT is((SELECT count(*)::int FROM rd_fail WHERE what = 'mirror <> tracked table'), 0,
@@ -246,7 +290,7 @@ SELECT is((SELECT string_agg(DISTINCT what || ' @' || step || ': ' || detail, ';
     'no failure at all (the first ones, when there are)');
 SELECT cmp_ok((SELECT count(*)::int FROM prio.customer_state WHERE open_deals > 0), '>', 5,
     'the random data left customers with open deals');
-SELECT cmp_ok((SELECT count(DISTINCT what)::int FROM rd_stats), '>=', 11,
+SELECT cmp_ok((SELECT count(DISTINCT what)::int FROM rd_stats), '>=', 12,
     'the random statements exercised every path (deal writes of both kinds, truncates, configuration)');
 SELECT is((SELECT count(*)::int FROM rd_fail WHERE what = 'closed before created'), 0,
     'after every statement no deal in prio.deals is closed before it was created');

@@ -1,7 +1,8 @@
 ------------------------------------------------------------------------
 -- Win probability: naive Bayes over the customers that closed.  When a
--- customer's base stage becomes won or lost, its features as they were just
--- before (the old state row) are kept in win_outcomes; the won/lost counts
+-- customer is decided (won or lost by its activities or its deals:
+-- prio.win_outcome), its features as they were just before (the old state
+-- row) are kept in win_outcomes; the won/lost counts
 -- per (variable, value) follow the outcomes through append-only delta rows,
 -- so concurrent writers never wait on a count row; refresh() compacts them.
 ------------------------------------------------------------------------
@@ -25,8 +26,7 @@ CREATE TABLE @extschema@.win_outcomes (
     features    jsonb NOT NULL,
     closed_at   timestamptz NOT NULL DEFAULT pg_catalog.now()
 );
-COMMENT ON TABLE @extschema@.win_outcomes IS
-'One row per customer whose base stage is won or lost: the outcome and its features just before it closed; written by prio only (a customer that opens again loses its row).  Dumped as it is, so a restore gives it back.';
+-- (the table's comment: 91_win_probability_customer.sql, with the rule)
 COMMENT ON COLUMN @extschema@.win_outcomes.customer_id IS 'The customer.';
 COMMENT ON COLUMN @extschema@.win_outcomes.won IS 'Won (true) or lost.';
 COMMENT ON COLUMN @extschema@.win_outcomes.features IS 'prio.win_features() of the state before the close.';
@@ -107,8 +107,6 @@ CREATE FUNCTION @extschema@.state_closed()
 RETURNS trigger
 AS 'MODULE_PATHNAME', 'prio_state_closed'
 LANGUAGE C;
-COMMENT ON FUNCTION @extschema@.state_closed() IS
-'Row trigger (C) on prio.customer_state, only when the base stage enters or leaves won/lost: remembers the old row for prio.state_closed_flush().';
 CREATE FUNCTION @extschema@.state_closed_flush()
 RETURNS trigger
 AS 'MODULE_PATHNAME', 'prio_state_closed_flush'
@@ -116,13 +114,8 @@ LANGUAGE C;
 COMMENT ON FUNCTION @extschema@.state_closed_flush() IS
 'Statement trigger (C) on prio.customer_state: writes the statement''s closed customers to prio.win_outcomes (their features just before) and removes those opened again, in one statement.';
 
-CREATE TRIGGER state_closed
-    AFTER UPDATE ON @extschema@.customer_state
-    FOR EACH ROW
-    WHEN (OLD.stage IS DISTINCT FROM NEW.stage
-          AND (OLD.stage OPERATOR(pg_catalog.=) ANY ('{won,lost}'::@extschema@.stage[])
-               OR NEW.stage OPERATOR(pg_catalog.=) ANY ('{won,lost}'::@extschema@.stage[])))
-    EXECUTE FUNCTION @extschema@.state_closed();
+-- (the row trigger state_closed, WHEN an input of the outcome rule changes,
+-- is created with prio.win_outcome in 91_win_probability_customer.sql)
 CREATE TRIGGER state_closed_flush
     AFTER UPDATE ON @extschema@.customer_state
     FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.state_closed_flush();
@@ -132,8 +125,6 @@ RETURNS void
 AS 'MODULE_PATHNAME', 'prio_rebuild_win_counts'
 LANGUAGE C VOLATILE
 SET search_path = pg_catalog, pg_temp;
-COMMENT ON FUNCTION @extschema@.rebuild_win_counts() IS
-'Internal (recompute; C): makes prio.win_outcomes follow the base stages (an open customer''s outcome goes; a closed customer without one gets its current features, stage unknown) and prio.win_counts equal the outcomes'' counts, rewriting them only when they differ or hold deltas; one scan of customer_state and one of win_outcomes, under the compaction lock.';
 
 -- Not SECURITY DEFINER: under owner isolation the model a rep reads must be
 -- built from the outcomes the rep may see, so it runs as the caller.  The

@@ -118,15 +118,10 @@ BEGIN
                    'clv', @extschema@.clv(x.m_bgnbd, x.m_gammagamma, s, (x.cfg).clv_horizon, (x.cfg).clv_discount_rate),
                    'horizon_months', (x.cfg).clv_horizon,
                    'model_fitted_at', x.m_fitted_at),
-        -- decided: won or lost (the activities' stage, or the effective
-        -- one a won deal gives) with no deal in flight, as prio.followup
-        'win', CASE WHEN s.open_deals OPERATOR(pg_catalog.=) 0
-                         AND NOT (s.last_deal_at IS NULL AND s.quote_at IS NOT NULL)
-                         AND (s.stage OPERATOR(pg_catalog.=) ANY ('{won,lost}'::@extschema@.stage[])
-                              OR s.effective_stage OPERATOR(pg_catalog.=) ANY ('{won,lost}'::@extschema@.stage[]))
-                    THEN pg_catalog.jsonb_build_object('closed',
-                             CASE WHEN s.effective_stage OPERATOR(pg_catalog.=) ANY ('{won,lost}'::@extschema@.stage[])
-                                  THEN s.effective_stage ELSE s.stage END)
+        -- decided (by its activities or its deals, with no deal in flight):
+        -- the rule of the win outcomes, as prio.followup
+        'win', CASE WHEN @extschema@.win_outcome(s) IS NOT NULL
+                    THEN pg_catalog.jsonb_build_object('closed', @extschema@.win_outcome(s))
                     ELSE pg_catalog.jsonb_build_object(
                         'probability', @extschema@.win_probability(x.wf, x.wm),
                         'raises', (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(f) ORDER BY f.weight DESC), '[]')

@@ -111,11 +111,8 @@ SELECT r.rank,
  -- the win probability, once a row (OFFSET 0: not pulled up, which would
  -- compute it again in each column that uses it), for whom it is shown
  CROSS JOIN LATERAL (
-    -- (a deal in flight, or nothing decided: neither the activities nor a
-    -- won deal -- the effective stage -- say won or lost)
-    SELECT CASE WHEN st.open_deals OPERATOR(pg_catalog.>) 0 OR x.implicit_deal
-                     OR (st.stage OPERATOR(pg_catalog.<>) ALL ('{won,lost}'::@extschema@.stage[])
-                         AND st.effective_stage OPERATOR(pg_catalog.<>) ALL ('{won,lost}'::@extschema@.stage[]))
+    -- (a deal in flight, or nothing decided: the rule of the win outcomes)
+    SELECT CASE WHEN @extschema@.win_outcome(st) IS NULL
                 THEN @extschema@.win_probability(@extschema@.win_features(st), (SELECT @extschema@.win_model()))
            END AS p
     OFFSET 0

@@ -305,7 +305,8 @@ extern void PrioStateChanged(int64 customer_id) pg_attribute_noreturn();
 #define KNOWN_KINDS_MAX 64
 extern void OutcomeKindsKnown(int64 customer_id, uint64 kinds, uint64 config_generation);
 extern void OutcomeKindsForget(void);
-extern void OutcomeRemember(Datum old_row, PrioStage stage);
+extern bool OutcomeOfRow(Datum row, RowReader *rr, MemoryContext cxt, bool *won);
+extern void OutcomeRowChanged(HeapTuple oldtup, HeapTuple newtup, TupleDesc desc);
 extern void OutcomesFlush(void);
 extern void OutcomesCheckTrigger(FunctionCallInfo fcinfo, bool row, const char *name);
 extern void PrioRebuildWinCounts(void);

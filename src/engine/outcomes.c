@@ -1,8 +1,9 @@
 /*
  * outcomes.c
  *		The engine of prio.state_closed() and prio.state_closed_flush()
- *		(sql/): keep prio.win_outcomes as customers' base stages enter or
- *		leave won/lost; prio.win_outcomes_changed(): their count deltas in
+ *		(sql/): keep prio.win_outcomes as customers are decided (won or
+ *		lost, by their activities or their deals: prio_deals_outcome()) or
+ *		open again; prio.win_outcomes_changed(): their count deltas in
  *		prio.win_counts; prio.rebuild_win_counts(): recompute()'s check of
  *		outcomes and counts; prio.win_features()' features of a state row.
  *
@@ -197,15 +198,103 @@ OutcomesCheckTrigger(FunctionCallInfo fcinfo, bool row, const char *name)
 }
 
 /*
- * Remember a customer_state row whose base stage enters or leaves won/lost,
- * for OutcomesFlush().  old_row: the row before, as a composite; stage: the
- * new base stage.
+ * The outcome of a customer_state row (a composite) by the one rule,
+ * prio_deals_outcome(): decided, and *won.  Only the rule's inputs are read
+ * (FactsFromDatum's meanings; the deal facts and the implicit deal may be
+ * absent, before 0.5): followup calls it for every row.  rr (zeroed at
+ * first) keeps its field map in cxt.
+ */
+enum
+{
+	W_STAGE, W_FIRST_AT, W_LAST_AT, W_LAST_PURCHASE_AT, W_OPEN_DEALS, W_LAST_DEAL_AT,
+	W_DEAL_CLOSED_AT, W_DEAL_OUTCOME, W_QUOTE_AT, W_QUOTE_AMOUNT, W_NFIELDS
+};
+static const char *const outcome_fields[W_NFIELDS] = {
+	"stage", "first_at", "last_at", "last_purchase_at", "open_deals", "last_deal_at",
+	"deal_closed_at", "deal_outcome", "quote_at", "quote_amount"
+};
+static const Oid outcome_types[W_NFIELDS] = {
+	PRIO_STAGE_TYPE, TIMESTAMPTZOID, TIMESTAMPTZOID, TIMESTAMPTZOID, INT4OID, TIMESTAMPTZOID,
+	TIMESTAMPTZOID, TEXTOID, TIMESTAMPTZOID, NUMERICOID
+};
+
+/* (a zeroed reader becomes this one; the deal facts may be absent) */
+static const RowReader outcome_reader = {
+	.what = "prio.customer_state", .names = outcome_fields, .types = outcome_types,
+	.nfields = W_NFIELDS, .nrequired = W_OPEN_DEALS
+};
+
+bool
+OutcomeOfRow(Datum row, RowReader *rr, MemoryContext cxt, bool *won)
+{
+	PrioFacts	f;
+	bool		isnull;
+	bool		amount_null;
+	Datum		d;
+	Datum		first;
+
+	if (rr->names == NULL)
+		*rr = outcome_reader;
+	RowBind(rr, row, cxt);
+	prio_facts_init(&f, 0);
+	d = RowGet(rr, W_STAGE, &isnull);
+	if (!isnull)
+		f.stage = StageFromDatum(d);
+	first = RowGet(rr, W_FIRST_AT, &isnull);
+	f.has_activity = !isnull;
+	d = RowGet(rr, W_LAST_AT, &isnull);
+	/* as FactsFromDatum: a row with activities but no last_at has first_at */
+	if (!isnull)
+		f.last_at = DatumGetTimestampTz(d);
+	else if (f.has_activity)
+		f.last_at = DatumGetTimestampTz(first);
+	d = RowGet(rr, W_LAST_PURCHASE_AT, &isnull);
+	f.has_purchase = !isnull;
+	f.last_purchase_at = isnull ? 0 : DatumGetTimestampTz(d);
+	d = RowGet(rr, W_OPEN_DEALS, &isnull);
+	f.deals.open_deals = isnull ? 0 : DatumGetInt32(d);
+	(void) RowGet(rr, W_LAST_DEAL_AT, &isnull);
+	f.deals.has_deal_at = !isnull;
+	d = RowGet(rr, W_DEAL_CLOSED_AT, &isnull);
+	f.deals.deal_closed_at = isnull ? 0 : DatumGetTimestampTz(d);
+	f.deals.has_closed = !isnull;
+	d = RowGet(rr, W_DEAL_OUTCOME, &isnull);
+	if (isnull)
+		f.deals.has_closed = false;
+	else
+	{
+		text	   *t = DatumGetTextPP(d);
+
+		f.deals.won = VARSIZE_ANY_EXHDR(t) == 3 && memcmp(VARDATA_ANY(t), "won", 3) == 0;
+	}
+	(void) RowGet(rr, W_QUOTE_AT, &isnull);
+	(void) RowGet(rr, W_QUOTE_AMOUNT, &amount_null);
+	f.has_quote = !isnull && !amount_null;
+	*won = false;
+	return prio_deals_outcome(&f, won);
+}
+
+/*
+ * The row trigger's work: a customer_state row whose outcome changes (the
+ * WHEN clause lets through only rows whose inputs to the rule changed) is
+ * remembered, as it was before, for OutcomesFlush().
  */
 void
-OutcomeRemember(Datum old_row, PrioStage stage)
+OutcomeRowChanged(HeapTuple oldtup, HeapTuple newtup, TupleDesc desc)
 {
+	RowReader	rr;
+	Datum		old_row = heap_copy_tuple_as_datum(oldtup, desc);
+	bool		old_won;
+	bool		new_won;
+	bool		was;
+	bool		is;
 	MemoryContext old;
 
+	memset(&rr, 0, sizeof(rr));
+	was = OutcomeOfRow(old_row, &rr, CurrentMemoryContext, &old_won);
+	is = OutcomeOfRow(heap_copy_tuple_as_datum(newtup, desc), &rr, CurrentMemoryContext, &new_won);
+	if (was == is && (!is || old_won == new_won))
+		return;
 	memory_begin();
 	old = MemoryContextSwitchTo(pending_cxt);
 	if (npending == maxpending)
@@ -215,8 +304,8 @@ OutcomeRemember(Datum old_row, PrioStage stage)
 			: palloc(sizeof(Pending) * maxpending);
 	}
 	pending[npending].old_row = datumCopy(old_row, false, -1);
-	pending[npending].closed = (stage == STAGE_WON || stage == STAGE_LOST);
-	pending[npending].won = (stage == STAGE_WON);
+	pending[npending].closed = is;
+	pending[npending].won = is && new_won;
 	pending[npending].subid = GetCurrentSubTransactionId();
 	npending++;
 	MemoryContextSwitchTo(old);
@@ -816,10 +905,19 @@ cmp_closed(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/* a boolean[] of n bool Datums */
+static Datum
+bool_array(Datum *v, int n)
+{
+	return PointerGetDatum(construct_array(v, n, BOOLOID, 1, true, TYPALIGN_CHAR));
+}
+
 /*
- * prio.rebuild_win_counts() (sql/rebuild_win_counts.c): win_outcomes follow the base stages (an open
- * customer's outcome goes; a closed customer without one gets its current
- * features, stage unknown), then win_counts equal the outcomes' counts --
+ * prio.rebuild_win_counts() (sql/rebuild_win_counts.c): win_outcomes follow
+ * the outcome rule, prio_deals_outcome(), as the row trigger does (an open
+ * customer's outcome goes; one decided the other way since is turned; a
+ * decided customer without one gets its current features, stage unknown),
+ * then win_counts equal the outcomes' counts --
  * rewritten, compacted, only when they do not already.  One scan of
  * customer_state and one of win_outcomes; runs as the caller (prio's own
  * SECURITY DEFINER recompute()), holding the compaction's job row.
@@ -843,9 +941,15 @@ PrioRebuildWinCounts(void)
 	pairs_iterator iter;
 	PairCount  *e;
 	bool		same = true;
-	Oid			stage_type = StageTypeOid();
+	int64	   *flipped;
+	Datum	   *flipped_won;
+	int			nflipped = 0;
+	int			maxflipped = 64;
+	Datum	   *missing_won;
+	RowReader	rr;
+	MemoryContext rowcxt;
+	MemoryContext callcxt = CurrentMemoryContext;
 	AttrNumber	att_id;
-	AttrNumber	att_stage;
 	AttrNumber	att_won;
 	AttrNumber	att_features;
 	uint64		nrows;
@@ -874,23 +978,29 @@ PrioRebuildWinCounts(void)
 	CommandCounterIncrement();
 	snapshot = RegisterSnapshot(GetTransactionSnapshot());
 
-	/* the closed customers, by base stage */
+	/* the decided customers, by the outcome rule */
 	closed = palloc(sizeof(Closed) * maxclosed);
 	rel = table_open(PrioRelid("customer_state"), AccessShareLock);
 	att_id = PrioAttnum(rel, "customer_id", InvalidOid);
-	att_stage = PrioAttnum(rel, "stage", stage_type);
 	slot = table_slot_create(rel, NULL);
+	rowcxt = AllocSetContextCreate(CurrentMemoryContext, "prio outcome row", ALLOCSET_SMALL_SIZES);
+	memset(&rr, 0, sizeof(rr));
 	scan = table_beginscan(rel, snapshot, 0, NULL);
 	while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
 	{
-		PrioStage	stage;
+		MemoryContext old;
+		bool		decided;
+		bool		won;
 
 		CHECK_FOR_INTERRUPTS();
-		slot_getsomeattrs(slot, Max(att_id, att_stage));
-		if (slot->tts_isnull[att_stage - 1] || slot->tts_isnull[att_id - 1])
+		slot_getsomeattrs(slot, att_id);
+		if (slot->tts_isnull[att_id - 1])
 			continue;
-		stage = StageFromDatum(slot->tts_values[att_stage - 1]);
-		if (stage != STAGE_WON && stage != STAGE_LOST)
+		old = MemoryContextSwitchTo(rowcxt);
+		decided = OutcomeOfRow(ExecFetchSlotHeapTupleDatum(slot), &rr, callcxt, &won);
+		MemoryContextSwitchTo(old);
+		MemoryContextReset(rowcxt);
+		if (!decided)
 			continue;
 		if (nclosed == maxclosed)
 		{
@@ -898,18 +1008,21 @@ PrioRebuildWinCounts(void)
 			closed = repalloc_huge(closed, sizeof(Closed) * (Size) maxclosed);
 		}
 		closed[nclosed].customer_id = DatumGetInt64(slot->tts_values[att_id - 1]);
-		closed[nclosed].won = (stage == STAGE_WON);
+		closed[nclosed].won = won;
 		closed[nclosed].has_outcome = false;
 		nclosed++;
 	}
 	table_endscan(scan);
 	ExecDropSingleTupleTableSlot(slot);
 	table_close(rel, AccessShareLock);
+	MemoryContextDelete(rowcxt);
 	qsort(closed, nclosed, sizeof(Closed), cmp_closed);
 
 	/* the outcomes: an open customer's goes, the others are counted */
 	h = pairs_create(CurrentMemoryContext, 256, NULL);
 	gone = palloc(sizeof(int64) * maxgone);
+	flipped = palloc(sizeof(int64) * maxflipped);
+	flipped_won = palloc(sizeof(Datum) * maxflipped);
 	rel = table_open(PrioRelid("win_outcomes"), AccessShareLock);
 	att_id = PrioAttnum(rel, "customer_id", InvalidOid);
 	att_won = PrioAttnum(rel, "won", InvalidOid);
@@ -936,8 +1049,20 @@ PrioRebuildWinCounts(void)
 			continue;
 		}
 		c->has_outcome = true;
+		if (DatumGetBool(slot->tts_values[att_won - 1]) != c->won)
+		{
+			/* decided the other way since: as the row trigger's flush does */
+			if (nflipped == maxflipped)
+			{
+				maxflipped *= 2;
+				flipped = repalloc_huge(flipped, sizeof(int64) * (Size) maxflipped);
+				flipped_won = repalloc_huge(flipped_won, sizeof(Datum) * (Size) maxflipped);
+			}
+			flipped[nflipped] = key.customer_id;
+			flipped_won[nflipped++] = BoolGetDatum(c->won);
+		}
 		count_features(h, DatumGetJsonbP(slot->tts_values[att_features - 1]),
-					   DatumGetBool(slot->tts_values[att_won - 1]), key.customer_id, 1);
+					   c->won, key.customer_id, 1);
 	}
 	table_endscan(scan);
 	ExecDropSingleTupleTableSlot(slot);
@@ -956,24 +1081,41 @@ PrioRebuildWinCounts(void)
 					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 					 errmsg("could not write prio.win_outcomes")));
 	}
+	if (nflipped > 0)
+	{
+		Oid			types[2] = {INT8ARRAYOID, BOOLARRAYOID};
+		Datum		args[2] = {Int8ArrayDatum(flipped, nflipped), bool_array(flipped_won, nflipped)};
+
+		if (SPI_execute_with_args("UPDATE " PRIO_SCHEMA ".win_outcomes w SET won = f.won"
+								  "  FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2)) AS f (id, won)"
+								  " WHERE w.customer_id OPERATOR(pg_catalog.=) f.id",
+								  2, types, args, NULL, false, 0) != SPI_OK_UPDATE)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("could not write prio.win_outcomes")));
+	}
 	missing = palloc_extended(sizeof(int64) * Max(nclosed, 1), MCXT_ALLOC_HUGE);
+	missing_won = palloc_extended(sizeof(Datum) * Max(nclosed, 1), MCXT_ALLOC_HUGE);
 	for (int i = 0; i < nclosed; i++)
 		if (!closed[i].has_outcome)
+		{
+			missing_won[nmissing] = BoolGetDatum(closed[i].won);
 			missing[nmissing++] = closed[i].customer_id;
+		}
 	if (nmissing > 0)
 	{
 		/* closed before prio kept outcomes: their current features, stage unknown */
-		Oid			type = INT8ARRAYOID;
-		Datum		arg = Int8ArrayDatum(missing, nmissing);
+		Oid			types[2] = {INT8ARRAYOID, BOOLARRAYOID};
+		Datum		args[2] = {Int8ArrayDatum(missing, nmissing), bool_array(missing_won, nmissing)};
 
 		if (SPI_execute_with_args("INSERT INTO " PRIO_SCHEMA ".win_outcomes (customer_id, won, features)"
-								  " SELECT s.customer_id, s.stage OPERATOR(pg_catalog.=) 'won',"
+								  " SELECT s.customer_id, m.won,"
 								  "        " PRIO_SCHEMA ".win_features(s) OPERATOR(pg_catalog.||) '{\"stage\": \"unknown\"}'::jsonb"
-								  "   FROM " PRIO_SCHEMA ".customer_state s"
-								  "  WHERE s.customer_id OPERATOR(pg_catalog.=) ANY ($1)"
+								  "   FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2)) AS m (id, won)"
+								  "   JOIN " PRIO_SCHEMA ".customer_state s ON s.customer_id OPERATOR(pg_catalog.=) m.id"
 								  "  ORDER BY s.customer_id"
 								  " RETURNING customer_id, won, features",
-								  1, &type, &arg, NULL, false, 0) != SPI_OK_INSERT_RETURNING)
+								  2, types, args, NULL, false, 0) != SPI_OK_INSERT_RETURNING)
 			ereport(ERROR,
 					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 					 errmsg("could not write prio.win_outcomes")));

@@ -92,6 +92,38 @@ prio_deals_base_stage(const PrioFacts *f, const PrioSettings *s)
 	return f->stage;
 }
 
+/*
+ * The win model's outcome: whether the customer's business is decided, and
+ * (*won) how.  Nothing is decided while a deal is in flight (an open deal,
+ * or the implicit one).  With a closed deal, the last one decides, unless
+ * the activities decided after it closed: lost, as the base stage has it
+ * (the last activity after the deal, the stage lost), or won by a purchase
+ * after it.  With no closed deal, the activities' base stage decides.  The
+ * one rule of the row trigger, recompute() and prio.win_outcome() (followup,
+ * explain, win_probability(id)); a won deal decides as the base stage does.
+ */
+bool
+prio_deals_outcome(const PrioFacts *f, bool *won)
+{
+	if (f->deals.open_deals > 0 || prio_deals_implicit(f))
+		return false;
+	if (f->deals.has_closed)
+	{
+		if (f->stage == STAGE_LOST && f->has_activity && f->last_at > f->deals.deal_closed_at)
+			*won = false;
+		else if (f->stage == STAGE_WON && f->has_purchase &&
+				 f->last_purchase_at > f->deals.deal_closed_at)
+			*won = true;
+		else
+			*won = f->deals.won;
+		return true;
+	}
+	if (f->stage != STAGE_WON && f->stage != STAGE_LOST)
+		return false;
+	*won = (f->stage == STAGE_WON);
+	return true;
+}
+
 /* The quiet clock's start: a deal opened or closed counts as the customer acting */
 TimestampTz
 prio_deals_quiet_since(const PrioFacts *f, TimestampTz since)

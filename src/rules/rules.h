@@ -261,6 +261,7 @@ extern TimestampTz prio_deals_quiet_since(const PrioFacts *f, TimestampTz since)
 extern double prio_deals_funnel_points(const PrioFacts *f, const PrioSettings *s);
 extern bool prio_deals_implicit(const PrioFacts *f);
 extern double prio_deals_pipeline(const PrioFacts *f);
+extern bool prio_deals_outcome(const PrioFacts *f, bool *won);
 extern void prio_value_signals_default(PrioSettings *s);
 
 /* rules/segment.c: named segments of score triples, the first matching row winning */

@@ -1,0 +1,143 @@
+-- pgTAP: the win model learns from deals (prio.win_outcome's rule).  A customer is
+-- decided when nothing is in flight (no open deal, no implicit one) and its last
+-- closed deal, or its activities after that deal (lost; won by a purchase), or
+-- with no closed deal its activities' stage, say won or lost:
+--   W1 a deal closed won in prio.deals alone -> outcome won, with the features of
+--      the state row just before (win_features), and the model counts it;
+--   W2 a deal closed lost -> outcome lost;
+--   W3 a new open deal -> the outcome goes (opened again), and comes back when
+--      that deal closes;
+--   W4 a deal moved from won to lost -> the outcome turns lost; deleted -> the
+--      outcome follows what is left (the activities' stage, or nothing);
+--   W5 activities after the deal closed: rejected after a won deal -> lost, a
+--      purchase after a lost deal -> won;
+--   W6 prio.win_probability(id), prio.followup and prio.explain() give no
+--      probability exactly for decided customers (prio.win_outcome);
+--   W7 a tracked deals table teaches the model as prio.deals does;
+--   W8 live == rebuild: recompute() changes no outcome and no count.
+-- Customers 1950.. (owner 'windeals').  Runs in one transaction, rolled back.
+BEGIN;
+SELECT plan(33);
+SET LOCAL client_min_messages = warning;
+
+INSERT INTO prio.customers (customer_id, name, owner, budget, created_at) VALUES
+    (1951, 'won deal',                'windeals', true,  now() - interval '60 days'),
+    (1952, 'lost deal',               'windeals', false, now() - interval '60 days'),
+    (1953, 'won, then a new deal',    'windeals', NULL,  now() - interval '60 days'),
+    (1954, 'won deal moved to lost',  'windeals', NULL,  now() - interval '60 days'),
+    (1955, 'won deal deleted',        'windeals', NULL,  now() - interval '60 days'),
+    (1956, 'won deal, rejected after','windeals', NULL,  now() - interval '60 days'),
+    (1957, 'lost deal, bought after', 'windeals', NULL,  now() - interval '60 days'),
+    (1958, 'open deal only',          'windeals', NULL,  now() - interval '60 days');
+INSERT INTO prio.activities (customer_id, kind, at)
+SELECT c, 'inquiry', now() - interval '40 days' FROM generate_series(1951, 1958) c;
+INSERT INTO prio.deals (customer_id, stage, amount, created_at)
+SELECT c, 'negotiation', 1000, now() - interval '30 days' FROM generate_series(1951, 1958) c;
+
+CREATE TEMP TABLE wd_before AS
+SELECT s.customer_id, prio.win_features(s) AS features FROM prio.customer_state s
+ WHERE s.customer_id BETWEEN 1951 AND 1958;
+SELECT is((SELECT count(*)::int FROM prio.win_outcomes WHERE customer_id BETWEEN 1951 AND 1958), 0,
+    'open deals: nobody decided, no outcome');
+
+-- W1, W2: deals close in prio.deals alone (the activities' stage stays interested)
+UPDATE prio.deals SET stage = 'won', closed_at = now() - interval '10 days'
+ WHERE customer_id IN (1951, 1953, 1954, 1955, 1956);
+UPDATE prio.deals SET stage = 'lost', closed_at = now() - interval '10 days'
+ WHERE customer_id IN (1952, 1957);
+SELECT is((SELECT stage::text FROM prio.customer_state WHERE customer_id = 1951), 'interested',
+    'the activities'' stage is not won: only the deal is');
+SELECT results_eq(
+    $$SELECT customer_id, won FROM prio.win_outcomes WHERE customer_id BETWEEN 1951 AND 1958 ORDER BY 1$$,
+    $$VALUES (1951::bigint, true), (1952, false), (1953, true), (1954, true), (1955, true), (1956, true), (1957, false)$$,
+    'W1, W2: a deal closed won in prio.deals is an outcome won, one closed lost an outcome lost; the open deal none');
+SELECT is((SELECT count(*)::int FROM prio.win_outcomes o JOIN wd_before b USING (customer_id) WHERE o.features = b.features),
+    7, 'W1: each outcome keeps win_features() of the state row just before the deal closed');
+SELECT is((SELECT features->>'budget' FROM prio.win_outcomes WHERE customer_id = 1951), 'yes',
+    'W1: with the customer''s BANT answers among them');
+SELECT ok((prio.win_model()->'total'->>0)::int >= 5 AND (prio.win_model()->'total'->>1)::int >= 2,
+    'W1: the model counts the deals'' outcomes (won and lost totals)');
+SELECT is((SELECT won - lost FROM (SELECT sum(won) AS won, sum(lost) AS lost FROM prio.win_counts
+                                    WHERE variable = 'owner' AND value = 'windeals') x)::int, 3,
+    'W1: win_counts count them per feature (owner windeals: 5 won, 2 lost)');
+SELECT ok(prio.win_probability(1958) > 0.5,
+    'the model learnt from the deals: an open deal of the same owner scores above 0.5');
+
+-- W6: decided customers get no probability, anywhere
+SELECT is(prio.win_outcome(s), 'won', 'W6: win_outcome() of a won deal''s customer is won')
+  FROM prio.customer_state s WHERE s.customer_id = 1951;
+SELECT is(prio.win_outcome(s), 'lost', 'W6: win_outcome() of a lost deal''s customer is lost')
+  FROM prio.customer_state s WHERE s.customer_id = 1952;
+SELECT is(prio.win_probability(1952), NULL, 'W6: win_probability(id) of a customer whose last deal was lost is NULL');
+SELECT is((SELECT win_probability FROM prio.followup WHERE customer_id = 1952), NULL,
+    'W6: prio.followup gives it no probability either');
+SELECT is(prio.explain(1952)->'win', '{"closed": "lost"}'::jsonb, 'W6: explain() says it closed lost');
+SELECT is(prio.explain(1951)->'win', '{"closed": "won"}'::jsonb, 'W6: and a won deal''s customer closed won');
+SELECT is((SELECT count(*)::int FROM prio.followup f JOIN prio.customer_state s USING (customer_id)
+            WHERE f.owner = 'windeals' AND (f.win_probability IS NULL) <> (prio.win_outcome(s) IS NOT NULL)),
+    0, 'W6: followup has a probability exactly for the customers win_outcome() leaves undecided');
+
+-- W3: a new open deal opens the customer again
+INSERT INTO prio.deals (customer_id, stage, amount) VALUES (1953, 'quote', 500);
+SELECT is((SELECT count(*)::int FROM prio.win_outcomes WHERE customer_id = 1953), 0,
+    'W3: a new open deal removes the outcome (opened again)');
+SELECT ok(prio.win_probability(1953) IS NOT NULL, 'W3: it has a probability again');
+UPDATE prio.deals SET stage = 'lost', closed_at = now() WHERE customer_id = 1953 AND stage = 'quote';
+SELECT is((SELECT won FROM prio.win_outcomes WHERE customer_id = 1953), false,
+    'W3: that deal closed lost: the outcome is back, lost (the last closed deal decides)');
+
+-- W4: a deal moved, a deal deleted
+UPDATE prio.deals SET stage = 'lost' WHERE customer_id = 1954;
+SELECT is((SELECT won FROM prio.win_outcomes WHERE customer_id = 1954), false,
+    'W4: a deal moved from won to lost turns the outcome lost');
+DELETE FROM prio.deals WHERE customer_id = 1955;
+SELECT is((SELECT count(*)::int FROM prio.win_outcomes WHERE customer_id = 1955), 0,
+    'W4: the won deal deleted, the activities decide nothing: the outcome goes');
+SELECT ok(prio.win_probability(1955) IS NOT NULL, 'W4: and it has a probability again');
+
+-- W5: what the activities say after the deal closed
+INSERT INTO prio.activities (customer_id, kind, at) VALUES (1956, 'rejected', now() - interval '2 days');
+SELECT is((SELECT won FROM prio.win_outcomes WHERE customer_id = 1956), false,
+    'W5: rejected after a won deal: lost, as its effective stage');
+SELECT is((SELECT effective_stage::text FROM prio.customer_state WHERE customer_id = 1956), 'lost',
+    'W5: (the lifecycle agrees: lost after the win)');
+INSERT INTO prio.activities (customer_id, kind, at, amount) VALUES (1957, 'purchase', now() - interval '2 days', 800);
+SELECT is((SELECT won FROM prio.win_outcomes WHERE customer_id = 1957), true,
+    'W5: a purchase after a lost deal: won');
+INSERT INTO prio.activities (customer_id, kind, at) VALUES (1952, 'call', now() - interval '1 day');
+SELECT is((SELECT won FROM prio.win_outcomes WHERE customer_id = 1952), false,
+    'W5: an outbound call after a lost deal decides nothing: still lost');
+
+-- W7: a tracked deals table
+CREATE SCHEMA wd_app;
+CREATE TABLE wd_app.opps (id integer PRIMARY KEY, customer bigint, stage text, value numeric);
+SELECT prio.track('wd_app.opps', 'deals', '{"key": "id", "customer": "customer", "amount": "value", "stage": "stage"}');
+INSERT INTO wd_app.opps VALUES (1, 1958, 'won', 900);
+SELECT is((SELECT count(*)::int FROM prio.win_outcomes WHERE customer_id = 1958), 0,
+    'W7: a tracked deal won while another deal of the customer is open: not decided');
+DELETE FROM prio.deals WHERE customer_id = 1958 AND source IS NULL;
+SELECT is((SELECT won FROM prio.win_outcomes WHERE customer_id = 1958), true,
+    'W7: the open deal gone, the tracked table''s won deal decides: won');
+UPDATE wd_app.opps SET stage = 'lost' WHERE id = 1;
+SELECT is((SELECT won FROM prio.win_outcomes WHERE customer_id = 1958), false,
+    'W7: the tracked row moved to lost: the outcome turns lost');
+INSERT INTO wd_app.opps VALUES (2, 1958, 'quote', 100);
+SELECT is((SELECT count(*)::int FROM prio.win_outcomes WHERE customer_id = 1958), 0,
+    'W7: a new open deal in the tracked table opens it again');
+DELETE FROM wd_app.opps WHERE id = 2;
+SELECT is((SELECT won FROM prio.win_outcomes WHERE customer_id = 1958), false,
+    'W7: that row deleted: the lost deal decides again');
+
+-- W8: live == rebuild
+CREATE TEMP TABLE wd_live AS
+SELECT (SELECT array_agg(ARRAY[customer_id, won::int] ORDER BY customer_id) FROM prio.win_outcomes) AS outcomes,
+       (SELECT array_agg(ARRAY[variable, value, won::text, lost::text] ORDER BY variable, value)
+          FROM (SELECT variable, value, sum(won) AS won, sum(lost) AS lost FROM prio.win_counts
+                 GROUP BY 1, 2 HAVING sum(won) <> 0 OR sum(lost) <> 0) c) AS counts;
+SELECT lives_ok('SELECT prio.recompute()', 'W8: recompute() runs');
+SELECT is((SELECT array_agg(ARRAY[customer_id, won::int] ORDER BY customer_id) FROM prio.win_outcomes),
+          (SELECT outcomes FROM wd_live), 'W8: recompute() finds every outcome as the live writes left it');
+SELECT is((SELECT array_agg(ARRAY[variable, value, won::text, lost::text] ORDER BY variable, value) FROM prio.win_counts),
+          (SELECT counts FROM wd_live), 'W8: and the counts too (summed up, equal)');
+
+ROLLBACK;

@@ -29,9 +29,15 @@
 --      created again under a dropped manager's name is no manager until
 --      grant_manager() makes it one; a row of a dropped role is not dumped;
 --      a row loaded as a restore loads it names the role of that name there.
+--   T9 (0.5) a manager's role renamed (ALTER ROLE ... RENAME) stays a manager
+--      and revoke_manager() of its new name takes it out; grant_manager()
+--      of a new role of the old name makes that one a manager too, not in
+--      the renamed one's place; a row that names its role by an old name is
+--      not dumped (a restore would give it to the role of that name), and
+--      grant_manager() of the new name brings the row to it.
 -- Runs inside one transaction and rolls back; its customers are 73001..73007.
 BEGIN;
-SELECT plan(52);
+SELECT plan(60);
 -- as test/owner_isolation.sql: the tables enable_owner_isolation() alters,
 -- locked first, so an autovacuum waiting on the grants' pg_class rows yields
 LOCK TABLE prio.customers, prio.activities, prio.customer_state, prio.tier_history,
@@ -238,6 +244,40 @@ INSERT INTO prio.managers (role_name, role_oid) VALUES ('prio_th_bob', 1);
 SELECT is((SELECT role_oid FROM prio.managers WHERE role_name = 'prio_th_bob'), 'prio_th_bob'::regrole::oid,
           'T8: a loaded row names the role of its name in this cluster');
 DELETE FROM prio.managers WHERE role_name IN ('prio_th_bob', 'prio_th_gone');
+
+-- T9
+CREATE ROLE prio_th_boss;
+SELECT prio.grant_manager('prio_th_boss');
+ALTER ROLE prio_th_boss RENAME TO prio_th_boss2;
+SET ROLE prio_th_boss2;
+SELECT is(prio.sees_all_customers(), true, 'T9: a manager''s role renamed is still a manager');
+RESET ROLE;
+SELECT is(pg_temp.dumped_managers('prio_th_boss'), 0::bigint,
+          'T9: its row, under the old name, is not dumped (a restore would give it to that name)');
+SELECT prio.revoke_manager('prio_th_boss2');
+SET ROLE prio_th_boss2;
+SELECT is(prio.sees_all_customers(), false, 'T9: revoke_manager() of its new name takes it out');
+RESET ROLE;
+SELECT is((SELECT count(*) FROM prio.managers WHERE role_oid = 'prio_th_boss2'::regrole::oid), 0::bigint,
+          'T9: and its row is gone');
+DELETE FROM prio.managers WHERE role_name LIKE 'prio\_th\_boss%';   -- (however that went)
+SELECT prio.grant_manager('prio_th_boss2');
+ALTER ROLE prio_th_boss2 RENAME TO prio_th_boss3;
+CREATE ROLE prio_th_boss2;   -- someone else, the old name
+SELECT prio.grant_manager('prio_th_boss2');
+SET ROLE prio_th_boss3;
+SELECT is(prio.sees_all_customers(), true, 'T9: grant_manager() of a new role of the old name leaves the renamed one a manager');
+SET ROLE prio_th_boss2;
+SELECT is(prio.sees_all_customers(), true, 'T9: and makes the new one a manager');
+RESET ROLE;
+SELECT is(pg_temp.dumped_managers('prio_th_boss3') + pg_temp.dumped_managers('prio_th_boss2'), 2::bigint,
+          'T9: both rows are dumped, each under its role''s name');
+ALTER ROLE prio_th_boss3 RENAME TO prio_th_boss4;
+SELECT prio.grant_manager('prio_th_boss4');
+SELECT is(pg_temp.dumped_managers('prio_th_boss4'), 1::bigint, 'T9: grant_manager() of the new name brings the row to it');
+SELECT prio.revoke_manager('prio_th_boss4'); SELECT prio.revoke_manager('prio_th_boss2');
+DROP OWNED BY prio_th_boss4; DROP OWNED BY prio_th_boss2;
+DROP ROLE prio_th_boss4; DROP ROLE prio_th_boss2;
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -366,7 +366,7 @@ INSERT INTO prio.customers (customer_id, name) SELECT g, 'c' || g FROM generate_
 INSERT INTO prio.activities (customer_id, kind, at, amount)
 SELECT 1 + g % 5, 'purchase', now() - g * interval '1 day', 10 FROM generate_series(1, 20) g;
 SQL
-older_dump 0.3 03 'this is a dump of prio 0.3 or before'
+older_dump 0.3 03 'a dump of prio 0.3 or before cannot be loaded'
 up=$(cluster_psql -d prio_03_ok -At -c "SET client_min_messages = warning" -c "ALTER EXTENSION prio UPDATE" \
 	-c "SELECT 'version ' || extversion FROM pg_extension WHERE extname = 'prio'" -c "SELECT 'recompute ' || prio.recompute()")
 echo "$up" | sed 's/^/0.3 dump, updated: /'

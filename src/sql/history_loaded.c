@@ -36,8 +36,8 @@ prio_history_loaded(PG_FUNCTION_ARGS)
 	if (!PrioHistoryWriting())
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("prio: rows loaded into prio.tier_history outside a restore: this is a dump of prio 0.3 or before, which prio 0.5 cannot load as it is"),
-				 errdetail("prio writes its history itself; a dump of 0.4 or later loads it in restore mode. A dump of 0.3 or before has no prio._restore row: its customers and activities went through prio's triggers as new data, and its history would stand beside the history they wrote."),
-				 errhint("Drop this database; in a new one run CREATE EXTENSION prio VERSION '0.3' (the dump's version), restore the dump into it (that schema prio already exists is expected), then run ALTER EXTENSION prio UPDATE.")));
+				 errmsg("prio: rows loaded into prio.tier_history outside a restore: prio writes its history itself, and a dump of prio 0.3 or before cannot be loaded as it is"),
+				 errdetail("A dump of 0.4 or later loads the history in restore mode. A dump of 0.3 or before has no prio._restore row: its customers and activities went through prio's triggers as new data, and its history would stand beside the history they wrote."),
+				 errhint("If this is the restore of a dump of prio 0.3 or before: drop this database; in a new one run CREATE EXTENSION prio VERSION '0.3' (the dump's version), restore the dump into it (that schema prio already exists is expected), then run ALTER EXTENSION prio UPDATE.")));
 	return PointerGetDatum(NULL);
 }

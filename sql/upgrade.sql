@@ -393,6 +393,22 @@ DROP OWNED BY prio_upgrade_dump_reader, prio_upgrade_dump_writer, prio_upgrade_d
 DROP ROLE prio_upgrade_dump_reader, prio_upgrade_dump_writer, prio_upgrade_dump_admin, prio_upgrade_dump_custom;
 CREATE EXTENSION prio;
 
+-- 0.4 -> 0.5 with a built-in segment and activity kind renamed under 0.4,
+-- which kept the keys of deleted rows only: the update keeps the old keys
+-- too, so a restore does not seed those rows again beside the new ones (a
+-- key that has a row again, a segment moved back, is not kept)
+DROP EXTENSION prio CASCADE;
+CREATE EXTENSION prio VERSION '0.4';
+UPDATE prio.rfm_segments SET position = 95 WHERE position = 90;
+UPDATE prio.activity_kinds SET kind = 'site_visit' WHERE kind = 'visit';
+DELETE FROM prio.activity_kinds WHERE kind = 'email_open';
+UPDATE prio.rfm_segments SET position = 15 WHERE position = 10;
+UPDATE prio.rfm_segments SET position = 10 WHERE position = 15;
+ALTER EXTENSION prio UPDATE TO '0.5';
+SELECT table_name, key FROM prio.removed_config ORDER BY 1, 2;
+DROP EXTENSION prio CASCADE;
+CREATE EXTENSION prio;
+
 -- bad input: no such version, no path down
 ALTER EXTENSION prio UPDATE TO '9.9';
 ALTER EXTENSION prio UPDATE TO '0.1';

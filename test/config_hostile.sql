@@ -16,10 +16,13 @@
 --   K4  TRUNCATE prio.customer_type_tags re-evaluates the customers whose
 --       types a tag decided (it had no trigger: they kept the tagged types
 --       and their tiers, and the live state differed from a rebuild).
+--   K5  prio.auto_breaks keeps its one row, as prio.settings does (23514):
+--       emptied (DELETE or TRUNCATE by prio's owner), every activity insert
+--       failed with 55000 "prio.settings must have exactly one row".
 -- After each change the live state equals a rebuild (pg_temp.rebuild_check).
 -- Customers 99001.. (owner 'hostile9'); times relative to now(); rolled back.
 BEGIN;
-SELECT plan(27);
+SELECT plan(30);
 
 \ir lib/rebuild_check.psql
 
@@ -137,6 +140,17 @@ SELECT is((SELECT count(*) FROM prio.customer_state
           'K4: after TRUNCATE prio.customer_type_tags no customer holds a type only its tag gave');
 SELECT is(pg_temp.rebuild_check(), 'facts fixed 0, rows changed 0',
           'K4: after TRUNCATE of the tags the live state equals a rebuild');
+
+------------------------------------------------------------------------
+-- K5. the automatic breaks keep their row
+------------------------------------------------------------------------
+SELECT throws_ok($$DELETE FROM prio.auto_breaks$$, '23514', NULL,
+                 'K5: DELETE of prio.auto_breaks'' one row is refused');
+SELECT throws_ok($$TRUNCATE prio.auto_breaks$$, '23514', NULL,
+                 'K5: TRUNCATE prio.auto_breaks is refused');
+SELECT lives_ok($$INSERT INTO prio.activities (customer_id, kind, at, amount)
+                  VALUES (99003, 'purchase', now() - interval '1 day', 300)$$,
+                'K5: an application''s activity insert still goes through');
 
 ------------------------------------------------------------------------
 -- bad input

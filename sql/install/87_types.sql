@@ -166,8 +166,17 @@ BEGIN
             USING ERRCODE = '39P01';
     END IF;
     IF TG_OP OPERATOR(pg_catalog.=) 'TRUNCATE' THEN
-        -- no transition table says whose tags went: everyone, as a type's change
-        LOCK TABLE @extschema@.customer_state IN EXCLUSIVE MODE;
+        -- no transition table says whose tags went: everyone, as a type's
+        -- change.  Without waiting: a writer reads the tags (which TRUNCATE
+        -- holds) while it holds its state rows, so waiting for the writers
+        -- closed a cycle, and the writer's INSERT could be the one to fail
+        BEGIN
+            LOCK TABLE @extschema@.customer_state IN EXCLUSIVE MODE NOWAIT;
+        EXCEPTION WHEN lock_not_available THEN
+            RAISE EXCEPTION 'TRUNCATE prio.customer_type_tags does not wait for the writers of customers in flight'
+                USING ERRCODE = '55P03',
+                      HINT = 'Retry when no customer is being written, or DELETE FROM prio.customer_type_tags: it re-evaluates the tagged customers and does not lock the table.';
+        END;
         PERFORM @extschema@.rebuild(NULL, 'customer_type_tags truncated', false);
         RETURN NULL;
     ELSIF TG_OP OPERATOR(pg_catalog.=) 'INSERT' THEN
@@ -183,7 +192,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@._customer_type_tags_changed() IS
-'Statement trigger: a manual type tag re-evaluates its customer now (TRUNCATE: everyone).';
+'Statement trigger: a manual type tag re-evaluates its customer now (TRUNCATE: everyone, or 55P03 when a writer of customer_state is in flight).';
 CREATE TRIGGER customer_type_tags_inserted
     AFTER INSERT ON @extschema@.customer_type_tags REFERENCING NEW TABLE AS new_rows
     FOR EACH STATEMENT WHEN (NOT @extschema@.restoring()) EXECUTE FUNCTION @extschema@._customer_type_tags_changed();

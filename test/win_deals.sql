@@ -14,10 +14,13 @@
 --   W6 prio.win_probability(id), prio.followup and prio.explain() give no
 --      probability exactly for decided customers (prio.win_outcome);
 --   W7 a tracked deals table teaches the model as prio.deals does;
---   W8 live == rebuild: recompute() changes no outcome and no count.
+--   W8 live == rebuild: recompute() changes no outcome and no count;
+--   W9 the row trigger runs only when an input the rule reads changed: a call
+--      to a customer with a closed deal whose stage is neither won nor lost
+--      (its last_at changes, which the rule does not read then) queues none.
 -- Customers 1950.. (owner 'windeals').  Runs in one transaction, rolled back.
 BEGIN;
-SELECT plan(33);
+SELECT plan(37);
 SET LOCAL client_min_messages = warning;
 
 INSERT INTO prio.customers (customer_id, name, owner, budget, created_at) VALUES
@@ -139,5 +142,24 @@ SELECT is((SELECT array_agg(ARRAY[customer_id, won::int] ORDER BY customer_id) F
           (SELECT outcomes FROM wd_live), 'W8: recompute() finds every outcome as the live writes left it');
 SELECT is((SELECT array_agg(ARRAY[variable, value, won::text, lost::text] ORDER BY variable, value) FROM prio.win_counts),
           (SELECT counts FROM wd_live), 'W8: and the counts too (summed up, equal)');
+
+-- W9: the row trigger's WHEN lets through only changes the rule reads
+SET LOCAL track_functions = 'all';
+CREATE FUNCTION pg_temp.wd_closed_calls() RETURNS bigint LANGUAGE sql AS $$
+    SELECT coalesce(sum(calls), 0)::bigint FROM pg_stat_xact_user_functions
+     WHERE funcid = 'prio.state_closed()'::regprocedure $$;
+CREATE TEMP TABLE wd_calls AS SELECT pg_temp.wd_closed_calls() AS n;
+INSERT INTO prio.activities (customer_id, kind, at) VALUES (1951, 'call', now());
+SELECT is(pg_temp.wd_closed_calls() - (SELECT n FROM wd_calls), 0::bigint,
+    'W9: a call to a won deal''s customer (stage interested: last_at is not read) runs no state_closed');
+SELECT is((SELECT won FROM prio.win_outcomes WHERE customer_id = 1951), true, 'W9: still won');
+UPDATE wd_calls SET n = pg_temp.wd_closed_calls();
+INSERT INTO prio.activities (customer_id, kind, at) VALUES (1956, 'call', now());
+SELECT is(pg_temp.wd_closed_calls() - (SELECT n FROM wd_calls), 1::bigint,
+    'W9: a call to a customer whose stage is lost after its deal (last_at is read) runs it');
+UPDATE wd_calls SET n = pg_temp.wd_closed_calls();
+INSERT INTO prio.activities (customer_id, kind, at, amount) VALUES (1957, 'purchase', now(), 100);
+SELECT is(pg_temp.wd_closed_calls() - (SELECT n FROM wd_calls), 1::bigint,
+    'W9: a purchase of a customer won after its lost deal (last_purchase_at is read) runs it');
 
 ROLLBACK;

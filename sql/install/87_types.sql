@@ -34,19 +34,20 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    IF TG_OP OPERATOR(pg_catalog.=) 'DELETE' THEN
-        IF OLD.type OPERATOR(pg_catalog.=) ANY ('{strategic,high_growth,industry_influence,active,key_relationship}'::text[]) THEN
-            RAISE EXCEPTION 'built-in customer type "%" cannot be deleted', OLD.type
-                USING ERRCODE = '23514', HINT = 'Disable it: UPDATE prio.customer_types SET enabled = false WHERE type = ''' OPERATOR(pg_catalog.||) OLD.type OPERATOR(pg_catalog.||) '''.';
-        END IF;
-        RETURN OLD;
-    END IF;
-    -- a rename removes the built-in type under its name, which a restore
-    -- would seed again beside the new one
-    IF TG_OP OPERATOR(pg_catalog.=) 'UPDATE' AND NEW.type IS DISTINCT FROM OLD.type
+    -- a built-in type is disabled, not deleted; nor renamed: that removes it
+    -- under its name, which a restore would seed again beside the new one
+    IF TG_OP OPERATOR(pg_catalog.<>) 'INSERT'
+       AND (TG_OP OPERATOR(pg_catalog.=) 'DELETE' OR NEW.type IS DISTINCT FROM OLD.type)
        AND OLD.type OPERATOR(pg_catalog.=) ANY ('{strategic,high_growth,industry_influence,active,key_relationship}'::text[]) THEN
-        RAISE EXCEPTION 'built-in customer type "%" cannot be renamed', OLD.type
-            USING ERRCODE = '23514', HINT = 'Add a type of your own with INSERT, and disable this one if need be.';
+        RAISE EXCEPTION 'built-in customer type "%" cannot be %', OLD.type,
+                        CASE TG_OP WHEN 'DELETE' THEN 'deleted' ELSE 'renamed' END
+            USING ERRCODE = '23514',
+                  HINT = CASE TG_OP
+                         WHEN 'DELETE' THEN 'Disable it: UPDATE prio.customer_types SET enabled = false WHERE type = ''' OPERATOR(pg_catalog.||) OLD.type OPERATOR(pg_catalog.||) '''.'
+                         ELSE 'Add a type of your own with INSERT, and disable this one if need be.' END;
+    END IF;
+    IF TG_OP OPERATOR(pg_catalog.=) 'DELETE' THEN
+        RETURN OLD;
     END IF;
     IF NEW.condition IS NOT NULL THEN           -- NULL: the NOT NULL constraint says so
         PERFORM @extschema@._type_condition_check(NEW.condition, NEW.type);

@@ -11,7 +11,7 @@
 CREATE FUNCTION @extschema@.win_outcome(state @extschema@.customer_state)
 RETURNS text
 AS 'MODULE_PATHNAME', 'prio_win_outcome'
-LANGUAGE C STABLE STRICT PARALLEL SAFE;
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.win_outcome(@extschema@.customer_state) IS
 'Whether the customer of this state row is decided, by the rule prio.win_outcomes follows (C): won or lost, NULL while a deal is in flight (an open deal, or the implicit one) or nothing is decided.  With a closed deal the last one decides, unless the activities decided after it closed (the stage lost with the last activity after it, or a purchase after it: won); with none, the activities'' stage (won, lost).  prio.followup, prio.explain() and prio.win_probability(customer_id) give no probability for a decided customer.';
 

@@ -50,7 +50,7 @@ REVOKE ALL ON FUNCTION @extschema@._track_note_error(integer, text) FROM PUBLIC;
 -- (0.5) recompute()'s rebuild of everyone: counts each customer once
 CREATE FUNCTION @extschema@.sweep_rebuild(why text, force boolean, counted bigint[])
 RETURNS integer
-AS 'MODULE_PATHNAME', 'prio_sweep_rebuild'
+AS 'MODULE_PATHNAME', 'prio_sweep_rebuild_counted'
 LANGUAGE C VOLATILE
 SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION @extschema@.sweep_rebuild(text, boolean, bigint[]) IS

@@ -224,6 +224,13 @@ static const RowReader outcome_reader = {
 	.nfields = W_NFIELDS, .nrequired = W_OPEN_DEALS
 };
 
+/*
+ * The row trigger's and the rebuild's reader, kept for the session (its
+ * field map in TopMemoryContext): RowBind() maps the fields again only
+ * when customer_state's row type changes, not for every row.
+ */
+static RowReader state_reader;
+
 bool
 OutcomeOfRow(Datum row, RowReader *rr, MemoryContext cxt, bool *won)
 {
@@ -282,7 +289,6 @@ OutcomeOfRow(Datum row, RowReader *rr, MemoryContext cxt, bool *won)
 void
 OutcomeRowChanged(HeapTuple oldtup, HeapTuple newtup, TupleDesc desc)
 {
-	RowReader	rr;
 	Datum		old_row = heap_copy_tuple_as_datum(oldtup, desc);
 	bool		old_won;
 	bool		new_won;
@@ -290,9 +296,9 @@ OutcomeRowChanged(HeapTuple oldtup, HeapTuple newtup, TupleDesc desc)
 	bool		is;
 	MemoryContext old;
 
-	memset(&rr, 0, sizeof(rr));
-	was = OutcomeOfRow(old_row, &rr, CurrentMemoryContext, &old_won);
-	is = OutcomeOfRow(heap_copy_tuple_as_datum(newtup, desc), &rr, CurrentMemoryContext, &new_won);
+	was = OutcomeOfRow(old_row, &state_reader, TopMemoryContext, &old_won);
+	is = OutcomeOfRow(heap_copy_tuple_as_datum(newtup, desc), &state_reader, TopMemoryContext,
+					  &new_won);
 	if (was == is && (!is || old_won == new_won))
 		return;
 	memory_begin();
@@ -946,9 +952,7 @@ PrioRebuildWinCounts(void)
 	int			nflipped = 0;
 	int			maxflipped = 64;
 	Datum	   *missing_won;
-	RowReader	rr;
 	MemoryContext rowcxt;
-	MemoryContext callcxt = CurrentMemoryContext;
 	AttrNumber	att_id;
 	AttrNumber	att_won;
 	AttrNumber	att_features;
@@ -984,7 +988,6 @@ PrioRebuildWinCounts(void)
 	att_id = PrioAttnum(rel, "customer_id", InvalidOid);
 	slot = table_slot_create(rel, NULL);
 	rowcxt = AllocSetContextCreate(CurrentMemoryContext, "prio outcome row", ALLOCSET_SMALL_SIZES);
-	memset(&rr, 0, sizeof(rr));
 	scan = table_beginscan(rel, snapshot, 0, NULL);
 	while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
 	{
@@ -997,7 +1000,7 @@ PrioRebuildWinCounts(void)
 		if (slot->tts_isnull[att_id - 1])
 			continue;
 		old = MemoryContextSwitchTo(rowcxt);
-		decided = OutcomeOfRow(ExecFetchSlotHeapTupleDatum(slot), &rr, callcxt, &won);
+		decided = OutcomeOfRow(ExecFetchSlotHeapTupleDatum(slot), &state_reader, TopMemoryContext, &won);
 		MemoryContextSwitchTo(old);
 		MemoryContextReset(rowcxt);
 		if (!decided)

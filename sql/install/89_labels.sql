@@ -21,7 +21,7 @@ COMMENT ON TABLE @extschema@.labels IS
 COMMENT ON COLUMN @extschema@.labels.domain IS 'What the code names: stage, deal_stage, tier, customer_type, rfm_segment, channel, role, playbook, reason (the parts of the reason line), or a domain of your own (lower-case letters, digits, _).';
 COMMENT ON COLUMN @extschema@.labels.code IS 'The code as prio stores it: a stage (closing), a tier (A), a segment name (Champions), a channel (wechat), ...';
 COMMENT ON COLUMN @extschema@.labels.lang IS 'Language tag in canonical case: language (2-3 letters, lower case), then optionally a script (Hans), a region (CN, 419) and variants: en, zh-CN, zh-Hans-CN.';
-COMMENT ON COLUMN @extschema@.labels.label IS 'The text shown.  The reason domain''s labels are templates: {tier}, {bant}, {segment}, {r}, {f}, {m}, {n}, {date}, {amount} and {clv} are replaced by their values.';
+COMMENT ON COLUMN @extschema@.labels.label IS 'The text shown.  The reason domain''s labels are templates: {tier}, {bant}, {segment}, {r}, {f}, {m}, {n}, {date}, {amount}, {clv}, {channel} and {action} are replaced by their values, once (a value''s own text, such as a segment''s or channel''s label, is shown as written).';
 COMMENT ON COLUMN @extschema@.labels.builtin IS 'True while the row is as prio shipped it; set false by any change.';
 
 INSERT INTO @extschema@.labels (domain, code, lang, label, builtin)
@@ -190,10 +190,11 @@ RETURN CASE WHEN @extschema@._check_time(as_of, 'as_of') THEN pg_catalog.concat_
                                           '{tier}', st.tier), '{bant}', st.bant::text),
     CASE WHEN st.frequency OPERATOR(pg_catalog.>) 0 AND st.r_score IS NOT NULL
               AND st.f_score IS NOT NULL AND st.m_score IS NOT NULL
+         -- the segment's label last: a {r} in its text is the user's, not a placeholder
          THEN pg_catalog.replace(pg_catalog.replace(pg_catalog.replace(pg_catalog.replace(
                   @extschema@.label('reason', 'segment'),
-                  '{segment}', @extschema@.label('rfm_segment', @extschema@.rfm_segment(st.r_score, st.f_score, st.m_score))),
-                  '{r}', st.r_score::text), '{f}', st.f_score::text), '{m}', st.m_score::text)
+                  '{r}', st.r_score::text), '{f}', st.f_score::text), '{m}', st.m_score::text),
+                  '{segment}', @extschema@.label('rfm_segment', @extschema@.rfm_segment(st.r_score, st.f_score, st.m_score)))
          WHEN st.frequency OPERATOR(pg_catalog.=) 0 THEN @extschema@.label('reason', 'no_purchases')
          ELSE @extschema@.label('reason', 'rfm_not_scored') END,
     @extschema@.label('stage', st.effective_stage::text),

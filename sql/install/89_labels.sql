@@ -21,7 +21,7 @@ COMMENT ON TABLE @extschema@.labels IS
 COMMENT ON COLUMN @extschema@.labels.domain IS 'What the code names: stage, deal_stage, tier, customer_type, rfm_segment, channel, role, playbook, reason (the parts of the reason line), or a domain of your own (lower-case letters, digits, _).';
 COMMENT ON COLUMN @extschema@.labels.code IS 'The code as prio stores it: a stage (closing), a tier (A), a segment name (Champions), a channel (wechat), ...';
 COMMENT ON COLUMN @extschema@.labels.lang IS 'Language tag in canonical case: language (2-3 letters, lower case), then optionally a script (Hans), a region (CN, 419) and variants: en, zh-CN, zh-Hans-CN.';
-COMMENT ON COLUMN @extschema@.labels.label IS 'The text shown.  The reason domain''s labels are templates: {tier}, {bant}, {segment}, {r}, {f}, {m}, {n}, {date}, {amount} and {clv} are replaced by their values.';
+COMMENT ON COLUMN @extschema@.labels.label IS 'The text shown.  The reason domain''s labels are templates: {tier}, {bant}, {segment}, {r}, {f}, {m}, {n}, {date}, {amount}, {clv}, {channel} and {action} are replaced by their values, once (a value''s own text, such as a segment''s or channel''s label, is shown as written).  A renamed deal stage, key-customer type, channel or playbook takes its labels along.';
 COMMENT ON COLUMN @extschema@.labels.builtin IS 'True while the row is as prio shipped it; set false by any change.';
 
 INSERT INTO @extschema@.labels (domain, code, lang, label, builtin)
@@ -162,6 +162,60 @@ SELECT pg_catalog.pg_extension_config_dump('@extschema@.labels', 'WHERE NOT buil
 -- labels are no secret, and whoever reads prio.followup reads them
 GRANT SELECT ON @extschema@.labels TO PUBLIC;
 
+-- A renamed deal stage, key-customer type, channel or playbook (an UPDATE of
+-- its key) keeps its labels: they name it by its key, and left behind the
+-- new key would show as its code (in every language).  Labels the new key
+-- has already are kept; a renamed built-in label is remembered in
+-- prio.removed_config as any renamed label is.
+CREATE FUNCTION @extschema@.config_labels_follow()
+RETURNS trigger
+LANGUAGE plpgsql
+-- it writes prio.labels for whoever may rename the row
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_old text;
+    v_new text;
+BEGIN
+    -- TG_ARGV: the labels' domain, the key column
+    IF TG_RELID OPERATOR(pg_catalog.<>) ALL (ARRAY['@extschema@.deal_stages'::pg_catalog.regclass,
+                                                  '@extschema@.customer_types'::pg_catalog.regclass,
+                                                  '@extschema@.channels'::pg_catalog.regclass,
+                                                  '@extschema@.playbooks'::pg_catalog.regclass]) THEN
+        RAISE EXCEPTION 'prio.config_labels_follow() is a trigger of prio.deal_stages, prio.customer_types, prio.channels and prio.playbooks only'
+            USING ERRCODE = '39P01';
+    END IF;
+    v_old := pg_catalog.to_jsonb(OLD) OPERATOR(pg_catalog.->>) TG_ARGV[1];
+    v_new := pg_catalog.to_jsonb(NEW) OPERATOR(pg_catalog.->>) TG_ARGV[1];
+    UPDATE @extschema@.labels l SET code = v_new
+     WHERE l.domain OPERATOR(pg_catalog.=) TG_ARGV[0] AND l.code OPERATOR(pg_catalog.=) v_old
+       AND NOT EXISTS (SELECT FROM @extschema@.labels n
+                        WHERE n.domain OPERATOR(pg_catalog.=) l.domain AND n.code OPERATOR(pg_catalog.=) v_new
+                          AND n.lang OPERATOR(pg_catalog.=) l.lang);
+    RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.config_labels_follow() IS
+'Trigger on prio.deal_stages, prio.customer_types, prio.channels and prio.playbooks (row after an UPDATE that changes the key; its arguments: the labels'' domain, the key column): the labels of the old key move to the new one, except in a language the new key has a label in already.';
+REVOKE ALL ON FUNCTION @extschema@.config_labels_follow() FROM PUBLIC;
+CREATE TRIGGER deal_stages_labels
+    AFTER UPDATE ON @extschema@.deal_stages
+    FOR EACH ROW WHEN (OLD.stage OPERATOR(pg_catalog.<>) NEW.stage)
+    EXECUTE FUNCTION @extschema@.config_labels_follow('deal_stage', 'stage');
+CREATE TRIGGER customer_types_labels
+    AFTER UPDATE ON @extschema@.customer_types
+    FOR EACH ROW WHEN (OLD.type OPERATOR(pg_catalog.<>) NEW.type)
+    EXECUTE FUNCTION @extschema@.config_labels_follow('customer_type', 'type');
+CREATE TRIGGER channels_labels
+    AFTER UPDATE ON @extschema@.channels
+    FOR EACH ROW WHEN (OLD.channel OPERATOR(pg_catalog.<>) NEW.channel)
+    EXECUTE FUNCTION @extschema@.config_labels_follow('channel', 'channel');
+CREATE TRIGGER playbooks_labels
+    AFTER UPDATE ON @extschema@.playbooks
+    FOR EACH ROW WHEN (OLD.playbook OPERATOR(pg_catalog.<>) NEW.playbook)
+    EXECUTE FUNCTION @extschema@.config_labels_follow('playbook', 'playbook');
+
 CREATE FUNCTION @extschema@.label(domain text, code text)
 RETURNS text
 AS 'MODULE_PATHNAME', 'prio_label_sql'
@@ -190,10 +244,11 @@ RETURN CASE WHEN @extschema@._check_time(as_of, 'as_of') THEN pg_catalog.concat_
                                           '{tier}', st.tier), '{bant}', st.bant::text),
     CASE WHEN st.frequency OPERATOR(pg_catalog.>) 0 AND st.r_score IS NOT NULL
               AND st.f_score IS NOT NULL AND st.m_score IS NOT NULL
+         -- the segment's label last: a {r} in its text is the user's, not a placeholder
          THEN pg_catalog.replace(pg_catalog.replace(pg_catalog.replace(pg_catalog.replace(
                   @extschema@.label('reason', 'segment'),
-                  '{segment}', @extschema@.label('rfm_segment', @extschema@.rfm_segment(st.r_score, st.f_score, st.m_score))),
-                  '{r}', st.r_score::text), '{f}', st.f_score::text), '{m}', st.m_score::text)
+                  '{r}', st.r_score::text), '{f}', st.f_score::text), '{m}', st.m_score::text),
+                  '{segment}', @extschema@.label('rfm_segment', @extschema@.rfm_segment(st.r_score, st.f_score, st.m_score)))
          WHEN st.frequency OPERATOR(pg_catalog.=) 0 THEN @extschema@.label('reason', 'no_purchases')
          ELSE @extschema@.label('reason', 'rfm_not_scored') END,
     @extschema@.label('stage', st.effective_stage::text),

@@ -70,14 +70,19 @@ SELECT r.rank,
        -- action, in the session's prio.language (the reason template
        -- next_action; an action rewritten in prio.playbooks, no longer the
        -- English label's, as written) -- and the playbook that set next_due_at
-       (SELECT pg_catalog.replace(pg_catalog.replace(@extschema@.label('reason', 'next_action'),
-                   '{channel}', @extschema@.label('channel', p.channels[1])),
-                   '{action}', CASE WHEN p.action OPERATOR(pg_catalog.=) l.label
-                                    THEN @extschema@.label('playbook', p.playbook) ELSE p.action END)
+       -- (filled in one pass, by format(): a channel's label with {action} in
+       -- its text keeps it; NULL when either part is, as before)
+       (SELECT CASE WHEN v.channel IS NOT NULL AND v.action IS NOT NULL
+                    THEN pg_catalog.format(pg_catalog.replace(pg_catalog.replace(pg_catalog.replace(
+                             @extschema@.label('reason', 'next_action'), '%', '%%'),
+                             '{channel}', '%1$s'), '{action}', '%2$s'), v.channel, v.action) END
           FROM @extschema@.playbooks p
           LEFT JOIN @extschema@.labels l
             ON l.domain OPERATOR(pg_catalog.=) 'playbook' AND l.code OPERATOR(pg_catalog.=) p.playbook
            AND l.lang OPERATOR(pg_catalog.=) 'en'
+         CROSS JOIN LATERAL (SELECT @extschema@.label('channel', p.channels[1]) AS channel,
+                                    CASE WHEN p.action OPERATOR(pg_catalog.=) l.label
+                                         THEN @extschema@.label('playbook', p.playbook) ELSE p.action END AS action) v
          WHERE p.playbook OPERATOR(pg_catalog.=) st.playbook) AS next_action,
        st.playbook,
        -- added in 0.5 (hence last): the deal facts (prio.deals), or the

@@ -14,7 +14,7 @@
 -- name is another role, and is no manager until grant_manager() says so.
 COMMENT ON TABLE @extschema@.managers IS
 'Roles that see every customer while owner isolation is on (and the roles that have their privileges: members through INHERIT memberships; a NOINHERIT member after SET ROLE); maintained by prio.grant_manager() and prio.revoke_manager().';
-COMMENT ON COLUMN @extschema@.managers.role_name IS 'A role name.  A row of a dropped role grants nothing, not even to a role created again under that name (prio.grant_manager() makes that one a manager), and is not dumped.  A row of a role renamed since keeps the old name (the role stays a manager) and is not dumped until prio.grant_manager() of the new name gives it that name.';
+COMMENT ON COLUMN @extschema@.managers.role_name IS 'A role name.  A row of a dropped role grants nothing, not even to a role created again under that name (prio.grant_manager() makes that one a manager), and is not dumped.  A row of a role renamed since keeps the old name (the role stays a manager) and is not dumped until the next prio.grant_manager() gives it that name.';
 COMMENT ON COLUMN @extschema@.managers.role_oid IS 'The role role_name named when the row was written (set by prio; NULL: none did): the role the row makes a manager.';
 -- rows of dropped roles stay out of dumps; a restore's rows name the roles
 -- of the cluster they are loaded into (the trigger below), so a row of a
@@ -49,18 +49,27 @@ RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+    v_names name[];
 BEGIN
     PERFORM @extschema@.grant_reader(role);
     -- (0.5) rows of roles renamed since they were written take their
-    -- roles' names now (a dump names a role by name): this role's row, and
-    -- a row holding this role's name for another role, which stays that
-    -- role's; where the name is taken, a row keeps its old one
-    UPDATE @extschema@.managers m SET role_name = r.rolname
-      FROM pg_catalog.pg_roles r, pg_catalog.pg_roles g
-     WHERE g.oid OPERATOR(pg_catalog.=) role AND r.oid OPERATOR(pg_catalog.=) m.role_oid
-       AND m.role_name OPERATOR(pg_catalog.<>) r.rolname
-       AND (m.role_oid OPERATOR(pg_catalog.=) role OR m.role_name OPERATOR(pg_catalog.=) g.rolname)
-       AND NOT EXISTS (SELECT FROM @extschema@.managers o WHERE o.role_name OPERATOR(pg_catalog.=) r.rolname);
+    -- roles' names now (a dump names a role by name).  All of them, taken
+    -- out and put back under the new names: renamed one by one, two
+    -- managers that swapped names would each find its name taken, and the
+    -- INSERT below would give this role the other's row.  A new name can
+    -- be held only by a row that makes no role a manager (its role dropped,
+    -- or none): that row names the renamed role now.
+    v_names := ARRAY(SELECT DISTINCT r.rolname FROM @extschema@.managers m
+                       JOIN pg_catalog.pg_roles r ON r.oid OPERATOR(pg_catalog.=) m.role_oid
+                      WHERE m.role_name OPERATOR(pg_catalog.<>) r.rolname);
+    IF pg_catalog.cardinality(v_names) OPERATOR(pg_catalog.>) 0 THEN
+        DELETE FROM @extschema@.managers m USING pg_catalog.pg_roles r
+         WHERE r.oid OPERATOR(pg_catalog.=) m.role_oid AND m.role_name OPERATOR(pg_catalog.<>) r.rolname;
+        INSERT INTO @extschema@.managers AS m (role_name)
+        SELECT n FROM pg_catalog.unnest(v_names) n
+        ON CONFLICT (role_name) DO UPDATE SET role_name = excluded.role_name;
+    END IF;
     -- (0.5) a row of a dropped role of that name now names this one
     INSERT INTO @extschema@.managers AS m (role_name)
     SELECT r.rolname FROM pg_catalog.pg_roles r WHERE r.oid OPERATOR(pg_catalog.=) role

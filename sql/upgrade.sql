@@ -156,6 +156,9 @@ SELECT prio.recompute() AS facts_differing;
 -- customers already won or lost before the update have outcomes
 SELECT (SELECT count(*) FROM prio.win_outcomes) AS outcomes,
        (SELECT count(*) FROM prio.customer_state WHERE stage IN ('won', 'lost')) AS closed;
+-- the update's refold fills stage_at (when the activities decided won or lost)
+SELECT count(*) AS decided_without_stage_at FROM prio.customer_state
+ WHERE stage IN ('won', 'lost') AND stage_at IS NULL;
 -- live maintenance works after the update
 INSERT INTO prio.activities (customer_id, kind, at) VALUES (7, 'webinar', now());
 SELECT prio.recompute(7) AS facts_differing;

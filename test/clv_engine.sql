@@ -135,14 +135,14 @@ SELECT throws_ok($$SELECT prio.customer_summary(NULL::prio.customer_state, now()
 SELECT throws_ok($$SELECT prio.customer_summary(s, 'infinity') FROM prio.customer_state s LIMIT 1$$, '22023', NULL, 'customer_summary: infinite as_of');
 SELECT throws_ok($$SELECT prio.customer_summary(s, now(), '0') FROM prio.customer_state s LIMIT 1$$, '22023', NULL, 'customer_summary: zero unit');
 SELECT throws_ok($$SELECT prio.customer_summary(s, now(), NULL) FROM prio.customer_state s LIMIT 1$$, '22004', NULL, 'customer_summary: NULL unit');
-SELECT throws_ok($$SELECT prio.customer_summary(ROW(1, NULL, NULL, NULL, NULL, now(), 1, 5, 0, NULL, 'prospect', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, now(), now() + interval '1 day', 0, 0, NULL, NULL, NULL, NULL, '{}', NULL, 0, NULL, 0, NULL, NULL, NULL, NULL, NULL)::prio.customer_state, now())$$,
+SELECT throws_ok($$SELECT prio.customer_summary(ROW(1, NULL, NULL, NULL, NULL, now(), 1, 5, 0, NULL, 'prospect', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, now(), now() + interval '1 day', 0, 0, NULL, NULL, NULL, NULL, '{}', NULL, 0, NULL, 0, NULL, NULL, NULL, NULL, NULL, NULL)::prio.customer_state, now())$$,
                  '22023', NULL, 'customer_summary: purchases but no purchase days (a hand-made row)');
 
-SELECT throws_ok($$SELECT prio.customer_summary(ROW(1, NULL, NULL, NULL, NULL, 'infinity', 2, 5, 0, NULL, 'prospect', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, now(), '-infinity', 2, 0, NULL, NULL, NULL, NULL, '{}', NULL, 0, NULL, 0, NULL, NULL, NULL, NULL, NULL)::prio.customer_state, now())$$,
+SELECT throws_ok($$SELECT prio.customer_summary(ROW(1, NULL, NULL, NULL, NULL, 'infinity', 2, 5, 0, NULL, 'prospect', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, now(), '-infinity', 2, 0, NULL, NULL, NULL, NULL, '{}', NULL, 0, NULL, 0, NULL, NULL, NULL, NULL, NULL, NULL)::prio.customer_state, now())$$,
                  '22023', NULL, 'customer_summary: infinite purchase times');
-SELECT throws_ok($$SELECT prio.customer_summary(ROW(1, NULL, NULL, NULL, NULL, now(), 2, 1e400, 0, NULL, 'prospect', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, now(), now() - interval '3 days', 2, 0, NULL, NULL, NULL, NULL, '{}', NULL, 0, NULL, 0, NULL, NULL, NULL, NULL, NULL)::prio.customer_state, now())$$,
+SELECT throws_ok($$SELECT prio.customer_summary(ROW(1, NULL, NULL, NULL, NULL, now(), 2, 1e400, 0, NULL, 'prospect', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, now(), now() - interval '3 days', 2, 0, NULL, NULL, NULL, NULL, '{}', NULL, 0, NULL, 0, NULL, NULL, NULL, NULL, NULL, NULL)::prio.customer_state, now())$$,
                  '22003', NULL, 'customer_summary: repeat amounts beyond double precision');
-SELECT throws_ok($$SELECT prio.customer_summary(ROW(1, NULL, NULL, NULL, NULL, now(), 5, 10, 0, NULL, 'prospect', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, now(), now(), 5, 0, NULL, NULL, NULL, NULL, '{}', NULL, 0, NULL, 0, NULL, NULL, NULL, NULL, NULL)::prio.customer_state, now())$$,
+SELECT throws_ok($$SELECT prio.customer_summary(ROW(1, NULL, NULL, NULL, NULL, now(), 5, 10, 0, NULL, 'prospect', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, now(), now(), 5, 0, NULL, NULL, NULL, NULL, '{}', NULL, 0, NULL, 0, NULL, NULL, NULL, NULL, NULL, NULL)::prio.customer_state, now())$$,
                  '22023', NULL, 'customer_summary: five purchase days within one day');
 SELECT throws_ok($$UPDATE prio.settings SET value_min_clv = 0$$, '23514', NULL, 'value_min_clv must be positive');
 SELECT * FROM finish();

@@ -234,7 +234,7 @@ SELECT is((SELECT count(*) FROM prio.customer_state s0,
                                   s0.first_day_amount, s0.owner, s0.next_planned_at,
                                   s0.month_purchases, s0.month_inbound, s0.types, s0.playbook, s0.open_deals,
                                   s0.funnel_stage, s0.pipeline, s0.last_deal_at, s0.deal_closed_at,
-                                  s0.deal_outcome, s0.quote_amount, s0.quote_at)::prio.customer_state AS s) y
+                                  s0.deal_outcome, s0.quote_amount, s0.quote_at, s0.stage_at)::prio.customer_state AS s) y
             WHERE s0.customer_id > 7000
               AND prio.win_features(y.s) IS DISTINCT FROM pg_temp.win_features_sql(y.s)),
           0::bigint, 'win_features(): equal for rows with an earlier last_at too');
@@ -261,7 +261,7 @@ SELECT is(:'engine_paths_parallel_n'::bigint, (SELECT count(*) FROM prio.custome
 ------------------------------------------------------------------------
 SELECT is(prio.win_features(ROW(424242, NULL, NULL, NULL, NULL, NULL, 0, 0, 0, NULL, 'prospect',
                                 'prospect', NULL, NULL, NULL, 0, false, false, false, 'D', 0, now(),
-                                'x', now(), NULL, 0, 0, NULL, NULL, NULL, NULL, '{}', NULL, 0, NULL, 0, NULL, NULL, NULL, NULL, NULL)::prio.customer_state),
+                                'x', now(), NULL, 0, 0, NULL, NULL, NULL, NULL, '{}', NULL, 0, NULL, 0, NULL, NULL, NULL, NULL, NULL, NULL)::prio.customer_state),
           NULL::jsonb, 'bad input: win_features() of a customer that does not exist is NULL, as the SQL gave');
 SELECT is(prio.win_features(NULL), NULL::jsonb, 'bad input: win_features(NULL) is NULL');
 SELECT throws_ok($$SELECT prio.rebuild(ARRAY[7001]::bigint[], NULL, true)$$, '22004', 'why must not be NULL',

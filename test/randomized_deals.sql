@@ -6,7 +6,8 @@
 -- customer and deleted; rows of a tracked opportunities table inserted,
 -- updated (stage, value, account, key) and deleted, some with a stage the
 -- mapping gives no deal stage for or an account prio does not know; random
--- activities (purchases, inquiries, rejections, calls) in between; now and
+-- activities (purchases, inquiries, rejections, calls) in between, some just
+-- after a customer's last closed deal (a contract after a lost one); now and
 -- then a TRUNCATE of prio.deals, a value-signal threshold changed, a deal
 -- stage added.  After every statement:
 --   * prio.recompute() finds no stored facts to fix and changes no row
@@ -19,10 +20,17 @@
 --     (or silent);
 --   * the win outcomes are the decided customers, as plain SQL states
 --     prio.win_outcome's rule (nothing in flight; the last closed deal unless
---     the activities decided after it; else the activities' stage), and
---     recompute() changes no outcome and no count.
+--     the activities decided after it -- their stage won or lost, and the
+--     latest activity of a won or lost kind or a purchase after the deal
+--     closed; else the activities' stage), and recompute() changes no
+--     outcome and no count;
+--   * with no deal in flight, a customer whose last closed deal was won is
+--     won (or silent) unless the activities decided lost after it, one whose
+--     last deal was lost at the activities' stage.
+-- Every kind drawn here revives a lost customer, so each activity of a won or
+-- lost kind, and each purchase, leaves the stage at won or lost as it says.
 BEGIN;
-SELECT plan(16);
+SELECT plan(18);
 
 UPDATE prio.settings
    SET r_breaks = '{7,30,90,180}', f_breaks = '{1,2,3,5}', m_breaks = '{100,500,1000,5000}',
@@ -31,7 +39,7 @@ UPDATE prio.settings
        cadence_d = DEFAULT, value_score = DEFAULT, bant_threshold = DEFAULT,
        intent_threshold = DEFAULT, weight_tier = DEFAULT, weight_rfm = DEFAULT,
        weight_bant = DEFAULT, weight_intent = DEFAULT, weight_stage = DEFAULT, weight_funnel = DEFAULT;
-DO $$ BEGIN PERFORM setseed(0.1919); END $$;
+DO $$ BEGIN PERFORM setseed(0.123); END $$;
 
 INSERT INTO prio.customers (customer_id, name, owner, budget, authority, created_at)
 SELECT 5000 + g, 'rd ' || g, 'rd' || (g % 3), random() < 0.4, random() < 0.4,
@@ -67,6 +75,12 @@ SELECT s.customer_id,
                  s.pipeline, s.last_deal_at, s.deal_closed_at, s.deal_outcome)
   FROM prio.customer_state s $$;
 
+-- when the activities last decided won or lost, from the activities alone
+CREATE FUNCTION pg_temp.rd_decided_at(c bigint) RETURNS timestamptz LANGUAGE sql AS $$
+SELECT max(a.at) FROM prio.activities a JOIN prio.activity_kinds k USING (kind)
+ WHERE a.customer_id = c AND a.at <= now()
+   AND (k.stage IN ('won', 'lost') OR (k.is_purchase AND a.amount >= 0)) $$;
+
 -- every check, after step n
 CREATE FUNCTION pg_temp.rd_check(n int) RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
@@ -77,13 +91,15 @@ BEGIN
     INSERT INTO rd_before SELECT * FROM pg_temp.rd_state();
     DELETE FROM rd_win_before;
     INSERT INTO rd_win_before SELECT * FROM pg_temp.rd_win();
-    -- the outcomes, as plain SQL states the rule
+    -- the outcomes, as plain SQL states the rule: the activities decided
+    -- after the deal when their stage is won or lost and the latest activity
+    -- that decides (a won or lost kind, a purchase) came after it closed
     SELECT string_agg(coalesce(s.customer_id, o.customer_id)::text, ',') INTO d
       FROM (SELECT s.customer_id,
                    CASE WHEN s.open_deals > 0 OR (s.last_deal_at IS NULL AND s.quote_at IS NOT NULL AND s.quote_amount IS NOT NULL) THEN NULL
                         WHEN s.deal_outcome IS NOT NULL THEN
-                             CASE WHEN s.stage = 'lost' AND s.last_at > s.deal_closed_at THEN false
-                                  WHEN s.stage = 'won' AND s.last_purchase_at > s.deal_closed_at THEN true
+                             CASE WHEN s.stage IN ('won', 'lost') AND pg_temp.rd_decided_at(s.customer_id) > s.deal_closed_at
+                                  THEN s.stage = 'won'
                                   ELSE s.deal_outcome = 'won' END
                         WHEN s.stage IN ('won', 'lost') THEN s.stage = 'won' END AS won
               FROM prio.customer_state s) s
@@ -91,6 +107,23 @@ BEGIN
      WHERE s.won IS DISTINCT FROM o.won;
     IF d IS NOT NULL THEN
         INSERT INTO rd_fail VALUES (n, 'win outcomes <> rule', d);
+    END IF;
+    INSERT INTO rd_stats
+    SELECT 'won after a lost deal, no purchase after it', 1
+      FROM prio.win_outcomes o JOIN prio.customer_state s USING (customer_id)
+     WHERE o.won AND s.deal_outcome = 'lost'
+       AND (s.last_purchase_at IS NULL OR s.last_purchase_at <= s.deal_closed_at) LIMIT 1;
+    -- the lifecycle after a closed deal, nothing in flight (the same test)
+    SELECT string_agg(s.customer_id::text, ',') INTO d
+      FROM prio.customer_state s
+     WHERE s.open_deals = 0 AND s.deal_outcome IS NOT NULL
+       AND NOT (s.last_deal_at IS NULL AND s.quote_at IS NOT NULL AND s.quote_amount IS NOT NULL)
+       AND s.effective_stage::text NOT IN ('silent',
+               CASE WHEN s.deal_outcome = 'lost' THEN s.stage::text
+                    WHEN s.stage = 'lost' AND pg_temp.rd_decided_at(s.customer_id) > s.deal_closed_at THEN 'lost'
+                    ELSE 'won' END);
+    IF d IS NOT NULL THEN
+        INSERT INTO rd_fail VALUES (n, 'closed deal, other stage', d);
     END IF;
     INSERT INTO rd_stats
     SELECT 'decided by a deal', 1 FROM prio.win_outcomes o JOIN prio.customer_state s USING (customer_id)
@@ -217,6 +250,19 @@ BEGIN
             DELETE FROM prio.deals
              WHERE deal_id IN (SELECT deal_id FROM prio.deals WHERE source IS NULL ORDER BY random() LIMIT 1 + floor(random() * 2)::int);
             INSERT INTO rd_stats VALUES ('deals deleted', 1);
+        ELSIF r < 0.64 THEN
+            -- an activity after a customer's last closed deal (nothing open):
+            -- a contract after a lost deal, a call after a won one, ... (the
+            -- first such customer from c on: the heap's order is not the seed's)
+            INSERT INTO prio.activities (customer_id, kind, at, amount)
+            SELECT s.customer_id, kd, s.deal_closed_at + (now() - s.deal_closed_at) * random(),
+                   CASE WHEN kd = 'purchase' THEN round((random() * 3000)::numeric, 2) ELSE 0 END
+              FROM (SELECT customer_id, deal_closed_at FROM prio.customer_state
+                     WHERE customer_id BETWEEN 5001 AND 5030 AND open_deals = 0
+                       AND deal_outcome IS NOT NULL AND deal_closed_at < now()
+                     ORDER BY (customer_id - c + 30) % 30 LIMIT 1) s,
+                   (SELECT (ARRAY['contract', 'rejected', 'call', 'purchase', 'inquiry'])[1 + floor(random() * 5)::int] AS kd) k;
+            INSERT INTO rd_stats VALUES ('activity after a closed deal', 1);
         ELSIF r < 0.70 THEN
             INSERT INTO prio.activities (customer_id, kind, at, amount)
             SELECT c, kd, now() - floor(random() * 1000) * interval '1 hour',
@@ -284,6 +330,10 @@ SELECT is((SELECT count(*)::int FROM rd_fail WHERE what = 'implicit deal <> SQL'
     'implicit deal: the latest quote or proposal with an amount, until a purchase, won or lost kind after it, as plain SQL has it');
 SELECT cmp_ok((SELECT count(*)::int FROM prio.customer_state WHERE quote_amount IS NOT NULL AND last_deal_at IS NULL), '>', 0,
     'the random data left customers with no deals whose quote stands for an open deal');
+SELECT is((SELECT count(*)::int FROM rd_fail WHERE what = 'closed deal, other stage'), 0,
+    'lifecycle: with nothing in flight, a won last deal makes the customer won unless the activities decided lost after it; after a lost one the activities'' stage');
+SELECT cmp_ok((SELECT count(*)::int FROM rd_stats WHERE what = 'won after a lost deal, no purchase after it'), '>', 0,
+    'the random data decided customers won after a lost deal by a contract (a won kind, no purchase)');
 SELECT is((SELECT count(*)::int FROM rd_fail WHERE what = 'open deal, other stage'), 0,
     'lifecycle: a customer with an open deal is at its most advanced open deal''s lifecycle stage (or silent)');
 SELECT is((SELECT string_agg(DISTINCT what || ' @' || step || ': ' || detail, '; ') FROM (SELECT * FROM rd_fail ORDER BY step LIMIT 5) f), NULL,

@@ -16,11 +16,21 @@
 --   W7 a tracked deals table teaches the model as prio.deals does;
 --   W8 live == rebuild: recompute() changes no outcome and no count;
 --   W9 the row trigger runs only when an input the rule reads changed: a call
---      to a customer with a closed deal whose stage is neither won nor lost
---      (its last_at changes, which the rule does not read then) queues none.
+--      to a customer with a closed deal (its last_at changes, which the rule
+--      does not read) queues none, whatever its stage; a purchase after the
+--      deal (stage_at changes) does;
+--   W10 the activities decided after the last closed deal only by an activity
+--      that decides (stage_at): a contract (stage won, no purchase) after a
+--      lost deal -> won, outcome and lifecycle alike;
+--   W11 a lost-stage activity before a won deal is overruled by it: a call
+--      after the deal reopens nothing -> won (outcome and lifecycle);
+--   W12 several closed deals: the last one's close is the line; a rejection
+--      between two won deals -> won, a rejection after the last -> lost;
+--   W13 a decision before a lost deal does not outlive it (outcome lost); a
+--      purchase after it, by a customer won already, still decides won.
 -- Customers 1950.. (owner 'windeals').  Runs in one transaction, rolled back.
 BEGIN;
-SELECT plan(37);
+SELECT plan(51);
 SET LOCAL client_min_messages = warning;
 
 INSERT INTO prio.customers (customer_id, name, owner, budget, created_at) VALUES
@@ -111,6 +121,65 @@ INSERT INTO prio.activities (customer_id, kind, at) VALUES (1952, 'call', now() 
 SELECT is((SELECT won FROM prio.win_outcomes WHERE customer_id = 1952), false,
     'W5: an outbound call after a lost deal decides nothing: still lost');
 
+-- W10..W13: what the activities decided after the last closed deal (stage_at)
+INSERT INTO prio.customers (customer_id, name, owner, created_at) VALUES
+    (1961, 'lost deal, contract after',        'windeals2', now() - interval '60 days'),
+    (1962, 'rejected, won deal, a call',       'windeals2', now() - interval '60 days'),
+    (1963, 'won deal, rejected, won deal',     'windeals2', now() - interval '60 days'),
+    (1964, 'contract, then a lost deal',       'windeals2', now() - interval '60 days'),
+    (1965, 'bought, lost deal, bought again',  'windeals2', now() - interval '60 days');
+INSERT INTO prio.activities (customer_id, kind, at, amount) VALUES
+    (1961, 'inquiry',  now() - interval '40 days', 0),
+    (1962, 'rejected', now() - interval '40 days', 0),
+    (1963, 'inquiry',  now() - interval '40 days', 0),
+    (1963, 'rejected', now() - interval '20 days', 0),
+    (1964, 'contract', now() - interval '40 days', 0),
+    (1965, 'purchase', now() - interval '40 days', 500);
+INSERT INTO prio.deals (customer_id, stage, amount, created_at, closed_at) VALUES
+    (1961, 'lost', 1000, now() - interval '30 days', now() - interval '10 days'),
+    (1962, 'won',  1000, now() - interval '30 days', now() - interval '10 days'),
+    (1963, 'won',  1000, now() - interval '35 days', now() - interval '30 days'),
+    (1963, 'won',  1000, now() - interval '15 days', now() - interval '10 days'),
+    (1964, 'lost', 1000, now() - interval '30 days', now() - interval '10 days'),
+    (1965, 'lost', 1000, now() - interval '30 days', now() - interval '10 days');
+SELECT is((SELECT stage_at FROM prio.customer_state WHERE customer_id = 1963), now() - interval '20 days',
+    'stage_at: the time of the activity that last decided the stage (the rejection)');
+SELECT is((SELECT stage_at FROM prio.customer_state WHERE customer_id = 1961), NULL,
+    'stage_at: NULL while no activity decided won or lost');
+
+-- the outcome and the lifecycle stage, as one text
+CREATE FUNCTION pg_temp.wd_decided(id bigint) RETURNS text LANGUAGE sql AS $$
+SELECT coalesce((SELECT CASE WHEN won THEN 'won' ELSE 'lost' END FROM prio.win_outcomes WHERE customer_id = id), 'none')
+       || ' / ' || (SELECT effective_stage::text FROM prio.customer_state WHERE customer_id = id) $$;
+
+INSERT INTO prio.activities (customer_id, kind, at) VALUES (1961, 'contract', now() - interval '2 days');
+SELECT is(pg_temp.wd_decided(1961), 'won / won',
+    'W10: a contract (stage won, not a purchase) after a lost deal decides won, outcome and lifecycle stage');
+SELECT is(prio.win_outcome(s), 'won', 'W10: win_outcome() says won')
+  FROM prio.customer_state s WHERE s.customer_id = 1961;
+INSERT INTO prio.activities (customer_id, kind, at) VALUES (1961, 'call', now() - interval '1 day');
+SELECT is(pg_temp.wd_decided(1961), 'won / won', 'W10: a call after the contract decides nothing: still won');
+
+INSERT INTO prio.activities (customer_id, kind, at) VALUES (1962, 'call', now() - interval '2 days');
+SELECT is(pg_temp.wd_decided(1962), 'won / won',
+    'W11: rejected before a won deal, a call after it: won (the rejection came before the deal), outcome and lifecycle stage');
+SELECT is(prio.explain(1962)->'win', '{"closed": "won"}'::jsonb, 'W11: explain() says it closed won');
+
+INSERT INTO prio.activities (customer_id, kind, at) VALUES (1963, 'call', now() - interval '2 days');
+SELECT is(pg_temp.wd_decided(1963), 'won / won',
+    'W12: a rejection between two won deals, a call after the last: won, outcome and lifecycle stage');
+INSERT INTO prio.activities (customer_id, kind, at) VALUES (1963, 'rejected', now() - interval '1 day');
+SELECT is(pg_temp.wd_decided(1963), 'lost / lost', 'W12: rejected after the last won deal: lost');
+
+SELECT is(pg_temp.wd_decided(1964), 'lost / won',
+    'W13: a contract before a lost deal: the deal decides the outcome, lost (the lifecycle stays the activities'')');
+SELECT is((SELECT won FROM prio.win_outcomes WHERE customer_id = 1965), false,
+    'W13: a purchase before a lost deal: lost');
+INSERT INTO prio.activities (customer_id, kind, at, amount) VALUES (1965, 'purchase', now() - interval '2 days', 300);
+SELECT is((SELECT won FROM prio.win_outcomes WHERE customer_id = 1965), true,
+    'W13: a purchase after the lost deal, the customer won already: won');
+SELECT is(prio.win_probability(1965), NULL, 'W13: decided: no probability');
+
 -- W7: a tracked deals table
 CREATE SCHEMA wd_app;
 CREATE TABLE wd_app.opps (id integer PRIMARY KEY, customer bigint, stage text, value numeric);
@@ -155,11 +224,12 @@ SELECT is(pg_temp.wd_closed_calls() - (SELECT n FROM wd_calls), 0::bigint,
 SELECT is((SELECT won FROM prio.win_outcomes WHERE customer_id = 1951), true, 'W9: still won');
 UPDATE wd_calls SET n = pg_temp.wd_closed_calls();
 INSERT INTO prio.activities (customer_id, kind, at) VALUES (1956, 'call', now());
-SELECT is(pg_temp.wd_closed_calls() - (SELECT n FROM wd_calls), 1::bigint,
-    'W9: a call to a customer whose stage is lost after its deal (last_at is read) runs it');
+SELECT is(pg_temp.wd_closed_calls() - (SELECT n FROM wd_calls), 0::bigint,
+    'W9: a call to a customer whose stage is lost after its deal (a call decides nothing) runs none either');
+SELECT is((SELECT won FROM prio.win_outcomes WHERE customer_id = 1956), false, 'W9: still lost');
 UPDATE wd_calls SET n = pg_temp.wd_closed_calls();
 INSERT INTO prio.activities (customer_id, kind, at, amount) VALUES (1957, 'purchase', now(), 100);
 SELECT is(pg_temp.wd_closed_calls() - (SELECT n FROM wd_calls), 1::bigint,
-    'W9: a purchase of a customer won after its lost deal (last_purchase_at is read) runs it');
+    'W9: a purchase of a customer won after its lost deal (stage_at changes) runs it');
 
 ROLLBACK;

@@ -10,7 +10,7 @@ SELECT customer_id, first_at, last_at, last_inbound_at, last_outbound_at, last_p
        monetary, intent, intent_at, stage, effective_stage, r_score, f_score, m_score, bant, no_reply,
        value_high, intent_high, tier, priority, next_due_at, rule, next_planned_at,
        month_purchases, month_inbound, types, playbook,
-       open_deals, funnel_stage, pipeline, last_deal_at, deal_closed_at, deal_outcome, quote_amount, quote_at
+       open_deals, funnel_stage, pipeline, last_deal_at, deal_closed_at, deal_outcome, quote_amount, quote_at, stage_at
   FROM prio.customer_state;
 SELECT 'recompute ' || prio.recompute();
 CREATE TEMP TABLE now_state AS
@@ -18,7 +18,7 @@ SELECT customer_id, first_at, last_at, last_inbound_at, last_outbound_at, last_p
        monetary, intent, intent_at, stage, effective_stage, r_score, f_score, m_score, bant, no_reply,
        value_high, intent_high, tier, priority, next_due_at, rule, next_planned_at,
        month_purchases, month_inbound, types, playbook,
-       open_deals, funnel_stage, pipeline, last_deal_at, deal_closed_at, deal_outcome, quote_amount, quote_at
+       open_deals, funnel_stage, pipeline, last_deal_at, deal_closed_at, deal_outcome, quote_amount, quote_at, stage_at
   FROM prio.customer_state;
 SELECT 'differ ' || count(*) FROM ((TABLE snap EXCEPT TABLE now_state)
                                    UNION ALL (TABLE now_state EXCEPT TABLE snap)) d;

@@ -125,7 +125,9 @@ CREATE TABLE @extschema@.customer_state (
     deal_outcome     text CHECK (deal_outcome IN ('won', 'lost')),
     -- added in 0.5: the implicit deal, folded from the activities
     quote_amount     numeric,
-    quote_at         timestamptz
+    quote_at         timestamptz,
+    -- added in 0.5: when the activities decided the stage won or lost, folded
+    stage_at         timestamptz
 ) WITH (fillfactor = 80);
 -- prio.followup in its two orders: one rep's list (WHERE owner = ...;
 -- prio._followup_rank() reads it too) and the team's, so a LIMIT reads the
@@ -186,6 +188,7 @@ COMMENT ON COLUMN @extschema@.customer_state.deal_closed_at IS 'When the last cl
 COMMENT ON COLUMN @extschema@.customer_state.deal_outcome IS 'That deal''s outcome: won or lost (NULL: no closed deal).';
 COMMENT ON COLUMN @extschema@.customer_state.quote_amount IS 'The implicit deal (folded from the activities): the amount of the latest quote or proposal activity with an amount above 0, unless a purchase, or a kind whose stage is won or lost, came after it (NULL: none).  While the customer has no deals at all it stands for an open deal at stage quote.';
 COMMENT ON COLUMN @extschema@.customer_state.quote_at IS 'When that quote or proposal was (NULL: no implicit deal).';
+COMMENT ON COLUMN @extschema@.customer_state.stage_at IS 'When the activities last decided the stage won or lost (folded): the time of the latest activity whose kind''s stage is won or lost, or of a purchase, that left the stage so (NULL: none).  With a closed deal, the stage won or lost counts only when this is after the deal closed: the base stage and prio.win_outcome() both read it.';
 -- dumped as it is, so a restore gives back the state it had (prio._restore)
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.customer_state', '');
 

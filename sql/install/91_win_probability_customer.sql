@@ -13,14 +13,14 @@ RETURNS text
 AS 'MODULE_PATHNAME', 'prio_win_outcome'
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.win_outcome(@extschema@.customer_state) IS
-'Whether the customer of this state row is decided, by the rule prio.win_outcomes follows (C): won or lost, NULL while a deal is in flight (an open deal, or the implicit one) or nothing is decided.  With a closed deal the last one decides, unless the activities decided after it closed (the stage lost with the last activity after it, or a purchase after it: won); with none, the activities'' stage (won, lost).  prio.followup, prio.explain() and prio.win_probability(customer_id) give no probability for a decided customer.';
+'Whether the customer of this state row is decided, by the rule prio.win_outcomes follows (C): won or lost, NULL while a deal is in flight (an open deal, or the implicit one) or nothing is decided.  With a closed deal the last one decides, unless the activities decided after it closed (their stage won or lost, and stage_at, the activity that last decided it so -- a won or lost kind, a purchase --, after the deal closed); with none, the activities'' stage (won, lost).  prio.followup, prio.explain() and prio.win_probability(customer_id) give no probability for a decided customer.';
 
 -- WHEN an input of the outcome rule (prio.win_outcome) changes; the C
--- compares the outcomes before and after and remembers only a change.  The
--- activities' dates count only where the rule reads them: a closed deal,
--- none open, and the stage lost (last_at) or won (last_purchase_at).  Most
--- activities of a customer with a closed deal (a call, an e-mail) then
--- queue no row trigger.
+-- compares the outcomes before and after and remembers only a change.  Of
+-- the activities' dates the rule reads only stage_at (when they last
+-- decided won or lost), and only beside a closed deal: most activities of
+-- a customer (a call, an e-mail, another purchase of a won one without a
+-- deal) then queue no row trigger.
 CREATE TRIGGER state_closed
     AFTER UPDATE ON @extschema@.customer_state
     FOR EACH ROW
@@ -31,11 +31,7 @@ CREATE TRIGGER state_closed
           OR (OLD.last_deal_at IS NULL) IS DISTINCT FROM (NEW.last_deal_at IS NULL)
           OR (OLD.quote_at IS NULL OR OLD.quote_amount IS NULL)
              IS DISTINCT FROM (NEW.quote_at IS NULL OR NEW.quote_amount IS NULL)
-          OR (NEW.deal_closed_at IS NOT NULL AND NEW.open_deals OPERATOR(pg_catalog.=) 0
-              AND ((NEW.stage OPERATOR(pg_catalog.=) 'lost'::@extschema@.stage
-                    AND OLD.last_at IS DISTINCT FROM NEW.last_at)
-                   OR (NEW.stage OPERATOR(pg_catalog.=) 'won'::@extschema@.stage
-                       AND OLD.last_purchase_at IS DISTINCT FROM NEW.last_purchase_at))))
+          OR (NEW.deal_closed_at IS NOT NULL AND OLD.stage_at IS DISTINCT FROM NEW.stage_at))
     EXECUTE FUNCTION @extschema@.state_closed();
 COMMENT ON TABLE @extschema@.win_outcomes IS
 'One row per decided customer (prio.win_outcome: won or lost by its activities or its deals, nothing in flight): the outcome and its features just before it was decided; written by prio only (a customer that opens again, by an inbound touch or a new deal, loses its row).  Dumped as it is, so a restore gives it back.';

@@ -12,7 +12,7 @@
 #ifndef CUSTOMER_STATE_H
 #define CUSTOMER_STATE_H
 
-#define Natts_customer_state					41
+#define Natts_customer_state					42
 
 #define Anum_customer_state_customer_id			1
 #define Anum_customer_state_first_at			2
@@ -60,6 +60,8 @@
 /* added by 0.5: the implicit deal, a fold field written by the state writer */
 #define Anum_customer_state_quote_amount		40
 #define Anum_customer_state_quote_at			41
+/* added by 0.5: when the activities decided the stage won or lost, a fold field */
+#define Anum_customer_state_stage_at			42
 
 typedef struct StateColumn
 {
@@ -76,10 +78,10 @@ extern const StateColumn customer_state_columns[Natts_customer_state];
  * is customer_state_columns[state_write_anum[c] - 1]); updated_at is set to
  * now() beside them, owner is left alone.  next_planned_at (0.4) is written
  * where the table has it: a database not yet updated to 0.4 has not; so are
- * month_purchases, month_inbound, types and playbook (0.5), quote_amount and
- * quote_at (0.5).
+ * month_purchases, month_inbound, types and playbook (0.5), quote_amount,
+ * quote_at and stage_at (0.5).
  */
-#define STATE_NCOLS 33			/* 0.5 on */
+#define STATE_NCOLS 34			/* 0.5 on */
 #define STATE_NCOLS_04 27		/* 0.4's table: up to next_planned_at */
 #define STATE_NCOLS_02 26		/* 0.2's and 0.3's table: up to first_day_amount */
 #define STATE_NCOLS_01 23		/* 0.1's table: up to rule */

@@ -149,6 +149,7 @@ typedef struct StateAtts
 	AttrNumber	deals[6];		/* 0.5: open_deals .. deal_outcome (or none) */
 	AttrNumber	quote_amount;	/* 0.5: the implicit deal (or none) */
 	AttrNumber	quote_at;
+	AttrNumber	stage_at;		/* 0.5: when the stage was decided (or none) */
 } StateAtts;
 
 struct TupleTableSlot;

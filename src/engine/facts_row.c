@@ -23,6 +23,7 @@ enum
 	/* 0.5: the deal facts of a customer_state row */
 	F_OPEN_DEALS, F_FUNNEL_STAGE, F_PIPELINE, F_LAST_DEAL_AT, F_DEAL_CLOSED_AT, F_DEAL_OUTCOME,
 	F_QUOTE_AMOUNT, F_QUOTE_AT,
+	F_STAGE_AT,
 	F_NREAD
 };
 
@@ -32,14 +33,14 @@ static const char *const facts_fields[F_NREAD] = {
 	"first_purchase_at", "purchase_days", "first_day_amount", "next_planned_at",
 	"month_purchases", "month_inbound",
 	"open_deals", "funnel_stage", "pipeline", "last_deal_at", "deal_closed_at", "deal_outcome",
-	"quote_amount", "quote_at"
+	"quote_amount", "quote_at", "stage_at"
 };
 static const Oid facts_types[F_NREAD] = {
 	INT8OID, TIMESTAMPTZOID, TIMESTAMPTZOID, TIMESTAMPTZOID, TIMESTAMPTZOID,
 	TIMESTAMPTZOID, INT8OID, NUMERICOID, FLOAT8OID, TIMESTAMPTZOID, PRIO_STAGE_TYPE,
 	TIMESTAMPTZOID, INT8OID, NUMERICOID, TIMESTAMPTZOID, FLOAT8ARRAYOID, INT4ARRAYOID,
 	INT4OID, TEXTOID, NUMERICOID, TIMESTAMPTZOID, TIMESTAMPTZOID, TEXTOID,
-	NUMERICOID, TIMESTAMPTZOID
+	NUMERICOID, TIMESTAMPTZOID, TIMESTAMPTZOID
 };
 
 /*
@@ -190,6 +191,8 @@ FactsFromDatum(PrioFacts *f, Datum row, RowReader *rr, MemoryContext rrcxt,
 	}
 	else
 		f->has_quote = false;
+	/* 0.5: when the stage was decided (a fold field; prio.facts has none) */
+	f->stage_at = facts_ts(rr, F_STAGE_AT, &f->has_stage_at);
 	return has_id;
 }
 

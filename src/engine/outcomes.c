@@ -200,22 +200,22 @@ OutcomesCheckTrigger(FunctionCallInfo fcinfo, bool row, const char *name)
 /*
  * The outcome of a customer_state row (a composite) by the one rule,
  * prio_deals_outcome(): decided, and *won.  Only the rule's inputs are read
- * (FactsFromDatum's meanings; the deal facts and the implicit deal may be
- * absent, before 0.5): followup calls it for every row.  rr (zeroed at
+ * (FactsFromDatum's meanings; the deal facts, the implicit deal and
+ * stage_at may be absent, before 0.5): followup calls it for every row.  rr (zeroed at
  * first) keeps its field map in cxt.
  */
 enum
 {
-	W_STAGE, W_FIRST_AT, W_LAST_AT, W_LAST_PURCHASE_AT, W_OPEN_DEALS, W_LAST_DEAL_AT,
-	W_DEAL_CLOSED_AT, W_DEAL_OUTCOME, W_QUOTE_AT, W_QUOTE_AMOUNT, W_NFIELDS
+	W_STAGE, W_OPEN_DEALS, W_LAST_DEAL_AT, W_DEAL_CLOSED_AT, W_DEAL_OUTCOME, W_QUOTE_AT,
+	W_QUOTE_AMOUNT, W_STAGE_AT, W_NFIELDS
 };
 static const char *const outcome_fields[W_NFIELDS] = {
-	"stage", "first_at", "last_at", "last_purchase_at", "open_deals", "last_deal_at",
-	"deal_closed_at", "deal_outcome", "quote_at", "quote_amount"
+	"stage", "open_deals", "last_deal_at", "deal_closed_at", "deal_outcome", "quote_at",
+	"quote_amount", "stage_at"
 };
 static const Oid outcome_types[W_NFIELDS] = {
-	PRIO_STAGE_TYPE, TIMESTAMPTZOID, TIMESTAMPTZOID, TIMESTAMPTZOID, INT4OID, TIMESTAMPTZOID,
-	TIMESTAMPTZOID, TEXTOID, TIMESTAMPTZOID, NUMERICOID
+	PRIO_STAGE_TYPE, INT4OID, TIMESTAMPTZOID, TIMESTAMPTZOID, TEXTOID, TIMESTAMPTZOID,
+	NUMERICOID, TIMESTAMPTZOID
 };
 
 /* (a zeroed reader becomes this one; the deal facts may be absent) */
@@ -238,7 +238,6 @@ OutcomeOfRow(Datum row, RowReader *rr, MemoryContext cxt, bool *won)
 	bool		isnull;
 	bool		amount_null;
 	Datum		d;
-	Datum		first;
 
 	if (rr->names == NULL)
 		*rr = outcome_reader;
@@ -247,17 +246,9 @@ OutcomeOfRow(Datum row, RowReader *rr, MemoryContext cxt, bool *won)
 	d = RowGet(rr, W_STAGE, &isnull);
 	if (!isnull)
 		f.stage = StageFromDatum(d);
-	first = RowGet(rr, W_FIRST_AT, &isnull);
-	f.has_activity = !isnull;
-	d = RowGet(rr, W_LAST_AT, &isnull);
-	/* as FactsFromDatum: a row with activities but no last_at has first_at */
-	if (!isnull)
-		f.last_at = DatumGetTimestampTz(d);
-	else if (f.has_activity)
-		f.last_at = DatumGetTimestampTz(first);
-	d = RowGet(rr, W_LAST_PURCHASE_AT, &isnull);
-	f.has_purchase = !isnull;
-	f.last_purchase_at = isnull ? 0 : DatumGetTimestampTz(d);
+	d = RowGet(rr, W_STAGE_AT, &isnull);
+	f.has_stage_at = !isnull;
+	f.stage_at = isnull ? 0 : DatumGetTimestampTz(d);
 	d = RowGet(rr, W_OPEN_DEALS, &isnull);
 	f.deals.open_deals = isnull ? 0 : DatumGetInt32(d);
 	(void) RowGet(rr, W_LAST_DEAL_AT, &isnull);

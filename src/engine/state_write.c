@@ -58,6 +58,7 @@ const StateColumn customer_state_columns[Natts_customer_state] = {
 	{"pipeline", NUMERICOID, "0.5"}, {"last_deal_at", TIMESTAMPTZOID, "0.5"},
 	{"deal_closed_at", TIMESTAMPTZOID, "0.5"}, {"deal_outcome", TEXTOID, "0.5"},
 	{"quote_amount", NUMERICOID, "0.5"}, {"quote_at", TIMESTAMPTZOID, "0.5"},
+	{"stage_at", TIMESTAMPTZOID, "0.5"},
 };
 
 /* 0.1's table ends at rule (STATE_NCOLS_01): PRIO_API_0_1's writers stop there */
@@ -75,7 +76,7 @@ const AttrNumber state_write_anum[STATE_NCOLS] = {
 	Anum_customer_state_next_planned_at, Anum_customer_state_month_purchases,
 	Anum_customer_state_month_inbound, Anum_customer_state_types,
 	Anum_customer_state_playbook, Anum_customer_state_quote_amount,
-	Anum_customer_state_quote_at,
+	Anum_customer_state_quote_at, Anum_customer_state_stage_at,
 };
 
 static inline const StateColumn *
@@ -263,7 +264,7 @@ read_schema(StateWriter *w, PrioApiVersion api)
 	}
 	/*
 	 * next_planned_at where the table has it (0.4 on); the types' columns,
-	 * playbook, quote_amount and quote_at (0.5: the last is there)
+	 * playbook, quote_amount, quote_at and stage_at (0.5: the last is there)
 	 */
 	w->ncols = !PRIO_API_HAS_BTYD(api) ? STATE_NCOLS_01
 		: (OidIsValid(state) &&
@@ -383,6 +384,10 @@ StateAttsInit(Relation rel, StateAtts *a)
 	}
 	else
 		a->quote_at = a->quote_amount = InvalidAttrNumber;
+	/* 0.5 on: when the stage was decided, a fold field (or none) */
+	a->stage_at = get_attnum(RelationGetRelid(rel), "stage_at");
+	if (a->stage_at != InvalidAttrNumber)
+		a->stage_at = state_att(rel, Anum_customer_state_stage_at);
 	/* 0.5 on: the deal facts (InvalidAttrNumber: a table not yet updated) */
 	for (int i = 0; i < 6; i++)
 	{
@@ -534,7 +539,9 @@ StateFactsDiffer(TupleTableSlot *slot, const StateAtts *a, const PrioFacts *f)
 		(a->quote_at != InvalidAttrNumber &&
 		 (ts_differs(slot, a->quote_at, f->has_quote, f->quote_at) ||
 		  (f->has_quote ? numeric_differs(slot, a->quote_amount, f->quote_amount)
-		   : !ISNULL(slot, a->quote_amount))));
+		   : !ISNULL(slot, a->quote_amount)))) ||
+		(a->stage_at != InvalidAttrNumber &&
+		 ts_differs(slot, a->stage_at, f->has_stage_at, f->stage_at));
 }
 
 /* (0.5) the stored types differ from e's */
@@ -764,6 +771,7 @@ StateWriterAdd(StateWriter *w, const PrioFacts *f, const PrioEval *e,
 	put(w, 30, e->playbook == NULL, text_or_null(e->playbook));
 	put(w, 31, !f->has_quote, f->has_quote ? numeric_or_zero(f->quote_amount) : (Datum) 0);
 	put(w, 32, !f->has_quote, TimestampTzGetDatum(f->quote_at));
+	put(w, 33, !f->has_stage_at, TimestampTzGetDatum(f->stage_at));
 	w->stages[2 * w->n] = f->stage;
 	w->stages[2 * w->n + 1] = e->stage;
 	if (tid != NULL)

@@ -10,7 +10,10 @@
  * a new deal after a win takes the customer through the funnel again.  A
  * deal won or lost closes that deal only.  With no open deal the stage is
  * the activities' (0.4), and a won last deal counts as a purchase-stage win:
- * the customer is won unless the activities say lost after the deal closed.
+ * the customer is won unless the activities decided lost after the deal
+ * closed.  "Decided after": the stage is won or lost and stage_at, when an
+ * activity last decided it so (rules/fold.c), is after the deal's close --
+ * one test, decided_after(), for the base stage and the outcome alike.
  */
 #include "prio.h"
 
@@ -72,6 +75,20 @@ prio_deals_pipeline(const PrioFacts *f)
 }
 
 /*
+ * Whether the activities decided the business after the last closed deal
+ * closed: their stage is won or lost, and the activity that last decided
+ * it so (stage_at) came after.  Activities that decide nothing (a call, a
+ * meeting) do not reopen the question, whenever they come; a decision
+ * before the deal closed is the deal's to overrule.
+ */
+static bool
+decided_after(const PrioFacts *f)
+{
+	return (f->stage == STAGE_WON || f->stage == STAGE_LOST) &&
+		f->has_stage_at && f->stage_at > f->deals.deal_closed_at;
+}
+
+/*
  * The base stage: the activities' (f->stage), as the deal facts change it
  * (an implicit deal does not: its quote or proposal moved the stage already)
  */
@@ -82,13 +99,9 @@ prio_deals_base_stage(const PrioFacts *f, const PrioSettings *s)
 
 	if (st != NULL)
 		return st->lifecycle;
-	if (f->deals.open_deals <= 0 && f->deals.has_closed && f->deals.won && f->stage != STAGE_WON)
-	{
-		/* a won deal is a win, as a purchase is: lost only by what came after it */
-		if (f->stage == STAGE_LOST && f->has_activity && f->last_at > f->deals.deal_closed_at)
-			return STAGE_LOST;
+	/* a won deal is a win, as a purchase is: lost only by what decided so after it */
+	if (f->deals.open_deals <= 0 && f->deals.has_closed && f->deals.won && !decided_after(f))
 		return STAGE_WON;
-	}
 	return f->stage;
 }
 
@@ -96,11 +109,12 @@ prio_deals_base_stage(const PrioFacts *f, const PrioSettings *s)
  * The win model's outcome: whether the customer's business is decided, and
  * (*won) how.  Nothing is decided while a deal is in flight (an open deal,
  * or the implicit one).  With a closed deal, the last one decides, unless
- * the activities decided after it closed: lost, as the base stage has it
- * (the last activity after the deal, the stage lost), or won by a purchase
- * after it.  With no closed deal, the activities' base stage decides.  The
- * one rule of the row trigger, recompute() and prio.win_outcome() (followup,
- * explain, win_probability(id)); a won deal decides as the base stage does.
+ * the activities decided after it closed (decided_after: won or lost by an
+ * activity after it, a purchase, a contract, a rejection).  With no closed
+ * deal, the activities' base stage decides.  The one rule of the row
+ * trigger, recompute() and prio.win_outcome() (followup, explain,
+ * win_probability(id)); it agrees with the base stage whenever that is won
+ * or lost by the deals or by what the activities decided after them.
  */
 bool
 prio_deals_outcome(const PrioFacts *f, bool *won)
@@ -109,13 +123,7 @@ prio_deals_outcome(const PrioFacts *f, bool *won)
 		return false;
 	if (f->deals.has_closed)
 	{
-		if (f->stage == STAGE_LOST && f->has_activity && f->last_at > f->deals.deal_closed_at)
-			*won = false;
-		else if (f->stage == STAGE_WON && f->has_purchase &&
-				 f->last_purchase_at > f->deals.deal_closed_at)
-			*won = true;
-		else
-			*won = f->deals.won;
+		*won = decided_after(f) ? f->stage == STAGE_WON : f->deals.won;
 		return true;
 	}
 	if (f->stage != STAGE_WON && f->stage != STAGE_LOST)

@@ -3,8 +3,8 @@
  *		A customer's facts folded from its activities in (at, activity_id)
  *		order: first/last activity, last inbound/outbound/purchase, purchase
  *		count and sum, decayed intent (with the reply term, 0.5), the base
- *		stage, and the BTYD inputs (first purchase, purchase days, first
- *		day's amount).
+ *		stage (0.5: and when it was decided won or lost), and the BTYD
+ *		inputs (first purchase, purchase days, first day's amount).
  *
  * The same step serves a full rebuild (start from nothing, every activity)
  * and live maintenance (start from the stored facts, only the new rows, when
@@ -59,7 +59,7 @@ max_ts(bool *has, TimestampTz *ts, TimestampTz at)
 static void
 prio_fold_step(PrioFacts *f, TimestampTz at, bool inbound, bool revives,
 			   bool has_kind_stage, PrioStage kind_stage,
-			   double weight, const PrioSettings *s, bool signal)
+			   double weight, const PrioSettings *s, bool signal, bool purchase)
 {
 	if (!f->has_activity)
 	{
@@ -93,6 +93,20 @@ prio_fold_step(PrioFacts *f, TimestampTz at, bool inbound, bool revives,
 		f->intent += weight * prio_decay(at, f->intent_at, s->half_life_us);
 
 	f->stage = prio_stage_step(f->stage, has_kind_stage, kind_stage, inbound, revives);
+
+	/*
+	 * stage_at: this activity decided the business when it left the stage
+	 * won or lost by its own word -- its kind's stage, or won by a purchase.
+	 * A call, a refund, a won kind that cannot revive a lost customer decide
+	 * nothing.  The deal rules compare this with a closed deal's date
+	 * (rules/deals.c): only what the activities decided after it counts.
+	 */
+	if ((f->stage == STAGE_WON || f->stage == STAGE_LOST) &&
+		((has_kind_stage && kind_stage == f->stage) || (purchase && f->stage == STAGE_WON)))
+	{
+		f->stage_at = at;
+		f->has_stage_at = true;
+	}
 }
 
 static bool
@@ -166,7 +180,8 @@ prio_fold_event(PrioFacts *f, TimestampTz at, const PrioKind *k, Numeric amount,
 	/* a lost customer's inbound of a kind that does not revive: no interaction */
 	bool		counts_inbound = k->inbound && (k->revives || f->stage != STAGE_LOST);
 
-	prio_fold_step(f, at, k->inbound, k->revives, k->has_stage, k->stage, k->weight, s, !refund);
+	prio_fold_step(f, at, k->inbound, k->revives, k->has_stage, k->stage, k->weight, s, !refund,
+				   is_purchase && !refund);
 	prio_fold_months(f, had_activity, at, counts_inbound, is_purchase ? amount : NULL);
 	if (!isfinite(f->intent))
 		ereport(ERROR,

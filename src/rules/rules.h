@@ -81,6 +81,14 @@ typedef struct PrioFacts
 	bool		has_quote;
 	TimestampTz quote_at;
 	Numeric		quote_amount;
+	/*
+	 * 0.5: when the activities last decided the stage won or lost (a won or
+	 * lost kind, or a purchase, that left the stage so); with the stage won
+	 * or lost it dates that stage: the deal rules read it beside a closed
+	 * deal's date (customer_state.stage_at)
+	 */
+	bool		has_stage_at;
+	TimestampTz stage_at;
 	/* 0.5: the deal facts (not folded: customer_state's, from prio.deals) */
 	struct PrioDeals
 	{

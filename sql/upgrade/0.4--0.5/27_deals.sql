@@ -16,7 +16,8 @@ ALTER TABLE @extschema@.customer_state
     ADD COLUMN deal_closed_at timestamptz,
     ADD COLUMN deal_outcome   text CHECK (deal_outcome IN ('won', 'lost')),
     ADD COLUMN quote_amount   numeric,
-    ADD COLUMN quote_at       timestamptz;
+    ADD COLUMN quote_at       timestamptz,
+    ADD COLUMN stage_at       timestamptz;
 COMMENT ON COLUMN @extschema@.customer_state.open_deals IS 'Open deals (prio.deals whose stage has no outcome).';
 COMMENT ON COLUMN @extschema@.customer_state.funnel_stage IS 'The deal stage of the most advanced open deal (highest prio.deal_stages.position); NULL without an open deal.';
 COMMENT ON COLUMN @extschema@.customer_state.pipeline IS 'Sum of the open deals'' amounts (exact; 0 without).';
@@ -25,6 +26,7 @@ COMMENT ON COLUMN @extschema@.customer_state.deal_closed_at IS 'When the last cl
 COMMENT ON COLUMN @extschema@.customer_state.deal_outcome IS 'That deal''s outcome: won or lost (NULL: no closed deal).';
 COMMENT ON COLUMN @extschema@.customer_state.quote_amount IS 'The implicit deal (folded from the activities): the amount of the latest quote or proposal activity with an amount above 0, unless a purchase, or a kind whose stage is won or lost, came after it (NULL: none).  While the customer has no deals at all it stands for an open deal at stage quote.';
 COMMENT ON COLUMN @extschema@.customer_state.quote_at IS 'When that quote or proposal was (NULL: no implicit deal).';
+COMMENT ON COLUMN @extschema@.customer_state.stage_at IS 'When the activities last decided the stage won or lost (folded): the time of the latest activity whose kind''s stage is won or lost, or of a purchase, that left the stage so (NULL: none).  With a closed deal, the stage won or lost counts only when this is after the deal closed: the base stage and prio.win_outcome() both read it.';
 
 COMMENT ON COLUMN @extschema@.activities.amount IS 'Purchase amount; of a quote or proposal (0.5), the amount offered: with no deals, it stands for an open deal; 0 for anything else; 0 <= amount < 1e15.';
 

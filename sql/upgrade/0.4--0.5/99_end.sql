@@ -97,7 +97,8 @@ END
 $$;
 
 -- everyone folded again: 0.5 keeps more per customer (the monthly buckets
--- the key-customer types read) and scores differently
+-- the key-customer types read, the implicit deal, stage_at) and scores
+-- differently
 LOCK TABLE @extschema@.customer_state IN EXCLUSIVE MODE;
 SELECT @extschema@.rebuild(NULL, 'upgrade to 0.5', false);
 -- prio.followup's two orders (dropped by 30_perf.sql), built from the new rows

@@ -934,6 +934,7 @@ DECLARE
     v_src record;
     v_sql text;
     v_trigger name;
+    v_rel regclass;
 BEGIN
     IF source IS NULL THEN
         RAISE EXCEPTION 'prio.untrack(): source must not be NULL' USING ERRCODE = '22004';
@@ -950,6 +951,18 @@ BEGIN
                         AND t.tgfoid OPERATOR(pg_catalog.=) '@extschema@.source_changed()'::pg_catalog.regprocedure
                       ORDER BY t.tgname LOOP
         EXECUTE pg_catalog.format('DROP TRIGGER %I ON %s', v_trigger, source);
+    END LOOP;
+    -- (0.5) and those prio.track() put on its partitions (also on one
+    -- detached since: its triggers name this source_id)
+    FOR v_trigger, v_rel IN SELECT t.tgname, t.tgrelid::pg_catalog.regclass FROM pg_catalog.pg_trigger t
+                             WHERE t.tgrelid OPERATOR(pg_catalog.<>) source
+                               AND t.tgfoid OPERATOR(pg_catalog.=) '@extschema@.source_changed()'::pg_catalog.regprocedure
+                               AND t.tgname OPERATOR(pg_catalog.=) ANY (ARRAY[pg_catalog.format('prio_%s_inserted', v_src.source_id),
+                                                                              pg_catalog.format('prio_%s_updated', v_src.source_id),
+                                                                              pg_catalog.format('prio_%s_deleted', v_src.source_id),
+                                                                              pg_catalog.format('prio_%s_truncated', v_src.source_id)]::name[])
+                             ORDER BY t.tgrelid, t.tgname LOOP
+        EXECUTE pg_catalog.format('DROP TRIGGER %I ON %s', v_trigger, v_rel);
     END LOOP;
     IF v_src.role OPERATOR(pg_catalog.=) 'activities' THEN
         -- the table's activities leave its customers' state: refolded without

@@ -20,13 +20,22 @@
 --   P6 a customers table: an INSERT, UPDATE, DELETE naming a partition keep the
 --      mirror equal to the table; a TRUNCATE of one partition removes that
 --      partition's customers only.
+--   P9 a partition created later (CREATE TABLE ... PARTITION OF) gets prio's
+--      triggers.
+--   P10 a DETACH PARTITION of a partition with rows refolds the table; the
+--      detached table is left without prio's triggers, its rows not counted.
+--   P11 an ATTACH PARTITION of a table holding rows (other column numbers)
+--      refolds it, and its triggers follow its writes.
+--   P12 a DROP TABLE of a partition with rows refolds the table.
+--   P13 customers partitions detached, attached with rows (their activities
+--      tracked already), dropped: the mirror equals the table.
 --   P7 untrack() removes prio's triggers from the partitions too; the
 --      application's tables keep their own.
 --   P8 bad input: a partition itself is not tracked (42809), nor untracked
 --      (42704), while its partitioned table is.
 -- Runs inside one transaction and rolls back.
 BEGIN;
-SELECT plan(25);
+SELECT plan(38);
 SET LOCAL client_min_messages = warning;
 \ir lib/rebuild_check.psql
 CREATE SCHEMA pt;
@@ -73,7 +82,7 @@ SELECT prio.track('pt.e', 'activities', '{"customer": "cust", "kind": "what || '
 CREATE TEMP TABLE app_triggers AS
 SELECT tgrelid::regclass::text AS rel, tgname FROM pg_trigger
  WHERE tgrelid IN (SELECT relid FROM pg_partition_tree('pt.a') UNION ALL SELECT relid FROM pg_partition_tree('pt.c')
-                   UNION ALL SELECT relid FROM pg_partition_tree('pt.e'))
+                   UNION ALL SELECT relid FROM pg_partition_tree('pt.e') UNION ALL SELECT 'pt.a_old'::regclass)
    AND tgname NOT LIKE 'prio\_%' AND NOT tgisinternal;
 
 SELECT is((SELECT count(*) FROM pg_partition_tree('pt.a') t
@@ -147,21 +156,57 @@ TRUNCATE pt.c_hi;
 SELECT is(pg_temp.mirror_diff(), 0::bigint, 'P6 a TRUNCATE of a customers partition removes its customers only');
 SELECT is(pg_temp.rebuild_check(), 'facts fixed 0, rows changed 0', 'P6 the customers left keep their state');
 
+-- partition maintenance: created later, detached, attached with rows, dropped
+CREATE TABLE pt.a_call PARTITION OF pt.a_new FOR VALUES IN ('call');
+SELECT is((SELECT count(*) FROM pg_trigger WHERE tgrelid = 'pt.a_call'::regclass AND tgname LIKE 'prio\_%'), 4::bigint,
+          'P9 a partition created later gets prio''s triggers, under a sub-partition too');
+INSERT INTO pt.a_call VALUES (4, 'call', '2026-06-01', NULL);
+SELECT is(pg_temp.rebuild_check(), 'facts fixed 0, rows changed 0', 'P9 and a write into it is folded');
+ALTER TABLE pt.a DETACH PARTITION pt.a_old;
+SELECT is(pg_temp.rebuild_check(), 'facts fixed 0, rows changed 0', 'P10 a DETACH of a partition with rows is folded');
+SELECT is((SELECT count(*) FROM pg_trigger WHERE tgrelid = 'pt.a_old'::regclass AND tgname LIKE 'prio\_%'), 0::bigint,
+          'P10 and the detached table is left without prio''s triggers');
+INSERT INTO pt.a_old (cust, what, at) VALUES (6, 'purchase', '2025-01-01');
+SELECT is(pg_temp.rebuild_check(), 'facts fixed 0, rows changed 0', 'P10 a write into the detached table is not the tracked table''s');
+CREATE TABLE pt.a_2024 (x int, amount numeric, at timestamptz, what text, cust bigint);
+ALTER TABLE pt.a_2024 DROP COLUMN x;
+INSERT INTO pt.a_2024 SELECT 1, timestamptz '2024-06-01' + i * interval '1 day', 'purchase', 1 + i % 4 FROM generate_series(1, 8) i;
+ALTER TABLE pt.a ATTACH PARTITION pt.a_2024 FOR VALUES FROM (MINVALUE) TO ('2026-01-01');
+SELECT is(pg_temp.rebuild_check(), 'facts fixed 0, rows changed 0', 'P11 an ATTACH of a table holding rows is folded');
+INSERT INTO pt.a_2024 (cust, what, at) VALUES (7, 'purchase', '2025-02-01');
+SELECT is(pg_temp.rebuild_check(), 'facts fixed 0, rows changed 0', 'P11 and a write into the attached partition is folded');
+INSERT INTO pt.a VALUES (9, 'purchase', '2026-02-01', 70);
+DROP TABLE pt.a_new_buy;
+SELECT is(pg_temp.rebuild_check(), 'facts fixed 0, rows changed 0', 'P12 a DROP TABLE of a partition with rows is folded');
+-- customers: a partition detached, a table of customers attached (an activity of theirs tracked already)
+ALTER TABLE pt.c DETACH PARTITION pt.c_hi;
+SELECT is(pg_temp.mirror_diff(), 0::bigint, 'P13 a DETACH of a customers partition removes its customers');
+CREATE TABLE pt.c_mid (name text, id bigint NOT NULL);
+INSERT INTO pt.c_mid VALUES ('m201', 201), ('m202', 202);
+INSERT INTO pt.a_2024 (cust, what, at, amount) VALUES (201, 'purchase', '2025-03-01', 9);
+ALTER TABLE pt.c ATTACH PARTITION pt.c_mid FOR VALUES FROM (200) TO (300);
+SELECT is(pg_temp.mirror_diff(), 0::bigint, 'P13 an ATTACH of a customers table holding rows mirrors them');
+SELECT is(pg_temp.freq(201), 1::bigint, 'P13 and folds their activities');
+DROP TABLE pt.c_lo;
+SELECT is(pg_temp.mirror_diff(), 0::bigint, 'P13 a DROP TABLE of a customers partition removes its customers');
+SELECT is(pg_temp.rebuild_check(), 'facts fixed 0, rows changed 0', 'P13 the state is recompute()''s after them all');
+
 -- untrack(): no trigger of prio's left on any partition; the app's own stay
 SELECT prio.untrack('pt.e');
 SELECT prio.untrack('pt.a');
 SELECT prio.untrack('pt.c');
 SELECT set_eq($$SELECT tgrelid::regclass::text, tgname FROM pg_trigger
                  WHERE tgrelid IN (SELECT relid FROM pg_partition_tree('pt.a') UNION ALL SELECT relid FROM pg_partition_tree('pt.c')
-                                   UNION ALL SELECT relid FROM pg_partition_tree('pt.e'))
+                                   UNION ALL SELECT relid FROM pg_partition_tree('pt.e')
+                                   UNION ALL SELECT 'pt.a_old'::regclass)
                    AND NOT tgisinternal$$,
               'SELECT rel, tgname FROM app_triggers',
               'P7 untrack() drops prio''s triggers on every partition; the application''s own stay');
 
 -- bad input
 SELECT prio.track('pt.c', 'customers', '{"key": "id", "name": "name", "view": false}');
-SELECT throws_ok($$SELECT prio.track('pt.c_lo', 'customers', '{"key": "id"}')$$, '42809', NULL,
+SELECT throws_ok($$SELECT prio.track('pt.c_mid', 'customers', '{"key": "id"}')$$, '42809', NULL,
                  'P8 bad input: a partition of a table is not tracked itself');
-SELECT throws_ok($$SELECT prio.untrack('pt.c_lo')$$, '42704', NULL,
+SELECT throws_ok($$SELECT prio.untrack('pt.c_mid')$$, '42704', NULL,
                  'P8 bad input: nor untracked (its partitioned table is)');
 ROLLBACK;

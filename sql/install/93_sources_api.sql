@@ -954,15 +954,13 @@ BEGIN
     END LOOP;
     -- (0.5) and those prio.track() put on its partitions (also on one
     -- detached since: its triggers name this source_id)
-    FOR v_trigger, v_rel IN SELECT t.tgname, t.tgrelid::pg_catalog.regclass FROM pg_catalog.pg_trigger t
-                             WHERE t.tgrelid OPERATOR(pg_catalog.<>) source
-                               AND t.tgfoid OPERATOR(pg_catalog.=) '@extschema@.source_changed()'::pg_catalog.regprocedure
-                               AND t.tgname OPERATOR(pg_catalog.=) ANY (ARRAY[pg_catalog.format('prio_%s_inserted', v_src.source_id),
-                                                                              pg_catalog.format('prio_%s_updated', v_src.source_id),
-                                                                              pg_catalog.format('prio_%s_deleted', v_src.source_id),
-                                                                              pg_catalog.format('prio_%s_truncated', v_src.source_id)]::name[])
-                             ORDER BY t.tgrelid, t.tgname LOOP
-        EXECUTE pg_catalog.format('DROP TRIGGER %I ON %s', v_trigger, v_rel);
+    FOR v_rel IN SELECT DISTINCT t.tgrelid::pg_catalog.regclass FROM pg_catalog.pg_trigger t
+                  WHERE t.tgrelid OPERATOR(pg_catalog.<>) source
+                    AND t.tgfoid OPERATOR(pg_catalog.=) '@extschema@.source_changed()'::pg_catalog.regprocedure
+                    AND t.tgname OPERATOR(pg_catalog.~) ('^prio_' OPERATOR(pg_catalog.||) v_src.source_id::text
+                                                         OPERATOR(pg_catalog.||) '_(inserted|updated|deleted|truncated)$')
+                  ORDER BY 1 LOOP
+        PERFORM @extschema@._track_untrigger(v_rel, v_src.source_id);
     END LOOP;
     IF v_src.role OPERATOR(pg_catalog.=) 'activities' THEN
         -- the table's activities leave its customers' state: refolded without

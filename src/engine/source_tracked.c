@@ -1566,6 +1566,68 @@ delete_over_key_map(const char *stmt, SourceRow *src)
 	return sql.data;
 }
 
+/* the customers of a customers table whose keys it no longer has removed */
+static void
+run_keys_gone(SourceRow *src)
+{
+	Datum	   *elems;
+	bool	   *nulls;
+	int			n;
+
+	deconstruct_array(src->stmts[2], TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n);
+	for (int i = 0; i < n; i++)
+	{
+		if (nulls[i])
+			continue;
+		if (SPI_execute_plan(plan_for(src->relid, delete_over_key_map(TextDatumGetCString(elems[i]), src),
+									  false, false, NULL),
+							 NULL, NULL, false, 0) < 0)
+			elog(ERROR, "could not run the compiled SQL of tracked table %u", src->relid);
+		SPI_freetuptable(SPI_tuptable);
+	}
+}
+
+/*
+ * prio._track_keys_gone(source_id): what a TRUNCATE of one of its
+ * partitions does, for a partition detached or dropped (prio.track_ddl()).
+ */
+void
+PrioTrackKeysGone(int32 source_id)
+{
+	SourceRow  *volatile src = NULL;
+	int			n;
+	SourceVersion *v;
+	Oid			outer = cur_trel;
+	int			nest;
+
+	SPI_connect();
+	v = read_versions(source_id, &n);
+	for (int i = 0; i < n; i++)
+		if (v[i].source_id == source_id)
+			src = source_row(v[i].source_id, v[i].xmin, &v[i].ctid);
+	if (src == NULL || src->activities || src->deals)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("prio._track_keys_gone(): %d is not a tracked customers table", source_id)));
+	if (!signature_ok(source_id, src->relid, src->signature))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("the name or the columns of tracked table %u changed since prio.track()", src->relid)));
+	cur_trel = InvalidOid;
+	PG_TRY();
+	{
+		nest = PrioTrackedParseBegin();
+		run_keys_gone(src);
+		PrioTrackedParseEnd(nest);
+	}
+	PG_FINALLY();
+	{
+		cur_trel = outer;
+	}
+	PG_END_TRY();
+	SPI_finish();
+}
+
 /*
  * prio's side of the statement; an error is the caller's to catch.  The
  * compiled SQL runs with the settings prio.track() wrote it for
@@ -1606,23 +1668,9 @@ apply(TriggerData *td, SourceRow *src, SourceRow **attached, int nattached, Comm
 		 * A partition of a customers table truncated: the compiled TRUNCATE
 		 * would remove every customer, those of the other partitions too
 		 */
-		Datum	   *elems;
-		bool	   *nulls;
-		int			n;
-
 		if (nest < 0)
 			nest = PrioTrackedParseBegin();
-		deconstruct_array(src->stmts[2], TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n);
-		for (int i = 0; i < n; i++)
-		{
-			if (nulls[i])
-				continue;
-			if (SPI_execute_plan(plan_for(src->relid, delete_over_key_map(TextDatumGetCString(elems[i]), src),
-										  false, false, NULL),
-								 NULL, NULL, false, 0) < 0)
-				elog(ERROR, "could not run the compiled SQL of tracked table %u", src->relid);
-			SPI_freetuptable(SPI_tuptable);
-		}
+		run_keys_gone(src);
 	}
 	else
 	{

@@ -29,13 +29,15 @@
 --   P12 a DROP TABLE of a partition with rows refolds the table.
 --   P13 customers partitions detached, attached with rows (their activities
 --      tracked already), dropped: the mirror equals the table.
+--   P14 a DDL never fails for prio's sake: an ATTACH of a table holding a
+--      row the mapping fails on goes through, noted in last_error.
 --   P7 untrack() removes prio's triggers from the partitions too; the
 --      application's tables keep their own.
 --   P8 bad input: a partition itself is not tracked (42809), nor untracked
 --      (42704), while its partitioned table is.
 -- Runs inside one transaction and rolls back.
 BEGIN;
-SELECT plan(38);
+SELECT plan(42);
 SET LOCAL client_min_messages = warning;
 \ir lib/rebuild_check.psql
 CREATE SCHEMA pt;
@@ -190,6 +192,23 @@ SELECT is(pg_temp.freq(201), 1::bigint, 'P13 and folds their activities');
 DROP TABLE pt.c_lo;
 SELECT is(pg_temp.mirror_diff(), 0::bigint, 'P13 a DROP TABLE of a customers partition removes its customers');
 SELECT is(pg_temp.rebuild_check(), 'facts fixed 0, rows changed 0', 'P13 the state is recompute()''s after them all');
+
+-- a partition's change that prio cannot follow: the DDL goes through
+CREATE TABLE pt.f (cust bigint, what text, epoch text) PARTITION BY LIST (what);
+CREATE TABLE pt.f_rest PARTITION OF pt.f DEFAULT;
+SELECT prio.track('pt.f', 'activities', '{"customer": "cust", "kind": "what", "at": "to_timestamp(epoch::float8)", "customers": "pt.c"}');
+CREATE TABLE pt.f_bad (cust bigint, what text, epoch text);
+INSERT INTO pt.f_bad VALUES (1, 'call', 'not a number');
+SET LOCAL client_min_messages = error;
+SELECT lives_ok($$ALTER TABLE pt.f DETACH PARTITION pt.f_rest$$, 'P14 a DETACH goes through');
+SELECT lives_ok($$ALTER TABLE pt.f ATTACH PARTITION pt.f_bad FOR VALUES IN ('call')$$,
+                'P14 an ATTACH of a table holding a row the mapping fails on goes through');
+SET LOCAL client_min_messages = warning;
+SELECT isnt((SELECT last_error FROM prio.tracked WHERE source = 'pt.f'::regclass), NULL,
+            'P14 and what prio could not follow is noted in prio.tracked.last_error');
+SELECT is((SELECT count(*) FROM pg_trigger WHERE tgrelid = 'pt.f_bad'::regclass AND tgname LIKE 'prio\_%'), 4::bigint,
+          'P14 the attached partition has prio''s triggers all the same');
+SELECT prio.untrack('pt.f');
 
 -- untrack(): no trigger of prio's left on any partition; the app's own stay
 SELECT prio.untrack('pt.e');

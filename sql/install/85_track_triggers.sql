@@ -119,6 +119,30 @@ COMMENT ON FUNCTION @extschema@._track_refold_source(integer) IS
 'Internal: folds a tracked customers or activities table into prio again as a whole (of a customers table: its new rows mirrored, the customers of keys gone removed, its activities tables'' customers folded; of an activities table: every customer of its customers table), after a partition came or went with its rows.';
 REVOKE ALL ON FUNCTION @extschema@._track_refold_source(integer) FROM PUBLIC;
 
+-- A partition's change that did not reach prio (the event triggers' handler):
+-- what any statement may raise is raised again, anything else noted and
+-- raised as a WARNING (the DDL goes through).
+CREATE FUNCTION @extschema@._track_ddl_failed(source_id integer, state text, message text)
+RETURNS void
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF pg_catalog.left(state, 2) OPERATOR(pg_catalog.=) ANY ('{40,53,57}'::text[]) OR state OPERATOR(pg_catalog.=) '55P03' THEN
+        RAISE EXCEPTION USING ERRCODE = state, MESSAGE = message;
+    END IF;
+    PERFORM @extschema@._track_note_error(source_id, message);
+    RAISE WARNING 'prio: this change of the partitions of % did not reach prio: %',
+          (SELECT s.relid FROM @extschema@.sources s WHERE s.source_id OPERATOR(pg_catalog.=) _track_ddl_failed.source_id), message
+        USING DETAIL = pg_catalog.format('SQLSTATE %s; the change itself went through.', state),
+              HINT = 'See prio.tracked.last_error; prio.recompute() resynchronises the activities.';
+END
+$$;
+COMMENT ON FUNCTION @extschema@._track_ddl_failed(integer, text, text) IS
+'Internal (prio.track_ddl(), prio.track_drop()): an error that kept a partition''s change from reaching prio: raised again when any statement may raise it (serialization failure, deadlock, lock timeout, resources, cancel), otherwise noted in prio.tracked.last_error and raised as a WARNING.';
+REVOKE ALL ON FUNCTION @extschema@._track_ddl_failed(integer, text, text) FROM PUBLIC;
+
 -- A partition maintained: ddl_command_end of CREATE TABLE and ALTER TABLE
 -- (the table itself, or the partitioned table of an ATTACH or DETACH).  The
 -- DDL never fails for prio's sake: an error is noted (prio.tracked.last_error)
@@ -178,14 +202,7 @@ BEGIN
             END IF;
         EXCEPTION WHEN OTHERS THEN
             GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_msg = MESSAGE_TEXT;
-            -- (what any statement may raise is raised)
-            IF pg_catalog.left(v_state, 2) OPERATOR(pg_catalog.=) ANY ('{40,53,57}'::text[]) OR v_state OPERATOR(pg_catalog.=) '55P03' THEN
-                RAISE;
-            END IF;
-            PERFORM @extschema@._track_note_error(v_src.source_id, v_msg);
-            RAISE WARNING 'prio: this change of the partitions of % did not reach prio: %', v_src.relid, v_msg
-                USING DETAIL = pg_catalog.format('SQLSTATE %s; the change itself went through.', v_state),
-                      HINT = 'See prio.tracked.last_error; prio.recompute() resynchronises the activities.';
+            PERFORM @extschema@._track_ddl_failed(v_src.source_id, v_state, v_msg);
         END;
     END LOOP;
 END
@@ -228,14 +245,7 @@ BEGIN
             PERFORM @extschema@._track_refold_source(v_id);
         EXCEPTION WHEN OTHERS THEN
             GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_msg = MESSAGE_TEXT;
-            IF pg_catalog.left(v_state, 2) OPERATOR(pg_catalog.=) ANY ('{40,53,57}'::text[]) OR v_state OPERATOR(pg_catalog.=) '55P03' THEN
-                RAISE;
-            END IF;
-            PERFORM @extschema@._track_note_error(v_id, v_msg);
-            RAISE WARNING 'prio: a partition dropped from tracked table % did not reach prio: %',
-                  (SELECT s.relid FROM @extschema@.sources s WHERE s.source_id OPERATOR(pg_catalog.=) v_id), v_msg
-                USING DETAIL = pg_catalog.format('SQLSTATE %s; the DROP itself went through.', v_state),
-                      HINT = 'See prio.tracked.last_error; prio.recompute() resynchronises the activities.';
+            PERFORM @extschema@._track_ddl_failed(v_id, v_state, v_msg);
         END;
     END LOOP;
 END

@@ -260,7 +260,7 @@ BEGIN
     END IF;
     IF v_cls.relispartition THEN
         RAISE EXCEPTION '% is a partition of %', source, v_cls.parent
-            USING ERRCODE = '42809', HINT = 'Track the partitioned table: rows written through it do not fire a partition''s statement triggers.';
+            USING ERRCODE = '42809', HINT = 'Track the partitioned table: prio follows the rows of each of its partitions too.';
     END IF;
     IF v_cls.relpersistence OPERATOR(pg_catalog.=) 't' THEN
         RAISE EXCEPTION '% is a temporary table', source

@@ -26,7 +26,8 @@
 --      detached table is left without prio's triggers, its rows not counted.
 --   P11 an ATTACH PARTITION of a table holding rows (other column numbers)
 --      refolds it, and its triggers follow its writes.
---   P12 a DROP TABLE of a partition with rows refolds the table.
+--   P12 a DROP TABLE of a partition with rows (or a DROP SCHEMA ... CASCADE
+--      of its schema) refolds the table.
 --   P13 customers partitions detached, attached with rows (their activities
 --      tracked already), dropped: the mirror equals the table.
 --   P14 a DDL never fails for prio's sake: an ATTACH of a table holding a
@@ -37,7 +38,7 @@
 --      (42704), while its partitioned table is.
 -- Runs inside one transaction and rolls back.
 BEGIN;
-SELECT plan(42);
+SELECT plan(43);
 SET LOCAL client_min_messages = warning;
 \ir lib/rebuild_check.psql
 CREATE SCHEMA pt;
@@ -180,6 +181,11 @@ SELECT is(pg_temp.rebuild_check(), 'facts fixed 0, rows changed 0', 'P11 and a w
 INSERT INTO pt.a VALUES (9, 'purchase', '2026-02-01', 70);
 DROP TABLE pt.a_new_buy;
 SELECT is(pg_temp.rebuild_check(), 'facts fixed 0, rows changed 0', 'P12 a DROP TABLE of a partition with rows is folded');
+CREATE SCHEMA pt_archive;
+CREATE TABLE pt_archive.a_meeting PARTITION OF pt.a_new FOR VALUES IN ('meeting');
+INSERT INTO pt.a VALUES (5, 'meeting', '2026-03-01', NULL), (6, 'meeting', '2026-03-02', NULL);
+DROP SCHEMA pt_archive CASCADE;
+SELECT is(pg_temp.rebuild_check(), 'facts fixed 0, rows changed 0', 'P12 a partition dropped with its schema is folded');
 -- customers: a partition detached, a table of customers attached (an activity of theirs tracked already)
 ALTER TABLE pt.c DETACH PARTITION pt.c_hi;
 SELECT is(pg_temp.mirror_diff(), 0::bigint, 'P13 a DETACH of a customers partition removes its customers');

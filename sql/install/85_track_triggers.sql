@@ -251,10 +251,10 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@.track_drop() IS
-'Event trigger (sql_drop of DROP TABLE): a partition of a tracked partitioned customers or activities table dropped with its rows folds that table into prio again (the whole table); never fails the DROP for prio''s sake (a WARNING and prio.tracked.last_error).';
+'Event trigger (sql_drop of DROP TABLE, DROP SCHEMA, DROP OWNED): a partition of a tracked partitioned customers or activities table dropped with its rows folds that table into prio again (the whole table); never fails the DROP for prio''s sake (a WARNING and prio.tracked.last_error).';
 REVOKE ALL ON FUNCTION @extschema@.track_drop() FROM PUBLIC;
 CREATE EVENT TRIGGER prio_track_drop ON sql_drop
-    WHEN TAG IN ('DROP TABLE')
+    WHEN TAG IN ('DROP TABLE', 'DROP SCHEMA', 'DROP OWNED')
     EXECUTE FUNCTION @extschema@.track_drop();
 COMMENT ON EVENT TRIGGER prio_track_drop IS
 'prio: folds a tracked partitioned table into prio again when one of its partitions is dropped with its rows (prio.track_drop()).';

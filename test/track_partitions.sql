@@ -38,7 +38,7 @@
 --      (42704), while its partitioned table is.
 -- Runs inside one transaction and rolls back.
 BEGIN;
-SELECT plan(43);
+SELECT plan(44);
 SET LOCAL client_min_messages = warning;
 \ir lib/rebuild_check.psql
 CREATE SCHEMA pt;
@@ -158,6 +158,16 @@ SELECT is(pg_temp.mirror_diff(), 0::bigint, 'P6 an UPDATE and a DELETE naming a 
 TRUNCATE pt.c_hi;
 SELECT is(pg_temp.mirror_diff(), 0::bigint, 'P6 a TRUNCATE of a customers partition removes its customers only');
 SELECT is(pg_temp.rebuild_check(), 'facts fixed 0, rows changed 0', 'P6 the customers left keep their state');
+-- a key column whose name is quoted
+CREATE TABLE pt.q ("Key No" text PRIMARY KEY, name text) PARTITION BY LIST ("Key No");
+CREATE TABLE pt.q_a PARTITION OF pt.q FOR VALUES IN ('a1', 'a2');
+CREATE TABLE pt.q_rest PARTITION OF pt.q DEFAULT;
+INSERT INTO pt.q VALUES ('a1', 'x'), ('a2', 'y'), ('b1', 'z');
+SELECT prio.track('pt.q', 'customers', '{"key": "\"Key No\"", "name": "name", "view": false}');
+TRUNCATE pt.q_a;
+SELECT is((SELECT string_agg(customer_key, ',' ORDER BY customer_key) FROM prio.customers WHERE source = 'pt.q'::regclass), 'b1',
+          'P6 a TRUNCATE of a partition of a customers table keyed by a quoted column removes its customers only');
+SELECT prio.untrack('pt.q');
 
 -- partition maintenance: created later, detached, attached with rows, dropped
 CREATE TABLE pt.a_call PARTITION OF pt.a_new FOR VALUES IN ('call');

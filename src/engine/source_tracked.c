@@ -1537,7 +1537,7 @@ find_old_rows_walker(Node *node, List **locations)
  * table no longer has goes, as after a DELETE of its row.
  */
 static char *
-delete_over_key_map(const char *stmt, SourceRow *src)
+delete_over_key_map(const char *stmt, SourceRow *src, const char *key)
 {
 	List	   *raw = raw_parser(stmt, RAW_PARSE_DEFAULT);
 	List	   *locations = NIL;
@@ -1546,7 +1546,7 @@ delete_over_key_map(const char *stmt, SourceRow *src)
 	int			done = 0;
 	ListCell   *lc;
 
-	if (list_length(raw) != 1 || !OidIsValid(src->own_key_map) || src->own_key == NULL)
+	if (list_length(raw) != 1 || !OidIsValid(src->own_key_map))
 		elog(ERROR, "the compiled DELETE of tracked table %u is not one statement over its key map", src->relid);
 	(void) find_old_rows_walker(linitial_node(RawStmt, raw)->stmt, &locations);
 	list_sort(locations, list_int_cmp);
@@ -1558,7 +1558,7 @@ delete_over_key_map(const char *stmt, SourceRow *src)
 		if (at < done || strncmp(stmt + at, enr, strlen(enr)) != 0)
 			elog(ERROR, "the compiled DELETE of tracked table %u does not name old_rows as prio.track() does", src->relid);
 		appendBinaryStringInfo(&sql, stmt + done, at - done);
-		appendStringInfo(&sql, "(SELECT m.key AS %s FROM %s m) old_rows", src->own_key,
+		appendStringInfo(&sql, "(SELECT m.key AS %s FROM %s m) old_rows", key,
 						 DatumGetCString(DirectFunctionCall1(regclassout, ObjectIdGetDatum(src->own_key_map))));
 		done = at + strlen(enr);
 	}
@@ -1566,20 +1566,38 @@ delete_over_key_map(const char *stmt, SourceRow *src)
 	return sql.data;
 }
 
-/* the customers of a customers table whose keys it no longer has removed */
+/*
+ * The customers of a customers table whose keys it no longer has removed.
+ * The key column's name, quoted, as prio.track() checked the mapping's key
+ * (a column): the mapping's text is not written into the SQL.
+ */
 static void
 run_keys_gone(SourceRow *src)
 {
 	Datum	   *elems;
 	bool	   *nulls;
 	int			n;
+	Oid			types[2] = {OIDOID, TEXTOID};
+	Datum		args[2];
+	char	   *key;
+
+	if (src->own_key == NULL)
+		elog(ERROR, "tracked table %u has no key", src->relid);
+	args[0] = ObjectIdGetDatum(src->relid);
+	args[1] = CStringGetTextDatum(src->own_key);
+	if (SPI_execute_with_args("SELECT pg_catalog.quote_ident(a.attname) FROM " PRIO_SCHEMA "._track_compile($1, 'key', $2, NULL) c"
+							  " JOIN pg_catalog.pg_attribute a ON a.attrelid OPERATOR(pg_catalog.=) $1 AND a.attnum OPERATOR(pg_catalog.=) c.attnum",
+							  2, types, args, NULL, true, 1) != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "the key of tracked table %u is not one of its columns", src->relid);
+	key = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+	SPI_freetuptable(SPI_tuptable);
 
 	deconstruct_array(src->stmts[2], TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n);
 	for (int i = 0; i < n; i++)
 	{
 		if (nulls[i])
 			continue;
-		if (SPI_execute_plan(plan_for(src->relid, delete_over_key_map(TextDatumGetCString(elems[i]), src),
+		if (SPI_execute_plan(plan_for(src->relid, delete_over_key_map(TextDatumGetCString(elems[i]), src, key),
 									  false, false, NULL),
 							 NULL, NULL, false, 0) < 0)
 			elog(ERROR, "could not run the compiled SQL of tracked table %u", src->relid);

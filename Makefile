@@ -32,7 +32,8 @@ NEW_IN_0_5  = sql/install/86_deals.sql sql/install/87_types.sql sql/install/88_p
               sql/install/89_labels.sql sql/install/92_channel.sql sql/install/94_reactivation.sql
 UPGRADE_PARTS = $(sort $(wildcard $(UPGRADE_DIR)/[1-4]*.sql)) sql/install/08_config_removed.sql \
                 sql/install/31_auto_breaks_keep.sql \
-                sql/install/70_history_loaded.sql sql/install/85_track_signature.sql sql/install/90_clv_fit.sql \
+                sql/install/70_history_loaded.sql sql/install/85_track_signature.sql sql/install/85_track_triggers.sql \
+                sql/install/90_clv_fit.sql \
                 sql/install/91_win_probability_customer.sql \
                 sql/install/96_views_conversion.sql sql/install/98_owner_isolation_sees.sql \
                 $(NEW_IN_0_5) $(sort $(wildcard $(UPGRADE_DIR)/[5-8]*.sql)) \

@@ -294,6 +294,32 @@ SELECT prio.untrack('upgrade_touches');
 SELECT prio.untrack('upgrade_people');
 DROP TABLE upgrade_touches, upgrade_people;
 
+-- 0.4 -> 0.5 with tracked partitioned tables: 0.4 had prio's triggers on
+-- the partitioned tables only, so a row written straight into a partition
+-- was missed; the update puts them on every partition, and its refold of
+-- everyone takes the missed row in
+DROP EXTENSION prio CASCADE;
+CREATE EXTENSION prio VERSION '0.4';
+CREATE TABLE upgrade_pc (id integer PRIMARY KEY, name text) PARTITION BY RANGE (id);
+CREATE TABLE upgrade_pc_1 PARTITION OF upgrade_pc FOR VALUES FROM (1) TO (100);
+CREATE TABLE upgrade_pa (person integer, what text, at timestamptz) PARTITION BY LIST (what);
+CREATE TABLE upgrade_pa_call PARTITION OF upgrade_pa FOR VALUES IN ('call');
+CREATE TABLE upgrade_pa_rest PARTITION OF upgrade_pa DEFAULT;
+INSERT INTO upgrade_pc VALUES (1, 'Ada'), (2, 'Bob');
+SELECT prio.track('upgrade_pc', 'customers', '{"key": "id", "name": "name"}');
+SELECT prio.track('upgrade_pa', 'activities', '{"customer": "person", "kind": "what", "at": "at"}');
+INSERT INTO upgrade_pa_call VALUES (1, 'call', '2026-01-05 10:00+00');
+ALTER EXTENSION prio UPDATE TO '0.5';
+SELECT tgrelid::regclass::text AS partition, count(*) AS prio_triggers FROM pg_trigger
+ WHERE tgfoid = 'prio.source_changed()'::regprocedure GROUP BY 1 ORDER BY 1;
+SELECT c.customer_key, s.last_at FROM prio.customers c JOIN prio.customer_state s USING (customer_id) ORDER BY 1;
+INSERT INTO upgrade_pa_rest VALUES (2, 'email', '2026-01-06 10:00+00');
+SELECT prio.recompute() AS stale;
+SELECT prio.untrack('upgrade_pa');
+SELECT prio.untrack('upgrade_pc');
+SELECT count(*) AS prio_triggers_left FROM pg_trigger WHERE tgfoid = 'prio.source_changed()'::regprocedure;
+DROP TABLE upgrade_pa, upgrade_pc;
+
 -- 0.5's labels: an admin of 0.4 (prio.grant_admin()) edits them, as
 -- grant_admin() now gives; a reader of 0.4 reads them (PUBLIC)
 DROP EXTENSION prio CASCADE;

@@ -128,30 +128,7 @@ COMMENT ON FUNCTION @extschema@.source_changed() IS
 'Statement trigger of every tracked table (argument: its source_id): runs the SQL prio.track() compiled for the operation over the transition tables, keeping prio''s mirror of the table live.  Never fails the application''s write for prio''s sake: an error is recorded (prio.tracked.last_error) and raised as a WARNING.';
 REVOKE ALL ON FUNCTION @extschema@.source_changed() FROM PUBLIC;
 
-CREATE FUNCTION @extschema@._track_triggers(source regclass, source_id integer)
-RETURNS void
-LANGUAGE plpgsql
-VOLATILE
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    v_op text;
-    v_ref text;
-BEGIN
-    FOR v_op, v_ref IN VALUES ('INSERT', 'REFERENCING NEW TABLE AS new_rows'),
-                              ('UPDATE', 'REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows'),
-                              ('DELETE', 'REFERENCING OLD TABLE AS old_rows'), ('TRUNCATE', '') LOOP
-        EXECUTE pg_catalog.format('CREATE TRIGGER %I AFTER %s ON %s %s FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.source_changed(%L)',
-                                  pg_catalog.format('prio_%s_%s', source_id,
-                                                    CASE v_op WHEN 'INSERT' THEN 'inserted' WHEN 'UPDATE' THEN 'updated'
-                                                              WHEN 'DELETE' THEN 'deleted' ELSE 'truncated' END),
-                                  v_op, source, v_ref, source_id);
-    END LOOP;
-END
-$$;
-COMMENT ON FUNCTION @extschema@._track_triggers(regclass, integer) IS
-'Internal: creates prio''s statement triggers (INSERT, UPDATE, DELETE with transition tables, TRUNCATE) on a tracked table, calling prio.source_changed(source_id).';
-REVOKE ALL ON FUNCTION @extschema@._track_triggers(regclass, integer) FROM PUBLIC;
+-- (prio._track_triggers(): sql/install/85_track_triggers.sql)
 
 -- The typed follow-up view of a tracked customers table: prio.followup
 -- with the table's key, in its own type and named as its column, so a BI

@@ -260,7 +260,7 @@ BEGIN
     END IF;
     IF v_cls.relispartition THEN
         RAISE EXCEPTION '% is a partition of %', source, v_cls.parent
-            USING ERRCODE = '42809', HINT = 'Track the partitioned table: rows written through it do not fire a partition''s statement triggers.';
+            USING ERRCODE = '42809', HINT = 'Track the partitioned table: prio follows the rows of each of its partitions too.';
     END IF;
     IF v_cls.relpersistence OPERATOR(pg_catalog.=) 't' THEN
         RAISE EXCEPTION '% is a temporary table', source
@@ -934,6 +934,7 @@ DECLARE
     v_src record;
     v_sql text;
     v_trigger name;
+    v_rel regclass;
 BEGIN
     IF source IS NULL THEN
         RAISE EXCEPTION 'prio.untrack(): source must not be NULL' USING ERRCODE = '22004';
@@ -950,6 +951,16 @@ BEGIN
                         AND t.tgfoid OPERATOR(pg_catalog.=) '@extschema@.source_changed()'::pg_catalog.regprocedure
                       ORDER BY t.tgname LOOP
         EXECUTE pg_catalog.format('DROP TRIGGER %I ON %s', v_trigger, source);
+    END LOOP;
+    -- (0.5) and those prio.track() put on its partitions (also on one
+    -- detached since: its triggers name this source_id)
+    FOR v_rel IN SELECT DISTINCT t.tgrelid::pg_catalog.regclass FROM pg_catalog.pg_trigger t
+                  WHERE t.tgrelid OPERATOR(pg_catalog.<>) source
+                    AND t.tgfoid OPERATOR(pg_catalog.=) '@extschema@.source_changed()'::pg_catalog.regprocedure
+                    AND t.tgname OPERATOR(pg_catalog.~) ('^prio_' OPERATOR(pg_catalog.||) v_src.source_id::text
+                                                         OPERATOR(pg_catalog.||) '_(inserted|updated|deleted|truncated)$')
+                  ORDER BY 1 LOOP
+        PERFORM @extschema@._track_untrigger(v_rel, v_src.source_id);
     END LOOP;
     IF v_src.role OPERATOR(pg_catalog.=) 'activities' THEN
         -- the table's activities leave its customers' state: refolded without

@@ -49,6 +49,7 @@
 #include "access/tableam.h"
 #include "access/xact.h"
 #include "catalog/index.h"
+#include "catalog/partition.h"
 #include "catalog/pg_am.h"
 #include "catalog/pg_type.h"
 #include "commands/defrem.h"
@@ -84,6 +85,9 @@ typedef struct TrackPlan
 {
 	struct TrackPlan *next;
 	Oid			relid;			/* the tracked table whose transition tables it reads */
+	Oid			trel;			/* the table the trigger fired on (the tracked
+								 * table, or a partition of it: its transition
+								 * tables have its own column numbers) */
 	bool		events;			/* the events query made from the text (else the text) */
 	bool		large;
 	bool		stale;			/* the table changed: freed when no plan runs */
@@ -108,6 +112,15 @@ static TrackSignature *signatures = NULL;
 static bool any_stale = false;
 static int	running = 0;		/* prio.source_changed() calls in progress */
 static uint64 signature_gen = 0;	/* invalidations that may change a signature */
+static Oid	cur_trel = InvalidOid;	/* the table the running trigger fired on */
+
+/* the last TRUNCATE followed: its source, transaction and statement */
+static struct
+{
+	int32		source_id;
+	TransactionId xid;
+	CommandId	cid;
+}			truncated = {-1, InvalidTransactionId, InvalidCommandId};
 
 static SPIPlanPtr signature_plan = NULL;
 static SPIPlanPtr note_plan = NULL;
@@ -119,7 +132,7 @@ void
 TrackRelationChanged(Oid relid)
 {
 	for (TrackPlan *p = plans; p != NULL; p = p->next)
-		if (!OidIsValid(relid) || p->relid == relid)
+		if (!OidIsValid(relid) || p->relid == relid || p->trel == relid)
 		{
 			p->stale = true;
 			any_stale = true;
@@ -262,7 +275,8 @@ plan_for(Oid relid, const char *sql, bool events, bool large, const char *enr)
 	MemoryContext old;
 
 	for (p = plans; p != NULL; p = p->next)
-		if (!p->stale && p->relid == relid && p->events == events && p->large == large &&
+		if (!p->stale && p->relid == relid && p->trel == cur_trel &&
+			p->events == events && p->large == large &&
 			strcmp(p->sql, sql) == 0)
 			return p->plan;
 	plan = PrioKeepPlan(events ? events_over(sql, relid, enr, large) : sql, 0, NULL,
@@ -271,6 +285,7 @@ plan_for(Oid relid, const char *sql, bool events, bool large, const char *enr)
 	old = MemoryContextSwitchTo(track_cxt);
 	p = palloc0(sizeof(TrackPlan));
 	p->relid = relid;
+	p->trel = cur_trel;
 	p->events = events;
 	p->large = large;
 	p->sql = pstrdup(sql);
@@ -589,8 +604,9 @@ static const char *const op_names[NOPS] = {"INSERT", "UPDATE", "DELETE", "TRUNCA
 /* lock_direct()'s way to a source's customers rows (lock_lookup) */
 typedef struct LockWay
 {
-	bool		known;			/* looked up, at gen */
+	bool		known;			/* looked up, at gen, for rel */
 	uint64		gen;
+	Oid			rel;			/* the table the trigger fired on */
 	bool		ok;				/* lock_direct() may lock (else the statement) */
 	Oid			index;			/* the customers table's index on its key */
 	AttrNumber	col;			/* the customer column */
@@ -607,8 +623,9 @@ typedef struct LockWay
 /* events_direct()'s way to an INSERT's events (events_lookup) */
 typedef struct EventsWay
 {
-	bool		known;			/* looked up, at gen */
+	bool		known;			/* looked up, at gen, for rel */
 	uint64		gen;
+	Oid			rel;			/* the table the trigger fired on */
 	bool		ok;				/* events_direct() may read them (else the query) */
 	TrackedRows rows;
 } EventsWay;
@@ -643,6 +660,8 @@ typedef struct SourceRow
 	char	   *map_amount;
 	Oid			key_map;		/* its customers table's key map */
 	bool		deals;			/* (0.5) a deals table */
+	Oid			own_key_map;	/* a customers table's own key map */
+	char	   *own_key;		/* and its key column, as the mapping names it */
 } SourceRow;
 
 typedef struct SourceEntry
@@ -718,6 +737,7 @@ source_row(int32 source_id, TransactionId xmin, ItemPointer ctid)
 			appendStringInfo(&sql, ", CASE WHEN NOT s.mapping OPERATOR(pg_catalog.?) 'events' THEN s.mapping OPERATOR(pg_catalog.->>) '%s' END",
 							 i == 0 ? "kind" : i == 1 ? "at" : "amount");
 		appendStringInfoString(&sql, ", c.key_map::pg_catalog.oid, s.role OPERATOR(pg_catalog.=) 'deals'");
+		appendStringInfoString(&sql, ", s.key_map::pg_catalog.oid, s.mapping OPERATOR(pg_catalog.->>) 'key'");
 		appendStringInfoString(&sql, " FROM " PRIO_SCHEMA ".sources s LEFT JOIN " PRIO_SCHEMA ".sources c"
 							   "   ON c.source_id::pg_catalog.text OPERATOR(pg_catalog.=)"
 							   "      COALESCE(s.compiled OPERATOR(pg_catalog.->>) 'customers',"
@@ -774,6 +794,10 @@ source_row(int32 source_id, TransactionId xmin, ItemPointer ctid)
 	if (isnull)
 		e->row.key_map = InvalidOid;
 	e->row.deals = DatumGetBool(SPI_getbinval(tup, desc, 14 + 2 * NOPS, &isnull)) && !isnull;
+	e->row.own_key_map = DatumGetObjectId(SPI_getbinval(tup, desc, 15 + 2 * NOPS, &isnull));
+	if (isnull)
+		e->row.own_key_map = InvalidOid;
+	e->row.own_key = SPI_getvalue(tup, desc, 16 + 2 * NOPS);
 	MemoryContextSwitchTo(old);
 	SPI_freetuptable(SPI_tuptable);
 	e->next = sources;
@@ -901,6 +925,22 @@ read_versions(int32 source_id, int *n)
 }
 
 /*
+ * Whether relid is src's table or (customers and activities) a partition
+ * of it, at any depth: prio.track() puts the triggers on every partition,
+ * since a statement naming a partition fires the partition's statement
+ * triggers, not its parent's.  A partition detached since is neither.
+ */
+static bool
+tracked_or_partition(Oid relid, SourceRow *src)
+{
+	if (relid == src->relid)
+		return true;
+	if (src->deals || !get_rel_relispartition(relid))
+		return false;
+	return list_member_oid(get_partition_ancestors(relid), src->relid);
+}
+
+/*
  * The trigger's source (NULL: none prio knows, or one copied onto another
  * table) and, of a customers table, the activities (0.5: and deals) tables
  * whose customers it holds, in source_id order (*nattached of them).
@@ -917,7 +957,7 @@ read_sources(int32 source_id, Oid relid, SourceRow ***attached, int *nattached)
 	for (int i = 0; i < n; i++)
 		if (v[i].source_id == source_id)
 			src = source_row(v[i].source_id, v[i].xmin, &v[i].ctid);
-	if (src == NULL || src->relid != relid)
+	if (src == NULL || !tracked_or_partition(relid, src))
 		return NULL;
 	att = palloc(sizeof(SourceRow *) * (n + 1));
 	/* (the rows come in no order: the activities tables' in source_id order) */
@@ -1008,11 +1048,12 @@ lock_lookup(TriggerData *td, SourceRow *src, Relation rel)
 	Oid			eqop;
 	Oid			cmpproc;
 
-	if (w->known && w->gen == gen)
+	if (w->known && w->gen == gen && w->rel == RelationGetRelid(arel))
 		return w->ok;
 	w->ok = false;
 	w->known = true;
 	w->gen = gen;
+	w->rel = RelationGetRelid(arel);
 	/* (a name SQL writes otherwise, in quotes, or a keyword, is not the column) */
 	if (strcmp(quote_identifier(src->lock_column), src->lock_column) != 0 ||
 		strcmp(quote_identifier(src->lock_key), src->lock_key) != 0)
@@ -1105,7 +1146,7 @@ lock_direct(TriggerData *td, SourceRow *src, bool top)
 	if (rel == NULL)
 		return false;
 	/* (outside prio's subtransaction: only with the lookups made, nothing left to fail) */
-	if (top && !(w->known && w->gen == signature_gen && w->ok))
+	if (top && !(w->known && w->gen == signature_gen && w->rel == RelationGetRelid(arel) && w->ok))
 	{
 		table_close(rel, NoLock);
 		return false;
@@ -1231,10 +1272,11 @@ events_lookup(TriggerData *td, SourceRow *src)
 	EventsWay  *w = &src->events_way;
 	uint64		gen = signature_gen;
 
-	if (w->known && w->gen == gen)
+	if (w->known && w->gen == gen && w->rel == RelationGetRelid(td->tg_relation))
 		return w->ok;
 	w->known = true;
 	w->gen = gen;
+	w->rel = RelationGetRelid(td->tg_relation);
 	w->ok = src->activities && src->events != NULL &&
 		TrackedRowsLookup(td->tg_relation, src->lock_column, src->map_kind, src->map_at,
 						  src->map_amount, src->key_map, &w->rows);
@@ -1470,6 +1512,140 @@ insert_locks(TriggerData *td, SourceRow *src)
 		ArrayGetNItems(ARR_NDIM(src->insert_lock), ARR_DIMS(src->insert_lock)) > 0;
 }
 
+/* the RangeVars named old_rows (no schema) of a statement */
+static bool
+find_old_rows_walker(Node *node, List **locations)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, RangeVar))
+	{
+		RangeVar   *rv = (RangeVar *) node;
+
+		if (rv->schemaname == NULL && rv->catalogname == NULL && strcmp(rv->relname, "old_rows") == 0)
+			*locations = lappend_int(*locations, rv->location);
+		return false;
+	}
+	return raw_expression_tree_walker(node, find_old_rows_walker, (void *) locations);
+}
+
+/*
+ * A customers table's compiled DELETE statement over every key of its key
+ * map instead of the rows a DELETE removed (old_rows, found in the parsed
+ * text): what a TRUNCATE of one of its partitions needs, whose rows are
+ * gone without a transition table.  Each mirrored customer whose key the
+ * table no longer has goes, as after a DELETE of its row.
+ */
+static char *
+delete_over_key_map(const char *stmt, SourceRow *src, const char *key)
+{
+	List	   *raw = raw_parser(stmt, RAW_PARSE_DEFAULT);
+	List	   *locations = NIL;
+	StringInfoData sql;
+	const char *enr = "old_rows";
+	int			done = 0;
+	ListCell   *lc;
+
+	if (list_length(raw) != 1 || !OidIsValid(src->own_key_map))
+		elog(ERROR, "the compiled DELETE of tracked table %u is not one statement over its key map", src->relid);
+	(void) find_old_rows_walker(linitial_node(RawStmt, raw)->stmt, &locations);
+	list_sort(locations, list_int_cmp);
+	initStringInfo(&sql);
+	foreach(lc, locations)
+	{
+		int			at = lfirst_int(lc);
+
+		if (at < done || strncmp(stmt + at, enr, strlen(enr)) != 0)
+			elog(ERROR, "the compiled DELETE of tracked table %u does not name old_rows as prio.track() does", src->relid);
+		appendBinaryStringInfo(&sql, stmt + done, at - done);
+		appendStringInfo(&sql, "(SELECT m.key AS %s FROM %s m) old_rows", key,
+						 DatumGetCString(DirectFunctionCall1(regclassout, ObjectIdGetDatum(src->own_key_map))));
+		done = at + strlen(enr);
+	}
+	appendStringInfoString(&sql, stmt + done);
+	return sql.data;
+}
+
+/*
+ * The customers of a customers table whose keys it no longer has removed.
+ * The key column's name, quoted, as prio.track() checked the mapping's key
+ * (a column): the mapping's text is not written into the SQL.
+ */
+static void
+run_keys_gone(SourceRow *src)
+{
+	Datum	   *elems;
+	bool	   *nulls;
+	int			n;
+	Oid			types[2] = {OIDOID, TEXTOID};
+	Datum		args[2];
+	char	   *key;
+
+	if (src->own_key == NULL)
+		elog(ERROR, "tracked table %u has no key", src->relid);
+	args[0] = ObjectIdGetDatum(src->relid);
+	args[1] = CStringGetTextDatum(src->own_key);
+	if (SPI_execute_with_args("SELECT pg_catalog.quote_ident(a.attname) FROM " PRIO_SCHEMA "._track_compile($1, 'key', $2, NULL) c"
+							  " JOIN pg_catalog.pg_attribute a ON a.attrelid OPERATOR(pg_catalog.=) $1 AND a.attnum OPERATOR(pg_catalog.=) c.attnum",
+							  2, types, args, NULL, true, 1) != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "the key of tracked table %u is not one of its columns", src->relid);
+	key = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+	SPI_freetuptable(SPI_tuptable);
+
+	deconstruct_array(src->stmts[2], TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n);
+	for (int i = 0; i < n; i++)
+	{
+		if (nulls[i])
+			continue;
+		if (SPI_execute_plan(plan_for(src->relid, delete_over_key_map(TextDatumGetCString(elems[i]), src, key),
+									  false, false, NULL),
+							 NULL, NULL, false, 0) < 0)
+			elog(ERROR, "could not run the compiled SQL of tracked table %u", src->relid);
+		SPI_freetuptable(SPI_tuptable);
+	}
+}
+
+/*
+ * prio._track_keys_gone(source_id): what a TRUNCATE of one of its
+ * partitions does, for a partition detached or dropped (prio.track_ddl()).
+ */
+void
+PrioTrackKeysGone(int32 source_id)
+{
+	SourceRow  *volatile src = NULL;
+	int			n;
+	SourceVersion *v;
+	Oid			outer = cur_trel;
+	int			nest;
+
+	SPI_connect();
+	v = read_versions(source_id, &n);
+	for (int i = 0; i < n; i++)
+		if (v[i].source_id == source_id)
+			src = source_row(v[i].source_id, v[i].xmin, &v[i].ctid);
+	if (src == NULL || src->activities || src->deals)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("prio._track_keys_gone(): %d is not a tracked customers table", source_id)));
+	if (!signature_ok(source_id, src->relid, src->signature))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("the name or the columns of tracked table %u changed since prio.track()", src->relid)));
+	cur_trel = InvalidOid;
+	PG_TRY();
+	{
+		nest = PrioTrackedParseBegin();
+		run_keys_gone(src);
+		PrioTrackedParseEnd(nest);
+	}
+	PG_FINALLY();
+	{
+		cur_trel = outer;
+	}
+	PG_END_TRY();
+	SPI_finish();
+}
+
 /*
  * prio's side of the statement; an error is the caller's to catch.  The
  * compiled SQL runs with the settings prio.track() wrote it for
@@ -1503,6 +1679,16 @@ apply(TriggerData *td, SourceRow *src, SourceRow **attached, int nattached, Comm
 				nest = PrioTrackedParseBegin();
 			insert_events(td, src->relid, src->events, since);
 		}
+	}
+	else if (op == 3 && !src->activities && RelationGetRelid(td->tg_relation) != src->relid)
+	{
+		/*
+		 * A partition of a customers table truncated: the compiled TRUNCATE
+		 * would remove every customer, those of the other partitions too
+		 */
+		if (nest < 0)
+			nest = PrioTrackedParseBegin();
+		run_keys_gone(src);
 	}
 	else
 	{
@@ -1718,12 +1904,34 @@ source_changed(TriggerData *td, int32 source_id)
 	}
 
 	/*
+	 * A TRUNCATE fires the TRUNCATE triggers of every table it empties (of
+	 * a partitioned table: each partition's too), after all of them: the
+	 * first trigger of the source in the statement does what they all would
+	 * (refolds every customer of an activities table; of a customers table,
+	 * removes the customers whose keys are gone).
+	 */
+	if (op_index(td->tg_event) == 3)
+	{
+		TransactionId xid = GetTopTransactionIdIfAny();
+
+		if (TransactionIdIsValid(xid) && truncated.source_id == source_id &&
+			truncated.xid == xid && truncated.cid == since)
+		{
+			SPI_finish();
+			return;
+		}
+		truncated.source_id = source_id;
+		truncated.xid = xid;
+		truncated.cid = since;
+	}
+
+	/*
 	 * The compiled SQL is what track() checked for the table and columns as
 	 * they were: a table renamed, a column renamed, dropped, or of another
 	 * type now (whose casts could be anyone's functions) -- it is not run as
 	 * prio's owner.
 	 */
-	if (!signature_ok(source_id, relid, src->signature))
+	if (!signature_ok(source_id, src->relid, src->signature))
 	{
 		char	   *name = DatumGetCString(DirectFunctionCall1(regclassout, ObjectIdGetDatum(relid)));
 		char	   *msg = psprintf("the name or the columns of %s changed since prio.track()", name);
@@ -1815,13 +2023,20 @@ PrioSourceChanged(TriggerData *td)
 		return;
 	free_stale();
 	running++;
-	PG_TRY();
+	/* (a trigger may fire within another's statements: cur_trel restored) */
 	{
-		source_changed(td, id);
+		Oid			outer = cur_trel;
+
+		cur_trel = RelationGetRelid(td->tg_relation);
+		PG_TRY();
+		{
+			source_changed(td, id);
+		}
+		PG_FINALLY();
+		{
+			running--;
+			cur_trel = outer;
+		}
+		PG_END_TRY();
 	}
-	PG_FINALLY();
-	{
-		running--;
-	}
-	PG_END_TRY();
 }

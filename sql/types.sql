@@ -16,9 +16,12 @@ INSERT INTO prio.customers (customer_id, name, owner, attributes) VALUES
     (901, 'Initech', 'alice', '{"decision_level": "executive", "industry": "software", "employees": 5000}'),
     (902, 'Initech Labs', 'alice', '{"parent_company": "901", "industry": "software", "employees": 40}'),
     (903, 'Hooli', 'bob', '{"industry_rank": 3, "industry": "media", "revenue": 20000000}');
+-- (the 700,000 in the UTC month before the last purchase's, whatever today's
+-- date: 40 days before ten days ago is the same month on some days, two
+-- months back on others)
 INSERT INTO prio.activities (customer_id, kind, at, amount) VALUES
     (901, 'purchase', now() - interval '400 days', 200000),
-    (901, 'purchase', now() - interval '40 days', 700000),
+    (901, 'purchase', date_trunc('month', now() - interval '10 days') - interval '5 days', 700000),
     (901, 'purchase', now() - interval '10 days', 400000);
 SELECT customer_id, types FROM prio.customer_state WHERE customer_id BETWEEN 901 AND 903 ORDER BY 1;
 SELECT customer_id, cardinality(month_purchases) AS months, month_purchases[1:2] AS last_two

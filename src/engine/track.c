@@ -416,8 +416,13 @@ PrioTrackCompile(Oid relid, const char *key, const char *expr, Oid want,
 		want = TEXTOID;
 	if (OidIsValid(want) && type != want)
 	{
+		/*
+		 * an explicit cast, so that the deparsed SQL keeps it: the events
+		 * query must give the type prio reads (a timestamp column mapped
+		 * as "at" came out as timestamp, and every write missed prio)
+		 */
 		Node	   *coerced = coerce_to_target_type(pstate, node, type, want, -1,
-													COERCION_IMPLICIT, COERCE_IMPLICIT_CAST, -1);
+													COERCION_IMPLICIT, COERCE_EXPLICIT_CAST, -1);
 
 		if (coerced == NULL)
 			ereport(ERROR,

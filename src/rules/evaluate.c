@@ -106,8 +106,14 @@ prio_evaluate(PrioEval *e, const PrioFacts *f, const PrioHeldTypes *held,
 	e->stage = prio_effective_stage(prio_deals_base_stage(f, s), true, since, as_of,
 									s->silent_us, s->dormant_us);
 
-	e->intent_now = f->has_activity
-		? prio_intent_at(f->intent, f->intent_at, as_of, s->half_life_us) : 0.0;
+	/*
+	 * intent_at is the newest folded event, so an as_of before it (a
+	 * refresh(as_of) in the past of the facts) would take that event's
+	 * decay back and count it above its weight: it sees the intent as kept
+	 */
+	e->intent_now = !f->has_activity ? 0.0
+		: as_of < f->intent_at ? f->intent
+		: prio_intent_at(f->intent, f->intent_at, as_of, s->half_life_us);
 
 	/*
 	 * value: high when any enabled signal fires (prio.value_signals; 0.4's

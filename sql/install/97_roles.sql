@@ -17,6 +17,12 @@ BEGIN
         RAISE EXCEPTION 'role % does not exist', role::pg_catalog.oid USING ERRCODE = '42704',
             HINT = 'Name an existing role: prio.grant_reader(''rep_name'').';
     END IF;
+    -- one grant at a time (every grant_*() starts here): a GRANT updates
+    -- the object's catalog row in place, and a second session's GRANT of
+    -- the same object fails with XX000 "tuple concurrently updated".  A
+    -- self-conflicting table lock waits for the other to commit and, once
+    -- taken, reads its catalog changes (a relation lock accepts them).
+    LOCK TABLE @extschema@.managers IN SHARE UPDATE EXCLUSIVE MODE;
     EXECUTE pg_catalog.format('GRANT USAGE ON SCHEMA @extschema@ TO %s', role);
     -- the views are security_invoker: readers need their base tables too
     EXECUTE pg_catalog.format(

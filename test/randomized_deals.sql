@@ -39,6 +39,14 @@ UPDATE prio.settings
        cadence_d = DEFAULT, value_score = DEFAULT, bant_threshold = DEFAULT,
        intent_threshold = DEFAULT, weight_tier = DEFAULT, weight_rfm = DEFAULT,
        weight_bant = DEFAULT, weight_intent = DEFAULT, weight_stage = DEFAULT, weight_funnel = DEFAULT;
+-- k of prio's own deals picked at random, the same whatever the heap's order
+-- (ORDER BY random() draws in scan order) and the deal_ids' values (the
+-- sequence is not rolled back): by their rank in deal_id order
+CREATE FUNCTION pg_temp.rd_pick(k int, pick float8) RETURNS SETOF bigint
+LANGUAGE sql AS $$
+    SELECT x.deal_id FROM (SELECT d.deal_id, row_number() OVER (ORDER BY d.deal_id) AS rn
+                             FROM prio.deals d WHERE d.source IS NULL) x
+     ORDER BY md5(x.rn || ':' || pick) LIMIT k $$;
 DO $$ BEGIN PERFORM setseed(0.123); END $$;
 
 INSERT INTO prio.customers (customer_id, name, owner, budget, authority, created_at)
@@ -128,6 +136,15 @@ BEGIN
     INSERT INTO rd_stats
     SELECT 'decided by a deal', 1 FROM prio.win_outcomes o JOIN prio.customer_state s USING (customer_id)
      WHERE s.stage NOT IN ('won', 'lost') LIMIT 1;
+    INSERT INTO rd_stats
+    SELECT 'tracked deal dated ahead', 1 FROM prio.deals d
+     WHERE d.source IS NOT NULL AND greatest(d.created_at, d.closed_at) > now() LIMIT 1;
+    INSERT INTO rd_stats
+    SELECT 'implicit deal', 1 FROM prio.customer_state s
+     WHERE s.quote_amount IS NOT NULL AND s.last_deal_at IS NULL LIMIT 1;
+    INSERT INTO rd_stats
+    SELECT 'more than 5 with open deals', 1 FROM prio.customer_state s
+    HAVING pg_catalog.count(*) FILTER (WHERE s.open_deals > 0) > 5;
     fixed := prio.recompute();
     SELECT string_agg(x.what, ', ') INTO d
       FROM ((SELECT * FROM rd_win_before EXCEPT SELECT * FROM pg_temp.rd_win())
@@ -221,10 +238,12 @@ DECLARE
     r float8;
     c bigint;
     k int;
+    random_pick float8;
 BEGIN
     FOR n IN 1 .. 240 LOOP
         r := random();
         c := 5001 + floor(random() * 30)::int;
+        random_pick := random();
         IF r < 0.22 THEN
             -- (a deal of prio.deals closes after it opens: 23514 otherwise)
             INSERT INTO prio.deals (customer_id, stage, amount, created_at, closed_at)
@@ -237,31 +256,33 @@ BEGIN
         ELSIF r < 0.37 THEN
             UPDATE prio.deals SET stage = stages[1 + floor(random() * 7)::int],
                                   closed_at = CASE WHEN random() < 0.5 THEN GREATEST(created_at, now() - floor(random() * 10) * interval '1 day') END
-             WHERE deal_id IN (SELECT deal_id FROM prio.deals WHERE source IS NULL ORDER BY random() LIMIT 1 + floor(random() * 3)::int);
+             WHERE deal_id IN (SELECT pg_temp.rd_pick(1 + floor(random() * 3)::int, random()));
             INSERT INTO rd_stats VALUES ('deals moved', 1);
         ELSIF r < 0.43 THEN
             UPDATE prio.deals SET amount = round((random() * 30000)::numeric, 2)
-             WHERE deal_id = (SELECT deal_id FROM prio.deals WHERE source IS NULL ORDER BY random() LIMIT 1);
+             WHERE deal_id = (SELECT pg_temp.rd_pick(1, random()));
         ELSIF r < 0.48 THEN
             UPDATE prio.deals SET customer_id = c
-             WHERE deal_id = (SELECT deal_id FROM prio.deals WHERE source IS NULL ORDER BY random() LIMIT 1);
+             WHERE deal_id = (SELECT pg_temp.rd_pick(1, random()));
             INSERT INTO rd_stats VALUES ('deal to another customer', 1);
         ELSIF r < 0.53 THEN
             DELETE FROM prio.deals
-             WHERE deal_id IN (SELECT deal_id FROM prio.deals WHERE source IS NULL ORDER BY random() LIMIT 1 + floor(random() * 2)::int);
+             WHERE deal_id IN (SELECT pg_temp.rd_pick(1 + floor(random() * 2)::int, random()));
             INSERT INTO rd_stats VALUES ('deals deleted', 1);
         ELSIF r < 0.64 THEN
             -- an activity after a customer's last closed deal (nothing open):
-            -- a contract after a lost deal, a call after a won one, ... (the
-            -- first such customer from c on: the heap's order is not the seed's)
+            -- a contract after a lost deal (one of those first), a call after
+            -- a won one, ... (the first such customer from c on: the heap's
+            -- order is not the seed's)
             INSERT INTO prio.activities (customer_id, kind, at, amount)
-            SELECT s.customer_id, kd, s.deal_closed_at + (now() - s.deal_closed_at) * random(),
-                   CASE WHEN kd = 'purchase' THEN round((random() * 3000)::numeric, 2) ELSE 0 END
-              FROM (SELECT customer_id, deal_closed_at FROM prio.customer_state
-                     WHERE customer_id BETWEEN 5001 AND 5030 AND open_deals = 0
-                       AND deal_outcome IS NOT NULL AND deal_closed_at < now()
-                     ORDER BY (customer_id - c + 30) % 30 LIMIT 1) s,
-                   (SELECT (ARRAY['contract', 'rejected', 'call', 'purchase', 'inquiry'])[1 + floor(random() * 5)::int] AS kd) k;
+            SELECT s.customer_id, k.kd, s.deal_closed_at + (now() - s.deal_closed_at) * random(),
+                   CASE WHEN k.kd = 'purchase' THEN round((random() * 3000)::numeric, 2) ELSE 0 END
+              FROM (SELECT (ARRAY['contract', 'rejected', 'call', 'purchase', 'inquiry'])[1 + floor(random() * 5)::int] AS kd) k,
+                   LATERAL (SELECT customer_id, deal_closed_at FROM prio.customer_state
+                             WHERE customer_id BETWEEN 5001 AND 5030 AND open_deals = 0
+                               AND deal_outcome IS NOT NULL AND deal_closed_at < now()
+                             ORDER BY k.kd = 'contract' AND deal_outcome = 'lost' DESC,
+                                      (customer_id - c + 30) % 30 LIMIT 1) s;
             INSERT INTO rd_stats VALUES ('activity after a closed deal', 1);
         ELSIF r < 0.70 THEN
             INSERT INTO prio.activities (customer_id, kind, at, amount)
@@ -278,7 +299,8 @@ BEGIN
                    -- (every 7th opened, every 5th closed 50 years ahead: dated
                    -- ahead, they count for the quiet clock from their date)
                    current_date - floor(random() * 60)::int + CASE WHEN (next_opp + g) % 7 = 0 THEN 18262 ELSE 0 END,
-                   CASE WHEN random() < 0.3 THEN current_date - floor(random() * 5)::int END
+                   -- (every 7th closed: opened ahead, closed before it opened)
+                   CASE WHEN random() < 0.3 OR (next_opp + g) % 7 = 0 THEN current_date - floor(random() * 5)::int END
                    + CASE WHEN (next_opp + g) % 5 = 0 THEN 18262 ELSE 0 END
               FROM generate_series(0, k - 1) g;
             next_opp := next_opp + k;
@@ -288,10 +310,10 @@ BEGIN
                                    value = CASE WHEN random() < 0.5 THEN value ELSE round((random() * 30000)::numeric) END,
                                    account = CASE WHEN random() < 0.2 THEN 'acct' || (1 + floor(random() * 8)::int) ELSE account END,
                                    id = CASE WHEN random() < 0.1 THEN id + 100000 ELSE id END
-             WHERE id IN (SELECT id FROM rd_app.opps ORDER BY random() LIMIT 1 + floor(random() * 3)::int);
+             WHERE id IN (SELECT o.id FROM rd_app.opps o ORDER BY md5(o.id || ':' || random_pick) LIMIT 1 + floor(random() * 3)::int);
             INSERT INTO rd_stats VALUES ('tracked deals updated', 1);
         ELSIF r < 0.93 THEN
-            DELETE FROM rd_app.opps WHERE id IN (SELECT id FROM rd_app.opps ORDER BY random() LIMIT 1);
+            DELETE FROM rd_app.opps WHERE id IN (SELECT o.id FROM rd_app.opps o ORDER BY md5(o.id || ':' || random_pick) LIMIT 1);
             INSERT INTO rd_stats VALUES ('tracked deals deleted', 1);
         ELSIF r < 0.95 THEN
             UPDATE prio.value_signals SET threshold = (ARRAY[5000, 10000, 20000])[1 + floor(random() * 3)::int]
@@ -328,8 +350,8 @@ SELECT is((SELECT count(*)::int FROM rd_fail WHERE what = 'mirror <> tracked tab
     'tracked deals: prio.deals mirrors every row of the tracked table that maps to a deal, and no other');
 SELECT is((SELECT count(*)::int FROM rd_fail WHERE what = 'implicit deal <> SQL'), 0,
     'implicit deal: the latest quote or proposal with an amount, until a purchase, won or lost kind after it, as plain SQL has it');
-SELECT cmp_ok((SELECT count(*)::int FROM prio.customer_state WHERE quote_amount IS NOT NULL AND last_deal_at IS NULL), '>', 0,
-    'the random data left customers with no deals whose quote stands for an open deal');
+SELECT cmp_ok((SELECT count(*)::int FROM rd_stats WHERE what = 'implicit deal'), '>', 0,
+    'the random data had customers with no deals whose quote stands for an open deal');
 SELECT is((SELECT count(*)::int FROM rd_fail WHERE what = 'closed deal, other stage'), 0,
     'lifecycle: with nothing in flight, a won last deal makes the customer won unless the activities decided lost after it; after a lost one the activities'' stage');
 SELECT cmp_ok((SELECT count(*)::int FROM rd_stats WHERE what = 'won after a lost deal, no purchase after it'), '>', 0,
@@ -338,16 +360,16 @@ SELECT is((SELECT count(*)::int FROM rd_fail WHERE what = 'open deal, other stag
     'lifecycle: a customer with an open deal is at its most advanced open deal''s lifecycle stage (or silent)');
 SELECT is((SELECT string_agg(DISTINCT what || ' @' || step || ': ' || detail, '; ') FROM (SELECT * FROM rd_fail ORDER BY step LIMIT 5) f), NULL,
     'no failure at all (the first ones, when there are)');
-SELECT cmp_ok((SELECT count(*)::int FROM prio.customer_state WHERE open_deals > 0), '>', 5,
-    'the random data left customers with open deals');
+SELECT cmp_ok((SELECT count(*)::int FROM rd_stats WHERE what = 'more than 5 with open deals'), '>', 0,
+    'the random data had more than 5 customers with open deals at once');
 SELECT cmp_ok((SELECT count(DISTINCT what)::int FROM rd_stats), '>=', 12,
     'the random statements exercised every path (deal writes of both kinds, truncates, configuration)');
 SELECT is((SELECT count(*)::int FROM rd_fail WHERE what = 'closed before created'), 0,
     'after every statement no deal in prio.deals is closed before it was created');
 SELECT cmp_ok((SELECT count(*)::int FROM rd_stats WHERE what = 'tracked deal closed before opened'), '>', 0,
     'the random data had tracked deals closed before they were opened, mirrored as created when they closed');
-SELECT cmp_ok((SELECT count(*)::int FROM prio.deals WHERE source IS NOT NULL AND greatest(created_at, closed_at) > now()), '>', 0,
-    'the random data left tracked deals dated 50 years ahead');
+SELECT cmp_ok((SELECT count(*)::int FROM rd_stats WHERE what = 'tracked deal dated ahead'), '>', 0,
+    'the random data had tracked deals dated 50 years ahead');
 SELECT is((SELECT last_error FROM prio.tracked WHERE source = 'rd_app.opps'::regclass), NULL,
     'tracked deals: no change of the tracked table failed to reach prio');
 

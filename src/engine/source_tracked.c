@@ -112,6 +112,7 @@ static TrackSignature *signatures = NULL;
 static bool any_stale = false;
 static int	running = 0;		/* prio.source_changed() calls in progress */
 static uint64 signature_gen = 0;	/* invalidations that may change a signature */
+static uint64 lookup_gen = 0;	/* invalidations of every source's lookups */
 static Oid	cur_trel = InvalidOid;	/* the table the running trigger fired on */
 
 /* the last TRUNCATE followed: its source, transaction and statement */
@@ -124,6 +125,8 @@ static struct
 
 static SPIPlanPtr signature_plan = NULL;
 static SPIPlanPtr note_plan = NULL;
+
+static void SourcesRelationChanged(Oid relid);
 
 /* ---------------------------------------------------------------- invalidation */
 
@@ -141,6 +144,10 @@ TrackRelationChanged(Oid relid)
 		if (!OidIsValid(relid) || s->relid == relid)
 			s->valid = false;
 	signature_gen++;
+	if (!OidIsValid(relid))
+		lookup_gen++;
+	else
+		SourcesRelationChanged(relid);
 }
 
 /* A type, schema or collation changed: a signature names them */
@@ -150,6 +157,7 @@ TrackCatalogChanged(void)
 	for (TrackSignature *s = signatures; s != NULL; s = s->next)
 		s->valid = false;
 	signature_gen++;
+	lookup_gen++;
 }
 
 /* stale plans freed; only when none runs (a nested call may be running one) */
@@ -674,6 +682,26 @@ typedef struct SourceEntry
 static SourceEntry *sources = NULL;
 static SPIPlanPtr source_plan = NULL;
 
+/*
+ * relid changed: the lookups of the sources that read it are made again.
+ * Only theirs: an invalidation of any other relation (autovacuum's of a
+ * catalog, say) left every INSERT after it locking within the
+ * subtransaction (lock_direct()), a MultiXact each.
+ */
+static void
+SourcesRelationChanged(Oid relid)
+{
+	for (SourceEntry *e = sources; e != NULL; e = e->next)
+	{
+		SourceRow  *r = &e->row;
+
+		if (r->relid == relid || r->lock_relid == relid || r->key_map == relid ||
+			r->lock_way.rel == relid || r->lock_way.index == relid ||
+			r->events_way.rel == relid || r->events_way.rows.index == relid)
+			r->lock_way.known = r->events_way.known = false;
+	}
+}
+
 static int
 op_index(TriggerEvent event)
 {
@@ -1029,7 +1057,7 @@ key_index(Relation rel, AttrNumber key, Oid opfamily, Oid collation)
 /*
  * lock_direct()'s lookups for src (the customers table's key, its index,
  * the customer column; false: the mapping is not one it does), kept until
- * a relation, a type, a schema or a collation changes (signature_gen).
+ * one of its relations, a type, a schema or a collation changes.
  * rel: the customers table, open.
  */
 static bool
@@ -1037,7 +1065,7 @@ lock_lookup(TriggerData *td, SourceRow *src, Relation rel)
 {
 	Relation	arel = td->tg_relation;
 	LockWay    *w = &src->lock_way;
-	uint64		gen = signature_gen;
+	uint64		gen = lookup_gen;
 	AttrNumber	col;
 	AttrNumber	key;
 	Oid			type;
@@ -1146,7 +1174,7 @@ lock_direct(TriggerData *td, SourceRow *src, bool top)
 	if (rel == NULL)
 		return false;
 	/* (outside prio's subtransaction: only with the lookups made, nothing left to fail) */
-	if (top && !(w->known && w->gen == signature_gen && w->rel == RelationGetRelid(arel) && w->ok))
+	if (top && !(w->known && w->gen == lookup_gen && w->rel == RelationGetRelid(arel) && w->ok))
 	{
 		table_close(rel, NoLock);
 		return false;
@@ -1263,14 +1291,14 @@ lock_direct(TriggerData *td, SourceRow *src, bool top)
 
 /*
  * events_direct()'s lookups for src (false: the mapping is not one it
- * reads: tracked_rows.c), kept until a relation, a type, a schema or a
- * collation changes (signature_gen).
+ * reads: tracked_rows.c), kept until one of its relations, a type, a
+ * schema or a collation changes.
  */
 static bool
 events_lookup(TriggerData *td, SourceRow *src)
 {
 	EventsWay  *w = &src->events_way;
-	uint64		gen = signature_gen;
+	uint64		gen = lookup_gen;
 
 	if (w->known && w->gen == gen && w->rel == RelationGetRelid(td->tg_relation))
 		return w->ok;

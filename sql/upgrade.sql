@@ -320,6 +320,49 @@ SELECT prio.untrack('upgrade_pc');
 SELECT count(*) AS prio_triggers_left FROM pg_trigger WHERE tgfoid = 'prio.source_changed()'::regprocedure;
 DROP TABLE upgrade_pa, upgrade_pc;
 
+-- 0.4 -> 0.5 with tracked activities tables whose mapping needs a cast to
+-- the types prio reads: a timestamp "at", a varchar kind, an integer amount
+-- (one event a row), a date "at" and an integer amount (several).  0.4's
+-- events query left the casts out: with 0.5's prio.so every live write was a
+-- WARNING and missed prio.  The update compiles their events queries again
+-- from the stored mappings; the time is read as UTC whatever the writer's
+-- TimeZone
+DROP EXTENSION prio CASCADE;
+CREATE EXTENSION prio VERSION '0.4';
+CREATE TABLE upgrade_cc (id integer PRIMARY KEY, name text);
+CREATE TABLE upgrade_ca (person integer, what varchar(20), at timestamp, amount integer);
+CREATE TABLE upgrade_cb (person integer, what text, on_day date, paid integer, follow_up date);
+INSERT INTO upgrade_cc VALUES (1, 'Ada'), (2, 'Bob');
+SELECT prio.track('upgrade_cc', 'customers', '{"key": "id", "name": "name"}');
+SELECT prio.track('upgrade_ca', 'activities', '{"customer": "person", "kind": "what", "at": "at", "amount": "amount"}');
+SELECT prio.track('upgrade_cb', 'activities',
+                  '{"customer": "person", "events": [{"kind": "what", "at": "on_day", "amount": "paid"}, {"kind": "''inquiry''", "at": "follow_up"}]}');
+-- their events queries as 0.4's prio.so compiled them: without the casts
+UPDATE prio.sources
+   SET compiled = jsonb_set(compiled, '{EVENTS}', to_jsonb(regexp_replace(compiled ->> 'EVENTS',
+                            '\((\w+)\)::(timestamp with time zone|text|numeric)\M', '\1', 'g')))
+ WHERE role = 'activities';
+UPDATE prio.sources SET signature = prio._track_signature(relid, compiled);
+-- (its write missed prio: 42804, and the hint says what to do)
+\set VERBOSITY default
+INSERT INTO upgrade_ca VALUES (1, 'call', '2026-01-04 10:00', NULL);
+\set VERBOSITY terse
+ALTER EXTENSION prio UPDATE TO '0.5';
+SELECT s.relid, s.signature = prio._track_signature(s.relid, s.compiled) AS as_tracked
+  FROM prio.sources s ORDER BY s.source_id;
+SET TimeZone = 'Asia/Shanghai';
+INSERT INTO upgrade_ca VALUES (1, 'purchase', '2026-01-05 10:00', 250);
+INSERT INTO upgrade_cb VALUES (2, 'purchase', '2026-01-06', 40, '2026-01-07');
+RESET TimeZone;
+SELECT s.source, s.last_error FROM prio.tracked s ORDER BY 1;
+SELECT c.customer_key, s.frequency, s.monetary, s.last_at, s.last_purchase_at
+  FROM prio.customers c JOIN prio.customer_state s USING (customer_id) ORDER BY 1;
+SELECT prio.recompute() AS stale;
+SELECT prio.untrack('upgrade_cb');
+SELECT prio.untrack('upgrade_ca');
+SELECT prio.untrack('upgrade_cc');
+DROP TABLE upgrade_ca, upgrade_cb, upgrade_cc;
+
 -- 0.5's labels: an admin of 0.4 (prio.grant_admin()) edits them, as
 -- grant_admin() now gives; a reader of 0.4 reads them (PUBLIC)
 DROP EXTENSION prio CASCADE;

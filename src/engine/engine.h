@@ -347,6 +347,7 @@ typedef struct TrackedEventsPart
 	char	   *sql;
 } TrackedEventsPart;
 extern TrackedEventsPart *PrioTrackedEventsParts(const char *filter, int *n);
+extern void PrioTrackedEventsCheck(Oid relid, TupleDesc desc);
 extern int	PrioTrackedParseBegin(void);
 extern void PrioTrackedParseEnd(int nest);
 extern void PrioTrackCompile(Oid relid, const char *key, const char *expr, Oid want,

@@ -418,19 +418,13 @@ event_key_cmp(const void *a, const void *b)
  * the query sorted them (sorted).
  */
 static void
-fold_batch(PrioInsertFold *fold, SPITupleTable *tt, uint64 n, bool sorted)
+fold_batch(PrioInsertFold *fold, Oid relid, SPITupleTable *tt, uint64 n, bool sorted)
 {
 	TupleDesc	desc = tt->tupdesc;
-	static const Oid want[5] = {INT8OID, TIMESTAMPTZOID, INT8OID, TEXTOID, NUMERICOID};
 	EventKey   *keys;
 	uint64		nkeys = 0;
 
-	if (desc->natts != 5)
-		elog(ERROR, "the events query of a tracked table gives %d columns, not 5", desc->natts);
-	for (int i = 0; i < 5; i++)
-		if (TupleDescAttr(desc, i)->atttypid != want[i])
-			elog(ERROR, "column %d of the events query of a tracked table is of type %s, not %s",
-				 i + 1, format_type_be(TupleDescAttr(desc, i)->atttypid), format_type_be(want[i]));
+	PrioTrackedEventsCheck(relid, desc);
 	keys = palloc(sizeof(EventKey) * Max(n, 1));
 	for (uint64 r = 0; r < n; r++)
 	{
@@ -519,7 +513,7 @@ insert_events(TriggerData *td, Oid relid, const char *events, CommandId since)
 		if (nest >= 0)
 			AtEOXact_GUC(true, nest);
 		tt = SPI_tuptable;
-		fold_batch(fold, tt, SPI_processed, large);
+		fold_batch(fold, relid, tt, SPI_processed, large);
 		SPI_freetuptable(tt);
 	}
 	else
@@ -540,7 +534,7 @@ insert_events(TriggerData *td, Oid relid, const char *events, CommandId since)
 				SPI_freetuptable(tt);
 				break;
 			}
-			fold_batch(fold, tt, n, true);
+			fold_batch(fold, relid, tt, n, true);
 			SPI_freetuptable(tt);
 		}
 		SPI_cursor_close(portal);
@@ -2011,7 +2005,8 @@ source_changed(TriggerData *td, int32 source_id)
 					(errmsg("prio: this %s of %s did not reach prio: %s", op, name, edata->message),
 					 errdetail("SQLSTATE %s; the write itself went through.",
 							   unpack_sql_state(edata->sqlerrcode)),
-					 errhint("See prio.tracked.last_error; fix the row or the mapping (prio.untrack() and prio.track()), then prio.recompute() resynchronises.")));
+					 edata->hint != NULL ? errhint("%s", edata->hint)
+					 : errhint("See prio.tracked.last_error; fix the row or the mapping (prio.untrack() and prio.track()), then prio.recompute() resynchronises.")));
 		}
 		FreeErrorData(edata);
 	}

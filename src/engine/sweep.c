@@ -621,27 +621,6 @@ collector_direct(ActivityCollector *c, TrackedSource *src, int pass, MemoryConte
 	return true;
 }
 
-/*
- * The columns below are read as these types: a query compiled before
- * track() cast each mapping to its type (an integer amount, a date "at")
- * gives others, read as these it crashed the server or misdated events.
- */
-static void
-check_events_types(TrackedSource *src, TupleDesc d)
-{
-	static const Oid want[5] = {INT8OID, TIMESTAMPTZOID, INT8OID, TEXTOID, NUMERICOID};
-
-	for (int i = 0; i < 5; i++)
-		if (d->natts < 5 || TupleDescAttr(d, i)->atttypid != want[i])
-			ereport(ERROR,
-					(errcode(ERRCODE_DATATYPE_MISMATCH),
-					 errmsg("the events query of tracked table %s gives column %d of type %s, not %s",
-							DatumGetCString(DirectFunctionCall1(regclassout, ObjectIdGetDatum(src->relid))),
-							i + 1, i < d->natts ? format_type_be(TupleDescAttr(d, i)->atttypid) : "none",
-							format_type_be(want[i])),
-					 errhint("prio.untrack() and prio.track() the table again: track() now casts each mapping to the type prio reads.")));
-}
-
 /* Rows of one tracked table's events query (see collector_tracked) */
 static void
 collector_source(ActivityCollector *c, TrackedSource *src, int pass, MemoryContext batch)
@@ -670,7 +649,7 @@ collector_source(ActivityCollector *c, TrackedSource *src, int pass, MemoryConte
 		MemoryContextSwitchTo(batch);
 		if (SPI_processed == 0)
 			break;
-		check_events_types(src, SPI_tuptable->tupdesc);
+		PrioTrackedEventsCheck(src->relid, SPI_tuptable->tupdesc);
 		for (uint64 row = 0; row < SPI_processed; row++)
 		{
 			HeapTuple	t = SPI_tuptable->vals[row];
@@ -724,6 +703,7 @@ PrioTrackedUnreadable(int32 source_id, Oid relid, ErrorData *edata, const char *
 			 errdetail("SQLSTATE %s; %s.", unpack_sql_state(edata->sqlerrcode), left),
 			 get_rel_name(relid) == NULL
 			 ? errhint("prio's owner untracks a dropped table by its number: SELECT prio.untrack(%u);", relid)
+			 : edata->hint != NULL ? errhint("%s", edata->hint)
 			 : errhint("See prio.tracked.last_error; fix the row or the mapping (prio.untrack() and prio.track()), then prio.recompute() resynchronises.")));
 	if (SPI_execute_with_args("SELECT " PRIO_SCHEMA "._track_note_error($1, $2)",
 							  2, types, args, NULL, false, 0) != SPI_OK_SELECT)

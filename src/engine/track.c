@@ -502,6 +502,29 @@ PrioTrackedEventsParts(const char *filter, int *n)
 }
 
 /*
+ * Raise 42804 unless the events query of tracked table relid gives desc's
+ * columns as its readers read them (customer_id bigint, at timestamptz,
+ * tiebreak bigint, kind text, amount numeric): one compiled before track()
+ * cast each mapping (0.4's prio.so, an early 0.5 build) gives the mapping's
+ * own types, and an integer amount read as numeric crashed the server.
+ */
+void
+PrioTrackedEventsCheck(Oid relid, TupleDesc desc)
+{
+	static const Oid want[5] = {INT8OID, TIMESTAMPTZOID, INT8OID, TEXTOID, NUMERICOID};
+
+	for (int i = 0; i < 5; i++)
+		if (desc->natts != 5 || TupleDescAttr(desc, i)->atttypid != want[i])
+			ereport(ERROR,
+					(errcode(ERRCODE_DATATYPE_MISMATCH),
+					 errmsg("the events query of tracked table %s gives column %d of type %s, not %s",
+							DatumGetCString(DirectFunctionCall1(regclassout, ObjectIdGetDatum(relid))),
+							i + 1, i < desc->natts ? format_type_be(TupleDescAttr(desc, i)->atttypid) : "none",
+							format_type_be(want[i])),
+					 errhint("prio.untrack() and prio.track() the table again: track() now casts each mapping to the type prio reads.")));
+}
+
+/*
  * The events of every tracked activities table (PrioTrackedEventsParts),
  * as one query of (customer_id, at, tiebreak, kind, amount): the parts
  * joined by UNION ALL.  NULL when no activities table is tracked.  The

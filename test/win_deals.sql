@@ -17,8 +17,9 @@
 --   W8 live == rebuild: recompute() changes no outcome and no count;
 --   W9 the row trigger runs only when an input the rule reads changed: a call
 --      to a customer with a closed deal (its last_at changes, which the rule
---      does not read) queues none, whatever its stage; a purchase after the
---      deal (stage_at changes) does;
+--      does not read) queues none, whatever its stage; nor does another
+--      purchase or rejection that leaves stage_at after the deal; a decision
+--      that moves stage_at across the deal's close does;
 --   W10 the activities decided after the last closed deal only by an activity
 --      that decides (stage_at): a contract (stage won, no purchase) after a
 --      lost deal -> won, outcome and lifecycle alike;
@@ -30,7 +31,7 @@
 --      purchase after it, by a customer won already, still decides won.
 -- Customers 1950.. (owner 'windeals').  Runs in one transaction, rolled back.
 BEGIN;
-SELECT plan(51);
+SELECT plan(54);
 SET LOCAL client_min_messages = warning;
 
 INSERT INTO prio.customers (customer_id, name, owner, budget, created_at) VALUES
@@ -229,7 +230,16 @@ SELECT is(pg_temp.wd_closed_calls() - (SELECT n FROM wd_calls), 0::bigint,
 SELECT is((SELECT won FROM prio.win_outcomes WHERE customer_id = 1956), false, 'W9: still lost');
 UPDATE wd_calls SET n = pg_temp.wd_closed_calls();
 INSERT INTO prio.activities (customer_id, kind, at, amount) VALUES (1957, 'purchase', now(), 100);
+SELECT is(pg_temp.wd_closed_calls() - (SELECT n FROM wd_calls), 0::bigint,
+    'W9: another purchase of a customer won after its lost deal (stage_at stays after the deal) runs none');
+UPDATE wd_calls SET n = pg_temp.wd_closed_calls();
+INSERT INTO prio.activities (customer_id, kind, at) VALUES (1963, 'rejected', now());
+SELECT is(pg_temp.wd_closed_calls() - (SELECT n FROM wd_calls), 0::bigint,
+    'W9: another rejection of a customer lost after its won deal runs none');
+UPDATE wd_calls SET n = pg_temp.wd_closed_calls();
+INSERT INTO prio.activities (customer_id, kind, at) VALUES (1964, 'contract', now());
 SELECT is(pg_temp.wd_closed_calls() - (SELECT n FROM wd_calls), 1::bigint,
-    'W9: a purchase of a customer won after its lost deal (stage_at changes) runs it');
+    'W9: a contract after a lost deal, the stage won already by one before it (stage_at crosses the deal''s close) runs it');
+SELECT is((SELECT won FROM prio.win_outcomes WHERE customer_id = 1964), true, 'W9: and turns the outcome won');
 
 ROLLBACK;

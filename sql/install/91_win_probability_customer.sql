@@ -18,9 +18,10 @@ COMMENT ON FUNCTION @extschema@.win_outcome(@extschema@.customer_state) IS
 -- WHEN an input of the outcome rule (prio.win_outcome) changes; the C
 -- compares the outcomes before and after and remembers only a change.  Of
 -- the activities' dates the rule reads only stage_at (when they last
--- decided won or lost), and only beside a closed deal: most activities of
--- a customer (a call, an e-mail, another purchase of a won one without a
--- deal) then queue no row trigger.
+-- decided won or lost), and only beside a closed deal, as whether it is
+-- after the deal closed: most activities of a customer (a call, an e-mail,
+-- another purchase of a won one, another rejection of a lost one) then
+-- queue no row trigger, only a decision that crosses the deal's close.
 CREATE TRIGGER state_closed
     AFTER UPDATE ON @extschema@.customer_state
     FOR EACH ROW
@@ -31,7 +32,9 @@ CREATE TRIGGER state_closed
           OR (OLD.last_deal_at IS NULL) IS DISTINCT FROM (NEW.last_deal_at IS NULL)
           OR (OLD.quote_at IS NULL OR OLD.quote_amount IS NULL)
              IS DISTINCT FROM (NEW.quote_at IS NULL OR NEW.quote_amount IS NULL)
-          OR (NEW.deal_closed_at IS NOT NULL AND OLD.stage_at IS DISTINCT FROM NEW.stage_at))
+          OR (NEW.deal_closed_at IS NOT NULL
+              AND coalesce(OLD.stage_at > NEW.deal_closed_at, false)
+                  <> coalesce(NEW.stage_at > NEW.deal_closed_at, false)))
     EXECUTE FUNCTION @extschema@.state_closed();
 COMMENT ON TABLE @extschema@.win_outcomes IS
 'One row per decided customer (prio.win_outcome: won or lost by its activities or its deals, nothing in flight): the outcome and its features just before it was decided; written by prio only (a customer that opens again, by an inbound touch or a new deal, loses its row).  Dumped as it is, so a restore gives it back.';

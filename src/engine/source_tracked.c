@@ -989,12 +989,14 @@ read_sources(int32 source_id, Oid relid, SourceRow ***attached, int *nattached)
 		return NULL;
 
 	/*
-	 * The partitioned tracked activities tables, which a fold reads, locked
-	 * before prio locks any customers row: a DETACH PARTITION or a DROP
-	 * TABLE of a partition holds its partitioned table's ACCESS EXCLUSIVE
-	 * lock while prio.track_ddl() or prio.track_drop() locks those rows,
-	 * and a write naming a partition (or another table) has not locked it:
-	 * waiting for it afterwards, holding the rows, was a deadlock.
+	 * The partitioned tracked activities tables a fold reads locked before
+	 * prio locks any customers row: a DETACH PARTITION holds its partitioned
+	 * table's ACCESS EXCLUSIVE lock while prio.track_ddl() locks those rows,
+	 * and a write naming a partition has not locked it: waiting for it
+	 * afterwards, holding the rows, was a deadlock.  (Those of v: of an
+	 * activities table itself, of a customers table every activities table;
+	 * an activities table's write does not scan prio.sources for the others,
+	 * which its fold reads too.)
 	 */
 	for (int i = 0; i < n; i++)
 	{

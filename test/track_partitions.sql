@@ -32,13 +32,17 @@
 --      tracked already), dropped: the mirror equals the table.
 --   P14 a DDL never fails for prio's sake: an ATTACH of a table holding a
 --      row the mapping fails on goes through, noted in last_error.
+--   P15 a tracked table without prio's own triggers (a restore in sections:
+--      its post-data, before the dump's CREATE TRIGGER) is left alone by
+--      prio.track_ddl(): an ALTER TABLE ... ADD CONSTRAINT of it creates no
+--      trigger, so the dump's CREATE TRIGGER of each go through.
 --   P7 untrack() removes prio's triggers from the partitions too; the
 --      application's tables keep their own.
 --   P8 bad input: a partition itself is not tracked (42809), nor untracked
 --      (42704), while its partitioned table is.
 -- Runs inside one transaction and rolls back.
 BEGIN;
-SELECT plan(44);
+SELECT plan(47);
 SET LOCAL client_min_messages = warning;
 \ir lib/rebuild_check.psql
 CREATE SCHEMA pt;
@@ -225,6 +229,27 @@ SELECT isnt((SELECT last_error FROM prio.tracked WHERE source = 'pt.f'::regclass
 SELECT is((SELECT count(*) FROM pg_trigger WHERE tgrelid = 'pt.f_bad'::regclass AND tgname LIKE 'prio\_%'), 4::bigint,
           'P14 the attached partition has prio''s triggers all the same');
 SELECT prio.untrack('pt.f');
+
+-- a restore in sections (pg_restore --section=post-data, in a session of
+-- its own, not in restore mode): the constraints come before the triggers
+CREATE TABLE pt.r (id bigint PRIMARY KEY, name text) PARTITION BY RANGE (id);
+CREATE TABLE pt.r_lo PARTITION OF pt.r FOR VALUES FROM (MINVALUE) TO (100);
+CREATE TABLE pt.r_hi PARTITION OF pt.r FOR VALUES FROM (100) TO (MAXVALUE);
+INSERT INTO pt.r VALUES (1, 'one'), (101, 'hundred and one');
+SELECT prio.track('pt.r', 'customers', '{"key": "id", "name": "name", "view": false}');
+CREATE TEMP TABLE r_triggers AS
+SELECT tgrelid, tgname, pg_get_triggerdef(oid) AS def FROM pg_trigger
+ WHERE tgrelid IN (SELECT relid FROM pg_partition_tree('pt.r')) AND tgname LIKE 'prio\_%';
+SELECT format('DROP TRIGGER %I ON %s', tgname, tgrelid::regclass) FROM r_triggers \gexec
+ALTER TABLE pt.r ADD CONSTRAINT r_name CHECK (name <> '');
+SELECT is((SELECT count(*) FROM pg_trigger WHERE tgrelid IN (SELECT relid FROM pg_partition_tree('pt.r')) AND tgname LIKE 'prio\_%'),
+          0::bigint, 'P15 an ALTER TABLE of a tracked table without prio''s triggers (a restore''s post-data) creates none');
+SELECT lives_ok(format('DO $d$ BEGIN %s; END $d$', (SELECT string_agg(def, '; ' ORDER BY tgrelid, tgname) FROM r_triggers)),
+                'P15 so the dump''s CREATE TRIGGER of the table and of its partitions go through');
+INSERT INTO pt.r_hi VALUES (102, 'hundred and two');
+SELECT is((SELECT string_agg(customer_key, ',' ORDER BY customer_key) FROM prio.customers WHERE source = 'pt.r'::regclass),
+          '1,101,102', 'P15 and the restored triggers follow a partition''s writes');
+SELECT prio.untrack('pt.r');
 
 -- untrack(): no trigger of prio's left on any partition; the app's own stay
 SELECT prio.untrack('pt.e');

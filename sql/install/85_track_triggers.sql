@@ -170,6 +170,12 @@ BEGIN
                   WHERE c.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass
                     AND c.objsubid OPERATOR(pg_catalog.=) 0
                     AND s.role OPERATOR(pg_catalog.<>) 'deals'
+                    -- (a table without its own, as in a restore's post-data
+                    -- before the dump's CREATE TRIGGER: prio does not follow
+                    -- it, and triggers made here would fail those)
+                    AND EXISTS (SELECT 1 FROM pg_catalog.pg_trigger t
+                                 WHERE t.tgrelid OPERATOR(pg_catalog.=) s.relid
+                                   AND t.tgname OPERATOR(pg_catalog.=) pg_catalog.format('prio_%s_inserted', s.source_id))
                   ORDER BY s.source_id LOOP
         BEGIN
             v_refold := false;

@@ -981,6 +981,27 @@ read_sources(int32 source_id, Oid relid, SourceRow ***attached, int *nattached)
 			src = source_row(v[i].source_id, v[i].xmin, &v[i].ctid);
 	if (src == NULL || !tracked_or_partition(relid, src))
 		return NULL;
+
+	/*
+	 * The partitioned tracked activities tables a fold reads locked before
+	 * prio locks any customers row: a DETACH PARTITION holds its partitioned
+	 * table's ACCESS EXCLUSIVE lock while prio.track_ddl() locks those rows,
+	 * and a write naming a partition has not locked it: waiting for it
+	 * afterwards, holding the rows, was a deadlock.  (Those of v: of an
+	 * activities table itself, of a customers table every activities table;
+	 * an activities table's write does not scan prio.sources for the others,
+	 * which its fold reads too.)
+	 */
+	for (int i = 0; i < n; i++)
+	{
+		SourceRow  *a;
+
+		if (!v[i].activities)
+			continue;
+		a = v[i].source_id == source_id ? src : source_row(v[i].source_id, v[i].xmin, &v[i].ctid);
+		if (a != NULL && get_rel_relkind(a->relid) == RELKIND_PARTITIONED_TABLE)
+			LockRelationOid(a->relid, AccessShareLock);
+	}
 	att = palloc(sizeof(SourceRow *) * (n + 1));
 	/* (the rows come in no order: the activities tables' in source_id order) */
 	if (!src->activities && !src->deals)

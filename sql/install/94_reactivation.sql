@@ -22,11 +22,13 @@ RETURN CASE WHEN @extschema@._check_time(as_of, 'as_of') THEN pg_catalog.concat_
          ELSE pg_catalog.replace(@extschema@.label('reason', 'last_inbound'), '{n}',
                   GREATEST(pg_catalog.floor(pg_catalog.date_part('epoch', as_of OPERATOR(pg_catalog.-) last_inbound_at)
                                             OPERATOR(pg_catalog./) 86400)::bigint, 0)::text) END,
+    -- the sum as a person writes it: 123.45, not the 123.4500000000000000
+    -- of amounts mapped as fen / 100.0
     CASE WHEN frequency IS NULL OR frequency OPERATOR(pg_catalog.=) 0 THEN @extschema@.label('reason', 'no_purchases')
          WHEN frequency OPERATOR(pg_catalog.=) 1
-         THEN pg_catalog.replace(@extschema@.label('reason', 'bought_1'), '{amount}', monetary::text)
+         THEN pg_catalog.replace(@extschema@.label('reason', 'bought_1'), '{amount}', pg_catalog.trim_scale(monetary)::text)
          ELSE pg_catalog.replace(pg_catalog.replace(@extschema@.label('reason', 'bought'), '{n}', frequency::text),
-                                 '{amount}', monetary::text) END,
+                                 '{amount}', pg_catalog.trim_scale(monetary)::text) END,
     CASE WHEN clv IS NOT NULL
          THEN pg_catalog.replace(@extschema@.label('reason', 'clv'), '{clv}', pg_catalog.round(clv::numeric)::text) END,
     CASE WHEN next_due_at IS NULL THEN NULL

@@ -13,10 +13,13 @@
  * repeated.
  *
  * A lookup tries the tag of prio.language, then its shorter forms
- * (zh-Hans-CN, zh-Hans, zh), then the first tag of the same language that
- * the table has (zh-CN, the built-in rows', for zh or zh-TW: a Chinese
- * session reads Chinese), then English (en); NULL when none has a label
- * (prio.label() then gives the code itself).
+ * (zh-Hans-CN, zh-Hans, zh), then the tag's script alone (zh-TW: zh-Hant,
+ * its script implied by the region) and the first tag of that script the
+ * table has (zh-HK, zh-TW: a Taiwanese session reads Traditional
+ * characters when there are any), then the first tag of the same language
+ * (zh-CN, the built-in rows', for zh or zh-TW: a Chinese session reads
+ * Chinese), then English (en); NULL when none has a label (prio.label()
+ * then gives the code itself).
  */
 #include "prio.h"
 
@@ -42,10 +45,13 @@ typedef struct LabelEntry
 	const char *label;
 } LabelEntry;
 
-/* a language's first tag with more subtags in the table (zh: zh-CN) */
+/*
+ * a language's first tag with more subtags in the table (zh: zh-CN), and a
+ * language and script's (zh-Hant: zh-HK, zh-TW or zh-Hant-TW)
+ */
 typedef struct LanguageDefault
 {
-	char		language[4];
+	char		language[9];	/* zh, or zh-Hant */
 	const char *tag;
 } LanguageDefault;
 
@@ -88,18 +94,16 @@ label_match(const void *key1, const void *key2, Size keysize)
 	return strcmp(a->lang, b->lang);
 }
 
-/* tag (in labels_cxt) as its language's default, if it comes first */
+/* tag (in labels_cxt) as the default of language (n bytes), if it comes first */
 static void
-language_default_add(const char *tag)
+language_default_note(const char *language, int n, const char *tag)
 {
-	const char *dash = strchr(tag, '-');
-	int			n = dash ? dash - tag : 0;
 	int			i;
 
 	if (n == 0 || n >= (int) sizeof(language_defaults->language))
 		return;
 	for (i = 0; i < nlanguage_defaults; i++)
-		if (strncmp(language_defaults[i].language, tag, n) == 0 &&
+		if (strncmp(language_defaults[i].language, language, n) == 0 &&
 			language_defaults[i].language[n] == '\0')
 			break;
 	if (i == nlanguage_defaults)
@@ -107,13 +111,42 @@ language_default_add(const char *tag)
 		language_defaults = language_defaults == NULL
 			? MemoryContextAlloc(labels_cxt, sizeof(LanguageDefault))
 			: repalloc(language_defaults, sizeof(LanguageDefault) * (nlanguage_defaults + 1));
-		memcpy(language_defaults[i].language, tag, n);
+		memcpy(language_defaults[i].language, language, n);
 		language_defaults[i].language[n] = '\0';
 		language_defaults[i].tag = tag;
 		nlanguage_defaults++;
 	}
 	else if (strcmp(tag, language_defaults[i].tag) < 0)
 		language_defaults[i].tag = tag;
+}
+
+/* tag as its language's default, and its language and script's */
+static void
+language_default_add(const char *tag)
+{
+	const char *dash = strchr(tag, '-');
+	char		script[5];
+	char		key[sizeof(language_defaults->language)];
+
+	if (dash == NULL)
+		return;
+	language_default_note(tag, dash - tag, tag);
+	if (prio_language_script(tag, script) && dash - tag + 5 < (int) sizeof(key))
+	{
+		memcpy(key, tag, dash - tag + 1);
+		strcpy(key + (dash - tag) + 1, script);
+		language_default_note(key, strlen(key), tag);
+	}
+}
+
+/* the default tag of language (zh, or zh-Hant), or NULL */
+static const char *
+language_default(const char *language)
+{
+	for (int i = 0; i < nlanguage_defaults; i++)
+		if (strcmp(language_defaults[i].language, language) == 0)
+			return language_defaults[i].tag;
+	return NULL;
 }
 
 static void
@@ -219,27 +252,39 @@ const char *
 prio_label(const char *domain, const char *code)
 {
 	char		lang[PRIO_LANGUAGE_TAG_MAX + 1];
+	char		script[5];
+	bool		has_script;
 	const char *label;
+	const char *tag;
 
 	if (!labels_valid || labels_hash == NULL)
 		labels_load();
 
 	/* the check hook let only a tag of at most PRIO_LANGUAGE_TAG_MAX through */
 	strlcpy(lang, prio_language ? prio_language : "en", sizeof(lang));
+	has_script = prio_language_script(lang, script);
 	do
 	{
 		label = label_in(domain, code, lang);
 		if (label != NULL)
 			return label;
 	} while (prio_language_parent(lang));
-	/* lang is the language alone now: another region's, before English */
-	for (int i = 0; i < nlanguage_defaults; i++)
-		if (strcmp(language_defaults[i].language, lang) == 0)
-		{
-			label = label_in(domain, code, language_defaults[i].tag);
-			if (label != NULL)
-				return label;
-			break;
-		}
+	/* lang is the language alone now: its script's tags first (zh-TW: zh-Hant) */
+	if (has_script && strlen(lang) + 6 <= sizeof(lang))
+	{
+		char		ls[PRIO_LANGUAGE_TAG_MAX + 1];
+
+		snprintf(ls, sizeof(ls), "%s-%s", lang, script);
+		label = label_in(domain, code, ls);
+		if (label != NULL)
+			return label;
+		tag = language_default(ls);
+		if (tag != NULL && (label = label_in(domain, code, tag)) != NULL)
+			return label;
+	}
+	/* another region's, before English */
+	tag = language_default(lang);
+	if (tag != NULL && (label = label_in(domain, code, tag)) != NULL)
+		return label;
 	return label_in(domain, code, "en");
 }

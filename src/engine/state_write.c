@@ -166,7 +166,11 @@ update_plan(int ncols, bool single)
  * (NULL for prio's own customers) from prio.customers, and the payload
  * carries them after the fields of 0.1-0.3: "source", and "key" (the key as
  * text, customer_id for prio's own customers; NULL when longer than
- * NOTIFY_KEY_MAX bytes, which keeps the payload under NOTIFY's limit).
+ * NOTIFY_KEY_MAX bytes as a JSON string, quotes aside, which keeps the
+ * payload under NOTIFY's limit).  The JSON form is what is measured: an
+ * escape takes up to six bytes (\u0001) for one, so a key of 4,096 bytes
+ * can take far more than NOTIFY's 8,000 in the payload, and the commit of
+ * the application's write would fail.
  */
 #define NOTIFY_KEY_MAX 4096
 
@@ -201,8 +205,9 @@ static const char *const history_sql[2] = {
 	"                     'customer_id', customer_id, 'old_tier', old_tier, 'new_tier', new_tier,"
 	"                     'old_stage', old_stage, 'new_stage', new_stage, 'source', source::text,"
 	"                     'key', CASE WHEN customer_key IS NULL THEN customer_id::text"
-	"                                 WHEN pg_catalog.octet_length(customer_key)"
-	"                                      OPERATOR(pg_catalog.<=) " CppAsString2(NOTIFY_KEY_MAX)
+	"                                 WHEN pg_catalog.octet_length(pg_catalog.to_json(customer_key)::text)"
+	"                                      OPERATOR(pg_catalog.<=) (" CppAsString2(NOTIFY_KEY_MAX)
+	"                                      OPERATOR(pg_catalog.+) 2)"
 	"                                 THEN customer_key END) END::text",
 };
 

@@ -131,3 +131,41 @@ prio_language_parent(char *tag)
 	*dash = '\0';
 	return true;
 }
+
+/*
+ * The script of tag, written to script (5 bytes): its script subtag, or for
+ * Chinese without one the script its region implies (CLDR's likely
+ * subtags: zh-TW, zh-HK and zh-MO are written in Traditional characters,
+ * Hant; zh, zh-CN, zh-SG in Simplified, Hans).  False when neither: a
+ * language other than Chinese that names no script.  Tag is canonical.
+ */
+bool
+prio_language_script(const char *tag, char *script)
+{
+	const char *dash = strchr(tag, '-');
+	const char *next;
+	int			n;
+
+	script[0] = '\0';
+	if (dash != NULL)
+	{
+		next = strchr(dash + 1, '-');
+		n = next ? next - dash - 1 : strlen(dash + 1);
+		if (n == 4 && is_alpha(dash[1]))
+		{
+			memcpy(script, dash + 1, 4);
+			script[4] = '\0';
+			return true;
+		}
+	}
+	if (dash ? dash - tag != 2 || strncmp(tag, "zh", 2) != 0 : strcmp(tag, "zh") != 0)
+		return false;
+	/* a region first (the check above found no script) */
+	if (dash != NULL && (strncmp(dash + 1, "TW", 2) == 0 || strncmp(dash + 1, "HK", 2) == 0 ||
+						 strncmp(dash + 1, "MO", 2) == 0) &&
+		(dash[3] == '\0' || dash[3] == '-'))
+		strcpy(script, "Hant");
+	else
+		strcpy(script, "Hans");
+	return true;
+}

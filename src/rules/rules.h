@@ -308,6 +308,7 @@ extern double prio_playbook_cadence(PrioEval *e, const PrioSettings *s,
 #define PRIO_LANGUAGE_TAG_MAX 35
 extern bool prio_language_tag(char *tag);
 extern bool prio_language_parent(char *tag);
+extern bool prio_language_script(const char *tag, char *script);
 
 /*
  * rules/types.c (0.5): the key-customer types.  A type's condition is a

@@ -23,6 +23,8 @@
 #include "access/table.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_am.h"
+#include "catalog/pg_index.h"
+#include "commands/defrem.h"
 #include "catalog/pg_type.h"
 #include "storage/lockdefs.h"
 #include "utils/builtins.h"
@@ -216,27 +218,84 @@ PrioAttnum(Relation rel, const char *name, Oid type)
 	pg_unreachable();
 }
 
-/* A btree index of prio's on heap, leading with column col1 (and col2, if given) */
+/*
+ * idx is a btree on heap leading with col1 (and col2, if given) that a scan
+ * can rely on: valid, on every row (no predicate: a partial index would
+ * miss rows) and with the columns' default operator classes and collations.
+ * col1 0: an expression, which the caller checks.
+ */
+static bool
+index_fits(Relation idx, Relation heap, AttrNumber col1, AttrNumber col2)
+{
+	Form_pg_index ind = idx->rd_index;
+	TupleDesc	desc = RelationGetDescr(heap);
+	AttrNumber	cols[2] = {col1, col2};
+
+	if (ind->indrelid != RelationGetRelid(heap) || idx->rd_rel->relam != BTREE_AM_OID ||
+		ind->indnkeyatts < (col2 ? 2 : 1) || ind->indkey.values[0] != col1 ||
+		(col2 && ind->indkey.values[1] != col2))
+		return false;
+	if (col1 == 0)
+		return true;
+	if (!ind->indisvalid || !ind->indisready || !ind->indislive ||
+		!heap_attisnull(idx->rd_indextuple, Anum_pg_index_indpred, NULL))
+		return false;
+	for (int k = 0; k < (col2 ? 2 : 1); k++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, cols[k] - 1);
+		Oid			opclass = GetDefaultOpClass(att->atttypid, BTREE_AM_OID);
+
+		if (!OidIsValid(opclass) || idx->rd_opfamily[k] != get_opclass_family(opclass) ||
+			idx->rd_indcollation[k] != att->attcollation)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * A btree index of prio's on heap, leading with column col1 (and col2, if
+ * given): the one named name, or else -- a DBA renamed it, or replaced it by
+ * CREATE INDEX CONCURRENTLY and DROP INDEX -- any index of heap that a scan
+ * can use in its place, so that maintenance does not fail the application's
+ * writes.  Only an index on an expression (col1 0) must keep its name.
+ */
 Relation
 PrioOpenIndex(const char *name, Relation heap, AttrNumber col1, AttrNumber col2)
 {
 	Oid			relid = get_relname_relid(name, get_namespace_oid(PRIO_SCHEMA, false));
 	Relation	idx;
+	List	   *indexes;
+	ListCell   *lc;
+
+	if (OidIsValid(relid) && get_rel_relkind(relid) == RELKIND_INDEX)
+	{
+		idx = index_open(relid, AccessShareLock);
+		if (index_fits(idx, heap, col1, col2))
+			return idx;
+		index_close(idx, AccessShareLock);
+	}
+
+	indexes = col1 != 0 ? RelationGetIndexList(heap) : NIL;
+	foreach(lc, indexes)
+	{
+		idx = index_open(lfirst_oid(lc), AccessShareLock);
+		if (index_fits(idx, heap, col1, col2))
+		{
+			list_free(indexes);
+			return idx;
+		}
+		index_close(idx, AccessShareLock);
+	}
+	list_free(indexes);
 
 	if (!OidIsValid(relid))
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("index " PRIO_SCHEMA ".%s does not exist", name),
-				 errhint("Reinstall the extension.")));
-	idx = index_open(relid, AccessShareLock);
-	if (idx->rd_index->indrelid != RelationGetRelid(heap) ||
-		idx->rd_index->indnkeyatts < (col2 ? 2 : 1) ||
-		idx->rd_index->indkey.values[0] != col1 ||
-		(col2 && idx->rd_index->indkey.values[1] != col2) ||
-		idx->rd_rel->relam != BTREE_AM_OID)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("index " PRIO_SCHEMA ".%s is not the one prio created", name),
-				 errhint("Reinstall the extension.")));
-	return idx;
+				 errhint("Create a btree index on the same columns again (without WHERE), or reinstall the extension.")));
+	ereport(ERROR,
+			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+			 errmsg("index " PRIO_SCHEMA ".%s is not the one prio created", name),
+			 errhint("Create a btree index on the same columns again (without WHERE), or reinstall the extension.")));
+	pg_unreachable();
 }

@@ -13,34 +13,22 @@
 #      publisher's (md5 of prio.stored_facts in customer order), and a
 #      second recompute() returns 0;
 #   3. no assertion failure or crash in the server log.
-# Exits 1 on any difference.  About 5 s.  Needs prio installed;
+# Exits 1 on any difference.  About 10 s.  Needs prio installed;
 # PRIO_PRIVATE=1 builds this tree's prio into a private copy of PostgreSQL
 # instead (tools/private.sh) and runs there, leaving the system's prio alone.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 started=$(date +%s)
-conf=("wal_level = logical" "max_wal_senders = 4" "max_replication_slots = 4" "log_min_messages = warning")
-if [ -n "${PRIO_PRIVATE:-}" ]; then
-	. tools/private.sh
-	private_init
-	private_cluster "${conf[@]}"
-else
-	. tools/cluster.sh
-	cluster_init "${conf[@]}"
-fi
+. tools/cluster.sh
+cluster_init_prio "wal_level = logical" "max_wal_senders = 4" "max_replication_slots = 4" \
+	"log_min_messages = warning"
 cluster_start
 status=0
 fail() { echo "prio logical: $*" >&2; status=1; }
 
 cluster_psql -d postgres -c "CREATE DATABASE prio_pub" -c "CREATE DATABASE prio_sub"
+cluster_psql -d prio_pub -f tools/replica_seed.sql >/dev/null
 cluster_psql -d prio_pub >/dev/null <<'SQL'
-CREATE EXTENSION prio;
-INSERT INTO prio.customers (customer_id, name, owner, budget, need)
-SELECT g, 'Customer ' || g, 'rep' || (g % 5), g % 3 = 0, g % 2 = 0 FROM generate_series(1, 300) g;
-INSERT INTO prio.activities (customer_id, kind, at, amount)
-SELECT 1 + g % 300, (ARRAY['purchase','inquiry','reply','visit','quote','email_open'])[1 + g % 6],
-       now() - (g % 200) * interval '1 day', CASE WHEN g % 6 = 0 THEN 10 + g % 900 ELSE 0 END
-  FROM generate_series(1, 1500) g;
 CREATE PUBLICATION prio_pub FOR TABLE prio.customers, prio.activities;
 -- made here, not by CREATE SUBSCRIPTION: a slot in the same cluster would wait for it
 SELECT pg_create_logical_replication_slot('prio_sub', 'pgoutput');
@@ -88,15 +76,7 @@ check_round "initial copy"
 
 # replicated writes; prio's insert trigger ENABLE ALWAYS on the subscriber changes nothing
 cluster_psql -d prio_sub -c "ALTER TABLE prio.activities ENABLE ALWAYS TRIGGER activities_inserted" >/dev/null
-cluster_psql -d prio_pub >/dev/null <<'SQL'
-INSERT INTO prio.activities (customer_id, kind, at, amount)
-SELECT 1 + g % 300, (ARRAY['purchase','reply','meeting','contract','rejected'])[1 + g % 5],
-       now() - (g % 90) * interval '1 day', CASE WHEN g % 5 = 0 THEN g ELSE 0 END
-  FROM generate_series(1, 600) g;
-UPDATE prio.activities SET at = at - interval '3 days' WHERE activity_id % 17 = 0;
-DELETE FROM prio.activities WHERE activity_id % 23 = 0;
-UPDATE prio.customers SET authority = true, timeline = true WHERE customer_id % 7 = 0;
-SQL
+cluster_psql -d prio_pub -f tools/replica_writes.sql >/dev/null
 n=$(cluster_psql -d prio_pub -At -c "SELECT prio.recompute()")
 [ "$n" = 0 ] || fail "the publisher's live state differed from a rebuild for $n customers"
 caught_up

@@ -219,48 +219,26 @@ PrioAttnum(Relation rel, const char *name, Oid type)
 }
 
 /*
- * idx is a btree on heap leading with col1 (and col2, if given) that a scan
- * can rely on: valid, on every row (no predicate: a partial index would
- * miss rows) and with the columns' default operator classes and collations.
- * col1 0: an expression, which the caller checks.
+ * idx is an index of heap that a scan can rely on instead of prio's own: a
+ * valid btree whose leading keys and predicate fits accepts.
  */
 static bool
-index_fits(Relation idx, Relation heap, AttrNumber col1, AttrNumber col2)
+index_usable(Relation idx, Relation heap, PrioIndexFits fits, const void *arg)
 {
 	Form_pg_index ind = idx->rd_index;
-	TupleDesc	desc = RelationGetDescr(heap);
-	AttrNumber	cols[2] = {col1, col2};
 
-	if (ind->indrelid != RelationGetRelid(heap) || idx->rd_rel->relam != BTREE_AM_OID ||
-		ind->indnkeyatts < (col2 ? 2 : 1) || ind->indkey.values[0] != col1 ||
-		(col2 && ind->indkey.values[1] != col2))
-		return false;
-	if (col1 == 0)
-		return true;
-	if (!ind->indisvalid || !ind->indisready || !ind->indislive ||
-		!heap_attisnull(idx->rd_indextuple, Anum_pg_index_indpred, NULL))
-		return false;
-	for (int k = 0; k < (col2 ? 2 : 1); k++)
-	{
-		Form_pg_attribute att = TupleDescAttr(desc, cols[k] - 1);
-		Oid			opclass = GetDefaultOpClass(att->atttypid, BTREE_AM_OID);
-
-		if (!OidIsValid(opclass) || idx->rd_opfamily[k] != get_opclass_family(opclass) ||
-			idx->rd_indcollation[k] != att->attcollation)
-			return false;
-	}
-	return true;
+	return ind->indrelid == RelationGetRelid(heap) && idx->rd_rel->relam == BTREE_AM_OID &&
+		ind->indisvalid && ind->indisready && ind->indislive && fits(idx, heap, arg);
 }
 
 /*
- * A btree index of prio's on heap, leading with column col1 (and col2, if
- * given): the one named name, or else -- a DBA renamed it, or replaced it by
- * CREATE INDEX CONCURRENTLY and DROP INDEX -- any index of heap that a scan
- * can use in its place, so that maintenance does not fail the application's
- * writes.  Only an index on an expression (col1 0) must keep its name.
+ * An index of prio's on heap: the one named name if it is usable, or else --
+ * a DBA renamed it, or replaced it by CREATE INDEX CONCURRENTLY and DROP
+ * INDEX -- any usable index of heap that fits accepts, so that maintenance
+ * does not fail the application's writes.
  */
 Relation
-PrioOpenIndex(const char *name, Relation heap, AttrNumber col1, AttrNumber col2)
+PrioOpenIndexBy(const char *name, Relation heap, PrioIndexFits fits, const void *arg)
 {
 	Oid			relid = get_relname_relid(name, get_namespace_oid(PRIO_SCHEMA, false));
 	Relation	idx;
@@ -270,16 +248,16 @@ PrioOpenIndex(const char *name, Relation heap, AttrNumber col1, AttrNumber col2)
 	if (OidIsValid(relid) && get_rel_relkind(relid) == RELKIND_INDEX)
 	{
 		idx = index_open(relid, AccessShareLock);
-		if (index_fits(idx, heap, col1, col2))
+		if (index_usable(idx, heap, fits, arg))
 			return idx;
 		index_close(idx, AccessShareLock);
 	}
 
-	indexes = col1 != 0 ? RelationGetIndexList(heap) : NIL;
+	indexes = RelationGetIndexList(heap);
 	foreach(lc, indexes)
 	{
 		idx = index_open(lfirst_oid(lc), AccessShareLock);
-		if (index_fits(idx, heap, col1, col2))
+		if (index_usable(idx, heap, fits, arg))
 		{
 			list_free(indexes);
 			return idx;
@@ -292,10 +270,49 @@ PrioOpenIndex(const char *name, Relation heap, AttrNumber col1, AttrNumber col2)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("index " PRIO_SCHEMA ".%s does not exist", name),
-				 errhint("Create a btree index on the same columns again (without WHERE), or reinstall the extension.")));
+				 errhint("Create it again as the extension's script does, or reinstall the extension.")));
 	ereport(ERROR,
 			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 			 errmsg("index " PRIO_SCHEMA ".%s is not the one prio created", name),
-			 errhint("Create a btree index on the same columns again (without WHERE), or reinstall the extension.")));
+			 errhint("Create it again as the extension's script does (without WHERE), or reinstall the extension.")));
 	pg_unreachable();
+}
+
+/*
+ * the leading columns of an index: cols[0] (and cols[1], if not 0); on every
+ * row (no predicate: a partial index would miss rows)
+ */
+static bool
+columns_fit(Relation idx, Relation heap, const void *arg)
+{
+	const AttrNumber *cols = arg;
+	int			n = cols[1] ? 2 : 1;
+
+	if (idx->rd_index->indnkeyatts < n ||
+		!heap_attisnull(idx->rd_indextuple, Anum_pg_index_indpred, NULL))
+		return false;
+	for (int k = 0; k < n; k++)
+	{
+		Form_pg_attribute att = TupleDescAttr(RelationGetDescr(heap), cols[k] - 1);
+		Oid			opclass = GetDefaultOpClass(att->atttypid, BTREE_AM_OID);
+
+		if (idx->rd_index->indkey.values[k] != cols[k] || !OidIsValid(opclass) ||
+			idx->rd_opfamily[k] != get_opclass_family(opclass) ||
+			idx->rd_indcollation[k] != att->attcollation)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * A btree index of prio's on heap leading with column col1 (and col2, if
+ * given), with the columns' default operator classes and collations
+ */
+Relation
+PrioOpenIndex(const char *name, Relation heap, AttrNumber col1, AttrNumber col2)
+{
+	AttrNumber	cols[2] = {col1, col2};
+
+	Assert(col1 > 0);
+	return PrioOpenIndexBy(name, heap, columns_fit, cols);
 }

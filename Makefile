@@ -85,13 +85,14 @@ test:
 demo:
 	tools/demo.sh
 
-# Soak, crash, dump/restore and streaming-standby tests, each in a throwaway cluster of its own
+# Soak, crash, dump/restore, streaming-standby and logical-replication tests, each in a throwaway cluster of its own
 # (run after make test, which installs prio); CI runs it too.
 stress:
 	tools/stress.sh
 	tools/crash.sh
 	tools/dumprestore.sh
 	tools/standby.sh
+	tools/logical.sh
 
 # The whole suite against prio built with -DUSE_ASSERT_CHECKING, installed into a
 # private copy of PostgreSQL (the system's prio is untouched); CI runs it after make test.

@@ -2,6 +2,7 @@
 # dumprestore.sh: a throwaway PostgreSQL 15 cluster of their own.
 #
 #   cluster_init [extra postgresql.conf lines...]   initdb in a fresh temp dir
+#   cluster_init_prio [lines...]  the same, in a private copy when PRIO_PRIVATE is set
 #   cluster_start / cluster_stop [mode] / cluster_crash   (crash = stop -m immediate)
 #   cluster_psql ARGS...     psql -X as postgres over the cluster's unix socket
 #   cluster_run CMD ARGS...  any client (pgbench, pg_dump, ...) with PGHOST/PGPORT/PGUSER set
@@ -57,6 +58,18 @@ cluster_init() {
 		echo "log_line_prefix = '%m [%p] %e '"
 		for line in "$@"; do echo "$line"; done
 	} | cl_as tee -a "$CL_DATA/postgresql.conf" >/dev/null
+}
+
+# cluster_init, or with PRIO_PRIVATE set, tools/private.sh's copy of PostgreSQL
+# with this tree's prio built into it and a cluster of its binaries
+cluster_init_prio() {
+	if [ -n "${PRIO_PRIVATE:-}" ]; then
+		. tools/private.sh
+		private_init
+		private_cluster "$@"
+	else
+		cluster_init "$@"
+	fi
 }
 
 cluster_start() {

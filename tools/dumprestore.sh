@@ -47,14 +47,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 started=$(date +%s)
-if [ -n "${PRIO_PRIVATE:-}" ]; then
-	. tools/private.sh
-	private_init
-	private_cluster "log_min_messages = warning"
-else
-	. tools/cluster.sh
-	cluster_init "log_min_messages = warning"
-fi
+. tools/cluster.sh
+cluster_init_prio "log_min_messages = warning"
 cluster_start
 src=prio_src
 dst=prio_dst

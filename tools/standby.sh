@@ -31,16 +31,7 @@ sb_psql() {
 
 db=prio_standby
 cluster_psql -d postgres -c "CREATE DATABASE $db"
-cluster_psql -d $db >/dev/null <<'SQL'
-CREATE EXTENSION prio;
-CREATE EXTENSION amcheck;
-INSERT INTO prio.customers (customer_id, name, owner, budget, need)
-SELECT g, 'Customer ' || g, 'rep' || (g % 5), g % 3 = 0, g % 2 = 0 FROM generate_series(1, 400) g;
-INSERT INTO prio.activities (customer_id, kind, at, amount)
-SELECT 1 + g % 400, (ARRAY['purchase','inquiry','reply','visit','quote','email_open'])[1 + g % 6],
-       now() - (g % 200) * interval '1 day', CASE WHEN g % 6 = 0 THEN 10 + g % 900 ELSE 0 END
-  FROM generate_series(1, 2000) g;
-SQL
+cluster_psql -d $db -f tools/replica_seed.sql -c "CREATE EXTENSION amcheck" >/dev/null
 
 cl_as "$PGBIN/pg_basebackup" -h "$CL_SOCK" -p "$CL_PORT" -U postgres -D "$SB_DATA" -R -X stream -c fast \
 	>"$CL_DIR/basebackup.log" 2>&1 || { cat "$CL_DIR/basebackup.log" >&2; exit 1; }
@@ -49,15 +40,9 @@ cl_as "$PGBIN/pg_ctl" -D "$SB_DATA" -l "$CL_DIR/standby.log" -w -t 120 start >/d
 	|| { tail -20 "$CL_DIR/standby.log" >&2; echo "standby did not start" >&2; exit 1; }
 
 # the primary's writes, while the standby streams
+cluster_psql -d $db -c "INSERT INTO prio.activities (customer_id, kind, amount) VALUES (7, 'purchase', 120)" \
+	-f tools/replica_writes.sql >/dev/null
 cluster_psql -d $db >/dev/null <<'SQL'
-INSERT INTO prio.activities (customer_id, kind, amount) VALUES (7, 'purchase', 120);
-INSERT INTO prio.activities (customer_id, kind, at, amount)
-SELECT 1 + g % 400, (ARRAY['purchase','reply','meeting','contract','rejected'])[1 + g % 5],
-       now() - (g % 90) * interval '1 day', CASE WHEN g % 5 = 0 THEN g ELSE 0 END
-  FROM generate_series(1, 1500) g;
-UPDATE prio.activities SET at = at - interval '3 days' WHERE activity_id % 17 = 0;
-DELETE FROM prio.activities WHERE activity_id % 23 = 0;
-UPDATE prio.customers SET authority = true, timeline = true WHERE customer_id % 7 = 0;
 UPDATE prio.settings SET intent_threshold = intent_threshold + 0.5;
 SELECT prio.refresh();
 SELECT prio.recompute();

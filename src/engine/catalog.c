@@ -23,6 +23,8 @@
 #include "access/table.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_am.h"
+#include "catalog/pg_index.h"
+#include "commands/defrem.h"
 #include "catalog/pg_type.h"
 #include "storage/lockdefs.h"
 #include "utils/builtins.h"
@@ -216,27 +218,101 @@ PrioAttnum(Relation rel, const char *name, Oid type)
 	pg_unreachable();
 }
 
-/* A btree index of prio's on heap, leading with column col1 (and col2, if given) */
+/*
+ * idx is an index of heap that a scan can rely on instead of prio's own: a
+ * valid btree whose leading keys and predicate fits accepts.
+ */
+static bool
+index_usable(Relation idx, Relation heap, PrioIndexFits fits, const void *arg)
+{
+	Form_pg_index ind = idx->rd_index;
+
+	return ind->indrelid == RelationGetRelid(heap) && idx->rd_rel->relam == BTREE_AM_OID &&
+		ind->indisvalid && ind->indisready && ind->indislive && fits(idx, heap, arg);
+}
+
+/*
+ * An index of prio's on heap: the one named name if it is usable, or else --
+ * a DBA renamed it, or replaced it by CREATE INDEX CONCURRENTLY and DROP
+ * INDEX -- any usable index of heap that fits accepts, so that maintenance
+ * does not fail the application's writes.
+ */
 Relation
-PrioOpenIndex(const char *name, Relation heap, AttrNumber col1, AttrNumber col2)
+PrioOpenIndexBy(const char *name, Relation heap, PrioIndexFits fits, const void *arg)
 {
 	Oid			relid = get_relname_relid(name, get_namespace_oid(PRIO_SCHEMA, false));
 	Relation	idx;
+	List	   *indexes;
+	ListCell   *lc;
+
+	if (OidIsValid(relid) && get_rel_relkind(relid) == RELKIND_INDEX)
+	{
+		idx = index_open(relid, AccessShareLock);
+		if (index_usable(idx, heap, fits, arg))
+			return idx;
+		index_close(idx, AccessShareLock);
+	}
+
+	indexes = RelationGetIndexList(heap);
+	foreach(lc, indexes)
+	{
+		idx = index_open(lfirst_oid(lc), AccessShareLock);
+		if (index_usable(idx, heap, fits, arg))
+		{
+			list_free(indexes);
+			return idx;
+		}
+		index_close(idx, AccessShareLock);
+	}
+	list_free(indexes);
 
 	if (!OidIsValid(relid))
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("index " PRIO_SCHEMA ".%s does not exist", name),
-				 errhint("Reinstall the extension.")));
-	idx = index_open(relid, AccessShareLock);
-	if (idx->rd_index->indrelid != RelationGetRelid(heap) ||
-		idx->rd_index->indnkeyatts < (col2 ? 2 : 1) ||
-		idx->rd_index->indkey.values[0] != col1 ||
-		(col2 && idx->rd_index->indkey.values[1] != col2) ||
-		idx->rd_rel->relam != BTREE_AM_OID)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("index " PRIO_SCHEMA ".%s is not the one prio created", name),
-				 errhint("Reinstall the extension.")));
-	return idx;
+				 errhint("Create it again as the extension's script does, or reinstall the extension.")));
+	ereport(ERROR,
+			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+			 errmsg("index " PRIO_SCHEMA ".%s is not the one prio created", name),
+			 errhint("Create it again as the extension's script does (without WHERE), or reinstall the extension.")));
+	pg_unreachable();
+}
+
+/*
+ * the leading columns of an index: cols[0] (and cols[1], if not 0); on every
+ * row (no predicate: a partial index would miss rows)
+ */
+static bool
+columns_fit(Relation idx, Relation heap, const void *arg)
+{
+	const AttrNumber *cols = arg;
+	int			n = cols[1] ? 2 : 1;
+
+	if (idx->rd_index->indnkeyatts < n ||
+		!heap_attisnull(idx->rd_indextuple, Anum_pg_index_indpred, NULL))
+		return false;
+	for (int k = 0; k < n; k++)
+	{
+		Form_pg_attribute att = TupleDescAttr(RelationGetDescr(heap), cols[k] - 1);
+		Oid			opclass = GetDefaultOpClass(att->atttypid, BTREE_AM_OID);
+
+		if (idx->rd_index->indkey.values[k] != cols[k] || !OidIsValid(opclass) ||
+			idx->rd_opfamily[k] != get_opclass_family(opclass) ||
+			idx->rd_indcollation[k] != att->attcollation)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * A btree index of prio's on heap leading with column col1 (and col2, if
+ * given), with the columns' default operator classes and collations
+ */
+Relation
+PrioOpenIndex(const char *name, Relation heap, AttrNumber col1, AttrNumber col2)
+{
+	AttrNumber	cols[2] = {col1, col2};
+
+	Assert(col1 > 0);
+	return PrioOpenIndexBy(name, heap, columns_fit, cols);
 }

@@ -22,7 +22,10 @@
 #include "access/tableam.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_am.h"
+#include "catalog/pg_collation.h"
 #include "catalog/pg_type.h"
+#include "commands/defrem.h"
 #include "executor/spi.h"
 #include "executor/tuptable.h"
 #include "miscadmin.h"
@@ -94,43 +97,58 @@ PrioTypesLoad(PrioConfig *c)
  * this one re-evaluates it by its own trigger.
  */
 
+/* What an attribute index is keyed on: (attributes ->> name) */
+typedef struct AttributeKey
+{
+	AttrNumber	attributes;
+	const char *name;
+} AttributeKey;
+
+/*
+ * idx leads with (attributes ->> name), text's default operator class, on
+ * every row or, as prio's, on those where it IS NOT NULL (an equality probe
+ * finds no other)
+ */
+static bool
+attribute_fits(Relation idx, Relation heap, const void *arg)
+{
+	const AttributeKey *key = arg;
+	List	   *exprs;
+	List	   *pred;
+	OpExpr	   *op;
+	NullTest   *nt;
+	Var		   *var;
+	Const	   *c;
+
+	if (idx->rd_index->indnkeyatts < 1 || idx->rd_index->indkey.values[0] != 0 ||
+		idx->rd_opfamily[0] != get_opclass_family(GetDefaultOpClass(TEXTOID, BTREE_AM_OID)) ||
+		idx->rd_indcollation[0] != DEFAULT_COLLATION_OID)
+		return false;
+	exprs = RelationGetIndexExpressions(idx);
+	op = (OpExpr *) linitial(exprs);
+	if (!IsA(op, OpExpr) || op->opfuncid != F_JSONB_OBJECT_FIELD_TEXT ||
+		list_length(op->args) != 2 || !IsA(linitial(op->args), Var) ||
+		!IsA(lsecond(op->args), Const))
+		return false;
+	pred = RelationGetIndexPredicate(idx);
+	nt = list_length(pred) == 1 ? linitial(pred) : NULL;
+	if (pred != NIL &&
+		(nt == NULL || !IsA(nt, NullTest) || nt->nulltesttype != IS_NOT_NULL ||
+		 !equal(nt->arg, op)))
+		return false;
+	var = linitial(op->args);
+	c = lsecond(op->args);
+	return var->varattno == key->attributes && c->consttype == TEXTOID && !c->constisnull &&
+		strcmp(TextDatumGetCString(c->constvalue), key->name) == 0;
+}
+
 /* The index of prio's that is keyed on (attributes ->> name), on rel */
 static Relation
 open_attribute_index(const char *index, Relation rel, AttrNumber attributes, const char *name)
 {
-	Relation	idx = PrioOpenIndex(index, rel, 0, 0);
-	List	   *exprs;
-	OpExpr	   *op;
-	Var		   *var;
-	Const	   *c;
+	AttributeKey key = {attributes, name};
 
-	/* an invalid index (a failed concurrent build) would miss rows */
-	if (!idx->rd_index->indisvalid || !idx->rd_index->indisready)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("index " PRIO_SCHEMA ".%s is not valid", index),
-				 errhint("REINDEX INDEX " PRIO_SCHEMA ".%s;", index)));
-	exprs = RelationGetIndexExpressions(idx);
-	op = list_length(exprs) == 1 ? (OpExpr *) linitial(exprs) : NULL;
-
-	if (op == NULL || !IsA(op, OpExpr) || op->opfuncid != F_JSONB_OBJECT_FIELD_TEXT ||
-		list_length(op->args) != 2 || !IsA(linitial(op->args), Var) ||
-		!IsA(lsecond(op->args), Const))
-		op = NULL;
-	else
-	{
-		var = linitial(op->args);
-		c = lsecond(op->args);
-		if (var->varattno != attributes || c->consttype != TEXTOID || c->constisnull ||
-			strcmp(TextDatumGetCString(c->constvalue), name) != 0)
-			op = NULL;
-	}
-	if (op == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("index " PRIO_SCHEMA ".%s is not the one prio created", index),
-				 errhint("Reinstall the extension.")));
-	return idx;
+	return PrioOpenIndexBy(index, rel, attribute_fits, &key);
 }
 
 static int

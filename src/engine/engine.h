@@ -13,6 +13,8 @@ extern AttrNumber PrioAttnum(Relation rel, const char *name, Oid type);
 /* engine/catalog.c: the columns prio reads are there, of the types it reads them as */
 extern void PrioCheckTable(Relation rel);
 extern void PrioCheckTableByName(const char *name);
+typedef bool (*PrioIndexFits) (Relation idx, Relation heap, const void *arg);
+extern Relation PrioOpenIndexBy(const char *name, Relation heap, PrioIndexFits fits, const void *arg);
 extern Relation PrioOpenIndex(const char *name, Relation heap, AttrNumber col1, AttrNumber col2);
 /* engine/stage.c: the prio.stage enum's OIDs */
 extern Oid	StageTypeOid(void);

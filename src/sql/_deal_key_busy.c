@@ -19,6 +19,7 @@
 #include "access/stratnum.h"
 #include "access/table.h"
 #include "access/tableam.h"
+#include "catalog/pg_type.h"
 #include "executor/tuptable.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
@@ -28,7 +29,7 @@
 /*
  * prio._deal_key_busy(source regclass, deal_key text) RETURNS boolean
  *
- * Reads prio.deals through its unique index on (source, deal_key) with a
+ * Reads prio.deals through its index on (source, deal_key) with a
  * dirty snapshot; AccessShareLock on both, no row lock, never waits.
  */
 PG_FUNCTION_INFO_V1(prio_deal_key_busy);
@@ -45,9 +46,8 @@ prio_deal_key_busy(PG_FUNCTION_ARGS)
 
 	/* (STRICT: no NULL argument reaches here) */
 	rel = table_open(PrioRelid("deals"), AccessShareLock);
-	idx = index_open(PrioRelid("deals_source_key_idx"), AccessShareLock);
-	if (IndexRelationGetNumberOfKeyAttributes(idx) != 2)
-		elog(ERROR, "index prio.deals_source_key_idx is not on (source, deal_key)");
+	idx = PrioOpenIndex("deals_source_key_idx", rel, PrioAttnum(rel, "source", REGCLASSOID),
+						PrioAttnum(rel, "deal_key", TEXTOID));
 
 	ScanKeyEntryInitialize(&skey[0], 0, 1, BTEqualStrategyNumber, InvalidOid,
 						   idx->rd_indcollation[0], F_OIDEQ, PG_GETARG_DATUM(0));

@@ -17,7 +17,7 @@ CREATE TABLE @extschema@.labels (
     PRIMARY KEY (domain, code, lang)
 );
 COMMENT ON TABLE @extschema@.labels IS
-'The labels prio shows, per language: prio.label(domain, code) returns the label in the session''s prio.language (a tag: en, zh-CN, ...), else in the tag''s shorter forms (zh-Hans-CN, zh-Hans, zh), else in its script alone and the first tag of that script the table has (a script implied by the region for Chinese: zh-TW and zh-HK read zh-Hant, else zh-TW or zh-HK rows, before zh-CN), else in the first tag of the same language the table has (zh and zh-TW read zh-CN), else in English (en), else the code itself.  Edit with INSERT/UPDATE/DELETE; add a language by adding its rows.';
+'The labels prio shows, per language: prio.label(domain, code) returns the label in the session''s prio.language (a tag: en, zh-CN, ...), else in the tag''s shorter forms (zh-Hans-CN, zh-Hans, zh), (a script implied by the region for Chinese: zh-TW reads zh-Hant-TW next), else in its script alone and the tags of that script the table has (zh-TW and zh-HK read zh-Hant, else zh-TW or zh-HK rows, before zh-CN), else in the other tags of the same language the table has (zh and zh-TW read zh-CN), each list in name order, the first tag with a row for the code, else in English (en), else the code itself.  Edit with INSERT/UPDATE/DELETE; add a language by adding its rows.';
 COMMENT ON COLUMN @extschema@.labels.domain IS 'What the code names: stage, deal_stage, tier, customer_type, rfm_segment, channel, role, playbook, reason (the parts of the reason line), or a domain of your own (lower-case letters, digits, _).';
 COMMENT ON COLUMN @extschema@.labels.code IS 'The code as prio stores it: a stage (closing), a tier (A), a segment name (Champions), a channel (wechat), ...';
 COMMENT ON COLUMN @extschema@.labels.lang IS 'Language tag in canonical case: language (2-3 letters, lower case), then optionally a script (Hans), a region (CN, 419) and variants: en, zh-CN, zh-Hans-CN.';
@@ -221,7 +221,7 @@ RETURNS text
 AS 'MODULE_PATHNAME', 'prio_label_sql'
 LANGUAGE C STABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.label(text, text) IS
-'The label of code in domain (prio.labels) in the language of the setting prio.language (SET, ALTER DATABASE/ROLE ... SET; default en), else in the tag''s shorter forms (zh-Hans-CN, zh-Hans, zh), else in its script alone and the first tag of that script the table has (a script implied by the region for Chinese: zh-TW and zh-HK read zh-Hant, else zh-TW or zh-HK rows, before zh-CN), else in the first tag of the same language the table has (zh and zh-TW read zh-CN), else in English, else code itself.  STABLE: reads the table, cached per backend until it changes.';
+'The label of code in domain (prio.labels) in the language of the setting prio.language (SET, ALTER DATABASE/ROLE ... SET; default en), else in the tag''s shorter forms (zh-Hans-CN, zh-Hans, zh), (a script implied by the region for Chinese: zh-TW reads zh-Hant-TW next), else in its script alone and the tags of that script the table has (zh-TW and zh-HK read zh-Hant, else zh-TW or zh-HK rows, before zh-CN), else in the other tags of the same language the table has (zh and zh-TW read zh-CN), each list in name order, the first tag with a row for the code, else in English, else code itself.  STABLE: reads the table, cached per backend until it changes.';
 
 -- An as_of of a SQL function checked as the C ones check theirs
 -- (CheckTimeArg()): one call in its single expression, so it still inlines.

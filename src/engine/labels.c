@@ -13,13 +13,16 @@
  * repeated.
  *
  * A lookup tries the tag of prio.language, then its shorter forms
- * (zh-Hans-CN, zh-Hans, zh), then the tag's script alone (zh-TW: zh-Hant,
- * its script implied by the region) and the first tag of that script the
- * table has (zh-HK, zh-TW: a Taiwanese session reads Traditional
- * characters when there are any), then the first tag of the same language
- * (zh-CN, the built-in rows', for zh or zh-TW: a Chinese session reads
- * Chinese), then English (en); NULL when none has a label (prio.label()
- * then gives the code itself).
+ * (zh-Hans-CN, zh-Hans, zh), then for a tag whose script its region implies
+ * the tag with that script (zh-TW: zh-Hant-TW, CLDR's likely subtags), then
+ * the tag's script alone (zh-Hant) and the tags of that script the table
+ * has (zh-HK, zh-TW: a Taiwanese session reads Traditional characters when
+ * there are any), then the other tags of the same language (zh-CN, the
+ * built-in rows', for zh or zh-TW: a Chinese session reads Chinese), then
+ * English (en); NULL when none has a label (prio.label() then gives the
+ * code itself).  Each list of tags is tried in name order, tag by tag, for
+ * the code itself: a tag with a few rows of its own (zh-Hant for the tiers)
+ * does not hide another tag's rows for the other codes (zh-TW's stages).
  */
 #include "prio.h"
 
@@ -46,19 +49,20 @@ typedef struct LabelEntry
 } LabelEntry;
 
 /*
- * a language's first tag with more subtags in the table (zh: zh-CN), and a
- * language and script's (zh-Hant: zh-HK, zh-TW or zh-Hant-TW)
+ * a tag of the table under its language (zh: zh-CN, zh-TW) and under its
+ * language and script (zh-Hant: zh-HK, zh-TW, zh-Hant-TW); sorted by
+ * language, then tag, once loaded
  */
-typedef struct LanguageDefault
+typedef struct LanguageTag
 {
 	char		language[9];	/* zh, or zh-Hant */
 	const char *tag;
-} LanguageDefault;
+} LanguageTag;
 
 static MemoryContext labels_cxt = NULL;
 static HTAB *labels_hash = NULL;
-static LanguageDefault *language_defaults = NULL;
-static int	nlanguage_defaults = 0;
+static LanguageTag *language_tags = NULL;
+static int	nlanguage_tags = 0;
 static bool labels_valid = false;
 static uint64 labels_generation = 0;	/* bumped by every invalidation */
 static Oid	labels_relid = InvalidOid;
@@ -94,59 +98,55 @@ label_match(const void *key1, const void *key2, Size keysize)
 	return strcmp(a->lang, b->lang);
 }
 
-/* tag (in labels_cxt) as the default of language (n bytes), if it comes first */
+/* tag (in labels_cxt) under language (n bytes), once */
 static void
-language_default_note(const char *language, int n, const char *tag)
+language_tag_note(const char *language, int n, const char *tag)
 {
-	int			i;
+	int			i = nlanguage_tags;
 
-	if (n == 0 || n >= (int) sizeof(language_defaults->language))
+	if (n == 0 || n >= (int) sizeof(language_tags->language))
 		return;
-	for (i = 0; i < nlanguage_defaults; i++)
-		if (strncmp(language_defaults[i].language, language, n) == 0 &&
-			language_defaults[i].language[n] == '\0')
-			break;
-	if (i == nlanguage_defaults)
-	{
-		language_defaults = language_defaults == NULL
-			? MemoryContextAlloc(labels_cxt, sizeof(LanguageDefault))
-			: repalloc(language_defaults, sizeof(LanguageDefault) * (nlanguage_defaults + 1));
-		memcpy(language_defaults[i].language, language, n);
-		language_defaults[i].language[n] = '\0';
-		language_defaults[i].tag = tag;
-		nlanguage_defaults++;
-	}
-	else if (strcmp(tag, language_defaults[i].tag) < 0)
-		language_defaults[i].tag = tag;
+	for (int j = 0; j < nlanguage_tags; j++)
+		if (strncmp(language_tags[j].language, language, n) == 0 &&
+			language_tags[j].language[n] == '\0' &&
+			strcmp(language_tags[j].tag, tag) == 0)
+			return;
+	language_tags = language_tags == NULL
+		? MemoryContextAlloc(labels_cxt, sizeof(LanguageTag))
+		: repalloc(language_tags, sizeof(LanguageTag) * (nlanguage_tags + 1));
+	memcpy(language_tags[i].language, language, n);
+	language_tags[i].language[n] = '\0';
+	language_tags[i].tag = tag;
+	nlanguage_tags++;
 }
 
-/* tag as its language's default, and its language and script's */
+static int
+language_tag_cmp(const void *a, const void *b)
+{
+	const LanguageTag *x = (const LanguageTag *) a;
+	const LanguageTag *y = (const LanguageTag *) b;
+	int			c = strcmp(x->language, y->language);
+
+	return c != 0 ? c : strcmp(x->tag, y->tag);
+}
+
+/* tag under its language, and under its language and script */
 static void
-language_default_add(const char *tag)
+language_tag_add(const char *tag)
 {
 	const char *dash = strchr(tag, '-');
 	char		script[5];
-	char		key[sizeof(language_defaults->language)];
+	char		key[sizeof(language_tags->language)];
 
 	if (dash == NULL)
 		return;
-	language_default_note(tag, dash - tag, tag);
+	language_tag_note(tag, dash - tag, tag);
 	if (prio_language_script(tag, script) && dash - tag + 5 < (int) sizeof(key))
 	{
 		memcpy(key, tag, dash - tag + 1);
 		strcpy(key + (dash - tag) + 1, script);
-		language_default_note(key, strlen(key), tag);
+		language_tag_note(key, strlen(key), tag);
 	}
-}
-
-/* the default tag of language (zh, or zh-Hant), or NULL */
-static const char *
-language_default(const char *language)
-{
-	for (int i = 0; i < nlanguage_defaults; i++)
-		if (strcmp(language_defaults[i].language, language) == 0)
-			return language_defaults[i].tag;
-	return NULL;
 }
 
 static void
@@ -163,8 +163,8 @@ labels_load_once(void)
 	/* the hash table lives in labels_cxt: reset, it is gone */
 	labels_valid = false;
 	labels_hash = NULL;
-	language_defaults = NULL;
-	nlanguage_defaults = 0;
+	language_tags = NULL;
+	nlanguage_tags = 0;
 	MemoryContextReset(labels_cxt);
 	labels_relid = get_relname_relid("labels", nsp);
 
@@ -211,8 +211,10 @@ labels_load_once(void)
 		entry = hash_search(labels_hash, &key, HASH_ENTER, &found);
 		entry->label = MemoryContextStrdup(labels_cxt, v[3]);
 		if (!found)
-			language_default_add(key.lang);
+			language_tag_add(key.lang);
 	}
+	if (nlanguage_tags > 1)
+		qsort(language_tags, nlanguage_tags, sizeof(LanguageTag), language_tag_cmp);
 	SPI_finish();
 }
 
@@ -243,6 +245,21 @@ label_in(const char *domain, const char *code, const char *lang)
 	return entry ? entry->label : NULL;
 }
 
+/* the label in the first tag under language (zh, or zh-Hant) that has one */
+static const char *
+label_in_language(const char *domain, const char *code, const char *language)
+{
+	for (int i = 0; i < nlanguage_tags; i++)
+		if (strcmp(language_tags[i].language, language) == 0)
+		{
+			const char *label = label_in(domain, code, language_tags[i].tag);
+
+			if (label != NULL)
+				return label;
+		}
+	return NULL;
+}
+
 /*
  * The label of code in domain, in prio.language (or a shorter form of its
  * tag, or its language's default tag), else in English; NULL when none has
@@ -255,7 +272,6 @@ prio_label(const char *domain, const char *code)
 	char		script[5];
 	bool		has_script;
 	const char *label;
-	const char *tag;
 
 	if (!labels_valid || labels_hash == NULL)
 		labels_load();
@@ -263,12 +279,36 @@ prio_label(const char *domain, const char *code)
 	/* the check hook let only a tag of at most PRIO_LANGUAGE_TAG_MAX through */
 	strlcpy(lang, prio_language ? prio_language : "en", sizeof(lang));
 	has_script = prio_language_script(lang, script);
-	do
+	label = label_in(domain, code, lang);
+	if (label != NULL)
+		return label;
+	if (has_script)
+	{
+		/*
+		 * a script the region implies: the tag with it next (zh-TW:
+		 * zh-Hant-TW; zh-Hant comes below), the same locale written in full
+		 */
+		const char *rest = strchr(lang, '-');
+		char		full[PRIO_LANGUAGE_TAG_MAX + 6];
+
+		if (rest != NULL && strncmp(rest + 1, script, 4) != 0)
+		{
+			snprintf(full, sizeof(full), "%.*s-%s%s", (int) (rest - lang), lang, script, rest);
+			do
+			{
+				label = label_in(domain, code, full);
+				if (label != NULL)
+					return label;
+				prio_language_parent(full);
+			} while (strchr(strchr(full, '-') + 1, '-') != NULL);
+		}
+	}
+	while (prio_language_parent(lang))
 	{
 		label = label_in(domain, code, lang);
 		if (label != NULL)
 			return label;
-	} while (prio_language_parent(lang));
+	}
 	/* lang is the language alone now: its script's tags first (zh-TW: zh-Hant) */
 	if (has_script && strlen(lang) + 6 <= sizeof(lang))
 	{
@@ -276,15 +316,14 @@ prio_label(const char *domain, const char *code)
 
 		snprintf(ls, sizeof(ls), "%s-%s", lang, script);
 		label = label_in(domain, code, ls);
+		if (label == NULL)
+			label = label_in_language(domain, code, ls);
 		if (label != NULL)
-			return label;
-		tag = language_default(ls);
-		if (tag != NULL && (label = label_in(domain, code, tag)) != NULL)
 			return label;
 	}
 	/* another region's, before English */
-	tag = language_default(lang);
-	if (tag != NULL && (label = label_in(domain, code, tag)) != NULL)
+	label = label_in_language(domain, code, lang);
+	if (label != NULL)
 		return label;
 	return label_in(domain, code, "en");
 }

@@ -24,13 +24,13 @@
 #include "catalog/namespace.h"
 #include "catalog/pg_am.h"
 #include "catalog/pg_index.h"
-#include "commands/defrem.h"
 #include "catalog/pg_type.h"
 #include "storage/lockdefs.h"
 #include "utils/builtins.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
+#include "utils/typcache.h"
 
 /*
  * A column: name, type (PRIO_STAGE_TYPE: prio.stage), and the version that
@@ -279,6 +279,17 @@ PrioOpenIndexBy(const char *name, Relation heap, PrioIndexFits fits, const void 
 }
 
 /*
+ * The operator family of type's default btree operator class (InvalidOid:
+ * none), from the type cache: GetDefaultOpClass() scans pg_opclass, and
+ * every index open of a write would pay for it.
+ */
+Oid
+PrioDefaultBtreeFamily(Oid type)
+{
+	return lookup_type_cache(type, TYPECACHE_BTREE_OPFAMILY)->btree_opf;
+}
+
+/*
  * the leading columns of an index: cols[0] (and cols[1], if not 0); on every
  * row (no predicate: a partial index would miss rows)
  */
@@ -294,10 +305,10 @@ columns_fit(Relation idx, Relation heap, const void *arg)
 	for (int k = 0; k < n; k++)
 	{
 		Form_pg_attribute att = TupleDescAttr(RelationGetDescr(heap), cols[k] - 1);
-		Oid			opclass = GetDefaultOpClass(att->atttypid, BTREE_AM_OID);
+		Oid			opfamily = PrioDefaultBtreeFamily(att->atttypid);
 
-		if (idx->rd_index->indkey.values[k] != cols[k] || !OidIsValid(opclass) ||
-			idx->rd_opfamily[k] != get_opclass_family(opclass) ||
+		if (idx->rd_index->indkey.values[k] != cols[k] || !OidIsValid(opfamily) ||
+			idx->rd_opfamily[k] != opfamily ||
 			idx->rd_indcollation[k] != att->attcollation)
 			return false;
 	}

@@ -22,10 +22,8 @@
 #include "access/tableam.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
-#include "catalog/pg_am.h"
 #include "catalog/pg_collation.h"
 #include "catalog/pg_type.h"
-#include "commands/defrem.h"
 #include "executor/spi.h"
 #include "executor/tuptable.h"
 #include "miscadmin.h"
@@ -121,7 +119,7 @@ attribute_fits(Relation idx, Relation heap, const void *arg)
 	Const	   *c;
 
 	if (idx->rd_index->indnkeyatts < 1 || idx->rd_index->indkey.values[0] != 0 ||
-		idx->rd_opfamily[0] != get_opclass_family(GetDefaultOpClass(TEXTOID, BTREE_AM_OID)) ||
+		idx->rd_opfamily[0] != PrioDefaultBtreeFamily(TEXTOID) ||
 		idx->rd_indcollation[0] != DEFAULT_COLLATION_OID)
 		return false;
 	exprs = RelationGetIndexExpressions(idx);

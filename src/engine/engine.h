@@ -16,6 +16,7 @@ extern void PrioCheckTableByName(const char *name);
 typedef bool (*PrioIndexFits) (Relation idx, Relation heap, const void *arg);
 extern Relation PrioOpenIndexBy(const char *name, Relation heap, PrioIndexFits fits, const void *arg);
 extern Relation PrioOpenIndex(const char *name, Relation heap, AttrNumber col1, AttrNumber col2);
+extern Oid	PrioDefaultBtreeFamily(Oid type);
 /* engine/stage.c: the prio.stage enum's OIDs */
 extern Oid	StageTypeOid(void);
 extern PrioStage StageFromDatum(Datum d);

@@ -87,8 +87,11 @@ DECLARE
     v_a record;
     v_sql text;
 BEGIN
+    -- (only while its table is what track() compiled the SQL for: a table
+    -- renamed, changed or dropped is not read)
     SELECT s.source_id, s.relid, s.role, s.compiled INTO v_src
-      FROM @extschema@.sources s WHERE s.source_id OPERATOR(pg_catalog.=) _track_refold_source.source_id;
+      FROM @extschema@.sources s WHERE s.source_id OPERATOR(pg_catalog.=) _track_refold_source.source_id
+       AND s.signature OPERATOR(pg_catalog.=) @extschema@._track_signature(s.relid, s.compiled);
     IF NOT FOUND THEN
         RETURN;
     END IF;
@@ -102,7 +105,6 @@ BEGIN
         FOR v_a IN SELECT s.source_id FROM @extschema@.sources s
                     WHERE s.role OPERATOR(pg_catalog.=) 'activities'
                       AND s.compiled OPERATOR(pg_catalog.->>) 'customers' OPERATOR(pg_catalog.=) v_src.source_id::text
-                      AND s.signature OPERATOR(pg_catalog.=) @extschema@._track_signature(s.relid, s.compiled)
                     ORDER BY s.source_id LOOP
             PERFORM @extschema@._track_refold_source(v_a.source_id);
         END LOOP;
@@ -116,7 +118,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@._track_refold_source(integer) IS
-'Internal: folds a tracked customers or activities table into prio again as a whole (of a customers table: its new rows mirrored, the customers of keys gone removed, its activities tables'' customers folded; of an activities table: every customer of its customers table), after a partition came or went with its rows.';
+'Internal: folds a tracked customers or activities table into prio again as a whole (of a customers table: its new rows mirrored, the customers of keys gone removed, its activities tables'' customers folded; of an activities table: every customer of its customers table), after a partition came or went with its rows; nothing while the table is not what prio.track() compiled its SQL for.';
 REVOKE ALL ON FUNCTION @extschema@._track_refold_source(integer) FROM PUBLIC;
 
 -- A partition's change that did not reach prio (the event triggers' handler):
@@ -201,9 +203,7 @@ BEGIN
                 EXECUTE pg_catalog.format('SELECT EXISTS (SELECT 1 FROM ONLY %s) OR %L', v_rel, v_refold) INTO v_refold;
             END LOOP;
             PERFORM @extschema@._track_triggers(v_src.relid, v_src.source_id);
-            IF v_refold AND EXISTS (SELECT 1 FROM @extschema@.sources s
-                                     WHERE s.source_id OPERATOR(pg_catalog.=) v_src.source_id
-                                       AND s.signature OPERATOR(pg_catalog.=) @extschema@._track_signature(s.relid, s.compiled)) THEN
+            IF v_refold THEN
                 PERFORM @extschema@._track_refold_source(v_src.source_id);
             END IF;
         EXCEPTION WHEN OTHERS THEN
@@ -238,14 +238,13 @@ BEGIN
     IF @extschema@.restoring() THEN
         RETURN;
     END IF;
-    FOR v_id IN SELECT DISTINCT s.source_id
-                  FROM pg_catalog.pg_event_trigger_dropped_objects() d
-                  JOIN @extschema@.sources s
-                    ON d.object_type OPERATOR(pg_catalog.=) 'trigger'
-                   AND d.address_names[3] OPERATOR(pg_catalog.=) pg_catalog.format('prio_%s_inserted', s.source_id)
+    -- (the signature is checked by _track_refold_source(), for the sources
+    -- whose triggers were dropped only, not for every source on every DROP)
+    FOR v_id IN SELECT s.source_id FROM @extschema@.sources s
                  WHERE s.role OPERATOR(pg_catalog.<>) 'deals'
-                   AND EXISTS (SELECT 1 FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) s.relid)
-                   AND s.signature OPERATOR(pg_catalog.=) @extschema@._track_signature(s.relid, s.compiled)
+                   AND pg_catalog.format('prio_%s_inserted', s.source_id) OPERATOR(pg_catalog.=) ANY
+                       (SELECT d.address_names[3] FROM pg_catalog.pg_event_trigger_dropped_objects() d
+                         WHERE d.object_type OPERATOR(pg_catalog.=) 'trigger')
                  ORDER BY 1 LOOP
         BEGIN
             PERFORM @extschema@._track_refold_source(v_id);

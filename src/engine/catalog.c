@@ -256,6 +256,8 @@ PrioOpenIndexBy(const char *name, Relation heap, PrioIndexFits fits, const void 
 	indexes = RelationGetIndexList(heap);
 	foreach(lc, indexes)
 	{
+		if (lfirst_oid(lc) == relid)
+			continue;			/* (tried above) */
 		idx = index_open(lfirst_oid(lc), AccessShareLock);
 		if (index_usable(idx, heap, fits, arg))
 		{
@@ -274,7 +276,7 @@ PrioOpenIndexBy(const char *name, Relation heap, PrioIndexFits fits, const void 
 	ereport(ERROR,
 			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 			 errmsg("index " PRIO_SCHEMA ".%s is not the one prio created", name),
-			 errhint("Create it again as the extension's script does (without WHERE), or reinstall the extension.")));
+			 errhint("Create it again as the extension's script does (a valid btree index of prio's columns, with prio's operator class and collation), or reinstall the extension.")));
 	pg_unreachable();
 }
 

@@ -512,16 +512,24 @@ void
 PrioTrackedEventsCheck(Oid relid, TupleDesc desc)
 {
 	static const Oid want[5] = {INT8OID, TIMESTAMPTZOID, INT8OID, TEXTOID, NUMERICOID};
+	const char *hint = "prio.untrack() and prio.track() the table again: track() now casts each mapping to the type prio reads.";
 
+	if (desc->natts != 5)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("the events query of tracked table %s gives %d columns, not 5",
+						DatumGetCString(DirectFunctionCall1(regclassout, ObjectIdGetDatum(relid))),
+						desc->natts),
+				 errhint("%s", hint)));
 	for (int i = 0; i < 5; i++)
-		if (desc->natts != 5 || TupleDescAttr(desc, i)->atttypid != want[i])
+		if (TupleDescAttr(desc, i)->atttypid != want[i])
 			ereport(ERROR,
 					(errcode(ERRCODE_DATATYPE_MISMATCH),
 					 errmsg("the events query of tracked table %s gives column %d of type %s, not %s",
 							DatumGetCString(DirectFunctionCall1(regclassout, ObjectIdGetDatum(relid))),
-							i + 1, i < desc->natts ? format_type_be(TupleDescAttr(desc, i)->atttypid) : "none",
+							i + 1, format_type_be(TupleDescAttr(desc, i)->atttypid),
 							format_type_be(want[i])),
-					 errhint("prio.untrack() and prio.track() the table again: track() now casts each mapping to the type prio reads.")));
+					 errhint("%s", hint)));
 }
 
 /*

@@ -31,18 +31,30 @@
 --   P13 customers partitions detached, attached with rows (their activities
 --      tracked already), dropped: the mirror equals the table.
 --   P14 a DDL never fails for prio's sake: an ATTACH of a table holding a
---      row the mapping fails on goes through, noted in last_error.
+--      row the mapping fails on (a deal prio cannot mirror) goes through,
+--      noted in last_error.
 --   P15 a tracked table without prio's own triggers (a restore in sections:
 --      its post-data, before the dump's CREATE TRIGGER) is left alone by
 --      prio.track_ddl(): an ALTER TABLE ... ADD CONSTRAINT of it creates no
 --      trigger, so the dump's CREATE TRIGGER of each go through.
+--   P16 a deals table: prio's four triggers are on it and on each of its
+--      partitions.
+--   P17 an INSERT, a COPY, an UPDATE, a DELETE naming a deals partition (one
+--      of other column numbers too) are mirrored: prio.deals equals the
+--      table, the deal facts equal prio.recompute()'s.
+--   P18 a TRUNCATE of a deals partition removes its deals only; a TRUNCATE
+--      of the partitioned deals table removes them all.
+--   P19 deals partitions created later, detached, attached with rows,
+--      dropped (with their schema too): prio.deals equals the table.
+--   P20 an INSERT into a customers partition gets its customers' tracked
+--      deals; a customers partition attached with rows too.
 --   P7 untrack() removes prio's triggers from the partitions too; the
 --      application's tables keep their own.
 --   P8 bad input: a partition itself is not tracked (42809), nor untracked
 --      (42704), while its partitioned table is.
 -- Runs inside one transaction and rolls back.
 BEGIN;
-SELECT plan(47);
+SELECT plan(76);
 SET LOCAL client_min_messages = warning;
 \ir lib/rebuild_check.psql
 CREATE SCHEMA pt;
@@ -251,6 +263,115 @@ SELECT is((SELECT string_agg(customer_key, ',' ORDER BY customer_key) FROM prio.
           '1,101,102', 'P15 and the restored triggers follow a partition''s writes');
 SELECT prio.untrack('pt.r');
 
+-- deals (0.5): a partitioned deals table, its customers a partitioned
+-- customers table's; one partition of other column numbers
+CREATE TABLE pt.k (id bigint PRIMARY KEY, name text) PARTITION BY RANGE (id);
+CREATE TABLE pt.k_1 PARTITION OF pt.k FOR VALUES FROM (1) TO (100);
+INSERT INTO pt.k SELECT i, 'k' || i FROM generate_series(1, 9) i;
+CREATE TABLE pt.d (id bigint PRIMARY KEY, acct bigint, stage text, amount numeric) PARTITION BY RANGE (id);
+CREATE INDEX ON pt.d (acct);
+CREATE TABLE pt.d_lo PARTITION OF pt.d FOR VALUES FROM (MINVALUE) TO (1000);
+CREATE TABLE pt.d_hi (amount numeric, x int, stage text, acct bigint, id bigint NOT NULL);
+ALTER TABLE pt.d_hi DROP COLUMN x;
+ALTER TABLE pt.d ATTACH PARTITION pt.d_hi FOR VALUES FROM (1000) TO (5000);
+INSERT INTO pt.d SELECT i * 500, 1 + i % 9, (ARRAY['first_contact', 'quote', 'won'])[1 + i % 3], i * 10 FROM generate_series(1, 6) i;
+SELECT prio.track('pt.k', 'customers', '{"key": "id", "name": "name", "view": false}');
+SELECT prio.track('pt.d', 'deals', '{"key": "id", "customer": "acct", "stage": "stage", "amount": "amount", "customers": "pt.k"}');
+-- the deals prio mirrors of pt.d, against the table's (of its customers in pt.k)
+CREATE FUNCTION pg_temp.deals_diff() RETURNS bigint LANGUAGE sql AS $$
+SELECT count(*) FROM (SELECT d.deal_key, d.customer_id, d.stage, d.amount FROM prio.deals d WHERE d.source = 'pt.d'::regclass) p
+  FULL JOIN (SELECT t.id::text AS deal_key, c.customer_id, t.stage, COALESCE(t.amount, 0) AS amount
+               FROM pt.d t JOIN prio.customers c ON c.source = 'pt.k'::regclass AND c.customer_key = t.acct::text) t
+       USING (deal_key)
+ WHERE (p.customer_id, p.stage, p.amount) IS DISTINCT FROM (t.customer_id, t.stage, t.amount) $$;
+SELECT is((SELECT count(*) FROM pg_partition_tree('pt.d') t
+            WHERE (SELECT count(*) FROM pg_trigger g WHERE g.tgrelid = t.relid AND g.tgname LIKE 'prio\_%'
+                      AND g.tgfoid = 'prio.source_changed()'::regprocedure) = 4),
+          3::bigint, 'P16 prio''s four triggers on a deals table and each of its partitions');
+
+INSERT INTO pt.d_hi (id, acct, stage, amount) VALUES (4000, 1, 'negotiation', 900);
+SELECT is(pg_temp.deals_diff(), 0::bigint, 'P17 an INSERT into a deals partition of other column numbers is mirrored');
+SELECT is(pg_temp.rebuild_check(), 'facts fixed 0, rows changed 0', 'P17 and its deal facts are recompute()''s');
+COPY pt.d_lo (id, acct, stage, amount) FROM stdin;
+10	2	quote	50
+11	3	signing	70
+\.
+SELECT is(pg_temp.rebuild_check(), 'facts fixed 0, rows changed 0', 'P17 a COPY into a deals partition is mirrored');
+UPDATE pt.d_lo SET stage = 'won' WHERE id = 10;
+UPDATE pt.d_hi SET acct = 4, amount = 1000 WHERE id = 4000;
+SELECT is(pg_temp.rebuild_check(), 'facts fixed 0, rows changed 0', 'P17 an UPDATE naming a deals partition (a deal given to another customer) is mirrored');
+DELETE FROM pt.d_hi WHERE id = 1500;
+SELECT is(pg_temp.rebuild_check(), 'facts fixed 0, rows changed 0', 'P17 a DELETE naming a deals partition is mirrored');
+
+TRUNCATE pt.d_lo;
+SELECT is(pg_temp.deals_diff(), 0::bigint, 'P18 a TRUNCATE of a deals partition removes its deals only');
+SELECT is(pg_temp.rebuild_check(), 'facts fixed 0, rows changed 0', 'P18 and the deal facts are recompute()''s');
+TRUNCATE pt.d;
+SELECT is((SELECT count(*) FROM prio.deals WHERE source = 'pt.d'::regclass), 0::bigint,
+          'P18 a TRUNCATE of the partitioned deals table removes them all');
+
+INSERT INTO pt.d SELECT i, 1 + i % 9, 'quote', i FROM generate_series(1, 20) i;
+INSERT INTO pt.d VALUES (1200, 5, 'signing', 10), (2200, 6, 'won', 20);
+CREATE TABLE pt.d_new PARTITION OF pt.d FOR VALUES FROM (5000) TO (6000);
+SELECT is((SELECT count(*) FROM pg_trigger WHERE tgrelid = 'pt.d_new'::regclass AND tgname LIKE 'prio\_%'), 4::bigint,
+          'P19 a deals partition created later gets prio''s triggers');
+INSERT INTO pt.d_new VALUES (5001, 7, 'quote', 5);
+SELECT is(pg_temp.deals_diff(), 0::bigint, 'P19 and a write into it is mirrored');
+ALTER TABLE pt.d DETACH PARTITION pt.d_hi;
+SELECT is(pg_temp.deals_diff(), 0::bigint, 'P19 a DETACH of a deals partition with rows removes its deals');
+SELECT is((SELECT count(*) FROM pg_trigger WHERE tgrelid = 'pt.d_hi'::regclass AND tgname LIKE 'prio\_%'), 0::bigint,
+          'P19 and the detached table is left without prio''s triggers');
+CREATE TABLE pt.d_6 (stage text, y int, amount numeric, id bigint NOT NULL, acct bigint);
+ALTER TABLE pt.d_6 DROP COLUMN y;
+INSERT INTO pt.d_6 VALUES ('negotiation', 30, 6001, 8), ('won', 40, 6002, 9);
+ALTER TABLE pt.d ATTACH PARTITION pt.d_6 FOR VALUES FROM (6000) TO (7000);
+SELECT is(pg_temp.deals_diff(), 0::bigint, 'P19 an ATTACH of a table holding deals (other column numbers) mirrors them');
+UPDATE pt.d_6 SET stage = 'lost' WHERE id = 6001;
+SELECT is(pg_temp.deals_diff(), 0::bigint, 'P19 and a write into the attached partition is mirrored');
+DROP TABLE pt.d_new;
+SELECT is(pg_temp.deals_diff(), 0::bigint, 'P19 a DROP TABLE of a deals partition with rows removes its deals');
+CREATE SCHEMA pt_old;
+CREATE TABLE pt_old.d_7 PARTITION OF pt.d FOR VALUES FROM (7000) TO (8000);
+INSERT INTO pt.d VALUES (7001, 2, 'signing', 1);
+DROP SCHEMA pt_old CASCADE;
+SELECT is(pg_temp.deals_diff(), 0::bigint, 'P19 a deals partition dropped with its schema takes its deals');
+SELECT is(pg_temp.rebuild_check(), 'facts fixed 0, rows changed 0', 'P19 the deal facts are recompute()''s after them all');
+
+-- customers of deals tracked already: inserted into a partition, attached
+-- with their rows
+INSERT INTO pt.d VALUES (150, 120, 'negotiation', 80), (151, 121, 'quote', 5), (152, 50, 'signing', 7);
+INSERT INTO pt.k_1 VALUES (50, 'k50');
+SELECT is(pg_temp.deals_diff(), 0::bigint, 'P20 an INSERT into a customers partition gets its key''s tracked deals');
+CREATE TABLE pt.k_2 (name text, id bigint NOT NULL);
+INSERT INTO pt.k_2 VALUES ('k120', 120), ('k121', 121);
+ALTER TABLE pt.k ATTACH PARTITION pt.k_2 FOR VALUES FROM (100) TO (200);
+SELECT is(pg_temp.deals_diff(), 0::bigint, 'P20 an ATTACH of a customers partition holding rows gets their tracked deals');
+ALTER TABLE pt.k DETACH PARTITION pt.k_2;
+SELECT is(pg_temp.deals_diff(), 0::bigint, 'P20 a DETACH of a customers partition takes their deals');
+SELECT is(pg_temp.rebuild_check(), 'facts fixed 0, rows changed 0', 'P20 the deal facts are recompute()''s');
+
+-- a deal prio cannot mirror attached: the DDL goes through
+CREATE TABLE pt.d_bad (id bigint NOT NULL, acct bigint, stage text, amount numeric);
+INSERT INTO pt.d_bad VALUES (8001, 1, 'no such stage', 1);
+SET LOCAL client_min_messages = error;
+SELECT lives_ok($$ALTER TABLE pt.d ATTACH PARTITION pt.d_bad FOR VALUES FROM (8000) TO (9000)$$,
+                'P14 an ATTACH of a deals table holding a row prio cannot mirror goes through');
+SET LOCAL client_min_messages = warning;
+SELECT isnt((SELECT last_error FROM prio.tracked WHERE source = 'pt.d'::regclass), NULL,
+            'P14 and what prio could not follow is noted in the deals table''s last_error');
+SELECT is((SELECT count(*) FROM pg_trigger WHERE tgrelid = 'pt.d_bad'::regclass AND tgname LIKE 'prio\_%'), 4::bigint,
+          'P14 the attached deals partition has prio''s triggers all the same');
+UPDATE pt.d_bad SET stage = 'quote';
+SELECT is(pg_temp.deals_diff(), 0::bigint, 'P14 and its row, mirrorable now, is mirrored');
+
+SELECT prio.untrack('pt.d');
+SELECT prio.untrack('pt.k');
+SELECT is((SELECT count(*) FROM pg_trigger
+            WHERE tgrelid IN (SELECT relid FROM pg_partition_tree('pt.d') UNION ALL SELECT 'pt.d_hi'::regclass
+                              UNION ALL SELECT relid FROM pg_partition_tree('pt.k') UNION ALL SELECT 'pt.k_2'::regclass)
+              AND tgname LIKE 'prio\_%'),
+          0::bigint, 'P7 untrack() of a deals table drops prio''s triggers on every partition, detached ones too');
+
 -- untrack(): no trigger of prio's left on any partition; the app's own stay
 SELECT prio.untrack('pt.e');
 SELECT prio.untrack('pt.a');
@@ -269,4 +390,10 @@ SELECT throws_ok($$SELECT prio.track('pt.c_mid', 'customers', '{"key": "id"}')$$
                  'P8 bad input: a partition of a table is not tracked itself');
 SELECT throws_ok($$SELECT prio.untrack('pt.c_mid')$$, '42704', NULL,
                  'P8 bad input: nor untracked (its partitioned table is)');
+SELECT prio.track('pt.k', 'customers', '{"key": "id", "name": "name", "view": false}');
+SELECT prio.track('pt.d', 'deals', '{"key": "id", "customer": "acct", "stage": "stage", "customers": "pt.k"}');
+SELECT throws_ok($$SELECT prio.track('pt.d_6', 'deals', '{"key": "id", "customer": "acct", "stage": "stage", "customers": "pt.k"}')$$,
+                 '42809', NULL, 'P8 bad input: a partition of a deals table is not tracked itself');
+SELECT throws_ok($$SELECT prio.untrack('pt.d_6')$$, '42704', NULL,
+                 'P8 bad input: nor untracked (its partitioned deals table is)');
 ROLLBACK;

@@ -1,5 +1,5 @@
 -- prio's statement triggers on a tracked table (0.5: and on each partition
--- of a partitioned customers or activities table).  A statement naming a
+-- of a partitioned one).  A statement naming a
 -- partition (an INSERT, a COPY, an UPDATE, a DELETE, a TRUNCATE of it)
 -- fires the partition's statement triggers, not its parent's, and one
 -- naming the parent fires the parent's only (TRUNCATE aside, which fires
@@ -27,10 +27,7 @@ BEGIN
                  SELECT t.relid FROM pg_catalog.pg_partition_tree(source) t
                    JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) t.relid
                   WHERE t.relid OPERATOR(pg_catalog.<>) source
-                    AND (c.relkind OPERATOR(pg_catalog.=) ANY ('{r,p}'::"char"[])
-                         AND NOT EXISTS (SELECT 1 FROM @extschema@.sources s
-                                          WHERE s.source_id OPERATOR(pg_catalog.=) _track_triggers.source_id
-                                            AND s.role OPERATOR(pg_catalog.=) 'deals'))
+                    AND c.relkind OPERATOR(pg_catalog.=) ANY ('{r,p}'::"char"[])
                   ORDER BY 1 LOOP
         FOR v_op, v_ref IN VALUES ('INSERT', 'REFERENCING NEW TABLE AS new_rows'),
                                   ('UPDATE', 'REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows'),
@@ -47,7 +44,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@._track_triggers(regclass, integer) IS
-'Internal: creates prio''s statement triggers (INSERT, UPDATE, DELETE with transition tables, TRUNCATE) calling prio.source_changed(source_id) on a tracked table and, of a partitioned customers or activities table, on each of its partitions, where they are missing.';
+'Internal: creates prio''s statement triggers (INSERT, UPDATE, DELETE with transition tables, TRUNCATE) calling prio.source_changed(source_id) on a tracked table and, of a partitioned one, on each of its partitions, where they are missing.';
 REVOKE ALL ON FUNCTION @extschema@._track_triggers(regclass, integer) FROM PUBLIC;
 
 -- (0.5) Partition maintenance of a tracked partitioned table: a partition
@@ -98,13 +95,16 @@ BEGIN
     IF v_src.role OPERATOR(pg_catalog.=) 'customers' THEN
         -- its rows new to prio mirrored, those gone removed, then its
         -- activities tables' customers folded (the new ones' activities)
+        -- and its deals tables mirrored again (the new ones' deals)
         FOR v_sql IN SELECT pg_catalog.jsonb_array_elements_text(v_src.compiled OPERATOR(pg_catalog.->) 'LOAD') LOOP
             EXECUTE v_sql;
         END LOOP;
         PERFORM @extschema@._track_keys_gone(v_src.source_id);
         FOR v_a IN SELECT s.source_id FROM @extschema@.sources s
-                    WHERE s.role OPERATOR(pg_catalog.=) 'activities'
-                      AND s.compiled OPERATOR(pg_catalog.->>) 'customers' OPERATOR(pg_catalog.=) v_src.source_id::text
+                    WHERE (s.role OPERATOR(pg_catalog.=) 'activities'
+                           AND s.compiled OPERATOR(pg_catalog.->>) 'customers' OPERATOR(pg_catalog.=) v_src.source_id::text)
+                       OR (s.role OPERATOR(pg_catalog.=) 'deals'
+                           AND s.compiled OPERATOR(pg_catalog.->>) 'deal_customers' OPERATOR(pg_catalog.=) v_src.source_id::text)
                     ORDER BY s.source_id LOOP
             PERFORM @extschema@._track_refold_source(v_a.source_id);
         END LOOP;
@@ -114,11 +114,16 @@ BEGIN
         FOR v_sql IN SELECT pg_catalog.jsonb_array_elements_text(v_src.compiled OPERATOR(pg_catalog.->) 'TRUNCATE') LOOP
             EXECUTE v_sql;
         END LOOP;
+    ELSIF v_src.role OPERATOR(pg_catalog.=) 'deals' THEN
+        -- mirrored again as recompute() does (a row prio
+        -- cannot mirror leaves its deals as they were: a WARNING and
+        -- last_error, the partitions' triggers stay)
+        PERFORM @extschema@._track_deals_load(v_src.source_id);
     END IF;
 END
 $$;
 COMMENT ON FUNCTION @extschema@._track_refold_source(integer) IS
-'Internal: folds a tracked customers or activities table into prio again as a whole (of a customers table: its new rows mirrored, the customers of keys gone removed, its activities tables'' customers folded; of an activities table: every customer of its customers table), after a partition came or went with its rows; nothing while the table is not what prio.track() compiled its SQL for.';
+'Internal: folds a tracked table into prio again as a whole (of a customers table: its new rows mirrored, the customers of keys gone removed, its activities tables'' customers folded, its deals tables mirrored again; of an activities table: every customer of its customers table; of a deals table: its rows mirrored again, prio._track_deals_load()), after a partition came or went with its rows (or, of a deals table, one was truncated); nothing while the table is not what prio.track() compiled its SQL for.';
 REVOKE ALL ON FUNCTION @extschema@._track_refold_source(integer) FROM PUBLIC;
 
 -- A partition's change that did not reach prio (the event triggers' handler):
@@ -171,7 +176,6 @@ BEGIN
                    JOIN @extschema@.sources s ON s.relid OPERATOR(pg_catalog.=) a.relid
                   WHERE c.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass
                     AND c.objsubid OPERATOR(pg_catalog.=) 0
-                    AND s.role OPERATOR(pg_catalog.<>) 'deals'
                     -- (a table without its own, as in a restore's post-data
                     -- before the dump's CREATE TRIGGER: prio does not follow
                     -- it, and triggers made here would fail those)
@@ -214,7 +218,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@.track_ddl() IS
-'Event trigger (ddl_command_end of CREATE TABLE and ALTER TABLE): a partition created in or attached to a tracked partitioned customers or activities table gets prio''s triggers, one detached loses them, and rows that came or went with it are folded in again (the whole table); never fails the DDL for prio''s sake (a WARNING and prio.tracked.last_error).';
+'Event trigger (ddl_command_end of CREATE TABLE and ALTER TABLE): a partition created in or attached to a tracked partitioned table gets prio''s triggers, one detached loses them, and rows that came or went with it are folded in again (the whole table); never fails the DDL for prio''s sake (a WARNING and prio.tracked.last_error).';
 REVOKE ALL ON FUNCTION @extschema@.track_ddl() FROM PUBLIC;
 CREATE EVENT TRIGGER prio_track_ddl ON ddl_command_end
     WHEN TAG IN ('CREATE TABLE', 'ALTER TABLE')
@@ -241,8 +245,7 @@ BEGIN
     -- (the signature is checked by _track_refold_source(), for the sources
     -- whose triggers were dropped only, not for every source on every DROP)
     FOR v_id IN SELECT s.source_id FROM @extschema@.sources s
-                 WHERE s.role OPERATOR(pg_catalog.<>) 'deals'
-                   AND pg_catalog.format('prio_%s_inserted', s.source_id) OPERATOR(pg_catalog.=) ANY
+                 WHERE pg_catalog.format('prio_%s_inserted', s.source_id) OPERATOR(pg_catalog.=) ANY
                        (SELECT d.address_names[3] FROM pg_catalog.pg_event_trigger_dropped_objects() d
                          WHERE d.object_type OPERATOR(pg_catalog.=) 'trigger')
                  ORDER BY 1 LOOP
@@ -256,7 +259,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@.track_drop() IS
-'Event trigger (sql_drop of DROP TABLE, DROP SCHEMA, DROP OWNED): a partition of a tracked partitioned customers or activities table dropped with its rows folds that table into prio again (the whole table); never fails the DROP for prio''s sake (a WARNING and prio.tracked.last_error).';
+'Event trigger (sql_drop of DROP TABLE, DROP SCHEMA, DROP OWNED): a partition of a tracked partitioned table dropped with its rows folds that table into prio again (the whole table); never fails the DROP for prio''s sake (a WARNING and prio.tracked.last_error).';
 REVOKE ALL ON FUNCTION @extschema@.track_drop() FROM PUBLIC;
 CREATE EVENT TRIGGER prio_track_drop ON sql_drop
     WHEN TAG IN ('DROP TABLE', 'DROP SCHEMA', 'DROP OWNED')

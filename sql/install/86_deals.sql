@@ -944,8 +944,10 @@ COMMENT ON FUNCTION @extschema@._track_deals(regclass, jsonb) IS
 REVOKE ALL ON FUNCTION @extschema@._track_deals(regclass, jsonb) FROM PUBLIC;
 
 -- (0.5) recompute(): the rows of the tracked deals tables mirrored again,
--- for the tables whose columns are still those track() checked
-CREATE FUNCTION @extschema@._track_deals_load()
+-- for the tables whose columns are still those track() checked; of one
+-- (source_id), after a partition of it came, went or was truncated
+-- (prio._track_refold_source())
+CREATE FUNCTION @extschema@._track_deals_load(source_id integer DEFAULT NULL)
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -968,7 +970,9 @@ DECLARE
     v_msg text;
 BEGIN
     FOR v_src IN SELECT s.source_id, s.relid, s.compiled, s.signature FROM @extschema@.sources s
-                  WHERE s.role OPERATOR(pg_catalog.=) 'deals' ORDER BY s.source_id LOOP
+                  WHERE s.role OPERATOR(pg_catalog.=) 'deals'
+                    AND (_track_deals_load.source_id IS NULL OR s.source_id OPERATOR(pg_catalog.=) _track_deals_load.source_id)
+                  ORDER BY s.source_id LOOP
         IF @extschema@._track_signature(v_src.relid, v_src.compiled) OPERATOR(pg_catalog.<>) v_src.signature THEN
             RAISE WARNING 'prio: recompute() left the deals of % as they were: the name or the columns of % changed since prio.track()',
                           v_src.relid, v_src.relid
@@ -1007,6 +1011,6 @@ BEGIN
     END LOOP;
 END
 $$;
-COMMENT ON FUNCTION @extschema@._track_deals_load() IS
-'Internal (prio.recompute()): mirrors the rows of every tracked deals table into prio.deals again (changes a failed sync missed), their customers'' rows of the customers table locked first (FOR NO KEY UPDATE, as a writer of the table locks them), skipping a table whose columns changed since prio.track(); a table with a row prio cannot mirror is left as it was (a WARNING and prio.tracked.last_error).';
-REVOKE ALL ON FUNCTION @extschema@._track_deals_load() FROM PUBLIC;
+COMMENT ON FUNCTION @extschema@._track_deals_load(integer) IS
+'Internal (prio.recompute(); of one table, source_id, prio._track_refold_source()): mirrors the rows of every tracked deals table (NULL), or of one, into prio.deals again (changes a failed sync missed), their customers'' rows of the customers table locked first (FOR NO KEY UPDATE, as a writer of the table locks them), skipping a table whose columns changed since prio.track(); a table with a row prio cannot mirror is left as it was (a WARNING and prio.tracked.last_error).';
+REVOKE ALL ON FUNCTION @extschema@._track_deals_load(integer) FROM PUBLIC;

@@ -947,17 +947,17 @@ read_versions(int32 source_id, int *n)
 }
 
 /*
- * Whether relid is src's table or (customers and activities) a partition
- * of it, at any depth: prio.track() puts the triggers on every partition,
- * since a statement naming a partition fires the partition's statement
- * triggers, not its parent's.  A partition detached since is neither.
+ * Whether relid is src's table or a partition of it, at any depth:
+ * prio.track() puts the triggers on every partition, since a statement
+ * naming a partition fires the partition's statement triggers, not its
+ * parent's.  A partition detached since is neither.
  */
 static bool
 tracked_or_partition(Oid relid, SourceRow *src)
 {
 	if (relid == src->relid)
 		return true;
-	if (src->deals || !get_rel_relispartition(relid))
+	if (!get_rel_relispartition(relid))
 		return false;
 	return list_member_oid(get_partition_ancestors(relid), src->relid);
 }
@@ -1648,6 +1648,19 @@ run_keys_gone(SourceRow *src)
 	}
 }
 
+/* prio._track_refold_source() of src (a deals table's partition truncated) */
+static void
+run_refold(SourceRow *src)
+{
+	Oid			type = INT4OID;
+	Datum		arg = Int32GetDatum(src->source_id);
+
+	if (SPI_execute_with_args("SELECT " PRIO_SCHEMA "._track_refold_source($1)", 1, &type, &arg, NULL, false, 0)
+		!= SPI_OK_SELECT)
+		elog(ERROR, "could not mirror tracked table %u again", src->relid);
+	SPI_freetuptable(SPI_tuptable);
+}
+
 /*
  * prio._track_keys_gone(source_id): what a TRUNCATE of one of its
  * partitions does, for a partition detached or dropped (prio.track_ddl()).
@@ -1726,12 +1739,17 @@ apply(TriggerData *td, SourceRow *src, SourceRow **attached, int nattached, Comm
 	else if (op == 3 && !src->activities && RelationGetRelid(td->tg_relation) != src->relid)
 	{
 		/*
-		 * A partition of a customers table truncated: the compiled TRUNCATE
-		 * would remove every customer, those of the other partitions too
+		 * A partition of a customers or deals table truncated: the compiled
+		 * TRUNCATE would remove every customer (deal), those of the other
+		 * partitions too.  A deals table is mirrored again, as after a
+		 * partition detached (its customers' rows locked first).
 		 */
 		if (nest < 0)
 			nest = PrioTrackedParseBegin();
-		run_keys_gone(src);
+		if (src->deals)
+			run_refold(src);
+		else
+			run_keys_gone(src);
 	}
 	else
 	{

@@ -237,6 +237,8 @@ OutcomeOfRow(Datum row, RowReader *rr, MemoryContext cxt, bool *won)
 	PrioFacts	f;
 	bool		isnull;
 	bool		amount_null;
+	bool		closed_null;
+	TimestampTz closed_at;
 	Datum		d;
 
 	if (rr->names == NULL)
@@ -253,18 +255,10 @@ OutcomeOfRow(Datum row, RowReader *rr, MemoryContext cxt, bool *won)
 	f.deals.open_deals = isnull ? 0 : DatumGetInt32(d);
 	(void) RowGet(rr, W_LAST_DEAL_AT, &isnull);
 	f.deals.has_deal_at = !isnull;
-	d = RowGet(rr, W_DEAL_CLOSED_AT, &isnull);
-	f.deals.deal_closed_at = isnull ? 0 : DatumGetTimestampTz(d);
-	f.deals.has_closed = !isnull;
+	d = RowGet(rr, W_DEAL_CLOSED_AT, &closed_null);
+	closed_at = closed_null ? 0 : DatumGetTimestampTz(d);
 	d = RowGet(rr, W_DEAL_OUTCOME, &isnull);
-	if (isnull)
-		f.deals.has_closed = false;
-	else
-	{
-		text	   *t = DatumGetTextPP(d);
-
-		f.deals.won = VARSIZE_ANY_EXHDR(t) == 3 && memcmp(VARDATA_ANY(t), "won", 3) == 0;
-	}
+	prio_deals_closed(&f, !closed_null, closed_at, isnull ? NULL : DatumGetTextPP(d));
 	(void) RowGet(rr, W_QUOTE_AT, &isnull);
 	(void) RowGet(rr, W_QUOTE_AMOUNT, &amount_null);
 	f.has_quote = !isnull && !amount_null;

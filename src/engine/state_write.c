@@ -435,11 +435,8 @@ StateDealsFromSlot(TupleTableSlot *slot, const StateAtts *a, PrioFacts *f)
 	}
 	if (x[4] != InvalidAttrNumber && !ISNULL(slot, x[4]) &&
 		x[5] != InvalidAttrNumber && !ISNULL(slot, x[5]))
-	{
-		f->deals.has_closed = true;
-		f->deals.deal_closed_at = DatumGetTimestampTz(VALUE(slot, x[4]));
-		f->deals.won = strcmp(TextDatumGetCString(VALUE(slot, x[5])), "won") == 0;
-	}
+		prio_deals_closed(f, true, DatumGetTimestampTz(VALUE(slot, x[4])),
+						  DatumGetTextPP(VALUE(slot, x[5])));
 }
 
 /* IS DISTINCT FROM, column by column, as SQL compares the stored row */

@@ -28,8 +28,9 @@ INSTALL_PARTS = $(sort $(wildcard sql/install/*.sql))
 # recompute()/track()/untrack(), explain(), followup and the role
 # functions as they install.
 UPGRADE_DIR = sql/upgrade/0.4--0.5
-NEW_IN_0_5  = sql/install/86_deals.sql sql/install/87_types.sql sql/install/88_playbooks.sql \
-              sql/install/89_labels.sql sql/install/92_channel.sql sql/install/94_reactivation.sql
+NEW_IN_0_5  = sql/install/85_track_events.sql sql/install/86_deals.sql sql/install/87_types.sql \
+              sql/install/88_playbooks.sql sql/install/89_labels.sql sql/install/92_channel.sql \
+              sql/install/94_reactivation.sql
 UPGRADE_PARTS = $(sort $(wildcard $(UPGRADE_DIR)/[1-4]*.sql)) sql/install/08_config_removed.sql \
                 sql/install/31_auto_breaks_keep.sql \
                 sql/install/70_history_loaded.sql sql/install/85_track_signature.sql sql/install/85_track_triggers.sql \

@@ -358,6 +358,15 @@ SELECT s.source, s.last_error FROM prio.tracked s ORDER BY 1;
 SELECT c.customer_key, s.frequency, s.monetary, s.last_at, s.last_purchase_at
   FROM prio.customers c JOIN prio.customer_state s USING (customer_id) ORDER BY 1;
 SELECT prio.recompute() AS stale;
+-- ... compiled as track() compiles them (one function, _track_events_sql):
+-- tracked again, each gets the same events query
+CREATE TEMP TABLE upgrade_events AS
+SELECT s.relid, s.mapping, s.compiled ->> 'EVENTS' AS events FROM prio.sources s WHERE s.role = 'activities';
+SELECT prio.untrack(u.relid) FROM upgrade_events u ORDER BY u.relid::text;
+SELECT prio.track(u.relid, 'activities', u.mapping) FROM upgrade_events u ORDER BY u.relid::text;
+SELECT u.relid, s.compiled ->> 'EVENTS' = u.events AS as_track_compiles
+  FROM upgrade_events u JOIN prio.sources s USING (relid) ORDER BY 1;
+DROP TABLE upgrade_events;
 SELECT prio.untrack('upgrade_cb');
 SELECT prio.untrack('upgrade_ca');
 SELECT prio.untrack('upgrade_cc');

@@ -199,7 +199,6 @@ DECLARE
     v_m jsonb;
     v_custs text[];
     v_kvals text;
-    v_x integer;
     v_xsel text;
     v_has text;
     v_exprs jsonb := '{}';
@@ -455,84 +454,10 @@ BEGIN
         v_app := pg_catalog.format('%s%I.%I', CASE WHEN v_cls.relkind OPERATOR(pg_catalog.=) 'r' THEN 'ONLY ' ELSE '' END,
                                    v_cls.nspname, v_cls.relname);
 
-        -- The event source: one row per row of the table that prio folds,
-        -- (customer_id, at, tiebreak, kind, amount).  Ignored: a row whose
-        -- customer, at or kind is NULL (or at infinite; an amount NaN or
-        -- infinite is no amount), whose customer is not mapped, whose
-        -- kind is not in prio.activity_kinds (prio.unmapped_kinds counts
-        -- them).  One dated after now is a planned touch: the fold keeps it
-        -- aside (customer_state.next_planned_at) until refresh() folds it.
-        -- Events at the same instant are folded in the order of tiebreak, a
-        -- hash of the kind and the amount: the same order on every path.
-        -- A mapping of several events per row gives each row's events
-        -- through a LATERAL VALUES list (one row of it per event), the same
-        -- output columns; the table is named once per customer expression
-        -- (once when the events share the customer).
-        -- (0.5) The same query with each event's channel (the mapping's
-        -- "channel", else NULL) as a sixth column: EXPLAIN_EVENTS, which
-        -- explain() reads.  Channels do not change scoring: the fold reads
-        -- EVENTS, without it.
-        FOR v_x IN 0 .. 1 LOOP
-            IF pg_catalog.jsonb_array_length(v_evexprs) OPERATOR(pg_catalog.=) 1 THEN
-                v_sql := pg_catalog.format($q$SELECT m.customer_id, e.at,
-       pg_catalog.hashtextextended(pg_catalog.concat_ws(' ', e.kind, e.amount), 0) AS tiebreak, e.kind, e.amount%9$s
-  FROM (SELECT (%1$s) AS k, (%2$s) AS at, (%3$s) AS kind,
-               CASE WHEN NOT %4$s OPERATOR(pg_catalog.=) ANY ('{NaN,Infinity,-Infinity}'::numeric[]) THEN %4$s END AS amount%8$s
-          FROM %5$s) e
-  JOIN %6$s m ON m.key %7$s e.k
- WHERE e.kind IS NOT NULL AND pg_catalog.isfinite(e.at)
-   AND EXISTS (SELECT 1 FROM @extschema@.activity_kinds ak WHERE ak.kind OPERATOR(pg_catalog.=) e.kind)$q$,
-                    v_exprs OPERATOR(pg_catalog.->) 'customer' OPERATOR(pg_catalog.->>) 'sql',
-                    v_exprs OPERATOR(pg_catalog.->) 'at' OPERATOR(pg_catalog.->>) 'sql',
-                    v_exprs OPERATOR(pg_catalog.->) 'kind' OPERATOR(pg_catalog.->>) 'sql',
-                    CASE WHEN v_exprs OPERATOR(pg_catalog.?) 'amount'
-                         THEN '(' OPERATOR(pg_catalog.||) (v_exprs OPERATOR(pg_catalog.->) 'amount' OPERATOR(pg_catalog.->>) 'sql') OPERATOR(pg_catalog.||) ')'
-                         ELSE 'NULL::numeric' END,
-                    v_app, v_cs.key_map, v_eq,
-                    CASE WHEN v_x OPERATOR(pg_catalog.=) 0 THEN ''
-                         ELSE pg_catalog.format(', (%s) AS channel',
-                                                COALESCE(v_exprs OPERATOR(pg_catalog.->) 'channel' OPERATOR(pg_catalog.->>) 'sql', 'NULL::text')) END,
-                    CASE WHEN v_x OPERATOR(pg_catalog.=) 0 THEN '' ELSE ', e.channel' END);
-            ELSE
-                -- one SELECT per customer expression (one for most mappings),
-                -- joined on it as the single mapping is: a refold of a few
-                -- customers reaches the table through its index on the column
-                SELECT pg_catalog.string_agg(pg_catalog.format($q$SELECT m.customer_id, e.at,
-       pg_catalog.hashtextextended(pg_catalog.concat_ws(' ', e.kind, e.amount), 0) AS tiebreak, e.kind, e.amount%8$s
-  FROM (SELECT (%1$s) AS k, v.at, v.kind,
-               CASE WHEN NOT v.amount OPERATOR(pg_catalog.=) ANY ('{NaN,Infinity,-Infinity}'::numeric[]) THEN v.amount END AS amount%6$s
-          FROM %2$s CROSS JOIN LATERAL (VALUES %3$s) v(at, kind, amount%7$s)) e
-  JOIN %4$s m ON m.key %5$s e.k
- WHERE e.kind IS NOT NULL AND pg_catalog.isfinite(e.at)
-   AND EXISTS (SELECT 1 FROM @extschema@.activity_kinds ak WHERE ak.kind OPERATOR(pg_catalog.=) e.kind)$q$,
-                           g.customer, v_app, g.vals, v_cs.key_map, v_eq,
-                           CASE WHEN v_x OPERATOR(pg_catalog.=) 0 THEN '' ELSE ', v.channel' END,
-                           CASE WHEN v_x OPERATOR(pg_catalog.=) 0 THEN '' ELSE ', channel' END,
-                           CASE WHEN v_x OPERATOR(pg_catalog.=) 0 THEN '' ELSE ', e.channel' END), E'\nUNION ALL\n' ORDER BY g.n)
-                  INTO v_sql
-                  FROM (SELECT x OPERATOR(pg_catalog.->) 'customer' OPERATOR(pg_catalog.->>) 'sql' AS customer, pg_catalog.min(n) AS n,
-                               pg_catalog.string_agg(pg_catalog.format('((%s), (%s), %s%s)',
-                                                                       x OPERATOR(pg_catalog.->) 'at' OPERATOR(pg_catalog.->>) 'sql',
-                                                                       x OPERATOR(pg_catalog.->) 'kind' OPERATOR(pg_catalog.->>) 'sql',
-                                                                       CASE WHEN x OPERATOR(pg_catalog.?) 'amount'
-                                                                            THEN '(' OPERATOR(pg_catalog.||) (x OPERATOR(pg_catalog.->) 'amount' OPERATOR(pg_catalog.->>) 'sql') OPERATOR(pg_catalog.||) ')'
-                                                                            ELSE 'NULL::numeric' END,
-                                                                       CASE WHEN v_x OPERATOR(pg_catalog.=) 0 THEN ''
-                                                                            ELSE pg_catalog.format(', (%s)',
-                                                                                     COALESCE(x OPERATOR(pg_catalog.->) 'channel' OPERATOR(pg_catalog.->>) 'sql', 'NULL::text')) END),
-                                                     ', ' ORDER BY n) AS vals
-                          FROM pg_catalog.jsonb_array_elements(v_evexprs) WITH ORDINALITY e(x, n)
-                         GROUP BY 1) g;
-                SELECT pg_catalog.string_agg(pg_catalog.format('((%s))', x OPERATOR(pg_catalog.->) 'kind' OPERATOR(pg_catalog.->>) 'sql'), ', ' ORDER BY n)
-                  INTO v_kvals
-                  FROM pg_catalog.jsonb_array_elements(v_evexprs) WITH ORDINALITY e(x, n);
-            END IF;
-            IF v_x OPERATOR(pg_catalog.=) 0 THEN
-                v_sel := v_sql;
-            ELSE
-                v_xsel := v_sql;
-            END IF;
-        END LOOP;
+        -- The event source (EVENTS) and the same with each event's channel
+        -- (EXPLAIN_EVENTS, which explain() reads): prio._track_events_sql()
+        v_sel := @extschema@._track_events_sql(source, v_evexprs, v_cs.key_map, v_eq, false);
+        v_xsel := @extschema@._track_events_sql(source, v_evexprs, v_cs.key_map, v_eq, true);
         -- the kinds prio does not know, and how many rows (events) each has
         IF pg_catalog.jsonb_array_length(v_evexprs) OPERATOR(pg_catalog.=) 1 THEN
             v_rename := pg_catalog.format($q$SELECT e.kind, pg_catalog.count(*) AS n
@@ -540,6 +465,9 @@ BEGIN
  WHERE NOT EXISTS (SELECT 1 FROM @extschema@.activity_kinds ak WHERE ak.kind OPERATOR(pg_catalog.=) e.kind)
  GROUP BY e.kind$q$, v_exprs OPERATOR(pg_catalog.->) 'kind' OPERATOR(pg_catalog.->>) 'sql', v_app);
         ELSE
+            SELECT pg_catalog.string_agg(pg_catalog.format('((%s))', x OPERATOR(pg_catalog.->) 'kind' OPERATOR(pg_catalog.->>) 'sql'), ', ' ORDER BY n)
+              INTO v_kvals
+              FROM pg_catalog.jsonb_array_elements(v_evexprs) WITH ORDINALITY e(x, n);
             v_rename := pg_catalog.format($q$SELECT e.kind, pg_catalog.count(*) AS n
   FROM (SELECT v.kind FROM %1$s CROSS JOIN LATERAL (VALUES %2$s) v(kind)) e
  WHERE NOT EXISTS (SELECT 1 FROM @extschema@.activity_kinds ak WHERE ak.kind OPERATOR(pg_catalog.=) e.kind)

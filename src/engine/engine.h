@@ -159,6 +159,7 @@ struct TupleTableSlot;
 extern void StateAttsInit(Relation rel, StateAtts *a);
 extern bool StateFactsDiffer(struct TupleTableSlot *slot, const StateAtts *a, const PrioFacts *f);
 extern void StateDealsFromSlot(struct TupleTableSlot *slot, const StateAtts *a, PrioFacts *f);
+extern bool StateOutcomeFromSlot(struct TupleTableSlot *slot, const StateAtts *a, bool *won);
 extern bool StateEvaluationDiffers(struct TupleTableSlot *slot, const StateAtts *a,
 								   const PrioEval *e);
 

@@ -104,6 +104,8 @@ FactsFromDatum(PrioFacts *f, Datum row, RowReader *rr, MemoryContext rrcxt,
 	bool		has_last;
 	bool		has_intent_at;
 	bool		has_id;
+	bool		has_closed_at;
+	TimestampTz closed_at;
 	Datum		d;
 
 	rr->what = "prio.facts";
@@ -177,10 +179,9 @@ FactsFromDatum(PrioFacts *f, Datum row, RowReader *rr, MemoryContext rrcxt,
 	f->deals.pipeline = isnull ? 0.0
 		: DatumGetFloat8(DirectFunctionCall1(numeric_float8_no_overflow, d));
 	f->deals.last_deal_at = facts_ts(rr, F_LAST_DEAL_AT, &f->deals.has_deal_at);
-	f->deals.deal_closed_at = facts_ts(rr, F_DEAL_CLOSED_AT, &f->deals.has_closed);
+	closed_at = facts_ts(rr, F_DEAL_CLOSED_AT, &has_closed_at);
 	d = RowGet(rr, F_DEAL_OUTCOME, &isnull);
-	f->deals.won = !isnull && strcmp(TextDatumGetCString(d), "won") == 0;
-	f->deals.has_closed = f->deals.has_closed && !isnull;
+	prio_deals_closed(f, has_closed_at, closed_at, isnull ? NULL : DatumGetTextPP(d));
 	/* 0.5: the implicit deal (a fold field) */
 	f->quote_at = facts_ts(rr, F_QUOTE_AT, &f->has_quote);
 	d = RowGet(rr, F_QUOTE_AMOUNT, &isnull);

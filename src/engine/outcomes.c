@@ -225,9 +225,10 @@ static const RowReader outcome_reader = {
 };
 
 /*
- * The row trigger's and the rebuild's reader, kept for the session (its
- * field map in TopMemoryContext): RowBind() maps the fields again only
- * when customer_state's row type changes, not for every row.
+ * The row trigger's reader, kept for the session (its field map in
+ * TopMemoryContext): RowBind() maps the fields again only when
+ * customer_state's row type changes, not for every row.  The rebuild scans
+ * the table and reads its slots instead (StateOutcomeFromSlot()).
  */
 static RowReader state_reader;
 
@@ -237,6 +238,8 @@ OutcomeOfRow(Datum row, RowReader *rr, MemoryContext cxt, bool *won)
 	PrioFacts	f;
 	bool		isnull;
 	bool		amount_null;
+	bool		closed_null;
+	TimestampTz closed_at;
 	Datum		d;
 
 	if (rr->names == NULL)
@@ -253,18 +256,10 @@ OutcomeOfRow(Datum row, RowReader *rr, MemoryContext cxt, bool *won)
 	f.deals.open_deals = isnull ? 0 : DatumGetInt32(d);
 	(void) RowGet(rr, W_LAST_DEAL_AT, &isnull);
 	f.deals.has_deal_at = !isnull;
-	d = RowGet(rr, W_DEAL_CLOSED_AT, &isnull);
-	f.deals.deal_closed_at = isnull ? 0 : DatumGetTimestampTz(d);
-	f.deals.has_closed = !isnull;
+	d = RowGet(rr, W_DEAL_CLOSED_AT, &closed_null);
+	closed_at = closed_null ? 0 : DatumGetTimestampTz(d);
 	d = RowGet(rr, W_DEAL_OUTCOME, &isnull);
-	if (isnull)
-		f.deals.has_closed = false;
-	else
-	{
-		text	   *t = DatumGetTextPP(d);
-
-		f.deals.won = VARSIZE_ANY_EXHDR(t) == 3 && memcmp(VARDATA_ANY(t), "won", 3) == 0;
-	}
+	prio_deals_closed(&f, !closed_null, closed_at, isnull ? NULL : DatumGetTextPP(d));
 	(void) RowGet(rr, W_QUOTE_AT, &isnull);
 	(void) RowGet(rr, W_QUOTE_AMOUNT, &amount_null);
 	f.has_quote = !isnull && !amount_null;
@@ -944,6 +939,7 @@ PrioRebuildWinCounts(void)
 	int			maxflipped = 64;
 	Datum	   *missing_won;
 	MemoryContext rowcxt;
+	StateAtts	atts;
 	AttrNumber	att_id;
 	AttrNumber	att_won;
 	AttrNumber	att_features;
@@ -973,10 +969,11 @@ PrioRebuildWinCounts(void)
 	CommandCounterIncrement();
 	snapshot = RegisterSnapshot(GetTransactionSnapshot());
 
-	/* the decided customers, by the outcome rule */
+	/* the decided customers, by the outcome rule, read as the sweep reads */
 	closed = palloc(sizeof(Closed) * maxclosed);
 	rel = table_open(PrioRelid("customer_state"), AccessShareLock);
-	att_id = PrioAttnum(rel, "customer_id", InvalidOid);
+	StateAttsInit(rel, &atts);
+	att_id = atts.customer_id;
 	slot = table_slot_create(rel, NULL);
 	rowcxt = AllocSetContextCreate(CurrentMemoryContext, "prio outcome row", ALLOCSET_SMALL_SIZES);
 	scan = table_beginscan(rel, snapshot, 0, NULL);
@@ -987,11 +984,12 @@ PrioRebuildWinCounts(void)
 		bool		won;
 
 		CHECK_FOR_INTERRUPTS();
-		slot_getsomeattrs(slot, att_id);
+		slot_getallattrs(slot);
 		if (slot->tts_isnull[att_id - 1])
 			continue;
+		/* what the reader allocates (a detoasted outcome) goes per row */
 		old = MemoryContextSwitchTo(rowcxt);
-		decided = OutcomeOfRow(ExecFetchSlotHeapTupleDatum(slot), &state_reader, TopMemoryContext, &won);
+		decided = StateOutcomeFromSlot(slot, &atts, &won);
 		MemoryContextSwitchTo(old);
 		MemoryContextReset(rowcxt);
 		if (!decided)

@@ -405,6 +405,32 @@ StateAttsInit(Relation rel, StateAtts *a)
 }
 
 /*
+ * The deal facts the outcome rule reads (open deals, the last deal's date,
+ * the last closed deal) of a stored row (deformed in slot) into f, the rest
+ * zero
+ */
+static void
+deals_for_outcome(TupleTableSlot *slot, const StateAtts *a, PrioFacts *f)
+{
+	const AttrNumber *x = a->deals;
+
+	memset(&f->deals, 0, sizeof(f->deals));
+	if (x[0] == InvalidAttrNumber)
+		return;
+	if (!ISNULL(slot, x[0]))
+		f->deals.open_deals = DatumGetInt32(VALUE(slot, x[0]));
+	if (x[3] != InvalidAttrNumber && !ISNULL(slot, x[3]))
+	{
+		f->deals.has_deal_at = true;
+		f->deals.last_deal_at = DatumGetTimestampTz(VALUE(slot, x[3]));
+	}
+	if (x[4] != InvalidAttrNumber && !ISNULL(slot, x[4]) &&
+		x[5] != InvalidAttrNumber && !ISNULL(slot, x[5]))
+		prio_deals_closed(f, true, DatumGetTimestampTz(VALUE(slot, x[4])),
+						  DatumGetTextPP(VALUE(slot, x[5])));
+}
+
+/*
  * The deal facts of a stored row (deformed in slot) into f: prio writes
  * them apart from the fold (prio._deal_facts), and every evaluation of the
  * customer reads them from its row.
@@ -414,11 +440,9 @@ StateDealsFromSlot(TupleTableSlot *slot, const StateAtts *a, PrioFacts *f)
 {
 	const AttrNumber *x = a->deals;
 
-	memset(&f->deals, 0, sizeof(f->deals));
+	deals_for_outcome(slot, a, f);
 	if (x[0] == InvalidAttrNumber)
 		return;
-	if (!ISNULL(slot, x[0]))
-		f->deals.open_deals = DatumGetInt32(VALUE(slot, x[0]));
 	if (x[1] != InvalidAttrNumber && !ISNULL(slot, x[1]))
 	{
 		f->deals.has_funnel = true;
@@ -428,18 +452,33 @@ StateDealsFromSlot(TupleTableSlot *slot, const StateAtts *a, PrioFacts *f)
 	if (x[2] != InvalidAttrNumber && !ISNULL(slot, x[2]))
 		f->deals.pipeline = DatumGetFloat8(DirectFunctionCall1(numeric_float8_no_overflow,
 															   VALUE(slot, x[2])));
-	if (x[3] != InvalidAttrNumber && !ISNULL(slot, x[3]))
+}
+
+/*
+ * The win outcome of a stored row (deformed in slot) by the one rule,
+ * prio_deals_outcome(): decided, and *won.  Reads the rule's inputs only:
+ * the stage and stage_at, the deal facts it reads and the implicit deal
+ * (the last three absent before 0.5): rebuild_win_counts() reads every
+ * customer_state row so.  OutcomeOfRow() reads the same of a composite.
+ */
+bool
+StateOutcomeFromSlot(TupleTableSlot *slot, const StateAtts *a, bool *won)
+{
+	PrioFacts	f;
+
+	prio_facts_init(&f, 0);
+	if (!ISNULL(slot, a->facts[SF_STAGE]))
+		f.stage = StageFromDatum(VALUE(slot, a->facts[SF_STAGE]));
+	if (a->stage_at != InvalidAttrNumber && !ISNULL(slot, a->stage_at))
 	{
-		f->deals.has_deal_at = true;
-		f->deals.last_deal_at = DatumGetTimestampTz(VALUE(slot, x[3]));
+		f.has_stage_at = true;
+		f.stage_at = DatumGetTimestampTz(VALUE(slot, a->stage_at));
 	}
-	if (x[4] != InvalidAttrNumber && !ISNULL(slot, x[4]) &&
-		x[5] != InvalidAttrNumber && !ISNULL(slot, x[5]))
-	{
-		f->deals.has_closed = true;
-		f->deals.deal_closed_at = DatumGetTimestampTz(VALUE(slot, x[4]));
-		f->deals.won = strcmp(TextDatumGetCString(VALUE(slot, x[5])), "won") == 0;
-	}
+	deals_for_outcome(slot, a, &f);
+	f.has_quote = a->quote_at != InvalidAttrNumber &&
+		!ISNULL(slot, a->quote_at) && !ISNULL(slot, a->quote_amount);
+	*won = false;
+	return prio_deals_outcome(&f, won);
 }
 
 /* IS DISTINCT FROM, column by column, as SQL compares the stored row */

@@ -75,6 +75,22 @@ prio_deals_pipeline(const PrioFacts *f)
 }
 
 /*
+ * The last closed deal as customer_state keeps it: deal_closed_at
+ * (has_closed_at) and deal_outcome (NULL: none).  Closed when both are set;
+ * won when the outcome is 'won' -- the one reading of a stored outcome, for
+ * every path that reads a state row (a prio.facts value, the sweep's slot,
+ * the win outcome's composite).
+ */
+void
+prio_deals_closed(PrioFacts *f, bool has_closed_at, TimestampTz closed_at, text *outcome)
+{
+	f->deals.has_closed = has_closed_at && outcome != NULL;
+	f->deals.deal_closed_at = f->deals.has_closed ? closed_at : 0;
+	f->deals.won = f->deals.has_closed && VARSIZE_ANY_EXHDR(outcome) == 3 &&
+		memcmp(VARDATA_ANY(outcome), "won", 3) == 0;
+}
+
+/*
  * Whether the activities decided the business after the last closed deal
  * closed: their stage is won or lost, and the activity that last decided
  * it so (stage_at) came after.  Activities that decide nothing (a call, a

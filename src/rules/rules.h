@@ -270,6 +270,8 @@ extern double prio_deals_funnel_points(const PrioFacts *f, const PrioSettings *s
 extern bool prio_deals_implicit(const PrioFacts *f);
 extern double prio_deals_pipeline(const PrioFacts *f);
 extern bool prio_deals_outcome(const PrioFacts *f, bool *won);
+extern void prio_deals_closed(PrioFacts *f, bool has_closed_at, TimestampTz closed_at,
+							  text *outcome);
 extern void prio_value_signals_default(PrioSettings *s);
 
 /* rules/segment.c: named segments of score triples, the first matching row winning */

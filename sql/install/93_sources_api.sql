@@ -602,7 +602,7 @@ BEGIN
             'LOAD', ARRAY[pg_catalog.format($q$SELECT @extschema@.rebuild(ARRAY(SELECT m.customer_id FROM %s m ORDER BY 1), 'track', true)$q$, v_cs.key_map)],
             'EVENTS', v_sel, 'KINDS', v_rename, 'customers', v_cs.source_id, 'customer_map', v_cs.key_map::text,
             'EXPLAIN_EVENTS', v_xsel);
-        INSERT INTO @extschema@.sources (relid, role, mapping, key_type, compiled, signature)
+        INSERT INTO @extschema@.sources (reloid, role, mapping, key_type, compiled, signature)
         VALUES (source, role, mapping, v_cs.key_type, v_compiled, @extschema@._track_signature(source, v_compiled))
         RETURNING source_id INTO v_id;
         PERFORM @extschema@._track_triggers(source, v_id);
@@ -723,7 +723,7 @@ BEGIN
             USING ERRCODE = '42P07', HINT = 'Name another in the mapping: "view": "followup_..." (or "view": false for none).';
     END IF;
 
-    INSERT INTO @extschema@.sources (relid, role, mapping, key_type)
+    INSERT INTO @extschema@.sources (reloid, role, mapping, key_type)
     VALUES (source, role, mapping, v_key.type)
     RETURNING source_id INTO v_id;
     v_map := pg_catalog.format('@extschema@.%I', 'keys_' OPERATOR(pg_catalog.||) v_id);

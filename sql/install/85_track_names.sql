@@ -28,7 +28,7 @@ COMMENT ON COLUMN @extschema@.tracked.mapping IS 'prio''s names to the table''s 
 COMMENT ON COLUMN @extschema@.tracked.key_type IS 'Type of the table''s key.';
 COMMENT ON COLUMN @extschema@.tracked.key_map IS 'The table''s key to prio''s customer_id.';
 COMMENT ON COLUMN @extschema@.tracked.created_at IS 'When it was tracked.';
-COMMENT ON COLUMN @extschema@.tracked.last_error IS 'The last error that kept a change from reaching prio (NULL: none; of an activities or deals table, cleared by a prio.recompute() that read the table again without error).';
+COMMENT ON COLUMN @extschema@.tracked.last_error IS 'The last error that kept a change from reaching prio (NULL: none; cleared by a prio.recompute() that read the table again without error, a customers table mirrored again as a whole).';
 COMMENT ON COLUMN @extschema@.tracked.last_error_at IS 'When.';
 COMMENT ON COLUMN @extschema@.tracked.followup_view IS 'Of a customers table: its typed follow-up view (prio.followup with the table''s key in its own type), NULL when none.';
 

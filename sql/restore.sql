@@ -230,6 +230,13 @@ INSERT INTO prio.sources (source_id, role, mapping, key_type, key_map, compiled,
 OVERRIDING SYSTEM VALUE VALUES (7, 'customers', '{"key": "id", "name": "name"}', 'integer', NULL, '{}', '', now(), 1, 'public.restore_kept'),
        (8, 'activities', '{"customer": "id", "kind": "k", "at": "at"}', 'integer', NULL, '{}', '', now(), 2, 'public.restore_excluded');
 SELECT source_id, relid, relname, reloid = 'restore_kept'::regclass AS found_by_name FROM prio.sources ORDER BY 1;
+-- prio.removed_config keeps the key of every row removed, rows you added
+-- too (a built-in row you changed is not marked built-in any more, so prio
+-- cannot tell them apart): loading such a key removes only a built-in row
+-- CREATE EXTENSION seeded, never one you added
+INSERT INTO prio.activity_kinds (kind, direction) VALUES ('restore_fax', 'outbound');
+INSERT INTO prio.removed_config (table_name, key) VALUES ('activity_kinds', 'restore_fax');
+SELECT count(*) AS own_row_kept FROM prio.activity_kinds WHERE kind = 'restore_fax';
 \c
 SET client_min_messages = warning;
 DROP TABLE restore_kept;

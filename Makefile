@@ -22,7 +22,8 @@ INSTALL_PARTS = $(sort $(wildcard sql/install/*.sql))
 # The upgrade to the version in development is built too, while it is
 # unreleased (sql/upgrade/0.4--0.5/10_begin.sql says how): its changes, the
 # install parts new in it (NEW_IN_0_5), the configuration rows' trigger
-# functions, auto_breaks' one-row rule, the history's load check, a tracked
+# functions, auto_breaks' one-row rule, the history's load check, tracked
+# tables' names and prio.tracked, a tracked
 # table's signature, the CLV fit, a customer's win
 # probability, conversion_by_tier and who sees every customer, verbatim, then refresh(),
 # recompute()/track()/untrack(), explain(), followup and the role
@@ -33,7 +34,7 @@ NEW_IN_0_5  = sql/install/85_track_events.sql sql/install/86_deals.sql sql/insta
               sql/install/94_reactivation.sql
 UPGRADE_PARTS = $(sort $(wildcard $(UPGRADE_DIR)/[1-4]*.sql)) sql/install/08_config_removed.sql \
                 sql/install/31_auto_breaks_keep.sql \
-                sql/install/70_history_loaded.sql sql/install/85_track_signature.sql sql/install/85_track_triggers.sql \
+                sql/install/70_history_loaded.sql sql/install/85_track_names.sql sql/install/85_track_signature.sql sql/install/85_track_triggers.sql \
                 sql/install/90_clv_fit.sql \
                 sql/install/91_win_probability_customer.sql \
                 sql/install/96_views_conversion.sql sql/install/98_owner_isolation_sees.sql \

@@ -214,3 +214,31 @@ SELECT count(*) AS history_rows FROM prio.tier_history;
 SET client_min_messages = warning;
 DROP EXTENSION prio CASCADE;
 CREATE EXTENSION prio;
+
+-- (0.5) prio.sources is loaded by name: a dumped row finds its table by
+-- relname (its reloid was the dumped database's; relid, generated, is not
+-- dumped), and the row of a table the dump does not have (pg_dump
+-- --exclude-table) is left out with a WARNING, not the COPY of every row
+-- failing (before, relid was a regclass: no table stayed tracked)
+\c
+RESET client_min_messages;
+CREATE TABLE restore_kept (id integer PRIMARY KEY, name text);
+SELECT c.relname AS not_dumped_column FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
+ WHERE a.attrelid = 'prio.sources'::regclass AND a.attname = 'relid' AND a.attgenerated = 's';
+INSERT INTO prio._restore (id, dumped_by) VALUES (true, '0.5');  -- the dump's first data
+INSERT INTO prio.sources (source_id, role, mapping, key_type, key_map, compiled, signature, created_at, reloid, relname)
+OVERRIDING SYSTEM VALUE VALUES (7, 'customers', '{"key": "id", "name": "name"}', 'integer', NULL, '{}', '', now(), 1, 'public.restore_kept'),
+       (8, 'activities', '{"customer": "id", "kind": "k", "at": "at"}', 'integer', NULL, '{}', '', now(), 2, 'public.restore_excluded');
+SELECT source_id, relid, relname, reloid = 'restore_kept'::regclass AS found_by_name FROM prio.sources ORDER BY 1;
+-- prio.removed_config keeps the key of every row removed, rows you added
+-- too (a built-in row you changed is not marked built-in any more, so prio
+-- cannot tell them apart): loading such a key removes only a built-in row
+-- CREATE EXTENSION seeded, never one you added
+INSERT INTO prio.activity_kinds (kind, direction) VALUES ('restore_fax', 'outbound');
+INSERT INTO prio.removed_config (table_name, key) VALUES ('activity_kinds', 'restore_fax');
+SELECT count(*) AS own_row_kept FROM prio.activity_kinds WHERE kind = 'restore_fax';
+\c
+SET client_min_messages = warning;
+DROP TABLE restore_kept;
+DROP EXTENSION prio CASCADE;
+CREATE EXTENSION prio;

@@ -52,9 +52,11 @@ COMMENT ON FUNCTION @extschema@._new_customer_id() IS
 'Internal: the next free id for a customer mirrored from a tracked table (negative).';
 REVOKE ALL ON FUNCTION @extschema@._new_customer_id() FROM PUBLIC;
 
+-- (0.5) The tracked table: relid, which every reader uses, generated from
+-- its OID (reloid), and its name (relname), which a restore finds it by
+-- (85_track_names.sql); last, in the order the update from 0.4 adds them.
 CREATE TABLE @extschema@.sources (
     source_id     integer GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    relid         regclass NOT NULL UNIQUE,
     role          text NOT NULL CHECK (role IN ('customers', 'activities', 'deals')),
     mapping       jsonb NOT NULL CHECK (pg_catalog.jsonb_typeof(mapping) OPERATOR(pg_catalog.=) 'object'),
     key_type      regtype NOT NULL,
@@ -63,12 +65,14 @@ CREATE TABLE @extschema@.sources (
     signature     text NOT NULL DEFAULT '',
     created_at    timestamptz NOT NULL DEFAULT pg_catalog.now(),
     last_error    text,
-    last_error_at timestamptz
+    last_error_at timestamptz,
+    reloid        oid NOT NULL,
+    relname       text NOT NULL,
+    relid         regclass GENERATED ALWAYS AS (reloid::pg_catalog.regclass) STORED NOT NULL UNIQUE
 );
 COMMENT ON TABLE @extschema@.sources IS
 'One row per application table prio tracks (prio.track()); written by prio.track() and prio.untrack() only.';
 COMMENT ON COLUMN @extschema@.sources.source_id IS 'Generated; names the key map (prio.keys_<source_id>) and the triggers (prio_<source_id>_...).';
-COMMENT ON COLUMN @extschema@.sources.relid IS 'The tracked table.';
 COMMENT ON COLUMN @extschema@.sources.role IS 'What its rows are: customers, activities or (0.5) deals.';
 COMMENT ON COLUMN @extschema@.sources.mapping IS 'The mapping given to prio.track(): prio''s names to the table''s columns or SQL expressions over its row.';
 COMMENT ON COLUMN @extschema@.sources.key_type IS 'Type of the table''s key (a domain''s base type).';
@@ -76,29 +80,11 @@ COMMENT ON COLUMN @extschema@.sources.key_map IS 'The key map: the table''s key 
 COMMENT ON COLUMN @extschema@.sources.compiled IS 'SQL the triggers run, per operation (INSERT, UPDATE, DELETE, TRUNCATE; LOAD: the first load of the table), compiled by prio.track() from the checked mapping; of an activities table also EVENTS (its event source: customer_id, at, tiebreak, kind, amount), KINDS (its unmapped kinds), ON_CUSTOMERS (run by the customers table''s triggers), customers and customer_map (the customers table''s source_id and key map), and (0.5) EXPLAIN_EVENTS (EVENTS with each event''s channel, which prio.explain() reads).';
 COMMENT ON COLUMN @extschema@.sources.signature IS 'The table''s name and the columns the compiled SQL names (name, type, typmod, collation) when prio.track() checked the mapping: while they differ, prio''s triggers do nothing but warn.';
 COMMENT ON COLUMN @extschema@.sources.created_at IS 'When prio.track() ran.';
-COMMENT ON COLUMN @extschema@.sources.last_error IS 'The last error that kept a change of the table from reaching prio (the application''s write went through; NULL: none).  (0.5) Of an activities or deals table, cleared by a prio.recompute() of everyone that read the table again without error.';
+COMMENT ON COLUMN @extschema@.sources.last_error IS 'The last error that kept a change of the table from reaching prio (the application''s write went through; NULL: none).  (0.5) Cleared by a prio.recompute() of everyone that read the table again without error (a customers table that noted one: mirrored again as a whole).';
 COMMENT ON COLUMN @extschema@.sources.last_error_at IS 'When last_error happened.';
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.sources', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.sources_source_id_seq', '');
 COMMENT ON SEQUENCE @extschema@.sources_source_id_seq IS 'Generates prio.sources.source_id.';
-
-CREATE VIEW @extschema@.tracked WITH (security_invoker = true) AS
-SELECT s.relid AS source, s.role, s.mapping, s.key_type, s.key_map, s.created_at,
-       s.last_error, s.last_error_at,
-       CASE WHEN s.compiled OPERATOR(pg_catalog.?) 'view'
-            THEN pg_catalog.to_regclass(pg_catalog.format('%I.%I', '@extschema@', s.compiled OPERATOR(pg_catalog.->>) 'view')) END
-       AS followup_view
-  FROM @extschema@.sources s;
-COMMENT ON VIEW @extschema@.tracked IS 'The application tables prio tracks, with their mappings.';
-COMMENT ON COLUMN @extschema@.tracked.source IS 'The tracked table.';
-COMMENT ON COLUMN @extschema@.tracked.role IS 'What its rows are: customers, activities or (0.5) deals.';
-COMMENT ON COLUMN @extschema@.tracked.mapping IS 'prio''s names to the table''s columns or expressions.';
-COMMENT ON COLUMN @extschema@.tracked.key_type IS 'Type of the table''s key.';
-COMMENT ON COLUMN @extschema@.tracked.key_map IS 'The table''s key to prio''s customer_id.';
-COMMENT ON COLUMN @extschema@.tracked.created_at IS 'When it was tracked.';
-COMMENT ON COLUMN @extschema@.tracked.last_error IS 'The last error that kept a change from reaching prio (NULL: none; of an activities or deals table, cleared by a prio.recompute() that read the table again without error).';
-COMMENT ON COLUMN @extschema@.tracked.last_error_at IS 'When.';
-COMMENT ON COLUMN @extschema@.tracked.followup_view IS 'Of a customers table: its typed follow-up view (prio.followup with the table''s key in its own type), NULL when none.';
 
 -- The one trigger function of every tracked table (C,
 -- engine/source_tracked.c).  It runs as prio's owner (it writes prio's

@@ -907,7 +907,7 @@ SELECT (EXISTS (SELECT 1 FROM v)
                             pg_catalog.replace(v_follow, '@@keys@@', v_keys)]));
     END IF;
 
-    INSERT INTO @extschema@.sources (relid, role, mapping, key_type, compiled, signature)
+    INSERT INTO @extschema@.sources (reloid, role, mapping, key_type, compiled, signature)
     VALUES (source, 'deals', mapping, v_key_type, v_compiled, @extschema@._track_signature(source, v_compiled))
     RETURNING source_id INTO v_id;
     PERFORM @extschema@._track_triggers(source, v_id);

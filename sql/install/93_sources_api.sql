@@ -57,6 +57,16 @@ COMMENT ON FUNCTION @extschema@.sweep_rebuild(text, boolean, bigint[]) IS
 'Internal (C, src/engine/sweep.c): prio.sweep_rebuild(why, force), whose count of customers with stored facts that differed from the refold leaves out the customers counted (prio.recompute() counted them already: their deal facts were fixed).';
 REVOKE ALL ON FUNCTION @extschema@.sweep_rebuild(text, boolean, bigint[]) FROM PUBLIC;
 
+-- (0.5) recompute()'s mirroring of a customers table that noted an error
+CREATE FUNCTION @extschema@._track_keys_again(source_id integer)
+RETURNS void
+AS 'MODULE_PATHNAME', 'prio_track_keys_again'
+LANGUAGE C VOLATILE
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION @extschema@._track_keys_again(integer) IS
+'Internal (C, src/engine/source_tracked.c): writes every mirrored customer of a tracked customers table again from its row (its compiled INSERT over every key of its key map), for prio.recompute() of a table that noted an error.';
+REVOKE ALL ON FUNCTION @extschema@._track_keys_again(integer) FROM PUBLIC;
+
 CREATE FUNCTION @extschema@.recompute(customer_id bigint DEFAULT NULL)
 RETURNS integer
 LANGUAGE plpgsql
@@ -71,6 +81,9 @@ DECLARE
     v_facts text[];
     v_dealt bigint[] := '{}';
     v_rebuilt integer;
+    v_src record;
+    v_state text;
+    v_msg text;
 BEGIN
     IF recompute.customer_id IS NOT NULL AND NOT EXISTS (
            SELECT 1 FROM @extschema@.customers c
@@ -81,12 +94,38 @@ BEGIN
     -- (0.5) the deal facts from prio.deals first (everyone: the tracked
     -- deals tables' rows mirrored again), the refold evaluates them
     IF recompute.customer_id IS NULL THEN
-        -- (0.5) the errors noted so far of the tracked activities and deals
-        -- tables, which this call reads again (cleared at the end)
+        -- (0.5) the errors noted so far of the tracked tables, which this
+        -- call reads again (cleared at the end)
         SELECT pg_catalog.jsonb_object_agg(s.source_id, s.last_error_at) INTO v_errors
           FROM @extschema@.sources s
-         WHERE s.last_error IS NOT NULL AND s.role OPERATOR(pg_catalog.=) ANY ('{activities,deals}'::text[]);
+         WHERE s.last_error IS NOT NULL;
         PERFORM pg_catalog.set_config('prio.track_errors_noted', ',', true);
+        -- (0.5) a customers table that noted one (a change of some row did
+        -- not reach prio) is mirrored again as a whole: every customer
+        -- written again from its row, keys new to prio added, those gone
+        -- removed, its activities folded.  Only those: it reads and may
+        -- write every customer of the table.  Its error is noted again if
+        -- it fails again; the other tables go on.
+        FOR v_src IN SELECT s.source_id, s.relid FROM @extschema@.sources s
+                      WHERE s.role OPERATOR(pg_catalog.=) 'customers'
+                        AND v_errors OPERATOR(pg_catalog.?) s.source_id::text
+                        AND s.signature OPERATOR(pg_catalog.=) @extschema@._track_signature(s.relid, s.compiled)
+                      ORDER BY s.source_id LOOP
+            BEGIN
+                PERFORM @extschema@._track_keys_again(v_src.source_id);
+                PERFORM @extschema@._track_refold_source(v_src.source_id);
+            EXCEPTION WHEN OTHERS THEN
+                GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_msg = MESSAGE_TEXT;
+                IF pg_catalog.left(v_state, 2) OPERATOR(pg_catalog.=) ANY ('{40,53,57}'::text[])
+                   OR v_state OPERATOR(pg_catalog.=) '55P03' THEN
+                    RAISE;
+                END IF;
+                PERFORM @extschema@._track_note_error(v_src.source_id, v_msg);
+                RAISE WARNING 'prio: tracked table % could not be mirrored again: %', v_src.relid, v_msg
+                    USING DETAIL = pg_catalog.format('SQLSTATE %s; its last error stays (prio.tracked.last_error).', v_state),
+                          HINT = 'Fix the row or the mapping, then run SELECT prio.recompute() again.';
+            END;
+        END LOOP;
         -- the deal facts of the customers that have any, before the deals
         -- are mirrored again: a customer whose facts changed there (its
         -- mirrors had missed a change) was fixed, and is counted -- the
@@ -132,8 +171,8 @@ BEGIN
     END IF;
     IF recompute.customer_id IS NULL THEN
         PERFORM @extschema@.rebuild_win_counts();
-        -- (0.5) a tracked activities or deals table read (mirrored) again
-        -- without an error: its last error is past.  Not one that noted an
+        -- (0.5) a tracked table read (mirrored) again without an error:
+        -- its last error is past.  Not one that noted an
         -- error in this call (prio._track_note_error), nor one whose columns
         -- changed since track() (not read), nor one whose error another
         -- writer noted meanwhile (a newer last_error_at; a row it is noting
@@ -163,7 +202,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@.recompute(bigint) IS
-'Rebuilds state from the activities (and, 0.5, the deal facts from prio.deals) for one customer or everyone (NULL) and re-evaluates it now; for everyone it also rebuilds the win-probability counts from the outcomes and (0.5) clears prio.tracked.last_error of the tracked activities and deals tables it read again without error; returns how many customers'' stored facts differed from the rebuild, (0.5) counting a customer whose deal facts changed when the tracked deals tables were mirrored again, and each customer once however many of its parts differed (0 when live maintenance was right).';
+'Rebuilds state from the activities (and, 0.5, the deal facts from prio.deals) for one customer or everyone (NULL) and re-evaluates it now; for everyone it also rebuilds the win-probability counts from the outcomes, (0.5) mirrors again the tracked customers tables that noted an error, and clears prio.tracked.last_error of the tracked tables it read again without error; returns how many customers'' stored facts differed from the rebuild, (0.5) counting a customer whose deal facts changed when the tracked deals tables were mirrored again, and each customer once however many of its parts differed (0 when live maintenance was right).';
 REVOKE ALL ON FUNCTION @extschema@.recompute(bigint) FROM PUBLIC;
 
 CREATE FUNCTION @extschema@.track(source regclass, role text, mapping jsonb)
@@ -530,7 +569,7 @@ BEGIN
             'LOAD', ARRAY[pg_catalog.format($q$SELECT @extschema@.rebuild(ARRAY(SELECT m.customer_id FROM %s m ORDER BY 1), 'track', true)$q$, v_cs.key_map)],
             'EVENTS', v_sel, 'KINDS', v_rename, 'customers', v_cs.source_id, 'customer_map', v_cs.key_map::text,
             'EXPLAIN_EVENTS', v_xsel);
-        INSERT INTO @extschema@.sources (relid, role, mapping, key_type, compiled, signature)
+        INSERT INTO @extschema@.sources (reloid, role, mapping, key_type, compiled, signature)
         VALUES (source, role, mapping, v_cs.key_type, v_compiled, @extschema@._track_signature(source, v_compiled))
         RETURNING source_id INTO v_id;
         PERFORM @extschema@._track_triggers(source, v_id);
@@ -651,7 +690,7 @@ BEGIN
             USING ERRCODE = '42P07', HINT = 'Name another in the mapping: "view": "followup_..." (or "view": false for none).';
     END IF;
 
-    INSERT INTO @extschema@.sources (relid, role, mapping, key_type)
+    INSERT INTO @extschema@.sources (reloid, role, mapping, key_type)
     VALUES (source, role, mapping, v_key.type)
     RETURNING source_id INTO v_id;
     v_map := pg_catalog.format('@extschema@.%I', 'keys_' OPERATOR(pg_catalog.||) v_id);

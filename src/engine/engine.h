@@ -297,6 +297,7 @@ extern void TrackedKeysFree(TrackedKeys *keys);
 /* engine/source_tracked.c: prio.source_changed(), the trigger of every tracked table */
 extern void PrioSourceChanged(struct TriggerData *td);
 extern void PrioTrackKeysGone(int32 source_id);
+extern void PrioTrackKeysAgain(int32 source_id);
 extern void TrackRelationChanged(Oid relid);
 extern void TrackCatalogChanged(void);
 

@@ -1555,9 +1555,15 @@ insert_locks(TriggerData *td, SourceRow *src)
 		ArrayGetNItems(ARR_NDIM(src->insert_lock), ARR_DIMS(src->insert_lock)) > 0;
 }
 
-/* the RangeVars named old_rows (no schema) of a statement */
+/* the RangeVars named enr (no schema) of a statement */
+typedef struct EnrRefs
+{
+	const char *enr;
+	List	   *locations;
+} EnrRefs;
+
 static bool
-find_old_rows_walker(Node *node, List **locations)
+find_enr_walker(Node *node, EnrRefs *refs)
 {
 	if (node == NULL)
 		return false;
@@ -1565,44 +1571,46 @@ find_old_rows_walker(Node *node, List **locations)
 	{
 		RangeVar   *rv = (RangeVar *) node;
 
-		if (rv->schemaname == NULL && rv->catalogname == NULL && strcmp(rv->relname, "old_rows") == 0)
-			*locations = lappend_int(*locations, rv->location);
+		if (rv->schemaname == NULL && rv->catalogname == NULL && strcmp(rv->relname, refs->enr) == 0)
+			refs->locations = lappend_int(refs->locations, rv->location);
 		return false;
 	}
-	return raw_expression_tree_walker(node, find_old_rows_walker, (void *) locations);
+	return raw_expression_tree_walker(node, find_enr_walker, (void *) refs);
 }
 
 /*
- * A customers table's compiled DELETE statement over every key of its key
- * map instead of the rows a DELETE removed (old_rows, found in the parsed
- * text): what a TRUNCATE of one of its partitions needs, whose rows are
- * gone without a transition table.  Each mirrored customer whose key the
- * table no longer has goes, as after a DELETE of its row.
+ * A customers table's compiled statement over every key of its key map
+ * instead of the rows of its transition table enr (found in the parsed
+ * text).  The DELETE over old_rows: what a TRUNCATE of one of its
+ * partitions needs, whose rows are gone without a transition table; each
+ * mirrored customer whose key the table no longer has goes, as after a
+ * DELETE of its row.  (0.5) The INSERT over new_rows: every mirrored
+ * customer written again from its row, as after an INSERT of it
+ * (prio.recompute() of a table that noted an error).
  */
 static char *
-delete_over_key_map(const char *stmt, SourceRow *src, const char *key)
+over_key_map(const char *stmt, SourceRow *src, const char *key, const char *enr)
 {
 	List	   *raw = raw_parser(stmt, RAW_PARSE_DEFAULT);
-	List	   *locations = NIL;
+	EnrRefs		refs = {enr, NIL};
 	StringInfoData sql;
-	const char *enr = "old_rows";
 	int			done = 0;
 	ListCell   *lc;
 
 	if (list_length(raw) != 1 || !OidIsValid(src->own_key_map))
-		elog(ERROR, "the compiled DELETE of tracked table %u is not one statement over its key map", src->relid);
-	(void) find_old_rows_walker(linitial_node(RawStmt, raw)->stmt, &locations);
-	list_sort(locations, list_int_cmp);
+		elog(ERROR, "the compiled SQL of tracked table %u is not one statement over its key map", src->relid);
+	(void) find_enr_walker(linitial_node(RawStmt, raw)->stmt, &refs);
+	list_sort(refs.locations, list_int_cmp);
 	initStringInfo(&sql);
-	foreach(lc, locations)
+	foreach(lc, refs.locations)
 	{
 		int			at = lfirst_int(lc);
 
 		if (at < done || strncmp(stmt + at, enr, strlen(enr)) != 0)
-			elog(ERROR, "the compiled DELETE of tracked table %u does not name old_rows as prio.track() does", src->relid);
+			elog(ERROR, "the compiled SQL of tracked table %u does not name %s as prio.track() does", src->relid, enr);
 		appendBinaryStringInfo(&sql, stmt + done, at - done);
-		appendStringInfo(&sql, "(SELECT m.key AS %s FROM %s m) old_rows", key,
-						 DatumGetCString(DirectFunctionCall1(regclassout, ObjectIdGetDatum(src->own_key_map))));
+		appendStringInfo(&sql, "(SELECT m.key AS %s FROM %s m) %s", key,
+						 DatumGetCString(DirectFunctionCall1(regclassout, ObjectIdGetDatum(src->own_key_map))), enr);
 		done = at + strlen(enr);
 	}
 	appendStringInfoString(&sql, stmt + done);
@@ -1610,12 +1618,14 @@ delete_over_key_map(const char *stmt, SourceRow *src, const char *key)
 }
 
 /*
- * The customers of a customers table whose keys it no longer has removed.
- * The key column's name, quoted, as prio.track() checked the mapping's key
- * (a column): the mapping's text is not written into the SQL.
+ * A customers table's compiled statements of op over every key of its key
+ * map (over_key_map()): DELETE, the customers whose keys it no longer has
+ * removed; INSERT, every customer written again from its row.  The key
+ * column's name, quoted, as prio.track() checked the mapping's key (a
+ * column): the mapping's text is not written into the SQL.
  */
 static void
-run_keys_gone(SourceRow *src)
+run_over_key_map(SourceRow *src, int op, const char *enr)
 {
 	Datum	   *elems;
 	bool	   *nulls;
@@ -1635,12 +1645,12 @@ run_keys_gone(SourceRow *src)
 	key = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
 	SPI_freetuptable(SPI_tuptable);
 
-	deconstruct_array(src->stmts[2], TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n);
+	deconstruct_array(src->stmts[op], TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n);
 	for (int i = 0; i < n; i++)
 	{
 		if (nulls[i])
 			continue;
-		if (SPI_execute_plan(plan_for(src->relid, delete_over_key_map(TextDatumGetCString(elems[i]), src, key),
+		if (SPI_execute_plan(plan_for(src->relid, over_key_map(TextDatumGetCString(elems[i]), src, key, enr),
 									  false, false, NULL),
 							 NULL, NULL, false, 0) < 0)
 			elog(ERROR, "could not run the compiled SQL of tracked table %u", src->relid);
@@ -1662,11 +1672,11 @@ run_refold(SourceRow *src)
 }
 
 /*
- * prio._track_keys_gone(source_id): what a TRUNCATE of one of its
- * partitions does, for a partition detached or dropped (prio.track_ddl()).
+ * A customers table's statements of op over every key of its key map
+ * (run_over_key_map()), as the trigger would run them.
  */
-void
-PrioTrackKeysGone(int32 source_id)
+static void
+track_over_key_map(int32 source_id, int op, const char *enr, const char *fn)
 {
 	SourceRow  *volatile src = NULL;
 	int			n;
@@ -1682,7 +1692,7 @@ PrioTrackKeysGone(int32 source_id)
 	if (src == NULL || src->activities || src->deals)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("prio._track_keys_gone(): %d is not a tracked customers table", source_id)));
+				 errmsg("prio.%s(): %d is not a tracked customers table", fn, source_id)));
 	if (!signature_ok(source_id, src->relid, src->signature))
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
@@ -1691,7 +1701,7 @@ PrioTrackKeysGone(int32 source_id)
 	PG_TRY();
 	{
 		nest = PrioTrackedParseBegin();
-		run_keys_gone(src);
+		run_over_key_map(src, op, enr);
 		PrioTrackedParseEnd(nest);
 	}
 	PG_FINALLY();
@@ -1700,6 +1710,27 @@ PrioTrackKeysGone(int32 source_id)
 	}
 	PG_END_TRY();
 	SPI_finish();
+}
+
+/*
+ * prio._track_keys_gone(source_id): what a TRUNCATE of one of its
+ * partitions does, for a partition detached or dropped (prio.track_ddl()).
+ */
+void
+PrioTrackKeysGone(int32 source_id)
+{
+	track_over_key_map(source_id, 2, "old_rows", "_track_keys_gone");
+}
+
+/*
+ * (0.5) prio._track_keys_again(source_id): every mirrored customer of a
+ * customers table written again from its row, for prio.recompute() of a
+ * table that noted an error (a change of some row that did not reach prio).
+ */
+void
+PrioTrackKeysAgain(int32 source_id)
+{
+	track_over_key_map(source_id, 0, "new_rows", "_track_keys_again");
 }
 
 /*
@@ -1749,7 +1780,7 @@ apply(TriggerData *td, SourceRow *src, SourceRow **attached, int nattached, Comm
 		if (src->deals)
 			run_refold(src);
 		else
-			run_keys_gone(src);
+			run_over_key_map(src, 2, "old_rows");
 	}
 	else
 	{

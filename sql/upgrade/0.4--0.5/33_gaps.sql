@@ -10,9 +10,10 @@
 -- Deals dated ahead: the quiet clock counts a deal from its date
 -- (prio._deal_facts(), 86_deals), and refresh() counts the deals whose date
 -- came due: dropped and created as 0.5 installs it, privileges given back.
--- prio.tracked.last_error of an activities or deals table is cleared by a
--- recompute() that read the table again without error: _track_note_error()
--- tells it which noted one (dropped and created as 0.5 installs it).
+-- prio.tracked.last_error is cleared by a recompute() that read the table
+-- again without error (mirrored a customers table again):
+-- _track_note_error() tells it which noted one (dropped and created as 0.5
+-- installs it).
 
 ALTER TABLE @extschema@.removed_config DROP CONSTRAINT removed_config_table_name_check;
 ALTER TABLE @extschema@.removed_config ADD CONSTRAINT removed_config_table_name_check
@@ -50,5 +51,5 @@ DROP FUNCTION @extschema@.removed_config_load();
 -- _track_note_error(), which tells recompute() which sources failed: dropped
 -- in 10_begin.sql and created as 0.5 installs them
 COMMENT ON COLUMN @extschema@.customer_state.last_deal_at IS 'The latest created_at or closed_at of the customer''s deals that is not in the future: a deal counts as the customer acting for the quiet clock (silent_after, dormant_after) from its date (a date ahead counts once prio.refresh() finds it came due).';
-COMMENT ON COLUMN @extschema@.sources.last_error IS 'The last error that kept a change of the table from reaching prio (the application''s write went through; NULL: none).  (0.5) Of an activities or deals table, cleared by a prio.recompute() of everyone that read the table again without error.';
-COMMENT ON COLUMN @extschema@.tracked.last_error IS 'The last error that kept a change from reaching prio (NULL: none; of an activities or deals table, cleared by a prio.recompute() that read the table again without error).';
+COMMENT ON COLUMN @extschema@.sources.last_error IS 'The last error that kept a change of the table from reaching prio (the application''s write went through; NULL: none).  (0.5) Cleared by a prio.recompute() of everyone that read the table again without error (a customers table that noted one: mirrored again as a whole).';
+COMMENT ON COLUMN @extschema@.tracked.last_error IS 'The last error that kept a change from reaching prio (NULL: none; cleared by a prio.recompute() that read the table again without error, a customers table mirrored again as a whole).';

@@ -97,6 +97,13 @@ typedef struct StateWriter
 	bool	   *quiet;			/* a replayed row, not notified */
 	int			last_quiet;		/* the batch's last replayed row (-1: none) */
 	int64		last_quiet_customer;	/* and its customer */
+	/* (0.5) per replayed customer of the batch, its first replayed row's time */
+	int64	   *replay_ids;
+	TimestampTz *replay_at;
+	int			nreplay;
+	int			maxreplay;
+	int64		replay_last;	/* the customer of the batch's last replayed row */
+	bool		replay_seen;	/* replay_last is set */
 	int64		changed;		/* tier or stage changes written so far */
 	/* where the rows the caller located are, for the executor's write */
 	MemoryContext home;			/* the writer's own context */

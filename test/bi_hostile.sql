@@ -18,9 +18,18 @@
 --       real CRM: every account; of 500 customers so loaded, 336 had a latest
 --       row that was not their tier and stage).  The creation row is dated at
 --       the first replayed event's time.
+--   B3  a customer's past is replayed into the history once: the rows of an
+--       activities table loaded again (TRUNCATE, then the same rows: an
+--       ETL's nightly reload; a customer's activities deleted and inserted
+--       again) add no row dated before the customer's latest row from or to
+--       a stage only activities or deals give; what they change is a row of
+--       now.  Each reload wrote the customer's whole past a second time,
+--       dated among the first replay's rows (500 customers: 923 rows more,
+--       1,890 before).  A customer that never had activities is replayed in
+--       full (B1's, created 200 days ago, silent since).
 -- Customers 98001.. (owner 'hostile8'); times relative to now(); rolled back.
 BEGIN;
-SELECT plan(12);
+SELECT plan(16);
 
 ------------------------------------------------------------------------
 -- B1. conversion_by_tier: won at or after entering, not first won
@@ -146,6 +155,33 @@ SELECT is((SELECT count(*) FROM prio.tier_history h JOIN prio.customers c USING 
 SELECT is(pg_temp.chain_breaks(ARRAY(SELECT c.customer_id FROM prio.customers c WHERE c.source = 'bi8.accounts'::regclass)),
           0::bigint,
           'bad input: after ignored events and a live deal, each account''s history read by changed_at is still one chain');
+
+------------------------------------------------------------------------
+-- B3. a reload replays no past a second time
+------------------------------------------------------------------------
+CREATE TEMP TABLE bi8_ids AS
+SELECT c.customer_id FROM prio.customers c WHERE c.source = 'bi8.accounts'::regclass
+UNION ALL VALUES (98011::bigint), (98012);
+CREATE TEMP TABLE bi8_past AS
+SELECT h.* FROM prio.tier_history h JOIN bi8_ids USING (customer_id) WHERE h.changed_at < now();
+CREATE TEMP TABLE bi8_deals AS SELECT * FROM bi8.deals;
+TRUNCATE bi8.deals;
+INSERT INTO bi8.deals SELECT * FROM bi8_deals;
+CREATE TEMP TABLE bi8_acts AS SELECT customer_id, kind, at, amount FROM prio.activities WHERE customer_id IN (98011, 98012);
+DELETE FROM prio.activities WHERE customer_id IN (98011, 98012);
+INSERT INTO prio.activities (customer_id, kind, at, amount) SELECT * FROM bi8_acts;
+SELECT is((SELECT count(*) FROM prio.tier_history h JOIN bi8_ids USING (customer_id)
+            WHERE h.changed_at < now() AND h.customer_id < 0),
+          (SELECT count(*) FROM bi8_past WHERE customer_id < 0),
+          'B3: a tracked activities table truncated and loaded again adds no history row of the past');
+SELECT is((SELECT count(*) FROM prio.tier_history h
+            WHERE h.changed_at < now() AND h.customer_id IN (98011, 98012)),
+          (SELECT count(*) FROM bi8_past WHERE customer_id IN (98011, 98012)),
+          'B3: a customer''s activities deleted and inserted again add no history row of the past');
+SELECT is(pg_temp.chain_breaks(ARRAY(SELECT customer_id FROM bi8_ids)), 0::bigint,
+          'B3: after the reloads, each customer''s history read by changed_at is one chain');
+SELECT is(pg_temp.latest_not_state(ARRAY(SELECT customer_id FROM bi8_ids)), 0::bigint,
+          'B3: after the reloads, each customer''s latest history row by changed_at is its tier and stage');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -225,8 +225,9 @@ extern void RefoldSetAside(RefoldSet *rs, const PrioFacts *stored, Datum stored_
 extern void RefoldAll(RefoldSet *rs);
 extern void PrioReplay(StateWriter *w, PrioFacts *f, PrioEvent *ev, int n, const PrioConfig *cfg,
 					   const bool *answers, const bool *answer_null, TimestampTz created_at,
-					   TimestampTz as_of, Datum customer_row, char **tier, char **stage,
-					   MemoryContext cxt);
+					   TimestampTz as_of, TimestampTz since, Datum customer_row, char **tier,
+					   char **stage, MemoryContext cxt);
+extern void PrioHistorySince(const int64 *ids, int n, TimestampTz *since);
 extern void RefoldSetEnd(RefoldSet *rs);
 extern void StateRowToSlot(Datum row, struct TupleTableSlot *slot);
 extern void PrioCreateStateRows(const int64 *ids, int n, PrioApiVersion api, Datum *locked,

@@ -268,6 +268,8 @@ history_redate(StateWriter *w)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("could not write prio.tier_history")));
+	/* SPI returns in its procedure context, which lives until SPI_finish */
+	MemoryContextSwitchTo(w->cxt);
 }
 
 /*

@@ -27,9 +27,12 @@
 --       dated among the first replay's rows (500 customers: 923 rows more,
 --       1,890 before).  A customer that never had activities is replayed in
 --       full (B1's, created 200 days ago, silent since).
+--   B4  prio.reason() of no state row (a BI tool's LEFT JOIN of
+--       customer_state that found none) is NULL, as its other columns are;
+--       it read "RFM not scored yet".  Its bad input stays refused.
 -- Customers 98001.. (owner 'hostile8'); times relative to now(); rolled back.
 BEGIN;
-SELECT plan(16);
+SELECT plan(19);
 
 ------------------------------------------------------------------------
 -- B1. conversion_by_tier: won at or after entering, not first won
@@ -182,6 +185,21 @@ SELECT is(pg_temp.chain_breaks(ARRAY(SELECT customer_id FROM bi8_ids)), 0::bigin
           'B3: after the reloads, each customer''s history read by changed_at is one chain');
 SELECT is(pg_temp.latest_not_state(ARRAY(SELECT customer_id FROM bi8_ids)), 0::bigint,
           'B3: after the reloads, each customer''s latest history row by changed_at is its tier and stage');
+
+------------------------------------------------------------------------
+-- B4. reason() of no state row is NULL
+------------------------------------------------------------------------
+INSERT INTO prio.customers (customer_id, name, owner) VALUES (98021, 'no state row yet', 'hostile8');
+DELETE FROM prio.customer_state WHERE customer_id = 98021;
+SELECT is((SELECT prio.reason(s) FROM prio.customers c LEFT JOIN prio.customer_state s USING (customer_id)
+            WHERE c.customer_id = 98021),
+          NULL,
+          'B4: prio.reason() of a customer LEFT JOINed to no state row is NULL');
+-- bad input: as_of is checked as before
+SELECT throws_ok($$SELECT prio.reason(NULL::prio.customer_state, NULL)$$, '22004', NULL,
+                 'bad input: prio.reason() with a NULL as_of is refused with 22004, a NULL row too');
+SELECT throws_ok($$SELECT prio.reason(s, 'infinity') FROM prio.customer_state s LIMIT 1$$, '22023', NULL,
+                 'bad input: prio.reason() with an infinite as_of is refused with 22023');
 
 SELECT * FROM finish();
 ROLLBACK;

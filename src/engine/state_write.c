@@ -239,6 +239,8 @@ static const char history_redate_sql[] =
 	"UPDATE " PRIO_SCHEMA ".tier_history h SET changed_at = u.at"
 	"  FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2)) AS u(c, at)"
 	" WHERE h.customer_id OPERATOR(pg_catalog.=) u.c"
+	/* (the index on customer_id, whichever join: the table grows) */
+	"   AND h.customer_id OPERATOR(pg_catalog.=) ANY ($1)"
 	"   AND h.old_tier IS NULL AND h.old_stage IS NULL"
 	"   AND h.changed_at OPERATOR(pg_catalog.>) u.at";
 

@@ -56,7 +56,7 @@ SELECT row_number() OVER (ORDER BY f.rank) AS n, k.key AS account, f.tier,
 
 -- Of the accounts that entered each tier, how many were won after (from
 -- prio.tier_history, which track() wrote dated at the deals' own dates:
--- C as a first deal engaged, A once purchases made the value high -- after
--- the wins, so none is won after entering A -- and D at the track() of the
--- accounts, or as an account went quiet).  Value here is past purchases.
+-- D at an account's creation, dated at its first deal, or as it lost or
+-- went quiet; C as a deal engaged; A once purchases made the value high;
+-- every account wins again after each).  Value here is past purchases.
 SELECT * FROM prio.conversion_by_tier;

@@ -239,7 +239,9 @@ CREATE FUNCTION @extschema@.reason(st @extschema@.customer_state, as_of timestam
 RETURNS text
 LANGUAGE sql
 STABLE PARALLEL SAFE
-RETURN CASE WHEN @extschema@._check_time(as_of, 'as_of') THEN pg_catalog.concat_ws(@extschema@.label('reason', 'separator'),
+-- no state row (a LEFT JOIN that found none): no reason, not a line of its NULLs
+RETURN CASE WHEN @extschema@._check_time(as_of, 'as_of') AND st.customer_id IS NOT NULL
+            THEN pg_catalog.concat_ws(@extschema@.label('reason', 'separator'),
     pg_catalog.replace(pg_catalog.replace(@extschema@.label('reason', 'tier_bant'),
                                           '{tier}', st.tier), '{bant}', st.bant::text),
     CASE WHEN st.frequency OPERATOR(pg_catalog.>) 0 AND st.r_score IS NOT NULL
@@ -265,4 +267,4 @@ RETURN CASE WHEN @extschema@._check_time(as_of, 'as_of') THEN pg_catalog.concat_
          ELSE pg_catalog.replace(@extschema@.label('reason', 'due'), '{date}',
                   pg_catalog.to_char(st.next_due_at, 'YYYY-MM-DD')) END) END;
 COMMENT ON FUNCTION @extschema@.reason(@extschema@.customer_state, timestamptz) IS
-'The reason line of a customer''s state at as_of (default now(); NULL: 22004, +-infinity: 22023), in the session''s prio.language: tier and BANT, RFM segment and scores (or no purchases, or not scored yet), stage, no reply, and overdue or due; each part a prio.labels row of domain reason (a template), the separator too.  prio.followup''s reason.';
+'The reason line of a customer''s state at as_of (default now(); NULL: 22004, +-infinity: 22023; NULL for a NULL state row), in the session''s prio.language: tier and BANT, RFM segment and scores (or no purchases, or not scored yet), stage, no reply, and overdue or due; each part a prio.labels row of domain reason (a template), the separator too.  prio.followup''s reason.';

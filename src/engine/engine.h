@@ -97,6 +97,13 @@ typedef struct StateWriter
 	bool	   *quiet;			/* a replayed row, not notified */
 	int			last_quiet;		/* the batch's last replayed row (-1: none) */
 	int64		last_quiet_customer;	/* and its customer */
+	/* (0.5) per replayed customer of the batch, its first replayed row's time */
+	int64	   *replay_ids;
+	TimestampTz *replay_at;
+	int			nreplay;
+	int			maxreplay;
+	int64		replay_last;	/* the customer of the batch's last replayed row */
+	bool		replay_seen;	/* replay_last is set */
 	int64		changed;		/* tier or stage changes written so far */
 	/* where the rows the caller located are, for the executor's write */
 	MemoryContext home;			/* the writer's own context */
@@ -219,8 +226,9 @@ extern void RefoldSetAside(RefoldSet *rs, const PrioFacts *stored, Datum stored_
 extern void RefoldAll(RefoldSet *rs);
 extern void PrioReplay(StateWriter *w, PrioFacts *f, PrioEvent *ev, int n, const PrioConfig *cfg,
 					   const bool *answers, const bool *answer_null, TimestampTz created_at,
-					   TimestampTz as_of, Datum customer_row, char **tier, char **stage,
-					   MemoryContext cxt);
+					   TimestampTz as_of, TimestampTz since, Datum customer_row, char **tier,
+					   char **stage, MemoryContext cxt);
+extern void PrioHistorySince(const int64 *ids, int n, TimestampTz *since);
 extern void RefoldSetEnd(RefoldSet *rs);
 extern void StateRowToSlot(Datum row, struct TupleTableSlot *slot);
 extern void PrioCreateStateRows(const int64 *ids, int n, PrioApiVersion api, Datum *locked,

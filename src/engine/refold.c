@@ -78,6 +78,7 @@ typedef struct Refold
 	ItemPointerData tid;		/* the state row's locked version */
 	bool		had_activity;	/* before this statement ... */
 	TimestampTz old_last_at;	/* ... up to here */
+	TimestampTz history_since;	/* no replay up to here (PrioHistorySince) */
 	Datum		stored;			/* the locked row, when compared (else 0) */
 	struct PrioDeals deals;		/* 0.5: its deal facts, as stored (not folded) */
 } Refold;
@@ -304,6 +305,98 @@ evaluate_and_write(RefoldSet *rs, Refold *r, PrioFacts *f)
 }
 
 /*
+ * (0.5) For each customer ids[0..n-1] (ascending) whose history has a row
+ * a replay wrote (reason "<why> then: <rule>", StateWriterHistory) or a row
+ * from or to a stage only activities or deals give (not prospect, silent),
+ * the time of its latest row -- its creation row aside, which
+ * state_write.c dates at the first replayed row -- into since[]
+ * (DT_NOBEGIN: none): a replay of its events writes no row at or before it.
+ * Such a customer has had its past written: its activities were deleted or
+ * truncated and are loaded again (an ETL's nightly reload), and replayed
+ * once more they were dated among the first replay's rows, the whole past
+ * written twice.  A customer that never had activities (rows of its
+ * creation, going silent, BANT) is replayed in full.  The caller is
+ * connected to SPI; the query's result replaces SPI_tuptable.
+ */
+void
+PrioHistorySince(const int64 *ids, int n, TimestampTz *since)
+{
+	static SPIPlanPtr plan = NULL;
+	MemoryContext mine = CurrentMemoryContext;
+	Datum		arg;
+
+	for (int i = 0; i < n; i++)
+		since[i] = DT_NOBEGIN;
+	if (n == 0)
+		return;
+	if (plan == NULL)
+	{
+		Oid			int8arr = INT8ARRAYOID;
+
+		plan = PrioKeepPlan("SELECT h.customer_id, pg_catalog.max(h.changed_at)"
+							"  FROM " PRIO_SCHEMA ".tier_history h"
+							" WHERE h.customer_id OPERATOR(pg_catalog.=) ANY ($1)"
+							"   AND (h.old_tier IS NOT NULL OR h.old_stage IS NOT NULL)"
+							" GROUP BY h.customer_id"
+							" HAVING pg_catalog.bool_or(h.new_stage::text OPERATOR(pg_catalog.<>) ALL ('{prospect,silent}'::text[])"
+							"        OR h.old_stage::text OPERATOR(pg_catalog.<>) ALL ('{prospect,silent}'::text[])"
+							"        OR h.reason OPERATOR(pg_catalog.~~) '% then: %')",
+							1, &int8arr, CURSOR_OPT_GENERIC_PLAN);
+	}
+	arg = Int8ArrayDatum((int64 *) ids, n);
+	if (SPI_execute_plan(plan, &arg, NULL, false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read prio.tier_history");
+	/* SPI returns in its procedure context, which lives until SPI_finish */
+	MemoryContextSwitchTo(mine);
+	for (uint64 row = 0; row < SPI_processed; row++)
+	{
+		bool		isnull;
+		int64		id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, 1, &isnull));
+		Datum		at = SPI_getbinval(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, 2, &isnull);
+		int			lo = 0;
+		int			hi = n - 1;
+
+		/* ids ascending: a binary search */
+		while (lo <= hi)
+		{
+			int			mid = lo + (hi - lo) / 2;
+
+			if (ids[mid] == id)
+			{
+				if (!isnull)
+					since[mid] = DatumGetTimestampTz(at);
+				break;
+			}
+			if (ids[mid] < id)
+				lo = mid + 1;
+			else
+				hi = mid - 1;
+		}
+	}
+	SPI_freetuptable(SPI_tuptable);
+}
+
+/* the customers r[0..n-1] (ascending) a replay may date rows of: from when */
+static void
+set_history_since(Refold *r, int n)
+{
+	int64	   *replayed = palloc(sizeof(int64) * Max(n, 1));
+	TimestampTz *since = palloc(sizeof(TimestampTz) * Max(n, 1));
+	int			m = 0;
+
+	for (int i = 0; i < n; i++)
+		if (!r[i].had_activity)
+			replayed[m++] = r[i].id;
+	PrioHistorySince(replayed, m, since);
+	m = 0;
+	for (int i = 0; i < n; i++)
+		if (!r[i].had_activity)
+			r[i].history_since = since[m++];
+	pfree(replayed);
+	pfree(since);
+}
+
+/*
  * A customer's history, replayed: fold ev[0..n-1] (in prio_event_cmp's
  * order, kinds resolved) into f, which holds no activity yet, one instant
  * at a time, and evaluate the customer as of each instant before as_of (the
@@ -323,7 +416,8 @@ evaluate_and_write(RefoldSet *rs, Refold *r, PrioFacts *f)
 void
 PrioReplay(StateWriter *w, PrioFacts *f, PrioEvent *ev, int n, const PrioConfig *cfg,
 		   const bool *answers, const bool *answer_null, TimestampTz created_at,
-		   TimestampTz as_of, Datum customer_row, char **tier, char **stage, MemoryContext cxt)
+		   TimestampTz as_of, TimestampTz since, Datum customer_row, char **tier, char **stage,
+		   MemoryContext cxt)
 {
 	MemoryContext old = MemoryContextSwitchTo(cxt);
 	PrioTypeInputs in;
@@ -351,6 +445,16 @@ PrioReplay(StateWriter *w, PrioFacts *f, PrioEvent *ev, int n, const PrioConfig 
 		while (j < n && ev[j].at == ev[i].at)
 			j++;
 		prio_fold_events(f, &ev[i], j - i, cfg->kinds, &cfg->settings, as_of, cxt);
+		/*
+		 * (0.5) none at or before since: that past is in the history already
+		 * (the customer's activities loaded again); the row of now says what
+		 * these events change
+		 */
+		if (ev[i].at <= since)
+		{
+			i = j;
+			continue;
+		}
 		if (typed)
 			PrioTypesHeld(&held, f, cfg, ev[i].at, &in);
 		prio_evaluate(&e, f, &held, answers, answer_null, created_at, &cfg->settings, cfg->breaks,
@@ -399,7 +503,7 @@ fold_customer(RefoldSet *rs, Refold *r, PrioFacts *f, PrioEvent *ev, int n, Memo
 	f->deals = r->deals;
 	if (!r->had_activity && n > 0)
 		PrioReplay(rs->writer, f, ev, n, rs->cfg, r->answers, r->answer_null, r->created_at,
-				   rs->as_of, (Datum) 0, &r->old_tier, &r->old_stage, cxt);
+				   rs->as_of, r->history_since, (Datum) 0, &r->old_tier, &r->old_stage, cxt);
 	else
 		prio_fold_events(f, ev, n, rs->cfg->kinds, &rs->cfg->settings, rs->as_of,
 						 cxt);
@@ -482,6 +586,7 @@ refold_by_query(RefoldSet *rs, Refold *r, int n, const char *tracked, bool guard
 		ids[i] = r[i].id;
 		prio_facts_init(&facts[i], r[i].id);
 	}
+	set_history_since(r, n);
 	arg = Int8ArrayDatum(ids, n);
 	/* its columns are read by position, as the types they were created with */
 	PrioCheckTableByName("activities");
@@ -807,6 +912,7 @@ RefoldAll(RefoldSet *rs)
 
 		for (int i = 0; i < rs->nrefold; i++)
 			ids[i] = rs->refold[i].id;
+		set_history_since(rs->refold, rs->nrefold);
 		CommandCounterIncrement();
 		snapshot = RegisterSnapshot(GetTransactionSnapshot());
 		c = ActivityCollectorBegin(rs->cfg, snapshot, rs->nrefold, rs->as_of);

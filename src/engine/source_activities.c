@@ -105,6 +105,7 @@ process_chunk(Context *cx, Chunk *ch)
 	bool	   *made = palloc(sizeof(bool) * ch->ncust);
 	bool	   *written = palloc(sizeof(bool) * ch->ncust);
 	int		   *last = palloc(sizeof(int) * ch->ncust);	/* after a customer's rows */
+	TimestampTz *since;
 	int			n = 0;
 
 	/*
@@ -150,6 +151,34 @@ process_chunk(Context *cx, Chunk *ch)
 	AcceptInvalidationMessages();
 	cx->cfg = prio_config(cx->api);
 	cx->rs.cfg = cx->cfg;
+
+	/*
+	 * (0.5) the customers below may replay: up to when their history is
+	 * written already (refold.c), one query for the chunk
+	 */
+	since = palloc(sizeof(TimestampTz) * Max(ch->ncust, 1));
+	{
+		int64	   *cand = palloc(sizeof(int64) * Max(ch->ncust, 1));
+		int		   *at = palloc(sizeof(int) * Max(ch->ncust, 1));
+		TimestampTz *got = palloc(sizeof(TimestampTz) * Max(ch->ncust, 1));
+		int			m = 0;
+
+		for (int i = 0; i < ch->ncust; i++)
+		{
+			PrioFacts	f;
+
+			since[i] = DT_NOBEGIN;
+			FactsFromDatum(&f, locked[i], &cx->facts_rr, cx->callcxt, ch->cxt, cx->api);
+			if (!f.has_activity && ch->rows[ch->first[i]].at < cx->as_of)
+			{
+				cand[m] = ch->ids[i];
+				at[m++] = i;
+			}
+		}
+		PrioHistorySince(cand, m, got);
+		for (int k = 0; k < m; k++)
+			since[at[k]] = got[k];
+	}
 
 	for (int i = 0; i < ch->ncust; i++)
 	{
@@ -206,8 +235,8 @@ process_chunk(Context *cx, Chunk *ch)
 		 */
 		if (!f.has_activity && ch->rows[from].at < cx->as_of)
 			PrioReplay(&cx->writer, &f, &ch->rows[from], to - from, cx->cfg, answers,
-					   answer_null, created_at, cx->as_of, customers[i], &old_tier, &old_stage,
-					   ch->cxt);
+					   answer_null, created_at, cx->as_of, since[i], customers[i], &old_tier,
+					   &old_stage, ch->cxt);
 		else
 			prio_fold_events(&f, &ch->rows[from], to - from, cx->cfg->kinds,
 							 &cx->cfg->settings, cx->as_of, ch->cxt);

@@ -224,6 +224,57 @@ get_history_plan(bool keyed)
 }
 
 /*
+ * (0.5) A customer made before its backdated events (a customer inserted,
+ * or a tracked customers table, before its history is loaded) has a row of
+ * its creation dated when it was made; the replay of those events dates
+ * rows before it.  Read by time -- as a BI tool reads the history, ORDER BY
+ * changed_at -- the customer would start from a row with old values and end
+ * with its creation, whose new values are not where it stands.  So the
+ * creation row (NULL old values) takes the time of the first replayed row
+ * when it is later: the history read by time is one chain.
+ */
+static Datum make_array(Datum *v, bool *n, int count, Oid type);
+
+static const char history_redate_sql[] =
+	"UPDATE " PRIO_SCHEMA ".tier_history h SET changed_at = u.at"
+	"  FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2)) AS u(c, at)"
+	" WHERE h.customer_id OPERATOR(pg_catalog.=) u.c"
+	/* (the index on customer_id, whichever join: the table grows) */
+	"   AND h.customer_id OPERATOR(pg_catalog.=) ANY ($1)"
+	"   AND h.old_tier IS NULL AND h.old_stage IS NULL"
+	"   AND h.changed_at OPERATOR(pg_catalog.>) u.at";
+
+static void
+history_redate(StateWriter *w)
+{
+	static SPIPlanPtr plan = NULL;
+	Datum		values[2];
+	Datum	   *ids = palloc(sizeof(Datum) * w->nreplay);
+	Datum	   *at = palloc(sizeof(Datum) * w->nreplay);
+	bool	   *nulls = palloc0(sizeof(bool) * w->nreplay);
+
+	if (plan == NULL)
+	{
+		Oid			types[2] = {INT8ARRAYOID, TIMESTAMPTZARRAYOID};
+
+		plan = PrioKeepPlan(history_redate_sql, 2, types, CURSOR_OPT_GENERIC_PLAN);
+	}
+	for (int i = 0; i < w->nreplay; i++)
+	{
+		ids[i] = Int64GetDatum(w->replay_ids[i]);
+		at[i] = TimestampTzGetDatum(w->replay_at[i]);
+	}
+	values[0] = make_array(ids, nulls, w->nreplay, INT8OID);
+	values[1] = make_array(at, nulls, w->nreplay, TIMESTAMPTZOID);
+	if (SPI_execute_plan(plan, values, NULL, false, 0) != SPI_OK_UPDATE)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("could not write prio.tier_history")));
+	/* SPI returns in its procedure context, which lives until SPI_finish */
+	MemoryContextSwitchTo(w->cxt);
+}
+
+/*
  * (0.5) The history rows inserted, marked as prio's own: tier_history's
  * statement trigger (src/sql/history_loaded.c) lets only those in outside
  * a restore.
@@ -767,6 +818,35 @@ StateWriterHistory(StateWriter *w, int64 customer_id, TimestampTz at, const char
 {
 	MemoryContext old = MemoryContextSwitchTo(w->cxt);
 
+	/*
+	 * A customer's first replayed row with old values follows a row of its
+	 * creation, dated when it was created (now, for a customer made before
+	 * its backdated events): that row is dated at this one's time at the
+	 * flush, so the history read by time starts with its creation
+	 */
+	if (!w->replay_seen || w->replay_last != customer_id)
+	{
+		w->replay_seen = true;
+		w->replay_last = customer_id;
+		if (old_tier != NULL || old_stage != NULL)
+		{
+			if (w->replay_ids == NULL)
+			{
+				w->maxreplay = 64;
+				w->replay_ids = palloc(sizeof(int64) * w->maxreplay);
+				w->replay_at = palloc(sizeof(TimestampTz) * w->maxreplay);
+			}
+			else if (w->nreplay == w->maxreplay)
+			{
+				w->maxreplay *= 2;
+				w->replay_ids = repalloc_huge(w->replay_ids, sizeof(int64) * (Size) w->maxreplay);
+				w->replay_at = repalloc_huge(w->replay_at, sizeof(TimestampTz) * (Size) w->maxreplay);
+			}
+			w->replay_ids[w->nreplay] = customer_id;
+			w->replay_at[w->nreplay] = at;
+			w->nreplay++;
+		}
+	}
 	add_history(w, customer_id, at, old_tier, new_tier, old_stage, new_stage,
 				psprintf("%s then: %s", w->why, rule), true);
 	MemoryContextSwitchTo(old);
@@ -1010,6 +1090,8 @@ StateWriterFlush(StateWriter *w)
 		SPI_freetuptable(SPI_tuptable);
 		w->changed += notified;
 	}
+	if (w->nreplay > 0)
+		history_redate(w);
 	MemoryContextSwitchTo(old);
 	/* the arrays were allocated beside the writer, not in its batch context */
 	MemoryContextReset(w->cxt);
@@ -1017,6 +1099,12 @@ StateWriterFlush(StateWriter *w)
 	w->nlocated = 0;
 	w->nhist = 0;
 	w->last_quiet = -1;
+	/* (the replay's arrays were in the batch's context) */
+	w->replay_ids = NULL;
+	w->replay_at = NULL;
+	w->nreplay = 0;
+	w->maxreplay = 0;
+	w->replay_seen = false;
 }
 
 void

@@ -326,23 +326,28 @@ DROP TABLE upgrade_pa, upgrade_pc;
 -- events query left the casts out: with 0.5's prio.so every live write was a
 -- WARNING and missed prio.  The update compiles their events queries again
 -- from the stored mappings; the time is read as UTC whatever the writer's
--- TimeZone
+-- TimeZone.  One whose query gives prio's types already (upgrade_cn) keeps
+-- it as it was
 DROP EXTENSION prio CASCADE;
 CREATE EXTENSION prio VERSION '0.4';
 CREATE TABLE upgrade_cc (id integer PRIMARY KEY, name text);
 CREATE TABLE upgrade_ca (person integer, what varchar(20), at timestamp, amount integer);
 CREATE TABLE upgrade_cb (person integer, what text, on_day date, paid integer, follow_up date);
+CREATE TABLE upgrade_cn (person integer, what text, at timestamptz, amount numeric);
 INSERT INTO upgrade_cc VALUES (1, 'Ada'), (2, 'Bob');
 SELECT prio.track('upgrade_cc', 'customers', '{"key": "id", "name": "name"}');
 SELECT prio.track('upgrade_ca', 'activities', '{"customer": "person", "kind": "what", "at": "at", "amount": "amount"}');
 SELECT prio.track('upgrade_cb', 'activities',
                   '{"customer": "person", "events": [{"kind": "what", "at": "on_day", "amount": "paid"}, {"kind": "''inquiry''", "at": "follow_up"}]}');
+SELECT prio.track('upgrade_cn', 'activities', '{"customer": "person", "kind": "what", "at": "at", "amount": "amount"}');
 -- their events queries as 0.4's prio.so compiled them: without the casts
 UPDATE prio.sources
    SET compiled = jsonb_set(compiled, '{EVENTS}', to_jsonb(regexp_replace(compiled ->> 'EVENTS',
                             '\((\w+)\)::(timestamp with time zone|text|numeric)\M', '\1', 'g')))
  WHERE role = 'activities';
 UPDATE prio.sources SET signature = prio._track_signature(relid, compiled);
+CREATE TEMP TABLE upgrade_events_04 AS
+SELECT s.relid, s.compiled ->> 'EVENTS' AS events FROM prio.sources s WHERE s.role = 'activities';
 -- (its write missed prio: 42804, and the hint says what to do)
 \set VERBOSITY default
 INSERT INTO upgrade_ca VALUES (1, 'call', '2026-01-04 10:00', NULL);
@@ -350,6 +355,9 @@ INSERT INTO upgrade_ca VALUES (1, 'call', '2026-01-04 10:00', NULL);
 ALTER EXTENSION prio UPDATE TO '0.5';
 SELECT s.relid, s.signature = prio._track_signature(s.relid, s.compiled) AS as_tracked
   FROM prio.sources s ORDER BY s.source_id;
+SELECT s.relid, s.compiled ->> 'EVENTS' = u.events AS events_as_in_0_4
+  FROM prio.sources s JOIN upgrade_events_04 u USING (relid) ORDER BY s.source_id;
+DROP TABLE upgrade_events_04;
 SET TimeZone = 'Asia/Shanghai';
 INSERT INTO upgrade_ca VALUES (1, 'purchase', '2026-01-05 10:00', 250);
 INSERT INTO upgrade_cb VALUES (2, 'purchase', '2026-01-06', 40, '2026-01-07');
@@ -367,10 +375,11 @@ SELECT prio.track(u.relid, 'activities', u.mapping) FROM upgrade_events u ORDER 
 SELECT u.relid, s.compiled ->> 'EVENTS' = u.events AS as_track_compiles
   FROM upgrade_events u JOIN prio.sources s USING (relid) ORDER BY 1;
 DROP TABLE upgrade_events;
+SELECT prio.untrack('upgrade_cn');
 SELECT prio.untrack('upgrade_cb');
 SELECT prio.untrack('upgrade_ca');
 SELECT prio.untrack('upgrade_cc');
-DROP TABLE upgrade_ca, upgrade_cb, upgrade_cc;
+DROP TABLE upgrade_ca, upgrade_cb, upgrade_cc, upgrade_cn;
 
 -- 0.5's labels: an admin of 0.4 (prio.grant_admin()) edits them, as
 -- grant_admin() now gives; a reader of 0.4 reads them (PUBLIC)

@@ -807,11 +807,17 @@ ON CONFLICT (source, deal_key) DO UPDATE
         'TRUNCATE', ARRAY[pg_catalog.format('DELETE FROM @extschema@.deals d WHERE d.source OPERATOR(pg_catalog.=) %L::pg_catalog.regclass', v_name)],
         -- the table's rows now (track(), and recompute(): missed changes
         -- resynchronised); the first alone when the second fails
-        -- (_track_deals_load(): the deals of rows gone removed)
+        -- (_track_deals_load(): the deals of rows gone removed).  An anti
+        -- join of the rows' keys, read once (MATERIALIZED: a nested loop,
+        -- which the planner may take for a table just truncated, does not
+        -- map every row again for each deal): "<> ALL (ARRAY(...))"
+        -- compared each deal with every key (8,000 deals: 4 s; a
+        -- partition's TRUNCATE, DETACH or DROP runs it too)
         'LOAD', ARRAY[
-            pg_catalog.format($q$DELETE FROM @extschema@.deals d
+            pg_catalog.format($q$WITH a AS MATERIALIZED (SELECT a.k FROM (%2$s) a WHERE %3$s)
+DELETE FROM @extschema@.deals d
  WHERE d.source OPERATOR(pg_catalog.=) %1$L::pg_catalog.regclass
-   AND d.deal_key OPERATOR(pg_catalog.<>) ALL (ARRAY(SELECT a.k FROM (%2$s) a WHERE %3$s))$q$,
+   AND NOT EXISTS (SELECT 1 FROM a WHERE a.k OPERATOR(pg_catalog.=) d.deal_key)$q$,
                 v_name, pg_catalog.replace(v_sel, '@@rows@@', v_app), v_ok),
             pg_catalog.replace(v_upsert, '@@rows@@', v_app)],
         'deal_customers', v_cs.source_id);
@@ -985,8 +991,8 @@ BEGIN
         -- prio.deal_stages, a negative amount, ...) leaves that table's
         -- deals as they were, as a write of it would, but for those of rows
         -- gone: a WARNING and its last_error; recompute() goes on with
-        -- everything else.  What the
-        -- server raises for any statement is raised.
+        -- everything else.  What the server raises for any statement is
+        -- raised.
         -- (its customers' rows of the customers table locked first, as a
         -- writer of the table does: a customers writer that holds one, and
         -- then makes the deals follow it (a new key) or deletes it, and the

@@ -116,8 +116,8 @@ BEGIN
         END LOOP;
     ELSIF v_src.role OPERATOR(pg_catalog.=) 'deals' THEN
         -- mirrored again as recompute() does (a row prio
-        -- cannot mirror leaves its deals as they were: a WARNING and
-        -- last_error, the partitions' triggers stay)
+        -- cannot mirror leaves its deals as they were but for those of
+        -- rows gone: a WARNING and last_error, the partitions' triggers stay)
         PERFORM @extschema@._track_deals_load(v_src.source_id);
     END IF;
 END

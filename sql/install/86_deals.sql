@@ -805,11 +805,19 @@ ON CONFLICT (source, deal_key) DO UPDATE
    AND d.deal_key OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT a.k FROM (%2$s) a))$q$,
                 v_name, pg_catalog.replace(v_sel, '@@rows@@', 'old_rows'))],
         'TRUNCATE', ARRAY[pg_catalog.format('DELETE FROM @extschema@.deals d WHERE d.source OPERATOR(pg_catalog.=) %L::pg_catalog.regclass', v_name)],
-        -- the table's rows now (track(), and recompute(): missed changes resynchronised)
+        -- the table's rows now (track(), and recompute(): missed changes
+        -- resynchronised); the first alone when the second fails
+        -- (_track_deals_load(): the deals of rows gone removed).  An anti
+        -- join of the rows' keys, read once (MATERIALIZED: a nested loop,
+        -- which the planner may take for a table just truncated, does not
+        -- map every row again for each deal): "<> ALL (ARRAY(...))"
+        -- compared each deal with every key (8,000 deals: 4 s; a
+        -- partition's TRUNCATE, DETACH or DROP runs it too)
         'LOAD', ARRAY[
-            pg_catalog.format($q$DELETE FROM @extschema@.deals d
+            pg_catalog.format($q$WITH a AS MATERIALIZED (SELECT a.k FROM (%2$s) a WHERE %3$s)
+DELETE FROM @extschema@.deals d
  WHERE d.source OPERATOR(pg_catalog.=) %1$L::pg_catalog.regclass
-   AND d.deal_key OPERATOR(pg_catalog.<>) ALL (ARRAY(SELECT a.k FROM (%2$s) a WHERE %3$s))$q$,
+   AND NOT EXISTS (SELECT 1 FROM a WHERE a.k OPERATOR(pg_catalog.=) d.deal_key)$q$,
                 v_name, pg_catalog.replace(v_sel, '@@rows@@', v_app), v_ok),
             pg_catalog.replace(v_upsert, '@@rows@@', v_app)],
         'deal_customers', v_cs.source_id);
@@ -981,9 +989,10 @@ BEGIN
         END IF;
         -- a row of the table prio cannot mirror (a stage not in
         -- prio.deal_stages, a negative amount, ...) leaves that table's
-        -- deals as they were, as a write of it would: a WARNING and its
-        -- last_error; recompute() goes on with everything else.  What the
-        -- server raises for any statement is raised.
+        -- deals as they were, as a write of it would, but for those of rows
+        -- gone: a WARNING and its last_error; recompute() goes on with
+        -- everything else.  What the server raises for any statement is
+        -- raised.
         -- (its customers' rows of the customers table locked first, as a
         -- writer of the table does: a customers writer that holds one, and
         -- then makes the deals follow it (a new key) or deletes it, and the
@@ -1003,8 +1012,24 @@ BEGIN
                 RAISE;
             WHEN OTHERS THEN
                 GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_msg = MESSAGE_TEXT;
+                -- the deals of rows gone are removed all the same (LOAD's
+                -- first statement, which writes no deal: a stage prio lacks
+                -- fails the second only): a partition truncated, detached or
+                -- dropped beside a row prio cannot mirror takes its deals
+                BEGIN
+                    FOR v_sql IN SELECT pg_catalog.jsonb_array_elements_text(v_src.compiled OPERATOR(pg_catalog.->) 'LOAD_LOCK') LOOP
+                        EXECUTE v_sql;
+                    END LOOP;
+                    EXECUTE v_src.compiled OPERATOR(pg_catalog.->) 'LOAD' OPERATOR(pg_catalog.->>) 0;
+                EXCEPTION
+                    WHEN transaction_rollback OR insufficient_resources OR program_limit_exceeded
+                         OR operator_intervention OR system_error OR lock_not_available THEN
+                        RAISE;
+                    WHEN OTHERS THEN
+                        NULL;
+                END;
                 PERFORM @extschema@._track_note_error(v_src.source_id, v_msg);
-                RAISE WARNING 'prio: the deals of % were left as they were: %', v_src.relid, v_msg
+                RAISE WARNING 'prio: the deals of % were left as they were (those of rows gone removed): %', v_src.relid, v_msg
                     USING DETAIL = pg_catalog.format('SQLSTATE %s', v_state),
                           HINT = 'See prio.tracked.last_error; fix the row or the mapping (prio.untrack() and prio.track()), then prio.recompute() resynchronises.';
         END;
@@ -1012,5 +1037,5 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@._track_deals_load(integer) IS
-'Internal (prio.recompute(); of one table, source_id, prio._track_refold_source()): mirrors the rows of every tracked deals table (NULL), or of one, into prio.deals again (changes a failed sync missed), their customers'' rows of the customers table locked first (FOR NO KEY UPDATE, as a writer of the table locks them), skipping a table whose columns changed since prio.track(); a table with a row prio cannot mirror is left as it was (a WARNING and prio.tracked.last_error).';
+'Internal (prio.recompute(); of one table, source_id, prio._track_refold_source()): mirrors the rows of every tracked deals table (NULL), or of one, into prio.deals again (changes a failed sync missed), their customers'' rows of the customers table locked first (FOR NO KEY UPDATE, as a writer of the table locks them), skipping a table whose columns changed since prio.track(); a table with a row prio cannot mirror is left as it was but for the deals of rows gone, removed (a WARNING and prio.tracked.last_error).';
 REVOKE ALL ON FUNCTION @extschema@._track_deals_load(integer) FROM PUBLIC;

@@ -45,9 +45,12 @@ BEGIN
             RAISE WARNING 'prio: tracked table % is not in this database: it is not tracked any more', NEW.relname
                 USING DETAIL = pg_catalog.format('The dump does not have it (pg_dump --exclude-table?): its row of prio.sources (source_id %s, %s) is left out; the other tracked tables are restored.',
                                                  NEW.source_id, NEW.role),
-                      HINT = CASE WHEN NEW.role OPERATOR(pg_catalog.=) 'customers'
-                                  THEN pg_catalog.format('Its customers and its key map %s stay as dumped: restore the table and prio.track() it again, or delete them.', NEW.key_map)
-                                  ELSE 'The restored state still counts its rows: run SELECT prio.recompute() once the restore is done.' END;
+                      HINT = CASE NEW.role
+                                  WHEN 'activities' THEN 'The restored state still counts its rows: run SELECT prio.recompute() once the restore is done.'
+                                  -- (their regclass column failed the COPY of every row)
+                                  ELSE pg_catalog.format('%s: if it mirrored any row, that restore failed and loaded none of its rows. Restore from a dump that keeps the table (pg_dump --exclude-table-data leaves out its rows only).',
+                                                         CASE NEW.role WHEN 'customers' THEN 'prio.customers and prio.tier_history name it too'
+                                                                       ELSE 'prio.deals names it too' END) END;
             RETURN NULL;
         END IF;
     ELSE

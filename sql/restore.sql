@@ -229,6 +229,13 @@ INSERT INTO prio._restore (id, dumped_by) VALUES (true, '0.5');  -- the dump's f
 INSERT INTO prio.sources (source_id, role, mapping, key_type, key_map, compiled, signature, created_at, reloid, relname)
 OVERRIDING SYSTEM VALUE VALUES (7, 'customers', '{"key": "id", "name": "name"}', 'integer', NULL, '{}', '', now(), 1, 'public.restore_kept'),
        (8, 'activities', '{"customer": "id", "kind": "k", "at": "at"}', 'integer', NULL, '{}', '', now(), 2, 'public.restore_excluded');
+-- a customers or deals table left out: prio.customers and tier_history
+-- (prio.deals) name it as a regclass, so their COPY failed before
+-- prio.sources' (if it mirrored any row): the WARNING says so, and how to
+-- dump it instead
+INSERT INTO prio.sources (source_id, role, mapping, key_type, key_map, compiled, signature, created_at, reloid, relname)
+OVERRIDING SYSTEM VALUE VALUES (9, 'customers', '{"key": "id", "name": "name"}', 'integer', NULL, '{}', '', now(), 3, 'public.restore_gone_accounts'),
+       (10, 'deals', '{"key": "id", "customer": "account", "stage": "stage"}', 'integer', NULL, '{}', '', now(), 4, 'public.restore_gone_deals');
 SELECT source_id, relid, relname, reloid = 'restore_kept'::regclass AS found_by_name FROM prio.sources ORDER BY 1;
 -- prio.removed_config keeps the key of every row removed, rows you added
 -- too (a built-in row you changed is not marked built-in any more, so prio

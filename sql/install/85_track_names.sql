@@ -45,9 +45,12 @@ BEGIN
             RAISE WARNING 'prio: tracked table % is not in this database: it is not tracked any more', NEW.relname
                 USING DETAIL = pg_catalog.format('The dump does not have it (pg_dump --exclude-table?): its row of prio.sources (source_id %s, %s) is left out; the other tracked tables are restored.',
                                                  NEW.source_id, NEW.role),
-                      HINT = CASE WHEN NEW.role OPERATOR(pg_catalog.=) 'customers'
-                                  THEN pg_catalog.format('Its customers and its key map %s stay as dumped: restore the table and prio.track() it again, or delete them.', NEW.key_map)
-                                  ELSE 'The restored state still counts its rows: run SELECT prio.recompute() once the restore is done.' END;
+                      HINT = CASE NEW.role
+                                  WHEN 'activities' THEN 'The restored state still counts its rows: run SELECT prio.recompute() once the restore is done.'
+                                  -- (their regclass column failed the COPY of every row)
+                                  ELSE pg_catalog.format('%s: if it mirrored any row, that restore failed and loaded none of its rows. Restore from a dump that keeps the table (pg_dump --exclude-table-data leaves out its rows only).',
+                                                         CASE NEW.role WHEN 'customers' THEN 'prio.customers and prio.tier_history name it too'
+                                                                       ELSE 'prio.deals names it too' END) END;
             RETURN NULL;
         END IF;
     ELSE
@@ -84,6 +87,18 @@ BEGIN
     IF @extschema@.restoring() THEN
         RETURN;
     END IF;
+    IF TG_EVENT OPERATOR(pg_catalog.=) 'sql_drop' THEN
+        -- a tracked table dropped has no name: named by its OID (as the
+        -- update from 0.4 names one), so a restore does not take a table
+        -- created under its old name since for it
+        UPDATE @extschema@.sources s SET relname = s.reloid::pg_catalog.text
+         WHERE s.reloid OPERATOR(pg_catalog.=) ANY
+               (SELECT d.objid FROM pg_catalog.pg_event_trigger_dropped_objects() d
+                 WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass
+                   AND d.objsubid OPERATOR(pg_catalog.=) 0)
+           AND s.relname OPERATOR(pg_catalog.<>) s.reloid::pg_catalog.text;
+        RETURN;
+    END IF;
     UPDATE @extschema@.sources s
        SET relname = pg_catalog.format('%I.%I', n.nspname, c.relname)
       FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
@@ -97,14 +112,19 @@ EXCEPTION WHEN OTHERS THEN
     END IF;
     RAISE WARNING 'prio: the new name of a tracked table was not noted: %', v_msg
         USING DETAIL = pg_catalog.format('SQLSTATE %s; the change itself went through.', v_state),
-              HINT = 'A dump taken now would not find the table on restore: prio.untrack() and prio.track() it again.';
+              HINT = 'A dump taken now may not find the table on restore, or take another of its name: prio.untrack() (and prio.track()) it.';
 END
 $$;
 COMMENT ON FUNCTION @extschema@.track_rename() IS
-'Event trigger (ddl_command_end of ALTER TABLE and ALTER SCHEMA): keeps prio.sources.relname the tracked tables'' current names, which a restore finds them by; never fails the DDL for prio''s sake (a WARNING).';
+'Event trigger (ddl_command_end of ALTER TABLE and ALTER SCHEMA): keeps prio.sources.relname the tracked tables'' current names, which a restore finds them by; (sql_drop of DROP TABLE, DROP SCHEMA, DROP OWNED) names a tracked table dropped by its OID, which no restore finds; never fails the DDL for prio''s sake (a WARNING).';
 REVOKE ALL ON FUNCTION @extschema@.track_rename() FROM PUBLIC;
 CREATE EVENT TRIGGER prio_track_rename ON ddl_command_end
     WHEN TAG IN ('ALTER TABLE', 'ALTER SCHEMA')
     EXECUTE FUNCTION @extschema@.track_rename();
 COMMENT ON EVENT TRIGGER prio_track_rename IS
 'prio: keeps the names of tracked tables in prio.sources as they are renamed or moved, for a restore (prio.track_rename()).';
+CREATE EVENT TRIGGER prio_track_rename_drop ON sql_drop
+    WHEN TAG IN ('DROP TABLE', 'DROP SCHEMA', 'DROP OWNED')
+    EXECUTE FUNCTION @extschema@.track_rename();
+COMMENT ON EVENT TRIGGER prio_track_rename_drop IS
+'prio: names a tracked table dropped by its OID in prio.sources, so a restore does not take a table created under its name since for it (prio.track_rename()).';

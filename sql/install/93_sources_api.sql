@@ -82,6 +82,7 @@ DECLARE
     v_dealt bigint[] := '{}';
     v_rebuilt integer;
     v_src record;
+    v_again integer[] := '{}';
     v_state text;
     v_msg text;
 BEGIN
@@ -105,11 +106,30 @@ BEGIN
         -- written again from its row, keys new to prio added, those gone
         -- removed, its activities folded.  Only those: it reads and may
         -- write every customer of the table.  Its error is noted again if
-        -- it fails again; the other tables go on.
+        -- it fails again; the other tables go on.  Each is locked in SHARE
+        -- mode first, all before anything is written (no deadlock with a
+        -- writer waiting on what an earlier one wrote): a writer's change
+        -- in flight is committed before the table is read, else its row
+        -- read as it was would be written over the writer's mirror.
         FOR v_src IN SELECT s.source_id, s.relid FROM @extschema@.sources s
                       WHERE s.role OPERATOR(pg_catalog.=) 'customers'
                         AND v_errors OPERATOR(pg_catalog.?) s.source_id::text
                         AND s.signature OPERATOR(pg_catalog.=) @extschema@._track_signature(s.relid, s.compiled)
+                      ORDER BY s.source_id LOOP
+            BEGIN
+                EXECUTE pg_catalog.format('LOCK TABLE %s IN SHARE MODE', v_src.relid);
+                v_again := v_again OPERATOR(pg_catalog.||) v_src.source_id;
+            EXCEPTION WHEN insufficient_privilege THEN
+                -- (prio's owner may read the table, not lock it): not read
+                GET STACKED DIAGNOSTICS v_msg = MESSAGE_TEXT;
+                PERFORM @extschema@._track_note_error(v_src.source_id, v_msg);
+                RAISE WARNING 'prio: tracked table % could not be mirrored again: %', v_src.relid, v_msg
+                    USING DETAIL = 'SQLSTATE 42501; its last error stays (prio.tracked.last_error).',
+                          HINT = 'Grant prio''s owner UPDATE on the table, then run SELECT prio.recompute() again.';
+            END;
+        END LOOP;
+        FOR v_src IN SELECT s.source_id, s.relid FROM @extschema@.sources s
+                      WHERE s.source_id OPERATOR(pg_catalog.=) ANY (v_again)
                       ORDER BY s.source_id LOOP
             BEGIN
                 PERFORM @extschema@._track_keys_again(v_src.source_id);
@@ -202,7 +222,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@.recompute(bigint) IS
-'Rebuilds state from the activities (and, 0.5, the deal facts from prio.deals) for one customer or everyone (NULL) and re-evaluates it now; for everyone it also rebuilds the win-probability counts from the outcomes, (0.5) mirrors again the tracked customers tables that noted an error, and clears prio.tracked.last_error of the tracked tables it read again without error; returns how many customers'' stored facts differed from the rebuild, (0.5) counting a customer whose deal facts changed when the tracked deals tables were mirrored again, and each customer once however many of its parts differed (0 when live maintenance was right).';
+'Rebuilds state from the activities (and, 0.5, the deal facts from prio.deals) for one customer or everyone (NULL) and re-evaluates it now; for everyone it also rebuilds the win-probability counts from the outcomes, (0.5) mirrors again the tracked customers tables that noted an error (each locked in SHARE mode to the end of the transaction), and clears prio.tracked.last_error of the tracked tables it read again without error; returns how many customers'' stored facts differed from the rebuild, (0.5) counting a customer whose deal facts changed when the tracked deals tables were mirrored again, and each customer once however many of its parts differed (0 when live maintenance was right).';
 REVOKE ALL ON FUNCTION @extschema@.recompute(bigint) FROM PUBLIC;
 
 CREATE FUNCTION @extschema@.track(source regclass, role text, mapping jsonb)

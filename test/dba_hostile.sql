@@ -22,7 +22,7 @@
 --       customer insert failed with 42704).
 --   D8  finding prio's indexes costs no catalog scan per write once the
 --       session is warm: single-row activity inserts, customer inserts and
---       _deal_key_busy() calls scan pg_opclass 0 times (before: the default
+--       _deal_key_busy() calls do not scan pg_opclass each (before: the default
 --       operator class of every key column was looked up in pg_opclass at
 --       every index open, 7 index scans per single-row activity insert).
 --   D6  session_replication_role = replica (pg_restore --disable-triggers, a
@@ -165,12 +165,14 @@ DO $$BEGIN
 END$$;
 SELECT pg_temp.opclass_scans() AS d8_s2 \gset
 SELECT count(prio._deal_key_busy('prio.customers'::regclass, 'k' || g)) AS d8_n FROM generate_series(1, 20) g \gset
-SELECT is(:d8_s1::bigint - :d8_s0, 0::bigint,
-          'D8: 20 single-row activity inserts scan pg_opclass 0 times to find prio''s indexes');
-SELECT is(:d8_s2::bigint - :d8_s1, 0::bigint,
-          'D8: 20 single-row customer inserts scan pg_opclass 0 times');
-SELECT is(pg_temp.opclass_scans() - :d8_s2, 0::bigint,
-          'D8: 20 _deal_key_busy() calls scan pg_opclass 0 times');
+-- (at most twice, not 0: a catalog invalidation from another backend, such as
+-- autovacuum's, may make one lookup read the catalog again)
+SELECT cmp_ok(:d8_s1::bigint - :d8_s0, '<=', 2::bigint,
+          'D8: 20 single-row activity inserts do not scan pg_opclass each to find prio''s indexes');
+SELECT cmp_ok(:d8_s2::bigint - :d8_s1, '<=', 2::bigint,
+          'D8: 20 single-row customer inserts do not scan pg_opclass each');
+SELECT cmp_ok(pg_temp.opclass_scans() - :d8_s2, '<=', 2::bigint,
+          'D8: 20 _deal_key_busy() calls do not scan pg_opclass each');
 
 ------------------------------------------------------------------------
 -- D6. session_replication_role = replica skips prio; recompute() repairs

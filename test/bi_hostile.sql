@@ -17,7 +17,10 @@
 --       history began with old values and ended with its creation (on the
 --       real CRM: every account; of 500 customers so loaded, 336 had a latest
 --       row that was not their tier and stage).  The creation row is dated at
---       the first replayed event's time.
+--       the first replayed event's time; so are the rows from before the
+--       replay of a customer that had no activities (BANT answered, gone
+--       silent): the replay starts from where they left it (dated when
+--       written, 5 rows of 2 customers broke the chain).
 --   B3  a customer's past is replayed into the history once: the rows of an
 --       activities table loaded again (TRUNCATE, then the same rows: an
 --       ETL's nightly reload; a customer's activities deleted and inserted
@@ -32,7 +35,7 @@
 --       it read "RFM not scored yet".  Its bad input stays refused.
 -- Customers 98001.. (owner 'hostile8'); times relative to now(); rolled back.
 BEGIN;
-SELECT plan(19);
+SELECT plan(22);
 
 ------------------------------------------------------------------------
 -- B1. conversion_by_tier: won at or after entering, not first won
@@ -115,6 +118,25 @@ SELECT is((SELECT h.changed_at FROM prio.tier_history h
             WHERE h.customer_id = 98011 AND h.old_tier IS NULL AND h.old_stage IS NULL),
           now() - interval '90 days',
           'B2: the creation row of a customer made before its past was loaded is dated at its first event');
+
+-- a customer with rows besides its creation before its past is loaded (BANT
+-- answered; gone silent): the replay starts from where it stands, with
+-- today's answers, so those rows are dated at its first event too
+INSERT INTO prio.customers (customer_id, name, owner, created_at) VALUES
+    (98013, 'answered, then its past', 'hostile8', now()),
+    (98014, 'silent, then its past', 'hostile8', now() - interval '60 days');
+UPDATE prio.customers SET budget = true, authority = true, need = true WHERE customer_id = 98013;
+INSERT INTO prio.activities (customer_id, kind, at, amount)
+SELECT c.id, e.kind, now() - e.days * interval '1 day', e.amount
+  FROM unnest('{98013,98014}'::bigint[]) c(id),
+       (VALUES ('inquiry', 90, 0), ('purchase', 80, 40)) e(kind, days, amount);
+SELECT is(pg_temp.chain_breaks('{98013,98014}'), 0::bigint,
+          'B2: a customer answered or gone silent before its past was loaded: its history read by changed_at is one chain');
+SELECT is(pg_temp.latest_not_state('{98013,98014}'), 0::bigint,
+          'B2: a customer answered or gone silent before its past was loaded: its latest history row by changed_at is its tier and stage');
+SELECT is((SELECT count(*) FROM prio.tier_history h WHERE h.customer_id IN (98013, 98014)
+              AND h.changed_at < now() - interval '90 days'), 0::bigint,
+          'B2: no row of a customer answered or gone silent before its past was loaded is dated before its first event');
 
 -- a tracked customers table (the CRM's accounts, by text key), then its
 -- activities table with history

@@ -21,7 +21,9 @@ UPDATE prio.settings
 -- the history of a customer as 'days ago:old->new tier/stage' lines, in the
 -- order written (each row's old values are the last row's new ones): a
 -- customer created before now has a row of its creation dated then and one of
--- now (silent since); its first events, loaded later, are replayed after them
+-- now (silent since); its first events, loaded later, are replayed after them,
+-- and (0.5) the silent row is dated at the first of them (read by time, one
+-- chain: the replay starts from silent)
 CREATE FUNCTION pg_temp.hist(id bigint) RETURNS text LANGUAGE sql AS $$
 SELECT string_agg(extract(day FROM now() - h.changed_at)::int || 'd:' ||
                   coalesce(h.old_tier, '-') || '/' || coalesce(h.old_stage::text, '-') || '->' ||
@@ -43,7 +45,7 @@ INSERT INTO prio.activities (customer_id, kind, at, amount) VALUES
     (3, 'inquiry', now() - interval '40 days', 0),
     (3, 'demo_request', now() - interval '39 days', 0);
 SELECT is(pg_temp.hist(1),
-          '200d:-/-->D/prospect 0d:D/prospect->D/silent 150d:D/silent->C/interested 149d:C/interested->C/engaged '
+          '200d:-/-->D/prospect 150d:D/prospect->D/silent 150d:D/silent->C/interested 149d:C/interested->C/engaged '
           '120d:C/engaged->C/closing 100d:C/closing->C/won 0d:C/won->D/silent',
           'history written on a backfill of prio.activities is dated at the events'' own times');
 SELECT is((SELECT count(*) FROM prio.tier_history WHERE customer_id = 1 AND changed_at < now()
@@ -84,7 +86,7 @@ SELECT lives_ok($$SELECT prio.track('history_app.events', 'activities', '{"custo
                 'track: the events, 1200 customers (one scan)');
 -- acct 3: inquiry 90 days ago, demo 80, purchase 60 (each 3 minutes earlier)
 SELECT is(pg_temp.hist((SELECT customer_id FROM prio.customers WHERE name = 'acct 3')),
-          '300d:-/-->D/prospect 0d:D/prospect->D/silent 90d:D/silent->C/interested 80d:C/interested->C/engaged 60d:C/engaged->C/won 0d:C/won->D/won',
+          '300d:-/-->D/prospect 90d:D/prospect->D/silent 90d:D/silent->C/interested 80d:C/interested->C/engaged 60d:C/engaged->C/won 0d:C/won->D/won',
           'history written on attach is dated at the events'' own times');
 SELECT is((SELECT count(DISTINCT h.customer_id) FROM prio.tier_history h
              JOIN prio.customers c USING (customer_id)
@@ -103,7 +105,7 @@ INSERT INTO history_app.events VALUES
     ('00000000-0000-0000-0000-999999999999', 'inquiry', now() - interval '30 days', NULL),
     ('00000000-0000-0000-0000-999999999999', 'purchase', now() - interval '20 days', 80);
 SELECT is(pg_temp.hist((SELECT customer_id FROM prio.customers WHERE name = 'late')),
-          '300d:-/-->D/prospect 0d:D/prospect->D/silent 30d:D/silent->C/interested 20d:C/interested->C/won 0d:C/won->D/won',
+          '300d:-/-->D/prospect 30d:D/prospect->D/silent 30d:D/silent->C/interested 20d:C/interested->C/won 0d:C/won->D/won',
           'a tracked table''s backfill of a new customer is dated at the events'' own times');
 
 -- the key-customer types are evaluated in the replay too, with the
@@ -115,10 +117,10 @@ INSERT INTO prio.activities (customer_id, kind, at) VALUES
     (7001, 'inquiry', now() - interval '90 days'), (7001, 'demo_request', now() - interval '80 days'),
     (7002, 'inquiry', now() - interval '90 days'), (7002, 'demo_request', now() - interval '80 days');
 SELECT is(pg_temp.hist(7001),
-          '200d:-/-->B/prospect 0d:B/prospect->B/silent 90d:B/silent->A/interested 80d:A/interested->A/engaged 0d:A/engaged->B/silent',
+          '200d:-/-->B/prospect 90d:B/prospect->B/silent 90d:B/silent->A/interested 80d:A/interested->A/engaged 0d:A/engaged->B/silent',
           'replayed history holds the key-customer types: an industry-influence customer backfilled was A then (high value potential), not C');
 SELECT is(pg_temp.hist(7002),
-          '200d:-/-->D/prospect 0d:D/prospect->D/silent 90d:D/silent->C/interested 80d:C/interested->C/engaged 0d:C/engaged->D/silent',
+          '200d:-/-->D/prospect 90d:D/prospect->D/silent 90d:D/silent->C/interested 80d:C/interested->C/engaged 0d:C/engaged->D/silent',
           'replayed history: the same events without a type that implies value are C then');
 
 SELECT * FROM finish();

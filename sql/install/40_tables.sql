@@ -214,7 +214,7 @@ COMMENT ON TABLE @extschema@.tier_history IS
 'One row per change of a customer''s tier or (effective) stage, written by prio; a new customer''s first row has NULL old values.';
 COMMENT ON COLUMN @extschema@.tier_history.history_id IS 'Generated, increasing number (not a key: a database restored with prio 0.3 or before may hold rows the restore wrote, under numbers the dumped rows also use).';
 COMMENT ON COLUMN @extschema@.tier_history.customer_id IS 'The customer.';
-COMMENT ON COLUMN @extschema@.tier_history.changed_at IS 'When the change took effect: the as_of of the evaluation; for a customer''s history replayed (its first events loaded or tracked with their past, reason "<why> then: ..."), the event''s own time; (0.5) a customer''s first row (its creation) no later than its first replayed event, so a customer''s rows read by changed_at, then history_id, are one chain.';
+COMMENT ON COLUMN @extschema@.tier_history.changed_at IS 'When the change took effect: the as_of of the evaluation; for a customer''s history replayed (its first events loaded or tracked with their past, reason "<why> then: ..."), the event''s own time; (0.5) a customer''s rows from before its replay (its creation; BANT answered, gone silent) no later than its first replayed event, so a customer''s rows read by changed_at, then history_id, are one chain.';
 COMMENT ON COLUMN @extschema@.tier_history.old_tier IS 'Tier before.';
 COMMENT ON COLUMN @extschema@.tier_history.new_tier IS 'Tier after.';
 COMMENT ON COLUMN @extschema@.tier_history.old_stage IS 'Effective stage before.';

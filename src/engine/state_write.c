@@ -187,7 +187,8 @@ static const char *const history_sql[2] = {
 	" RETURNING CASE WHEN $8 THEN pg_catalog.json_build_object('history_id', history_id)"
 	"                ELSE pg_catalog.json_build_object("
 	"                     'customer_id', customer_id, 'old_tier', old_tier, 'new_tier', new_tier,"
-	"                     'old_stage', old_stage, 'new_stage', new_stage) END::text",
+	"                     'old_stage', old_stage, 'new_stage', new_stage) END::text,"
+	"           history_id",
 	/* 0.4's: keyed */
 	"INSERT INTO " PRIO_SCHEMA ".tier_history"
 	"       (customer_id, changed_at, old_tier, new_tier, old_stage, new_stage, reason,"
@@ -208,7 +209,8 @@ static const char *const history_sql[2] = {
 	"                                 WHEN pg_catalog.octet_length(pg_catalog.to_json(customer_key)::text)"
 	"                                      OPERATOR(pg_catalog.<=) (" CppAsString2(NOTIFY_KEY_MAX)
 	"                                      OPERATOR(pg_catalog.+) 2)"
-	"                                 THEN customer_key END) END::text",
+	"                                 THEN customer_key END) END::text,"
+	"           history_id",
 };
 
 static SPIPlanPtr
@@ -231,7 +233,12 @@ get_history_plan(bool keyed)
  * changed_at -- the customer would start from a row with old values and end
  * with its creation, whose new values are not where it stands.  So the
  * creation row (NULL old values) takes the time of the first replayed row
- * when it is later: the history read by time is one chain.
+ * when it is later: the history read by time is one chain.  So do its other
+ * rows written before the replay (BANT answered, gone silent: a customer
+ * that never had activities is replayed in full): the replay starts from
+ * where they left it, with today's answers, and dated when they were
+ * written they sat among or after the replayed rows, the chain broken.
+ * This flush's own rows (history_id from first_id on) are the replay's.
  */
 static Datum make_array(Datum *v, bool *n, int count, Oid type);
 
@@ -241,23 +248,24 @@ static const char history_redate_sql[] =
 	" WHERE h.customer_id OPERATOR(pg_catalog.=) u.c"
 	/* (the index on customer_id, whichever join: the table grows) */
 	"   AND h.customer_id OPERATOR(pg_catalog.=) ANY ($1)"
-	"   AND h.old_tier IS NULL AND h.old_stage IS NULL"
+	"   AND (h.history_id OPERATOR(pg_catalog.<) $3"
+	"        OR h.old_tier IS NULL AND h.old_stage IS NULL)"
 	"   AND h.changed_at OPERATOR(pg_catalog.>) u.at";
 
 static void
-history_redate(StateWriter *w)
+history_redate(StateWriter *w, int64 first_id)
 {
 	static SPIPlanPtr plan = NULL;
-	Datum		values[2];
+	Datum		values[3];
 	Datum	   *ids = palloc(sizeof(Datum) * w->nreplay);
 	Datum	   *at = palloc(sizeof(Datum) * w->nreplay);
 	bool	   *nulls = palloc0(sizeof(bool) * w->nreplay);
 
 	if (plan == NULL)
 	{
-		Oid			types[2] = {INT8ARRAYOID, TIMESTAMPTZARRAYOID};
+		Oid			types[3] = {INT8ARRAYOID, TIMESTAMPTZARRAYOID, INT8OID};
 
-		plan = PrioKeepPlan(history_redate_sql, 2, types, CURSOR_OPT_GENERIC_PLAN);
+		plan = PrioKeepPlan(history_redate_sql, 3, types, CURSOR_OPT_GENERIC_PLAN);
 	}
 	for (int i = 0; i < w->nreplay; i++)
 	{
@@ -266,6 +274,7 @@ history_redate(StateWriter *w)
 	}
 	values[0] = make_array(ids, nulls, w->nreplay, INT8OID);
 	values[1] = make_array(at, nulls, w->nreplay, TIMESTAMPTZOID);
+	values[2] = Int64GetDatum(first_id);
 	if (SPI_execute_plan(plan, values, NULL, false, 0) != SPI_OK_UPDATE)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
@@ -1020,6 +1029,7 @@ StateWriterFlush(StateWriter *w)
 	Datum		args[STATE_NCOLS];
 	char		nulls[STATE_NCOLS];
 	bool		single = (w->n == 1);
+	int64		first_id = PG_INT64_MAX;	/* this flush's first history row */
 
 	if (w->n == 0)
 		return;
@@ -1081,6 +1091,12 @@ StateWriterFlush(StateWriter *w)
 		MemoryContextSwitchTo(w->cxt);
 		for (int h = 0; h < w->nhist; h++)
 		{
+			bool		isnull;
+			int64		id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[h],
+														 SPI_tuptable->tupdesc, 2, &isnull));
+
+			if (!isnull && id < first_id)
+				first_id = id;
 			if (w->quiet[h])
 				continue;		/* replayed: of the past */
 			if (prio_notify)
@@ -1091,7 +1107,7 @@ StateWriterFlush(StateWriter *w)
 		w->changed += notified;
 	}
 	if (w->nreplay > 0)
-		history_redate(w);
+		history_redate(w, first_id);
 	MemoryContextSwitchTo(old);
 	/* the arrays were allocated beside the writer, not in its batch context */
 	MemoryContextReset(w->cxt);

@@ -57,6 +57,8 @@
 --      gone by an anti join: time linear in the table, not quadratic.
 --   P24 an UPDATE or a DELETE of a deals table finds the mirrors to remove
 --      by set operations and a join, not each deal against every row's key.
+--   P25 the deal facts read a customer's deals by customer only, not
+--      through the index of every deal of each stage (quadratic).
 --   P23 a DROP or DETACH of a customers partition first makes
 --      prio.customer_state's statistics true when they say it is nearly
 --      empty (vacuumed while empty): each customer removed deletes its state
@@ -67,7 +69,7 @@
 --      (42704), while its partitioned table is.
 -- Runs inside one transaction and rolls back.
 BEGIN;
-SELECT plan(85);
+SELECT plan(86);
 SET LOCAL client_min_messages = warning;
 \ir lib/rebuild_check.psql
 CREATE SCHEMA pt;
@@ -323,6 +325,11 @@ SELECT doesnt_match((SELECT compiled->>'UPDATE' FROM prio.sources WHERE relid = 
                     'P24 an UPDATE of a deals table finds the mirrors of keys gone by set operations and a join, not each deal against every row''s key');
 SELECT doesnt_match((SELECT compiled->>'DELETE' FROM prio.sources WHERE relid = 'pt.d'::regclass), '(ANY|ALL) \(ARRAY',
                     'P24 a DELETE of a deals table finds the mirrors of its rows by a join, not each deal against every row''s key');
+-- the deal facts (after track(), every write): a customer's deals found by
+-- customer_id alone, not ANDed with every deal of each stage (no index on
+-- stage can serve their join with deal_stages)
+SELECT doesnt_match(pg_get_functiondef('prio._deal_facts(bigint[])'::regprocedure), 'OPERATOR\(pg_catalog\.=\) d\.stage',
+                    'P25 the deal facts find a customer''s deals by customer, not by the index of every deal of a stage');
 
 INSERT INTO pt.d_hi (id, acct, stage, amount) VALUES (4000, 1, 'negotiation', 900);
 SELECT is(pg_temp.deals_diff(), 0::bigint, 'P17 an INSERT into a deals partition of other column numbers is mirrored');

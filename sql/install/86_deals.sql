@@ -288,7 +288,11 @@ BEGIN
               SELECT pg_catalog.count(*)::integer AS n, pg_catalog.sum(d.amount) AS pipeline,
                      (pg_catalog.array_agg(d.stage ORDER BY ds.position DESC, d.stage DESC))[1] AS funnel_stage
                 FROM @extschema@.deals d
-                JOIN @extschema@.deal_stages ds ON ds.stage OPERATOR(pg_catalog.=) d.stage
+                -- (d.stage || '': no index of it; prio.deals not yet
+                -- analyzed, a customer's deals were found by ANDing the
+                -- index of every deal of each stage with theirs: quadratic,
+                -- 16,000 deals tracked: 5.3 s of track()'s 7.5)
+                JOIN @extschema@.deal_stages ds ON ds.stage OPERATOR(pg_catalog.=) (d.stage OPERATOR(pg_catalog.||) '')
                WHERE d.customer_id OPERATOR(pg_catalog.=) s.customer_id AND ds.outcome IS NULL) o ON true
           -- (the quiet clock) the latest created_at or closed_at that is
           -- not in the future: a deal dated ahead (a tracked table's, or
@@ -303,7 +307,7 @@ BEGIN
           LEFT JOIN LATERAL (
               SELECT coalesce(d.closed_at, d.created_at) AS closed_at, ds.outcome
                 FROM @extschema@.deals d
-                JOIN @extschema@.deal_stages ds ON ds.stage OPERATOR(pg_catalog.=) d.stage
+                JOIN @extschema@.deal_stages ds ON ds.stage OPERATOR(pg_catalog.=) (d.stage OPERATOR(pg_catalog.||) '')
                WHERE d.customer_id OPERATOR(pg_catalog.=) s.customer_id AND ds.outcome IS NOT NULL
                ORDER BY coalesce(d.closed_at, d.created_at) DESC, d.deal_id DESC
                LIMIT 1) l ON true

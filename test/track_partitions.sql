@@ -55,13 +55,21 @@
 --   P22 mirroring a deals table again (a partition's TRUNCATE, DETACH or
 --      DROP, a customers partition's; recompute()) finds the deals of rows
 --      gone by an anti join: time linear in the table, not quadratic.
+--   P24 an UPDATE or a DELETE of a deals table finds the mirrors to remove
+--      by set operations and a join, not each deal against every row's key.
+--   P25 the deal facts read a customer's deals by customer only, not
+--      through the index of every deal of each stage (quadratic).
+--   P23 a DROP or DETACH of a customers partition first makes
+--      prio.customer_state's statistics true when they say it is nearly
+--      empty (vacuumed while empty): each customer removed deletes its state
+--      row by its key, not by a whole scan of another index (quadratic).
 --   P7 untrack() removes prio's triggers from the partitions too; the
 --      application's tables keep their own.
 --   P8 bad input: a partition itself is not tracked (42809), nor untracked
 --      (42704), while its partitioned table is.
 -- Runs inside one transaction and rolls back.
 BEGIN;
-SELECT plan(82);
+SELECT plan(86);
 SET LOCAL client_min_messages = warning;
 \ir lib/rebuild_check.psql
 CREATE SCHEMA pt;
@@ -228,7 +236,11 @@ INSERT INTO pt.a_2024 (cust, what, at, amount) VALUES (201, 'purchase', '2025-03
 ALTER TABLE pt.c ATTACH PARTITION pt.c_mid FOR VALUES FROM (200) TO (300);
 SELECT is(pg_temp.mirror_diff(), 0::bigint, 'P13 an ATTACH of a customers table holding rows mirrors them');
 SELECT is(pg_temp.freq(201), 1::bigint, 'P13 and folds their activities');
+-- (customer_state's statistics as a VACUUM while it was empty left them)
+UPDATE pg_class SET reltuples = 0 WHERE oid = 'prio.customer_state'::regclass;
 DROP TABLE pt.c_lo;
+SELECT cmp_ok((SELECT reltuples FROM pg_class WHERE oid = 'prio.customer_state'::regclass), '>', 0::real,
+              'P23 a customers partition dropped (detached) makes customer_state''s statistics true before its customers go');
 SELECT is(pg_temp.mirror_diff(), 0::bigint, 'P13 a DROP TABLE of a customers partition removes its customers');
 SELECT is(pg_temp.rebuild_check(), 'facts fixed 0, rows changed 0', 'P13 the state is recompute()''s after them all');
 
@@ -307,6 +319,17 @@ END
 $$;
 SELECT matches(pg_temp.load_plan(), '"Join Type": "Anti"',
                'P22 mirroring a deals table again finds the deals of rows gone by a join, not each deal against every row''s key');
+-- its UPDATE's and DELETE's removal of mirrors (their transition tables
+-- cannot be planned here): no array of every row's key
+SELECT doesnt_match((SELECT compiled->>'UPDATE' FROM prio.sources WHERE relid = 'pt.d'::regclass), '(ANY|ALL) \(ARRAY',
+                    'P24 an UPDATE of a deals table finds the mirrors of keys gone by set operations and a join, not each deal against every row''s key');
+SELECT doesnt_match((SELECT compiled->>'DELETE' FROM prio.sources WHERE relid = 'pt.d'::regclass), '(ANY|ALL) \(ARRAY',
+                    'P24 a DELETE of a deals table finds the mirrors of its rows by a join, not each deal against every row''s key');
+-- the deal facts (after track(), every write): a customer's deals found by
+-- customer_id alone, not ANDed with every deal of each stage (no index on
+-- stage can serve their join with deal_stages)
+SELECT doesnt_match(pg_get_functiondef('prio._deal_facts(bigint[])'::regprocedure), 'OPERATOR\(pg_catalog\.=\) d\.stage',
+                    'P25 the deal facts find a customer''s deals by customer, not by the index of every deal of a stage');
 
 INSERT INTO pt.d_hi (id, acct, stage, amount) VALUES (4000, 1, 'negotiation', 900);
 SELECT is(pg_temp.deals_diff(), 0::bigint, 'P17 an INSERT into a deals partition of other column numbers is mirrored');
